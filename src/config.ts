@@ -1,0 +1,93 @@
+// Environment → typed configuration, validated once at start. Secrets are kept out of toString/logs.
+import path from 'node:path';
+import { z } from 'zod';
+
+const bytes = z.string().regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, 'must be a size such as 20mb or 1048576')
+  .transform((s) => {
+    const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(s)!;
+    const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'];
+    return Math.floor(Number(m[1]) * unit);
+  });
+
+const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
+
+const Env = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: z.string().regex(/^(postgres(ql)?:\/\/|sqlite:)/, 'must start with postgres://, postgresql:// or sqlite:').optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  SEGL_MODE: z.enum(['preprod', 'production']).default('preprod'),
+  SEGL_DEMO_PASSWORD: z.string().min(8, 'must have at least 8 characters').optional(),
+  SEGL_SECRET: z.string().min(32, 'must have at least 32 characters').optional(),
+  SEGL_BODY_LIMIT: bytes.default(20 * 1024 * 1024),
+  SEGL_TEST_EID: flag.optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  dataDir: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  mode: 'preprod' | 'production';
+  demoPassword?: string;
+  secret?: string;
+  bodyLimit: number;
+  /** the test eID environment (nemid / nemid-sign): on in preprod, off in production unless SEGL_TEST_EID=1 */
+  testEid: boolean;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and checks the environment. Throws ConfigError listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = Env.safeParse(clean);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const cfg: Config = {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    dataDir: path.resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    mode: e.SEGL_MODE,
+    demoPassword: e.SEGL_DEMO_PASSWORD,
+    secret: e.SEGL_SECRET,
+    bodyLimit: e.SEGL_BODY_LIMIT,
+    testEid: e.SEGL_TEST_EID ?? e.SEGL_MODE === 'preprod',
+    logLevel: e.LOG_LEVEL,
+  };
+  if (cfg.mode === 'production') {
+    const problems: string[] = [];
+    if (!cfg.secret) problems.push('SEGL_SECRET must be set (32+ random characters)');
+    else if (/change-me|changeme|default|secret|password/i.test(cfg.secret)) problems.push('SEGL_SECRET looks like a default; use 32+ random characters');
+    if (cfg.demoPassword) problems.push('SEGL_DEMO_PASSWORD must not be set: there is no demo service in production');
+    if (problems.length) throw new ConfigError(`production mode refuses to start:\n  ${problems.join('\n  ')}`);
+  }
+  return cfg;
+}
+
+/** What is safe to print: everything but secrets and credentials inside URLs. */
+export function describeConfig(c: Config): Record<string, unknown> {
+  const hide = (u?: string) => u?.replace(/\/\/([^@/]*)@/, '//***@');
+  return {
+    mode: c.mode, port: c.port, publicUrl: c.publicUrl, dataDir: c.dataDir,
+    database: hide(c.databaseUrl) ?? 'sqlite (DATA_DIR/segl.sqlite)', redis: hide(c.redisUrl) ?? 'private redis-server',
+    bodyLimit: c.bodyLimit, testEid: c.testEid, secret: c.secret ? 'set' : 'generated (preprod)',
+  };
+}

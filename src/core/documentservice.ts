@@ -1,0 +1,382 @@
+// The DocumentService v3 operations as use cases: validate, plan the rows, let the store commit
+// them in one transaction. Transport-free: the SOAP adapter (and later REST) call these.
+import { ARTIFACT_TTL_MS, hashArtifact, newArtifact, newSignicatId } from './ids';
+import { DEFAULT_DAYS_TO_LIVE, move } from './status';
+import { NotFoundError, StateError, ValidationError } from './errors';
+import { compileFilter, compilePage } from './filter';
+import {
+  normalizeRequest, validateAddedTask, validateNotification, validateRequests, type ValidationContext,
+} from './validate';
+import type {
+  ArtifactRow, BlobSink, Clock, DocumentRow, DocumentStore, DocumentTx, EventRow, NewRequest, NotificationRow,
+  RequestRow, ServiceAccount, TaskDocumentRow, TaskRow,
+} from './ports';
+import type {
+  Document, HistoryEvent, Notification, PackagingTaskStatusInfo, SigningRequest, Task, TaskFilter, TaskInfo,
+  TaskStatusInfo, UserSession,
+} from './types';
+
+/** Where documents can be fetched; the URL layout belongs to the HTTP adapter. */
+export interface DocumentUris {
+  original(service: string, requestId: string, taskId: string, documentId: string): string;
+}
+
+export interface DocumentServiceDeps {
+  store: DocumentStore;
+  blobs: BlobSink;
+  clock: Clock;
+  methods: ValidationContext;
+  uris: DocumentUris;
+}
+
+const DAY_MS = 86_400_000;
+const iso = (d: Date): string => d.toISOString();
+
+function taskPath(requestId: string, taskId: string): string {
+  return `task-id "${taskId}" of request-id "${requestId}"`;
+}
+
+/** Resolves the subject, first document and methods of a task into its task-info attributes. */
+function taskInfo(
+  requestId: string, r: Omit<SigningRequest, 'task'>, t: Task, docs: ReadonlyMap<string, Document>, now: string,
+): TaskInfo {
+  const subject = t.subject ?? (r.subject ?? []).find((s) => s.id === t.subjectRef);
+  const first = [...t.documentAction].sort((a, b) => (a.orderIndex ?? 0) - (b.orderIndex ?? 0))[0];
+  const doc = first ? first.document ?? docs.get(first.documentRef ?? '') : undefined;
+  const methods = [
+    ...(t.authentication?.method ?? []),
+    ...(t.signature ?? []).flatMap((s) => s.method.map((m) => m.value)),
+    ...(t.authenticationBasedSignature ?? []).flatMap((s) => s.method.map((m) => m.value)),
+  ];
+  return {
+    id: `${requestId}/${t.id}`,
+    requestId,
+    taskId: t.id,
+    documentId: doc?.id,
+    archiveId: doc?.kind === 'archive-document' ? doc.refArchiveId : undefined,
+    account: r.account,
+    language: t.language ?? r.language,
+    taskStatus: 'created',
+    documentDescription: doc && 'description' in doc ? doc.description : undefined,
+    mimeType: doc?.kind === 'provided-document' ? doc.mimeType : undefined,
+    subjectFirstName: subject?.firstName,
+    subjectLastName: subject?.lastName,
+    subjectEmail: subject?.email,
+    subjectNationalId: subject?.nationalId,
+    subjectMobile: subject?.mobile,
+    created: now,
+    lastUpdated: now,
+    senderUniqueId: r.sender?.uniqueId,
+    clientReference: r.clientReference,
+    daysToLive: t.daysToLive ?? DEFAULT_DAYS_TO_LIVE,
+    authenticationType: methods.length ? methods.join(',') : undefined,
+  };
+}
+
+export class DocumentService {
+  constructor(private readonly d: DocumentServiceDeps) {}
+
+  private now(): Date { return this.d.clock.now(); }
+
+  /** Stores provided-document bytes in the blob store and returns the rows that point at them. */
+  private async storeDocuments(requestId: string, docs: Document[]): Promise<DocumentRow[]> {
+    const rows: DocumentRow[] = [];
+    for (const doc of docs) {
+      const row: DocumentRow = {
+        requestId, documentId: doc.id!, kind: doc.kind,
+        description: 'description' in doc ? doc.description : undefined,
+        mimeType: doc.kind === 'provided-document' ? doc.mimeType : undefined,
+      };
+      if (doc.kind === 'provided-document' && doc.data) {
+        const put = await this.d.blobs.putBytes(doc.data);
+        Object.assign(row, { blobKey: put.key, sha256: put.sha256, size: put.size });
+        delete doc.data; // bytes live in the blob store, not in the request body
+      }
+      rows.push(row);
+    }
+    return rows;
+  }
+
+  private planTask(
+    requestId: string, r: Omit<SigningRequest, 'task'>, t: Task, ordinal: number, docs: ReadonlyMap<string, Document>, now: Date,
+  ): { task: TaskRow; taskDocs: TaskDocumentRow[] } {
+    const n = iso(now);
+    const task: TaskRow = {
+      requestId, taskId: t.id, ordinal, status: 'created', createdAt: n, updatedAt: n,
+      expiresAt: iso(new Date(now.getTime() + (t.daysToLive ?? DEFAULT_DAYS_TO_LIVE) * DAY_MS)),
+      body: t, info: taskInfo(requestId, r, t, docs, n),
+    };
+    const taskDocs = t.documentAction.map((a, i): TaskDocumentRow => {
+      const doc = a.document ?? docs.get(a.documentRef!)!;
+      return {
+        requestId, taskId: t.id, documentId: doc.id!, ordinal: a.orderIndex ?? i, actionType: a.type,
+        description: 'description' in doc ? doc.description : undefined,
+        mimeType: doc.kind === 'provided-document' ? doc.mimeType : undefined,
+        archiveId: doc.kind === 'archive-document' ? doc.refArchiveId : undefined,
+      };
+    });
+    return { task, taskDocs };
+  }
+
+  private taskNotifications(requestId: string, t: Task): NotificationRow[] {
+    return (t.notification ?? []).map((n) => ({ requestId, scope: t.id, notificationId: n.notificationId, disabled: false, body: n }));
+  }
+
+  private artifactFor(requestId: string, taskId: string, now: Date): { plain: string; row: ArtifactRow } {
+    const plain = newArtifact();
+    return { plain, row: { hash: hashArtifact(plain), requestId, taskId, expiresAt: iso(new Date(now.getTime() + ARTIFACT_TTL_MS)) } };
+  }
+
+  /** createRequest: one request-id per request in input order, plus an artifact when a task asks for one. */
+  async createRequest(svc: ServiceAccount, requests: SigningRequest[]): Promise<{ requestIds: string[]; artifact?: string }> {
+    requests.forEach(normalizeRequest);
+    validateRequests(requests, this.d.methods);
+    const now = this.now();
+    const n = iso(now);
+    const plans: NewRequest[] = [];
+    let artifact: { plain: string; row: ArtifactRow } | undefined;
+    for (const r of requests) {
+      const id = newSignicatId(now);
+      const { task: tasks, ...body } = r;
+      const inline = tasks.flatMap((t) => t.documentAction.map((a) => a.document).filter((d): d is Document => !!d));
+      const all = [...(body.document ?? []), ...inline];
+      const docs = new Map(all.map((d) => [d.id!, d]));
+      const documents = await this.storeDocuments(id, all);
+      const planned = tasks.map((t, i) => this.planTask(id, body, t, i, docs, now));
+      const request: RequestRow = {
+        id, serviceId: svc.id, createdAt: n, updatedAt: n, deleted: false,
+        clientReference: r.clientReference, account: r.account, body,
+        deleteAfter: r.daysUntilDeletion !== undefined
+          ? iso(new Date(Math.max(...planned.map((p) => Date.parse(p.task.expiresAt))) + r.daysUntilDeletion * DAY_MS))
+          : undefined,
+      };
+      const notifications: NotificationRow[] = [
+        ...(body.notification ?? []).map((x) => ({ requestId: id, scope: '', notificationId: x.notificationId, disabled: false, body: x })),
+        ...tasks.flatMap((t) => this.taskNotifications(id, t)),
+        ...(body.packagingTask ?? []).flatMap((p) => (p.packagingNotification ?? []).map((x) => ({
+          requestId: id, scope: `packaging:${p.packagingTaskId}`, notificationId: x.notificationId, disabled: false, body: x,
+        }))),
+      ];
+      const events: EventRow[] = [{ requestId: id, event: 'request-created', eventTime: n, data: r.clientReference }];
+      for (const p of body.packagingTask ?? []) {
+        events.push({ requestId: id, event: 'packaging-task-created', eventTime: n, data: p.packagingTaskId });
+      }
+      plans.push({
+        request, tasks: planned.map((p) => p.task), taskDocuments: planned.flatMap((p) => p.taskDocs), documents,
+        notifications, events,
+      });
+      const wants = tasks.find((t) => t.authentication?.artifact === true);
+      if (!artifact && wants) artifact = this.artifactFor(id, wants.id, now);
+    }
+    await this.d.store.tx(async (tx) => {
+      await tx.insertRequests(plans);
+      if (artifact) await tx.insertArtifact(artifact.row);
+    });
+    return { requestIds: plans.map((p) => p.request.id), artifact: artifact?.plain };
+  }
+
+  private async live(tx: DocumentTx, svc: ServiceAccount, requestId: string, path = 'request-id'): Promise<RequestRow> {
+    const r = await tx.getRequest(svc.id, requestId);
+    if (!r) throw new NotFoundError(path, `no request "${requestId}" exists for service ${svc.name}`);
+    return r;
+  }
+
+  private async liveTask(tx: DocumentTx, svc: ServiceAccount, requestId: string, taskId: string): Promise<{ request: RequestRow; task: TaskRow; tasks: TaskRow[] }> {
+    const request = await this.live(tx, svc, requestId);
+    const tasks = await tx.getTasks(requestId);
+    const task = tasks.find((t) => t.taskId === taskId);
+    if (!task) throw new NotFoundError('task-id', `request "${requestId}" has no task "${taskId}"`);
+    return { request, task, tasks };
+  }
+
+  /** getRequest: the request as created, with tasks added later and without inline document bytes. */
+  async getRequest(svc: ServiceAccount, requestId: string): Promise<SigningRequest> {
+    return this.d.store.tx(async (tx) => {
+      const r = await this.live(tx, svc, requestId);
+      const tasks = await tx.getTasks(requestId);
+      return { ...r.body, task: tasks.map((t) => t.body) };
+    });
+  }
+
+  /** deleteRequest: the number of requests that were live and are now deleted. */
+  async deleteRequest(svc: ServiceAccount, requestIds: string[]): Promise<number> {
+    const n = iso(this.now());
+    return this.d.store.tx(async (tx) => {
+      const deleted = await tx.deleteRequests(svc.id, [...new Set(requestIds)], n);
+      return deleted.length;
+    });
+  }
+
+  async createArtifact(svc: ServiceAccount, requestId: string, taskId: string): Promise<string> {
+    const now = this.now();
+    return this.d.store.tx(async (tx) => {
+      const { request, task } = await this.liveTask(tx, svc, requestId, taskId);
+      if (request.deleted || task.status !== 'created') {
+        throw new StateError('task-id', `${taskPath(requestId, taskId)} is ${request.deleted ? 'deleted' : task.status}; artifacts are only issued for open tasks`);
+      }
+      const a = this.artifactFor(requestId, taskId, now);
+      await tx.insertArtifact(a.row);
+      return a.plain;
+    });
+  }
+
+  private async scopeOf(tx: DocumentTx, svc: ServiceAccount, requestId: string, taskId: string | undefined): Promise<RequestRow> {
+    if (taskId === undefined) return this.live(tx, svc, requestId);
+    return (await this.liveTask(tx, svc, requestId, taskId)).request;
+  }
+
+  async addNotification(svc: ServiceAccount, requestId: string, taskId: string | undefined, n: Notification): Promise<void> {
+    await this.d.store.tx(async (tx) => {
+      const r = await this.scopeOf(tx, svc, requestId, taskId);
+      if (r.deleted) throw new StateError('request-id', `request "${requestId}" is deleted`);
+      const scope = taskId ?? '';
+      validateNotification(n, (await tx.notifications(requestId, scope)).map((x) => x.body));
+      await tx.insertNotification({ requestId, scope, notificationId: n.notificationId, disabled: false, body: n });
+    });
+  }
+
+  async disableNotification(svc: ServiceAccount, requestId: string, taskId: string | undefined, ids: string[]): Promise<void> {
+    await this.d.store.tx(async (tx) => {
+      await this.scopeOf(tx, svc, requestId, taskId);
+      const scope = taskId ?? '';
+      const known = new Set((await tx.notifications(requestId, scope)).map((x) => x.notificationId));
+      const missing = ids.filter((id) => !known.has(id));
+      if (missing.length) {
+        throw new NotFoundError('notification-id', `no notification "${missing[0]}" on ${taskId === undefined ? `request "${requestId}"` : taskPath(requestId, taskId)}`);
+      }
+      await tx.disableNotifications(requestId, scope, ids);
+    });
+  }
+
+  async getTask(svc: ServiceAccount, requestId: string, taskId: string): Promise<Task> {
+    return this.d.store.tx(async (tx) => (await this.liveTask(tx, svc, requestId, taskId)).task.body);
+  }
+
+  async findTasks(
+    svc: ServiceAccount, filter: TaskFilter | undefined, fromIndex?: number, toIndex?: number, sortField?: string, ascending?: boolean,
+  ): Promise<TaskInfo[]> {
+    const f = compileFilter(filter);
+    const page = compilePage(fromIndex, toIndex, sortField, ascending);
+    return this.d.store.tx((tx) => tx.findTasks(svc.id, f, page));
+  }
+
+  async getTaskCount(svc: ServiceAccount, filter: TaskFilter | undefined): Promise<number> {
+    const f = compileFilter(filter);
+    return this.d.store.tx((tx) => tx.countTasks(svc.id, f));
+  }
+
+  /** addTask: validates the task against the live request and opens it. */
+  async addTask(svc: ServiceAccount, requestId: string, task: Task): Promise<string | undefined> {
+    const now = this.now();
+    return this.d.store.tx(async (tx) => {
+      const r = await this.live(tx, svc, requestId);
+      if (r.deleted) throw new StateError('request-id', `request "${requestId}" is deleted`);
+      const tasks = await tx.getTasks(requestId);
+      const wrapper = { task: [task] } as SigningRequest;
+      normalizeRequest(wrapper);
+      validateAddedTask({ ...r.body, task: tasks.map((t) => t.body) }, task, this.d.methods);
+      const inline = task.documentAction.map((a) => a.document).filter((d): d is Document => !!d);
+      const docs = new Map([...(r.body.document ?? []), ...inline].map((d) => [d.id!, d]));
+      const documents = await this.storeDocuments(requestId, inline);
+      const ordinal = tasks.reduce((m, t) => Math.max(m, t.ordinal + 1), 0);
+      const plan = this.planTask(requestId, r.body, task, ordinal, docs, now);
+      await tx.insertTask(plan.task, plan.taskDocs, documents);
+      for (const n of this.taskNotifications(requestId, task)) await tx.insertNotification(n);
+      if (task.authentication?.artifact === true) {
+        const a = this.artifactFor(requestId, task.id, now);
+        await tx.insertArtifact(a.row);
+        return a.plain;
+      }
+      return undefined;
+    });
+  }
+
+  /** disableTask: the task becomes deleted (withdrawn); it cannot be signed any more. */
+  async disableTask(svc: ServiceAccount, requestId: string, taskId: string): Promise<void> {
+    const n = iso(this.now());
+    await this.d.store.tx(async (tx) => {
+      const { task } = await this.liveTask(tx, svc, requestId, taskId);
+      move(`task-id "${taskId}"`, task.status, 'deleted');
+      await tx.setTaskStatus(requestId, taskId, 'deleted', n);
+    });
+  }
+
+  /** getStatus: one task-status-info per task of each request, in request then task order. */
+  async getStatus(svc: ServiceAccount, requestIds: string[]): Promise<TaskStatusInfo[]> {
+    return this.d.store.tx(async (tx) => {
+      const out: TaskStatusInfo[] = [];
+      const requests: RequestRow[] = [];
+      for (const [i, id] of requestIds.entries()) {
+        requests.push(await this.live(tx, svc, id, requestIds.length > 1 ? `request-id[${i}]` : 'request-id'));
+      }
+      const docs = await tx.getTaskDocuments(requests.map((r) => r.id));
+      for (const r of requests) {
+        for (const t of await tx.getTasks(r.id)) {
+          const mine = docs.filter((d) => d.requestId === r.id && d.taskId === t.taskId).sort((a, b) => a.ordinal - b.ordinal);
+          out.push({
+            requestId: r.id, taskId: t.taskId, taskStatus: t.status, clientReference: r.clientReference,
+            clientStatus: t.clientStatus,
+            documentStatus: mine.map((d) => ({
+              id: d.documentId,
+              originalUri: this.d.uris.original(svc.name, r.id, t.taskId, d.documentId),
+              resultUri: d.resultUri,
+            })),
+          });
+        }
+      }
+      return out;
+    });
+  }
+
+  async setClientStatus(svc: ServiceAccount, requestId: string, taskId: string, clientStatus: string): Promise<void> {
+    if (clientStatus.length > 1024) throw ValidationError.one('client-status', 'must be at most 1024 characters');
+    const n = iso(this.now());
+    await this.d.store.tx(async (tx) => {
+      await this.liveTask(tx, svc, requestId, taskId);
+      await tx.setClientStatus(requestId, taskId, clientStatus, n);
+    });
+  }
+
+  /** getRequestHistory: request-level events and the task's own, oldest first. */
+  async getRequestHistory(svc: ServiceAccount, requestId: string, taskId: string): Promise<HistoryEvent[]> {
+    return this.d.store.tx(async (tx) => {
+      await this.liveTask(tx, svc, requestId, taskId);
+      return (await tx.events(requestId, taskId)).map(({ event, eventTime, data }) => ({ event, eventTime, data }));
+    });
+  }
+
+  async createUserSession(svc: ServiceAccount, session: UserSession): Promise<{ userSessionId: string; artifact: string }> {
+    const tasks = session.sessionTask ?? [];
+    if (tasks.length === 0) throw ValidationError.one('user-session/session-task', 'at least one is required');
+    if (tasks.length > 100) throw ValidationError.one('user-session/session-task', 'at most 100 are allowed');
+    const now = this.now();
+    return this.d.store.tx(async (tx) => {
+      const found = await tx.existingTasks(svc.id, tasks.map((t) => ({ requestId: t.requestId, taskId: t.taskId })));
+      tasks.forEach((t, i) => {
+        if (!found.has(`${t.requestId}/${t.taskId}`)) {
+          throw new NotFoundError(`user-session/session-task[${i}]`, `no open task "${t.taskId}" in request "${t.requestId}"`);
+        }
+      });
+      const id = newSignicatId(now);
+      await tx.insertUserSession({ id, serviceId: svc.id, createdAt: iso(now), body: session });
+      const plain = newArtifact();
+      await tx.insertArtifact({ hash: hashArtifact(plain), userSessionId: id, expiresAt: iso(new Date(now.getTime() + ARTIFACT_TTL_MS)) });
+      return { userSessionId: id, artifact: plain };
+    });
+  }
+
+  /** getPackagingTaskStatus: one entry per packaging task of each request. */
+  async getPackagingTaskStatus(svc: ServiceAccount, requestIds: string[]): Promise<PackagingTaskStatusInfo[]> {
+    return this.d.store.tx(async (tx) => {
+      const out: PackagingTaskStatusInfo[] = [];
+      for (const id of requestIds) {
+        const r = await this.live(tx, svc, id);
+        for (const p of r.body.packagingTask ?? []) {
+          out.push({ requestId: id, packagingTaskId: p.packagingTaskId, packagingTaskStatus: 'created', packagingDocumentStatus: [] });
+        }
+      }
+      if (out.length === 0) throw new NotFoundError('request-id', 'none of these requests has a packaging-task');
+      return out;
+    });
+  }
+}

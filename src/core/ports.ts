@@ -1,0 +1,128 @@
+// What the DocumentService use cases need from storage. store/ implements it (TypeORM); core only
+// describes it, so the use cases stay free of I/O libraries.
+import type { TaskStatus } from './enums';
+import type { CompiledFilter, Page } from './filter';
+import type {
+  Document, HistoryEvent, Notification, SigningRequest, Task, TaskInfo, UserSession,
+} from './types';
+
+export interface ServiceAccount { id: number; name: string; public: boolean }
+
+/** The request as stored: everything but its tasks, which are rows of their own. */
+export type RequestBody = Omit<SigningRequest, 'task'>;
+
+export interface RequestRow {
+  id: string;
+  serviceId: number;
+  createdAt: string;
+  updatedAt: string;
+  deleted: boolean;
+  clientReference?: string;
+  account?: string;
+  deleteAfter?: string;
+  body: RequestBody;
+}
+
+export interface TaskRow {
+  requestId: string;
+  taskId: string;
+  ordinal: number;
+  status: TaskStatus;
+  clientStatus?: string;
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string;
+  body: Task;
+  /** The searchable task-info attributes, resolved at creation (subject-ref, first document, ...). */
+  info: TaskInfo;
+}
+
+/** A document a task acts on, with where its result is once one exists. */
+export interface TaskDocumentRow {
+  requestId: string;
+  taskId: string;
+  documentId: string;
+  ordinal: number;
+  actionType: string;
+  description?: string;
+  mimeType?: string;
+  archiveId?: string;
+  resultUri?: string;
+}
+
+/** The bytes of a document a request carries (provided-document data goes to the blob store). */
+export interface DocumentRow {
+  requestId: string;
+  documentId: string;
+  kind: Document['kind'];
+  mimeType?: string;
+  description?: string;
+  blobKey?: string;
+  sha256?: string;
+  size?: number;
+}
+
+export interface EventRow extends HistoryEvent { requestId: string; taskId?: string }
+
+export interface ArtifactRow {
+  hash: string;
+  requestId?: string;
+  taskId?: string;
+  userSessionId?: string;
+  expiresAt: string;
+}
+
+/** scope: '' for request level, the task id for a task, `packaging:<id>` for a packaging task. */
+export interface NotificationRow {
+  requestId: string;
+  scope: string;
+  notificationId: string;
+  disabled: boolean;
+  body: Notification;
+}
+
+export interface UserSessionRow { id: string; serviceId: number; createdAt: string; body: UserSession }
+
+export interface NewRequest {
+  request: RequestRow;
+  tasks: TaskRow[];
+  taskDocuments: TaskDocumentRow[];
+  documents: DocumentRow[];
+  notifications: NotificationRow[];
+  events: EventRow[];
+}
+
+/** One unit of work; every method runs inside the transaction that `DocumentStore.tx` opened. */
+export interface DocumentTx {
+  insertRequests(list: NewRequest[]): Promise<void>;
+  getRequest(serviceId: number, requestId: string): Promise<RequestRow | null>;
+  getTasks(requestId: string): Promise<TaskRow[]>;
+  getTaskDocuments(requestIds: string[]): Promise<TaskDocumentRow[]>;
+  /** Marks requests deleted; returns the ids that were live before. */
+  deleteRequests(serviceId: number, requestIds: string[], now: string): Promise<string[]>;
+  insertTask(task: TaskRow, docs: TaskDocumentRow[], documents: DocumentRow[]): Promise<void>;
+  setTaskStatus(requestId: string, taskId: string, status: TaskStatus, now: string): Promise<void>;
+  setClientStatus(requestId: string, taskId: string, clientStatus: string, now: string): Promise<void>;
+  insertEvents(events: EventRow[]): Promise<void>;
+  events(requestId: string, taskId: string): Promise<EventRow[]>;
+  insertArtifact(a: ArtifactRow): Promise<void>;
+  notifications(requestId: string, scope: string): Promise<NotificationRow[]>;
+  insertNotification(n: NotificationRow): Promise<void>;
+  disableNotifications(requestId: string, scope: string, ids: string[]): Promise<void>;
+  findTasks(serviceId: number, filter: CompiledFilter, page: Page): Promise<TaskInfo[]>;
+  countTasks(serviceId: number, filter: CompiledFilter): Promise<number>;
+  /** Which of these (request, task) pairs exist for the service. */
+  existingTasks(serviceId: number, pairs: Array<{ requestId: string; taskId: string }>): Promise<Set<string>>;
+  insertUserSession(s: UserSessionRow): Promise<void>;
+}
+
+export interface DocumentStore {
+  tx<T>(work: (tx: DocumentTx) => Promise<T>): Promise<T>;
+}
+
+/** Stores bytes; returns a key (filesystem now, S3-compatible later). */
+export interface BlobSink {
+  putBytes(bytes: Uint8Array): Promise<{ key: string; sha256: string; size: number }>;
+}
+
+export interface Clock { now(): Date }

@@ -1,0 +1,108 @@
+// The segl command line: `segl start | api | worker | service …`. Composition lives in runtime.ts.
+import { Command } from 'commander';
+import { ConfigError, describeConfig, loadConfig, type Config } from './config';
+import { startRuntime, type Runtime } from './runtime';
+import { openDatabase } from './store/datasource';
+import { ServiceRepository } from './store/services';
+
+function config(): Config {
+  try {
+    return loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`segl: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
+
+function banner(rt: Runtime): string {
+  const url = rt.url ?? rt.config.publicUrl;
+  const lines = [
+    '',
+    `segl is running (${rt.config.mode}) at ${url}`,
+    `  DocumentService v3 WSDL:  ${url}/ws/documentservice-v3?wsdl`,
+    `  SOAP endpoint:            ${url}/ws/documentservice-v3`,
+    `  health / readiness:       ${url}/healthz  ${url}/readyz`,
+    `  data:                     ${rt.config.dataDir}${rt.config.databaseUrl ? '' : ' (SQLite segl.sqlite)'}`,
+    `  redis:                    ${rt.redisHandle.private ? `private redis-server at ${rt.redisHandle.url}` : 'REDIS_URL'}`,
+  ];
+  if (rt.demo) {
+    lines.push(
+      `  demo service:             service=demo password=${rt.demo.password}`,
+      '',
+      'Try it:',
+      `  curl -s ${url}/ws/documentservice-v3?wsdl | head`,
+      `  point a client generated from the WSDL at ${url}/ws/documentservice-v3 with service "demo".`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function run(mode: 'start' | 'api' | 'worker'): Promise<void> {
+  const cfg = config();
+  const rt = await startRuntime(cfg, { http: mode !== 'worker', worker: mode !== 'api' });
+  rt.log.info({ config: describeConfig(cfg) }, `segl ${mode} started`);
+  if (mode !== 'worker') process.stdout.write(banner(rt));
+  let closing = false;
+  const stop = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    rt.log.info({ signal }, 'shutting down');
+    await rt.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+async function withServices<T>(f: (s: ServiceRepository) => Promise<T>): Promise<T> {
+  const cfg = config();
+  const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
+  try {
+    return await f(new ServiceRepository(db));
+  } finally {
+    await db.destroy();
+  }
+}
+
+export function cli(): Command {
+  const program = new Command('segl').description('self-hostable document signing, DocumentService v3 compatible')
+    .showHelpAfterError();
+  program.command('start').description('API, portal and workers in one process').action(() => run('start'));
+  program.command('api').description('the HTTP API and portal only').action(() => run('api'));
+  program.command('worker').description('the queue workers only').action(() => run('worker'));
+  const service = program.command('service').description('manage services (tenants)');
+  service.command('create <name>').description('create a service')
+    .requiredOption('--password <password>', 'its password (8+ characters)')
+    .option('--public', 'a public service (may use PID-CPR lookup)', false)
+    .action(async (name: string, o: { password: string; public: boolean }) => {
+      const s = await withServices((r) => r.create(name, o.password, o.public));
+      process.stdout.write(`created service ${s.name}${s.public ? ' (public)' : ''}\n`);
+    });
+  service.command('passwd <name>').description("set a service's password")
+    .requiredOption('--password <password>', 'the new password (8+ characters)')
+    .action(async (name: string, o: { password: string }) => {
+      await withServices((r) => r.setPassword(name, o.password));
+      process.stdout.write(`password of ${name} changed\n`);
+    });
+  service.command('list').description('list services').action(async () => {
+    const list = await withServices((r) => r.list());
+    for (const s of list) process.stdout.write(`${s.name}\t${s.public ? 'public' : 'private'}\t${s.createdAt}\n`);
+    if (!list.length) process.stdout.write('no services\n');
+  });
+  service.command('delete <name>').description('delete a service that has no requests')
+    .action(async (name: string) => {
+      await withServices((r) => r.delete(name));
+      process.stdout.write(`deleted service ${name}\n`);
+    });
+  return program;
+}
+
+if (require.main === module) {
+  cli().parseAsync(process.argv).catch((e: unknown) => {
+    process.stderr.write(`segl: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,165 @@
+// Wiring: database, Redis, blob store, services and the HTTP surface. main.ts (the CLI) and the
+// tests start segl through here, so both run exactly the same composition.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import express from 'express';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import type { Config } from './config';
+import { DocumentService } from './core/documentservice';
+import { defaultRegistry } from './eid/registry';
+import { createLogger } from './log';
+import { ensureRedis, redisClient, type RedisHandle } from './queue/redis';
+import { DOCUMENT_OPERATIONS } from './soap/documentservice';
+import { soapEndpoint } from './soap/endpoint';
+import { FailureLimiter } from './soap/ratelimit';
+import { FsBlobStore } from './store/blobs';
+import { openDatabase } from './store/datasource';
+import { TypeormDocumentStore } from './store/documents';
+import { ServiceRepository } from './store/services';
+
+/** The package root (holds wsdl/), found from src/ when run by ts tooling and from dist/src/ when built. */
+function packageRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('package.json not found above ' + __dirname);
+    dir = up;
+  }
+  return dir;
+}
+
+export const WSDL_DIR = path.join(packageRoot(), 'wsdl');
+
+export interface Runtime {
+  config: Config;
+  log: Logger;
+  db: DataSource;
+  redis: Redis;
+  redisHandle: RedisHandle;
+  services: ServiceRepository;
+  documents: DocumentService;
+  server?: Server;
+  /** the base URL the HTTP server answers on (PUBLIC_URL, with the real port when PORT=0) */
+  url?: string;
+  demo?: { name: string; password: string; created: boolean };
+  close(): Promise<void>;
+}
+
+export interface StartOptions { http: boolean; worker: boolean; log?: Logger }
+
+/** The demo service (preprod only): created on first start; its password kept in DATA_DIR for the newcomer. */
+async function ensureDemo(cfg: Config, services: ServiceRepository): Promise<Runtime['demo']> {
+  const file = path.join(cfg.dataDir, 'demo-password.txt');
+  const existing = await services.find('demo');
+  if (existing) {
+    if (cfg.demoPassword) {
+      await services.setPassword('demo', cfg.demoPassword);
+      return { name: 'demo', password: cfg.demoPassword, created: false };
+    }
+    const saved = existsSync(file) ? readFileSync(file, 'utf8').trim() : '(set earlier; reset with `npx segl service passwd demo --password …`)';
+    return { name: 'demo', password: saved, created: false };
+  }
+  const password = cfg.demoPassword ?? randomBytes(12).toString('base64url');
+  await services.create('demo', password, true);
+  if (!cfg.demoPassword) {
+    writeFileSync(file, `${password}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return { name: 'demo', password, created: true };
+}
+
+export function healthRoutes(rt: Pick<Runtime, 'db' | 'redis'>): express.Router {
+  const r = express.Router();
+  r.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
+  r.get('/readyz', async (_req, res) => {
+    const check = async (f: () => Promise<unknown>) => {
+      try {
+        await Promise.race([f(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000))]);
+        return 'ok';
+      } catch (e) {
+        return `down: ${(e as Error).message}`;
+      }
+    };
+    const [database, redis] = await Promise.all([check(() => rt.db.query('SELECT 1')), check(() => rt.redis.ping())]);
+    const ok = database === 'ok' && redis === 'ok';
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', database, redis });
+  });
+  return r;
+}
+
+export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Runtime> {
+  const log = opts.log ?? createLogger(cfg.logLevel);
+  mkdirSync(cfg.dataDir, { recursive: true });
+  const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
+  const services = new ServiceRepository(db);
+  let redisHandle: RedisHandle | undefined;
+  let redis: Redis | undefined;
+  try {
+    if (cfg.mode === 'production' && (await services.find('demo'))) {
+      throw new Error('production mode refuses to start while the demo service exists: remove it with `npx segl service delete demo`');
+    }
+    redisHandle = await ensureRedis(cfg.redisUrl, cfg.dataDir);
+    redis = redisClient(redisHandle.url);
+    redis.on('error', (e) => log.warn({ err: e.message }, 'redis connection problem'));
+  } catch (e) {
+    await redisHandle?.stop();
+    await db.destroy();
+    throw e;
+  }
+  const blobs = new FsBlobStore(path.join(cfg.dataDir, 'blobs'));
+  const registry = defaultRegistry(cfg.testEid);
+  const rt: Runtime = {
+    config: cfg, log, db, redis, redisHandle, services,
+    documents: undefined as unknown as DocumentService,
+    close: async () => {
+      if (rt.server) {
+        rt.server.closeAllConnections?.();
+        await new Promise<void>((resolve) => rt.server!.close(() => resolve()));
+      }
+      rt.redis.disconnect();
+      await redisHandle!.stop();
+      await db.destroy();
+    },
+  };
+  rt.documents = new DocumentService({
+    store: new TypeormDocumentStore(db),
+    blobs,
+    clock: { now: () => new Date() },
+    methods: registry.validationContext(),
+    uris: {
+      original: (svc, req, task, doc) => [rt.url ?? cfg.publicUrl, 'doc', svc, 'order', req, task, doc, 'original']
+        .map((p, i) => (i === 0 ? p : encodeURIComponent(p))).join('/'),
+    },
+  });
+  if (cfg.mode === 'preprod') rt.demo = await ensureDemo(cfg, services);
+
+  if (opts.http) {
+    const app = express();
+    app.disable('x-powered-by');
+    app.set('trust proxy', 'loopback');
+    app.use(healthRoutes(rt));
+    const limiter = new FailureLimiter();
+    const mount = (publicUrl: string) => soapEndpoint({
+      path: '/ws/documentservice-v3', wsdlFile: path.join(WSDL_DIR, 'documentservice-v3.wsdl'), publicUrl,
+      operations: DOCUMENT_OPERATIONS, context: rt.documents, authenticate: (s, p) => services.authenticate(s, p),
+      bodyLimit: cfg.bodyLimit, limiter, log,
+    });
+    const server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(cfg.port, cfg.host, () => resolve(s));
+      s.once('error', reject);
+    });
+    const port = (server.address() as { port: number }).port;
+    // With PORT=0 (tests, side-by-side runs) the real port replaces the configured one.
+    rt.url = cfg.port === 0 ? cfg.publicUrl.replace(/:\d+$/, `:${port}`).replace(/^(https?:\/\/[^/:]+)$/, `$1:${port}`) : cfg.publicUrl;
+    app.use(mount(rt.url));
+    app.use((_req, res) => { res.status(404).type('text/plain').send('not found\n'); });
+    server.keepAliveTimeout = 65_000;
+    rt.server = server;
+  }
+  if (opts.worker) log.info('worker: no job kinds are registered yet (callbacks, e-mail and SMS arrive with the queue workers)');
+  return rt;
+}

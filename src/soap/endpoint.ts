@@ -1,0 +1,168 @@
+// One SOAP 1.1 endpoint on Express: serves its WSDL at ?wsdl, reads bounded (optionally gzipped)
+// bodies, authenticates the service/password elements, dispatches, and turns every error into a
+// fault. Shared by DocumentService and later services.
+import { readFileSync } from 'node:fs';
+import { createGunzip, createInflate } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { Router, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import { AuthError, NotFoundError, StateError, ValidationError } from '../core/errors';
+import type { ServiceAccount } from '../core/ports';
+import { Codec, DecodeError } from './codec';
+import { envelope, faultEnvelope, readEnvelope, SoapFault } from './envelope';
+import { loadSchema } from './schema';
+import { DEFAULT_XML_LIMITS } from './xml';
+import { FailureLimiter } from './ratelimit';
+
+export interface SoapOperation<Ctx> {
+  name: string;
+  response: string | null;
+  run: (ctx: Ctx, svc: ServiceAccount, input: Record<string, unknown> & { service: string; password: string }) =>
+    Promise<Record<string, unknown> | null>;
+}
+
+export interface SoapEndpointOptions<Ctx> {
+  /** mount path, e.g. /ws/documentservice-v3 */
+  path: string;
+  wsdlFile: string;
+  publicUrl: string;
+  operations: Record<string, SoapOperation<Ctx>>;
+  context: Ctx;
+  authenticate: (service: string, password: string) => Promise<ServiceAccount | null>;
+  bodyLimit: number;
+  limiter: FailureLimiter;
+  log: Logger;
+}
+
+class TooLarge extends Error {}
+
+/** Reads the whole body up to `limit` bytes after decompression; drains (bounded) what is over. */
+function readBody(req: Request, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const enc = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
+    let src: Readable = req;
+    if (enc === 'gzip' || enc === 'x-gzip') src = req.pipe(createGunzip());
+    else if (enc === 'deflate') src = req.pipe(createInflate());
+    else if (enc !== 'identity') {
+      reject(new SoapFault('Client', `Content-Encoding "${enc}" is not supported (use identity, gzip or deflate)`, 415));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    let raw = 0;
+    req.on('data', (c: Buffer) => {
+      raw += c.length;
+      if (raw > limit * 4) req.destroy(); // do not drain an attacker's endless body
+    });
+    src.on('data', (c: Buffer) => {
+      if (over) return;
+      size += c.length;
+      if (size > limit) {
+        over = true;
+        chunks.length = 0;
+        return;
+      }
+      chunks.push(c);
+    });
+    src.on('end', () => (over ? reject(new TooLarge()) : resolve(Buffer.concat(chunks, size))));
+    src.on('error', (e) => reject(over ? new TooLarge() : new SoapFault('Client', `the request body could not be read: ${e.message}`)));
+  });
+}
+
+/** XML 1.0 §4.3.3: UTF-8 (with or without BOM or declaration), UTF-16 with a BOM, or a declared ISO-8859-1. */
+function decodeText(buf: Buffer): string {
+  if (buf[0] === 0xff && buf[1] === 0xfe) return new TextDecoder('utf-16le').decode(buf.subarray(2));
+  if (buf[0] === 0xfe && buf[1] === 0xff) return new TextDecoder('utf-16be').decode(buf.subarray(2));
+  const head = buf.subarray(0, 100).toString('latin1');
+  const m = /^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(head);
+  const declared = m?.[1]?.toLowerCase();
+  if (declared && declared !== 'utf-8' && declared !== 'utf8') {
+    if (declared === 'iso-8859-1' || declared === 'latin1') return buf.toString('latin1');
+    throw new SoapFault('Client', `encoding "${m![1]}" is not supported (use UTF-8)`);
+  }
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  } catch {
+    throw new SoapFault('Client', 'the request is not valid UTF-8');
+  }
+}
+
+function send(res: Response, status: number, xml: string): void {
+  res.status(status).type('text/xml; charset=utf-8').send(xml);
+}
+
+function toFault(e: unknown): SoapFault | undefined {
+  if (e instanceof SoapFault) return e;
+  if (e instanceof DecodeError) return new SoapFault('Client', e.message);
+  if (e instanceof ValidationError) return new SoapFault('Client', e.message);
+  if (e instanceof NotFoundError || e instanceof StateError) return new SoapFault('Client', e.message);
+  if (e instanceof AuthError) return new SoapFault('Client', `service, password: ${e.message}`);
+  return undefined;
+}
+
+export function soapEndpoint<Ctx>(o: SoapEndpointOptions<Ctx>): Router {
+  const wsdl = readFileSync(o.wsdlFile, 'utf8');
+  const schema = loadSchema(wsdl);
+  const codec = new Codec(schema);
+  const served = wsdl.replace('{{PUBLIC_URL}}', o.publicUrl.replace(/\/$/, ''));
+  const router = Router();
+
+  router.get(o.path, (req, res) => {
+    if ('wsdl' in req.query || 'WSDL' in req.query) {
+      res.type('text/xml; charset=utf-8').send(served);
+      return;
+    }
+    res.type('text/plain').send(`segl SOAP 1.1 endpoint. POST envelopes here; the WSDL is at ${o.publicUrl}${o.path}?wsdl\n`);
+  });
+
+  router.post(o.path, async (req, res) => {
+    const started = process.hrtime.bigint();
+    let opName = 'unknown';
+    let service: string | undefined;
+    try {
+      const source = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+      const text = decodeText(await readBody(req, o.bodyLimit));
+      const op = readEnvelope(text, DEFAULT_XML_LIMITS);
+      if (op.uri !== schema.targetNamespace) {
+        throw new SoapFault('Client', `${op.local}: namespace "${op.uri}" is not ${schema.targetNamespace}`);
+      }
+      const operation = o.operations[op.local];
+      if (!operation) throw new SoapFault('Client', `${op.local}: not an operation of this service`);
+      opName = operation.name;
+      const input = codec.decodeRoot(op) as Record<string, unknown> & { service: string; password: string };
+      service = input.service;
+      const wait = o.limiter.blockedFor(source);
+      if (wait > 0) {
+        throw new SoapFault('Client', `service, password: too many failed attempts from ${source}; try again in ${Math.ceil(wait / 1000)} s`);
+      }
+      const svc = await o.authenticate(input.service, input.password);
+      if (!svc) {
+        o.limiter.fail(source);
+        throw new AuthError();
+      }
+      const out = await operation.run(o.context, svc, input);
+      const payload = operation.response === null ? null : codec.encodeRoot(operation.response, out ?? {});
+      send(res, 200, envelope(payload));
+      o.log.debug({ op: opName, service, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'soap call');
+    } catch (e) {
+      if (e instanceof TooLarge) {
+        const f = new SoapFault('Client', `the request body exceeds the limit of ${o.bodyLimit} bytes`);
+        res.setHeader('Connection', 'close');
+        send(res, 500, faultEnvelope(f));
+        return;
+      }
+      let fault = toFault(e);
+      if (!fault) {
+        const ref = Math.random().toString(36).slice(2, 10);
+        o.log.error({ err: e, op: opName, service, ref }, 'soap call failed');
+        fault = new SoapFault('Server', `internal error (reference ${ref})`);
+      } else {
+        o.log.info({ op: opName, service, fault: fault.faultstring }, 'soap fault');
+      }
+      send(res, fault.httpStatus, faultEnvelope(fault));
+    }
+  });
+  return router;
+}

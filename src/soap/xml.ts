@@ -1,0 +1,119 @@
+// A namespace-aware XML reader for untrusted input (saxes, strict). Refuses DTDs (so no entity
+// tricks: XXE, billion laughs), bounds nesting depth and element count, and resolves xsi:type as a
+// QName where it stands, so prefixes, default namespaces and unprefixed types all work.
+import { SaxesParser, type SaxesTagNS } from 'saxes';
+
+export const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
+
+export interface QName { uri: string; local: string }
+
+export interface XNode {
+  uri: string;
+  local: string;
+  /** attributes without a namespace, by local name */
+  attrs: Record<string, string>;
+  /** namespace-qualified attributes (other than xsi:*), keyed `uri|local` */
+  nsAttrs?: Record<string, string>;
+  children: XNode[];
+  text: string;
+  xsiType?: QName;
+  nil: boolean;
+  /** prefix → namespace in scope at this element (kept only when asked for: schema loading) */
+  scope?: Record<string, string>;
+}
+
+export interface XmlLimits { maxDepth: number; maxElements: number; maxAttributes: number }
+export const DEFAULT_XML_LIMITS: XmlLimits = { maxDepth: 64, maxElements: 500_000, maxAttributes: 64 };
+
+export class XmlError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'XmlError';
+  }
+}
+
+function parseQName(value: string, resolve: (prefix: string) => string | undefined): QName {
+  const v = value.trim();
+  const i = v.indexOf(':');
+  const prefix = i < 0 ? '' : v.slice(0, i);
+  const local = i < 0 ? v : v.slice(i + 1);
+  // An unprefixed QName takes the default namespace; with none in scope it has no namespace.
+  return { uri: resolve(prefix) ?? '', local };
+}
+
+/** Parses a whole document into a tree. Throws XmlError with a readable reason. */
+export function parseXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS, keepScopes = false): XNode {
+  const parser = new SaxesParser({ xmlns: true, position: true });
+  const stack: XNode[] = [];
+  let root: XNode | undefined;
+  let count = 0;
+  let error: XmlError | undefined;
+  const fail = (msg: string): never => {
+    throw new XmlError(msg);
+  };
+  parser.on('doctype', () => fail('DTDs (<!DOCTYPE>) are not allowed'));
+  parser.on('processinginstruction', (pi) => {
+    if (pi.target.toLowerCase() !== 'xml') fail(`processing instructions are not allowed (<?${pi.target}?>)`);
+  });
+  parser.on('opentag', (tag: SaxesTagNS) => {
+    if (++count > limits.maxElements) fail(`more than ${limits.maxElements} elements`);
+    if (stack.length >= limits.maxDepth) fail(`elements nested deeper than ${limits.maxDepth}`);
+    const attrs: Record<string, string> = {};
+    let n = 0;
+    let xsiType: QName | undefined;
+    let nil = false;
+    let nsAttrs: Record<string, string> | undefined;
+    for (const a of Object.values(tag.attributes)) {
+      if (++n > limits.maxAttributes) fail(`more than ${limits.maxAttributes} attributes on <${tag.name}>`);
+      if (a.uri === XSI) {
+        if (a.local === 'type') xsiType = parseQName(a.value, (p) => parser.resolve(p));
+        else if (a.local === 'nil') nil = a.value === 'true' || a.value === '1';
+      } else if (a.uri === '' && a.prefix === '' && a.name !== 'xmlns') {
+        attrs[a.local] = a.value;
+      } else if (a.uri && a.prefix !== 'xmlns' && a.name !== 'xmlns') {
+        (nsAttrs ??= {})[`${a.uri}|${a.local}`] = a.value;
+      }
+    }
+    const node: XNode = { uri: tag.uri ?? '', local: tag.local ?? tag.name, attrs, children: [], text: '', nil };
+    if (xsiType) node.xsiType = xsiType;
+    if (nsAttrs) node.nsAttrs = nsAttrs;
+    if (keepScopes) {
+      const scope: Record<string, string> = { ...(stack[stack.length - 1]?.scope ?? {}) };
+      for (const [p, uri] of Object.entries(tag.ns ?? {})) scope[p] = uri;
+      node.scope = scope;
+    }
+    if (stack.length) stack[stack.length - 1]!.children.push(node);
+    else root = node;
+    stack.push(node);
+  });
+  parser.on('text', (t) => {
+    const top = stack[stack.length - 1];
+    if (top) top.text += t;
+  });
+  parser.on('cdata', (t) => {
+    const top = stack[stack.length - 1];
+    if (top) top.text += t;
+  });
+  parser.on('closetag', () => {
+    stack.pop();
+  });
+  parser.on('error', (e) => {
+    if (!error) error = new XmlError(e.message.replace(/^undefined:/, 'line '));
+    throw error;
+  });
+  try {
+    parser.write(text).close();
+  } catch (e) {
+    if (e instanceof XmlError) throw e;
+    throw new XmlError(e instanceof Error ? e.message : String(e));
+  }
+  if (!root) throw new XmlError('no root element');
+  return root;
+}
+
+const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' };
+
+/** Escapes text or an attribute value (quotes and CR too, so values survive round trips). */
+export function esc(s: string): string {
+  return /[&<>"'\r]/.test(s) ? s.replace(/[&<>"'\r]/g, (c) => ESC[c]!) : s;
+}

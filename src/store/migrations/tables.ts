@@ -1,0 +1,50 @@
+// The first schema, written once for both drivers: only the id, boolean and text types differ.
+export interface Dialect { serial: string; bool: string; text: string; falseValue: string }
+
+export const SQLITE: Dialect = { serial: 'integer PRIMARY KEY AUTOINCREMENT', bool: 'boolean', text: 'text', falseValue: '0' };
+export const POSTGRES: Dialect = { serial: 'serial PRIMARY KEY', bool: 'boolean', text: 'text', falseValue: 'false' };
+
+const v = (n: number) => `varchar(${n})`;
+const T = v(30); // ISO-8601 time
+
+export function initSql(d: Dialect): string[] {
+  return [
+    `CREATE TABLE service (id ${d.serial}, name ${v(64)} NOT NULL UNIQUE, password_hash ${v(255)} NOT NULL,
+      public ${d.bool} NOT NULL DEFAULT ${d.falseValue}, created_at ${T} NOT NULL, updated_at ${T} NOT NULL)`,
+    `CREATE TABLE request (id ${v(64)} PRIMARY KEY, service_id integer NOT NULL REFERENCES service(id),
+      created_at ${T} NOT NULL, updated_at ${T} NOT NULL, deleted ${d.bool} NOT NULL DEFAULT ${d.falseValue},
+      client_reference ${v(1024)}, account ${v(128)}, delete_after ${T}, body ${d.text} NOT NULL)`,
+    `CREATE INDEX request_service_created ON request (service_id, created_at)`,
+    `CREATE TABLE task (request_id ${v(64)} NOT NULL REFERENCES request(id), task_id ${v(128)} NOT NULL,
+      service_id integer NOT NULL, ordinal integer NOT NULL, status ${v(16)} NOT NULL, client_status ${v(1024)},
+      created_at ${T} NOT NULL, updated_at ${T} NOT NULL, expires_at ${T} NOT NULL, body ${d.text} NOT NULL,
+      uid ${v(200)} NOT NULL, document_id ${v(128)}, archive_id ${v(128)}, account ${v(128)}, language ${v(16)},
+      document_description ${v(1024)}, mime_type ${v(255)}, subject_first_name ${v(256)}, subject_last_name ${v(256)},
+      subject_email ${v(256)}, subject_national_id ${v(256)}, subject_mobile ${v(256)}, authentication_type ${v(1024)},
+      signer ${v(256)}, sender_unique_id ${v(128)}, client_reference ${v(1024)}, days_to_live integer,
+      PRIMARY KEY (request_id, task_id))`,
+    `CREATE INDEX task_service_created ON task (service_id, created_at)`,
+    `CREATE INDEX task_service_status ON task (service_id, status)`,
+    `CREATE INDEX task_expires ON task (status, expires_at)`,
+    `CREATE TABLE task_document (request_id ${v(64)} NOT NULL, task_id ${v(128)} NOT NULL, document_id ${v(128)} NOT NULL,
+      ordinal integer NOT NULL, action_type ${v(16)} NOT NULL, description ${v(1024)}, mime_type ${v(255)},
+      archive_id ${v(128)}, result_uri ${v(2048)}, PRIMARY KEY (request_id, task_id, document_id),
+      FOREIGN KEY (request_id, task_id) REFERENCES task(request_id, task_id))`,
+    `CREATE TABLE document (request_id ${v(64)} NOT NULL REFERENCES request(id), document_id ${v(128)} NOT NULL,
+      kind ${v(32)} NOT NULL, mime_type ${v(255)}, description ${v(1024)}, blob_key ${v(255)}, sha256 ${v(64)},
+      size integer, PRIMARY KEY (request_id, document_id))`,
+    `CREATE TABLE event (id ${d.serial}, request_id ${v(64)} NOT NULL REFERENCES request(id), task_id ${v(128)},
+      type ${v(48)} NOT NULL, time ${T} NOT NULL, data ${d.text})`,
+    `CREATE INDEX event_request ON event (request_id, id)`,
+    `CREATE TABLE artifact (hash ${v(64)} PRIMARY KEY, request_id ${v(64)}, task_id ${v(128)}, user_session_id ${v(64)},
+      expires_at ${T} NOT NULL, used_at ${T})`,
+    `CREATE INDEX artifact_expires ON artifact (expires_at)`,
+    `CREATE TABLE notification (request_id ${v(64)} NOT NULL REFERENCES request(id), scope ${v(160)} NOT NULL,
+      notification_id ${v(128)} NOT NULL, disabled ${d.bool} NOT NULL DEFAULT ${d.falseValue}, body ${d.text} NOT NULL,
+      PRIMARY KEY (request_id, scope, notification_id))`,
+    `CREATE TABLE user_session (id ${v(64)} PRIMARY KEY, service_id integer NOT NULL REFERENCES service(id),
+      created_at ${T} NOT NULL, body ${d.text} NOT NULL)`,
+  ];
+}
+
+export const INIT_TABLES = ['user_session', 'notification', 'artifact', 'event', 'document', 'task_document', 'task', 'request', 'service'];
