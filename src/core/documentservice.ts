@@ -157,10 +157,9 @@ export class DocumentService {
           requestId: id, scope: `packaging:${p.packagingTaskId}`, notificationId: x.notificationId, disabled: false, body: x,
         }))),
       ];
+      // Packaging tasks are implied by request-created: the 2018 packaging-task-created value would
+      // break clients generated from the 2017 WSDL for no new information.
       const events: EventRow[] = [{ requestId: id, event: 'request-created', eventTime: n, data: r.clientReference }];
-      for (const p of body.packagingTask ?? []) {
-        events.push({ requestId: id, event: 'packaging-task-created', eventTime: n, data: p.packagingTaskId });
-      }
       plans.push({
         request, tasks: planned.map((p) => p.task), taskDocuments: planned.flatMap((p) => p.taskDocs), documents,
         notifications, events,
