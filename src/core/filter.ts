@@ -3,6 +3,7 @@
 import { LOGICAL_OPERATORS, TASK_FILTER_FIELDS, type LogicalOperator, type TaskFilterField } from './enums';
 import { ValidationError, type Violation } from './errors';
 import type { TaskFilter } from './types';
+import { parseXsDateTime } from './datetime';
 
 export type FieldKind = 'string' | 'date' | 'int';
 
@@ -50,7 +51,7 @@ export function compileFilter(f: TaskFilter | undefined, path = 'filter'): Compi
     const kind = fieldKind(c.field);
     let value: string | number = c.value;
     if (kind === 'date') {
-      const t = Date.parse(c.value);
+      const t = parseXsDateTime(c.value);
       if (Number.isNaN(t)) { v.push({ path: `${p}/value`, rule: `${c.field} needs an xs:dateTime value` }); return; }
       if (operator === 'contains') { v.push({ path: `${p}/operator`, rule: `contains does not apply to ${c.field}` }); return; }
       value = new Date(t).toISOString();
@@ -63,7 +64,7 @@ export function compileFilter(f: TaskFilter | undefined, path = 'filter'): Compi
   });
   const date = (s: string | undefined, name: string): string | undefined => {
     if (s === undefined) return undefined;
-    const t = Date.parse(s);
+    const t = parseXsDateTime(s);
     if (Number.isNaN(t)) { v.push({ path: `${path}/${name}`, rule: 'must be an xs:dateTime' }); return undefined; }
     return new Date(t).toISOString();
   };

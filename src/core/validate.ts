@@ -6,6 +6,7 @@ import {
 } from './enums';
 import { ValidationError, type Violation } from './errors';
 import { ancestors, findCycle } from './dag';
+import { parseXsDateTime } from './datetime';
 import type {
   Authentication, Dialog, Document, DocumentAction, Method, Notification, PackagingTask, Schedule,
   SigningRequest, Subject, Task,
@@ -178,7 +179,7 @@ function checkAuthentication(c: Checker, a: Authentication | undefined, ctx: Val
 
 function checkSchedule(c: Checker, s: Schedule, path: Path): void {
   if (c.required(s.stateIs, at(path, 'state-is'))) c.oneOf(s.stateIs, TASK_STATUSES, at(path, 'state-is'));
-  if (s.waitUntil !== undefined && Number.isNaN(Date.parse(s.waitUntil))) {
+  if (s.waitUntil !== undefined && Number.isNaN(parseXsDateTime(s.waitUntil))) {
     c.fail(at(path, 'wait-until'), 'must be an xs:dateTime such as 2026-12-01T09:00:00Z');
   }
   if (s.wait) {
@@ -414,6 +415,9 @@ export function validateAddedTask(existing: SigningRequest, task: Task, ctx: Val
 export function validateNotification(n: Notification, siblings: readonly Notification[], path: Path = 'notification'): void {
   const c = new Checker();
   checkNotification(c, n, path);
+  if (siblings.length >= LIMITS.notificationsPerScope) {
+    c.fail(path, `at most ${LIMITS.notificationsPerScope} notifications are allowed in one scope`);
+  }
   if (siblings.some((s) => s.notificationId === n.notificationId)) {
     c.fail(`${path}/@notification-id`, `"${n.notificationId}" is already used in this scope`);
   }
