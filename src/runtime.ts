@@ -72,6 +72,16 @@ async function ensureDemo(cfg: Config, services: ServiceRepository): Promise<Run
   return { name: 'demo', password, created: true };
 }
 
+/** SEGL_SECRET, or in preprod one generated once and kept in DATA_DIR/secret (mode 0600). */
+function ensureSecret(cfg: Config): string {
+  if (cfg.secret) return cfg.secret;
+  const file = path.join(cfg.dataDir, 'secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
 export function healthRoutes(rt: Pick<Runtime, 'db' | 'redis'>): express.Router {
   const r = express.Router();
   r.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
@@ -94,6 +104,7 @@ export function healthRoutes(rt: Pick<Runtime, 'db' | 'redis'>): express.Router 
 export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Runtime> {
   const log = opts.log ?? createLogger(cfg.logLevel);
   mkdirSync(cfg.dataDir, { recursive: true });
+  cfg.secret = ensureSecret(cfg);
   const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
   const services = new ServiceRepository(db);
   let redisHandle: RedisHandle | undefined;
