@@ -3,6 +3,7 @@
 // and strict where a mistake would be silent (unknown elements, bad numbers, booleans, enums).
 // Encoding always writes schema order, which strict clients (JAXB, WCF, zeep) rely on.
 import { Buffer } from 'node:buffer';
+import { parseXsDateTime } from '../core/datetime';
 import { esc, XSI, type XNode } from './xml';
 import type { Builtin, ComplexType, ElementDecl, Schema, TypeRef } from './schema';
 
@@ -46,7 +47,7 @@ export class Codec {
         if (v === 'false' || v === '0') return false;
         throw new DecodeError(path, `"${v}" is not an xs:boolean (true, false, 1 or 0)`);
       case 'dateTime':
-        if (!/^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/.test(v) || Number.isNaN(Date.parse(v))) {
+        if (Number.isNaN(parseXsDateTime(v))) {
           throw new DecodeError(path, `"${v}" is not an xs:dateTime (e.g. 2026-12-01T09:00:00Z)`);
         }
         return v;
@@ -118,7 +119,8 @@ export class Codec {
     let type = this.schema.complexTypes.get(t.named)!;
     let kind: string | undefined;
     if (child.xsiType) {
-      const { uri, local } = child.xsiType;
+      const { uri, local, unbound } = child.xsiType;
+      if (unbound !== undefined) throw new DecodeError(sub(path, '@xsi:type'), `prefix "${unbound}" is not declared`);
       const allowed = this.schema.subtypes.get(t.named) ?? new Set([t.named]);
       if ((uri !== this.schema.targetNamespace && uri !== '') || !allowed.has(local)) {
         throw new DecodeError(sub(path, '@xsi:type'), `"${local}" is not a ${t.named} type (one of ${[...allowed].join(', ')})`);

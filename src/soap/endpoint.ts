@@ -36,7 +36,11 @@ export interface SoapEndpointOptions<Ctx> {
 
 class TooLarge extends Error {}
 
-/** Reads the whole body up to `limit` bytes after decompression; drains (bounded) what is over. */
+/**
+ * Reads the whole body up to `limit` bytes after decompression. Past the limit it stops inflating
+ * at once (a gzip bomb costs nothing more) and drains the raw body, up to 4 × limit, so the client
+ * can read the fault; beyond that the connection is cut.
+ */
 function readBody(req: Request, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const enc = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
@@ -49,24 +53,37 @@ function readBody(req: Request, limit: number): Promise<Buffer> {
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
     let raw = 0;
+    let over = false;
+    const tooLarge = () => {
+      if (over) return;
+      over = true;
+      chunks.length = 0;
+      if (src !== req) {
+        req.unpipe(src as unknown as NodeJS.WritableStream);
+        src.destroy();
+      }
+      req.on('end', () => reject(new TooLarge()));
+      req.resume();
+    };
     req.on('data', (c: Buffer) => {
       raw += c.length;
-      if (raw > limit * 4) req.destroy(); // do not drain an attacker's endless body
+      if (raw > limit * 4) {
+        req.destroy();
+        reject(new TooLarge());
+      } else if (src === req && raw > limit) tooLarge();
     });
-    src.on('data', (c: Buffer) => {
-      if (over) return;
-      size += c.length;
-      if (size > limit) {
-        over = true;
-        chunks.length = 0;
-        return;
-      }
-      chunks.push(c);
-    });
-    src.on('end', () => (over ? reject(new TooLarge()) : resolve(Buffer.concat(chunks, size))));
-    src.on('error', (e) => reject(over ? new TooLarge() : new SoapFault('Client', `the request body could not be read: ${e.message}`)));
+    if (src !== req) {
+      src.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > limit) tooLarge();
+        else chunks.push(c);
+      });
+    } else {
+      req.on('data', (c: Buffer) => { if (!over) { size += c.length; chunks.push(c); } });
+    }
+    src.on('end', () => { if (!over) resolve(Buffer.concat(chunks, size)); });
+    src.on('error', (e) => { if (!over) reject(new SoapFault('Client', `the request body could not be read: ${e.message}`)); });
   });
 }
 

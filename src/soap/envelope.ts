@@ -39,6 +39,7 @@ export function readEnvelope(text: string, limits: XmlLimits): XNode {
       const must = c.children.find((h) => ['1', 'true'].includes(h.nsAttrs?.[`${SOAP11}|mustUnderstand`] ?? ''));
       if (must) throw new SoapFault('MustUnderstand', `Header/${must.local}: segl does not process this header (mustUnderstand="1")`);
     } else if (c.uri === SOAP11 && c.local === 'Body') {
+      if (body) throw new SoapFault('Client', 'Envelope/Body: may occur only once');
       body = c;
     } else {
       throw new SoapFault('Client', `Envelope/${c.local}: only Header and Body may appear in an Envelope`);

@@ -5,7 +5,8 @@ import { SaxesParser, type SaxesTagNS } from 'saxes';
 
 export const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 
-export interface QName { uri: string; local: string }
+/** `unbound` names a prefix that no xmlns declares (the codec reports it with the element's path). */
+export interface QName { uri: string; local: string; unbound?: string }
 
 export interface XNode {
   uri: string;
@@ -38,7 +39,9 @@ function parseQName(value: string, resolve: (prefix: string) => string | undefin
   const prefix = i < 0 ? '' : v.slice(0, i);
   const local = i < 0 ? v : v.slice(i + 1);
   // An unprefixed QName takes the default namespace; with none in scope it has no namespace.
-  return { uri: resolve(prefix) ?? '', local };
+  const uri = resolve(prefix);
+  if (uri === undefined && prefix !== '') return { uri: '', local, unbound: prefix };
+  return { uri: uri ?? '', local };
 }
 
 /** Parses a whole document into a tree. Throws XmlError with a readable reason. */
