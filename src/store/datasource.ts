@@ -38,6 +38,24 @@ export function createDataSource(o: DbOptions): DataSource {
 export async function openDatabase(o: DbOptions): Promise<DataSource> {
   const ds = createDataSource(o);
   await ds.initialize();
-  await ds.runMigrations({ transaction: 'each' });
+  try {
+    if (driverOf(o) === 'postgres') {
+      // Several api/worker instances may start at once: one migrates, the others wait for it.
+      const q = ds.createQueryRunner();
+      await q.connect();
+      try {
+        await q.query("SELECT pg_advisory_lock(hashtext('segl_migrations'))");
+        await ds.runMigrations({ transaction: 'each' });
+      } finally {
+        await q.query("SELECT pg_advisory_unlock(hashtext('segl_migrations'))").catch(() => undefined);
+        await q.release();
+      }
+    } else {
+      await ds.runMigrations({ transaction: 'each' });
+    }
+  } catch (e) {
+    await ds.destroy();
+    throw e;
+  }
   return ds;
 }

@@ -1,0 +1,59 @@
+// Migrations: applied once, idempotent on restart, and safe when several instances start together.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { openDatabase } from '../../src/store/datasource';
+import { databases, PG_URL } from '../support/server';
+
+async function freshPg(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `segl_mig_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+describe.each(databases())('migrations on %s', (db) => {
+  let dir: string;
+  let target: { url?: string; drop: () => Promise<void> };
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'segl-mig-'));
+    target = db === 'postgres' ? await freshPg() : { drop: async () => undefined };
+  });
+  afterEach(async () => {
+    await target.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('three instances starting at once all come up and the schema is migrated once', async () => {
+    const opts = { databaseUrl: target.url, dataDir: dir };
+    const all = await Promise.all([openDatabase(opts), openDatabase(opts), openDatabase(opts)]);
+    try {
+      const rows = await all[0]!.query('SELECT name FROM segl_migrations');
+      expect(rows.map((r: { name: string }) => r.name)).toEqual(['Init1764316800000']);
+      const n = await all[1]!.query('SELECT COUNT(*) AS n FROM request');
+      expect(Number(n[0].n)).toBe(0);
+    } finally {
+      await Promise.all(all.map((d) => d.destroy()));
+    }
+    const again = await openDatabase(opts); // restart: nothing pending, nothing re-run
+    try {
+      expect((await again.query('SELECT name FROM segl_migrations')).length).toBe(1);
+      expect(await again.showMigrations()).toBe(false);
+    } finally {
+      await again.destroy();
+    }
+  });
+});
