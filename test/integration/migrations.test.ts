@@ -2,35 +2,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
 import { openDatabase } from '../../src/store/datasource';
-import { databases, PG_URL } from '../support/server';
-
-async function freshPg(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `segl_mig_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = new Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
+import { databases, freshPgDatabase } from '../support/server';
 
 describe.each(databases())('migrations on %s', (db) => {
   let dir: string;
   let target: { url?: string; drop: () => Promise<void> };
   beforeEach(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'segl-mig-'));
-    target = db === 'postgres' ? await freshPg() : { drop: async () => undefined };
+    target = db === 'postgres' ? await freshPgDatabase() : { drop: async () => undefined };
   });
   afterEach(async () => {
     await target.drop();

@@ -127,7 +127,7 @@ describe('operator contract', () => {
       await rt.redisHandle.stop();
       const r = await fetch(`${rt.url}/readyz`);
       expect(r.status).toBe(503);
-      const body = await r.json();
+      const body = (await r.json()) as { redis: string };
       expect(body).toMatchObject({ status: 'not ready', database: 'ok' });
       expect(body.redis).toMatch(/^down: /);
       expect((await fetch(`${rt.url}/healthz`)).status).toBe(200);

@@ -37,7 +37,7 @@ export function databases(): DbKind[] {
 }
 
 /** A fresh PostgreSQL database for one test file; dropped by the returned function. */
-async function freshPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function freshPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `segl_t_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = new Client({ connectionString: PG_URL });
   await admin.connect();

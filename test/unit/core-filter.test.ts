@@ -3,16 +3,8 @@ import type { LogicalOperator, TaskFilterField } from '../../src/core/enums';
 import { ValidationError, type Violation } from '../../src/core/errors';
 import { compileFilter, compilePage, fieldKind, matches, MAX_PAGE, type Criterion } from '../../src/core/filter';
 import type { TaskFilter, TaskFilterCriteria } from '../../src/core/types';
+import { violationsOf } from '../support/violations';
 
-function violationsOf(fn: () => unknown): Violation[] {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ValidationError) return e.violations;
-    throw e;
-  }
-  throw new Error('expected a ValidationError, but the input was accepted');
-}
 
 const one = (c: Partial<TaskFilterCriteria>): TaskFilter => ({ criteria: [c as TaskFilterCriteria] });
 

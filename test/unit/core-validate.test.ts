@@ -7,6 +7,7 @@ import {
   LIMITS, normalizeRequest, validateAddedTask, validateNotification, validateRequest, validateRequests,
   type ValidationContext,
 } from '../../src/core/validate';
+import { violationsOf } from '../support/violations';
 
 const ctx: ValidationContext = {
   authenticationMethods: new Set(['nemid']),
@@ -46,15 +47,6 @@ function loose(o: object): Record<string, unknown> {
   return o as Record<string, unknown>;
 }
 
-function violationsOf(fn: () => unknown): Violation[] {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ValidationError) return e.violations;
-    throw e;
-  }
-  throw new Error('expected a ValidationError, but the input was accepted');
-}
 
 type Expected = [path: string, rule: string];
 
