@@ -1,0 +1,43 @@
+// Runs bench/load.js in a child `node` process: the spec goes in on stdin, the result comes back as
+// the JSON line on stdout. The server under test keeps the bench process's event loop to itself.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { runLoad, type LoadResult, type LoadSpec } from './load';
+
+const running = new Set<ChildProcess>();
+
+/** Kills load children still running (used when the bench is interrupted). */
+export function killLoadChildren(): void {
+  for (const c of running) if (c.exitCode === null) c.kill('SIGTERM');
+}
+
+export function runLoadInChild(spec: LoadSpec): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, 'load.js')], { stdio: ['pipe', 'pipe', 'pipe'] });
+    running.add(child);
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => { err += s; });
+    child.once('error', (e) => { running.delete(child); reject(e); });
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      if (code !== 0) {
+        reject(new Error(`load child for "${spec.title}" exited with ${signal ?? code}: ${err.trim()}`));
+        return;
+      }
+      const line = out.trim().split('\n').pop() ?? '';
+      try {
+        resolve(JSON.parse(line) as LoadResult);
+      } catch {
+        reject(new Error(`load child for "${spec.title}" printed no JSON result: ${out.slice(0, 500)} ${err.slice(0, 500)}`));
+      }
+    });
+    child.stdin.end(JSON.stringify(spec));
+  });
+}
+
+/** The child-process runner by default; BENCH_INPROCESS comparison rows use runLoad directly. */
+export function runLoadWhere(spec: LoadSpec, where: 'child' | 'in-process'): Promise<LoadResult> {
+  return where === 'child' ? runLoadInChild(spec) : runLoad(spec);
+}

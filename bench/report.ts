@@ -1,0 +1,121 @@
+// Shapes of the result files and the human-readable table printed at the end of a run.
+import os from 'node:os';
+import type { LoadResult } from './load';
+
+export interface Figures {
+  reqPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+}
+
+export interface Measured extends Figures {
+  label: string;
+  engine: LoadResult['engine'];
+  maxMs: number;
+  p90Ms: number;
+  meanMs: number;
+  ok2xx: number;
+  statusCodes: Record<string, number>;
+  timeouts: number;
+  errorFraction: number;
+  duration: number;
+  warmup: LoadResult['warmup'];
+  autocannon?: LoadResult['autocannon'];
+}
+
+export type Skipped = { skipped: string };
+export type Outcome = Measured | Skipped | { failed: string };
+
+export interface Goal { name: string; target: string; value: number | null; pass: boolean | null }
+
+export function measured(label: string, r: LoadResult): Measured {
+  return {
+    label, engine: r.engine, reqPerSec: r.reqPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms, non2xx: r.non2xx, errors: r.errors,
+    maxMs: r.maxMs, p90Ms: r.p90Ms, meanMs: r.meanMs, ok2xx: r.ok2xx, statusCodes: r.statusCodes, timeouts: r.timeouts,
+    errorFraction: r.errorFraction, duration: r.duration, warmup: r.warmup, ...(r.autocannon ? { autocannon: r.autocannon } : {}),
+  };
+}
+
+export const isMeasured = (o: Outcome | undefined): o is Measured => !!o && 'reqPerSec' in o;
+
+/** Percent of all CPUs busy over `ms` (other work on the machine skews every figure). */
+export async function cpuBusy(ms = 1000): Promise<number> {
+  const total = () => os.cpus().reduce((acc, c) => {
+    const t = c.times;
+    acc.idle += t.idle;
+    acc.all += t.user + t.nice + t.sys + t.idle + t.irq;
+    return acc;
+  }, { idle: 0, all: 0 });
+  const a = total();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = total();
+  const all = b.all - a.all;
+  return all > 0 ? Number((100 * (1 - (b.idle - a.idle) / all)).toFixed(1)) : 0;
+}
+
+export async function environment(): Promise<Record<string, unknown>> {
+  const cpus = os.cpus();
+  return {
+    timestamp: new Date().toISOString(),
+    node: process.version,
+    cpuCount: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    platform: `${process.platform} ${os.release()} ${process.arch}`,
+    totalMemMb: Math.round(os.totalmem() / 2 ** 20),
+    loadAverageAtStart: os.loadavg().map((x) => Number(x.toFixed(2))),
+    cpuBusyBeforeStartPercent: await cpuBusy(),
+  };
+}
+
+const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+const lpad = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
+const num = (x: number | null | undefined, d = 1): string => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
+const verdict = (p: boolean | null): string => (p === null ? 'n/a' : p ? 'PASS' : 'MISS');
+
+export function table(o: {
+  header: string;
+  concurrency: number;
+  rows: Array<{ name: string; outcome: Outcome | undefined }>;
+  ratios: Array<{ name: string; value: number | null }>;
+  status: { rate: number; connections: number; outcome: Outcome | undefined; paced: Outcome | undefined };
+  notes?: string[];
+  goals: Goal[];
+  problems: string[];
+}): string {
+  const lines: string[] = [o.header, ''];
+  lines.push(`${pad(`createRequest, ${o.concurrency} connections`, 34)}${lpad('req/s', 9)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('non-2xx', 9)}${lpad('errors', 8)}`);
+  for (const r of o.rows) {
+    const m = r.outcome;
+    if (isMeasured(m)) {
+      lines.push(`  ${pad(r.name, 32)}${lpad(num(m.reqPerSec), 9)}${lpad(num(m.p50Ms), 9)}${lpad(num(m.p99Ms), 9)}${lpad(String(m.non2xx), 9)}${lpad(String(m.errors), 8)}`);
+    } else {
+      lines.push(`  ${pad(r.name, 32)}${m ? ('skipped' in m ? m.skipped : `FAILED: ${m.failed}`) : '-'}`);
+    }
+  }
+  for (const r of o.ratios) lines.push(`  ${pad(r.name, 32)}${lpad(num(r.value, 2), 9)}`);
+  lines.push('');
+  const s = o.status.outcome;
+  lines.push(`getStatus, fixed ${o.status.rate} req/s, ${o.status.connections} connections, SQLite`
+    + `${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('max ms', 9)}${lpad('req/s', 8)}${lpad('errors', 9)}`);
+  const statusRow = (name: string, m: Outcome | undefined): void => {
+    if (isMeasured(m)) {
+      lines.push(`  ${pad(name, 56)}${lpad(num(m.p50Ms, 2), 9)}${lpad(num(m.p99Ms, 2), 9)}${lpad(num(m.maxMs, 2), 9)}`
+        + `${lpad(num(m.reqPerSec), 8)}${lpad(`${(m.errorFraction * 100).toFixed(2)}%`, 9)}`);
+    } else {
+      lines.push(`  ${pad(name, 56)}${m ? ('skipped' in m ? m.skipped : `FAILED: ${m.failed}`) : '-'}`);
+    }
+  };
+  statusRow('autocannon overallRate (bursts at each second)', s);
+  statusRow('evenly paced, 1 request every 10 ms (informational)', o.status.paced);
+  lines.push('', 'Targets (reported, not enforced)');
+  for (const g of o.goals) lines.push(`  ${pad(g.name, 38)}${pad(g.target, 12)}${lpad(num(g.value, g.value !== null && g.value < 10 ? 2 : 1), 9)}  ${verdict(g.pass)}`);
+  if (o.notes?.length) lines.push('');
+  for (const n of o.notes ?? []) lines.push(`note: ${n}`);
+  if (o.problems.length) {
+    lines.push('', 'BROKEN (exit 1):');
+    for (const p of o.problems) lines.push(`  - ${p}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,235 @@
+// `npm run bench`: createRequest throughput on segl (SQLite, PostgreSQL) against a bare node-soap echo
+// baseline, and getStatus latency at a fixed rate, in one run. Servers run in this process; the load
+// comes from a child process (bench/load.js). Results: bench/results/{createrequest,getstatus,summary}.json.
+// Exit 0 even when a target is missed; 1 only when something broke (faults, non-2xx, errors, crashes).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { killLoadChildren, runLoadWhere } from './child';
+import {
+  countElements, createRequestEnvelope, expectResponse, firstText, getStatusEnvelope, post, SOAP_HEADERS,
+} from './envelopes';
+import type { LoadSpec } from './load';
+import { cpuBusy, environment, isMeasured, measured, table, type Goal, type Outcome } from './report';
+import { PASSWORD, PG_URL, postgresAnswers, SERVICE, startEcho, startSegl, type BenchServer } from './servers';
+
+function intEnv(name: string, fallback: number, min = 1): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number ≥ ${min} (got "${raw}")`);
+  return n;
+}
+
+const SECONDS = intEnv('BENCH_SECONDS', 10);
+const WARMUP = intEnv('BENCH_WARMUP', 2, 0);
+const CONCURRENCY = intEnv('BENCH_CONNECTIONS', 16);
+const STATUS_RATE = 100;
+const STATUS_CONNECTIONS = 10;
+const INPROCESS = process.env.BENCH_INPROCESS === '1';
+const RESULTS = path.resolve(__dirname, '..', '..', 'bench', 'results');
+
+const TARGET = { createSqliteReqPerSec: 300, ratio: 0.5, statusP99Ms: 20 } as const;
+
+/** Things that broke: any makes the exit code 1. */
+const problems: string[] = [];
+const live = new Set<BenchServer>();
+
+async function withServer<T>(start: () => Promise<BenchServer>, use: (s: BenchServer) => Promise<T>): Promise<T> {
+  const s = await start();
+  live.add(s);
+  try {
+    return await use(s);
+  } finally {
+    live.delete(s);
+    await s.stop();
+  }
+}
+
+function log(msg: string): void {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+function createSpec(title: string, endpoint: string, body: string): LoadSpec {
+  return {
+    title, url: endpoint, method: 'POST', headers: { ...SOAP_HEADERS }, body,
+    connections: CONCURRENCY, duration: SECONDS, warmup: WARMUP,
+  };
+}
+
+/** Checks a sample answer, then measures createRequest; non-2xx or socket errors are problems. */
+async function measureCreate(label: string, s: BenchServer, where: 'child' | 'in-process' = 'child'): Promise<Outcome> {
+  const body = createRequestEnvelope(SERVICE, PASSWORD);
+  const sample = await post(s.endpoint, body);
+  expectResponse(`${label}: sample createRequest`, sample, 'create-request-response');
+  if (countElements(sample.body, 'request-id') !== 1) throw new Error(`${label}: sample createRequest: expected one request-id\n${sample.body}`);
+  log(`${label}: createRequest x ${CONCURRENCY} connections, ${WARMUP} s warm-up + ${SECONDS} s (${where} load)…`);
+  const r = measured(label, await runLoadWhere(createSpec(label, s.endpoint, body), where));
+  if (r.non2xx > 0) problems.push(`${label}: ${r.non2xx} non-2xx createRequest responses (${JSON.stringify(r.statusCodes)})`);
+  if (r.errors > 0) problems.push(`${label}: ${r.errors} createRequest socket errors/timeouts`);
+  if (r.warmup.non2xx > 0 || r.warmup.errors > 0) problems.push(`${label}: warm-up had ${r.warmup.non2xx} non-2xx and ${r.warmup.errors} errors`);
+  if (r.ok2xx === 0) problems.push(`${label}: no successful createRequest during the measurement`);
+  return r;
+}
+
+async function measureStatus(s: BenchServer): Promise<{ burst: Outcome; paced: Outcome }> {
+  const created = await post(s.endpoint, createRequestEnvelope(SERVICE, PASSWORD));
+  expectResponse('getStatus setup: createRequest', created, 'create-request-response');
+  const requestId = firstText(created.body, 'request-id')!;
+  const body = getStatusEnvelope(SERVICE, PASSWORD, requestId);
+  const sample = await post(s.endpoint, body);
+  expectResponse('sample getStatus', sample, 'get-status-response');
+  const infos = countElements(sample.body, 'task-status-info');
+  if (infos !== 2) throw new Error(`sample getStatus: expected 2 task-status-info, got ${infos}\n${sample.body}`);
+  const spec: LoadSpec = {
+    title: 'getStatus', url: s.endpoint, method: 'POST', headers: { ...SOAP_HEADERS }, body,
+    connections: STATUS_CONNECTIONS, duration: SECONDS, warmup: WARMUP, overallRate: STATUS_RATE,
+  };
+  const check = (name: string, r: ReturnType<typeof measured>) => {
+    if (r.non2xx > 0) problems.push(`${name}: ${r.non2xx} non-2xx responses (${JSON.stringify(r.statusCodes)})`);
+    if (r.errors > 0) problems.push(`${name}: ${r.errors} socket errors/timeouts`);
+    if (r.ok2xx === 0) problems.push(`${name}: no successful getStatus during the measurement`);
+    return r;
+  };
+  log(`segl (SQLite): getStatus at ${STATUS_RATE} req/s (autocannon overallRate), ${STATUS_CONNECTIONS} connections, ${WARMUP} s warm-up + ${SECONDS} s…`);
+  const burst = check('getStatus', measured('segl (SQLite) getStatus, autocannon overallRate', await runLoadWhere(spec, 'child')));
+  log(`segl (SQLite): getStatus at ${STATUS_RATE} req/s evenly paced, ${WARMUP} s warm-up + ${SECONDS} s…`);
+  const paced = check('getStatus (paced)', measured('segl (SQLite) getStatus, evenly paced', await runLoadWhere({ ...spec, engine: 'paced' }, 'child')));
+  return { burst, paced };
+}
+
+/** Runs one phase; a thrown error is recorded as a problem and the phase's outcome as failed. */
+async function phase(name: string, f: () => Promise<Outcome>): Promise<Outcome> {
+  try {
+    return await f();
+  } catch (e) {
+    const msg = (e as Error).message ?? String(e);
+    const first = msg.split('\n')[0]!;
+    problems.push(first.startsWith(name) ? first : `${name}: ${first}`);
+    log(`${name} FAILED: ${(e as Error).stack ?? msg}`);
+    return { failed: msg.split('\n')[0]! };
+  }
+}
+
+function ratio(a: Outcome | undefined, b: Outcome | undefined): number | null {
+  return isMeasured(a) && isMeasured(b) && b.reqPerSec > 0 ? Number((a.reqPerSec / b.reqPerSec).toFixed(3)) : null;
+}
+
+async function main(): Promise<void> {
+  mkdirSync(RESULTS, { recursive: true });
+  const env = await environment();
+  const pgUp = await postgresAnswers();
+  log(`node ${process.version}, ${String(env.cpuCount)} CPUs; PostgreSQL ${pgUp ? 'answers' : 'does not answer'} at ${PG_URL.replace(/\/\/([^@/]*)@/, '//***@')}`);
+
+  let status: Outcome | undefined;
+  let statusPaced: Outcome | undefined;
+  let sqliteInProcess: Outcome | undefined;
+  const sqlite = await phase('segl (SQLite)', () => withServer(() => startSegl('sqlite'), async (s) => {
+    const r = await measureCreate('segl (SQLite)', s);
+    if (INPROCESS) sqliteInProcess = await phase('segl (SQLite), in-process load', () => measureCreate('segl (SQLite), in-process load', s, 'in-process'));
+    try {
+      ({ burst: status, paced: statusPaced } = await measureStatus(s));
+    } catch (e) {
+      status = await phase('getStatus (SQLite)', () => Promise.reject(e));
+    }
+    return r;
+  }));
+  const postgres: Outcome = pgUp
+    ? await phase('segl (PostgreSQL)', () => withServer(() => startSegl('postgres'), (s) => measureCreate('segl (PostgreSQL)', s)))
+    : { skipped: 'skipped: no PostgreSQL' };
+  let echoInProcess: Outcome | undefined;
+  const echo = await phase('echo baseline', () => withServer(startEcho, async (s) => {
+    const r = await measureCreate('echo baseline', s);
+    if (INPROCESS) echoInProcess = await phase('echo baseline, in-process load', () => measureCreate('echo baseline, in-process load', s, 'in-process'));
+    return r;
+  }));
+
+  const ratios = { sqlite: ratio(sqlite, echo), postgres: ratio(postgres, echo) };
+  const goal = (name: string, target: string, value: number | null, ok: (v: number) => boolean): Goal =>
+    ({ name, target, value, pass: value === null ? null : ok(value) });
+  const createGoals: Goal[] = [
+    goal('createRequest SQLite req/s', `>= ${TARGET.createSqliteReqPerSec}`, isMeasured(sqlite) ? sqlite.reqPerSec : null, (v) => v >= TARGET.createSqliteReqPerSec),
+    goal('ratio SQLite / echo', `>= ${TARGET.ratio}`, ratios.sqlite, (v) => v >= TARGET.ratio),
+    goal('ratio PostgreSQL / echo', `>= ${TARGET.ratio}`, ratios.postgres, (v) => v >= TARGET.ratio),
+  ];
+  const statusGoals: Goal[] = [
+    goal('getStatus p99 ms (SQLite, 100 req/s)', `< ${TARGET.statusP99Ms}`, isMeasured(status) ? status.p99Ms : null, (v) => v < TARGET.statusP99Ms),
+  ];
+
+  const cpuBusyAfterPercent = await cpuBusy();
+  const notes: string[] = [];
+  const busy = Math.max(Number(env.cpuBusyBeforeStartPercent), cpuBusyAfterPercent);
+  if (busy > 20) notes.push(`the machine was ${busy}% busy with other work before/after the run: figures are pessimistic and noisy`);
+  const common = { ...env, cpuBusyAfterRunPercent: cpuBusyAfterPercent, loadGenerator: 'autocannon 8 in a child node process (servers in the bench process)', durationSeconds: SECONDS, warmupSeconds: WARMUP };
+  const createDoc = {
+    ...common,
+    operation: 'createRequest',
+    concurrency: CONCURRENCY,
+    envelopeBytes: Buffer.byteLength(createRequestEnvelope(SERVICE, PASSWORD)),
+    targets: { sqlite, postgres },
+    baseline: echo,
+    ratios,
+    ...(INPROCESS ? { inProcessLoad: { sqlite: sqliteInProcess, echo: echoInProcess, ratio: ratio(sqliteInProcess, echoInProcess) } } : {}),
+    goals: createGoals,
+  };
+  const statusDoc = {
+    ...common,
+    operation: 'getStatus',
+    database: 'sqlite',
+    overallRate: STATUS_RATE,
+    connections: STATUS_CONNECTIONS,
+    target: status,
+    /** same rate, requests evenly spaced (autocannon sends each connection's quota for a second back to back) */
+    paced: statusPaced,
+    goals: statusGoals,
+  };
+  const ok = problems.length === 0;
+  writeFileSync(path.join(RESULTS, 'createrequest.json'), `${JSON.stringify(createDoc, null, 2)}\n`);
+  writeFileSync(path.join(RESULTS, 'getstatus.json'), `${JSON.stringify(statusDoc, null, 2)}\n`);
+  writeFileSync(path.join(RESULTS, 'summary.json'), `${JSON.stringify({
+    ...env, ok, problems, notes, createRequest: createDoc, getStatus: statusDoc,
+    goals: [...createGoals, ...statusGoals],
+    allGoalsMet: [...createGoals, ...statusGoals].every((g) => g.pass !== false),
+  }, null, 2)}\n`);
+
+  const rows: Array<{ name: string; outcome: Outcome | undefined }> = [
+    { name: 'segl SQLite', outcome: sqlite },
+    { name: 'segl PostgreSQL', outcome: postgres },
+    { name: 'echo baseline (node soap)', outcome: echo },
+  ];
+  if (INPROCESS) {
+    rows.push({ name: 'segl SQLite, in-process load', outcome: sqliteInProcess }, { name: 'echo, in-process load', outcome: echoInProcess });
+  }
+  process.stdout.write(`\n${table({
+    header: `segl bench: node ${process.version}, ${String(env.cpuCount)} CPUs, ${SECONDS} s measured after ${WARMUP} s warm-up, load from a child process`,
+    concurrency: CONCURRENCY,
+    rows,
+    ratios: [
+      { name: 'ratio SQLite / echo', value: ratios.sqlite }, { name: 'ratio PostgreSQL / echo', value: ratios.postgres },
+      ...(INPROCESS ? [{ name: 'ratio SQLite / echo, in-process', value: ratio(sqliteInProcess, echoInProcess) }] : []),
+    ],
+    status: { rate: STATUS_RATE, connections: STATUS_CONNECTIONS, outcome: status, paced: statusPaced },
+    goals: [...createGoals, ...statusGoals],
+    notes,
+    problems,
+  })}\n\nResults: ${path.relative(process.cwd(), RESULTS) || RESULTS}/{createrequest,getstatus,summary}.json\n`);
+  process.exitCode = ok ? 0 : 1;
+}
+
+let stopping = false;
+async function interrupted(signal: NodeJS.Signals): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log(`${signal}: stopping load and servers…`);
+  killLoadChildren();
+  await Promise.allSettled([...live].map((s) => s.stop()));
+  process.exit(130);
+}
+process.once('SIGINT', (s) => void interrupted(s));
+process.once('SIGTERM', (s) => void interrupted(s));
+
+main().catch(async (e: unknown) => {
+  log(`crashed: ${(e as Error).stack ?? String(e)}`);
+  killLoadChildren();
+  await Promise.allSettled([...live].map((s) => s.stop()));
+  process.exitCode = 1;
+});
