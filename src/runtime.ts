@@ -18,7 +18,7 @@ import { soapEndpoint } from './soap/endpoint';
 import { FailureLimiter } from './soap/ratelimit';
 import { FsBlobStore } from './store/blobs';
 import { openDatabase } from './store/datasource';
-import { TypeormDocumentStore } from './store/documents';
+import { SqlDocumentStore } from './store/documents';
 import { ServiceRepository } from './store/services';
 
 /** The package root (holds wsdl/), found from src/ when run by ts tooling and from dist/src/ when built. */
@@ -137,7 +137,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     },
   };
   rt.documents = new DocumentService({
-    store: new TypeormDocumentStore(db),
+    store: new SqlDocumentStore(db),
     blobs,
     clock: { now: () => new Date() },
     methods: registry.validationContext(),

@@ -3,10 +3,11 @@ import 'reflect-metadata';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DataSource } from 'typeorm';
-import { ENTITIES } from './entities';
 import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from './migrations';
 
-export type Driver = 'sqlite' | 'postgres';
+import type { Driver } from './sql';
+
+export type { Driver };
 
 export interface DbOptions { databaseUrl?: string; dataDir: string }
 
@@ -17,14 +18,14 @@ export function driverOf(o: DbOptions): Driver {
 export function createDataSource(o: DbOptions): DataSource {
   if (driverOf(o) === 'postgres') {
     return new DataSource({
-      type: 'postgres', url: o.databaseUrl, entities: ENTITIES, migrations: POSTGRES_MIGRATIONS,
+      type: 'postgres', url: o.databaseUrl, entities: [], migrations: POSTGRES_MIGRATIONS,
       synchronize: false, migrationsTableName: 'segl_migrations', extra: { max: 20 },
     });
   }
   const file = o.databaseUrl?.startsWith('sqlite:') ? o.databaseUrl.slice('sqlite:'.length) : path.join(o.dataDir, 'segl.sqlite');
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   return new DataSource({
-    type: 'better-sqlite3', database: file, entities: ENTITIES, migrations: SQLITE_MIGRATIONS, synchronize: false,
+    type: 'better-sqlite3', database: file, entities: [], migrations: SQLITE_MIGRATIONS, synchronize: false,
     migrationsTableName: 'segl_migrations', enableWAL: true,
     prepareDatabase: (db: { pragma(s: string): unknown }) => {
       db.pragma('busy_timeout = 5000'); // a CLI and the server may write the same file

@@ -1,6 +1,5 @@
-// The DocumentService port on TypeORM. One transaction per use case; on SQLite transactions are
-// serialised in-process (one writer at a time is all SQLite allows anyway).
-import { Brackets, In, type DataSource, type EntityManager, type SelectQueryBuilder, type WhereExpressionBuilder } from 'typeorm';
+// The DocumentService port in plain SQL on the TypeORM connection (store/sql.ts): one transaction
+// per use case, multi-row inserts, no read-back after writes. Rows map to the core's records here.
 import type { Criterion, CompiledFilter, Page } from '../core/filter';
 import type { TaskFilterField, TaskStatus } from '../core/enums';
 import type {
@@ -8,57 +7,58 @@ import type {
   TaskRow, UserSessionRow,
 } from '../core/ports';
 import type { TaskInfo } from '../core/types';
-import {
-  Artifact, DocumentRecord, Event, NotificationRecord, Request, TaskDocument, TaskRecord, UserSessionRecord,
-  type RequestEntity, type TaskEntity,
-} from './entities';
-import { Mutex } from './mutex';
-import { driverOf, type Driver } from './datasource';
+import type { DataSource } from 'typeorm';
+import { insertSql, sqlDatabase, type Driver, type Param, type Sql, type SqlDatabase } from './sql';
 
-const u = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
+type DbRow = Record<string, unknown>;
+const u = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (v as T));
+const str = (v: unknown): string | undefined => u<string>(v);
+const num = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
 
-function toTaskEntity(t: TaskRow, serviceId: number): TaskEntity {
+const REQUEST_COLS = ['id', 'service_id', 'created_at', 'updated_at', 'deleted', 'client_reference', 'account', 'delete_after', 'body'] as const;
+const TASK_COLS = [
+  'request_id', 'task_id', 'service_id', 'ordinal', 'status', 'client_status', 'created_at', 'updated_at', 'expires_at', 'body',
+  'uid', 'document_id', 'archive_id', 'account', 'language', 'document_description', 'mime_type', 'subject_first_name',
+  'subject_last_name', 'subject_email', 'subject_national_id', 'subject_mobile', 'authentication_type', 'signer',
+  'sender_unique_id', 'client_reference', 'days_to_live',
+] as const;
+const TASK_DOC_COLS = ['request_id', 'task_id', 'document_id', 'ordinal', 'action_type', 'description', 'mime_type', 'archive_id', 'result_uri'] as const;
+const DOC_COLS = ['request_id', 'document_id', 'kind', 'mime_type', 'description', 'blob_key', 'sha256', 'size'] as const;
+const EVENT_COLS = ['request_id', 'task_id', 'type', 'time', 'data'] as const;
+const ARTIFACT_COLS = ['hash', 'request_id', 'task_id', 'user_session_id', 'expires_at', 'used_at'] as const;
+const NOTIFICATION_COLS = ['request_id', 'scope', 'notification_id', 'disabled', 'body'] as const;
+
+function taskValues(t: TaskRow, serviceId: number): Param[] {
   const i = t.info;
+  return [
+    t.requestId, t.taskId, serviceId, t.ordinal, t.status, t.clientStatus, t.createdAt, t.updatedAt, t.expiresAt,
+    JSON.stringify(t.body), i.id, i.documentId, i.archiveId, i.account, i.language, i.documentDescription, i.mimeType,
+    i.subjectFirstName, i.subjectLastName, i.subjectEmail, i.subjectNationalId, i.subjectMobile, i.authenticationType,
+    i.signer, i.senderUniqueId, i.clientReference, i.daysToLive,
+  ];
+}
+
+function toInfo(r: DbRow): TaskInfo {
   return {
-    requestId: t.requestId, taskId: t.taskId, serviceId, ordinal: t.ordinal, status: t.status,
-    clientStatus: t.clientStatus ?? null, createdAt: t.createdAt, updatedAt: t.updatedAt, expiresAt: t.expiresAt,
-    body: JSON.stringify(t.body), uid: i.id, documentId: i.documentId ?? null, archiveId: i.archiveId ?? null,
-    account: i.account ?? null, language: i.language ?? null, documentDescription: i.documentDescription ?? null,
-    mimeType: i.mimeType ?? null, subjectFirstName: i.subjectFirstName ?? null, subjectLastName: i.subjectLastName ?? null,
-    subjectEmail: i.subjectEmail ?? null, subjectNationalId: i.subjectNationalId ?? null, subjectMobile: i.subjectMobile ?? null,
-    authenticationType: i.authenticationType ?? null, signer: i.signer ?? null, senderUniqueId: i.senderUniqueId ?? null,
-    clientReference: i.clientReference ?? null, daysToLive: i.daysToLive ?? null,
+    id: r.uid as string, requestId: r.request_id as string, taskId: r.task_id as string, documentId: str(r.document_id),
+    archiveId: str(r.archive_id), account: str(r.account), language: str(r.language), taskStatus: r.status as TaskStatus,
+    documentDescription: str(r.document_description), mimeType: str(r.mime_type), subjectFirstName: str(r.subject_first_name),
+    subjectLastName: str(r.subject_last_name), subjectEmail: str(r.subject_email), subjectNationalId: str(r.subject_national_id),
+    subjectMobile: str(r.subject_mobile), created: r.created_at as string, lastUpdated: r.updated_at as string,
+    signer: str(r.signer), senderUniqueId: str(r.sender_unique_id), clientReference: str(r.client_reference),
+    clientStatus: str(r.client_status), daysToLive: num(r.days_to_live), authenticationType: str(r.authentication_type),
   };
 }
 
-function toInfo(e: TaskEntity): TaskInfo {
+function toTaskRow(r: DbRow): TaskRow {
   return {
-    id: e.uid, requestId: e.requestId, taskId: e.taskId, documentId: u(e.documentId), archiveId: u(e.archiveId),
-    account: u(e.account), language: u(e.language), taskStatus: e.status as TaskStatus,
-    documentDescription: u(e.documentDescription), mimeType: u(e.mimeType), subjectFirstName: u(e.subjectFirstName),
-    subjectLastName: u(e.subjectLastName), subjectEmail: u(e.subjectEmail), subjectNationalId: u(e.subjectNationalId),
-    subjectMobile: u(e.subjectMobile), created: e.createdAt, lastUpdated: e.updatedAt, signer: u(e.signer),
-    senderUniqueId: u(e.senderUniqueId), clientReference: u(e.clientReference), clientStatus: u(e.clientStatus),
-    daysToLive: u(e.daysToLive),
+    requestId: r.request_id as string, taskId: r.task_id as string, ordinal: Number(r.ordinal), status: r.status as TaskStatus,
+    clientStatus: str(r.client_status), createdAt: r.created_at as string, updatedAt: r.updated_at as string,
+    expiresAt: r.expires_at as string, body: JSON.parse(r.body as string), info: toInfo(r),
   };
 }
 
-function toTaskRow(e: TaskEntity): TaskRow {
-  return {
-    requestId: e.requestId, taskId: e.taskId, ordinal: e.ordinal, status: e.status as TaskStatus,
-    clientStatus: u(e.clientStatus), createdAt: e.createdAt, updatedAt: e.updatedAt, expiresAt: e.expiresAt,
-    body: JSON.parse(e.body), info: toInfo(e),
-  };
-}
-
-function toRequestRow(e: RequestEntity): RequestRow {
-  return {
-    id: e.id, serviceId: e.serviceId, createdAt: e.createdAt, updatedAt: e.updatedAt, deleted: !!e.deleted,
-    clientReference: u(e.clientReference), account: u(e.account), deleteAfter: u(e.deleteAfter), body: JSON.parse(e.body),
-  };
-}
-
-/** task-filter-field → task column; the document fields match any document of the task. */
+/** task-filter-field → column; the document fields match any document of the task (d.*). */
 const COLUMN: Record<TaskFilterField, string> = {
   'id': 't.uid', 'request-id': 't.request_id', 'task-id': 't.task_id', 'document-id': 'd.document_id',
   'archive-id': 'd.archive_id', 'account': 't.account', 'language': 't.language', 'task-state': 't.status',
@@ -75,138 +75,143 @@ const SORT_COLUMN: Record<TaskFilterField, string> = {
 };
 
 /** The SQL for one criterion; semantics as core/filter.ts `matches` (NULL only satisfies not-equals). */
-function condition(driver: Driver, c: Criterion, p: string): string {
+function condition(driver: Driver, c: Criterion, params: Param[]): string {
   let col = COLUMN[c.field];
-  let val = `:${p}`;
-  if (c.kind === 'string' && !c.caseSensitive) { col = `LOWER(${col})`; val = `LOWER(${val})`; }
+  let val = '?';
+  if (c.kind === 'string' && !c.caseSensitive) { col = `LOWER(${col})`; val = 'LOWER(?)'; }
+  params.push(c.value);
   let sql: string;
   switch (c.operator) {
     case 'equals': sql = `${col} = ${val}`; break;
-    case 'not-equals': sql = `(${col} IS NULL OR ${col} <> ${val})`; break;
+    case 'not-equals': sql = COLUMN[c.field].startsWith('d.') ? `${col} = ${val}` : `(${col} IS NULL OR ${col} <> ${val})`; break;
     case 'contains': sql = driver === 'postgres' ? `strpos(${col}, ${val}) > 0` : `instr(${col}, ${val}) > 0`; break;
     case 'less-than': sql = `${col} < ${val}`; break;
     case 'greater-than': sql = `${col} > ${val}`; break;
   }
   if (!COLUMN[c.field].startsWith('d.')) return sql;
   // A document field: some document of the task matches (not-equals: no document equals).
-  if (c.operator === 'not-equals') {
-    const eq = `${col} = ${val}`;
-    return `NOT EXISTS (SELECT 1 FROM task_document d WHERE d.request_id = t.request_id AND d.task_id = t.task_id AND ${eq})`;
-  }
-  return `EXISTS (SELECT 1 FROM task_document d WHERE d.request_id = t.request_id AND d.task_id = t.task_id AND ${sql})`;
+  const exists = `EXISTS (SELECT 1 FROM task_document d WHERE d.request_id = t.request_id AND d.task_id = t.task_id AND ${sql})`;
+  return c.operator === 'not-equals' ? `NOT ${exists}` : exists;
 }
 
+function where(driver: Driver, serviceId: number, f: CompiledFilter, params: Param[]): string {
+  const parts = ['t.service_id = ?'];
+  params.push(serviceId);
+  for (const c of f.criteria) parts.push(condition(driver, c, params));
+  if (f.fromDate) { parts.push('t.created_at >= ?'); params.push(f.fromDate); }
+  if (f.toDate) { parts.push('t.created_at <= ?'); params.push(f.toDate); }
+  return parts.join(' AND ');
+}
+
+const inList = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+
 class Tx implements DocumentTx {
-  constructor(private readonly m: EntityManager, private readonly driver: Driver) {}
+  constructor(private readonly q: Sql) {}
+
+  private async insert(table: string, cols: readonly string[], rows: Param[][]): Promise<void> {
+    if (rows.length) await this.q.run(insertSql(table, cols, rows.length), rows.flat());
+  }
 
   async insertRequests(list: NewRequest[]): Promise<void> {
     for (const n of list) {
       const r = n.request;
-      await this.m.insert(Request, {
-        id: r.id, serviceId: r.serviceId, createdAt: r.createdAt, updatedAt: r.updatedAt, deleted: false,
-        clientReference: r.clientReference ?? null, account: r.account ?? null, deleteAfter: r.deleteAfter ?? null,
-        body: JSON.stringify(r.body),
-      });
-      if (n.tasks.length) await this.m.insert(TaskRecord, n.tasks.map((t) => toTaskEntity(t, r.serviceId)));
+      await this.insert('request', REQUEST_COLS, [[
+        r.id, r.serviceId, r.createdAt, r.updatedAt, false, r.clientReference, r.account, r.deleteAfter, JSON.stringify(r.body),
+      ]]);
+      await this.insert('task', TASK_COLS, n.tasks.map((t) => taskValues(t, r.serviceId)));
       await this.insertDocs(n.taskDocuments, n.documents);
-      if (n.notifications.length) await this.insertNotifications(n.notifications);
+      await this.insertNotifications(n.notifications);
       await this.insertEvents(n.events);
     }
   }
 
   private async insertDocs(taskDocs: TaskDocumentRow[], docs: DocumentRow[]): Promise<void> {
-    if (docs.length) {
-      await this.m.insert(DocumentRecord, docs.map((d) => ({
-        requestId: d.requestId, documentId: d.documentId, kind: d.kind, mimeType: d.mimeType ?? null,
-        description: d.description ?? null, blobKey: d.blobKey ?? null, sha256: d.sha256 ?? null, size: d.size ?? null,
-      })));
-    }
-    if (taskDocs.length) {
-      await this.m.insert(TaskDocument, taskDocs.map((d) => ({
-        requestId: d.requestId, taskId: d.taskId, documentId: d.documentId, ordinal: d.ordinal, actionType: d.actionType,
-        description: d.description ?? null, mimeType: d.mimeType ?? null, archiveId: d.archiveId ?? null,
-        resultUri: d.resultUri ?? null,
-      })));
-    }
+    await this.insert('document', DOC_COLS, docs.map((d) => [
+      d.requestId, d.documentId, d.kind, d.mimeType, d.description, d.blobKey, d.sha256, d.size,
+    ]));
+    await this.insert('task_document', TASK_DOC_COLS, taskDocs.map((d) => [
+      d.requestId, d.taskId, d.documentId, d.ordinal, d.actionType, d.description, d.mimeType, d.archiveId, d.resultUri,
+    ]));
   }
 
   private async insertNotifications(list: NotificationRow[]): Promise<void> {
-    await this.m.insert(NotificationRecord, list.map((n) => ({
-      requestId: n.requestId, scope: n.scope, notificationId: n.notificationId, disabled: n.disabled, body: JSON.stringify(n.body),
-    })));
+    await this.insert('notification', NOTIFICATION_COLS, list.map((n) => [n.requestId, n.scope, n.notificationId, n.disabled, JSON.stringify(n.body)]));
   }
 
   async getRequest(serviceId: number, requestId: string): Promise<RequestRow | null> {
-    const e = await this.m.findOne(Request, { where: { id: requestId, serviceId } });
-    return e ? toRequestRow(e) : null;
+    const [r] = await this.q.all('SELECT * FROM request WHERE id = ? AND service_id = ?', [requestId, serviceId]);
+    if (!r) return null;
+    return {
+      id: r.id as string, serviceId: Number(r.service_id), createdAt: r.created_at as string, updatedAt: r.updated_at as string,
+      deleted: !!r.deleted, clientReference: str(r.client_reference), account: str(r.account), deleteAfter: str(r.delete_after),
+      body: JSON.parse(r.body as string),
+    };
   }
 
   async getTasks(requestId: string): Promise<TaskRow[]> {
-    const list = await this.m.find(TaskRecord, { where: { requestId }, order: { ordinal: 'ASC' } });
-    return list.map(toTaskRow);
+    return (await this.q.all('SELECT * FROM task WHERE request_id = ? ORDER BY ordinal', [requestId])).map(toTaskRow);
   }
 
   async getTaskDocuments(requestIds: string[]): Promise<TaskDocumentRow[]> {
     if (!requestIds.length) return [];
-    const list = await this.m.find(TaskDocument, { where: { requestId: In(requestIds) } });
-    return list.map((d) => ({
-      requestId: d.requestId, taskId: d.taskId, documentId: d.documentId, ordinal: d.ordinal, actionType: d.actionType,
-      description: u(d.description), mimeType: u(d.mimeType), archiveId: u(d.archiveId), resultUri: u(d.resultUri),
+    const rows = await this.q.all(`SELECT * FROM task_document WHERE request_id IN (${inList(requestIds.length)})`, requestIds);
+    return rows.map((d) => ({
+      requestId: d.request_id as string, taskId: d.task_id as string, documentId: d.document_id as string,
+      ordinal: Number(d.ordinal), actionType: d.action_type as string, description: str(d.description),
+      mimeType: str(d.mime_type), archiveId: str(d.archive_id), resultUri: str(d.result_uri),
     }));
   }
 
   async deleteRequests(serviceId: number, requestIds: string[], now: string): Promise<string[]> {
     if (!requestIds.length) return [];
-    const live = await this.m.find(Request, { where: { id: In(requestIds), serviceId, deleted: false }, select: { id: true } });
+    const live = await this.q.all<{ id: string }>(
+      `SELECT id FROM request WHERE service_id = ? AND deleted = ? AND id IN (${inList(requestIds.length)})`,
+      [serviceId, false, ...requestIds],
+    );
     const ids = live.map((r) => r.id);
     if (!ids.length) return [];
-    await this.m.update(Request, { id: In(ids) }, { deleted: true, updatedAt: now });
-    await this.m.update(TaskRecord, { requestId: In(ids) }, { status: 'deleted', updatedAt: now });
+    await this.q.run(`UPDATE request SET deleted = ?, updated_at = ? WHERE id IN (${inList(ids.length)})`, [true, now, ...ids]);
+    await this.q.run(`UPDATE task SET status = ?, updated_at = ? WHERE request_id IN (${inList(ids.length)})`, ['deleted', now, ...ids]);
     await this.insertEvents(ids.map((id) => ({ requestId: id, event: 'document-deleted', eventTime: now, data: 'request deleted' })));
     return ids;
   }
 
   async insertTask(task: TaskRow, docs: TaskDocumentRow[], documents: DocumentRow[]): Promise<void> {
-    const req = await this.m.findOneOrFail(Request, { where: { id: task.requestId }, select: { serviceId: true, id: true } });
-    await this.m.insert(TaskRecord, toTaskEntity(task, req.serviceId));
+    const [r] = await this.q.all<{ service_id: number }>('SELECT service_id FROM request WHERE id = ?', [task.requestId]);
+    if (!r) throw new Error(`request ${task.requestId} vanished`);
+    await this.insert('task', TASK_COLS, [taskValues(task, Number(r.service_id))]);
     await this.insertDocs(docs, documents);
   }
 
   async setTaskStatus(requestId: string, taskId: string, status: TaskStatus, now: string): Promise<void> {
-    await this.m.update(TaskRecord, { requestId, taskId }, { status, updatedAt: now });
+    await this.q.run('UPDATE task SET status = ?, updated_at = ? WHERE request_id = ? AND task_id = ?', [status, now, requestId, taskId]);
   }
 
   async setClientStatus(requestId: string, taskId: string, clientStatus: string, now: string): Promise<void> {
-    await this.m.update(TaskRecord, { requestId, taskId }, { clientStatus, updatedAt: now });
+    await this.q.run('UPDATE task SET client_status = ?, updated_at = ? WHERE request_id = ? AND task_id = ?', [clientStatus, now, requestId, taskId]);
   }
 
   async insertEvents(events: EventRow[]): Promise<void> {
-    if (!events.length) return;
-    await this.m.insert(Event, events.map((e) => ({
-      requestId: e.requestId, taskId: e.taskId ?? null, type: e.event, time: e.eventTime, data: e.data ?? null,
-    })));
+    await this.insert('event', EVENT_COLS, events.map((e) => [e.requestId, e.taskId, e.event, e.eventTime, e.data]));
   }
 
   async events(requestId: string, taskId: string): Promise<EventRow[]> {
-    const list = await this.m.createQueryBuilder(Event, 'e')
-      .where('e.requestId = :requestId', { requestId })
-      .andWhere(new Brackets((w) => w.where('e.taskId IS NULL').orWhere('e.taskId = :taskId', { taskId })))
-      .orderBy('e.id', 'ASC').getMany();
-    return list.map((e) => ({
-      requestId: e.requestId, taskId: u(e.taskId), event: e.type as EventRow['event'], eventTime: e.time, data: u(e.data),
+    const rows = await this.q.all('SELECT * FROM event WHERE request_id = ? AND (task_id IS NULL OR task_id = ?) ORDER BY id', [requestId, taskId]);
+    return rows.map((e) => ({
+      requestId: e.request_id as string, taskId: str(e.task_id), event: e.type as EventRow['event'], eventTime: e.time as string,
+      data: str(e.data),
     }));
   }
 
   async insertArtifact(a: ArtifactRow): Promise<void> {
-    await this.m.insert(Artifact, {
-      hash: a.hash, requestId: a.requestId ?? null, taskId: a.taskId ?? null, userSessionId: a.userSessionId ?? null,
-      expiresAt: a.expiresAt, usedAt: null,
-    });
+    await this.insert('artifact', ARTIFACT_COLS, [[a.hash, a.requestId, a.taskId, a.userSessionId, a.expiresAt, null]]);
   }
 
   async notifications(requestId: string, scope: string): Promise<NotificationRow[]> {
-    const list = await this.m.find(NotificationRecord, { where: { requestId, scope } });
-    return list.map((n) => ({ requestId, scope, notificationId: n.notificationId, disabled: !!n.disabled, body: JSON.parse(n.body) }));
+    const rows = await this.q.all('SELECT * FROM notification WHERE request_id = ? AND scope = ?', [requestId, scope]);
+    return rows.map((n) => ({
+      requestId, scope, notificationId: n.notification_id as string, disabled: !!n.disabled, body: JSON.parse(n.body as string),
+    }));
   }
 
   async insertNotification(n: NotificationRow): Promise<void> {
@@ -214,58 +219,49 @@ class Tx implements DocumentTx {
   }
 
   async disableNotifications(requestId: string, scope: string, ids: string[]): Promise<void> {
-    await this.m.update(NotificationRecord, { requestId, scope, notificationId: In(ids) }, { disabled: true });
-  }
-
-  private filtered(serviceId: number, f: CompiledFilter): SelectQueryBuilder<TaskEntity> {
-    const q = this.m.createQueryBuilder(TaskRecord, 't').where('t.service_id = :serviceId', { serviceId });
-    f.criteria.forEach((c, i) => {
-      q.andWhere(condition(this.driver, c, `v${i}`), { [`v${i}`]: c.value });
-    });
-    if (f.fromDate) q.andWhere('t.created_at >= :fromDate', { fromDate: f.fromDate });
-    if (f.toDate) q.andWhere('t.created_at <= :toDate', { toDate: f.toDate });
-    return q;
+    if (!ids.length) return;
+    await this.q.run(
+      `UPDATE notification SET disabled = ? WHERE request_id = ? AND scope = ? AND notification_id IN (${inList(ids.length)})`,
+      [true, requestId, scope, ...ids],
+    );
   }
 
   async findTasks(serviceId: number, f: CompiledFilter, page: Page): Promise<TaskInfo[]> {
+    const params: Param[] = [];
+    const w = where(this.q.driver, serviceId, f, params);
     const dir = page.ascending ? 'ASC' : 'DESC';
-    const q = this.filtered(serviceId, f)
-      .orderBy(SORT_COLUMN[page.sortField], dir, page.ascending ? 'NULLS FIRST' : 'NULLS LAST')
-      .addOrderBy('t.request_id', dir).addOrderBy('t.ordinal', dir)
-      .offset(page.offset).limit(page.limit);
-    return (await q.getMany()).map(toInfo);
+    const nulls = page.ascending ? 'NULLS FIRST' : 'NULLS LAST';
+    const sql = `SELECT t.* FROM task t WHERE ${w} ORDER BY ${SORT_COLUMN[page.sortField]} ${dir} ${nulls}, t.request_id ${dir}, t.ordinal ${dir} LIMIT ? OFFSET ?`;
+    return (await this.q.all(sql, [...params, page.limit, page.offset])).map(toInfo);
   }
 
   async countTasks(serviceId: number, f: CompiledFilter): Promise<number> {
-    return this.filtered(serviceId, f).getCount();
+    const params: Param[] = [];
+    const [r] = await this.q.all(`SELECT COUNT(*) AS n FROM task t WHERE ${where(this.q.driver, serviceId, f, params)}`, params);
+    return Number(r!.n);
   }
 
   async existingTasks(serviceId: number, pairs: Array<{ requestId: string; taskId: string }>): Promise<Set<string>> {
     if (!pairs.length) return new Set();
-    const q = this.m.createQueryBuilder(TaskRecord, 't').select(['t.requestId', 't.taskId'])
-      .where('t.service_id = :serviceId', { serviceId }).andWhere('t.status = :created', { created: 'created' })
-      .andWhere(new Brackets((w: WhereExpressionBuilder) => {
-        pairs.forEach((p, i) => w.orWhere(`(t.request_id = :r${i} AND t.task_id = :t${i})`, { [`r${i}`]: p.requestId, [`t${i}`]: p.taskId }));
-      }));
-    return new Set((await q.getMany()).map((t) => `${t.requestId}/${t.taskId}`));
+    const rows = await this.q.all<{ request_id: string; task_id: string }>(
+      `SELECT request_id, task_id FROM task WHERE service_id = ? AND status = ? AND (${pairs.map(() => '(request_id = ? AND task_id = ?)').join(' OR ')})`,
+      [serviceId, 'created', ...pairs.flatMap((p) => [p.requestId, p.taskId])],
+    );
+    return new Set(rows.map((t) => `${t.request_id}/${t.task_id}`));
   }
 
   async insertUserSession(s: UserSessionRow): Promise<void> {
-    await this.m.insert(UserSessionRecord, { id: s.id, serviceId: s.serviceId, createdAt: s.createdAt, body: JSON.stringify(s.body) });
+    await this.insert('user_session', ['id', 'service_id', 'created_at', 'body'], [[s.id, s.serviceId, s.createdAt, JSON.stringify(s.body)]]);
   }
 }
 
-export class TypeormDocumentStore implements DocumentStore {
-  private readonly driver: Driver;
-  private readonly lock = new Mutex();
-  constructor(private readonly ds: DataSource) {
-    this.driver = ds.options.type === 'postgres' ? 'postgres' : 'sqlite';
+export class SqlDocumentStore implements DocumentStore {
+  private readonly db: SqlDatabase;
+  constructor(ds: DataSource) {
+    this.db = sqlDatabase(ds);
   }
 
-  async tx<T>(work: (tx: DocumentTx) => Promise<T>): Promise<T> {
-    const run = () => this.ds.transaction((m) => work(new Tx(m, this.driver)));
-    return this.driver === 'sqlite' ? this.lock.run(run) : run();
+  tx<T>(work: (tx: DocumentTx) => Promise<T>): Promise<T> {
+    return this.db.tx((q) => work(new Tx(q)));
   }
 }
-
-export { driverOf };

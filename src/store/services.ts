@@ -2,7 +2,7 @@
 // password from costing a full scrypt on every SOAP call.
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { Request, Service, type ServiceEntity } from './entities';
+import { sqlDatabase, type SqlDatabase } from './sql';
 import type { ServiceAccount } from '../core/ports';
 
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 } as const;
@@ -30,65 +30,91 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 export const SERVICE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
+interface ServiceRow { id: number; name: string; password_hash: string; public: unknown; created_at: string }
+
 export class ServiceRepository {
   /** hash(name, stored hash, password) of passwords verified recently; a changed password misses. */
   private readonly verified = new Map<string, number>();
+  /** service rows read recently, so a busy client's calls skip the lookup */
+  private readonly rows = new Map<string, { row: ServiceRow | null; until: number }>();
   private static readonly CACHE_MS = 5 * 60_000;
+  /** how long a service row is reused: a password change elsewhere takes effect within this */
+  static readonly ROW_MS = 2_000;
+  private readonly db: SqlDatabase;
 
-  constructor(private readonly ds: DataSource) {}
+  constructor(ds: DataSource) {
+    this.db = sqlDatabase(ds);
+  }
 
-  private toAccount(e: ServiceEntity): ServiceAccount {
-    return { id: e.id, name: e.name, public: !!e.public };
+  private toAccount(e: ServiceRow): ServiceAccount {
+    return { id: Number(e.id), name: e.name, public: !!e.public };
+  }
+
+  private async row(name: string, cached = false): Promise<ServiceRow | null> {
+    const hit = cached ? this.rows.get(name) : undefined;
+    if (hit && hit.until > Date.now()) return hit.row;
+    const [row] = await this.db.tx((q) => q.all<ServiceRow>('SELECT * FROM service WHERE name = ?', [name]));
+    if (this.rows.size > 10_000) this.rows.clear();
+    this.rows.set(name, { row: row ?? null, until: Date.now() + ServiceRepository.ROW_MS });
+    return row ?? null;
   }
 
   async create(name: string, password: string, isPublic = false): Promise<ServiceAccount> {
     if (!SERVICE_NAME.test(name)) throw new Error(`service name "${name}" must match ${SERVICE_NAME}`);
     if (password.length < 8) throw new Error('the password must have at least 8 characters');
-    if (await this.ds.getRepository(Service).findOne({ where: { name } })) throw new Error(`service "${name}" already exists`);
+    const hash = await hashPassword(password);
     const now = new Date().toISOString();
-    const res = await this.ds.getRepository(Service).insert({
-      name, passwordHash: await hashPassword(password), public: isPublic, createdAt: now, updatedAt: now,
+    return this.db.tx(async (q) => {
+      if ((await q.all('SELECT id FROM service WHERE name = ?', [name])).length) throw new Error(`service "${name}" already exists`);
+      await q.run('INSERT INTO service (name, password_hash, public, created_at, updated_at) VALUES (?, ?, ?, ?, ?)', [name, hash, isPublic, now, now]);
+      const [row] = await q.all<ServiceRow>('SELECT * FROM service WHERE name = ?', [name]);
+      this.rows.delete(name);
+      return this.toAccount(row!);
     });
-    return { id: res.identifiers[0]!.id as number, name, public: isPublic };
   }
 
   async setPassword(name: string, password: string): Promise<void> {
     if (password.length < 8) throw new Error('the password must have at least 8 characters');
-    const res = await this.ds.getRepository(Service).update({ name }, {
-      passwordHash: await hashPassword(password), updatedAt: new Date().toISOString(),
+    const hash = await hashPassword(password);
+    await this.db.tx(async (q) => {
+      if (!(await q.all('SELECT id FROM service WHERE name = ?', [name])).length) throw new Error(`no service "${name}"`);
+      await q.run('UPDATE service SET password_hash = ?, updated_at = ? WHERE name = ?', [hash, new Date().toISOString(), name]);
     });
-    if (!res.affected) throw new Error(`no service "${name}"`);
+    this.rows.delete(name);
   }
 
   async delete(name: string): Promise<void> {
-    const svc = await this.find(name);
-    if (!svc) throw new Error(`no service "${name}"`);
-    const used = await this.ds.getRepository(Request).count({ where: { serviceId: svc.id } });
-    if (used) throw new Error(`service "${name}" has ${used} request(s); it cannot be deleted`);
-    await this.ds.getRepository(Service).delete({ name });
+    await this.db.tx(async (q) => {
+      const [svc] = await q.all<{ id: number }>('SELECT id FROM service WHERE name = ?', [name]);
+      if (!svc) throw new Error(`no service "${name}"`);
+      const [used] = await q.all<{ n: number }>('SELECT COUNT(*) AS n FROM request WHERE service_id = ?', [svc.id]);
+      if (Number(used!.n)) throw new Error(`service "${name}" has ${used!.n} request(s); it cannot be deleted`);
+      await q.run('DELETE FROM service WHERE id = ?', [svc.id]);
+    });
+    this.rows.delete(name);
   }
 
   async list(): Promise<Array<ServiceAccount & { createdAt: string }>> {
-    const all = await this.ds.getRepository(Service).find({ order: { name: 'ASC' } });
-    return all.map((e) => ({ ...this.toAccount(e), createdAt: e.createdAt }));
+    const all = await this.db.tx((q) => q.all<ServiceRow>('SELECT * FROM service ORDER BY name'));
+    return all.map((e) => ({ ...this.toAccount(e), createdAt: e.created_at }));
   }
 
   async find(name: string): Promise<ServiceAccount | null> {
-    const e = await this.ds.getRepository(Service).findOne({ where: { name } });
+    const e = await this.row(name);
     return e ? this.toAccount(e) : null;
   }
 
   /** The account when name and password match, else null. Same work for unknown names (no oracle). */
   async authenticate(name: string, password: string): Promise<ServiceAccount | null> {
-    const e = await this.ds.getRepository(Service).findOne({ where: { name } });
+    const e = await this.row(name, true);
     if (!e) {
       await hashPassword(password); // spend the same time as a real check
       return null;
     }
-    const cacheKey = createHash('sha256').update(`${e.name}\0${e.passwordHash}\0${password}`).digest('base64');
+    const cacheKey = createHash('sha256').update(`${e.name}\0${e.password_hash}\0${password}`).digest('base64');
     const until = this.verified.get(cacheKey);
     if (until !== undefined && until > Date.now()) return this.toAccount(e);
-    if (!(await verifyPassword(password, e.passwordHash))) return null;
+    if (!(await verifyPassword(password, e.password_hash))) return null;
     if (this.verified.size > 10_000) this.verified.clear();
     this.verified.set(cacheKey, Date.now() + ServiceRepository.CACHE_MS);
     return this.toAccount(e);

@@ -4,7 +4,7 @@ import { ValidationError } from '../../src/core/errors';
 import { DocumentService } from '../../src/core/documentservice';
 import type { DocumentStore, DocumentTx, ServiceAccount } from '../../src/core/ports';
 import type { SigningRequest } from '../../src/core/types';
-import { TypeormDocumentStore } from '../../src/store/documents';
+import { SqlDocumentStore } from '../../src/store/documents';
 import { FsBlobStore } from '../../src/store/blobs';
 import { databases, startServer, type TestServer } from '../support/server';
 import { envelope, faultString, NS, post } from '../support/soap';
@@ -84,7 +84,7 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
 
   test('a failure inside the transaction rolls every row back', async () => {
     const before = await counts(s);
-    const real = new TypeormDocumentStore(s.rt.db);
+    const real = new SqlDocumentStore(s.rt.db);
     // The last write of createRequest (the artifact) fails after the request rows went in.
     const failing: DocumentStore = {
       tx: (work) => real.tx((tx) => work(new Proxy(tx, {
