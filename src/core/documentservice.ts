@@ -267,16 +267,22 @@ export class DocumentService {
   /** addTask: validates the task against the live request and opens it. */
   async addTask(svc: ServiceAccount, requestId: string, task: Task): Promise<string | undefined> {
     const now = this.now();
-    return this.d.store.tx(async (tx) => {
+    normalizeRequest({ task: [task] } as SigningRequest);
+    const inline = task.documentAction.map((a) => a.document).filter((d): d is Document => !!d);
+    const check = async (tx: DocumentTx) => {
       const r = await this.live(tx, svc, requestId);
       if (r.deleted) throw new StateError('request-id', `request "${requestId}" is deleted`);
       const tasks = await tx.getTasks(requestId);
-      const wrapper = { task: [task] } as SigningRequest;
-      normalizeRequest(wrapper);
       validateAddedTask({ ...r.body, task: tasks.map((t) => t.body) }, task, this.d.methods);
-      const inline = task.documentAction.map((a) => a.document).filter((d): d is Document => !!d);
+      return { r, tasks };
+    };
+    // Refuse bad input before any bytes are stored; store them outside the write transaction;
+    // check again inside it (the request may have changed meanwhile).
+    await this.d.store.tx(check);
+    const documents = await this.storeDocuments(requestId, inline);
+    return this.d.store.tx(async (tx) => {
+      const { r, tasks } = await check(tx);
       const docs = new Map([...(r.body.document ?? []), ...inline].map((d) => [d.id!, d]));
-      const documents = await this.storeDocuments(requestId, inline);
       const ordinal = tasks.reduce((m, t) => Math.max(m, t.ordinal + 1), 0);
       const plan = this.planTask(requestId, r.body, task, ordinal, docs, now);
       await tx.insertTask(plan.task, plan.taskDocs, documents);

@@ -2,7 +2,6 @@
 // once with `?` placeholders; PostgreSQL gets `$n`. On SQLite they run as cached better-sqlite3
 // prepared statements (synchronous, microseconds each) inside transactions serialised in-process.
 import type { DataSource, EntityManager } from 'typeorm';
-import { Mutex } from './mutex';
 
 export type Driver = 'sqlite' | 'postgres';
 export type Param = string | number | boolean | null | undefined;
@@ -24,10 +23,20 @@ interface BetterSqlite { prepare(sql: string): Statement; exec(sql: string): unk
 
 const sqliteParam = (p: Param): unknown => (p === undefined ? null : typeof p === 'boolean' ? (p ? 1 : 0) : p);
 
+interface Pending { work: (q: Sql) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }
+
+/**
+ * SQLite with group commit: transactions that arrive within one event-loop turn run back to back
+ * inside one BEGIN…COMMIT, each under its own SAVEPOINT (so one failing rolls back only itself),
+ * and all are answered after the COMMIT. One writer at a time is all SQLite allows anyway; this
+ * pays the commit (WAL append) once per batch instead of once per call.
+ */
 class SqliteDatabase implements SqlDatabase, Sql {
   readonly driver = 'sqlite' as const;
   private readonly cache = new Map<string, Statement>();
-  private readonly lock = new Mutex();
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private static readonly MAX_BATCH = 64;
   constructor(private readonly db: BetterSqlite) {}
 
   private stmt(sql: string): Statement {
@@ -49,17 +58,42 @@ class SqliteDatabase implements SqlDatabase, Sql {
   }
 
   tx<T>(work: (q: Sql) => Promise<T>): Promise<T> {
-    return this.lock.run(async () => {
-      this.db.exec('BEGIN IMMEDIATE');
-      try {
-        const out = await work(this);
-        this.db.exec('COMMIT');
-        return out;
-      } catch (e) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw e;
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.drain());
       }
     });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, SqliteDatabase.MAX_BATCH);
+      const outcomes: Array<{ ok: boolean; value: unknown }> = [];
+      try {
+        this.db.exec('BEGIN IMMEDIATE');
+        for (const item of batch) {
+          this.db.exec('SAVEPOINT segl_tx');
+          try {
+            const value = await item.work(this);
+            this.db.exec('RELEASE segl_tx');
+            outcomes.push({ ok: true, value });
+          } catch (e) {
+            this.db.exec('ROLLBACK TO segl_tx');
+            this.db.exec('RELEASE segl_tx');
+            outcomes.push({ ok: false, value: e });
+          }
+        }
+        this.db.exec('COMMIT');
+      } catch (e) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        batch.forEach((b) => b.reject(e));
+        continue;
+      }
+      batch.forEach((b, i) => (outcomes[i]!.ok ? b.resolve(outcomes[i]!.value) : b.reject(outcomes[i]!.value)));
+    }
+    this.scheduled = false;
   }
 }
 

@@ -99,4 +99,32 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
     await expect(ds.createRequest(demo, [valid('a'), valid('b')])).rejects.toThrow('disk full');
     expect(await counts(s)).toEqual(before);
   });
+
+  test('concurrent calls commit together, yet one failing call rolls back only itself', async () => {
+    const before = await counts(s);
+    const real = new SqlDocumentStore(s.rt.db);
+    let calls = 0;
+    // The 4th of 10 concurrent transactions fails at its last write.
+    const failing: DocumentStore = {
+      tx: (work) => {
+        const mine = ++calls;
+        return real.tx((tx) => work(new Proxy(tx, {
+          get: (t, k: keyof DocumentTx) => (k === 'insertArtifact' && mine === 4 ? async () => { throw new Error('boom'); } : (t[k] as Function).bind(t)),
+        })));
+      },
+    };
+    const ds = new DocumentService({
+      store: failing, blobs: new FsBlobStore(`${s.dataDir}/blobs`), clock: { now: () => new Date() },
+      methods: { authenticationMethods: new Set(['nemid']), signatureMethods: new Set() },
+      uris: { original: () => 'x' },
+    });
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => ds.createRequest(demo, [valid(`c${i}`)])));
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.message)).toEqual(['boom']);
+    const after = await counts(s);
+    expect(after.request - before.request).toBe(9);
+    expect(after.task - before.task).toBe(9);
+    expect(after.artifact - before.artifact).toBe(9);
+    const ok = results.filter((r): r is PromiseFulfilledResult<{ requestIds: string[] }> => r.status === 'fulfilled');
+    for (const r of ok) expect((await s.rt.documents.getStatus(demo, r.value.requestIds))[0]!.taskStatus).toBe('created');
+  });
 });
