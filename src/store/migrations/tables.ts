@@ -7,6 +7,7 @@ export const POSTGRES: Dialect = { serial: 'serial PRIMARY KEY', bool: 'boolean'
 const v = (n: number) => `varchar(${n})`;
 const T = v(30); // ISO-8601 time
 
+/** Indexes only where a query needs one: each extra index is another B-tree write per insert. */
 export function initSql(d: Dialect): string[] {
   return [
     `CREATE TABLE service (id ${d.serial}, name ${v(64)} NOT NULL UNIQUE, password_hash ${v(255)} NOT NULL,
@@ -14,7 +15,6 @@ export function initSql(d: Dialect): string[] {
     `CREATE TABLE request (id ${v(64)} PRIMARY KEY, service_id integer NOT NULL REFERENCES service(id),
       created_at ${T} NOT NULL, updated_at ${T} NOT NULL, deleted ${d.bool} NOT NULL DEFAULT ${d.falseValue},
       client_reference ${v(1024)}, account ${v(128)}, delete_after ${T}, body ${d.text} NOT NULL)`,
-    `CREATE INDEX request_service_created ON request (service_id, created_at)`,
     `CREATE TABLE task (request_id ${v(64)} NOT NULL REFERENCES request(id), task_id ${v(128)} NOT NULL,
       service_id integer NOT NULL, ordinal integer NOT NULL, status ${v(16)} NOT NULL, client_status ${v(1024)},
       created_at ${T} NOT NULL, updated_at ${T} NOT NULL, expires_at ${T} NOT NULL, body ${d.text} NOT NULL,
@@ -24,8 +24,6 @@ export function initSql(d: Dialect): string[] {
       signer ${v(256)}, sender_unique_id ${v(128)}, client_reference ${v(1024)}, days_to_live integer,
       PRIMARY KEY (request_id, task_id))`,
     `CREATE INDEX task_service_created ON task (service_id, created_at)`,
-    `CREATE INDEX task_service_status ON task (service_id, status)`,
-    `CREATE INDEX task_expires ON task (status, expires_at)`,
     `CREATE TABLE task_document (request_id ${v(64)} NOT NULL, task_id ${v(128)} NOT NULL, document_id ${v(128)} NOT NULL,
       ordinal integer NOT NULL, action_type ${v(16)} NOT NULL, description ${v(1024)}, mime_type ${v(255)},
       archive_id ${v(128)}, result_uri ${v(2048)}, PRIMARY KEY (request_id, task_id, document_id),
@@ -38,7 +36,6 @@ export function initSql(d: Dialect): string[] {
     `CREATE INDEX event_request ON event (request_id, id)`,
     `CREATE TABLE artifact (hash ${v(64)} PRIMARY KEY, request_id ${v(64)}, task_id ${v(128)}, user_session_id ${v(64)},
       expires_at ${T} NOT NULL, used_at ${T})`,
-    `CREATE INDEX artifact_expires ON artifact (expires_at)`,
     `CREATE TABLE notification (request_id ${v(64)} NOT NULL REFERENCES request(id), scope ${v(160)} NOT NULL,
       notification_id ${v(128)} NOT NULL, disabled ${d.bool} NOT NULL DEFAULT ${d.falseValue}, body ${d.text} NOT NULL,
       PRIMARY KEY (request_id, scope, notification_id))`,
