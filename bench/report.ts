@@ -107,8 +107,8 @@ export function table(o: {
       lines.push(`  ${pad(name, 56)}${m ? ('skipped' in m ? m.skipped : `FAILED: ${m.failed}`) : '-'}`);
     }
   };
-  statusRow('autocannon overallRate (bursts at each second)', s);
-  statusRow('evenly paced, 1 request every 10 ms (informational)', o.status.paced);
+  statusRow('autocannon overallRate (100-request bursts, info)', s);
+  statusRow('evenly paced, 1 request every 10 ms (target)', o.status.paced);
   lines.push('', 'Targets (reported, not enforced)');
   for (const g of o.goals) lines.push(`  ${pad(g.name, 38)}${pad(g.target, 12)}${lpad(num(g.value, g.value !== null && g.value < 10 ? 2 : 1), 9)}  ${verdict(g.pass)}`);
   if (o.notes?.length) lines.push('');

@@ -152,7 +152,10 @@ async function main(): Promise<void> {
     goal('ratio PostgreSQL / echo', `>= ${TARGET.ratio}`, ratios.postgres, (v) => v >= TARGET.ratio),
   ];
   const statusGoals: Goal[] = [
-    goal('getStatus p99 ms (SQLite, 100 req/s)', `< ${TARGET.statusP99Ms}`, isMeasured(status) ? status.p99Ms : null, (v) => v < TARGET.statusP99Ms),
+    // 100 req/s means one request every 10 ms: the paced sender. autocannon's overallRate sends
+    // each connection's quota for the second back to back (a burst of 100), reported beside it.
+    goal('getStatus p99 ms (SQLite, 100 req/s paced)', `< ${TARGET.statusP99Ms}`, isMeasured(statusPaced) ? statusPaced.p99Ms : null, (v) => v < TARGET.statusP99Ms),
+    goal('getStatus p99 ms (100-request bursts, info)', `< ${TARGET.statusP99Ms}`, isMeasured(status) ? status.p99Ms : null, (v) => v < TARGET.statusP99Ms),
   ];
 
   const cpuBusyAfterPercent = await cpuBusy();
