@@ -22,6 +22,8 @@ const Env = z.object({
   SEGL_DEMO_PASSWORD: z.string().min(8, 'must have at least 8 characters').optional(),
   SEGL_SECRET: z.string().min(32, 'must have at least 32 characters').optional(),
   SEGL_BODY_LIMIT: bytes.default(20 * 1024 * 1024),
+  SEGL_SDS_LIMIT: bytes.default(100 * 1024 * 1024),
+  SEGL_SDS_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   SEGL_TEST_EID: flag.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -37,6 +39,10 @@ export interface Config {
   demoPassword?: string;
   secret?: string;
   bodyLimit: number;
+  /** largest SDS upload */
+  sdsLimit: number;
+  /** days an SDS upload lives after its last use by a request */
+  sdsTtlDays: number;
   /** the test eID environment (nemid / nemid-sign): on in preprod, off in production unless SEGL_TEST_EID=1 */
   testEid: boolean;
   logLevel: string;
@@ -69,6 +75,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoPassword: e.SEGL_DEMO_PASSWORD,
     secret: e.SEGL_SECRET,
     bodyLimit: e.SEGL_BODY_LIMIT,
+    sdsLimit: e.SEGL_SDS_LIMIT,
+    sdsTtlDays: e.SEGL_SDS_TTL_DAYS,
     testEid: e.SEGL_TEST_EID ?? e.SEGL_MODE === 'preprod',
     logLevel: e.LOG_LEVEL,
   };
@@ -88,6 +96,6 @@ export function describeConfig(c: Config): Record<string, unknown> {
   return {
     mode: c.mode, port: c.port, publicUrl: c.publicUrl, dataDir: c.dataDir,
     database: hide(c.databaseUrl) ?? 'sqlite (DATA_DIR/segl.sqlite)', redis: hide(c.redisUrl) ?? 'private redis-server',
-    bodyLimit: c.bodyLimit, testEid: c.testEid, secret: c.secret ? 'set' : 'generated (preprod)',
+    bodyLimit: c.bodyLimit, sdsLimit: c.sdsLimit, sdsTtlDays: c.sdsTtlDays, testEid: c.testEid, secret: c.secret ? 'set' : 'generated (preprod)',
   };
 }

@@ -16,7 +16,9 @@ import { ensureRedis, redisClient, type RedisHandle } from './queue/redis';
 import { DOCUMENT_OPERATIONS } from './soap/documentservice';
 import { soapEndpoint } from './soap/endpoint';
 import { FailureLimiter } from './soap/ratelimit';
-import { FsBlobStore } from './store/blobs';
+import { FsBlobStore, type BlobStore } from './store/blobs';
+import { SdsRepository } from './store/sds';
+import { sdsRoutes } from './sds/routes';
 import { openDatabase } from './store/datasource';
 import { SqlDocumentStore } from './store/documents';
 import { ServiceRepository } from './store/services';
@@ -42,6 +44,8 @@ export interface Runtime {
   redisHandle: RedisHandle;
   services: ServiceRepository;
   documents: DocumentService;
+  sds: SdsRepository;
+  blobs: BlobStore;
   server?: Server;
   /** the base URL the HTTP server answers on (PUBLIC_URL, with the real port when PORT=0) */
   url?: string;
@@ -121,10 +125,11 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     await db.destroy();
     throw e;
   }
-  const blobs = new FsBlobStore(path.join(cfg.dataDir, 'blobs'));
+  const blobs: BlobStore = new FsBlobStore(path.join(cfg.dataDir, 'blobs'));
+  const sds = new SdsRepository(db, blobs);
   const registry = defaultRegistry(cfg.testEid);
   const rt: Runtime = {
-    config: cfg, log, db, redis, redisHandle, services,
+    config: cfg, log, db, redis, redisHandle, services, sds, blobs,
     documents: undefined as unknown as DocumentService,
     close: async () => {
       if (rt.server) {
@@ -141,6 +146,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     blobs,
     clock: { now: () => new Date() },
     methods: registry.validationContext(),
+    sdsTtlDays: cfg.sdsTtlDays,
     uris: {
       original: (svc, req, task, doc) => [rt.url ?? cfg.publicUrl, 'doc', svc, 'order', req, task, doc, 'original']
         .map((p, i) => (i === 0 ? p : encodeURIComponent(p))).join('/'),
@@ -167,7 +173,18 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     // With PORT=0 (tests, side-by-side runs) the real port replaces the configured one.
     rt.url = cfg.port === 0 ? cfg.publicUrl.replace(/:\d+$/, `:${port}`).replace(/^(https?:\/\/[^/:]+)$/, `$1:${port}`) : cfg.publicUrl;
     app.use(mount(rt.url));
+    app.use(sdsRoutes({
+      services, sds, blobs, documents: rt.documents, limiter, log, publicUrl: () => rt.url!, maxBytes: cfg.sdsLimit,
+      ttlDays: cfg.sdsTtlDays,
+    }));
     app.use((_req, res) => { res.status(404).type('text/plain').send('not found\n'); });
+    // Last resort: log the error with a reference; the client gets the reference, never a stack.
+    app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      const ref = randomBytes(4).toString('hex');
+      log.error({ err, ref }, 'request failed');
+      if (!res.headersSent) res.status(500).type('text/plain').send(`internal error (reference ${ref})\n`);
+      else res.destroy();
+    });
     server.keepAliveTimeout = 65_000;
     rt.server = server;
   }

@@ -27,9 +27,20 @@ export interface DocumentServiceDeps {
   clock: Clock;
   methods: ValidationContext;
   uris: DocumentUris;
+  /** how long an SDS upload lives after a request last used it (default 30 days) */
+  sdsTtlDays?: number;
 }
 
 const DAY_MS = 86_400_000;
+
+/** Element paths of a request's documents, request-level first, then inline ones in task order. */
+function documentPaths(r: SigningRequest, ri: number): string[] {
+  const base = `request[${ri}]`;
+  return [
+    ...(r.document ?? []).map((_, j) => `${base}/document[${j}]`),
+    ...r.task.flatMap((t, ti) => t.documentAction.flatMap((a, ai) => (a.document ? [`${base}/task[${ti}]/document-action[${ai}]/document`] : []))),
+  ];
+}
 const iso = (d: Date): string => d.toISOString();
 
 function taskPath(requestId: string, taskId: string): string {
@@ -135,13 +146,18 @@ export class DocumentService {
     const n = iso(now);
     const plans: NewRequest[] = [];
     let artifact: { plain: string; row: ArtifactRow } | undefined;
-    for (const r of requests) {
+    const sdsRefs: Array<{ row: DocumentRow; ref: string; path: string }> = [];
+    for (const [ri, r] of requests.entries()) {
       const id = newSignicatId(now);
       const { task: tasks, ...body } = r;
       const inline = tasks.flatMap((t) => t.documentAction.map((a) => a.document).filter((d): d is Document => !!d));
       const all = [...(body.document ?? []), ...inline];
       const docs = new Map(all.map((d) => [d.id!, d]));
       const documents = await this.storeDocuments(id, all);
+      documentPaths(r, ri).forEach((path, i) => {
+        const d = all[i]!;
+        if (d.kind === 'sds-document') sdsRefs.push({ row: documents[i]!, ref: d.refSdsId, path: `${path}/@ref-sds-id` });
+      });
       const planned = tasks.map((t, i) => this.planTask(id, body, t, i, docs, now));
       const request: RequestRow = {
         id, serviceId: svc.id, createdAt: n, updatedAt: n, deleted: false,
@@ -168,10 +184,55 @@ export class DocumentService {
       if (!artifact && wants) artifact = this.artifactFor(id, wants.id, now);
     }
     await this.d.store.tx(async (tx) => {
+      await this.pinSdsDocuments(tx, svc, sdsRefs, now);
+      // The uploads' MIME types are known now: show them in task-info and document rows.
+      const types = new Map(sdsRefs.map((x) => [`${x.row.requestId}/${x.row.documentId}`, x.row.mimeType]));
+      for (const p of plans) {
+        for (const d of p.taskDocuments) d.mimeType ??= types.get(`${d.requestId}/${d.documentId}`);
+        for (const t of p.tasks) t.info.mimeType ??= types.get(`${t.requestId}/${t.info.documentId}`);
+      }
       await tx.insertRequests(plans);
       if (artifact) await tx.insertArtifact(artifact.row);
     });
     return { requestIds: plans.map((p) => p.request.id), artifact: artifact?.plain };
+  }
+
+  /**
+   * sds-documents must name this service's uploads. The request's document rows point at the same
+   * blobs (so deleting the SDS entry later cannot break the request) and the uploads live on.
+   */
+  private async pinSdsDocuments(
+    tx: DocumentTx, svc: ServiceAccount, refs: Array<{ row: DocumentRow; ref: string; path: string }>, now: Date,
+  ): Promise<void> {
+    if (!refs.length) return;
+    const found = await tx.sdsDocuments(svc.id, [...new Set(refs.map((r) => r.ref))]);
+    const missing = refs.filter((r) => !found.has(r.ref));
+    if (missing.length) {
+      throw new ValidationError(missing.map((m) => ({ path: m.path, rule: `no SDS document "${m.ref}" exists for service ${svc.name} (upload it to /doc/${svc.name}/sds first)` })));
+    }
+    for (const r of refs) {
+      const e = found.get(r.ref)!;
+      Object.assign(r.row, { mimeType: e.mimeType, blobKey: e.blobKey, sha256: e.sha256, size: e.size });
+    }
+    const ttl = (this.d.sdsTtlDays ?? 30) * DAY_MS;
+    await tx.touchSds([...found.keys()], iso(now), iso(new Date(now.getTime() + ttl)));
+  }
+
+  /** The bytes behind an original-uri: the document must be one the task acts on. */
+  async originalDocument(svc: ServiceAccount, requestId: string, taskId: string, documentId: string): Promise<DocumentRow> {
+    return this.d.store.tx(async (tx) => {
+      const r = await tx.getRequest(svc.id, requestId);
+      if (!r) throw new NotFoundError('request', `no request "${requestId}"`);
+      const acts = (await tx.getTaskDocuments([requestId])).some((d) => d.taskId === taskId && d.documentId === documentId);
+      if (!acts) throw new NotFoundError('document', `task "${taskId}" of request "${requestId}" has no document "${documentId}"`);
+      const row = await tx.getDocument(requestId, documentId);
+      if (!row?.blobKey) {
+        throw new NotFoundError('document', row?.kind === 'upload-document'
+          ? `document "${documentId}" has not been uploaded yet`
+          : `document "${documentId}" has no stored bytes here (${row?.kind ?? 'unknown'})`);
+      }
+      return row;
+    });
   }
 
   private async live(tx: DocumentTx, svc: ServiceAccount, requestId: string, path = 'request-id'): Promise<RequestRow> {

@@ -114,7 +114,16 @@ export interface DocumentTx {
   /** Which of these (request, task) pairs exist for the service. */
   existingTasks(serviceId: number, pairs: Array<{ requestId: string; taskId: string }>): Promise<Set<string>>;
   insertUserSession(s: UserSessionRow): Promise<void>;
+  /** The stored bytes of one of a request's documents. */
+  getDocument(requestId: string, documentId: string): Promise<DocumentRow | null>;
+  /** SDS entries of this service by id (others' ids are simply absent). */
+  sdsDocuments(serviceId: number, ids: string[]): Promise<Map<string, SdsEntry>>;
+  /** A request now uses these SDS entries: they live until `expiresAt`. */
+  touchSds(ids: string[], now: string, expiresAt: string): Promise<void>;
 }
+
+/** What the core needs to know of an SDS upload. */
+export interface SdsEntry { id: string; mimeType: string; size: number; sha256: string; blobKey: string }
 
 export interface DocumentStore {
   tx<T>(work: (tx: DocumentTx) => Promise<T>): Promise<T>;

@@ -1,12 +1,43 @@
-// Filesystem blob store, content-addressed: blobs/<aa>/<sha256>. Written to a temporary file and
-// renamed into place, so a reader never sees half a blob.
+// Blob store: bytes by content address (SHA-256). The filesystem implementation keeps
+// blobs/<aa>/<sha256>; every write goes to a temporary file first and is renamed into place, so a
+// reader never sees half a blob. The interface is what an S3-compatible store will implement.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile, readFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { BlobSink } from '../core/ports';
 
-export class FsBlobStore implements BlobSink {
+/** A streamed upload that is on disk but not yet in place: check it, then commit or discard. */
+export interface PendingBlob {
+  key: string;
+  sha256: string;
+  size: number;
+  /** where the bytes can be read before commit (content checks) */
+  tmpPath: string;
+  commit(): Promise<void>;
+  discard(): Promise<void>;
+}
+
+export class BlobTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`more than ${limit} bytes`);
+    this.name = 'BlobTooLarge';
+  }
+}
+
+export interface ByteRange { start: number; end: number } // inclusive, as in HTTP
+
+export interface BlobStore extends BlobSink {
+  /** Streams `src` to a temporary blob, hashing on the way; over `maxBytes` it stops and leaves nothing. */
+  putStream(src: Readable, opts: { maxBytes: number; onChunk?: (chunk: Buffer) => void }): Promise<PendingBlob>;
+  get(key: string, range?: ByteRange): Readable;
+  stat(key: string): Promise<{ size: number } | null>;
+  delete(key: string): Promise<void>;
+}
+
+export class FsBlobStore implements BlobStore {
   private readonly dirs = new Set<string>();
   constructor(private readonly root: string) {}
 
@@ -15,23 +46,83 @@ export class FsBlobStore implements BlobSink {
     return path.join(this.root, key.slice(0, 2), key);
   }
 
-  async putBytes(bytes: Uint8Array): Promise<{ key: string; sha256: string; size: number }> {
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const target = this.file(sha256);
+  private tmp(): string {
+    return path.join(this.root, `.tmp-${randomBytes(8).toString('hex')}`);
+  }
+
+  private async place(tmp: string, key: string): Promise<void> {
+    const target = this.file(key);
     const dir = path.dirname(target);
     if (!this.dirs.has(dir)) {
       await mkdir(dir, { recursive: true });
       this.dirs.add(dir);
     }
-    // Content-addressed: a blob that exists already holds these bytes (one stat is far cheaper
-    // than writing and renaming again).
-    // (existsSync: a stat of a cached inode costs microseconds; the promise API costs far more.)
-    if (!existsSync(target)) {
-      const tmp = path.join(this.root, `.tmp-${randomBytes(8).toString('hex')}`);
+    await rename(tmp, target);
+  }
+
+  async putBytes(bytes: Uint8Array): Promise<{ key: string; sha256: string; size: number }> {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    // Content-addressed: a blob that exists already holds these bytes. existsSync: a stat of a
+    // cached inode costs microseconds, the promise API far more.
+    if (!existsSync(this.file(sha256))) {
+      await mkdir(this.root, { recursive: true });
+      const tmp = this.tmp();
       await writeFile(tmp, bytes);
-      await rename(tmp, target);
+      await this.place(tmp, sha256);
     }
     return { key: sha256, sha256, size: bytes.byteLength };
+  }
+
+  async putStream(src: Readable, opts: { maxBytes: number; onChunk?: (chunk: Buffer) => void }): Promise<PendingBlob> {
+    await mkdir(this.root, { recursive: true });
+    const tmpPath = this.tmp();
+    const hash = createHash('sha256');
+    let size = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        if (size > opts.maxBytes) {
+          done(new BlobTooLarge(opts.maxBytes));
+          return;
+        }
+        hash.update(chunk);
+        opts.onChunk?.(chunk);
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(src, meter, createWriteStream(tmpPath, { flags: 'wx' }));
+    } catch (e) {
+      await rm(tmpPath, { force: true });
+      throw e;
+    }
+    const sha256 = hash.digest('hex');
+    let settled = false;
+    return {
+      key: sha256, sha256, size, tmpPath,
+      commit: async () => {
+        if (settled) return;
+        settled = true;
+        await this.place(tmpPath, sha256);
+      },
+      discard: async () => {
+        if (settled) return;
+        settled = true;
+        await rm(tmpPath, { force: true });
+      },
+    };
+  }
+
+  get(key: string, range?: ByteRange): Readable {
+    return createReadStream(this.file(key), range ? { start: range.start, end: range.end } : {});
+  }
+
+  async stat(key: string): Promise<{ size: number } | null> {
+    try {
+      return { size: (await stat(this.file(key))).size };
+    } catch {
+      return null;
+    }
   }
 
   async getBytes(key: string): Promise<Buffer> {
@@ -41,4 +132,5 @@ export class FsBlobStore implements BlobSink {
   async delete(key: string): Promise<void> {
     await rm(this.file(key), { force: true });
   }
+
 }

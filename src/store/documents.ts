@@ -3,9 +3,10 @@
 import type { Criterion, CompiledFilter, Page } from '../core/filter';
 import type { TaskFilterField, TaskStatus } from '../core/enums';
 import type {
-  ArtifactRow, DocumentRow, DocumentStore, DocumentTx, EventRow, NewRequest, NotificationRow, RequestRow, TaskDocumentRow,
-  TaskRow, UserSessionRow,
+  ArtifactRow, DocumentRow, DocumentStore, DocumentTx, EventRow, NewRequest, NotificationRow, RequestRow, SdsEntry,
+  TaskDocumentRow, TaskRow, UserSessionRow,
 } from '../core/ports';
+import { sdsQueries } from './sds';
 import type { TaskInfo } from '../core/types';
 import type { DataSource } from 'typeorm';
 import { insertSql, sqlDatabase, type Driver, type Param, type Sql, type SqlDatabase } from './sql';
@@ -248,6 +249,23 @@ class Tx implements DocumentTx {
       [serviceId, 'created', ...pairs.flatMap((p) => [p.requestId, p.taskId])],
     );
     return new Set(rows.map((t) => `${t.request_id}/${t.task_id}`));
+  }
+
+  async getDocument(requestId: string, documentId: string): Promise<DocumentRow | null> {
+    const [d] = await this.q.all('SELECT * FROM document WHERE request_id = ? AND document_id = ?', [requestId, documentId]);
+    if (!d) return null;
+    return {
+      requestId, documentId, kind: d.kind as DocumentRow['kind'], mimeType: str(d.mime_type), description: str(d.description),
+      blobKey: str(d.blob_key), sha256: str(d.sha256), size: num(d.size),
+    };
+  }
+
+  async sdsDocuments(serviceId: number, ids: string[]): Promise<Map<string, SdsEntry>> {
+    return sdsQueries.find(this.q, serviceId, ids);
+  }
+
+  async touchSds(ids: string[], now: string, expiresAt: string): Promise<void> {
+    await sdsQueries.touch(this.q, ids, now, expiresAt);
   }
 
   async insertUserSession(s: UserSessionRow): Promise<void> {

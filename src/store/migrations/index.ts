@@ -1,19 +1,26 @@
 // One migration list per driver (column types are not portable). Each class runs the shared SQL
 // with its driver's dialect.
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { INIT_TABLES, initSql, POSTGRES, SQLITE, type Dialect } from './tables';
+import { INIT_TABLES, initSql, POSTGRES, SDS_INDEXES, SDS_TABLES, sdsSql, SQLITE, type Dialect } from './tables';
 
-function init(name: string, dialect: Dialect): new () => MigrationInterface {
+function migration(
+  name: string, dialect: Dialect, up: (d: Dialect) => string[], down: string[],
+): new () => MigrationInterface {
   return class implements MigrationInterface {
     name = name;
     async up(q: QueryRunner): Promise<void> {
-      for (const sql of initSql(dialect)) await q.query(sql);
+      for (const sql of up(dialect)) await q.query(sql);
     }
     async down(q: QueryRunner): Promise<void> {
-      for (const t of INIT_TABLES) await q.query(`DROP TABLE ${t}`);
+      for (const sql of down) await q.query(sql);
     }
   };
 }
 
-export const SQLITE_MIGRATIONS = [init('Init1764316800000', SQLITE)];
-export const POSTGRES_MIGRATIONS = [init('Init1764316800000', POSTGRES)];
+const all = (d: Dialect) => [
+  migration('Init1764316800000', d, initSql, INIT_TABLES.map((t) => `DROP TABLE ${t}`)),
+  migration('Sds1764403200000', d, sdsSql, [...SDS_INDEXES.map((i) => `DROP INDEX ${i}`), ...SDS_TABLES.map((t) => `DROP TABLE ${t}`)]),
+];
+
+export const SQLITE_MIGRATIONS = all(SQLITE);
+export const POSTGRES_MIGRATIONS = all(POSTGRES);

@@ -45,3 +45,17 @@ export function initSql(d: Dialect): string[] {
 }
 
 export const INIT_TABLES = ['user_session', 'notification', 'artifact', 'event', 'document', 'task_document', 'task', 'request', 'service'];
+
+/** Session Data Storage: documents uploaded over REST, until they expire. */
+export function sdsSql(d: Dialect): string[] {
+  return [
+    `CREATE TABLE sds_document (id ${v(64)} PRIMARY KEY, service_id integer NOT NULL REFERENCES service(id),
+      mime_type ${v(255)} NOT NULL, size bigint NOT NULL, sha256 ${v(64)} NOT NULL, blob_key ${v(64)} NOT NULL,
+      created_at ${T} NOT NULL, last_used_at ${T} NOT NULL, expires_at ${T} NOT NULL)`,
+    `CREATE INDEX sds_document_expires ON sds_document (expires_at)`,
+    `CREATE INDEX sds_document_blob ON sds_document (blob_key)`,
+    `CREATE INDEX document_blob ON document (blob_key)`,
+  ];
+}
+export const SDS_TABLES = ['sds_document'];
+export const SDS_INDEXES = ['document_blob'];

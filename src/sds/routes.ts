@@ -1,0 +1,196 @@
+// Session Data Storage over REST and the document download routes (/doc/{service}/…), with HTTP
+// Basic auth by service name and password. Bytes stream between the socket and the blob store
+// through a hash; nothing holds a whole document in memory.
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import rangeParser from 'range-parser';
+import type { Logger } from 'pino';
+import type { DocumentService } from '../core/documentservice';
+import { NotFoundError } from '../core/errors';
+import { newSignicatId } from '../core/ids';
+import type { ServiceAccount } from '../core/ports';
+import type { FailureLimiter } from '../soap/ratelimit';
+import { BlobTooLarge, type BlobStore } from '../store/blobs';
+import type { SdsRepository } from '../store/sds';
+import type { ServiceRepository } from '../store/services';
+import { checkPdfFile, checkXmlFile, isSupported, parseMediaType, SUPPORTED_TYPES, TextValidator, type ContentProblem } from './content';
+
+export interface SdsDeps {
+  services: ServiceRepository;
+  sds: SdsRepository;
+  blobs: BlobStore;
+  documents: DocumentService;
+  limiter: FailureLimiter;
+  log: Logger;
+  /** base URL for Location headers */
+  publicUrl: () => string;
+  maxBytes: number;
+  ttlDays: number;
+}
+
+const DAY_MS = 86_400_000;
+
+function fail(res: Response, status: number, message: string, headers: Record<string, string> = {}): void {
+  res.status(status).set(headers).type('text/plain; charset=utf-8').send(`${message}\n`);
+}
+
+type Authed = Request & { service?: ServiceAccount };
+
+/** RFC 7617 Basic credentials; the user must be the service named in the path. */
+function basicAuth(d: SdsDeps) {
+  return async (req: Authed, res: Response, next: NextFunction): Promise<void> => {
+    const source = req.ip ?? 'unknown';
+    const challenge = { 'WWW-Authenticate': 'Basic realm="segl", charset="UTF-8"' };
+    const wait = d.limiter.blockedFor(source);
+    if (wait > 0) {
+      fail(res, 429, `too many failed logins from ${source}; try again in ${Math.ceil(wait / 1000)} s`, { 'Retry-After': String(Math.ceil(wait / 1000)) });
+      return;
+    }
+    const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
+    const decoded = m ? Buffer.from(m[1]!, 'base64').toString('utf8') : '';
+    const colon = decoded.indexOf(':');
+    if (colon < 0) {
+      fail(res, 401, 'HTTP Basic authentication with the service name and password is required', challenge);
+      return;
+    }
+    const user = decoded.slice(0, colon);
+    const svc = user === req.params.service ? await d.services.authenticate(user, decoded.slice(colon + 1)) : null;
+    if (!svc) {
+      d.limiter.fail(source);
+      fail(res, 401, `service or password is wrong (the user must be the service in the path, "${String(req.params.service)}")`, challenge);
+      return;
+    }
+    req.service = svc;
+    next();
+  };
+}
+
+/** Reads the body into a pending blob, checking size and (for text) charset on the way. */
+async function receive(d: SdsDeps, req: Request, type: string, charset: string | undefined) {
+  const text = type === 'text/plain' ? new TextValidator(charset) : undefined;
+  const pending = await d.blobs.putStream(req, { maxBytes: d.maxBytes, onChunk: text ? (c) => text.push(c) : undefined });
+  let problem: ContentProblem | null = text ? text.end() : null;
+  if (!problem && (type === 'application/pdf' || type === 'application/x-pades')) problem = await checkPdfFile(pending.tmpPath);
+  if (!problem && (type === 'application/xml' || type === 'text/xml' || type === 'application/x-ltv-sdo')) problem = await checkXmlFile(pending.tmpPath);
+  return { pending, problem };
+}
+
+/** Streams a blob with ETag, conditional GET and single byte ranges (RFC 9110 §13, §14). */
+async function serveBlob(d: SdsDeps, req: Request, res: Response, blob: { blobKey: string; sha256: string; mimeType: string }): Promise<void> {
+  const st = await d.blobs.stat(blob.blobKey);
+  if (!st) {
+    d.log.error({ blob: blob.blobKey }, 'blob missing for a stored document');
+    fail(res, 500, 'the document bytes are missing on this server');
+    return;
+  }
+  const etag = `"${blob.sha256}"`;
+  // setHeader, not res.set: Express would add a charset to text types the caller stored without one.
+  res.setHeader('Content-Type', blob.mimeType);
+  res.set({ ETag: etag, 'Accept-Ranges': 'bytes', 'Cache-Control': 'private, no-cache' });
+  if (req.headers['if-none-match']?.split(/\s*,\s*/).includes(etag)) {
+    res.status(304).end();
+    return;
+  }
+  let range: { start: number; end: number } | undefined;
+  const header = req.headers.range;
+  const ifRange = req.headers['if-range'];
+  if (header && (!ifRange || ifRange === etag)) {
+    const parsed = rangeParser(st.size, header, { combine: true });
+    if (parsed === -1) {
+      res.set('Content-Range', `bytes */${st.size}`);
+      fail(res, 416, `range not satisfiable: the document has ${st.size} bytes`);
+      return;
+    }
+    if (parsed !== -2 && parsed.type === 'bytes' && parsed.length === 1) range = parsed[0];
+  }
+  if (range) {
+    res.status(206).set({ 'Content-Range': `bytes ${range.start}-${range.end}/${st.size}`, 'Content-Length': String(range.end - range.start + 1) });
+  } else {
+    res.status(200).set('Content-Length', String(st.size));
+  }
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  const stream = d.blobs.get(blob.blobKey, range);
+  stream.on('error', (e) => {
+    d.log.error({ err: e.message, blob: blob.blobKey }, 'blob read failed');
+    res.destroy(e);
+  });
+  res.on('close', () => stream.destroy());
+  stream.pipe(res);
+}
+
+export function sdsRoutes(d: SdsDeps): Router {
+  const r = Router();
+  const auth = basicAuth(d);
+
+  r.post(['/doc/:service/sds', '/doc/:service/sds/'], auth, async (req: Authed, res) => {
+    const media = parseMediaType(req.headers['content-type']);
+    if (!media || !isSupported(media.type)) {
+      fail(res, 415, `Content-Type "${req.headers['content-type'] ?? ''}" is not accepted; use one of ${SUPPORTED_TYPES.join(', ')}`);
+      req.resume();
+      return;
+    }
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > d.maxBytes) {
+      fail(res, 413, `the document has ${declared} bytes; the limit is ${d.maxBytes}`, { Connection: 'close' });
+      req.resume();
+      return;
+    }
+    let received;
+    try {
+      received = await receive(d, req, media.type, media.charset);
+    } catch (e) {
+      if (e instanceof BlobTooLarge) {
+        fail(res, 413, `the document exceeds the limit of ${d.maxBytes} bytes`, { Connection: 'close' });
+        req.resume();
+        return;
+      }
+      // The client went away mid-upload: the temporary file is already gone.
+      d.log.info({ err: (e as Error).message, service: req.service!.name }, 'sds upload aborted');
+      if (!res.headersSent && !req.destroyed) fail(res, 400, 'the upload did not complete');
+      return;
+    }
+    if (received.problem) {
+      await received.pending.discard();
+      fail(res, received.problem.code === 'unsupported-charset' ? 415 : 422, received.problem.message);
+      return;
+    }
+    const now = new Date();
+    const id = newSignicatId(now);
+    const mimeType = media.charset ? `${media.type};charset=${media.charset}` : media.type;
+    await d.sds.insert({
+      id, serviceId: req.service!.id, mimeType, size: received.pending.size, sha256: received.pending.sha256,
+      blobKey: received.pending.key, createdAt: now.toISOString(), lastUsedAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + d.ttlDays * DAY_MS).toISOString(),
+    }, received.pending);
+    const location = `${d.publicUrl()}/doc/${encodeURIComponent(req.service!.name)}/sds/${id}`;
+    res.status(201).set({ Location: location }).type('text/plain; charset=ISO-8859-1').send(id);
+  });
+
+  r.get('/doc/:service/sds/:id', auth, async (req: Authed, res) => {
+    const row = await d.sds.get(req.service!.id, String(req.params.id));
+    // Another service's id answers exactly like an unknown one: no oracle.
+    if (!row) return fail(res, 404, `no SDS document "${String(req.params.id)}"`);
+    await serveBlob(d, req, res, row);
+  });
+
+  r.delete('/doc/:service/sds/:id', auth, async (req: Authed, res) => {
+    if (!(await d.sds.delete(req.service!.id, String(req.params.id)))) return fail(res, 404, `no SDS document "${String(req.params.id)}"`);
+    res.status(204).end();
+  });
+
+  r.get('/doc/:service/order/:requestId/:taskId/:documentId/:kind', auth, async (req: Authed, res) => {
+    const { requestId, taskId, documentId, kind } = req.params as Record<string, string>;
+    if (kind === 'sdo') return fail(res, 404, `document "${documentId}" of task "${taskId}" has no signed result yet`);
+    if (kind !== 'original') return fail(res, 404, 'use …/original or …/sdo');
+    try {
+      const row = await d.documents.originalDocument(req.service!, requestId!, taskId!, documentId!);
+      await serveBlob(d, req, res, { blobKey: row.blobKey!, sha256: row.sha256!, mimeType: row.mimeType ?? 'application/octet-stream' });
+    } catch (e) {
+      if (e instanceof NotFoundError) return fail(res, 404, e.message);
+      throw e;
+    }
+  });
+  return r;
+}
