@@ -18,6 +18,8 @@ import { soapEndpoint } from './soap/endpoint';
 import { FailureLimiter } from './soap/ratelimit';
 import { FsBlobStore, type BlobStore } from './store/blobs';
 import { SdsRepository } from './store/sds';
+import { ArchiveRepository } from './store/archive';
+import { ARCHIVE_OPERATIONS } from './soap/archiveservice';
 import { sdsRoutes } from './sds/routes';
 import { openDatabase } from './store/datasource';
 import { SqlDocumentStore } from './store/documents';
@@ -45,6 +47,7 @@ export interface Runtime {
   services: ServiceRepository;
   documents: DocumentService;
   sds: SdsRepository;
+  archive: ArchiveRepository;
   blobs: BlobStore;
   server?: Server;
   /** the base URL the HTTP server answers on (PUBLIC_URL, with the real port when PORT=0) */
@@ -127,9 +130,10 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
   }
   const blobs: BlobStore = new FsBlobStore(path.join(cfg.dataDir, 'blobs'));
   const sds = new SdsRepository(db, blobs);
+  const archive = new ArchiveRepository(db, blobs);
   const registry = defaultRegistry(cfg.testEid);
   const rt: Runtime = {
-    config: cfg, log, db, redis, redisHandle, services, sds, blobs,
+    config: cfg, log, db, redis, redisHandle, services, sds, archive, blobs,
     documents: undefined as unknown as DocumentService,
     close: async () => {
       if (rt.server) {
@@ -142,7 +146,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     },
   };
   rt.documents = new DocumentService({
-    store: new SqlDocumentStore(db),
+    store: new SqlDocumentStore(db, blobs),
     blobs,
     clock: { now: () => new Date() },
     methods: registry.validationContext(),
@@ -173,8 +177,16 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     // With PORT=0 (tests, side-by-side runs) the real port replaces the configured one.
     rt.url = cfg.port === 0 ? cfg.publicUrl.replace(/:\d+$/, `:${port}`).replace(/^(https?:\/\/[^/:]+)$/, `$1:${port}`) : cfg.publicUrl;
     app.use(mount(rt.url));
+    app.use(soapEndpoint({
+      path: '/ws/archiveservice-v3', wsdlFile: path.join(WSDL_DIR, 'archiveservice-v3.wsdl'), publicUrl: rt.url,
+      operations: ARCHIVE_OPERATIONS, authenticate: (s, p) => services.authenticate(s, p), bodyLimit: cfg.bodyLimit, limiter, log,
+      context: {
+        archive, blobs, maxInlineBytes: Math.min(cfg.bodyLimit, 50 * 1024 * 1024),
+        downloadUrl: (svc, id) => `${rt.url}/doc/${encodeURIComponent(svc)}/archive/${id}`,
+      },
+    }));
     app.use(sdsRoutes({
-      services, sds, blobs, documents: rt.documents, limiter, log, publicUrl: () => rt.url!, maxBytes: cfg.sdsLimit,
+      services, sds, archive, blobs, documents: rt.documents, limiter, log, publicUrl: () => rt.url!, maxBytes: cfg.sdsLimit,
       ttlDays: cfg.sdsTtlDays,
     }));
     app.use((_req, res) => { res.status(404).type('text/plain').send('not found\n'); });

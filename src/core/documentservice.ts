@@ -33,6 +33,9 @@ export interface DocumentServiceDeps {
 
 const DAY_MS = 86_400_000;
 
+/** A document of a request being created, its row, and where the caller wrote it. */
+interface StoredRef { doc: Document; row: DocumentRow; path: string }
+
 /** Element paths of a request's documents, request-level first, then inline ones in task order. */
 function documentPaths(r: SigningRequest, ri: number): string[] {
   const base = `request[${ri}]`;
@@ -146,7 +149,7 @@ export class DocumentService {
     const n = iso(now);
     const plans: NewRequest[] = [];
     let artifact: { plain: string; row: ArtifactRow } | undefined;
-    const sdsRefs: Array<{ row: DocumentRow; ref: string; path: string }> = [];
+    const stored: StoredRef[] = [];
     for (const [ri, r] of requests.entries()) {
       const id = newSignicatId(now);
       const { task: tasks, ...body } = r;
@@ -154,10 +157,7 @@ export class DocumentService {
       const all = [...(body.document ?? []), ...inline];
       const docs = new Map(all.map((d) => [d.id!, d]));
       const documents = await this.storeDocuments(id, all);
-      documentPaths(r, ri).forEach((path, i) => {
-        const d = all[i]!;
-        if (d.kind === 'sds-document') sdsRefs.push({ row: documents[i]!, ref: d.refSdsId, path: `${path}/@ref-sds-id` });
-      });
+      documentPaths(r, ri).forEach((path, i) => stored.push({ doc: all[i]!, row: documents[i]!, path }));
       const planned = tasks.map((t, i) => this.planTask(id, body, t, i, docs, now));
       const request: RequestRow = {
         id, serviceId: svc.id, createdAt: n, updatedAt: n, deleted: false,
@@ -184,12 +184,20 @@ export class DocumentService {
       if (!artifact && wants) artifact = this.artifactFor(id, wants.id, now);
     }
     await this.d.store.tx(async (tx) => {
-      await this.pinSdsDocuments(tx, svc, sdsRefs, now);
-      // The uploads' MIME types are known now: show them in task-info and document rows.
-      const types = new Map(sdsRefs.map((x) => [`${x.row.requestId}/${x.row.documentId}`, x.row.mimeType]));
+      await this.pinStoredDocuments(tx, svc, stored, now);
+      const archived = await this.archiveOriginals(tx, svc, stored, now);
+      // MIME types of pinned documents and archive ids are known now: show them in task-info.
+      const key = (requestId: string, documentId?: string) => `${requestId}/${documentId}`;
+      const types = new Map(stored.map((x) => [key(x.row.requestId, x.row.documentId), x.row.mimeType]));
       for (const p of plans) {
-        for (const d of p.taskDocuments) d.mimeType ??= types.get(`${d.requestId}/${d.documentId}`);
-        for (const t of p.tasks) t.info.mimeType ??= types.get(`${t.requestId}/${t.info.documentId}`);
+        for (const d of p.taskDocuments) {
+          d.mimeType ??= types.get(key(d.requestId, d.documentId));
+          d.archiveId ??= archived.get(key(d.requestId, d.documentId));
+        }
+        for (const t of p.tasks) {
+          t.info.mimeType ??= types.get(key(t.requestId, t.info.documentId));
+          t.info.archiveId ??= archived.get(key(t.requestId, t.info.documentId));
+        }
       }
       await tx.insertRequests(plans);
       if (artifact) await tx.insertArtifact(artifact.row);
@@ -198,24 +206,50 @@ export class DocumentService {
   }
 
   /**
-   * sds-documents must name this service's uploads. The request's document rows point at the same
-   * blobs (so deleting the SDS entry later cannot break the request) and the uploads live on.
+   * sds-documents and archive-documents must name this service's uploads and archive entries. The
+   * request's document rows point at the same blobs, so deleting the SDS entry or the archive copy
+   * later cannot break the request; SDS uploads used by a request live another TTL.
    */
-  private async pinSdsDocuments(
-    tx: DocumentTx, svc: ServiceAccount, refs: Array<{ row: DocumentRow; ref: string; path: string }>, now: Date,
-  ): Promise<void> {
-    if (!refs.length) return;
-    const found = await tx.sdsDocuments(svc.id, [...new Set(refs.map((r) => r.ref))]);
-    const missing = refs.filter((r) => !found.has(r.ref));
-    if (missing.length) {
-      throw new ValidationError(missing.map((m) => ({ path: m.path, rule: `no SDS document "${m.ref}" exists for service ${svc.name} (upload it to /doc/${svc.name}/sds first)` })));
+  private async pinStoredDocuments(tx: DocumentTx, svc: ServiceAccount, stored: StoredRef[], now: Date): Promise<void> {
+    const sds = stored.filter((x) => x.doc.kind === 'sds-document');
+    const arc = stored.filter((x) => x.doc.kind === 'archive-document');
+    const refOf = (x: StoredRef) => (x.doc.kind === 'sds-document' ? x.doc.refSdsId : x.doc.kind === 'archive-document' ? x.doc.refArchiveId : '');
+    const sdsFound = sds.length ? await tx.sdsDocuments(svc.id, [...new Set(sds.map(refOf))]) : new Map();
+    const arcFound = arc.length ? await tx.archiveDocuments(svc.id, [...new Set(arc.map(refOf))]) : new Map();
+    const missing = [
+      ...sds.filter((x) => !sdsFound.has(refOf(x))).map((x) => ({
+        path: `${x.path}/@ref-sds-id`, rule: `no SDS document "${refOf(x)}" exists for service ${svc.name} (upload it to /doc/${svc.name}/sds first)`,
+      })),
+      ...arc.filter((x) => !arcFound.has(refOf(x))).map((x) => ({
+        path: `${x.path}/@ref-archive-id`, rule: `no archived document "${refOf(x)}" exists for service ${svc.name}`,
+      })),
+    ];
+    if (missing.length) throw new ValidationError(missing);
+    for (const x of [...sds, ...arc]) {
+      const e = (x.doc.kind === 'sds-document' ? sdsFound : arcFound).get(refOf(x))!;
+      Object.assign(x.row, { mimeType: e.mimeType, blobKey: e.blobKey, sha256: e.sha256, size: e.size });
     }
-    for (const r of refs) {
-      const e = found.get(r.ref)!;
-      Object.assign(r.row, { mimeType: e.mimeType, blobKey: e.blobKey, sha256: e.sha256, size: e.size });
+    if (sdsFound.size) {
+      const ttl = (this.d.sdsTtlDays ?? 30) * DAY_MS;
+      await tx.touchSds([...sdsFound.keys()], iso(now), iso(new Date(now.getTime() + ttl)));
     }
-    const ttl = (this.d.sdsTtlDays ?? 30) * DAY_MS;
-    await tx.touchSds([...found.keys()], iso(now), iso(new Date(now.getTime() + ttl)));
+  }
+
+  /** send-to-archive: the original goes into the archive now (no TTL; survives the request). */
+  private async archiveOriginals(tx: DocumentTx, svc: ServiceAccount, stored: StoredRef[], now: Date): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const entries = stored
+      .filter((x) => 'sendToArchive' in x.doc && x.doc.sendToArchive === true && x.row.blobKey)
+      .map((x) => {
+        const id = newSignicatId(now);
+        out.set(`${x.row.requestId}/${x.row.documentId}`, id);
+        return {
+          id, mimeType: x.row.mimeType ?? 'application/octet-stream', size: x.row.size!, sha256: x.row.sha256!, blobKey: x.row.blobKey!,
+          createdAt: iso(now), requestId: x.row.requestId, documentId: x.row.documentId,
+        };
+      });
+    if (entries.length) await tx.insertArchive(svc.id, entries);
+    return out;
   }
 
   /** The bytes behind an original-uri: the document must be one the task acts on. */

@@ -120,7 +120,14 @@ export interface DocumentTx {
   sdsDocuments(serviceId: number, ids: string[]): Promise<Map<string, SdsEntry>>;
   /** A request now uses these SDS entries: they live until `expiresAt`. */
   touchSds(ids: string[], now: string, expiresAt: string): Promise<void>;
+  /** Archive entries of this service by id. */
+  archiveDocuments(serviceId: number, ids: string[]): Promise<Map<string, ArchiveEntry>>;
+  /** Copies documents into the archive (same blobs). */
+  insertArchive(serviceId: number, entries: Array<ArchiveEntry & { createdAt: string; requestId: string; documentId: string }>): Promise<void>;
 }
+
+/** A document in the archive. */
+export interface ArchiveEntry { id: string; mimeType: string; size: number; sha256: string; blobKey: string }
 
 /** What the core needs to know of an SDS upload. */
 export interface SdsEntry { id: string; mimeType: string; size: number; sha256: string; blobKey: string }

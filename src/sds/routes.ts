@@ -11,12 +11,14 @@ import type { ServiceAccount } from '../core/ports';
 import type { FailureLimiter } from '../soap/ratelimit';
 import { BlobTooLarge, type BlobStore } from '../store/blobs';
 import type { SdsRepository } from '../store/sds';
+import type { ArchiveRepository } from '../store/archive';
 import type { ServiceRepository } from '../store/services';
 import { checkPdfFile, checkXmlFile, isSupported, parseMediaType, SUPPORTED_TYPES, TextValidator, type ContentProblem } from './content';
 
 export interface SdsDeps {
   services: ServiceRepository;
   sds: SdsRepository;
+  archive: ArchiveRepository;
   blobs: BlobStore;
   documents: DocumentService;
   limiter: FailureLimiter;
@@ -178,6 +180,12 @@ export function sdsRoutes(d: SdsDeps): Router {
   r.delete('/doc/:service/sds/:id', auth, async (req: Authed, res) => {
     if (!(await d.sds.delete(req.service!.id, String(req.params.id)))) return fail(res, 404, `no SDS document "${String(req.params.id)}"`);
     res.status(204).end();
+  });
+
+  r.get('/doc/:service/archive/:id', auth, async (req: Authed, res) => {
+    const e = await d.archive.get(req.service!.id, String(req.params.id));
+    if (!e) return fail(res, 404, `no archived document "${String(req.params.id)}"`);
+    await serveBlob(d, req, res, e);
   });
 
   r.get('/doc/:service/order/:requestId/:taskId/:documentId/:kind', auth, async (req: Authed, res) => {

@@ -33,6 +33,8 @@ export interface BlobStore extends BlobSink {
   /** Streams `src` to a temporary blob, hashing on the way; over `maxBytes` it stops and leaves nothing. */
   putStream(src: Readable, opts: { maxBytes: number; onChunk?: (chunk: Buffer) => void }): Promise<PendingBlob>;
   get(key: string, range?: ByteRange): Readable;
+  /** The whole blob in memory: only for documents known to be small. */
+  getBytes(key: string): Promise<Buffer>;
   stat(key: string): Promise<{ size: number } | null>;
   delete(key: string): Promise<void>;
 }

@@ -3,9 +3,12 @@
 import type { Criterion, CompiledFilter, Page } from '../core/filter';
 import type { TaskFilterField, TaskStatus } from '../core/enums';
 import type {
-  ArtifactRow, DocumentRow, DocumentStore, DocumentTx, EventRow, NewRequest, NotificationRow, RequestRow, SdsEntry,
+  ArchiveEntry, ArtifactRow, DocumentRow, DocumentStore, DocumentTx, EventRow, NewRequest, NotificationRow, RequestRow, SdsEntry,
   TaskDocumentRow, TaskRow, UserSessionRow,
 } from '../core/ports';
+import { archiveQueries } from './archive';
+import type { BlobStore } from './blobs';
+import { dropUnusedBlobs } from './blobrefs';
 import { sdsQueries } from './sds';
 import type { TaskInfo } from '../core/types';
 import type { DataSource } from 'typeorm';
@@ -107,7 +110,7 @@ function where(driver: Driver, serviceId: number, f: CompiledFilter, params: Par
 const inList = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
 class Tx implements DocumentTx {
-  constructor(private readonly q: Sql) {}
+  constructor(private readonly q: Sql, private readonly blobs: BlobStore) {}
 
   private async insert(table: string, cols: readonly string[], rows: Param[][]): Promise<void> {
     if (rows.length) await this.q.run(insertSql(table, cols, rows.length), rows.flat());
@@ -173,6 +176,10 @@ class Tx implements DocumentTx {
     if (!ids.length) return [];
     await this.q.run(`UPDATE request SET deleted = ?, updated_at = ? WHERE id IN (${inList(ids.length)})`, [true, now, ...ids]);
     await this.q.run(`UPDATE task SET status = ?, updated_at = ? WHERE request_id IN (${inList(ids.length)})`, ['deleted', now, ...ids]);
+    // The request's documents go; archive copies (and SDS uploads still alive) keep their blobs.
+    const held = await this.q.all<{ blob_key: string }>(`SELECT blob_key FROM document WHERE blob_key IS NOT NULL AND request_id IN (${inList(ids.length)})`, ids);
+    await this.q.run(`UPDATE document SET blob_key = NULL WHERE request_id IN (${inList(ids.length)})`, ids);
+    await dropUnusedBlobs(this.q, this.blobs, held.map((h) => h.blob_key));
     await this.insertEvents(ids.map((id) => ({ requestId: id, event: 'document-deleted', eventTime: now, data: 'request deleted' })));
     return ids;
   }
@@ -268,6 +275,14 @@ class Tx implements DocumentTx {
     await sdsQueries.touch(this.q, ids, now, expiresAt);
   }
 
+  async archiveDocuments(serviceId: number, ids: string[]): Promise<Map<string, ArchiveEntry>> {
+    return archiveQueries.find(this.q, serviceId, ids);
+  }
+
+  async insertArchive(serviceId: number, entries: Array<ArchiveEntry & { createdAt: string; requestId: string; documentId: string }>): Promise<void> {
+    await archiveQueries.insert(this.q, serviceId, entries);
+  }
+
   async insertUserSession(s: UserSessionRow): Promise<void> {
     await this.insert('user_session', ['id', 'service_id', 'created_at', 'body'], [[s.id, s.serviceId, s.createdAt, JSON.stringify(s.body)]]);
   }
@@ -275,11 +290,11 @@ class Tx implements DocumentTx {
 
 export class SqlDocumentStore implements DocumentStore {
   private readonly db: SqlDatabase;
-  constructor(ds: DataSource) {
+  constructor(ds: DataSource, private readonly blobs: BlobStore) {
     this.db = sqlDatabase(ds);
   }
 
   tx<T>(work: (tx: DocumentTx) => Promise<T>): Promise<T> {
-    return this.db.tx((q) => work(new Tx(q)));
+    return this.db.tx((q) => work(new Tx(q, this.blobs)));
   }
 }

@@ -1,6 +1,7 @@
 // Session Data Storage rows: which blob an SDS id names, for which service, until when.
 import type { DataSource } from 'typeorm';
 import type { BlobStore, PendingBlob } from './blobs';
+import { dropUnusedBlobs } from './blobrefs';
 import { sqlDatabase, type Sql, type SqlDatabase } from './sql';
 
 export interface SdsRow {
@@ -34,13 +35,6 @@ export const sdsQueries = {
     if (!ids.length) return;
     await q.run(`UPDATE sds_document SET last_used_at = ?, expires_at = ? WHERE id IN (${ids.map(() => '?').join(', ')})`, [now, expiresAt, ...ids]);
   },
-  /** Whether any row still points at a blob (SDS entries and request documents share blobs). */
-  async blobInUse(q: Sql, key: string): Promise<boolean> {
-    const a = await q.all('SELECT 1 AS x FROM sds_document WHERE blob_key = ? LIMIT 1', [key]);
-    if (a.length) return true;
-    const b = await q.all('SELECT 1 AS x FROM document WHERE blob_key = ? LIMIT 1', [key]);
-    return b.length > 0;
-  },
 };
 
 /**
@@ -71,7 +65,7 @@ export class SdsRepository {
 
   private async remove(q: Sql, row: SdsRow): Promise<void> {
     await q.run('DELETE FROM sds_document WHERE id = ?', [row.id]);
-    if (!(await sdsQueries.blobInUse(q, row.blobKey))) await this.blobs.delete(row.blobKey);
+    await dropUnusedBlobs(q, this.blobs, [row.blobKey]);
   }
 
   /** Deletes the entry, and its blob when no other row uses it. False when there was none. */

@@ -22,7 +22,7 @@ function request(i: number): SigningRequest {
     subject: [{ id: 's', firstName: ['Ann', 'ann', 'Bo', 'Cy'][i % 4], lastName: `Berg${i}`, email: `p${i}@Example.com`, nationalId: `01018${i}1234`, mobile: `+45 1234 56${i}` }],
     document: [{ kind: 'provided-document', id: `doc-${i}`, mimeType: i % 2 ? 'application/pdf' : 'text/plain', description: `Contract ${['A', 'b', 'C'][i % 3]}`, data: Buffer.from(`d${i}`) }],
     task: [
-      ...(i % 4 === 1 ? [{ id: `c${i}`, documentAction: [{ type: 'view' as const, document: { kind: 'archive-document' as const, id: `arc-${i}`, refArchiveId: `Arch${i}-xyz` } }] }] : []),
+      ...(i % 4 === 1 ? [{ id: `c${i}`, documentAction: [{ type: 'view' as const, document: { kind: 'provided-document' as const, id: `arc-${i}`, mimeType: 'text/plain', description: 'kept', data: Buffer.from(`keep ${i}`), sendToArchive: true } }] }] : []),
       { id: `a${i}`, subjectRef: 's', daysToLive: [5, 30, 100][i % 3], documentAction: [{ type: 'sign', documentRef: `doc-${i}` }], authentication: { method: ['nemid'] } },
       { id: `b${i}`, daysToLive: 30, documentAction: [{ type: 'view', documentRef: `doc-${i}` }], signature: [{ method: [{ value: 'nemid-sign' }] }] },
     ],

@@ -84,7 +84,7 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
 
   test('a failure inside the transaction rolls every row back', async () => {
     const before = await counts(s);
-    const real = new SqlDocumentStore(s.rt.db);
+    const real = new SqlDocumentStore(s.rt.db, s.rt.blobs);
     // The last write of createRequest (the artifact) fails after the request rows went in.
     const failing: DocumentStore = {
       tx: (work) => real.tx((tx) => work(new Proxy(tx, {
@@ -102,7 +102,7 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
 
   test('concurrent calls commit together, yet one failing call rolls back only itself', async () => {
     const before = await counts(s);
-    const real = new SqlDocumentStore(s.rt.db);
+    const real = new SqlDocumentStore(s.rt.db, s.rt.blobs);
     let calls = 0;
     // The 4th of 10 concurrent transactions fails at its last write.
     const failing: DocumentStore = {

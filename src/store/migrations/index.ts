@@ -1,7 +1,9 @@
 // One migration list per driver (column types are not portable). Each class runs the shared SQL
 // with its driver's dialect.
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { INIT_TABLES, initSql, POSTGRES, SDS_INDEXES, SDS_TABLES, sdsSql, SQLITE, type Dialect } from './tables';
+import {
+  ARCHIVE_INDEXES, ARCHIVE_TABLES, archiveSql, INIT_TABLES, initSql, POSTGRES, SDS_INDEXES, SDS_TABLES, sdsSql, SQLITE, type Dialect,
+} from './tables';
 
 function migration(
   name: string, dialect: Dialect, up: (d: Dialect) => string[], down: string[],
@@ -20,6 +22,7 @@ function migration(
 const all = (d: Dialect) => [
   migration('Init1764316800000', d, initSql, INIT_TABLES.map((t) => `DROP TABLE ${t}`)),
   migration('Sds1764403200000', d, sdsSql, [...SDS_INDEXES.map((i) => `DROP INDEX ${i}`), ...SDS_TABLES.map((t) => `DROP TABLE ${t}`)]),
+  migration('Archive1764489600000', d, archiveSql, [...ARCHIVE_INDEXES.map((i) => `DROP INDEX ${i}`), ...ARCHIVE_TABLES.map((t) => `DROP TABLE ${t}`)]),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);

@@ -59,3 +59,16 @@ export function sdsSql(d: Dialect): string[] {
 }
 export const SDS_TABLES = ['sds_document'];
 export const SDS_INDEXES = ['document_blob'];
+
+/** The archive: documents kept without a time limit, independent of the request they came from. */
+export function archiveSql(_d: Dialect): string[] {
+  return [
+    `CREATE TABLE archive_document (id ${v(64)} PRIMARY KEY, service_id integer NOT NULL REFERENCES service(id),
+      mime_type ${v(255)} NOT NULL, size bigint NOT NULL, sha256 ${v(64)} NOT NULL, blob_key ${v(64)} NOT NULL,
+      created_at ${T} NOT NULL, source_request_id ${v(64)}, source_document_id ${v(128)})`,
+    `CREATE INDEX archive_document_blob ON archive_document (blob_key)`,
+    `CREATE INDEX request_delete_after ON request (delete_after)`,
+  ];
+}
+export const ARCHIVE_TABLES = ['archive_document'];
+export const ARCHIVE_INDEXES = ['request_delete_after'];
