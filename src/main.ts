@@ -1,7 +1,7 @@
 // The segl command line: `segl start | api | worker | service …`. Composition lives in runtime.ts.
 import { Command } from 'commander';
 import { ConfigError, describeConfig, loadConfig, type Config } from './config';
-import { startRuntime, type Runtime } from './runtime';
+import { purge, startRuntime, type Runtime } from './runtime';
 import { openDatabase } from './store/datasource';
 import { ServiceRepository } from './store/services';
 
@@ -96,6 +96,24 @@ export function cli(): Command {
     .action(async (name: string) => {
       await withServices((r) => r.delete(name));
       process.stdout.write(`deleted service ${name}\n`);
+    });
+  program.command('purge').description('remove expired SDS uploads and requests past days-until-deletion')
+    .option('--as-of <dateTime>', 'act as if it were this time (preprod only; for tests and rehearsals)')
+    .action(async (o: { asOf?: string }) => {
+      const cfg = config();
+      let now = new Date();
+      if (o.asOf !== undefined) {
+        if (cfg.mode !== 'preprod') throw new Error('--as-of is only available in preprod mode');
+        now = new Date(o.asOf);
+        if (Number.isNaN(now.getTime())) throw new Error(`--as-of: "${o.asOf}" is not a date and time`);
+      }
+      const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
+      try {
+        const r = await purge(cfg, db, { now: () => now });
+        process.stdout.write(`purged ${r.sds} SDS document(s) and ${r.requests} request(s)\n`);
+      } finally {
+        await db.destroy();
+      }
     });
   return program;
 }

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { DocumentService } from './core/documentservice';
+import type { Clock } from './core/ports';
 import { defaultRegistry } from './eid/registry';
 import { createLogger } from './log';
 import { ensureRedis, redisClient, type RedisHandle } from './queue/redis';
@@ -108,6 +109,36 @@ export function healthRoutes(rt: Pick<Runtime, 'db' | 'redis'>): express.Router 
   return r;
 }
 
+export function blobStore(cfg: Config): BlobStore {
+  return new FsBlobStore(path.join(cfg.dataDir, 'blobs'));
+}
+
+/** The DocumentService use cases on this database and blob store. */
+export function documentService(cfg: Config, db: DataSource, blobs: BlobStore, clock: Clock, baseUrl: () => string): DocumentService {
+  return new DocumentService({
+    store: new SqlDocumentStore(db, blobs),
+    blobs,
+    clock,
+    methods: defaultRegistry(cfg.testEid).validationContext(),
+    sdsTtlDays: cfg.sdsTtlDays,
+    uris: {
+      original: (svc, req, task, doc) => [baseUrl(), 'doc', svc, 'order', req, task, doc, 'original']
+        .map((p, i) => (i === 0 ? p : encodeURIComponent(p))).join('/'),
+    },
+  });
+}
+
+/**
+ * Housekeeping (`segl purge`; a nightly job once the workers exist): SDS uploads past their TTL
+ * and requests past days-until-deletion go, with the blobs nothing else uses.
+ */
+export async function purge(cfg: Config, db: DataSource, clock: Clock): Promise<{ sds: number; requests: number }> {
+  const blobs = blobStore(cfg);
+  const sds = await new SdsRepository(db, blobs).purgeExpired(clock.now().toISOString());
+  const requests = await documentService(cfg, db, blobs, clock, () => cfg.publicUrl).purgeDueRequests();
+  return { sds, requests };
+}
+
 export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Runtime> {
   const log = opts.log ?? createLogger(cfg.logLevel);
   mkdirSync(cfg.dataDir, { recursive: true });
@@ -128,10 +159,9 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     await db.destroy();
     throw e;
   }
-  const blobs: BlobStore = new FsBlobStore(path.join(cfg.dataDir, 'blobs'));
+  const blobs = blobStore(cfg);
   const sds = new SdsRepository(db, blobs);
   const archive = new ArchiveRepository(db, blobs);
-  const registry = defaultRegistry(cfg.testEid);
   const rt: Runtime = {
     config: cfg, log, db, redis, redisHandle, services, sds, archive, blobs,
     documents: undefined as unknown as DocumentService,
@@ -145,17 +175,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
       await db.destroy();
     },
   };
-  rt.documents = new DocumentService({
-    store: new SqlDocumentStore(db, blobs),
-    blobs,
-    clock: { now: () => new Date() },
-    methods: registry.validationContext(),
-    sdsTtlDays: cfg.sdsTtlDays,
-    uris: {
-      original: (svc, req, task, doc) => [rt.url ?? cfg.publicUrl, 'doc', svc, 'order', req, task, doc, 'original']
-        .map((p, i) => (i === 0 ? p : encodeURIComponent(p))).join('/'),
-    },
-  });
+  rt.documents = documentService(cfg, db, blobs, { now: () => new Date() }, () => rt.url ?? cfg.publicUrl);
   if (cfg.mode === 'preprod') rt.demo = await ensureDemo(cfg, services);
 
   if (opts.http) {

@@ -465,6 +465,19 @@ export class DocumentService {
     });
   }
 
+  /** days-until-deletion: deletes requests whose time is up (as deleteRequest would). Returns how many. */
+  async purgeDueRequests(limit = 500): Promise<number> {
+    const now = iso(this.now());
+    return this.d.store.tx(async (tx) => {
+      const due = await tx.requestsDue(now, limit);
+      const byService = new Map<number, string[]>();
+      for (const r of due) byService.set(r.serviceId, [...(byService.get(r.serviceId) ?? []), r.id]);
+      let n = 0;
+      for (const [serviceId, ids] of byService) n += (await tx.deleteRequests(serviceId, ids, now)).length;
+      return n;
+    });
+  }
+
   /** getPackagingTaskStatus: one entry per packaging task of each request. */
   async getPackagingTaskStatus(svc: ServiceAccount, requestIds: string[]): Promise<PackagingTaskStatusInfo[]> {
     return this.d.store.tx(async (tx) => {

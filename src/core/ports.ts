@@ -120,6 +120,8 @@ export interface DocumentTx {
   sdsDocuments(serviceId: number, ids: string[]): Promise<Map<string, SdsEntry>>;
   /** A request now uses these SDS entries: they live until `expiresAt`. */
   touchSds(ids: string[], now: string, expiresAt: string): Promise<void>;
+  /** Live requests whose days-until-deletion has run out by `now`, oldest first. */
+  requestsDue(now: string, limit: number): Promise<Array<{ id: string; serviceId: number }>>;
   /** Archive entries of this service by id. */
   archiveDocuments(serviceId: number, ids: string[]): Promise<Map<string, ArchiveEntry>>;
   /** Copies documents into the archive (same blobs). */

@@ -275,6 +275,14 @@ class Tx implements DocumentTx {
     await sdsQueries.touch(this.q, ids, now, expiresAt);
   }
 
+  async requestsDue(now: string, limit: number): Promise<Array<{ id: string; serviceId: number }>> {
+    const rows = await this.q.all<{ id: string; service_id: number }>(
+      'SELECT id, service_id FROM request WHERE deleted = ? AND delete_after IS NOT NULL AND delete_after < ? ORDER BY delete_after LIMIT ?',
+      [false, now, limit],
+    );
+    return rows.map((r) => ({ id: r.id, serviceId: Number(r.service_id) }));
+  }
+
   async archiveDocuments(serviceId: number, ids: string[]): Promise<Map<string, ArchiveEntry>> {
     return archiveQueries.find(this.q, serviceId, ids);
   }

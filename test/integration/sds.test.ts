@@ -63,6 +63,19 @@ describe.each(databases())('SDS on %s', (db) => {
     expect(again.status).toBe(304);
   });
 
+  test('curl with Expect: 100-continue uploads, and the download matches', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'segl-curl-'));
+    const file = path.join(dir, 'doc.pdf');
+    const pdf = makePdf({ padBytes: 3 * 1024 * 1024 });
+    writeFileSync(file, pdf);
+    const out = execFileSync('curl', ['-sS', '-w', '\n%{http_code}', '-H', 'Expect: 100-continue', '-H', 'Content-Type: application/pdf',
+      '-u', `demo:${s.demoPassword}`, '--data-binary', `@${file}`, `${sdsUrl()}`], { encoding: 'utf8' });
+    const [id, code] = out.split('\n');
+    expect(code).toBe('201');
+    const back = execFileSync('curl', ['-sS', '-u', `demo:${s.demoPassword}`, `${sdsUrl()}/${id}`]);
+    expect(sha(back)).toBe(sha(pdf));
+  });
+
   test('a trailing slash on the upload URL is accepted', async () => {
     const up = await fetch(`${sdsUrl()}/`, { method: 'POST', headers: { authorization: auth, 'content-type': 'text/plain' }, body: 'x' });
     expect(up.status).toBe(201);
