@@ -1,8 +1,10 @@
-// Runs bench/load.js in a child `node` process: the spec goes in on stdin, the result comes back as
-// the JSON line on stdout. The server under test keeps the bench process's event loop to itself.
+// Runs bench/load.js (or bench/transfer.js) in a child `node` process: the spec goes in on stdin,
+// the result comes back as the JSON line on stdout. The server under test keeps the bench process's
+// event loop to itself.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { runLoad, type LoadResult, type LoadSpec } from './load';
+import type { TransferResult, TransferSpec } from './transfer';
 
 const running = new Set<ChildProcess>();
 
@@ -12,8 +14,18 @@ export function killLoadChildren(): void {
 }
 
 export function runLoadInChild(spec: LoadSpec): Promise<LoadResult> {
+  return runJsonChild<LoadResult>('load.js', spec);
+}
+
+/** One SDS upload or download by bench/transfer.js in a child process. */
+export function runTransferInChild(spec: TransferSpec): Promise<TransferResult> {
+  return runJsonChild<TransferResult>('transfer.js', spec);
+}
+
+function runJsonChild<R>(script: string, spec: { title: string }): Promise<R> {
+  const what = script.replace(/\.js$/, '');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(__dirname, 'load.js')], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(__dirname, script)], { stdio: ['pipe', 'pipe', 'pipe'] });
     running.add(child);
     let out = '';
     let err = '';
@@ -23,14 +35,14 @@ export function runLoadInChild(spec: LoadSpec): Promise<LoadResult> {
     child.once('exit', (code, signal) => {
       running.delete(child);
       if (code !== 0) {
-        reject(new Error(`load child for "${spec.title}" exited with ${signal ?? code}: ${err.trim()}`));
+        reject(new Error(`${what} child for "${spec.title}" exited with ${signal ?? code}: ${err.trim()}`));
         return;
       }
       const line = out.trim().split('\n').pop() ?? '';
       try {
-        resolve(JSON.parse(line) as LoadResult);
+        resolve(JSON.parse(line) as R);
       } catch {
-        reject(new Error(`load child for "${spec.title}" printed no JSON result: ${out.slice(0, 500)} ${err.slice(0, 500)}`));
+        reject(new Error(`${what} child for "${spec.title}" printed no JSON result: ${out.slice(0, 500)} ${err.slice(0, 500)}`));
       }
     });
     child.stdin.end(JSON.stringify(spec));

@@ -74,12 +74,45 @@ const lpad = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n
 const num = (x: number | null | undefined, d = 1): string => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
 const verdict = (p: boolean | null): string => (p === null ? 'n/a' : p ? 'PASS' : 'MISS');
 
+/** What the table shows of the SDS phase (bench/sds.ts). */
+export interface SdsTable {
+  /** 'skipped: …' or 'FAILED: …' instead of figures */
+  instead?: string;
+  mib: number;
+  runs: number;
+  segl: { upload: number; download: number } | { failed: string };
+  baseline: { upload: number; download: number } | { failed: string };
+  ratios: { upload: number | null; download: number | null };
+  rssGrowthMb: number | null;
+  gcAvailable: boolean | null;
+  sha256AllMatch: boolean | null;
+}
+
+function sdsLines(t: SdsTable): string[] {
+  const head = `SDS ${num(t.mib, 0)} MiB PDF, SQLite, HTTP 127.0.0.1, best of ${t.runs}`;
+  if (t.instead) return [head, `  ${t.instead}`];
+  const lines = [`${pad(head, 52)}${lpad('upload MB/s', 13)}${lpad('download MB/s', 15)}`];
+  const row = (name: string, v: SdsTable['segl']): void => {
+    lines.push('failed' in v
+      ? `  ${pad(name, 50)}FAILED: ${v.failed}`
+      : `  ${pad(name, 50)}${lpad(num(v.upload), 13)}${lpad(num(v.download), 15)}`);
+  };
+  row('segl (SQLite)', t.segl);
+  row('baseline (node http ⇄ fs streams)', t.baseline);
+  lines.push(`  ${pad('ratio segl / baseline', 50)}${lpad(num(t.ratios.upload, 2), 13)}${lpad(num(t.ratios.download, 2), 15)}`);
+  lines.push(`  ${pad('segl RSS growth during upload + download', 50)}${lpad(t.rssGrowthMb === null ? '-' : `${num(t.rssGrowthMb)} MB`, 13)}`
+    + `  (global.gc ${t.gcAvailable === null ? '?' : t.gcAvailable ? 'called before' : 'not available'})`);
+  lines.push(`  ${pad('downloads hash to the file\'s SHA-256', 50)}${lpad(t.sha256AllMatch === null ? '-' : t.sha256AllMatch ? 'yes' : 'NO', 13)}`);
+  return lines;
+}
+
 export function table(o: {
   header: string;
   concurrency: number;
   rows: Array<{ name: string; outcome: Outcome | undefined }>;
   ratios: Array<{ name: string; value: number | null }>;
   status: { rate: number; connections: number; outcome: Outcome | undefined; paced: Outcome | undefined };
+  sds?: SdsTable;
   notes?: string[];
   goals: Goal[];
   problems: string[];
@@ -109,6 +142,7 @@ export function table(o: {
   };
   statusRow('autocannon overallRate (100-request bursts, info)', s);
   statusRow('evenly paced, 1 request every 10 ms (target)', o.status.paced);
+  if (o.sds) lines.push('', ...sdsLines(o.sds));
   lines.push('', 'Targets (reported, not enforced)');
   for (const g of o.goals) lines.push(`  ${pad(g.name, 38)}${pad(g.target, 12)}${lpad(num(g.value, g.value !== null && g.value < 10 ? 2 : 1), 9)}  ${verdict(g.pass)}`);
   if (o.notes?.length) lines.push('');

@@ -1,6 +1,8 @@
 // `npm run bench`: createRequest throughput on segl (SQLite, PostgreSQL) against a bare node-soap echo
-// baseline, and getStatus latency at a fixed rate, in one run. Servers run in this process; the load
-// comes from a child process (bench/load.js). Results: bench/results/{createrequest,getstatus,summary}.json.
+// baseline, getStatus latency at a fixed rate, and SDS upload/download throughput of a large PDF against
+// a bare node http + fs baseline, in one run. Servers run in this process; the load comes from child
+// processes (bench/load.js, bench/transfer.js).
+// Results: bench/results/{createrequest,getstatus,sds,summary}.json.
 // Exit 0 even when a target is missed; 1 only when something broke (faults, non-2xx, errors, crashes).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,7 +11,8 @@ import {
   countElements, createRequestEnvelope, expectResponse, firstText, getStatusEnvelope, post, SOAP_HEADERS,
 } from './envelopes';
 import type { LoadSpec } from './load';
-import { cpuBusy, environment, isMeasured, measured, table, type Goal, type Outcome } from './report';
+import { cpuBusy, environment, isMeasured, measured, table, type Goal, type Outcome, type SdsTable } from './report';
+import { isSide, measureSds, removeSdsTemp, SDS_RUNS, SDS_TARGET, sdsGoals, sdsRatios, type SdsMeasurement } from './sds';
 import { PASSWORD, PG_URL, postgresAnswers, SERVICE, startEcho, startSegl, type BenchServer } from './servers';
 
 function intEnv(name: string, fallback: number, min = 1): number {
@@ -26,6 +29,8 @@ const CONCURRENCY = intEnv('BENCH_CONNECTIONS', 16);
 const STATUS_RATE = 100;
 const STATUS_CONNECTIONS = 10;
 const INPROCESS = process.env.BENCH_INPROCESS === '1';
+/** size of the SDS transfer in MiB; 0 skips the SDS phase */
+const SDS_MB = intEnv('BENCH_SDS_MB', 200, 0);
 const RESULTS = path.resolve(__dirname, '..', '..', 'bench', 'results');
 
 const TARGET = { createSqliteReqPerSec: 300, ratio: 0.5, statusP99Ms: 20 } as const;
@@ -143,6 +148,21 @@ async function main(): Promise<void> {
     return r;
   }));
 
+  let sds: SdsMeasurement | undefined;
+  let sdsInstead: string | undefined;
+  if (SDS_MB === 0) {
+    sdsInstead = 'skipped: BENCH_SDS_MB=0';
+  } else {
+    try {
+      sds = await measureSds({ withServer, log, problems }, SDS_MB);
+    } catch (e) {
+      const first = ((e as Error).message ?? String(e)).split('\n')[0]!;
+      problems.push(first.startsWith('SDS') ? first : `SDS: ${first}`);
+      log(`SDS FAILED: ${(e as Error).stack ?? first}`);
+      sdsInstead = `FAILED: ${first}`;
+    }
+  }
+
   const ratios = { sqlite: ratio(sqlite, echo), postgres: ratio(postgres, echo) };
   const goal = (name: string, target: string, value: number | null, ok: (v: number) => boolean): Goal =>
     ({ name, target, value, pass: value === null ? null : ok(value) });
@@ -157,6 +177,8 @@ async function main(): Promise<void> {
     goal('getStatus p99 ms (SQLite, 100 req/s paced)', `< ${TARGET.statusP99Ms}`, isMeasured(statusPaced) ? statusPaced.p99Ms : null, (v) => v < TARGET.statusP99Ms),
     goal('getStatus p99 ms (100-request bursts, info)', `< ${TARGET.statusP99Ms}`, isMeasured(status) ? status.p99Ms : null, (v) => v < TARGET.statusP99Ms),
   ];
+  const sdsGoalList: Goal[] = sdsGoals(sds);
+  const allGoals = [...createGoals, ...statusGoals, ...sdsGoalList];
 
   const cpuBusyAfterPercent = await cpuBusy();
   const notes: string[] = [];
@@ -185,14 +207,60 @@ async function main(): Promise<void> {
     paced: statusPaced,
     goals: statusGoals,
   };
+  const sdsRatio = sdsRatios(sds);
+  const sdsDoc = {
+    ...env,
+    cpuBusyAfterRunPercent: cpuBusyAfterPercent,
+    operation: 'SDS upload + download',
+    database: 'sqlite',
+    requestedMiB: SDS_MB,
+    ...(sdsInstead ? { outcome: sdsInstead } : {}),
+    transport: 'HTTP/1.1 on 127.0.0.1, one fresh connection per transfer; segl: POST /doc/demo/sds (Basic auth, Content-Type application/pdf) then GET /doc/demo/sds/{id}',
+    client: 'bench/transfer.js in a child node process: fs.createReadStream → http.request with Content-Length; the download is SHA-256-hashed and discarded',
+    units: 'MB = 2^20 bytes; MB/s = bytes ÷ 2^20 ÷ wall seconds',
+    timing: {
+      upload: 'from the first byte handed to the request until the 201 status line arrives',
+      download: 'from the request until the last byte of the body',
+    },
+    runsPerDirection: SDS_RUNS,
+    reported: `best (highest MB/s) of ${SDS_RUNS} runs per direction, for segl and the baseline separately; each run is an upload then a download of that upload; every run is listed under runs`,
+    ...(sds ? {
+      file: sds.file,
+      segl: sds.segl,
+      baseline: {
+        ...(isSide(sds.baseline) ? sds.baseline : { outcome: sds.baseline }),
+        description: 'bare node http.createServer in the bench process: POST body → stream.pipeline → fs.createWriteStream in a temp dir (like segl\'s DATA_DIR), 201 with the id; GET → fs.createReadStream with Content-Length. No auth, hashing, checks or database.',
+      },
+      ratios: sdsRatio,
+      serverRss: sds.rss ? {
+        ...sds.rss,
+        what: 'process.memoryUsage().rss of the bench process (where segl runs) sampled every 50 ms during all segl uploads and downloads; growthMb = peak − RSS just before the first upload (after global.gc() when available)',
+      } : null,
+      sha256AllMatch: sds.sha256AllMatch,
+    } : {}),
+    targets: { ratio: `>= ${SDS_TARGET.ratio} (upload and download separately)`, rssGrowthMb: `< ${SDS_TARGET.rssGrowthMb}` },
+    goals: sdsGoalList,
+  };
   const ok = problems.length === 0;
   writeFileSync(path.join(RESULTS, 'createrequest.json'), `${JSON.stringify(createDoc, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'getstatus.json'), `${JSON.stringify(statusDoc, null, 2)}\n`);
+  writeFileSync(path.join(RESULTS, 'sds.json'), `${JSON.stringify(sdsDoc, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'summary.json'), `${JSON.stringify({
-    ...env, ok, problems, notes, createRequest: createDoc, getStatus: statusDoc,
-    goals: [...createGoals, ...statusGoals],
-    allGoalsMet: [...createGoals, ...statusGoals].every((g) => g.pass !== false),
+    ...env, ok, problems, notes, createRequest: createDoc, getStatus: statusDoc, sds: sdsDoc,
+    goals: allGoals,
+    allGoalsMet: allGoals.every((g) => g.pass !== false),
   }, null, 2)}\n`);
+  const sdsTable: SdsTable = {
+    ...(sdsInstead ? { instead: sdsInstead } : {}),
+    mib: sds?.file.mib ?? SDS_MB,
+    runs: SDS_RUNS,
+    segl: !sds ? { failed: '-' } : isSide(sds.segl) ? { upload: sds.segl.upload.mbPerSec, download: sds.segl.download.mbPerSec } : sds.segl,
+    baseline: !sds ? { failed: '-' } : isSide(sds.baseline) ? { upload: sds.baseline.upload.mbPerSec, download: sds.baseline.download.mbPerSec } : sds.baseline,
+    ratios: sdsRatio,
+    rssGrowthMb: sds?.rss && isSide(sds.segl) ? sds.rss.growthMb : null,
+    gcAvailable: sds?.rss ? sds.rss.gcAvailable : null,
+    sha256AllMatch: sds?.sha256AllMatch ?? null,
+  };
 
   const rows: Array<{ name: string; outcome: Outcome | undefined }> = [
     { name: 'segl SQLite', outcome: sqlite },
@@ -211,10 +279,11 @@ async function main(): Promise<void> {
       ...(INPROCESS ? [{ name: 'ratio SQLite / echo, in-process', value: ratio(sqliteInProcess, echoInProcess) }] : []),
     ],
     status: { rate: STATUS_RATE, connections: STATUS_CONNECTIONS, outcome: status, paced: statusPaced },
-    goals: [...createGoals, ...statusGoals],
+    sds: sdsTable,
+    goals: allGoals,
     notes,
     problems,
-  })}\n\nResults: ${path.relative(process.cwd(), RESULTS) || RESULTS}/{createrequest,getstatus,summary}.json\n`);
+  })}\n\nResults: ${path.relative(process.cwd(), RESULTS) || RESULTS}/{createrequest,getstatus,sds,summary}.json\n`);
   process.exitCode = ok ? 0 : 1;
 }
 
@@ -225,6 +294,7 @@ async function interrupted(signal: NodeJS.Signals): Promise<void> {
   log(`${signal}: stopping load and servers…`);
   killLoadChildren();
   await Promise.allSettled([...live].map((s) => s.stop()));
+  removeSdsTemp();
   process.exit(130);
 }
 process.once('SIGINT', (s) => void interrupted(s));
@@ -234,5 +304,6 @@ main().catch(async (e: unknown) => {
   log(`crashed: ${(e as Error).stack ?? String(e)}`);
   killLoadChildren();
   await Promise.allSettled([...live].map((s) => s.stop()));
+  removeSdsTemp();
   process.exitCode = 1;
 });

@@ -1,9 +1,12 @@
 // The servers under test, all in the bench process: segl (SQLite or a fresh PostgreSQL database),
-// started through startRuntime exactly like the tests and the CLI, and the baseline echo server.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// started through startRuntime exactly like the tests and the CLI, the baseline echo server, and the
+// file baseline for the SDS transfers.
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
 import * as soap from 'soap';
 import { loadConfig } from '../src/config';
@@ -18,7 +21,9 @@ export const PASSWORD = 'bench-demo-password';
 
 export interface BenchServer {
   label: string;
-  /** the SOAP endpoint URL */
+  /** http://127.0.0.1:<port> */
+  baseUrl: string;
+  /** the SOAP endpoint URL (the file baseline: its upload URL) */
   endpoint: string;
   stop(): Promise<void>;
 }
@@ -63,8 +68,11 @@ async function freshPgDatabase(): Promise<{ url: string; name: string; drop: () 
   };
 }
 
-/** segl with HTTP on 127.0.0.1:<ephemeral>, a temp DATA_DIR, LOG_LEVEL silent, REDIS_URL from env or its private Redis. */
-export async function startSegl(db: DbKind): Promise<BenchServer> {
+/**
+ * segl with HTTP on 127.0.0.1:<ephemeral>, a temp DATA_DIR, LOG_LEVEL silent, REDIS_URL from env or its
+ * private Redis. `env` adds configuration (the SDS run raises SEGL_SDS_LIMIT).
+ */
+export async function startSegl(db: DbKind, env: Record<string, string> = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'segl-bench-'));
   let pg: Awaited<ReturnType<typeof freshPgDatabase>> | undefined;
   const cleanup = async () => {
@@ -77,10 +85,12 @@ export async function startSegl(db: DbKind): Promise<BenchServer> {
       PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SEGL_DEMO_PASSWORD: PASSWORD,
       ...(pg ? { DATABASE_URL: pg.url } : {}),
       ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+      ...env,
     });
     const rt = await startRuntime(cfg, { http: true, worker: false });
     return {
       label: `segl (${db === 'sqlite' ? 'SQLite' : 'PostgreSQL'})`,
+      baseUrl: rt.url!,
       endpoint: `${rt.url!}${ENDPOINT_PATH}`,
       stop: async () => {
         try {
@@ -130,10 +140,72 @@ export async function startEcho(): Promise<BenchServer> {
   server.keepAliveTimeout = 65_000;
   return {
     label: 'echo (node soap 1.13)',
+    baseUrl: base,
     endpoint: `${base}${ENDPOINT_PATH}`,
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Paths of the file baseline; segl's SDS paths are /doc/{service}/sds and /doc/{service}/sds/{id}. */
+export const FILE_BASELINE_UPLOAD = '/upload';
+export const FILE_BASELINE_DOWNLOAD = '/files/';
+
+/**
+ * The SDS baseline: a bare `http.createServer` that writes a POSTed body to a file with
+ * stream.pipeline → fs.createWriteStream (in a temp dir made like segl's DATA_DIR) and answers 201 with
+ * the file's id, and serves GET /files/{id} with fs.createReadStream and a Content-Length. No auth,
+ * hashing, checks or database: "moving bytes between a socket and a disk on Node".
+ */
+export async function startFileBaseline(): Promise<BenchServer> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'segl-bench-'));
+  let next = 0;
+  const server: Server = createServer((req, res) => {
+    const fail = (status: number, text: string): void => {
+      if (res.headersSent) { res.destroy(); return; }
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(`${text}\n`);
+    };
+    if (req.method === 'POST' && req.url === FILE_BASELINE_UPLOAD) {
+      const id = String(++next);
+      pipeline(req, createWriteStream(path.join(dir, id), { flags: 'wx' })).then(() => {
+        res.writeHead(201, { 'content-type': 'text/plain; charset=ISO-8859-1' });
+        res.end(id);
+      }, (e: Error) => fail(500, `upload failed: ${e.message}`));
+      return;
+    }
+    const m = req.method === 'GET' && req.url?.startsWith(FILE_BASELINE_DOWNLOAD) ? /^(\d+)$/.exec(req.url.slice(FILE_BASELINE_DOWNLOAD.length)) : null;
+    if (!m) { fail(404, 'not found'); return; }
+    const file = path.join(dir, m[1]!);
+    stat(file).then((st) => {
+      res.writeHead(200, { 'content-type': 'application/pdf', 'content-length': String(st.size) });
+      pipeline(createReadStream(file), res).catch(() => res.destroy());
+    }, () => fail(404, 'not found'));
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  server.keepAliveTimeout = 65_000;
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return {
+    label: 'file baseline (node http + fs streams)',
+    baseUrl: base,
+    endpoint: `${base}${FILE_BASELINE_UPLOAD}`,
+    stop: async () => {
+      try {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }

@@ -2,7 +2,8 @@
 // SHA-256 intact, ranges and conditional GETs work, bad uploads leave nothing behind, services
 // cannot see each other's documents, and createRequest pins SDS documents for its original-uri.
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -68,11 +69,13 @@ describe.each(databases())('SDS on %s', (db) => {
     const file = path.join(dir, 'doc.pdf');
     const pdf = makePdf({ padBytes: 3 * 1024 * 1024 });
     writeFileSync(file, pdf);
-    const out = execFileSync('curl', ['-sS', '-w', '\n%{http_code}', '-H', 'Expect: 100-continue', '-H', 'Content-Type: application/pdf',
+    // execFile, not execFileSync: the server runs in this process and must keep answering.
+    const curl = promisify(execFile);
+    const { stdout: out } = await curl('curl', ['-sS', '-w', '\n%{http_code}', '-H', 'Expect: 100-continue', '-H', 'Content-Type: application/pdf',
       '-u', `demo:${s.demoPassword}`, '--data-binary', `@${file}`, `${sdsUrl()}`], { encoding: 'utf8' });
     const [id, code] = out.split('\n');
     expect(code).toBe('201');
-    const back = execFileSync('curl', ['-sS', '-u', `demo:${s.demoPassword}`, `${sdsUrl()}/${id}`]);
+    const { stdout: back } = await curl('curl', ['-sS', '-u', `demo:${s.demoPassword}`, `${sdsUrl()}/${id}`], { encoding: 'buffer', maxBuffer: 64 << 20 });
     expect(sha(back)).toBe(sha(pdf));
   });
 
