@@ -144,7 +144,7 @@ export function table(o: {
   statusRow('evenly paced, 1 request every 10 ms (target)', o.status.paced);
   if (o.sds) lines.push('', ...sdsLines(o.sds));
   lines.push('', 'Targets (reported, not enforced)');
-  for (const g of o.goals) lines.push(`  ${pad(g.name, 38)}${pad(g.target, 12)}${lpad(num(g.value, g.value !== null && g.value < 10 ? 2 : 1), 9)}  ${verdict(g.pass)}`);
+  for (const g of o.goals) lines.push(`  ${pad(g.name, 46)}${pad(g.target, 12)}${lpad(num(g.value, g.value !== null && g.value < 10 ? 2 : 1), 9)}  ${verdict(g.pass)}`);
   if (o.notes?.length) lines.push('');
   for (const n of o.notes ?? []) lines.push(`note: ${n}`);
   if (o.problems.length) {
