@@ -72,3 +72,14 @@ export function archiveSql(_d: Dialect): string[] {
 }
 export const ARCHIVE_TABLES = ['archive_document'];
 export const ARCHIVE_INDEXES = ['request_delete_after'];
+
+/** Certificates issued by segl's test CA, with their revocation state (for OCSP and the CRL). */
+export function certificateSql(d: Dialect): string[] {
+  return [
+    `CREATE TABLE certificate (serial ${v(64)} PRIMARY KEY, kind ${v(16)} NOT NULL, subject ${v(512)} NOT NULL,
+      pid ${v(64)}, status ${v(16)} NOT NULL, reason ${v(32)}, revoked_at ${T}, not_before ${T} NOT NULL,
+      not_after ${T} NOT NULL, created_at ${T} NOT NULL, pem ${d.text} NOT NULL)`,
+    `CREATE INDEX certificate_status ON certificate (status)`,
+  ];
+}
+export const CERTIFICATE_TABLES = ['certificate'];
