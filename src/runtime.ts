@@ -21,6 +21,9 @@ import { FsBlobStore, type BlobStore } from './store/blobs';
 import { SdsRepository } from './store/sds';
 import { ArchiveRepository } from './store/archive';
 import { ARCHIVE_OPERATIONS } from './soap/archiveservice';
+import { TestCa } from './pki/testca';
+import { pkiRoutes } from './pki/routes';
+import { CertificateRepository } from './store/certificates';
 import { sdsRoutes } from './sds/routes';
 import { openDatabase } from './store/datasource';
 import { SqlDocumentStore } from './store/documents';
@@ -49,6 +52,8 @@ export interface Runtime {
   documents: DocumentService;
   sds: SdsRepository;
   archive: ArchiveRepository;
+  /** the test CA, OCSP and TSA; created (or loaded from DATA_DIR/pki) on first use */
+  ca(): Promise<TestCa>;
   blobs: BlobStore;
   server?: Server;
   /** the base URL the HTTP server answers on (PUBLIC_URL, with the real port when PORT=0) */
@@ -109,6 +114,16 @@ export function healthRoutes(rt: Pick<Runtime, 'db' | 'redis'>): express.Router 
   return r;
 }
 
+/** A router built on its first request (the test PKI costs a second or two to create). */
+function lazyRouter(build: () => Promise<express.Router>): express.RequestHandler {
+  let router: Promise<express.Router> | undefined;
+  return (req, res, next) => {
+    if (!req.path.startsWith('/pki/')) { next(); return; }
+    (router ??= build().catch((e) => { router = undefined; throw e; }))
+      .then((r) => r(req, res, next), next);
+  };
+}
+
 export function blobStore(cfg: Config): BlobStore {
   return new FsBlobStore(path.join(cfg.dataDir, 'blobs'));
 }
@@ -162,8 +177,11 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
   const blobs = blobStore(cfg);
   const sds = new SdsRepository(db, blobs);
   const archive = new ArchiveRepository(db, blobs);
+  let caPromise: Promise<TestCa> | undefined;
   const rt: Runtime = {
     config: cfg, log, db, redis, redisHandle, services, sds, archive, blobs,
+    ca: () => (caPromise ??= TestCa.open(cfg.dataDir, cfg.secret!, rt.url ?? cfg.publicUrl, new CertificateRepository(db), { now: () => new Date() })
+      .catch((e) => { caPromise = undefined; throw e; })),
     documents: undefined as unknown as DocumentService,
     close: async () => {
       if (rt.server) {
@@ -205,6 +223,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
         downloadUrl: (svc, id) => `${rt.url}/doc/${encodeURIComponent(svc)}/archive/${id}`,
       },
     }));
+    app.use(lazyRouter(async () => pkiRoutes(await rt.ca())));
     app.use(sdsRoutes({
       services, sds, archive, blobs, documents: rt.documents, limiter, log, publicUrl: () => rt.url!, maxBytes: cfg.sdsLimit,
       ttlDays: cfg.sdsTtlDays,

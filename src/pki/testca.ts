@@ -1,0 +1,113 @@
+// segl's own trust services for one machine: the test PKI (kept in DATA_DIR/pki, keys encrypted
+// with SEGL_SECRET), the certificate lifecycle of the test eID (issue, revoke, lock/unlock), and the
+// answers OCSP, the CRL and the TSA give. trust/ builds the structures; this wires them to storage.
+import path from 'node:path';
+import type * as x509 from '@peculiar/x509';
+import type { Clock } from '../core/ports';
+import type { CertificateRecord, CertificateRepository } from '../store/certificates';
+import { createCrl, issuePersonCertificate, pidOf, serialHex, toPem, type CrlReason, type PersonKind, type PkiUrls, type TestPki } from '../trust/pki';
+import { loadOrCreateTestPki } from '../trust/pkistore';
+import { respondOcsp, type CertStatus, type RevocationReason } from '../trust/ocsp';
+import { respondTimestamp } from '../trust/tsa';
+import type { CryptoKey } from '../trust/crypto';
+
+/** segl's TSA policy (a test OID under the same private arc as the test certificate policies). */
+export const TSA_POLICY = '1.3.6.1.4.1.99999.2.1';
+
+export function pkiUrls(baseUrl: string): PkiUrls {
+  return { ocsp: `${baseUrl}/pki/ocsp`, crl: `${baseUrl}/pki/crl`, caIssuers: `${baseUrl}/pki/ca.pem`, rootCrl: `${baseUrl}/pki/root.crl` };
+}
+
+export interface PersonRequest {
+  commonName: string;
+  pid: string;
+  kind?: PersonKind;
+  rid?: string;
+  cvr?: string;
+  organisation?: string;
+  email?: string;
+  publicKey: CryptoKey;
+}
+
+export class TestCa {
+  private constructor(
+    readonly pki: TestPki & { urls: PkiUrls },
+    private readonly certs: CertificateRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  static async open(dataDir: string, secret: string, baseUrl: string, certs: CertificateRepository, clock: Clock): Promise<TestCa> {
+    const pki = await loadOrCreateTestPki(path.join(dataDir, 'pki'), secret, pkiUrls(baseUrl));
+    return new TestCa(pki, certs, clock);
+  }
+
+  pem(which: 'root' | 'personCa' | 'seal' | 'ocsp' | 'tsa'): string {
+    return this.pki[which].certificate.toString('pem');
+  }
+
+  /** A personal (POCES) or employee (MOCES) certificate for a test user, recorded as good. */
+  async issuePerson(req: PersonRequest): Promise<x509.X509Certificate> {
+    const now = this.clock.now();
+    const cert = await issuePersonCertificate(this.pki.personCa, { ...req, kind: req.kind ?? 'POCES', urls: this.pki.urls, now });
+    await this.certs.insert({
+      serial: serialHex(cert), kind: req.kind ?? 'POCES', subject: cert.subject, pid: pidOf(cert), status: 'good',
+      notBefore: cert.notBefore.toISOString(), notAfter: cert.notAfter.toISOString(), createdAt: now.toISOString(),
+      pem: cert.toString('pem'),
+    });
+    return cert;
+  }
+
+  revoke(serial: string, reason: CrlReason = 'keyCompromise'): Promise<CertificateRecord | null> {
+    return this.certs.setState(serial, 'revoked', reason, this.clock.now().toISOString());
+  }
+
+  /** Locks a certificate (certificateHold): OCSP answers revoked/certificateHold until unlocked. */
+  lock(serial: string): Promise<CertificateRecord | null> {
+    return this.certs.setState(serial, 'hold', 'certificateHold', this.clock.now().toISOString());
+  }
+
+  unlock(serial: string): Promise<CertificateRecord | null> {
+    return this.certs.setState(serial, 'good', undefined, this.clock.now().toISOString());
+  }
+
+  /** The status OCSP reports: platform certificates are good, test users' as recorded, others unknown. */
+  async status(serial: string): Promise<CertStatus> {
+    const own = [this.pki.seal, this.pki.ocsp, this.pki.tsa].map((i) => serialHex(i.certificate));
+    if (own.includes(serial)) return { status: 'good' };
+    const rec = await this.certs.get(serial);
+    if (!rec) return { status: 'unknown' };
+    if (rec.status === 'good') return { status: 'good' };
+    return { status: 'revoked', revokedAt: new Date(rec.revokedAt!), reason: (rec.reason ?? 'unspecified') as RevocationReason };
+  }
+
+  /** RFC 6960 answer for the person CA's certificates. */
+  ocsp(requestDer: Uint8Array): Promise<Uint8Array> {
+    return respondOcsp(requestDer, {
+      responder: this.pki.ocsp, issuer: this.pki.personCa.certificate, lookup: (s) => this.status(s), now: () => this.clock.now(),
+    });
+  }
+
+  /** RFC 3161 answer. */
+  timestamp(requestDer: Uint8Array): Promise<Uint8Array> {
+    return respondTimestamp(requestDer, { tsa: this.pki.tsa, policyOid: TSA_POLICY, now: () => this.clock.now() });
+  }
+
+  /** The person CA's CRL (RFC 5280 §5): revoked and held certificates; numbered by issue time. */
+  async crl(): Promise<ArrayBuffer> {
+    const now = this.clock.now();
+    const entries = (await this.certs.listRevoked()).map((r) => ({
+      serialHex: r.serial, revokedAt: new Date(r.revokedAt!), reason: (r.status === 'hold' ? 'certificateHold' : (r.reason ?? 'unspecified')) as CrlReason,
+    }));
+    return createCrl(this.pki.personCa, entries, { thisUpdate: now, crlNumber: Math.floor(now.getTime() / 1000) });
+  }
+
+  /** The root's CRL: it has issued only the person CA, which is not revoked. */
+  rootCrl(): Promise<ArrayBuffer> {
+    const now = this.clock.now();
+    return createCrl(this.pki.root, [], { thisUpdate: now, crlNumber: Math.floor(now.getTime() / 1000) });
+  }
+
+  static pemOf(der: ArrayBuffer, label: string): string {
+    return toPem(der, label);
+  }
+}

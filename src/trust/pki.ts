@@ -1,0 +1,474 @@
+// The test PKI: a self-contained, OCES-shaped certificate hierarchy that segl issues to itself in
+// preprod, so signing, OCSP, CRLs and time-stamps can be exercised offline against real validators.
+//
+//   root CA ──┬── person CA (issuing CA, pathLen 0) ──┬── POCES / MOCES person certificates
+//             │                                       ├── platform seal certificate
+//             │                                       ├── OCSP responder certificate (ocsp-nocheck)
+//             │                                       └── TSA certificate
+//
+// Every end-entity certificate hangs off the person CA on purpose: RFC 6960 §4.2.2.2 lets a delegated
+// OCSP responder answer only for certificates issued by the CA that issued the responder, and a CRL
+// covers only its issuer's certificates (RFC 5280 §5), so one responder and one CRL cover them all.
+import { crypto, generateKeys, SIGNING_ALGORITHM, type CryptoKey, type CryptoKeyPair } from './crypto';
+import * as x509 from '@peculiar/x509';
+import * as asn1js from 'asn1js';
+
+/** A certificate together with the key pair it certifies (the key signs what the certificate vouches for). */
+export interface Issuer {
+  certificate: x509.X509Certificate;
+  keys: CryptoKeyPair;
+}
+
+/** Absolute URLs segl serves (`/pki/ocsp`, `/pki/crl`, `/pki/ca.pem`) and certificates point at. */
+export interface PkiUrls {
+  /** OCSP responder (RFC 5280 §4.2.2.1 id-ad-ocsp). */
+  ocsp: string;
+  /** The person CA's CRL (RFC 5280 §4.2.1.13). */
+  crl: string;
+  /** Issuing CA certificate (RFC 5280 §4.2.2.1 id-ad-caIssuers); omitted from AIA when unset. */
+  caIssuers?: string;
+  /** The root's CRL, put in the person CA certificate's CRL DP; defaults to `crl` (see createTestPki). */
+  rootCrl?: string;
+}
+
+/** The whole test hierarchy (see the diagram at the top of this file). */
+export interface TestPki {
+  root: Issuer;
+  personCa: Issuer;
+  seal: Issuer;
+  ocsp: Issuer;
+  tsa: Issuer;
+}
+
+/**
+ * Certificate policy OIDs for test person certificates. These are TEST OIDs under a private
+ * enterprise arc nobody owns (99999); they deliberately do not claim any real OCES/MitID policy.
+ */
+export const POCES_POLICY = '1.3.6.1.4.1.99999.1.1';
+export const MOCES_POLICY = '1.3.6.1.4.1.99999.1.2';
+
+/** id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1). */
+export const OCSP_NOCHECK_OID = '1.3.6.1.5.5.7.48.1.5';
+/** X.520 serialNumber attribute, which OCES uses for PID / CVR-RID. */
+export const SERIAL_NUMBER_ATTR = '2.5.4.5';
+const CRL_NUMBER_OID = '2.5.29.20';
+
+/** A DN as @peculiar/x509 takes it: one record per RDN, several keys for a multi-valued RDN. */
+type JsonName = Array<Record<string, string[]>>;
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+// ---------------------------------------------------------------------------------------------
+
+/** PEM armour (RFC 7468 §2): base64 in 64-character lines. Use label "X509 CRL" for CRLs (§5), as openssl expects. */
+export function toPem(der: ArrayBuffer | Uint8Array, label: string): string {
+  const b64 = Buffer.from(der instanceof Uint8Array ? der : new Uint8Array(der)).toString('base64');
+  const lines = b64.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/**
+ * Canonical serial number text: the INTEGER's value (RFC 5280 §4.1.2.2) in lower-case hex with
+ * no leading zeros at all (not even the DER sign octet), so `0x00ab` and `ab` compare equal.
+ * Every segl store, CRL and OCSP lookup keys serials by this form.
+ */
+export function normaliseSerialHex(hex: string): string {
+  const clean = hex.replace(/[\s:]/g, '').toLowerCase();
+  if (!/^[0-9a-f]+$/.test(clean)) throw new Error(`not a hexadecimal serial number: ${hex}`);
+  return clean.replace(/^0+(?=.)/, '');
+}
+
+/** The certificate's serial number in canonical form (see normaliseSerialHex). */
+export function serialHex(cert: x509.X509Certificate): string {
+  return normaliseSerialHex(cert.serialNumber);
+}
+
+/**
+ * A random positive 16-byte serial (RFC 5280 §4.1.2.2: positive, at most 20 octets, unique per CA;
+ * CA/B BR §7.1 asks for 64+ bits of CSPRNG output). The top bit is cleared so DER needs no sign octet
+ * and bit 6 is set so there is no leading zero: the encoding is always exactly 16 octets.
+ */
+export function randomSerial(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[0] = (bytes[0] & 0x7f) | 0x40;
+  return Buffer.from(bytes).toString('hex');
+}
+
+/** `date` plus whole years, in UTC. */
+function addYears(date: Date, years: number): Date {
+  const d = new Date(date.getTime());
+  d.setUTCFullYear(d.getUTCFullYear() + years);
+  return d;
+}
+
+/** Compares DER encodings as X.690 §11.6 orders SET OF members (shorter one padded with zero octets). */
+function compareDer(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** DER of one AttributeTypeAndValue, encoded the way x509.Name would encode it inside an RDN. */
+function attributeDer(type: string, value: string): Uint8Array {
+  const name = asn1js.fromBER(new x509.Name([{ [type]: [value] }]).toArrayBuffer());
+  const rdn = (name.result as asn1js.Sequence).valueBlock.value[0] as asn1js.Set;
+  return new Uint8Array(rdn.valueBlock.value[0].toBER());
+}
+
+/**
+ * A multi-valued RDN (X.501 RelativeDistinguishedName, a SET OF) with its members in DER order
+ * (X.690 §11.6), as OCES puts `CN + serialNumber` into one RDN.
+ */
+function multiValuedRdn(attrs: Array<[string, string]>): Record<string, string[]> {
+  const sorted = attrs
+    .map(([type, value]) => ({ type, value, der: attributeDer(type, value) }))
+    .sort((a, b) => compareDer(a.der, b.der));
+  const rdn: Record<string, string[]> = {};
+  for (const { type, value } of sorted) (rdn[type] ??= []).push(value);
+  return rdn;
+}
+
+/** The key identifier of a certificate's SKI extension (RFC 5280 §4.2.1.2), for the AKI of what it signs. */
+async function keyIdOf(cert: x509.X509Certificate): Promise<string> {
+  const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
+  if (ski) return ski.keyId;
+  // Foreign CA without an SKI: derive it with method (1) of §4.2.1.2 (SHA-1 of the public key).
+  return Buffer.from(await cert.publicKey.getKeyIdentifier()).toString('hex');
+}
+
+/**
+ * AuthorityInfoAccess (RFC 5280 §4.2.2.1): OCSP and, when served, caIssuers. caIssuers names the
+ * certificate of this certificate's issuer, and segl serves only the person CA there, so certificates
+ * the root issues leave it out.
+ */
+function aia(urls: PkiUrls, withCaIssuers = true): x509.AuthorityInfoAccessExtension {
+  return new x509.AuthorityInfoAccessExtension({
+    ocsp: urls.ocsp,
+    ...(withCaIssuers && urls.caIssuers ? { caIssuers: urls.caIssuers } : {}),
+  });
+}
+
+interface IssueParams {
+  /** Signing CA; absent for the self-signed root. */
+  issuer?: Issuer;
+  subject: JsonName;
+  publicKey: CryptoKey;
+  /** The root's own private key (self-signed only). */
+  selfSigningKey?: CryptoKey;
+  notBefore: Date;
+  years: number;
+  extensions: x509.Extension[];
+}
+
+/**
+ * Issues one v3 certificate (RFC 5280 §4.1) with a random serial, SKI (§4.2.1.2) and, unless
+ * self-signed, AKI keyIdentifier (§4.2.1.1). notAfter is clamped to the issuer's notAfter so no
+ * certificate outlives its CA (the shell model validators such as pdfsig apply).
+ */
+async function issue(p: IssueParams): Promise<x509.X509Certificate> {
+  let notAfter = addYears(p.notBefore, p.years);
+  if (p.issuer && notAfter > p.issuer.certificate.notAfter) notAfter = p.issuer.certificate.notAfter;
+  const signingKey = p.issuer ? p.issuer.keys.privateKey : p.selfSigningKey;
+  if (!signingKey) throw new Error('issue: neither an issuer nor a self-signing key');
+  const extensions = [...p.extensions, await x509.SubjectKeyIdentifierExtension.create(p.publicKey as never)];
+  if (p.issuer) extensions.push(new x509.AuthorityKeyIdentifierExtension(await keyIdOf(p.issuer.certificate)));
+  const subject = new x509.Name(p.subject);
+  return x509.X509CertificateGenerator.create({
+    serialNumber: randomSerial(),
+    subject,
+    // The issuer field is the CA's subject exactly as encoded (RFC 5280 §4.1.2.4 name chaining).
+    issuer: p.issuer ? p.issuer.certificate.subjectName : subject,
+    notBefore: p.notBefore,
+    notAfter,
+    publicKey: p.publicKey as never,
+    signingKey: signingKey as never,
+    signingAlgorithm: SIGNING_ALGORITHM as never,
+    extensions,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The hierarchy
+// ---------------------------------------------------------------------------------------------
+
+const KU = x509.KeyUsageFlags;
+
+/**
+ * Creates the whole test hierarchy (see the top of this file) with fresh RSA-2048 keys.
+ *
+ * - root: self-signed CA, 20 years; basicConstraints cA (critical, RFC 5280 §4.2.1.9), keyUsage
+ *   keyCertSign+cRLSign (critical, §4.2.1.3), SKI; no AKI (optional when self-signed, §4.2.1.1).
+ * - personCa: OCES-like issuing CA, 10 years, pathLen 0 (issues only end entities), AKI/SKI, CRL DP
+ *   (`urls.rootCrl ?? urls.crl`) and AIA OCSP. Its status belongs to the root: the CRL DP should
+ *   serve the root's CRL (set `rootCrl`), and the responder may answer for it only by signing with the
+ *   root key itself (RFC 6960 §2.2; the delegated responder speaks for the person CA's certificates).
+ * - seal: the platform's organisation certificate (ETSI EN 319 412-3 shape: CN + O + C), keyUsage
+ *   digitalSignature+nonRepudiation (critical), AIA + CRL DP, 3 years. Issued by the person CA, not
+ *   the root, so the same OCSP responder and CRL cover it and the root only ever signs CAs.
+ * - ocsp: delegated responder (RFC 6960 §4.2.2.2): EKU id-kp-OCSPSigning, id-pkix-ocsp-nocheck
+ *   (§4.2.2.2.1, so clients do not ask it about itself), keyUsage digitalSignature, 2 years.
+ * - tsa: RFC 3161 §2.3 TSA certificate: EKU id-kp-timeStamping only and critical, keyUsage
+ *   digitalSignature+nonRepudiation, AIA + CRL DP, 5 years; by the person CA for the same reason as seal.
+ */
+export async function createTestPki(opts: { name?: string; urls: PkiUrls; now?: Date }): Promise<TestPki> {
+  const name = opts.name ?? 'segl test';
+  const { urls } = opts;
+  const now = opts.now ?? new Date();
+  const [rootKeys, caKeys, sealKeys, ocspKeys, tsaKeys] = await Promise.all([
+    generateKeys(), generateKeys(), generateKeys(), generateKeys(), generateKeys(),
+  ]);
+  const dn = (cn: string): JsonName => [{ CN: [cn] }, { O: [name] }, { C: ['DK'] }];
+
+  const root: Issuer = {
+    keys: rootKeys,
+    certificate: await issue({
+      subject: dn(`${name} Root CA`), publicKey: rootKeys.publicKey, selfSigningKey: rootKeys.privateKey,
+      notBefore: now, years: 20,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, undefined, true),
+        new x509.KeyUsagesExtension(KU.keyCertSign | KU.cRLSign, true),
+      ],
+    }),
+  };
+
+  const personCa: Issuer = {
+    keys: caKeys,
+    certificate: await issue({
+      issuer: root, subject: dn(`${name} Person CA`), publicKey: caKeys.publicKey, notBefore: now, years: 10,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, 0, true),
+        new x509.KeyUsagesExtension(KU.keyCertSign | KU.cRLSign, true),
+        new x509.CRLDistributionPointsExtension([urls.rootCrl ?? urls.crl]),
+        aia(urls, false),
+      ],
+    }),
+  };
+
+  const endEntity = (extra: x509.Extension[]): x509.Extension[] => [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    ...extra,
+  ];
+
+  const [seal, ocsp, tsa] = await Promise.all([
+    issue({
+      issuer: personCa, subject: dn(`${name} Seal`), publicKey: sealKeys.publicKey, notBefore: now, years: 3,
+      extensions: endEntity([
+        new x509.KeyUsagesExtension(KU.digitalSignature | KU.nonRepudiation, true),
+        new x509.CRLDistributionPointsExtension([urls.crl]),
+        aia(urls),
+      ]),
+    }),
+    issue({
+      issuer: personCa, subject: dn(`${name} OCSP Responder`), publicKey: ocspKeys.publicKey, notBefore: now, years: 2,
+      extensions: endEntity([
+        new x509.KeyUsagesExtension(KU.digitalSignature, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.ocspSigning]),
+        // The extension's value is ASN.1 NULL (RFC 6960 §4.2.2.2.1).
+        new x509.Extension(OCSP_NOCHECK_OID, false, new Uint8Array([0x05, 0x00])),
+      ]),
+    }),
+    issue({
+      issuer: personCa, subject: dn(`${name} TSA`), publicKey: tsaKeys.publicKey, notBefore: now, years: 5,
+      extensions: endEntity([
+        new x509.KeyUsagesExtension(KU.digitalSignature | KU.nonRepudiation, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.timeStamping], true),
+        new x509.CRLDistributionPointsExtension([urls.crl]),
+        aia(urls),
+      ]),
+    }),
+  ]);
+
+  return {
+    root, personCa,
+    seal: { certificate: seal, keys: sealKeys },
+    ocsp: { certificate: ocsp, keys: ocspKeys },
+    tsa: { certificate: tsa, keys: tsaKeys },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Person certificates (OCES shape)
+// ---------------------------------------------------------------------------------------------
+
+export type PersonKind = 'POCES' | 'MOCES';
+
+export interface PersonCertificateRequest {
+  commonName: string;
+  /** Personal identifier; in the subject of POCES only (MOCES identifies the employee by CVR + RID). */
+  pid: string;
+  kind: PersonKind;
+  /** Employee number within the company (MOCES). */
+  rid?: string;
+  /** 8-digit Danish company number (MOCES). */
+  cvr?: string;
+  /** Company name (MOCES). */
+  organisation?: string;
+  email?: string;
+  publicKey: CryptoKey;
+  urls: PkiUrls;
+  now?: Date;
+  /** Validity in years; default 3 (OCES issued 3-year certificates). */
+  years?: number;
+}
+
+const ID_PART = /^[0-9A-Za-z-]+$/;
+
+/**
+ * The OCES subject DN: `CN=<name> + serialNumber=PID:<pid>, C=DK` for POCES and
+ * `CN=<name> + serialNumber=CVR:<cvr>-RID:<rid>, O=<organisation>, C=DK` for MOCES. OCES predates
+ * the ETSI EN 319 412-1 §5.1.3 semantics identifiers (PNODK-…), so it keeps the PID:/CVR:-RID: forms
+ * in X.520 serialNumber (ETSI EN 319 412-2 §4.2.4 requires serialNumber to identify the subject).
+ */
+function personSubject(req: PersonCertificateRequest): JsonName {
+  if (!req.commonName.trim()) throw new Error('person certificate: commonName is empty');
+  if (req.kind === 'POCES') {
+    if (!ID_PART.test(req.pid)) throw new Error(`person certificate: bad PID ${JSON.stringify(req.pid)}`);
+    return [multiValuedRdn([['CN', req.commonName], [SERIAL_NUMBER_ATTR, `PID:${req.pid}`]]), { C: ['DK'] }];
+  }
+  if (!req.cvr || !/^\d{8}$/.test(req.cvr)) throw new Error('MOCES certificate: cvr must be 8 digits');
+  if (!req.rid || !ID_PART.test(req.rid)) throw new Error('MOCES certificate: rid is missing or malformed');
+  if (!req.organisation?.trim()) throw new Error('MOCES certificate: organisation is required');
+  return [
+    multiValuedRdn([['CN', req.commonName], [SERIAL_NUMBER_ATTR, `CVR:${req.cvr}-RID:${req.rid}`]]),
+    { O: [req.organisation] },
+    { C: ['DK'] },
+  ];
+}
+
+/**
+ * Issues a POCES (personal) or MOCES (employee) certificate: keyUsage digitalSignature+nonRepudiation
+ * (critical; ETSI EN 319 412-2 §4.3.2 for signatures), certificatePolicies with POCES_POLICY or
+ * MOCES_POLICY (§4.3.3), AIA OCSP + caIssuers (RFC 5280 §4.2.2.1), CRL DP (§4.2.1.13) and an rfc822Name
+ * subjectAltName when an email is given (§4.2.1.6).
+ */
+export async function issuePersonCertificate(ca: Issuer, req: PersonCertificateRequest): Promise<x509.X509Certificate> {
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(KU.digitalSignature | KU.nonRepudiation, true),
+    new x509.CertificatePolicyExtension([req.kind === 'POCES' ? POCES_POLICY : MOCES_POLICY]),
+    aia(req.urls),
+    new x509.CRLDistributionPointsExtension([req.urls.crl]),
+  ];
+  if (req.email) extensions.push(new x509.SubjectAlternativeNameExtension([{ type: 'email', value: req.email }]));
+  return issue({
+    issuer: ca, subject: personSubject(req), publicKey: req.publicKey,
+    notBefore: req.now ?? new Date(), years: req.years ?? 3, extensions,
+  });
+}
+
+/** The subject's X.520 serialNumber values. */
+function subjectSerialNumbers(cert: x509.X509Certificate): string[] {
+  return cert.subjectName.getField(SERIAL_NUMBER_ATTR);
+}
+
+/** PID from `serialNumber=PID:<pid>` (POCES), or undefined. */
+export function pidOf(cert: x509.X509Certificate): string | undefined {
+  for (const v of subjectSerialNumbers(cert)) {
+    const m = /^PID:(.+)$/.exec(v);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/** RID from `serialNumber=CVR:<cvr>-RID:<rid>` (MOCES), or undefined. */
+export function ridOf(cert: x509.X509Certificate): string | undefined {
+  for (const v of subjectSerialNumbers(cert)) {
+    const m = /^CVR:\d+-RID:(.+)$/.exec(v);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/** CVR from `serialNumber=CVR:<cvr>-RID:<rid>` (MOCES), or undefined. */
+export function cvrOf(cert: x509.X509Certificate): string | undefined {
+  for (const v of subjectSerialNumbers(cert)) {
+    const m = /^CVR:(\d+)-RID:.+$/.exec(v);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/**
+ * POCES / MOCES by certificate policy (RFC 5280 §4.2.1.4) first; without a known policy, by the OCES
+ * subject serialNumber form. Says nothing about trust: validate the chain separately.
+ */
+export function certificateKind(cert: x509.X509Certificate): PersonKind | 'other' {
+  const policies = cert.getExtension(x509.CertificatePolicyExtension)?.policies ?? [];
+  if (policies.includes(POCES_POLICY)) return 'POCES';
+  if (policies.includes(MOCES_POLICY)) return 'MOCES';
+  if (ridOf(cert) !== undefined) return 'MOCES';
+  if (pidOf(cert) !== undefined) return 'POCES';
+  return 'other';
+}
+
+// ---------------------------------------------------------------------------------------------
+// CRLs
+// ---------------------------------------------------------------------------------------------
+
+/** CRLReason names (RFC 5280 §5.3.1). */
+export type CrlReason =
+  | 'unspecified' | 'keyCompromise' | 'cACompromise' | 'affiliationChanged' | 'superseded'
+  | 'cessationOfOperation' | 'certificateHold' | 'removeFromCRL' | 'privilegeWithdrawn' | 'aACompromise';
+
+export interface CrlEntry {
+  serialHex: string;
+  revokedAt: Date;
+  reason: CrlReason;
+  /** Invalidity date (RFC 5280 §5.3.2), e.g. when a key was known to be compromised. */
+  invalidAt?: Date;
+}
+
+/** DER INTEGER of a non-negative number (used for the CRL number, RFC 5280 §5.2.3). */
+function derInteger(n: number | bigint): ArrayBuffer {
+  const v = BigInt(n);
+  if (v < 0n) throw new Error('CRL number must be non-negative');
+  let hex = v.toString(16);
+  if (hex.length % 2) hex = `0${hex}`;
+  if (parseInt(hex.slice(0, 2), 16) & 0x80) hex = `00${hex}`;
+  if (hex.length > 42) throw new Error('CRL number longer than 20 octets (RFC 5280 §5.2.3)');
+  return new asn1js.Integer({ valueHex: Buffer.from(hex, 'hex') }).toBER();
+}
+
+/**
+ * A complete v2 CRL (RFC 5280 §5.1) signed by `ca`, with the AKI (§5.2.1, required) and CRL number
+ * (§5.2.3, required; the caller keeps it monotonically increasing) extensions. Reasons go in the
+ * reasonCode entry extension (§5.3.1); 'unspecified' omits it, as §5.3.1 asks. 'removeFromCRL' is
+ * refused: it belongs only in delta CRLs, and a held certificate is released by leaving it out.
+ * nextUpdate defaults to thisUpdate + 24 h (§5.1.2.5: conforming CAs must include it).
+ */
+export async function createCrl(
+  ca: Issuer,
+  entries: CrlEntry[],
+  opts: { thisUpdate?: Date; nextUpdate?: Date; crlNumber: number | bigint },
+): Promise<ArrayBuffer> {
+  const thisUpdate = opts.thisUpdate ?? new Date();
+  const nextUpdate = opts.nextUpdate ?? new Date(thisUpdate.getTime() + 24 * 3600 * 1000);
+  if (nextUpdate <= thisUpdate) throw new Error('CRL nextUpdate must be after thisUpdate');
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: ca.certificate.subjectName,
+    thisUpdate,
+    nextUpdate,
+    signingKey: ca.keys.privateKey as never,
+    signingAlgorithm: SIGNING_ALGORITHM as never,
+    extensions: [
+      new x509.AuthorityKeyIdentifierExtension(await keyIdOf(ca.certificate)),
+      new x509.Extension(CRL_NUMBER_OID, false, derInteger(opts.crlNumber)),
+    ],
+    entries: entries.map((e) => {
+      if (e.reason === 'removeFromCRL') throw new Error('removeFromCRL is only for delta CRLs (RFC 5280 §5.3.1)');
+      const code = x509.X509CrlReason[e.reason];
+      if (code === undefined) throw new Error(`unknown CRL reason ${String(e.reason)}`);
+      let hex = normaliseSerialHex(e.serialHex);
+      if (hex.length % 2) hex = `0${hex}`;
+      return {
+        serialNumber: hex,
+        revocationDate: e.revokedAt,
+        reason: e.reason === 'unspecified' ? undefined : code,
+        invalidity: e.invalidAt,
+      };
+    }),
+  });
+  return crl.rawData;
+}
