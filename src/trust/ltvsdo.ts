@@ -79,6 +79,10 @@ export function buildLtvSdo(p: LtvSdoInput): string {
 export function describeUserAgent(ua: string | undefined): { operatingSystem?: string; browser?: string; userAgent?: string } {
   if (!ua) return {};
   const os = /Windows NT [\d.]+|Mac OS X [\d_.]+|Android [\d.]+|iPhone OS [\d_]+|CrOS [\w.]+|Linux/.exec(ua)?.[0]?.replace(/_/g, '.');
-  const browser = /(Edg|OPR|Firefox|Chrome|Chromium|Version)\/[\d.]+/.exec(ua)?.[0]?.replace(/^Version\//, 'Safari/').replace(/^Edg\//, 'Edge/');
+  // Most specific first: Edge and Opera also say Chrome, Chrome also says Safari.
+  const names: Array<[RegExp, string]> = [[/Edg\/([\d.]+)/, 'Edge'], [/OPR\/([\d.]+)/, 'Opera'], [/Firefox\/([\d.]+)/, 'Firefox'],
+    [/Chrom(?:e|ium)\/([\d.]+)/, 'Chrome'], [/Version\/([\d.]+).*Safari/, 'Safari']];
+  const hit = names.map(([re, name]) => [re.exec(ua), name] as const).find(([m]) => m);
+  const browser = hit ? `${hit[1]}/${hit[0]![1]}` : undefined;
   return { operatingSystem: os, browser, userAgent: ua };
 }
