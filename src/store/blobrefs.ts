@@ -4,11 +4,13 @@
 import type { BlobStore } from './blobs';
 import type { Sql } from './sql';
 
-const REFERRERS = ['sds_document', 'document', 'archive_document'];
+const REFERRERS: Array<[table: string, column: string]> = [
+  ['sds_document', 'blob_key'], ['document', 'blob_key'], ['archive_document', 'blob_key'], ['task_document', 'result_blob_key'],
+];
 
 export async function blobInUse(q: Sql, key: string): Promise<boolean> {
-  for (const table of REFERRERS) {
-    if ((await q.all(`SELECT 1 AS x FROM ${table} WHERE blob_key = ? LIMIT 1`, [key])).length) return true;
+  for (const [table, column] of REFERRERS) {
+    if ((await q.all(`SELECT 1 AS x FROM ${table} WHERE ${column} = ? LIMIT 1`, [key])).length) return true;
   }
   return false;
 }

@@ -83,3 +83,12 @@ export function certificateSql(d: Dialect): string[] {
   ];
 }
 export const CERTIFICATE_TABLES = ['certificate'];
+
+/** Signed results (the sealed LTV-SDO) of a task's documents live in the blob store too. */
+export function resultSql(_d: Dialect): string[] {
+  return [
+    `ALTER TABLE task_document ADD COLUMN result_blob_key ${v(64)}`,
+    `ALTER TABLE task_document ADD COLUMN result_sha256 ${v(64)}`,
+    `CREATE INDEX task_document_result_blob ON task_document (result_blob_key)`,
+  ];
+}
