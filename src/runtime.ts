@@ -128,6 +128,11 @@ export function blobStore(cfg: Config): BlobStore {
   return new FsBlobStore(path.join(cfg.dataDir, 'blobs'));
 }
 
+/** `/doc/{service}/order/{request}/{task}/{document}/{original|sdo}` (reference §4.3). */
+function orderUri(base: string, ...parts: string[]): string {
+  return [base, 'doc', parts[0]!, 'order', ...parts.slice(1)].map((p, i) => (i === 0 ? p : encodeURIComponent(p))).join('/');
+}
+
 /** The DocumentService use cases on this database and blob store. */
 export function documentService(cfg: Config, db: DataSource, blobs: BlobStore, clock: Clock, baseUrl: () => string): DocumentService {
   return new DocumentService({
@@ -137,8 +142,8 @@ export function documentService(cfg: Config, db: DataSource, blobs: BlobStore, c
     methods: defaultRegistry(cfg.testEid).validationContext(),
     sdsTtlDays: cfg.sdsTtlDays,
     uris: {
-      original: (svc, req, task, doc) => [baseUrl(), 'doc', svc, 'order', req, task, doc, 'original']
-        .map((p, i) => (i === 0 ? p : encodeURIComponent(p))).join('/'),
+      original: (svc, req, task, doc) => orderUri(baseUrl(), svc, req, task, doc, 'original'),
+      result: (svc, req, task, doc) => orderUri(baseUrl(), svc, req, task, doc, 'sdo'),
     },
   });
 }

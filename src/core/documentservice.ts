@@ -19,6 +19,7 @@ import type {
 /** Where documents can be fetched; the URL layout belongs to the HTTP adapter. */
 export interface DocumentUris {
   original(service: string, requestId: string, taskId: string, documentId: string): string;
+  result(service: string, requestId: string, taskId: string, documentId: string): string;
 }
 
 export interface DocumentServiceDeps {
@@ -250,6 +251,39 @@ export class DocumentService {
       });
     if (entries.length) await tx.insertArchive(svc.id, entries);
     return out;
+  }
+
+  /** The sealed LTV-SDO behind a result-uri; NotFound until the document has been signed. */
+  async resultDocument(svc: ServiceAccount, requestId: string, taskId: string, documentId: string): Promise<{ blobKey: string; sha256: string }> {
+    return this.d.store.tx(async (tx) => {
+      if (!(await tx.getRequest(svc.id, requestId))) throw new NotFoundError('request', `no request "${requestId}"`);
+      const r = await tx.getResult(requestId, taskId, documentId);
+      if (!r) throw new NotFoundError('document', `document "${documentId}" of task "${taskId}" has no signed result yet`);
+      return r;
+    });
+  }
+
+  /** Stores a document's signed result and records the document-signed event (the signing pipeline calls this). */
+  async recordResult(
+    svc: ServiceAccount, requestId: string, taskId: string, documentId: string, blob: { key: string; sha256: string }, eventData: string,
+  ): Promise<string> {
+    const uri = this.d.uris.result(svc.name, requestId, taskId, documentId);
+    const n = iso(this.now());
+    await this.d.store.tx(async (tx) => {
+      await this.liveTask(tx, svc, requestId, taskId);
+      await tx.setResult(requestId, taskId, documentId, { blobKey: blob.key, sha256: blob.sha256, uri });
+      await tx.insertEvents([{ requestId, taskId, event: 'document-signed', eventTime: n, data: `${documentId}: ${eventData}` }]);
+    });
+    return uri;
+  }
+
+  /** Records that something went wrong for a task (an `error` event in its history). */
+  async recordError(svc: ServiceAccount, requestId: string, taskId: string, message: string): Promise<void> {
+    const n = iso(this.now());
+    await this.d.store.tx(async (tx) => {
+      await this.liveTask(tx, svc, requestId, taskId);
+      await tx.insertEvents([{ requestId, taskId, event: 'error', eventTime: n, data: message.slice(0, 2000) }]);
+    });
   }
 
   /** The bytes behind an original-uri: the document must be one the task acts on. */

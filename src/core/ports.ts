@@ -120,6 +120,9 @@ export interface DocumentTx {
   sdsDocuments(serviceId: number, ids: string[]): Promise<Map<string, SdsEntry>>;
   /** A request now uses these SDS entries: they live until `expiresAt`. */
   touchSds(ids: string[], now: string, expiresAt: string): Promise<void>;
+  /** Records a document's signed result (the sealed LTV-SDO) and where getStatus points for it. */
+  setResult(requestId: string, taskId: string, documentId: string, r: { blobKey: string; sha256: string; uri: string }): Promise<void>;
+  getResult(requestId: string, taskId: string, documentId: string): Promise<{ blobKey: string; sha256: string } | null>;
   /** Live requests whose days-until-deletion has run out by `now`, oldest first. */
   requestsDue(now: string, limit: number): Promise<Array<{ id: string; serviceId: number }>>;
   /** Archive entries of this service by id. */

@@ -190,9 +190,13 @@ export function sdsRoutes(d: SdsDeps): Router {
 
   r.get('/doc/:service/order/:requestId/:taskId/:documentId/:kind', auth, async (req: Authed, res) => {
     const { requestId, taskId, documentId, kind } = req.params as Record<string, string>;
-    if (kind === 'sdo') return fail(res, 404, `document "${documentId}" of task "${taskId}" has no signed result yet`);
-    if (kind !== 'original') return fail(res, 404, 'use …/original or …/sdo');
+    if (kind !== 'original' && kind !== 'sdo') return fail(res, 404, 'use …/original or …/sdo');
     try {
+      if (kind === 'sdo') {
+        const r = await d.documents.resultDocument(req.service!, requestId!, taskId!, documentId!);
+        await serveBlob(d, req, res, { ...r, mimeType: 'application/x-ltv-sdo' });
+        return;
+      }
       const row = await d.documents.originalDocument(req.service!, requestId!, taskId!, documentId!);
       await serveBlob(d, req, res, { blobKey: row.blobKey!, sha256: row.sha256!, mimeType: row.mimeType ?? 'application/octet-stream' });
     } catch (e) {

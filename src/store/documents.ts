@@ -178,8 +178,10 @@ class Tx implements DocumentTx {
     await this.q.run(`UPDATE task SET status = ?, updated_at = ? WHERE request_id IN (${inList(ids.length)})`, ['deleted', now, ...ids]);
     // The request's documents go; archive copies (and SDS uploads still alive) keep their blobs.
     const held = await this.q.all<{ blob_key: string }>(`SELECT blob_key FROM document WHERE blob_key IS NOT NULL AND request_id IN (${inList(ids.length)})`, ids);
+    const results = await this.q.all<{ blob_key: string }>(`SELECT result_blob_key AS blob_key FROM task_document WHERE result_blob_key IS NOT NULL AND request_id IN (${inList(ids.length)})`, ids);
     await this.q.run(`UPDATE document SET blob_key = NULL WHERE request_id IN (${inList(ids.length)})`, ids);
-    await dropUnusedBlobs(this.q, this.blobs, held.map((h) => h.blob_key));
+    await this.q.run(`UPDATE task_document SET result_blob_key = NULL WHERE request_id IN (${inList(ids.length)})`, ids);
+    await dropUnusedBlobs(this.q, this.blobs, [...held, ...results].map((h) => h.blob_key));
     await this.insertEvents(ids.map((id) => ({ requestId: id, event: 'document-deleted', eventTime: now, data: 'request deleted' })));
     return ids;
   }
@@ -273,6 +275,17 @@ class Tx implements DocumentTx {
 
   async touchSds(ids: string[], now: string, expiresAt: string): Promise<void> {
     await sdsQueries.touch(this.q, ids, now, expiresAt);
+  }
+
+  async setResult(requestId: string, taskId: string, documentId: string, r: { blobKey: string; sha256: string; uri: string }): Promise<void> {
+    await this.q.run('UPDATE task_document SET result_blob_key = ?, result_sha256 = ?, result_uri = ? WHERE request_id = ? AND task_id = ? AND document_id = ?',
+      [r.blobKey, r.sha256, r.uri, requestId, taskId, documentId]);
+  }
+
+  async getResult(requestId: string, taskId: string, documentId: string): Promise<{ blobKey: string; sha256: string } | null> {
+    const [r] = await this.q.all<{ result_blob_key: string | null; result_sha256: string | null }>(
+      'SELECT result_blob_key, result_sha256 FROM task_document WHERE request_id = ? AND task_id = ? AND document_id = ?', [requestId, taskId, documentId]);
+    return r?.result_blob_key ? { blobKey: r.result_blob_key, sha256: r.result_sha256! } : null;
   }
 
   async requestsDue(now: string, limit: number): Promise<Array<{ id: string; serviceId: number }>> {

@@ -94,7 +94,7 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
     const ds = new DocumentService({
       store: failing, blobs: new FsBlobStore(`${s.dataDir}/blobs`), clock: { now: () => new Date() },
       methods: { authenticationMethods: new Set(['nemid']), signatureMethods: new Set() },
-      uris: { original: () => 'x' },
+      uris: { original: () => 'x', result: () => 'y' },
     });
     await expect(ds.createRequest(demo, [valid('a'), valid('b')])).rejects.toThrow('disk full');
     expect(await counts(s)).toEqual(before);
@@ -116,7 +116,7 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
     const ds = new DocumentService({
       store: failing, blobs: new FsBlobStore(`${s.dataDir}/blobs`), clock: { now: () => new Date() },
       methods: { authenticationMethods: new Set(['nemid']), signatureMethods: new Set() },
-      uris: { original: () => 'x' },
+      uris: { original: () => 'x', result: () => 'y' },
     });
     const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => ds.createRequest(demo, [valid(`c${i}`)])));
     expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.message)).toEqual(['boom']);
