@@ -97,6 +97,20 @@ export function cli(): Command {
       await withServices((r) => r.delete(name));
       process.stdout.write(`deleted service ${name}\n`);
     });
+  program.command('verify <file>').description('verify an LTV-SDO offline: the seal and the native signature')
+    .option('--anchor <pem>', 'trust anchor certificate (default: DATA_DIR/pki/root.pem)')
+    .action(async (file: string, o: { anchor?: string }) => {
+      const { readFileSync } = await import('node:fs');
+      const path = await import('node:path');
+      const x509 = await import('@peculiar/x509');
+      await import('./trust/crypto');
+      const { verifyLtvSdo, describe } = await import('./pki/offline');
+      const anchorFile = o.anchor ?? path.join(config().dataDir, 'pki', 'root.pem');
+      const anchors = [new x509.X509Certificate(readFileSync(anchorFile, 'utf8'))];
+      const result = await verifyLtvSdo(readFileSync(file, 'utf8'), anchors);
+      process.stdout.write(describe(result));
+      process.exitCode = result.indication === 'TOTAL-PASSED' ? 0 : 1;
+    });
   program.command('purge').description('remove expired SDS uploads and requests past days-until-deletion')
     .option('--as-of <dateTime>', 'act as if it were this time (preprod only; for tests and rehearsals)')
     .action(async (o: { asOf?: string }) => {

@@ -13,6 +13,7 @@ import { DocumentService } from './core/documentservice';
 import type { Clock } from './core/ports';
 import { defaultRegistry } from './eid/registry';
 import { createLogger } from './log';
+import { packageRoot } from './version';
 import { ensureRedis, redisClient, type RedisHandle } from './queue/redis';
 import { DOCUMENT_OPERATIONS } from './soap/documentservice';
 import { soapEndpoint } from './soap/endpoint';
@@ -22,23 +23,13 @@ import { SdsRepository } from './store/sds';
 import { ArchiveRepository } from './store/archive';
 import { ARCHIVE_OPERATIONS } from './soap/archiveservice';
 import { TestCa } from './pki/testca';
+import { SigningPipeline } from './pki/signing';
 import { pkiRoutes } from './pki/routes';
 import { CertificateRepository } from './store/certificates';
 import { sdsRoutes } from './sds/routes';
 import { openDatabase } from './store/datasource';
 import { SqlDocumentStore } from './store/documents';
 import { ServiceRepository } from './store/services';
-
-/** The package root (holds wsdl/), found from src/ when run by ts tooling and from dist/src/ when built. */
-function packageRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('package.json not found above ' + __dirname);
-    dir = up;
-  }
-  return dir;
-}
 
 export const WSDL_DIR = path.join(packageRoot(), 'wsdl');
 
@@ -54,6 +45,8 @@ export interface Runtime {
   archive: ArchiveRepository;
   /** the test CA, OCSP and TSA; created (or loaded from DATA_DIR/pki) on first use */
   ca(): Promise<TestCa>;
+  /** native signature → verification → LTV-SDO → seal → stored result */
+  signing(): Promise<SigningPipeline>;
   blobs: BlobStore;
   server?: Server;
   /** the base URL the HTTP server answers on (PUBLIC_URL, with the real port when PORT=0) */
@@ -187,6 +180,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     config: cfg, log, db, redis, redisHandle, services, sds, archive, blobs,
     ca: () => (caPromise ??= TestCa.open(cfg.dataDir, cfg.secret!, rt.url ?? cfg.publicUrl, new CertificateRepository(db), { now: () => new Date() })
       .catch((e) => { caPromise = undefined; throw e; })),
+    signing: async () => new SigningPipeline(await rt.ca(), rt.documents, blobs),
     documents: undefined as unknown as DocumentService,
     close: async () => {
       if (rt.server) {

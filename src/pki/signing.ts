@@ -1,0 +1,146 @@
+// One signature, end to end, as the packaging policy orders it: the signer's native signature →
+// initial verification (core, path, OCSP) → only if it passes: trusted time, the LTV-SDO, the seal
+// → the seal verified at once → stored as the result of each signed document. A failure leaves no
+// package and an `error` event in the task's history.
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import type * as x509 from '@peculiar/x509';
+import type { DocumentService } from '../core/documentservice';
+import type { ServiceAccount } from '../core/ports';
+import type { BlobStore } from '../store/blobs';
+import { buildLtvSdo, describeUserAgent, type AuditEntry, type ContextDescription } from '../trust/ltvsdo';
+import { certificateKind, pidOf } from '../trust/pki';
+import { readTimestampResponse, readTimestampToken, requestTimestamp } from '../trust/tsa';
+import { ocspRevocationChecker, verifyXmlSignature, type VerificationReport } from '../trust/verify';
+import { createNativeSignature, createSeal, type SigningIdentity } from '../trust/xades';
+import type { TestCa } from './testca';
+import { SEGL_VERSION } from '../version';
+
+/** segl's seal policy (a test OID, like the certificate policies). */
+export const SEAL_POLICY = {
+  oid: '1.3.6.1.4.1.99999.3.1',
+  description: 'segl LTV-SDO seal policy 1: the platform seals the complete package immediately after the '
+    + 'initial verification of the native signature passed; the seal carries all certificates and revocation '
+    + 'values it needs and no time-stamp.',
+};
+
+export interface SignAct {
+  svc: ServiceAccount;
+  requestId: string;
+  taskId: string;
+  signer: SigningIdentity;
+  signText: string;
+  documents: Array<{ id: string; description: string; mimeType: string; bytes: Uint8Array }>;
+  /** what the portal saw and did before the signature (document shown …) */
+  audit: AuditEntry[];
+  userAgent?: string;
+  clientIp?: string;
+  /** the signer's CPR, only where collected and allowed (PID-CPR) */
+  nationalId?: string;
+  /** free text from the request, e.g. its client-reference */
+  externalContext?: string;
+}
+
+export type SignOutcome =
+  | { ok: true; resultUris: string[]; packageXml: string; report: VerificationReport }
+  | { ok: false; stage: 'initial-verification' | 'seal-verification'; report: VerificationReport };
+
+/** Versions of the components that make and check signatures (for the contexts in the package). */
+function versionOf(pkg: string): string {
+  try {
+    return (require(`${pkg}/package.json`) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+const VERSIONS = {
+  segl: SEGL_VERSION,
+  xadesjs: versionOf('xadesjs'), xmldsigjs: versionOf('xmldsigjs'), pkijs: versionOf('pkijs'), x509: versionOf('@peculiar/x509'),
+};
+
+function serverContext(withVerification: boolean): ContextDescription['server'] {
+  const components = [{ name: 'segl', version: VERSIONS.segl }, { name: 'xadesjs', version: VERSIONS.xadesjs }];
+  if (withVerification) {
+    components.push({ name: 'xmldsigjs', version: VERSIONS.xmldsigjs }, { name: 'pkijs', version: VERSIONS.pkijs }, { name: '@peculiar/x509', version: VERSIONS.x509 });
+  }
+  return { operatingSystem: `${os.type()} ${os.release()} ${os.arch()}`, runtime: `Node.js ${process.version}`, components };
+}
+
+export class SigningPipeline {
+  constructor(private readonly ca: TestCa, private readonly documents: DocumentService, private readonly blobs: BlobStore, private readonly now: () => Date = () => new Date()) {}
+
+  /** OCSP answered by segl's own responder, in process (the same bytes /pki/ocsp would send). */
+  private revocation() {
+    return ocspRevocationChecker({ fetch: async (_url, der) => this.ca.ocsp(der) });
+  }
+
+  private verify(xml: string, signatureXPath?: string): Promise<VerificationReport> {
+    const { root, personCa } = this.ca.pki;
+    return verifyXmlSignature(xml, {
+      anchors: [root.certificate], intermediates: [personCa.certificate], revocation: this.revocation(), at: this.now(), signatureXPath,
+    });
+  }
+
+  /** An RFC 3161 token over the native signature's SignatureValue (the signing time from a trusted source). */
+  private async trustedTime(nativeXml: string): Promise<{ time: Date; tokenDer: Uint8Array }> {
+    const value = /<(?:\w+:)?SignatureValue[^>]*>([^<]+)</.exec(nativeXml)?.[1];
+    if (!value) throw new Error('native signature has no SignatureValue');
+    const digest = createHash('sha256').update(Buffer.from(value.replace(/\s+/g, ''), 'base64')).digest();
+    const resp = readTimestampResponse(await this.ca.timestamp(requestTimestamp(digest, { hashAlgorithm: 'SHA-256', certReq: true })));
+    if (!resp.token) throw new Error(`the TSA refused: ${resp.statusText.join('; ') || resp.status}`);
+    return { time: readTimestampToken(resp.token).genTime, tokenDer: resp.token };
+  }
+
+  async sign(act: SignAct): Promise<SignOutcome> {
+    const audit = [...act.audit];
+    const native = await createNativeSignature({ signer: act.signer, signText: act.signText, documents: act.documents, signingTime: this.now() });
+    audit.push({ time: this.now(), type: 'signature-created', text: `native signature over ${act.documents.map((d) => d.id).join(', ')}` });
+
+    const report = await this.verify(native);
+    for (const c of report.checks) {
+      audit.push({ time: c.at, type: `${c.name}-${c.ok ? 'succeeded' : 'failed'}`, text: c.detail });
+    }
+    if (report.indication !== 'TOTAL-PASSED') {
+      await this.documents.recordError(act.svc, act.requestId, act.taskId,
+        `signature refused by the initial verification: ${report.indication}${report.subIndication ? ` ${report.subIndication}` : ''}: ${report.message}`);
+      return { ok: false, stage: 'initial-verification', report };
+    }
+    if (act.nationalId) audit.push({ time: this.now(), type: 'cpr-verified', text: 'the signer\'s CPR was collected and matched to the PID' });
+
+    const time = await this.trustedTime(native);
+    const { root, personCa, seal } = this.ca.pki;
+    const cert = report.signer as x509.X509Certificate;
+    const packageXml = buildLtvSdo({
+      id: `ltvsdo-${act.requestId}-${act.taskId}`.replace(/[^\w.-]/g, '_'),
+      nativeSignatureXml: native,
+      signer: { name: cert.subjectName.getField('CN')[0] ?? cert.subject, pid: pidOf(cert), nationalId: act.nationalId, nationality: 'DK', kind: certificateKind(cert) },
+      trustedTime: { ...time, source: 'segl TSA (RFC 3161)' },
+      validation: {
+        certificates: (report.chain ?? []).map((c) => new Uint8Array(c.rawData)),
+        ocspResponses: (report.revocation ?? []).flatMap((r) => (r.responseDer ? [r.responseDer] : [])),
+        indication: report.indication, subIndication: report.subIndication, verifiedAt: this.now(), checks: report.checks,
+      },
+      creationContext: { client: { ...describeUserAgent(act.userAgent), ip: act.clientIp }, server: serverContext(false) },
+      verificationContext: { server: serverContext(true) },
+      externalContext: act.externalContext,
+      auditTrail: audit,
+    });
+    // The seal carries its own chain and the OCSP answer for the seal certificate.
+    const sealOcsp = await this.revocation()(seal.certificate, personCa.certificate);
+    const sealed = await createSeal({
+      packageXml, seal, chain: [personCa.certificate, root.certificate],
+      revocationValues: { ocspResponses: sealOcsp.responseDer ? [sealOcsp.responseDer] : [] }, policy: SEAL_POLICY, signingTime: this.now(),
+    });
+    const sealReport = await this.verify(sealed, '/*/ds:Signature');
+    if (sealReport.indication !== 'TOTAL-PASSED') {
+      await this.documents.recordError(act.svc, act.requestId, act.taskId, `the seal did not verify: ${sealReport.indication} ${sealReport.subIndication ?? ''}: ${sealReport.message}`);
+      return { ok: false, stage: 'seal-verification', report: sealReport };
+    }
+    const blob = await this.blobs.putBytes(Buffer.from(sealed, 'utf8'));
+    const resultUris: string[] = [];
+    for (const d of act.documents) {
+      resultUris.push(await this.documents.recordResult(act.svc, act.requestId, act.taskId, d.id, blob, `sealed LTV-SDO ${blob.sha256}`));
+    }
+    return { ok: true, resultUris, packageXml: sealed, report };
+  }
+}
