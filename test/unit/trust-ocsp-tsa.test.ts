@@ -16,6 +16,7 @@ import {
   readTimestampResponse, readTimestampToken, requestTimestamp, respondTimestamp, verifyTimestampToken, type TsaOptions,
 } from '../../src/trust/tsa';
 import { makeTestCa, type TestCa } from '../support/testca';
+import { readBody } from '../support/http';
 
 interface Run { code: number; out: string; stdout: string }
 
@@ -44,14 +45,6 @@ let url: string;
 let ocspOpts: OcspResponderOptions;
 let tsaOpts: TsaOptions;
 
-function readBody(req: http.IncomingMessage): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => resolve(new Uint8Array(Buffer.concat(parts))));
-    req.on('error', reject);
-  });
-}
 
 beforeAll(async () => {
   [ca, other] = await Promise.all([makeTestCa(), makeTestCa('Other')]);

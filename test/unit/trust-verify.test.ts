@@ -18,6 +18,7 @@ import { createTestPki, issuePersonCertificate, toPem, type Issuer, type PkiUrls
 import {
   ocspRevocationChecker, verifyXmlSignature, type RevocationChecker, type VerificationReport, type VerifyOptions,
 } from '../../src/trust/verify';
+import { readBody } from '../support/http';
 
 const DAY = 24 * 3600_000;
 const SIGN_TEXT = 'I agree to pay 100 DKK';
@@ -40,14 +41,6 @@ function close(server: http.Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-function readBody(req: http.IncomingMessage): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => resolve(new Uint8Array(Buffer.concat(parts))));
-    req.on('error', reject);
-  });
-}
 
 const b64 = (cert: x509.X509Certificate): string => Buffer.from(cert.rawData).toString('base64');
 const serialOf = (cert: x509.X509Certificate): string => normalizeSerialHex(cert.serialNumber);
