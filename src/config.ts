@@ -25,6 +25,11 @@ const Env = z.object({
   SEGL_SDS_LIMIT: bytes.default(100 * 1024 * 1024),
   SEGL_SDS_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   SEGL_TEST_EID: flag.optional(),
+  SEGL_TEST_CA: flag.optional(),
+  SEGL_SEAL_P12: z.string().optional(),
+  SEGL_SEAL_P12_PASSPHRASE: z.string().optional(),
+  SEGL_TSA_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SEGL_TRUST_ANCHORS: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -43,6 +48,14 @@ export interface Config {
   sdsLimit: number;
   /** days an SDS upload lives after its last use by a request */
   sdsTtlDays: number;
+  /** segl's own test CA, OCSP responder and TSA (/pki); on unless SEGL_TEST_CA=0 */
+  testCa: boolean;
+  /** a production seal key and chain (PKCS#12) instead of the test PKI's seal */
+  sealP12?: { path: string; passphrase: string };
+  /** an external RFC 3161 TSA instead of segl's own */
+  tsaUrl?: string;
+  /** a directory of PEM trust anchors (added to the test root while the test CA is on) */
+  trustAnchorsDir?: string;
   /** the test eID environment (nemid / nemid-sign): on in preprod, off in production unless SEGL_TEST_EID=1 */
   testEid: boolean;
   logLevel: string;
@@ -78,8 +91,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sdsLimit: e.SEGL_SDS_LIMIT,
     sdsTtlDays: e.SEGL_SDS_TTL_DAYS,
     testEid: e.SEGL_TEST_EID ?? e.SEGL_MODE === 'preprod',
+    testCa: e.SEGL_TEST_CA ?? true,
+    sealP12: e.SEGL_SEAL_P12 ? { path: path.resolve(e.SEGL_SEAL_P12), passphrase: e.SEGL_SEAL_P12_PASSPHRASE ?? '' } : undefined,
+    tsaUrl: e.SEGL_TSA_URL,
+    trustAnchorsDir: e.SEGL_TRUST_ANCHORS ? path.resolve(e.SEGL_TRUST_ANCHORS) : undefined,
     logLevel: e.LOG_LEVEL,
   };
+  if (!cfg.testCa) {
+    const missing = [!cfg.sealP12 && 'SEGL_SEAL_P12 (the seal key)', !cfg.tsaUrl && 'SEGL_TSA_URL (a time-stamping authority)', !cfg.trustAnchorsDir && 'SEGL_TRUST_ANCHORS (trust anchors)'].filter(Boolean);
+    if (missing.length) throw new ConfigError(`SEGL_TEST_CA=0 needs external trust services: set ${missing.join(', ')}`);
+    if (cfg.testEid) throw new ConfigError('the test eID (SEGL_TEST_EID) issues its certificates from the test CA: it needs SEGL_TEST_CA on');
+  }
   if (cfg.mode === 'production') {
     const problems: string[] = [];
     if (!cfg.secret) problems.push('SEGL_SECRET must be set (32+ random characters)');
@@ -96,6 +118,7 @@ export function describeConfig(c: Config): Record<string, unknown> {
   return {
     mode: c.mode, port: c.port, publicUrl: c.publicUrl, dataDir: c.dataDir,
     database: hide(c.databaseUrl) ?? 'sqlite (DATA_DIR/segl.sqlite)', redis: hide(c.redisUrl) ?? 'private redis-server',
-    bodyLimit: c.bodyLimit, sdsLimit: c.sdsLimit, sdsTtlDays: c.sdsTtlDays, testEid: c.testEid, secret: c.secret ? 'set' : 'generated (preprod)',
+    bodyLimit: c.bodyLimit, sdsLimit: c.sdsLimit, sdsTtlDays: c.sdsTtlDays, testCa: c.testCa, sealP12: c.sealP12 ? c.sealP12.path : 'test PKI',
+    tsaUrl: c.tsaUrl ?? 'segl TSA', trustAnchorsDir: c.trustAnchorsDir, testEid: c.testEid, secret: c.secret ? 'set' : 'generated (preprod)',
   };
 }

@@ -24,6 +24,7 @@ import { ArchiveRepository } from './store/archive';
 import { ARCHIVE_OPERATIONS } from './soap/archiveservice';
 import { TestCa } from './pki/testca';
 import { SigningPipeline } from './pki/signing';
+import { buildTrust, type TrustSetup } from './pki/trust';
 import { pkiRoutes } from './pki/routes';
 import { CertificateRepository } from './store/certificates';
 import { sdsRoutes } from './sds/routes';
@@ -176,11 +177,13 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
   const sds = new SdsRepository(db, blobs);
   const archive = new ArchiveRepository(db, blobs);
   let caPromise: Promise<TestCa> | undefined;
+  let trustPromise: Promise<TrustSetup> | undefined;
   const rt: Runtime = {
     config: cfg, log, db, redis, redisHandle, services, sds, archive, blobs,
     ca: () => (caPromise ??= TestCa.open(cfg.dataDir, cfg.secret!, rt.url ?? cfg.publicUrl, new CertificateRepository(db), { now: () => new Date() })
       .catch((e) => { caPromise = undefined; throw e; })),
-    signing: async () => new SigningPipeline(await rt.ca(), rt.documents, blobs),
+    signing: async () => new SigningPipeline(await (trustPromise ??= buildTrust(cfg, cfg.testCa ? await rt.ca() : undefined)
+      .catch((e) => { trustPromise = undefined; throw e; })), rt.documents, blobs),
     documents: undefined as unknown as DocumentService,
     close: async () => {
       if (rt.server) {
@@ -222,7 +225,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
         downloadUrl: (svc, id) => `${rt.url}/doc/${encodeURIComponent(svc)}/archive/${id}`,
       },
     }));
-    app.use(lazyRouter(async () => pkiRoutes(await rt.ca())));
+    if (cfg.testCa) app.use(lazyRouter(async () => pkiRoutes(await rt.ca())));
     app.use(sdsRoutes({
       services, sds, archive, blobs, documents: rt.documents, limiter, log, publicUrl: () => rt.url!, maxBytes: cfg.sdsLimit,
       ttlDays: cfg.sdsTtlDays,

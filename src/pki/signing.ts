@@ -11,9 +11,9 @@ import type { BlobStore } from '../store/blobs';
 import { buildLtvSdo, describeUserAgent, type AuditEntry, type ContextDescription } from '../trust/ltvsdo';
 import { certificateKind, pidOf } from '../trust/pki';
 import { readTimestampResponse, readTimestampToken, requestTimestamp } from '../trust/tsa';
-import { ocspRevocationChecker, verifyXmlSignature, type VerificationReport } from '../trust/verify';
+import { verifyXmlSignature, type VerificationReport } from '../trust/verify';
 import { createNativeSignature, createSeal, type SigningIdentity } from '../trust/xades';
-import type { TestCa } from './testca';
+import type { TrustSetup } from './trust';
 import { SEGL_VERSION } from '../version';
 
 /** segl's seal policy (a test OID, like the certificate policies). */
@@ -67,18 +67,11 @@ function serverContext(withVerification: boolean): ContextDescription['server'] 
 }
 
 export class SigningPipeline {
-  constructor(private readonly ca: TestCa, private readonly documents: DocumentService, private readonly blobs: BlobStore, private readonly now: () => Date = () => new Date()) {}
-
-  /** OCSP answered by segl's own responder, in process (the same bytes /pki/ocsp would send). */
-  private revocation() {
-    return ocspRevocationChecker({ fetch: async (_url, der) => this.ca.ocsp(der) });
-  }
+  constructor(private readonly trust: TrustSetup, private readonly documents: DocumentService, private readonly blobs: BlobStore, private readonly now: () => Date = () => new Date()) {}
 
   private verify(xml: string, signatureXPath?: string): Promise<VerificationReport> {
-    const { root, personCa } = this.ca.pki;
-    return verifyXmlSignature(xml, {
-      anchors: [root.certificate], intermediates: [personCa.certificate], revocation: this.revocation(), at: this.now(), signatureXPath,
-    });
+    const t = this.trust;
+    return verifyXmlSignature(xml, { anchors: t.anchors, intermediates: t.intermediates, revocation: t.revocation, at: this.now(), signatureXPath });
   }
 
   /** An RFC 3161 token over the native signature's SignatureValue (the signing time from a trusted source). */
@@ -86,7 +79,7 @@ export class SigningPipeline {
     const value = /<(?:\w+:)?SignatureValue[^>]*>([^<]+)</.exec(nativeXml)?.[1];
     if (!value) throw new Error('native signature has no SignatureValue');
     const digest = createHash('sha256').update(Buffer.from(value.replace(/\s+/g, ''), 'base64')).digest();
-    const resp = readTimestampResponse(await this.ca.timestamp(requestTimestamp(digest, { hashAlgorithm: 'SHA-256', certReq: true })));
+    const resp = readTimestampResponse(await this.trust.timestamp(requestTimestamp(digest, { hashAlgorithm: 'SHA-256', certReq: true })));
     if (!resp.token) throw new Error(`the TSA refused: ${resp.statusText.join('; ') || resp.status}`);
     return { time: readTimestampToken(resp.token).genTime, tokenDer: resp.token };
   }
@@ -108,13 +101,13 @@ export class SigningPipeline {
     if (act.nationalId) audit.push({ time: this.now(), type: 'cpr-verified', text: 'the signer\'s CPR was collected and matched to the PID' });
 
     const time = await this.trustedTime(native);
-    const { root, personCa, seal } = this.ca.pki;
+    const { seal, sealChain } = this.trust;
     const cert = report.signer as x509.X509Certificate;
     const packageXml = buildLtvSdo({
       id: `ltvsdo-${act.requestId}-${act.taskId}`.replace(/[^\w.-]/g, '_'),
       nativeSignatureXml: native,
       signer: { name: cert.subjectName.getField('CN')[0] ?? cert.subject, pid: pidOf(cert), nationalId: act.nationalId, nationality: 'DK', kind: certificateKind(cert) },
-      trustedTime: { ...time, source: 'segl TSA (RFC 3161)' },
+      trustedTime: { ...time, source: 'RFC 3161 time-stamping authority' },
       validation: {
         certificates: (report.chain ?? []).map((c) => new Uint8Array(c.rawData)),
         ocspResponses: (report.revocation ?? []).flatMap((r) => (r.responseDer ? [r.responseDer] : [])),
@@ -126,9 +119,9 @@ export class SigningPipeline {
       auditTrail: audit,
     });
     // The seal carries its own chain and the OCSP answer for the seal certificate.
-    const sealOcsp = await this.revocation()(seal.certificate, personCa.certificate);
+    const sealOcsp = await this.trust.revocation(seal.certificate, sealChain[0]!);
     const sealed = await createSeal({
-      packageXml, seal, chain: [personCa.certificate, root.certificate],
+      packageXml, seal, chain: sealChain,
       revocationValues: { ocspResponses: sealOcsp.responseDer ? [sealOcsp.responseDer] : [] }, policy: SEAL_POLICY, signingTime: this.now(),
     });
     const sealReport = await this.verify(sealed, '/*/ds:Signature');
