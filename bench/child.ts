@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { runLoad, type LoadResult, type LoadSpec } from './load';
+import type { SealResult, SealSpec } from './seal';
 import type { TransferResult, TransferSpec } from './transfer';
 
 const running = new Set<ChildProcess>();
@@ -22,18 +23,33 @@ export function runTransferInChild(spec: TransferSpec): Promise<TransferResult> 
   return runJsonChild<TransferResult>('transfer.js', spec);
 }
 
-function runJsonChild<R>(script: string, spec: { title: string }): Promise<R> {
+/** The sealing worker (bench/seal.js): segl's signing pipeline on one core; SIGTERM after `timeoutMs`. */
+export function runSealInChild(spec: SealSpec, timeoutMs: number): Promise<SealResult> {
+  return runJsonChild<SealResult>('seal.js', spec, timeoutMs);
+}
+
+function runJsonChild<R>(script: string, spec: { title: string }, timeoutMs?: number): Promise<R> {
   const what = script.replace(/\.js$/, '');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(__dirname, script)], { stdio: ['pipe', 'pipe', 'pipe'] });
     running.add(child);
+    let timedOut = false;
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+      timedOut = true;
+      if (child.exitCode === null) child.kill('SIGTERM');
+    }, timeoutMs);
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; });
     child.stderr.setEncoding('utf8').on('data', (s: string) => { err += s; });
-    child.once('error', (e) => { running.delete(child); reject(e); });
+    child.once('error', (e) => { running.delete(child); clearTimeout(timer); reject(e); });
     child.once('exit', (code, signal) => {
       running.delete(child);
+      clearTimeout(timer);
+      if (timedOut) {
+        reject(new Error(`${what} child for "${spec.title}" did not finish within ${Math.round(timeoutMs! / 1000)} s and was stopped: ${err.trim().slice(-500)}`));
+        return;
+      }
       if (code !== 0) {
         reject(new Error(`${what} child for "${spec.title}" exited with ${signal ?? code}: ${err.trim()}`));
         return;

@@ -84,3 +84,17 @@ export function expectResponse(what: string, a: SoapAnswer, element: string): vo
     throw new Error(`${what}: HTTP ${a.status}, ${why}\n${a.body.slice(0, 800)}`);
   }
 }
+
+/**
+ * createRequest for the sealing phase: one request with one provided-document (a small PDF) and one
+ * task t1 that signs it (as test/integration/signing.test.ts creates them, in the prefixed style above).
+ */
+export function createSigningRequestEnvelope(service: string, password: string, pdf: Buffer, clientReference: string): string {
+  const request = '<tns:request>'
+    + `<tns:document xsi:type="tns:provided-document" id="doc1" mime-type="application/pdf"><tns:data>${pdf.toString('base64')}</tns:data>`
+    + '<tns:description>Bench contract</tns:description></tns:document>'
+    + '<tns:task id="t1"><tns:document-action type="sign"><tns:document-ref>doc1</tns:document-ref></tns:document-action></tns:task>'
+    + `<tns:client-reference>${clientReference}</tns:client-reference>`
+    + '</tns:request>';
+  return wrap(`<tns:create-request-request><tns:service>${service}</tns:service><tns:password>${password}</tns:password>${request}</tns:create-request-request>`);
+}

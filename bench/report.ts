@@ -106,6 +106,42 @@ function sdsLines(t: SdsTable): string[] {
   return lines;
 }
 
+/** What the table shows of the sealing phase (bench/sealing.ts). */
+export interface SealingTable {
+  /** 'skipped: …' instead of figures */
+  instead?: string;
+  seconds: number;
+  segl: { packagesPerSec: number; p50Ms: number; p99Ms: number; packages: number; cpuCores: number } | { failed: string };
+  opensslSignPerSec: number | null;
+  nodeRsaSignPerSec: number | null;
+  rsaSignsPerPackage: number | null;
+  rsaSignsFromCode: number;
+  ceilingPackagesPerSec: number | null;
+  ratio: number | null;
+  profile: { seconds: number; top: Array<{ functionName: string; location: string; selfPercent: number }>; byModule: Array<{ module: string; selfPercent: number }> } | null;
+}
+
+function sealingLines(t: SealingTable): string[] {
+  const head = `Sealing: SigningPipeline.sign, 1 core, SQLite, ${t.seconds} s sequential`;
+  if (t.instead) return [head, `  ${t.instead}`];
+  const lines = [`${pad(head, 60)}${lpad('pkg/s', 9)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}`];
+  const s = t.segl;
+  lines.push('failed' in s
+    ? `  ${pad('segl, 1 small PDF per package', 58)}FAILED: ${s.failed}`
+    : `  ${pad(`segl, 1 small PDF per package (${s.packages} packages, ${num(s.cpuCores, 2)} cores busy)`, 58)}${lpad(num(s.packagesPerSec, 2), 9)}${lpad(num(s.p50Ms), 9)}${lpad(num(s.p99Ms), 9)}`);
+  lines.push(`  ${pad('openssl speed rsa2048, 1 thread: RSA-2048 signs/s', 58)}${lpad(num(t.opensslSignPerSec), 9)}`
+    + `${t.nodeRsaSignPerSec === null ? '' : `  (Node WebCrypto, awaited one at a time: ${num(t.nodeRsaSignPerSec)})`}`);
+  lines.push(`  ${pad(`RSA private-key ops per package (counted; code: ${t.rsaSignsFromCode})`, 58)}${lpad(num(t.rsaSignsPerPackage, t.rsaSignsPerPackage !== null && Number.isInteger(t.rsaSignsPerPackage) ? 0 : 2), 9)}`);
+  lines.push(`  ${pad('ceiling: RSA signs/s ÷ ops per package (pkg/s)', 58)}${lpad(num(t.ceilingPackagesPerSec), 9)}`);
+  lines.push(`  ${pad('ratio segl pkg/s ÷ ceiling', 58)}${lpad(num(t.ratio, 3), 9)}`);
+  if (t.profile) {
+    lines.push(`  CPU profile (${num(t.profile.seconds)} s after the run), top self time:`
+      + ` ${t.profile.byModule.map((m) => `${m.module} ${num(m.selfPercent)}%`).join(', ')}`);
+    for (const f of t.profile.top) lines.push(`    ${lpad(`${num(f.selfPercent)}%`, 6)}  ${f.functionName}  ${f.location}`);
+  }
+  return lines;
+}
+
 export function table(o: {
   header: string;
   concurrency: number;
@@ -113,6 +149,7 @@ export function table(o: {
   ratios: Array<{ name: string; value: number | null }>;
   status: { rate: number; connections: number; outcome: Outcome | undefined; paced: Outcome | undefined };
   sds?: SdsTable;
+  sealing?: SealingTable;
   notes?: string[];
   goals: Goal[];
   problems: string[];
@@ -143,6 +180,7 @@ export function table(o: {
   statusRow('autocannon overallRate (100-request bursts, info)', s);
   statusRow('evenly paced, 1 request every 10 ms (target)', o.status.paced);
   if (o.sds) lines.push('', ...sdsLines(o.sds));
+  if (o.sealing) lines.push('', ...sealingLines(o.sealing));
   lines.push('', 'Targets (reported, not enforced)');
   for (const g of o.goals) lines.push(`  ${pad(g.name, 46)}${pad(g.target, 12)}${lpad(num(g.value, g.value !== null && g.value < 10 ? 2 : 1), 9)}  ${verdict(g.pass)}`);
   if (o.notes?.length) lines.push('');

@@ -1,8 +1,9 @@
 // `npm run bench`: createRequest throughput on segl (SQLite, PostgreSQL) against a bare node-soap echo
 // baseline, getStatus latency at a fixed rate, and SDS upload/download throughput of a large PDF against
-// a bare node http + fs baseline, in one run. Servers run in this process; the load comes from child
-// processes (bench/load.js, bench/transfer.js).
-// Results: bench/results/{createrequest,getstatus,sds,summary}.json.
+// a bare node http + fs baseline, and the signing pipeline (native signature → … → seal) on one core
+// against openssl's RSA-2048 signs/s, in one run. Servers run in this process; the load comes from child
+// processes (bench/load.js, bench/transfer.js); the sealing pipeline runs in its own (bench/seal.js).
+// Results: bench/results/{createrequest,getstatus,sds,sealing,summary}.json.
 // Exit 0 even when a target is missed; 1 only when something broke (faults, non-2xx, errors, crashes).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import {
 import type { LoadSpec } from './load';
 import { cpuBusy, environment, isMeasured, measured, table, type Goal, type Outcome, type SdsTable } from './report';
 import { isSide, measureSds, removeSdsTemp, SDS_RUNS, SDS_TARGET, sdsGoals, sdsRatios, type SdsMeasurement } from './sds';
+import { measureSealing, sealingDoc, sealingGoals, sealingTable, type SealingMeasurement } from './sealing';
 import { PASSWORD, PG_URL, postgresAnswers, SERVICE, startEcho, startSegl, type BenchServer } from './servers';
 
 function intEnv(name: string, fallback: number, min = 1): number {
@@ -31,6 +33,10 @@ const STATUS_CONNECTIONS = 10;
 const INPROCESS = process.env.BENCH_INPROCESS === '1';
 /** size of the SDS transfer in MiB; 0 skips the SDS phase */
 const SDS_MB = intEnv('BENCH_SDS_MB', 200, 0);
+/** measured seconds of the sealing phase; 0 skips it */
+const SEAL_SECONDS = intEnv('BENCH_SEAL_SECONDS', 10, 0);
+/** seconds of the profiled sealing run after the measured one; 0 takes no profile */
+const SEAL_PROFILE_SECONDS = intEnv('BENCH_SEAL_PROFILE_SECONDS', 3, 0);
 const RESULTS = path.resolve(__dirname, '..', '..', 'bench', 'results');
 
 const TARGET = { createSqliteReqPerSec: 300, ratio: 0.5, statusP99Ms: 20 } as const;
@@ -163,6 +169,22 @@ async function main(): Promise<void> {
     }
   }
 
+  let sealing: SealingMeasurement | undefined;
+  let sealingInstead: string | undefined;
+  const sealOpts = { seconds: SEAL_SECONDS, profileSeconds: SEAL_PROFILE_SECONDS };
+  if (SEAL_SECONDS === 0) {
+    sealingInstead = 'skipped: BENCH_SEAL_SECONDS=0';
+  } else {
+    try {
+      sealing = await measureSealing({ log, problems }, sealOpts);
+    } catch (e) {
+      const first = ((e as Error).message ?? String(e)).split('\n')[0]!;
+      problems.push(first.startsWith('sealing') ? first : `sealing: ${first}`);
+      log(`sealing FAILED: ${(e as Error).stack ?? first}`);
+      sealingInstead = `FAILED: ${first}`;
+    }
+  }
+
   const ratios = { sqlite: ratio(sqlite, echo), postgres: ratio(postgres, echo) };
   const goal = (name: string, target: string, value: number | null, ok: (v: number) => boolean): Goal =>
     ({ name, target, value, pass: value === null ? null : ok(value) });
@@ -178,12 +200,14 @@ async function main(): Promise<void> {
     goal('getStatus p99 ms (100-request bursts, info)', `< ${TARGET.statusP99Ms}`, isMeasured(status) ? status.p99Ms : null, (v) => v < TARGET.statusP99Ms),
   ];
   const sdsGoalList: Goal[] = sdsGoals(sds);
-  const allGoals = [...createGoals, ...statusGoals, ...sdsGoalList];
+  const sealingGoalList: Goal[] = sealingGoals(sealing);
+  const allGoals = [...createGoals, ...statusGoals, ...sdsGoalList, ...sealingGoalList];
 
   const cpuBusyAfterPercent = await cpuBusy();
   const notes: string[] = [];
   const busy = Math.max(Number(env.cpuBusyBeforeStartPercent), cpuBusyAfterPercent);
   if (busy > 20) notes.push(`the machine was ${busy}% busy with other work before/after the run: figures are pessimistic and noisy`);
+  notes.push(...(sealing?.notes ?? []));
   const common = { ...env, cpuBusyAfterRunPercent: cpuBusyAfterPercent, loadGenerator: 'autocannon 8 in a child node process (servers in the bench process)', durationSeconds: SECONDS, warmupSeconds: WARMUP };
   const createDoc = {
     ...common,
@@ -241,12 +265,18 @@ async function main(): Promise<void> {
     targets: { ratio: `>= ${SDS_TARGET.ratio} (upload and download separately)`, rssGrowthMb: `< ${SDS_TARGET.rssGrowthMb}` },
     goals: sdsGoalList,
   };
+  const sealingJson = {
+    ...env,
+    cpuBusyAfterRunPercent: cpuBusyAfterPercent,
+    ...sealingDoc(sealing, sealingInstead, sealOpts),
+  };
   const ok = problems.length === 0;
   writeFileSync(path.join(RESULTS, 'createrequest.json'), `${JSON.stringify(createDoc, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'getstatus.json'), `${JSON.stringify(statusDoc, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'sds.json'), `${JSON.stringify(sdsDoc, null, 2)}\n`);
+  writeFileSync(path.join(RESULTS, 'sealing.json'), `${JSON.stringify(sealingJson, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'summary.json'), `${JSON.stringify({
-    ...env, ok, problems, notes, createRequest: createDoc, getStatus: statusDoc, sds: sdsDoc,
+    ...env, ok, problems, notes, createRequest: createDoc, getStatus: statusDoc, sds: sdsDoc, sealing: sealingJson,
     goals: allGoals,
     allGoalsMet: allGoals.every((g) => g.pass !== false),
   }, null, 2)}\n`);
@@ -280,10 +310,11 @@ async function main(): Promise<void> {
     ],
     status: { rate: STATUS_RATE, connections: STATUS_CONNECTIONS, outcome: status, paced: statusPaced },
     sds: sdsTable,
+    sealing: sealingTable(sealing, sealingInstead, SEAL_SECONDS),
     goals: allGoals,
     notes,
     problems,
-  })}\n\nResults: ${path.relative(process.cwd(), RESULTS) || RESULTS}/{createrequest,getstatus,sds,summary}.json\n`);
+  })}\n\nResults: ${path.relative(process.cwd(), RESULTS) || RESULTS}/{createrequest,getstatus,sds,sealing,summary}.json\n`);
   process.exitCode = ok ? 0 : 1;
 }
 
