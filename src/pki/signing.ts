@@ -11,7 +11,7 @@ import type { BlobStore } from '../store/blobs';
 import { buildLtvSdo, describeUserAgent, type AuditEntry, type ContextDescription } from '../trust/ltvsdo';
 import { certificateKind, pidOf } from '../trust/pki';
 import { readTimestampResponse, readTimestampToken, requestTimestamp } from '../trust/tsa';
-import { verifyXmlSignature, type VerificationReport } from '../trust/verify';
+import { verifyXmlSignature, type RevocationChecker, type VerificationReport } from '../trust/verify';
 import { createNativeSignature, createSeal, type SigningIdentity } from '../trust/xades';
 import type { TrustSetup } from './trust';
 import { SEGL_VERSION } from '../version';
@@ -69,9 +69,9 @@ function serverContext(withVerification: boolean): ContextDescription['server'] 
 export class SigningPipeline {
   constructor(private readonly trust: TrustSetup, private readonly documents: DocumentService, private readonly blobs: BlobStore, private readonly now: () => Date = () => new Date()) {}
 
-  private verify(xml: string, signatureXPath?: string): Promise<VerificationReport> {
+  private verify(xml: string, signatureXPath?: string, revocation: RevocationChecker = this.trust.revocation): Promise<VerificationReport> {
     const t = this.trust;
-    return verifyXmlSignature(xml, { anchors: t.anchors, intermediates: t.intermediates, revocation: t.revocation, at: this.now(), signatureXPath });
+    return verifyXmlSignature(xml, { anchors: t.anchors, intermediates: t.intermediates, revocation, at: this.now(), signatureXPath });
   }
 
   /** An RFC 3161 token over the native signature's SignatureValue (the signing time from a trusted source). */
@@ -124,7 +124,9 @@ export class SigningPipeline {
       packageXml, seal, chain: sealChain,
       revocationValues: { ocspResponses: sealOcsp.responseDer ? [sealOcsp.responseDer] : [] }, policy: SEAL_POLICY, signingTime: this.now(),
     });
-    const sealReport = await this.verify(sealed, '/*/ds:Signature');
+    // The seal is verified with the OCSP answer it was just given (fetched seconds ago, embedded).
+    const sealReport = await this.verify(sealed, '/*/ds:Signature', async (c, issuer) =>
+      (c === seal.certificate && sealOcsp.responseDer ? sealOcsp : this.trust.revocation(c, issuer)));
     if (sealReport.indication !== 'TOTAL-PASSED') {
       await this.documents.recordError(act.svc, act.requestId, act.taskId, `the seal did not verify: ${sealReport.indication} ${sealReport.subIndication ?? ''}: ${sealReport.message}`);
       return { ok: false, stage: 'seal-verification', report: sealReport };

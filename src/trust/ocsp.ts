@@ -134,8 +134,15 @@ export function parseDer(der: ArrayBuffer | Uint8Array): asn1js.AsnType {
   return asn.result;
 }
 
+const pkijsCerts = new WeakMap<x509.X509Certificate, pkijs.Certificate>();
+/** The pkijs view of a certificate, parsed once per certificate object (parsing is asn1js's cost). */
 function toPkijsCert(cert: x509.X509Certificate): pkijs.Certificate {
-  return pkijs.Certificate.fromBER(cert.rawData);
+  let c = pkijsCerts.get(cert);
+  if (!c) {
+    c = pkijs.Certificate.fromBER(cert.rawData);
+    pkijsCerts.set(cert, c);
+  }
+  return c;
 }
 
 /** The two values a CertID hashes (RFC 6960 §4.1.1): the issuer's Name DER and its key's BIT STRING contents. */
