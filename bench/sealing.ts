@@ -14,7 +14,7 @@ export const SEAL_WARMUP = 5;
 export const OPENSSL_SECONDS = 3;
 /** seconds of Node WebCrypto RSA signing in the worker (informational, beside openssl) */
 export const NODE_RSA_SECONDS = 2;
-/** what the brief that introduced this phase assumed; the code does one more (see RSA_SIGNS_FROM_CODE) */
+/** the five the packaging needs (native, signer OCSP, TSA, seal OCSP, seal); see RSA_SIGNS_FROM_CODE */
 export const ASSUMED_RSA_SIGNS = 5;
 
 /**
@@ -29,11 +29,9 @@ export const RSA_SIGNS_FROM_CODE: ReadonlyArray<{ key: string; what: string; whe
   { key: 'tsa', what: 'the RFC 3161 time-stamp token',
     where: 'src/pki/signing.ts trustedTime → TestCa.timestamp → src/trust/tsa.ts buildToken (SignedData.sign)' },
   { key: 'ocsp', what: 'the OCSP response for the seal certificate, embedded in the seal\'s RevocationValues',
-    where: 'src/pki/signing.ts sealOcsp = this.revocation()(seal.certificate, personCa.certificate) → respondOcsp' },
+    where: 'src/pki/signing.ts sealOcsp = this.trust.revocation(seal.certificate, sealChain[0]) → respondOcsp (also used to verify the seal)' },
   { key: 'seal', what: 'the seal over the LTV-SDO',
     where: 'src/pki/signing.ts → src/trust/xades.ts createSeal → xadesjs SignedXml.Sign' },
-  { key: 'ocsp', what: 'the OCSP response for the seal certificate again, when the seal is verified (the response embedded a moment earlier is not reused)',
-    where: 'src/pki/signing.ts verify(sealed, \'/*/ds:Signature\') → verifyXmlSignature revocation of the signer (the seal certificate) → respondOcsp' },
 ];
 
 export interface OpensslSpeed {
@@ -205,7 +203,7 @@ export function sealingDoc(m: SealingMeasurement | undefined, instead: string | 
         fromCode: RSA_SIGNS_FROM_CODE.length,
         breakdown: RSA_SIGNS_FROM_CODE,
         assumedBefore: ASSUMED_RSA_SIGNS,
-        note: `the phase was specified with ${ASSUMED_RSA_SIGNS} (native signature, OCSP for the signer, TSA token, OCSP for the seal certificate, seal); the code makes a 6th: verifying the seal asks the OCSP responder about the seal certificate again instead of using the response it just embedded`,
+        note: `${ASSUMED_RSA_SIGNS}: native signature, OCSP for the signer, TSA token, OCSP for the seal certificate (embedded, and reused when the seal is verified), seal`,
       },
       ceilingPackagesPerSec: m.ceilingPackagesPerSec,
       ratio: m.ratio,
