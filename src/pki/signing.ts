@@ -126,7 +126,8 @@ export class SigningPipeline {
     });
     // The seal is verified with the OCSP answer it was just given (fetched seconds ago, embedded).
     const sealReport = await this.verify(sealed, '/*/ds:Signature', async (c, issuer) =>
-      (c === seal.certificate && sealOcsp.responseDer ? sealOcsp : this.trust.revocation(c, issuer)));
+      (c.serialNumber === seal.certificate.serialNumber && c.issuer === seal.certificate.issuer && sealOcsp.responseDer
+        ? sealOcsp : this.trust.revocation(c, issuer)));
     if (sealReport.indication !== 'TOTAL-PASSED') {
       await this.documents.recordError(act.svc, act.requestId, act.taskId, `the seal did not verify: ${sealReport.indication} ${sealReport.subIndication ?? ''}: ${sealReport.message}`);
       return { ok: false, stage: 'seal-verification', report: sealReport };
