@@ -6,7 +6,8 @@ import { gzipSync } from 'node:zlib';
 import { databases, startServer, type TestServer } from '../support/server';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'hostile');
-const TABLES = ['service', 'request', 'task', 'task_document', 'document', 'event', 'artifact', 'notification', 'user_session'];
+const TABLES = ['service', 'request', 'task', 'task_document', 'document', 'event', 'artifact', 'notification', 'user_session',
+  'sds_document', 'archive_document', 'certificate'];
 const DEMO_PASSWORD = 'demo-password-1';
 const BODY_LIMIT = 20 * 1024 * 1024;
 const MB = 1024 * 1024;
