@@ -25,6 +25,8 @@ function banner(rt: Runtime): string {
     `  DocumentService v3 WSDL:  ${url}/ws/documentservice-v3?wsdl`,
     `  SOAP endpoint:            ${url}/ws/documentservice-v3`,
     `  health / readiness:       ${url}/healthz  ${url}/readyz`,
+    ...(rt.config.testCa ? [`  test PKI (trust anchor):  ${url}/pki/root.pem  (OCSP ${url}/pki/ocsp, TSA ${url}/pki/tsa)`] : []),
+    `  SDS uploads:              ${url}/doc/<service>/sds  (HTTP Basic: service and password)`,
     `  data:                     ${rt.config.dataDir}${rt.config.databaseUrl ? '' : ' (SQLite segl.sqlite)'}`,
     `  redis:                    ${rt.redisHandle.private ? `private redis-server at ${rt.redisHandle.url}` : 'REDIS_URL'}`,
   ];
