@@ -94,11 +94,14 @@ export function healthRoutes(rt: Pick<Runtime, 'db' | 'redis'>): express.Router 
   r.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
   r.get('/readyz', async (_req, res) => {
     const check = async (f: () => Promise<unknown>) => {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await Promise.race([f(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000))]);
+        await Promise.race([f(), new Promise((_, rej) => { timer = setTimeout(() => rej(new Error('timeout')), 2000); })]);
         return 'ok';
       } catch (e) {
         return `down: ${(e as Error).message}`;
+      } finally {
+        clearTimeout(timer);
       }
     };
     const [database, redis] = await Promise.all([check(() => rt.db.query('SELECT 1')), check(() => rt.redis.ping())]);
