@@ -21,30 +21,14 @@ import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import * as xadesjs from 'xadesjs';
-import { DOMImplementation, DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import type * as xmldom from '@xmldom/xmldom';
 import { createHash } from 'node:crypto';
 import { checkOcspResponse, normalizeSerialHex, type CertStatus } from './ocsp';
 import { validatePath } from './path';
+import { parseXml as parseStrictXml, useXades, XmlParseError, xpath } from './xml';
 
-// `xpath`'s typings pull in lib "dom" for the whole program; this repo compiles without DOM types,
-// so the module is loaded untyped and described by the little we use of it.
-interface XPathModule {
-  useNamespaces(ns: Record<string, string>): (expr: string, node: unknown) => unknown;
-}
-const xpath = require('xpath') as XPathModule;
 
-// ---------------------------------------------------------------------------------------------
-// xadesjs set-up (stack-notes §Q2): DOM implementation for Node and one WebCrypto, Node's own.
-// Application.setEngine also sets pkijs's process-global engine, to the same implementation.
 
-let xadesReady = false;
-function useXades(): void {
-  if (xadesReady) return;
-  xadesjs.setNodeDependencies({ XMLSerializer, DOMParser, DOMImplementation, xpath });
-  xadesjs.Application.setEngine('NodeJS', crypto as never);
-  xadesReady = true;
-}
 useXades();
 
 // ---------------------------------------------------------------------------------------------
@@ -142,24 +126,13 @@ type Doc = xmldom.Document;
 
 class FormatError extends Error {}
 
-/** Parses XML strictly: any parser error or warning is a format failure; DTDs are refused outright. */
+/** Parses XML the way the signer serialized it (xml.ts: XML 1.0 line ends, no DTDs); any failure is a format failure. */
 function parseXml(xml: string): Doc {
-  // No DTDs: a signature never needs one, and they are the door to entity expansion and XXE.
-  if (/<!DOCTYPE/i.test(xml)) throw new FormatError('document contains a DTD (<!DOCTYPE>), which is not accepted');
-  const parser = new DOMParser({
-    onError: (level: string, message: string) => {
-      throw new FormatError(`not well-formed XML (${level}): ${message}`);
-    },
-  });
-  let doc: Doc;
   try {
-    doc = parser.parseFromString(xml, 'text/xml');
+    return parseStrictXml(xml, 'document') as unknown as Doc;
   } catch (e) {
-    if (e instanceof FormatError) throw e;
-    throw new FormatError(`not well-formed XML: ${errorText(e)}`);
+    throw new FormatError(e instanceof XmlParseError ? e.message : `not well-formed XML: ${errorText(e)}`);
   }
-  if (!doc || !doc.documentElement) throw new FormatError('not an XML document');
-  return doc;
 }
 
 function childElements(el: El, ns: string, local: string): El[] {

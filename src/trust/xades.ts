@@ -2,7 +2,7 @@
 // signature (enveloping, baseline B-B) and the platform seal over a whole LTV-SDO package
 // (enveloped, baseline B-B plus CertificateValues and RevocationValues, no time-stamp).
 //
-// Library notes (stack-notes §Q2): xadesjs needs xmldom wired in (xml.ts useXmlDom) and one WebCrypto,
+// Library notes (stack-notes §Q2): xadesjs needs xmldom wired in (xml.ts useXades) and one WebCrypto,
 // Node's, the same object crypto.ts installs into pkijs and @peculiar/x509. Two xmldsigjs behaviours
 // are corrected in SeglSignedXml below:
 // - xadesjs references SignedProperties without transforms, i.e. with inclusive C14N 1.0 (XMLDSig
@@ -19,12 +19,10 @@ import * as xadesjs from 'xadesjs';
 import * as xmldsigjs from 'xmldsigjs';
 import {
   base64Bytes, childElement, childElements, descendants, escapeAttr, escapeText, isXmlText, NS,
-  parseXml, serializeXml, textOf, useXmlDom, FRAGILE_LINE_CHARS, type Document, type Element,
+  parseXml, serializeXml, textOf, useXades, FRAGILE_LINE_CHARS, type Document, type Element,
 } from './xml';
 
-useXmlDom();
-// Also sets pkijs's (process-global) engine: to the same Node WebCrypto crypto.ts uses.
-xadesjs.Application.setEngine('NodeJS', crypto as never);
+useXades();
 
 // ---------------------------------------------------------------------------------------------
 // Identifiers

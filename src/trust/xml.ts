@@ -6,10 +6,14 @@
 import { DOMImplementation, DOMParser, XMLSerializer, type Document, type Element, type Node } from '@xmldom/xmldom';
 import * as xadesjs from 'xadesjs';
 
-// `xpath`'s typings pull lib "dom" into the whole program (which compiles without DOM types), so
-// it is loaded untyped: xadesjs only needs the module object.
+import { crypto } from './crypto';
+
+/** The little of `xpath` segl uses. Its typings pull lib "dom" into the whole program (which compiles without DOM types), so it is loaded untyped. */
+export interface XPathModule {
+  useNamespaces(ns: Record<string, string>): (expr: string, node: unknown) => unknown;
+}
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const xpath: unknown = require('xpath');
+export const xpath = require('xpath') as XPathModule;
 
 export type { Document, Element, Node };
 
@@ -23,12 +27,14 @@ export const NS = {
 
 let wired = false;
 /**
- * Registers xmldom and xpath as xadesjs's (xml-core's) DOM implementation. Idempotent. Without it
- * xadesjs fails with "Node dependency not found: DOMParser" (stack-notes §Q2).
+ * Sets xadesjs up once for every trust module (stack-notes §Q2): xmldom and xpath as its DOM
+ * implementation (without them: "Node dependency not found: DOMParser") and Node's WebCrypto as its
+ * engine — which also sets pkijs's process-global engine, to the same implementation crypto.ts uses.
  */
-export function useXmlDom(): void {
+export function useXades(): void {
   if (wired) return;
   xadesjs.setNodeDependencies({ DOMParser, XMLSerializer, DOMImplementation, xpath });
+  xadesjs.Application.setEngine('NodeJS', crypto as never);
   wired = true;
 }
 
