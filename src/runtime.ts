@@ -17,7 +17,7 @@ import { packageRoot } from './version';
 import { ensureRedis, redisClient, type RedisHandle } from './queue/redis';
 import { DOCUMENT_OPERATIONS } from './soap/documentservice';
 import { soapEndpoint } from './soap/endpoint';
-import { FailureLimiter } from './soap/ratelimit';
+import { FailureLimiter } from './core/ratelimit';
 import { FsBlobStore, type BlobStore } from './store/blobs';
 import { SdsRepository } from './store/sds';
 import { ArchiveRepository } from './store/archive';

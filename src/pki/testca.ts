@@ -5,7 +5,7 @@ import path from 'node:path';
 import type * as x509 from '@peculiar/x509';
 import type { Clock } from '../core/ports';
 import type { CertificateRecord, CertificateRepository } from '../store/certificates';
-import { createCrl, issuePersonCertificate, pidOf, serialHex, toPem, type CrlReason, type PersonKind, type PkiUrls, type TestPki } from '../trust/pki';
+import { createCrl, issuePersonCertificate, pidOf, serialHex, type CrlReason, type PersonKind, type PkiUrls, type TestPki } from '../trust/pki';
 import { loadOrCreateTestPki } from '../trust/pkistore';
 import { respondOcsp, type CertStatus, type RevocationReason } from '../trust/ocsp';
 import { respondTimestamp } from '../trust/tsa';
@@ -105,9 +105,5 @@ export class TestCa {
   rootCrl(): Promise<ArrayBuffer> {
     const now = this.clock.now();
     return createCrl(this.pki.root, [], { thisUpdate: now, crlNumber: Math.floor(now.getTime() / 1000) });
-  }
-
-  static pemOf(der: ArrayBuffer, label: string): string {
-    return toPem(der, label);
   }
 }

@@ -8,7 +8,7 @@ import type { DocumentService } from '../core/documentservice';
 import { NotFoundError } from '../core/errors';
 import { newSignicatId } from '../core/ids';
 import type { ServiceAccount } from '../core/ports';
-import type { FailureLimiter } from '../soap/ratelimit';
+import type { FailureLimiter } from '../core/ratelimit';
 import { BlobTooLarge, type BlobStore } from '../store/blobs';
 import type { SdsRepository } from '../store/sds';
 import type { ArchiveRepository } from '../store/archive';

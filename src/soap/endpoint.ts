@@ -12,7 +12,7 @@ import { Codec, DecodeError } from './codec';
 import { envelope, faultEnvelope, readEnvelope, SoapFault } from './envelope';
 import { loadSchema } from './schema';
 import { DEFAULT_XML_LIMITS } from './xml';
-import { FailureLimiter } from './ratelimit';
+import { FailureLimiter } from '../core/ratelimit';
 
 export interface SoapOperation<Ctx> {
   name: string;
