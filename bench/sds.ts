@@ -13,6 +13,7 @@ import { runTransferInChild } from './child';
 import type { Goal } from './report';
 import { FILE_BASELINE_DOWNLOAD, FILE_BASELINE_UPLOAD, PASSWORD, SERVICE, startFileBaseline, startSegl, type BenchServer } from './servers';
 import type { TransferResult } from './transfer';
+import { pdfHead, pdfTail } from './pdf';
 
 export const MIB = 2 ** 20;
 /** Runs per direction; the best (highest MB/s) counts, so one disk hiccup does not decide the figure. */
@@ -31,28 +32,12 @@ export const SDS_TARGET = { ratio: 0.5, rssGrowthMb: 64 } as const;
  * %%EOF). Returns its size and SHA-256.
  */
 export async function writePdfFile(file: string, totalBytes: number): Promise<{ bytes: number; sha256: string }> {
-  const offsets: number[] = [];
-  let prefix = '%PDF-1.7\n%\xe2\xe3\xcf\xd3\n';
-  const obj = (n: number, body: string): void => {
-    offsets[n] = Buffer.byteLength(prefix, 'latin1');
-    prefix += `${n} 0 obj\n${body}\nendobj\n`;
-  };
-  const content = 'BT /F1 24 Tf 72 720 Td (Hello from segl bench) Tj ET';
-  obj(1, '<< /Type /Catalog /Pages 2 0 R >>');
-  obj(2, '<< /Type /Pages /Kids [3 0 R] /Count 1 >>');
-  obj(3, '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>');
-  obj(4, `<< /Length ${content.length} >>\nstream\n${content}\nendstream`);
-  obj(5, '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>');
+  const { head: prefix, offsets } = pdfHead('Hello from segl bench');
   const prefixBytes = Buffer.byteLength(prefix, 'latin1');
   offsets[6] = prefixBytes;
   const head6 = (pad: number): string => `6 0 obj\n<< /Length ${pad} >>\nstream\n`;
   const tail6 = '\nendstream\nendobj\n';
-  const tail = (pad: number): string => {
-    const xref = prefixBytes + head6(pad).length + pad + tail6.length;
-    let t = `${tail6}xref\n0 7\n0000000000 65535 f \n`;
-    for (let i = 1; i <= 6; i++) t += `${String(offsets[i]).padStart(10, '0')} 00000 n \n`;
-    return `${t}trailer\n<< /Size 7 /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  };
+  const tail = (pad: number): string => tail6 + pdfTail(offsets, 6, prefixBytes + head6(pad).length + pad + tail6.length);
   const size = (pad: number): number => prefixBytes + head6(pad).length + pad + tail(pad).length;
   // The overhead depends on the digits of the pad length and of the xref offset: a few rounds settle it.
   let pad = Math.max(1, totalBytes - 1000);

@@ -20,6 +20,7 @@ import type { SignAct } from '../src/pki/signing';
 import { startRuntime, type Runtime } from '../src/runtime';
 import { crypto, generateKeys, type CryptoKey } from '../src/trust/crypto';
 import { createSigningRequestEnvelope, ENDPOINT_PATH, expectResponse, firstText, post } from './envelopes';
+import { smallPdf } from './pdf';
 
 export interface SealSpec {
   title: string;
@@ -107,25 +108,6 @@ export interface SealResult {
 // A small hand-made PDF (the structure of test/support/pdf.ts makePdf, without padding)
 // ---------------------------------------------------------------------------------------------
 
-export function smallPdf(text: string): Buffer {
-  let out = '%PDF-1.7\n%\xe2\xe3\xcf\xd3\n';
-  const offsets: number[] = [];
-  const obj = (n: number, body: string): void => {
-    offsets[n] = Buffer.byteLength(out, 'latin1');
-    out += `${n} 0 obj\n${body}\nendobj\n`;
-  };
-  const content = `BT /F1 24 Tf 72 720 Td (${text}) Tj ET`;
-  obj(1, '<< /Type /Catalog /Pages 2 0 R >>');
-  obj(2, '<< /Type /Pages /Kids [3 0 R] /Count 1 >>');
-  obj(3, '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>');
-  obj(4, `<< /Length ${content.length} >>\nstream\n${content}\nendstream`);
-  obj(5, '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>');
-  const xref = Buffer.byteLength(out, 'latin1');
-  out += 'xref\n0 6\n0000000000 65535 f \n';
-  for (let i = 1; i <= 5; i++) out += `${String(offsets[i]).padStart(10, '0')} 00000 n \n`;
-  out += `trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, 'latin1');
-}
 
 // ---------------------------------------------------------------------------------------------
 // Counting RSA private-key operations
