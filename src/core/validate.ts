@@ -2,11 +2,11 @@
 // segl's own rules (references resolve, depends-on is a DAG, limits, known eID methods).
 // Every violation names the element path the caller wrote and the rule it breaks.
 import {
-  DOCUMENT_ACTION_TYPES, DOCUMENT_KINDS, NOTIFICATION_TYPES, TASK_STATUSES,
+  DOCUMENT_ACTION_TYPES, DOCUMENT_KINDS, NOTIFICATION_TYPES,
 } from './enums';
 import { ValidationError, type Violation } from './errors';
 import { ancestors, findCycle } from './dag';
-import { parseXsDateTime } from './datetime';
+import { scheduleViolations } from './schedule';
 import type {
   Authentication, Dialog, Document, DocumentAction, Method, Notification, PackagingTask, Schedule,
   SigningRequest, Subject, Task,
@@ -178,21 +178,8 @@ function checkAuthentication(c: Checker, a: Authentication | undefined, ctx: Val
 }
 
 function checkSchedule(c: Checker, s: Schedule, path: Path): void {
-  if (c.required(s.stateIs, at(path, 'state-is'))) c.oneOf(s.stateIs, TASK_STATUSES, at(path, 'state-is'));
-  if (s.waitUntil !== undefined && Number.isNaN(parseXsDateTime(s.waitUntil))) {
-    c.fail(at(path, 'wait-until'), 'must be an xs:dateTime such as 2026-12-01T09:00:00Z');
-  }
-  if (s.wait) {
-    for (const k of ['days', 'hours', 'minutes'] as const) {
-      const v = s.wait[k];
-      if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 100_000)) {
-        c.fail(`${at(path, 'wait')}/@${k}`, 'must be a whole number from 0 to 100000');
-      }
-    }
-  }
-  c.text(s.daysOfWeek, at(path, 'days-of-week'), 64);
-  c.text(s.timeOfDay, at(path, 'time-of-day'), 64);
-  c.text(s.timezone, at(path, 'timezone'), 64);
+  // state-is, wait-until, wait, and the segl formats of days-of-week, time-of-day and timezone.
+  for (const v of scheduleViolations(s, path)) c.fail(v.path, v.rule);
 }
 
 /** Checks one notification (request-, task- or packaging-level). */
@@ -203,8 +190,8 @@ function checkNotification(c: Checker, n: Notification, path: Path): void {
     if (n.type === 'URL') c.url(n.recipient, at(path, 'recipient'));
     else if (n.type === 'EMAIL' && !/^[^\s@]+@[^\s@]+$/.test(n.recipient)) {
       c.fail(at(path, 'recipient'), 'must be an e-mail address');
-    } else if (n.type === 'SMS' && !/^\+?[0-9 ]{5,20}$/.test(n.recipient)) {
-      c.fail(at(path, 'recipient'), 'must be a phone number (digits, optionally with a leading +)');
+    } else if (n.type === 'SMS' && !/^\+[1-9]\d{6,14}$/.test(n.recipient)) {
+      c.fail(at(path, 'recipient'), 'must be an E.164 phone number such as +4712345678');
     }
     c.text(n.recipient, at(path, 'recipient'), LIMITS.urlLength);
   }

@@ -451,7 +451,7 @@ describe('notifications', () => {
     accepts((r) => {
       r.notification = [notification('n1')];
       t(r, 0).notification = [notification('n1')];
-      t(r, 1).notification = [notification('n1'), notification('n2', { type: 'SMS', recipient: '+47 123 45 678' })];
+      t(r, 1).notification = [notification('n1'), notification('n2', { type: 'SMS', recipient: '+4712345678' })];
       r.packagingTask = [packaging({ packagingNotification: [notification('n1', { type: 'URL', recipient: 'https://rp.example/cb?x=1' })] })];
     });
   });
@@ -497,9 +497,9 @@ describe('notifications', () => {
   test('SMS recipient must be digits, optionally with a leading +', () => {
     for (const bad of ['call me', '12-34-56-78', '++4712345678', '1234', '4712345678x']) {
       expectExactly(check((r) => { r.notification = [notification('n1', { type: 'SMS', recipient: bad })]; }),
-        ['request/notification[0]/recipient', 'must be a phone number (digits, optionally with a leading +)']);
+        ['request/notification[0]/recipient', 'must be an E.164 phone number such as +4712345678']);
     }
-    accepts((r) => { r.notification = [notification('n1', { type: 'SMS', recipient: '4712345678' })]; });
+    accepts((r) => { r.notification = [notification('n1', { type: 'SMS', recipient: '+4712345678' })]; });
   });
 
   test('message is required', () => {
