@@ -1,6 +1,8 @@
 // Environment → typed configuration, validated once at start. Secrets are kept out of toString/logs.
 import path from 'node:path';
 import { z } from 'zod';
+import { parseDuration, parseRetrySchedule, DEFAULT_RETRY_SCHEDULE } from './core/outbox';
+import { parseAllowPatterns } from './notify/allowlist';
 
 const bytes = z.string().regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, 'must be a size such as 20mb or 1048576')
   .transform((s) => {
@@ -10,6 +12,15 @@ const bytes = z.string().regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, 'must be a size
   });
 
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
+
+const duration = z.string().refine((s) => parseDuration(s) > 0, 'must be a duration such as 500ms, 10s, 5m, 2h or 1d')
+  .transform(parseDuration);
+const retrySchedule = z.string().transform((s, ctx) => {
+  try { return parseRetrySchedule(s); } catch (e) { ctx.addIssue({ code: 'custom', message: (e as Error).message }); return z.NEVER; }
+});
+const allowList = z.string().transform((s, ctx) => {
+  try { return parseAllowPatterns(s).map((p) => p.text); } catch (e) { ctx.addIssue({ code: 'custom', message: (e as Error).message }); return z.NEVER; }
+});
 
 const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -30,6 +41,23 @@ const Env = z.object({
   SEGL_SEAL_P12_PASSPHRASE: z.string().optional(),
   SEGL_TSA_URL: z.url({ protocol: /^https?$/ }).optional(),
   SEGL_TRUST_ANCHORS: z.string().optional(),
+  SEGL_CALLBACK_ALLOW: allowList.optional(),
+  SEGL_CALLBACK_RETRY_SCHEDULE: retrySchedule.optional(),
+  SEGL_CALLBACK_TIMEOUT: duration.optional(),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
+  SEGL_MAIL_FROM: z.string().min(3).optional(),
+  SEGL_SMS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SEGL_SMS_METHOD: z.enum(['POST', 'GET']).optional(),
+  SEGL_SMS_BODY: z.string().optional(),
+  SEGL_SMS_CONTENT_TYPE: z.string().optional(),
+  SEGL_SMS_AUTHORIZATION: z.string().optional(),
+  SEGL_SMS_FROM: z.string().optional(),
+  SEGL_ADMIN_PASSWORD: z.string().min(12, 'must have at least 12 characters').optional(),
+  SEGL_TEST_CLOCK: flag.optional(),
+  SEGL_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
+  SEGL_RELAY_INTERVAL: duration.default(1000),
+  SEGL_RELAY_LEASE: duration.default(30_000),
+  SEGL_JOB_LOCK: duration.default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -59,6 +87,29 @@ export interface Config {
   /** the test eID environment (nemid / nemid-sign): on in preprod, off in production unless SEGL_TEST_EID=1 */
   testEid: boolean;
   logLevel: string;
+  notify: NotifyConfig;
+}
+
+export interface NotifyConfig {
+  /** host[:port] patterns every service may call back (the deployment's firewall list) */
+  callbackAllow: string[];
+  /** waits between callback attempts; after the last, the delivery is dead-lettered */
+  retrySchedule: number[];
+  callbackTimeoutMs: number;
+  smtpUrl?: string;
+  mailFrom: string;
+  sms: { url?: string; method?: 'POST' | 'GET'; bodyTemplate?: string; contentType?: string; authorization?: string; from?: string };
+  /** Basic auth password of user `admin` for /admin and /metrics (preprod generates one when unset) */
+  adminPassword?: string;
+  /** preprod only: /admin/clock can move segl's clock forward */
+  testClock: boolean;
+  concurrency: number;
+  /** how often the relay looks for due deliveries (it is also woken at once by each commit) */
+  relayIntervalMs: number;
+  /** a queued delivery unsettled this long is checked against Redis and re-queued if its job is gone */
+  relayLeaseMs: number;
+  /** a job whose worker stopped answering this long is taken over by another worker */
+  jobLockMs: number;
 }
 
 export class ConfigError extends Error {
@@ -96,7 +147,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tsaUrl: e.SEGL_TSA_URL,
     trustAnchorsDir: e.SEGL_TRUST_ANCHORS ? path.resolve(e.SEGL_TRUST_ANCHORS) : undefined,
     logLevel: e.LOG_LEVEL,
+    notify: {
+      callbackAllow: e.SEGL_CALLBACK_ALLOW ?? [],
+      retrySchedule: e.SEGL_CALLBACK_RETRY_SCHEDULE ?? DEFAULT_RETRY_SCHEDULE,
+      callbackTimeoutMs: e.SEGL_CALLBACK_TIMEOUT ?? 10_000,
+      smtpUrl: e.SMTP_URL,
+      mailFrom: e.SEGL_MAIL_FROM ?? 'segl <no-reply@localhost>',
+      sms: {
+        url: e.SEGL_SMS_URL, method: e.SEGL_SMS_METHOD, bodyTemplate: e.SEGL_SMS_BODY, contentType: e.SEGL_SMS_CONTENT_TYPE,
+        authorization: e.SEGL_SMS_AUTHORIZATION, from: e.SEGL_SMS_FROM,
+      },
+      adminPassword: e.SEGL_ADMIN_PASSWORD,
+      testClock: e.SEGL_TEST_CLOCK ?? false,
+      concurrency: e.SEGL_WORKER_CONCURRENCY,
+      relayIntervalMs: e.SEGL_RELAY_INTERVAL,
+      relayLeaseMs: e.SEGL_RELAY_LEASE,
+      jobLockMs: e.SEGL_JOB_LOCK,
+    },
   };
+  if (cfg.notify.testClock && cfg.mode === 'production') throw new ConfigError('SEGL_TEST_CLOCK is for preprod only; production refuses a movable clock');
   if (!cfg.testCa) {
     const missing = [!cfg.sealP12 && 'SEGL_SEAL_P12 (the seal key)', !cfg.tsaUrl && 'SEGL_TSA_URL (a time-stamping authority)', !cfg.trustAnchorsDir && 'SEGL_TRUST_ANCHORS (trust anchors)'].filter(Boolean);
     if (missing.length) throw new ConfigError(`SEGL_TEST_CA=0 needs external trust services: set ${missing.join(', ')}`);
@@ -120,5 +189,8 @@ export function describeConfig(c: Config): Record<string, unknown> {
     database: hide(c.databaseUrl) ?? 'sqlite (DATA_DIR/segl.sqlite)', redis: hide(c.redisUrl) ?? 'private redis-server',
     bodyLimit: c.bodyLimit, sdsLimit: c.sdsLimit, sdsTtlDays: c.sdsTtlDays, testCa: c.testCa, sealP12: c.sealP12 ? c.sealP12.path : 'test PKI',
     tsaUrl: c.tsaUrl ?? 'segl TSA', trustAnchorsDir: c.trustAnchorsDir, testEid: c.testEid, secret: c.secret ? 'set' : 'generated (preprod)',
+    callbackAllow: c.notify.callbackAllow, retrySchedule: c.notify.retrySchedule.map((ms) => `${ms / 1000}s`).join(','),
+    smtp: hide(c.notify.smtpUrl) ?? 'outbox directory', sms: c.notify.sms.url ? new URL(c.notify.sms.url).origin : 'outbox directory',
+    adminPassword: c.notify.adminPassword ? 'set' : 'generated (preprod) or none', testClock: c.notify.testClock,
   };
 }

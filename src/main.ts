@@ -4,6 +4,9 @@ import { ConfigError, describeConfig, loadConfig, type Config } from './config';
 import { purge, startRuntime, type Runtime } from './runtime';
 import { openDatabase } from './store/datasource';
 import { ServiceRepository } from './store/services';
+import { OutboxRepository } from './store/outbox';
+import { parseAllowPatterns } from './notify/allowlist';
+import type { DeliveryStatus } from './core/outbox';
 
 function config(): Config {
   try {
@@ -29,6 +32,12 @@ function banner(rt: Runtime): string {
     `  SDS uploads:              ${url}/doc/<service>/sds  (HTTP Basic: service and password)`,
     `  data:                     ${rt.config.dataDir}${rt.config.databaseUrl ? '' : ' (SQLite segl.sqlite)'}`,
     `  redis:                    ${rt.redisHandle.private ? `private redis-server at ${rt.redisHandle.url}` : 'REDIS_URL'}`,
+    ...(rt.adminPassword ? [
+      `  admin (user admin):       ${url}/admin/queues  ${url}/admin/deliveries  ${url}/metrics`,
+      `                            password ${rt.config.notify.adminPassword ? 'from SEGL_ADMIN_PASSWORD' : `in ${rt.config.dataDir}/admin-password.txt`}`,
+    ] : []),
+    ...(rt.config.mode === 'preprod' ? [`  dev outbox (mail, SMS):   ${url}/dev/outbox`] : []),
+    ...(rt.clock.movable ? [`  test clock:               POST ${url}/admin/clock/advance?by=2d`] : []),
   ];
   if (rt.demo) {
     lines.push(
@@ -98,6 +107,45 @@ export function cli(): Command {
     .action(async (name: string) => {
       await withServices((r) => r.delete(name));
       process.stdout.write(`deleted service ${name}\n`);
+    });
+  service.command('set <name>').description("change a service's notification settings")
+    .option('--callback-allow <patterns>', 'callback allowlist: host[:port], *.domain[:port], an IP or a CIDR, comma-separated ("" clears it)')
+    .option('--rotate-webhook-secret', 'make a new webhook signing secret (the old one stops working)')
+    .action(async (name: string, o: { callbackAllow?: string; rotateWebhookSecret?: boolean }) => {
+      if (o.callbackAllow === undefined && !o.rotateWebhookSecret) throw new Error('nothing to set: give --callback-allow and/or --rotate-webhook-secret');
+      await withServices(async (r) => {
+        if (o.callbackAllow !== undefined) {
+          const patterns = parseAllowPatterns(o.callbackAllow).map((p) => p.text);
+          await r.setCallbackAllow(name, patterns);
+          process.stdout.write(`callback allowlist of ${name}: ${patterns.join(',') || '(empty)'}\n`);
+        }
+        if (o.rotateWebhookSecret) process.stdout.write(`new webhook secret of ${name}: ${await r.rotateWebhookSecret(name)}\n`);
+      });
+    });
+  service.command('show <name>').description("a service's callback allowlist and webhook signing secret")
+    .action(async (name: string) => {
+      const s = await withServices((r) => r.settings(name));
+      process.stdout.write(`service:         ${s.name}\ncallback-allow:  ${s.callbackAllow.join(',') || '(none; SEGL_CALLBACK_ALLOW applies)'}\nwebhook secret:  ${s.webhookSecret}\n`);
+    });
+  program.command('deliveries').description('the delivery log: notifications and their outcome, newest first')
+    .option('--status <status>', 'pending, queued, delivered, cancelled or dead')
+    .option('--request <id>', 'one request only')
+    .option('--limit <n>', 'how many', '50')
+    .action(async (o: { status?: string; request?: string; limit: string }) => {
+      const cfg = config();
+      if (o.status && !['pending', 'queued', 'delivered', 'cancelled', 'dead'].includes(o.status)) {
+        throw new Error('--status must be pending, queued, delivered, cancelled or dead');
+      }
+      const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
+      try {
+        const rows = await new OutboxRepository(db).log({ status: o.status as DeliveryStatus | undefined, requestId: o.request, limit: Number(o.limit) });
+        for (const d of rows) {
+          process.stdout.write(`${d.updatedAt}\t${d.status}\t${d.channel}\t${d.service}\t${d.requestId}/${d.taskId ?? '-'}\t${d.notificationId}\tattempts=${d.attempts}${d.lastError ? `\t${d.lastError}` : ''}\n`);
+        }
+        if (!rows.length) process.stdout.write('no deliveries\n');
+      } finally {
+        await db.destroy();
+      }
     });
   program.command('verify <file>').description('verify an LTV-SDO offline: the seal and the native signature')
     .option('--anchor <pem>', 'trust anchor certificate (default: DATA_DIR/pki/root.pem)')

@@ -31,6 +31,20 @@ import { sdsRoutes } from './sds/routes';
 import { openDatabase } from './store/datasource';
 import { SqlDocumentStore } from './store/documents';
 import { ServiceRepository } from './store/services';
+import { OutboxRepository } from './store/outbox';
+import { CprRepository } from './store/cpr';
+import { Queues } from './queue/queues';
+import { OutboxRelay } from './queue/relay';
+import { WorkerHost } from './queue/workers';
+import { AdjustableClock } from './ops/clock';
+import { Metrics } from './ops/metrics';
+import { adminRoutes } from './ops/admin';
+import { emailSenderFrom, type EmailSender } from './notify/email';
+import { smsSenderFrom, type SmsSender } from './notify/sms';
+import { devOutboxRouter } from './notify/devoutbox';
+import type { NotifyDeps } from './notify/delivery';
+import type { Resolver } from './notify/allowlist';
+import { runTimer, TIMER_JOBS, type TimerJob } from '../workers/timers';
 
 export const WSDL_DIR = path.join(packageRoot(), 'wsdl');
 
@@ -49,6 +63,20 @@ export interface Runtime {
   /** native signature → verification → LTV-SDO → seal → stored result */
   signing(): Promise<SigningPipeline>;
   blobs: BlobStore;
+  /** segl's clock (movable forward in preprod with SEGL_TEST_CLOCK=1) */
+  clock: AdjustableClock;
+  outbox: OutboxRepository;
+  cpr: CprRepository;
+  queues: Queues;
+  relay: OutboxRelay;
+  workers?: WorkerHost;
+  metrics: Metrics;
+  email: EmailSender;
+  sms: SmsSender;
+  /** the /admin and /metrics password (user admin), when they are on */
+  adminPassword?: string;
+  /** runs the timer jobs (expiry, purge, CPR) now, then a relay round; what the test clock does after moving */
+  runTimers(): Promise<Record<string, number>>;
   server?: Server;
   /** the base URL the HTTP server answers on (PUBLIC_URL, with the real port when PORT=0) */
   url?: string;
@@ -56,7 +84,24 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export interface StartOptions { http: boolean; worker: boolean; log?: Logger }
+export interface StartOptions {
+  http: boolean;
+  worker: boolean;
+  log?: Logger;
+  /** name resolution for callback destinations (tests map names to local receivers) */
+  resolve?: Resolver;
+}
+
+/** SEGL_ADMIN_PASSWORD, or in preprod one generated once and kept in DATA_DIR/admin-password.txt; production without one has no /admin. */
+function ensureAdminPassword(cfg: Config): string | undefined {
+  if (cfg.notify.adminPassword) return cfg.notify.adminPassword;
+  if (cfg.mode === 'production') return undefined;
+  const file = path.join(cfg.dataDir, 'admin-password.txt');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const password = randomBytes(12).toString('base64url');
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}
 
 /** The demo service (preprod only): created on first start; its password kept in DATA_DIR for the newcomer. */
 async function ensureDemo(cfg: Config, services: ServiceRepository): Promise<Runtime['demo']> {
@@ -131,8 +176,11 @@ function orderUri(base: string, ...parts: string[]): string {
 }
 
 /** The DocumentService use cases on this database and blob store. */
-export function documentService(cfg: Config, db: DataSource, blobs: BlobStore, clock: Clock, baseUrl: () => string): DocumentService {
+export function documentService(
+  cfg: Config, db: DataSource, blobs: BlobStore, clock: Clock, baseUrl: () => string, onOutbox?: () => void,
+): DocumentService {
   return new DocumentService({
+    onOutbox,
     store: new SqlDocumentStore(db, blobs),
     blobs,
     clock,
@@ -179,16 +227,36 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
   const blobs = blobStore(cfg);
   const sds = new SdsRepository(db, blobs);
   const archive = new ArchiveRepository(db, blobs);
+  const clock = new AdjustableClock(cfg.mode === 'preprod' && cfg.notify.testClock);
+  const outbox = new OutboxRepository(db);
+  const cpr = new CprRepository(db);
+  const queues = new Queues(redisHandle.url);
+  const metrics = new Metrics({ outbox, queues });
+  const relay = new OutboxRelay(outbox, queues, clock, log, { intervalMs: cfg.notify.relayIntervalMs, leaseMs: cfg.notify.relayLeaseMs });
+  const outboxDir = path.join(cfg.dataDir, 'outbox');
+  const email = emailSenderFrom({ smtpUrl: cfg.notify.smtpUrl, outboxDir: path.join(outboxDir, 'mail') });
+  const sms = smsSenderFrom({ ...cfg.notify.sms, outboxDir: path.join(outboxDir, 'sms') });
   let caPromise: Promise<TestCa> | undefined;
   let trustPromise: Promise<TrustSetup> | undefined;
   const rt: Runtime = {
-    config: cfg, log, db, redis, redisHandle, services, sds, archive, blobs,
+    config: cfg, log, db, redis, redisHandle, services, sds, archive, blobs, clock, outbox, cpr, queues, relay, metrics, email, sms,
+    adminPassword: ensureAdminPassword(cfg),
+    runTimers: async () => {
+      const out: Record<string, number> = {};
+      for (const name of Object.keys(TIMER_JOBS) as TimerJob[]) Object.assign(out, await runTimer({ documents: rt.documents, sds, cpr, clock }, name));
+      await relay.round();
+      return out;
+    },
     ca: () => (caPromise ??= TestCa.open(cfg.dataDir, cfg.secret!, rt.url ?? cfg.publicUrl, new CertificateRepository(db), { now: () => new Date() })
       .catch((e) => { caPromise = undefined; throw e; })),
     signing: async () => new SigningPipeline(await (trustPromise ??= buildTrust(cfg, cfg.testCa ? await rt.ca() : undefined)
       .catch((e) => { trustPromise = undefined; throw e; })), rt.documents, blobs),
     documents: undefined as unknown as DocumentService,
     close: async () => {
+      await relay.stop();
+      await rt.workers?.close();
+      await queues.close();
+      await Promise.all([email.close(), sms.close()]).catch(() => undefined);
       if (rt.server) {
         rt.server.closeAllConnections?.();
         await new Promise<void>((resolve) => rt.server!.close(() => resolve()));
@@ -198,7 +266,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
       await db.destroy();
     },
   };
-  rt.documents = documentService(cfg, db, blobs, { now: () => new Date() }, () => rt.url ?? cfg.publicUrl);
+  rt.documents = documentService(cfg, db, blobs, clock, () => rt.url ?? cfg.publicUrl, () => relay.kick());
   if (cfg.mode === 'preprod') rt.demo = await ensureDemo(cfg, services);
 
   if (opts.http) {
@@ -229,6 +297,10 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
       },
     }));
     if (cfg.testCa) app.use(lazyRouter(async () => pkiRoutes(await rt.ca())));
+    if (rt.adminPassword) {
+      app.use(adminRoutes({ password: rt.adminPassword, queues, outbox, metrics, clock, afterClockMove: () => rt.runTimers() }));
+    }
+    if (cfg.mode === 'preprod') app.use(devOutboxRouter({ mailDir: path.join(outboxDir, 'mail'), smsDir: path.join(outboxDir, 'sms') }));
     app.use(sdsRoutes({
       services, sds, archive, blobs, documents: rt.documents, limiter, log, publicUrl: () => rt.url!, maxBytes: cfg.sdsLimit,
       ttlDays: cfg.sdsTtlDays,
@@ -244,6 +316,16 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     server.keepAliveTimeout = 65_000;
     rt.server = server;
   }
-  if (opts.worker) log.info('worker: no job kinds are registered yet (callbacks, e-mail and SMS arrive with the queue workers)');
+  if (opts.worker) {
+    const deps: NotifyDeps = {
+      outbox, services, documents: rt.documents, clock, log, config: cfg.notify, production: cfg.mode === 'production',
+      publicUrl: () => rt.url ?? cfg.publicUrl, email, sms, metrics, resolve: opts.resolve,
+    };
+    rt.workers = new WorkerHost(redisHandle.url, queues, { ...deps, sds, cpr }, log, {
+      concurrency: cfg.notify.concurrency, lockMs: cfg.notify.jobLockMs,
+    });
+    await rt.workers.start();
+  }
+  relay.start();
   return rt;
 }

@@ -1,9 +1,12 @@
 // The DocumentService v3 operations as use cases: validate, plan the rows, let the store commit
 // them in one transaction. Transport-free: the SOAP adapter (and later REST) call these.
 import { ARTIFACT_TTL_MS, hashArtifact, newArtifact, newSignicatId } from './ids';
-import { DEFAULT_DAYS_TO_LIVE, move } from './status';
+import { DEFAULT_DAYS_TO_LIVE } from './status';
+import { planDeliveries } from './outbox';
+import type { TaskStatus } from './enums';
 import { NotFoundError, StateError, ValidationError } from './errors';
 import { compileFilter, compilePage } from './filter';
+import { moveTask, OutboxWrites, planAdded, planCreated } from './transitions';
 import {
   normalizeRequest, validateAddedTask, validateNotification, validateRequests, type ValidationContext,
 } from './validate';
@@ -30,9 +33,19 @@ export interface DocumentServiceDeps {
   uris: DocumentUris;
   /** how long an SDS upload lives after a request last used it (default 30 days) */
   sdsTtlDays?: number;
+  /** called after a commit that put deliveries into the outbox (wakes the relay) */
+  onOutbox?: (count: number) => void;
 }
 
 const DAY_MS = 86_400_000;
+
+/** A task of a deleted request: its own deleted notifications and the request's. */
+function planDeliveriesFor(notifications: NotificationRow[], taskId: string, at: Date) {
+  return [
+    ...planDeliveries(notifications, { kind: 'task', taskId, state: 'deleted' }, at),
+    ...planDeliveries(notifications, { kind: 'request-task', taskId, state: 'deleted' }, at),
+  ];
+}
 
 /** A document of a request being created, its row, and where the caller wrote it. */
 interface StoredRef { doc: Document; row: DocumentRow; path: string }
@@ -92,6 +105,14 @@ export class DocumentService {
   constructor(private readonly d: DocumentServiceDeps) {}
 
   private now(): Date { return this.d.clock.now(); }
+
+  /** One transaction that may write outbox rows; the relay is woken once it has committed. */
+  private async write<T>(work: (tx: DocumentTx, out: OutboxWrites) => Promise<T>): Promise<T> {
+    const out = new OutboxWrites();
+    const value = await this.d.store.tx((tx) => work(tx, out));
+    if (out.count) this.d.onOutbox?.(out.count);
+    return value;
+  }
 
   /** Stores provided-document bytes in the blob store and returns the rows that point at them. */
   private async storeDocuments(requestId: string, docs: Document[]): Promise<DocumentRow[]> {
@@ -184,7 +205,7 @@ export class DocumentService {
       const wants = tasks.find((t) => t.authentication?.artifact === true);
       if (!artifact && wants) artifact = this.artifactFor(id, wants.id, now);
     }
-    await this.d.store.tx(async (tx) => {
+    await this.write(async (tx, out) => {
       await this.pinStoredDocuments(tx, svc, stored, now);
       const archived = await this.archiveOriginals(tx, svc, stored, now);
       // MIME types of pinned documents and archive ids are known now: show them in task-info.
@@ -201,6 +222,7 @@ export class DocumentService {
         }
       }
       await tx.insertRequests(plans);
+      for (const p of plans) await out.insert(tx, planCreated(p.notifications, p.tasks.map((t) => t.taskId), now, true));
       if (artifact) await tx.insertArtifact(artifact.row);
     });
     return { requestIds: plans.map((p) => p.request.id), artifact: artifact?.plain };
@@ -268,13 +290,57 @@ export class DocumentService {
     svc: ServiceAccount, requestId: string, taskId: string, documentId: string, blob: { key: string; sha256: string }, eventData: string,
   ): Promise<string> {
     const uri = this.d.uris.result(svc.name, requestId, taskId, documentId);
-    const n = iso(this.now());
-    await this.d.store.tx(async (tx) => {
-      await this.liveTask(tx, svc, requestId, taskId);
+    const now = this.now();
+    const n = iso(now);
+    await this.write(async (tx, out) => {
+      const { task, tasks } = await this.liveTask(tx, svc, requestId, taskId);
       await tx.setResult(requestId, taskId, documentId, { blobKey: blob.key, sha256: blob.sha256, uri });
       await tx.insertEvents([{ requestId, taskId, event: 'document-signed', eventTime: n, data: `${documentId}: ${eventData}` }]);
+      // The task is done when every document it signs has its result.
+      const docs = (await tx.getTaskDocuments([requestId])).filter((d) => d.taskId === taskId && d.actionType === 'sign');
+      const signed = docs.every((d) => d.documentId === documentId || d.resultUri !== undefined);
+      if (signed && task.status === 'created') await moveTask(tx, out, task, tasks, 'completed', now);
     });
     return uri;
+  }
+
+  /** The signer finished a task (all its documents signed or, for view-only tasks, read). */
+  async completeTask(svc: ServiceAccount, requestId: string, taskId: string): Promise<void> {
+    await this.moveTo(svc, requestId, taskId, 'completed');
+  }
+
+  /** The signer declined the task. */
+  async rejectTask(svc: ServiceAccount, requestId: string, taskId: string, reason?: string): Promise<void> {
+    await this.moveTo(svc, requestId, taskId, 'rejected', reason);
+  }
+
+  private async moveTo(svc: ServiceAccount, requestId: string, taskId: string, to: TaskStatus, note?: string): Promise<void> {
+    const now = this.now();
+    await this.write(async (tx, out) => {
+      const { request, task, tasks } = await this.liveTask(tx, svc, requestId, taskId);
+      if (request.deleted) throw new StateError('request-id', `request "${requestId}" is deleted`);
+      await moveTask(tx, out, task, tasks, to, now, note);
+    });
+  }
+
+  /** days-to-live: open tasks whose time ran out become expired (with their expired notifications). Returns how many. */
+  async expireDueTasks(limit = 500): Promise<number> {
+    const now = this.now();
+    return this.write(async (tx, out) => {
+      const due = await tx.tasksDue(iso(now), limit);
+      const byRequest = new Map<string, string[]>();
+      for (const t of due) byRequest.set(t.requestId, [...(byRequest.get(t.requestId) ?? []), t.taskId]);
+      let n = 0;
+      for (const [requestId, ids] of byRequest) {
+        const tasks = await tx.getTasks(requestId);
+        const notifications = await tx.allNotifications(requestId);
+        for (const t of tasks.filter((x) => ids.includes(x.taskId) && x.status === 'created')) {
+          await moveTask(tx, out, t, tasks, 'expired', now, undefined, notifications);
+          n++;
+        }
+      }
+      return n;
+    });
   }
 
   /** Records that something went wrong for a task (an `error` event in its history). */
@@ -328,11 +394,28 @@ export class DocumentService {
 
   /** deleteRequest: the number of requests that were live and are now deleted. */
   async deleteRequest(svc: ServiceAccount, requestIds: string[]): Promise<number> {
-    const n = iso(this.now());
-    return this.d.store.tx(async (tx) => {
-      const deleted = await tx.deleteRequests(svc.id, [...new Set(requestIds)], n);
-      return deleted.length;
-    });
+    const now = this.now();
+    return this.write(async (tx, out) => (await this.deleteLive(tx, out, svc.id, [...new Set(requestIds)], now)).length);
+  }
+
+  /**
+   * Deletes live requests of a service: their tasks become deleted (the deleted notifications fire,
+   * pending reminders are cancelled). Returns the ids that were live.
+   */
+  private async deleteLive(tx: DocumentTx, out: OutboxWrites, serviceId: number, ids: string[], now: Date): Promise<string[]> {
+    const before = new Map<string, TaskRow[]>();
+    for (const id of ids) {
+      const r = await tx.getRequest(serviceId, id);
+      if (r && !r.deleted) before.set(id, await tx.getTasks(id));
+    }
+    const deleted = await tx.deleteRequests(serviceId, ids, iso(now));
+    for (const id of deleted) {
+      await tx.cancelReminders(id, undefined, iso(now));
+      const notifications = await tx.allNotifications(id);
+      const rows = (before.get(id) ?? []).filter((t) => t.status !== 'deleted').flatMap((t) => planDeliveriesFor(notifications, t.taskId, now));
+      await out.insert(tx, rows);
+    }
+    return deleted;
   }
 
   async createArtifact(svc: ServiceAccount, requestId: string, taskId: string): Promise<string> {
@@ -354,12 +437,14 @@ export class DocumentService {
   }
 
   async addNotification(svc: ServiceAccount, requestId: string, taskId: string | undefined, n: Notification): Promise<void> {
-    await this.d.store.tx(async (tx) => {
+    await this.write(async (tx, out) => {
       const r = await this.scopeOf(tx, svc, requestId, taskId);
       if (r.deleted) throw new StateError('request-id', `request "${requestId}" is deleted`);
       const scope = taskId ?? '';
       validateNotification(n, (await tx.notifications(requestId, scope)).map((x) => x.body));
-      await tx.insertNotification({ requestId, scope, notificationId: n.notificationId, disabled: false, body: n });
+      const row = { requestId, scope, notificationId: n.notificationId, disabled: false, body: n };
+      await tx.insertNotification(row);
+      await out.insert(tx, planAdded(row, await tx.getTasks(requestId), this.now()));
     });
   }
 
@@ -373,6 +458,7 @@ export class DocumentService {
         throw new NotFoundError('notification-id', `no notification "${missing[0]}" on ${taskId === undefined ? `request "${requestId}"` : taskPath(requestId, taskId)}`);
       }
       await tx.disableNotifications(requestId, scope, ids);
+      await tx.cancelDeliveries(requestId, scope, ids, iso(this.now()));
     });
   }
 
@@ -409,13 +495,15 @@ export class DocumentService {
     // check again inside it (the request may have changed meanwhile).
     await this.d.store.tx(check);
     const documents = await this.storeDocuments(requestId, inline);
-    return this.d.store.tx(async (tx) => {
+    return this.write(async (tx, out) => {
       const { r, tasks } = await check(tx);
       const docs = new Map([...(r.body.document ?? []), ...inline].map((d) => [d.id!, d]));
       const ordinal = tasks.reduce((m, t) => Math.max(m, t.ordinal + 1), 0);
       const plan = this.planTask(requestId, r.body, task, ordinal, docs, now);
       await tx.insertTask(plan.task, plan.taskDocs, documents);
-      for (const n of this.taskNotifications(requestId, task)) await tx.insertNotification(n);
+      const added = this.taskNotifications(requestId, task);
+      for (const n of added) await tx.insertNotification(n);
+      await out.insert(tx, planCreated(added, [task.id], now, false));
       if (task.authentication?.artifact === true) {
         const a = this.artifactFor(requestId, task.id, now);
         await tx.insertArtifact(a.row);
@@ -427,11 +515,10 @@ export class DocumentService {
 
   /** disableTask: the task becomes deleted (withdrawn); it cannot be signed any more. */
   async disableTask(svc: ServiceAccount, requestId: string, taskId: string): Promise<void> {
-    const n = iso(this.now());
-    await this.d.store.tx(async (tx) => {
-      const { task } = await this.liveTask(tx, svc, requestId, taskId);
-      move(`task-id "${taskId}"`, task.status, 'deleted');
-      await tx.setTaskStatus(requestId, taskId, 'deleted', n);
+    const now = this.now();
+    await this.write(async (tx, out) => {
+      const { task, tasks } = await this.liveTask(tx, svc, requestId, taskId);
+      await moveTask(tx, out, task, tasks, 'deleted', now);
     });
   }
 
@@ -501,13 +588,13 @@ export class DocumentService {
 
   /** days-until-deletion: deletes requests whose time is up (as deleteRequest would). Returns how many. */
   async purgeDueRequests(limit = 500): Promise<number> {
-    const now = iso(this.now());
-    return this.d.store.tx(async (tx) => {
-      const due = await tx.requestsDue(now, limit);
+    const now = this.now();
+    return this.write(async (tx, out) => {
+      const due = await tx.requestsDue(iso(now), limit);
       const byService = new Map<number, string[]>();
       for (const r of due) byService.set(r.serviceId, [...(byService.get(r.serviceId) ?? []), r.id]);
       let n = 0;
-      for (const [serviceId, ids] of byService) n += (await tx.deleteRequests(serviceId, ids, now)).length;
+      for (const [serviceId, ids] of byService) n += (await this.deleteLive(tx, out, serviceId, ids, now)).length;
       return n;
     });
   }

@@ -1,6 +1,7 @@
 // What the DocumentService use cases need from storage. store/ implements it (TypeORM); core only
 // describes it, so the use cases stay free of I/O libraries.
 import type { TaskStatus } from './enums';
+import type { OutboxRow } from './outbox';
 import type { CompiledFilter, Page } from './filter';
 import type {
   Document, HistoryEvent, Notification, SigningRequest, Task, TaskInfo, UserSession,
@@ -129,6 +130,16 @@ export interface DocumentTx {
   archiveDocuments(serviceId: number, ids: string[]): Promise<Map<string, ArchiveEntry>>;
   /** Copies documents into the archive (same blobs). */
   insertArchive(serviceId: number, entries: Array<ArchiveEntry & { createdAt: string; requestId: string; documentId: string }>): Promise<void>;
+  /** Adds deliveries to the outbox; a delivery id already there is left as it is. */
+  insertOutbox(rows: OutboxRow[]): Promise<void>;
+  /** Cancels the not-yet-due deliveries about a task (all of the request's when taskId is undefined). */
+  cancelReminders(requestId: string, taskId: string | undefined, now: string): Promise<void>;
+  /** Cancels the undelivered deliveries of these notifications (disableNotification). */
+  cancelDeliveries(requestId: string, scope: string, notificationIds: string[], now: string): Promise<void>;
+  /** Every notification of a request, all scopes. */
+  allNotifications(requestId: string): Promise<NotificationRow[]>;
+  /** Open tasks of live requests whose days-to-live ran out by `now`, oldest first. */
+  tasksDue(now: string, limit: number): Promise<Array<{ requestId: string; taskId: string; serviceId: number }>>;
 }
 
 /** A document in the archive. */

@@ -2,6 +2,12 @@
 // initial verification (core, path, OCSP) → only if it passes: trusted time, the LTV-SDO, the seal
 // → the seal verified at once → stored as the result of each signed document. A failure leaves no
 // package and an `error` event in the task's history.
+//
+// Requests that do not depend on each other overlap (their RSA signatures run on libuv's thread pool
+// while this thread works): the OCSP questions for the signer and the seal certificates go out when
+// sign() starts, and the time-stamp over the native SignatureValue is requested while that signature
+// is verified. Each answer is still fresh, nonce-bound and checked, and is used only if the
+// verification passes; nothing is reused from one signature to the next.
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import type * as x509 from '@peculiar/x509';
@@ -10,7 +16,7 @@ import type { ServiceAccount } from '../core/ports';
 import type { BlobStore } from '../store/blobs';
 import { buildLtvSdo, describeUserAgent, type AuditEntry, type ContextDescription } from '../trust/ltvsdo';
 import { certificateKind, pidOf } from '../trust/pki';
-import { readTimestampResponse, readTimestampToken, requestTimestamp } from '../trust/tsa';
+import { readTimestampResponse, readTimestampTime, requestTimestamp } from '../trust/tsa';
 import { verifyXmlSignature, type RevocationChecker, type VerificationReport } from '../trust/verify';
 import { createNativeSignature, createSeal, type SigningIdentity } from '../trust/xades';
 import type { TrustSetup } from './trust';
@@ -66,6 +72,12 @@ function serverContext(withVerification: boolean): ContextDescription['server'] 
   return { operatingSystem: `${os.type()} ${os.release()} ${os.arch()}`, runtime: `Node.js ${process.version}`, components };
 }
 
+const SHA256_OID = '2.16.840.1.101.3.4.2.1';
+
+function sameDer(a: x509.X509Certificate, b: x509.X509Certificate): boolean {
+  return a === b || Buffer.from(a.rawData).equals(Buffer.from(b.rawData));
+}
+
 export class SigningPipeline {
   constructor(private readonly trust: TrustSetup, private readonly documents: DocumentService, private readonly blobs: BlobStore, private readonly now: () => Date = () => new Date()) {}
 
@@ -81,15 +93,40 @@ export class SigningPipeline {
     const digest = createHash('sha256').update(Buffer.from(value.replace(/\s+/g, ''), 'base64')).digest();
     const resp = readTimestampResponse(await this.trust.timestamp(requestTimestamp(digest, { hashAlgorithm: 'SHA-256', certReq: true })));
     if (!resp.token) throw new Error(`the TSA refused: ${resp.statusText.join('; ') || resp.status}`);
-    return { time: readTimestampToken(resp.token).genTime, tokenDer: resp.token };
+    const tst = readTimestampTime(resp.token);
+    if (tst.hashAlgorithm !== SHA256_OID || !digest.equals(tst.hashedMessage)) throw new Error('the TSA answered for another message imprint');
+    return { time: tst.genTime, tokenDer: resp.token };
+  }
+
+  /**
+   * The revocation answer for the signer certificate, asked for while the native signature is being
+   * made (the certificate is known before it signs anything). The verification uses it only when the
+   * path it validated has exactly that certificate and issuer; otherwise it asks afresh.
+   */
+  private prefetchRevocation(cert: x509.X509Certificate): RevocationChecker {
+    const t = this.trust;
+    const issuer = [...t.intermediates, ...t.anchors].find((c) => c.subject === cert.issuer && c.subject !== cert.subject);
+    if (!issuer) return t.revocation;
+    const early = t.revocation(cert, issuer);
+    early.catch(() => undefined);
+    return (c, i) => (sameDer(c, cert) && sameDer(i, issuer) ? early : t.revocation(c, i));
   }
 
   async sign(act: SignAct): Promise<SignOutcome> {
     const audit = [...act.audit];
+    const { seal, sealChain } = this.trust;
+    // Independent of the signature, so asked for at once; used only if the package is sealed.
+    const sealOcspP = this.trust.revocation(seal.certificate, sealChain[0]!);
+    sealOcspP.catch(() => undefined);
+    const signerRevocation = this.prefetchRevocation(act.signer.certificate);
     const native = await createNativeSignature({ signer: act.signer, signText: act.signText, documents: act.documents, signingTime: this.now() });
     audit.push({ time: this.now(), type: 'signature-created', text: `native signature over ${act.documents.map((d) => d.id).join(', ')}` });
 
-    const report = await this.verify(native);
+    // The time-stamp covers the native SignatureValue only, so it is requested while the signature is
+    // verified; it goes into a package only if the verification passes.
+    const timeP = this.trustedTime(native);
+    timeP.catch(() => undefined);
+    const report = await this.verify(native, undefined, signerRevocation);
     for (const c of report.checks) {
       audit.push({ time: c.at, type: `${c.name}-${c.ok ? 'succeeded' : 'failed'}`, text: c.detail });
     }
@@ -100,8 +137,7 @@ export class SigningPipeline {
     }
     if (act.nationalId) audit.push({ time: this.now(), type: 'cpr-verified', text: 'the signer\'s CPR was collected and matched to the PID' });
 
-    const time = await this.trustedTime(native);
-    const { seal, sealChain } = this.trust;
+    const time = await timeP;
     const cert = report.signer as x509.X509Certificate;
     const packageXml = buildLtvSdo({
       id: `ltvsdo-${act.requestId}-${act.taskId}`.replace(/[^\w.-]/g, '_'),
@@ -119,7 +155,7 @@ export class SigningPipeline {
       auditTrail: audit,
     });
     // The seal carries its own chain and the OCSP answer for the seal certificate.
-    const sealOcsp = await this.trust.revocation(seal.certificate, sealChain[0]!);
+    const sealOcsp = await sealOcspP;
     const sealed = await createSeal({
       packageXml, seal, chain: sealChain,
       revocationValues: { ocspResponses: sealOcsp.responseDer ? [sealOcsp.responseDer] : [] }, policy: SEAL_POLICY, signingTime: this.now(),

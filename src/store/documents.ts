@@ -7,6 +7,8 @@ import type {
   TaskDocumentRow, TaskRow, UserSessionRow,
 } from '../core/ports';
 import { archiveQueries } from './archive';
+import { outboxQueries } from './outbox';
+import type { OutboxRow } from '../core/outbox';
 import type { BlobStore } from './blobs';
 import { dropUnusedBlobs } from './blobrefs';
 import { sdsQueries } from './sds';
@@ -302,6 +304,33 @@ class Tx implements DocumentTx {
 
   async insertArchive(serviceId: number, entries: Array<ArchiveEntry & { createdAt: string; requestId: string; documentId: string }>): Promise<void> {
     await archiveQueries.insert(this.q, serviceId, entries);
+  }
+
+  async insertOutbox(rows: OutboxRow[]): Promise<void> {
+    await outboxQueries.insert(this.q, rows);
+  }
+
+  async cancelReminders(requestId: string, taskId: string | undefined, now: string): Promise<void> {
+    await outboxQueries.cancelReminders(this.q, requestId, taskId, now);
+  }
+
+  async cancelDeliveries(requestId: string, scope: string, notificationIds: string[], now: string): Promise<void> {
+    await outboxQueries.cancelNotifications(this.q, requestId, scope, notificationIds, now);
+  }
+
+  async allNotifications(requestId: string): Promise<NotificationRow[]> {
+    const rows = await this.q.all('SELECT * FROM notification WHERE request_id = ?', [requestId]);
+    return rows.map((n) => ({
+      requestId, scope: n.scope as string, notificationId: n.notification_id as string, disabled: !!n.disabled, body: JSON.parse(n.body as string),
+    }));
+  }
+
+  async tasksDue(now: string, limit: number): Promise<Array<{ requestId: string; taskId: string; serviceId: number }>> {
+    const rows = await this.q.all<{ request_id: string; task_id: string; service_id: number }>(
+      `SELECT request_id, task_id, service_id FROM task WHERE status = 'created' AND expires_at <= ? ORDER BY expires_at LIMIT ${Math.floor(limit)}`,
+      [now],
+    );
+    return rows.map((r) => ({ requestId: r.request_id, taskId: r.task_id, serviceId: Number(r.service_id) }));
   }
 
   async insertUserSession(s: UserSessionRow): Promise<void> {

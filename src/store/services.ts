@@ -30,7 +30,17 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 export const SERVICE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
-interface ServiceRow { id: number; name: string; password_hash: string; public: unknown; created_at: string }
+interface ServiceRow {
+  id: number; name: string; password_hash: string; public: unknown; created_at: string; callback_allow: string | null; webhook_secret: string | null;
+}
+
+/** A Standard-Webhooks style signing secret: `whsec_` + base64 of 24 random bytes. */
+export function newWebhookSecret(): string {
+  return `whsec_${randomBytes(24).toString('base64')}`;
+}
+
+/** What an operator sees of a service's notification settings. */
+export interface ServiceSettings { name: string; callbackAllow: string[]; webhookSecret: string }
 
 export class ServiceRepository {
   /** hash(name, stored hash, password) of passwords verified recently; a changed password misses. */
@@ -66,7 +76,10 @@ export class ServiceRepository {
     const now = new Date().toISOString();
     return this.db.tx(async (q) => {
       if ((await q.all('SELECT id FROM service WHERE name = ?', [name])).length) throw new Error(`service "${name}" already exists`);
-      await q.run('INSERT INTO service (name, password_hash, public, created_at, updated_at) VALUES (?, ?, ?, ?, ?)', [name, hash, isPublic, now, now]);
+      await q.run(
+        'INSERT INTO service (name, password_hash, public, created_at, updated_at, webhook_secret) VALUES (?, ?, ?, ?, ?, ?)',
+        [name, hash, isPublic, now, now, newWebhookSecret()],
+      );
       const [row] = await q.all<ServiceRow>('SELECT * FROM service WHERE name = ?', [name]);
       this.rows.delete(name);
       return this.toAccount(row!);
@@ -118,5 +131,37 @@ export class ServiceRepository {
     if (this.verified.size > 10_000) this.verified.clear();
     this.verified.set(cacheKey, Date.now() + ServiceRepository.CACHE_MS);
     return this.toAccount(e);
+  }
+
+  /** The service's callback allowlist (host[:port] patterns) and webhook secret (made on first ask for older rows). */
+  async settings(name: string): Promise<ServiceSettings> {
+    return this.db.tx(async (q) => {
+      const [row] = await q.all<ServiceRow>('SELECT * FROM service WHERE name = ?', [name]);
+      if (!row) throw new Error(`no service "${name}"`);
+      let secret = row.webhook_secret;
+      if (!secret) {
+        secret = newWebhookSecret();
+        await q.run('UPDATE service SET webhook_secret = ? WHERE id = ?', [secret, row.id]);
+      }
+      return { name, callbackAllow: (row.callback_allow ?? '').split(',').filter(Boolean), webhookSecret: secret };
+    });
+  }
+
+  /** Replaces the callback allowlist; patterns are checked by the caller (notify/allowlist.ts). */
+  async setCallbackAllow(name: string, patterns: string[]): Promise<void> {
+    await this.db.tx(async (q) => {
+      if (!(await q.all('SELECT id FROM service WHERE name = ?', [name])).length) throw new Error(`no service "${name}"`);
+      await q.run('UPDATE service SET callback_allow = ?, updated_at = ? WHERE name = ?', [patterns.join(',') || null, new Date().toISOString(), name]);
+    });
+  }
+
+  /** A new webhook secret (the old one stops working at once). */
+  async rotateWebhookSecret(name: string): Promise<string> {
+    const secret = newWebhookSecret();
+    await this.db.tx(async (q) => {
+      if (!(await q.all('SELECT id FROM service WHERE name = ?', [name])).length) throw new Error(`no service "${name}"`);
+      await q.run('UPDATE service SET webhook_secret = ?, updated_at = ? WHERE name = ?', [secret, new Date().toISOString(), name]);
+    });
+    return secret;
   }
 }

@@ -5,6 +5,7 @@ import { crypto, type CryptoKeyPair } from './crypto';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { certificateFromDer, pkijsCertificate, signatureVerifiedBy, verificationKey } from './cache';
 
 /** Same shape as pki.ts's Issuer; declared here so this module stands alone. */
 export interface SigningIdentity {
@@ -134,16 +135,8 @@ export function parseDer(der: ArrayBuffer | Uint8Array): asn1js.AsnType {
   return asn.result;
 }
 
-const pkijsCerts = new WeakMap<x509.X509Certificate, pkijs.Certificate>();
 /** The pkijs view of a certificate, parsed once per certificate object (parsing is asn1js's cost). */
-function toPkijsCert(cert: x509.X509Certificate): pkijs.Certificate {
-  let c = pkijsCerts.get(cert);
-  if (!c) {
-    c = pkijs.Certificate.fromBER(cert.rawData);
-    pkijsCerts.set(cert, c);
-  }
-  return c;
-}
+const toPkijsCert = pkijsCertificate;
 
 /** The two values a CertID hashes (RFC 6960 §4.1.1): the issuer's Name DER and its key's BIT STRING contents. */
 function issuerParts(cert: pkijs.Certificate): { nameDer: Uint8Array; keyBits: Uint8Array } {
@@ -153,12 +146,24 @@ function issuerParts(cert: pkijs.Certificate): { nameDer: Uint8Array; keyBits: U
   };
 }
 
+const issuerHashes = new WeakMap<pkijs.Certificate, Map<HashName, Promise<[Uint8Array, Uint8Array]>>>();
+/** The issuer's name and key hashes with `alg`, computed once per issuer certificate object. */
+function issuerHashesOf(issuer: pkijs.Certificate, alg: HashName): Promise<[Uint8Array, Uint8Array]> {
+  let m = issuerHashes.get(issuer);
+  if (!m) issuerHashes.set(issuer, m = new Map());
+  let p = m.get(alg);
+  if (!p) {
+    const { nameDer, keyBits } = issuerParts(issuer);
+    m.set(alg, p = Promise.all([digest(alg, nameDer), digest(alg, keyBits)]));
+  }
+  return p;
+}
+
 /** RFC 6960 §4.1.1: does this CertID name `issuer` (any hash we support)? */
 async function certIdNamesIssuer(id: pkijs.CertID, issuer: pkijs.Certificate): Promise<boolean> {
   const alg = HASH_BY_OID[id.hashAlgorithm.algorithmId];
   if (!alg) return false;
-  const { nameDer, keyBits } = issuerParts(issuer);
-  const [nameHash, keyHash] = await Promise.all([digest(alg, nameDer), digest(alg, keyBits)]);
+  const [nameHash, keyHash] = await issuerHashesOf(issuer, alg);
   return equalBytes(nameHash, id.issuerNameHash.valueBlock.valueHexView)
     && equalBytes(keyHash, id.issuerKeyHash.valueBlock.valueHexView);
 }
@@ -167,9 +172,12 @@ function serialOf(id: pkijs.CertID): string {
   return normalizeSerialHex(hex(id.serialNumber.valueBlock.valueHexView));
 }
 
-/** RFC 6960 §4.2.2.3 ResponderID byKey: SHA-1 of the subjectPublicKey BIT STRING contents. */
-async function responderKeyHash(cert: pkijs.Certificate): Promise<Uint8Array> {
-  return digest('SHA-1', cert.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView);
+const keyHashes = new WeakMap<pkijs.Certificate, Promise<Uint8Array>>();
+/** RFC 6960 §4.2.2.3 ResponderID byKey: SHA-1 of the subjectPublicKey BIT STRING contents (once per certificate object). */
+function responderKeyHash(cert: pkijs.Certificate): Promise<Uint8Array> {
+  let h = keyHashes.get(cert);
+  if (!h) keyHashes.set(cert, h = digest('SHA-1', cert.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView));
+  return h;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -328,7 +336,25 @@ async function isAuthorisedResponder(
   if (c.subject.isEqual(i.subject) && equalBytes(candKey, issuerKey)) return true;
   if (!c.issuer.isEqual(i.subject) || !hasOcspSigningEku(cand)) return false;
   if (producedAt < cand.notBefore || producedAt > cand.notAfter) return false;
-  return cand.verify({ publicKey: issuer.publicKey, signatureOnly: true });
+  return signatureVerifiedBy(cand, issuer);
+}
+
+/** sha256WithRSAEncryption (RFC 4055 §5): verified with a cached key; other algorithms go through pkijs. */
+const RSA_SHA256 = '1.2.840.113549.1.1.11';
+
+/** Does the responder's key verify the BasicOCSPResponse signature over tbsResponseData? */
+async function responseSignedBy(basic: pkijs.BasicOCSPResponse, cand: x509.X509Certificate): Promise<boolean> {
+  try {
+    if (basic.signatureAlgorithm.algorithmId === RSA_SHA256 && cand.publicKey.algorithm.name === 'RSASSA-PKCS1-v1_5') {
+      const alg = { name: 'RSASSA-PKCS1-v1_5', hash: { name: 'SHA-256' } };
+      const key = await verificationKey(cand, alg);
+      return await crypto.subtle.verify(alg, key, basic.signature.valueBlock.valueHexView, basic.tbsResponseData.tbsView);
+    }
+    return await pkijs.getCrypto(true).verifyWithPublicKey(basic.tbsResponseData.tbsView, basic.signature,
+      toPkijsCert(cand).subjectPublicKeyInfo, basic.signatureAlgorithm);
+  } catch {
+    return false;
+  }
 }
 
 /** RFC 6960 §4.2.1 CertStatus back to our type. */
@@ -382,17 +408,14 @@ export async function checkOcspResponse(responseDer: ArrayBuffer | Uint8Array, o
   const basic = basicResponseOf(responseDer);
   const tbs = basic.tbsResponseData;
   const trusted = o.responderTrust ?? [];
-  const candidates = [o.issuer, ...trusted, ...(basic.certs ?? []).map((c) => new x509.X509Certificate(c.toSchema().toBER()))];
-  const engine = pkijs.getCrypto(true);
+  const candidates = [o.issuer, ...trusted, ...(basic.certs ?? []).map((c) => certificateFromDer(new Uint8Array(c.toSchema().toBER())))];
 
   let responder: x509.X509Certificate | undefined;
   for (const cand of candidates) {
     const pc = toPkijsCert(cand);
     if (!(await matchesResponderId(tbs.responderID, pc))) continue;
     if (!(await isAuthorisedResponder(cand, o.issuer, trusted, tbs.producedAt))) continue;
-    const ok = await engine.verifyWithPublicKey(tbs.tbsView, basic.signature, pc.subjectPublicKeyInfo, basic.signatureAlgorithm)
-      .catch(() => false);
-    if (ok) { responder = cand; break; }
+    if (await responseSignedBy(basic, cand)) { responder = cand; break; }
   }
   if (!responder) throw new OcspError('OCSP response not signed by an authorised responder');
 

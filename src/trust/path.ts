@@ -18,6 +18,7 @@
 // (RFC 5937 §2 allows enforcing the anchor's constraints, and openssl does).
 import './crypto';
 import * as x509 from '@peculiar/x509';
+import { certificateHash, signatureVerifiedBy } from './cache';
 
 export type PathSubIndication =
   | 'NO_CERTIFICATE_CHAIN_FOUND'
@@ -70,17 +71,26 @@ function bytes(b: ArrayBuffer | Uint8Array): Uint8Array {
   return b instanceof Uint8Array ? b : new Uint8Array(b);
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && a.every((v, i) => v === b[i]);
+function sameCert(a: x509.X509Certificate, b: x509.X509Certificate): boolean {
+  return a === b || certificateHash(a) === certificateHash(b);
 }
 
-function sameCert(a: x509.X509Certificate, b: x509.X509Certificate): boolean {
-  return equalBytes(bytes(a.rawData), bytes(b.rawData));
+const nameForms = new WeakMap<x509.Name, { der: string; text: string }>();
+/** A Name's DER (hex) and RFC 4514 string, computed once per Name object (both are re-encoded on each call). */
+function formsOf(n: x509.Name): { der: string; text: string } {
+  let f = nameForms.get(n);
+  if (!f) {
+    f = { der: Buffer.from(bytes(n.toArrayBuffer())).toString('hex'), text: n.toString() };
+    nameForms.set(n, f);
+  }
+  return f;
 }
 
 /** RFC 5280 §7.1 name matching, approximated: identical DER, or identical RFC 4514 string form. */
 function namesMatch(a: x509.Name, b: x509.Name): boolean {
-  return equalBytes(bytes(a.toArrayBuffer()), bytes(b.toArrayBuffer())) || a.toString() === b.toString();
+  const fa = formsOf(a);
+  const fb = formsOf(b);
+  return fa.der === fb.der || fa.text === fb.text;
 }
 
 /** Self-issued (RFC 5280 §6.1): subject and issuer names match. */
@@ -99,13 +109,12 @@ function keyIdsCompatible(child: x509.X509Certificate, parent: x509.X509Certific
   return !aki || !ski || aki.toLowerCase() === ski.toLowerCase();
 }
 
-/** Does `parent`'s key verify `child`'s signature? Any error (unsupported algorithm, bad key) is "no". */
-async function signedBy(child: x509.X509Certificate, parent: x509.X509Certificate): Promise<boolean> {
-  try {
-    return await child.verify({ publicKey: parent.publicKey, signatureOnly: true });
-  } catch {
-    return false;
-  }
+/**
+ * Does `parent`'s key verify `child`'s signature? Any error (unsupported algorithm, bad key) is "no".
+ * The verdict is remembered per pair of DER encodings (cache.ts): it cannot change.
+ */
+function signedBy(child: x509.X509Certificate, parent: x509.X509Certificate): Promise<boolean> {
+  return signatureVerifiedBy(child, parent);
 }
 
 /** Could `parent` have issued `child`? Name chaining, key-id hint, then the signature itself. */

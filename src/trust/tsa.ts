@@ -13,6 +13,8 @@ import { crypto, type CryptoKeyPair } from './crypto';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { pkijsCertificate } from './cache';
+import { childrenOf, contentOf, encodingOf, expectTag, oidOf, readDer, smallIntOf, TAG, timeOf, type Tlv } from './der';
 import { normalizeSerialHex, parseDer, wholeSeconds } from './ocsp';
 
 /** Same shape as pki.ts's Issuer; declared here so this module stands alone. */
@@ -116,9 +118,8 @@ function integerHex(i: asn1js.Integer): string {
   return normalizeSerialHex(Buffer.from(i.valueBlock.valueHexView).toString('hex'));
 }
 
-function certToPkijs(cert: x509.X509Certificate): pkijs.Certificate {
-  return pkijs.Certificate.fromBER(cert.rawData);
-}
+/** Parsed once per certificate object (cache.ts). */
+const certToPkijs = pkijsCertificate;
 
 // ---------------------------------------------------------------------------------------------
 // Responder
@@ -264,23 +265,64 @@ export function requestTimestamp(hash: Uint8Array, opts: { hashAlgorithm: 'SHA-2
   return new Uint8Array(req.toSchema().toBER());
 }
 
-function failuresOf(bits: asn1js.BitString | undefined): TsaFailure[] {
-  if (!bits) return [];
-  const bytes = bits.valueBlock.valueHexView;
+/** PKIFailureInfo bits set in a BIT STRING's value octets (without the unused-bits octet). */
+function failuresOf(bytes: Uint8Array): TsaFailure[] {
   return (Object.keys(FAILURE_BITS) as TsaFailure[]).filter((f) => {
     const n = FAILURE_BITS[f];
     return n >> 3 < bytes.length && (bytes[n >> 3] & (0x80 >> (n & 7))) !== 0;
   });
 }
 
-/** RFC 3161 §2.4.2: reads a TimeStampResp (status, failure reasons, token). Throws on undecodable input. */
+/**
+ * RFC 3161 §2.4.2: reads a TimeStampResp (status, failure reasons, token) with the DER reader: the
+ * token is returned as the exact bytes the TSA sent. Throws on undecodable input.
+ */
 export function readTimestampResponse(responseDer: ArrayBuffer | Uint8Array): TimestampResponseInfo {
-  const resp = new pkijs.TimeStampResp({ schema: parseDer(responseDer) });
+  const [statusInfo, token, ...rest] = childrenOf(expectTag(readDer(toU8(responseDer)), TAG.sequence, 'TimeStampResp'));
+  if (rest.length) throw new RangeError('TimeStampResp has extra fields');
+  const [status, ...optional] = childrenOf(expectTag(statusInfo, TAG.sequence, 'PKIStatusInfo'));
+  let statusText: string[] = [];
+  let failInfo: TsaFailure[] = [];
+  for (const f of optional) {
+    if (f.tag === TAG.sequence) {
+      statusText = childrenOf(f).map((u) => Buffer.from(contentOf(expectTag(u, TAG.utf8String, 'PKIFreeText'))).toString('utf8'));
+    } else if (f.tag === TAG.bitString && f.end > f.body) {
+      failInfo = failuresOf(contentOf(f).subarray(1));
+    } else {
+      throw new RangeError('bad PKIStatusInfo');
+    }
+  }
+  if (token) expectTag(token, TAG.sequence, 'TimeStampToken');
   return {
-    status: resp.status.status,
-    statusText: (resp.status.statusStrings ?? []).map((s) => s.valueBlock.value),
-    failInfo: failuresOf(resp.status.failInfo),
-    ...(resp.timeStampToken ? { token: new Uint8Array(resp.timeStampToken.toSchema().toBER()) } : {}),
+    status: smallIntOf(expectTag(status, TAG.integer, 'PKIStatus')),
+    statusText,
+    failInfo,
+    ...(token ? { token: new Uint8Array(encodingOf(token)) } : {}),
+  };
+}
+
+function toU8(der: ArrayBuffer | Uint8Array): Uint8Array {
+  return der instanceof Uint8Array ? der : new Uint8Array(der);
+}
+
+/**
+ * The TSTInfo's genTime and message imprint (RFC 3161 §2.4.2), read with the DER reader from a
+ * TimeStampToken (ContentInfo → SignedData → encapContentInfo → TSTInfo) without verifying it.
+ */
+export function readTimestampTime(tokenDer: Uint8Array): { genTime: Date; hashAlgorithm: string; hashedMessage: Uint8Array } {
+  const [ct, explicit] = childrenOf(expectTag(readDer(tokenDer), TAG.sequence, 'ContentInfo'));
+  if (oidOf(ct!) !== OID.signedData) throw new RangeError('token is not SignedData');
+  const sd = expectTag(childrenOf(expectTag(explicit, 0xa0, 'ContentInfo content'))[0], TAG.sequence, 'SignedData');
+  const encap = expectTag(childrenOf(sd)[2], TAG.sequence, 'EncapsulatedContentInfo');
+  const [type, eContent] = childrenOf(encap);
+  if (oidOf(type!) !== OID.tstInfo) throw new RangeError('token does not hold a TSTInfo');
+  const octets = expectTag(childrenOf(expectTag(eContent, 0xa0, 'eContent'))[0], TAG.octetString, 'eContent');
+  const tst: Tlv[] = childrenOf(expectTag(readDer(contentOf(octets)), TAG.sequence, 'TSTInfo'));
+  const [alg, hashed] = childrenOf(expectTag(tst[2], TAG.sequence, 'MessageImprint'));
+  return {
+    genTime: timeOf(expectTag(tst[4], TAG.generalizedTime, 'genTime')),
+    hashAlgorithm: oidOf(childrenOf(expectTag(alg, TAG.sequence, 'AlgorithmIdentifier'))[0]!),
+    hashedMessage: new Uint8Array(contentOf(expectTag(hashed, TAG.octetString, 'hashedMessage'))),
   };
 }
 

@@ -23,6 +23,7 @@ import * as pkijs from 'pkijs';
 import * as xadesjs from 'xadesjs';
 import type * as xmldom from '@xmldom/xmldom';
 import { createHash } from 'node:crypto';
+import { certificateFromDer, verificationKey } from './cache';
 import { checkOcspResponse, normalizeSerialHex, type CertStatus } from './ocsp';
 import { validatePath } from './path';
 import { parseXml as parseStrictXml, useXades, XmlParseError, xpath } from './xml';
@@ -320,7 +321,7 @@ function keyInfoCertificates(sig: El): x509.X509Certificate[] {
   for (const data of childElements(keyInfo, NS.ds, 'X509Data')) {
     for (const c of childElements(data, NS.ds, 'X509Certificate')) {
       try {
-        out.push(new x509.X509Certificate(base64Bytes(text(c))));
+        out.push(certificateFromDer(base64Bytes(text(c))));
       } catch { /* an unparsable certificate identifies nobody */ }
     }
   }
@@ -352,8 +353,10 @@ class CoreValidator extends xadesjs.SignedXml {
     for (const ref of this.XmlSignature.SignedInfo.References.GetIterator()) {
       const uri = ref.Uri ?? '(no URI)';
       try {
-        // A fresh copy per reference: transforms (enveloped-signature) modify their input.
-        const digest = await this.DigestReference(root.cloneNode(true) as never, ref, false);
+        // Transforms (enveloped-signature) may modify their input, so a whole-document reference gets a
+        // fresh copy; a same-document "#id" reference is dereferenced into a copy by xmldsigjs itself.
+        const input = uri.startsWith('#') ? root : root.cloneNode(true);
+        const digest = await this.DigestReference(input as never, ref, false);
         results.push({ uri, ok: equalBytes(new Uint8Array(digest), new Uint8Array(ref.DigestValue ?? [])) });
       } catch (e) {
         results.push({ uri, ok: false, error: errorText(e) });
@@ -371,7 +374,7 @@ class CoreValidator extends xadesjs.SignedXml {
     } else {
       params.hash = alg.hash;
     }
-    const key = await crypto.subtle.importKey('spki', new Uint8Array(cert.publicKey.rawData), params as never, true, ['verify']);
+    const key = await verificationKey(cert, params as { name: string });
     return this.ValidateSignatureValue([key as never]);
   }
 }

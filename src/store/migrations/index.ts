@@ -2,7 +2,7 @@
 // with its driver's dialect.
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import {
-  ARCHIVE_INDEXES, ARCHIVE_TABLES, archiveSql, CERTIFICATE_TABLES, certificateSql, INIT_TABLES, resultSql, initSql, POSTGRES, SDS_INDEXES, SDS_TABLES, sdsSql, SQLITE, type Dialect,
+  ARCHIVE_INDEXES, ARCHIVE_TABLES, archiveSql, CERTIFICATE_TABLES, certificateSql, INIT_TABLES, resultSql, initSql, OUTBOX_DOWN, outboxSql, POSTGRES, SDS_INDEXES, SDS_TABLES, sdsSql, SQLITE, type Dialect,
 } from './tables';
 
 function migration(
@@ -26,6 +26,7 @@ const all = (d: Dialect) => [
   migration('Certificates1764576000000', d, certificateSql, CERTIFICATE_TABLES.map((t) => `DROP TABLE ${t}`)),
   migration('Results1764662400000', d, resultSql, ['DROP INDEX task_document_result_blob',
     'ALTER TABLE task_document DROP COLUMN result_sha256', 'ALTER TABLE task_document DROP COLUMN result_blob_key']),
+  migration('Outbox1764748800000', d, outboxSql, OUTBOX_DOWN),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);

@@ -92,3 +92,29 @@ export function resultSql(_d: Dialect): string[] {
     `CREATE INDEX task_document_result_blob ON task_document (result_blob_key)`,
   ];
 }
+
+/**
+ * Notifications: the outbox (one row per delivery, written in the transaction of the state change
+ * that causes it; the relay moves due rows to the queues and workers record the outcome here, so it
+ * is also the delivery log), each service's callback allowlist and webhook signing secret, and the
+ * CPR numbers collected by PID-CPR (kept while in use, purged after 3 months unused).
+ */
+export function outboxSql(d: Dialect): string[] {
+  return [
+    `CREATE TABLE outbox (delivery_id ${v(64)} PRIMARY KEY, request_id ${v(64)} NOT NULL, task_id ${v(128)},
+      scope ${v(160)} NOT NULL, notification_id ${v(128)} NOT NULL, channel ${v(8)} NOT NULL, trigger_state ${v(16)} NOT NULL,
+      due_at ${T} NOT NULL, status ${v(12)} NOT NULL, attempts integer NOT NULL DEFAULT 0, queued_at ${T},
+      last_error ${d.text}, created_at ${T} NOT NULL, updated_at ${T} NOT NULL, delivered_at ${T})`,
+    `CREATE INDEX outbox_status_due ON outbox (status, due_at)`,
+    `CREATE INDEX outbox_request ON outbox (request_id, task_id)`,
+    `CREATE INDEX task_open_expires ON task (expires_at) WHERE status = 'created'`,
+    `ALTER TABLE service ADD COLUMN callback_allow ${d.text}`,
+    `ALTER TABLE service ADD COLUMN webhook_secret ${v(128)}`,
+    `CREATE TABLE cpr_number (pid ${v(64)} PRIMARY KEY, cpr ${v(16)} NOT NULL, created_at ${T} NOT NULL, last_used_at ${T} NOT NULL)`,
+    `CREATE INDEX cpr_number_last_used ON cpr_number (last_used_at)`,
+  ];
+}
+export const OUTBOX_DOWN = [
+  'DROP INDEX cpr_number_last_used', 'DROP TABLE cpr_number', 'ALTER TABLE service DROP COLUMN webhook_secret',
+  'ALTER TABLE service DROP COLUMN callback_allow', 'DROP INDEX task_open_expires', 'DROP INDEX outbox_request', 'DROP INDEX outbox_status_due', 'DROP TABLE outbox',
+];

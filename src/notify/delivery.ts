@@ -1,0 +1,94 @@
+// One delivery attempt, whatever the channel: load the outbox row, drop it if it no longer applies,
+// send, and settle the row (delivered / retry later / dead-lettered). Workers differ only in `send`.
+import type { Logger } from 'pino';
+import type { NotifyConfig } from '../config';
+import type { DocumentService } from '../core/documentservice';
+import { expandPlaceholders } from '../core/outbox';
+import type { Clock, ServiceAccount } from '../core/ports';
+import type { Metrics } from '../ops/metrics';
+import type { DeliveryJob } from '../queue/queues';
+import type { DeliveryWork, OutboxRepository } from '../store/outbox';
+import type { ServiceRepository } from '../store/services';
+import type { EmailSender } from './email';
+import type { SmsSender } from './sms';
+import type { Resolver } from './allowlist';
+
+export interface NotifyDeps {
+  outbox: OutboxRepository;
+  services: ServiceRepository;
+  documents: DocumentService;
+  clock: Clock;
+  log: Logger;
+  config: NotifyConfig;
+  production: boolean;
+  publicUrl: () => string;
+  email: EmailSender;
+  sms: SmsSender;
+  metrics?: Metrics;
+  /** DNS for callback destinations (tests point names at local receivers) */
+  resolve?: Resolver;
+}
+
+export type Outcome = 'delivered' | 'retry' | 'dead' | 'cancelled' | 'stale';
+
+/** What a channel does with one delivery; returns the note for the notification-sent event. */
+export type Send = (w: DeliveryWork, attempt: number, text: Expand) => Promise<string>;
+export type Expand = (s: string | undefined) => Promise<string>;
+
+const isPermanent = (e: unknown) => (e as { permanent?: boolean })?.permanent === true;
+
+/** The signer's task URL; with a fresh artifact when the task authenticates by artifact and is still open. */
+async function taskUrl(deps: NotifyDeps, w: DeliveryWork): Promise<string | undefined> {
+  if (!w.taskId) return undefined;
+  const q = new URLSearchParams({ request_id: w.requestId, task_id: w.taskId });
+  if (w.taskRequiresArtifact && w.taskStatus === 'created') {
+    const svc: ServiceAccount = { id: w.serviceId, name: w.serviceName, public: false };
+    q.set('artifact', await deps.documents.createArtifact(svc, w.requestId, w.taskId));
+  }
+  return `${deps.publicUrl()}/std/docaction/${encodeURIComponent(w.serviceName)}?${q}`;
+}
+
+export async function runDelivery(deps: NotifyDeps, job: DeliveryJob, send: Send): Promise<Outcome> {
+  const w = await deps.outbox.load(job.deliveryId);
+  if (!w || w.status !== 'queued' || w.attempts !== job.attempts) return 'stale'; // settled already, or an older attempt's job
+  const attempt = w.attempts + 1;
+  const log = deps.log.child({ deliveryId: w.deliveryId, requestId: w.requestId, taskId: w.taskId, channel: w.channel, attempt });
+  const now = () => deps.clock.now().toISOString();
+  const what = `${w.channel} notification "${w.notificationId}"`;
+  const settle = async (outcome: Parameters<OutboxRepository['settle']>[1]): Promise<Outcome> => {
+    const applied = await deps.outbox.settle(w, outcome, now());
+    if (!applied) return 'stale';
+    deps.metrics?.deliveries.inc({ channel: w.channel, outcome: outcome.kind });
+    return outcome.kind;
+  };
+  if (w.notificationDisabled) return settle({ kind: 'cancelled', note: 'notification disabled' });
+  if (w.reminder && w.taskStatus !== undefined && w.taskStatus !== w.triggerState) {
+    return settle({ kind: 'cancelled', note: `the task is ${w.taskStatus} now, no longer ${w.triggerState}` });
+  }
+  let url: string | undefined | null = null;
+  const expand: Expand = async (s) => {
+    if (s === undefined) return '';
+    if (url === null && s.includes('${taskUrl}')) url = await taskUrl(deps, w);
+    return expandPlaceholders(s, { taskUrl: url ?? undefined, requestId: w.requestId, taskId: w.taskId });
+  };
+  try {
+    const note = await send(w, attempt, expand);
+    const outcome = await settle({ kind: 'delivered', note: `${what} ${note} (delivery ${w.deliveryId}, attempt ${attempt})` });
+    if (outcome === 'delivered') deps.metrics?.latency.observe({ channel: w.channel }, Math.max(0, Date.now() - Date.parse(w.dueAt)) / 1000);
+    log.info({ outcome }, 'notification delivered');
+    return outcome;
+  } catch (e) {
+    const reason = (e as Error).message;
+    const schedule = deps.config.retrySchedule;
+    if (isPermanent(e) || attempt > schedule.length) {
+      log.warn({ reason }, 'notification dead-lettered');
+      return settle({
+        kind: 'dead',
+        note: `${what} not delivered: ${reason} (delivery ${w.deliveryId}, ${attempt} attempt${attempt > 1 ? 's' : ''}${isPermanent(e) ? ', not retried' : ', retries exhausted'})`,
+      });
+    }
+    const next = new Date(deps.clock.now().getTime() + schedule[attempt - 1]!);
+    log.info({ reason, next: next.toISOString() }, 'notification attempt failed; will retry');
+    return settle({ kind: 'retry', note: `attempt ${attempt}: ${reason}`, nextDueAt: next.toISOString() });
+  }
+}

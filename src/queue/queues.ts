@@ -1,0 +1,51 @@
+// BullMQ queues: one per job kind. Jobs carry only the delivery id and the attempt they are for;
+// the outbox row is the truth, so a job that is lost is re-queued and one that runs twice is harmless.
+import { Queue, type ConnectionOptions } from 'bullmq';
+import type { NotificationType } from '../core/enums';
+
+export const QUEUE = { URL: 'segl-callback', EMAIL: 'segl-email', SMS: 'segl-sms', TIMERS: 'segl-timers' } as const;
+export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
+export const CHANNEL_QUEUE: Record<NotificationType, QueueName> = { URL: QUEUE.URL, EMAIL: QUEUE.EMAIL, SMS: QUEUE.SMS };
+
+export interface DeliveryJob { deliveryId: string; attempts: number }
+
+/** One job per delivery attempt: a retry is a new job, a duplicate of the same attempt is refused by BullMQ. */
+export const jobId = (j: DeliveryJob): string => `${j.deliveryId}-${j.attempts}`;
+
+/** ioredis options for BullMQ from a redis:// URL (workers need maxRetriesPerRequest: null). */
+export function connection(url: string, forWorker: boolean): ConnectionOptions {
+  const u = new URL(url);
+  return {
+    host: u.hostname, port: Number(u.port || 6379), username: u.username || undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined, db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    tls: u.protocol === 'rediss:' ? {} : undefined,
+    maxRetriesPerRequest: forWorker ? null : 1,
+    // producers fail fast while Redis is away (the relay keeps the rows and tries again)
+    enableOfflineQueue: forWorker,
+  };
+}
+
+export class Queues {
+  readonly byName: Record<QueueName, Queue<DeliveryJob>>;
+  constructor(redisUrl: string) {
+    const conn = connection(redisUrl, false);
+    const opts = { connection: conn, defaultJobOptions: {
+      // infrastructure trouble (database away) is retried here; a job that still fails is dropped and
+      // the relay re-queues its delivery from the outbox after the lease
+      removeOnComplete: true, removeOnFail: true, attempts: 3, backoff: { type: 'exponential', delay: 1000 },
+    } };
+    this.byName = {
+      [QUEUE.URL]: new Queue<DeliveryJob>(QUEUE.URL, opts),
+      [QUEUE.EMAIL]: new Queue<DeliveryJob>(QUEUE.EMAIL, opts),
+      [QUEUE.SMS]: new Queue<DeliveryJob>(QUEUE.SMS, opts),
+      [QUEUE.TIMERS]: new Queue<DeliveryJob>(QUEUE.TIMERS, opts),
+    } as Record<QueueName, Queue<DeliveryJob>>;
+    for (const q of Object.values(this.byName)) q.on('error', () => undefined); // reported through the relay's own failures
+  }
+
+  all(): Array<Queue<DeliveryJob>> { return Object.values(this.byName); }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all().map((q) => q.close().catch(() => undefined)));
+  }
+}

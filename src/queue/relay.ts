@@ -1,0 +1,115 @@
+// The outbox relay: moves due deliveries from the database into BullMQ and marks them queued. It
+// is woken after each commit that wrote outbox rows and also polls (other processes write too, and
+// reminders fall due with time). Queued rows whose job vanished (Redis flushed, restarted without
+// persistence) are queued again after a lease; on start every queued row is checked at once.
+import type { Logger } from 'pino';
+import type { Clock } from '../core/ports';
+import type { Claimed, OutboxRepository } from '../store/outbox';
+import { CHANNEL_QUEUE, jobId, type Queues } from './queues';
+
+export interface RelayOptions { intervalMs: number; leaseMs: number; batch?: number }
+
+export class OutboxRelay {
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private lastRedrive = 0;
+  private idle?: Promise<void>;
+  private idleResolve?: () => void;
+  /** deliveries moved to the queues, and re-queued after their job was lost */
+  readonly stats = { queued: 0, redriven: 0, errors: 0 };
+
+  constructor(
+    private readonly outbox: OutboxRepository, private readonly queues: Queues, private readonly clock: Clock,
+    private readonly log: Logger, private readonly opts: RelayOptions,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.lastRedrive = 0; // the first round checks every queued row
+    this.schedule(0);
+  }
+
+  /** Something was written: run as soon as possible (coalesced). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) { this.again = true; return; }
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.running) await this.idle;
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.round(), ms);
+    this.timer.unref?.();
+  }
+
+  /** One pass; resolves once all that was due has been queued (tests and the admin clock use it). */
+  async round(): Promise<void> {
+    if (this.running) { this.again = true; return this.idle; }
+    this.running = true;
+    this.idle = new Promise((r) => { this.idleResolve = r; });
+    try {
+      do {
+        this.again = false;
+        while ((await this.moveDue()) === (this.opts.batch ?? 500));
+        if (Date.now() - this.lastRedrive >= Math.min(this.opts.leaseMs, 5000)) await this.redrive();
+      } while (this.again && !this.stopped);
+    } catch (e) {
+      this.stats.errors++;
+      this.log.warn({ err: (e as Error).message }, 'outbox relay: round failed; trying again');
+    } finally {
+      this.running = false;
+      this.idleResolve?.();
+      if (!this.stopped) this.schedule(this.opts.intervalMs);
+    }
+  }
+
+  private async enqueue(rows: Claimed[]): Promise<void> {
+    const byQueue = new Map<string, Claimed[]>();
+    for (const r of rows) byQueue.set(CHANNEL_QUEUE[r.channel], [...(byQueue.get(CHANNEL_QUEUE[r.channel]) ?? []), r]);
+    await Promise.all([...byQueue].map(([name, list]) => this.queues.byName[name as keyof Queues['byName']].addBulk(list.map((r) => {
+      const data = { deliveryId: r.deliveryId, attempts: r.attempts };
+      return { name: r.channel, data, opts: { jobId: jobId(data) } };
+    }))));
+  }
+
+  private async moveDue(): Promise<number> {
+    const rows = await this.outbox.claimDue(this.clock.now().toISOString(), new Date().toISOString(), this.opts.batch ?? 500);
+    if (!rows.length) return 0;
+    try {
+      await this.enqueue(rows);
+      this.stats.queued += rows.length;
+    } catch (e) {
+      await this.outbox.release(rows.map((r) => r.deliveryId));
+      throw e;
+    }
+    return rows.length;
+  }
+
+  /** Queued rows older than the lease: if their job is gone from Redis, queue it again. */
+  private async redrive(): Promise<void> {
+    const first = this.lastRedrive === 0;
+    this.lastRedrive = Date.now();
+    const before = new Date(first ? Date.now() + 1 : Date.now() - this.opts.leaseMs).toISOString();
+    const stale = await this.outbox.staleQueued(before, 1000);
+    if (!stale.length) return;
+    const lost: Claimed[] = [];
+    await Promise.all(stale.map(async (r) => {
+      const job = await this.queues.byName[CHANNEL_QUEUE[r.channel]].getJob(jobId(r));
+      if (!job) lost.push(r);
+    }));
+    if (lost.length) {
+      await this.enqueue(lost);
+      this.stats.redriven += lost.length;
+      this.log.warn({ count: lost.length }, 'outbox relay: re-queued deliveries whose jobs were lost');
+    }
+    await this.outbox.touchQueued(stale.map((r) => r.deliveryId), new Date().toISOString());
+  }
+}

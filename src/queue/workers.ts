@@ -1,0 +1,51 @@
+// The worker side: one BullMQ Worker per queue, each running the job kind of its workers/ file,
+// and the timers' job schedulers. `segl worker` runs this alone; `segl start` beside the API.
+import { Worker, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import { callbackSend } from '../../workers/callback';
+import { emailSend } from '../../workers/email';
+import { smsSend } from '../../workers/sms';
+import { runTimer, TIMER_JOBS, type TimerDeps, type TimerJob } from '../../workers/timers';
+import { runDelivery, type NotifyDeps, type Send } from '../notify/delivery';
+import { connection, QUEUE, type DeliveryJob, type Queues } from './queues';
+
+export interface WorkerOptions { concurrency: number; lockMs: number }
+
+export class WorkerHost {
+  private readonly workers: Worker[] = [];
+  constructor(
+    private readonly redisUrl: string, private readonly queues: Queues, private readonly deps: NotifyDeps & TimerDeps,
+    private readonly log: Logger, private readonly opts: WorkerOptions,
+  ) {}
+
+  private worker(name: string, concurrency: number, process: (job: Job) => Promise<unknown>): void {
+    const w = new Worker(name, process, {
+      connection: connection(this.redisUrl, true), concurrency, lockDuration: this.opts.lockMs,
+      stalledInterval: Math.max(1000, Math.floor(this.opts.lockMs / 2)), maxStalledCount: 100,
+    });
+    w.on('error', (e) => this.log.warn({ queue: name, err: e.message }, 'worker connection problem'));
+    w.on('failed', (job, e) => this.log.warn({ queue: name, jobId: job?.id, err: e.message }, 'job failed (the outbox keeps the delivery)'));
+    this.workers.push(w);
+  }
+
+  async start(): Promise<void> {
+    const delivery = (send: Send) => (job: Job) => runDelivery(this.deps, job.data as DeliveryJob, send);
+    this.worker(QUEUE.URL, this.opts.concurrency, delivery(callbackSend(this.deps)));
+    this.worker(QUEUE.EMAIL, Math.min(this.opts.concurrency, 8), delivery(emailSend(this.deps)));
+    this.worker(QUEUE.SMS, Math.min(this.opts.concurrency, 8), delivery(smsSend(this.deps)));
+    this.worker(QUEUE.TIMERS, 1, async (job) => {
+      const result = await runTimer(this.deps, job.name as TimerJob);
+      if (Object.values(result).some((n) => n > 0)) this.log.info({ timer: job.name, ...result }, 'timer job changed state');
+      return result;
+    });
+    const timers = this.queues.byName[QUEUE.TIMERS];
+    for (const [name, repeat] of Object.entries(TIMER_JOBS)) {
+      await timers.upsertJobScheduler(name, repeat, { name, data: { deliveryId: '', attempts: 0 } });
+    }
+    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close().catch(() => undefined)));
+  }
+}

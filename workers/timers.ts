@@ -1,0 +1,33 @@
+// Timed state changes, run by BullMQ job schedulers: tasks past days-to-live expire (with their
+// expired notifications), requests past days-until-deletion are deleted, SDS uploads past their
+// TTL go, and CPR numbers unused for 3 months are deleted nightly.
+import type { DocumentService } from '../src/core/documentservice';
+import type { Clock } from '../src/core/ports';
+import type { CprRepository } from '../src/store/cpr';
+import type { SdsRepository } from '../src/store/sds';
+
+export const TIMER_JOBS = {
+  expire: { every: 60_000 },
+  purge: { every: 3_600_000 },
+  cpr: { pattern: '0 3 * * *', tz: 'UTC' },
+} as const;
+export type TimerJob = keyof typeof TIMER_JOBS;
+
+export const CPR_UNUSED_DAYS = 92;
+
+export interface TimerDeps { documents: DocumentService; sds: SdsRepository; cpr: CprRepository; clock: Clock }
+
+/** Runs one timer job until nothing is left to do; returns what it changed. */
+export async function runTimer(deps: TimerDeps, name: TimerJob): Promise<Record<string, number>> {
+  const drain = async (f: () => Promise<number>) => { let n = 0; let k: number; do { k = await f(); n += k; } while (k >= 500); return n; };
+  switch (name) {
+    case 'expire': return { expired: await drain(() => deps.documents.expireDueTasks(500)) };
+    case 'purge': return {
+      requests: await drain(() => deps.documents.purgeDueRequests(500)),
+      sds: await deps.sds.purgeExpired(deps.clock.now().toISOString()),
+    };
+    case 'cpr': return {
+      cpr: await deps.cpr.purgeUnused(new Date(deps.clock.now().getTime() - CPR_UNUSED_DAYS * 86_400_000).toISOString()),
+    };
+  }
+}
