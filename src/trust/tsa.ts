@@ -316,8 +316,12 @@ export function readTimestampTime(tokenDer: Uint8Array): { genTime: Date; hashAl
   const encap = expectTag(childrenOf(sd)[2], TAG.sequence, 'EncapsulatedContentInfo');
   const [type, eContent] = childrenOf(encap);
   if (oidOf(type!) !== OID.tstInfo) throw new RangeError('token does not hold a TSTInfo');
-  const octets = expectTag(childrenOf(expectTag(eContent, 0xa0, 'eContent'))[0], TAG.octetString, 'eContent');
-  const tst: Tlv[] = childrenOf(expectTag(readDer(contentOf(octets)), TAG.sequence, 'TSTInfo'));
+  // pkijs writes eContent as a constructed OCTET STRING (BER, X.690 §8.7.3), one segment per 64 KiB.
+  const octets = childrenOf(expectTag(eContent, 0xa0, 'eContent'))[0];
+  const tstDer = octets?.tag === 0x24
+    ? Buffer.concat(childrenOf(octets).map((seg) => contentOf(expectTag(seg, TAG.octetString, 'eContent segment'))))
+    : contentOf(expectTag(octets, TAG.octetString, 'eContent'));
+  const tst: Tlv[] = childrenOf(expectTag(readDer(tstDer), TAG.sequence, 'TSTInfo'));
   const [alg, hashed] = childrenOf(expectTag(tst[2], TAG.sequence, 'MessageImprint'));
   return {
     genTime: timeOf(expectTag(tst[4], TAG.generalizedTime, 'genTime')),

@@ -19,14 +19,17 @@
 import { crypto } from './crypto';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
 import * as xadesjs from 'xadesjs';
 import type * as xmldom from '@xmldom/xmldom';
 import { createHash } from 'node:crypto';
 import { certificateFromDer, verificationKey } from './cache';
-import { checkOcspResponse, normalizeSerialHex, type CertStatus } from './ocsp';
+import { oid, TAG, tlv } from './der';
+import { certIdFor, checkOcspResponse, normalizeSerialHex, type CertStatus } from './ocsp';
 import { validatePath } from './path';
 import { parseXml as parseStrictXml, useXades, XmlParseError, xpath } from './xml';
+
+/** id-pkix-ocsp-nonce (RFC 6960 §4.4.1). */
+const OCSP_NONCE = '1.3.6.1.5.5.7.48.1.2';
 
 
 
@@ -606,23 +609,20 @@ export function ocspUrlOf(cert: x509.X509Certificate): string | undefined {
   return aia?.ocsp.map((g) => String(g.value)).find((u) => /^https?:\/\//i.test(u));
 }
 
-/** RFC 6960 §4.1: an OCSPRequest for one certificate (CertID with SHA-1) carrying a nonce (§4.4.1). */
+/**
+ * RFC 6960 §4.1: an OCSPRequest for one certificate (CertID with SHA-1) carrying a nonce (§4.4.1),
+ * written directly in DER (der.ts): SEQUENCE { TBSRequest { requestList { Request { CertID } },
+ * [2] requestExtensions { nonce } } }.
+ */
 export async function buildOcspRequest(
   cert: x509.X509Certificate, issuer: x509.X509Certificate,
 ): Promise<{ der: Uint8Array; nonce: Uint8Array }> {
-  const req = new pkijs.OCSPRequest();
-  await req.createForCertificate(pkijs.Certificate.fromBER(cert.rawData), {
-    hashAlgorithm: 'SHA-1',
-    issuerCertificate: pkijs.Certificate.fromBER(issuer.rawData),
-  });
   const nonce = crypto.getRandomValues(new Uint8Array(16));
-  req.tbsRequest.requestExtensions = [
-    new pkijs.Extension({
-      extnID: '1.3.6.1.5.5.7.48.1.2',
-      extnValue: new asn1js.OctetString({ valueHex: nonce }).toBER(),
-    }),
-  ];
-  return { der: new Uint8Array(req.toSchema(true).toBER()), nonce };
+  const nonceExtension = tlv(TAG.sequence, oid(OCSP_NONCE), tlv(TAG.octetString, tlv(TAG.octetString, nonce)));
+  const tbsRequest = tlv(TAG.sequence,
+    tlv(TAG.sequence, tlv(TAG.sequence, await certIdFor(cert, issuer))),
+    tlv(0xa2, tlv(TAG.sequence, nonceExtension)));
+  return { der: tlv(TAG.sequence, tbsRequest), nonce };
 }
 
 /**
