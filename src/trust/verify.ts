@@ -278,6 +278,28 @@ function readXades(sig: El): XadesInfo | undefined {
   return out;
 }
 
+/**
+ * ds:KeyInfo and xades:UnsignedProperties of this signature that no ds:Reference of it points into
+ * (by an Id on them or below them; any xpointer reference keeps everything).
+ */
+function unreferencedParts(sig: El): El[] {
+  const uris = childElements(child(sig, NS.ds, 'SignedInfo') as El, NS.ds, 'Reference').map((r) => r.getAttribute('URI') ?? '');
+  if (uris.some((u) => u.startsWith('#xpointer'))) return [];
+  const parts = [...childElements(sig, NS.ds, 'KeyInfo')];
+  for (const obj of childElements(sig, NS.ds, 'Object')) {
+    for (const qp of childElements(obj, NS.xades, 'QualifyingProperties')) parts.push(...childElements(qp, NS.xades, 'UnsignedProperties'));
+  }
+  const referenced = (e: El): boolean => ['Id', 'ID', 'id'].some((a) => e.hasAttribute(a) && uris.includes(`#${e.getAttribute(a)}`))
+    || childElementsOf(e).some(referenced);
+  return parts.filter((p) => !referenced(p));
+}
+
+function childElementsOf(e: El): El[] {
+  const out: El[] = [];
+  for (let n = e.firstChild; n; n = n.nextSibling) if (n.nodeType === 1) out.push(n as El);
+  return out;
+}
+
 /** RFC 5035 IssuerSerial { issuer GeneralNames, serialNumber } against a certificate. */
 function issuerSerialMatches(der: Uint8Array, cert: x509.X509Certificate): boolean {
   try {
@@ -445,10 +467,19 @@ async function verifyInner(xml: string, opts: VerifyOptions, checks: Check[]): P
   const xades = readXades(sig);
   const signingTime = xades?.signingTime;
   const core = new CoreValidator(doc as never);
+  // xadesjs turns everything below ds:Signature into objects: it parses every KeyInfo certificate
+  // (with asn1js) and the unsigned properties (CertificateValues, RevocationValues: most of a seal),
+  // none of which core validation reads (the signer is identified from the DOM above). They are taken
+  // out of the DOM while it loads and put back at once, unless a Reference points into them.
+  const unsigned = unreferencedParts(sig);
+  const detached = unsigned.map((u) => ({ u, parent: u.parentNode as El, next: u.nextSibling }));
+  for (const { u, parent } of detached) parent.removeChild(u);
   try {
     core.LoadXml(sig as never);
   } catch (e) {
     throw new FormatError(`ds:Signature could not be read: ${errorText(e)}`);
+  } finally {
+    for (const { u, parent, next } of detached) parent.insertBefore(u, next);
   }
 
   // 2. Identification of the signing certificate (§5.2.3).
