@@ -58,6 +58,7 @@ const Env = z.object({
   SEGL_RELAY_INTERVAL: duration.default(1000),
   SEGL_RELAY_LEASE: duration.default(30_000),
   SEGL_JOB_LOCK: duration.default(30_000),
+  SEGL_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -').default('segl'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -110,6 +111,8 @@ export interface NotifyConfig {
   relayLeaseMs: number;
   /** a job whose worker stopped answering this long is taken over by another worker */
   jobLockMs: number;
+  /** Redis key prefix of the queues: deployments sharing one Redis need different ones */
+  queuePrefix: string;
 }
 
 export class ConfigError extends Error {
@@ -163,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       relayIntervalMs: e.SEGL_RELAY_INTERVAL,
       relayLeaseMs: e.SEGL_RELAY_LEASE,
       jobLockMs: e.SEGL_JOB_LOCK,
+      queuePrefix: e.SEGL_QUEUE_PREFIX,
     },
   };
   if (cfg.notify.testClock && cfg.mode === 'production') throw new ConfigError('SEGL_TEST_CLOCK is for preprod only; production refuses a movable clock');

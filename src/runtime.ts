@@ -70,6 +70,8 @@ export interface Runtime {
   queues: Queues;
   relay: OutboxRelay;
   workers?: WorkerHost;
+  /** starts the queue workers in this process (once) */
+  startWorkers(): Promise<void>;
   metrics: Metrics;
   email: EmailSender;
   sms: SmsSender;
@@ -230,7 +232,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
   const clock = new AdjustableClock(cfg.mode === 'preprod' && cfg.notify.testClock);
   const outbox = new OutboxRepository(db);
   const cpr = new CprRepository(db);
-  const queues = new Queues(redisHandle.url);
+  const queues = new Queues(redisHandle.url, cfg.notify.queuePrefix);
   const metrics = new Metrics({ outbox, queues });
   const relay = new OutboxRelay(outbox, queues, clock, log, { intervalMs: cfg.notify.relayIntervalMs, leaseMs: cfg.notify.relayLeaseMs });
   const outboxDir = path.join(cfg.dataDir, 'outbox');
@@ -252,6 +254,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     signing: async () => new SigningPipeline(await (trustPromise ??= buildTrust(cfg, cfg.testCa ? await rt.ca() : undefined)
       .catch((e) => { trustPromise = undefined; throw e; })), rt.documents, blobs),
     documents: undefined as unknown as DocumentService,
+    startWorkers: async () => undefined,
     close: async () => {
       await relay.stop();
       await rt.workers?.close();
@@ -316,16 +319,18 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     server.keepAliveTimeout = 65_000;
     rt.server = server;
   }
-  if (opts.worker) {
+  rt.startWorkers = async () => {
+    if (rt.workers) return;
     const deps: NotifyDeps = {
       outbox, services, documents: rt.documents, clock, log, config: cfg.notify, production: cfg.mode === 'production',
       publicUrl: () => rt.url ?? cfg.publicUrl, email, sms, metrics, resolve: opts.resolve,
     };
-    rt.workers = new WorkerHost(redisHandle.url, queues, { ...deps, sds, cpr }, log, {
+    rt.workers = new WorkerHost(redisHandle!.url, queues, { ...deps, sds, cpr }, log, {
       concurrency: cfg.notify.concurrency, lockMs: cfg.notify.jobLockMs,
     });
     await rt.workers.start();
-  }
+  };
+  if (opts.worker) await rt.startWorkers();
   relay.start();
   return rt;
 }

@@ -27,9 +27,9 @@ export function connection(url: string, forWorker: boolean): ConnectionOptions {
 
 export class Queues {
   readonly byName: Record<QueueName, Queue<DeliveryJob>>;
-  constructor(redisUrl: string) {
+  constructor(redisUrl: string, readonly prefix = 'segl') {
     const conn = connection(redisUrl, false);
-    const opts = { connection: conn, defaultJobOptions: {
+    const opts = { connection: conn, prefix, defaultJobOptions: {
       // infrastructure trouble (database away) is retried here; a job that still fails is dropped and
       // the relay re-queues its delivery from the outbox after the lease
       removeOnComplete: true, removeOnFail: true, attempts: 3, backoff: { type: 'exponential', delay: 1000 },

@@ -20,7 +20,7 @@ export class WorkerHost {
 
   private worker(name: string, concurrency: number, process: (job: Job) => Promise<unknown>): void {
     const w = new Worker(name, process, {
-      connection: connection(this.redisUrl, true), concurrency, lockDuration: this.opts.lockMs,
+      connection: connection(this.redisUrl, true), prefix: this.queues.prefix, concurrency, lockDuration: this.opts.lockMs,
       stalledInterval: Math.max(1000, Math.floor(this.opts.lockMs / 2)), maxStalledCount: 100,
     });
     w.on('error', (e) => this.log.warn({ queue: name, err: e.message }, 'worker connection problem'));

@@ -86,12 +86,13 @@ export class OutboxRepository {
   /** Marks up to `limit` due pending deliveries queued (claimed) and returns them. */
   async claimDue(now: string, queuedAt: string, limit: number): Promise<Claimed[]> {
     const lock = this.db.driver === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
-    const rows = await this.db.tx((q) => q.all<Row>(
-      `UPDATE outbox SET status = 'queued', queued_at = ?, updated_at = ? WHERE delivery_id IN (
+    const update = `UPDATE outbox SET status = 'queued', queued_at = ?, updated_at = ? WHERE delivery_id IN (
          SELECT delivery_id FROM outbox WHERE status = 'pending' AND due_at <= ? ORDER BY due_at LIMIT ${Math.floor(limit)}${lock})
-       RETURNING delivery_id, channel, attempts`,
-      [queuedAt, queuedAt, now],
-    ));
+       RETURNING delivery_id, channel, attempts`;
+    // PostgreSQL: inside a CTE, so the statement reports SELECT and the driver hands back the rows
+    // (SQLite has no DML in CTEs, and returns them anyway).
+    const sql = this.db.driver === 'postgres' ? `WITH claimed AS (${update}) SELECT * FROM claimed` : update;
+    const rows = await this.db.tx((q) => q.all<Row>(sql, [queuedAt, queuedAt, now]));
     return rows.map((r) => ({ deliveryId: r.delivery_id as string, channel: r.channel as Claimed['channel'], attempts: Number(r.attempts) }));
   }
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { loadConfig } from '../../src/config';
 import { startRuntime, type Runtime } from '../../src/runtime';
+import type { Resolver } from '../../src/notify/allowlist';
 
 export type DbKind = 'sqlite' | 'postgres';
 
@@ -65,7 +66,14 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(db: DbKind = 'sqlite', env: Record<string, string> = {}): Promise<TestServer> {
+export interface ServerOptions {
+  /** run the queue workers in the same process (callbacks, e-mail, SMS, timers) */
+  worker?: boolean;
+  /** name resolution for callback destinations */
+  resolve?: Resolver;
+}
+
+export async function startServer(db: DbKind = 'sqlite', env: Record<string, string> = {}, opts: ServerOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'segl-test-'));
   let pg: { url: string; drop: () => Promise<void> } | undefined;
   if (db === 'postgres') {
@@ -76,9 +84,11 @@ export async function startServer(db: DbKind = 'sqlite', env: Record<string, str
     PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SEGL_DEMO_PASSWORD: 'demo-password-1',
     ...(pg ? { DATABASE_URL: pg.url } : {}),
     ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}),
+    // servers of one run may share a Redis: each gets its own queues
+    SEGL_QUEUE_PREFIX: `segl-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     ...env,
   });
-  const rt = await startRuntime(cfg, { http: true, worker: false });
+  const rt = await startRuntime(cfg, { http: true, worker: opts.worker ?? false, resolve: opts.resolve });
   return {
     rt, url: rt.url!, endpoint: `${rt.url}/ws/documentservice-v3`, dataDir, demoPassword: 'demo-password-1',
     stop: async () => {
