@@ -62,16 +62,22 @@ const SPECIAL = (() => {
     ['224.0.0.0', 4], ['240.0.0.0', 4],
   ] as const) b.addSubnet(net, bits, 'ipv4');
   for (const [net, bits] of [
-    ['::', 128], ['::1', 128], ['::ffff:0:0', 96], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7],
+    ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7],
     ['fe80::', 10], ['ff00::', 8],
   ] as const) b.addSubnet(net, bits, 'ipv6');
   return b;
 })();
 
-/** IPv4-mapped IPv6 (::ffff:a.b.c.d) is judged as the IPv4 address it carries. */
+/** IPv4-mapped IPv6 (::ffff:a.b.c.d) is judged as the IPv4 address it carries (BlockList would map every IPv4 address into a ::ffff:0:0/96 rule). */
 function unmapped(address: string): { address: string; family: 4 | 6 } {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  const m = /^(?:0{0,4}:){0,5}:?ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (m) return { address: m[1]!, family: 4 };
+  const h = /^(?:0{0,4}:){0,5}:?ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
+  if (h) {
+    const hi = parseInt(h[1]!, 16);
+    const lo = parseInt(h[2]!, 16);
+    return { address: `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`, family: 4 };
+  }
   return { address, family: isIP(address) === 6 ? 6 : 4 };
 }
 

@@ -366,7 +366,7 @@ describe('schedules, reminders and expiry with the test clock (sqlite)', () => {
   const advance = async (by: string) => {
     const res = await fetch(`${s.url}/admin/clock/advance?by=${by}`, { method: 'POST', headers: { authorization: auth } });
     expect(res.status).toBe(200);
-    return res.json() as Promise<{ now: string; expired: number }>;
+    return res.json() as Promise<{ now: string; expired: number; requests: number; cpr: number }>;
   };
   const settle = () => new Promise((r) => setTimeout(r, 600));
   const localTime = (iso: string, zone: string) => new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
@@ -416,6 +416,28 @@ describe('schedules, reminders and expiry with the test clock (sqlite)', () => {
     expect(call!.url.searchParams.get('taskId')).toBe('t1');
     const h = await history(s, requestId, 't1');
     expect(h.find((e) => e.event === 'error')!.data).toMatch(/^task expired: its days-to-live ran out at /);
+  });
+
+  test('days-until-deletion: the timers delete the request and its deleted notifications fire; unused CPR numbers go after 3 months', async () => {
+    const onDeleted = notification('URL', 'del', `${rx.base}/deleted`, 'x', { schedule: ['<state-is>deleted</state-is>'] });
+    const requestId = await createRequest(s, task('t1', onDeleted, 1), '<days-until-deletion>1</days-until-deletion>');
+    const now = () => s.rt.clock.now().toISOString();
+    await s.rt.cpr.remember('PID:9208-2002-2-111111111111', '0101701234', now());
+    await s.rt.cpr.remember('PID:9208-2002-2-222222222222', '0202702345', now());
+    await advance('1d'); // expired first (days-to-live 1)
+    rx.calls.length = 0;
+    const r = await advance('1d'); // one day after expiry: deleted
+    expect(r).toMatchObject({ requests: 1 });
+    expect((await s.rt.documents.getStatus(await svc(s), [requestId]))[0]!.taskStatus).toBe('deleted');
+    const [call] = await rx.waitDelivered(1, 5000);
+    expect(call!.url.pathname).toBe('/deleted');
+    // a CPR number used 60 days from now survives the purge at day 93; the other goes
+    await advance('60d');
+    expect(await s.rt.cpr.use('PID:9208-2002-2-111111111111', now())).toBe('0101701234');
+    const purged = await advance('33d');
+    expect(purged).toMatchObject({ cpr: 1 });
+    expect(await s.rt.cpr.use('PID:9208-2002-2-222222222222', now())).toBeUndefined();
+    expect(await s.rt.cpr.use('PID:9208-2002-2-111111111111', now())).toBe('0101701234');
   });
 
   test('disableNotification stops a reminder before it is due', async () => {
