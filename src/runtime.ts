@@ -42,6 +42,7 @@ import { adminRoutes } from './ops/admin';
 import { emailSenderFrom, type EmailSender } from './notify/email';
 import { smsSenderFrom, type SmsSender } from './notify/sms';
 import { devOutboxRouter } from './notify/devoutbox';
+import { portalRoutes } from './portal/routes';
 import type { NotifyDeps } from './notify/delivery';
 import type { Resolver } from './notify/allowlist';
 import { runTimer, TIMER_JOBS, type TimerJob } from '../workers/timers';
@@ -303,6 +304,10 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     if (rt.adminPassword) {
       app.use(adminRoutes({ password: rt.adminPassword, queues, outbox, metrics, clock, afterClockMove: () => rt.runTimers() }));
     }
+    app.use(portalRoutes({
+      services, documents: rt.documents, clock, secret: cfg.secret!, production: cfg.mode === 'production', log,
+      methodName: (m) => ({ nemid: 'NemID (test)', 'nemid-sign': 'NemID signing (test)' } as Record<string, string>)[m] ?? m,
+    }));
     if (cfg.mode === 'preprod') app.use(devOutboxRouter({ mailDir: path.join(outboxDir, 'mail'), smsDir: path.join(outboxDir, 'sms') }));
     app.use(sdsRoutes({
       services, sds, archive, blobs, documents: rt.documents, limiter, log, publicUrl: () => rt.url!, maxBytes: cfg.sdsLimit,

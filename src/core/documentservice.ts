@@ -7,6 +7,7 @@ import type { TaskStatus } from './enums';
 import { NotFoundError, StateError, ValidationError } from './errors';
 import { compileFilter, compilePage } from './filter';
 import { moveTask, OutboxWrites, planAdded, planCreated } from './transitions';
+import { portalTask, taskAccess, type PortalTask } from './portal';
 import {
   normalizeRequest, validateAddedTask, validateNotification, validateRequests, type ValidationContext,
 } from './validate';
@@ -293,7 +294,8 @@ export class DocumentService {
     const now = this.now();
     const n = iso(now);
     await this.write(async (tx, out) => {
-      const { task, tasks } = await this.liveTask(tx, svc, requestId, taskId);
+      const { request, task, tasks } = await this.liveTask(tx, svc, requestId, taskId);
+      this.mustBeOpen(request, task, tasks);
       await tx.setResult(requestId, taskId, documentId, { blobKey: blob.key, sha256: blob.sha256, uri });
       await tx.insertEvents([{ requestId, taskId, event: 'document-signed', eventTime: n, data: `${documentId}: ${eventData}` }]);
       // The task is done when every document it signs has its result.
@@ -302,6 +304,15 @@ export class DocumentService {
       if (signed && task.status === 'created') await moveTask(tx, out, task, tasks, 'completed', now);
     });
     return uri;
+  }
+
+  /** A task is signed only when open: not closed, and every depends-on-task completed. */
+  private mustBeOpen(request: RequestRow, task: TaskRow, tasks: TaskRow[]): void {
+    const access = taskAccess(request, task, tasks);
+    if (access.kind === 'waiting') {
+      throw new StateError('task-id', `${taskPath(request.id, task.taskId)} waits for ${access.waitingFor.map((x) => `"${x}"`).join(', ')} to complete first`);
+    }
+    if (access.kind === 'closed') throw new StateError('task-id', `${taskPath(request.id, task.taskId)} is ${access.status}`);
   }
 
   /** The signer finished a task (all its documents signed or, for view-only tasks, read). */
@@ -319,6 +330,7 @@ export class DocumentService {
     await this.write(async (tx, out) => {
       const { request, task, tasks } = await this.liveTask(tx, svc, requestId, taskId);
       if (request.deleted) throw new StateError('request-id', `request "${requestId}" is deleted`);
+      if (to === 'completed') this.mustBeOpen(request, task, tasks);
       await moveTask(tx, out, task, tasks, to, now, note);
     });
   }
@@ -596,6 +608,27 @@ export class DocumentService {
       let n = 0;
       for (const [serviceId, ids] of byService) n += (await this.deleteLive(tx, out, serviceId, ids, now)).length;
       return n;
+    });
+  }
+
+  /** The task behind a portal task URL; NotFound for unknown ids and other services' requests alike. */
+  async portalTask(svc: ServiceAccount, requestId: string, taskId: string): Promise<PortalTask> {
+    return this.d.store.tx(async (tx) => {
+      const { request, task, tasks } = await this.liveTask(tx, svc, requestId, taskId);
+      return portalTask(request, task, tasks, await tx.getTaskDocuments([requestId]));
+    });
+  }
+
+  /**
+   * Redeems a single-sign-on artifact for a task: valid once, within its 30 s, for the task it was
+   * issued for. Returns whether it was accepted (a used, expired or foreign artifact is simply false).
+   */
+  async redeemArtifact(svc: ServiceAccount, requestId: string, taskId: string, artifact: string): Promise<boolean> {
+    const now = iso(this.now());
+    return this.d.store.tx(async (tx) => {
+      const { request } = await this.liveTask(tx, svc, requestId, taskId);
+      if (request.deleted) return false;
+      return tx.useArtifact(hashArtifact(artifact), requestId, taskId, now);
     });
   }
 

@@ -107,6 +107,8 @@ export interface DocumentTx {
   insertEvents(events: EventRow[]): Promise<void>;
   events(requestId: string, taskId: string): Promise<EventRow[]>;
   insertArtifact(a: ArtifactRow): Promise<void>;
+  /** Marks an unused, unexpired artifact of this task used; false when there is none such. */
+  useArtifact(hash: string, requestId: string, taskId: string, now: string): Promise<boolean>;
   notifications(requestId: string, scope: string): Promise<NotificationRow[]>;
   insertNotification(n: NotificationRow): Promise<void>;
   disableNotifications(requestId: string, scope: string, ids: string[]): Promise<void>;

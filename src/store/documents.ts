@@ -219,6 +219,17 @@ class Tx implements DocumentTx {
     await this.insert('artifact', ARTIFACT_COLS, [[a.hash, a.requestId, a.taskId, a.userSessionId, a.expiresAt, null]]);
   }
 
+  async useArtifact(hash: string, requestId: string, taskId: string, now: string): Promise<boolean> {
+    const lock = this.q.driver === 'postgres' ? ' FOR UPDATE' : '';
+    const [row] = await this.q.all(
+      `SELECT hash FROM artifact WHERE hash = ? AND request_id = ? AND task_id = ? AND used_at IS NULL AND expires_at > ?${lock}`,
+      [hash, requestId, taskId, now],
+    );
+    if (!row) return false;
+    await this.q.run('UPDATE artifact SET used_at = ? WHERE hash = ?', [now, hash]);
+    return true;
+  }
+
   async notifications(requestId: string, scope: string): Promise<NotificationRow[]> {
     const rows = await this.q.all('SELECT * FROM notification WHERE request_id = ? AND scope = ?', [requestId, scope]);
     return rows.map((n) => ({

@@ -1,0 +1,62 @@
+// What the signer portal asks of a task (reference §4.5; issue 6): may this task be worked on now,
+// and what does the signer see. Pure decisions; the DocumentService reads the rows.
+import type { TaskStatus } from './enums';
+import type { RequestRow, TaskDocumentRow, TaskRow } from './ports';
+import type { Dialog } from './types';
+
+/** Why a task URL cannot be worked on, or that it can. */
+export type TaskAccess =
+  | { kind: 'open' }
+  | { kind: 'waiting'; waitingFor: string[] }
+  | { kind: 'closed'; status: Exclude<TaskStatus, 'created'> | 'withdrawn' };
+
+/** depends-on-task must all be completed before a task opens; closed tasks stay closed. */
+export function taskAccess(request: RequestRow, task: TaskRow, tasks: readonly TaskRow[]): TaskAccess {
+  if (request.deleted) return { kind: 'closed', status: 'withdrawn' };
+  if (task.status === 'deleted') return { kind: 'closed', status: 'withdrawn' };
+  if (task.status !== 'created') return { kind: 'closed', status: task.status };
+  const status = new Map(tasks.map((t) => [t.taskId, t.status]));
+  const waitingFor = (task.body.dependsOnTask ?? []).filter((id) => status.get(id) !== 'completed');
+  return waitingFor.length ? { kind: 'waiting', waitingFor } : { kind: 'open' };
+}
+
+export interface PortalDocument {
+  id: string;
+  description?: string;
+  mimeType?: string;
+  action: string;
+  order: number;
+  /** the signed result exists */
+  signed: boolean;
+}
+
+/** The task as the signer sees it. */
+export interface PortalTask {
+  requestId: string;
+  taskId: string;
+  status: TaskStatus;
+  access: TaskAccess;
+  dialog?: Dialog;
+  language?: string;
+  profile?: string;
+  /** eID methods the task accepts for authentication (empty: none required) */
+  authentication: string[];
+  artifactAllowed: boolean;
+  documents: PortalDocument[];
+  nationalId?: string;
+}
+
+export function portalTask(request: RequestRow, task: TaskRow, tasks: readonly TaskRow[], docs: readonly TaskDocumentRow[]): PortalTask {
+  const t = task.body;
+  const subject = t.subject ?? (t.subjectRef ? request.body.subject?.find((s) => s.id === t.subjectRef) : undefined);
+  return {
+    requestId: request.id, taskId: task.taskId, status: task.status, access: taskAccess(request, task, tasks),
+    dialog: t.dialog, language: t.language ?? request.body.language, profile: t.profile ?? request.body.profile,
+    authentication: t.authentication?.method ?? [], artifactAllowed: t.authentication?.artifact === true,
+    documents: docs.filter((d) => d.taskId === task.taskId).sort((a, b) => a.ordinal - b.ordinal).map((d) => ({
+      id: d.documentId, description: d.description, mimeType: d.mimeType, action: d.actionType, order: d.ordinal,
+      signed: d.resultUri !== undefined,
+    })),
+    nationalId: subject?.nationalId,
+  };
+}

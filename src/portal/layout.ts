@@ -1,0 +1,75 @@
+// The portal's page shell: one accessible, responsive layout (landmarks, skip link, language,
+// focus styles, 360 px and up), colours from CSS variables so graphical profiles can restyle it.
+import { t, type Lang } from './i18n';
+
+/** HTML-escapes text for element content and attribute values. */
+export function h(s: string | number | undefined): string {
+  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+export const PORTAL_CSS = `
+:root { --brand: #1d4f91; --brand-ink: #ffffff; --ink: #1b1f24; --muted: #4a5561; --paper: #ffffff; --wash: #f3f5f8;
+  --line: #d5dbe3; --ok: #1e6b35; --warn: #7a4b00; --radius: 10px; font-size: 100%; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 1rem/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink); background: var(--wash); }
+.skip { position: absolute; left: -999px; top: 0; background: var(--paper); color: var(--ink); padding: .5rem 1rem; z-index: 10; }
+.skip:focus { left: .5rem; top: .5rem; }
+header.bar { background: var(--brand); color: var(--brand-ink); }
+header.bar .inner, main, footer .inner { max-width: 46rem; margin: 0 auto; padding: 0 1rem; }
+header.bar .inner { display: flex; align-items: center; gap: .75rem; min-height: 3.5rem; }
+header.bar .brand { font-weight: 700; font-size: 1.125rem; letter-spacing: .01em; }
+header.bar .service { opacity: .9; font-size: .95rem; }
+main { padding-top: 1.5rem; padding-bottom: 2rem; }
+.card { background: var(--paper); border: 1px solid var(--line); border-radius: var(--radius); padding: 1.25rem 1.25rem 1.5rem; box-shadow: 0 1px 2px rgba(0,0,0,.04); }
+h1 { font-size: 1.5rem; line-height: 1.25; margin: 0 0 .75rem; }
+h2 { font-size: 1.125rem; margin: 1.5rem 0 .5rem; }
+p { margin: 0 0 .75rem; }
+.lead { color: var(--muted); }
+.status { display: flex; align-items: baseline; gap: .5rem; font-weight: 600; margin-bottom: .75rem; }
+.status::before { content: ""; flex: 0 0 .75rem; height: .75rem; border-radius: 50%; background: currentColor; }
+h1.status { display: flex; color: var(--ink); } h1.status::before { margin-top: .45rem; align-self: flex-start; }
+h1.status.ok::before { background: var(--ok); } h1.status.warn::before { background: var(--warn); } h1.status.info::before { background: var(--brand); }
+.status.ok { color: var(--ok); } .status.warn { color: var(--warn); } .status.info { color: var(--brand); }
+ul.docs { list-style: none; padding: 0; margin: 0; border-top: 1px solid var(--line); }
+ul.docs li { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem 1rem; padding: .75rem 0; border-bottom: 1px solid var(--line); }
+ul.docs .name { flex: 1 1 12rem; font-weight: 600; }
+.tag { font-size: .85rem; padding: .1rem .5rem; border-radius: 999px; background: var(--wash); border: 1px solid var(--line); color: var(--muted); }
+a { color: var(--brand); }
+a:focus-visible, button:focus-visible { outline: 3px solid #f0a500; outline-offset: 2px; }
+.button { display: inline-block; background: var(--brand); color: var(--brand-ink); border: 0; border-radius: 6px; padding: .65rem 1.1rem; font: inherit; font-weight: 600; text-decoration: none; cursor: pointer; }
+.button.secondary { background: var(--paper); color: var(--brand); border: 2px solid var(--brand); }
+.actions { display: flex; flex-wrap: wrap; gap: .75rem; margin-top: 1rem; }
+footer { color: var(--muted); font-size: .875rem; }
+footer .inner { padding-bottom: 2rem; }
+@media (max-width: 480px) { h1 { font-size: 1.3rem; } .card { padding: 1rem; } }
+`;
+
+export interface PageOptions {
+  lang: Lang;
+  title: string;
+  /** the page's main content, already escaped HTML */
+  main: string;
+  /** the service whose task this is (shown in the header) */
+  service?: string;
+}
+
+export function page(o: PageOptions): string {
+  return `<!doctype html>
+<html lang="${o.lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${h(o.title)} · ${h(t(o.lang, 'app.name'))}</title>
+<link rel="stylesheet" href="/portal/static/portal.css">
+</head>
+<body>
+<a class="skip" href="#main">${h(t(o.lang, 'skip'))}</a>
+<header class="bar"><div class="inner"><span class="brand">${h(t(o.lang, 'app.name'))}</span>${o.service ? `<span class="service">· ${h(o.service)}</span>` : ''}</div></header>
+<main id="main" tabindex="-1"><div class="card">
+${o.main}
+</div></main>
+<footer><div class="inner">${h(t(o.lang, 'footer'))}</div></footer>
+</body>
+</html>
+`;
+}

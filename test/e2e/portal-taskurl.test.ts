@@ -1,0 +1,193 @@
+// The signer's task URL in headless Chromium (Debian's, driven by playwright-core): every state has a
+// readable, translated page that passes axe-core, fits 360 px and starts with a skip link; artifacts
+// log in once within 30 s for their own task only. Screenshots go to test-artifacts/portal/.
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { envelope, NS, post, REPO } from '../support/soap';
+import { startServer, type TestServer } from '../support/server';
+
+const SHOTS = path.join(REPO, 'test-artifacts', 'portal');
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+const doc = (id: string, text: string) => `<document xsi:type="provided-document" id="${id}" mime-type="text/plain"><description>${text}</description><data>${Buffer.from(text).toString('base64')}</data></document>`;
+const act = (type: string, ref: string) => `<document-action type="${type}"><document-ref>${ref}</document-ref></document-action>`;
+
+async function create(s: TestServer, inner: string, service = 'demo', password = s.demoPassword): Promise<{ requestId: string; artifact?: string }> {
+  const r = await post(s.endpoint, envelope(`<create-request-request xmlns="${NS}"><service>${service}</service><password>${password}</password><request>${inner}</request></create-request-request>`));
+  const requestId = /<request-id>([^<]+)</.exec(r.text)?.[1];
+  if (!requestId) throw new Error(r.text);
+  return { requestId, artifact: /<artifact>([^<]+)</.exec(r.text)?.[1] };
+}
+
+describe('task URL pages (sqlite, Chromium)', () => {
+  let s: TestServer;
+  let browser: Browser;
+  let ctx: BrowserContext;
+  let tab: Page;
+  const url = (requestId: string, taskId: string, extra = '', service = 'demo') =>
+    `${s.url}/std/docaction/${service}?request_id=${requestId}&task_id=${taskId}${extra}`;
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    s = await startServer('sqlite', { SEGL_TEST_CLOCK: '1' });
+    await s.rt.services.create('other', 'other-password-1');
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await s?.stop();
+  });
+  beforeEach(async () => {
+    ctx = await browser.newContext({ bypassCSP: true, locale: 'en-GB' }); // bypassCSP: only so axe can be injected
+    tab = await ctx.newPage();
+  });
+  afterEach(async () => { await ctx.close(); });
+
+  /** Opens a page, checks status, heading, axe, 360 px and the skip link; saves a screenshot. */
+  async function visit(target: string, expect_: { status: number; heading: string | RegExp; shot: string }): Promise<string> {
+    const res = await tab.goto(target);
+    expect(res!.status()).toBe(expect_.status);
+    const heading = (await tab.locator('h1').innerText()).trim();
+    if (typeof expect_.heading === 'string') expect(heading).toBe(expect_.heading);
+    else expect(heading).toMatch(expect_.heading);
+    await tab.evaluate(AXE);
+    // (expressions as strings: they run in the page, whose DOM types this Node project does not load)
+    const violations = await tab.evaluate<string[]>(
+      "axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => v.id + ' (' + v.nodes.length + ')'))",
+    );
+    expect(violations).toEqual([]);
+    await tab.keyboard.press('Tab');
+    expect(await tab.evaluate<string>('document.activeElement && document.activeElement.className')).toBe('skip');
+    await tab.evaluate('document.activeElement && document.activeElement.blur()');
+    await tab.setViewportSize({ width: 360, height: 740 });
+    expect(await tab.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
+    await tab.screenshot({ path: path.join(SHOTS, `${expect_.shot}.png`), fullPage: true });
+    await tab.setViewportSize({ width: 1024, height: 768 });
+    return tab.locator('main').innerText();
+  }
+
+  test('an open task without authentication shows its dialog and documents in order', async () => {
+    const { requestId } = await create(s, `${doc('a', 'Purchase agreement')}${doc('b', 'Terms of delivery')}<task id="t1"><dialog><title>Sign your purchase</title><message>Read both documents, then sign.</message></dialog>${act('sign', 'a')}${act('view', 'b')}</task>`);
+    const text = await visit(url(requestId, 't1'), { status: 200, heading: 'Sign your purchase', shot: 'task-open' });
+    expect(text).toContain('Read both documents, then sign.');
+    expect(text.indexOf('Purchase agreement')).toBeLessThan(text.indexOf('Terms of delivery'));
+    expect(text).toContain('To sign');
+    expect(text).toContain('For your information');
+  });
+
+  test('unknown ids, a missing parameter and another service\'s task all get the same not-found page', async () => {
+    const { requestId } = await create(s, `${doc('a', 'Contract')}<task id="t1">${act('sign', 'a')}</task>`);
+    await visit(url(requestId, 'nope'), { status: 404, heading: 'We could not find this task', shot: 'not-found' });
+    await visit(url('01012026' + 'x'.repeat(49), 't1'), { status: 404, heading: 'We could not find this task', shot: 'not-found-2' });
+    await visit(`${s.url}/std/docaction/demo?task_id=t1`, { status: 404, heading: 'We could not find this task', shot: 'not-found-3' });
+    await visit(url(requestId, 't1', '', 'other'), { status: 404, heading: 'We could not find this task', shot: 'not-found-other-service' });
+    await visit(url(requestId, 't1', '', 'no-such-service'), { status: 404, heading: 'We could not find this task', shot: 'not-found-4' });
+  });
+
+  test('withdrawn, completed, declined and expired tasks say so', async () => {
+    const account = (await s.rt.services.find('demo'))!;
+    const many = await create(s, `${doc('a', 'Contract')}<task id="done">${act('sign', 'a')}</task><task id="no">${act('sign', 'a')}</task><task id="gone">${act('sign', 'a')}</task><task id="late"><days-to-live>1</days-to-live>${act('sign', 'a')}</task>`);
+    await s.rt.documents.completeTask(account, many.requestId, 'done');
+    await s.rt.documents.rejectTask(account, many.requestId, 'no');
+    await s.rt.documents.disableTask(account, many.requestId, 'gone');
+    await visit(url(many.requestId, 'done'), { status: 200, heading: 'This task is completed', shot: 'closed-completed' });
+    await visit(url(many.requestId, 'no'), { status: 200, heading: 'This task was declined', shot: 'closed-rejected' });
+    await visit(url(many.requestId, 'gone'), { status: 410, heading: 'This task has been withdrawn', shot: 'closed-withdrawn' });
+    s.rt.clock.advance(86_400_000 + 1000);
+    await s.rt.documents.expireDueTasks();
+    await visit(url(many.requestId, 'late'), { status: 410, heading: 'This task has expired', shot: 'closed-expired' });
+    const deleted = await create(s, `${doc('a', 'Contract')}<task id="t1">${act('sign', 'a')}</task>`);
+    await s.rt.documents.deleteRequest(account, [deleted.requestId]);
+    await visit(url(deleted.requestId, 't1'), { status: 410, heading: 'This task has been withdrawn', shot: 'closed-deleted' });
+  });
+
+  test('a task depending on others waits until they are completed', async () => {
+    const account = (await s.rt.services.find('demo'))!;
+    const { requestId } = await create(s, `${doc('a', 'Contract')}<task id="A">${act('sign', 'a')}</task><task id="B">${act('sign', 'a')}</task><task id="C">${act('sign', 'a')}<depends-on-task>A</depends-on-task><depends-on-task>B</depends-on-task></task>`);
+    const text = await visit(url(requestId, 'C'), { status: 200, heading: 'Waiting for others', shot: 'waiting' });
+    expect(text).toContain('2 signature(s) still missing before yours.');
+    await s.rt.documents.completeTask(account, requestId, 'A');
+    expect(await visit(url(requestId, 'C'), { status: 200, heading: 'Waiting for others', shot: 'waiting-1' })).toContain('1 signature(s)');
+    await s.rt.documents.completeTask(account, requestId, 'B');
+    await visit(url(requestId, 'C'), { status: 200, heading: 'Documents to sign', shot: 'waiting-done' });
+  });
+
+  test('the task language wins, then Accept-Language; unknown ones fall back to English', async () => {
+    const da = await create(s, `${doc('a', 'Kontrakt')}<task id="t1">${act('sign', 'a')}<language>da</language></task>`);
+    await visit(url(da.requestId, 't1'), { status: 200, heading: 'Dokumenter til underskrift', shot: 'lang-da' });
+    expect(await tab.getAttribute('html', 'lang')).toBe('da');
+    const plain = await create(s, `${doc('a', 'Contract')}<task id="t1">${act('sign', 'a')}</task>`);
+    await ctx.close();
+    for (const [locale, heading] of [['sv-SE', 'Dokument att signera'], ['nb-NO', 'Dokumenter til signering'], ['fi-FI', 'Allekirjoitettavat asiakirjat'], ['de-DE', 'Documents to sign']] as const) {
+      ctx = await browser.newContext({ bypassCSP: true, locale });
+      tab = await ctx.newPage();
+      await visit(url(plain.requestId, 't1'), { status: 200, heading, shot: `lang-${locale}` });
+      await ctx.close();
+    }
+    ctx = await browser.newContext();
+  });
+
+  test('an artifact logs in once, for its own task, within 30 s; otherwise the login page explains', async () => {
+    const task = (id: string) => `<task id="${id}">${act('sign', 'a')}<authentication artifact="true"><method>nemid</method></authentication></task>`;
+    const made = await create(s, `${doc('a', 'Loan agreement')}${task('t1')}`);
+    expect(made.artifact).toMatch(/^[0-9a-z]{32}$/);
+    // without the artifact: log in first
+    await visit(url(made.requestId, 't1'), { status: 200, heading: 'Log in to continue', shot: 'login' });
+    expect(await tab.locator('main').innerText()).toContain('Log in with NemID (test)');
+    // with it: logged in, and the URL no longer carries it
+    await visit(url(made.requestId, 't1', `&artifact=${made.artifact}`), { status: 200, heading: 'Documents to sign', shot: 'artifact-ok' });
+    expect(tab.url()).not.toContain('artifact');
+    expect(await tab.locator('main').innerText()).toContain('You are logged in for this task.');
+    const cookie = (await ctx.cookies()).find((c) => c.name === 'segl_portal')!;
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/std/' });
+    // the session keeps working on the plain URL
+    await visit(url(made.requestId, 't1'), { status: 200, heading: 'Documents to sign', shot: 'session' });
+    // the same artifact in another browser: already used
+    const other = await browser.newContext({ bypassCSP: true });
+    tab = await other.newPage();
+    const again = await visit(url(made.requestId, 't1', `&artifact=${made.artifact}`), { status: 200, heading: 'Log in to continue', shot: 'artifact-used' });
+    expect(again).toContain('valid only once');
+    // a fresh artifact for another task of the request does not open this one
+    const two = await create(s, `${doc('a', 'Loan agreement')}${task('t1')}${task('t2')}`);
+    const forT2 = await s.rt.documents.createArtifact((await s.rt.services.find('demo'))!, two.requestId, 't2');
+    await visit(url(two.requestId, 't1', `&artifact=${forT2}`), { status: 200, heading: 'Log in to continue', shot: 'artifact-foreign' });
+    // and one older than 30 s is refused
+    const late = await s.rt.documents.createArtifact((await s.rt.services.find('demo'))!, two.requestId, 't2');
+    s.rt.clock.advance(31_000);
+    await visit(url(two.requestId, 't2', `&artifact=${late}`), { status: 200, heading: 'Log in to continue', shot: 'artifact-expired' });
+    await other.close();
+  });
+
+  test('a tampered session cookie is ignored', async () => {
+    const { requestId, artifact } = await create(s, `${doc('a', 'Contract')}<task id="t1">${act('sign', 'a')}<authentication artifact="true"><method>nemid</method></authentication></task>`);
+    await tab.goto(url(requestId, 't1', `&artifact=${artifact}`));
+    expect(await tab.locator('h1').innerText()).toBe('Documents to sign');
+    const c = (await ctx.cookies()).find((x) => x.name === 'segl_portal')!;
+    const [body, sig] = c.value.split('.');
+    const forged = JSON.parse(Buffer.from(body!, 'base64url').toString());
+    forged.tasks[`${requestId}/t2`] = forged.tasks[`${requestId}/t1`];
+    await ctx.addCookies([{ ...c, value: `${Buffer.from(JSON.stringify(forged)).toString('base64url')}.${sig}` }]);
+    await tab.goto(url(requestId, 't1'));
+    expect(await tab.locator('h1').innerText()).toBe('Log in to continue');
+  });
+});
+
+describe('signing a waiting task is refused by the API too (sqlite)', () => {
+  let s: TestServer;
+  beforeAll(async () => { s = await startServer('sqlite'); });
+  afterAll(async () => { await s.stop(); });
+
+  test('completeTask and recordResult refuse a task whose depends-on-task is not completed', async () => {
+    const account = (await s.rt.services.find('demo'))!;
+    const { requestId } = await create(s, `${doc('a', 'Contract')}<task id="A">${act('sign', 'a')}</task><task id="C">${act('sign', 'a')}<depends-on-task>A</depends-on-task></task>`);
+    await expect(s.rt.documents.completeTask(account, requestId, 'C')).rejects.toThrow(`task-id: task-id "C" of request-id "${requestId}" waits for "A" to complete first`);
+    await expect(s.rt.documents.recordResult(account, requestId, 'C', 'a', { key: 'k', sha256: 'x'.repeat(64) }, 'test'))
+      .rejects.toThrow('waits for "A" to complete first');
+    expect((await s.rt.documents.getStatus(account, [requestId])).map((x) => [x.taskId, x.taskStatus, x.documentStatus?.[0]?.resultUri])).toEqual([['A', 'created', undefined], ['C', 'created', undefined]]);
+    await s.rt.documents.completeTask(account, requestId, 'A');
+    await s.rt.documents.completeTask(account, requestId, 'C');
+    await expect(s.rt.documents.completeTask(account, requestId, 'C')).rejects.toThrow('is completed');
+  });
+});
