@@ -150,6 +150,8 @@ export function table(o: {
   status: { rate: number; connections: number; outcome: Outcome | undefined; paced: Outcome | undefined };
   sds?: SdsTable;
   sealing?: SealingTable;
+  /** the deliveries phase's lines (bench/deliveries.ts deliveriesLines) */
+  deliveries?: string[];
   notes?: string[];
   goals: Goal[];
   problems: string[];
@@ -181,6 +183,7 @@ export function table(o: {
   statusRow('evenly paced, 1 request every 10 ms (target)', o.status.paced);
   if (o.sds) lines.push('', ...sdsLines(o.sds));
   if (o.sealing) lines.push('', ...sealingLines(o.sealing));
+  if (o.deliveries) lines.push('', ...o.deliveries);
   lines.push('', 'Targets (reported, not enforced)');
   for (const g of o.goals) lines.push(`  ${pad(g.name, 46)}${pad(g.target, 12)}${lpad(num(g.value, g.value !== null && g.value < 10 ? 2 : 1), 9)}  ${verdict(g.pass)}`);
   if (o.notes?.length) lines.push('');

@@ -3,18 +3,25 @@
 // a bare node http + fs baseline, and the signing pipeline (native signature → … → seal) on one core
 // against openssl's RSA-2048 signs/s, in one run. Servers run in this process; the load comes from child
 // processes (bench/load.js, bench/transfer.js); the sealing pipeline runs in its own (bench/seal.js).
-// Results: bench/results/{createrequest,getstatus,sds,sealing,summary}.json.
+// And URL callback deliveries (outbox → relay → BullMQ → workers → a receiver in a child process)
+// against autocannon at the same receiver (bench/deliveries.ts).
+// Results: bench/results/{createrequest,getstatus,sds,sealing,deliveries,summary}.json.
+// BENCH_ONLY=deliveries,sds (phase names: createrequest, getstatus, sds, sealing, deliveries) runs only those.
 // Exit 0 even when a target is missed; 1 only when something broke (faults, non-2xx, errors, crashes).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { killLoadChildren, runLoadWhere } from './child';
 import {
+  deliveriesDoc, deliveriesGoals, deliveriesLines, killReceivers, measureDeliveries, stopDeliverySegl,
+  type DeliveriesOptions,
+} from './deliveries';
+import {
   countElements, createRequestEnvelope, expectResponse, firstText, getStatusEnvelope, post, SOAP_HEADERS,
 } from './envelopes';
 import type { LoadSpec } from './load';
 import { cpuBusy, environment, isMeasured, measured, table, type Goal, type Outcome, type SdsTable } from './report';
-import { isSide, measureSds, removeSdsTemp, SDS_RUNS, SDS_TARGET, sdsGoals, sdsRatios, type SdsMeasurement } from './sds';
-import { measureSealing, sealingDoc, sealingGoals, sealingTable, type SealingMeasurement } from './sealing';
+import { isSide, measureSds, removeSdsTemp, SDS_RUNS, SDS_TARGET, sdsGoals, sdsRatios } from './sds';
+import { measureSealing, sealingDoc, sealingGoals, sealingTable } from './sealing';
 import { PASSWORD, PG_URL, postgresAnswers, SERVICE, startEcho, startSegl, type BenchServer } from './servers';
 
 function intEnv(name: string, fallback: number, min = 1): number {
@@ -37,7 +44,25 @@ const SDS_MB = intEnv('BENCH_SDS_MB', 200, 0);
 const SEAL_SECONDS = intEnv('BENCH_SEAL_SECONDS', 10, 0);
 /** seconds of the profiled sealing run after the measured one; 0 takes no profile */
 const SEAL_PROFILE_SECONDS = intEnv('BENCH_SEAL_PROFILE_SECONDS', 3, 0);
+/** requests (one callback each) in the deliveries throughput run; 0 skips the deliveries phase */
+const DELIVERIES = intEnv('BENCH_DELIVERIES', 10_000, 0);
 const RESULTS = path.resolve(__dirname, '..', '..', 'bench', 'results');
+const PHASES = ['createrequest', 'getstatus', 'sds', 'sealing', 'deliveries'] as const;
+const ONLY = (process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
+for (const p of ONLY) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`BENCH_ONLY: unknown phase "${p}" (${PHASES.join(', ')})`);
+/** whether BENCH_ONLY (when set) names the phase */
+const wanted = (p: (typeof PHASES)[number]): boolean => !ONLY.length || ONLY.includes(p);
+const NOT_WANTED = `skipped: BENCH_ONLY=${ONLY.join(',')}`;
+const DELIVERY_OPTS: DeliveriesOptions = {
+  count: DELIVERIES,
+  concurrency: intEnv('BENCH_DELIVERY_WORKERS', 50),
+  latencyRate: intEnv('BENCH_DELIVERY_RATE', 50),
+  latencySeconds: SECONDS,
+  warmup: WARMUP,
+  postgres: false,
+  profile: process.env.BENCH_DELIVERIES_PROFILE === '1',
+  resultsDir: RESULTS,
+};
 
 const TARGET = { createSqliteReqPerSec: 300, ratio: 0.5, statusP99Ms: 20 } as const;
 
@@ -121,6 +146,22 @@ async function phase(name: string, f: () => Promise<Outcome>): Promise<Outcome> 
   }
 }
 
+/**
+ * A phase with its own result shape: `skip` (a reason) skips it; a thrown error is recorded as a
+ * problem and reported as `FAILED: …` instead of figures.
+ */
+async function optionalPhase<T>(name: string, skip: string | undefined, f: () => Promise<T>): Promise<{ value?: T; instead?: string }> {
+  if (skip) return { instead: skip };
+  try {
+    return { value: await f() };
+  } catch (e) {
+    const first = ((e as Error).message ?? String(e)).split('\n')[0]!;
+    problems.push(first.startsWith(name) ? first : `${name}: ${first}`);
+    log(`${name} FAILED: ${(e as Error).stack ?? first}`);
+    return { instead: `FAILED: ${first}` };
+  }
+}
+
 function ratio(a: Outcome | undefined, b: Outcome | undefined): number | null {
   return isMeasured(a) && isMeasured(b) && b.reqPerSec > 0 ? Number((a.reqPerSec / b.reqPerSec).toFixed(3)) : null;
 }
@@ -134,56 +175,39 @@ async function main(): Promise<void> {
   let status: Outcome | undefined;
   let statusPaced: Outcome | undefined;
   let sqliteInProcess: Outcome | undefined;
-  const sqlite = await phase('segl (SQLite)', () => withServer(() => startSegl('sqlite'), async (s) => {
-    const r = await measureCreate('segl (SQLite)', s);
-    if (INPROCESS) sqliteInProcess = await phase('segl (SQLite), in-process load', () => measureCreate('segl (SQLite), in-process load', s, 'in-process'));
-    try {
-      ({ burst: status, paced: statusPaced } = await measureStatus(s));
-    } catch (e) {
-      status = await phase('getStatus (SQLite)', () => Promise.reject(e));
+  const creating = wanted('createrequest');
+  if (!wanted('getstatus')) status = statusPaced = { skipped: NOT_WANTED };
+  const sqlite = creating || wanted('getstatus') ? await phase('segl (SQLite)', () => withServer(() => startSegl('sqlite'), async (s) => {
+    const r: Outcome = creating ? await measureCreate('segl (SQLite)', s) : { skipped: NOT_WANTED };
+    if (INPROCESS && creating) sqliteInProcess = await phase('segl (SQLite), in-process load', () => measureCreate('segl (SQLite), in-process load', s, 'in-process'));
+    if (wanted('getstatus')) {
+      try {
+        ({ burst: status, paced: statusPaced } = await measureStatus(s));
+      } catch (e) {
+        status = await phase('getStatus (SQLite)', () => Promise.reject(e));
+      }
     }
     return r;
-  }));
-  const postgres: Outcome = pgUp
+  })) : { skipped: NOT_WANTED };
+  const postgres: Outcome = !creating ? { skipped: NOT_WANTED } : pgUp
     ? await phase('segl (PostgreSQL)', () => withServer(() => startSegl('postgres'), (s) => measureCreate('segl (PostgreSQL)', s)))
     : { skipped: 'skipped: no PostgreSQL' };
   let echoInProcess: Outcome | undefined;
-  const echo = await phase('echo baseline', () => withServer(startEcho, async (s) => {
+  const echo = !creating ? { skipped: NOT_WANTED } : await phase('echo baseline', () => withServer(startEcho, async (s) => {
     const r = await measureCreate('echo baseline', s);
     if (INPROCESS) echoInProcess = await phase('echo baseline, in-process load', () => measureCreate('echo baseline, in-process load', s, 'in-process'));
     return r;
   }));
 
-  let sds: SdsMeasurement | undefined;
-  let sdsInstead: string | undefined;
-  if (SDS_MB === 0) {
-    sdsInstead = 'skipped: BENCH_SDS_MB=0';
-  } else {
-    try {
-      sds = await measureSds({ withServer, log, problems }, SDS_MB);
-    } catch (e) {
-      const first = ((e as Error).message ?? String(e)).split('\n')[0]!;
-      problems.push(first.startsWith('SDS') ? first : `SDS: ${first}`);
-      log(`SDS FAILED: ${(e as Error).stack ?? first}`);
-      sdsInstead = `FAILED: ${first}`;
-    }
-  }
-
-  let sealing: SealingMeasurement | undefined;
-  let sealingInstead: string | undefined;
   const sealOpts = { seconds: SEAL_SECONDS, profileSeconds: SEAL_PROFILE_SECONDS };
-  if (SEAL_SECONDS === 0) {
-    sealingInstead = 'skipped: BENCH_SEAL_SECONDS=0';
-  } else {
-    try {
-      sealing = await measureSealing({ log, problems }, sealOpts);
-    } catch (e) {
-      const first = ((e as Error).message ?? String(e)).split('\n')[0]!;
-      problems.push(first.startsWith('sealing') ? first : `sealing: ${first}`);
-      log(`sealing FAILED: ${(e as Error).stack ?? first}`);
-      sealingInstead = `FAILED: ${first}`;
-    }
-  }
+  const { value: sds, instead: sdsInstead } = await optionalPhase('SDS', !wanted('sds') ? NOT_WANTED : SDS_MB === 0 ? 'skipped: BENCH_SDS_MB=0' : undefined,
+    () => measureSds({ withServer, log, problems }, SDS_MB));
+  const { value: sealing, instead: sealingInstead } = await optionalPhase('sealing',
+    !wanted('sealing') ? NOT_WANTED : SEAL_SECONDS === 0 ? 'skipped: BENCH_SEAL_SECONDS=0' : undefined,
+    () => measureSealing({ log, problems }, sealOpts));
+  const { value: deliveries, instead: deliveriesInstead } = await optionalPhase('deliveries',
+    !wanted('deliveries') ? NOT_WANTED : DELIVERIES === 0 ? 'skipped: BENCH_DELIVERIES=0' : undefined,
+    () => measureDeliveries({ log, problems }, { ...DELIVERY_OPTS, postgres: pgUp }));
 
   const ratios = { sqlite: ratio(sqlite, echo), postgres: ratio(postgres, echo) };
   const goal = (name: string, target: string, value: number | null, ok: (v: number) => boolean): Goal =>
@@ -201,7 +225,8 @@ async function main(): Promise<void> {
   ];
   const sdsGoalList: Goal[] = sdsGoals(sds);
   const sealingGoalList: Goal[] = sealingGoals(sealing);
-  const allGoals = [...createGoals, ...statusGoals, ...sdsGoalList, ...sealingGoalList];
+  const deliveriesGoalList: Goal[] = deliveriesGoals(deliveries);
+  const allGoals = [...createGoals, ...statusGoals, ...sdsGoalList, ...sealingGoalList, ...deliveriesGoalList];
 
   const cpuBusyAfterPercent = await cpuBusy();
   const notes: string[] = [];
@@ -270,13 +295,19 @@ async function main(): Promise<void> {
     cpuBusyAfterRunPercent: cpuBusyAfterPercent,
     ...sealingDoc(sealing, sealingInstead, sealOpts),
   };
+  const deliveriesJson = {
+    ...env,
+    cpuBusyAfterRunPercent: cpuBusyAfterPercent,
+    ...deliveriesDoc(deliveries, deliveriesInstead, { ...DELIVERY_OPTS, postgres: pgUp }),
+  };
   const ok = problems.length === 0;
   writeFileSync(path.join(RESULTS, 'createrequest.json'), `${JSON.stringify(createDoc, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'getstatus.json'), `${JSON.stringify(statusDoc, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'sds.json'), `${JSON.stringify(sdsDoc, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'sealing.json'), `${JSON.stringify(sealingJson, null, 2)}\n`);
+  writeFileSync(path.join(RESULTS, 'deliveries.json'), `${JSON.stringify(deliveriesJson, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'summary.json'), `${JSON.stringify({
-    ...env, ok, problems, notes, createRequest: createDoc, getStatus: statusDoc, sds: sdsDoc, sealing: sealingJson,
+    ...env, ok, problems, notes, createRequest: createDoc, getStatus: statusDoc, sds: sdsDoc, sealing: sealingJson, deliveries: deliveriesJson,
     goals: allGoals,
     allGoalsMet: allGoals.every((g) => g.pass !== false),
   }, null, 2)}\n`);
@@ -311,10 +342,11 @@ async function main(): Promise<void> {
     status: { rate: STATUS_RATE, connections: STATUS_CONNECTIONS, outcome: status, paced: statusPaced },
     sds: sdsTable,
     sealing: sealingTable(sealing, sealingInstead, SEAL_SECONDS),
+    deliveries: deliveriesLines(deliveries, deliveriesInstead, DELIVERY_OPTS),
     goals: allGoals,
     notes,
     problems,
-  })}\n\nResults: ${path.relative(process.cwd(), RESULTS) || RESULTS}/{createrequest,getstatus,sds,sealing,summary}.json\n`);
+  })}\n\nResults: ${path.relative(process.cwd(), RESULTS) || RESULTS}/{createrequest,getstatus,sds,sealing,deliveries,summary}.json\n`);
   process.exitCode = ok ? 0 : 1;
 }
 
@@ -324,7 +356,9 @@ async function interrupted(signal: NodeJS.Signals): Promise<void> {
   stopping = true;
   log(`${signal}: stopping load and servers…`);
   killLoadChildren();
+  killReceivers();
   await Promise.allSettled([...live].map((s) => s.stop()));
+  await stopDeliverySegl();
   removeSdsTemp();
   process.exit(130);
 }
@@ -334,7 +368,9 @@ process.once('SIGTERM', (s) => void interrupted(s));
 main().catch(async (e: unknown) => {
   log(`crashed: ${(e as Error).stack ?? String(e)}`);
   killLoadChildren();
+  killReceivers();
   await Promise.allSettled([...live].map((s) => s.stop()));
+  await stopDeliverySegl();
   removeSdsTemp();
   process.exitCode = 1;
 });
