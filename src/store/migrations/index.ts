@@ -2,7 +2,7 @@
 // with its driver's dialect.
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import {
-  ARCHIVE_INDEXES, ARCHIVE_TABLES, archiveSql, CERTIFICATE_TABLES, certificateSql, INIT_TABLES, resultSql, initSql, OUTBOX_DOWN, outboxSql, POSTGRES, SDS_INDEXES, SDS_TABLES, sdsSql, SQLITE, type Dialect,
+  ARCHIVE_INDEXES, ARCHIVE_TABLES, archiveSql, CERTIFICATE_TABLES, certificateSql, INIT_TABLES, resultSql, initSql, OUTBOX_DOWN, outboxSql, POSTGRES, SDS_INDEXES, SDS_TABLES, sdsSql, SQLITE, TEST_EID_DOWN, testEidSql, type Dialect,
 } from './tables';
 
 function migration(
@@ -27,6 +27,7 @@ const all = (d: Dialect) => [
   migration('Results1764662400000', d, resultSql, ['DROP INDEX task_document_result_blob',
     'ALTER TABLE task_document DROP COLUMN result_sha256', 'ALTER TABLE task_document DROP COLUMN result_blob_key']),
   migration('Outbox1764748800000', d, outboxSql, OUTBOX_DOWN),
+  migration('TestEid1764835200000', d, testEidSql, TEST_EID_DOWN),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);

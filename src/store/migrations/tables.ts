@@ -118,3 +118,44 @@ export const OUTBOX_DOWN = [
   'DROP INDEX cpr_number_last_used', 'DROP TABLE cpr_number', 'ALTER TABLE service DROP COLUMN webhook_secret',
   'ALTER TABLE service DROP COLUMN callback_allow', 'DROP INDEX task_open_expires', 'DROP INDEX outbox_request', 'DROP INDEX outbox_status_due', 'DROP TABLE outbox',
 ];
+
+/**
+ * The test eID environment (NemID-style): test users with their centrally held key (sealed) and
+ * certificate, key cards (codes sealed per card; one row per code for use and lookup by MAC),
+ * login/signing challenges, each user's transaction log, and the PID-CPR mode per service. The
+ * stored CPR numbers become encrypted text: the table is recreated with a text column (the old
+ * plaintext values are dropped, not carried over: users type their CPR again once).
+ */
+export function testEidSql(d: Dialect): string[] {
+  return [
+    `CREATE TABLE test_user (id ${d.serial}, alias ${v(32)} NOT NULL UNIQUE, password_hash ${v(255)} NOT NULL,
+      first_name ${v(128)} NOT NULL, last_name ${v(128)} NOT NULL, cpr_mac ${v(64)} NOT NULL UNIQUE, cpr ${d.text} NOT NULL,
+      address ${v(512)} NOT NULL, pid ${v(32)} NOT NULL UNIQUE, cert_serial ${v(64)} NOT NULL, cert_pem ${d.text} NOT NULL,
+      private_key ${d.text} NOT NULL, failed_attempts integer NOT NULL DEFAULT 0, locked_at ${T},
+      created_at ${T} NOT NULL, updated_at ${T} NOT NULL)`,
+    `CREATE TABLE key_card (id ${v(16)} PRIMARY KEY, user_id integer NOT NULL REFERENCES test_user(id),
+      codes ${d.text} NOT NULL, created_at ${T} NOT NULL)`,
+    `CREATE INDEX key_card_user ON key_card (user_id, created_at)`,
+    `CREATE TABLE key_code (card_id ${v(16)} NOT NULL REFERENCES key_card(id), key_number ${v(4)} NOT NULL,
+      code_mac ${v(64)} NOT NULL, used_at ${T}, used_by ${v(64)}, PRIMARY KEY (card_id, key_number))`,
+    `CREATE TABLE testid_challenge (id ${v(64)} PRIMARY KEY, user_id integer NOT NULL REFERENCES test_user(id),
+      purpose ${v(8)} NOT NULL, card_id ${v(16)} NOT NULL, key_number ${v(4)} NOT NULL, created_at ${T} NOT NULL,
+      expires_at ${T} NOT NULL, used_at ${T}, used_by ${v(64)})`,
+    `CREATE INDEX testid_challenge_expires ON testid_challenge (expires_at)`,
+    `CREATE TABLE testid_log (id ${d.serial}, user_id integer NOT NULL REFERENCES test_user(id), time ${T} NOT NULL,
+      type ${v(32)} NOT NULL, detail ${d.text})`,
+    `CREATE INDEX testid_log_user ON testid_log (user_id, id)`,
+    `CREATE TABLE pidcpr_mode (service_id integer PRIMARY KEY, mode ${v(8)} NOT NULL, updated_at ${T} NOT NULL)`,
+    'DROP INDEX cpr_number_last_used',
+    'DROP TABLE cpr_number',
+    `CREATE TABLE cpr_number (pid ${v(64)} PRIMARY KEY, cpr ${d.text} NOT NULL, created_at ${T} NOT NULL, last_used_at ${T} NOT NULL)`,
+    `CREATE INDEX cpr_number_last_used ON cpr_number (last_used_at)`,
+  ];
+}
+export const TEST_EID_DOWN = [
+  'DROP INDEX cpr_number_last_used', 'DROP TABLE cpr_number',
+  `CREATE TABLE cpr_number (pid ${v(64)} PRIMARY KEY, cpr ${v(16)} NOT NULL, created_at ${T} NOT NULL, last_used_at ${T} NOT NULL)`,
+  'CREATE INDEX cpr_number_last_used ON cpr_number (last_used_at)',
+  'DROP TABLE pidcpr_mode', 'DROP INDEX testid_log_user', 'DROP TABLE testid_log', 'DROP INDEX testid_challenge_expires',
+  'DROP TABLE testid_challenge', 'DROP TABLE key_code', 'DROP INDEX key_card_user', 'DROP TABLE key_card', 'DROP TABLE test_user',
+];
