@@ -6,7 +6,7 @@
 // It starts its own segl runtime (SQLite, temp DATA_DIR, LOG_LEVEL silent, REDIS_URL from the
 // environment or a private redis-server), creates the requests over SOAP first (one small PDF each),
 // warms up, then calls sign() back to back for `seconds`. Every RSA private-key operation goes through
-// Node's WebCrypto (xadesjs and pkijs both use it, see src/trust/crypto.ts), so SubtleCrypto.sign is
+// Node's WebCrypto (src/trust/xades.ts and pkijs both use it, see src/trust/crypto.ts), so SubtleCrypto.sign is
 // wrapped to count them per package and by key. An optional CPU profile (node:inspector, the same V8
 // profile `node --cpu-prof` writes) is taken in a separate run after the measured one, so its
 // overhead does not touch the figures.
@@ -116,7 +116,7 @@ export interface SealResult {
 const rsaCount = { total: 0, byKey: {} as Record<string, number>, algorithms: {} as Record<string, number> };
 const keyNames = new Map<CryptoKey, string>();
 
-/** Wraps SubtleCrypto.prototype.sign (the one WebCrypto xadesjs, pkijs and @peculiar/x509 use). */
+/** Wraps SubtleCrypto.prototype.sign (the one WebCrypto segl's XAdES writer, pkijs and @peculiar/x509 use). */
 function countRsaSigns(): void {
   const proto = Object.getPrototypeOf(crypto.subtle) as { sign: (...a: unknown[]) => Promise<ArrayBuffer> };
   const original = proto.sign;

@@ -23,7 +23,7 @@ export const ASSUMED_RSA_SIGNS = 5;
  */
 export const RSA_SIGNS_FROM_CODE: ReadonlyArray<{ key: string; what: string; where: string }> = [
   { key: 'signer', what: 'the native XAdES signature',
-    where: 'src/pki/signing.ts sign → src/trust/xades.ts createNativeSignature → xadesjs SignedXml.Sign' },
+    where: 'src/pki/signing.ts sign → src/trust/xades.ts createNativeSignature → xadesSignature (crypto.subtle.sign over the canonical SignedInfo)' },
   { key: 'ocsp', what: 'the OCSP response for the signer certificate (initial verification)',
     where: 'src/pki/signing.ts prefetchRevocation (asked when sign() starts, used by verify(native)) → src/trust/verify.ts ocspRevocationChecker → TestCa.ocsp → src/trust/ocsp.ts respondOcsp (crypto.subtle.sign over the DER ResponseData)' },
   { key: 'tsa', what: 'the RFC 3161 time-stamp token',
@@ -31,7 +31,7 @@ export const RSA_SIGNS_FROM_CODE: ReadonlyArray<{ key: string; what: string; whe
   { key: 'ocsp', what: 'the OCSP response for the seal certificate, embedded in the seal\'s RevocationValues',
     where: 'src/pki/signing.ts sealOcspP = this.trust.revocation(seal.certificate, sealChain[0]) (asked when sign() starts) → respondOcsp (also used to verify the seal)' },
   { key: 'seal', what: 'the seal over the LTV-SDO',
-    where: 'src/pki/signing.ts → src/trust/xades.ts createSeal → xadesjs SignedXml.Sign' },
+    where: 'src/pki/signing.ts → src/trust/xades.ts createSeal → xadesSignature (crypto.subtle.sign over the canonical SignedInfo)' },
 ];
 
 export interface OpensslSpeed {
@@ -199,7 +199,7 @@ export function sealingDoc(m: SealingMeasurement | undefined, instead: string | 
       rsaSignsPerPackage: {
         used: counted,
         counted: isSeal(segl) ? { perPackage: segl.rsaSigns.perPackage, min: segl.rsaSigns.perPackageMin, max: segl.rsaSigns.perPackageMax, total: segl.rsaSigns.total, packages: segl.rsaSigns.packages, byKeyPerPackage, algorithms: segl.rsaSigns.algorithms } : null,
-        how: 'the worker wraps SubtleCrypto.prototype.sign (xadesjs, pkijs and @peculiar/x509 all sign through Node\'s WebCrypto, src/trust/crypto.ts) and counts calls with an RSA key inside each measured sign(), by whose key signed',
+        how: 'the worker wraps SubtleCrypto.prototype.sign (segl\'s XAdES writer, pkijs and @peculiar/x509 all sign through Node\'s WebCrypto, src/trust/crypto.ts) and counts calls with an RSA key inside each measured sign(), by whose key signed',
         fromCode: RSA_SIGNS_FROM_CODE.length,
         breakdown: RSA_SIGNS_FROM_CODE,
         assumedBefore: ASSUMED_RSA_SIGNS,

@@ -64,10 +64,15 @@ const VERSIONS = {
   xadesjs: versionOf('xadesjs'), xmldsigjs: versionOf('xmldsigjs'), pkijs: versionOf('pkijs'), x509: versionOf('@peculiar/x509'),
 };
 
+/**
+ * segl writes and signs the XAdES itself (Node's WebCrypto); verification adds the X.509/CMS libraries,
+ * and xadesjs/xmldsigjs for signature shapes outside segl's own profile.
+ */
 function serverContext(withVerification: boolean): ContextDescription['server'] {
-  const components = [{ name: 'segl', version: VERSIONS.segl }, { name: 'xadesjs', version: VERSIONS.xadesjs }];
+  const components = [{ name: 'segl', version: VERSIONS.segl }];
   if (withVerification) {
-    components.push({ name: 'xmldsigjs', version: VERSIONS.xmldsigjs }, { name: 'pkijs', version: VERSIONS.pkijs }, { name: '@peculiar/x509', version: VERSIONS.x509 });
+    components.push({ name: 'xadesjs', version: VERSIONS.xadesjs }, { name: 'xmldsigjs', version: VERSIONS.xmldsigjs },
+      { name: 'pkijs', version: VERSIONS.pkijs }, { name: '@peculiar/x509', version: VERSIONS.x509 });
   }
   return { operatingSystem: `${os.type()} ${os.release()} ${os.arch()}`, runtime: `Node.js ${process.version}`, components };
 }
@@ -157,7 +162,7 @@ export class SigningPipeline {
     // The seal carries its own chain and the OCSP answer for the seal certificate.
     const sealOcsp = await sealOcspP;
     const sealed = await createSeal({
-      packageXml, seal, chain: sealChain,
+      packageXml, canonical: true, seal, chain: sealChain,
       revocationValues: { ocspResponses: sealOcsp.responseDer ? [sealOcsp.responseDer] : [] }, policy: SEAL_POLICY, signingTime: this.now(),
     });
     // The seal is verified with the OCSP answer it was just given (fetched seconds ago, embedded).

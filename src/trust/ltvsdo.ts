@@ -2,6 +2,8 @@
 // years later, as the packaging policy lists it (docs/ltvsdo.md). This module only builds the XML;
 // xades.ts signs it (the seal) and verify.ts checks it. Element names follow what is known of
 // Signicat's LTV-SDO 1.1 (SignerDescription, SignerNationalId, SignerNationality).
+import { el, raw, render, type XChild, type XEl } from './c14n';
+
 export const LTVSDO_NS = 'urn:segl:ltvsdo:1';
 export const LTVSDO_MIME = 'application/x-ltv-sdo';
 
@@ -34,45 +36,55 @@ export interface LtvSdoInput {
   auditTrail: AuditEntry[];
 }
 
-const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
-const x = (s: string): string => s.replace(/[&<>"]/g, (c) => ESC[c]!);
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
 const t = (d: Date): string => d.toISOString();
-const el = (name: string, value: string | undefined): string => (value === undefined ? '' : `<${name}>${x(value)}</${name}>`);
+const l = (name: string, attrs: Record<string, string | undefined> | null, ...children: XChild[]): XEl => el(name, LTVSDO_NS, attrs, ...children);
+/** An element with text, left out when the value is undefined. */
+const opt = (name: string, value: string | undefined): XChild => (value === undefined ? undefined : l(name, null, value));
 
-/** Strips an XML declaration so the native signature can be embedded as an element. */
+/**
+ * The native signature as a fragment: without an XML declaration, and as createNativeSignature writes
+ * it, i.e. in exclusive canonical form with its own ds/xades/sp declarations (checked loosely here;
+ * a seal over a package whose fragment is not canonical does not verify, see createSeal `canonical`).
+ */
 function asElement(xml: string): string {
-  return xml.replace(/^\s*<\?xml[^>]*\?>\s*/, '');
+  const fragment = xml.replace(/^\s*<\?xml[^>]*\?>\s*/, '');
+  if (!/^<ds:Signature xmlns:ds="http:\/\/www\.w3\.org\/2000\/09\/xmldsig#"[ >]/.test(fragment) || !fragment.endsWith('</ds:Signature>')) {
+    throw new Error('LTV-SDO: the native signature is not a canonical ds:Signature element');
+  }
+  return fragment;
 }
 
-function context(name: string, c: ContextDescription): string {
-  const client = c.client
-    ? `<Client>${el('OperatingSystem', c.client.operatingSystem)}${el('Browser', c.client.browser)}${el('UserAgent', c.client.userAgent)}${el('Address', c.client.ip)}</Client>`
-    : '';
-  const comps = c.server.components.map((k) => `<Component Name="${x(k.name)}" Version="${x(k.version)}"/>`).join('');
-  return `<${name}>${client}<Server>${el('OperatingSystem', c.server.operatingSystem)}${el('Runtime', c.server.runtime)}${comps}</Server></${name}>`;
+function context(name: string, c: ContextDescription): XEl {
+  const client = c.client && l('Client', null,
+    opt('OperatingSystem', c.client.operatingSystem), opt('Browser', c.client.browser), opt('UserAgent', c.client.userAgent), opt('Address', c.client.ip));
+  return l(name, null, client, l('Server', null,
+    opt('OperatingSystem', c.server.operatingSystem), opt('Runtime', c.server.runtime),
+    ...c.server.components.map((k) => l('Component', { Name: k.name, Version: k.version }))));
 }
 
-/** The unsealed package; its root carries the Id the seal's reference covers (URI=""). */
+/**
+ * The unsealed package; its root carries the Id the seal's reference covers (URI=""). Written in
+ * exclusive canonical form (c14n.ts) after the XML declaration, so the seal digests these bytes as
+ * they are (createSeal with `canonical: true`).
+ */
 export function buildLtvSdo(p: LtvSdoInput): string {
   const v = p.validation;
-  return `<?xml version="1.0" encoding="UTF-8"?>`
-    + `<LtvSdo xmlns="${LTVSDO_NS}" Version="1" Id="${x(p.id)}">`
-    + `<SignedDataObject>${asElement(p.nativeSignatureXml)}</SignedDataObject>`
-    + `<SignerDescription>${el('SignerName', p.signer.name)}${el('SignerPid', p.signer.pid)}${el('SignerNationalId', p.signer.nationalId)}`
-    + `${el('SignerNationality', p.signer.nationality)}${el('CertificateKind', p.signer.kind)}</SignerDescription>`
-    + `<TrustedSigningTime Source="${x(p.trustedTime.source)}">${el('Time', t(p.trustedTime.time))}${el('TimeStampToken', b64(p.trustedTime.tokenDer))}</TrustedSigningTime>`
-    + `<ValidationData>`
-    + `<Certificates>${v.certificates.map((c) => el('Certificate', b64(c))).join('')}</Certificates>`
-    + `<RevocationValues>${v.ocspResponses.map((o) => el('OcspResponse', b64(o))).join('')}</RevocationValues>`
-    + `<InitialVerification Indication="${x(v.indication)}"${v.subIndication ? ` SubIndication="${x(v.subIndication)}"` : ''} At="${t(v.verifiedAt)}">`
-    + v.checks.map((c) => `<Check Name="${x(c.name)}" Ok="${c.ok}" At="${t(c.at)}">${x(c.detail)}</Check>`).join('')
-    + `</InitialVerification></ValidationData>`
-    + context('SignatureCreationContext', p.creationContext)
-    + context('VerificationContext', p.verificationContext)
-    + el('ExternalContext', p.externalContext)
-    + `<AuditTrail>${p.auditTrail.map((a) => `<Entry Time="${t(a.time)}" Type="${x(a.type)}">${x(a.text)}</Entry>`).join('')}</AuditTrail>`
-    + `</LtvSdo>`;
+  const root = l('LtvSdo', { Version: '1', Id: p.id },
+    l('SignedDataObject', null, raw(asElement(p.nativeSignatureXml))),
+    l('SignerDescription', null, opt('SignerName', p.signer.name), opt('SignerPid', p.signer.pid), opt('SignerNationalId', p.signer.nationalId),
+      opt('SignerNationality', p.signer.nationality), opt('CertificateKind', p.signer.kind)),
+    l('TrustedSigningTime', { Source: p.trustedTime.source }, opt('Time', t(p.trustedTime.time)), opt('TimeStampToken', b64(p.trustedTime.tokenDer))),
+    l('ValidationData', null,
+      l('Certificates', null, ...v.certificates.map((c) => l('Certificate', null, b64(c)))),
+      l('RevocationValues', null, ...v.ocspResponses.map((o) => l('OcspResponse', null, b64(o)))),
+      l('InitialVerification', { Indication: v.indication, SubIndication: v.subIndication || undefined, At: t(v.verifiedAt) },
+        ...v.checks.map((c) => l('Check', { Name: c.name, Ok: String(c.ok), At: t(c.at) }, c.detail)))),
+    context('SignatureCreationContext', p.creationContext),
+    context('VerificationContext', p.verificationContext),
+    opt('ExternalContext', p.externalContext),
+    l('AuditTrail', null, ...p.auditTrail.map((a) => l('Entry', { Time: t(a.time), Type: a.type }, a.text))));
+  return `<?xml version="1.0" encoding="UTF-8"?>${render(root)}`;
 }
 
 /** A rough reading of a User-Agent header: enough to name the client's OS and browser. */

@@ -23,6 +23,7 @@ import * as xadesjs from 'xadesjs';
 import type * as xmldom from '@xmldom/xmldom';
 import { createHash } from 'node:crypto';
 import { certificateFromDer, verificationKey } from './cache';
+import { canonicalise } from './c14n';
 import { oid, TAG, tlv } from './der';
 import { certIdFor, checkOcspResponse, normalizeSerialHex, type CertStatus } from './ocsp';
 import { validatePath } from './path';
@@ -404,6 +405,175 @@ class CoreValidator extends xadesjs.SignedXml {
   }
 }
 
+/** The two steps of XMLDSig core validation (§3.2.1 references, §3.2.2 SignatureValue). */
+interface CoreCheck {
+  checkReferences(): Promise<ReferenceResult[]>;
+  checkSignatureValue(cert: x509.X509Certificate): Promise<boolean>;
+}
+
+/** Any signature xadesjs can read. */
+function loadWithXadesjs(doc: Doc, sig: El): CoreValidator {
+  const core = new CoreValidator(doc as never);
+  // xadesjs turns everything below ds:Signature into objects: it parses every KeyInfo certificate
+  // (with asn1js) and the unsigned properties (CertificateValues, RevocationValues: most of a seal),
+  // none of which core validation reads (the signer is identified from the DOM above). They are taken
+  // out of the DOM while it loads and put back at once, unless a Reference points into them.
+  const unsigned = unreferencedParts(sig);
+  const detached = unsigned.map((u) => ({ u, parent: u.parentNode as El, next: u.nextSibling }));
+  for (const { u, parent } of detached) parent.removeChild(u);
+  try {
+    core.LoadXml(sig as never);
+  } catch (e) {
+    throw new FormatError(`ds:Signature could not be read: ${errorText(e)}`);
+  } finally {
+    for (const { u, parent, next } of detached) parent.insertBefore(u, next);
+  }
+  return core;
+}
+
+const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
+/** SignatureMethods validated directly: RSASSA-PKCS1-v1_5 (RFC 6931 §2.3.2, XMLDSig 1.1 §6.4.2). */
+const RSA_BY_URI: Record<string, string> = {
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256': 'SHA-256',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha384': 'SHA-384',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512': 'SHA-512',
+};
+
+function elementChildren(el: El): El[] {
+  const out: El[] = [];
+  for (let n = el.firstChild; n; n = n.nextSibling) if (n.nodeType === 1) out.push(n as El);
+  return out;
+}
+
+function isDs(el: El | undefined, local: string): el is El {
+  return !!el && el.namespaceURI === NS.ds && el.localName === local;
+}
+
+/** ds:CanonicalizationMethod, ds:Transform, ds:DigestMethod or ds:SignatureMethod with only an Algorithm (no parameters). */
+function bareAlgorithm(el: El | undefined, local: string): string | undefined {
+  return isDs(el, local) && !elementChildren(el).length ? el.getAttribute('Algorithm') ?? undefined : undefined;
+}
+
+/**
+ * Elements under `roots` by Id, ID or id (one entry per element), skipping ds:Signature subtrees when
+ * asked: the lookup xmldsigjs does.
+ */
+function elementsById(roots: El[], skipSignatures: boolean): Map<string, El[]> {
+  const byId = new Map<string, El[]>();
+  const walk = (el: El): void => {
+    if (skipSignatures && isDs(el, 'Signature')) return;
+    for (const name of ['Id', 'ID', 'id']) {
+      if (el.hasAttribute(name)) {
+        const v = el.getAttribute(name) ?? '';
+        const list = byId.get(v);
+        if (list) list.push(el);
+        else byId.set(v, [el]);
+        break;
+      }
+    }
+    for (let n = el.firstChild; n; n = n.nextSibling) if (n.nodeType === 1) walk(n as El);
+  };
+  for (const r of roots) walk(r);
+  return byId;
+}
+
+/**
+ * What a same-document "#id" reference of `sig` selects, as xmldsigjs resolves it: elements of the
+ * document outside every ds:Signature, else elements inside this signature's KeyInfo and Objects.
+ * More than one (in either place, or one in each) is an error for the caller to report.
+ */
+function idResolver(doc: Doc, sig: El): (id: string) => El[] {
+  let inDocument: Map<string, El[]> | undefined;
+  let inSignature: Map<string, El[]> | undefined;
+  return (id) => {
+    inDocument ??= elementsById(doc.documentElement ? [doc.documentElement as El] : [], true);
+    inSignature ??= elementsById(elementChildren(sig).filter((e) => isDs(e, 'KeyInfo') || isDs(e, 'Object')), false);
+    const a = inDocument.get(id) ?? [];
+    const b = inSignature.get(id) ?? [];
+    return a.length && b.length ? [...a, ...b] : a.length ? a : b;
+  };
+}
+
+interface PlannedReference {
+  uri: string;
+  /** what the URI selects: the document, or the element(s) with that Id (more than one is an error) */
+  targets: Array<Doc | El>;
+  enveloped: boolean;
+  hash: string;
+  digest: Uint8Array;
+}
+
+/**
+ * XMLDSig core validation for the profile segl writes, done on the parsed DOM with c14n.ts: exclusive
+ * C14N (no PrefixList) for SignedInfo, RSASSA-PKCS1-v1_5 with SHA-256/384/512, and references that are
+ * URI="" or a bare-name "#id" with exactly [exclusive C14N] or [enveloped-signature, exclusive C14N]
+ * as transforms. plan() returns undefined for any other shape, which then goes to xadesjs, so nothing
+ * unknown is accepted here. The enveloped-signature transform leaves out the signature being
+ * validated only (XMLDSig 1.1 §6.6.4); the document is not copied.
+ */
+class ExcC14nCore implements CoreCheck {
+  private constructor(
+    private readonly sig: El,
+    private readonly signedInfo: El,
+    private readonly signatureHash: string,
+    private readonly signatureValue: Uint8Array,
+    private readonly references: PlannedReference[],
+  ) {}
+
+  static plan(doc: Doc, sig: El): ExcC14nCore | undefined {
+    const signedInfo = child(sig, NS.ds, 'SignedInfo') as El;
+    const [c14nMethod, sigMethod, ...refs] = elementChildren(signedInfo);
+    if (bareAlgorithm(c14nMethod, 'CanonicalizationMethod') !== EXC_C14N) return undefined;
+    const signatureHash = RSA_BY_URI[bareAlgorithm(sigMethod, 'SignatureMethod') ?? ''];
+    if (!signatureHash || !refs.length || !refs.every((r) => isDs(r, 'Reference'))) return undefined;
+    const byId = idResolver(doc, sig);
+    const planned: PlannedReference[] = [];
+    for (const ref of refs) {
+      if (!ref.hasAttribute('URI')) return undefined;
+      const uri = ref.getAttribute('URI') ?? '';
+      const parts = elementChildren(ref);
+      const transformsEl = isDs(parts[0], 'Transforms') ? parts.shift() : undefined;
+      if (parts.length !== 2) return undefined;
+      const transforms = transformsEl ? elementChildren(transformsEl).map((t) => bareAlgorithm(t, 'Transform')) : [];
+      const enveloped = transforms.length === 2 && transforms[0] === ENVELOPED && transforms[1] === EXC_C14N;
+      if (!enveloped && !(transforms.length === 1 && transforms[0] === EXC_C14N)) return undefined;
+      const hash = DIGEST_BY_URI[bareAlgorithm(parts[0], 'DigestMethod') ?? ''];
+      if (!hash || !isDs(parts[1], 'DigestValue') || elementChildren(parts[1]).length) return undefined;
+      let targets: Array<Doc | El>;
+      if (uri === '') {
+        targets = [doc];
+      } else if (/^#[^\s#()'"]+$/.test(uri)) {
+        targets = byId(uri.slice(1));
+        // Not found here: xadesjs looks further (and reports SIGNED_DATA_NOT_FOUND as before).
+        if (!targets.length) return undefined;
+      } else {
+        return undefined;
+      }
+      planned.push({ uri, targets, enveloped, hash, digest: base64Bytes(text(parts[1])) });
+    }
+    return new ExcC14nCore(sig, signedInfo, signatureHash, base64Bytes(text(child(sig, NS.ds, 'SignatureValue'))), planned);
+  }
+
+  async checkReferences(): Promise<ReferenceResult[]> {
+    return this.references.map((r) => {
+      if (r.targets.length !== 1) return { uri: r.uri, ok: false, error: `Duplicate Id '${r.uri.slice(1)}' in the document` };
+      try {
+        const octets = canonicalise(r.targets[0] as never, r.enveloped ? this.sig as never : undefined);
+        return { uri: r.uri, ok: equalBytes(new Uint8Array(createHash(r.hash).update(octets, 'utf8').digest()), r.digest) };
+      } catch (e) {
+        return { uri: r.uri, ok: false, error: errorText(e) };
+      }
+    });
+  }
+
+  async checkSignatureValue(cert: x509.X509Certificate): Promise<boolean> {
+    const alg = { name: 'RSASSA-PKCS1-v1_5', hash: { name: this.signatureHash } };
+    const key = await verificationKey(cert, alg);
+    return crypto.subtle.verify(alg, key, this.signatureValue, Buffer.from(canonicalise(this.signedInfo as never), 'utf8'));
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The validation process
 
@@ -466,21 +636,9 @@ async function verifyInner(xml: string, opts: VerifyOptions, checks: Check[]): P
   const sig = selectSignature(doc, opts.signatureXPath);
   const xades = readXades(sig);
   const signingTime = xades?.signingTime;
-  const core = new CoreValidator(doc as never);
-  // xadesjs turns everything below ds:Signature into objects: it parses every KeyInfo certificate
-  // (with asn1js) and the unsigned properties (CertificateValues, RevocationValues: most of a seal),
-  // none of which core validation reads (the signer is identified from the DOM above). They are taken
-  // out of the DOM while it loads and put back at once, unless a Reference points into them.
-  const unsigned = unreferencedParts(sig);
-  const detached = unsigned.map((u) => ({ u, parent: u.parentNode as El, next: u.nextSibling }));
-  for (const { u, parent } of detached) parent.removeChild(u);
-  try {
-    core.LoadXml(sig as never);
-  } catch (e) {
-    throw new FormatError(`ds:Signature could not be read: ${errorText(e)}`);
-  } finally {
-    for (const { u, parent, next } of detached) parent.insertBefore(u, next);
-  }
+  // segl's own profile (exclusive C14N throughout, RSA PKCS#1 v1.5) is validated directly on the DOM;
+  // anything else goes to xadesjs.
+  const core: CoreCheck = ExcC14nCore.plan(doc, sig) ?? loadWithXadesjs(doc, sig);
 
   // 2. Identification of the signing certificate (§5.2.3).
   const keyInfoCerts = keyInfoCertificates(sig);
@@ -544,7 +702,7 @@ async function verifyInner(xml: string, opts: VerifyOptions, checks: Check[]): P
     checks.push(check('core-validation', false, detail));
     return report('TOTAL-FAILED', 'SIG_CRYPTO_FAILURE', detail, identified, checks);
   }
-  checks.push(check('core-validation', true, `${refs.length} reference digest(s) and ds:SignatureValue verified`));
+  checks.push(check('core-validation', true, `${refs.length} reference digest(s) and ds:SignatureValue verified (${core instanceof ExcC14nCore ? 'segl exclusive C14N' : 'xadesjs'})`));
 
   // 4. X.509 certificate validation (§5.2.6): the path, at `at`.
   const extra = keyInfoCerts.filter((c) => c !== signer);

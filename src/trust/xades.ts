@@ -2,26 +2,27 @@
 // signature (enveloping, baseline B-B) and the platform seal over a whole LTV-SDO package
 // (enveloped, baseline B-B plus CertificateValues and RevocationValues, no time-stamp).
 //
-// Library notes (stack-notes §Q2): xadesjs needs xmldom wired in (xml.ts useXades) and one WebCrypto,
-// Node's, the same object crypto.ts installs into pkijs and @peculiar/x509. Two xmldsigjs behaviours
-// are corrected in SeglSignedXml below:
-// - xadesjs references SignedProperties without transforms, i.e. with inclusive C14N 1.0 (XMLDSig
-//   §4.4.3.3), whose output depends on the namespaces in scope where the signature later sits: a
-//   native signature embedded in an LTV-SDO with a default namespace would no longer verify. Every
-//   reference made here therefore carries exclusive C14N, and SignedInfo is canonicalised with it too.
-// - xmldsigjs's enveloped-signature transform removes every ds:Signature that is a child of the
-//   signed root, not only the enclosing one (XMLDSig 1.1 §6.6.4), which breaks a seal over a package
-//   that holds another signature at that level.
-import { crypto, type CryptoKeyPair } from './crypto';
+// Both are written here directly, in exclusive canonical form (c14n.ts el/render): every signed part
+// (the SignProperties object, SignedProperties, SignedInfo, and a package that buildLtvSdo wrote) is
+// digested or signed over exactly the bytes exclusive C14N gives for it, without a DOM round trip.
+// SignedInfo is signed with WebCrypto (RSASSA-PKCS1-v1_5, SHA-256). Every reference, SignedProperties
+// included, carries exclusive C14N explicitly: the inclusive C14N 1.0 a transform-less reference
+// would get (XMLDSig §4.4.3.3) depends on the namespaces in scope where the signature later sits.
+//
+// Reading back (parseSignature, verifySignatureCore) still uses xadesjs/xmldsigjs, with one
+// correction in SeglSignedXml: xmldsigjs's enveloped-signature transform removes every ds:Signature
+// that is a child of the signed root, not only the enclosing one (XMLDSig 1.1 §6.6.4), which breaks a
+// seal over a package that holds another signature at that level. verify.ts has its own validator.
+import { crypto, type CryptoKey, type CryptoKeyPair } from './crypto';
 import { createHash } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import * as xadesjs from 'xadesjs';
 import * as xmldsigjs from 'xmldsigjs';
+import { canonicalise, el, render, type XChild, type XEl } from './c14n';
 import {
-  base64Bytes, childElement, childElements, descendants, escapeAttr, escapeText, isXmlText, NS,
+  base64Bytes, childElement, childElements, descendants, isXmlText, NS,
   parseXml, serializeXml, textOf, useXades, FRAGILE_LINE_CHARS, type Document, type Element,
 } from './xml';
-
 useXades();
 
 // ---------------------------------------------------------------------------------------------
@@ -54,23 +55,12 @@ export interface SigningIdentity {
 }
 
 // ---------------------------------------------------------------------------------------------
-// xadesjs with the two corrections described at the top
+// xadesjs (reading only) with the enveloped-signature correction described at the top
 // ---------------------------------------------------------------------------------------------
 
 // Parameters are `any`: their declared types (Algorithm, Element, …) come from the DOM lib, which
 // tsconfig does not load.
 class SeglSignedXml extends xadesjs.SignedXml {
-  protected override async ApplySignOptions(signature: any, algorithm: any, key: any, options: any): Promise<void> {
-    await super.ApplySignOptions(signature, algorithm, key, options);
-    for (const ref of signature.SignedInfo.References.GetIterator()) {
-      if (ref.Type === SIGNED_PROPERTIES_TYPE && !(ref.Transforms && ref.Transforms.Count)) {
-        const transforms = new xmldsigjs.Transforms();
-        transforms.Add(new xmldsigjs.XmlDsigExcC14NTransform());
-        ref.Transforms = transforms;
-      }
-    }
-  }
-
   /** XMLDSig 1.1 §6.6.4: the enveloped-signature transform removes only the Signature containing it. */
   protected override ApplyTransforms(transforms: any, input: any): any {
     const rest = new xmldsigjs.Transforms();
@@ -133,55 +123,66 @@ function requireXmlText(s: string, what: string): string {
   return s;
 }
 
-/** Gives the signature the ids chosen here, keeping xadesjs's QualifyingProperties Target consistent. */
-function newSignedXml(id: string, doc?: Document): SeglSignedXml {
-  const sx = new SeglSignedXml(doc as never);
-  sx.XmlSignature.Id = id;
-  const props = sx.Properties;
-  if (!props) throw new Error('xadesjs created no QualifyingProperties');
-  props.Target = `#${id}`;
-  props.SignedProperties.Id = `${id}-signedprops`;
-  sx.XmlSignature.SignedInfo.CanonicalizationMethod.Algorithm = ALG.excC14n;
-  return sx;
-}
+const ds = (local: string, attrs: Record<string, string | undefined> | null, ...children: XChild[]): XEl =>
+  el(`ds:${local}`, NS.ds, attrs, ...children);
+const xa = (local: string, attrs: Record<string, string | undefined> | null, ...children: XChild[]): XEl =>
+  el(`xades:${local}`, NS.xades, attrs, ...children);
 
-function dataObjectFormat(objectReference: string, mimeType: string, description: string): xadesjs.xml.DataObjectFormat {
-  const dof = new xadesjs.xml.DataObjectFormat();
-  dof.ObjectReference = `#${objectReference}`;
-  dof.Description = description;
-  dof.MimeType = mimeType;
-  return dof;
+/** ds:DigestMethod (SHA-256) and ds:DigestValue, as in a Reference, CertDigest or SigPolicyHash. */
+function digestParts(digest: Uint8Array): XEl[] {
+  return [ds('DigestMethod', { Algorithm: ALG.sha256 }), ds('DigestValue', null, b64(digest))];
 }
 
 /**
- * SigningCertificateV2 (EN 319 132-1 §5.2.2) with a SHA-256 CertDigest and, as xadesjs writes it, no
- * IssuerSerialV2. Built here from the DER: xadesjs would parse the certificate with asn1js for a hash.
+ * SigningCertificateV2 (EN 319 132-1 §5.2.2) with a SHA-256 CertDigest and no IssuerSerialV2 (as
+ * xadesjs wrote it).
  */
-function addSigningCertificateV2(sx: SeglSignedXml, der: Uint8Array): void {
-  const cert = new xadesjs.xml.CertV2();
-  cert.CertDigest.DigestMethod.Algorithm = ALG.sha256;
-  cert.CertDigest.DigestValue = sha256(der);
-  sx.SignedProperties.SignedSignatureProperties.SigningCertificateV2.Add(cert);
+function signingCertificateV2(der: Uint8Array): XEl {
+  return xa('SigningCertificateV2', null, xa('Cert', null, xa('CertDigest', null, ...digestParts(sha256(der)))));
+}
+
+/** xades:DataObjectFormat (EN 319 132-1 §5.2.4) for the reference with Id `refId`. */
+function dataObjectFormat(refId: string, mimeType: string, description: string): XEl {
+  return xa('DataObjectFormat', { ObjectReference: `#${refId}` }, xa('Description', null, description), xa('MimeType', null, mimeType));
+}
+
+interface ReferenceSpec { id?: string; uri: string; type?: string; transforms: string[]; digest: Uint8Array }
+
+/** The RSASSA-PKCS1-v1_5 SHA-256 key SignatureMethod rsa-sha256 promises (WebCrypto takes the hash from the key). */
+function requireRsaSha256(key: CryptoKey): void {
+  const alg = key.algorithm as { name?: string; hash?: { name?: string } };
+  if (alg.name !== 'RSASSA-PKCS1-v1_5' || alg.hash?.name !== 'SHA-256' || key.type !== 'private') {
+    throw new Error('the signing key must be an RSASSA-PKCS1-v1_5 SHA-256 private key');
+  }
 }
 
 /**
- * Puts `<ds:KeyInfo><ds:X509Data><ds:X509Certificate>` (XMLDSig 1.1 §4.5.4) into the signed
- * signature, after SignatureValue. KeyInfo is not referenced, so adding it after signing changes no
- * digest; it saves xmldsigjs's certificate parsing (a quarter of the signing time). Works on the
- * signature's own DOM, before it is serialized or imported.
+ * A XAdES ds:Signature (XMLDSig 1.1 §4, EN 319 132-1 §4.3): SignedInfo with `references` plus the
+ * SignedProperties reference (Type …#SignedProperties, exclusive C14N), SignatureValue over the
+ * canonical SignedInfo, KeyInfo with the certificate, one ds:Object with QualifyingProperties
+ * (`signedProperties`, then `unsignedProperties` if any), then `objects`. Written canonically.
  */
-function insertKeyInfo(sigEl: Element, der: Uint8Array): void {
-  const doc = sigEl.ownerDocument as Document;
-  const prefix = sigEl.prefix ? `${sigEl.prefix}:` : '';
-  const keyInfo = doc.createElementNS(NS.ds, `${prefix}KeyInfo`);
-  const x509Data = doc.createElementNS(NS.ds, `${prefix}X509Data`);
-  const x509Cert = doc.createElementNS(NS.ds, `${prefix}X509Certificate`);
-  x509Cert.appendChild(doc.createTextNode(b64(der)));
-  x509Data.appendChild(x509Cert);
-  keyInfo.appendChild(x509Data);
-  const signatureValue = childElement(sigEl, NS.ds, 'SignatureValue');
-  if (!signatureValue) throw new Error('signature without SignatureValue');
-  sigEl.insertBefore(keyInfo, signatureValue.nextSibling);
+async function xadesSignature(o: {
+  sigId: string; key: CryptoKey; certificateDer: Uint8Array; references: ReferenceSpec[];
+  signedProperties: XEl; unsignedProperties?: XEl; objects?: XEl[];
+}): Promise<string> {
+  requireRsaSha256(o.key);
+  const references: ReferenceSpec[] = [...o.references, {
+    uri: `#${o.sigId}-signedprops`, type: SIGNED_PROPERTIES_TYPE, transforms: [ALG.excC14n], digest: sha256(render(o.signedProperties)),
+  }];
+  const signedInfo = ds('SignedInfo', null,
+    ds('CanonicalizationMethod', { Algorithm: ALG.excC14n }),
+    ds('SignatureMethod', { Algorithm: ALG.rsaSha256 }),
+    ...references.map((r) => ds('Reference', { Id: r.id, Type: r.type, URI: r.uri },
+      ds('Transforms', null, ...r.transforms.map((t) => ds('Transform', { Algorithm: t }))),
+      ...digestParts(r.digest))));
+  const value = await crypto.subtle.sign(SIGN_ALGORITHM, o.key, Buffer.from(render(signedInfo), 'utf8'));
+  return render(ds('Signature', { Id: o.sigId },
+    signedInfo,
+    ds('SignatureValue', null, b64(value)),
+    ds('KeyInfo', null, ds('X509Data', null, ds('X509Certificate', null, b64(o.certificateDer)))),
+    ds('Object', null, xa('QualifyingProperties', { Target: `#${o.sigId}` }, o.signedProperties, o.unsignedProperties)),
+    ...(o.objects ?? [])));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -244,13 +245,15 @@ function attachment(doc: DocumentToSign): { kind: AttachmentKind; base64: boolea
 /**
  * The signed content of a native signature: segl's SignProperties, modelled on NemID/OpenSign's
  * signature properties (the sign text shown, the PDF base64-encoded as `attachedpdf`), as a typed
- * element instead of name/value pairs. Returns the ds:Object element text.
+ * element instead of name/value pairs. Returns the ds:Object element.
  */
-function signPropertiesObject(objectId: string, input: NativeSignatureInput): string {
+function signPropertiesObject(objectId: string, input: NativeSignatureInput): XEl {
   const signText = requireXmlText(normaliseLines(input.signText), 'sign text');
   if (!signText.trim()) throw new Error('sign text is empty');
   if (!input.documents.length) throw new Error('nothing to sign: no documents');
   const seen = new Set<string>();
+  const sp = (local: string, attrs: Record<string, string | undefined> | null, ...children: XChild[]): XEl =>
+    el(`sp:${local}`, SIGNPROPERTIES_NS, attrs, ...children);
   const docs = input.documents.map((d, i) => {
     if (typeof d.id !== 'string' || !d.id || d.id.length > 256) throw new Error(`document ${i + 1}: bad id`);
     requireXmlText(d.id, `document ${i + 1} id`);
@@ -260,25 +263,18 @@ function signPropertiesObject(objectId: string, input: NativeSignatureInput): st
     if (!(d.bytes instanceof Uint8Array)) throw new Error(`document ${JSON.stringify(d.id)}: bytes must be a Uint8Array`);
     const description = requireXmlText(normaliseLines(d.description ?? ''), `document ${JSON.stringify(d.id)} description`);
     const a = attachment(d);
-    return [
-      `<sp:Document DocumentId="${escapeAttr(d.id)}" Index="${i + 1}">`,
-      `<sp:Description>${escapeText(description)}</sp:Description>`,
-      `<sp:MimeType>${escapeText(d.mimeType)}</sp:MimeType>`,
-      `<sp:Size>${d.bytes.length}</sp:Size>`,
-      `<sp:DigestValue Algorithm="${ALG.sha256}">${b64(sha256(d.bytes))}</sp:DigestValue>`,
-      a.base64 ? `<sp:${a.kind} Encoding="base64">${a.content}</sp:${a.kind}>` : `<sp:${a.kind}>${escapeText(a.content)}</sp:${a.kind}>`,
-      '</sp:Document>',
-    ].join('');
+    return sp('Document', { DocumentId: d.id, Index: String(i + 1) },
+      sp('Description', null, description),
+      sp('MimeType', null, d.mimeType),
+      sp('Size', null, String(d.bytes.length)),
+      sp('DigestValue', { Algorithm: ALG.sha256 }, b64(sha256(d.bytes))),
+      sp(a.kind, a.base64 ? { Encoding: 'base64' } : null, a.content));
   });
-  return [
-    `<ds:Object xmlns:ds="${NS.ds}" Id="${objectId}" MimeType="text/xml">`,
-    `<sp:SignProperties xmlns:sp="${SIGNPROPERTIES_NS}" Version="1">`,
-    `<sp:SignText Format="text/plain">${escapeText(signText)}</sp:SignText>`,
-    `<sp:Commitment Type="urn:oid:${PROOF_OF_APPROVAL_OID}">${escapeText(COMMITMENT_STATEMENT)}</sp:Commitment>`,
-    `<sp:Documents Count="${docs.length}">${docs.join('')}</sp:Documents>`,
-    '</sp:SignProperties>',
-    '</ds:Object>',
-  ].join('');
+  return ds('Object', { Id: objectId, MimeType: 'text/xml' },
+    sp('SignProperties', { Version: '1' },
+      sp('SignText', { Format: 'text/plain' }, signText),
+      sp('Commitment', { Type: `urn:oid:${PROOF_OF_APPROVAL_OID}` }, COMMITMENT_STATEMENT),
+      sp('Documents', { Count: String(docs.length) }, ...docs)));
 }
 
 /**
@@ -295,39 +291,24 @@ export async function createNativeSignature(input: NativeSignatureInput): Promis
   const sigId = randomId('sig');
   const objectId = randomId('signproperties');
   const refId = `${sigId}-ref-signproperties`;
-  const objectEl = parseXml(signPropertiesObject(objectId, input), 'SignProperties').documentElement as Element;
-
-  const sx = newSignedXml(sigId);
-  const dataObject = new xmldsigjs.DataObject();
-  dataObject.LoadXml(objectEl as never);
-  sx.XmlSignature.ObjectList.Add(dataObject);
-
-  const sdop = sx.SignedProperties.SignedDataObjectProperties;
-  sdop.DataObjectFormats.Add(dataObjectFormat(
-    refId, 'text/xml',
-    `segl SignProperties: the sign text and ${input.documents.length} document(s) the signer commits to`,
-  ));
-  const cti = new xadesjs.xml.CommitmentTypeIndication();
-  cti.CommitmentTypeId.Identifier.Qualifier = 'OIDAsURN';
-  cti.CommitmentTypeId.Identifier.Value = `urn:oid:${PROOF_OF_APPROVAL_OID}`;
-  cti.CommitmentTypeId.Description = 'Proof of approval';
-  const objectRef = new xadesjs.xml.ObjectReference();
-  objectRef.Value = `#${refId}`;
-  cti.ObjectReference.Add(objectRef);
-  sdop.CommitmentTypeIndications.Add(cti);
-
+  const object = signPropertiesObject(objectId, input);
   const der = new Uint8Array(input.signer.certificate.rawData);
-  addSigningCertificateV2(sx, der);
-  // Not a DOM node: the referenced object lives in the signature itself.
-  const placeholder = parseXml('<enveloping/>').documentElement;
-  await sx.Sign(SIGN_ALGORITHM as never, input.signer.keys.privateKey as never, placeholder as never, {
-    references: [{ id: refId, uri: `#${objectId}`, type: OBJECT_TYPE, hash: 'SHA-256', transforms: ['exc-c14n'] }],
-    signingTime: { value: input.signingTime ?? new Date() },
+  const signedProperties = xa('SignedProperties', { Id: `${sigId}-signedprops` },
+    xa('SignedSignatureProperties', null,
+      xa('SigningTime', null, (input.signingTime ?? new Date()).toISOString()),
+      signingCertificateV2(der)),
+    xa('SignedDataObjectProperties', null,
+      dataObjectFormat(refId, 'text/xml', `segl SignProperties: the sign text and ${input.documents.length} document(s) the signer commits to`),
+      xa('CommitmentTypeIndication', null,
+        xa('CommitmentTypeId', null,
+          xa('Identifier', { Qualifier: 'OIDAsURN' }, `urn:oid:${PROOF_OF_APPROVAL_OID}`),
+          xa('Description', null, 'Proof of approval')),
+        xa('ObjectReference', null, `#${refId}`))));
+  return xadesSignature({
+    sigId, key: input.signer.keys.privateKey, certificateDer: der, signedProperties, objects: [object],
+    // The object as a same-document reference selects it (exclusive C14N: as the apex of its subtree).
+    references: [{ id: refId, uri: `#${objectId}`, type: OBJECT_TYPE, transforms: [ALG.excC14n], digest: sha256(render(object)) }],
   });
-  const el = sx.GetXml() as unknown as Element | null;
-  if (!el) throw new Error('xadesjs produced no signature element');
-  insertKeyInfo(el, der);
-  return serializeXml(el);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -344,6 +325,12 @@ export interface SignaturePolicy {
 
 export interface SealInput {
   packageXml: string;
+  /**
+   * The package is an optional XML declaration followed by its root element exactly as exclusive
+   * C14N writes it (as buildLtvSdo writes it): the reference digest is then taken over those bytes,
+   * without parsing them. Claiming it for other text makes a seal that does not verify.
+   */
+  canonical?: boolean;
   seal: SigningIdentity;
   /** The seal certificate's issuing CA and the root (put into CertificateValues). */
   chain: x509.X509Certificate[];
@@ -380,7 +367,62 @@ export async function createSeal(input: SealInput): Promise<string> {
   if (!OID.test(policy.oid)) throw new Error(`signature policy: bad OID ${JSON.stringify(policy.oid)}`);
   requireXmlText(policy.description, 'signature policy description');
   if (policy.digest && policy.digest.length !== 32) throw new Error('signature policy digest must be a SHA-256 digest (32 bytes)');
-  const doc = parseXml(input.packageXml, 'package');
+  const pkg = input.canonical ? canonicalPackage(input.packageXml) : parsedPackage(input.packageXml);
+
+  const sigId = randomId('seal');
+  const refId = `${sigId}-ref-package`;
+  const der = new Uint8Array(input.seal.certificate.rawData);
+  const signedProperties = xa('SignedProperties', { Id: `${sigId}-signedprops` },
+    xa('SignedSignatureProperties', null,
+      xa('SigningTime', null, (input.signingTime ?? new Date()).toISOString()),
+      signingCertificateV2(der),
+      xa('SignaturePolicyIdentifier', null, xa('SignaturePolicyId', null,
+        xa('SigPolicyId', null,
+          xa('Identifier', { Qualifier: 'OIDAsURN' }, `urn:oid:${policy.oid}`),
+          xa('Description', null, policy.description),
+          !policy.digest && xa('DocumentationReferences', null, xa('DocumentationReference', null, POLICY_DIGEST_OF_DESCRIPTION))),
+        xa('SigPolicyHash', null, ...digestParts(policy.digest ?? sha256(policy.description)))))),
+    xa('SignedDataObjectProperties', null,
+      dataObjectFormat(refId, input.mimeType ?? LTV_SDO_MIME_TYPE, 'The complete LTV-SDO package')));
+  const crls = input.revocationValues.crls ?? [];
+  const ocsps = input.revocationValues.ocspResponses;
+  const unsignedProperties = input.chain.length || crls.length || ocsps.length
+    ? xa('UnsignedProperties', { Id: `${sigId}-unsignedprops` }, xa('UnsignedSignatureProperties', null,
+      input.chain.length > 0 && xa('CertificateValues', null,
+        ...input.chain.map((c) => xa('EncapsulatedX509Certificate', null, b64(new Uint8Array(c.rawData))))),
+      (crls.length > 0 || ocsps.length > 0) && xa('RevocationValues', null,
+        crls.length > 0 && xa('CRLValues', null, ...crls.map((c) => xa('EncapsulatedCRLValue', null, b64(c)))),
+        ocsps.length > 0 && xa('OCSPValues', null, ...ocsps.map((o) => xa('EncapsulatedOCSPValue', null, b64(o)))))))
+    : undefined;
+  const signature = await xadesSignature({
+    sigId, key: input.seal.keys.privateKey, certificateDer: der, signedProperties, unsignedProperties,
+    // With the seal appended as the root's last child and nothing around it, the enveloped-signature
+    // transform gives back exactly this package, so its canonical form is what the seal digests.
+    references: [{ id: refId, uri: '', transforms: [ALG.enveloped, ALG.excC14n], digest: sha256(pkg.canonical) }],
+  });
+  return pkg.append(signature);
+}
+
+interface PackageToSeal {
+  /** Exclusive C14N of the package (the document: its root element). */
+  canonical: string;
+  /** The package with the signature text as the last child of its root element. */
+  append(signature: string): string;
+}
+
+/** A package written canonically (buildLtvSdo): nothing to parse, the signature goes before the end tag. */
+function canonicalPackage(xml: string): PackageToSeal {
+  const decl = /^<\?xml[^>]*\?>/.exec(xml)?.[0] ?? '';
+  const canonical = xml.slice(decl.length);
+  const name = /^<([^\s>/]+)/.exec(canonical)?.[1];
+  const endTag = `</${name}>`;
+  if (!name || !canonical.endsWith(endTag)) throw new Error('package: not an element in canonical form');
+  return { canonical, append: (sig) => xml.slice(0, xml.length - endTag.length) + sig + endTag };
+}
+
+/** Any other package: parsed (strictly), canonicalised from the DOM. */
+function parsedPackage(xml: string): PackageToSeal {
+  const doc = parseXml(xml, 'package');
   for (let n = doc.firstChild; n; n = n.nextSibling) {
     // URI="" covers the whole document (XMLDSig 1.1 §4.4.3.2): a PI outside the root would be signed by
     // xmlsec1 but not seen by xmldsigjs, which canonicalises from the root element.
@@ -389,72 +431,20 @@ export async function createSeal(input: SealInput): Promise<string> {
       throw new Error('package: processing instructions outside the root element are not supported');
     }
   }
-  const sigId = randomId('seal');
-  const refId = `${sigId}-ref-package`;
-  const sx = newSignedXml(sigId, doc);
-  sx.SignedProperties.SignedDataObjectProperties.DataObjectFormats.Add(
-    dataObjectFormat(refId, input.mimeType ?? LTV_SDO_MIME_TYPE, 'The complete LTV-SDO package'),
-  );
-  const der = new Uint8Array(input.seal.certificate.rawData);
-  addSigningCertificateV2(sx, der);
-  await sx.Sign(SIGN_ALGORITHM as never, input.seal.keys.privateKey as never, doc as never, {
-    references: [{ id: refId, uri: '', hash: 'SHA-256', transforms: ['enveloped', 'exc-c14n'] }],
-    signingTime: { value: input.signingTime ?? new Date() },
-    policy: {
-      identifier: {
-        qualifier: 'OIDAsURN',
-        value: `urn:oid:${policy.oid}`,
-        description: policy.description,
-        ...(policy.digest ? {} : { references: [POLICY_DIGEST_OF_DESCRIPTION] }),
-      },
-      hash: 'SHA-256',
-      digestValue: b64(policy.digest ?? sha256(policy.description)),
-    },
-  });
-  const sigEl = sx.GetXml() as unknown as Element | null;
-  if (!sigEl) throw new Error('xadesjs produced no signature element');
-  insertKeyInfo(sigEl, der);
-
-  // Built and appended in the DOM: unsigned properties changed after LoadXml are not re-serialized.
-  const unsigned = new xadesjs.xml.UnsignedProperties();
-  unsigned.Id = `${sigId}-unsignedprops`;
-  const certValues = new xadesjs.xml.CertificateValues();
-  for (const c of input.chain) {
-    const e = new xadesjs.xml.EncapsulatedX509Certificate();
-    e.Value = new Uint8Array(c.rawData);
-    certValues.EncapsulatedX509Certificates.Add(e);
-  }
-  const revValues = new xadesjs.xml.RevocationValues();
-  for (const crl of input.revocationValues.crls ?? []) {
-    const e = new xadesjs.xml.EncapsulatedCRLValue();
-    e.Value = new Uint8Array(crl);
-    revValues.CRLValues.Add(e);
-  }
-  for (const ocsp of input.revocationValues.ocspResponses) {
-    const e = new xadesjs.xml.EncapsulatedOCSPValue();
-    e.Value = new Uint8Array(ocsp);
-    revValues.OCSPValues.Add(e);
-  }
-  if (certValues.EncapsulatedX509Certificates.Count) unsigned.UnsignedSignatureProperties.Add(certValues);
-  if (revValues.CRLValues.Count || revValues.OCSPValues.Count) unsigned.UnsignedSignatureProperties.Add(revValues);
-  const qp = descendants(sigEl, NS.xades, 'QualifyingProperties')[0];
-  if (!qp) throw new Error('seal: no QualifyingProperties');
-  if (unsigned.UnsignedSignatureProperties.Count) {
-    qp.appendChild((sigEl.ownerDocument as Document).importNode(unsigned.GetXml() as never, true));
-  }
-  return appendToRoot(input.packageXml, doc, sigEl);
+  return { canonical: canonicalise(doc), append: (sig) => appendToRoot(xml, doc, sig) };
 }
 
 /**
- * The package with `sigEl` as the last child of its root element. When the root has an end tag and
- * nothing but whitespace and the XML declaration lies outside it, the signature text goes into the
- * caller's own text just before that end tag: the package keeps its exact bytes, and the signature
- * (which declares its own ds and xades prefixes and has no unprefixed elements) needs nothing from
- * the namespaces in scope there. Otherwise the signature is imported into the DOM and the whole
- * document serialized. No whitespace is added around the signature: the enveloped-signature transform
- * removes the element only, so added text would be signed by verifiers but not by this signature.
+ * The package with `signature` as the last child of its root element. When the root has an end tag
+ * and nothing but whitespace and the XML declaration lies outside it, the signature text goes into
+ * the caller's own text just before that end tag: the package keeps its exact bytes, and the
+ * signature (which declares its own ds and xades prefixes and has no unprefixed elements) needs
+ * nothing from the namespaces in scope there. Otherwise the signature is parsed, imported into the
+ * DOM and the whole document serialized. No whitespace is added around the signature: the
+ * enveloped-signature transform removes the element only, so added text would be signed by
+ * verifiers but not by this signature.
  */
-function appendToRoot(packageXml: string, doc: Document, sigEl: Element): string {
+function appendToRoot(packageXml: string, doc: Document, signature: string): string {
   const root = doc.documentElement as Element;
   let spliceable = true;
   for (let n = root.nextSibling; n; n = n.nextSibling) {
@@ -462,8 +452,9 @@ function appendToRoot(packageXml: string, doc: Document, sigEl: Element): string
   }
   const end = new RegExp(`</${root.tagName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*>\\s*$`).exec(packageXml);
   if (spliceable && end) {
-    return packageXml.slice(0, end.index) + serializeXml(sigEl) + packageXml.slice(end.index);
+    return packageXml.slice(0, end.index) + signature + packageXml.slice(end.index);
   }
+  const sigEl = parseXml(signature, 'signature').documentElement as Element;
   root.appendChild(doc.importNode(sigEl as never, true));
   return serializeXml(doc);
 }
