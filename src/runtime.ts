@@ -232,7 +232,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
   const archive = new ArchiveRepository(db, blobs);
   const clock = new AdjustableClock(cfg.mode === 'preprod' && cfg.notify.testClock);
   const outbox = new OutboxRepository(db);
-  const cpr = new CprRepository(db);
+  const cpr = new CprRepository(db, { secret: cfg.secret! });
   const queues = new Queues(redisHandle.url, cfg.notify.queuePrefix);
   const metrics = new Metrics({ outbox, queues });
   const relay = new OutboxRelay(outbox, queues, clock, log, { intervalMs: cfg.notify.relayIntervalMs, leaseMs: cfg.notify.relayLeaseMs });
@@ -305,7 +305,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
       app.use(adminRoutes({ password: rt.adminPassword, queues, outbox, metrics, clock, afterClockMove: () => rt.runTimers() }));
     }
     app.use(portalRoutes({
-      services, documents: rt.documents, clock, secret: cfg.secret!, production: cfg.mode === 'production', log,
+      services, documents: rt.documents, blobs, clock, secret: cfg.secret!, production: cfg.mode === 'production', log,
       methodName: (m) => ({ nemid: 'NemID (test)', 'nemid-sign': 'NemID signing (test)' } as Record<string, string>)[m] ?? m,
     }));
     if (cfg.mode === 'preprod') app.use(devOutboxRouter({ mailDir: path.join(outboxDir, 'mail'), smsDir: path.join(outboxDir, 'sms') }));

@@ -306,6 +306,22 @@ export class DocumentService {
     return uri;
   }
 
+  /**
+   * Records what the signer did in the portal (task-started, document-viewed, user-authenticated,
+   * user-authentication-cancelled, document-sign-cancelled …). With `once`, an event already in the
+   * task's history is not written again.
+   */
+  async recordPortalEvent(
+    svc: ServiceAccount, requestId: string, taskId: string, event: HistoryEvent['event'], data?: string, once = false,
+  ): Promise<void> {
+    const n = iso(this.now());
+    await this.d.store.tx(async (tx) => {
+      await this.liveTask(tx, svc, requestId, taskId);
+      if (once && (await tx.events(requestId, taskId)).some((e) => e.event === event && e.taskId === taskId)) return;
+      await tx.insertEvents([{ requestId, taskId, event, eventTime: n, data: data?.slice(0, 2000) }]);
+    });
+  }
+
   /** A task is signed only when open: not closed, and every depends-on-task completed. */
   private mustBeOpen(request: RequestRow, task: TaskRow, tasks: TaskRow[]): void {
     const access = taskAccess(request, task, tasks);

@@ -28,6 +28,9 @@ export interface PortalDocument {
   order: number;
   /** the signed result exists */
   signed: boolean;
+  /** the signer may skip it (document-action/@optional) */
+  optional: boolean;
+  dialog?: Dialog;
 }
 
 /** The task as the signer sees it. */
@@ -44,6 +47,14 @@ export interface PortalTask {
   artifactAllowed: boolean;
   documents: PortalDocument[];
   nationalId?: string;
+  /** sign all sign-documents in one act (task/@bundle, default true) */
+  bundle: boolean;
+  signText?: string;
+  /** browser redirects (on-task-complete / -cancel / -postpone) as written, placeholders unreplaced */
+  redirects: { complete?: string; cancel?: string; postpone?: string };
+  /** eID methods for the signature (signature/method and authentication-based-signature/method) */
+  signatureMethods: string[];
+  clientReference?: string;
 }
 
 export function portalTask(request: RequestRow, task: TaskRow, tasks: readonly TaskRow[], docs: readonly TaskDocumentRow[]): PortalTask {
@@ -53,10 +64,31 @@ export function portalTask(request: RequestRow, task: TaskRow, tasks: readonly T
     requestId: request.id, taskId: task.taskId, status: task.status, access: taskAccess(request, task, tasks),
     dialog: t.dialog, language: t.language ?? request.body.language, profile: t.profile ?? request.body.profile,
     authentication: t.authentication?.method ?? [], artifactAllowed: t.authentication?.artifact === true,
-    documents: docs.filter((d) => d.taskId === task.taskId).sort((a, b) => a.ordinal - b.ordinal).map((d) => ({
-      id: d.documentId, description: d.description, mimeType: d.mimeType, action: d.actionType, order: d.ordinal,
-      signed: d.resultUri !== undefined,
-    })),
+    documents: docs.filter((d) => d.taskId === task.taskId).sort((a, b) => a.ordinal - b.ordinal).map((d) => {
+      const a = t.documentAction.find((x) => (x.documentRef ?? x.document?.id) === d.documentId);
+      return {
+        id: d.documentId, description: d.description, mimeType: d.mimeType, action: d.actionType, order: d.ordinal,
+        signed: d.resultUri !== undefined, optional: a?.optional === true, dialog: a?.dialog,
+      };
+    }),
     nationalId: subject?.nationalId,
+    bundle: t.bundle !== false,
+    signText: t.signText,
+    redirects: { complete: t.onTaskComplete, cancel: t.onTaskCancel, postpone: t.onTaskPostpone },
+    signatureMethods: [...(t.signature ?? []), ...(t.authenticationBasedSignature ?? [])].flatMap((x) => x.method.map((m) => m.value)),
+    clientReference: request.clientReference,
   };
+}
+
+/** A redirect URL with `${requestId}` and `${taskId}` replaced, raw and %-encoded (`%24%7BrequestId%7D`). */
+export function redirectUrl(template: string, requestId: string, taskId: string): string {
+  const ids: Record<string, string> = { requestId, taskId };
+  return template
+    .replace(/\$\{(requestId|taskId)\}/g, (_w, k: string) => encodeURIComponent(ids[k]!))
+    .replace(/%24%7B(requestId|taskId)%7D/gi, (_w, k: string) => encodeURIComponent(ids[k]!));
+}
+
+/** Which sign-documents the signer must still read before Send in, given what they opened and chose to skip. */
+export function unreadMandatory(task: PortalTask, viewed: ReadonlySet<string>, skipped: ReadonlySet<string>): PortalDocument[] {
+  return task.documents.filter((d) => d.action !== 'upload' && !d.signed && !viewed.has(d.id) && !(d.optional && skipped.has(d.id)));
 }

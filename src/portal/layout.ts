@@ -39,6 +39,14 @@ a:focus-visible, button:focus-visible { outline: 3px solid #f0a500; outline-offs
 .button { display: inline-block; background: var(--brand); color: var(--brand-ink); border: 0; border-radius: 6px; padding: .65rem 1.1rem; font: inherit; font-weight: 600; text-decoration: none; cursor: pointer; }
 .button.secondary { background: var(--paper); color: var(--brand); border: 2px solid var(--brand); }
 .actions { display: flex; flex-wrap: wrap; gap: .75rem; margin-top: 1rem; }
+.sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.tag.done { color: var(--ok); border-color: var(--ok); }
+.choice { flex-basis: 100%; font-size: .95rem; }
+.pdf canvas { display: block; width: 100%; height: auto; margin: 0 0 1rem; border: 1px solid var(--line); }
+pre.text { white-space: pre-wrap; word-break: break-word; background: var(--wash); border: 1px solid var(--line); border-radius: 6px; padding: 1rem; font: .95rem/1.5 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+label { display: block; font-weight: 600; margin: .5rem 0 .25rem; }
+textarea, input[type=text], input[type=password] { width: 100%; font: inherit; padding: .5rem; border: 1px solid var(--muted); border-radius: 6px; }
+.actions form { margin: 0; }
 footer { color: var(--muted); font-size: .875rem; }
 footer .inner { padding-bottom: 2rem; }
 @media (max-width: 480px) { h1 { font-size: 1.3rem; } .card { padding: 1rem; } }

@@ -1,22 +1,27 @@
-// The signer's task URL (`/std/docaction/{service}?request_id=…&task_id=…[&artifact=…]`): every
-// outcome is a readable, translated page — unknown or foreign task, withdrawn/expired/completed/
-// rejected, waiting for others, log in, or the task's documents. A valid artifact logs the browser
-// in for that task once; the URL is then reloaded without it.
-import { randomBytes } from 'node:crypto';
+// The signer's task URL (`/std/docaction/{service}?request_id=…&task_id=…[&artifact=…]`) and the
+// signing wizard behind it. Every outcome is a readable, translated page — unknown or foreign task,
+// withdrawn/expired/completed/rejected, waiting for others, log in, the documents. A valid artifact
+// logs the browser in for that task once; the URL is then reloaded without it. Nothing is final
+// until "Send in"; "Start over", "Postpone" and "Decline" are always there.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import path from 'node:path';
 import express from 'express';
 import type { Logger } from 'pino';
 import type { DocumentService } from '../core/documentservice';
-import { NotFoundError } from '../core/errors';
-import type { PortalTask } from '../core/portal';
-import type { Clock } from '../core/ports';
+import { NotFoundError, StateError } from '../core/errors';
+import { redirectUrl, unreadMandatory, type PortalTask } from '../core/portal';
+import type { Clock, ServiceAccount } from '../core/ports';
+import type { BlobStore } from '../store/blobs';
 import type { ServiceRepository } from '../store/services';
 import { pickLanguage, t, type Lang, type TextKey } from './i18n';
 import { h, page, PORTAL_CSS } from './layout';
-import { SessionCodec, taskKey, type PortalSession } from './session';
+import { SessionCodec, taskKey, type PortalSession, type TaskLogin } from './session';
+import { PDF_VIEWER_JS } from './viewer';
 
 export interface PortalDeps {
   services: ServiceRepository;
   documents: DocumentService;
+  blobs: BlobStore;
   clock: Clock;
   secret: string;
   production: boolean;
@@ -26,23 +31,12 @@ export interface PortalDeps {
 }
 
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+  'content-security-policy': "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' data: blob:; worker-src 'self' blob:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   // task URLs can carry artifacts: never leak them to other sites
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
 };
-
-function send(res: express.Response, status: number, html: string, cookie?: string): void {
-  res.status(status).set(SECURITY_HEADERS);
-  if (cookie) res.append('set-cookie', cookie);
-  res.type('html').send(html);
-}
-
-function message(lang: Lang, titleKey: TextKey, bodyKey: TextKey, cls: 'ok' | 'warn' | 'info', extra = ''): { title: string; main: string } {
-  const title = t(lang, titleKey);
-  return { title, main: `<h1 class="status ${cls}">${h(title)}</h1><p class="lead">${h(t(lang, bodyKey))}</p>${extra}` };
-}
 
 const CLOSED: Record<string, { title: TextKey; body: TextKey; status: number; cls: 'ok' | 'warn' }> = {
   withdrawn: { title: 'closed.withdrawn.title', body: 'closed.withdrawn.body', status: 410, cls: 'warn' },
@@ -52,86 +46,259 @@ const CLOSED: Record<string, { title: TextKey; body: TextKey; status: number; cl
   failed: { title: 'closed.failed.title', body: 'closed.failed.body', status: 200, cls: 'warn' },
 };
 
-function documentList(lang: Lang, pt: PortalTask): string {
-  const kind = (a: string): TextKey => (a === 'sign' ? 'task.sign' : a === 'upload' ? 'task.upload' : 'task.view');
-  const items = pt.documents.map((d) => `<li><span class="name">${h(d.description ?? d.id)}</span>`
-    + `<span class="tag">${h(t(lang, d.signed ? 'task.signed' : kind(d.action)))}</span></li>`).join('');
-  return `<h2>${h(t(lang, 'task.documents'))}</h2><ul class="docs">${items}</ul>`;
+const PDFJS_DIR = path.dirname(require.resolve('pdfjs-dist/package.json'));
+
+function message(lang: Lang, titleKey: TextKey, bodyKey: TextKey, cls: 'ok' | 'warn' | 'info', extra = ''): { title: string; main: string } {
+  const title = t(lang, titleKey);
+  return { title, main: `<h1 class="status ${cls}">${h(title)}</h1><p class="lead">${h(t(lang, bodyKey))}</p>${extra}` };
+}
+
+/** What one request to a task URL resolved to. */
+interface Ctx {
+  svc: ServiceAccount;
+  pt: PortalTask;
+  lang: Lang;
+  session: PortalSession;
+  login?: TaskLogin;
+  now: number;
+  base: string;
+  query: string;
 }
 
 export function portalRoutes(d: PortalDeps): express.Router {
   const r = express.Router();
   const codec = new SessionCodec(d.secret, d.production);
 
+  const send = (res: express.Response, status: number, html: string, session?: PortalSession, now?: number) => {
+    res.status(status).set(SECURITY_HEADERS);
+    if (session) res.append('set-cookie', codec.write(session, now!));
+    res.type('html').send(html);
+  };
+  const notFound = (res: express.Response, lang: Lang) => send(res, 404, page({ lang, ...message(lang, 'notfound.title', 'notfound.body', 'warn') }));
+
   r.get('/portal/static/portal.css', (_req, res) => {
     res.set({ 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' }).type('text/css').send(PORTAL_CSS);
   });
+  r.get('/portal/static/viewer.js', (_req, res) => {
+    res.set({ 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' }).type('text/javascript').send(PDF_VIEWER_JS);
+  });
+  // pdf.js from node_modules: only the parts a browser needs
+  for (const dir of ['build', 'standard_fonts', 'cmaps', 'wasm', 'iccs']) {
+    r.use(`/portal/static/pdfjs/${dir}`, express.static(path.join(PDFJS_DIR, dir), { maxAge: '1d', index: false, dotfiles: 'deny' }));
+  }
 
-  r.get('/std/docaction/:service', async (req, res) => {
+  /** Resolves service, task and session; answers itself (and returns undefined) when the task cannot be worked on. */
+  async function resolve(req: express.Request, res: express.Response, ids: { requestId: string; taskId: string }): Promise<Ctx | undefined> {
     const now = d.clock.now().getTime();
-    const q = req.query as Record<string, unknown>;
-    const requestId = typeof q.request_id === 'string' ? q.request_id : '';
-    const taskId = typeof q.task_id === 'string' ? q.task_id : '';
-    const artifact = typeof q.artifact === 'string' ? q.artifact : undefined;
     const accept = req.headers['accept-language'];
-    const notFound = (lang: Lang) => {
-      const m = message(lang, 'notfound.title', 'notfound.body', 'warn');
-      send(res, 404, page({ lang, ...m }));
-    };
+    const svc = await d.services.find(String(req.params.service));
+    if (!svc || !ids.requestId || !ids.taskId) { notFound(res, pickLanguage(undefined, accept)); return undefined; }
+    let pt: PortalTask;
     try {
-      const svc = await d.services.find(req.params.service);
-      if (!svc || !requestId || !taskId) { notFound(pickLanguage(undefined, accept)); return; }
-      let pt: PortalTask;
-      try {
-        pt = await d.documents.portalTask(svc, requestId, taskId);
-      } catch (e) {
-        if (e instanceof NotFoundError) { notFound(pickLanguage(undefined, accept)); return; }
-        throw e;
-      }
-      const lang = pickLanguage(pt.language, accept);
-      const shell = (status: number, title: string, main: string, cookie?: string) => send(res, status, page({ lang, title, main, service: svc.name }), cookie);
-      if (pt.access.kind === 'closed') {
-        const c = CLOSED[pt.access.status]!;
-        const m = message(lang, c.title, c.body, c.cls);
-        shell(c.status, m.title, m.main);
-        return;
-      }
-      if (pt.access.kind === 'waiting') {
-        const m = message(lang, 'waiting.title', 'waiting.body', 'info', `<p>${h(t(lang, 'waiting.count', { n: pt.access.waitingFor.length }))}</p>`);
-        shell(200, m.title, m.main);
-        return;
-      }
-      const session: PortalSession = codec.read(req.headers.cookie, now) ?? codec.fresh(now);
-      const key = taskKey(requestId, taskId);
-      let notice = '';
-      if (artifact !== undefined) {
-        if (pt.artifactAllowed && (await d.documents.redeemArtifact(svc, requestId, taskId, artifact))) {
-          session.tasks[key] = { method: 'artifact', at: now };
-          // Reload without the artifact, so it is not left in history or bookmarks.
-          const clean = `${req.baseUrl}${req.path}?${new URLSearchParams({ request_id: requestId, task_id: taskId })}`;
-          res.status(303).set(SECURITY_HEADERS).append('set-cookie', codec.write(session, now)).location(clean).end();
-          return;
-        }
-        notice = `<p class="status warn" role="alert">${h(t(lang, 'artifact.used'))}</p>`;
-      }
-      const loggedIn = pt.authentication.length === 0 || session.tasks[key] !== undefined;
-      if (!loggedIn) {
-        const methods = pt.authentication.map((m) => `<li>${h(t(lang, 'login.with', { method: d.methodName(m) }))}</li>`).join('');
-        const title = t(lang, 'login.title');
-        shell(200, title, `${notice}<h1>${h(title)}</h1><p class="lead">${h(t(lang, 'login.body'))}</p><ul>${methods}</ul>${documentList(lang, pt)}`, codec.write(session, now));
-        return;
-      }
-      const title = pt.dialog?.title ?? t(lang, 'task.title');
-      const intro = pt.dialog?.message ? `<p class="lead">${h(pt.dialog.message)}</p>` : '';
-      const who = session.tasks[key] ? `<p class="status ok" role="status">${h(t(lang, 'session.ok'))}</p>` : '';
-      shell(200, title, `${who}<h1>${h(title)}</h1>${intro}${documentList(lang, pt)}`, codec.write(session, now));
+      pt = await d.documents.portalTask(svc, ids.requestId, ids.taskId);
+    } catch (e) {
+      if (e instanceof NotFoundError) { notFound(res, pickLanguage(undefined, accept)); return undefined; }
+      throw e;
+    }
+    const lang = pickLanguage(pt.language, accept);
+    if (pt.access.kind === 'closed') {
+      const c = CLOSED[pt.access.status]!;
+      send(res, c.status, page({ lang, service: svc.name, ...message(lang, c.title, c.body, c.cls) }));
+      return undefined;
+    }
+    if (pt.access.kind === 'waiting') {
+      const m = message(lang, 'waiting.title', 'waiting.body', 'info', `<p>${h(t(lang, 'waiting.count', { n: pt.access.waitingFor.length }))}</p>`);
+      send(res, 200, page({ lang, service: svc.name, ...m }));
+      return undefined;
+    }
+    const session = codec.read(req.headers.cookie, now) ?? codec.fresh(now);
+    const base = `/std/docaction/${encodeURIComponent(svc.name)}`;
+    const query = new URLSearchParams({ request_id: ids.requestId, task_id: ids.taskId }).toString();
+    return { svc, pt, lang, session, login: session.tasks[taskKey(ids.requestId, ids.taskId)], now, base, query };
+  }
+
+  const loggedIn = (c: Ctx) => c.pt.authentication.length === 0 || c.login !== undefined;
+
+  function documentList(c: Ctx, withChoices: boolean): string {
+    const viewed = new Set(c.login?.viewed ?? []);
+    const kind = (a: string): TextKey => (a === 'sign' ? 'task.sign' : a === 'upload' ? 'task.upload' : 'task.view');
+    const items = c.pt.documents.map((doc) => {
+      const open = loggedIn(c) && doc.action !== 'upload'
+        ? `<a href="${h(`${c.base}/document?${c.query}&document_id=${encodeURIComponent(doc.id)}`)}">${h(t(c.lang, 'task.open'))}<span class="sr"> ${h(doc.description ?? doc.id)}</span></a>` : '';
+      const read = loggedIn(c) && doc.action !== 'upload' && !doc.signed
+        ? `<span class="tag ${viewed.has(doc.id) ? 'done' : ''}">${h(t(c.lang, viewed.has(doc.id) ? 'doc.read' : 'doc.unread'))}</span>` : '';
+      const choose = withChoices && doc.optional && doc.action === 'sign' && !doc.signed
+        ? `<label class="choice"><input type="checkbox" name="include" value="${h(doc.id)}" form="sendin" checked> ${h(t(c.lang, 'doc.include'))}</label>` : '';
+      return `<li><span class="name">${h(doc.description ?? doc.id)}</span>`
+        + `<span class="tag">${h(t(c.lang, doc.signed ? 'task.signed' : kind(doc.action)))}</span>`
+        + (doc.optional ? `<span class="tag">${h(t(c.lang, 'doc.optional'))}</span>` : '')
+        + `${read}${open}${choose}</li>`;
+    }).join('');
+    return `<h2>${h(t(c.lang, 'task.documents'))}</h2><ul class="docs">${items}</ul>`;
+  }
+
+  function wizard(c: Ctx, notice = ''): string {
+    const title = c.pt.dialog?.title ?? t(c.lang, 'task.title');
+    const intro = c.pt.dialog?.message ? `<p class="lead">${h(c.pt.dialog.message)}</p>` : '';
+    const who = c.login ? `<p class="status ok" role="status">${h(t(c.lang, 'session.ok'))}</p>` : '';
+    const signs = c.pt.documents.some((x) => x.action === 'sign' && !x.signed);
+    const hidden = `<input type="hidden" name="csrf" value="${h(c.session.csrf)}">`;
+    const form = (id: string, inner: string) => `<form id="${id}" method="post" action="${h(`${c.base}/act?${c.query}`)}">${hidden}${inner}</form>`;
+    return `${who}${notice}<h1>${h(title)}</h1>${intro}<p>${h(t(c.lang, 'wizard.readFirst'))}</p>${documentList(c, true)}`
+      + `<div class="actions">${form('sendin', `<button class="button" name="do" value="sendin">${h(t(c.lang, signs ? 'wizard.sendin' : 'wizard.sendinView'))}</button>`)}`
+      + `${form('postpone', `<button class="button secondary" name="do" value="postpone">${h(t(c.lang, 'wizard.postpone'))}</button>`)}`
+      + `${form('restart', `<button class="button secondary" name="do" value="restart">${h(t(c.lang, 'wizard.restart'))}</button>`)}</div>`
+      + `<h2>${h(t(c.lang, 'wizard.declineTitle'))}</h2>`
+      + form('decline', `<label for="reason">${h(t(c.lang, 'wizard.declineReason'))}</label><textarea id="reason" name="reason" rows="2" maxlength="1000"></textarea>`
+        + `<div class="actions"><button class="button secondary" name="do" value="decline">${h(t(c.lang, 'wizard.decline'))}</button></div>`);
+  }
+
+  function loginPage(c: Ctx, notice = ''): string {
+    const methods = c.pt.authentication.map((m) => `<li>${h(t(c.lang, 'login.with', { method: d.methodName(m) }))}</li>`).join('');
+    return `${notice}<h1>${h(t(c.lang, 'login.title'))}</h1><p class="lead">${h(t(c.lang, 'login.body'))}</p><ul>${methods}</ul>${documentList(c, false)}`;
+  }
+
+  const ids = (req: express.Request) => {
+    const q = req.query as Record<string, unknown>;
+    return { requestId: typeof q.request_id === 'string' ? q.request_id : '', taskId: typeof q.task_id === 'string' ? q.task_id : '' };
+  };
+
+  const guard = (handler: (req: express.Request, res: express.Response) => Promise<void>): express.RequestHandler => async (req, res) => {
+    try {
+      await handler(req, res);
     } catch (e) {
       const ref = randomBytes(4).toString('hex');
       d.log.error({ err: e, ref }, 'portal page failed');
-      const lang = pickLanguage(undefined, accept);
+      const lang = pickLanguage(undefined, req.headers['accept-language']);
       const title = t(lang, 'error.title');
-      send(res, 500, page({ lang, title, main: `<h1>${h(title)}</h1><p class="lead">${h(t(lang, 'error.body', { ref }))}</p>` }));
+      if (!res.headersSent) send(res, 500, page({ lang, title, main: `<h1>${h(title)}</h1><p class="lead">${h(t(lang, 'error.body', { ref }))}</p>` }));
     }
-  });
+  };
+
+  r.get('/std/docaction/:service', guard(async (req, res) => {
+    const c = await resolve(req, res, ids(req));
+    if (!c) return;
+    const { requestId, taskId } = ids(req);
+    const artifact = typeof req.query.artifact === 'string' ? req.query.artifact : undefined;
+    const shell = (status: number, title: string, main: string) => send(res, status, page({ lang: c.lang, title, main, service: c.svc.name }), c.session, c.now);
+    let notice = '';
+    if (artifact !== undefined) {
+      if (c.pt.artifactAllowed && (await d.documents.redeemArtifact(c.svc, requestId, taskId, artifact))) {
+        c.session.tasks[taskKey(requestId, taskId)] = { method: 'artifact', at: c.now };
+        await d.documents.recordPortalEvent(c.svc, requestId, taskId, 'user-authenticated', 'single sign-on artifact');
+        // Reload without the artifact, so it is not left in history or bookmarks.
+        res.status(303).set(SECURITY_HEADERS).append('set-cookie', codec.write(c.session, c.now)).location(`${c.base}?${c.query}`).end();
+        return;
+      }
+      notice = `<p class="status warn" role="alert">${h(t(c.lang, 'artifact.used'))}</p>`;
+    }
+    if (!loggedIn(c)) { shell(200, t(c.lang, 'login.title'), loginPage(c, notice)); return; }
+    await d.documents.recordPortalEvent(c.svc, requestId, taskId, 'task-started', undefined, true);
+    shell(200, c.pt.dialog?.title ?? t(c.lang, 'task.title'), wizard(c));
+  }));
+
+  // One document of the task: a page showing it (text inline, PDF drawn by pdf.js, a download link
+  // as the fallback and the accessible alternative) and the raw bytes. Opening it counts as read.
+  r.get('/std/docaction/:service/document', guard(async (req, res) => {
+    const c = await resolve(req, res, ids(req));
+    if (!c) return;
+    const docId = typeof req.query.document_id === 'string' ? req.query.document_id : '';
+    const doc = c.pt.documents.find((x) => x.id === docId && x.action !== 'upload');
+    if (!doc || !loggedIn(c)) { notFound(res, c.lang); return; }
+    const { requestId, taskId } = ids(req);
+    const raw = `${c.base}/document/raw?${c.query}&document_id=${encodeURIComponent(doc.id)}`;
+    const row = await d.documents.originalDocument(c.svc, requestId, taskId, doc.id);
+    let body: string;
+    if (row.mimeType === 'application/pdf') {
+      body = `<div id="pdf" class="pdf" data-src="${h(raw)}" data-page-label="${h(t(c.lang, 'doc.page'))}"></div><script type="module" src="/portal/static/viewer.js"></script>`;
+    } else {
+      body = `<pre class="text">${h((await d.blobs.getBytes(row.blobKey!)).toString('utf8'))}</pre>`;
+    }
+    const login = c.session.tasks[taskKey(requestId, taskId)] ?? { method: 'none', at: c.now };
+    login.viewed = [...new Set([...(login.viewed ?? []), doc.id])];
+    c.session.tasks[taskKey(requestId, taskId)] = login;
+    await d.documents.recordPortalEvent(c.svc, requestId, taskId, 'document-viewed', doc.id);
+    const title = doc.description ?? doc.id;
+    send(res, 200, page({
+      lang: c.lang, title, service: c.svc.name,
+      main: `<p><a href="${h(`${c.base}?${c.query}`)}">${h(t(c.lang, 'doc.back'))}</a></p><h1>${h(title)}</h1>${body}`
+        + `<p><a href="${h(raw)}" download>${h(t(c.lang, 'doc.download'))}</a></p>`,
+    }), c.session, c.now);
+  }));
+
+  r.get('/std/docaction/:service/document/raw', guard(async (req, res) => {
+    const c = await resolve(req, res, ids(req));
+    if (!c) return;
+    const docId = typeof req.query.document_id === 'string' ? req.query.document_id : '';
+    const doc = c.pt.documents.find((x) => x.id === docId && x.action !== 'upload');
+    if (!doc || !loggedIn(c)) { notFound(res, c.lang); return; }
+    const { requestId, taskId } = ids(req);
+    const row = await d.documents.originalDocument(c.svc, requestId, taskId, doc.id);
+    res.status(200).set({ ...SECURITY_HEADERS, 'content-security-policy': "default-src 'none'; sandbox" })
+      .type(row.mimeType ?? 'application/octet-stream');
+    d.blobs.get(row.blobKey!).on('error', (e) => res.destroy(e)).pipe(res);
+  }));
+
+  r.post('/std/docaction/:service/act', express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 }), guard(async (req, res) => {
+    const c = await resolve(req, res, ids(req));
+    if (!c) return;
+    const { requestId, taskId } = ids(req);
+    const form = req.body as Record<string, string | string[] | undefined>;
+    const csrf = typeof form.csrf === 'string' ? Buffer.from(form.csrf) : Buffer.alloc(0);
+    const want = Buffer.from(c.session.csrf);
+    const shell = (status: number, title: string, main: string) => send(res, status, page({ lang: c.lang, title, main, service: c.svc.name }), c.session, c.now);
+    if (csrf.length !== want.length || !timingSafeEqual(csrf, want) || !loggedIn(c)) {
+      const m = message(c.lang, 'csrf.title', 'csrf.body', 'warn', `<p><a href="${h(`${c.base}?${c.query}`)}">${h(t(c.lang, 'doc.back'))}</a></p>`);
+      shell(403, m.title, m.main);
+      return;
+    }
+    const key = taskKey(requestId, taskId);
+    const go = (template: string | undefined, fallback: () => void) => {
+      if (template) res.status(303).set(SECURITY_HEADERS).append('set-cookie', codec.write(c.session, c.now)).location(redirectUrl(template, requestId, taskId)).end();
+      else fallback();
+    };
+    switch (form.do) {
+      case 'restart': {
+        if (c.session.tasks[key]) c.session.tasks[key] = { ...c.session.tasks[key]!, viewed: [] };
+        res.status(303).set(SECURITY_HEADERS).append('set-cookie', codec.write(c.session, c.now)).location(`${c.base}?${c.query}`).end();
+        return;
+      }
+      case 'postpone':
+        go(c.pt.redirects.postpone, () => { const m = message(c.lang, 'postponed.title', 'postponed.body', 'info'); shell(200, m.title, m.main); });
+        return;
+      case 'decline': {
+        const reason = typeof form.reason === 'string' ? form.reason.trim().slice(0, 1000) : '';
+        await d.documents.rejectTask(c.svc, requestId, taskId, reason ? `declined by the signer: ${reason}` : 'declined by the signer');
+        go(c.pt.redirects.cancel, () => { const m = message(c.lang, 'closed.rejected.title', 'closed.rejected.body', 'warn'); shell(200, m.title, m.main); });
+        return;
+      }
+      case 'sendin': {
+        const include = new Set(([] as string[]).concat(form.include ?? []));
+        const skipped = new Set(c.pt.documents.filter((x) => x.optional && x.action === 'sign' && !include.has(x.id)).map((x) => x.id));
+        const unread = unreadMandatory(c.pt, new Set(c.login?.viewed ?? []), skipped);
+        if (unread.length) {
+          const list = unread.map((x) => x.description ?? x.id).join(', ');
+          shell(400, t(c.lang, 'task.title'), wizard(c, `<p class="status warn" role="alert">${h(t(c.lang, 'wizard.mustRead', { list }))}</p>`));
+          return;
+        }
+        const toSign = c.pt.documents.filter((x) => x.action === 'sign' && !x.signed && !skipped.has(x.id));
+        if (toSign.length > 0) {
+          // Signing needs the signer's eID signature (nemid-sign): that step is the test eID's.
+          res.status(303).set(SECURITY_HEADERS).append('set-cookie', codec.write(c.session, c.now))
+            .location(`${c.base}/sign?${c.query}&${toSign.map((x) => `document_id=${encodeURIComponent(x.id)}`).join('&')}`).end();
+          return;
+        }
+        try {
+          await d.documents.completeTask(c.svc, requestId, taskId);
+        } catch (e) {
+          if (!(e instanceof StateError)) throw e;
+        }
+        go(c.pt.redirects.complete, () => { const m = message(c.lang, 'closed.completed.title', 'closed.completed.body', 'ok'); shell(200, m.title, m.main); });
+        return;
+      }
+      default:
+        shell(400, t(c.lang, 'task.title'), wizard(c));
+    }
+  }));
   return r;
 }

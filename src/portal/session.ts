@@ -6,7 +6,13 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 export const SESSION_COOKIE = 'segl_portal';
 export const SESSION_TTL_MS = 30 * 60_000;
 
-export interface TaskLogin { method: string; pid?: string; at: number }
+export interface TaskLogin {
+  method: string;
+  pid?: string;
+  at: number;
+  /** documents opened in this session (the wizard's progress; "Start over" clears it) */
+  viewed?: string[];
+}
 export interface PortalSession { csrf: string; exp: number; tasks: Record<string, TaskLogin> }
 
 export const taskKey = (requestId: string, taskId: string) => `${requestId}/${taskId}`;

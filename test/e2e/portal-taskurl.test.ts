@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { envelope, NS, post, REPO } from '../support/soap';
+import { makePdf } from '../support/pdf';
 import { startServer, type TestServer } from '../support/server';
 
 const SHOTS = path.join(REPO, 'test-artifacts', 'portal');
@@ -189,5 +190,110 @@ describe('signing a waiting task is refused by the API too (sqlite)', () => {
     await s.rt.documents.completeTask(account, requestId, 'A');
     await s.rt.documents.completeTask(account, requestId, 'C');
     await expect(s.rt.documents.completeTask(account, requestId, 'C')).rejects.toThrow('is completed');
+  });
+});
+
+describe('the signing wizard (sqlite, Chromium)', () => {
+  let s: TestServer;
+  let browser: Browser;
+  let ctx: BrowserContext;
+  let tab: Page;
+  const pdf = makePdf({ text: 'Purchase agreement page one' }).toString('base64');
+  const pdfDoc = `<document xsi:type="provided-document" id="p" mime-type="application/pdf"><description>Agreement (PDF)</description><data>${pdf}</data></document>`;
+  const axeViolations = async () => {
+    await tab.evaluate(AXE);
+    return tab.evaluate<string[]>("axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => v.id))");
+  };
+
+  beforeAll(async () => {
+    s = await startServer('sqlite');
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  });
+  afterAll(async () => { await browser?.close(); await s?.stop(); });
+  beforeEach(async () => { ctx = await browser.newContext({ bypassCSP: false }); tab = await ctx.newPage(); });
+  afterEach(async () => { await ctx.close(); });
+
+  const taskUrl = (requestId: string, taskId = 't1') => `${s.url}/std/docaction/demo?request_id=${requestId}&task_id=${taskId}`;
+  const history = async (requestId: string, taskId = 't1') => (await s.rt.documents.getRequestHistory((await s.rt.services.find('demo'))!, requestId, taskId)).map((e) => `${e.event}${e.data ? `:${e.data}` : ''}`);
+  const status = async (requestId: string) => (await s.rt.documents.getStatus((await s.rt.services.find('demo'))!, [requestId]))[0]!.taskStatus;
+
+  test('documents must be read before Send in; a PDF is drawn by pdf.js; view-only tasks complete and redirect with the ids', async () => {
+    const done = `${s.url}/healthz?r=\${requestId}&t=%24%7BtaskId%7D`;
+    const { requestId } = await create(s, `${doc('a', 'Terms')}${pdfDoc}<task id="t1">${act('view', 'a')}${act('view', 'p')}<on-task-complete>${done.replace(/&/g, '&amp;')}</on-task-complete></task>`);
+    await tab.goto(taskUrl(requestId));
+    expect(await tab.locator('h1').innerText()).toBe('Documents to sign');
+    await tab.getByRole('button', { name: 'Confirm and send in' }).click();
+    expect(await tab.locator('[role=alert]').innerText()).toBe('Read these documents before you send in: Terms, Agreement (PDF)');
+    expect(await status(requestId)).toBe('created');
+    // the PDF page: pdf.js draws one canvas per page, under the page's own CSP
+    await tab.getByRole('link', { name: 'Open Agreement (PDF)' }).click();
+    await tab.waitForSelector('#pdf[data-pages="1"] canvas', { timeout: 15_000 });
+    expect(await tab.locator('#pdf canvas').getAttribute('aria-label')).toBe('Page 1 of 1');
+    expect(await axeViolations()).toEqual([]);
+    await tab.screenshot({ path: path.join(SHOTS, 'document-pdf.png'), fullPage: true });
+    const raw = await ctx.request.get(await tab.getByRole('link', { name: 'Download the document' }).getAttribute('href').then((hr) => `${s.url}${hr}`));
+    expect(Buffer.from(await raw.body()).toString('base64')).toBe(pdf);
+    await tab.getByRole('link', { name: 'Back to the documents' }).click();
+    await tab.getByRole('link', { name: 'Open Terms' }).click();
+    expect(await tab.locator('pre.text').innerText()).toBe('Terms');
+    await tab.getByRole('link', { name: 'Back to the documents' }).click();
+    expect(await tab.locator('ul.docs').innerText()).not.toContain('Not read yet');
+    expect(await axeViolations()).toEqual([]);
+    await tab.screenshot({ path: path.join(SHOTS, 'wizard-read.png'), fullPage: true });
+    await tab.getByRole('button', { name: 'Confirm and send in' }).click();
+    await tab.waitForURL(/\/healthz/);
+    const u = new URL(tab.url());
+    expect([u.searchParams.get('r'), u.searchParams.get('t')]).toEqual([requestId, 't1']);
+    expect(await status(requestId)).toBe('completed');
+    const h = await history(requestId);
+    expect(h.filter((e) => e === 'task-started')).toHaveLength(1);
+    expect(h).toEqual(expect.arrayContaining(['document-viewed:p', 'document-viewed:a', 'task-completed']));
+  });
+
+  test('Start over forgets what was read; Postpone keeps the task open; Decline with a reason rejects it and redirects', async () => {
+    const { requestId } = await create(s, `${doc('a', 'Terms')}<task id="t1">${act('view', 'a')}<on-task-cancel>${s.url}/healthz?declined=\${taskId}</on-task-cancel></task>`);
+    await tab.goto(taskUrl(requestId));
+    await tab.getByRole('link', { name: 'Open Terms' }).click();
+    await tab.getByRole('link', { name: 'Back to the documents' }).click();
+    expect(await tab.locator('ul.docs').innerText()).toContain('Read');
+    await tab.getByRole('button', { name: 'Start over' }).click();
+    expect(await tab.locator('ul.docs').innerText()).toContain('Not read yet');
+    await tab.getByRole('button', { name: 'Postpone' }).click();
+    expect(await tab.locator('h1').innerText()).toBe('You can come back later');
+    expect(await axeViolations()).toEqual([]);
+    expect(await status(requestId)).toBe('created');
+    await tab.goto(taskUrl(requestId));
+    await tab.getByLabel('Reason (optional)').fill('The price is wrong');
+    await tab.getByRole('button', { name: 'Decline' }).click();
+    await tab.waitForURL(/declined=t1/);
+    expect(await status(requestId)).toBe('rejected');
+    expect(await history(requestId)).toContain('task-rejected:declined by the signer: The price is wrong');
+  });
+
+  test('a POST without the session\'s CSRF token changes nothing', async () => {
+    const { requestId } = await create(s, `${doc('a', 'Terms')}<task id="t1">${act('view', 'a')}</task>`);
+    const res = await fetch(`${s.url}/std/docaction/demo/act?request_id=${requestId}&task_id=t1`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'do=decline&csrf=forged',
+    });
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain('This page has expired');
+    expect(await status(requestId)).toBe('created');
+  });
+
+  test('Send in on a task with documents to sign goes on to the eID signature, skipping optional ones left out', async () => {
+    const { requestId } = await create(s, `${doc('a', 'Contract')}${doc('b', 'Newsletter consent')}<task id="t1">${act('sign', 'a')}<document-action type="sign" optional="true"><document-ref>b</document-ref></document-action></task>`);
+    await tab.goto(taskUrl(requestId));
+    expect(await tab.locator('ul.docs').innerText()).toContain('Optional');
+    await tab.getByRole('link', { name: 'Open Contract' }).click();
+    await tab.getByRole('link', { name: 'Back to the documents' }).click();
+    await tab.getByLabel('Sign this document').uncheck();
+    const [response] = await Promise.all([
+      tab.waitForResponse((r) => r.url().includes('/act?') && r.request().method() === 'POST'),
+      tab.getByRole('button', { name: 'Sign and send in' }).click(),
+    ]);
+    expect(response.status()).toBe(303);
+    const next = new URL(response.headers().location!, s.url);
+    expect(next.pathname).toBe('/std/docaction/demo/sign');
+    expect(next.searchParams.getAll('document_id')).toEqual(['a']);
   });
 });
