@@ -14,7 +14,9 @@ import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { pkijsCertificate } from './cache';
-import { childrenOf, contentOf, encodingOf, expectTag, oidOf, readDer, smallIntOf, TAG, timeOf, type Tlv } from './der';
+import {
+  childrenOf, contentOf, DerError, encodingOf, expectTag, generalizedTime, oid, oidOf, readDer, smallIntOf, TAG, timeOf, tlv, unsignedInteger, type Tlv,
+} from './der';
 import { normalizeSerialHex, parseDer, wholeSeconds } from './ocsp';
 
 /** Same shape as pki.ts's Issuer; declared here so this module stands alone. */
@@ -95,23 +97,15 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 }
 
 /** A positive DER INTEGER from hex (a 00 octet is prepended when the top bit is set). */
-function positiveInteger(hexValue: string): asn1js.Integer {
-  const h = normalizeSerialHex(hexValue);
-  const bytes = Buffer.from(h, 'hex');
+function positiveIntegerDer(hexValue: string): Uint8Array {
+  const bytes = Buffer.from(normalizeSerialHex(hexValue), 'hex');
   if (bytes.every((b) => b === 0)) throw new RangeError('serial and nonce must be positive');
-  return new asn1js.Integer({ valueHex: bytes[0] & 0x80 ? Buffer.concat([Buffer.of(0), bytes]) : bytes });
+  return unsignedInteger(bytes);
 }
 
 function bigintHex(v: bigint): string {
   if (v < 0n) throw new RangeError('must not be negative');
   return v.toString(16);
-}
-
-/** RFC 3161 §2.4.2: serialNumber unique per TSA; 126 random bits with the top bits fixed so DER stays minimal. */
-function randomSerial(): asn1js.Integer {
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[0] = (b[0] & 0x7f) | 0x40;
-  return new asn1js.Integer({ valueHex: b });
 }
 
 function integerHex(i: asn1js.Integer): string {
@@ -146,83 +140,147 @@ class Reject extends Error {
   constructor(readonly failure: TsaFailure, message: string) { super(message); }
 }
 
-/** RFC 3161 §2.4.1: decode and vet the TimeStampReq; anything we will not serve raises Reject. */
-function parseTimestampRequest(der: ArrayBuffer | Uint8Array, policyOid: string): pkijs.TimeStampReq {
-  let req: pkijs.TimeStampReq;
+/** A TimeStampReq as vetted (RFC 3161 §2.4.1): the parts the token echoes, as encoded in the request. */
+interface VettedRequest {
+  /** the MessageImprint TLV */
+  messageImprint: Uint8Array;
+  /** the nonce INTEGER TLV */
+  nonce?: Uint8Array;
+  certReq: boolean;
+}
+
+/** RFC 3161 §2.4.1: decode (der.ts) and vet the TimeStampReq; anything we will not serve raises Reject. */
+function parseTimestampRequest(der: ArrayBuffer | Uint8Array, policyOid: string): VettedRequest {
+  let fields: Tlv[];
+  let hashOid: string;
+  let hashed: Uint8Array;
+  const out: Partial<VettedRequest> = { certReq: false };
+  let reqPolicy: string | undefined;
+  let extensions = 0;
   try {
-    req = new pkijs.TimeStampReq({ schema: parseDer(der) });
-  } catch {
+    fields = childrenOf(expectTag(readDer(toU8(der)), TAG.sequence, 'TimeStampReq'));
+    if (smallIntOf(expectTag(fields[0], TAG.integer, 'version')) !== 1) throw new Reject('badDataFormat', 'TimeStampReq version must be 1');
+    const mi = expectTag(fields[1], TAG.sequence, 'MessageImprint');
+    const [alg, digest, ...more] = childrenOf(mi);
+    const [algOid, params, ...extra] = childrenOf(expectTag(alg, TAG.sequence, 'AlgorithmIdentifier'));
+    if (more.length || extra.length || (params && params.tag !== TAG.null)) throw new DerError('bad MessageImprint');
+    hashOid = oidOf(algOid!);
+    hashed = contentOf(expectTag(digest, TAG.octetString, 'hashedMessage'));
+    out.messageImprint = encodingOf(mi);
+    // The optional fields, each at most once and in this order (reqPolicy, nonce, certReq, [0] extensions).
+    const order = [TAG.oid, TAG.integer, TAG.boolean, 0xa0];
+    let at = 0;
+    for (const f of fields.slice(2)) {
+      const k = order.indexOf(f.tag, at);
+      if (k < 0) throw new DerError('unexpected field in TimeStampReq');
+      at = k + 1;
+      if (f.tag === TAG.oid) reqPolicy = oidOf(f);
+      else if (f.tag === TAG.integer) out.nonce = encodingOf(f);
+      else if (f.tag === TAG.boolean) {
+        if (f.end - f.body !== 1) throw new DerError('bad BOOLEAN');
+        out.certReq = contentOf(f)[0] !== 0;
+      } else extensions = childrenOf(f).length;
+    }
+  } catch (e) {
+    if (e instanceof Reject) throw e;
     throw new Reject('badDataFormat', 'request is not a DER TimeStampReq');
   }
-  if (req.version !== 1) throw new Reject('badDataFormat', 'TimeStampReq version must be 1');
-  const hash = HASHES[req.messageImprint.hashAlgorithm.algorithmId];
+  const hash = HASHES[hashOid];
   if (!hash) throw new Reject('badAlg', 'message imprint must use SHA-256, SHA-384 or SHA-512');
-  if (req.messageImprint.hashedMessage.valueBlock.valueHexView.byteLength !== hash.length) {
-    throw new Reject('badDataFormat', 'hashedMessage length does not match its algorithm');
+  if (hashed.byteLength !== hash.length) throw new Reject('badDataFormat', 'hashedMessage length does not match its algorithm');
+  if (reqPolicy && reqPolicy !== policyOid) throw new Reject('unacceptedPolicy', `policy ${reqPolicy} is not offered`);
+  if (extensions) throw new Reject('unacceptedExtension', 'no request extensions are supported');
+  return out as VettedRequest;
+}
+
+/** The TBSCertificate parts a token names: serialNumber INTEGER, issuer and subject Name (their DER encodings). */
+interface CertParts { serial: Uint8Array; issuer: Uint8Array; subject: Uint8Array }
+const certParts = new WeakMap<x509.X509Certificate, CertParts>();
+function partsOf(cert: x509.X509Certificate): CertParts {
+  let p = certParts.get(cert);
+  if (!p) {
+    const [tbs] = childrenOf(readDer(new Uint8Array(cert.rawData)));
+    const f = childrenOf(expectTag(tbs, TAG.sequence, 'TBSCertificate'));
+    const i = f[0]?.tag === 0xa0 ? 1 : 0; // [0] version
+    p = {
+      serial: encodingOf(expectTag(f[i], TAG.integer, 'serialNumber')),
+      issuer: encodingOf(expectTag(f[i + 2], TAG.sequence, 'issuer')),
+      subject: encodingOf(expectTag(f[i + 4], TAG.sequence, 'subject')),
+    };
+    certParts.set(cert, p);
   }
-  if (req.reqPolicy && req.reqPolicy !== policyOid) throw new Reject('unacceptedPolicy', `policy ${req.reqPolicy} is not offered`);
-  if (req.extensions?.length) throw new Reject('unacceptedExtension', 'no request extensions are supported');
-  return req;
+  return p;
 }
 
-/** RFC 3161 §2.4.2 TSTInfo: the imprint and nonce echoed, genTime in whole seconds, tsa = our subject. */
-function buildTstInfo(req: pkijs.TimeStampReq, o: TsaOptions, tsaCert: pkijs.Certificate): pkijs.TSTInfo {
+/** RFC 3161 §2.4.2: serialNumber unique per TSA; 126 random bits with the top bits fixed so DER stays minimal. */
+function serialNumber(o: TsaOptions): Uint8Array {
   const s = o.serial?.();
+  if (s === undefined) {
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[0] = (b[0] & 0x7f) | 0x40;
+    return tlv(TAG.integer, b);
+  }
+  return positiveIntegerDer(typeof s === 'bigint' ? bigintHex(s) : s);
+}
+
+const NULL_PARAMS = tlv(TAG.null);
+const SHA256_ALG = tlv(TAG.sequence, oid(OID.sha256), NULL_PARAMS);
+const SHA256_WITH_RSA = tlv(TAG.sequence, oid('1.2.840.113549.1.1.11'), NULL_PARAMS);
+
+function derSet(members: Uint8Array[]): Uint8Array {
+  return tlv(TAG.set, ...[...members].sort(compareBytes));
+}
+
+/**
+ * RFC 3161 §2.4.2 TimeStampToken for a vetted request, written in DER (der.ts): a CMS SignedData
+ * (RFC 5652 §5, version 3) over the TSTInfo (genTime in whole seconds, accuracy, the imprint and
+ * nonce echoed, tsa = our subject as a directoryName), signed attributes contentType, messageDigest
+ * and ESS signing-certificate-v2 (RFC 5816/RFC 5035: SHA-256 certHash, the DEFAULT so no
+ * hashAlgorithm, with IssuerSerial), RSASSA-PKCS1-v1_5 SHA-256 by the TSA key; the TSA certificate
+ * only if the request set certReq.
+ */
+async function buildToken(req: VettedRequest, o: TsaOptions): Promise<Uint8Array> {
+  const key = o.tsa.keys.privateKey;
+  const keyAlg = key.algorithm as { name?: string; hash?: { name?: string } };
+  if (keyAlg.name !== 'RSASSA-PKCS1-v1_5' || keyAlg.hash?.name !== 'SHA-256') throw new Error('the TSA key must be an RSASSA-PKCS1-v1_5 SHA-256 key');
+  const certDer = new Uint8Array(o.tsa.certificate.rawData);
+  const cert = partsOf(o.tsa.certificate);
   const accuracy = o.accuracySeconds ?? 1;
-  return new pkijs.TSTInfo({
-    version: 1,
-    policy: o.policyOid,
-    messageImprint: req.messageImprint,
-    serialNumber: s === undefined ? randomSerial() : positiveInteger(typeof s === 'bigint' ? bigintHex(s) : s),
-    genTime: wholeSeconds((o.now ?? (() => new Date()))()),
-    ...(accuracy > 0 ? { accuracy: new pkijs.Accuracy({ seconds: accuracy }) } : {}),
-    ...(req.nonce ? { nonce: req.nonce } : {}),
-    tsa: new pkijs.GeneralName({ type: 4, value: tsaCert.subject }),
-  });
-}
-
-/** RFC 5816 §2.2.1 / RFC 5035 ESSCertIDv2 with SHA-256 (the DEFAULT, so hashAlgorithm is omitted) and IssuerSerial. */
-async function signingCertificateV2(cert: pkijs.Certificate, der: Uint8Array): Promise<pkijs.Attribute> {
-  const issuerSerial = new asn1js.Sequence({
-    value: [
-      new asn1js.Sequence({ value: [new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 4 }, value: [cert.issuer.toSchema()] })] }),
-      new asn1js.Integer({ valueHex: cert.serialNumber.valueBlock.valueHexView }),
-    ],
-  });
-  const essCertIdV2 = new asn1js.Sequence({ value: [new asn1js.OctetString({ valueHex: await digest('SHA-256', der) }), issuerSerial] });
-  const value = new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [essCertIdV2] })] });
-  return new pkijs.Attribute({ type: OID.signingCertificateV2, values: [value] });
-}
-
-/** RFC 5652 §5.3: signed attributes are a DER SET OF, so they are ordered by their encodings. */
-function derSorted(attrs: pkijs.Attribute[]): pkijs.Attribute[] {
-  return attrs
-    .map((a) => ({ a, der: new Uint8Array(a.toSchema().toBER()) }))
-    .sort((x, y) => compareBytes(x.der, y.der))
-    .map((x) => x.a);
-}
-
-/** RFC 3161 §2.4.2 TimeStampToken: CMS SignedData over the TSTInfo with contentType, messageDigest and ESS v2. */
-async function buildToken(tst: pkijs.TSTInfo, certReq: boolean, o: TsaOptions): Promise<pkijs.ContentInfo> {
-  const cert = certToPkijs(o.tsa.certificate);
-  const tstDer = new Uint8Array(tst.toSchema().toBER());
-  const attrs = derSorted([
-    new pkijs.Attribute({ type: OID.contentType, values: [new asn1js.ObjectIdentifier({ value: OID.tstInfo })] }),
-    new pkijs.Attribute({ type: OID.messageDigest, values: [new asn1js.OctetString({ valueHex: await digest('SHA-256', tstDer) })] }),
-    await signingCertificateV2(cert, new Uint8Array(o.tsa.certificate.rawData)),
+  const tst = tlv(TAG.sequence,
+    tlv(TAG.integer, Uint8Array.of(1)),
+    oid(o.policyOid),
+    req.messageImprint,
+    serialNumber(o),
+    generalizedTime(wholeSeconds((o.now ?? (() => new Date()))())),
+    ...(accuracy > 0 ? [tlv(TAG.sequence, unsignedInteger(Buffer.from(normalizeSerialHex(bigintHex(BigInt(accuracy))), 'hex')))] : []),
+    ...(req.nonce ? [req.nonce] : []),
+    tlv(0xa0, tlv(0xa4, cert.subject)));
+  const attribute = (type: string, value: Uint8Array): Uint8Array => tlv(TAG.sequence, oid(type), tlv(TAG.set, value));
+  const issuerSerial = tlv(TAG.sequence, tlv(TAG.sequence, tlv(0xa4, cert.issuer)), cert.serial);
+  const attrs = derSet([
+    attribute(OID.contentType, oid(OID.tstInfo)),
+    attribute(OID.messageDigest, tlv(TAG.octetString, await digest('SHA-256', tst))),
+    attribute(OID.signingCertificateV2,
+      tlv(TAG.sequence, tlv(TAG.sequence, tlv(TAG.sequence, tlv(TAG.octetString, await digest('SHA-256', certDer)), issuerSerial)))),
   ]);
-  const signed = new pkijs.SignedData({
-    version: 3,
-    encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: OID.tstInfo, eContent: new asn1js.OctetString({ valueHex: tstDer }) }),
-    signerInfos: [new pkijs.SignerInfo({
-      version: 1,
-      sid: new pkijs.IssuerAndSerialNumber({ issuer: cert.issuer, serialNumber: cert.serialNumber }),
-      signedAttrs: new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes: attrs }),
-    })],
-    ...(certReq ? { certificates: [cert] } : {}),
-  });
-  await signed.sign(o.tsa.keys.privateKey as never, 0, 'SHA-256');
-  return new pkijs.ContentInfo({ contentType: OID.signedData, content: signed.toSchema(true) });
+  // RFC 5652 §5.4: the signature covers the DER SET OF attributes; the SignerInfo carries them as [0] IMPLICIT.
+  const signature = new Uint8Array(await crypto.subtle.sign({ name: 'RSASSA-PKCS1-v1_5' }, key, attrs));
+  const signedAttrs = new Uint8Array(attrs);
+  signedAttrs[0] = 0xa0;
+  const signerInfo = tlv(TAG.sequence,
+    tlv(TAG.integer, Uint8Array.of(1)),
+    tlv(TAG.sequence, cert.issuer, cert.serial),
+    SHA256_ALG,
+    signedAttrs,
+    SHA256_WITH_RSA,
+    tlv(TAG.octetString, signature));
+  const signedData = tlv(TAG.sequence,
+    tlv(TAG.integer, Uint8Array.of(3)),
+    tlv(TAG.set, SHA256_ALG),
+    tlv(TAG.sequence, oid(OID.tstInfo), tlv(0xa0, tlv(TAG.octetString, tst))),
+    ...(req.certReq ? [tlv(0xa0, certDer)] : []),
+    tlv(TAG.set, signerInfo));
+  return tlv(TAG.sequence, oid(OID.signedData), tlv(0xa0, signedData));
 }
 
 /**
@@ -234,10 +292,8 @@ async function buildToken(tst: pkijs.TSTInfo, certReq: boolean, o: TsaOptions): 
 export async function respondTimestamp(requestDer: ArrayBuffer | Uint8Array, o: TsaOptions): Promise<Uint8Array> {
   try {
     const req = parseTimestampRequest(requestDer, o.policyOid);
-    const tst = buildTstInfo(req, o, certToPkijs(o.tsa.certificate));
-    const token = await buildToken(tst, req.certReq === true, o);
-    const resp = new pkijs.TimeStampResp({ status: new pkijs.PKIStatusInfo({ status: PkiStatus.granted }), timeStampToken: token });
-    return new Uint8Array(resp.toSchema().toBER());
+    const token = await buildToken(req, o);
+    return tlv(TAG.sequence, tlv(TAG.sequence, tlv(TAG.integer, Uint8Array.of(PkiStatus.granted))), token);
   } catch (e) {
     if (e instanceof Reject) return rejection(e.failure, e.message);
     return rejection('systemFailure', 'time-stamp could not be produced');
@@ -253,16 +309,11 @@ export async function respondTimestamp(requestDer: ArrayBuffer | Uint8Array, o: 
  */
 export function requestTimestamp(hash: Uint8Array, opts: { hashAlgorithm: 'SHA-256'; nonce?: bigint; certReq?: boolean }): Uint8Array {
   if (opts.hashAlgorithm !== 'SHA-256' || hash.byteLength !== 32) throw new RangeError('expected a 32-octet SHA-256 hash');
-  const req = new pkijs.TimeStampReq({
-    version: 1,
-    messageImprint: new pkijs.MessageImprint({
-      hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.sha256, algorithmParams: new asn1js.Null() }),
-      hashedMessage: new asn1js.OctetString({ valueHex: hash }),
-    }),
-    ...(opts.nonce !== undefined ? { nonce: positiveInteger(bigintHex(opts.nonce)) } : {}),
-    ...(opts.certReq ?? true ? { certReq: true } : {}),
-  });
-  return new Uint8Array(req.toSchema().toBER());
+  return tlv(TAG.sequence,
+    tlv(TAG.integer, Uint8Array.of(1)),
+    tlv(TAG.sequence, SHA256_ALG, tlv(TAG.octetString, hash)),
+    ...(opts.nonce !== undefined ? [positiveIntegerDer(bigintHex(opts.nonce))] : []),
+    ...(opts.certReq ?? true ? [tlv(TAG.boolean, Uint8Array.of(0xff))] : []));
 }
 
 /** PKIFailureInfo bits set in a BIT STRING's value octets (without the unused-bits octet). */
