@@ -43,6 +43,8 @@ import { emailSenderFrom, type EmailSender } from './notify/email';
 import { smsSenderFrom, type SmsSender } from './notify/sms';
 import { devOutboxRouter } from './notify/devoutbox';
 import { portalRoutes } from './portal/routes';
+import { TestIdEnvironment } from './eid/testid/users';
+import { PidCprService } from './eid/pidcpr';
 import type { NotifyDeps } from './notify/delivery';
 import type { Resolver } from './notify/allowlist';
 import { runTimer, TIMER_JOBS, type TimerJob } from '../workers/timers';
@@ -63,6 +65,10 @@ export interface Runtime {
   ca(): Promise<TestCa>;
   /** native signature → verification → LTV-SDO → seal → stored result */
   signing(): Promise<SigningPipeline>;
+  /** the test eID environment (test users, key cards, nemid / nemid-sign); only when SEGL_TEST_EID is on */
+  testid?: TestIdEnvironment;
+  /** PID-CPR: match (the user types the CPR) or lookup (public services) */
+  pidcpr: PidCprService;
   blobs: BlobStore;
   /** segl's clock (movable forward in preprod with SEGL_TEST_CLOCK=1) */
   clock: AdjustableClock;
@@ -244,6 +250,8 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
   const rt: Runtime = {
     config: cfg, log, db, redis, redisHandle, services, sds, archive, blobs, clock, outbox, cpr, queues, relay, metrics, email, sms,
     adminPassword: ensureAdminPassword(cfg),
+    testid: cfg.testEid ? new TestIdEnvironment({ db, ca: () => rt.ca(), secret: cfg.secret!, clock }) : undefined,
+    pidcpr: undefined as unknown as PidCprService,
     runTimers: async () => {
       const out: Record<string, number> = {};
       for (const name of Object.keys(TIMER_JOBS) as TimerJob[]) Object.assign(out, await runTimer({ documents: rt.documents, sds, cpr, clock }, name));
@@ -270,6 +278,10 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
       await db.destroy();
     },
   };
+  rt.pidcpr = new PidCprService({
+    db, cpr, clock, secret: cfg.secret!,
+    register: { cprOfPid: async (pid) => (rt.testid ? rt.testid.cprOfPid(pid) : undefined) },
+  });
   rt.documents = documentService(cfg, db, blobs, clock, () => rt.url ?? cfg.publicUrl, () => relay.kick());
   if (cfg.mode === 'preprod') rt.demo = await ensureDemo(cfg, services);
 
@@ -307,6 +319,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     app.use(portalRoutes({
       services, documents: rt.documents, blobs, clock, secret: cfg.secret!, production: cfg.mode === 'production', log,
       methodName: (m) => ({ nemid: 'NemID (test)', 'nemid-sign': 'NemID signing (test)' } as Record<string, string>)[m] ?? m,
+      eid: rt.testid ? { testid: rt.testid, pidcpr: rt.pidcpr, signing: () => rt.signing() } : undefined,
     }));
     if (cfg.mode === 'preprod') app.use(devOutboxRouter({ mailDir: path.join(outboxDir, 'mail'), smsDir: path.join(outboxDir, 'sms') }));
     app.use(sdsRoutes({

@@ -17,6 +17,7 @@ import { pickLanguage, t, type Lang, type TextKey } from './i18n';
 import { h, page, PORTAL_CSS } from './layout';
 import { SessionCodec, taskKey, type PortalSession, type TaskLogin } from './session';
 import { PDF_VIEWER_JS } from './viewer';
+import { mountEid, type EidDeps } from './eid';
 
 export interface PortalDeps {
   services: ServiceRepository;
@@ -28,6 +29,8 @@ export interface PortalDeps {
   log: Logger;
   /** display names of eID methods (the registry's descriptions) */
   methodName: (method: string) => string;
+  /** the test eID (nemid / nemid-sign), PID-CPR and the signing pipeline; absent: no eID pages */
+  eid?: Omit<EidDeps, 'kit'>;
 }
 
 const SECURITY_HEADERS = {
@@ -54,7 +57,7 @@ function message(lang: Lang, titleKey: TextKey, bodyKey: TextKey, cls: 'ok' | 'w
 }
 
 /** What one request to a task URL resolved to. */
-interface Ctx {
+export interface Ctx {
   svc: ServiceAccount;
   pt: PortalTask;
   lang: Lang;
@@ -117,7 +120,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
     return { svc, pt, lang, session, login: session.tasks[taskKey(ids.requestId, ids.taskId)], now, base, query };
   }
 
-  const loggedIn = (c: Ctx) => c.pt.authentication.length === 0 || c.login !== undefined;
+  const loggedIn = (c: Ctx) => c.pt.authentication.length === 0 || (c.login !== undefined && !c.login.pending);
 
   function documentList(c: Ctx, withChoices: boolean): string {
     const viewed = new Set(c.login?.viewed ?? []);
@@ -154,8 +157,10 @@ export function portalRoutes(d: PortalDeps): express.Router {
   }
 
   function loginPage(c: Ctx, notice = ''): string {
-    const methods = c.pt.authentication.map((m) => `<li>${h(t(c.lang, 'login.with', { method: d.methodName(m) }))}</li>`).join('');
-    return `${notice}<h1>${h(t(c.lang, 'login.title'))}</h1><p class="lead">${h(t(c.lang, 'login.body'))}</p><ul>${methods}</ul>${documentList(c, false)}`;
+    const forms = eid ? c.pt.authentication.map((m) => eid.loginForm(c, m)).filter(Boolean) : [];
+    const methods = forms.length ? forms.join('')
+      : `<ul>${c.pt.authentication.map((m) => `<li>${h(t(c.lang, 'login.with', { method: d.methodName(m) }))}</li>`).join('')}</ul>`;
+    return `${notice}<h1>${h(t(c.lang, 'login.title'))}</h1><p class="lead">${h(t(c.lang, 'login.body'))}</p>${methods}${documentList(c, false)}`;
   }
 
   const ids = (req: express.Request) => {
@@ -174,6 +179,20 @@ export function portalRoutes(d: PortalDeps): express.Router {
       if (!res.headersSent) send(res, 500, page({ lang, title, main: `<h1>${h(title)}</h1><p class="lead">${h(t(lang, 'error.body', { ref }))}</p>` }));
     }
   };
+
+  const csrfOk = (c: Ctx, form: Record<string, unknown>) => {
+    const got = typeof form.csrf === 'string' ? Buffer.from(form.csrf) : Buffer.alloc(0);
+    const want = Buffer.from(c.session.csrf);
+    return got.length === want.length && timingSafeEqual(got, want);
+  };
+  const eid = d.eid ? mountEid(r, {
+    ...d.eid,
+    kit: {
+      resolve, ids, guard, csrfOk, loggedIn, loginPage, message, methodName: d.methodName, documents: d.documents, blobs: d.blobs,
+      send: (res, status, c, title, main) => send(res, status, page({ lang: c.lang, title, main, service: c.svc.name }), c.session, c.now),
+      redirect: (res, c, location) => { res.status(303).set(SECURITY_HEADERS).append('set-cookie', codec.write(c.session, c.now)).location(location).end(); },
+    },
+  }) : undefined;
 
   r.get('/std/docaction/:service', guard(async (req, res) => {
     const c = await resolve(req, res, ids(req));
@@ -244,10 +263,8 @@ export function portalRoutes(d: PortalDeps): express.Router {
     if (!c) return;
     const { requestId, taskId } = ids(req);
     const form = req.body as Record<string, string | string[] | undefined>;
-    const csrf = typeof form.csrf === 'string' ? Buffer.from(form.csrf) : Buffer.alloc(0);
-    const want = Buffer.from(c.session.csrf);
     const shell = (status: number, title: string, main: string) => send(res, status, page({ lang: c.lang, title, main, service: c.svc.name }), c.session, c.now);
-    if (csrf.length !== want.length || !timingSafeEqual(csrf, want) || !loggedIn(c)) {
+    if (!csrfOk(c, form) || !loggedIn(c)) {
       const m = message(c.lang, 'csrf.title', 'csrf.body', 'warn', `<p><a href="${h(`${c.base}?${c.query}`)}">${h(t(c.lang, 'doc.back'))}</a></p>`);
       shell(403, m.title, m.main);
       return;

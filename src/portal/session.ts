@@ -12,6 +12,8 @@ export interface TaskLogin {
   at: number;
   /** documents opened in this session (the wizard's progress; "Start over" clears it) */
   viewed?: string[];
+  /** logged in, but a step is still missing (the CPR check) */
+  pending?: 'cpr';
 }
 export interface PortalSession { csrf: string; exp: number; tasks: Record<string, TaskLogin> }
 

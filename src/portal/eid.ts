@@ -1,0 +1,291 @@
+// The signer's eID steps in the portal, for the test eID (NemID-style): log in with user id,
+// password and a key-card code (`nemid`); confirm the CPR number through PID-CPR when the task names
+// a national-id; sign with password and a fresh key-card code (`nemid-sign`), after which the
+// central key makes the native signature and the pipeline verifies, packages and seals it.
+import express from 'express';
+import type { DocumentService } from '../core/documentservice';
+import type { PortalTask } from '../core/portal';
+import { redirectUrl } from '../core/portal';
+import type { AuditEntry } from '../trust/ltvsdo';
+import type { Challenge, Failure, TestIdEnvironment } from '../eid/testid/users';
+import type { PidCprService } from '../eid/pidcpr';
+import type { SigningPipeline } from '../pki/signing';
+import type { BlobStore } from '../store/blobs';
+import { t, type Lang, type TextKey } from './i18n';
+import { h } from './layout';
+import { taskKey } from './session';
+import type { Ctx } from './routes';
+
+/** What routes.ts lends the eID pages. */
+export interface Kit {
+  resolve(req: express.Request, res: express.Response, ids: { requestId: string; taskId: string }): Promise<Ctx | undefined>;
+  ids(req: express.Request): { requestId: string; taskId: string };
+  guard(handler: (req: express.Request, res: express.Response) => Promise<void>): express.RequestHandler;
+  csrfOk(c: Ctx, form: Record<string, unknown>): boolean;
+  loggedIn(c: Ctx): boolean;
+  loginPage(c: Ctx, notice?: string): string;
+  message(lang: Lang, title: TextKey, body: TextKey, cls: 'ok' | 'warn' | 'info', extra?: string): { title: string; main: string };
+  methodName(method: string): string;
+  send(res: express.Response, status: number, c: Ctx, title: string, main: string): void;
+  redirect(res: express.Response, c: Ctx, location: string): void;
+  documents: DocumentService;
+  blobs: BlobStore;
+}
+
+export interface EidDeps {
+  kit: Kit;
+  testid: TestIdEnvironment;
+  pidcpr: PidCprService;
+  signing: () => Promise<SigningPipeline>;
+}
+
+const LOGIN = 'nemid';
+const SIGN = 'nemid-sign';
+const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 });
+const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
+const list = (v: unknown): string[] => ([] as unknown[]).concat(v ?? []).filter((x): x is string => typeof x === 'string');
+
+function alert(text: string): string {
+  return `<p class="status warn" role="alert">${h(text)}</p>`;
+}
+
+function failureText(lang: Lang, f: Failure): string {
+  switch (f.reason) {
+    case 'wrong-password': return t(lang, 'fail.wrong-password', { left: f.attemptsLeft ?? 0 });
+    case 'wrong-code': return t(lang, 'fail.wrong-code', { left: f.attemptsLeft ?? 0 });
+    case 'user-locked': return t(lang, 'fail.user-locked');
+    case 'unknown-user': return t(lang, 'fail.unknown-user');
+    default: return t(lang, 'fail.challenge');
+  }
+}
+
+/** Registers the eID routes on `r`; returns the login form renderer the task page uses. */
+export function mountEid(r: express.Router, d: EidDeps): { loginForm(c: Ctx, method: string): string } {
+  const { kit } = d;
+  const action = (c: Ctx, step: string) => `${c.base}/${step}?${c.query}`;
+  const hidden = (c: Ctx, fields: Record<string, string | string[]> = {}) => `<input type="hidden" name="csrf" value="${h(c.session.csrf)}">`
+    + Object.entries(fields).flatMap(([k, v]) => ([] as string[]).concat(v).map((x) => `<input type="hidden" name="${h(k)}" value="${h(x)}">`)).join('');
+
+  function loginForm(c: Ctx, method: string): string {
+    if (method !== LOGIN) return '';
+    return `<h2>${h(t(c.lang, 'login.with', { method: kit.methodName(method) }))}</h2><form method="post" action="${h(action(c, 'login'))}">${hidden(c)}`
+      + `<label for="user">${h(t(c.lang, 'login.userId'))}</label><input type="text" id="user" name="user" autocomplete="username" required>`
+      + `<label for="password">${h(t(c.lang, 'login.password'))}</label><input type="password" id="password" name="password" autocomplete="current-password" required>`
+      + `<div class="actions"><button class="button">${h(t(c.lang, 'login.next'))}</button></div></form>`;
+  }
+
+  function codeForm(c: Ctx, step: string, ch: Challenge, fields: Record<string, string | string[]>, notice = '', extra = ''): string {
+    const heading = step.startsWith('sign') ? 'h3' : 'h1'; // inside the sign page, under its h1 and h2
+    return `${notice}<${heading}>${h(t(c.lang, 'code.title'))}</${heading}><p class="lead">${h(t(c.lang, 'code.body', { card: ch.cardId, number: ch.keyNumber }))}</p>`
+      + `<form method="post" action="${h(action(c, step))}">${hidden(c, { ...fields, challenge: ch.challengeId })}${extra}`
+      + `<label for="code">${h(t(c.lang, 'code.label', { number: ch.keyNumber }))}</label>`
+      + `<input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required>`
+      + `<div class="actions"><button class="button" name="do" value="next">${h(t(c.lang, 'login.next'))}</button>`
+      + `<button class="button secondary" name="do" value="cancel" formnovalidate>${h(t(c.lang, 'login.cancel'))}</button></div></form>`;
+  }
+
+  /** A POST step: resolved task, CSRF checked (else the task page again). */
+  const post = (path: string, handler: (c: Ctx, body: Record<string, unknown>, req: express.Request, res: express.Response) => Promise<void>) =>
+    r.post(`/std/docaction/:service/${path}`, form, kit.guard(async (req, res) => {
+      const c = await kit.resolve(req, res, kit.ids(req));
+      if (!c) return;
+      const body = req.body as Record<string, unknown>;
+      if (!kit.csrfOk(c, body)) {
+        const m = kit.message(c.lang, 'csrf.title', 'csrf.body', 'warn', `<p><a href="${h(`${c.base}?${c.query}`)}">${h(t(c.lang, 'doc.back'))}</a></p>`);
+        kit.send(res, 403, c, m.title, m.main);
+        return;
+      }
+      await handler(c, body, req, res);
+    }));
+
+  const cancelled = async (c: Ctx, res: express.Response, why: string) => {
+    await kit.documents.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authentication-cancelled', why);
+    kit.redirect(res, c, `${c.base}?${c.query}`);
+  };
+
+  const refuse = async (c: Ctx, res: express.Response, body: TextKey, event: string) => {
+    await kit.documents.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authentication-cancelled', event);
+    delete c.session.tasks[taskKey(c.pt.requestId, c.pt.taskId)];
+    const title = t(c.lang, 'refused.title');
+    kit.send(res, 403, c, title, `<h1 class="status warn">${h(title)}</h1><p class="lead">${h(t(c.lang, body))}</p>`);
+  };
+
+  /** After the eID: the CPR check when the task names a national-id, then the task page. */
+  async function afterLogin(c: Ctx, res: express.Response, pid: string): Promise<void> {
+    const key = taskKey(c.pt.requestId, c.pt.taskId);
+    c.session.tasks[key] = { method: LOGIN, pid, at: c.now, viewed: c.session.tasks[key]?.viewed };
+    if (c.pt.nationalId) {
+      const begun = await d.pidcpr.begin(c.svc, pid);
+      if (!begun.ok && begun.reason === 'ask-user') {
+        c.session.tasks[key]!.pending = 'cpr';
+        kit.redirect(res, c, action(c, 'cpr'));
+        return;
+      }
+      if (!begun.ok || begun.cpr !== c.pt.nationalId.replace(/-/g, '')) {
+        await refuse(c, res, 'refused.nationalId', 'the person who logged in is not the task\'s subject (national-id mismatch)');
+        return;
+      }
+    }
+    await kit.documents.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authenticated', LOGIN);
+    kit.redirect(res, c, `${c.base}?${c.query}`);
+  }
+
+  post('login', async (c, body, _req, res) => {
+    if (!c.pt.authentication.includes(LOGIN)) { kit.send(res, 400, c, t(c.lang, 'login.title'), kit.loginPage(c)); return; }
+    const started = await d.testid.startLogin(str(body.user), str(body.password));
+    if (!started || 'ok' in started) {
+      kit.send(res, 401, c, t(c.lang, 'login.title'), kit.loginPage(c, alert(failureText(c.lang, started as Failure))));
+      return;
+    }
+    kit.send(res, 200, c, t(c.lang, 'code.title'), codeForm(c, 'login/code', started, {}));
+  });
+
+  post('login/code', async (c, body, _req, res) => {
+    if (body.do === 'cancel') { await cancelled(c, res, 'the signer cancelled the key-card step'); return; }
+    const answered = await d.testid.answer(str(body.challenge), str(body.code));
+    if (answered.ok) { await afterLogin(c, res, answered.pid); return; }
+    if (answered.next && answered.reason === 'wrong-code') {
+      kit.send(res, 401, c, t(c.lang, 'code.title'), codeForm(c, 'login/code', answered.next, {}, alert(failureText(c.lang, answered))));
+      return;
+    }
+    kit.send(res, 401, c, t(c.lang, 'login.title'), kit.loginPage(c, alert(failureText(c.lang, answered))));
+  });
+
+  const cprForm = (c: Ctx, notice = '') => `${notice}<h1>${h(t(c.lang, 'cpr.title'))}</h1><p class="lead">${h(t(c.lang, 'cpr.body'))}</p>`
+    + `<form method="post" action="${h(action(c, 'cpr'))}">${hidden(c)}<label for="cpr">${h(t(c.lang, 'cpr.label'))}</label>`
+    + `<input type="text" id="cpr" name="cpr" inputmode="numeric" autocomplete="off" required maxlength="11">`
+    + `<p class="choice"><input type="checkbox" id="store" name="store" value="1"> <label for="store" class="inline">${h(t(c.lang, 'cpr.store'))}</label></p>`
+    + `<div class="actions"><button class="button">${h(t(c.lang, 'login.next'))}</button></div></form>`;
+
+  r.get('/std/docaction/:service/cpr', kit.guard(async (req, res) => {
+    const c = await kit.resolve(req, res, kit.ids(req));
+    if (!c) return;
+    if (c.login?.pending !== 'cpr') { kit.redirect(res, c, `${c.base}?${c.query}`); return; }
+    kit.send(res, 200, c, t(c.lang, 'cpr.title'), cprForm(c));
+  }));
+
+  post('cpr', async (c, body, _req, res) => {
+    const login = c.login;
+    if (login?.pending !== 'cpr' || !login.pid) { kit.redirect(res, c, `${c.base}?${c.query}`); return; }
+    const typed = str(body.cpr);
+    const matched = await d.pidcpr.match(c.svc, login.pid, typed, { store: body.store === '1' });
+    if (!matched.ok) {
+      kit.send(res, 400, c, t(c.lang, 'cpr.title'), cprForm(c, alert(matched.message)));
+      return;
+    }
+    if (matched.cpr !== c.pt.nationalId!.replace(/-/g, '')) {
+      await refuse(c, res, 'refused.nationalId', 'the person who logged in is not the task\'s subject (national-id mismatch)');
+      return;
+    }
+    delete login.pending;
+    await kit.documents.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authenticated', `${LOGIN}, CPR verified by PID-CPR`);
+    kit.redirect(res, c, `${c.base}?${c.query}`);
+  });
+
+  // ---- signing (nemid-sign) ----
+
+  const passwordField = (c: Ctx) => `<label for="password">${h(t(c.lang, 'login.password'))}</label>`
+    + '<input type="password" id="password" name="password" autocomplete="current-password" required>';
+  const signable = (c: Ctx, ids: string[]) => c.pt.documents.filter((x) => ids.includes(x.id) && x.action === 'sign' && !x.signed);
+  const methodOk = (pt: PortalTask) => pt.signatureMethods.length === 0 || pt.signatureMethods.includes(SIGN);
+
+  function signPage(c: Ctx, docIds: string[], inner: string): string {
+    const docs = signable(c, docIds).map((x) => `<li><span class="name">${h(x.description ?? x.id)}</span></li>`).join('');
+    const title = t(c.lang, 'sign.title');
+    return `<h1>${h(title)}</h1><blockquote class="signtext">${h(c.pt.signText ?? t(c.lang, 'sign.defaultText'))}</blockquote>`
+      + `<ul class="docs">${docs}</ul><h2>${h(t(c.lang, 'sign.with', { method: kit.methodName(SIGN) }))}</h2>${inner}`;
+  }
+
+  r.get('/std/docaction/:service/sign', kit.guard(async (req, res) => {
+    const c = await kit.resolve(req, res, kit.ids(req));
+    if (!c) return;
+    const docIds = list(req.query.document_id);
+    if (!kit.loggedIn(c) || !signable(c, docIds).length) { kit.redirect(res, c, `${c.base}?${c.query}`); return; }
+    if (!methodOk(c.pt)) {
+      const title = t(c.lang, 'refused.title');
+      kit.send(res, 200, c, title, `<h1 class="status warn">${h(title)}</h1><p class="lead">${h(t(c.lang, 'sign.unavailable'))}</p>`);
+      return;
+    }
+    const inner = `<form method="post" action="${h(action(c, 'sign/start'))}">${hidden(c, { document_id: docIds })}`
+      + `<label for="user">${h(t(c.lang, 'login.userId'))}</label><input type="text" id="user" name="user" autocomplete="username" required value="${h(c.login?.pid ?? '')}">`
+      + `<div class="actions"><button class="button">${h(t(c.lang, 'login.next'))}</button></div></form>`;
+    kit.send(res, 200, c, t(c.lang, 'sign.title'), signPage(c, docIds, inner));
+  }));
+
+  // Step 1: who signs; a signing challenge. Step 2 asks password and code together.
+  post('sign/start', async (c, body, _req, res) => {
+    const docIds = list(body.document_id);
+    if (!kit.loggedIn(c) || !signable(c, docIds).length || !methodOk(c.pt)) { kit.redirect(res, c, `${c.base}?${c.query}`); return; }
+    const ch = await d.testid.signingChallenge(str(body.user));
+    if ('ok' in ch) {
+      kit.send(res, 401, c, t(c.lang, 'sign.title'), signPage(c, docIds, alert(failureText(c.lang, ch))));
+      return;
+    }
+    kit.send(res, 200, c, t(c.lang, 'sign.title'), signPage(c, docIds, codeForm(c, 'sign/confirm', ch, { document_id: docIds, user: str(body.user) }, '', passwordField(c))));
+  });
+
+  // Step 2: the code; then the central key signs and the pipeline verifies, packages and seals.
+  post('sign/confirm', async (c, body, req, res) => {
+    const docIds = list(body.document_id);
+    const docs = signable(c, docIds);
+    if (!kit.loggedIn(c) || !docs.length) { kit.redirect(res, c, `${c.base}?${c.query}`); return; }
+    if (body.do === 'cancel') {
+      await kit.documents.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'document-sign-cancelled', docIds.join(', '));
+      kit.redirect(res, c, `${c.base}?${c.query}`);
+      return;
+    }
+    const auth = await d.testid.authoriseSigning(str(body.user), str(body.password), str(body.challenge), str(body.code));
+    if (!auth.ok) {
+      const inner = auth.next && auth.reason === 'wrong-code'
+        ? codeForm(c, 'sign/confirm', auth.next, { document_id: docIds, user: str(body.user) }, alert(failureText(c.lang, auth)), passwordField(c))
+        : alert(failureText(c.lang, auth));
+      kit.send(res, 401, c, t(c.lang, 'sign.title'), signPage(c, docIds, inner));
+      return;
+    }
+    if (c.login?.pid && c.login.pid !== auth.pid) { await refuse(c, res, 'refused.otherSigner', 'signed with another NemID than the one that logged in'); return; }
+    if (c.pt.nationalId && (await d.testid.cprOfPid(auth.pid)) !== c.pt.nationalId.replace(/-/g, '')) {
+      await refuse(c, res, 'refused.nationalId', 'the signer is not the task\'s subject (national-id mismatch)');
+      return;
+    }
+    const failedPage = async (key: TextKey, why: string) => {
+      await kit.documents.recordError(c.svc, c.pt.requestId, c.pt.taskId, why);
+      const title = t(c.lang, 'refused.title');
+      kit.send(res, 409, c, title, `<h1 class="status warn">${h(title)}</h1><p class="lead">${h(t(c.lang, key))}</p>`);
+    };
+    if (auth.certificateStatus === 'revoked') { await failedPage('sign.revoked', 'signing refused: the signer\'s certificate is revoked'); return; }
+    if (auth.certificateStatus === 'locked') { await failedPage('sign.locked', 'signing refused: the signer\'s certificate is on hold (locked)'); return; }
+    const now = new Date();
+    const viewed = new Set(c.login?.viewed ?? []);
+    const audit: AuditEntry[] = [
+      ...c.pt.documents.filter((x) => viewed.has(x.id)).map((x) => ({ time: now, type: x.mimeType === 'application/pdf' ? 'pdf-shown' : 'document-shown', text: `${x.description ?? x.id} shown to the signer` })),
+      { time: now, type: 'user-authenticated', text: `${c.login?.method ?? 'none'} login; signature authorised with ${SIGN} (password and key-card code)` },
+      ...(c.pt.nationalId ? [{ time: now, type: 'cpr-verified', text: 'CPR number collected and matched to the PID (PID-CPR)' }] : []),
+    ];
+    const load = async (id: string) => {
+      const row = await kit.documents.originalDocument(c.svc, c.pt.requestId, c.pt.taskId, id);
+      return { id, description: docs.find((x) => x.id === id)!.description ?? id, mimeType: row.mimeType ?? 'text/plain', bytes: new Uint8Array(await kit.blobs.getBytes(row.blobKey!)) };
+    };
+    const acts = c.pt.bundle ? [docs] : docs.map((x) => [x]);
+    const pipeline = await d.signing();
+    for (const group of acts) {
+      const outcome = await pipeline.sign({
+        svc: c.svc, requestId: c.pt.requestId, taskId: c.pt.taskId, signer: auth.identity,
+        signText: c.pt.signText ?? t(c.lang, 'sign.defaultText'), documents: await Promise.all(group.map((x) => load(x.id))), audit,
+        userAgent: req.headers['user-agent'], clientIp: req.ip, nationalId: c.pt.nationalId, externalContext: c.pt.clientReference,
+      });
+      if (!outcome.ok) {
+        const title = t(c.lang, 'refused.title');
+        kit.send(res, 409, c, title, `<h1 class="status warn">${h(title)}</h1><p class="lead">${h(t(c.lang, 'sign.failed'))}</p>`);
+        return;
+      }
+    }
+    // skipped optional documents leave the task open after the signatures: it is done now
+    const after = await kit.documents.portalTask(c.svc, c.pt.requestId, c.pt.taskId);
+    if (after.status === 'created') await kit.documents.completeTask(c.svc, c.pt.requestId, c.pt.taskId);
+    if (c.pt.redirects.complete) { kit.redirect(res, c, redirectUrl(c.pt.redirects.complete, c.pt.requestId, c.pt.taskId)); return; }
+    const m = kit.message(c.lang, 'closed.completed.title', 'closed.completed.body', 'ok');
+    kit.send(res, 200, c, m.title, m.main);
+  });
+
+  return { loginForm };
+}

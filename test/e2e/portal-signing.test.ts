@@ -1,0 +1,226 @@
+// The whole signer journey in headless Chromium with the test eID: createRequest over SOAP → task URL
+// → NemID login with a key-card code → CPR matched through PID-CPR → read both documents → sign with
+// password and a fresh code → redirect with the ids → getStatus completed → the sealed LTV-SDO that
+// xmlsec1 verifies. Then the refusals: revoked and locked certificates, a national-id that is not the
+// signer's, three signers where C waits for A and B.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { TestUser } from '../../src/eid/testid/users';
+import { makePdf } from '../support/pdf';
+import { envelope, NS, post, REPO } from '../support/soap';
+import { startServer, type TestServer } from '../support/server';
+
+const exec = promisify(execFile);
+const SHOTS = path.join(REPO, 'test-artifacts', 'portal-signing');
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
+  let s: TestServer;
+  let browser: Browser;
+  let ctx: BrowserContext;
+  let tab: Page;
+  let shot = 0;
+  const users: Record<string, TestUser & { password: string }> = {};
+
+  const newUser = async (alias: string) => {
+    const draft = { ...s.rt.testid!.autofill(), alias, password: `pw-${alias}-123` };
+    users[alias] = { ...(await s.rt.testid!.createUser(draft)), password: draft.password };
+    return users[alias]!;
+  };
+  const codeFor = async (alias: string, keyNumber: string) => {
+    for (const card of await s.rt.testid!.keyCards(alias)) {
+      const hit = card.codes.find((c) => c.keyNumber === keyNumber && !c.used);
+      if (hit) return hit.code;
+    }
+    throw new Error(`no unused code ${keyNumber} for ${alias}`);
+  };
+  const cprText = (cpr: string) => `${cpr.slice(0, 6)}-${cpr.slice(6)}`;
+  const axe = async (name: string) => {
+    await tab.evaluate(AXE);
+    expect([name, await tab.evaluate<string[]>("axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => v.id))")]).toEqual([name, []]);
+    await tab.screenshot({ path: path.join(SHOTS, `${String(++shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+  };
+  const keyNumberOnPage = async (p: Page = tab) => /key number (\d+)/.exec(await p.locator('main').innerText())![1]!;
+
+  async function create(tasks: string, docs: string): Promise<string> {
+    const r = await post(s.endpoint, envelope(`<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>${docs}${tasks}<client-reference>order-42</client-reference></request></create-request-request>`));
+    const id = /<request-id>([^<]+)</.exec(r.text)?.[1];
+    if (!id) throw new Error(r.text);
+    return id;
+  }
+  const pdf = makePdf({ text: 'Loan agreement' }).toString('base64');
+  const docs = `<document xsi:type="provided-document" id="loan" mime-type="application/pdf"><description>Loan agreement</description><data>${pdf}</data></document>`
+    + `<document xsi:type="provided-document" id="terms" mime-type="text/plain"><description>Terms</description><data>${Buffer.from('Interest 3 %').toString('base64')}</data></document>`;
+  const signTask = (id: string, opts: { nationalId?: string; depends?: string[]; complete?: string } = {}) => `<task id="${id}">`
+    + (opts.nationalId ? `<subject><national-id>${opts.nationalId}</national-id></subject>` : '')
+    + '<document-action type="sign"><document-ref>loan</document-ref></document-action><document-action type="sign"><document-ref>terms</document-ref></document-action>'
+    + '<authentication><method>nemid</method></authentication>'
+    + (opts.complete ? `<on-task-complete>${opts.complete.replace(/&/g, '&amp;')}</on-task-complete>` : '')
+    + (opts.depends ?? []).map((d) => `<depends-on-task>${d}</depends-on-task>`).join('')
+    + '<signature><method>nemid-sign</method></signature></task>';
+  const taskUrl = (requestId: string, taskId: string) => `${s.url}/std/docaction/demo?request_id=${requestId}&task_id=${taskId}`;
+  const status = async (requestId: string) => Object.fromEntries((await s.rt.documents.getStatus((await s.rt.services.find('demo'))!, [requestId])).map((x) => [x.taskId, x.taskStatus]));
+
+  /** Login with alias + password + key-card code, the CPR when asked, then reading both documents. */
+  async function loginAndRead(requestId: string, taskId: string, alias: string, check = false, p: Page = tab): Promise<void> {
+    const u = users[alias]!;
+    await p.goto(taskUrl(requestId, taskId));
+    if (check) await axe('login');
+    await p.getByLabel('User ID (alias, CPR or PID)').fill(alias);
+    await p.getByLabel('Password').fill(u.password);
+    await p.getByRole('button', { name: 'Next' }).click();
+    if (check) await axe('key-card-code');
+    const n = await keyNumberOnPage(p);
+    await p.getByLabel(`Code for key ${n}`).fill(await codeFor(alias, n));
+    await p.getByRole('button', { name: 'Next' }).click();
+    if ((await p.locator('h1').innerText()) === 'Confirm your CPR number') {
+      if (check) await axe('cpr');
+      await p.getByLabel('CPR number (DDMMYY-SSSS)').fill(cprText(u.cpr));
+      await p.getByRole('button', { name: 'Next' }).click();
+    }
+    await p.getByRole('link', { name: 'Open Loan agreement' }).click();
+    await p.waitForSelector('#pdf[data-pages] canvas');
+    await p.getByRole('link', { name: 'Back to the documents' }).click();
+    await p.getByRole('link', { name: 'Open Terms' }).click();
+    await p.getByRole('link', { name: 'Back to the documents' }).click();
+    if (check) await axe('wizard');
+  }
+
+  /** Send in, then the nemid-sign step: user id (prefilled), password and a fresh code. */
+  async function signIn(alias: string, check = false, p: Page = tab): Promise<void> {
+    await p.getByRole('button', { name: 'Sign and send in' }).click();
+    if (check) await axe('sign');
+    await p.getByRole('button', { name: 'Next' }).click();
+    if (check) await axe('sign-code');
+    const n = await keyNumberOnPage(p);
+    await p.getByLabel('Password').fill(users[alias]!.password);
+    await p.getByLabel(`Code for key ${n}`).fill(await codeFor(alias, n));
+    await p.getByRole('button', { name: 'Next' }).click();
+  }
+
+  beforeAll(async () => {
+    s = await startServer('sqlite');
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    require('node:fs').mkdirSync(SHOTS, { recursive: true });
+    await Promise.all(['anna', 'bent', 'carl', 'revoked-rita', 'locked-lars'].map(newUser));
+  });
+  afterAll(async () => { await browser?.close(); await s?.stop(); });
+  beforeEach(async () => { ctx = await browser.newContext(); tab = await ctx.newPage(); });
+  afterEach(async () => { await ctx.close(); });
+
+  test('full flow: login, CPR match, read, sign, Send in, redirect, completed, and a sealed LTV-SDO that xmlsec1 verifies', async () => {
+    const anna = users.anna!;
+    const requestId = await create(signTask('t1', { nationalId: anna.cpr, complete: `${s.url}/healthz?done=\${requestId}&task=\${taskId}` }), docs);
+    await loginAndRead(requestId, 't1', 'anna', true);
+    await signIn('anna', true);
+    await tab.waitForURL(/\/healthz\?/, { timeout: 30_000 });
+    const u = new URL(tab.url());
+    expect([u.searchParams.get('done'), u.searchParams.get('task')]).toEqual([requestId, 't1']);
+    expect(await status(requestId)).toEqual({ t1: 'completed' });
+
+    const st = await post(s.endpoint, envelope(`<get-status-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request-id>${requestId}</request-id></get-status-request>`));
+    const uris = [...st.text.matchAll(/<result-uri>([^<]+)</g)].map((m) => m[1]!);
+    expect(uris).toHaveLength(2);
+    const get = async (uri: string) => (await fetch(uri, { headers: { authorization: `Basic ${Buffer.from(`demo:${s.demoPassword}`).toString('base64')}` } })).text();
+    const sdo = await get(uris[0]!);
+    expect(await get(uris[1]!)).toBe(sdo); // bundle: both documents signed in one act, one package
+    expect(sdo).toContain(`<SignerNationalId>${anna.cpr}</SignerNationalId>`);
+    expect(sdo).toContain('Type="pdf-shown"');
+    expect(sdo).toContain('Type="cpr-verified"');
+    expect(sdo).toContain('order-42');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'segl-portal-sdo-'));
+    const ca = await s.rt.ca();
+    writeFileSync(path.join(dir, 'root.pem'), ca.pem('root'));
+    writeFileSync(path.join(dir, 'ca.pem'), ca.pem('personCa'));
+    writeFileSync(path.join(dir, 'sdo.xml'), sdo);
+    const ids = [...sdo.matchAll(/<ds:Signature[^>]*\sId="([^"]+)"/g)].map((m) => m[1]!);
+    expect(ids).toHaveLength(2);
+    for (const id of ids) {
+      const r = await exec('xmlsec1', ['--verify', '--trusted-pem', path.join(dir, 'root.pem'), '--untrusted-pem', path.join(dir, 'ca.pem'),
+        '--id-attr:Id', 'http://www.w3.org/2000/09/xmldsig#:Signature', '--node-id', id, path.join(dir, 'sdo.xml')]).catch((e) => e);
+      expect(`${r.stdout}${r.stderr}`).toMatch(/^OK$/m);
+    }
+    const h = (await s.rt.documents.getRequestHistory((await s.rt.services.find('demo'))!, requestId, 't1')).map((e) => e.event);
+    for (const e of ['task-started', 'user-authenticated', 'document-viewed', 'document-signed', 'task-completed']) expect(h).toContain(e);
+  });
+
+  test('revoked and locked certificates: signing refused with a clear message, task still open', async () => {
+    for (const [alias, action, text] of [['revoked-rita', 'revoke', 'revoked'], ['locked-lars', 'lock', 'locked']] as const) {
+      await s.rt.testid!.certificateAction(alias, action);
+      const requestId = await create(signTask('t1'), docs);
+      await loginAndRead(requestId, 't1', alias);
+      await signIn(alias);
+      expect(await tab.locator('h1').innerText()).toBe('You cannot sign this task');
+      expect(await tab.locator('main').innerText()).toContain(`Your certificate ${text === 'revoked' ? 'has been revoked' : 'is locked'}`);
+      await axe(`refused-${text}`);
+      expect(await status(requestId)).toEqual({ t1: 'created' });
+      const h = await s.rt.documents.getRequestHistory((await s.rt.services.find('demo'))!, requestId, 't1');
+      expect(h.find((e) => e.event === 'error')!.data).toContain(text === 'revoked' ? 'revoked' : 'on hold');
+    }
+  });
+
+  test('a national-id that is not the logged-in person\'s is refused', async () => {
+    const requestId = await create(signTask('t1', { nationalId: users.anna!.cpr }), docs);
+    await tab.goto(taskUrl(requestId, 't1'));
+    await tab.getByLabel('User ID (alias, CPR or PID)').fill('bent');
+    await tab.getByLabel('Password').fill(users.bent!.password);
+    await tab.getByRole('button', { name: 'Next' }).click();
+    const n = await keyNumberOnPage();
+    await tab.getByLabel(`Code for key ${n}`).fill(await codeFor('bent', n));
+    await tab.getByRole('button', { name: 'Next' }).click();
+    // match mode: Bent types his own CPR; it is not the task's
+    await tab.getByLabel('CPR number (DDMMYY-SSSS)').fill(cprText(users.bent!.cpr));
+    await tab.getByRole('button', { name: 'Next' }).click();
+    expect(await tab.locator('h1').innerText()).toBe('You cannot sign this task');
+    expect(await tab.locator('main').innerText()).toContain('The task is meant for another person.');
+    await axe('refused-national-id');
+    const h = await s.rt.documents.getRequestHistory((await s.rt.services.find('demo'))!, requestId, 't1');
+    expect(h.some((e) => e.event === 'user-authentication-cancelled' && /national-id mismatch/.test(e.data ?? ''))).toBe(true);
+    // and typing someone else's CPR (Anna's) does not pass as Bent either
+    await tab.goto(taskUrl(requestId, 't1'));
+    expect(await tab.locator('h1').innerText()).toBe('Log in to continue');
+  });
+
+  test('wrong password and wrong code are refused with attempts left', async () => {
+    const requestId = await create(signTask('t1'), docs);
+    await tab.goto(taskUrl(requestId, 't1'));
+    await tab.getByLabel('User ID (alias, CPR or PID)').fill('carl');
+    await tab.getByLabel('Password').fill('not-the-password');
+    await tab.getByRole('button', { name: 'Next' }).click();
+    expect(await tab.locator('[role=alert]').innerText()).toBe('The password is wrong. Attempts left: 4.');
+    await tab.getByLabel('User ID (alias, CPR or PID)').fill('carl');
+    await tab.getByLabel('Password').fill(users.carl!.password);
+    await tab.getByRole('button', { name: 'Next' }).click();
+    const n = await keyNumberOnPage();
+    await tab.getByLabel(`Code for key ${n}`).fill('000000' === (await codeFor('carl', n)) ? '111111' : '000000');
+    await tab.getByRole('button', { name: 'Next' }).click();
+    expect(await tab.locator('[role=alert]').innerText()).toBe('The code is wrong. Attempts left: 3.');
+    await axe('wrong-code');
+  });
+
+  test('three signers: C waits for A and B, who sign in parallel; then C signs', async () => {
+    const requestId = await create(signTask('A') + signTask('B') + signTask('C', { depends: ['A', 'B'] }), docs);
+    await tab.goto(taskUrl(requestId, 'C'));
+    expect(await tab.locator('h1').innerText()).toBe('Waiting for others');
+    const other = await browser.newContext();
+    const tabB = await other.newPage();
+    const run = async (p: Page, taskId: string, alias: string) => {
+      await loginAndRead(requestId, taskId, alias, false, p);
+      await signIn(alias, false, p);
+      await p.waitForSelector('h1:text("This task is completed")', { timeout: 30_000 });
+    };
+    const tabA = await ctx.newPage();
+    await Promise.all([run(tabA, 'A', 'anna'), run(tabB, 'B', 'bent')]);
+    await other.close();
+    expect(await status(requestId)).toEqual({ A: 'completed', B: 'completed', C: 'created' });
+    await loginAndRead(requestId, 'C', 'carl');
+    await signIn('carl');
+    await tab.waitForSelector('h1:text("This task is completed")', { timeout: 30_000 });
+    expect(await status(requestId)).toEqual({ A: 'completed', B: 'completed', C: 'completed' });
+  });
+});
