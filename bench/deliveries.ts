@@ -64,6 +64,8 @@ export interface Throughput {
   signatureVerified: boolean;
   /** CPU milliseconds per delivery from starting the relay to the last settle (receiver: to the report) */
   cpuMsPerDelivery: { segl: number; redis: number; receiver: number };
+  /** Redis commands per delivery over the same span (INFO commandstats; EVALSHA counts once, not its redis.call()s) */
+  redisCommandsPerDelivery: Record<string, number>;
   /** event-loop utilisation of the bench process (segl) over the same span */
   seglEventLoopUtilization: number;
   profile?: ProfileSummary;
@@ -243,6 +245,12 @@ async function redisCpuMs(rt: Runtime): Promise<number> {
   return (v('used_cpu_user') + v('used_cpu_sys')) * 1000;
 }
 
+/** calls per command so far (INFO commandstats) */
+async function redisCommands(rt: Runtime): Promise<Record<string, number>> {
+  const info = await rt.redis.info('commandstats');
+  return Object.fromEntries([...info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
+}
+
 async function profiled<T>(on: boolean, f: () => Promise<T>): Promise<{ value: T; profile?: unknown; seconds: number }> {
   if (!on) return { value: await f(), seconds: 0 };
   const session = new Session();
@@ -287,10 +295,12 @@ async function throughput(ctx: Ctx, s: Segl, rx: ReceiverHandle, label: string, 
   let seglCpu = { user: 0, system: 0 };
   let redisCpu = 0;
   let elu = 0;
+  let commands: Record<string, number> = {};
   const run = await profiled(opts.profile, async () => {
     const arrived = rx.expect(K, timeoutMs);
     const cpu0 = process.cpuUsage();
     const redis0 = await redisCpuMs(rt);
+    const cmd0 = await redisCommands(rt);
     const elu0 = performance.eventLoopUtilization();
     start = now();
     rt.relay.start();
@@ -304,6 +314,8 @@ async function throughput(ctx: Ctx, s: Segl, rx: ReceiverHandle, label: string, 
     seglCpu = process.cpuUsage(cpu0);
     elu = performance.eventLoopUtilization(elu0).utilization;
     redisCpu = (await redisCpuMs(rt)) - redis0;
+    const cmd1 = await redisCommands(rt);
+    commands = Object.fromEntries(Object.entries(cmd1).map(([k, n]) => [k, round((n - (cmd0[k] ?? 0)) / K, 2)]).filter(([, n]) => (n as number) >= 0.01));
   });
   await sleep(500); // time for a duplicate to show up
   const rep = await report(rx);
@@ -340,6 +352,7 @@ async function throughput(ctx: Ctx, s: Segl, rx: ReceiverHandle, label: string, 
     firstArrivalMs: round(first), lastArrivalMs: round(last), allSettledMs: round(settledAt - start),
     distinctIds: byId.size, duplicates, missing, rowsDelivered, signatureVerified,
     cpuMsPerDelivery: { segl: round((seglCpu.user + seglCpu.system) / 1000 / K, 3), redis: round(redisCpu / K, 3), receiver: round(rep.cpuMs / K, 3) },
+    redisCommandsPerDelivery: commands,
     seglEventLoopUtilization: round(elu, 3),
     ...(profile ? { profile } : {}),
   };

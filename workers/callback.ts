@@ -1,13 +1,39 @@
 // URL callbacks: GET the recipient with requestId and taskId appended, signed (Standard Webhooks
 // headers over the URL), to an allowlisted address only, redirects not followed; 2xx is delivery.
+import { isIP } from 'node:net';
 import { callbackUrl } from '../src/core/outbox';
-import { checkDestination, parseAllowPatterns } from '../src/notify/allowlist';
+import { checkDestination, parseAllowPatterns, type AllowPattern } from '../src/notify/allowlist';
 import { callOnce } from '../src/notify/callback';
 import type { NotifyDeps, Send } from '../src/notify/delivery';
 import { signWebhook } from '../src/notify/signature';
 
+type Pinned = Awaited<ReturnType<typeof checkDestination>>;
+
+/** A small map that forgets everything when full (the keys are a deployment's few allowlists and destinations). */
+function bounded<V>(max: number): { get(k: string): V | undefined; set(k: string, v: V): void } {
+  const m = new Map<string, V>();
+  return {
+    get: (k) => m.get(k),
+    set: (k, v) => { if (m.size >= max) m.clear(); m.set(k, v); },
+  };
+}
+
 export function callbackSend(deps: NotifyDeps): Send {
-  const global = parseAllowPatterns(deps.config.callbackAllow.join(','));
+  const globalText = deps.config.callbackAllow.join(',');
+  // Parsed allowlists by the service's list (the deployment's patterns first), and approved IP-literal
+  // destinations: with no name to resolve, the verdict depends only on scheme, address, port and
+  // patterns. Names are checked (and resolved) on every call: DNS may change.
+  const patternsByList = bounded<AllowPattern[]>(1000);
+  const literalOk = bounded<Pinned>(10_000);
+  const patternsFor = (serviceList: string[]): { key: string; patterns: AllowPattern[] } => {
+    const key = serviceList.join(',');
+    let patterns = patternsByList.get(key);
+    if (!patterns) {
+      patterns = [...parseAllowPatterns(globalText), ...parseAllowPatterns(key)];
+      patternsByList.set(key, patterns);
+    }
+    return { key, patterns };
+  };
   return async (w, attempt, expand) => {
     let url: URL;
     try {
@@ -15,8 +41,14 @@ export function callbackSend(deps: NotifyDeps): Send {
     } catch {
       throw Object.assign(new Error('the recipient is not a valid URL after placeholders were filled in'), { permanent: true });
     }
-    const patterns = [...global, ...parseAllowPatterns(w.callbackAllow.join(','))];
-    const pinned = await checkDestination(url, patterns, { httpsOnly: deps.production, resolve: deps.resolve });
+    const { key, patterns } = patternsFor(w.callbackAllow);
+    const cacheable = isIP(url.hostname.replace(/^\[|\]$/g, '')) !== 0 && !url.username && !url.password;
+    const destKey = `${url.protocol}//${url.host}\n${key}`;
+    let pinned = cacheable ? literalOk.get(destKey) : undefined;
+    if (!pinned) {
+      pinned = await checkDestination(url, patterns, { httpsOnly: deps.production, resolve: deps.resolve });
+      if (cacheable) literalOk.set(destKey, pinned);
+    }
     const secret = w.webhookSecret ?? (await deps.services.settings(w.serviceName)).webhookSecret;
     const ts = Math.floor(Date.now() / 1000);
     const res = await callOnce(url, {

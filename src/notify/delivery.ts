@@ -52,7 +52,9 @@ export async function runDelivery(deps: NotifyDeps, job: DeliveryJob, send: Send
   const w = await deps.outbox.load(job.deliveryId);
   if (!w || w.status !== 'queued' || w.attempts !== job.attempts) return 'stale'; // settled already, or an older attempt's job
   const attempt = w.attempts + 1;
-  const log = deps.log.child({ deliveryId: w.deliveryId, requestId: w.requestId, taskId: w.taskId, channel: w.channel, attempt });
+  // made only when something is logged at an enabled level (a child logger serialises its bindings)
+  const log = (level: 'info' | 'warn') => (deps.log.isLevelEnabled(level)
+    ? deps.log.child({ deliveryId: w.deliveryId, requestId: w.requestId, taskId: w.taskId, channel: w.channel, attempt }) : undefined);
   const now = () => deps.clock.now().toISOString();
   const what = `${w.channel} notification "${w.notificationId}"`;
   const settle = async (outcome: Parameters<OutboxRepository['settle']>[1]): Promise<Outcome> => {
@@ -75,20 +77,20 @@ export async function runDelivery(deps: NotifyDeps, job: DeliveryJob, send: Send
     const note = await send(w, attempt, expand);
     const outcome = await settle({ kind: 'delivered', note: `${what} ${note} (delivery ${w.deliveryId}, attempt ${attempt})` });
     if (outcome === 'delivered') deps.metrics?.latency.observe({ channel: w.channel }, Math.max(0, Date.now() - Date.parse(w.dueAt)) / 1000);
-    log.info({ outcome }, 'notification delivered');
+    log('info')?.info({ outcome }, 'notification delivered');
     return outcome;
   } catch (e) {
     const reason = (e as Error).message;
     const schedule = deps.config.retrySchedule;
     if (isPermanent(e) || attempt > schedule.length) {
-      log.warn({ reason }, 'notification dead-lettered');
+      log('warn')?.warn({ reason }, 'notification dead-lettered');
       return settle({
         kind: 'dead',
         note: `${what} not delivered: ${reason} (delivery ${w.deliveryId}, ${attempt} attempt${attempt > 1 ? 's' : ''}${isPermanent(e) ? ', not retried' : ', retries exhausted'})`,
       });
     }
     const next = new Date(deps.clock.now().getTime() + schedule[attempt - 1]!);
-    log.info({ reason, next: next.toISOString() }, 'notification attempt failed; will retry');
+    log('info')?.info({ reason, next: next.toISOString() }, 'notification attempt failed; will retry');
     return settle({ kind: 'retry', note: `attempt ${attempt}: ${reason}`, nextDueAt: next.toISOString() });
   }
 }

@@ -73,7 +73,10 @@ export class OutboxRelay {
 
   private async enqueue(rows: Claimed[]): Promise<void> {
     const byQueue = new Map<string, Claimed[]>();
-    for (const r of rows) byQueue.set(CHANNEL_QUEUE[r.channel], [...(byQueue.get(CHANNEL_QUEUE[r.channel]) ?? []), r]);
+    for (const r of rows) {
+      const list = byQueue.get(CHANNEL_QUEUE[r.channel]);
+      if (list) list.push(r); else byQueue.set(CHANNEL_QUEUE[r.channel], [r]);
+    }
     await Promise.all([...byQueue].map(([name, list]) => this.queues.byName[name as keyof Queues['byName']].addBulk(list.map((r) => {
       const data = { deliveryId: r.deliveryId, attempts: r.attempts };
       return { name: r.channel, data, opts: { jobId: jobId(data) } };

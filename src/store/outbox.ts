@@ -5,7 +5,7 @@ import type { DeliveryStatus, OutboxRow } from '../core/outbox';
 import type { EventRow } from '../core/ports';
 import type { Notification } from '../core/types';
 import type { TaskStatus } from '../core/enums';
-import { insertSql, sqlDatabase, type Param, type Sql, type SqlDatabase } from './sql';
+import { insertSql, sqlDatabase, toPg, type Param, type Sql, type SqlDatabase } from './sql';
 
 const COLS = [
   'delivery_id', 'request_id', 'task_id', 'scope', 'notification_id', 'channel', 'trigger_state', 'due_at', 'status',
@@ -79,9 +79,38 @@ export interface DeliveryLogEntry {
 type Row = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
 
+const LOAD_SQL = `SELECT o.*, n.body AS n_body, n.disabled AS n_disabled, r.service_id, s.name AS service_name, s.callback_allow, s.webhook_secret,
+    t.status AS t_status, t.body AS t_body
+  FROM outbox o JOIN notification n ON n.request_id = o.request_id AND n.scope = o.scope AND n.notification_id = o.notification_id
+  JOIN request r ON r.id = o.request_id JOIN service s ON s.id = r.service_id
+  LEFT JOIN task t ON t.request_id = o.request_id AND t.task_id = o.task_id
+  WHERE o.delivery_id = ?`;
+
+/** The attempt's row moves on only if it is still queued for that attempt (a duplicate job changes nothing). */
+const SETTLE_SQL = `UPDATE outbox SET status = ?, attempts = ?, updated_at = ?, queued_at = NULL, last_error = ?, due_at = COALESCE(?, due_at),
+    delivered_at = ? WHERE delivery_id = ? AND status = 'queued' AND attempts = ? RETURNING delivery_id`;
+const EVENT_COLS = ['request_id', 'task_id', 'type', 'time', 'data'] as const;
+const INSERT_EVENT = insertSql('event', EVENT_COLS, 1);
+/** PostgreSQL: the update and, only if it applied, the event, in one statement (atomic without BEGIN … COMMIT). */
+const PG_SETTLE = {
+  withEvent: `WITH u AS (${SETTLE_SQL}), e AS (INSERT INTO event (${EVENT_COLS.join(', ')})
+    SELECT ${EVENT_COLS.map(() => 'CAST(? AS text)').join(', ')} FROM u) SELECT COUNT(*) AS n FROM u`,
+  alone: `WITH u AS (${SETTLE_SQL}) SELECT COUNT(*) AS n FROM u`,
+};
+
 export class OutboxRepository {
   private readonly db: SqlDatabase;
-  constructor(ds: DataSource) { this.db = sqlDatabase(ds); }
+  constructor(private readonly ds: DataSource) { this.db = sqlDatabase(ds); }
+
+  /**
+   * One statement on its own. PostgreSQL runs it outside a transaction (one round trip instead of
+   * BEGIN … COMMIT: a single statement is atomic anyway); SQLite has one connection, so it queues
+   * with the transactions there (a read in between would see a batch's uncommitted writes).
+   */
+  private one<T = Row>(sql: string, params: Param[]): Promise<T[]> {
+    if (this.db.driver === 'postgres') return this.ds.query(toPg(sql), params.map((p) => (p === undefined ? null : p)));
+    return this.db.tx((q) => q.all<T>(sql, params));
+  }
 
   /** Marks up to `limit` due pending deliveries queued (claimed) and returns them. */
   async claimDue(now: string, queuedAt: string, limit: number): Promise<Claimed[]> {
@@ -115,32 +144,23 @@ export class OutboxRepository {
     await this.db.tx((q) => q.run(`UPDATE outbox SET queued_at = ? WHERE status = 'queued' AND delivery_id IN (${inList(ids.length)})`, [at, ...ids]));
   }
 
+  /** The delivery with all a worker needs, in one statement. */
   async load(deliveryId: string): Promise<DeliveryWork | null> {
-    return this.db.tx(async (q) => {
-      const [o] = await q.all<Row>(
-        `SELECT o.*, n.body AS n_body, n.disabled AS n_disabled, r.service_id, s.name AS service_name, s.callback_allow, s.webhook_secret
-         FROM outbox o JOIN notification n ON n.request_id = o.request_id AND n.scope = o.scope AND n.notification_id = o.notification_id
-         JOIN request r ON r.id = o.request_id JOIN service s ON s.id = r.service_id WHERE o.delivery_id = ?`, [deliveryId],
-      );
-      if (!o) return null;
-      let taskStatus: TaskStatus | undefined;
-      let requiresArtifact = false;
-      if (o.task_id) {
-        const [t] = await q.all<Row>('SELECT status, body FROM task WHERE request_id = ? AND task_id = ?', [o.request_id as string, o.task_id as string]);
-        taskStatus = t?.status as TaskStatus | undefined;
-        requiresArtifact = t ? JSON.parse(t.body as string).authentication?.artifact === true : false;
-      }
-      return {
-        deliveryId, requestId: o.request_id as string, taskId: str(o.task_id), scope: o.scope as string,
-        notificationId: o.notification_id as string, channel: o.channel as DeliveryWork['channel'],
-        triggerState: o.trigger_state as TaskStatus, status: o.status as DeliveryStatus, attempts: Number(o.attempts),
-        notification: JSON.parse(o.n_body as string), notificationDisabled: !!o.n_disabled, serviceId: Number(o.service_id),
-        serviceName: o.service_name as string,
-        callbackAllow: str(o.callback_allow)?.split(',').map((x) => x.trim()).filter(Boolean) ?? [],
-        webhookSecret: str(o.webhook_secret), taskStatus, taskRequiresArtifact: requiresArtifact,
-        reminder: (o.due_at as string) > (o.created_at as string), dueAt: o.due_at as string,
-      };
-    });
+    const [o] = await this.one(LOAD_SQL, [deliveryId]);
+    if (!o) return null;
+    const taskBody = str(o.t_body);
+    return {
+      deliveryId, requestId: o.request_id as string, taskId: str(o.task_id), scope: o.scope as string,
+      notificationId: o.notification_id as string, channel: o.channel as DeliveryWork['channel'],
+      triggerState: o.trigger_state as TaskStatus, status: o.status as DeliveryStatus, attempts: Number(o.attempts),
+      notification: JSON.parse(o.n_body as string), notificationDisabled: !!o.n_disabled, serviceId: Number(o.service_id),
+      serviceName: o.service_name as string,
+      callbackAllow: str(o.callback_allow)?.split(',').map((x) => x.trim()).filter(Boolean) ?? [],
+      webhookSecret: str(o.webhook_secret), taskStatus: str(o.t_status) as TaskStatus | undefined,
+      // the task body is parsed only when it can say so (most tasks do not authenticate by artifact)
+      taskRequiresArtifact: taskBody?.includes('"artifact"') ? JSON.parse(taskBody).authentication?.artifact === true : false,
+      reminder: (o.due_at as string) > (o.created_at as string), dueAt: o.due_at as string,
+    };
   }
 
   /**
@@ -156,24 +176,23 @@ export class OutboxRepository {
     outcome: { kind: 'delivered' | 'dead' | 'cancelled'; note: string } | { kind: 'retry'; note: string; nextDueAt: string },
     now: string,
   ): Promise<boolean> {
+    const attempts = outcome.kind === 'cancelled' ? w.attempts : w.attempts + 1;
+    const status: DeliveryStatus = outcome.kind === 'retry' ? 'pending' : outcome.kind;
+    const params: Param[] = [status, attempts, now, outcome.kind === 'delivered' ? null : outcome.note, outcome.kind === 'retry' ? outcome.nextDueAt : null,
+      outcome.kind === 'delivered' ? now : null, w.deliveryId, w.attempts];
+    const taskId = w.taskId ?? (w.scope !== '' && !w.scope.startsWith('packaging:') ? w.scope : undefined);
+    const event: EventRow | undefined = outcome.kind === 'delivered'
+      ? { requestId: w.requestId, taskId, event: 'notification-sent', eventTime: now, data: outcome.note }
+      : outcome.kind === 'dead' ? { requestId: w.requestId, taskId, event: 'error', eventTime: now, data: outcome.note } : undefined;
+    const eventParams: Param[] = event ? [event.requestId, event.taskId, event.event, event.eventTime, event.data] : [];
+    if (this.db.driver === 'postgres') {
+      const rows = await this.one<{ n: string | number }>(event ? PG_SETTLE.withEvent : PG_SETTLE.alone, [...params, ...eventParams]);
+      return Number(rows[0]?.n) > 0;
+    }
     return this.db.tx(async (q) => {
-      const [cur] = await q.all<Row>(`SELECT status, attempts FROM outbox WHERE delivery_id = ?`, [w.deliveryId]);
-      if (!cur || cur.status !== 'queued' || Number(cur.attempts) !== w.attempts) return false;
-      const attempts = outcome.kind === 'cancelled' ? w.attempts : w.attempts + 1;
-      const status: DeliveryStatus = outcome.kind === 'retry' ? 'pending' : outcome.kind;
-      await q.run(
-        `UPDATE outbox SET status = ?, attempts = ?, updated_at = ?, queued_at = NULL, last_error = ?, due_at = COALESCE(?, due_at),
-           delivered_at = ? WHERE delivery_id = ?`,
-        [status, attempts, now, outcome.kind === 'delivered' ? null : outcome.note, outcome.kind === 'retry' ? outcome.nextDueAt : null,
-          outcome.kind === 'delivered' ? now : null, w.deliveryId],
-      );
-      const taskId = w.taskId ?? (w.scope !== '' && !w.scope.startsWith('packaging:') ? w.scope : undefined);
-      const event: EventRow | undefined = outcome.kind === 'delivered'
-        ? { requestId: w.requestId, taskId, event: 'notification-sent', eventTime: now, data: outcome.note }
-        : outcome.kind === 'dead' ? { requestId: w.requestId, taskId, event: 'error', eventTime: now, data: outcome.note } : undefined;
-      if (event) {
-        await q.run(insertSql('event', ['request_id', 'task_id', 'type', 'time', 'data'], 1), [event.requestId, event.taskId, event.event, event.eventTime, event.data]);
-      }
+      const applied = await q.all(SETTLE_SQL, params);
+      if (!applied.length) return false;
+      if (event) await q.run(INSERT_EVENT, eventParams);
       return true;
     });
   }
