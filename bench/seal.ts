@@ -346,7 +346,8 @@ export async function runSeal(spec: SealSpec): Promise<SealResult> {
   }
 
   const estimateMs = Math.max(0.5, percentile([...warmMs].sort((a, b) => a - b), 50));
-  const needed = Math.ceil(((spec.seconds + spec.profileSeconds) * 1000 / estimateMs) * 2) + 20;
+  // Generous: the warm-up pace may be far slower than the measured one (a loaded machine, a cold JIT).
+  const needed = Math.ceil(((spec.seconds + spec.profileSeconds) * 1000 / estimateMs) * 5) + 50;
   if (pool.length < needed) await createRequests(Math.min(50_000, needed - pool.length));
 
   // The measured run: sign() back to back, one at a time.
