@@ -1,12 +1,18 @@
 // The segl command line: `segl start | api | worker | service …`. Composition lives in runtime.ts.
 import { Command } from 'commander';
 import { ConfigError, describeConfig, loadConfig, type Config } from './config';
-import { purge, startRuntime, type Runtime } from './runtime';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { blobStore, documentService, purge, startRuntime, type Runtime } from './runtime';
+import { TestCa } from './pki/testca';
+import { CertificateRepository } from './store/certificates';
+import { TestIdEnvironment } from './eid/testid/users';
 import { openDatabase } from './store/datasource';
 import { ServiceRepository } from './store/services';
 import { OutboxRepository } from './store/outbox';
 import { parseAllowPatterns } from './notify/allowlist';
 import type { DeliveryStatus } from './core/outbox';
+import { createDemoRequest, ensureDemoUsers, type DemoUser } from './demo';
 
 function config(): Config {
   try {
@@ -20,7 +26,7 @@ function config(): Config {
   }
 }
 
-function banner(rt: Runtime): string {
+function banner(rt: Runtime, users: DemoUser[] = []): string {
   const url = rt.url ?? rt.config.publicUrl;
   const lines = [
     '',
@@ -39,6 +45,12 @@ function banner(rt: Runtime): string {
     ...(rt.config.mode === 'preprod' ? [`  dev outbox (mail, SMS):   ${url}/dev/outbox`] : []),
     ...(rt.clock.movable ? [`  test clock:               POST ${url}/admin/clock/advance?by=2d`] : []),
   ];
+  if (rt.testid) {
+    lines.push(`  test eID (NemID-style):   ${url}/testid/  (create test users, key cards, revoke/lock certificates)`);
+    for (const u of users) {
+      lines.push(`  test user:                ${u.user.alias} / ${u.password}  key card ${url}/testid/users/${u.user.alias}/keycard  (CPR ${u.user.cpr.slice(0, 6)}-${u.user.cpr.slice(6)})`);
+    }
+  }
   if (rt.demo) {
     lines.push(
       `  demo service:             service=demo password=${rt.demo.password}`,
@@ -46,6 +58,7 @@ function banner(rt: Runtime): string {
       'Try it:',
       `  curl -s ${url}/ws/documentservice-v3?wsdl | head`,
       `  point a client generated from the WSDL at ${url}/ws/documentservice-v3 with service "demo".`,
+      ...(rt.testid ? ['  npx segl demo     (a sample two-signer request; prints both signers\' task URLs)'] : []),
     );
   }
   return lines.join('\n') + '\n';
@@ -55,7 +68,8 @@ async function run(mode: 'start' | 'api' | 'worker'): Promise<void> {
   const cfg = config();
   const rt = await startRuntime(cfg, { http: mode !== 'worker', worker: mode !== 'api' });
   rt.log.info({ config: describeConfig(cfg) }, `segl ${mode} started`);
-  if (mode !== 'worker') process.stdout.write(banner(rt));
+  const users = rt.testid && mode !== 'worker' ? await ensureDemoUsers(rt.testid, cfg.dataDir) : [];
+  if (mode !== 'worker') process.stdout.write(banner(rt, users));
   let closing = false;
   const stop = async (signal: string) => {
     if (closing) return;
@@ -147,11 +161,41 @@ export function cli(): Command {
         await db.destroy();
       }
     });
+  program.command('demo').description('create a sample two-signer request (preprod, test eID) and print both task URLs')
+    .option('--service <name>', 'the service to create it for', 'demo')
+    .action(async (o: { service: string }) => {
+      const cfg = config();
+      if (cfg.mode !== 'preprod' || !cfg.testEid) throw new Error('`segl demo` needs preprod mode with the test eID on');
+      // Straight on the database (no Redis, no relay here): the running server's relay sends what this writes.
+      const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
+      try {
+        const secretFile = path.join(cfg.dataDir, 'secret');
+        if (!cfg.secret && !existsSync(secretFile)) throw new Error('start segl once first (`npm start`): it creates the test PKI and its secret');
+        const secret = cfg.secret ?? readFileSync(secretFile, 'utf8').trim();
+        const clock = { now: () => new Date() };
+        const services = new ServiceRepository(db);
+        const svc = await services.find(o.service);
+        if (!svc) throw new Error(`no service "${o.service}"`);
+        const ca = await TestCa.open(cfg.dataDir, secret, cfg.publicUrl, new CertificateRepository(db), clock);
+        const testid = new TestIdEnvironment({ db, ca: async () => ca, secret: secret, clock });
+        const documents = documentService(cfg, db, blobStore(cfg), clock, () => cfg.publicUrl);
+        const users = await ensureDemoUsers(testid, cfg.dataDir);
+        if (users.length < 2) throw new Error('the demo test users exist but their passwords are not in DATA_DIR/test-users.txt');
+        const taskUrl = (requestId: string, taskId: string) => `${cfg.publicUrl}/std/docaction/${encodeURIComponent(svc.name)}?${new URLSearchParams({ request_id: requestId, task_id: taskId })}`;
+        const made = await createDemoRequest(documents, svc, users, taskUrl);
+        process.stdout.write(`created request ${made.requestId}\n`);
+        for (const [i, t] of made.tasks.entries()) {
+          const u = users[i]!;
+          process.stdout.write(`  ${t.taskId}: ${t.url}\n    log in as ${u.user.alias} / ${u.password}; key card ${cfg.publicUrl}/testid/users/${u.user.alias}/keycard; CPR ${u.user.cpr.slice(0, 6)}-${u.user.cpr.slice(6)}\n`);
+        }
+        process.stdout.write('  the buyer can sign once the seller has signed.\n');
+      } finally {
+        await db.destroy();
+      }
+    });
   program.command('verify <file>').description('verify an LTV-SDO offline: the seal and the native signature')
     .option('--anchor <pem>', 'trust anchor certificate (default: DATA_DIR/pki/root.pem)')
     .action(async (file: string, o: { anchor?: string }) => {
-      const { readFileSync } = await import('node:fs');
-      const path = await import('node:path');
       const x509 = await import('@peculiar/x509');
       await import('./trust/crypto');
       const { verifyLtvSdo, describe } = await import('./pki/offline');
