@@ -254,7 +254,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     pidcpr: undefined as unknown as PidCprService,
     runTimers: async () => {
       const out: Record<string, number> = {};
-      for (const name of Object.keys(TIMER_JOBS) as TimerJob[]) Object.assign(out, await runTimer({ documents: rt.documents, sds, cpr, clock }, name));
+      for (const name of Object.keys(TIMER_JOBS) as TimerJob[]) Object.assign(out, await runTimer({ documents: rt.documents, sds, cpr, clock, testid: rt.testid }, name));
       await relay.round();
       return out;
     },
@@ -343,7 +343,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
       outbox, services, documents: rt.documents, clock, log, config: cfg.notify, production: cfg.mode === 'production',
       publicUrl: () => rt.url ?? cfg.publicUrl, email, sms, metrics, resolve: opts.resolve,
     };
-    rt.workers = new WorkerHost(redisHandle!.url, queues, { ...deps, sds, cpr }, log, {
+    rt.workers = new WorkerHost(redisHandle!.url, queues, { ...deps, sds, cpr, testid: rt.testid }, log, {
       concurrency: cfg.notify.concurrency, lockMs: cfg.notify.jobLockMs,
     });
     await rt.workers.start();

@@ -15,7 +15,14 @@ export type TimerJob = keyof typeof TIMER_JOBS;
 
 export const CPR_UNUSED_DAYS = 92;
 
-export interface TimerDeps { documents: DocumentService; sds: SdsRepository; cpr: CprRepository; clock: Clock }
+export interface TimerDeps {
+  documents: DocumentService;
+  sds: SdsRepository;
+  cpr: CprRepository;
+  clock: Clock;
+  /** the test eID, whose expired key-card challenges go with the hourly purge */
+  testid?: { purgeChallenges(): Promise<number> };
+}
 
 /** Runs one timer job until nothing is left to do; returns what it changed. */
 export async function runTimer(deps: TimerDeps, name: TimerJob): Promise<Record<string, number>> {
@@ -25,6 +32,7 @@ export async function runTimer(deps: TimerDeps, name: TimerJob): Promise<Record<
     case 'purge': return {
       requests: await drain(() => deps.documents.purgeDueRequests(500)),
       sds: await deps.sds.purgeExpired(deps.clock.now().toISOString()),
+      challenges: deps.testid ? await deps.testid.purgeChallenges() : 0,
     };
     case 'cpr': return {
       cpr: await deps.cpr.purgeUnused(new Date(deps.clock.now().getTime() - CPR_UNUSED_DAYS * 86_400_000).toISOString()),
