@@ -7,6 +7,7 @@ import { SEGL_VERSION } from '../version';
 
 const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 256 });
+const USER_AGENT = `segl/${SEGL_VERSION} (callback)`;
 
 export interface CallbackResult { status: number; location?: string; ms: number }
 
@@ -24,9 +25,11 @@ export function callOnce(url: URL, headers: Record<string, string>, pinned: { ad
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => req.destroy(new Error(`no 2xx answer within ${timeoutMs} ms`)), timeoutMs);
     const done = (f: () => void) => { clearTimeout(timer); f(); };
-    const req = mod.request(url, {
+    // plain options rather than the URL object (node would convert it on every call)
+    const req = mod.request({
+      protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || undefined, path: `${url.pathname}${url.search}`,
       method: 'GET', agent: url.protocol === 'https:' ? httpsAgent : httpAgent, lookup: pinnedLookup(pinned),
-      headers: { 'user-agent': `segl/${SEGL_VERSION} (callback)`, accept: '*/*', ...headers },
+      headers: { 'user-agent': USER_AGENT, accept: '*/*', ...headers },
     }, (res) => {
       res.resume(); // the body is not needed; drain it so the socket can be reused
       res.once('end', () => done(() => resolve({ status: res.statusCode ?? 0, location: res.headers.location, ms: Date.now() - started })));

@@ -58,8 +58,9 @@ export class OutboxRelay {
     try {
       do {
         this.again = false;
+        const began = Date.now();
         while ((await this.moveDue()) === (this.opts.batch ?? 500));
-        if (Date.now() - this.lastRedrive >= Math.min(this.opts.leaseMs, 5000)) await this.redrive();
+        if (Date.now() - this.lastRedrive >= Math.min(this.opts.leaseMs, 5000)) await this.redrive(began);
       } while (this.again && !this.stopped);
     } catch (e) {
       this.stats.errors++;
@@ -96,11 +97,14 @@ export class OutboxRelay {
     return rows.length;
   }
 
-  /** Queued rows older than the lease: if their job is gone from Redis, queue it again. */
-  private async redrive(): Promise<void> {
+  /**
+   * Queued rows older than the lease: if their job is gone from Redis, queue it again. The first
+   * round after start checks every row queued before it began (not those it has just queued itself).
+   */
+  private async redrive(roundBegan: number): Promise<void> {
     const first = this.lastRedrive === 0;
     this.lastRedrive = Date.now();
-    const before = new Date(first ? Date.now() + 1 : Date.now() - this.opts.leaseMs).toISOString();
+    const before = new Date(first ? roundBegan : Date.now() - this.opts.leaseMs).toISOString();
     const stale = await this.outbox.staleQueued(before, 1000);
     if (!stale.length) return;
     const lost: Claimed[] = [];
