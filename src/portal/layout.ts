@@ -64,21 +64,23 @@ input[aria-invalid=true] { border: 2px solid #a4161a; }
 .errors p { margin: 0; }
 .find { display: flex; flex-wrap: wrap; gap: .75rem; align-items: flex-end; }
 .find .field { flex: 1 1 14rem; margin: 0; }
-.button.danger { background: #a4161a; color: #ffffff; }
+.button.danger { background: #a4161a; border-color: #a4161a; color: #ffffff; }
 dl.facts { display: grid; grid-template-columns: minmax(7rem, max-content) minmax(0, 1fr); gap: .35rem 1rem; margin: 0 0 1rem; }
 dl.facts dt { font-weight: 600; color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 table.data { border-collapse: collapse; width: 100%; font-size: .95rem; }
-table.data th, table.data td { text-align: left; vertical-align: top; padding: .4rem .5rem .4rem 0; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
+table.data th, table.data td { text-align: left; vertical-align: top; padding: .4rem .75rem .4rem 0; border-bottom: 1px solid var(--line); }
+table.data td:last-child { overflow-wrap: anywhere; }
 table.data thead th { border-bottom: 2px solid var(--line); }
-table.data time { white-space: nowrap; }
+table.data time span { white-space: nowrap; }
 .keycard { margin: 0 0 1.5rem; }
 .keycard-meta { display: flex; flex-wrap: wrap; gap: .25rem .75rem; align-items: center; color: var(--muted); }
-.keys { display: grid; grid-template-columns: repeat(auto-fill, minmax(8.5rem, 1fr)); gap: .5rem 1.25rem; }
+.keygrid { display: grid; grid-template-columns: repeat(auto-fill, minmax(8.5rem, 1fr)); gap: .5rem 1.25rem; }
 table.keys { border-collapse: collapse; width: 100%; font: .95rem/1.35 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
-table.keys thead th { font: 600 .75rem/1.2 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--muted); overflow-wrap: anywhere; }
+table.keys thead th { font: 600 .75rem/1.2 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--muted); overflow-wrap: break-word; }
 table.keys th, table.keys td { text-align: left; padding: .15rem .35rem .15rem 0; border-bottom: 1px solid var(--line); }
 table.keys tbody th { font-weight: 600; }
+table.keys td { white-space: nowrap; }
 table.keys tr.used th, table.keys tr.used td { color: var(--muted); font-weight: 400; }
 table.keys tr.used .code { text-decoration: line-through; }
 @media (max-width: 480px) { dl.facts { grid-template-columns: minmax(0, 1fr); gap: 0; } dl.facts dd { margin-bottom: .5rem; } }
