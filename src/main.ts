@@ -141,6 +141,51 @@ export function cli(): Command {
       const s = await withServices((r) => r.settings(name));
       process.stdout.write(`service:         ${s.name}\ncallback-allow:  ${s.callbackAllow.join(',') || '(none; SEGL_CALLBACK_ALLOW applies)'}\nwebhook secret:  ${s.webhookSecret}\n`);
     });
+  const profile = program.command('profile').description("the portal's graphical profiles of a service (colours, logo, texts)");
+  profile.command('set <service> <name>').description('create or replace a profile; tasks choose it with `profile`, `default` applies otherwise')
+    .option('--brand <colour>', 'header and button colour, #rgb or #rrggbb')
+    .option('--brand-ink <colour>', 'text on the brand colour')
+    .option('--ink <colour>', 'body text colour')
+    .option('--logo <file>', 'a PNG, SVG or JPEG logo for the header')
+    .option('--logo-alt <text>', "the logo's text alternative (required with --logo)")
+    .option('--display-name <text>', "the name shown in the header instead of the service's")
+    .option('--text <lang:key=text...>', 'override a text, e.g. da:task.title="Underskriv aftalen" (repeatable)')
+    .action(async (service: string, name: string, o: {
+      brand?: string; brandInk?: string; ink?: string; logo?: string; logoAlt?: string; displayName?: string; text?: string[];
+    }) => {
+      const { isTextKey, LANGUAGES } = await import('./portal/i18n');
+      const { ProfileRepository } = await import('./store/profiles');
+      const texts: Record<string, Record<string, string>> = {};
+      for (const raw of o.text ?? []) {
+        const m = /^([a-z]{2}):([a-zA-Z0-9.-]+)=(.*)$/s.exec(raw);
+        if (!m || !(LANGUAGES as readonly string[]).includes(m[1]!) || !isTextKey(m[2]!)) {
+          throw new Error(`--text "${raw}": must be LANG:KEY=TEXT with LANG one of ${LANGUAGES.join(', ')} and KEY a text of the portal (src/portal/i18n.ts)`);
+        }
+        (texts[m[1]!] ??= {})[m[2]!] = m[3]!;
+      }
+      let logo;
+      if (o.logo) {
+        if (!o.logoAlt) throw new Error('--logo needs --logo-alt (the logo\'s text alternative)');
+        const ext = path.extname(o.logo).toLowerCase();
+        const mimeType = ({ '.png': 'image/png', '.svg': 'image/svg+xml', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg' } as const)[ext as '.png'];
+        if (!mimeType) throw new Error('--logo must be a .png, .svg, .jpg or .jpeg file');
+        const bytes = readFileSync(o.logo);
+        if (bytes.length > 256 * 1024) throw new Error('--logo must be at most 256 KiB');
+        logo = { mimeType, base64: bytes.toString('base64'), alt: o.logoAlt };
+      }
+      const cfg = config();
+      const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
+      try {
+        const svc = await new ServiceRepository(db).find(service);
+        if (!svc) throw new Error(`no service "${service}"`);
+        await new ProfileRepository(db).set(svc.id, name, {
+          colours: { brand: o.brand, brandInk: o.brandInk, ink: o.ink }, logo, displayName: o.displayName, texts,
+        }, new Date().toISOString());
+        process.stdout.write(`profile ${name} of ${service} saved\n`);
+      } finally {
+        await db.destroy();
+      }
+    });
   program.command('deliveries').description('the delivery log: notifications and their outcome, newest first')
     .option('--status <status>', 'pending, queued, delivered, cancelled or dead')
     .option('--request <id>', 'one request only')

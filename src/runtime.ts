@@ -45,6 +45,7 @@ import { devOutboxRouter } from './notify/devoutbox';
 import { portalRoutes } from './portal/routes';
 import { TestIdEnvironment } from './eid/testid/users';
 import { PidCprService } from './eid/pidcpr';
+import { ProfileRepository } from './store/profiles';
 import type { NotifyDeps } from './notify/delivery';
 import type { Resolver } from './notify/allowlist';
 import { runTimer, TIMER_JOBS, type TimerJob } from '../workers/timers';
@@ -317,7 +318,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
       app.use(adminRoutes({ password: rt.adminPassword, queues, outbox, metrics, clock, afterClockMove: () => rt.runTimers() }));
     }
     app.use(portalRoutes({
-      services, documents: rt.documents, blobs, clock, secret: cfg.secret!, production: cfg.mode === 'production', log,
+      services, documents: rt.documents, blobs, clock, secret: cfg.secret!, profiles: new ProfileRepository(db), production: cfg.mode === 'production', log,
       methodName: (m) => ({ nemid: 'NemID (test)', 'nemid-sign': 'NemID signing (test)' } as Record<string, string>)[m] ?? m,
       eid: rt.testid ? { testid: rt.testid, pidcpr: rt.pidcpr, signing: () => rt.signing() } : undefined,
     }));

@@ -11,7 +11,7 @@ import type { Challenge, Failure, TestIdEnvironment } from '../eid/testid/users'
 import type { PidCprService } from '../eid/pidcpr';
 import type { SigningPipeline } from '../pki/signing';
 import type { BlobStore } from '../store/blobs';
-import { t, type Lang, type TextKey } from './i18n';
+import { t, type LangLike, type TextKey } from './i18n';
 import { h } from './layout';
 import { taskKey } from './session';
 import type { Ctx } from './routes';
@@ -24,7 +24,7 @@ export interface Kit {
   csrfOk(c: Ctx, form: Record<string, unknown>): boolean;
   loggedIn(c: Ctx): boolean;
   loginPage(c: Ctx, notice?: string): string;
-  message(lang: Lang, title: TextKey, body: TextKey, cls: 'ok' | 'warn' | 'info', extra?: string): { title: string; main: string };
+  message(lang: LangLike, title: TextKey, body: TextKey, cls: 'ok' | 'warn' | 'info', extra?: string): { title: string; main: string };
   methodName(method: string): string;
   send(res: express.Response, status: number, c: Ctx, title: string, main: string): void;
   redirect(res: express.Response, c: Ctx, location: string): void;
@@ -49,7 +49,7 @@ function alert(text: string): string {
   return `<p class="status warn" role="alert">${h(text)}</p>`;
 }
 
-function failureText(lang: Lang, f: Failure): string {
+function failureText(lang: LangLike, f: Failure): string {
   switch (f.reason) {
     case 'wrong-password': return t(lang, 'fail.wrong-password', { left: f.attemptsLeft ?? 0 });
     case 'wrong-code': return t(lang, 'fail.wrong-code', { left: f.attemptsLeft ?? 0 });

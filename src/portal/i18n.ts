@@ -919,7 +919,16 @@ export function pickLanguage(taskLanguage: string | undefined, acceptLanguage: s
   return 'en';
 }
 
+/** A language with a service's own wording for some texts (a graphical profile's overrides). */
+export interface Locale { code: Lang; texts?: Partial<Record<string, string>> }
+export type LangLike = Lang | Locale;
+export const codeOf = (l: LangLike): Lang => (typeof l === 'string' ? l : l.code);
+
+/** Whether `key` is a text of the library (profile overrides may only name those). */
+export const isTextKey = (key: string): key is TextKey => key in EN;
+
 /** A text with `{name}` placeholders filled in (values are plain text; the layout escapes). */
-export function t(lang: Lang, key: TextKey, vars: Record<string, string | number> = {}): string {
-  return TEXTS[lang][key].replace(/\{(\w+)\}/g, (whole, k: string) => (k in vars ? String(vars[k]) : whole));
+export function t(lang: LangLike, key: TextKey, vars: Record<string, string | number> = {}): string {
+  const own = typeof lang === 'string' ? undefined : lang.texts?.[key];
+  return (own ?? TEXTS[codeOf(lang)][key]).replace(/\{(\w+)\}/g, (whole, k: string) => (k in vars ? String(vars[k]) : whole));
 }

@@ -1,6 +1,7 @@
 // The portal's page shell: one accessible, responsive layout (landmarks, skip link, language,
 // focus styles, 360 px and up), colours from CSS variables so graphical profiles can restyle it.
-import { t, type Lang } from './i18n';
+import { codeOf, t, type LangLike } from './i18n';
+import type { PortalProfile } from '../store/profiles';
 
 /** HTML-escapes text for element content and attribute values. */
 export function h(s: string | number | undefined): string {
@@ -93,27 +94,38 @@ table.keys tr.used .code { text-decoration: line-through; }
 }
 `;
 
+/** A graphical profile as a page shows it. */
+export interface PageLook { css: string; logo?: { src: string; alt: string }; displayName?: string }
+
+/** The stylesheet of a profile: its colours as the CSS variables the base stylesheet uses. */
+export function profileCss(p: PortalProfile): string {
+  const c = p.colours ?? {};
+  const vars = [c.brand && `--brand: ${c.brand};`, c.brandInk && `--brand-ink: ${c.brandInk};`, c.ink && `--ink: ${c.ink};`].filter(Boolean);
+  return `:root { ${vars.join(' ')} }\nheader.bar img.logo { height: 2rem; width: auto; }\n`;
+}
+
 export interface PageOptions {
-  lang: Lang;
+  lang: LangLike;
   title: string;
   /** the page's main content, already escaped HTML */
   main: string;
   /** the service whose task this is (shown in the header) */
   service?: string;
+  look?: PageLook;
 }
 
 export function page(o: PageOptions): string {
   return `<!doctype html>
-<html lang="${o.lang}">
+<html lang="${codeOf(o.lang)}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${h(o.title)} · ${h(t(o.lang, 'app.name'))}</title>
-<link rel="stylesheet" href="/portal/static/portal.css">
+<link rel="stylesheet" href="/portal/static/portal.css">${o.look ? `\n<link rel="stylesheet" href="${h(o.look.css)}">` : ''}
 </head>
 <body>
 <a class="skip" href="#main">${h(t(o.lang, 'skip'))}</a>
-<header class="bar"><div class="inner"><span class="brand">${h(t(o.lang, 'app.name'))}</span>${o.service ? `<span class="service">· ${h(o.service)}</span>` : ''}</div></header>
+<header class="bar"><div class="inner">${o.look?.logo ? `<img class="logo" src="${h(o.look.logo.src)}" alt="${h(o.look.logo.alt)}">` : ''}<span class="brand">${h(t(o.lang, 'app.name'))}</span>${o.look?.displayName ?? o.service ? `<span class="service">· ${h(o.look?.displayName ?? o.service)}</span>` : ''}</div></header>
 <main id="main" tabindex="-1"><div class="card">
 ${o.main}
 </div></main>

@@ -13,8 +13,9 @@ import { redirectUrl, unreadMandatory, type PortalTask } from '../core/portal';
 import type { Clock, ServiceAccount } from '../core/ports';
 import type { BlobStore } from '../store/blobs';
 import type { ServiceRepository } from '../store/services';
-import { pickLanguage, t, type Lang, type TextKey } from './i18n';
-import { h, page, PORTAL_CSS } from './layout';
+import { isTextKey, pickLanguage, t, type LangLike, type TextKey } from './i18n';
+import { h, page, PORTAL_CSS, profileCss, type PageLook } from './layout';
+import type { ProfileRepository } from '../store/profiles';
 import { SessionCodec, taskKey, type PortalSession, type TaskLogin } from './session';
 import { PDF_VIEWER_JS } from './viewer';
 import { mountEid, type EidDeps } from './eid';
@@ -29,6 +30,8 @@ export interface PortalDeps {
   log: Logger;
   /** display names of eID methods (the registry's descriptions) */
   methodName: (method: string) => string;
+  /** graphical profiles per service (colours, logo, texts) */
+  profiles?: ProfileRepository;
   /** the test eID (nemid / nemid-sign), PID-CPR and the signing pipeline; absent: no eID pages */
   eid?: Omit<EidDeps, 'kit'>;
 }
@@ -51,7 +54,7 @@ const CLOSED: Record<string, { title: TextKey; body: TextKey; status: number; cl
 
 const PDFJS_DIR = path.dirname(require.resolve('pdfjs-dist/package.json'));
 
-function message(lang: Lang, titleKey: TextKey, bodyKey: TextKey, cls: 'ok' | 'warn' | 'info', extra = ''): { title: string; main: string } {
+function message(lang: LangLike, titleKey: TextKey, bodyKey: TextKey, cls: 'ok' | 'warn' | 'info', extra = ''): { title: string; main: string } {
   const title = t(lang, titleKey);
   return { title, main: `<h1 class="status ${cls}">${h(title)}</h1><p class="lead">${h(t(lang, bodyKey))}</p>${extra}` };
 }
@@ -60,7 +63,9 @@ function message(lang: Lang, titleKey: TextKey, bodyKey: TextKey, cls: 'ok' | 'w
 export interface Ctx {
   svc: ServiceAccount;
   pt: PortalTask;
-  lang: Lang;
+  lang: LangLike;
+  /** the graphical profile's stylesheet, logo and name */
+  look?: PageLook;
   session: PortalSession;
   login?: TaskLogin;
   now: number;
@@ -77,7 +82,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
     if (session) res.append('set-cookie', codec.write(session, now!));
     res.type('html').send(html);
   };
-  const notFound = (res: express.Response, lang: Lang) => send(res, 404, page({ lang, ...message(lang, 'notfound.title', 'notfound.body', 'warn') }));
+  const notFound = (res: express.Response, lang: LangLike) => send(res, 404, page({ lang, ...message(lang, 'notfound.title', 'notfound.body', 'warn') }));
 
   r.get('/portal/static/portal.css', (_req, res) => {
     res.set({ 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' }).type('text/css').send(PORTAL_CSS);
@@ -85,6 +90,27 @@ export function portalRoutes(d: PortalDeps): express.Router {
   r.get('/portal/static/viewer.js', (_req, res) => {
     res.set({ 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' }).type('text/javascript').send(PDF_VIEWER_JS);
   });
+  // a graphical profile's colours (a stylesheet of its own: the CSP allows no inline styles) and logo
+  const profileOf = async (service: string, name: string) => {
+    const svc = await d.services.find(service);
+    return svc && d.profiles ? d.profiles.get(svc.id, name) : null;
+  };
+  r.get('/portal/profile/:service/:name.css', async (req, res, next) => {
+    try {
+      const p = await profileOf(String(req.params.service), String(req.params.name));
+      if (!p) { res.status(404).type('text/plain').send('no such profile\n'); return; }
+      res.set({ 'cache-control': 'public, max-age=60', 'x-content-type-options': 'nosniff' }).type('text/css').send(profileCss(p));
+    } catch (e) { next(e); }
+  });
+  r.get('/portal/profile/:service/:name/logo', async (req, res, next) => {
+    try {
+      const p = await profileOf(String(req.params.service), String(req.params.name));
+      if (!p?.logo) { res.status(404).type('text/plain').send('no logo\n'); return; }
+      res.set({ 'cache-control': 'public, max-age=60', 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox" })
+        .type(p.logo.mimeType).send(Buffer.from(p.logo.base64, 'base64'));
+    } catch (e) { next(e); }
+  });
+
   // pdf.js from node_modules: only the parts a browser needs
   for (const dir of ['build', 'standard_fonts', 'cmaps', 'wasm', 'iccs']) {
     r.use(`/portal/static/pdfjs/${dir}`, express.static(path.join(PDFJS_DIR, dir), { maxAge: '1d', index: false, dotfiles: 'deny' }));
@@ -103,21 +129,29 @@ export function portalRoutes(d: PortalDeps): express.Router {
       if (e instanceof NotFoundError) { notFound(res, pickLanguage(undefined, accept)); return undefined; }
       throw e;
     }
-    const lang = pickLanguage(pt.language, accept);
+    const code = pickLanguage(pt.language, accept);
+    const chosen = d.profiles ? await d.profiles.resolve(svc.id, pt.profile) : null;
+    const texts = Object.fromEntries(Object.entries(chosen?.profile.texts?.[code] ?? {}).filter(([k]) => isTextKey(k)));
+    const lang: LangLike = { code, texts };
+    const look: PageLook | undefined = chosen ? {
+      css: `/portal/profile/${encodeURIComponent(svc.name)}/${encodeURIComponent(chosen.name)}.css`,
+      logo: chosen.profile.logo ? { src: `/portal/profile/${encodeURIComponent(svc.name)}/${encodeURIComponent(chosen.name)}/logo`, alt: chosen.profile.logo.alt } : undefined,
+      displayName: chosen.profile.displayName,
+    } : undefined;
     if (pt.access.kind === 'closed') {
       const c = CLOSED[pt.access.status]!;
-      send(res, c.status, page({ lang, service: svc.name, ...message(lang, c.title, c.body, c.cls) }));
+      send(res, c.status, page({ lang, service: svc.name, look, ...message(lang, c.title, c.body, c.cls) }));
       return undefined;
     }
     if (pt.access.kind === 'waiting') {
       const m = message(lang, 'waiting.title', 'waiting.body', 'info', `<p>${h(t(lang, 'waiting.count', { n: pt.access.waitingFor.length }))}</p>`);
-      send(res, 200, page({ lang, service: svc.name, ...m }));
+      send(res, 200, page({ lang, service: svc.name, look, ...m }));
       return undefined;
     }
     const session = codec.read(req.headers.cookie, now) ?? codec.fresh(now);
     const base = `/std/docaction/${encodeURIComponent(svc.name)}`;
     const query = new URLSearchParams({ request_id: ids.requestId, task_id: ids.taskId }).toString();
-    return { svc, pt, lang, session, login: session.tasks[taskKey(ids.requestId, ids.taskId)], now, base, query };
+    return { svc, pt, lang, look, session, login: session.tasks[taskKey(ids.requestId, ids.taskId)], now, base, query };
   }
 
   const loggedIn = (c: Ctx) => c.pt.authentication.length === 0 || (c.login !== undefined && !c.login.pending);
@@ -189,7 +223,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
     ...d.eid,
     kit: {
       resolve, ids, guard, csrfOk, loggedIn, loginPage, message, methodName: d.methodName, documents: d.documents, blobs: d.blobs,
-      send: (res, status, c, title, main) => send(res, status, page({ lang: c.lang, title, main, service: c.svc.name }), c.session, c.now),
+      send: (res, status, c, title, main) => send(res, status, page({ lang: c.lang, title, main, service: c.svc.name, look: c.look }), c.session, c.now),
       redirect: (res, c, location) => { res.status(303).set(SECURITY_HEADERS).append('set-cookie', codec.write(c.session, c.now)).location(location).end(); },
     },
   }) : undefined;
@@ -199,7 +233,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
     if (!c) return;
     const { requestId, taskId } = ids(req);
     const artifact = typeof req.query.artifact === 'string' ? req.query.artifact : undefined;
-    const shell = (status: number, title: string, main: string) => send(res, status, page({ lang: c.lang, title, main, service: c.svc.name }), c.session, c.now);
+    const shell = (status: number, title: string, main: string) => send(res, status, page({ lang: c.lang, title, main, service: c.svc.name, look: c.look }), c.session, c.now);
     let notice = '';
     if (artifact !== undefined) {
       if (c.pt.artifactAllowed && (await d.documents.redeemArtifact(c.svc, requestId, taskId, artifact))) {
@@ -239,7 +273,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
     await d.documents.recordPortalEvent(c.svc, requestId, taskId, 'document-viewed', doc.id);
     const title = doc.description ?? doc.id;
     send(res, 200, page({
-      lang: c.lang, title, service: c.svc.name,
+      lang: c.lang, title, service: c.svc.name, look: c.look,
       main: `<p><a href="${h(`${c.base}?${c.query}`)}">${h(t(c.lang, 'doc.back'))}</a></p><h1>${h(title)}</h1>${body}`
         + `<p><a href="${h(raw)}" download>${h(t(c.lang, 'doc.download'))}</a></p>`,
     }), c.session, c.now);
@@ -263,7 +297,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
     if (!c) return;
     const { requestId, taskId } = ids(req);
     const form = req.body as Record<string, string | string[] | undefined>;
-    const shell = (status: number, title: string, main: string) => send(res, status, page({ lang: c.lang, title, main, service: c.svc.name }), c.session, c.now);
+    const shell = (status: number, title: string, main: string) => send(res, status, page({ lang: c.lang, title, main, service: c.svc.name, look: c.look }), c.session, c.now);
     if (!csrfOk(c, form) || !loggedIn(c)) {
       const m = message(c.lang, 'csrf.title', 'csrf.body', 'warn', `<p><a href="${h(`${c.base}?${c.query}`)}">${h(t(c.lang, 'doc.back'))}</a></p>`);
       shell(403, m.title, m.main);

@@ -130,6 +130,34 @@ describe('task URL pages (sqlite, Chromium)', () => {
     ctx = await browser.newContext();
   });
 
+  test('a graphical profile chosen by the task: colours, logo, name and texts; bad input refused by the CLI', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { writeFileSync } = await import('node:fs');
+    const exec = promisify(execFile);
+    const logo = path.join(s.dataDir, 'acme.svg');
+    writeFileSync(logo, '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="32"><rect width="64" height="32" fill="#fff"/></svg>');
+    const cli = (...args: string[]) => exec(process.execPath, [path.join(REPO, 'bin', 'segl.js'), 'profile', 'set', 'demo', ...args], { env: { ...process.env, DATA_DIR: s.dataDir, LOG_LEVEL: 'silent' } });
+    await expect(cli('acme', '--brand', 'green')).rejects.toMatchObject({ stderr: expect.stringContaining('colour brand "green" must be #rgb or #rrggbb') });
+    await expect(cli('acme', '--text', 'en:no.such.key=x')).rejects.toMatchObject({ stderr: expect.stringContaining('KEY a text of the portal') });
+    await expect(cli('acme', '--logo', logo)).rejects.toMatchObject({ stderr: expect.stringContaining('--logo needs --logo-alt') });
+    expect((await cli('acme', '--brand', '#0b5e3f', '--brand-ink', '#ffffff', '--logo', logo, '--logo-alt', 'Acme Bank logo', '--display-name', 'Acme Bank',
+      '--text', 'en:task.title=Sign your Acme loan', '--text', 'da:task.title=Underskriv dit Acme-lån')).stdout).toBe('profile acme of demo saved\n');
+    const { requestId } = await create(s, `${doc('a', 'Loan')}<task id="t1">${act('sign', 'a')}<profile>acme</profile></task>`);
+    await visit(url(requestId, 't1'), { status: 200, heading: 'Sign your Acme loan', shot: 'profile-acme' });
+    expect(await tab.locator('header .service').innerText()).toBe('· Acme Bank');
+    expect(await tab.locator('header img.logo').getAttribute('alt')).toBe('Acme Bank logo');
+    const css = await (await fetch(`${s.url}/portal/profile/demo/acme.css`)).text();
+    expect(css).toContain('--brand: #0b5e3f;');
+    expect(await tab.evaluate<string>("getComputedStyle(document.querySelector('header.bar')).backgroundColor")).toBe('rgb(11, 94, 63)');
+    const logoRes = await fetch(`${s.url}/portal/profile/demo/acme/logo`);
+    expect([logoRes.status, logoRes.headers.get('content-type')]).toEqual([200, 'image/svg+xml']);
+    // a task without a profile keeps segl's look
+    const plain = await create(s, `${doc('a', 'Loan')}<task id="t1">${act('sign', 'a')}</task>`);
+    await visit(url(plain.requestId, 't1'), { status: 200, heading: 'Documents to sign', shot: 'profile-none' });
+    expect(await tab.locator('header img.logo').count()).toBe(0);
+  });
+
   test('an artifact logs in once, for its own task, within 30 s; otherwise the login page explains', async () => {
     const task = (id: string) => `<task id="${id}">${act('sign', 'a')}<authentication artifact="true"><method>nemid</method></authentication></task>`;
     const made = await create(s, `${doc('a', 'Loan agreement')}${task('t1')}`);

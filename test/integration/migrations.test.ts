@@ -22,7 +22,7 @@ describe.each(databases())('migrations on %s', (db) => {
     const all = await Promise.all([openDatabase(opts), openDatabase(opts), openDatabase(opts)]);
     try {
       const rows = await all[0]!.query('SELECT name FROM segl_migrations');
-      expect(rows.map((r: { name: string }) => r.name).sort()).toEqual(['Archive1764489600000', 'Certificates1764576000000', 'Init1764316800000', 'Outbox1764748800000', 'Results1764662400000', 'Sds1764403200000', 'TestEid1764835200000']);
+      expect(rows.map((r: { name: string }) => r.name).sort()).toEqual(['Archive1764489600000', 'Certificates1764576000000', 'Init1764316800000', 'Outbox1764748800000', 'Profiles1764921600000', 'Results1764662400000', 'Sds1764403200000', 'TestEid1764835200000']);
       const n = await all[1]!.query('SELECT COUNT(*) AS n FROM request');
       expect(Number(n[0].n)).toBe(0);
     } finally {
@@ -30,7 +30,7 @@ describe.each(databases())('migrations on %s', (db) => {
     }
     const again = await openDatabase(opts); // restart: nothing pending, nothing re-run
     try {
-      expect((await again.query('SELECT name FROM segl_migrations')).length).toBe(7);
+      expect((await again.query('SELECT name FROM segl_migrations')).length).toBe(8);
       expect(await again.showMigrations()).toBe(false);
     } finally {
       await again.destroy();

@@ -2,7 +2,7 @@
 // with its driver's dialect.
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import {
-  ARCHIVE_INDEXES, ARCHIVE_TABLES, archiveSql, CERTIFICATE_TABLES, certificateSql, INIT_TABLES, resultSql, initSql, OUTBOX_DOWN, outboxSql, POSTGRES, SDS_INDEXES, SDS_TABLES, sdsSql, SQLITE, TEST_EID_DOWN, testEidSql, type Dialect,
+  profileSql, ARCHIVE_INDEXES, ARCHIVE_TABLES, archiveSql, CERTIFICATE_TABLES, certificateSql, INIT_TABLES, resultSql, initSql, OUTBOX_DOWN, outboxSql, POSTGRES, SDS_INDEXES, SDS_TABLES, sdsSql, SQLITE, TEST_EID_DOWN, testEidSql, type Dialect,
 } from './tables';
 
 function migration(
@@ -28,6 +28,7 @@ const all = (d: Dialect) => [
     'ALTER TABLE task_document DROP COLUMN result_sha256', 'ALTER TABLE task_document DROP COLUMN result_blob_key']),
   migration('Outbox1764748800000', d, outboxSql, OUTBOX_DOWN),
   migration('TestEid1764835200000', d, testEidSql, TEST_EID_DOWN),
+  migration('Profiles1764921600000', d, profileSql, ['DROP TABLE portal_profile']),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);

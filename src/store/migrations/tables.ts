@@ -159,3 +159,11 @@ export const TEST_EID_DOWN = [
   'DROP TABLE pidcpr_mode', 'DROP INDEX testid_log_user', 'DROP TABLE testid_log', 'DROP INDEX testid_challenge_expires',
   'DROP TABLE testid_challenge', 'DROP TABLE key_code', 'DROP INDEX key_card_user', 'DROP TABLE key_card', 'DROP TABLE test_user',
 ];
+
+/** The portal's graphical profiles per service: colours, logo and text overrides, chosen by `profile`. */
+export function profileSql(d: Dialect): string[] {
+  return [
+    `CREATE TABLE portal_profile (service_id integer NOT NULL REFERENCES service(id), name ${v(64)} NOT NULL,
+      body ${d.text} NOT NULL, updated_at ${T} NOT NULL, PRIMARY KEY (service_id, name))`,
+  ];
+}
