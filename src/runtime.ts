@@ -43,6 +43,7 @@ import { emailSenderFrom, type EmailSender } from './notify/email';
 import { smsSenderFrom, type SmsSender } from './notify/sms';
 import { devOutboxRouter } from './notify/devoutbox';
 import { portalRoutes } from './portal/routes';
+import { testIdToolRoutes } from './portal/testid';
 import { TestIdEnvironment } from './eid/testid/users';
 import { PidCprService } from './eid/pidcpr';
 import { ProfileRepository } from './store/profiles';
@@ -322,6 +323,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
       methodName: (m) => ({ nemid: 'NemID (test)', 'nemid-sign': 'NemID signing (test)' } as Record<string, string>)[m] ?? m,
       eid: rt.testid ? { testid: rt.testid, pidcpr: rt.pidcpr, signing: () => rt.signing() } : undefined,
     }));
+    if (rt.testid) app.use(testIdToolRoutes({ testid: rt.testid, secret: cfg.secret!, production: cfg.mode === 'production', log, clock }));
     if (cfg.mode === 'preprod') app.use(devOutboxRouter({ mailDir: path.join(outboxDir, 'mail'), smsDir: path.join(outboxDir, 'sms') }));
     app.use(sdsRoutes({
       services, sds, archive, blobs, documents: rt.documents, limiter, log, publicUrl: () => rt.url!, maxBytes: cfg.sdsLimit,

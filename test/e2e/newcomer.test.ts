@@ -49,6 +49,10 @@ describe('first run (sqlite, the CLI as a newcomer runs it)', () => {
     expect(await seller.text()).toContain('<h1>Log in to continue</h1>');
     const buyer = await (await fetch(tasks[1]!.url)).text();
     expect(buyer).toContain('Waiting for others');
+    // the tool is mounted: the key card printed in the banner opens
+    const card = await fetch(users[0]!.card);
+    expect(card.status).toBe(200);
+    expect(await card.text()).toContain('demo-signer');
     // a second start keeps the same users and passwords
     const again = await exec(process.execPath, [path.join(REPO, 'bin', 'segl.js'), 'demo'], { env: { ...env(), PUBLIC_URL: url } });
     expect(again.stdout).toContain(`log in as demo-signer / ${users[0]!.password}`);
