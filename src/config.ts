@@ -54,7 +54,7 @@ const Env = z.object({
   SEGL_SMS_FROM: z.string().optional(),
   SEGL_ADMIN_PASSWORD: z.string().min(12, 'must have at least 12 characters').optional(),
   SEGL_TEST_CLOCK: flag.optional(),
-  SEGL_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
+  SEGL_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(100),
   SEGL_RELAY_INTERVAL: duration.default(1000),
   SEGL_RELAY_LEASE: duration.default(30_000),
   SEGL_JOB_LOCK: duration.default(30_000),

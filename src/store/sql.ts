@@ -72,23 +72,23 @@ class SqliteDatabase implements SqlDatabase, Sql {
       const batch = this.queue.splice(0, SqliteDatabase.MAX_BATCH);
       const outcomes: Array<{ ok: boolean; value: unknown }> = [];
       try {
-        this.db.exec('BEGIN IMMEDIATE');
+        this.stmt('BEGIN IMMEDIATE').run();
         if (batch.length === 1) {
           // Alone in its batch: the transaction itself is the unit, no savepoint needed.
           outcomes.push({ ok: true, value: await batch[0]!.work(this) });
         } else for (const item of batch) {
-          this.db.exec('SAVEPOINT segl_tx');
+          this.stmt('SAVEPOINT segl_tx').run();
           try {
             const value = await item.work(this);
-            this.db.exec('RELEASE segl_tx');
+            this.stmt('RELEASE segl_tx').run();
             outcomes.push({ ok: true, value });
           } catch (e) {
-            this.db.exec('ROLLBACK TO segl_tx');
-            this.db.exec('RELEASE segl_tx');
+            this.stmt('ROLLBACK TO segl_tx').run();
+            this.stmt('RELEASE segl_tx').run();
             outcomes.push({ ok: false, value: e });
           }
         }
-        this.db.exec('COMMIT');
+        this.stmt('COMMIT').run();
       } catch (e) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         batch.forEach((b) => b.reject(e));
