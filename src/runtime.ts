@@ -319,7 +319,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
       app.use(adminRoutes({ password: rt.adminPassword, queues, outbox, metrics, clock, afterClockMove: () => rt.runTimers() }));
     }
     app.use(portalRoutes({
-      services, documents: rt.documents, blobs, clock, secret: cfg.secret!, profiles: new ProfileRepository(db), production: cfg.mode === 'production', log,
+      services, documents: rt.documents, blobs, clock, secret: cfg.secret!, profiles: new ProfileRepository(db), maxUploadBytes: cfg.sdsLimit, production: cfg.mode === 'production', log,
       methodName: (m) => ({ nemid: 'NemID (test)', 'nemid-sign': 'NemID signing (test)' } as Record<string, string>)[m] ?? m,
       eid: rt.testid ? { testid: rt.testid, pidcpr: rt.pidcpr, signing: () => rt.signing() } : undefined,
     }));

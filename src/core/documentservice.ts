@@ -322,6 +322,21 @@ export class DocumentService {
     });
   }
 
+  /** A file the signer uploaded for an upload action of an open task (document-uploaded). */
+  async recordUpload(
+    svc: ServiceAccount, requestId: string, taskId: string, documentId: string, blob: { key: string; sha256: string; size: number }, mimeType: string,
+  ): Promise<void> {
+    const n = iso(this.now());
+    await this.d.store.tx(async (tx) => {
+      const { request, task, tasks } = await this.liveTask(tx, svc, requestId, taskId);
+      this.mustBeOpen(request, task, tasks);
+      const action = (await tx.getTaskDocuments([requestId])).find((d) => d.taskId === taskId && d.documentId === documentId && d.actionType === 'upload');
+      if (!action) throw new NotFoundError('document-id', `task "${taskId}" has no upload action for document "${documentId}"`);
+      await tx.setDocumentBytes(requestId, documentId, { blobKey: blob.key, sha256: blob.sha256, size: blob.size, mimeType });
+      await tx.insertEvents([{ requestId, taskId, event: 'document-uploaded', eventTime: n, data: `${documentId}: ${mimeType}, ${blob.size} bytes, sha256 ${blob.sha256}` }]);
+    });
+  }
+
   /** A task is signed only when open: not closed, and every depends-on-task completed. */
   private mustBeOpen(request: RequestRow, task: TaskRow, tasks: TaskRow[]): void {
     const access = taskAccess(request, task, tasks);
@@ -631,7 +646,12 @@ export class DocumentService {
   async portalTask(svc: ServiceAccount, requestId: string, taskId: string): Promise<PortalTask> {
     return this.d.store.tx(async (tx) => {
       const { request, task, tasks } = await this.liveTask(tx, svc, requestId, taskId);
-      return portalTask(request, task, tasks, await tx.getTaskDocuments([requestId]));
+      const docs = await tx.getTaskDocuments([requestId]);
+      const uploaded = new Set<string>();
+      for (const d of docs.filter((x) => x.taskId === taskId && x.actionType === 'upload')) {
+        if ((await tx.getDocument(requestId, d.documentId))?.blobKey) uploaded.add(d.documentId);
+      }
+      return portalTask(request, task, tasks, docs, uploaded);
     });
   }
 

@@ -30,6 +30,8 @@ export interface PortalDocument {
   signed: boolean;
   /** the signer may skip it (document-action/@optional) */
   optional: boolean;
+  /** an upload action whose file has arrived */
+  uploaded: boolean;
   dialog?: Dialog;
 }
 
@@ -57,7 +59,9 @@ export interface PortalTask {
   clientReference?: string;
 }
 
-export function portalTask(request: RequestRow, task: TaskRow, tasks: readonly TaskRow[], docs: readonly TaskDocumentRow[]): PortalTask {
+export function portalTask(
+  request: RequestRow, task: TaskRow, tasks: readonly TaskRow[], docs: readonly TaskDocumentRow[], uploaded: ReadonlySet<string> = new Set(),
+): PortalTask {
   const t = task.body;
   const subject = t.subject ?? (t.subjectRef ? request.body.subject?.find((s) => s.id === t.subjectRef) : undefined);
   return {
@@ -68,7 +72,7 @@ export function portalTask(request: RequestRow, task: TaskRow, tasks: readonly T
       const a = t.documentAction.find((x) => (x.documentRef ?? x.document?.id) === d.documentId);
       return {
         id: d.documentId, description: d.description, mimeType: d.mimeType, action: d.actionType, order: d.ordinal,
-        signed: d.resultUri !== undefined, optional: a?.optional === true, dialog: a?.dialog,
+        signed: d.resultUri !== undefined, optional: a?.optional === true, dialog: a?.dialog, uploaded: uploaded.has(d.documentId),
       };
     }),
     nationalId: subject?.nationalId,
@@ -91,4 +95,9 @@ export function redirectUrl(template: string, requestId: string, taskId: string)
 /** Which sign-documents the signer must still read before Send in, given what they opened and chose to skip. */
 export function unreadMandatory(task: PortalTask, viewed: ReadonlySet<string>, skipped: ReadonlySet<string>): PortalDocument[] {
   return task.documents.filter((d) => d.action !== 'upload' && !d.signed && !viewed.has(d.id) && !(d.optional && skipped.has(d.id)));
+}
+
+/** Upload actions still without their file (optional ones may stay empty). */
+export function missingUploads(task: PortalTask): PortalDocument[] {
+  return task.documents.filter((d) => d.action === 'upload' && !d.uploaded && !d.optional);
 }

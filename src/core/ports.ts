@@ -107,6 +107,8 @@ export interface DocumentTx {
   insertEvents(events: EventRow[]): Promise<void>;
   events(requestId: string, taskId: string): Promise<EventRow[]>;
   insertArtifact(a: ArtifactRow): Promise<void>;
+  /** The bytes a signer uploaded for an upload-document (document-action type upload). */
+  setDocumentBytes(requestId: string, documentId: string, b: { blobKey: string; sha256: string; size: number; mimeType: string }): Promise<void>;
   /** Marks an unused, unexpired artifact of this task used; false when there is none such. */
   useArtifact(hash: string, requestId: string, taskId: string, now: string): Promise<boolean>;
   notifications(requestId: string, scope: string): Promise<NotificationRow[]>;

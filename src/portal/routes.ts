@@ -9,7 +9,8 @@ import express from 'express';
 import type { Logger } from 'pino';
 import type { DocumentService } from '../core/documentservice';
 import { NotFoundError, StateError } from '../core/errors';
-import { redirectUrl, unreadMandatory, type PortalTask } from '../core/portal';
+import { missingUploads, redirectUrl, unreadMandatory, type PortalTask } from '../core/portal';
+import { receiveUpload } from './upload';
 import type { Clock, ServiceAccount } from '../core/ports';
 import type { BlobStore } from '../store/blobs';
 import type { ServiceRepository } from '../store/services';
@@ -30,6 +31,8 @@ export interface PortalDeps {
   log: Logger;
   /** display names of eID methods (the registry's descriptions) */
   methodName: (method: string) => string;
+  /** largest upload a signer may send (SEGL_SDS_LIMIT) */
+  maxUploadBytes: number;
   /** graphical profiles per service (colours, logo, texts) */
   profiles?: ProfileRepository;
   /** the test eID (nemid / nemid-sign), PID-CPR and the signing pipeline; absent: no eID pages */
@@ -160,16 +163,23 @@ export function portalRoutes(d: PortalDeps): express.Router {
     const viewed = new Set(c.login?.viewed ?? []);
     const kind = (a: string): TextKey => (a === 'sign' ? 'task.sign' : a === 'upload' ? 'task.upload' : 'task.view');
     const items = c.pt.documents.map((doc) => {
-      const open = loggedIn(c) && doc.action !== 'upload'
+      const viewable = doc.action !== 'upload' || doc.uploaded;
+      const open = loggedIn(c) && viewable
         ? `<a href="${h(`${c.base}/document?${c.query}&document_id=${encodeURIComponent(doc.id)}`)}">${h(t(c.lang, 'task.open'))}<span class="sr"> ${h(doc.description ?? doc.id)}</span></a>` : '';
       const read = loggedIn(c) && doc.action !== 'upload' && !doc.signed
         ? `<span class="tag ${viewed.has(doc.id) ? 'done' : ''}">${h(t(c.lang, viewed.has(doc.id) ? 'doc.read' : 'doc.unread'))}</span>` : '';
       const choose = withChoices && doc.optional && doc.action === 'sign' && !doc.signed
         ? `<label class="choice"><input type="checkbox" name="include" value="${h(doc.id)}" form="sendin" checked> ${h(t(c.lang, 'doc.include'))}</label>` : '';
+      const upload = withChoices && doc.action === 'upload'
+        ? `<form class="upload" method="post" enctype="multipart/form-data" action="${h(`${c.base}/upload?${c.query}&document_id=${encodeURIComponent(doc.id)}`)}">`
+          + `<input type="hidden" name="csrf" value="${h(c.session.csrf)}">`
+          + `<label for="file-${h(doc.id)}">${h(t(c.lang, 'upload.choose', { name: doc.description ?? doc.id }))}</label>`
+          + `<input type="file" id="file-${h(doc.id)}" name="file" accept=".pdf,.txt,application/pdf,text/plain" required>`
+          + `<button class="button secondary">${h(t(c.lang, 'upload.submit'))}</button></form>` : '';
       return `<li><span class="name">${h(doc.description ?? doc.id)}</span>`
-        + `<span class="tag">${h(t(c.lang, doc.signed ? 'task.signed' : kind(doc.action)))}</span>`
+        + `<span class="tag${doc.uploaded ? ' done' : ''}">${h(t(c.lang, doc.signed ? 'task.signed' : doc.uploaded ? 'upload.done' : kind(doc.action)))}</span>`
         + (doc.optional ? `<span class="tag">${h(t(c.lang, 'doc.optional'))}</span>` : '')
-        + `${read}${open}${choose}</li>`;
+        + `${read}${open}${choose}${upload}</li>`;
     }).join('');
     return `<h2>${h(t(c.lang, 'task.documents'))}</h2><ul class="docs">${items}</ul>`;
   }
@@ -256,7 +266,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
     const c = await resolve(req, res, ids(req));
     if (!c) return;
     const docId = typeof req.query.document_id === 'string' ? req.query.document_id : '';
-    const doc = c.pt.documents.find((x) => x.id === docId && x.action !== 'upload');
+    const doc = c.pt.documents.find((x) => x.id === docId && (x.action !== 'upload' || x.uploaded));
     if (!doc || !loggedIn(c)) { notFound(res, c.lang); return; }
     const { requestId, taskId } = ids(req);
     const raw = `${c.base}/document/raw?${c.query}&document_id=${encodeURIComponent(doc.id)}`;
@@ -283,13 +293,45 @@ export function portalRoutes(d: PortalDeps): express.Router {
     const c = await resolve(req, res, ids(req));
     if (!c) return;
     const docId = typeof req.query.document_id === 'string' ? req.query.document_id : '';
-    const doc = c.pt.documents.find((x) => x.id === docId && x.action !== 'upload');
+    const doc = c.pt.documents.find((x) => x.id === docId && (x.action !== 'upload' || x.uploaded));
     if (!doc || !loggedIn(c)) { notFound(res, c.lang); return; }
     const { requestId, taskId } = ids(req);
     const row = await d.documents.originalDocument(c.svc, requestId, taskId, doc.id);
     res.status(200).set({ ...SECURITY_HEADERS, 'content-security-policy': "default-src 'none'; sandbox" })
       .type(row.mimeType ?? 'application/octet-stream');
     d.blobs.get(row.blobKey!).on('error', (e) => res.destroy(e)).pipe(res);
+  }));
+
+  // A file for an upload action: multipart/form-data, the CSRF field before the file; streamed to the
+  // blob store through the same content checks as SDS uploads.
+  r.post('/std/docaction/:service/upload', guard(async (req, res) => {
+    const c = await resolve(req, res, ids(req));
+    if (!c) { req.resume(); return; }
+    const { requestId, taskId } = ids(req);
+    const docId = typeof req.query.document_id === 'string' ? req.query.document_id : '';
+    const doc = c.pt.documents.find((x) => x.id === docId && x.action === 'upload');
+    const shell = (status: number, main: string) => send(res, status, page({ lang: c.lang, title: t(c.lang, 'task.title'), main, service: c.svc.name, look: c.look }), c.session, c.now);
+    if (!doc || !loggedIn(c)) { req.resume(); notFound(res, c.lang); return; }
+    const got = await receiveUpload(req, d.blobs, d.maxUploadBytes, (token) => csrfOk(c, { csrf: token }));
+    if (got.kind === 'csrf') {
+      const m = message(c.lang, 'csrf.title', 'csrf.body', 'warn', `<p><a href="${h(`${c.base}?${c.query}`)}">${h(t(c.lang, 'doc.back'))}</a></p>`);
+      shell(403, m.main);
+      return;
+    }
+    if (got.kind !== 'ok') {
+      const text = got.kind === 'too-large' ? t(c.lang, 'upload.tooLarge', { max: d.maxUploadBytes >= 1048576 ? `${Math.floor(d.maxUploadBytes / 1048576)} MB` : `${Math.floor(d.maxUploadBytes / 1024)} KB` })
+        : got.kind === 'type' ? t(c.lang, 'upload.type') : t(c.lang, 'upload.bad', { why: got.kind === 'bad' ? got.message : 'no file was chosen' });
+      shell(got.kind === 'too-large' ? 413 : got.kind === 'type' ? 415 : 422, wizard(c, `<p class="status warn" role="alert">${h(text)}</p>`));
+      return;
+    }
+    try {
+      await got.pending.commit();
+      await d.documents.recordUpload(c.svc, requestId, taskId, doc.id, got.pending, got.mimeType);
+    } catch (e) {
+      await got.pending.discard().catch(() => undefined);
+      throw e;
+    }
+    res.status(303).set(SECURITY_HEADERS).append('set-cookie', codec.write(c.session, c.now)).location(`${c.base}?${c.query}`).end();
   }));
 
   r.post('/std/docaction/:service/act', express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 }), guard(async (req, res) => {
@@ -327,9 +369,14 @@ export function portalRoutes(d: PortalDeps): express.Router {
         const include = new Set(([] as string[]).concat(form.include ?? []));
         const skipped = new Set(c.pt.documents.filter((x) => x.optional && x.action === 'sign' && !include.has(x.id)).map((x) => x.id));
         const unread = unreadMandatory(c.pt, new Set(c.login?.viewed ?? []), skipped);
-        if (unread.length) {
-          const list = unread.map((x) => x.description ?? x.id).join(', ');
-          shell(400, t(c.lang, 'task.title'), wizard(c, `<p class="status warn" role="alert">${h(t(c.lang, 'wizard.mustRead', { list }))}</p>`));
+        const missing = missingUploads(c.pt);
+        if (unread.length || missing.length) {
+          const names = (xs: typeof unread) => xs.map((x) => x.description ?? x.id).join(', ');
+          const alerts = [
+            unread.length ? t(c.lang, 'wizard.mustRead', { list: names(unread) }) : '',
+            missing.length ? t(c.lang, 'upload.missing', { list: names(missing) }) : '',
+          ].filter(Boolean).map((x) => `<p class="status warn" role="alert">${h(x)}</p>`).join('');
+          shell(400, t(c.lang, 'task.title'), wizard(c, alerts));
           return;
         }
         const toSign = c.pt.documents.filter((x) => x.action === 'sign' && !x.signed && !skipped.has(x.id));

@@ -219,6 +219,12 @@ class Tx implements DocumentTx {
     await this.insert('artifact', ARTIFACT_COLS, [[a.hash, a.requestId, a.taskId, a.userSessionId, a.expiresAt, null]]);
   }
 
+  async setDocumentBytes(requestId: string, documentId: string, b: { blobKey: string; sha256: string; size: number; mimeType: string }): Promise<void> {
+    await this.q.run('UPDATE document SET blob_key = ?, sha256 = ?, size = ?, mime_type = ? WHERE request_id = ? AND document_id = ?',
+      [b.blobKey, b.sha256, b.size, b.mimeType, requestId, documentId]);
+    await this.q.run('UPDATE task_document SET mime_type = ? WHERE request_id = ? AND document_id = ?', [b.mimeType, requestId, documentId]);
+  }
+
   async useArtifact(hash: string, requestId: string, taskId: string, now: string): Promise<boolean> {
     const lock = this.q.driver === 'postgres' ? ' FOR UPDATE' : '';
     const [row] = await this.q.all(

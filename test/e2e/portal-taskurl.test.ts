@@ -1,7 +1,7 @@
 // The signer's task URL in headless Chromium (Debian's, driven by playwright-core): every state has a
 // readable, translated page that passes axe-core, fits 360 px and starts with a skip link; artifacts
 // log in once within 30 s for their own task only. Screenshots go to test-artifacts/portal/.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { envelope, NS, post, REPO } from '../support/soap';
@@ -323,5 +323,56 @@ describe('the signing wizard (sqlite, Chromium)', () => {
     const next = new URL(response.headers().location!, s.url);
     expect(next.pathname).toBe('/std/docaction/demo/sign');
     expect(next.searchParams.getAll('document_id')).toEqual(['a']);
+  });
+});
+
+describe('uploads in the wizard (sqlite, Chromium)', () => {
+  let s: TestServer;
+  let browser: Browser;
+  let ctx: BrowserContext;
+  let tab: Page;
+  beforeAll(async () => {
+    s = await startServer('sqlite', { SEGL_SDS_LIMIT: '64kb' });
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  });
+  afterAll(async () => { await browser?.close(); await s?.stop(); });
+  beforeEach(async () => { ctx = await browser.newContext(); tab = await ctx.newPage(); });
+  afterEach(async () => { await ctx.close(); });
+
+  test('an upload action takes a checked file into the request; Send in waits for it', async () => {
+    const { requestId } = await create(s, `${doc('a', 'Application form')}<document xsi:type="upload-document" id="u"><description>Payslip</description></document>`
+      + `<task id="t1">${act('view', 'a')}<document-action type="upload"><document-ref>u</document-ref></document-action></task>`);
+    const url = `${s.url}/std/docaction/demo?request_id=${requestId}&task_id=t1`;
+    await tab.goto(url);
+    await tab.getByRole('link', { name: 'Open Application form' }).click();
+    await tab.getByRole('link', { name: 'Back to the documents' }).click();
+    await tab.getByRole('button', { name: 'Confirm and send in' }).click();
+    expect(await tab.locator('[role=alert]').innerText()).toBe('Upload these documents before you send in: Payslip');
+    // a damaged PDF is refused with the reason, nothing stored
+    const dir = mkdtempSync(path.join(require('node:os').tmpdir(), 'segl-up-'));
+    writeFileSync(path.join(dir, 'bad.pdf'), '%PDF-1.7\nthis is not a pdf');
+    await tab.getByLabel('Choose a file for Payslip').setInputFiles(path.join(dir, 'bad.pdf'));
+    await tab.getByRole('button', { name: 'Upload' }).click();
+    expect(await tab.locator('[role=alert]').innerText()).toMatch(/^The file could not be accepted: The PDF file is incomplete/);
+    // too large (the limit is 64 KiB here)
+    writeFileSync(path.join(dir, 'big.txt'), 'x'.repeat(70 * 1024));
+    await tab.getByLabel('Choose a file for Payslip').setInputFiles(path.join(dir, 'big.txt'));
+    await tab.getByRole('button', { name: 'Upload' }).click();
+    expect(await tab.locator('[role=alert]').innerText()).toBe('The file is too large: at most 64 KB.');
+    // a good one
+    writeFileSync(path.join(dir, 'payslip.txt'), 'Salary: 42 000 DKK');
+    await tab.getByLabel('Choose a file for Payslip').setInputFiles(path.join(dir, 'payslip.txt'));
+    await tab.getByRole('button', { name: 'Upload' }).click();
+    expect(await tab.locator('ul.docs').innerText()).toContain('Uploaded');
+    await tab.getByRole('button', { name: 'Confirm and send in' }).click();
+    expect(await tab.locator('h1').innerText()).toBe('This task is completed');
+    const account = (await s.rt.services.find('demo'))!;
+    const st = await s.rt.documents.getStatus(account, [requestId]);
+    expect(st[0]!.taskStatus).toBe('completed');
+    const original = st[0]!.documentStatus!.find((x) => x.id === 'u')!.originalUri!;
+    const got = await fetch(original, { headers: { authorization: `Basic ${Buffer.from(`demo:${s.demoPassword}`).toString('base64')}` } });
+    expect([got.status, got.headers.get('content-type'), await got.text()]).toEqual([200, 'text/plain', 'Salary: 42 000 DKK']);
+    const h = await s.rt.documents.getRequestHistory(account, requestId, 't1');
+    expect(h.filter((e) => e.event === 'document-uploaded').map((e) => e.data)).toEqual([expect.stringMatching(/^u: text\/plain, 18 bytes, sha256 [0-9a-f]{64}$/)]);
   });
 });

@@ -1,0 +1,58 @@
+// A signer's upload (document-action type upload): multipart/form-data read with busboy, the file
+// streamed into a pending blob with the size limit, then the content checks SDS uploads get.
+import busboy from 'busboy';
+import type express from 'express';
+import { checkContent, isSupported, parseMediaType } from '../sds/content';
+import { BlobTooLarge, type BlobStore, type PendingBlob } from '../store/blobs';
+
+export type Received =
+  | { kind: 'ok'; pending: PendingBlob; mimeType: string }
+  | { kind: 'csrf' | 'too-large' | 'type' | 'none' }
+  | { kind: 'bad'; message: string };
+
+const BY_EXTENSION: Record<string, string> = { pdf: 'application/pdf', txt: 'text/plain' };
+
+/** Reads one file part; the form's `csrf` field must come first and satisfy `csrfOk`. */
+export function receiveUpload(req: express.Request, blobs: BlobStore, maxBytes: number, csrfOk: (token: string) => boolean): Promise<Received> {
+  return new Promise((resolve) => {
+    let settled = false;
+    let csrf: string | undefined;
+    let work: Promise<Received> | undefined;
+    const done = (r: Received) => { if (!settled) { settled = true; resolve(r); } };
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({ headers: req.headers, limits: { files: 1, fields: 4, fieldSize: 256, parts: 6 } });
+    } catch (e) {
+      req.resume();
+      done({ kind: 'bad', message: (e as Error).message });
+      return;
+    }
+    bb.on('field', (name, value) => { if (name === 'csrf') csrf = value; });
+    bb.on('file', (_name, stream, info) => {
+      if (work) { stream.resume(); return; }
+      if (csrf === undefined || !csrfOk(csrf)) { stream.resume(); work = Promise.resolve({ kind: 'csrf' }); return; }
+      const declared = parseMediaType(info.mimeType)?.type;
+      const ext = /\.([a-z0-9]+)$/i.exec(info.filename ?? '')?.[1]?.toLowerCase();
+      // browsers send application/octet-stream for unknown types: the extension decides then
+      const type = declared && declared !== 'application/octet-stream' ? declared : (ext ? BY_EXTENSION[ext] : undefined);
+      if (!type || !['application/pdf', 'text/plain'].includes(type) || !isSupported(type)) { stream.resume(); work = Promise.resolve({ kind: 'type' }); return; }
+      work = (async (): Promise<Received> => {
+        try {
+          const pending = await blobs.putStream(stream, { maxBytes });
+          if (pending.size === 0) { await pending.discard(); return { kind: 'none' }; }
+          const problem = await checkContent(pending.tmpPath, parseMediaType(type === 'text/plain' ? 'text/plain; charset=utf-8' : type)!);
+          if (problem) { await pending.discard(); return { kind: 'bad', message: problem.message }; }
+          return { kind: 'ok', pending, mimeType: type };
+        } catch (e) {
+          if (e instanceof BlobTooLarge) return { kind: 'too-large' };
+          return { kind: 'bad', message: (e as Error).message };
+        }
+      })();
+      // Over the limit the file stream is gone: stop parsing, drain the rest of the body, answer now.
+      void work.then((r) => { if (r.kind === 'too-large') { req.unpipe(bb); req.resume(); done(r); } });
+    });
+    bb.on('error', (e: Error) => { req.unpipe(bb); req.resume(); done({ kind: 'bad', message: e.message }); });
+    bb.on('close', () => { void (work ?? Promise.resolve<Received>({ kind: csrf !== undefined && !csrfOk(csrf) ? 'csrf' : 'none' })).then(done); });
+    req.pipe(bb);
+  });
+}
