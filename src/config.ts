@@ -58,6 +58,7 @@ const Env = z.object({
   SEGL_RELAY_INTERVAL: duration.default(1000),
   SEGL_RELAY_LEASE: duration.default(30_000),
   SEGL_JOB_LOCK: duration.default(30_000),
+  SEGL_CPR_KEY: z.string().refine((v) => Buffer.from(v, 'base64').length === 32, 'must be base64 of 32 random bytes (openssl rand -base64 32)').optional(),
   SEGL_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -').default('segl'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -89,6 +90,8 @@ export interface Config {
   testEid: boolean;
   logLevel: string;
   notify: NotifyConfig;
+  /** AES-256-GCM key for remembered CPR numbers; derived from the secret when unset */
+  cprKey?: Buffer;
 }
 
 export interface NotifyConfig {
@@ -150,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tsaUrl: e.SEGL_TSA_URL,
     trustAnchorsDir: e.SEGL_TRUST_ANCHORS ? path.resolve(e.SEGL_TRUST_ANCHORS) : undefined,
     logLevel: e.LOG_LEVEL,
+    cprKey: e.SEGL_CPR_KEY ? Buffer.from(e.SEGL_CPR_KEY, 'base64') : undefined,
     notify: {
       callbackAllow: e.SEGL_CALLBACK_ALLOW ?? [],
       retrySchedule: e.SEGL_CALLBACK_RETRY_SCHEDULE ?? DEFAULT_RETRY_SCHEDULE,
@@ -192,7 +196,7 @@ export function describeConfig(c: Config): Record<string, unknown> {
     mode: c.mode, port: c.port, publicUrl: c.publicUrl, dataDir: c.dataDir,
     database: hide(c.databaseUrl) ?? 'sqlite (DATA_DIR/segl.sqlite)', redis: hide(c.redisUrl) ?? 'private redis-server',
     bodyLimit: c.bodyLimit, sdsLimit: c.sdsLimit, sdsTtlDays: c.sdsTtlDays, testCa: c.testCa, sealP12: c.sealP12 ? c.sealP12.path : 'test PKI',
-    tsaUrl: c.tsaUrl ?? 'segl TSA', trustAnchorsDir: c.trustAnchorsDir, testEid: c.testEid, secret: c.secret ? 'set' : 'generated (preprod)',
+    tsaUrl: c.tsaUrl ?? 'segl TSA', trustAnchorsDir: c.trustAnchorsDir, testEid: c.testEid, secret: c.secret ? 'set' : 'generated (preprod)', cprKey: c.cprKey ? 'set' : 'derived from the secret',
     callbackAllow: c.notify.callbackAllow, retrySchedule: c.notify.retrySchedule.map((ms) => `${ms / 1000}s`).join(','),
     smtp: hide(c.notify.smtpUrl) ?? 'outbox directory', sms: c.notify.sms.url ? new URL(c.notify.sms.url).origin : 'outbox directory',
     adminPassword: c.notify.adminPassword ? 'set' : 'generated (preprod) or none', testClock: c.notify.testClock,

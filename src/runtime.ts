@@ -240,7 +240,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
   const archive = new ArchiveRepository(db, blobs);
   const clock = new AdjustableClock(cfg.mode === 'preprod' && cfg.notify.testClock);
   const outbox = new OutboxRepository(db);
-  const cpr = new CprRepository(db, { secret: cfg.secret! });
+  const cpr = new CprRepository(db, { key: cfg.cprKey, secret: cfg.secret! });
   const queues = new Queues(redisHandle.url, cfg.notify.queuePrefix);
   const metrics = new Metrics({ outbox, queues });
   const relay = new OutboxRelay(outbox, queues, clock, log, { intervalMs: cfg.notify.relayIntervalMs, leaseMs: cfg.notify.relayLeaseMs });
