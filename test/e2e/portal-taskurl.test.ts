@@ -298,6 +298,31 @@ describe('the signing wizard (sqlite, Chromium)', () => {
     expect(await history(requestId)).toContain('task-rejected:declined by the signer: The price is wrong');
   });
 
+  test('keyboard only: read, postpone (redirect with the ids), come back, send in', async () => {
+    const { requestId } = await create(s, `${doc('a', 'Terms')}<task id="t1">${act('view', 'a')}<on-task-postpone>${s.url}/healthz?later=%24%7BrequestId%7D</on-task-postpone></task>`);
+    const press = async (label: string) => {
+      for (let i = 0; i < 40; i++) {
+        await tab.keyboard.press('Tab');
+        const text = await tab.evaluate<string>('(document.activeElement && document.activeElement.textContent || "").trim()');
+        if (text === label) { await tab.keyboard.press('Enter'); return; }
+      }
+      throw new Error(`"${label}" cannot be reached with Tab`);
+    };
+    await tab.goto(taskUrl(requestId));
+    await press('Open Terms');
+    await tab.waitForSelector('pre.text');
+    await press('Back to the documents');
+    await tab.waitForSelector('text=Read');
+    await press('Postpone');
+    await tab.waitForURL(/\/healthz\?later=/);
+    expect(new URL(tab.url()).searchParams.get('later')).toBe(requestId);
+    expect(await status(requestId)).toBe('created');
+    await tab.goto(taskUrl(requestId));
+    await press('Confirm and send in');
+    await tab.waitForSelector('h1:text("This task is completed")');
+    expect(await status(requestId)).toBe('completed');
+  });
+
   test('a POST without the session\'s CSRF token changes nothing', async () => {
     const { requestId } = await create(s, `${doc('a', 'Terms')}<task id="t1">${act('view', 'a')}</task>`);
     const res = await fetch(`${s.url}/std/docaction/demo/act?request_id=${requestId}&task_id=t1`, {
