@@ -189,6 +189,19 @@ describe('task URL pages (sqlite, Chromium)', () => {
     await other.close();
   });
 
+  test('the session ends 30 minutes after the last page; the task URL still works (it asks to log in again)', async () => {
+    const { requestId, artifact } = await create(s, `${doc('a', 'Contract')}<task id="t1">${act('sign', 'a')}<authentication artifact="true"><method>nemid</method></authentication></task>`);
+    await tab.goto(url(requestId, 't1', `&artifact=${artifact}`));
+    expect(await tab.locator('h1').innerText()).toBe('Documents to sign');
+    s.rt.clock.advance(29 * 60_000);
+    await tab.goto(url(requestId, 't1'));
+    expect(await tab.locator('h1').innerText()).toBe('Documents to sign'); // each page renews it
+    s.rt.clock.advance(31 * 60_000);
+    const res = await tab.goto(url(requestId, 't1'));
+    expect(res!.status()).toBe(200);
+    expect(await tab.locator('h1').innerText()).toBe('Log in to continue');
+  });
+
   test('a tampered session cookie is ignored', async () => {
     const { requestId, artifact } = await create(s, `${doc('a', 'Contract')}<task id="t1">${act('sign', 'a')}<authentication artifact="true"><method>nemid</method></authentication></task>`);
     await tab.goto(url(requestId, 't1', `&artifact=${artifact}`));
