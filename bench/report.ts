@@ -152,6 +152,8 @@ export function table(o: {
   sealing?: SealingTable;
   /** the deliveries phase's lines (bench/deliveries.ts deliveriesLines) */
   deliveries?: string[];
+  /** the portal phase's lines (bench/portal.ts portalLines) */
+  portal?: string[];
   notes?: string[];
   goals: Goal[];
   problems: string[];
@@ -184,6 +186,7 @@ export function table(o: {
   if (o.sds) lines.push('', ...sdsLines(o.sds));
   if (o.sealing) lines.push('', ...sealingLines(o.sealing));
   if (o.deliveries) lines.push('', ...o.deliveries);
+  if (o.portal) lines.push('', ...o.portal);
   lines.push('', 'Targets (reported, not enforced)');
   for (const g of o.goals) lines.push(`  ${pad(g.name, 46)}${pad(g.target, 12)}${lpad(num(g.value, g.value !== null && g.value < 10 ? 2 : 1), 9)}  ${verdict(g.pass)}`);
   if (o.notes?.length) lines.push('');
@@ -194,3 +197,23 @@ export function table(o: {
   }
   return lines.join('\n');
 }
+
+/** The value at percentile p (nearest rank) of ascending `sorted`; NaN when empty. */
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Exact latency figures of a set of samples (ms, rounded to 0.1 ms). */
+export interface LatencySummary { count: number; p50Ms: number; p90Ms: number; p99Ms: number; maxMs: number; minMs: number; meanMs: number }
+
+export function latencySummary(ms: number[]): LatencySummary {
+  const s = ms.filter(Number.isFinite).sort((a, b) => a - b);
+  const r = (x: number): number => (Number.isFinite(x) ? Number(x.toFixed(1)) : x);
+  return {
+    count: s.length, p50Ms: r(percentile(s, 50)), p90Ms: r(percentile(s, 90)), p99Ms: r(percentile(s, 99)),
+    maxMs: r(s[s.length - 1] ?? NaN), minMs: r(s[0] ?? NaN), meanMs: r(s.reduce((a, b) => a + b, 0) / (s.length || NaN)),
+  };
+}
+
+export { lpad, num, pad };

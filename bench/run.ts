@@ -4,9 +4,10 @@
 // against openssl's RSA-2048 signs/s, in one run. Servers run in this process; the load comes from child
 // processes (bench/load.js, bench/transfer.js); the sealing pipeline runs in its own (bench/seal.js).
 // And URL callback deliveries (outbox → relay → BullMQ → workers → a receiver in a child process)
-// against autocannon at the same receiver (bench/deliveries.ts).
-// Results: bench/results/{createrequest,getstatus,sds,sealing,deliveries,summary}.json.
-// BENCH_ONLY=deliveries,sds (phase names: createrequest, getstatus, sds, sealing, deliveries) runs only those.
+// against autocannon at the same receiver (bench/deliveries.ts). And the portal's final "Sign" (nemid-sign
+// confirmation → signed, sealed, task completed) driven over HTTP like a browser (bench/portal.ts).
+// Results: bench/results/{createrequest,getstatus,sds,sealing,deliveries,portal,summary}.json.
+// BENCH_ONLY=deliveries,sds (phase names: createrequest, getstatus, sds, sealing, deliveries, portal) runs only those.
 // Exit 0 even when a target is missed; 1 only when something broke (faults, non-2xx, errors, crashes).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,9 +20,10 @@ import {
   countElements, createRequestEnvelope, expectResponse, firstText, getStatusEnvelope, post, SOAP_HEADERS,
 } from './envelopes';
 import type { LoadSpec } from './load';
+import { measurePortal, portalDoc, portalGoals, portalLines, stopPortalSegl, type PortalOptions } from './portal';
 import { cpuBusy, environment, isMeasured, measured, table, type Goal, type Outcome, type SdsTable } from './report';
 import { isSide, measureSds, removeSdsTemp, SDS_RUNS, SDS_TARGET, sdsGoals, sdsRatios } from './sds';
-import { measureSealing, sealingDoc, sealingGoals, sealingTable } from './sealing';
+import { isSeal, measureSealing, sealingDoc, sealingGoals, sealingTable } from './sealing';
 import { PASSWORD, PG_URL, postgresAnswers, SERVICE, startEcho, startSegl, type BenchServer } from './servers';
 
 function intEnv(name: string, fallback: number, min = 1): number {
@@ -46,8 +48,10 @@ const SEAL_SECONDS = intEnv('BENCH_SEAL_SECONDS', 10, 0);
 const SEAL_PROFILE_SECONDS = intEnv('BENCH_SEAL_PROFILE_SECONDS', 3, 0);
 /** requests (one callback each) in the deliveries throughput run; 0 skips the deliveries phase */
 const DELIVERIES = intEnv('BENCH_DELIVERIES', 10_000, 0);
+/** timed portal Sign acts per run (sequential, and again in parallel waves); 0 skips the portal phase */
+const PORTAL_OPTS: PortalOptions = { count: intEnv('BENCH_PORTAL', 60, 0), parallel: intEnv('BENCH_PORTAL_PARALLEL', 4, 0) };
 const RESULTS = path.resolve(__dirname, '..', '..', 'bench', 'results');
-const PHASES = ['createrequest', 'getstatus', 'sds', 'sealing', 'deliveries'] as const;
+const PHASES = ['createrequest', 'getstatus', 'sds', 'sealing', 'deliveries', 'portal'] as const;
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
 for (const p of ONLY) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`BENCH_ONLY: unknown phase "${p}" (${PHASES.join(', ')})`);
 /** whether BENCH_ONLY (when set) names the phase */
@@ -208,6 +212,11 @@ async function main(): Promise<void> {
   const { value: deliveries, instead: deliveriesInstead } = await optionalPhase('deliveries',
     !wanted('deliveries') ? NOT_WANTED : DELIVERIES === 0 ? 'skipped: BENCH_DELIVERIES=0' : undefined,
     () => measureDeliveries({ log, problems }, { ...DELIVERY_OPTS, postgres: pgUp }));
+  const { value: portal, instead: portalInstead } = await optionalPhase('portal',
+    !wanted('portal') ? NOT_WANTED : PORTAL_OPTS.count === 0 ? 'skipped: BENCH_PORTAL=0' : undefined,
+    () => measurePortal({ log, problems }, PORTAL_OPTS));
+  /** the sealing phase's per-package p50 of this run, beside the portal's */
+  const sealingP50 = isSeal(sealing?.segl) ? sealing.segl.measured.p50Ms : null;
 
   const ratios = { sqlite: ratio(sqlite, echo), postgres: ratio(postgres, echo) };
   const goal = (name: string, target: string, value: number | null, ok: (v: number) => boolean): Goal =>
@@ -226,7 +235,8 @@ async function main(): Promise<void> {
   const sdsGoalList: Goal[] = sdsGoals(sds);
   const sealingGoalList: Goal[] = sealingGoals(sealing);
   const deliveriesGoalList: Goal[] = deliveriesGoals(deliveries);
-  const allGoals = [...createGoals, ...statusGoals, ...sdsGoalList, ...sealingGoalList, ...deliveriesGoalList];
+  const portalGoalList: Goal[] = portalGoals(portal);
+  const allGoals = [...createGoals, ...statusGoals, ...sdsGoalList, ...sealingGoalList, ...deliveriesGoalList, ...portalGoalList];
 
   const cpuBusyAfterPercent = await cpuBusy();
   const notes: string[] = [];
@@ -300,14 +310,20 @@ async function main(): Promise<void> {
     cpuBusyAfterRunPercent: cpuBusyAfterPercent,
     ...deliveriesDoc(deliveries, deliveriesInstead, { ...DELIVERY_OPTS, postgres: pgUp }),
   };
+  const portalJson = {
+    ...env,
+    cpuBusyAfterRunPercent: cpuBusyAfterPercent,
+    ...portalDoc(portal, portalInstead, PORTAL_OPTS, sealingP50),
+  };
   const ok = problems.length === 0;
   writeFileSync(path.join(RESULTS, 'createrequest.json'), `${JSON.stringify(createDoc, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'getstatus.json'), `${JSON.stringify(statusDoc, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'sds.json'), `${JSON.stringify(sdsDoc, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'sealing.json'), `${JSON.stringify(sealingJson, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'deliveries.json'), `${JSON.stringify(deliveriesJson, null, 2)}\n`);
+  writeFileSync(path.join(RESULTS, 'portal.json'), `${JSON.stringify(portalJson, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'summary.json'), `${JSON.stringify({
-    ...env, ok, problems, notes, createRequest: createDoc, getStatus: statusDoc, sds: sdsDoc, sealing: sealingJson, deliveries: deliveriesJson,
+    ...env, ok, problems, notes, createRequest: createDoc, getStatus: statusDoc, sds: sdsDoc, sealing: sealingJson, deliveries: deliveriesJson, portal: portalJson,
     goals: allGoals,
     allGoalsMet: allGoals.every((g) => g.pass !== false),
   }, null, 2)}\n`);
@@ -343,10 +359,11 @@ async function main(): Promise<void> {
     sds: sdsTable,
     sealing: sealingTable(sealing, sealingInstead, SEAL_SECONDS),
     deliveries: deliveriesLines(deliveries, deliveriesInstead, DELIVERY_OPTS),
+    portal: portalLines(portal, portalInstead, PORTAL_OPTS, sealingP50),
     goals: allGoals,
     notes,
     problems,
-  })}\n\nResults: ${path.relative(process.cwd(), RESULTS) || RESULTS}/{createrequest,getstatus,sds,sealing,deliveries,summary}.json\n`);
+  })}\n\nResults: ${path.relative(process.cwd(), RESULTS) || RESULTS}/{createrequest,getstatus,sds,sealing,deliveries,portal,summary}.json\n`);
   process.exitCode = ok ? 0 : 1;
 }
 
@@ -359,6 +376,7 @@ async function interrupted(signal: NodeJS.Signals): Promise<void> {
   killReceivers();
   await Promise.allSettled([...live].map((s) => s.stop()));
   await stopDeliverySegl();
+  await stopPortalSegl();
   removeSdsTemp();
   process.exit(130);
 }
@@ -371,6 +389,7 @@ main().catch(async (e: unknown) => {
   killReceivers();
   await Promise.allSettled([...live].map((s) => s.stop()));
   await stopDeliverySegl();
+  await stopPortalSegl();
   removeSdsTemp();
   process.exitCode = 1;
 });
