@@ -55,7 +55,8 @@ describe.each(databases())('test eID environment on %s', (db) => {
     // nothing readable at rest: no plaintext CPR, code or key in the user's or the card's row
     const [row] = await s.rt.db.query(`SELECT * FROM test_user WHERE alias = 'ann'`);
     expect(JSON.stringify(row)).not.toContain('0101701234');
-    expect(row.private_key).toMatch(/^scrypt\./);
+    expect(row.private_key).toMatch(/^v1\.[\w-]+$/); // AES-256-GCM under an HKDF key
+    expect(row.private_key).not.toContain('PRIVATE KEY');
     expect(row.password_hash).toMatch(/^scrypt\$/);
     const [cardRow] = await s.rt.db.query(`SELECT codes FROM key_card WHERE id = '${card!.cardId}'`);
     expect(cardRow.codes).not.toContain(card!.codes[0]!.code);

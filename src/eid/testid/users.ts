@@ -6,8 +6,7 @@
 //
 // At rest: the password as a scrypt hash; the CPR sealed (AES-256-GCM, HKDF key from SEGL_SECRET)
 // plus an HMAC for lookup; key cards sealed plus an HMAC per code; the private key as PKCS#8 PEM
-// sealed under a scrypt key from SEGL_SECRET with a random salt (src/trust/pkistore.ts's scheme),
-// bound to the PID as additional data.
+// sealed (AES-256-GCM) under its own HKDF key from SEGL_SECRET, bound to the PID as additional data.
 import { randomBytes, randomInt } from 'node:crypto';
 // first: it loads reflect-metadata, which @peculiar/x509 needs before it loads
 import { crypto, generateKeys, type CryptoKey } from '../../trust/crypto';
@@ -20,7 +19,7 @@ import { TestUserStore, type ChallengePurpose, type TestUserRow, type TestUserTx
 import { serialHex, toPem } from '../../trust/pki';
 import type { SigningIdentity } from '../../trust/xades';
 import { cprProblem, normaliseCpr } from '../cprnumber';
-import { keyFromSecret, mac, open, openWithPassphrase, seal, sealWithPassphrase } from '../secretbox';
+import { keyFromSecret, mac, open, openWithPassphrase, seal } from '../secretbox';
 import { autofill, type TestUserDraft } from './autofill';
 import { codeMatches, generateKeyCard, KEY_CARD_RENEW_AT, openKeyCard, sealKeyCard, type KeyCardView } from './keycard';
 
@@ -120,6 +119,12 @@ export class TestIdEnvironment {
   readonly store: TestUserStore;
   private readonly clock: Clock;
   private readonly dataKey: Buffer;
+  /**
+   * Wraps the central private keys. SEGL_SECRET is a high-entropy server secret, not a password, so
+   * HKDF suffices; a per-signature scrypt cost ~130 ms for nothing. Keys wrapped earlier under scrypt
+   * (`scrypt.` prefix) still open.
+   */
+  private readonly keyKey: Buffer;
   private readonly macKey: Buffer;
   private readonly ttlMs: number;
 
@@ -127,6 +132,7 @@ export class TestIdEnvironment {
     this.store = new TestUserStore(deps.db);
     this.clock = deps.clock ?? { now: () => new Date() };
     this.dataKey = keyFromSecret(deps.secret, 'segl testid data v1');
+    this.keyKey = keyFromSecret(deps.secret, 'segl testid private keys v1');
     this.macKey = keyFromSecret(deps.secret, 'segl testid mac v1');
     this.ttlMs = deps.challengeTtlMs ?? CHALLENGE_TTL_MS;
   }
@@ -175,7 +181,7 @@ export class TestIdEnvironment {
     const ca = await this.deps.ca();
     const cert = await ca.issuePerson({ commonName: `${firstName} ${lastName}`, pid, publicKey: keys.publicKey });
     const pkcs8 = toPem(await crypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY');
-    const [privateKey, passwordHash] = await Promise.all([sealWithPassphrase(this.deps.secret, pkcs8, keyAad(pid)), hashPassword(d.password)]);
+    const [privateKey, passwordHash] = [seal(this.keyKey, pkcs8, keyAad(pid)), await hashPassword(d.password)];
     const card = sealKeyCard(generateKeyCard(), this.dataKey, this.macKey);
     const now = this.now();
     const id = await this.store.tx(async (t) => {
@@ -398,7 +404,9 @@ export class TestIdEnvironment {
       if (who) await this.store.tx((t) => t.log(who.id, this.now(), 'signing-failed', r.reason));
       return r;
     }
-    const pem = await openWithPassphrase(this.deps.secret, r.privateKey, keyAad(r.pid));
+    const pem = r.privateKey.startsWith('scrypt.')
+      ? await openWithPassphrase(this.deps.secret, r.privateKey, keyAad(r.pid))
+      : open(this.keyKey, r.privateKey, keyAad(r.pid));
     if (pem === undefined) throw new Error(`test user ${r.alias}: the private key cannot be decrypted (was SEGL_SECRET changed?)`);
     const certificate = new x509.X509Certificate(r.certPem);
     const privateKey = await crypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(pem), RSA_IMPORT, false, ['sign']);
