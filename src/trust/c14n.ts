@@ -1,7 +1,8 @@
 // Exclusive XML Canonicalization 1.0 without comments (W3C exc-c14n, over C14N 1.0 §2/§4), the one
 // canonicalisation every segl signature uses, in two directions:
 //
-// - reading: canonicalise(node, exclude) serialises an xmldom subtree or document, optionally
+// - reading: canonicalise(node, exclude) serialises a parsed subtree or document (xmldom's, or the
+//   verifier's own strictxml.ts tree: both have the shape of C14nElement below), optionally
 //   without one element (the signature an enveloped-signature transform removes, XMLDSig 1.1 §6.6.4),
 //   directly from the parsed DOM: no clone, no node-set. No InclusiveNamespaces PrefixList (callers
 //   that meet one use another implementation).
@@ -15,7 +16,30 @@
 // the same binding (xmlns="" only to undo a written default); declarations sorted by prefix, then the
 // attributes sorted by namespace URI and local name; text escapes & < > and CR, attribute values
 // & < " TAB LF CR; CDATA as text; document-level PIs separated from the root by a line feed.
-import type { Document, Element, Node } from './xml';
+
+/** What canonicalise reads of a node (DOM names): xmldom's nodes and strictxml.ts's are both this. */
+export interface C14nNode {
+  readonly nodeType: number;
+  readonly nodeName: string;
+  readonly nodeValue: string | null;
+  readonly firstChild: C14nNode | null;
+  readonly nextSibling: C14nNode | null;
+}
+
+export interface C14nAttr {
+  readonly name: string;
+  readonly prefix: string | null;
+  readonly localName: string | null;
+  readonly namespaceURI: string | null;
+  readonly value: string;
+}
+
+export interface C14nElement extends C14nNode {
+  readonly prefix: string | null;
+  readonly localName: string | null;
+  readonly namespaceURI: string | null;
+  readonly attributes: { readonly length: number; item(i: number): C14nAttr | null };
+}
 
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';
@@ -60,7 +84,7 @@ type Rendered = Map<string, string>;
 
 const EMPTY_CONTEXT: Rendered = new Map([['', '']]);
 
-function renderElement(el: Element, ctx: Rendered, exclude: Element | undefined, out: string[]): void {
+function renderElement(el: C14nElement, ctx: Rendered, exclude: C14nNode | undefined, out: string[]): void {
   const prefix = el.prefix ?? '';
   const qname = prefix ? `${prefix}:${el.localName}` : (el.localName ?? el.nodeName);
   // Namespaces visibly utilised: the element's own, and each prefixed attribute's (never xml:).
@@ -102,11 +126,11 @@ function renderElement(el: Element, ctx: Rendered, exclude: Element | undefined,
   out.push('</', qname, '>');
 }
 
-function renderChildren(parent: Node, ctx: Rendered, exclude: Element | undefined, out: string[]): void {
+function renderChildren(parent: C14nNode, ctx: Rendered, exclude: C14nNode | undefined, out: string[]): void {
   for (let n = parent.firstChild; n; n = n.nextSibling) {
     switch (n.nodeType) {
       case 1:
-        if (n !== exclude) renderElement(n as Element, ctx, exclude, out);
+        if (n !== exclude) renderElement(n as C14nElement, ctx, exclude, out);
         break;
       case 3:
       case 4:
@@ -123,7 +147,7 @@ function renderChildren(parent: Node, ctx: Rendered, exclude: Element | undefine
   }
 }
 
-function pi(n: Node): string {
+function pi(n: C14nNode): string {
   const data = n.nodeValue ?? '';
   return `<?${n.nodeName}${data ? ` ${data}` : ''}?>`;
 }
@@ -133,18 +157,18 @@ function pi(n: Node): string {
  * document (the root element, with processing instructions before it followed by LF and after it
  * preceded by LF; the XML declaration is not a node). `exclude` is left out with its subtree.
  */
-export function canonicalise(node: Document | Element, exclude?: Element): string {
+export function canonicalise(node: C14nNode, exclude?: C14nNode): string {
   const out: string[] = [];
   if (node.nodeType === 1) {
     if (node === exclude) return '';
-    renderElement(node as Element, EMPTY_CONTEXT, exclude, out);
+    renderElement(node as C14nElement, EMPTY_CONTEXT, exclude, out);
     return out.join('');
   }
   let seenRoot = false;
   for (let n = node.firstChild; n; n = n.nextSibling) {
     if (n.nodeType === 1) {
       seenRoot = true;
-      if (n !== exclude) renderElement(n as Element, EMPTY_CONTEXT, exclude, out);
+      if (n !== exclude) renderElement(n as C14nElement, EMPTY_CONTEXT, exclude, out);
     } else if (n.nodeType === 7 && n.nodeName !== 'xml') {
       out.push(seenRoot ? `\n${pi(n)}` : `${pi(n)}\n`);
     }

@@ -23,10 +23,11 @@ import * as xadesjs from 'xadesjs';
 import type * as xmldom from '@xmldom/xmldom';
 import { createHash } from 'node:crypto';
 import { certificateFromDer, verificationKey } from './cache';
-import { canonicalise } from './c14n';
+import { canonicalise, type C14nNode } from './c14n';
 import { oid, TAG, tlv } from './der';
 import { certIdFor, checkOcspResponse, normalizeSerialHex, type CertStatus } from './ocsp';
 import { validatePath } from './path';
+import { parseStrict, StrictXmlError, type SDocument } from './strictxml';
 import { parseXml as parseStrictXml, useXades, XmlParseError, xpath } from './xml';
 
 /** id-pkix-ocsp-nonce (RFC 6960 §4.4.1). */
@@ -126,12 +127,40 @@ const NS = {
   xades141: 'http://uri.etsi.org/01903/v1.4.1#',
 } as const;
 
-type El = xmldom.Element;
+/**
+ * What the verifier reads of an element (DOM names): xmldom's elements (the xadesjs path) and
+ * strictxml.ts's (the direct path) are both this.
+ */
+interface El extends C14nNode {
+  readonly namespaceURI: string | null;
+  readonly localName: string | null;
+  readonly textContent: string | null;
+  getAttribute(name: string): string | null;
+  hasAttribute(name: string): boolean;
+}
+
+/** A parsed document, either tree. */
+interface AnyDoc extends C14nNode {
+  readonly documentElement: El | null;
+}
+
 type Doc = xmldom.Document;
 
 class FormatError extends Error {}
 
-/** Parses XML the way the signer serialized it (xml.ts: XML 1.0 line ends, no DTDs); any failure is a format failure. */
+/**
+ * Parses the document for the direct path (strictxml.ts: XML 1.0 and namespace well-formedness, no
+ * DTD); anything it refuses is a format failure, whichever path the signature would take.
+ */
+function parseDocument(xml: string): SDocument {
+  try {
+    return parseStrict(xml);
+  } catch (e) {
+    throw new FormatError(e instanceof StrictXmlError ? `document: ${e.message}` : `not well-formed XML: ${errorText(e)}`);
+  }
+}
+
+/** Parses XML with xmldom for xadesjs and XPath (xml.ts: XML 1.0 line ends, no DTDs); any failure is a format failure. */
 function parseXml(xml: string): Doc {
   try {
     return parseStrictXml(xml, 'document') as unknown as Doc;
@@ -170,9 +199,45 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && a.every((v, i) => v === b[i]);
 }
 
+const SEAL_XPATH = '/*/ds:Signature';
+
+function exactlyOneSelected(list: unknown[]): El {
+  const found = list.filter((n) => n && (n as El).nodeType === 1 && (n as El).namespaceURI === NS.ds && (n as El).localName === 'Signature') as El[];
+  if (found.length !== list.length || found.length !== 1) {
+    throw new FormatError(`signatureXPath must select exactly one ds:Signature element (it selected ${list.length} node(s), ${found.length} of them ds:Signature)`);
+  }
+  return found[0];
+}
+
+function theOnlySignature(found: El[]): El {
+  if (found.length !== 1) {
+    throw new FormatError(found.length
+      ? `the document holds ${found.length} ds:Signature elements; give signatureXPath to choose one`
+      : 'no ds:Signature element in the document');
+  }
+  return found[0];
+}
+
+/**
+ * The ds:Signature to verify in the direct path's tree, for no signatureXPath (the only one in the
+ * document) or the XPath that selects the root's ds:Signature children (SEAL_XPATH: the only one
+ * there, e.g. a seal); undefined for any other XPath, which only xmldom's tree can answer.
+ */
+function selectSignatureDirect(doc: SDocument, signatureXPath?: string): El | undefined {
+  const root = doc.documentElement as El;
+  if (signatureXPath === SEAL_XPATH) return checkSignatureShape(exactlyOneSelected(elementChildren(root).filter((e) => isDs(e, 'Signature'))));
+  if (signatureXPath) return undefined;
+  const found: El[] = [];
+  const walk = (el: El): void => {
+    if (isDs(el, 'Signature')) found.push(el);
+    for (let n = el.firstChild; n; n = n.nextSibling) if (n.nodeType === 1) walk(n as El);
+  };
+  walk(root);
+  return checkSignatureShape(theOnlySignature(found));
+}
+
 /** The ds:Signature to verify: exactly one in the document, or exactly one selected by the XPath. */
 function selectSignature(doc: Doc, signatureXPath?: string): El {
-  let found: El[];
   if (signatureXPath) {
     let nodes: unknown;
     try {
@@ -180,23 +245,16 @@ function selectSignature(doc: Doc, signatureXPath?: string): El {
     } catch (e) {
       throw new FormatError(`signatureXPath ${JSON.stringify(signatureXPath)} failed: ${errorText(e)}`);
     }
-    const list = Array.isArray(nodes) ? (nodes as El[]) : [];
-    found = list.filter((n) => n && n.nodeType === 1 && n.namespaceURI === NS.ds && n.localName === 'Signature');
-    if (found.length !== list.length || found.length !== 1) {
-      throw new FormatError(`signatureXPath must select exactly one ds:Signature element (it selected ${list.length} node(s), ${found.length} of them ds:Signature)`);
-    }
-  } else {
-    const all = doc.getElementsByTagNameNS(NS.ds, 'Signature');
-    found = [];
-    for (let i = 0; i < all.length; i++) found.push(all.item(i) as El);
-    if (found.length !== 1) {
-      throw new FormatError(found.length
-        ? `the document holds ${found.length} ds:Signature elements; give signatureXPath to choose one`
-        : 'no ds:Signature element in the document');
-    }
+    return checkSignatureShape(exactlyOneSelected(Array.isArray(nodes) ? nodes : []));
   }
-  const sig = found[0];
-  // XMLDSig §4.1 structure essentials; xadesjs would otherwise fail later in confusing ways.
+  const all = doc.getElementsByTagNameNS(NS.ds, 'Signature');
+  const found: El[] = [];
+  for (let i = 0; i < all.length; i++) found.push(all.item(i) as unknown as El);
+  return checkSignatureShape(theOnlySignature(found));
+}
+
+/** XMLDSig §4.1 structure essentials; xadesjs would otherwise fail later in confusing ways. */
+function checkSignatureShape(sig: El): El {
   const si = child(sig, NS.ds, 'SignedInfo');
   if (!si) throw new FormatError('ds:Signature has no ds:SignedInfo');
   if (!childElements(si, NS.ds, 'Reference').length) throw new FormatError('ds:SignedInfo has no ds:Reference');
@@ -418,8 +476,8 @@ function loadWithXadesjs(doc: Doc, sig: El): CoreValidator {
   // (with asn1js) and the unsigned properties (CertificateValues, RevocationValues: most of a seal),
   // none of which core validation reads (the signer is identified from the DOM above). They are taken
   // out of the DOM while it loads and put back at once, unless a Reference points into them.
-  const unsigned = unreferencedParts(sig);
-  const detached = unsigned.map((u) => ({ u, parent: u.parentNode as El, next: u.nextSibling }));
+  const unsigned = unreferencedParts(sig) as unknown as xmldom.Element[];
+  const detached = unsigned.map((u) => ({ u, parent: u.parentNode as xmldom.Element, next: u.nextSibling }));
   for (const { u, parent } of detached) parent.removeChild(u);
   try {
     core.LoadXml(sig as never);
@@ -483,11 +541,11 @@ function elementsById(roots: El[], skipSignatures: boolean): Map<string, El[]> {
  * document outside every ds:Signature, else elements inside this signature's KeyInfo and Objects.
  * More than one (in either place, or one in each) is an error for the caller to report.
  */
-function idResolver(doc: Doc, sig: El): (id: string) => El[] {
+function idResolver(doc: AnyDoc, sig: El): (id: string) => El[] {
   let inDocument: Map<string, El[]> | undefined;
   let inSignature: Map<string, El[]> | undefined;
   return (id) => {
-    inDocument ??= elementsById(doc.documentElement ? [doc.documentElement as El] : [], true);
+    inDocument ??= elementsById(doc.documentElement ? [doc.documentElement] : [], true);
     inSignature ??= elementsById(elementChildren(sig).filter((e) => isDs(e, 'KeyInfo') || isDs(e, 'Object')), false);
     const a = inDocument.get(id) ?? [];
     const b = inSignature.get(id) ?? [];
@@ -498,7 +556,7 @@ function idResolver(doc: Doc, sig: El): (id: string) => El[] {
 interface PlannedReference {
   uri: string;
   /** what the URI selects: the document, or the element(s) with that Id (more than one is an error) */
-  targets: Array<Doc | El>;
+  targets: C14nNode[];
   enveloped: boolean;
   hash: string;
   digest: Uint8Array;
@@ -521,7 +579,7 @@ class ExcC14nCore implements CoreCheck {
     private readonly references: PlannedReference[],
   ) {}
 
-  static plan(doc: Doc, sig: El): ExcC14nCore | undefined {
+  static plan(doc: AnyDoc, sig: El): ExcC14nCore | undefined {
     const signedInfo = child(sig, NS.ds, 'SignedInfo') as El;
     const [c14nMethod, sigMethod, ...refs] = elementChildren(signedInfo);
     if (bareAlgorithm(c14nMethod, 'CanonicalizationMethod') !== EXC_C14N) return undefined;
@@ -540,7 +598,7 @@ class ExcC14nCore implements CoreCheck {
       if (!enveloped && !(transforms.length === 1 && transforms[0] === EXC_C14N)) return undefined;
       const hash = DIGEST_BY_URI[bareAlgorithm(parts[0], 'DigestMethod') ?? ''];
       if (!hash || !isDs(parts[1], 'DigestValue') || elementChildren(parts[1]).length) return undefined;
-      let targets: Array<Doc | El>;
+      let targets: C14nNode[];
       if (uri === '') {
         targets = [doc];
       } else if (/^#[^\s#()'"]+$/.test(uri)) {
@@ -559,7 +617,7 @@ class ExcC14nCore implements CoreCheck {
     return this.references.map((r) => {
       if (r.targets.length !== 1) return { uri: r.uri, ok: false, error: `Duplicate Id '${r.uri.slice(1)}' in the document` };
       try {
-        const octets = canonicalise(r.targets[0] as never, r.enveloped ? this.sig as never : undefined);
+        const octets = canonicalise(r.targets[0]!, r.enveloped ? this.sig : undefined);
         return { uri: r.uri, ok: equalBytes(new Uint8Array(createHash(r.hash).update(octets, 'utf8').digest()), r.digest) };
       } catch (e) {
         return { uri: r.uri, ok: false, error: errorText(e) };
@@ -570,7 +628,7 @@ class ExcC14nCore implements CoreCheck {
   async checkSignatureValue(cert: x509.X509Certificate): Promise<boolean> {
     const alg = { name: 'RSASSA-PKCS1-v1_5', hash: { name: this.signatureHash } };
     const key = await verificationKey(cert, alg);
-    return crypto.subtle.verify(alg, key, this.signatureValue, Buffer.from(canonicalise(this.signedInfo as never), 'utf8'));
+    return crypto.subtle.verify(alg, key, this.signatureValue, Buffer.from(canonicalise(this.signedInfo), 'utf8'));
   }
 }
 
@@ -632,13 +690,28 @@ async function verifyInner(xml: string, opts: VerifyOptions, checks: Check[]): P
 
   // 1. Format checking (§5.2.2).
   if (typeof xml !== 'string') throw new FormatError('input is not a string');
-  const doc = parseXml(xml);
-  const sig = selectSignature(doc, opts.signatureXPath);
-  const xades = readXades(sig);
+  // Every document is read by the strict parser first: what it refuses is a format failure. segl's own
+  // profile (exclusive C14N throughout, RSA PKCS#1 v1.5) is validated directly on that tree; any other
+  // shape, and a signatureXPath other than SEAL_XPATH, are read again with xmldom for
+  // xadesjs / XPath, exactly as before.
+  const tree = parseDocument(xml);
+  const direct = selectSignatureDirect(tree, opts.signatureXPath);
+  let sig: El;
+  let xades: XadesInfo | undefined;
+  let core: CoreCheck;
+  const directXades = direct && readXades(direct);
+  const directCore = direct && ExcC14nCore.plan(tree, direct);
+  if (direct && directCore) {
+    sig = direct;
+    xades = directXades;
+    core = directCore;
+  } else {
+    const doc = parseXml(xml);
+    sig = selectSignature(doc, opts.signatureXPath);
+    xades = readXades(sig);
+    core = ExcC14nCore.plan(doc as unknown as AnyDoc, sig) ?? loadWithXadesjs(doc, sig);
+  }
   const signingTime = xades?.signingTime;
-  // segl's own profile (exclusive C14N throughout, RSA PKCS#1 v1.5) is validated directly on the DOM;
-  // anything else goes to xadesjs.
-  const core: CoreCheck = ExcC14nCore.plan(doc, sig) ?? loadWithXadesjs(doc, sig);
 
   // 2. Identification of the signing certificate (§5.2.3).
   const keyInfoCerts = keyInfoCertificates(sig);

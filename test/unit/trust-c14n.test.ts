@@ -10,6 +10,7 @@ import * as xmldsigjs from 'xmldsigjs';
 import { canonicalise, el, raw, render } from '../../src/trust/c14n';
 import { buildLtvSdo } from '../../src/trust/ltvsdo';
 import { createTestPki, issuePersonCertificate } from '../../src/trust/pki';
+import { parseStrict } from '../../src/trust/strictxml';
 import { verifyXmlSignature, type VerifyOptions } from '../../src/trust/verify';
 import { createNativeSignature, createSeal } from '../../src/trust/xades';
 import { childElement, descendants, NS, parseXml, useXades, type Element } from '../../src/trust/xml';
@@ -68,8 +69,10 @@ const DOCS: Array<[string, string]> = [
 ];
 
 describe('canonicalise (reading)', () => {
-  test.each(DOCS)('whole document equals xmllint --exc-c14n: %s', async (_name, xml) => {
-    expect(canonicalise(parseXml(xml))).toBe(await xmllint(xml));
+  test.each(DOCS)('whole document equals xmllint --exc-c14n, from xmldom\'s tree and from strictxml\'s: %s', async (_name, xml) => {
+    const expected = await xmllint(xml);
+    expect(canonicalise(parseXml(xml))).toBe(expected);
+    expect(canonicalise(parseStrict(xml))).toBe(expected);
   });
 
   test.each(DOCS)('every element subtree equals lxml exclusive C14N: %s', async (_name, xml) => {
@@ -249,6 +252,33 @@ describe('verifyXmlSignature on a sealed LTV-SDO: validated directly (exclusive 
     const wrapped = `${sealed.slice(0, at)}<ds:Object><x Id="${id}"></x></ds:Object>${sealed.slice(at)}`;
     expect(wrapped).not.toBe(sealed);
     expect(await verifyXmlSignature(wrapped, sealOpts())).toMatchObject({ indication: 'TOTAL-FAILED', subIndication: 'FORMAT_FAILURE' });
+  });
+
+  test('malformed or hostile XML around a valid seal → FORMAT_FAILURE from the strict parser, never a pass', async () => {
+    const cases: Array<[string, string]> = [
+      ['a DOCTYPE with an entity', sealed.replace('?><LtvSdo ', '?><!DOCTYPE LtvSdo [<!ENTITY x "y">]><LtvSdo ')],
+      ['an undeclared entity', sealed.replace('Amount: 100 DKK', 'Amount: &x; DKK')],
+      ['a duplicate attribute', sealed.replace('<AuditTrail>', '<AuditTrail a="1" a="1">')],
+      ['a duplicate attribute by expanded name', sealed.replace('<AuditTrail>', '<AuditTrail xmlns:a="urn:x" xmlns:b="urn:x" a:z="1" b:z="1">')],
+      ['an unbound prefix', sealed.replace('<AuditTrail>', '<AuditTrail q:a="1">')],
+      ['xmlns:ds="" (XML 1.0)', sealed.replace('<AuditTrail>', '<AuditTrail xmlns:ds="">')],
+      ['a relative namespace URI', sealed.replace('<AuditTrail>', '<AuditTrail xmlns:r="relative">')],
+      ['XML 1.1', sealed.replace('<?xml version="1.0"', '<?xml version="1.1"')],
+      ['a second root', `${sealed}<LtvSdo/>`],
+    ];
+    for (const [name, xml] of cases) {
+      expect([name, xml]).not.toEqual([name, sealed]);
+      const r = await verifyXmlSignature(xml, sealOpts());
+      expect([name, r.indication, r.subIndication]).toEqual([name, 'TOTAL-FAILED', 'FORMAT_FAILURE']);
+    }
+  });
+
+  test('a second ds:Signature among the root\'s children → FORMAT_FAILURE for the seal XPath', async () => {
+    const seal = /<ds:Signature xmlns:ds="[^"]+" Id="seal-[\s\S]*<\/ds:Signature>/.exec(sealed)![0];
+    const twice = sealed.replace('</LtvSdo>', `${seal}</LtvSdo>`);
+    const r = await verifyXmlSignature(twice, sealOpts());
+    expect(r).toMatchObject({ indication: 'TOTAL-FAILED', subIndication: 'FORMAT_FAILURE' });
+    expect(r.message).toMatch(/selected 2 node/);
   });
 
   test('a shape outside the direct profile (an unknown transform) is left to xadesjs, which refuses it', async () => {
