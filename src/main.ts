@@ -9,6 +9,7 @@ import { CertificateRepository } from './store/certificates';
 import { TestIdEnvironment } from './eid/testid/users';
 import { openDatabase } from './store/datasource';
 import { ServiceRepository } from './store/services';
+import type { DataSource } from 'typeorm';
 import { OutboxRepository } from './store/outbox';
 import { parseAllowPatterns } from './notify/allowlist';
 import type { DeliveryStatus } from './core/outbox';
@@ -82,11 +83,11 @@ async function run(mode: 'start' | 'api' | 'worker'): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-async function withServices<T>(f: (s: ServiceRepository) => Promise<T>): Promise<T> {
+async function withServices<T>(f: (s: ServiceRepository, db: DataSource) => Promise<T>): Promise<T> {
   const cfg = config();
   const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
   try {
-    return await f(new ServiceRepository(db));
+    return await f(new ServiceRepository(db), db);
   } finally {
     await db.destroy();
   }
@@ -122,12 +123,22 @@ export function cli(): Command {
       await withServices((r) => r.delete(name));
       process.stdout.write(`deleted service ${name}\n`);
     });
-  service.command('set <name>').description("change a service's notification settings")
+  service.command('set <name>').description("change a service's notification and PID-CPR settings")
     .option('--callback-allow <patterns>', 'callback allowlist: host[:port], *.domain[:port], an IP or a CIDR, comma-separated ("" clears it)')
     .option('--rotate-webhook-secret', 'make a new webhook signing secret (the old one stops working)')
-    .action(async (name: string, o: { callbackAllow?: string; rotateWebhookSecret?: boolean }) => {
-      if (o.callbackAllow === undefined && !o.rotateWebhookSecret) throw new Error('nothing to set: give --callback-allow and/or --rotate-webhook-secret');
-      await withServices(async (r) => {
+    .option('--pid-cpr <mode>', 'match (the user types the CPR; default) or lookup (public services only: the CPR comes from the PID)')
+    .action(async (name: string, o: { callbackAllow?: string; rotateWebhookSecret?: boolean; pidCpr?: string }) => {
+      if (o.callbackAllow === undefined && !o.rotateWebhookSecret && o.pidCpr === undefined) {
+        throw new Error('nothing to set: give --callback-allow, --rotate-webhook-secret and/or --pid-cpr');
+      }
+      await withServices(async (r, db) => {
+        if (o.pidCpr !== undefined) {
+          const svc = await r.find(name);
+          if (!svc) throw new Error(`no service "${name}"`);
+          const { PidCprService } = await import('./eid/pidcpr');
+          await new PidCprService({ db, register: { cprOfPid: async () => undefined } }).setMode(svc, o.pidCpr as 'match' | 'lookup');
+          process.stdout.write(`PID-CPR of ${name}: ${o.pidCpr}\n`);
+        }
         if (o.callbackAllow !== undefined) {
           const patterns = parseAllowPatterns(o.callbackAllow).map((p) => p.text);
           await r.setCallbackAllow(name, patterns);

@@ -203,6 +203,49 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     await axe('wrong-code');
   });
 
+  test('an optional document left out is not signed; bundle="false" signs each document in its own act', async () => {
+    const optional = await create(`<task id="t1"><document-action type="sign"><document-ref>loan</document-ref></document-action>`
+      + '<document-action type="sign" optional="true"><document-ref>terms</document-ref></document-action>'
+      + '<authentication><method>nemid</method></authentication><signature><method>nemid-sign</method></signature></task>', docs);
+    await loginAndRead(optional, 't1', 'carl');
+    await tab.getByLabel('Sign this document').uncheck();
+    await signIn('carl');
+    await tab.waitForSelector('h1:text("This task is completed")', { timeout: 30_000 });
+    const st = (await s.rt.documents.getStatus((await s.rt.services.find('demo'))!, [optional]))[0]!;
+    expect([st.taskStatus, st.documentStatus!.map((d) => [d.id, d.resultUri !== undefined])]).toEqual(['completed', [['loan', true], ['terms', false]]]);
+
+    const separate = await create(signTask('t1').replace('<task id="t1">', '<task id="t1" bundle="false">'), docs);
+    await loginAndRead(separate, 't1', 'carl');
+    await signIn('carl');
+    await tab.waitForSelector('h1:text("This task is completed")', { timeout: 30_000 });
+    const uris = (await s.rt.documents.getStatus((await s.rt.services.find('demo'))!, [separate]))[0]!.documentStatus!.map((d) => d.resultUri!);
+    const auth = { authorization: `Basic ${Buffer.from(`demo:${s.demoPassword}`).toString('base64')}` };
+    const [a, b] = await Promise.all(uris.map(async (u) => (await fetch(u, { headers: auth })).text()));
+    expect(a).not.toBe(b); // two acts, two packages
+    expect(a).toContain('Loan agreement');
+    expect(b).toContain('Terms');
+  });
+
+  test('PID-CPR lookup for a public service: no CPR step; refused for a private one', async () => {
+    const cli = (...args: string[]) => exec(process.execPath, [path.join(REPO, 'bin', 'segl.js'), 'service', ...args], { env: { ...process.env, DATA_DIR: s.dataDir, LOG_LEVEL: 'silent' } });
+    await cli('create', 'shop', '--password', 'shop-password-1');
+    await expect(cli('set', 'shop', '--pid-cpr', 'lookup')).rejects.toMatchObject({ stderr: expect.stringContaining('service "shop" is not public: PID-CPR lookup is only for public services') });
+    await cli('create', 'kommune', '--password', 'kommune-password-1', '--public');
+    expect((await cli('set', 'kommune', '--pid-cpr', 'lookup')).stdout).toBe('PID-CPR of kommune: lookup\n');
+    const r = await post(s.endpoint, envelope(`<create-request-request xmlns="${NS}"><service>kommune</service><password>kommune-password-1</password><request>${docs}${signTask('t1', { nationalId: users.bent!.cpr })}</request></create-request-request>`));
+    const requestId = /<request-id>([^<]+)</.exec(r.text)![1]!;
+    await tab.goto(`${s.url}/std/docaction/kommune?request_id=${requestId}&task_id=t1`);
+    await tab.getByLabel('User ID (alias, CPR or PID)').fill('bent');
+    await tab.getByLabel('Password').fill(users.bent!.password);
+    await tab.getByRole('button', { name: 'Next' }).click();
+    const n = await keyNumberOnPage();
+    await tab.getByLabel(`Code for key ${n}`).fill(await codeFor('bent', n));
+    await tab.getByRole('button', { name: 'Next' }).click();
+    expect(await tab.locator('h1').innerText()).toBe('Documents to sign'); // no CPR question
+    const h = await s.rt.documents.getRequestHistory((await s.rt.services.find('kommune'))!, requestId, 't1');
+    expect(h.some((e) => e.event === 'user-authenticated')).toBe(true);
+  });
+
   test('three signers: C waits for A and B, who sign in parallel; then C signs', async () => {
     const requestId = await create(signTask('A') + signTask('B') + signTask('C', { depends: ['A', 'B'] }), docs);
     await tab.goto(taskUrl(requestId, 'C'));
