@@ -21,6 +21,8 @@ header.bar .inner { display: flex; align-items: center; gap: .75rem; min-height:
 header.bar .brand { font-weight: 700; font-size: 1.125rem; letter-spacing: .01em; }
 header.bar .service { opacity: .9; font-size: .95rem; }
 main { padding-top: 1.5rem; padding-bottom: 2rem; }
+.card { overflow-wrap: anywhere; min-width: 0; }
+.card table { max-width: 100%; }
 .card { background: var(--paper); border: 1px solid var(--line); border-radius: var(--radius); padding: 1.25rem 1.25rem 1.5rem; box-shadow: 0 1px 2px rgba(0,0,0,.04); }
 h1 { font-size: 1.5rem; line-height: 1.25; margin: 0 0 .75rem; }
 h2 { font-size: 1.125rem; margin: 1.5rem 0 .5rem; }
@@ -77,8 +79,8 @@ table.data time span { white-space: nowrap; }
 .keycard { margin: 0 0 1.5rem; }
 .keycard-meta { display: flex; flex-wrap: wrap; gap: .25rem .75rem; align-items: center; color: var(--muted); }
 .keygrid { display: grid; grid-template-columns: repeat(auto-fill, minmax(8.5rem, 1fr)); gap: .5rem 1.25rem; }
-table.keys { border-collapse: collapse; width: 100%; font: .95rem/1.35 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
-table.keys thead th { font: 600 .75rem/1.2 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--muted); overflow-wrap: break-word; }
+table.keys { border-collapse: collapse; width: 100%; table-layout: fixed; font: .95rem/1.35 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+table.keys thead th { font: 600 .75rem/1.2 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--muted); overflow-wrap: anywhere; hyphens: auto; }
 table.keys th, table.keys td { text-align: left; padding: .15rem .35rem .15rem 0; border-bottom: 1px solid var(--line); }
 table.keys tbody th { font-weight: 600; }
 table.keys td { white-space: nowrap; }

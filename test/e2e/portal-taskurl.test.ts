@@ -63,7 +63,8 @@ describe('task URL pages (sqlite, Chromium)', () => {
     expect(await tab.evaluate<string>('document.activeElement && document.activeElement.className')).toBe('skip');
     await tab.evaluate('document.activeElement && document.activeElement.blur()');
     await tab.setViewportSize({ width: 360, height: 740 });
-    expect(await tab.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
+    const wide = await tab.evaluate<string[]>("[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 360.5).map((e) => e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 40))");
+    expect([await tab.evaluate<number>('document.documentElement.scrollWidth') <= 360, wide]).toEqual([true, []]);
     await tab.screenshot({ path: path.join(SHOTS, `${expect_.shot}.png`), fullPage: true });
     await tab.setViewportSize({ width: 1024, height: 768 });
     return tab.locator('main').innerText();

@@ -77,7 +77,9 @@ describe('test-user tool (sqlite, Chromium)', () => {
     await tab.evaluate('document.activeElement && document.activeElement.blur()');
     await tab.screenshot({ path: path.join(SHOTS, `${shot}.png`), fullPage: true });
     await tab.setViewportSize({ width: 360, height: 740 });
-    expect(await tab.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
+    // what sticks out, named, so a failure says which element is too wide
+    const wide = await tab.evaluate<string[]>("[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 360.5).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + (e.textContent || '').slice(0, 40))");
+    expect([await tab.evaluate<number>('document.documentElement.scrollWidth') <= 360, wide]).toEqual([true, []]);
     await tab.screenshot({ path: path.join(SHOTS, `${shot}-360.png`), fullPage: true });
     await tab.setViewportSize({ width: 1024, height: 768 });
   }
