@@ -187,7 +187,9 @@ export function mountEid(r: express.Router, d: EidDeps): { loginForm(c: Ctx, met
   const passwordField = (c: Ctx) => `<label for="password">${h(t(c.lang, 'login.password'))}</label>`
     + '<input type="password" id="password" name="password" autocomplete="current-password" required>';
   const signable = (c: Ctx, ids: string[]) => c.pt.documents.filter((x) => ids.includes(x.id) && x.action === 'sign' && !x.signed);
-  const methodOk = (pt: PortalTask) => pt.signatureMethods.length === 0 || pt.signatureMethods.includes(SIGN);
+  // nemid-sign as a signature method, or nemid as an authentication-based signature: both are the
+  // test eID's central key released by password and a key-card code
+  const methodOk = (pt: PortalTask) => pt.signatureMethods.length === 0 || pt.signatureMethods.includes(SIGN) || pt.signatureMethods.includes(LOGIN);
 
   function signPage(c: Ctx, docIds: string[], inner: string): string {
     const docs = signable(c, docIds).map((x) => `<li><span class="name">${h(x.description ?? x.id)}</span></li>`).join('');

@@ -214,7 +214,9 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     const st = (await s.rt.documents.getStatus((await s.rt.services.find('demo'))!, [optional]))[0]!;
     expect([st.taskStatus, st.documentStatus!.map((d) => [d.id, d.resultUri !== undefined])]).toEqual(['completed', [['loan', true], ['terms', false]]]);
 
-    const separate = await create(signTask('t1').replace('<task id="t1">', '<task id="t1" bundle="false">'), docs);
+    // (and an authentication-based signature with nemid instead of a nemid-sign signature)
+    const separate = await create(signTask('t1').replace('<task id="t1">', '<task id="t1" bundle="false">')
+      .replace('<signature><method>nemid-sign</method></signature>', '<authentication-based-signature><method>nemid</method></authentication-based-signature>'), docs);
     await loginAndRead(separate, 't1', 'carl');
     await signIn('carl');
     await tab.waitForSelector('h1:text("This task is completed")', { timeout: 30_000 });
