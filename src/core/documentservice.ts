@@ -2,11 +2,10 @@
 // them in one transaction. Transport-free: the SOAP adapter (and later REST) call these.
 import { ARTIFACT_TTL_MS, hashArtifact, newArtifact, newSignicatId } from './ids';
 import { DEFAULT_DAYS_TO_LIVE } from './status';
-import { planDeliveries } from './outbox';
 import type { TaskStatus } from './enums';
 import { NotFoundError, StateError, ValidationError } from './errors';
 import { compileFilter, compilePage } from './filter';
-import { moveTask, OutboxWrites, planAdded, planCreated } from './transitions';
+import { moveTask, OutboxWrites, planAdded, planCreated, planReached } from './transitions';
 import { portalTask, taskAccess, type PortalTask } from './portal';
 import {
   normalizeRequest, validateAddedTask, validateNotification, validateRequests, type ValidationContext,
@@ -39,14 +38,6 @@ export interface DocumentServiceDeps {
 }
 
 const DAY_MS = 86_400_000;
-
-/** A task of a deleted request: its own deleted notifications and the request's. */
-function planDeliveriesFor(notifications: NotificationRow[], taskId: string, at: Date) {
-  return [
-    ...planDeliveries(notifications, { kind: 'task', taskId, state: 'deleted' }, at),
-    ...planDeliveries(notifications, { kind: 'request-task', taskId, state: 'deleted' }, at),
-  ];
-}
 
 /** A document of a request being created, its row, and where the caller wrote it. */
 interface StoredRef { doc: Document; row: DocumentRow; path: string }
@@ -455,7 +446,7 @@ export class DocumentService {
     for (const id of deleted) {
       await tx.cancelReminders(id, undefined, iso(now));
       const notifications = await tx.allNotifications(id);
-      const rows = (before.get(id) ?? []).filter((t) => t.status !== 'deleted').flatMap((t) => planDeliveriesFor(notifications, t.taskId, now));
+      const rows = (before.get(id) ?? []).filter((t) => t.status !== 'deleted').flatMap((t) => planReached(notifications, t.taskId, 'deleted', now));
       await out.insert(tx, rows);
     }
     return deleted;

@@ -47,10 +47,7 @@ export async function moveTask(
   const ev = eventFor(task.requestId, task, to, n, note);
   if (ev) await tx.insertEvents([ev]);
   const all = notifications ?? (await tx.allNotifications(task.requestId));
-  const rows = [
-    ...planDeliveries(all, { kind: 'task', taskId: task.taskId, state: to }, at),
-    ...planDeliveries(all, { kind: 'request-task', taskId: task.taskId, state: to }, at),
-  ];
+  const rows = planReached(all, task.taskId, to, at);
   const after = tasks.map((t) => (t.taskId === task.taskId ? to : t.status));
   if (to === 'completed' && requestCompleted(after)) {
     rows.push(...planDeliveries(all, { kind: 'request-completed' }, at));
@@ -58,6 +55,14 @@ export async function moveTask(
   }
   task.status = to;
   await out.insert(tx, rows);
+}
+
+/** A task reached `state`: its own notifications for that state, and the request's schedules for it. */
+export function planReached(notifications: readonly NotificationRow[], taskId: string, state: TaskStatus, at: Date): OutboxRow[] {
+  return [
+    ...planDeliveries(notifications, { kind: 'task', taskId, state }, at),
+    ...planDeliveries(notifications, { kind: 'request-task', taskId, state }, at),
+  ];
 }
 
 /** Deliveries for tasks just opened (and, when `requestCreated`, the request's own created schedules). */
