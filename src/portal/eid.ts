@@ -22,6 +22,7 @@ export interface Kit {
   ids(req: express.Request): { requestId: string; taskId: string };
   guard(handler: (req: express.Request, res: express.Response) => Promise<void>): express.RequestHandler;
   csrfOk(c: Ctx, form: Record<string, unknown>): boolean;
+  csrfRefused(c: Ctx): { title: string; main: string };
   loggedIn(c: Ctx): boolean;
   loginPage(c: Ctx, notice?: string): string;
   message(lang: LangLike, title: TextKey, body: TextKey, cls: 'ok' | 'warn' | 'info', extra?: string): { title: string; main: string };
@@ -91,12 +92,18 @@ export function mountEid(r: express.Router, d: EidDeps): { loginForm(c: Ctx, met
       if (!c) return;
       const body = req.body as Record<string, unknown>;
       if (!kit.csrfOk(c, body)) {
-        const m = kit.message(c.lang, 'csrf.title', 'csrf.body', 'warn', `<p><a href="${h(`${c.base}?${c.query}`)}">${h(t(c.lang, 'doc.back'))}</a></p>`);
+        const m = kit.csrfRefused(c);
         kit.send(res, 403, c, m.title, m.main);
         return;
       }
       await handler(c, body, req, res);
     }));
+
+  /** "You cannot sign this task" and why. */
+  const refused = (res: express.Response, c: Ctx, status: number, why: TextKey) => {
+    const m = kit.message(c.lang, 'refused.title', why, 'warn');
+    kit.send(res, status, c, m.title, m.main);
+  };
 
   const cancelled = async (c: Ctx, res: express.Response, why: string) => {
     await kit.documents.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authentication-cancelled', why);
@@ -106,8 +113,7 @@ export function mountEid(r: express.Router, d: EidDeps): { loginForm(c: Ctx, met
   const refuse = async (c: Ctx, res: express.Response, body: TextKey, event: string) => {
     await kit.documents.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authentication-cancelled', event);
     delete c.session.tasks[taskKey(c.pt.requestId, c.pt.taskId)];
-    const title = t(c.lang, 'refused.title');
-    kit.send(res, 403, c, title, `<h1 class="status warn">${h(title)}</h1><p class="lead">${h(t(c.lang, body))}</p>`);
+    refused(res, c, 403, body);
   };
 
   /** After the eID: the CPR check when the task names a national-id, then the task page. */
@@ -204,8 +210,7 @@ export function mountEid(r: express.Router, d: EidDeps): { loginForm(c: Ctx, met
     const docIds = list(req.query.document_id);
     if (!kit.loggedIn(c) || !signable(c, docIds).length) { kit.redirect(res, c, `${c.base}?${c.query}`); return; }
     if (!methodOk(c.pt)) {
-      const title = t(c.lang, 'refused.title');
-      kit.send(res, 200, c, title, `<h1 class="status warn">${h(title)}</h1><p class="lead">${h(t(c.lang, 'sign.unavailable'))}</p>`);
+      refused(res, c, 200, 'sign.unavailable');
       return;
     }
     const inner = `<form method="post" action="${h(action(c, 'sign/start'))}">${hidden(c, { document_id: docIds })}`
@@ -251,8 +256,7 @@ export function mountEid(r: express.Router, d: EidDeps): { loginForm(c: Ctx, met
     }
     const failedPage = async (key: TextKey, why: string) => {
       await kit.documents.recordError(c.svc, c.pt.requestId, c.pt.taskId, why);
-      const title = t(c.lang, 'refused.title');
-      kit.send(res, 409, c, title, `<h1 class="status warn">${h(title)}</h1><p class="lead">${h(t(c.lang, key))}</p>`);
+      refused(res, c, 409, key);
     };
     if (auth.certificateStatus === 'revoked') { await failedPage('sign.revoked', 'signing refused: the signer\'s certificate is revoked'); return; }
     if (auth.certificateStatus === 'locked') { await failedPage('sign.locked', 'signing refused: the signer\'s certificate is on hold (locked)'); return; }
@@ -276,8 +280,7 @@ export function mountEid(r: express.Router, d: EidDeps): { loginForm(c: Ctx, met
         userAgent: req.headers['user-agent'], clientIp: req.ip, nationalId: c.pt.nationalId, externalContext: c.pt.clientReference,
       });
       if (!outcome.ok) {
-        const title = t(c.lang, 'refused.title');
-        kit.send(res, 409, c, title, `<h1 class="status warn">${h(title)}</h1><p class="lead">${h(t(c.lang, 'sign.failed'))}</p>`);
+        refused(res, c, 409, 'sign.failed');
         return;
       }
     }

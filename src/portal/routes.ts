@@ -159,6 +159,15 @@ export function portalRoutes(d: PortalDeps): express.Router {
 
   const loggedIn = (c: Ctx) => c.pt.authentication.length === 0 || (c.login !== undefined && !c.login.pending);
 
+  /** The `document_id` of the query, if the signer may see it now (logged in; uploads once they have arrived). */
+  const viewable = (c: Ctx, req: express.Request) => {
+    const docId = typeof req.query.document_id === 'string' ? req.query.document_id : '';
+    return loggedIn(c) ? c.pt.documents.find((x) => x.id === docId && (x.action !== 'upload' || x.uploaded)) : undefined;
+  };
+
+  /** The answer to a POST without this session's CSRF token: nothing changed, go back. */
+  const csrfRefused = (c: Ctx) => message(c.lang, 'csrf.title', 'csrf.body', 'warn', `<p><a href="${h(`${c.base}?${c.query}`)}">${h(t(c.lang, 'doc.back'))}</a></p>`);
+
   function documentList(c: Ctx, withChoices: boolean): string {
     const viewed = new Set(c.login?.viewed ?? []);
     const kind = (a: string): TextKey => (a === 'sign' ? 'task.sign' : a === 'upload' ? 'task.upload' : 'task.view');
@@ -232,7 +241,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
   const eid = d.eid ? mountEid(r, {
     ...d.eid,
     kit: {
-      resolve, ids, guard, csrfOk, loggedIn, loginPage, message, methodName: d.methodName, documents: d.documents, blobs: d.blobs,
+      resolve, ids, guard, csrfOk, csrfRefused, loggedIn, loginPage, message, methodName: d.methodName, documents: d.documents, blobs: d.blobs,
       send: (res, status, c, title, main) => send(res, status, page({ lang: c.lang, title, main, service: c.svc.name, look: c.look }), c.session, c.now),
       redirect: (res, c, location) => { res.status(303).set(SECURITY_HEADERS).append('set-cookie', codec.write(c.session, c.now)).location(location).end(); },
     },
@@ -265,9 +274,8 @@ export function portalRoutes(d: PortalDeps): express.Router {
   r.get('/std/docaction/:service/document', guard(async (req, res) => {
     const c = await resolve(req, res, ids(req));
     if (!c) return;
-    const docId = typeof req.query.document_id === 'string' ? req.query.document_id : '';
-    const doc = c.pt.documents.find((x) => x.id === docId && (x.action !== 'upload' || x.uploaded));
-    if (!doc || !loggedIn(c)) { notFound(res, c.lang); return; }
+    const doc = viewable(c, req);
+    if (!doc) { notFound(res, c.lang); return; }
     const { requestId, taskId } = ids(req);
     const raw = `${c.base}/document/raw?${c.query}&document_id=${encodeURIComponent(doc.id)}`;
     const row = await d.documents.originalDocument(c.svc, requestId, taskId, doc.id);
@@ -292,9 +300,8 @@ export function portalRoutes(d: PortalDeps): express.Router {
   r.get('/std/docaction/:service/document/raw', guard(async (req, res) => {
     const c = await resolve(req, res, ids(req));
     if (!c) return;
-    const docId = typeof req.query.document_id === 'string' ? req.query.document_id : '';
-    const doc = c.pt.documents.find((x) => x.id === docId && (x.action !== 'upload' || x.uploaded));
-    if (!doc || !loggedIn(c)) { notFound(res, c.lang); return; }
+    const doc = viewable(c, req);
+    if (!doc) { notFound(res, c.lang); return; }
     const { requestId, taskId } = ids(req);
     const row = await d.documents.originalDocument(c.svc, requestId, taskId, doc.id);
     res.status(200).set({ ...SECURITY_HEADERS, 'content-security-policy': "default-src 'none'; sandbox" })
@@ -314,8 +321,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
     if (!doc || !loggedIn(c)) { req.resume(); notFound(res, c.lang); return; }
     const got = await receiveUpload(req, d.blobs, d.maxUploadBytes, (token) => csrfOk(c, { csrf: token }));
     if (got.kind === 'csrf') {
-      const m = message(c.lang, 'csrf.title', 'csrf.body', 'warn', `<p><a href="${h(`${c.base}?${c.query}`)}">${h(t(c.lang, 'doc.back'))}</a></p>`);
-      shell(403, m.main);
+      shell(403, csrfRefused(c).main);
       return;
     }
     if (got.kind !== 'ok') {
@@ -341,7 +347,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
     const form = req.body as Record<string, string | string[] | undefined>;
     const shell = (status: number, title: string, main: string) => send(res, status, page({ lang: c.lang, title, main, service: c.svc.name, look: c.look }), c.session, c.now);
     if (!csrfOk(c, form) || !loggedIn(c)) {
-      const m = message(c.lang, 'csrf.title', 'csrf.body', 'warn', `<p><a href="${h(`${c.base}?${c.query}`)}">${h(t(c.lang, 'doc.back'))}</a></p>`);
+      const m = csrfRefused(c);
       shell(403, m.title, m.main);
       return;
     }

@@ -67,17 +67,22 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
   const status = async (requestId: string) => Object.fromEntries((await s.rt.documents.getStatus((await s.rt.services.find('demo'))!, [requestId])).map((x) => [x.taskId, x.taskStatus]));
 
   /** Login with alias + password + key-card code, the CPR when asked, then reading both documents. */
-  async function loginAndRead(requestId: string, taskId: string, alias: string, check = false, p: Page = tab): Promise<void> {
-    const u = users[alias]!;
-    await p.goto(taskUrl(requestId, taskId));
+  /** NemID login at a task URL: user id and password, then the code for the key number shown. */
+  async function logIn(url: string, alias: string, check = false, p: Page = tab): Promise<void> {
+    await p.goto(url);
     if (check) await axe('login');
     await p.getByLabel('User ID (alias, CPR or PID)').fill(alias);
-    await p.getByLabel('Password').fill(u.password);
+    await p.getByLabel('Password').fill(users[alias]!.password);
     await p.getByRole('button', { name: 'Next' }).click();
     if (check) await axe('key-card-code');
     const n = await keyNumberOnPage(p);
     await p.getByLabel(`Code for key ${n}`).fill(await codeFor(alias, n));
     await p.getByRole('button', { name: 'Next' }).click();
+  }
+
+  async function loginAndRead(requestId: string, taskId: string, alias: string, check = false, p: Page = tab): Promise<void> {
+    const u = users[alias]!;
+    await logIn(taskUrl(requestId, taskId), alias, check, p);
     if ((await p.locator('h1').innerText()) === 'Confirm your CPR number') {
       if (check) await axe('cpr');
       await p.getByLabel('CPR number (DDMMYY-SSSS)').fill(cprText(u.cpr));
@@ -166,13 +171,7 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
 
   test('a national-id that is not the logged-in person\'s is refused', async () => {
     const requestId = await create(signTask('t1', { nationalId: users.anna!.cpr }), docs);
-    await tab.goto(taskUrl(requestId, 't1'));
-    await tab.getByLabel('User ID (alias, CPR or PID)').fill('bent');
-    await tab.getByLabel('Password').fill(users.bent!.password);
-    await tab.getByRole('button', { name: 'Next' }).click();
-    const n = await keyNumberOnPage();
-    await tab.getByLabel(`Code for key ${n}`).fill(await codeFor('bent', n));
-    await tab.getByRole('button', { name: 'Next' }).click();
+    await logIn(taskUrl(requestId, 't1'), 'bent');
     // match mode: Bent types his own CPR; it is not the task's
     await tab.getByLabel('CPR number (DDMMYY-SSSS)').fill(cprText(users.bent!.cpr));
     await tab.getByRole('button', { name: 'Next' }).click();
@@ -236,13 +235,7 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     expect((await cli('set', 'kommune', '--pid-cpr', 'lookup')).stdout).toBe('PID-CPR of kommune: lookup\n');
     const r = await post(s.endpoint, envelope(`<create-request-request xmlns="${NS}"><service>kommune</service><password>kommune-password-1</password><request>${docs}${signTask('t1', { nationalId: users.bent!.cpr })}</request></create-request-request>`));
     const requestId = /<request-id>([^<]+)</.exec(r.text)![1]!;
-    await tab.goto(`${s.url}/std/docaction/kommune?request_id=${requestId}&task_id=t1`);
-    await tab.getByLabel('User ID (alias, CPR or PID)').fill('bent');
-    await tab.getByLabel('Password').fill(users.bent!.password);
-    await tab.getByRole('button', { name: 'Next' }).click();
-    const n = await keyNumberOnPage();
-    await tab.getByLabel(`Code for key ${n}`).fill(await codeFor('bent', n));
-    await tab.getByRole('button', { name: 'Next' }).click();
+    await logIn(`${s.url}/std/docaction/kommune?request_id=${requestId}&task_id=t1`, 'bent');
     expect(await tab.locator('h1').innerText()).toBe('Documents to sign'); // no CPR question
     const h = await s.rt.documents.getRequestHistory((await s.rt.services.find('kommune'))!, requestId, 't1');
     expect(h.some((e) => e.event === 'user-authenticated')).toBe(true);
