@@ -1,16 +1,23 @@
-// Where callbacks may go. A destination must match an allowlist pattern (the deployment's
-// SEGL_CALLBACK_ALLOW or the service's own), and an address in a private, loopback, link-local or
-// other special range is refused unless a pattern names that host or address explicitly (a
-// wildcard never opens internal networks). The address checked is the one connected to.
+// Where callbacks may go. The URL's host is checked against the allowlist patterns (the
+// deployment's SEGL_CALLBACK_ALLOW and the service's own) BEFORE any name resolution: a name that no
+// pattern names is refused without DNS, so a refusal never depends on (or leaks to) a resolver. A name
+// that passes is resolved, and an address in a loopback, private, link-local or other special range is
+// used only when a pattern names that address or a range INSIDE the special one as an IP or CIDR
+// (`127.0.0.1`, `10.0.0.0/8`): `*`, `*.domain`, a host name, `0.0.0.0/0` or `::/0` never open internal
+// networks, so a DNS answer alone can never point a callback inside. The address checked is the one
+// connected to (callback.ts pins it).
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 
-/** One allowlist entry: `host`, `host:port`, `*.domain[:port]`, `*` / `*:port`, an IP, `[v6]:port`, or a CIDR. */
+/**
+ * One allowlist entry: `host`, `host:port`, `*.domain[:port]`, `*` / `*:port`, an IP, `[v6]:port`, or a
+ * CIDR. `inside` (nets only): the whole net lies in one special range, so it may open addresses there.
+ */
 export type AllowPattern =
   | { kind: 'any'; port?: number; text: string }
   | { kind: 'suffix'; suffix: string; port?: number; text: string }
   | { kind: 'host'; host: string; port?: number; text: string }
-  | { kind: 'net'; list: BlockList; port?: number; text: string };
+  | { kind: 'net'; list: BlockList; port?: number; text: string; inside: boolean };
 
 const HOST = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
@@ -22,49 +29,35 @@ function splitPort(s: string): { host: string; port?: number } {
   return { host: m[1]!, port: m[2] ? Number(m[2]) : undefined };
 }
 
-/** Parses one pattern; throws naming it when it is not one of the accepted forms. */
-export function parseAllowPattern(raw: string): AllowPattern {
-  const text = raw.trim().toLowerCase();
-  const bad = () => new Error(`"${raw.trim()}" is not an allowlist pattern (host, host:port, *.domain, *.domain:port, *, an IP address or a CIDR such as 10.0.0.0/8)`);
-  const cidr = /^([0-9a-f:.]+)\/(\d{1,3})$/.exec(text);
-  if (cidr) {
-    const family = isIP(cidr[1]!);
-    const bits = Number(cidr[2]);
-    if (!family || bits > (family === 4 ? 32 : 128)) throw bad();
-    const list = new BlockList();
-    list.addSubnet(cidr[1]!, bits, family === 4 ? 'ipv4' : 'ipv6');
-    return { kind: 'net', list, text };
-  }
-  const { host, port } = splitPort(text);
-  if (port !== undefined && (port < 1 || port > 65535)) throw bad();
-  if (host === '*') return { kind: 'any', port, text };
-  if (isIP(host)) {
-    const list = new BlockList();
-    list.addAddress(host, isIP(host) === 4 ? 'ipv4' : 'ipv6');
-    return { kind: 'net', list, port, text };
-  }
-  if (host.startsWith('*.') && HOST.test(host.slice(2))) return { kind: 'suffix', suffix: host.slice(1), port, text };
-  if (HOST.test(host)) return { kind: 'host', host, port, text };
-  throw bad();
-}
+/** Special-purpose ranges (RFC 6890 and friends): none of them is opened by a wildcard or a name. */
+const SPECIAL_RANGES: ReadonlyArray<{ net: string; bits: number; family: 4 | 6; list: BlockList }> = ([
+  ['0.0.0.0', 8, 4], // "this network", including the unspecified 0.0.0.0
+  ['10.0.0.0', 8, 4], ['172.16.0.0', 12, 4], ['192.168.0.0', 16, 4], // RFC 1918 private
+  ['100.64.0.0', 10, 4], // shared address space (CGNAT)
+  ['127.0.0.0', 8, 4], // loopback
+  ['169.254.0.0', 16, 4], // link-local (cloud metadata services live here)
+  ['192.0.0.0', 24, 4], ['192.0.2.0', 24, 4], ['192.88.99.0', 24, 4], ['198.18.0.0', 15, 4], ['198.51.100.0', 24, 4], ['203.0.113.0', 24, 4],
+  ['224.0.0.0', 4, 4], // multicast
+  ['240.0.0.0', 4, 4], // reserved and broadcast
+  ['::', 96, 6], // unspecified (::), loopback (::1) and the deprecated IPv4-compatible ::a.b.c.d
+  ['::ffff:0:0:0', 96, 6], // IPv4-translated (RFC 2765); IPv4-mapped ::ffff:a.b.c.d is judged as its IPv4 address
+  ['64:ff9b::', 96, 6], ['64:ff9b:1::', 48, 6], // NAT64
+  ['100::', 64, 6], // discard
+  ['2001::', 23, 6], // IETF protocol assignments (Teredo, ORCHID, …)
+  ['2001:db8::', 32, 6], // documentation
+  ['2002::', 16, 6], // 6to4
+  ['fc00::', 7, 6], // unique local
+  ['fe80::', 10, 6], ['fec0::', 10, 6], // link-local, old site-local
+  ['ff00::', 8, 6], // multicast
+] as const).map(([net, bits, family]) => {
+  const list = new BlockList();
+  list.addSubnet(net, bits, family === 4 ? 'ipv4' : 'ipv6');
+  return { net, bits, family, list };
+});
 
-/** A comma-separated list (SEGL_CALLBACK_ALLOW, `segl service set --callback-allow`). */
-export function parseAllowPatterns(s: string): AllowPattern[] {
-  return s.split(',').map((x) => x.trim()).filter(Boolean).map(parseAllowPattern);
-}
-
-/** Private, loopback, link-local, shared, documentation, multicast and reserved ranges (RFC 6890 and friends). */
 const SPECIAL = (() => {
   const b = new BlockList();
-  for (const [net, bits] of [
-    ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-    ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24],
-    ['224.0.0.0', 4], ['240.0.0.0', 4],
-  ] as const) b.addSubnet(net, bits, 'ipv4');
-  for (const [net, bits] of [
-    ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['fc00::', 7],
-    ['fe80::', 10], ['ff00::', 8],
-  ] as const) b.addSubnet(net, bits, 'ipv6');
+  for (const r of SPECIAL_RANGES) b.addSubnet(r.net, r.bits, r.family === 4 ? 'ipv4' : 'ipv6');
   return b;
 })();
 
@@ -81,15 +74,56 @@ function unmapped(address: string): { address: string; family: 4 | 6 } {
   return { address, family: isIP(address) === 6 ? 6 : 4 };
 }
 
+const fam = (f: 4 | 6) => (f === 4 ? 'ipv4' : 'ipv6');
+
 export function isSpecialAddress(address: string): boolean {
   const a = unmapped(address);
-  return SPECIAL.check(a.address, a.family === 4 ? 'ipv4' : 'ipv6');
+  return SPECIAL.check(a.address, fam(a.family));
+}
+
+/** A net pattern: an IPv4-mapped one is taken as the IPv4 net it carries; `inside` as for AllowPattern. */
+function netPattern(address: string, bits: number | undefined, port: number | undefined, text: string): AllowPattern {
+  const u = unmapped(address);
+  let net: { address: string; family: 4 | 6; bits: number } = { ...u, bits: bits ?? (u.family === 4 ? 32 : 128) };
+  if (u.family === 4 && isIP(address) === 6) { // ::ffff:a.b.c.d[/n]: the IPv4 net a.b.c.d/(n-96); wider ones stay IPv6
+    net = bits === undefined ? { ...u, bits: 32 } : bits >= 96 ? { ...u, bits: bits - 96 } : { address, family: 6, bits };
+  }
+  const list = new BlockList();
+  list.addSubnet(net.address, net.bits, fam(net.family));
+  const inside = SPECIAL_RANGES.some((r) => r.family === net.family && net.bits >= r.bits && r.list.check(net.address, fam(net.family)));
+  return { kind: 'net', list, port, text, inside };
+}
+
+/** Parses one pattern; throws naming it when it is not one of the accepted forms. */
+export function parseAllowPattern(raw: string): AllowPattern {
+  const text = raw.trim().toLowerCase();
+  const bad = () => new Error(`"${raw.trim()}" is not an allowlist pattern (host, host:port, *.domain, *.domain:port, *, an IP address or a CIDR such as 10.0.0.0/8)`);
+  const cidr = /^([0-9a-f:.]+)\/(\d{1,3})$/.exec(text);
+  if (cidr) {
+    const family = isIP(cidr[1]!);
+    const bits = Number(cidr[2]);
+    if (!family || bits > (family === 4 ? 32 : 128)) throw bad();
+    return netPattern(cidr[1]!, bits, undefined, text);
+  }
+  const { host, port } = splitPort(text);
+  if (port !== undefined && (port < 1 || port > 65535)) throw bad();
+  if (host === '*') return { kind: 'any', port, text };
+  if (isIP(host)) return netPattern(host, undefined, port, text);
+  if (host.startsWith('*.') && HOST.test(host.slice(2))) return { kind: 'suffix', suffix: host.slice(1), port, text };
+  if (HOST.test(host)) return { kind: 'host', host, port, text };
+  throw bad();
+}
+
+/** A comma-separated list (SEGL_CALLBACK_ALLOW, `segl service set --callback-allow`). */
+export function parseAllowPatterns(s: string): AllowPattern[] {
+  return s.split(',').map((x) => x.trim()).filter(Boolean).map(parseAllowPattern);
 }
 
 function portMatches(p: AllowPattern, port: number): boolean {
   return p.port === undefined || p.port === port;
 }
 
+/** Whether a name pattern names `host` (nets never name a host: an address is only known after DNS). */
 function nameMatches(p: AllowPattern, host: string): boolean {
   switch (p.kind) {
     case 'any': return true;
@@ -102,7 +136,7 @@ function nameMatches(p: AllowPattern, host: string): boolean {
 function netHas(p: AllowPattern, address: string): boolean {
   if (p.kind !== 'net') return false;
   const a = unmapped(address);
-  return p.list.check(a.address, a.family === 4 ? 'ipv4' : 'ipv6');
+  return p.list.check(a.address, fam(a.family));
 }
 
 export class CallbackRefused extends Error {
@@ -116,9 +150,13 @@ export class CallbackRefused extends Error {
 export type Resolver = (host: string) => Promise<Array<{ address: string; family: number }>>;
 const systemResolver: Resolver = (host) => lookup(host, { all: true, verbatim: true });
 
+const NOT_LISTED = '(SEGL_CALLBACK_ALLOW or `segl service set NAME --callback-allow`)';
+const INSIDE_HINT = 'allow it by listing that address, or a range inside the private one, as an IP or CIDR (e.g. 10.0.0.5 or 10.0.0.0/8); wildcards, host names and 0.0.0.0/0 never open private ranges';
+
 /**
  * Checks a callback URL against the patterns and returns the address to connect to. Throws
- * CallbackRefused (permanent: retrying cannot help) with the reason.
+ * CallbackRefused (permanent: retrying cannot help) with the reason; a name no pattern names is
+ * refused before any resolution. A failing resolution is a temporary error (retried).
  */
 export async function checkDestination(
   url: URL, patterns: readonly AllowPattern[], opts: { httpsOnly: boolean; resolve?: Resolver },
@@ -129,25 +167,24 @@ export async function checkDestination(
   if (url.username || url.password) throw new CallbackRefused('callback URLs must not carry credentials');
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-  const literal = isIP(host) !== 0;
-  const byName = patterns.filter((p) => portMatches(p, port) && !literal && nameMatches(p, host));
-  const addresses = literal ? [{ address: host, family: isIP(host) }] : await (opts.resolve ?? systemResolver)(host).catch((e: Error) => {
+  const nets = patterns.filter((p) => p.kind === 'net' && portMatches(p, port));
+  // an address in a special range needs a net pattern inside that range; a public one any match
+  const usable = (address: string) => !isSpecialAddress(address) || nets.some((p) => p.kind === 'net' && p.inside && netHas(p, address));
+  const pin = (address: string) => unmapped(address);
+
+  if (isIP(host)) {
+    if (!nets.some((p) => netHas(p, host))) throw new CallbackRefused(`${host}:${port} is not on the callback allowlist ${NOT_LISTED}`);
+    if (!usable(host)) throw new CallbackRefused(`${host} is a private/loopback/link-local address; ${INSIDE_HINT}`);
+    return pin(host);
+  }
+  if (!patterns.some((p) => portMatches(p, port) && nameMatches(p, host))) {
+    throw new CallbackRefused(`${host}:${port} is not on the callback allowlist ${NOT_LISTED}`);
+  }
+  const addresses = await (opts.resolve ?? systemResolver)(host).catch((e: Error) => {
     throw Object.assign(new Error(`cannot resolve ${host}: ${e.message}`), { permanent: false });
   });
   if (!addresses.length) throw new Error(`cannot resolve ${host}`);
-  const byNet = (address: string) => patterns.filter((p) => portMatches(p, port) && netHas(p, address));
-  if (!byName.length && !addresses.some((a) => byNet(a.address).length)) {
-    throw new CallbackRefused(`${host}:${port} is not on the callback allowlist (SEGL_CALLBACK_ALLOW or \`segl service set NAME --callback-allow\`)`);
-  }
-  for (const a of addresses) {
-    const nets = byNet(a.address);
-    const explicit = nets.length > 0 || byName.some((p) => p.kind === 'host');
-    if (!nets.length && !byName.length) continue;
-    if (isSpecialAddress(a.address) && !explicit) continue;
-    return { address: unmapped(a.address).address, family: unmapped(a.address).family };
-  }
-  const special = addresses.find((a) => isSpecialAddress(a.address));
-  throw new CallbackRefused(special
-    ? `${host} resolves to ${special.address}, a private/loopback/link-local address; allow it by naming the host or address explicitly`
-    : `${host}:${port} is not on the callback allowlist`);
+  const ok = addresses.find((a) => usable(a.address));
+  if (ok) return pin(ok.address);
+  throw new CallbackRefused(`${host} resolves to ${addresses[0]!.address}, a private/loopback/link-local address; ${INSIDE_HINT}`);
 }

@@ -98,7 +98,8 @@ describe('callback allowlist', () => {
   });
 
   test('special ranges: loopback, private, link-local, CGNAT, mapped IPv6, ULA; public addresses are not', () => {
-    for (const a of ['127.0.0.1', '10.9.8.7', '172.31.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '0:0:0:0:0:ffff:a00:1', 'fd00::1', 'fe80::1', '224.0.0.1']) {
+    for (const a of ['127.0.0.1', '10.9.8.7', '172.31.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::', '::1', '::ffff:127.0.0.1', '::ffff:7f00:1',
+      '0:0:0:0:0:ffff:a00:1', 'fd00::1', 'fe80::1', '224.0.0.1', '255.255.255.255', '::7f00:1', '64:ff9b::a00:5', '2002:a00:5::1', '2001:0:4136::1', 'fec0::1', 'ff02::1', '192.88.99.1']) {
       expect([a, isSpecialAddress(a)]).toEqual([a, true]);
     }
     for (const a of ['93.184.216.34', '8.8.8.8', '2606:4700::1111', '172.32.0.1']) expect([a, isSpecialAddress(a)]).toEqual([a, false]);
@@ -119,11 +120,48 @@ describe('callback allowlist', () => {
     await expect(check('http://mapped.example/cb', '*', { 'mapped.example': ['::ffff:7f00:1'] })).rejects.toThrow('mapped.example resolves to ::ffff:7f00:1, a private');
   });
 
-  test('an inside address named explicitly (host name, IP or CIDR) is allowed', async () => {
-    await expect(check('http://intranet.corp/cb', 'intranet.corp', { 'intranet.corp': ['10.0.0.5'] })).resolves.toMatchObject({ address: '10.0.0.5' });
+  test('an inside address is allowed only when an IP or CIDR inside its special range names it', async () => {
     await expect(check('http://127.0.0.1:8080/cb', '127.0.0.1')).resolves.toMatchObject({ address: '127.0.0.1' });
     await expect(check('http://10.1.2.3/cb', '10.0.0.0/8')).resolves.toMatchObject({ address: '10.1.2.3' });
     await expect(check('http://[::1]:9000/cb', '[::1]:9000')).resolves.toMatchObject({ address: '::1', family: 6 });
+    await expect(check('http://[fd00::7]/cb', 'fd00::/8')).resolves.toMatchObject({ address: 'fd00::7', family: 6 });
+    await expect(check('http://[::ffff:10.1.2.3]/cb', '::ffff:10.0.0.0/104')).resolves.toEqual({ address: '10.1.2.3', family: 4 });
+    // a name must be named AND its inside address opened by an explicit IP/CIDR
+    await expect(check('http://intranet.corp/cb', 'intranet.corp,10.0.0.0/8', { 'intranet.corp': ['10.0.0.5'] })).resolves.toMatchObject({ address: '10.0.0.5' });
+    await expect(check('http://in.corp:8080/cb', '*.corp,10.0.0.5:8080', { 'in.corp': ['10.0.0.5'] })).resolves.toMatchObject({ address: '10.0.0.5' });
+    await expect(check('http://in.corp/cb', '*.corp,10.0.0.5:8080', { 'in.corp': ['10.0.0.5'] })).rejects.toThrow('in.corp resolves to 10.0.0.5, a private/loopback/link-local address');
+  });
+
+  test('a named host, *, 0.0.0.0/0, ::/0 or a net wider than the special range never opens loopback or private addresses', async () => {
+    await expect(check('http://intranet.corp/cb', 'intranet.corp', { 'intranet.corp': ['10.0.0.5'] })).rejects.toThrow('intranet.corp resolves to 10.0.0.5, a private/loopback/link-local address; allow it by listing that address');
+    await expect(check('http://localhost:8080/cb', 'localhost', { localhost: ['127.0.0.1', '::1'] })).rejects.toThrow('localhost resolves to 127.0.0.1');
+    for (const [url, patterns] of [
+      ['http://127.0.0.1/cb', '0.0.0.0/0'], ['http://10.0.0.5/cb', '0.0.0.0/0,::/0,*'], ['http://[::1]/cb', '::/0'],
+      ['http://[::ffff:127.0.0.1]/cb', '::/0,0.0.0.0/0'], ['http://169.254.169.254/cb', '128.0.0.0/1'], ['http://10.1.2.3/cb', '10.0.0.0/7'],
+      ['http://172.16.0.1/cb', '172.0.0.0/8'], ['http://[fd00::1]/cb', 'fc00::/6'], ['http://[::ffff:10.0.0.5]/cb', '::ffff:0:0/96'],
+    ] as const) {
+      await expect(check(url, patterns)).rejects.toThrow('is a private/loopback/link-local address; allow it by listing that address, or a range inside the private one');
+    }
+    await expect(check('http://8.8.8.8/cb', '0.0.0.0/0')).resolves.toEqual({ address: '8.8.8.8', family: 4 });
+    await expect(check('http://[2606:4700::1111]/cb', '::/0')).resolves.toEqual({ address: '2606:4700::1111', family: 6 });
+  });
+
+  test('the URL host is checked before any name resolution: a name no pattern names is refused without DNS', async () => {
+    const asked: string[] = [];
+    const resolve = async (h: string) => { asked.push(h); throw new Error('the resolver must not be asked'); };
+    const refused = (url: string, patterns: string) => checkDestination(new URL(url), parseAllowPatterns(patterns), { httpsOnly: false, resolve });
+    await expect(refused('https://evil.example/cb', 'hooks.example.com,0.0.0.0/0,::/0,93.184.216.0/24')).rejects.toThrow('evil.example:443 is not on the callback allowlist');
+    await expect(refused('https://a.acme.test/cb', '*.acme.test:8443')).rejects.toThrow('a.acme.test:443 is not on the callback allowlist');
+    await expect(refused('http://metadata.google.internal/cb', '10.0.0.0/8,169.254.0.0/16')).rejects.toThrow('metadata.google.internal:80 is not on the callback allowlist');
+    await expect(refused('http://127.0.0.1/cb', '*')).rejects.toThrow('127.0.0.1:80 is not on the callback allowlist');
+    expect(asked).toEqual([]);
+    // a named host is resolved; a failing resolver is a temporary error (retried), not a refusal
+    await expect(refused('https://hooks.example.com/cb', 'hooks.example.com')).rejects.toMatchObject({ message: 'cannot resolve hooks.example.com: the resolver must not be asked', permanent: false });
+    expect(asked).toEqual(['hooks.example.com']);
+  });
+
+  test('a name with public and inside addresses is pinned to a public one', async () => {
+    await expect(check('https://mixed.example/cb', 'mixed.example', { 'mixed.example': ['10.0.0.5', '::1', '93.184.216.34'] })).resolves.toEqual({ address: '93.184.216.34', family: 4 });
   });
 
   test('production: https only; never credentials in the URL', async () => {
