@@ -78,7 +78,7 @@ export interface Config {
   sdsLimit: number;
   /** days an SDS upload lives after its last use by a request */
   sdsTtlDays: number;
-  /** segl's own test CA, OCSP responder and TSA (/pki); on unless SEGL_TEST_CA=0 */
+  /** segl's own test CA, OCSP responder and TSA (/pki); preprod only, on unless SEGL_TEST_CA=0 */
   testCa: boolean;
   /** a production seal key and chain (PKCS#12) instead of the test PKI's seal */
   sealP12?: { path: string; passphrase: string };
@@ -86,7 +86,7 @@ export interface Config {
   tsaUrl?: string;
   /** a directory of PEM trust anchors (added to the test root while the test CA is on) */
   trustAnchorsDir?: string;
-  /** the test eID environment (nemid / nemid-sign): on in preprod, off in production unless SEGL_TEST_EID=1 */
+  /** the test eID environment (nemid / nemid-sign): preprod only (production refuses SEGL_TEST_EID=1) */
   testEid: boolean;
   logLevel: string;
   notify: NotifyConfig;
@@ -141,6 +141,87 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+/**
+ * Values that have stood in for a secret in segl's own files (docker-compose.yml, README, docs) or
+ * look like one someone meant to replace. Refused in every mode: a secret printed in a public file
+ * lets anyone forge portal sessions and derive the keys of data at rest.
+ */
+const PLACEHOLDER = /change.?me|replace.?me|placeholder|example|your.?(secret|password|key)|default|secret|password|passw0rd|letmein/i;
+
+export function looksLikePlaceholder(value: string): boolean {
+  return PLACEHOLDER.test(value);
+}
+
+/** Keyboard rows, forwards: two neighbours on one of them are as predictable as `ab` or `12`. */
+const KEYBOARD_ROWS = ['1234567890', 'qwertyuiop', 'asdfghjkl', 'zxcvbnm', 'qwertzuiop', 'yxcvbnm', 'azertyuiop', 'qsdfghjklm', 'wxcvbn'];
+
+/**
+ * A deliberately pessimistic estimate of a secret's strength in bits, for machine-made secrets
+ * (`openssl rand -base64 32`). Each character is worth log2 of the alphabet its character classes
+ * span, except characters an attacker's guesser predicts: a repeat of the one before, the next or
+ * previous code point (`abc`, `321`), a keyboard neighbour (`qwe`), or the end of a three-character
+ * run seen earlier (`abcXabcX…`). The total is also capped by length × log2(distinct characters),
+ * so a long string of few symbols (`0101…`, `abab…`) stays weak. Not a password meter (zxcvbn
+ * does that with dictionaries); it refuses what people type when they mean "later".
+ */
+export function estimateSecretBits(value: string): number {
+  const c = [...value];
+  if (!c.length) return 0;
+  let pool = 0;
+  if (/[a-z]/.test(value)) pool += 26;
+  if (/[A-Z]/.test(value)) pool += 26;
+  if (/[0-9]/.test(value)) pool += 10;
+  if (/[^A-Za-z0-9]/.test(value)) pool += 33;
+  const seen = new Set<string>();
+  let free = 0;
+  for (let i = 0; i < c.length; i++) {
+    const cur = c[i]!;
+    const prev = c[i - 1];
+    const tri = i >= 2 ? c.slice(i - 2, i + 1).join('') : undefined;
+    let predictable = false;
+    if (prev !== undefined) {
+      const d = cur.codePointAt(0)! - prev.codePointAt(0)!;
+      const pair = (prev + cur).toLowerCase();
+      const rev = (cur + prev).toLowerCase();
+      predictable = d === 0 || d === 1 || d === -1 || KEYBOARD_ROWS.some((r) => r.includes(pair) || r.includes(rev));
+    }
+    if (tri !== undefined) {
+      if (seen.has(tri)) predictable = true;
+      seen.add(tri);
+    }
+    if (!predictable) free++;
+  }
+  const distinct = new Set(c).size;
+  return Math.min(free * Math.log2(pool), c.length * Math.log2(Math.max(distinct, 1)));
+}
+
+/** Minimum estimated strength: SEGL_SECRET (production), SEGL_ADMIN_PASSWORD (production). */
+export const SECRET_MIN_BITS = 128;
+export const ADMIN_PASSWORD_MIN_BITS = 80;
+
+/** Problems with the secrets; `production` adds the strength rules. */
+function secretProblems(e: { SEGL_SECRET?: string; SEGL_ADMIN_PASSWORD?: string; SEGL_CPR_KEY?: string }, production: boolean): string[] {
+  const out: string[] = [];
+  const how = 'make one with `openssl rand -base64 32`';
+  if (e.SEGL_SECRET !== undefined) {
+    if (looksLikePlaceholder(e.SEGL_SECRET)) out.push(`SEGL_SECRET looks like a default or placeholder; it must be 32+ random characters (${how})`);
+    else if (production && estimateSecretBits(e.SEGL_SECRET) < SECRET_MIN_BITS) {
+      out.push(`SEGL_SECRET is too predictable (estimated ${Math.floor(estimateSecretBits(e.SEGL_SECRET))} bits, production needs ${SECRET_MIN_BITS}: repeated, sequential or too few distinct characters); ${how}`);
+    }
+  }
+  if (e.SEGL_ADMIN_PASSWORD !== undefined) {
+    if (looksLikePlaceholder(e.SEGL_ADMIN_PASSWORD)) out.push(`SEGL_ADMIN_PASSWORD looks like a default or placeholder; ${how.replace('32', '18')}`);
+    else if (production && estimateSecretBits(e.SEGL_ADMIN_PASSWORD) < ADMIN_PASSWORD_MIN_BITS) {
+      out.push(`SEGL_ADMIN_PASSWORD is too predictable (estimated ${Math.floor(estimateSecretBits(e.SEGL_ADMIN_PASSWORD))} bits, production needs ${ADMIN_PASSWORD_MIN_BITS}); ${how.replace('32', '18')}`);
+    }
+  }
+  if (e.SEGL_CPR_KEY !== undefined) {
+    // 32 random bytes hold ~30 distinct values; fewer than 16 is a made-up key (all zeros, 0x01 …).
+    if (new Set(Buffer.from(e.SEGL_CPR_KEY, 'base64')).size < 16) out.push('SEGL_CPR_KEY is not random (too few distinct bytes, e.g. all zeros); make one with `openssl rand -base64 32`');
+  }
+  return out;
+}
+
     mode: e.SEGL_MODE,
     demoPassword: e.SEGL_DEMO_PASSWORD,
     secret: e.SEGL_SECRET,
@@ -148,7 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sdsLimit: e.SEGL_SDS_LIMIT,
     sdsTtlDays: e.SEGL_SDS_TTL_DAYS,
     testEid: e.SEGL_TEST_EID ?? e.SEGL_MODE === 'preprod',
-    testCa: e.SEGL_TEST_CA ?? true,
+    testCa: e.SEGL_TEST_CA ?? e.SEGL_MODE === 'preprod',
     sealP12: e.SEGL_SEAL_P12 ? { path: path.resolve(e.SEGL_SEAL_P12), passphrase: e.SEGL_SEAL_P12_PASSPHRASE ?? '' } : undefined,
     tsaUrl: e.SEGL_TSA_URL,
     trustAnchorsDir: e.SEGL_TRUST_ANCHORS ? path.resolve(e.SEGL_TRUST_ANCHORS) : undefined,
@@ -174,15 +255,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
   };
   if (cfg.notify.testClock && cfg.mode === 'production') throw new ConfigError('SEGL_TEST_CLOCK is for preprod only; production refuses a movable clock');
-  if (!cfg.testCa) {
-    const missing = [!cfg.sealP12 && 'SEGL_SEAL_P12 (the seal key)', !cfg.tsaUrl && 'SEGL_TSA_URL (a time-stamping authority)', !cfg.trustAnchorsDir && 'SEGL_TRUST_ANCHORS (trust anchors)'].filter(Boolean);
-    if (missing.length) throw new ConfigError(`SEGL_TEST_CA=0 needs external trust services: set ${missing.join(', ')}`);
-    if (cfg.testEid) throw new ConfigError('the test eID (SEGL_TEST_EID) issues its certificates from the test CA: it needs SEGL_TEST_CA on');
-  }
+  const missingTrust = [!cfg.sealP12 && 'SEGL_SEAL_P12 (the seal key)', !cfg.tsaUrl && 'SEGL_TSA_URL (a time-stamping authority)', !cfg.trustAnchorsDir && 'SEGL_TRUST_ANCHORS (trust anchors)'].filter(Boolean);
+  const secrets = secretProblems(e, cfg.mode === 'production');
   if (cfg.mode === 'production') {
     const problems: string[] = [];
-    if (!cfg.secret) problems.push('SEGL_SECRET must be set (32+ random characters)');
-    else if (/change-me|changeme|default|secret|password/i.test(cfg.secret)) problems.push('SEGL_SECRET looks like a default; use 32+ random characters');
+    if (e.SEGL_TEST_EID) {
+      problems.push('SEGL_TEST_EID=1: the test eID lets anyone create a test user with any CPR and sign as that person; production never offers it (use a preprod instance for testing)');
+    }
+    if (e.SEGL_TEST_CA) {
+      problems.push('SEGL_TEST_CA=1: the test CA is a self-made root; production seals, time-stamps and trusts with real trust services only (SEGL_SEAL_P12, SEGL_TSA_URL, SEGL_TRUST_ANCHORS)');
+    } else if (missingTrust.length) {
+      problems.push(`production needs external trust services (the test CA is for preprod only): set ${missingTrust.join(', ')}`);
+    }
+    if (!cfg.secret) problems.push('SEGL_SECRET must be set (32+ random characters; make one with `openssl rand -base64 32`)');
     if (cfg.demoPassword) problems.push('SEGL_DEMO_PASSWORD must not be set: there is no demo service in production');
     if (problems.length) throw new ConfigError(`production mode refuses to start:\n  ${problems.join('\n  ')}`);
   }
@@ -197,8 +282,19 @@ export function describeConfig(c: Config): Record<string, unknown> {
     database: hide(c.databaseUrl) ?? 'sqlite (DATA_DIR/segl.sqlite)', redis: hide(c.redisUrl) ?? 'private redis-server',
     bodyLimit: c.bodyLimit, sdsLimit: c.sdsLimit, sdsTtlDays: c.sdsTtlDays, testCa: c.testCa, sealP12: c.sealP12 ? c.sealP12.path : 'test PKI',
     tsaUrl: c.tsaUrl ?? 'segl TSA', trustAnchorsDir: c.trustAnchorsDir, testEid: c.testEid, secret: c.secret ? 'set' : 'generated (preprod)', cprKey: c.cprKey ? 'set' : 'derived from the secret',
+    // Production uses no test parts. A test identity can be minted by anyone at /testid/, and the
+    // test PKI is a self-made root: a production seal, time-stamp or trust anchor from it would
+    // vouch for what nobody checked. Refused outright rather than warned about (a warning scrolls
+    // away); testing belongs on a preprod instance.
     callbackAllow: c.notify.callbackAllow, retrySchedule: c.notify.retrySchedule.map((ms) => `${ms / 1000}s`).join(','),
     smtp: hide(c.notify.smtpUrl) ?? 'outbox directory', sms: c.notify.sms.url ? new URL(c.notify.sms.url).origin : 'outbox directory',
     adminPassword: c.notify.adminPassword ? 'set' : 'generated (preprod) or none', testClock: c.notify.testClock,
   };
+    problems.push(...secrets);
 }
+    return cfg;
+  }
+  if (secrets.length) throw new ConfigError(`refusing to start:\n  ${secrets.join('\n  ')}`);
+  if (!cfg.testCa) {
+    if (missingTrust.length) throw new ConfigError(`SEGL_TEST_CA=0 needs external trust services: set ${missingTrust.join(', ')}`);
+    if (cfg.testEid) throw new ConfigError('the test eID (SEGL_TEST_EID) issues its certificates from the test CA: it needs SEGL_TEST_CA on');

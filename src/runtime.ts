@@ -217,6 +217,9 @@ export async function purge(cfg: Config, db: DataSource, clock: Clock): Promise<
 
 export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Runtime> {
   const log = opts.log ?? createLogger(cfg.logLevel);
+  // loadConfig refuses these; a Config built another way must not slip a test identity or the
+  // self-made test root into production either.
+  if (cfg.mode === 'production' && (cfg.testEid || cfg.testCa)) throw new Error('production mode refuses the test eID and the test CA (see SEGL_TEST_EID, SEGL_TEST_CA)');
   mkdirSync(cfg.dataDir, { recursive: true });
   cfg.secret = ensureSecret(cfg);
   const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });

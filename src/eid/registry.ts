@@ -9,7 +9,7 @@ export interface EidMethodInfo {
   description: string;
 }
 
-/** The NemID-style test environment (preprod, or production with SEGL_TEST_EID=1). */
+/** The NemID-style test environment (preprod only: production refuses SEGL_TEST_EID=1). */
 export const TESTID_METHODS: EidMethodInfo[] = [
   { name: 'nemid', use: 'authentication', description: 'segl test eID: user id, password and key-card code' },
   { name: 'nemid-sign', use: 'signature', description: 'segl test eID signing with the central test key' },

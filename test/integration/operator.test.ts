@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { loadConfig } from '../../src/config';
 import { startRuntime } from '../../src/runtime';
 import { envelope, NS, post, REPO } from '../support/soap';
+import { productionEnv } from '../support/production';
 
 const BIN = path.join(REPO, 'bin', 'segl.js');
 const exec = promisify(execFile);
@@ -147,21 +148,22 @@ describe('operator contract', () => {
 
   test('production refuses default secrets and the demo service', async () => {
     const dir = tmp();
-    const noSecret = await cli(['start'], baseEnv(dir, { SEGL_MODE: 'production', PORT: '0' }));
+    const { SEGL_SECRET: _none, ...noSecretEnv } = productionEnv();
+    const noSecret = await cli(['start'], baseEnv(dir, { ...noSecretEnv, PORT: '0' }));
     expect(noSecret.code).toBe(2);
     expect(noSecret.stderr).toContain('SEGL_SECRET must be set');
-    const weak = await cli(['start'], baseEnv(dir, { SEGL_MODE: 'production', PORT: '0', SEGL_SECRET: 'change-me-in-production-please-32chars' }));
+    const weak = await cli(['start'], baseEnv(dir, { ...productionEnv(), PORT: '0', SEGL_SECRET: 'change-me-in-production-please-32chars' }));
     expect(weak.stderr).toContain('SEGL_SECRET looks like a default');
-    const demoPw = await cli(['start'], baseEnv(dir, { SEGL_MODE: 'production', PORT: '0', SEGL_SECRET: 'k'.repeat(40), SEGL_DEMO_PASSWORD: 'demo-password-1' }));
+    const demoPw = await cli(['start'], baseEnv(dir, { ...productionEnv(), PORT: '0', SEGL_DEMO_PASSWORD: 'demo-password-1' }));
     expect(demoPw.stderr).toContain('SEGL_DEMO_PASSWORD must not be set');
     await cli(['service', 'create', 'demo', '--password', 'demo-password-1'], baseEnv(dir));
-    const withDemo = await cli(['start'], baseEnv(dir, { SEGL_MODE: 'production', PORT: '0', SEGL_SECRET: 'k'.repeat(40) }));
+    const withDemo = await cli(['start'], baseEnv(dir, { ...productionEnv(), PORT: '0' }));
     expect(withDemo.code).toBe(1);
     expect(withDemo.stderr).toContain('production mode refuses to start while the demo service exists');
   });
 
   test('production without a demo service starts and offers no test eID methods', async () => {
-    const rt = await startRuntime(loadConfig({ SEGL_MODE: 'production', SEGL_SECRET: 'q'.repeat(40), PORT: '0', HOST: '127.0.0.1', DATA_DIR: tmp(), LOG_LEVEL: 'silent' }), { http: true, worker: false });
+    const rt = await startRuntime(loadConfig({ ...productionEnv(), PORT: '0', HOST: '127.0.0.1', DATA_DIR: tmp(), LOG_LEVEL: 'silent' }), { http: true, worker: false });
     try {
       expect(rt.demo).toBeUndefined();
       expect(await rt.services.find('demo')).toBeNull();

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { databases, startServer, type TestServer } from '../support/server';
 import { envelope, NS, post, REPO } from '../support/soap';
+import { productionEnv } from '../support/production';
 
 const exec = promisify(execFile);
 const sha = (b: string) => createHash('sha256').update(b).digest('hex');
@@ -50,7 +51,7 @@ describe.each(databases())('purge on %s', (db) => {
   });
 
   test('--as-of is refused outside preprod', async () => {
-    const env = { ...process.env, DATA_DIR: s.dataDir, SEGL_MODE: 'production', SEGL_SECRET: 'z'.repeat(40), LOG_LEVEL: 'silent', ...(s.rt.config.databaseUrl ? { DATABASE_URL: s.rt.config.databaseUrl } : {}) };
+    const env = { ...process.env, DATA_DIR: s.dataDir, ...productionEnv(), LOG_LEVEL: 'silent', ...(s.rt.config.databaseUrl ? { DATABASE_URL: s.rt.config.databaseUrl } : {}) };
     await expect(exec(process.execPath, [path.join(REPO, 'bin', 'segl.js'), 'purge', '--as-of', new Date().toISOString()], { env }))
       .rejects.toMatchObject({ stderr: 'segl: --as-of is only available in preprod mode\n' });
   });

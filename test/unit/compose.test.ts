@@ -43,12 +43,17 @@ function composeTool(): Tool {
   );
 }
 
-function run(tool: Tool, args: string[]): string {
+/** What the operator must set (the file has no defaults for them); anything else comes from the file. */
+const REQUIRED = { SEGL_SECRET: 'x'.repeat(44), POSTGRES_PASSWORD: 'y'.repeat(48) };
+
+function run(tool: Tool, args: string[], env: Record<string, string> = REQUIRED): string {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !(k in REQUIRED)));
   return execFileSync(tool.cmd, [...tool.base, ...args], {
     cwd: root,
     encoding: 'utf8',
     timeout: 30_000,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...base, ...env },
   });
 }
 
@@ -91,6 +96,17 @@ describe('docker-compose.yml', () => {
   it(`passes \`${tool.v2 ? 'docker compose' : 'docker-compose'} config -q\``, () => {
     // execFileSync throws (failing the test with Compose's stderr) on a non-zero exit.
     expect(() => run(tool, ['config', '-q'])).not.toThrow();
+  });
+
+  it.each(Object.keys(REQUIRED))('stops with a message when %s is not set (no placeholder default)', (name) => {
+    const env = Object.fromEntries(Object.entries(REQUIRED).filter(([k]) => k !== name));
+    let stderr = '';
+    try {
+      run(tool, ['config', '-q'], env);
+    } catch (e) {
+      stderr = String((e as { stderr?: string }).stderr);
+    }
+    expect(stderr).toContain(`set ${name}`);
   });
 
   it('defines api, worker, postgres and redis with health gating', () => {
