@@ -1,6 +1,7 @@
 // The segl command line: `segl start | api | worker | service …`. Composition lives in runtime.ts.
 import { Command } from 'commander';
 import { ConfigError, describeConfig, loadConfig, type Config } from './config';
+import { privateUmask } from './store/datadir';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { blobStore, documentService, purge, startRuntime, type Runtime } from './runtime';
@@ -16,6 +17,7 @@ import type { DeliveryStatus } from './core/outbox';
 import { createDemoRequest, ensureDemoUsers, type DemoUser } from './demo';
 
 function config(): Config {
+  privateUmask(); // every command may create DATA_DIR files (the SQLite database first): segl's user only
   try {
     return loadConfig();
   } catch (e) {

@@ -1,7 +1,7 @@
 // Wiring: database, Redis, blob store, services and the HTTP surface. main.ts (the CLI) and the
 // tests start segl through here, so both run exactly the same composition.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import express from 'express';
@@ -19,6 +19,7 @@ import { DOCUMENT_OPERATIONS } from './soap/documentservice';
 import { soapEndpoint } from './soap/endpoint';
 import { FailureLimiter } from './core/ratelimit';
 import { FsBlobStore, type BlobStore } from './store/blobs';
+import { secureDataDir } from './store/datadir';
 import { SdsRepository } from './store/sds';
 import { ArchiveRepository } from './store/archive';
 import { ARCHIVE_OPERATIONS } from './soap/archiveservice';
@@ -220,7 +221,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
   // loadConfig refuses these; a Config built another way must not slip a test identity or the
   // self-made test root into production either.
   if (cfg.mode === 'production' && (cfg.testEid || cfg.testCa)) throw new Error('production mode refuses the test eID and the test CA (see SEGL_TEST_EID, SEGL_TEST_CA)');
-  mkdirSync(cfg.dataDir, { recursive: true });
+  secureDataDir(cfg.dataDir); // umask 0077, DATA_DIR 0700, older entries closed (src/store/datadir.ts)
   cfg.secret = ensureSecret(cfg);
   const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
   const services = new ServiceRepository(db);

@@ -56,7 +56,7 @@ export class FsBlobStore implements BlobStore {
     const target = this.file(key);
     const dir = path.dirname(target);
     if (!this.dirs.has(dir)) {
-      await mkdir(dir, { recursive: true });
+      await mkdir(dir, { recursive: true, mode: 0o700 });
       this.dirs.add(dir);
     }
     await rename(tmp, target);
@@ -67,16 +67,16 @@ export class FsBlobStore implements BlobStore {
     // Content-addressed: a blob that exists already holds these bytes. existsSync: a stat of a
     // cached inode costs microseconds, the promise API far more.
     if (!existsSync(this.file(sha256))) {
-      await mkdir(this.root, { recursive: true });
+      await mkdir(this.root, { recursive: true, mode: 0o700 });
       const tmp = this.tmp();
-      await writeFile(tmp, bytes);
+      await writeFile(tmp, bytes, { mode: 0o600 }); // documents and results: segl's user only (also without the umask)
       await this.place(tmp, sha256);
     }
     return { key: sha256, sha256, size: bytes.byteLength };
   }
 
   async putStream(src: Readable, opts: { maxBytes: number; onChunk?: (chunk: Buffer) => void }): Promise<PendingBlob> {
-    await mkdir(this.root, { recursive: true });
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
     const tmpPath = this.tmp();
     const hash = createHash('sha256');
     let size = 0;
@@ -93,7 +93,7 @@ export class FsBlobStore implements BlobStore {
       },
     });
     try {
-      await pipeline(src, meter, createWriteStream(tmpPath, { flags: 'wx' }));
+      await pipeline(src, meter, createWriteStream(tmpPath, { flags: 'wx', mode: 0o600 }));
     } catch (e) {
       await rm(tmpPath, { force: true });
       throw e;

@@ -109,7 +109,7 @@ async function assertKeyMatches(issuer: Issuer, file: string): Promise<void> {
 
 async function writeFile(file: string, data: string, mode: number): Promise<void> {
   await fs.writeFile(file, data, { mode, flag: 'wx' });
-  await fs.chmod(file, mode); // the umask may have narrowed or, for 0644, nothing; be exact
+  await fs.chmod(file, mode); // exact whatever the umask; all 0600: DATA_DIR is segl's alone (certificates are public at /pki/*.pem)
 }
 
 /**
@@ -125,12 +125,12 @@ export async function saveTestPki(dir: string, pki: TestPki, secret: string, url
     await fs.chmod(tmp, 0o700);
     for (const role of Object.keys(ROLES) as Role[]) {
       const { certificate, keys } = pki[role];
-      await writeFile(path.join(tmp, `${ROLES[role]}.pem`), certificate.toString('pem') + '\n', 0o644);
+      await writeFile(path.join(tmp, `${ROLES[role]}.pem`), certificate.toString('pem') + '\n', 0o600);
       const sealed = await sealKey(keys.privateKey, role, secret);
       await writeFile(path.join(tmp, `${ROLES[role]}.key.json`), JSON.stringify(sealed, null, 2) + '\n', 0o600);
     }
     const manifest: Manifest = { format: FORMAT, version: VERSION, name, urls, createdAt: new Date().toISOString() };
-    await writeFile(path.join(tmp, 'pki.json'), JSON.stringify(manifest, null, 2) + '\n', 0o644);
+    await writeFile(path.join(tmp, 'pki.json'), JSON.stringify(manifest, null, 2) + '\n', 0o600);
     await fs.rename(tmp, dir); // rename(2) replaces an empty directory, fails on a non-empty one
   } catch (err) {
     await fs.rm(tmp, { recursive: true, force: true });
