@@ -26,6 +26,13 @@ const DEPS = [
   ['qpdf', 'qpdf', () => onPath('qpdf')],
   ['xmllint', 'libxml2-utils', () => onPath('xmllint')],
   ['python3 zeep', 'python3-zeep', () => runsOk('/usr/bin/python3', ['-c', 'import zeep'])],
+  // test/interop/jaxws.test.ts: wsimport and the JAX-WS RI runtime (jaxws), compiled with javac;
+  // on Debian 12 javac comes from openjdk-17-jdk-headless (`dpkg -S` of javac's real path).
+  ['wsimport', 'jaxws', () => onPath('wsimport') && fs.existsSync('/usr/share/java/jaxws-rt.jar')],
+  ['javac', 'openjdk-17-jdk-headless', () => onPath('javac')],
+  // test/interop/php.test.ts: PHP's SoapClient
+  ['php', 'php-cli', () => onPath('php')],
+  ['php soap', 'php-soap', () => runsOk('php', ['-r', 'exit(extension_loaded("soap") ? 0 : 1);'])],
   ['redis-server', 'redis-server', () => onPath('redis-server')],
   // test/unit/compose.test.ts validates docker-compose.yml; the `docker compose`
   // v2 plugin also satisfies it, Debian bookworm only ships v1 `docker-compose`.

@@ -122,6 +122,19 @@ describe.each(databases())('wire tolerance on %s', (db) => {
     expect(text).not.toContain('{{PUBLIC_URL}}');
   });
 
+  // JAX-WS with SchemaValidationFeature refuses an inline schema that re-declares namespace
+  // prefixes (s4s-att-not-allowed) before any call; test/interop/jaxws.test.ts runs that client.
+  test.each(['documentservice-v3', 'archiveservice-v3'])('the served %s WSDL declares no namespaces on xsd:schema', async (name) => {
+    const text = await (await fetch(`${s.url}/ws/${name}?wsdl`)).text();
+    const schemaTags = text.match(/<(?:[\w.-]+:)?schema\b[^>]*>/g) ?? [];
+    expect(schemaTags).toHaveLength(1);
+    expect(schemaTags[0]).not.toMatch(/\sxmlns(?::[\w.-]+)?\s*=/);
+    // the prefixes the schema uses are declared once, on wsdl:definitions
+    const definitions = /<wsdl:definitions\b[^>]*>/.exec(text)![0];
+    expect(definitions).toContain('xmlns:xsd="http://www.w3.org/2001/XMLSchema"');
+    expect(definitions).toMatch(/xmlns:tns="https:\/\/id\.signicat\.com\/definitions\/wsdl\/(Document|Archive)-v3"/);
+  });
+
   test('an unknown request id is a Client fault naming request-id', async () => {
     const r = await post(s.endpoint, envelope(`<get-status-request xmlns="${NS}">${cred(s)}<request-id>nope</request-id></get-status-request>`));
     expect(r.status).toBe(500);
