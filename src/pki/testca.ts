@@ -1,12 +1,17 @@
 // segl's own trust services for one machine: the test PKI (kept in DATA_DIR/pki, keys encrypted
 // with SEGL_SECRET), the certificate lifecycle of the test eID (issue, revoke, lock/unlock), and the
-// answers OCSP, the CRL and the TSA give. trust/ builds the structures; this wires them to storage.
+// answers OCSP, the CRLs and the TSA give. trust/ builds the structures; this wires them to storage.
+//
+// Two issuing CAs answer separately (see trust/pki.ts): the person CA for the test eID's people, whose
+// status lives in the certificates table, and the service CA for the seal and the TSA, which segl
+// never revokes by itself. Each signs its OCSP answers with its own delegated responder and its CRL
+// with its own key; /pki/ocsp serves both.
 import path from 'node:path';
 import type * as x509 from '@peculiar/x509';
 import type { Clock } from '../core/ports';
 import type { CertificateRecord, CertificateRepository } from '../store/certificates';
 import { createCrl, issuePersonCertificate, pidOf, serialHex, type CrlReason, type PersonKind, type PkiUrls, type TestPki } from '../trust/pki';
-import { loadOrCreateTestPki } from '../trust/pkistore';
+import { loadOrCreateTestPki, type StoredTestPki } from '../trust/pkistore';
 import { respondOcsp, type CertStatus, type RevocationReason } from '../trust/ocsp';
 import { respondTimestamp } from '../trust/tsa';
 import type { CryptoKey } from '../trust/crypto';
@@ -15,7 +20,10 @@ import type { CryptoKey } from '../trust/crypto';
 export const TSA_POLICY = '1.3.6.1.4.1.99999.2.1';
 
 export function pkiUrls(baseUrl: string): PkiUrls {
-  return { ocsp: `${baseUrl}/pki/ocsp`, crl: `${baseUrl}/pki/crl`, caIssuers: `${baseUrl}/pki/ca.pem`, rootCrl: `${baseUrl}/pki/root.crl` };
+  return {
+    ocsp: `${baseUrl}/pki/ocsp`, crl: `${baseUrl}/pki/crl`, caIssuers: `${baseUrl}/pki/ca.pem`, rootCrl: `${baseUrl}/pki/root.crl`,
+    serviceCrl: `${baseUrl}/pki/service.crl`, serviceCaIssuers: `${baseUrl}/pki/service-ca.pem`,
+  };
 }
 
 export interface PersonRequest {
@@ -31,7 +39,7 @@ export interface PersonRequest {
 
 export class TestCa {
   private constructor(
-    readonly pki: TestPki & { urls: PkiUrls },
+    readonly pki: StoredTestPki,
     private readonly certs: CertificateRepository,
     private readonly clock: Clock,
   ) {}
@@ -41,7 +49,7 @@ export class TestCa {
     return new TestCa(pki, certs, clock);
   }
 
-  pem(which: 'root' | 'personCa' | 'seal' | 'ocsp' | 'tsa'): string {
+  pem(which: keyof TestPki): string {
     return this.pki[which].certificate.toString('pem');
   }
 
@@ -70,9 +78,13 @@ export class TestCa {
     return this.certs.setState(serial, 'good', undefined, this.clock.now().toISOString());
   }
 
-  /** The status OCSP reports: platform certificates are good, test users' as recorded, others unknown. */
+  /**
+   * The status the person CA's responder reports: its own responder certificate and the seal and TSA
+   * certificates it issued before the service CA existed (retired, kept good so packages sealed then
+   * still validate) are good, test users' certificates as recorded, anything else unknown.
+   */
   async status(serial: string): Promise<CertStatus> {
-    const own = [this.pki.seal, this.pki.ocsp, this.pki.tsa].map((i) => serialHex(i.certificate));
+    const own = [this.pki.ocsp.certificate, ...this.pki.retired].filter((c) => c.issuer === this.pki.personCa.certificate.subject).map(serialHex);
     if (own.includes(serial)) return { status: 'good' };
     const rec = await this.certs.get(serial);
     if (!rec) return { status: 'unknown' };
@@ -80,11 +92,19 @@ export class TestCa {
     return { status: 'revoked', revokedAt: new Date(rec.revokedAt!), reason: (rec.reason ?? 'unspecified') as RevocationReason };
   }
 
-  /** RFC 6960 answer for the person CA's certificates. */
+  /** The status the service CA's responder reports: what the service CA issued is good, anything else unknown. */
+  async serviceStatus(serial: string): Promise<CertStatus> {
+    const own = [this.pki.seal, this.pki.tsa, this.pki.serviceOcsp].map((i) => serialHex(i.certificate));
+    return own.includes(serial) ? { status: 'good' } : { status: 'unknown' };
+  }
+
+  /** RFC 6960 answer for the person CA's or the service CA's certificates, by the CA the request names. */
   ocsp(requestDer: Uint8Array): Promise<Uint8Array> {
-    return respondOcsp(requestDer, {
-      responder: this.pki.ocsp, issuer: this.pki.personCa.certificate, lookup: (s) => this.status(s), now: () => this.clock.now(),
-    });
+    const now = () => this.clock.now();
+    return respondOcsp(requestDer, [
+      { responder: this.pki.ocsp, issuer: this.pki.personCa.certificate, lookup: (s) => this.status(s), now },
+      { responder: this.pki.serviceOcsp, issuer: this.pki.serviceCa.certificate, lookup: (s) => this.serviceStatus(s), now },
+    ]);
   }
 
   /** RFC 3161 answer. */
@@ -101,7 +121,13 @@ export class TestCa {
     return createCrl(this.pki.personCa, entries, { thisUpdate: now, crlNumber: Math.floor(now.getTime() / 1000) });
   }
 
-  /** The root's CRL: it has issued only the person CA, which is not revoked. */
+  /** The service CA's CRL: segl revokes none of the platform certificates by itself, so it is empty. */
+  serviceCrl(): Promise<ArrayBuffer> {
+    const now = this.clock.now();
+    return createCrl(this.pki.serviceCa, [], { thisUpdate: now, crlNumber: Math.floor(now.getTime() / 1000) });
+  }
+
+  /** The root's CRL: it has issued only the two issuing CAs, which are not revoked. */
   rootCrl(): Promise<ArrayBuffer> {
     const now = this.clock.now();
     return createCrl(this.pki.root, [], { thisUpdate: now, crlNumber: Math.floor(now.getTime() / 1000) });

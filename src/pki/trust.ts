@@ -45,11 +45,12 @@ export async function buildTrust(cfg: Config, ca: TestCa | undefined): Promise<T
     sealChain = entry.chain;
   } else if (ca) {
     seal = ca.pki.seal;
-    sealChain = [ca.pki.personCa.certificate, ca.pki.root.certificate];
+    sealChain = [ca.pki.serviceCa.certificate, ca.pki.root.certificate];
   } else {
     throw new Error('no seal key: configure SEGL_SEAL_P12 or keep the test CA on');
   }
-  const intermediates = [...(ca ? [ca.pki.personCa.certificate] : []), ...sealChain];
+  // The test CA's two issuing CAs (people sign under the one, the seal and the TSA under the other).
+  const intermediates = [...(ca ? [ca.pki.personCa.certificate, ca.pki.serviceCa.certificate] : []), ...sealChain];
   // segl's own responder answers in process (the same bytes /pki/ocsp sends); others over HTTP.
   const revocation = ocspRevocationChecker({
     fetch: async (url, der) => (ca && url === ca.pki.urls.ocsp ? ca.ocsp(der) : postOcsp(url, der)),

@@ -294,6 +294,13 @@ async function answerCertId(id: CertId, o: OcspResponderOptions, thisUpdate: Uin
   return tlv(TAG.sequence, id.der, encodeCertStatus(status), thisUpdate, tlv(0xa0, nextUpdate));
 }
 
+/** The responder for the CA the request's first CertID names (the first responder when none matches). */
+async function responderFor(req: ParsedRequest, responders: OcspResponderOptions[]): Promise<OcspResponderOptions> {
+  if (!responders.length) throw new Error('no OCSP responder');
+  for (const r of responders) if (await certIdNamesIssuer(req.certIds[0]!, r.issuer)) return r;
+  return responders[0]!;
+}
+
 /** PKCS #1 v1.5 signature algorithm OIDs by hash (RFC 4055 §5). */
 const RSA_WITH: Record<string, string> = {
   'SHA-256': '1.2.840.113549.1.1.11', 'SHA-384': '1.2.840.113549.1.1.12', 'SHA-512': '1.2.840.113549.1.1.13',
@@ -305,11 +312,18 @@ const RSA_WITH: Record<string, string> = {
  * responderID byKey, the responder certificate in `certs` and the request nonce echoed (§4.4.1).
  * Written directly in DER (der.ts). Never throws: bad input gives malformedRequest, a failing lookup
  * internalError.
+ *
+ * Given several responders (one per issuing CA, RFC 6960 §4.2.2.2: a delegated responder speaks only
+ * for its own CA), the one whose CA the first CertID names signs the answer; CertIDs of another CA in
+ * the same request are answered unknown, as for any CA the responder does not serve.
  */
-export async function respondOcsp(requestDer: ArrayBuffer | Uint8Array, o: OcspResponderOptions): Promise<Uint8Array> {
+export async function respondOcsp(
+  requestDer: ArrayBuffer | Uint8Array, responders: OcspResponderOptions | OcspResponderOptions[],
+): Promise<Uint8Array> {
   const req = parseOcspRequest(requestDer);
   if (!req) return statusOnly(OcspResponseStatus.malformedRequest);
   try {
+    const o = await responderFor(req, Array.isArray(responders) ? responders : [responders]);
     const key = o.responder.keys.privateKey;
     const hash = (key.algorithm as { hash?: { name?: string } }).hash?.name ?? '';
     if (key.algorithm.name !== 'RSASSA-PKCS1-v1_5' || !RSA_WITH[hash]) throw new Error('the responder key must be an RSASSA-PKCS1-v1_5 key');

@@ -2,13 +2,20 @@
 // preprod, so signing, OCSP, CRLs and time-stamps can be exercised offline against real validators.
 //
 //   root CA ──┬── person CA (issuing CA, pathLen 0) ──┬── POCES / MOCES person certificates
-//             │                                       ├── platform seal certificate
-//             │                                       ├── OCSP responder certificate (ocsp-nocheck)
-//             │                                       └── TSA certificate
+//             │                                       └── OCSP responder for the person CA (ocsp-nocheck)
+//             │
+//             └── service CA (issuing CA, pathLen 0) ─┬── platform seal certificate
+//                                                     ├── TSA certificate
+//                                                     └── OCSP responder for the service CA (ocsp-nocheck)
 //
-// Every end-entity certificate hangs off the person CA on purpose: RFC 6960 §4.2.2.2 lets a delegated
-// OCSP responder answer only for certificates issued by the CA that issued the responder, and a CRL
-// covers only its issuer's certificates (RFC 5280 §5), so one responder and one CRL cover them all.
+// People and the platform have separate issuing CAs: a certificate from the person CA names a person
+// (the eID the test users log in and sign with), one from the service CA a function of segl itself, so
+// a relying party that trusts the one need not trust the other, and a compromise of one issuing key
+// does not let anyone mint the other kind. Each issuing CA has its own CRL and its own delegated OCSP
+// responder, because RFC 6960 §4.2.2.2 lets a delegated responder answer only for certificates issued
+// by the CA that issued the responder, and a CRL covers only its issuer's certificates (RFC 5280 §5):
+// the person CA's responder therefore stays under the person CA. Both responders sit behind the same
+// URL (`/pki/ocsp`), which picks the one whose CA a request names.
 import { crypto, generateKeys, SIGNING_ALGORITHM, type CryptoKey, type CryptoKeyPair } from './crypto';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
@@ -27,18 +34,31 @@ export interface PkiUrls {
   crl: string;
   /** Issuing CA certificate (RFC 5280 §4.2.2.1 id-ad-caIssuers); omitted from AIA when unset. */
   caIssuers?: string;
-  /** The root's CRL, put in the person CA certificate's CRL DP; defaults to `crl` (see createTestPki). */
+  /** The root's CRL, put in the issuing CA certificates' CRL DP; defaults to `crl` (see createTestPki). */
   rootCrl?: string;
+  /** The service CA's CRL, in the seal and TSA certificates' CRL DP; defaults to `crl`. */
+  serviceCrl?: string;
+  /** The service CA's certificate, the caIssuers of the seal and the TSA; omitted from their AIA when unset. */
+  serviceCaIssuers?: string;
 }
 
 /** The whole test hierarchy (see the diagram at the top of this file). */
 export interface TestPki {
   root: Issuer;
   personCa: Issuer;
-  seal: Issuer;
+  /** Delegated OCSP responder of the person CA (issued by it). */
   ocsp: Issuer;
+  serviceCa: Issuer;
+  /** Delegated OCSP responder of the service CA (issued by it). */
+  serviceOcsp: Issuer;
+  /** The platform seal, issued by the service CA. */
+  seal: Issuer;
+  /** The time-stamping authority, issued by the service CA. */
   tsa: Issuer;
 }
+
+/** What the service CA issues (see createServiceBranch). */
+export type ServiceBranch = Pick<TestPki, 'serviceCa' | 'serviceOcsp' | 'seal' | 'tsa'>;
 
 /**
  * Certificate policy OIDs for test person certificates. These are TEST OIDs under a private
@@ -139,15 +159,12 @@ async function keyIdOf(cert: x509.X509Certificate): Promise<string> {
 }
 
 /**
- * AuthorityInfoAccess (RFC 5280 §4.2.2.1): OCSP and, when served, caIssuers. caIssuers names the
- * certificate of this certificate's issuer, and segl serves only the person CA there, so certificates
- * the root issues leave it out.
+ * AuthorityInfoAccess (RFC 5280 §4.2.2.1): OCSP and, when served, caIssuers: the URL of this
+ * certificate's issuer's certificate (`urls.caIssuers` for the person CA, `urls.serviceCaIssuers` for
+ * the service CA). segl does not serve the root under a caIssuers URL, so what the root issues passes none.
  */
-function aia(urls: PkiUrls, withCaIssuers = true): x509.AuthorityInfoAccessExtension {
-  return new x509.AuthorityInfoAccessExtension({
-    ocsp: urls.ocsp,
-    ...(withCaIssuers && urls.caIssuers ? { caIssuers: urls.caIssuers } : {}),
-  });
+function aia(urls: PkiUrls, caIssuers: string | undefined): x509.AuthorityInfoAccessExtension {
+  return new x509.AuthorityInfoAccessExtension({ ocsp: urls.ocsp, ...(caIssuers ? { caIssuers } : {}) });
 }
 
 interface IssueParams {
@@ -195,73 +212,38 @@ async function issue(p: IssueParams): Promise<x509.X509Certificate> {
 
 const KU = x509.KeyUsageFlags;
 
-/**
- * Creates the whole test hierarchy (see the top of this file) with fresh RSA-2048 keys.
- *
- * - root: self-signed CA, 20 years; basicConstraints cA (critical, RFC 5280 §4.2.1.9), keyUsage
- *   keyCertSign+cRLSign (critical, §4.2.1.3), SKI; no AKI (optional when self-signed, §4.2.1.1).
- * - personCa: OCES-like issuing CA, 10 years, pathLen 0 (issues only end entities), AKI/SKI, CRL DP
- *   (`urls.rootCrl ?? urls.crl`) and AIA OCSP. Its status belongs to the root: the CRL DP should
- *   serve the root's CRL (set `rootCrl`), and the responder may answer for it only by signing with the
- *   root key itself (RFC 6960 §2.2; the delegated responder speaks for the person CA's certificates).
- * - seal: the platform's organisation certificate (ETSI EN 319 412-3 shape: CN + O + C), keyUsage
- *   digitalSignature+nonRepudiation (critical), AIA + CRL DP, 3 years. Issued by the person CA, not
- *   the root, so the same OCSP responder and CRL cover it and the root only ever signs CAs.
- * - ocsp: delegated responder (RFC 6960 §4.2.2.2): EKU id-kp-OCSPSigning, id-pkix-ocsp-nocheck
- *   (§4.2.2.2.1, so clients do not ask it about itself), keyUsage digitalSignature, 2 years.
- * - tsa: RFC 3161 §2.3 TSA certificate: EKU id-kp-timeStamping only and critical, keyUsage
- *   digitalSignature+nonRepudiation, AIA + CRL DP, 5 years; by the person CA for the same reason as seal.
- */
-export async function createTestPki(opts: { name?: string; urls: PkiUrls; now?: Date }): Promise<TestPki> {
-  const name = opts.name ?? 'segl test';
-  const { urls } = opts;
-  const now = opts.now ?? new Date();
-  const [rootKeys, caKeys, sealKeys, ocspKeys, tsaKeys] = await Promise.all([
-    generateKeys(), generateKeys(), generateKeys(), generateKeys(), generateKeys(),
-  ]);
-  const dn = (cn: string): JsonName => [{ CN: [cn] }, { O: [name] }, { C: ['DK'] }];
+const dn = (name: string, cn: string): JsonName => [{ CN: [cn] }, { O: [name] }, { C: ['DK'] }];
 
-  const root: Issuer = {
-    keys: rootKeys,
+/** An issuing CA under the root: pathLen 0 (end entities only), CRL DP at the root's CRL, AIA OCSP. */
+async function issuingCa(root: Issuer, keys: CryptoKeyPair, subject: JsonName, urls: PkiUrls, now: Date): Promise<Issuer> {
+  return {
+    keys,
     certificate: await issue({
-      subject: dn(`${name} Root CA`), publicKey: rootKeys.publicKey, selfSigningKey: rootKeys.privateKey,
-      notBefore: now, years: 20,
-      extensions: [
-        new x509.BasicConstraintsExtension(true, undefined, true),
-        new x509.KeyUsagesExtension(KU.keyCertSign | KU.cRLSign, true),
-      ],
-    }),
-  };
-
-  const personCa: Issuer = {
-    keys: caKeys,
-    certificate: await issue({
-      issuer: root, subject: dn(`${name} Person CA`), publicKey: caKeys.publicKey, notBefore: now, years: 10,
+      issuer: root, subject, publicKey: keys.publicKey, notBefore: now, years: 10,
       extensions: [
         new x509.BasicConstraintsExtension(true, 0, true),
         new x509.KeyUsagesExtension(KU.keyCertSign | KU.cRLSign, true),
         new x509.CRLDistributionPointsExtension([urls.rootCrl ?? urls.crl]),
-        aia(urls, false),
+        aia(urls, undefined),
       ],
     }),
   };
+}
 
-  const endEntity = (extra: x509.Extension[]): x509.Extension[] => [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    ...extra,
-  ];
+const endEntity = (extra: x509.Extension[]): x509.Extension[] => [
+  new x509.BasicConstraintsExtension(false, undefined, true),
+  ...extra,
+];
 
-  const [seal, ocsp, tsa] = await Promise.all([
-    issue({
-      issuer: personCa, subject: dn(`${name} Seal`), publicKey: sealKeys.publicKey, notBefore: now, years: 3,
-      extensions: endEntity([
-        new x509.KeyUsagesExtension(KU.digitalSignature | KU.nonRepudiation, true),
-        new x509.CRLDistributionPointsExtension([urls.crl]),
-        aia(urls),
-      ]),
-    }),
-    issue({
-      issuer: personCa, subject: dn(`${name} OCSP Responder`), publicKey: ocspKeys.publicKey, notBefore: now, years: 2,
+/**
+ * A delegated OCSP responder of `ca` (RFC 6960 §4.2.2.2): EKU id-kp-OCSPSigning, id-pkix-ocsp-nocheck
+ * (§4.2.2.2.1, so clients do not ask it about itself), keyUsage digitalSignature, 2 years.
+ */
+async function ocspResponder(ca: Issuer, keys: CryptoKeyPair, subject: JsonName, now: Date): Promise<Issuer> {
+  return {
+    keys,
+    certificate: await issue({
+      issuer: ca, subject, publicKey: keys.publicKey, notBefore: now, years: 2,
       extensions: endEntity([
         new x509.KeyUsagesExtension(KU.digitalSignature, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.ocspSigning]),
@@ -269,23 +251,85 @@ export async function createTestPki(opts: { name?: string; urls: PkiUrls; now?: 
         new x509.Extension(OCSP_NOCHECK_OID, false, new Uint8Array([0x05, 0x00])),
       ]),
     }),
+  };
+}
+
+/**
+ * The service CA under `root` and what it issues, with fresh RSA-2048 keys (also how a hierarchy made
+ * before the service CA existed gets one: see pkistore.ts).
+ *
+ * - serviceCa: issuing CA for segl's own functions, 10 years, pathLen 0, CRL DP at the root's CRL.
+ * - serviceOcsp: its delegated OCSP responder (see ocspResponder).
+ * - seal: the platform's organisation certificate (ETSI EN 319 412-3 shape: CN + O + C), keyUsage
+ *   digitalSignature+nonRepudiation (critical), AIA (OCSP, caIssuers = the service CA) + CRL DP at the
+ *   service CA's CRL, 3 years.
+ * - tsa: RFC 3161 §2.3 TSA certificate: EKU id-kp-timeStamping only and critical, keyUsage
+ *   digitalSignature+nonRepudiation, AIA + CRL DP like the seal, 5 years.
+ */
+export async function createServiceBranch(root: Issuer, opts: { name?: string; urls: PkiUrls; now?: Date }): Promise<ServiceBranch> {
+  const name = opts.name ?? 'segl test';
+  const { urls } = opts;
+  const now = opts.now ?? new Date();
+  const [caKeys, ocspKeys, sealKeys, tsaKeys] = await Promise.all([generateKeys(), generateKeys(), generateKeys(), generateKeys()]);
+  const serviceCa = await issuingCa(root, caKeys, dn(name, `${name} Service CA`), urls, now);
+  const revocation = (): x509.Extension[] => [
+    new x509.CRLDistributionPointsExtension([urls.serviceCrl ?? urls.crl]),
+    aia(urls, urls.serviceCaIssuers),
+  ];
+  const [serviceOcsp, seal, tsa] = await Promise.all([
+    ocspResponder(serviceCa, ocspKeys, dn(name, `${name} Service OCSP Responder`), now),
     issue({
-      issuer: personCa, subject: dn(`${name} TSA`), publicKey: tsaKeys.publicKey, notBefore: now, years: 5,
+      issuer: serviceCa, subject: dn(name, `${name} Seal`), publicKey: sealKeys.publicKey, notBefore: now, years: 3,
+      extensions: endEntity([new x509.KeyUsagesExtension(KU.digitalSignature | KU.nonRepudiation, true), ...revocation()]),
+    }),
+    issue({
+      issuer: serviceCa, subject: dn(name, `${name} TSA`), publicKey: tsaKeys.publicKey, notBefore: now, years: 5,
       extensions: endEntity([
         new x509.KeyUsagesExtension(KU.digitalSignature | KU.nonRepudiation, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.timeStamping], true),
-        new x509.CRLDistributionPointsExtension([urls.crl]),
-        aia(urls),
+        ...revocation(),
       ]),
     }),
   ]);
+  return { serviceCa, serviceOcsp, seal: { certificate: seal, keys: sealKeys }, tsa: { certificate: tsa, keys: tsaKeys } };
+}
 
-  return {
-    root, personCa,
-    seal: { certificate: seal, keys: sealKeys },
-    ocsp: { certificate: ocsp, keys: ocspKeys },
-    tsa: { certificate: tsa, keys: tsaKeys },
+/**
+ * Creates the whole test hierarchy (see the top of this file) with fresh RSA-2048 keys.
+ *
+ * - root: self-signed CA, 20 years; basicConstraints cA (critical, RFC 5280 §4.2.1.9), keyUsage
+ *   keyCertSign+cRLSign (critical, §4.2.1.3), SKI; no AKI (optional when self-signed, §4.2.1.1). It
+ *   signs only CA certificates and its CRL.
+ * - personCa: OCES-like issuing CA, 10 years, pathLen 0 (issues only end entities), AKI/SKI, CRL DP
+ *   (`urls.rootCrl ?? urls.crl`) and AIA OCSP. Its status belongs to the root: the CRL DP should
+ *   serve the root's CRL (set `rootCrl`), and the responder may answer for it only by signing with the
+ *   root key itself (RFC 6960 §2.2; the delegated responders speak for the issuing CAs' certificates).
+ * - ocsp: the person CA's delegated responder.
+ * - serviceCa and what it issues: see createServiceBranch.
+ */
+export async function createTestPki(opts: { name?: string; urls: PkiUrls; now?: Date }): Promise<TestPki> {
+  const name = opts.name ?? 'segl test';
+  const { urls } = opts;
+  const now = opts.now ?? new Date();
+  const [rootKeys, caKeys, ocspKeys] = await Promise.all([generateKeys(), generateKeys(), generateKeys()]);
+  const rootDn = dn(name, `${name} Root CA`);
+  const root: Issuer = {
+    keys: rootKeys,
+    certificate: await issue({
+      subject: rootDn, publicKey: rootKeys.publicKey, selfSigningKey: rootKeys.privateKey,
+      notBefore: now, years: 20,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, undefined, true),
+        new x509.KeyUsagesExtension(KU.keyCertSign | KU.cRLSign, true),
+      ],
+    }),
   };
+  const personCa = await issuingCa(root, caKeys, dn(name, `${name} Person CA`), urls, now);
+  const [ocsp, service] = await Promise.all([
+    ocspResponder(personCa, ocspKeys, dn(name, `${name} OCSP Responder`), now),
+    createServiceBranch(root, { name, urls, now }),
+  ]);
+  return { root, personCa, ocsp, ...service };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -348,7 +392,7 @@ export async function issuePersonCertificate(ca: Issuer, req: PersonCertificateR
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(KU.digitalSignature | KU.nonRepudiation, true),
     new x509.CertificatePolicyExtension([req.kind === 'POCES' ? POCES_POLICY : MOCES_POLICY]),
-    aia(req.urls),
+    aia(req.urls, req.urls.caIssuers),
     new x509.CRLDistributionPointsExtension([req.urls.crl]),
   ];
   if (req.email) extensions.push(new x509.SubjectAlternativeNameExtension([{ type: 'email', value: req.email }]));

@@ -2,16 +2,27 @@
 // documents, trust stores that imported root.pem, and cached OCSP answers all stay valid.
 //
 // Layout (one directory, created whole by rename so a crash never leaves half a PKI):
-//   pki.json               manifest: format, name, URLs the certificates point at, creation time
-//   <role>.pem             certificate (0644)           role = root | personca | seal | ocsp | tsa
+//   pki.json               manifest: format, version, name, URLs the certificates point at, creation time
+//   <role>.pem             certificate (0644)   role = root | personca | ocsp | serviceca | serviceocsp | seal | tsa
 //   <role>.key.json        encrypted PKCS#8 key (0600)
+//   retired/<role>-<serial>.pem   certificates segl no longer signs with (their keys are gone)
+//
+// Version 1 (before the service CA) had root, personca, ocsp, seal and tsa, with the seal and the TSA
+// issued by the person CA. Loading a version 1 directory upgrades it in place (upgradeV1): the root,
+// the person CA and its responder stay as they are (trust stores, person certificates and their OCSP
+// answers keep working), a service CA, its responder and a new seal and TSA (new keys) are issued
+// under the same root, the old seal and TSA certificates are kept under retired/ (OCSP keeps
+// answering "good" for them, so packages sealed before the upgrade still validate) and their keys are
+// overwritten by the new ones. The new files are staged in .upgrade/ first (its pki.json written
+// last marks it complete) and then renamed into place, pki.json last, so a crash at any point leaves
+// either the old PKI with an incomplete stage (discarded) or a complete stage (finished on next start).
 //
 // Keys: the PKCS#8 PEM is sealed with AES-256-GCM (NIST SP 800-38D; 96-bit random IV, 128-bit tag,
 // the role as additional data so key files cannot be swapped) under a key derived with scrypt
 // (RFC 7914; N=2^15, r=8, p=1, a random salt per file). scrypt rather than HKDF because the secret
 // is operator-chosen text, not uniformly random key material, so the derivation must be slow.
 import { crypto, type CryptoKey } from './crypto';
-import { createTestPki, toPem, type Issuer, type PkiUrls, type TestPki } from './pki';
+import { createServiceBranch, createTestPki, serialHex, toPem, type Issuer, type PkiUrls, type TestPki } from './pki';
 import * as x509 from '@peculiar/x509';
 import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -19,9 +30,24 @@ import * as path from 'node:path';
 
 const FORMAT = 'segl-test-pki';
 const KEY_FORMAT = 'segl-encrypted-pkcs8';
+/** Version of the key file format (and of the additional data bound to each key). */
 const VERSION = 1;
-const ROLES = { root: 'root', personCa: 'personca', seal: 'seal', ocsp: 'ocsp', tsa: 'tsa' } as const;
+/** Version of the directory layout (see the top of this file). */
+const LAYOUT_VERSION = 2;
+const ROLES = {
+  root: 'root', personCa: 'personca', ocsp: 'ocsp', serviceCa: 'serviceca', serviceOcsp: 'serviceocsp', seal: 'seal', tsa: 'tsa',
+} as const;
 type Role = keyof typeof ROLES;
+/** Who issued whom (as createTestPki builds it); checked on every load. */
+const ISSUED_BY: Record<Role, Role> = {
+  root: 'root', personCa: 'root', ocsp: 'personCa', serviceCa: 'root', serviceOcsp: 'serviceCa', seal: 'serviceCa', tsa: 'serviceCa',
+};
+const V1_ROLES: Role[] = ['root', 'personCa', 'seal', 'ocsp', 'tsa'];
+/** What the upgrade from version 1 issues anew. */
+const UPGRADE_ROLES: Role[] = ['serviceCa', 'serviceOcsp', 'seal', 'tsa'];
+const STAGE = '.upgrade';
+/** A stage older than this without its pki.json was left by a crash, not by an upgrade under way. */
+const STALE_STAGE_MS = 120_000;
 
 const SCRYPT = { N: 1 << 15, r: 8, p: 1 } as const;
 // 128·N·r = 32 MiB is exactly Node's default limit, which it refuses; leave room.
@@ -35,7 +61,14 @@ interface Manifest {
   name: string;
   urls: PkiUrls;
   createdAt: string;
+  /** When a version 1 directory was upgraded (absent when created as version 2). */
+  upgradedAt?: string;
+  /** Retired certificates (paths relative to the directory). */
+  retired?: string[];
 }
+
+/** A loaded PKI: the hierarchy, the URLs it was made with, and certificates it no longer uses. */
+export type StoredTestPki = TestPki & { urls: PkiUrls; name: string; retired: x509.X509Certificate[] };
 
 /** An encrypted key file (see the top of this file). */
 interface SealedKey {
@@ -112,6 +145,16 @@ async function writeFile(file: string, data: string, mode: number): Promise<void
   await fs.chmod(file, mode); // exact whatever the umask; all 0600: DATA_DIR is segl's alone (certificates are public at /pki/*.pem)
 }
 
+/** Writes the certificate and encrypted key files of `roles` into `dir`. */
+async function writeRoles(dir: string, pki: Partial<TestPki>, roles: Role[], secret: string): Promise<void> {
+  for (const role of roles) {
+    const { certificate, keys } = pki[role]!;
+    await writeFile(path.join(dir, `${ROLES[role]}.pem`), certificate.toString('pem') + '\n', 0o600);
+    const sealed = await sealKey(keys.privateKey, role, secret);
+    await writeFile(path.join(dir, `${ROLES[role]}.key.json`), JSON.stringify(sealed, null, 2) + '\n', 0o600);
+  }
+}
+
 /**
  * Writes `pki` into a new directory `dir` (which must not exist or be empty). Files go into a sibling
  * temporary directory that is then renamed, so readers see all of it or none of it.
@@ -123,13 +166,8 @@ export async function saveTestPki(dir: string, pki: TestPki, secret: string, url
   const tmp = await fs.mkdtemp(path.join(parent, `.${path.basename(dir)}.tmp-`));
   try {
     await fs.chmod(tmp, 0o700);
-    for (const role of Object.keys(ROLES) as Role[]) {
-      const { certificate, keys } = pki[role];
-      await writeFile(path.join(tmp, `${ROLES[role]}.pem`), certificate.toString('pem') + '\n', 0o600);
-      const sealed = await sealKey(keys.privateKey, role, secret);
-      await writeFile(path.join(tmp, `${ROLES[role]}.key.json`), JSON.stringify(sealed, null, 2) + '\n', 0o600);
-    }
-    const manifest: Manifest = { format: FORMAT, version: VERSION, name, urls, createdAt: new Date().toISOString() };
+    await writeRoles(tmp, pki, Object.keys(ROLES) as Role[], secret);
+    const manifest: Manifest = { format: FORMAT, version: LAYOUT_VERSION, name, urls, createdAt: new Date().toISOString() };
     await writeFile(path.join(tmp, 'pki.json'), JSON.stringify(manifest, null, 2) + '\n', 0o600);
     await fs.rename(tmp, dir); // rename(2) replaces an empty directory, fails on a non-empty one
   } catch (err) {
@@ -152,35 +190,123 @@ async function readManifest(dir: string): Promise<Manifest | null> {
     throw new Error(`segl test PKI: ${dir} is not empty but has no pki.json; refusing to overwrite it`);
   }
   const manifest = JSON.parse(await fs.readFile(path.join(dir, 'pki.json'), 'utf8')) as Manifest;
-  if (manifest.format !== FORMAT || manifest.version !== VERSION) {
-    throw new Error(`segl test PKI: ${dir}/pki.json is not a version ${VERSION} ${FORMAT} manifest`);
+  if (manifest.format !== FORMAT || (manifest.version !== 1 && manifest.version !== LAYOUT_VERSION)) {
+    throw new Error(`segl test PKI: ${dir}/pki.json is not a version 1 or ${LAYOUT_VERSION} ${FORMAT} manifest`);
   }
   return manifest;
 }
 
-/** Loads a PKI written by saveTestPki; checks each key against its certificate and each certificate's signature. */
-export async function loadTestPki(dir: string, secret: string): Promise<TestPki & { urls: PkiUrls; name: string }> {
+/** Reads one role's certificate and key from `dir` and checks that they belong together. */
+async function loadRole(dir: string, role: Role, secret: string): Promise<Issuer> {
+  const certificate = new x509.X509Certificate(await fs.readFile(path.join(dir, `${ROLES[role]}.pem`), 'utf8'));
+  const keyFile = path.join(dir, `${ROLES[role]}.key.json`);
+  const sealed = JSON.parse(await fs.readFile(keyFile, 'utf8')) as SealedKey;
+  const privateKey = await openKey(sealed, role, secret, keyFile);
+  const publicKey = (await certificate.publicKey.export(RSA_IMPORT as never, ['verify'] as never)) as unknown as CryptoKey;
+  const issuer: Issuer = { certificate, keys: { privateKey, publicKey } };
+  await assertKeyMatches(issuer, keyFile);
+  return issuer;
+}
+
+/** Checks each certificate's signature against its issuer's key (ISSUED_BY). */
+async function assertIssuers(pki: Partial<TestPki>, roles: Role[], issuedBy: (r: Role) => Role): Promise<void> {
+  for (const role of roles) {
+    const by = issuedBy(role);
+    const ok = await pki[role]!.certificate.verify({ publicKey: pki[by]!.certificate.publicKey, signatureOnly: true });
+    if (!ok) throw new Error(`segl test PKI: ${ROLES[role]}.pem is not signed by ${ROLES[by]}.pem`);
+  }
+}
+
+/**
+ * Loads a PKI written by saveTestPki (layout version 2); checks each key against its certificate and each
+ * certificate's signature. A version 1 directory is refused here: loadOrCreateTestPki upgrades it.
+ */
+export async function loadTestPki(dir: string, secret: string): Promise<StoredTestPki> {
   requireSecret(secret);
   const manifest = await readManifest(dir);
   if (!manifest) throw new Error(`segl test PKI: nothing in ${dir}`);
+  if (manifest.version !== LAYOUT_VERSION) {
+    throw new Error(`segl test PKI: ${dir} has the version ${manifest.version} layout; open it with loadOrCreateTestPki to upgrade it`);
+  }
   const out: Partial<TestPki> = {};
-  for (const role of Object.keys(ROLES) as Role[]) {
-    const certificate = new x509.X509Certificate(await fs.readFile(path.join(dir, `${ROLES[role]}.pem`), 'utf8'));
-    const keyFile = path.join(dir, `${ROLES[role]}.key.json`);
-    const sealed = JSON.parse(await fs.readFile(keyFile, 'utf8')) as SealedKey;
-    const privateKey = await openKey(sealed, role, secret, keyFile);
-    const publicKey = (await certificate.publicKey.export(RSA_IMPORT as never, ['verify'] as never)) as unknown as CryptoKey;
-    const issuer: Issuer = { certificate, keys: { privateKey, publicKey } };
-    await assertKeyMatches(issuer, keyFile);
-    out[role] = issuer;
+  for (const role of Object.keys(ROLES) as Role[]) out[role] = await loadRole(dir, role, secret);
+  await assertIssuers(out, Object.keys(ROLES) as Role[], (r) => ISSUED_BY[r]);
+  const retired: x509.X509Certificate[] = [];
+  for (const f of manifest.retired ?? []) retired.push(new x509.X509Certificate(await fs.readFile(path.join(dir, f), 'utf8')));
+  return { ...(out as TestPki), urls: manifest.urls, name: manifest.name, retired };
+}
+
+/** Finishes a complete stage (its pki.json present): retired certificates, new files, pki.json last. */
+async function commitStage(dir: string): Promise<void> {
+  const stage = path.join(dir, STAGE);
+  const move = async (from: string, to: string): Promise<void> => {
+    try {
+      await fs.rename(from, to);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // moved by an earlier or a parallel attempt
+    }
+  };
+  await fs.mkdir(path.join(dir, 'retired'), { recursive: true, mode: 0o755 });
+  for (const f of await fs.readdir(path.join(stage, 'retired')).catch(() => [] as string[])) {
+    await move(path.join(stage, 'retired', f), path.join(dir, 'retired', f));
   }
-  const pki = out as TestPki;
-  // Root self-signed, everything else by the person CA (as createTestPki builds it).
-  for (const [role, by] of [['root', 'root'], ['personCa', 'root'], ['seal', 'personCa'], ['ocsp', 'personCa'], ['tsa', 'personCa']] as const) {
-    const ok = await pki[role].certificate.verify({ publicKey: pki[by].certificate.publicKey, signatureOnly: true });
-    if (!ok) throw new Error(`segl test PKI: ${ROLES[role]}.pem is not signed by ${ROLES[by]}.pem`);
+  for (const role of UPGRADE_ROLES) {
+    for (const f of [`${ROLES[role]}.pem`, `${ROLES[role]}.key.json`]) await move(path.join(stage, f), path.join(dir, f));
   }
-  return { ...pki, urls: manifest.urls, name: manifest.name };
+  await move(path.join(stage, 'pki.json'), path.join(dir, 'pki.json'));
+  await fs.rm(stage, { recursive: true, force: true });
+}
+
+/**
+ * Upgrades a version 1 directory (see the top of this file). Several processes may start at once on the
+ * same DATA_DIR: creating the stage directory is the lock; the others wait for the upgraded manifest.
+ */
+async function upgradeV1(dir: string, secret: string, urls: PkiUrls, manifest: Manifest, now?: Date): Promise<void> {
+  const stage = path.join(dir, STAGE);
+  if (await fs.stat(path.join(stage, 'pki.json')).then(() => true, () => false)) return commitStage(dir);
+  try {
+    await fs.mkdir(stage, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const age = Date.now() - (await fs.stat(stage)).mtimeMs;
+    if (age > STALE_STAGE_MS) {
+      await fs.rm(stage, { recursive: true, force: true }); // left by a crash before it was complete
+      return upgradeV1(dir, secret, urls, manifest, now);
+    }
+    // Another process is upgrading: wait for its manifest (or for its stage to go stale).
+    await new Promise((r) => setTimeout(r, 250));
+    const current = await readManifest(dir);
+    if (current?.version === LAYOUT_VERSION) return undefined;
+    return upgradeV1(dir, secret, urls, manifest, now);
+  }
+  if ((await readManifest(dir))?.version === LAYOUT_VERSION) {
+    await fs.rm(stage, { recursive: true, force: true }); // another process finished while this one looked
+    return undefined;
+  }
+  try {
+    const old: Partial<TestPki> = {};
+    for (const role of V1_ROLES) old[role] = await loadRole(dir, role, secret);
+    await assertIssuers(old, V1_ROLES, (r) => (r === 'root' || r === 'personCa' ? 'root' : 'personCa'));
+    // Certificates already issued keep the URLs they were made with; the new ones are added.
+    const merged: PkiUrls = { ...urls, ...manifest.urls };
+    const branch = await createServiceBranch(old.root!, { name: manifest.name, urls: merged, now });
+    await writeRoles(stage, branch, UPGRADE_ROLES, secret);
+    await fs.mkdir(path.join(stage, 'retired'), { mode: 0o755 });
+    const retired: string[] = [];
+    for (const role of ['seal', 'tsa'] as const) {
+      const f = `retired/${ROLES[role]}-${serialHex(old[role]!.certificate)}.pem`;
+      await writeFile(path.join(stage, f), old[role]!.certificate.toString('pem') + '\n', 0o600);
+      retired.push(f);
+    }
+    const next: Manifest = {
+      ...manifest, version: LAYOUT_VERSION, urls: merged, upgradedAt: new Date().toISOString(), retired,
+    };
+    await writeFile(path.join(stage, 'pki.json'), JSON.stringify(next, null, 2) + '\n', 0o600);
+  } catch (err) {
+    await fs.rm(stage, { recursive: true, force: true }); // incomplete: the old PKI is untouched
+    throw err;
+  }
+  await commitStage(dir);
 }
 
 /**
@@ -194,9 +320,15 @@ export async function loadOrCreateTestPki(
   secret: string,
   urls: PkiUrls,
   opts: { name?: string; now?: Date } = {},
-): Promise<TestPki & { urls: PkiUrls; name: string }> {
+): Promise<StoredTestPki> {
   requireSecret(secret);
-  if (await readManifest(dir)) return loadTestPki(dir, secret);
+  const manifest = await readManifest(dir);
+  if (manifest?.version === 1) await upgradeV1(dir, secret, urls, manifest, opts.now);
+  if (manifest) {
+    // A stage left beside an upgraded manifest is debris of an interrupted or parallel upgrade.
+    await fs.rm(path.join(dir, STAGE), { recursive: true, force: true }).catch(() => undefined);
+    return loadTestPki(dir, secret);
+  }
   const name = opts.name ?? 'segl test';
   const pki = await createTestPki({ name, urls, now: opts.now });
   try {
@@ -206,5 +338,5 @@ export async function loadOrCreateTestPki(
     if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
     return loadTestPki(dir, secret); // another process created it first
   }
-  return { ...pki, urls, name };
+  return { ...pki, urls, name, retired: [] };
 }

@@ -195,11 +195,11 @@ describe('verifyXmlSignature on a sealed LTV-SDO: validated directly (exclusive 
       auditTrail: [{ time: new Date(), type: 'pdf-shown', text: 'Amount: 100 DKK' }],
     });
     sealed = await createSeal({
-      packageXml: pkg, canonical: true, seal: pki.seal, chain: [pki.personCa.certificate, pki.root.certificate],
+      packageXml: pkg, canonical: true, seal: pki.seal, chain: [pki.serviceCa.certificate, pki.root.certificate],
       revocationValues: { ocspResponses: [] }, policy: { oid: '1.2.3.4', description: 'test policy' },
     });
     opts = {
-      anchors: [pki.root.certificate], intermediates: [pki.personCa.certificate],
+      anchors: [pki.root.certificate], intermediates: [pki.personCa.certificate, pki.serviceCa.certificate],
       revocation: async () => ({ status: { status: 'good' }, source: 'ocsp' }),
     };
   });

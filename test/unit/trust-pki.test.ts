@@ -19,6 +19,8 @@ const urls: PkiUrls = {
   crl: 'http://segl.test:8080/pki/crl',
   caIssuers: 'http://segl.test:8080/pki/ca.pem',
   rootCrl: 'http://segl.test:8080/pki/root.crl',
+  serviceCrl: 'http://segl.test:8080/pki/service.crl',
+  serviceCaIssuers: 'http://segl.test:8080/pki/service-ca.pem',
 };
 
 interface Run { code: number; stdout: string; stderr: string }
@@ -63,8 +65,11 @@ beforeAll(async () => {
   });
   await writeCert('root.pem', pki.root.certificate);
   await writeCert('personca.pem', pki.personCa.certificate);
+  await writeCert('serviceca.pem', pki.serviceCa.certificate);
   await fs.writeFile(file('chain.pem'), pki.root.certificate.toString('pem') + '\n' + pki.personCa.certificate.toString('pem') + '\n');
-  for (const [n, c] of Object.entries({ seal: pki.seal.certificate, ocsp: pki.ocsp.certificate, tsa: pki.tsa.certificate, poces, moces, third })) {
+  for (const [n, c] of Object.entries({
+    seal: pki.seal.certificate, ocsp: pki.ocsp.certificate, tsa: pki.tsa.certificate, serviceocsp: pki.serviceOcsp.certificate, poces, moces, third,
+  })) {
     await writeCert(`${n}.pem`, c);
   }
 });
@@ -75,6 +80,9 @@ afterAll(async () => {
 
 const verify = (leaf: string, ...extra: string[]): Promise<Run> =>
   openssl('verify', '-CAfile', file('root.pem'), '-untrusted', file('personca.pem'), ...extra, file(leaf));
+/** The same through the service CA (the seal's, the TSA's and the service OCSP responder's issuer). */
+const verifyService = (leaf: string, ...extra: string[]): Promise<Run> =>
+  openssl('verify', '-CAfile', file('root.pem'), '-untrusted', file('serviceca.pem'), ...extra, file(leaf));
 
 const text = async (name: string): Promise<string> => {
   const r = await openssl('x509', '-in', file(name), '-noout', '-text');
@@ -97,13 +105,37 @@ function extensionBlock(out: string, header: string): string {
 }
 
 describe('test hierarchy', () => {
-  it.each(['seal.pem', 'ocsp.pem', 'tsa.pem', 'poces.pem', 'moces.pem', 'personca.pem'])(
-    'openssl verifies %s up to the root', async (leaf) => {
+  it.each(['ocsp.pem', 'poces.pem', 'moces.pem', 'personca.pem'])(
+    'openssl verifies %s up to the root through the person CA', async (leaf) => {
       const r = await verify(leaf);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(': OK');
     });
+
+  it.each(['seal.pem', 'tsa.pem', 'serviceocsp.pem', 'serviceca.pem'])(
+    'openssl verifies %s up to the root through the service CA, and not through the person CA', async (leaf) => {
+      const r = await verifyService(leaf);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(': OK');
+      if (leaf !== 'serviceca.pem') {
+        const viaPersonCa = await verify(leaf);
+        expect(viaPersonCa.code).not.toBe(0);
+        expect(viaPersonCa.stdout + viaPersonCa.stderr).toMatch(/unable to get local issuer certificate/);
+      }
+    });
+
+  it('people and the platform have separate issuing CAs under one root', () => {
+    expect(pki.seal.certificate.issuer).toBe(pki.serviceCa.certificate.subject);
+    expect(pki.tsa.certificate.issuer).toBe(pki.serviceCa.certificate.subject);
+    expect(pki.serviceOcsp.certificate.issuer).toBe(pki.serviceCa.certificate.subject);
+    // RFC 6960 §4.2.2.2: the person CA's delegated responder is issued by the person CA.
+    expect(pki.ocsp.certificate.issuer).toBe(pki.personCa.certificate.subject);
+    expect(pki.serviceCa.certificate.subject).toBe('CN=segl test Service CA, O=segl test, C=DK');
+    expect(pki.serviceCa.certificate.issuer).toBe(pki.root.certificate.subject);
+    expect(pki.serviceCa.certificate.subject).not.toBe(pki.personCa.certificate.subject);
+  });
 
   it('a leaf does not verify without the person CA (the chain really goes through it)', async () => {
     const r = await openssl('verify', '-CAfile', file('root.pem'), file('poces.pem'));
@@ -114,11 +146,11 @@ describe('test hierarchy', () => {
   it('a leaf does not verify against a different root', async () => {
     const other = await createTestPki({ name: 'other', urls });
     await writeCert('other-root.pem', other.root.certificate);
-    const r = await openssl('verify', '-CAfile', file('other-root.pem'), '-untrusted', file('personca.pem'), file('seal.pem'));
+    const r = await openssl('verify', '-CAfile', file('other-root.pem'), '-untrusted', file('serviceca.pem'), file('seal.pem'));
     expect(r.code).not.toBe(0);
   });
 
-  it('root and person CA carry the CA extensions', async () => {
+  it('root and the issuing CAs carry the CA extensions', async () => {
     const root = await text('root.pem');
     expect(root).toMatch(/X509v3 Basic Constraints: critical\s+CA:TRUE\s*\n/);
     expect(root).toMatch(/X509v3 Key Usage: critical\s+Certificate Sign, CRL Sign/);
@@ -134,6 +166,14 @@ describe('test hierarchy', () => {
     expect(extensionBlock(ca, 'Authority Information Access')).toContain(`OCSP - URI:${urls.ocsp}`);
     expect(extensionBlock(ca, 'Authority Information Access')).not.toContain('CA Issuers'); // ca.pem is the person CA itself
     expect(ca).toMatch(/Issuer: CN = segl test Root CA/);
+
+    const service = await text('serviceca.pem');
+    expect(service).toMatch(/Subject: CN = segl test Service CA, O = segl test, C = DK/);
+    expect(service).toMatch(/X509v3 Basic Constraints: critical\s+CA:TRUE, pathlen:0/);
+    expect(service).toMatch(/X509v3 Key Usage: critical\s+Certificate Sign, CRL Sign/);
+    expect(extensionBlock(service, 'X509v3 CRL Distribution Points')).toContain(`URI:${urls.rootCrl}`);
+    expect(extensionBlock(service, 'Authority Information Access')).not.toContain('CA Issuers');
+    expect(service).toMatch(/Issuer: CN = segl test Root CA/);
   });
 
   it('the OCSP responder has OCSP Signing and OCSP No Check', async () => {
@@ -142,6 +182,12 @@ describe('test hierarchy', () => {
     expect(out).toContain('OCSP No Check');
     expect(out).toMatch(/X509v3 Key Usage: critical\s+Digital Signature\s*\n/);
     expect(out).toMatch(/Issuer: CN = segl test Person CA/);
+
+    const service = await text('serviceocsp.pem');
+    expect(extensionBlock(service, 'X509v3 Extended Key Usage')).toContain('OCSP Signing');
+    expect(service).toContain('OCSP No Check');
+    expect(service).toMatch(/Subject: CN = segl test Service OCSP Responder/);
+    expect(service).toMatch(/Issuer: CN = segl test Service CA/);
   });
 
   it('the TSA has a critical Time Stamping EKU and nothing else in it', async () => {
@@ -149,9 +195,10 @@ describe('test hierarchy', () => {
     expect(extensionBlock(out, 'X509v3 Extended Key Usage')).toMatch(/X509v3 Extended Key Usage: critical\s+Time Stamping\s*$/);
     expect(out).toMatch(/X509v3 Key Usage: critical\s+Digital Signature, Non Repudiation/);
     // openssl's own purpose check for RFC 3161 signers.
-    const r = await openssl('verify', '-CAfile', file('root.pem'), '-untrusted', file('personca.pem'), '-purpose', 'timestampsign', file('tsa.pem'));
+    const r = await verifyService('tsa.pem', '-purpose', 'timestampsign');
     expect(r.code).toBe(0);
-    const wrong = await openssl('verify', '-CAfile', file('root.pem'), '-untrusted', file('personca.pem'), '-purpose', 'timestampsign', file('seal.pem'));
+    expect(await text('tsa.pem')).toMatch(/Issuer: CN = segl test Service CA/);
+    const wrong = await verifyService('seal.pem', '-purpose', 'timestampsign');
     expect(wrong.code).not.toBe(0);
   });
 
@@ -160,18 +207,22 @@ describe('test hierarchy', () => {
     expect(out).toMatch(/Subject: CN = segl test Seal, O = segl test, C = DK/);
     expect(out).toMatch(/X509v3 Key Usage: critical\s+Digital Signature, Non Repudiation/);
     expect(extensionBlock(out, 'Authority Information Access')).toContain(`OCSP - URI:${urls.ocsp}`);
-    expect(extensionBlock(out, 'Authority Information Access')).toContain(`CA Issuers - URI:${urls.caIssuers}`);
-    expect(extensionBlock(out, 'X509v3 CRL Distribution Points')).toContain(`URI:${urls.crl}`);
+    // Its issuer is the service CA: caIssuers and the CRL are the service CA's.
+    expect(out).toMatch(/Issuer: CN = segl test Service CA, O = segl test, C = DK/);
+    expect(extensionBlock(out, 'Authority Information Access')).toContain(`CA Issuers - URI:${urls.serviceCaIssuers}`);
+    expect(extensionBlock(out, 'X509v3 CRL Distribution Points')).toContain(`URI:${urls.serviceCrl}`);
+    expect(extensionBlock(out, 'X509v3 CRL Distribution Points')).not.toContain(`URI:${urls.crl}`);
   });
 
-  it('validity periods are 20/10/3/2/5 years', () => {
+  it('validity periods are 20/10/3/2/5 years (issuing CAs 10, responders 2)', () => {
     const years = (c: x509.X509Certificate): number => c.notAfter.getUTCFullYear() - c.notBefore.getUTCFullYear();
-    expect([pki.root, pki.personCa, pki.seal, pki.ocsp, pki.tsa].map((i) => years(i.certificate))).toEqual([20, 10, 3, 2, 5]);
+    expect([pki.root, pki.personCa, pki.seal, pki.ocsp, pki.tsa, pki.serviceCa, pki.serviceOcsp].map((i) => years(i.certificate)))
+      .toEqual([20, 10, 3, 2, 5, 10, 2]);
   });
 
   it('serials are random positive 16-byte integers, canonical hex without leading zeros', async () => {
-    const serials = [pki.root, pki.personCa, pki.seal, pki.ocsp, pki.tsa].map((i) => serialHex(i.certificate));
-    expect(new Set(serials).size).toBe(5);
+    const serials = [pki.root, pki.personCa, pki.seal, pki.ocsp, pki.tsa, pki.serviceCa, pki.serviceOcsp].map((i) => serialHex(i.certificate));
+    expect(new Set(serials).size).toBe(7);
     for (const s of serials) expect(s).toMatch(/^[4-7][0-9a-f]{31}$/);
     const r = await openssl('x509', '-in', file('seal.pem'), '-noout', '-serial');
     expect(r.stdout.trim().toLowerCase()).toBe(`serial=${serialHex(pki.seal.certificate)}`);
@@ -181,7 +232,7 @@ describe('test hierarchy', () => {
   });
 
   it('the keys in each Issuer match its certificate', async () => {
-    for (const issuer of [pki.root, pki.personCa, pki.seal, pki.ocsp, pki.tsa]) {
+    for (const issuer of [pki.root, pki.personCa, pki.seal, pki.ocsp, pki.tsa, pki.serviceCa, pki.serviceOcsp]) {
       const data = new TextEncoder().encode('probe');
       const sig = await crypto.subtle.sign('RSASSA-PKCS1-v1_5', issuer.keys.privateKey, data);
       const pub = await issuer.certificate.publicKey.export();
@@ -342,14 +393,15 @@ describe('CRL', () => {
 describe('pkistore', () => {
   const secret = 'correct horse battery staple, 32+ characters long';
   const fingerprint = async (c: x509.X509Certificate): Promise<string> => Buffer.from(await c.getThumbprint('SHA-256')).toString('hex');
-  const roles = ['root', 'personCa', 'seal', 'ocsp', 'tsa'] as const;
+  const roles = ['root', 'personCa', 'seal', 'ocsp', 'tsa', 'serviceCa', 'serviceOcsp'] as const;
 
   it('creates on first use and reloads the same hierarchy with working keys', async () => {
     const store = path.join(dir, 'data', 'pki');
     const first = await loadOrCreateTestPki(store, secret, urls);
     const files = (await fs.readdir(store)).sort();
     expect(files).toEqual(['ocsp.key.json', 'ocsp.pem', 'personca.key.json', 'personca.pem', 'pki.json', 'root.key.json',
-      'root.pem', 'seal.key.json', 'seal.pem', 'tsa.key.json', 'tsa.pem']);
+      'root.pem', 'seal.key.json', 'seal.pem', 'serviceca.key.json', 'serviceca.pem', 'serviceocsp.key.json', 'serviceocsp.pem',
+      'tsa.key.json', 'tsa.pem']);
 
     const again = await loadOrCreateTestPki(store, secret, { ocsp: 'http://elsewhere/ocsp', crl: 'http://elsewhere/crl' });
     expect(again.urls).toEqual(urls);
@@ -380,7 +432,7 @@ describe('pkistore', () => {
   it('key files are 0600 and not plain PKCS#8; certificate files are plain PEM', async () => {
     const store = path.join(dir, 'modes', 'pki');
     await loadOrCreateTestPki(store, secret, urls);
-    for (const role of ['root', 'personca', 'seal', 'ocsp', 'tsa']) {
+    for (const role of ['root', 'personca', 'seal', 'ocsp', 'tsa', 'serviceca', 'serviceocsp']) {
       const keyFile = path.join(store, `${role}.key.json`);
       expect((await fs.stat(keyFile)).mode & 0o777).toBe(0o600);
       const content = await fs.readFile(keyFile, 'utf8');
@@ -427,5 +479,108 @@ describe('pkistore', () => {
     await fs.mkdir(store, { recursive: true });
     await fs.writeFile(path.join(store, 'something'), 'x');
     await expect(loadOrCreateTestPki(store, secret, urls)).rejects.toThrow(/no pki\.json/);
+  });
+
+  describe('a directory made before the service CA (layout version 1)', () => {
+    // test/fixtures/pki-v1 was written by segl's pkistore before the service CA existed (seal and TSA
+    // issued by the person CA), with this secret.
+    const v1Secret = 'segl-v1-fixture-Kq8vT3nZr6Wp2yLm9Xc4Hb7J';
+    const fixture = path.join(__dirname, '..', 'fixtures', 'pki-v1');
+    const pem = (f: string): Promise<string> => fs.readFile(path.join(fixture, f), 'utf8');
+    const der = (c: x509.X509Certificate): string => Buffer.from(c.rawData).toString('hex');
+    const copyV1 = async (name: string): Promise<string> => {
+      const store = path.join(dir, name, 'pki');
+      await fs.mkdir(store, { recursive: true, mode: 0o700 });
+      for (const f of await fs.readdir(fixture)) await fs.copyFile(path.join(fixture, f), path.join(store, f));
+      return store;
+    };
+    const manifestOf = async (store: string): Promise<{ version: number; urls: PkiUrls; retired?: string[] }> =>
+      JSON.parse(await fs.readFile(path.join(store, 'pki.json'), 'utf8'));
+
+    it('the fixture really is the old layout', async () => {
+      expect((await manifestOf(fixture)).version).toBe(1);
+      expect(new x509.X509Certificate(await pem('seal.pem')).issuer).toBe(new x509.X509Certificate(await pem('personca.pem')).subject);
+    });
+
+    it('is upgraded in place: same root, person CA and responder; a service CA with a new seal and TSA; the old ones retired', async () => {
+      const store = await copyV1('upgrade');
+      const oldSealKey = await fs.readFile(path.join(store, 'seal.key.json'), 'utf8');
+      const up = await loadOrCreateTestPki(store, v1Secret, urls);
+      for (const [role, f] of [['root', 'root.pem'], ['personCa', 'personca.pem'], ['ocsp', 'ocsp.pem']] as const) {
+        expect(der(up[role].certificate)).toBe(der(new x509.X509Certificate(await pem(f))));
+      }
+      expect(up.serviceCa.certificate.subject).toBe('CN=segl test Service CA, O=segl test, C=DK');
+      expect(up.serviceCa.certificate.issuer).toBe(up.root.certificate.subject);
+      for (const role of ['seal', 'tsa', 'serviceOcsp'] as const) expect(up[role].certificate.issuer).toBe(up.serviceCa.certificate.subject);
+      expect(der(up.seal.certificate)).not.toBe(der(new x509.X509Certificate(await pem('seal.pem'))));
+      // The old seal and TSA are kept as retired certificates; their keys are gone (overwritten by the new ones).
+      expect(up.retired.map(der).sort()).toEqual([der(new x509.X509Certificate(await pem('seal.pem'))), der(new x509.X509Certificate(await pem('tsa.pem')))].sort());
+      expect(await fs.readFile(path.join(store, 'seal.key.json'), 'utf8')).not.toBe(oldSealKey);
+      expect((await fs.readdir(path.join(store, 'retired'))).sort()).toEqual([
+        `seal-${serialHex(new x509.X509Certificate(await pem('seal.pem')))}.pem`, `tsa-${serialHex(new x509.X509Certificate(await pem('tsa.pem')))}.pem`,
+      ].sort());
+      expect((await fs.readdir(store)).filter((f) => f.startsWith('.'))).toEqual([]);
+      // The certificates already issued keep their URLs; the service CA's are added from the caller's.
+      const m = await manifestOf(store);
+      expect(m.version).toBe(2);
+      expect(m.urls).toMatchObject({ ocsp: 'http://127.0.0.1:8080/pki/ocsp', crl: 'http://127.0.0.1:8080/pki/crl', serviceCrl: urls.serviceCrl });
+      // The new seal chains to the old root through the service CA (openssl) and its key signs.
+      await fs.writeFile(path.join(store, '..', 'chain-check.pem'), up.seal.certificate.toString('pem'));
+      const r = await openssl('verify', '-CAfile', path.join(fixture, 'root.pem'), '-untrusted', path.join(store, 'serviceca.pem'),
+        path.join(store, '..', 'chain-check.pem'));
+      expect(r.stdout).toContain(': OK');
+      const data = new TextEncoder().encode('sealed after the upgrade');
+      const sig = await crypto.subtle.sign('RSASSA-PKCS1-v1_5', up.seal.keys.privateKey, data);
+      expect(await crypto.subtle.verify('RSASSA-PKCS1-v1_5', (await up.seal.certificate.publicKey.export()) as never, sig, data)).toBe(true);
+      // Loading again upgrades nothing more.
+      const again = await loadOrCreateTestPki(store, v1Secret, urls);
+      expect(der(again.seal.certificate)).toBe(der(up.seal.certificate));
+      expect(again.retired.map(der).sort()).toEqual(up.retired.map(der).sort());
+    });
+
+    it('a wrong secret leaves the old directory untouched', async () => {
+      const store = await copyV1('upgrade-wrong');
+      await expect(loadOrCreateTestPki(store, secret, urls)).rejects.toThrow(/wrong secret/);
+      expect((await manifestOf(store)).version).toBe(1);
+      expect((await fs.readdir(store)).sort()).toEqual((await fs.readdir(fixture)).sort());
+    });
+
+    it('two processes upgrading at once end with one hierarchy', async () => {
+      const store = await copyV1('upgrade-race');
+      const [a, b] = await Promise.all([loadOrCreateTestPki(store, v1Secret, urls), loadOrCreateTestPki(store, v1Secret, urls)]);
+      expect(der(a.seal.certificate)).toBe(der(b.seal.certificate));
+      expect(der((await loadOrCreateTestPki(store, v1Secret, urls)).serviceCa.certificate)).toBe(der(a.serviceCa.certificate));
+    });
+
+    it('an incomplete stage left by a crash is discarded and the upgrade done afresh', async () => {
+      const store = await copyV1('upgrade-crash-early');
+      await fs.mkdir(path.join(store, '.upgrade'));
+      await fs.writeFile(path.join(store, '.upgrade', 'serviceca.pem'), 'half written');
+      const old = new Date(Date.now() - 10 * 60_000);
+      await fs.utimes(path.join(store, '.upgrade'), old, old);
+      const up = await loadOrCreateTestPki(store, v1Secret, urls);
+      expect(up.seal.certificate.issuer).toBe(up.serviceCa.certificate.subject);
+      expect((await fs.readdir(store)).includes('.upgrade')).toBe(false);
+    });
+
+    it('an upgrade interrupted after its stage was complete is finished on the next start', async () => {
+      // What a complete stage holds: the files and manifest of an upgrade (taken from one done elsewhere).
+      const done = await copyV1('upgrade-reference');
+      const ref = await loadOrCreateTestPki(done, v1Secret, urls);
+      const store = await copyV1('upgrade-crash-late');
+      const stage = path.join(store, '.upgrade');
+      await fs.mkdir(path.join(stage, 'retired'), { recursive: true });
+      for (const f of ['serviceca', 'serviceocsp', 'seal', 'tsa'].flatMap((r) => [`${r}.pem`, `${r}.key.json`])) await fs.copyFile(path.join(done, f), path.join(stage, f));
+      for (const f of await fs.readdir(path.join(done, 'retired'))) await fs.copyFile(path.join(done, 'retired', f), path.join(stage, 'retired', f));
+      await fs.copyFile(path.join(done, 'pki.json'), path.join(stage, 'pki.json'));
+      // The crash came after the first renames: the service CA is in place, the old seal not yet replaced.
+      await fs.rename(path.join(stage, 'serviceca.pem'), path.join(store, 'serviceca.pem'));
+      await fs.rename(path.join(stage, 'serviceca.key.json'), path.join(store, 'serviceca.key.json'));
+      const up = await loadOrCreateTestPki(store, v1Secret, urls);
+      expect(der(up.seal.certificate)).toBe(der(ref.seal.certificate));
+      expect(der(up.serviceCa.certificate)).toBe(der(ref.serviceCa.certificate));
+      expect((await manifestOf(store)).version).toBe(2);
+      expect((await fs.readdir(store)).includes('.upgrade')).toBe(false);
+    });
   });
 });

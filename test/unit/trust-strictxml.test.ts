@@ -225,7 +225,7 @@ beforeAll(async () => {
     externalContext: 'ref\t&\r', auditTrail: [{ time: new Date(), type: 'pdf-shown', text: 'shown <&> "x"' }],
   });
   sealed = await createSeal({
-    packageXml: pkg, canonical: true, seal: pki.seal, chain: [pki.personCa.certificate, pki.root.certificate],
+    packageXml: pkg, canonical: true, seal: pki.seal, chain: [pki.serviceCa.certificate, pki.root.certificate],
     revocationValues: { ocspResponses: [] }, policy: { oid: '1.2.3.4', description: 'test policy' },
   });
 });

@@ -492,16 +492,18 @@ describe('validatePath', () => {
     anchors = [root.certificate];
   });
 
-  test('valid chain: seal → person CA → root', async () => {
-    const r = await validatePath(pki.seal.certificate, { anchors, intermediates: [pki.personCa.certificate], at: now });
+  test('valid chain: seal → service CA → root (the person CA is not on it)', async () => {
+    const r = await validatePath(pki.seal.certificate, { anchors, intermediates: [pki.personCa.certificate, pki.serviceCa.certificate], at: now });
     expect(r.ok).toBe(true);
-    if (r.ok) expect(r.chain.map((c) => c.subject)).toEqual([pki.seal.certificate.subject, pki.personCa.certificate.subject, root.certificate.subject]);
+    if (r.ok) expect(r.chain.map((c) => c.subject)).toEqual([pki.seal.certificate.subject, pki.serviceCa.certificate.subject, root.certificate.subject]);
+    const viaPersonCa = await validatePath(pki.seal.certificate, { anchors, intermediates: [pki.personCa.certificate], at: now });
+    expect(viaPersonCa).toMatchObject({ ok: false, subIndication: 'NO_CERTIFICATE_CHAIN_FOUND' });
   });
 
   test('no path: missing intermediate, foreign root, forged issuer name → NO_CERTIFICATE_CHAIN_FOUND', async () => {
     const missing = await validatePath(pki.seal.certificate, { anchors, intermediates: [], at: now });
     expect(missing).toMatchObject({ ok: false, subIndication: 'NO_CERTIFICATE_CHAIN_FOUND' });
-    const foreign = await validatePath(other.seal.certificate, { anchors, intermediates: [pki.personCa.certificate, other.personCa.certificate], at: now });
+    const foreign = await validatePath(other.seal.certificate, { anchors, intermediates: [pki.serviceCa.certificate, other.serviceCa.certificate], at: now });
     expect(foreign).toMatchObject({ ok: false, subIndication: 'NO_CERTIFICATE_CHAIN_FOUND' });
     // Issuer name and AKI of the person CA, but signed by the other PKI's person CA key.
     const forged = await mkCert({ cn: 'Forged', keys: k1, issuer: { certificate: pki.personCa.certificate, keys: other.personCa.keys } });
@@ -525,13 +527,13 @@ describe('validatePath', () => {
   });
 
   test('leaf not yet valid at the validation time → NOT_YET_VALID', async () => {
-    const r = await validatePath(pki.seal.certificate, { anchors, intermediates: [pki.personCa.certificate], at: new Date(now.getTime() - 10 * DAY) });
+    const r = await validatePath(pki.seal.certificate, { anchors, intermediates: [pki.serviceCa.certificate], at: new Date(now.getTime() - 10 * DAY) });
     expect(r).toMatchObject({ ok: false, subIndication: 'NOT_YET_VALID' });
   });
 
   test('leaf signed by a non-CA certificate → CHAIN_CONSTRAINTS_FAILURE', async () => {
     const leaf = await mkCert({ cn: 'Issued by the seal', keys: k1, issuer: pki.seal });
-    const r = await validatePath(leaf.certificate, { anchors, intermediates: [pki.seal.certificate, pki.personCa.certificate], at: now });
+    const r = await validatePath(leaf.certificate, { anchors, intermediates: [pki.seal.certificate, pki.serviceCa.certificate], at: now });
     expect(r).toMatchObject({ ok: false, subIndication: 'CHAIN_CONSTRAINTS_FAILURE' });
     if (!r.ok) expect(r.message).toMatch(/not a CA/);
   });

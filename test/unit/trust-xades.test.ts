@@ -61,6 +61,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'segl-xades-'));
   await writeFile(join(dir, 'root.pem'), pki.root.certificate.toString('pem'));
   await writeFile(join(dir, 'personca.pem'), pki.personCa.certificate.toString('pem'));
+  await writeFile(join(dir, 'serviceca.pem'), pki.serviceCa.certificate.toString('pem'));
   await writeFile(join(dir, 'seal.pem'), pki.seal.certificate.toString('pem'));
   pdf = makePdf({ text: 'Loan agreement 42', padBytes: 3000 });
 });
@@ -70,8 +71,8 @@ afterAll(async () => {
 });
 
 /**
- * xmlsec1 with path validation to the test root (`--trusted-pem`); the person CA is supplied as an
- * untrusted intermediate. Reference URIs (`#signproperties-…`, `#…-signedprops`) resolve without any
+ * xmlsec1 with path validation to the test root (`--trusted-pem`); the person CA (the signer's issuer)
+ * and the service CA (the seal's) are supplied as untrusted intermediates. Reference URIs (`#signproperties-…`, `#…-signedprops`) resolve without any
  * `--id-attr` option. `nodeId` picks the signature in a document with several (without it xmlsec1
  * takes the first ds:Signature): `--node-id` looks the Id up before verification starts, so the
  * Signature's Id must be declared with `--id-attr:Id <ds-namespace>:Signature`.
@@ -80,7 +81,7 @@ async function xmlsec(xml: string, nodeId?: string): Promise<Run> {
   const file = join(dir, `doc-${++fileNo}.xml`);
   await writeFile(file, xml);
   return run('xmlsec1', [
-    '--verify', '--trusted-pem', join(dir, 'root.pem'), '--untrusted-pem', join(dir, 'personca.pem'),
+    '--verify', '--trusted-pem', join(dir, 'root.pem'), '--untrusted-pem', join(dir, 'personca.pem'), '--untrusted-pem', join(dir, 'serviceca.pem'),
     ...(nodeId ? ['--id-attr:Id', `${NS.ds}:Signature`, '--node-id', nodeId] : []), file,
   ]);
 }
@@ -347,11 +348,11 @@ describe('seal over an LTV-SDO package (enveloped XAdES, no time-stamp)', () => 
   beforeAll(async () => {
     native = await createNativeSignature({ signer: person, signText: SIGN_TEXT, documents: documents(), signingTime: SIGNING_TIME });
     nativeId = parseSignature(native).id;
-    const r = await run('openssl', ['ocsp', '-issuer', 'personca.pem', '-cert', 'seal.pem', '-reqout', 'req.der', '-no_nonce'], dir);
+    const r = await run('openssl', ['ocsp', '-issuer', 'serviceca.pem', '-cert', 'seal.pem', '-reqout', 'req.der', '-no_nonce'], dir);
     expect(r.code).toBe(0);
     const req = await readFile(join(dir, 'req.der'));
-    ocspDer = await respondOcsp(req, { responder: pki.ocsp, issuer: pki.personCa.certificate, lookup: async () => ({ status: 'good' }) });
-    crlDer = new Uint8Array(await createCrl(pki.personCa, [], { crlNumber: 1 }));
+    ocspDer = await respondOcsp(req, { responder: pki.serviceOcsp, issuer: pki.serviceCa.certificate, lookup: async () => ({ status: 'good' }) });
+    crlDer = new Uint8Array(await createCrl(pki.serviceCa, [], { crlNumber: 1 }));
     // The native signature is a direct child of the root on purpose: the enveloped-signature
     // transform must remove only the seal (XMLDSig §6.6.4), not every ds:Signature child.
     packageXml = [
@@ -368,7 +369,7 @@ describe('seal over an LTV-SDO package (enveloped XAdES, no time-stamp)', () => 
     sealed = await createSeal({
       packageXml,
       seal: pki.seal,
-      chain: [pki.personCa.certificate, pki.root.certificate],
+      chain: [pki.serviceCa.certificate, pki.root.certificate],
       revocationValues: { ocspResponses: [ocspDer] },
       policy: { oid: POLICY_OID, description: POLICY_DESCRIPTION },
     });
@@ -429,9 +430,9 @@ describe('seal over an LTV-SDO package (enveloped XAdES, no time-stamp)', () => 
 
   it('unsigned properties: CertificateValues hold the chain, RevocationValues the OCSP response; no time-stamp', async () => {
     const p = parseSignature(sealed);
-    expect(p.certificateValues.map((c) => c.subject)).toEqual([pki.personCa.certificate.subject, pki.root.certificate.subject]);
+    expect(p.certificateValues.map((c) => c.subject)).toEqual([pki.serviceCa.certificate.subject, pki.root.certificate.subject]);
     expect(p.certificateValues.map((c) => Buffer.from(c.rawData).toString('hex')))
-      .toEqual([pki.personCa.certificate, pki.root.certificate].map((c) => Buffer.from(c.rawData).toString('hex')));
+      .toEqual([pki.serviceCa.certificate, pki.root.certificate].map((c) => Buffer.from(c.rawData).toString('hex')));
     expect(p.ocspResponses).toHaveLength(1);
     expect(Buffer.from(p.ocspResponses[0]).equals(Buffer.from(ocspDer))).toBe(true);
     expect(p.crls).toHaveLength(0);
@@ -440,8 +441,8 @@ describe('seal over an LTV-SDO package (enveloped XAdES, no time-stamp)', () => 
     // The embedded OCSP response says what it should, by openssl.
     await writeFile(join(dir, 'embedded-ocsp.der'), p.ocspResponses[0]);
     const r = await run('openssl', [
-      'ocsp', '-respin', 'embedded-ocsp.der', '-issuer', 'personca.pem', '-cert', 'seal.pem',
-      '-CAfile', 'root.pem', '-verify_other', 'personca.pem',
+      'ocsp', '-respin', 'embedded-ocsp.der', '-issuer', 'serviceca.pem', '-cert', 'seal.pem',
+      '-CAfile', 'root.pem', '-verify_other', 'serviceca.pem',
     ], dir);
     expect(r.out).toMatch(/Response verify OK/);
     expect(r.out).toMatch(/seal\.pem: good/);
@@ -452,7 +453,7 @@ describe('seal over an LTV-SDO package (enveloped XAdES, no time-stamp)', () => 
     const other = await createSeal({
       packageXml,
       seal: pki.seal,
-      chain: [pki.personCa.certificate, pki.root.certificate],
+      chain: [pki.serviceCa.certificate, pki.root.certificate],
       revocationValues: { ocspResponses: [ocspDer], crls: [crlDer] },
       policy: { oid: POLICY_OID, description: POLICY_DESCRIPTION, digest },
     });
@@ -487,7 +488,7 @@ describe('seal over an LTV-SDO package (enveloped XAdES, no time-stamp)', () => 
   it('keeps an XML declaration and a leading comment of the package, and still verifies', async () => {
     const withDecl = await createSeal({
       packageXml: `<?xml version="1.0" encoding="UTF-8"?>\n<!-- LTV-SDO -->\n${packageXml}`,
-      seal: pki.seal, chain: [pki.personCa.certificate, pki.root.certificate],
+      seal: pki.seal, chain: [pki.serviceCa.certificate, pki.root.certificate],
       revocationValues: { ocspResponses: [ocspDer] }, policy: { oid: POLICY_OID, description: POLICY_DESCRIPTION },
     });
     expect(withDecl.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<!-- LTV-SDO -->\n<LtvSdo')).toBe(true);
@@ -504,7 +505,7 @@ describe('seal over an LTV-SDO package (enveloped XAdES, no time-stamp)', () => 
   ])('seals packages of other shapes (the first two go through the DOM, not text splicing): %s', async (_what, make) => {
     const pkg = make(packageXml);
     const out = await createSeal({
-      packageXml: pkg, seal: pki.seal, chain: [pki.personCa.certificate, pki.root.certificate],
+      packageXml: pkg, seal: pki.seal, chain: [pki.serviceCa.certificate, pki.root.certificate],
       revocationValues: { ocspResponses: [ocspDer] }, policy: { oid: POLICY_OID, description: POLICY_DESCRIPTION },
     });
     const id = parseSignature(out).id;
@@ -516,7 +517,7 @@ describe('seal over an LTV-SDO package (enveloped XAdES, no time-stamp)', () => 
 
   it('refuses a package with a DOCTYPE, a processing instruction outside the root, and a bad policy OID', async () => {
     const base = {
-      packageXml, seal: pki.seal, chain: [pki.personCa.certificate, pki.root.certificate],
+      packageXml, seal: pki.seal, chain: [pki.serviceCa.certificate, pki.root.certificate],
       revocationValues: { ocspResponses: [ocspDer] }, policy: { oid: POLICY_OID, description: POLICY_DESCRIPTION },
     };
     await expect(createSeal({ ...base, packageXml: `<!DOCTYPE LtvSdo [<!ENTITY x "y">]>${packageXml}` })).rejects.toThrow(/DOCTYPE/);
@@ -530,7 +531,7 @@ describe('seal over an LTV-SDO package (enveloped XAdES, no time-stamp)', () => 
     const out: string[] = [];
     for (let i = 0; i < n; i++) {
       out.push(await createSeal({
-        packageXml, seal: pki.seal, chain: [pki.personCa.certificate, pki.root.certificate],
+        packageXml, seal: pki.seal, chain: [pki.serviceCa.certificate, pki.root.certificate],
         revocationValues: { ocspResponses: [ocspDer] }, policy: { oid: POLICY_OID, description: POLICY_DESCRIPTION },
       }));
     }
