@@ -5,12 +5,12 @@ import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { databases, startServer, type TestServer } from '../support/server';
+import { REFERENCE_WSDL } from '../support/soap';
 
 jest.setTimeout(120_000);
 
 const PYTHON = '/usr/bin/python3';
-const repoRoot = path.resolve(__dirname, '..', '..');
-const WSDL = path.resolve(repoRoot, '../shared/reference/signicat/documentservice-v3.wsdl');
+const WSDL = REFERENCE_WSDL;
 const CLIENT = path.join(__dirname, 'zeep_client.py');
 const SDS_ID = /^\d{8}[0-9a-z]{49,50}$/;
 

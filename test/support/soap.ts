@@ -1,5 +1,7 @@
 // Raw SOAP helpers for tests: envelopes, posting, and validating payloads against the schema of
-// Signicat's reference WSDL with xmllint (the outside oracle).
+// Signicat's reference WSDL with xmllint (the outside oracle). The reference WSDLs are fixtures
+// inside the repository (test/fixtures/reference/signicat/, provenance in its README.md): a plain
+// clone runs the suite with nothing beside it (test/unit/self-contained.test.ts checks that).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -8,7 +10,8 @@ import { promisify } from 'node:util';
 
 export const NS = 'https://id.signicat.com/definitions/wsdl/Document-v3';
 export const REPO = path.resolve(__dirname, '..', '..');
-export const REFERENCE_WSDL = path.resolve(REPO, '..', 'shared', 'reference', 'signicat', 'documentservice-v3.wsdl');
+export const REFERENCE_DIR = path.join(REPO, 'test', 'fixtures', 'reference', 'signicat');
+export const REFERENCE_WSDL = path.join(REFERENCE_DIR, 'documentservice-v3.wsdl');
 export const SEGL_WSDL = path.join(REPO, 'wsdl', 'documentservice-v3.wsdl');
 
 const run = promisify(execFile);
