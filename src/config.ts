@@ -1,4 +1,5 @@
 // Environment → typed configuration, validated once at start. Secrets are kept out of toString/logs.
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration, parseRetrySchedule, DEFAULT_RETRY_SCHEDULE } from './core/outbox';
@@ -60,6 +61,19 @@ const Env = z.object({
   SEGL_JOB_LOCK: duration.default(30_000),
   SEGL_CPR_KEY: z.string().refine((v) => Buffer.from(v, 'base64').length === 32, 'must be base64 of 32 random bytes (openssl rand -base64 32)').optional(),
   SEGL_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -').default('segl'),
+  // Proxies whose X-Forwarded-For is believed (express 'trust proxy'): IPs, CIDRs, or loopback/linklocal/uniquelocal.
+  SEGL_TRUSTED_PROXIES: z.string().transform((s, ctx) => {
+    const list = s.split(',').map((x) => x.trim()).filter(Boolean);
+    for (const x of list) {
+      const [ip, bits, extra] = x.split('/');
+      const v = isIP(ip ?? '');
+      const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (v === 6 ? 128 : 32));
+      if (!['loopback', 'linklocal', 'uniquelocal'].includes(x) && (!v || !okBits || extra !== undefined)) {
+        ctx.addIssue({ code: 'custom', message: `"${x}" is not an IP address or CIDR (e.g. 10.0.0.5, 10.0.0.0/8, fd00::/8)` });
+      }
+    }
+    return list;
+  }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -89,6 +103,8 @@ export interface Config {
   /** the test eID environment (nemid / nemid-sign): preprod only (production refuses SEGL_TEST_EID=1) */
   testEid: boolean;
   logLevel: string;
+  /** proxies whose X-Forwarded-For is trusted (express 'trust proxy'); empty: the socket's address is the source */
+  trustedProxies: string[];
   notify: NotifyConfig;
   /** AES-256-GCM key for remembered CPR numbers; derived from the secret when unset */
   cprKey?: Buffer;
@@ -234,6 +250,7 @@ function secretProblems(e: { SEGL_SECRET?: string; SEGL_ADMIN_PASSWORD?: string;
     tsaUrl: e.SEGL_TSA_URL,
     trustAnchorsDir: e.SEGL_TRUST_ANCHORS ? path.resolve(e.SEGL_TRUST_ANCHORS) : undefined,
     logLevel: e.LOG_LEVEL,
+    trustedProxies: e.SEGL_TRUSTED_PROXIES ?? [],
     cprKey: e.SEGL_CPR_KEY ? Buffer.from(e.SEGL_CPR_KEY, 'base64') : undefined,
     notify: {
       callbackAllow: e.SEGL_CALLBACK_ALLOW ?? [],
@@ -289,6 +306,7 @@ export function describeConfig(c: Config): Record<string, unknown> {
     callbackAllow: c.notify.callbackAllow, retrySchedule: c.notify.retrySchedule.map((ms) => `${ms / 1000}s`).join(','),
     smtp: hide(c.notify.smtpUrl) ?? 'outbox directory', sms: c.notify.sms.url ? new URL(c.notify.sms.url).origin : 'outbox directory',
     adminPassword: c.notify.adminPassword ? 'set' : 'generated (preprod) or none', testClock: c.notify.testClock,
+    trustedProxies: c.trustedProxies.length ? c.trustedProxies : 'none',
   };
     problems.push(...secrets);
 }

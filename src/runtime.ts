@@ -17,7 +17,7 @@ import { packageRoot } from './version';
 import { ensureRedis, redisClient, type RedisHandle } from './queue/redis';
 import { DOCUMENT_OPERATIONS } from './soap/documentservice';
 import { soapEndpoint } from './soap/endpoint';
-import { FailureLimiter } from './core/ratelimit';
+import { LoginThrottle } from './core/ratelimit';
 import { FsBlobStore, type BlobStore } from './store/blobs';
 import { secureDataDir } from './store/datadir';
 import { SdsRepository } from './store/sds';
@@ -294,9 +294,10 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
   if (opts.http) {
     const app = express();
     app.disable('x-powered-by');
-    app.set('trust proxy', 'loopback');
+    // X-Forwarded-For only from the configured proxies (SEGL_TRUSTED_PROXIES); otherwise the socket's address is the source.
+    app.set('trust proxy', cfg.trustedProxies.length ? cfg.trustedProxies : false);
     app.use(healthRoutes(rt));
-    const limiter = new FailureLimiter();
+    const limiter = new LoginThrottle();
     const mount = (publicUrl: string) => soapEndpoint({
       path: '/ws/documentservice-v3', wsdlFile: path.join(WSDL_DIR, 'documentservice-v3.wsdl'), publicUrl,
       operations: DOCUMENT_OPERATIONS, context: rt.documents, authenticate: (s, p) => services.authenticate(s, p),

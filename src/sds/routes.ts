@@ -8,7 +8,7 @@ import type { DocumentService } from '../core/documentservice';
 import { NotFoundError } from '../core/errors';
 import { newSignicatId } from '../core/ids';
 import type { ServiceAccount } from '../core/ports';
-import type { FailureLimiter } from '../core/ratelimit';
+import { pause, type LoginThrottle } from '../core/ratelimit';
 import { BlobTooLarge, type BlobStore } from '../store/blobs';
 import type { SdsRepository } from '../store/sds';
 import type { ArchiveRepository } from '../store/archive';
@@ -21,7 +21,7 @@ export interface SdsDeps {
   archive: ArchiveRepository;
   blobs: BlobStore;
   documents: DocumentService;
-  limiter: FailureLimiter;
+  limiter: LoginThrottle;
   log: Logger;
   /** base URL for Location headers */
   publicUrl: () => string;
@@ -42,11 +42,6 @@ function basicAuth(d: SdsDeps) {
   return async (req: Authed, res: Response, next: NextFunction): Promise<void> => {
     const source = req.ip ?? 'unknown';
     const challenge = { 'WWW-Authenticate': 'Basic realm="segl", charset="UTF-8"' };
-    const wait = d.limiter.blockedFor(source);
-    if (wait > 0) {
-      fail(res, 429, `too many failed logins from ${source}; try again in ${Math.ceil(wait / 1000)} s`, { 'Retry-After': String(Math.ceil(wait / 1000)) });
-      return;
-    }
     const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
     const decoded = m ? Buffer.from(m[1]!, 'base64').toString('utf8') : '';
     const colon = decoded.indexOf(':');
@@ -55,9 +50,23 @@ function basicAuth(d: SdsDeps) {
       return;
     }
     const user = decoded.slice(0, colon);
-    const svc = user === req.params.service ? await d.services.authenticate(user, decoded.slice(colon + 1)) : null;
+    // Throttled per (address, account) and per address; a right password is slowed, never refused for others' failures.
+    const attempt = d.limiter.admit(source, user);
+    if (!attempt.ok) {
+      const s = Math.ceil(attempt.retryAfterMs / 1000);
+      fail(res, 429, `too many failed logins from ${source}; try again in ${s} s`, { 'Retry-After': String(s) });
+      return;
+    }
+    let svc: ServiceAccount | null;
+    try {
+      await pause(attempt.waitMs);
+      svc = user === req.params.service ? await d.services.authenticate(user, decoded.slice(colon + 1)) : null;
+    } catch (e) {
+      attempt.cancel();
+      throw e;
+    }
+    if (svc) attempt.succeed(); else attempt.fail();
     if (!svc) {
-      d.limiter.fail(source);
       fail(res, 401, `service or password is wrong (the user must be the service in the path, "${String(req.params.service)}")`, challenge);
       return;
     }

@@ -1,6 +1,11 @@
 // One SOAP 1.1 endpoint on Express: serves its WSDL at ?wsdl, reads bounded (optionally gzipped)
 // bodies, authenticates the service/password elements, dispatches, and turns every error into a
 // fault. Shared by DocumentService and later services.
+//
+// Authentication comes before the real parse: an anonymous caller costs a bounded look at the start
+// of the body (PRELOGIN_CHARS, PRELOGIN_LIMITS), never a parse of megabytes, and every call that does
+// not authenticate counts against its source in the login throttle. The full parse, for callers
+// who logged in, yields to the event loop between slices.
 import { readFileSync } from 'node:fs';
 import { createGunzip, createInflate } from 'node:zlib';
 import type { Readable } from 'node:stream';
@@ -9,10 +14,10 @@ import type { Logger } from 'pino';
 import { AuthError, NotFoundError, StateError, ValidationError } from '../core/errors';
 import type { ServiceAccount } from '../core/ports';
 import { Codec, DecodeError } from './codec';
-import { envelope, faultEnvelope, readEnvelope, SoapFault } from './envelope';
+import { envelope, envelopeOperation, faultEnvelope, readEnvelope, SoapFault } from './envelope';
 import { loadSchema } from './schema';
-import { DEFAULT_XML_LIMITS } from './xml';
-import { FailureLimiter } from '../core/ratelimit';
+import { DEFAULT_XML_LIMITS, parseXmlAsync, scanXml, XmlError, type XmlLimits } from './xml';
+import { pause, type LoginThrottle } from '../core/ratelimit';
 
 export interface SoapOperation<Ctx> {
   name: string;
@@ -30,11 +35,55 @@ export interface SoapEndpointOptions<Ctx> {
   context: Ctx;
   authenticate: (service: string, password: string) => Promise<ServiceAccount | null>;
   bodyLimit: number;
-  limiter: FailureLimiter;
+  limiter: LoginThrottle;
   log: Logger;
 }
 
 class TooLarge extends Error {}
+
+/** Before login only this much of the body is looked at: the credentials must come within it. */
+const PRELOGIN_CHARS = 64 * 1024;
+/** ... and within this many elements (a WS-Security header and the operation's start fit easily). */
+const PRELOGIN_LIMITS: XmlLimits = { ...DEFAULT_XML_LIMITS, maxElements: 1000 };
+
+interface Credentials { service: string; password: string }
+
+const notXml = (e: XmlError) => new SoapFault('Client', `the request is not acceptable XML: ${e.message}`);
+
+/**
+ * Envelope/Body/<operation>/service and …/password, from the start of the body only. Undefined when
+ * they are not there (the caller then parses a small body under the pre-login limits for a precise
+ * fault, and refuses a large one). XML errors in the part read are faults at once.
+ */
+function findCredentials(text: string): Credentials | undefined {
+  let service: string | undefined;
+  let password: string | undefined;
+  try {
+    scanXml(text, PRELOGIN_CHARS, PRELOGIN_LIMITS, (node, path) => {
+      if (path.length === 3 && path[0]!.local === 'Envelope' && path[1]!.local === 'Body') {
+        if (node.local === 'service') service ??= node.text;
+        else if (node.local === 'password') password ??= node.text;
+      }
+      return service !== undefined && password !== undefined;
+    });
+  } catch (e) {
+    if (!(e instanceof XmlError)) throw e;
+    if (e.message === `more than ${PRELOGIN_LIMITS.maxElements} elements`) {
+      throw new SoapFault('Client', `service, password: not found within the first ${PRELOGIN_LIMITS.maxElements} elements; send them first in the operation element, as the WSDL orders them`);
+    }
+    throw notXml(e);
+  }
+  return service !== undefined && password !== undefined ? { service, password } : undefined;
+}
+
+/** An HTTP Basic header, if the caller sent one (tolerated beside the body credentials, and checked first). */
+function basicCredentials(req: Request): Credentials | undefined {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? { service: decoded, password: '' } : { service: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
 
 /**
  * Reads the whole body up to `limit` bytes after decompression. Past the limit it stops inflating
@@ -134,14 +183,64 @@ export function soapEndpoint<Ctx>(o: SoapEndpointOptions<Ctx>): Router {
     res.type('text/plain').send(`segl SOAP 1.1 endpoint. POST envelopes here; the WSDL is at ${o.publicUrl}${o.path}?wsdl\n`);
   });
 
+  /** One throttled password check; refused (too many failures) and wrong ones are faults. */
+  const login = async (source: string, c: Credentials, status = 500): Promise<ServiceAccount> => {
+    const attempt = o.limiter.admit(source, c.service);
+    if (!attempt.ok) {
+      const s = Math.ceil(attempt.retryAfterMs / 1000);
+      throw new SoapFault('Client', `service, password: too many failed attempts from ${source}; try again in ${s} s`);
+    }
+    let svc: ServiceAccount | null;
+    try {
+      await pause(attempt.waitMs);
+      svc = await o.authenticate(c.service, c.password);
+    } catch (e) {
+      attempt.cancel();
+      throw e;
+    }
+    if (!svc) {
+      attempt.fail();
+      if (status !== 500) throw new SoapFault('Client', 'service, password: service or password is wrong (HTTP Basic)', status);
+      throw new AuthError();
+    }
+    attempt.succeed();
+    return svc;
+  };
+
   router.post(o.path, async (req, res) => {
     const started = process.hrtime.bigint();
     let opName = 'unknown';
     let service: string | undefined;
+    const source = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    let checked = false;
     try {
-      const source = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+      // Before the body is read (and before `100 Continue` goes out): the declared size, then HTTP Basic.
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > o.bodyLimit) throw new TooLarge();
+      const basic = basicCredentials(req);
+      checked = !!basic;
+      if (basic) await login(source, basic, 401);
       const text = decodeText(await readBody(req, o.bodyLimit));
-      const op = readEnvelope(text, DEFAULT_XML_LIMITS);
+      const creds = findCredentials(text);
+      if (!creds) {
+        if (text.length > PRELOGIN_CHARS) {
+          throw new SoapFault('Client', `service, password: not found within the first ${PRELOGIN_CHARS / 1024} KiB; send them first in the operation element, as the WSDL orders them`);
+        }
+        // A small body: parse it under the pre-login limits for the precise fault (it has no credentials).
+        const op = readEnvelope(text, PRELOGIN_LIMITS);
+        codec.decodeRoot(op);
+        throw new SoapFault('Client', 'service, password: are required in the operation element');
+      }
+      service = creds.service;
+      checked = true;
+      const svc = await login(source, creds);
+      let root;
+      try {
+        root = await parseXmlAsync(text, DEFAULT_XML_LIMITS);
+      } catch (e) {
+        throw e instanceof XmlError ? notXml(e) : e;
+      }
+      const op = envelopeOperation(root);
       if (op.uri !== schema.targetNamespace) {
         throw new SoapFault('Client', `${op.local}: namespace "${op.uri}" is not ${schema.targetNamespace}`);
       }
@@ -149,25 +248,21 @@ export function soapEndpoint<Ctx>(o: SoapEndpointOptions<Ctx>): Router {
       if (!operation) throw new SoapFault('Client', `${op.local}: not an operation of this service`);
       opName = operation.name;
       const input = codec.decodeRoot(op) as Record<string, unknown> & { service: string; password: string };
-      service = input.service;
-      const wait = o.limiter.blockedFor(source);
-      if (wait > 0) {
-        throw new SoapFault('Client', `service, password: too many failed attempts from ${source}; try again in ${Math.ceil(wait / 1000)} s`);
-      }
-      const svc = await o.authenticate(input.service, input.password);
-      if (!svc) {
-        o.limiter.fail(source);
-        throw new AuthError();
+      if (input.service !== creds.service || input.password !== creds.password) {
+        throw new SoapFault('Client', 'service, password: must appear once each, as direct children of the operation element');
       }
       const out = await operation.run(o.context, svc, input);
       const payload = operation.response === null ? null : codec.encodeRoot(operation.response, out ?? {});
       send(res, 200, envelope(payload));
       o.log.debug({ op: opName, service, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'soap call');
     } catch (e) {
+      // A call refused before any password check still counts against its source (checks count themselves).
+      if (!checked) o.limiter.refused(source);
       if (e instanceof TooLarge) {
-        const f = new SoapFault('Client', `the request body exceeds the limit of ${o.bodyLimit} bytes`);
+        const f = new SoapFault('Client', `the request body exceeds the limit of ${o.bodyLimit} bytes`, 413);
         res.setHeader('Connection', 'close');
-        send(res, 500, faultEnvelope(f));
+        send(res, f.httpStatus, faultEnvelope(f));
+        if (!req.readableEnded) req.resume();
         return;
       }
       let fault = toFault(e);
@@ -177,6 +272,10 @@ export function soapEndpoint<Ctx>(o: SoapEndpointOptions<Ctx>): Router {
         fault = new SoapFault('Server', `internal error (reference ${ref})`);
       } else {
         o.log.info({ op: opName, service, fault: fault.faultstring }, 'soap fault');
+      }
+      if (fault.httpStatus === 401) {
+        res.setHeader('WWW-Authenticate', 'Basic realm="segl", charset="UTF-8"');
+        res.setHeader('Connection', 'close'); // the body was not read
       }
       send(res, fault.httpStatus, faultEnvelope(fault));
     }

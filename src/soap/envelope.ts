@@ -23,6 +23,11 @@ export function readEnvelope(text: string, limits: XmlLimits): XNode {
     if (e instanceof XmlError) throw new SoapFault('Client', `the request is not acceptable XML: ${e.message}`);
     throw e;
   }
+  return envelopeOperation(root);
+}
+
+/** The single body element of a parsed envelope (readEnvelope's checks, for a tree parsed elsewhere). */
+export function envelopeOperation(root: XNode): XNode {
   if (root.local !== 'Envelope' || (root.uri !== SOAP11 && root.uri !== SOAP12)) {
     if (root.local === 'Envelope') {
       throw new SoapFault('VersionMismatch', `Envelope: namespace "${root.uri}" is not SOAP 1.1 (${SOAP11})`);

@@ -44,74 +44,137 @@ function parseQName(value: string, resolve: (prefix: string) => string | undefin
   return { uri: uri ?? '', local };
 }
 
+/**
+ * Builds the tree chunk by chunk (saxes carries a split surrogate pair or CR over to the next
+ * chunk), so a caller can stop early (scanXml) or yield between chunks (parseXmlAsync).
+ */
+class TreeBuilder {
+  private readonly parser = new SaxesParser({ xmlns: true, position: true });
+  private readonly stack: XNode[] = [];
+  root: XNode | undefined;
+  /** elements closed so far, innermost first in `path` (root … parent) */
+  onClose?: (node: XNode, path: readonly XNode[]) => void;
+
+  constructor(limits: XmlLimits, keepScopes: boolean) {
+    const { parser, stack } = this;
+    let count = 0;
+    let error: XmlError | undefined;
+    const fail = (msg: string): never => {
+      throw new XmlError(msg);
+    };
+    parser.on('doctype', () => fail('DTDs (<!DOCTYPE>) are not allowed'));
+    parser.on('processinginstruction', (pi) => {
+      if (pi.target.toLowerCase() !== 'xml') fail(`processing instructions are not allowed (<?${pi.target}?>)`);
+    });
+    parser.on('opentag', (tag: SaxesTagNS) => {
+      if (++count > limits.maxElements) fail(`more than ${limits.maxElements} elements`);
+      if (stack.length >= limits.maxDepth) fail(`elements nested deeper than ${limits.maxDepth}`);
+      const attrs: Record<string, string> = {};
+      let n = 0;
+      let xsiType: QName | undefined;
+      let nil = false;
+      let nsAttrs: Record<string, string> | undefined;
+      for (const a of Object.values(tag.attributes)) {
+        if (++n > limits.maxAttributes) fail(`more than ${limits.maxAttributes} attributes on <${tag.name}>`);
+        if (a.uri === XSI) {
+          if (a.local === 'type') xsiType = parseQName(a.value, (p) => parser.resolve(p));
+          else if (a.local === 'nil') nil = a.value === 'true' || a.value === '1';
+        } else if (a.uri === '' && a.prefix === '' && a.name !== 'xmlns') {
+          attrs[a.local] = a.value;
+        } else if (a.uri && a.prefix !== 'xmlns' && a.name !== 'xmlns') {
+          (nsAttrs ??= {})[`${a.uri}|${a.local}`] = a.value;
+        }
+      }
+      const node: XNode = { uri: tag.uri ?? '', local: tag.local ?? tag.name, attrs, children: [], text: '', nil };
+      if (xsiType) node.xsiType = xsiType;
+      if (nsAttrs) node.nsAttrs = nsAttrs;
+      if (keepScopes) {
+        const scope: Record<string, string> = { ...(stack[stack.length - 1]?.scope ?? {}) };
+        for (const [p, uri] of Object.entries(tag.ns ?? {})) scope[p] = uri;
+        node.scope = scope;
+      }
+      if (stack.length) stack[stack.length - 1]!.children.push(node);
+      else this.root = node;
+      stack.push(node);
+    });
+    parser.on('text', (t) => {
+      const top = stack[stack.length - 1];
+      if (top) top.text += t;
+    });
+    parser.on('cdata', (t) => {
+      const top = stack[stack.length - 1];
+      if (top) top.text += t;
+    });
+    parser.on('closetag', () => {
+      const node = stack.pop();
+      if (node && this.onClose) this.onClose(node, stack);
+    });
+    parser.on('error', (e) => {
+      if (!error) error = new XmlError(e.message.replace(/^undefined:/, 'line '));
+      throw error;
+    });
+  }
+
+  private guard(f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      if (e instanceof XmlError) throw e;
+      throw new XmlError(e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  write(chunk: string): void {
+    this.guard(() => this.parser.write(chunk));
+  }
+
+  close(): XNode {
+    this.guard(() => this.parser.close());
+    if (!this.root) throw new XmlError('no root element');
+    return this.root;
+  }
+}
+
 /** Parses a whole document into a tree. Throws XmlError with a readable reason. */
 export function parseXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS, keepScopes = false): XNode {
-  const parser = new SaxesParser({ xmlns: true, position: true });
-  const stack: XNode[] = [];
-  let root: XNode | undefined;
-  let count = 0;
-  let error: XmlError | undefined;
-  const fail = (msg: string): never => {
-    throw new XmlError(msg);
-  };
-  parser.on('doctype', () => fail('DTDs (<!DOCTYPE>) are not allowed'));
-  parser.on('processinginstruction', (pi) => {
-    if (pi.target.toLowerCase() !== 'xml') fail(`processing instructions are not allowed (<?${pi.target}?>)`);
-  });
-  parser.on('opentag', (tag: SaxesTagNS) => {
-    if (++count > limits.maxElements) fail(`more than ${limits.maxElements} elements`);
-    if (stack.length >= limits.maxDepth) fail(`elements nested deeper than ${limits.maxDepth}`);
-    const attrs: Record<string, string> = {};
-    let n = 0;
-    let xsiType: QName | undefined;
-    let nil = false;
-    let nsAttrs: Record<string, string> | undefined;
-    for (const a of Object.values(tag.attributes)) {
-      if (++n > limits.maxAttributes) fail(`more than ${limits.maxAttributes} attributes on <${tag.name}>`);
-      if (a.uri === XSI) {
-        if (a.local === 'type') xsiType = parseQName(a.value, (p) => parser.resolve(p));
-        else if (a.local === 'nil') nil = a.value === 'true' || a.value === '1';
-      } else if (a.uri === '' && a.prefix === '' && a.name !== 'xmlns') {
-        attrs[a.local] = a.value;
-      } else if (a.uri && a.prefix !== 'xmlns' && a.name !== 'xmlns') {
-        (nsAttrs ??= {})[`${a.uri}|${a.local}`] = a.value;
-      }
-    }
-    const node: XNode = { uri: tag.uri ?? '', local: tag.local ?? tag.name, attrs, children: [], text: '', nil };
-    if (xsiType) node.xsiType = xsiType;
-    if (nsAttrs) node.nsAttrs = nsAttrs;
-    if (keepScopes) {
-      const scope: Record<string, string> = { ...(stack[stack.length - 1]?.scope ?? {}) };
-      for (const [p, uri] of Object.entries(tag.ns ?? {})) scope[p] = uri;
-      node.scope = scope;
-    }
-    if (stack.length) stack[stack.length - 1]!.children.push(node);
-    else root = node;
-    stack.push(node);
-  });
-  parser.on('text', (t) => {
-    const top = stack[stack.length - 1];
-    if (top) top.text += t;
-  });
-  parser.on('cdata', (t) => {
-    const top = stack[stack.length - 1];
-    if (top) top.text += t;
-  });
-  parser.on('closetag', () => {
-    stack.pop();
-  });
-  parser.on('error', (e) => {
-    if (!error) error = new XmlError(e.message.replace(/^undefined:/, 'line '));
-    throw error;
-  });
-  try {
-    parser.write(text).close();
-  } catch (e) {
-    if (e instanceof XmlError) throw e;
-    throw new XmlError(e instanceof Error ? e.message : String(e));
+  const b = new TreeBuilder(limits, keepScopes);
+  b.write(text);
+  return b.close();
+}
+
+/** Characters parsed between two yields of parseXmlAsync (a few milliseconds of work). */
+const ASYNC_SLICE = 128 * 1024;
+
+/**
+ * parseXml for large untrusted bodies: yields to the event loop between slices, so a 20 MB
+ * envelope does not stall health checks and other requests for the seconds it takes to parse.
+ */
+export async function parseXmlAsync(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): Promise<XNode> {
+  const b = new TreeBuilder(limits, false);
+  for (let i = 0; i < text.length; i += ASYNC_SLICE) {
+    b.write(text.slice(i, i + ASYNC_SLICE));
+    if (i + ASYNC_SLICE < text.length) await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  if (!root) throw new XmlError('no root element');
-  return root;
+  return b.close();
+}
+
+/**
+ * Reads at most `maxChars` of a document (under `limits`), handing each closed element and its
+ * ancestors to `onClose` until it returns true. `complete` says the whole document was read (and
+ * was well-formed). Cheap whatever the document's size: for looking at its start before deciding
+ * whether to read the rest.
+ */
+export function scanXml(text: string, maxChars: number, limits: XmlLimits,
+  onClose: (node: XNode, path: readonly XNode[]) => boolean): { stopped: boolean; complete: boolean } {
+  const b = new TreeBuilder(limits, false);
+  let stopped = false;
+  b.onClose = (node, path) => { if (!stopped && onClose(node, path)) stopped = true; };
+  const end = Math.min(text.length, maxChars);
+  for (let i = 0; i < end && !stopped; i += 4096) b.write(text.slice(i, Math.min(i + 4096, end)));
+  if (stopped) return { stopped, complete: false };
+  if (end < text.length) return { stopped, complete: false };
+  b.close();
+  return { stopped, complete: true };
 }
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' };
