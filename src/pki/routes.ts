@@ -14,6 +14,10 @@ export function pkiRoutes(ca: TestCa): Router {
   r.get('/pki/tsa.pem', (_req, res) => pem(res, ca.pem('tsa')));
   r.get('/pki/crl', async (_req, res) => { res.type('application/pkix-crl').send(Buffer.from(await ca.crl())); });
   r.get('/pki/root.crl', async (_req, res) => { res.type('application/pkix-crl').send(Buffer.from(await ca.rootCrl())); });
+  // The service CA (seal and TSA) beside the person CA: its certificate, its OCSP responder's, its CRL.
+  r.get('/pki/service-ca.pem', (_req, res) => pem(res, ca.pem('serviceCa')));
+  r.get('/pki/service-ocsp.pem', (_req, res) => pem(res, ca.pem('serviceOcsp')));
+  r.get('/pki/service.crl', async (_req, res) => { res.type('application/pkix-crl').send(Buffer.from(await ca.serviceCrl())); });
 
   const body = raw({ type: () => true, limit: '64kb' });
   const answer = async (res: Response, der: Uint8Array, type: string) => { res.type(type).send(Buffer.from(der)); };
