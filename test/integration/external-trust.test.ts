@@ -34,7 +34,10 @@ describe('external trust services (SQLite)', () => {
       const body = await readBody(req);
       if (req.url === '/ocsp') {
         res.setHeader('content-type', 'application/ocsp-response');
-        res.end(Buffer.from(await respondOcsp(body, { responder: ext.ocsp, issuer: ext.personCa.certificate, lookup: async () => ({ status: 'good' }) })));
+        res.end(Buffer.from(await respondOcsp(body, [
+          { responder: ext.ocsp, issuer: ext.personCa.certificate, lookup: async () => ({ status: 'good' }) },
+          { responder: ext.serviceOcsp, issuer: ext.serviceCa.certificate, lookup: async () => ({ status: 'good' }) },
+        ])));
       } else if (req.url === '/tsa') {
         tsaCalls++;
         res.setHeader('content-type', 'application/timestamp-reply');
@@ -51,7 +54,7 @@ describe('external trust services (SQLite)', () => {
     const pkcs8 = new Uint8Array(await crypto.subtle.exportKey('pkcs8', ext.seal.keys.privateKey));
     writeFileSync(path.join(dir, 'seal.key'), toPem(pkcs8, 'PRIVATE KEY'));
     writeFileSync(path.join(dir, 'seal.pem'), ext.seal.certificate.toString('pem'));
-    writeFileSync(path.join(dir, 'chain.pem'), `${ext.personCa.certificate.toString('pem')}\n${ext.root.certificate.toString('pem')}\n`);
+    writeFileSync(path.join(dir, 'chain.pem'), `${ext.serviceCa.certificate.toString('pem')}\n${ext.root.certificate.toString('pem')}\n`);
     await run('openssl', ['pkcs12', '-export', '-inkey', path.join(dir, 'seal.key'), '-in', path.join(dir, 'seal.pem'), '-certfile', path.join(dir, 'chain.pem'),
       '-passout', 'pass:p12-secret', '-out', path.join(dir, 'seal.p12')]);
     mkdirSync(path.join(dir, 'anchors'));
@@ -92,7 +95,7 @@ describe('external trust services (SQLite)', () => {
     // The test root does not vouch for the external seal.
     writeFileSync(path.join(dir, 'test-root.pem'), await (await fetch(`${s.url}/pki/root.pem`)).text());
     expect(await verify(path.join(dir, 'test-root.pem'))).not.toMatch(/^OK$/m);
-    expect(out.packageXml).toContain(Buffer.from(ext.personCa.certificate.rawData).toString('base64')); // CertificateValues
+    expect(out.packageXml).toContain(Buffer.from(ext.serviceCa.certificate.rawData).toString('base64')); // CertificateValues
   }, 60_000);
 
   test('configuration errors name what is missing', () => {

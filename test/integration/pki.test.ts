@@ -36,7 +36,8 @@ describe('trust endpoints (SQLite)', () => {
   beforeAll(async () => {
     s = await startServer('sqlite');
     dir = mkdtempSync(path.join(os.tmpdir(), 'segl-pki-'));
-    for (const [name, url] of [['root.pem', '/pki/root.pem'], ['ca.pem', '/pki/ca.pem'], ['seal.pem', '/pki/seal.pem'], ['tsa.pem', '/pki/tsa.pem']]) {
+    for (const [name, url] of [['root.pem', '/pki/root.pem'], ['ca.pem', '/pki/ca.pem'], ['seal.pem', '/pki/seal.pem'], ['tsa.pem', '/pki/tsa.pem'],
+      ['service-ca.pem', '/pki/service-ca.pem']]) {
       const res = await fetch(`${s.url}${url}`);
       expect(res.status).toBe(200);
       writeFileSync(file(name!), await res.text());
@@ -45,9 +46,10 @@ describe('trust endpoints (SQLite)', () => {
   }, 60_000);
   afterAll(async () => { await s.stop(); });
 
-  test('the published certificates chain to the root; the seal verifies', async () => {
+  test('the published certificates chain to the root; the seal verifies through the service CA', async () => {
     expect((await openssl(['verify', '-CAfile', file('root.pem'), file('ca.pem')])).out).toContain(': OK');
-    expect((await openssl(['verify', '-CAfile', file('root.pem'), '-untrusted', file('ca.pem'), file('seal.pem')])).out).toContain(': OK');
+    expect((await openssl(['verify', '-CAfile', file('root.pem'), file('service-ca.pem')])).out).toContain(': OK');
+    expect((await openssl(['verify', '-CAfile', file('root.pem'), '-untrusted', file('service-ca.pem'), file('seal.pem')])).out).toContain(': OK');
   });
 
   test('OCSP over POST: good, revoked with keyCompromise, locked (certificateHold) and unlocked again', async () => {
@@ -114,10 +116,10 @@ describe('trust endpoints (SQLite)', () => {
     const res = await fetch(`${s.url}/pki/tsa`, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: readFileSync(file('q.tsq')) });
     expect(res.headers.get('content-type')).toBe('application/timestamp-reply');
     writeFileSync(file('r.tsr'), Buffer.from(await res.arrayBuffer()));
-    const v = await openssl(['ts', '-verify', '-data', file('data.txt'), '-in', file('r.tsr'), '-CAfile', file('root.pem'), '-untrusted', file('ca.pem')]);
+    const v = await openssl(['ts', '-verify', '-data', file('data.txt'), '-in', file('r.tsr'), '-CAfile', file('root.pem'), '-untrusted', file('service-ca.pem')]);
     expect(v.out).toContain('Verification: OK');
     writeFileSync(file('other.txt'), 'something else\n');
-    const w = await openssl(['ts', '-verify', '-data', file('other.txt'), '-in', file('r.tsr'), '-CAfile', file('root.pem'), '-untrusted', file('ca.pem')]);
+    const w = await openssl(['ts', '-verify', '-data', file('other.txt'), '-in', file('r.tsr'), '-CAfile', file('root.pem'), '-untrusted', file('service-ca.pem')]);
     expect(w.out).not.toContain('Verification: OK');
     const bad = await fetch(`${s.url}/pki/tsa`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
     expect(bad.status).toBe(415);

@@ -65,7 +65,9 @@ describe('signing and the sealed LTV-SDO (SQLite)', () => {
     s = await startServer('sqlite');
     svc = (await s.rt.services.find('demo'))!;
     dir = mkdtempSync(path.join(os.tmpdir(), 'segl-sign-'));
-    for (const [n, u] of [['root.pem', '/pki/root.pem'], ['ca.pem', '/pki/ca.pem']]) writeFileSync(path.join(dir, n!), await (await fetch(`${s.url}${u}`)).text());
+    for (const [n, u] of [['root.pem', '/pki/root.pem'], ['ca.pem', '/pki/ca.pem'], ['service-ca.pem', '/pki/service-ca.pem']]) {
+      writeFileSync(path.join(dir, n!), await (await fetch(`${s.url}${u}`)).text());
+    }
   }, 60_000);
   afterAll(async () => { await s.stop(); });
 
@@ -100,7 +102,9 @@ describe('signing and the sealed LTV-SDO (SQLite)', () => {
     expect(ids).toHaveLength(2);
     const file = path.join(dir, 'ok.xml');
     writeFileSync(file, sdo);
-    const xmlsec = (f: string, id: string) => tool('xmlsec1', ['--verify', '--trusted-pem', path.join(dir, 'root.pem'), '--untrusted-pem', path.join(dir, 'ca.pem'),
+    // The native signature chains through the person CA, the seal through the service CA.
+    const xmlsec = (f: string, id: string) => tool('xmlsec1', ['--verify', '--trusted-pem', path.join(dir, 'root.pem'),
+      '--untrusted-pem', path.join(dir, 'ca.pem'), '--untrusted-pem', path.join(dir, 'service-ca.pem'),
       '--id-attr:Id', 'http://www.w3.org/2000/09/xmldsig#:Signature', '--node-id', id, f]);
     for (const id of ids) expect((await xmlsec(file, id)).out).toMatch(/^OK$/m);
 

@@ -71,10 +71,13 @@ export interface ServerOptions {
   worker?: boolean;
   /** name resolution for callback destinations */
   resolve?: Resolver;
+  /** fills the fresh DATA_DIR before segl starts (e.g. a test PKI made by an older segl) */
+  seed?: (dataDir: string) => void | Promise<void>;
 }
 
 export async function startServer(db: DbKind = 'sqlite', env: Record<string, string> = {}, opts: ServerOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'segl-test-'));
+  await opts.seed?.(dataDir);
   let pg: { url: string; drop: () => Promise<void> } | undefined;
   if (db === 'postgres') {
     if (!(await postgresAvailable())) throw new Error(`PostgreSQL is not reachable at ${PG_URL}`);
