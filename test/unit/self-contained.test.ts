@@ -96,25 +96,28 @@ function splitArgs(s: string): string[] {
 function scanText(root: string, file: string, text: string, lookup: (file: string) => Map<string, Values> = () => new Map()): Scan {
   const violations: string[] = [];
   const exports = new Map<string, Values>();
-  const where = (index: number) => `${file}:${text.slice(0, index).split('\n').length}`;
+  // packageRoot() and process.cwd() are the repository root (npm runs everything from there);
+  // the replacements keep every newline, so line numbers are those of the file.
+  const code = text.replace(/\bpackageRoot\(\)/g, '__ROOT__').replace(/\bprocess\.cwd\(\)/g, '__CWD__');
+  const where = (index: number, of = code) => `${file}:${of.slice(0, index).split('\n').length}`;
   const cands = dirnames(root, file);
   const fileDir = path.join(root, path.dirname(file));
   const beside = path.dirname(root) + path.sep;
 
   // Any mention of the folder the reference WSDLs used to be read from.
   for (const m of text.matchAll(/\.\.[/\\]+shared\b|\bshared[/\\]+reference\b|['"]shared['"]\s*,\s*['"]reference['"]/g)) {
-    violations.push(`${where(m.index)}: names the old ../shared reference folder (${m[0]})`);
+    violations.push(`${where(m.index, text)}: names the old ../shared reference folder (${m[0]})`);
   }
   // Hard-coded absolute paths beside the repository (e.g. /work/shared/...).
   for (const m of text.matchAll(/['"`](\/[^'"`\s]*)/g)) {
     const p = m[1]!;
-    if (p.startsWith(beside) && !isInside(root, path.normalize(p))) violations.push(`${where(m.index)}: hard-coded path outside the repository (${p})`);
+    if (p.startsWith(beside) && !isInside(root, path.normalize(p))) violations.push(`${where(m.index, text)}: hard-coded path outside the repository (${p})`);
   }
 
   if (!SCRIPT_EXT.test(file)) {
     // Shell, YAML, JSON, Dockerfile, Python, PHP, Java: a '../' at the start of a path token climbs
     // out of the working directory (the repository root for npm scripts and the CI).
-    for (const m of text.matchAll(/(?:^|[\s'"=:(,])(\.\.[/\\])/gm)) violations.push(`${where(m.index)}: relative path '../' climbs out of the working directory`);
+    for (const m of text.matchAll(/(?:^|[\s'"=:(,])(\.\.[/\\])/gm)) violations.push(`${where(m.index, text)}: relative path '../' climbs out of the working directory`);
     return { violations, exports };
   }
 
@@ -128,7 +131,7 @@ function scanText(root: string, file: string, text: string, lookup: (file: strin
     /\b(?:require|import|jest\.mock|jest\.requireActual|require\.resolve)\s*\(\s*(['"])([^'"]+)\1/g,
   ];
   for (const re of specifiers) {
-    for (const m of text.matchAll(re)) {
+    for (const m of code.matchAll(re)) {
       const spec = m[2]!;
       consumed.push([m.index, m.index + m[0].length]);
       if (!spec.startsWith('.')) continue;
@@ -137,7 +140,7 @@ function scanText(root: string, file: string, text: string, lookup: (file: strin
     }
   }
   // Constants imported from other repository files (only relative, only named imports).
-  for (const m of text.matchAll(/\bimport\s*(?:type\s+)?\{([^}]*)\}\s*from\s*(['"])(\.[^'"]+)\2/g)) {
+  for (const m of code.matchAll(/\bimport\s*(?:type\s+)?\{([^}]*)\}\s*from\s*(['"])(\.[^'"]+)\2/g)) {
     const base = path.relative(root, path.resolve(fileDir, m[3]!));
     const target = [`${base}.ts`, `${base}.js`, `${base}/index.ts`].find((f) => fs.existsSync(path.join(root, f)));
     if (!target) continue;
@@ -155,7 +158,7 @@ function scanText(root: string, file: string, text: string, lookup: (file: strin
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
       const lit = LITERAL.exec(a);
-      let value: string | null | undefined;
+      let value: string | null;
       if (lit) value = lit[1] ?? lit[2] ?? lit[3]!;
       else if (a === '__dirname') value = dirname;
       else if (a === '__ROOT__' || a === '__CWD__') value = root;
@@ -174,7 +177,6 @@ function scanText(root: string, file: string, text: string, lookup: (file: strin
     return cur;
   });
 
-  const code = text.replace(/\bpackageRoot\(\)/g, '__ROOT__').replace(/\bprocess\.cwd\(\)/g, '__CWD__');
   // Path constants, in file order, so later expressions can use earlier names.
   const call = /(?:\bpath\.(?:posix\.)?|(?<![\w.$]))(resolve|join)\s*\(([^()]*)\)/g;
   const decl = /\b(export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::\s*string\s*)?=\s*([^;\n]+)/g;
@@ -243,6 +245,7 @@ describe('static: no path leaves the repository root', () => {
     ['test/interop/z.test.ts', `import x from '${up}/${up}/${up}/elsewhere/x';`, /z\.test\.ts:1: module/],
     ['src/soap/a.ts', `const d = path.join(__dirname, '${up}', '${up}', '${up}', 'x');`, /a\.ts:1: path\.join.*\(from src\/soap\)/],
     ['bench/b.ts', `const d = path.resolve(__dirname, '${up}', '${up}', '${up}');`, /b\.ts:1: path\.resolve/],
+    ['src/x.ts', `import { a } from './y';\n\nconst d = path.join(packageRoot(), '${up}', 'elsewhere');`, /x\.ts:3: path\.join\(__ROOT__/],
     ['test/c.test.ts', `const d = '${path.dirname(ROOT)}/other/x.wsdl';`, /c\.test\.ts:1: hard-coded path outside/],
     ['test/interop/d.py', `wsdl = os.path.join(here, '${up}/${up}/${up}/x.wsdl')`, /d\.py:1: relative path/],
     ['test/e.test.ts', `const w = 'x/${up}/sha${'red'}/reference/a.wsdl';`, /e\.test\.ts:1: names the old/],
