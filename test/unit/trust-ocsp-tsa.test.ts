@@ -292,6 +292,25 @@ describe('checkOcspResponse', () => {
     await expect(checkOcspResponse(malformed, { issuer: ca.root.certificate, serialHex: ca.ee.serial })).rejects.toThrow(/malformedRequest/);
   });
 
+  test('several responders (one per issuing CA): the one of the CA the request names signs; another CA\'s CertID in it is unknown', async () => {
+    const otherOpts: OcspResponderOptions = { responder: other.ocsp, issuer: other.root.certificate, lookup: async () => ({ status: 'good' }) };
+    const both = [ocspOpts, otherOpts];
+    const mine = await checkOcspResponse(await respondOcsp(await opensslRequest(ca.dir, 'ca.pem', 'ee.pem'), both),
+      { issuer: ca.root.certificate, serialHex: ca.ee.serial });
+    expect(mine.status).toEqual({ status: 'good' });
+    expect(mine.responder.equal(ca.ocsp.certificate)).toBe(true);
+    const theirs = await checkOcspResponse(await respondOcsp(await opensslRequest(other.dir, 'ca.pem', 'ee.pem'), both),
+      { issuer: other.root.certificate, serialHex: other.ee.serial });
+    expect(theirs.status).toEqual({ status: 'good' });
+    expect(theirs.responder.equal(other.ocsp.certificate)).toBe(true);
+    // One request naming both CAs, the other CA first: its responder signs, and says nothing about ca's certificate.
+    const mixed = await respondOcsp(await opensslRequest(ca.dir, join(other.dir, 'ca.pem'), join(other.dir, 'ee.pem'), ['-issuer', 'ca.pem', '-cert', 'ee.pem']), both);
+    await expect(checkOcspResponse(mixed, { issuer: ca.root.certificate, serialHex: ca.ee.serial })).rejects.toThrow(/authorised responder/);
+    const unvouched = await checkOcspResponse(mixed, { issuer: ca.root.certificate, serialHex: ca.ee.serial, responderTrust: [other.ocsp.certificate] });
+    expect(unvouched.status).toEqual({ status: 'unknown' });
+    expect((await checkOcspResponse(mixed, { issuer: other.root.certificate, serialHex: other.ee.serial })).status).toEqual({ status: 'good' });
+  });
+
   test('a failing lookup gives internalError', async () => {
     const req = await opensslRequest(ca.dir, 'ca.pem', 'ee.pem');
     const resp = await respondOcsp(req, { ...ocspOpts, lookup: async () => { throw new Error('db down'); } });
