@@ -276,7 +276,7 @@ export function cli(): Command {
       const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
       try {
         const r = await purge(cfg, db, { now: () => now });
-        process.stdout.write(`purged ${r.sds} SDS document(s) and ${r.requests} request(s)\n`);
+        process.stdout.write(`purged ${r.sds} SDS document(s) and ${r.requests} request(s); swept ${r.blobs} unreferenced blob(s)\n`);
       } finally {
         await db.destroy();
       }

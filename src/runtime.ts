@@ -209,11 +209,12 @@ export function documentService(
  * Housekeeping (`segl purge`; a nightly job once the workers exist): SDS uploads past their TTL
  * and requests past days-until-deletion go, with the blobs nothing else uses.
  */
-export async function purge(cfg: Config, db: DataSource, clock: Clock): Promise<{ sds: number; requests: number }> {
+export async function purge(cfg: Config, db: DataSource, clock: Clock): Promise<{ sds: number; requests: number; blobs: number }> {
   const blobs = blobStore(cfg);
-  const sds = await new SdsRepository(db, blobs).purgeExpired(clock.now().toISOString());
+  const repo = new SdsRepository(db, blobs);
+  const sds = await repo.purgeExpired(clock.now().toISOString());
   const requests = await documentService(cfg, db, blobs, clock, () => cfg.publicUrl).purgeDueRequests();
-  return { sds, requests };
+  return { sds, requests, blobs: await repo.sweepOrphans() };
 }
 
 export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Runtime> {

@@ -1,6 +1,7 @@
 // Timed state changes, run by BullMQ job schedulers: tasks past days-to-live expire (with their
 // expired notifications), requests past days-until-deletion are deleted, SDS uploads past their
-// TTL go, and CPR numbers unused for 3 months are deleted nightly.
+// TTL go, blobs no row names (older than a day) are swept, and CPR numbers unused for 3 months are
+// deleted nightly.
 import type { DocumentService } from '../src/core/documentservice';
 import type { Clock } from '../src/core/ports';
 import type { CprRepository } from '../src/store/cpr';
@@ -33,6 +34,8 @@ export async function runTimer(deps: TimerDeps, name: TimerJob): Promise<Record<
       requests: await drain(() => deps.documents.purgeDueRequests(500)),
       sds: await deps.sds.purgeExpired(deps.clock.now().toISOString()),
       challenges: deps.testid ? await deps.testid.purgeChallenges() : 0,
+      // last: what the purges above released is gone already; this finds what nothing names
+      blobs: await deps.sds.sweepOrphans(),
     };
     case 'cpr': return {
       cpr: await deps.cpr.purgeUnused(new Date(deps.clock.now().getTime() - CPR_UNUSED_DAYS * 86_400_000).toISOString()),

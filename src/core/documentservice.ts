@@ -8,11 +8,11 @@ import { compileFilter, compilePage } from './filter';
 import { moveTask, OutboxWrites, planAdded, planCreated, planReached } from './transitions';
 import { portalTask, taskAccess, type PortalTask } from './portal';
 import {
-  normalizeRequest, validateAddedTask, validateNotification, validateRequests, type ValidationContext,
+  idList, normalizeRequest, validateAddedTask, validateNotification, validateRequests, type ValidationContext,
 } from './validate';
 import type {
-  ArtifactRow, BlobSink, Clock, DocumentRow, DocumentStore, DocumentTx, EventRow, NewRequest, NotificationRow,
-  RequestRow, ServiceAccount, TaskDocumentRow, TaskRow,
+  ArchiveEntry, ArtifactRow, BlobSink, Clock, DocumentRow, DocumentStore, DocumentTx, EventRow, NewRequest, NotificationRow,
+  RequestRow, SdsEntry, ServiceAccount, TaskDocumentRow, TaskRow,
 } from './ports';
 import type {
   Document, HistoryEvent, Notification, PackagingTaskStatusInfo, SigningRequest, Task, TaskFilter, TaskInfo,
@@ -106,8 +106,26 @@ export class DocumentService {
     return value;
   }
 
-  /** Stores provided-document bytes in the blob store and returns the rows that point at them. */
-  private async storeDocuments(requestId: string, docs: Document[]): Promise<DocumentRow[]> {
+  /**
+   * Runs `work`, which stores blobs before its transaction commits; when it fails (a refusal found
+   * inside the transaction, a lost connection …) the blobs it wrote that no row names are removed:
+   * nothing refused may leave bytes behind.
+   */
+  private async releasingOnFailure<T>(work: (written: string[]) => Promise<T>): Promise<T> {
+    const written: string[] = [];
+    try {
+      return await work(written);
+    } catch (e) {
+      if (written.length) await this.d.store.tx((tx) => tx.releaseBlobs(written)).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /**
+   * Stores provided-document bytes in the blob store and returns the rows that point at them.
+   * `written` collects the blobs this call created, for `releasingOnFailure`.
+   */
+  private async storeDocuments(requestId: string, docs: Document[], written: string[]): Promise<DocumentRow[]> {
     const rows: DocumentRow[] = [];
     for (const doc of docs) {
       const row: DocumentRow = {
@@ -117,6 +135,7 @@ export class DocumentService {
       };
       if (doc.kind === 'provided-document' && doc.data) {
         const put = await this.d.blobs.putBytes(doc.data);
+        if (put.created !== false) written.push(put.key);
         Object.assign(row, { blobKey: put.key, sha256: put.sha256, size: put.size });
         delete doc.data; // bytes live in the blob store, not in the request body
       }
@@ -159,6 +178,17 @@ export class DocumentService {
   async createRequest(svc: ServiceAccount, requests: SigningRequest[]): Promise<{ requestIds: string[]; artifact?: string }> {
     requests.forEach(normalizeRequest);
     validateRequests(requests, this.d.methods);
+    // References to SDS and the archive are checked before any bytes are stored (and again when
+    // pinned inside the write transaction: an upload may be deleted meanwhile).
+    await this.d.store.tx((tx) => this.checkStoredRefs(tx, svc, requests.flatMap((r, ri) => {
+      const inline = r.task.flatMap((t) => t.documentAction.map((a) => a.document).filter((d): d is Document => !!d));
+      const paths = documentPaths(r, ri);
+      return [...(r.document ?? []), ...inline].map((doc, i) => ({ doc, path: paths[i]! }));
+    })));
+    return this.releasingOnFailure((written) => this.createChecked(svc, requests, written));
+  }
+
+  private async createChecked(svc: ServiceAccount, requests: SigningRequest[], written: string[]): Promise<{ requestIds: string[]; artifact?: string }> {
     const now = this.now();
     const n = iso(now);
     const plans: NewRequest[] = [];
@@ -170,7 +200,7 @@ export class DocumentService {
       const inline = tasks.flatMap((t) => t.documentAction.map((a) => a.document).filter((d): d is Document => !!d));
       const all = [...(body.document ?? []), ...inline];
       const docs = new Map(all.map((d) => [d.id!, d]));
-      const documents = await this.storeDocuments(id, all);
+      const documents = await this.storeDocuments(id, all, written);
       documentPaths(r, ri).forEach((path, i) => stored.push({ doc: all[i]!, row: documents[i]!, path }));
       const planned = tasks.map((t, i) => this.planTask(id, body, t, i, docs, now));
       const request: RequestRow = {
@@ -226,20 +256,7 @@ export class DocumentService {
    * later cannot break the request; SDS uploads used by a request live another TTL.
    */
   private async pinStoredDocuments(tx: DocumentTx, svc: ServiceAccount, stored: StoredRef[], now: Date): Promise<void> {
-    const sds = stored.filter((x) => x.doc.kind === 'sds-document');
-    const arc = stored.filter((x) => x.doc.kind === 'archive-document');
-    const refOf = (x: StoredRef) => (x.doc.kind === 'sds-document' ? x.doc.refSdsId : x.doc.kind === 'archive-document' ? x.doc.refArchiveId : '');
-    const sdsFound = sds.length ? await tx.sdsDocuments(svc.id, [...new Set(sds.map(refOf))]) : new Map();
-    const arcFound = arc.length ? await tx.archiveDocuments(svc.id, [...new Set(arc.map(refOf))]) : new Map();
-    const missing = [
-      ...sds.filter((x) => !sdsFound.has(refOf(x))).map((x) => ({
-        path: `${x.path}/@ref-sds-id`, rule: `no SDS document "${refOf(x)}" exists for service ${svc.name} (upload it to /doc/${svc.name}/sds first)`,
-      })),
-      ...arc.filter((x) => !arcFound.has(refOf(x))).map((x) => ({
-        path: `${x.path}/@ref-archive-id`, rule: `no archived document "${refOf(x)}" exists for service ${svc.name}`,
-      })),
-    ];
-    if (missing.length) throw new ValidationError(missing);
+    const { sds, arc, sdsFound, arcFound, refOf } = await this.checkStoredRefs(tx, svc, stored);
     for (const x of [...sds, ...arc]) {
       const e = (x.doc.kind === 'sds-document' ? sdsFound : arcFound).get(refOf(x))!;
       Object.assign(x.row, { mimeType: e.mimeType, blobKey: e.blobKey, sha256: e.sha256, size: e.size });
@@ -248,6 +265,25 @@ export class DocumentService {
       const ttl = (this.d.sdsTtlDays ?? 30) * DAY_MS;
       await tx.touchSds([...sdsFound.keys()], iso(now), iso(new Date(now.getTime() + ttl)));
     }
+  }
+
+  /** Refuses sds-documents and archive-documents that do not name this service's uploads and archive entries. */
+  private async checkStoredRefs<R extends { doc: Document; path: string }>(tx: DocumentTx, svc: ServiceAccount, stored: R[]) {
+    const sds = stored.filter((x) => x.doc.kind === 'sds-document');
+    const arc = stored.filter((x) => x.doc.kind === 'archive-document');
+    const refOf = (x: R) => (x.doc.kind === 'sds-document' ? x.doc.refSdsId : x.doc.kind === 'archive-document' ? x.doc.refArchiveId : '');
+    const sdsFound: Map<string, SdsEntry> = sds.length ? await tx.sdsDocuments(svc.id, [...new Set(sds.map(refOf))]) : new Map();
+    const arcFound: Map<string, ArchiveEntry> = arc.length ? await tx.archiveDocuments(svc.id, [...new Set(arc.map(refOf))]) : new Map();
+    const missing = [
+      ...sds.filter((x) => !sdsFound.has(refOf(x))).map((x) => ({
+        path: `${x.path}/@ref-sds-id`, rule: `no SDS document "${refOf(x)}" exists for service ${svc.name} (upload it to /doc/${svc.name}/sds first)`,
+      })),
+      ...arc.filter((x) => !arcFound.has(refOf(x))).map((x) => ({
+        path: `${x.path}/@ref-archive-id`, rule: `no archived document "${refOf(x)}" exists for service ${svc.name}`,
+      })),
+    ];
+    if (missing.length) throw new ValidationError(missing.slice(0, 20));
+    return { sds, arc, sdsFound, arcFound, refOf };
   }
 
   /** send-to-archive: the original goes into the archive now (no TTL; survives the request). */
@@ -318,14 +354,15 @@ export class DocumentService {
     svc: ServiceAccount, requestId: string, taskId: string, documentId: string, blob: { key: string; sha256: string; size: number }, mimeType: string,
   ): Promise<void> {
     const n = iso(this.now());
-    await this.d.store.tx(async (tx) => {
+    // The file is already in place: a refusal (the task closed meanwhile …) takes it back.
+    await this.releasingOnFailure(async (written) => { written.push(blob.key); await this.d.store.tx(async (tx) => {
       const { request, task, tasks } = await this.liveTask(tx, svc, requestId, taskId);
       this.mustBeOpen(request, task, tasks);
       const action = (await tx.getTaskDocuments([requestId])).find((d) => d.taskId === taskId && d.documentId === documentId && d.actionType === 'upload');
       if (!action) throw new NotFoundError('document-id', `task "${taskId}" has no upload action for document "${documentId}"`);
       await tx.setDocumentBytes(requestId, documentId, { blobKey: blob.key, sha256: blob.sha256, size: blob.size, mimeType });
       await tx.insertEvents([{ requestId, taskId, event: 'document-uploaded', eventTime: n, data: `${documentId}: ${mimeType}, ${blob.size} bytes, sha256 ${blob.sha256}` }]);
-    });
+    }); });
   }
 
   /** A task is signed only when open: not closed, and every depends-on-task completed. */
@@ -429,7 +466,8 @@ export class DocumentService {
   /** deleteRequest: the number of requests that were live and are now deleted. */
   async deleteRequest(svc: ServiceAccount, requestIds: string[]): Promise<number> {
     const now = this.now();
-    return this.write(async (tx, out) => (await this.deleteLive(tx, out, svc.id, [...new Set(requestIds)], now)).length);
+    const ids = idList(requestIds, 'request-id');
+    return this.write(async (tx, out) => (await this.deleteLive(tx, out, svc.id, ids, now)).length);
   }
 
   /**
@@ -482,7 +520,8 @@ export class DocumentService {
     });
   }
 
-  async disableNotification(svc: ServiceAccount, requestId: string, taskId: string | undefined, ids: string[]): Promise<void> {
+  async disableNotification(svc: ServiceAccount, requestId: string, taskId: string | undefined, list: string[]): Promise<void> {
+    const ids = idList(list, 'notification-id');
     await this.d.store.tx(async (tx) => {
       await this.scopeOf(tx, svc, requestId, taskId);
       const scope = taskId ?? '';
@@ -525,25 +564,43 @@ export class DocumentService {
       validateAddedTask({ ...r.body, task: tasks.map((t) => t.body) }, task, this.d.methods);
       return { r, tasks };
     };
-    // Refuse bad input before any bytes are stored; store them outside the write transaction;
-    // check again inside it (the request may have changed meanwhile).
-    await this.d.store.tx(check);
-    const documents = await this.storeDocuments(requestId, inline);
-    return this.write(async (tx, out) => {
-      const { r, tasks } = await check(tx);
-      const docs = new Map([...(r.body.document ?? []), ...inline].map((d) => [d.id!, d]));
-      const ordinal = tasks.reduce((m, t) => Math.max(m, t.ordinal + 1), 0);
-      const plan = this.planTask(requestId, r.body, task, ordinal, docs, now);
-      await tx.insertTask(plan.task, plan.taskDocs, documents);
-      const added = this.taskNotifications(requestId, task);
-      for (const n of added) await tx.insertNotification(n);
-      await out.insert(tx, planCreated(added, [task.id], now, false));
-      if (task.authentication?.artifact === true) {
-        const a = this.artifactFor(requestId, task.id, now);
-        await tx.insertArtifact(a.row);
-        return a.plain;
-      }
-      return undefined;
+    const paths = task.documentAction.flatMap((a, ai) => (a.document ? [`task/document-action[${ai}]/document`] : []));
+    // Refuse bad input before any bytes are stored (inline sds- and archive-documents must name this
+    // service's uploads and archive entries, as in createRequest); store them outside the write
+    // transaction; check again inside it (the request may have changed meanwhile).
+    await this.d.store.tx(async (tx) => {
+      await check(tx);
+      await this.checkStoredRefs(tx, svc, inline.map((doc, i) => ({ doc, path: paths[i]! })));
+    });
+    return this.releasingOnFailure(async (written) => {
+      const documents = await this.storeDocuments(requestId, inline, written);
+      return this.write(async (tx, out) => {
+        const { r, tasks } = await check(tx);
+        const stored = inline.map((doc, i) => ({ doc, row: documents[i]!, path: paths[i]! }));
+        await this.pinStoredDocuments(tx, svc, stored, now);
+        const archived = await this.archiveOriginals(tx, svc, stored, now);
+        const docs = new Map([...(r.body.document ?? []), ...inline].map((d) => [d.id!, d]));
+        const ordinal = tasks.reduce((m, t) => Math.max(m, t.ordinal + 1), 0);
+        const plan = this.planTask(requestId, r.body, task, ordinal, docs, now);
+        // As in createRequest: pinned documents' types and archive ids show in task-info.
+        const types = new Map(stored.map((x) => [x.row.documentId, x.row.mimeType]));
+        for (const d of plan.taskDocs) {
+          d.mimeType ??= types.get(d.documentId);
+          d.archiveId ??= archived.get(`${requestId}/${d.documentId}`);
+        }
+        plan.task.info.mimeType ??= types.get(plan.task.info.documentId ?? '');
+        plan.task.info.archiveId ??= archived.get(`${requestId}/${plan.task.info.documentId}`);
+        await tx.insertTask(plan.task, plan.taskDocs, documents);
+        const added = this.taskNotifications(requestId, task);
+        for (const n of added) await tx.insertNotification(n);
+        await out.insert(tx, planCreated(added, [task.id], now, false));
+        if (task.authentication?.artifact === true) {
+          const a = this.artifactFor(requestId, task.id, now);
+          await tx.insertArtifact(a.row);
+          return a.plain;
+        }
+        return undefined;
+      });
     });
   }
 
@@ -557,7 +614,8 @@ export class DocumentService {
   }
 
   /** getStatus: one task-status-info per task of each request, in request then task order. */
-  async getStatus(svc: ServiceAccount, requestIds: string[]): Promise<TaskStatusInfo[]> {
+  async getStatus(svc: ServiceAccount, ids: string[]): Promise<TaskStatusInfo[]> {
+    const requestIds = idList(ids, 'request-id');
     return this.d.store.tx(async (tx) => {
       const out: TaskStatusInfo[] = [];
       const requests: RequestRow[] = [];
@@ -660,7 +718,8 @@ export class DocumentService {
   }
 
   /** getPackagingTaskStatus: one entry per packaging task of each request. */
-  async getPackagingTaskStatus(svc: ServiceAccount, requestIds: string[]): Promise<PackagingTaskStatusInfo[]> {
+  async getPackagingTaskStatus(svc: ServiceAccount, ids: string[]): Promise<PackagingTaskStatusInfo[]> {
+    const requestIds = idList(ids, 'request-id');
     return this.d.store.tx(async (tx) => {
       const out: PackagingTaskStatusInfo[] = [];
       for (const id of requestIds) {

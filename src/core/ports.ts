@@ -107,7 +107,9 @@ export interface DocumentTx {
   insertEvents(events: EventRow[]): Promise<void>;
   events(requestId: string, taskId: string): Promise<EventRow[]>;
   insertArtifact(a: ArtifactRow): Promise<void>;
-  /** The bytes a signer uploaded for an upload-document (document-action type upload). */
+  /** Deletes each of these blobs that no row names (after a refused or failed write). */
+  releaseBlobs(keys: string[]): Promise<void>;
+  /** The bytes a signer uploaded for an upload-document (document-action type upload); a replaced upload's blob goes when unused. */
   setDocumentBytes(requestId: string, documentId: string, b: { blobKey: string; sha256: string; size: number; mimeType: string }): Promise<void>;
   /** Marks an unused, unexpired artifact of this task used; false when there is none such. */
   useArtifact(hash: string, requestId: string, taskId: string, now: string): Promise<boolean>;
@@ -158,7 +160,8 @@ export interface DocumentStore {
 
 /** Stores bytes; returns a key (filesystem now, S3-compatible later). */
 export interface BlobSink {
-  putBytes(bytes: Uint8Array): Promise<{ key: string; sha256: string; size: number }>;
+  /** `created`: this call wrote the blob (it did not exist), so a refusal may take it back. */
+  putBytes(bytes: Uint8Array): Promise<{ key: string; sha256: string; size: number; created?: boolean }>;
 }
 
 export interface Clock { now(): Date }

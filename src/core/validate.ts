@@ -6,6 +6,7 @@ import {
 } from './enums';
 import { ValidationError, type Violation } from './errors';
 import { ancestors, findCycle } from './dag';
+import { mediaTypeProblem } from './mediatype';
 import { scheduleViolations } from './schedule';
 import type {
   Authentication, Dialog, Document, DocumentAction, Method, Notification, PackagingTask, Schedule,
@@ -26,6 +27,8 @@ export const LIMITS = {
   textLength: 10_000,
   urlLength: 2_048,
   maxDays: 3_650,
+  /** request-ids (and other ids) in one deleteRequest, getStatus, getPackagingTaskStatus or removeDocument call */
+  idsPerCall: 1_000,
 } as const;
 
 export interface ValidationContext {
@@ -133,8 +136,10 @@ function checkDocument(c: Checker, d: Document, path: Path): void {
       break;
     case 'provided-document':
       c.required(d.mimeType, `${path}/@mime-type`);
-      if (d.mimeType !== undefined && !/^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/.test(d.mimeType)) {
-        c.fail(`${path}/@mime-type`, 'must be a MIME type such as application/pdf or text/plain');
+      // The same types SDS stores: anything else could not be served safely (or at all) later.
+      if (d.mimeType !== undefined && d.mimeType.trim() !== '') {
+        const why = mediaTypeProblem(d.mimeType);
+        if (why) c.fail(`${path}/@mime-type`, why);
       }
       c.required(d.description, at(path, 'description'));
       c.text(d.description, at(path, 'description'), 1024);
@@ -424,4 +429,15 @@ export function validateRequests(list: SigningRequest[], ctx: ValidationContext)
     }
   });
   if (all.length) throw new ValidationError(all.slice(0, 20));
+}
+
+/**
+ * An id list of one call (deleteRequest, getStatus …): at most LIMITS.idsPerCall, none longer than
+ * an id can be. Repeats collapse to the first occurrence: asking twice names the same thing once.
+ */
+export function idList(ids: readonly string[], path: Path): string[] {
+  if (ids.length > LIMITS.idsPerCall) throw ValidationError.one(path, `at most ${LIMITS.idsPerCall} per call (got ${ids.length})`);
+  const long = ids.findIndex((id) => id.length > LIMITS.idLength);
+  if (long >= 0) throw ValidationError.one(`${path}[${long}]`, `must be at most ${LIMITS.idLength} characters`);
+  return [...new Set(ids)];
 }

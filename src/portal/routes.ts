@@ -11,6 +11,7 @@ import type { DocumentService } from '../core/documentservice';
 import { NotFoundError, StateError } from '../core/errors';
 import { missingUploads, redirectUrl, unreadMandatory, type PortalTask } from '../core/portal';
 import { receiveUpload } from './upload';
+import { setTenantDownloadHeaders } from '../sds/download';
 import type { Clock, ServiceAccount } from '../core/ports';
 import type { BlobStore } from '../store/blobs';
 import type { ServiceRepository } from '../store/services';
@@ -304,8 +305,8 @@ export function portalRoutes(d: PortalDeps): express.Router {
     if (!doc) { notFound(res, c.lang); return; }
     const { requestId, taskId } = ids(req);
     const row = await d.documents.originalDocument(c.svc, requestId, taskId, doc.id);
-    res.status(200).set({ ...SECURITY_HEADERS, 'content-security-policy': "default-src 'none'; sandbox" })
-      .type(row.mimeType ?? 'application/octet-stream');
+    res.status(200).set(SECURITY_HEADERS);
+    setTenantDownloadHeaders(res, row.mimeType, doc.id); // attachment unless PDF or text, sandbox CSP, nosniff
     d.blobs.get(row.blobKey!).on('error', (e) => res.destroy(e)).pipe(res);
   }));
 

@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { isAscii } from 'node:buffer';
 import { TextDecoder } from 'node:util';
+import { isSupported, parseMediaType, SUPPORTED_TYPES, type MediaType } from '../core/mediatype';
 
 export type ContentProblemCode =
   | 'unsupported-type'
@@ -31,107 +32,8 @@ const problem = (code: ContentProblemCode, message: string, offset?: number): Co
 // Media types
 // ---------------------------------------------------------------------------------------------
 
-/** A parsed Content-Type: the lower-case `type/subtype` and the lower-case charset parameter if any. */
-export interface MediaType {
-  type: string;
-  charset?: string;
-}
-
-// RFC 9110 §5.6.2 token: 1*tchar.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// RFC 9110 §5.6.3 OWS.
-const isOws = (c: string): boolean => c === ' ' || c === '\t';
-
-/**
- * Parses a Content-Type header value (RFC 9110 §8.3.1, grammar in §5.6.6):
- *   media-type = type "/" subtype parameters
- *   parameters = *( OWS ";" OWS [ parameter ] ),  parameter = name "=" ( token / quoted-string )
- * Type, subtype and parameter names are case-insensitive and returned lower-case; the charset value
- * is case-insensitive too (RFC 9110 §8.3.2) and returned lower-case. Quoted values (§5.6.4) may use
- * quoted-pairs. Returns null for an absent, empty or malformed value, and for a repeated charset
- * (ambiguous).
- */
-export function parseMediaType(contentType: string | undefined): MediaType | null {
-  if (contentType === undefined) return null;
-  const s = contentType;
-  let i = 0;
-  const n = s.length;
-  const skipOws = (): void => { while (i < n && isOws(s[i]!)) i++; };
-  const readToken = (): string => {
-    const start = i;
-    while (i < n && TOKEN.test(s[i]!)) i++;
-    return s.slice(start, i);
-  };
-
-  skipOws();
-  const type = readToken();
-  if (!type || s[i] !== '/') return null;
-  i++;
-  const subtype = readToken();
-  if (!subtype) return null;
-  const result: MediaType = { type: `${type}/${subtype}`.toLowerCase() };
-
-  skipOws();
-  while (i < n) {
-    if (s[i] !== ';') return null;
-    i++;
-    skipOws();
-    if (i >= n || s[i] === ';') continue; // empty parameter, allowed by the grammar
-    const name = readToken().toLowerCase();
-    if (!name || s[i] !== '=') return null;
-    i++;
-    let value: string;
-    if (s[i] === '"') {
-      i++;
-      value = '';
-      for (;;) {
-        if (i >= n) return null; // unterminated quoted-string
-        const c = s[i]!;
-        if (c === '"') { i++; break; }
-        if (c === '\\') {
-          // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
-          if (i + 1 >= n) return null;
-          value += s[i + 1];
-          i += 2;
-          continue;
-        }
-        // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
-        const code = c.charCodeAt(0);
-        if (code !== 0x09 && (code < 0x20 || code === 0x7f || code > 0xff)) return null;
-        value += c;
-        i++;
-      }
-    } else {
-      value = readToken();
-      if (!value) return null;
-    }
-    if (name === 'charset') {
-      if (result.charset !== undefined) return null;
-      result.charset = value.toLowerCase();
-    }
-    skipOws();
-  }
-  return result;
-}
-
-/**
- * Media types SDS stores (Signicat DocumentService v3 SDS): PDF, PAdES (a signed PDF), plain text,
- * XML and LTV-SDO (an XML signature container). Anything else, application/octet-stream included,
- * is answered 415 Unsupported Media Type (RFC 9110 §15.5.16).
- */
-export const SUPPORTED_TYPES: readonly string[] = Object.freeze([
-  'application/pdf',
-  'application/x-pades',
-  'text/plain',
-  'application/xml',
-  'text/xml',
-  'application/x-ltv-sdo',
-]);
-
-/** Whether SDS accepts this `type/subtype` (compared case-insensitively, RFC 9110 §8.3.1). */
-export function isSupported(type: string): boolean {
-  return SUPPORTED_TYPES.includes(type.trim().toLowerCase());
-}
+// The media-type grammar and the list of stored types live in core (provided-documents use them too).
+export { isSupported, parseMediaType, SUPPORTED_TYPES, type MediaType };
 
 const PDF_TYPES = new Set(['application/pdf', 'application/x-pades']);
 const XML_TYPES = new Set(['application/xml', 'text/xml', 'application/x-ltv-sdo']);

@@ -13,6 +13,7 @@ import { BlobTooLarge, type BlobStore } from '../store/blobs';
 import type { SdsRepository } from '../store/sds';
 import type { ArchiveRepository } from '../store/archive';
 import type { ServiceRepository } from '../store/services';
+import { setTenantDownloadHeaders, TENANT_BASE_HEADERS } from './download';
 import { checkPdfFile, checkXmlFile, isSupported, parseMediaType, SUPPORTED_TYPES, TextValidator, type ContentProblem } from './content';
 
 export interface SdsDeps {
@@ -86,7 +87,7 @@ async function receive(d: SdsDeps, req: Request, type: string, charset: string |
 }
 
 /** Streams a blob with ETag, conditional GET and single byte ranges (RFC 9110 §13, §14). */
-async function serveBlob(d: SdsDeps, req: Request, res: Response, blob: { blobKey: string; sha256: string; mimeType: string }): Promise<void> {
+async function serveBlob(d: SdsDeps, req: Request, res: Response, blob: { blobKey: string; sha256: string; mimeType: string }, name: string): Promise<void> {
   const st = await d.blobs.stat(blob.blobKey);
   if (!st) {
     d.log.error({ blob: blob.blobKey }, 'blob missing for a stored document');
@@ -94,8 +95,7 @@ async function serveBlob(d: SdsDeps, req: Request, res: Response, blob: { blobKe
     return;
   }
   const etag = `"${blob.sha256}"`;
-  // setHeader, not res.set: Express would add a charset to text types the caller stored without one.
-  res.setHeader('Content-Type', blob.mimeType);
+  setTenantDownloadHeaders(res, blob.mimeType, name);
   res.set({ ETag: etag, 'Accept-Ranges': 'bytes', 'Cache-Control': 'private, no-cache' });
   if (req.headers['if-none-match']?.split(/\s*,\s*/).includes(etag)) {
     res.status(304).end();
@@ -134,6 +134,8 @@ async function serveBlob(d: SdsDeps, req: Request, res: Response, blob: { blobKe
 export function sdsRoutes(d: SdsDeps): Router {
   const r = Router();
   const auth = basicAuth(d);
+  // Every answer under /doc, errors included, is tenant territory: nosniff and a sandbox CSP.
+  r.use('/doc', (_req, res, next) => { res.set(TENANT_BASE_HEADERS); next(); });
 
   r.post(['/doc/:service/sds', '/doc/:service/sds/'], auth, async (req: Authed, res) => {
     const media = parseMediaType(req.headers['content-type']);
@@ -183,7 +185,7 @@ export function sdsRoutes(d: SdsDeps): Router {
     const row = await d.sds.get(req.service!.id, String(req.params.id));
     // Another service's id answers exactly like an unknown one: no oracle.
     if (!row) return fail(res, 404, `no SDS document "${String(req.params.id)}"`);
-    await serveBlob(d, req, res, row);
+    await serveBlob(d, req, res, row, row.id);
   });
 
   r.delete('/doc/:service/sds/:id', auth, async (req: Authed, res) => {
@@ -194,7 +196,7 @@ export function sdsRoutes(d: SdsDeps): Router {
   r.get('/doc/:service/archive/:id', auth, async (req: Authed, res) => {
     const e = await d.archive.get(req.service!.id, String(req.params.id));
     if (!e) return fail(res, 404, `no archived document "${String(req.params.id)}"`);
-    await serveBlob(d, req, res, e);
+    await serveBlob(d, req, res, e, e.id);
   });
 
   r.get('/doc/:service/order/:requestId/:taskId/:documentId/:kind', auth, async (req: Authed, res) => {
@@ -203,11 +205,11 @@ export function sdsRoutes(d: SdsDeps): Router {
     try {
       if (kind === 'sdo') {
         const r = await d.documents.resultDocument(req.service!, requestId!, taskId!, documentId!);
-        await serveBlob(d, req, res, { ...r, mimeType: 'application/x-ltv-sdo' });
+        await serveBlob(d, req, res, { ...r, mimeType: 'application/x-ltv-sdo' }, `${documentId}-ltvsdo`);
         return;
       }
       const row = await d.documents.originalDocument(req.service!, requestId!, taskId!, documentId!);
-      await serveBlob(d, req, res, { blobKey: row.blobKey!, sha256: row.sha256!, mimeType: row.mimeType ?? 'application/octet-stream' });
+      await serveBlob(d, req, res, { blobKey: row.blobKey!, sha256: row.sha256!, mimeType: row.mimeType ?? 'application/octet-stream' }, documentId!);
     } catch (e) {
       if (e instanceof NotFoundError) return fail(res, 404, e.message);
       throw e;

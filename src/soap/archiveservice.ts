@@ -2,6 +2,7 @@
 import type { ArchiveRepository } from '../store/archive';
 import type { BlobStore } from '../store/blobs';
 import { NotFoundError, ValidationError } from '../core/errors';
+import { idList } from '../core/validate';
 import type { SoapOperation } from './endpoint';
 
 export interface ArchiveContext {
@@ -34,7 +35,7 @@ export const ARCHIVE_OPERATIONS: Record<string, SoapOperation<ArchiveContext>> =
     name: 'removeDocument', response: 'remove-document-response',
     run: async (ctx, svc, i) => {
       checkVersion(i.version);
-      return { archiveId: await ctx.archive.remove(svc.id, i.archiveId as string[]) };
+      return { archiveId: await ctx.archive.remove(svc.id, idList(i.archiveId as string[], 'archive-id')) };
     },
   },
 };

@@ -3,7 +3,7 @@
 import type { DataSource } from 'typeorm';
 import type { ArchiveEntry } from '../core/ports';
 import type { BlobStore } from './blobs';
-import { dropUnusedBlobs } from './blobrefs';
+import { chunks, dropUnusedBlobs } from './blobrefs';
 import { sqlDatabase, type Sql, type SqlDatabase } from './sql';
 
 const COLS = ['id', 'service_id', 'mime_type', 'size', 'sha256', 'blob_key', 'created_at', 'source_request_id', 'source_document_id'];
@@ -15,8 +15,8 @@ const toEntry = (r: Record<string, unknown>): ArchiveEntry => ({
 
 export const archiveQueries = {
   async find(q: Sql, serviceId: number, ids: string[]): Promise<Map<string, ArchiveEntry>> {
-    if (!ids.length) return new Map();
-    const rows = await q.all(`SELECT * FROM archive_document WHERE service_id = ? AND id IN (${ids.map(() => '?').join(', ')})`, [serviceId, ...ids]);
+    const rows: Array<Record<string, unknown>> = [];
+    for (const part of chunks(ids)) rows.push(...await q.all(`SELECT * FROM archive_document WHERE service_id = ? AND id IN (${part.map(() => '?').join(', ')})`, [serviceId, ...part]));
     return new Map(rows.map((r) => [r.id as string, toEntry(r)]));
   },
   async insert(q: Sql, serviceId: number, rows: Array<ArchiveEntry & { createdAt: string; requestId?: string; documentId?: string }>): Promise<void> {

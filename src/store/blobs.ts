@@ -3,7 +3,7 @@
 // reader never sees half a blob. The interface is what an S3-compatible store will implement.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -37,7 +37,16 @@ export interface BlobStore extends BlobSink {
   getBytes(key: string): Promise<Buffer>;
   stat(key: string): Promise<{ size: number } | null>;
   delete(key: string): Promise<void>;
+  /** Every stored blob and every temporary file an upload left (for the orphan sweep). */
+  list(): AsyncIterable<StoredBlob>;
+  /** When the blob was last written (putBytes of existing bytes counts); null when absent. */
+  modified(key: string): Promise<Date | null>;
+  /** Removes a temporary file `list` reported. */
+  deleteTemporary(tmpPath: string): Promise<void>;
 }
+
+/** A blob in the store (`key`) or a temporary upload file (`tmpPath`), with its last write time. */
+export type StoredBlob = { key: string; tmpPath?: undefined; modified: Date } | { key?: undefined; tmpPath: string; modified: Date };
 
 export class FsBlobStore implements BlobStore {
   private readonly dirs = new Set<string>();
@@ -62,17 +71,22 @@ export class FsBlobStore implements BlobStore {
     await rename(tmp, target);
   }
 
-  async putBytes(bytes: Uint8Array): Promise<{ key: string; sha256: string; size: number }> {
+  async putBytes(bytes: Uint8Array): Promise<{ key: string; sha256: string; size: number; created: boolean }> {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     // Content-addressed: a blob that exists already holds these bytes. existsSync: a stat of a
     // cached inode costs microseconds, the promise API far more.
-    if (!existsSync(this.file(sha256))) {
+    const created = !existsSync(this.file(sha256));
+    if (created) {
       await mkdir(this.root, { recursive: true, mode: 0o700 });
       const tmp = this.tmp();
       await writeFile(tmp, bytes, { mode: 0o600 }); // documents and results: segl's user only (also without the umask)
       await this.place(tmp, sha256);
+    } else {
+      // Reused: it counts as new for the orphan sweep's grace period (its row is not committed yet).
+      const now = new Date();
+      await utimes(this.file(sha256), now, now).catch(() => undefined);
     }
-    return { key: sha256, sha256, size: bytes.byteLength };
+    return { key: sha256, sha256, size: bytes.byteLength, created };
   }
 
   async putStream(src: Readable, opts: { maxBytes: number; onChunk?: (chunk: Buffer) => void }): Promise<PendingBlob> {
@@ -133,6 +147,37 @@ export class FsBlobStore implements BlobStore {
 
   async delete(key: string): Promise<void> {
     await rm(this.file(key), { force: true });
+  }
+
+  async *list(): AsyncIterable<StoredBlob> {
+    const names = async (dir: string) => readdir(dir).catch(() => [] as string[]);
+    for (const name of await names(this.root)) {
+      const p = path.join(this.root, name);
+      if (name.startsWith('.tmp-')) {
+        const st = await stat(p).catch(() => null);
+        if (st) yield { tmpPath: p, modified: st.mtime };
+        continue;
+      }
+      if (!/^[0-9a-f]{2}$/.test(name)) continue;
+      for (const key of await names(p)) {
+        if (!/^[0-9a-f]{64}$/.test(key)) continue;
+        const st = await stat(path.join(p, key)).catch(() => null);
+        if (st) yield { key, modified: st.mtime };
+      }
+    }
+  }
+
+  async modified(key: string): Promise<Date | null> {
+    try {
+      return (await stat(this.file(key))).mtime;
+    } catch {
+      return null;
+    }
+  }
+
+  async deleteTemporary(tmpPath: string): Promise<void> {
+    if (path.dirname(tmpPath) !== this.root || !path.basename(tmpPath).startsWith('.tmp-')) throw new Error('not a temporary blob');
+    await rm(tmpPath, { force: true });
   }
 
 }

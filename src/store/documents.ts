@@ -10,7 +10,7 @@ import { archiveQueries } from './archive';
 import { outboxQueries } from './outbox';
 import type { OutboxRow } from '../core/outbox';
 import type { BlobStore } from './blobs';
-import { dropUnusedBlobs } from './blobrefs';
+import { chunks, dropUnusedBlobs } from './blobrefs';
 import { sdsQueries } from './sds';
 import type { TaskInfo } from '../core/types';
 import type { DataSource } from 'typeorm';
@@ -159,8 +159,8 @@ class Tx implements DocumentTx {
   }
 
   async getTaskDocuments(requestIds: string[]): Promise<TaskDocumentRow[]> {
-    if (!requestIds.length) return [];
-    const rows = await this.q.all(`SELECT * FROM task_document WHERE request_id IN (${inList(requestIds.length)})`, requestIds);
+    const rows: DbRow[] = [];
+    for (const part of chunks(requestIds)) rows.push(...await this.q.all(`SELECT * FROM task_document WHERE request_id IN (${inList(part.length)})`, part));
     return rows.map((d) => ({
       requestId: d.request_id as string, taskId: d.task_id as string, documentId: d.document_id as string,
       ordinal: Number(d.ordinal), actionType: d.action_type as string, description: str(d.description),
@@ -169,23 +169,33 @@ class Tx implements DocumentTx {
   }
 
   async deleteRequests(serviceId: number, requestIds: string[], now: string): Promise<string[]> {
-    if (!requestIds.length) return [];
-    const live = await this.q.all<{ id: string }>(
-      `SELECT id FROM request WHERE service_id = ? AND deleted = ? AND id IN (${inList(requestIds.length)})`,
-      [serviceId, false, ...requestIds],
-    );
-    const ids = live.map((r) => r.id);
+    // IN lists in chunks, so no driver limit on bound parameters is reached (SQLite: 32766).
+    const ids: string[] = [];
+    for (const part of chunks(requestIds)) {
+      const live = await this.q.all<{ id: string }>(
+        `SELECT id FROM request WHERE service_id = ? AND deleted = ? AND id IN (${inList(part.length)})`,
+        [serviceId, false, ...part],
+      );
+      ids.push(...live.map((r) => r.id));
+    }
     if (!ids.length) return [];
-    await this.q.run(`UPDATE request SET deleted = ?, updated_at = ? WHERE id IN (${inList(ids.length)})`, [true, now, ...ids]);
-    await this.q.run(`UPDATE task SET status = ?, updated_at = ? WHERE request_id IN (${inList(ids.length)})`, ['deleted', now, ...ids]);
-    // The request's documents go; archive copies (and SDS uploads still alive) keep their blobs.
-    const held = await this.q.all<{ blob_key: string }>(`SELECT blob_key FROM document WHERE blob_key IS NOT NULL AND request_id IN (${inList(ids.length)})`, ids);
-    const results = await this.q.all<{ blob_key: string }>(`SELECT result_blob_key AS blob_key FROM task_document WHERE result_blob_key IS NOT NULL AND request_id IN (${inList(ids.length)})`, ids);
-    await this.q.run(`UPDATE document SET blob_key = NULL WHERE request_id IN (${inList(ids.length)})`, ids);
-    await this.q.run(`UPDATE task_document SET result_blob_key = NULL WHERE request_id IN (${inList(ids.length)})`, ids);
-    await dropUnusedBlobs(this.q, this.blobs, [...held, ...results].map((h) => h.blob_key));
+    const held: Array<{ blob_key: string }> = [];
+    for (const part of chunks(ids)) {
+      await this.q.run(`UPDATE request SET deleted = ?, updated_at = ? WHERE id IN (${inList(part.length)})`, [true, now, ...part]);
+      await this.q.run(`UPDATE task SET status = ?, updated_at = ? WHERE request_id IN (${inList(part.length)})`, ['deleted', now, ...part]);
+      // The request's documents go; archive copies (and SDS uploads still alive) keep their blobs.
+      held.push(...await this.q.all<{ blob_key: string }>(`SELECT blob_key FROM document WHERE blob_key IS NOT NULL AND request_id IN (${inList(part.length)})`, part));
+      held.push(...await this.q.all<{ blob_key: string }>(`SELECT result_blob_key AS blob_key FROM task_document WHERE result_blob_key IS NOT NULL AND request_id IN (${inList(part.length)})`, part));
+      await this.q.run(`UPDATE document SET blob_key = NULL WHERE request_id IN (${inList(part.length)})`, part);
+      await this.q.run(`UPDATE task_document SET result_blob_key = NULL WHERE request_id IN (${inList(part.length)})`, part);
+    }
+    await dropUnusedBlobs(this.q, this.blobs, held.map((h) => h.blob_key));
     await this.insertEvents(ids.map((id) => ({ requestId: id, event: 'document-deleted', eventTime: now, data: 'request deleted' })));
     return ids;
+  }
+
+  async releaseBlobs(keys: string[]): Promise<void> {
+    await dropUnusedBlobs(this.q, this.blobs, keys);
   }
 
   async insertTask(task: TaskRow, docs: TaskDocumentRow[], documents: DocumentRow[]): Promise<void> {
@@ -220,9 +230,12 @@ class Tx implements DocumentTx {
   }
 
   async setDocumentBytes(requestId: string, documentId: string, b: { blobKey: string; sha256: string; size: number; mimeType: string }): Promise<void> {
+    const [before] = await this.q.all<{ blob_key: string | null }>('SELECT blob_key FROM document WHERE request_id = ? AND document_id = ?', [requestId, documentId]);
     await this.q.run('UPDATE document SET blob_key = ?, sha256 = ?, size = ?, mime_type = ? WHERE request_id = ? AND document_id = ?',
       [b.blobKey, b.sha256, b.size, b.mimeType, requestId, documentId]);
     await this.q.run('UPDATE task_document SET mime_type = ? WHERE request_id = ? AND document_id = ?', [b.mimeType, requestId, documentId]);
+    // A re-upload replaces the file: the earlier one goes unless something else names it.
+    if (before?.blob_key && before.blob_key !== b.blobKey) await dropUnusedBlobs(this.q, this.blobs, [before.blob_key]);
   }
 
   async useArtifact(hash: string, requestId: string, taskId: string, now: string): Promise<boolean> {

@@ -1,7 +1,7 @@
 // Session Data Storage rows: which blob an SDS id names, for which service, until when.
 import type { DataSource } from 'typeorm';
 import type { BlobStore, PendingBlob } from './blobs';
-import { dropUnusedBlobs } from './blobrefs';
+import { chunks, dropUnusedBlobs, sweepOrphanBlobs, SWEEP_GRACE_MS } from './blobrefs';
 import { sqlDatabase, type Sql, type SqlDatabase } from './sql';
 
 export interface SdsRow {
@@ -26,14 +26,15 @@ const toRow = (r: DbRow): SdsRow => ({
 /** SDS queries usable inside any transaction (DocumentService uses them in createRequest). */
 export const sdsQueries = {
   async find(q: Sql, serviceId: number, ids: string[]): Promise<Map<string, SdsRow>> {
-    if (!ids.length) return new Map();
-    const rows = await q.all(`SELECT * FROM sds_document WHERE service_id = ? AND id IN (${ids.map(() => '?').join(', ')})`, [serviceId, ...ids]);
+    const rows: Array<Record<string, unknown>> = [];
+    for (const part of chunks(ids)) rows.push(...await q.all(`SELECT * FROM sds_document WHERE service_id = ? AND id IN (${part.map(() => '?').join(', ')})`, [serviceId, ...part]));
     return new Map(rows.map((r) => [r.id as string, toRow(r)]));
   },
   /** A request used these documents: they live another TTL from now. */
   async touch(q: Sql, ids: string[], now: string, expiresAt: string): Promise<void> {
-    if (!ids.length) return;
-    await q.run(`UPDATE sds_document SET last_used_at = ?, expires_at = ? WHERE id IN (${ids.map(() => '?').join(', ')})`, [now, expiresAt, ...ids]);
+    for (const part of chunks(ids)) {
+      await q.run(`UPDATE sds_document SET last_used_at = ?, expires_at = ? WHERE id IN (${part.map(() => '?').join(', ')})`, [now, expiresAt, ...part]);
+    }
   },
 };
 
@@ -75,6 +76,14 @@ export class SdsRepository {
       if (row) await this.remove(q, row);
       return !!row;
     });
+  }
+
+  /**
+   * The orphan sweep: blobs no row names and temporary upload files, last written more than the
+   * grace period (24 h) ago. Wall-clock time, since it is compared with file times.
+   */
+  async sweepOrphans(graceMs = SWEEP_GRACE_MS): Promise<number> {
+    return sweepOrphanBlobs(this.db, this.blobs, new Date(Date.now() - graceMs));
   }
 
   /** Removes entries that expired before `now` (and blobs nothing references any more). */

@@ -39,15 +39,15 @@ describe.each(databases())('purge on %s', (db) => {
       '<days-until-deletion>1</days-until-deletion></request></create-request-request>'));
     const requestId = /<request-id>([^<]+)</.exec(r.text)![1]!;
 
-    expect(await purgeAt(new Date(Date.now() + DAY))).toBe('purged 0 SDS document(s) and 0 request(s)\n');
+    expect(await purgeAt(new Date(Date.now() + DAY))).toBe('purged 0 SDS document(s) and 0 request(s); swept 0 unreferenced blob(s)\n');
     // Three days on: both uploads are past their 2-day TTL and the request past its deletion day.
-    expect(await purgeAt(new Date(Date.now() + 3 * DAY))).toBe('purged 2 SDS document(s) and 1 request(s)\n');
+    expect(await purgeAt(new Date(Date.now() + 3 * DAY))).toBe('purged 2 SDS document(s) and 1 request(s); swept 0 unreferenced blob(s)\n');
     expect(existsSync(blob(idle))).toBe(false);
     expect(existsSync(blob(used))).toBe(false);
     expect((await fetch(`${s.url}/doc/demo/sds/${idleId}`, { headers: { authorization: auth } })).status).toBe(404);
     const st = await s.rt.documents.getStatus((await s.rt.services.find('demo'))!, [requestId]);
     expect(st[0]!.taskStatus).toBe('deleted');
-    expect(await purgeAt(new Date(Date.now() + 4 * DAY))).toBe('purged 0 SDS document(s) and 0 request(s)\n');
+    expect(await purgeAt(new Date(Date.now() + 4 * DAY))).toBe('purged 0 SDS document(s) and 0 request(s); swept 0 unreferenced blob(s)\n');
   });
 
   test('--as-of is refused outside preprod', async () => {

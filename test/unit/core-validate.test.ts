@@ -4,7 +4,7 @@ import type {
   Document, DocumentAction, Notification, PackagingTask, ProvidedDocument, SigningRequest, Task,
 } from '../../src/core/types';
 import {
-  LIMITS, normalizeRequest, validateAddedTask, validateNotification, validateRequest, validateRequests,
+  idList, LIMITS, normalizeRequest, validateAddedTask, validateNotification, validateRequest, validateRequests,
   type ValidationContext,
 } from '../../src/core/validate';
 import { violationsOf } from '../support/violations';
@@ -232,14 +232,34 @@ describe('documents', () => {
 
   test('provided-document needs a well-formed mime-type and a description', () => {
     expectExactly(check((r) => { delete loose(doc(r, 0)).mimeType; }), ['request/document[0]/@mime-type', 'is required']);
-    for (const bad of ['textplain', 'text/', 'text/plain/x', '/plain']) {
+    for (const bad of ['textplain', 'text/', 'text/plain/x', '/plain', 'text/plain; name="\u0100"', 'text/plain; a=b c', 'text/plain\r\nX-Evil: 1']) {
       expectExactly(check((r) => { (doc(r, 0) as ProvidedDocument).mimeType = bad; }),
-        ['request/document[0]/@mime-type', 'must be a MIME type such as application/pdf or text/plain']);
+        ['request/document[0]/@mime-type', 'is not a media type (RFC 9110']);
     }
     accepts((r) => { (doc(r, 0) as ProvidedDocument).mimeType = 'application/pdf'; });
     accepts((r) => { (doc(r, 0) as ProvidedDocument).mimeType = 'text/plain; charset=utf-8'; });
-    accepts((r) => { (doc(r, 0) as ProvidedDocument).mimeType = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'; });
+    accepts((r) => { (doc(r, 0) as ProvidedDocument).mimeType = 'Text/XML; Charset="ISO-8859-1"'; });
     expectExactly(check((r) => { delete loose(doc(r, 0)).description; }), ['request/document[0]/description', 'is required']);
+  });
+
+  test('provided-document: only the types SDS stores; active content and unknown charsets are refused', () => {
+    for (const active of ['text/html', 'application/xhtml+xml', 'image/svg+xml', 'text/javascript', 'application/octet-stream',
+      'application/vnd.openxmlformats-officedocument.wordprocessingml.document']) {
+      expectExactly(check((r) => { (doc(r, 0) as ProvidedDocument).mimeType = `${active}; charset=utf-8`; }),
+        ['request/document[0]/@mime-type', `"${active}" is not accepted; use one of application/pdf, application/x-pades, text/plain`]);
+    }
+    expectExactly(check((r) => { (doc(r, 0) as ProvidedDocument).mimeType = 'text/plain; charset=ebcdic'; }),
+      ['request/document[0]/@mime-type', 'the charset "ebcdic" is not supported']);
+    expectExactly(check((r) => { (doc(r, 0) as ProvidedDocument).mimeType = 'application/pdf; charset=utf-8'; }),
+      ['request/document[0]/@mime-type', 'a charset parameter is not allowed on application/pdf']);
+  });
+
+  test('id lists of one call: at most 1000, no over-long id, repeats collapse in order', () => {
+    expect(idList(['b', 'a', 'b', 'c', 'a'], 'request-id')).toEqual(['b', 'a', 'c']);
+    expect(idList(Array.from({ length: LIMITS.idsPerCall }, (_, i) => `r${i % 7}`), 'request-id')).toHaveLength(7);
+    expectExactly(() => idList(Array.from({ length: LIMITS.idsPerCall + 1 }, () => 'x'), 'request-id'),
+      ['request-id', `at most ${LIMITS.idsPerCall} per call (got ${LIMITS.idsPerCall + 1})`]);
+    expectExactly(() => idList(['ok', 'z'.repeat(129)], 'archive-id'), ['archive-id[1]', 'must be at most 128 characters']);
   });
 
   test('upload-document needs a description', () => {
@@ -275,7 +295,7 @@ describe('documents', () => {
 
   test('inline documents get the kind checks too', () => {
     expectExactly(check((r) => { t(r, 1).documentAction = [{ type: 'view', document: provided('x1', { mimeType: 'nope' }) }]; }),
-      ['request/task[1]/document-action[0]/document/@mime-type', 'must be a MIME type']);
+      ['request/task[1]/document-action[0]/document/@mime-type', 'is not a media type']);
   });
 });
 
