@@ -141,22 +141,6 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads and checks the environment. Throws ConfigError listing every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = Env.safeParse(clean);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
-  }
-  const e = parsed.data;
-  const cfg: Config = {
-    port: e.PORT,
-    host: e.HOST,
-    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
-    dataDir: path.resolve(e.DATA_DIR),
-    databaseUrl: e.DATABASE_URL,
-    redisUrl: e.REDIS_URL,
 /**
  * Values that have stood in for a secret in segl's own files (docker-compose.yml, README, docs) or
  * look like one someone meant to replace. Refused in every mode: a secret printed in a public file
@@ -238,6 +222,22 @@ function secretProblems(e: { SEGL_SECRET?: string; SEGL_ADMIN_PASSWORD?: string;
   return out;
 }
 
+/** Reads and checks the environment. Throws ConfigError listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = Env.safeParse(clean);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const cfg: Config = {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    dataDir: path.resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
     mode: e.SEGL_MODE,
     demoPassword: e.SEGL_DEMO_PASSWORD,
     secret: e.SEGL_SECRET,
@@ -275,6 +275,10 @@ function secretProblems(e: { SEGL_SECRET?: string; SEGL_ADMIN_PASSWORD?: string;
   const missingTrust = [!cfg.sealP12 && 'SEGL_SEAL_P12 (the seal key)', !cfg.tsaUrl && 'SEGL_TSA_URL (a time-stamping authority)', !cfg.trustAnchorsDir && 'SEGL_TRUST_ANCHORS (trust anchors)'].filter(Boolean);
   const secrets = secretProblems(e, cfg.mode === 'production');
   if (cfg.mode === 'production') {
+    // Production uses no test parts. A test identity can be minted by anyone at /testid/, and the
+    // test PKI is a self-made root: a production seal, time-stamp or trust anchor from it would
+    // vouch for what nobody checked. Refused outright rather than warned about (a warning scrolls
+    // away); testing belongs on a preprod instance.
     const problems: string[] = [];
     if (e.SEGL_TEST_EID) {
       problems.push('SEGL_TEST_EID=1: the test eID lets anyone create a test user with any CPR and sign as that person; production never offers it (use a preprod instance for testing)');
@@ -286,7 +290,14 @@ function secretProblems(e: { SEGL_SECRET?: string; SEGL_ADMIN_PASSWORD?: string;
     }
     if (!cfg.secret) problems.push('SEGL_SECRET must be set (32+ random characters; make one with `openssl rand -base64 32`)');
     if (cfg.demoPassword) problems.push('SEGL_DEMO_PASSWORD must not be set: there is no demo service in production');
+    problems.push(...secrets);
     if (problems.length) throw new ConfigError(`production mode refuses to start:\n  ${problems.join('\n  ')}`);
+    return cfg;
+  }
+  if (secrets.length) throw new ConfigError(`refusing to start:\n  ${secrets.join('\n  ')}`);
+  if (!cfg.testCa) {
+    if (missingTrust.length) throw new ConfigError(`SEGL_TEST_CA=0 needs external trust services: set ${missingTrust.join(', ')}`);
+    if (cfg.testEid) throw new ConfigError('the test eID (SEGL_TEST_EID) issues its certificates from the test CA: it needs SEGL_TEST_CA on');
   }
   return cfg;
 }
@@ -299,20 +310,9 @@ export function describeConfig(c: Config): Record<string, unknown> {
     database: hide(c.databaseUrl) ?? 'sqlite (DATA_DIR/segl.sqlite)', redis: hide(c.redisUrl) ?? 'private redis-server',
     bodyLimit: c.bodyLimit, sdsLimit: c.sdsLimit, sdsTtlDays: c.sdsTtlDays, testCa: c.testCa, sealP12: c.sealP12 ? c.sealP12.path : 'test PKI',
     tsaUrl: c.tsaUrl ?? 'segl TSA', trustAnchorsDir: c.trustAnchorsDir, testEid: c.testEid, secret: c.secret ? 'set' : 'generated (preprod)', cprKey: c.cprKey ? 'set' : 'derived from the secret',
-    // Production uses no test parts. A test identity can be minted by anyone at /testid/, and the
-    // test PKI is a self-made root: a production seal, time-stamp or trust anchor from it would
-    // vouch for what nobody checked. Refused outright rather than warned about (a warning scrolls
-    // away); testing belongs on a preprod instance.
     callbackAllow: c.notify.callbackAllow, retrySchedule: c.notify.retrySchedule.map((ms) => `${ms / 1000}s`).join(','),
     smtp: hide(c.notify.smtpUrl) ?? 'outbox directory', sms: c.notify.sms.url ? new URL(c.notify.sms.url).origin : 'outbox directory',
     adminPassword: c.notify.adminPassword ? 'set' : 'generated (preprod) or none', testClock: c.notify.testClock,
     trustedProxies: c.trustedProxies.length ? c.trustedProxies : 'none',
   };
-    problems.push(...secrets);
 }
-    return cfg;
-  }
-  if (secrets.length) throw new ConfigError(`refusing to start:\n  ${secrets.join('\n  ')}`);
-  if (!cfg.testCa) {
-    if (missingTrust.length) throw new ConfigError(`SEGL_TEST_CA=0 needs external trust services: set ${missingTrust.join(', ')}`);
-    if (cfg.testEid) throw new ConfigError('the test eID (SEGL_TEST_EID) issues its certificates from the test CA: it needs SEGL_TEST_CA on');

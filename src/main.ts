@@ -45,7 +45,7 @@ function banner(rt: Runtime, users: DemoUser[] = []): string {
       `  admin (user admin):       ${url}/admin/queues  ${url}/admin/deliveries  ${url}/metrics`,
       `                            password ${rt.config.notify.adminPassword ? 'from SEGL_ADMIN_PASSWORD' : `in ${rt.config.dataDir}/admin-password.txt`}`,
     ] : []),
-    ...(rt.config.mode === 'preprod' ? [`  dev outbox (mail, SMS):   ${url}/dev/outbox`] : []),
+    ...(rt.config.mode === 'preprod' && rt.adminPassword ? [`  dev outbox (mail, SMS):   ${url}/dev/outbox  (admin login)`] : []),
     ...(rt.clock.movable ? [`  test clock:               POST ${url}/admin/clock/advance?by=2d`] : []),
   ];
   if (rt.testid) {

@@ -42,7 +42,6 @@ import { Metrics } from './ops/metrics';
 import { adminRoutes } from './ops/admin';
 import { emailSenderFrom, type EmailSender } from './notify/email';
 import { smsSenderFrom, type SmsSender } from './notify/sms';
-import { devOutboxRouter } from './notify/devoutbox';
 import { portalRoutes } from './portal/routes';
 import { testIdToolRoutes } from './portal/testid';
 import { TestIdEnvironment } from './eid/testid/users';
@@ -322,7 +321,11 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     }));
     if (cfg.testCa) app.use(lazyRouter(async () => pkiRoutes(await rt.ca())));
     if (rt.adminPassword) {
-      app.use(adminRoutes({ password: rt.adminPassword, queues, outbox, metrics, clock, afterClockMove: () => rt.runTimers() }));
+      app.use(adminRoutes({
+        password: rt.adminPassword, queues, outbox, metrics, clock, afterClockMove: () => rt.runTimers(), publicUrl: () => rt.url ?? cfg.publicUrl,
+        // preprod: every tenant's mails and SMS (with live task links), so behind the admin login
+        devOutbox: cfg.mode === 'preprod' ? { mailDir: path.join(outboxDir, 'mail'), smsDir: path.join(outboxDir, 'sms') } : undefined,
+      }));
     }
     app.use(portalRoutes({
       services, documents: rt.documents, blobs, clock, secret: cfg.secret!, profiles: new ProfileRepository(db), maxUploadBytes: cfg.sdsLimit, production: cfg.mode === 'production', log,
@@ -330,7 +333,6 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
       eid: rt.testid ? { testid: rt.testid, pidcpr: rt.pidcpr, signing: () => rt.signing() } : undefined,
     }));
     if (rt.testid) app.use(testIdToolRoutes({ testid: rt.testid, secret: cfg.secret!, production: cfg.mode === 'production', log, clock }));
-    if (cfg.mode === 'preprod') app.use(devOutboxRouter({ mailDir: path.join(outboxDir, 'mail'), smsDir: path.join(outboxDir, 'sms') }));
     app.use(sdsRoutes({
       services, sds, archive, blobs, documents: rt.documents, limiter, log, publicUrl: () => rt.url!, maxBytes: cfg.sdsLimit,
       ttlDays: cfg.sdsTtlDays,

@@ -1,5 +1,6 @@
-// Development outbox page: what the outbox e-mail and SMS senders wrote, newest first. Mount it only
-// where there is no real SMTP server or SMS gateway (it shows message contents to anyone who asks).
+// Development outbox page: what the outbox e-mail and SMS senders wrote, newest first. It shows every
+// tenant's messages, and their task links log a signer in (artifacts): so it sits behind the admin
+// login (`auth`, from ops/admin.ts), never open, and only in preprod.
 //   GET /dev/outbox                 HTML page
 //   GET /dev/outbox.json            { mails: [...], sms: [...] }
 //   GET /dev/outbox/mail/:name      the .eml as message/rfc822
@@ -161,21 +162,21 @@ ${smsRows || '<tr><td colspan="4">none</td></tr>'}
 `;
 }
 
-export function devOutboxRouter(opts: { mailDir: string; smsDir: string }): express.Router {
+export function devOutboxRouter(opts: { mailDir: string; smsDir: string; auth: express.RequestHandler }): express.Router {
   const router = express.Router();
   const lists = async () => {
     const [mails, sms] = await Promise.all([listMails(opts.mailDir), listSms(opts.smsDir)]);
     return { mails, sms };
   };
-  router.get('/dev/outbox', async (_req, res) => {
+  router.get('/dev/outbox', opts.auth, async (_req, res) => {
     const { mails, sms } = await lists();
     res.set('cache-control', 'no-store').type('html').send(page(mails, sms));
   });
-  router.get('/dev/outbox.json', async (_req, res) => {
+  router.get('/dev/outbox.json', opts.auth, async (_req, res) => {
     res.set('cache-control', 'no-store').json(await lists());
   });
-  router.get('/dev/outbox/mail/:name', async (req, res) => {
-    const name = req.params.name;
+  router.get('/dev/outbox/mail/:name', opts.auth, async (req, res) => {
+    const name = String(req.params.name);
     if (!OUTBOX_EML_NAME.test(name)) {
       res.status(404).type('text').send('not found');
       return;

@@ -1,11 +1,20 @@
 // Operator surface behind HTTP Basic auth (user `admin`): Bull Board at /admin/queues, the delivery
-// log at /admin/deliveries, the preprod test clock at /admin/clock, and /metrics for Prometheus.
+// log at /admin/deliveries, the preprod test clock at /admin/clock, /metrics for Prometheus, and in
+// preprod the dev outbox (/dev/outbox: every tenant's mails and SMS, with live task links).
+//
+// Wrong passwords are throttled per address (core/ratelimit). State-changing requests (anything but
+// GET, HEAD, OPTIONS; Bull Board's API included) must come from this origin: a browser sends Origin
+// and Sec-Fetch-Site, so a cross-site form or fetch is refused with 403 even though the browser
+// would add the cached Basic credentials. A client that sends neither header is not a browser (curl,
+// scripts) and is not exposed to CSRF; it still needs the password.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import express from 'express';
 import { parseDuration, type DeliveryStatus } from '../core/outbox';
+import { LoginThrottle, pause } from '../core/ratelimit';
+import { devOutboxRouter } from '../notify/devoutbox';
 import type { Queues } from '../queue/queues';
 import type { OutboxRepository } from '../store/outbox';
 import type { AdjustableClock } from './clock';
@@ -19,17 +28,63 @@ export interface AdminDeps {
   clock: AdjustableClock;
   /** after the clock moved: run the timers and the relay now, resolve when done */
   afterClockMove: () => Promise<Record<string, number>>;
+  /** the base URL segl is reached at (PUBLIC_URL): its origin is "same origin" */
+  publicUrl: () => string;
+  /** preprod: the outbox directories shown at /dev/outbox */
+  devOutbox?: { mailDir: string; smsDir: string };
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-function basicAuth(password: string): express.RequestHandler {
+function basicAuth(password: string, throttle: LoginThrottle): express.RequestHandler {
   const expected = digest(`admin:${password}`);
-  return (req, res, next) => {
+  const challenge = (res: express.Response) => res.status(401)
+    .set('www-authenticate', 'Basic realm="segl admin", charset="UTF-8"').type('text/plain').send('admin login required\n');
+  return async (req, res, next) => {
     const m = /^Basic ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? '');
-    const given = m ? Buffer.from(m[1]!, 'base64').toString('utf8') : '';
-    if (m && timingSafeEqual(digest(given), expected)) { next(); return; }
-    res.status(401).set('www-authenticate', 'Basic realm="segl admin", charset="UTF-8"').type('text/plain').send('admin login required\n');
+    if (!m) { challenge(res); return; }
+    const given = Buffer.from(m[1]!, 'base64').toString('utf8');
+    const source = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    const attempt = throttle.admit(source, given.slice(0, Math.max(0, given.indexOf(':'))));
+    if (!attempt.ok) {
+      const s = Math.ceil(attempt.retryAfterMs / 1000);
+      res.status(429).set('retry-after', String(s)).type('text/plain').send(`too many failed admin logins from ${source}; try again in ${s} s\n`);
+      return;
+    }
+    await pause(attempt.waitMs);
+    if (timingSafeEqual(digest(given), expected)) {
+      attempt.succeed();
+      next();
+      return;
+    }
+    attempt.fail();
+    challenge(res);
+  };
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * CSRF guard for the admin surface: a state-changing request is refused (403) when the browser says
+ * it is cross-site: Sec-Fetch-Site other than same-origin/none, or an Origin (including "null")
+ * other than segl's own (PUBLIC_URL's, or the scheme and Host the request came to).
+ */
+export function sameOriginOnly(publicUrl: () => string): express.RequestHandler {
+  return (req, res, next) => {
+    if (SAFE_METHODS.has(req.method)) { next(); return; }
+    const site = req.headers['sec-fetch-site'];
+    const origin = req.headers.origin;
+    let why: string | undefined;
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') why = `Sec-Fetch-Site is "${site}"`;
+    else if (origin !== undefined) {
+      const own = [new URL(publicUrl()).origin, `${req.protocol}://${req.headers.host ?? ''}`];
+      if (!own.includes(origin)) why = `Origin "${origin}" is not ${own[0]}`;
+    }
+    if (why) {
+      res.status(403).type('text/plain').send(`cross-site request refused: ${why}; admin changes must come from segl's own pages or a non-browser client\n`);
+      return;
+    }
+    next();
   };
 }
 
@@ -37,7 +92,9 @@ const STATUSES: readonly DeliveryStatus[] = ['pending', 'queued', 'delivered', '
 
 export function adminRoutes(d: AdminDeps): express.Router {
   const r = express.Router();
-  const auth = basicAuth(d.password);
+  const auth = basicAuth(d.password, new LoginThrottle());
+  const csrf = sameOriginOnly(d.publicUrl);
+  r.use(['/admin', '/metrics', '/dev/outbox'], csrf);
   r.get('/metrics', auth, async (_req, res) => {
     res.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics());
   });
@@ -76,5 +133,6 @@ export function adminRoutes(d: AdminDeps): express.Router {
     const changed = await d.afterClockMove();
     res.json({ now: d.clock.now().toISOString(), offsetMs: d.clock.offset, ...changed });
   });
+  if (d.devOutbox) r.use(devOutboxRouter({ ...d.devOutbox, auth }));
   return r;
 }

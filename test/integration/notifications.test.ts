@@ -341,7 +341,10 @@ describe('e-mail and SMS (sqlite)', () => {
       } catch { return undefined; }
     }, 10_000, 'the SMS file');
     expect(file).toMatchObject({ to: '+4712345678', from: 'Acme', text: `Sign here: ${s.url}/std/docaction/demo?request_id=${requestId}&task_id=t1` });
-    const page = await (await fetch(`${s.url}/dev/outbox.json`)).json() as { sms: Array<{ to: string; text: string }> };
+    // the dev outbox shows every tenant's messages: admin login only
+    expect((await fetch(`${s.url}/dev/outbox.json`)).status).toBe(401);
+    const admin = { authorization: `Basic ${Buffer.from(`admin:${s.rt.adminPassword}`).toString('base64')}` };
+    const page = await (await fetch(`${s.url}/dev/outbox.json`, { headers: admin })).json() as { sms: Array<{ to: string; text: string }> };
     expect(page.sms.some((m) => m.text.includes(requestId))).toBe(true);
   });
 

@@ -163,7 +163,8 @@ describe('outbox senders and the dev outbox page', () => {
     mailDir = path.join(dir, 'mail'); // created by the first send
     smsDir = path.join(dir, 'sms');
     const app = express();
-    app.use(devOutboxRouter({ mailDir, smsDir }));
+    // the page itself; its admin login (required by runtime) is tested in admin.test.ts
+    app.use(devOutboxRouter({ mailDir, smsDir, auth: (_req, _res, next) => next() }));
     server = app.listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
