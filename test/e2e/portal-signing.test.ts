@@ -142,11 +142,12 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     const ca = await s.rt.ca();
     writeFileSync(path.join(dir, 'root.pem'), ca.pem('root'));
     writeFileSync(path.join(dir, 'ca.pem'), ca.pem('personCa'));
+    writeFileSync(path.join(dir, 'service-ca.pem'), ca.pem('serviceCa')); // the seal's issuing CA
     writeFileSync(path.join(dir, 'sdo.xml'), sdo);
     const ids = [...sdo.matchAll(/<ds:Signature[^>]*\sId="([^"]+)"/g)].map((m) => m[1]!);
     expect(ids).toHaveLength(2);
     for (const id of ids) {
-      const r = await exec('xmlsec1', ['--verify', '--trusted-pem', path.join(dir, 'root.pem'), '--untrusted-pem', path.join(dir, 'ca.pem'),
+      const r = await exec('xmlsec1', ['--verify', '--trusted-pem', path.join(dir, 'root.pem'), '--untrusted-pem', path.join(dir, 'ca.pem'), '--untrusted-pem', path.join(dir, 'service-ca.pem'),
         '--id-attr:Id', 'http://www.w3.org/2000/09/xmldsig#:Signature', '--node-id', id, path.join(dir, 'sdo.xml')]).catch((e) => e);
       expect(`${r.stdout}${r.stderr}`).toMatch(/^OK$/m);
     }
