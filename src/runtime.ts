@@ -47,6 +47,7 @@ import { testIdToolRoutes } from './portal/testid';
 import { TestIdEnvironment } from './eid/testid/users';
 import { PidCprService } from './eid/pidcpr';
 import { ProfileRepository } from './store/profiles';
+import { PortalSessionRepository } from './store/portalsessions';
 import type { NotifyDeps } from './notify/delivery';
 import type { Resolver } from './notify/allowlist';
 import { runTimer, TIMER_JOBS, type TimerJob } from '../workers/timers';
@@ -328,7 +329,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
       }));
     }
     app.use(portalRoutes({
-      services, documents: rt.documents, blobs, clock, secret: cfg.secret!, profiles: new ProfileRepository(db), maxUploadBytes: cfg.sdsLimit, production: cfg.mode === 'production', log,
+      services, documents: rt.documents, blobs, clock, secret: cfg.secret!, profiles: new ProfileRepository(db), sessions: new PortalSessionRepository(db), maxUploadBytes: cfg.sdsLimit, production: cfg.mode === 'production', log,
       methodName: (m) => ({ nemid: 'NemID (test)', 'nemid-sign': 'NemID signing (test)' } as Record<string, string>)[m] ?? m,
       eid: rt.testid ? { testid: rt.testid, pidcpr: rt.pidcpr, signing: () => rt.signing() } : undefined,
     }));

@@ -29,6 +29,10 @@ export interface Kit {
   methodName(method: string): string;
   send(res: express.Response, status: number, c: Ctx, title: string, main: string): void;
   redirect(res: express.Response, c: Ctx, location: string): void;
+  /** a new session id at login (see session.ts) */
+  rotate(c: Ctx): void;
+  /** answers with the wizard and returns true while documents of this act are unread or uploads missing */
+  refuseUnready(res: express.Response, c: Ctx, docIds: readonly string[]): boolean;
   documents: DocumentService;
   blobs: BlobStore;
 }
@@ -75,13 +79,15 @@ export function mountEid(r: express.Router, d: EidDeps): { loginForm(c: Ctx, met
       + `<div class="actions"><button class="button">${h(t(c.lang, 'login.next'))}</button></div></form>`;
   }
 
+  /** The key-card step: at login the code; at signing the password and the code, under a heading that says both, and a "Sign" button. */
   function codeForm(c: Ctx, step: string, ch: Challenge, fields: Record<string, string | string[]>, notice = '', extra = ''): string {
-    const heading = step.startsWith('sign') ? 'h3' : 'h1'; // inside the sign page, under its h1 and h2
-    return `${notice}<${heading}>${h(t(c.lang, 'code.title'))}</${heading}><p class="lead">${h(t(c.lang, 'code.body', { card: ch.cardId, number: ch.keyNumber }))}</p>`
+    const signing = step.startsWith('sign');
+    const heading = signing ? 'h3' : 'h1'; // inside the sign page, under its h1 and h2
+    return `${notice}<${heading}>${h(t(c.lang, signing ? 'code.signTitle' : 'code.title'))}</${heading}><p class="lead">${h(t(c.lang, 'code.body', { card: ch.cardId, number: ch.keyNumber }))}</p>`
       + `<form method="post" action="${h(action(c, step))}">${hidden(c, { ...fields, challenge: ch.challengeId })}${extra}`
       + `<label for="code">${h(t(c.lang, 'code.label', { number: ch.keyNumber }))}</label>`
       + `<input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required>`
-      + `<div class="actions"><button class="button" name="do" value="next">${h(t(c.lang, 'login.next'))}</button>`
+      + `<div class="actions"><button class="button" name="do" value="next">${h(t(c.lang, signing ? 'sign.confirm' : 'login.next'))}</button>`
       + `<button class="button secondary" name="do" value="cancel" formnovalidate>${h(t(c.lang, 'login.cancel'))}</button></div></form>`;
   }
 
@@ -90,7 +96,8 @@ export function mountEid(r: express.Router, d: EidDeps): { loginForm(c: Ctx, met
     r.post(`/std/docaction/:service/${path}`, form, kit.guard(async (req, res) => {
       const c = await kit.resolve(req, res, kit.ids(req));
       if (!c) return;
-      const body = req.body as Record<string, unknown>;
+      // (no body, or not a form: nothing was parsed, and the CSRF check refuses it)
+      const body = (req.body ?? {}) as Record<string, unknown>;
       if (!kit.csrfOk(c, body)) {
         const m = kit.csrfRefused(c);
         kit.send(res, 403, c, m.title, m.main);
@@ -116,10 +123,16 @@ export function mountEid(r: express.Router, d: EidDeps): { loginForm(c: Ctx, met
     refused(res, c, 403, body);
   };
 
-  /** After the eID: the CPR check when the task names a national-id, then the task page. */
-  async function afterLogin(c: Ctx, res: express.Response, pid: string): Promise<void> {
+  /**
+   * After the eID: a new session id (an id planted before the login is worth nothing now), the CPR
+   * check when the task names a national-id, then the task page. What was read carries over only for
+   * the same person; `userId` is what they typed, shown again when they sign.
+   */
+  async function afterLogin(c: Ctx, res: express.Response, pid: string, userId: string): Promise<void> {
     const key = taskKey(c.pt.requestId, c.pt.taskId);
-    c.session.tasks[key] = { method: LOGIN, pid, at: c.now, viewed: c.session.tasks[key]?.viewed };
+    const before = c.session.tasks[key];
+    kit.rotate(c);
+    c.session.tasks[key] = { method: LOGIN, pid, userId: userId.slice(0, 64), at: c.now, viewed: before?.pid === pid ? before.viewed : undefined };
     if (c.pt.nationalId) {
       const begun = await d.pidcpr.begin(c.svc, pid);
       if (!begun.ok && begun.reason === 'ask-user') {
@@ -143,15 +156,15 @@ export function mountEid(r: express.Router, d: EidDeps): { loginForm(c: Ctx, met
       kit.send(res, 401, c, t(c.lang, 'login.title'), kit.loginPage(c, alert(failureText(c.lang, started as Failure))));
       return;
     }
-    kit.send(res, 200, c, t(c.lang, 'code.title'), codeForm(c, 'login/code', started, {}));
+    kit.send(res, 200, c, t(c.lang, 'code.title'), codeForm(c, 'login/code', started, { user: str(body.user) }));
   });
 
   post('login/code', async (c, body, _req, res) => {
     if (body.do === 'cancel') { await cancelled(c, res, 'the signer cancelled the key-card step'); return; }
     const answered = await d.testid.answer(str(body.challenge), str(body.code));
-    if (answered.ok) { await afterLogin(c, res, answered.pid); return; }
+    if (answered.ok) { await afterLogin(c, res, answered.pid, str(body.user)); return; }
     if (answered.next && answered.reason === 'wrong-code') {
-      kit.send(res, 401, c, t(c.lang, 'code.title'), codeForm(c, 'login/code', answered.next, {}, alert(failureText(c.lang, answered))));
+      kit.send(res, 401, c, t(c.lang, 'code.title'), codeForm(c, 'login/code', answered.next, { user: str(body.user) }, alert(failureText(c.lang, answered))));
       return;
     }
     kit.send(res, 401, c, t(c.lang, 'login.title'), kit.loginPage(c, alert(failureText(c.lang, answered))));
@@ -214,7 +227,7 @@ export function mountEid(r: express.Router, d: EidDeps): { loginForm(c: Ctx, met
       return;
     }
     const inner = `<form method="post" action="${h(action(c, 'sign/start'))}">${hidden(c, { document_id: docIds })}`
-      + `<label for="user">${h(t(c.lang, 'login.userId'))}</label><input type="text" id="user" name="user" autocomplete="username" required value="${h(c.login?.pid ?? '')}">`
+      + `<label for="user">${h(t(c.lang, 'login.userId'))}</label><input type="text" id="user" name="user" autocomplete="username" required value="${h(c.login?.userId ?? '')}">`
       + `<div class="actions"><button class="button">${h(t(c.lang, 'login.next'))}</button></div></form>`;
     kit.send(res, 200, c, t(c.lang, 'sign.title'), signPage(c, docIds, inner));
   }));
@@ -223,6 +236,7 @@ export function mountEid(r: express.Router, d: EidDeps): { loginForm(c: Ctx, met
   post('sign/start', async (c, body, _req, res) => {
     const docIds = list(body.document_id);
     if (!kit.loggedIn(c) || !signable(c, docIds).length || !methodOk(c.pt)) { kit.redirect(res, c, `${c.base}?${c.query}`); return; }
+    if (kit.refuseUnready(res, c, docIds)) return;
     const ch = await d.testid.signingChallenge(str(body.user));
     if ('ok' in ch) {
       kit.send(res, 401, c, t(c.lang, 'sign.title'), signPage(c, docIds, alert(failureText(c.lang, ch))));
@@ -241,6 +255,10 @@ export function mountEid(r: express.Router, d: EidDeps): { loginForm(c: Ctx, met
       kit.redirect(res, c, `${c.base}?${c.query}`);
       return;
     }
+    // every document of this act delivered to this signer first, whatever the page did (checked again
+    // here: a POST may come straight to this step)
+    if (kit.refuseUnready(res, c, docIds)) return;
+    if (!methodOk(c.pt)) { refused(res, c, 200, 'sign.unavailable'); return; }
     const auth = await d.testid.authoriseSigning(str(body.user), str(body.password), str(body.challenge), str(body.code));
     if (!auth.ok) {
       const inner = auth.next && auth.reason === 'wrong-code'
@@ -288,7 +306,7 @@ export function mountEid(r: express.Router, d: EidDeps): { loginForm(c: Ctx, met
     const after = await kit.documents.portalTask(c.svc, c.pt.requestId, c.pt.taskId);
     if (after.status === 'created') await kit.documents.completeTask(c.svc, c.pt.requestId, c.pt.taskId);
     if (c.pt.redirects.complete) { kit.redirect(res, c, redirectUrl(c.pt.redirects.complete, c.pt.requestId, c.pt.taskId)); return; }
-    const m = kit.message(c.lang, 'closed.completed.title', 'closed.completed.body', 'ok');
+    const m = kit.message(c.lang, 'done.signed.title', 'done.signed.body', 'ok');
     kit.send(res, 200, c, m.title, m.main);
   });
 

@@ -5,6 +5,7 @@
 // until "Send in"; "Start over", "Postpone" and "Decline" are always there.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import express from 'express';
 import type { Logger } from 'pino';
 import type { DocumentService } from '../core/documentservice';
@@ -15,12 +16,14 @@ import { setTenantDownloadHeaders } from '../sds/download';
 import type { Clock, ServiceAccount } from '../core/ports';
 import type { BlobStore } from '../store/blobs';
 import type { ServiceRepository } from '../store/services';
-import { isTextKey, pickLanguage, t, type LangLike, type TextKey } from './i18n';
+import { isTextKey, pickLanguage, t, tn, type LangLike, type TextKey } from './i18n';
 import { h, page, PORTAL_CSS, profileCss, type PageLook } from './layout';
 import type { ProfileRepository } from '../store/profiles';
-import { SessionCodec, taskKey, type PortalSession, type TaskLogin } from './session';
+import { PortalSessions, taskKey, type PortalSession, type TaskLogin } from './session';
+import type { PortalSessionRepository } from '../store/portalsessions';
 import { PDF_VIEWER_JS } from './viewer';
 import { mountEid, type EidDeps } from './eid';
+import { clientErrorStatus } from './forms';
 
 export interface PortalDeps {
   services: ServiceRepository;
@@ -38,7 +41,16 @@ export interface PortalDeps {
   profiles?: ProfileRepository;
   /** the test eID (nemid / nemid-sign), PID-CPR and the signing pipeline; absent: no eID pages */
   eid?: Omit<EidDeps, 'kit'>;
+  /** where sessions live (the cookie holds only their id) */
+  sessions: PortalSessionRepository;
 }
+
+/**
+ * The most of a text document shown inline (bytes). A longer one shows its beginning with a note and
+ * counts as read only once the signer has downloaded it whole: the page never holds a whole large
+ * document in memory, and the event loop never escapes megabytes of text at once.
+ */
+export const INLINE_TEXT_MAX = 1024 * 1024;
 
 const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' data: blob:; worker-src 'self' blob:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
@@ -79,13 +91,31 @@ export interface Ctx {
 
 export function portalRoutes(d: PortalDeps): express.Router {
   const r = express.Router();
-  const codec = new SessionCodec(d.secret, d.production);
+  const sessions = new PortalSessions(d.sessions, d.secret, d.production);
 
-  const send = (res: express.Response, status: number, html: string, session?: PortalSession, now?: number) => {
-    res.status(status).set(SECURITY_HEADERS);
-    if (session) res.append('set-cookie', codec.write(session, now!));
-    res.type('html').send(html);
+  /** Stores the session (what changed, or its new expiry), then answers with its cookie; a failure is the error page. */
+  const withSession = (res: express.Response, session: PortalSession | undefined, now: number | undefined, answer: () => void) => {
+    if (!session) { answer(); return; }
+    void sessions.save(session, now!).then((cookie) => {
+      res.append('set-cookie', cookie);
+      answer();
+    }, (e: unknown) => failed(res, e, pickLanguage(undefined, undefined)));
   };
+  const send = (res: express.Response, status: number, html: string, session?: PortalSession, now?: number) => {
+    withSession(res, session, now, () => { res.status(status).set(SECURITY_HEADERS).type('html').send(html); });
+  };
+  const redirect = (res: express.Response, c: Ctx, location: string) => {
+    withSession(res, c.session, c.now, () => { res.status(303).set(SECURITY_HEADERS).location(location).end(); });
+  };
+  /** The 500 page: a reference to quote, the details only in the log. */
+  function failed(res: express.Response, e: unknown, lang: LangLike): void {
+    const ref = randomBytes(4).toString('hex');
+    d.log.error({ err: e, ref }, 'portal page failed');
+    const title = t(lang, 'error.title');
+    if (!res.headersSent) {
+      res.status(500).set(SECURITY_HEADERS).type('html').send(page({ lang, title, main: `<h1>${h(title)}</h1><p class="lead">${h(t(lang, 'error.body', { ref }))}</p>` }));
+    } else res.destroy();
+  }
   const notFound = (res: express.Response, lang: LangLike) => send(res, 404, page({ lang, ...message(lang, 'notfound.title', 'notfound.body', 'warn') }));
 
   r.get('/portal/static/portal.css', (_req, res) => {
@@ -148,11 +178,11 @@ export function portalRoutes(d: PortalDeps): express.Router {
       return undefined;
     }
     if (pt.access.kind === 'waiting') {
-      const m = message(lang, 'waiting.title', 'waiting.body', 'info', `<p>${h(t(lang, 'waiting.count', { n: pt.access.waitingFor.length }))}</p>`);
+      const m = message(lang, 'waiting.title', 'waiting.body', 'info', `<p>${h(tn(lang, 'waiting.count', pt.access.waitingFor.length))}</p>`);
       send(res, 200, page({ lang, service: svc.name, look, ...m }));
       return undefined;
     }
-    const session = codec.read(req.headers.cookie, now) ?? codec.fresh(now);
+    const session = await sessions.load(req.headers.cookie, now);
     const base = `/std/docaction/${encodeURIComponent(svc.name)}`;
     const query = new URLSearchParams({ request_id: ids.requestId, task_id: ids.taskId }).toString();
     return { svc, pt, lang, look, session, login: session.tasks[taskKey(ids.requestId, ids.taskId)], now, base, query };
@@ -164,6 +194,28 @@ export function portalRoutes(d: PortalDeps): express.Router {
   const viewable = (c: Ctx, req: express.Request) => {
     const docId = typeof req.query.document_id === 'string' ? req.query.document_id : '';
     return loggedIn(c) ? c.pt.documents.find((x) => x.id === docId && (x.action !== 'upload' || x.uploaded)) : undefined;
+  };
+
+  /**
+   * What stops the signer from signing `docIds` (the sign-documents of this act; optional ones not in
+   * it are left out) and sending in: documents not yet delivered to them in this session, uploads
+   * still missing. The server's own check: a POST straight to Send in or to the signing steps meets it too.
+   */
+  const unready = (c: Ctx, docIds: readonly string[]) => {
+    const skipped = new Set(c.pt.documents.filter((x) => x.optional && x.action === 'sign' && !docIds.includes(x.id)).map((x) => x.id));
+    return { unread: unreadMandatory(c.pt, new Set(c.login?.viewed ?? []), skipped), missing: missingUploads(c.pt) };
+  };
+  /** Answers with the wizard and what is missing (and returns true) when the signer may not go on yet. */
+  const refuseUnready = (res: express.Response, c: Ctx, docIds: readonly string[]): boolean => {
+    const { unread, missing } = unready(c, docIds);
+    if (!unread.length && !missing.length) return false;
+    const names = (xs: typeof unread) => xs.map((x) => x.description ?? x.id).join(', ');
+    const alerts = [
+      unread.length ? t(c.lang, 'wizard.mustRead', { list: names(unread) }) : '',
+      missing.length ? t(c.lang, 'upload.missing', { list: names(missing) }) : '',
+    ].filter(Boolean).map((x) => `<p class="status warn" role="alert">${h(x)}</p>`).join('');
+    send(res, 400, page({ lang: c.lang, title: t(c.lang, 'task.title'), main: wizard(c, alerts), service: c.svc.name, look: c.look }), c.session, c.now);
+    return true;
   };
 
   /** The answer to a POST without this session's CSRF token: nothing changed, go back. */
@@ -226,11 +278,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
     try {
       await handler(req, res);
     } catch (e) {
-      const ref = randomBytes(4).toString('hex');
-      d.log.error({ err: e, ref }, 'portal page failed');
-      const lang = pickLanguage(undefined, req.headers['accept-language']);
-      const title = t(lang, 'error.title');
-      if (!res.headersSent) send(res, 500, page({ lang, title, main: `<h1>${h(title)}</h1><p class="lead">${h(t(lang, 'error.body', { ref }))}</p>` }));
+      failed(res, e, pickLanguage(undefined, req.headers['accept-language']));
     }
   };
 
@@ -242,9 +290,10 @@ export function portalRoutes(d: PortalDeps): express.Router {
   const eid = d.eid ? mountEid(r, {
     ...d.eid,
     kit: {
-      resolve, ids, guard, csrfOk, csrfRefused, loggedIn, loginPage, message, methodName: d.methodName, documents: d.documents, blobs: d.blobs,
+      resolve, ids, guard, csrfOk, csrfRefused, loggedIn, loginPage, message, methodName: d.methodName, documents: d.documents, blobs: d.blobs, redirect,
       send: (res, status, c, title, main) => send(res, status, page({ lang: c.lang, title, main, service: c.svc.name, look: c.look }), c.session, c.now),
-      redirect: (res, c, location) => { res.status(303).set(SECURITY_HEADERS).append('set-cookie', codec.write(c.session, c.now)).location(location).end(); },
+      rotate: (c) => sessions.rotate(c.session),
+      refuseUnready,
     },
   }) : undefined;
 
@@ -257,10 +306,11 @@ export function portalRoutes(d: PortalDeps): express.Router {
     let notice = '';
     if (artifact !== undefined) {
       if (c.pt.artifactAllowed && (await d.documents.redeemArtifact(c.svc, requestId, taskId, artifact))) {
+        sessions.rotate(c.session);
         c.session.tasks[taskKey(requestId, taskId)] = { method: 'artifact', at: c.now };
         await d.documents.recordPortalEvent(c.svc, requestId, taskId, 'user-authenticated', 'single sign-on artifact');
         // Reload without the artifact, so it is not left in history or bookmarks.
-        res.status(303).set(SECURITY_HEADERS).append('set-cookie', codec.write(c.session, c.now)).location(`${c.base}?${c.query}`).end();
+        redirect(res, c, `${c.base}?${c.query}`);
         return;
       }
       notice = `<p class="status warn" role="alert">${h(t(c.lang, 'artifact.used'))}</p>`;
@@ -270,8 +320,16 @@ export function portalRoutes(d: PortalDeps): express.Router {
     shell(200, c.pt.dialog?.title ?? t(c.lang, 'task.title'), wizard(c));
   }));
 
-  // One document of the task: a page showing it (text inline, PDF drawn by pdf.js, a download link
-  // as the fallback and the accessible alternative) and the raw bytes. Opening it counts as read.
+  /** The document reached the signer: the wizard's progress (in the stored session) and document-viewed. */
+  const delivered = async (c: Ctx, docId: string) => {
+    await sessions.markViewed(c.session, taskKey(c.pt.requestId, c.pt.taskId), docId, c.now, { method: 'none', at: c.now });
+    await d.documents.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'document-viewed', docId);
+  };
+
+  // One document of the task: a page showing it (a text inline up to INLINE_TEXT_MAX, a PDF drawn by
+  // pdf.js, a download link as the fallback and the accessible alternative) and the raw bytes,
+  // streamed. A document counts as read only once it has really been delivered: a text shown whole on
+  // this page; a PDF or a longer text when its raw bytes have all been sent (not merely the page).
   r.get('/std/docaction/:service/document', guard(async (req, res) => {
     const c = await resolve(req, res, ids(req));
     if (!c) return;
@@ -284,12 +342,14 @@ export function portalRoutes(d: PortalDeps): express.Router {
     if (row.mimeType === 'application/pdf') {
       body = `<div id="pdf" class="pdf" data-src="${h(raw)}" data-page-label="${h(t(c.lang, 'doc.page'))}"></div><script type="module" src="/portal/static/viewer.js"></script>`;
     } else {
-      body = `<pre class="text">${h((await d.blobs.getBytes(row.blobKey!)).toString('utf8'))}</pre>`;
+      const size = (await d.blobs.stat(row.blobKey!))?.size ?? 0;
+      const whole = size <= INLINE_TEXT_MAX;
+      const text = await textHead(d.blobs, row.blobKey!, Math.min(size, INLINE_TEXT_MAX), whole);
+      const note = whole ? '' : `<p class="status info" role="status">${h(t(c.lang, 'doc.truncated', { shown: megabytes(INLINE_TEXT_MAX), size: megabytes(size) }))}</p>`
+        + `<p><a href="${h(raw)}" download>${h(t(c.lang, 'doc.downloadWhole'))}</a></p>`;
+      body = `${note}<pre class="text">${h(text)}</pre>`;
+      if (whole) await delivered(c, doc.id);
     }
-    const login = c.session.tasks[taskKey(requestId, taskId)] ?? { method: 'none', at: c.now };
-    login.viewed = [...new Set([...(login.viewed ?? []), doc.id])];
-    c.session.tasks[taskKey(requestId, taskId)] = login;
-    await d.documents.recordPortalEvent(c.svc, requestId, taskId, 'document-viewed', doc.id);
     const title = doc.description ?? doc.id;
     send(res, 200, page({
       lang: c.lang, title, service: c.svc.name, look: c.look,
@@ -305,9 +365,30 @@ export function portalRoutes(d: PortalDeps): express.Router {
     if (!doc) { notFound(res, c.lang); return; }
     const { requestId, taskId } = ids(req);
     const row = await d.documents.originalDocument(c.svc, requestId, taskId, doc.id);
-    res.status(200).set(SECURITY_HEADERS);
+    const cookie = await sessions.save(c.session, c.now);
+    res.status(200).set(SECURITY_HEADERS).append('set-cookie', cookie);
     setTenantDownloadHeaders(res, row.mimeType, doc.id); // attachment unless PDF or text, sandbox CSP, nosniff
-    d.blobs.get(row.blobKey!).on('error', (e) => res.destroy(e)).pipe(res);
+    // Streamed chunk by chunk (never the whole document in memory). The response ends only after the
+    // delivery is recorded, so a browser that has the whole document finds it counted as read; one
+    // that went away before the end has not read it.
+    const src = d.blobs.get(row.blobKey!);
+    let whole = true;
+    try {
+      for await (const chunk of src as AsyncIterable<Buffer>) {
+        if (res.destroyed) { whole = false; break; }
+        if (!res.write(chunk)) await drained(res);
+      }
+    } catch (e) {
+      d.log.warn({ err: e }, 'portal document stream failed');
+      res.destroy();
+      return;
+    } finally {
+      src.destroy();
+    }
+    if (!whole || res.destroyed) return;
+    // HEAD asks for nothing: it delivers nothing
+    if (req.method === 'GET') await delivered(c, doc.id);
+    res.end();
   }));
 
   // A file for an upload action: multipart/form-data, the CSRF field before the file; streamed to the
@@ -338,14 +419,15 @@ export function portalRoutes(d: PortalDeps): express.Router {
       await got.pending.discard().catch(() => undefined);
       throw e;
     }
-    res.status(303).set(SECURITY_HEADERS).append('set-cookie', codec.write(c.session, c.now)).location(`${c.base}?${c.query}`).end();
+    redirect(res, c, `${c.base}?${c.query}`);
   }));
 
   r.post('/std/docaction/:service/act', express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 }), guard(async (req, res) => {
     const c = await resolve(req, res, ids(req));
     if (!c) return;
     const { requestId, taskId } = ids(req);
-    const form = req.body as Record<string, string | string[] | undefined>;
+    // (no body, or not a form: nothing was parsed, and the CSRF check below refuses it)
+    const form = (req.body ?? {}) as Record<string, string | string[] | undefined>;
     const shell = (status: number, title: string, main: string) => send(res, status, page({ lang: c.lang, title, main, service: c.svc.name, look: c.look }), c.session, c.now);
     if (!csrfOk(c, form) || !loggedIn(c)) {
       const m = csrfRefused(c);
@@ -354,13 +436,13 @@ export function portalRoutes(d: PortalDeps): express.Router {
     }
     const key = taskKey(requestId, taskId);
     const go = (template: string | undefined, fallback: () => void) => {
-      if (template) res.status(303).set(SECURITY_HEADERS).append('set-cookie', codec.write(c.session, c.now)).location(redirectUrl(template, requestId, taskId)).end();
+      if (template) redirect(res, c, redirectUrl(template, requestId, taskId));
       else fallback();
     };
     switch (form.do) {
       case 'restart': {
         if (c.session.tasks[key]) c.session.tasks[key] = { ...c.session.tasks[key]!, viewed: [] };
-        res.status(303).set(SECURITY_HEADERS).append('set-cookie', codec.write(c.session, c.now)).location(`${c.base}?${c.query}`).end();
+        redirect(res, c, `${c.base}?${c.query}`);
         return;
       }
       case 'postpone':
@@ -374,36 +456,63 @@ export function portalRoutes(d: PortalDeps): express.Router {
       }
       case 'sendin': {
         const include = new Set(([] as string[]).concat(form.include ?? []));
-        const skipped = new Set(c.pt.documents.filter((x) => x.optional && x.action === 'sign' && !include.has(x.id)).map((x) => x.id));
-        const unread = unreadMandatory(c.pt, new Set(c.login?.viewed ?? []), skipped);
-        const missing = missingUploads(c.pt);
-        if (unread.length || missing.length) {
-          const names = (xs: typeof unread) => xs.map((x) => x.description ?? x.id).join(', ');
-          const alerts = [
-            unread.length ? t(c.lang, 'wizard.mustRead', { list: names(unread) }) : '',
-            missing.length ? t(c.lang, 'upload.missing', { list: names(missing) }) : '',
-          ].filter(Boolean).map((x) => `<p class="status warn" role="alert">${h(x)}</p>`).join('');
-          shell(400, t(c.lang, 'task.title'), wizard(c, alerts));
-          return;
-        }
-        const toSign = c.pt.documents.filter((x) => x.action === 'sign' && !x.signed && !skipped.has(x.id));
+        const toSign = c.pt.documents.filter((x) => x.action === 'sign' && !x.signed && (!x.optional || include.has(x.id)));
+        if (refuseUnready(res, c, toSign.map((x) => x.id))) return;
         if (toSign.length > 0) {
           // Signing needs the signer's eID signature (nemid-sign): that step is the test eID's.
-          res.status(303).set(SECURITY_HEADERS).append('set-cookie', codec.write(c.session, c.now))
-            .location(`${c.base}/sign?${c.query}&${toSign.map((x) => `document_id=${encodeURIComponent(x.id)}`).join('&')}`).end();
+          redirect(res, c, `${c.base}/sign?${c.query}&${toSign.map((x) => `document_id=${encodeURIComponent(x.id)}`).join('&')}`);
           return;
         }
+        let done: 'done.sent' | 'closed.completed' = 'done.sent';
         try {
           await d.documents.completeTask(c.svc, requestId, taskId);
         } catch (e) {
           if (!(e instanceof StateError)) throw e;
+          done = 'closed.completed';
         }
-        go(c.pt.redirects.complete, () => { const m = message(c.lang, 'closed.completed.title', 'closed.completed.body', 'ok'); shell(200, m.title, m.main); });
+        go(c.pt.redirects.complete, () => { const m = message(c.lang, `${done}.title`, `${done}.body`, 'ok'); shell(200, m.title, m.main); });
         return;
       }
       default:
         shell(400, t(c.lang, 'task.title'), wizard(c));
     }
   }));
+
+  // A form the body parser refused (see forms.ts): a translated page that changes nothing, with the
+  // way back to the task when the URL names one.
+  r.use((err: unknown, req: express.Request, res: express.Response, next: express.NextFunction) => {
+    const status = clientErrorStatus(err);
+    if (!status || res.headersSent) { next(err); return; }
+    const lang = pickLanguage(undefined, req.headers['accept-language']);
+    const { requestId, taskId } = ids(req);
+    const service = typeof req.params.service === 'string' ? req.params.service : /^\/std\/docaction\/([^/]+)/.exec(req.path)?.[1];
+    const back = requestId && taskId && service
+      ? `<p><a href="${h(`/std/docaction/${encodeURIComponent(service)}?${new URLSearchParams({ request_id: requestId, task_id: taskId })}`)}">${h(t(lang, 'doc.back'))}</a></p>` : '';
+    const [title, body]: [TextKey, TextKey] = status === 413 ? ['form.tooLarge.title', 'form.tooLarge.body']
+      : req.method === 'POST' ? ['form.bad.title', 'form.bad.body'] : ['request.bad.title', 'request.bad.body'];
+    const m = message(lang, title, body, 'warn', back);
+    if (status === 413) res.set('connection', 'close'); // the rest of an oversized body is not read
+    res.status(status).set(SECURITY_HEADERS).type('html').send(page({ lang, ...m }));
+  });
   return r;
+}
+
+/** The first `bytes` of a UTF-8 text blob, read as a stream; a character cut at the end is left out unless it is the whole text. */
+async function textHead(blobs: BlobStore, key: string, bytes: number, whole: boolean): Promise<string> {
+  if (bytes <= 0) return '';
+  const decoder = new StringDecoder('utf8');
+  let text = '';
+  for await (const chunk of blobs.get(key, { start: 0, end: bytes - 1 }) as AsyncIterable<Buffer>) text += decoder.write(chunk);
+  return whole ? text + decoder.end() : text;
+}
+
+const megabytes = (n: number) => `${Math.max(1, Math.round(n / 1048576))} MB`;
+
+/** Until the response can take more (or has closed). */
+function drained(res: express.Response): Promise<void> {
+  return new Promise((go) => {
+    const done = () => { res.off('drain', done); res.off('close', done); go(); };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }

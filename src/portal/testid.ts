@@ -19,6 +19,7 @@ import {
 } from '../eid/testid/users';
 import { pickLanguage, t, type Lang, type TextKey } from './i18n';
 import { h, page } from './layout';
+import { clientErrorStatus } from './forms';
 
 export interface TestIdToolDeps {
   testid: TestIdEnvironment;
@@ -398,6 +399,18 @@ export function testIdToolRoutes(d: TestIdToolDeps): express.Router {
   userPost('unlock', async (res, _c, u) => {
     await d.testid.unlockUser(u.alias);
     redirect(res, `${userPath(u.alias)}?done=unlock-user`);
+  });
+
+  // A form the body parser refused, or a path that does not decode (see forms.ts): a translated page
+  // that changes nothing, never a 500.
+  r.use((err: unknown, req: express.Request, res: express.Response, next: express.NextFunction) => {
+    const status = clientErrorStatus(err);
+    if (!status || res.headersSent) { next(err); return; }
+    const c = ctx(req);
+    const [title, body]: [TextKey, TextKey] = status === 413 ? ['form.tooLarge.title', 'form.tooLarge.body']
+      : req.method === 'POST' ? ['form.bad.title', 'form.bad.body'] : ['testid.notfound.title', 'request.bad.body'];
+    if (status === 413) res.set('connection', 'close'); // the rest of an oversized body is not read
+    send(res, status, c, t(c.lang, title), `<h1 class="status warn">${h(t(c.lang, title))}</h1><p class="lead">${h(t(c.lang, body))}</p>${back(c)}`);
   });
 
   return r;

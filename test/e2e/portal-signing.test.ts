@@ -68,10 +68,10 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
 
   /** Login with alias + password + key-card code, the CPR when asked, then reading both documents. */
   /** NemID login at a task URL: user id and password, then the code for the key number shown. */
-  async function logIn(url: string, alias: string, check = false, p: Page = tab): Promise<void> {
+  async function logIn(url: string, alias: string, check = false, p: Page = tab, typed = alias): Promise<void> {
     await p.goto(url);
     if (check) await axe('login');
-    await p.getByLabel('User ID (alias, CPR or PID)').fill(alias);
+    await p.getByLabel('User ID (alias, CPR or PID)').fill(typed);
     await p.getByLabel('Password').fill(users[alias]!.password);
     await p.getByRole('button', { name: 'Next' }).click();
     if (check) await axe('key-card-code');
@@ -80,9 +80,9 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     await p.getByRole('button', { name: 'Next' }).click();
   }
 
-  async function loginAndRead(requestId: string, taskId: string, alias: string, check = false, p: Page = tab): Promise<void> {
+  async function loginAndRead(requestId: string, taskId: string, alias: string, check = false, p: Page = tab, typed = alias): Promise<void> {
     const u = users[alias]!;
-    await logIn(taskUrl(requestId, taskId), alias, check, p);
+    await logIn(taskUrl(requestId, taskId), alias, check, p, typed);
     if ((await p.locator('h1').innerText()) === 'Confirm your CPR number') {
       if (check) await axe('cpr');
       await p.getByLabel('CPR number (DDMMYY-SSSS)').fill(cprText(u.cpr));
@@ -96,17 +96,26 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     if (check) await axe('wizard');
   }
 
-  /** Send in, then the nemid-sign step: user id (prefilled), password and a fresh code. */
-  async function signIn(alias: string, check = false, p: Page = tab): Promise<void> {
+  /**
+   * Send in, then the nemid-sign step: the user id as typed at login (prefilled), then password and a
+   * fresh code under a heading that asks for both, and the button that says what it does: Sign.
+   */
+  async function signIn(alias: string, check = false, p: Page = tab, typed = alias): Promise<void> {
     await p.getByRole('button', { name: 'Sign and send in' }).click();
     if (check) await axe('sign');
+    expect(await p.getByLabel('User ID (alias, CPR or PID)').inputValue()).toBe(typed);
     await p.getByRole('button', { name: 'Next' }).click();
     if (check) await axe('sign-code');
+    expect(await p.locator('main h3').innerText()).toBe('Confirm with your password and a key-card code');
+    // the password field comes after that heading, inside the same form as the code
+    expect(await p.evaluate<boolean>("(() => { const h = document.querySelector('main h3'); const pw = document.getElementById('password'); return !!(h.compareDocumentPosition(pw) & Node.DOCUMENT_POSITION_FOLLOWING) && pw.form === document.getElementById('code').form; })()")).toBe(true);
+    expect(await p.getByRole('button', { name: 'Next' }).count()).toBe(0);
     const n = await keyNumberOnPage(p);
     await p.getByLabel('Password').fill(users[alias]!.password);
     await p.getByLabel(`Code for key ${n}`).fill(await codeFor(alias, n));
-    await p.getByRole('button', { name: 'Next' }).click();
+    await p.getByRole('button', { name: 'Sign', exact: true }).click();
   }
+  const SIGNED = 'h1:text("Your signature has been received")';
 
   beforeAll(async () => {
     s = await startServer('sqlite');
@@ -207,10 +216,13 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     const optional = await create(`<task id="t1"><document-action type="sign"><document-ref>loan</document-ref></document-action>`
       + '<document-action type="sign" optional="true"><document-ref>terms</document-ref></document-action>'
       + '<authentication><method>nemid</method></authentication><signature><method>nemid-sign</method></signature></task>', docs);
-    await loginAndRead(optional, 't1', 'carl');
+    // logged in with the CPR number: the signing step offers what was typed, not the PID
+    await loginAndRead(optional, 't1', 'carl', false, tab, cprText(users.carl!.cpr));
     await tab.getByLabel('Sign this document').uncheck();
-    await signIn('carl');
-    await tab.waitForSelector('h1:text("This task is completed")', { timeout: 30_000 });
+    await signIn('carl', false, tab, cprText(users.carl!.cpr));
+    await tab.waitForSelector(SIGNED, { timeout: 30_000 });
+    expect(await tab.locator('main').innerText()).toContain('Thank you. The documents are signed and sent in.');
+    await axe('signed');
     const st = (await s.rt.documents.getStatus((await s.rt.services.find('demo'))!, [optional]))[0]!;
     expect([st.taskStatus, st.documentStatus!.map((d) => [d.id, d.resultUri !== undefined])]).toEqual(['completed', [['loan', true], ['terms', false]]]);
 
@@ -219,7 +231,7 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
       .replace('<signature><method>nemid-sign</method></signature>', '<authentication-based-signature><method>nemid</method></authentication-based-signature>'), docs);
     await loginAndRead(separate, 't1', 'carl');
     await signIn('carl');
-    await tab.waitForSelector('h1:text("This task is completed")', { timeout: 30_000 });
+    await tab.waitForSelector(SIGNED, { timeout: 30_000 });
     const uris = (await s.rt.documents.getStatus((await s.rt.services.find('demo'))!, [separate]))[0]!.documentStatus!.map((d) => d.resultUri!);
     const auth = { authorization: `Basic ${Buffer.from(`demo:${s.demoPassword}`).toString('base64')}` };
     const [a, b] = await Promise.all(uris.map(async (u) => (await fetch(u, { headers: auth })).text()));
@@ -251,7 +263,7 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     const run = async (p: Page, taskId: string, alias: string) => {
       await loginAndRead(requestId, taskId, alias, false, p);
       await signIn(alias, false, p);
-      await p.waitForSelector('h1:text("This task is completed")', { timeout: 30_000 });
+      await p.waitForSelector(SIGNED, { timeout: 30_000 });
     };
     const tabA = await ctx.newPage();
     await Promise.all([run(tabA, 'A', 'anna'), run(tabB, 'B', 'bent')]);
@@ -259,7 +271,7 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     expect(await status(requestId)).toEqual({ A: 'completed', B: 'completed', C: 'created' });
     await loginAndRead(requestId, 'C', 'carl');
     await signIn('carl');
-    await tab.waitForSelector('h1:text("This task is completed")', { timeout: 30_000 });
+    await tab.waitForSelector(SIGNED, { timeout: 30_000 });
     expect(await status(requestId)).toEqual({ A: 'completed', B: 'completed', C: 'completed' });
   });
 });

@@ -1,11 +1,16 @@
 // The portal's use cases on both databases (the browser tests run on SQLite): artifacts redeem once,
 // uploads land on the request, events are written once where asked, waiting tasks cannot complete.
+// Over HTTP like a browser: signing refused until each document was really delivered (issue 10 #11),
+// a session that stays small with 60 documents (#12), bad forms answered with 4xx pages (#14).
+import { createHash } from 'node:crypto';
 import { envelope, NS, post } from '../support/soap';
 import { databases, startServer, type TestServer } from '../support/server';
+import { makePdf } from '../support/pdf';
+import { mainText, PortalClient } from '../support/portalclient';
 
 describe.each(databases())('portal use cases on %s', (db) => {
   let s: TestServer;
-  beforeAll(async () => { s = await startServer(db); });
+  beforeAll(async () => { s = await startServer(db, { SEGL_TEST_CLOCK: '1' }); });
   afterAll(async () => { await s.stop(); });
 
   const create = async (inner: string) => {
@@ -41,5 +46,142 @@ describe.each(databases())('portal use cases on %s', (db) => {
     const events = (await s.rt.documents.getRequestHistory(svc, requestId, 't1')).map((e) => e.event);
     expect(events.filter((e) => e === 'task-started')).toHaveLength(1);
     expect(events).toContain('document-uploaded');
+  });
+
+  const history = async (requestId: string) => (await s.rt.documents.getRequestHistory(await account(), requestId, 't1')).map((e) => `${e.event}${e.data ? `:${e.data}` : ''}`);
+  const taskStatus = async (requestId: string) => (await s.rt.documents.getStatus(await account(), [requestId]))[0]!.taskStatus;
+  const text = (id: string, description: string, body: string) =>
+    `<document xsi:type="provided-document" id="${id}" mime-type="text/plain"><description>${description}</description><data>${Buffer.from(body).toString('base64')}</data></document>`;
+
+  test('sign/start and sign/confirm POSTed directly are refused until each document was delivered; a PDF counts when its bytes went out, not its page', async () => {
+    const testid = s.rt.testid!;
+    await testid.createUser({ ...testid.autofill(), alias: `una-${db}`, password: 'una-password-1' });
+    const pdf = makePdf({ text: 'Loan' }).toString('base64');
+    const { requestId, artifact } = await create(`${text('a', 'Terms', 'Interest 3 %')}`
+      + `<document xsi:type="provided-document" id="b" mime-type="application/pdf"><description>Loan</description><data>${pdf}</data></document>`
+      + '<task id="t1"><document-action type="sign"><document-ref>a</document-ref></document-action><document-action type="sign"><document-ref>b</document-ref></document-action>'
+      + '<authentication artifact="true"><method>nemid</method></authentication><signature><method>nemid-sign</method></signature></task>');
+    const b = new PortalClient(s.url);
+    const q = `request_id=${requestId}&task_id=t1`;
+    expect((await b.get(`/std/docaction/demo?${q}&artifact=${artifact}`)).status).toBe(303);
+    expect((await b.get(`/std/docaction/demo?${q}`)).text).toContain('You are logged in for this task.');
+    const docs = { document_id: ['a', 'b'] };
+    const code = async () => {
+      const ch = await testid.signingChallenge(`una-${db}`);
+      if ('ok' in ch) throw new Error(ch.message);
+      const card = (await testid.keyCards(`una-${db}`)).find((k) => k.cardId === ch.cardId)!;
+      return { challenge: ch.challengeId, code: card.codes.find((k) => k.keyNumber === ch.keyNumber)!.code, user: `una-${db}`, password: 'una-password-1', do: 'next' };
+    };
+    const refusedFor = async (r: { status: number; text: string }, list: string) => {
+      expect([r.status, mainText(r.text)]).toEqual([400, expect.stringContaining(`Read these documents before you send in: ${list}`)]);
+      expect(await taskStatus(requestId)).toBe('created');
+    };
+    // nothing opened: neither step signs (a valid challenge and code do not help)
+    await refusedFor(await b.post(`/std/docaction/demo/sign/start?${q}`, { ...docs, user: `una-${db}` }), 'Terms, Loan');
+    await refusedFor(await b.post(`/std/docaction/demo/sign/confirm?${q}`, { ...docs, ...(await code()) }), 'Terms, Loan');
+    // the text shown whole on its page counts; the PDF's page alone does not (its bytes were not sent)
+    expect((await b.get(`/std/docaction/demo/document?${q}&document_id=a`)).text).toContain('Interest 3 %');
+    expect((await b.get(`/std/docaction/demo/document?${q}&document_id=b`)).status).toBe(200);
+    expect((await b.get(`/std/docaction/demo/document/raw?${q}&document_id=b`, { method: 'HEAD' })).status).toBe(200);
+    expect((await history(requestId)).filter((e) => e.startsWith('document-viewed'))).toEqual(['document-viewed:a']);
+    await refusedFor(await b.post(`/std/docaction/demo/sign/confirm?${q}`, { ...docs, ...(await code()) }), 'Loan');
+    // the PDF's bytes, whole: now it counts, and signing goes through
+    const raw = await b.get(`/std/docaction/demo/document/raw?${q}&document_id=b`);
+    expect([raw.status, raw.text.slice(0, 5)]).toEqual([200, '%PDF-']);
+    expect((await history(requestId)).filter((e) => e.startsWith('document-viewed'))).toEqual(['document-viewed:a', 'document-viewed:b']);
+    const start = await b.post(`/std/docaction/demo/sign/start?${q}`, { ...docs, user: `una-${db}` });
+    expect([start.status, mainText(start.text)]).toEqual([200, expect.stringContaining('Confirm with your password and a key-card code')]);
+    const done = await b.post(`/std/docaction/demo/sign/confirm?${q}`, { ...docs, ...(await code()) });
+    expect([done.status, mainText(done.text)]).toEqual([200, expect.stringContaining('Your signature has been received')]);
+    expect(await taskStatus(requestId)).toBe('completed');
+  });
+
+  test('60 documents: the session cookie stays small and signed, progress lives server-side, Start over and the 30-minute timeout still work', async () => {
+    const ids = Array.from({ length: 60 }, (_, i) => `document-number-${String(i).padStart(2, '0')}-${'x'.repeat(40)}`);
+    const { requestId } = await create(ids.map((id, i) => text(id, `Appendix ${i}`, `Appendix ${i} text`)).join('')
+      + `<task id="t1">${ids.map((id) => `<document-action type="view"><document-ref>${id}</document-ref></document-action>`).join('')}</task>`);
+    const b = new PortalClient(s.url);
+    const q = `request_id=${requestId}&task_id=t1`;
+    expect((await b.get(`/std/docaction/demo?${q}`)).status).toBe(200);
+    for (const id of ids) expect((await b.get(`/std/docaction/demo/document?${q}&document_id=${id}`)).status).toBe(200);
+    const page = await b.get(`/std/docaction/demo?${q}`);
+    expect(mainText(page.text)).not.toContain('Not read yet');
+    // every Set-Cookie of the session: one small, fixed-size value (id and MAC), far below the 4 KB browsers keep
+    const values = new Set(b.cookies.map((c) => c.split(';')[0]));
+    expect(Math.max(...b.cookies.map((c) => c.length))).toBeLessThan(200);
+    expect([...values].every((v) => /^segl_portal=[A-Za-z0-9_-]{32}\.[A-Za-z0-9_-]{43}$/.test(v!))).toBe(true);
+    // the database keeps a hash of the id, never the id itself
+    const id = b.cookie.split('=')[1]!.split('.')[0]!;
+    const rows = await s.rt.db.query('SELECT id_hash, data FROM portal_session');
+    expect(rows.map((r: { id_hash: string }) => r.id_hash)).toContain(createHash('sha256').update(id).digest('hex'));
+    expect(JSON.stringify(rows)).not.toContain(id);
+    // a MAC that does not match is a new, empty session
+    const forged = new PortalClient(s.url);
+    forged.cookie = `segl_portal=${id}.${'A'.repeat(43)}`;
+    expect(mainText((await forged.get(`/std/docaction/demo?${q}`)).text)).toContain('Not read yet');
+    expect(forged.cookie).not.toContain(id);
+    // Start over forgets, reading again and Send in completes
+    expect((await b.post(`/std/docaction/demo/act?${q}`, { do: 'restart' })).status).toBe(303);
+    expect(mainText((await b.get(`/std/docaction/demo?${q}`)).text)).toContain('Not read yet');
+    for (const doc of ids) await b.get(`/std/docaction/demo/document?${q}&document_id=${doc}`);
+    await b.get(`/std/docaction/demo?${q}`);
+    const sent = await b.post(`/std/docaction/demo/act?${q}`, { do: 'sendin' });
+    expect([sent.status, mainText(sent.text)]).toEqual([200, expect.stringContaining('Thank you: your confirmation has been received')]);
+    expect(await taskStatus(requestId)).toBe('completed');
+    expect((await history(requestId)).filter((e) => e.startsWith('document-viewed'))).toHaveLength(120);
+  });
+
+  test('the session ends 30 minutes after the last page (server-side expiry), renewed by each page', async () => {
+    const { requestId, artifact } = await create(`${text('a', 'Contract', 'Contract text')}<task id="t1"><document-action type="view"><document-ref>a</document-ref></document-action>`
+      + '<authentication artifact="true"><method>nemid</method></authentication></task>');
+    const b = new PortalClient(s.url);
+    const q = `request_id=${requestId}&task_id=t1`;
+    await b.get(`/std/docaction/demo?${q}`);
+    const before = b.cookie;
+    await b.get(`/std/docaction/demo?${q}&artifact=${artifact}`);
+    expect(b.cookie).not.toBe(before); // a new id at login: one planted before is worth nothing
+    const planted = new PortalClient(s.url);
+    planted.cookie = before;
+    expect(mainText((await planted.get(`/std/docaction/demo?${q}`)).text)).toContain('Log in to continue');
+    expect(mainText((await b.get(`/std/docaction/demo?${q}`)).text)).toContain('You are logged in for this task.');
+    const clock = s.rt.clock;
+    clock.advance(29 * 60_000);
+    expect(mainText((await b.get(`/std/docaction/demo?${q}`)).text)).toContain('You are logged in for this task.');
+    clock.advance(29 * 60_000);
+    expect(mainText((await b.get(`/std/docaction/demo?${q}`)).text)).toContain('You are logged in for this task.');
+    clock.advance(31 * 60_000);
+    expect(mainText((await b.get(`/std/docaction/demo?${q}`)).text)).toContain('Log in to continue');
+  });
+
+  test('bad portal forms: oversized → 413, unreadable charset or encoding, no form, a bad path → 400 or 403 pages; never a 500, nothing changes', async () => {
+    const { requestId } = await create(`${text('a', 'Terms', 'Terms')}<task id="t1"><document-action type="view"><document-ref>a</document-ref></document-action></task>`);
+    const b = new PortalClient(s.url);
+    const q = `request_id=${requestId}&task_id=t1`;
+    await b.get(`/std/docaction/demo?${q}`);
+    const act = `/std/docaction/demo/act?${q}`;
+    const form = 'application/x-www-form-urlencoded';
+    const cases: Array<[string, Promise<{ status: number; text: string; res: Response }>, number, string]> = [
+      ['a 100 KB body', b.raw(act, `do=decline&csrf=${b.csrf}&reason=${'x'.repeat(100_000)}`, { 'content-type': form }), 413, 'The form was too large'],
+      ['500 fields', b.raw(act, `do=decline&csrf=${b.csrf}&${Array.from({ length: 500 }, (_, i) => `f${i}=1`).join('&')}`, { 'content-type': form }), 413, 'The form was too large'],
+      ['an unknown charset', b.raw(act, `do=decline&csrf=${b.csrf}`, { 'content-type': `${form}; charset=x-no-such-charset` }), 400, 'The form could not be read'],
+      ['UTF-16', b.raw(act, Buffer.from(`do=decline&csrf=${b.csrf}`, 'utf16le'), { 'content-type': `${form}; charset=utf-16` }), 400, 'The form could not be read'],
+      ['an unknown Content-Encoding', b.raw(act, `do=decline&csrf=${b.csrf}`, { 'content-type': form, 'content-encoding': 'x-bogus' }), 400, 'The form could not be read'],
+      ['damaged gzip', b.raw(act, Buffer.from('not gzip at all'), { 'content-type': form, 'content-encoding': 'gzip' }), 400, 'The form could not be read'],
+      ['broken %-escapes', b.raw(act, 'do=%E0%A4%A&csrf=%zz', { 'content-type': form }), 403, 'This page has expired'],
+      ['no form at all (JSON)', b.raw(act, JSON.stringify({ do: 'decline', csrf: b.csrf }), { 'content-type': 'application/json' }), 403, 'This page has expired'],
+      ['no body', b.raw(act, '', {}), 403, 'This page has expired'],
+      ['login: too large', b.raw(`/std/docaction/demo/login?${q}`, `csrf=${b.csrf}&user=${'u'.repeat(20_000)}`, { 'content-type': form }), 413, 'The form was too large'],
+      ['sign/start: bad charset', b.raw(`/std/docaction/demo/sign/start?${q}`, `csrf=${b.csrf}`, { 'content-type': `${form}; charset=klingon` }), 400, 'The form could not be read'],
+      ['sign/confirm: JSON', b.raw(`/std/docaction/demo/sign/confirm?${q}`, '{}', { 'content-type': 'application/json' }), 403, 'This page has expired'],
+    ];
+    for (const [name, pending, status, heading] of cases) {
+      const r = await pending;
+      expect([name, r.status, r.res.headers.get('content-type'), mainText(r.text).slice(0, heading.length)]).toEqual([name, status, 'text/html; charset=utf-8', heading]);
+      expect([name, r.text]).not.toEqual([name, expect.stringMatching(/\bat .+\.(ts|js):\d+|Error:/)]);
+    }
+    const bad = await b.get('/std/docaction/%E0%A4%A?request_id=x&task_id=y');
+    expect([bad.status, mainText(bad.text)]).toEqual([400, expect.stringContaining('This address could not be read')]);
+    expect(await taskStatus(requestId)).toBe('created');
+    expect((await history(requestId)).filter((e) => e.startsWith('task-rejected'))).toEqual([]);
   });
 });

@@ -272,4 +272,35 @@ describe.each(databases())('test eID environment on %s', (db) => {
       expect(row.cpr).not.toContain('0202702345');
     });
   });
+
+  test('the test-user tool answers bad forms with 413 / 400 pages and creates nothing; never a 500', async () => {
+    const home = await fetch(`${s.url}/testid/`);
+    const cookie = home.headers.getSetCookie()[0]!.split(';')[0]!;
+    const token = /name="csrf" value="([^"]+)"/.exec(await home.text())![1]!;
+    const form = 'application/x-www-form-urlencoded';
+    const draft = new URLSearchParams({ ...env.autofill(), alias: `bad-${db}`, password: PASSWORD, csrf: token, do: 'create' }).toString();
+    const send = (path: string, body: string | Buffer, headers: Record<string, string>) =>
+      fetch(`${s.url}${path}`, { method: 'POST', redirect: 'manual', body, headers: { cookie, ...headers } });
+    const cases: Array<[string, Promise<Response>, number, string]> = [
+      ['a 100 KB body', send('/testid/users', `${draft}&address=${'x'.repeat(100_000)}`, { 'content-type': form }), 413, 'The form was too large'],
+      ['too many fields', send('/testid/users', `${draft}&${Array.from({ length: 100 }, (_, i) => `f${i}=1`).join('&')}`, { 'content-type': form }), 413, 'The form was too large'],
+      ['an unknown charset', send('/testid/users', draft, { 'content-type': `${form}; charset=x-unknown` }), 400, 'The form could not be read'],
+      ['UTF-16', send('/testid/users', Buffer.from(draft, 'utf16le'), { 'content-type': `${form}; charset=utf-16le` }), 400, 'The form could not be read'],
+      ['an unknown Content-Encoding', send('/testid/users', draft, { 'content-type': form, 'content-encoding': 'x-bogus' }), 400, 'The form could not be read'],
+      ['certificate action: too large', send('/testid/users/ann/certificate', `csrf=${token}&do=revoke&x=${'y'.repeat(20_000)}`, { 'content-type': form }), 413, 'The form was too large'],
+      ['unlock: bad charset', send('/testid/users/ann/unlock', `csrf=${token}&do=unlock`, { 'content-type': `${form}; charset=ebcdic` }), 400, 'The form could not be read'],
+      ['no form (JSON)', send('/testid/users/ann/certificate', JSON.stringify({ csrf: token, do: 'revoke' }), { 'content-type': 'application/json' }), 403, 'This page has expired'],
+    ];
+    const main = (html: string) => (/<main[^>]*>([\s\S]*)<\/main>/.exec(html)?.[1] ?? '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+    for (const [name, pending, status, heading] of cases) {
+      const r = await pending;
+      const html = await r.text();
+      expect([name, r.status, r.headers.get('content-type'), main(html).slice(0, heading.length)]).toEqual([name, status, 'text/html; charset=utf-8', heading]);
+      expect([name, html]).not.toEqual([name, expect.stringMatching(/\bat .+\.(ts|js):\d+|Error:/)]);
+    }
+    const path = await fetch(`${s.url}/testid/users/%E0%A4%A`);
+    expect([path.status, main(await path.text())]).toEqual([400, expect.stringContaining('We could not find this test user')]);
+    expect(await env.user(`bad-${db}`)).toBeNull();
+    expect(await env.certificateState('ann')).toBe('good');
+  });
 });

@@ -4,6 +4,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import {
   profileSql, ARCHIVE_INDEXES, ARCHIVE_TABLES, archiveSql, CERTIFICATE_TABLES, certificateSql, INIT_TABLES, resultSql, initSql, OUTBOX_DOWN, outboxSql, POSTGRES, SDS_INDEXES, SDS_TABLES, sdsSql, SQLITE, TEST_EID_DOWN, testEidSql, type Dialect,
 } from './tables';
+import { portalSessionSql } from './tables';
 
 function migration(
   name: string, dialect: Dialect, up: (d: Dialect) => string[], down: string[],
@@ -29,6 +30,7 @@ const all = (d: Dialect) => [
   migration('Outbox1764748800000', d, outboxSql, OUTBOX_DOWN),
   migration('TestEid1764835200000', d, testEidSql, TEST_EID_DOWN),
   migration('Profiles1764921600000', d, profileSql, ['DROP TABLE portal_profile']),
+  migration('PortalSessions1765010000000', d, portalSessionSql, ['DROP INDEX portal_session_expires', 'DROP TABLE portal_session']),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);

@@ -167,3 +167,11 @@ export function profileSql(d: Dialect): string[] {
       body ${d.text} NOT NULL, updated_at ${T} NOT NULL, PRIMARY KEY (service_id, name))`,
   ];
 }
+
+/** The portal's sessions (issue 10): kept here, not in the cookie, so they stay small whatever the task. */
+export function portalSessionSql(d: Dialect): string[] {
+  return [
+    `CREATE TABLE portal_session (id_hash ${v(64)} PRIMARY KEY, expires_at ${T} NOT NULL, data ${d.text} NOT NULL)`,
+    `CREATE INDEX portal_session_expires ON portal_session (expires_at)`,
+  ];
+}
