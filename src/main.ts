@@ -4,7 +4,8 @@ import { ConfigError, describeConfig, loadConfig, type Config } from './config';
 import { privateUmask } from './store/datadir';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { blobStore, documentService, purge, startRuntime, type Runtime } from './runtime';
+import { blobStore, documentService, ensureSecret, purge, startRuntime, type Runtime } from './runtime';
+import { AtRest } from './store/atrest';
 import { TestCa } from './pki/testca';
 import { CertificateRepository } from './store/certificates';
 import { TestIdEnvironment } from './eid/testid/users';
@@ -89,7 +90,7 @@ async function withServices<T>(f: (s: ServiceRepository, db: DataSource) => Prom
   const cfg = config();
   const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
   try {
-    return await f(new ServiceRepository(db), db);
+    return await f(new ServiceRepository(db, new AtRest(ensureSecret(cfg))), db);
   } finally {
     await db.destroy();
   }
@@ -189,7 +190,7 @@ export function cli(): Command {
       const cfg = config();
       const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
       try {
-        const svc = await new ServiceRepository(db).find(service);
+        const svc = await new ServiceRepository(db, new AtRest(ensureSecret(cfg))).find(service);
         if (!svc) throw new Error(`no service "${service}"`);
         await new ProfileRepository(db).set(svc.id, name, {
           colours: { brand: o.brand, brandInk: o.brandInk, ink: o.ink }, logo, displayName: o.displayName, texts,
@@ -231,7 +232,7 @@ export function cli(): Command {
         if (!cfg.secret && !existsSync(secretFile)) throw new Error('start segl once first (`npm start`): it creates the test PKI and its secret');
         const secret = cfg.secret ?? readFileSync(secretFile, 'utf8').trim();
         const clock = { now: () => new Date() };
-        const services = new ServiceRepository(db);
+        const services = new ServiceRepository(db, new AtRest(secret));
         const svc = await services.find(o.service);
         if (!svc) throw new Error(`no service "${o.service}"`);
         const ca = await TestCa.open(cfg.dataDir, secret, cfg.publicUrl, new CertificateRepository(db), clock);

@@ -20,6 +20,8 @@ import { soapEndpoint } from './soap/endpoint';
 import { LoginThrottle } from './core/ratelimit';
 import { FsBlobStore, type BlobStore } from './store/blobs';
 import { secureDataDir } from './store/datadir';
+import { AtRest } from './store/atrest';
+import { encryptLegacyRows } from './store/migrations/encrypt';
 import { SdsRepository } from './store/sds';
 import { ArchiveRepository } from './store/archive';
 import { ARCHIVE_OPERATIONS } from './soap/archiveservice';
@@ -136,11 +138,12 @@ async function ensureDemo(cfg: Config, services: ServiceRepository): Promise<Run
   return { name: 'demo', password, created: true };
 }
 
-/** SEGL_SECRET, or in preprod one generated once and kept in DATA_DIR/secret (mode 0600). */
-function ensureSecret(cfg: Config): string {
+/** SEGL_SECRET, or in preprod one generated once and kept in DATA_DIR/secret (mode 0600). The CLI uses it too. */
+export function ensureSecret(cfg: Config): string {
   if (cfg.secret) return cfg.secret;
   const file = path.join(cfg.dataDir, 'secret');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  secureDataDir(cfg.dataDir);
   const secret = randomBytes(32).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
@@ -193,7 +196,7 @@ export function documentService(
 ): DocumentService {
   return new DocumentService({
     onOutbox,
-    store: new SqlDocumentStore(db, blobs),
+    store: new SqlDocumentStore(db, blobs, new AtRest(ensureSecret(cfg))),
     blobs,
     clock,
     methods: defaultRegistry(cfg.testEid).validationContext(),
@@ -225,10 +228,13 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
   secureDataDir(cfg.dataDir); // umask 0077, DATA_DIR 0700, older entries closed (src/store/datadir.ts)
   cfg.secret = ensureSecret(cfg);
   const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
-  const services = new ServiceRepository(db);
+  const atRest = new AtRest(cfg.secret);
+  const services = new ServiceRepository(db, atRest);
   let redisHandle: RedisHandle | undefined;
   let redis: Redis | undefined;
   try {
+    const sealed = await encryptLegacyRows(db, atRest); // rows earlier versions stored in clear
+    if (sealed) log.info({ rows: sealed }, 'webhook secrets and national ids stored in clear are now encrypted');
     if (cfg.mode === 'production' && (await services.find('demo'))) {
       throw new Error('production mode refuses to start while the demo service exists: remove it with `npx segl service delete demo`');
     }

@@ -49,7 +49,8 @@ export function callbackSend(deps: NotifyDeps): Send {
       pinned = await checkDestination(url, patterns, { httpsOnly: deps.production, resolve: deps.resolve });
       if (cacheable) literalOk.set(destKey, pinned);
     }
-    const secret = w.webhookSecret ?? (await deps.services.settings(w.serviceName)).webhookSecret;
+    // stored sealed (store/atrest.ts): opened here, never logged
+    const secret = w.webhookSecret ? deps.services.openWebhookSecret(w.serviceName, w.webhookSecret) : (await deps.services.settings(w.serviceName)).webhookSecret;
     const ts = Math.floor(Date.now() / 1000);
     const res = await callOnce(url, {
       'x-segl-delivery-id': w.deliveryId,

@@ -15,6 +15,7 @@ import { sdsQueries } from './sds';
 import type { TaskInfo } from '../core/types';
 import type { DataSource } from 'typeorm';
 import { insertSql, sqlDatabase, type Driver, type Param, type Sql, type SqlDatabase } from './sql';
+import { AtRest, filterByNationalId, nationalIdCriteria } from './atrest';
 
 type DbRow = Record<string, unknown>;
 const u = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (v as T));
@@ -26,7 +27,7 @@ const TASK_COLS = [
   'request_id', 'task_id', 'service_id', 'ordinal', 'status', 'client_status', 'created_at', 'updated_at', 'expires_at', 'body',
   'uid', 'document_id', 'archive_id', 'account', 'language', 'document_description', 'mime_type', 'subject_first_name',
   'subject_last_name', 'subject_email', 'subject_national_id', 'subject_mobile', 'authentication_type', 'signer',
-  'sender_unique_id', 'client_reference', 'days_to_live',
+  'sender_unique_id', 'client_reference', 'days_to_live', 'subject_national_id_mac',
 ] as const;
 const TASK_DOC_COLS = ['request_id', 'task_id', 'document_id', 'ordinal', 'action_type', 'description', 'mime_type', 'archive_id', 'result_uri'] as const;
 const DOC_COLS = ['request_id', 'document_id', 'kind', 'mime_type', 'description', 'blob_key', 'sha256', 'size'] as const;
@@ -34,33 +35,37 @@ const EVENT_COLS = ['request_id', 'task_id', 'type', 'time', 'data'] as const;
 const ARTIFACT_COLS = ['hash', 'request_id', 'task_id', 'user_session_id', 'expires_at', 'used_at'] as const;
 const NOTIFICATION_COLS = ['request_id', 'scope', 'notification_id', 'disabled', 'body'] as const;
 
-function taskValues(t: TaskRow, serviceId: number): Param[] {
+/** The national id is stored sealed, with its lookup MAC (store/atrest.ts). */
+function taskValues(t: TaskRow, serviceId: number, k: AtRest): Param[] {
   const i = t.info;
+  const nid = i.subjectNationalId;
   return [
     t.requestId, t.taskId, serviceId, t.ordinal, t.status, t.clientStatus, t.createdAt, t.updatedAt, t.expiresAt,
-    JSON.stringify(t.body), i.id, i.documentId, i.archiveId, i.account, i.language, i.documentDescription, i.mimeType,
-    i.subjectFirstName, i.subjectLastName, i.subjectEmail, i.subjectNationalId, i.subjectMobile, i.authenticationType,
-    i.signer, i.senderUniqueId, i.clientReference, i.daysToLive,
+    JSON.stringify(k.sealTaskBody(t.requestId, t.body)), i.id, i.documentId, i.archiveId, i.account, i.language, i.documentDescription, i.mimeType,
+    i.subjectFirstName, i.subjectLastName, i.subjectEmail, nid === undefined ? undefined : k.sealNationalId(`${t.requestId}/${t.taskId}`, nid),
+    i.subjectMobile, i.authenticationType, i.signer, i.senderUniqueId, i.clientReference, i.daysToLive,
+    nid === undefined ? undefined : k.nationalIdMac(nid),
   ];
 }
 
-function toInfo(r: DbRow): TaskInfo {
+function toInfo(r: DbRow, k: AtRest): TaskInfo {
+  const nid = str(r.subject_national_id);
   return {
     id: r.uid as string, requestId: r.request_id as string, taskId: r.task_id as string, documentId: str(r.document_id),
     archiveId: str(r.archive_id), account: str(r.account), language: str(r.language), taskStatus: r.status as TaskStatus,
     documentDescription: str(r.document_description), mimeType: str(r.mime_type), subjectFirstName: str(r.subject_first_name),
-    subjectLastName: str(r.subject_last_name), subjectEmail: str(r.subject_email), subjectNationalId: str(r.subject_national_id),
+    subjectLastName: str(r.subject_last_name), subjectEmail: str(r.subject_email), subjectNationalId: nid === undefined ? undefined : k.openNationalId(`${r.request_id as string}/${r.task_id as string}`, nid),
     subjectMobile: str(r.subject_mobile), created: r.created_at as string, lastUpdated: r.updated_at as string,
     signer: str(r.signer), senderUniqueId: str(r.sender_unique_id), clientReference: str(r.client_reference),
     clientStatus: str(r.client_status), daysToLive: num(r.days_to_live), authenticationType: str(r.authentication_type),
   };
 }
 
-function toTaskRow(r: DbRow): TaskRow {
+function toTaskRow(r: DbRow, k: AtRest): TaskRow {
   return {
     requestId: r.request_id as string, taskId: r.task_id as string, ordinal: Number(r.ordinal), status: r.status as TaskStatus,
     clientStatus: str(r.client_status), createdAt: r.created_at as string, updatedAt: r.updated_at as string,
-    expiresAt: r.expires_at as string, body: JSON.parse(r.body as string), info: toInfo(r),
+    expiresAt: r.expires_at as string, body: k.openTaskBody(r.request_id as string, JSON.parse(r.body as string)), info: toInfo(r, k),
   };
 }
 
@@ -100,10 +105,14 @@ function condition(driver: Driver, c: Criterion, params: Param[]): string {
   return c.operator === 'not-equals' ? `NOT ${exists}` : exists;
 }
 
-function where(driver: Driver, serviceId: number, f: CompiledFilter, params: Param[]): string {
+function where(driver: Driver, serviceId: number, f: CompiledFilter, params: Param[], k: AtRest): string {
   const parts = ['t.service_id = ?'];
   params.push(serviceId);
-  for (const c of f.criteria) parts.push(condition(driver, c, params));
+  for (const c of f.criteria) {
+    if (c.field !== 'subject-national-id') parts.push(condition(driver, c, params));
+    // sealed column: equals narrows by the lookup MAC; every national-id criterion is then checked in memory
+    else if (c.operator === 'equals') { parts.push('t.subject_national_id_mac = ?'); params.push(k.nationalIdMac(String(c.value))); }
+  }
   if (f.fromDate) { parts.push('t.created_at >= ?'); params.push(f.fromDate); }
   if (f.toDate) { parts.push('t.created_at <= ?'); params.push(f.toDate); }
   return parts.join(' AND ');
@@ -112,7 +121,7 @@ function where(driver: Driver, serviceId: number, f: CompiledFilter, params: Par
 const inList = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
 class Tx implements DocumentTx {
-  constructor(private readonly q: Sql, private readonly blobs: BlobStore) {}
+  constructor(private readonly q: Sql, private readonly blobs: BlobStore, private readonly k: AtRest) {}
 
   private async insert(table: string, cols: readonly string[], rows: Param[][]): Promise<void> {
     if (rows.length) await this.q.run(insertSql(table, cols, rows.length), rows.flat());
@@ -122,9 +131,9 @@ class Tx implements DocumentTx {
     for (const n of list) {
       const r = n.request;
       await this.insert('request', REQUEST_COLS, [[
-        r.id, r.serviceId, r.createdAt, r.updatedAt, false, r.clientReference, r.account, r.deleteAfter, JSON.stringify(r.body),
+        r.id, r.serviceId, r.createdAt, r.updatedAt, false, r.clientReference, r.account, r.deleteAfter, JSON.stringify(this.k.sealRequestBody(r.id, r.body)),
       ]]);
-      await this.insert('task', TASK_COLS, n.tasks.map((t) => taskValues(t, r.serviceId)));
+      await this.insert('task', TASK_COLS, n.tasks.map((t) => taskValues(t, r.serviceId, this.k)));
       await this.insertDocs(n.taskDocuments, n.documents);
       await this.insertNotifications(n.notifications);
       await this.insertEvents(n.events);
@@ -150,12 +159,12 @@ class Tx implements DocumentTx {
     return {
       id: r.id as string, serviceId: Number(r.service_id), createdAt: r.created_at as string, updatedAt: r.updated_at as string,
       deleted: !!r.deleted, clientReference: str(r.client_reference), account: str(r.account), deleteAfter: str(r.delete_after),
-      body: JSON.parse(r.body as string),
+      body: this.k.openRequestBody(r.id as string, JSON.parse(r.body as string)),
     };
   }
 
   async getTasks(requestId: string): Promise<TaskRow[]> {
-    return (await this.q.all('SELECT * FROM task WHERE request_id = ? ORDER BY ordinal', [requestId])).map(toTaskRow);
+    return (await this.q.all('SELECT * FROM task WHERE request_id = ? ORDER BY ordinal', [requestId])).map((r) => toTaskRow(r, this.k));
   }
 
   async getTaskDocuments(requestIds: string[]): Promise<TaskDocumentRow[]> {
@@ -201,7 +210,7 @@ class Tx implements DocumentTx {
   async insertTask(task: TaskRow, docs: TaskDocumentRow[], documents: DocumentRow[]): Promise<void> {
     const [r] = await this.q.all<{ service_id: number }>('SELECT service_id FROM request WHERE id = ?', [task.requestId]);
     if (!r) throw new Error(`request ${task.requestId} vanished`);
-    await this.insert('task', TASK_COLS, [taskValues(task, Number(r.service_id))]);
+    await this.insert('task', TASK_COLS, [taskValues(task, Number(r.service_id), this.k)]);
     await this.insertDocs(docs, documents);
   }
 
@@ -269,18 +278,32 @@ class Tx implements DocumentTx {
   }
 
   async findTasks(serviceId: number, f: CompiledFilter, page: Page): Promise<TaskInfo[]> {
+    if (nationalIdCriteria(f.criteria).length || page.sortField === 'subject-national-id') {
+      return (await this.byNationalId(serviceId, f, page)).slice(page.offset, page.offset + page.limit);
+    }
     const params: Param[] = [];
-    const w = where(this.q.driver, serviceId, f, params);
+    const w = where(this.q.driver, serviceId, f, params, this.k);
     const dir = page.ascending ? 'ASC' : 'DESC';
     const nulls = page.ascending ? 'NULLS FIRST' : 'NULLS LAST';
     const sql = `SELECT t.* FROM task t WHERE ${w} ORDER BY ${SORT_COLUMN[page.sortField]} ${dir} ${nulls}, t.request_id ${dir}, t.ordinal ${dir} LIMIT ? OFFSET ?`;
-    return (await this.q.all(sql, [...params, page.limit, page.offset])).map(toInfo);
+    return (await this.q.all(sql, [...params, page.limit, page.offset])).map((r) => toInfo(r, this.k));
   }
 
   async countTasks(serviceId: number, f: CompiledFilter): Promise<number> {
+    if (nationalIdCriteria(f.criteria).length) return (await this.byNationalId(serviceId, f, { sortField: 'created', ascending: true })).length;
     const params: Param[] = [];
-    const [r] = await this.q.all(`SELECT COUNT(*) AS n FROM task t WHERE ${where(this.q.driver, serviceId, f, params)}`, params);
+    const [r] = await this.q.all(`SELECT COUNT(*) AS n FROM task t WHERE ${where(this.q.driver, serviceId, f, params, this.k)}`, params);
     return Number(r!.n);
+  }
+
+  /** The national id is sealed: the other criteria (and equals' MAC) in SQL, the rest on opened values (store/atrest.ts). */
+  private async byNationalId(serviceId: number, f: CompiledFilter, page: Pick<Page, 'sortField' | 'ascending'>): Promise<TaskInfo[]> {
+    const params: Param[] = [];
+    const w = where(this.q.driver, serviceId, f, params, this.k);
+    const dir = page.ascending ? 'ASC' : 'DESC';
+    const order = page.sortField === 'subject-national-id' ? '' : `${SORT_COLUMN[page.sortField]} ${dir} ${page.ascending ? 'NULLS FIRST' : 'NULLS LAST'}, `;
+    const rows = await this.q.all(`SELECT t.* FROM task t WHERE ${w} ORDER BY ${order}t.request_id ${dir}, t.ordinal ${dir}`, params);
+    return filterByNationalId(rows.map((r) => toInfo(r, this.k)), nationalIdCriteria(f.criteria), page);
   }
 
   async existingTasks(serviceId: number, pairs: Array<{ requestId: string; taskId: string }>): Promise<Set<string>> {
@@ -370,11 +393,12 @@ class Tx implements DocumentTx {
 
 export class SqlDocumentStore implements DocumentStore {
   private readonly db: SqlDatabase;
-  constructor(ds: DataSource, private readonly blobs: BlobStore) {
+  /** `atRest`: the keys subjects' national ids are sealed with (store/atrest.ts) */
+  constructor(ds: DataSource, private readonly blobs: BlobStore, private readonly atRest: AtRest) {
     this.db = sqlDatabase(ds);
   }
 
   tx<T>(work: (tx: DocumentTx) => Promise<T>): Promise<T> {
-    return this.db.tx((q) => work(new Tx(q, this.blobs)));
+    return this.db.tx((q) => work(new Tx(q, this.blobs, this.atRest)));
   }
 }

@@ -1,9 +1,11 @@
 // Service accounts (tenants): names, scrypt password hashes, and the cache that keeps a correct
-// password from costing a full scrypt on every SOAP call.
+// password from costing a full scrypt on every SOAP call. Webhook signing secrets are stored sealed
+// (AES-256-GCM under a key from SEGL_SECRET, store/atrest.ts); callers see them in clear.
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { sqlDatabase, type SqlDatabase } from './sql';
 import type { ServiceAccount } from '../core/ports';
+import type { AtRest } from './atrest';
 
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 } as const;
 
@@ -52,8 +54,14 @@ export class ServiceRepository {
   static readonly ROW_MS = 2_000;
   private readonly db: SqlDatabase;
 
-  constructor(ds: DataSource) {
+  /** `atRest`: the key webhook secrets are sealed with */
+  constructor(ds: DataSource, private readonly atRest: AtRest) {
     this.db = sqlDatabase(ds);
+  }
+
+  /** A stored webhook secret in clear (the outbox loads it sealed with the delivery). */
+  openWebhookSecret(service: string, stored: string): string {
+    return this.atRest.openWebhookSecret(service, stored);
   }
 
   private toAccount(e: ServiceRow): ServiceAccount {
@@ -78,7 +86,7 @@ export class ServiceRepository {
       if ((await q.all('SELECT id FROM service WHERE name = ?', [name])).length) throw new Error(`service "${name}" already exists`);
       await q.run(
         'INSERT INTO service (name, password_hash, public, created_at, updated_at, webhook_secret) VALUES (?, ?, ?, ?, ?, ?)',
-        [name, hash, isPublic, now, now, newWebhookSecret()],
+        [name, hash, isPublic, now, now, this.atRest.sealWebhookSecret(name, newWebhookSecret())],
       );
       const [row] = await q.all<ServiceRow>('SELECT * FROM service WHERE name = ?', [name]);
       this.rows.delete(name);
@@ -138,10 +146,10 @@ export class ServiceRepository {
     return this.db.tx(async (q) => {
       const [row] = await q.all<ServiceRow>('SELECT * FROM service WHERE name = ?', [name]);
       if (!row) throw new Error(`no service "${name}"`);
-      let secret = row.webhook_secret;
+      let secret = row.webhook_secret ? this.atRest.openWebhookSecret(name, row.webhook_secret) : undefined;
       if (!secret) {
         secret = newWebhookSecret();
-        await q.run('UPDATE service SET webhook_secret = ? WHERE id = ?', [secret, row.id]);
+        await q.run('UPDATE service SET webhook_secret = ? WHERE id = ?', [this.atRest.sealWebhookSecret(name, secret), row.id]);
       }
       return { name, callbackAllow: (row.callback_allow ?? '').split(',').filter(Boolean), webhookSecret: secret };
     });
@@ -160,7 +168,7 @@ export class ServiceRepository {
     const secret = newWebhookSecret();
     await this.db.tx(async (q) => {
       if (!(await q.all('SELECT id FROM service WHERE name = ?', [name])).length) throw new Error(`no service "${name}"`);
-      await q.run('UPDATE service SET webhook_secret = ?, updated_at = ? WHERE name = ?', [secret, new Date().toISOString(), name]);
+      await q.run('UPDATE service SET webhook_secret = ?, updated_at = ? WHERE name = ?', [this.atRest.sealWebhookSecret(name, secret), new Date().toISOString(), name]);
     });
     return secret;
   }

@@ -10,6 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ServiceAccount } from '../../src/core/ports';
 import { verifyWebhook } from '../../src/notify/signature';
+import { startRuntime } from '../../src/runtime';
+import { ENCRYPT_AT_REST } from '../../src/store/migrations/encrypt';
 import { generateKeys } from '../../src/trust/crypto';
 import { makePdf } from '../support/pdf';
 import { startReceiver, type Receiver } from '../support/receiver';
@@ -120,4 +122,100 @@ describe('a DATA_DIR left readable by an older version is closed at start', () =
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe.each(databases())('webhook secrets and national ids encrypted at rest on %s', (db) => {
+  let s: TestServer;
+  let rx: Receiver;
+  let requestId: string;
+  const CPR2 = '0202802345'; // a task's own subject
+  const plainSecret = 'whsec_' + Buffer.alloc(24, 9).toString('base64'); // as an earlier version stored it
+  const raw = async (sql: string) => JSON.stringify(await s.rt.db.query(sql));
+  const find = async (criteria: Array<{ operator: 'equals' | 'contains' | 'not-equals' | 'less-than' | 'greater-than'; value: string; caseSensitive?: boolean }>, sortField?: string, ascending?: boolean) => {
+    const svc = (await s.rt.services.find('demo'))!;
+    const filter = { criteria: criteria.map((c) => ({ field: 'subject-national-id' as const, ...c })) };
+    const tasks = await s.rt.documents.findTasks(svc, filter, 0, 100, sortField, ascending);
+    return { tasks: tasks.map((t) => `${t.taskId}:${t.subjectNationalId ?? '-'}`), count: await s.rt.documents.getTaskCount(svc, filter) };
+  };
+
+  beforeAll(async () => {
+    rx = await startReceiver();
+    s = await startServer(db, { ...FAST, SEGL_CALLBACK_ALLOW: '127.0.0.1' }, { worker: true });
+    const r = await post(s.endpoint, envelope(`<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>` +
+      `<subject id="s"><national-id>${CPR}</national-id><first-name>Ann</first-name></subject>` +
+      `<document xsi:type="provided-document" id="d" mime-type="text/plain"><description>d</description><data>${Buffer.from('x').toString('base64')}</data></document>` +
+      '<task id="a"><subject-ref>s</subject-ref><document-action type="sign"><document-ref>d</document-ref></document-action>' +
+      `<notification type="URL" notification-id="cb"><recipient>${rx.base}/hook</recipient><message>created</message></notification></task>` +
+      `<task id="b"><subject><national-id>${CPR2}</national-id><first-name>Bo</first-name></subject><document-action type="sign"><document-ref>d</document-ref></document-action></task>` +
+      '<task id="c"><document-action type="view"><document-ref>d</document-ref></document-action></task>' +
+      '</request></create-request-request>'));
+    requestId = /<request-id>([^<]+)</.exec(r.text)![1]!;
+  }, 60_000);
+  afterAll(async () => { await s?.stop(); await rx?.close(); });
+
+  test('the raw rows show neither the national ids nor the webhook secret', async () => {
+    const { webhookSecret } = await s.rt.services.settings('demo');
+    expect(webhookSecret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+    const rows = await raw('SELECT * FROM task') + await raw('SELECT * FROM request') + await raw('SELECT * FROM service');
+    expect(rows).toContain(requestId); // the rows are there
+    for (const secret of [CPR, CPR2, webhookSecret, webhookSecret.slice(6)]) expect(rows).not.toContain(secret);
+    expect(rows).not.toContain('"nationalId":"0');
+  });
+
+  test('the callback is signed with the secret `segl service show` prints', async () => {
+    const [call] = await rx.waitDelivered(1);
+    const { webhookSecret } = await s.rt.services.settings('demo');
+    const headers = { id: call!.headers['webhook-id'] as string, timestamp: call!.headers['webhook-timestamp'] as string, signature: call!.headers['webhook-signature'] as string };
+    expect(verifyWebhook(webhookSecret, headers, `${rx.base}${call!.url.pathname}${call!.url.search}`)).toBe(true);
+  });
+
+  test('getStatus, the portal view and findTasks by national id work as before', async () => {
+    const svc = (await s.rt.services.find('demo'))!;
+    expect((await s.rt.documents.getStatus(svc, [requestId])).map((t) => t.taskId)).toEqual(['a', 'b', 'c']);
+    expect((await s.rt.documents.portalTask(svc, requestId, 'a')).nationalId).toBe(CPR);
+    expect((await s.rt.documents.portalTask(svc, requestId, 'b')).nationalId).toBe(CPR2);
+    expect(await find([{ operator: 'equals', value: CPR }])).toEqual({ tasks: [`a:${CPR}`], count: 1 });
+    expect(await find([{ operator: 'equals', value: CPR2, caseSensitive: false }])).toEqual({ tasks: [`b:${CPR2}`], count: 1 });
+    expect(await find([{ operator: 'contains', value: '0280' }])).toEqual({ tasks: [`b:${CPR2}`], count: 1 });
+    expect(await find([{ operator: 'not-equals', value: CPR }])).toEqual({ tasks: [`b:${CPR2}`, 'c:-'], count: 2 });
+    expect(await find([{ operator: 'greater-than', value: '0150' }])).toEqual({ tasks: [`b:${CPR2}`], count: 1 });
+    expect(await find([{ operator: 'less-than', value: '0150' }])).toEqual({ tasks: [`a:${CPR}`], count: 1 });
+    expect((await find([], 'subject-national-id', true)).tasks).toEqual(['c:-', `a:${CPR}`, `b:${CPR2}`]);
+    expect((await find([], 'subject-national-id', false)).tasks).toEqual([`b:${CPR2}`, `a:${CPR}`, 'c:-']);
+  });
+
+  test('rows an earlier version wrote in clear are encrypted at the next start and still read', async () => {
+    const q = (sql: string, p: unknown[]) => s.rt.db.query(db === 'postgres' ? sql.replace(/\?/g, (() => { let i = 0; return () => `$${++i}`; })()) : sql, p);
+    // what an older segl stored: everything in clear, no MAC column values, no record of the data migration
+    await q('UPDATE service SET webhook_secret = ? WHERE name = ?', [plainSecret, 'demo']);
+    await q('UPDATE task SET subject_national_id = ?, subject_national_id_mac = NULL WHERE request_id = ? AND task_id = ?', [CPR, requestId, 'a']);
+    const [b] = await s.rt.db.query(db === 'postgres' ? 'SELECT body FROM task WHERE request_id = $1 AND task_id = $2' : 'SELECT body FROM task WHERE request_id = ? AND task_id = ?', [requestId, 'b']);
+    const oldTask = { ...JSON.parse(b.body), subject: { nationalId: CPR2, firstName: 'Bo' } };
+    await q('UPDATE task SET body = ?, subject_national_id = ?, subject_national_id_mac = NULL WHERE request_id = ? AND task_id = ?', [JSON.stringify(oldTask), CPR2, requestId, 'b']);
+    const [r] = await s.rt.db.query(db === 'postgres' ? 'SELECT body FROM request WHERE id = $1' : 'SELECT body FROM request WHERE id = ?', [requestId]);
+    await q('UPDATE request SET body = ? WHERE id = ?', [JSON.stringify({ ...JSON.parse(r.body), subject: [{ id: 's', nationalId: CPR, firstName: 'Ann' }] }), requestId]);
+    await q('DELETE FROM data_migration WHERE name = ?', [ENCRYPT_AT_REST]);
+    expect(await raw('SELECT * FROM task') + await raw('SELECT * FROM service')).toContain(CPR2); // in clear now
+    expect(await raw('SELECT * FROM service')).toContain(plainSecret);
+
+    // a new instance (the upgraded version) starting on the same database and Redis
+    const next = await startRuntime({ ...s.rt.config, redisUrl: s.rt.redisHandle.url, notify: { ...s.rt.config.notify, queuePrefix: `${s.rt.config.notify.queuePrefix}-2` } }, { http: false, worker: false });
+    try {
+      await check(next);
+    } finally {
+      await next.close();
+    }
+  }, 60_000);
+
+  async function check(rt: TestServer['rt']): Promise<void> {
+    const rows = await raw('SELECT * FROM task') + await raw('SELECT * FROM request') + await raw('SELECT * FROM service');
+    for (const secret of [CPR, CPR2, plainSecret, plainSecret.slice(6)]) expect(rows).not.toContain(secret);
+    expect(await raw('SELECT * FROM data_migration')).toContain(ENCRYPT_AT_REST);
+    expect((await rt.services.settings('demo')).webhookSecret).toBe(plainSecret); // the receivers' secret did not change
+    const svc = (await rt.services.find('demo'))!;
+    expect((await rt.documents.portalTask(svc, requestId, 'a')).nationalId).toBe(CPR);
+    expect((await rt.documents.portalTask(svc, requestId, 'b')).nationalId).toBe(CPR2);
+    expect(await find([{ operator: 'equals', value: CPR }])).toEqual({ tasks: [`a:${CPR}`], count: 1 });
+    expect(await find([{ operator: 'equals', value: CPR2 }])).toEqual({ tasks: [`b:${CPR2}`], count: 1 });
+  }
 });

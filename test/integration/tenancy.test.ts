@@ -5,6 +5,7 @@ import { DocumentService } from '../../src/core/documentservice';
 import type { DocumentStore, DocumentTx, ServiceAccount } from '../../src/core/ports';
 import type { SigningRequest } from '../../src/core/types';
 import { SqlDocumentStore } from '../../src/store/documents';
+import { AtRest } from '../../src/store/atrest';
 import { FsBlobStore } from '../../src/store/blobs';
 import { databases, startServer, type TestServer } from '../support/server';
 import { envelope, faultString, NS, post } from '../support/soap';
@@ -84,7 +85,7 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
 
   test('a failure inside the transaction rolls every row back', async () => {
     const before = await counts(s);
-    const real = new SqlDocumentStore(s.rt.db, s.rt.blobs);
+    const real = new SqlDocumentStore(s.rt.db, s.rt.blobs, new AtRest(s.rt.config.secret!));
     // The last write of createRequest (the artifact) fails after the request rows went in.
     const failing: DocumentStore = {
       tx: (work) => real.tx((tx) => work(new Proxy(tx, {
@@ -102,7 +103,7 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
 
   test('concurrent calls commit together, yet one failing call rolls back only itself', async () => {
     const before = await counts(s);
-    const real = new SqlDocumentStore(s.rt.db, s.rt.blobs);
+    const real = new SqlDocumentStore(s.rt.db, s.rt.blobs, new AtRest(s.rt.config.secret!));
     let calls = 0;
     // The 4th of 10 concurrent transactions fails at its last write.
     const failing: DocumentStore = {

@@ -5,6 +5,7 @@ import {
   profileSql, ARCHIVE_INDEXES, ARCHIVE_TABLES, archiveSql, CERTIFICATE_TABLES, certificateSql, INIT_TABLES, resultSql, initSql, OUTBOX_DOWN, outboxSql, POSTGRES, SDS_INDEXES, SDS_TABLES, sdsSql, SQLITE, TEST_EID_DOWN, testEidSql, type Dialect,
 } from './tables';
 import { portalSessionSql } from './tables';
+import { AT_REST_DOWN, atRestSql } from './tables';
 
 function migration(
   name: string, dialect: Dialect, up: (d: Dialect) => string[], down: string[],
@@ -31,6 +32,7 @@ const all = (d: Dialect) => [
   migration('TestEid1764835200000', d, testEidSql, TEST_EID_DOWN),
   migration('Profiles1764921600000', d, profileSql, ['DROP TABLE portal_profile']),
   migration('PortalSessions1765010000000', d, portalSessionSql, ['DROP INDEX portal_session_expires', 'DROP TABLE portal_session']),
+  migration('AtRest1765100000000', d, atRestSql, AT_REST_DOWN),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);

@@ -175,3 +175,23 @@ export function portalSessionSql(d: Dialect): string[] {
     `CREATE INDEX portal_session_expires ON portal_session (expires_at)`,
   ];
 }
+
+/**
+ * Data at rest (issue 10): subjects' national ids are stored sealed (AES-256-GCM, store/atrest.ts)
+ * with an HMAC beside them for findTasks' equals; sealed values are longer than the plain ones, so
+ * PostgreSQL's columns become text (SQLite does not enforce varchar lengths). Rows written in clear
+ * before this are sealed by encryptLegacyRows (./encrypt.ts) at start: it needs SEGL_SECRET, which
+ * migrations do not have; `data_migration` records that it ran.
+ */
+export function atRestSql(d: Dialect): string[] {
+  return [
+    `ALTER TABLE task ADD COLUMN subject_national_id_mac ${v(64)}`,
+    `CREATE INDEX task_national_id_mac ON task (service_id, subject_national_id_mac)`,
+    ...(d === POSTGRES ? [
+      'ALTER TABLE task ALTER COLUMN subject_national_id TYPE text',
+      'ALTER TABLE service ALTER COLUMN webhook_secret TYPE text',
+    ] : []),
+    `CREATE TABLE data_migration (name ${v(64)} PRIMARY KEY, done_at ${T} NOT NULL)`,
+  ];
+}
+export const AT_REST_DOWN = ['DROP TABLE data_migration', 'DROP INDEX task_national_id_mac', 'ALTER TABLE task DROP COLUMN subject_national_id_mac'];
