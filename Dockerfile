@@ -29,7 +29,9 @@ COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --from=build --chown=node:node /app/bin ./bin
 COPY --from=build --chown=node:node /app/wsdl ./wsdl
-RUN mkdir -p /data && chown node:node /data
+# DATA_DIR holds documents, signed results and the database: the node user's alone (segl also
+# sets umask 0077 and closes the modes of what it finds there at start).
+RUN mkdir -p /data && chown node:node /data && chmod 0700 /data
 USER node
 ENV NODE_ENV=production PORT=8080 DATA_DIR=/data
 VOLUME /data
