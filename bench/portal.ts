@@ -243,6 +243,8 @@ async function prepare(b: Bench, u: User, n: number): Promise<Prepared> {
   for (const doc of ['loan', 'terms']) {
     await s.open(`/std/docaction/${SERVICE}/document?request_id=${encodeURIComponent(requestId)}&task_id=t1&document_id=${doc}`, `document ${doc}`);
   }
+  // a PDF counts as read when its bytes went out (what pdf.js fetches in a browser), not with its page
+  await s.open(`/std/docaction/${SERVICE}/document/raw?request_id=${encodeURIComponent(requestId)}&task_id=t1&document_id=loan`, 'document loan (bytes)');
   p = await s.open(taskUrl, 'wizard');
   p = await s.submit(p, (f) => f.id === 'sendin', { do: 'sendin' }, 'Send in');
   if (!/\/sign\?/.test(p.url)) throw new Error(`Send in: expected the sign page, got ${p.url}: ${text(p.html)}`);
@@ -415,7 +417,7 @@ export function portalDoc(m: PortalMeasurement | undefined, instead: string | un
     ...(instead ? { outcome: instead } : {}),
     client: 'Node fetch (undici, keep-alive) in the bench process, segl in the same process (startRuntime, SQLite, temp DATA_DIR, LOG_LEVEL silent); the forms a browser posts, hidden inputs read from the pages by regex, the segl_portal cookie carried; no browser',
     request: 'one task t1 with the signer\'s national-id, two sign document-actions (a small PDF and a short text/plain), authentication nemid, signature nemid-sign, on-task-complete set; bundle (the default): one package for both',
-    untimed: 'createRequest over SOAP, task URL, POST login, POST login/code, POST cpr (PID-CPR match), GET document ×2, GET wizard, POST act do=sendin → GET sign, POST sign/start',
+    untimed: 'createRequest over SOAP, task URL, POST login, POST login/code, POST cpr (PID-CPR match), GET document ×2, GET document/raw of the PDF, GET wizard, POST act do=sendin → GET sign, POST sign/start',
     timed: 'POST sign/confirm (csrf, document_id ×2, user, challenge, password, code) from the call until its whole answer (the 303) has arrived',
     checked: 'the 303 goes to on-task-complete with the ids replaced; then rt.documents.getStatus says completed with a result-uri for every document',
     inside: 'SigningPipeline.prototype.sign and testid.authoriseSigning are wrapped for the phase and timed per request; rest = confirm − pipeline − authorise',
