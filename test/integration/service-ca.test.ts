@@ -3,7 +3,7 @@
 // check all of it against a real segl. An installation whose DATA_DIR/pki was made before the service
 // CA existed (test/fixtures/pki-v1, written by that segl) is upgraded on start and keeps working.
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -53,6 +53,12 @@ const xmlsecArgs = (dir: string, id: string, file: string): string[] => ['--veri
   '--untrusted-pem', path.join(dir, 'ca.pem'), '--untrusted-pem', path.join(dir, 'service-ca.pem'),
   '--id-attr:Id', 'http://www.w3.org/2000/09/xmldsig#:Signature', '--node-id', id, file];
 
+/** The same as the README gives it: both signatures of sdo.xml, with root.pem, ca.pem and service-ca.pem beside it. */
+const README_XMLSEC = `for id in $(grep -o '<ds:Signature [^>]*Id="[^"]*"' sdo.xml | sed 's/.*Id="//; s/"$//'); do
+  xmlsec1 --verify --trusted-pem root.pem --untrusted-pem ca.pem --untrusted-pem service-ca.pem \\
+    --id-attr:Id http://www.w3.org/2000/09/xmldsig#:Signature --node-id "$id" sdo.xml || echo "FAILED: $id"
+done`;
+
 describe('the service CA (SQLite)', () => {
   let s: TestServer;
   let dir: string;
@@ -68,7 +74,10 @@ describe('the service CA (SQLite)', () => {
     }
     writeFileSync(file('service-chain.pem'), `${readFileSync(file('root.pem'), 'utf8').trim()}\n${readFileSync(file('service-ca.pem'), 'utf8').trim()}\n`);
   }, 60_000);
-  afterAll(async () => { await s.stop(); });
+  afterAll(async () => {
+    await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   test('the seal, the TSA and the service OCSP responder are issued by the service CA, which the root issued; not by the person CA', async () => {
     for (const leaf of ['seal.pem', 'tsa.pem', 'service-ocsp.pem']) {
@@ -131,6 +140,18 @@ describe('the service CA (SQLite)', () => {
       expect(r.out).toMatch(/^OK$/m);
       expect(r.code).toBe(0);
     }
+    // The README's shell loop, run as written: two OKs; one flipped byte of the signed text fails both.
+    const readme = await tool('sh', ['-c', `cd '${dir}' && ${README_XMLSEC}`]);
+    expect(readme.out.match(/^OK$/gm)).toHaveLength(2);
+    expect(readme.out).not.toContain('FAILED');
+    const bad = mkdtempSync(path.join(os.tmpdir(), 'segl-service-ca-bad-'));
+    for (const f of ['root.pem', 'ca.pem', 'service-ca.pem']) copyFileSync(file(f), path.join(bad, f));
+    writeFileSync(path.join(bad, 'sdo.xml'), sdo.replace('I agree.', 'I agreE.'));
+    const broken = await tool('sh', ['-c', `cd '${bad}' && ${README_XMLSEC}`]);
+    expect(broken.out).not.toMatch(/^OK$/m);
+    expect(broken.out.match(/^FAILED: /gm)).toHaveLength(2);
+    rmSync(bad, { recursive: true, force: true });
+
     // The person CA alone (the command before the service CA existed) verifies the native signature only.
     const personOnly = (id: string) => tool('xmlsec1', ['--verify', '--trusted-pem', file('root.pem'), '--untrusted-pem', file('ca.pem'),
       '--id-attr:Id', 'http://www.w3.org/2000/09/xmldsig#:Signature', '--node-id', id, file('sdo.xml')]);
@@ -167,7 +188,10 @@ describe('an installation whose DATA_DIR/pki was made before the service CA (SQL
     });
     dir = mkdtempSync(path.join(os.tmpdir(), 'segl-service-ca-upgrade-'));
   }, 60_000);
-  afterAll(async () => { await s.stop(); });
+  afterAll(async () => {
+    await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   test('keeps its root, person CA and responder, gets a service CA with a new seal and TSA, and seals packages that verify to the old root', async () => {
     for (const [url, f] of [['/pki/root.pem', 'root.pem'], ['/pki/ca.pem', 'personca.pem'], ['/pki/ocsp.pem', 'ocsp.pem']]) {
