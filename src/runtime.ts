@@ -2,7 +2,7 @@
 // tests start segl through here, so both run exactly the same composition.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import path from 'node:path';
 import express from 'express';
 import type { Redis } from 'ioredis';
@@ -169,6 +169,24 @@ export function healthRoutes(rt: Pick<Runtime, 'db' | 'redis'>): express.Router 
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', database, redis });
   });
   return r;
+}
+
+/**
+ * `Expect: 100-continue` (RFC 9110 §10.1.1): Node answers 100 at once unless the server listens for
+ * 'checkContinue'. Here the request goes to the app without it, and `100 Continue` is written only
+ * when a handler starts reading the body, so authentication and size checks (401, 413, 429) answer
+ * before the client sends a byte of it; a request answered without reading never gets a 100.
+ */
+function deferContinue(server: Server): void {
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    const read = req._read;
+    req._read = function (this: IncomingMessage, n: number) {
+      req._read = read;
+      if (!res.headersSent && !res.writableEnded) res.writeContinue();
+      return read.call(this, n);
+    };
+    server.emit('request', req, res);
+  });
 }
 
 /** A router built on its first request (the test PKI costs a second or two to create). */
@@ -353,6 +371,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
       else res.destroy();
     });
     server.keepAliveTimeout = 65_000;
+    deferContinue(server);
     rt.server = server;
   }
   rt.startWorkers = async () => {
