@@ -406,9 +406,13 @@ export function portalRoutes(d: PortalDeps): express.Router {
       shell(403, csrfRefused(c).main);
       return;
     }
+    if (got.kind === 'malformed') {
+      shell(400, wizard(c, `<p class="status warn" role="alert">${h(t(c.lang, 'form.bad.title'))}. ${h(t(c.lang, 'form.bad.body'))}</p>`));
+      return;
+    }
     if (got.kind !== 'ok') {
       const text = got.kind === 'too-large' ? t(c.lang, 'upload.tooLarge', { max: d.maxUploadBytes >= 1048576 ? `${Math.floor(d.maxUploadBytes / 1048576)} MB` : `${Math.floor(d.maxUploadBytes / 1024)} KB` })
-        : got.kind === 'type' ? t(c.lang, 'upload.type') : t(c.lang, 'upload.bad', { why: got.kind === 'bad' ? got.message : 'no file was chosen' });
+        : got.kind === 'type' ? t(c.lang, 'upload.type') : got.kind === 'bad' ? t(c.lang, 'upload.bad', { why: got.message }) : t(c.lang, 'upload.none');
       shell(got.kind === 'too-large' ? 413 : got.kind === 'type' ? 415 : 422, wizard(c, `<p class="status warn" role="alert">${h(text)}</p>`));
       return;
     }

@@ -8,6 +8,8 @@ import { BlobTooLarge, type BlobStore, type PendingBlob } from '../store/blobs';
 export type Received =
   | { kind: 'ok'; pending: PendingBlob; mimeType: string }
   | { kind: 'csrf' | 'too-large' | 'type' | 'none' }
+  /** not a multipart/form-data body busboy can read (no boundary, cut off, another content type) */
+  | { kind: 'malformed' }
   | { kind: 'bad'; message: string };
 
 const BY_EXTENSION: Record<string, string> = { pdf: 'application/pdf', txt: 'text/plain' };
@@ -22,13 +24,17 @@ export function receiveUpload(req: express.Request, blobs: BlobStore, maxBytes: 
     let bb: busboy.Busboy;
     try {
       bb = busboy({ headers: req.headers, limits: { files: 1, fields: 4, fieldSize: 256, parts: 6 } });
-    } catch (e) {
+    } catch {
       req.resume();
-      done({ kind: 'bad', message: (e as Error).message });
+      done({ kind: 'malformed' });
       return;
     }
     bb.on('field', (name, value) => { if (name === 'csrf') csrf = value; });
     bb.on('file', (_name, stream, info) => {
+      // A body cut off inside the file destroys this stream with an error, possibly before putStream
+      // has piped it (it awaits first): without a listener that error would crash the process. The
+      // form's own 'error' below answers it.
+      stream.on('error', () => undefined);
       if (work) { stream.resume(); return; }
       if (csrf === undefined || !csrfOk(csrf)) { stream.resume(); work = Promise.resolve({ kind: 'csrf' }); return; }
       const declared = parseMediaType(info.mimeType)?.type;
@@ -51,7 +57,7 @@ export function receiveUpload(req: express.Request, blobs: BlobStore, maxBytes: 
       // Over the limit the file stream is gone: stop parsing, drain the rest of the body, answer now.
       void work.then((r) => { if (r.kind === 'too-large') { req.unpipe(bb); req.resume(); done(r); } });
     });
-    bb.on('error', (e: Error) => { req.unpipe(bb); req.resume(); done({ kind: 'bad', message: e.message }); });
+    bb.on('error', () => { req.unpipe(bb); req.resume(); done({ kind: 'malformed' }); });
     bb.on('close', () => { void (work ?? Promise.resolve<Received>({ kind: csrf !== undefined && !csrfOk(csrf) ? 'csrf' : 'none' })).then(done); });
     req.pipe(bb);
   });

@@ -179,6 +179,23 @@ describe.each(databases())('portal use cases on %s', (db) => {
       expect([name, r.status, r.res.headers.get('content-type'), mainText(r.text).slice(0, heading.length)]).toEqual([name, status, 'text/html; charset=utf-8', heading]);
       expect([name, r.text]).not.toEqual([name, expect.stringMatching(/\bat .+\.(ts|js):\d+|Error:/)]);
     }
+    // an upload that is not a readable multipart/form-data body
+    const up = await create('<document xsi:type="upload-document" id="u"><description>Payslip</description></document><task id="t1"><document-action type="upload"><document-ref>u</document-ref></document-action></task>');
+    const uq = `request_id=${up.requestId}&task_id=t1`;
+    await b.get(`/std/docaction/demo?${uq}`);
+    const upload = `/std/docaction/demo/upload?${uq}&document_id=u`;
+    const part = `--XX\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n${b.csrf}\r\n--XX\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nSalary`;
+    for (const [name, body, type] of [
+      ['no boundary', 'x', 'multipart/form-data'],
+      ['not multipart', 'file=x', 'text/plain'],
+      ['cut off', part, 'multipart/form-data; boundary=XX'],
+    ] as const) {
+      const r = await b.raw(upload, body, { 'content-type': type });
+      expect([name, r.status, mainText(r.text)]).toEqual([name, 400, expect.stringContaining('The form could not be read. Nothing was saved or changed.')]);
+    }
+    const none = await b.raw(upload, `csrf=${b.csrf}`, { 'content-type': 'application/x-www-form-urlencoded' });
+    expect([none.status, mainText(none.text)]).toEqual([422, expect.stringContaining('Choose a file to upload first.')]);
+    expect((await s.rt.documents.portalTask(await account(), up.requestId, 't1')).documents[0]!.uploaded).toBe(false);
     const bad = await b.get('/std/docaction/%E0%A4%A?request_id=x&task_id=y');
     expect([bad.status, mainText(bad.text)]).toEqual([400, expect.stringContaining('This address could not be read')]);
     expect(await taskStatus(requestId)).toBe('created');
