@@ -142,18 +142,23 @@ export function parseXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS, k
   return b.close();
 }
 
-/** Characters parsed between two yields of parseXmlAsync (a few milliseconds of work). */
-const ASYNC_SLICE = 128 * 1024;
+/** parseXmlAsync writes slices this long and yields once a turn has taken YIELD_MS. */
+const ASYNC_SLICE = 16 * 1024;
+const YIELD_MS = 10;
 
 /**
- * parseXml for large untrusted bodies: yields to the event loop between slices, so a 20 MB
- * envelope does not stall health checks and other requests for the seconds it takes to parse.
+ * parseXml for large untrusted bodies: yields to the event loop every few milliseconds of work, so a
+ * 20 MB envelope does not stall health checks and other requests for the seconds it takes to parse.
  */
 export async function parseXmlAsync(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): Promise<XNode> {
   const b = new TreeBuilder(limits, false);
+  let turn = performance.now();
   for (let i = 0; i < text.length; i += ASYNC_SLICE) {
     b.write(text.slice(i, i + ASYNC_SLICE));
-    if (i + ASYNC_SLICE < text.length) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (performance.now() - turn >= YIELD_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      turn = performance.now();
+    }
   }
   return b.close();
 }
