@@ -97,9 +97,10 @@ export function portalRoutes(d: PortalDeps): express.Router {
   const withSession = (res: express.Response, session: PortalSession | undefined, now: number | undefined, answer: () => void) => {
     if (!session) { answer(); return; }
     void sessions.save(session, now!).then((cookie) => {
+      if (res.headersSent) return; // (an error page went out meanwhile)
       res.append('set-cookie', cookie);
       answer();
-    }, (e: unknown) => failed(res, e, pickLanguage(undefined, undefined)));
+    }).catch((e: unknown) => failed(res, e, pickLanguage(undefined, undefined)));
   };
   const send = (res: express.Response, status: number, html: string, session?: PortalSession, now?: number) => {
     withSession(res, session, now, () => { res.status(status).set(SECURITY_HEADERS).type('html').send(html); });

@@ -76,6 +76,15 @@ describe('a 64 MB text document in the portal (sqlite)', () => {
     const pagesMs = performance.now() - t0;
     const history = async () => (await s.rt.documents.getRequestHistory((await s.rt.services.find('demo'))!, requestId, 't1')).map((e) => e.event);
     expect(await history()).not.toContain('document-viewed'); // a part of it on the page is not reading it
+    // a download given up after its first bytes is not reading it either
+    const abort = new AbortController();
+    const partial = await fetch(`${s.url}/std/docaction/demo/document/raw?${q}&document_id=big`, { headers: { cookie: b.cookie }, signal: abort.signal });
+    const reader = partial.body!.getReader();
+    expect((await reader.read()).done).toBe(false);
+    abort.abort();
+    await reader.read().catch(() => undefined);
+    await new Promise((go) => setTimeout(go, 300));
+    expect(await history()).not.toContain('document-viewed');
     const sizes = await Promise.all([raw(), raw(), raw()].map(async (p) => count(await p)));
     busy = false;
     await probe;

@@ -20,7 +20,7 @@ describe('portal texts', () => {
 
   test('the texts of this issue are translated (not English) in da, nb, sv and fi', () => {
     const keys = ['waiting.body', 'done.signed.title', 'done.signed.body', 'done.sent.title', 'done.sent.body', 'code.signTitle', 'sign.confirm',
-      'doc.truncated', 'doc.downloadWhole', 'form.tooLarge.title', 'form.tooLarge.body', 'form.bad.title', 'form.bad.body', 'request.bad.title', 'request.bad.body'] as const;
+      'doc.truncated', 'doc.downloadWhole', 'form.tooLarge.title', 'form.tooLarge.body', 'form.bad.title', 'form.bad.body', 'request.bad.title', 'request.bad.body', 'upload.none'] as const;
     const untranslated = (['da', 'nb', 'sv', 'fi'] as const).flatMap((l) => keys.filter((k) => !TEXTS[l][k] || TEXTS[l][k] === TEXTS.en[k]).map((k) => `${l} ${k}`));
     expect(untranslated).toEqual([]);
     // the placeholders survive translation
