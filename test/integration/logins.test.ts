@@ -2,6 +2,7 @@
 // anonymous flood of large bodies neither stalls the server nor escapes the login throttle, failures
 // are counted per (source, account) and per source, a right password is slowed rather than refused,
 // and X-Forwarded-For is believed only from SEGL_TRUSTED_PROXIES.
+import { loadConfig } from '../../src/config';
 import { startServer, type TestServer } from '../support/server';
 
 const NS = 'https://id.signicat.com/definitions/wsdl/Document-v3';
@@ -169,6 +170,13 @@ describe('login throttle per source and account (item 7)', () => {
     // failures past the 5th of (127.0.0.1, tenant-b) are spaced out: 500 ms, 1 s, 2 s …
     expect(times.slice(5).every((ms) => ms >= 450)).toBe(true);
   }, 60_000);
+
+  test('SEGL_TRUSTED_PROXIES takes IPs, CIDRs and the named ranges; anything else stops the start', () => {
+    expect(loadConfig({ SEGL_TRUSTED_PROXIES: '10.0.0.5, 10.1.0.0/16,fd00::/8,loopback' }).trustedProxies).toEqual(['10.0.0.5', '10.1.0.0/16', 'fd00::/8', 'loopback']);
+    expect(loadConfig({}).trustedProxies).toEqual([]);
+    expect(() => loadConfig({ SEGL_TRUSTED_PROXIES: '10.0.0.0/33,proxy.example' })).toThrow(
+      /SEGL_TRUSTED_PROXIES: "10\.0\.0\.0\/33" is not an IP address or CIDR[\s\S]*"proxy\.example" is not an IP address or CIDR/);
+  });
 
   test('with SEGL_TRUSTED_PROXIES the forwarded client address is the source', async () => {
     const t = await startServer('sqlite', { SEGL_TRUSTED_PROXIES: '127.0.0.1' });
