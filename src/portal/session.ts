@@ -4,8 +4,11 @@
 // and documents (a cookie that grew with them stopped updating past 4 KB) and any API instance
 // serves it. The session ends 30 minutes after its last page. The CSRF token of its forms is a MAC
 // of the id: nothing to store, and only this browser can know it. The id changes at every login, so
-// an id planted in a browser before the login is worth nothing after it. The task URL always works again.
+// an id planted in a browser before the login is worth nothing after it. The stored data (PIDs, the
+// user id as typed, which may be a CPR number) is sealed with AES-256-GCM under a key from SEGL_SECRET,
+// bound to its row: a copy of the table reveals nothing. The task URL always works again.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { keyFromSecret, open, seal } from '../eid/secretbox';
 import type { PortalSessionRepository } from '../store/portalsessions';
 
 export const SESSION_COOKIE = 'segl_portal';
@@ -36,10 +39,16 @@ interface Loaded { stored?: string; fromCookie: boolean; replaces?: string }
 
 export class PortalSessions {
   private readonly key: Buffer;
+  private readonly dataKey: Buffer;
   private readonly loaded = new WeakMap<PortalSession, Loaded>();
   constructor(private readonly repo: PortalSessionRepository, secret: string, private readonly secure: boolean) {
     this.key = createHmac('sha256', secret).update('segl portal session v2').digest();
+    this.dataKey = keyFromSecret(secret, 'segl portal session data v1');
   }
+
+  /** The stored form of a session's JSON (sealed, bound to its row) and back; undefined: not ours. */
+  private seal(idHash: string, data: string): string { return seal(this.dataKey, data, idHash); }
+  private open(idHash: string, stored: string): string | undefined { return open(this.dataKey, stored, idHash); }
 
   private mac(label: string, id: string): string {
     return createHmac('sha256', this.key).update(`${label}\0${id}`).digest('base64url');
@@ -63,8 +72,9 @@ export class PortalSessions {
     const want = Buffer.from(this.mac('id', id));
     const got = Buffer.from(sig);
     if (want.length !== got.length || !timingSafeEqual(want, got)) return this.fresh();
-    const stored = await this.repo.get(PortalSessions.hash(id), iso(now));
-    if (stored === undefined) return this.make(id, {}, { fromCookie: true });
+    const row = await this.repo.get(PortalSessions.hash(id), iso(now));
+    const stored = row === undefined ? undefined : this.open(PortalSessions.hash(id), row);
+    if (stored === undefined) return this.make(id, {}, { fromCookie: true, ...(row === undefined ? {} : { replaces: PortalSessions.hash(id) }) });
     return this.make(id, parseTasks(stored), { stored, fromCookie: true });
   }
 
@@ -89,7 +99,7 @@ export class PortalSessions {
     const exp = iso(now + SESSION_TTL_MS);
     const empty = Object.keys(s.tasks).length === 0;
     if (l.replaces || (data !== l.stored && !(empty && l.stored === undefined))) {
-      await this.repo.put(PortalSessions.hash(s.id), data, exp, iso(now), l.replaces);
+      await this.repo.put(PortalSessions.hash(s.id), this.seal(PortalSessions.hash(s.id), data), exp, iso(now), l.replaces);
       this.loaded.set(s, { stored: data, fromCookie: l.fromCookie });
     } else if (l.stored !== undefined) {
       await this.repo.touch(PortalSessions.hash(s.id), exp, iso(now));
@@ -111,8 +121,13 @@ export class PortalSessions {
       return tasks;
     };
     if (l.stored !== undefined && !l.replaces) {
-      const data = await this.repo.update(PortalSessions.hash(s.id), iso(now), iso(now + SESSION_TTL_MS), (d) => JSON.stringify(add(parseTasks(d))));
-      if (data !== undefined) {
+      const idHash = PortalSessions.hash(s.id);
+      let data: string | undefined;
+      const written = await this.repo.update(idHash, iso(now), iso(now + SESSION_TTL_MS), (sealed) => {
+        data = JSON.stringify(add(parseTasks(this.open(idHash, sealed) ?? '{}')));
+        return this.seal(idHash, data);
+      });
+      if (written !== undefined && data !== undefined) {
         s.tasks = parseTasks(data);
         this.loaded.set(s, { ...l, stored: data });
         return;

@@ -115,6 +115,9 @@ describe.each(databases())('portal use cases on %s', (db) => {
     const rows = await s.rt.db.query('SELECT id_hash, data FROM portal_session');
     expect(rows.map((r: { id_hash: string }) => r.id_hash)).toContain(createHash('sha256').update(id).digest('hex'));
     expect(JSON.stringify(rows)).not.toContain(id);
+    // and what the session knows only sealed (AES-256-GCM): no document id, PID or typed user id readable
+    expect(rows.every((r: { data: string }) => r.data.startsWith('v1.'))).toBe(true);
+    expect(JSON.stringify(rows)).not.toContain('document-number-');
     // a MAC that does not match is a new, empty session
     const forged = new PortalClient(s.url);
     forged.cookie = `segl_portal=${id}.${'A'.repeat(43)}`;
