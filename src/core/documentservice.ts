@@ -180,11 +180,12 @@ export class DocumentService {
     validateRequests(requests, this.d.methods);
     // References to SDS and the archive are checked before any bytes are stored (and again when
     // pinned inside the write transaction: an upload may be deleted meanwhile).
-    await this.d.store.tx((tx) => this.checkStoredRefs(tx, svc, requests.flatMap((r, ri) => {
+    const refs = requests.flatMap((r, ri) => {
       const inline = r.task.flatMap((t) => t.documentAction.map((a) => a.document).filter((d): d is Document => !!d));
       const paths = documentPaths(r, ri);
       return [...(r.document ?? []), ...inline].map((doc, i) => ({ doc, path: paths[i]! }));
-    })));
+    }).filter((x) => x.doc.kind === 'sds-document' || x.doc.kind === 'archive-document');
+    if (refs.length) await this.d.store.tx((tx) => this.checkStoredRefs(tx, svc, refs));
     return this.releasingOnFailure((written) => this.createChecked(svc, requests, written));
   }
 

@@ -6,6 +6,9 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import { DocumentService, type DocumentServiceDeps } from '../../src/core/documentservice';
+import type { DocumentStore, DocumentTx } from '../../src/core/ports';
+import type { Document } from '../../src/core/types';
 import { databases, startServer, type TestServer } from '../support/server';
 import { envelope, faultString, NS, post } from '../support/soap';
 import { makePdf } from '../support/pdf';
@@ -218,6 +221,26 @@ describe.each(databases())('tenant bytes on %s', (db) => {
       // an unknown archive id likewise
       const r = await create(provided('big', 'text/plain', big) + '<document xsi:type="archive-document" id="a" ref-archive-id="nope"/>', viewTask('t', 'big', 'a'));
       expect(faultString(r.text)).toBe('request[0]/document[1]/@ref-archive-id: no archived document "nope" exists for service demo');
+      expect(blobFiles(s.dataDir)).toEqual(before);
+    });
+
+    test('a failure inside the write transaction (createRequest, addTask) takes back the bytes written for it', async () => {
+      // The real service and store, with one write made to fail the way a lost connection would.
+      const deps = (s.rt.documents as unknown as { d: DocumentServiceDeps }).d;
+      const failAt = (name: keyof DocumentTx): DocumentStore => ({
+        tx: (work) => deps.store.tx((tx) => work(new Proxy(tx, {
+          get: (t, k: keyof DocumentTx) => (k === name ? async () => { throw new Error('boom'); } : (t[k] as (...a: unknown[]) => unknown).bind(t)),
+        }))),
+      });
+      const svc = (await s.rt.services.find('demo'))!;
+      const doc = (id: string): Document => ({ kind: 'provided-document', id, mimeType: 'text/plain', description: id, data: Buffer.alloc(500_000, `${id} ${Date.now()}`) });
+      const { requestId } = await create(provided('d', 'text/plain', Buffer.from('base')), viewTask('t', 'd'));
+      const before = blobFiles(s.dataDir);
+      await expect(new DocumentService({ ...deps, store: failAt('insertRequests') }).createRequest(svc, [
+        { document: [doc('a')], task: [{ id: 't', documentAction: [{ type: 'view', documentRef: 'a' }] }] },
+      ])).rejects.toThrow('boom');
+      await expect(new DocumentService({ ...deps, store: failAt('insertTask') }).addTask(svc, requestId!,
+        { id: 't2', documentAction: [{ type: 'view', document: doc('b') }] })).rejects.toThrow('boom');
       expect(blobFiles(s.dataDir)).toEqual(before);
     });
 
