@@ -215,5 +215,12 @@ export function sdsRoutes(d: SdsDeps): Router {
       throw e;
     }
   });
+  // What the router refuses before a handler runs (a path segment that is not valid
+  // percent-encoding: "Failed to decode param") is the client's mistake: its 4xx with a message.
+  r.use('/doc', (err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const e = err as { status?: number; message?: string };
+    if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && !res.headersSent) fail(res, e.status, `the request could not be read: ${e.message ?? 'bad request'}`);
+    else next(err);
+  });
   return r;
 }

@@ -2,7 +2,7 @@
 // requests go after days-until-deletion, taking the blobs nothing else uses with them.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { databases, startServer, type TestServer } from '../support/server';
@@ -48,6 +48,22 @@ describe.each(databases())('purge on %s', (db) => {
     const st = await s.rt.documents.getStatus((await s.rt.services.find('demo'))!, [requestId]);
     expect(st[0]!.taskStatus).toBe('deleted');
     expect(await purgeAt(new Date(Date.now() + 4 * DAY))).toBe('purged 0 SDS document(s) and 0 request(s); swept 0 unreferenced blob(s)\n');
+  });
+
+  test('segl purge sweeps blobs no row names once past the grace period, and says how many', async () => {
+    const old = new Date(Date.now() - 2 * DAY);
+    const plant = (content: string, when: Date) => {
+      const file = path.join(s.dataDir, 'blobs', sha(content).slice(0, 2), sha(content));
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, content);
+      utimesSync(file, when, when);
+      return file;
+    };
+    const orphan = plant(`orphan ${Date.now()}`, old);
+    const young = plant(`young orphan ${Date.now()}`, new Date());
+    expect(await purgeAt(new Date())).toBe('purged 0 SDS document(s) and 0 request(s); swept 1 unreferenced blob(s)\n');
+    expect(existsSync(orphan)).toBe(false);
+    expect(existsSync(young)).toBe(true);
   });
 
   test('--as-of is refused outside preprod', async () => {

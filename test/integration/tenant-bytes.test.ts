@@ -394,6 +394,15 @@ describe.each(databases())('tenant bytes on %s', (db) => {
       expect(await notDer.text()).toMatch(/not a base64-encoded DER OCSPRequest/);
     });
 
+    test('SDS and document paths that are not valid percent-encoding are 400 with a message', async () => {
+      for (const p of ['/doc/demo/sds/%zz', '/doc/demo/archive/%E0%A4%A', '/doc/demo/order/%zz/t/d/original', '/doc/%zz/sds/x']) {
+        const r = await get(`${s.url}${p}`);
+        expect(r.status).toBe(400);
+        expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+        expect(await r.text()).toMatch(/^the request could not be read: Failed to decode param/);
+      }
+    });
+
     test('SDS text with an unknown or repeated charset is 415 with a message', async () => {
       const unknown = await upload('x', 'text/plain; charset=klingon');
       expect(unknown.status).toBe(415);
