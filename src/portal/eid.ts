@@ -222,6 +222,7 @@ export function mountEid(r: express.Router, d: EidDeps): { loginForm(c: Ctx, met
     if (!c) return;
     const docIds = list(req.query.document_id);
     if (!kit.loggedIn(c) || !signable(c, docIds).length) { kit.redirect(res, c, `${c.base}?${c.query}`); return; }
+    if (kit.refuseUnready(res, c, docIds)) return;
     if (!methodOk(c.pt)) {
       refused(res, c, 200, 'sign.unavailable');
       return;

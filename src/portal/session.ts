@@ -1,6 +1,6 @@
 // The portal session. The browser holds a signed, HttpOnly cookie with a random id only; what the
 // session knows (the tasks it has authenticated for, how, and which documents it has opened) lives in
-// the database (store/portalsessions.ts), so the cookie stays ~70 bytes whatever the number of tasks
+// the database (store/portalsessions.ts), so the cookie stays under 100 bytes whatever the number of tasks
 // and documents (a cookie that grew with them stopped updating past 4 KB) and any API instance
 // serves it. The session ends 30 minutes after its last page. The CSRF token of its forms is a MAC
 // of the id: nothing to store, and only this browser can know it. The id changes at every login, so

@@ -76,7 +76,8 @@ describe.each(databases())('portal use cases on %s', (db) => {
       expect([r.status, mainText(r.text)]).toEqual([400, expect.stringContaining(`Read these documents before you send in: ${list}`)]);
       expect(await taskStatus(requestId)).toBe('created');
     };
-    // nothing opened: neither step signs (a valid challenge and code do not help)
+    // nothing opened: neither the sign page nor its two steps go on (a valid challenge and code do not help)
+    await refusedFor(await b.get(`/std/docaction/demo/sign?${q}&document_id=a&document_id=b`), 'Terms, Loan');
     await refusedFor(await b.post(`/std/docaction/demo/sign/start?${q}`, { ...docs, user: `una-${db}` }), 'Terms, Loan');
     await refusedFor(await b.post(`/std/docaction/demo/sign/confirm?${q}`, { ...docs, ...(await code()) }), 'Terms, Loan');
     // the text shown whole on its page counts; the PDF's page alone does not (its bytes were not sent)
