@@ -41,6 +41,13 @@ export interface SoapEndpointOptions<Ctx> {
 
 class TooLarge extends Error {}
 
+/** The login throttle's refusal: a Client fault with Retry-After. */
+class Throttled extends SoapFault {
+  constructor(readonly retryAfterS: number, source: string) {
+    super('Client', `service, password: too many failed attempts from ${source}; try again in ${retryAfterS} s`);
+  }
+}
+
 /** Before login only this much of the body is looked at: the credentials must come within it. */
 const PRELOGIN_CHARS = 64 * 1024;
 /** ... and within this many elements (a WS-Security header and the operation's start fit easily). */
@@ -187,8 +194,7 @@ export function soapEndpoint<Ctx>(o: SoapEndpointOptions<Ctx>): Router {
   const login = async (source: string, c: Credentials, status = 500): Promise<ServiceAccount> => {
     const attempt = o.limiter.admit(source, c.service);
     if (!attempt.ok) {
-      const s = Math.ceil(attempt.retryAfterMs / 1000);
-      throw new SoapFault('Client', `service, password: too many failed attempts from ${source}; try again in ${s} s`);
+      throw new Throttled(Math.ceil(attempt.retryAfterMs / 1000), source);
     }
     let svc: ServiceAccount | null;
     try {
@@ -273,6 +279,7 @@ export function soapEndpoint<Ctx>(o: SoapEndpointOptions<Ctx>): Router {
       } else {
         o.log.info({ op: opName, service, fault: fault.faultstring }, 'soap fault');
       }
+      if (e instanceof Throttled) res.setHeader('Retry-After', String(e.retryAfterS));
       if (fault.httpStatus === 401) {
         res.setHeader('WWW-Authenticate', 'Basic realm="segl", charset="UTF-8"');
         res.setHeader('Connection', 'close'); // the body was not read

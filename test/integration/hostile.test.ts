@@ -252,7 +252,7 @@ const CASES: Case[] = [
   },
 ];
 
-interface Fault { status: number; code: string; faultstring: string; text: string; ms: number }
+interface Fault { status: number; code: string; faultstring: string; text: string; ms: number; retryAfter: string | null }
 
 const unescape = (s: string): string => s.replace(/&(lt|gt|quot|apos|amp|#13);/g, (_, e: string) =>
   ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&', '#13': '\r' })[e]!);
@@ -266,7 +266,7 @@ async function post(endpoint: string, body: string | Buffer, headers: Record<str
   const ms = Date.now() - started;
   const code = /<faultcode>([^<]*)<\/faultcode>/.exec(text)?.[1] ?? '';
   const faultstring = unescape(/<faultstring>([^<]*)<\/faultstring>/.exec(text)?.[1] ?? '');
-  return { status: res.status, code, faultstring, text, ms };
+  return { status: res.status, code, faultstring, text, ms, retryAfter: res.headers.get('retry-after') };
 }
 
 function listBlobs(dataDir: string): string[] {
@@ -407,7 +407,10 @@ describe.each(databases())('hostile requests against segl on %s', (db) => {
     const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => post(srv.endpoint, base('demo', `burst-${i}`))));
     const refused = burst.filter((f) => f.faultstring.includes('too many failed attempts'));
     expect(refused.length).toBeGreaterThan(0);
-    for (const f of refused) expectFault(f, ['service, password: too many failed attempts from']);
+    for (const f of refused) {
+      expectFault(f, ['service, password: too many failed attempts from']);
+      expect(Number(f.retryAfter)).toBeGreaterThan(0);
+    }
     // another account behind the same address is not slowed by demo's failures
     const t0 = Date.now();
     const other = await post(srv.endpoint, getStatusEnvelope('other', 'other-password-1', otherRequestId));
