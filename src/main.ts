@@ -74,12 +74,27 @@ async function run(mode: 'start' | 'api' | 'worker'): Promise<void> {
   rt.log.info({ config: describeConfig(cfg) }, `segl ${mode} started`);
   const users = rt.testid && mode !== 'worker' ? await ensureDemoUsers(rt.testid, cfg.dataDir) : [];
   if (mode !== 'worker') process.stdout.write(banner(rt, users));
+  // Shutdown is bounded: Runtime.close limits each step (9.1 s in all) and this guard ends the
+  // process at 10 s whatever happens; an incomplete shutdown or a second signal exits non-zero.
   let closing = false;
   const stop = async (signal: string) => {
-    if (closing) return;
+    if (closing) {
+      rt.log.warn({ signal }, 'second signal during shutdown: exiting now');
+      process.exit(1);
+    }
     closing = true;
     rt.log.info({ signal }, 'shutting down');
-    await rt.close();
+    setTimeout(() => {
+      rt.log.error('shutdown did not finish within 10 s; exiting');
+      process.exit(1);
+    }, 10_000).unref();
+    try {
+      await rt.close();
+    } catch (e) {
+      rt.log.error({ err: (e as Error).message }, 'shutdown incomplete; exiting');
+      process.exit(1);
+    }
+    rt.log.info('stopped');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

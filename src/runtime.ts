@@ -19,6 +19,7 @@ import { DOCUMENT_OPERATIONS } from './soap/documentservice';
 import { soapEndpoint } from './soap/endpoint';
 import { LoginThrottle } from './core/ratelimit';
 import { FsBlobStore, type BlobStore } from './store/blobs';
+import { runShutdown } from './ops/shutdown';
 import { secureDataDir } from './store/datadir';
 import { AtRest } from './store/atrest';
 import { encryptLegacyRows } from './store/migrations/encrypt';
@@ -149,7 +150,7 @@ export function ensureSecret(cfg: Config): string {
   return secret;
 }
 
-export function healthRoutes(rt: Pick<Runtime, 'db' | 'redis'>): express.Router {
+export function healthRoutes(rt: Pick<Runtime, 'db' | 'redis'> & { redisHandle?: Pick<RedisHandle, 'down'> }): express.Router {
   const r = express.Router();
   r.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
   r.get('/readyz', async (_req, res) => {
@@ -164,7 +165,11 @@ export function healthRoutes(rt: Pick<Runtime, 'db' | 'redis'>): express.Router 
         clearTimeout(timer);
       }
     };
-    const [database, redis] = await Promise.all([check(() => rt.db.query('SELECT 1')), check(() => rt.redis.ping())]);
+    const [database, redis] = await Promise.all([check(() => rt.db.query('SELECT 1')), check(async () => {
+      const down = rt.redisHandle?.down(); // the private server is being restarted: say so
+      if (down) throw new Error(down);
+      return rt.redis.ping();
+    })]);
     const ok = database === 'ok' && redis === 'ok';
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', database, redis });
   });
@@ -256,7 +261,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     if (cfg.mode === 'production' && (await services.find('demo'))) {
       throw new Error('production mode refuses to start while the demo service exists: remove it with `npx segl service delete demo`');
     }
-    redisHandle = await ensureRedis(cfg.redisUrl, cfg.dataDir);
+    redisHandle = await ensureRedis(cfg.redisUrl, cfg.dataDir, log);
     redis = redisClient(redisHandle.url);
     redis.on('error', (e) => log.warn({ err: e.message }, 'redis connection problem'));
   } catch (e) {
@@ -276,6 +281,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
   const outboxDir = path.join(cfg.dataDir, 'outbox');
   const email = emailSenderFrom({ smtpUrl: cfg.notify.smtpUrl, outboxDir: path.join(outboxDir, 'mail') });
   const sms = smsSenderFrom({ ...cfg.notify.sms, outboxDir: path.join(outboxDir, 'sms') });
+  let closing = false;
   let caPromise: Promise<TestCa> | undefined;
   let trustPromise: Promise<TrustSetup> | undefined;
   const rt: Runtime = {
@@ -295,18 +301,23 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
       .catch((e) => { trustPromise = undefined; throw e; })), rt.documents, blobs),
     documents: undefined as unknown as DocumentService,
     startWorkers: async () => undefined,
+    // Bounded (src/ops/shutdown.ts): at most 9.1 s in all, even with Redis dead or frozen; throws
+    // naming the steps that did not finish. The workers get the most: running jobs may finish (4 s).
     close: async () => {
-      await relay.stop();
-      await rt.workers?.close();
-      await queues.close();
-      await Promise.all([email.close(), sms.close()]).catch(() => undefined);
-      if (rt.server) {
-        rt.server.closeAllConnections?.();
-        await new Promise<void>((resolve) => rt.server!.close(() => resolve()));
-      }
-      rt.redis.disconnect();
-      await redisHandle!.stop();
-      await db.destroy();
+      closing = true;
+      await runShutdown([
+        { name: 'outbox relay', ms: 500, run: () => relay.stop() },
+        { name: 'queue workers', ms: 5000, run: () => rt.workers?.close(4000) },
+        { name: 'queues', ms: 500, run: () => queues.close() },
+        { name: 'mail and SMS senders', ms: 500, run: () => Promise.all([email.close(), sms.close()]).catch(() => undefined) },
+        { name: 'HTTP server', ms: 500, run: () => rt.server && new Promise<void>((resolve) => {
+          rt.server!.closeAllConnections?.();
+          rt.server!.close(() => resolve());
+        }) },
+        { name: 'redis connection', ms: 100, run: () => rt.redis.disconnect() },
+        { name: 'private redis-server', ms: 1500, run: () => redisHandle!.stop() },
+        { name: 'database', ms: 500, run: () => db.destroy() },
+      ]);
     },
   };
   rt.pidcpr = new PidCprService({
@@ -386,6 +397,22 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     await rt.workers.start();
   };
   if (opts.worker) await rt.startWorkers();
+  // After the private redis-server was restarted (empty): the timers' schedulers again, and every
+  // queued delivery checked for its lost job at once rather than after the lease.
+  redisHandle.onRestart(() => void (async () => {
+    let last: unknown;
+    for (let i = 0; i < 20 && !closing; i++) { // the queues' connections come back on their own schedule
+      try {
+        await rt.workers?.ensureSchedulers();
+        relay.start();
+        return;
+      } catch (e) {
+        last = e;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    if (!closing) log.error({ err: (last as Error)?.message }, 'timers and relay not resumed after the redis restart');
+  })());
   relay.start();
   return rt;
 }

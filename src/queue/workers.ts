@@ -13,13 +13,24 @@ export interface WorkerOptions { concurrency: number; lockMs: number }
 
 export class WorkerHost {
   private readonly workers: Worker[] = [];
+  /** jobs running in this process (close waits for them, bounded) */
+  private active = 0;
+  private idle?: () => void;
   constructor(
     private readonly redisUrl: string, private readonly queues: Queues, private readonly deps: NotifyDeps & TimerDeps,
     private readonly log: Logger, private readonly opts: WorkerOptions,
   ) {}
 
   private worker(name: string, concurrency: number, process: (job: Job) => Promise<unknown>): void {
-    const w = new Worker(name, process, {
+    const counted = async (job: Job) => {
+      this.active++;
+      try {
+        return await process(job);
+      } finally {
+        if (--this.active === 0) this.idle?.();
+      }
+    };
+    const w = new Worker(name, counted, {
       connection: connection(this.redisUrl, true), prefix: this.queues.prefix, concurrency, lockDuration: this.opts.lockMs,
       stalledInterval: Math.max(1000, Math.floor(this.opts.lockMs / 2)), maxStalledCount: 100,
     });
@@ -38,14 +49,31 @@ export class WorkerHost {
       if (Object.values(result).some((n) => n > 0)) this.log.info({ timer: job.name, ...result }, 'timer job changed state');
       return result;
     });
+    await this.ensureSchedulers();
+    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+  }
+
+  /** The timers' job schedulers live only in Redis: made at start, and again after Redis lost them (a restart). */
+  async ensureSchedulers(): Promise<void> {
     const timers = this.queues.byName[QUEUE.TIMERS];
     for (const [name, repeat] of Object.entries(TIMER_JOBS)) {
       await timers.upsertJobScheduler(name, repeat, { name, data: { deliveryId: '', attempts: 0 } });
     }
-    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.close().catch(() => undefined)));
+  /**
+   * Takes no new jobs, gives running ones up to `graceMs` to finish, then closes. Not BullMQ's own
+   * graceful close: that waits for the blocking connection and never returns when Redis is dead or
+   * the connection was reconnecting. A job cut off here loses its lock and is taken over (the outbox
+   * settles each attempt once).
+   */
+  async close(graceMs = 5000): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.pause(true).catch(() => undefined)));
+    if (this.active > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => { this.idle = resolve; timer = setTimeout(resolve, graceMs); });
+      clearTimeout(timer);
+    }
+    await Promise.all(this.workers.map((w) => w.close(true).catch(() => undefined)));
   }
 }
