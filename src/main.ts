@@ -4,18 +4,15 @@ import { ConfigError, describeConfig, loadConfig, type Config } from './config';
 import { privateUmask } from './store/datadir';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { blobStore, documentService, ensureSecret, purge, startRuntime, type Runtime } from './runtime';
+import { ensureSecret, purge, startRuntime, type Runtime } from './runtime';
 import { AtRest } from './store/atrest';
-import { TestCa } from './pki/testca';
-import { CertificateRepository } from './store/certificates';
-import { TestIdEnvironment } from './eid/testid/users';
 import { openDatabase } from './store/datasource';
 import { ServiceRepository } from './store/services';
 import type { DataSource } from 'typeorm';
 import { OutboxRepository } from './store/outbox';
 import { parseAllowPatterns } from './notify/allowlist';
 import type { DeliveryStatus } from './core/outbox';
-import { createDemoRequest, ensureDemoUsers, type DemoUser } from './demo';
+import { createDemoRequest, ensureDemoUsers, readDemoUsers, readInstanceInfo, removeInstanceInfo, writeInstanceInfo, type DemoUser } from './demo';
 
 function config(): Config {
   privateUmask(); // every command may create DATA_DIR files (the SQLite database first): segl's user only
@@ -74,6 +71,15 @@ async function run(mode: 'start' | 'api' | 'worker'): Promise<void> {
   rt.log.info({ config: describeConfig(cfg) }, `segl ${mode} started`);
   const users = rt.testid && mode !== 'worker' ? await ensureDemoUsers(rt.testid, cfg.dataDir) : [];
   if (mode !== 'worker') process.stdout.write(banner(rt, users));
+  if (rt.server && rt.url) {
+    // for `segl demo` and operators on this machine: where this instance answers (no secrets)
+    const port = (rt.server.address() as { port: number }).port;
+    const host = ['0.0.0.0', '::', ''].includes(cfg.host) ? '127.0.0.1' : cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
+    writeInstanceInfo(cfg.dataDir, {
+      url: rt.url, local: `http://${host}:${port}`, mode: cfg.mode, testEid: cfg.testEid,
+      database: cfg.databaseUrl && !cfg.databaseUrl.startsWith('sqlite:') ? 'postgres' : 'sqlite', pid: process.pid, startedAt: new Date().toISOString(),
+    });
+  }
   // Shutdown is bounded: Runtime.close limits each step (9.1 s in all) and this guard ends the
   // process at 10 s whatever happens; an incomplete shutdown or a second signal exits non-zero.
   let closing = false;
@@ -94,6 +100,7 @@ async function run(mode: 'start' | 'api' | 'worker'): Promise<void> {
       rt.log.error({ err: (e as Error).message }, 'shutdown incomplete; exiting');
       process.exit(1);
     }
+    removeInstanceInfo(cfg.dataDir, process.pid);
     rt.log.info('stopped');
     process.exit(0);
   };
@@ -235,37 +242,33 @@ export function cli(): Command {
         await db.destroy();
       }
     });
-  program.command('demo').description('create a sample two-signer request (preprod, test eID) and print both task URLs')
+  program.command('demo').description('create a sample two-signer request on the running segl (preprod, test eID) and print both task URLs')
     .option('--service <name>', 'the service to create it for', 'demo')
-    .action(async (o: { service: string }) => {
-      const cfg = config();
-      if (cfg.mode !== 'preprod' || !cfg.testEid) throw new Error('`segl demo` needs preprod mode with the test eID on');
-      // Straight on the database (no Redis, no relay here): the running server's relay sends what this writes.
-      const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
-      try {
-        const secretFile = path.join(cfg.dataDir, 'secret');
-        if (!cfg.secret && !existsSync(secretFile)) throw new Error('start segl once first (`npm start`): it creates the test PKI and its secret');
-        const secret = cfg.secret ?? readFileSync(secretFile, 'utf8').trim();
-        const clock = { now: () => new Date() };
-        const services = new ServiceRepository(db, new AtRest(secret));
-        const svc = await services.find(o.service);
-        if (!svc) throw new Error(`no service "${o.service}"`);
-        const ca = await TestCa.open(cfg.dataDir, secret, cfg.publicUrl, new CertificateRepository(db), clock);
-        const testid = new TestIdEnvironment({ db, ca: async () => ca, secret: secret, clock });
-        const documents = documentService(cfg, db, blobStore(cfg), clock, () => cfg.publicUrl);
-        const users = await ensureDemoUsers(testid, cfg.dataDir);
-        if (users.length < 2) throw new Error('the demo test users exist but their passwords are not in DATA_DIR/test-users.txt');
-        const taskUrl = (requestId: string, taskId: string) => `${cfg.publicUrl}/std/docaction/${encodeURIComponent(svc.name)}?${new URLSearchParams({ request_id: requestId, task_id: taskId })}`;
-        const made = await createDemoRequest(documents, svc, users, taskUrl);
-        process.stdout.write(`created request ${made.requestId}\n`);
-        for (const [i, t] of made.tasks.entries()) {
-          const u = users[i]!;
-          process.stdout.write(`  ${t.taskId}: ${t.url}\n    log in as ${u.user.alias} / ${u.password}; key card ${cfg.publicUrl}/testid/users/${u.user.alias}/keycard; CPR ${u.user.cpr.slice(0, 6)}-${u.user.cpr.slice(6)}\n`);
-        }
-        process.stdout.write('  the buyer can sign once the seller has signed.\n');
-      } finally {
-        await db.destroy();
+    .option('--password <password>', "the service's password (demo: DATA_DIR/demo-password.txt or SEGL_DEMO_PASSWORD)")
+    .action(async (o: { service: string; password?: string }) => {
+      // Only DATA_DIR is needed: the running segl said in DATA_DIR/instance.json where it answers, and
+      // the request goes through its SOAP endpoint like any client's (src/demo.ts).
+      const dataDir = config().dataDir;
+      const info = readInstanceInfo(dataDir);
+      if (info.mode !== 'preprod' || !info.testEid) {
+        throw new Error(`\`segl demo\` needs a segl in preprod mode with the test eID on; the one at ${info.url} runs in ${info.mode} mode${info.testEid ? '' : ' without the test eID'}`);
       }
+      const passwordFile = path.join(dataDir, 'demo-password.txt');
+      const password = o.password ?? (o.service !== 'demo' ? undefined
+        : process.env.SEGL_DEMO_PASSWORD || (existsSync(passwordFile) ? readFileSync(passwordFile, 'utf8').trim() : undefined));
+      if (!password) {
+        throw new Error(o.service === 'demo'
+          ? `the demo service's password is not in ${passwordFile} (SEGL_DEMO_PASSWORD set it at start?): give it with --password`
+          : `give the password of service "${o.service}" with --password`);
+      }
+      const users = readDemoUsers(dataDir);
+      const made = await createDemoRequest(info, o.service, password, users);
+      process.stdout.write(`created request ${made.requestId}\n`);
+      for (const [i, t] of made.tasks.entries()) {
+        const u = users[i]!;
+        process.stdout.write(`  ${t.taskId}: ${t.url}\n    log in as ${u.alias} / ${u.password}; key card ${info.url}/testid/users/${u.alias}/keycard; CPR ${u.cpr.slice(0, 6)}-${u.cpr.slice(6)}\n`);
+      }
+      process.stdout.write('  the buyer can sign once the seller has signed.\n');
     });
   program.command('verify <file>').description('verify an LTV-SDO offline: the seal and the native signature')
     .option('--anchor <pem>', 'trust anchor certificate (default: DATA_DIR/pki/root.pem)')
