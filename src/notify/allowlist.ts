@@ -150,6 +150,9 @@ export class CallbackRefused extends Error {
 export type Resolver = (host: string) => Promise<Array<{ address: string; family: number }>>;
 const systemResolver: Resolver = (host) => lookup(host, { all: true, verbatim: true });
 
+/** How long a name may take to resolve; then the attempt fails as temporary (retried). */
+export const RESOLVE_TIMEOUT_MS = 10_000;
+
 const NOT_LISTED = '(SEGL_CALLBACK_ALLOW or `segl service set NAME --callback-allow`)';
 const INSIDE_HINT = 'allow it by listing that address, or a range inside the private one, as an IP or CIDR (e.g. 10.0.0.5 or 10.0.0.0/8); wildcards, host names and 0.0.0.0/0 never open private ranges';
 
@@ -159,7 +162,7 @@ const INSIDE_HINT = 'allow it by listing that address, or a range inside the pri
  * refused before any resolution. A failing resolution is a temporary error (retried).
  */
 export async function checkDestination(
-  url: URL, patterns: readonly AllowPattern[], opts: { httpsOnly: boolean; resolve?: Resolver },
+  url: URL, patterns: readonly AllowPattern[], opts: { httpsOnly: boolean; resolve?: Resolver; resolveTimeoutMs?: number },
 ): Promise<{ address: string; family: 4 | 6 }> {
   if (url.protocol !== 'https:' && (opts.httpsOnly || url.protocol !== 'http:')) {
     throw new CallbackRefused(`scheme ${url.protocol.replace(':', '')} is not allowed for callbacks${opts.httpsOnly ? ' (production mode: https only)' : ''}`);
@@ -180,9 +183,15 @@ export async function checkDestination(
   if (!patterns.some((p) => portMatches(p, port) && nameMatches(p, host))) {
     throw new CallbackRefused(`${host}:${port} is not on the callback allowlist ${NOT_LISTED}`);
   }
-  const addresses = await (opts.resolve ?? systemResolver)(host).catch((e: Error) => {
+  // bounded: a resolver that never answers would otherwise hold a worker slot for good
+  const limit = opts.resolveTimeoutMs ?? RESOLVE_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const addresses = await Promise.race([
+    (opts.resolve ?? systemResolver)(host),
+    new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${limit} ms`)), limit); }),
+  ]).catch((e: Error) => {
     throw Object.assign(new Error(`cannot resolve ${host}: ${e.message}`), { permanent: false });
-  });
+  }).finally(() => clearTimeout(timer));
   if (!addresses.length) throw new Error(`cannot resolve ${host}`);
   const ok = addresses.find((a) => usable(a.address));
   if (ok) return pin(ok.address);

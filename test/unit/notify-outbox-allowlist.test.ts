@@ -160,6 +160,12 @@ describe('callback allowlist', () => {
     expect(asked).toEqual(['hooks.example.com']);
   });
 
+  test('a resolver that never answers fails the attempt as temporary after the time limit', async () => {
+    const never = () => new Promise<Array<{ address: string; family: number }>>(() => undefined);
+    await expect(checkDestination(new URL('https://slow.example/cb'), parseAllowPatterns('slow.example'), { httpsOnly: false, resolve: never, resolveTimeoutMs: 50 }))
+      .rejects.toMatchObject({ message: 'cannot resolve slow.example: no answer within 50 ms', permanent: false });
+  });
+
   test('a name with public and inside addresses is pinned to a public one', async () => {
     await expect(check('https://mixed.example/cb', 'mixed.example', { 'mixed.example': ['10.0.0.5', '::1', '93.184.216.34'] })).resolves.toEqual({ address: '93.184.216.34', family: 4 });
   });
