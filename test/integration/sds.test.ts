@@ -4,32 +4,18 @@
 import { createHash } from 'node:crypto';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { databases, startServer, type TestServer } from '../support/server';
 import { envelope, faultString, NS, post } from '../support/soap';
 import { makePdf } from '../support/pdf';
+import { blobFiles } from '../support/blobs';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const basic = (user: string, pw: string) => `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`;
 
-/** Every file under the blob directory, temporary ones included. */
-function blobFiles(dir: string): string[] {
-  const root = path.join(dir, 'blobs');
-  const out: string[] = [];
-  const walk = (d: string) => {
-    let names: string[] = [];
-    try { names = readdirSync(d); } catch { return; }
-    for (const n of names) {
-      const p = path.join(d, n);
-      if (/^[0-9a-f]{2}$/.test(n)) walk(p); else out.push(p);
-    }
-  };
-  walk(root);
-  return out.sort();
-}
 
 describe.each(databases())('SDS on %s', (db) => {
   let s: TestServer;

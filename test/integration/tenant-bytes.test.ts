@@ -4,7 +4,7 @@
 // release their blobs, the sweep removes orphans only, addTask checks its sds/archive references,
 // and client mistakes (huge id lists, broken mime-types, /pki bodies) get 4xx answers, not 500s.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { DocumentService, type DocumentServiceDeps } from '../../src/core/documentservice';
 import type { DocumentStore, DocumentTx } from '../../src/core/ports';
@@ -12,26 +12,12 @@ import type { Document } from '../../src/core/types';
 import { databases, startServer, type TestServer } from '../support/server';
 import { envelope, faultString, NS, post } from '../support/soap';
 import { makePdf } from '../support/pdf';
+import { blobFiles } from '../support/blobs';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const basic = (user: string, pw: string) => `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`;
 const HOUR = 3_600_000;
 
-/** Every file under the blob directory, temporary ones included. */
-function blobFiles(dir: string): string[] {
-  const root = path.join(dir, 'blobs');
-  const out: string[] = [];
-  const walk = (d: string) => {
-    let names: string[] = [];
-    try { names = readdirSync(d); } catch { return; }
-    for (const n of names) {
-      const p = path.join(d, n);
-      if (/^[0-9a-f]{2}$/.test(n)) walk(p); else out.push(p);
-    }
-  };
-  walk(root);
-  return out.sort();
-}
 
 describe.each(databases())('tenant bytes on %s', (db) => {
   let s: TestServer;
