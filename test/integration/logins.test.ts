@@ -61,7 +61,9 @@ describe('SOAP: authentication before the parse (item 4)', () => {
     done = true;
     await probe;
     expect(health.length).toBeGreaterThan(0);
-    expect(Math.max(...health)).toBeLessThan(500);
+    // the same bound as a logged-in caller's parse below: a stall is the whole parse of 30 MB (seconds);
+    // 500 ms was exceeded (660 ms) on the 2-core CI machine while other suites ran beside this one
+    expect(Math.max(...health)).toBeLessThan(1000);
     for (const a of answers) {
       expect(a.status).toBe(500);
       expect(a.faultstring).toBe('service, password: service or password is wrong');
