@@ -19,6 +19,7 @@
 import { crypto, generateKeys, SIGNING_ALGORITHM, type CryptoKey, type CryptoKeyPair } from './crypto';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
+import { normalizeSerialHex } from './x509/serial';
 
 /** A certificate together with the key pair it certifies (the key signs what the certificate vouches for). */
 export interface Issuer {
@@ -87,20 +88,9 @@ export function toPem(der: ArrayBuffer | Uint8Array, label: string): string {
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
 
-/**
- * Canonical serial number text: the INTEGER's value (RFC 5280 §4.1.2.2) in lower-case hex with
- * no leading zeros at all (not even the DER sign octet), so `0x00ab` and `ab` compare equal.
- * Every segl store, CRL and OCSP lookup keys serials by this form.
- */
-export function normaliseSerialHex(hex: string): string {
-  const clean = hex.replace(/[\s:]/g, '').toLowerCase();
-  if (!/^[0-9a-f]+$/.test(clean)) throw new Error(`not a hexadecimal serial number: ${hex}`);
-  return clean.replace(/^0+(?=.)/, '');
-}
-
-/** The certificate's serial number in canonical form (see normaliseSerialHex). */
+/** The certificate's serial number in canonical form (see x509/serial.ts). */
 export function serialHex(cert: x509.X509Certificate): string {
-  return normaliseSerialHex(cert.serialNumber);
+  return normalizeSerialHex(cert.serialNumber);
 }
 
 /**
@@ -504,8 +494,7 @@ export async function createCrl(
       if (e.reason === 'removeFromCRL') throw new Error('removeFromCRL is only for delta CRLs (RFC 5280 §5.3.1)');
       const code = x509.X509CrlReason[e.reason];
       if (code === undefined) throw new Error(`unknown CRL reason ${String(e.reason)}`);
-      let hex = normaliseSerialHex(e.serialHex);
-      if (hex.length % 2) hex = `0${hex}`;
+      const hex = normalizeSerialHex(e.serialHex);
       return {
         serialNumber: hex,
         revocationDate: e.revokedAt,

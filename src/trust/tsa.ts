@@ -17,7 +17,8 @@ import { pkijsCertificate } from './cache';
 import {
   childrenOf, contentOf, DerError, encodingOf, expectTag, generalizedTime, oid, oidOf, readDer, smallIntOf, TAG, timeOf, tlv, unsignedInteger, type Tlv,
 } from './der';
-import { normalizeSerialHex, parseDer, wholeSeconds } from './ocsp';
+import { parseDer, wholeSeconds } from './ocsp';
+import { normalizeSerialHex } from './x509/serial';
 
 /** Same shape as pki.ts's Issuer; declared here so this module stands alone. */
 export interface SigningIdentity {

@@ -12,7 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as xadesjs from 'xadesjs';
-import { checkOcspResponse, normalizeSerialHex, respondOcsp, type CertStatus } from '../../src/trust/ocsp';
+import { checkOcspResponse, respondOcsp, type CertStatus } from '../../src/trust/ocsp';
+import { normalizeSerialHex } from '../../src/trust/x509/serial';
 import { validatePath } from '../../src/trust/path';
 import { createTestPki, issuePersonCertificate, toPem, type Issuer, type PkiUrls, type TestPki } from '../../src/trust/pki';
 import {
