@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config';
 import type { ServiceAccount } from '../src/core/ports';
 import { redirectUrl } from '../src/core/portal';
-import { keyFromSecret, open, seal } from '../src/eid/secretbox';
+import { keyFromSecret, open, seal } from '../src/util/secretbox';
 import { SigningPipeline } from '../src/pki/signing';
 import { startRuntime, type Runtime } from '../src/runtime';
 import { hashPassword, verifyPassword } from '../src/store/services';

@@ -19,7 +19,7 @@ import { TestUserStore, type ChallengePurpose, type TestUserRow, type TestUserTx
 import { serialHex, toPem } from '../../trust/pki';
 import type { SigningIdentity } from '../../trust/xades';
 import { cprProblem, normaliseCpr } from '../cprnumber';
-import { keyFromSecret, mac, open, openWithPassphrase, seal } from '../secretbox';
+import { keyFromSecret, mac, open, openWithPassphrase, seal } from '../../util/secretbox';
 import { autofill, type TestUserDraft } from './autofill';
 import { codeMatches, generateKeyCard, KEY_CARD_RENEW_AT, openKeyCard, sealKeyCard, type KeyCardView } from './keycard';
 
