@@ -6,10 +6,10 @@ import { normalizeSerialHex } from './x509/serial';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { certificateFromDer, certificateHash, pkijsCertificate, signatureVerifiedBy, verificationKey } from './cache';
+import { certificateFromDer, certificateHash, pkijsCertificate, signatureVerifiedBy, verificationKey } from './x509/cache';
 import {
   childrenOf, contentOf, DerError, encodingOf, expectTag, generalizedTime, oid, oidOf, readDer, smallIntOf, TAG, timeOf, tlv, type Tlv,
-} from './der';
+} from './asn1/der';
 
 /** Same shape as pki.ts's Issuer; declared here so this module stands alone. */
 export interface SigningIdentity {

@@ -13,10 +13,10 @@ import { crypto, type CryptoKeyPair } from './crypto';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { pkijsCertificate } from './cache';
+import { pkijsCertificate } from './x509/cache';
 import {
   childrenOf, contentOf, DerError, encodingOf, expectTag, generalizedTime, oid, oidOf, readDer, smallIntOf, TAG, timeOf, tlv, unsignedInteger, type Tlv,
-} from './der';
+} from './asn1/der';
 import { parseDer, wholeSeconds } from './ocsp';
 import { normalizeSerialHex } from './x509/serial';
 

@@ -18,11 +18,11 @@ import { createHash } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import * as xadesjs from 'xadesjs';
 import * as xmldsigjs from 'xmldsigjs';
-import { canonicalise, el, render, type XChild, type XEl } from './c14n';
+import { canonicalise, el, render, type XChild, type XEl } from './xml/c14n';
 import {
   base64Bytes, childElement, childElements, descendants, isXmlText, NS,
   parseXml, serializeXml, textOf, useXades, FRAGILE_LINE_CHARS, type Document, type Element,
-} from './xml';
+} from './xml/dom';
 useXades();
 
 // ---------------------------------------------------------------------------------------------

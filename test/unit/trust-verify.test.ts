@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import * as xadesjs from 'xadesjs';
 import { checkOcspResponse, respondOcsp, type CertStatus } from '../../src/trust/ocsp';
 import { normalizeSerialHex } from '../../src/trust/x509/serial';
-import { validatePath } from '../../src/trust/path';
+import { validatePath } from '../../src/trust/x509/path';
 import { createTestPki, issuePersonCertificate, toPem, type Issuer, type PkiUrls, type TestPki } from '../../src/trust/pki';
 import {
   ocspRevocationChecker, verifyXmlSignature, type RevocationChecker, type VerificationReport, type VerifyOptions,

@@ -17,7 +17,7 @@ import {
   ALG, createNativeSignature, createSeal, LTV_SDO_MIME_TYPE, parseSignature, POLICY_DIGEST_OF_DESCRIPTION,
   PROOF_OF_APPROVAL_OID, SIGNPROPERTIES_NS, verifySignatureCore, type DocumentToSign,
 } from '../../src/trust/xades';
-import { NS } from '../../src/trust/xml';
+import { NS } from '../../src/trust/xml/dom';
 import { makePdf } from '../support/pdf';
 
 jest.setTimeout(120_000);
