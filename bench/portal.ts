@@ -19,7 +19,7 @@ import { loadConfig } from '../src/config';
 import type { ServiceAccount } from '../src/core/ports';
 import { redirectUrl } from '../src/core/portal';
 import { keyFromSecret, open, seal } from '../src/util/secretbox';
-import { SigningPipeline } from '../src/pki/signing';
+import { SigningPipeline } from '../src/signing/pipeline';
 import { startRuntime, type Runtime } from '../src/runtime';
 import { hashPassword, verifyPassword } from '../src/store/services';
 import { ENDPOINT_PATH, expectResponse, firstText, NS, post, SOAP11 } from './envelopes';

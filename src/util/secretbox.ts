@@ -4,7 +4,7 @@
 //   - keyFromSecret(secret, purpose): HKDF-SHA256 (RFC 5869) of SEGL_SECRET, one key per purpose.
 //     Cheap, so fit for values read on every request (CPR numbers, key-card codes).
 //   - scrypt (RFC 7914, N=2^15, r=8, p=1, a random salt per value): sealWithPassphrase / openWithPassphrase,
-//     and scryptKey + gcmSeal / gcmOpen for src/trust/pkistore.ts's key files (their own JSON layout);
+//     and scryptKey + gcmSeal / gcmOpen for src/testca/store.ts's key files (their own JSON layout);
 //     for private keys, which are read rarely and are worth the slow derivation.
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, scrypt as scryptCb } from 'node:crypto';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as xmldsigjs from 'xmldsigjs';
 import { canonicalise, el, raw, render } from '../../src/trust/xml/c14n';
 import { buildLtvSdo } from '../../src/trust/ltvsdo';
-import { createTestPki, issuePersonCertificate } from '../../src/trust/pki';
+import { createTestPki, issuePersonCertificate } from '../../src/testca/pki';
 import { parseStrict } from '../../src/trust/xml/strictxml';
 import { verifyXmlSignature, type VerifyOptions } from '../../src/trust/verify';
 import { createNativeSignature, createSeal } from '../../src/trust/xades';

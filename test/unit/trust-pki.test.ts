@@ -1,4 +1,4 @@
-// Unit tests of src/trust/pki.ts and src/trust/pkistore.ts: the test hierarchy, person certificates
+// Unit tests of src/testca/pki.ts and src/testca/store.ts: the test hierarchy, person certificates
 // and CRLs are checked with openssl (verify, x509 -text, crl -text), not with our own parser.
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -9,8 +9,8 @@ import * as x509 from '@peculiar/x509';
 import {
   certificateKind, createCrl, createTestPki, cvrOf, issuePersonCertificate, MOCES_POLICY, pidOf,
   POCES_POLICY, ridOf, serialHex, toPem, type PkiUrls, type TestPki,
-} from '../../src/trust/pki';
-import { loadOrCreateTestPki } from '../../src/trust/pkistore';
+} from '../../src/testca/pki';
+import { loadOrCreateTestPki } from '../../src/testca/store';
 
 jest.setTimeout(60_000);
 

@@ -8,7 +8,7 @@ import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { canonicalise } from '../../src/trust/xml/c14n';
 import { generateKeys } from '../../src/trust/crypto';
 import { buildLtvSdo } from '../../src/trust/ltvsdo';
-import { createTestPki, issuePersonCertificate } from '../../src/trust/pki';
+import { createTestPki, issuePersonCertificate } from '../../src/testca/pki';
 import { MAX_DEPTH, parseStrict, StrictXmlError, type SDocument, type SElement } from '../../src/trust/xml/strictxml';
 import { createNativeSignature, createSeal } from '../../src/trust/xades';
 import { parseXml } from '../../src/trust/xml/dom';

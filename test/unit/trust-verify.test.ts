@@ -15,7 +15,7 @@ import * as xadesjs from 'xadesjs';
 import { checkOcspResponse, respondOcsp, type CertStatus } from '../../src/trust/ocsp';
 import { normalizeSerialHex } from '../../src/trust/x509/serial';
 import { validatePath } from '../../src/trust/x509/path';
-import { createTestPki, issuePersonCertificate, toPem, type Issuer, type PkiUrls, type TestPki } from '../../src/trust/pki';
+import { createTestPki, issuePersonCertificate, toPem, type Issuer, type PkiUrls, type TestPki } from '../../src/testca/pki';
 import {
   ocspRevocationChecker, verifyXmlSignature, type RevocationChecker, type VerificationReport, type VerifyOptions,
 } from '../../src/trust/verify';

@@ -16,10 +16,10 @@
 // by the CA that issued the responder, and a CRL covers only its issuer's certificates (RFC 5280 §5):
 // the person CA's responder therefore stays under the person CA. Both responders sit behind the same
 // URL (`/pki/ocsp`), which picks the one whose CA a request names.
-import { crypto, generateKeys, SIGNING_ALGORITHM, type CryptoKey, type CryptoKeyPair } from './crypto';
+import { crypto, generateKeys, SIGNING_ALGORITHM, type CryptoKey, type CryptoKeyPair } from '../trust/crypto';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
-import { normalizeSerialHex } from './x509/serial';
+import { normalizeSerialHex } from '../trust/x509/serial';
 
 /** A certificate together with the key pair it certifies (the key signs what the certificate vouches for). */
 export interface Issuer {
@@ -246,7 +246,7 @@ async function ocspResponder(ca: Issuer, keys: CryptoKeyPair, subject: JsonName,
 
 /**
  * The service CA under `root` and what it issues, with fresh RSA-2048 keys (also how a hierarchy made
- * before the service CA existed gets one: see pkistore.ts).
+ * before the service CA existed gets one: see store.ts).
  *
  * - serviceCa: issuing CA for segl's own functions, 10 years, pathLen 0, CRL DP at the root's CRL.
  * - serviceOcsp: its delegated OCSP responder (see ocspResponder).

@@ -21,7 +21,7 @@
 // the role as additional data so key files cannot be swapped) under a key derived with scrypt
 // (RFC 7914; N=2^15, r=8, p=1, a random salt per file). scrypt rather than HKDF because the secret
 // is operator-chosen text, not uniformly random key material, so the derivation must be slow.
-import { crypto, type CryptoKey } from './crypto';
+import { crypto, type CryptoKey } from '../trust/crypto';
 import { createServiceBranch, createTestPki, serialHex, toPem, type Issuer, type PkiUrls, type TestPki } from './pki';
 import * as x509 from '@peculiar/x509';
 import { gcmOpen, gcmSeal, SCRYPT, scryptKey } from '../util/secretbox';

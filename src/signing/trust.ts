@@ -7,7 +7,7 @@ import type { Config } from '../config';
 import { readPkcs12 } from '../trust/x509/pkcs12';
 import { ocspRevocationChecker, postOcsp, type RevocationChecker } from '../trust/verify';
 import type { SigningIdentity } from '../trust/xades';
-import type { TestCa } from './testca';
+import type { TestCa } from '../testca/testca';
 
 export interface TrustSetup {
   seal: SigningIdentity;
