@@ -18,7 +18,8 @@ import { buildLtvSdo, describeUserAgent, type AuditEntry, type ContextDescriptio
 import { certificateKind, pidOf } from '../testca/pki';
 import { readTimestampResponse, readTimestampTime, requestTimestamp } from '../trust/tsa';
 import { verifyXmlSignature, type RevocationChecker, type VerificationReport } from '../trust/verify';
-import { createNativeSignature, createSeal, type SigningIdentity } from '../trust/xades';
+import { createNativeSignature, createSeal } from '../trust/xades';
+import type { SigningIdentity } from '../trust/sources';
 import type { TrustSetup } from './trust';
 import { SEGL_VERSION } from '../version';
 

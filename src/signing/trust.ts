@@ -6,7 +6,7 @@ import * as x509 from '@peculiar/x509';
 import type { Config } from '../config';
 import { readPkcs12 } from '../trust/x509/pkcs12';
 import { ocspRevocationChecker, postOcsp, type RevocationChecker } from '../trust/verify';
-import type { SigningIdentity } from '../trust/xades';
+import type { SigningIdentity } from '../trust/sources';
 import type { TestCa } from '../testca/testca';
 
 export interface TrustSetup {

@@ -2,6 +2,7 @@
 // Interop notes (stack-notes §Q4/§Q5): responderID must be byKey with SHA-1 (openssl cannot find the
 // signer otherwise) and every time is written in whole seconds (NSS rejects fractional seconds).
 import { crypto, type CryptoKeyPair } from './crypto';
+import type { SigningIdentity } from './sources';
 import { normalizeSerialHex } from './x509/serial';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
@@ -12,10 +13,6 @@ import {
 } from './asn1/der';
 
 /** Same shape as pki.ts's Issuer; declared here so this module stands alone. */
-export interface SigningIdentity {
-  certificate: x509.X509Certificate;
-  keys: CryptoKeyPair;
-}
 
 /** CRLReason names, RFC 5280 §5.3.1 (value 7 is unused there). */
 export type RevocationReason =

@@ -14,6 +14,7 @@
 // that is a child of the signed root, not only the enclosing one (XMLDSig 1.1 §6.6.4), which breaks a
 // seal over a package that holds another signature at that level. verify.ts has its own validator.
 import { crypto, type CryptoKey, type CryptoKeyPair } from './crypto';
+import type { SigningIdentity } from './sources';
 import { createHash } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import * as xadesjs from 'xadesjs';
@@ -49,10 +50,6 @@ const SIGNED_PROPERTIES_TYPE = 'http://uri.etsi.org/01903#SignedProperties';
 const SIGN_ALGORITHM = { name: 'RSASSA-PKCS1-v1_5', hash: { name: 'SHA-256' } };
 
 /** A certificate with the key pair it certifies. */
-export interface SigningIdentity {
-  certificate: x509.X509Certificate;
-  keys: CryptoKeyPair;
-}
 
 // ---------------------------------------------------------------------------------------------
 // xadesjs (reading only) with the enveloped-signature correction described at the top

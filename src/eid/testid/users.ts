@@ -17,7 +17,7 @@ import type { TestCa } from '../../testca/testca';
 import { hashPassword, verifyPassword } from '../../store/services';
 import { TestUserStore, type ChallengePurpose, type TestUserRow, type TestUserTx } from '../../store/testusers';
 import { serialHex, toPem } from '../../testca/pki';
-import type { SigningIdentity } from '../../trust/xades';
+import type { SigningIdentity } from '../../trust/sources';
 import { cprProblem, normaliseCpr } from '../cprnumber';
 import { keyFromSecret, mac, open, openWithPassphrase, seal } from '../../util/secretbox';
 import { autofill, type TestUserDraft } from './autofill';
