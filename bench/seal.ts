@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config';
-import type { SignAct } from '../src/pki/signing';
+import type { SignAct } from '../src/signing/pipeline';
 import { startRuntime, type Runtime } from '../src/runtime';
 import { crypto, generateKeys, type CryptoKey } from '../src/trust/crypto';
 import { createSigningRequestEnvelope, ENDPOINT_PATH, expectResponse, firstText, post } from './envelopes';

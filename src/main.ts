@@ -275,7 +275,7 @@ export function cli(): Command {
     .action(async (file: string, o: { anchor?: string }) => {
       const x509 = await import('@peculiar/x509');
       await import('./trust/crypto');
-      const { verifyLtvSdo, describe } = await import('./pki/offline');
+      const { verifyLtvSdo, describe } = await import('./signing/offline');
       const anchorFile = o.anchor ?? path.join(config().dataDir, 'pki', 'root.pem');
       const anchors = [new x509.X509Certificate(readFileSync(anchorFile, 'utf8'))];
       const result = await verifyLtvSdo(readFileSync(file, 'utf8'), anchors);

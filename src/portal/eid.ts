@@ -9,7 +9,7 @@ import { redirectUrl } from '../core/portal';
 import type { AuditEntry } from '../trust/ltvsdo';
 import type { Challenge, Failure, TestIdEnvironment } from '../eid/testid/users';
 import type { PidCprService } from '../eid/pidcpr';
-import type { SigningPipeline } from '../pki/signing';
+import type { SigningPipeline } from '../signing/pipeline';
 import type { BlobStore } from '../store/blobs';
 import { t, type LangLike, type TextKey } from './i18n';
 import { h } from './layout';

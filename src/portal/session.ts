@@ -8,7 +8,7 @@
 // user id as typed, which may be a CPR number) is sealed with AES-256-GCM under a key from SEGL_SECRET,
 // bound to its row: a copy of the table reveals nothing. The task URL always works again.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { keyFromSecret, open, seal } from '../eid/secretbox';
+import { keyFromSecret, open, seal } from '../util/secretbox';
 import type { PortalSessionRepository } from '../store/portalsessions';
 
 export const SESSION_COOKIE = 'segl_portal';

@@ -18,7 +18,7 @@ import type { Criterion, Page } from '../core/filter';
 import { matches } from '../core/filter';
 import type { RequestBody } from '../core/ports';
 import type { Subject, Task, TaskInfo } from '../core/types';
-import { keyFromSecret, mac, open, seal } from '../eid/secretbox';
+import { keyFromSecret, mac, open, seal } from '../util/secretbox';
 
 const SEALED = 'v1.';
 

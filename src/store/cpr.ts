@@ -8,7 +8,7 @@
 // by an earlier process cannot be read and count as not stored (the user types the CPR again).
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { keyFromSecret, open, seal } from '../eid/secretbox';
+import { keyFromSecret, open, seal } from '../util/secretbox';
 import { sqlDatabase, type SqlDatabase } from './sql';
 
 export interface CprKeyOptions {

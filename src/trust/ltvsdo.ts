@@ -2,7 +2,7 @@
 // years later, as the packaging policy lists it (docs/ltvsdo.md). This module only builds the XML;
 // xades.ts signs it (the seal) and verify.ts checks it. Element names follow what is known of
 // Signicat's LTV-SDO 1.1 (SignerDescription, SignerNationalId, SignerNationality).
-import { el, raw, render, type XChild, type XEl } from './c14n';
+import { el, raw, render, type XChild, type XEl } from './xml/c14n';
 
 export const LTVSDO_NS = 'urn:segl:ltvsdo:1';
 export const LTVSDO_MIME = 'application/x-ltv-sdo';

@@ -2,19 +2,17 @@
 // Interop notes (stack-notes §Q4/§Q5): responderID must be byKey with SHA-1 (openssl cannot find the
 // signer otherwise) and every time is written in whole seconds (NSS rejects fractional seconds).
 import { crypto, type CryptoKeyPair } from './crypto';
+import type { SigningIdentity } from './sources';
+import { normalizeSerialHex } from './x509/serial';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { certificateFromDer, certificateHash, pkijsCertificate, signatureVerifiedBy, verificationKey } from './cache';
+import { certificateFromDer, certificateHash, pkijsCertificate, signatureVerifiedBy, verificationKey } from './x509/cache';
 import {
   childrenOf, contentOf, DerError, encodingOf, expectTag, generalizedTime, oid, oidOf, readDer, smallIntOf, TAG, timeOf, tlv, type Tlv,
-} from './der';
+} from './asn1/der';
 
 /** Same shape as pki.ts's Issuer; declared here so this module stands alone. */
-export interface SigningIdentity {
-  certificate: x509.X509Certificate;
-  keys: CryptoKeyPair;
-}
 
 /** CRLReason names, RFC 5280 §5.3.1 (value 7 is unused there). */
 export type RevocationReason =
@@ -117,18 +115,6 @@ async function digest(alg: HashName, data: Uint8Array): Promise<Uint8Array> {
 /** NSS rejects fractional seconds in OCSP times (stack-notes §Q4), so every time is truncated. */
 export function wholeSeconds(d: Date): Date {
   return new Date(Math.floor(d.getTime() / 1000) * 1000);
-}
-
-/**
- * Canonical serial: lower-case hex of the unsigned value, no leading zero octets, even length
- * (the form @peculiar/x509's `serialNumber` gives). Accepts "0x" and ':' separators.
- */
-export function normalizeSerialHex(serial: string): string {
-  const h = serial.trim().toLowerCase().replace(/^0x/, '').replace(/[:\s]/g, '');
-  if (!/^[0-9a-f]*$/.test(h)) throw new RangeError(`not a hex serial: ${serial}`);
-  const stripped = h.replace(/^0+/, '');
-  if (!stripped) return '00';
-  return stripped.length % 2 ? `0${stripped}` : stripped;
 }
 
 /** Parses exactly one DER value filling the whole input, or throws. */

@@ -10,20 +10,18 @@
 //   replayed onto a second document; segl has no legacy clients that need it.
 // - Default serials are 126 random bits: unique across restarts and replicas without shared state.
 import { crypto, type CryptoKeyPair } from './crypto';
+import type { SigningIdentity } from './sources';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { pkijsCertificate } from './cache';
+import { pkijsCertificate } from './x509/cache';
 import {
   childrenOf, contentOf, DerError, encodingOf, expectTag, generalizedTime, oid, oidOf, readDer, smallIntOf, TAG, timeOf, tlv, unsignedInteger, type Tlv,
-} from './der';
-import { normalizeSerialHex, parseDer, wholeSeconds } from './ocsp';
+} from './asn1/der';
+import { parseDer, wholeSeconds } from './ocsp';
+import { normalizeSerialHex } from './x509/serial';
 
 /** Same shape as pki.ts's Issuer; declared here so this module stands alone. */
-export interface SigningIdentity {
-  certificate: x509.X509Certificate;
-  keys: CryptoKeyPair;
-}
 
 export interface TsaOptions {
   tsa: SigningIdentity;

@@ -22,13 +22,14 @@ import * as asn1js from 'asn1js';
 import * as xadesjs from 'xadesjs';
 import type * as xmldom from '@xmldom/xmldom';
 import { createHash } from 'node:crypto';
-import { certificateFromDer, verificationKey } from './cache';
-import { canonicalise, type C14nNode } from './c14n';
-import { oid, TAG, tlv } from './der';
-import { certIdFor, checkOcspResponse, normalizeSerialHex, type CertStatus } from './ocsp';
-import { validatePath } from './path';
-import { parseStrict, StrictXmlError, type SDocument } from './strictxml';
-import { parseXml as parseStrictXml, useXades, XmlParseError, xpath } from './xml';
+import { certificateFromDer, verificationKey } from './x509/cache';
+import { canonicalise, type C14nNode } from './xml/c14n';
+import { oid, TAG, tlv } from './asn1/der';
+import { certIdFor, checkOcspResponse, type CertStatus } from './ocsp';
+import { normalizeSerialHex } from './x509/serial';
+import { validatePath } from './x509/path';
+import { parseStrict, StrictXmlError, type SDocument } from './xml/strictxml';
+import { parseXml as parseStrictXml, useXades, XmlParseError, xpath } from './xml/dom';
 
 /** id-pkix-ocsp-nonce (RFC 6960 §4.4.1). */
 const OCSP_NONCE = '1.3.6.1.5.5.7.48.1.2';

@@ -14,15 +14,16 @@
 // that is a child of the signed root, not only the enclosing one (XMLDSig 1.1 §6.6.4), which breaks a
 // seal over a package that holds another signature at that level. verify.ts has its own validator.
 import { crypto, type CryptoKey, type CryptoKeyPair } from './crypto';
+import type { SigningIdentity } from './sources';
 import { createHash } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import * as xadesjs from 'xadesjs';
 import * as xmldsigjs from 'xmldsigjs';
-import { canonicalise, el, render, type XChild, type XEl } from './c14n';
+import { canonicalise, el, render, type XChild, type XEl } from './xml/c14n';
 import {
   base64Bytes, childElement, childElements, descendants, isXmlText, NS,
   parseXml, serializeXml, textOf, useXades, FRAGILE_LINE_CHARS, type Document, type Element,
-} from './xml';
+} from './xml/dom';
 useXades();
 
 // ---------------------------------------------------------------------------------------------
@@ -49,10 +50,6 @@ const SIGNED_PROPERTIES_TYPE = 'http://uri.etsi.org/01903#SignedProperties';
 const SIGN_ALGORITHM = { name: 'RSASSA-PKCS1-v1_5', hash: { name: 'SHA-256' } };
 
 /** A certificate with the key pair it certifies. */
-export interface SigningIdentity {
-  certificate: x509.X509Certificate;
-  keys: CryptoKeyPair;
-}
 
 // ---------------------------------------------------------------------------------------------
 // xadesjs (reading only) with the enveloped-signature correction described at the top

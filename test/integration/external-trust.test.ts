@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../src/config';
 import { crypto, generateKeys } from '../../src/trust/crypto';
-import { createTestPki, toPem, type TestPki } from '../../src/trust/pki';
+import { createTestPki, toPem, type TestPki } from '../../src/testca/pki';
 import { respondOcsp } from '../../src/trust/ocsp';
 import { readTimestampToken, respondTimestamp } from '../../src/trust/tsa';
 import { readBody } from '../support/http';

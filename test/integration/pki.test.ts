@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type * as x509 from '@peculiar/x509';
 import { generateKeys } from '../../src/trust/crypto';
-import { serialHex } from '../../src/trust/pki';
+import { serialHex } from '../../src/testca/pki';
 import { startServer, type TestServer } from '../support/server';
 
 const run = promisify(execFile);

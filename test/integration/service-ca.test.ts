@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { generateKeys } from '../../src/trust/crypto'; // first: it loads reflect-metadata, which @peculiar/x509 needs
 import * as x509 from '@peculiar/x509';
 import type { ServiceAccount } from '../../src/core/ports';
-import { verifyLtvSdo } from '../../src/pki/offline';
+import { verifyLtvSdo } from '../../src/signing/offline';
 import { startServer, type TestServer } from '../support/server';
 import { envelope, NS, post } from '../support/soap';
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { ServiceAccount } from '../../src/core/ports';
 import { generateKeys } from '../../src/trust/crypto';
-import { serialHex } from '../../src/trust/pki';
+import { serialHex } from '../../src/testca/pki';
 import { startServer, type TestServer } from '../support/server';
 import { envelope, NS, post, REPO } from '../support/soap';
 import { makePdf } from '../support/pdf';

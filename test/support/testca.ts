@@ -1,7 +1,7 @@
 // A throw-away PKI for trust tests: a root CA, an OCSP responder, a TSA and two end-entity
 // certificates, made with @peculiar/x509 and written as PEM files for openssl.
 import { generateKeys, type CryptoKeyPair } from '../../src/trust/crypto';
-import { normalizeSerialHex } from '../../src/trust/ocsp';
+import { normalizeSerialHex } from '../../src/trust/x509/serial';
 import * as x509 from '@peculiar/x509';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

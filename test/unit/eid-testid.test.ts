@@ -1,6 +1,6 @@
 // The test eID's pure parts: CPR numbers, autofill data, key cards, sealing.
 import { cprBirthDate, cprProblem, normaliseCpr } from '../../src/eid/cprnumber';
-import { keyFromSecret, open, openWithPassphrase, seal, sealWithPassphrase } from '../../src/eid/secretbox';
+import { keyFromSecret, open, openWithPassphrase, seal, sealWithPassphrase } from '../../src/util/secretbox';
 import { autofill, randomCpr } from '../../src/eid/testid/autofill';
 import { codeMatches, generateKeyCard, KEY_CARD_SIZE, openKeyCard, sealKeyCard } from '../../src/eid/testid/keycard';
 import { cprKey } from '../../src/store/cpr';

@@ -7,13 +7,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as xmldsigjs from 'xmldsigjs';
-import { canonicalise, el, raw, render } from '../../src/trust/c14n';
+import { canonicalise, el, raw, render } from '../../src/trust/xml/c14n';
 import { buildLtvSdo } from '../../src/trust/ltvsdo';
-import { createTestPki, issuePersonCertificate } from '../../src/trust/pki';
-import { parseStrict } from '../../src/trust/strictxml';
+import { createTestPki, issuePersonCertificate } from '../../src/testca/pki';
+import { parseStrict } from '../../src/trust/xml/strictxml';
 import { verifyXmlSignature, type VerifyOptions } from '../../src/trust/verify';
 import { createNativeSignature, createSeal } from '../../src/trust/xades';
-import { childElement, descendants, NS, parseXml, useXades, type Element } from '../../src/trust/xml';
+import { childElement, descendants, NS, parseXml, useXades, type Element } from '../../src/trust/xml/dom';
 
 useXades();
 jest.setTimeout(60_000);

@@ -5,13 +5,13 @@
 // - libxml2 (`xmllint --exc-c14n`, the C14N xmlsec1 uses) and xmldom: the same canonical form.
 import { spawnSync } from 'node:child_process';
 import { SaxesParser, type SaxesTagNS } from 'saxes';
-import { canonicalise } from '../../src/trust/c14n';
+import { canonicalise } from '../../src/trust/xml/c14n';
 import { generateKeys } from '../../src/trust/crypto';
 import { buildLtvSdo } from '../../src/trust/ltvsdo';
-import { createTestPki, issuePersonCertificate } from '../../src/trust/pki';
-import { MAX_DEPTH, parseStrict, StrictXmlError, type SDocument, type SElement } from '../../src/trust/strictxml';
+import { createTestPki, issuePersonCertificate } from '../../src/testca/pki';
+import { MAX_DEPTH, parseStrict, StrictXmlError, type SDocument, type SElement } from '../../src/trust/xml/strictxml';
 import { createNativeSignature, createSeal } from '../../src/trust/xades';
-import { parseXml } from '../../src/trust/xml';
+import { parseXml } from '../../src/trust/xml/dom';
 
 jest.setTimeout(120_000);
 

@@ -12,9 +12,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as xadesjs from 'xadesjs';
-import { checkOcspResponse, normalizeSerialHex, respondOcsp, type CertStatus } from '../../src/trust/ocsp';
-import { validatePath } from '../../src/trust/path';
-import { createTestPki, issuePersonCertificate, toPem, type Issuer, type PkiUrls, type TestPki } from '../../src/trust/pki';
+import { checkOcspResponse, respondOcsp, type CertStatus } from '../../src/trust/ocsp';
+import { normalizeSerialHex } from '../../src/trust/x509/serial';
+import { validatePath } from '../../src/trust/x509/path';
+import { createTestPki, issuePersonCertificate, toPem, type Issuer, type PkiUrls, type TestPki } from '../../src/testca/pki';
 import {
   ocspRevocationChecker, verifyXmlSignature, type RevocationChecker, type VerificationReport, type VerifyOptions,
 } from '../../src/trust/verify';

@@ -12,12 +12,12 @@ import { join } from 'node:path';
 import * as xadesjs from 'xadesjs';
 import { SignedXml as XmlCryptoSignedXml } from 'xml-crypto';
 import { respondOcsp } from '../../src/trust/ocsp';
-import { createCrl, createTestPki, issuePersonCertificate, type Issuer, type PkiUrls, type TestPki } from '../../src/trust/pki';
+import { createCrl, createTestPki, issuePersonCertificate, type Issuer, type PkiUrls, type TestPki } from '../../src/testca/pki';
 import {
   ALG, createNativeSignature, createSeal, LTV_SDO_MIME_TYPE, parseSignature, POLICY_DIGEST_OF_DESCRIPTION,
   PROOF_OF_APPROVAL_OID, SIGNPROPERTIES_NS, verifySignatureCore, type DocumentToSign,
 } from '../../src/trust/xades';
-import { NS } from '../../src/trust/xml';
+import { NS } from '../../src/trust/xml/dom';
 import { makePdf } from '../support/pdf';
 
 jest.setTimeout(120_000);

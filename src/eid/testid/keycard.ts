@@ -4,7 +4,7 @@
 // up. When 20 or fewer unused codes are left over all the user's cards, a new card is issued; the old
 // one stays valid until its last code is used (challenges draw from the oldest card first).
 import { randomInt, timingSafeEqual } from 'node:crypto';
-import { mac, open, seal } from '../secretbox';
+import { mac, open, seal } from '../../util/secretbox';
 import type { NewKeyCard } from '../../store/testusers';
 
 export const KEY_CARD_SIZE = 148;

@@ -13,13 +13,13 @@ import { crypto, generateKeys, type CryptoKey } from '../../trust/crypto';
 import * as x509 from '@peculiar/x509';
 import type { DataSource } from 'typeorm';
 import type { Clock } from '../../core/ports';
-import type { TestCa } from '../../pki/testca';
+import type { TestCa } from '../../testca/testca';
 import { hashPassword, verifyPassword } from '../../store/services';
 import { TestUserStore, type ChallengePurpose, type TestUserRow, type TestUserTx } from '../../store/testusers';
-import { serialHex, toPem } from '../../trust/pki';
-import type { SigningIdentity } from '../../trust/xades';
+import { serialHex, toPem } from '../../testca/pki';
+import type { SigningIdentity } from '../../trust/sources';
 import { cprProblem, normaliseCpr } from '../cprnumber';
-import { keyFromSecret, mac, open, openWithPassphrase, seal } from '../secretbox';
+import { keyFromSecret, mac, open, openWithPassphrase, seal } from '../../util/secretbox';
 import { autofill, type TestUserDraft } from './autofill';
 import { codeMatches, generateKeyCard, KEY_CARD_RENEW_AT, openKeyCard, sealKeyCard, type KeyCardView } from './keycard';
 

@@ -2,7 +2,7 @@
 // the key is handed to WebCrypto as PKCS#8 and never written anywhere.
 import * as x509 from '@peculiar/x509';
 import forge from 'node-forge';
-import { crypto, type CryptoKeyPair } from './crypto';
+import { crypto, type CryptoKeyPair } from '../crypto';
 
 export interface KeyStoreEntry {
   certificate: x509.X509Certificate;

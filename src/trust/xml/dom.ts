@@ -6,7 +6,7 @@
 import { DOMImplementation, DOMParser, XMLSerializer, type Document, type Element, type Node } from '@xmldom/xmldom';
 import * as xadesjs from 'xadesjs';
 
-import { crypto } from './crypto';
+import { crypto } from '../crypto';
 
 /** The little of `xpath` segl uses. Its typings pull lib "dom" into the whole program (which compiles without DOM types), so it is loaded untyped. */
 export interface XPathModule {

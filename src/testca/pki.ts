@@ -16,9 +16,10 @@
 // by the CA that issued the responder, and a CRL covers only its issuer's certificates (RFC 5280 §5):
 // the person CA's responder therefore stays under the person CA. Both responders sit behind the same
 // URL (`/pki/ocsp`), which picks the one whose CA a request names.
-import { crypto, generateKeys, SIGNING_ALGORITHM, type CryptoKey, type CryptoKeyPair } from './crypto';
+import { crypto, generateKeys, SIGNING_ALGORITHM, type CryptoKey, type CryptoKeyPair } from '../trust/crypto';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
+import { normalizeSerialHex } from '../trust/x509/serial';
 
 /** A certificate together with the key pair it certifies (the key signs what the certificate vouches for). */
 export interface Issuer {
@@ -87,20 +88,9 @@ export function toPem(der: ArrayBuffer | Uint8Array, label: string): string {
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
 
-/**
- * Canonical serial number text: the INTEGER's value (RFC 5280 §4.1.2.2) in lower-case hex with
- * no leading zeros at all (not even the DER sign octet), so `0x00ab` and `ab` compare equal.
- * Every segl store, CRL and OCSP lookup keys serials by this form.
- */
-export function normaliseSerialHex(hex: string): string {
-  const clean = hex.replace(/[\s:]/g, '').toLowerCase();
-  if (!/^[0-9a-f]+$/.test(clean)) throw new Error(`not a hexadecimal serial number: ${hex}`);
-  return clean.replace(/^0+(?=.)/, '');
-}
-
-/** The certificate's serial number in canonical form (see normaliseSerialHex). */
+/** The certificate's serial number in canonical form (see x509/serial.ts). */
 export function serialHex(cert: x509.X509Certificate): string {
-  return normaliseSerialHex(cert.serialNumber);
+  return normalizeSerialHex(cert.serialNumber);
 }
 
 /**
@@ -256,7 +246,7 @@ async function ocspResponder(ca: Issuer, keys: CryptoKeyPair, subject: JsonName,
 
 /**
  * The service CA under `root` and what it issues, with fresh RSA-2048 keys (also how a hierarchy made
- * before the service CA existed gets one: see pkistore.ts).
+ * before the service CA existed gets one: see store.ts).
  *
  * - serviceCa: issuing CA for segl's own functions, 10 years, pathLen 0, CRL DP at the root's CRL.
  * - serviceOcsp: its delegated OCSP responder (see ocspResponder).
@@ -504,8 +494,7 @@ export async function createCrl(
       if (e.reason === 'removeFromCRL') throw new Error('removeFromCRL is only for delta CRLs (RFC 5280 §5.3.1)');
       const code = x509.X509CrlReason[e.reason];
       if (code === undefined) throw new Error(`unknown CRL reason ${String(e.reason)}`);
-      let hex = normaliseSerialHex(e.serialHex);
-      if (hex.length % 2) hex = `0${hex}`;
+      const hex = normalizeSerialHex(e.serialHex);
       return {
         serialNumber: hex,
         revocationDate: e.revokedAt,

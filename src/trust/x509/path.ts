@@ -16,7 +16,7 @@
 // The trust anchor is taken as RFC 5280 §6.1.1 (d) takes it: its name and key. Its own validity
 // period and keyUsage are not checked; a pathLenConstraint in the anchor certificate IS honoured
 // (RFC 5937 §2 allows enforcing the anchor's constraints, and openssl does).
-import './crypto';
+import '../crypto';
 import * as x509 from '@peculiar/x509';
 import { certificateHash, signatureVerifiedBy } from './cache';
 

@@ -4,10 +4,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as x509 from '@peculiar/x509';
 import type { Config } from '../config';
-import { readPkcs12 } from '../trust/pkcs12';
+import { readPkcs12 } from '../trust/x509/pkcs12';
 import { ocspRevocationChecker, postOcsp, type RevocationChecker } from '../trust/verify';
-import type { SigningIdentity } from '../trust/xades';
-import type { TestCa } from './testca';
+import type { SigningIdentity } from '../trust/sources';
+import type { TestCa } from '../testca/testca';
 
 export interface TrustSetup {
   seal: SigningIdentity;

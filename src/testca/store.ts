@@ -21,10 +21,11 @@
 // the role as additional data so key files cannot be swapped) under a key derived with scrypt
 // (RFC 7914; N=2^15, r=8, p=1, a random salt per file). scrypt rather than HKDF because the secret
 // is operator-chosen text, not uniformly random key material, so the derivation must be slow.
-import { crypto, type CryptoKey } from './crypto';
+import { crypto, type CryptoKey } from '../trust/crypto';
 import { createServiceBranch, createTestPki, serialHex, toPem, type Issuer, type PkiUrls, type TestPki } from './pki';
 import * as x509 from '@peculiar/x509';
-import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
+import { gcmOpen, gcmSeal, SCRYPT, scryptKey } from '../util/secretbox';
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
@@ -49,9 +50,6 @@ const STAGE = '.upgrade';
 /** A stage older than this without its pki.json was left by a crash, not by an upgrade under way. */
 const STALE_STAGE_MS = 120_000;
 
-const SCRYPT = { N: 1 << 15, r: 8, p: 1 } as const;
-// 128·N·r = 32 MiB is exactly Node's default limit, which it refuses; leave room.
-const SCRYPT_MAXMEM = 64 * 1024 * 1024;
 const RSA_IMPORT = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
 
 /** Manifest written last into the directory; its presence marks a complete PKI. */
@@ -81,11 +79,6 @@ interface SealedKey {
   ciphertext: string;
 }
 
-function scrypt(secret: string, salt: Buffer, params: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scryptCb(secret, salt, 32, { ...params, maxmem: SCRYPT_MAXMEM }, (err, key) => (err ? reject(err) : resolve(key))));
-}
-
 function additionalData(role: Role): Buffer {
   return Buffer.from(`${KEY_FORMAT}:v${VERSION}:${ROLES[role]}`);
 }
@@ -98,15 +91,11 @@ function requireSecret(secret: string): void {
 async function sealKey(key: CryptoKey, role: Role, secret: string): Promise<SealedKey> {
   const pem = toPem(await crypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
   const salt = randomBytes(16);
-  const iv = randomBytes(12);
-  const aesKey = await scrypt(secret, salt, SCRYPT);
-  const cipher = createCipheriv('aes-256-gcm', aesKey, iv);
-  cipher.setAAD(additionalData(role));
-  const ciphertext = Buffer.concat([cipher.update(pem, 'utf8'), cipher.final()]);
+  const { iv, ciphertext, tag } = gcmSeal(await scryptKey(secret, salt, SCRYPT), pem, additionalData(role));
   return {
     format: KEY_FORMAT, version: VERSION,
     kdf: { name: 'scrypt', ...SCRYPT, salt: salt.toString('base64') },
-    cipher: 'aes-256-gcm', iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'),
+    cipher: 'aes-256-gcm', iv: iv.toString('base64'), tag: tag.toString('base64'),
     ciphertext: ciphertext.toString('base64'),
   };
 }
@@ -117,18 +106,14 @@ async function openKey(sealed: SealedKey, role: Role, secret: string, file: stri
     throw new Error(`segl test PKI: ${file} is not a version ${VERSION} ${KEY_FORMAT} file`);
   }
   const { N, r, p, salt } = sealed.kdf;
-  const aesKey = await scrypt(secret, Buffer.from(salt, 'base64'), { N, r, p });
-  const decipher = createDecipheriv('aes-256-gcm', aesKey, Buffer.from(sealed.iv, 'base64'));
-  decipher.setAAD(additionalData(role));
-  decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
-  let pem: string;
-  try {
-    pem = Buffer.concat([decipher.update(Buffer.from(sealed.ciphertext, 'base64')), decipher.final()]).toString('utf8');
-  } catch {
+  const aesKey = await scryptKey(secret, Buffer.from(salt, 'base64'), { N, r, p });
+  const plain = gcmOpen(aesKey, Buffer.from(sealed.iv, 'base64'), Buffer.from(sealed.ciphertext, 'base64'), Buffer.from(sealed.tag, 'base64'),
+    additionalData(role));
+  if (!plain) {
     throw new Error(
       `segl test PKI: cannot decrypt ${file}: wrong secret (is SEGL_SECRET the one the PKI was created with?) or the file is damaged`);
   }
-  return crypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(pem), RSA_IMPORT, true, ['sign']);
+  return crypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(plain.toString('utf8')), RSA_IMPORT, true, ['sign']);
 }
 
 /** Signs a probe with the private key and checks it against the certificate: catches swapped or stale files. */

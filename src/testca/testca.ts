@@ -2,7 +2,7 @@
 // with SEGL_SECRET), the certificate lifecycle of the test eID (issue, revoke, lock/unlock), and the
 // answers OCSP, the CRLs and the TSA give. trust/ builds the structures; this wires them to storage.
 //
-// Two issuing CAs answer separately (see trust/pki.ts): the person CA for the test eID's people, whose
+// Two issuing CAs answer separately (see testca/pki.ts): the person CA for the test eID's people, whose
 // status lives in the certificates table, and the service CA for the seal and the TSA, which segl
 // never revokes by itself. Each signs its OCSP answers with its own delegated responder and its CRL
 // with its own key; /pki/ocsp serves both.
@@ -10,8 +10,8 @@ import path from 'node:path';
 import type * as x509 from '@peculiar/x509';
 import type { Clock } from '../core/ports';
 import type { CertificateRecord, CertificateRepository } from '../store/certificates';
-import { createCrl, issuePersonCertificate, pidOf, serialHex, type CrlReason, type PersonKind, type PkiUrls, type TestPki } from '../trust/pki';
-import { loadOrCreateTestPki, type StoredTestPki } from '../trust/pkistore';
+import { createCrl, issuePersonCertificate, pidOf, serialHex, type CrlReason, type PersonKind, type PkiUrls, type TestPki } from './pki';
+import { loadOrCreateTestPki, type StoredTestPki } from './store';
 import { respondOcsp, type CertStatus, type RevocationReason } from '../trust/ocsp';
 import { respondTimestamp } from '../trust/tsa';
 import type { CryptoKey } from '../trust/crypto';

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import * as pkijs from 'pkijs';
-import { crypto, type CryptoKey } from './crypto';
+import { crypto, type CryptoKey } from '../crypto';
 
 /** A Map that forgets its oldest entries beyond `max` (insertion order; a hit refreshes the entry). */
 export class BoundedCache<K, V> {

@@ -15,10 +15,11 @@ import type { DocumentService } from '../core/documentservice';
 import type { ServiceAccount } from '../core/ports';
 import type { BlobStore } from '../store/blobs';
 import { buildLtvSdo, describeUserAgent, type AuditEntry, type ContextDescription } from '../trust/ltvsdo';
-import { certificateKind, pidOf } from '../trust/pki';
+import { certificateKind, pidOf } from '../testca/pki';
 import { readTimestampResponse, readTimestampTime, requestTimestamp } from '../trust/tsa';
 import { verifyXmlSignature, type RevocationChecker, type VerificationReport } from '../trust/verify';
-import { createNativeSignature, createSeal, type SigningIdentity } from '../trust/xades';
+import { createNativeSignature, createSeal } from '../trust/xades';
+import type { SigningIdentity } from '../trust/sources';
 import type { TrustSetup } from './trust';
 import { SEGL_VERSION } from '../version';
 

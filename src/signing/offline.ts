@@ -4,7 +4,8 @@
 import * as x509 from '@peculiar/x509';
 import { parseXml } from '../soap/xml';
 import type { XNode } from '../soap/xml';
-import { checkOcspResponse, normalizeSerialHex } from '../trust/ocsp';
+import { checkOcspResponse } from '../trust/ocsp';
+import { normalizeSerialHex } from '../trust/x509/serial';
 import { verifyXmlSignature, type Indication, type RevocationChecker, type VerificationReport } from '../trust/verify';
 
 const DS = 'http://www.w3.org/2000/09/xmldsig#';
