@@ -2,7 +2,9 @@
 // where asn1js/pkijs spend most of their time building schema objects that are read once. Only what
 // those structures use: low tag numbers (< 31), definite lengths. The reader checks every length
 // against its enclosing value and refuses anything else (indefinite lengths, high tag numbers,
-// trailing bytes), so a value it returns always lies inside the input.
+// non-minimal lengths, trailing bytes), so a value it returns always lies inside the input; the value
+// readers refuse what DER forbids for their type (each check cites its X.690 clause). BIT STRING is not
+// read here (callers take its contents whole). Tests: test/unit/trust-der.test.ts.
 
 export class DerError extends Error {
   override name = 'DerError';
@@ -93,7 +95,7 @@ export function oidOf(t: Tlv): string {
   let v = 0;
   for (let i = 0; i < b.length; i++) {
     // X.690 §8.19.2: a subidentifier in the fewest octets, so its leading octet is never 0x80.
-    if (b[i] === 0x80 && (i === 0 || !(b[i - 1]! & 0x80))) throw new DerError('OBJECT IDENTIFIER subidentifier has a leading 0x80 octet');
+    if (b[i] === 0x80 && (i === 0 || !(b[i - 1]! & 0x80))) throw new DerError('OBJECT IDENTIFIER subidentifier starts with 0x80');
     v = v * 128 + (b[i]! & 0x7f);
     if (v > Number.MAX_SAFE_INTEGER) throw new DerError('OBJECT IDENTIFIER arc exceeds the safe integer range');
     if (!(b[i]! & 0x80)) {

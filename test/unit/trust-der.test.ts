@@ -116,8 +116,8 @@ describe('der.ts: values', () => {
     expect(() => o('06 00')).toThrow(/empty/);
     expect(() => o('06 02 2b86')).toThrow(/truncated/);
     // §8.19.2: the leading octet of a subidentifier is never 0x80, first or later arc
-    expect(() => o('06 03 80 2b 06')).toThrow(/0x80/);
-    expect(() => o('06 03 2b 8001')).toThrow(/0x80/);
+    expect(() => o('06 03 80 2b 06')).toThrow(/starts with 0x80/);
+    expect(() => o('06 03 2b 8001')).toThrow(/starts with 0x80/);
     expect(o('06 03 2b 8100')).toBe('1.3.128');
     // arcs past 2^53 - 1 cannot be held exactly in a number
     expect(o('06 09 2b 8fffffffffffff7f')).toBe(`1.3.${Number.MAX_SAFE_INTEGER}`);
@@ -293,8 +293,7 @@ function checkWithDerTs(t: ReturnType<typeof readDer>, g: Gen): void {
     case 'bool': expect(booleanOf(t)).toBe(g.value); break;
     case 'null': expect([t.tag, t.end - t.body]).toEqual([TAG.null, 0]); break;
     case 'oid': expect(oidOf(t)).toBe(g.value); break;
-    case 'octets': expect([t.tag, Buffer.from(contentOf(t)).toString('hex')]).toEqual([TAG.octetString, Buffer.from(g.value).toString('hex')]);
-      break;
+    case 'octets': expect([t.tag, Buffer.from(contentOf(t))]).toEqual([TAG.octetString, Buffer.from(g.value)]); break;
     case 'utf8': expect([t.tag, Buffer.from(contentOf(t)).toString('latin1')]).toEqual([TAG.utf8String, g.value]); break;
     case 'time': expect(timeOf(t).getTime()).toBe(g.value.getTime()); break;
     case 'seq': case 'set': {
@@ -323,7 +322,7 @@ function checkWithAsn1js(a: asn1js.AsnType, g: Gen): void {
     case 'bool': expect((a as asn1js.Boolean).getValue()).toBe(g.value); break;
     case 'null': expect(a).toBeInstanceOf(asn1js.Null); break;
     case 'oid': expect((a as asn1js.ObjectIdentifier).getValue()).toBe(g.value); break;
-    case 'octets': expect(Buffer.from((a as asn1js.OctetString).getValue()).toString('hex')).toBe(Buffer.from(g.value).toString('hex')); break;
+    case 'octets': expect(Buffer.from((a as asn1js.OctetString).getValue())).toEqual(Buffer.from(g.value)); break;
     case 'utf8': expect((a as asn1js.Utf8String).getValue()).toBe(g.value); break;
     case 'time': expect((a as asn1js.GeneralizedTime).toDate().getTime()).toBe(g.value.getTime()); break;
     case 'seq': case 'set': {
