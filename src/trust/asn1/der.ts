@@ -2,7 +2,9 @@
 // where asn1js/pkijs spend most of their time building schema objects that are read once. Only what
 // those structures use: low tag numbers (< 31), definite lengths. The reader checks every length
 // against its enclosing value and refuses anything else (indefinite lengths, high tag numbers,
-// trailing bytes), so a value it returns always lies inside the input.
+// non-minimal lengths, trailing bytes), so a value it returns always lies inside the input; the value
+// readers refuse what DER forbids for their type (each check cites its X.690 clause). BIT STRING is not
+// read here (callers take its contents whole). Tests: test/unit/trust-der.test.ts.
 
 export class DerError extends Error {
   override name = 'DerError';
@@ -37,9 +39,13 @@ export function readTlv(buf: Uint8Array, off: number, limit = buf.length): Tlv {
     const n = len & 0x7f;
     if (n === 0) throw new DerError('indefinite length is not DER');
     if (n > 4 || body + n > limit) throw new DerError('bad DER length');
+    // X.690 §10.1: the length in the minimum number of octets, so no leading zero octet ...
+    if (buf[body] === 0) throw new DerError('DER length has a leading zero octet');
     len = 0;
     for (let i = 0; i < n; i++) len = len * 256 + buf[body + i]!;
     body += n;
+    // ... and the long form (§8.1.3.5) only for lengths of 128 and more (§8.1.3.4 short form otherwise).
+    if (len < 0x80) throw new DerError('DER length below 128 in the long form');
   }
   const end = body + len;
   if (end > limit) throw new DerError('DER value runs past its container');
@@ -88,7 +94,10 @@ export function oidOf(t: Tlv): string {
   const arcs: number[] = [];
   let v = 0;
   for (let i = 0; i < b.length; i++) {
+    // X.690 §8.19.2: a subidentifier in the fewest octets, so its leading octet is never 0x80.
+    if (b[i] === 0x80 && (i === 0 || !(b[i - 1]! & 0x80))) throw new DerError('OBJECT IDENTIFIER subidentifier starts with 0x80');
     v = v * 128 + (b[i]! & 0x7f);
+    if (v > Number.MAX_SAFE_INTEGER) throw new DerError('OBJECT IDENTIFIER arc exceeds the safe integer range');
     if (!(b[i]! & 0x80)) {
       if (!arcs.length) arcs.push(v < 80 ? Math.floor(v / 40) : 2, v < 80 ? v % 40 : v - 80);
       else arcs.push(v);
@@ -100,21 +109,45 @@ export function oidOf(t: Tlv): string {
   return arcs.join('.');
 }
 
-/** GeneralizedTime (X.690 §11.7, RFC 5280 §4.1.2.5.2): YYYYMMDDHHMMSS[.f…]Z, UTC only. */
+/**
+ * GeneralizedTime (X.690 §11.7, RFC 5280 §4.1.2.5.2): YYYYMMDDHHMMSS[.f…]Z, UTC only. §11.7.1: ends in Z;
+ * §11.7.2: seconds present; §11.7.3: a fraction drops its trailing zeros and, when empty, its point (so no
+ * '.Z' and no '.0Z'); §11.7.4: '.' as the decimal mark. Fields out of range (month 00 or 13, day 32, hour 24,
+ * second 60) are refused, not rolled over.
+ */
 export function timeOf(t: Tlv): Date {
   const s = Buffer.from(contentOf(expectTag(t, TAG.generalizedTime, 'GeneralizedTime'))).toString('latin1');
-  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d{1,9}))?Z$/.exec(s);
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d{0,8}[1-9]))?Z$/.exec(s);
   if (!m) throw new DerError(`unsupported GeneralizedTime ${JSON.stringify(s)}`);
+  const [y, mo, day, h, mi, sec] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   const ms = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
-  const d = new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, ms));
-  if (Number.isNaN(d.getTime()) || d.getUTCDate() !== +m[3]! || d.getUTCHours() !== +m[4]!) throw new DerError(`invalid GeneralizedTime ${s}`);
+  const d = new Date(0);
+  d.setUTCFullYear(y, mo - 1, day); // not Date.UTC, which maps years 0-99 to 1900-1999
+  d.setUTCHours(h, mi, sec, ms);
+  if (
+    Number.isNaN(d.getTime()) || mo < 1 || mo > 12 || d.getUTCMonth() !== mo - 1 || d.getUTCDate() !== day ||
+    h > 23 || d.getUTCHours() !== h || mi > 59 || sec > 59
+  ) {
+    throw new DerError(`invalid GeneralizedTime ${s}`);
+  }
   return d;
+}
+
+/** BOOLEAN (X.690 §8.2): one contents octet; DER (§11.1) allows only 00 (FALSE) and FF (TRUE). */
+export function booleanOf(t: Tlv): boolean {
+  const b = contentOf(expectTag(t, TAG.boolean, 'BOOLEAN'));
+  if (b.length !== 1 || (b[0] !== 0 && b[0] !== 0xff)) throw new DerError('BOOLEAN is not DER (one octet, 00 or FF)');
+  return b[0] === 0xff;
 }
 
 /** ENUMERATED or small INTEGER value. */
 export function smallIntOf(t: Tlv): number {
   const b = contentOf(t);
   if (!b.length || b.length > 4) throw new DerError('bad small integer');
+  // X.690 §8.3.2 (and §8.4 for ENUMERATED): the first nine bits are neither all zero nor all one.
+  if (b.length > 1 && ((b[0] === 0 && !(b[1]! & 0x80)) || (b[0] === 0xff && b[1]! & 0x80))) {
+    throw new DerError('INTEGER is not minimally encoded');
+  }
   let v = b[0]! & 0x80 ? -1 : 0;
   for (const x of b) v = v * 256 + x;
   return v;
