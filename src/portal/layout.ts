@@ -2,10 +2,11 @@
 // focus styles, 360 px and up), colours from CSS variables so graphical profiles can restyle it.
 import { codeOf, t, type LangLike } from './i18n';
 import type { PortalProfile } from '../store/profiles';
+import { escapeHtml } from '../util/escape';
 
-/** HTML-escapes text for element content and attribute values. */
+/** HTML-escapes text for element content and attribute values (older views; new ones use html`` from ./html). */
 export function h(s: string | number | undefined): string {
-  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return escapeHtml(s);
 }
 
 export const PORTAL_CSS = `
