@@ -22,7 +22,7 @@ import type { ProfileRepository } from '../store/profiles';
 import { PortalSessions, taskKey, type PortalSession, type TaskLogin } from './session';
 import type { PortalSessionRepository } from '../store/portalsessions';
 import { mountAssets } from './assets';
-import { mountEid, type EidDeps } from './eid';
+import { mountEid, type EidDeps } from '../eid/testid/steps';
 import { clientErrorStatus } from './forms';
 
 export interface PortalDeps {

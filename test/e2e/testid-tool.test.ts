@@ -13,7 +13,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { ALIAS, PID, testIdFromRuntime, type Challenge, type TestIdEnvironment } from '../../src/eid/testid/users';
 import { KEY_CARD_SIZE } from '../../src/eid/testid/keycard';
 import { PORTAL_CSS } from '../../src/portal/assets';
-import { CSRF_COOKIE, testIdToolRoutes } from '../../src/portal/testid';
+import { CSRF_COOKIE, testIdToolRoutes } from '../../src/eid/testid/tool';
 import { REPO } from '../support/soap';
 import { startServer, type TestServer } from '../support/server';
 
