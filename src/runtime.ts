@@ -46,7 +46,7 @@ import { adminRoutes } from './ops/admin';
 import { emailSenderFrom, type EmailSender } from './notify/email';
 import { smsSenderFrom, type SmsSender } from './notify/sms';
 import { portalRoutes } from './portal/routes';
-import { testIdToolRoutes } from './portal/testid';
+import { testIdToolRoutes } from './eid/testid/tool';
 import { TestIdEnvironment } from './eid/testid/users';
 import { PidCprService } from './eid/pidcpr';
 import { ProfileRepository } from './store/profiles';

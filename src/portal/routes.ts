@@ -17,12 +17,12 @@ import type { Clock, ServiceAccount } from '../core/ports';
 import type { BlobStore } from '../store/blobs';
 import type { ServiceRepository } from '../store/services';
 import { isTextKey, pickLanguage, t, tn, type LangLike, type TextKey } from './i18n';
-import { h, page, PORTAL_CSS, profileCss, type PageLook } from './layout';
+import { h, page, profileCss, type PageLook } from './layout';
 import type { ProfileRepository } from '../store/profiles';
 import { PortalSessions, taskKey, type PortalSession, type TaskLogin } from './session';
 import type { PortalSessionRepository } from '../store/portalsessions';
-import { PDF_VIEWER_JS } from './viewer';
-import { mountEid, type EidDeps } from './eid';
+import { mountAssets } from './assets';
+import { mountEid, type EidDeps } from '../eid/testid/steps';
 import { clientErrorStatus } from './forms';
 
 export interface PortalDeps {
@@ -119,12 +119,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
   }
   const notFound = (res: express.Response, lang: LangLike) => send(res, 404, page({ lang, ...message(lang, 'notfound.title', 'notfound.body', 'warn') }));
 
-  r.get('/portal/static/portal.css', (_req, res) => {
-    res.set({ 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' }).type('text/css').send(PORTAL_CSS);
-  });
-  r.get('/portal/static/viewer.js', (_req, res) => {
-    res.set({ 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' }).type('text/javascript').send(PDF_VIEWER_JS);
-  });
+  mountAssets(r);
   // a graphical profile's colours (a stylesheet of its own: the CSP allows no inline styles) and logo
   const profileOf = async (service: string, name: string) => {
     const svc = await d.services.find(service);

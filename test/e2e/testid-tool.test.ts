@@ -12,8 +12,8 @@ import express from 'express';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ALIAS, PID, testIdFromRuntime, type Challenge, type TestIdEnvironment } from '../../src/eid/testid/users';
 import { KEY_CARD_SIZE } from '../../src/eid/testid/keycard';
-import { PORTAL_CSS } from '../../src/portal/layout';
-import { CSRF_COOKIE, testIdToolRoutes } from '../../src/portal/testid';
+import { PORTAL_CSS } from '../../src/portal/assets';
+import { CSRF_COOKIE, testIdToolRoutes } from '../../src/eid/testid/tool';
 import { REPO } from '../support/soap';
 import { startServer, type TestServer } from '../support/server';
 

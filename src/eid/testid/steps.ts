@@ -3,18 +3,18 @@
 // a national-id; sign with password and a fresh key-card code (`nemid-sign`), after which the
 // central key makes the native signature and the pipeline verifies, packages and seals it.
 import express from 'express';
-import type { DocumentService } from '../core/documentservice';
-import type { PortalTask } from '../core/portal';
-import { redirectUrl } from '../core/portal';
-import type { AuditEntry } from '../trust/ltvsdo';
-import type { Challenge, Failure, TestIdEnvironment } from '../eid/testid/users';
-import type { PidCprService } from '../eid/pidcpr';
-import type { SigningPipeline } from '../signing/pipeline';
-import type { BlobStore } from '../store/blobs';
-import { t, type LangLike, type TextKey } from './i18n';
-import { h } from './layout';
-import { taskKey } from './session';
-import type { Ctx } from './routes';
+import type { DocumentService } from '../../core/documentservice';
+import type { PortalTask } from '../../core/portal';
+import { redirectUrl } from '../../core/portal';
+import type { AuditEntry } from '../../trust/ltvsdo';
+import type { Challenge, Failure, TestIdEnvironment } from './users';
+import type { PidCprService } from '../pidcpr';
+import type { SigningPipeline } from '../../signing/pipeline';
+import type { BlobStore } from '../../store/blobs';
+import { t, type LangLike, type TextKey } from '../../portal/i18n';
+import { h } from '../../portal/layout';
+import { taskKey } from '../../portal/session';
+import type { Ctx } from '../../portal/routes';
 
 /** What routes.ts lends the eID pages. */
 export interface Kit {

@@ -1,6 +1,5 @@
 // The browser side of the document page: pdf.js (served from node_modules) draws each page of the
 // PDF on a canvas. Without JavaScript the download link below it still works.
-export const PDF_VIEWER_JS = `
 import * as pdfjs from '/portal/static/pdfjs/build/pdf.min.mjs';
 pdfjs.GlobalWorkerOptions.workerSrc = '/portal/static/pdfjs/build/pdf.worker.min.mjs';
 const box = document.getElementById('pdf');
@@ -23,4 +22,3 @@ if (box) {
   }
   box.dataset.pages = String(doc.numPages);
 }
-`;

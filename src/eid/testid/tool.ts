@@ -12,14 +12,14 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import express from 'express';
 import type { Logger } from 'pino';
-import type { Clock } from '../core/ports';
-import { KEY_CARD_RENEW_AT } from '../eid/testid/keycard';
+import type { Clock } from '../../core/ports';
+import { KEY_CARD_RENEW_AT } from './keycard';
 import {
   MAX_FAILURES, TestIdError, type CertificateState, type LogType, type TestIdEnvironment, type TestUser, type TestUserDraft,
-} from '../eid/testid/users';
-import { pickLanguage, t, type Lang, type TextKey } from './i18n';
-import { h, page } from './layout';
-import { clientErrorStatus } from './forms';
+} from './users';
+import { pickLanguage, t, type Lang, type TextKey } from '../../portal/i18n';
+import { h, page } from '../../portal/layout';
+import { clientErrorStatus } from '../../portal/forms';
 
 export interface TestIdToolDeps {
   testid: TestIdEnvironment;
