@@ -18,6 +18,7 @@ import { envelope, envelopeOperation, faultEnvelope, readEnvelope, SoapFault } f
 import { loadSchema } from './schema';
 import { DEFAULT_XML_LIMITS, parseXmlAsync, scanXml, XmlError, type XmlLimits } from './xml';
 import { pause, type LoginThrottle } from '../core/ratelimit';
+import { parseBasicAuth } from '../util/basicauth';
 
 export interface SoapOperation<Ctx> {
   name: string;
@@ -85,11 +86,8 @@ function findCredentials(text: string): Credentials | undefined {
 
 /** An HTTP Basic header, if the caller sent one (tolerated beside the body credentials, and checked first). */
 function basicCredentials(req: Request): Credentials | undefined {
-  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
-  if (!m) return undefined;
-  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  return colon < 0 ? { service: decoded, password: '' } : { service: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+  const c = parseBasicAuth(req.headers.authorization);
+  return c && { service: c.user, password: c.password };
 }
 
 /**
