@@ -12,6 +12,7 @@ import type { Readable } from 'node:stream';
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { AuthError, NotFoundError, StateError, ValidationError } from '../core/errors';
+import { newErrorReference } from '../core/ids';
 import type { ServiceAccount } from '../core/ports';
 import { Codec, DecodeError } from './codec';
 import { envelope, envelopeOperation, faultEnvelope, readEnvelope, SoapFault } from './envelope';
@@ -271,7 +272,7 @@ export function soapEndpoint<Ctx>(o: SoapEndpointOptions<Ctx>): Router {
       }
       let fault = toFault(e);
       if (!fault) {
-        const ref = Math.random().toString(36).slice(2, 10);
+        const ref = newErrorReference();
         o.log.error({ err: e, op: opName, service, ref }, 'soap call failed');
         fault = new SoapFault('Server', `internal error (reference ${ref})`);
       } else {
