@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { DocumentService } from './core/documentservice';
+import { newErrorReference } from './core/ids';
 import type { Clock } from './core/ports';
 import { defaultRegistry } from './eid/registry';
 import { createLogger } from './log';
@@ -376,7 +377,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     app.use((_req, res) => { res.status(404).type('text/plain').send('not found\n'); });
     // Last resort: log the error with a reference; the client gets the reference, never a stack.
     app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-      const ref = randomBytes(4).toString('hex');
+      const ref = newErrorReference();
       log.error({ err, ref }, 'request failed');
       if (!res.headersSent) res.status(500).type('text/plain').send(`internal error (reference ${ref})\n`);
       else res.destroy();

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { callbackUrl } from '../src/core/outbox';
 import { checkDestination, parseAllowPatterns, type AllowPattern } from '../src/notify/allowlist';
 import { callOnce } from '../src/notify/callback';
+import { PermanentDeliveryError } from '../src/notify/errors';
 import type { NotifyDeps, Send } from '../src/notify/delivery';
 import { signWebhook } from '../src/notify/signature';
 
@@ -39,7 +40,7 @@ export function callbackSend(deps: NotifyDeps): Send {
     try {
       url = callbackUrl(await expand(w.notification.recipient), w.requestId, w.taskId);
     } catch {
-      throw Object.assign(new Error('the recipient is not a valid URL after placeholders were filled in'), { permanent: true });
+      throw new PermanentDeliveryError('the recipient is not a valid URL after placeholders were filled in');
     }
     const { key, patterns } = patternsFor(w.callbackAllow);
     const cacheable = isIP(url.hostname.replace(/^\[|\]$/g, '')) !== 0 && !url.username && !url.password;

@@ -40,3 +40,8 @@ export function hashArtifact(artifact: string): string {
 
 /** How long an artifact is valid (reference §2: 30 s). */
 export const ARTIFACT_TTL_MS = 30_000;
+
+/** The reference an internal error shows to the caller and writes to the log: 8 hex characters from a CSPRNG. */
+export function newErrorReference(): string {
+  return randomBytes(4).toString('hex');
+}

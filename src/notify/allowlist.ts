@@ -8,6 +8,7 @@
 // connected to (callback.ts pins it).
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+import { PermanentDeliveryError } from './errors';
 
 /**
  * One allowlist entry: `host`, `host:port`, `*.domain[:port]`, `*` / `*:port`, an IP, `[v6]:port`, or a
@@ -139,8 +140,7 @@ function netHas(p: AllowPattern, address: string): boolean {
   return p.list.check(a.address, fam(a.family));
 }
 
-export class CallbackRefused extends Error {
-  readonly permanent = true;
+export class CallbackRefused extends PermanentDeliveryError {
   constructor(message: string) {
     super(message);
     this.name = 'CallbackRefused';

@@ -12,6 +12,7 @@ import type { ServiceRepository } from '../store/services';
 import type { EmailSender } from './email';
 import type { SmsSender } from './sms';
 import type { Resolver } from './allowlist';
+import { PermanentDeliveryError } from './errors';
 
 export interface NotifyDeps {
   outbox: OutboxRepository;
@@ -35,7 +36,7 @@ export type Outcome = 'delivered' | 'retry' | 'dead' | 'cancelled' | 'stale';
 export type Send = (w: DeliveryWork, attempt: number, text: Expand) => Promise<string>;
 export type Expand = (s: string | undefined) => Promise<string>;
 
-const isPermanent = (e: unknown) => (e as { permanent?: boolean })?.permanent === true;
+const isPermanent = (e: unknown) => e instanceof PermanentDeliveryError;
 
 /** The signer's task URL; with a fresh artifact when the task authenticates by artifact and is still open. */
 async function taskUrl(deps: NotifyDeps, w: DeliveryWork): Promise<string | undefined> {

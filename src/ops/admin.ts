@@ -19,6 +19,7 @@ import type { Queues } from '../queue/queues';
 import type { OutboxRepository } from '../store/outbox';
 import type { AdjustableClock } from './clock';
 import type { Metrics } from './metrics';
+import { parseBasicAuth } from '../util/basicauth';
 
 export interface AdminDeps {
   password: string;
@@ -41,11 +42,11 @@ function basicAuth(password: string, throttle: LoginThrottle): express.RequestHa
   const challenge = (res: express.Response) => res.status(401)
     .set('www-authenticate', 'Basic realm="segl admin", charset="UTF-8"').type('text/plain').send('admin login required\n');
   return async (req, res, next) => {
-    const m = /^Basic ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? '');
-    if (!m) { challenge(res); return; }
-    const given = Buffer.from(m[1]!, 'base64').toString('utf8');
+    const creds = parseBasicAuth(req.headers.authorization);
+    if (!creds) { challenge(res); return; }
+    const given = creds.colon ? `${creds.user}:${creds.password}` : creds.user;
     const source = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-    const attempt = throttle.admit(source, given.slice(0, Math.max(0, given.indexOf(':'))));
+    const attempt = throttle.admit(source, creds.colon ? creds.user : '');
     if (!attempt.ok) {
       const s = Math.ceil(attempt.retryAfterMs / 1000);
       res.status(429).set('retry-after', String(s)).type('text/plain').send(`too many failed admin logins from ${source}; try again in ${s} s\n`);

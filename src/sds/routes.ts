@@ -15,6 +15,7 @@ import type { ArchiveRepository } from '../store/archive';
 import type { ServiceRepository } from '../store/services';
 import { setTenantDownloadHeaders, TENANT_BASE_HEADERS } from './download';
 import { checkPdfFile, checkXmlFile, isSupported, parseMediaType, SUPPORTED_TYPES, TextValidator, type ContentProblem } from './content';
+import { parseBasicAuth } from '../util/basicauth';
 
 export interface SdsDeps {
   services: ServiceRepository;
@@ -43,14 +44,12 @@ function basicAuth(d: SdsDeps) {
   return async (req: Authed, res: Response, next: NextFunction): Promise<void> => {
     const source = req.ip ?? 'unknown';
     const challenge = { 'WWW-Authenticate': 'Basic realm="segl", charset="UTF-8"' };
-    const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
-    const decoded = m ? Buffer.from(m[1]!, 'base64').toString('utf8') : '';
-    const colon = decoded.indexOf(':');
-    if (colon < 0) {
+    const creds = parseBasicAuth(req.headers.authorization);
+    if (!creds?.colon) {
       fail(res, 401, 'HTTP Basic authentication with the service name and password is required', challenge);
       return;
     }
-    const user = decoded.slice(0, colon);
+    const user = creds.user;
     // Throttled per (address, account) and per address; a right password is slowed, never refused for others' failures.
     const attempt = d.limiter.admit(source, user);
     if (!attempt.ok) {
@@ -61,7 +60,7 @@ function basicAuth(d: SdsDeps) {
     let svc: ServiceAccount | null;
     try {
       await pause(attempt.waitMs);
-      svc = user === req.params.service ? await d.services.authenticate(user, decoded.slice(colon + 1)) : null;
+      svc = user === req.params.service ? await d.services.authenticate(user, creds.password) : null;
     } catch (e) {
       attempt.cancel();
       throw e;

@@ -12,12 +12,14 @@ import type { Readable } from 'node:stream';
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { AuthError, NotFoundError, StateError, ValidationError } from '../core/errors';
+import { newErrorReference } from '../core/ids';
 import type { ServiceAccount } from '../core/ports';
 import { Codec, DecodeError } from './codec';
 import { envelope, envelopeOperation, faultEnvelope, readEnvelope, SoapFault } from './envelope';
 import { loadSchema } from './schema';
 import { DEFAULT_XML_LIMITS, parseXmlAsync, scanXml, XmlError, type XmlLimits } from './xml';
 import { pause, type LoginThrottle } from '../core/ratelimit';
+import { parseBasicAuth } from '../util/basicauth';
 
 export interface SoapOperation<Ctx> {
   name: string;
@@ -85,11 +87,8 @@ function findCredentials(text: string): Credentials | undefined {
 
 /** An HTTP Basic header, if the caller sent one (tolerated beside the body credentials, and checked first). */
 function basicCredentials(req: Request): Credentials | undefined {
-  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
-  if (!m) return undefined;
-  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  return colon < 0 ? { service: decoded, password: '' } : { service: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+  const c = parseBasicAuth(req.headers.authorization);
+  return c && { service: c.user, password: c.password };
 }
 
 /**
@@ -273,7 +272,7 @@ export function soapEndpoint<Ctx>(o: SoapEndpointOptions<Ctx>): Router {
       }
       let fault = toFault(e);
       if (!fault) {
-        const ref = Math.random().toString(36).slice(2, 10);
+        const ref = newErrorReference();
         o.log.error({ err: e, op: opName, service, ref }, 'soap call failed');
         fault = new SoapFault('Server', `internal error (reference ${ref})`);
       } else {
