@@ -23,7 +23,7 @@ import { SigningPipeline } from '../src/signing/pipeline';
 import { startRuntime, type Runtime } from '../src/runtime';
 import { hashPassword, verifyPassword } from '../src/store/services';
 import { ENDPOINT_PATH, expectResponse, firstText, NS, post, SOAP11 } from './envelopes';
-import { smallPdf } from './pdf';
+import { lineContent, pdfDocument } from '../src/util/pdf';
 import { latencySummary, lpad, num, pad, type Goal, type LatencySummary } from './report';
 import { PASSWORD, SERVICE } from './servers';
 
@@ -332,7 +332,7 @@ export async function measurePortal(ctx: Ctx, o: PortalOptions): Promise<PortalM
   try {
     const svc = await rt.services.find(SERVICE);
     if (!svc) throw new Error(`portal: service "${SERVICE}" not found`);
-    const b: Bench = { rt, svc, origin: rt.url!, users: [], pdf: smallPdf('Loan agreement 42'), inside };
+    const b: Bench = { rt, svc, origin: rt.url!, users: [], pdf: pdfDocument([lineContent('Loan agreement 42')]), inside };
     const nUsers = Math.max(4, o.parallel);
     ctx.log(`portal: ${nUsers} test users (key pair, certificate, key card each)…`);
     let t0 = performance.now();

@@ -13,7 +13,7 @@ import { runTransferInChild } from './child';
 import type { Goal } from './report';
 import { FILE_BASELINE_DOWNLOAD, FILE_BASELINE_UPLOAD, PASSWORD, SERVICE, startFileBaseline, startSegl, type BenchServer } from './servers';
 import type { TransferResult } from './transfer';
-import { pdfHead, pdfTail } from './pdf';
+import { lineContent, pdfHead, pdfTail } from '../src/util/pdf';
 
 export const MIB = 2 ** 20;
 /** Runs per direction; the best (highest MB/s) counts, so one disk hiccup does not decide the figure. */
@@ -32,7 +32,7 @@ export const SDS_TARGET = { ratio: 0.5, rssGrowthMb: 64 } as const;
  * %%EOF). Returns its size and SHA-256.
  */
 export async function writePdfFile(file: string, totalBytes: number): Promise<{ bytes: number; sha256: string }> {
-  const { head: prefix, offsets } = pdfHead('Hello from segl bench');
+  const { head: prefix, offsets } = pdfHead([lineContent('Hello from segl bench')]);
   const prefixBytes = Buffer.byteLength(prefix, 'latin1');
   offsets[6] = prefixBytes;
   const head6 = (pad: number): string => `6 0 obj\n<< /Length ${pad} >>\nstream\n`;

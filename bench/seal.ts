@@ -20,7 +20,7 @@ import type { SignAct } from '../src/signing/pipeline';
 import { startRuntime, type Runtime } from '../src/runtime';
 import { crypto, generateKeys, type CryptoKey } from '../src/trust/crypto';
 import { createSigningRequestEnvelope, ENDPOINT_PATH, expectResponse, firstText, post } from './envelopes';
-import { smallPdf } from './pdf';
+import { lineContent, pdfDocument } from '../src/util/pdf';
 
 export interface SealSpec {
   title: string;
@@ -269,7 +269,7 @@ export async function runSeal(spec: SealSpec): Promise<SealResult> {
   const certificate = await ca.issuePerson({ commonName: signerName, pid: '9208-2002-2-123456789012', publicKey: keys.publicKey });
   const signer = { certificate, keys };
 
-  const pdf = smallPdf('Bench contract 42');
+  const pdf = pdfDocument([lineContent('Bench contract 42')]);
   const pool: string[] = [];
   let created = 0;
   let createMs = 0;

@@ -34,7 +34,7 @@ const DEPS = [
   ['php', 'php-cli', () => onPath('php')],
   ['php soap', 'php-soap', () => runsOk('php', ['-r', 'exit(extension_loaded("soap") ? 0 : 1);'])],
   ['redis-server', 'redis-server', () => onPath('redis-server')],
-  // test/unit/compose.test.ts validates docker-compose.yml; the `docker compose`
+  // test/interop/compose.test.ts validates docker-compose.yml; the `docker compose`
   // v2 plugin also satisfies it, Debian bookworm only ships v1 `docker-compose`.
   ['docker-compose', 'docker-compose',
     () => onPath('docker-compose') || (onPath('docker') && runsOk('docker', ['compose', 'version']))],

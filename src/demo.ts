@@ -7,31 +7,14 @@
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestIdEnvironment, TestUser } from './eid/testid/users';
+import { textPdf } from './util/pdf';
 import { SEGL_VERSION } from './version';
 
 export const DEMO_USERS = ['demo-signer', 'demo-cosigner'] as const;
 
-/** A one-page PDF (ISO 32000-1 §7.5: header, objects, xref table, trailer) with a few lines of Helvetica. */
+/** The demo's one-page PDF: a few lines of Helvetica (src/util/pdf.ts), without the binary comment as it always was. */
 export function samplePdf(lines: string[]): Buffer {
-  const esc = (s: string) => s.replace(/[\\()]/g, (c) => `\\${c}`).replace(/[^\x20-\x7e]/g, '?');
-  const content = `BT /F1 20 Tf 72 720 Td 26 TL ${lines.map((l) => `(${esc(l)}) '`).join(' ')} ET`;
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
-    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-  ];
-  let out = '%PDF-1.7\n';
-  const offsets = objects.map((body, i) => {
-    const at = out.length;
-    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
-    return at;
-  });
-  const xref = out.length;
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, 'latin1');
+  return textPdf([lines], { binaryComment: false });
 }
 
 export interface DemoUser { user: TestUser; password: string }

@@ -1,5 +1,5 @@
 // Notification schedules (reference §3.8, §4.4). The wire leaves `days-of-week`, `time-of-day` and
-// `timezone` as free strings; segl defines their formats here (README "Notification schedules"),
+// `timezone` as free strings; segl defines their formats here (docs/integrators.md "Notifications and callbacks"),
 // refuses anything else, and computes the instant a scheduled notification fires.
 // Pure: time zones come from Intl and the ICU data Node ships.
 import { TASK_STATUSES, type TaskStatus } from './enums';

@@ -13,7 +13,7 @@ import type {
   SigningRequest, Subject, Task,
 } from './types';
 
-/** Documented limits (README "Limits"). */
+/** Documented limits (docs/integrators.md "Validation rules and limits"). */
 export const LIMITS = {
   tasksPerRequest: 100,
   documentsPerRequest: 100,

@@ -45,7 +45,7 @@ async function sealedPackage(s: TestServer): Promise<string> {
 }
 
 /**
- * The xmlsec1 command (README) that verifies one signature of an LTV-SDO: the test root as the trust
+ * The xmlsec1 command (docs/security.md "The test PKI") that verifies one signature of an LTV-SDO: the test root as the trust
  * anchor, both issuing CAs as untrusted intermediates (the native signature chains through the person
  * CA, the seal through the service CA), and the ds:Signature's Id declared as an ID so --node-id finds it.
  */
@@ -53,7 +53,7 @@ const xmlsecArgs = (dir: string, id: string, file: string): string[] => ['--veri
   '--untrusted-pem', path.join(dir, 'ca.pem'), '--untrusted-pem', path.join(dir, 'service-ca.pem'),
   '--id-attr:Id', 'http://www.w3.org/2000/09/xmldsig#:Signature', '--node-id', id, file];
 
-/** The same as the README gives it: both signatures of sdo.xml, with root.pem, ca.pem and service-ca.pem beside it. */
+/** The same as docs/security.md gives it: both signatures of sdo.xml, with root.pem, ca.pem and service-ca.pem beside it. */
 const README_XMLSEC = `for id in $(grep -o '<ds:Signature [^>]*Id="[^"]*"' sdo.xml | sed 's/.*Id="//; s/"$//'); do
   xmlsec1 --verify --trusted-pem root.pem --untrusted-pem ca.pem --untrusted-pem service-ca.pem \\
     --id-attr:Id http://www.w3.org/2000/09/xmldsig#:Signature --node-id "$id" sdo.xml || echo "FAILED: $id"
@@ -140,7 +140,7 @@ describe('the service CA (SQLite)', () => {
       expect(r.out).toMatch(/^OK$/m);
       expect(r.code).toBe(0);
     }
-    // The README's shell loop, run as written: two OKs; one flipped byte of the signed text fails both.
+    // The shell loop of docs/security.md, run as written: two OKs; one flipped byte of the signed text fails both.
     const readme = await tool('sh', ['-c', `cd '${dir}' && ${README_XMLSEC}`]);
     expect(readme.out.match(/^OK$/gm)).toHaveLength(2);
     expect(readme.out).not.toContain('FAILED');

@@ -1,7 +1,7 @@
 // Raw SOAP helpers for tests: envelopes, posting, and validating payloads against the schema of
 // Signicat's reference WSDL with xmllint (the outside oracle). The reference WSDLs are fixtures
 // inside the repository (test/fixtures/reference/signicat/, provenance in its README.md): a plain
-// clone runs the suite with nothing beside it (test/unit/self-contained.test.ts checks that).
+// clone runs the suite with nothing beside it (test/integration/self-contained.test.ts checks that).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

@@ -1,4 +1,4 @@
-// Not a test of its own (the name does not end in .test.ts): test/unit/self-contained.test.ts runs
+// Not a test of its own (the name does not end in .test.ts): test/integration/self-contained.test.ts runs
 // this file with Jest inside a copy of the repository that has nothing beside it, with every fs
 // call traced, to show that the code reading Signicat's reference WSDLs (test/support/soap.ts, used
 // by the documentservice, wire, zeep, JAX-WS and PHP suites) finds them inside the checkout.

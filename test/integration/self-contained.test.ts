@@ -354,7 +354,7 @@ describe('dynamic: a copy of the repository with nothing beside it', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(copy, 'package.json'), 'utf8')) as { jest: { transform: unknown } };
     const config = {
       rootDir: copy, testEnvironment: 'node', transform: pkg.jest.transform,
-      testMatch: ['<rootDir>/test/unit/self-contained.probe.ts'], cacheDirectory: path.join(tools, 'jest-cache'),
+      testMatch: ['<rootDir>/test/integration/self-contained.probe.ts'], cacheDirectory: path.join(tools, 'jest-cache'),
     };
     const { NODE_OPTIONS: _drop, ...env } = process.env;
     const r = await run(process.execPath, [path.join(copy, 'node_modules', 'jest', 'bin', 'jest.js'), '--runInBand', '--ci', '--no-watchman', '--config', JSON.stringify(config)], {
