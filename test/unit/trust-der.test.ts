@@ -4,7 +4,7 @@ import * as asn1js from 'asn1js';
 import {
   booleanOf, childrenOf, contentOf, DerError, encodingOf, generalizedTime, oid, oidOf, readDer, readTlv, smallIntOf,
   TAG, timeOf, tlv, unsignedInteger,
-} from '../../src/trust/der';
+} from '../../src/trust/asn1/der';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const ascii = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'latin1'));

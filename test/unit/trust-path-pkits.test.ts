@@ -5,8 +5,8 @@
 import '../../src/trust/crypto';
 import * as x509 from '@peculiar/x509';
 import { webcrypto } from 'node:crypto';
-import { TAG, tlv } from '../../src/trust/der';
-import { validatePath, type PathResult } from '../../src/trust/path';
+import { TAG, tlv } from '../../src/trust/asn1/der';
+import { validatePath, type PathResult } from '../../src/trust/x509/path';
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const AT = new Date('2026-06-01T00:00:00Z');
