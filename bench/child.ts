@@ -34,20 +34,35 @@ function runJsonChild<R>(script: string, spec: { title: string }, timeoutMs?: nu
     const child = spawn(process.execPath, [path.join(__dirname, script)], { stdio: ['pipe', 'pipe', 'pipe'] });
     running.add(child);
     let timedOut = false;
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
-      timedOut = true;
-      if (child.exitCode === null) child.kill('SIGTERM');
-    }, timeoutMs);
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            if (child.exitCode === null) child.kill('SIGTERM');
+          }, timeoutMs);
     let out = '';
     let err = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => { err += s; });
-    child.once('error', (e) => { running.delete(child); clearTimeout(timer); reject(e); });
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+    });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      err += s;
+    });
+    child.once('error', (e) => {
+      running.delete(child);
+      clearTimeout(timer);
+      reject(e);
+    });
     child.once('exit', (code, signal) => {
       running.delete(child);
       clearTimeout(timer);
       if (timedOut) {
-        reject(new Error(`${what} child for "${spec.title}" did not finish within ${Math.round(timeoutMs! / 1000)} s and was stopped: ${err.trim().slice(-500)}`));
+        reject(
+          new Error(
+            `${what} child for "${spec.title}" did not finish within ${Math.round(timeoutMs! / 1000)} s and was stopped: ${err.trim().slice(-500)}`,
+          ),
+        );
         return;
       }
       if (code !== 0) {

@@ -90,7 +90,8 @@ export interface Latency {
   duplicates: number;
 }
 
-export type Side = { throughput: Throughput | { failed: string }; latency: Latency | { failed: string } } | { skipped: string } | { failed: string };
+export type Side =
+  { throughput: Throughput | { failed: string }; latency: Latency | { failed: string } } | { skipped: string } | { failed: string };
 
 export interface DeliveriesMeasurement {
   sqlite: Side;
@@ -99,7 +100,10 @@ export interface DeliveriesMeasurement {
   baselineSeconds: number;
 }
 
-interface Ctx { log(msg: string): void; problems: string[] }
+interface Ctx {
+  log(msg: string): void;
+  problems: string[];
+}
 
 const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -148,15 +152,29 @@ async function startReceiver(): Promise<ReceiverHandle> {
   });
   return {
     base: `http://127.0.0.1:${port}`,
-    call: (c) => new Promise((resolve) => { replies.push(resolve); child.send(c); }),
-    expect: (n, timeoutMs) => new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`the receiver got fewer than ${n} callbacks within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
-      reached.push(() => { clearTimeout(t); resolve(); });
-      child.send({ cmd: 'expect', n } satisfies ReceiverCommand);
-    }),
+    call: (c) =>
+      new Promise((resolve) => {
+        replies.push(resolve);
+        child.send(c);
+      }),
+    expect: (n, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        const t = setTimeout(
+          () => reject(new Error(`the receiver got fewer than ${n} callbacks within ${Math.round(timeoutMs / 1000)} s`)),
+          timeoutMs,
+        );
+        reached.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+        child.send({ cmd: 'expect', n } satisfies ReceiverCommand);
+      }),
     stop: async () => {
       if (child.exitCode !== null) return;
-      await new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); });
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      });
     },
   };
 }
@@ -171,7 +189,11 @@ async function report(rx: ReceiverHandle): Promise<Extract<ReceiverMessage, { cm
 // segl
 // ---------------------------------------------------------------------------------------------
 
-interface Segl { rt: Runtime; svc: ServiceAccount; stop(): Promise<void> }
+interface Segl {
+  rt: Runtime;
+  svc: ServiceAccount;
+  stop(): Promise<void>;
+}
 const live = new Set<Segl>();
 /** Stops runtimes still running (the bench was interrupted). */
 export async function stopDeliverySegl(): Promise<void> {
@@ -181,7 +203,11 @@ export async function stopDeliverySegl(): Promise<void> {
 async function pgAdmin(sql: string): Promise<void> {
   const c = new Client({ connectionString: PG_URL });
   await c.connect();
-  try { await c.query(sql); } finally { await c.end(); }
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
 }
 
 /** segl without HTTP (createRequest through the core), callbacks allowed to 127.0.0.1, workers not yet started. */
@@ -201,17 +227,27 @@ async function startDeliverySegl(db: DbKind, concurrency: number): Promise<Segl>
       databaseUrl = u.toString();
     }
     const cfg = loadConfig({
-      PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SEGL_DEMO_PASSWORD: PASSWORD,
-      SEGL_CALLBACK_ALLOW: '127.0.0.1', SEGL_WORKER_CONCURRENCY: String(concurrency),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+      SEGL_DEMO_PASSWORD: PASSWORD,
+      SEGL_CALLBACK_ALLOW: '127.0.0.1',
+      SEGL_WORKER_CONCURRENCY: String(concurrency),
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
     });
     const rt = await startRuntime(cfg, { http: false, worker: false });
     const s: Segl = {
-      rt, svc: (await rt.services.find('demo'))!,
+      rt,
+      svc: (await rt.services.find('demo'))!,
       stop: async () => {
         live.delete(s);
-        try { await rt.close(); } finally { await cleanup(); }
+        try {
+          await rt.close();
+        } finally {
+          await cleanup();
+        }
       },
     };
     live.add(s);
@@ -226,15 +262,18 @@ async function startDeliverySegl(db: DbKind, concurrency: number): Promise<Segl>
 function request(recipient: string): SigningRequest {
   return {
     document: [{ kind: 'provided-document', id: 'd1', mimeType: 'text/plain', description: 'x', data: Buffer.from('abc') }],
-    task: [{
-      id: 't1', documentAction: [{ type: 'sign', documentRef: 'd1' }],
-      notification: [{ type: 'URL', notificationId: 'cb', recipient, message: 'x' }],
-    }],
+    task: [
+      {
+        id: 't1',
+        documentAction: [{ type: 'sign', documentRef: 'd1' }],
+        notification: [{ type: 'URL', notificationId: 'cb', recipient, message: 'x' }],
+      },
+    ],
   };
 }
 
 async function outboxRows(rt: Runtime): Promise<Array<{ id: string; status: string }>> {
-  const rows = await rt.db.query('SELECT delivery_id, status FROM outbox') as Array<{ delivery_id: string; status: string }>;
+  const rows = (await rt.db.query('SELECT delivery_id, status FROM outbox')) as Array<{ delivery_id: string; status: string }>;
   return rows.map((r) => ({ id: r.delivery_id, status: r.status }));
 }
 
@@ -279,12 +318,21 @@ async function throughput(ctx: Ctx, s: Segl, rx: ReceiverHandle, label: string, 
   const t0 = now();
   const chunks = Array.from({ length: Math.ceil(K / CHUNK) }, (_, c) => Math.min(CHUNK, K - c * CHUNK));
   for (let i = 0; i < chunks.length; i += 8) {
-    await Promise.all(chunks.slice(i, i + 8).map((n) => rt.documents.createRequest(svc, Array.from({ length: n }, () => request(`${rx.base}/cb`)))));
+    await Promise.all(
+      chunks.slice(i, i + 8).map((n) =>
+        rt.documents.createRequest(
+          svc,
+          Array.from({ length: n }, () => request(`${rx.base}/cb`)),
+        ),
+      ),
+    );
   }
   const fillSeconds = (now() - t0) / 1000;
   const before = await outboxRows(rt);
   if (before.length !== K || before.some((r) => r.status !== 'pending')) {
-    throw new Error(`${label}: expected ${K} pending outbox rows, found ${before.length} (${[...new Set(before.map((r) => r.status))].join(', ')})`);
+    throw new Error(
+      `${label}: expected ${K} pending outbox rows, found ${before.length} (${[...new Set(before.map((r) => r.status))].join(', ')})`,
+    );
   }
   await rx.call({ cmd: 'reset' });
   await rt.startWorkers();
@@ -315,7 +363,11 @@ async function throughput(ctx: Ctx, s: Segl, rx: ReceiverHandle, label: string, 
     elu = performance.eventLoopUtilization(elu0).utilization;
     redisCpu = (await redisCpuMs(rt)) - redis0;
     const cmd1 = await redisCommands(rt);
-    commands = Object.fromEntries(Object.entries(cmd1).map(([k, n]) => [k, round((n - (cmd0[k] ?? 0)) / K, 2)]).filter(([, n]) => (n as number) >= 0.01));
+    commands = Object.fromEntries(
+      Object.entries(cmd1)
+        .map(([k, n]) => [k, round((n - (cmd0[k] ?? 0)) / K, 2)])
+        .filter(([, n]) => (n as number) >= 0.01),
+    );
   });
   await sleep(500); // time for a duplicate to show up
   const rep = await report(rx);
@@ -330,7 +382,11 @@ async function throughput(ctx: Ctx, s: Segl, rx: ReceiverHandle, label: string, 
   if (rep.sample) {
     const h = rep.sample.headers;
     const { webhookSecret } = await rt.services.settings('demo');
-    signatureVerified = verifyWebhook(webhookSecret, { id: h['webhook-id']!, timestamp: h['webhook-timestamp']!, signature: h['webhook-signature']! }, `${rx.base}${rep.sample.url}`);
+    signatureVerified = verifyWebhook(
+      webhookSecret,
+      { id: h['webhook-id']!, timestamp: h['webhook-timestamp']!, signature: h['webhook-signature']! },
+      `${rx.base}${rep.sample.url}`,
+    );
   }
   if (duplicates) ctx.problems.push(`${label}: ${duplicates} callbacks arrived more than once`);
   if (missing) ctx.problems.push(`${label}: ${missing} deliveries never arrived`);
@@ -342,16 +398,34 @@ async function throughput(ctx: Ctx, s: Segl, rx: ReceiverHandle, label: string, 
     const file = path.join(opts.resultsDir, `deliveries-${label.includes('PostgreSQL') ? 'postgres' : 'sqlite'}.cpuprofile.json`);
     writeFileSync(file, JSON.stringify(run.profile));
     const sum = summariseProfile(run.profile as Parameters<typeof summariseProfile>[0], path.resolve(__dirname, '..', '..'));
-    profile = { file: path.relative(process.cwd(), file), seconds: round(run.seconds, 2), topSelf: sum.topSelf, byModule: sum.byModule, other: sum.other };
+    profile = {
+      file: path.relative(process.cwd(), file),
+      seconds: round(run.seconds, 2),
+      topSelf: sum.topSelf,
+      byModule: sum.byModule,
+      other: sum.other,
+    };
   }
   const first = at[0]! - start;
   const last = at[at.length - 1]! - start;
   return {
-    deliveries: K, fillSeconds: round(fillSeconds, 2),
-    perSec: round((K - 1) / ((last - first) / 1000)), perSecFromStart: round(K / (last / 1000)),
-    firstArrivalMs: round(first), lastArrivalMs: round(last), allSettledMs: round(settledAt - start),
-    distinctIds: byId.size, duplicates, missing, rowsDelivered, signatureVerified,
-    cpuMsPerDelivery: { segl: round((seglCpu.user + seglCpu.system) / 1000 / K, 3), redis: round(redisCpu / K, 3), receiver: round(rep.cpuMs / K, 3) },
+    deliveries: K,
+    fillSeconds: round(fillSeconds, 2),
+    perSec: round((K - 1) / ((last - first) / 1000)),
+    perSecFromStart: round(K / (last / 1000)),
+    firstArrivalMs: round(first),
+    lastArrivalMs: round(last),
+    allSettledMs: round(settledAt - start),
+    distinctIds: byId.size,
+    duplicates,
+    missing,
+    rowsDelivered,
+    signatureVerified,
+    cpuMsPerDelivery: {
+      segl: round((seglCpu.user + seglCpu.system) / 1000 / K, 3),
+      redis: round(redisCpu / K, 3),
+      receiver: round(rep.cpuMs / K, 3),
+    },
     redisCommandsPerDelivery: commands,
     seglEventLoopUtilization: round(elu, 3),
     ...(profile ? { profile } : {}),
@@ -375,7 +449,11 @@ async function latency(ctx: Ctx, s: Segl, rx: ReceiverHandle, label: string, opt
     const wait = begin + (i * 1000) / rate - now();
     if (wait > 0) await sleep(wait);
     sent[i] = now();
-    inflight.push(rt.documents.createRequest(svc, [request(`${rx.base}/lat?seq=${i}`)]).then(() => { committed[i] = now(); }));
+    inflight.push(
+      rt.documents.createRequest(svc, [request(`${rx.base}/lat?seq=${i}`)]).then(() => {
+        committed[i] = now();
+      }),
+    );
   }
   await Promise.all(inflight);
   await arrived;
@@ -399,11 +477,19 @@ async function latency(ctx: Ctx, s: Segl, rx: ReceiverHandle, label: string, opt
   if (duplicates) ctx.problems.push(`${label} latency: ${duplicates} callbacks arrived more than once`);
   if (missing) ctx.problems.push(`${label} latency: ${missing} callbacks never arrived`);
   return {
-    rate, seconds: opts.latencySeconds, samples: lat.length,
-    p50Ms: round(percentile(lat, 50), 2), p90Ms: round(percentile(lat, 90), 2), p99Ms: round(percentile(lat, 99), 2), maxMs: round(lat[lat.length - 1] ?? NaN, 2),
-    createP50Ms: round(percentile(create, 50), 2), createP99Ms: round(percentile(create, 99), 2),
-    afterCommitP50Ms: round(percentile(afterCommit, 50), 2), afterCommitP99Ms: round(percentile(afterCommit, 99), 2),
-    missing, duplicates,
+    rate,
+    seconds: opts.latencySeconds,
+    samples: lat.length,
+    p50Ms: round(percentile(lat, 50), 2),
+    p90Ms: round(percentile(lat, 90), 2),
+    p99Ms: round(percentile(lat, 99), 2),
+    maxMs: round(lat[lat.length - 1] ?? NaN, 2),
+    createP50Ms: round(percentile(create, 50), 2),
+    createP99Ms: round(percentile(create, 99), 2),
+    afterCommitP50Ms: round(percentile(afterCommit, 50), 2),
+    afterCommitP99Ms: round(percentile(afterCommit, 99), 2),
+    missing,
+    duplicates,
   };
 }
 
@@ -441,10 +527,18 @@ export async function measureDeliveries(ctx: Ctx, opts: DeliveriesOptions): Prom
     let baseline: Outcome;
     try {
       await rx.call({ cmd: 'reset' });
-      baseline = measured('autocannon → receiver', await runLoadInChild({
-        title: 'receiver baseline', url: `${rx.base}/baseline?requestId=x&taskId=t1`, method: 'GET', headers: {},
-        connections: opts.concurrency, duration: baselineSeconds, warmup: opts.warmup,
-      }));
+      baseline = measured(
+        'autocannon → receiver',
+        await runLoadInChild({
+          title: 'receiver baseline',
+          url: `${rx.base}/baseline?requestId=x&taskId=t1`,
+          method: 'GET',
+          headers: {},
+          connections: opts.concurrency,
+          duration: baselineSeconds,
+          warmup: opts.warmup,
+        }),
+      );
       if (baseline.non2xx || baseline.errors) ctx.problems.push(`receiver baseline: ${baseline.non2xx} non-2xx, ${baseline.errors} errors`);
     } catch (e) {
       const first = ((e as Error).message ?? String(e)).split('\n')[0]!;
@@ -471,8 +565,12 @@ export function deliveriesRatios(m: DeliveriesMeasurement | undefined): { sqlite
 }
 
 export function deliveriesGoals(m: DeliveriesMeasurement | undefined): Goal[] {
-  const goal = (name: string, target: string, value: number | null, ok: (v: number) => boolean): Goal =>
-    ({ name, target, value, pass: value === null ? null : ok(value) });
+  const goal = (name: string, target: string, value: number | null, ok: (v: number) => boolean): Goal => ({
+    name,
+    target,
+    value,
+    pass: value === null ? null : ok(value),
+  });
   const ratios = deliveriesRatios(m);
   return [
     goal('callbacks/s SQLite', `>= ${DELIVERY_TARGET.perSec}`, perSec(m?.sqlite), (v) => v >= DELIVERY_TARGET.perSec),
@@ -484,7 +582,11 @@ export function deliveriesGoals(m: DeliveriesMeasurement | undefined): Goal[] {
   ];
 }
 
-export function deliveriesDoc(m: DeliveriesMeasurement | undefined, instead: string | undefined, opts: DeliveriesOptions): Record<string, unknown> {
+export function deliveriesDoc(
+  m: DeliveriesMeasurement | undefined,
+  instead: string | undefined,
+  opts: DeliveriesOptions,
+): Record<string, unknown> {
   return {
     operation: 'URL callback deliveries',
     ...(instead ? { outcome: instead } : {}),
@@ -492,22 +594,34 @@ export function deliveriesDoc(m: DeliveriesMeasurement | undefined, instead: str
       segl: 'startRuntime in the bench process (no HTTP; createRequest through rt.documents), workers in-process, LOG_LEVEL silent, SEGL_CALLBACK_ALLOW=127.0.0.1',
       workerConcurrency: opts.concurrency,
       redis: process.env.REDIS_URL ? 'REDIS_URL' : 'a private redis-server per runtime',
-      receiver: 'bench/receiver.js in a child node process: node http.createServer, 200 "ok" to every GET, notes delivery id, URL and arrival time',
+      receiver:
+        'bench/receiver.js in a child node process: node http.createServer, 200 "ok" to every GET, notes delivery id, URL and arrival time',
       request: 'one provided text/plain document, one task with one URL notification (no schedule: sent when the task is created)',
     },
-    throughputMethod: `${opts.count} requests created (${CHUNK} per createRequest call, 8 calls at a time) while the relay is stopped and no worker runs, so the outbox holds ${opts.count} pending rows; `
-      + 'then the workers start, then the relay (time 0). perSec = (K − 1) ÷ (last arrival − first arrival); perSecFromStart = K ÷ last arrival; '
-      + 'allSettledMs = until every row is delivered in the database. Each delivery id must arrive exactly once (500 ms grace for duplicates).',
-    latencyMethod: `${opts.latencyRate} createRequest/s evenly spaced (open loop) for ${opts.latencySeconds} s with workers and relay running; `
-      + 'each callback timed from just before its createRequest call to its arrival (performance.timeOrigin + performance.now() in both processes)',
-    baselineMethod: 'autocannon 8 (bench/load.js in a child) GET at the same receiver, as many connections as segl has callback workers, '
-      + 'for as many seconds as the SQLite delivery run took (rounded up, at least 3), after a warm-up',
-    ...(m ? {
-      sqlite: m.sqlite, postgres: m.postgres,
-      baseline: m.baseline, baselineSeconds: m.baselineSeconds,
-      ratios: deliveriesRatios(m),
-    } : {}),
-    targets: { perSec: `>= ${DELIVERY_TARGET.perSec}`, ratio: `>= ${DELIVERY_TARGET.ratio} × autocannon at the receiver`, p50Ms: `< ${DELIVERY_TARGET.p50Ms}` },
+    throughputMethod:
+      `${opts.count} requests created (${CHUNK} per createRequest call, 8 calls at a time) while the relay is stopped and no worker runs, so the outbox holds ${opts.count} pending rows; ` +
+      'then the workers start, then the relay (time 0). perSec = (K − 1) ÷ (last arrival − first arrival); perSecFromStart = K ÷ last arrival; ' +
+      'allSettledMs = until every row is delivered in the database. Each delivery id must arrive exactly once (500 ms grace for duplicates).',
+    latencyMethod:
+      `${opts.latencyRate} createRequest/s evenly spaced (open loop) for ${opts.latencySeconds} s with workers and relay running; ` +
+      'each callback timed from just before its createRequest call to its arrival (performance.timeOrigin + performance.now() in both processes)',
+    baselineMethod:
+      'autocannon 8 (bench/load.js in a child) GET at the same receiver, as many connections as segl has callback workers, ' +
+      'for as many seconds as the SQLite delivery run took (rounded up, at least 3), after a warm-up',
+    ...(m
+      ? {
+          sqlite: m.sqlite,
+          postgres: m.postgres,
+          baseline: m.baseline,
+          baselineSeconds: m.baselineSeconds,
+          ratios: deliveriesRatios(m),
+        }
+      : {}),
+    targets: {
+      perSec: `>= ${DELIVERY_TARGET.perSec}`,
+      ratio: `>= ${DELIVERY_TARGET.ratio} × autocannon at the receiver`,
+      p50Ms: `< ${DELIVERY_TARGET.p50Ms}`,
+    },
     goals: deliveriesGoals(m),
   };
 }
@@ -523,18 +637,25 @@ export function deliveriesLines(m: DeliveriesMeasurement | undefined, instead: s
   const lines = [`${pad(head, 62)}${lpad('per s', 9)}${lpad('ratio', 8)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}`];
   const ratios = deliveriesRatios(m);
   const row = (name: string, s: Side, ratio: number | null): void => {
-    if (!hasRuns(s)) { lines.push(`  ${pad(name, 60)}${'skipped' in s ? s.skipped : `FAILED: ${s.failed}`}`); return; }
+    if (!hasRuns(s)) {
+      lines.push(`  ${pad(name, 60)}${'skipped' in s ? s.skipped : `FAILED: ${s.failed}`}`);
+      return;
+    }
     const t = s.throughput;
     const l = s.latency;
-    lines.push(`  ${pad(`${name}, ${opts.count} callbacks`, 60)}${isThroughput(t) ? lpad(num(t.perSec), 9) : `  FAILED: ${t.failed}`}${lpad(num(ratio, 2), 8)}`
-      + `${isLatency(l) ? `${lpad(num(l.p50Ms, 1), 9)}${lpad(num(l.p99Ms, 1), 9)}` : `  latency FAILED: ${l.failed}`}`);
+    lines.push(
+      `  ${pad(`${name}, ${opts.count} callbacks`, 60)}${isThroughput(t) ? lpad(num(t.perSec), 9) : `  FAILED: ${t.failed}`}${lpad(num(ratio, 2), 8)}` +
+        `${isLatency(l) ? `${lpad(num(l.p50Ms, 1), 9)}${lpad(num(l.p99Ms, 1), 9)}` : `  latency FAILED: ${l.failed}`}`,
+    );
   };
   row('segl SQLite', m.sqlite, ratios.sqlite);
   row('segl PostgreSQL', m.postgres, ratios.postgres);
   const b = m.baseline;
-  lines.push(isMeasured(b)
-    ? `  ${pad(`autocannon GET → receiver, ${m.baselineSeconds} s`, 60)}${lpad(num(b.reqPerSec), 9)}${lpad('1.00', 8)}${lpad(num(b.p50Ms, 1), 9)}${lpad(num(b.p99Ms, 1), 9)}`
-    : `  ${pad('autocannon GET → receiver', 60)}${'skipped' in b ? b.skipped : `FAILED: ${b.failed}`}`);
+  lines.push(
+    isMeasured(b)
+      ? `  ${pad(`autocannon GET → receiver, ${m.baselineSeconds} s`, 60)}${lpad(num(b.reqPerSec), 9)}${lpad('1.00', 8)}${lpad(num(b.p50Ms, 1), 9)}${lpad(num(b.p99Ms, 1), 9)}`
+      : `  ${pad('autocannon GET → receiver', 60)}${'skipped' in b ? b.skipped : `FAILED: ${b.failed}`}`,
+  );
   lines.push(`  (p50/p99: state change → callback at ${opts.latencyRate}/s for segl; response time for autocannon)`);
   return lines;
 }

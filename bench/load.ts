@@ -84,24 +84,46 @@ const round = (x: number, digits = 3): number => (Number.isFinite(x) ? Number(x.
 
 function cannon(spec: LoadSpec, seconds: number, onResponse?: OnResponse): Promise<Counts> {
   return new Promise((resolve, reject) => {
-    const inst = autocannon({
-      url: spec.url, method: spec.method, headers: spec.headers, body: spec.body,
-      connections: spec.connections, duration: seconds, timeout: spec.timeout ?? 10,
-      ...(spec.overallRate ? { overallRate: spec.overallRate } : {}),
-    }, (err, res: autocannon.Result) => {
-      if (err) { reject(err); return; }
-      const statusCodes: Record<string, number> = {};
-      for (const [code, v] of Object.entries(res.statusCodeStats ?? {})) statusCodes[code] = (v as { count: number }).count;
-      resolve({
-        duration: res.duration, ok2xx: res['2xx'], non2xx: res.non2xx, errors: res.errors, timeouts: res.timeouts,
-        sent: res.requests.sent, answered: res['1xx'] + res['2xx'] + res['3xx'] + res['4xx'] + res['5xx'], statusCodes,
-        autocannon: {
-          requestsAverage: res.requests.average, latencyP50: res.latency.p50, latencyP99: res.latency.p99, latencyMax: res.latency.max,
-        },
-      });
-    });
+    const inst = autocannon(
+      {
+        url: spec.url,
+        method: spec.method,
+        headers: spec.headers,
+        body: spec.body,
+        connections: spec.connections,
+        duration: seconds,
+        timeout: spec.timeout ?? 10,
+        ...(spec.overallRate ? { overallRate: spec.overallRate } : {}),
+      },
+      (err, res: autocannon.Result) => {
+        if (err) {
+          reject(err);
+          return;
+        }
+        const statusCodes: Record<string, number> = {};
+        for (const [code, v] of Object.entries(res.statusCodeStats ?? {})) statusCodes[code] = (v as { count: number }).count;
+        resolve({
+          duration: res.duration,
+          ok2xx: res['2xx'],
+          non2xx: res.non2xx,
+          errors: res.errors,
+          timeouts: res.timeouts,
+          sent: res.requests.sent,
+          answered: res['1xx'] + res['2xx'] + res['3xx'] + res['4xx'] + res['5xx'],
+          statusCodes,
+          autocannon: {
+            requestsAverage: res.requests.average,
+            latencyP50: res.latency.p50,
+            latencyP99: res.latency.p99,
+            latencyMax: res.latency.max,
+          },
+        });
+      },
+    );
     if (onResponse) {
-      inst.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => onResponse(statusCode, responseTime));
+      inst.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) =>
+        onResponse(statusCode, responseTime),
+      );
     }
   });
 }
@@ -117,28 +139,47 @@ async function paced(spec: LoadSpec, seconds: number, onResponse?: OnResponse): 
   const headers = { ...spec.headers, 'content-length': String(body.length) };
   const agent = new http.Agent({ keepAlive: true, maxSockets: spec.connections });
   const c: Counts = { duration: 0, ok2xx: 0, non2xx: 0, errors: 0, timeouts: 0, sent: 0, answered: 0, statusCodes: {} };
-  const one = (due: number): Promise<void> => new Promise((resolve) => {
-    c.sent++;
-    const req = http.request({
-      agent, host: url.hostname, port: url.port, path: url.pathname + url.search, method: spec.method, headers,
-      timeout: (spec.timeout ?? 10) * 1000,
-    }, (res) => {
-      res.resume();
-      res.on('end', () => {
-        const ms = performance.now() - due;
-        const code = res.statusCode ?? 0;
-        c.answered++;
-        c.statusCodes[code] = (c.statusCodes[code] ?? 0) + 1;
-        if (code >= 200 && code < 300) c.ok2xx++; else c.non2xx++;
-        onResponse?.(code, ms);
+  const one = (due: number): Promise<void> =>
+    new Promise((resolve) => {
+      c.sent++;
+      const req = http.request(
+        {
+          agent,
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname + url.search,
+          method: spec.method,
+          headers,
+          timeout: (spec.timeout ?? 10) * 1000,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            const ms = performance.now() - due;
+            const code = res.statusCode ?? 0;
+            c.answered++;
+            c.statusCodes[code] = (c.statusCodes[code] ?? 0) + 1;
+            if (code >= 200 && code < 300) c.ok2xx++;
+            else c.non2xx++;
+            onResponse?.(code, ms);
+            resolve();
+          });
+          res.on('error', () => {
+            c.errors++;
+            resolve();
+          });
+        },
+      );
+      req.on('timeout', () => {
+        c.timeouts++;
+        req.destroy(new Error('timeout'));
+      });
+      req.on('error', () => {
+        c.errors++;
         resolve();
       });
-      res.on('error', () => { c.errors++; resolve(); });
+      req.end(body);
     });
-    req.on('timeout', () => { c.timeouts++; req.destroy(new Error('timeout')); });
-    req.on('error', () => { c.errors++; resolve(); });
-    req.end(body);
-  });
   const total = Math.max(1, Math.round(seconds * rate));
   const start = performance.now() + 5;
   const inflight: Array<Promise<void>> = [];
@@ -176,9 +217,13 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     p99Ms: round(percentile(samples, 99)),
     maxMs: round(samples.length ? samples[samples.length - 1]! : NaN),
     meanMs: round(mean),
-    ok2xx: c.ok2xx, non2xx: c.non2xx, statusCodes: c.statusCodes,
-    errors: c.errors, timeouts: c.timeouts,
-    sent: c.sent, answered: c.answered,
+    ok2xx: c.ok2xx,
+    non2xx: c.non2xx,
+    statusCodes: c.statusCodes,
+    errors: c.errors,
+    timeouts: c.timeouts,
+    sent: c.sent,
+    answered: c.answered,
     errorFraction: round((c.non2xx + c.errors) / Math.max(1, c.answered + c.errors), 6),
     warmup: warm
       ? { duration: warm.duration, ok2xx: warm.ok2xx, non2xx: warm.non2xx, errors: warm.errors }

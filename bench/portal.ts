@@ -39,7 +39,10 @@ export interface PortalOptions {
   parallel: number;
 }
 
-interface Ctx { log(msg: string): void; problems: string[] }
+interface Ctx {
+  log(msg: string): void;
+  problems: string[];
+}
 
 /** One run's figures: the timed confirm, and the parts of it measured inside segl. */
 export interface PortalRun {
@@ -100,13 +103,18 @@ const round = (x: number, d = 1): number => (Number.isFinite(x) ? Number(x.toFix
 // The browser's side: cookie, forms, redirects
 // ---------------------------------------------------------------------------------------------
 
-const unescape = (s: string): string => s.replace(/&(amp|lt|gt|quot|#39);/g, (_m, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!);
+const unescape = (s: string): string =>
+  s.replace(/&(amp|lt|gt|quot|#39);/g, (_m, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!);
 const attr = (tag: string, name: string): string | undefined => {
   const m = new RegExp(`\\s${name}="([^"]*)"`).exec(tag);
   return m ? unescape(m[1]!) : undefined;
 };
 
-interface Form { id?: string; action: string; fields: Array<[string, string]> }
+interface Form {
+  id?: string;
+  action: string;
+  fields: Array<[string, string]>;
+}
 
 /** The page's POST forms: action, and every input with a name and a value (hidden ones and prefilled text). */
 function formsOf(html: string): Form[] {
@@ -121,7 +129,12 @@ function formsOf(html: string): Form[] {
   }));
 }
 
-interface Answer { status: number; location?: string; html: string; url: string }
+interface Answer {
+  status: number;
+  location?: string;
+  html: string;
+  url: string;
+}
 
 class Signer {
   private cookie = '';
@@ -130,9 +143,12 @@ class Signer {
   async request(method: 'GET' | 'POST', url: string, body?: URLSearchParams): Promise<Answer> {
     const abs = new URL(url, this.origin).toString();
     const res = await fetch(abs, {
-      method, redirect: 'manual', body,
+      method,
+      redirect: 'manual',
+      body,
       headers: {
-        'accept-language': 'en', 'user-agent': 'segl-bench/portal (node fetch)',
+        'accept-language': 'en',
+        'user-agent': 'segl-bench/portal (node fetch)',
         ...(this.cookie ? { cookie: this.cookie } : {}),
         ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
       },
@@ -167,8 +183,17 @@ function formBody(page: Answer, pick: (f: Form) => boolean, typed: Record<string
 }
 
 /** A page's visible text, shortened, for error messages. */
-const text = (html: string): string => html.replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>/g, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 300);
-const step = (name: string) => (f: Form): boolean => new RegExp(`/${name}\\?`).test(f.action);
+const text = (html: string): string =>
+  html
+    .replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>/g, '')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 300);
+const step =
+  (name: string) =>
+  (f: Form): boolean =>
+    new RegExp(`/${name}\\?`).test(f.action);
 
 // ---------------------------------------------------------------------------------------------
 // segl, users, requests
@@ -188,7 +213,12 @@ export async function stopPortalSegl(): Promise<void> {
   }
 }
 
-interface User { alias: string; password: string; cpr: string; pid: string }
+interface User {
+  alias: string;
+  password: string;
+  cpr: string;
+  pid: string;
+}
 
 interface Bench {
   rt: Runtime;
@@ -201,19 +231,23 @@ interface Bench {
 }
 
 function createEnvelope(pdf: Buffer, cpr: string, ref: string): string {
-  const docs = `<tns:document xsi:type="tns:provided-document" id="loan" mime-type="application/pdf"><tns:data>${pdf.toString('base64')}</tns:data><tns:description>Loan agreement</tns:description></tns:document>`
-    + `<tns:document xsi:type="tns:provided-document" id="terms" mime-type="text/plain"><tns:data>${Buffer.from('Interest 3 %, fixed for ten years.\n').toString('base64')}</tns:data><tns:description>Terms</tns:description></tns:document>`;
-  const task = `<tns:task id="t1"><tns:subject><tns:national-id>${cpr}</tns:national-id></tns:subject>`
-    + '<tns:document-action type="sign"><tns:document-ref>loan</tns:document-ref></tns:document-action>'
-    + '<tns:document-action type="sign"><tns:document-ref>terms</tns:document-ref></tns:document-action>'
-    + '<tns:authentication><tns:method>nemid</tns:method></tns:authentication>'
-    + `<tns:on-task-complete>${COMPLETE_URL.replace(/&/g, '&amp;')}</tns:on-task-complete>`
-    + '<tns:signature><tns:method>nemid-sign</tns:method></tns:signature></tns:task>';
-  return '<?xml version="1.0" encoding="UTF-8"?>'
-    + `<soapenv:Envelope xmlns:soapenv="${SOAP11}" xmlns:tns="${NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Header/><soapenv:Body>`
-    + `<tns:create-request-request><tns:service>${SERVICE}</tns:service><tns:password>${PASSWORD}</tns:password>`
-    + `<tns:request>${docs}${task}<tns:client-reference>${ref}</tns:client-reference></tns:request></tns:create-request-request>`
-    + '</soapenv:Body></soapenv:Envelope>';
+  const docs =
+    `<tns:document xsi:type="tns:provided-document" id="loan" mime-type="application/pdf"><tns:data>${pdf.toString('base64')}</tns:data><tns:description>Loan agreement</tns:description></tns:document>` +
+    `<tns:document xsi:type="tns:provided-document" id="terms" mime-type="text/plain"><tns:data>${Buffer.from('Interest 3 %, fixed for ten years.\n').toString('base64')}</tns:data><tns:description>Terms</tns:description></tns:document>`;
+  const task =
+    `<tns:task id="t1"><tns:subject><tns:national-id>${cpr}</tns:national-id></tns:subject>` +
+    '<tns:document-action type="sign"><tns:document-ref>loan</tns:document-ref></tns:document-action>' +
+    '<tns:document-action type="sign"><tns:document-ref>terms</tns:document-ref></tns:document-action>' +
+    '<tns:authentication><tns:method>nemid</tns:method></tns:authentication>' +
+    `<tns:on-task-complete>${COMPLETE_URL.replace(/&/g, '&amp;')}</tns:on-task-complete>` +
+    '<tns:signature><tns:method>nemid-sign</tns:method></tns:signature></tns:task>';
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>' +
+    `<soapenv:Envelope xmlns:soapenv="${SOAP11}" xmlns:tns="${NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Header/><soapenv:Body>` +
+    `<tns:create-request-request><tns:service>${SERVICE}</tns:service><tns:password>${PASSWORD}</tns:password>` +
+    `<tns:request>${docs}${task}<tns:client-reference>${ref}</tns:client-reference></tns:request></tns:create-request-request>` +
+    '</soapenv:Body></soapenv:Envelope>'
+  );
 }
 
 async function codeFor(b: Bench, alias: string, page: Answer, what: string): Promise<string> {
@@ -226,7 +260,12 @@ async function codeFor(b: Bench, alias: string, page: Answer, what: string): Pro
   throw new Error(`${what}: no unused code for key ${n} of ${alias}`);
 }
 
-interface Prepared { requestId: string; signer: Signer; confirm: [string, URLSearchParams]; setupMs: number }
+interface Prepared {
+  requestId: string;
+  signer: Signer;
+  confirm: [string, URLSearchParams];
+  setupMs: number;
+}
 
 /** createRequest, then everything the signer does before the final Sign. */
 async function prepare(b: Bench, u: User, n: number): Promise<Prepared> {
@@ -241,19 +280,34 @@ async function prepare(b: Bench, u: User, n: number): Promise<Prepared> {
   p = await s.submit(p, step('login/code'), { code: await codeFor(b, u.alias, p, 'login code'), do: 'next' }, 'login code');
   if (formsOf(p.html).some(step('cpr'))) p = await s.submit(p, step('cpr'), { cpr: `${u.cpr.slice(0, 6)}-${u.cpr.slice(6)}` }, 'CPR');
   for (const doc of ['loan', 'terms']) {
-    await s.open(`/std/docaction/${SERVICE}/document?request_id=${encodeURIComponent(requestId)}&task_id=t1&document_id=${doc}`, `document ${doc}`);
+    await s.open(
+      `/std/docaction/${SERVICE}/document?request_id=${encodeURIComponent(requestId)}&task_id=t1&document_id=${doc}`,
+      `document ${doc}`,
+    );
   }
   // a PDF counts as read when its bytes went out (what pdf.js fetches in a browser), not with its page
-  await s.open(`/std/docaction/${SERVICE}/document/raw?request_id=${encodeURIComponent(requestId)}&task_id=t1&document_id=loan`, 'document loan (bytes)');
+  await s.open(
+    `/std/docaction/${SERVICE}/document/raw?request_id=${encodeURIComponent(requestId)}&task_id=t1&document_id=loan`,
+    'document loan (bytes)',
+  );
   p = await s.open(taskUrl, 'wizard');
   p = await s.submit(p, (f) => f.id === 'sendin', { do: 'sendin' }, 'Send in');
   if (!/\/sign\?/.test(p.url)) throw new Error(`Send in: expected the sign page, got ${p.url}: ${text(p.html)}`);
   p = await s.submit(p, step('sign/start'), {}, 'sign/start');
-  const confirm = formBody(p, step('sign/confirm'), { password: u.password, code: await codeFor(b, u.alias, p, 'signing code'), do: 'next' }, 'sign/confirm');
+  const confirm = formBody(
+    p,
+    step('sign/confirm'),
+    { password: u.password, code: await codeFor(b, u.alias, p, 'signing code'), do: 'next' },
+    'sign/confirm',
+  );
   return { requestId, signer: s, confirm, setupMs: performance.now() - t0 };
 }
 
-interface Timed { requestId: string; ms: number; setupMs: number }
+interface Timed {
+  requestId: string;
+  ms: number;
+  setupMs: number;
+}
 
 /** The timed Sign, then the checks: 303 to on-task-complete with the ids; completed; result-uris. */
 async function confirm(b: Bench, p: Prepared): Promise<Timed> {
@@ -261,10 +315,12 @@ async function confirm(b: Bench, p: Prepared): Promise<Timed> {
   const a = await p.signer.request('POST', ...p.confirm);
   const ms = performance.now() - t0;
   const want = redirectUrl(COMPLETE_URL, p.requestId, 't1');
-  if (a.status !== 303 || a.location !== want) throw new Error(`sign/confirm for ${p.requestId}: HTTP ${a.status} ${a.location ?? ''}: ${text(a.html)}`);
+  if (a.status !== 303 || a.location !== want)
+    throw new Error(`sign/confirm for ${p.requestId}: HTTP ${a.status} ${a.location ?? ''}: ${text(a.html)}`);
   const st = await b.rt.documents.getStatus(b.svc, [p.requestId]);
   const bad = st.filter((x) => x.taskStatus !== 'completed' || !x.documentStatus?.length || x.documentStatus.some((d) => !d.resultUri));
-  if (!st.length || bad.length) throw new Error(`after sign/confirm, ${p.requestId} is not completed with result-uris: ${JSON.stringify(st)}`);
+  if (!st.length || bad.length)
+    throw new Error(`after sign/confirm, ${p.requestId} is not completed with result-uris: ${JSON.stringify(st)}`);
   return { requestId: p.requestId, ms, setupMs: p.setupMs };
 }
 
@@ -293,10 +349,18 @@ export async function measurePortal(ctx: Ctx, o: PortalOptions): Promise<PortalM
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'segl-bench-portal-'));
   let rt: Runtime;
   try {
-    rt = await startRuntime(loadConfig({
-      PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SEGL_DEMO_PASSWORD: PASSWORD, SEGL_MODE: 'preprod',
-      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
-    }), { http: true, worker: false });
+    rt = await startRuntime(
+      loadConfig({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'silent',
+        SEGL_DEMO_PASSWORD: PASSWORD,
+        SEGL_MODE: 'preprod',
+        ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+      }),
+      { http: true, worker: false },
+    );
   } catch (e) {
     rmSync(dataDir, { recursive: true, force: true });
     throw e;
@@ -351,7 +415,9 @@ export async function measurePortal(ctx: Ctx, o: PortalOptions): Promise<PortalM
       return p;
     };
 
-    ctx.log(`portal: ${PORTAL_WARMUP} warm-up acts, then ${o.count} sequential (login, code, CPR, read, Send in, sign/start untimed; sign/confirm timed)…`);
+    ctx.log(
+      `portal: ${PORTAL_WARMUP} warm-up acts, then ${o.count} sequential (login, code, CPR, read, Send in, sign/start untimed; sign/confirm timed)…`,
+    );
     for (let i = 0; i < PORTAL_WARMUP; i++) await confirm(b, await act());
     const seq: Timed[] = [];
     let wall = 0;
@@ -362,8 +428,10 @@ export async function measurePortal(ctx: Ctx, o: PortalOptions): Promise<PortalM
       wall += performance.now() - t0;
     }
     const sequential = summarise(b, seq, wall);
-    ctx.log(`portal: sequential: p50 ${num(sequential.confirm.p50Ms)} ms, p99 ${num(sequential.confirm.p99Ms)} ms, max ${num(sequential.confirm.maxMs)} ms; `
-      + `pipeline p50 ${num(sequential.pipeline.p50Ms)} ms (ratio ${num(sequential.ratioP50, 2)})`);
+    ctx.log(
+      `portal: sequential: p50 ${num(sequential.confirm.p50Ms)} ms, p99 ${num(sequential.confirm.p99Ms)} ms, max ${num(sequential.confirm.maxMs)} ms; ` +
+        `pipeline p50 ${num(sequential.pipeline.p50Ms)} ms (ratio ${num(sequential.ratioP50, 2)})`,
+    );
 
     let parallel: PortalRun | { skipped: string } = { skipped: `skipped: BENCH_PORTAL_PARALLEL=${o.parallel}` };
     if (o.parallel >= 2) {
@@ -375,14 +443,18 @@ export async function measurePortal(ctx: Ctx, o: PortalOptions): Promise<PortalM
         const ready: Prepared[] = [];
         for (let i = 0; i < o.parallel; i++) ready.push(await act());
         t0 = performance.now();
-        par.push(...await Promise.all(ready.map((p) => confirm(b, p))));
+        par.push(...(await Promise.all(ready.map((p) => confirm(b, p)))));
         wall += performance.now() - t0;
       }
       parallel = summarise(b, par, wall);
-      ctx.log(`portal: ${o.parallel} in parallel: p50 ${num(parallel.confirm.p50Ms)} ms, p99 ${num(parallel.confirm.p99Ms)} ms, max ${num(parallel.confirm.maxMs)} ms`);
+      ctx.log(
+        `portal: ${o.parallel} in parallel: p50 ${num(parallel.confirm.p50Ms)} ms, p99 ${num(parallel.confirm.p99Ms)} ms, max ${num(parallel.confirm.maxMs)} ms`,
+      );
     }
     const kdf = await kdfCosts();
-    ctx.log(`portal: authoriseSigning's parts alone: password check p50 ${num(kdf.passwordCheck.p50Ms)} ms, key unwrap p50 ${num(kdf.keyUnwrap.p50Ms)} ms`);
+    ctx.log(
+      `portal: authoriseSigning's parts alone: password check p50 ${num(kdf.passwordCheck.p50Ms)} ms, key unwrap p50 ${num(kdf.keyUnwrap.p50Ms)} ms`,
+    );
     return { sequential, parallel, parallelN: o.parallel, users: nUsers, pdfBytes: b.pdf.length, userSetupSeconds, kdf };
   } finally {
     Object.defineProperty(SigningPipeline.prototype, 'sign', sign);
@@ -396,61 +468,91 @@ export async function measurePortal(ctx: Ctx, o: PortalOptions): Promise<PortalM
 // ---------------------------------------------------------------------------------------------
 
 export function portalGoals(m: PortalMeasurement | undefined): Goal[] {
-  const goal = (name: string, target: number, v: number | null): Goal => ({ name, target: `< ${target}`, value: v, pass: v === null ? null : v < target });
+  const goal = (name: string, target: number, v: number | null): Goal => ({
+    name,
+    target: `< ${target}`,
+    value: v,
+    pass: v === null ? null : v < target,
+  });
   const s = m?.sequential.confirm;
   const p = m && isPortalRun(m.parallel) ? m.parallel.confirm : undefined;
   return [
     goal('portal Sign → sealed p50 ms', PORTAL_TARGET.p50Ms, s?.p50Ms ?? null),
     goal('portal Sign → sealed p99 ms', PORTAL_TARGET.p99Ms, s?.p99Ms ?? null),
-    ...(p ? [
-      goal(`portal p50 ms, ${m!.parallelN} at once (info)`, PORTAL_TARGET.p50Ms, p.p50Ms),
-      goal(`portal p99 ms, ${m!.parallelN} at once (info)`, PORTAL_TARGET.p99Ms, p.p99Ms),
-    ] : []),
+    ...(p
+      ? [
+          goal(`portal p50 ms, ${m!.parallelN} at once (info)`, PORTAL_TARGET.p50Ms, p.p50Ms),
+          goal(`portal p99 ms, ${m!.parallelN} at once (info)`, PORTAL_TARGET.p99Ms, p.p99Ms),
+        ]
+      : []),
   ];
 }
 
 /** The portal.json document (the environment fields are added by run.ts). */
-export function portalDoc(m: PortalMeasurement | undefined, instead: string | undefined, o: PortalOptions, sealingP50Ms: number | null): Record<string, unknown> {
+export function portalDoc(
+  m: PortalMeasurement | undefined,
+  instead: string | undefined,
+  o: PortalOptions,
+  sealingP50Ms: number | null,
+): Record<string, unknown> {
   return {
-    operation: 'portal "Sign" (nemid-sign confirmation, the Send in of the signature): POST /std/docaction/{service}/sign/confirm → central key signs → pipeline verifies (OCSP), time-stamps, packages and seals the LTV-SDO → task completed → 303 to on-task-complete',
+    operation:
+      'portal "Sign" (nemid-sign confirmation, the Send in of the signature): POST /std/docaction/{service}/sign/confirm → central key signs → pipeline verifies (OCSP), time-stamps, packages and seals the LTV-SDO → task completed → 303 to on-task-complete',
     database: 'sqlite',
     ...(instead ? { outcome: instead } : {}),
-    client: 'Node fetch (undici, keep-alive) in the bench process, segl in the same process (startRuntime, SQLite, temp DATA_DIR, LOG_LEVEL silent); the forms a browser posts, hidden inputs read from the pages by regex, the segl_portal cookie carried; no browser',
-    request: 'one task t1 with the signer\'s national-id, two sign document-actions (a small PDF and a short text/plain), authentication nemid, signature nemid-sign, on-task-complete set; bundle (the default): one package for both',
-    untimed: 'createRequest over SOAP, task URL, POST login, POST login/code, POST cpr (PID-CPR match), GET document ×2, GET document/raw of the PDF, GET wizard, POST act do=sendin → GET sign, POST sign/start',
-    timed: 'POST sign/confirm (csrf, document_id ×2, user, challenge, password, code) from the call until its whole answer (the 303) has arrived',
-    checked: 'the 303 goes to on-task-complete with the ids replaced; then rt.documents.getStatus says completed with a result-uri for every document',
-    inside: 'SigningPipeline.prototype.sign and testid.authoriseSigning are wrapped for the phase and timed per request; rest = confirm − pipeline − authorise',
+    client:
+      'Node fetch (undici, keep-alive) in the bench process, segl in the same process (startRuntime, SQLite, temp DATA_DIR, LOG_LEVEL silent); the forms a browser posts, hidden inputs read from the pages by regex, the segl_portal cookie carried; no browser',
+    request:
+      "one task t1 with the signer's national-id, two sign document-actions (a small PDF and a short text/plain), authentication nemid, signature nemid-sign, on-task-complete set; bundle (the default): one package for both",
+    untimed:
+      'createRequest over SOAP, task URL, POST login, POST login/code, POST cpr (PID-CPR match), GET document ×2, GET document/raw of the PDF, GET wizard, POST act do=sendin → GET sign, POST sign/start',
+    timed:
+      'POST sign/confirm (csrf, document_id ×2, user, challenge, password, code) from the call until its whole answer (the 303) has arrived',
+    checked:
+      'the 303 goes to on-task-complete with the ids replaced; then rt.documents.getStatus says completed with a result-uri for every document',
+    inside:
+      'SigningPipeline.prototype.sign and testid.authoriseSigning are wrapped for the phase and timed per request; rest = confirm − pipeline − authorise',
     warmupActs: PORTAL_WARMUP,
     count: o.count,
     parallel: o.parallel,
-    ...(m ? {
-      users: m.users, pdfBytes: m.pdfBytes, userSetupSeconds: m.userSetupSeconds,
-      sequential: m.sequential,
-      parallelRun: m.parallel,
-      authoriseScrypts: {
-        ...m.kdf,
-        what: 'authoriseSigning checks the password (src/store/services.ts verifyPassword: scrypt N=2^14, r=8) and then decrypts the user\'s private key (src/eid/secretbox.ts open: AES-256-GCM under an HKDF key from SEGL_SECRET); each timed alone here, 10 times, one at a time, after the runs',
-      },
-      baseline: {
-        pipelineP50MsSameRequests: m.sequential.pipeline.p50Ms,
-        ratioPortalP50ToPipelineP50: m.sequential.ratioP50,
-        sealingPhaseP50Ms: sealingP50Ms,
-        ratioPortalP50ToSealingP50: sealingP50Ms ? round(m.sequential.confirm.p50Ms / sealingP50Ms, 2) : null,
-        note: 'the pipeline figure is SigningPipeline.sign inside the very requests timed (2 documents, 1 package); the sealing phase (when run in the same invocation) signs 1 small PDF per package in its own process',
-      },
-    } : {}),
+    ...(m
+      ? {
+          users: m.users,
+          pdfBytes: m.pdfBytes,
+          userSetupSeconds: m.userSetupSeconds,
+          sequential: m.sequential,
+          parallelRun: m.parallel,
+          authoriseScrypts: {
+            ...m.kdf,
+            what: "authoriseSigning checks the password (src/store/services.ts verifyPassword: scrypt N=2^14, r=8) and then decrypts the user's private key (src/eid/secretbox.ts open: AES-256-GCM under an HKDF key from SEGL_SECRET); each timed alone here, 10 times, one at a time, after the runs",
+          },
+          baseline: {
+            pipelineP50MsSameRequests: m.sequential.pipeline.p50Ms,
+            ratioPortalP50ToPipelineP50: m.sequential.ratioP50,
+            sealingPhaseP50Ms: sealingP50Ms,
+            ratioPortalP50ToSealingP50: sealingP50Ms ? round(m.sequential.confirm.p50Ms / sealingP50Ms, 2) : null,
+            note: 'the pipeline figure is SigningPipeline.sign inside the very requests timed (2 documents, 1 package); the sealing phase (when run in the same invocation) signs 1 small PDF per package in its own process',
+          },
+        }
+      : {}),
     targets: { p50Ms: `< ${PORTAL_TARGET.p50Ms}`, p99Ms: `< ${PORTAL_TARGET.p99Ms}` },
     goals: portalGoals(m),
   };
 }
 
-export function portalLines(m: PortalMeasurement | undefined, instead: string | undefined, o: PortalOptions, sealingP50Ms: number | null): string[] {
+export function portalLines(
+  m: PortalMeasurement | undefined,
+  instead: string | undefined,
+  o: PortalOptions,
+  sealingP50Ms: number | null,
+): string[] {
   const head = `Portal Sign (sign/confirm) → completed + sealed, SQLite, ${o.count} acts`;
   if (instead || !m) return [head, `  ${instead ?? '-'}`];
   const lines = [`${pad(head, 58)}${lpad('p50 ms', 9)}${lpad('p90 ms', 9)}${lpad('p99 ms', 9)}${lpad('max ms', 9)}${lpad('n', 5)}`];
   const row = (name: string, l: LatencySummary): void => {
-    lines.push(`  ${pad(name, 56)}${lpad(num(l.p50Ms), 9)}${lpad(num(l.p90Ms), 9)}${lpad(num(l.p99Ms), 9)}${lpad(num(l.maxMs), 9)}${lpad(String(l.count), 5)}`);
+    lines.push(
+      `  ${pad(name, 56)}${lpad(num(l.p50Ms), 9)}${lpad(num(l.p90Ms), 9)}${lpad(num(l.p99Ms), 9)}${lpad(num(l.maxMs), 9)}${lpad(String(l.count), 5)}`,
+    );
   };
   const run = (label: string, r: PortalRun): void => {
     row(`${label}: HTTP confirm (the target)`, r.confirm);
@@ -464,7 +566,9 @@ export function portalLines(m: PortalMeasurement | undefined, instead: string | 
   row('authoriseSigning alone: password check (scrypt N=2^14)', m.kdf.passwordCheck);
   row('  private-key unwrap (HKDF key, AES-GCM)', m.kdf.keyUnwrap);
   lines.push(`  ${pad('untimed steps before it (login … sign/start), sequential', 56)}${lpad(num(m.sequential.setup.p50Ms), 9)}`);
-  lines.push(`  ratio portal p50 ÷ pipeline p50 (same requests): ${num(m.sequential.ratioP50, 2)}`
-    + `${sealingP50Ms ? `; ÷ sealing phase p50 (${num(sealingP50Ms)} ms): ${num(m.sequential.confirm.p50Ms / sealingP50Ms, 2)}` : ''}`);
+  lines.push(
+    `  ratio portal p50 ÷ pipeline p50 (same requests): ${num(m.sequential.ratioP50, 2)}` +
+      `${sealingP50Ms ? `; ÷ sealing phase p50 (${num(sealingP50Ms)} ms): ${num(m.sequential.confirm.p50Ms / sealingP50Ms, 2)}` : ''}`,
+  );
   return lines;
 }

@@ -22,15 +22,15 @@ export type ReceiverMessage =
   | { cmd: 'ok' }
   | { cmd: 'reached'; n: number }
   | {
-    cmd: 'report';
-    arrivals: Arrival[];
-    /** requests without a delivery id (autocannon's) */
-    other: number;
-    /** CPU time of the receiver process since the last reset (process.cpuUsage, user + system) */
-    cpuMs: number;
-    /** the headers of the first callback, to check its signature */
-    sample?: { url: string; headers: Record<string, string> };
-  };
+      cmd: 'report';
+      arrivals: Arrival[];
+      /** requests without a delivery id (autocannon's) */
+      other: number;
+      /** CPU time of the receiver process since the last reset (process.cpuUsage, user + system) */
+      cpuMs: number;
+      /** the headers of the first callback, to check its signature */
+      sample?: { url: string; headers: Record<string, string> };
+    };
 
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -40,7 +40,9 @@ function main(): void {
   let sample: { url: string; headers: Record<string, string> } | undefined;
   let waiting: number | undefined;
   let cpu = process.cpuUsage();
-  const send = (m: ReceiverMessage): void => { process.send!(m); };
+  const send = (m: ReceiverMessage): void => {
+    process.send!(m);
+  };
   const server = http.createServer((req, res) => {
     const id = req.headers['x-segl-delivery-id'];
     if (typeof id === 'string') {

@@ -28,13 +28,32 @@ export interface Measured extends Figures {
 export type Skipped = { skipped: string };
 export type Outcome = Measured | Skipped | { failed: string };
 
-export interface Goal { name: string; target: string; value: number | null; pass: boolean | null }
+export interface Goal {
+  name: string;
+  target: string;
+  value: number | null;
+  pass: boolean | null;
+}
 
 export function measured(label: string, r: LoadResult): Measured {
   return {
-    label, engine: r.engine, reqPerSec: r.reqPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms, non2xx: r.non2xx, errors: r.errors,
-    maxMs: r.maxMs, p90Ms: r.p90Ms, meanMs: r.meanMs, ok2xx: r.ok2xx, statusCodes: r.statusCodes, timeouts: r.timeouts,
-    errorFraction: r.errorFraction, duration: r.duration, warmup: r.warmup, ...(r.autocannon ? { autocannon: r.autocannon } : {}),
+    label,
+    engine: r.engine,
+    reqPerSec: r.reqPerSec,
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    maxMs: r.maxMs,
+    p90Ms: r.p90Ms,
+    meanMs: r.meanMs,
+    ok2xx: r.ok2xx,
+    statusCodes: r.statusCodes,
+    timeouts: r.timeouts,
+    errorFraction: r.errorFraction,
+    duration: r.duration,
+    warmup: r.warmup,
+    ...(r.autocannon ? { autocannon: r.autocannon } : {}),
   };
 }
 
@@ -42,12 +61,16 @@ export const isMeasured = (o: Outcome | undefined): o is Measured => !!o && 'req
 
 /** Percent of all CPUs busy over `ms` (other work on the machine skews every figure). */
 export async function cpuBusy(ms = 1000): Promise<number> {
-  const total = () => os.cpus().reduce((acc, c) => {
-    const t = c.times;
-    acc.idle += t.idle;
-    acc.all += t.user + t.nice + t.sys + t.idle + t.irq;
-    return acc;
-  }, { idle: 0, all: 0 });
+  const total = () =>
+    os.cpus().reduce(
+      (acc, c) => {
+        const t = c.times;
+        acc.idle += t.idle;
+        acc.all += t.user + t.nice + t.sys + t.idle + t.irq;
+        return acc;
+      },
+      { idle: 0, all: 0 },
+    );
   const a = total();
   await new Promise((r) => setTimeout(r, ms));
   const b = total();
@@ -93,16 +116,20 @@ function sdsLines(t: SdsTable): string[] {
   if (t.instead) return [head, `  ${t.instead}`];
   const lines = [`${pad(head, 52)}${lpad('upload MB/s', 13)}${lpad('download MB/s', 15)}`];
   const row = (name: string, v: SdsTable['segl']): void => {
-    lines.push('failed' in v
-      ? `  ${pad(name, 50)}FAILED: ${v.failed}`
-      : `  ${pad(name, 50)}${lpad(num(v.upload), 13)}${lpad(num(v.download), 15)}`);
+    lines.push(
+      'failed' in v ? `  ${pad(name, 50)}FAILED: ${v.failed}` : `  ${pad(name, 50)}${lpad(num(v.upload), 13)}${lpad(num(v.download), 15)}`,
+    );
   };
   row('segl (SQLite)', t.segl);
   row('baseline (node http ⇄ fs streams)', t.baseline);
   lines.push(`  ${pad('ratio segl / baseline', 50)}${lpad(num(t.ratios.upload, 2), 13)}${lpad(num(t.ratios.download, 2), 15)}`);
-  lines.push(`  ${pad('segl RSS growth during upload + download', 50)}${lpad(t.rssGrowthMb === null ? '-' : `${num(t.rssGrowthMb)} MB`, 13)}`
-    + `  (global.gc ${t.gcAvailable === null ? '?' : t.gcAvailable ? 'called before' : 'not available'})`);
-  lines.push(`  ${pad('downloads hash to the file\'s SHA-256', 50)}${lpad(t.sha256AllMatch === null ? '-' : t.sha256AllMatch ? 'yes' : 'NO', 13)}`);
+  lines.push(
+    `  ${pad('segl RSS growth during upload + download', 50)}${lpad(t.rssGrowthMb === null ? '-' : `${num(t.rssGrowthMb)} MB`, 13)}` +
+      `  (global.gc ${t.gcAvailable === null ? '?' : t.gcAvailable ? 'called before' : 'not available'})`,
+  );
+  lines.push(
+    `  ${pad("downloads hash to the file's SHA-256", 50)}${lpad(t.sha256AllMatch === null ? '-' : t.sha256AllMatch ? 'yes' : 'NO', 13)}`,
+  );
   return lines;
 }
 
@@ -118,7 +145,11 @@ export interface SealingTable {
   rsaSignsFromCode: number;
   ceilingPackagesPerSec: number | null;
   ratio: number | null;
-  profile: { seconds: number; top: Array<{ functionName: string; location: string; selfPercent: number }>; byModule: Array<{ module: string; selfPercent: number }> } | null;
+  profile: {
+    seconds: number;
+    top: Array<{ functionName: string; location: string; selfPercent: number }>;
+    byModule: Array<{ module: string; selfPercent: number }>;
+  } | null;
 }
 
 function sealingLines(t: SealingTable): string[] {
@@ -126,17 +157,25 @@ function sealingLines(t: SealingTable): string[] {
   if (t.instead) return [head, `  ${t.instead}`];
   const lines = [`${pad(head, 60)}${lpad('pkg/s', 9)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}`];
   const s = t.segl;
-  lines.push('failed' in s
-    ? `  ${pad('segl, 1 small PDF per package', 58)}FAILED: ${s.failed}`
-    : `  ${pad(`segl, 1 small PDF per package (${s.packages} packages, ${num(s.cpuCores, 2)} cores busy)`, 58)}${lpad(num(s.packagesPerSec, 2), 9)}${lpad(num(s.p50Ms), 9)}${lpad(num(s.p99Ms), 9)}`);
-  lines.push(`  ${pad('openssl speed rsa2048, 1 thread: RSA-2048 signs/s', 58)}${lpad(num(t.opensslSignPerSec), 9)}`
-    + `${t.nodeRsaSignPerSec === null ? '' : `  (Node WebCrypto, awaited one at a time: ${num(t.nodeRsaSignPerSec)})`}`);
-  lines.push(`  ${pad(`RSA private-key ops per package (counted; code: ${t.rsaSignsFromCode})`, 58)}${lpad(num(t.rsaSignsPerPackage, t.rsaSignsPerPackage !== null && Number.isInteger(t.rsaSignsPerPackage) ? 0 : 2), 9)}`);
+  lines.push(
+    'failed' in s
+      ? `  ${pad('segl, 1 small PDF per package', 58)}FAILED: ${s.failed}`
+      : `  ${pad(`segl, 1 small PDF per package (${s.packages} packages, ${num(s.cpuCores, 2)} cores busy)`, 58)}${lpad(num(s.packagesPerSec, 2), 9)}${lpad(num(s.p50Ms), 9)}${lpad(num(s.p99Ms), 9)}`,
+  );
+  lines.push(
+    `  ${pad('openssl speed rsa2048, 1 thread: RSA-2048 signs/s', 58)}${lpad(num(t.opensslSignPerSec), 9)}` +
+      `${t.nodeRsaSignPerSec === null ? '' : `  (Node WebCrypto, awaited one at a time: ${num(t.nodeRsaSignPerSec)})`}`,
+  );
+  lines.push(
+    `  ${pad(`RSA private-key ops per package (counted; code: ${t.rsaSignsFromCode})`, 58)}${lpad(num(t.rsaSignsPerPackage, t.rsaSignsPerPackage !== null && Number.isInteger(t.rsaSignsPerPackage) ? 0 : 2), 9)}`,
+  );
   lines.push(`  ${pad('ceiling: RSA signs/s ÷ ops per package (pkg/s)', 58)}${lpad(num(t.ceilingPackagesPerSec), 9)}`);
   lines.push(`  ${pad('ratio segl pkg/s ÷ ceiling', 58)}${lpad(num(t.ratio, 3), 9)}`);
   if (t.profile) {
-    lines.push(`  CPU profile (${num(t.profile.seconds)} s after the run), top self time:`
-      + ` ${t.profile.byModule.map((m) => `${m.module} ${num(m.selfPercent)}%`).join(', ')}`);
+    lines.push(
+      `  CPU profile (${num(t.profile.seconds)} s after the run), top self time:` +
+        ` ${t.profile.byModule.map((m) => `${m.module} ${num(m.selfPercent)}%`).join(', ')}`,
+    );
     for (const f of t.profile.top) lines.push(`    ${lpad(`${num(f.selfPercent)}%`, 6)}  ${f.functionName}  ${f.location}`);
   }
   return lines;
@@ -159,11 +198,15 @@ export function table(o: {
   problems: string[];
 }): string {
   const lines: string[] = [o.header, ''];
-  lines.push(`${pad(`createRequest, ${o.concurrency} connections`, 34)}${lpad('req/s', 9)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('non-2xx', 9)}${lpad('errors', 8)}`);
+  lines.push(
+    `${pad(`createRequest, ${o.concurrency} connections`, 34)}${lpad('req/s', 9)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('non-2xx', 9)}${lpad('errors', 8)}`,
+  );
   for (const r of o.rows) {
     const m = r.outcome;
     if (isMeasured(m)) {
-      lines.push(`  ${pad(r.name, 32)}${lpad(num(m.reqPerSec), 9)}${lpad(num(m.p50Ms), 9)}${lpad(num(m.p99Ms), 9)}${lpad(String(m.non2xx), 9)}${lpad(String(m.errors), 8)}`);
+      lines.push(
+        `  ${pad(r.name, 32)}${lpad(num(m.reqPerSec), 9)}${lpad(num(m.p50Ms), 9)}${lpad(num(m.p99Ms), 9)}${lpad(String(m.non2xx), 9)}${lpad(String(m.errors), 8)}`,
+      );
     } else {
       lines.push(`  ${pad(r.name, 32)}${m ? ('skipped' in m ? m.skipped : `FAILED: ${m.failed}`) : '-'}`);
     }
@@ -171,12 +214,16 @@ export function table(o: {
   for (const r of o.ratios) lines.push(`  ${pad(r.name, 32)}${lpad(num(r.value, 2), 9)}`);
   lines.push('');
   const s = o.status.outcome;
-  lines.push(`getStatus, fixed ${o.status.rate} req/s, ${o.status.connections} connections, SQLite`
-    + `${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('max ms', 9)}${lpad('req/s', 8)}${lpad('errors', 9)}`);
+  lines.push(
+    `getStatus, fixed ${o.status.rate} req/s, ${o.status.connections} connections, SQLite` +
+      `${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('max ms', 9)}${lpad('req/s', 8)}${lpad('errors', 9)}`,
+  );
   const statusRow = (name: string, m: Outcome | undefined): void => {
     if (isMeasured(m)) {
-      lines.push(`  ${pad(name, 56)}${lpad(num(m.p50Ms, 2), 9)}${lpad(num(m.p99Ms, 2), 9)}${lpad(num(m.maxMs, 2), 9)}`
-        + `${lpad(num(m.reqPerSec), 8)}${lpad(`${(m.errorFraction * 100).toFixed(2)}%`, 9)}`);
+      lines.push(
+        `  ${pad(name, 56)}${lpad(num(m.p50Ms, 2), 9)}${lpad(num(m.p99Ms, 2), 9)}${lpad(num(m.maxMs, 2), 9)}` +
+          `${lpad(num(m.reqPerSec), 8)}${lpad(`${(m.errorFraction * 100).toFixed(2)}%`, 9)}`,
+      );
     } else {
       lines.push(`  ${pad(name, 56)}${m ? ('skipped' in m ? m.skipped : `FAILED: ${m.failed}`) : '-'}`);
     }
@@ -188,7 +235,10 @@ export function table(o: {
   if (o.deliveries) lines.push('', ...o.deliveries);
   if (o.portal) lines.push('', ...o.portal);
   lines.push('', 'Targets (reported, not enforced)');
-  for (const g of o.goals) lines.push(`  ${pad(g.name, 46)}${pad(g.target, 12)}${lpad(num(g.value, g.value !== null && g.value < 10 ? 2 : 1), 9)}  ${verdict(g.pass)}`);
+  for (const g of o.goals)
+    lines.push(
+      `  ${pad(g.name, 46)}${pad(g.target, 12)}${lpad(num(g.value, g.value !== null && g.value < 10 ? 2 : 1), 9)}  ${verdict(g.pass)}`,
+    );
   if (o.notes?.length) lines.push('');
   for (const n of o.notes ?? []) lines.push(`note: ${n}`);
   if (o.problems.length) {
@@ -205,14 +255,27 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 /** Exact latency figures of a set of samples (ms, rounded to 0.1 ms). */
-export interface LatencySummary { count: number; p50Ms: number; p90Ms: number; p99Ms: number; maxMs: number; minMs: number; meanMs: number }
+export interface LatencySummary {
+  count: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  minMs: number;
+  meanMs: number;
+}
 
 export function latencySummary(ms: number[]): LatencySummary {
   const s = ms.filter(Number.isFinite).sort((a, b) => a - b);
   const r = (x: number): number => (Number.isFinite(x) ? Number(x.toFixed(1)) : x);
   return {
-    count: s.length, p50Ms: r(percentile(s, 50)), p90Ms: r(percentile(s, 90)), p99Ms: r(percentile(s, 99)),
-    maxMs: r(s[s.length - 1] ?? NaN), minMs: r(s[0] ?? NaN), meanMs: r(s.reduce((a, b) => a + b, 0) / (s.length || NaN)),
+    count: s.length,
+    p50Ms: r(percentile(s, 50)),
+    p90Ms: r(percentile(s, 90)),
+    p99Ms: r(percentile(s, 99)),
+    maxMs: r(s[s.length - 1] ?? NaN),
+    minMs: r(s[0] ?? NaN),
+    meanMs: r(s.reduce((a, b) => a + b, 0) / (s.length || NaN)),
   };
 }
 

@@ -13,12 +13,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { killLoadChildren, runLoadWhere } from './child';
 import {
-  deliveriesDoc, deliveriesGoals, deliveriesLines, killReceivers, measureDeliveries, stopDeliverySegl,
+  deliveriesDoc,
+  deliveriesGoals,
+  deliveriesLines,
+  killReceivers,
+  measureDeliveries,
+  stopDeliverySegl,
   type DeliveriesOptions,
 } from './deliveries';
-import {
-  countElements, createRequestEnvelope, expectResponse, firstText, getStatusEnvelope, post, SOAP_HEADERS,
-} from './envelopes';
+import { countElements, createRequestEnvelope, expectResponse, firstText, getStatusEnvelope, post, SOAP_HEADERS } from './envelopes';
 import type { LoadSpec } from './load';
 import { measurePortal, portalDoc, portalGoals, portalLines, stopPortalSegl, type PortalOptions } from './portal';
 import { cpuBusy, environment, isMeasured, measured, table, type Goal, type Outcome, type SdsTable } from './report';
@@ -52,8 +55,12 @@ const DELIVERIES = intEnv('BENCH_DELIVERIES', 10_000, 0);
 const PORTAL_OPTS: PortalOptions = { count: intEnv('BENCH_PORTAL', 60, 0), parallel: intEnv('BENCH_PORTAL_PARALLEL', 4, 0) };
 const RESULTS = path.resolve(__dirname, '..', '..', 'bench', 'results');
 const PHASES = ['createrequest', 'getstatus', 'sds', 'sealing', 'deliveries', 'portal'] as const;
-const ONLY = (process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
-for (const p of ONLY) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`BENCH_ONLY: unknown phase "${p}" (${PHASES.join(', ')})`);
+const ONLY = (process.env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((x) => x.trim().toLowerCase())
+  .filter(Boolean);
+for (const p of ONLY)
+  if (!(PHASES as readonly string[]).includes(p)) throw new Error(`BENCH_ONLY: unknown phase "${p}" (${PHASES.join(', ')})`);
 /** whether BENCH_ONLY (when set) names the phase */
 const wanted = (p: (typeof PHASES)[number]): boolean => !ONLY.length || ONLY.includes(p);
 const NOT_WANTED = `skipped: BENCH_ONLY=${ONLY.join(',')}`;
@@ -91,8 +98,14 @@ function log(msg: string): void {
 
 function createSpec(title: string, endpoint: string, body: string): LoadSpec {
   return {
-    title, url: endpoint, method: 'POST', headers: { ...SOAP_HEADERS }, body,
-    connections: CONCURRENCY, duration: SECONDS, warmup: WARMUP,
+    title,
+    url: endpoint,
+    method: 'POST',
+    headers: { ...SOAP_HEADERS },
+    body,
+    connections: CONCURRENCY,
+    duration: SECONDS,
+    warmup: WARMUP,
   };
 }
 
@@ -101,12 +114,14 @@ async function measureCreate(label: string, s: BenchServer, where: 'child' | 'in
   const body = createRequestEnvelope(SERVICE, PASSWORD);
   const sample = await post(s.endpoint, body);
   expectResponse(`${label}: sample createRequest`, sample, 'create-request-response');
-  if (countElements(sample.body, 'request-id') !== 1) throw new Error(`${label}: sample createRequest: expected one request-id\n${sample.body}`);
+  if (countElements(sample.body, 'request-id') !== 1)
+    throw new Error(`${label}: sample createRequest: expected one request-id\n${sample.body}`);
   log(`${label}: createRequest x ${CONCURRENCY} connections, ${WARMUP} s warm-up + ${SECONDS} s (${where} load)…`);
   const r = measured(label, await runLoadWhere(createSpec(label, s.endpoint, body), where));
   if (r.non2xx > 0) problems.push(`${label}: ${r.non2xx} non-2xx createRequest responses (${JSON.stringify(r.statusCodes)})`);
   if (r.errors > 0) problems.push(`${label}: ${r.errors} createRequest socket errors/timeouts`);
-  if (r.warmup.non2xx > 0 || r.warmup.errors > 0) problems.push(`${label}: warm-up had ${r.warmup.non2xx} non-2xx and ${r.warmup.errors} errors`);
+  if (r.warmup.non2xx > 0 || r.warmup.errors > 0)
+    problems.push(`${label}: warm-up had ${r.warmup.non2xx} non-2xx and ${r.warmup.errors} errors`);
   if (r.ok2xx === 0) problems.push(`${label}: no successful createRequest during the measurement`);
   return r;
 }
@@ -121,8 +136,15 @@ async function measureStatus(s: BenchServer): Promise<{ burst: Outcome; paced: O
   const infos = countElements(sample.body, 'task-status-info');
   if (infos !== 2) throw new Error(`sample getStatus: expected 2 task-status-info, got ${infos}\n${sample.body}`);
   const spec: LoadSpec = {
-    title: 'getStatus', url: s.endpoint, method: 'POST', headers: { ...SOAP_HEADERS }, body,
-    connections: STATUS_CONNECTIONS, duration: SECONDS, warmup: WARMUP, overallRate: STATUS_RATE,
+    title: 'getStatus',
+    url: s.endpoint,
+    method: 'POST',
+    headers: { ...SOAP_HEADERS },
+    body,
+    connections: STATUS_CONNECTIONS,
+    duration: SECONDS,
+    warmup: WARMUP,
+    overallRate: STATUS_RATE,
   };
   const check = (name: string, r: ReturnType<typeof measured>) => {
     if (r.non2xx > 0) problems.push(`${name}: ${r.non2xx} non-2xx responses (${JSON.stringify(r.statusCodes)})`);
@@ -130,10 +152,15 @@ async function measureStatus(s: BenchServer): Promise<{ burst: Outcome; paced: O
     if (r.ok2xx === 0) problems.push(`${name}: no successful getStatus during the measurement`);
     return r;
   };
-  log(`segl (SQLite): getStatus at ${STATUS_RATE} req/s (autocannon overallRate), ${STATUS_CONNECTIONS} connections, ${WARMUP} s warm-up + ${SECONDS} s…`);
+  log(
+    `segl (SQLite): getStatus at ${STATUS_RATE} req/s (autocannon overallRate), ${STATUS_CONNECTIONS} connections, ${WARMUP} s warm-up + ${SECONDS} s…`,
+  );
   const burst = check('getStatus', measured('segl (SQLite) getStatus, autocannon overallRate', await runLoadWhere(spec, 'child')));
   log(`segl (SQLite): getStatus at ${STATUS_RATE} req/s evenly paced, ${WARMUP} s warm-up + ${SECONDS} s…`);
-  const paced = check('getStatus (paced)', measured('segl (SQLite) getStatus, evenly paced', await runLoadWhere({ ...spec, engine: 'paced' }, 'child')));
+  const paced = check(
+    'getStatus (paced)',
+    measured('segl (SQLite) getStatus, evenly paced', await runLoadWhere({ ...spec, engine: 'paced' }, 'child')),
+  );
   return { burst, paced };
 }
 
@@ -174,63 +201,118 @@ async function main(): Promise<void> {
   mkdirSync(RESULTS, { recursive: true });
   const env = await environment();
   const pgUp = await postgresAnswers();
-  log(`node ${process.version}, ${String(env.cpuCount)} CPUs; PostgreSQL ${pgUp ? 'answers' : 'does not answer'} at ${PG_URL.replace(/\/\/([^@/]*)@/, '//***@')}`);
+  log(
+    `node ${process.version}, ${String(env.cpuCount)} CPUs; PostgreSQL ${pgUp ? 'answers' : 'does not answer'} at ${PG_URL.replace(/\/\/([^@/]*)@/, '//***@')}`,
+  );
 
   let status: Outcome | undefined;
   let statusPaced: Outcome | undefined;
   let sqliteInProcess: Outcome | undefined;
   const creating = wanted('createrequest');
   if (!wanted('getstatus')) status = statusPaced = { skipped: NOT_WANTED };
-  const sqlite = creating || wanted('getstatus') ? await phase('segl (SQLite)', () => withServer(() => startSegl('sqlite'), async (s) => {
-    const r: Outcome = creating ? await measureCreate('segl (SQLite)', s) : { skipped: NOT_WANTED };
-    if (INPROCESS && creating) sqliteInProcess = await phase('segl (SQLite), in-process load', () => measureCreate('segl (SQLite), in-process load', s, 'in-process'));
-    if (wanted('getstatus')) {
-      try {
-        ({ burst: status, paced: statusPaced } = await measureStatus(s));
-      } catch (e) {
-        status = await phase('getStatus (SQLite)', () => Promise.reject(e));
-      }
-    }
-    return r;
-  })) : { skipped: NOT_WANTED };
-  const postgres: Outcome = !creating ? { skipped: NOT_WANTED } : pgUp
-    ? await phase('segl (PostgreSQL)', () => withServer(() => startSegl('postgres'), (s) => measureCreate('segl (PostgreSQL)', s)))
-    : { skipped: 'skipped: no PostgreSQL' };
+  const sqlite =
+    creating || wanted('getstatus')
+      ? await phase('segl (SQLite)', () =>
+          withServer(
+            () => startSegl('sqlite'),
+            async (s) => {
+              const r: Outcome = creating ? await measureCreate('segl (SQLite)', s) : { skipped: NOT_WANTED };
+              if (INPROCESS && creating)
+                sqliteInProcess = await phase('segl (SQLite), in-process load', () =>
+                  measureCreate('segl (SQLite), in-process load', s, 'in-process'),
+                );
+              if (wanted('getstatus')) {
+                try {
+                  ({ burst: status, paced: statusPaced } = await measureStatus(s));
+                } catch (e) {
+                  status = await phase('getStatus (SQLite)', () => Promise.reject(e));
+                }
+              }
+              return r;
+            },
+          ),
+        )
+      : { skipped: NOT_WANTED };
+  const postgres: Outcome = !creating
+    ? { skipped: NOT_WANTED }
+    : pgUp
+      ? await phase('segl (PostgreSQL)', () =>
+          withServer(
+            () => startSegl('postgres'),
+            (s) => measureCreate('segl (PostgreSQL)', s),
+          ),
+        )
+      : { skipped: 'skipped: no PostgreSQL' };
   let echoInProcess: Outcome | undefined;
-  const echo = !creating ? { skipped: NOT_WANTED } : await phase('echo baseline', () => withServer(startEcho, async (s) => {
-    const r = await measureCreate('echo baseline', s);
-    if (INPROCESS) echoInProcess = await phase('echo baseline, in-process load', () => measureCreate('echo baseline, in-process load', s, 'in-process'));
-    return r;
-  }));
+  const echo = !creating
+    ? { skipped: NOT_WANTED }
+    : await phase('echo baseline', () =>
+        withServer(startEcho, async (s) => {
+          const r = await measureCreate('echo baseline', s);
+          if (INPROCESS)
+            echoInProcess = await phase('echo baseline, in-process load', () =>
+              measureCreate('echo baseline, in-process load', s, 'in-process'),
+            );
+          return r;
+        }),
+      );
 
   const sealOpts = { seconds: SEAL_SECONDS, profileSeconds: SEAL_PROFILE_SECONDS };
-  const { value: sds, instead: sdsInstead } = await optionalPhase('SDS', !wanted('sds') ? NOT_WANTED : SDS_MB === 0 ? 'skipped: BENCH_SDS_MB=0' : undefined,
-    () => measureSds({ withServer, log, problems }, SDS_MB));
-  const { value: sealing, instead: sealingInstead } = await optionalPhase('sealing',
+  const { value: sds, instead: sdsInstead } = await optionalPhase(
+    'SDS',
+    !wanted('sds') ? NOT_WANTED : SDS_MB === 0 ? 'skipped: BENCH_SDS_MB=0' : undefined,
+    () => measureSds({ withServer, log, problems }, SDS_MB),
+  );
+  const { value: sealing, instead: sealingInstead } = await optionalPhase(
+    'sealing',
     !wanted('sealing') ? NOT_WANTED : SEAL_SECONDS === 0 ? 'skipped: BENCH_SEAL_SECONDS=0' : undefined,
-    () => measureSealing({ log, problems }, sealOpts));
-  const { value: deliveries, instead: deliveriesInstead } = await optionalPhase('deliveries',
+    () => measureSealing({ log, problems }, sealOpts),
+  );
+  const { value: deliveries, instead: deliveriesInstead } = await optionalPhase(
+    'deliveries',
     !wanted('deliveries') ? NOT_WANTED : DELIVERIES === 0 ? 'skipped: BENCH_DELIVERIES=0' : undefined,
-    () => measureDeliveries({ log, problems }, { ...DELIVERY_OPTS, postgres: pgUp }));
-  const { value: portal, instead: portalInstead } = await optionalPhase('portal',
+    () => measureDeliveries({ log, problems }, { ...DELIVERY_OPTS, postgres: pgUp }),
+  );
+  const { value: portal, instead: portalInstead } = await optionalPhase(
+    'portal',
     !wanted('portal') ? NOT_WANTED : PORTAL_OPTS.count === 0 ? 'skipped: BENCH_PORTAL=0' : undefined,
-    () => measurePortal({ log, problems }, PORTAL_OPTS));
+    () => measurePortal({ log, problems }, PORTAL_OPTS),
+  );
   /** the sealing phase's per-package p50 of this run, beside the portal's */
   const sealingP50 = isSeal(sealing?.segl) ? sealing.segl.measured.p50Ms : null;
 
   const ratios = { sqlite: ratio(sqlite, echo), postgres: ratio(postgres, echo) };
-  const goal = (name: string, target: string, value: number | null, ok: (v: number) => boolean): Goal =>
-    ({ name, target, value, pass: value === null ? null : ok(value) });
+  const goal = (name: string, target: string, value: number | null, ok: (v: number) => boolean): Goal => ({
+    name,
+    target,
+    value,
+    pass: value === null ? null : ok(value),
+  });
   const createGoals: Goal[] = [
-    goal('createRequest SQLite req/s', `>= ${TARGET.createSqliteReqPerSec}`, isMeasured(sqlite) ? sqlite.reqPerSec : null, (v) => v >= TARGET.createSqliteReqPerSec),
+    goal(
+      'createRequest SQLite req/s',
+      `>= ${TARGET.createSqliteReqPerSec}`,
+      isMeasured(sqlite) ? sqlite.reqPerSec : null,
+      (v) => v >= TARGET.createSqliteReqPerSec,
+    ),
     goal('ratio SQLite / echo', `>= ${TARGET.ratio}`, ratios.sqlite, (v) => v >= TARGET.ratio),
     goal('ratio PostgreSQL / echo', `>= ${TARGET.ratio}`, ratios.postgres, (v) => v >= TARGET.ratio),
   ];
   const statusGoals: Goal[] = [
     // 100 req/s means one request every 10 ms: the paced sender. autocannon's overallRate sends
     // each connection's quota for the second back to back (a burst of 100), reported beside it.
-    goal('getStatus p99 ms (SQLite, 100 req/s paced)', `< ${TARGET.statusP99Ms}`, isMeasured(statusPaced) ? statusPaced.p99Ms : null, (v) => v < TARGET.statusP99Ms),
-    goal('getStatus p99 ms (100-request bursts, info)', `< ${TARGET.statusP99Ms}`, isMeasured(status) ? status.p99Ms : null, (v) => v < TARGET.statusP99Ms),
+    goal(
+      'getStatus p99 ms (SQLite, 100 req/s paced)',
+      `< ${TARGET.statusP99Ms}`,
+      isMeasured(statusPaced) ? statusPaced.p99Ms : null,
+      (v) => v < TARGET.statusP99Ms,
+    ),
+    goal(
+      'getStatus p99 ms (100-request bursts, info)',
+      `< ${TARGET.statusP99Ms}`,
+      isMeasured(status) ? status.p99Ms : null,
+      (v) => v < TARGET.statusP99Ms,
+    ),
   ];
   const sdsGoalList: Goal[] = sdsGoals(sds);
   const sealingGoalList: Goal[] = sealingGoals(sealing);
@@ -243,7 +325,13 @@ async function main(): Promise<void> {
   const busy = Math.max(Number(env.cpuBusyBeforeStartPercent), cpuBusyAfterPercent);
   if (busy > 20) notes.push(`the machine was ${busy}% busy with other work before/after the run: figures are pessimistic and noisy`);
   notes.push(...(sealing?.notes ?? []));
-  const common = { ...env, cpuBusyAfterRunPercent: cpuBusyAfterPercent, loadGenerator: 'autocannon 8 in a child node process (servers in the bench process)', durationSeconds: SECONDS, warmupSeconds: WARMUP };
+  const common = {
+    ...env,
+    cpuBusyAfterRunPercent: cpuBusyAfterPercent,
+    loadGenerator: 'autocannon 8 in a child node process (servers in the bench process)',
+    durationSeconds: SECONDS,
+    warmupSeconds: WARMUP,
+  };
   const createDoc = {
     ...common,
     operation: 'createRequest',
@@ -274,8 +362,10 @@ async function main(): Promise<void> {
     database: 'sqlite',
     requestedMiB: SDS_MB,
     ...(sdsInstead ? { outcome: sdsInstead } : {}),
-    transport: 'HTTP/1.1 on 127.0.0.1, one fresh connection per transfer; segl: POST /doc/demo/sds (Basic auth, Content-Type application/pdf) then GET /doc/demo/sds/{id}',
-    client: 'bench/transfer.js in a child node process: fs.createReadStream → http.request with Content-Length; the download is SHA-256-hashed and discarded',
+    transport:
+      'HTTP/1.1 on 127.0.0.1, one fresh connection per transfer; segl: POST /doc/demo/sds (Basic auth, Content-Type application/pdf) then GET /doc/demo/sds/{id}',
+    client:
+      'bench/transfer.js in a child node process: fs.createReadStream → http.request with Content-Length; the download is SHA-256-hashed and discarded',
     units: 'MB = 2^20 bytes; MB/s = bytes ÷ 2^20 ÷ wall seconds',
     timing: {
       upload: 'from the first byte handed to the request until the 201 status line arrives',
@@ -283,20 +373,25 @@ async function main(): Promise<void> {
     },
     runsPerDirection: SDS_RUNS,
     reported: `best (highest MB/s) of ${SDS_RUNS} runs per direction, for segl and the baseline separately; each run is an upload then a download of that upload; every run is listed under runs`,
-    ...(sds ? {
-      file: sds.file,
-      segl: sds.segl,
-      baseline: {
-        ...(isSide(sds.baseline) ? sds.baseline : { outcome: sds.baseline }),
-        description: 'bare node http.createServer in the bench process: POST body → stream.pipeline → fs.createWriteStream in a temp dir (like segl\'s DATA_DIR), 201 with the id; GET → fs.createReadStream with Content-Length. No auth, hashing, checks or database.',
-      },
-      ratios: sdsRatio,
-      serverRss: sds.rss ? {
-        ...sds.rss,
-        what: 'process.memoryUsage().rss of the bench process (where segl runs) sampled every 50 ms during all segl uploads and downloads; growthMb = peak − RSS just before the first upload (after global.gc() when available)',
-      } : null,
-      sha256AllMatch: sds.sha256AllMatch,
-    } : {}),
+    ...(sds
+      ? {
+          file: sds.file,
+          segl: sds.segl,
+          baseline: {
+            ...(isSide(sds.baseline) ? sds.baseline : { outcome: sds.baseline }),
+            description:
+              "bare node http.createServer in the bench process: POST body → stream.pipeline → fs.createWriteStream in a temp dir (like segl's DATA_DIR), 201 with the id; GET → fs.createReadStream with Content-Length. No auth, hashing, checks or database.",
+          },
+          ratios: sdsRatio,
+          serverRss: sds.rss
+            ? {
+                ...sds.rss,
+                what: 'process.memoryUsage().rss of the bench process (where segl runs) sampled every 50 ms during all segl uploads and downloads; growthMb = peak − RSS just before the first upload (after global.gc() when available)',
+              }
+            : null,
+          sha256AllMatch: sds.sha256AllMatch,
+        }
+      : {}),
     targets: { ratio: `>= ${SDS_TARGET.ratio} (upload and download separately)`, rssGrowthMb: `< ${SDS_TARGET.rssGrowthMb}` },
     goals: sdsGoalList,
   };
@@ -322,17 +417,37 @@ async function main(): Promise<void> {
   writeFileSync(path.join(RESULTS, 'sealing.json'), `${JSON.stringify(sealingJson, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'deliveries.json'), `${JSON.stringify(deliveriesJson, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'portal.json'), `${JSON.stringify(portalJson, null, 2)}\n`);
-  writeFileSync(path.join(RESULTS, 'summary.json'), `${JSON.stringify({
-    ...env, ok, problems, notes, createRequest: createDoc, getStatus: statusDoc, sds: sdsDoc, sealing: sealingJson, deliveries: deliveriesJson, portal: portalJson,
-    goals: allGoals,
-    allGoalsMet: allGoals.every((g) => g.pass !== false),
-  }, null, 2)}\n`);
+  writeFileSync(
+    path.join(RESULTS, 'summary.json'),
+    `${JSON.stringify(
+      {
+        ...env,
+        ok,
+        problems,
+        notes,
+        createRequest: createDoc,
+        getStatus: statusDoc,
+        sds: sdsDoc,
+        sealing: sealingJson,
+        deliveries: deliveriesJson,
+        portal: portalJson,
+        goals: allGoals,
+        allGoalsMet: allGoals.every((g) => g.pass !== false),
+      },
+      null,
+      2,
+    )}\n`,
+  );
   const sdsTable: SdsTable = {
     ...(sdsInstead ? { instead: sdsInstead } : {}),
     mib: sds?.file.mib ?? SDS_MB,
     runs: SDS_RUNS,
     segl: !sds ? { failed: '-' } : isSide(sds.segl) ? { upload: sds.segl.upload.mbPerSec, download: sds.segl.download.mbPerSec } : sds.segl,
-    baseline: !sds ? { failed: '-' } : isSide(sds.baseline) ? { upload: sds.baseline.upload.mbPerSec, download: sds.baseline.download.mbPerSec } : sds.baseline,
+    baseline: !sds
+      ? { failed: '-' }
+      : isSide(sds.baseline)
+        ? { upload: sds.baseline.upload.mbPerSec, download: sds.baseline.download.mbPerSec }
+        : sds.baseline,
     ratios: sdsRatio,
     rssGrowthMb: sds?.rss && isSide(sds.segl) ? sds.rss.growthMb : null,
     gcAvailable: sds?.rss ? sds.rss.gcAvailable : null,
@@ -345,25 +460,31 @@ async function main(): Promise<void> {
     { name: 'echo baseline (node soap)', outcome: echo },
   ];
   if (INPROCESS) {
-    rows.push({ name: 'segl SQLite, in-process load', outcome: sqliteInProcess }, { name: 'echo, in-process load', outcome: echoInProcess });
+    rows.push(
+      { name: 'segl SQLite, in-process load', outcome: sqliteInProcess },
+      { name: 'echo, in-process load', outcome: echoInProcess },
+    );
   }
-  process.stdout.write(`\n${table({
-    header: `segl bench: node ${process.version}, ${String(env.cpuCount)} CPUs, ${SECONDS} s measured after ${WARMUP} s warm-up, load from a child process`,
-    concurrency: CONCURRENCY,
-    rows,
-    ratios: [
-      { name: 'ratio SQLite / echo', value: ratios.sqlite }, { name: 'ratio PostgreSQL / echo', value: ratios.postgres },
-      ...(INPROCESS ? [{ name: 'ratio SQLite / echo, in-process', value: ratio(sqliteInProcess, echoInProcess) }] : []),
-    ],
-    status: { rate: STATUS_RATE, connections: STATUS_CONNECTIONS, outcome: status, paced: statusPaced },
-    sds: sdsTable,
-    sealing: sealingTable(sealing, sealingInstead, SEAL_SECONDS),
-    deliveries: deliveriesLines(deliveries, deliveriesInstead, DELIVERY_OPTS),
-    portal: portalLines(portal, portalInstead, PORTAL_OPTS, sealingP50),
-    goals: allGoals,
-    notes,
-    problems,
-  })}\n\nResults: ${path.relative(process.cwd(), RESULTS) || RESULTS}/{createrequest,getstatus,sds,sealing,deliveries,portal,summary}.json\n`);
+  process.stdout.write(
+    `\n${table({
+      header: `segl bench: node ${process.version}, ${String(env.cpuCount)} CPUs, ${SECONDS} s measured after ${WARMUP} s warm-up, load from a child process`,
+      concurrency: CONCURRENCY,
+      rows,
+      ratios: [
+        { name: 'ratio SQLite / echo', value: ratios.sqlite },
+        { name: 'ratio PostgreSQL / echo', value: ratios.postgres },
+        ...(INPROCESS ? [{ name: 'ratio SQLite / echo, in-process', value: ratio(sqliteInProcess, echoInProcess) }] : []),
+      ],
+      status: { rate: STATUS_RATE, connections: STATUS_CONNECTIONS, outcome: status, paced: statusPaced },
+      sds: sdsTable,
+      sealing: sealingTable(sealing, sealingInstead, SEAL_SECONDS),
+      deliveries: deliveriesLines(deliveries, deliveriesInstead, DELIVERY_OPTS),
+      portal: portalLines(portal, portalInstead, PORTAL_OPTS, sealingP50),
+      goals: allGoals,
+      notes,
+      problems,
+    })}\n\nResults: ${path.relative(process.cwd(), RESULTS) || RESULTS}/{createrequest,getstatus,sds,sealing,deliveries,portal,summary}.json\n`,
+  );
   process.exitCode = ok ? 0 : 1;
 }
 

@@ -47,7 +47,11 @@ export async function writePdfFile(file: string, totalBytes: number): Promise<{ 
   let written = 0;
   const CHUNK = 4 * MIB;
   async function* bytes(): AsyncGenerator<Buffer> {
-    const emit = (b: Buffer): Buffer => { hash.update(b); written += b.length; return b; };
+    const emit = (b: Buffer): Buffer => {
+      hash.update(b);
+      written += b.length;
+      return b;
+    };
     yield emit(Buffer.from(prefix + head6(pad), 'latin1'));
     for (let left = pad; left > 0; left -= CHUNK) yield emit(randomFillSync(Buffer.allocUnsafe(Math.min(CHUNK, left))));
     yield emit(Buffer.from(tail(pad), 'latin1'));
@@ -180,21 +184,36 @@ const AUTH = { authorization: `Basic ${Buffer.from(`${SERVICE}:${PASSWORD}`, 'ut
 
 async function oneRun(ctx: SdsContext, t: Target, run: number, file: { path: string; bytes: number; sha256: string }): Promise<SdsRun> {
   const headers = { ...AUTH, 'content-type': 'application/pdf' };
-  const up: TransferResult = await runTransferInChild({ title: `${t.name} upload ${run}`, direction: 'upload', url: t.uploadUrl, headers, file: file.path });
+  const up: TransferResult = await runTransferInChild({
+    title: `${t.name} upload ${run}`,
+    direction: 'upload',
+    url: t.uploadUrl,
+    headers,
+    file: file.path,
+  });
   if (up.status !== 201) throw new Error(`${t.name}: upload ${run} answered HTTP ${up.status}, expected 201: ${up.body ?? ''}`);
   const id = (up.body ?? '').trim();
   if (!id) throw new Error(`${t.name}: upload ${run} answered 201 without an id`);
   if (up.bytes !== file.bytes) throw new Error(`${t.name}: upload ${run} sent ${up.bytes} bytes, the file has ${file.bytes}`);
-  const down = await runTransferInChild({ title: `${t.name} download ${run}`, direction: 'download', url: t.downloadUrl(id), headers: { ...AUTH } });
+  const down = await runTransferInChild({
+    title: `${t.name} download ${run}`,
+    direction: 'download',
+    url: t.downloadUrl(id),
+    headers: { ...AUTH },
+  });
   if (down.status !== 200) throw new Error(`${t.name}: download ${run} answered HTTP ${down.status}, expected 200`);
   const sha256Matches = down.sha256 === file.sha256 && down.bytes === file.bytes;
   if (!sha256Matches) {
-    ctx.problems.push(`${t.name}: download ${run} differs from the file (${down.bytes} bytes, SHA-256 ${down.sha256 ?? '?'}; file ${file.bytes} bytes, ${file.sha256})`);
+    ctx.problems.push(
+      `${t.name}: download ${run} differs from the file (${down.bytes} bytes, SHA-256 ${down.sha256 ?? '?'}; file ${file.bytes} bytes, ${file.sha256})`,
+    );
   }
   if (down.contentLength !== undefined && down.contentLength !== file.bytes) {
     ctx.problems.push(`${t.name}: download ${run} declared Content-Length ${down.contentLength}, the file has ${file.bytes} bytes`);
   }
-  ctx.log(`${t.name}: run ${run}: upload ${up.mbPerSec} MB/s (${up.seconds} s), download ${down.mbPerSec} MB/s (${down.seconds} s), SHA-256 ${sha256Matches ? 'ok' : 'DIFFERS'}`);
+  ctx.log(
+    `${t.name}: run ${run}: upload ${up.mbPerSec} MB/s (${up.seconds} s), download ${down.mbPerSec} MB/s (${down.seconds} s), SHA-256 ${sha256Matches ? 'ok' : 'DIFFERS'}`,
+  );
   return {
     run,
     upload: { mbPerSec: up.mbPerSec, seconds: up.seconds, bytes: up.bytes, status: up.status, id },
@@ -236,50 +255,71 @@ export async function measureSds(ctx: SdsContext, mib: number): Promise<SdsMeasu
     const sdsLimit = String(Math.max(100 * MIB, file.bytes + MIB));
 
     let rss: SdsRss | undefined;
-    const segl = await side(ctx, 'SDS segl (SQLite)', () => ctx.withServer(() => startSegl('sqlite', { SEGL_SDS_LIMIT: sdsLimit }), async (s) => {
-      const t: Target = {
-        name: 'SDS segl (SQLite)',
-        uploadUrl: `${s.baseUrl}/doc/${SERVICE}/sds`,
-        downloadUrl: (id) => `${s.baseUrl}/doc/${SERVICE}/sds/${encodeURIComponent(id)}`,
-      };
-      const before = await settledRss();
-      const sampler = rssSampler();
-      sampler.take();
-      const runs: SdsRun[] = [];
-      let peak = before.rss;
-      try {
-        for (let i = 1; i <= SDS_RUNS; i++) {
-          const r = await oneRun(ctx, t, i, file);
-          const p = sampler.take();
-          peak = Math.max(peak, p);
-          runs.push({ ...r, rssGrowthMb: toMb(p - before.rss) });
-        }
-      } finally {
-        const { samples } = sampler.stop();
-        rss = {
-          sampleIntervalMs: RSS_SAMPLE_MS, samples, gcAvailable: gcAvailable(), gcCalledBeforeBaseline: before.gcCalled,
-          beforeUploadMb: toMb(before.rss), peakMb: toMb(peak), growthMb: toMb(peak - before.rss),
-        };
-      }
-      ctx.log(`SDS segl (SQLite): RSS ${rss.beforeUploadMb} MB before the first upload, peak ${rss.peakMb} MB: growth ${rss.growthMb} MB (gc ${rss.gcAvailable ? 'called' : 'not available'})`);
-      return best('segl (SQLite)', runs);
-    }));
+    const segl = await side(ctx, 'SDS segl (SQLite)', () =>
+      ctx.withServer(
+        () => startSegl('sqlite', { SEGL_SDS_LIMIT: sdsLimit }),
+        async (s) => {
+          const t: Target = {
+            name: 'SDS segl (SQLite)',
+            uploadUrl: `${s.baseUrl}/doc/${SERVICE}/sds`,
+            downloadUrl: (id) => `${s.baseUrl}/doc/${SERVICE}/sds/${encodeURIComponent(id)}`,
+          };
+          const before = await settledRss();
+          const sampler = rssSampler();
+          sampler.take();
+          const runs: SdsRun[] = [];
+          let peak = before.rss;
+          try {
+            for (let i = 1; i <= SDS_RUNS; i++) {
+              const r = await oneRun(ctx, t, i, file);
+              const p = sampler.take();
+              peak = Math.max(peak, p);
+              runs.push({ ...r, rssGrowthMb: toMb(p - before.rss) });
+            }
+          } finally {
+            const { samples } = sampler.stop();
+            rss = {
+              sampleIntervalMs: RSS_SAMPLE_MS,
+              samples,
+              gcAvailable: gcAvailable(),
+              gcCalledBeforeBaseline: before.gcCalled,
+              beforeUploadMb: toMb(before.rss),
+              peakMb: toMb(peak),
+              growthMb: toMb(peak - before.rss),
+            };
+          }
+          ctx.log(
+            `SDS segl (SQLite): RSS ${rss.beforeUploadMb} MB before the first upload, peak ${rss.peakMb} MB: growth ${rss.growthMb} MB (gc ${rss.gcAvailable ? 'called' : 'not available'})`,
+          );
+          return best('segl (SQLite)', runs);
+        },
+      ),
+    );
 
-    const baseline = await side(ctx, 'SDS file baseline', () => ctx.withServer(startFileBaseline, async (s) => {
-      const t: Target = {
-        name: 'SDS file baseline',
-        uploadUrl: `${s.baseUrl}${FILE_BASELINE_UPLOAD}`,
-        downloadUrl: (id) => `${s.baseUrl}${FILE_BASELINE_DOWNLOAD}${encodeURIComponent(id)}`,
-      };
-      const runs: SdsRun[] = [];
-      for (let i = 1; i <= SDS_RUNS; i++) runs.push(await oneRun(ctx, t, i, file));
-      return best('file baseline (node http + fs streams)', runs);
-    }));
+    const baseline = await side(ctx, 'SDS file baseline', () =>
+      ctx.withServer(startFileBaseline, async (s) => {
+        const t: Target = {
+          name: 'SDS file baseline',
+          uploadUrl: `${s.baseUrl}${FILE_BASELINE_UPLOAD}`,
+          downloadUrl: (id) => `${s.baseUrl}${FILE_BASELINE_DOWNLOAD}${encodeURIComponent(id)}`,
+        };
+        const runs: SdsRun[] = [];
+        for (let i = 1; i <= SDS_RUNS; i++) runs.push(await oneRun(ctx, t, i, file));
+        return best('file baseline (node http + fs streams)', runs);
+      }),
+    );
 
     const downloads = [segl, baseline].flatMap((o) => (isSide(o) ? o.runs : []));
     return {
-      file: { bytes: file.bytes, mib: Number((file.bytes / MIB).toFixed(3)), sha256: file.sha256, writeSeconds: Number(writeSeconds.toFixed(2)) },
-      segl, baseline, ...(rss ? { rss } : {}),
+      file: {
+        bytes: file.bytes,
+        mib: Number((file.bytes / MIB).toFixed(3)),
+        sha256: file.sha256,
+        writeSeconds: Number(writeSeconds.toFixed(2)),
+      },
+      segl,
+      baseline,
+      ...(rss ? { rss } : {}),
       sha256AllMatch: downloads.length ? downloads.every((r) => r.download.sha256Matches) : null,
     };
   } finally {
@@ -298,8 +338,12 @@ export function sdsRatios(m: SdsMeasurement | undefined): { upload: number | nul
 export function sdsGoals(m: SdsMeasurement | undefined): Goal[] {
   const ratios = sdsRatios(m);
   const growth = m?.rss && isSide(m.segl) ? m.rss.growthMb : null;
-  const goal = (name: string, target: string, value: number | null, ok: (v: number) => boolean): Goal =>
-    ({ name, target, value, pass: value === null ? null : ok(value) });
+  const goal = (name: string, target: string, value: number | null, ok: (v: number) => boolean): Goal => ({
+    name,
+    target,
+    value,
+    pass: value === null ? null : ok(value),
+  });
   return [
     goal('SDS upload ratio segl / baseline', `>= ${SDS_TARGET.ratio}`, ratios.upload, (v) => v >= SDS_TARGET.ratio),
     goal('SDS download ratio segl / baseline', `>= ${SDS_TARGET.ratio}`, ratios.download, (v) => v >= SDS_TARGET.ratio),

@@ -36,7 +36,12 @@ export interface SealSpec {
   nodeRsaSeconds: number;
 }
 
-export interface ProfileEntry { functionName: string; location: string; selfMs: number; selfPercent: number }
+export interface ProfileEntry {
+  functionName: string;
+  location: string;
+  selfMs: number;
+  selfPercent: number;
+}
 
 export interface SealProfile {
   /** how it was taken */
@@ -108,7 +113,6 @@ export interface SealResult {
 // A small hand-made PDF (the structure of test/support/pdf.ts makePdf, without padding)
 // ---------------------------------------------------------------------------------------------
 
-
 // ---------------------------------------------------------------------------------------------
 // Counting RSA private-key operations
 // ---------------------------------------------------------------------------------------------
@@ -147,8 +151,19 @@ function percentile(sorted: number[], p: number): number {
 
 const round = (x: number, digits = 3): number => (Number.isFinite(x) ? Number(x.toFixed(digits)) : x);
 
-interface CpuProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }
-interface CpuProfile { nodes: CpuProfileNode[]; startTime: number; endTime: number; samples?: number[]; timeDeltas?: number[] }
+interface CpuProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: CpuProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples?: number[];
+  timeDeltas?: number[];
+}
 
 const META = new Set(['(idle)', '(program)', '(garbage collector)', '(root)']);
 
@@ -181,7 +196,10 @@ export function summariseProfile(p: CpuProfile, root: string): Omit<SealProfile,
   const selfUs = new Map<number, number>();
   let t = p.startTime;
   const times: number[] = [];
-  for (const d of deltas) { t += d; times.push(t); }
+  for (const d of deltas) {
+    t += d;
+    times.push(t);
+  }
   for (let i = 0; i < samples.length; i++) {
     const dur = (i + 1 < times.length ? times[i + 1]! : p.endTime) - times[i]!;
     selfUs.set(samples[i]!, (selfUs.get(samples[i]!) ?? 0) + Math.max(0, dur));
@@ -204,7 +222,8 @@ export function summariseProfile(p: CpuProfile, root: string): Omit<SealProfile,
     let location = where(n);
     if (!location) {
       const caller = parent.get(id);
-      location = caller && where(caller) ? `(native, called from ${caller.callFrame.functionName || '(anonymous)'} ${where(caller)})` : '(native)';
+      location =
+        caller && where(caller) ? `(native, called from ${caller.callFrame.functionName || '(anonymous)'} ${where(caller)})` : '(native)';
     }
     const key = `${name}\0${location}`;
     const e = fns.get(key) ?? { functionName: name, location, selfMs: 0, selfPercent: 0, us: 0 };
@@ -217,9 +236,13 @@ export function summariseProfile(p: CpuProfile, root: string): Omit<SealProfile,
   return {
     samples: samples.length,
     totalMs: round(totalUs / 1000, 1),
-    topSelf: [...fns.values()].sort((a, b) => b.us - a.us).slice(0, 5)
+    topSelf: [...fns.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, 5)
       .map((e) => ({ functionName: e.functionName, location: e.location, selfMs: round(e.us / 1000, 1), selfPercent: pct(e.us) })),
-    byModule: [...mods.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8)
+    byModule: [...mods.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8)
       .map(([module, us]) => ({ module, selfMs: round(us / 1000, 1), selfPercent: pct(us) })),
     other: { idleMs: round(other.idleMs, 1), programMs: round(other.programMs, 1), garbageCollectorMs: round(other.garbageCollectorMs, 1) },
   };
@@ -247,7 +270,11 @@ export async function runSeal(spec: SealSpec): Promise<SealResult> {
   countRsaSigns();
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'segl-bench-seal-'));
   const cfg = loadConfig({
-    PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SEGL_DEMO_PASSWORD: spec.password,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    SEGL_DEMO_PASSWORD: spec.password,
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
   });
   rt = await startRuntime(cfg, { http: true, worker: false });
@@ -261,7 +288,8 @@ export async function runSeal(spec: SealSpec): Promise<SealResult> {
   const pipeline = await runtime.signing();
   const pkiSeconds = (performance.now() - t0) / 1000;
   for (const [name, issuer] of Object.entries(ca.pki)) {
-    if (issuer && typeof issuer === 'object' && 'keys' in issuer) keyNames.set((issuer as { keys: { privateKey: CryptoKey } }).keys.privateKey, name);
+    if (issuer && typeof issuer === 'object' && 'keys' in issuer)
+      keyNames.set((issuer as { keys: { privateKey: CryptoKey } }).keys.privateKey, name);
   }
   const keys = await generateKeys();
   keyNames.set(keys.privateKey, 'signer');
@@ -293,11 +321,16 @@ export async function runSeal(spec: SealSpec): Promise<SealResult> {
   };
 
   const act = (requestId: string): SignAct => ({
-    svc, requestId, taskId: 't1', signer, signText: 'I approve the bench contract.',
+    svc,
+    requestId,
+    taskId: 't1',
+    signer,
+    signText: 'I approve the bench contract.',
     documents: [{ id: 'doc1', description: 'Bench contract', mimeType: 'application/pdf', bytes: pdf }],
     audit: [{ time: new Date(), type: 'pdf-shown', text: 'doc1 shown to the signer' }],
     userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36',
-    clientIp: '127.0.0.1', externalContext: 'client-reference: bench',
+    clientIp: '127.0.0.1',
+    externalContext: 'client-reference: bench',
   });
   const failures: string[] = [];
   /** One package; returns its wall ms, the RSA signs it made and the sealed package's size (0 when it failed). */
@@ -308,7 +341,10 @@ export async function runSeal(spec: SealSpec): Promise<SealResult> {
     let bytes = 0;
     try {
       const out = await pipeline.sign(act(requestId));
-      if (!out.ok) failures.push(`sign() refused at ${out.stage}: ${out.report.indication} ${out.report.subIndication ?? ''} ${out.report.message}`.trim());
+      if (!out.ok)
+        failures.push(
+          `sign() refused at ${out.stage}: ${out.report.indication} ${out.report.subIndication ?? ''} ${out.report.message}`.trim(),
+        );
       else if (out.resultUris.length !== 1) failures.push(`sign() gave ${out.resultUris.length} result URIs, expected 1`);
       else bytes = Buffer.byteLength(out.packageXml);
     } catch (e) {
@@ -340,14 +376,23 @@ export async function runSeal(spec: SealSpec): Promise<SealResult> {
     let signs = 0;
     const t = performance.now();
     const end = t + spec.nodeRsaSeconds * 1000;
-    while (performance.now() < end) { await crypto.subtle.sign(alg, keys.privateKey, data); signs++; }
+    while (performance.now() < end) {
+      await crypto.subtle.sign(alg, keys.privateKey, data);
+      signs++;
+    }
     const s = (performance.now() - t) / 1000;
     nodeRsa = { seconds: round(s, 3), signs, signsPerSec: round(signs / s, 1) };
   }
 
-  const estimateMs = Math.max(0.5, percentile([...warmMs].sort((a, b) => a - b), 50));
+  const estimateMs = Math.max(
+    0.5,
+    percentile(
+      [...warmMs].sort((a, b) => a - b),
+      50,
+    ),
+  );
   // Generous: the warm-up pace may be far slower than the measured one (a loaded machine, a cold JIT).
-  const needed = Math.ceil(((spec.seconds + spec.profileSeconds) * 1000 / estimateMs) * 5) + 50;
+  const needed = Math.ceil((((spec.seconds + spec.profileSeconds) * 1000) / estimateMs) * 5) + 50;
   if (pool.length < needed) await createRequests(Math.min(50_000, needed - pool.length));
 
   // The measured run: sign() back to back, one at a time.
@@ -359,7 +404,10 @@ export async function runSeal(spec: SealSpec): Promise<SealResult> {
   t0 = performance.now();
   const deadline = t0 + spec.seconds * 1000;
   while (performance.now() < deadline) {
-    if (!pool.length) { endedBy = 'requests'; break; }
+    if (!pool.length) {
+      endedBy = 'requests';
+      break;
+    }
     const r = await signOne();
     ms.push(r.ms);
     perPackage.push(r.rsa);
@@ -368,7 +416,11 @@ export async function runSeal(spec: SealSpec): Promise<SealResult> {
   const wallS = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const diff = (a: Record<string, number>, b: Record<string, number>): Record<string, number> =>
-    Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v - (b[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
+    Object.fromEntries(
+      Object.entries(a)
+        .map(([k, v]) => [k, v - (b[k] ?? 0)])
+        .filter(([, v]) => (v as number) > 0),
+    );
   const rsaTotal = rsaCount.total - rsaBefore.total;
   const rsaByKey = diff(rsaCount.byKey, rsaBefore.byKey);
   const rsaAlgorithms = diff(rsaCount.algorithms, rsaBefore.algorithms);
@@ -386,14 +438,21 @@ export async function runSeal(spec: SealSpec): Promise<SealResult> {
       let packages = 0;
       const t = performance.now();
       const end = t + spec.profileSeconds * 1000;
-      while (performance.now() < end && pool.length) { await signOne(); packages++; tooManyFailures(); }
+      while (performance.now() < end && pool.length) {
+        await signOne();
+        packages++;
+        tooManyFailures();
+      }
       const seconds = (performance.now() - t) / 1000;
       const { profile: p } = await session.post('Profiler.stop');
       await session.post('Profiler.disable');
       const root = path.resolve(__dirname, '..', '..');
       profile = {
-        method: 'node:inspector Profiler (the V8 CPU profile `node --cpu-prof` writes), started after the measured run so its overhead is not in the figures; self time of each sample = time until the next sample',
-        seconds: round(seconds, 3), packages, sampleIntervalUs: interval,
+        method:
+          'node:inspector Profiler (the V8 CPU profile `node --cpu-prof` writes), started after the measured run so its overhead is not in the figures; self time of each sample = time until the next sample',
+        seconds: round(seconds, 3),
+        packages,
+        sampleIntervalUs: interval,
         ...summariseProfile(p as unknown as CpuProfile, root),
       };
     } finally {
@@ -406,8 +465,12 @@ export async function runSeal(spec: SealSpec): Promise<SealResult> {
     node: process.version,
     pid: process.pid,
     setup: {
-      pkiSeconds: round(pkiSeconds, 2), requestsCreated: created, requestCreateSeconds: round(createMs / 1000, 2),
-      pdfBytes: pdf.length, signer: certificate.subject, packageBytes,
+      pkiSeconds: round(pkiSeconds, 2),
+      requestsCreated: created,
+      requestCreateSeconds: round(createMs / 1000, 2),
+      pdfBytes: pdf.length,
+      signer: certificate.subject,
+      packageBytes,
     },
     warmup: { packages: warmMs.length, ms: warmMs },
     measured: {
@@ -455,11 +518,16 @@ async function main(): Promise<void> {
 if (require.main === module) {
   // Stopped by the bench (interrupt, timeout): close segl (and its private Redis) and remove DATA_DIR.
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(sig, () => { void cleanup().finally(() => process.exit(143)); });
+    process.once(sig, () => {
+      void cleanup().finally(() => process.exit(143));
+    });
   }
-  main().then(() => process.exit(0), async (e: unknown) => {
-    process.stderr.write(`seal: ${(e as Error).stack ?? String(e)}\n`);
-    await cleanup().catch(() => undefined);
-    process.exit(1);
-  });
+  main().then(
+    () => process.exit(0),
+    async (e: unknown) => {
+      process.stderr.write(`seal: ${(e as Error).stack ?? String(e)}\n`);
+      await cleanup().catch(() => undefined);
+      process.exit(1);
+    },
+  );
 }

@@ -22,16 +22,35 @@ export const ASSUMED_RSA_SIGNS = 5;
  * through Node's WebCrypto, and the worker counts the real calls (by key) to check this list.
  */
 export const RSA_SIGNS_FROM_CODE: ReadonlyArray<{ key: string; what: string; where: string }> = [
-  { key: 'signer', what: 'the native XAdES signature',
-    where: 'src/pki/signing.ts sign → src/trust/xades.ts createNativeSignature → xadesSignature (crypto.subtle.sign over the canonical SignedInfo)' },
-  { key: 'ocsp', what: 'the OCSP response for the signer certificate (initial verification)',
-    where: 'src/pki/signing.ts prefetchRevocation (asked when sign() starts, used by verify(native)) → src/trust/verify.ts ocspRevocationChecker → TestCa.ocsp → src/trust/ocsp.ts respondOcsp (crypto.subtle.sign over the DER ResponseData)' },
-  { key: 'tsa', what: 'the RFC 3161 time-stamp token',
-    where: 'src/pki/signing.ts trustedTime (requested while the native signature is verified) → TestCa.timestamp → src/trust/tsa.ts buildToken (SignedData.sign)' },
-  { key: 'ocsp', what: 'the OCSP response for the seal certificate, embedded in the seal\'s RevocationValues',
-    where: 'src/pki/signing.ts sealOcspP = this.trust.revocation(seal.certificate, sealChain[0]) (asked when sign() starts) → respondOcsp (also used to verify the seal)' },
-  { key: 'seal', what: 'the seal over the LTV-SDO',
-    where: 'src/pki/signing.ts → src/trust/xades.ts createSeal → xadesSignature (crypto.subtle.sign over the canonical SignedInfo)' },
+  {
+    key: 'signer',
+    what: 'the native XAdES signature',
+    where:
+      'src/pki/signing.ts sign → src/trust/xades.ts createNativeSignature → xadesSignature (crypto.subtle.sign over the canonical SignedInfo)',
+  },
+  {
+    key: 'ocsp',
+    what: 'the OCSP response for the signer certificate (initial verification)',
+    where:
+      'src/pki/signing.ts prefetchRevocation (asked when sign() starts, used by verify(native)) → src/trust/verify.ts ocspRevocationChecker → TestCa.ocsp → src/trust/ocsp.ts respondOcsp (crypto.subtle.sign over the DER ResponseData)',
+  },
+  {
+    key: 'tsa',
+    what: 'the RFC 3161 time-stamp token',
+    where:
+      'src/pki/signing.ts trustedTime (requested while the native signature is verified) → TestCa.timestamp → src/trust/tsa.ts buildToken (SignedData.sign)',
+  },
+  {
+    key: 'ocsp',
+    what: "the OCSP response for the seal certificate, embedded in the seal's RevocationValues",
+    where:
+      'src/pki/signing.ts sealOcspP = this.trust.revocation(seal.certificate, sealChain[0]) (asked when sign() starts) → respondOcsp (also used to verify the seal)',
+  },
+  {
+    key: 'seal',
+    what: 'the seal over the LTV-SDO',
+    where: 'src/pki/signing.ts → src/trust/xades.ts createSeal → xadesSignature (crypto.subtle.sign over the canonical SignedInfo)',
+  },
 ];
 
 export interface OpensslSpeed {
@@ -54,11 +73,21 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: nu
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => { err += s; });
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+    });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      err += s;
+    });
     const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
-    child.once('error', (e) => { clearTimeout(timer); reject(e); });
-    child.once('exit', (code) => { clearTimeout(timer); resolve({ code, out, err }); });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
   });
 }
 
@@ -74,7 +103,10 @@ export function parseOpensslSpeed(stdout: string): { signPerSec: number; verifyP
   const values = line.replace(/^rsa\s+2048\s+bits\s+/, '').split(/\s+/);
   let header: string[] = [];
   for (let j = i - 1; j >= 0; j--) {
-    if (/\bsign\/s\b/.test(lines[j]!)) { header = lines[j]!.trim().split(/\s+/); break; }
+    if (/\bsign\/s\b/.test(lines[j]!)) {
+      header = lines[j]!.trim().split(/\s+/);
+      break;
+    }
   }
   const at = (name: string): number | null => {
     const k = header.indexOf(name);
@@ -129,11 +161,18 @@ export async function measureSealing(ctx: SealingContext, o: { seconds: number; 
     ctx.log(`sealing: openssl baseline FAILED: ${msg}`);
   }
 
-  ctx.log(`sealing: SigningPipeline.sign in a child process: ${SEAL_WARMUP} warm-up packages, ${o.seconds} s sequential`
-    + `${o.profileSeconds > 0 ? `, then ${o.profileSeconds} s profiled` : ''}…`);
+  ctx.log(
+    `sealing: SigningPipeline.sign in a child process: ${SEAL_WARMUP} warm-up packages, ${o.seconds} s sequential` +
+      `${o.profileSeconds > 0 ? `, then ${o.profileSeconds} s profiled` : ''}…`,
+  );
   const spec: SealSpec = {
-    title: 'sealing', service: SERVICE, password: PASSWORD, seconds: o.seconds, warmup: SEAL_WARMUP,
-    profileSeconds: o.profileSeconds, nodeRsaSeconds: NODE_RSA_SECONDS,
+    title: 'sealing',
+    service: SERVICE,
+    password: PASSWORD,
+    seconds: o.seconds,
+    warmup: SEAL_WARMUP,
+    profileSeconds: o.profileSeconds,
+    nodeRsaSeconds: NODE_RSA_SECONDS,
   };
   let segl: SealOutcome;
   try {
@@ -148,75 +187,130 @@ export async function measureSealing(ctx: SealingContext, o: { seconds: number; 
   let perPackage: number | null = null;
   if (isSeal(segl)) {
     const m = segl.measured;
-    ctx.log(`sealing: ${m.packages} packages in ${m.seconds} s: ${m.packagesPerSec} packages/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms; `
-      + `${segl.rsaSigns.perPackage} RSA signs per package (${JSON.stringify(segl.rsaSigns.byKey)})`);
+    ctx.log(
+      `sealing: ${m.packages} packages in ${m.seconds} s: ${m.packagesPerSec} packages/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms; ` +
+        `${segl.rsaSigns.perPackage} RSA signs per package (${JSON.stringify(segl.rsaSigns.byKey)})`,
+    );
     for (const f of segl.failures) ctx.problems.push(`sealing: ${f}`);
     if (m.packages === 0) ctx.problems.push('sealing: no package was made during the measurement');
-    if (m.endedBy === 'requests') notes.push(`sealing: the created requests ran out after ${m.seconds} s (of ${o.seconds} s); the figures cover that time`);
+    if (m.endedBy === 'requests')
+      notes.push(`sealing: the created requests ran out after ${m.seconds} s (of ${o.seconds} s); the figures cover that time`);
     const r = segl.rsaSigns;
     if (r.packages > 0) {
       perPackage = r.perPackage;
-      if (r.perPackageMin !== r.perPackageMax) notes.push(`sealing: RSA signs per package varied between ${r.perPackageMin} and ${r.perPackageMax}; the mean ${r.perPackage} is used`);
+      if (r.perPackageMin !== r.perPackageMax)
+        notes.push(
+          `sealing: RSA signs per package varied between ${r.perPackageMin} and ${r.perPackageMax}; the mean ${r.perPackage} is used`,
+        );
       if (r.perPackage !== RSA_SIGNS_FROM_CODE.length) {
-        notes.push(`sealing: ${r.perPackage} RSA signs per package counted, but bench/sealing.ts lists ${RSA_SIGNS_FROM_CODE.length} from the code: update RSA_SIGNS_FROM_CODE; the counted figure is used`);
+        notes.push(
+          `sealing: ${r.perPackage} RSA signs per package counted, but bench/sealing.ts lists ${RSA_SIGNS_FROM_CODE.length} from the code: update RSA_SIGNS_FROM_CODE; the counted figure is used`,
+        );
       }
     }
   }
   const ceiling = isOpenssl(baseline) && perPackage ? baseline.signPerSec / perPackage : null;
   const ratio = ceiling && isSeal(segl) ? round(segl.measured.packagesPerSec / ceiling) : null;
-  return { baseline, segl, rsaSignsPerPackage: perPackage, ceilingPackagesPerSec: ceiling === null ? null : round(ceiling, 1), ratio, notes };
+  return {
+    baseline,
+    segl,
+    rsaSignsPerPackage: perPackage,
+    ceilingPackagesPerSec: ceiling === null ? null : round(ceiling, 1),
+    ratio,
+    notes,
+  };
 }
 
 export function sealingGoals(m: SealingMeasurement | undefined): Goal[] {
   const v = m?.ratio ?? null;
-  return [{ name: 'sealing ratio pkg/s ÷ RSA-op ceiling', target: `>= ${SEAL_TARGET.ratio}`, value: v, pass: v === null ? null : v >= SEAL_TARGET.ratio }];
+  return [
+    {
+      name: 'sealing ratio pkg/s ÷ RSA-op ceiling',
+      target: `>= ${SEAL_TARGET.ratio}`,
+      value: v,
+      pass: v === null ? null : v >= SEAL_TARGET.ratio,
+    },
+  ];
 }
 
 /** The sealing.json document (the environment fields are added by run.ts). */
-export function sealingDoc(m: SealingMeasurement | undefined, instead: string | undefined, o: { seconds: number; profileSeconds: number }): Record<string, unknown> {
+export function sealingDoc(
+  m: SealingMeasurement | undefined,
+  instead: string | undefined,
+  o: { seconds: number; profileSeconds: number },
+): Record<string, unknown> {
   const segl = m?.segl;
   const counted = m?.rsaSignsPerPackage ?? null;
-  const byKeyPerPackage = isSeal(segl) && segl.rsaSigns.packages > 0
-    ? Object.fromEntries(Object.entries(segl.rsaSigns.byKey).map(([k, n]) => [k, round(n / segl.rsaSigns.packages, 3)]))
-    : null;
+  const byKeyPerPackage =
+    isSeal(segl) && segl.rsaSigns.packages > 0
+      ? Object.fromEntries(Object.entries(segl.rsaSigns.byKey).map(([k, n]) => [k, round(n / segl.rsaSigns.packages, 3)]))
+      : null;
   return {
-    operation: 'SigningPipeline.sign: native XAdES signature → initial verification with OCSP (segl\'s own responder, in process) → RFC 3161 token → LTV-SDO → seal → seal verified → stored result',
+    operation:
+      "SigningPipeline.sign: native XAdES signature → initial verification with OCSP (segl's own responder, in process) → RFC 3161 token → LTV-SDO → seal → seal verified → stored result",
     database: 'sqlite',
     ...(instead ? { outcome: instead } : {}),
-    setup: 'bench/seal.js in one child node process: its own segl runtime (startRuntime, SQLite, temp DATA_DIR, LOG_LEVEL silent, REDIS_URL or a private redis-server); '
-      + 'the requests (one small hand-made PDF each, setup.pdfBytes bytes, and one task t1 signing it) created over SOAP first; one signer certificate from the test CA; '
-      + `${SEAL_WARMUP} warm-up packages, then sign() awaited back to back (one at a time) for the measured seconds`,
+    setup:
+      'bench/seal.js in one child node process: its own segl runtime (startRuntime, SQLite, temp DATA_DIR, LOG_LEVEL silent, REDIS_URL or a private redis-server); ' +
+      'the requests (one small hand-made PDF each, setup.pdfBytes bytes, and one task t1 signing it) created over SOAP first; one signer certificate from the test CA; ' +
+      `${SEAL_WARMUP} warm-up packages, then sign() awaited back to back (one at a time) for the measured seconds`,
     measuredSeconds: o.seconds,
     warmupPackages: SEAL_WARMUP,
-    ...(m ? {
-      segl: isSeal(segl) ? {
-        packagesPerSec: segl.measured.packagesPerSec, p50Ms: segl.measured.p50Ms, p99Ms: segl.measured.p99Ms,
-        measured: segl.measured, warmup: segl.warmup, setup: segl.setup, failures: segl.failures,
-      } : segl,
-      baseline: isOpenssl(m.baseline)
-        ? { ...m.baseline, threads: 1, note: 'single-threaded (no -multi); the same OpenSSL family Node links for WebCrypto' }
-        : m.baseline,
-      rsaSignsPerPackage: {
-        used: counted,
-        counted: isSeal(segl) ? { perPackage: segl.rsaSigns.perPackage, min: segl.rsaSigns.perPackageMin, max: segl.rsaSigns.perPackageMax, total: segl.rsaSigns.total, packages: segl.rsaSigns.packages, byKeyPerPackage, algorithms: segl.rsaSigns.algorithms } : null,
-        how: 'the worker wraps SubtleCrypto.prototype.sign (segl\'s XAdES writer, pkijs and @peculiar/x509 all sign through Node\'s WebCrypto, src/trust/crypto.ts) and counts calls with an RSA key inside each measured sign(), by whose key signed',
-        fromCode: RSA_SIGNS_FROM_CODE.length,
-        breakdown: RSA_SIGNS_FROM_CODE,
-        assumedBefore: ASSUMED_RSA_SIGNS,
-        note: `${ASSUMED_RSA_SIGNS}: native signature, OCSP for the signer, TSA token, OCSP for the seal certificate (embedded, and reused when the seal is verified), seal`,
-      },
-      ceilingPackagesPerSec: m.ceilingPackagesPerSec,
-      ratio: m.ratio,
-      ratioFormula: 'packages/s ÷ (openssl RSA-2048 sign/s ÷ RSA signs per package (counted))',
-      ratioWithAssumedSigns: isSeal(segl) && isOpenssl(m.baseline)
-        ? round(segl.measured.packagesPerSec / (m.baseline.signPerSec / ASSUMED_RSA_SIGNS)) : null,
-      nodeWebCryptoRsa: isSeal(segl) && segl.nodeRsa ? {
-        ...segl.nodeRsa,
-        what: 'Node WebCrypto RSASSA-PKCS1-v1_5 SHA-256 2048-bit sign, awaited one at a time in the worker (for comparison with openssl: the pipeline\'s signs go this way)',
-      } : null,
-      profile: isSeal(segl) ? (segl.profile ?? (o.profileSeconds > 0 ? 'none: no requests left' : 'skipped: BENCH_SEAL_PROFILE_SECONDS=0')) : null,
-      notes: m.notes,
-    } : {}),
+    ...(m
+      ? {
+          segl: isSeal(segl)
+            ? {
+                packagesPerSec: segl.measured.packagesPerSec,
+                p50Ms: segl.measured.p50Ms,
+                p99Ms: segl.measured.p99Ms,
+                measured: segl.measured,
+                warmup: segl.warmup,
+                setup: segl.setup,
+                failures: segl.failures,
+              }
+            : segl,
+          baseline: isOpenssl(m.baseline)
+            ? { ...m.baseline, threads: 1, note: 'single-threaded (no -multi); the same OpenSSL family Node links for WebCrypto' }
+            : m.baseline,
+          rsaSignsPerPackage: {
+            used: counted,
+            counted: isSeal(segl)
+              ? {
+                  perPackage: segl.rsaSigns.perPackage,
+                  min: segl.rsaSigns.perPackageMin,
+                  max: segl.rsaSigns.perPackageMax,
+                  total: segl.rsaSigns.total,
+                  packages: segl.rsaSigns.packages,
+                  byKeyPerPackage,
+                  algorithms: segl.rsaSigns.algorithms,
+                }
+              : null,
+            how: "the worker wraps SubtleCrypto.prototype.sign (segl's XAdES writer, pkijs and @peculiar/x509 all sign through Node's WebCrypto, src/trust/crypto.ts) and counts calls with an RSA key inside each measured sign(), by whose key signed",
+            fromCode: RSA_SIGNS_FROM_CODE.length,
+            breakdown: RSA_SIGNS_FROM_CODE,
+            assumedBefore: ASSUMED_RSA_SIGNS,
+            note: `${ASSUMED_RSA_SIGNS}: native signature, OCSP for the signer, TSA token, OCSP for the seal certificate (embedded, and reused when the seal is verified), seal`,
+          },
+          ceilingPackagesPerSec: m.ceilingPackagesPerSec,
+          ratio: m.ratio,
+          ratioFormula: 'packages/s ÷ (openssl RSA-2048 sign/s ÷ RSA signs per package (counted))',
+          ratioWithAssumedSigns:
+            isSeal(segl) && isOpenssl(m.baseline)
+              ? round(segl.measured.packagesPerSec / (m.baseline.signPerSec / ASSUMED_RSA_SIGNS))
+              : null,
+          nodeWebCryptoRsa:
+            isSeal(segl) && segl.nodeRsa
+              ? {
+                  ...segl.nodeRsa,
+                  what: "Node WebCrypto RSASSA-PKCS1-v1_5 SHA-256 2048-bit sign, awaited one at a time in the worker (for comparison with openssl: the pipeline's signs go this way)",
+                }
+              : null,
+          profile: isSeal(segl)
+            ? (segl.profile ?? (o.profileSeconds > 0 ? 'none: no requests left' : 'skipped: BENCH_SEAL_PROFILE_SECONDS=0'))
+            : null,
+          notes: m.notes,
+        }
+      : {}),
     targets: { ratio: `>= ${SEAL_TARGET.ratio}` },
     goals: sealingGoals(m),
   };
@@ -227,15 +321,26 @@ export function sealingTable(m: SealingMeasurement | undefined, instead: string 
   return {
     ...(instead ? { instead } : {}),
     seconds,
-    segl: !m ? { failed: '-' } : isSeal(segl)
-      ? { packagesPerSec: segl.measured.packagesPerSec, p50Ms: segl.measured.p50Ms, p99Ms: segl.measured.p99Ms, packages: segl.measured.packages, cpuCores: segl.measured.cpuCores }
-      : { failed: segl && 'failed' in segl ? segl.failed : segl && 'skipped' in segl ? segl.skipped : '-' },
+    segl: !m
+      ? { failed: '-' }
+      : isSeal(segl)
+        ? {
+            packagesPerSec: segl.measured.packagesPerSec,
+            p50Ms: segl.measured.p50Ms,
+            p99Ms: segl.measured.p99Ms,
+            packages: segl.measured.packages,
+            cpuCores: segl.measured.cpuCores,
+          }
+        : { failed: segl && 'failed' in segl ? segl.failed : segl && 'skipped' in segl ? segl.skipped : '-' },
     opensslSignPerSec: m && isOpenssl(m.baseline) ? m.baseline.signPerSec : null,
-    nodeRsaSignPerSec: isSeal(segl) ? segl.nodeRsa?.signsPerSec ?? null : null,
+    nodeRsaSignPerSec: isSeal(segl) ? (segl.nodeRsa?.signsPerSec ?? null) : null,
     rsaSignsPerPackage: m?.rsaSignsPerPackage ?? null,
     rsaSignsFromCode: RSA_SIGNS_FROM_CODE.length,
     ceilingPackagesPerSec: m?.ceilingPackagesPerSec ?? null,
     ratio: m?.ratio ?? null,
-    profile: isSeal(segl) && segl.profile ? { seconds: segl.profile.seconds, top: segl.profile.topSelf, byModule: segl.profile.byModule.slice(0, 3) } : null,
+    profile:
+      isSeal(segl) && segl.profile
+        ? { seconds: segl.profile.seconds, top: segl.profile.topSelf, byModule: segl.profile.byModule.slice(0, 3) }
+        : null,
   };
 }

@@ -55,7 +55,8 @@ async function freshPgDatabase(): Promise<{ url: string; name: string; drop: () 
   const url = new URL(PG_URL);
   url.pathname = `/${name}`;
   return {
-    url: url.toString(), name,
+    url: url.toString(),
+    name,
     drop: async () => {
       const c = new Client({ connectionString: PG_URL });
       await c.connect();
@@ -82,7 +83,11 @@ export async function startSegl(db: DbKind, env: Record<string, string> = {}): P
   try {
     if (db === 'postgres') pg = await freshPgDatabase();
     const cfg = loadConfig({
-      PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SEGL_DEMO_PASSWORD: PASSWORD,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+      SEGL_DEMO_PASSWORD: PASSWORD,
       ...(pg ? { DATABASE_URL: pg.url } : {}),
       ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
       ...env,
@@ -164,25 +169,40 @@ export async function startFileBaseline(): Promise<BenchServer> {
   let next = 0;
   const server: Server = createServer((req, res) => {
     const fail = (status: number, text: string): void => {
-      if (res.headersSent) { res.destroy(); return; }
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`${text}\n`);
     };
     if (req.method === 'POST' && req.url === FILE_BASELINE_UPLOAD) {
       const id = String(++next);
-      pipeline(req, createWriteStream(path.join(dir, id), { flags: 'wx' })).then(() => {
-        res.writeHead(201, { 'content-type': 'text/plain; charset=ISO-8859-1' });
-        res.end(id);
-      }, (e: Error) => fail(500, `upload failed: ${e.message}`));
+      pipeline(req, createWriteStream(path.join(dir, id), { flags: 'wx' })).then(
+        () => {
+          res.writeHead(201, { 'content-type': 'text/plain; charset=ISO-8859-1' });
+          res.end(id);
+        },
+        (e: Error) => fail(500, `upload failed: ${e.message}`),
+      );
       return;
     }
-    const m = req.method === 'GET' && req.url?.startsWith(FILE_BASELINE_DOWNLOAD) ? /^(\d+)$/.exec(req.url.slice(FILE_BASELINE_DOWNLOAD.length)) : null;
-    if (!m) { fail(404, 'not found'); return; }
+    const m =
+      req.method === 'GET' && req.url?.startsWith(FILE_BASELINE_DOWNLOAD)
+        ? /^(\d+)$/.exec(req.url.slice(FILE_BASELINE_DOWNLOAD.length))
+        : null;
+    if (!m) {
+      fail(404, 'not found');
+      return;
+    }
     const file = path.join(dir, m[1]!);
-    stat(file).then((st) => {
-      res.writeHead(200, { 'content-type': 'application/pdf', 'content-length': String(st.size) });
-      pipeline(createReadStream(file), res).catch(() => res.destroy());
-    }, () => fail(404, 'not found'));
+    stat(file).then(
+      (st) => {
+        res.writeHead(200, { 'content-type': 'application/pdf', 'content-length': String(st.size) });
+        pipeline(createReadStream(file), res).catch(() => res.destroy());
+      },
+      () => fail(404, 'not found'),
+    );
   });
   try {
     await new Promise<void>((resolve, reject) => {

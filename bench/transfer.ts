@@ -57,7 +57,9 @@ async function upload(spec: TransferSpec): Promise<TransferResult> {
     },
   });
   const req = http.request(spec.url, {
-    method: 'POST', agent: false, timeout: (spec.timeout ?? 120) * 1000,
+    method: 'POST',
+    agent: false,
+    timeout: (spec.timeout ?? 120) * 1000,
     headers: { ...spec.headers, 'content-length': String(size) },
   });
   req.on('timeout', () => req.destroy(new Error(`no progress for ${spec.timeout ?? 120} s`)));
@@ -68,7 +70,9 @@ async function upload(spec: TransferSpec): Promise<TransferResult> {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.once('error', reject);
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, at, body: Buffer.concat(chunks).toString('utf8').trim().slice(0, 300) }));
+      res.once('end', () =>
+        resolve({ status: res.statusCode ?? 0, at, body: Buffer.concat(chunks).toString('utf8').trim().slice(0, 300) }),
+      );
     });
   });
   const [sending, answered] = await Promise.allSettled([pipeline(createReadStream(file), meter, req), answer]);
@@ -78,7 +82,15 @@ async function upload(spec: TransferSpec): Promise<TransferResult> {
   }
   const a = answered.value;
   const seconds = first ? (a.at - first) / 1000 : NaN;
-  return { title: spec.title, direction: 'upload', status: a.status, bytes: sent, seconds: Number(seconds.toFixed(4)), mbPerSec: rate(sent, seconds), body: a.body };
+  return {
+    title: spec.title,
+    direction: 'upload',
+    status: a.status,
+    bytes: sent,
+    seconds: Number(seconds.toFixed(4)),
+    mbPerSec: rate(sent, seconds),
+    body: a.body,
+  };
 }
 
 async function download(spec: TransferSpec): Promise<TransferResult> {
@@ -92,18 +104,26 @@ async function download(spec: TransferSpec): Promise<TransferResult> {
     req.once('response', resolve);
     req.end();
   });
-  await pipeline(res, new Writable({
-    write(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      received += chunk.length;
-      done();
-    },
-  }));
+  await pipeline(
+    res,
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        received += chunk.length;
+        done();
+      },
+    }),
+  );
   const seconds = (performance.now() - start) / 1000;
   const cl = Number(res.headers['content-length']);
   return {
-    title: spec.title, direction: 'download', status: res.statusCode ?? 0, bytes: received,
-    seconds: Number(seconds.toFixed(4)), mbPerSec: rate(received, seconds), sha256: hash.digest('hex'),
+    title: spec.title,
+    direction: 'download',
+    status: res.statusCode ?? 0,
+    bytes: received,
+    seconds: Number(seconds.toFixed(4)),
+    mbPerSec: rate(received, seconds),
+    sha256: hash.digest('hex'),
     ...(Number.isFinite(cl) ? { contentLength: cl } : {}),
   };
 }

@@ -8,7 +8,10 @@ if (!fs.existsSync(main)) {
   process.stderr.write('segl: dist/ is missing; run `npm run build` (npm install does it too)\n');
   process.exit(1);
 }
-require(main).cli().parseAsync(process.argv).catch((e) => {
-  process.stderr.write(`segl: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
-});
+require(main)
+  .cli()
+  .parseAsync(process.argv)
+  .catch((e) => {
+    process.stderr.write(`segl: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });

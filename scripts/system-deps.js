@@ -9,7 +9,12 @@ const { spawnSync } = require('node:child_process');
 
 function onPath(cmd) {
   return (process.env.PATH || '').split(path.delimiter).some((dir) => {
-    try { fs.accessSync(path.join(dir || '.', cmd), fs.constants.X_OK); return true; } catch { return false; }
+    try {
+      fs.accessSync(path.join(dir || '.', cmd), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
   });
 }
 function runsOk(cmd, args) {
@@ -36,8 +41,7 @@ const DEPS = [
   ['redis-server', 'redis-server', () => onPath('redis-server')],
   // test/interop/compose.test.ts validates docker-compose.yml; the `docker compose`
   // v2 plugin also satisfies it, Debian bookworm only ships v1 `docker-compose`.
-  ['docker-compose', 'docker-compose',
-    () => onPath('docker-compose') || (onPath('docker') && runsOk('docker', ['compose', 'version']))],
+  ['docker-compose', 'docker-compose', () => onPath('docker-compose') || (onPath('docker') && runsOk('docker', ['compose', 'version']))],
 ];
 
 const missing = () => DEPS.filter(([, , ok]) => !ok());

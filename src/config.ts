@@ -5,7 +5,9 @@ import { z } from 'zod';
 import { parseDuration, parseRetrySchedule, DEFAULT_RETRY_SCHEDULE } from './core/outbox';
 import { parseAllowPatterns } from './notify/allowlist';
 
-const bytes = z.string().regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, 'must be a size such as 20mb or 1048576')
+const bytes = z
+  .string()
+  .regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, 'must be a size such as 20mb or 1048576')
   .transform((s) => {
     const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(s)!;
     const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'];
@@ -14,13 +16,25 @@ const bytes = z.string().regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, 'must be a size
 
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
 
-const duration = z.string().refine((s) => parseDuration(s) > 0, 'must be a duration such as 500ms, 10s, 5m, 2h or 1d')
+const duration = z
+  .string()
+  .refine((s) => parseDuration(s) > 0, 'must be a duration such as 500ms, 10s, 5m, 2h or 1d')
   .transform(parseDuration);
 const retrySchedule = z.string().transform((s, ctx) => {
-  try { return parseRetrySchedule(s); } catch (e) { ctx.addIssue({ code: 'custom', message: (e as Error).message }); return z.NEVER; }
+  try {
+    return parseRetrySchedule(s);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
 });
 const allowList = z.string().transform((s, ctx) => {
-  try { return parseAllowPatterns(s).map((p) => p.text); } catch (e) { ctx.addIssue({ code: 'custom', message: (e as Error).message }); return z.NEVER; }
+  try {
+    return parseAllowPatterns(s).map((p) => p.text);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
 });
 
 const Env = z.object({
@@ -28,8 +42,14 @@ const Env = z.object({
   HOST: z.string().default('0.0.0.0'),
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   DATA_DIR: z.string().default('./data'),
-  DATABASE_URL: z.string().regex(/^(postgres(ql)?:\/\/|sqlite:)/, 'must start with postgres://, postgresql:// or sqlite:').optional(),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(postgres(ql)?:\/\/|sqlite:)/, 'must start with postgres://, postgresql:// or sqlite:')
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional(),
   SEGL_MODE: z.enum(['preprod', 'production']).default('preprod'),
   SEGL_DEMO_PASSWORD: z.string().min(8, 'must have at least 8 characters').optional(),
   SEGL_SECRET: z.string().min(32, 'must have at least 32 characters').optional(),
@@ -45,7 +65,10 @@ const Env = z.object({
   SEGL_CALLBACK_ALLOW: allowList.optional(),
   SEGL_CALLBACK_RETRY_SCHEDULE: retrySchedule.optional(),
   SEGL_CALLBACK_TIMEOUT: duration.optional(),
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
+    .optional(),
   SEGL_MAIL_FROM: z.string().min(3).optional(),
   SEGL_SMS_URL: z.url({ protocol: /^https?$/ }).optional(),
   SEGL_SMS_METHOD: z.enum(['POST', 'GET']).optional(),
@@ -59,21 +82,33 @@ const Env = z.object({
   SEGL_RELAY_INTERVAL: duration.default(1000),
   SEGL_RELAY_LEASE: duration.default(30_000),
   SEGL_JOB_LOCK: duration.default(30_000),
-  SEGL_CPR_KEY: z.string().refine((v) => Buffer.from(v, 'base64').length === 32, 'must be base64 of 32 random bytes (openssl rand -base64 32)').optional(),
-  SEGL_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -').default('segl'),
+  SEGL_CPR_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be base64 of 32 random bytes (openssl rand -base64 32)')
+    .optional(),
+  SEGL_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -')
+    .default('segl'),
   // Proxies whose X-Forwarded-For is believed (express 'trust proxy'): IPs, CIDRs, or loopback/linklocal/uniquelocal.
-  SEGL_TRUSTED_PROXIES: z.string().transform((s, ctx) => {
-    const list = s.split(',').map((x) => x.trim()).filter(Boolean);
-    for (const x of list) {
-      const [ip, bits, extra] = x.split('/');
-      const v = isIP(ip ?? '');
-      const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (v === 6 ? 128 : 32));
-      if (!['loopback', 'linklocal', 'uniquelocal'].includes(x) && (!v || !okBits || extra !== undefined)) {
-        ctx.addIssue({ code: 'custom', message: `"${x}" is not an IP address or CIDR (e.g. 10.0.0.5, 10.0.0.0/8, fd00::/8)` });
+  SEGL_TRUSTED_PROXIES: z
+    .string()
+    .transform((s, ctx) => {
+      const list = s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
+      for (const x of list) {
+        const [ip, bits, extra] = x.split('/');
+        const v = isIP(ip ?? '');
+        const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (v === 6 ? 128 : 32));
+        if (!['loopback', 'linklocal', 'uniquelocal'].includes(x) && (!v || !okBits || extra !== undefined)) {
+          ctx.addIssue({ code: 'custom', message: `"${x}" is not an IP address or CIDR (e.g. 10.0.0.5, 10.0.0.0/8, fd00::/8)` });
+        }
       }
-    }
-    return list;
-  }).optional(),
+      return list;
+    })
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -204,20 +239,27 @@ function secretProblems(e: { SEGL_SECRET?: string; SEGL_ADMIN_PASSWORD?: string;
   const out: string[] = [];
   const how = 'make one with `openssl rand -base64 32`';
   if (e.SEGL_SECRET !== undefined) {
-    if (looksLikePlaceholder(e.SEGL_SECRET)) out.push(`SEGL_SECRET looks like a default or placeholder; it must be 32+ random characters (${how})`);
+    if (looksLikePlaceholder(e.SEGL_SECRET))
+      out.push(`SEGL_SECRET looks like a default or placeholder; it must be 32+ random characters (${how})`);
     else if (production && estimateSecretBits(e.SEGL_SECRET) < SECRET_MIN_BITS) {
-      out.push(`SEGL_SECRET is too predictable (estimated ${Math.floor(estimateSecretBits(e.SEGL_SECRET))} bits, production needs ${SECRET_MIN_BITS}: repeated, sequential or too few distinct characters); ${how}`);
+      out.push(
+        `SEGL_SECRET is too predictable (estimated ${Math.floor(estimateSecretBits(e.SEGL_SECRET))} bits, production needs ${SECRET_MIN_BITS}: repeated, sequential or too few distinct characters); ${how}`,
+      );
     }
   }
   if (e.SEGL_ADMIN_PASSWORD !== undefined) {
-    if (looksLikePlaceholder(e.SEGL_ADMIN_PASSWORD)) out.push(`SEGL_ADMIN_PASSWORD looks like a default or placeholder; ${how.replace('32', '18')}`);
+    if (looksLikePlaceholder(e.SEGL_ADMIN_PASSWORD))
+      out.push(`SEGL_ADMIN_PASSWORD looks like a default or placeholder; ${how.replace('32', '18')}`);
     else if (production && estimateSecretBits(e.SEGL_ADMIN_PASSWORD) < ADMIN_PASSWORD_MIN_BITS) {
-      out.push(`SEGL_ADMIN_PASSWORD is too predictable (estimated ${Math.floor(estimateSecretBits(e.SEGL_ADMIN_PASSWORD))} bits, production needs ${ADMIN_PASSWORD_MIN_BITS}); ${how.replace('32', '18')}`);
+      out.push(
+        `SEGL_ADMIN_PASSWORD is too predictable (estimated ${Math.floor(estimateSecretBits(e.SEGL_ADMIN_PASSWORD))} bits, production needs ${ADMIN_PASSWORD_MIN_BITS}); ${how.replace('32', '18')}`,
+      );
     }
   }
   if (e.SEGL_CPR_KEY !== undefined) {
     // 32 random bytes hold ~30 distinct values; fewer than 16 is a made-up key (all zeros, 0x01 …).
-    if (new Set(Buffer.from(e.SEGL_CPR_KEY, 'base64')).size < 16) out.push('SEGL_CPR_KEY is not random (too few distinct bytes, e.g. all zeros); make one with `openssl rand -base64 32`');
+    if (new Set(Buffer.from(e.SEGL_CPR_KEY, 'base64')).size < 16)
+      out.push('SEGL_CPR_KEY is not random (too few distinct bytes, e.g. all zeros); make one with `openssl rand -base64 32`');
   }
   return out;
 }
@@ -259,8 +301,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       smtpUrl: e.SMTP_URL,
       mailFrom: e.SEGL_MAIL_FROM ?? 'segl <no-reply@localhost>',
       sms: {
-        url: e.SEGL_SMS_URL, method: e.SEGL_SMS_METHOD, bodyTemplate: e.SEGL_SMS_BODY, contentType: e.SEGL_SMS_CONTENT_TYPE,
-        authorization: e.SEGL_SMS_AUTHORIZATION, from: e.SEGL_SMS_FROM,
+        url: e.SEGL_SMS_URL,
+        method: e.SEGL_SMS_METHOD,
+        bodyTemplate: e.SEGL_SMS_BODY,
+        contentType: e.SEGL_SMS_CONTENT_TYPE,
+        authorization: e.SEGL_SMS_AUTHORIZATION,
+        from: e.SEGL_SMS_FROM,
       },
       adminPassword: e.SEGL_ADMIN_PASSWORD,
       testClock: e.SEGL_TEST_CLOCK ?? false,
@@ -271,8 +317,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       queuePrefix: e.SEGL_QUEUE_PREFIX,
     },
   };
-  if (cfg.notify.testClock && cfg.mode === 'production') throw new ConfigError('SEGL_TEST_CLOCK is for preprod only; production refuses a movable clock');
-  const missingTrust = [!cfg.sealP12 && 'SEGL_SEAL_P12 (the seal key)', !cfg.tsaUrl && 'SEGL_TSA_URL (a time-stamping authority)', !cfg.trustAnchorsDir && 'SEGL_TRUST_ANCHORS (trust anchors)'].filter(Boolean);
+  if (cfg.notify.testClock && cfg.mode === 'production')
+    throw new ConfigError('SEGL_TEST_CLOCK is for preprod only; production refuses a movable clock');
+  const missingTrust = [
+    !cfg.sealP12 && 'SEGL_SEAL_P12 (the seal key)',
+    !cfg.tsaUrl && 'SEGL_TSA_URL (a time-stamping authority)',
+    !cfg.trustAnchorsDir && 'SEGL_TRUST_ANCHORS (trust anchors)',
+  ].filter(Boolean);
   const secrets = secretProblems(e, cfg.mode === 'production');
   if (cfg.mode === 'production') {
     // Production uses no test parts. A test identity can be minted by anyone at /testid/, and the
@@ -281,10 +332,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // away); testing belongs on a preprod instance.
     const problems: string[] = [];
     if (e.SEGL_TEST_EID) {
-      problems.push('SEGL_TEST_EID=1: the test eID lets anyone create a test user with any CPR and sign as that person; production never offers it (use a preprod instance for testing)');
+      problems.push(
+        'SEGL_TEST_EID=1: the test eID lets anyone create a test user with any CPR and sign as that person; production never offers it (use a preprod instance for testing)',
+      );
     }
     if (e.SEGL_TEST_CA) {
-      problems.push('SEGL_TEST_CA=1: the test CA is a self-made root; production seals, time-stamps and trusts with real trust services only (SEGL_SEAL_P12, SEGL_TSA_URL, SEGL_TRUST_ANCHORS)');
+      problems.push(
+        'SEGL_TEST_CA=1: the test CA is a self-made root; production seals, time-stamps and trusts with real trust services only (SEGL_SEAL_P12, SEGL_TSA_URL, SEGL_TRUST_ANCHORS)',
+      );
     } else if (missingTrust.length) {
       problems.push(`production needs external trust services (the test CA is for preprod only): set ${missingTrust.join(', ')}`);
     }
@@ -297,7 +352,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (secrets.length) throw new ConfigError(`refusing to start:\n  ${secrets.join('\n  ')}`);
   if (!cfg.testCa) {
     if (missingTrust.length) throw new ConfigError(`SEGL_TEST_CA=0 needs external trust services: set ${missingTrust.join(', ')}`);
-    if (cfg.testEid) throw new ConfigError('the test eID (SEGL_TEST_EID) issues its certificates from the test CA: it needs SEGL_TEST_CA on');
+    if (cfg.testEid)
+      throw new ConfigError('the test eID (SEGL_TEST_EID) issues its certificates from the test CA: it needs SEGL_TEST_CA on');
   }
   return cfg;
 }
@@ -306,13 +362,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 export function describeConfig(c: Config): Record<string, unknown> {
   const hide = (u?: string) => u?.replace(/\/\/([^@/]*)@/, '//***@');
   return {
-    mode: c.mode, port: c.port, publicUrl: c.publicUrl, dataDir: c.dataDir,
-    database: hide(c.databaseUrl) ?? 'sqlite (DATA_DIR/segl.sqlite)', redis: hide(c.redisUrl) ?? 'private redis-server',
-    bodyLimit: c.bodyLimit, sdsLimit: c.sdsLimit, sdsTtlDays: c.sdsTtlDays, testCa: c.testCa, sealP12: c.sealP12 ? c.sealP12.path : 'test PKI',
-    tsaUrl: c.tsaUrl ?? 'segl TSA', trustAnchorsDir: c.trustAnchorsDir, testEid: c.testEid, secret: c.secret ? 'set' : 'generated (preprod)', cprKey: c.cprKey ? 'set' : 'derived from the secret',
-    callbackAllow: c.notify.callbackAllow, retrySchedule: c.notify.retrySchedule.map((ms) => `${ms / 1000}s`).join(','),
-    smtp: hide(c.notify.smtpUrl) ?? 'outbox directory', sms: c.notify.sms.url ? new URL(c.notify.sms.url).origin : 'outbox directory',
-    adminPassword: c.notify.adminPassword ? 'set' : 'generated (preprod) or none', testClock: c.notify.testClock,
+    mode: c.mode,
+    port: c.port,
+    publicUrl: c.publicUrl,
+    dataDir: c.dataDir,
+    database: hide(c.databaseUrl) ?? 'sqlite (DATA_DIR/segl.sqlite)',
+    redis: hide(c.redisUrl) ?? 'private redis-server',
+    bodyLimit: c.bodyLimit,
+    sdsLimit: c.sdsLimit,
+    sdsTtlDays: c.sdsTtlDays,
+    testCa: c.testCa,
+    sealP12: c.sealP12 ? c.sealP12.path : 'test PKI',
+    tsaUrl: c.tsaUrl ?? 'segl TSA',
+    trustAnchorsDir: c.trustAnchorsDir,
+    testEid: c.testEid,
+    secret: c.secret ? 'set' : 'generated (preprod)',
+    cprKey: c.cprKey ? 'set' : 'derived from the secret',
+    callbackAllow: c.notify.callbackAllow,
+    retrySchedule: c.notify.retrySchedule.map((ms) => `${ms / 1000}s`).join(','),
+    smtp: hide(c.notify.smtpUrl) ?? 'outbox directory',
+    sms: c.notify.sms.url ? new URL(c.notify.sms.url).origin : 'outbox directory',
+    adminPassword: c.notify.adminPassword ? 'set' : 'generated (preprod) or none',
+    testClock: c.notify.testClock,
     trustedProxies: c.trustedProxies.length ? c.trustedProxies : 'none',
   };
 }

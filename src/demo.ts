@@ -17,18 +17,36 @@ export function samplePdf(lines: string[]): Buffer {
   return textPdf([lines], { binaryComment: false });
 }
 
-export interface DemoUser { user: TestUser; password: string }
+export interface DemoUser {
+  user: TestUser;
+  password: string;
+}
 
 /** A demo user as `segl demo` reads it from DATA_DIR/test-users.txt. */
-export interface DemoUserInfo { alias: string; password: string; cpr: string; firstName: string; lastName: string }
+export interface DemoUserInfo {
+  alias: string;
+  password: string;
+  cpr: string;
+  firstName: string;
+  lastName: string;
+}
 
 const USERS_FILE = 'test-users.txt';
 
 /** DATA_DIR/test-users.txt: one `alias TAB password TAB cpr TAB first name TAB last name` per line (older files: the first two). */
 function readUsersFile(dataDir: string): Map<string, string[]> {
   const file = path.join(dataDir, USERS_FILE);
-  return new Map(existsSync(file)
-    ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => { const f = l.split('\t'); return [f[0]!, f.slice(1)] as const; }) : []);
+  return new Map(
+    existsSync(file)
+      ? readFileSync(file, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => {
+            const f = l.split('\t');
+            return [f[0]!, f.slice(1)] as const;
+          })
+      : [],
+  );
 }
 
 /** The demo test users: created once, passwords and identities kept in DATA_DIR/test-users.txt (mode 0600). */
@@ -50,7 +68,9 @@ export async function ensureDemoUsers(testid: TestIdEnvironment, dataDir: string
     out.push({ user, password: draft.password });
   }
   const file = path.join(dataDir, USERS_FILE);
-  writeFileSync(file, [...saved].map(([a, f]) => `${[a, ...f].map((x) => x.replace(/[\t\n]/g, ' ')).join('\t')}\n`).join(''), { mode: 0o600 });
+  writeFileSync(file, [...saved].map(([a, f]) => `${[a, ...f].map((x) => x.replace(/[\t\n]/g, ' ')).join('\t')}\n`).join(''), {
+    mode: 0o600,
+  });
   chmodSync(file, 0o600);
   return out;
 }
@@ -63,7 +83,9 @@ export function readDemoUsers(dataDir: string): DemoUserInfo[] {
     return password && cpr ? { alias, password, cpr, firstName: firstName ?? '', lastName: lastName ?? '' } : undefined;
   });
   if (users.some((u) => !u)) {
-    throw new Error(`the demo test users are not (fully) in ${path.join(dataDir, USERS_FILE)}: start segl (preprod, test eID on) with this DATA_DIR once more, it writes them`);
+    throw new Error(
+      `the demo test users are not (fully) in ${path.join(dataDir, USERS_FILE)}: start segl (preprod, test eID on) with this DATA_DIR once more, it writes them`,
+    );
   }
   return users as DemoUserInfo[];
 }
@@ -95,13 +117,17 @@ export function removeInstanceInfo(dataDir: string, pid: number): void {
   const file = path.join(dataDir, INSTANCE_FILE);
   try {
     if ((JSON.parse(readFileSync(file, 'utf8')) as InstanceInfo).pid === pid) rmSync(file, { force: true });
-  } catch { /* none, or not readable: nothing of ours */ }
+  } catch {
+    /* none, or not readable: nothing of ours */
+  }
 }
 
 export function readInstanceInfo(dataDir: string): InstanceInfo {
   const file = path.join(dataDir, INSTANCE_FILE);
   if (!existsSync(file)) {
-    throw new Error(`no running segl found: ${file} does not exist. Start segl first (\`npx segl start\`), or set DATA_DIR to the directory the running segl uses`);
+    throw new Error(
+      `no running segl found: ${file} does not exist. Start segl first (\`npx segl start\`), or set DATA_DIR to the directory the running segl uses`,
+    );
   }
   const info = JSON.parse(readFileSync(file, 'utf8')) as InstanceInfo;
   if (typeof info.local !== 'string' || typeof info.url !== 'string') throw new Error(`${file} is not an instance file of segl`);
@@ -114,42 +140,79 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 /** The createRequest call of the demo: a PDF and a text to sign, the buyer after the seller (depends-on). */
 export function demoRequestEnvelope(service: string, password: string, users: DemoUserInfo[]): string {
-  const pdf = samplePdf(['Sample purchase agreement', '', 'The buyer buys one bicycle for DKK 4,000.', 'Both parties sign with the segl test eID.']);
+  const pdf = samplePdf([
+    'Sample purchase agreement',
+    '',
+    'The buyer buys one bicycle for DKK 4,000.',
+    'Both parties sign with the segl test eID.',
+  ]);
   const terms = Buffer.from('Delivery within 14 days. Payment on delivery.\n');
-  const subjects = users.map((u, i) => `<subject id="s${i + 1}"><national-id>${esc(u.cpr)}</national-id><first-name>${esc(u.firstName)}</first-name><last-name>${esc(u.lastName)}</last-name></subject>`);
-  const tasks = users.map((_u, i) => `<task id="${i === 0 ? 'seller' : 'buyer'}"><subject-ref>s${i + 1}</subject-ref>` +
-    '<dialog><title>Sign the purchase agreement</title><message>Read both documents, then sign with the test eID.</message></dialog>' +
-    '<document-action type="sign"><document-ref>agreement</document-ref></document-action><document-action type="sign"><document-ref>terms</document-ref></document-action>' +
-    `<authentication><method>nemid</method></authentication>${i === 0 ? '' : '<depends-on-task>seller</depends-on-task>'}` +
-    '<signature><method>nemid-sign</method></signature></task>');
-  return '<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><s:Body>' +
+  const subjects = users.map(
+    (u, i) =>
+      `<subject id="s${i + 1}"><national-id>${esc(u.cpr)}</national-id><first-name>${esc(u.firstName)}</first-name><last-name>${esc(u.lastName)}</last-name></subject>`,
+  );
+  const tasks = users.map(
+    (_u, i) =>
+      `<task id="${i === 0 ? 'seller' : 'buyer'}"><subject-ref>s${i + 1}</subject-ref>` +
+      '<dialog><title>Sign the purchase agreement</title><message>Read both documents, then sign with the test eID.</message></dialog>' +
+      '<document-action type="sign"><document-ref>agreement</document-ref></document-action><document-action type="sign"><document-ref>terms</document-ref></document-action>' +
+      `<authentication><method>nemid</method></authentication>${i === 0 ? '' : '<depends-on-task>seller</depends-on-task>'}` +
+      '<signature><method>nemid-sign</method></signature></task>',
+  );
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><s:Body>' +
     `<create-request-request xmlns="https://id.signicat.com/definitions/wsdl/Document-v3"><service>${esc(service)}</service><password>${esc(password)}</password>` +
     `<request><language>en</language>${subjects.join('')}` +
     `<document xsi:type="provided-document" id="agreement" mime-type="application/pdf"><data>${b64(pdf)}</data><description>Purchase agreement</description></document>` +
     `<document xsi:type="provided-document" id="terms" mime-type="text/plain"><data>${b64(terms)}</data><description>Terms of sale</description></document>` +
-    `${tasks.join('')}<client-reference>segl demo</client-reference></request></create-request-request></s:Body></s:Envelope>`;
+    `${tasks.join('')}<client-reference>segl demo</client-reference></request></create-request-request></s:Body></s:Envelope>`
+  );
 }
 
 /** Creates the demo request through the running segl's SOAP endpoint; the task URLs are on its public URL. */
 export async function createDemoRequest(
-  info: InstanceInfo, service: string, password: string, users: DemoUserInfo[],
+  info: InstanceInfo,
+  service: string,
+  password: string,
+  users: DemoUserInfo[],
 ): Promise<{ requestId: string; tasks: Array<{ taskId: string; alias: string; url: string }> }> {
   const endpoint = `${info.local}/ws/documentservice-v3`;
   let res: Response;
   try {
     res = await fetch(endpoint, {
-      method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' },
-      body: demoRequestEnvelope(service, password, users), signal: AbortSignal.timeout(30_000),
+      method: 'POST',
+      headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' },
+      body: demoRequestEnvelope(service, password, users),
+      signal: AbortSignal.timeout(30_000),
     });
   } catch (e) {
-    throw new Error(`the segl in this DATA_DIR (pid ${info.pid}, started ${info.startedAt}) does not answer at ${endpoint}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}. Is it still running?`);
+    throw new Error(
+      `the segl in this DATA_DIR (pid ${info.pid}, started ${info.startedAt}) does not answer at ${endpoint}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}. Is it still running?`,
+    );
   }
   const text = await res.text();
   const requestId = /<(?:\w+:)?request-id>([^<]+)</.exec(text)?.[1];
   if (!res.ok || !requestId) {
     const fault = /<faultstring>([^<]*)</.exec(text)?.[1];
-    throw new Error(`createRequest at ${endpoint} failed: ${fault ? fault.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&') : `HTTP ${res.status}`}`);
+    throw new Error(
+      `createRequest at ${endpoint} failed: ${
+        fault
+          ? fault
+              .replace(/&lt;/g, '<')
+              .replace(/&gt;/g, '>')
+              .replace(/&quot;/g, '"')
+              .replace(/&amp;/g, '&')
+          : `HTTP ${res.status}`
+      }`,
+    );
   }
-  const taskUrl = (taskId: string) => `${info.url}/std/docaction/${encodeURIComponent(service)}?${new URLSearchParams({ request_id: requestId, task_id: taskId })}`;
-  return { requestId, tasks: users.map((u, i) => { const taskId = i === 0 ? 'seller' : 'buyer'; return { taskId, alias: u.alias, url: taskUrl(taskId) }; }) };
+  const taskUrl = (taskId: string) =>
+    `${info.url}/std/docaction/${encodeURIComponent(service)}?${new URLSearchParams({ request_id: requestId, task_id: taskId })}`;
+  return {
+    requestId,
+    tasks: users.map((u, i) => {
+      const taskId = i === 0 ? 'seller' : 'buyer';
+      return { taskId, alias: u.alias, url: taskUrl(taskId) };
+    }),
+  };
 }

@@ -5,6 +5,9 @@ export function createLogger(level: string): Logger {
   return pino({
     level,
     base: { app: 'segl' },
-    redact: { paths: ['password', '*.password', 'secret', '*.secret', 'req.headers.authorization', 'headers.authorization'], censor: '[redacted]' },
+    redact: {
+      paths: ['password', '*.password', 'secret', '*.secret', 'req.headers.authorization', 'headers.authorization'],
+      censor: '[redacted]',
+    },
   });
 }

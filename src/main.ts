@@ -12,7 +12,15 @@ import type { DataSource } from 'typeorm';
 import { OutboxRepository } from './store/outbox';
 import { parseAllowPatterns } from './notify/allowlist';
 import type { DeliveryStatus } from './core/outbox';
-import { createDemoRequest, ensureDemoUsers, readDemoUsers, readInstanceInfo, removeInstanceInfo, writeInstanceInfo, type DemoUser } from './demo';
+import {
+  createDemoRequest,
+  ensureDemoUsers,
+  readDemoUsers,
+  readInstanceInfo,
+  removeInstanceInfo,
+  writeInstanceInfo,
+  type DemoUser,
+} from './demo';
 
 function config(): Config {
   privateUmask(); // every command may create DATA_DIR files (the SQLite database first): segl's user only
@@ -39,17 +47,21 @@ function banner(rt: Runtime, users: DemoUser[] = []): string {
     `  SDS uploads:              ${url}/doc/<service>/sds  (HTTP Basic: service and password)`,
     `  data:                     ${rt.config.dataDir}${rt.config.databaseUrl ? '' : ' (SQLite segl.sqlite)'}`,
     `  redis:                    ${rt.redisHandle.private ? `private redis-server at ${rt.redisHandle.url}` : 'REDIS_URL'}`,
-    ...(rt.adminPassword ? [
-      `  admin (user admin):       ${url}/admin/queues  ${url}/admin/deliveries  ${url}/metrics`,
-      `                            password ${rt.config.notify.adminPassword ? 'from SEGL_ADMIN_PASSWORD' : `in ${rt.config.dataDir}/admin-password.txt`}`,
-    ] : []),
+    ...(rt.adminPassword
+      ? [
+          `  admin (user admin):       ${url}/admin/queues  ${url}/admin/deliveries  ${url}/metrics`,
+          `                            password ${rt.config.notify.adminPassword ? 'from SEGL_ADMIN_PASSWORD' : `in ${rt.config.dataDir}/admin-password.txt`}`,
+        ]
+      : []),
     ...(rt.config.mode === 'preprod' && rt.adminPassword ? [`  dev outbox (mail, SMS):   ${url}/dev/outbox  (admin login)`] : []),
     ...(rt.clock.movable ? [`  test clock:               POST ${url}/admin/clock/advance?by=2d`] : []),
   ];
   if (rt.testid) {
     lines.push(`  test eID (NemID-style):   ${url}/testid/  (create test users, key cards, revoke/lock certificates)`);
     for (const u of users) {
-      lines.push(`  test user:                ${u.user.alias} / ${u.password}  key card ${url}/testid/users/${u.user.alias}/keycard  (CPR ${u.user.cpr.slice(0, 6)}-${u.user.cpr.slice(6)})`);
+      lines.push(
+        `  test user:                ${u.user.alias} / ${u.password}  key card ${url}/testid/users/${u.user.alias}/keycard  (CPR ${u.user.cpr.slice(0, 6)}-${u.user.cpr.slice(6)})`,
+      );
     }
   }
   if (rt.demo) {
@@ -59,7 +71,7 @@ function banner(rt: Runtime, users: DemoUser[] = []): string {
       'Try it:',
       `  curl -s ${url}/ws/documentservice-v3?wsdl | head`,
       `  point a client generated from the WSDL at ${url}/ws/documentservice-v3 with service "demo".`,
-      ...(rt.testid ? ['  npx segl demo     (a sample two-signer request; prints both signers\' task URLs)'] : []),
+      ...(rt.testid ? ["  npx segl demo     (a sample two-signer request; prints both signers' task URLs)"] : []),
     );
   }
   return lines.join('\n') + '\n';
@@ -76,8 +88,13 @@ async function run(mode: 'start' | 'api' | 'worker'): Promise<void> {
     const port = (rt.server.address() as { port: number }).port;
     const host = ['0.0.0.0', '::', ''].includes(cfg.host) ? '127.0.0.1' : cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
     writeInstanceInfo(cfg.dataDir, {
-      url: rt.url, local: `http://${host}:${port}`, mode: cfg.mode, testEid: cfg.testEid,
-      database: cfg.databaseUrl && !cfg.databaseUrl.startsWith('sqlite:') ? 'postgres' : 'sqlite', pid: process.pid, startedAt: new Date().toISOString(),
+      url: rt.url,
+      local: `http://${host}:${port}`,
+      mode: cfg.mode,
+      testEid: cfg.testEid,
+      database: cfg.databaseUrl && !cfg.databaseUrl.startsWith('sqlite:') ? 'postgres' : 'sqlite',
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
     });
   }
   // Shutdown is bounded: Runtime.close limits each step (9.1 s in all) and this guard ends the
@@ -119,37 +136,59 @@ async function withServices<T>(f: (s: ServiceRepository, db: DataSource) => Prom
 }
 
 export function cli(): Command {
-  const program = new Command('segl').description('self-hostable document signing, DocumentService v3 compatible')
-    .showHelpAfterError();
-  program.command('start').description('API, portal and workers in one process').action(() => run('start'));
-  program.command('api').description('the HTTP API and portal only').action(() => run('api'));
-  program.command('worker').description('the queue workers only').action(() => run('worker'));
+  const program = new Command('segl').description('self-hostable document signing, DocumentService v3 compatible').showHelpAfterError();
+  program
+    .command('start')
+    .description('API, portal and workers in one process')
+    .action(() => run('start'));
+  program
+    .command('api')
+    .description('the HTTP API and portal only')
+    .action(() => run('api'));
+  program
+    .command('worker')
+    .description('the queue workers only')
+    .action(() => run('worker'));
   const service = program.command('service').description('manage services (tenants)');
-  service.command('create <name>').description('create a service')
+  service
+    .command('create <name>')
+    .description('create a service')
     .requiredOption('--password <password>', 'its password (8+ characters)')
     .option('--public', 'a public service (may use PID-CPR lookup)', false)
     .action(async (name: string, o: { password: string; public: boolean }) => {
       const s = await withServices((r) => r.create(name, o.password, o.public));
       process.stdout.write(`created service ${s.name}${s.public ? ' (public)' : ''}\n`);
     });
-  service.command('passwd <name>').description("set a service's password")
+  service
+    .command('passwd <name>')
+    .description("set a service's password")
     .requiredOption('--password <password>', 'the new password (8+ characters)')
     .action(async (name: string, o: { password: string }) => {
       await withServices((r) => r.setPassword(name, o.password));
       process.stdout.write(`password of ${name} changed\n`);
     });
-  service.command('list').description('list services').action(async () => {
-    const list = await withServices((r) => r.list());
-    for (const s of list) process.stdout.write(`${s.name}\t${s.public ? 'public' : 'private'}\t${s.createdAt}\n`);
-    if (!list.length) process.stdout.write('no services\n');
-  });
-  service.command('delete <name>').description('delete a service that has no requests')
+  service
+    .command('list')
+    .description('list services')
+    .action(async () => {
+      const list = await withServices((r) => r.list());
+      for (const s of list) process.stdout.write(`${s.name}\t${s.public ? 'public' : 'private'}\t${s.createdAt}\n`);
+      if (!list.length) process.stdout.write('no services\n');
+    });
+  service
+    .command('delete <name>')
+    .description('delete a service that has no requests')
     .action(async (name: string) => {
       await withServices((r) => r.delete(name));
       process.stdout.write(`deleted service ${name}\n`);
     });
-  service.command('set <name>').description("change a service's notification and PID-CPR settings")
-    .option('--callback-allow <patterns>', 'callback allowlist: host[:port], *.domain[:port], an IP or a CIDR, comma-separated ("" clears it)')
+  service
+    .command('set <name>')
+    .description("change a service's notification and PID-CPR settings")
+    .option(
+      '--callback-allow <patterns>',
+      'callback allowlist: host[:port], *.domain[:port], an IP or a CIDR, comma-separated ("" clears it)',
+    )
     .option('--rotate-webhook-secret', 'make a new webhook signing secret (the old one stops working)')
     .option('--pid-cpr <mode>', 'match (the user types the CPR; default) or lookup (public services only: the CPR comes from the PID)')
     .action(async (name: string, o: { callbackAllow?: string; rotateWebhookSecret?: boolean; pidCpr?: string }) => {
@@ -172,13 +211,19 @@ export function cli(): Command {
         if (o.rotateWebhookSecret) process.stdout.write(`new webhook secret of ${name}: ${await r.rotateWebhookSecret(name)}\n`);
       });
     });
-  service.command('show <name>').description("a service's callback allowlist and webhook signing secret")
+  service
+    .command('show <name>')
+    .description("a service's callback allowlist and webhook signing secret")
     .action(async (name: string) => {
       const s = await withServices((r) => r.settings(name));
-      process.stdout.write(`service:         ${s.name}\ncallback-allow:  ${s.callbackAllow.join(',') || '(none; SEGL_CALLBACK_ALLOW applies)'}\nwebhook secret:  ${s.webhookSecret}\n`);
+      process.stdout.write(
+        `service:         ${s.name}\ncallback-allow:  ${s.callbackAllow.join(',') || '(none; SEGL_CALLBACK_ALLOW applies)'}\nwebhook secret:  ${s.webhookSecret}\n`,
+      );
     });
   const profile = program.command('profile').description("the portal's graphical profiles of a service (colours, logo, texts)");
-  profile.command('set <service> <name>').description('create or replace a profile; tasks choose it with `profile`, `default` applies otherwise')
+  profile
+    .command('set <service> <name>')
+    .description('create or replace a profile; tasks choose it with `profile`, `default` applies otherwise')
     .option('--brand <colour>', 'header and button colour, #rgb or #rrggbb')
     .option('--brand-ink <colour>', 'text on the brand colour')
     .option('--ink <colour>', 'body text colour')
@@ -186,43 +231,69 @@ export function cli(): Command {
     .option('--logo-alt <text>', "the logo's text alternative (required with --logo)")
     .option('--display-name <text>', "the name shown in the header instead of the service's")
     .option('--text <lang:key=text...>', 'override a text, e.g. da:task.title="Underskriv aftalen" (repeatable)')
-    .action(async (service: string, name: string, o: {
-      brand?: string; brandInk?: string; ink?: string; logo?: string; logoAlt?: string; displayName?: string; text?: string[];
-    }) => {
-      const { isTextKey, LANGUAGES } = await import('./portal/i18n');
-      const { ProfileRepository } = await import('./store/profiles');
-      const texts: Record<string, Record<string, string>> = {};
-      for (const raw of o.text ?? []) {
-        const m = /^([a-z]{2}):([a-zA-Z0-9.-]+)=(.*)$/s.exec(raw);
-        if (!m || !(LANGUAGES as readonly string[]).includes(m[1]!) || !isTextKey(m[2]!)) {
-          throw new Error(`--text "${raw}": must be LANG:KEY=TEXT with LANG one of ${LANGUAGES.join(', ')} and KEY a text of the portal (src/portal/i18n.ts)`);
+    .action(
+      async (
+        service: string,
+        name: string,
+        o: {
+          brand?: string;
+          brandInk?: string;
+          ink?: string;
+          logo?: string;
+          logoAlt?: string;
+          displayName?: string;
+          text?: string[];
+        },
+      ) => {
+        const { isTextKey, LANGUAGES } = await import('./portal/i18n');
+        const { ProfileRepository } = await import('./store/profiles');
+        const texts: Record<string, Record<string, string>> = {};
+        for (const raw of o.text ?? []) {
+          const m = /^([a-z]{2}):([a-zA-Z0-9.-]+)=(.*)$/s.exec(raw);
+          if (!m || !(LANGUAGES as readonly string[]).includes(m[1]!) || !isTextKey(m[2]!)) {
+            throw new Error(
+              `--text "${raw}": must be LANG:KEY=TEXT with LANG one of ${LANGUAGES.join(', ')} and KEY a text of the portal (src/portal/i18n.ts)`,
+            );
+          }
+          (texts[m[1]!] ??= {})[m[2]!] = m[3]!;
         }
-        (texts[m[1]!] ??= {})[m[2]!] = m[3]!;
-      }
-      let logo;
-      if (o.logo) {
-        if (!o.logoAlt) throw new Error('--logo needs --logo-alt (the logo\'s text alternative)');
-        const ext = path.extname(o.logo).toLowerCase();
-        const mimeType = ({ '.png': 'image/png', '.svg': 'image/svg+xml', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg' } as const)[ext as '.png'];
-        if (!mimeType) throw new Error('--logo must be a .png, .svg, .jpg or .jpeg file');
-        const bytes = readFileSync(o.logo);
-        if (bytes.length > 256 * 1024) throw new Error('--logo must be at most 256 KiB');
-        logo = { mimeType, base64: bytes.toString('base64'), alt: o.logoAlt };
-      }
-      const cfg = config();
-      const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
-      try {
-        const svc = await new ServiceRepository(db, new AtRest(ensureSecret(cfg))).find(service);
-        if (!svc) throw new Error(`no service "${service}"`);
-        await new ProfileRepository(db).set(svc.id, name, {
-          colours: { brand: o.brand, brandInk: o.brandInk, ink: o.ink }, logo, displayName: o.displayName, texts,
-        }, new Date().toISOString());
-        process.stdout.write(`profile ${name} of ${service} saved\n`);
-      } finally {
-        await db.destroy();
-      }
-    });
-  program.command('deliveries').description('the delivery log: notifications and their outcome, newest first')
+        let logo;
+        if (o.logo) {
+          if (!o.logoAlt) throw new Error("--logo needs --logo-alt (the logo's text alternative)");
+          const ext = path.extname(o.logo).toLowerCase();
+          const mimeType = ({ '.png': 'image/png', '.svg': 'image/svg+xml', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg' } as const)[
+            ext as '.png'
+          ];
+          if (!mimeType) throw new Error('--logo must be a .png, .svg, .jpg or .jpeg file');
+          const bytes = readFileSync(o.logo);
+          if (bytes.length > 256 * 1024) throw new Error('--logo must be at most 256 KiB');
+          logo = { mimeType, base64: bytes.toString('base64'), alt: o.logoAlt };
+        }
+        const cfg = config();
+        const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
+        try {
+          const svc = await new ServiceRepository(db, new AtRest(ensureSecret(cfg))).find(service);
+          if (!svc) throw new Error(`no service "${service}"`);
+          await new ProfileRepository(db).set(
+            svc.id,
+            name,
+            {
+              colours: { brand: o.brand, brandInk: o.brandInk, ink: o.ink },
+              logo,
+              displayName: o.displayName,
+              texts,
+            },
+            new Date().toISOString(),
+          );
+          process.stdout.write(`profile ${name} of ${service} saved\n`);
+        } finally {
+          await db.destroy();
+        }
+      },
+    );
+  program
+    .command('deliveries')
+    .description('the delivery log: notifications and their outcome, newest first')
     .option('--status <status>', 'pending, queued, delivered, cancelled or dead')
     .option('--request <id>', 'one request only')
     .option('--limit <n>', 'how many', '50')
@@ -233,16 +304,24 @@ export function cli(): Command {
       }
       const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
       try {
-        const rows = await new OutboxRepository(db).log({ status: o.status as DeliveryStatus | undefined, requestId: o.request, limit: Number(o.limit) });
+        const rows = await new OutboxRepository(db).log({
+          status: o.status as DeliveryStatus | undefined,
+          requestId: o.request,
+          limit: Number(o.limit),
+        });
         for (const d of rows) {
-          process.stdout.write(`${d.updatedAt}\t${d.status}\t${d.channel}\t${d.service}\t${d.requestId}/${d.taskId ?? '-'}\t${d.notificationId}\tattempts=${d.attempts}${d.lastError ? `\t${d.lastError}` : ''}\n`);
+          process.stdout.write(
+            `${d.updatedAt}\t${d.status}\t${d.channel}\t${d.service}\t${d.requestId}/${d.taskId ?? '-'}\t${d.notificationId}\tattempts=${d.attempts}${d.lastError ? `\t${d.lastError}` : ''}\n`,
+          );
         }
         if (!rows.length) process.stdout.write('no deliveries\n');
       } finally {
         await db.destroy();
       }
     });
-  program.command('demo').description('create a sample two-signer request on the running segl (preprod, test eID) and print both task URLs')
+  program
+    .command('demo')
+    .description('create a sample two-signer request on the running segl (preprod, test eID) and print both task URLs')
     .option('--service <name>', 'the service to create it for', 'demo')
     .option('--password <password>', "the service's password (demo: DATA_DIR/demo-password.txt or SEGL_DEMO_PASSWORD)")
     .action(async (o: { service: string; password?: string }) => {
@@ -251,26 +330,37 @@ export function cli(): Command {
       const dataDir = config().dataDir;
       const info = readInstanceInfo(dataDir);
       if (info.mode !== 'preprod' || !info.testEid) {
-        throw new Error(`\`segl demo\` needs a segl in preprod mode with the test eID on; the one at ${info.url} runs in ${info.mode} mode${info.testEid ? '' : ' without the test eID'}`);
+        throw new Error(
+          `\`segl demo\` needs a segl in preprod mode with the test eID on; the one at ${info.url} runs in ${info.mode} mode${info.testEid ? '' : ' without the test eID'}`,
+        );
       }
       const passwordFile = path.join(dataDir, 'demo-password.txt');
-      const password = o.password ?? (o.service !== 'demo' ? undefined
-        : process.env.SEGL_DEMO_PASSWORD || (existsSync(passwordFile) ? readFileSync(passwordFile, 'utf8').trim() : undefined));
+      const password =
+        o.password ??
+        (o.service !== 'demo'
+          ? undefined
+          : process.env.SEGL_DEMO_PASSWORD || (existsSync(passwordFile) ? readFileSync(passwordFile, 'utf8').trim() : undefined));
       if (!password) {
-        throw new Error(o.service === 'demo'
-          ? `the demo service's password is not in ${passwordFile} (SEGL_DEMO_PASSWORD set it at start?): give it with --password`
-          : `give the password of service "${o.service}" with --password`);
+        throw new Error(
+          o.service === 'demo'
+            ? `the demo service's password is not in ${passwordFile} (SEGL_DEMO_PASSWORD set it at start?): give it with --password`
+            : `give the password of service "${o.service}" with --password`,
+        );
       }
       const users = readDemoUsers(dataDir);
       const made = await createDemoRequest(info, o.service, password, users);
       process.stdout.write(`created request ${made.requestId}\n`);
       for (const [i, t] of made.tasks.entries()) {
         const u = users[i]!;
-        process.stdout.write(`  ${t.taskId}: ${t.url}\n    log in as ${u.alias} / ${u.password}; key card ${info.url}/testid/users/${u.alias}/keycard; CPR ${u.cpr.slice(0, 6)}-${u.cpr.slice(6)}\n`);
+        process.stdout.write(
+          `  ${t.taskId}: ${t.url}\n    log in as ${u.alias} / ${u.password}; key card ${info.url}/testid/users/${u.alias}/keycard; CPR ${u.cpr.slice(0, 6)}-${u.cpr.slice(6)}\n`,
+        );
       }
       process.stdout.write('  the buyer can sign once the seller has signed.\n');
     });
-  program.command('verify <file>').description('verify an LTV-SDO offline: the seal and the native signature')
+  program
+    .command('verify <file>')
+    .description('verify an LTV-SDO offline: the seal and the native signature')
     .option('--anchor <pem>', 'trust anchor certificate (default: DATA_DIR/pki/root.pem)')
     .action(async (file: string, o: { anchor?: string }) => {
       const x509 = await import('@peculiar/x509');
@@ -282,7 +372,9 @@ export function cli(): Command {
       process.stdout.write(describe(result));
       process.exitCode = result.indication === 'TOTAL-PASSED' ? 0 : 1;
     });
-  program.command('purge').description('remove expired SDS uploads and requests past days-until-deletion')
+  program
+    .command('purge')
+    .description('remove expired SDS uploads and requests past days-until-deletion')
     .option('--as-of <dateTime>', 'act as if it were this time (preprod only; for tests and rehearsals)')
     .action(async (o: { asOf?: string }) => {
       const cfg = config();
@@ -304,8 +396,10 @@ export function cli(): Command {
 }
 
 if (require.main === module) {
-  cli().parseAsync(process.argv).catch((e: unknown) => {
-    process.stderr.write(`segl: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  });
+  cli()
+    .parseAsync(process.argv)
+    .catch((e: unknown) => {
+      process.stderr.write(`segl: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    });
 }

@@ -128,7 +128,9 @@ async function ensureDemo(cfg: Config, services: ServiceRepository): Promise<Run
       await services.setPassword('demo', cfg.demoPassword);
       return { name: 'demo', password: cfg.demoPassword, created: false };
     }
-    const saved = existsSync(file) ? readFileSync(file, 'utf8').trim() : '(set earlier; reset with `npx segl service passwd demo --password …`)';
+    const saved = existsSync(file)
+      ? readFileSync(file, 'utf8').trim()
+      : '(set earlier; reset with `npx segl service passwd demo --password …`)';
     return { name: 'demo', password: saved, created: false };
   }
   const password = cfg.demoPassword ?? randomBytes(12).toString('base64url');
@@ -153,12 +155,19 @@ export function ensureSecret(cfg: Config): string {
 
 export function healthRoutes(rt: Pick<Runtime, 'db' | 'redis'> & { redisHandle?: Pick<RedisHandle, 'down'> }): express.Router {
   const r = express.Router();
-  r.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
+  r.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
   r.get('/readyz', async (_req, res) => {
     const check = async (f: () => Promise<unknown>) => {
       let timer: NodeJS.Timeout | undefined;
       try {
-        await Promise.race([f(), new Promise((_, rej) => { timer = setTimeout(() => rej(new Error('timeout')), 2000); })]);
+        await Promise.race([
+          f(),
+          new Promise((_, rej) => {
+            timer = setTimeout(() => rej(new Error('timeout')), 2000);
+          }),
+        ]);
         return 'ok';
       } catch (e) {
         return `down: ${(e as Error).message}`;
@@ -166,11 +175,14 @@ export function healthRoutes(rt: Pick<Runtime, 'db' | 'redis'> & { redisHandle?:
         clearTimeout(timer);
       }
     };
-    const [database, redis] = await Promise.all([check(() => rt.db.query('SELECT 1')), check(async () => {
-      const down = rt.redisHandle?.down(); // the private server is being restarted: say so
-      if (down) throw new Error(down);
-      return rt.redis.ping();
-    })]);
+    const [database, redis] = await Promise.all([
+      check(() => rt.db.query('SELECT 1')),
+      check(async () => {
+        const down = rt.redisHandle?.down(); // the private server is being restarted: say so
+        if (down) throw new Error(down);
+        return rt.redis.ping();
+      }),
+    ]);
     const ok = database === 'ok' && redis === 'ok';
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', database, redis });
   });
@@ -199,9 +211,14 @@ function deferContinue(server: Server): void {
 function lazyRouter(build: () => Promise<express.Router>): express.RequestHandler {
   let router: Promise<express.Router> | undefined;
   return (req, res, next) => {
-    if (!req.path.startsWith('/pki/')) { next(); return; }
-    (router ??= build().catch((e) => { router = undefined; throw e; }))
-      .then((r) => r(req, res, next), next);
+    if (!req.path.startsWith('/pki/')) {
+      next();
+      return;
+    }
+    (router ??= build().catch((e) => {
+      router = undefined;
+      throw e;
+    })).then((r) => r(req, res, next), next);
   };
 }
 
@@ -216,7 +233,12 @@ function orderUri(base: string, ...parts: string[]): string {
 
 /** The DocumentService use cases on this database and blob store. */
 export function documentService(
-  cfg: Config, db: DataSource, blobs: BlobStore, clock: Clock, baseUrl: () => string, onOutbox?: () => void,
+  cfg: Config,
+  db: DataSource,
+  blobs: BlobStore,
+  clock: Clock,
+  baseUrl: () => string,
+  onOutbox?: () => void,
 ): DocumentService {
   return new DocumentService({
     onOutbox,
@@ -248,7 +270,8 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
   const log = opts.log ?? createLogger(cfg.logLevel);
   // loadConfig refuses these; a Config built another way must not slip a test identity or the
   // self-made test root into production either.
-  if (cfg.mode === 'production' && (cfg.testEid || cfg.testCa)) throw new Error('production mode refuses the test eID and the test CA (see SEGL_TEST_EID, SEGL_TEST_CA)');
+  if (cfg.mode === 'production' && (cfg.testEid || cfg.testCa))
+    throw new Error('production mode refuses the test eID and the test CA (see SEGL_TEST_EID, SEGL_TEST_CA)');
   secureDataDir(cfg.dataDir); // umask 0077, DATA_DIR 0700, older entries closed (src/store/datadir.ts)
   cfg.secret = ensureSecret(cfg);
   const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
@@ -286,20 +309,49 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
   let caPromise: Promise<TestCa> | undefined;
   let trustPromise: Promise<TrustSetup> | undefined;
   const rt: Runtime = {
-    config: cfg, log, db, redis, redisHandle, services, sds, archive, blobs, clock, outbox, cpr, queues, relay, metrics, email, sms,
+    config: cfg,
+    log,
+    db,
+    redis,
+    redisHandle,
+    services,
+    sds,
+    archive,
+    blobs,
+    clock,
+    outbox,
+    cpr,
+    queues,
+    relay,
+    metrics,
+    email,
+    sms,
     adminPassword: ensureAdminPassword(cfg),
     testid: cfg.testEid ? new TestIdEnvironment({ db, ca: () => rt.ca(), secret: cfg.secret!, clock }) : undefined,
     pidcpr: undefined as unknown as PidCprService,
     runTimers: async () => {
       const out: Record<string, number> = {};
-      for (const name of Object.keys(TIMER_JOBS) as TimerJob[]) Object.assign(out, await runTimer({ documents: rt.documents, sds, cpr, clock, testid: rt.testid }, name));
+      for (const name of Object.keys(TIMER_JOBS) as TimerJob[])
+        Object.assign(out, await runTimer({ documents: rt.documents, sds, cpr, clock, testid: rt.testid }, name));
       await relay.round();
       return out;
     },
-    ca: () => (caPromise ??= TestCa.open(cfg.dataDir, cfg.secret!, rt.url ?? cfg.publicUrl, new CertificateRepository(db), { now: () => new Date() })
-      .catch((e) => { caPromise = undefined; throw e; })),
-    signing: async () => new SigningPipeline(await (trustPromise ??= buildTrust(cfg, cfg.testCa ? await rt.ca() : undefined)
-      .catch((e) => { trustPromise = undefined; throw e; })), rt.documents, blobs),
+    ca: () =>
+      (caPromise ??= TestCa.open(cfg.dataDir, cfg.secret!, rt.url ?? cfg.publicUrl, new CertificateRepository(db), {
+        now: () => new Date(),
+      }).catch((e) => {
+        caPromise = undefined;
+        throw e;
+      })),
+    signing: async () =>
+      new SigningPipeline(
+        await (trustPromise ??= buildTrust(cfg, cfg.testCa ? await rt.ca() : undefined).catch((e) => {
+          trustPromise = undefined;
+          throw e;
+        })),
+        rt.documents,
+        blobs,
+      ),
     documents: undefined as unknown as DocumentService,
     startWorkers: async () => undefined,
     // Bounded (src/ops/shutdown.ts): at most 9.1 s in all, even with Redis dead or frozen; throws
@@ -311,10 +363,16 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
         { name: 'queue workers', ms: 5000, run: () => rt.workers?.close(4000) },
         { name: 'queues', ms: 500, run: () => queues.close() },
         { name: 'mail and SMS senders', ms: 500, run: () => Promise.all([email.close(), sms.close()]).catch(() => undefined) },
-        { name: 'HTTP server', ms: 500, run: () => rt.server && new Promise<void>((resolve) => {
-          rt.server!.closeAllConnections?.();
-          rt.server!.close(() => resolve());
-        }) },
+        {
+          name: 'HTTP server',
+          ms: 500,
+          run: () =>
+            rt.server &&
+            new Promise<void>((resolve) => {
+              rt.server!.closeAllConnections?.();
+              rt.server!.close(() => resolve());
+            }),
+        },
         { name: 'redis connection', ms: 100, run: () => rt.redis.disconnect() },
         { name: 'private redis-server', ms: 1500, run: () => redisHandle!.stop() },
         { name: 'database', ms: 500, run: () => db.destroy() },
@@ -322,10 +380,20 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     },
   };
   rt.pidcpr = new PidCprService({
-    db, cpr, clock, secret: cfg.secret!,
+    db,
+    cpr,
+    clock,
+    secret: cfg.secret!,
     register: { cprOfPid: async (pid) => (rt.testid ? rt.testid.cprOfPid(pid) : undefined) },
   });
-  rt.documents = documentService(cfg, db, blobs, clock, () => rt.url ?? cfg.publicUrl, () => relay.kick());
+  rt.documents = documentService(
+    cfg,
+    db,
+    blobs,
+    clock,
+    () => rt.url ?? cfg.publicUrl,
+    () => relay.kick(),
+  );
   if (cfg.mode === 'preprod') rt.demo = await ensureDemo(cfg, services);
 
   if (opts.http) {
@@ -335,11 +403,18 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     app.set('trust proxy', cfg.trustedProxies.length ? cfg.trustedProxies : false);
     app.use(healthRoutes(rt));
     const limiter = new LoginThrottle();
-    const mount = (publicUrl: string) => soapEndpoint({
-      path: '/ws/documentservice-v3', wsdlFile: path.join(WSDL_DIR, 'documentservice-v3.wsdl'), publicUrl,
-      operations: DOCUMENT_OPERATIONS, context: rt.documents, authenticate: (s, p) => services.authenticate(s, p),
-      bodyLimit: cfg.bodyLimit, limiter, log,
-    });
+    const mount = (publicUrl: string) =>
+      soapEndpoint({
+        path: '/ws/documentservice-v3',
+        wsdlFile: path.join(WSDL_DIR, 'documentservice-v3.wsdl'),
+        publicUrl,
+        operations: DOCUMENT_OPERATIONS,
+        context: rt.documents,
+        authenticate: (s, p) => services.authenticate(s, p),
+        bodyLimit: cfg.bodyLimit,
+        limiter,
+        log,
+      });
     const server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(cfg.port, cfg.host, () => resolve(s));
       s.once('error', reject);
@@ -348,33 +423,74 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     // With PORT=0 (tests, side-by-side runs) the real port replaces the configured one.
     rt.url = cfg.port === 0 ? cfg.publicUrl.replace(/:\d+$/, `:${port}`).replace(/^(https?:\/\/[^/:]+)$/, `$1:${port}`) : cfg.publicUrl;
     app.use(mount(rt.url));
-    app.use(soapEndpoint({
-      path: '/ws/archiveservice-v3', wsdlFile: path.join(WSDL_DIR, 'archiveservice-v3.wsdl'), publicUrl: rt.url,
-      operations: ARCHIVE_OPERATIONS, authenticate: (s, p) => services.authenticate(s, p), bodyLimit: cfg.bodyLimit, limiter, log,
-      context: {
-        archive, blobs, maxInlineBytes: Math.min(cfg.bodyLimit, 50 * 1024 * 1024),
-        downloadUrl: (svc, id) => `${rt.url}/doc/${encodeURIComponent(svc)}/archive/${id}`,
-      },
-    }));
+    app.use(
+      soapEndpoint({
+        path: '/ws/archiveservice-v3',
+        wsdlFile: path.join(WSDL_DIR, 'archiveservice-v3.wsdl'),
+        publicUrl: rt.url,
+        operations: ARCHIVE_OPERATIONS,
+        authenticate: (s, p) => services.authenticate(s, p),
+        bodyLimit: cfg.bodyLimit,
+        limiter,
+        log,
+        context: {
+          archive,
+          blobs,
+          maxInlineBytes: Math.min(cfg.bodyLimit, 50 * 1024 * 1024),
+          downloadUrl: (svc, id) => `${rt.url}/doc/${encodeURIComponent(svc)}/archive/${id}`,
+        },
+      }),
+    );
     if (cfg.testCa) app.use(lazyRouter(async () => pkiRoutes(await rt.ca())));
     if (rt.adminPassword) {
-      app.use(adminRoutes({
-        password: rt.adminPassword, queues, outbox, metrics, clock, afterClockMove: () => rt.runTimers(), publicUrl: () => rt.url ?? cfg.publicUrl,
-        // preprod: every tenant's mails and SMS (with live task links), so behind the admin login
-        devOutbox: cfg.mode === 'preprod' ? { mailDir: path.join(outboxDir, 'mail'), smsDir: path.join(outboxDir, 'sms') } : undefined,
-      }));
+      app.use(
+        adminRoutes({
+          password: rt.adminPassword,
+          queues,
+          outbox,
+          metrics,
+          clock,
+          afterClockMove: () => rt.runTimers(),
+          publicUrl: () => rt.url ?? cfg.publicUrl,
+          // preprod: every tenant's mails and SMS (with live task links), so behind the admin login
+          devOutbox: cfg.mode === 'preprod' ? { mailDir: path.join(outboxDir, 'mail'), smsDir: path.join(outboxDir, 'sms') } : undefined,
+        }),
+      );
     }
-    app.use(portalRoutes({
-      services, documents: rt.documents, blobs, clock, secret: cfg.secret!, profiles: new ProfileRepository(db), sessions: new PortalSessionRepository(db), maxUploadBytes: cfg.sdsLimit, production: cfg.mode === 'production', log,
-      methodName: (m) => ({ nemid: 'NemID (test)', 'nemid-sign': 'NemID signing (test)' } as Record<string, string>)[m] ?? m,
-      eid: rt.testid ? { testid: rt.testid, pidcpr: rt.pidcpr, signing: () => rt.signing() } : undefined,
-    }));
+    app.use(
+      portalRoutes({
+        services,
+        documents: rt.documents,
+        blobs,
+        clock,
+        secret: cfg.secret!,
+        profiles: new ProfileRepository(db),
+        sessions: new PortalSessionRepository(db),
+        maxUploadBytes: cfg.sdsLimit,
+        production: cfg.mode === 'production',
+        log,
+        methodName: (m) => (({ nemid: 'NemID (test)', 'nemid-sign': 'NemID signing (test)' }) as Record<string, string>)[m] ?? m,
+        eid: rt.testid ? { testid: rt.testid, pidcpr: rt.pidcpr, signing: () => rt.signing() } : undefined,
+      }),
+    );
     if (rt.testid) app.use(testIdToolRoutes({ testid: rt.testid, secret: cfg.secret!, production: cfg.mode === 'production', log, clock }));
-    app.use(sdsRoutes({
-      services, sds, archive, blobs, documents: rt.documents, limiter, log, publicUrl: () => rt.url!, maxBytes: cfg.sdsLimit,
-      ttlDays: cfg.sdsTtlDays,
-    }));
-    app.use((_req, res) => { res.status(404).type('text/plain').send('not found\n'); });
+    app.use(
+      sdsRoutes({
+        services,
+        sds,
+        archive,
+        blobs,
+        documents: rt.documents,
+        limiter,
+        log,
+        publicUrl: () => rt.url!,
+        maxBytes: cfg.sdsLimit,
+        ttlDays: cfg.sdsTtlDays,
+      }),
+    );
+    app.use((_req, res) => {
+      res.status(404).type('text/plain').send('not found\n');
+    });
     // Last resort: log the error with a reference; the client gets the reference, never a stack.
     app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
       const ref = newErrorReference();
@@ -389,31 +505,46 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
   rt.startWorkers = async () => {
     if (rt.workers) return;
     const deps: NotifyDeps = {
-      outbox, services, documents: rt.documents, clock, log, config: cfg.notify, production: cfg.mode === 'production',
-      publicUrl: () => rt.url ?? cfg.publicUrl, email, sms, metrics, resolve: opts.resolve,
+      outbox,
+      services,
+      documents: rt.documents,
+      clock,
+      log,
+      config: cfg.notify,
+      production: cfg.mode === 'production',
+      publicUrl: () => rt.url ?? cfg.publicUrl,
+      email,
+      sms,
+      metrics,
+      resolve: opts.resolve,
     };
     rt.workers = new WorkerHost(redisHandle!.url, queues, { ...deps, sds, cpr, testid: rt.testid }, log, {
-      concurrency: cfg.notify.concurrency, lockMs: cfg.notify.jobLockMs,
+      concurrency: cfg.notify.concurrency,
+      lockMs: cfg.notify.jobLockMs,
     });
     await rt.workers.start();
   };
   if (opts.worker) await rt.startWorkers();
   // After the private redis-server was restarted (empty): the timers' schedulers again, and every
   // queued delivery checked for its lost job at once rather than after the lease.
-  redisHandle.onRestart(() => void (async () => {
-    let last: unknown;
-    for (let i = 0; i < 20 && !closing; i++) { // the queues' connections come back on their own schedule
-      try {
-        await rt.workers?.ensureSchedulers();
-        relay.start();
-        return;
-      } catch (e) {
-        last = e;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-    if (!closing) log.error({ err: (last as Error)?.message }, 'timers and relay not resumed after the redis restart');
-  })());
+  redisHandle.onRestart(
+    () =>
+      void (async () => {
+        let last: unknown;
+        for (let i = 0; i < 20 && !closing; i++) {
+          // the queues' connections come back on their own schedule
+          try {
+            await rt.workers?.ensureSchedulers();
+            relay.start();
+            return;
+          } catch (e) {
+            last = e;
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        }
+        if (!closing) log.error({ err: (last as Error)?.message }, 'timers and relay not resumed after the redis restart');
+      })(),
+  );
   relay.start();
   return rt;
 }

@@ -12,4 +12,5 @@ export function packageRoot(): string {
   return dir;
 }
 
-export const SEGL_VERSION: string = (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+export const SEGL_VERSION: string = (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
+  .version;

@@ -15,7 +15,10 @@ function bounded<V>(max: number): { get(k: string): V | undefined; set(k: string
   const m = new Map<string, V>();
   return {
     get: (k) => m.get(k),
-    set: (k, v) => { if (m.size >= max) m.clear(); m.set(k, v); },
+    set: (k, v) => {
+      if (m.size >= max) m.clear();
+      m.set(k, v);
+    },
   };
 }
 
@@ -51,15 +54,22 @@ export function callbackSend(deps: NotifyDeps): Send {
       if (cacheable) literalOk.set(destKey, pinned);
     }
     // stored sealed (store/atrest.ts): opened here, never logged
-    const secret = w.webhookSecret ? deps.services.openWebhookSecret(w.serviceName, w.webhookSecret) : (await deps.services.settings(w.serviceName)).webhookSecret;
+    const secret = w.webhookSecret
+      ? deps.services.openWebhookSecret(w.serviceName, w.webhookSecret)
+      : (await deps.services.settings(w.serviceName)).webhookSecret;
     const ts = Math.floor(Date.now() / 1000);
-    const res = await callOnce(url, {
-      'x-segl-delivery-id': w.deliveryId,
-      'x-segl-attempt': String(attempt),
-      'webhook-id': w.deliveryId,
-      'webhook-timestamp': String(ts),
-      'webhook-signature': signWebhook(secret, w.deliveryId, ts, url.href),
-    }, pinned, deps.config.callbackTimeoutMs);
+    const res = await callOnce(
+      url,
+      {
+        'x-segl-delivery-id': w.deliveryId,
+        'x-segl-attempt': String(attempt),
+        'webhook-id': w.deliveryId,
+        'webhook-timestamp': String(ts),
+        'webhook-signature': signWebhook(secret, w.deliveryId, ts, url.href),
+      },
+      pinned,
+      deps.config.callbackTimeoutMs,
+    );
     if (res.status >= 300 && res.status < 400) {
       throw new Error(`HTTP ${res.status}: redirects are not followed${res.location ? ` (Location: ${res.location.slice(0, 200)})` : ''}`);
     }

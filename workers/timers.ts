@@ -27,18 +27,29 @@ export interface TimerDeps {
 
 /** Runs one timer job until nothing is left to do; returns what it changed. */
 export async function runTimer(deps: TimerDeps, name: TimerJob): Promise<Record<string, number>> {
-  const drain = async (f: () => Promise<number>) => { let n = 0; let k: number; do { k = await f(); n += k; } while (k >= 500); return n; };
+  const drain = async (f: () => Promise<number>) => {
+    let n = 0;
+    let k: number;
+    do {
+      k = await f();
+      n += k;
+    } while (k >= 500);
+    return n;
+  };
   switch (name) {
-    case 'expire': return { expired: await drain(() => deps.documents.expireDueTasks(500)) };
-    case 'purge': return {
-      requests: await drain(() => deps.documents.purgeDueRequests(500)),
-      sds: await deps.sds.purgeExpired(deps.clock.now().toISOString()),
-      challenges: deps.testid ? await deps.testid.purgeChallenges() : 0,
-      // last: what the purges above released is gone already; this finds what nothing names
-      blobs: await deps.sds.sweepOrphans(),
-    };
-    case 'cpr': return {
-      cpr: await deps.cpr.purgeUnused(new Date(deps.clock.now().getTime() - CPR_UNUSED_DAYS * 86_400_000).toISOString()),
-    };
+    case 'expire':
+      return { expired: await drain(() => deps.documents.expireDueTasks(500)) };
+    case 'purge':
+      return {
+        requests: await drain(() => deps.documents.purgeDueRequests(500)),
+        sds: await deps.sds.purgeExpired(deps.clock.now().toISOString()),
+        challenges: deps.testid ? await deps.testid.purgeChallenges() : 0,
+        // last: what the purges above released is gone already; this finds what nothing names
+        blobs: await deps.sds.sweepOrphans(),
+      };
+    case 'cpr':
+      return {
+        cpr: await deps.cpr.purgeUnused(new Date(deps.clock.now().getTime() - CPR_UNUSED_DAYS * 86_400_000).toISOString()),
+      };
   }
 }

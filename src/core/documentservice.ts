@@ -7,16 +7,35 @@ import { NotFoundError, StateError, ValidationError } from './errors';
 import { compileFilter, compilePage } from './filter';
 import { moveTask, OutboxWrites, planAdded, planCreated, planReached } from './transitions';
 import { portalTask, taskAccess, type PortalTask } from './portal';
-import {
-  idList, normalizeRequest, validateAddedTask, validateNotification, validateRequests, type ValidationContext,
-} from './validate';
+import { idList, normalizeRequest, validateAddedTask, validateNotification, validateRequests, type ValidationContext } from './validate';
 import type {
-  ArchiveEntry, ArtifactRow, BlobSink, Clock, DocumentRow, DocumentStore, DocumentTx, EventRow, NewRequest, NotificationRow,
-  RequestRow, SdsEntry, ServiceAccount, TaskDocumentRow, TaskRow,
+  ArchiveEntry,
+  ArtifactRow,
+  BlobSink,
+  Clock,
+  DocumentRow,
+  DocumentStore,
+  DocumentTx,
+  EventRow,
+  NewRequest,
+  NotificationRow,
+  RequestRow,
+  SdsEntry,
+  ServiceAccount,
+  TaskDocumentRow,
+  TaskRow,
 } from './ports';
 import type {
-  Document, HistoryEvent, Notification, PackagingTaskStatusInfo, SigningRequest, Task, TaskFilter, TaskInfo,
-  TaskStatusInfo, UserSession,
+  Document,
+  HistoryEvent,
+  Notification,
+  PackagingTaskStatusInfo,
+  SigningRequest,
+  Task,
+  TaskFilter,
+  TaskInfo,
+  TaskStatusInfo,
+  UserSession,
 } from './types';
 
 /** Where documents can be fetched; the URL layout belongs to the HTTP adapter. */
@@ -40,14 +59,20 @@ export interface DocumentServiceDeps {
 const DAY_MS = 86_400_000;
 
 /** A document of a request being created, its row, and where the caller wrote it. */
-interface StoredRef { doc: Document; row: DocumentRow; path: string }
+interface StoredRef {
+  doc: Document;
+  row: DocumentRow;
+  path: string;
+}
 
 /** Element paths of a request's documents, request-level first, then inline ones in task order. */
 function documentPaths(r: SigningRequest, ri: number): string[] {
   const base = `request[${ri}]`;
   return [
     ...(r.document ?? []).map((_, j) => `${base}/document[${j}]`),
-    ...r.task.flatMap((t, ti) => t.documentAction.flatMap((a, ai) => (a.document ? [`${base}/task[${ti}]/document-action[${ai}]/document`] : []))),
+    ...r.task.flatMap((t, ti) =>
+      t.documentAction.flatMap((a, ai) => (a.document ? [`${base}/task[${ti}]/document-action[${ai}]/document`] : [])),
+    ),
   ];
 }
 const iso = (d: Date): string => d.toISOString();
@@ -57,12 +82,10 @@ function taskPath(requestId: string, taskId: string): string {
 }
 
 /** Resolves the subject, first document and methods of a task into its task-info attributes. */
-function taskInfo(
-  requestId: string, r: Omit<SigningRequest, 'task'>, t: Task, docs: ReadonlyMap<string, Document>, now: string,
-): TaskInfo {
+function taskInfo(requestId: string, r: Omit<SigningRequest, 'task'>, t: Task, docs: ReadonlyMap<string, Document>, now: string): TaskInfo {
   const subject = t.subject ?? (r.subject ?? []).find((s) => s.id === t.subjectRef);
   const first = [...t.documentAction].sort((a, b) => (a.orderIndex ?? 0) - (b.orderIndex ?? 0))[0];
-  const doc = first ? first.document ?? docs.get(first.documentRef ?? '') : undefined;
+  const doc = first ? (first.document ?? docs.get(first.documentRef ?? '')) : undefined;
   const methods = [
     ...(t.authentication?.method ?? []),
     ...(t.signature ?? []).flatMap((s) => s.method.map((m) => m.value)),
@@ -96,7 +119,9 @@ function taskInfo(
 export class DocumentService {
   constructor(private readonly d: DocumentServiceDeps) {}
 
-  private now(): Date { return this.d.clock.now(); }
+  private now(): Date {
+    return this.d.clock.now();
+  }
 
   /** One transaction that may write outbox rows; the relay is woken once it has committed. */
   private async write<T>(work: (tx: DocumentTx, out: OutboxWrites) => Promise<T>): Promise<T> {
@@ -129,7 +154,9 @@ export class DocumentService {
     const rows: DocumentRow[] = [];
     for (const doc of docs) {
       const row: DocumentRow = {
-        requestId, documentId: doc.id!, kind: doc.kind,
+        requestId,
+        documentId: doc.id!,
+        kind: doc.kind,
         description: 'description' in doc ? doc.description : undefined,
         mimeType: doc.kind === 'provided-document' ? doc.mimeType : undefined,
       };
@@ -145,18 +172,33 @@ export class DocumentService {
   }
 
   private planTask(
-    requestId: string, r: Omit<SigningRequest, 'task'>, t: Task, ordinal: number, docs: ReadonlyMap<string, Document>, now: Date,
+    requestId: string,
+    r: Omit<SigningRequest, 'task'>,
+    t: Task,
+    ordinal: number,
+    docs: ReadonlyMap<string, Document>,
+    now: Date,
   ): { task: TaskRow; taskDocs: TaskDocumentRow[] } {
     const n = iso(now);
     const task: TaskRow = {
-      requestId, taskId: t.id, ordinal, status: 'created', createdAt: n, updatedAt: n,
+      requestId,
+      taskId: t.id,
+      ordinal,
+      status: 'created',
+      createdAt: n,
+      updatedAt: n,
       expiresAt: iso(new Date(now.getTime() + (t.daysToLive ?? DEFAULT_DAYS_TO_LIVE) * DAY_MS)),
-      body: t, info: taskInfo(requestId, r, t, docs, n),
+      body: t,
+      info: taskInfo(requestId, r, t, docs, n),
     };
     const taskDocs = t.documentAction.map((a, i): TaskDocumentRow => {
       const doc = a.document ?? docs.get(a.documentRef!)!;
       return {
-        requestId, taskId: t.id, documentId: doc.id!, ordinal: a.orderIndex ?? i, actionType: a.type,
+        requestId,
+        taskId: t.id,
+        documentId: doc.id!,
+        ordinal: a.orderIndex ?? i,
+        actionType: a.type,
         description: 'description' in doc ? doc.description : undefined,
         mimeType: doc.kind === 'provided-document' ? doc.mimeType : undefined,
         archiveId: doc.kind === 'archive-document' ? doc.refArchiveId : undefined,
@@ -180,16 +222,22 @@ export class DocumentService {
     validateRequests(requests, this.d.methods);
     // References to SDS and the archive are checked before any bytes are stored (and again when
     // pinned inside the write transaction: an upload may be deleted meanwhile).
-    const refs = requests.flatMap((r, ri) => {
-      const inline = r.task.flatMap((t) => t.documentAction.map((a) => a.document).filter((d): d is Document => !!d));
-      const paths = documentPaths(r, ri);
-      return [...(r.document ?? []), ...inline].map((doc, i) => ({ doc, path: paths[i]! }));
-    }).filter((x) => x.doc.kind === 'sds-document' || x.doc.kind === 'archive-document');
+    const refs = requests
+      .flatMap((r, ri) => {
+        const inline = r.task.flatMap((t) => t.documentAction.map((a) => a.document).filter((d): d is Document => !!d));
+        const paths = documentPaths(r, ri);
+        return [...(r.document ?? []), ...inline].map((doc, i) => ({ doc, path: paths[i]! }));
+      })
+      .filter((x) => x.doc.kind === 'sds-document' || x.doc.kind === 'archive-document');
     if (refs.length) await this.d.store.tx((tx) => this.checkStoredRefs(tx, svc, refs));
     return this.releasingOnFailure((written) => this.createChecked(svc, requests, written));
   }
 
-  private async createChecked(svc: ServiceAccount, requests: SigningRequest[], written: string[]): Promise<{ requestIds: string[]; artifact?: string }> {
+  private async createChecked(
+    svc: ServiceAccount,
+    requests: SigningRequest[],
+    written: string[],
+  ): Promise<{ requestIds: string[]; artifact?: string }> {
     const now = this.now();
     const n = iso(now);
     const plans: NewRequest[] = [];
@@ -205,25 +253,42 @@ export class DocumentService {
       documentPaths(r, ri).forEach((path, i) => stored.push({ doc: all[i]!, row: documents[i]!, path }));
       const planned = tasks.map((t, i) => this.planTask(id, body, t, i, docs, now));
       const request: RequestRow = {
-        id, serviceId: svc.id, createdAt: n, updatedAt: n, deleted: false,
-        clientReference: r.clientReference, account: r.account, body,
-        deleteAfter: r.daysUntilDeletion !== undefined
-          ? iso(new Date(Math.max(...planned.map((p) => Date.parse(p.task.expiresAt))) + r.daysUntilDeletion * DAY_MS))
-          : undefined,
+        id,
+        serviceId: svc.id,
+        createdAt: n,
+        updatedAt: n,
+        deleted: false,
+        clientReference: r.clientReference,
+        account: r.account,
+        body,
+        deleteAfter:
+          r.daysUntilDeletion !== undefined
+            ? iso(new Date(Math.max(...planned.map((p) => Date.parse(p.task.expiresAt))) + r.daysUntilDeletion * DAY_MS))
+            : undefined,
       };
       const notifications: NotificationRow[] = [
         ...(body.notification ?? []).map((x) => ({ requestId: id, scope: '', notificationId: x.notificationId, disabled: false, body: x })),
         ...tasks.flatMap((t) => this.taskNotifications(id, t)),
-        ...(body.packagingTask ?? []).flatMap((p) => (p.packagingNotification ?? []).map((x) => ({
-          requestId: id, scope: `packaging:${p.packagingTaskId}`, notificationId: x.notificationId, disabled: false, body: x,
-        }))),
+        ...(body.packagingTask ?? []).flatMap((p) =>
+          (p.packagingNotification ?? []).map((x) => ({
+            requestId: id,
+            scope: `packaging:${p.packagingTaskId}`,
+            notificationId: x.notificationId,
+            disabled: false,
+            body: x,
+          })),
+        ),
       ];
       // Packaging tasks are implied by request-created: the 2018 packaging-task-created value would
       // break clients generated from the 2017 WSDL for no new information.
       const events: EventRow[] = [{ requestId: id, event: 'request-created', eventTime: n, data: r.clientReference }];
       plans.push({
-        request, tasks: planned.map((p) => p.task), taskDocuments: planned.flatMap((p) => p.taskDocs), documents,
-        notifications, events,
+        request,
+        tasks: planned.map((p) => p.task),
+        taskDocuments: planned.flatMap((p) => p.taskDocs),
+        documents,
+        notifications,
+        events,
       });
       const wants = tasks.find((t) => t.authentication?.artifact === true);
       if (!artifact && wants) artifact = this.artifactFor(id, wants.id, now);
@@ -245,7 +310,16 @@ export class DocumentService {
         }
       }
       await tx.insertRequests(plans);
-      for (const p of plans) await out.insert(tx, planCreated(p.notifications, p.tasks.map((t) => t.taskId), now, true));
+      for (const p of plans)
+        await out.insert(
+          tx,
+          planCreated(
+            p.notifications,
+            p.tasks.map((t) => t.taskId),
+            now,
+            true,
+          ),
+        );
       if (artifact) await tx.insertArtifact(artifact.row);
     });
     return { requestIds: plans.map((p) => p.request.id), artifact: artifact?.plain };
@@ -276,12 +350,18 @@ export class DocumentService {
     const sdsFound: Map<string, SdsEntry> = sds.length ? await tx.sdsDocuments(svc.id, [...new Set(sds.map(refOf))]) : new Map();
     const arcFound: Map<string, ArchiveEntry> = arc.length ? await tx.archiveDocuments(svc.id, [...new Set(arc.map(refOf))]) : new Map();
     const missing = [
-      ...sds.filter((x) => !sdsFound.has(refOf(x))).map((x) => ({
-        path: `${x.path}/@ref-sds-id`, rule: `no SDS document "${refOf(x)}" exists for service ${svc.name} (upload it to /doc/${svc.name}/sds first)`,
-      })),
-      ...arc.filter((x) => !arcFound.has(refOf(x))).map((x) => ({
-        path: `${x.path}/@ref-archive-id`, rule: `no archived document "${refOf(x)}" exists for service ${svc.name}`,
-      })),
+      ...sds
+        .filter((x) => !sdsFound.has(refOf(x)))
+        .map((x) => ({
+          path: `${x.path}/@ref-sds-id`,
+          rule: `no SDS document "${refOf(x)}" exists for service ${svc.name} (upload it to /doc/${svc.name}/sds first)`,
+        })),
+      ...arc
+        .filter((x) => !arcFound.has(refOf(x)))
+        .map((x) => ({
+          path: `${x.path}/@ref-archive-id`,
+          rule: `no archived document "${refOf(x)}" exists for service ${svc.name}`,
+        })),
     ];
     if (missing.length) throw new ValidationError(missing.slice(0, 20));
     return { sds, arc, sdsFound, arcFound, refOf };
@@ -296,8 +376,14 @@ export class DocumentService {
         const id = newSignicatId(now);
         out.set(`${x.row.requestId}/${x.row.documentId}`, id);
         return {
-          id, mimeType: x.row.mimeType ?? 'application/octet-stream', size: x.row.size!, sha256: x.row.sha256!, blobKey: x.row.blobKey!,
-          createdAt: iso(now), requestId: x.row.requestId, documentId: x.row.documentId,
+          id,
+          mimeType: x.row.mimeType ?? 'application/octet-stream',
+          size: x.row.size!,
+          sha256: x.row.sha256!,
+          blobKey: x.row.blobKey!,
+          createdAt: iso(now),
+          requestId: x.row.requestId,
+          documentId: x.row.documentId,
         };
       });
     if (entries.length) await tx.insertArchive(svc.id, entries);
@@ -305,7 +391,12 @@ export class DocumentService {
   }
 
   /** The sealed LTV-SDO behind a result-uri; NotFound until the document has been signed. */
-  async resultDocument(svc: ServiceAccount, requestId: string, taskId: string, documentId: string): Promise<{ blobKey: string; sha256: string }> {
+  async resultDocument(
+    svc: ServiceAccount,
+    requestId: string,
+    taskId: string,
+    documentId: string,
+  ): Promise<{ blobKey: string; sha256: string }> {
     return this.d.store.tx(async (tx) => {
       if (!(await tx.getRequest(svc.id, requestId))) throw new NotFoundError('request', `no request "${requestId}"`);
       const r = await tx.getResult(requestId, taskId, documentId);
@@ -316,7 +407,12 @@ export class DocumentService {
 
   /** Stores a document's signed result and records the document-signed event (the signing pipeline calls this). */
   async recordResult(
-    svc: ServiceAccount, requestId: string, taskId: string, documentId: string, blob: { key: string; sha256: string }, eventData: string,
+    svc: ServiceAccount,
+    requestId: string,
+    taskId: string,
+    documentId: string,
+    blob: { key: string; sha256: string },
+    eventData: string,
   ): Promise<string> {
     const uri = this.d.uris.result(svc.name, requestId, taskId, documentId);
     const now = this.now();
@@ -340,7 +436,12 @@ export class DocumentService {
    * task's history is not written again.
    */
   async recordPortalEvent(
-    svc: ServiceAccount, requestId: string, taskId: string, event: HistoryEvent['event'], data?: string, once = false,
+    svc: ServiceAccount,
+    requestId: string,
+    taskId: string,
+    event: HistoryEvent['event'],
+    data?: string,
+    once = false,
   ): Promise<void> {
     const n = iso(this.now());
     await this.d.store.tx(async (tx) => {
@@ -352,25 +453,46 @@ export class DocumentService {
 
   /** A file the signer uploaded for an upload action of an open task (document-uploaded). */
   async recordUpload(
-    svc: ServiceAccount, requestId: string, taskId: string, documentId: string, blob: { key: string; sha256: string; size: number }, mimeType: string,
+    svc: ServiceAccount,
+    requestId: string,
+    taskId: string,
+    documentId: string,
+    blob: { key: string; sha256: string; size: number },
+    mimeType: string,
   ): Promise<void> {
     const n = iso(this.now());
     // The file is already in place: a refusal (the task closed meanwhile …) takes it back.
-    await this.releasingOnFailure(async (written) => { written.push(blob.key); await this.d.store.tx(async (tx) => {
-      const { request, task, tasks } = await this.liveTask(tx, svc, requestId, taskId);
-      this.mustBeOpen(request, task, tasks);
-      const action = (await tx.getTaskDocuments([requestId])).find((d) => d.taskId === taskId && d.documentId === documentId && d.actionType === 'upload');
-      if (!action) throw new NotFoundError('document-id', `task "${taskId}" has no upload action for document "${documentId}"`);
-      await tx.setDocumentBytes(requestId, documentId, { blobKey: blob.key, sha256: blob.sha256, size: blob.size, mimeType });
-      await tx.insertEvents([{ requestId, taskId, event: 'document-uploaded', eventTime: n, data: `${documentId}: ${mimeType}, ${blob.size} bytes, sha256 ${blob.sha256}` }]);
-    }); });
+    await this.releasingOnFailure(async (written) => {
+      written.push(blob.key);
+      await this.d.store.tx(async (tx) => {
+        const { request, task, tasks } = await this.liveTask(tx, svc, requestId, taskId);
+        this.mustBeOpen(request, task, tasks);
+        const action = (await tx.getTaskDocuments([requestId])).find(
+          (d) => d.taskId === taskId && d.documentId === documentId && d.actionType === 'upload',
+        );
+        if (!action) throw new NotFoundError('document-id', `task "${taskId}" has no upload action for document "${documentId}"`);
+        await tx.setDocumentBytes(requestId, documentId, { blobKey: blob.key, sha256: blob.sha256, size: blob.size, mimeType });
+        await tx.insertEvents([
+          {
+            requestId,
+            taskId,
+            event: 'document-uploaded',
+            eventTime: n,
+            data: `${documentId}: ${mimeType}, ${blob.size} bytes, sha256 ${blob.sha256}`,
+          },
+        ]);
+      });
+    });
   }
 
   /** A task is signed only when open: not closed, and every depends-on-task completed. */
   private mustBeOpen(request: RequestRow, task: TaskRow, tasks: TaskRow[]): void {
     const access = taskAccess(request, task, tasks);
     if (access.kind === 'waiting') {
-      throw new StateError('task-id', `${taskPath(request.id, task.taskId)} waits for ${access.waitingFor.map((x) => `"${x}"`).join(', ')} to complete first`);
+      throw new StateError(
+        'task-id',
+        `${taskPath(request.id, task.taskId)} waits for ${access.waitingFor.map((x) => `"${x}"`).join(', ')} to complete first`,
+      );
     }
     if (access.kind === 'closed') throw new StateError('task-id', `${taskPath(request.id, task.taskId)} is ${access.status}`);
   }
@@ -433,9 +555,12 @@ export class DocumentService {
       if (!acts) throw new NotFoundError('document', `task "${taskId}" of request "${requestId}" has no document "${documentId}"`);
       const row = await tx.getDocument(requestId, documentId);
       if (!row?.blobKey) {
-        throw new NotFoundError('document', row?.kind === 'upload-document'
-          ? `document "${documentId}" has not been uploaded yet`
-          : `document "${documentId}" has no stored bytes here (${row?.kind ?? 'unknown'})`);
+        throw new NotFoundError(
+          'document',
+          row?.kind === 'upload-document'
+            ? `document "${documentId}" has not been uploaded yet`
+            : `document "${documentId}" has no stored bytes here (${row?.kind ?? 'unknown'})`,
+        );
       }
       return row;
     });
@@ -447,7 +572,12 @@ export class DocumentService {
     return r;
   }
 
-  private async liveTask(tx: DocumentTx, svc: ServiceAccount, requestId: string, taskId: string): Promise<{ request: RequestRow; task: TaskRow; tasks: TaskRow[] }> {
+  private async liveTask(
+    tx: DocumentTx,
+    svc: ServiceAccount,
+    requestId: string,
+    taskId: string,
+  ): Promise<{ request: RequestRow; task: TaskRow; tasks: TaskRow[] }> {
     const request = await this.live(tx, svc, requestId);
     const tasks = await tx.getTasks(requestId);
     const task = tasks.find((t) => t.taskId === taskId);
@@ -485,7 +615,9 @@ export class DocumentService {
     for (const id of deleted) {
       await tx.cancelReminders(id, undefined, iso(now));
       const notifications = await tx.allNotifications(id);
-      const rows = (before.get(id) ?? []).filter((t) => t.status !== 'deleted').flatMap((t) => planReached(notifications, t.taskId, 'deleted', now));
+      const rows = (before.get(id) ?? [])
+        .filter((t) => t.status !== 'deleted')
+        .flatMap((t) => planReached(notifications, t.taskId, 'deleted', now));
       await out.insert(tx, rows);
     }
     return deleted;
@@ -496,7 +628,10 @@ export class DocumentService {
     return this.d.store.tx(async (tx) => {
       const { request, task } = await this.liveTask(tx, svc, requestId, taskId);
       if (request.deleted || task.status !== 'created') {
-        throw new StateError('task-id', `${taskPath(requestId, taskId)} is ${request.deleted ? 'deleted' : task.status}; artifacts are only issued for open tasks`);
+        throw new StateError(
+          'task-id',
+          `${taskPath(requestId, taskId)} is ${request.deleted ? 'deleted' : task.status}; artifacts are only issued for open tasks`,
+        );
       }
       const a = this.artifactFor(requestId, taskId, now);
       await tx.insertArtifact(a.row);
@@ -514,7 +649,10 @@ export class DocumentService {
       const r = await this.scopeOf(tx, svc, requestId, taskId);
       if (r.deleted) throw new StateError('request-id', `request "${requestId}" is deleted`);
       const scope = taskId ?? '';
-      validateNotification(n, (await tx.notifications(requestId, scope)).map((x) => x.body));
+      validateNotification(
+        n,
+        (await tx.notifications(requestId, scope)).map((x) => x.body),
+      );
       const row = { requestId, scope, notificationId: n.notificationId, disabled: false, body: n };
       await tx.insertNotification(row);
       await out.insert(tx, planAdded(row, await tx.getTasks(requestId), this.now()));
@@ -529,7 +667,10 @@ export class DocumentService {
       const known = new Set((await tx.notifications(requestId, scope)).map((x) => x.notificationId));
       const missing = ids.filter((id) => !known.has(id));
       if (missing.length) {
-        throw new NotFoundError('notification-id', `no notification "${missing[0]}" on ${taskId === undefined ? `request "${requestId}"` : taskPath(requestId, taskId)}`);
+        throw new NotFoundError(
+          'notification-id',
+          `no notification "${missing[0]}" on ${taskId === undefined ? `request "${requestId}"` : taskPath(requestId, taskId)}`,
+        );
       }
       await tx.disableNotifications(requestId, scope, ids);
       await tx.cancelDeliveries(requestId, scope, ids, iso(this.now()));
@@ -541,7 +682,12 @@ export class DocumentService {
   }
 
   async findTasks(
-    svc: ServiceAccount, filter: TaskFilter | undefined, fromIndex?: number, toIndex?: number, sortField?: string, ascending?: boolean,
+    svc: ServiceAccount,
+    filter: TaskFilter | undefined,
+    fromIndex?: number,
+    toIndex?: number,
+    sortField?: string,
+    ascending?: boolean,
   ): Promise<TaskInfo[]> {
     const f = compileFilter(filter);
     const page = compilePage(fromIndex, toIndex, sortField, ascending);
@@ -571,7 +717,11 @@ export class DocumentService {
     // transaction; check again inside it (the request may have changed meanwhile).
     await this.d.store.tx(async (tx) => {
       await check(tx);
-      await this.checkStoredRefs(tx, svc, inline.map((doc, i) => ({ doc, path: paths[i]! })));
+      await this.checkStoredRefs(
+        tx,
+        svc,
+        inline.map((doc, i) => ({ doc, path: paths[i]! })),
+      );
     });
     return this.releasingOnFailure(async (written) => {
       const documents = await this.storeDocuments(requestId, inline, written);
@@ -628,7 +778,10 @@ export class DocumentService {
         for (const t of await tx.getTasks(r.id)) {
           const mine = docs.filter((d) => d.requestId === r.id && d.taskId === t.taskId).sort((a, b) => a.ordinal - b.ordinal);
           out.push({
-            requestId: r.id, taskId: t.taskId, taskStatus: t.status, clientReference: r.clientReference,
+            requestId: r.id,
+            taskId: t.taskId,
+            taskStatus: t.status,
+            clientReference: r.clientReference,
             clientStatus: t.clientStatus,
             documentStatus: mine.map((d) => ({
               id: d.documentId,
@@ -665,7 +818,10 @@ export class DocumentService {
     if (tasks.length > 100) throw ValidationError.one('user-session/session-task', 'at most 100 are allowed');
     const now = this.now();
     return this.d.store.tx(async (tx) => {
-      const found = await tx.existingTasks(svc.id, tasks.map((t) => ({ requestId: t.requestId, taskId: t.taskId })));
+      const found = await tx.existingTasks(
+        svc.id,
+        tasks.map((t) => ({ requestId: t.requestId, taskId: t.taskId })),
+      );
       tasks.forEach((t, i) => {
         if (!found.has(`${t.requestId}/${t.taskId}`)) {
           throw new NotFoundError(`user-session/session-task[${i}]`, `no open task "${t.taskId}" in request "${t.requestId}"`);

@@ -16,24 +16,59 @@ export const LOGICAL_OPERATORS = ['equals', 'not-equals', 'contains', 'less-than
 export type LogicalOperator = (typeof LOGICAL_OPERATORS)[number];
 
 export const TASK_FILTER_FIELDS = [
-  'id', 'request-id', 'task-id', 'document-id', 'archive-id', 'account', 'language', 'task-state',
-  'document-description', 'mime-type', 'subject-first-name', 'subject-last-name', 'subject-email',
-  'subject-national-id', 'subject-mobile', 'authentication-type', 'created', 'last-updated', 'signer',
-  'sender-unique-id', 'client-reference', 'client-status', 'days-to-live',
+  'id',
+  'request-id',
+  'task-id',
+  'document-id',
+  'archive-id',
+  'account',
+  'language',
+  'task-state',
+  'document-description',
+  'mime-type',
+  'subject-first-name',
+  'subject-last-name',
+  'subject-email',
+  'subject-national-id',
+  'subject-mobile',
+  'authentication-type',
+  'created',
+  'last-updated',
+  'signer',
+  'sender-unique-id',
+  'client-reference',
+  'client-status',
+  'days-to-live',
 ] as const;
 export type TaskFilterField = (typeof TASK_FILTER_FIELDS)[number];
 
 export const EVENT_TYPES = [
-  'request-created', 'notification-sent', 'task-started', 'task-rejected', 'task-completed', 'error',
-  'document-uploaded', 'document-signed', 'document-viewed', 'document-sign-cancelled', 'document-deleted',
-  'user-authenticated', 'user-authentication-cancelled',
-  'packaging-task-created', 'packaging-task-completed', 'packaging-task-failed',
+  'request-created',
+  'notification-sent',
+  'task-started',
+  'task-rejected',
+  'task-completed',
+  'error',
+  'document-uploaded',
+  'document-signed',
+  'document-viewed',
+  'document-sign-cancelled',
+  'document-deleted',
+  'user-authenticated',
+  'user-authentication-cancelled',
+  'packaging-task-created',
+  'packaging-task-completed',
+  'packaging-task-failed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** xsi:type names of the polymorphic `document` (reference §3.6). */
 export const DOCUMENT_KINDS = [
-  'sds-document', 'provided-document', 'upload-document', 'archive-document', 'result-document',
+  'sds-document',
+  'provided-document',
+  'upload-document',
+  'archive-document',
+  'result-document',
   'packaging-result-document',
 ] as const;
 export type DocumentKind = (typeof DOCUMENT_KINDS)[number];

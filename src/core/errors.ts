@@ -1,7 +1,10 @@
 // Errors the core raises. Adapters map them to their protocol: SOAP faults (Client), HTTP 4xx, portal pages.
 
 /** One broken rule at one place in the caller's input, e.g. `request[0]/task[1]/@id`. */
-export interface Violation { path: string; rule: string }
+export interface Violation {
+  path: string;
+  rule: string;
+}
 
 /** Input breaks a rule; nothing was changed. */
 export class ValidationError extends Error {
@@ -18,7 +21,10 @@ export class ValidationError extends Error {
 
 /** A referenced request, task, notification or document does not exist for this service. */
 export class NotFoundError extends Error {
-  constructor(readonly path: string, message: string) {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
     super(`${path}: ${message}`);
     this.name = 'NotFoundError';
   }
@@ -26,7 +32,10 @@ export class NotFoundError extends Error {
 
 /** The operation is not allowed in the current state (e.g. disabling a completed task). */
 export class StateError extends Error {
-  constructor(readonly path: string, message: string) {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
     super(`${path}: ${message}`);
     this.name = 'StateError';
   }

@@ -28,7 +28,12 @@ export interface CompiledFilter {
   toDate?: string;
 }
 
-export interface Page { offset: number; limit: number; sortField: TaskFilterField; ascending: boolean }
+export interface Page {
+  offset: number;
+  limit: number;
+  sortField: TaskFilterField;
+  ascending: boolean;
+}
 
 export const MAX_PAGE = 1000;
 
@@ -47,17 +52,32 @@ export function compileFilter(f: TaskFilter | undefined, path = 'filter'): Compi
       v.push({ path: `${p}/operator`, rule: `must be one of ${LOGICAL_OPERATORS.join(', ')}` });
       return;
     }
-    if (c.value === undefined) { v.push({ path: `${p}/value`, rule: 'is required' }); return; }
+    if (c.value === undefined) {
+      v.push({ path: `${p}/value`, rule: 'is required' });
+      return;
+    }
     const kind = fieldKind(c.field);
     let value: string | number = c.value;
     if (kind === 'date') {
       const t = parseXsDateTime(c.value);
-      if (Number.isNaN(t)) { v.push({ path: `${p}/value`, rule: `${c.field} needs an xs:dateTime value` }); return; }
-      if (operator === 'contains') { v.push({ path: `${p}/operator`, rule: `contains does not apply to ${c.field}` }); return; }
+      if (Number.isNaN(t)) {
+        v.push({ path: `${p}/value`, rule: `${c.field} needs an xs:dateTime value` });
+        return;
+      }
+      if (operator === 'contains') {
+        v.push({ path: `${p}/operator`, rule: `contains does not apply to ${c.field}` });
+        return;
+      }
       value = new Date(t).toISOString();
     } else if (kind === 'int') {
-      if (!/^-?\d+$/.test(c.value.trim())) { v.push({ path: `${p}/value`, rule: `${c.field} needs a whole number` }); return; }
-      if (operator === 'contains') { v.push({ path: `${p}/operator`, rule: `contains does not apply to ${c.field}` }); return; }
+      if (!/^-?\d+$/.test(c.value.trim())) {
+        v.push({ path: `${p}/value`, rule: `${c.field} needs a whole number` });
+        return;
+      }
+      if (operator === 'contains') {
+        v.push({ path: `${p}/operator`, rule: `contains does not apply to ${c.field}` });
+        return;
+      }
       value = Number(c.value.trim());
     }
     criteria.push({ field: c.field, kind, operator, value, caseSensitive: c.caseSensitive ?? true });
@@ -65,7 +85,10 @@ export function compileFilter(f: TaskFilter | undefined, path = 'filter'): Compi
   const date = (s: string | undefined, name: string): string | undefined => {
     if (s === undefined) return undefined;
     const t = parseXsDateTime(s);
-    if (Number.isNaN(t)) { v.push({ path: `${path}/${name}`, rule: 'must be an xs:dateTime' }); return undefined; }
+    if (Number.isNaN(t)) {
+      v.push({ path: `${path}/${name}`, rule: 'must be an xs:dateTime' });
+      return undefined;
+    }
     return new Date(t).toISOString();
   };
   const fromDate = date(f?.fromDate, 'from-date');
@@ -76,7 +99,10 @@ export function compileFilter(f: TaskFilter | undefined, path = 'filter'): Compi
 
 /** from-index / to-index (to exclusive, defaults 0 and 100) and sorting. */
 export function compilePage(
-  fromIndex: number | undefined, toIndex: number | undefined, sortField: string | undefined, ascending: boolean | undefined,
+  fromIndex: number | undefined,
+  toIndex: number | undefined,
+  sortField: string | undefined,
+  ascending: boolean | undefined,
 ): Page {
   const from = fromIndex ?? 0;
   const to = toIndex ?? 100;
@@ -95,12 +121,20 @@ export function matches(row: (field: TaskFilterField) => string | number | undef
   if (raw === undefined || raw === null) return c.operator === 'not-equals';
   let a: string | number = raw;
   let b: string | number = c.value;
-  if (c.kind === 'string' && !c.caseSensitive) { a = String(a).toLowerCase(); b = String(b).toLowerCase(); }
+  if (c.kind === 'string' && !c.caseSensitive) {
+    a = String(a).toLowerCase();
+    b = String(b).toLowerCase();
+  }
   switch (c.operator) {
-    case 'equals': return a === b;
-    case 'not-equals': return a !== b;
-    case 'contains': return String(a).includes(String(b));
-    case 'less-than': return a < b;
-    case 'greater-than': return a > b;
+    case 'equals':
+      return a === b;
+    case 'not-equals':
+      return a !== b;
+    case 'contains':
+      return String(a).includes(String(b));
+    case 'less-than':
+      return a < b;
+    case 'greater-than':
+      return a > b;
   }
 }

@@ -27,7 +27,9 @@ export function parseMediaType(contentType: string | undefined): MediaType | nul
   const s = contentType;
   let i = 0;
   const n = s.length;
-  const skipOws = (): void => { while (i < n && isOws(s[i]!)) i++; };
+  const skipOws = (): void => {
+    while (i < n && isOws(s[i]!)) i++;
+  };
   const readToken = (): string => {
     const start = i;
     while (i < n && TOKEN.test(s[i]!)) i++;
@@ -58,7 +60,10 @@ export function parseMediaType(contentType: string | undefined): MediaType | nul
       for (;;) {
         if (i >= n) return null; // unterminated quoted-string
         const c = s[i]!;
-        if (c === '"') { i++; break; }
+        if (c === '"') {
+          i++;
+          break;
+        }
         if (c === '\\') {
           // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
           if (i + 1 >= n) return null;
@@ -106,10 +111,41 @@ export function isSupported(type: string): boolean {
 
 /** Charset names (IANA, lower-case, aliases included) the text check understands; sds/content.ts decodes them. */
 export const SUPPORTED_CHARSETS: readonly string[] = Object.freeze([
-  'utf-8', 'utf8', 'csutf8', 'unicode-1-1-utf-8', 'utf-16le', 'csutf16le', 'utf-16be', 'csutf16be', 'utf-16', 'csutf16',
-  'us-ascii', 'ascii', 'us', 'ansi_x3.4-1968', 'ansi_x3.4-1986', 'iso-ir-6', 'iso_646.irv:1991', 'iso646-us', 'ibm367', 'cp367', 'csascii',
-  'iso-8859-1', 'iso8859-1', 'iso_8859-1', 'iso_8859-1:1987', 'latin1', 'l1', 'iso-ir-100', 'ibm819', 'cp819', 'csisolatin1',
-  'windows-1252', 'cp1252', 'x-cp1252', 'cswindows1252',
+  'utf-8',
+  'utf8',
+  'csutf8',
+  'unicode-1-1-utf-8',
+  'utf-16le',
+  'csutf16le',
+  'utf-16be',
+  'csutf16be',
+  'utf-16',
+  'csutf16',
+  'us-ascii',
+  'ascii',
+  'us',
+  'ansi_x3.4-1968',
+  'ansi_x3.4-1986',
+  'iso-ir-6',
+  'iso_646.irv:1991',
+  'iso646-us',
+  'ibm367',
+  'cp367',
+  'csascii',
+  'iso-8859-1',
+  'iso8859-1',
+  'iso_8859-1',
+  'iso_8859-1:1987',
+  'latin1',
+  'l1',
+  'iso-ir-100',
+  'ibm819',
+  'cp819',
+  'csisolatin1',
+  'windows-1252',
+  'cp1252',
+  'x-cp1252',
+  'cswindows1252',
 ]);
 
 const TEXT_TYPES = new Set(['text/plain', 'application/xml', 'text/xml']);
@@ -122,7 +158,8 @@ const TEXT_TYPES = new Set(['text/plain', 'application/xml', 'text/xml']);
  */
 export function mediaTypeProblem(value: string): string | null {
   const m = parseMediaType(value);
-  if (!m) return `"${value}" is not a media type (RFC 9110: type/subtype, then ;name=value parameters), e.g. application/pdf or text/plain;charset=utf-8`;
+  if (!m)
+    return `"${value}" is not a media type (RFC 9110: type/subtype, then ;name=value parameters), e.g. application/pdf or text/plain;charset=utf-8`;
   if (!isSupported(m.type)) {
     return `"${m.type}" is not accepted; use one of ${SUPPORTED_TYPES.join(', ')} (HTML, XHTML, SVG and other active content are refused: they cannot be shown safely, and a signer must see exactly what is signed)`;
   }

@@ -47,17 +47,25 @@ function matches(n: NotificationRow, t: Trigger): Array<{ index: number; state: 
   if (t.kind === 'task') {
     if (n.scope !== t.taskId) return [];
     if (!schedules.length && t.state === 'created') out.push({ index: -1, state: 'created', taskId: t.taskId });
-    schedules.forEach((s, i) => { if (s.stateIs === t.state) out.push({ index: i, state: t.state, taskId: t.taskId }); });
+    schedules.forEach((s, i) => {
+      if (s.stateIs === t.state) out.push({ index: i, state: t.state, taskId: t.taskId });
+    });
     return out;
   }
   if (n.scope !== '') return [];
   if (t.kind === 'request-created') {
-    schedules.forEach((s, i) => { if (s.stateIs === 'created') out.push({ index: i, state: 'created' }); });
+    schedules.forEach((s, i) => {
+      if (s.stateIs === 'created') out.push({ index: i, state: 'created' });
+    });
   } else if (t.kind === 'request-completed') {
     if (!schedules.length) out.push({ index: -1, state: 'completed' });
-    schedules.forEach((s, i) => { if (s.stateIs === 'completed') out.push({ index: i, state: 'completed' }); });
+    schedules.forEach((s, i) => {
+      if (s.stateIs === 'completed') out.push({ index: i, state: 'completed' });
+    });
   } else if (t.state !== 'created' && t.state !== 'completed') {
-    schedules.forEach((s, i) => { if (s.stateIs === t.state) out.push({ index: i, state: t.state, taskId: t.taskId }); });
+    schedules.forEach((s, i) => {
+      if (s.stateIs === t.state) out.push({ index: i, state: t.state, taskId: t.taskId });
+    });
   }
   return out;
 }
@@ -71,8 +79,14 @@ export function planDeliveries(notifications: readonly NotificationRow[], trigge
       const due = schedule ? fireTime(compileSchedule(schedule), at) : at;
       rows.push({
         deliveryId: deliveryId([n.requestId, n.scope, n.notificationId, m.state, String(m.index), m.taskId ?? '']),
-        requestId: n.requestId, taskId: m.taskId, scope: n.scope, notificationId: n.notificationId, channel: n.body.type,
-        triggerState: m.state, dueAt: due.toISOString(), createdAt: at.toISOString(),
+        requestId: n.requestId,
+        taskId: m.taskId,
+        scope: n.scope,
+        notificationId: n.notificationId,
+        channel: n.body.type,
+        triggerState: m.state,
+        dueAt: due.toISOString(),
+        createdAt: at.toISOString(),
       });
     }
   }

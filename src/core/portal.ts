@@ -6,9 +6,7 @@ import type { Dialog } from './types';
 
 /** Why a task URL cannot be worked on, or that it can. */
 export type TaskAccess =
-  | { kind: 'open' }
-  | { kind: 'waiting'; waitingFor: string[] }
-  | { kind: 'closed'; status: Exclude<TaskStatus, 'created'> | 'withdrawn' };
+  { kind: 'open' } | { kind: 'waiting'; waitingFor: string[] } | { kind: 'closed'; status: Exclude<TaskStatus, 'created'> | 'withdrawn' };
 
 /** depends-on-task must all be completed before a task opens; closed tasks stay closed. */
 export function taskAccess(request: RequestRow, task: TaskRow, tasks: readonly TaskRow[]): TaskAccess {
@@ -60,21 +58,41 @@ export interface PortalTask {
 }
 
 export function portalTask(
-  request: RequestRow, task: TaskRow, tasks: readonly TaskRow[], docs: readonly TaskDocumentRow[], uploaded: ReadonlySet<string> = new Set(),
+  request: RequestRow,
+  task: TaskRow,
+  tasks: readonly TaskRow[],
+  docs: readonly TaskDocumentRow[],
+  uploaded: ReadonlySet<string> = new Set(),
 ): PortalTask {
   const t = task.body;
   const subject = t.subject ?? (t.subjectRef ? request.body.subject?.find((s) => s.id === t.subjectRef) : undefined);
   return {
-    requestId: request.id, taskId: task.taskId, status: task.status, access: taskAccess(request, task, tasks),
-    dialog: t.dialog, language: t.language ?? request.body.language, profile: t.profile ?? request.body.profile,
-    authentication: t.authentication?.method ?? [], artifactAllowed: t.authentication?.artifact === true,
-    documents: docs.filter((d) => d.taskId === task.taskId).sort((a, b) => a.ordinal - b.ordinal).map((d) => {
-      const a = t.documentAction.find((x) => (x.documentRef ?? x.document?.id) === d.documentId);
-      return {
-        id: d.documentId, description: d.description, mimeType: d.mimeType, action: d.actionType, order: d.ordinal,
-        signed: d.resultUri !== undefined, optional: a?.optional === true, dialog: a?.dialog, uploaded: uploaded.has(d.documentId),
-      };
-    }),
+    requestId: request.id,
+    taskId: task.taskId,
+    status: task.status,
+    access: taskAccess(request, task, tasks),
+    dialog: t.dialog,
+    language: t.language ?? request.body.language,
+    profile: t.profile ?? request.body.profile,
+    authentication: t.authentication?.method ?? [],
+    artifactAllowed: t.authentication?.artifact === true,
+    documents: docs
+      .filter((d) => d.taskId === task.taskId)
+      .sort((a, b) => a.ordinal - b.ordinal)
+      .map((d) => {
+        const a = t.documentAction.find((x) => (x.documentRef ?? x.document?.id) === d.documentId);
+        return {
+          id: d.documentId,
+          description: d.description,
+          mimeType: d.mimeType,
+          action: d.actionType,
+          order: d.ordinal,
+          signed: d.resultUri !== undefined,
+          optional: a?.optional === true,
+          dialog: a?.dialog,
+          uploaded: uploaded.has(d.documentId),
+        };
+      }),
     nationalId: subject?.nationalId,
     bundle: t.bundle !== false,
     signText: t.signText,

@@ -3,11 +3,13 @@
 import type { TaskStatus } from './enums';
 import type { OutboxRow } from './outbox';
 import type { CompiledFilter, Page } from './filter';
-import type {
-  Document, HistoryEvent, Notification, SigningRequest, Task, TaskInfo, UserSession,
-} from './types';
+import type { Document, HistoryEvent, Notification, SigningRequest, Task, TaskInfo, UserSession } from './types';
 
-export interface ServiceAccount { id: number; name: string; public: boolean }
+export interface ServiceAccount {
+  id: number;
+  name: string;
+  public: boolean;
+}
 
 /** The request as stored: everything but its tasks, which are rows of their own. */
 export type RequestBody = Omit<SigningRequest, 'task'>;
@@ -63,7 +65,10 @@ export interface DocumentRow {
   size?: number;
 }
 
-export interface EventRow extends HistoryEvent { requestId: string; taskId?: string }
+export interface EventRow extends HistoryEvent {
+  requestId: string;
+  taskId?: string;
+}
 
 export interface ArtifactRow {
   hash: string;
@@ -82,7 +87,12 @@ export interface NotificationRow {
   body: Notification;
 }
 
-export interface UserSessionRow { id: string; serviceId: number; createdAt: string; body: UserSession }
+export interface UserSessionRow {
+  id: string;
+  serviceId: number;
+  createdAt: string;
+  body: UserSession;
+}
 
 export interface NewRequest {
   request: RequestRow;
@@ -110,7 +120,11 @@ export interface DocumentTx {
   /** Deletes each of these blobs that no row names (after a refused or failed write). */
   releaseBlobs(keys: string[]): Promise<void>;
   /** The bytes a signer uploaded for an upload-document (document-action type upload); a replaced upload's blob goes when unused. */
-  setDocumentBytes(requestId: string, documentId: string, b: { blobKey: string; sha256: string; size: number; mimeType: string }): Promise<void>;
+  setDocumentBytes(
+    requestId: string,
+    documentId: string,
+    b: { blobKey: string; sha256: string; size: number; mimeType: string },
+  ): Promise<void>;
   /** Marks an unused, unexpired artifact of this task used; false when there is none such. */
   useArtifact(hash: string, requestId: string, taskId: string, now: string): Promise<boolean>;
   notifications(requestId: string, scope: string): Promise<NotificationRow[]>;
@@ -135,7 +149,10 @@ export interface DocumentTx {
   /** Archive entries of this service by id. */
   archiveDocuments(serviceId: number, ids: string[]): Promise<Map<string, ArchiveEntry>>;
   /** Copies documents into the archive (same blobs). */
-  insertArchive(serviceId: number, entries: Array<ArchiveEntry & { createdAt: string; requestId: string; documentId: string }>): Promise<void>;
+  insertArchive(
+    serviceId: number,
+    entries: Array<ArchiveEntry & { createdAt: string; requestId: string; documentId: string }>,
+  ): Promise<void>;
   /** Adds deliveries to the outbox; a delivery id already there is left as it is. */
   insertOutbox(rows: OutboxRow[]): Promise<void>;
   /** Cancels the not-yet-due deliveries about a task (all of the request's when taskId is undefined). */
@@ -149,10 +166,22 @@ export interface DocumentTx {
 }
 
 /** A document in the archive. */
-export interface ArchiveEntry { id: string; mimeType: string; size: number; sha256: string; blobKey: string }
+export interface ArchiveEntry {
+  id: string;
+  mimeType: string;
+  size: number;
+  sha256: string;
+  blobKey: string;
+}
 
 /** What the core needs to know of an SDS upload. */
-export interface SdsEntry { id: string; mimeType: string; size: number; sha256: string; blobKey: string }
+export interface SdsEntry {
+  id: string;
+  mimeType: string;
+  size: number;
+  sha256: string;
+  blobKey: string;
+}
 
 export interface DocumentStore {
   tx<T>(work: (tx: DocumentTx) => Promise<T>): Promise<T>;
@@ -164,4 +193,6 @@ export interface BlobSink {
   putBytes(bytes: Uint8Array): Promise<{ key: string; sha256: string; size: number; created?: boolean }>;
 }
 
-export interface Clock { now(): Date }
+export interface Clock {
+  now(): Date;
+}

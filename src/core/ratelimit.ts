@@ -38,8 +38,15 @@ export interface ThrottlePolicy {
 }
 
 export const DEFAULT_THROTTLE: ThrottlePolicy = {
-  pairFree: 5, sourceFree: 20, windowMs: 15 * 60_000, baseDelayMs: 500, maxDelayMs: 8_000, maxWaitMs: 15_000,
-  knownForMs: 24 * 3_600_000, inFlight: 16, knownInFlight: 256,
+  pairFree: 5,
+  sourceFree: 20,
+  windowMs: 15 * 60_000,
+  baseDelayMs: 500,
+  maxDelayMs: 8_000,
+  maxWaitMs: 15_000,
+  knownForMs: 24 * 3_600_000,
+  inFlight: 16,
+  knownInFlight: 256,
 };
 
 /** What the caller reports once the password was checked (each settles the attempt once). */
@@ -56,7 +63,11 @@ export interface LoginAttempt {
 /** Either an attempt to make, or refused: try again after `retryAfterMs`. */
 export type Admission = ({ ok: true } & LoginAttempt) | { ok: false; retryAfterMs: number };
 
-interface KeyState { failures: number[]; nextAt: number; pending: number }
+interface KeyState {
+  failures: number[];
+  nextAt: number;
+  pending: number;
+}
 
 /** Keys kept per map; past this the oldest go (bounded memory under a spray of sources or names). */
 const MAX_KEYS = 100_000;
@@ -65,7 +76,10 @@ export class LoginThrottle {
   private readonly keys = new Map<string, KeyState>();
   private readonly known = new Map<string, number>();
 
-  constructor(private readonly policy: ThrottlePolicy = DEFAULT_THROTTLE, private readonly now = () => Date.now()) {}
+  constructor(
+    private readonly policy: ThrottlePolicy = DEFAULT_THROTTLE,
+    private readonly now = () => Date.now(),
+  ) {}
 
   /** Account names come from the caller: bounded so a long name cannot grow the maps. */
   private static pair(source: string, account: string): string {
@@ -144,7 +158,8 @@ export class LoginThrottle {
       }
     };
     return {
-      ok: true, waitMs,
+      ok: true,
+      waitMs,
       fail: () => settle(true),
       cancel: () => settle(false),
       succeed: () => {

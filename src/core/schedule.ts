@@ -22,7 +22,8 @@ export interface CompiledSchedule {
 }
 
 export const SCHEDULE_RULES = {
-  daysOfWeek: 'must be day names (MON, TUE, WED, THU, FRI, SAT, SUN) or ranges of two different days ' +
+  daysOfWeek:
+    'must be day names (MON, TUE, WED, THU, FRI, SAT, SUN) or ranges of two different days ' +
     '(MON-FRI; FRI-MON wraps), separated by commas',
   timeOfDay: 'must be HH:MM or HH:MM-HH:MM (24-hour), e.g. 09:00 or 08:00-16:00',
   window: 'a time window must start before it ends (e.g. 08:00-16:00; it cannot cross midnight)',
@@ -92,7 +93,9 @@ const isBlank = (v: unknown): boolean => v === undefined || v === null || (typeo
 /** Checks every field; returns the violations and, when there are none, the compiled schedule. */
 function analyse(s: Schedule, path: string): { violations: Violation[]; compiled?: CompiledSchedule } {
   const violations: Violation[] = [];
-  const fail = (name: string, rule: string): void => { violations.push({ path: `${path}/${name}`, rule }); };
+  const fail = (name: string, rule: string): void => {
+    violations.push({ path: `${path}/${name}`, rule });
+  };
 
   if (isBlank(s.stateIs)) fail('state-is', 'is required');
   else if (!TASK_STATUSES.includes(s.stateIs)) fail('state-is', `must be one of ${TASK_STATUSES.join(', ')}`);
@@ -101,7 +104,11 @@ function analyse(s: Schedule, path: string): { violations: Violation[]; compiled
   if (waitUntil !== undefined && Number.isNaN(waitUntil)) fail('wait-until', SCHEDULE_RULES.waitUntil);
 
   let waitMinutes = 0;
-  for (const [k, minutes] of [['days', 1440], ['hours', 60], ['minutes', 1]] as const) {
+  for (const [k, minutes] of [
+    ['days', 1440],
+    ['hours', 60],
+    ['minutes', 1],
+  ] as const) {
     const v = s.wait?.[k];
     if (v === undefined) continue;
     if (!Number.isInteger(v) || v < 0 || v > MAX_WAIT) fail(`wait/@${k}`, SCHEDULE_RULES.wait);
@@ -156,8 +163,14 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   if (!f) {
     if (formatters.size >= 1000) formatters.clear(); // names are caller input (any letter case): keep it bounded
     f = new Intl.DateTimeFormat('en-US', {
-      timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
-      hour: 'numeric', minute: 'numeric', second: 'numeric',
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
     });
     formatters.set(timeZone, f);
   }

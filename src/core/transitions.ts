@@ -10,14 +10,22 @@ const iso = (d: Date) => d.toISOString();
 /** The event a transition leaves in the history (the WSDL's event-type list has none for expired or deleted). */
 function eventFor(requestId: string, task: TaskRow, to: TaskStatus, at: string, note?: string): EventRow | undefined {
   switch (to) {
-    case 'completed': return { requestId, taskId: task.taskId, event: 'task-completed', eventTime: at, data: note };
-    case 'rejected': return { requestId, taskId: task.taskId, event: 'task-rejected', eventTime: at, data: note };
-    case 'expired': return {
-      requestId, taskId: task.taskId, event: 'error', eventTime: at,
-      data: note ?? `task expired: its days-to-live ran out at ${task.expiresAt}`,
-    };
-    case 'failed': return { requestId, taskId: task.taskId, event: 'error', eventTime: at, data: note ?? 'task failed' };
-    default: return undefined;
+    case 'completed':
+      return { requestId, taskId: task.taskId, event: 'task-completed', eventTime: at, data: note };
+    case 'rejected':
+      return { requestId, taskId: task.taskId, event: 'task-rejected', eventTime: at, data: note };
+    case 'expired':
+      return {
+        requestId,
+        taskId: task.taskId,
+        event: 'error',
+        eventTime: at,
+        data: note ?? `task expired: its days-to-live ran out at ${task.expiresAt}`,
+      };
+    case 'failed':
+      return { requestId, taskId: task.taskId, event: 'error', eventTime: at, data: note ?? 'task failed' };
+    default:
+      return undefined;
   }
 }
 
@@ -37,7 +45,13 @@ export class OutboxWrites {
  * schedules for this state, and its completion when this was the last task to complete.
  */
 export async function moveTask(
-  tx: DocumentTx, out: OutboxWrites, task: TaskRow, tasks: TaskRow[], to: TaskStatus, at: Date, note?: string,
+  tx: DocumentTx,
+  out: OutboxWrites,
+  task: TaskRow,
+  tasks: TaskRow[],
+  to: TaskStatus,
+  at: Date,
+  note?: string,
   notifications?: NotificationRow[],
 ): Promise<void> {
   const n = iso(at);
@@ -51,7 +65,9 @@ export async function moveTask(
   const after = tasks.map((t) => (t.taskId === task.taskId ? to : t.status));
   if (to === 'completed' && requestCompleted(after)) {
     rows.push(...planDeliveries(all, { kind: 'request-completed' }, at));
-    await tx.insertEvents([{ requestId: task.requestId, event: 'task-completed', eventTime: n, data: 'all tasks of the request are completed' }]);
+    await tx.insertEvents([
+      { requestId: task.requestId, event: 'task-completed', eventTime: n, data: 'all tasks of the request are completed' },
+    ]);
   }
   task.status = to;
   await out.insert(tx, rows);

@@ -2,14 +2,32 @@
 // names (repeated elements keep their singular wire name), so a path in a validation error maps
 // back to the element the caller wrote without a lookup table.
 import type {
-  DocumentActionType, DocumentKind, EventType, LogicalOperator, NotificationType, PackagingTaskStatus,
-  TaskFilterField, TaskStatus,
+  DocumentActionType,
+  DocumentKind,
+  EventType,
+  LogicalOperator,
+  NotificationType,
+  PackagingTaskStatus,
+  TaskFilterField,
+  TaskStatus,
 } from './enums';
 
-export interface Dialog { title?: string; message?: string }
-export interface Attribute { name?: string; value?: string }
-export interface FormParam { name: string; value: string }
-export interface Form { id: string; inputParam?: FormParam[] }
+export interface Dialog {
+  title?: string;
+  message?: string;
+}
+export interface Attribute {
+  name?: string;
+  value?: string;
+}
+export interface FormParam {
+  name: string;
+  value: string;
+}
+export interface Form {
+  id: string;
+  inputParam?: FormParam[];
+}
 
 export interface Subject {
   id?: string;
@@ -22,7 +40,11 @@ export interface Subject {
   attribute?: Attribute[];
 }
 
-export interface Sender { uniqueId: string; firstName?: string; lastName?: string }
+export interface Sender {
+  uniqueId: string;
+  firstName?: string;
+  lastName?: string;
+}
 
 interface DocumentBase {
   id?: string;
@@ -30,16 +52,38 @@ interface DocumentBase {
   form?: Form;
   signTextEntry?: string;
 }
-export interface SdsDocument extends DocumentBase { kind: 'sds-document'; description: string; refSdsId: string; sendToArchive?: boolean }
-export interface ProvidedDocument extends DocumentBase {
-  kind: 'provided-document'; data?: Uint8Array; description: string; mimeType: string; sendToArchive?: boolean;
+export interface SdsDocument extends DocumentBase {
+  kind: 'sds-document';
+  description: string;
+  refSdsId: string;
+  sendToArchive?: boolean;
 }
-export interface UploadDocument extends DocumentBase { kind: 'upload-document'; description: string; sendToArchive?: boolean }
-export interface ArchiveDocument extends DocumentBase { kind: 'archive-document'; refArchiveId: string }
-export interface ResultDocument extends DocumentBase { kind: 'result-document'; refTaskId: string; refDocumentId: string }
-export interface PackagingResultDocument extends DocumentBase { kind: 'packaging-result-document'; refPackagingTaskId: string }
-export type Document =
-  | SdsDocument | ProvidedDocument | UploadDocument | ArchiveDocument | ResultDocument | PackagingResultDocument;
+export interface ProvidedDocument extends DocumentBase {
+  kind: 'provided-document';
+  data?: Uint8Array;
+  description: string;
+  mimeType: string;
+  sendToArchive?: boolean;
+}
+export interface UploadDocument extends DocumentBase {
+  kind: 'upload-document';
+  description: string;
+  sendToArchive?: boolean;
+}
+export interface ArchiveDocument extends DocumentBase {
+  kind: 'archive-document';
+  refArchiveId: string;
+}
+export interface ResultDocument extends DocumentBase {
+  kind: 'result-document';
+  refTaskId: string;
+  refDocumentId: string;
+}
+export interface PackagingResultDocument extends DocumentBase {
+  kind: 'packaging-result-document';
+  refPackagingTaskId: string;
+}
+export type Document = SdsDocument | ProvidedDocument | UploadDocument | ArchiveDocument | ResultDocument | PackagingResultDocument;
 export type { DocumentKind };
 
 export interface DocumentAction {
@@ -52,12 +96,32 @@ export interface DocumentAction {
   document?: Document;
 }
 
-export interface Method { value: string; handwritten?: boolean }
-export interface Authentication { artifact?: boolean; dialog?: Dialog; method: string[] }
-export interface Signature { ifAuthentication?: string; responsive?: boolean; dialog?: Dialog; method: Method[] }
-export interface AuthenticationBasedSignature { ifAuthentication?: string; dialog?: Dialog; method: Method[] }
+export interface Method {
+  value: string;
+  handwritten?: boolean;
+}
+export interface Authentication {
+  artifact?: boolean;
+  dialog?: Dialog;
+  method: string[];
+}
+export interface Signature {
+  ifAuthentication?: string;
+  responsive?: boolean;
+  dialog?: Dialog;
+  method: Method[];
+}
+export interface AuthenticationBasedSignature {
+  ifAuthentication?: string;
+  dialog?: Dialog;
+  method: Method[];
+}
 
-export interface Wait { days?: number; hours?: number; minutes?: number }
+export interface Wait {
+  days?: number;
+  hours?: number;
+  minutes?: number;
+}
 export interface Schedule {
   stateIs: TaskStatus;
   waitUntil?: string; // xs:dateTime, kept as written
@@ -98,7 +162,10 @@ export interface Task {
   authenticationBasedSignature?: AuthenticationBasedSignature[];
 }
 
-export interface PackagingTaskDocument { taskId: string; documentId: string }
+export interface PackagingTaskDocument {
+  taskId: string;
+  documentId: string;
+}
 export interface PackagingTask {
   packagingTaskId: string;
   method: string;
@@ -122,7 +189,12 @@ export interface SigningRequest {
   packagingTask?: PackagingTask[];
 }
 
-export interface SessionTaskInfo { requestId: string; taskId: string; order: number; description?: string }
+export interface SessionTaskInfo {
+  requestId: string;
+  taskId: string;
+  order: number;
+  description?: string;
+}
 export interface UserSession {
   language?: string;
   onSessionPostpone?: string;
@@ -137,7 +209,11 @@ export interface TaskFilterCriteria {
   operator?: LogicalOperator;
   caseSensitive?: boolean;
 }
-export interface TaskFilter { criteria?: TaskFilterCriteria[]; fromDate?: string; toDate?: string }
+export interface TaskFilter {
+  criteria?: TaskFilterCriteria[];
+  fromDate?: string;
+  toDate?: string;
+}
 
 /** task-info: one row per task, as findTasks answers it. */
 export interface TaskInfo {
@@ -167,7 +243,12 @@ export interface TaskInfo {
   authenticationType?: string;
 }
 
-export interface DocumentStatus { id: string; originalUri?: string; resultUri?: string; formOutputParam?: FormParam[] }
+export interface DocumentStatus {
+  id: string;
+  originalUri?: string;
+  resultUri?: string;
+  formOutputParam?: FormParam[];
+}
 export interface TaskStatusInfo {
   requestId: string;
   taskId?: string;
@@ -176,7 +257,10 @@ export interface TaskStatusInfo {
   clientStatus?: string;
   documentStatus?: DocumentStatus[];
 }
-export interface PackagingDocumentStatus { id: string; resultUri?: string }
+export interface PackagingDocumentStatus {
+  id: string;
+  resultUri?: string;
+}
 export interface PackagingTaskStatusInfo {
   requestId: string;
   packagingTaskId: string;
@@ -184,4 +268,8 @@ export interface PackagingTaskStatusInfo {
   packagingDocumentStatus?: PackagingDocumentStatus[];
 }
 
-export interface HistoryEvent { event: EventType; eventTime: string; data?: string }
+export interface HistoryEvent {
+  event: EventType;
+  eventTime: string;
+  data?: string;
+}

@@ -1,16 +1,23 @@
 // Validation of a signing request: required fields and enums of the DocumentService v3 schema, then
 // segl's own rules (references resolve, depends-on is a DAG, limits, known eID methods).
 // Every violation names the element path the caller wrote and the rule it breaks.
-import {
-  DOCUMENT_ACTION_TYPES, DOCUMENT_KINDS, NOTIFICATION_TYPES,
-} from './enums';
+import { DOCUMENT_ACTION_TYPES, DOCUMENT_KINDS, NOTIFICATION_TYPES } from './enums';
 import { ValidationError, type Violation } from './errors';
 import { ancestors, findCycle } from './dag';
 import { mediaTypeProblem } from './mediatype';
 import { scheduleViolations } from './schedule';
 import type {
-  Authentication, Dialog, Document, DocumentAction, Method, Notification, PackagingTask, Schedule,
-  SigningRequest, Subject, Task,
+  Authentication,
+  Dialog,
+  Document,
+  DocumentAction,
+  Method,
+  Notification,
+  PackagingTask,
+  Schedule,
+  SigningRequest,
+  Subject,
+  Task,
 } from './types';
 
 /** Documented limits (docs/integrators.md "Validation rules and limits"). */
@@ -39,8 +46,7 @@ export interface ValidationContext {
 }
 
 type Path = string;
-const at = (base: Path, name: string, index?: number): Path =>
-  `${base}/${name}${index === undefined ? '' : `[${index}]`}`;
+const at = (base: Path, name: string, index?: number): Path => `${base}/${name}${index === undefined ? '' : `[${index}]`}`;
 
 class Checker {
   readonly violations: Violation[] = [];
@@ -88,7 +94,9 @@ class Checker {
     try {
       const u = new URL(probe);
       ok = u.protocol === 'http:' || u.protocol === 'https:';
-    } catch { ok = false; }
+    } catch {
+      ok = false;
+    }
     if (!ok) this.fail(path, 'must be an absolute http or https URL');
   }
   unique(ids: Array<[string | undefined, Path]>, what: string): void {
@@ -110,8 +118,14 @@ function checkDialog(c: Checker, d: Dialog | undefined, path: Path): void {
 
 function checkSubject(c: Checker, s: Subject, path: Path, needsId: boolean): void {
   if (needsId) c.id(s.id, `${path}/@id`);
-  for (const [key, wire] of [['nationalId', 'national-id'], ['firstName', 'first-name'], ['lastName', 'last-name'],
-    ['mobile', 'mobile'], ['email', 'email'], ['username', 'username']] as const) {
+  for (const [key, wire] of [
+    ['nationalId', 'national-id'],
+    ['firstName', 'first-name'],
+    ['lastName', 'last-name'],
+    ['mobile', 'mobile'],
+    ['email', 'email'],
+    ['username', 'username'],
+  ] as const) {
     c.text(s[key], at(path, wire), 256);
   }
 }
@@ -161,9 +175,7 @@ function checkDocument(c: Checker, d: Document, path: Path): void {
   }
 }
 
-function checkMethods(
-  c: Checker, methods: ReadonlyArray<string | Method> | undefined, allowed: ReadonlySet<string>, path: Path,
-): void {
+function checkMethods(c: Checker, methods: ReadonlyArray<string | Method> | undefined, allowed: ReadonlySet<string>, path: Path): void {
   c.count(methods, LIMITS.methodsPerList, at(path, 'method'), 1);
   (methods ?? []).forEach((m, i) => {
     const name = typeof m === 'string' ? m : m.value;
@@ -210,7 +222,10 @@ function checkNotification(c: Checker, n: Notification, path: Path): void {
 function checkNotifications(c: Checker, list: Notification[] | undefined, path: Path, name = 'notification'): void {
   c.count(list, LIMITS.notificationsPerScope, at(path, name));
   (list ?? []).forEach((n, i) => checkNotification(c, n, at(path, name, i)));
-  c.unique((list ?? []).map((n, i) => [n.notificationId, `${at(path, name, i)}/@notification-id`]), 'notification-id');
+  c.unique(
+    (list ?? []).map((n, i) => [n.notificationId, `${at(path, name, i)}/@notification-id`]),
+    'notification-id',
+  );
 }
 
 interface RequestIndex {
@@ -221,9 +236,7 @@ interface RequestIndex {
   packagingTasks: Set<string>;
 }
 
-function checkAction(
-  c: Checker, a: DocumentAction, task: Task, idx: RequestIndex, path: Path,
-): void {
+function checkAction(c: Checker, a: DocumentAction, task: Task, idx: RequestIndex, path: Path): void {
   if (c.required(a.type, `${path}/@type`)) c.oneOf(a.type, DOCUMENT_ACTION_TYPES, `${path}/@type`);
   if (a.orderIndex !== undefined && (!Number.isInteger(a.orderIndex) || a.orderIndex < 0)) {
     c.fail(`${path}/@order-index`, 'must be a whole number of 0 or more');
@@ -276,8 +289,10 @@ function checkTask(c: Checker, t: Task, idx: RequestIndex, ctx: ValidationContex
   checkDialog(c, t.dialog, at(path, 'dialog'));
   c.count(t.documentAction, LIMITS.actionsPerTask, at(path, 'document-action'), 1);
   (t.documentAction ?? []).forEach((a, i) => checkAction(c, a, t, idx, at(path, 'document-action', i)));
-  const actionDocIds = (t.documentAction ?? []).map((a, i): [string | undefined, Path] =>
-    [a.documentRef ?? a.document?.id, at(path, 'document-action', i)]);
+  const actionDocIds = (t.documentAction ?? []).map((a, i): [string | undefined, Path] => [
+    a.documentRef ?? a.document?.id,
+    at(path, 'document-action', i),
+  ]);
   c.unique(actionDocIds, 'document');
   checkNotifications(c, t.notification, path);
   checkAuthentication(c, t.authentication, ctx, at(path, 'authentication'));
@@ -291,8 +306,15 @@ function checkTask(c: Checker, t: Task, idx: RequestIndex, ctx: ValidationContex
     if (d === t.id) c.fail(p, `task "${t.id}" cannot depend on itself`);
     else if (!idx.tasks.has(d)) c.fail(p, `"${d}" does not match any task/@id in this request`);
   });
-  c.unique(deps.map((d, i) => [d, at(path, 'depends-on-task', i)]), 'depends-on-task');
-  for (const [v, wire] of [[t.profile, 'profile'], [t.language, 'language'], [t.configuration, 'configuration']] as const) {
+  c.unique(
+    deps.map((d, i) => [d, at(path, 'depends-on-task', i)]),
+    'depends-on-task',
+  );
+  for (const [v, wire] of [
+    [t.profile, 'profile'],
+    [t.language, 'language'],
+    [t.configuration, 'configuration'],
+  ] as const) {
     c.text(v, at(path, wire), 64);
   }
   c.text(t.signText, at(path, 'sign-text'));
@@ -315,7 +337,10 @@ function checkPackagingTask(c: Checker, p: PackagingTask, idx: RequestIndex, pat
     const dp = at(path, 'packaging-task-document', i);
     if (!c.id(d.taskId, `${dp}/@task-id`) || !c.id(d.documentId, `${dp}/@document-id`)) return;
     const task = idx.tasks.get(d.taskId);
-    if (!task) { c.fail(`${dp}/@task-id`, `"${d.taskId}" does not match any task/@id in this request`); return; }
+    if (!task) {
+      c.fail(`${dp}/@task-id`, `"${d.taskId}" does not match any task/@id in this request`);
+      return;
+    }
     const signs = task.documentAction.some((a) => a.type === 'sign' && (a.documentRef ?? a.document?.id) === d.documentId);
     if (!signs) c.fail(`${dp}/@document-id`, `task "${d.taskId}" does not sign document "${d.documentId}"`);
   });
@@ -347,20 +372,28 @@ function collectRequest(c: Checker, r: SigningRequest, ctx: ValidationContext, p
   c.text(r.language, at(path, 'language'), 16);
   c.count(r.subject, LIMITS.subjectsPerRequest, at(path, 'subject'));
   (r.subject ?? []).forEach((s, i) => checkSubject(c, s, at(path, 'subject', i), true));
-  c.unique((r.subject ?? []).map((s, i) => [s.id, `${at(path, 'subject', i)}/@id`]), 'subject id');
+  c.unique(
+    (r.subject ?? []).map((s, i) => [s.id, `${at(path, 'subject', i)}/@id`]),
+    'subject id',
+  );
   c.count(r.document, LIMITS.documentsPerRequest, at(path, 'document'));
   (r.document ?? []).forEach((d, i) => {
     c.id(d.id, `${at(path, 'document', i)}/@id`);
     checkDocument(c, d, at(path, 'document', i));
   });
   const allDocIds: Array<[string | undefined, Path]> = (r.document ?? []).map((d, i) => [d.id, `${at(path, 'document', i)}/@id`]);
-  (r.task ?? []).forEach((t, ti) => (t.documentAction ?? []).forEach((a, ai) => {
-    if (a.document) allDocIds.push([a.document.id, `${at(at(path, 'task', ti), 'document-action', ai)}/document/@id`]);
-  }));
+  (r.task ?? []).forEach((t, ti) =>
+    (t.documentAction ?? []).forEach((a, ai) => {
+      if (a.document) allDocIds.push([a.document.id, `${at(at(path, 'task', ti), 'document-action', ai)}/document/@id`]);
+    }),
+  );
   c.unique(allDocIds, 'document id');
   c.count(r.task, LIMITS.tasksPerRequest, at(path, 'task'), 1);
   (r.task ?? []).forEach((t, i) => checkTask(c, t, idx, ctx, at(path, 'task', i)));
-  c.unique((r.task ?? []).map((t, i) => [t.id, `${at(path, 'task', i)}/@id`]), 'task id');
+  c.unique(
+    (r.task ?? []).map((t, i) => [t.id, `${at(path, 'task', i)}/@id`]),
+    'task id',
+  );
   const cycle = findCycle(idx.edges);
   if (cycle) c.fail(at(path, 'task'), `depends-on-task forms a cycle: ${cycle.join(' → ')}`);
   c.text(r.clientReference, at(path, 'client-reference'), 1024);
@@ -374,7 +407,10 @@ function collectRequest(c: Checker, r: SigningRequest, ctx: ValidationContext, p
   if (r.sdoFormat !== undefined && r.sdoFormat !== 'native') c.fail(at(path, 'sdo-format'), 'only "native" is supported');
   c.text(r.account, at(path, 'account'), 128);
   (r.packagingTask ?? []).forEach((p, i) => checkPackagingTask(c, p, idx, at(path, 'packaging-task', i)));
-  c.unique((r.packagingTask ?? []).map((p, i) => [p.packagingTaskId, `${at(path, 'packaging-task', i)}/@packaging-task-id`]), 'packaging-task-id');
+  c.unique(
+    (r.packagingTask ?? []).map((p, i) => [p.packagingTaskId, `${at(path, 'packaging-task', i)}/@packaging-task-id`]),
+    'packaging-task-id',
+  );
 }
 
 /**
@@ -424,8 +460,11 @@ export function validateRequests(list: SigningRequest[], ctx: ValidationContext)
   }
   const all: Violation[] = [];
   list.forEach((r, i) => {
-    try { validateRequest(r, ctx, `request[${i}]`); } catch (e) {
-      if (e instanceof ValidationError) all.push(...e.violations); else throw e;
+    try {
+      validateRequest(r, ctx, `request[${i}]`);
+    } catch (e) {
+      if (e instanceof ValidationError) all.push(...e.violations);
+      else throw e;
     }
   });
   if (all.length) throw new ValidationError(all.slice(0, 20));

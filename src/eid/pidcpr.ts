@@ -14,7 +14,9 @@ import { cprProblem, normaliseCpr } from './cprnumber';
 export type PidCprMode = 'match' | 'lookup';
 
 /** Where CPR numbers of PIDs come from (the test eID environment: TestIdEnvironment.cprOfPid). */
-export interface PidCprRegister { cprOfPid(pid: string): Promise<string | undefined> }
+export interface PidCprRegister {
+  cprOfPid(pid: string): Promise<string | undefined>;
+}
 
 export type PidCprOutcome =
   | { ok: true; cpr: string; source: 'typed' | 'stored' | 'lookup'; stored: boolean }
@@ -37,8 +39,11 @@ const MESSAGES = {
   'not-public': 'CPR lookup is only for public services; this service must ask the user (match).',
 } as const;
 
-const no = (reason: Exclude<PidCprOutcome, { ok: true }>['reason'], message?: string): PidCprOutcome =>
-  ({ ok: false, reason, message: message ?? MESSAGES[reason as keyof typeof MESSAGES] });
+const no = (reason: Exclude<PidCprOutcome, { ok: true }>['reason'], message?: string): PidCprOutcome => ({
+  ok: false,
+  reason,
+  message: message ?? MESSAGES[reason as keyof typeof MESSAGES],
+});
 
 export class PidCprService {
   readonly cpr: CprRepository;
@@ -51,7 +56,9 @@ export class PidCprService {
     this.clock = deps.clock ?? { now: () => new Date() };
   }
 
-  private now(): string { return this.clock.now().toISOString(); }
+  private now(): string {
+    return this.clock.now().toISOString();
+  }
 
   /** The service's mode: `lookup` only when set and the service is public, else `match`. */
   async modeOf(svc: ServiceAccount): Promise<PidCprMode> {
@@ -62,7 +69,8 @@ export class PidCprService {
   /** Sets the service's mode; `lookup` is refused for a service not marked public. */
   async setMode(svc: ServiceAccount, mode: PidCprMode): Promise<void> {
     if (mode !== 'match' && mode !== 'lookup') throw new Error(`PID-CPR mode must be match or lookup, not ${JSON.stringify(mode)}`);
-    if (mode === 'lookup' && !svc.public) throw new Error(`service "${svc.name}" is not public: PID-CPR lookup is only for public services`);
+    if (mode === 'lookup' && !svc.public)
+      throw new Error(`service "${svc.name}" is not public: PID-CPR lookup is only for public services`);
     await this.store.tx((t) => t.setPidCprMode(svc.id, mode, this.now()));
   }
 

@@ -27,7 +27,12 @@ export class EidRegistry {
   }
 
   validationContext(): ValidationContext {
-    const names = (use: EidMethodInfo['use']) => new Set(this.list().filter((m) => m.use === use).map((m) => m.name));
+    const names = (use: EidMethodInfo['use']) =>
+      new Set(
+        this.list()
+          .filter((m) => m.use === use)
+          .map((m) => m.name),
+      );
     return { authenticationMethods: names('authentication'), signatureMethods: names('signature') };
   }
 }

@@ -31,26 +31,37 @@ function splitPort(s: string): { host: string; port?: number } {
 }
 
 /** Special-purpose ranges (RFC 6890 and friends): none of them is opened by a wildcard or a name. */
-const SPECIAL_RANGES: ReadonlyArray<{ net: string; bits: number; family: 4 | 6; list: BlockList }> = ([
-  ['0.0.0.0', 8, 4], // "this network", including the unspecified 0.0.0.0
-  ['10.0.0.0', 8, 4], ['172.16.0.0', 12, 4], ['192.168.0.0', 16, 4], // RFC 1918 private
-  ['100.64.0.0', 10, 4], // shared address space (CGNAT)
-  ['127.0.0.0', 8, 4], // loopback
-  ['169.254.0.0', 16, 4], // link-local (cloud metadata services live here)
-  ['192.0.0.0', 24, 4], ['192.0.2.0', 24, 4], ['192.88.99.0', 24, 4], ['198.18.0.0', 15, 4], ['198.51.100.0', 24, 4], ['203.0.113.0', 24, 4],
-  ['224.0.0.0', 4, 4], // multicast
-  ['240.0.0.0', 4, 4], // reserved and broadcast
-  ['::', 96, 6], // unspecified (::), loopback (::1) and the deprecated IPv4-compatible ::a.b.c.d
-  ['::ffff:0:0:0', 96, 6], // IPv4-translated (RFC 2765); IPv4-mapped ::ffff:a.b.c.d is judged as its IPv4 address
-  ['64:ff9b::', 96, 6], ['64:ff9b:1::', 48, 6], // NAT64
-  ['100::', 64, 6], // discard
-  ['2001::', 23, 6], // IETF protocol assignments (Teredo, ORCHID, …)
-  ['2001:db8::', 32, 6], // documentation
-  ['2002::', 16, 6], // 6to4
-  ['fc00::', 7, 6], // unique local
-  ['fe80::', 10, 6], ['fec0::', 10, 6], // link-local, old site-local
-  ['ff00::', 8, 6], // multicast
-] as const).map(([net, bits, family]) => {
+const SPECIAL_RANGES: ReadonlyArray<{ net: string; bits: number; family: 4 | 6; list: BlockList }> = (
+  [
+    ['0.0.0.0', 8, 4], // "this network", including the unspecified 0.0.0.0
+    ['10.0.0.0', 8, 4],
+    ['172.16.0.0', 12, 4],
+    ['192.168.0.0', 16, 4], // RFC 1918 private
+    ['100.64.0.0', 10, 4], // shared address space (CGNAT)
+    ['127.0.0.0', 8, 4], // loopback
+    ['169.254.0.0', 16, 4], // link-local (cloud metadata services live here)
+    ['192.0.0.0', 24, 4],
+    ['192.0.2.0', 24, 4],
+    ['192.88.99.0', 24, 4],
+    ['198.18.0.0', 15, 4],
+    ['198.51.100.0', 24, 4],
+    ['203.0.113.0', 24, 4],
+    ['224.0.0.0', 4, 4], // multicast
+    ['240.0.0.0', 4, 4], // reserved and broadcast
+    ['::', 96, 6], // unspecified (::), loopback (::1) and the deprecated IPv4-compatible ::a.b.c.d
+    ['::ffff:0:0:0', 96, 6], // IPv4-translated (RFC 2765); IPv4-mapped ::ffff:a.b.c.d is judged as its IPv4 address
+    ['64:ff9b::', 96, 6],
+    ['64:ff9b:1::', 48, 6], // NAT64
+    ['100::', 64, 6], // discard
+    ['2001::', 23, 6], // IETF protocol assignments (Teredo, ORCHID, …)
+    ['2001:db8::', 32, 6], // documentation
+    ['2002::', 16, 6], // 6to4
+    ['fc00::', 7, 6], // unique local
+    ['fe80::', 10, 6],
+    ['fec0::', 10, 6], // link-local, old site-local
+    ['ff00::', 8, 6], // multicast
+  ] as const
+).map(([net, bits, family]) => {
   const list = new BlockList();
   list.addSubnet(net, bits, family === 4 ? 'ipv4' : 'ipv6');
   return { net, bits, family, list };
@@ -86,7 +97,8 @@ export function isSpecialAddress(address: string): boolean {
 function netPattern(address: string, bits: number | undefined, port: number | undefined, text: string): AllowPattern {
   const u = unmapped(address);
   let net: { address: string; family: 4 | 6; bits: number } = { ...u, bits: bits ?? (u.family === 4 ? 32 : 128) };
-  if (u.family === 4 && isIP(address) === 6) { // ::ffff:a.b.c.d[/n]: the IPv4 net a.b.c.d/(n-96); wider ones stay IPv6
+  if (u.family === 4 && isIP(address) === 6) {
+    // ::ffff:a.b.c.d[/n]: the IPv4 net a.b.c.d/(n-96); wider ones stay IPv6
     net = bits === undefined ? { ...u, bits: 32 } : bits >= 96 ? { ...u, bits: bits - 96 } : { address, family: 6, bits };
   }
   const list = new BlockList();
@@ -98,7 +110,10 @@ function netPattern(address: string, bits: number | undefined, port: number | un
 /** Parses one pattern; throws naming it when it is not one of the accepted forms. */
 export function parseAllowPattern(raw: string): AllowPattern {
   const text = raw.trim().toLowerCase();
-  const bad = () => new Error(`"${raw.trim()}" is not an allowlist pattern (host, host:port, *.domain, *.domain:port, *, an IP address or a CIDR such as 10.0.0.0/8)`);
+  const bad = () =>
+    new Error(
+      `"${raw.trim()}" is not an allowlist pattern (host, host:port, *.domain, *.domain:port, *, an IP address or a CIDR such as 10.0.0.0/8)`,
+    );
   const cidr = /^([0-9a-f:.]+)\/(\d{1,3})$/.exec(text);
   if (cidr) {
     const family = isIP(cidr[1]!);
@@ -117,7 +132,11 @@ export function parseAllowPattern(raw: string): AllowPattern {
 
 /** A comma-separated list (SEGL_CALLBACK_ALLOW, `segl service set --callback-allow`). */
 export function parseAllowPatterns(s: string): AllowPattern[] {
-  return s.split(',').map((x) => x.trim()).filter(Boolean).map(parseAllowPattern);
+  return s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .map(parseAllowPattern);
 }
 
 function portMatches(p: AllowPattern, port: number): boolean {
@@ -127,10 +146,14 @@ function portMatches(p: AllowPattern, port: number): boolean {
 /** Whether a name pattern names `host` (nets never name a host: an address is only known after DNS). */
 function nameMatches(p: AllowPattern, host: string): boolean {
   switch (p.kind) {
-    case 'any': return true;
-    case 'suffix': return host.endsWith(p.suffix) && host.length > p.suffix.length;
-    case 'host': return host === p.host;
-    case 'net': return false;
+    case 'any':
+      return true;
+    case 'suffix':
+      return host.endsWith(p.suffix) && host.length > p.suffix.length;
+    case 'host':
+      return host === p.host;
+    case 'net':
+      return false;
   }
 }
 
@@ -154,7 +177,8 @@ const systemResolver: Resolver = (host) => lookup(host, { all: true, verbatim: t
 export const RESOLVE_TIMEOUT_MS = 10_000;
 
 const NOT_LISTED = '(SEGL_CALLBACK_ALLOW or `segl service set NAME --callback-allow`)';
-const INSIDE_HINT = 'allow it by listing that address, or a range inside the private one, as an IP or CIDR (e.g. 10.0.0.5 or 10.0.0.0/8); wildcards, host names and 0.0.0.0/0 never open private ranges';
+const INSIDE_HINT =
+  'allow it by listing that address, or a range inside the private one, as an IP or CIDR (e.g. 10.0.0.5 or 10.0.0.0/8); wildcards, host names and 0.0.0.0/0 never open private ranges';
 
 /**
  * Checks a callback URL against the patterns and returns the address to connect to. Throws
@@ -162,10 +186,14 @@ const INSIDE_HINT = 'allow it by listing that address, or a range inside the pri
  * refused before any resolution. A failing resolution is a temporary error (retried).
  */
 export async function checkDestination(
-  url: URL, patterns: readonly AllowPattern[], opts: { httpsOnly: boolean; resolve?: Resolver; resolveTimeoutMs?: number },
+  url: URL,
+  patterns: readonly AllowPattern[],
+  opts: { httpsOnly: boolean; resolve?: Resolver; resolveTimeoutMs?: number },
 ): Promise<{ address: string; family: 4 | 6 }> {
   if (url.protocol !== 'https:' && (opts.httpsOnly || url.protocol !== 'http:')) {
-    throw new CallbackRefused(`scheme ${url.protocol.replace(':', '')} is not allowed for callbacks${opts.httpsOnly ? ' (production mode: https only)' : ''}`);
+    throw new CallbackRefused(
+      `scheme ${url.protocol.replace(':', '')} is not allowed for callbacks${opts.httpsOnly ? ' (production mode: https only)' : ''}`,
+    );
   }
   if (url.username || url.password) throw new CallbackRefused('callback URLs must not carry credentials');
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
@@ -188,10 +216,14 @@ export async function checkDestination(
   let timer: NodeJS.Timeout | undefined;
   const addresses = await Promise.race([
     (opts.resolve ?? systemResolver)(host),
-    new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${limit} ms`)), limit); }),
-  ]).catch((e: Error) => {
-    throw Object.assign(new Error(`cannot resolve ${host}: ${e.message}`), { permanent: false });
-  }).finally(() => clearTimeout(timer));
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${limit} ms`)), limit);
+    }),
+  ])
+    .catch((e: Error) => {
+      throw Object.assign(new Error(`cannot resolve ${host}: ${e.message}`), { permanent: false });
+    })
+    .finally(() => clearTimeout(timer));
   if (!addresses.length) throw new Error(`cannot resolve ${host}`);
   const ok = addresses.find((a) => usable(a.address));
   if (ok) return pin(ok.address);

@@ -54,8 +54,10 @@ export async function runDelivery(deps: NotifyDeps, job: DeliveryJob, send: Send
   if (!w || w.status !== 'queued' || w.attempts !== job.attempts) return 'stale'; // settled already, or an older attempt's job
   const attempt = w.attempts + 1;
   // made only when something is logged at an enabled level (a child logger serialises its bindings)
-  const log = (level: 'info' | 'warn') => (deps.log.isLevelEnabled(level)
-    ? deps.log.child({ deliveryId: w.deliveryId, requestId: w.requestId, taskId: w.taskId, channel: w.channel, attempt }) : undefined);
+  const log = (level: 'info' | 'warn') =>
+    deps.log.isLevelEnabled(level)
+      ? deps.log.child({ deliveryId: w.deliveryId, requestId: w.requestId, taskId: w.taskId, channel: w.channel, attempt })
+      : undefined;
   const now = () => deps.clock.now().toISOString();
   const what = `${w.channel} notification "${w.notificationId}"`;
   const settle = async (outcome: Parameters<OutboxRepository['settle']>[1]): Promise<Outcome> => {
@@ -77,7 +79,8 @@ export async function runDelivery(deps: NotifyDeps, job: DeliveryJob, send: Send
   try {
     const note = await send(w, attempt, expand);
     const outcome = await settle({ kind: 'delivered', note: `${what} ${note} (delivery ${w.deliveryId}, attempt ${attempt})` });
-    if (outcome === 'delivered') deps.metrics?.latency.observe({ channel: w.channel }, Math.max(0, Date.now() - Date.parse(w.dueAt)) / 1000);
+    if (outcome === 'delivered')
+      deps.metrics?.latency.observe({ channel: w.channel }, Math.max(0, Date.now() - Date.parse(w.dueAt)) / 1000);
     log('info')?.info({ outcome }, 'notification delivered');
     return outcome;
   } catch (e) {

@@ -16,8 +16,23 @@ const MAX_ITEMS = 200;
 const HEAD_BYTES = 64 * 1024;
 const PREVIEW_LINES = 5;
 
-export interface OutboxMail { name: string; time: string; from: string; to: string; subject: string; preview: string; href: string }
-export interface OutboxSms { name: string; id: string; time: string; from: string; to: string; text: string }
+export interface OutboxMail {
+  name: string;
+  time: string;
+  from: string;
+  to: string;
+  subject: string;
+  preview: string;
+  href: string;
+}
+export interface OutboxSms {
+  name: string;
+  id: string;
+  time: string;
+  from: string;
+  to: string;
+  text: string;
+}
 
 /** `2024-05-01T081502.123Z-…` → `2024-05-01T08:15:02.123Z` */
 function timeOfName(name: string): string {
@@ -34,7 +49,11 @@ async function newest(dir: string, pattern: RegExp): Promise<string[]> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
-  return names.filter((n) => pattern.test(n)).sort().reverse().slice(0, MAX_ITEMS);
+  return names
+    .filter((n) => pattern.test(n))
+    .sort()
+    .reverse()
+    .slice(0, MAX_ITEMS);
 }
 
 async function readHead(file: string): Promise<Buffer> {
@@ -82,7 +101,10 @@ export function decodeEncodedWords(value: string): string {
     });
 }
 
-interface ParsedMail { headers: Map<string, string>; body: string }
+interface ParsedMail {
+  headers: Map<string, string>;
+  body: string;
+}
 
 /** Headers (unfolded, names in lower case, first occurrence wins) and the decoded text body of a single-part or the first part of a multipart mail. */
 export function parseEml(raw: Buffer, depth = 0): ParsedMail {
@@ -105,9 +127,12 @@ export function parseEml(raw: Buffer, depth = 0): ParsedMail {
     return { headers, body: first ? parseEml(Buffer.from(first.replace(/^\r?\n/, ''), 'latin1'), depth + 1).body : '' };
   }
   const cte = (headers.get('content-transfer-encoding') ?? '').toLowerCase();
-  const bytes = cte === 'base64' ? Buffer.from(bodyRaw.replace(/\s+/g, ''), 'base64')
-    : cte === 'quoted-printable' ? decodeQuotedPrintable(bodyRaw, false)
-      : Buffer.from(bodyRaw, 'latin1');
+  const bytes =
+    cte === 'base64'
+      ? Buffer.from(bodyRaw.replace(/\s+/g, ''), 'base64')
+      : cte === 'quoted-printable'
+        ? decodeQuotedPrintable(bodyRaw, false)
+        : Buffer.from(bodyRaw, 'latin1');
   return { headers, body: decodeCharset(bytes, param('charset') || 'utf-8') };
 }
 
@@ -122,7 +147,15 @@ async function listMails(dir: string): Promise<OutboxMail[]> {
     }
     const h = (k: string) => decodeEncodedWords(mail.headers.get(k) ?? '');
     const preview = mail.body.split(/\r?\n/).slice(0, PREVIEW_LINES).join('\n').trimEnd();
-    out.push({ name, time: timeOfName(name), from: h('from'), to: h('to'), subject: h('subject'), preview, href: `/dev/outbox/mail/${name}` });
+    out.push({
+      name,
+      time: timeOfName(name),
+      from: h('from'),
+      to: h('to'),
+      subject: h('subject'),
+      preview,
+      href: `/dev/outbox/mail/${name}`,
+    });
   }
   return out;
 }
@@ -142,9 +175,16 @@ async function listSms(dir: string): Promise<OutboxSms[]> {
 }
 
 function page(mails: OutboxMail[], sms: OutboxSms[]): string {
-  const mailRows = mails.map((m) => `<tr><td>${esc(m.time)}</td><td>${esc(m.from)}</td><td>${esc(m.to)}</td>`
-    + `<td><a href="${esc(m.href)}">${esc(m.subject || '(no subject)')}</a><pre>${esc(m.preview)}</pre></td></tr>`).join('\n');
-  const smsRows = sms.map((s) => `<tr><td>${esc(s.time)}</td><td>${esc(s.from)}</td><td>${esc(s.to)}</td><td><pre>${esc(s.text)}</pre></td></tr>`).join('\n');
+  const mailRows = mails
+    .map(
+      (m) =>
+        `<tr><td>${esc(m.time)}</td><td>${esc(m.from)}</td><td>${esc(m.to)}</td>` +
+        `<td><a href="${esc(m.href)}">${esc(m.subject || '(no subject)')}</a><pre>${esc(m.preview)}</pre></td></tr>`,
+    )
+    .join('\n');
+  const smsRows = sms
+    .map((s) => `<tr><td>${esc(s.time)}</td><td>${esc(s.from)}</td><td>${esc(s.to)}</td><td><pre>${esc(s.text)}</pre></td></tr>`)
+    .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Dev outbox</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4em;text-align:left;vertical-align:top}pre{white-space:pre-wrap;margin:.3em 0 0;color:#444}</style>

@@ -49,7 +49,12 @@ function mailOptions(m: EmailMessage) {
 }
 
 /** The SMTP error fields nodemailer sets (see NodemailerError). */
-interface SmtpFailure { message?: string; code?: string; responseCode?: number; permanent?: boolean }
+interface SmtpFailure {
+  message?: string;
+  code?: string;
+  responseCode?: number;
+  permanent?: boolean;
+}
 
 export class SmtpEmailSender implements EmailSender {
   readonly kind = 'smtp' as const;
@@ -110,7 +115,11 @@ export class OutboxEmailSender implements EmailSender {
 
   async send(m: EmailMessage): Promise<{ messageId: string }> {
     const info = await this.transport.sendMail(mailOptions(m));
-    const safeId = info.messageId.replace(/^<|>$/g, '').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100) || 'message';
+    const safeId =
+      info.messageId
+        .replace(/^<|>$/g, '')
+        .replace(/[^A-Za-z0-9._-]/g, '_')
+        .slice(0, 100) || 'message';
     await writeOutboxFile(this.opts.dir, `${outboxTime()}-${safeId}.eml`, info.message as Buffer);
     return { messageId: info.messageId };
   }

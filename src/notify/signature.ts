@@ -18,7 +18,10 @@ export function signWebhook(secret: string, id: string, timestamp: number, conte
  * `toleranceSec` away from now (replays). `header` may hold several space-separated signatures.
  */
 export function verifyWebhook(
-  secret: string, headers: { id: string; timestamp: string; signature: string }, content: string, nowSec = Math.floor(Date.now() / 1000),
+  secret: string,
+  headers: { id: string; timestamp: string; signature: string },
+  content: string,
+  nowSec = Math.floor(Date.now() / 1000),
   toleranceSec = 300,
 ): boolean {
   const ts = Number(headers.timestamp);

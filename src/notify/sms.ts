@@ -61,7 +61,9 @@ function idOf(body: string): string | undefined {
       const v = j?.[k];
       if ((typeof v === 'string' && v) || typeof v === 'number') return String(v);
     }
-  } catch { /* not JSON: the caller makes an id */ }
+  } catch {
+    /* not JSON: the caller makes an id */
+  }
   return undefined;
 }
 
@@ -90,8 +92,9 @@ export class HttpSmsSender implements SmsSender {
     const form = type === 'application/x-www-form-urlencoded';
     const json = type === 'application/json' || type.endsWith('+json');
     this.encodeBody = json ? jsonString : form ? encodeURIComponent : (v) => v;
-    this.bodyTemplate = opts.bodyTemplate
-      ?? (form ? 'to=${to}&from=${from}&text=${text}' : json ? '{"to":"${to}","from":"${from}","text":"${text}"}' : '${text}');
+    this.bodyTemplate =
+      opts.bodyTemplate ??
+      (form ? 'to=${to}&from=${from}&text=${text}' : json ? '{"to":"${to}","from":"${from}","text":"${text}"}' : '${text}');
     this.timeoutMs = opts.timeoutMs ?? 10_000;
   }
 
@@ -121,16 +124,22 @@ export class HttpSmsSender implements SmsSender {
       if (err.name === 'TimeoutError' || err.name === 'AbortError') {
         throw new Error(`SMS gateway ${this.where} did not answer within ${this.timeoutMs} ms`);
       }
-      throw new Error(this.scrub(`SMS gateway ${this.where} request failed: ${err.message}${err.cause?.code ? ` (${err.cause.code})` : ''}`));
+      throw new Error(
+        this.scrub(`SMS gateway ${this.where} request failed: ${err.message}${err.cause?.code ? ` (${err.cause.code})` : ''}`),
+      );
     }
     if (res.status >= 200 && res.status < 300) return { id: idOf(body) ?? randomUUID() };
     const snippet = body.replace(/\s+/g, ' ').trim().slice(0, 200);
-    const message = this.scrub(`SMS gateway ${this.where} answered ${res.status}${res.status >= 300 && res.status < 400 ? ' (redirects are not followed)' : ''}${snippet ? `: ${snippet}` : ''}`);
+    const message = this.scrub(
+      `SMS gateway ${this.where} answered ${res.status}${res.status >= 300 && res.status < 400 ? ' (redirects are not followed)' : ''}${snippet ? `: ${snippet}` : ''}`,
+    );
     const permanent = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
     throw permanent ? new PermanentDeliveryError(message) : Object.assign(new Error(message), { status: res.status });
   }
 
-  async close(): Promise<void> { /* fetch keeps no state of ours */ }
+  async close(): Promise<void> {
+    /* fetch keeps no state of ours */
+  }
 }
 
 export class OutboxSmsSender implements SmsSender {
@@ -146,7 +155,9 @@ export class OutboxSmsSender implements SmsSender {
     return { id };
   }
 
-  async close(): Promise<void> { /* nothing held open */ }
+  async close(): Promise<void> {
+    /* nothing held open */
+  }
 }
 
 /** The HTTP gateway when a URL is configured, otherwise the outbox directory. */
@@ -161,7 +172,11 @@ export function smsSenderFrom(opts: {
 }): SmsSender {
   if (!opts.url) return new OutboxSmsSender({ dir: opts.outboxDir, defaultFrom: opts.from });
   return new HttpSmsSender({
-    url: opts.url, method: opts.method, bodyTemplate: opts.bodyTemplate, contentType: opts.contentType,
-    authorization: opts.authorization, defaultFrom: opts.from,
+    url: opts.url,
+    method: opts.method,
+    bodyTemplate: opts.bodyTemplate,
+    contentType: opts.contentType,
+    authorization: opts.authorization,
+    defaultFrom: opts.from,
   });
 }

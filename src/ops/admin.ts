@@ -39,17 +39,24 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 
 function basicAuth(password: string, throttle: LoginThrottle): express.RequestHandler {
   const expected = digest(`admin:${password}`);
-  const challenge = (res: express.Response) => res.status(401)
-    .set('www-authenticate', 'Basic realm="segl admin", charset="UTF-8"').type('text/plain').send('admin login required\n');
+  const challenge = (res: express.Response) =>
+    res.status(401).set('www-authenticate', 'Basic realm="segl admin", charset="UTF-8"').type('text/plain').send('admin login required\n');
   return async (req, res, next) => {
     const creds = parseBasicAuth(req.headers.authorization);
-    if (!creds) { challenge(res); return; }
+    if (!creds) {
+      challenge(res);
+      return;
+    }
     const given = creds.colon ? `${creds.user}:${creds.password}` : creds.user;
     const source = req.ip ?? req.socket.remoteAddress ?? 'unknown';
     const attempt = throttle.admit(source, creds.colon ? creds.user : '');
     if (!attempt.ok) {
       const s = Math.ceil(attempt.retryAfterMs / 1000);
-      res.status(429).set('retry-after', String(s)).type('text/plain').send(`too many failed admin logins from ${source}; try again in ${s} s\n`);
+      res
+        .status(429)
+        .set('retry-after', String(s))
+        .type('text/plain')
+        .send(`too many failed admin logins from ${source}; try again in ${s} s\n`);
       return;
     }
     await pause(attempt.waitMs);
@@ -72,7 +79,10 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 export function sameOriginOnly(publicUrl: () => string): express.RequestHandler {
   return (req, res, next) => {
-    if (SAFE_METHODS.has(req.method)) { next(); return; }
+    if (SAFE_METHODS.has(req.method)) {
+      next();
+      return;
+    }
     const site = req.headers['sec-fetch-site'];
     const origin = req.headers.origin;
     let why: string | undefined;
@@ -82,7 +92,10 @@ export function sameOriginOnly(publicUrl: () => string): express.RequestHandler 
       if (!own.includes(origin)) why = `Origin "${origin}" is not ${own[0]}`;
     }
     if (why) {
-      res.status(403).type('text/plain').send(`cross-site request refused: ${why}; admin changes must come from segl's own pages or a non-browser client\n`);
+      res
+        .status(403)
+        .type('text/plain')
+        .send(`cross-site request refused: ${why}; admin changes must come from segl's own pages or a non-browser client\n`);
       return;
     }
     next();
@@ -106,7 +119,10 @@ export function adminRoutes(d: AdminDeps): express.Router {
   r.get('/admin/deliveries', auth, async (req, res) => {
     const q = req.query as Record<string, string | undefined>;
     if (q.status !== undefined && !STATUSES.includes(q.status as DeliveryStatus)) {
-      res.status(400).type('text/plain').send(`status must be one of ${STATUSES.join(', ')}\n`);
+      res
+        .status(400)
+        .type('text/plain')
+        .send(`status must be one of ${STATUSES.join(', ')}\n`);
       return;
     }
     const limit = q.limit === undefined ? 100 : Number(q.limit);

@@ -5,8 +5,12 @@ import type { Clock } from '../core/ports';
 export class AdjustableClock implements Clock {
   private offsetMs = 0;
   constructor(readonly movable: boolean) {}
-  now(): Date { return new Date(Date.now() + this.offsetMs); }
-  get offset(): number { return this.offsetMs; }
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+  get offset(): number {
+    return this.offsetMs;
+  }
   /** Moves the clock forward (never back: deliveries and expiry already decided stay decided). */
   advance(ms: number): Date {
     if (!this.movable) throw new Error('the test clock is off (SEGL_TEST_CLOCK=1, preprod only)');

@@ -22,7 +22,9 @@ export async function runShutdown(steps: readonly ShutdownStep[]): Promise<void>
   const problems: string[] = [];
   for (const step of steps) {
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), step.ms); });
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), step.ms);
+    });
     try {
       const outcome = await Promise.race([Promise.resolve().then(step.run), late]);
       if (outcome === 'late') problems.push(`${step.name}: not done within ${step.ms} ms (abandoned)`);

@@ -43,11 +43,15 @@ function normalise(tag: string): Lang | undefined {
 export function pickLanguage(taskLanguage: string | undefined, acceptLanguage: string | undefined): Lang {
   const own = taskLanguage ? normalise(taskLanguage) : undefined;
   if (own) return own;
-  const prefs = (acceptLanguage ?? '').split(',').map((p) => {
-    const [tag, ...params] = p.split(';');
-    const q = params.map((x) => /^\s*q=([0-9.]+)\s*$/.exec(x)?.[1]).find(Boolean);
-    return { tag: tag ?? '', q: q === undefined ? 1 : Number(q) };
-  }).filter((p) => p.tag && p.q > 0).sort((a, b) => b.q - a.q);
+  const prefs = (acceptLanguage ?? '')
+    .split(',')
+    .map((p) => {
+      const [tag, ...params] = p.split(';');
+      const q = params.map((x) => /^\s*q=([0-9.]+)\s*$/.exec(x)?.[1]).find(Boolean);
+      return { tag: tag ?? '', q: q === undefined ? 1 : Number(q) };
+    })
+    .filter((p) => p.tag && p.q > 0)
+    .sort((a, b) => b.q - a.q);
   for (const p of prefs) {
     const l = normalise(p.tag);
     if (l) return l;
@@ -56,7 +60,10 @@ export function pickLanguage(taskLanguage: string | undefined, acceptLanguage: s
 }
 
 /** A language with a service's own wording for some texts (a graphical profile's overrides). */
-export interface Locale { code: Lang; texts?: Partial<Record<string, string>> }
+export interface Locale {
+  code: Lang;
+  texts?: Partial<Record<string, string>>;
+}
 export type LangLike = Lang | Locale;
 export const codeOf = (l: LangLike): Lang => (typeof l === 'string' ? l : l.code);
 

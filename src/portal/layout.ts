@@ -10,12 +10,18 @@ export function h(s: string | number | undefined): string {
 }
 
 /** A graphical profile as a page shows it. */
-export interface PageLook { css: string; logo?: { src: string; alt: string }; displayName?: string }
+export interface PageLook {
+  css: string;
+  logo?: { src: string; alt: string };
+  displayName?: string;
+}
 
 /** The stylesheet of a profile: its colours as the CSS variables the base stylesheet uses. */
 export function profileCss(p: PortalProfile): string {
   const c = p.colours ?? {};
-  const vars = [c.brand && `--brand: ${c.brand};`, c.brandInk && `--brand-ink: ${c.brandInk};`, c.ink && `--ink: ${c.ink};`].filter(Boolean);
+  const vars = [c.brand && `--brand: ${c.brand};`, c.brandInk && `--brand-ink: ${c.brandInk};`, c.ink && `--ink: ${c.ink};`].filter(
+    Boolean,
+  );
   return `:root { ${vars.join(' ')} }\nheader.bar img.logo { height: 2rem; width: auto; }\n`;
 }
 
@@ -40,7 +46,7 @@ export function page(o: PageOptions): string {
 </head>
 <body>
 <a class="skip" href="#main">${h(t(o.lang, 'skip'))}</a>
-<header class="bar"><div class="inner">${o.look?.logo ? `<img class="logo" src="${h(o.look.logo.src)}" alt="${h(o.look.logo.alt)}">` : ''}<span class="brand">${h(t(o.lang, 'app.name'))}</span>${o.look?.displayName ?? o.service ? `<span class="service">· ${h(o.look?.displayName ?? o.service)}</span>` : ''}</div></header>
+<header class="bar"><div class="inner">${o.look?.logo ? `<img class="logo" src="${h(o.look.logo.src)}" alt="${h(o.look.logo.alt)}">` : ''}<span class="brand">${h(t(o.lang, 'app.name'))}</span>${(o.look?.displayName ?? o.service) ? `<span class="service">· ${h(o.look?.displayName ?? o.service)}</span>` : ''}</div></header>
 <main id="main" tabindex="-1"><div class="card">
 ${o.main}
 </div></main>

@@ -53,7 +53,8 @@ export interface PortalDeps {
 export const INLINE_TEXT_MAX = 1024 * 1024;
 
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' data: blob:; worker-src 'self' blob:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+  'content-security-policy':
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' data: blob:; worker-src 'self' blob:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   // task URLs can carry artifacts: never leak them to other sites
   'referrer-policy': 'no-referrer',
@@ -70,7 +71,13 @@ const CLOSED: Record<string, { title: TextKey; body: TextKey; status: number; cl
 
 const PDFJS_DIR = path.dirname(require.resolve('pdfjs-dist/package.json'));
 
-function message(lang: LangLike, titleKey: TextKey, bodyKey: TextKey, cls: 'ok' | 'warn' | 'info', extra = ''): { title: string; main: string } {
+function message(
+  lang: LangLike,
+  titleKey: TextKey,
+  bodyKey: TextKey,
+  cls: 'ok' | 'warn' | 'info',
+  extra = '',
+): { title: string; main: string } {
   const title = t(lang, titleKey);
   return { title, main: `<h1 class="status ${cls}">${h(title)}</h1><p class="lead">${h(t(lang, bodyKey))}</p>${extra}` };
 }
@@ -95,18 +102,28 @@ export function portalRoutes(d: PortalDeps): express.Router {
 
   /** Stores the session (what changed, or its new expiry), then answers with its cookie; a failure is the error page. */
   const withSession = (res: express.Response, session: PortalSession | undefined, now: number | undefined, answer: () => void) => {
-    if (!session) { answer(); return; }
-    void sessions.save(session, now!).then((cookie) => {
-      if (res.headersSent) return; // (an error page went out meanwhile)
-      res.append('set-cookie', cookie);
+    if (!session) {
       answer();
-    }).catch((e: unknown) => failed(res, e, pickLanguage(undefined, undefined)));
+      return;
+    }
+    void sessions
+      .save(session, now!)
+      .then((cookie) => {
+        if (res.headersSent) return; // (an error page went out meanwhile)
+        res.append('set-cookie', cookie);
+        answer();
+      })
+      .catch((e: unknown) => failed(res, e, pickLanguage(undefined, undefined)));
   };
   const send = (res: express.Response, status: number, html: string, session?: PortalSession, now?: number) => {
-    withSession(res, session, now, () => { res.status(status).set(SECURITY_HEADERS).type('html').send(html); });
+    withSession(res, session, now, () => {
+      res.status(status).set(SECURITY_HEADERS).type('html').send(html);
+    });
   };
   const redirect = (res: express.Response, c: Ctx, location: string) => {
-    withSession(res, c.session, c.now, () => { res.status(303).set(SECURITY_HEADERS).location(location).end(); });
+    withSession(res, c.session, c.now, () => {
+      res.status(303).set(SECURITY_HEADERS).location(location).end();
+    });
   };
   /** The 500 page: a reference to quote, the details only in the log. */
   function failed(res: express.Response, e: unknown, lang: LangLike): void {
@@ -114,10 +131,15 @@ export function portalRoutes(d: PortalDeps): express.Router {
     d.log.error({ err: e, ref }, 'portal page failed');
     const title = t(lang, 'error.title');
     if (!res.headersSent) {
-      res.status(500).set(SECURITY_HEADERS).type('html').send(page({ lang, title, main: `<h1>${h(title)}</h1><p class="lead">${h(t(lang, 'error.body', { ref }))}</p>` }));
+      res
+        .status(500)
+        .set(SECURITY_HEADERS)
+        .type('html')
+        .send(page({ lang, title, main: `<h1>${h(title)}</h1><p class="lead">${h(t(lang, 'error.body', { ref }))}</p>` }));
     } else res.destroy();
   }
-  const notFound = (res: express.Response, lang: LangLike) => send(res, 404, page({ lang, ...message(lang, 'notfound.title', 'notfound.body', 'warn') }));
+  const notFound = (res: express.Response, lang: LangLike) =>
+    send(res, 404, page({ lang, ...message(lang, 'notfound.title', 'notfound.body', 'warn') }));
 
   mountAssets(r);
   // a graphical profile's colours (a stylesheet of its own: the CSP allows no inline styles) and logo
@@ -128,17 +150,33 @@ export function portalRoutes(d: PortalDeps): express.Router {
   r.get('/portal/profile/:service/:name.css', async (req, res, next) => {
     try {
       const p = await profileOf(String(req.params.service), String(req.params.name));
-      if (!p) { res.status(404).type('text/plain').send('no such profile\n'); return; }
+      if (!p) {
+        res.status(404).type('text/plain').send('no such profile\n');
+        return;
+      }
       res.set({ 'cache-control': 'public, max-age=60', 'x-content-type-options': 'nosniff' }).type('text/css').send(profileCss(p));
-    } catch (e) { next(e); }
+    } catch (e) {
+      next(e);
+    }
   });
   r.get('/portal/profile/:service/:name/logo', async (req, res, next) => {
     try {
       const p = await profileOf(String(req.params.service), String(req.params.name));
-      if (!p?.logo) { res.status(404).type('text/plain').send('no logo\n'); return; }
-      res.set({ 'cache-control': 'public, max-age=60', 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox" })
-        .type(p.logo.mimeType).send(Buffer.from(p.logo.base64, 'base64'));
-    } catch (e) { next(e); }
+      if (!p?.logo) {
+        res.status(404).type('text/plain').send('no logo\n');
+        return;
+      }
+      res
+        .set({
+          'cache-control': 'public, max-age=60',
+          'x-content-type-options': 'nosniff',
+          'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+        })
+        .type(p.logo.mimeType)
+        .send(Buffer.from(p.logo.base64, 'base64'));
+    } catch (e) {
+      next(e);
+    }
   });
 
   // pdf.js from node_modules: only the parts a browser needs
@@ -147,34 +185,57 @@ export function portalRoutes(d: PortalDeps): express.Router {
   }
 
   /** Resolves service, task and session; answers itself (and returns undefined) when the task cannot be worked on. */
-  async function resolve(req: express.Request, res: express.Response, ids: { requestId: string; taskId: string }): Promise<Ctx | undefined> {
+  async function resolve(
+    req: express.Request,
+    res: express.Response,
+    ids: { requestId: string; taskId: string },
+  ): Promise<Ctx | undefined> {
     const now = d.clock.now().getTime();
     const accept = req.headers['accept-language'];
     const svc = await d.services.find(String(req.params.service));
-    if (!svc || !ids.requestId || !ids.taskId) { notFound(res, pickLanguage(undefined, accept)); return undefined; }
+    if (!svc || !ids.requestId || !ids.taskId) {
+      notFound(res, pickLanguage(undefined, accept));
+      return undefined;
+    }
     let pt: PortalTask;
     try {
       pt = await d.documents.portalTask(svc, ids.requestId, ids.taskId);
     } catch (e) {
-      if (e instanceof NotFoundError) { notFound(res, pickLanguage(undefined, accept)); return undefined; }
+      if (e instanceof NotFoundError) {
+        notFound(res, pickLanguage(undefined, accept));
+        return undefined;
+      }
       throw e;
     }
     const code = pickLanguage(pt.language, accept);
     const chosen = d.profiles ? await d.profiles.resolve(svc.id, pt.profile) : null;
     const texts = Object.fromEntries(Object.entries(chosen?.profile.texts?.[code] ?? {}).filter(([k]) => isTextKey(k)));
     const lang: LangLike = { code, texts };
-    const look: PageLook | undefined = chosen ? {
-      css: `/portal/profile/${encodeURIComponent(svc.name)}/${encodeURIComponent(chosen.name)}.css`,
-      logo: chosen.profile.logo ? { src: `/portal/profile/${encodeURIComponent(svc.name)}/${encodeURIComponent(chosen.name)}/logo`, alt: chosen.profile.logo.alt } : undefined,
-      displayName: chosen.profile.displayName,
-    } : undefined;
+    const look: PageLook | undefined = chosen
+      ? {
+          css: `/portal/profile/${encodeURIComponent(svc.name)}/${encodeURIComponent(chosen.name)}.css`,
+          logo: chosen.profile.logo
+            ? {
+                src: `/portal/profile/${encodeURIComponent(svc.name)}/${encodeURIComponent(chosen.name)}/logo`,
+                alt: chosen.profile.logo.alt,
+              }
+            : undefined,
+          displayName: chosen.profile.displayName,
+        }
+      : undefined;
     if (pt.access.kind === 'closed') {
       const c = CLOSED[pt.access.status]!;
       send(res, c.status, page({ lang, service: svc.name, look, ...message(lang, c.title, c.body, c.cls) }));
       return undefined;
     }
     if (pt.access.kind === 'waiting') {
-      const m = message(lang, 'waiting.title', 'waiting.body', 'info', `<p>${h(tn(lang, 'waiting.count', pt.access.waitingFor.length))}</p>`);
+      const m = message(
+        lang,
+        'waiting.title',
+        'waiting.body',
+        'info',
+        `<p>${h(tn(lang, 'waiting.count', pt.access.waitingFor.length))}</p>`,
+      );
       send(res, 200, page({ lang, service: svc.name, look, ...m }));
       return undefined;
     }
@@ -209,36 +270,58 @@ export function portalRoutes(d: PortalDeps): express.Router {
     const alerts = [
       unread.length ? t(c.lang, 'wizard.mustRead', { list: names(unread) }) : '',
       missing.length ? t(c.lang, 'upload.missing', { list: names(missing) }) : '',
-    ].filter(Boolean).map((x) => `<p class="status warn" role="alert">${h(x)}</p>`).join('');
-    send(res, 400, page({ lang: c.lang, title: t(c.lang, 'task.title'), main: wizard(c, alerts), service: c.svc.name, look: c.look }), c.session, c.now);
+    ]
+      .filter(Boolean)
+      .map((x) => `<p class="status warn" role="alert">${h(x)}</p>`)
+      .join('');
+    send(
+      res,
+      400,
+      page({ lang: c.lang, title: t(c.lang, 'task.title'), main: wizard(c, alerts), service: c.svc.name, look: c.look }),
+      c.session,
+      c.now,
+    );
     return true;
   };
 
   /** The answer to a POST without this session's CSRF token: nothing changed, go back. */
-  const csrfRefused = (c: Ctx) => message(c.lang, 'csrf.title', 'csrf.body', 'warn', `<p><a href="${h(`${c.base}?${c.query}`)}">${h(t(c.lang, 'doc.back'))}</a></p>`);
+  const csrfRefused = (c: Ctx) =>
+    message(c.lang, 'csrf.title', 'csrf.body', 'warn', `<p><a href="${h(`${c.base}?${c.query}`)}">${h(t(c.lang, 'doc.back'))}</a></p>`);
 
   function documentList(c: Ctx, withChoices: boolean): string {
     const viewed = new Set(c.login?.viewed ?? []);
     const kind = (a: string): TextKey => (a === 'sign' ? 'task.sign' : a === 'upload' ? 'task.upload' : 'task.view');
-    const items = c.pt.documents.map((doc) => {
-      const viewable = doc.action !== 'upload' || doc.uploaded;
-      const open = loggedIn(c) && viewable
-        ? `<a href="${h(`${c.base}/document?${c.query}&document_id=${encodeURIComponent(doc.id)}`)}">${h(t(c.lang, 'task.open'))}<span class="sr"> ${h(doc.description ?? doc.id)}</span></a>` : '';
-      const read = loggedIn(c) && doc.action !== 'upload' && !doc.signed
-        ? `<span class="tag ${viewed.has(doc.id) ? 'done' : ''}">${h(t(c.lang, viewed.has(doc.id) ? 'doc.read' : 'doc.unread'))}</span>` : '';
-      const choose = withChoices && doc.optional && doc.action === 'sign' && !doc.signed
-        ? `<label class="choice"><input type="checkbox" name="include" value="${h(doc.id)}" form="sendin" checked> ${h(t(c.lang, 'doc.include'))}</label>` : '';
-      const upload = withChoices && doc.action === 'upload'
-        ? `<form class="upload" method="post" enctype="multipart/form-data" action="${h(`${c.base}/upload?${c.query}&document_id=${encodeURIComponent(doc.id)}`)}">`
-          + `<input type="hidden" name="csrf" value="${h(c.session.csrf)}">`
-          + `<label for="file-${h(doc.id)}">${h(t(c.lang, 'upload.choose', { name: doc.description ?? doc.id }))}</label>`
-          + `<input type="file" id="file-${h(doc.id)}" name="file" accept=".pdf,.txt,application/pdf,text/plain" required>`
-          + `<button class="button secondary">${h(t(c.lang, 'upload.submit'))}</button></form>` : '';
-      return `<li><span class="name">${h(doc.description ?? doc.id)}</span>`
-        + `<span class="tag${doc.uploaded ? ' done' : ''}">${h(t(c.lang, doc.signed ? 'task.signed' : doc.uploaded ? 'upload.done' : kind(doc.action)))}</span>`
-        + (doc.optional ? `<span class="tag">${h(t(c.lang, 'doc.optional'))}</span>` : '')
-        + `${read}${open}${choose}${upload}</li>`;
-    }).join('');
+    const items = c.pt.documents
+      .map((doc) => {
+        const viewable = doc.action !== 'upload' || doc.uploaded;
+        const open =
+          loggedIn(c) && viewable
+            ? `<a href="${h(`${c.base}/document?${c.query}&document_id=${encodeURIComponent(doc.id)}`)}">${h(t(c.lang, 'task.open'))}<span class="sr"> ${h(doc.description ?? doc.id)}</span></a>`
+            : '';
+        const read =
+          loggedIn(c) && doc.action !== 'upload' && !doc.signed
+            ? `<span class="tag ${viewed.has(doc.id) ? 'done' : ''}">${h(t(c.lang, viewed.has(doc.id) ? 'doc.read' : 'doc.unread'))}</span>`
+            : '';
+        const choose =
+          withChoices && doc.optional && doc.action === 'sign' && !doc.signed
+            ? `<label class="choice"><input type="checkbox" name="include" value="${h(doc.id)}" form="sendin" checked> ${h(t(c.lang, 'doc.include'))}</label>`
+            : '';
+        const upload =
+          withChoices && doc.action === 'upload'
+            ? `<form class="upload" method="post" enctype="multipart/form-data" action="${h(`${c.base}/upload?${c.query}&document_id=${encodeURIComponent(doc.id)}`)}">` +
+              `<input type="hidden" name="csrf" value="${h(c.session.csrf)}">` +
+              `<label for="file-${h(doc.id)}">${h(t(c.lang, 'upload.choose', { name: doc.description ?? doc.id }))}</label>` +
+              `<input type="file" id="file-${h(doc.id)}" name="file" accept=".pdf,.txt,application/pdf,text/plain" required>` +
+              `<button class="button secondary">${h(t(c.lang, 'upload.submit'))}</button></form>`
+            : '';
+        return (
+          `<li><span class="name">${h(doc.description ?? doc.id)}</span>` +
+          `<span class="tag${doc.uploaded ? ' done' : ''}">${h(t(c.lang, doc.signed ? 'task.signed' : doc.uploaded ? 'upload.done' : kind(doc.action)))}</span>` +
+          (doc.optional ? `<span class="tag">${h(t(c.lang, 'doc.optional'))}</span>` : '') +
+          `${read}${open}${choose}${upload}</li>`
+        );
+      })
+      .join('');
     return `<h2>${h(t(c.lang, 'task.documents'))}</h2><ul class="docs">${items}</ul>`;
   }
 
@@ -248,19 +331,26 @@ export function portalRoutes(d: PortalDeps): express.Router {
     const who = c.login ? `<p class="status ok" role="status">${h(t(c.lang, 'session.ok'))}</p>` : '';
     const signs = c.pt.documents.some((x) => x.action === 'sign' && !x.signed);
     const hidden = `<input type="hidden" name="csrf" value="${h(c.session.csrf)}">`;
-    const form = (id: string, inner: string) => `<form id="${id}" method="post" action="${h(`${c.base}/act?${c.query}`)}">${hidden}${inner}</form>`;
-    return `${who}${notice}<h1>${h(title)}</h1>${intro}<p>${h(t(c.lang, 'wizard.readFirst'))}</p>${documentList(c, true)}`
-      + `<div class="actions">${form('sendin', `<button class="button" name="do" value="sendin">${h(t(c.lang, signs ? 'wizard.sendin' : 'wizard.sendinView'))}</button>`)}`
-      + `${form('postpone', `<button class="button secondary" name="do" value="postpone">${h(t(c.lang, 'wizard.postpone'))}</button>`)}`
-      + `${form('restart', `<button class="button secondary" name="do" value="restart">${h(t(c.lang, 'wizard.restart'))}</button>`)}</div>`
-      + `<h2>${h(t(c.lang, 'wizard.declineTitle'))}</h2>`
-      + form('decline', `<label for="reason">${h(t(c.lang, 'wizard.declineReason'))}</label><textarea id="reason" name="reason" rows="2" maxlength="1000"></textarea>`
-        + `<div class="actions"><button class="button secondary" name="do" value="decline">${h(t(c.lang, 'wizard.decline'))}</button></div>`);
+    const form = (id: string, inner: string) =>
+      `<form id="${id}" method="post" action="${h(`${c.base}/act?${c.query}`)}">${hidden}${inner}</form>`;
+    return (
+      `${who}${notice}<h1>${h(title)}</h1>${intro}<p>${h(t(c.lang, 'wizard.readFirst'))}</p>${documentList(c, true)}` +
+      `<div class="actions">${form('sendin', `<button class="button" name="do" value="sendin">${h(t(c.lang, signs ? 'wizard.sendin' : 'wizard.sendinView'))}</button>`)}` +
+      `${form('postpone', `<button class="button secondary" name="do" value="postpone">${h(t(c.lang, 'wizard.postpone'))}</button>`)}` +
+      `${form('restart', `<button class="button secondary" name="do" value="restart">${h(t(c.lang, 'wizard.restart'))}</button>`)}</div>` +
+      `<h2>${h(t(c.lang, 'wizard.declineTitle'))}</h2>` +
+      form(
+        'decline',
+        `<label for="reason">${h(t(c.lang, 'wizard.declineReason'))}</label><textarea id="reason" name="reason" rows="2" maxlength="1000"></textarea>` +
+          `<div class="actions"><button class="button secondary" name="do" value="decline">${h(t(c.lang, 'wizard.decline'))}</button></div>`,
+      )
+    );
   }
 
   function loginPage(c: Ctx, notice = ''): string {
     const forms = eid ? c.pt.authentication.map((m) => eid.loginForm(c, m)).filter(Boolean) : [];
-    const methods = forms.length ? forms.join('')
+    const methods = forms.length
+      ? forms.join('')
       : `<ul>${c.pt.authentication.map((m) => `<li>${h(t(c.lang, 'login.with', { method: d.methodName(m) }))}</li>`).join('')}</ul>`;
     return `${notice}<h1>${h(t(c.lang, 'login.title'))}</h1><p class="lead">${h(t(c.lang, 'login.body'))}</p>${methods}${documentList(c, false)}`;
   }
@@ -270,51 +360,74 @@ export function portalRoutes(d: PortalDeps): express.Router {
     return { requestId: typeof q.request_id === 'string' ? q.request_id : '', taskId: typeof q.task_id === 'string' ? q.task_id : '' };
   };
 
-  const guard = (handler: (req: express.Request, res: express.Response) => Promise<void>): express.RequestHandler => async (req, res) => {
-    try {
-      await handler(req, res);
-    } catch (e) {
-      failed(res, e, pickLanguage(undefined, req.headers['accept-language']));
-    }
-  };
+  const guard =
+    (handler: (req: express.Request, res: express.Response) => Promise<void>): express.RequestHandler =>
+    async (req, res) => {
+      try {
+        await handler(req, res);
+      } catch (e) {
+        failed(res, e, pickLanguage(undefined, req.headers['accept-language']));
+      }
+    };
 
   const csrfOk = (c: Ctx, form: Record<string, unknown>) => {
     const got = typeof form.csrf === 'string' ? Buffer.from(form.csrf) : Buffer.alloc(0);
     const want = Buffer.from(c.session.csrf);
     return got.length === want.length && timingSafeEqual(got, want);
   };
-  const eid = d.eid ? mountEid(r, {
-    ...d.eid,
-    kit: {
-      resolve, ids, guard, csrfOk, csrfRefused, loggedIn, loginPage, message, methodName: d.methodName, documents: d.documents, blobs: d.blobs, redirect,
-      send: (res, status, c, title, main) => send(res, status, page({ lang: c.lang, title, main, service: c.svc.name, look: c.look }), c.session, c.now),
-      rotate: (c) => sessions.rotate(c.session),
-      refuseUnready,
-    },
-  }) : undefined;
+  const eid = d.eid
+    ? mountEid(r, {
+        ...d.eid,
+        kit: {
+          resolve,
+          ids,
+          guard,
+          csrfOk,
+          csrfRefused,
+          loggedIn,
+          loginPage,
+          message,
+          methodName: d.methodName,
+          documents: d.documents,
+          blobs: d.blobs,
+          redirect,
+          send: (res, status, c, title, main) =>
+            send(res, status, page({ lang: c.lang, title, main, service: c.svc.name, look: c.look }), c.session, c.now),
+          rotate: (c) => sessions.rotate(c.session),
+          refuseUnready,
+        },
+      })
+    : undefined;
 
-  r.get('/std/docaction/:service', guard(async (req, res) => {
-    const c = await resolve(req, res, ids(req));
-    if (!c) return;
-    const { requestId, taskId } = ids(req);
-    const artifact = typeof req.query.artifact === 'string' ? req.query.artifact : undefined;
-    const shell = (status: number, title: string, main: string) => send(res, status, page({ lang: c.lang, title, main, service: c.svc.name, look: c.look }), c.session, c.now);
-    let notice = '';
-    if (artifact !== undefined) {
-      if (c.pt.artifactAllowed && (await d.documents.redeemArtifact(c.svc, requestId, taskId, artifact))) {
-        sessions.rotate(c.session);
-        c.session.tasks[taskKey(requestId, taskId)] = { method: 'artifact', at: c.now };
-        await d.documents.recordPortalEvent(c.svc, requestId, taskId, 'user-authenticated', 'single sign-on artifact');
-        // Reload without the artifact, so it is not left in history or bookmarks.
-        redirect(res, c, `${c.base}?${c.query}`);
+  r.get(
+    '/std/docaction/:service',
+    guard(async (req, res) => {
+      const c = await resolve(req, res, ids(req));
+      if (!c) return;
+      const { requestId, taskId } = ids(req);
+      const artifact = typeof req.query.artifact === 'string' ? req.query.artifact : undefined;
+      const shell = (status: number, title: string, main: string) =>
+        send(res, status, page({ lang: c.lang, title, main, service: c.svc.name, look: c.look }), c.session, c.now);
+      let notice = '';
+      if (artifact !== undefined) {
+        if (c.pt.artifactAllowed && (await d.documents.redeemArtifact(c.svc, requestId, taskId, artifact))) {
+          sessions.rotate(c.session);
+          c.session.tasks[taskKey(requestId, taskId)] = { method: 'artifact', at: c.now };
+          await d.documents.recordPortalEvent(c.svc, requestId, taskId, 'user-authenticated', 'single sign-on artifact');
+          // Reload without the artifact, so it is not left in history or bookmarks.
+          redirect(res, c, `${c.base}?${c.query}`);
+          return;
+        }
+        notice = `<p class="status warn" role="alert">${h(t(c.lang, 'artifact.used'))}</p>`;
+      }
+      if (!loggedIn(c)) {
+        shell(200, t(c.lang, 'login.title'), loginPage(c, notice));
         return;
       }
-      notice = `<p class="status warn" role="alert">${h(t(c.lang, 'artifact.used'))}</p>`;
-    }
-    if (!loggedIn(c)) { shell(200, t(c.lang, 'login.title'), loginPage(c, notice)); return; }
-    await d.documents.recordPortalEvent(c.svc, requestId, taskId, 'task-started', undefined, true);
-    shell(200, c.pt.dialog?.title ?? t(c.lang, 'task.title'), wizard(c));
-  }));
+      await d.documents.recordPortalEvent(c.svc, requestId, taskId, 'task-started', undefined, true);
+      shell(200, c.pt.dialog?.title ?? t(c.lang, 'task.title'), wizard(c));
+    }),
+  );
 
   /** The document reached the signer: the wizard's progress (in the stored session) and document-viewed. */
   const delivered = async (c: Ctx, docId: string) => {
@@ -326,173 +439,268 @@ export function portalRoutes(d: PortalDeps): express.Router {
   // pdf.js, a download link as the fallback and the accessible alternative) and the raw bytes,
   // streamed. A document counts as read only once it has really been delivered: a text shown whole on
   // this page; a PDF or a longer text when its raw bytes have all been sent (not merely the page).
-  r.get('/std/docaction/:service/document', guard(async (req, res) => {
-    const c = await resolve(req, res, ids(req));
-    if (!c) return;
-    const doc = viewable(c, req);
-    if (!doc) { notFound(res, c.lang); return; }
-    const { requestId, taskId } = ids(req);
-    const raw = `${c.base}/document/raw?${c.query}&document_id=${encodeURIComponent(doc.id)}`;
-    const row = await d.documents.originalDocument(c.svc, requestId, taskId, doc.id);
-    let body: string;
-    if (row.mimeType === 'application/pdf') {
-      body = `<div id="pdf" class="pdf" data-src="${h(raw)}" data-page-label="${h(t(c.lang, 'doc.page'))}"></div><script type="module" src="/portal/static/viewer.js"></script>`;
-    } else {
-      const size = (await d.blobs.stat(row.blobKey!))?.size ?? 0;
-      const whole = size <= INLINE_TEXT_MAX;
-      const text = await textHead(d.blobs, row.blobKey!, Math.min(size, INLINE_TEXT_MAX), whole);
-      const note = whole ? '' : `<p class="status info" role="status">${h(t(c.lang, 'doc.truncated', { shown: megabytes(INLINE_TEXT_MAX), size: megabytes(size) }))}</p>`
-        + `<p><a href="${h(raw)}" download>${h(t(c.lang, 'doc.downloadWhole'))}</a></p>`;
-      body = `${note}<pre class="text">${h(text)}</pre>`;
-      if (whole) await delivered(c, doc.id);
-    }
-    const title = doc.description ?? doc.id;
-    send(res, 200, page({
-      lang: c.lang, title, service: c.svc.name, look: c.look,
-      main: `<p><a href="${h(`${c.base}?${c.query}`)}">${h(t(c.lang, 'doc.back'))}</a></p><h1>${h(title)}</h1>${body}`
-        + `<p><a href="${h(raw)}" download>${h(t(c.lang, 'doc.download'))}</a></p>`,
-    }), c.session, c.now);
-  }));
-
-  r.get('/std/docaction/:service/document/raw', guard(async (req, res) => {
-    const c = await resolve(req, res, ids(req));
-    if (!c) return;
-    const doc = viewable(c, req);
-    if (!doc) { notFound(res, c.lang); return; }
-    const { requestId, taskId } = ids(req);
-    const row = await d.documents.originalDocument(c.svc, requestId, taskId, doc.id);
-    const cookie = await sessions.save(c.session, c.now);
-    res.status(200).set(SECURITY_HEADERS).append('set-cookie', cookie);
-    setTenantDownloadHeaders(res, row.mimeType, doc.id); // attachment unless PDF or text, sandbox CSP, nosniff
-    // Streamed chunk by chunk (never the whole document in memory). The response ends only after the
-    // delivery is recorded, so a browser that has the whole document finds it counted as read; one
-    // that went away before the end has not read it.
-    const src = d.blobs.get(row.blobKey!);
-    let whole = true;
-    try {
-      for await (const chunk of src as AsyncIterable<Buffer>) {
-        if (res.destroyed) { whole = false; break; }
-        if (!res.write(chunk)) await drained(res);
+  r.get(
+    '/std/docaction/:service/document',
+    guard(async (req, res) => {
+      const c = await resolve(req, res, ids(req));
+      if (!c) return;
+      const doc = viewable(c, req);
+      if (!doc) {
+        notFound(res, c.lang);
+        return;
       }
-    } catch (e) {
-      d.log.warn({ err: e }, 'portal document stream failed');
-      res.destroy();
-      return;
-    } finally {
-      src.destroy();
-    }
-    if (!whole || res.destroyed) return;
-    // HEAD asks for nothing: it delivers nothing
-    if (req.method === 'GET') await delivered(c, doc.id);
-    res.end();
-  }));
+      const { requestId, taskId } = ids(req);
+      const raw = `${c.base}/document/raw?${c.query}&document_id=${encodeURIComponent(doc.id)}`;
+      const row = await d.documents.originalDocument(c.svc, requestId, taskId, doc.id);
+      let body: string;
+      if (row.mimeType === 'application/pdf') {
+        body = `<div id="pdf" class="pdf" data-src="${h(raw)}" data-page-label="${h(t(c.lang, 'doc.page'))}"></div><script type="module" src="/portal/static/viewer.js"></script>`;
+      } else {
+        const size = (await d.blobs.stat(row.blobKey!))?.size ?? 0;
+        const whole = size <= INLINE_TEXT_MAX;
+        const text = await textHead(d.blobs, row.blobKey!, Math.min(size, INLINE_TEXT_MAX), whole);
+        const note = whole
+          ? ''
+          : `<p class="status info" role="status">${h(t(c.lang, 'doc.truncated', { shown: megabytes(INLINE_TEXT_MAX), size: megabytes(size) }))}</p>` +
+            `<p><a href="${h(raw)}" download>${h(t(c.lang, 'doc.downloadWhole'))}</a></p>`;
+        body = `${note}<pre class="text">${h(text)}</pre>`;
+        if (whole) await delivered(c, doc.id);
+      }
+      const title = doc.description ?? doc.id;
+      send(
+        res,
+        200,
+        page({
+          lang: c.lang,
+          title,
+          service: c.svc.name,
+          look: c.look,
+          main:
+            `<p><a href="${h(`${c.base}?${c.query}`)}">${h(t(c.lang, 'doc.back'))}</a></p><h1>${h(title)}</h1>${body}` +
+            `<p><a href="${h(raw)}" download>${h(t(c.lang, 'doc.download'))}</a></p>`,
+        }),
+        c.session,
+        c.now,
+      );
+    }),
+  );
+
+  r.get(
+    '/std/docaction/:service/document/raw',
+    guard(async (req, res) => {
+      const c = await resolve(req, res, ids(req));
+      if (!c) return;
+      const doc = viewable(c, req);
+      if (!doc) {
+        notFound(res, c.lang);
+        return;
+      }
+      const { requestId, taskId } = ids(req);
+      const row = await d.documents.originalDocument(c.svc, requestId, taskId, doc.id);
+      const cookie = await sessions.save(c.session, c.now);
+      res.status(200).set(SECURITY_HEADERS).append('set-cookie', cookie);
+      setTenantDownloadHeaders(res, row.mimeType, doc.id); // attachment unless PDF or text, sandbox CSP, nosniff
+      // Streamed chunk by chunk (never the whole document in memory). The response ends only after the
+      // delivery is recorded, so a browser that has the whole document finds it counted as read; one
+      // that went away before the end has not read it.
+      const src = d.blobs.get(row.blobKey!);
+      let whole = true;
+      try {
+        for await (const chunk of src as AsyncIterable<Buffer>) {
+          if (res.destroyed) {
+            whole = false;
+            break;
+          }
+          if (!res.write(chunk)) await drained(res);
+        }
+      } catch (e) {
+        d.log.warn({ err: e }, 'portal document stream failed');
+        res.destroy();
+        return;
+      } finally {
+        src.destroy();
+      }
+      if (!whole || res.destroyed) return;
+      // HEAD asks for nothing: it delivers nothing
+      if (req.method === 'GET') await delivered(c, doc.id);
+      res.end();
+    }),
+  );
 
   // A file for an upload action: multipart/form-data, the CSRF field before the file; streamed to the
   // blob store through the same content checks as SDS uploads.
-  r.post('/std/docaction/:service/upload', guard(async (req, res) => {
-    const c = await resolve(req, res, ids(req));
-    if (!c) { req.resume(); return; }
-    const { requestId, taskId } = ids(req);
-    const docId = typeof req.query.document_id === 'string' ? req.query.document_id : '';
-    const doc = c.pt.documents.find((x) => x.id === docId && x.action === 'upload');
-    const shell = (status: number, main: string) => send(res, status, page({ lang: c.lang, title: t(c.lang, 'task.title'), main, service: c.svc.name, look: c.look }), c.session, c.now);
-    if (!doc || !loggedIn(c)) { req.resume(); notFound(res, c.lang); return; }
-    const got = await receiveUpload(req, d.blobs, d.maxUploadBytes, (token) => csrfOk(c, { csrf: token }));
-    if (got.kind === 'csrf') {
-      shell(403, csrfRefused(c).main);
-      return;
-    }
-    if (got.kind === 'malformed') {
-      shell(400, wizard(c, `<p class="status warn" role="alert">${h(t(c.lang, 'form.bad.title'))}. ${h(t(c.lang, 'form.bad.body'))}</p>`));
-      return;
-    }
-    if (got.kind !== 'ok') {
-      const text = got.kind === 'too-large' ? t(c.lang, 'upload.tooLarge', { max: d.maxUploadBytes >= 1048576 ? `${Math.floor(d.maxUploadBytes / 1048576)} MB` : `${Math.floor(d.maxUploadBytes / 1024)} KB` })
-        : got.kind === 'type' ? t(c.lang, 'upload.type') : got.kind === 'bad' ? t(c.lang, 'upload.bad', { why: got.message }) : t(c.lang, 'upload.none');
-      shell(got.kind === 'too-large' ? 413 : got.kind === 'type' ? 415 : 422, wizard(c, `<p class="status warn" role="alert">${h(text)}</p>`));
-      return;
-    }
-    try {
-      await got.pending.commit();
-      await d.documents.recordUpload(c.svc, requestId, taskId, doc.id, got.pending, got.mimeType);
-    } catch (e) {
-      await got.pending.discard().catch(() => undefined);
-      throw e;
-    }
-    redirect(res, c, `${c.base}?${c.query}`);
-  }));
+  r.post(
+    '/std/docaction/:service/upload',
+    guard(async (req, res) => {
+      const c = await resolve(req, res, ids(req));
+      if (!c) {
+        req.resume();
+        return;
+      }
+      const { requestId, taskId } = ids(req);
+      const docId = typeof req.query.document_id === 'string' ? req.query.document_id : '';
+      const doc = c.pt.documents.find((x) => x.id === docId && x.action === 'upload');
+      const shell = (status: number, main: string) =>
+        send(
+          res,
+          status,
+          page({ lang: c.lang, title: t(c.lang, 'task.title'), main, service: c.svc.name, look: c.look }),
+          c.session,
+          c.now,
+        );
+      if (!doc || !loggedIn(c)) {
+        req.resume();
+        notFound(res, c.lang);
+        return;
+      }
+      const got = await receiveUpload(req, d.blobs, d.maxUploadBytes, (token) => csrfOk(c, { csrf: token }));
+      if (got.kind === 'csrf') {
+        shell(403, csrfRefused(c).main);
+        return;
+      }
+      if (got.kind === 'malformed') {
+        shell(
+          400,
+          wizard(c, `<p class="status warn" role="alert">${h(t(c.lang, 'form.bad.title'))}. ${h(t(c.lang, 'form.bad.body'))}</p>`),
+        );
+        return;
+      }
+      if (got.kind !== 'ok') {
+        const text =
+          got.kind === 'too-large'
+            ? t(c.lang, 'upload.tooLarge', {
+                max:
+                  d.maxUploadBytes >= 1048576
+                    ? `${Math.floor(d.maxUploadBytes / 1048576)} MB`
+                    : `${Math.floor(d.maxUploadBytes / 1024)} KB`,
+              })
+            : got.kind === 'type'
+              ? t(c.lang, 'upload.type')
+              : got.kind === 'bad'
+                ? t(c.lang, 'upload.bad', { why: got.message })
+                : t(c.lang, 'upload.none');
+        shell(
+          got.kind === 'too-large' ? 413 : got.kind === 'type' ? 415 : 422,
+          wizard(c, `<p class="status warn" role="alert">${h(text)}</p>`),
+        );
+        return;
+      }
+      try {
+        await got.pending.commit();
+        await d.documents.recordUpload(c.svc, requestId, taskId, doc.id, got.pending, got.mimeType);
+      } catch (e) {
+        await got.pending.discard().catch(() => undefined);
+        throw e;
+      }
+      redirect(res, c, `${c.base}?${c.query}`);
+    }),
+  );
 
-  r.post('/std/docaction/:service/act', express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 }), guard(async (req, res) => {
-    const c = await resolve(req, res, ids(req));
-    if (!c) return;
-    const { requestId, taskId } = ids(req);
-    // (no body, or not a form: nothing was parsed, and the CSRF check below refuses it)
-    const form = (req.body ?? {}) as Record<string, string | string[] | undefined>;
-    const shell = (status: number, title: string, main: string) => send(res, status, page({ lang: c.lang, title, main, service: c.svc.name, look: c.look }), c.session, c.now);
-    if (!csrfOk(c, form) || !loggedIn(c)) {
-      const m = csrfRefused(c);
-      shell(403, m.title, m.main);
-      return;
-    }
-    const key = taskKey(requestId, taskId);
-    const go = (template: string | undefined, fallback: () => void) => {
-      if (template) redirect(res, c, redirectUrl(template, requestId, taskId));
-      else fallback();
-    };
-    switch (form.do) {
-      case 'restart': {
-        if (c.session.tasks[key]) c.session.tasks[key] = { ...c.session.tasks[key]!, viewed: [] };
-        redirect(res, c, `${c.base}?${c.query}`);
+  r.post(
+    '/std/docaction/:service/act',
+    express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 }),
+    guard(async (req, res) => {
+      const c = await resolve(req, res, ids(req));
+      if (!c) return;
+      const { requestId, taskId } = ids(req);
+      // (no body, or not a form: nothing was parsed, and the CSRF check below refuses it)
+      const form = (req.body ?? {}) as Record<string, string | string[] | undefined>;
+      const shell = (status: number, title: string, main: string) =>
+        send(res, status, page({ lang: c.lang, title, main, service: c.svc.name, look: c.look }), c.session, c.now);
+      if (!csrfOk(c, form) || !loggedIn(c)) {
+        const m = csrfRefused(c);
+        shell(403, m.title, m.main);
         return;
       }
-      case 'postpone':
-        go(c.pt.redirects.postpone, () => { const m = message(c.lang, 'postponed.title', 'postponed.body', 'info'); shell(200, m.title, m.main); });
-        return;
-      case 'decline': {
-        const reason = typeof form.reason === 'string' ? form.reason.trim().slice(0, 1000) : '';
-        await d.documents.rejectTask(c.svc, requestId, taskId, reason ? `declined by the signer: ${reason}` : 'declined by the signer');
-        go(c.pt.redirects.cancel, () => { const m = message(c.lang, 'closed.rejected.title', 'closed.rejected.body', 'warn'); shell(200, m.title, m.main); });
-        return;
-      }
-      case 'sendin': {
-        const include = new Set(([] as string[]).concat(form.include ?? []));
-        const toSign = c.pt.documents.filter((x) => x.action === 'sign' && !x.signed && (!x.optional || include.has(x.id)));
-        if (refuseUnready(res, c, toSign.map((x) => x.id))) return;
-        if (toSign.length > 0) {
-          // Signing needs the signer's eID signature (nemid-sign): that step is the test eID's.
-          redirect(res, c, `${c.base}/sign?${c.query}&${toSign.map((x) => `document_id=${encodeURIComponent(x.id)}`).join('&')}`);
+      const key = taskKey(requestId, taskId);
+      const go = (template: string | undefined, fallback: () => void) => {
+        if (template) redirect(res, c, redirectUrl(template, requestId, taskId));
+        else fallback();
+      };
+      switch (form.do) {
+        case 'restart': {
+          if (c.session.tasks[key]) c.session.tasks[key] = { ...c.session.tasks[key]!, viewed: [] };
+          redirect(res, c, `${c.base}?${c.query}`);
           return;
         }
-        let done: 'done.sent' | 'closed.completed' = 'done.sent';
-        try {
-          await d.documents.completeTask(c.svc, requestId, taskId);
-        } catch (e) {
-          if (!(e instanceof StateError)) throw e;
-          done = 'closed.completed';
+        case 'postpone':
+          go(c.pt.redirects.postpone, () => {
+            const m = message(c.lang, 'postponed.title', 'postponed.body', 'info');
+            shell(200, m.title, m.main);
+          });
+          return;
+        case 'decline': {
+          const reason = typeof form.reason === 'string' ? form.reason.trim().slice(0, 1000) : '';
+          await d.documents.rejectTask(c.svc, requestId, taskId, reason ? `declined by the signer: ${reason}` : 'declined by the signer');
+          go(c.pt.redirects.cancel, () => {
+            const m = message(c.lang, 'closed.rejected.title', 'closed.rejected.body', 'warn');
+            shell(200, m.title, m.main);
+          });
+          return;
         }
-        go(c.pt.redirects.complete, () => { const m = message(c.lang, `${done}.title`, `${done}.body`, 'ok'); shell(200, m.title, m.main); });
-        return;
+        case 'sendin': {
+          const include = new Set(([] as string[]).concat(form.include ?? []));
+          const toSign = c.pt.documents.filter((x) => x.action === 'sign' && !x.signed && (!x.optional || include.has(x.id)));
+          if (
+            refuseUnready(
+              res,
+              c,
+              toSign.map((x) => x.id),
+            )
+          )
+            return;
+          if (toSign.length > 0) {
+            // Signing needs the signer's eID signature (nemid-sign): that step is the test eID's.
+            redirect(res, c, `${c.base}/sign?${c.query}&${toSign.map((x) => `document_id=${encodeURIComponent(x.id)}`).join('&')}`);
+            return;
+          }
+          let done: 'done.sent' | 'closed.completed' = 'done.sent';
+          try {
+            await d.documents.completeTask(c.svc, requestId, taskId);
+          } catch (e) {
+            if (!(e instanceof StateError)) throw e;
+            done = 'closed.completed';
+          }
+          go(c.pt.redirects.complete, () => {
+            const m = message(c.lang, `${done}.title`, `${done}.body`, 'ok');
+            shell(200, m.title, m.main);
+          });
+          return;
+        }
+        default:
+          shell(400, t(c.lang, 'task.title'), wizard(c));
       }
-      default:
-        shell(400, t(c.lang, 'task.title'), wizard(c));
-    }
-  }));
+    }),
+  );
 
   // A form the body parser refused (see forms.ts): a translated page that changes nothing, with the
   // way back to the task when the URL names one.
   r.use((err: unknown, req: express.Request, res: express.Response, next: express.NextFunction) => {
     const status = clientErrorStatus(err);
-    if (!status || res.headersSent) { next(err); return; }
+    if (!status || res.headersSent) {
+      next(err);
+      return;
+    }
     const lang = pickLanguage(undefined, req.headers['accept-language']);
     const { requestId, taskId } = ids(req);
     const service = typeof req.params.service === 'string' ? req.params.service : /^\/std\/docaction\/([^/]+)/.exec(req.path)?.[1];
-    const back = requestId && taskId && service
-      ? `<p><a href="${h(`/std/docaction/${encodeURIComponent(service)}?${new URLSearchParams({ request_id: requestId, task_id: taskId })}`)}">${h(t(lang, 'doc.back'))}</a></p>` : '';
-    const [title, body]: [TextKey, TextKey] = status === 413 ? ['form.tooLarge.title', 'form.tooLarge.body']
-      : req.method === 'POST' ? ['form.bad.title', 'form.bad.body'] : ['request.bad.title', 'request.bad.body'];
+    const back =
+      requestId && taskId && service
+        ? `<p><a href="${h(`/std/docaction/${encodeURIComponent(service)}?${new URLSearchParams({ request_id: requestId, task_id: taskId })}`)}">${h(t(lang, 'doc.back'))}</a></p>`
+        : '';
+    const [title, body]: [TextKey, TextKey] =
+      status === 413
+        ? ['form.tooLarge.title', 'form.tooLarge.body']
+        : req.method === 'POST'
+          ? ['form.bad.title', 'form.bad.body']
+          : ['request.bad.title', 'request.bad.body'];
     const m = message(lang, title, body, 'warn', back);
     if (status === 413) res.set('connection', 'close'); // the rest of an oversized body is not read
-    res.status(status).set(SECURITY_HEADERS).type('html').send(page({ lang, ...m }));
+    res
+      .status(status)
+      .set(SECURITY_HEADERS)
+      .type('html')
+      .send(page({ lang, ...m }));
   });
   return r;
 }
@@ -511,7 +719,11 @@ const megabytes = (n: number) => `${Math.max(1, Math.round(n / 1048576))} MB`;
 /** Until the response can take more (or has closed). */
 function drained(res: express.Response): Promise<void> {
   return new Promise((go) => {
-    const done = () => { res.off('drain', done); res.off('close', done); go(); };
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      go();
+    };
     res.on('drain', done);
     res.on('close', done);
   });

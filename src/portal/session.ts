@@ -27,7 +27,11 @@ export interface TaskLogin {
   /** logged in, but a step is still missing (the CPR check) */
   pending?: 'cpr';
 }
-export interface PortalSession { id: string; csrf: string; tasks: Record<string, TaskLogin> }
+export interface PortalSession {
+  id: string;
+  csrf: string;
+  tasks: Record<string, TaskLogin>;
+}
 
 export const taskKey = (requestId: string, taskId: string) => `${requestId}/${taskId}`;
 
@@ -35,20 +39,32 @@ const ID = /^[A-Za-z0-9_-]{32}$/;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** What a session was when read, to write only what changed. */
-interface Loaded { stored?: string; fromCookie: boolean; replaces?: string }
+interface Loaded {
+  stored?: string;
+  fromCookie: boolean;
+  replaces?: string;
+}
 
 export class PortalSessions {
   private readonly key: Buffer;
   private readonly dataKey: Buffer;
   private readonly loaded = new WeakMap<PortalSession, Loaded>();
-  constructor(private readonly repo: PortalSessionRepository, secret: string, private readonly secure: boolean) {
+  constructor(
+    private readonly repo: PortalSessionRepository,
+    secret: string,
+    private readonly secure: boolean,
+  ) {
     this.key = createHmac('sha256', secret).update('segl portal session v2').digest();
     this.dataKey = keyFromSecret(secret, 'segl portal session data v1');
   }
 
   /** The stored form of a session's JSON (sealed, bound to its row) and back; undefined: not ours. */
-  private seal(idHash: string, data: string): string { return seal(this.dataKey, data, idHash); }
-  private open(idHash: string, stored: string): string | undefined { return open(this.dataKey, stored, idHash); }
+  private seal(idHash: string, data: string): string {
+    return seal(this.dataKey, data, idHash);
+  }
+  private open(idHash: string, stored: string): string | undefined {
+    return open(this.dataKey, stored, idHash);
+  }
 
   private mac(label: string, id: string): string {
     return createHmac('sha256', this.key).update(`${label}\0${id}`).digest('base64url');
@@ -66,7 +82,11 @@ export class PortalSessions {
 
   /** The session of the Cookie header if it is ours and intact (its tasks only while not expired), else a new one. */
   async load(cookieHeader: string | undefined, now: number): Promise<PortalSession> {
-    const raw = (cookieHeader ?? '').split(';').map((c) => c.trim()).find((c) => c.startsWith(`${SESSION_COOKIE}=`))?.slice(SESSION_COOKIE.length + 1);
+    const raw = (cookieHeader ?? '')
+      .split(';')
+      .map((c) => c.trim())
+      .find((c) => c.startsWith(`${SESSION_COOKIE}=`))
+      ?.slice(SESSION_COOKIE.length + 1);
     const [id, sig] = (raw ?? '').split('.');
     if (!id || !sig || !ID.test(id)) return this.fresh();
     const want = Buffer.from(this.mac('id', id));
@@ -74,7 +94,8 @@ export class PortalSessions {
     if (want.length !== got.length || !timingSafeEqual(want, got)) return this.fresh();
     const row = await this.repo.get(PortalSessions.hash(id), iso(now));
     const stored = row === undefined ? undefined : this.open(PortalSessions.hash(id), row);
-    if (stored === undefined) return this.make(id, {}, { fromCookie: true, ...(row === undefined ? {} : { replaces: PortalSessions.hash(id) }) });
+    if (stored === undefined)
+      return this.make(id, {}, { fromCookie: true, ...(row === undefined ? {} : { replaces: PortalSessions.hash(id) }) });
     return this.make(id, parseTasks(stored), { stored, fromCookie: true });
   }
 

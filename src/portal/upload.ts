@@ -15,12 +15,22 @@ export type Received =
 const BY_EXTENSION: Record<string, string> = { pdf: 'application/pdf', txt: 'text/plain' };
 
 /** Reads one file part; the form's `csrf` field must come first and satisfy `csrfOk`. */
-export function receiveUpload(req: express.Request, blobs: BlobStore, maxBytes: number, csrfOk: (token: string) => boolean): Promise<Received> {
+export function receiveUpload(
+  req: express.Request,
+  blobs: BlobStore,
+  maxBytes: number,
+  csrfOk: (token: string) => boolean,
+): Promise<Received> {
   return new Promise((resolve) => {
     let settled = false;
     let csrf: string | undefined;
     let work: Promise<Received> | undefined;
-    const done = (r: Received) => { if (!settled) { settled = true; resolve(r); } };
+    const done = (r: Received) => {
+      if (!settled) {
+        settled = true;
+        resolve(r);
+      }
+    };
     let bb: busboy.Busboy;
     try {
       bb = busboy({ headers: req.headers, limits: { files: 1, fields: 4, fieldSize: 256, parts: 6 } });
@@ -29,25 +39,44 @@ export function receiveUpload(req: express.Request, blobs: BlobStore, maxBytes: 
       done({ kind: 'malformed' });
       return;
     }
-    bb.on('field', (name, value) => { if (name === 'csrf') csrf = value; });
+    bb.on('field', (name, value) => {
+      if (name === 'csrf') csrf = value;
+    });
     bb.on('file', (_name, stream, info) => {
       // A body cut off inside the file destroys this stream with an error, possibly before putStream
       // has piped it (it awaits first): without a listener that error would crash the process. The
       // form's own 'error' below answers it.
       stream.on('error', () => undefined);
-      if (work) { stream.resume(); return; }
-      if (csrf === undefined || !csrfOk(csrf)) { stream.resume(); work = Promise.resolve({ kind: 'csrf' }); return; }
+      if (work) {
+        stream.resume();
+        return;
+      }
+      if (csrf === undefined || !csrfOk(csrf)) {
+        stream.resume();
+        work = Promise.resolve({ kind: 'csrf' });
+        return;
+      }
       const declared = parseMediaType(info.mimeType)?.type;
       const ext = /\.([a-z0-9]+)$/i.exec(info.filename ?? '')?.[1]?.toLowerCase();
       // browsers send application/octet-stream for unknown types: the extension decides then
-      const type = declared && declared !== 'application/octet-stream' ? declared : (ext ? BY_EXTENSION[ext] : undefined);
-      if (!type || !['application/pdf', 'text/plain'].includes(type) || !isSupported(type)) { stream.resume(); work = Promise.resolve({ kind: 'type' }); return; }
+      const type = declared && declared !== 'application/octet-stream' ? declared : ext ? BY_EXTENSION[ext] : undefined;
+      if (!type || !['application/pdf', 'text/plain'].includes(type) || !isSupported(type)) {
+        stream.resume();
+        work = Promise.resolve({ kind: 'type' });
+        return;
+      }
       work = (async (): Promise<Received> => {
         try {
           const pending = await blobs.putStream(stream, { maxBytes });
-          if (pending.size === 0) { await pending.discard(); return { kind: 'none' }; }
+          if (pending.size === 0) {
+            await pending.discard();
+            return { kind: 'none' };
+          }
           const problem = await checkContent(pending.tmpPath, parseMediaType(type === 'text/plain' ? 'text/plain; charset=utf-8' : type)!);
-          if (problem) { await pending.discard(); return { kind: 'bad', message: problem.message }; }
+          if (problem) {
+            await pending.discard();
+            return { kind: 'bad', message: problem.message };
+          }
           return { kind: 'ok', pending, mimeType: type };
         } catch (e) {
           if (e instanceof BlobTooLarge) return { kind: 'too-large' };
@@ -55,10 +84,22 @@ export function receiveUpload(req: express.Request, blobs: BlobStore, maxBytes: 
         }
       })();
       // Over the limit the file stream is gone: stop parsing, drain the rest of the body, answer now.
-      void work.then((r) => { if (r.kind === 'too-large') { req.unpipe(bb); req.resume(); done(r); } });
+      void work.then((r) => {
+        if (r.kind === 'too-large') {
+          req.unpipe(bb);
+          req.resume();
+          done(r);
+        }
+      });
     });
-    bb.on('error', () => { req.unpipe(bb); req.resume(); done({ kind: 'malformed' }); });
-    bb.on('close', () => { void (work ?? Promise.resolve<Received>({ kind: csrf !== undefined && !csrfOk(csrf) ? 'csrf' : 'none' })).then(done); });
+    bb.on('error', () => {
+      req.unpipe(bb);
+      req.resume();
+      done({ kind: 'malformed' });
+    });
+    bb.on('close', () => {
+      void (work ?? Promise.resolve<Received>({ kind: csrf !== undefined && !csrfOk(csrf) ? 'csrf' : 'none' })).then(done);
+    });
     req.pipe(bb);
   });
 }

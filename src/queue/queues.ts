@@ -7,7 +7,10 @@ export const QUEUE = { URL: 'segl-callback', EMAIL: 'segl-email', SMS: 'segl-sms
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
 export const CHANNEL_QUEUE: Record<NotificationType, QueueName> = { URL: QUEUE.URL, EMAIL: QUEUE.EMAIL, SMS: QUEUE.SMS };
 
-export interface DeliveryJob { deliveryId: string; attempts: number }
+export interface DeliveryJob {
+  deliveryId: string;
+  attempts: number;
+}
 
 /** One job per delivery attempt: a retry is a new job, a duplicate of the same attempt is refused by BullMQ. */
 export const jobId = (j: DeliveryJob): string => `${j.deliveryId}-${j.attempts}`;
@@ -16,8 +19,11 @@ export const jobId = (j: DeliveryJob): string => `${j.deliveryId}-${j.attempts}`
 export function connection(url: string, forWorker: boolean): ConnectionOptions {
   const u = new URL(url);
   return {
-    host: u.hostname, port: Number(u.port || 6379), username: u.username || undefined,
-    password: u.password ? decodeURIComponent(u.password) : undefined, db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    username: u.username || undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
     tls: u.protocol === 'rediss:' ? {} : undefined,
     maxRetriesPerRequest: forWorker ? null : 1,
     // producers fail fast while Redis is away (the relay keeps the rows and tries again)
@@ -27,13 +33,23 @@ export function connection(url: string, forWorker: boolean): ConnectionOptions {
 
 export class Queues {
   readonly byName: Record<QueueName, Queue<DeliveryJob>>;
-  constructor(redisUrl: string, readonly prefix = 'segl') {
+  constructor(
+    redisUrl: string,
+    readonly prefix = 'segl',
+  ) {
     const conn = connection(redisUrl, false);
-    const opts = { connection: conn, prefix, defaultJobOptions: {
-      // infrastructure trouble (database away) is retried here; a job that still fails is dropped and
-      // the relay re-queues its delivery from the outbox after the lease
-      removeOnComplete: true, removeOnFail: true, attempts: 3, backoff: { type: 'exponential', delay: 1000 },
-    } };
+    const opts = {
+      connection: conn,
+      prefix,
+      defaultJobOptions: {
+        // infrastructure trouble (database away) is retried here; a job that still fails is dropped and
+        // the relay re-queues its delivery from the outbox after the lease
+        removeOnComplete: true,
+        removeOnFail: true,
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 1000 },
+      },
+    };
     this.byName = {
       [QUEUE.URL]: new Queue<DeliveryJob>(QUEUE.URL, opts),
       [QUEUE.EMAIL]: new Queue<DeliveryJob>(QUEUE.EMAIL, opts),
@@ -43,7 +59,9 @@ export class Queues {
     for (const q of Object.values(this.byName)) q.on('error', () => undefined); // reported through the relay's own failures
   }
 
-  all(): Array<Queue<DeliveryJob>> { return Object.values(this.byName); }
+  all(): Array<Queue<DeliveryJob>> {
+    return Object.values(this.byName);
+  }
 
   async close(): Promise<void> {
     await Promise.all(this.all().map((q) => q.close().catch(() => undefined)));

@@ -40,20 +40,27 @@ function freePort(): Promise<number> {
 }
 
 function systemRedis(): string | undefined {
-  const candidates = [...(process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'redis-server')), '/usr/bin/redis-server', '/usr/sbin/redis-server'];
+  const candidates = [
+    ...(process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'redis-server')),
+    '/usr/bin/redis-server',
+    '/usr/sbin/redis-server',
+  ];
   return candidates.find((p) => p && existsSync(p));
 }
 
 async function waitForPing(url: string, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`redis-server exited (${child.signalCode ?? `code ${child.exitCode}`})`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`redis-server exited (${child.signalCode ?? `code ${child.exitCode}`})`);
     const c = new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     c.on('error', () => undefined); // expected while the server starts
     try {
       await c.connect();
       if ((await c.ping()) === 'PONG') return;
-    } catch { /* not up yet */ } finally {
+    } catch {
+      /* not up yet */
+    } finally {
       c.disconnect();
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -71,10 +78,17 @@ class PrivateRedis {
   private reason?: string;
   private tail = '';
   private readonly restartHooks: Array<() => void> = [];
-  private readonly killOnExit = () => { this.child?.kill('SIGKILL'); };
+  private readonly killOnExit = () => {
+    this.child?.kill('SIGKILL');
+  };
   readonly url: string;
 
-  constructor(private readonly bin: string, private readonly port: number, private readonly dir: string, private readonly log?: Logger) {
+  constructor(
+    private readonly bin: string,
+    private readonly port: number,
+    private readonly dir: string,
+    private readonly log?: Logger,
+  ) {
     this.url = `redis://127.0.0.1:${port}`;
   }
 
@@ -93,25 +107,51 @@ class PrivateRedis {
     const file = path.join(this.dir, 'redis.pid');
     try {
       const pid = Number(readFileSync(file, 'utf8').trim());
-      const mine = Number.isInteger(pid) && pid > 1 && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'redis-server' &&
+      const mine =
+        Number.isInteger(pid) &&
+        pid > 1 &&
+        readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'redis-server' &&
         readlinkSync(`/proc/${pid}/cwd`) === path.resolve(this.dir);
       if (mine) {
         process.kill(pid, 'SIGKILL');
         this.log?.warn({ pid }, 'stopped the private redis-server a killed segl left behind');
       }
-    } catch { /* no pid file, no such process, or not ours */ }
+    } catch {
+      /* no pid file, no such process, or not ours */
+    }
     rmSync(file, { force: true });
   }
 
   private async launch(): Promise<void> {
     // No persistence: the database is the truth and the outbox re-drives anything Redis loses.
-    const child = spawn(this.bin, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, '--protected-mode', 'yes', '--pidfile', path.join(this.dir, 'redis.pid')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      this.bin,
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        this.dir,
+        '--protected-mode',
+        'yes',
+        '--pidfile',
+        path.join(this.dir, 'redis.pid'),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.child = child;
     this.tail = '';
     // the last lines redis-server wrote say why it stopped (a port taken, a bad directory, …)
-    const keep = (b: Buffer) => { this.tail = (this.tail + b.toString('utf8')).slice(-600); };
+    const keep = (b: Buffer) => {
+      this.tail = (this.tail + b.toString('utf8')).slice(-600);
+    };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
     child.once('error', (e) => this.exited(child, `could not run ${this.bin}: ${e.message}`));
@@ -129,27 +169,37 @@ class PrivateRedis {
     this.failures += 1;
     this.reason = `private redis-server ${how}; restart ${this.failures} in ${wait} ms`;
     const last = this.tail.trim().split('\n').slice(-3).join(' | ');
-    this.log?.error({ redis: this.url, how, restartInMs: wait, attempt: this.failures, ...(last ? { output: last } : {}) }, 'private redis-server stopped unexpectedly; restarting it');
+    this.log?.error(
+      { redis: this.url, how, restartInMs: wait, attempt: this.failures, ...(last ? { output: last } : {}) },
+      'private redis-server stopped unexpectedly; restarting it',
+    );
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (this.stopping) return;
-      this.launch().then(() => {
-        this.log?.warn({ redis: this.url, attempt: this.failures }, 'private redis-server restarted');
-        for (const f of this.restartHooks) f();
-      }, (e: Error) => {
-        this.log?.warn({ redis: this.url, err: e.message }, 'private redis-server did not come back');
-        // it exited during start-up (that exit scheduled the next try), or it runs but never answered:
-        // kill it, and its exit schedules the next try
-        const c = this.child;
-        if (!this.stopping && c && c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-      });
+      this.launch().then(
+        () => {
+          this.log?.warn({ redis: this.url, attempt: this.failures }, 'private redis-server restarted');
+          for (const f of this.restartHooks) f();
+        },
+        (e: Error) => {
+          this.log?.warn({ redis: this.url, err: e.message }, 'private redis-server did not come back');
+          // it exited during start-up (that exit scheduled the next try), or it runs but never answered:
+          // kill it, and its exit schedules the next try
+          const c = this.child;
+          if (!this.stopping && c && c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+        },
+      );
     }, wait);
     this.restartTimer.unref();
   }
 
-  down(): string | undefined { return this.reason; }
+  down(): string | undefined {
+    return this.reason;
+  }
 
-  onRestart(f: () => void): void { this.restartHooks.push(f); }
+  onRestart(f: () => void): void {
+    this.restartHooks.push(f);
+  }
 
   async stop(): Promise<void> {
     this.stopping = true;
@@ -160,7 +210,10 @@ class PrivateRedis {
     await new Promise<void>((resolve) => {
       // a frozen server (SIGSTOP, swapped out) ignores SIGTERM: SIGKILL after the grace period
       const hard = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-      child.once('exit', () => { clearTimeout(hard); resolve(); });
+      child.once('exit', () => {
+        clearTimeout(hard);
+        resolve();
+      });
       child.kill('SIGTERM');
     });
   }

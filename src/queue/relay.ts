@@ -7,7 +7,11 @@ import type { Clock } from '../core/ports';
 import type { Claimed, OutboxRepository } from '../store/outbox';
 import { CHANNEL_QUEUE, jobId, type Queues } from './queues';
 
-export interface RelayOptions { intervalMs: number; leaseMs: number; batch?: number }
+export interface RelayOptions {
+  intervalMs: number;
+  leaseMs: number;
+  batch?: number;
+}
 
 export class OutboxRelay {
   private timer?: NodeJS.Timeout;
@@ -21,8 +25,11 @@ export class OutboxRelay {
   readonly stats = { queued: 0, redriven: 0, errors: 0 };
 
   constructor(
-    private readonly outbox: OutboxRepository, private readonly queues: Queues, private readonly clock: Clock,
-    private readonly log: Logger, private readonly opts: RelayOptions,
+    private readonly outbox: OutboxRepository,
+    private readonly queues: Queues,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly opts: RelayOptions,
   ) {}
 
   start(): void {
@@ -34,7 +41,10 @@ export class OutboxRelay {
   /** Something was written: run as soon as possible (coalesced). */
   kick(): void {
     if (this.stopped) return;
-    if (this.running) { this.again = true; return; }
+    if (this.running) {
+      this.again = true;
+      return;
+    }
     this.schedule(0);
   }
 
@@ -52,9 +62,14 @@ export class OutboxRelay {
 
   /** One pass; resolves once all that was due has been queued (tests and the admin clock use it). */
   async round(): Promise<void> {
-    if (this.running) { this.again = true; return this.idle; }
+    if (this.running) {
+      this.again = true;
+      return this.idle;
+    }
     this.running = true;
-    this.idle = new Promise((r) => { this.idleResolve = r; });
+    this.idle = new Promise((r) => {
+      this.idleResolve = r;
+    });
     try {
       do {
         this.again = false;
@@ -76,12 +91,19 @@ export class OutboxRelay {
     const byQueue = new Map<string, Claimed[]>();
     for (const r of rows) {
       const list = byQueue.get(CHANNEL_QUEUE[r.channel]);
-      if (list) list.push(r); else byQueue.set(CHANNEL_QUEUE[r.channel], [r]);
+      if (list) list.push(r);
+      else byQueue.set(CHANNEL_QUEUE[r.channel], [r]);
     }
-    await Promise.all([...byQueue].map(([name, list]) => this.queues.byName[name as keyof Queues['byName']].addBulk(list.map((r) => {
-      const data = { deliveryId: r.deliveryId, attempts: r.attempts };
-      return { name: r.channel, data, opts: { jobId: jobId(data) } };
-    }))));
+    await Promise.all(
+      [...byQueue].map(([name, list]) =>
+        this.queues.byName[name as keyof Queues['byName']].addBulk(
+          list.map((r) => {
+            const data = { deliveryId: r.deliveryId, attempts: r.attempts };
+            return { name: r.channel, data, opts: { jobId: jobId(data) } };
+          }),
+        ),
+      ),
+    );
   }
 
   private async moveDue(): Promise<number> {
@@ -108,15 +130,20 @@ export class OutboxRelay {
     const stale = await this.outbox.staleQueued(before, 1000);
     if (!stale.length) return;
     const lost: Claimed[] = [];
-    await Promise.all(stale.map(async (r) => {
-      const job = await this.queues.byName[CHANNEL_QUEUE[r.channel]].getJob(jobId(r));
-      if (!job) lost.push(r);
-    }));
+    await Promise.all(
+      stale.map(async (r) => {
+        const job = await this.queues.byName[CHANNEL_QUEUE[r.channel]].getJob(jobId(r));
+        if (!job) lost.push(r);
+      }),
+    );
     if (lost.length) {
       await this.enqueue(lost);
       this.stats.redriven += lost.length;
       this.log.warn({ count: lost.length }, 'outbox relay: re-queued deliveries whose jobs were lost');
     }
-    await this.outbox.touchQueued(stale.map((r) => r.deliveryId), new Date().toISOString());
+    await this.outbox.touchQueued(
+      stale.map((r) => r.deliveryId),
+      new Date().toISOString(),
+    );
   }
 }

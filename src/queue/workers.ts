@@ -9,7 +9,10 @@ import { runTimer, TIMER_JOBS, type TimerDeps, type TimerJob } from '../../worke
 import { runDelivery, type NotifyDeps, type Send } from '../notify/delivery';
 import { connection, QUEUE, type DeliveryJob, type Queues } from './queues';
 
-export interface WorkerOptions { concurrency: number; lockMs: number }
+export interface WorkerOptions {
+  concurrency: number;
+  lockMs: number;
+}
 
 export class WorkerHost {
   private readonly workers: Worker[] = [];
@@ -17,8 +20,11 @@ export class WorkerHost {
   private active = 0;
   private idle?: () => void;
   constructor(
-    private readonly redisUrl: string, private readonly queues: Queues, private readonly deps: NotifyDeps & TimerDeps,
-    private readonly log: Logger, private readonly opts: WorkerOptions,
+    private readonly redisUrl: string,
+    private readonly queues: Queues,
+    private readonly deps: NotifyDeps & TimerDeps,
+    private readonly log: Logger,
+    private readonly opts: WorkerOptions,
   ) {}
 
   private worker(name: string, concurrency: number, process: (job: Job) => Promise<unknown>): void {
@@ -31,11 +37,17 @@ export class WorkerHost {
       }
     };
     const w = new Worker(name, counted, {
-      connection: connection(this.redisUrl, true), prefix: this.queues.prefix, concurrency, lockDuration: this.opts.lockMs,
-      stalledInterval: Math.max(1000, Math.floor(this.opts.lockMs / 2)), maxStalledCount: 100,
+      connection: connection(this.redisUrl, true),
+      prefix: this.queues.prefix,
+      concurrency,
+      lockDuration: this.opts.lockMs,
+      stalledInterval: Math.max(1000, Math.floor(this.opts.lockMs / 2)),
+      maxStalledCount: 100,
     });
     w.on('error', (e) => this.log.warn({ queue: name, err: e.message }, 'worker connection problem'));
-    w.on('failed', (job, e) => this.log.warn({ queue: name, jobId: job?.id, err: e.message }, 'job failed (the outbox keeps the delivery)'));
+    w.on('failed', (job, e) =>
+      this.log.warn({ queue: name, jobId: job?.id, err: e.message }, 'job failed (the outbox keeps the delivery)'),
+    );
     this.workers.push(w);
   }
 
@@ -71,7 +83,10 @@ export class WorkerHost {
     await Promise.all(this.workers.map((w) => w.pause(true).catch(() => undefined)));
     if (this.active > 0) {
       let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => { this.idle = resolve; timer = setTimeout(resolve, graceMs); });
+      await new Promise<void>((resolve) => {
+        this.idle = resolve;
+        timer = setTimeout(resolve, graceMs);
+      });
       clearTimeout(timer);
     }
     await Promise.all(this.workers.map((w) => w.close(true).catch(() => undefined)));

@@ -9,14 +9,7 @@ import { TextDecoder } from 'node:util';
 import { isSupported, parseMediaType, SUPPORTED_TYPES, type MediaType } from '../core/mediatype';
 
 export type ContentProblemCode =
-  | 'unsupported-type'
-  | 'not-pdf'
-  | 'truncated'
-  | 'corrupt'
-  | 'encrypted'
-  | 'bad-text'
-  | 'unsupported-charset'
-  | 'bad-xml';
+  'unsupported-type' | 'not-pdf' | 'truncated' | 'corrupt' | 'encrypted' | 'bad-text' | 'unsupported-charset' | 'bad-xml';
 
 /** Why an upload's content was refused. `offset` is the byte position of the fault when known. */
 export interface ContentProblem {
@@ -101,8 +94,12 @@ const isDigit = (b: number): boolean => b >= 0x30 && b <= 0x39;
 function skipPdfWs(buf: Buffer, i: number): number {
   while (i < buf.length) {
     const b = buf[i]!;
-    if (isPdfWs(b)) { i++; continue; }
-    if (b === 0x25) { // comment, §7.2.3: to the end of the line
+    if (isPdfWs(b)) {
+      i++;
+      continue;
+    }
+    if (b === 0x25) {
+      // comment, §7.2.3: to the end of the line
       while (i < buf.length && buf[i] !== 0x0a && buf[i] !== 0x0d) i++;
       continue;
     }
@@ -130,7 +127,10 @@ class PdfTruncatedDict extends Error {}
  * or a nested dictionary.
  */
 class PdfLexer {
-  constructor(private readonly buf: Buffer, public i: number) {}
+  constructor(
+    private readonly buf: Buffer,
+    public i: number,
+  ) {}
 
   private need(): void {
     if (this.i >= this.buf.length) throw new PdfTruncatedDict();
@@ -149,17 +149,31 @@ class PdfLexer {
     this.need();
     const buf = this.buf;
     const b = buf[this.i]!;
-    if (b === 0x3c && buf[this.i + 1] === 0x3c) { this.i += 2; return '<<'; }
-    if (b === 0x3e && buf[this.i + 1] === 0x3e) { this.i += 2; return '>>'; }
-    if (b === 0x5b || b === 0x5d || b === 0x7b || b === 0x7d) { this.i++; return String.fromCharCode(b); }
-    if (b === 0x2f) { // name
+    if (b === 0x3c && buf[this.i + 1] === 0x3c) {
+      this.i += 2;
+      return '<<';
+    }
+    if (b === 0x3e && buf[this.i + 1] === 0x3e) {
+      this.i += 2;
+      return '>>';
+    }
+    if (b === 0x5b || b === 0x5d || b === 0x7b || b === 0x7d) {
+      this.i++;
+      return String.fromCharCode(b);
+    }
+    if (b === 0x2f) {
+      // name
       this.i++;
       let name = '';
       while (this.i < buf.length && isPdfRegular(buf[this.i]!)) {
         const c = buf[this.i]!;
         if (c === 0x23 && this.i + 2 < buf.length) {
           const hex = lat(buf, this.i + 1, this.i + 3);
-          if (/^[0-9A-Fa-f]{2}$/.test(hex)) { name += String.fromCharCode(parseInt(hex, 16)); this.i += 3; continue; }
+          if (/^[0-9A-Fa-f]{2}$/.test(hex)) {
+            name += String.fromCharCode(parseInt(hex, 16));
+            this.i += 3;
+            continue;
+          }
         }
         name += String.fromCharCode(c);
         this.i++;
@@ -167,17 +181,22 @@ class PdfLexer {
       this.need(); // a name is always followed by something inside a dictionary
       return `/${name}`;
     }
-    if (b === 0x28) { // literal string with balanced parentheses and backslash escapes
+    if (b === 0x28) {
+      // literal string with balanced parentheses and backslash escapes
       let depth = 0;
       for (;;) {
         this.need();
         const c = buf[this.i++]!;
-        if (c === 0x5c) { this.i++; continue; }
+        if (c === 0x5c) {
+          this.i++;
+          continue;
+        }
         if (c === 0x28) depth++;
         else if (c === 0x29 && --depth === 0) return '"';
       }
     }
-    if (b === 0x3c) { // hexadecimal string
+    if (b === 0x3c) {
+      // hexadecimal string
       const end = buf.indexOf(0x3e, this.i);
       if (end < 0) throw new PdfTruncatedDict();
       this.i = end + 1;
@@ -210,7 +229,10 @@ class PdfLexer {
       const gen = this.peekToken();
       if (/^\d+$/.test(gen)) {
         this.token();
-        if (this.peekToken() === 'R') { this.token(); return { t: 'other' }; }
+        if (this.peekToken() === 'R') {
+          this.token();
+          return { t: 'other' };
+        }
       }
       this.i = save;
     }
@@ -339,7 +361,10 @@ export async function checkPdfFile(path: string): Promise<ContentProblem | null>
     const tail = lat(await readAt(fh, size, tailStart, PDF_TAIL));
     const eofAt = tail.lastIndexOf('%%EOF');
     if (eofAt < 0 || tailStart + eofAt < size - PDF_EOF_WINDOW) {
-      return problem('truncated', 'The PDF file is incomplete: its end-of-file marker is missing. The upload may have been cut short; please upload the complete file.');
+      return problem(
+        'truncated',
+        'The PDF file is incomplete: its end-of-file marker is missing. The upload may have been cut short; please upload the complete file.',
+      );
     }
     const sxAt = tail.lastIndexOf('startxref', eofAt);
     const sx = sxAt < 0 ? null : /^startxref[\0\t\n\f\r ]+(\d{1,15})(?![0-9])/.exec(tail.slice(sxAt, eofAt));
@@ -349,11 +374,17 @@ export async function checkPdfFile(path: string): Promise<ContentProblem | null>
     const candidates = headerAt > 0 ? [offset, offset + headerAt] : [offset];
     let reason = '';
     for (const at of candidates) {
-      if (at >= size) { reason ||= 'its cross-reference offset points past the end of the file'; continue; }
+      if (at >= size) {
+        reason ||= 'its cross-reference offset points past the end of the file';
+        continue;
+      }
       try {
         const trailer = await trailerAt(fh, size, at);
         if (trailer.has('Encrypt')) {
-          return problem('encrypted', 'The PDF is password-protected (encrypted). Remove the password protection (save an unprotected copy) and upload it again.');
+          return problem(
+            'encrypted',
+            'The PDF is password-protected (encrypted). Remove the password protection (save an unprotected copy) and upload it again.',
+          );
         }
         if (!trailer.has('Root')) return corrupt('its trailer has no document catalog (/Root)');
         return null;
@@ -383,15 +414,40 @@ type Charset =
 
 /** Charset names and IANA aliases (IANA Character Sets registry) segl validates, lower-case. */
 const CHARSETS = new Map<string, Charset>();
-const alias = (cs: Charset, ...names: string[]): void => { for (const n of names) CHARSETS.set(n, cs); };
+const alias = (cs: Charset, ...names: string[]): void => {
+  for (const n of names) CHARSETS.set(n, cs);
+};
 alias({ kind: 'decode', encoding: 'utf-8', name: 'UTF-8' }, 'utf-8', 'utf8', 'csutf8', 'unicode-1-1-utf-8');
 alias({ kind: 'decode', encoding: 'utf-16le', name: 'UTF-16LE' }, 'utf-16le', 'csutf16le');
 alias({ kind: 'decode', encoding: 'utf-16be', name: 'UTF-16BE' }, 'utf-16be', 'csutf16be');
 alias({ kind: 'utf-16-bom', name: 'UTF-16' }, 'utf-16', 'csutf16');
-alias({ kind: 'ascii', name: 'US-ASCII' },
-  'us-ascii', 'ascii', 'us', 'ansi_x3.4-1968', 'ansi_x3.4-1986', 'iso-ir-6', 'iso_646.irv:1991', 'iso646-us', 'ibm367', 'cp367', 'csascii');
-alias({ kind: 'any', name: 'ISO-8859-1' },
-  'iso-8859-1', 'iso8859-1', 'iso_8859-1', 'iso_8859-1:1987', 'latin1', 'l1', 'iso-ir-100', 'ibm819', 'cp819', 'csisolatin1');
+alias(
+  { kind: 'ascii', name: 'US-ASCII' },
+  'us-ascii',
+  'ascii',
+  'us',
+  'ansi_x3.4-1968',
+  'ansi_x3.4-1986',
+  'iso-ir-6',
+  'iso_646.irv:1991',
+  'iso646-us',
+  'ibm367',
+  'cp367',
+  'csascii',
+);
+alias(
+  { kind: 'any', name: 'ISO-8859-1' },
+  'iso-8859-1',
+  'iso8859-1',
+  'iso_8859-1',
+  'iso_8859-1:1987',
+  'latin1',
+  'l1',
+  'iso-ir-100',
+  'ibm819',
+  'cp819',
+  'csisolatin1',
+);
 alias({ kind: 'any', name: 'windows-1252' }, 'windows-1252', 'cp1252', 'x-cp1252', 'cswindows1252');
 
 /** Lower-case charset names TextValidator understands (aliases included). */
@@ -428,7 +484,10 @@ export class TextValidator {
     const name = (charset ?? 'utf-8').trim().toLowerCase();
     this.charset = CHARSETS.get(name);
     if (!this.charset) {
-      this.failure = problem('unsupported-charset', `The character set "${charset}" is not supported. Use UTF-8, UTF-16, US-ASCII, ISO-8859-1 or windows-1252.`);
+      this.failure = problem(
+        'unsupported-charset',
+        `The character set "${charset}" is not supported. Use UTF-8, UTF-16, US-ASCII, ISO-8859-1 or windows-1252.`,
+      );
       return;
     }
     if (this.charset.kind === 'decode') this.start(this.charset.encoding);
@@ -447,14 +506,21 @@ export class TextValidator {
 
   private bad(offset: number | undefined): ContentProblem {
     const where = offset === undefined ? '' : ` at byte ${offset}`;
-    this.failure = problem('bad-text', `The text is not valid ${this.charset!.name}${where}. Save it with the declared character set, or declare the one it uses.`, offset);
+    this.failure = problem(
+      'bad-text',
+      `The text is not valid ${this.charset!.name}${where}. Save it with the declared character set, or declare the one it uses.`,
+      offset,
+    );
     return this.failure;
   }
 
   push(chunk: Buffer): ContentProblem | null {
     if (this.failure) return this.failure;
     const cs = this.charset!;
-    if (cs.kind === 'any') { this.total += chunk.length; return null; }
+    if (cs.kind === 'any') {
+      this.total += chunk.length;
+      return null;
+    }
     if (cs.kind === 'ascii') {
       if (!isAscii(chunk)) {
         const at = chunk.findIndex((b) => b >= 0x80);
@@ -466,7 +532,10 @@ export class TextValidator {
     if (this.bomProbe) {
       // RFC 2781 §3.2: FE FF is big-endian, FF FE little-endian.
       const probe = Buffer.concat([this.bomProbe, chunk]);
-      if (probe.length < 2) { this.bomProbe = probe; return null; }
+      if (probe.length < 2) {
+        this.bomProbe = probe;
+        return null;
+      }
       this.bomProbe = undefined;
       if (probe[0] === 0xfe && probe[1] === 0xff) this.start('utf-16be');
       else if (probe[0] === 0xff && probe[1] === 0xfe) this.start('utf-16le');
@@ -605,7 +674,9 @@ export async function checkXmlFile(path: string): Promise<ContentProblem | null>
   else text = lat(buf);
 
   let i = 0;
-  const skipS = (): void => { while (i < text.length && ' \t\r\n'.includes(text[i]!)) i++; };
+  const skipS = (): void => {
+    while (i < text.length && ' \t\r\n'.includes(text[i]!)) i++;
+  };
   skipS();
   if (text[i] !== '<') return badXml('it does not start with "<", so it is not XML');
   if (/<!DOCTYPE/i.test(text)) return badXml('document type declarations (<!DOCTYPE …>) are not allowed');

@@ -23,7 +23,14 @@ export const TENANT_BASE_HEADERS: Readonly<Record<string, string>> = Object.free
 
 /** The Content-Disposition filename, from a document id or description: a token-safe ASCII name. */
 function filename(name: string, type: string): string {
-  const ext = type === 'application/pdf' ? '.pdf' : type === 'text/plain' ? '.txt' : type.endsWith('xml') || type === 'application/x-ltv-sdo' ? '.xml' : '';
+  const ext =
+    type === 'application/pdf'
+      ? '.pdf'
+      : type === 'text/plain'
+        ? '.txt'
+        : type.endsWith('xml') || type === 'application/x-ltv-sdo'
+          ? '.xml'
+          : '';
   const base = name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100) || 'document';
   return base.endsWith(ext) ? base : `${base}${ext}`;
 }

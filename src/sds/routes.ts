@@ -65,7 +65,8 @@ function basicAuth(d: SdsDeps) {
       attempt.cancel();
       throw e;
     }
-    if (svc) attempt.succeed(); else attempt.fail();
+    if (svc) attempt.succeed();
+    else attempt.fail();
     if (!svc) {
       fail(res, 401, `service or password is wrong (the user must be the service in the path, "${String(req.params.service)}")`, challenge);
       return;
@@ -81,12 +82,19 @@ async function receive(d: SdsDeps, req: Request, type: string, charset: string |
   const pending = await d.blobs.putStream(req, { maxBytes: d.maxBytes, onChunk: text ? (c) => text.push(c) : undefined });
   let problem: ContentProblem | null = text ? text.end() : null;
   if (!problem && (type === 'application/pdf' || type === 'application/x-pades')) problem = await checkPdfFile(pending.tmpPath);
-  if (!problem && (type === 'application/xml' || type === 'text/xml' || type === 'application/x-ltv-sdo')) problem = await checkXmlFile(pending.tmpPath);
+  if (!problem && (type === 'application/xml' || type === 'text/xml' || type === 'application/x-ltv-sdo'))
+    problem = await checkXmlFile(pending.tmpPath);
   return { pending, problem };
 }
 
 /** Streams a blob with ETag, conditional GET and single byte ranges (RFC 9110 §13, §14). */
-async function serveBlob(d: SdsDeps, req: Request, res: Response, blob: { blobKey: string; sha256: string; mimeType: string }, name: string): Promise<void> {
+async function serveBlob(
+  d: SdsDeps,
+  req: Request,
+  res: Response,
+  blob: { blobKey: string; sha256: string; mimeType: string },
+  name: string,
+): Promise<void> {
   const st = await d.blobs.stat(blob.blobKey);
   if (!st) {
     d.log.error({ blob: blob.blobKey }, 'blob missing for a stored document');
@@ -113,7 +121,9 @@ async function serveBlob(d: SdsDeps, req: Request, res: Response, blob: { blobKe
     if (parsed !== -2 && parsed.type === 'bytes' && parsed.length === 1) range = parsed[0];
   }
   if (range) {
-    res.status(206).set({ 'Content-Range': `bytes ${range.start}-${range.end}/${st.size}`, 'Content-Length': String(range.end - range.start + 1) });
+    res
+      .status(206)
+      .set({ 'Content-Range': `bytes ${range.start}-${range.end}/${st.size}`, 'Content-Length': String(range.end - range.start + 1) });
   } else {
     res.status(200).set('Content-Length', String(st.size));
   }
@@ -134,7 +144,10 @@ export function sdsRoutes(d: SdsDeps): Router {
   const r = Router();
   const auth = basicAuth(d);
   // Every answer under /doc, errors included, is tenant territory: nosniff and a sandbox CSP.
-  r.use('/doc', (_req, res, next) => { res.set(TENANT_BASE_HEADERS); next(); });
+  r.use('/doc', (_req, res, next) => {
+    res.set(TENANT_BASE_HEADERS);
+    next();
+  });
 
   r.post(['/doc/:service/sds', '/doc/:service/sds/'], auth, async (req: Authed, res) => {
     const media = parseMediaType(req.headers['content-type']);
@@ -171,11 +184,20 @@ export function sdsRoutes(d: SdsDeps): Router {
     const now = new Date();
     const id = newSignicatId(now);
     const mimeType = media.charset ? `${media.type};charset=${media.charset}` : media.type;
-    await d.sds.insert({
-      id, serviceId: req.service!.id, mimeType, size: received.pending.size, sha256: received.pending.sha256,
-      blobKey: received.pending.key, createdAt: now.toISOString(), lastUsedAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + d.ttlDays * DAY_MS).toISOString(),
-    }, received.pending);
+    await d.sds.insert(
+      {
+        id,
+        serviceId: req.service!.id,
+        mimeType,
+        size: received.pending.size,
+        sha256: received.pending.sha256,
+        blobKey: received.pending.key,
+        createdAt: now.toISOString(),
+        lastUsedAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + d.ttlDays * DAY_MS).toISOString(),
+      },
+      received.pending,
+    );
     const location = `${d.publicUrl()}/doc/${encodeURIComponent(req.service!.name)}/sds/${id}`;
     res.status(201).set({ Location: location }).type('text/plain; charset=ISO-8859-1').send(id);
   });
@@ -208,7 +230,13 @@ export function sdsRoutes(d: SdsDeps): Router {
         return;
       }
       const row = await d.documents.originalDocument(req.service!, requestId!, taskId!, documentId!);
-      await serveBlob(d, req, res, { blobKey: row.blobKey!, sha256: row.sha256!, mimeType: row.mimeType ?? 'application/octet-stream' }, documentId!);
+      await serveBlob(
+        d,
+        req,
+        res,
+        { blobKey: row.blobKey!, sha256: row.sha256!, mimeType: row.mimeType ?? 'application/octet-stream' },
+        documentId!,
+      );
     } catch (e) {
       if (e instanceof NotFoundError) return fail(res, 404, e.message);
       throw e;
@@ -218,7 +246,8 @@ export function sdsRoutes(d: SdsDeps): Router {
   // percent-encoding: "Failed to decode param") is the client's mistake: its 4xx with a message.
   r.use('/doc', (err: unknown, _req: Request, res: Response, next: NextFunction) => {
     const e = err as { status?: number; message?: string };
-    if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && !res.headersSent) fail(res, e.status, `the request could not be read: ${e.message ?? 'bad request'}`);
+    if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && !res.headersSent)
+      fail(res, e.status, `the request could not be read: ${e.message ?? 'bad request'}`);
     else next(err);
   });
   return r;

@@ -26,9 +26,10 @@ import { SEGL_VERSION } from '../version';
 /** segl's seal policy (a test OID, like the certificate policies). */
 export const SEAL_POLICY = {
   oid: '1.3.6.1.4.1.99999.3.1',
-  description: 'segl LTV-SDO seal policy 1: the platform seals the complete package immediately after the '
-    + 'initial verification of the native signature passed; the seal carries all certificates and revocation '
-    + 'values it needs and no time-stamp.',
+  description:
+    'segl LTV-SDO seal policy 1: the platform seals the complete package immediately after the ' +
+    'initial verification of the native signature passed; the seal carries all certificates and revocation ' +
+    'values it needs and no time-stamp.',
 };
 
 export interface SignAct {
@@ -62,7 +63,10 @@ function versionOf(pkg: string): string {
 }
 const VERSIONS = {
   segl: SEGL_VERSION,
-  xadesjs: versionOf('xadesjs'), xmldsigjs: versionOf('xmldsigjs'), pkijs: versionOf('pkijs'), x509: versionOf('@peculiar/x509'),
+  xadesjs: versionOf('xadesjs'),
+  xmldsigjs: versionOf('xmldsigjs'),
+  pkijs: versionOf('pkijs'),
+  x509: versionOf('@peculiar/x509'),
 };
 
 /**
@@ -72,8 +76,12 @@ const VERSIONS = {
 function serverContext(withVerification: boolean): ContextDescription['server'] {
   const components = [{ name: 'segl', version: VERSIONS.segl }];
   if (withVerification) {
-    components.push({ name: 'xadesjs', version: VERSIONS.xadesjs }, { name: 'xmldsigjs', version: VERSIONS.xmldsigjs },
-      { name: 'pkijs', version: VERSIONS.pkijs }, { name: '@peculiar/x509', version: VERSIONS.x509 });
+    components.push(
+      { name: 'xadesjs', version: VERSIONS.xadesjs },
+      { name: 'xmldsigjs', version: VERSIONS.xmldsigjs },
+      { name: 'pkijs', version: VERSIONS.pkijs },
+      { name: '@peculiar/x509', version: VERSIONS.x509 },
+    );
   }
   return { operatingSystem: `${os.type()} ${os.release()} ${os.arch()}`, runtime: `Node.js ${process.version}`, components };
 }
@@ -85,7 +93,12 @@ function sameDer(a: x509.X509Certificate, b: x509.X509Certificate): boolean {
 }
 
 export class SigningPipeline {
-  constructor(private readonly trust: TrustSetup, private readonly documents: DocumentService, private readonly blobs: BlobStore, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly trust: TrustSetup,
+    private readonly documents: DocumentService,
+    private readonly blobs: BlobStore,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   private verify(xml: string, signatureXPath?: string, revocation: RevocationChecker = this.trust.revocation): Promise<VerificationReport> {
     const t = this.trust;
@@ -96,11 +109,14 @@ export class SigningPipeline {
   private async trustedTime(nativeXml: string): Promise<{ time: Date; tokenDer: Uint8Array }> {
     const value = /<(?:\w+:)?SignatureValue[^>]*>([^<]+)</.exec(nativeXml)?.[1];
     if (!value) throw new Error('native signature has no SignatureValue');
-    const digest = createHash('sha256').update(Buffer.from(value.replace(/\s+/g, ''), 'base64')).digest();
+    const digest = createHash('sha256')
+      .update(Buffer.from(value.replace(/\s+/g, ''), 'base64'))
+      .digest();
     const resp = readTimestampResponse(await this.trust.timestamp(requestTimestamp(digest, { hashAlgorithm: 'SHA-256', certReq: true })));
     if (!resp.token) throw new Error(`the TSA refused: ${resp.statusText.join('; ') || resp.status}`);
     const tst = readTimestampTime(resp.token);
-    if (tst.hashAlgorithm !== SHA256_OID || !digest.equals(tst.hashedMessage)) throw new Error('the TSA answered for another message imprint');
+    if (tst.hashAlgorithm !== SHA256_OID || !digest.equals(tst.hashedMessage))
+      throw new Error('the TSA answered for another message imprint');
     return { time: tst.genTime, tokenDer: resp.token };
   }
 
@@ -125,7 +141,12 @@ export class SigningPipeline {
     const sealOcspP = this.trust.revocation(seal.certificate, sealChain[0]!);
     sealOcspP.catch(() => undefined);
     const signerRevocation = this.prefetchRevocation(act.signer.certificate);
-    const native = await createNativeSignature({ signer: act.signer, signText: act.signText, documents: act.documents, signingTime: this.now() });
+    const native = await createNativeSignature({
+      signer: act.signer,
+      signText: act.signText,
+      documents: act.documents,
+      signingTime: this.now(),
+    });
     audit.push({ time: this.now(), type: 'signature-created', text: `native signature over ${act.documents.map((d) => d.id).join(', ')}` });
 
     // The time-stamp covers the native SignatureValue only, so it is requested while the signature is
@@ -137,23 +158,37 @@ export class SigningPipeline {
       audit.push({ time: c.at, type: `${c.name}-${c.ok ? 'succeeded' : 'failed'}`, text: c.detail });
     }
     if (report.indication !== 'TOTAL-PASSED') {
-      await this.documents.recordError(act.svc, act.requestId, act.taskId,
-        `signature refused by the initial verification: ${report.indication}${report.subIndication ? ` ${report.subIndication}` : ''}: ${report.message}`);
+      await this.documents.recordError(
+        act.svc,
+        act.requestId,
+        act.taskId,
+        `signature refused by the initial verification: ${report.indication}${report.subIndication ? ` ${report.subIndication}` : ''}: ${report.message}`,
+      );
       return { ok: false, stage: 'initial-verification', report };
     }
-    if (act.nationalId) audit.push({ time: this.now(), type: 'cpr-verified', text: 'the signer\'s CPR was collected and matched to the PID' });
+    if (act.nationalId)
+      audit.push({ time: this.now(), type: 'cpr-verified', text: "the signer's CPR was collected and matched to the PID" });
 
     const time = await timeP;
     const cert = report.signer as x509.X509Certificate;
     const packageXml = buildLtvSdo({
       id: `ltvsdo-${act.requestId}-${act.taskId}`.replace(/[^\w.-]/g, '_'),
       nativeSignatureXml: native,
-      signer: { name: cert.subjectName.getField('CN')[0] ?? cert.subject, pid: pidOf(cert), nationalId: act.nationalId, nationality: 'DK', kind: certificateKind(cert) },
+      signer: {
+        name: cert.subjectName.getField('CN')[0] ?? cert.subject,
+        pid: pidOf(cert),
+        nationalId: act.nationalId,
+        nationality: 'DK',
+        kind: certificateKind(cert),
+      },
       trustedTime: { ...time, source: 'RFC 3161 time-stamping authority' },
       validation: {
         certificates: (report.chain ?? []).map((c) => new Uint8Array(c.rawData)),
         ocspResponses: (report.revocation ?? []).flatMap((r) => (r.responseDer ? [r.responseDer] : [])),
-        indication: report.indication, subIndication: report.subIndication, verifiedAt: this.now(), checks: report.checks,
+        indication: report.indication,
+        subIndication: report.subIndication,
+        verifiedAt: this.now(),
+        checks: report.checks,
       },
       creationContext: { client: { ...describeUserAgent(act.userAgent), ip: act.clientIp }, server: serverContext(false) },
       verificationContext: { server: serverContext(true) },
@@ -163,15 +198,27 @@ export class SigningPipeline {
     // The seal carries its own chain and the OCSP answer for the seal certificate.
     const sealOcsp = await sealOcspP;
     const sealed = await createSeal({
-      packageXml, canonical: true, seal, chain: sealChain,
-      revocationValues: { ocspResponses: sealOcsp.responseDer ? [sealOcsp.responseDer] : [] }, policy: SEAL_POLICY, signingTime: this.now(),
+      packageXml,
+      canonical: true,
+      seal,
+      chain: sealChain,
+      revocationValues: { ocspResponses: sealOcsp.responseDer ? [sealOcsp.responseDer] : [] },
+      policy: SEAL_POLICY,
+      signingTime: this.now(),
     });
     // The seal is verified with the OCSP answer it was just given (fetched seconds ago, embedded).
     const sealReport = await this.verify(sealed, '/*/ds:Signature', async (c, issuer) =>
-      (c.serialNumber === seal.certificate.serialNumber && c.issuer === seal.certificate.issuer && sealOcsp.responseDer
-        ? sealOcsp : this.trust.revocation(c, issuer)));
+      c.serialNumber === seal.certificate.serialNumber && c.issuer === seal.certificate.issuer && sealOcsp.responseDer
+        ? sealOcsp
+        : this.trust.revocation(c, issuer),
+    );
     if (sealReport.indication !== 'TOTAL-PASSED') {
-      await this.documents.recordError(act.svc, act.requestId, act.taskId, `the seal did not verify: ${sealReport.indication} ${sealReport.subIndication ?? ''}: ${sealReport.message}`);
+      await this.documents.recordError(
+        act.svc,
+        act.requestId,
+        act.taskId,
+        `the seal did not verify: ${sealReport.indication} ${sealReport.subIndication ?? ''}: ${sealReport.message}`,
+      );
       return { ok: false, stage: 'seal-verification', report: sealReport };
     }
     const blob = await this.blobs.putBytes(Buffer.from(sealed, 'utf8'));

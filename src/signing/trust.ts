@@ -22,15 +22,22 @@ export interface TrustSetup {
 
 /** Every certificate in the PEM files of a directory. */
 function pemCertificates(dir: string): x509.X509Certificate[] {
-  return readdirSync(dir).filter((f) => /\.(pem|crt|cer)$/i.test(f)).flatMap((f) => {
-    const text = readFileSync(path.join(dir, f), 'utf8');
-    return (text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((p) => new x509.X509Certificate(p));
-  });
+  return readdirSync(dir)
+    .filter((f) => /\.(pem|crt|cer)$/i.test(f))
+    .flatMap((f) => {
+      const text = readFileSync(path.join(dir, f), 'utf8');
+      return (text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((p) => new x509.X509Certificate(p));
+    });
 }
 
 /** RFC 3161 §3.4: the query POSTed as application/timestamp-query. */
 async function remoteTsa(url: string, request: Uint8Array): Promise<Uint8Array> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: Buffer.from(request), signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/timestamp-query' },
+    body: Buffer.from(request),
+    signal: AbortSignal.timeout(10_000),
+  });
   if (!res.ok) throw new Error(`the TSA at ${url} answered HTTP ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
 }
@@ -57,6 +64,8 @@ export async function buildTrust(cfg: Config, ca: TestCa | undefined): Promise<T
   });
   const timestamp = cfg.tsaUrl
     ? (req: Uint8Array) => remoteTsa(cfg.tsaUrl!, req)
-    : ca ? (req: Uint8Array) => ca.timestamp(req) : () => Promise.reject(new Error('no TSA: configure SEGL_TSA_URL'));
+    : ca
+      ? (req: Uint8Array) => ca.timestamp(req)
+      : () => Promise.reject(new Error('no TSA: configure SEGL_TSA_URL'));
   return { seal, sealChain, anchors, intermediates, timestamp, revocation };
 }

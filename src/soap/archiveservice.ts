@@ -19,20 +19,27 @@ function checkVersion(v: unknown): void {
 
 export const ARCHIVE_OPERATIONS: Record<string, SoapOperation<ArchiveContext>> = {
   'get-document-request': {
-    name: 'getDocument', response: 'get-document-response',
+    name: 'getDocument',
+    response: 'get-document-response',
     run: async (ctx, svc, i) => {
       checkVersion(i.version);
       const id = i.archiveId as string;
       const e = await ctx.archive.get(svc.id, id);
       if (!e) throw new NotFoundError('archive-id', `no archived document "${id}" exists for service ${svc.name}`);
       if (e.size > ctx.maxInlineBytes) {
-        throw new ValidationError([{ path: 'archive-id', rule: `document "${id}" has ${e.size} bytes, more than ${ctx.maxInlineBytes} can be sent inline; download it from ${ctx.downloadUrl(svc.name, id)}` }]);
+        throw new ValidationError([
+          {
+            path: 'archive-id',
+            rule: `document "${id}" has ${e.size} bytes, more than ${ctx.maxInlineBytes} can be sent inline; download it from ${ctx.downloadUrl(svc.name, id)}`,
+          },
+        ]);
       }
       return { archiveId: id, mimeType: e.mimeType, data: await ctx.blobs.getBytes(e.blobKey) };
     },
   },
   'remove-document-request': {
-    name: 'removeDocument', response: 'remove-document-response',
+    name: 'removeDocument',
+    response: 'remove-document-response',
     run: async (ctx, svc, i) => {
       checkVersion(i.version);
       return { archiveId: await ctx.archive.remove(svc.id, idList(i.archiveId as string[], 'archive-id')) };

@@ -9,7 +9,10 @@ import type { Builtin, ComplexType, ElementDecl, Schema, TypeRef } from './schem
 
 /** A rule broken at a path in the caller's message; becomes a Client fault. */
 export class DecodeError extends Error {
-  constructor(readonly path: string, readonly rule: string) {
+  constructor(
+    readonly path: string,
+    readonly rule: string,
+  ) {
     super(`${path}: ${rule}`);
     this.name = 'DecodeError';
   }

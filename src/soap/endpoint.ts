@@ -24,8 +24,11 @@ import { parseBasicAuth } from '../util/basicauth';
 export interface SoapOperation<Ctx> {
   name: string;
   response: string | null;
-  run: (ctx: Ctx, svc: ServiceAccount, input: Record<string, unknown> & { service: string; password: string }) =>
-    Promise<Record<string, unknown> | null>;
+  run: (
+    ctx: Ctx,
+    svc: ServiceAccount,
+    input: Record<string, unknown> & { service: string; password: string },
+  ) => Promise<Record<string, unknown> | null>;
 }
 
 export interface SoapEndpointOptions<Ctx> {
@@ -45,7 +48,10 @@ class TooLarge extends Error {}
 
 /** The login throttle's refusal: a Client fault with Retry-After. */
 class Throttled extends SoapFault {
-  constructor(readonly retryAfterS: number, source: string) {
+  constructor(
+    readonly retryAfterS: number,
+    source: string,
+  ) {
     super('Client', `service, password: too many failed attempts from ${source}; try again in ${retryAfterS} s`);
   }
 }
@@ -55,7 +61,10 @@ const PRELOGIN_CHARS = 64 * 1024;
 /** ... and within this many elements (a WS-Security header and the operation's start fit easily). */
 const PRELOGIN_LIMITS: XmlLimits = { ...DEFAULT_XML_LIMITS, maxElements: 1000 };
 
-interface Credentials { service: string; password: string }
+interface Credentials {
+  service: string;
+  password: string;
+}
 
 const notXml = (e: XmlError) => new SoapFault('Client', `the request is not acceptable XML: ${e.message}`);
 
@@ -78,7 +87,10 @@ function findCredentials(text: string): Credentials | undefined {
   } catch (e) {
     if (!(e instanceof XmlError)) throw e;
     if (e.message === `more than ${PRELOGIN_LIMITS.maxElements} elements`) {
-      throw new SoapFault('Client', `service, password: not found within the first ${PRELOGIN_LIMITS.maxElements} elements; send them first in the operation element, as the WSDL orders them`);
+      throw new SoapFault(
+        'Client',
+        `service, password: not found within the first ${PRELOGIN_LIMITS.maxElements} elements; send them first in the operation element, as the WSDL orders them`,
+      );
     }
     throw notXml(e);
   }
@@ -135,10 +147,19 @@ function readBody(req: Request, limit: number): Promise<Buffer> {
         else chunks.push(c);
       });
     } else {
-      req.on('data', (c: Buffer) => { if (!over) { size += c.length; chunks.push(c); } });
+      req.on('data', (c: Buffer) => {
+        if (!over) {
+          size += c.length;
+          chunks.push(c);
+        }
+      });
     }
-    src.on('end', () => { if (!over) resolve(Buffer.concat(chunks, size)); });
-    src.on('error', (e) => { if (!over) reject(new SoapFault('Client', `the request body could not be read: ${e.message}`)); });
+    src.on('end', () => {
+      if (!over) resolve(Buffer.concat(chunks, size));
+    });
+    src.on('error', (e) => {
+      if (!over) reject(new SoapFault('Client', `the request body could not be read: ${e.message}`));
+    });
   });
 }
 
@@ -229,7 +250,10 @@ export function soapEndpoint<Ctx>(o: SoapEndpointOptions<Ctx>): Router {
       const creds = findCredentials(text);
       if (!creds) {
         if (text.length > PRELOGIN_CHARS) {
-          throw new SoapFault('Client', `service, password: not found within the first ${PRELOGIN_CHARS / 1024} KiB; send them first in the operation element, as the WSDL orders them`);
+          throw new SoapFault(
+            'Client',
+            `service, password: not found within the first ${PRELOGIN_CHARS / 1024} KiB; send them first in the operation element, as the WSDL orders them`,
+          );
         }
         // A small body: parse it under the pre-login limits for the precise fault (it has no credentials).
         const op = readEnvelope(text, PRELOGIN_LIMITS);

@@ -8,7 +8,11 @@ export const SOAP12 = 'http://www.w3.org/2003/05/soap-envelope';
 export type FaultCode = 'Client' | 'Server' | 'VersionMismatch' | 'MustUnderstand';
 
 export class SoapFault extends Error {
-  constructor(readonly code: FaultCode, readonly faultstring: string, readonly httpStatus = 500) {
+  constructor(
+    readonly code: FaultCode,
+    readonly faultstring: string,
+    readonly httpStatus = 500,
+  ) {
     super(faultstring);
     this.name = 'SoapFault';
   }
@@ -65,6 +69,8 @@ export function envelope(payload: string | null): string {
 }
 
 export function faultEnvelope(f: SoapFault): string {
-  return `${ENV_OPEN}<soap:Body><soap:Fault><faultcode>soap:${f.code}</faultcode>` +
-    `<faultstring>${esc(f.faultstring)}</faultstring></soap:Fault></soap:Body></soap:Envelope>`;
+  return (
+    `${ENV_OPEN}<soap:Body><soap:Fault><faultcode>soap:${f.code}</faultcode>` +
+    `<faultstring>${esc(f.faultstring)}</faultstring></soap:Fault></soap:Body></soap:Envelope>`
+  );
 }

@@ -20,7 +20,12 @@ export interface ElementDecl {
   nillable: boolean;
   default?: string;
 }
-export interface AttributeDecl { name: string; key: string; type: TypeRef; required: boolean }
+export interface AttributeDecl {
+  name: string;
+  key: string;
+  type: TypeRef;
+  required: boolean;
+}
 export interface ComplexType {
   name: string;
   base?: string;
@@ -28,7 +33,11 @@ export interface ComplexType {
   attributes: AttributeDecl[];
   simpleContent?: TypeRef;
 }
-export interface SimpleType { name: string; base: Builtin; enumeration?: string[] }
+export interface SimpleType {
+  name: string;
+  base: Builtin;
+  enumeration?: string[];
+}
 
 export interface Schema {
   targetNamespace: string;
@@ -63,7 +72,9 @@ function typeRef(n: XNode, qname: string, tns: string): TypeRef {
 
 function readAttributes(parent: XNode, tns: string): AttributeDecl[] {
   return kids(parent, 'attribute').map((a) => ({
-    name: a.attrs.name!, key: camel(a.attrs.name!), type: typeRef(a, a.attrs.type ?? 'xsd:string', tns),
+    name: a.attrs.name!,
+    key: camel(a.attrs.name!),
+    type: typeRef(a, a.attrs.type ?? 'xsd:string', tns),
     required: a.attrs.use === 'required',
   }));
 }
@@ -72,7 +83,9 @@ function readSequence(parent: XNode, tns: string): ElementDecl[] {
   const seq = kid(parent, 'sequence');
   if (!seq) return [];
   return kids(seq, 'element').map((e) => ({
-    name: e.attrs.name!, key: camel(e.attrs.name!), type: typeRef(e, e.attrs.type!, tns),
+    name: e.attrs.name!,
+    key: camel(e.attrs.name!),
+    type: typeRef(e, e.attrs.type!, tns),
     min: e.attrs.minOccurs === undefined ? 1 : Number(e.attrs.minOccurs),
     max: e.attrs.maxOccurs === 'unbounded' ? Infinity : e.attrs.maxOccurs === undefined ? 1 : Number(e.attrs.maxOccurs),
     nillable: e.attrs.nillable === 'true',

@@ -6,7 +6,11 @@ import { SaxesParser, type SaxesTagNS } from 'saxes';
 export const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 
 /** `unbound` names a prefix that no xmlns declares (the codec reports it with the element's path). */
-export interface QName { uri: string; local: string; unbound?: string }
+export interface QName {
+  uri: string;
+  local: string;
+  unbound?: string;
+}
 
 export interface XNode {
   uri: string;
@@ -23,7 +27,11 @@ export interface XNode {
   scope?: Record<string, string>;
 }
 
-export interface XmlLimits { maxDepth: number; maxElements: number; maxAttributes: number }
+export interface XmlLimits {
+  maxDepth: number;
+  maxElements: number;
+  maxAttributes: number;
+}
 export const DEFAULT_XML_LIMITS: XmlLimits = { maxDepth: 64, maxElements: 500_000, maxAttributes: 64 };
 
 export class XmlError extends Error {
@@ -169,11 +177,17 @@ export async function parseXmlAsync(text: string, limits: XmlLimits = DEFAULT_XM
  * was well-formed). Cheap whatever the document's size: for looking at its start before deciding
  * whether to read the rest.
  */
-export function scanXml(text: string, maxChars: number, limits: XmlLimits,
-  onClose: (node: XNode, path: readonly XNode[]) => boolean): { stopped: boolean; complete: boolean } {
+export function scanXml(
+  text: string,
+  maxChars: number,
+  limits: XmlLimits,
+  onClose: (node: XNode, path: readonly XNode[]) => boolean,
+): { stopped: boolean; complete: boolean } {
   const b = new TreeBuilder(limits, false);
   let stopped = false;
-  b.onClose = (node, path) => { if (!stopped && onClose(node, path)) stopped = true; };
+  b.onClose = (node, path) => {
+    if (!stopped && onClose(node, path)) stopped = true;
+  };
   const end = Math.min(text.length, maxChars);
   for (let i = 0; i < end && !stopped; i += 4096) b.write(text.slice(i, Math.min(i + 4096, end)));
   if (stopped) return { stopped, complete: false };

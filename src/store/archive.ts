@@ -9,20 +9,41 @@ import { sqlDatabase, type Sql, type SqlDatabase } from './sql';
 const COLS = ['id', 'service_id', 'mime_type', 'size', 'sha256', 'blob_key', 'created_at', 'source_request_id', 'source_document_id'];
 
 const toEntry = (r: Record<string, unknown>): ArchiveEntry => ({
-  id: r.id as string, mimeType: r.mime_type as string, size: Number(r.size), sha256: r.sha256 as string,
+  id: r.id as string,
+  mimeType: r.mime_type as string,
+  size: Number(r.size),
+  sha256: r.sha256 as string,
   blobKey: r.blob_key as string,
 });
 
 export const archiveQueries = {
   async find(q: Sql, serviceId: number, ids: string[]): Promise<Map<string, ArchiveEntry>> {
     const rows: Array<Record<string, unknown>> = [];
-    for (const part of chunks(ids)) rows.push(...await q.all(`SELECT * FROM archive_document WHERE service_id = ? AND id IN (${part.map(() => '?').join(', ')})`, [serviceId, ...part]));
+    for (const part of chunks(ids))
+      rows.push(
+        ...(await q.all(`SELECT * FROM archive_document WHERE service_id = ? AND id IN (${part.map(() => '?').join(', ')})`, [
+          serviceId,
+          ...part,
+        ])),
+      );
     return new Map(rows.map((r) => [r.id as string, toEntry(r)]));
   },
-  async insert(q: Sql, serviceId: number, rows: Array<ArchiveEntry & { createdAt: string; requestId?: string; documentId?: string }>): Promise<void> {
+  async insert(
+    q: Sql,
+    serviceId: number,
+    rows: Array<ArchiveEntry & { createdAt: string; requestId?: string; documentId?: string }>,
+  ): Promise<void> {
     for (const r of rows) {
       await q.run(`INSERT INTO archive_document (${COLS.join(', ')}) VALUES (${COLS.map(() => '?').join(', ')})`, [
-        r.id, serviceId, r.mimeType, r.size, r.sha256, r.blobKey, r.createdAt, r.requestId, r.documentId,
+        r.id,
+        serviceId,
+        r.mimeType,
+        r.size,
+        r.sha256,
+        r.blobKey,
+        r.createdAt,
+        r.requestId,
+        r.documentId,
       ]);
     }
   },
@@ -30,7 +51,10 @@ export const archiveQueries = {
 
 export class ArchiveRepository {
   private readonly db: SqlDatabase;
-  constructor(ds: DataSource, private readonly blobs: BlobStore) {
+  constructor(
+    ds: DataSource,
+    private readonly blobs: BlobStore,
+  ) {
     this.db = sqlDatabase(ds);
   }
 
@@ -43,7 +67,11 @@ export class ArchiveRepository {
     return this.db.tx(async (q) => {
       const found = await archiveQueries.find(q, serviceId, [...new Set(ids)]);
       for (const id of found.keys()) await q.run('DELETE FROM archive_document WHERE id = ?', [id]);
-      await dropUnusedBlobs(q, this.blobs, [...found.values()].map((e) => e.blobKey));
+      await dropUnusedBlobs(
+        q,
+        this.blobs,
+        [...found.values()].map((e) => e.blobKey),
+      );
       return ids.filter((id, i) => found.has(id) && ids.indexOf(id) === i);
     });
   }

@@ -46,7 +46,9 @@ export class AtRest {
     if (!AtRest.isSealed(stored)) return stored;
     const plain = open(this.webhookKey, stored, `segl:webhook_secret:${service}`);
     if (plain === undefined) {
-      throw new Error(`the webhook secret of service "${service}" cannot be decrypted: was SEGL_SECRET changed? (\`segl service set ${service} --rotate-webhook-secret\` makes a new one)`);
+      throw new Error(
+        `the webhook secret of service "${service}" cannot be decrypted: was SEGL_SECRET changed? (\`segl service set ${service} --rotate-webhook-secret\` makes a new one)`,
+      );
     }
     return plain;
   }
@@ -84,11 +86,15 @@ export class AtRest {
   }
 
   sealTaskBody(requestId: string, task: Task): Task {
-    return task.subject?.nationalId === undefined ? task : { ...task, subject: this.subject(task.subject, `${requestId}/${task.id}`, (w, v) => this.sealNationalId(w, v)) };
+    return task.subject?.nationalId === undefined
+      ? task
+      : { ...task, subject: this.subject(task.subject, `${requestId}/${task.id}`, (w, v) => this.sealNationalId(w, v)) };
   }
 
   openTaskBody(requestId: string, task: Task): Task {
-    return task.subject?.nationalId === undefined ? task : { ...task, subject: this.subject(task.subject, `${requestId}/${task.id}`, (w, v) => this.openNationalId(w, v)) };
+    return task.subject?.nationalId === undefined
+      ? task
+      : { ...task, subject: this.subject(task.subject, `${requestId}/${task.id}`, (w, v) => this.openNationalId(w, v)) };
   }
 }
 
@@ -105,15 +111,20 @@ export function nationalIdCriteria(criteria: Criterion[]): Criterion[] {
  * descending; ties keep the request/ordinal order).
  */
 export function filterByNationalId(rows: TaskInfo[], criteria: Criterion[], page: Pick<Page, 'sortField' | 'ascending'>): TaskInfo[] {
-  const kept = rows.filter((r) => criteria.every((c) => matches((f) => (f === 'subject-national-id' ? r.subjectNationalId : undefined), c)));
+  const kept = rows.filter((r) =>
+    criteria.every((c) => matches((f) => (f === 'subject-national-id' ? r.subjectNationalId : undefined), c)),
+  );
   if (page.sortField !== 'subject-national-id') return kept;
   const dir = page.ascending ? 1 : -1;
-  return kept.map((r, i) => ({ r, i })).sort((a, b) => {
-    const x = a.r.subjectNationalId;
-    const y = b.r.subjectNationalId;
-    if (x === y) return a.i - b.i;
-    if (x === undefined) return -dir;
-    if (y === undefined) return dir;
-    return (x < y ? -1 : 1) * dir || a.i - b.i;
-  }).map((e) => e.r);
+  return kept
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => {
+      const x = a.r.subjectNationalId;
+      const y = b.r.subjectNationalId;
+      if (x === y) return a.i - b.i;
+      if (x === undefined) return -dir;
+      if (y === undefined) return dir;
+      return (x < y ? -1 : 1) * dir || a.i - b.i;
+    })
+    .map((e) => e.r);
 }

@@ -6,7 +6,10 @@ import type { BlobStore } from './blobs';
 import type { Sql, SqlDatabase } from './sql';
 
 const REFERRERS: Array<[table: string, column: string]> = [
-  ['sds_document', 'blob_key'], ['document', 'blob_key'], ['archive_document', 'blob_key'], ['task_document', 'result_blob_key'],
+  ['sds_document', 'blob_key'],
+  ['document', 'blob_key'],
+  ['archive_document', 'blob_key'],
+  ['task_document', 'result_blob_key'],
 ];
 
 /** Keys per IN list: far below SQLite's and PostgreSQL's bound-parameter limits. */
@@ -24,7 +27,10 @@ export async function blobsInUse(q: Sql, keys: readonly string[]): Promise<Set<s
   const used = new Set<string>();
   for (const part of chunks([...new Set(keys)])) {
     for (const [table, column] of REFERRERS) {
-      const rows = await q.all<{ k: string }>(`SELECT DISTINCT ${column} AS k FROM ${table} WHERE ${column} IN (${part.map(() => '?').join(', ')})`, part);
+      const rows = await q.all<{ k: string }>(
+        `SELECT DISTINCT ${column} AS k FROM ${table} WHERE ${column} IN (${part.map(() => '?').join(', ')})`,
+        part,
+      );
       for (const r of rows) used.add(r.k);
     }
   }
@@ -65,7 +71,7 @@ export async function sweepOrphanBlobs(db: SqlDatabase, blobs: BlobStore, olderT
       for (const key of keys) {
         if (used.has(key)) continue;
         // Written again since it was listed (a new upload of the same bytes): not an orphan yet.
-        if ((await blobs.modified(key) ?? olderThan) >= olderThan) continue;
+        if (((await blobs.modified(key)) ?? olderThan) >= olderThan) continue;
         await blobs.delete(key);
         n++;
       }

@@ -27,7 +27,10 @@ export class BlobTooLarge extends Error {
   }
 }
 
-export interface ByteRange { start: number; end: number } // inclusive, as in HTTP
+export interface ByteRange {
+  start: number;
+  end: number;
+} // inclusive, as in HTTP
 
 export interface BlobStore extends BlobSink {
   /** Streams `src` to a temporary blob, hashing on the way; over `maxBytes` it stops and leaves nothing. */
@@ -115,7 +118,10 @@ export class FsBlobStore implements BlobStore {
     const sha256 = hash.digest('hex');
     let settled = false;
     return {
-      key: sha256, sha256, size, tmpPath,
+      key: sha256,
+      sha256,
+      size,
+      tmpPath,
       commit: async () => {
         if (settled) return;
         settled = true;
@@ -179,5 +185,4 @@ export class FsBlobStore implements BlobStore {
     if (path.dirname(tmpPath) !== this.root || !path.basename(tmpPath).startsWith('.tmp-')) throw new Error('not a temporary blob');
     await rm(tmpPath, { force: true });
   }
-
 }

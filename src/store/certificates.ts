@@ -20,10 +20,17 @@ export interface CertificateRecord {
 }
 
 const toRecord = (r: Record<string, unknown>): CertificateRecord => ({
-  serial: r.serial as string, kind: r.kind as string, subject: r.subject as string, pid: (r.pid as string | null) ?? undefined,
-  status: r.status as CertificateState, reason: (r.reason as string | null) ?? undefined,
-  revokedAt: (r.revoked_at as string | null) ?? undefined, notBefore: r.not_before as string, notAfter: r.not_after as string,
-  createdAt: r.created_at as string, pem: r.pem as string,
+  serial: r.serial as string,
+  kind: r.kind as string,
+  subject: r.subject as string,
+  pid: (r.pid as string | null) ?? undefined,
+  status: r.status as CertificateState,
+  reason: (r.reason as string | null) ?? undefined,
+  revokedAt: (r.revoked_at as string | null) ?? undefined,
+  notBefore: r.not_before as string,
+  notAfter: r.not_after as string,
+  createdAt: r.created_at as string,
+  pem: r.pem as string,
 });
 
 export class CertificateRepository {
@@ -33,10 +40,12 @@ export class CertificateRepository {
   }
 
   async insert(c: CertificateRecord): Promise<void> {
-    await this.db.tx((q) => q.run(
-      'INSERT INTO certificate (serial, kind, subject, pid, status, reason, revoked_at, not_before, not_after, created_at, pem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [c.serial, c.kind, c.subject, c.pid, c.status, c.reason, c.revokedAt, c.notBefore, c.notAfter, c.createdAt, c.pem],
-    ));
+    await this.db.tx((q) =>
+      q.run(
+        'INSERT INTO certificate (serial, kind, subject, pid, status, reason, revoked_at, not_before, not_after, created_at, pem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [c.serial, c.kind, c.subject, c.pid, c.status, c.reason, c.revokedAt, c.notBefore, c.notAfter, c.createdAt, c.pem],
+      ),
+    );
   }
 
   async get(serial: string): Promise<CertificateRecord | null> {

@@ -24,7 +24,8 @@ export interface CprKeyOptions {
 export function cprKey(o: CprKeyOptions = {}): { key: Buffer; source: 'key' | 'SEGL_CPR_KEY' | 'secret' | 'SEGL_SECRET' | 'ephemeral' } {
   const env = o.env ?? process.env;
   if (o.key) return { key: checkLength(o.key, 'the CPR key'), source: 'key' };
-  if (env.SEGL_CPR_KEY) return { key: checkLength(Buffer.from(env.SEGL_CPR_KEY, 'base64'), 'SEGL_CPR_KEY (base64)'), source: 'SEGL_CPR_KEY' };
+  if (env.SEGL_CPR_KEY)
+    return { key: checkLength(Buffer.from(env.SEGL_CPR_KEY, 'base64'), 'SEGL_CPR_KEY (base64)'), source: 'SEGL_CPR_KEY' };
   if (o.secret) return { key: keyFromSecret(o.secret, 'segl cpr_number v1'), source: 'secret' };
   if (env.SEGL_SECRET) return { key: keyFromSecret(env.SEGL_SECRET, 'segl cpr_number v1'), source: 'SEGL_SECRET' };
   return { key: randomBytes(32), source: 'ephemeral' };

@@ -9,7 +9,10 @@ import type { Driver } from './sql';
 
 export type { Driver };
 
-export interface DbOptions { databaseUrl?: string; dataDir: string }
+export interface DbOptions {
+  databaseUrl?: string;
+  dataDir: string;
+}
 
 export function driverOf(o: DbOptions): Driver {
   return o.databaseUrl && /^postgres(ql)?:\/\//.test(o.databaseUrl) ? 'postgres' : 'sqlite';
@@ -18,15 +21,25 @@ export function driverOf(o: DbOptions): Driver {
 export function createDataSource(o: DbOptions): DataSource {
   if (driverOf(o) === 'postgres') {
     return new DataSource({
-      type: 'postgres', url: o.databaseUrl, entities: [], migrations: POSTGRES_MIGRATIONS,
-      synchronize: false, migrationsTableName: 'segl_migrations', extra: { max: 20 },
+      type: 'postgres',
+      url: o.databaseUrl,
+      entities: [],
+      migrations: POSTGRES_MIGRATIONS,
+      synchronize: false,
+      migrationsTableName: 'segl_migrations',
+      extra: { max: 20 },
     });
   }
   const file = o.databaseUrl?.startsWith('sqlite:') ? o.databaseUrl.slice('sqlite:'.length) : path.join(o.dataDir, 'segl.sqlite');
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   return new DataSource({
-    type: 'better-sqlite3', database: file, entities: [], migrations: SQLITE_MIGRATIONS, synchronize: false,
-    migrationsTableName: 'segl_migrations', enableWAL: true,
+    type: 'better-sqlite3',
+    database: file,
+    entities: [],
+    migrations: SQLITE_MIGRATIONS,
+    synchronize: false,
+    migrationsTableName: 'segl_migrations',
+    enableWAL: true,
     prepareDatabase: (db: { pragma(s: string): unknown }) => {
       db.pragma('busy_timeout = 5000'); // a CLI and the server may write the same file
       db.pragma('synchronous = NORMAL'); // safe with WAL: a crash loses at most the last commits, never integrity

@@ -3,8 +3,19 @@
 import type { Criterion, CompiledFilter, Page } from '../core/filter';
 import type { TaskFilterField, TaskStatus } from '../core/enums';
 import type {
-  ArchiveEntry, ArtifactRow, DocumentRow, DocumentStore, DocumentTx, EventRow, NewRequest, NotificationRow, RequestRow, SdsEntry,
-  TaskDocumentRow, TaskRow, UserSessionRow,
+  ArchiveEntry,
+  ArtifactRow,
+  DocumentRow,
+  DocumentStore,
+  DocumentTx,
+  EventRow,
+  NewRequest,
+  NotificationRow,
+  RequestRow,
+  SdsEntry,
+  TaskDocumentRow,
+  TaskRow,
+  UserSessionRow,
 } from '../core/ports';
 import { archiveQueries } from './archive';
 import { outboxQueries } from './outbox';
@@ -22,14 +33,58 @@ const u = <T>(v: unknown): T | undefined => (v === null || v === undefined ? und
 const str = (v: unknown): string | undefined => u<string>(v);
 const num = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
 
-const REQUEST_COLS = ['id', 'service_id', 'created_at', 'updated_at', 'deleted', 'client_reference', 'account', 'delete_after', 'body'] as const;
-const TASK_COLS = [
-  'request_id', 'task_id', 'service_id', 'ordinal', 'status', 'client_status', 'created_at', 'updated_at', 'expires_at', 'body',
-  'uid', 'document_id', 'archive_id', 'account', 'language', 'document_description', 'mime_type', 'subject_first_name',
-  'subject_last_name', 'subject_email', 'subject_national_id', 'subject_mobile', 'authentication_type', 'signer',
-  'sender_unique_id', 'client_reference', 'days_to_live', 'subject_national_id_mac',
+const REQUEST_COLS = [
+  'id',
+  'service_id',
+  'created_at',
+  'updated_at',
+  'deleted',
+  'client_reference',
+  'account',
+  'delete_after',
+  'body',
 ] as const;
-const TASK_DOC_COLS = ['request_id', 'task_id', 'document_id', 'ordinal', 'action_type', 'description', 'mime_type', 'archive_id', 'result_uri'] as const;
+const TASK_COLS = [
+  'request_id',
+  'task_id',
+  'service_id',
+  'ordinal',
+  'status',
+  'client_status',
+  'created_at',
+  'updated_at',
+  'expires_at',
+  'body',
+  'uid',
+  'document_id',
+  'archive_id',
+  'account',
+  'language',
+  'document_description',
+  'mime_type',
+  'subject_first_name',
+  'subject_last_name',
+  'subject_email',
+  'subject_national_id',
+  'subject_mobile',
+  'authentication_type',
+  'signer',
+  'sender_unique_id',
+  'client_reference',
+  'days_to_live',
+  'subject_national_id_mac',
+] as const;
+const TASK_DOC_COLS = [
+  'request_id',
+  'task_id',
+  'document_id',
+  'ordinal',
+  'action_type',
+  'description',
+  'mime_type',
+  'archive_id',
+  'result_uri',
+] as const;
 const DOC_COLS = ['request_id', 'document_id', 'kind', 'mime_type', 'description', 'blob_key', 'sha256', 'size'] as const;
 const EVENT_COLS = ['request_id', 'task_id', 'type', 'time', 'data'] as const;
 const ARTIFACT_COLS = ['hash', 'request_id', 'task_id', 'user_session_id', 'expires_at', 'used_at'] as const;
@@ -40,10 +95,33 @@ function taskValues(t: TaskRow, serviceId: number, k: AtRest): Param[] {
   const i = t.info;
   const nid = i.subjectNationalId;
   return [
-    t.requestId, t.taskId, serviceId, t.ordinal, t.status, t.clientStatus, t.createdAt, t.updatedAt, t.expiresAt,
-    JSON.stringify(k.sealTaskBody(t.requestId, t.body)), i.id, i.documentId, i.archiveId, i.account, i.language, i.documentDescription, i.mimeType,
-    i.subjectFirstName, i.subjectLastName, i.subjectEmail, nid === undefined ? undefined : k.sealNationalId(`${t.requestId}/${t.taskId}`, nid),
-    i.subjectMobile, i.authenticationType, i.signer, i.senderUniqueId, i.clientReference, i.daysToLive,
+    t.requestId,
+    t.taskId,
+    serviceId,
+    t.ordinal,
+    t.status,
+    t.clientStatus,
+    t.createdAt,
+    t.updatedAt,
+    t.expiresAt,
+    JSON.stringify(k.sealTaskBody(t.requestId, t.body)),
+    i.id,
+    i.documentId,
+    i.archiveId,
+    i.account,
+    i.language,
+    i.documentDescription,
+    i.mimeType,
+    i.subjectFirstName,
+    i.subjectLastName,
+    i.subjectEmail,
+    nid === undefined ? undefined : k.sealNationalId(`${t.requestId}/${t.taskId}`, nid),
+    i.subjectMobile,
+    i.authenticationType,
+    i.signer,
+    i.senderUniqueId,
+    i.clientReference,
+    i.daysToLive,
     nid === undefined ? undefined : k.nationalIdMac(nid),
   ];
 }
@@ -51,37 +129,78 @@ function taskValues(t: TaskRow, serviceId: number, k: AtRest): Param[] {
 function toInfo(r: DbRow, k: AtRest): TaskInfo {
   const nid = str(r.subject_national_id);
   return {
-    id: r.uid as string, requestId: r.request_id as string, taskId: r.task_id as string, documentId: str(r.document_id),
-    archiveId: str(r.archive_id), account: str(r.account), language: str(r.language), taskStatus: r.status as TaskStatus,
-    documentDescription: str(r.document_description), mimeType: str(r.mime_type), subjectFirstName: str(r.subject_first_name),
-    subjectLastName: str(r.subject_last_name), subjectEmail: str(r.subject_email), subjectNationalId: nid === undefined ? undefined : k.openNationalId(`${r.request_id as string}/${r.task_id as string}`, nid),
-    subjectMobile: str(r.subject_mobile), created: r.created_at as string, lastUpdated: r.updated_at as string,
-    signer: str(r.signer), senderUniqueId: str(r.sender_unique_id), clientReference: str(r.client_reference),
-    clientStatus: str(r.client_status), daysToLive: num(r.days_to_live), authenticationType: str(r.authentication_type),
+    id: r.uid as string,
+    requestId: r.request_id as string,
+    taskId: r.task_id as string,
+    documentId: str(r.document_id),
+    archiveId: str(r.archive_id),
+    account: str(r.account),
+    language: str(r.language),
+    taskStatus: r.status as TaskStatus,
+    documentDescription: str(r.document_description),
+    mimeType: str(r.mime_type),
+    subjectFirstName: str(r.subject_first_name),
+    subjectLastName: str(r.subject_last_name),
+    subjectEmail: str(r.subject_email),
+    subjectNationalId: nid === undefined ? undefined : k.openNationalId(`${r.request_id as string}/${r.task_id as string}`, nid),
+    subjectMobile: str(r.subject_mobile),
+    created: r.created_at as string,
+    lastUpdated: r.updated_at as string,
+    signer: str(r.signer),
+    senderUniqueId: str(r.sender_unique_id),
+    clientReference: str(r.client_reference),
+    clientStatus: str(r.client_status),
+    daysToLive: num(r.days_to_live),
+    authenticationType: str(r.authentication_type),
   };
 }
 
 function toTaskRow(r: DbRow, k: AtRest): TaskRow {
   return {
-    requestId: r.request_id as string, taskId: r.task_id as string, ordinal: Number(r.ordinal), status: r.status as TaskStatus,
-    clientStatus: str(r.client_status), createdAt: r.created_at as string, updatedAt: r.updated_at as string,
-    expiresAt: r.expires_at as string, body: k.openTaskBody(r.request_id as string, JSON.parse(r.body as string)), info: toInfo(r, k),
+    requestId: r.request_id as string,
+    taskId: r.task_id as string,
+    ordinal: Number(r.ordinal),
+    status: r.status as TaskStatus,
+    clientStatus: str(r.client_status),
+    createdAt: r.created_at as string,
+    updatedAt: r.updated_at as string,
+    expiresAt: r.expires_at as string,
+    body: k.openTaskBody(r.request_id as string, JSON.parse(r.body as string)),
+    info: toInfo(r, k),
   };
 }
 
 /** task-filter-field → column; the document fields match any document of the task (d.*). */
 const COLUMN: Record<TaskFilterField, string> = {
-  'id': 't.uid', 'request-id': 't.request_id', 'task-id': 't.task_id', 'document-id': 'd.document_id',
-  'archive-id': 'd.archive_id', 'account': 't.account', 'language': 't.language', 'task-state': 't.status',
-  'document-description': 'd.description', 'mime-type': 'd.mime_type', 'subject-first-name': 't.subject_first_name',
-  'subject-last-name': 't.subject_last_name', 'subject-email': 't.subject_email',
-  'subject-national-id': 't.subject_national_id', 'subject-mobile': 't.subject_mobile',
-  'authentication-type': 't.authentication_type', 'created': 't.created_at', 'last-updated': 't.updated_at',
-  'signer': 't.signer', 'sender-unique-id': 't.sender_unique_id', 'client-reference': 't.client_reference',
-  'client-status': 't.client_status', 'days-to-live': 't.days_to_live',
+  id: 't.uid',
+  'request-id': 't.request_id',
+  'task-id': 't.task_id',
+  'document-id': 'd.document_id',
+  'archive-id': 'd.archive_id',
+  account: 't.account',
+  language: 't.language',
+  'task-state': 't.status',
+  'document-description': 'd.description',
+  'mime-type': 'd.mime_type',
+  'subject-first-name': 't.subject_first_name',
+  'subject-last-name': 't.subject_last_name',
+  'subject-email': 't.subject_email',
+  'subject-national-id': 't.subject_national_id',
+  'subject-mobile': 't.subject_mobile',
+  'authentication-type': 't.authentication_type',
+  created: 't.created_at',
+  'last-updated': 't.updated_at',
+  signer: 't.signer',
+  'sender-unique-id': 't.sender_unique_id',
+  'client-reference': 't.client_reference',
+  'client-status': 't.client_status',
+  'days-to-live': 't.days_to_live',
 };
 const SORT_COLUMN: Record<TaskFilterField, string> = {
-  ...COLUMN, 'document-id': 't.document_id', 'archive-id': 't.archive_id', 'document-description': 't.document_description',
+  ...COLUMN,
+  'document-id': 't.document_id',
+  'archive-id': 't.archive_id',
+  'document-description': 't.document_description',
   'mime-type': 't.mime_type',
 };
 
@@ -89,15 +208,28 @@ const SORT_COLUMN: Record<TaskFilterField, string> = {
 function condition(driver: Driver, c: Criterion, params: Param[]): string {
   let col = COLUMN[c.field];
   let val = '?';
-  if (c.kind === 'string' && !c.caseSensitive) { col = `LOWER(${col})`; val = 'LOWER(?)'; }
+  if (c.kind === 'string' && !c.caseSensitive) {
+    col = `LOWER(${col})`;
+    val = 'LOWER(?)';
+  }
   params.push(c.value);
   let sql: string;
   switch (c.operator) {
-    case 'equals': sql = `${col} = ${val}`; break;
-    case 'not-equals': sql = COLUMN[c.field].startsWith('d.') ? `${col} = ${val}` : `(${col} IS NULL OR ${col} <> ${val})`; break;
-    case 'contains': sql = driver === 'postgres' ? `strpos(${col}, ${val}) > 0` : `instr(${col}, ${val}) > 0`; break;
-    case 'less-than': sql = `${col} < ${val}`; break;
-    case 'greater-than': sql = `${col} > ${val}`; break;
+    case 'equals':
+      sql = `${col} = ${val}`;
+      break;
+    case 'not-equals':
+      sql = COLUMN[c.field].startsWith('d.') ? `${col} = ${val}` : `(${col} IS NULL OR ${col} <> ${val})`;
+      break;
+    case 'contains':
+      sql = driver === 'postgres' ? `strpos(${col}, ${val}) > 0` : `instr(${col}, ${val}) > 0`;
+      break;
+    case 'less-than':
+      sql = `${col} < ${val}`;
+      break;
+    case 'greater-than':
+      sql = `${col} > ${val}`;
+      break;
   }
   if (!COLUMN[c.field].startsWith('d.')) return sql;
   // A document field: some document of the task matches (not-equals: no document equals).
@@ -111,17 +243,30 @@ function where(driver: Driver, serviceId: number, f: CompiledFilter, params: Par
   for (const c of f.criteria) {
     if (c.field !== 'subject-national-id') parts.push(condition(driver, c, params));
     // sealed column: equals narrows by the lookup MAC; every national-id criterion is then checked in memory
-    else if (c.operator === 'equals') { parts.push('t.subject_national_id_mac = ?'); params.push(k.nationalIdMac(String(c.value))); }
+    else if (c.operator === 'equals') {
+      parts.push('t.subject_national_id_mac = ?');
+      params.push(k.nationalIdMac(String(c.value)));
+    }
   }
-  if (f.fromDate) { parts.push('t.created_at >= ?'); params.push(f.fromDate); }
-  if (f.toDate) { parts.push('t.created_at <= ?'); params.push(f.toDate); }
+  if (f.fromDate) {
+    parts.push('t.created_at >= ?');
+    params.push(f.fromDate);
+  }
+  if (f.toDate) {
+    parts.push('t.created_at <= ?');
+    params.push(f.toDate);
+  }
   return parts.join(' AND ');
 }
 
 const inList = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
 class Tx implements DocumentTx {
-  constructor(private readonly q: Sql, private readonly blobs: BlobStore, private readonly k: AtRest) {}
+  constructor(
+    private readonly q: Sql,
+    private readonly blobs: BlobStore,
+    private readonly k: AtRest,
+  ) {}
 
   private async insert(table: string, cols: readonly string[], rows: Param[][]): Promise<void> {
     if (rows.length) await this.q.run(insertSql(table, cols, rows.length), rows.flat());
@@ -130,10 +275,24 @@ class Tx implements DocumentTx {
   async insertRequests(list: NewRequest[]): Promise<void> {
     for (const n of list) {
       const r = n.request;
-      await this.insert('request', REQUEST_COLS, [[
-        r.id, r.serviceId, r.createdAt, r.updatedAt, false, r.clientReference, r.account, r.deleteAfter, JSON.stringify(this.k.sealRequestBody(r.id, r.body)),
-      ]]);
-      await this.insert('task', TASK_COLS, n.tasks.map((t) => taskValues(t, r.serviceId, this.k)));
+      await this.insert('request', REQUEST_COLS, [
+        [
+          r.id,
+          r.serviceId,
+          r.createdAt,
+          r.updatedAt,
+          false,
+          r.clientReference,
+          r.account,
+          r.deleteAfter,
+          JSON.stringify(this.k.sealRequestBody(r.id, r.body)),
+        ],
+      ]);
+      await this.insert(
+        'task',
+        TASK_COLS,
+        n.tasks.map((t) => taskValues(t, r.serviceId, this.k)),
+      );
       await this.insertDocs(n.taskDocuments, n.documents);
       await this.insertNotifications(n.notifications);
       await this.insertEvents(n.events);
@@ -141,24 +300,48 @@ class Tx implements DocumentTx {
   }
 
   private async insertDocs(taskDocs: TaskDocumentRow[], docs: DocumentRow[]): Promise<void> {
-    await this.insert('document', DOC_COLS, docs.map((d) => [
-      d.requestId, d.documentId, d.kind, d.mimeType, d.description, d.blobKey, d.sha256, d.size,
-    ]));
-    await this.insert('task_document', TASK_DOC_COLS, taskDocs.map((d) => [
-      d.requestId, d.taskId, d.documentId, d.ordinal, d.actionType, d.description, d.mimeType, d.archiveId, d.resultUri,
-    ]));
+    await this.insert(
+      'document',
+      DOC_COLS,
+      docs.map((d) => [d.requestId, d.documentId, d.kind, d.mimeType, d.description, d.blobKey, d.sha256, d.size]),
+    );
+    await this.insert(
+      'task_document',
+      TASK_DOC_COLS,
+      taskDocs.map((d) => [
+        d.requestId,
+        d.taskId,
+        d.documentId,
+        d.ordinal,
+        d.actionType,
+        d.description,
+        d.mimeType,
+        d.archiveId,
+        d.resultUri,
+      ]),
+    );
   }
 
   private async insertNotifications(list: NotificationRow[]): Promise<void> {
-    await this.insert('notification', NOTIFICATION_COLS, list.map((n) => [n.requestId, n.scope, n.notificationId, n.disabled, JSON.stringify(n.body)]));
+    await this.insert(
+      'notification',
+      NOTIFICATION_COLS,
+      list.map((n) => [n.requestId, n.scope, n.notificationId, n.disabled, JSON.stringify(n.body)]),
+    );
   }
 
   async getRequest(serviceId: number, requestId: string): Promise<RequestRow | null> {
     const [r] = await this.q.all('SELECT * FROM request WHERE id = ? AND service_id = ?', [requestId, serviceId]);
     if (!r) return null;
     return {
-      id: r.id as string, serviceId: Number(r.service_id), createdAt: r.created_at as string, updatedAt: r.updated_at as string,
-      deleted: !!r.deleted, clientReference: str(r.client_reference), account: str(r.account), deleteAfter: str(r.delete_after),
+      id: r.id as string,
+      serviceId: Number(r.service_id),
+      createdAt: r.created_at as string,
+      updatedAt: r.updated_at as string,
+      deleted: !!r.deleted,
+      clientReference: str(r.client_reference),
+      account: str(r.account),
+      deleteAfter: str(r.delete_after),
       body: this.k.openRequestBody(r.id as string, JSON.parse(r.body as string)),
     };
   }
@@ -169,11 +352,18 @@ class Tx implements DocumentTx {
 
   async getTaskDocuments(requestIds: string[]): Promise<TaskDocumentRow[]> {
     const rows: DbRow[] = [];
-    for (const part of chunks(requestIds)) rows.push(...await this.q.all(`SELECT * FROM task_document WHERE request_id IN (${inList(part.length)})`, part));
+    for (const part of chunks(requestIds))
+      rows.push(...(await this.q.all(`SELECT * FROM task_document WHERE request_id IN (${inList(part.length)})`, part)));
     return rows.map((d) => ({
-      requestId: d.request_id as string, taskId: d.task_id as string, documentId: d.document_id as string,
-      ordinal: Number(d.ordinal), actionType: d.action_type as string, description: str(d.description),
-      mimeType: str(d.mime_type), archiveId: str(d.archive_id), resultUri: str(d.result_uri),
+      requestId: d.request_id as string,
+      taskId: d.task_id as string,
+      documentId: d.document_id as string,
+      ordinal: Number(d.ordinal),
+      actionType: d.action_type as string,
+      description: str(d.description),
+      mimeType: str(d.mime_type),
+      archiveId: str(d.archive_id),
+      resultUri: str(d.result_uri),
     }));
   }
 
@@ -191,14 +381,32 @@ class Tx implements DocumentTx {
     const held: Array<{ blob_key: string }> = [];
     for (const part of chunks(ids)) {
       await this.q.run(`UPDATE request SET deleted = ?, updated_at = ? WHERE id IN (${inList(part.length)})`, [true, now, ...part]);
-      await this.q.run(`UPDATE task SET status = ?, updated_at = ? WHERE request_id IN (${inList(part.length)})`, ['deleted', now, ...part]);
+      await this.q.run(`UPDATE task SET status = ?, updated_at = ? WHERE request_id IN (${inList(part.length)})`, [
+        'deleted',
+        now,
+        ...part,
+      ]);
       // The request's documents go; archive copies (and SDS uploads still alive) keep their blobs.
-      held.push(...await this.q.all<{ blob_key: string }>(`SELECT blob_key FROM document WHERE blob_key IS NOT NULL AND request_id IN (${inList(part.length)})`, part));
-      held.push(...await this.q.all<{ blob_key: string }>(`SELECT result_blob_key AS blob_key FROM task_document WHERE result_blob_key IS NOT NULL AND request_id IN (${inList(part.length)})`, part));
+      held.push(
+        ...(await this.q.all<{ blob_key: string }>(
+          `SELECT blob_key FROM document WHERE blob_key IS NOT NULL AND request_id IN (${inList(part.length)})`,
+          part,
+        )),
+      );
+      held.push(
+        ...(await this.q.all<{ blob_key: string }>(
+          `SELECT result_blob_key AS blob_key FROM task_document WHERE result_blob_key IS NOT NULL AND request_id IN (${inList(part.length)})`,
+          part,
+        )),
+      );
       await this.q.run(`UPDATE document SET blob_key = NULL WHERE request_id IN (${inList(part.length)})`, part);
       await this.q.run(`UPDATE task_document SET result_blob_key = NULL WHERE request_id IN (${inList(part.length)})`, part);
     }
-    await dropUnusedBlobs(this.q, this.blobs, held.map((h) => h.blob_key));
+    await dropUnusedBlobs(
+      this.q,
+      this.blobs,
+      held.map((h) => h.blob_key),
+    );
     await this.insertEvents(ids.map((id) => ({ requestId: id, event: 'document-deleted', eventTime: now, data: 'request deleted' })));
     return ids;
   }
@@ -219,17 +427,32 @@ class Tx implements DocumentTx {
   }
 
   async setClientStatus(requestId: string, taskId: string, clientStatus: string, now: string): Promise<void> {
-    await this.q.run('UPDATE task SET client_status = ?, updated_at = ? WHERE request_id = ? AND task_id = ?', [clientStatus, now, requestId, taskId]);
+    await this.q.run('UPDATE task SET client_status = ?, updated_at = ? WHERE request_id = ? AND task_id = ?', [
+      clientStatus,
+      now,
+      requestId,
+      taskId,
+    ]);
   }
 
   async insertEvents(events: EventRow[]): Promise<void> {
-    await this.insert('event', EVENT_COLS, events.map((e) => [e.requestId, e.taskId, e.event, e.eventTime, e.data]));
+    await this.insert(
+      'event',
+      EVENT_COLS,
+      events.map((e) => [e.requestId, e.taskId, e.event, e.eventTime, e.data]),
+    );
   }
 
   async events(requestId: string, taskId: string): Promise<EventRow[]> {
-    const rows = await this.q.all('SELECT * FROM event WHERE request_id = ? AND (task_id IS NULL OR task_id = ?) ORDER BY id', [requestId, taskId]);
+    const rows = await this.q.all('SELECT * FROM event WHERE request_id = ? AND (task_id IS NULL OR task_id = ?) ORDER BY id', [
+      requestId,
+      taskId,
+    ]);
     return rows.map((e) => ({
-      requestId: e.request_id as string, taskId: str(e.task_id), event: e.type as EventRow['event'], eventTime: e.time as string,
+      requestId: e.request_id as string,
+      taskId: str(e.task_id),
+      event: e.type as EventRow['event'],
+      eventTime: e.time as string,
       data: str(e.data),
     }));
   }
@@ -238,11 +461,28 @@ class Tx implements DocumentTx {
     await this.insert('artifact', ARTIFACT_COLS, [[a.hash, a.requestId, a.taskId, a.userSessionId, a.expiresAt, null]]);
   }
 
-  async setDocumentBytes(requestId: string, documentId: string, b: { blobKey: string; sha256: string; size: number; mimeType: string }): Promise<void> {
-    const [before] = await this.q.all<{ blob_key: string | null }>('SELECT blob_key FROM document WHERE request_id = ? AND document_id = ?', [requestId, documentId]);
-    await this.q.run('UPDATE document SET blob_key = ?, sha256 = ?, size = ?, mime_type = ? WHERE request_id = ? AND document_id = ?',
-      [b.blobKey, b.sha256, b.size, b.mimeType, requestId, documentId]);
-    await this.q.run('UPDATE task_document SET mime_type = ? WHERE request_id = ? AND document_id = ?', [b.mimeType, requestId, documentId]);
+  async setDocumentBytes(
+    requestId: string,
+    documentId: string,
+    b: { blobKey: string; sha256: string; size: number; mimeType: string },
+  ): Promise<void> {
+    const [before] = await this.q.all<{ blob_key: string | null }>(
+      'SELECT blob_key FROM document WHERE request_id = ? AND document_id = ?',
+      [requestId, documentId],
+    );
+    await this.q.run('UPDATE document SET blob_key = ?, sha256 = ?, size = ?, mime_type = ? WHERE request_id = ? AND document_id = ?', [
+      b.blobKey,
+      b.sha256,
+      b.size,
+      b.mimeType,
+      requestId,
+      documentId,
+    ]);
+    await this.q.run('UPDATE task_document SET mime_type = ? WHERE request_id = ? AND document_id = ?', [
+      b.mimeType,
+      requestId,
+      documentId,
+    ]);
     // A re-upload replaces the file: the earlier one goes unless something else names it.
     if (before?.blob_key && before.blob_key !== b.blobKey) await dropUnusedBlobs(this.q, this.blobs, [before.blob_key]);
   }
@@ -261,7 +501,11 @@ class Tx implements DocumentTx {
   async notifications(requestId: string, scope: string): Promise<NotificationRow[]> {
     const rows = await this.q.all('SELECT * FROM notification WHERE request_id = ? AND scope = ?', [requestId, scope]);
     return rows.map((n) => ({
-      requestId, scope, notificationId: n.notification_id as string, disabled: !!n.disabled, body: JSON.parse(n.body as string),
+      requestId,
+      scope,
+      notificationId: n.notification_id as string,
+      disabled: !!n.disabled,
+      body: JSON.parse(n.body as string),
     }));
   }
 
@@ -290,7 +534,8 @@ class Tx implements DocumentTx {
   }
 
   async countTasks(serviceId: number, f: CompiledFilter): Promise<number> {
-    if (nationalIdCriteria(f.criteria).length) return (await this.byNationalId(serviceId, f, { sortField: 'created', ascending: true })).length;
+    if (nationalIdCriteria(f.criteria).length)
+      return (await this.byNationalId(serviceId, f, { sortField: 'created', ascending: true })).length;
     const params: Param[] = [];
     const [r] = await this.q.all(`SELECT COUNT(*) AS n FROM task t WHERE ${where(this.q.driver, serviceId, f, params, this.k)}`, params);
     return Number(r!.n);
@@ -301,9 +546,16 @@ class Tx implements DocumentTx {
     const params: Param[] = [];
     const w = where(this.q.driver, serviceId, f, params, this.k);
     const dir = page.ascending ? 'ASC' : 'DESC';
-    const order = page.sortField === 'subject-national-id' ? '' : `${SORT_COLUMN[page.sortField]} ${dir} ${page.ascending ? 'NULLS FIRST' : 'NULLS LAST'}, `;
+    const order =
+      page.sortField === 'subject-national-id'
+        ? ''
+        : `${SORT_COLUMN[page.sortField]} ${dir} ${page.ascending ? 'NULLS FIRST' : 'NULLS LAST'}, `;
     const rows = await this.q.all(`SELECT t.* FROM task t WHERE ${w} ORDER BY ${order}t.request_id ${dir}, t.ordinal ${dir}`, params);
-    return filterByNationalId(rows.map((r) => toInfo(r, this.k)), nationalIdCriteria(f.criteria), page);
+    return filterByNationalId(
+      rows.map((r) => toInfo(r, this.k)),
+      nationalIdCriteria(f.criteria),
+      page,
+    );
   }
 
   async existingTasks(serviceId: number, pairs: Array<{ requestId: string; taskId: string }>): Promise<Set<string>> {
@@ -319,8 +571,14 @@ class Tx implements DocumentTx {
     const [d] = await this.q.all('SELECT * FROM document WHERE request_id = ? AND document_id = ?', [requestId, documentId]);
     if (!d) return null;
     return {
-      requestId, documentId, kind: d.kind as DocumentRow['kind'], mimeType: str(d.mime_type), description: str(d.description),
-      blobKey: str(d.blob_key), sha256: str(d.sha256), size: num(d.size),
+      requestId,
+      documentId,
+      kind: d.kind as DocumentRow['kind'],
+      mimeType: str(d.mime_type),
+      description: str(d.description),
+      blobKey: str(d.blob_key),
+      sha256: str(d.sha256),
+      size: num(d.size),
     };
   }
 
@@ -332,14 +590,23 @@ class Tx implements DocumentTx {
     await sdsQueries.touch(this.q, ids, now, expiresAt);
   }
 
-  async setResult(requestId: string, taskId: string, documentId: string, r: { blobKey: string; sha256: string; uri: string }): Promise<void> {
-    await this.q.run('UPDATE task_document SET result_blob_key = ?, result_sha256 = ?, result_uri = ? WHERE request_id = ? AND task_id = ? AND document_id = ?',
-      [r.blobKey, r.sha256, r.uri, requestId, taskId, documentId]);
+  async setResult(
+    requestId: string,
+    taskId: string,
+    documentId: string,
+    r: { blobKey: string; sha256: string; uri: string },
+  ): Promise<void> {
+    await this.q.run(
+      'UPDATE task_document SET result_blob_key = ?, result_sha256 = ?, result_uri = ? WHERE request_id = ? AND task_id = ? AND document_id = ?',
+      [r.blobKey, r.sha256, r.uri, requestId, taskId, documentId],
+    );
   }
 
   async getResult(requestId: string, taskId: string, documentId: string): Promise<{ blobKey: string; sha256: string } | null> {
     const [r] = await this.q.all<{ result_blob_key: string | null; result_sha256: string | null }>(
-      'SELECT result_blob_key, result_sha256 FROM task_document WHERE request_id = ? AND task_id = ? AND document_id = ?', [requestId, taskId, documentId]);
+      'SELECT result_blob_key, result_sha256 FROM task_document WHERE request_id = ? AND task_id = ? AND document_id = ?',
+      [requestId, taskId, documentId],
+    );
     return r?.result_blob_key ? { blobKey: r.result_blob_key, sha256: r.result_sha256! } : null;
   }
 
@@ -355,7 +622,10 @@ class Tx implements DocumentTx {
     return archiveQueries.find(this.q, serviceId, ids);
   }
 
-  async insertArchive(serviceId: number, entries: Array<ArchiveEntry & { createdAt: string; requestId: string; documentId: string }>): Promise<void> {
+  async insertArchive(
+    serviceId: number,
+    entries: Array<ArchiveEntry & { createdAt: string; requestId: string; documentId: string }>,
+  ): Promise<void> {
     await archiveQueries.insert(this.q, serviceId, entries);
   }
 
@@ -374,7 +644,11 @@ class Tx implements DocumentTx {
   async allNotifications(requestId: string): Promise<NotificationRow[]> {
     const rows = await this.q.all('SELECT * FROM notification WHERE request_id = ?', [requestId]);
     return rows.map((n) => ({
-      requestId, scope: n.scope as string, notificationId: n.notification_id as string, disabled: !!n.disabled, body: JSON.parse(n.body as string),
+      requestId,
+      scope: n.scope as string,
+      notificationId: n.notification_id as string,
+      disabled: !!n.disabled,
+      body: JSON.parse(n.body as string),
     }));
   }
 
@@ -387,14 +661,22 @@ class Tx implements DocumentTx {
   }
 
   async insertUserSession(s: UserSessionRow): Promise<void> {
-    await this.insert('user_session', ['id', 'service_id', 'created_at', 'body'], [[s.id, s.serviceId, s.createdAt, JSON.stringify(s.body)]]);
+    await this.insert(
+      'user_session',
+      ['id', 'service_id', 'created_at', 'body'],
+      [[s.id, s.serviceId, s.createdAt, JSON.stringify(s.body)]],
+    );
   }
 }
 
 export class SqlDocumentStore implements DocumentStore {
   private readonly db: SqlDatabase;
   /** `atRest`: the keys subjects' national ids are sealed with (store/atrest.ts) */
-  constructor(ds: DataSource, private readonly blobs: BlobStore, private readonly atRest: AtRest) {
+  constructor(
+    ds: DataSource,
+    private readonly blobs: BlobStore,
+    private readonly atRest: AtRest,
+  ) {
     this.db = sqlDatabase(ds);
   }
 

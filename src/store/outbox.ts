@@ -8,8 +8,18 @@ import type { TaskStatus } from '../core/enums';
 import { insertSql, sqlDatabase, toPg, type Param, type Sql, type SqlDatabase } from './sql';
 
 const COLS = [
-  'delivery_id', 'request_id', 'task_id', 'scope', 'notification_id', 'channel', 'trigger_state', 'due_at', 'status',
-  'attempts', 'created_at', 'updated_at',
+  'delivery_id',
+  'request_id',
+  'task_id',
+  'scope',
+  'notification_id',
+  'channel',
+  'trigger_state',
+  'due_at',
+  'status',
+  'attempts',
+  'created_at',
+  'updated_at',
 ] as const;
 const inList = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 const OPEN = `status IN ('pending', 'queued')`;
@@ -19,17 +29,33 @@ export const outboxQueries = {
   async insert(q: Sql, rows: OutboxRow[]): Promise<void> {
     for (let i = 0; i < rows.length; i += 200) {
       const part = rows.slice(i, i + 200);
-      await q.run(`${insertSql('outbox', COLS, part.length)} ON CONFLICT (delivery_id) DO NOTHING`, part.flatMap((r) => [
-        r.deliveryId, r.requestId, r.taskId, r.scope, r.notificationId, r.channel, r.triggerState, r.dueAt, 'pending', 0,
-        r.createdAt, r.createdAt,
-      ]));
+      await q.run(
+        `${insertSql('outbox', COLS, part.length)} ON CONFLICT (delivery_id) DO NOTHING`,
+        part.flatMap((r) => [
+          r.deliveryId,
+          r.requestId,
+          r.taskId,
+          r.scope,
+          r.notificationId,
+          r.channel,
+          r.triggerState,
+          r.dueAt,
+          'pending',
+          0,
+          r.createdAt,
+          r.createdAt,
+        ]),
+      );
     }
   },
   /** Reminders still in the future for a task that left its trigger state are cancelled. */
   async cancelReminders(q: Sql, requestId: string, taskId: string | undefined, now: string): Promise<void> {
     const params: Param[] = ['cancelled', now, 'the task left the state that triggered it', requestId, now];
     let sql = `UPDATE outbox SET status = ?, updated_at = ?, last_error = ? WHERE request_id = ? AND due_at > ? AND ${OPEN}`;
-    if (taskId !== undefined) { sql += ' AND task_id = ?'; params.push(taskId); }
+    if (taskId !== undefined) {
+      sql += ' AND task_id = ?';
+      params.push(taskId);
+    }
     await q.run(sql, params);
   },
   async cancelNotifications(q: Sql, requestId: string, scope: string, ids: string[], now: string): Promise<void> {
@@ -43,7 +69,11 @@ export const outboxQueries = {
 };
 
 /** A claimed delivery as the relay queues it. */
-export interface Claimed { deliveryId: string; channel: OutboxRow['channel']; attempts: number }
+export interface Claimed {
+  deliveryId: string;
+  channel: OutboxRow['channel'];
+  attempts: number;
+}
 
 /** Everything a worker needs to make one delivery. */
 export interface DeliveryWork {
@@ -71,9 +101,20 @@ export interface DeliveryWork {
 }
 
 export interface DeliveryLogEntry {
-  deliveryId: string; requestId: string; taskId?: string; notificationId: string; channel: string; triggerState: string;
-  status: DeliveryStatus; attempts: number; dueAt: string; lastError?: string; createdAt: string; updatedAt: string;
-  deliveredAt?: string; service: string;
+  deliveryId: string;
+  requestId: string;
+  taskId?: string;
+  notificationId: string;
+  channel: string;
+  triggerState: string;
+  status: DeliveryStatus;
+  attempts: number;
+  dueAt: string;
+  lastError?: string;
+  createdAt: string;
+  updatedAt: string;
+  deliveredAt?: string;
+  service: string;
 }
 
 type Row = Record<string, unknown>;
@@ -100,7 +141,9 @@ const PG_SETTLE = {
 
 export class OutboxRepository {
   private readonly db: SqlDatabase;
-  constructor(private readonly ds: DataSource) { this.db = sqlDatabase(ds); }
+  constructor(private readonly ds: DataSource) {
+    this.db = sqlDatabase(ds);
+  }
 
   /**
    * One statement on its own. PostgreSQL runs it outside a transaction (one round trip instead of
@@ -108,7 +151,11 @@ export class OutboxRepository {
    * with the transactions there (a read in between would see a batch's uncommitted writes).
    */
   private one<T = Row>(sql: string, params: Param[]): Promise<T[]> {
-    if (this.db.driver === 'postgres') return this.ds.query(toPg(sql), params.map((p) => (p === undefined ? null : p)));
+    if (this.db.driver === 'postgres')
+      return this.ds.query(
+        toPg(sql),
+        params.map((p) => (p === undefined ? null : p)),
+      );
     return this.db.tx((q) => q.all<T>(sql, params));
   }
 
@@ -122,26 +169,44 @@ export class OutboxRepository {
     // (SQLite has no DML in CTEs, and returns them anyway).
     const sql = this.db.driver === 'postgres' ? `WITH claimed AS (${update}) SELECT * FROM claimed` : update;
     const rows = await this.db.tx((q) => q.all<Row>(sql, [queuedAt, queuedAt, now]));
-    return rows.map((r) => ({ deliveryId: r.delivery_id as string, channel: r.channel as Claimed['channel'], attempts: Number(r.attempts) }));
+    return rows.map((r) => ({
+      deliveryId: r.delivery_id as string,
+      channel: r.channel as Claimed['channel'],
+      attempts: Number(r.attempts),
+    }));
   }
 
   /** Queueing failed (Redis away): the deliveries go back to pending for the next round. */
   async release(ids: string[]): Promise<void> {
     if (!ids.length) return;
-    await this.db.tx((q) => q.run(`UPDATE outbox SET status = 'pending', queued_at = NULL WHERE status = 'queued' AND delivery_id IN (${inList(ids.length)})`, ids));
+    await this.db.tx((q) =>
+      q.run(
+        `UPDATE outbox SET status = 'pending', queued_at = NULL WHERE status = 'queued' AND delivery_id IN (${inList(ids.length)})`,
+        ids,
+      ),
+    );
   }
 
   /** Queued deliveries not settled since `before` (their job may be lost). */
   async staleQueued(before: string, limit: number): Promise<Claimed[]> {
-    const rows = await this.db.tx((q) => q.all<Row>(
-      `SELECT delivery_id, channel, attempts FROM outbox WHERE status = 'queued' AND queued_at < ? ORDER BY queued_at LIMIT ${Math.floor(limit)}`, [before],
-    ));
-    return rows.map((r) => ({ deliveryId: r.delivery_id as string, channel: r.channel as Claimed['channel'], attempts: Number(r.attempts) }));
+    const rows = await this.db.tx((q) =>
+      q.all<Row>(
+        `SELECT delivery_id, channel, attempts FROM outbox WHERE status = 'queued' AND queued_at < ? ORDER BY queued_at LIMIT ${Math.floor(limit)}`,
+        [before],
+      ),
+    );
+    return rows.map((r) => ({
+      deliveryId: r.delivery_id as string,
+      channel: r.channel as Claimed['channel'],
+      attempts: Number(r.attempts),
+    }));
   }
 
   async touchQueued(ids: string[], at: string): Promise<void> {
     if (!ids.length) return;
-    await this.db.tx((q) => q.run(`UPDATE outbox SET queued_at = ? WHERE status = 'queued' AND delivery_id IN (${inList(ids.length)})`, [at, ...ids]));
+    await this.db.tx((q) =>
+      q.run(`UPDATE outbox SET queued_at = ? WHERE status = 'queued' AND delivery_id IN (${inList(ids.length)})`, [at, ...ids]),
+    );
   }
 
   /** The delivery with all a worker needs, in one statement. */
@@ -150,16 +215,30 @@ export class OutboxRepository {
     if (!o) return null;
     const taskBody = str(o.t_body);
     return {
-      deliveryId, requestId: o.request_id as string, taskId: str(o.task_id), scope: o.scope as string,
-      notificationId: o.notification_id as string, channel: o.channel as DeliveryWork['channel'],
-      triggerState: o.trigger_state as TaskStatus, status: o.status as DeliveryStatus, attempts: Number(o.attempts),
-      notification: JSON.parse(o.n_body as string), notificationDisabled: !!o.n_disabled, serviceId: Number(o.service_id),
+      deliveryId,
+      requestId: o.request_id as string,
+      taskId: str(o.task_id),
+      scope: o.scope as string,
+      notificationId: o.notification_id as string,
+      channel: o.channel as DeliveryWork['channel'],
+      triggerState: o.trigger_state as TaskStatus,
+      status: o.status as DeliveryStatus,
+      attempts: Number(o.attempts),
+      notification: JSON.parse(o.n_body as string),
+      notificationDisabled: !!o.n_disabled,
+      serviceId: Number(o.service_id),
       serviceName: o.service_name as string,
-      callbackAllow: str(o.callback_allow)?.split(',').map((x) => x.trim()).filter(Boolean) ?? [],
-      webhookSecret: str(o.webhook_secret), taskStatus: str(o.t_status) as TaskStatus | undefined,
+      callbackAllow:
+        str(o.callback_allow)
+          ?.split(',')
+          .map((x) => x.trim())
+          .filter(Boolean) ?? [],
+      webhookSecret: str(o.webhook_secret),
+      taskStatus: str(o.t_status) as TaskStatus | undefined,
       // the task body is parsed only when it can say so (most tasks do not authenticate by artifact)
       taskRequiresArtifact: taskBody?.includes('"artifact"') ? JSON.parse(taskBody).authentication?.artifact === true : false,
-      reminder: (o.due_at as string) > (o.created_at as string), dueAt: o.due_at as string,
+      reminder: (o.due_at as string) > (o.created_at as string),
+      dueAt: o.due_at as string,
     };
   }
 
@@ -178,12 +257,23 @@ export class OutboxRepository {
   ): Promise<boolean> {
     const attempts = outcome.kind === 'cancelled' ? w.attempts : w.attempts + 1;
     const status: DeliveryStatus = outcome.kind === 'retry' ? 'pending' : outcome.kind;
-    const params: Param[] = [status, attempts, now, outcome.kind === 'delivered' ? null : outcome.note, outcome.kind === 'retry' ? outcome.nextDueAt : null,
-      outcome.kind === 'delivered' ? now : null, w.deliveryId, w.attempts];
+    const params: Param[] = [
+      status,
+      attempts,
+      now,
+      outcome.kind === 'delivered' ? null : outcome.note,
+      outcome.kind === 'retry' ? outcome.nextDueAt : null,
+      outcome.kind === 'delivered' ? now : null,
+      w.deliveryId,
+      w.attempts,
+    ];
     const taskId = w.taskId ?? (w.scope !== '' && !w.scope.startsWith('packaging:') ? w.scope : undefined);
-    const event: EventRow | undefined = outcome.kind === 'delivered'
-      ? { requestId: w.requestId, taskId, event: 'notification-sent', eventTime: now, data: outcome.note }
-      : outcome.kind === 'dead' ? { requestId: w.requestId, taskId, event: 'error', eventTime: now, data: outcome.note } : undefined;
+    const event: EventRow | undefined =
+      outcome.kind === 'delivered'
+        ? { requestId: w.requestId, taskId, event: 'notification-sent', eventTime: now, data: outcome.note }
+        : outcome.kind === 'dead'
+          ? { requestId: w.requestId, taskId, event: 'error', eventTime: now, data: outcome.note }
+          : undefined;
     const eventParams: Param[] = event ? [event.requestId, event.taskId, event.event, event.eventTime, event.data] : [];
     if (this.db.driver === 'postgres') {
       const rows = await this.one<{ n: string | number }>(event ? PG_SETTLE.withEvent : PG_SETTLE.alone, [...params, ...eventParams]);
@@ -201,19 +291,40 @@ export class OutboxRepository {
   async log(filter: { requestId?: string; status?: DeliveryStatus; service?: string; limit?: number }): Promise<DeliveryLogEntry[]> {
     const where: string[] = [];
     const params: Param[] = [];
-    if (filter.requestId) { where.push('o.request_id = ?'); params.push(filter.requestId); }
-    if (filter.status) { where.push('o.status = ?'); params.push(filter.status); }
-    if (filter.service) { where.push('s.name = ?'); params.push(filter.service); }
-    const rows = await this.db.tx((q) => q.all<Row>(
-      `SELECT o.*, s.name AS service_name FROM outbox o JOIN request r ON r.id = o.request_id JOIN service s ON s.id = r.service_id
+    if (filter.requestId) {
+      where.push('o.request_id = ?');
+      params.push(filter.requestId);
+    }
+    if (filter.status) {
+      where.push('o.status = ?');
+      params.push(filter.status);
+    }
+    if (filter.service) {
+      where.push('s.name = ?');
+      params.push(filter.service);
+    }
+    const rows = await this.db.tx((q) =>
+      q.all<Row>(
+        `SELECT o.*, s.name AS service_name FROM outbox o JOIN request r ON r.id = o.request_id JOIN service s ON s.id = r.service_id
        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY o.updated_at DESC LIMIT ${Math.min(Math.max(1, Math.floor(filter.limit ?? 100)), 1000)}`,
-      params,
-    ));
+        params,
+      ),
+    );
     return rows.map((o) => ({
-      deliveryId: o.delivery_id as string, requestId: o.request_id as string, taskId: str(o.task_id), notificationId: o.notification_id as string,
-      channel: o.channel as string, triggerState: o.trigger_state as string, status: o.status as DeliveryStatus, attempts: Number(o.attempts),
-      dueAt: o.due_at as string, lastError: str(o.last_error), createdAt: o.created_at as string, updatedAt: o.updated_at as string,
-      deliveredAt: str(o.delivered_at), service: o.service_name as string,
+      deliveryId: o.delivery_id as string,
+      requestId: o.request_id as string,
+      taskId: str(o.task_id),
+      notificationId: o.notification_id as string,
+      channel: o.channel as string,
+      triggerState: o.trigger_state as string,
+      status: o.status as DeliveryStatus,
+      attempts: Number(o.attempts),
+      dueAt: o.due_at as string,
+      lastError: str(o.last_error),
+      createdAt: o.created_at as string,
+      updatedAt: o.updated_at as string,
+      deliveredAt: str(o.delivered_at),
+      service: o.service_name as string,
     }));
   }
 
@@ -225,4 +336,3 @@ export class OutboxRepository {
     return out;
   }
 }
-

@@ -8,11 +8,15 @@ import { sqlDatabase, type SqlDatabase } from './sql';
 export class PortalSessionRepository {
   private readonly db: SqlDatabase;
   private sweptAt = 0;
-  constructor(ds: DataSource) { this.db = sqlDatabase(ds); }
+  constructor(ds: DataSource) {
+    this.db = sqlDatabase(ds);
+  }
 
   /** The session's JSON, if it exists and has not expired at `now` (ISO time). */
   async get(idHash: string, now: string): Promise<string | undefined> {
-    const [row] = await this.db.tx((q) => q.all<{ data: string }>('SELECT data FROM portal_session WHERE id_hash = ? AND expires_at > ?', [idHash, now]));
+    const [row] = await this.db.tx((q) =>
+      q.all<{ data: string }>('SELECT data FROM portal_session WHERE id_hash = ? AND expires_at > ?', [idHash, now]),
+    );
     return row?.data;
   }
 
@@ -20,8 +24,10 @@ export class PortalSessionRepository {
   async put(idHash: string, data: string, expiresAt: string, now: string, drop?: string): Promise<void> {
     await this.db.tx(async (q) => {
       if (drop) await q.run('DELETE FROM portal_session WHERE id_hash = ?', [drop]);
-      await q.run('INSERT INTO portal_session (id_hash, expires_at, data) VALUES (?, ?, ?) ON CONFLICT (id_hash) DO UPDATE SET expires_at = excluded.expires_at, data = excluded.data',
-        [idHash, expiresAt, data]);
+      await q.run(
+        'INSERT INTO portal_session (id_hash, expires_at, data) VALUES (?, ?, ?) ON CONFLICT (id_hash) DO UPDATE SET expires_at = excluded.expires_at, data = excluded.data',
+        [idHash, expiresAt, data],
+      );
       await this.sweep(q, now);
     });
   }
@@ -41,7 +47,10 @@ export class PortalSessionRepository {
   async update(idHash: string, now: string, expiresAt: string, change: (data: string) => string): Promise<string | undefined> {
     return this.db.tx(async (q) => {
       const lock = q.driver === 'postgres' ? ' FOR UPDATE' : '';
-      const [row] = await q.all<{ data: string }>(`SELECT data FROM portal_session WHERE id_hash = ? AND expires_at > ?${lock}`, [idHash, now]);
+      const [row] = await q.all<{ data: string }>(`SELECT data FROM portal_session WHERE id_hash = ? AND expires_at > ?${lock}`, [
+        idHash,
+        now,
+      ]);
       if (!row) return undefined;
       const data = change(row.data);
       await q.run('UPDATE portal_session SET data = ?, expires_at = ? WHERE id_hash = ?', [data, expiresAt, idHash]);

@@ -21,14 +21,22 @@ export const COLOUR = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i;
 export class ProfileRepository {
   private readonly db: SqlDatabase;
   private readonly cache = new Map<string, { value: PortalProfile | null; until: number }>();
-  constructor(ds: DataSource) { this.db = sqlDatabase(ds); }
+  constructor(ds: DataSource) {
+    this.db = sqlDatabase(ds);
+  }
 
   async set(serviceId: number, name: string, p: PortalProfile, now: string): Promise<void> {
     if (!PROFILE_NAME.test(name)) throw new Error(`profile name "${name}" must match ${PROFILE_NAME}`);
-    for (const [k, c] of Object.entries(p.colours ?? {})) if (c !== undefined && !COLOUR.test(c)) throw new Error(`colour ${k} "${c}" must be #rgb or #rrggbb`);
+    for (const [k, c] of Object.entries(p.colours ?? {}))
+      if (c !== undefined && !COLOUR.test(c)) throw new Error(`colour ${k} "${c}" must be #rgb or #rrggbb`);
     await this.db.tx(async (q) => {
       await q.run('DELETE FROM portal_profile WHERE service_id = ? AND name = ?', [serviceId, name]);
-      await q.run('INSERT INTO portal_profile (service_id, name, body, updated_at) VALUES (?, ?, ?, ?)', [serviceId, name, JSON.stringify(p), now]);
+      await q.run('INSERT INTO portal_profile (service_id, name, body, updated_at) VALUES (?, ?, ?, ?)', [
+        serviceId,
+        name,
+        JSON.stringify(p),
+        now,
+      ]);
     });
     this.cache.clear();
   }
@@ -37,7 +45,9 @@ export class ProfileRepository {
     const key = `${serviceId}/${name}`;
     const hit = this.cache.get(key);
     if (hit && hit.until > Date.now()) return hit.value;
-    const [row] = await this.db.tx((q) => q.all<{ body: string }>('SELECT body FROM portal_profile WHERE service_id = ? AND name = ?', [serviceId, name]));
+    const [row] = await this.db.tx((q) =>
+      q.all<{ body: string }>('SELECT body FROM portal_profile WHERE service_id = ? AND name = ?', [serviceId, name]),
+    );
     const value = row ? (JSON.parse(row.body) as PortalProfile) : null;
     if (this.cache.size > 1000) this.cache.clear();
     this.cache.set(key, { value, until: Date.now() + 2000 });
@@ -55,7 +65,9 @@ export class ProfileRepository {
   }
 
   async list(serviceId: number): Promise<string[]> {
-    const rows = await this.db.tx((q) => q.all<{ name: string }>('SELECT name FROM portal_profile WHERE service_id = ? ORDER BY name', [serviceId]));
+    const rows = await this.db.tx((q) =>
+      q.all<{ name: string }>('SELECT name FROM portal_profile WHERE service_id = ? ORDER BY name', [serviceId]),
+    );
     return rows.map((r) => r.name);
   }
 }

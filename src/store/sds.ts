@@ -18,22 +18,38 @@ export interface SdsRow {
 
 type DbRow = Record<string, unknown>;
 const toRow = (r: DbRow): SdsRow => ({
-  id: r.id as string, serviceId: Number(r.service_id), mimeType: r.mime_type as string, size: Number(r.size),
-  sha256: r.sha256 as string, blobKey: r.blob_key as string, createdAt: r.created_at as string,
-  lastUsedAt: r.last_used_at as string, expiresAt: r.expires_at as string,
+  id: r.id as string,
+  serviceId: Number(r.service_id),
+  mimeType: r.mime_type as string,
+  size: Number(r.size),
+  sha256: r.sha256 as string,
+  blobKey: r.blob_key as string,
+  createdAt: r.created_at as string,
+  lastUsedAt: r.last_used_at as string,
+  expiresAt: r.expires_at as string,
 });
 
 /** SDS queries usable inside any transaction (DocumentService uses them in createRequest). */
 export const sdsQueries = {
   async find(q: Sql, serviceId: number, ids: string[]): Promise<Map<string, SdsRow>> {
     const rows: Array<Record<string, unknown>> = [];
-    for (const part of chunks(ids)) rows.push(...await q.all(`SELECT * FROM sds_document WHERE service_id = ? AND id IN (${part.map(() => '?').join(', ')})`, [serviceId, ...part]));
+    for (const part of chunks(ids))
+      rows.push(
+        ...(await q.all(`SELECT * FROM sds_document WHERE service_id = ? AND id IN (${part.map(() => '?').join(', ')})`, [
+          serviceId,
+          ...part,
+        ])),
+      );
     return new Map(rows.map((r) => [r.id as string, toRow(r)]));
   },
   /** A request used these documents: they live another TTL from now. */
   async touch(q: Sql, ids: string[], now: string, expiresAt: string): Promise<void> {
     for (const part of chunks(ids)) {
-      await q.run(`UPDATE sds_document SET last_used_at = ?, expires_at = ? WHERE id IN (${part.map(() => '?').join(', ')})`, [now, expiresAt, ...part]);
+      await q.run(`UPDATE sds_document SET last_used_at = ?, expires_at = ? WHERE id IN (${part.map(() => '?').join(', ')})`, [
+        now,
+        expiresAt,
+        ...part,
+      ]);
     }
   },
 };
@@ -45,7 +61,10 @@ export const sdsQueries = {
  */
 export class SdsRepository {
   private readonly db: SqlDatabase;
-  constructor(ds: DataSource, private readonly blobs: BlobStore) {
+  constructor(
+    ds: DataSource,
+    private readonly blobs: BlobStore,
+  ) {
     this.db = sqlDatabase(ds);
   }
 

@@ -25,7 +25,10 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (alg !== 'scrypt' || !salt || !hash) return false;
   const expected = Buffer.from(hash, 'base64');
   const key = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, {
-    N: Number(n), r: Number(r), p: Number(p), maxmem: 64 * 1024 * 1024,
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+    maxmem: 64 * 1024 * 1024,
   });
   return timingSafeEqual(key, expected);
 }
@@ -33,7 +36,13 @@ export async function verifyPassword(password: string, stored: string): Promise<
 export const SERVICE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 interface ServiceRow {
-  id: number; name: string; password_hash: string; public: unknown; created_at: string; callback_allow: string | null; webhook_secret: string | null;
+  id: number;
+  name: string;
+  password_hash: string;
+  public: unknown;
+  created_at: string;
+  callback_allow: string | null;
+  webhook_secret: string | null;
 }
 
 /** A Standard-Webhooks style signing secret: `whsec_` + base64 of 24 random bytes. */
@@ -42,7 +51,11 @@ export function newWebhookSecret(): string {
 }
 
 /** What an operator sees of a service's notification settings. */
-export interface ServiceSettings { name: string; callbackAllow: string[]; webhookSecret: string }
+export interface ServiceSettings {
+  name: string;
+  callbackAllow: string[];
+  webhookSecret: string;
+}
 
 export class ServiceRepository {
   /** hash(name, stored hash, password) of passwords verified recently; a changed password misses. */
@@ -55,7 +68,10 @@ export class ServiceRepository {
   private readonly db: SqlDatabase;
 
   /** `atRest`: the key webhook secrets are sealed with */
-  constructor(ds: DataSource, private readonly atRest: AtRest) {
+  constructor(
+    ds: DataSource,
+    private readonly atRest: AtRest,
+  ) {
     this.db = sqlDatabase(ds);
   }
 
@@ -84,10 +100,14 @@ export class ServiceRepository {
     const now = new Date().toISOString();
     return this.db.tx(async (q) => {
       if ((await q.all('SELECT id FROM service WHERE name = ?', [name])).length) throw new Error(`service "${name}" already exists`);
-      await q.run(
-        'INSERT INTO service (name, password_hash, public, created_at, updated_at, webhook_secret) VALUES (?, ?, ?, ?, ?, ?)',
-        [name, hash, isPublic, now, now, this.atRest.sealWebhookSecret(name, newWebhookSecret())],
-      );
+      await q.run('INSERT INTO service (name, password_hash, public, created_at, updated_at, webhook_secret) VALUES (?, ?, ?, ?, ?, ?)', [
+        name,
+        hash,
+        isPublic,
+        now,
+        now,
+        this.atRest.sealWebhookSecret(name, newWebhookSecret()),
+      ]);
       const [row] = await q.all<ServiceRow>('SELECT * FROM service WHERE name = ?', [name]);
       this.rows.delete(name);
       return this.toAccount(row!);
@@ -159,7 +179,11 @@ export class ServiceRepository {
   async setCallbackAllow(name: string, patterns: string[]): Promise<void> {
     await this.db.tx(async (q) => {
       if (!(await q.all('SELECT id FROM service WHERE name = ?', [name])).length) throw new Error(`no service "${name}"`);
-      await q.run('UPDATE service SET callback_allow = ?, updated_at = ? WHERE name = ?', [patterns.join(',') || null, new Date().toISOString(), name]);
+      await q.run('UPDATE service SET callback_allow = ?, updated_at = ? WHERE name = ?', [
+        patterns.join(',') || null,
+        new Date().toISOString(),
+        name,
+      ]);
     });
   }
 
@@ -168,7 +192,11 @@ export class ServiceRepository {
     const secret = newWebhookSecret();
     await this.db.tx(async (q) => {
       if (!(await q.all('SELECT id FROM service WHERE name = ?', [name])).length) throw new Error(`no service "${name}"`);
-      await q.run('UPDATE service SET webhook_secret = ?, updated_at = ? WHERE name = ?', [this.atRest.sealWebhookSecret(name, secret), new Date().toISOString(), name]);
+      await q.run('UPDATE service SET webhook_secret = ?, updated_at = ? WHERE name = ?', [
+        this.atRest.sealWebhookSecret(name, secret),
+        new Date().toISOString(),
+        name,
+      ]);
     });
     return secret;
   }

@@ -18,12 +18,24 @@ export interface SqlDatabase {
   tx<T>(work: (q: Sql) => Promise<T>): Promise<T>;
 }
 
-interface Statement { run(...p: unknown[]): unknown; all(...p: unknown[]): unknown[]; reader: boolean }
-interface BetterSqlite { prepare(sql: string): Statement; exec(sql: string): unknown; inTransaction: boolean }
+interface Statement {
+  run(...p: unknown[]): unknown;
+  all(...p: unknown[]): unknown[];
+  reader: boolean;
+}
+interface BetterSqlite {
+  prepare(sql: string): Statement;
+  exec(sql: string): unknown;
+  inTransaction: boolean;
+}
 
 const sqliteParam = (p: Param): unknown => (p === undefined ? null : typeof p === 'boolean' ? (p ? 1 : 0) : p);
 
-interface Pending { work: (q: Sql) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }
+interface Pending {
+  work: (q: Sql) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
 
 /**
  * SQLite with group commit: transactions that arrive within one event-loop turn run back to back
@@ -76,18 +88,19 @@ class SqliteDatabase implements SqlDatabase, Sql {
         if (batch.length === 1) {
           // Alone in its batch: the transaction itself is the unit, no savepoint needed.
           outcomes.push({ ok: true, value: await batch[0]!.work(this) });
-        } else for (const item of batch) {
-          this.stmt('SAVEPOINT segl_tx').run();
-          try {
-            const value = await item.work(this);
-            this.stmt('RELEASE segl_tx').run();
-            outcomes.push({ ok: true, value });
-          } catch (e) {
-            this.stmt('ROLLBACK TO segl_tx').run();
-            this.stmt('RELEASE segl_tx').run();
-            outcomes.push({ ok: false, value: e });
+        } else
+          for (const item of batch) {
+            this.stmt('SAVEPOINT segl_tx').run();
+            try {
+              const value = await item.work(this);
+              this.stmt('RELEASE segl_tx').run();
+              outcomes.push({ ok: true, value });
+            } catch (e) {
+              this.stmt('ROLLBACK TO segl_tx').run();
+              this.stmt('RELEASE segl_tx').run();
+              outcomes.push({ ok: false, value: e });
+            }
           }
-        }
         this.stmt('COMMIT').run();
       } catch (e) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -117,10 +130,16 @@ class PgSql implements Sql {
   readonly driver = 'postgres' as const;
   constructor(private readonly m: EntityManager) {}
   async run(sql: string, params: Param[] = []): Promise<void> {
-    await this.m.query(toPg(sql), params.map((p) => (p === undefined ? null : p)));
+    await this.m.query(
+      toPg(sql),
+      params.map((p) => (p === undefined ? null : p)),
+    );
   }
   async all<T>(sql: string, params: Param[] = []): Promise<T[]> {
-    return this.m.query(toPg(sql), params.map((p) => (p === undefined ? null : p)));
+    return this.m.query(
+      toPg(sql),
+      params.map((p) => (p === undefined ? null : p)),
+    );
   }
 }
 
@@ -138,9 +157,10 @@ const handles = new WeakMap<DataSource, SqlDatabase>();
 export function sqlDatabase(ds: DataSource): SqlDatabase {
   let h = handles.get(ds);
   if (!h) {
-    h = ds.options.type === 'postgres'
-      ? new PgDatabase(ds)
-      : new SqliteDatabase((ds.driver as unknown as { databaseConnection: BetterSqlite }).databaseConnection);
+    h =
+      ds.options.type === 'postgres'
+        ? new PgDatabase(ds)
+        : new SqliteDatabase((ds.driver as unknown as { databaseConnection: BetterSqlite }).databaseConnection);
     handles.set(ds, h);
   }
   return h;

@@ -26,35 +26,94 @@ export interface TestUserRow {
   updatedAt: string;
 }
 
-export interface KeyCardRow { id: string; userId: number; codes: string; createdAt: string }
-export interface KeyCodeRow { cardId: string; keyNumber: string; codeMac: string; usedAt?: string }
-export interface NewKeyCard { id: string; codes: string; macs: Array<{ keyNumber: string; mac: string }> }
+export interface KeyCardRow {
+  id: string;
+  userId: number;
+  codes: string;
+  createdAt: string;
+}
+export interface KeyCodeRow {
+  cardId: string;
+  keyNumber: string;
+  codeMac: string;
+  usedAt?: string;
+}
+export interface NewKeyCard {
+  id: string;
+  codes: string;
+  macs: Array<{ keyNumber: string; mac: string }>;
+}
 
 export type ChallengePurpose = 'login' | 'sign';
 export interface ChallengeRow {
-  id: string; userId: number; purpose: ChallengePurpose; cardId: string; keyNumber: string;
-  createdAt: string; expiresAt: string; usedAt?: string; usedBy?: string;
+  id: string;
+  userId: number;
+  purpose: ChallengePurpose;
+  cardId: string;
+  keyNumber: string;
+  createdAt: string;
+  expiresAt: string;
+  usedAt?: string;
+  usedBy?: string;
 }
 
-export interface LogRow { id: number; userId: number; time: string; type: string; detail?: string }
+export interface LogRow {
+  id: number;
+  userId: number;
+  time: string;
+  type: string;
+  detail?: string;
+}
 
 const opt = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
 
 const toUser = (r: Record<string, unknown>): TestUserRow => ({
-  id: Number(r.id), alias: r.alias as string, passwordHash: r.password_hash as string, firstName: r.first_name as string,
-  lastName: r.last_name as string, cprMac: r.cpr_mac as string, cpr: r.cpr as string, address: r.address as string,
-  pid: r.pid as string, certSerial: r.cert_serial as string, certPem: r.cert_pem as string, privateKey: r.private_key as string,
-  failedAttempts: Number(r.failed_attempts), lockedAt: opt(r.locked_at), createdAt: r.created_at as string, updatedAt: r.updated_at as string,
+  id: Number(r.id),
+  alias: r.alias as string,
+  passwordHash: r.password_hash as string,
+  firstName: r.first_name as string,
+  lastName: r.last_name as string,
+  cprMac: r.cpr_mac as string,
+  cpr: r.cpr as string,
+  address: r.address as string,
+  pid: r.pid as string,
+  certSerial: r.cert_serial as string,
+  certPem: r.cert_pem as string,
+  privateKey: r.private_key as string,
+  failedAttempts: Number(r.failed_attempts),
+  lockedAt: opt(r.locked_at),
+  createdAt: r.created_at as string,
+  updatedAt: r.updated_at as string,
 });
 
 const toChallenge = (r: Record<string, unknown>): ChallengeRow => ({
-  id: r.id as string, userId: Number(r.user_id), purpose: r.purpose as ChallengePurpose, cardId: r.card_id as string,
-  keyNumber: r.key_number as string, createdAt: r.created_at as string, expiresAt: r.expires_at as string,
-  usedAt: opt(r.used_at), usedBy: opt(r.used_by),
+  id: r.id as string,
+  userId: Number(r.user_id),
+  purpose: r.purpose as ChallengePurpose,
+  cardId: r.card_id as string,
+  keyNumber: r.key_number as string,
+  createdAt: r.created_at as string,
+  expiresAt: r.expires_at as string,
+  usedAt: opt(r.used_at),
+  usedBy: opt(r.used_by),
 });
 
-const USER_COLUMNS = ['alias', 'password_hash', 'first_name', 'last_name', 'cpr_mac', 'cpr', 'address', 'pid', 'cert_serial', 'cert_pem',
-  'private_key', 'failed_attempts', 'created_at', 'updated_at'] as const;
+const USER_COLUMNS = [
+  'alias',
+  'password_hash',
+  'first_name',
+  'last_name',
+  'cpr_mac',
+  'cpr',
+  'address',
+  'pid',
+  'cert_serial',
+  'cert_pem',
+  'private_key',
+  'failed_attempts',
+  'created_at',
+  'updated_at',
+] as const;
 
 /** The statements of one transaction. */
 export class TestUserTx {
@@ -64,16 +123,36 @@ export class TestUserTx {
     const [r] = await this.q.all(`SELECT * FROM test_user WHERE ${where} = ?`, [value]);
     return r ? toUser(r) : null;
   }
-  byId(id: number): Promise<TestUserRow | null> { return this.user('id', id); }
-  byAlias(alias: string): Promise<TestUserRow | null> { return this.user('alias', alias); }
-  byPid(pid: string): Promise<TestUserRow | null> { return this.user('pid', pid); }
-  byCprMac(mac: string): Promise<TestUserRow | null> { return this.user('cpr_mac', mac); }
+  byId(id: number): Promise<TestUserRow | null> {
+    return this.user('id', id);
+  }
+  byAlias(alias: string): Promise<TestUserRow | null> {
+    return this.user('alias', alias);
+  }
+  byPid(pid: string): Promise<TestUserRow | null> {
+    return this.user('pid', pid);
+  }
+  byCprMac(mac: string): Promise<TestUserRow | null> {
+    return this.user('cpr_mac', mac);
+  }
 
   /** Inserts a user (failed_attempts 0, unlocked); returns its id. */
   async insertUser(u: Omit<TestUserRow, 'id' | 'failedAttempts' | 'lockedAt'>): Promise<number> {
     await this.q.run(insertSql('test_user', USER_COLUMNS, 1), [
-      u.alias, u.passwordHash, u.firstName, u.lastName, u.cprMac, u.cpr, u.address, u.pid, u.certSerial, u.certPem, u.privateKey, 0,
-      u.createdAt, u.updatedAt,
+      u.alias,
+      u.passwordHash,
+      u.firstName,
+      u.lastName,
+      u.cprMac,
+      u.cpr,
+      u.address,
+      u.pid,
+      u.certSerial,
+      u.certPem,
+      u.privateKey,
+      0,
+      u.createdAt,
+      u.updatedAt,
     ]);
     return (await this.byAlias(u.alias))!.id;
   }
@@ -83,7 +162,10 @@ export class TestUserTx {
     const cols = ['card_id', 'key_number', 'code_mac'] as const;
     for (let i = 0; i < card.macs.length; i += 100) {
       const part = card.macs.slice(i, i + 100);
-      await this.q.run(insertSql('key_code', cols, part.length), part.flatMap((m) => [card.id, m.keyNumber, m.mac]));
+      await this.q.run(
+        insertSql('key_code', cols, part.length),
+        part.flatMap((m) => [card.id, m.keyNumber, m.mac]),
+      );
     }
   }
 
@@ -91,18 +173,32 @@ export class TestUserTx {
   async cards(userId: number): Promise<Array<KeyCardRow & { unused: number }>> {
     const rows = await this.q.all(
       `SELECT c.id, c.user_id, c.codes, c.created_at, (SELECT COUNT(*) FROM key_code k WHERE k.card_id = c.id AND k.used_at IS NULL) AS unused
-       FROM key_card c WHERE c.user_id = ? ORDER BY c.created_at, c.id`, [userId]);
-    return rows.map((r) => ({ id: r.id as string, userId: Number(r.user_id), codes: r.codes as string, createdAt: r.created_at as string, unused: Number(r.unused) }));
+       FROM key_card c WHERE c.user_id = ? ORDER BY c.created_at, c.id`,
+      [userId],
+    );
+    return rows.map((r) => ({
+      id: r.id as string,
+      userId: Number(r.user_id),
+      codes: r.codes as string,
+      createdAt: r.created_at as string,
+      unused: Number(r.unused),
+    }));
   }
 
   /** Used key numbers of a card (with when). */
   async usedCodes(cardId: string): Promise<Map<string, string>> {
-    const rows = await this.q.all<{ key_number: string; used_at: string }>('SELECT key_number, used_at FROM key_code WHERE card_id = ? AND used_at IS NOT NULL', [cardId]);
+    const rows = await this.q.all<{ key_number: string; used_at: string }>(
+      'SELECT key_number, used_at FROM key_code WHERE card_id = ? AND used_at IS NOT NULL',
+      [cardId],
+    );
     return new Map(rows.map((r) => [r.key_number, r.used_at]));
   }
 
   async unusedKeyNumbers(cardId: string): Promise<string[]> {
-    const rows = await this.q.all<{ key_number: string }>('SELECT key_number FROM key_code WHERE card_id = ? AND used_at IS NULL ORDER BY key_number', [cardId]);
+    const rows = await this.q.all<{ key_number: string }>(
+      'SELECT key_number FROM key_code WHERE card_id = ? AND used_at IS NULL ORDER BY key_number',
+      [cardId],
+    );
     return rows.map((r) => r.key_number);
   }
 
@@ -113,8 +209,16 @@ export class TestUserTx {
 
   /** Marks a code used by `by`; true only for the caller that used it (a concurrent second use gets false). */
   async useCode(cardId: string, keyNumber: string, by: string, now: string): Promise<boolean> {
-    await this.q.run('UPDATE key_code SET used_at = ?, used_by = ? WHERE card_id = ? AND key_number = ? AND used_at IS NULL', [now, by, cardId, keyNumber]);
-    const [r] = await this.q.all<{ used_by: string | null }>('SELECT used_by FROM key_code WHERE card_id = ? AND key_number = ?', [cardId, keyNumber]);
+    await this.q.run('UPDATE key_code SET used_at = ?, used_by = ? WHERE card_id = ? AND key_number = ? AND used_at IS NULL', [
+      now,
+      by,
+      cardId,
+      keyNumber,
+    ]);
+    const [r] = await this.q.all<{ used_by: string | null }>('SELECT used_by FROM key_code WHERE card_id = ? AND key_number = ?', [
+      cardId,
+      keyNumber,
+    ]);
     return r?.used_by === by;
   }
 
@@ -146,15 +250,21 @@ export class TestUserTx {
   /** Counts one more consecutive failure; locks at `lockAt`. Returns the new count and whether the user is locked. */
   async recordFailure(userId: number, lockAt: number, now: string): Promise<{ failed: number; locked: boolean }> {
     await this.q.run('UPDATE test_user SET failed_attempts = failed_attempts + 1, updated_at = ? WHERE id = ?', [now, userId]);
-    await this.q.run('UPDATE test_user SET locked_at = ? WHERE id = ? AND locked_at IS NULL AND failed_attempts >= ?', [now, userId, lockAt]);
+    await this.q.run('UPDATE test_user SET locked_at = ? WHERE id = ? AND locked_at IS NULL AND failed_attempts >= ?', [
+      now,
+      userId,
+      lockAt,
+    ]);
     const u = (await this.byId(userId))!;
     return { failed: u.failedAttempts, locked: !!u.lockedAt };
   }
 
   /** Clears the failure count and, with `unlock`, the lock. */
   async resetFailures(userId: number, now: string, unlock = false): Promise<void> {
-    await this.q.run(
-      `UPDATE test_user SET failed_attempts = 0, updated_at = ?${unlock ? ', locked_at = NULL' : ''} WHERE id = ?`, [now, userId]);
+    await this.q.run(`UPDATE test_user SET failed_attempts = 0, updated_at = ?${unlock ? ', locked_at = NULL' : ''} WHERE id = ?`, [
+      now,
+      userId,
+    ]);
   }
 
   async log(userId: number, time: string, type: string, detail?: string): Promise<void> {
@@ -163,7 +273,13 @@ export class TestUserTx {
 
   async logs(userId: number, limit: number): Promise<LogRow[]> {
     const rows = await this.q.all('SELECT * FROM testid_log WHERE user_id = ? ORDER BY id DESC LIMIT ?', [userId, limit]);
-    return rows.map((r) => ({ id: Number(r.id), userId: Number(r.user_id), time: r.time as string, type: r.type as string, detail: opt(r.detail) }));
+    return rows.map((r) => ({
+      id: Number(r.id),
+      userId: Number(r.user_id),
+      time: r.time as string,
+      type: r.type as string,
+      detail: opt(r.detail),
+    }));
   }
 
   async pidCprMode(serviceId: number): Promise<string | undefined> {
@@ -179,7 +295,9 @@ export class TestUserTx {
 
 export class TestUserStore {
   private readonly db: SqlDatabase;
-  constructor(ds: DataSource) { this.db = sqlDatabase(ds); }
+  constructor(ds: DataSource) {
+    this.db = sqlDatabase(ds);
+  }
 
   /** One transaction: commits when `work` resolves, rolls back when it throws. */
   tx<T>(work: (t: TestUserTx) => Promise<T>): Promise<T> {

@@ -132,9 +132,7 @@ function attributeDer(type: string, value: string): Uint8Array {
  * (X.690 §11.6), as OCES puts `CN + serialNumber` into one RDN.
  */
 function multiValuedRdn(attrs: Array<[string, string]>): Record<string, string[]> {
-  const sorted = attrs
-    .map(([type, value]) => ({ type, value, der: attributeDer(type, value) }))
-    .sort((a, b) => compareDer(a.der, b.der));
+  const sorted = attrs.map(([type, value]) => ({ type, value, der: attributeDer(type, value) })).sort((a, b) => compareDer(a.der, b.der));
   const rdn: Record<string, string[]> = {};
   for (const { type, value } of sorted) (rdn[type] ??= []).push(value);
   return rdn;
@@ -209,7 +207,11 @@ async function issuingCa(root: Issuer, keys: CryptoKeyPair, subject: JsonName, u
   return {
     keys,
     certificate: await issue({
-      issuer: root, subject, publicKey: keys.publicKey, notBefore: now, years: 10,
+      issuer: root,
+      subject,
+      publicKey: keys.publicKey,
+      notBefore: now,
+      years: 10,
       extensions: [
         new x509.BasicConstraintsExtension(true, 0, true),
         new x509.KeyUsagesExtension(KU.keyCertSign | KU.cRLSign, true),
@@ -220,10 +222,7 @@ async function issuingCa(root: Issuer, keys: CryptoKeyPair, subject: JsonName, u
   };
 }
 
-const endEntity = (extra: x509.Extension[]): x509.Extension[] => [
-  new x509.BasicConstraintsExtension(false, undefined, true),
-  ...extra,
-];
+const endEntity = (extra: x509.Extension[]): x509.Extension[] => [new x509.BasicConstraintsExtension(false, undefined, true), ...extra];
 
 /**
  * A delegated OCSP responder of `ca` (RFC 6960 §4.2.2.2): EKU id-kp-OCSPSigning, id-pkix-ocsp-nocheck
@@ -233,7 +232,11 @@ async function ocspResponder(ca: Issuer, keys: CryptoKeyPair, subject: JsonName,
   return {
     keys,
     certificate: await issue({
-      issuer: ca, subject, publicKey: keys.publicKey, notBefore: now, years: 2,
+      issuer: ca,
+      subject,
+      publicKey: keys.publicKey,
+      notBefore: now,
+      years: 2,
       extensions: endEntity([
         new x509.KeyUsagesExtension(KU.digitalSignature, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.ocspSigning]),
@@ -269,11 +272,19 @@ export async function createServiceBranch(root: Issuer, opts: { name?: string; u
   const [serviceOcsp, seal, tsa] = await Promise.all([
     ocspResponder(serviceCa, ocspKeys, dn(name, `${name} Service OCSP Responder`), now),
     issue({
-      issuer: serviceCa, subject: dn(name, `${name} Seal`), publicKey: sealKeys.publicKey, notBefore: now, years: 3,
+      issuer: serviceCa,
+      subject: dn(name, `${name} Seal`),
+      publicKey: sealKeys.publicKey,
+      notBefore: now,
+      years: 3,
       extensions: endEntity([new x509.KeyUsagesExtension(KU.digitalSignature | KU.nonRepudiation, true), ...revocation()]),
     }),
     issue({
-      issuer: serviceCa, subject: dn(name, `${name} TSA`), publicKey: tsaKeys.publicKey, notBefore: now, years: 5,
+      issuer: serviceCa,
+      subject: dn(name, `${name} TSA`),
+      publicKey: tsaKeys.publicKey,
+      notBefore: now,
+      years: 5,
       extensions: endEntity([
         new x509.KeyUsagesExtension(KU.digitalSignature | KU.nonRepudiation, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.timeStamping], true),
@@ -306,8 +317,11 @@ export async function createTestPki(opts: { name?: string; urls: PkiUrls; now?: 
   const root: Issuer = {
     keys: rootKeys,
     certificate: await issue({
-      subject: rootDn, publicKey: rootKeys.publicKey, selfSigningKey: rootKeys.privateKey,
-      notBefore: now, years: 20,
+      subject: rootDn,
+      publicKey: rootKeys.publicKey,
+      selfSigningKey: rootKeys.privateKey,
+      notBefore: now,
+      years: 20,
       extensions: [
         new x509.BasicConstraintsExtension(true, undefined, true),
         new x509.KeyUsagesExtension(KU.keyCertSign | KU.cRLSign, true),
@@ -359,13 +373,22 @@ function personSubject(req: PersonCertificateRequest): JsonName {
   if (!req.commonName.trim()) throw new Error('person certificate: commonName is empty');
   if (req.kind === 'POCES') {
     if (!ID_PART.test(req.pid)) throw new Error(`person certificate: bad PID ${JSON.stringify(req.pid)}`);
-    return [multiValuedRdn([['CN', req.commonName], [SERIAL_NUMBER_ATTR, `PID:${req.pid}`]]), { C: ['DK'] }];
+    return [
+      multiValuedRdn([
+        ['CN', req.commonName],
+        [SERIAL_NUMBER_ATTR, `PID:${req.pid}`],
+      ]),
+      { C: ['DK'] },
+    ];
   }
   if (!req.cvr || !/^\d{8}$/.test(req.cvr)) throw new Error('MOCES certificate: cvr must be 8 digits');
   if (!req.rid || !ID_PART.test(req.rid)) throw new Error('MOCES certificate: rid is missing or malformed');
   if (!req.organisation?.trim()) throw new Error('MOCES certificate: organisation is required');
   return [
-    multiValuedRdn([['CN', req.commonName], [SERIAL_NUMBER_ATTR, `CVR:${req.cvr}-RID:${req.rid}`]]),
+    multiValuedRdn([
+      ['CN', req.commonName],
+      [SERIAL_NUMBER_ATTR, `CVR:${req.cvr}-RID:${req.rid}`],
+    ]),
     { O: [req.organisation] },
     { C: ['DK'] },
   ];
@@ -387,8 +410,12 @@ export async function issuePersonCertificate(ca: Issuer, req: PersonCertificateR
   ];
   if (req.email) extensions.push(new x509.SubjectAlternativeNameExtension([{ type: 'email', value: req.email }]));
   return issue({
-    issuer: ca, subject: personSubject(req), publicKey: req.publicKey,
-    notBefore: req.now ?? new Date(), years: req.years ?? 3, extensions,
+    issuer: ca,
+    subject: personSubject(req),
+    publicKey: req.publicKey,
+    notBefore: req.now ?? new Date(),
+    years: req.years ?? 3,
+    extensions,
   });
 }
 
@@ -443,8 +470,16 @@ export function certificateKind(cert: x509.X509Certificate): PersonKind | 'other
 
 /** CRLReason names (RFC 5280 §5.3.1). */
 export type CrlReason =
-  | 'unspecified' | 'keyCompromise' | 'cACompromise' | 'affiliationChanged' | 'superseded'
-  | 'cessationOfOperation' | 'certificateHold' | 'removeFromCRL' | 'privilegeWithdrawn' | 'aACompromise';
+  | 'unspecified'
+  | 'keyCompromise'
+  | 'cACompromise'
+  | 'affiliationChanged'
+  | 'superseded'
+  | 'cessationOfOperation'
+  | 'certificateHold'
+  | 'removeFromCRL'
+  | 'privilegeWithdrawn'
+  | 'aACompromise';
 
 export interface CrlEntry {
   serialHex: string;

@@ -6,7 +6,8 @@ import type { TestCa } from './testca';
 /** OCSP and time-stamp requests are a few hundred bytes; 64 KB is generous. */
 export const PKI_BODY_LIMIT = 64 * 1024;
 
-const refuse = (res: Response, status: number, message: string) => res.status(status).type('text/plain; charset=utf-8').send(`${message}\n`);
+const refuse = (res: Response, status: number, message: string) =>
+  res.status(status).type('text/plain; charset=utf-8').send(`${message}\n`);
 
 /**
  * Whether `b` is one DER SEQUENCE spanning the whole body (X.690 §8.1: tag 0x30, then a definite
@@ -33,37 +34,56 @@ export function pkiRoutes(ca: TestCa): Router {
   r.get('/pki/seal.pem', (_req, res) => pem(res, ca.pem('seal')));
   r.get('/pki/ocsp.pem', (_req, res) => pem(res, ca.pem('ocsp')));
   r.get('/pki/tsa.pem', (_req, res) => pem(res, ca.pem('tsa')));
-  r.get('/pki/crl', async (_req, res) => { res.type('application/pkix-crl').send(Buffer.from(await ca.crl())); });
-  r.get('/pki/root.crl', async (_req, res) => { res.type('application/pkix-crl').send(Buffer.from(await ca.rootCrl())); });
+  r.get('/pki/crl', async (_req, res) => {
+    res.type('application/pkix-crl').send(Buffer.from(await ca.crl()));
+  });
+  r.get('/pki/root.crl', async (_req, res) => {
+    res.type('application/pkix-crl').send(Buffer.from(await ca.rootCrl()));
+  });
   // The service CA (seal and TSA) beside the person CA: its certificate, its OCSP responder's, its CRL.
   r.get('/pki/service-ca.pem', (_req, res) => pem(res, ca.pem('serviceCa')));
   r.get('/pki/service-ocsp.pem', (_req, res) => pem(res, ca.pem('serviceOcsp')));
-  r.get('/pki/service.crl', async (_req, res) => { res.type('application/pkix-crl').send(Buffer.from(await ca.serviceCrl())); });
+  r.get('/pki/service.crl', async (_req, res) => {
+    res.type('application/pkix-crl').send(Buffer.from(await ca.serviceCrl()));
+  });
 
   const parse = raw({ type: () => true, limit: PKI_BODY_LIMIT });
   // The body parser's own errors (too large, a broken gzip, an unknown Content-Encoding) are the
   // client's: 413 or 400 with a message, never the 500 of the application's error handler.
-  const body = (kind: string) => (req: Request, res: Response, next: NextFunction) => parse(req, res, (err?: unknown) => {
-    if (!err) {
-      const b = req.body instanceof Buffer ? req.body : Buffer.alloc(0);
-      if (!isDerSequence(b)) { refuse(res, 400, `the body is not a DER-encoded ${kind} (one ASN.1 SEQUENCE)`); return; }
+  const body = (kind: string) => (req: Request, res: Response, next: NextFunction) =>
+    parse(req, res, (err?: unknown) => {
+      if (!err) {
+        const b = req.body instanceof Buffer ? req.body : Buffer.alloc(0);
+        if (!isDerSequence(b)) {
+          refuse(res, 400, `the body is not a DER-encoded ${kind} (one ASN.1 SEQUENCE)`);
+          return;
+        }
+        next();
+        return;
+      }
+      const e = err as { status?: number; type?: string; message?: string };
+      if (e.type === 'entity.too.large') refuse(res, 413, `the ${kind} is larger than ${PKI_BODY_LIMIT} bytes`);
+      else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
+        refuse(res, e.status, `the ${kind} could not be read: ${e.message ?? 'bad request'}`);
+      else next(err);
+    });
+  const answer = async (res: Response, der: Uint8Array, type: string) => {
+    res.type(type).send(Buffer.from(der));
+  };
+  // RFC 6960 Appendix A.1: POST with the DER request, or GET with it base64- and URL-encoded in the path.
+  const ocspType = (req: Request, res: Response, next: NextFunction) => {
+    if (req.headers['content-type'] === 'application/ocsp-request') {
       next();
       return;
     }
-    const e = err as { status?: number; type?: string; message?: string };
-    if (e.type === 'entity.too.large') refuse(res, 413, `the ${kind} is larger than ${PKI_BODY_LIMIT} bytes`);
-    else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) refuse(res, e.status, `the ${kind} could not be read: ${e.message ?? 'bad request'}`);
-    else next(err);
-  });
-  const answer = async (res: Response, der: Uint8Array, type: string) => { res.type(type).send(Buffer.from(der)); };
-  // RFC 6960 Appendix A.1: POST with the DER request, or GET with it base64- and URL-encoded in the path.
-  const ocspType = (req: Request, res: Response, next: NextFunction) => {
-    if (req.headers['content-type'] === 'application/ocsp-request') { next(); return; }
     req.resume();
     refuse(res, 415, 'Content-Type must be application/ocsp-request');
   };
   const tsaType = (req: Request, res: Response, next: NextFunction) => {
-    if (req.headers['content-type'] === 'application/timestamp-query') { next(); return; }
+    if (req.headers['content-type'] === 'application/timestamp-query') {
+      next();
+      return;
+    }
     req.resume();
     refuse(res, 415, 'Content-Type must be application/timestamp-query');
   };
@@ -77,7 +97,10 @@ export function pkiRoutes(ca: TestCa): Router {
     } catch {
       der = new Uint8Array();
     }
-    if (!isDerSequence(der)) { refuse(res, 400, 'the path is not a base64-encoded DER OCSPRequest (RFC 6960 A.1)'); return; }
+    if (!isDerSequence(der)) {
+      refuse(res, 400, 'the path is not a base64-encoded DER OCSPRequest (RFC 6960 A.1)');
+      return;
+    }
     res.set('Cache-Control', 'max-age=60');
     await answer(res, await ca.ocsp(der), 'application/ocsp-response');
   });
@@ -89,7 +112,8 @@ export function pkiRoutes(ca: TestCa): Router {
   // client's mistake: its 4xx with a message, not the application's 500.
   r.use('/pki', (err: unknown, _req: Request, res: Response, next: NextFunction) => {
     const e = err as { status?: number; message?: string };
-    if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && !res.headersSent) refuse(res, e.status, `the request could not be read: ${e.message ?? 'bad request'}`);
+    if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && !res.headersSent)
+      refuse(res, e.status, `the request could not be read: ${e.message ?? 'bad request'}`);
     else next(err);
   });
   return r;

@@ -36,12 +36,24 @@ const VERSION = 1;
 /** Version of the directory layout (see the top of this file). */
 const LAYOUT_VERSION = 2;
 const ROLES = {
-  root: 'root', personCa: 'personca', ocsp: 'ocsp', serviceCa: 'serviceca', serviceOcsp: 'serviceocsp', seal: 'seal', tsa: 'tsa',
+  root: 'root',
+  personCa: 'personca',
+  ocsp: 'ocsp',
+  serviceCa: 'serviceca',
+  serviceOcsp: 'serviceocsp',
+  seal: 'seal',
+  tsa: 'tsa',
 } as const;
 type Role = keyof typeof ROLES;
 /** Who issued whom (as createTestPki builds it); checked on every load. */
 const ISSUED_BY: Record<Role, Role> = {
-  root: 'root', personCa: 'root', ocsp: 'personCa', serviceCa: 'root', serviceOcsp: 'serviceCa', seal: 'serviceCa', tsa: 'serviceCa',
+  root: 'root',
+  personCa: 'root',
+  ocsp: 'personCa',
+  serviceCa: 'root',
+  serviceOcsp: 'serviceCa',
+  seal: 'serviceCa',
+  tsa: 'serviceCa',
 };
 const V1_ROLES: Role[] = ['root', 'personCa', 'seal', 'ocsp', 'tsa'];
 /** What the upgrade from version 1 issues anew. */
@@ -93,9 +105,12 @@ async function sealKey(key: CryptoKey, role: Role, secret: string): Promise<Seal
   const salt = randomBytes(16);
   const { iv, ciphertext, tag } = gcmSeal(await scryptKey(secret, salt, SCRYPT), pem, additionalData(role));
   return {
-    format: KEY_FORMAT, version: VERSION,
+    format: KEY_FORMAT,
+    version: VERSION,
     kdf: { name: 'scrypt', ...SCRYPT, salt: salt.toString('base64') },
-    cipher: 'aes-256-gcm', iv: iv.toString('base64'), tag: tag.toString('base64'),
+    cipher: 'aes-256-gcm',
+    iv: iv.toString('base64'),
+    tag: tag.toString('base64'),
     ciphertext: ciphertext.toString('base64'),
   };
 }
@@ -107,11 +122,17 @@ async function openKey(sealed: SealedKey, role: Role, secret: string, file: stri
   }
   const { N, r, p, salt } = sealed.kdf;
   const aesKey = await scryptKey(secret, Buffer.from(salt, 'base64'), { N, r, p });
-  const plain = gcmOpen(aesKey, Buffer.from(sealed.iv, 'base64'), Buffer.from(sealed.ciphertext, 'base64'), Buffer.from(sealed.tag, 'base64'),
-    additionalData(role));
+  const plain = gcmOpen(
+    aesKey,
+    Buffer.from(sealed.iv, 'base64'),
+    Buffer.from(sealed.ciphertext, 'base64'),
+    Buffer.from(sealed.tag, 'base64'),
+    additionalData(role),
+  );
   if (!plain) {
     throw new Error(
-      `segl test PKI: cannot decrypt ${file}: wrong secret (is SEGL_SECRET the one the PKI was created with?) or the file is damaged`);
+      `segl test PKI: cannot decrypt ${file}: wrong secret (is SEGL_SECRET the one the PKI was created with?) or the file is damaged`,
+    );
   }
   return crypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(plain.toString('utf8')), RSA_IMPORT, true, ['sign']);
 }
@@ -248,7 +269,13 @@ async function commitStage(dir: string): Promise<void> {
  */
 async function upgradeV1(dir: string, secret: string, urls: PkiUrls, manifest: Manifest, now?: Date): Promise<void> {
   const stage = path.join(dir, STAGE);
-  if (await fs.stat(path.join(stage, 'pki.json')).then(() => true, () => false)) return commitStage(dir);
+  if (
+    await fs.stat(path.join(stage, 'pki.json')).then(
+      () => true,
+      () => false,
+    )
+  )
+    return commitStage(dir);
   try {
     await fs.mkdir(stage, { mode: 0o700 });
   } catch (err) {
@@ -284,7 +311,11 @@ async function upgradeV1(dir: string, secret: string, urls: PkiUrls, manifest: M
       retired.push(f);
     }
     const next: Manifest = {
-      ...manifest, version: LAYOUT_VERSION, urls: merged, upgradedAt: new Date().toISOString(), retired,
+      ...manifest,
+      version: LAYOUT_VERSION,
+      urls: merged,
+      upgradedAt: new Date().toISOString(),
+      retired,
     };
     await writeFile(path.join(stage, 'pki.json'), JSON.stringify(next, null, 2) + '\n', 0o600);
   } catch (err) {

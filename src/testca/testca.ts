@@ -21,8 +21,12 @@ export const TSA_POLICY = '1.3.6.1.4.1.99999.2.1';
 
 export function pkiUrls(baseUrl: string): PkiUrls {
   return {
-    ocsp: `${baseUrl}/pki/ocsp`, crl: `${baseUrl}/pki/crl`, caIssuers: `${baseUrl}/pki/ca.pem`, rootCrl: `${baseUrl}/pki/root.crl`,
-    serviceCrl: `${baseUrl}/pki/service.crl`, serviceCaIssuers: `${baseUrl}/pki/service-ca.pem`,
+    ocsp: `${baseUrl}/pki/ocsp`,
+    crl: `${baseUrl}/pki/crl`,
+    caIssuers: `${baseUrl}/pki/ca.pem`,
+    rootCrl: `${baseUrl}/pki/root.crl`,
+    serviceCrl: `${baseUrl}/pki/service.crl`,
+    serviceCaIssuers: `${baseUrl}/pki/service-ca.pem`,
   };
 }
 
@@ -58,8 +62,14 @@ export class TestCa {
     const now = this.clock.now();
     const cert = await issuePersonCertificate(this.pki.personCa, { ...req, kind: req.kind ?? 'POCES', urls: this.pki.urls, now });
     await this.certs.insert({
-      serial: serialHex(cert), kind: req.kind ?? 'POCES', subject: cert.subject, pid: pidOf(cert), status: 'good',
-      notBefore: cert.notBefore.toISOString(), notAfter: cert.notAfter.toISOString(), createdAt: now.toISOString(),
+      serial: serialHex(cert),
+      kind: req.kind ?? 'POCES',
+      subject: cert.subject,
+      pid: pidOf(cert),
+      status: 'good',
+      notBefore: cert.notBefore.toISOString(),
+      notAfter: cert.notAfter.toISOString(),
+      createdAt: now.toISOString(),
       pem: cert.toString('pem'),
     });
     return cert;
@@ -84,7 +94,9 @@ export class TestCa {
    * still validate) are good, test users' certificates as recorded, anything else unknown.
    */
   async status(serial: string): Promise<CertStatus> {
-    const own = [this.pki.ocsp.certificate, ...this.pki.retired].filter((c) => c.issuer === this.pki.personCa.certificate.subject).map(serialHex);
+    const own = [this.pki.ocsp.certificate, ...this.pki.retired]
+      .filter((c) => c.issuer === this.pki.personCa.certificate.subject)
+      .map(serialHex);
     if (own.includes(serial)) return { status: 'good' };
     const rec = await this.certs.get(serial);
     if (!rec) return { status: 'unknown' };
@@ -116,7 +128,9 @@ export class TestCa {
   async crl(): Promise<ArrayBuffer> {
     const now = this.clock.now();
     const entries = (await this.certs.listRevoked()).map((r) => ({
-      serialHex: r.serial, revokedAt: new Date(r.revokedAt!), reason: (r.status === 'hold' ? 'certificateHold' : (r.reason ?? 'unspecified')) as CrlReason,
+      serialHex: r.serial,
+      revokedAt: new Date(r.revokedAt!),
+      reason: (r.status === 'hold' ? 'certificateHold' : (r.reason ?? 'unspecified')) as CrlReason,
     }));
     return createCrl(this.pki.personCa, entries, { thisUpdate: now, crlNumber: Math.floor(now.getTime() / 1000) });
   }

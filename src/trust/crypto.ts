@@ -22,7 +22,12 @@ export function useNodeCrypto(): void {
 useNodeCrypto();
 
 /** RSASSA-PKCS1-v1_5 with SHA-256 on 2048-bit keys: what OCES, NSS, xmlsec1 and openssl all verify. */
-export const SIGNING_ALGORITHM = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 } as const;
+export const SIGNING_ALGORITHM = {
+  name: 'RSASSA-PKCS1-v1_5',
+  hash: 'SHA-256',
+  publicExponent: new Uint8Array([1, 0, 1]),
+  modulusLength: 2048,
+} as const;
 
 export function generateKeys(): Promise<CryptoKeyPair> {
   return crypto.subtle.generateKey(SIGNING_ALGORITHM, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;

@@ -12,7 +12,11 @@ export interface ContextDescription {
   server: { operatingSystem: string; runtime: string; components: Array<{ name: string; version: string }> };
 }
 
-export interface AuditEntry { time: Date; type: string; text: string }
+export interface AuditEntry {
+  time: Date;
+  type: string;
+  text: string;
+}
 
 export interface LtvSdoInput {
   id: string;
@@ -38,7 +42,8 @@ export interface LtvSdoInput {
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
 const t = (d: Date): string => d.toISOString();
-const l = (name: string, attrs: Record<string, string | undefined> | null, ...children: XChild[]): XEl => el(name, LTVSDO_NS, attrs, ...children);
+const l = (name: string, attrs: Record<string, string | undefined> | null, ...children: XChild[]): XEl =>
+  el(name, LTVSDO_NS, attrs, ...children);
 /** An element with text, left out when the value is undefined. */
 const opt = (name: string, value: string | undefined): XChild => (value === undefined ? undefined : l(name, null, value));
 
@@ -56,11 +61,28 @@ function asElement(xml: string): string {
 }
 
 function context(name: string, c: ContextDescription): XEl {
-  const client = c.client && l('Client', null,
-    opt('OperatingSystem', c.client.operatingSystem), opt('Browser', c.client.browser), opt('UserAgent', c.client.userAgent), opt('Address', c.client.ip));
-  return l(name, null, client, l('Server', null,
-    opt('OperatingSystem', c.server.operatingSystem), opt('Runtime', c.server.runtime),
-    ...c.server.components.map((k) => l('Component', { Name: k.name, Version: k.version }))));
+  const client =
+    c.client &&
+    l(
+      'Client',
+      null,
+      opt('OperatingSystem', c.client.operatingSystem),
+      opt('Browser', c.client.browser),
+      opt('UserAgent', c.client.userAgent),
+      opt('Address', c.client.ip),
+    );
+  return l(
+    name,
+    null,
+    client,
+    l(
+      'Server',
+      null,
+      opt('OperatingSystem', c.server.operatingSystem),
+      opt('Runtime', c.server.runtime),
+      ...c.server.components.map((k) => l('Component', { Name: k.name, Version: k.version })),
+    ),
+  );
 }
 
 /**
@@ -70,20 +92,41 @@ function context(name: string, c: ContextDescription): XEl {
  */
 export function buildLtvSdo(p: LtvSdoInput): string {
   const v = p.validation;
-  const root = l('LtvSdo', { Version: '1', Id: p.id },
+  const root = l(
+    'LtvSdo',
+    { Version: '1', Id: p.id },
     l('SignedDataObject', null, raw(asElement(p.nativeSignatureXml))),
-    l('SignerDescription', null, opt('SignerName', p.signer.name), opt('SignerPid', p.signer.pid), opt('SignerNationalId', p.signer.nationalId),
-      opt('SignerNationality', p.signer.nationality), opt('CertificateKind', p.signer.kind)),
-    l('TrustedSigningTime', { Source: p.trustedTime.source }, opt('Time', t(p.trustedTime.time)), opt('TimeStampToken', b64(p.trustedTime.tokenDer))),
-    l('ValidationData', null,
+    l(
+      'SignerDescription',
+      null,
+      opt('SignerName', p.signer.name),
+      opt('SignerPid', p.signer.pid),
+      opt('SignerNationalId', p.signer.nationalId),
+      opt('SignerNationality', p.signer.nationality),
+      opt('CertificateKind', p.signer.kind),
+    ),
+    l(
+      'TrustedSigningTime',
+      { Source: p.trustedTime.source },
+      opt('Time', t(p.trustedTime.time)),
+      opt('TimeStampToken', b64(p.trustedTime.tokenDer)),
+    ),
+    l(
+      'ValidationData',
+      null,
       l('Certificates', null, ...v.certificates.map((c) => l('Certificate', null, b64(c)))),
       l('RevocationValues', null, ...v.ocspResponses.map((o) => l('OcspResponse', null, b64(o)))),
-      l('InitialVerification', { Indication: v.indication, SubIndication: v.subIndication || undefined, At: t(v.verifiedAt) },
-        ...v.checks.map((c) => l('Check', { Name: c.name, Ok: String(c.ok), At: t(c.at) }, c.detail)))),
+      l(
+        'InitialVerification',
+        { Indication: v.indication, SubIndication: v.subIndication || undefined, At: t(v.verifiedAt) },
+        ...v.checks.map((c) => l('Check', { Name: c.name, Ok: String(c.ok), At: t(c.at) }, c.detail)),
+      ),
+    ),
     context('SignatureCreationContext', p.creationContext),
     context('VerificationContext', p.verificationContext),
     opt('ExternalContext', p.externalContext),
-    l('AuditTrail', null, ...p.auditTrail.map((a) => l('Entry', { Time: t(a.time), Type: a.type }, a.text))));
+    l('AuditTrail', null, ...p.auditTrail.map((a) => l('Entry', { Time: t(a.time), Type: a.type }, a.text))),
+  );
   return `<?xml version="1.0" encoding="UTF-8"?>${render(root)}`;
 }
 
@@ -92,8 +135,13 @@ export function describeUserAgent(ua: string | undefined): { operatingSystem?: s
   if (!ua) return {};
   const os = /Windows NT [\d.]+|Mac OS X [\d_.]+|Android [\d.]+|iPhone OS [\d_]+|CrOS [\w.]+|Linux/.exec(ua)?.[0]?.replace(/_/g, '.');
   // Most specific first: Edge and Opera also say Chrome, Chrome also says Safari.
-  const names: Array<[RegExp, string]> = [[/Edg\/([\d.]+)/, 'Edge'], [/OPR\/([\d.]+)/, 'Opera'], [/Firefox\/([\d.]+)/, 'Firefox'],
-    [/Chrom(?:e|ium)\/([\d.]+)/, 'Chrome'], [/Version\/([\d.]+).*Safari/, 'Safari']];
+  const names: Array<[RegExp, string]> = [
+    [/Edg\/([\d.]+)/, 'Edge'],
+    [/OPR\/([\d.]+)/, 'Opera'],
+    [/Firefox\/([\d.]+)/, 'Firefox'],
+    [/Chrom(?:e|ium)\/([\d.]+)/, 'Chrome'],
+    [/Version\/([\d.]+).*Safari/, 'Safari'],
+  ];
   const hit = names.map(([re, name]) => [re.exec(ua), name] as const).find(([m]) => m);
   const browser = hit ? `${hit[1]}/${hit[0]![1]}` : undefined;
   return { operatingSystem: os, browser, userAgent: ua };

@@ -9,20 +9,38 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { certificateFromDer, certificateHash, pkijsCertificate, signatureVerifiedBy, verificationKey } from './x509/cache';
 import {
-  childrenOf, contentOf, DerError, encodingOf, expectTag, generalizedTime, oid, oidOf, readDer, smallIntOf, TAG, timeOf, tlv, type Tlv,
+  childrenOf,
+  contentOf,
+  DerError,
+  encodingOf,
+  expectTag,
+  generalizedTime,
+  oid,
+  oidOf,
+  readDer,
+  smallIntOf,
+  TAG,
+  timeOf,
+  tlv,
+  type Tlv,
 } from './asn1/der';
 
 /** Same shape as pki.ts's Issuer; declared here so this module stands alone. */
 
 /** CRLReason names, RFC 5280 §5.3.1 (value 7 is unused there). */
 export type RevocationReason =
-  | 'unspecified' | 'keyCompromise' | 'cACompromise' | 'affiliationChanged' | 'superseded'
-  | 'cessationOfOperation' | 'certificateHold' | 'removeFromCRL' | 'privilegeWithdrawn' | 'aACompromise';
+  | 'unspecified'
+  | 'keyCompromise'
+  | 'cACompromise'
+  | 'affiliationChanged'
+  | 'superseded'
+  | 'cessationOfOperation'
+  | 'certificateHold'
+  | 'removeFromCRL'
+  | 'privilegeWithdrawn'
+  | 'aACompromise';
 
-export type CertStatus =
-  | { status: 'good' }
-  | { status: 'revoked'; revokedAt: Date; reason?: RevocationReason }
-  | { status: 'unknown' };
+export type CertStatus = { status: 'good' } | { status: 'revoked'; revokedAt: Date; reason?: RevocationReason } | { status: 'unknown' };
 
 export interface OcspResponderOptions {
   responder: SigningIdentity;
@@ -84,11 +102,18 @@ const HASH_BY_OID: Record<string, HashName> = {
 };
 
 const REASON_CODE: Record<RevocationReason, number> = {
-  unspecified: 0, keyCompromise: 1, cACompromise: 2, affiliationChanged: 3, superseded: 4,
-  cessationOfOperation: 5, certificateHold: 6, removeFromCRL: 8, privilegeWithdrawn: 9, aACompromise: 10,
+  unspecified: 0,
+  keyCompromise: 1,
+  cACompromise: 2,
+  affiliationChanged: 3,
+  superseded: 4,
+  cessationOfOperation: 5,
+  certificateHold: 6,
+  removeFromCRL: 8,
+  privilegeWithdrawn: 9,
+  aACompromise: 10,
 };
-const REASON_NAME = new Map<number, RevocationReason>(
-  Object.entries(REASON_CODE).map(([name, code]) => [code, name as RevocationReason]));
+const REASON_NAME = new Map<number, RevocationReason>(Object.entries(REASON_CODE).map(([name, code]) => [code, name as RevocationReason]));
 
 /** RFC 8954 §2.1: a nonce longer than 128 octets is refused with malformedRequest. */
 const MAX_NONCE_OCTETS = 128;
@@ -155,13 +180,13 @@ const issuerHashes = new WeakMap<x509.X509Certificate, Map<HashName, Promise<[Ui
  */
 function issuerHashesOf(issuer: x509.X509Certificate, alg: HashName): Promise<[Uint8Array, Uint8Array]> {
   let m = issuerHashes.get(issuer);
-  if (!m) issuerHashes.set(issuer, m = new Map());
+  if (!m) issuerHashes.set(issuer, (m = new Map()));
   let p = m.get(alg);
   if (!p) {
     const c = toPkijsCert(issuer);
     const nameDer = new Uint8Array(c.subject.valueBeforeDecode);
     const keyBits = c.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView;
-    m.set(alg, p = Promise.all([digest(alg, nameDer), digest(alg, keyBits)]));
+    m.set(alg, (p = Promise.all([digest(alg, nameDer), digest(alg, keyBits)])));
   }
   return p;
 }
@@ -183,20 +208,29 @@ function serialIntegerOf(cert: x509.X509Certificate): Uint8Array {
 /** RFC 6960 §4.1.1: the DER CertID for `cert` issued by `issuer`, hashed with SHA-1 (what openssl and most responders expect). */
 export async function certIdFor(cert: x509.X509Certificate, issuer: x509.X509Certificate): Promise<Uint8Array> {
   const [nameHash, keyHash] = await issuerHashesOf(issuer, 'SHA-1');
-  return tlv(TAG.sequence,
+  return tlv(
+    TAG.sequence,
     tlv(TAG.sequence, oid(OID.sha1), tlv(TAG.null)),
-    tlv(TAG.octetString, nameHash), tlv(TAG.octetString, keyHash), serialIntegerOf(cert));
+    tlv(TAG.octetString, nameHash),
+    tlv(TAG.octetString, keyHash),
+    serialIntegerOf(cert),
+  );
 }
 
 const keyHashes = new WeakMap<x509.X509Certificate, Promise<Uint8Array>>();
 /** RFC 6960 §4.2.2.3 ResponderID byKey: SHA-1 of the subjectPublicKey BIT STRING contents (once per certificate object). */
 function responderKeyHash(cert: x509.X509Certificate): Promise<Uint8Array> {
   let h = keyHashes.get(cert);
-  if (!h) keyHashes.set(cert, h = digest('SHA-1', toPkijsCert(cert).subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView));
+  if (!h) keyHashes.set(cert, (h = digest('SHA-1', toPkijsCert(cert).subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView)));
   return h;
 }
 
-interface Extension { id: string; critical: boolean; value: Uint8Array; der: Uint8Array }
+interface Extension {
+  id: string;
+  critical: boolean;
+  value: Uint8Array;
+  der: Uint8Array;
+}
 
 /** Extensions (RFC 5280 §4.1): SEQUENCE OF { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }. */
 function readExtensions(t: Tlv): Extension[] {
@@ -213,7 +247,9 @@ function nonceOctets(value: Uint8Array): Uint8Array {
   try {
     const inner = readDer(value);
     if (inner.tag === TAG.octetString) return contentOf(inner);
-  } catch { /* raw octets */ }
+  } catch {
+    /* raw octets */
+  }
   return value;
 }
 
@@ -289,7 +325,9 @@ async function responderFor(req: ParsedRequest, responders: OcspResponderOptions
 
 /** PKCS #1 v1.5 signature algorithm OIDs by hash (RFC 4055 §5). */
 const RSA_WITH: Record<string, string> = {
-  'SHA-256': '1.2.840.113549.1.1.11', 'SHA-384': '1.2.840.113549.1.1.12', 'SHA-512': '1.2.840.113549.1.1.13',
+  'SHA-256': '1.2.840.113549.1.1.11',
+  'SHA-384': '1.2.840.113549.1.1.12',
+  'SHA-512': '1.2.840.113549.1.1.13',
 };
 
 /**
@@ -304,7 +342,8 @@ const RSA_WITH: Record<string, string> = {
  * the same request are answered unknown, as for any CA the responder does not serve.
  */
 export async function respondOcsp(
-  requestDer: ArrayBuffer | Uint8Array, responders: OcspResponderOptions | OcspResponderOptions[],
+  requestDer: ArrayBuffer | Uint8Array,
+  responders: OcspResponderOptions | OcspResponderOptions[],
 ): Promise<Uint8Array> {
   const req = parseOcspRequest(requestDer);
   if (!req) return statusOnly(OcspResponseStatus.malformedRequest);
@@ -312,30 +351,36 @@ export async function respondOcsp(
     const o = await responderFor(req, Array.isArray(responders) ? responders : [responders]);
     const key = o.responder.keys.privateKey;
     const hash = (key.algorithm as { hash?: { name?: string } }).hash?.name ?? '';
-    if (key.algorithm.name !== 'RSASSA-PKCS1-v1_5' || !RSA_WITH[hash]) throw new Error('the responder key must be an RSASSA-PKCS1-v1_5 key');
+    if (key.algorithm.name !== 'RSASSA-PKCS1-v1_5' || !RSA_WITH[hash])
+      throw new Error('the responder key must be an RSASSA-PKCS1-v1_5 key');
     const now = wholeSeconds((o.now ?? (() => new Date()))());
     const thisUpdate = generalizedTime(now);
     const nextUpdate = generalizedTime(new Date(now.getTime() + (o.validityMinutes ?? 60) * 60_000));
     const responses = await Promise.all(req.certIds.map((id) => answerCertId(id, o, thisUpdate, nextUpdate)));
-    const tbs = tlv(TAG.sequence,
+    const tbs = tlv(
+      TAG.sequence,
       tlv(0xa2, tlv(TAG.octetString, await responderKeyHash(o.responder.certificate))),
       thisUpdate,
       tlv(TAG.sequence, ...responses),
-      ...(req.nonce ? [tlv(0xa1, tlv(TAG.sequence, req.nonce.der))] : []));
+      ...(req.nonce ? [tlv(0xa1, tlv(TAG.sequence, req.nonce.der))] : []),
+    );
     const signature = new Uint8Array(await crypto.subtle.sign({ name: 'RSASSA-PKCS1-v1_5' }, key, tbs));
-    const basic = tlv(TAG.sequence,
+    const basic = tlv(
+      TAG.sequence,
       tbs,
       tlv(TAG.sequence, oid(RSA_WITH[hash]!), tlv(TAG.null)),
       tlv(TAG.bitString, Uint8Array.of(0), signature),
-      tlv(0xa0, tlv(TAG.sequence, new Uint8Array(o.responder.certificate.rawData))));
-    return tlv(TAG.sequence,
+      tlv(0xa0, tlv(TAG.sequence, new Uint8Array(o.responder.certificate.rawData))),
+    );
+    return tlv(
+      TAG.sequence,
       tlv(TAG.enumerated, Uint8Array.of(OcspResponseStatus.successful)),
-      tlv(0xa0, tlv(TAG.sequence, oid(OID.ocspBasic), tlv(TAG.octetString, basic))));
+      tlv(0xa0, tlv(TAG.sequence, oid(OID.ocspBasic), tlv(TAG.octetString, basic))),
+    );
   } catch {
     return statusOnly(OcspResponseStatus.internalError);
   }
 }
-
 
 /**
  * RFC 6960 §A.1 GET form: `{url}/{url-encoding of base-64 encoding of the DER OCSPRequest}`.
@@ -378,7 +423,10 @@ async function matchesResponderId(responderID: Tlv, cand: x509.X509Certificate):
  * (3) a delegate issued directly by the CA carrying id-kp-OCSPSigning, valid when the response was produced.
  */
 async function isAuthorisedResponder(
-  cand: x509.X509Certificate, issuer: x509.X509Certificate, trusted: x509.X509Certificate[], producedAt: Date,
+  cand: x509.X509Certificate,
+  issuer: x509.X509Certificate,
+  trusted: x509.X509Certificate[],
+  producedAt: Date,
 ): Promise<boolean> {
   if (trusted.some((t) => certificateHash(t) === certificateHash(cand))) return true;
   const c = toPkijsCert(cand);
@@ -412,8 +460,9 @@ async function responseSignedBy(basic: BasicResponse, cand: x509.X509Certificate
       return await crypto.subtle.verify(alg, await verificationKey(cand, alg), basic.signature, basic.tbs);
     }
     const b = pkijs.BasicOCSPResponse.fromBER(basic.der);
-    return await pkijs.getCrypto(true).verifyWithPublicKey(b.tbsResponseData.tbsView, b.signature,
-      toPkijsCert(cand).subjectPublicKeyInfo, b.signatureAlgorithm);
+    return await pkijs
+      .getCrypto(true)
+      .verifyWithPublicKey(b.tbsResponseData.tbsView, b.signature, toPkijsCert(cand).subjectPublicKeyInfo, b.signatureAlgorithm);
   } catch {
     return false;
   }
@@ -475,7 +524,11 @@ function basicResponseOf(responseDer: ArrayBuffer | Uint8Array): { basic: BasicR
         der,
       },
       tbs: tbs!,
-      certs: certs ? childrenOf(expectTag(childrenOf(certs)[0], TAG.sequence, 'certs')).map((c) => encodingOf(expectTag(c, TAG.sequence, 'Certificate'))) : [],
+      certs: certs
+        ? childrenOf(expectTag(childrenOf(certs)[0], TAG.sequence, 'certs')).map((c) =>
+            encodingOf(expectTag(c, TAG.sequence, 'Certificate')),
+          )
+        : [],
     };
   } catch {
     throw new OcspError('undecodable BasicOCSPResponse');
@@ -537,7 +590,10 @@ export async function checkOcspResponse(responseDer: ArrayBuffer | Uint8Array, o
   for (const cand of candidates) {
     if (!(await matchesResponderId(data.responderID, cand))) continue;
     if (!(await isAuthorisedResponder(cand, o.issuer, trusted, data.producedAt))) continue;
-    if (await responseSignedBy(basic, cand)) { responder = cand; break; }
+    if (await responseSignedBy(basic, cand)) {
+      responder = cand;
+      break;
+    }
   }
   if (!responder) throw new OcspError('OCSP response not signed by an authorised responder');
 

@@ -16,7 +16,21 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { pkijsCertificate } from './x509/cache';
 import {
-  childrenOf, contentOf, DerError, encodingOf, expectTag, generalizedTime, oid, oidOf, readDer, smallIntOf, TAG, timeOf, tlv, unsignedInteger, type Tlv,
+  childrenOf,
+  contentOf,
+  DerError,
+  encodingOf,
+  expectTag,
+  generalizedTime,
+  oid,
+  oidOf,
+  readDer,
+  smallIntOf,
+  TAG,
+  timeOf,
+  tlv,
+  unsignedInteger,
+  type Tlv,
 } from './asn1/der';
 import { parseDer, wholeSeconds } from './ocsp';
 import { normalizeSerialHex } from './x509/serial';
@@ -34,12 +48,25 @@ export interface TsaOptions {
 }
 
 /** PKIStatus, RFC 3161 §2.4.2. */
-export const PkiStatus = { granted: 0, grantedWithMods: 1, rejection: 2, waiting: 3, revocationWarning: 4, revocationNotification: 5 } as const;
+export const PkiStatus = {
+  granted: 0,
+  grantedWithMods: 1,
+  rejection: 2,
+  waiting: 3,
+  revocationWarning: 4,
+  revocationNotification: 5,
+} as const;
 
 /** PKIFailureInfo bit numbers, RFC 3161 §2.4.2. */
 const FAILURE_BITS = {
-  badAlg: 0, badRequest: 2, badDataFormat: 5, timeNotAvailable: 14, unacceptedPolicy: 15,
-  unacceptedExtension: 16, addInfoNotAvailable: 17, systemFailure: 25,
+  badAlg: 0,
+  badRequest: 2,
+  badDataFormat: 5,
+  timeNotAvailable: 14,
+  unacceptedPolicy: 15,
+  unacceptedExtension: 16,
+  addInfoNotAvailable: 17,
+  systemFailure: 25,
 } as const;
 export type TsaFailure = keyof typeof FAILURE_BITS;
 
@@ -135,7 +162,12 @@ function rejection(f: TsaFailure, text: string): Uint8Array {
 }
 
 class Reject extends Error {
-  constructor(readonly failure: TsaFailure, message: string) { super(message); }
+  constructor(
+    readonly failure: TsaFailure,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** A TimeStampReq as vetted (RFC 3161 §2.4.1): the parts the token echoes, as encoded in the request. */
@@ -192,7 +224,11 @@ function parseTimestampRequest(der: ArrayBuffer | Uint8Array, policyOid: string)
 }
 
 /** The TBSCertificate parts a token names: serialNumber INTEGER, issuer and subject Name (their DER encodings). */
-interface CertParts { serial: Uint8Array; issuer: Uint8Array; subject: Uint8Array }
+interface CertParts {
+  serial: Uint8Array;
+  issuer: Uint8Array;
+  subject: Uint8Array;
+}
 const certParts = new WeakMap<x509.X509Certificate, CertParts>();
 function partsOf(cert: x509.X509Certificate): CertParts {
   let p = certParts.get(cert);
@@ -240,11 +276,13 @@ function derSet(members: Uint8Array[]): Uint8Array {
 async function buildToken(req: VettedRequest, o: TsaOptions): Promise<Uint8Array> {
   const key = o.tsa.keys.privateKey;
   const keyAlg = key.algorithm as { name?: string; hash?: { name?: string } };
-  if (keyAlg.name !== 'RSASSA-PKCS1-v1_5' || keyAlg.hash?.name !== 'SHA-256') throw new Error('the TSA key must be an RSASSA-PKCS1-v1_5 SHA-256 key');
+  if (keyAlg.name !== 'RSASSA-PKCS1-v1_5' || keyAlg.hash?.name !== 'SHA-256')
+    throw new Error('the TSA key must be an RSASSA-PKCS1-v1_5 SHA-256 key');
   const certDer = new Uint8Array(o.tsa.certificate.rawData);
   const cert = partsOf(o.tsa.certificate);
   const accuracy = o.accuracySeconds ?? 1;
-  const tst = tlv(TAG.sequence,
+  const tst = tlv(
+    TAG.sequence,
     tlv(TAG.integer, Uint8Array.of(1)),
     oid(o.policyOid),
     req.messageImprint,
@@ -252,32 +290,39 @@ async function buildToken(req: VettedRequest, o: TsaOptions): Promise<Uint8Array
     generalizedTime(wholeSeconds((o.now ?? (() => new Date()))())),
     ...(accuracy > 0 ? [tlv(TAG.sequence, unsignedInteger(Buffer.from(normalizeSerialHex(bigintHex(BigInt(accuracy))), 'hex')))] : []),
     ...(req.nonce ? [req.nonce] : []),
-    tlv(0xa0, tlv(0xa4, cert.subject)));
+    tlv(0xa0, tlv(0xa4, cert.subject)),
+  );
   const attribute = (type: string, value: Uint8Array): Uint8Array => tlv(TAG.sequence, oid(type), tlv(TAG.set, value));
   const issuerSerial = tlv(TAG.sequence, tlv(TAG.sequence, tlv(0xa4, cert.issuer)), cert.serial);
   const attrs = derSet([
     attribute(OID.contentType, oid(OID.tstInfo)),
     attribute(OID.messageDigest, tlv(TAG.octetString, await digest('SHA-256', tst))),
-    attribute(OID.signingCertificateV2,
-      tlv(TAG.sequence, tlv(TAG.sequence, tlv(TAG.sequence, tlv(TAG.octetString, await digest('SHA-256', certDer)), issuerSerial)))),
+    attribute(
+      OID.signingCertificateV2,
+      tlv(TAG.sequence, tlv(TAG.sequence, tlv(TAG.sequence, tlv(TAG.octetString, await digest('SHA-256', certDer)), issuerSerial))),
+    ),
   ]);
   // RFC 5652 §5.4: the signature covers the DER SET OF attributes; the SignerInfo carries them as [0] IMPLICIT.
   const signature = new Uint8Array(await crypto.subtle.sign({ name: 'RSASSA-PKCS1-v1_5' }, key, attrs));
   const signedAttrs = new Uint8Array(attrs);
   signedAttrs[0] = 0xa0;
-  const signerInfo = tlv(TAG.sequence,
+  const signerInfo = tlv(
+    TAG.sequence,
     tlv(TAG.integer, Uint8Array.of(1)),
     tlv(TAG.sequence, cert.issuer, cert.serial),
     SHA256_ALG,
     signedAttrs,
     SHA256_WITH_RSA,
-    tlv(TAG.octetString, signature));
-  const signedData = tlv(TAG.sequence,
+    tlv(TAG.octetString, signature),
+  );
+  const signedData = tlv(
+    TAG.sequence,
     tlv(TAG.integer, Uint8Array.of(3)),
     tlv(TAG.set, SHA256_ALG),
     tlv(TAG.sequence, oid(OID.tstInfo), tlv(0xa0, tlv(TAG.octetString, tst))),
     ...(req.certReq ? [tlv(0xa0, certDer)] : []),
-    tlv(TAG.set, signerInfo));
+    tlv(TAG.set, signerInfo),
+  );
   return tlv(TAG.sequence, oid(OID.signedData), tlv(0xa0, signedData));
 }
 
@@ -307,11 +352,13 @@ export async function respondTimestamp(requestDer: ArrayBuffer | Uint8Array, o: 
  */
 export function requestTimestamp(hash: Uint8Array, opts: { hashAlgorithm: 'SHA-256'; nonce?: bigint; certReq?: boolean }): Uint8Array {
   if (opts.hashAlgorithm !== 'SHA-256' || hash.byteLength !== 32) throw new RangeError('expected a 32-octet SHA-256 hash');
-  return tlv(TAG.sequence,
+  return tlv(
+    TAG.sequence,
     tlv(TAG.integer, Uint8Array.of(1)),
     tlv(TAG.sequence, SHA256_ALG, tlv(TAG.octetString, hash)),
     ...(opts.nonce !== undefined ? [positiveIntegerDer(bigintHex(opts.nonce))] : []),
-    ...(opts.certReq ?? true ? [tlv(TAG.boolean, Uint8Array.of(0xff))] : []));
+    ...((opts.certReq ?? true) ? [tlv(TAG.boolean, Uint8Array.of(0xff))] : []),
+  );
 }
 
 /** PKIFailureInfo bits set in a BIT STRING's value octets (without the unused-bits octet). */
@@ -367,9 +414,10 @@ export function readTimestampTime(tokenDer: Uint8Array): { genTime: Date; hashAl
   if (oidOf(type!) !== OID.tstInfo) throw new RangeError('token does not hold a TSTInfo');
   // pkijs writes eContent as a constructed OCTET STRING (BER, X.690 §8.7.3), one segment per 64 KiB.
   const octets = childrenOf(expectTag(eContent, 0xa0, 'eContent'))[0];
-  const tstDer = octets?.tag === 0x24
-    ? Buffer.concat(childrenOf(octets).map((seg) => contentOf(expectTag(seg, TAG.octetString, 'eContent segment'))))
-    : contentOf(expectTag(octets, TAG.octetString, 'eContent'));
+  const tstDer =
+    octets?.tag === 0x24
+      ? Buffer.concat(childrenOf(octets).map((seg) => contentOf(expectTag(seg, TAG.octetString, 'eContent segment'))))
+      : contentOf(expectTag(octets, TAG.octetString, 'eContent'));
   const tst: Tlv[] = childrenOf(expectTag(readDer(tstDer), TAG.sequence, 'TSTInfo'));
   const [alg, hashed] = childrenOf(expectTag(tst[2], TAG.sequence, 'MessageImprint'));
   return {
@@ -460,7 +508,11 @@ function signerIsCertificate(si: pkijs.SignerInfo, cert: pkijs.Certificate): boo
  * the imprint equals the hash of `data`; `tsaCert` is a TSA certificate (§2.3) valid at genTime.
  * SHA-1 imprints and digests are refused, as when issuing. Returns false rather than throwing.
  */
-export async function verifyTimestampToken(tokenDer: ArrayBuffer | Uint8Array, data: Uint8Array, tsaCert: x509.X509Certificate): Promise<boolean> {
+export async function verifyTimestampToken(
+  tokenDer: ArrayBuffer | Uint8Array,
+  data: Uint8Array,
+  tsaCert: x509.X509Certificate,
+): Promise<boolean> {
   try {
     const { signed, tstDer, tst } = openToken(tokenDer);
     const cert = certToPkijs(tsaCert);
@@ -479,7 +531,8 @@ export async function verifyTimestampToken(tokenDer: ArrayBuffer | Uint8Array, d
     // RFC 5652 §5.4: the signature covers the signed attributes re-tagged as a SET OF (0x31).
     const signedAttrs = new Uint8Array(si.signedAttrs.encodedValue.slice(0));
     signedAttrs[0] = 0x31;
-    const sigOk = await pkijs.getCrypto(true)
+    const sigOk = await pkijs
+      .getCrypto(true)
       .verifyWithPublicKey(signedAttrs, si.signature, cert.subjectPublicKeyInfo, si.signatureAlgorithm, digestAlg.name);
     if (!sigOk) return false;
 
@@ -490,4 +543,3 @@ export async function verifyTimestampToken(tokenDer: ArrayBuffer | Uint8Array, d
     return false;
   }
 }
-

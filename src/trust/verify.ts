@@ -34,8 +34,6 @@ import { parseXml as parseStrictXml, useXades, XmlParseError, xpath } from './xm
 /** id-pkix-ocsp-nonce (RFC 6960 §4.4.1). */
 const OCSP_NONCE = '1.3.6.1.5.5.7.48.1.2';
 
-
-
 useXades();
 
 // ---------------------------------------------------------------------------------------------
@@ -203,18 +201,24 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 const SEAL_XPATH = '/*/ds:Signature';
 
 function exactlyOneSelected(list: unknown[]): El {
-  const found = list.filter((n) => n && (n as El).nodeType === 1 && (n as El).namespaceURI === NS.ds && (n as El).localName === 'Signature') as El[];
+  const found = list.filter(
+    (n) => n && (n as El).nodeType === 1 && (n as El).namespaceURI === NS.ds && (n as El).localName === 'Signature',
+  ) as El[];
   if (found.length !== list.length || found.length !== 1) {
-    throw new FormatError(`signatureXPath must select exactly one ds:Signature element (it selected ${list.length} node(s), ${found.length} of them ds:Signature)`);
+    throw new FormatError(
+      `signatureXPath must select exactly one ds:Signature element (it selected ${list.length} node(s), ${found.length} of them ds:Signature)`,
+    );
   }
   return found[0];
 }
 
 function theOnlySignature(found: El[]): El {
   if (found.length !== 1) {
-    throw new FormatError(found.length
-      ? `the document holds ${found.length} ds:Signature elements; give signatureXPath to choose one`
-      : 'no ds:Signature element in the document');
+    throw new FormatError(
+      found.length
+        ? `the document holds ${found.length} ds:Signature elements; give signatureXPath to choose one`
+        : 'no ds:Signature element in the document',
+    );
   }
   return found[0];
 }
@@ -226,7 +230,8 @@ function theOnlySignature(found: El[]): El {
  */
 function selectSignatureDirect(doc: SDocument, signatureXPath?: string): El | undefined {
   const root = doc.documentElement as El;
-  if (signatureXPath === SEAL_XPATH) return checkSignatureShape(exactlyOneSelected(elementChildren(root).filter((e) => isDs(e, 'Signature'))));
+  if (signatureXPath === SEAL_XPATH)
+    return checkSignatureShape(exactlyOneSelected(elementChildren(root).filter((e) => isDs(e, 'Signature'))));
   if (signatureXPath) return undefined;
   const found: El[] = [];
   const walk = (el: El): void => {
@@ -349,8 +354,8 @@ function unreferencedParts(sig: El): El[] {
   for (const obj of childElements(sig, NS.ds, 'Object')) {
     for (const qp of childElements(obj, NS.xades, 'QualifyingProperties')) parts.push(...childElements(qp, NS.xades, 'UnsignedProperties'));
   }
-  const referenced = (e: El): boolean => ['Id', 'ID', 'id'].some((a) => e.hasAttribute(a) && uris.includes(`#${e.getAttribute(a)}`))
-    || childElementsOf(e).some(referenced);
+  const referenced = (e: El): boolean =>
+    ['Id', 'ID', 'id'].some((a) => e.hasAttribute(a) && uris.includes(`#${e.getAttribute(a)}`)) || childElementsOf(e).some(referenced);
   return parts.filter((p) => !referenced(p));
 }
 
@@ -367,7 +372,8 @@ function issuerSerialMatches(der: Uint8Array, cert: x509.X509Certificate): boole
     if (asn.offset === -1) return false;
     const [names, serial] = (asn.result as asn1js.Sequence).valueBlock.value;
     if (!(serial instanceof asn1js.Integer)) return false;
-    if (normalizeSerialHex(Buffer.from(serial.valueBlock.valueHexView).toString('hex')) !== normalizeSerialHex(cert.serialNumber)) return false;
+    if (normalizeSerialHex(Buffer.from(serial.valueBlock.valueHexView).toString('hex')) !== normalizeSerialHex(cert.serialNumber))
+      return false;
     const issuerDer = new Uint8Array(cert.issuerName.toArrayBuffer());
     for (const gn of (names as asn1js.Sequence).valueBlock.value) {
       // directoryName [4] EXPLICIT Name
@@ -393,7 +399,9 @@ function refMatches(ref: CertRef, cert: x509.X509Certificate): string | null {
     let same = false;
     try {
       same = BigInt(ref.serialDecimal) === BigInt(`0x${normalizeSerialHex(cert.serialNumber)}`);
-    } catch { /* not a number */ }
+    } catch {
+      /* not a number */
+    }
     if (!same) return 'IssuerSerial X509SerialNumber differs';
   }
   return null;
@@ -407,7 +415,9 @@ function keyInfoCertificates(sig: El): x509.X509Certificate[] {
     for (const c of childElements(data, NS.ds, 'X509Certificate')) {
       try {
         out.push(certificateFromDer(base64Bytes(text(c))));
-      } catch { /* an unparsable certificate identifies nobody */ }
+      } catch {
+        /* an unparsable certificate identifies nobody */
+      }
     }
   }
   return out;
@@ -511,7 +521,7 @@ function isDs(el: El | undefined, local: string): el is El {
 
 /** ds:CanonicalizationMethod, ds:Transform, ds:DigestMethod or ds:SignatureMethod with only an Algorithm (no parameters). */
 function bareAlgorithm(el: El | undefined, local: string): string | undefined {
-  return isDs(el, local) && !elementChildren(el).length ? el.getAttribute('Algorithm') ?? undefined : undefined;
+  return isDs(el, local) && !elementChildren(el).length ? (el.getAttribute('Algorithm') ?? undefined) : undefined;
 }
 
 /**
@@ -547,7 +557,10 @@ function idResolver(doc: AnyDoc, sig: El): (id: string) => El[] {
   let inSignature: Map<string, El[]> | undefined;
   return (id) => {
     inDocument ??= elementsById(doc.documentElement ? [doc.documentElement] : [], true);
-    inSignature ??= elementsById(elementChildren(sig).filter((e) => isDs(e, 'KeyInfo') || isDs(e, 'Object')), false);
+    inSignature ??= elementsById(
+      elementChildren(sig).filter((e) => isDs(e, 'KeyInfo') || isDs(e, 'Object')),
+      false,
+    );
     const a = inDocument.get(id) ?? [];
     const b = inSignature.get(id) ?? [];
     return a.length && b.length ? [...a, ...b] : a.length ? a : b;
@@ -637,8 +650,11 @@ class ExcC14nCore implements CoreCheck {
 // The validation process
 
 function report(
-  indication: Indication, subIndication: SubIndication | undefined, message: string,
-  rest: Omit<VerificationReport, 'indication' | 'subIndication' | 'message' | 'checks'>, checks: Check[],
+  indication: Indication,
+  subIndication: SubIndication | undefined,
+  message: string,
+  rest: Omit<VerificationReport, 'indication' | 'subIndication' | 'message' | 'checks'>,
+  checks: Check[],
 ): VerificationReport {
   return { indication, ...(subIndication ? { subIndication } : {}), message, ...rest, checks };
 }
@@ -657,7 +673,9 @@ const PATH_INDICATION: Record<string, Indication> = {
 };
 
 async function askRevocation(
-  revocation: RevocationChecker, cert: x509.X509Certificate, issuer: x509.X509Certificate,
+  revocation: RevocationChecker,
+  cert: x509.X509Certificate,
+  issuer: x509.X509Certificate,
 ): Promise<RevocationRecord> {
   const base = { subject: cert.subject, serialHex: normalizeSerialHex(cert.serialNumber) };
   try {
@@ -719,23 +737,41 @@ async function verifyInner(xml: string, opts: VerifyOptions, checks: Check[]): P
   let signer: x509.X509Certificate | undefined;
   if (!keyInfoCerts.length) {
     checks.push(check('signing-certificate-reference', false, 'no X509Certificate in ds:KeyInfo'));
-    return report('INDETERMINATE', 'NO_SIGNING_CERTIFICATE_FOUND', 'the signature carries no signing certificate (ds:KeyInfo/ds:X509Data/ds:X509Certificate)', { signingTime }, checks);
+    return report(
+      'INDETERMINATE',
+      'NO_SIGNING_CERTIFICATE_FOUND',
+      'the signature carries no signing certificate (ds:KeyInfo/ds:X509Data/ds:X509Certificate)',
+      { signingTime },
+      checks,
+    );
   }
   if (xades?.refs.length) {
     const matching = keyInfoCerts.filter((c) => xades.refs.some((r) => refMatches(r, c) === null));
     if (!matching.length) {
       const why = xades.refs.map((r) => `${r.property}: ${keyInfoCerts.map((c) => refMatches(r, c)).join('; ')}`).join(' | ');
-      checks.push(check('signing-certificate-reference', false, `no ds:KeyInfo certificate matches the signed certificate reference (${why})`));
-      return report('INDETERMINATE', 'NO_SIGNING_CERTIFICATE_FOUND',
-        `the XAdES signing certificate reference does not designate any certificate in ds:KeyInfo (${why})`, { signingTime }, checks);
+      checks.push(
+        check('signing-certificate-reference', false, `no ds:KeyInfo certificate matches the signed certificate reference (${why})`),
+      );
+      return report(
+        'INDETERMINATE',
+        'NO_SIGNING_CERTIFICATE_FOUND',
+        `the XAdES signing certificate reference does not designate any certificate in ds:KeyInfo (${why})`,
+        { signingTime },
+        checks,
+      );
     }
     signer = leafMost(matching);
     const prop = xades.refs.find((r) => refMatches(r, signer as x509.X509Certificate) === null)?.property;
     checks.push(check('signing-certificate-reference', true, `${prop} CertDigest matches ${signer.subject}`));
   } else {
     signer = leafMost(keyInfoCerts);
-    checks.push(check('signing-certificate-reference', true,
-      `${xades ? 'XAdES without a signing certificate reference' : 'plain XMLDSig (no XAdES signing certificate reference)'}; signer taken from ds:KeyInfo: ${signer.subject}`));
+    checks.push(
+      check(
+        'signing-certificate-reference',
+        true,
+        `${xades ? 'XAdES without a signing certificate reference' : 'plain XMLDSig (no XAdES signing certificate reference)'}; signer taken from ds:KeyInfo: ${signer.subject}`,
+      ),
+    );
   }
   const identified = { signer, signingTime };
 
@@ -776,25 +812,47 @@ async function verifyInner(xml: string, opts: VerifyOptions, checks: Check[]): P
     checks.push(check('core-validation', false, detail));
     return report('TOTAL-FAILED', 'SIG_CRYPTO_FAILURE', detail, identified, checks);
   }
-  checks.push(check('core-validation', true, `${refs.length} reference digest(s) and ds:SignatureValue verified (${core instanceof ExcC14nCore ? 'segl exclusive C14N' : 'xadesjs'})`));
+  checks.push(
+    check(
+      'core-validation',
+      true,
+      `${refs.length} reference digest(s) and ds:SignatureValue verified (${core instanceof ExcC14nCore ? 'segl exclusive C14N' : 'xadesjs'})`,
+    ),
+  );
 
   // 4. X.509 certificate validation (§5.2.6): the path, at `at`.
   const extra = keyInfoCerts.filter((c) => c !== signer);
   const path = await validatePath(signer, { anchors: opts.anchors, intermediates: [...(opts.intermediates ?? []), ...extra], at });
   if (!path.ok) {
     checks.push(check('path-validation', false, path.message));
-    return report(PATH_INDICATION[path.subIndication], path.subIndication, `certificate path validation at ${at.toISOString()} failed: ${path.message}`,
-      { ...identified, ...(path.chain ? { chain: path.chain } : {}) }, checks);
+    return report(
+      PATH_INDICATION[path.subIndication],
+      path.subIndication,
+      `certificate path validation at ${at.toISOString()} failed: ${path.message}`,
+      { ...identified, ...(path.chain ? { chain: path.chain } : {}) },
+      checks,
+    );
   }
   const chain = path.chain;
-  checks.push(check('path-validation', true,
-    `path of ${chain.length} certificate(s) to trust anchor ${chain[chain.length - 1].subject}, valid at ${at.toISOString()}`));
+  checks.push(
+    check(
+      'path-validation',
+      true,
+      `path of ${chain.length} certificate(s) to trust anchor ${chain[chain.length - 1].subject}, valid at ${at.toISOString()}`,
+    ),
+  );
 
   // 5. Revocation (§5.2.5/§5.2.6): the signer, and the intermediate CAs if asked. The anchor is trusted as such.
   const withChain = { ...identified, chain };
   if (chain.length < 2) {
     checks.push(check('revocation', true, 'the signing certificate is itself a trust anchor; no revocation check'));
-    return report('TOTAL-PASSED', undefined, 'signature valid; signing certificate is a trust anchor', { ...withChain, revocation: [] }, checks);
+    return report(
+      'TOTAL-PASSED',
+      undefined,
+      'signature valid; signing certificate is a trust anchor',
+      { ...withChain, revocation: [] },
+      checks,
+    );
   }
   const subjects = opts.checkCaRevocation ? chain.slice(0, -1) : [signer];
   const records: RevocationRecord[] = [];
@@ -814,7 +872,13 @@ async function verifyInner(xml: string, opts: VerifyOptions, checks: Check[]): P
       // final. EN 319 102-1 gives no sub-indication for suspension; TRY_LATER says "ask again".
       const detail = `${who} is on hold (certificateHold, suspended since ${s.revokedAt.toISOString()}) according to ${r.source}`;
       checks.push(check('revocation', false, detail));
-      return report('INDETERMINATE', 'TRY_LATER', `${detail}; the certificate is suspended, not revoked: validate again later`, full, checks);
+      return report(
+        'INDETERMINATE',
+        'TRY_LATER',
+        `${detail}; the certificate is suspended, not revoked: validate again later`,
+        full,
+        checks,
+      );
     }
     if (s.status === 'revoked') {
       const reason = s.reason ?? 'unspecified';
@@ -834,8 +898,13 @@ async function verifyInner(xml: string, opts: VerifyOptions, checks: Check[]): P
   }
   const detail = records.map((r, i) => `${describe(r, i)} good (${r.source})`).join('; ');
   checks.push(check('revocation', true, detail));
-  return report('TOTAL-PASSED', undefined,
-    `signature valid: core validation passed, path to ${chain[chain.length - 1].subject}, ${detail}`, full, checks);
+  return report(
+    'TOTAL-PASSED',
+    undefined,
+    `signature valid: core validation passed, path to ${chain[chain.length - 1].subject}, ${detail}`,
+    full,
+    checks,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -878,13 +947,16 @@ export function ocspUrlOf(cert: x509.X509Certificate): string | undefined {
  * [2] requestExtensions { nonce } } }.
  */
 export async function buildOcspRequest(
-  cert: x509.X509Certificate, issuer: x509.X509Certificate,
+  cert: x509.X509Certificate,
+  issuer: x509.X509Certificate,
 ): Promise<{ der: Uint8Array; nonce: Uint8Array }> {
   const nonce = crypto.getRandomValues(new Uint8Array(16));
   const nonceExtension = tlv(TAG.sequence, oid(OCSP_NONCE), tlv(TAG.octetString, tlv(TAG.octetString, nonce)));
-  const tbsRequest = tlv(TAG.sequence,
+  const tbsRequest = tlv(
+    TAG.sequence,
     tlv(TAG.sequence, tlv(TAG.sequence, await certIdFor(cert, issuer))),
-    tlv(0xa2, tlv(TAG.sequence, nonceExtension)));
+    tlv(0xa2, tlv(TAG.sequence, nonceExtension)),
+  );
   return { der: tlv(TAG.sequence, tbsRequest), nonce };
 }
 
@@ -900,8 +972,12 @@ export function ocspRevocationChecker(o: OcspCheckerOptions = {}): RevocationChe
   const skewMs = (o.skewMinutes ?? 5) * 60_000;
   const maxAgeMs = (o.maxAgeMinutes ?? 60 * 24) * 60_000;
   return async (cert, issuer) => {
-    const unknown = (detail: string, responseDer?: Uint8Array): RevocationAnswer =>
-      ({ status: { status: 'unknown' }, source: 'ocsp', detail, ...(responseDer ? { responseDer } : {}) });
+    const unknown = (detail: string, responseDer?: Uint8Array): RevocationAnswer => ({
+      status: { status: 'unknown' },
+      source: 'ocsp',
+      detail,
+      ...(responseDer ? { responseDer } : {}),
+    });
     const url = ocspUrlOf(cert);
     if (!url) return unknown('the certificate names no http OCSP responder in AuthorityInfoAccess');
     let request: { der: Uint8Array; nonce: Uint8Array };
@@ -927,7 +1003,9 @@ export function ocspRevocationChecker(o: OcspCheckerOptions = {}): RevocationChe
       const now = (o.now ?? (() => new Date()))().getTime();
       if (r.thisUpdate.getTime() > now + skewMs) return unknown(`OCSP response thisUpdate ${r.thisUpdate.toISOString()} is in the future`);
       if (r.nextUpdate ? r.nextUpdate.getTime() < now - skewMs : r.thisUpdate.getTime() < now - maxAgeMs) {
-        return unknown(`OCSP response is stale (thisUpdate ${r.thisUpdate.toISOString()}${r.nextUpdate ? `, nextUpdate ${r.nextUpdate.toISOString()}` : ''})`);
+        return unknown(
+          `OCSP response is stale (thisUpdate ${r.thisUpdate.toISOString()}${r.nextUpdate ? `, nextUpdate ${r.nextUpdate.toISOString()}` : ''})`,
+        );
       }
       return {
         status: r.status,

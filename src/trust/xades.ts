@@ -21,8 +21,19 @@ import * as xadesjs from 'xadesjs';
 import * as xmldsigjs from 'xmldsigjs';
 import { canonicalise, el, render, type XChild, type XEl } from './xml/c14n';
 import {
-  base64Bytes, childElement, childElements, descendants, isXmlText, NS,
-  parseXml, serializeXml, textOf, useXades, FRAGILE_LINE_CHARS, type Document, type Element,
+  base64Bytes,
+  childElement,
+  childElements,
+  descendants,
+  isXmlText,
+  NS,
+  parseXml,
+  serializeXml,
+  textOf,
+  useXades,
+  FRAGILE_LINE_CHARS,
+  type Document,
+  type Element,
 } from './xml/dom';
 useXades();
 
@@ -80,9 +91,10 @@ class SeglSignedXml extends xadesjs.SignedXml {
   private findOwnSignature(root: Element): Element | undefined {
     const id = this.XmlSignature.Id;
     const value = this.Signature ? Buffer.from(this.Signature).toString('base64') : undefined;
-    const candidates = root.localName === 'Signature' && root.namespaceURI === NS.ds
-      ? [root, ...descendants(root, NS.ds, 'Signature')]
-      : descendants(root, NS.ds, 'Signature');
+    const candidates =
+      root.localName === 'Signature' && root.namespaceURI === NS.ds
+        ? [root, ...descendants(root, NS.ds, 'Signature')]
+        : descendants(root, NS.ds, 'Signature');
     for (const sig of candidates) {
       if (id && sig.getAttribute('Id') === id) return sig;
       if (!id && value && textOf(childElement(sig, NS.ds, 'SignatureValue')).replace(/\s/g, '') === value) return sig;
@@ -143,7 +155,13 @@ function dataObjectFormat(refId: string, mimeType: string, description: string):
   return xa('DataObjectFormat', { ObjectReference: `#${refId}` }, xa('Description', null, description), xa('MimeType', null, mimeType));
 }
 
-interface ReferenceSpec { id?: string; uri: string; type?: string; transforms: string[]; digest: Uint8Array }
+interface ReferenceSpec {
+  id?: string;
+  uri: string;
+  type?: string;
+  transforms: string[];
+  digest: Uint8Array;
+}
 
 /** The RSASSA-PKCS1-v1_5 SHA-256 key SignatureMethod rsa-sha256 promises (WebCrypto takes the hash from the key). */
 function requireRsaSha256(key: CryptoKey): void {
@@ -160,26 +178,50 @@ function requireRsaSha256(key: CryptoKey): void {
  * (`signedProperties`, then `unsignedProperties` if any), then `objects`. Written canonically.
  */
 async function xadesSignature(o: {
-  sigId: string; key: CryptoKey; certificateDer: Uint8Array; references: ReferenceSpec[];
-  signedProperties: XEl; unsignedProperties?: XEl; objects?: XEl[];
+  sigId: string;
+  key: CryptoKey;
+  certificateDer: Uint8Array;
+  references: ReferenceSpec[];
+  signedProperties: XEl;
+  unsignedProperties?: XEl;
+  objects?: XEl[];
 }): Promise<string> {
   requireRsaSha256(o.key);
-  const references: ReferenceSpec[] = [...o.references, {
-    uri: `#${o.sigId}-signedprops`, type: SIGNED_PROPERTIES_TYPE, transforms: [ALG.excC14n], digest: sha256(render(o.signedProperties)),
-  }];
-  const signedInfo = ds('SignedInfo', null,
+  const references: ReferenceSpec[] = [
+    ...o.references,
+    {
+      uri: `#${o.sigId}-signedprops`,
+      type: SIGNED_PROPERTIES_TYPE,
+      transforms: [ALG.excC14n],
+      digest: sha256(render(o.signedProperties)),
+    },
+  ];
+  const signedInfo = ds(
+    'SignedInfo',
+    null,
     ds('CanonicalizationMethod', { Algorithm: ALG.excC14n }),
     ds('SignatureMethod', { Algorithm: ALG.rsaSha256 }),
-    ...references.map((r) => ds('Reference', { Id: r.id, Type: r.type, URI: r.uri },
-      ds('Transforms', null, ...r.transforms.map((t) => ds('Transform', { Algorithm: t }))),
-      ...digestParts(r.digest))));
+    ...references.map((r) =>
+      ds(
+        'Reference',
+        { Id: r.id, Type: r.type, URI: r.uri },
+        ds('Transforms', null, ...r.transforms.map((t) => ds('Transform', { Algorithm: t }))),
+        ...digestParts(r.digest),
+      ),
+    ),
+  );
   const value = await crypto.subtle.sign(SIGN_ALGORITHM, o.key, Buffer.from(render(signedInfo), 'utf8'));
-  return render(ds('Signature', { Id: o.sigId },
-    signedInfo,
-    ds('SignatureValue', null, b64(value)),
-    ds('KeyInfo', null, ds('X509Data', null, ds('X509Certificate', null, b64(o.certificateDer)))),
-    ds('Object', null, xa('QualifyingProperties', { Target: `#${o.sigId}` }, o.signedProperties, o.unsignedProperties)),
-    ...(o.objects ?? [])));
+  return render(
+    ds(
+      'Signature',
+      { Id: o.sigId },
+      signedInfo,
+      ds('SignatureValue', null, b64(value)),
+      ds('KeyInfo', null, ds('X509Data', null, ds('X509Certificate', null, b64(o.certificateDer)))),
+      ds('Object', null, xa('QualifyingProperties', { Target: `#${o.sigId}` }, o.signedProperties, o.unsignedProperties)),
+      ...(o.objects ?? []),
+    ),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -208,10 +250,11 @@ export type AttachmentKind = 'attachedpdf' | 'attachedtext' | 'attacheddata';
 
 /** Fixed statement in every SignProperties, binding the sign text to the listed documents. */
 export const COMMITMENT_STATEMENT =
-  'By signing, the signer approves the sign text above and commits to every document listed below, '
-  + 'each identified by its media type and the SHA-256 digest of its exact bytes.';
+  'By signing, the signer approves the sign text above and commits to every document listed below, ' +
+  'each identified by its media type and the SHA-256 digest of its exact bytes.';
 
-const MIME = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"\\\r\n]*"|[A-Za-z0-9!#$&^_.+-]+))*$/;
+const MIME =
+  /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"\\\r\n]*"|[A-Za-z0-9!#$&^_.+-]+))*$/;
 
 function baseType(mimeType: string): string {
   return mimeType.split(';')[0].trim().toLowerCase();
@@ -232,7 +275,9 @@ function attachment(doc: DocumentToSign): { kind: AttachmentKind; base64: boolea
       try {
         const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(doc.bytes);
         if (isXmlText(text) && !FRAGILE_LINE_CHARS.test(text)) return { kind: 'attachedtext', base64: false, content: text };
-      } catch { /* not UTF-8: base64 below */ }
+      } catch {
+        /* not UTF-8: base64 below */
+      }
     }
     return { kind: 'attachedtext', base64: true, content: b64(doc.bytes) };
   }
@@ -260,18 +305,27 @@ function signPropertiesObject(objectId: string, input: NativeSignatureInput): XE
     if (!(d.bytes instanceof Uint8Array)) throw new Error(`document ${JSON.stringify(d.id)}: bytes must be a Uint8Array`);
     const description = requireXmlText(normaliseLines(d.description ?? ''), `document ${JSON.stringify(d.id)} description`);
     const a = attachment(d);
-    return sp('Document', { DocumentId: d.id, Index: String(i + 1) },
+    return sp(
+      'Document',
+      { DocumentId: d.id, Index: String(i + 1) },
       sp('Description', null, description),
       sp('MimeType', null, d.mimeType),
       sp('Size', null, String(d.bytes.length)),
       sp('DigestValue', { Algorithm: ALG.sha256 }, b64(sha256(d.bytes))),
-      sp(a.kind, a.base64 ? { Encoding: 'base64' } : null, a.content));
+      sp(a.kind, a.base64 ? { Encoding: 'base64' } : null, a.content),
+    );
   });
-  return ds('Object', { Id: objectId, MimeType: 'text/xml' },
-    sp('SignProperties', { Version: '1' },
+  return ds(
+    'Object',
+    { Id: objectId, MimeType: 'text/xml' },
+    sp(
+      'SignProperties',
+      { Version: '1' },
       sp('SignText', { Format: 'text/plain' }, signText),
       sp('Commitment', { Type: `urn:oid:${PROOF_OF_APPROVAL_OID}` }, COMMITMENT_STATEMENT),
-      sp('Documents', { Count: String(docs.length) }, ...docs)));
+      sp('Documents', { Count: String(docs.length) }, ...docs),
+    ),
+  );
 }
 
 /**
@@ -290,19 +344,42 @@ export async function createNativeSignature(input: NativeSignatureInput): Promis
   const refId = `${sigId}-ref-signproperties`;
   const object = signPropertiesObject(objectId, input);
   const der = new Uint8Array(input.signer.certificate.rawData);
-  const signedProperties = xa('SignedProperties', { Id: `${sigId}-signedprops` },
-    xa('SignedSignatureProperties', null,
+  const signedProperties = xa(
+    'SignedProperties',
+    { Id: `${sigId}-signedprops` },
+    xa(
+      'SignedSignatureProperties',
+      null,
       xa('SigningTime', null, (input.signingTime ?? new Date()).toISOString()),
-      signingCertificateV2(der)),
-    xa('SignedDataObjectProperties', null,
-      dataObjectFormat(refId, 'text/xml', `segl SignProperties: the sign text and ${input.documents.length} document(s) the signer commits to`),
-      xa('CommitmentTypeIndication', null,
-        xa('CommitmentTypeId', null,
+      signingCertificateV2(der),
+    ),
+    xa(
+      'SignedDataObjectProperties',
+      null,
+      dataObjectFormat(
+        refId,
+        'text/xml',
+        `segl SignProperties: the sign text and ${input.documents.length} document(s) the signer commits to`,
+      ),
+      xa(
+        'CommitmentTypeIndication',
+        null,
+        xa(
+          'CommitmentTypeId',
+          null,
           xa('Identifier', { Qualifier: 'OIDAsURN' }, `urn:oid:${PROOF_OF_APPROVAL_OID}`),
-          xa('Description', null, 'Proof of approval')),
-        xa('ObjectReference', null, `#${refId}`))));
+          xa('Description', null, 'Proof of approval'),
+        ),
+        xa('ObjectReference', null, `#${refId}`),
+      ),
+    ),
+  );
   return xadesSignature({
-    sigId, key: input.signer.keys.privateKey, certificateDer: der, signedProperties, objects: [object],
+    sigId,
+    key: input.signer.keys.privateKey,
+    certificateDer: der,
+    signedProperties,
+    objects: [object],
     // The object as a same-document reference selects it (exclusive C14N: as the apex of its subtree).
     references: [{ id: refId, uri: `#${objectId}`, type: OBJECT_TYPE, transforms: [ALG.excC14n], digest: sha256(render(object)) }],
   });
@@ -369,30 +446,65 @@ export async function createSeal(input: SealInput): Promise<string> {
   const sigId = randomId('seal');
   const refId = `${sigId}-ref-package`;
   const der = new Uint8Array(input.seal.certificate.rawData);
-  const signedProperties = xa('SignedProperties', { Id: `${sigId}-signedprops` },
-    xa('SignedSignatureProperties', null,
+  const signedProperties = xa(
+    'SignedProperties',
+    { Id: `${sigId}-signedprops` },
+    xa(
+      'SignedSignatureProperties',
+      null,
       xa('SigningTime', null, (input.signingTime ?? new Date()).toISOString()),
       signingCertificateV2(der),
-      xa('SignaturePolicyIdentifier', null, xa('SignaturePolicyId', null,
-        xa('SigPolicyId', null,
-          xa('Identifier', { Qualifier: 'OIDAsURN' }, `urn:oid:${policy.oid}`),
-          xa('Description', null, policy.description),
-          !policy.digest && xa('DocumentationReferences', null, xa('DocumentationReference', null, POLICY_DIGEST_OF_DESCRIPTION))),
-        xa('SigPolicyHash', null, ...digestParts(policy.digest ?? sha256(policy.description)))))),
-    xa('SignedDataObjectProperties', null,
-      dataObjectFormat(refId, input.mimeType ?? LTV_SDO_MIME_TYPE, 'The complete LTV-SDO package')));
+      xa(
+        'SignaturePolicyIdentifier',
+        null,
+        xa(
+          'SignaturePolicyId',
+          null,
+          xa(
+            'SigPolicyId',
+            null,
+            xa('Identifier', { Qualifier: 'OIDAsURN' }, `urn:oid:${policy.oid}`),
+            xa('Description', null, policy.description),
+            !policy.digest && xa('DocumentationReferences', null, xa('DocumentationReference', null, POLICY_DIGEST_OF_DESCRIPTION)),
+          ),
+          xa('SigPolicyHash', null, ...digestParts(policy.digest ?? sha256(policy.description))),
+        ),
+      ),
+    ),
+    xa('SignedDataObjectProperties', null, dataObjectFormat(refId, input.mimeType ?? LTV_SDO_MIME_TYPE, 'The complete LTV-SDO package')),
+  );
   const crls = input.revocationValues.crls ?? [];
   const ocsps = input.revocationValues.ocspResponses;
-  const unsignedProperties = input.chain.length || crls.length || ocsps.length
-    ? xa('UnsignedProperties', { Id: `${sigId}-unsignedprops` }, xa('UnsignedSignatureProperties', null,
-      input.chain.length > 0 && xa('CertificateValues', null,
-        ...input.chain.map((c) => xa('EncapsulatedX509Certificate', null, b64(new Uint8Array(c.rawData))))),
-      (crls.length > 0 || ocsps.length > 0) && xa('RevocationValues', null,
-        crls.length > 0 && xa('CRLValues', null, ...crls.map((c) => xa('EncapsulatedCRLValue', null, b64(c)))),
-        ocsps.length > 0 && xa('OCSPValues', null, ...ocsps.map((o) => xa('EncapsulatedOCSPValue', null, b64(o)))))))
-    : undefined;
+  const unsignedProperties =
+    input.chain.length || crls.length || ocsps.length
+      ? xa(
+          'UnsignedProperties',
+          { Id: `${sigId}-unsignedprops` },
+          xa(
+            'UnsignedSignatureProperties',
+            null,
+            input.chain.length > 0 &&
+              xa(
+                'CertificateValues',
+                null,
+                ...input.chain.map((c) => xa('EncapsulatedX509Certificate', null, b64(new Uint8Array(c.rawData)))),
+              ),
+            (crls.length > 0 || ocsps.length > 0) &&
+              xa(
+                'RevocationValues',
+                null,
+                crls.length > 0 && xa('CRLValues', null, ...crls.map((c) => xa('EncapsulatedCRLValue', null, b64(c)))),
+                ocsps.length > 0 && xa('OCSPValues', null, ...ocsps.map((o) => xa('EncapsulatedOCSPValue', null, b64(o)))),
+              ),
+          ),
+        )
+      : undefined;
   const signature = await xadesSignature({
-    sigId, key: input.seal.keys.privateKey, certificateDer: der, signedProperties, unsignedProperties,
+    sigId,
+    key: input.seal.keys.privateKey,
+    certificateDer: der,
+    signedProperties,
+    unsignedProperties,
     // With the seal appended as the root's last child and nothing around it, the enveloped-signature
     // transform gives back exactly this package, so its canonical form is what the seal digests.
     references: [{ id: refId, uri: '', transforms: [ALG.enveloped, ALG.excC14n], digest: sha256(pkg.canonical) }],
@@ -515,8 +627,12 @@ export interface ParsedSignature {
   dataObjectFormats: Array<{ objectReference: string; mimeType?: string; description?: string }>;
   commitmentTypes: string[];
   policy?: {
-    identifier: string; oid?: string; description?: string; documentationReferences: string[];
-    digestAlgorithm?: string; digest?: Uint8Array;
+    identifier: string;
+    oid?: string;
+    description?: string;
+    documentationReferences: string[];
+    digestAlgorithm?: string;
+    digest?: Uint8Array;
   };
   certificateValues: x509.X509Certificate[];
   ocspResponses: Uint8Array[];
@@ -593,8 +709,9 @@ export function parseSignature(xml: string | Document, opts: { signatureId?: str
     if (spEl && !signProperties) signProperties = parseSignProperties(spEl);
   }
   const keyInfo = childElement(sig, ds, 'KeyInfo');
-  const keyInfoCertificates = (keyInfo ? descendants(keyInfo, ds, 'X509Certificate') : [])
-    .map((c) => new x509.X509Certificate(base64Bytes(textOf(c))));
+  const keyInfoCertificates = (keyInfo ? descendants(keyInfo, ds, 'X509Certificate') : []).map(
+    (c) => new x509.X509Certificate(base64Bytes(textOf(c))),
+  );
 
   const qp = objects.map((o) => childElement(o, xa, 'QualifyingProperties')).find(Boolean);
   const ssp = path(qp, xa, 'SignedProperties', 'SignedSignatureProperties');
@@ -615,8 +732,11 @@ export function parseSignature(xml: string | Document, opts: { signatureId?: str
       identifier,
       oid: /^urn:oid:(.+)$/i.exec(identifier)?.[1] ?? (OID.test(identifier) ? identifier : undefined),
       description: path(policyId, xa, 'SigPolicyId', 'Description') ? textOf(path(policyId, xa, 'SigPolicyId', 'Description')) : undefined,
-      documentationReferences: childElements(path(policyId, xa, 'SigPolicyId', 'DocumentationReferences') ?? policyId, xa, 'DocumentationReference')
-        .map((r) => textOf(r).trim()),
+      documentationReferences: childElements(
+        path(policyId, xa, 'SigPolicyId', 'DocumentationReferences') ?? policyId,
+        xa,
+        'DocumentationReference',
+      ).map((r) => textOf(r).trim()),
       digestAlgorithm: hash?.getElementsByTagNameNS(ds, 'DigestMethod').item(0)?.getAttribute('Algorithm') ?? undefined,
       digest: digestText ? base64Bytes(digestText) : undefined,
     };
@@ -635,15 +755,19 @@ export function parseSignature(xml: string | Document, opts: { signatureId?: str
       mimeType: path(d, xa, 'MimeType') ? textOf(path(d, xa, 'MimeType')) : undefined,
       description: path(d, xa, 'Description') ? textOf(path(d, xa, 'Description')) : undefined,
     })),
-    commitmentTypes: childElements(sdop ?? sig, xa, 'CommitmentTypeIndication')
-      .map((c) => textOf(path(c, xa, 'CommitmentTypeId', 'Identifier')).trim()),
+    commitmentTypes: childElements(sdop ?? sig, xa, 'CommitmentTypeIndication').map((c) =>
+      textOf(path(c, xa, 'CommitmentTypeId', 'Identifier')).trim(),
+    ),
     policy,
-    certificateValues: childElements(path(usp, xa, 'CertificateValues') ?? sig, xa, 'EncapsulatedX509Certificate')
-      .map((c) => new x509.X509Certificate(base64Bytes(textOf(c)))),
-    ocspResponses: childElements(path(usp, xa, 'RevocationValues', 'OCSPValues') ?? sig, xa, 'EncapsulatedOCSPValue')
-      .map((c) => base64Bytes(textOf(c))),
-    crls: childElements(path(usp, xa, 'RevocationValues', 'CRLValues') ?? sig, xa, 'EncapsulatedCRLValue')
-      .map((c) => base64Bytes(textOf(c))),
+    certificateValues: childElements(path(usp, xa, 'CertificateValues') ?? sig, xa, 'EncapsulatedX509Certificate').map(
+      (c) => new x509.X509Certificate(base64Bytes(textOf(c))),
+    ),
+    ocspResponses: childElements(path(usp, xa, 'RevocationValues', 'OCSPValues') ?? sig, xa, 'EncapsulatedOCSPValue').map((c) =>
+      base64Bytes(textOf(c)),
+    ),
+    crls: childElements(path(usp, xa, 'RevocationValues', 'CRLValues') ?? sig, xa, 'EncapsulatedCRLValue').map((c) =>
+      base64Bytes(textOf(c)),
+    ),
     hasSignatureTimeStamp: !!usp && childElements(usp, xa, 'SignatureTimeStamp').length > 0,
   };
 }

@@ -4,7 +4,9 @@
 /** Escapes XML character data (XML 1.0 §2.4); CR, NEL, LS and PS become references so they survive re-parsing. */
 export function escapeXmlText(s: string): string {
   return s
-    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
     .replace(/[\r\u0085\u2028\u2029]/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 

@@ -39,7 +39,9 @@ export function pageObjects(contents: string[]): string[] {
   const kids = contents.map((_, i) => `${3 + 2 * i} 0 R`).join(' ');
   const objects = ['<< /Type /Catalog /Pages 2 0 R >>', `<< /Type /Pages /Kids [${kids}] /Count ${contents.length} >>`];
   contents.forEach((content, i) => {
-    objects.push(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents ${4 + 2 * i} 0 R /Resources << /Font << /F1 ${font} 0 R >> >> >>`);
+    objects.push(
+      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents ${4 + 2 * i} 0 R /Resources << /Font << /F1 ${font} 0 R >> >> >>`,
+    );
     objects.push(`<< /Length ${Buffer.byteLength(content, 'latin1')} >>\nstream\n${content}\nendstream`);
   });
   objects.push('<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>');
@@ -83,5 +85,8 @@ export function pdfDocument(contents: string[], options: PdfOptions = {}): Buffe
 
 /** A PDF of text: one page per entry of `pages`, each a list of lines (see `textContent`). */
 export function textPdf(pages: string[][], options: PdfOptions & { size?: number; leading?: number } = {}): Buffer {
-  return pdfDocument(pages.map((lines) => textContent(lines, options.size, options.leading)), options);
+  return pdfDocument(
+    pages.map((lines) => textContent(lines, options.size, options.leading)),
+    options,
+  );
 }

@@ -16,7 +16,11 @@ export const SCRYPT = { N: 1 << 15, r: 8, p: 1 } as const;
 const SCRYPT_MAXMEM = 64 * 1024 * 1024;
 
 /** scrypt cost parameters (RFC 7914 §2). */
-export interface ScryptParams { N: number; r: number; p: number }
+export interface ScryptParams {
+  N: number;
+  r: number;
+  p: number;
+}
 
 /** A 32-byte key for `purpose`, derived from the operator's secret (HKDF-SHA256, fixed salt). */
 export function keyFromSecret(secret: string, purpose: string): Buffer {
@@ -27,7 +31,8 @@ export function keyFromSecret(secret: string, purpose: string): Buffer {
 /** A 32-byte key from `secret` and `salt` by scrypt (RFC 7914). */
 export function scryptKey(secret: string, salt: Buffer, params: ScryptParams = SCRYPT): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    scryptCb(secret, salt, 32, { ...params, maxmem: SCRYPT_MAXMEM }, (err, key) => (err ? reject(err) : resolve(key))));
+    scryptCb(secret, salt, 32, { ...params, maxmem: SCRYPT_MAXMEM }, (err, key) => (err ? reject(err) : resolve(key))),
+  );
 }
 
 /** AES-256-GCM encryption under a fresh random 96-bit IV. */
@@ -62,7 +67,13 @@ export function open(key: Buffer, sealed: string, aad: string): string | undefin
   if (!sealed.startsWith('v1.')) return undefined;
   const raw = Buffer.from(sealed.slice(3), 'base64url');
   if (raw.length < IV + TAG) return undefined;
-  const plain = gcmOpen(key, raw.subarray(0, IV), raw.subarray(IV, raw.length - TAG), raw.subarray(raw.length - TAG), Buffer.from(aad, 'utf8'));
+  const plain = gcmOpen(
+    key,
+    raw.subarray(0, IV),
+    raw.subarray(IV, raw.length - TAG),
+    raw.subarray(raw.length - TAG),
+    Buffer.from(aad, 'utf8'),
+  );
   return plain?.toString('utf8');
 }
 

@@ -14,13 +14,24 @@ describe('first run (sqlite, the CLI as a newcomer runs it)', () => {
   let dir: string;
   let server: ChildProcess;
   let out = '';
-  const env = () => ({ ...process.env, DATA_DIR: dir, LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1', ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL, SEGL_QUEUE_PREFIX: `segl-newcomer-${process.pid}` } : {}) });
+  const env = () => ({
+    ...process.env,
+    DATA_DIR: dir,
+    LOG_LEVEL: 'warn',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL, SEGL_QUEUE_PREFIX: `segl-newcomer-${process.pid}` } : {}),
+  });
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'segl-newcomer-'));
     server = spawn(process.execPath, [path.join(REPO, 'bin', 'segl.js'), 'start'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    server.stdout!.setEncoding('utf8').on('data', (s: string) => { out += s; });
-    server.stderr!.setEncoding('utf8').on('data', (s: string) => { out += s; });
+    server.stdout!.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+    });
+    server.stderr!.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+    });
     const deadline = Date.now() + 60_000;
     while (!/test user: .*\n.*test user: .*\n/s.test(out) || !out.includes('npx segl demo')) {
       if (Date.now() > deadline || server.exitCode !== null) throw new Error(`segl start did not print its banner:\n${out}`);
@@ -29,7 +40,10 @@ describe('first run (sqlite, the CLI as a newcomer runs it)', () => {
   });
   afterAll(async () => {
     if (server && server.exitCode === null) {
-      await new Promise<void>((resolve) => { server.once('exit', () => resolve()); server.kill('SIGTERM'); });
+      await new Promise<void>((resolve) => {
+        server.once('exit', () => resolve());
+        server.kill('SIGTERM');
+      });
     }
     rmSync(dir, { recursive: true, force: true });
   });
@@ -37,7 +51,11 @@ describe('first run (sqlite, the CLI as a newcomer runs it)', () => {
   test('the banner shows the portal pieces and two ready test users; `segl demo` prints task URLs that work', async () => {
     const url = /segl is running \(preprod\) at (http:\/\/\S+)/.exec(out)![1]!;
     expect(out).toContain(`test eID (NemID-style):   ${url}/testid/`);
-    const users = [...out.matchAll(/test user: +(\S+) \/ (\S+) +key card (\S+) +\(CPR (\d{6}-\d{4})\)/g)].map((m) => ({ alias: m[1]!, password: m[2]!, card: m[3]! }));
+    const users = [...out.matchAll(/test user: +(\S+) \/ (\S+) +key card (\S+) +\(CPR (\d{6}-\d{4})\)/g)].map((m) => ({
+      alias: m[1]!,
+      password: m[2]!,
+      card: m[3]!,
+    }));
     expect(users.map((u) => u.alias)).toEqual(['demo-signer', 'demo-cosigner']);
     expect(users[0]!.card).toBe(`${url}/testid/users/demo-signer/keycard`);
     const demo = await exec(process.execPath, [path.join(REPO, 'bin', 'segl.js'), 'demo'], { env: { ...env(), PUBLIC_URL: url } });

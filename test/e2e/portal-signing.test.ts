@@ -17,7 +17,16 @@ import { startServer, type TestServer } from '../support/server';
 const exec = promisify(execFile);
 const SHOTS = path.join(REPO, 'test-artifacts', 'portal-signing');
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 
 describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
   let s: TestServer;
@@ -42,29 +51,42 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
   const cprText = (cpr: string) => `${cpr.slice(0, 6)}-${cpr.slice(6)}`;
   const axe = async (name: string) => {
     await tab.evaluate(AXE);
-    expect([name, await tab.evaluate<string[]>("axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => v.id))")]).toEqual([name, []]);
+    expect([
+      name,
+      await tab.evaluate<string[]>("axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => v.id))"),
+    ]).toEqual([name, []]);
     await tab.screenshot({ path: path.join(SHOTS, `${String(++shot).padStart(2, '0')}-${name}.png`), fullPage: true });
   };
   const keyNumberOnPage = async (p: Page = tab) => /key number (\d+)/.exec(await p.locator('main').innerText())![1]!;
 
   async function create(tasks: string, docs: string): Promise<string> {
-    const r = await post(s.endpoint, envelope(`<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>${docs}${tasks}<client-reference>order-42</client-reference></request></create-request-request>`));
+    const r = await post(
+      s.endpoint,
+      envelope(
+        `<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>${docs}${tasks}<client-reference>order-42</client-reference></request></create-request-request>`,
+      ),
+    );
     const id = /<request-id>([^<]+)</.exec(r.text)?.[1];
     if (!id) throw new Error(r.text);
     return id;
   }
   const pdf = makePdf({ text: 'Loan agreement' }).toString('base64');
-  const docs = `<document xsi:type="provided-document" id="loan" mime-type="application/pdf"><description>Loan agreement</description><data>${pdf}</data></document>`
-    + `<document xsi:type="provided-document" id="terms" mime-type="text/plain"><description>Terms</description><data>${Buffer.from('Interest 3 %').toString('base64')}</data></document>`;
-  const signTask = (id: string, opts: { nationalId?: string; depends?: string[]; complete?: string } = {}) => `<task id="${id}">`
-    + (opts.nationalId ? `<subject><national-id>${opts.nationalId}</national-id></subject>` : '')
-    + '<document-action type="sign"><document-ref>loan</document-ref></document-action><document-action type="sign"><document-ref>terms</document-ref></document-action>'
-    + '<authentication><method>nemid</method></authentication>'
-    + (opts.complete ? `<on-task-complete>${opts.complete.replace(/&/g, '&amp;')}</on-task-complete>` : '')
-    + (opts.depends ?? []).map((d) => `<depends-on-task>${d}</depends-on-task>`).join('')
-    + '<signature><method>nemid-sign</method></signature></task>';
+  const docs =
+    `<document xsi:type="provided-document" id="loan" mime-type="application/pdf"><description>Loan agreement</description><data>${pdf}</data></document>` +
+    `<document xsi:type="provided-document" id="terms" mime-type="text/plain"><description>Terms</description><data>${Buffer.from('Interest 3 %').toString('base64')}</data></document>`;
+  const signTask = (id: string, opts: { nationalId?: string; depends?: string[]; complete?: string } = {}) =>
+    `<task id="${id}">` +
+    (opts.nationalId ? `<subject><national-id>${opts.nationalId}</national-id></subject>` : '') +
+    '<document-action type="sign"><document-ref>loan</document-ref></document-action><document-action type="sign"><document-ref>terms</document-ref></document-action>' +
+    '<authentication><method>nemid</method></authentication>' +
+    (opts.complete ? `<on-task-complete>${opts.complete.replace(/&/g, '&amp;')}</on-task-complete>` : '') +
+    (opts.depends ?? []).map((d) => `<depends-on-task>${d}</depends-on-task>`).join('') +
+    '<signature><method>nemid-sign</method></signature></task>';
   const taskUrl = (requestId: string, taskId: string) => `${s.url}/std/docaction/demo?request_id=${requestId}&task_id=${taskId}`;
-  const status = async (requestId: string) => Object.fromEntries((await s.rt.documents.getStatus((await s.rt.services.find('demo'))!, [requestId])).map((x) => [x.taskId, x.taskStatus]));
+  const status = async (requestId: string) =>
+    Object.fromEntries(
+      (await s.rt.documents.getStatus((await s.rt.services.find('demo'))!, [requestId])).map((x) => [x.taskId, x.taskStatus]),
+    );
 
   /** Login with alias + password + key-card code, the CPR when asked, then reading both documents. */
   /** NemID login at a task URL: user id and password, then the code for the key number shown. */
@@ -80,7 +102,14 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     await p.getByRole('button', { name: 'Next' }).click();
   }
 
-  async function loginAndRead(requestId: string, taskId: string, alias: string, check = false, p: Page = tab, typed = alias): Promise<void> {
+  async function loginAndRead(
+    requestId: string,
+    taskId: string,
+    alias: string,
+    check = false,
+    p: Page = tab,
+    typed = alias,
+  ): Promise<void> {
     const u = users[alias]!;
     await logIn(taskUrl(requestId, taskId), alias, check, p, typed);
     if ((await p.locator('h1').innerText()) === 'Confirm your CPR number') {
@@ -108,7 +137,11 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     if (check) await axe('sign-code');
     expect(await p.locator('main h3').innerText()).toBe('Confirm with your password and a key-card code');
     // the password field comes after that heading, inside the same form as the code
-    expect(await p.evaluate<boolean>("(() => { const h = document.querySelector('main h3'); const pw = document.getElementById('password'); return !!(h.compareDocumentPosition(pw) & Node.DOCUMENT_POSITION_FOLLOWING) && pw.form === document.getElementById('code').form; })()")).toBe(true);
+    expect(
+      await p.evaluate<boolean>(
+        "(() => { const h = document.querySelector('main h3'); const pw = document.getElementById('password'); return !!(h.compareDocumentPosition(pw) & Node.DOCUMENT_POSITION_FOLLOWING) && pw.form === document.getElementById('code').form; })()",
+      ),
+    ).toBe(true);
     expect(await p.getByRole('button', { name: 'Next' }).count()).toBe(0);
     const n = await keyNumberOnPage(p);
     await p.getByLabel('Password').fill(users[alias]!.password);
@@ -123,13 +156,24 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     require('node:fs').mkdirSync(SHOTS, { recursive: true });
     await Promise.all(['anna', 'bent', 'carl', 'revoked-rita', 'locked-lars'].map(newUser));
   });
-  afterAll(async () => { await browser?.close(); await s?.stop(); });
-  beforeEach(async () => { ctx = await browser.newContext(); tab = await ctx.newPage(); });
-  afterEach(async () => { await ctx.close(); });
+  afterAll(async () => {
+    await browser?.close();
+    await s?.stop();
+  });
+  beforeEach(async () => {
+    ctx = await browser.newContext();
+    tab = await ctx.newPage();
+  });
+  afterEach(async () => {
+    await ctx.close();
+  });
 
   test('full flow: login, CPR match, read, sign, Send in, redirect, completed, and a sealed LTV-SDO that xmlsec1 verifies', async () => {
     const anna = users.anna!;
-    const requestId = await create(signTask('t1', { nationalId: anna.cpr, complete: `${s.url}/healthz?done=\${requestId}&task=\${taskId}` }), docs);
+    const requestId = await create(
+      signTask('t1', { nationalId: anna.cpr, complete: `${s.url}/healthz?done=\${requestId}&task=\${taskId}` }),
+      docs,
+    );
     await loginAndRead(requestId, 't1', 'anna', true);
     await signIn('anna', true);
     await tab.waitForURL(/\/healthz\?/, { timeout: 30_000 });
@@ -137,10 +181,16 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     expect([u.searchParams.get('done'), u.searchParams.get('task')]).toEqual([requestId, 't1']);
     expect(await status(requestId)).toEqual({ t1: 'completed' });
 
-    const st = await post(s.endpoint, envelope(`<get-status-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request-id>${requestId}</request-id></get-status-request>`));
+    const st = await post(
+      s.endpoint,
+      envelope(
+        `<get-status-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request-id>${requestId}</request-id></get-status-request>`,
+      ),
+    );
     const uris = [...st.text.matchAll(/<result-uri>([^<]+)</g)].map((m) => m[1]!);
     expect(uris).toHaveLength(2);
-    const get = async (uri: string) => (await fetch(uri, { headers: { authorization: `Basic ${Buffer.from(`demo:${s.demoPassword}`).toString('base64')}` } })).text();
+    const get = async (uri: string) =>
+      (await fetch(uri, { headers: { authorization: `Basic ${Buffer.from(`demo:${s.demoPassword}`).toString('base64')}` } })).text();
     const sdo = await get(uris[0]!);
     expect(await get(uris[1]!)).toBe(sdo); // bundle: both documents signed in one act, one package
     expect(sdo).toContain(`<SignerNationalId>${anna.cpr}</SignerNationalId>`);
@@ -156,8 +206,20 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     const ids = [...sdo.matchAll(/<ds:Signature[^>]*\sId="([^"]+)"/g)].map((m) => m[1]!);
     expect(ids).toHaveLength(2);
     for (const id of ids) {
-      const r = await exec('xmlsec1', ['--verify', '--trusted-pem', path.join(dir, 'root.pem'), '--untrusted-pem', path.join(dir, 'ca.pem'), '--untrusted-pem', path.join(dir, 'service-ca.pem'),
-        '--id-attr:Id', 'http://www.w3.org/2000/09/xmldsig#:Signature', '--node-id', id, path.join(dir, 'sdo.xml')]).catch((e) => e);
+      const r = await exec('xmlsec1', [
+        '--verify',
+        '--trusted-pem',
+        path.join(dir, 'root.pem'),
+        '--untrusted-pem',
+        path.join(dir, 'ca.pem'),
+        '--untrusted-pem',
+        path.join(dir, 'service-ca.pem'),
+        '--id-attr:Id',
+        'http://www.w3.org/2000/09/xmldsig#:Signature',
+        '--node-id',
+        id,
+        path.join(dir, 'sdo.xml'),
+      ]).catch((e) => e);
       expect(`${r.stdout}${r.stderr}`).toMatch(/^OK$/m);
     }
     const h = (await s.rt.documents.getRequestHistory((await s.rt.services.find('demo'))!, requestId, 't1')).map((e) => e.event);
@@ -165,7 +227,10 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
   });
 
   test('revoked and locked certificates: signing refused with a clear message, task still open', async () => {
-    for (const [alias, action, text] of [['revoked-rita', 'revoke', 'revoked'], ['locked-lars', 'lock', 'locked']] as const) {
+    for (const [alias, action, text] of [
+      ['revoked-rita', 'revoke', 'revoked'],
+      ['locked-lars', 'lock', 'locked'],
+    ] as const) {
       await s.rt.testid!.certificateAction(alias, action);
       const requestId = await create(signTask('t1'), docs);
       await loginAndRead(requestId, 't1', alias);
@@ -179,7 +244,7 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     }
   });
 
-  test('a national-id that is not the logged-in person\'s is refused', async () => {
+  test("a national-id that is not the logged-in person's is refused", async () => {
     const requestId = await create(signTask('t1', { nationalId: users.anna!.cpr }), docs);
     await logIn(taskUrl(requestId, 't1'), 'bent');
     // match mode: Bent types his own CPR; it is not the task's
@@ -213,9 +278,12 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
   });
 
   test('an optional document left out is not signed; bundle="false" signs each document in its own act', async () => {
-    const optional = await create(`<task id="t1"><document-action type="sign"><document-ref>loan</document-ref></document-action>`
-      + '<document-action type="sign" optional="true"><document-ref>terms</document-ref></document-action>'
-      + '<authentication><method>nemid</method></authentication><signature><method>nemid-sign</method></signature></task>', docs);
+    const optional = await create(
+      `<task id="t1"><document-action type="sign"><document-ref>loan</document-ref></document-action>` +
+        '<document-action type="sign" optional="true"><document-ref>terms</document-ref></document-action>' +
+        '<authentication><method>nemid</method></authentication><signature><method>nemid-sign</method></signature></task>',
+      docs,
+    );
     // logged in with the CPR number: the signing step offers what was typed, not the PID
     await loginAndRead(optional, 't1', 'carl', false, tab, cprText(users.carl!.cpr));
     await tab.getByLabel('Sign this document').uncheck();
@@ -224,15 +292,30 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     expect(await tab.locator('main').innerText()).toContain('Thank you. The documents are signed and sent in.');
     await axe('signed');
     const st = (await s.rt.documents.getStatus((await s.rt.services.find('demo'))!, [optional]))[0]!;
-    expect([st.taskStatus, st.documentStatus!.map((d) => [d.id, d.resultUri !== undefined])]).toEqual(['completed', [['loan', true], ['terms', false]]]);
+    expect([st.taskStatus, st.documentStatus!.map((d) => [d.id, d.resultUri !== undefined])]).toEqual([
+      'completed',
+      [
+        ['loan', true],
+        ['terms', false],
+      ],
+    ]);
 
     // (and an authentication-based signature with nemid instead of a nemid-sign signature)
-    const separate = await create(signTask('t1').replace('<task id="t1">', '<task id="t1" bundle="false">')
-      .replace('<signature><method>nemid-sign</method></signature>', '<authentication-based-signature><method>nemid</method></authentication-based-signature>'), docs);
+    const separate = await create(
+      signTask('t1')
+        .replace('<task id="t1">', '<task id="t1" bundle="false">')
+        .replace(
+          '<signature><method>nemid-sign</method></signature>',
+          '<authentication-based-signature><method>nemid</method></authentication-based-signature>',
+        ),
+      docs,
+    );
     await loginAndRead(separate, 't1', 'carl');
     await signIn('carl');
     await tab.waitForSelector(SIGNED, { timeout: 30_000 });
-    const uris = (await s.rt.documents.getStatus((await s.rt.services.find('demo'))!, [separate]))[0]!.documentStatus!.map((d) => d.resultUri!);
+    const uris = (await s.rt.documents.getStatus((await s.rt.services.find('demo'))!, [separate]))[0]!.documentStatus!.map(
+      (d) => d.resultUri!,
+    );
     const auth = { authorization: `Basic ${Buffer.from(`demo:${s.demoPassword}`).toString('base64')}` };
     const [a, b] = await Promise.all(uris.map(async (u) => (await fetch(u, { headers: auth })).text()));
     expect(a).not.toBe(b); // two acts, two packages
@@ -241,12 +324,22 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
   });
 
   test('PID-CPR lookup for a public service: no CPR step; refused for a private one', async () => {
-    const cli = (...args: string[]) => exec(process.execPath, [path.join(REPO, 'bin', 'segl.js'), 'service', ...args], { env: { ...process.env, DATA_DIR: s.dataDir, LOG_LEVEL: 'silent' } });
+    const cli = (...args: string[]) =>
+      exec(process.execPath, [path.join(REPO, 'bin', 'segl.js'), 'service', ...args], {
+        env: { ...process.env, DATA_DIR: s.dataDir, LOG_LEVEL: 'silent' },
+      });
     await cli('create', 'shop', '--password', 'shop-password-1');
-    await expect(cli('set', 'shop', '--pid-cpr', 'lookup')).rejects.toMatchObject({ stderr: expect.stringContaining('service "shop" is not public: PID-CPR lookup is only for public services') });
+    await expect(cli('set', 'shop', '--pid-cpr', 'lookup')).rejects.toMatchObject({
+      stderr: expect.stringContaining('service "shop" is not public: PID-CPR lookup is only for public services'),
+    });
     await cli('create', 'kommune', '--password', 'kommune-password-1', '--public');
     expect((await cli('set', 'kommune', '--pid-cpr', 'lookup')).stdout).toBe('PID-CPR of kommune: lookup\n');
-    const r = await post(s.endpoint, envelope(`<create-request-request xmlns="${NS}"><service>kommune</service><password>kommune-password-1</password><request>${docs}${signTask('t1', { nationalId: users.bent!.cpr })}</request></create-request-request>`));
+    const r = await post(
+      s.endpoint,
+      envelope(
+        `<create-request-request xmlns="${NS}"><service>kommune</service><password>kommune-password-1</password><request>${docs}${signTask('t1', { nationalId: users.bent!.cpr })}</request></create-request-request>`,
+      ),
+    );
     const requestId = /<request-id>([^<]+)</.exec(r.text)![1]!;
     await logIn(`${s.url}/std/docaction/kommune?request_id=${requestId}&task_id=t1`, 'bent');
     expect(await tab.locator('h1').innerText()).toBe('Documents to sign'); // no CPR question

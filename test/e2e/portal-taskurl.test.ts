@@ -10,13 +10,33 @@ import { startServer, type TestServer } from '../support/server';
 
 const SHOTS = path.join(REPO, 'test-artifacts', 'portal');
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 
-const doc = (id: string, text: string) => `<document xsi:type="provided-document" id="${id}" mime-type="text/plain"><description>${text}</description><data>${Buffer.from(text).toString('base64')}</data></document>`;
+const doc = (id: string, text: string) =>
+  `<document xsi:type="provided-document" id="${id}" mime-type="text/plain"><description>${text}</description><data>${Buffer.from(text).toString('base64')}</data></document>`;
 const act = (type: string, ref: string) => `<document-action type="${type}"><document-ref>${ref}</document-ref></document-action>`;
 
-async function create(s: TestServer, inner: string, service = 'demo', password = s.demoPassword): Promise<{ requestId: string; artifact?: string }> {
-  const r = await post(s.endpoint, envelope(`<create-request-request xmlns="${NS}"><service>${service}</service><password>${password}</password><request>${inner}</request></create-request-request>`));
+async function create(
+  s: TestServer,
+  inner: string,
+  service = 'demo',
+  password = s.demoPassword,
+): Promise<{ requestId: string; artifact?: string }> {
+  const r = await post(
+    s.endpoint,
+    envelope(
+      `<create-request-request xmlns="${NS}"><service>${service}</service><password>${password}</password><request>${inner}</request></create-request-request>`,
+    ),
+  );
   const requestId = /<request-id>([^<]+)</.exec(r.text)?.[1];
   if (!requestId) throw new Error(r.text);
   return { requestId, artifact: /<artifact>([^<]+)</.exec(r.text)?.[1] };
@@ -44,7 +64,9 @@ describe('task URL pages (sqlite, Chromium)', () => {
     ctx = await browser.newContext({ bypassCSP: true, locale: 'en-GB' }); // bypassCSP: only so axe can be injected
     tab = await ctx.newPage();
   });
-  afterEach(async () => { await ctx.close(); });
+  afterEach(async () => {
+    await ctx.close();
+  });
 
   /** Opens a page, checks status, heading, axe, 360 px and the skip link; saves a screenshot. */
   async function visit(target: string, expect_: { status: number; heading: string | RegExp; shot: string }): Promise<string> {
@@ -63,15 +85,20 @@ describe('task URL pages (sqlite, Chromium)', () => {
     expect(await tab.evaluate<string>('document.activeElement && document.activeElement.className')).toBe('skip');
     await tab.evaluate('document.activeElement && document.activeElement.blur()');
     await tab.setViewportSize({ width: 360, height: 740 });
-    const wide = await tab.evaluate<string[]>("[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 360.5).map((e) => e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 40))");
-    expect([await tab.evaluate<number>('document.documentElement.scrollWidth') <= 360, wide]).toEqual([true, []]);
+    const wide = await tab.evaluate<string[]>(
+      "[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 360.5).map((e) => e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 40))",
+    );
+    expect([(await tab.evaluate<number>('document.documentElement.scrollWidth')) <= 360, wide]).toEqual([true, []]);
     await tab.screenshot({ path: path.join(SHOTS, `${expect_.shot}.png`), fullPage: true });
     await tab.setViewportSize({ width: 1024, height: 768 });
     return tab.locator('main').innerText();
   }
 
   test('an open task without authentication shows its dialog and documents in order', async () => {
-    const { requestId } = await create(s, `${doc('a', 'Purchase agreement')}${doc('b', 'Terms of delivery')}<task id="t1"><dialog><title>Sign your purchase</title><message>Read both documents, then sign.</message></dialog>${act('sign', 'a')}${act('view', 'b')}</task>`);
+    const { requestId } = await create(
+      s,
+      `${doc('a', 'Purchase agreement')}${doc('b', 'Terms of delivery')}<task id="t1"><dialog><title>Sign your purchase</title><message>Read both documents, then sign.</message></dialog>${act('sign', 'a')}${act('view', 'b')}</task>`,
+    );
     const text = await visit(url(requestId, 't1'), { status: 200, heading: 'Sign your purchase', shot: 'task-open' });
     expect(text).toContain('Read both documents, then sign.');
     expect(text.indexOf('Purchase agreement')).toBeLessThan(text.indexOf('Terms of delivery'));
@@ -79,18 +106,25 @@ describe('task URL pages (sqlite, Chromium)', () => {
     expect(text).toContain('For your information');
   });
 
-  test('unknown ids, a missing parameter and another service\'s task all get the same not-found page', async () => {
+  test("unknown ids, a missing parameter and another service's task all get the same not-found page", async () => {
     const { requestId } = await create(s, `${doc('a', 'Contract')}<task id="t1">${act('sign', 'a')}</task>`);
     await visit(url(requestId, 'nope'), { status: 404, heading: 'We could not find this task', shot: 'not-found' });
     await visit(url('01012026' + 'x'.repeat(49), 't1'), { status: 404, heading: 'We could not find this task', shot: 'not-found-2' });
     await visit(`${s.url}/std/docaction/demo?task_id=t1`, { status: 404, heading: 'We could not find this task', shot: 'not-found-3' });
-    await visit(url(requestId, 't1', '', 'other'), { status: 404, heading: 'We could not find this task', shot: 'not-found-other-service' });
+    await visit(url(requestId, 't1', '', 'other'), {
+      status: 404,
+      heading: 'We could not find this task',
+      shot: 'not-found-other-service',
+    });
     await visit(url(requestId, 't1', '', 'no-such-service'), { status: 404, heading: 'We could not find this task', shot: 'not-found-4' });
   });
 
   test('withdrawn, completed, declined and expired tasks say so', async () => {
     const account = (await s.rt.services.find('demo'))!;
-    const many = await create(s, `${doc('a', 'Contract')}<task id="done">${act('sign', 'a')}</task><task id="no">${act('sign', 'a')}</task><task id="gone">${act('sign', 'a')}</task><task id="late"><days-to-live>1</days-to-live>${act('sign', 'a')}</task>`);
+    const many = await create(
+      s,
+      `${doc('a', 'Contract')}<task id="done">${act('sign', 'a')}</task><task id="no">${act('sign', 'a')}</task><task id="gone">${act('sign', 'a')}</task><task id="late"><days-to-live>1</days-to-live>${act('sign', 'a')}</task>`,
+    );
     await s.rt.documents.completeTask(account, many.requestId, 'done');
     await s.rt.documents.rejectTask(account, many.requestId, 'no');
     await s.rt.documents.disableTask(account, many.requestId, 'gone');
@@ -107,14 +141,19 @@ describe('task URL pages (sqlite, Chromium)', () => {
 
   test('a task depending on others waits until they are completed', async () => {
     const account = (await s.rt.services.find('demo'))!;
-    const { requestId } = await create(s, `${doc('a', 'Contract')}<task id="A">${act('sign', 'a')}</task><task id="B">${act('sign', 'a')}</task><task id="C">${act('sign', 'a')}<depends-on-task>A</depends-on-task><depends-on-task>B</depends-on-task></task>`);
+    const { requestId } = await create(
+      s,
+      `${doc('a', 'Contract')}<task id="A">${act('sign', 'a')}</task><task id="B">${act('sign', 'a')}</task><task id="C">${act('sign', 'a')}<depends-on-task>A</depends-on-task><depends-on-task>B</depends-on-task></task>`,
+    );
     const text = await visit(url(requestId, 'C'), { status: 200, heading: 'Waiting for others', shot: 'waiting' });
     expect(text).toContain('2 signatures are still missing before yours.');
     // no promise of a message segl has no way to send (the task has no notification)
     expect(text).toContain('Others must sign before you. Open this link again later: it works as soon as it is your turn.');
     expect(text).not.toMatch(/let you know|\(s\)/);
     await s.rt.documents.completeTask(account, requestId, 'A');
-    expect(await visit(url(requestId, 'C'), { status: 200, heading: 'Waiting for others', shot: 'waiting-1' })).toContain('1 signature is still missing before yours.');
+    expect(await visit(url(requestId, 'C'), { status: 200, heading: 'Waiting for others', shot: 'waiting-1' })).toContain(
+      '1 signature is still missing before yours.',
+    );
     await s.rt.documents.completeTask(account, requestId, 'B');
     await visit(url(requestId, 'C'), { status: 200, heading: 'Documents to sign', shot: 'waiting-done' });
   });
@@ -128,13 +167,19 @@ describe('task URL pages (sqlite, Chromium)', () => {
       fi: ['Odotetaan muita', 'Ennen sinua puuttuu vielä 1 allekirjoitus.', 'Ennen sinua puuttuu vielä 2 allekirjoitusta.'],
     };
     for (const [lang, [heading, one, two]] of Object.entries(expected)) {
-      const { requestId } = await create(s, `${doc('a', 'Contract')}<task id="A">${act('sign', 'a')}</task><task id="B">${act('sign', 'a')}</task>`
-        + `<task id="C">${act('sign', 'a')}<depends-on-task>A</depends-on-task><depends-on-task>B</depends-on-task><language>${lang}</language></task>`
-        + `<task id="D">${act('sign', 'a')}<depends-on-task>A</depends-on-task><language>${lang}</language></task>`);
+      const { requestId } = await create(
+        s,
+        `${doc('a', 'Contract')}<task id="A">${act('sign', 'a')}</task><task id="B">${act('sign', 'a')}</task>` +
+          `<task id="C">${act('sign', 'a')}<depends-on-task>A</depends-on-task><depends-on-task>B</depends-on-task><language>${lang}</language></task>` +
+          `<task id="D">${act('sign', 'a')}<depends-on-task>A</depends-on-task><language>${lang}</language></task>`,
+      );
       const many = await visit(url(requestId, 'C'), { status: 200, heading, shot: `waiting-${lang}-2` });
       const single = await visit(url(requestId, 'D'), { status: 200, heading, shot: `waiting-${lang}-1` });
       expect([lang, many.includes(two), single.includes(one)]).toEqual([lang, true, true]);
-      expect([lang, `${many}${single}`]).not.toEqual([lang, expect.stringMatching(/\((s|er|ta)\)|let you know|giver besked|gir beskjed|meddelar dig|Ilmoitamme/)]);
+      expect([lang, `${many}${single}`]).not.toEqual([
+        lang,
+        expect.stringMatching(/\((s|er|ta)\)|let you know|giver besked|gir beskjed|meddelar dig|Ilmoitamme/),
+      ]);
     }
   });
 
@@ -144,7 +189,12 @@ describe('task URL pages (sqlite, Chromium)', () => {
     expect(await tab.getAttribute('html', 'lang')).toBe('da');
     const plain = await create(s, `${doc('a', 'Contract')}<task id="t1">${act('sign', 'a')}</task>`);
     await ctx.close();
-    for (const [locale, heading] of [['sv-SE', 'Dokument att signera'], ['nb-NO', 'Dokumenter til signering'], ['fi-FI', 'Allekirjoitettavat asiakirjat'], ['de-DE', 'Documents to sign']] as const) {
+    for (const [locale, heading] of [
+      ['sv-SE', 'Dokument att signera'],
+      ['nb-NO', 'Dokumenter til signering'],
+      ['fi-FI', 'Allekirjoitettavat asiakirjat'],
+      ['de-DE', 'Documents to sign'],
+    ] as const) {
       ctx = await browser.newContext({ bypassCSP: true, locale });
       tab = await ctx.newPage();
       await visit(url(plain.requestId, 't1'), { status: 200, heading, shot: `lang-${locale}` });
@@ -160,12 +210,38 @@ describe('task URL pages (sqlite, Chromium)', () => {
     const exec = promisify(execFile);
     const logo = path.join(s.dataDir, 'acme.svg');
     writeFileSync(logo, '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="32"><rect width="64" height="32" fill="#fff"/></svg>');
-    const cli = (...args: string[]) => exec(process.execPath, [path.join(REPO, 'bin', 'segl.js'), 'profile', 'set', 'demo', ...args], { env: { ...process.env, DATA_DIR: s.dataDir, LOG_LEVEL: 'silent' } });
-    await expect(cli('acme', '--brand', 'green')).rejects.toMatchObject({ stderr: expect.stringContaining('colour brand "green" must be #rgb or #rrggbb') });
-    await expect(cli('acme', '--text', 'en:no.such.key=x')).rejects.toMatchObject({ stderr: expect.stringContaining('KEY a text of the portal') });
+    const cli = (...args: string[]) =>
+      exec(process.execPath, [path.join(REPO, 'bin', 'segl.js'), 'profile', 'set', 'demo', ...args], {
+        env: { ...process.env, DATA_DIR: s.dataDir, LOG_LEVEL: 'silent' },
+      });
+    await expect(cli('acme', '--brand', 'green')).rejects.toMatchObject({
+      stderr: expect.stringContaining('colour brand "green" must be #rgb or #rrggbb'),
+    });
+    await expect(cli('acme', '--text', 'en:no.such.key=x')).rejects.toMatchObject({
+      stderr: expect.stringContaining('KEY a text of the portal'),
+    });
     await expect(cli('acme', '--logo', logo)).rejects.toMatchObject({ stderr: expect.stringContaining('--logo needs --logo-alt') });
-    expect((await cli('acme', '--brand', '#0b5e3f', '--brand-ink', '#ffffff', '--logo', logo, '--logo-alt', 'Acme Bank logo', '--display-name', 'Acme Bank',
-      '--text', 'en:task.title=Sign your Acme loan', '--text', 'da:task.title=Underskriv dit Acme-lån')).stdout).toBe('profile acme of demo saved\n');
+    expect(
+      (
+        await cli(
+          'acme',
+          '--brand',
+          '#0b5e3f',
+          '--brand-ink',
+          '#ffffff',
+          '--logo',
+          logo,
+          '--logo-alt',
+          'Acme Bank logo',
+          '--display-name',
+          'Acme Bank',
+          '--text',
+          'en:task.title=Sign your Acme loan',
+          '--text',
+          'da:task.title=Underskriv dit Acme-lån',
+        )
+      ).stdout,
+    ).toBe('profile acme of demo saved\n');
     const { requestId } = await create(s, `${doc('a', 'Loan')}<task id="t1">${act('sign', 'a')}<profile>acme</profile></task>`);
     await visit(url(requestId, 't1'), { status: 200, heading: 'Sign your Acme loan', shot: 'profile-acme' });
     expect(await tab.locator('header .service').innerText()).toBe('· Acme Bank');
@@ -182,14 +258,19 @@ describe('task URL pages (sqlite, Chromium)', () => {
   });
 
   test('an artifact logs in once, for its own task, within 30 s; otherwise the login page explains', async () => {
-    const task = (id: string) => `<task id="${id}">${act('sign', 'a')}<authentication artifact="true"><method>nemid</method></authentication></task>`;
+    const task = (id: string) =>
+      `<task id="${id}">${act('sign', 'a')}<authentication artifact="true"><method>nemid</method></authentication></task>`;
     const made = await create(s, `${doc('a', 'Loan agreement')}${task('t1')}`);
     expect(made.artifact).toMatch(/^[0-9a-z]{32}$/);
     // without the artifact: log in first
     await visit(url(made.requestId, 't1'), { status: 200, heading: 'Log in to continue', shot: 'login' });
     expect(await tab.locator('main').innerText()).toContain('Log in with NemID (test)');
     // with it: logged in, and the URL no longer carries it
-    await visit(url(made.requestId, 't1', `&artifact=${made.artifact}`), { status: 200, heading: 'Documents to sign', shot: 'artifact-ok' });
+    await visit(url(made.requestId, 't1', `&artifact=${made.artifact}`), {
+      status: 200,
+      heading: 'Documents to sign',
+      shot: 'artifact-ok',
+    });
     expect(tab.url()).not.toContain('artifact');
     expect(await tab.locator('main').innerText()).toContain('You are logged in for this task.');
     const cookie = (await ctx.cookies()).find((c) => c.name === 'segl_portal')!;
@@ -199,7 +280,11 @@ describe('task URL pages (sqlite, Chromium)', () => {
     // the same artifact in another browser: already used
     const other = await browser.newContext({ bypassCSP: true });
     tab = await other.newPage();
-    const again = await visit(url(made.requestId, 't1', `&artifact=${made.artifact}`), { status: 200, heading: 'Log in to continue', shot: 'artifact-used' });
+    const again = await visit(url(made.requestId, 't1', `&artifact=${made.artifact}`), {
+      status: 200,
+      heading: 'Log in to continue',
+      shot: 'artifact-used',
+    });
     expect(again).toContain('valid only once');
     // a fresh artifact for another task of the request does not open this one
     const two = await create(s, `${doc('a', 'Loan agreement')}${task('t1')}${task('t2')}`);
@@ -213,7 +298,10 @@ describe('task URL pages (sqlite, Chromium)', () => {
   });
 
   test('the session ends 30 minutes after the last page; the task URL still works (it asks to log in again)', async () => {
-    const { requestId, artifact } = await create(s, `${doc('a', 'Contract')}<task id="t1">${act('sign', 'a')}<authentication artifact="true"><method>nemid</method></authentication></task>`);
+    const { requestId, artifact } = await create(
+      s,
+      `${doc('a', 'Contract')}<task id="t1">${act('sign', 'a')}<authentication artifact="true"><method>nemid</method></authentication></task>`,
+    );
     await tab.goto(url(requestId, 't1', `&artifact=${artifact}`));
     expect(await tab.locator('h1').innerText()).toBe('Documents to sign');
     s.rt.clock.advance(29 * 60_000);
@@ -226,7 +314,10 @@ describe('task URL pages (sqlite, Chromium)', () => {
   });
 
   test('a tampered session cookie is ignored', async () => {
-    const { requestId, artifact } = await create(s, `${doc('a', 'Contract')}<task id="t1">${act('sign', 'a')}<authentication artifact="true"><method>nemid</method></authentication></task>`);
+    const { requestId, artifact } = await create(
+      s,
+      `${doc('a', 'Contract')}<task id="t1">${act('sign', 'a')}<authentication artifact="true"><method>nemid</method></authentication></task>`,
+    );
     await tab.goto(url(requestId, 't1', `&artifact=${artifact}`));
     expect(await tab.locator('h1').innerText()).toBe('Documents to sign');
     const c = (await ctx.cookies()).find((x) => x.name === 'segl_portal')!;
@@ -242,16 +333,31 @@ describe('task URL pages (sqlite, Chromium)', () => {
 
 describe('signing a waiting task is refused by the API too (sqlite)', () => {
   let s: TestServer;
-  beforeAll(async () => { s = await startServer('sqlite'); });
-  afterAll(async () => { await s.stop(); });
+  beforeAll(async () => {
+    s = await startServer('sqlite');
+  });
+  afterAll(async () => {
+    await s.stop();
+  });
 
   test('completeTask and recordResult refuse a task whose depends-on-task is not completed', async () => {
     const account = (await s.rt.services.find('demo'))!;
-    const { requestId } = await create(s, `${doc('a', 'Contract')}<task id="A">${act('sign', 'a')}</task><task id="C">${act('sign', 'a')}<depends-on-task>A</depends-on-task></task>`);
-    await expect(s.rt.documents.completeTask(account, requestId, 'C')).rejects.toThrow(`task-id: task-id "C" of request-id "${requestId}" waits for "A" to complete first`);
-    await expect(s.rt.documents.recordResult(account, requestId, 'C', 'a', { key: 'k', sha256: 'x'.repeat(64) }, 'test'))
-      .rejects.toThrow('waits for "A" to complete first');
-    expect((await s.rt.documents.getStatus(account, [requestId])).map((x) => [x.taskId, x.taskStatus, x.documentStatus?.[0]?.resultUri])).toEqual([['A', 'created', undefined], ['C', 'created', undefined]]);
+    const { requestId } = await create(
+      s,
+      `${doc('a', 'Contract')}<task id="A">${act('sign', 'a')}</task><task id="C">${act('sign', 'a')}<depends-on-task>A</depends-on-task></task>`,
+    );
+    await expect(s.rt.documents.completeTask(account, requestId, 'C')).rejects.toThrow(
+      `task-id: task-id "C" of request-id "${requestId}" waits for "A" to complete first`,
+    );
+    await expect(s.rt.documents.recordResult(account, requestId, 'C', 'a', { key: 'k', sha256: 'x'.repeat(64) }, 'test')).rejects.toThrow(
+      'waits for "A" to complete first',
+    );
+    expect(
+      (await s.rt.documents.getStatus(account, [requestId])).map((x) => [x.taskId, x.taskStatus, x.documentStatus?.[0]?.resultUri]),
+    ).toEqual([
+      ['A', 'created', undefined],
+      ['C', 'created', undefined],
+    ]);
     await s.rt.documents.completeTask(account, requestId, 'A');
     await s.rt.documents.completeTask(account, requestId, 'C');
     await expect(s.rt.documents.completeTask(account, requestId, 'C')).rejects.toThrow('is completed');
@@ -274,17 +380,32 @@ describe('the signing wizard (sqlite, Chromium)', () => {
     s = await startServer('sqlite');
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   });
-  afterAll(async () => { await browser?.close(); await s?.stop(); });
-  beforeEach(async () => { ctx = await browser.newContext({ bypassCSP: false }); tab = await ctx.newPage(); });
-  afterEach(async () => { await ctx.close(); });
+  afterAll(async () => {
+    await browser?.close();
+    await s?.stop();
+  });
+  beforeEach(async () => {
+    ctx = await browser.newContext({ bypassCSP: false });
+    tab = await ctx.newPage();
+  });
+  afterEach(async () => {
+    await ctx.close();
+  });
 
   const taskUrl = (requestId: string, taskId = 't1') => `${s.url}/std/docaction/demo?request_id=${requestId}&task_id=${taskId}`;
-  const history = async (requestId: string, taskId = 't1') => (await s.rt.documents.getRequestHistory((await s.rt.services.find('demo'))!, requestId, taskId)).map((e) => `${e.event}${e.data ? `:${e.data}` : ''}`);
-  const status = async (requestId: string) => (await s.rt.documents.getStatus((await s.rt.services.find('demo'))!, [requestId]))[0]!.taskStatus;
+  const history = async (requestId: string, taskId = 't1') =>
+    (await s.rt.documents.getRequestHistory((await s.rt.services.find('demo'))!, requestId, taskId)).map(
+      (e) => `${e.event}${e.data ? `:${e.data}` : ''}`,
+    );
+  const status = async (requestId: string) =>
+    (await s.rt.documents.getStatus((await s.rt.services.find('demo'))!, [requestId]))[0]!.taskStatus;
 
   test('documents must be read before Send in; a PDF is drawn by pdf.js; view-only tasks complete and redirect with the ids', async () => {
     const done = `${s.url}/healthz?r=\${requestId}&t=%24%7BtaskId%7D`;
-    const { requestId } = await create(s, `${doc('a', 'Terms')}${pdfDoc}<task id="t1">${act('view', 'a')}${act('view', 'p')}<on-task-complete>${done.replace(/&/g, '&amp;')}</on-task-complete></task>`);
+    const { requestId } = await create(
+      s,
+      `${doc('a', 'Terms')}${pdfDoc}<task id="t1">${act('view', 'a')}${act('view', 'p')}<on-task-complete>${done.replace(/&/g, '&amp;')}</on-task-complete></task>`,
+    );
     await tab.goto(taskUrl(requestId));
     expect(await tab.locator('h1').innerText()).toBe('Documents to sign');
     await tab.getByRole('button', { name: 'Confirm and send in' }).click();
@@ -296,7 +417,12 @@ describe('the signing wizard (sqlite, Chromium)', () => {
     expect(await tab.locator('#pdf canvas').getAttribute('aria-label')).toBe('Page 1 of 1');
     expect(await axeViolations()).toEqual([]);
     await tab.screenshot({ path: path.join(SHOTS, 'document-pdf.png'), fullPage: true });
-    const raw = await ctx.request.get(await tab.getByRole('link', { name: 'Download the document' }).getAttribute('href').then((hr) => `${s.url}${hr}`));
+    const raw = await ctx.request.get(
+      await tab
+        .getByRole('link', { name: 'Download the document' })
+        .getAttribute('href')
+        .then((hr) => `${s.url}${hr}`),
+    );
     expect(Buffer.from(await raw.body()).toString('base64')).toBe(pdf);
     await tab.getByRole('link', { name: 'Back to the documents' }).click();
     await tab.getByRole('link', { name: 'Open Terms' }).click();
@@ -316,7 +442,10 @@ describe('the signing wizard (sqlite, Chromium)', () => {
   });
 
   test('Start over forgets what was read; Postpone keeps the task open; Decline with a reason rejects it and redirects', async () => {
-    const { requestId } = await create(s, `${doc('a', 'Terms')}<task id="t1">${act('view', 'a')}<on-task-cancel>${s.url}/healthz?declined=\${taskId}</on-task-cancel></task>`);
+    const { requestId } = await create(
+      s,
+      `${doc('a', 'Terms')}<task id="t1">${act('view', 'a')}<on-task-cancel>${s.url}/healthz?declined=\${taskId}</on-task-cancel></task>`,
+    );
     await tab.goto(taskUrl(requestId));
     await tab.getByRole('link', { name: 'Open Terms' }).click();
     await tab.getByRole('link', { name: 'Back to the documents' }).click();
@@ -336,12 +465,18 @@ describe('the signing wizard (sqlite, Chromium)', () => {
   });
 
   test('keyboard only: read, postpone (redirect with the ids), come back, send in', async () => {
-    const { requestId } = await create(s, `${doc('a', 'Terms')}<task id="t1">${act('view', 'a')}<on-task-postpone>${s.url}/healthz?later=%24%7BrequestId%7D</on-task-postpone></task>`);
+    const { requestId } = await create(
+      s,
+      `${doc('a', 'Terms')}<task id="t1">${act('view', 'a')}<on-task-postpone>${s.url}/healthz?later=%24%7BrequestId%7D</on-task-postpone></task>`,
+    );
     const press = async (label: string) => {
       for (let i = 0; i < 40; i++) {
         await tab.keyboard.press('Tab');
         const text = await tab.evaluate<string>('(document.activeElement && document.activeElement.textContent || "").trim()');
-        if (text === label) { await tab.keyboard.press('Enter'); return; }
+        if (text === label) {
+          await tab.keyboard.press('Enter');
+          return;
+        }
       }
       throw new Error(`"${label}" cannot be reached with Tab`);
     };
@@ -360,10 +495,12 @@ describe('the signing wizard (sqlite, Chromium)', () => {
     expect(await status(requestId)).toBe('completed');
   });
 
-  test('a POST without the session\'s CSRF token changes nothing', async () => {
+  test("a POST without the session's CSRF token changes nothing", async () => {
     const { requestId } = await create(s, `${doc('a', 'Terms')}<task id="t1">${act('view', 'a')}</task>`);
     const res = await fetch(`${s.url}/std/docaction/demo/act?request_id=${requestId}&task_id=t1`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'do=decline&csrf=forged',
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'do=decline&csrf=forged',
     });
     expect(res.status).toBe(403);
     expect(await res.text()).toContain('This page has expired');
@@ -371,7 +508,10 @@ describe('the signing wizard (sqlite, Chromium)', () => {
   });
 
   test('Send in on a task with documents to sign goes on to the eID signature, skipping optional ones left out', async () => {
-    const { requestId } = await create(s, `${doc('a', 'Contract')}${doc('b', 'Newsletter consent')}<task id="t1">${act('sign', 'a')}<document-action type="sign" optional="true"><document-ref>b</document-ref></document-action></task>`);
+    const { requestId } = await create(
+      s,
+      `${doc('a', 'Contract')}${doc('b', 'Newsletter consent')}<task id="t1">${act('sign', 'a')}<document-action type="sign" optional="true"><document-ref>b</document-ref></document-action></task>`,
+    );
     await tab.goto(taskUrl(requestId));
     expect(await tab.locator('ul.docs').innerText()).toContain('Optional');
     await tab.getByRole('link', { name: 'Open Contract' }).click();
@@ -397,13 +537,24 @@ describe('uploads in the wizard (sqlite, Chromium)', () => {
     s = await startServer('sqlite', { SEGL_SDS_LIMIT: '64kb' });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   });
-  afterAll(async () => { await browser?.close(); await s?.stop(); });
-  beforeEach(async () => { ctx = await browser.newContext(); tab = await ctx.newPage(); });
-  afterEach(async () => { await ctx.close(); });
+  afterAll(async () => {
+    await browser?.close();
+    await s?.stop();
+  });
+  beforeEach(async () => {
+    ctx = await browser.newContext();
+    tab = await ctx.newPage();
+  });
+  afterEach(async () => {
+    await ctx.close();
+  });
 
   test('an upload action takes a checked file into the request; Send in waits for it', async () => {
-    const { requestId } = await create(s, `${doc('a', 'Application form')}<document xsi:type="upload-document" id="u"><description>Payslip</description></document>`
-      + `<task id="t1">${act('view', 'a')}<document-action type="upload"><document-ref>u</document-ref></document-action></task>`);
+    const { requestId } = await create(
+      s,
+      `${doc('a', 'Application form')}<document xsi:type="upload-document" id="u"><description>Payslip</description></document>` +
+        `<task id="t1">${act('view', 'a')}<document-action type="upload"><document-ref>u</document-ref></document-action></task>`,
+    );
     const url = `${s.url}/std/docaction/demo?request_id=${requestId}&task_id=t1`;
     await tab.goto(url);
     await tab.getByRole('link', { name: 'Open Application form' }).click();
@@ -438,6 +589,8 @@ describe('uploads in the wizard (sqlite, Chromium)', () => {
     const got = await fetch(original, { headers: { authorization: `Basic ${Buffer.from(`demo:${s.demoPassword}`).toString('base64')}` } });
     expect([got.status, got.headers.get('content-type'), await got.text()]).toEqual([200, 'text/plain', 'Salary: 42 000 DKK']);
     const h = await s.rt.documents.getRequestHistory(account, requestId, 't1');
-    expect(h.filter((e) => e.event === 'document-uploaded').map((e) => e.data)).toEqual([expect.stringMatching(/^u: text\/plain, 18 bytes, sha256 [0-9a-f]{64}$/)]);
+    expect(h.filter((e) => e.event === 'document-uploaded').map((e) => e.data)).toEqual([
+      expect.stringMatching(/^u: text\/plain, 18 bytes, sha256 [0-9a-f]{64}$/),
+    ]);
   });
 });

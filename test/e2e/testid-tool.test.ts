@@ -19,14 +19,27 @@ import { startServer, type TestServer } from '../support/server';
 
 const SHOTS = path.join(REPO, 'test-artifacts', 'testid');
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 
 /** An app with only the tool (and the portal's stylesheet) on an ephemeral port. */
 async function toolApp(testid: TestIdEnvironment, s: TestServer, production = false): Promise<{ url: string; close: () => Promise<void> }> {
   const app = express();
-  app.get('/portal/static/portal.css', (_req, res) => { res.type('text/css').send(PORTAL_CSS); });
+  app.get('/portal/static/portal.css', (_req, res) => {
+    res.type('text/css').send(PORTAL_CSS);
+  });
   app.use(testIdToolRoutes({ testid, secret: s.rt.config.secret!, production, log: s.rt.log, clock: s.rt.clock }));
-  const server = await new Promise<Server>((resolve) => { const x = app.listen(0, '127.0.0.1', () => resolve(x)); });
+  const server = await new Promise<Server>((resolve) => {
+    const x = app.listen(0, '127.0.0.1', () => resolve(x));
+  });
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
@@ -59,7 +72,9 @@ describe('test-user tool (sqlite, Chromium)', () => {
     ctx = await browser.newContext({ bypassCSP: true, locale: 'en-GB' }); // bypassCSP: only so axe can be injected
     tab = await ctx.newPage();
   });
-  afterEach(async () => { await ctx.close(); });
+  afterEach(async () => {
+    await ctx.close();
+  });
 
   const userUrl = (alias: string) => `${tool.url}/testid/users/${alias}`;
 
@@ -78,8 +93,10 @@ describe('test-user tool (sqlite, Chromium)', () => {
     await tab.screenshot({ path: path.join(SHOTS, `${shot}.png`), fullPage: true });
     await tab.setViewportSize({ width: 360, height: 740 });
     // what sticks out, named, so a failure says which element is too wide
-    const wide = await tab.evaluate<string[]>("[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 360.5).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + (e.textContent || '').slice(0, 40))");
-    expect([await tab.evaluate<number>('document.documentElement.scrollWidth') <= 360, wide]).toEqual([true, []]);
+    const wide = await tab.evaluate<string[]>(
+      "[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 360.5).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + (e.textContent || '').slice(0, 40))",
+    );
+    expect([(await tab.evaluate<number>('document.documentElement.scrollWidth')) <= 360, wide]).toEqual([true, []]);
     await tab.screenshot({ path: path.join(SHOTS, `${shot}-360.png`), fullPage: true });
     await tab.setViewportSize({ width: 1024, height: 768 });
   }
@@ -150,7 +167,7 @@ describe('test-user tool (sqlite, Chromium)', () => {
     expect(await tab.locator('main').innerText()).toContain(`${KEY_CARD_SIZE} of ${KEY_CARD_SIZE} codes left`);
     await check('keycard');
 
-    const challenge = await testid.startLogin(made.alias, made.password) as Challenge;
+    const challenge = (await testid.startLogin(made.alias, made.password)) as Challenge;
     expect(challenge.keyNumber).toMatch(/^\d{4}$/);
     expect(await tab.getByRole('heading', { name: `Key card ${challenge.cardId}` }).count()).toBe(1);
     const row = tab.locator('table.keys tbody tr').filter({ has: tab.getByRole('rowheader', { name: challenge.keyNumber, exact: true }) });
@@ -191,16 +208,25 @@ describe('test-user tool (sqlite, Chromium)', () => {
     expect(revoked.status).toBe('revoked');
     expect((revoked as { reason?: string }).reason).not.toBe('certificateHold');
     // revoking is final: no more certificate buttons
-    for (const name of ['Lock certificate', 'Unlock certificate', 'Revoke certificate']) expect(await tab.getByRole('button', { name }).count()).toBe(0);
+    for (const name of ['Lock certificate', 'Unlock certificate', 'Revoke certificate'])
+      expect(await tab.getByRole('button', { name }).count()).toBe(0);
 
     const events = await logEvents();
-    expect(events.slice(0, 5)).toEqual(['Certificate revoked', 'Certificate unlocked', 'Certificate locked', 'Logged in', 'Key-card code used']);
+    expect(events.slice(0, 5)).toEqual([
+      'Certificate revoked',
+      'Certificate unlocked',
+      'Certificate locked',
+      'Logged in',
+      'Key-card code used',
+    ]);
     expect(events.slice(-2)).toEqual(['Key card issued', 'User created']);
     const stamps = tab.locator('table.data tbody tr td:nth-child(1) time');
     const times: string[] = [];
-    for (let i = 0; i < await stamps.count(); i++) times.push((await stamps.nth(i).getAttribute('datetime'))!);
+    for (let i = 0; i < (await stamps.count()); i++) times.push((await stamps.nth(i).getAttribute('datetime'))!);
     expect(times).toEqual([...times].sort().reverse());
-    expect(await tab.locator('table.data tbody tr').first().locator('td').first().innerText()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+    expect(await tab.locator('table.data tbody tr').first().locator('td').first().innerText()).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/,
+    );
     expect(await tab.locator('table.data tbody tr').first().innerText()).toContain(made.serial);
     await check('overview-revoked');
   });
@@ -209,7 +235,9 @@ describe('test-user tool (sqlite, Chromium)', () => {
     for (let i = 0; i < 5; i++) await testid.startLogin(made.alias, 'not-the-password');
     expect(await testid.startLogin(made.alias, made.password)).toMatchObject({ ok: false, reason: 'user-locked' });
     await tab.goto(userUrl(made.alias));
-    expect(await tab.locator('#user-status').innerText()).toMatch(/^The user is locked after 5 wrong attempts in a row \(since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)/);
+    expect(await tab.locator('#user-status').innerText()).toMatch(
+      /^The user is locked after 5 wrong attempts in a row \(since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)/,
+    );
     expect((await logEvents())[0]).toBe('Login failed');
     expect(await logEvents()).toContain('User locked');
     await check('overview-user-locked');
@@ -226,7 +254,14 @@ describe('test-user tool (sqlite, Chromium)', () => {
     const fill = async (v: Record<string, string>) => {
       for (const [label, text] of Object.entries(v)) await tab.getByLabel(label, { exact: true }).fill(text);
     };
-    const good = { 'First name': 'Bente', 'Last name': 'Testesen', 'CPR number': '010190-1234', 'Address': 'Testvej 1, 1050 København K', 'Alias (user ID)': 'bente.t', 'Password': 'Test-password-1' };
+    const good = {
+      'First name': 'Bente',
+      'Last name': 'Testesen',
+      'CPR number': '010190-1234',
+      Address: 'Testvej 1, 1050 København K',
+      'Alias (user ID)': 'bente.t',
+      Password: 'Test-password-1',
+    };
 
     await fill({ ...good, 'CPR number': '310299-1234' });
     expect(await press('Create test user')).toBe(400);
@@ -252,7 +287,7 @@ describe('test-user tool (sqlite, Chromium)', () => {
     expect(await tab.locator('#f-cpr-error').innerText()).toContain('A test user with this CPR number exists already');
     expect(await testid.user('bente.t')).toBeNull();
 
-    await fill({ ...good, 'Password': 'short' });
+    await fill({ ...good, Password: 'short' });
     expect(await press('Create test user')).toBe(400);
     expect(await tab.locator('#f-password-error').innerText()).toBe('The password must have at least 8 characters.');
     expect(await testid.user('bente.t')).toBeNull();
@@ -270,10 +305,13 @@ describe('test-user tool (sqlite, Chromium)', () => {
     const b = await get();
     expect(a.cookie).toMatch(new RegExp(`^${CSRF_COOKIE}=[A-Za-z0-9_-]{24}; Path=/testid/; HttpOnly; SameSite=Lax$`));
     expect(a.token).not.toBe('');
-    const post = (where: string, body: string, cookie?: string) => fetch(`${tool.url}${where}`, {
-      method: 'POST', redirect: 'manual', body,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
-    });
+    const post = (where: string, body: string, cookie?: string) =>
+      fetch(`${tool.url}${where}`, {
+        method: 'POST',
+        redirect: 'manual',
+        body,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+      });
     const refused = async (res: Response) => {
       expect(res.status).toBe(403);
       expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
@@ -332,7 +370,7 @@ describe('test-user tool (sqlite, Chromium)', () => {
     expect(new URL(tab.url()).pathname).toBe(`/testid/users/${made.alias}/keycard`);
   });
 
-  test('the pages follow the browser\'s language (Danish, Finnish)', async () => {
+  test("the pages follow the browser's language (Danish, Finnish)", async () => {
     await ctx.close();
     ctx = await browser.newContext({ bypassCSP: true, locale: 'da-DK' });
     tab = await ctx.newPage();

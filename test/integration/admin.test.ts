@@ -15,7 +15,9 @@ describe('admin surface', () => {
     s = await startServer('sqlite', { SEGL_TEST_CLOCK: '1', SEGL_TRUSTED_PROXIES: '127.0.0.1' });
     admin = basic(s.rt.adminPassword!);
   }, 60_000);
-  afterAll(async () => { await s.stop(); });
+  afterAll(async () => {
+    await s.stop();
+  });
 
   describe('dev outbox (item 5)', () => {
     const smsName = '2026-01-01T000000.000Z-0f0e0d0c-0b0a-4908-8706-050403020100.json';
@@ -25,7 +27,16 @@ describe('admin surface', () => {
       const mail = path.join(s.dataDir, 'outbox', 'mail');
       mkdirSync(sms, { recursive: true });
       mkdirSync(mail, { recursive: true });
-      writeFileSync(path.join(sms, smsName), JSON.stringify({ id: 'x', from: 'Bank', to: '+4712345678', text: 'sign: /std/docaction/demo?artifact=secret', at: '2026-01-01T00:00:00.000Z' }));
+      writeFileSync(
+        path.join(sms, smsName),
+        JSON.stringify({
+          id: 'x',
+          from: 'Bank',
+          to: '+4712345678',
+          text: 'sign: /std/docaction/demo?artifact=secret',
+          at: '2026-01-01T00:00:00.000Z',
+        }),
+      );
       writeFileSync(path.join(mail, mailName), 'From: a@example.com\r\nTo: b@example.com\r\nSubject: s\r\n\r\nbody with an artifact\r\n');
     });
 
@@ -37,7 +48,10 @@ describe('admin surface', () => {
     });
 
     test('with the admin login it shows the mails and SMS', async () => {
-      const list = await (await fetch(`${s.url}/dev/outbox.json`, { headers: { authorization: admin } })).json() as { sms: Array<{ text: string }>; mails: Array<{ subject: string }> };
+      const list = (await (await fetch(`${s.url}/dev/outbox.json`, { headers: { authorization: admin } })).json()) as {
+        sms: Array<{ text: string }>;
+        mails: Array<{ subject: string }>;
+      };
       expect(list.sms.map((m) => m.text)).toEqual(['sign: /std/docaction/demo?artifact=secret']);
       expect(list.mails.map((m) => m.subject)).toEqual(['s']);
       const page = await fetch(`${s.url}/dev/outbox`, { headers: { authorization: admin } });
@@ -50,9 +64,12 @@ describe('admin surface', () => {
   });
 
   describe('same-origin rule for admin changes (item 9)', () => {
-    const advance = (headers: Record<string, string>, by = '1h') => fetch(`${s.url}/admin/clock/advance?by=${by}`, {
-      method: 'POST', headers: { authorization: admin, 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: 'x=1',
-    });
+    const advance = (headers: Record<string, string>, by = '1h') =>
+      fetch(`${s.url}/admin/clock/advance?by=${by}`, {
+        method: 'POST',
+        headers: { authorization: admin, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: 'x=1',
+      });
 
     test('a cross-site form POST (Origin: http://evil.example) is 403 and the clock does not move', async () => {
       const before = s.rt.clock.offset;
@@ -85,7 +102,8 @@ describe('admin surface', () => {
 
     test("Bull Board's API: a cross-site pause is 403 and the queue keeps running; same-origin works", async () => {
       const queue = s.rt.queues.all().find((q) => q.name === 'segl-callback')!;
-      const pause = (headers: Record<string, string>) => fetch(`${s.url}/admin/queues/api/queues/segl-callback/pause`, { method: 'PUT', headers: { authorization: admin, ...headers } });
+      const pause = (headers: Record<string, string>) =>
+        fetch(`${s.url}/admin/queues/api/queues/segl-callback/pause`, { method: 'PUT', headers: { authorization: admin, ...headers } });
       const evil = await pause({ origin: 'http://evil.example' });
       expect(evil.status).toBe(403);
       expect(await queue.isPaused()).toBe(false);
@@ -99,8 +117,10 @@ describe('admin surface', () => {
   describe('admin password guessing (item 9)', () => {
     const from = (ip: string, pw: string) => {
       const t0 = Date.now();
-      return fetch(`${s.url}/admin/clock`, { headers: { authorization: basic(pw), 'x-forwarded-for': ip } })
-        .then(async (r) => { await r.arrayBuffer(); return { status: r.status, ms: Date.now() - t0 }; });
+      return fetch(`${s.url}/admin/clock`, { headers: { authorization: basic(pw), 'x-forwarded-for': ip } }).then(async (r) => {
+        await r.arrayBuffer();
+        return { status: r.status, ms: Date.now() - t0 };
+      });
     };
 
     test('wrong passwords from one address are slowed down; the right one still gets in; other addresses are not slowed', async () => {

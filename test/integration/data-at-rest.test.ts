@@ -61,37 +61,65 @@ describe('file modes under DATA_DIR (SQLite, private Redis files, blobs, PKI, ou
     prevUmask = process.umask(0o022);
     s = await startServer('sqlite', { ...FAST }, { worker: true });
   }, 60_000);
-  afterAll(async () => { await s?.stop(); process.umask(prevUmask); });
+  afterAll(async () => {
+    await s?.stop();
+    process.umask(prevUmask);
+  });
 
   test('after upload, createRequest, signing and an e-mail to the outbox nothing is group- or world-readable', async () => {
     const auth = `Basic ${Buffer.from(`demo:${s.demoPassword}`).toString('base64')}`;
     const pdf = makePdf({ text: 'Loan agreement 8' });
-    const up = await fetch(`${s.url}/doc/demo/sds`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/pdf' }, body: pdf });
+    const up = await fetch(`${s.url}/doc/demo/sds`, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/pdf' },
+      body: pdf,
+    });
     expect(up.status).toBe(201);
     const sdsId = await up.text();
-    const r = await post(s.endpoint, envelope(`<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>` +
-      `<subject id="s"><national-id>${CPR}</national-id><first-name>Ann</first-name><last-name>Berg</last-name></subject>` +
-      `<document xsi:type="sds-document" id="loan" ref-sds-id="${sdsId.trim()}"><description>loan</description></document>` +
-      `<document xsi:type="provided-document" id="terms" mime-type="text/plain"><description>terms</description><data>${Buffer.from('Terms').toString('base64')}</data></document>` +
-      '<task id="t1"><subject-ref>s</subject-ref><document-action type="sign"><document-ref>loan</document-ref></document-action>' +
-      '<document-action type="sign"><document-ref>terms</document-ref></document-action>' +
-      '<notification type="EMAIL" notification-id="m"><recipient>ann@example.com</recipient><message>please sign</message></notification></task>' +
-      '</request></create-request-request>'));
+    const r = await post(
+      s.endpoint,
+      envelope(
+        `<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>` +
+          `<subject id="s"><national-id>${CPR}</national-id><first-name>Ann</first-name><last-name>Berg</last-name></subject>` +
+          `<document xsi:type="sds-document" id="loan" ref-sds-id="${sdsId.trim()}"><description>loan</description></document>` +
+          `<document xsi:type="provided-document" id="terms" mime-type="text/plain"><description>terms</description><data>${Buffer.from('Terms').toString('base64')}</data></document>` +
+          '<task id="t1"><subject-ref>s</subject-ref><document-action type="sign"><document-ref>loan</document-ref></document-action>' +
+          '<document-action type="sign"><document-ref>terms</document-ref></document-action>' +
+          '<notification type="EMAIL" notification-id="m"><recipient>ann@example.com</recipient><message>please sign</message></notification></task>' +
+          '</request></create-request-request>',
+      ),
+    );
     const requestId = /<request-id>([^<]+)</.exec(r.text)?.[1];
     expect(requestId).toBeDefined();
     const svc = (await s.rt.services.find('demo'))!;
     const keys = await generateKeys();
-    const certificate = await (await s.rt.ca()).issuePerson({ commonName: 'Ann Berg', pid: '9208-2002-2-123456789012', publicKey: keys.publicKey });
-    const out = await (await s.rt.signing()).sign({
-      svc, requestId: requestId!, taskId: 't1', signer: { certificate, keys }, signText: 'I agree',
+    const certificate = await (
+      await s.rt.ca()
+    ).issuePerson({ commonName: 'Ann Berg', pid: '9208-2002-2-123456789012', publicKey: keys.publicKey });
+    const out = await (
+      await s.rt.signing()
+    ).sign({
+      svc,
+      requestId: requestId!,
+      taskId: 't1',
+      signer: { certificate, keys },
+      signText: 'I agree',
       documents: [
         { id: 'loan', description: 'loan', mimeType: 'application/pdf', bytes: pdf },
         { id: 'terms', description: 'terms', mimeType: 'text/plain', bytes: Buffer.from('Terms') },
       ],
-      audit: [], userAgent: 'test', clientIp: '127.0.0.1', nationalId: CPR, externalContext: 'x',
+      audit: [],
+      userAgent: 'test',
+      clientIp: '127.0.0.1',
+      nationalId: CPR,
+      externalContext: 'x',
     });
     expect(out.ok).toBe(true);
-    await eventually(async () => readdirSync(path.join(s.dataDir, 'outbox', 'mail'), { withFileTypes: true }).some((e) => e.isFile()) || null, 10_000, 'the e-mail in the outbox');
+    await eventually(
+      async () => readdirSync(path.join(s.dataDir, 'outbox', 'mail'), { withFileTypes: true }).some((e) => e.isFile()) || null,
+      10_000,
+      'the e-mail in the outbox',
+    );
     // what the flow wrote: the database (+ WAL), the secret, blobs (SDS upload, documents, results), the PKI
     expect(countFiles(s.dataDir)).toBeGreaterThan(10);
     for (const sub of ['blobs', 'pki', 'outbox']) expect(readdirSync(path.join(s.dataDir, sub)).length).toBeGreaterThan(0);
@@ -131,7 +159,15 @@ describe.each(databases())('webhook secrets and national ids encrypted at rest o
   const CPR2 = '0202802345'; // a task's own subject
   const plainSecret = 'whsec_' + Buffer.alloc(24, 9).toString('base64'); // as an earlier version stored it
   const raw = async (sql: string) => JSON.stringify(await s.rt.db.query(sql));
-  const find = async (criteria: Array<{ operator: 'equals' | 'contains' | 'not-equals' | 'less-than' | 'greater-than'; value: string; caseSensitive?: boolean }>, sortField?: string, ascending?: boolean) => {
+  const find = async (
+    criteria: Array<{
+      operator: 'equals' | 'contains' | 'not-equals' | 'less-than' | 'greater-than';
+      value: string;
+      caseSensitive?: boolean;
+    }>,
+    sortField?: string,
+    ascending?: boolean,
+  ) => {
     const svc = (await s.rt.services.find('demo'))!;
     const filter = { criteria: criteria.map((c) => ({ field: 'subject-national-id' as const, ...c })) };
     const tasks = await s.rt.documents.findTasks(svc, filter, 0, 100, sortField, ascending);
@@ -141,22 +177,30 @@ describe.each(databases())('webhook secrets and national ids encrypted at rest o
   beforeAll(async () => {
     rx = await startReceiver();
     s = await startServer(db, { ...FAST, SEGL_CALLBACK_ALLOW: '127.0.0.1' }, { worker: true });
-    const r = await post(s.endpoint, envelope(`<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>` +
-      `<subject id="s"><national-id>${CPR}</national-id><first-name>Ann</first-name></subject>` +
-      `<document xsi:type="provided-document" id="d" mime-type="text/plain"><description>d</description><data>${Buffer.from('x').toString('base64')}</data></document>` +
-      '<task id="a"><subject-ref>s</subject-ref><document-action type="sign"><document-ref>d</document-ref></document-action>' +
-      `<notification type="URL" notification-id="cb"><recipient>${rx.base}/hook</recipient><message>created</message></notification></task>` +
-      `<task id="b"><subject><national-id>${CPR2}</national-id><first-name>Bo</first-name></subject><document-action type="sign"><document-ref>d</document-ref></document-action></task>` +
-      '<task id="c"><document-action type="view"><document-ref>d</document-ref></document-action></task>' +
-      '</request></create-request-request>'));
+    const r = await post(
+      s.endpoint,
+      envelope(
+        `<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>` +
+          `<subject id="s"><national-id>${CPR}</national-id><first-name>Ann</first-name></subject>` +
+          `<document xsi:type="provided-document" id="d" mime-type="text/plain"><description>d</description><data>${Buffer.from('x').toString('base64')}</data></document>` +
+          '<task id="a"><subject-ref>s</subject-ref><document-action type="sign"><document-ref>d</document-ref></document-action>' +
+          `<notification type="URL" notification-id="cb"><recipient>${rx.base}/hook</recipient><message>created</message></notification></task>` +
+          `<task id="b"><subject><national-id>${CPR2}</national-id><first-name>Bo</first-name></subject><document-action type="sign"><document-ref>d</document-ref></document-action></task>` +
+          '<task id="c"><document-action type="view"><document-ref>d</document-ref></document-action></task>' +
+          '</request></create-request-request>',
+      ),
+    );
     requestId = /<request-id>([^<]+)</.exec(r.text)![1]!;
   }, 60_000);
-  afterAll(async () => { await s?.stop(); await rx?.close(); });
+  afterAll(async () => {
+    await s?.stop();
+    await rx?.close();
+  });
 
   test('the raw rows show neither the national ids nor the webhook secret', async () => {
     const { webhookSecret } = await s.rt.services.settings('demo');
     expect(webhookSecret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
-    const rows = await raw('SELECT * FROM task') + await raw('SELECT * FROM request') + await raw('SELECT * FROM service');
+    const rows = (await raw('SELECT * FROM task')) + (await raw('SELECT * FROM request')) + (await raw('SELECT * FROM service'));
     expect(rows).toContain(requestId); // the rows are there
     for (const secret of [CPR, CPR2, webhookSecret, webhookSecret.slice(6)]) expect(rows).not.toContain(secret);
     expect(rows).not.toContain('"nationalId":"0');
@@ -165,7 +209,11 @@ describe.each(databases())('webhook secrets and national ids encrypted at rest o
   test('the callback is signed with the secret `segl service show` prints', async () => {
     const [call] = await rx.waitDelivered(1);
     const { webhookSecret } = await s.rt.services.settings('demo');
-    const headers = { id: call!.headers['webhook-id'] as string, timestamp: call!.headers['webhook-timestamp'] as string, signature: call!.headers['webhook-signature'] as string };
+    const headers = {
+      id: call!.headers['webhook-id'] as string,
+      timestamp: call!.headers['webhook-timestamp'] as string,
+      signature: call!.headers['webhook-signature'] as string,
+    };
     expect(verifyWebhook(webhookSecret, headers, `${rx.base}${call!.url.pathname}${call!.url.search}`)).toBe(true);
   });
 
@@ -185,21 +233,60 @@ describe.each(databases())('webhook secrets and national ids encrypted at rest o
   });
 
   test('rows an earlier version wrote in clear are encrypted at the next start and still read', async () => {
-    const q = (sql: string, p: unknown[]) => s.rt.db.query(db === 'postgres' ? sql.replace(/\?/g, (() => { let i = 0; return () => `$${++i}`; })()) : sql, p);
+    const q = (sql: string, p: unknown[]) =>
+      s.rt.db.query(
+        db === 'postgres'
+          ? sql.replace(
+              /\?/g,
+              (() => {
+                let i = 0;
+                return () => `$${++i}`;
+              })(),
+            )
+          : sql,
+        p,
+      );
     // what an older segl stored: everything in clear, no MAC column values, no record of the data migration
     await q('UPDATE service SET webhook_secret = ? WHERE name = ?', [plainSecret, 'demo']);
-    await q('UPDATE task SET subject_national_id = ?, subject_national_id_mac = NULL WHERE request_id = ? AND task_id = ?', [CPR, requestId, 'a']);
-    const [b] = await s.rt.db.query(db === 'postgres' ? 'SELECT body FROM task WHERE request_id = $1 AND task_id = $2' : 'SELECT body FROM task WHERE request_id = ? AND task_id = ?', [requestId, 'b']);
+    await q('UPDATE task SET subject_national_id = ?, subject_national_id_mac = NULL WHERE request_id = ? AND task_id = ?', [
+      CPR,
+      requestId,
+      'a',
+    ]);
+    const [b] = await s.rt.db.query(
+      db === 'postgres'
+        ? 'SELECT body FROM task WHERE request_id = $1 AND task_id = $2'
+        : 'SELECT body FROM task WHERE request_id = ? AND task_id = ?',
+      [requestId, 'b'],
+    );
     const oldTask = { ...JSON.parse(b.body), subject: { nationalId: CPR2, firstName: 'Bo' } };
-    await q('UPDATE task SET body = ?, subject_national_id = ?, subject_national_id_mac = NULL WHERE request_id = ? AND task_id = ?', [JSON.stringify(oldTask), CPR2, requestId, 'b']);
-    const [r] = await s.rt.db.query(db === 'postgres' ? 'SELECT body FROM request WHERE id = $1' : 'SELECT body FROM request WHERE id = ?', [requestId]);
-    await q('UPDATE request SET body = ? WHERE id = ?', [JSON.stringify({ ...JSON.parse(r.body), subject: [{ id: 's', nationalId: CPR, firstName: 'Ann' }] }), requestId]);
+    await q('UPDATE task SET body = ?, subject_national_id = ?, subject_national_id_mac = NULL WHERE request_id = ? AND task_id = ?', [
+      JSON.stringify(oldTask),
+      CPR2,
+      requestId,
+      'b',
+    ]);
+    const [r] = await s.rt.db.query(
+      db === 'postgres' ? 'SELECT body FROM request WHERE id = $1' : 'SELECT body FROM request WHERE id = ?',
+      [requestId],
+    );
+    await q('UPDATE request SET body = ? WHERE id = ?', [
+      JSON.stringify({ ...JSON.parse(r.body), subject: [{ id: 's', nationalId: CPR, firstName: 'Ann' }] }),
+      requestId,
+    ]);
     await q('DELETE FROM data_migration WHERE name = ?', [ENCRYPT_AT_REST]);
-    expect(await raw('SELECT * FROM task') + await raw('SELECT * FROM service')).toContain(CPR2); // in clear now
+    expect((await raw('SELECT * FROM task')) + (await raw('SELECT * FROM service'))).toContain(CPR2); // in clear now
     expect(await raw('SELECT * FROM service')).toContain(plainSecret);
 
     // a new instance (the upgraded version) starting on the same database and Redis
-    const next = await startRuntime({ ...s.rt.config, redisUrl: s.rt.redisHandle.url, notify: { ...s.rt.config.notify, queuePrefix: `${s.rt.config.notify.queuePrefix}-2` } }, { http: false, worker: false });
+    const next = await startRuntime(
+      {
+        ...s.rt.config,
+        redisUrl: s.rt.redisHandle.url,
+        notify: { ...s.rt.config.notify, queuePrefix: `${s.rt.config.notify.queuePrefix}-2` },
+      },
+      { http: false, worker: false },
+    );
     try {
       await check(next);
     } finally {
@@ -208,7 +295,7 @@ describe.each(databases())('webhook secrets and national ids encrypted at rest o
   }, 60_000);
 
   async function check(rt: TestServer['rt']): Promise<void> {
-    const rows = await raw('SELECT * FROM task') + await raw('SELECT * FROM request') + await raw('SELECT * FROM service');
+    const rows = (await raw('SELECT * FROM task')) + (await raw('SELECT * FROM request')) + (await raw('SELECT * FROM service'));
     for (const secret of [CPR, CPR2, plainSecret, plainSecret.slice(6)]) expect(rows).not.toContain(secret);
     expect(await raw('SELECT * FROM data_migration')).toContain(ENCRYPT_AT_REST);
     expect((await rt.services.settings('demo')).webhookSecret).toBe(plainSecret); // the receivers' secret did not change

@@ -29,21 +29,37 @@ describe('segl demo against the running segl, with only its working directory', 
     cwd = mkdtempSync(path.join(os.tmpdir(), 'segl-demo-'));
     if (process.env.SEGL_TEST_PG === '1') pg = await freshPgDatabase();
     const env: NodeJS.ProcessEnv = {
-      ...bare(), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', SEGL_SECRET: randomBytes(32).toString('base64url'),
+      ...bare(),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      SEGL_SECRET: randomBytes(32).toString('base64url'),
       ...(pg ? { DATABASE_URL: pg.url } : {}),
       ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL, SEGL_QUEUE_PREFIX: `segl-demo-${process.pid}` } : {}),
     };
     server = spawn(process.execPath, [BIN, 'start'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    server.stdout!.setEncoding('utf8').on('data', (s: string) => { out += s; });
-    server.stderr!.setEncoding('utf8').on('data', (s: string) => { out += s; });
-    await eventually(async () => {
-      if (server.exitCode !== null) throw new Error(`segl start exited:\n${out}`);
-      return out.includes('npx segl demo');
-    }, 60_000, 'the banner');
+    server.stdout!.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+    });
+    server.stderr!.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+    });
+    await eventually(
+      async () => {
+        if (server.exitCode !== null) throw new Error(`segl start exited:\n${out}`);
+        return out.includes('npx segl demo');
+      },
+      60_000,
+      'the banner',
+    );
     url = /segl is running \(preprod\) at (http:\/\/\S+)/.exec(out)![1]!;
   }, 90_000);
   afterAll(async () => {
-    if (server.exitCode === null) await new Promise<void>((resolve) => { server.once('exit', () => resolve()); server.kill('SIGTERM'); });
+    if (server.exitCode === null)
+      await new Promise<void>((resolve) => {
+        server.once('exit', () => resolve());
+        server.kill('SIGTERM');
+      });
     await pg?.drop();
     rmSync(cwd, { recursive: true, force: true });
   });
@@ -53,7 +69,14 @@ describe('segl demo against the running segl, with only its working directory', 
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const text = readFileSync(file, 'utf8');
     const info = JSON.parse(text) as Record<string, unknown>;
-    expect(info).toMatchObject({ url, local: `http://127.0.0.1:${new URL(url).port}`, mode: 'preprod', testEid: true, database: pg ? 'postgres' : 'sqlite', pid: server.pid });
+    expect(info).toMatchObject({
+      url,
+      local: `http://127.0.0.1:${new URL(url).port}`,
+      mode: 'preprod',
+      testEid: true,
+      database: pg ? 'postgres' : 'sqlite',
+      pid: server.pid,
+    });
     expect(text).not.toMatch(/postgres:\/\/|redis:\/\/|password|secret/i);
     if (pg) expect(text).not.toContain(new URL(pg.url).pathname.slice(1)); // not even the database's name
   });
@@ -79,16 +102,25 @@ describe('segl demo against the running segl, with only its working directory', 
 
   test('a wrong password is refused by the server and said so; nothing is created', async () => {
     await expect(demo('--password', 'not-the-password')).rejects.toMatchObject({
-      code: 1, stderr: expect.stringMatching(/^segl: createRequest at http:\/\/127\.0\.0\.1:\d+\/ws\/documentservice-v3 failed: .+\n$/),
+      code: 1,
+      stderr: expect.stringMatching(/^segl: createRequest at http:\/\/127\.0\.0\.1:\d+\/ws\/documentservice-v3 failed: .+\n$/),
     });
-    await expect(demo('--service', 'shop')).rejects.toMatchObject({ stderr: 'segl: give the password of service "shop" with --password\n' });
+    await expect(demo('--service', 'shop')).rejects.toMatchObject({
+      stderr: 'segl: give the password of service "shop" with --password\n',
+    });
   });
 
   test('after SIGTERM the file is gone and `segl demo` says there is no running segl', async () => {
-    await new Promise<void>((resolve) => { server.once('exit', () => resolve()); server.kill('SIGTERM'); });
+    await new Promise<void>((resolve) => {
+      server.once('exit', () => resolve());
+      server.kill('SIGTERM');
+    });
     expect(existsSync(path.join(cwd, 'data', 'instance.json'))).toBe(false);
     await expect(demo()).rejects.toMatchObject({
-      code: 1, stderr: expect.stringContaining(`segl: no running segl found: ${path.join(cwd, 'data', 'instance.json')} does not exist. Start segl first`),
+      code: 1,
+      stderr: expect.stringContaining(
+        `segl: no running segl found: ${path.join(cwd, 'data', 'instance.json')} does not exist. Start segl first`,
+      ),
     });
   });
 });

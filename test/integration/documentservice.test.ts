@@ -30,17 +30,27 @@ function signingRequest(clientReference: string) {
     document: [doc('d1', 'first document'), doc('d2', 'second document')],
     task: [
       {
-        attributes: { id: 't1' }, 'subject-ref': 's1', 'days-to-live': 10,
+        attributes: { id: 't1' },
+        'subject-ref': 's1',
+        'days-to-live': 10,
         'document-action': [
           { attributes: { type: 'sign', 'order-index': 1 }, 'document-ref': 'd1' },
           { attributes: { type: 'view', 'order-index': 2, optional: true }, 'document-ref': 'd2' },
         ],
-        notification: [{ attributes: { type: 'URL', 'notification-id': 'n1' }, recipient: 'https://example.com/cb?token=x', message: 'ignored', schedule: [{ 'state-is': 'completed' }] }],
+        notification: [
+          {
+            attributes: { type: 'URL', 'notification-id': 'n1' },
+            recipient: 'https://example.com/cb?token=x',
+            message: 'ignored',
+            schedule: [{ 'state-is': 'completed' }],
+          },
+        ],
         authentication: { attributes: { artifact: true }, method: ['nemid'] },
         'on-task-complete': 'https://example.com/done?requestId=${requestId}&taskId=${taskId}',
       },
       {
-        attributes: { id: 't2' }, 'subject-ref': 's2',
+        attributes: { id: 't2' },
+        'subject-ref': 's2',
         'document-action': [{ attributes: { type: 'sign' }, 'document-ref': 'd2' }],
         'depends-on-task': ['t1'],
         signature: [{ method: ['nemid-sign'] }],
@@ -48,16 +58,27 @@ function signingRequest(clientReference: string) {
     ],
     'client-reference': clientReference,
     sender: { 'unique-id': 'sender-1', 'first-name': 'Sam' },
-    notification: [{ attributes: { type: 'EMAIL', 'notification-id': 'r1' }, recipient: 'office@example.com', header: 'Done', message: 'All signed' }],
+    notification: [
+      { attributes: { type: 'EMAIL', 'notification-id': 'r1' }, recipient: 'office@example.com', header: 'Done', message: 'All signed' },
+    ],
     'days-until-deletion': 5,
-    'packaging-task': [{ attributes: { 'packaging-task-id': 'p1', method: 'pades' }, 'packaging-task-document': [{ attributes: { 'task-id': 't1', 'document-id': 'd1' } }] }],
+    'packaging-task': [
+      {
+        attributes: { 'packaging-task-id': 'p1', method: 'pades' },
+        'packaging-task-document': [{ attributes: { 'task-id': 't1', 'document-id': 'd1' } }],
+      },
+    ],
   };
 }
 
 describe.each(databases())('DocumentService v3 on %s', (db) => {
   let s: TestServer;
-  beforeAll(async () => { s = await startServer(db); });
-  afterAll(async () => { await s.stop(); });
+  beforeAll(async () => {
+    s = await startServer(db);
+  });
+  afterAll(async () => {
+    await s.stop();
+  });
 
   describe.each(clients)('through node-soap from the %s', (_label, wsdl) => {
     let c: Client;
@@ -99,8 +120,10 @@ describe.each(databases())('DocumentService v3 on %s', (db) => {
       expect(payload).not.toContain('<artifact>');
       const st = await call('getStatus', { 'request-id': result['request-id'] });
       expect(st.result['task-status-info'].map((i: any) => [i['request-id'], i['client-reference']])).toEqual([
-        [result['request-id'][0], `${ref}-a`], [result['request-id'][0], `${ref}-a`],
-        [result['request-id'][1], `${ref}-b`], [result['request-id'][1], `${ref}-b`],
+        [result['request-id'][0], `${ref}-a`],
+        [result['request-id'][0], `${ref}-a`],
+        [result['request-id'][1], `${ref}-b`],
+        [result['request-id'][1], `${ref}-b`],
       ]);
     });
 
@@ -122,7 +145,10 @@ describe.each(databases())('DocumentService v3 on %s', (db) => {
       const { result } = await call('getTask', { 'request-id': requestId, 'task-id': 't1' });
       expect(result.task.attributes.id).toBe('t1');
       expect(result.task['days-to-live']).toBe(10);
-      expect(result.task['document-action'].map((a: any) => [a.attributes.type, a['document-ref']])).toEqual([['sign', 'd1'], ['view', 'd2']]);
+      expect(result.task['document-action'].map((a: any) => [a.attributes.type, a['document-ref']])).toEqual([
+        ['sign', 'd1'],
+        ['view', 'd2'],
+      ]);
       expect(result.task.notification[0].attributes['notification-id']).toBe('n1');
       expect(result.task.authentication.method).toEqual(['nemid']);
       expect(result.task['on-task-complete']).toBe('https://example.com/done?requestId=${requestId}&taskId=${taskId}');
@@ -132,7 +158,8 @@ describe.each(databases())('DocumentService v3 on %s', (db) => {
       const { result } = await call('getStatus', { 'request-id': [requestId] });
       const infos = result['task-status-info'];
       expect(infos.map((i: any) => [i['task-id'], i['task-status'], i['client-reference']])).toEqual([
-        ['t1', 'created', ref], ['t2', 'created', ref],
+        ['t1', 'created', ref],
+        ['t2', 'created', ref],
       ]);
       expect(infos[0]['document-status'].map((d: any) => d.attributes.id)).toEqual(['d1', 'd2']);
       expect(infos[0]['document-status'][0]['original-uri']).toBe(`${s.url}/doc/demo/order/${requestId}/t1/d1/original`);
@@ -165,23 +192,38 @@ describe.each(databases())('DocumentService v3 on %s', (db) => {
     });
 
     test('addNotification and disableNotification change a live request', async () => {
-      const n = { attributes: { type: 'SMS', 'notification-id': 'sms-1' }, recipient: '+4512345678', message: 'Please sign ${taskUrl}', schedule: [{ 'state-is': 'created', wait: { attributes: { days: 2 } } }] };
+      const n = {
+        attributes: { type: 'SMS', 'notification-id': 'sms-1' },
+        recipient: '+4512345678',
+        message: 'Please sign ${taskUrl}',
+        schedule: [{ 'state-is': 'created', wait: { attributes: { days: 2 } } }],
+      };
       expect((await call('addNotification', { 'request-id': requestId, 'task-id': 't2', notification: n })).payload).toBeNull();
       const t = await call('getTask', { 'request-id': requestId, 'task-id': 't2' });
       expect(t.result.task.notification).toBeUndefined(); // the task body is as created; notifications are live rows
-      const rows = await s.rt.db.query(`SELECT notification_id, disabled FROM notification WHERE request_id = '${requestId}' AND scope = 't2'`);
+      const rows = await s.rt.db.query(
+        `SELECT notification_id, disabled FROM notification WHERE request_id = '${requestId}' AND scope = 't2'`,
+      );
       expect(rows.map((r: any) => [r.notification_id, !!r.disabled])).toEqual([['sms-1', false]]);
-      expect((await call('disableNotification', { 'request-id': requestId, 'task-id': 't2', 'notification-id': ['sms-1'] })).payload).toBeNull();
+      expect(
+        (await call('disableNotification', { 'request-id': requestId, 'task-id': 't2', 'notification-id': ['sms-1'] })).payload,
+      ).toBeNull();
       const after = await s.rt.db.query(`SELECT disabled FROM notification WHERE request_id = '${requestId}' AND scope = 't2'`);
       expect(!!after[0].disabled).toBe(true);
-      await expect(c.addNotificationAsync!({ ...auth, 'request-id': requestId, 'task-id': 't2', notification: n })).rejects.toThrow(/already used/);
-      await expect(c.disableNotificationAsync!({ ...auth, 'request-id': requestId, 'notification-id': ['nope'] })).rejects.toThrow(/no notification "nope"/);
+      await expect(c.addNotificationAsync!({ ...auth, 'request-id': requestId, 'task-id': 't2', notification: n })).rejects.toThrow(
+        /already used/,
+      );
+      await expect(c.disableNotificationAsync!({ ...auth, 'request-id': requestId, 'notification-id': ['nope'] })).rejects.toThrow(
+        /no notification "nope"/,
+      );
     });
 
     test('addTask opens a new task (with artifact) and disableTask withdraws it', async () => {
       const task = {
-        attributes: { id: 't3' }, 'document-action': [{ attributes: { type: 'view' }, 'document-ref': 'd1' }],
-        authentication: { attributes: { artifact: true }, method: ['nemid'] }, 'depends-on-task': ['t1'],
+        attributes: { id: 't3' },
+        'document-action': [{ attributes: { type: 'view' }, 'document-ref': 'd1' }],
+        authentication: { attributes: { artifact: true }, method: ['nemid'] },
+        'depends-on-task': ['t1'],
       };
       const added = await call('addTask', { 'request-id': requestId, task });
       expect(added.result.artifact).toMatch(/^[0-9a-z]{32}$/);
@@ -189,19 +231,37 @@ describe.each(databases())('DocumentService v3 on %s', (db) => {
       expect((await call('disableTask', { 'request-id': requestId, 'task-id': 't3' })).payload).toBeNull();
       const { result } = await call('getStatus', { 'request-id': [requestId] });
       expect(result['task-status-info'].map((i: any) => [i['task-id'], i['task-status']])).toEqual([
-        ['t1', 'created'], ['t2', 'created'], ['t3', 'deleted'],
+        ['t1', 'created'],
+        ['t2', 'created'],
+        ['t3', 'deleted'],
       ]);
-      await expect(c.disableTaskAsync!({ ...auth, 'request-id': requestId, 'task-id': 't3' })).rejects.toThrow(/deleted task cannot become deleted/);
+      await expect(c.disableTaskAsync!({ ...auth, 'request-id': requestId, 'task-id': 't3' })).rejects.toThrow(
+        /deleted task cannot become deleted/,
+      );
     });
 
     test('findTasks and getTaskCount filter, page and sort', async () => {
-      const filter = { criteria: [{ field: 'client-reference', value: { $value: ref, attributes: { 'xsi:type': 'xsd:string', 'xmlns:xsd': 'http://www.w3.org/2001/XMLSchema' } }, operator: 'equals' }] };
+      const filter = {
+        criteria: [
+          {
+            field: 'client-reference',
+            value: { $value: ref, attributes: { 'xsi:type': 'xsd:string', 'xmlns:xsd': 'http://www.w3.org/2001/XMLSchema' } },
+            operator: 'equals',
+          },
+        ],
+      };
       const { result } = await call('findTasks', { filter, 'from-index': 0, 'to-index': 100, 'sort-field': 'task-id', ascending: false });
       const tasks = result.task.map((t: any) => t.attributes);
       expect(tasks.map((t: any) => t['task-id'])).toEqual(['t3', 't2', 't1']);
       expect(tasks[2]).toMatchObject({
-        'request-id': requestId, 'subject-first-name': 'Ann', 'subject-national-id': '0101801234', 'task-status': 'created',
-        'client-reference': ref, 'document-id': 'd1', 'sender-unique-id': 'sender-1', language: 'en',
+        'request-id': requestId,
+        'subject-first-name': 'Ann',
+        'subject-national-id': '0101801234',
+        'task-status': 'created',
+        'client-reference': ref,
+        'document-id': 'd1',
+        'sender-unique-id': 'sender-1',
+        language: 'en',
       });
       expect(Number(tasks[2]['days-to-live'])).toBe(10);
       const page = await call('findTasks', { filter, 'from-index': 1, 'to-index': 2, 'sort-field': 'task-id', ascending: true });
@@ -212,18 +272,27 @@ describe.each(databases())('DocumentService v3 on %s', (db) => {
 
     test('createUserSession groups open tasks and returns an artifact', async () => {
       const { result } = await call('createUserSession', {
-        'user-session': { language: 'en', 'on-session-complete': 'https://example.com/s', 'session-task': [{ attributes: { 'request-id': requestId, 'task-id': 't1', order: 1 } }] },
+        'user-session': {
+          language: 'en',
+          'on-session-complete': 'https://example.com/s',
+          'session-task': [{ attributes: { 'request-id': requestId, 'task-id': 't1', order: 1 } }],
+        },
       });
       expect(result['user-session-id']).toMatch(/^\d{8}[0-9a-z]{49,50}$/);
       expect(result.artifact).toMatch(/^[0-9a-z]{32}$/);
-      await expect(c.createUserSessionAsync!({ ...auth, 'user-session': { 'session-task': [{ attributes: { 'request-id': requestId, 'task-id': 't3', order: 1 } }] } }))
-        .rejects.toThrow(/no open task "t3"/);
+      await expect(
+        c.createUserSessionAsync!({
+          ...auth,
+          'user-session': { 'session-task': [{ attributes: { 'request-id': requestId, 'task-id': 't3', order: 1 } }] },
+        }),
+      ).rejects.toThrow(/no open task "t3"/);
     });
 
     test('getPackagingTaskStatus reports each packaging task', async () => {
       const { result } = await call('getPackagingTaskStatus', { 'request-id': [requestId] });
-      expect(result['packaging-task-status-info'].map((p: any) => [p['request-id'], p['packaging-task-id'], p['packaging-task-status']]))
-        .toEqual([[requestId, 'p1', 'created']]);
+      expect(
+        result['packaging-task-status-info'].map((p: any) => [p['request-id'], p['packaging-task-id'], p['packaging-task-status']]),
+      ).toEqual([[requestId, 'p1', 'created']]);
     });
 
     test('deleteRequest counts what it deleted; the tasks show as deleted', async () => {
@@ -236,8 +305,9 @@ describe.each(databases())('DocumentService v3 on %s', (db) => {
     });
 
     test('a wrong password is a Client fault that names service and password', async () => {
-      await expect(c.getStatusAsync!({ service: 'demo', password: 'wrong-password', 'request-id': ['x'] }))
-        .rejects.toThrow(/service, password: service or password is wrong/);
+      await expect(c.getStatusAsync!({ service: 'demo', password: 'wrong-password', 'request-id': ['x'] })).rejects.toThrow(
+        /service, password: service or password is wrong/,
+      );
     });
   });
 });

@@ -17,14 +17,27 @@ class RawClient {
     const u = new URL(url);
     this.sock = net.connect(Number(u.port), u.hostname);
     this.sock.setEncoding('latin1');
-    this.sock.on('data', (d: string) => { this.buf += d; this.wake(); });
-    this.sock.on('close', () => { this.closed = true; this.wake(); });
-    this.sock.on('error', () => { this.closed = true; this.wake(); });
+    this.sock.on('data', (d: string) => {
+      this.buf += d;
+      this.wake();
+    });
+    this.sock.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    this.sock.on('error', () => {
+      this.closed = true;
+      this.wake();
+    });
   }
 
-  private wake(): void { for (const w of this.waiters.splice(0)) w(); }
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
 
-  send(data: string | Buffer): void { this.sock.write(data); }
+  send(data: string | Buffer): void {
+    this.sock.write(data);
+  }
 
   /** Resolves once `test(buffer)` holds (or the connection closed, or `ms` passed). */
   async until(test: (b: string) => boolean, ms = 10_000): Promise<string> {
@@ -44,19 +57,27 @@ class RawClient {
     return b.slice(0, b.indexOf('\r\n'));
   }
 
-  end(): void { this.sock.destroy(); }
+  end(): void {
+    this.sock.destroy();
+  }
 }
 
 const basic = (user: string, pw: string) => `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`;
 
 function head(path: string, headers: Record<string, string>): string {
-  return `POST ${path} HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+  return `POST ${path} HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\n${Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('')}\r\n`;
 }
 
 describe('Expect: 100-continue answers 401/413 before 100 (item 15)', () => {
   let s: TestServer;
-  beforeAll(async () => { s = await startServer('sqlite', { SEGL_SDS_LIMIT: '1kb', SEGL_BODY_LIMIT: '64kb' }); }, 60_000);
-  afterAll(async () => { await s.stop(); });
+  beforeAll(async () => {
+    s = await startServer('sqlite', { SEGL_SDS_LIMIT: '1kb', SEGL_BODY_LIMIT: '64kb' });
+  }, 60_000);
+  afterAll(async () => {
+    await s.stop();
+  });
 
   async function firstLine(path: string, headers: Record<string, string>): Promise<{ first: string; all: string }> {
     const c = new RawClient(s.url);
@@ -72,7 +93,11 @@ describe('Expect: 100-continue answers 401/413 before 100 (item 15)', () => {
   }
 
   test('SDS upload with a wrong password: 401 first, no 100', async () => {
-    const r = await firstLine('/doc/demo/sds', { authorization: basic('demo', 'wrong-password'), 'content-type': 'text/plain', 'content-length': '5' });
+    const r = await firstLine('/doc/demo/sds', {
+      authorization: basic('demo', 'wrong-password'),
+      'content-type': 'text/plain',
+      'content-length': '5',
+    });
     expect(r.first).toBe('HTTP/1.1 401 Unauthorized');
     expect(r.all).not.toContain('100 Continue');
     expect(r.all).toMatch(/www-authenticate: Basic/i);
@@ -84,7 +109,11 @@ describe('Expect: 100-continue answers 401/413 before 100 (item 15)', () => {
   });
 
   test('SDS upload over SEGL_SDS_LIMIT by its Content-Length: 413 first, no 100', async () => {
-    const r = await firstLine('/doc/demo/sds', { authorization: basic('demo', s.demoPassword), 'content-type': 'text/plain', 'content-length': '5000' });
+    const r = await firstLine('/doc/demo/sds', {
+      authorization: basic('demo', s.demoPassword),
+      'content-type': 'text/plain',
+      'content-length': '5000',
+    });
     expect(r.first).toBe('HTTP/1.1 413 Payload Too Large');
     expect(r.all).not.toContain('100 Continue');
   });
@@ -97,7 +126,11 @@ describe('Expect: 100-continue answers 401/413 before 100 (item 15)', () => {
   });
 
   test('SOAP with a wrong HTTP Basic header: 401 first, no 100', async () => {
-    const r = await firstLine('/ws/documentservice-v3', { authorization: basic('demo', 'wrong-password'), 'content-type': 'text/xml; charset=utf-8', 'content-length': '300' });
+    const r = await firstLine('/ws/documentservice-v3', {
+      authorization: basic('demo', 'wrong-password'),
+      'content-type': 'text/xml; charset=utf-8',
+      'content-length': '300',
+    });
     expect(r.first).toBe('HTTP/1.1 401 Unauthorized');
     expect(r.all).not.toContain('100 Continue');
   });
@@ -116,11 +149,14 @@ describe('Expect: 100-continue answers 401/413 before 100 (item 15)', () => {
   });
 
   test('a good SOAP call gets 100 Continue, then 200', async () => {
-    const body = `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><get-task-count-request xmlns="${NS}">` +
+    const body =
+      `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><get-task-count-request xmlns="${NS}">` +
       `<service>demo</service><password>${s.demoPassword}</password><filter/></get-task-count-request></s:Body></s:Envelope>`;
     const c = new RawClient(s.url);
     try {
-      c.send(head('/ws/documentservice-v3', { 'content-type': 'text/xml; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) }));
+      c.send(
+        head('/ws/documentservice-v3', { 'content-type': 'text/xml; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) }),
+      );
       expect(await c.firstStatus()).toBe('HTTP/1.1 100 Continue');
       c.send(body);
       const all = await c.until((b) => b.includes('</soap:Envelope>'));

@@ -34,10 +34,14 @@ describe('external trust services (SQLite)', () => {
       const body = await readBody(req);
       if (req.url === '/ocsp') {
         res.setHeader('content-type', 'application/ocsp-response');
-        res.end(Buffer.from(await respondOcsp(body, [
-          { responder: ext.ocsp, issuer: ext.personCa.certificate, lookup: async () => ({ status: 'good' }) },
-          { responder: ext.serviceOcsp, issuer: ext.serviceCa.certificate, lookup: async () => ({ status: 'good' }) },
-        ])));
+        res.end(
+          Buffer.from(
+            await respondOcsp(body, [
+              { responder: ext.ocsp, issuer: ext.personCa.certificate, lookup: async () => ({ status: 'good' }) },
+              { responder: ext.serviceOcsp, issuer: ext.serviceCa.certificate, lookup: async () => ({ status: 'good' }) },
+            ]),
+          ),
+        );
       } else if (req.url === '/tsa') {
         tsaCalls++;
         res.setHeader('content-type', 'application/timestamp-reply');
@@ -55,12 +59,26 @@ describe('external trust services (SQLite)', () => {
     writeFileSync(path.join(dir, 'seal.key'), toPem(pkcs8, 'PRIVATE KEY'));
     writeFileSync(path.join(dir, 'seal.pem'), ext.seal.certificate.toString('pem'));
     writeFileSync(path.join(dir, 'chain.pem'), `${ext.serviceCa.certificate.toString('pem')}\n${ext.root.certificate.toString('pem')}\n`);
-    await run('openssl', ['pkcs12', '-export', '-inkey', path.join(dir, 'seal.key'), '-in', path.join(dir, 'seal.pem'), '-certfile', path.join(dir, 'chain.pem'),
-      '-passout', 'pass:p12-secret', '-out', path.join(dir, 'seal.p12')]);
+    await run('openssl', [
+      'pkcs12',
+      '-export',
+      '-inkey',
+      path.join(dir, 'seal.key'),
+      '-in',
+      path.join(dir, 'seal.pem'),
+      '-certfile',
+      path.join(dir, 'chain.pem'),
+      '-passout',
+      'pass:p12-secret',
+      '-out',
+      path.join(dir, 'seal.p12'),
+    ]);
     mkdirSync(path.join(dir, 'anchors'));
     writeFileSync(path.join(dir, 'anchors', 'external-root.pem'), ext.root.certificate.toString('pem'));
     s = await startServer('sqlite', {
-      SEGL_SEAL_P12: path.join(dir, 'seal.p12'), SEGL_SEAL_P12_PASSPHRASE: 'p12-secret', SEGL_TSA_URL: `${base}/tsa`,
+      SEGL_SEAL_P12: path.join(dir, 'seal.p12'),
+      SEGL_SEAL_P12_PASSPHRASE: 'p12-secret',
+      SEGL_TSA_URL: `${base}/tsa`,
       SEGL_TRUST_ANCHORS: path.join(dir, 'anchors'),
     });
   }, 60_000);
@@ -70,15 +88,29 @@ describe('external trust services (SQLite)', () => {
   });
 
   test('the package is sealed with the PKCS#12 key and time-stamped by the external TSA', async () => {
-    const r = await post(s.endpoint, envelope(`<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>` +
-      `<document xsi:type="provided-document" id="d" mime-type="text/plain"><data>${Buffer.from('external').toString('base64')}</data><description>d</description></document>` +
-      '<task id="t1"><document-action type="sign"><document-ref>d</document-ref></document-action></task></request></create-request-request>'));
+    const r = await post(
+      s.endpoint,
+      envelope(
+        `<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>` +
+          `<document xsi:type="provided-document" id="d" mime-type="text/plain"><data>${Buffer.from('external').toString('base64')}</data><description>d</description></document>` +
+          '<task id="t1"><document-action type="sign"><document-ref>d</document-ref></document-action></task></request></create-request-request>',
+      ),
+    );
     const requestId = /<request-id>([^<]+)</.exec(r.text)![1]!;
     const keys = await generateKeys();
-    const certificate = await (await s.rt.ca()).issuePerson({ commonName: 'Eve External', pid: '9208-2002-2-000000000001', publicKey: keys.publicKey });
-    const out = await (await s.rt.signing()).sign({
-      svc: (await s.rt.services.find('demo'))!, requestId, taskId: 't1', signer: { certificate, keys }, signText: 'I agree.',
-      documents: [{ id: 'd', description: 'd', mimeType: 'text/plain', bytes: Buffer.from('external') }], audit: [],
+    const certificate = await (
+      await s.rt.ca()
+    ).issuePerson({ commonName: 'Eve External', pid: '9208-2002-2-000000000001', publicKey: keys.publicKey });
+    const out = await (
+      await s.rt.signing()
+    ).sign({
+      svc: (await s.rt.services.find('demo'))!,
+      requestId,
+      taskId: 't1',
+      signer: { certificate, keys },
+      signText: 'I agree.',
+      documents: [{ id: 'd', description: 'd', mimeType: 'text/plain', bytes: Buffer.from('external') }],
+      audit: [],
     });
     expect(out.ok).toBe(true);
     if (!out.ok) return;
@@ -89,8 +121,22 @@ describe('external trust services (SQLite)', () => {
     writeFileSync(file, out.packageXml);
     const sealId = [...out.packageXml.matchAll(/<ds:Signature[^>]*\sId="([^"]+)"/g)].map((m) => m[1]!).pop()!;
     writeFileSync(path.join(dir, 'ext-root.pem'), ext.root.certificate.toString('pem'));
-    const verify = (root: string) => run('xmlsec1', ['--verify', '--trusted-pem', root, '--untrusted-pem', path.join(dir, 'chain.pem'),
-      '--id-attr:Id', 'http://www.w3.org/2000/09/xmldsig#:Signature', '--node-id', sealId, file]).then((x) => x.stdout + x.stderr, (e) => `${e.stdout}${e.stderr}`);
+    const verify = (root: string) =>
+      run('xmlsec1', [
+        '--verify',
+        '--trusted-pem',
+        root,
+        '--untrusted-pem',
+        path.join(dir, 'chain.pem'),
+        '--id-attr:Id',
+        'http://www.w3.org/2000/09/xmldsig#:Signature',
+        '--node-id',
+        sealId,
+        file,
+      ]).then(
+        (x) => x.stdout + x.stderr,
+        (e) => `${e.stdout}${e.stderr}`,
+      );
     expect(await verify(path.join(dir, 'ext-root.pem'))).toMatch(/^OK$/m);
     // The test root does not vouch for the external seal.
     writeFileSync(path.join(dir, 'test-root.pem'), await (await fetch(`${s.url}/pki/root.pem`)).text());
@@ -99,7 +145,11 @@ describe('external trust services (SQLite)', () => {
   }, 60_000);
 
   test('configuration errors name what is missing', () => {
-    expect(() => loadConfig({ SEGL_TEST_CA: '0', SEGL_TEST_EID: '0' })).toThrow('SEGL_TEST_CA=0 needs external trust services: set SEGL_SEAL_P12 (the seal key), SEGL_TSA_URL (a time-stamping authority), SEGL_TRUST_ANCHORS (trust anchors)');
-    expect(() => loadConfig({ SEGL_TEST_CA: '0', SEGL_SEAL_P12: 'x', SEGL_TSA_URL: 'http://tsa.example', SEGL_TRUST_ANCHORS: '/tmp' })).toThrow(/test eID .* needs SEGL_TEST_CA on/);
+    expect(() => loadConfig({ SEGL_TEST_CA: '0', SEGL_TEST_EID: '0' })).toThrow(
+      'SEGL_TEST_CA=0 needs external trust services: set SEGL_SEAL_P12 (the seal key), SEGL_TSA_URL (a time-stamping authority), SEGL_TRUST_ANCHORS (trust anchors)',
+    );
+    expect(() =>
+      loadConfig({ SEGL_TEST_CA: '0', SEGL_SEAL_P12: 'x', SEGL_TSA_URL: 'http://tsa.example', SEGL_TRUST_ANCHORS: '/tmp' }),
+    ).toThrow(/test eID .* needs SEGL_TEST_CA on/);
   });
 });

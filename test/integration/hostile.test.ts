@@ -6,8 +6,20 @@ import { gzipSync } from 'node:zlib';
 import { databases, startServer, type TestServer } from '../support/server';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'hostile');
-const TABLES = ['service', 'request', 'task', 'task_document', 'document', 'event', 'artifact', 'notification', 'user_session',
-  'sds_document', 'archive_document', 'certificate'];
+const TABLES = [
+  'service',
+  'request',
+  'task',
+  'task_document',
+  'document',
+  'event',
+  'artifact',
+  'notification',
+  'user_session',
+  'sds_document',
+  'archive_document',
+  'certificate',
+];
 const DEMO_PASSWORD = 'demo-password-1';
 const BODY_LIMIT = 20 * 1024 * 1024;
 const MB = 1024 * 1024;
@@ -38,9 +50,11 @@ const notification = (type: string, schedule: string): string =>
   `<schedule>${schedule}</schedule></notification>`;
 
 function getStatusEnvelope(service: string, password: string, requestId: string): string {
-  return `<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>` +
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>` +
     `<get-status-request xmlns="https://id.signicat.com/definitions/wsdl/Document-v3"><service>${service}</service>` +
-    `<password>${password}</password><request-id>${requestId}</request-id></get-status-request></soap:Body></soap:Envelope>`;
+    `<password>${password}</password><request-id>${requestId}</request-id></get-status-request></soap:Body></soap:Envelope>`
+  );
 }
 function getRequestEnvelope(service: string, password: string, requestId: string): string {
   return getStatusEnvelope(service, password, requestId).replaceAll('get-status-request', 'get-request-request');
@@ -75,16 +89,24 @@ const hostname = existsSync('/etc/hostname') ? readFileSync('/etc/hostname', 'ut
 const CASES: Case[] = [
   // --- XML level: entities, DTDs, PIs, syntax, encodings -------------------------------------
   {
-    name: '01 XXE: external SYSTEM entity to file:///etc/hostname', body: () => fixture('01-xxe-system-entity.xml'),
-    says: ['not acceptable XML', 'DTD'], hides: () => (hostname ? [hostname] : []),
+    name: '01 XXE: external SYSTEM entity to file:///etc/hostname',
+    body: () => fixture('01-xxe-system-entity.xml'),
+    says: ['not acceptable XML', 'DTD'],
+    hides: () => (hostname ? [hostname] : []),
   },
   { name: '02 billion laughs entity bomb', body: () => fixture('02-billion-laughs.xml'), says: ['not acceptable XML', 'DTD'], maxMs: 5000 },
   { name: '03 internal DTD subset', body: () => fixture('03-internal-dtd.xml'), says: ['not acceptable XML', 'DTD'] },
   {
-    name: '04 parameter entities (external DTD fetch)', body: () => fixture('04-parameter-entity.xml'),
-    says: ['not acceptable XML', 'DTD'], hides: () => (hostname ? [hostname] : []),
+    name: '04 parameter entities (external DTD fetch)',
+    body: () => fixture('04-parameter-entity.xml'),
+    says: ['not acceptable XML', 'DTD'],
+    hides: () => (hostname ? [hostname] : []),
   },
-  { name: '05 processing instruction other than xml', body: () => fixture('05-processing-instruction.xml'), says: ['processing instructions are not allowed', 'xml-stylesheet'] },
+  {
+    name: '05 processing instruction other than xml',
+    body: () => fixture('05-processing-instruction.xml'),
+    says: ['processing instructions are not allowed', 'xml-stylesheet'],
+  },
   { name: '06 not XML at all (JSON)', body: () => fixture('06-not-xml.xml'), says: ['not acceptable XML'] },
   { name: '07 truncated XML', body: () => fixture('07-truncated.xml'), says: ['not acceptable XML'] },
   { name: '08 empty body', body: () => '', says: ['not acceptable XML'] },
@@ -96,7 +118,11 @@ const CASES: Case[] = [
     },
     says: ['not valid UTF-8'],
   },
-  { name: '10 declared unsupported encoding (Shift_JIS)', body: () => fixture('10-unsupported-encoding.xml'), says: ['encoding "Shift_JIS" is not supported'] },
+  {
+    name: '10 declared unsupported encoding (Shift_JIS)',
+    body: () => fixture('10-unsupported-encoding.xml'),
+    says: ['encoding "Shift_JIS" is not supported'],
+  },
   {
     name: '11 elements nested deeper than 64',
     body: () => mutate(CLIENT_REF, `${'<x>'.repeat(70)}deep${'</x>'.repeat(70)}`),
@@ -110,15 +136,33 @@ const CASES: Case[] = [
 
   // --- SOAP envelope ------------------------------------------------------------------------
   { name: '13 SOAP 1.2 envelope', body: () => fixture('13-soap12-envelope.xml'), code: 'VersionMismatch', says: ['Envelope', 'SOAP 1.2'] },
-  { name: '14 root is not an Envelope', body: () => fixture('14-root-not-envelope.xml'), says: ['create-request-request: the root element must be a SOAP 1.1 Envelope'] },
-  { name: '15 Envelope without Body', body: () => fixture('15-envelope-without-body.xml'), says: ['Envelope/Body: is required'] },
-  { name: '16 Body with two elements', body: () => fixture('16-body-two-elements.xml'), says: ['Envelope/Body', 'exactly one operation element (found 2)'] },
-  { name: '17 Envelope with two Body elements', body: () => fixture('17-two-body-elements.xml'), says: ['Body'] },
-  { name: '18 wrong operation namespace (Document-v2)', body: () => fixture('18-wrong-operation-namespace.xml'), says: ['create-request-request', 'Document-v2'] },
-  { name: '19 unknown operation element', body: () => fixture('19-unknown-operation.xml'), says: ['drop-all-requests-request', 'not an operation'] },
   {
-    name: '20 header with soap:mustUnderstand="1"', body: () => fixture('20-must-understand-header.xml'),
-    code: 'MustUnderstand', says: ['Header/Security', 'mustUnderstand'],
+    name: '14 root is not an Envelope',
+    body: () => fixture('14-root-not-envelope.xml'),
+    says: ['create-request-request: the root element must be a SOAP 1.1 Envelope'],
+  },
+  { name: '15 Envelope without Body', body: () => fixture('15-envelope-without-body.xml'), says: ['Envelope/Body: is required'] },
+  {
+    name: '16 Body with two elements',
+    body: () => fixture('16-body-two-elements.xml'),
+    says: ['Envelope/Body', 'exactly one operation element (found 2)'],
+  },
+  { name: '17 Envelope with two Body elements', body: () => fixture('17-two-body-elements.xml'), says: ['Body'] },
+  {
+    name: '18 wrong operation namespace (Document-v2)',
+    body: () => fixture('18-wrong-operation-namespace.xml'),
+    says: ['create-request-request', 'Document-v2'],
+  },
+  {
+    name: '19 unknown operation element',
+    body: () => fixture('19-unknown-operation.xml'),
+    says: ['drop-all-requests-request', 'not an operation'],
+  },
+  {
+    name: '20 header with soap:mustUnderstand="1"',
+    body: () => fixture('20-must-understand-header.xml'),
+    code: 'MustUnderstand',
+    says: ['Header/Security', 'mustUnderstand'],
   },
 
   // --- credentials (decoding) -----------------------------------------------------------------
@@ -131,16 +175,36 @@ const CASES: Case[] = [
     body: () => mutate(TASK_END, '</tasks>', mutate(TASK_OPEN, '<tasks id="task1">')),
     says: ['request[0]/tasks: unknown element'],
   },
-  { name: '24 element occurring too often (two client-reference)', body: () => mutate(CLIENT_REF, CLIENT_REF + CLIENT_REF), says: ['request[0]/client-reference: may occur at most 1'] },
+  {
+    name: '24 element occurring too often (two client-reference)',
+    body: () => mutate(CLIENT_REF, CLIENT_REF + CLIENT_REF),
+    says: ['request[0]/client-reference: may occur at most 1'],
+  },
   {
     name: '25 element in a foreign namespace',
     body: () => mutate(CLIENT_REF, '<x:client-reference xmlns:x="urn:evil">x</x:client-reference>'),
     says: ['request[0]/client-reference: unknown element in namespace urn:evil'],
   },
-  { name: '26 xsi:nil on a required task', body: () => base().replace(/<task id="task1">[\s\S]*?<\/task>/, '<task xsi:nil="true"/>'), says: ['request[0]/task[0]: is required and cannot be nil'] },
-  { name: '27 bad xs:int in days-to-live', body: () => mutate(TASK_OPEN, `${TASK_OPEN}<days-to-live>thirty</days-to-live>`), says: ['request[0]/task[0]/days-to-live: "thirty" is not an xs:int'] },
-  { name: '28 xs:int overflow in days-to-live', body: () => mutate(TASK_OPEN, `${TASK_OPEN}<days-to-live>99999999999</days-to-live>`), says: ['request[0]/task[0]/days-to-live', 'xs:int'] },
-  { name: '29 bad xs:boolean in task/@bundle', body: () => mutate(TASK_OPEN, '<task id="task1" bundle="yes">'), says: ['request[0]/task[0]/@bundle: "yes" is not an xs:boolean'] },
+  {
+    name: '26 xsi:nil on a required task',
+    body: () => base().replace(/<task id="task1">[\s\S]*?<\/task>/, '<task xsi:nil="true"/>'),
+    says: ['request[0]/task[0]: is required and cannot be nil'],
+  },
+  {
+    name: '27 bad xs:int in days-to-live',
+    body: () => mutate(TASK_OPEN, `${TASK_OPEN}<days-to-live>thirty</days-to-live>`),
+    says: ['request[0]/task[0]/days-to-live: "thirty" is not an xs:int'],
+  },
+  {
+    name: '28 xs:int overflow in days-to-live',
+    body: () => mutate(TASK_OPEN, `${TASK_OPEN}<days-to-live>99999999999</days-to-live>`),
+    says: ['request[0]/task[0]/days-to-live', 'xs:int'],
+  },
+  {
+    name: '29 bad xs:boolean in task/@bundle',
+    body: () => mutate(TASK_OPEN, '<task id="task1" bundle="yes">'),
+    says: ['request[0]/task[0]/@bundle: "yes" is not an xs:boolean'],
+  },
   {
     name: '30 bad xs:dateTime in schedule/wait-until',
     body: () => mutate(ACTION_END, ACTION_END + notification('EMAIL', '<state-is>created</state-is><wait-until>tomorrow</wait-until>')),
@@ -148,14 +212,20 @@ const CASES: Case[] = [
   },
   {
     name: '31 impossible xs:dateTime (February 30) in schedule/wait-until',
-    body: () => mutate(ACTION_END, ACTION_END + notification('EMAIL', '<state-is>created</state-is><wait-until>2026-02-30T09:00:00Z</wait-until>')),
+    body: () =>
+      mutate(ACTION_END, ACTION_END + notification('EMAIL', '<state-is>created</state-is><wait-until>2026-02-30T09:00:00Z</wait-until>')),
     says: ['request[0]/task[0]/notification[0]/schedule[0]/wait-until'],
   },
-  { name: '32 bad base64 in provided-document data', body: () => mutate('SGVsbG8sIHdvcmxkIQ==', 'not base64 at all!'), says: ['request[0]/document[0]/data: is not valid base64'] },
+  {
+    name: '32 bad base64 in provided-document data',
+    body: () => mutate('SGVsbG8sIHdvcmxkIQ==', 'not base64 at all!'),
+    says: ['request[0]/document[0]/data: is not valid base64'],
+  },
 
   // --- schema: polymorphic documents and enumerations -------------------------------------------
   {
-    name: '33 unknown xsi:type', body: () => mutate('xsi:type="provided-document"', 'xsi:type="shell-document"'),
+    name: '33 unknown xsi:type',
+    body: () => mutate('xsi:type="provided-document"', 'xsi:type="shell-document"'),
     says: ['request[0]/document[0]/@xsi:type: "shell-document" is not a document type'],
   },
   {
@@ -174,7 +244,8 @@ const CASES: Case[] = [
     says: ['request[0]/document[0]'],
   },
   {
-    name: '37 wrong enum in document-action/@type', body: () => mutate('type="sign"', 'type="approve"'),
+    name: '37 wrong enum in document-action/@type',
+    body: () => mutate('type="sign"', 'type="approve"'),
     says: ['request[0]/task[0]/document-action[0]/@type: "approve" is not a document-action-type'],
   },
   {
@@ -191,7 +262,11 @@ const CASES: Case[] = [
   // --- segl's own rules ---------------------------------------------------------------------
   {
     name: '40 depends-on-task cycle',
-    body: () => mutate(TASK_END, `<depends-on-task>task2</depends-on-task>${TASK_END}${secondTask('task2', '<depends-on-task>task1</depends-on-task>')}`),
+    body: () =>
+      mutate(
+        TASK_END,
+        `<depends-on-task>task2</depends-on-task>${TASK_END}${secondTask('task2', '<depends-on-task>task1</depends-on-task>')}`,
+      ),
     says: ['request[0]/task: depends-on-task forms a cycle'],
   },
   {
@@ -200,15 +275,18 @@ const CASES: Case[] = [
     says: ['request[0]/task[1]/depends-on-task[0]: "ghost" does not match any task/@id'],
   },
   {
-    name: '42 dangling document-ref', body: () => mutate('<document-ref>doc1</document-ref>', '<document-ref>ghost</document-ref>'),
+    name: '42 dangling document-ref',
+    body: () => mutate('<document-ref>doc1</document-ref>', '<document-ref>ghost</document-ref>'),
     says: ['request[0]/task[0]/document-action[0]/document-ref: "ghost" does not match any request/document/@id'],
   },
   {
-    name: '43 dangling subject-ref', body: () => mutate(TASK_OPEN, `${TASK_OPEN}<subject-ref>ghost</subject-ref>`),
+    name: '43 dangling subject-ref',
+    body: () => mutate(TASK_OPEN, `${TASK_OPEN}<subject-ref>ghost</subject-ref>`),
     says: ['request[0]/task[0]/subject-ref: "ghost" does not match any request/subject/@id'],
   },
   {
-    name: '44 duplicate task id', body: () => mutate(TASK_END, TASK_END + secondTask('task1')),
+    name: '44 duplicate task id',
+    body: () => mutate(TASK_END, TASK_END + secondTask('task1')),
     says: ['request[0]/task[1]/@id: task id "task1" is used twice'],
   },
   {
@@ -221,46 +299,64 @@ const CASES: Case[] = [
   {
     name: '46 21 MB body (limit 20 MB)',
     body: () => mutate('SGVsbG8sIHdvcmxkIQ==', 'QUFB'.repeat((21 * MB) / 4)),
-    status: 413, says: [`the request body exceeds the limit of ${BODY_LIMIT} bytes`],
+    status: 413,
+    says: [`the request body exceeds the limit of ${BODY_LIMIT} bytes`],
   },
   {
     name: '47 gzip bomb inflating past the limit',
     body: () => gzipSync(Buffer.from(mutate('hostile-base', ' '.repeat(25 * MB)), 'utf8')),
     headers: { 'Content-Encoding': 'gzip' },
-    status: 413, says: [`the request body exceeds the limit of ${BODY_LIMIT} bytes`],
+    status: 413,
+    says: [`the request body exceeds the limit of ${BODY_LIMIT} bytes`],
   },
   {
     name: '48 gzip bomb of 4 GiB: inflation stops at the limit',
     body: () => gzipBomb(256),
     headers: { 'Content-Encoding': 'gzip' },
-    status: 413, says: [`the request body exceeds the limit of ${BODY_LIMIT} bytes`],
+    status: 413,
+    says: [`the request body exceeds the limit of ${BODY_LIMIT} bytes`],
     maxMs: 3000,
   },
   {
-    name: '49 unknown Content-Encoding (br)', body: () => base(), headers: { 'Content-Encoding': 'br' },
-    status: 415, says: ['Content-Encoding "br" is not supported'],
+    name: '49 unknown Content-Encoding (br)',
+    body: () => base(),
+    headers: { 'Content-Encoding': 'br' },
+    status: 415,
+    says: ['Content-Encoding "br" is not supported'],
   },
   {
-    name: '50 deflate header over bytes that are not deflate', body: () => base(), headers: { 'Content-Encoding': 'deflate' },
+    name: '50 deflate header over bytes that are not deflate',
+    body: () => base(),
+    headers: { 'Content-Encoding': 'deflate' },
     says: ['the request body could not be read'],
   },
 
   // --- injection-shaped ids -------------------------------------------------------------------
   {
-    name: '51 SQL-shaped request-id in getStatus', body: () => getStatusEnvelope('demo', DEMO_PASSWORD, "x' OR '1'='1"),
-    says: ['request-id: no request "x\' OR \'1\'=\'1" exists'],
+    name: '51 SQL-shaped request-id in getStatus',
+    body: () => getStatusEnvelope('demo', DEMO_PASSWORD, "x' OR '1'='1"),
+    says: ["request-id: no request \"x' OR '1'='1\" exists"],
   },
 ];
 
-interface Fault { status: number; code: string; faultstring: string; text: string; ms: number; retryAfter: string | null }
+interface Fault {
+  status: number;
+  code: string;
+  faultstring: string;
+  text: string;
+  ms: number;
+  retryAfter: string | null;
+}
 
-const unescape = (s: string): string => s.replace(/&(lt|gt|quot|apos|amp|#13);/g, (_, e: string) =>
-  ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&', '#13': '\r' })[e]!);
+const unescape = (s: string): string =>
+  s.replace(/&(lt|gt|quot|apos|amp|#13);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&', '#13': '\r' })[e]!);
 
 async function post(endpoint: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<Fault> {
   const started = Date.now();
   const res = await fetch(endpoint, {
-    method: 'POST', headers: { 'Content-Type': 'text/xml; charset=utf-8', ...headers }, body,
+    method: 'POST',
+    headers: { 'Content-Type': 'text/xml; charset=utf-8', ...headers },
+    body,
   });
   const text = await res.text();
   const ms = Date.now() - started;
@@ -289,7 +385,10 @@ describe.each(databases())('hostile requests against segl on %s', (db) => {
     return out;
   }
 
-  interface Snapshot { rows: Record<string, number>; blobs: string[] }
+  interface Snapshot {
+    rows: Record<string, number>;
+    blobs: string[];
+  }
   let baseline: Snapshot;
 
   async function snapshot(): Promise<Snapshot> {
@@ -331,25 +430,29 @@ describe.each(databases())('hostile requests against segl on %s', (db) => {
     expect(CASES.length).toBeGreaterThanOrEqual(35);
   });
 
-  it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const before = await snapshot();
-    if (c === CASES[0]) expect(before).toEqual(baseline);
-    const f = await post(srv.endpoint, c.body(), c.headers);
-    const failures: string[] = [];
-    try {
-      expectFault(f, c.says, c.code, c.status);
-      for (const secret of c.hides?.() ?? []) expect(f.faultstring).not.toContain(secret);
-      if (c.maxMs !== undefined) expect(f.ms).toBeLessThan(c.maxMs);
-    } catch (e) {
-      failures.push(`response: ${(e as Error).message}\n  (HTTP ${f.status} after ${f.ms} ms: ${f.text.slice(0, 400)})`);
-    }
-    try {
-      await expectUnharmed(before);
-    } catch (e) {
-      failures.push(`side effects: ${(e as Error).message}`);
-    }
-    if (failures.length) throw new Error(failures.join('\n\n'));
-  }, 60_000);
+  it.each(CASES.map((c) => [c.name, c] as const))(
+    '%s',
+    async (_name, c) => {
+      const before = await snapshot();
+      if (c === CASES[0]) expect(before).toEqual(baseline);
+      const f = await post(srv.endpoint, c.body(), c.headers);
+      const failures: string[] = [];
+      try {
+        expectFault(f, c.says, c.code, c.status);
+        for (const secret of c.hides?.() ?? []) expect(f.faultstring).not.toContain(secret);
+        if (c.maxMs !== undefined) expect(f.ms).toBeLessThan(c.maxMs);
+      } catch (e) {
+        failures.push(`response: ${(e as Error).message}\n  (HTTP ${f.status} after ${f.ms} ms: ${f.text.slice(0, 400)})`);
+      }
+      try {
+        await expectUnharmed(before);
+      } catch (e) {
+        failures.push(`side effects: ${(e as Error).message}`);
+      }
+      if (failures.length) throw new Error(failures.join('\n\n'));
+    },
+    60_000,
+  );
 
   it('wrong password and unknown service give the same fault', async () => {
     const before = await snapshot();
@@ -387,7 +490,9 @@ describe.each(databases())('hostile requests against segl on %s', (db) => {
     expect(owner.status).toBe(200);
     expect(owner.text).toContain(`<request-id>${otherRequestId}</request-id>`);
     expect(owner.text).toMatch(/<task-status>created<\/task-status>/);
-    const rows = (await srv.rt.db.query(`SELECT deleted FROM request WHERE id = '${otherRequestId.replace(/'/g, '')}'`)) as Array<{ deleted: unknown }>;
+    const rows = (await srv.rt.db.query(`SELECT deleted FROM request WHERE id = '${otherRequestId.replace(/'/g, '')}'`)) as Array<{
+      deleted: unknown;
+    }>;
     expect(rows).toHaveLength(1);
     expect([false, 0, '0', 'f']).toContain(rows[0]!.deleted);
   });
@@ -422,7 +527,10 @@ describe.each(databases())('hostile requests against segl on %s', (db) => {
   it('the right password still gets in once the queue has drained', async () => {
     let ok: Fault | undefined;
     for (let i = 0; i < 10 && !(ok && ok.status === 200); i++) {
-      ok = await post(srv.endpoint, getStatusEnvelope('demo', DEMO_PASSWORD, otherRequestId.slice(0, 8) + 'z'.repeat(otherRequestId.length - 8)));
+      ok = await post(
+        srv.endpoint,
+        getStatusEnvelope('demo', DEMO_PASSWORD, otherRequestId.slice(0, 8) + 'z'.repeat(otherRequestId.length - 8)),
+      );
       if (ok.faultstring.includes('too many failed attempts')) await new Promise((r) => setTimeout(r, 2000));
     }
     // getStatus of an unknown id: a fault about the request-id, i.e. past the login

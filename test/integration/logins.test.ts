@@ -9,16 +9,27 @@ const NS = 'https://id.signicat.com/definitions/wsdl/Document-v3';
 const MB = 1024 * 1024;
 
 function getTaskCount(service: string, password: string, filler = ''): string {
-  return `<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>` +
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>` +
     `<get-task-count-request xmlns="${NS}"><service>${service}</service><password>${password}</password>${filler}<filter/>` +
-    `</get-task-count-request></soap:Body></soap:Envelope>`;
+    `</get-task-count-request></soap:Body></soap:Envelope>`
+  );
 }
 
-interface Answer { status: number; faultstring: string; text: string; ms: number }
+interface Answer {
+  status: number;
+  faultstring: string;
+  text: string;
+  ms: number;
+}
 
 async function soap(url: string, body: string, headers: Record<string, string> = {}): Promise<Answer> {
   const t0 = Date.now();
-  const res = await fetch(`${url}/ws/documentservice-v3`, { method: 'POST', headers: { 'Content-Type': 'text/xml; charset=utf-8', ...headers }, body });
+  const res = await fetch(`${url}/ws/documentservice-v3`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'text/xml; charset=utf-8', ...headers },
+    body,
+  });
   const text = await res.text();
   const faultstring = /<faultstring>([^<]*)<\/faultstring>/.exec(text)?.[1] ?? '';
   return { status: res.status, faultstring, text, ms: Date.now() - t0 };
@@ -26,10 +37,17 @@ async function soap(url: string, body: string, headers: Record<string, string> =
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
-async function sds(url: string, service: string, password: string, headers: Record<string, string> = {}): Promise<{ status: number; ms: number }> {
+async function sds(
+  url: string,
+  service: string,
+  password: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; ms: number }> {
   const t0 = Date.now();
   const res = await fetch(`${url}/doc/${service}/sds`, {
-    method: 'POST', headers: { authorization: basic(service, password), 'content-type': 'text/plain', ...headers }, body: 'hello',
+    method: 'POST',
+    headers: { authorization: basic(service, password), 'content-type': 'text/plain', ...headers },
+    body: 'hello',
   });
   await res.arrayBuffer();
   return { status: res.status, ms: Date.now() - t0 };
@@ -37,8 +55,12 @@ async function sds(url: string, service: string, password: string, headers: Reco
 
 describe('SOAP: authentication before the parse (item 4)', () => {
   let s: TestServer;
-  beforeAll(async () => { s = await startServer('sqlite'); }, 60_000);
-  afterAll(async () => { await s.stop(); });
+  beforeAll(async () => {
+    s = await startServer('sqlite');
+  }, 60_000);
+  afterAll(async () => {
+    await s.stop();
+  });
 
   test('four 7.7 MB bodies with an unknown service: /healthz stays quick, and the throttle counts them', async () => {
     // ~77 000 elements after the credentials: under the element cap, so the old code parsed them all before login
@@ -99,7 +121,8 @@ describe('SOAP: authentication before the parse (item 4)', () => {
   }, 120_000);
 
   test('credentials not at the start of the body: refused before any parse of the rest', async () => {
-    const envelopeAfter = (header: string) => `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header>${header}</soap:Header><soap:Body>` +
+    const envelopeAfter = (header: string) =>
+      `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header>${header}</soap:Header><soap:Body>` +
       `<get-task-count-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><filter/></get-task-count-request></soap:Body></soap:Envelope>`;
     const many = await soap(s.url, envelopeAfter('<x/>'.repeat(1500)));
     expect(many.status).toBe(500);
@@ -139,7 +162,9 @@ describe('login throttle per source and account (item 7)', () => {
     await s.rt.services.create('tenant-a', 'tenant-a-password', false);
     await s.rt.services.create('tenant-b', 'tenant-b-password', false);
   }, 60_000);
-  afterAll(async () => { await s.stop(); });
+  afterAll(async () => {
+    await s.stop();
+  });
 
   test("others' failures behind a shared address slow, never refuse, a right password; a known tenant is not slowed", async () => {
     // tenant-a logs in from here once (so this address is known for it), then fails 6 times
@@ -150,7 +175,8 @@ describe('login throttle per source and account (item 7)', () => {
     expect(a.status).toBe(201);
     expect(a.ms).toBeGreaterThanOrEqual(450);
     // a spray over 20 unknown names from the same address throttles the address…
-    for (let i = 0; i < 20; i++) expect((await soap(s.url, getTaskCount(`ghost-${i}`, 'pw'))).faultstring).toBe('service, password: service or password is wrong');
+    for (let i = 0; i < 20; i++)
+      expect((await soap(s.url, getTaskCount(`ghost-${i}`, 'pw'))).faultstring).toBe('service, password: service or password is wrong');
     const ghost = await soap(s.url, getTaskCount('ghost-x', 'pw'));
     expect(ghost.ms).toBeGreaterThanOrEqual(450);
     // …yet tenant-b, never seen here, gets in with its right password (late at most), on SDS and SOAP
@@ -174,10 +200,16 @@ describe('login throttle per source and account (item 7)', () => {
   }, 60_000);
 
   test('SEGL_TRUSTED_PROXIES takes IPs, CIDRs and the named ranges; anything else stops the start', () => {
-    expect(loadConfig({ SEGL_TRUSTED_PROXIES: '10.0.0.5, 10.1.0.0/16,fd00::/8,loopback' }).trustedProxies).toEqual(['10.0.0.5', '10.1.0.0/16', 'fd00::/8', 'loopback']);
+    expect(loadConfig({ SEGL_TRUSTED_PROXIES: '10.0.0.5, 10.1.0.0/16,fd00::/8,loopback' }).trustedProxies).toEqual([
+      '10.0.0.5',
+      '10.1.0.0/16',
+      'fd00::/8',
+      'loopback',
+    ]);
     expect(loadConfig({}).trustedProxies).toEqual([]);
     expect(() => loadConfig({ SEGL_TRUSTED_PROXIES: '10.0.0.0/33,proxy.example' })).toThrow(
-      /SEGL_TRUSTED_PROXIES: "10\.0\.0\.0\/33" is not an IP address or CIDR[\s\S]*"proxy\.example" is not an IP address or CIDR/);
+      /SEGL_TRUSTED_PROXIES: "10\.0\.0\.0\/33" is not an IP address or CIDR[\s\S]*"proxy\.example" is not an IP address or CIDR/,
+    );
   });
 
   test('with SEGL_TRUSTED_PROXIES the forwarded client address is the source', async () => {

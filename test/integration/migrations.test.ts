@@ -25,7 +25,19 @@ describe.each(databases())('migrations on %s', (db) => {
       const rows = await all[0]!.query('SELECT name FROM segl_migrations');
       // every migration of the list, each once (the list grows with each schema change)
       const names = POSTGRES_MIGRATIONS.map((M) => new M().name!).sort();
-      expect(names).toEqual(expect.arrayContaining(['Archive1764489600000', 'AtRest1765100000000', 'Certificates1764576000000', 'Init1764316800000', 'Outbox1764748800000', 'Profiles1764921600000', 'Results1764662400000', 'Sds1764403200000', 'TestEid1764835200000']));
+      expect(names).toEqual(
+        expect.arrayContaining([
+          'Archive1764489600000',
+          'AtRest1765100000000',
+          'Certificates1764576000000',
+          'Init1764316800000',
+          'Outbox1764748800000',
+          'Profiles1764921600000',
+          'Results1764662400000',
+          'Sds1764403200000',
+          'TestEid1764835200000',
+        ]),
+      );
       expect(rows.map((r: { name: string }) => r.name).sort()).toEqual(names);
       const n = await all[1]!.query('SELECT COUNT(*) AS n FROM request');
       expect(Number(n[0].n)).toBe(0);

@@ -14,22 +14,45 @@ import { envelope, faultString, NS, post, REPO } from '../support/soap';
 const exec = promisify(execFile);
 const DAY = 86_400_000;
 const FAST = {
-  SEGL_CALLBACK_RETRY_SCHEDULE: '200ms,200ms,200ms', SEGL_RELAY_INTERVAL: '100ms', SEGL_RELAY_LEASE: '1s', SEGL_JOB_LOCK: '2s',
+  SEGL_CALLBACK_RETRY_SCHEDULE: '200ms,200ms,200ms',
+  SEGL_RELAY_INTERVAL: '100ms',
+  SEGL_RELAY_LEASE: '1s',
+  SEGL_JOB_LOCK: '2s',
 };
 
 const doc = `<document xsi:type="provided-document" id="d" mime-type="text/plain"><description>contract</description><data>${Buffer.from('I agree').toString('base64')}</data></document>`;
 const action = '<document-action type="sign"><document-ref>d</document-ref></document-action>';
 
 /** A notification element; schedule is the inner XML of <schedule> elements. */
-export function notification(type: 'URL' | 'EMAIL' | 'SMS', id: string, recipient: string, message: string, more: { sender?: string; header?: string; schedule?: string[] } = {}): string {
+export function notification(
+  type: 'URL' | 'EMAIL' | 'SMS',
+  id: string,
+  recipient: string,
+  message: string,
+  more: { sender?: string; header?: string; schedule?: string[] } = {},
+): string {
   const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;');
-  return `<notification type="${type}" notification-id="${id}"><recipient>${esc(recipient)}</recipient>` +
-    (more.sender ? `<sender>${esc(more.sender)}</sender>` : '') + (more.header ? `<header>${esc(more.header)}</header>` : '') +
-    `<message>${esc(message)}</message>${(more.schedule ?? []).map((s) => `<schedule>${s}</schedule>`).join('')}</notification>`;
+  return (
+    `<notification type="${type}" notification-id="${id}"><recipient>${esc(recipient)}</recipient>` +
+    (more.sender ? `<sender>${esc(more.sender)}</sender>` : '') +
+    (more.header ? `<header>${esc(more.header)}</header>` : '') +
+    `<message>${esc(message)}</message>${(more.schedule ?? []).map((s) => `<schedule>${s}</schedule>`).join('')}</notification>`
+  );
 }
 
-async function createRequest(s: TestServer, tasks: string, requestLevel = '', service = 'demo', password = s.demoPassword): Promise<string> {
-  const r = await post(s.endpoint, envelope(`<create-request-request xmlns="${NS}"><service>${service}</service><password>${password}</password><request>${doc}${tasks}${requestLevel}</request></create-request-request>`));
+async function createRequest(
+  s: TestServer,
+  tasks: string,
+  requestLevel = '',
+  service = 'demo',
+  password = s.demoPassword,
+): Promise<string> {
+  const r = await post(
+    s.endpoint,
+    envelope(
+      `<create-request-request xmlns="${NS}"><service>${service}</service><password>${password}</password><request>${doc}${tasks}${requestLevel}</request></create-request-request>`,
+    ),
+  );
   const id = /<request-id>([^<]+)</.exec(r.text)?.[1];
   if (!id) throw new Error(`createRequest failed: ${r.text}`);
   return id;
@@ -53,8 +76,14 @@ describe.each(databases())('callbacks on %s', (db) => {
     rx = await startReceiver();
     s = await startServer(db, { ...FAST, SEGL_CALLBACK_ALLOW: '127.0.0.1' }, { worker: true });
   });
-  afterAll(async () => { await s.stop(); await rx.close(); });
-  beforeEach(() => { rx.calls.length = 0; rx.answer = () => 200; });
+  afterAll(async () => {
+    await s.stop();
+    await rx.close();
+  });
+  beforeEach(() => {
+    rx.calls.length = 0;
+    rx.answer = () => 200;
+  });
 
   test('a task-created callback arrives with requestId and taskId appended, signed, and leaves a notification-sent event', async () => {
     const requestId = await createRequest(s, task('t1', notification('URL', 'cb', `${rx.base}/hook?token=s3cr%C3%A9t&x=1`, 'created')));
@@ -69,15 +98,23 @@ describe.each(databases())('callbacks on %s', (db) => {
     expect(id).toMatch(/^d[0-9a-f]{40}$/);
     // Standard-Webhooks signature over id.timestamp.URL with the service's secret
     const { webhookSecret } = await s.rt.services.settings('demo');
-    const headers = { id, timestamp: call!.headers['webhook-timestamp'] as string, signature: call!.headers['webhook-signature'] as string };
+    const headers = {
+      id,
+      timestamp: call!.headers['webhook-timestamp'] as string,
+      signature: call!.headers['webhook-signature'] as string,
+    };
     const fullUrl = `${rx.base}${call!.url.pathname}${call!.url.search}`;
     expect(verifyWebhook(webhookSecret, headers, fullUrl)).toBe(true);
     expect(verifyWebhook(webhookSecret, headers, fullUrl.replace('x=1', 'x=2'))).toBe(false);
     expect(verifyWebhook('whsec_' + Buffer.from('wrong').toString('base64'), headers, fullUrl)).toBe(false);
-    const events = await eventually(async () => {
-      const h = await history(s, requestId, 't1');
-      return h.some((e) => e.event === 'notification-sent') ? h : null;
-    }, 5000, 'notification-sent');
+    const events = await eventually(
+      async () => {
+        const h = await history(s, requestId, 't1');
+        return h.some((e) => e.event === 'notification-sent') ? h : null;
+      },
+      5000,
+      'notification-sent',
+    );
     expect(events.find((e) => e.event === 'notification-sent')!.data).toContain(`URL notification "cb" delivered to 127.0.0.1:${rx.port}`);
     const [logEntry] = await s.rt.outbox.log({ requestId });
     expect(logEntry).toMatchObject({ status: 'delivered', attempts: 1, channel: 'URL', triggerState: 'created' });
@@ -86,7 +123,10 @@ describe.each(databases())('callbacks on %s', (db) => {
   test('a receiver failing twice gets the delivery on the third attempt, exactly once per delivery id', async () => {
     let n = 0;
     rx.answer = () => (++n <= 2 ? 500 : 200);
-    const requestId = await createRequest(s, task('t1', notification('URL', 'cb', `${rx.base}/flaky`, 'x')) + task('t2', notification('URL', 'cb', `${rx.base}/flaky`, 'x')));
+    const requestId = await createRequest(
+      s,
+      task('t1', notification('URL', 'cb', `${rx.base}/flaky`, 'x')) + task('t2', notification('URL', 'cb', `${rx.base}/flaky`, 'x')),
+    );
     await rx.waitDelivered(2);
     await new Promise((r) => setTimeout(r, 700)); // time for any duplicate to show up
     const ok = rx.calls.filter((c) => c.status === 200);
@@ -100,20 +140,28 @@ describe.each(databases())('callbacks on %s', (db) => {
       const mine = attempts.filter((a) => a[0] === id).map((a) => Number(a[1]));
       expect(mine).toEqual(mine.map((_, i) => i + 1));
     }
-    const log = await eventually(async () => {
-      const l = await s.rt.outbox.log({ requestId });
-      return l.every((d) => d.status === 'delivered') ? l : null;
-    }, 5000, 'both settled');
+    const log = await eventually(
+      async () => {
+        const l = await s.rt.outbox.log({ requestId });
+        return l.every((d) => d.status === 'delivered') ? l : null;
+      },
+      5000,
+      'both settled',
+    );
     expect(log.map((d) => d.attempts).reduce((a, b) => a + b)).toBe(4);
   });
 
   test('after the last retry the delivery is dead-lettered: an error event and the delivery log say so', async () => {
     rx.answer = () => 503;
     const requestId = await createRequest(s, task('t1', notification('URL', 'cb', `${rx.base}/down`, 'x')));
-    const [dead] = await eventually(async () => {
-      const l = await s.rt.outbox.log({ requestId, status: 'dead' });
-      return l.length ? l : null;
-    }, 10_000, 'dead letter');
+    const [dead] = await eventually(
+      async () => {
+        const l = await s.rt.outbox.log({ requestId, status: 'dead' });
+        return l.length ? l : null;
+      },
+      10_000,
+      'dead letter',
+    );
     expect(dead!.attempts).toBe(4); // the first try and the three retries of the schedule
     expect(rx.calls).toHaveLength(4);
     const h = await history(s, requestId, 't1');
@@ -122,7 +170,9 @@ describe.each(databases())('callbacks on %s', (db) => {
     const auth = `Basic ${Buffer.from(`admin:${s.rt.adminPassword}`).toString('base64')}`;
     const res = await fetch(`${s.url}/admin/deliveries?status=dead&request_id=${requestId}`, { headers: { authorization: auth } });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual([expect.objectContaining({ requestId, status: 'dead', attempts: 4, lastError: expect.stringContaining('HTTP 503') })]);
+    expect(await res.json()).toEqual([
+      expect.objectContaining({ requestId, status: 'dead', attempts: 4, lastError: expect.stringContaining('HTTP 503') }),
+    ]);
   });
 
   test('a redirect is not followed; it counts as a failed attempt', async () => {
@@ -164,14 +214,22 @@ describe.each(databases())('callbacks on %s', (db) => {
   });
 
   test('task-completed and task-rejected notifications; disableTask sends the deleted ones', async () => {
-    const on = (state: string, p: string) => notification('URL', `on-${state}`, `${rx.base}/${p}`, 'x', { schedule: [`<state-is>${state}</state-is>`] });
-    const requestId = await createRequest(s, task('a', on('completed', 'completed')) + task('b', on('rejected', 'rejected')) + task('c', on('deleted', 'deleted')));
+    const on = (state: string, p: string) =>
+      notification('URL', `on-${state}`, `${rx.base}/${p}`, 'x', { schedule: [`<state-is>${state}</state-is>`] });
+    const requestId = await createRequest(
+      s,
+      task('a', on('completed', 'completed')) + task('b', on('rejected', 'rejected')) + task('c', on('deleted', 'deleted')),
+    );
     const account = await svc(s);
     await s.rt.documents.completeTask(account, requestId, 'a');
     await s.rt.documents.rejectTask(account, requestId, 'b', 'no thanks');
     await s.rt.documents.disableTask(account, requestId, 'c');
     const calls = await rx.waitDelivered(3);
-    expect(calls.map((c) => `${c.url.pathname}:${c.url.searchParams.get('taskId')}`).sort()).toEqual(['/completed:a', '/deleted:c', '/rejected:b']);
+    expect(calls.map((c) => `${c.url.pathname}:${c.url.searchParams.get('taskId')}`).sort()).toEqual([
+      '/completed:a',
+      '/deleted:c',
+      '/rejected:b',
+    ]);
   });
 });
 
@@ -183,7 +241,10 @@ describe('Redis losing its data, and a worker killed mid-delivery (sqlite)', () 
     // REDIS_URL empty: this server gets a private Redis that the test may flush
     s = await startServer('sqlite', { ...FAST, SEGL_CALLBACK_ALLOW: '127.0.0.1', REDIS_URL: '' });
   });
-  afterAll(async () => { await s.stop(); await rx.close(); });
+  afterAll(async () => {
+    await s.stop();
+    await rx.close();
+  });
 
   test('FLUSHALL after the state change and before delivery: the relay re-drives from the outbox and it is delivered', async () => {
     const requestId = await createRequest(s, task('t1', notification('URL', 'cb', `${rx.base}/after-flush`, 'x')));
@@ -202,8 +263,14 @@ describe('Redis losing its data, and a worker killed mid-delivery (sqlite)', () 
     await s.rt.workers?.close(); // from here on, only worker processes deliver
     rx.calls.length = 0;
     const env = {
-      ...process.env, DATA_DIR: s.dataDir, LOG_LEVEL: 'silent', REDIS_URL: s.rt.redisHandle.url, SEGL_QUEUE_PREFIX: s.rt.queues.prefix,
-      SEGL_DEMO_PASSWORD: 'demo-password-1', ...FAST, SEGL_CALLBACK_ALLOW: '127.0.0.1',
+      ...process.env,
+      DATA_DIR: s.dataDir,
+      LOG_LEVEL: 'silent',
+      REDIS_URL: s.rt.redisHandle.url,
+      SEGL_QUEUE_PREFIX: s.rt.queues.prefix,
+      SEGL_DEMO_PASSWORD: 'demo-password-1',
+      ...FAST,
+      SEGL_CALLBACK_ALLOW: '127.0.0.1',
     };
     const spawnWorker = () => execFile(process.execPath, [path.join(REPO, 'bin', 'segl.js'), 'worker'], { env });
     let first = true;
@@ -234,19 +301,31 @@ describe('callback safety (no deployment-wide allowlist for loopback)', () => {
   const names: Record<string, string> = { 'rebind.test': '127.0.0.1', 'meta.test': '169.254.169.254', 'public.test': '93.184.216.34' };
   beforeAll(async () => {
     rx = await startReceiver();
-    s = await startServer('sqlite', { ...FAST, SEGL_CALLBACK_ALLOW: '*.test' }, {
-      worker: true, resolve: async (h) => (names[h] ? [{ address: names[h]!, family: 4 }] : []),
-    });
+    s = await startServer(
+      'sqlite',
+      { ...FAST, SEGL_CALLBACK_ALLOW: '*.test' },
+      {
+        worker: true,
+        resolve: async (h) => (names[h] ? [{ address: names[h]!, family: 4 }] : []),
+      },
+    );
     await s.rt.services.create('shop', 'shop-password-1');
   });
-  afterAll(async () => { await s.stop(); await rx.close(); });
+  afterAll(async () => {
+    await s.stop();
+    await rx.close();
+  });
 
   const refusedWith = async (recipient: string, service = 'demo', password = s.demoPassword) => {
     const requestId = await createRequest(s, task('t1', notification('URL', 'cb', recipient, 'x')), '', service, password);
-    const [d] = await eventually(async () => {
-      const l = await s.rt.outbox.log({ requestId, status: 'dead' });
-      return l.length ? l : null;
-    }, 5000, `refusal of ${recipient}`);
+    const [d] = await eventually(
+      async () => {
+        const l = await s.rt.outbox.log({ requestId, status: 'dead' });
+        return l.length ? l : null;
+      },
+      5000,
+      `refusal of ${recipient}`,
+    );
     expect(d!.attempts).toBe(1); // refused at once, never retried
     const h = await history(s, requestId, 't1', service);
     expect(h.find((e) => e.event === 'error')!.data).toContain('not retried');
@@ -258,7 +337,9 @@ describe('callback safety (no deployment-wide allowlist for loopback)', () => {
     expect(await refusedWith('http://10.1.2.3/x')).toContain('10.1.2.3:80 is not on the callback allowlist');
     expect(await refusedWith('http://169.254.169.254/latest/meta-data')).toContain('not on the callback allowlist');
     // allowed by a wildcard name, but the name points inside: refused
-    expect(await refusedWith(`http://rebind.test:${rx.port}/x`)).toContain('rebind.test resolves to 127.0.0.1, a private/loopback/link-local address');
+    expect(await refusedWith(`http://rebind.test:${rx.port}/x`)).toContain(
+      'rebind.test resolves to 127.0.0.1, a private/loopback/link-local address',
+    );
     expect(await refusedWith('http://meta.test/x')).toContain('resolves to 169.254.169.254');
     expect(rx.calls).toHaveLength(0);
   });
@@ -266,9 +347,15 @@ describe('callback safety (no deployment-wide allowlist for loopback)', () => {
   test('a service allowlist set with `segl service set --callback-allow` opens exactly that destination', async () => {
     const env = { ...process.env, DATA_DIR: s.dataDir, LOG_LEVEL: 'silent' };
     const cli = (...args: string[]) => exec(process.execPath, [path.join(REPO, 'bin', 'segl.js'), ...args], { env });
-    await expect(cli('service', 'set', 'shop', '--callback-allow', 'not a host!')).rejects.toMatchObject({ stderr: expect.stringContaining('is not an allowlist pattern') });
-    expect((await cli('service', 'set', 'shop', '--callback-allow', `127.0.0.1:${rx.port}`)).stdout).toBe(`callback allowlist of shop: 127.0.0.1:${rx.port}\n`);
-    expect((await cli('service', 'show', 'shop')).stdout).toMatch(/callback-allow: {2}127\.0\.0\.1:\d+\nwebhook secret: {2}whsec_[A-Za-z0-9+/=]{32}\n/);
+    await expect(cli('service', 'set', 'shop', '--callback-allow', 'not a host!')).rejects.toMatchObject({
+      stderr: expect.stringContaining('is not an allowlist pattern'),
+    });
+    expect((await cli('service', 'set', 'shop', '--callback-allow', `127.0.0.1:${rx.port}`)).stdout).toBe(
+      `callback allowlist of shop: 127.0.0.1:${rx.port}\n`,
+    );
+    expect((await cli('service', 'show', 'shop')).stdout).toMatch(
+      /callback-allow: {2}127\.0\.0\.1:\d+\nwebhook secret: {2}whsec_[A-Za-z0-9+/=]{32}\n/,
+    );
     await new Promise((r) => setTimeout(r, 2100)); // the service row cache (2 s) of the running server
     const requestId = await createRequest(s, task('t1', notification('URL', 'cb', `${rx.base}/shop`, 'x')), '', 'shop', 'shop-password-1');
     const [call] = await rx.waitDelivered(1);
@@ -287,13 +374,20 @@ describe('e-mail and SMS (sqlite)', () => {
   const mails: Array<{ from: string; to: string[]; raw: string }> = [];
   beforeAll(async () => {
     smtp = new SMTPServer({
-      authOptional: true, disabledCommands: ['STARTTLS'],
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
       onData(stream, session, cb) {
         let raw = '';
         stream.setEncoding('utf8');
-        stream.on('data', (c: string) => { raw += c; });
+        stream.on('data', (c: string) => {
+          raw += c;
+        });
         stream.on('end', () => {
-          mails.push({ from: (session.envelope.mailFrom as { address: string }).address, to: session.envelope.rcptTo.map((r) => r.address), raw });
+          mails.push({
+            from: (session.envelope.mailFrom as { address: string }).address,
+            to: session.envelope.rcptTo.map((r) => r.address),
+            raw,
+          });
           cb();
         });
       },
@@ -308,8 +402,16 @@ describe('e-mail and SMS (sqlite)', () => {
   });
 
   test('an e-mail through SMTP: sender → From, header → Subject, message with ${taskUrl} expanded', async () => {
-    const requestId = await createRequest(s, task('t1', notification('EMAIL', 'mail', 'signer@example.com',
-      'Please sign: ${taskUrl} (request ${requestId}, task ${taskId})', { sender: 'Acme <noreply@acme.example>', header: 'Sign the contract' })));
+    const requestId = await createRequest(
+      s,
+      task(
+        't1',
+        notification('EMAIL', 'mail', 'signer@example.com', 'Please sign: ${taskUrl} (request ${requestId}, task ${taskId})', {
+          sender: 'Acme <noreply@acme.example>',
+          header: 'Sign the contract',
+        }),
+      ),
+    );
     const mail = await eventually(async () => mails.find((m) => qp(m.raw).includes(requestId)), 10_000, 'the mail');
     expect(mail.to).toEqual(['signer@example.com']);
     expect(mail.from).toBe('noreply@acme.example');
@@ -317,10 +419,14 @@ describe('e-mail and SMS (sqlite)', () => {
     expect(mail.raw).toMatch(/^Subject: Sign the contract$/m);
     const body = qp(mail.raw);
     expect(body).toContain(`Please sign: ${s.url}/std/docaction/demo?request_id=${requestId}&task_id=t1 (request ${requestId}, task t1)`);
-    const h = await eventually(async () => {
-      const x = await history(s, requestId, 't1');
-      return x.some((e) => e.event === 'notification-sent') ? x : null;
-    }, 5000, 'event');
+    const h = await eventually(
+      async () => {
+        const x = await history(s, requestId, 't1');
+        return x.some((e) => e.event === 'notification-sent') ? x : null;
+      },
+      5000,
+      'event',
+    );
     expect(h.find((e) => e.event === 'notification-sent')!.data).toContain('EMAIL notification "mail" sent to signer@example.com via smtp');
   });
 
@@ -333,23 +439,45 @@ describe('e-mail and SMS (sqlite)', () => {
   });
 
   test('an SMS without a gateway goes to the dev outbox, placeholders expanded; the dev page lists it', async () => {
-    const requestId = await createRequest(s, task('t1', notification('SMS', 'sms', '+4712345678', 'Sign here: ${taskUrl}', { sender: 'Acme' })));
+    const requestId = await createRequest(
+      s,
+      task('t1', notification('SMS', 'sms', '+4712345678', 'Sign here: ${taskUrl}', { sender: 'Acme' })),
+    );
     const dir = path.join(s.dataDir, 'outbox', 'sms');
-    const file = await eventually(async () => {
-      try {
-        return readdirSync(dir).map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8'))).find((m) => String(m.text).includes(requestId));
-      } catch { return undefined; }
-    }, 10_000, 'the SMS file');
-    expect(file).toMatchObject({ to: '+4712345678', from: 'Acme', text: `Sign here: ${s.url}/std/docaction/demo?request_id=${requestId}&task_id=t1` });
+    const file = await eventually(
+      async () => {
+        try {
+          return readdirSync(dir)
+            .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')))
+            .find((m) => String(m.text).includes(requestId));
+        } catch {
+          return undefined;
+        }
+      },
+      10_000,
+      'the SMS file',
+    );
+    expect(file).toMatchObject({
+      to: '+4712345678',
+      from: 'Acme',
+      text: `Sign here: ${s.url}/std/docaction/demo?request_id=${requestId}&task_id=t1`,
+    });
     // the dev outbox shows every tenant's messages: admin login only
     expect((await fetch(`${s.url}/dev/outbox.json`)).status).toBe(401);
     const admin = { authorization: `Basic ${Buffer.from(`admin:${s.rt.adminPassword}`).toString('base64')}` };
-    const page = await (await fetch(`${s.url}/dev/outbox.json`, { headers: admin })).json() as { sms: Array<{ to: string; text: string }> };
+    const page = (await (await fetch(`${s.url}/dev/outbox.json`, { headers: admin })).json()) as {
+      sms: Array<{ to: string; text: string }>;
+    };
     expect(page.sms.some((m) => m.text.includes(requestId))).toBe(true);
   });
 
   test('an SMS recipient that is not E.164 is refused at createRequest with a fault naming it', async () => {
-    const r = await post(s.endpoint, envelope(`<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>${doc}${task('t1', notification('SMS', 'sms', '004712345678', 'x'))}</request></create-request-request>`));
+    const r = await post(
+      s.endpoint,
+      envelope(
+        `<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>${doc}${task('t1', notification('SMS', 'sms', '004712345678', 'x'))}</request></create-request-request>`,
+      ),
+    );
     expect(faultString(r.text)).toBe('request[0]/task[0]/notification[0]/recipient: must be an E.164 phone number such as +4712345678');
   });
 });
@@ -363,8 +491,13 @@ describe('schedules, reminders and expiry with the test clock (sqlite)', () => {
     s = await startServer('sqlite', { ...FAST, SEGL_CALLBACK_ALLOW: '127.0.0.1', SEGL_TEST_CLOCK: '1' }, { worker: true });
     auth = `Basic ${Buffer.from(`admin:${s.rt.adminPassword}`).toString('base64')}`;
   });
-  afterAll(async () => { await s.stop(); await rx.close(); });
-  beforeEach(() => { rx.calls.length = 0; });
+  afterAll(async () => {
+    await s.stop();
+    await rx.close();
+  });
+  beforeEach(() => {
+    rx.calls.length = 0;
+  });
 
   const advance = async (by: string) => {
     const res = await fetch(`${s.url}/admin/clock/advance?by=${by}`, { method: 'POST', headers: { authorization: auth } });
@@ -372,12 +505,14 @@ describe('schedules, reminders and expiry with the test clock (sqlite)', () => {
     return res.json() as Promise<{ now: string; expired: number; requests: number; cpr: number }>;
   };
   const settle = () => new Promise((r) => setTimeout(r, 600));
-  const localTime = (iso: string, zone: string) => new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
+  const localTime = (iso: string, zone: string) =>
+    new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
 
   test('a reminder 2 days on at 09:00 Europe/Oslo goes once, at that local time; one whose task completes first is cancelled', async () => {
-    const reminder = (p: string) => notification('URL', 'remind', `${rx.base}/${p}`, 'x', {
-      schedule: ['<state-is>created</state-is><wait days="2"/><time-of-day>09:00</time-of-day><timezone>Europe/Oslo</timezone>'],
-    });
+    const reminder = (p: string) =>
+      notification('URL', 'remind', `${rx.base}/${p}`, 'x', {
+        schedule: ['<state-is>created</state-is><wait days="2"/><time-of-day>09:00</time-of-day><timezone>Europe/Oslo</timezone>'],
+      });
     const t0 = s.rt.clock.now().getTime();
     const open = await createRequest(s, task('t1', reminder('remind-open')));
     const done = await createRequest(s, task('t1', reminder('remind-done')));
@@ -387,7 +522,10 @@ describe('schedules, reminders and expiry with the test clock (sqlite)', () => {
     const due = Date.parse(row!.dueAt);
     expect(due).toBeGreaterThanOrEqual(t0 + 2 * DAY);
     expect(due).toBeLessThan(t0 + 3 * DAY);
-    expect((await s.rt.outbox.log({ requestId: done }))[0]).toMatchObject({ status: 'cancelled', lastError: 'the task left the state that triggered it' });
+    expect((await s.rt.outbox.log({ requestId: done }))[0]).toMatchObject({
+      status: 'cancelled',
+      lastError: 'the task left the state that triggered it',
+    });
 
     await advance('1d');
     await settle();
@@ -444,7 +582,10 @@ describe('schedules, reminders and expiry with the test clock (sqlite)', () => {
   });
 
   test('disableNotification stops a reminder before it is due', async () => {
-    const requestId = await createRequest(s, task('t1', notification('URL', 'nag', `${rx.base}/nag`, 'x', { schedule: ['<state-is>created</state-is><wait hours="5"/>'] })));
+    const requestId = await createRequest(
+      s,
+      task('t1', notification('URL', 'nag', `${rx.base}/nag`, 'x', { schedule: ['<state-is>created</state-is><wait hours="5"/>'] })),
+    );
     await s.rt.documents.disableNotification(await svc(s), requestId, 't1', ['nag']);
     expect((await s.rt.outbox.log({ requestId }))[0]).toMatchObject({ status: 'cancelled', lastError: 'notification disabled' });
     await advance('6h');
@@ -464,8 +605,15 @@ describe('schedules, reminders and expiry with the test clock (sqlite)', () => {
 
   test('a bad schedule is refused at createRequest with a fault naming the element and the rule', async () => {
     const bad = notification('URL', 'n', `${rx.base}/x`, 'x', { schedule: ['<state-is>created</state-is><time-of-day>9am</time-of-day>'] });
-    const r = await post(s.endpoint, envelope(`<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>${doc}${task('t1', bad)}</request></create-request-request>`));
-    expect(faultString(r.text)).toBe('request[0]/task[0]/notification[0]/schedule[0]/time-of-day: must be HH:MM or HH:MM-HH:MM (24-hour), e.g. 09:00 or 08:00-16:00');
+    const r = await post(
+      s.endpoint,
+      envelope(
+        `<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>${doc}${task('t1', bad)}</request></create-request-request>`,
+      ),
+    );
+    expect(faultString(r.text)).toBe(
+      'request[0]/task[0]/notification[0]/schedule[0]/time-of-day: must be HH:MM or HH:MM-HH:MM (24-hour), e.g. 09:00 or 08:00-16:00',
+    );
   });
 
   test('/metrics and Bull Board sit behind admin auth and report deliveries', async () => {

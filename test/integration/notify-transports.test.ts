@@ -27,8 +27,17 @@ async function failure(p: Promise<unknown>): Promise<Error & { permanent?: boole
 
 // ---------------------------------------------------------------- SMTP
 
-interface Received { from: string; to: string[]; raw: Buffer }
-interface Smtp { port: number; received: Received[]; connections: number; close(): Promise<void> }
+interface Received {
+  from: string;
+  to: string[];
+  raw: Buffer;
+}
+interface Smtp {
+  port: number;
+  received: Received[];
+  connections: number;
+  close(): Promise<void>;
+}
 
 async function startSmtp(extra: Partial<SMTPServerOptions> = {}): Promise<Smtp> {
   const received: Received[] = [];
@@ -39,7 +48,10 @@ async function startSmtp(extra: Partial<SMTPServerOptions> = {}): Promise<Smtp> 
     disabledCommands: ['STARTTLS'],
     closeTimeout: 500,
     logger: false,
-    onConnect(_session, cb) { state.connections++; cb(); },
+    onConnect(_session, cb) {
+      state.connections++;
+      cb();
+    },
     onData(stream, session, cb) {
       const parts: Buffer[] = [];
       stream.on('data', (c: Buffer) => parts.push(c));
@@ -58,23 +70,32 @@ async function startSmtp(extra: Partial<SMTPServerOptions> = {}): Promise<Smtp> 
   return {
     port: (server.server.address() as AddressInfo).port,
     received,
-    get connections() { return state.connections; },
+    get connections() {
+      return state.connections;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 
 const rejectRcpt = (code: number, text: string): Partial<SMTPServerOptions> => ({
-  onRcptTo(_address, _session, cb) { cb(Object.assign(new Error(text), { responseCode: code })); },
+  onRcptTo(_address, _session, cb) {
+    cb(Object.assign(new Error(text), { responseCode: code }));
+  },
 });
 
 describe('SmtpEmailSender against smtp-server', () => {
   const closers: Array<() => Promise<void>> = [];
-  afterAll(async () => { for (const c of closers.reverse()) await c(); });
+  afterAll(async () => {
+    for (const c of closers.reverse()) await c();
+  });
 
   async function setup(extra: Partial<SMTPServerOptions> = {}, auth = '') {
     const smtp = await startSmtp(extra);
     const sender = new SmtpEmailSender({ url: `smtp://${auth}127.0.0.1:${smtp.port}`, timeoutMs: 5000 });
-    closers.push(() => smtp.close(), () => sender.close());
+    closers.push(
+      () => smtp.close(),
+      () => sender.close(),
+    );
     return { smtp, sender };
   }
 
@@ -83,7 +104,10 @@ describe('SmtpEmailSender against smtp-server', () => {
     expect(sender.kind).toBe('smtp');
     const text = 'Hei Åse,\n\nvennligst signér dokumentet: https://sign.example.test/t/abc?x=1&y=2\n\nHilsen segl';
     const r = await sender.send({
-      from: 'segl <noreply@segl.example>', to: 'Åse Ødegård <ase@example.no>', subject: 'Signér dokumentet', text,
+      from: 'segl <noreply@segl.example>',
+      to: 'Åse Ødegård <ase@example.no>',
+      subject: 'Signér dokumentet',
+      text,
       headers: { 'X-Segl-Notification': 'n-42' },
     });
     expect(r.messageId).toMatch(/^<.+@.+>$/);
@@ -124,9 +148,14 @@ describe('SmtpEmailSender against smtp-server', () => {
 
   test('the password of the SMTP URL never appears in an error, even when the server echoes it', async () => {
     const password = 's3cr3t:p@ss/w%rd';
-    const { sender } = await setup({
-      onAuth(auth, _session, cb) { cb(new Error(`wrong credentials ${auth.username}/${auth.password}`)); },
-    }, `mailer:${encodeURIComponent(password)}@`);
+    const { sender } = await setup(
+      {
+        onAuth(auth, _session, cb) {
+          cb(new Error(`wrong credentials ${auth.username}/${auth.password}`));
+        },
+      },
+      `mailer:${encodeURIComponent(password)}@`,
+    );
     const e = await failure(sender.send({ from: 'a@segl.example', to: 'b@example.no', subject: 's', text: 't' }));
     expect(e.message).toContain('wrong credentials mailer/[redacted]');
     expect(e.message).not.toContain(password);
@@ -187,7 +216,12 @@ describe('outbox senders and the dev outbox page', () => {
     const older = await sender.send({ from: 'noreply@segl.example', to: 'first@example.no', subject: 'first', text: 'one' });
     await new Promise((r) => setTimeout(r, 5)); // a later time in the name
     const text = 'Linje 1 <b>fet</b>\nLinje 2 — æøå\nLinje 3';
-    const { messageId } = await sender.send({ from: 'segl <noreply@segl.example>', to: 'Åse <ase@example.no>', subject: 'Signér dokumentet <script>', text });
+    const { messageId } = await sender.send({
+      from: 'segl <noreply@segl.example>',
+      to: 'Åse <ase@example.no>',
+      subject: 'Signér dokumentet <script>',
+      text,
+    });
     await sender.close();
 
     const files = readdirSync(mailDir);
@@ -201,10 +235,15 @@ describe('outbox senders and the dev outbox page', () => {
     expect(decodeEncodedWords(mail.headers.get('subject')!)).toBe('Signér dokumentet <script>');
     expect(mail.body.replace(/\r\n/g, '\n').trimEnd()).toBe(text);
 
-    const list = await (await fetch(`${base}/dev/outbox.json`)).json() as { mails: Array<Record<string, string>> };
+    const list = (await (await fetch(`${base}/dev/outbox.json`)).json()) as { mails: Array<Record<string, string>> };
     expect(list.mails.map((m) => m.to)).toEqual(['Åse <ase@example.no>', 'first@example.no']); // newest first
     const m = list.mails[0]!;
-    expect(m).toMatchObject({ name: newest, from: 'segl <noreply@segl.example>', subject: 'Signér dokumentet <script>', href: `/dev/outbox/mail/${newest}` });
+    expect(m).toMatchObject({
+      name: newest,
+      from: 'segl <noreply@segl.example>',
+      subject: 'Signér dokumentet <script>',
+      href: `/dev/outbox/mail/${newest}`,
+    });
     expect(m.preview).toBe(text);
     expect(new Date(m.time!).toISOString()).toBe(m.time);
     expect(older.messageId).not.toBe(messageId);
@@ -258,7 +297,7 @@ describe('outbox senders and the dev outbox page', () => {
     expect(new Date(rec.at!).toISOString()).toBe(rec.at);
     expect(JSON.parse(readFileSync(path.join(smsDir, files[0]!), 'utf8')).from).toBe('Segl');
 
-    const list = await (await fetch(`${base}/dev/outbox.json`)).json() as { sms: Array<Record<string, string>> };
+    const list = (await (await fetch(`${base}/dev/outbox.json`)).json()) as { sms: Array<Record<string, string>> };
     expect(list.sms.map((s) => [s.id, s.from, s.to, s.text])).toEqual([
       [b.id, 'Bank', '+4798765432', 'Sign "this" <now>\nline 2'],
       [a.id, 'Segl', '+4791234567', 'Kode: 123456'],
@@ -278,12 +317,19 @@ describe('outbox senders and the dev outbox page', () => {
 
 // ---------------------------------------------------------------- HTTP SMS gateway
 
-interface Hit { method: string; url: string; headers: http.IncomingHttpHeaders; body: string }
+interface Hit {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
 type Answer = (hit: Hit, res: http.ServerResponse) => void;
 
 describe('HttpSmsSender against a node:http gateway', () => {
   const hits: Hit[] = [];
-  let answer: Answer = (_h, res) => { res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"gw-1"}'); };
+  let answer: Answer = (_h, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"gw-1"}');
+  };
   let server: http.Server;
   let base: string;
   const auth = 'Bearer gw-token-9f8e7d';
@@ -303,7 +349,9 @@ describe('HttpSmsSender against a node:http gateway', () => {
   });
   beforeEach(() => {
     hits.length = 0;
-    answer = (_h, res) => { res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"gw-1"}'); };
+    answer = (_h, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"gw-1"}');
+    };
   });
 
   const tricky = 'He said "sign ${to}" \\ now\nline 2\ttab – æøå ✓ 😀 & a=b+c %20';
@@ -323,10 +371,14 @@ describe('HttpSmsSender against a node:http gateway', () => {
   });
 
   test('form encoding with a custom template (Twilio style); without a JSON id a uuid is made', async () => {
-    answer = (_h, res) => { res.writeHead(201, { 'content-type': 'text/plain' }).end('queued'); };
+    answer = (_h, res) => {
+      res.writeHead(201, { 'content-type': 'text/plain' }).end('queued');
+    };
     const sender = new HttpSmsSender({
-      url: `${base}/2010-04-01/Messages`, contentType: 'application/x-www-form-urlencoded',
-      bodyTemplate: 'To=${to}&From=${from}&Body=${text}', defaultFrom: '+4740000000',
+      url: `${base}/2010-04-01/Messages`,
+      contentType: 'application/x-www-form-urlencoded',
+      bodyTemplate: 'To=${to}&From=${from}&Body=${text}',
+      defaultFrom: '+4740000000',
     });
     const r = await sender.send({ to: '+4791234567', text: tricky });
     expect(r.id).toMatch(UUID);
@@ -337,7 +389,9 @@ describe('HttpSmsSender against a node:http gateway', () => {
   });
 
   test('GET with the placeholders in the URL, URL-encoded; message_id from the answer', async () => {
-    answer = (_h, res) => { res.writeHead(200, { 'content-type': 'application/json' }).end('{"message_id":42}'); };
+    answer = (_h, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"message_id":42}');
+    };
     const sender = new HttpSmsSender({ url: `${base}/send?to=\${to}&sender=\${from}&msg=\${text}`, method: 'GET', authorization: auth });
     const r = await sender.send({ to: '+4791234567', from: 'Segl AS', text: tricky });
     expect(r).toEqual({ id: '42' });
@@ -351,7 +405,11 @@ describe('HttpSmsSender against a node:http gateway', () => {
   });
 
   test('400 is permanent, and the Authorization value stays out of the error even when echoed', async () => {
-    answer = (h, res) => { res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'bad number', auth: h.headers.authorization })); };
+    answer = (h, res) => {
+      res
+        .writeHead(400, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: 'bad number', auth: h.headers.authorization }));
+    };
     const e = await failure(new HttpSmsSender({ url: `${base}/sms`, authorization: auth }).send({ to: '+4791234567', text: 'x' }));
     expect(e).toBeInstanceOf(PermanentDeliveryError);
     expect(e.message).toContain('400');
@@ -360,7 +418,9 @@ describe('HttpSmsSender against a node:http gateway', () => {
   });
 
   test.each([503, 500, 429, 408])('%i is a temporary error with the status', async (status) => {
-    answer = (_h, res) => { res.writeHead(status).end('busy'); };
+    answer = (_h, res) => {
+      res.writeHead(status).end('busy');
+    };
     const e = await failure(new HttpSmsSender({ url: `${base}/sms` }).send({ to: '+4791234567', text: 'x' }));
     expect(e).not.toBeInstanceOf(PermanentDeliveryError);
     expect(e.status).toBe(status);
@@ -379,7 +439,9 @@ describe('HttpSmsSender against a node:http gateway', () => {
   });
 
   test('a gateway that never answers times out as a temporary error', async () => {
-    answer = () => { /* never answers; closeAllConnections in afterAll ends it */ };
+    answer = () => {
+      /* never answers; closeAllConnections in afterAll ends it */
+    };
     const started = Date.now();
     const e = await failure(new HttpSmsSender({ url: `${base}/hang`, timeoutMs: 200 }).send({ to: '+4791234567', text: 'x' }));
     expect(Date.now() - started).toBeLessThan(5000);

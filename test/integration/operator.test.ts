@@ -44,7 +44,10 @@ function startProcess(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; ur
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`segl exited with ${code}:\n${out}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`segl exited with ${code}:\n${out}`));
+    });
   });
 }
 
@@ -69,20 +72,51 @@ describe('operator contract', () => {
     const env = baseEnv(tmp());
     const created = await cli(['service', 'create', 'acme', '--password', 'acme-password-1', '--public'], env);
     expect(created).toMatchObject({ code: 0, stdout: 'created service acme (public)\n' });
-    expect((await cli(['service', 'create', 'acme', '--password', 'acme-password-1'], env))).toMatchObject({ code: 1, stderr: 'segl: service "acme" already exists\n' });
-    expect((await cli(['service', 'create', 'Bad Name', '--password', 'xxxxxxxx1'], env)).stderr).toMatch(/service name "Bad Name" must match/);
-    expect((await cli(['service', 'create', 'shorty', '--password', 'short'], env)).stderr).toBe('segl: the password must have at least 8 characters\n');
+    expect(await cli(['service', 'create', 'acme', '--password', 'acme-password-1'], env)).toMatchObject({
+      code: 1,
+      stderr: 'segl: service "acme" already exists\n',
+    });
+    expect((await cli(['service', 'create', 'Bad Name', '--password', 'xxxxxxxx1'], env)).stderr).toMatch(
+      /service name "Bad Name" must match/,
+    );
+    expect((await cli(['service', 'create', 'shorty', '--password', 'short'], env)).stderr).toBe(
+      'segl: the password must have at least 8 characters\n',
+    );
     expect((await cli(['service', 'create', 'nopw'], env)).stderr).toMatch(/required option '--password <password>' not specified/);
     await cli(['service', 'create', 'beta', '--password', 'beta-password-1'], env);
     const list = await cli(['service', 'list'], env);
-    expect(list.stdout.split('\n').filter(Boolean).map((l) => l.split('\t').slice(0, 2))).toEqual([['acme', 'public'], ['beta', 'private']]);
+    expect(
+      list.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t').slice(0, 2)),
+    ).toEqual([
+      ['acme', 'public'],
+      ['beta', 'private'],
+    ]);
     expect((await cli(['service', 'passwd', 'acme', '--password', 'acme-password-2'], env)).stdout).toBe('password of acme changed\n');
     expect((await cli(['service', 'passwd', 'ghost', '--password', 'ghost-password'], env)).stderr).toBe('segl: no service "ghost"\n');
 
     // The running server authenticates with what the CLI set.
-    const rt = await startRuntime(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: env.DATA_DIR!, LOG_LEVEL: 'silent', SEGL_DEMO_PASSWORD: 'demo-password-1', ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}) }), { http: true, worker: false });
+    const rt = await startRuntime(
+      loadConfig({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATA_DIR: env.DATA_DIR!,
+        LOG_LEVEL: 'silent',
+        SEGL_DEMO_PASSWORD: 'demo-password-1',
+        ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}),
+      }),
+      { http: true, worker: false },
+    );
     try {
-      const call = (pw: string) => post(`${rt.url}/ws/documentservice-v3`, envelope(`<get-task-count-request xmlns="${NS}"><service>acme</service><password>${pw}</password><filter/></get-task-count-request>`));
+      const call = (pw: string) =>
+        post(
+          `${rt.url}/ws/documentservice-v3`,
+          envelope(
+            `<get-task-count-request xmlns="${NS}"><service>acme</service><password>${pw}</password><filter/></get-task-count-request>`,
+          ),
+        );
       expect((await call('acme-password-2')).text).toContain('<count>0</count>');
       expect((await call('acme-password-1')).status).toBe(500);
       const stored = await rt.db.query("SELECT password_hash FROM service WHERE name = 'acme'");
@@ -111,7 +145,13 @@ describe('operator contract', () => {
       expect(a.out()).toContain('service=demo password=demo-password-a');
       const pwB = /service=demo password=(\S+)/.exec(b.out())![1]!;
       expect(pwB).toMatch(/^[A-Za-z0-9_-]{16}$/);
-      const count = (url: string, pw: string) => post(`${url}/ws/documentservice-v3`, envelope(`<get-task-count-request xmlns="${NS}"><service>demo</service><password>${pw}</password><filter/></get-task-count-request>`));
+      const count = (url: string, pw: string) =>
+        post(
+          `${url}/ws/documentservice-v3`,
+          envelope(
+            `<get-task-count-request xmlns="${NS}"><service>demo</service><password>${pw}</password><filter/></get-task-count-request>`,
+          ),
+        );
       expect((await count(a.url, 'demo-password-a')).status).toBe(200);
       expect((await count(b.url, pwB)).status).toBe(200);
       expect((await count(b.url, 'demo-password-a')).status).toBe(500);
@@ -122,7 +162,10 @@ describe('operator contract', () => {
   });
 
   test('/readyz answers 503 when Redis is gone, /healthz stays 200', async () => {
-    const rt = await startRuntime(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: tmp(), LOG_LEVEL: 'silent' }), { http: true, worker: false });
+    const rt = await startRuntime(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: tmp(), LOG_LEVEL: 'silent' }), {
+      http: true,
+      worker: false,
+    });
     try {
       expect(rt.redisHandle.private).toBe(true);
       await rt.redisHandle.stop();
@@ -152,7 +195,10 @@ describe('operator contract', () => {
     const noSecret = await cli(['start'], baseEnv(dir, { ...noSecretEnv, PORT: '0' }));
     expect(noSecret.code).toBe(2);
     expect(noSecret.stderr).toContain('SEGL_SECRET must be set');
-    const weak = await cli(['start'], baseEnv(dir, { ...productionEnv(), PORT: '0', SEGL_SECRET: 'change-me-in-production-please-32chars' }));
+    const weak = await cli(
+      ['start'],
+      baseEnv(dir, { ...productionEnv(), PORT: '0', SEGL_SECRET: 'change-me-in-production-please-32chars' }),
+    );
     expect(weak.stderr).toContain('SEGL_SECRET looks like a default');
     const demoPw = await cli(['start'], baseEnv(dir, { ...productionEnv(), PORT: '0', SEGL_DEMO_PASSWORD: 'demo-password-1' }));
     expect(demoPw.stderr).toContain('SEGL_DEMO_PASSWORD must not be set');
@@ -163,15 +209,22 @@ describe('operator contract', () => {
   });
 
   test('production without a demo service starts and offers no test eID methods', async () => {
-    const rt = await startRuntime(loadConfig({ ...productionEnv(), PORT: '0', HOST: '127.0.0.1', DATA_DIR: tmp(), LOG_LEVEL: 'silent' }), { http: true, worker: false });
+    const rt = await startRuntime(loadConfig({ ...productionEnv(), PORT: '0', HOST: '127.0.0.1', DATA_DIR: tmp(), LOG_LEVEL: 'silent' }), {
+      http: true,
+      worker: false,
+    });
     try {
       expect(rt.demo).toBeUndefined();
       expect(await rt.services.find('demo')).toBeNull();
       const svc = await rt.services.create('bank', 'bank-password-1');
-      await expect(rt.documents.createRequest(svc, [{
-        document: [{ kind: 'provided-document', id: 'd', mimeType: 'text/plain', description: 'd' }],
-        task: [{ id: 't', documentAction: [{ type: 'sign', documentRef: 'd' }], authentication: { method: ['nemid'] } }],
-      }])).rejects.toThrow('request[0]/task[0]/authentication/method[0]: "nemid" is not a known eID method here (known: none are enabled)');
+      await expect(
+        rt.documents.createRequest(svc, [
+          {
+            document: [{ kind: 'provided-document', id: 'd', mimeType: 'text/plain', description: 'd' }],
+            task: [{ id: 't', documentAction: [{ type: 'sign', documentRef: 'd' }], authentication: { method: ['nemid'] } }],
+          },
+        ]),
+      ).rejects.toThrow('request[0]/task[0]/authentication/method[0]: "nemid" is not a known eID method here (known: none are enabled)');
     } finally {
       await rt.close();
     }

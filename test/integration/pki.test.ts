@@ -28,35 +28,65 @@ describe('trust endpoints (SQLite)', () => {
   const file = (n: string) => path.join(dir, n);
   const person = async (name: string): Promise<x509.X509Certificate> => {
     const keys = await generateKeys();
-    return (await s.rt.ca()).issuePerson({ commonName: name, pid: `9208-2002-2-${Math.floor(Math.random() * 1e12)}`, publicKey: keys.publicKey });
+    return (await s.rt.ca()).issuePerson({
+      commonName: name,
+      pid: `9208-2002-2-${Math.floor(Math.random() * 1e12)}`,
+      publicKey: keys.publicKey,
+    });
   };
-  const ocsp = (cert: string, extra: string[] = []) => openssl(['ocsp', '-issuer', file('ca.pem'), '-cert', cert, '-url', `${s.url}/pki/ocsp`,
-    '-CAfile', file('chain.pem'), '-resp_text', ...extra]);
+  const ocsp = (cert: string, extra: string[] = []) =>
+    openssl([
+      'ocsp',
+      '-issuer',
+      file('ca.pem'),
+      '-cert',
+      cert,
+      '-url',
+      `${s.url}/pki/ocsp`,
+      '-CAfile',
+      file('chain.pem'),
+      '-resp_text',
+      ...extra,
+    ]);
 
   beforeAll(async () => {
     s = await startServer('sqlite');
     dir = mkdtempSync(path.join(os.tmpdir(), 'segl-pki-'));
-    for (const [name, url] of [['root.pem', '/pki/root.pem'], ['ca.pem', '/pki/ca.pem'], ['seal.pem', '/pki/seal.pem'], ['tsa.pem', '/pki/tsa.pem'],
-      ['service-ca.pem', '/pki/service-ca.pem']]) {
+    for (const [name, url] of [
+      ['root.pem', '/pki/root.pem'],
+      ['ca.pem', '/pki/ca.pem'],
+      ['seal.pem', '/pki/seal.pem'],
+      ['tsa.pem', '/pki/tsa.pem'],
+      ['service-ca.pem', '/pki/service-ca.pem'],
+    ]) {
       const res = await fetch(`${s.url}${url}`);
       expect(res.status).toBe(200);
       writeFileSync(file(name!), await res.text());
     }
     writeFileSync(file('chain.pem'), `${readFileSync(file('root.pem'), 'utf8').trim()}\n${readFileSync(file('ca.pem'), 'utf8').trim()}\n`);
   }, 60_000);
-  afterAll(async () => { await s.stop(); });
+  afterAll(async () => {
+    await s.stop();
+  });
 
   test('the published certificates chain to the root; the seal verifies through the service CA', async () => {
     expect((await openssl(['verify', '-CAfile', file('root.pem'), file('ca.pem')])).out).toContain(': OK');
     expect((await openssl(['verify', '-CAfile', file('root.pem'), file('service-ca.pem')])).out).toContain(': OK');
-    expect((await openssl(['verify', '-CAfile', file('root.pem'), '-untrusted', file('service-ca.pem'), file('seal.pem')])).out).toContain(': OK');
+    expect((await openssl(['verify', '-CAfile', file('root.pem'), '-untrusted', file('service-ca.pem'), file('seal.pem')])).out).toContain(
+      ': OK',
+    );
   });
 
   test('OCSP over POST: good, revoked with keyCompromise, locked (certificateHold) and unlocked again', async () => {
     const good = await person('Good Person');
     const revoked = await person('Revoked Person');
     const locked = await person('Locked Person');
-    for (const [n, c] of [['good', good], ['revoked', revoked], ['locked', locked]] as const) writeFileSync(file(`${n}.pem`), c.toString('pem'));
+    for (const [n, c] of [
+      ['good', good],
+      ['revoked', revoked],
+      ['locked', locked],
+    ] as const)
+      writeFileSync(file(`${n}.pem`), c.toString('pem'));
     const ca = await s.rt.ca();
     await ca.revoke(serialHex(revoked), 'keyCompromise');
     await ca.lock(serialHex(locked));
@@ -85,7 +115,17 @@ describe('trust endpoints (SQLite)', () => {
     const res = await fetch(`${s.url}/pki/ocsp/${encodeURIComponent(b64)}`);
     expect(res.headers.get('content-type')).toBe('application/ocsp-response');
     writeFileSync(file('resp.der'), Buffer.from(await res.arrayBuffer()));
-    const v = await openssl(['ocsp', '-respin', file('resp.der'), '-issuer', file('ca.pem'), '-cert', file('get.pem'), '-CAfile', file('chain.pem')]);
+    const v = await openssl([
+      'ocsp',
+      '-respin',
+      file('resp.der'),
+      '-issuer',
+      file('ca.pem'),
+      '-cert',
+      file('get.pem'),
+      '-CAfile',
+      file('chain.pem'),
+    ]);
     expect(v.out).toContain('Response verify OK');
     expect(v.out).toMatch(/get\.pem: good/);
   }, 30_000);
@@ -100,7 +140,10 @@ describe('trust endpoints (SQLite)', () => {
     writeFileSync(file('root.crl.der'), Buffer.from(await (await fetch(`${s.url}/pki/root.crl`)).arrayBuffer()));
     await openssl(['crl', '-inform', 'DER', '-in', file('crl.der'), '-out', file('crl.pem')]);
     await openssl(['crl', '-inform', 'DER', '-in', file('root.crl.der'), '-out', file('root.crl.pem')]);
-    writeFileSync(file('crls.pem'), `${readFileSync(file('crl.pem'), 'utf8').trim()}\n${readFileSync(file('root.crl.pem'), 'utf8').trim()}\n`);
+    writeFileSync(
+      file('crls.pem'),
+      `${readFileSync(file('crl.pem'), 'utf8').trim()}\n${readFileSync(file('root.crl.pem'), 'utf8').trim()}\n`,
+    );
     const text = await openssl(['crl', '-in', file('crl.pem'), '-noout', '-text']);
     expect(text.out).toContain(serialHex(bad).toUpperCase());
     const args = (f: string) => ['verify', '-crl_check_all', '-CRLfile', file('crls.pem'), '-CAfile', file('chain.pem'), f];
@@ -113,13 +156,39 @@ describe('trust endpoints (SQLite)', () => {
   test('the TSA answers RFC 3161 queries that openssl ts -verify accepts', async () => {
     writeFileSync(file('data.txt'), 'what was signed, and when\n');
     await openssl(['ts', '-query', '-data', file('data.txt'), '-sha256', '-cert', '-out', file('q.tsq')]);
-    const res = await fetch(`${s.url}/pki/tsa`, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: readFileSync(file('q.tsq')) });
+    const res = await fetch(`${s.url}/pki/tsa`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/timestamp-query' },
+      body: readFileSync(file('q.tsq')),
+    });
     expect(res.headers.get('content-type')).toBe('application/timestamp-reply');
     writeFileSync(file('r.tsr'), Buffer.from(await res.arrayBuffer()));
-    const v = await openssl(['ts', '-verify', '-data', file('data.txt'), '-in', file('r.tsr'), '-CAfile', file('root.pem'), '-untrusted', file('service-ca.pem')]);
+    const v = await openssl([
+      'ts',
+      '-verify',
+      '-data',
+      file('data.txt'),
+      '-in',
+      file('r.tsr'),
+      '-CAfile',
+      file('root.pem'),
+      '-untrusted',
+      file('service-ca.pem'),
+    ]);
     expect(v.out).toContain('Verification: OK');
     writeFileSync(file('other.txt'), 'something else\n');
-    const w = await openssl(['ts', '-verify', '-data', file('other.txt'), '-in', file('r.tsr'), '-CAfile', file('root.pem'), '-untrusted', file('service-ca.pem')]);
+    const w = await openssl([
+      'ts',
+      '-verify',
+      '-data',
+      file('other.txt'),
+      '-in',
+      file('r.tsr'),
+      '-CAfile',
+      file('root.pem'),
+      '-untrusted',
+      file('service-ca.pem'),
+    ]);
     expect(w.out).not.toContain('Verification: OK');
     const bad = await fetch(`${s.url}/pki/tsa`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
     expect(bad.status).toBe(415);

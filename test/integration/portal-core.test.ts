@@ -10,18 +10,30 @@ import { mainText, PortalClient } from '../support/portalclient';
 
 describe.each(databases())('portal use cases on %s', (db) => {
   let s: TestServer;
-  beforeAll(async () => { s = await startServer(db, { SEGL_TEST_CLOCK: '1' }); });
-  afterAll(async () => { await s.stop(); });
+  beforeAll(async () => {
+    s = await startServer(db, { SEGL_TEST_CLOCK: '1' });
+  });
+  afterAll(async () => {
+    await s.stop();
+  });
 
   const create = async (inner: string) => {
-    const r = await post(s.endpoint, envelope(`<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>${inner}</request></create-request-request>`));
+    const r = await post(
+      s.endpoint,
+      envelope(
+        `<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>${inner}</request></create-request-request>`,
+      ),
+    );
     return { requestId: /<request-id>([^<]+)</.exec(r.text)![1]!, artifact: /<artifact>([^<]+)</.exec(r.text)?.[1] };
   };
   const account = async () => (await s.rt.services.find('demo'))!;
 
   test('an artifact is redeemed once, for its own task; a wrong or foreign one is not', async () => {
-    const task = (id: string) => `<task id="${id}"><document-action type="view"><document-ref>a</document-ref></document-action><authentication artifact="true"><method>nemid</method></authentication></task>`;
-    const { requestId, artifact } = await create(`<document xsi:type="provided-document" id="a" mime-type="text/plain"><description>A</description><data>QQ==</data></document>${task('t1')}${task('t2')}`);
+    const task = (id: string) =>
+      `<task id="${id}"><document-action type="view"><document-ref>a</document-ref></document-action><authentication artifact="true"><method>nemid</method></authentication></task>`;
+    const { requestId, artifact } = await create(
+      `<document xsi:type="provided-document" id="a" mime-type="text/plain"><description>A</description><data>QQ==</data></document>${task('t1')}${task('t2')}`,
+    );
     const svc = await account();
     expect(await s.rt.documents.redeemArtifact(svc, requestId, 't2', artifact!)).toBe(false); // bound to t1
     const [first, second] = await Promise.all([
@@ -33,22 +45,31 @@ describe.each(databases())('portal use cases on %s', (db) => {
   });
 
   test('an upload lands on the request with its event; portalTask reports it; task-started is written once', async () => {
-    const { requestId } = await create('<document xsi:type="upload-document" id="u"><description>Payslip</description></document><task id="t1"><document-action type="upload"><document-ref>u</document-ref></document-action></task>');
+    const { requestId } = await create(
+      '<document xsi:type="upload-document" id="u"><description>Payslip</description></document><task id="t1"><document-action type="upload"><document-ref>u</document-ref></document-action></task>',
+    );
     const svc = await account();
-    expect((await s.rt.documents.portalTask(svc, requestId, 't1')).documents[0]).toMatchObject({ id: 'u', action: 'upload', uploaded: false });
+    expect((await s.rt.documents.portalTask(svc, requestId, 't1')).documents[0]).toMatchObject({
+      id: 'u',
+      action: 'upload',
+      uploaded: false,
+    });
     const blob = await s.rt.blobs.putBytes(new TextEncoder().encode('Salary'));
     await s.rt.documents.recordUpload(svc, requestId, 't1', 'u', blob, 'text/plain');
     expect((await s.rt.documents.portalTask(svc, requestId, 't1')).documents[0]).toMatchObject({ uploaded: true, mimeType: 'text/plain' });
     const row = await s.rt.documents.originalDocument(svc, requestId, 't1', 'u');
     expect([row.blobKey, row.mimeType, row.size]).toEqual([blob.key, 'text/plain', 6]);
-    await expect(s.rt.documents.recordUpload(svc, requestId, 't1', 'nope', blob, 'text/plain')).rejects.toThrow('task "t1" has no upload action for document "nope"');
+    await expect(s.rt.documents.recordUpload(svc, requestId, 't1', 'nope', blob, 'text/plain')).rejects.toThrow(
+      'task "t1" has no upload action for document "nope"',
+    );
     for (let i = 0; i < 3; i++) await s.rt.documents.recordPortalEvent(svc, requestId, 't1', 'task-started', undefined, true);
     const events = (await s.rt.documents.getRequestHistory(svc, requestId, 't1')).map((e) => e.event);
     expect(events.filter((e) => e === 'task-started')).toHaveLength(1);
     expect(events).toContain('document-uploaded');
   });
 
-  const history = async (requestId: string) => (await s.rt.documents.getRequestHistory(await account(), requestId, 't1')).map((e) => `${e.event}${e.data ? `:${e.data}` : ''}`);
+  const history = async (requestId: string) =>
+    (await s.rt.documents.getRequestHistory(await account(), requestId, 't1')).map((e) => `${e.event}${e.data ? `:${e.data}` : ''}`);
   const taskStatus = async (requestId: string) => (await s.rt.documents.getStatus(await account(), [requestId]))[0]!.taskStatus;
   const text = (id: string, description: string, body: string) =>
     `<document xsi:type="provided-document" id="${id}" mime-type="text/plain"><description>${description}</description><data>${Buffer.from(body).toString('base64')}</data></document>`;
@@ -57,10 +78,12 @@ describe.each(databases())('portal use cases on %s', (db) => {
     const testid = s.rt.testid!;
     await testid.createUser({ ...testid.autofill(), alias: `una-${db}`, password: 'una-password-1' });
     const pdf = makePdf({ text: 'Loan' }).toString('base64');
-    const { requestId, artifact } = await create(`${text('a', 'Terms', 'Interest 3 %')}`
-      + `<document xsi:type="provided-document" id="b" mime-type="application/pdf"><description>Loan</description><data>${pdf}</data></document>`
-      + '<task id="t1"><document-action type="sign"><document-ref>a</document-ref></document-action><document-action type="sign"><document-ref>b</document-ref></document-action>'
-      + '<authentication artifact="true"><method>nemid</method></authentication><signature><method>nemid-sign</method></signature></task>');
+    const { requestId, artifact } = await create(
+      `${text('a', 'Terms', 'Interest 3 %')}` +
+        `<document xsi:type="provided-document" id="b" mime-type="application/pdf"><description>Loan</description><data>${pdf}</data></document>` +
+        '<task id="t1"><document-action type="sign"><document-ref>a</document-ref></document-action><document-action type="sign"><document-ref>b</document-ref></document-action>' +
+        '<authentication artifact="true"><method>nemid</method></authentication><signature><method>nemid-sign</method></signature></task>',
+    );
     const b = new PortalClient(s.url);
     const q = `request_id=${requestId}&task_id=t1`;
     expect((await b.get(`/std/docaction/demo?${q}&artifact=${artifact}`)).status).toBe(303);
@@ -70,7 +93,13 @@ describe.each(databases())('portal use cases on %s', (db) => {
       const ch = await testid.signingChallenge(`una-${db}`);
       if ('ok' in ch) throw new Error(ch.message);
       const card = (await testid.keyCards(`una-${db}`)).find((k) => k.cardId === ch.cardId)!;
-      return { challenge: ch.challengeId, code: card.codes.find((k) => k.keyNumber === ch.keyNumber)!.code, user: `una-${db}`, password: 'una-password-1', do: 'next' };
+      return {
+        challenge: ch.challengeId,
+        code: card.codes.find((k) => k.keyNumber === ch.keyNumber)!.code,
+        user: `una-${db}`,
+        password: 'una-password-1',
+        do: 'next',
+      };
     };
     const refusedFor = async (r: { status: number; text: string }, list: string) => {
       expect([r.status, mainText(r.text)]).toEqual([400, expect.stringContaining(`Read these documents before you send in: ${list}`)]);
@@ -99,8 +128,10 @@ describe.each(databases())('portal use cases on %s', (db) => {
 
   test('60 documents: the session cookie stays small and signed, progress lives server-side, Start over and the 30-minute timeout still work', async () => {
     const ids = Array.from({ length: 60 }, (_, i) => `document-number-${String(i).padStart(2, '0')}-${'x'.repeat(40)}`);
-    const { requestId } = await create(ids.map((id, i) => text(id, `Appendix ${i}`, `Appendix ${i} text`)).join('')
-      + `<task id="t1">${ids.map((id) => `<document-action type="view"><document-ref>${id}</document-ref></document-action>`).join('')}</task>`);
+    const { requestId } = await create(
+      ids.map((id, i) => text(id, `Appendix ${i}`, `Appendix ${i} text`)).join('') +
+        `<task id="t1">${ids.map((id) => `<document-action type="view"><document-ref>${id}</document-ref></document-action>`).join('')}</task>`,
+    );
     const b = new PortalClient(s.url);
     const q = `request_id=${requestId}&task_id=t1`;
     expect((await b.get(`/std/docaction/demo?${q}`)).status).toBe(200);
@@ -136,8 +167,10 @@ describe.each(databases())('portal use cases on %s', (db) => {
   });
 
   test('the session ends 30 minutes after the last page (server-side expiry), renewed by each page', async () => {
-    const { requestId, artifact } = await create(`${text('a', 'Contract', 'Contract text')}<task id="t1"><document-action type="view"><document-ref>a</document-ref></document-action>`
-      + '<authentication artifact="true"><method>nemid</method></authentication></task>');
+    const { requestId, artifact } = await create(
+      `${text('a', 'Contract', 'Contract text')}<task id="t1"><document-action type="view"><document-ref>a</document-ref></document-action>` +
+        '<authentication artifact="true"><method>nemid</method></authentication></task>',
+    );
     const b = new PortalClient(s.url);
     const q = `request_id=${requestId}&task_id=t1`;
     await b.get(`/std/docaction/demo?${q}`);
@@ -158,33 +191,92 @@ describe.each(databases())('portal use cases on %s', (db) => {
   });
 
   test('bad portal forms: oversized → 413, unreadable charset or encoding, no form, a bad path → 400 or 403 pages; never a 500, nothing changes', async () => {
-    const { requestId } = await create(`${text('a', 'Terms', 'Terms')}<task id="t1"><document-action type="view"><document-ref>a</document-ref></document-action></task>`);
+    const { requestId } = await create(
+      `${text('a', 'Terms', 'Terms')}<task id="t1"><document-action type="view"><document-ref>a</document-ref></document-action></task>`,
+    );
     const b = new PortalClient(s.url);
     const q = `request_id=${requestId}&task_id=t1`;
     await b.get(`/std/docaction/demo?${q}`);
     const act = `/std/docaction/demo/act?${q}`;
     const form = 'application/x-www-form-urlencoded';
     const cases: Array<[string, Promise<{ status: number; text: string; res: Response }>, number, string]> = [
-      ['a 100 KB body', b.raw(act, `do=decline&csrf=${b.csrf}&reason=${'x'.repeat(100_000)}`, { 'content-type': form }), 413, 'The form was too large'],
-      ['500 fields', b.raw(act, `do=decline&csrf=${b.csrf}&${Array.from({ length: 500 }, (_, i) => `f${i}=1`).join('&')}`, { 'content-type': form }), 413, 'The form was too large'],
-      ['an unknown charset', b.raw(act, `do=decline&csrf=${b.csrf}`, { 'content-type': `${form}; charset=x-no-such-charset` }), 400, 'The form could not be read'],
-      ['UTF-16', b.raw(act, Buffer.from(`do=decline&csrf=${b.csrf}`, 'utf16le'), { 'content-type': `${form}; charset=utf-16` }), 400, 'The form could not be read'],
-      ['an unknown Content-Encoding', b.raw(act, `do=decline&csrf=${b.csrf}`, { 'content-type': form, 'content-encoding': 'x-bogus' }), 400, 'The form could not be read'],
-      ['damaged gzip', b.raw(act, Buffer.from('not gzip at all'), { 'content-type': form, 'content-encoding': 'gzip' }), 400, 'The form could not be read'],
+      [
+        'a 100 KB body',
+        b.raw(act, `do=decline&csrf=${b.csrf}&reason=${'x'.repeat(100_000)}`, { 'content-type': form }),
+        413,
+        'The form was too large',
+      ],
+      [
+        '500 fields',
+        b.raw(act, `do=decline&csrf=${b.csrf}&${Array.from({ length: 500 }, (_, i) => `f${i}=1`).join('&')}`, { 'content-type': form }),
+        413,
+        'The form was too large',
+      ],
+      [
+        'an unknown charset',
+        b.raw(act, `do=decline&csrf=${b.csrf}`, { 'content-type': `${form}; charset=x-no-such-charset` }),
+        400,
+        'The form could not be read',
+      ],
+      [
+        'UTF-16',
+        b.raw(act, Buffer.from(`do=decline&csrf=${b.csrf}`, 'utf16le'), { 'content-type': `${form}; charset=utf-16` }),
+        400,
+        'The form could not be read',
+      ],
+      [
+        'an unknown Content-Encoding',
+        b.raw(act, `do=decline&csrf=${b.csrf}`, { 'content-type': form, 'content-encoding': 'x-bogus' }),
+        400,
+        'The form could not be read',
+      ],
+      [
+        'damaged gzip',
+        b.raw(act, Buffer.from('not gzip at all'), { 'content-type': form, 'content-encoding': 'gzip' }),
+        400,
+        'The form could not be read',
+      ],
       ['broken %-escapes', b.raw(act, 'do=%E0%A4%A&csrf=%zz', { 'content-type': form }), 403, 'This page has expired'],
-      ['no form at all (JSON)', b.raw(act, JSON.stringify({ do: 'decline', csrf: b.csrf }), { 'content-type': 'application/json' }), 403, 'This page has expired'],
+      [
+        'no form at all (JSON)',
+        b.raw(act, JSON.stringify({ do: 'decline', csrf: b.csrf }), { 'content-type': 'application/json' }),
+        403,
+        'This page has expired',
+      ],
       ['no body', b.raw(act, '', {}), 403, 'This page has expired'],
-      ['login: too large', b.raw(`/std/docaction/demo/login?${q}`, `csrf=${b.csrf}&user=${'u'.repeat(20_000)}`, { 'content-type': form }), 413, 'The form was too large'],
-      ['sign/start: bad charset', b.raw(`/std/docaction/demo/sign/start?${q}`, `csrf=${b.csrf}`, { 'content-type': `${form}; charset=klingon` }), 400, 'The form could not be read'],
-      ['sign/confirm: JSON', b.raw(`/std/docaction/demo/sign/confirm?${q}`, '{}', { 'content-type': 'application/json' }), 403, 'This page has expired'],
+      [
+        'login: too large',
+        b.raw(`/std/docaction/demo/login?${q}`, `csrf=${b.csrf}&user=${'u'.repeat(20_000)}`, { 'content-type': form }),
+        413,
+        'The form was too large',
+      ],
+      [
+        'sign/start: bad charset',
+        b.raw(`/std/docaction/demo/sign/start?${q}`, `csrf=${b.csrf}`, { 'content-type': `${form}; charset=klingon` }),
+        400,
+        'The form could not be read',
+      ],
+      [
+        'sign/confirm: JSON',
+        b.raw(`/std/docaction/demo/sign/confirm?${q}`, '{}', { 'content-type': 'application/json' }),
+        403,
+        'This page has expired',
+      ],
     ];
     for (const [name, pending, status, heading] of cases) {
       const r = await pending;
-      expect([name, r.status, r.res.headers.get('content-type'), mainText(r.text).slice(0, heading.length)]).toEqual([name, status, 'text/html; charset=utf-8', heading]);
+      expect([name, r.status, r.res.headers.get('content-type'), mainText(r.text).slice(0, heading.length)]).toEqual([
+        name,
+        status,
+        'text/html; charset=utf-8',
+        heading,
+      ]);
       expect([name, r.text]).not.toEqual([name, expect.stringMatching(/\bat .+\.(ts|js):\d+|Error:/)]);
     }
     // an upload that is not a readable multipart/form-data body
-    const up = await create('<document xsi:type="upload-document" id="u"><description>Payslip</description></document><task id="t1"><document-action type="upload"><document-ref>u</document-ref></document-action></task>');
+    const up = await create(
+      '<document xsi:type="upload-document" id="u"><description>Payslip</description></document><task id="t1"><document-action type="upload"><document-ref>u</document-ref></document-action></task>',
+    );
     const uq = `request_id=${up.requestId}&task_id=t1`;
     await b.get(`/std/docaction/demo?${uq}`);
     const upload = `/std/docaction/demo/upload?${uq}&document_id=u`;
@@ -195,7 +287,11 @@ describe.each(databases())('portal use cases on %s', (db) => {
       ['cut off', part, 'multipart/form-data; boundary=XX'],
     ] as const) {
       const r = await b.raw(upload, body, { 'content-type': type });
-      expect([name, r.status, mainText(r.text)]).toEqual([name, 400, expect.stringContaining('The form could not be read. Nothing was saved or changed.')]);
+      expect([name, r.status, mainText(r.text)]).toEqual([
+        name,
+        400,
+        expect.stringContaining('The form could not be read. Nothing was saved or changed.'),
+      ]);
     }
     const none = await b.raw(upload, `csrf=${b.csrf}`, { 'content-type': 'application/x-www-form-urlencoded' });
     expect([none.status, mainText(none.text)]).toEqual([422, expect.stringContaining('Choose a file to upload first.')]);

@@ -22,7 +22,10 @@ function bigText(): Readable {
   return new Readable({
     read() {
       if (sent === 0) this.push(HEAD);
-      if (sent >= SIZE) { this.push(null); return; }
+      if (sent >= SIZE) {
+        this.push(null);
+        return;
+      }
       sent += chunk.length;
       this.push(chunk);
     },
@@ -31,19 +34,31 @@ function bigText(): Readable {
 
 describe('a 64 MB text document in the portal (sqlite)', () => {
   let s: TestServer;
-  beforeAll(async () => { s = await startServer('sqlite'); });
-  afterAll(async () => { await s?.stop(); });
+  beforeAll(async () => {
+    s = await startServer('sqlite');
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
 
   test('three at once: /healthz stays fast, memory stays bounded; the page shows 1 MB and a note; only the whole download counts as read', async () => {
     const auth = `Basic ${Buffer.from(`demo:${s.demoPassword}`).toString('base64')}`;
     const up = await fetch(`${s.url}/doc/demo/sds`, {
-      method: 'POST', body: Readable.toWeb(bigText()) as ReadableStream, duplex: 'half', headers: { authorization: auth, 'content-type': 'text/plain; charset=utf-8' },
+      method: 'POST',
+      body: Readable.toWeb(bigText()) as ReadableStream,
+      duplex: 'half',
+      headers: { authorization: auth, 'content-type': 'text/plain; charset=utf-8' },
     } as RequestInit);
     expect(up.status).toBe(201);
     const sdsId = (await up.text()).trim();
-    const r = await post(s.endpoint, envelope(`<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>`
-      + `<document xsi:type="sds-document" id="big" ref-sds-id="${sdsId}" mime-type="text/plain"><description>Loan terms</description></document>`
-      + '<task id="t1"><document-action type="view"><document-ref>big</document-ref></document-action></task></request></create-request-request>'));
+    const r = await post(
+      s.endpoint,
+      envelope(
+        `<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>` +
+          `<document xsi:type="sds-document" id="big" ref-sds-id="${sdsId}" mime-type="text/plain"><description>Loan terms</description></document>` +
+          '<task id="t1"><document-action type="view"><document-ref>big</document-ref></document-action></task></request></create-request-request>',
+      ),
+    );
     const requestId = /<request-id>([^<]+)</.exec(r.text)![1]!;
     const q = `request_id=${requestId}&task_id=t1`;
     const b = new PortalClient(s.url);
@@ -63,7 +78,8 @@ describe('a 64 MB text document in the portal (sqlite)', () => {
         await new Promise((go) => setTimeout(go, 20));
       }
     })();
-    const count = async (res: Response) => { // read and drop: the test holds no copy either
+    const count = async (res: Response) => {
+      // read and drop: the test holds no copy either
       let n = 0;
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) n += chunk.length;
       return n;
@@ -74,11 +90,15 @@ describe('a 64 MB text document in the portal (sqlite)', () => {
     const pages = await Promise.all([open(), open(), open()]);
     const htmls = await Promise.all(pages.map((p) => p.text()));
     const pagesMs = performance.now() - t0;
-    const history = async () => (await s.rt.documents.getRequestHistory((await s.rt.services.find('demo'))!, requestId, 't1')).map((e) => e.event);
+    const history = async () =>
+      (await s.rt.documents.getRequestHistory((await s.rt.services.find('demo'))!, requestId, 't1')).map((e) => e.event);
     expect(await history()).not.toContain('document-viewed'); // a part of it on the page is not reading it
     // a download given up after its first bytes is not reading it either
     const abort = new AbortController();
-    const partial = await fetch(`${s.url}/std/docaction/demo/document/raw?${q}&document_id=big`, { headers: { cookie: b.cookie }, signal: abort.signal });
+    const partial = await fetch(`${s.url}/std/docaction/demo/document/raw?${q}&document_id=big`, {
+      headers: { cookie: b.cookie },
+      signal: abort.signal,
+    });
     const reader = partial.body!.getReader();
     expect((await reader.read()).done).toBe(false);
     abort.abort();
@@ -100,7 +120,9 @@ describe('a 64 MB text document in the portal (sqlite)', () => {
       expect(Buffer.byteLength(shown)).toBe(MB - 1);
       expect(shown.endsWith('monthly rates; ')).toBe(true);
       expect(shown).not.toContain('\uFFFD');
-      expect(mainText(html)).toContain('This document is long (64 MB): only the first 1 MB is shown here. Download the whole document to read it all; it counts as read once you have downloaded it.');
+      expect(mainText(html)).toContain(
+        'This document is long (64 MB): only the first 1 MB is shown here. Download the whole document to read it all; it counts as read once you have downloaded it.',
+      );
       expect(html).toContain('Download the whole document</a>');
     }
     // the whole downloads count: one document-viewed each, and Send in goes through

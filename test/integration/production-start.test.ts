@@ -17,7 +17,10 @@ const BIN = path.join(REPO, 'bin', 'segl.js');
 
 async function start(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
   try {
-    await exec(process.execPath, [BIN, 'start'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', PORT: '0', ...env }, timeout: 30_000 });
+    await exec(process.execPath, [BIN, 'start'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', PORT: '0', ...env },
+      timeout: 30_000,
+    });
     return { code: 0, stderr: '' };
   } catch (e) {
     const err = e as { code: number; stderr: string };
@@ -27,14 +30,18 @@ async function start(env: Record<string, string>): Promise<{ code: number; stder
 
 describe('production start refusals (built CLI)', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(path.join(os.tmpdir(), 'segl-prod-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'segl-prod-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   test('SEGL_TEST_EID=1 in production: exit 2, the reason, nothing written', async () => {
     const r = await start({ ...productionEnv({ SEGL_TEST_EID: '1' }), DATA_DIR: path.join(dir, 'data') });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('segl: production mode refuses to start:');
-    expect(r.stderr).toContain('SEGL_TEST_EID=1: the test eID lets anyone create a test user with any CPR and sign as that person; production never offers it (use a preprod instance for testing)');
+    expect(r.stderr).toContain(
+      'SEGL_TEST_EID=1: the test eID lets anyone create a test user with any CPR and sign as that person; production never offers it (use a preprod instance for testing)',
+    );
     expect(existsSync(path.join(dir, 'data'))).toBe(false);
   });
 
@@ -44,7 +51,10 @@ describe('production start refusals (built CLI)', () => {
     expect(r.stderr).toContain('SEGL_TEST_CA=1: the test CA is a self-made root');
   });
 
-  test.each([['aaaa…', 'a'.repeat(44)], ['1234…', '1234567890'.repeat(5)]])('a %s SEGL_SECRET in production: exit 2 with how to make one', async (_w, secret) => {
+  test.each([
+    ['aaaa…', 'a'.repeat(44)],
+    ['1234…', '1234567890'.repeat(5)],
+  ])('a %s SEGL_SECRET in production: exit 2 with how to make one', async (_w, secret) => {
     const r = await start({ ...productionEnv({ SEGL_SECRET: secret }), DATA_DIR: dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/SEGL_SECRET is too predictable \(estimated \d+ bits, production needs 128/);
@@ -60,16 +70,23 @@ describe('production start refusals (built CLI)', () => {
   });
 
   test('a proper production instance has no test eID tool, no test PKI and no test eID methods', async () => {
-    const rt = await startRuntime(loadConfig({ ...productionEnv(), PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, LOG_LEVEL: 'silent' }), { http: true, worker: false });
+    const rt = await startRuntime(loadConfig({ ...productionEnv(), PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, LOG_LEVEL: 'silent' }), {
+      http: true,
+      worker: false,
+    });
     try {
       expect(rt.testid).toBeUndefined();
       expect((await fetch(`${rt.url}/testid/`)).status).toBe(404);
       expect((await fetch(`${rt.url}/pki/root.pem`)).status).toBe(404);
       const svc = await rt.services.create('bank', 'bank-password-1');
-      await expect(rt.documents.createRequest(svc, [{
-        document: [{ kind: 'provided-document', id: 'd', mimeType: 'text/plain', description: 'd' }],
-        task: [{ id: 't', documentAction: [{ type: 'sign', documentRef: 'd' }], signature: [{ method: [{ value: 'nemid-sign' }] }] }],
-      }])).rejects.toThrow(/"nemid-sign" is not a known eID method here/);
+      await expect(
+        rt.documents.createRequest(svc, [
+          {
+            document: [{ kind: 'provided-document', id: 'd', mimeType: 'text/plain', description: 'd' }],
+            task: [{ id: 't', documentAction: [{ type: 'sign', documentRef: 'd' }], signature: [{ method: [{ value: 'nemid-sign' }] }] }],
+          },
+        ]),
+      ).rejects.toThrow(/"nemid-sign" is not a known eID method here/);
     } finally {
       await rt.close();
     }

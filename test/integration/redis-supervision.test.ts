@@ -14,22 +14,45 @@ import { REPO } from '../support/soap';
 const exec = promisify(execFile);
 const BIN = path.join(REPO, 'bin', 'segl.js');
 
-interface Segl { proc: ChildProcess; out: () => string; url: string; redisUrl: string; dir: string; exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }> }
+interface Segl {
+  proc: ChildProcess;
+  out: () => string;
+  url: string;
+  redisUrl: string;
+  dir: string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+}
 
 async function startSegl(dir = mkdtempSync(path.join(os.tmpdir(), 'segl-redis-'))): Promise<Segl> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', SEGL_DEMO_PASSWORD: 'demo-password-1', SEGL_TEST_EID: '0' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATA_DIR: dir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    SEGL_DEMO_PASSWORD: 'demo-password-1',
+    SEGL_TEST_EID: '0',
+  };
   delete env.REDIS_URL;
   const proc = spawn(process.execPath, [BIN, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stdout!.setEncoding('utf8').on('data', (s: string) => { out += s; });
-  proc.stderr!.setEncoding('utf8').on('data', (s: string) => { out += s; });
+  proc.stdout!.setEncoding('utf8').on('data', (s: string) => {
+    out += s;
+  });
+  proc.stderr!.setEncoding('utf8').on('data', (s: string) => {
+    out += s;
+  });
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => {
     proc.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() }));
   });
-  await eventually(async () => {
-    if (proc.exitCode !== null) throw new Error(`segl start exited:\n${out}`);
-    return /segl is running/.test(out) && /private redis-server at redis:\/\/\S+/.test(out);
-  }, 60_000, 'the banner');
+  await eventually(
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`segl start exited:\n${out}`);
+      return /segl is running/.test(out) && /private redis-server at redis:\/\/\S+/.test(out);
+    },
+    60_000,
+    'the banner',
+  );
   // 127.0.0.1, not localhost: trying ::1 first would cost a connection attempt (250 ms), longer than the first restart back-off
   const url = /segl is running \(preprod\) at (http:\/\/\S+)/.exec(out)![1]!.replace('//localhost:', '//127.0.0.1:');
   const redisUrl = /private redis-server at (redis:\/\/\S+)/.exec(out)![1]!;
@@ -53,11 +76,15 @@ const alive = (pid: number) => {
   }
 };
 /** Whether anything accepts connections on the Redis URL's port. */
-const listening = (redisUrl: string) => new Promise<boolean>((resolve) => {
-  const c = connect(Number(new URL(redisUrl).port), '127.0.0.1');
-  c.once('connect', () => { c.destroy(); resolve(true); });
-  c.once('error', () => resolve(false));
-});
+const listening = (redisUrl: string) =>
+  new Promise<boolean>((resolve) => {
+    const c = connect(Number(new URL(redisUrl).port), '127.0.0.1');
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
 const readyz = async (segl: Segl) => {
   const r = await fetch(`${segl.url}/readyz`, { signal: AbortSignal.timeout(5000) });
   return { status: r.status, body: (await r.json()) as { redis: string; database: string } };
@@ -89,27 +116,43 @@ describe('the private redis-server is supervised; shutdown is bounded (segl star
       const seen: Array<{ status: number; redis: string; t0: number }> = [];
       let killedAt = Infinity;
       await new Promise<void>((resolve, reject) => {
-        const give = setTimeout(() => { clearInterval(tick); reject(new Error(`no outage and recovery seen: ${JSON.stringify(seen.slice(-5))}`)); }, 20_000);
+        const give = setTimeout(() => {
+          clearInterval(tick);
+          reject(new Error(`no outage and recovery seen: ${JSON.stringify(seen.slice(-5))}`));
+        }, 20_000);
         const tick = setInterval(() => {
           const t0 = Date.now();
-          readyz(segl).then((r) => {
-            seen.push({ status: r.status, redis: r.body.redis, t0 });
-            const after = seen.filter((x) => x.t0 > killedAt);
-            if (after.some((x) => x.status === 503) && after.some((x) => x.status === 200 && after.some((y) => y.status === 503 && y.t0 < x.t0))) {
-              clearInterval(tick);
-              clearTimeout(give);
-              resolve();
-            }
-          }, () => undefined);
+          readyz(segl).then(
+            (r) => {
+              seen.push({ status: r.status, redis: r.body.redis, t0 });
+              const after = seen.filter((x) => x.t0 > killedAt);
+              if (
+                after.some((x) => x.status === 503) &&
+                after.some((x) => x.status === 200 && after.some((y) => y.status === 503 && y.t0 < x.t0))
+              ) {
+                clearInterval(tick);
+                clearTimeout(give);
+                resolve();
+              }
+            },
+            () => undefined,
+          );
         }, 15);
-        setTimeout(() => { process.kill(pid, 'SIGKILL'); killedAt = Date.now(); }, 100);
+        setTimeout(() => {
+          process.kill(pid, 'SIGKILL');
+          killedAt = Date.now();
+        }, 100);
       });
       await new Promise((r) => setTimeout(r, 300)); // the requests still open
       return seen.sort((x, y) => x.t0 - y.t0).map((x) => ({ ...x, afterKill: x.t0 > killedAt }));
     };
     /** the statuses of /readyz by start time, repeats folded: 200,503,200 is ready, not ready, ready again */
     const shape = (seen: Array<{ status: number; afterKill: boolean }>) =>
-      seen.filter((x) => x.afterKill).map((x) => x.status).filter((st, i, all) => i === 0 || all[i - 1] !== st).join(',');
+      seen
+        .filter((x) => x.afterKill)
+        .map((x) => x.status)
+        .filter((st, i, all) => i === 0 || all[i - 1] !== st)
+        .join(',');
     const seen = await outage(first);
     const down = seen.filter((x) => x.status === 503);
     expect(down[0]!.redis).toMatch(/^down: /);
@@ -131,7 +174,13 @@ describe('the private redis-server is supervised; shutdown is bounded (segl star
     segl.proc.kill('SIGTERM');
     const { code, at } = await segl.exit;
     expect(at - sent).toBeLessThan(10_000);
-    expect({ code, log: segl.out().split('\n').filter((l) => /"msg":"(shutting down|stopped|shutdown)/.test(l)) }).toEqual({ code: 0, log: [expect.stringContaining('"msg":"shutting down"'), expect.stringContaining('"msg":"stopped"')] });
+    expect({
+      code,
+      log: segl
+        .out()
+        .split('\n')
+        .filter((l) => /"msg":"(shutting down|stopped|shutdown)/.test(l)),
+    }).toEqual({ code: 0, log: [expect.stringContaining('"msg":"shutting down"'), expect.stringContaining('"msg":"stopped"')] });
     await eventually(async () => !alive(third), 3000, 'redis-server stopped with segl');
     expect(await listening(segl.redisUrl)).toBe(false);
   }, 90_000);
@@ -170,7 +219,10 @@ describe('the private redis-server is supervised; shutdown is bounded (segl star
       await eventually(async () => !alive(pid), 3000, 'the frozen redis-server killed');
       expect(await listening(segl.redisUrl)).toBe(false);
     } finally {
-      if (alive(pid)) { process.kill(pid, 'SIGCONT'); process.kill(pid, 'SIGKILL'); }
+      if (alive(pid)) {
+        process.kill(pid, 'SIGCONT');
+        process.kill(pid, 'SIGKILL');
+      }
     }
   }, 90_000);
 

@@ -16,21 +16,23 @@ import { blobFiles } from '../support/blobs';
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const basic = (user: string, pw: string) => `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`;
 
-
 describe.each(databases())('SDS on %s', (db) => {
   let s: TestServer;
   let auth: string;
   const sdsUrl = () => `${s.url}/doc/demo/sds`;
   const upload = (body: Buffer | string, type: string, headers: Record<string, string> = {}) =>
     fetch(sdsUrl(), { method: 'POST', headers: { authorization: auth, 'content-type': type, ...headers }, body });
-  const download = (id: string, headers: Record<string, string> = {}) => fetch(`${sdsUrl()}/${id}`, { headers: { authorization: auth, ...headers } });
+  const download = (id: string, headers: Record<string, string> = {}) =>
+    fetch(`${sdsUrl()}/${id}`, { headers: { authorization: auth, ...headers } });
 
   beforeAll(async () => {
     s = await startServer(db, { SEGL_SDS_LIMIT: '70mb' });
     auth = basic('demo', s.demoPassword);
     await s.rt.services.create('other', 'other-password-1');
   });
-  afterAll(async () => { await s.stop(); });
+  afterAll(async () => {
+    await s.stop();
+  });
 
   test('text round trip: 201 with id and Location, then the same bytes, type, length and ETag', async () => {
     const text = 'Jeg bekræfter – 签名 ✓\n';
@@ -57,11 +59,30 @@ describe.each(databases())('SDS on %s', (db) => {
     writeFileSync(file, pdf);
     // execFile, not execFileSync: the server runs in this process and must keep answering.
     const curl = promisify(execFile);
-    const { stdout: out } = await curl('curl', ['-sS', '-w', '\n%{http_code}', '-H', 'Expect: 100-continue', '-H', 'Content-Type: application/pdf',
-      '-u', `demo:${s.demoPassword}`, '--data-binary', `@${file}`, `${sdsUrl()}`], { encoding: 'utf8' });
+    const { stdout: out } = await curl(
+      'curl',
+      [
+        '-sS',
+        '-w',
+        '\n%{http_code}',
+        '-H',
+        'Expect: 100-continue',
+        '-H',
+        'Content-Type: application/pdf',
+        '-u',
+        `demo:${s.demoPassword}`,
+        '--data-binary',
+        `@${file}`,
+        `${sdsUrl()}`,
+      ],
+      { encoding: 'utf8' },
+    );
     const [id, code] = out.split('\n');
     expect(code).toBe('201');
-    const { stdout: back } = await curl('curl', ['-sS', '-u', `demo:${s.demoPassword}`, `${sdsUrl()}/${id}`], { encoding: 'buffer', maxBuffer: 64 << 20 });
+    const { stdout: back } = await curl('curl', ['-sS', '-u', `demo:${s.demoPassword}`, `${sdsUrl()}/${id}`], {
+      encoding: 'buffer',
+      maxBuffer: 64 << 20,
+    });
     expect(sha(back)).toBe(sha(pdf));
   });
 
@@ -107,18 +128,30 @@ describe.each(databases())('SDS on %s', (db) => {
   }, 120_000);
 
   test('wrong password and missing credentials are 401 with a Basic challenge', async () => {
-    const wrong = await fetch(sdsUrl(), { method: 'POST', headers: { authorization: basic('demo', 'nope-nope'), 'content-type': 'text/plain' }, body: 'x' });
+    const wrong = await fetch(sdsUrl(), {
+      method: 'POST',
+      headers: { authorization: basic('demo', 'nope-nope'), 'content-type': 'text/plain' },
+      body: 'x',
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('www-authenticate')).toMatch(/^Basic realm="segl"/);
     expect(await wrong.text()).toMatch(/service or password is wrong/);
     const none = await fetch(sdsUrl(), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
     expect(none.status).toBe(401);
-    const mismatch = await fetch(sdsUrl(), { method: 'POST', headers: { authorization: basic('other', 'other-password-1'), 'content-type': 'text/plain' }, body: 'x' });
+    const mismatch = await fetch(sdsUrl(), {
+      method: 'POST',
+      headers: { authorization: basic('other', 'other-password-1'), 'content-type': 'text/plain' },
+      body: 'x',
+    });
     expect(mismatch.status).toBe(401);
   });
 
-  test('another service\'s document is 404, exactly like an unknown id (never 403)', async () => {
-    const up = await fetch(`${s.url}/doc/other/sds`, { method: 'POST', headers: { authorization: basic('other', 'other-password-1'), 'content-type': 'text/plain' }, body: 'theirs' });
+  test("another service's document is 404, exactly like an unknown id (never 403)", async () => {
+    const up = await fetch(`${s.url}/doc/other/sds`, {
+      method: 'POST',
+      headers: { authorization: basic('other', 'other-password-1'), 'content-type': 'text/plain' },
+      body: 'theirs',
+    });
     const theirs = await up.text();
     const foreign = await download(theirs);
     const unknown = await download(`${theirs.slice(0, -3)}zzz`);
@@ -126,7 +159,9 @@ describe.each(databases())('SDS on %s', (db) => {
     expect(unknown.status).toBe(404);
     expect((await foreign.text()).replace(theirs, 'ID')).toBe((await unknown.text()).replace(`${theirs.slice(0, -3)}zzz`, 'ID'));
     expect((await fetch(`${sdsUrl()}/${theirs}`, { method: 'DELETE', headers: { authorization: auth } })).status).toBe(404);
-    expect((await fetch(`${s.url}/doc/other/sds/${theirs}`, { headers: { authorization: basic('other', 'other-password-1') } })).status).toBe(200);
+    expect(
+      (await fetch(`${s.url}/doc/other/sds/${theirs}`, { headers: { authorization: basic('other', 'other-password-1') } })).status,
+    ).toBe(200);
   });
 
   test('over the limit: 413 and nothing left in the blob directory', async () => {
@@ -134,10 +169,14 @@ describe.each(databases())('SDS on %s', (db) => {
     const big = makePdf({ padBytes: 71 * 1024 * 1024, random: false });
     // Without Content-Length (chunked) the limit is enforced while streaming.
     const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request(sdsUrl(), { method: 'POST', headers: { authorization: auth, 'content-type': 'application/pdf', 'transfer-encoding': 'chunked' } }, (r) => {
-        let body = '';
-        r.on('data', (c) => (body += c)).on('end', () => resolve({ status: r.statusCode!, body }));
-      });
+      const req = http.request(
+        sdsUrl(),
+        { method: 'POST', headers: { authorization: auth, 'content-type': 'application/pdf', 'transfer-encoding': 'chunked' } },
+        (r) => {
+          let body = '';
+          r.on('data', (c) => (body += c)).on('end', () => resolve({ status: r.statusCode!, body }));
+        },
+      );
       req.on('error', reject);
       for (let i = 0; i < big.length; i += 1 << 20) req.write(big.subarray(i, i + (1 << 20)));
       req.end();
@@ -153,11 +192,17 @@ describe.each(databases())('SDS on %s', (db) => {
   test('an upload aborted mid-way leaves nothing behind', async () => {
     const before = blobFiles(s.dataDir);
     await new Promise<void>((resolve) => {
-      const req = http.request(sdsUrl(), { method: 'POST', headers: { authorization: auth, 'content-type': 'application/pdf', 'content-length': String(10 * 1024 * 1024) } });
+      const req = http.request(sdsUrl(), {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/pdf', 'content-length': String(10 * 1024 * 1024) },
+      });
       req.on('error', () => resolve());
       req.write(makePdf().subarray(0, 200));
       req.write(Buffer.alloc(2 * 1024 * 1024));
-      setTimeout(() => { req.destroy(); resolve(); }, 200);
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 200);
     });
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline && blobFiles(s.dataDir).length !== before.length) await new Promise((r) => setTimeout(r, 50));
@@ -199,16 +244,27 @@ describe.each(databases())('SDS on %s', (db) => {
 
   describe('documents in createRequest', () => {
     const cred = () => `<service>demo</service><password>${s.demoPassword}</password>`;
-    const create = (docXml: string) => post(s.endpoint, envelope(`<create-request-request xmlns="${NS}">${cred()}<request>${docXml}` +
-      '<task id="t1"><document-action type="sign"><document-ref>d1</document-ref></document-action></task></request></create-request-request>'));
+    const create = (docXml: string) =>
+      post(
+        s.endpoint,
+        envelope(
+          `<create-request-request xmlns="${NS}">${cred()}<request>${docXml}` +
+            '<task id="t1"><document-action type="sign"><document-ref>d1</document-ref></document-action></task></request></create-request-request>',
+        ),
+      );
 
     test('an sds-document is pinned: original-uri serves its bytes even after the SDS entry is deleted', async () => {
       const pdf = makePdf({ text: 'contract' });
       const sdsId = await (await upload(pdf, 'application/pdf')).text();
-      const r = await create(`<document xsi:type="sds-document" id="d1" ref-sds-id="${sdsId}"><description>Contract</description></document>`);
+      const r = await create(
+        `<document xsi:type="sds-document" id="d1" ref-sds-id="${sdsId}"><description>Contract</description></document>`,
+      );
       expect(r.status).toBe(200);
       const requestId = /<request-id>([^<]+)</.exec(r.text)![1]!;
-      const st = await post(s.endpoint, envelope(`<get-status-request xmlns="${NS}">${cred()}<request-id>${requestId}</request-id></get-status-request>`));
+      const st = await post(
+        s.endpoint,
+        envelope(`<get-status-request xmlns="${NS}">${cred()}<request-id>${requestId}</request-id></get-status-request>`),
+      );
       const uri = /<original-uri>([^<]+)</.exec(st.text)![1]!;
       expect(uri).toBe(`${s.url}/doc/demo/order/${requestId}/t1/d1/original`);
       expect((await fetch(`${sdsUrl()}/${sdsId}`, { method: 'DELETE', headers: { authorization: auth } })).status).toBe(204);
@@ -218,12 +274,16 @@ describe.each(databases())('SDS on %s', (db) => {
       expect(Buffer.from(await got.arrayBuffer()).equals(pdf)).toBe(true);
       const sdo = await fetch(uri.replace(/original$/, 'sdo'), { headers: { authorization: auth } });
       expect(sdo.status).toBe(404);
-      const otherSvc = await fetch(uri.replace('/doc/demo/', '/doc/other/'), { headers: { authorization: basic('other', 'other-password-1') } });
+      const otherSvc = await fetch(uri.replace('/doc/demo/', '/doc/other/'), {
+        headers: { authorization: basic('other', 'other-password-1') },
+      });
       expect(otherSvc.status).toBe(404);
     });
 
     test('a provided-document is served from original-uri with its MIME type', async () => {
-      const r = await create(`<document xsi:type="provided-document" id="d1" mime-type="text/plain"><data>${Buffer.from('provided!').toString('base64')}</data><description>P</description></document>`);
+      const r = await create(
+        `<document xsi:type="provided-document" id="d1" mime-type="text/plain"><data>${Buffer.from('provided!').toString('base64')}</data><description>P</description></document>`,
+      );
       const requestId = /<request-id>([^<]+)</.exec(r.text)![1]!;
       const got = await fetch(`${s.url}/doc/demo/order/${requestId}/t1/d1/original`, { headers: { authorization: auth } });
       expect(got.status).toBe(200);
@@ -233,12 +293,20 @@ describe.each(databases())('SDS on %s', (db) => {
     });
 
     test('an unknown or foreign ref-sds-id is a Client fault naming it, and nothing is written', async () => {
-      const theirs = await (await fetch(`${s.url}/doc/other/sds`, { method: 'POST', headers: { authorization: basic('other', 'other-password-1'), 'content-type': 'text/plain' }, body: 'x' })).text();
+      const theirs = await (
+        await fetch(`${s.url}/doc/other/sds`, {
+          method: 'POST',
+          headers: { authorization: basic('other', 'other-password-1'), 'content-type': 'text/plain' },
+          body: 'x',
+        })
+      ).text();
       const before = Number((await s.rt.db.query('SELECT COUNT(*) AS n FROM request'))[0].n);
       for (const ref of [theirs, 'nope']) {
         const r = await create(`<document xsi:type="sds-document" id="d1" ref-sds-id="${ref}"><description>x</description></document>`);
         expect(r.status).toBe(500);
-        expect(faultString(r.text)).toBe(`request[0]/document[0]/@ref-sds-id: no SDS document "${ref}" exists for service demo (upload it to /doc/demo/sds first)`);
+        expect(faultString(r.text)).toBe(
+          `request[0]/document[0]/@ref-sds-id: no SDS document "${ref}" exists for service demo (upload it to /doc/demo/sds first)`,
+        );
       }
       expect(Number((await s.rt.db.query('SELECT COUNT(*) AS n FROM request'))[0].n)).toBe(before);
     });

@@ -25,6 +25,8 @@ test('xmllint validates payloads against the reference schema', async () => {
 
 test('node-soap builds a client from the reference WSDL', async () => {
   const client = await soap.createClientAsync(REFERENCE_WSDL);
-  const ops = Object.keys((client.describe() as Record<string, Record<string, Record<string, unknown>>>).DocumentService!.DocumentServiceEndPointPort!);
+  const ops = Object.keys(
+    (client.describe() as Record<string, Record<string, Record<string, unknown>>>).DocumentService!.DocumentServiceEndPointPort!,
+  );
   expect(ops).toEqual(expect.arrayContaining(['createRequest', 'getStatus', 'getRequestHistory', 'deleteRequest']));
 });

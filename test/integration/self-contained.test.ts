@@ -24,16 +24,21 @@ const SELF = path.relative(ROOT, __filename);
 /** Tracked and untracked-but-not-ignored files (a clone's content plus work in progress). */
 function repoFiles(root: string): string[] {
   try {
-    const out = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     return out.split('\0').filter((f) => f && fs.existsSync(path.join(root, f)));
   } catch {
     // not a git checkout (an unpacked archive): walk it, leaving out what .gitignore leaves out
     const skip = new Set(['node_modules', 'dist', 'data', '.git', 'test-artifacts']);
-    const walk = (dir: string): string[] => fs.readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((e) => {
-      const rel = dir ? `${dir}/${e.name}` : e.name;
-      if (e.isDirectory()) return skip.has(e.name) || rel === 'bench/results' ? [] : walk(rel);
-      return [rel];
-    });
+    const walk = (dir: string): string[] =>
+      fs.readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((e) => {
+        const rel = dir ? `${dir}/${e.name}` : e.name;
+        if (e.isDirectory()) return skip.has(e.name) || rel === 'bench/results' ? [] : walk(rel);
+        return [rel];
+      });
     return walk('');
   }
 }
@@ -44,9 +49,12 @@ const SCRIPT_EXT = /\.(?:ts|js|cjs|mjs)$/;
 
 /** Files whose content is code or configuration; fixtures are inputs (hostile XML, Signicat's WSDLs), not readers. */
 function codeFiles(root: string): string[] {
-  return repoFiles(root).filter((f) =>
-    (ROOT_FILES.includes(f) || CODE_DIRS.some((d) => f.startsWith(d))) &&
-    !f.startsWith('test/fixtures/') && !/\.(?:md|txt|png|jpe?g|gif|ico|pdf|p12|der|woff2?)$/i.test(f));
+  return repoFiles(root).filter(
+    (f) =>
+      (ROOT_FILES.includes(f) || CODE_DIRS.some((d) => f.startsWith(d))) &&
+      !f.startsWith('test/fixtures/') &&
+      !/\.(?:md|txt|png|jpe?g|gif|ico|pdf|p12|der|woff2?)$/i.test(f),
+  );
 }
 
 /**
@@ -75,13 +83,27 @@ const LITERAL = /^(?:'([^'\\]*)'|"([^"\\]*)"|`([^`$\\]*)`)$/;
 /** Splits an argument list at top-level commas. */
 function splitArgs(s: string): string[] {
   const out: string[] = [];
-  let depth = 0; let cur = ''; let quote = '';
+  let depth = 0;
+  let cur = '';
+  let quote = '';
   for (const ch of s) {
-    if (quote) { cur += ch; if (ch === quote) quote = ''; continue; }
-    if (ch === '\'' || ch === '"' || ch === '`') { quote = ch; cur += ch; continue; }
+    if (quote) {
+      cur += ch;
+      if (ch === quote) quote = '';
+      continue;
+    }
+    if (ch === "'" || ch === '"' || ch === '`') {
+      quote = ch;
+      cur += ch;
+      continue;
+    }
     if ('[{'.includes(ch)) depth++;
     if (']}'.includes(ch)) depth--;
-    if (ch === ',' && depth === 0) { out.push(cur.trim()); cur = ''; continue; }
+    if (ch === ',' && depth === 0) {
+      out.push(cur.trim());
+      cur = '';
+      continue;
+    }
     cur += ch;
   }
   if (cur.trim()) out.push(cur.trim());
@@ -111,13 +133,15 @@ function scanText(root: string, file: string, text: string, lookup: (file: strin
   // Hard-coded absolute paths beside the repository (e.g. /work/shared/...).
   for (const m of text.matchAll(/['"`](\/[^'"`\s]*)/g)) {
     const p = m[1]!;
-    if (p.startsWith(beside) && !isInside(root, path.normalize(p))) violations.push(`${where(m.index, text)}: hard-coded path outside the repository (${p})`);
+    if (p.startsWith(beside) && !isInside(root, path.normalize(p)))
+      violations.push(`${where(m.index, text)}: hard-coded path outside the repository (${p})`);
   }
 
   if (!SCRIPT_EXT.test(file)) {
     // Shell, YAML, JSON, Dockerfile, Python, PHP, Java: a '../' at the start of a path token climbs
     // out of the working directory (the repository root for npm scripts and the CI).
-    for (const m of text.matchAll(/(?:^|[\s'"=:(,])(\.\.[/\\])/gm)) violations.push(`${where(m.index, text)}: relative path '../' climbs out of the working directory`);
+    for (const m of text.matchAll(/(?:^|[\s'"=:(,])(\.\.[/\\])/gm))
+      violations.push(`${where(m.index, text)}: relative path '../' climbs out of the working directory`);
     return { violations, exports };
   }
 
@@ -146,36 +170,53 @@ function scanText(root: string, file: string, text: string, lookup: (file: strin
     if (!target) continue;
     const theirs = lookup(target);
     for (const part of m[1]!.split(',')) {
-      const [orig, alias] = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/);
+      const [orig, alias] = part
+        .trim()
+        .replace(/^type\s+/, '')
+        .split(/\s+as\s+/);
       const v = orig && theirs.get(orig);
-      if (v) names.set((alias ?? orig)!, cands.map(() => (v.every((x) => x === v[0]) ? v[0]! : null)));
+      if (v)
+        names.set(
+          (alias ?? orig)!,
+          cands.map(() => (v.every((x) => x === v[0]) ? v[0]! : null)),
+        );
     }
   }
 
   /** Values of one path expression per candidate __dirname; reports the steps that leave the root. */
-  const evaluate = (kind: 'resolve' | 'join', args: string[], at: number): Values => cands.map((dirname) => {
-    let cur: string | null = null;
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]!;
-      const lit = LITERAL.exec(a);
-      let value: string | null;
-      if (lit) value = lit[1] ?? lit[2] ?? lit[3]!;
-      else if (a === '__dirname') value = dirname;
-      else if (a === '__ROOT__' || a === '__CWD__') value = root;
-      else if (names.has(a)) value = names.get(a)![cands.indexOf(dirname)] ?? null;
-      else value = null;
-      if (value === null) { cur = null; continue; }
-      const absolute = path.isAbsolute(value);
-      if (absolute && (kind === 'resolve' || i === 0)) { cur = value; continue; } // a fresh start, not a climb
-      if (i === 0) cur = path.resolve(root, value); // relative to the working directory: the root
-      else if (cur !== null) cur = path.join(cur, value);
-      if (cur !== null && !isInside(root, cur)) {
-        violations.push(`${where(at)}: path.${kind}(${args.join(', ')}) leaves the repository${cands.length > 1 ? ` (from ${path.relative(root, dirname) || '.'})` : ''}`);
-        return null;
+  const evaluate = (kind: 'resolve' | 'join', args: string[], at: number): Values =>
+    cands.map((dirname) => {
+      let cur: string | null = null;
+      for (let i = 0; i < args.length; i++) {
+        const a = args[i]!;
+        const lit = LITERAL.exec(a);
+        let value: string | null;
+        if (lit) value = lit[1] ?? lit[2] ?? lit[3]!;
+        else if (a === '__dirname') value = dirname;
+        else if (a === '__ROOT__' || a === '__CWD__') value = root;
+        else if (names.has(a)) value = names.get(a)![cands.indexOf(dirname)] ?? null;
+        else value = null;
+        if (value === null) {
+          cur = null;
+          continue;
+        }
+        const absolute = path.isAbsolute(value);
+        if (absolute && (kind === 'resolve' || i === 0)) {
+          cur = value;
+          continue;
+        } // a fresh start, not a climb
+        if (i === 0)
+          cur = path.resolve(root, value); // relative to the working directory: the root
+        else if (cur !== null) cur = path.join(cur, value);
+        if (cur !== null && !isInside(root, cur)) {
+          violations.push(
+            `${where(at)}: path.${kind}(${args.join(', ')}) leaves the repository${cands.length > 1 ? ` (from ${path.relative(root, dirname) || '.'})` : ''}`,
+          );
+          return null;
+        }
       }
-    }
-    return cur;
-  });
+      return cur;
+    });
 
   // Path constants, in file order, so later expressions can use earlier names.
   const call = /(?:\bpath\.(?:posix\.)?|(?<![\w.$]))(resolve|join)\s*\(([^()]*)\)/g;
@@ -219,13 +260,25 @@ function scanRepository(root: string): string[] {
     return result;
   };
   // This file is left out: its samples below are violations on purpose.
-  return codeFiles(root).filter((f) => f !== SELF).flatMap((f) => scan(f).violations);
+  return codeFiles(root)
+    .filter((f) => f !== SELF)
+    .flatMap((f) => scan(f).violations);
 }
 
 describe('static: no path leaves the repository root', () => {
   test('the scan covers the code directories', () => {
     const files = codeFiles(ROOT);
-    for (const f of ['src/runtime.ts', 'test/support/soap.ts', 'test/interop/zeep.test.ts', 'test/interop/jaxws.test.ts', 'bench/run.ts', 'scripts/system-deps.js', 'bin/segl.js', 'wsdl/documentservice-v3.wsdl', 'package.json']) {
+    for (const f of [
+      'src/runtime.ts',
+      'test/support/soap.ts',
+      'test/interop/zeep.test.ts',
+      'test/interop/jaxws.test.ts',
+      'bench/run.ts',
+      'scripts/system-deps.js',
+      'bin/segl.js',
+      'wsdl/documentservice-v3.wsdl',
+      'package.json',
+    ]) {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => f.startsWith('test/fixtures/'))).toEqual([]);
@@ -238,9 +291,21 @@ describe('static: no path leaves the repository root', () => {
   // The scanner must be able to fail: the lines that made a plain clone fail, and their cousins.
   const up = '..';
   const samples: Array<[string, string, RegExp]> = [
-    ['test/support/soap.ts', `export const REPO = path.resolve(__dirname, '${up}', '${up}');\nexport const REFERENCE_WSDL = path.resolve(REPO, '${up}', 'sha' + 'red', 'x.wsdl');`, /soap\.ts:2: path\.resolve\(REPO, '\.\.'/],
-    ['test/interop/zeep.test.ts', `const repoRoot = path.resolve(__dirname, '${up}', '${up}');\nconst WSDL = path.resolve(repoRoot, '${up}/elsewhere/x.wsdl');`, /zeep\.test\.ts:2: path\.resolve\(repoRoot/],
-    ['test/interop/x.test.ts', `import { REPO } from '../support/soap';\nconst W = path.join(REPO, '${up}', 'x.wsdl');`, /x\.test\.ts:2: path\.join\(REPO/],
+    [
+      'test/support/soap.ts',
+      `export const REPO = path.resolve(__dirname, '${up}', '${up}');\nexport const REFERENCE_WSDL = path.resolve(REPO, '${up}', 'sha' + 'red', 'x.wsdl');`,
+      /soap\.ts:2: path\.resolve\(REPO, '\.\.'/,
+    ],
+    [
+      'test/interop/zeep.test.ts',
+      `const repoRoot = path.resolve(__dirname, '${up}', '${up}');\nconst WSDL = path.resolve(repoRoot, '${up}/elsewhere/x.wsdl');`,
+      /zeep\.test\.ts:2: path\.resolve\(repoRoot/,
+    ],
+    [
+      'test/interop/x.test.ts',
+      `import { REPO } from '../support/soap';\nconst W = path.join(REPO, '${up}', 'x.wsdl');`,
+      /x\.test\.ts:2: path\.join\(REPO/,
+    ],
     ['test/interop/y.test.ts', `const f = readFileSync('${up}/${up}/${up}/x.wsdl');`, /y\.test\.ts:1: literal/],
     ['test/interop/z.test.ts', `import x from '${up}/${up}/${up}/elsewhere/x';`, /z\.test\.ts:1: module/],
     ['src/soap/a.ts', `const d = path.join(__dirname, '${up}', '${up}', '${up}', 'x');`, /a\.ts:1: path\.join.*\(from src\/soap\)/],
@@ -258,7 +323,10 @@ describe('static: no path leaves the repository root', () => {
 
   test('the scanner accepts the in-repository forms', () => {
     const ok = [
-      ['test/support/soap.ts', `export const REPO = path.resolve(__dirname, '${up}', '${up}');\nexport const W = path.join(REPO, 'test', 'fixtures', 'x.wsdl');`],
+      [
+        'test/support/soap.ts',
+        `export const REPO = path.resolve(__dirname, '${up}', '${up}');\nexport const W = path.join(REPO, 'test', 'fixtures', 'x.wsdl');`,
+      ],
       ['bench/run.ts', `const RESULTS = path.resolve(__dirname, '${up}', '${up}', 'bench', 'results');`],
       ['bin/segl.js', `const main = path.join(__dirname, '${up}', 'dist', 'src', 'main.js');`],
       ['src/runtime.ts', `import { x } from '${up}/workers/timers';\nexport const WSDL_DIR = path.join(packageRoot(), 'wsdl');`],
@@ -279,7 +347,11 @@ describe('the reference WSDL fixtures', () => {
   ])('%s has the sha256 its provenance note records', (name, sha) => {
     const note = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
     expect(note).toContain(sha);
-    expect(createHash('sha256').update(fs.readFileSync(path.join(dir, name))).digest('hex')).toBe(sha);
+    expect(
+      createHash('sha256')
+        .update(fs.readFileSync(path.join(dir, name)))
+        .digest('hex'),
+    ).toBe(sha);
   });
 });
 
@@ -353,14 +425,28 @@ describe('dynamic: a copy of the repository with nothing beside it', () => {
     fs.writeFileSync(trace, '');
     const pkg = JSON.parse(fs.readFileSync(path.join(copy, 'package.json'), 'utf8')) as { jest: { transform: unknown } };
     const config = {
-      rootDir: copy, testEnvironment: 'node', transform: pkg.jest.transform,
-      testMatch: ['<rootDir>/test/integration/self-contained.probe.ts'], cacheDirectory: path.join(tools, 'jest-cache'),
+      rootDir: copy,
+      testEnvironment: 'node',
+      transform: pkg.jest.transform,
+      testMatch: ['<rootDir>/test/integration/self-contained.probe.ts'],
+      cacheDirectory: path.join(tools, 'jest-cache'),
     };
     const { NODE_OPTIONS: _drop, ...env } = process.env;
-    const r = await run(process.execPath, [path.join(copy, 'node_modules', 'jest', 'bin', 'jest.js'), '--runInBand', '--ci', '--no-watchman', '--config', JSON.stringify(config)], {
-      cwd: copy,
-      env: { ...env, NODE_OPTIONS: `--require ${tracer}`, SEGL_PROBE_ROOT: copy, SEGL_PROBE_TRACE: trace },
-    });
+    const r = await run(
+      process.execPath,
+      [
+        path.join(copy, 'node_modules', 'jest', 'bin', 'jest.js'),
+        '--runInBand',
+        '--ci',
+        '--no-watchman',
+        '--config',
+        JSON.stringify(config),
+      ],
+      {
+        cwd: copy,
+        env: { ...env, NODE_OPTIONS: `--require ${tracer}`, SEGL_PROBE_ROOT: copy, SEGL_PROBE_TRACE: trace },
+      },
+    );
     if (r.code !== 0) throw new Error(`Jest in the copy failed (exit ${r.code}):\n${r.out}`);
     expect(r.out).toMatch(/Tests:\s+3 passed, 3 total/);
     expect(fs.readFileSync(trace, 'utf8').split('\n').filter(Boolean)).toEqual([]);
@@ -370,7 +456,8 @@ describe('dynamic: a copy of the repository with nothing beside it', () => {
     fs.writeFileSync(control, '');
     const beside = path.join(outer, 'shared', 'reference', 'signicat', 'documentservice-v3.wsdl');
     const c = await run(process.execPath, ['-e', `require('node:fs').existsSync(${JSON.stringify(beside)})`], {
-      cwd: copy, env: { ...env, NODE_OPTIONS: `--require ${tracer}`, SEGL_PROBE_ROOT: copy, SEGL_PROBE_TRACE: control },
+      cwd: copy,
+      env: { ...env, NODE_OPTIONS: `--require ${tracer}`, SEGL_PROBE_ROOT: copy, SEGL_PROBE_TRACE: control },
     });
     expect(c.code).toBe(0);
     expect(fs.readFileSync(control, 'utf8')).toBe(`existsSync ${beside}\n`);

@@ -29,16 +29,30 @@ const openssl = (args: string[]) => tool('openssl', args);
 /** One signed and sealed LTV-SDO from a fresh request (a test-eID person signs a text document). */
 async function sealedPackage(s: TestServer): Promise<string> {
   const doc = Buffer.from('The platform seal is issued by the service CA.\n');
-  const r = await post(s.endpoint, envelope(`<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>` +
-    `<document xsi:type="provided-document" id="d" mime-type="text/plain"><data>${doc.toString('base64')}</data><description>d</description></document>` +
-    '<task id="t1"><document-action type="sign"><document-ref>d</document-ref></document-action></task></request></create-request-request>'));
+  const r = await post(
+    s.endpoint,
+    envelope(
+      `<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>` +
+        `<document xsi:type="provided-document" id="d" mime-type="text/plain"><data>${doc.toString('base64')}</data><description>d</description></document>` +
+        '<task id="t1"><document-action type="sign"><document-ref>d</document-ref></document-action></task></request></create-request-request>',
+    ),
+  );
   const requestId = /<request-id>([^<]+)</.exec(r.text)![1]!;
   const keys = await generateKeys();
-  const certificate = await (await s.rt.ca()).issuePerson({ commonName: 'Sara Service', pid: '9208-2002-2-000000000042', publicKey: keys.publicKey });
+  const certificate = await (
+    await s.rt.ca()
+  ).issuePerson({ commonName: 'Sara Service', pid: '9208-2002-2-000000000042', publicKey: keys.publicKey });
   const svc = (await s.rt.services.find('demo')) as ServiceAccount;
-  const out = await (await s.rt.signing()).sign({
-    svc, requestId, taskId: 't1', signer: { certificate, keys }, signText: 'I agree.',
-    documents: [{ id: 'd', description: 'd', mimeType: 'text/plain', bytes: doc }], audit: [],
+  const out = await (
+    await s.rt.signing()
+  ).sign({
+    svc,
+    requestId,
+    taskId: 't1',
+    signer: { certificate, keys },
+    signText: 'I agree.',
+    documents: [{ id: 'd', description: 'd', mimeType: 'text/plain', bytes: doc }],
+    audit: [],
   });
   if (!out.ok) throw new Error(`signing failed: ${out.report.indication} ${out.report.subIndication ?? ''} ${out.report.message}`);
   return out.packageXml;
@@ -49,9 +63,20 @@ async function sealedPackage(s: TestServer): Promise<string> {
  * anchor, both issuing CAs as untrusted intermediates (the native signature chains through the person
  * CA, the seal through the service CA), and the ds:Signature's Id declared as an ID so --node-id finds it.
  */
-const xmlsecArgs = (dir: string, id: string, file: string): string[] => ['--verify', '--trusted-pem', path.join(dir, 'root.pem'),
-  '--untrusted-pem', path.join(dir, 'ca.pem'), '--untrusted-pem', path.join(dir, 'service-ca.pem'),
-  '--id-attr:Id', 'http://www.w3.org/2000/09/xmldsig#:Signature', '--node-id', id, file];
+const xmlsecArgs = (dir: string, id: string, file: string): string[] => [
+  '--verify',
+  '--trusted-pem',
+  path.join(dir, 'root.pem'),
+  '--untrusted-pem',
+  path.join(dir, 'ca.pem'),
+  '--untrusted-pem',
+  path.join(dir, 'service-ca.pem'),
+  '--id-attr:Id',
+  'http://www.w3.org/2000/09/xmldsig#:Signature',
+  '--node-id',
+  id,
+  file,
+];
 
 /** The same as docs/security.md gives it: both signatures of sdo.xml, with root.pem, ca.pem and service-ca.pem beside it. */
 const README_XMLSEC = `for id in $(grep -o '<ds:Signature [^>]*Id="[^"]*"' sdo.xml | sed 's/.*Id="//; s/"$//'); do
@@ -72,7 +97,10 @@ describe('the service CA (SQLite)', () => {
       expect(res.status).toBe(200);
       writeFileSync(file(name), await res.text());
     }
-    writeFileSync(file('service-chain.pem'), `${readFileSync(file('root.pem'), 'utf8').trim()}\n${readFileSync(file('service-ca.pem'), 'utf8').trim()}\n`);
+    writeFileSync(
+      file('service-chain.pem'),
+      `${readFileSync(file('root.pem'), 'utf8').trim()}\n${readFileSync(file('service-ca.pem'), 'utf8').trim()}\n`,
+    );
   }, 60_000);
   afterAll(async () => {
     await s.stop();
@@ -81,46 +109,87 @@ describe('the service CA (SQLite)', () => {
 
   test('the seal, the TSA and the service OCSP responder are issued by the service CA, which the root issued; not by the person CA', async () => {
     for (const leaf of ['seal.pem', 'tsa.pem', 'service-ocsp.pem']) {
-      expect((await openssl(['x509', '-in', file(leaf), '-noout', '-issuer'])).out).toMatch(/^issuer=CN = segl test Service CA, O = segl test, C = DK$/m);
-      expect((await openssl(['verify', '-CAfile', file('root.pem'), '-untrusted', file('service-ca.pem'), file(leaf)])).out).toContain(': OK');
+      expect((await openssl(['x509', '-in', file(leaf), '-noout', '-issuer'])).out).toMatch(
+        /^issuer=CN = segl test Service CA, O = segl test, C = DK$/m,
+      );
+      expect((await openssl(['verify', '-CAfile', file('root.pem'), '-untrusted', file('service-ca.pem'), file(leaf)])).out).toContain(
+        ': OK',
+      );
       const viaPersonCa = await openssl(['verify', '-CAfile', file('root.pem'), '-untrusted', file('ca.pem'), file(leaf)]);
       expect(viaPersonCa.code).not.toBe(0);
     }
-    expect((await openssl(['x509', '-in', file('service-ca.pem'), '-noout', '-subject', '-issuer'])).out)
-      .toMatch(/subject=CN = segl test Service CA, O = segl test, C = DK\nissuer=CN = segl test Root CA/);
+    expect((await openssl(['x509', '-in', file('service-ca.pem'), '-noout', '-subject', '-issuer'])).out).toMatch(
+      /subject=CN = segl test Service CA, O = segl test, C = DK\nissuer=CN = segl test Root CA/,
+    );
     // RFC 6960 §4.2.2.2: the responder for person certificates stays under the person CA.
     expect((await openssl(['x509', '-in', file('ocsp.pem'), '-noout', '-issuer'])).out).toMatch(/issuer=CN = segl test Person CA/);
   });
 
-  test('/pki/ocsp answers for the seal and the TSA with the service CA\'s own responder (openssl ocsp)', async () => {
+  test("/pki/ocsp answers for the seal and the TSA with the service CA's own responder (openssl ocsp)", async () => {
     for (const leaf of ['seal.pem', 'tsa.pem']) {
-      const r = await openssl(['ocsp', '-issuer', file('service-ca.pem'), '-cert', file(leaf), '-url', `${s.url}/pki/ocsp`,
-        '-CAfile', file('service-chain.pem'), '-nonce', '-resp_text']);
+      const r = await openssl([
+        'ocsp',
+        '-issuer',
+        file('service-ca.pem'),
+        '-cert',
+        file(leaf),
+        '-url',
+        `${s.url}/pki/ocsp`,
+        '-CAfile',
+        file('service-chain.pem'),
+        '-nonce',
+        '-resp_text',
+      ]);
       expect(r.out).toContain('Response verify OK');
       expect(r.out).toContain(`${file(leaf)}: good`);
       expect(r.out).toMatch(/Subject: CN ?= ?segl test Service OCSP Responder,/);
       expect(r.out).not.toMatch(/Subject: CN ?= ?segl test OCSP Responder,/);
     }
     // The person CA did not issue the seal: asked in the person CA's name about its serial, the answer is unknown.
-    const wrongCa = await openssl(['ocsp', '-issuer', file('ca.pem'), '-cert', file('seal.pem'), '-url', `${s.url}/pki/ocsp`,
-      '-CAfile', `${file('root.pem')}`, '-verify_other', file('ca.pem'), '-resp_text']);
+    const wrongCa = await openssl([
+      'ocsp',
+      '-issuer',
+      file('ca.pem'),
+      '-cert',
+      file('seal.pem'),
+      '-url',
+      `${s.url}/pki/ocsp`,
+      '-CAfile',
+      `${file('root.pem')}`,
+      '-verify_other',
+      file('ca.pem'),
+      '-resp_text',
+    ]);
     expect(wrongCa.out).toContain(`${file('seal.pem')}: unknown`);
   }, 60_000);
 
-  test('the service CA\'s CRL (/pki/service.crl) and the root\'s CRL pass openssl verify -crl_check_all for the seal and the TSA', async () => {
+  test("the service CA's CRL (/pki/service.crl) and the root's CRL pass openssl verify -crl_check_all for the seal and the TSA", async () => {
     writeFileSync(file('service.crl.der'), Buffer.from(await (await fetch(`${s.url}/pki/service.crl`)).arrayBuffer()));
     writeFileSync(file('root.crl.der'), Buffer.from(await (await fetch(`${s.url}/pki/root.crl`)).arrayBuffer()));
     await openssl(['crl', '-inform', 'DER', '-in', file('service.crl.der'), '-out', file('service.crl.pem')]);
     await openssl(['crl', '-inform', 'DER', '-in', file('root.crl.der'), '-out', file('root.crl.pem')]);
     expect((await openssl(['crl', '-in', file('service.crl.pem'), '-noout', '-issuer'])).out).toMatch(/issuer=CN = segl test Service CA/);
-    expect((await openssl(['crl', '-in', file('service.crl.pem'), '-noout', '-verify', '-CAfile', file('service-ca.pem')])).out).toMatch(/verify OK/);
-    writeFileSync(file('crls.pem'), `${readFileSync(file('service.crl.pem'), 'utf8').trim()}\n${readFileSync(file('root.crl.pem'), 'utf8').trim()}\n`);
+    expect((await openssl(['crl', '-in', file('service.crl.pem'), '-noout', '-verify', '-CAfile', file('service-ca.pem')])).out).toMatch(
+      /verify OK/,
+    );
+    writeFileSync(
+      file('crls.pem'),
+      `${readFileSync(file('service.crl.pem'), 'utf8').trim()}\n${readFileSync(file('root.crl.pem'), 'utf8').trim()}\n`,
+    );
     for (const leaf of ['seal.pem', 'tsa.pem']) {
       const r = await openssl(['verify', '-crl_check_all', '-CRLfile', file('crls.pem'), '-CAfile', file('service-chain.pem'), file(leaf)]);
       expect(r.out).toContain(': OK');
     }
     // Without the service CA's CRL the same check cannot be made: the CRL is what vouches for the seal.
-    const missing = await openssl(['verify', '-crl_check_all', '-CRLfile', file('root.crl.pem'), '-CAfile', file('service-chain.pem'), file('seal.pem')]);
+    const missing = await openssl([
+      'verify',
+      '-crl_check_all',
+      '-CRLfile',
+      file('root.crl.pem'),
+      '-CAfile',
+      file('service-chain.pem'),
+      file('seal.pem'),
+    ]);
     expect(missing.out).toMatch(/unable to get certificate CRL/);
     // The seal names that CRL and the service CA's certificate.
     const text = (await openssl(['x509', '-in', file('seal.pem'), '-noout', '-text'])).out;
@@ -128,7 +197,7 @@ describe('the service CA (SQLite)', () => {
     expect(text).toContain(`CA Issuers - URI:${s.url}/pki/service-ca.pem`);
   }, 60_000);
 
-  test('a sealed LTV-SDO: xmlsec1 verifies both signatures with both issuing CAs, not with the person CA alone; segl\'s offline verification passes', async () => {
+  test("a sealed LTV-SDO: xmlsec1 verifies both signatures with both issuing CAs, not with the person CA alone; segl's offline verification passes", async () => {
     const sdo = await sealedPackage(s);
     writeFileSync(file('sdo.xml'), sdo);
     const ids = [...sdo.matchAll(/<ds:Signature[^>]*\sId="([^"]+)"/g)].map((m) => m[1]!);
@@ -153,8 +222,19 @@ describe('the service CA (SQLite)', () => {
     rmSync(bad, { recursive: true, force: true });
 
     // The person CA alone (the command before the service CA existed) verifies the native signature only.
-    const personOnly = (id: string) => tool('xmlsec1', ['--verify', '--trusted-pem', file('root.pem'), '--untrusted-pem', file('ca.pem'),
-      '--id-attr:Id', 'http://www.w3.org/2000/09/xmldsig#:Signature', '--node-id', id, file('sdo.xml')]);
+    const personOnly = (id: string) =>
+      tool('xmlsec1', [
+        '--verify',
+        '--trusted-pem',
+        file('root.pem'),
+        '--untrusted-pem',
+        file('ca.pem'),
+        '--id-attr:Id',
+        'http://www.w3.org/2000/09/xmldsig#:Signature',
+        '--node-id',
+        id,
+        file('sdo.xml'),
+      ]);
     expect((await personOnly(nativeId)).out).toMatch(/^OK$/m);
     expect((await personOnly(sealId)).out).not.toMatch(/^OK$/m);
 
@@ -164,7 +244,9 @@ describe('the service CA (SQLite)', () => {
     const result = await verifyLtvSdo(sdo, [new x509.X509Certificate(readFileSync(file('root.pem'), 'utf8'))]);
     expect(result.indication).toBe('TOTAL-PASSED');
     expect(result.seal.chain?.map((c) => c.subject)).toEqual([
-      'CN=segl test Seal, O=segl test, C=DK', 'CN=segl test Service CA, O=segl test, C=DK', 'CN=segl test Root CA, O=segl test, C=DK',
+      'CN=segl test Seal, O=segl test, C=DK',
+      'CN=segl test Service CA, O=segl test, C=DK',
+      'CN=segl test Root CA, O=segl test, C=DK',
     ]);
     expect(result.native?.chain?.[1]?.subject).toBe('CN=segl test Person CA, O=segl test, C=DK');
     expect(result.seal.revocation?.[0]).toMatchObject({ source: 'embedded', status: { status: 'good' } });
@@ -180,12 +262,16 @@ describe('an installation whose DATA_DIR/pki was made before the service CA (SQL
   const file = (n: string) => path.join(dir, n);
 
   beforeAll(async () => {
-    s = await startServer('sqlite', { SEGL_SECRET: secret }, {
-      seed: (dataDir) => {
-        mkdirSync(path.join(dataDir, 'pki'), { mode: 0o700 });
-        for (const f of readdirSync(fixture)) copyFileSync(path.join(fixture, f), path.join(dataDir, 'pki', f));
+    s = await startServer(
+      'sqlite',
+      { SEGL_SECRET: secret },
+      {
+        seed: (dataDir) => {
+          mkdirSync(path.join(dataDir, 'pki'), { mode: 0o700 });
+          for (const f of readdirSync(fixture)) copyFileSync(path.join(fixture, f), path.join(dataDir, 'pki', f));
+        },
       },
-    });
+    );
     dir = mkdtempSync(path.join(os.tmpdir(), 'segl-service-ca-upgrade-'));
   }, 60_000);
   afterAll(async () => {
@@ -194,12 +280,19 @@ describe('an installation whose DATA_DIR/pki was made before the service CA (SQL
   });
 
   test('keeps its root, person CA and responder, gets a service CA with a new seal and TSA, and seals packages that verify to the old root', async () => {
-    for (const [url, f] of [['/pki/root.pem', 'root.pem'], ['/pki/ca.pem', 'personca.pem'], ['/pki/ocsp.pem', 'ocsp.pem']]) {
+    for (const [url, f] of [
+      ['/pki/root.pem', 'root.pem'],
+      ['/pki/ca.pem', 'personca.pem'],
+      ['/pki/ocsp.pem', 'ocsp.pem'],
+    ]) {
       expect((await (await fetch(`${s.url}${url}`)).text()).trim()).toBe(readFileSync(path.join(fixture, f!), 'utf8').trim());
     }
-    for (const name of ['root.pem', 'ca.pem', 'service-ca.pem', 'seal.pem']) writeFileSync(file(name), await (await fetch(`${s.url}/pki/${name}`)).text());
+    for (const name of ['root.pem', 'ca.pem', 'service-ca.pem', 'seal.pem'])
+      writeFileSync(file(name), await (await fetch(`${s.url}/pki/${name}`)).text());
     expect((await openssl(['x509', '-in', file('seal.pem'), '-noout', '-issuer'])).out).toMatch(/issuer=CN = segl test Service CA/);
-    expect((await openssl(['verify', '-CAfile', path.join(fixture, 'root.pem'), '-untrusted', file('service-ca.pem'), file('seal.pem')])).out).toContain(': OK');
+    expect(
+      (await openssl(['verify', '-CAfile', path.join(fixture, 'root.pem'), '-untrusted', file('service-ca.pem'), file('seal.pem')])).out,
+    ).toContain(': OK');
     expect(readFileSync(file('seal.pem'), 'utf8').trim()).not.toBe(readFileSync(path.join(fixture, 'seal.pem'), 'utf8').trim());
 
     const sdo = await sealedPackage(s);
@@ -212,10 +305,23 @@ describe('an installation whose DATA_DIR/pki was made before the service CA (SQL
   }, 120_000);
 
   test('the retired seal and TSA (issued by the person CA before the upgrade) are still good at OCSP, so older packages keep validating', async () => {
-    writeFileSync(file('chain.pem'), `${readFileSync(path.join(fixture, 'root.pem'), 'utf8').trim()}\n${readFileSync(path.join(fixture, 'personca.pem'), 'utf8').trim()}\n`);
+    writeFileSync(
+      file('chain.pem'),
+      `${readFileSync(path.join(fixture, 'root.pem'), 'utf8').trim()}\n${readFileSync(path.join(fixture, 'personca.pem'), 'utf8').trim()}\n`,
+    );
     for (const leaf of ['seal.pem', 'tsa.pem']) {
-      const r = await openssl(['ocsp', '-issuer', path.join(fixture, 'personca.pem'), '-cert', path.join(fixture, leaf), '-url', `${s.url}/pki/ocsp`,
-        '-CAfile', file('chain.pem'), '-resp_text']);
+      const r = await openssl([
+        'ocsp',
+        '-issuer',
+        path.join(fixture, 'personca.pem'),
+        '-cert',
+        path.join(fixture, leaf),
+        '-url',
+        `${s.url}/pki/ocsp`,
+        '-CAfile',
+        file('chain.pem'),
+        '-resp_text',
+      ]);
       expect(r.out).toContain('Response verify OK');
       expect(r.out).toContain(`${path.join(fixture, leaf)}: good`);
     }

@@ -35,20 +35,35 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
     other = await s.rt.services.create('other', 'other-password-1');
     theirs = (await s.rt.documents.createRequest(other, [valid('theirs')])).requestIds[0]!;
   });
-  afterAll(async () => { await s.stop(); });
+  afterAll(async () => {
+    await s.stop();
+  });
 
-  const asDemo = (inner: string) => post(s.endpoint, envelope(inner.replace('<X>', `<service>demo</service><password>${s.demoPassword}</password>`)));
+  const asDemo = (inner: string) =>
+    post(s.endpoint, envelope(inner.replace('<X>', `<service>demo</service><password>${s.demoPassword}</password>`)));
 
   test.each([
     ['getRequest', `<get-request-request xmlns="${NS}"><X><request-id>ID</request-id></get-request-request>`],
     ['getStatus', `<get-status-request xmlns="${NS}"><X><request-id>ID</request-id></get-status-request>`],
     ['getTask', `<get-task-request xmlns="${NS}"><X><request-id>ID</request-id><task-id>t1</task-id></get-task-request>`],
-    ['getRequestHistory', `<get-request-history-request xmlns="${NS}"><X><request-id>ID</request-id><task-id>t1</task-id></get-request-history-request>`],
-    ['createArtifact', `<create-artifact-request xmlns="${NS}"><X><request-id>ID</request-id><task-id>t1</task-id></create-artifact-request>`],
-    ['setClientStatus', `<set-client-status-request xmlns="${NS}"><X><request-id>ID</request-id><task-id>t1</task-id><client-status>x</client-status></set-client-status-request>`],
+    [
+      'getRequestHistory',
+      `<get-request-history-request xmlns="${NS}"><X><request-id>ID</request-id><task-id>t1</task-id></get-request-history-request>`,
+    ],
+    [
+      'createArtifact',
+      `<create-artifact-request xmlns="${NS}"><X><request-id>ID</request-id><task-id>t1</task-id></create-artifact-request>`,
+    ],
+    [
+      'setClientStatus',
+      `<set-client-status-request xmlns="${NS}"><X><request-id>ID</request-id><task-id>t1</task-id><client-status>x</client-status></set-client-status-request>`,
+    ],
     ['disableTask', `<disable-task-request xmlns="${NS}"><X><request-id>ID</request-id><task-id>t1</task-id></disable-task-request>`],
-    ['getPackagingTaskStatus', `<get-packaging-task-status-request xmlns="${NS}"><X><request-id>ID</request-id></get-packaging-task-status-request>`],
-  ])('%s on another service\'s request answers exactly as for an unknown id', async (_op, xml) => {
+    [
+      'getPackagingTaskStatus',
+      `<get-packaging-task-status-request xmlns="${NS}"><X><request-id>ID</request-id></get-packaging-task-status-request>`,
+    ],
+  ])("%s on another service's request answers exactly as for an unknown id", async (_op, xml) => {
     const before = await counts(s);
     const foreign = await asDemo(xml.replace('ID', theirs));
     const unknown = await asDemo(xml.replace('ID', `${theirs.slice(0, -3)}zzz`));
@@ -57,17 +72,17 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
     expect(await counts(s)).toEqual(before);
   });
 
-  test('findTasks and getTaskCount never show another service\'s tasks', async () => {
+  test("findTasks and getTaskCount never show another service's tasks", async () => {
     const crit = `<filter><criteria><field>request-id</field><value xmlns:xs="http://www.w3.org/2001/XMLSchema" xsi:type="xs:string">${theirs}</value></criteria></filter>`;
     const f = await asDemo(`<find-tasks-request xmlns="${NS}"><X>${crit}</find-tasks-request>`);
     expect(f.status).toBe(200);
     expect(f.text).not.toContain('<task ');
     const c = await asDemo(`<get-task-count-request xmlns="${NS}"><X>${crit}</get-task-count-request>`);
     expect(c.text).toContain('<count>0</count>');
-    expect((await s.rt.documents.getTaskCount(other, { criteria: [{ field: 'request-id', value: theirs }] }))).toBe(1);
+    expect(await s.rt.documents.getTaskCount(other, { criteria: [{ field: 'request-id', value: theirs }] })).toBe(1);
   });
 
-  test('deleteRequest of another service\'s request deletes nothing', async () => {
+  test("deleteRequest of another service's request deletes nothing", async () => {
     const d = await asDemo(`<delete-request-request xmlns="${NS}"><X><request-id>${theirs}</request-id></delete-request-request>`);
     expect(d.text).toContain('<deleted>0</deleted>');
     const st = await s.rt.documents.getStatus(other, [theirs]);
@@ -79,7 +94,9 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
     const bad = valid('bad');
     bad.task[0]!.dependsOnTask = ['t1'];
     await expect(s.rt.documents.createRequest(demo, [valid('good'), bad])).rejects.toThrow(ValidationError);
-    await expect(s.rt.documents.createRequest(demo, [valid('good'), bad])).rejects.toThrow('request[1]/task[0]/depends-on-task[0]: task "t1" cannot depend on itself');
+    await expect(s.rt.documents.createRequest(demo, [valid('good'), bad])).rejects.toThrow(
+      'request[1]/task[0]/depends-on-task[0]: task "t1" cannot depend on itself',
+    );
     expect(await counts(s)).toEqual(before);
   });
 
@@ -88,12 +105,24 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
     const real = new SqlDocumentStore(s.rt.db, s.rt.blobs, new AtRest(s.rt.config.secret!));
     // The last write of createRequest (the artifact) fails after the request rows went in.
     const failing: DocumentStore = {
-      tx: (work) => real.tx((tx) => work(new Proxy(tx, {
-        get: (t, k: keyof DocumentTx) => (k === 'insertArtifact' ? async () => { throw new Error('disk full'); } : (t[k] as Function).bind(t)),
-      }))),
+      tx: (work) =>
+        real.tx((tx) =>
+          work(
+            new Proxy(tx, {
+              get: (t, k: keyof DocumentTx) =>
+                k === 'insertArtifact'
+                  ? async () => {
+                      throw new Error('disk full');
+                    }
+                  : (t[k] as Function).bind(t),
+            }),
+          ),
+        ),
     };
     const ds = new DocumentService({
-      store: failing, blobs: new FsBlobStore(`${s.dataDir}/blobs`), clock: { now: () => new Date() },
+      store: failing,
+      blobs: new FsBlobStore(`${s.dataDir}/blobs`),
+      clock: { now: () => new Date() },
       methods: { authenticationMethods: new Set(['nemid']), signatureMethods: new Set() },
       uris: { original: () => 'x', result: () => 'y' },
     });
@@ -109,13 +138,24 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
     const failing: DocumentStore = {
       tx: (work) => {
         const mine = ++calls;
-        return real.tx((tx) => work(new Proxy(tx, {
-          get: (t, k: keyof DocumentTx) => (k === 'insertArtifact' && mine === 4 ? async () => { throw new Error('boom'); } : (t[k] as Function).bind(t)),
-        })));
+        return real.tx((tx) =>
+          work(
+            new Proxy(tx, {
+              get: (t, k: keyof DocumentTx) =>
+                k === 'insertArtifact' && mine === 4
+                  ? async () => {
+                      throw new Error('boom');
+                    }
+                  : (t[k] as Function).bind(t),
+            }),
+          ),
+        );
       },
     };
     const ds = new DocumentService({
-      store: failing, blobs: new FsBlobStore(`${s.dataDir}/blobs`), clock: { now: () => new Date() },
+      store: failing,
+      blobs: new FsBlobStore(`${s.dataDir}/blobs`),
+      clock: { now: () => new Date() },
       methods: { authenticationMethods: new Set(['nemid']), signatureMethods: new Set() },
       uris: { original: () => 'x', result: () => 'y' },
     });

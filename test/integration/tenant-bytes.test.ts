@@ -18,7 +18,6 @@ const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
 const basic = (user: string, pw: string) => `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`;
 const HOUR = 3_600_000;
 
-
 describe.each(databases())('tenant bytes on %s', (db) => {
   let s: TestServer;
   let auth: string;
@@ -27,7 +26,9 @@ describe.each(databases())('tenant bytes on %s', (db) => {
   const call = (xml: string) => post(s.endpoint, envelope(xml));
   const upload = async (body: Buffer | string, type: string, as = { name: 'demo', password: '' }) => {
     const res = await fetch(`${s.url}/doc/${as.name}/sds`, {
-      method: 'POST', headers: { authorization: basic(as.name, as.password || s.demoPassword), 'content-type': type }, body,
+      method: 'POST',
+      headers: { authorization: basic(as.name, as.password || s.demoPassword), 'content-type': type },
+      body,
     });
     return { status: res.status, text: await res.text() };
   };
@@ -46,9 +47,11 @@ describe.each(databases())('tenant bytes on %s', (db) => {
     auth = basic('demo', s.demoPassword);
     await s.rt.services.create(other.name, other.password);
   });
-  afterAll(async () => { await s.stop(); });
+  afterAll(async () => {
+    await s.stop();
+  });
 
-  describe('item 2: tenant documents never run script on segl\'s origin', () => {
+  describe("item 2: tenant documents never run script on segl's origin", () => {
     test.each([
       ['text/html', '<html><script>fetch("/admin/deliveries")</script></html>'],
       ['application/xhtml+xml', '<html xmlns="http://www.w3.org/1999/xhtml"><script>alert(1)</script></html>'],
@@ -90,8 +93,10 @@ describe.each(databases())('tenant bytes on %s', (db) => {
     test('addTask refuses an inline provided-document of an active type, naming its mime-type', async () => {
       const { requestId } = await create(provided('d', 'text/plain', Buffer.from('base')), viewTask('t', 'd'));
       const before = blobFiles(s.dataDir);
-      const r = await call(`<add-task-request xmlns="${NS}">${creds()}<request-id>${requestId}</request-id>` +
-        `<task id="t2"><document-action type="view">${provided('h', 'text/html', Buffer.from('<script>alert(1)</script>'))}</document-action></task></add-task-request>`);
+      const r = await call(
+        `<add-task-request xmlns="${NS}">${creds()}<request-id>${requestId}</request-id>` +
+          `<task id="t2"><document-action type="view">${provided('h', 'text/html', Buffer.from('<script>alert(1)</script>'))}</document-action></task></add-task-request>`,
+      );
       expect(r.text).toContain('<faultcode>soap:Client</faultcode>');
       expect(faultString(r.text)).toMatch(/^task\/document-action\[0\]\/document\/@mime-type: "text\/html" is not accepted/);
       expect(blobFiles(s.dataDir)).toEqual(before);
@@ -104,14 +109,17 @@ describe.each(databases())('tenant bytes on %s', (db) => {
       const xmlId = (await upload(xml, 'application/xml')).text;
       const text = `plain ${Date.now()}`;
       const { requestId, text: created } = await create(
-        `<document xsi:type="sds-document" id="p" ref-sds-id="${pdfId}"><description>p</description></document>`
-        + provided('x', 'text/xml', Buffer.from(`<x n="${Date.now()}"/>`), ' send-to-archive="true"')
-        + provided('t', 'text/plain;charset=utf-8', Buffer.from(text)),
-        viewTask('t1', 'p', 'x', 't') + viewTask('t2', 'x'));
+        `<document xsi:type="sds-document" id="p" ref-sds-id="${pdfId}"><description>p</description></document>` +
+          provided('x', 'text/xml', Buffer.from(`<x n="${Date.now()}"/>`), ' send-to-archive="true"') +
+          provided('t', 'text/plain;charset=utf-8', Buffer.from(text)),
+        viewTask('t1', 'p', 'x', 't') + viewTask('t2', 'x'),
+      );
       expect(created).not.toContain('Fault');
       const archiveId = await (async () => {
-        const f = await call(`<find-tasks-request xmlns="${NS}">${creds()}<filter><criteria><field>request-id</field>`
-          + `<value xmlns:xs="http://www.w3.org/2001/XMLSchema" xsi:type="xs:string">${requestId}</value></criteria></filter></find-tasks-request>`);
+        const f = await call(
+          `<find-tasks-request xmlns="${NS}">${creds()}<filter><criteria><field>request-id</field>` +
+            `<value xmlns:xs="http://www.w3.org/2001/XMLSchema" xsi:type="xs:string">${requestId}</value></criteria></filter></find-tasks-request>`,
+        );
         const info = (f.text.match(/<task\b[^>]*>/g) ?? []).find((t) => /\btask-id="t2"/.test(t));
         return info ? /\barchive-id="([^"]+)"/.exec(info)?.[1] : undefined;
       })();
@@ -139,8 +147,12 @@ describe.each(databases())('tenant bytes on %s', (db) => {
       }
       // Errors and non-document answers of the same routes carry nosniff and the sandbox too.
       const errors = [
-        await get(`${s.url}/doc/demo/sds/nope`), await get(`${s.url}/doc/demo/archive/nope`), await get(order('p', 'sdo')),
-        await get(order('nope')), await fetch(`${s.url}/doc/demo/sds/${pdfId}`), await get(`${s.url}/doc/demo/sds/${pdfId}`, { range: 'bytes=999999-' }),
+        await get(`${s.url}/doc/demo/sds/nope`),
+        await get(`${s.url}/doc/demo/archive/nope`),
+        await get(order('p', 'sdo')),
+        await get(order('nope')),
+        await fetch(`${s.url}/doc/demo/sds/${pdfId}`),
+        await get(`${s.url}/doc/demo/sds/${pdfId}`, { range: 'bytes=999999-' }),
       ];
       expect(errors.map((e) => e.status)).toEqual([404, 404, 404, 404, 401, 416]);
       for (const e of errors) {
@@ -154,8 +166,10 @@ describe.each(databases())('tenant bytes on %s', (db) => {
       // A request created before this check may name text/html; it must not run as a page.
       const { requestId } = await create(provided('d', 'text/plain', Buffer.from(`legacy ${Date.now()}`)), viewTask('t', 'd'));
       // Simulate the legacy row through the store's own connection (no API accepts the type any more).
-      const sql = s.rt.db.options.type === 'postgres'
-        ? 'UPDATE document SET mime_type = $1 WHERE request_id = $2' : 'UPDATE document SET mime_type = ? WHERE request_id = ?';
+      const sql =
+        s.rt.db.options.type === 'postgres'
+          ? 'UPDATE document SET mime_type = $1 WHERE request_id = $2'
+          : 'UPDATE document SET mime_type = ? WHERE request_id = ?';
       await s.rt.db.query(sql, ['text/html; name="\u0100"', requestId]);
       const res = await get(`${s.url}/doc/demo/order/${requestId}/t/d/original`);
       expect(res.status).toBe(200);
@@ -169,16 +183,22 @@ describe.each(databases())('tenant bytes on %s', (db) => {
       expect(html.headers.get('content-security-policy')).toMatch(/sandbox/);
     });
 
-    test('the portal\'s raw document: PDF inline, XML as attachment, both sandboxed with nosniff', async () => {
+    test("the portal's raw document: PDF inline, XML as attachment, both sandboxed with nosniff", async () => {
       const pdf = makePdf({ padBytes: 200 });
-      const { requestId, artifact } = await create(provided('p', 'application/pdf', pdf) + provided('x', 'application/xml', Buffer.from('<x/>')),
-        '<task id="t1"><document-action type="view"><document-ref>p</document-ref></document-action><document-action type="view"><document-ref>x</document-ref></document-action>'
-        + '<authentication artifact="true"><method>nemid</method></authentication></task>');
+      const { requestId, artifact } = await create(
+        provided('p', 'application/pdf', pdf) + provided('x', 'application/xml', Buffer.from('<x/>')),
+        '<task id="t1"><document-action type="view"><document-ref>p</document-ref></document-action><document-action type="view"><document-ref>x</document-ref></document-action>' +
+          '<authentication artifact="true"><method>nemid</method></authentication></task>',
+      );
       const base = `${s.url}/std/docaction/demo?request_id=${requestId}&task_id=t1`;
       const login = await fetch(`${base}&artifact=${artifact}`, { redirect: 'manual' });
       expect(login.status).toBe(303);
-      const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-      const raw = (doc: string) => fetch(`${s.url}/std/docaction/demo/document/raw?request_id=${requestId}&task_id=t1&document_id=${doc}`, { headers: { cookie } });
+      const cookie = login.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0])
+        .join('; ');
+      const raw = (doc: string) =>
+        fetch(`${s.url}/std/docaction/demo/document/raw?request_id=${requestId}&task_id=t1&document_id=${doc}`, { headers: { cookie } });
       const p = await raw('p');
       expect(p.status).toBe(200);
       expect(Buffer.from(await p.arrayBuffer()).equals(pdf)).toBe(true);
@@ -200,12 +220,20 @@ describe.each(databases())('tenant bytes on %s', (db) => {
       const before = blobFiles(s.dataDir);
       const big = Buffer.alloc(1024 * 1024, `${Date.now()}`);
       for (const ref of ['12122026unknownunknownunknownunknownunknownunknownunkno', theirs]) {
-        const r = await create(provided('big', 'text/plain', big)
-          + `<document xsi:type="sds-document" id="s" ref-sds-id="${ref}"><description>s</description></document>`, viewTask('t', 'big', 's'));
-        expect(faultString(r.text)).toBe(`request[0]/document[1]/@ref-sds-id: no SDS document "${ref}" exists for service demo (upload it to /doc/demo/sds first)`);
+        const r = await create(
+          provided('big', 'text/plain', big) +
+            `<document xsi:type="sds-document" id="s" ref-sds-id="${ref}"><description>s</description></document>`,
+          viewTask('t', 'big', 's'),
+        );
+        expect(faultString(r.text)).toBe(
+          `request[0]/document[1]/@ref-sds-id: no SDS document "${ref}" exists for service demo (upload it to /doc/demo/sds first)`,
+        );
       }
       // an unknown archive id likewise
-      const r = await create(provided('big', 'text/plain', big) + '<document xsi:type="archive-document" id="a" ref-archive-id="nope"/>', viewTask('t', 'big', 'a'));
+      const r = await create(
+        provided('big', 'text/plain', big) + '<document xsi:type="archive-document" id="a" ref-archive-id="nope"/>',
+        viewTask('t', 'big', 'a'),
+      );
       expect(faultString(r.text)).toBe('request[0]/document[1]/@ref-archive-id: no archived document "nope" exists for service demo');
       expect(blobFiles(s.dataDir)).toEqual(before);
     });
@@ -214,26 +242,50 @@ describe.each(databases())('tenant bytes on %s', (db) => {
       // The real service and store, with one write made to fail the way a lost connection would.
       const deps = (s.rt.documents as unknown as { d: DocumentServiceDeps }).d;
       const failAt = (name: keyof DocumentTx): DocumentStore => ({
-        tx: (work) => deps.store.tx((tx) => work(new Proxy(tx, {
-          get: (t, k: keyof DocumentTx) => (k === name ? async () => { throw new Error('boom'); } : (t[k] as (...a: unknown[]) => unknown).bind(t)),
-        }))),
+        tx: (work) =>
+          deps.store.tx((tx) =>
+            work(
+              new Proxy(tx, {
+                get: (t, k: keyof DocumentTx) =>
+                  k === name
+                    ? async () => {
+                        throw new Error('boom');
+                      }
+                    : (t[k] as (...a: unknown[]) => unknown).bind(t),
+              }),
+            ),
+          ),
       });
       const svc = (await s.rt.services.find('demo'))!;
-      const doc = (id: string): Document => ({ kind: 'provided-document', id, mimeType: 'text/plain', description: id, data: Buffer.alloc(500_000, `${id} ${Date.now()}`) });
+      const doc = (id: string): Document => ({
+        kind: 'provided-document',
+        id,
+        mimeType: 'text/plain',
+        description: id,
+        data: Buffer.alloc(500_000, `${id} ${Date.now()}`),
+      });
       const { requestId } = await create(provided('d', 'text/plain', Buffer.from('base')), viewTask('t', 'd'));
       const before = blobFiles(s.dataDir);
-      await expect(new DocumentService({ ...deps, store: failAt('insertRequests') }).createRequest(svc, [
-        { document: [doc('a')], task: [{ id: 't', documentAction: [{ type: 'view', documentRef: 'a' }] }] },
-      ])).rejects.toThrow('boom');
-      await expect(new DocumentService({ ...deps, store: failAt('insertTask') }).addTask(svc, requestId!,
-        { id: 't2', documentAction: [{ type: 'view', document: doc('b') }] })).rejects.toThrow('boom');
+      await expect(
+        new DocumentService({ ...deps, store: failAt('insertRequests') }).createRequest(svc, [
+          { document: [doc('a')], task: [{ id: 't', documentAction: [{ type: 'view', documentRef: 'a' }] }] },
+        ]),
+      ).rejects.toThrow('boom');
+      await expect(
+        new DocumentService({ ...deps, store: failAt('insertTask') }).addTask(svc, requestId!, {
+          id: 't2',
+          documentAction: [{ type: 'view', document: doc('b') }],
+        }),
+      ).rejects.toThrow('boom');
       expect(blobFiles(s.dataDir)).toEqual(before);
     });
 
     test('a re-upload releases the replaced file; deleteRequest then leaves nothing of the request', async () => {
       const svc = (await s.rt.services.find('demo'))!;
-      const { requestId } = await create('<document xsi:type="upload-document" id="u"><description>upload</description></document>',
-        '<task id="t"><document-action type="upload"><document-ref>u</document-ref></document-action></task>');
+      const { requestId } = await create(
+        '<document xsi:type="upload-document" id="u"><description>upload</description></document>',
+        '<task id="t"><document-action type="upload"><document-ref>u</document-ref></document-action></task>',
+      );
       const before = blobFiles(s.dataDir);
       const first = await s.rt.blobs.putBytes(Buffer.from(`first upload ${Date.now()}`));
       await s.rt.documents.recordUpload(svc, requestId!, 't', 'u', first, 'text/plain');
@@ -299,16 +351,23 @@ describe.each(databases())('tenant bytes on %s', (db) => {
       const theirs = (await upload(`theirs ${Date.now()}`, 'text/plain', other)).text;
       const { requestId } = await create(provided('d', 'text/plain', Buffer.from('base')), viewTask('t', 'd'));
       const before = blobFiles(s.dataDir);
-      const addTask = (doc: string) => call(`<add-task-request xmlns="${NS}">${creds()}<request-id>${requestId}</request-id>` +
-        `<task id="t2"><document-action type="view">${provided('extra', 'text/plain', Buffer.alloc(100_000, `${Date.now()}`))}</document-action>`
-        + `<document-action type="view">${doc}</document-action></task></add-task-request>`);
+      const addTask = (doc: string) =>
+        call(
+          `<add-task-request xmlns="${NS}">${creds()}<request-id>${requestId}</request-id>` +
+            `<task id="t2"><document-action type="view">${provided('extra', 'text/plain', Buffer.alloc(100_000, `${Date.now()}`))}</document-action>` +
+            `<document-action type="view">${doc}</document-action></task></add-task-request>`,
+        );
       for (const ref of [theirs, '12122026unknownunknownunknownunknownunknownunknownunkno']) {
         const r = await addTask(`<document xsi:type="sds-document" id="s" ref-sds-id="${ref}"><description>s</description></document>`);
         expect(r.text).toContain('<faultcode>soap:Client</faultcode>');
-        expect(faultString(r.text)).toBe(`task/document-action[1]/document/@ref-sds-id: no SDS document "${ref}" exists for service demo (upload it to /doc/demo/sds first)`);
+        expect(faultString(r.text)).toBe(
+          `task/document-action[1]/document/@ref-sds-id: no SDS document "${ref}" exists for service demo (upload it to /doc/demo/sds first)`,
+        );
       }
       const a = await addTask('<document xsi:type="archive-document" id="a" ref-archive-id="nope"/>');
-      expect(faultString(a.text)).toBe('task/document-action[1]/document/@ref-archive-id: no archived document "nope" exists for service demo');
+      expect(faultString(a.text)).toBe(
+        'task/document-action[1]/document/@ref-archive-id: no archived document "nope" exists for service demo',
+      );
       expect(blobFiles(s.dataDir)).toEqual(before);
       const st = await call(`<get-status-request xmlns="${NS}">${creds()}<request-id>${requestId}</request-id></get-status-request>`);
       expect(st.text.match(/<task-id>/g)).toHaveLength(1);
@@ -318,8 +377,10 @@ describe.each(databases())('tenant bytes on %s', (db) => {
       const text = `mine ${Date.now()}`;
       const mine = (await upload(text, 'text/plain;charset=utf-8')).text;
       const { requestId } = await create(provided('d', 'text/plain', Buffer.from('base')), viewTask('t', 'd'));
-      const r = await call(`<add-task-request xmlns="${NS}">${creds()}<request-id>${requestId}</request-id>` +
-        `<task id="t2"><document-action type="view"><document xsi:type="sds-document" id="s" ref-sds-id="${mine}"><description>s</description></document></document-action></task></add-task-request>`);
+      const r = await call(
+        `<add-task-request xmlns="${NS}">${creds()}<request-id>${requestId}</request-id>` +
+          `<task id="t2"><document-action type="view"><document xsi:type="sds-document" id="s" ref-sds-id="${mine}"><description>s</description></document></document-action></task></add-task-request>`,
+      );
       expect(r.text).not.toContain('Fault');
       // the SDS entry may go; the request keeps the bytes
       expect((await fetch(`${s.url}/doc/demo/sds/${mine}`, { method: 'DELETE', headers: { authorization: auth } })).status).toBe(204);
@@ -334,12 +395,16 @@ describe.each(databases())('tenant bytes on %s', (db) => {
     const ids = (id: string, n: number) => Array.from({ length: n }, () => `<request-id>${id}</request-id>`).join('');
 
     test('deleteRequest with 40 000 ids is a Client fault naming request-id; 1 000 distinct ids work', async () => {
-      const r = await call(`<delete-request-request xmlns="${NS}">${creds()}${Array.from({ length: 40_000 }, (_, i) => `<request-id>x${i}</request-id>`).join('')}</delete-request-request>`);
+      const r = await call(
+        `<delete-request-request xmlns="${NS}">${creds()}${Array.from({ length: 40_000 }, (_, i) => `<request-id>x${i}</request-id>`).join('')}</delete-request-request>`,
+      );
       expect(r.text).toContain('<faultcode>soap:Client</faultcode>');
       expect(faultString(r.text)).toBe('request-id: at most 1000 per call (got 40000)');
       const { requestId } = await create(provided('d', 'text/plain', Buffer.from('x')), viewTask('t', 'd'));
       const many = Array.from({ length: 999 }, (_, i) => `<request-id>unknown-${i}</request-id>`).join('');
-      const ok = await call(`<delete-request-request xmlns="${NS}">${creds()}${many}<request-id>${requestId}</request-id></delete-request-request>`);
+      const ok = await call(
+        `<delete-request-request xmlns="${NS}">${creds()}${many}<request-id>${requestId}</request-id></delete-request-request>`,
+      );
       expect(ok.text).toMatch(/<deleted>1<\/deleted>/);
     });
 
@@ -353,22 +418,30 @@ describe.each(databases())('tenant bytes on %s', (db) => {
     });
 
     test('removeDocument (ArchiveService) with over 1 000 archive ids is a Client fault', async () => {
-      const body = `<remove-document-request xmlns="https://id.signicat.com/definitions/wsdl/Archive-v3"><version>3</version>${creds()}`
-        + `${Array.from({ length: 1001 }, (_, i) => `<archive-id>a${i}</archive-id>`).join('')}</remove-document-request>`;
+      const body =
+        `<remove-document-request xmlns="https://id.signicat.com/definitions/wsdl/Archive-v3"><version>3</version>${creds()}` +
+        `${Array.from({ length: 1001 }, (_, i) => `<archive-id>a${i}</archive-id>`).join('')}</remove-document-request>`;
       const r = await post(`${s.url}/ws/archiveservice-v3`, envelope(body));
       expect(r.text).toContain('<faultcode>soap:Client</faultcode>');
       expect(faultString(r.text)).toBe('archive-id: at most 1000 per call (got 1001)');
     });
 
     test('/pki: a body over 64 KB is 413, a body that is no DER request 400, a broken GET path 400, each with a message', async () => {
-      for (const [p, type] of [['/pki/ocsp', 'application/ocsp-request'], ['/pki/tsa', 'application/timestamp-query']] as const) {
+      for (const [p, type] of [
+        ['/pki/ocsp', 'application/ocsp-request'],
+        ['/pki/tsa', 'application/timestamp-query'],
+      ] as const) {
         const big = await fetch(`${s.url}${p}`, { method: 'POST', headers: { 'content-type': type }, body: Buffer.alloc(65 * 1024, 0x30) });
         expect(big.status).toBe(413);
         expect(await big.text()).toMatch(/larger than 65536 bytes/);
         const junk = await fetch(`${s.url}${p}`, { method: 'POST', headers: { 'content-type': type }, body: 'hello, this is not DER' });
         expect(junk.status).toBe(400);
         expect(await junk.text()).toMatch(/is not a DER-encoded (OCSPRequest|TimeStampReq)/);
-        const gz = await fetch(`${s.url}${p}`, { method: 'POST', headers: { 'content-type': type, 'content-encoding': 'gzip' }, body: 'not gzip' });
+        const gz = await fetch(`${s.url}${p}`, {
+          method: 'POST',
+          headers: { 'content-type': type, 'content-encoding': 'gzip' },
+          body: 'not gzip',
+        });
         expect(gz.status).toBe(400);
         expect(await gz.text()).toMatch(/could not be read/);
       }
@@ -399,4 +472,3 @@ describe.each(databases())('tenant bytes on %s', (db) => {
     });
   });
 });
-

@@ -4,7 +4,14 @@
 import type { ServiceAccount } from '../../src/core/ports';
 import { PidCprService } from '../../src/eid/pidcpr';
 import { KEY_CARD_SIZE } from '../../src/eid/testid/keycard';
-import { MAX_FAILURES, TestIdEnvironment, testIdFromRuntime, type Challenge, type Failure, type TestUser } from '../../src/eid/testid/users';
+import {
+  MAX_FAILURES,
+  TestIdEnvironment,
+  testIdFromRuntime,
+  type Challenge,
+  type Failure,
+  type TestUser,
+} from '../../src/eid/testid/users';
 import { CprRepository } from '../../src/store/cpr';
 import { ocspRevocationChecker, verifyXmlSignature } from '../../src/trust/verify';
 import { createNativeSignature } from '../../src/trust/xades';
@@ -34,10 +41,17 @@ describe.each(databases())('test eID environment on %s', (db) => {
     s = await startServer(db);
     env = testIdFromRuntime(s.rt);
     ann = await env.createUser({
-      alias: 'ann', password: PASSWORD, firstName: 'Ann', lastName: 'Berg', cpr: '010170-1234', address: 'Vestergade 1, 8000 Aarhus C',
+      alias: 'ann',
+      password: PASSWORD,
+      firstName: 'Ann',
+      lastName: 'Berg',
+      cpr: '010170-1234',
+      address: 'Vestergade 1, 8000 Aarhus C',
     });
   }, 60_000);
-  afterAll(async () => { await s?.stop(); });
+  afterAll(async () => {
+    await s?.stop();
+  });
 
   test('a user has a PID, a POCES certificate from the test CA and a key card; found by alias, CPR and PID', async () => {
     expect(ann).toMatchObject({ alias: 'ann', name: 'Ann Berg', cpr: '0101701234', locked: false, failedAttempts: 0 });
@@ -85,7 +99,11 @@ describe.each(databases())('test eID environment on %s', (db) => {
       expect(card.codes.find((k) => k.keyNumber === c.keyNumber)).toMatchObject({ used: true });
     }
     expect((await env.keyCards('ann'))[0]!.remaining).toBe(KEY_CARD_SIZE - 3);
-    expect(await env.startLogin('ann', 'wrong-password')).toMatchObject({ ok: false, reason: 'wrong-password', attemptsLeft: MAX_FAILURES - 1 });
+    expect(await env.startLogin('ann', 'wrong-password')).toMatchObject({
+      ok: false,
+      reason: 'wrong-password',
+      attemptsLeft: MAX_FAILURES - 1,
+    });
     expect(await env.startLogin('nobody', PASSWORD)).toMatchObject({ ok: false, reason: 'unknown-user' });
     expect(await env.answer('no-such-challenge', '123456')).toMatchObject({ ok: false, reason: 'challenge-unknown' });
     // a success clears the count of consecutive failures
@@ -136,14 +154,19 @@ describe.each(databases())('test eID environment on %s', (db) => {
     const [card] = await env.keyCards('carl');
     const keep = card!.codes.slice(0, 21).map((k) => k.keyNumber);
     const used = card!.codes.map((k) => k.keyNumber).filter((k) => !keep.includes(k));
-    await s.rt.db.query(`UPDATE key_code SET used_at = '2025-01-01T00:00:00.000Z' WHERE card_id = '${card!.cardId}' AND key_number IN (${used.map((k) => `'${k}'`).join(', ')})`);
+    await s.rt.db.query(
+      `UPDATE key_code SET used_at = '2025-01-01T00:00:00.000Z' WHERE card_id = '${card!.cardId}' AND key_number IN (${used.map((k) => `'${k}'`).join(', ')})`,
+    );
     expect((await env.keyCards('carl'))[0]!.remaining).toBe(21);
     const c = await challenge('carl');
     expect(c.cardId).toBe(card!.cardId);
     expect(keep).toContain(c.keyNumber);
     await env.answer(c.challengeId, await codeFor('carl', c)); // 20 left → a new card
     const cards = await env.keyCards('carl');
-    expect(cards.map((k) => [k.cardId === card!.cardId, k.inUse, k.remaining])).toEqual([[true, true, 20], [false, false, KEY_CARD_SIZE]]);
+    expect(cards.map((k) => [k.cardId === card!.cardId, k.inUse, k.remaining])).toEqual([
+      [true, true, 20],
+      [false, false, KEY_CARD_SIZE],
+    ]);
     const c2 = await challenge('carl');
     expect(c2.cardId).toBe(card!.cardId); // the old card until it is used up
     await env.answer(c2.challengeId, await codeFor('carl', c2));
@@ -159,20 +182,28 @@ describe.each(databases())('test eID environment on %s', (db) => {
     expect(sc.purpose).toBe('sign');
     // a login challenge does not authorise a signature, nor a wrong password (the challenge stays open)
     const lc = await challenge('dora');
-    expect(await env.authoriseSigning('dora', PASSWORD, lc.challengeId, await codeFor('dora', lc))).toMatchObject({ reason: 'challenge-unknown' });
-    expect(await env.authoriseSigning('dora', 'bad-password', sc.challengeId, await codeFor('dora', sc))).toMatchObject({ reason: 'wrong-password' });
+    expect(await env.authoriseSigning('dora', PASSWORD, lc.challengeId, await codeFor('dora', lc))).toMatchObject({
+      reason: 'challenge-unknown',
+    });
+    expect(await env.authoriseSigning('dora', 'bad-password', sc.challengeId, await codeFor('dora', sc))).toMatchObject({
+      reason: 'wrong-password',
+    });
     const auth = await env.authoriseSigning(dora.pid, PASSWORD, sc.challengeId, await codeFor('dora', sc));
     if (isFailure(auth)) throw new Error(auth.message);
     expect(auth).toMatchObject({ pid: dora.pid, certificateStatus: 'good' });
     expect(auth.identity.certificate.toString('pem')).toBe(dora.certificate.pem);
     expect(auth.chain.map((c) => c.subject)).toEqual([ca.pki.personCa.certificate.subject, ca.pki.root.certificate.subject]);
-    expect(await env.authoriseSigning(dora.pid, PASSWORD, sc.challengeId, await codeFor('dora', sc))).toMatchObject({ reason: 'challenge-used' });
+    expect(await env.authoriseSigning(dora.pid, PASSWORD, sc.challengeId, await codeFor('dora', sc))).toMatchObject({
+      reason: 'challenge-used',
+    });
 
     // the key signs, and the signature passes verification with a live OCSP answer
     const revocation = ocspRevocationChecker({ fetch: (_url, der) => ca.ocsp(der) });
     const signAndVerify = async (identity: typeof auth.identity) => {
       const xml = await createNativeSignature({
-        signer: identity, signText: 'I agree.', documents: [{ id: 'd1', description: 'Text', mimeType: 'text/plain', bytes: Buffer.from('hello\n') }],
+        signer: identity,
+        signText: 'I agree.',
+        documents: [{ id: 'd1', description: 'Text', mimeType: 'text/plain', bytes: Buffer.from('hello\n') }],
       });
       return verifyXmlSignature(xml, { anchors: [ca.pki.root.certificate], intermediates: [ca.pki.personCa.certificate], revocation });
     };
@@ -185,8 +216,11 @@ describe.each(databases())('test eID environment on %s', (db) => {
     expect(await env.certificateState('dora')).toBe('revoked');
     await expect(env.certificateAction('dora', 'unlock')).rejects.toThrow(/revocation is final/);
     expect((await signAndVerify(auth.identity)).indication).not.toBe('TOTAL-PASSED');
-    const sc2 = await env.signingChallenge('dora') as Challenge;
-    expect(await env.authoriseSigning('dora', PASSWORD, sc2.challengeId, await codeFor('dora', sc2))).toMatchObject({ ok: true, certificateStatus: 'revoked' });
+    const sc2 = (await env.signingChallenge('dora')) as Challenge;
+    expect(await env.authoriseSigning('dora', PASSWORD, sc2.challengeId, await codeFor('dora', sc2))).toMatchObject({
+      ok: true,
+      certificateStatus: 'revoked',
+    });
 
     const eve = await newUser('eve');
     expect(await env.certificateAction('eve', 'lock')).toBe('locked');
@@ -199,13 +233,24 @@ describe.each(databases())('test eID environment on %s', (db) => {
     const log = await env.log('dora');
     const types = log.map((e) => e.type).reverse();
     expect(types).toEqual([
-      'created', 'card-issued', 'signing-failed', 'password-wrong', 'signing-failed', 'code-used', 'signing-authorised', 'signing-failed',
-      'certificate-revoked', 'code-used', 'signing-authorised',
+      'created',
+      'card-issued',
+      'signing-failed',
+      'password-wrong',
+      'signing-failed',
+      'code-used',
+      'signing-authorised',
+      'signing-failed',
+      'certificate-revoked',
+      'code-used',
+      'signing-authorised',
     ]);
     log.forEach((e) => expect(Number.isNaN(Date.parse(e.time))).toBe(false));
     expect(log.find((e) => e.type === 'certificate-revoked')!.detail).toBe(`certificate ${(await env.user('dora'))!.certificate.serial}`);
     const bob = (await env.log('bob')).map((e) => e.type);
-    expect(bob).toEqual(expect.arrayContaining(['code-wrong', 'user-locked', 'user-unlocked', 'login-failed', 'password-wrong', 'login-ok', 'code-used']));
+    expect(bob).toEqual(
+      expect.arrayContaining(['code-wrong', 'user-locked', 'user-unlocked', 'login-failed', 'password-wrong', 'login-ok', 'code-used']),
+    );
     expect((await env.log('eve')).map((e) => e.type).slice(0, 2)).toEqual(['certificate-unlocked', 'certificate-locked']);
   });
 
@@ -220,12 +265,21 @@ describe.each(databases())('test eID environment on %s', (db) => {
       pidcpr = new PidCprService({ db: s.rt.db, register: env, secret: s.rt.config.secret, clock: s.rt.clock });
     });
 
-    test('match (the default): the typed CPR must be the PID\'s', async () => {
+    test("match (the default): the typed CPR must be the PID's", async () => {
       expect(await pidcpr.modeOf(privateSvc)).toBe('match');
       expect(await pidcpr.modeOf(publicSvc)).toBe('match');
       expect(await pidcpr.begin(privateSvc, ann.pid)).toMatchObject({ ok: false, reason: 'ask-user' });
-      expect(await pidcpr.match(privateSvc, ann.pid, '010170-1234')).toEqual({ ok: true, cpr: '0101701234', source: 'typed', stored: false });
-      expect(await pidcpr.match(privateSvc, ann.pid, '0101701235')).toMatchObject({ ok: false, reason: 'mismatch', message: expect.stringMatching(/does not belong/) });
+      expect(await pidcpr.match(privateSvc, ann.pid, '010170-1234')).toEqual({
+        ok: true,
+        cpr: '0101701234',
+        source: 'typed',
+        stored: false,
+      });
+      expect(await pidcpr.match(privateSvc, ann.pid, '0101701235')).toMatchObject({
+        ok: false,
+        reason: 'mismatch',
+        message: expect.stringMatching(/does not belong/),
+      });
       expect(await pidcpr.match(privateSvc, ann.pid, '3201701234')).toMatchObject({ ok: false, reason: 'invalid-cpr' });
       expect(await pidcpr.match(privateSvc, '9208-2002-2-000000000000', '0101701234')).toMatchObject({ ok: false, reason: 'unknown-pid' });
       expect(await pidcpr.begin(privateSvc, ann.pid)).toMatchObject({ reason: 'ask-user' }); // nothing stored without consent
@@ -252,7 +306,9 @@ describe.each(databases())('test eID environment on %s', (db) => {
       expect(await new CprRepository(s.rt.db, { secret: s.rt.config.secret }).use(ann.pid, new Date().toISOString())).toBe('0101701234');
       expect(await new CprRepository(s.rt.db, { key: Buffer.alloc(32, 1) }).use(ann.pid, new Date().toISOString())).toBeUndefined();
       // a row copied to another PID does not decrypt (the PID is bound in)
-      await s.rt.db.query(`INSERT INTO cpr_number (pid, cpr, created_at, last_used_at) VALUES ('copy', '${row.cpr}', '${row.created_at}', '${row.last_used_at}')`);
+      await s.rt.db.query(
+        `INSERT INTO cpr_number (pid, cpr, created_at, last_used_at) VALUES ('copy', '${row.cpr}', '${row.created_at}', '${row.last_used_at}')`,
+      );
       expect(await pidcpr.cpr.use('copy', new Date().toISOString())).toBeUndefined();
       // purge: used now → kept at +91 days, gone after 3 months
       const day = 86_400_000;
@@ -265,7 +321,7 @@ describe.each(databases())('test eID environment on %s', (db) => {
       expect(await pidcpr.begin(privateSvc, ann.pid)).toMatchObject({ reason: 'ask-user' });
     });
 
-    test('the runtime\'s CPR store (timers) round-trips too', async () => {
+    test("the runtime's CPR store (timers) round-trips too", async () => {
       await s.rt.cpr.remember('PID:x', '0202702345', new Date().toISOString());
       expect(await s.rt.cpr.use('PID:x', new Date().toISOString())).toBe('0202702345');
       const [row] = await s.rt.db.query(`SELECT cpr FROM cpr_number WHERE pid = 'PID:x'`);
@@ -282,20 +338,69 @@ describe.each(databases())('test eID environment on %s', (db) => {
     const send = (path: string, body: string | Buffer, headers: Record<string, string>) =>
       fetch(`${s.url}${path}`, { method: 'POST', redirect: 'manual', body, headers: { cookie, ...headers } });
     const cases: Array<[string, Promise<Response>, number, string]> = [
-      ['a 100 KB body', send('/testid/users', `${draft}&address=${'x'.repeat(100_000)}`, { 'content-type': form }), 413, 'The form was too large'],
-      ['too many fields', send('/testid/users', `${draft}&${Array.from({ length: 100 }, (_, i) => `f${i}=1`).join('&')}`, { 'content-type': form }), 413, 'The form was too large'],
-      ['an unknown charset', send('/testid/users', draft, { 'content-type': `${form}; charset=x-unknown` }), 400, 'The form could not be read'],
-      ['UTF-16', send('/testid/users', Buffer.from(draft, 'utf16le'), { 'content-type': `${form}; charset=utf-16le` }), 400, 'The form could not be read'],
-      ['an unknown Content-Encoding', send('/testid/users', draft, { 'content-type': form, 'content-encoding': 'x-bogus' }), 400, 'The form could not be read'],
-      ['certificate action: too large', send('/testid/users/ann/certificate', `csrf=${token}&do=revoke&x=${'y'.repeat(20_000)}`, { 'content-type': form }), 413, 'The form was too large'],
-      ['unlock: bad charset', send('/testid/users/ann/unlock', `csrf=${token}&do=unlock`, { 'content-type': `${form}; charset=ebcdic` }), 400, 'The form could not be read'],
-      ['no form (JSON)', send('/testid/users/ann/certificate', JSON.stringify({ csrf: token, do: 'revoke' }), { 'content-type': 'application/json' }), 403, 'This page has expired'],
+      [
+        'a 100 KB body',
+        send('/testid/users', `${draft}&address=${'x'.repeat(100_000)}`, { 'content-type': form }),
+        413,
+        'The form was too large',
+      ],
+      [
+        'too many fields',
+        send('/testid/users', `${draft}&${Array.from({ length: 100 }, (_, i) => `f${i}=1`).join('&')}`, { 'content-type': form }),
+        413,
+        'The form was too large',
+      ],
+      [
+        'an unknown charset',
+        send('/testid/users', draft, { 'content-type': `${form}; charset=x-unknown` }),
+        400,
+        'The form could not be read',
+      ],
+      [
+        'UTF-16',
+        send('/testid/users', Buffer.from(draft, 'utf16le'), { 'content-type': `${form}; charset=utf-16le` }),
+        400,
+        'The form could not be read',
+      ],
+      [
+        'an unknown Content-Encoding',
+        send('/testid/users', draft, { 'content-type': form, 'content-encoding': 'x-bogus' }),
+        400,
+        'The form could not be read',
+      ],
+      [
+        'certificate action: too large',
+        send('/testid/users/ann/certificate', `csrf=${token}&do=revoke&x=${'y'.repeat(20_000)}`, { 'content-type': form }),
+        413,
+        'The form was too large',
+      ],
+      [
+        'unlock: bad charset',
+        send('/testid/users/ann/unlock', `csrf=${token}&do=unlock`, { 'content-type': `${form}; charset=ebcdic` }),
+        400,
+        'The form could not be read',
+      ],
+      [
+        'no form (JSON)',
+        send('/testid/users/ann/certificate', JSON.stringify({ csrf: token, do: 'revoke' }), { 'content-type': 'application/json' }),
+        403,
+        'This page has expired',
+      ],
     ];
-    const main = (html: string) => (/<main[^>]*>([\s\S]*)<\/main>/.exec(html)?.[1] ?? '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+    const main = (html: string) =>
+      (/<main[^>]*>([\s\S]*)<\/main>/.exec(html)?.[1] ?? '')
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
     for (const [name, pending, status, heading] of cases) {
       const r = await pending;
       const html = await r.text();
-      expect([name, r.status, r.headers.get('content-type'), main(html).slice(0, heading.length)]).toEqual([name, status, 'text/html; charset=utf-8', heading]);
+      expect([name, r.status, r.headers.get('content-type'), main(html).slice(0, heading.length)]).toEqual([
+        name,
+        status,
+        'text/html; charset=utf-8',
+        heading,
+      ]);
       expect([name, html]).not.toEqual([name, expect.stringMatching(/\bat .+\.(ts|js):\d+|Error:/)]);
     }
     const path = await fetch(`${s.url}/testid/users/%E0%A4%A`);

@@ -68,11 +68,11 @@ type Service = {
 function loadConfig(tool: Tool): { services: Record<string, Service> } {
   if (tool.v2) return JSON.parse(run(tool, ['config', '--format', 'json']));
   const yamlText = run(tool, ['config']);
-  const json = execFileSync(
-    '/usr/bin/python3',
-    ['-c', 'import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'],
-    { input: yamlText, encoding: 'utf8', timeout: 30_000 },
-  );
+  const json = execFileSync('/usr/bin/python3', ['-c', 'import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], {
+    input: yamlText,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return JSON.parse(json);
 }
 

@@ -23,12 +23,21 @@ const INSTALL = 'apt-get install jaxws openjdk-17-jdk-headless (scripts/system-d
 interface FlowResult {
   client_reference: string;
   createRequest: { request_ids: string[]; artifact: string | null };
-  getStatus: { request_id: string; task_id: string; task_status: string; client_reference: string | null; document_status: { id: string; original_uri: string | null }[] }[];
+  getStatus: {
+    request_id: string;
+    task_id: string;
+    task_status: string;
+    client_reference: string | null;
+    document_status: { id: string; original_uri: string | null }[];
+  }[];
   getRequestHistory: { event: string; event_time: string | null }[];
   unknownRequest: { raised: boolean; code?: string; message?: string };
   deleteRequest: number;
 }
-interface ArchiveResult { removed: number; unknownDocument: { raised: boolean; code?: string; message?: string } }
+interface ArchiveResult {
+  removed: number;
+  unknownDocument: { raised: boolean; code?: string; message?: string };
+}
 
 function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -59,7 +68,9 @@ async function java<T>(classes: string, main: string, args: string[]): Promise<T
     out = await run('java', [NO_PERF, '-cp', `${classes}${path.delimiter}${JAXWS_RT}`, main, ...args]);
   } catch (e) {
     const err = e as Error & { stderr?: string; stdout?: string };
-    throw new Error(`${main} failed:\n${javaCause(err.stderr ?? '')}\n--- stdout:\n${err.stdout ?? ''}\n--- full stderr:\n${err.stderr ?? err.message}`);
+    throw new Error(
+      `${main} failed:\n${javaCause(err.stderr ?? '')}\n--- stdout:\n${err.stdout ?? ''}\n--- full stderr:\n${err.stderr ?? err.message}`,
+    );
   }
   try {
     return JSON.parse(out.stdout) as T;
@@ -98,14 +109,19 @@ function compileClients(srv: TestServer): Promise<string> {
     template('JaxwsClient.java', 'segl');
     template('JaxwsClient.java', 'reference');
     template('JaxwsArchiveClient.java', 'seglarchive');
-    const sources = fs.readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.java')).map((f) => path.join(src, f));
+    const sources = fs
+      .readdirSync(src, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.java'))
+      .map((f) => path.join(src, f));
     await run('javac', [`-J${NO_PERF}`, '-nowarn', '-encoding', 'UTF-8', '-cp', JAXWS_RT, '-d', classes, ...sources]);
     return classes;
   })();
   return compiled;
 }
 
-afterAll(() => { fs.rmSync(work, { recursive: true, force: true }); });
+afterAll(() => {
+  fs.rmSync(work, { recursive: true, force: true });
+});
 
 test('prerequisites: a JDK, wsimport and the JAX-WS RI runtime are present', async () => {
   await requireJaxws();
@@ -130,13 +146,20 @@ describe.each(databases())('JAX-WS (SchemaValidationFeature) against segl (%s)',
       // the served WSDL is read again at run time: the schema the validation uses is segl's as served
       java<FlowResult>(classes, 'segl.JaxwsClient', [`${srv.endpoint}?wsdl`, srv.endpoint, 'demo', srv.demoPassword]),
       java<FlowResult>(classes, 'reference.JaxwsClient', [pathToFileURL(REFERENCE_WSDL).href, srv.endpoint, 'demo', srv.demoPassword]),
-      java<ArchiveResult>(classes, 'seglarchive.JaxwsArchiveClient', [`${archiveEndpoint}?wsdl`, archiveEndpoint, 'demo', srv.demoPassword]),
+      java<ArchiveResult>(classes, 'seglarchive.JaxwsArchiveClient', [
+        `${archiveEndpoint}?wsdl`,
+        archiveEndpoint,
+        'demo',
+        srv.demoPassword,
+      ]),
     ]);
     results.set('segl WSDL', fromSegl);
     results.set('reference WSDL', fromReference);
     archive = archiveRun;
   });
-  afterAll(async () => { await srv?.stop(); });
+  afterAll(async () => {
+    await srv?.stop();
+  });
 
   describe.each(['segl WSDL', 'reference WSDL'])('classes generated from the %s', (label) => {
     const r = (): FlowResult => outcome(results.get(label)!);
@@ -149,10 +172,17 @@ describe.each(databases())('JAX-WS (SchemaValidationFeature) against segl (%s)',
 
     test('getStatus returns the created task with its original URI', () => {
       const rid = r().createRequest.request_ids[0];
-      expect(r().getStatus).toEqual([{
-        request_id: rid, task_id: 't1', task_status: 'created', client_reference: r().client_reference,
-        document_status: [{ id: 'd1', original_uri: expect.stringMatching(new RegExp(`^https?://[^/]+/doc/demo/order/${rid}/t1/d1/original$`)) }],
-      }]);
+      expect(r().getStatus).toEqual([
+        {
+          request_id: rid,
+          task_id: 't1',
+          task_status: 'created',
+          client_reference: r().client_reference,
+          document_status: [
+            { id: 'd1', original_uri: expect.stringMatching(new RegExp(`^https?://[^/]+/doc/demo/order/${rid}/t1/d1/original$`)) },
+          ],
+        },
+      ]);
     });
 
     test('getRequestHistory has request-created with a time', () => {
@@ -162,7 +192,9 @@ describe.each(databases())('JAX-WS (SchemaValidationFeature) against segl (%s)',
 
     test('an unknown request id is a Client SOAP fault naming request-id', () => {
       expect(r().unknownRequest).toEqual({
-        raised: true, code: 'Client', message: 'request-id: no request "no-such-request" exists for service demo',
+        raised: true,
+        code: 'Client',
+        message: 'request-id: no request "no-such-request" exists for service demo',
       });
     });
 

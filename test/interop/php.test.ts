@@ -18,7 +18,13 @@ interface PhpResult {
   client_reference: string;
   createRequest: { request_ids: string[]; artifact: string | null };
   createWire: string;
-  getStatus: { request_id: string; task_id: string; task_status: string; client_reference: string | null; document_status: { id: string; original_uri: string | null }[] }[];
+  getStatus: {
+    request_id: string;
+    task_id: string;
+    task_status: string;
+    client_reference: string | null;
+    document_status: { id: string; original_uri: string | null }[];
+  }[];
   getRequestHistory: { event: string; event_time: string | null }[];
   unknownRequest: { raised: boolean; code?: string; message?: string };
   deleteRequest: number;
@@ -26,14 +32,19 @@ interface PhpResult {
 
 function php(args: string[]): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    execFile('php', ['-d', 'soap.wsdl_cache_enabled=0', ...args], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') reject(new Error(`php is missing: ${INSTALL}`));
-        else reject(new Error(`php ${args.join(' ')} failed (${err.message.split('\n')[0]}):\n${stderr}\nstdout:\n${stdout}`));
-        return;
-      }
-      resolve({ stdout, stderr });
-    });
+    execFile(
+      'php',
+      ['-d', 'soap.wsdl_cache_enabled=0', ...args],
+      { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') reject(new Error(`php is missing: ${INSTALL}`));
+          else reject(new Error(`php ${args.join(' ')} failed (${err.message.split('\n')[0]}):\n${stderr}\nstdout:\n${stdout}`));
+          return;
+        }
+        resolve({ stdout, stderr });
+      },
+    );
   });
 }
 
@@ -67,7 +78,9 @@ describe.each(databases())('PHP SoapClient against segl (%s)', (db) => {
     results.set('segl WSDL', fromSegl);
     results.set('reference WSDL', fromReference);
   });
-  afterAll(async () => { await srv?.stop(); });
+  afterAll(async () => {
+    await srv?.stop();
+  });
 
   describe.each(['segl WSDL', 'reference WSDL'])('from the %s', (label) => {
     const r = (): PhpResult => results.get(label)!;
@@ -96,7 +109,9 @@ describe.each(databases())('PHP SoapClient against segl (%s)', (db) => {
 
     test('an unknown request id is a SoapFault naming request-id', () => {
       expect(r().unknownRequest).toEqual({
-        raised: true, code: 'soap:Client', message: 'request-id: no request "no-such-request" exists for service demo',
+        raised: true,
+        code: 'soap:Client',
+        message: 'request-id: no request "no-such-request" exists for service demo',
       });
     });
 

@@ -10,7 +10,9 @@ import { appendUpdate, writePdf } from '../support/handpdf';
 
 let dir: string;
 const file = (name: string): string => path.join(dir, name);
-const qpdf = (...args: string[]): void => { execFileSync('qpdf', args, { stdio: 'pipe' }); };
+const qpdf = (...args: string[]): void => {
+  execFileSync('qpdf', args, { stdio: 'pipe' });
+};
 const code = (p: ContentProblem | null): string | null => (p ? p.code : null);
 
 beforeAll(() => {
@@ -30,7 +32,18 @@ describe('checkPdfFile on qpdf-made copies', () => {
     qpdf('--linearize', file('in.pdf'), file('lin.pdf'));
     qpdf('--object-streams=generate', '--encrypt', 'u', 'o', '256', '--', file('in.pdf'), file('enc-xs.pdf'));
     qpdf('--linearize', '--encrypt', 'u', 'o', '256', '--', file('in.pdf'), file('enc-lin.pdf'));
-    qpdf('--linearize', '--object-streams=generate', '--encrypt', 'u', 'o', '128', '--use-aes=y', '--', file('in.pdf'), file('enc-lin-xs.pdf'));
+    qpdf(
+      '--linearize',
+      '--object-streams=generate',
+      '--encrypt',
+      'u',
+      'o',
+      '128',
+      '--use-aes=y',
+      '--',
+      file('in.pdf'),
+      file('enc-lin-xs.pdf'),
+    );
   });
 
   const text = (name: string): string => fs.readFileSync(file(name), 'latin1');
@@ -72,7 +85,9 @@ describe('checkPdfFile on qpdf-made copies', () => {
     const { xref } = writePdf(file('upd.pdf'));
     appendUpdate(file('upd.pdf'), xref);
     qpdf('--check', file('upd.pdf'));
-    writePdf(file('enc-in-string.pdf'), { trailer: ' /Note (a \\) /Encrypt 6 0 R (nested)) /X << /Encrypt 6 0 R >> /H <2F456E6372797074>' });
+    writePdf(file('enc-in-string.pdf'), {
+      trailer: ' /Note (a \\) /Encrypt 6 0 R (nested)) /X << /Encrypt 6 0 R >> /H <2F456E6372797074>',
+    });
     qpdf('--check', file('enc-in-string.pdf'));
     expect(await checkPdfFile(file('upd.pdf'))).toBeNull();
     expect(await checkPdfFile(file('enc-in-string.pdf'))).toBeNull();

@@ -9,8 +9,12 @@ import { lineContent, pdfDocument, textPdf } from '../../src/util/pdf';
 import { makePdf } from '../support/pdf';
 
 let dir: string;
-beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'segl-util-pdf-')); });
-afterAll(() => { fs.rmSync(dir, { recursive: true, force: true }); });
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'segl-util-pdf-'));
+});
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
 
 const check = (name: string, pdf: Buffer): string => {
   const file = path.join(dir, name);

@@ -14,10 +14,18 @@ const WSDL = REFERENCE_WSDL;
 const CLIENT = path.join(__dirname, 'zeep_client.py');
 const SDS_ID = /^\d{8}[0-9a-z]{49,50}$/;
 
-interface DocStatus { id: string; original_uri: string | null; result_uri: string | null }
+interface DocStatus {
+  id: string;
+  original_uri: string | null;
+  result_uri: string | null;
+}
 interface StatusInfo {
-  request_id: string; task_id: string | null; task_status: string;
-  client_reference: string | null; client_status: string | null; document_status: DocStatus[];
+  request_id: string;
+  task_id: string | null;
+  task_status: string;
+  client_reference: string | null;
+  client_status: string | null;
+  document_status: DocStatus[];
 }
 interface ZeepResult {
   zeep_version: string;
@@ -26,8 +34,11 @@ interface ZeepResult {
   getStatus: StatusInfo[];
   getRequestHistory: { event: string; event_time: string | null; data: string | null }[];
   getTask: {
-    id: string; subject_ref: string | null; depends_on_task: string[];
-    document_actions: { type: string; document_ref: string | null }[]; authentication_methods: string[];
+    id: string;
+    subject_ref: string | null;
+    depends_on_task: string[];
+    document_actions: { type: string; document_ref: string | null }[];
+    authentication_methods: string[];
   } | null;
   findTasks: { request_id: string; task_id: string; task_status: string; client_reference: string | null }[];
   getTaskCount: number;
@@ -46,13 +57,16 @@ function requireZeep(): void {
     const err = e as { stderr?: Buffer; message: string };
     throw new Error(
       `${PYTHON} cannot import zeep (${(err.stderr?.toString() || err.message).trim()}). ` +
-      'Install it with `apt-get install python3-zeep` (Debian package; the python3 first on PATH is not used).');
+        'Install it with `apt-get install python3-zeep` (Debian package; the python3 first on PATH is not used).',
+    );
   }
 }
 
 function runZeep(endpoint: string, password: string): Promise<ZeepResult> {
   return new Promise((resolve, reject) => {
-    execFile(PYTHON, [CLIENT, WSDL, endpoint, 'demo', password],
+    execFile(
+      PYTHON,
+      [CLIENT, WSDL, endpoint, 'demo', password],
       { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => {
         if (err) {
@@ -64,7 +78,8 @@ function runZeep(endpoint: string, password: string): Promise<ZeepResult> {
         } catch (e) {
           reject(new Error(`zeep_client.py printed no JSON (${(e as Error).message}):\n${stdout}\nstderr:\n${stderr}`));
         }
-      });
+      },
+    );
   });
 }
 
@@ -81,9 +96,11 @@ describe.each(databases())('zeep interop against segl (%s)', (db) => {
     requireZeep();
     srv = await startServer(db);
     r = await runZeep(srv.endpoint, srv.demoPassword);
-    if (process.env.ZEEP_DEBUG) process.stdout.write(JSON.stringify(r, null, 1) + "\n");
+    if (process.env.ZEEP_DEBUG) process.stdout.write(JSON.stringify(r, null, 1) + '\n');
   });
-  afterAll(async () => { await srv?.stop(); });
+  afterAll(async () => {
+    await srv?.stop();
+  });
 
   test('createRequest returns one SDS-format request id', () => {
     expect(r.createRequest.request_ids).toHaveLength(1);

@@ -8,10 +8,15 @@ export function blobFiles(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
     let names: string[] = [];
-    try { names = readdirSync(d); } catch { return; }
+    try {
+      names = readdirSync(d);
+    } catch {
+      return;
+    }
     for (const n of names) {
       const p = path.join(d, n);
-      if (/^[0-9a-f]{2}$/.test(n)) walk(p); else out.push(p);
+      if (/^[0-9a-f]{2}$/.test(n)) walk(p);
+      else out.push(p);
     }
   };
   walk(root);

@@ -61,7 +61,8 @@ export function writePdf(target: string, o: PdfOptions = {}): { xref: number; si
     const eol = o.entryEol ?? ' \n';
     put(`xref\n0 ${offsets.length + 1}\n0000000000 65535 f${eol}`);
     put(offsets.map((n) => `${String(n).padStart(10, '0')} 00000 n${eol}`).join(''));
-    const tail = (sx: number): string => `trailer\n<< /Size ${offsets.length + 1} /Root 1 0 R${o.trailer ?? ''} >>\nstartxref\n${sx}\n%%EOF\n${o.after ?? ''}`;
+    const tail = (sx: number): string =>
+      `trailer\n<< /Size ${offsets.length + 1} /Root 1 0 R${o.trailer ?? ''} >>\nstartxref\n${sx}\n%%EOF\n${o.after ?? ''}`;
     const size = pos + Buffer.byteLength(tail(xref), 'latin1');
     put(tail(o.startxref ? o.startxref(xref, size) : xref));
     return { xref, size };
@@ -76,7 +77,12 @@ export function appendUpdate(target: string, prevXref: number, trailer = ''): vo
   const obj = '5 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>\nendobj\n';
   const objAt = pos;
   pos += obj.length;
-  fs.appendFileSync(target, Buffer.from(
-    `${obj}xref\n0 1\n0000000000 65535 f \n5 1\n${String(objAt).padStart(10, '0')} 00000 n \n`
-    + `trailer\n<< /Size 6 /Root 1 0 R /Prev ${prevXref}${trailer} >>\nstartxref\n${pos}\n%%EOF\n`, 'latin1'));
+  fs.appendFileSync(
+    target,
+    Buffer.from(
+      `${obj}xref\n0 1\n0000000000 65535 f \n5 1\n${String(objAt).padStart(10, '0')} 00000 n \n` +
+        `trailer\n<< /Size 6 /Root 1 0 R /Prev ${prevXref}${trailer} >>\nstartxref\n${pos}\n%%EOF\n`,
+      'latin1',
+    ),
+  );
 }

@@ -28,9 +28,13 @@ export class PortalClient {
   }
 
   async get(path: string, init: { method?: string; headers?: Record<string, string> } = {}) {
-    return this.page(await fetch(`${this.base}${path}`, {
-      method: init.method ?? 'GET', redirect: 'manual', headers: { ...(this.cookie ? { cookie: this.cookie } : {}), ...init.headers },
-    }));
+    return this.page(
+      await fetch(`${this.base}${path}`, {
+        method: init.method ?? 'GET',
+        redirect: 'manual',
+        headers: { ...(this.cookie ? { cookie: this.cookie } : {}), ...init.headers },
+      }),
+    );
   }
 
   /** A form POST; `csrf` is added unless the form has one. */
@@ -42,15 +46,27 @@ export class PortalClient {
 
   /** A POST of exactly these bytes and headers (with the session cookie). */
   async raw(path: string, body: string | Buffer, headers: Record<string, string>) {
-    return this.page(await fetch(`${this.base}${path}`, {
-      method: 'POST', redirect: 'manual', body, headers: { ...(this.cookie ? { cookie: this.cookie } : {}), ...headers },
-    }));
+    return this.page(
+      await fetch(`${this.base}${path}`, {
+        method: 'POST',
+        redirect: 'manual',
+        body,
+        headers: { ...(this.cookie ? { cookie: this.cookie } : {}), ...headers },
+      }),
+    );
   }
 }
 
 /** The text a page shows in its <main> (tags dropped, entities of the layout decoded), for assertions. */
 export function mainText(html: string): string {
   const main = /<main[^>]*>([\s\S]*)<\/main>/.exec(html)?.[1] ?? html;
-  return main.replace(/<[^>]+>/g, ' ').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
-    .replace(/\s+/g, ' ').trim();
+  return main
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ')
+    .trim();
 }

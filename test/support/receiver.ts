@@ -2,7 +2,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface Call { url: URL; headers: http.IncomingHttpHeaders; at: number; status: number }
+export interface Call {
+  url: URL;
+  headers: http.IncomingHttpHeaders;
+  at: number;
+  status: number;
+}
 
 export interface Receiver {
   port: number;
@@ -22,7 +27,11 @@ export async function startReceiver(port = 0): Promise<Receiver> {
   const server = http.createServer((req, res) => {
     const call = { url: new URL(req.url!, 'http://x'), headers: req.headers, at: Date.now() };
     const a = r.answer(call);
-    if (a === 'hang') { hanging.add(res); calls.push({ ...call, status: 0 }); return; }
+    if (a === 'hang') {
+      hanging.add(res);
+      calls.push({ ...call, status: 0 });
+      return;
+    }
     const { status, headers } = typeof a === 'number' ? { status: a, headers: {} } : a;
     calls.push({ ...call, status });
     res.writeHead(status, headers).end('ok');
@@ -31,13 +40,32 @@ export async function startReceiver(port = 0): Promise<Receiver> {
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const actual = (server.address() as AddressInfo).port;
   const r: Receiver = {
-    port: actual, base: `http://127.0.0.1:${actual}`, calls, answer: () => 200,
-    waitDelivered: (n, timeoutMs = 15_000) => new Promise((resolve, reject) => {
-      const ok = () => calls.filter((c) => c.status >= 200 && c.status < 300);
-      const check = () => { if (ok().length >= n) { clearTimeout(t); resolve(ok()); return true; } return false; };
-      const t = setTimeout(() => reject(new Error(`only ${ok().length} of ${n} callbacks delivered; calls: ${JSON.stringify(calls.map((c) => [c.url.pathname, c.status]))}`)), timeoutMs);
-      if (!check()) waiters.push(() => void check());
-    }),
+    port: actual,
+    base: `http://127.0.0.1:${actual}`,
+    calls,
+    answer: () => 200,
+    waitDelivered: (n, timeoutMs = 15_000) =>
+      new Promise((resolve, reject) => {
+        const ok = () => calls.filter((c) => c.status >= 200 && c.status < 300);
+        const check = () => {
+          if (ok().length >= n) {
+            clearTimeout(t);
+            resolve(ok());
+            return true;
+          }
+          return false;
+        };
+        const t = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `only ${ok().length} of ${n} callbacks delivered; calls: ${JSON.stringify(calls.map((c) => [c.url.pathname, c.status]))}`,
+              ),
+            ),
+          timeoutMs,
+        );
+        if (!check()) waiters.push(() => void check());
+      }),
     close: async () => {
       for (const h of hanging) h.destroy();
       server.closeAllConnections();

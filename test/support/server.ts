@@ -84,7 +84,11 @@ export async function startServer(db: DbKind = 'sqlite', env: Record<string, str
     pg = await freshPgDatabase();
   }
   const cfg = loadConfig({
-    PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SEGL_DEMO_PASSWORD: 'demo-password-1',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    SEGL_DEMO_PASSWORD: 'demo-password-1',
     ...(pg ? { DATABASE_URL: pg.url } : {}),
     ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}),
     // servers of one run may share a Redis: each gets its own queues
@@ -93,7 +97,11 @@ export async function startServer(db: DbKind = 'sqlite', env: Record<string, str
   });
   const rt = await startRuntime(cfg, { http: true, worker: opts.worker ?? false, resolve: opts.resolve });
   return {
-    rt, url: rt.url!, endpoint: `${rt.url}/ws/documentservice-v3`, dataDir, demoPassword: 'demo-password-1',
+    rt,
+    url: rt.url!,
+    endpoint: `${rt.url}/ws/documentservice-v3`,
+    dataDir,
+    demoPassword: 'demo-password-1',
     stop: async () => {
       await rt.close();
       await pg?.drop();

@@ -21,7 +21,11 @@ export function envelope(inner: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><s:Body>${inner}</s:Body></s:Envelope>`;
 }
 
-export async function post(endpoint: string, xml: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+export async function post(
+  endpoint: string,
+  xml: string | Buffer,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string }> {
   const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', ...headers }, body: xml });
   return { status: res.status, text: await res.text() };
 }
@@ -36,7 +40,13 @@ export function bodyPayload(xml: string): string | null {
 
 export function faultString(xml: string): string | null {
   const m = /<faultstring>([\s\S]*?)<\/faultstring>/.exec(xml);
-  return m ? m[1]!.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&') : null;
+  return m
+    ? m[1]!
+        .replace(/&quot;/g, '"')
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&amp;/g, '&')
+    : null;
 }
 
 let xsd: string | undefined;

@@ -30,7 +30,9 @@ const OCSP_NOCHECK = '1.3.6.1.5.5.7.48.1.5';
 const HOUR = 3_600_000;
 
 async function issue(
-  name: string, issuer: { certificate: x509.X509Certificate; keys: CryptoKeyPair } | null, extensions: x509.Extension[],
+  name: string,
+  issuer: { certificate: x509.X509Certificate; keys: CryptoKeyPair } | null,
+  extensions: x509.Extension[],
 ): Promise<{ certificate: x509.X509Certificate; keys: CryptoKeyPair }> {
   const keys = await generateKeys();
   const common = {
@@ -41,7 +43,10 @@ async function issue(
   const ski = await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as never);
   if (!issuer) {
     const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-      ...common, name, keys: keys as never, extensions: [...extensions, ski],
+      ...common,
+      name,
+      keys: keys as never,
+      extensions: [...extensions, ski],
     });
     return { certificate, keys };
   }

@@ -50,7 +50,8 @@ describe('docs/architecture.md lists the folders of src/', () => {
   });
 
   it('the parser reads rows, not prose', () => {
-    const md = '# x\n\n## Folders\n\n| Folder | What |\n| --- | --- |\n| `src/a/` | A |\n| `src/a/b` | B |\ntext `src/c/`\n\n## Other\n| `src/d/` | D |\n';
+    const md =
+      '# x\n\n## Folders\n\n| Folder | What |\n| --- | --- |\n| `src/a/` | A |\n| `src/a/b` | B |\ntext `src/c/`\n\n## Other\n| `src/d/` | D |\n';
     expect(folderTable(md)).toEqual(['src/a/', 'src/a/b/']);
   });
 });

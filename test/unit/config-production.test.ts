@@ -31,7 +31,9 @@ describe('production refuses the test eID and the test CA', () => {
 
   test('production without external trust services names what is missing (the test CA is off by default there)', () => {
     const { SEGL_SEAL_P12: _p, SEGL_TSA_URL: _t, SEGL_TRUST_ANCHORS: _a, ...bare } = productionEnv();
-    expect(refused(bare)).toContain('production needs external trust services (the test CA is for preprod only): set SEGL_SEAL_P12 (the seal key), SEGL_TSA_URL (a time-stamping authority), SEGL_TRUST_ANCHORS (trust anchors)');
+    expect(refused(bare)).toContain(
+      'production needs external trust services (the test CA is for preprod only): set SEGL_SEAL_P12 (the seal key), SEGL_TSA_URL (a time-stamping authority), SEGL_TRUST_ANCHORS (trust anchors)',
+    );
   });
 
   test('every problem is listed at once', () => {
@@ -101,9 +103,13 @@ describe('secrets: placeholders in every mode, weak ones in production', () => {
   });
 
   test('SEGL_ADMIN_PASSWORD: placeholder refused everywhere, weak refused in production, random accepted', () => {
-    expect(refused({ SEGL_ADMIN_PASSWORD: 'change-me-admin-password' })).toContain('SEGL_ADMIN_PASSWORD looks like a default or placeholder');
+    expect(refused({ SEGL_ADMIN_PASSWORD: 'change-me-admin-password' })).toContain(
+      'SEGL_ADMIN_PASSWORD looks like a default or placeholder',
+    );
     expect(refused(productionEnv({ SEGL_ADMIN_PASSWORD: 'aaaaaaaaaaaaaaaaaaaaaaaa' }))).toContain(`SEGL_ADMIN_PASSWORD is too predictable`);
-    expect(refused(productionEnv({ SEGL_ADMIN_PASSWORD: '123412341234123412341234' }))).toContain(`production needs ${ADMIN_PASSWORD_MIN_BITS}`);
+    expect(refused(productionEnv({ SEGL_ADMIN_PASSWORD: '123412341234123412341234' }))).toContain(
+      `production needs ${ADMIN_PASSWORD_MIN_BITS}`,
+    );
     const pw = randomBytes(18).toString('base64');
     expect(loadConfig(productionEnv({ SEGL_ADMIN_PASSWORD: pw })).notify.adminPassword).toBe(pw);
   });

@@ -170,7 +170,11 @@ describe('status', () => {
 
   test('move throws a StateError naming the task path', () => {
     let thrown: unknown;
-    try { move('request/r1/task/t1', 'completed', 'rejected'); } catch (e) { thrown = e; }
+    try {
+      move('request/r1/task/t1', 'completed', 'rejected');
+    } catch (e) {
+      thrown = e;
+    }
     expect(thrown).toBeInstanceOf(StateError);
     expect((thrown as StateError).path).toBe('request/r1/task/t1');
     expect((thrown as StateError).message).toBe('request/r1/task/t1: a completed task cannot become rejected');

@@ -5,7 +5,6 @@ import { compileFilter, compilePage, fieldKind, matches, MAX_PAGE, type Criterio
 import type { TaskFilter, TaskFilterCriteria } from '../../src/core/types';
 import { violationsOf } from '../support/violations';
 
-
 const one = (c: Partial<TaskFilterCriteria>): TaskFilter => ({ criteria: [c as TaskFilterCriteria] });
 
 describe('fieldKind', () => {
@@ -96,7 +95,9 @@ describe('compileFilter', () => {
 
   test('from-date and to-date are normalised to ISO; invalid ones are reported', () => {
     expect(compileFilter({ fromDate: '2024-01-01T00:00:00Z', toDate: '2024-02-01T12:00:00-01:00' })).toEqual({
-      criteria: [], fromDate: '2024-01-01T00:00:00.000Z', toDate: '2024-02-01T13:00:00.000Z',
+      criteria: [],
+      fromDate: '2024-01-01T00:00:00.000Z',
+      toDate: '2024-02-01T13:00:00.000Z',
     });
     expect(violationsOf(() => compileFilter({ fromDate: 'soon', toDate: 'later' }))).toEqual([
       { path: 'filter/from-date', rule: 'must be an xs:dateTime' },
@@ -105,13 +106,20 @@ describe('compileFilter', () => {
   });
 
   test('every bad criterion is reported with its index and the custom path', () => {
-    expect(violationsOf(() => compileFilter({
-      criteria: [
-        { field: 'id', value: 'ok' },
-        { field: 'days-to-live', value: 'x' },
-        { field: 'nope' as TaskFilterField, value: 'x' },
-      ],
-    }, 'find-tasks/filter'))).toEqual([
+    expect(
+      violationsOf(() =>
+        compileFilter(
+          {
+            criteria: [
+              { field: 'id', value: 'ok' },
+              { field: 'days-to-live', value: 'x' },
+              { field: 'nope' as TaskFilterField, value: 'x' },
+            ],
+          },
+          'find-tasks/filter',
+        ),
+      ),
+    ).toEqual([
       { path: 'find-tasks/filter/criteria[1]/value', rule: 'days-to-live needs a whole number' },
       { path: 'find-tasks/filter/criteria[2]/field', rule: expect.stringContaining('must be one of') },
     ]);
@@ -120,7 +128,12 @@ describe('compileFilter', () => {
 
 describe('compilePage', () => {
   test('defaults 0 / 100, sort by created ascending', () => {
-    expect(compilePage(undefined, undefined, undefined, undefined)).toEqual({ offset: 0, limit: 100, sortField: 'created', ascending: true });
+    expect(compilePage(undefined, undefined, undefined, undefined)).toEqual({
+      offset: 0,
+      limit: 100,
+      sortField: 'created',
+      ascending: true,
+    });
   });
 
   test('explicit values', () => {
@@ -166,11 +179,18 @@ describe('matches', () => {
   describe('strings, case-sensitive', () => {
     const r = row({ 'subject-first-name': 'Ada' });
     test.each<[LogicalOperator, string, boolean]>([
-      ['equals', 'Ada', true], ['equals', 'ada', false],
-      ['not-equals', 'ada', true], ['not-equals', 'Ada', false],
-      ['contains', 'd', true], ['contains', 'D', false],
-      ['less-than', 'Ba', true], ['less-than', 'Aa', false], ['less-than', 'Ada', false],
-      ['greater-than', 'Aa', true], ['greater-than', 'a', false], ['greater-than', 'Ada', false],
+      ['equals', 'Ada', true],
+      ['equals', 'ada', false],
+      ['not-equals', 'ada', true],
+      ['not-equals', 'Ada', false],
+      ['contains', 'd', true],
+      ['contains', 'D', false],
+      ['less-than', 'Ba', true],
+      ['less-than', 'Aa', false],
+      ['less-than', 'Ada', false],
+      ['greater-than', 'Aa', true],
+      ['greater-than', 'a', false],
+      ['greater-than', 'Ada', false],
     ])('%s %s → %s', (op, value, want) => {
       expect(matches(r, crit('subject-first-name', op, value))).toBe(want);
     });
@@ -179,11 +199,16 @@ describe('matches', () => {
   describe('strings, case-insensitive', () => {
     const r = row({ 'subject-first-name': 'Ada' });
     test.each<[LogicalOperator, string, boolean]>([
-      ['equals', 'ADA', true], ['equals', 'adb', false],
-      ['not-equals', 'aDa', false], ['not-equals', 'bob', true],
-      ['contains', 'DA', true], ['contains', 'x', false],
-      ['less-than', 'B', true], ['less-than', 'A', false],
-      ['greater-than', 'ACZ', true], ['greater-than', 'ADB', false],
+      ['equals', 'ADA', true],
+      ['equals', 'adb', false],
+      ['not-equals', 'aDa', false],
+      ['not-equals', 'bob', true],
+      ['contains', 'DA', true],
+      ['contains', 'x', false],
+      ['less-than', 'B', true],
+      ['less-than', 'A', false],
+      ['greater-than', 'ACZ', true],
+      ['greater-than', 'ADB', false],
     ])('%s %s → %s', (op, value, want) => {
       expect(matches(r, crit('subject-first-name', op, value, false))).toBe(want);
     });
@@ -192,10 +217,15 @@ describe('matches', () => {
   describe('ints compare as numbers', () => {
     const r = row({ 'days-to-live': 9 });
     test.each<[LogicalOperator, string, boolean]>([
-      ['equals', '9', true], ['equals', '09', true], ['equals', '10', false],
-      ['not-equals', '10', true], ['not-equals', '9', false],
-      ['less-than', '10', true], ['less-than', '9', false],
-      ['greater-than', '8', true], ['greater-than', '10', false],
+      ['equals', '9', true],
+      ['equals', '09', true],
+      ['equals', '10', false],
+      ['not-equals', '10', true],
+      ['not-equals', '9', false],
+      ['less-than', '10', true],
+      ['less-than', '9', false],
+      ['greater-than', '8', true],
+      ['greater-than', '10', false],
     ])('%s %s → %s', (op, value, want) => {
       expect(matches(r, crit('days-to-live', op, value))).toBe(want);
       expect(matches(r, crit('days-to-live', op, value, false))).toBe(want);
@@ -205,10 +235,14 @@ describe('matches', () => {
   describe('dates compare as instants', () => {
     const r = row({ created: '2024-03-05T08:00:00.000Z' });
     test.each<[LogicalOperator, string, boolean]>([
-      ['equals', '2024-03-05T10:00:00+02:00', true], ['equals', '2024-03-05T08:00:00.001Z', false],
-      ['not-equals', '2024-03-05T08:00:00Z', false], ['not-equals', '2024-03-06T08:00:00Z', true],
-      ['less-than', '2024-03-05T08:00:01Z', true], ['less-than', '2024-03-05T08:00:00Z', false],
-      ['greater-than', '2024-03-05T07:59:59Z', true], ['greater-than', '2025-01-01T00:00:00Z', false],
+      ['equals', '2024-03-05T10:00:00+02:00', true],
+      ['equals', '2024-03-05T08:00:00.001Z', false],
+      ['not-equals', '2024-03-05T08:00:00Z', false],
+      ['not-equals', '2024-03-06T08:00:00Z', true],
+      ['less-than', '2024-03-05T08:00:01Z', true],
+      ['less-than', '2024-03-05T08:00:00Z', false],
+      ['greater-than', '2024-03-05T07:59:59Z', true],
+      ['greater-than', '2025-01-01T00:00:00Z', false],
     ])('%s %s → %s', (op, value, want) => {
       expect(matches(r, crit('created', op, value))).toBe(want);
     });

@@ -17,14 +17,25 @@ describe('media types of tenant documents', () => {
   });
 
   test.each([
-    ['text/html', /is not accepted/], ['image/svg+xml', /is not accepted/], ['application/xhtml+xml', /is not accepted/],
-    ['text/plain; charset=x-unknown', /charset "x-unknown" is not supported/], ['text/plain; charset=a; charset=b', /is not a media type/],
+    ['text/html', /is not accepted/],
+    ['image/svg+xml', /is not accepted/],
+    ['application/xhtml+xml', /is not accepted/],
+    ['text/plain; charset=x-unknown', /charset "x-unknown" is not supported/],
+    ['text/plain; charset=a; charset=b', /is not a media type/],
     ['application/x-ltv-sdo; charset=utf-8', /charset parameter is not allowed/],
   ])('%j is refused', (value, why) => {
     expect(mediaTypeProblem(value)).toMatch(why);
   });
 
-  test.each(['application/pdf', 'application/x-pades', 'text/plain', 'text/plain;charset=windows-1252', 'application/xml; charset=utf-8', 'text/xml', 'application/x-ltv-sdo'])(
-    '%j is accepted', (value) => { expect(mediaTypeProblem(value)).toBeNull(); },
-  );
+  test.each([
+    'application/pdf',
+    'application/x-pades',
+    'text/plain',
+    'text/plain;charset=windows-1252',
+    'application/xml; charset=utf-8',
+    'text/xml',
+    'application/x-ltv-sdo',
+  ])('%j is accepted', (value) => {
+    expect(mediaTypeProblem(value)).toBeNull();
+  });
 });

@@ -8,13 +8,28 @@ import type { Task } from '../../src/core/types';
 const NOW = '2026-12-01T10:00:00.000Z';
 
 function request(over: Partial<RequestRow> = {}, body: Record<string, unknown> = {}): RequestRow {
-  return { id: 'r1', serviceId: 1, createdAt: NOW, updatedAt: NOW, deleted: false, body: { task: [], ...body }, ...over } as unknown as RequestRow;
+  return {
+    id: 'r1',
+    serviceId: 1,
+    createdAt: NOW,
+    updatedAt: NOW,
+    deleted: false,
+    body: { task: [], ...body },
+    ...over,
+  } as unknown as RequestRow;
 }
 
 function task(taskId: string, status: TaskStatus = 'created', body: Partial<Task> = {}): TaskRow {
   return {
-    requestId: 'r1', taskId, ordinal: 0, status, createdAt: NOW, updatedAt: NOW, expiresAt: NOW,
-    body: { id: taskId, documentAction: [], ...body }, info: {},
+    requestId: 'r1',
+    taskId,
+    ordinal: 0,
+    status,
+    createdAt: NOW,
+    updatedAt: NOW,
+    expiresAt: NOW,
+    body: { id: taskId, documentAction: [], ...body },
+    info: {},
   } as unknown as TaskRow;
 }
 
@@ -66,10 +81,21 @@ describe('portalTask', () => {
     const t = task('t1', 'created', body);
     const p = portalTask(req, t, [t], docs, new Set(['u']));
     expect(p).toMatchObject({
-      requestId: 'r1', taskId: 't1', status: 'created', access: { kind: 'open' }, dialog: { title: 'Sign', message: 'Please' },
-      language: 'da', profile: 'p', authentication: ['nemid'], artifactAllowed: true, nationalId: '0101011234',
-      bundle: true, signText: 'I agree', redirects: { complete: 'https://x/done?r=${requestId}' },
-      signatureMethods: ['nemid-sign', 'nemid'], clientReference: 'ref-7',
+      requestId: 'r1',
+      taskId: 't1',
+      status: 'created',
+      access: { kind: 'open' },
+      dialog: { title: 'Sign', message: 'Please' },
+      language: 'da',
+      profile: 'p',
+      authentication: ['nemid'],
+      artifactAllowed: true,
+      nationalId: '0101011234',
+      bundle: true,
+      signText: 'I agree',
+      redirects: { complete: 'https://x/done?r=${requestId}' },
+      signatureMethods: ['nemid-sign', 'nemid'],
+      clientReference: 'ref-7',
     });
     expect(p.documents.map((d) => [d.id, d.order, d.action, d.signed, d.optional, d.uploaded])).toEqual([
       ['a', 0, 'sign', false, false, false],
@@ -79,10 +105,17 @@ describe('portalTask', () => {
     expect(p.documents[1].dialog).toEqual({ title: 'B' });
   });
 
-  test('the task\'s own language, profile, subject and bundle win; nothing required when no authentication', () => {
+  test("the task's own language, profile, subject and bundle win; nothing required when no authentication", () => {
     const t = task('t1', 'created', { language: 'sv', profile: 'own', bundle: false, subject: { nationalId: '0202022345' } });
     const p = portalTask(req, t, [t], []);
-    expect(p).toMatchObject({ language: 'sv', profile: 'own', bundle: false, nationalId: '0202022345', authentication: [], artifactAllowed: false });
+    expect(p).toMatchObject({
+      language: 'sv',
+      profile: 'own',
+      bundle: false,
+      nationalId: '0202022345',
+      authentication: [],
+      artifactAllowed: false,
+    });
     expect(p.signatureMethods).toEqual([]);
   });
 });
@@ -96,7 +129,9 @@ describe('redirectUrl', () => {
 
 describe('unreadMandatory and missingUploads', () => {
   const p = (documents: Array<Partial<PortalTask['documents'][number]> & { id: string }>): PortalTask =>
-    ({ documents: documents.map((d) => ({ action: 'sign', order: 0, signed: false, optional: false, uploaded: false, ...d })) }) as PortalTask;
+    ({
+      documents: documents.map((d) => ({ action: 'sign', order: 0, signed: false, optional: false, uploaded: false, ...d })),
+    }) as PortalTask;
 
   test('every unsigned, unviewed document blocks Send in unless it is optional and skipped; uploads do not', () => {
     const t = p([{ id: 'a' }, { id: 'b', optional: true }, { id: 'c', signed: true }, { id: 'd' }, { id: 'u', action: 'upload' }]);
@@ -106,7 +141,12 @@ describe('unreadMandatory and missingUploads', () => {
   });
 
   test('uploads still without their file, optional ones excepted', () => {
-    const t = p([{ id: 'u1', action: 'upload' }, { id: 'u2', action: 'upload', uploaded: true }, { id: 'u3', action: 'upload', optional: true }, { id: 'a' }]);
+    const t = p([
+      { id: 'u1', action: 'upload' },
+      { id: 'u2', action: 'upload', uploaded: true },
+      { id: 'u3', action: 'upload', optional: true },
+      { id: 'a' },
+    ]);
     expect(missingUploads(t).map((d) => d.id)).toEqual(['u1']);
   });
 });

@@ -5,7 +5,9 @@ import { DEFAULT_THROTTLE, LoginThrottle, type Admission } from '../../src/core/
 function setup() {
   let t = 1_000_000;
   const th = new LoginThrottle(DEFAULT_THROTTLE, () => t);
-  const tick = (ms: number) => { t += ms; };
+  const tick = (ms: number) => {
+    t += ms;
+  };
   /** one attempt that waits its turn and fails; returns how long it had to wait */
   const failOnce = (source: string, account: string): number => {
     const a = th.admit(source, account);
@@ -17,7 +19,10 @@ function setup() {
   return { th, tick, failOnce };
 }
 
-const ok = (a: Admission) => { if (!a.ok) throw new Error('refused'); return a; };
+const ok = (a: Admission) => {
+  if (!a.ok) throw new Error('refused');
+  return a;
+};
 
 describe('LoginThrottle', () => {
   test('five failures of a pair are free; then each attempt waits 0.5 s, 1 s, 2 s … up to 8 s', () => {

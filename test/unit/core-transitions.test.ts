@@ -13,15 +13,25 @@ const R = 'req1';
 
 function note(scope: string, id: string, schedule?: Schedule[], disabled = false): NotificationRow {
   return {
-    requestId: R, scope, notificationId: id, disabled,
+    requestId: R,
+    scope,
+    notificationId: id,
+    disabled,
     body: { type: 'URL', notificationId: id, recipient: 'https://example.com/cb', message: 'm', schedule },
   } as NotificationRow;
 }
 
 function task(taskId: string, status: TaskStatus = 'created'): TaskRow {
   return {
-    requestId: R, taskId, ordinal: 0, status, createdAt: AT.toISOString(), updatedAt: AT.toISOString(),
-    expiresAt: '2026-12-31T10:00:00.000Z', body: { id: taskId, documentAction: [] }, info: {},
+    requestId: R,
+    taskId,
+    ordinal: 0,
+    status,
+    createdAt: AT.toISOString(),
+    updatedAt: AT.toISOString(),
+    expiresAt: '2026-12-31T10:00:00.000Z',
+    body: { id: taskId, documentAction: [] },
+    info: {},
   } as unknown as TaskRow;
 }
 
@@ -31,11 +41,24 @@ function fakeTx(notifications: NotificationRow[] = []) {
   const events: EventRow[] = [];
   const outbox: OutboxRow[] = [];
   const tx = {
-    setTaskStatus: async (...a: unknown[]) => { calls.push(['setTaskStatus', a]); },
-    cancelReminders: async (...a: unknown[]) => { calls.push(['cancelReminders', a]); },
-    insertEvents: async (e: EventRow[]) => { calls.push(['insertEvents', [e]]); events.push(...e); },
-    insertOutbox: async (rows: OutboxRow[]) => { calls.push(['insertOutbox', [rows]]); outbox.push(...rows); },
-    allNotifications: async () => { calls.push(['allNotifications', []]); return notifications; },
+    setTaskStatus: async (...a: unknown[]) => {
+      calls.push(['setTaskStatus', a]);
+    },
+    cancelReminders: async (...a: unknown[]) => {
+      calls.push(['cancelReminders', a]);
+    },
+    insertEvents: async (e: EventRow[]) => {
+      calls.push(['insertEvents', [e]]);
+      events.push(...e);
+    },
+    insertOutbox: async (rows: OutboxRow[]) => {
+      calls.push(['insertOutbox', [rows]]);
+      outbox.push(...rows);
+    },
+    allNotifications: async () => {
+      calls.push(['allNotifications', []]);
+      return notifications;
+    },
   };
   return { tx: tx as unknown as DocumentTx, calls, events, outbox };
 }
@@ -52,7 +75,7 @@ describe('planReached', () => {
     note('t1', 'disabled', [{ stateIs: 'completed' }], true),
   ];
 
-  test('the task\'s own schedules for that state, not other tasks\' nor disabled ones', () => {
+  test("the task's own schedules for that state, not other tasks' nor disabled ones", () => {
     expect(planReached(ns, 't1', 'completed', AT).map(key)).toEqual(['t1/own-completed@completed:t1']);
   });
 
@@ -74,15 +97,14 @@ describe('planReached', () => {
 });
 
 describe('planCreated', () => {
-  const ns = [
-    note('t1', 'n1'),
-    note('t2', 'n2'),
-    note('', 'req-created', [{ stateIs: 'created' }]),
-    note('', 'req-plain'),
-  ];
+  const ns = [note('t1', 'n1'), note('t2', 'n2'), note('', 'req-created', [{ stateIs: 'created' }]), note('', 'req-plain')];
 
-  test('tasks opened: each task\'s unscheduled notifications; the request\'s created schedules when it is new', () => {
-    expect(planCreated(ns, ['t1', 't2'], AT, true).map(key).sort()).toEqual(['(request)/req-created@created', 't1/n1@created:t1', 't2/n2@created:t2']);
+  test("tasks opened: each task's unscheduled notifications; the request's created schedules when it is new", () => {
+    expect(planCreated(ns, ['t1', 't2'], AT, true).map(key).sort()).toEqual([
+      '(request)/req-created@created',
+      't1/n1@created:t1',
+      't2/n2@created:t2',
+    ]);
   });
 
   test('a task added to an existing request: only its own', () => {
@@ -95,7 +117,7 @@ describe('planCreated', () => {
 });
 
 describe('planAdded', () => {
-  test('a task notification added later is judged against the task\'s present state', () => {
+  test("a task notification added later is judged against the task's present state", () => {
     const n = note('t1', 'late', [{ stateIs: 'completed' }]);
     expect(planAdded(n, [task('t1', 'completed')], AT).map(key)).toEqual(['t1/late@completed:t1']);
     expect(planAdded(n, [task('t1', 'created')], AT)).toEqual([]);
@@ -154,7 +176,10 @@ describe('moveTask', () => {
   });
 
   test('events: expired and failed leave an error event (the WSDL has no such event types), deleted none', async () => {
-    for (const [to, data] of [['expired', 'task expired: its days-to-live ran out at 2026-12-31T10:00:00.000Z'], ['failed', 'task failed']] as const) {
+    for (const [to, data] of [
+      ['expired', 'task expired: its days-to-live ran out at 2026-12-31T10:00:00.000Z'],
+      ['failed', 'task failed'],
+    ] as const) {
       const { tx, events } = fakeTx();
       const t = task('t1');
       await moveTask(tx, new OutboxWrites(), t, [t], to, AT, undefined, []);
@@ -167,7 +192,12 @@ describe('moveTask', () => {
   });
 
   test('the invariant: a refused transition throws a StateError naming the task and writes nothing', async () => {
-    for (const [from, to] of [['completed', 'rejected'], ['deleted', 'completed'], ['expired', 'created'], ['created', 'created']] as const) {
+    for (const [from, to] of [
+      ['completed', 'rejected'],
+      ['deleted', 'completed'],
+      ['expired', 'created'],
+      ['created', 'created'],
+    ] as const) {
       const { tx, calls } = fakeTx([note('t1', 'n', [{ stateIs: to }])]);
       const out = new OutboxWrites();
       const t = task('t1', from);

@@ -55,7 +55,10 @@ describe('key cards', () => {
     expect(card.cardId).toMatch(/^\d{10}$/);
     expect(card.codes).toHaveLength(KEY_CARD_SIZE);
     expect(new Set(card.codes.map((c) => c.keyNumber)).size).toBe(KEY_CARD_SIZE);
-    card.codes.forEach((c) => { expect(c.keyNumber).toMatch(/^\d{4}$/); expect(c.code).toMatch(/^\d{6}$/); });
+    card.codes.forEach((c) => {
+      expect(c.keyNumber).toMatch(/^\d{4}$/);
+      expect(c.code).toMatch(/^\d{6}$/);
+    });
     const stored = sealKeyCard(card, dataKey, macKey);
     expect(stored.codes).not.toContain(card.codes[0]!.code);
     expect(openKeyCard(card.cardId, stored.codes, dataKey)).toEqual(card.codes);

@@ -4,7 +4,11 @@ import { LANGUAGES, TEXTS, tn } from '../../src/portal/i18n';
 
 describe('portal texts', () => {
   test('no text in any language writes a plural as "(s)", "(er)", "(ta)" …', () => {
-    const hacks = LANGUAGES.flatMap((l) => Object.entries(TEXTS[l]).filter(([, v]) => /\w\((s|er|e|r|n|ta|a)\)/.test(v)).map(([k, v]) => `${l} ${k}: ${v}`));
+    const hacks = LANGUAGES.flatMap((l) =>
+      Object.entries(TEXTS[l])
+        .filter(([, v]) => /\w\((s|er|e|r|n|ta|a)\)/.test(v))
+        .map(([k, v]) => `${l} ${k}: ${v}`),
+    );
     expect(hacks).toEqual([]);
   });
 
@@ -19,11 +23,30 @@ describe('portal texts', () => {
   });
 
   test('the texts of this issue are translated (not English) in da, nb, sv and fi', () => {
-    const keys = ['waiting.body', 'done.signed.title', 'done.signed.body', 'done.sent.title', 'done.sent.body', 'code.signTitle', 'sign.confirm',
-      'doc.truncated', 'doc.downloadWhole', 'form.tooLarge.title', 'form.tooLarge.body', 'form.bad.title', 'form.bad.body', 'request.bad.title', 'request.bad.body', 'upload.none'] as const;
-    const untranslated = (['da', 'nb', 'sv', 'fi'] as const).flatMap((l) => keys.filter((k) => !TEXTS[l][k] || TEXTS[l][k] === TEXTS.en[k]).map((k) => `${l} ${k}`));
+    const keys = [
+      'waiting.body',
+      'done.signed.title',
+      'done.signed.body',
+      'done.sent.title',
+      'done.sent.body',
+      'code.signTitle',
+      'sign.confirm',
+      'doc.truncated',
+      'doc.downloadWhole',
+      'form.tooLarge.title',
+      'form.tooLarge.body',
+      'form.bad.title',
+      'form.bad.body',
+      'request.bad.title',
+      'request.bad.body',
+      'upload.none',
+    ] as const;
+    const untranslated = (['da', 'nb', 'sv', 'fi'] as const).flatMap((l) =>
+      keys.filter((k) => !TEXTS[l][k] || TEXTS[l][k] === TEXTS.en[k]).map((k) => `${l} ${k}`),
+    );
     expect(untranslated).toEqual([]);
     // the placeholders survive translation
-    for (const l of LANGUAGES) expect([l, TEXTS[l]['doc.truncated'].includes('{size}') && TEXTS[l]['doc.truncated'].includes('{shown}')]).toEqual([l, true]);
+    for (const l of LANGUAGES)
+      expect([l, TEXTS[l]['doc.truncated'].includes('{size}') && TEXTS[l]['doc.truncated'].includes('{shown}')]).toEqual([l, true]);
   });
 });

@@ -5,8 +5,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  checkContent, checkPdfFile, checkTextFile, checkXmlFile, isSupported, parseMediaType, SUPPORTED_TYPES,
-  TextValidator, type ContentProblem,
+  checkContent,
+  checkPdfFile,
+  checkTextFile,
+  checkXmlFile,
+  isSupported,
+  parseMediaType,
+  SUPPORTED_TYPES,
+  TextValidator,
+  type ContentProblem,
 } from '../../src/sds/content';
 import { appendUpdate, writePdf } from '../support/handpdf';
 
@@ -19,7 +26,6 @@ beforeAll(() => {
 afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
 
 const code = (p: ContentProblem | null): string | null => (p ? p.code : null);
 
@@ -72,7 +78,11 @@ describe('checkPdfFile', () => {
 
   test('a cross-reference subsection running past the end of the file is refused as corrupt', async () => {
     writePdf(file('big-count.pdf'));
-    fs.writeFileSync(file('big-count.pdf'), fs.readFileSync(file('big-count.pdf'), 'latin1').replace('xref\n0 6\n', 'xref\n0 999999\n'), 'latin1');
+    fs.writeFileSync(
+      file('big-count.pdf'),
+      fs.readFileSync(file('big-count.pdf'), 'latin1').replace('xref\n0 6\n', 'xref\n0 999999\n'),
+      'latin1',
+    );
     expect(code(await checkPdfFile(file('big-count.pdf')))).toBe('corrupt');
   });
 
@@ -127,7 +137,9 @@ describe('checkPdfFile', () => {
   });
 
   test('/Encrypt only counts as a top-level trailer key (not in a string or nested dictionary), #-escapes decoded', async () => {
-    writePdf(file('enc-in-string.pdf'), { trailer: ' /Note (a \\) /Encrypt 6 0 R (nested)) /X << /Encrypt 6 0 R >> /H <2F456E6372797074>' });
+    writePdf(file('enc-in-string.pdf'), {
+      trailer: ' /Note (a \\) /Encrypt 6 0 R (nested)) /X << /Encrypt 6 0 R >> /H <2F456E6372797074>',
+    });
     expect(await checkPdfFile(file('enc-in-string.pdf'))).toBeNull();
     writePdf(file('enc-escaped.pdf'), { trailer: ' /Encr#79pt 6 0 R' });
     expect(code(await checkPdfFile(file('enc-escaped.pdf')))).toBe('encrypted');
@@ -135,7 +147,11 @@ describe('checkPdfFile', () => {
 
   test('a trailer dictionary that never closes is refused as corrupt', async () => {
     writePdf(file('open-dict.pdf'));
-    fs.writeFileSync(file('open-dict.pdf'), fs.readFileSync(file('open-dict.pdf'), 'latin1').replace('/Root 1 0 R >>', '/Root 1 0 R /A [ 1 2'), 'latin1');
+    fs.writeFileSync(
+      file('open-dict.pdf'),
+      fs.readFileSync(file('open-dict.pdf'), 'latin1').replace('/Root 1 0 R >>', '/Root 1 0 R /A [ 1 2'),
+      'latin1',
+    );
     expect(code(await checkPdfFile(file('open-dict.pdf')))).toBe('corrupt');
   });
 
@@ -146,7 +162,9 @@ describe('checkPdfFile', () => {
     await checkPdfFile(file('in.pdf')); // warm up
     const before = process.memoryUsage.rss();
     let peak = before;
-    const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()); }, 1);
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage.rss());
+    }, 1);
     const t0 = process.hrtime.bigint();
     let got: ContentProblem | null | undefined;
     try {
@@ -304,9 +322,21 @@ describe('parseMediaType', () => {
   });
 
   test.each([
-    undefined, '', '   ', 'text', 'text/', '/plain', 'text /plain', 'text/plain charset=utf-8', 'text/plain; charset',
-    'text/plain; charset=', 'text/plain; charset = utf-8', 'text/plain; charset="utf-8', 'text/plain; charset=utf-8; charset=latin1',
-    'text/plain; charset=ut f-8', 'te(x)t/plain',
+    undefined,
+    '',
+    '   ',
+    'text',
+    'text/',
+    '/plain',
+    'text /plain',
+    'text/plain charset=utf-8',
+    'text/plain; charset',
+    'text/plain; charset=',
+    'text/plain; charset = utf-8',
+    'text/plain; charset="utf-8',
+    'text/plain; charset=utf-8; charset=latin1',
+    'text/plain; charset=ut f-8',
+    'te(x)t/plain',
   ])('%j is not a media type', (header) => {
     expect(parseMediaType(header)).toBeNull();
   });
@@ -314,8 +344,14 @@ describe('parseMediaType', () => {
 
 describe('SUPPORTED_TYPES / isSupported', () => {
   test('the six SDS types are supported, in any case', () => {
-    expect([...SUPPORTED_TYPES].sort()).toEqual(
-      ['application/pdf', 'application/x-ltv-sdo', 'application/x-pades', 'application/xml', 'text/plain', 'text/xml']);
+    expect([...SUPPORTED_TYPES].sort()).toEqual([
+      'application/pdf',
+      'application/x-ltv-sdo',
+      'application/x-pades',
+      'application/xml',
+      'text/plain',
+      'text/xml',
+    ]);
     for (const t of SUPPORTED_TYPES) expect(isSupported(t)).toBe(true);
     expect(isSupported('Application/PDF')).toBe(true);
   });
@@ -365,7 +401,10 @@ describe('checkXmlFile', () => {
     const be = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(doc, 'utf16le')]);
     be.swap16();
     expect(await xml('u16be.xml', be)).toBeNull();
-    const dt = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x "y">]><r/>', 'utf16le')]);
+    const dt = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x "y">]><r/>', 'utf16le'),
+    ]);
     expect(code(await xml('u16dt.xml', dt))).toBe('bad-xml');
   });
 

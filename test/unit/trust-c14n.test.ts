@@ -21,8 +21,12 @@ jest.setTimeout(60_000);
 let dir: string;
 let n = 0;
 
-beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'segl-c14n-')); });
-afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'segl-c14n-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 /** libxml2's exclusive C14N of a whole document (comments kept by xmllint, so inputs here have none). */
 async function xmllint(xml: string): Promise<string> {
@@ -40,8 +44,9 @@ async function xmllint(xml: string): Promise<string> {
 async function lxmlSubtrees(xml: string): Promise<string[]> {
   const file = join(dir, `doc${n++}.xml`);
   await writeFile(file, xml);
-  const script = 'import sys, json\nfrom lxml import etree\nd = etree.parse(sys.argv[1])\n'
-    + 'print(json.dumps([etree.tostring(e, method="c14n", exclusive=True, with_comments=False).decode("utf-8") for e in d.iter(tag=etree.Element)]))';
+  const script =
+    'import sys, json\nfrom lxml import etree\nd = etree.parse(sys.argv[1])\n' +
+    'print(json.dumps([etree.tostring(e, method="c14n", exclusive=True, with_comments=False).decode("utf-8") for e in d.iter(tag=etree.Element)]))';
   // Debian's python3 (python3-lxml), not a pyenv one on PATH.
   return new Promise((resolve, reject) => {
     execFile('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8', maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
@@ -59,17 +64,26 @@ function xmldsig(node: Element): string {
 }
 
 const DOCS: Array<[string, string]> = [
-  ['namespaces used, unused, redeclared and undeclared', '<a xmlns="urn:u" xmlns:b="urn:v" xmlns:unused="urn:w"><b:c b:y="2" x="1" xml:lang="da">t</b:c>'
-    + '<e xmlns=""><f xmlns="urn:u"/></e><b:g xmlns:b="urn:other"><b:h/></b:g><i xmlns:b="urn:v"><b:j/></i></a>'],
+  [
+    'namespaces used, unused, redeclared and undeclared',
+    '<a xmlns="urn:u" xmlns:b="urn:v" xmlns:unused="urn:w"><b:c b:y="2" x="1" xml:lang="da">t</b:c>' +
+      '<e xmlns=""><f xmlns="urn:u"/></e><b:g xmlns:b="urn:other"><b:h/></b:g><i xmlns:b="urn:v"><b:j/></i></a>',
+  ],
   ['attribute order by namespace URI then local name', '<r xmlns:z="urn:a" xmlns:a="urn:z"><s z:b="1" a:a="2" c="3" b="4" z:a="5"/></r>'],
-  ['escapes in text and attributes, CR, TAB, LF, CDATA, char refs', '<r a="&#9;&#10;&#13;&quot;&lt;&gt;&amp;\'" b=\'"\'>x &gt; y &lt; z &amp; "q" \'s\' &#13;&#10;<![CDATA[<cdata> & ]]>é€😀</r>'],
-  ['processing instructions inside and around the root, whitespace outside it', '<?xml version="1.0" encoding="UTF-8"?>\n<?before a?>\n<r><?inner  data ?><?empty?></r>\n<?after?>\n'],
+  [
+    'escapes in text and attributes, CR, TAB, LF, CDATA, char refs',
+    '<r a="&#9;&#10;&#13;&quot;&lt;&gt;&amp;\'" b=\'"\'>x &gt; y &lt; z &amp; "q" \'s\' &#13;&#10;<![CDATA[<cdata> & ]]>é€😀</r>',
+  ],
+  [
+    'processing instructions inside and around the root, whitespace outside it',
+    '<?xml version="1.0" encoding="UTF-8"?>\n<?before a?>\n<r><?inner  data ?><?empty?></r>\n<?after?>\n',
+  ],
   ['empty elements and whitespace-only text', '<r>\n  <a/>\n  <b></b>\n\t<c x=""/>\n</r>'],
   ['prefixed root with default namespace child', '<p:r xmlns:p="urn:p" xmlns="urn:d"><c p:a="1"><p:d/></c></p:r>'],
 ];
 
 describe('canonicalise (reading)', () => {
-  test.each(DOCS)('whole document equals xmllint --exc-c14n, from xmldom\'s tree and from strictxml\'s: %s', async (_name, xml) => {
+  test.each(DOCS)("whole document equals xmllint --exc-c14n, from xmldom's tree and from strictxml's: %s", async (_name, xml) => {
     const expected = await xmllint(xml);
     expect(canonicalise(parseXml(xml))).toBe(expected);
     expect(canonicalise(parseStrict(xml))).toBe(expected);
@@ -106,12 +120,17 @@ describe('canonicalise (reading)', () => {
 
 describe('render (writing): the text written is its own canonical form', () => {
   test('an element tree with mixed namespaces, attribute order and escapes', async () => {
-    const tree = el('r', 'urn:r', { z: 'last', a: 'first "q" <&>\t\n\r' },
+    const tree = el(
+      'r',
+      'urn:r',
+      { z: 'last', a: 'first "q" <&>\t\n\r' },
       'text <&> "q" \r',
       el('ds:A', NS.ds, null, el('ds:B', NS.ds, { Algorithm: 'x' }), el('xades:C', NS.xades, null, el('ds:D', NS.ds, null))),
       el('plain', 'urn:r', null),
       el('other', 'urn:o', null, el('child', 'urn:o', null)),
-      undefined, false);
+      undefined,
+      false,
+    );
     const out = render(tree);
     expect(out).toBe(await xmllint(out));
     const doc = parseXml(out);
@@ -136,7 +155,13 @@ describe('render (writing): the text written is its own canonical form', () => {
     const urls = { ocsp: 'http://segl.test/ocsp', crl: 'http://segl.test/crl', caIssuers: 'http://segl.test/ca' };
     const pki = await createTestPki({ urls });
     const keys = await generateKeys();
-    const certificate = await issuePersonCertificate(pki.personCa, { commonName: 'Test "Person" <&>', pid: '9208-2002-2-1', kind: 'POCES', publicKey: keys.publicKey, urls });
+    const certificate = await issuePersonCertificate(pki.personCa, {
+      commonName: 'Test "Person" <&>',
+      pid: '9208-2002-2-1',
+      kind: 'POCES',
+      publicKey: keys.publicKey,
+      urls,
+    });
     const native = await createNativeSignature({
       signer: { certificate, keys },
       signText: 'Sign <this> & "that"\r\nnext line\u2028',
@@ -148,18 +173,29 @@ describe('render (writing): the text written is its own canonical form', () => {
     expect(native).toBe(await xmllint(native));
     const doc = parseXml(native);
     const sig = doc.documentElement as Element;
-    for (const part of [childElement(sig, NS.ds, 'SignedInfo'), ...descendants(sig, NS.xades, 'SignedProperties'), ...descendants(sig, NS.ds, 'Object')]) {
+    for (const part of [
+      childElement(sig, NS.ds, 'SignedInfo'),
+      ...descendants(sig, NS.xades, 'SignedProperties'),
+      ...descendants(sig, NS.ds, 'Object'),
+    ]) {
       expect(canonicalise(part!)).toBe(xmldsig(part!));
     }
     const pkg = buildLtvSdo({
-      id: 'ltvsdo-1', nativeSignatureXml: native,
+      id: 'ltvsdo-1',
+      nativeSignatureXml: native,
       signer: { name: 'Test "Person" <&>', pid: 'PID:1', nationalId: '0101011234', nationality: 'DK', kind: 'POCES' },
       trustedTime: { time: new Date(), tokenDer: new Uint8Array([1, 2, 3]), source: 'RFC 3161 "TSA" & co' },
       validation: {
-        certificates: [new Uint8Array(certificate.rawData)], ocspResponses: [new Uint8Array([4, 5])], indication: 'TOTAL-PASSED', verifiedAt: new Date(),
+        certificates: [new Uint8Array(certificate.rawData)],
+        ocspResponses: [new Uint8Array([4, 5])],
+        indication: 'TOTAL-PASSED',
+        verifiedAt: new Date(),
         checks: [{ name: 'core-validation', ok: true, detail: 'a > b\r\n"q"', at: new Date() }],
       },
-      creationContext: { client: { userAgent: 'UA <x> & "y"', ip: '127.0.0.1' }, server: { operatingSystem: 'Linux', runtime: 'Node', components: [{ name: 'a"b', version: '<1>' }] } },
+      creationContext: {
+        client: { userAgent: 'UA <x> & "y"', ip: '127.0.0.1' },
+        server: { operatingSystem: 'Linux', runtime: 'Node', components: [{ name: 'a"b', version: '<1>' }] },
+      },
       verificationContext: { server: { operatingSystem: 'Linux', runtime: 'Node', components: [] } },
       externalContext: 'ref\t&\r',
       auditTrail: [{ time: new Date(), type: 'pdf-shown', text: 'shown <&> "x"' }],
@@ -181,13 +217,22 @@ describe('verifyXmlSignature on a sealed LTV-SDO: validated directly (exclusive 
     const urls = { ocsp: 'http://segl.test/ocsp', crl: 'http://segl.test/crl', caIssuers: 'http://segl.test/ca' };
     const pki = await createTestPki({ urls });
     const keys = await generateKeys();
-    const certificate = await issuePersonCertificate(pki.personCa, { commonName: 'Signer', pid: '9208-2002-2-2', kind: 'POCES', publicKey: keys.publicKey, urls });
+    const certificate = await issuePersonCertificate(pki.personCa, {
+      commonName: 'Signer',
+      pid: '9208-2002-2-2',
+      kind: 'POCES',
+      publicKey: keys.publicKey,
+      urls,
+    });
     const native = await createNativeSignature({
-      signer: { certificate, keys }, signText: 'I agree to pay 100 DKK',
+      signer: { certificate, keys },
+      signText: 'I agree to pay 100 DKK',
       documents: [{ id: 'doc1', description: 'PDF', mimeType: 'application/pdf', bytes: Buffer.from('%PDF-1.4 contract') }],
     });
     const pkg = buildLtvSdo({
-      id: 'ltvsdo-2', nativeSignatureXml: native, signer: { name: 'Signer' },
+      id: 'ltvsdo-2',
+      nativeSignatureXml: native,
+      signer: { name: 'Signer' },
       trustedTime: { time: new Date(), tokenDer: new Uint8Array([1]), source: 'TSA' },
       validation: { certificates: [], ocspResponses: [], indication: 'TOTAL-PASSED', verifiedAt: new Date(), checks: [] },
       creationContext: { server: { operatingSystem: 'L', runtime: 'N', components: [] } },
@@ -195,11 +240,16 @@ describe('verifyXmlSignature on a sealed LTV-SDO: validated directly (exclusive 
       auditTrail: [{ time: new Date(), type: 'pdf-shown', text: 'Amount: 100 DKK' }],
     });
     sealed = await createSeal({
-      packageXml: pkg, canonical: true, seal: pki.seal, chain: [pki.serviceCa.certificate, pki.root.certificate],
-      revocationValues: { ocspResponses: [] }, policy: { oid: '1.2.3.4', description: 'test policy' },
+      packageXml: pkg,
+      canonical: true,
+      seal: pki.seal,
+      chain: [pki.serviceCa.certificate, pki.root.certificate],
+      revocationValues: { ocspResponses: [] },
+      policy: { oid: '1.2.3.4', description: 'test policy' },
     });
     opts = {
-      anchors: [pki.root.certificate], intermediates: [pki.personCa.certificate, pki.serviceCa.certificate],
+      anchors: [pki.root.certificate],
+      intermediates: [pki.personCa.certificate, pki.serviceCa.certificate],
       revocation: async () => ({ status: { status: 'good' }, source: 'ocsp' }),
     };
   });
@@ -217,8 +267,20 @@ describe('verifyXmlSignature on a sealed LTV-SDO: validated directly (exclusive 
     await writeFile(file, sealed);
     const id = /<ds:Signature xmlns:ds="[^"]+" Id="(seal-[^"]+)"/.exec(sealed)![1];
     const out = await new Promise<string>((resolve) => {
-      execFile('xmlsec1', ['--verify', '--insecure', '--id-attr:Id', 'http://www.w3.org/2000/09/xmldsig#:Signature',
-        '--node-xpath', `//*[@Id='${id}']`, file], { encoding: 'utf8' }, (err, stdout, stderr) => resolve(`${err ? 'FAIL' : 'OK'} ${stdout}${stderr}`));
+      execFile(
+        'xmlsec1',
+        [
+          '--verify',
+          '--insecure',
+          '--id-attr:Id',
+          'http://www.w3.org/2000/09/xmldsig#:Signature',
+          '--node-xpath',
+          `//*[@Id='${id}']`,
+          file,
+        ],
+        { encoding: 'utf8' },
+        (err, stdout, stderr) => resolve(`${err ? 'FAIL' : 'OK'} ${stdout}${stderr}`),
+      );
     });
     expect(out).toMatch(/^OK/);
   });
@@ -259,7 +321,10 @@ describe('verifyXmlSignature on a sealed LTV-SDO: validated directly (exclusive 
       ['a DOCTYPE with an entity', sealed.replace('?><LtvSdo ', '?><!DOCTYPE LtvSdo [<!ENTITY x "y">]><LtvSdo ')],
       ['an undeclared entity', sealed.replace('Amount: 100 DKK', 'Amount: &x; DKK')],
       ['a duplicate attribute', sealed.replace('<AuditTrail>', '<AuditTrail a="1" a="1">')],
-      ['a duplicate attribute by expanded name', sealed.replace('<AuditTrail>', '<AuditTrail xmlns:a="urn:x" xmlns:b="urn:x" a:z="1" b:z="1">')],
+      [
+        'a duplicate attribute by expanded name',
+        sealed.replace('<AuditTrail>', '<AuditTrail xmlns:a="urn:x" xmlns:b="urn:x" a:z="1" b:z="1">'),
+      ],
       ['an unbound prefix', sealed.replace('<AuditTrail>', '<AuditTrail q:a="1">')],
       ['xmlns:ds="" (XML 1.0)', sealed.replace('<AuditTrail>', '<AuditTrail xmlns:ds="">')],
       ['a relative namespace URI', sealed.replace('<AuditTrail>', '<AuditTrail xmlns:r="relative">')],
@@ -273,7 +338,7 @@ describe('verifyXmlSignature on a sealed LTV-SDO: validated directly (exclusive 
     }
   });
 
-  test('a second ds:Signature among the root\'s children → FORMAT_FAILURE for the seal XPath', async () => {
+  test("a second ds:Signature among the root's children → FORMAT_FAILURE for the seal XPath", async () => {
     const seal = /<ds:Signature xmlns:ds="[^"]+" Id="seal-[\s\S]*<\/ds:Signature>/.exec(sealed)![0];
     const twice = sealed.replace('</LtvSdo>', `${seal}</LtvSdo>`);
     const r = await verifyXmlSignature(twice, sealOpts());
@@ -282,7 +347,10 @@ describe('verifyXmlSignature on a sealed LTV-SDO: validated directly (exclusive 
   });
 
   test('a shape outside the direct profile (an unknown transform) is left to xadesjs, which refuses it', async () => {
-    const odd = sealed.replace(/(<ds:Signature xmlns:ds="[^"]+" Id="seal-[\s\S]*?<ds:Transforms>)/, '$1<ds:Transform Algorithm="urn:unknown"></ds:Transform>');
+    const odd = sealed.replace(
+      /(<ds:Signature xmlns:ds="[^"]+" Id="seal-[\s\S]*?<ds:Transforms>)/,
+      '$1<ds:Transform Algorithm="urn:unknown"></ds:Transform>',
+    );
     expect(odd).not.toBe(sealed);
     const r = await verifyXmlSignature(odd, sealOpts());
     expect(r.indication).not.toBe('TOTAL-PASSED');

@@ -2,8 +2,21 @@
 // differential check against asn1js on generated DER, both ways (asn1js → der.ts, der.ts writer → asn1js).
 import * as asn1js from 'asn1js';
 import {
-  booleanOf, childrenOf, contentOf, DerError, encodingOf, generalizedTime, oid, oidOf, readDer, readTlv, smallIntOf,
-  TAG, timeOf, tlv, unsignedInteger,
+  booleanOf,
+  childrenOf,
+  contentOf,
+  DerError,
+  encodingOf,
+  generalizedTime,
+  oid,
+  oidOf,
+  readDer,
+  readTlv,
+  smallIntOf,
+  TAG,
+  timeOf,
+  tlv,
+  unsignedInteger,
 } from '../../src/trust/asn1/der';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -79,7 +92,7 @@ describe('der.ts: X.690 §8.1 identifier and length octets', () => {
 });
 
 describe('der.ts: values', () => {
-  it('§8.3.2 INTEGER / §8.4 ENUMERATED: minimal two\'s complement', () => {
+  it("§8.3.2 INTEGER / §8.4 ENUMERATED: minimal two's complement", () => {
     const int = (s: string) => smallIntOf(readDer(hex(s)));
     expect(int('02 01 00')).toBe(0);
     expect(int('02 01 7f')).toBe(127);
@@ -164,9 +177,21 @@ describe('der.ts: values', () => {
 
 describe('der.ts: writer', () => {
   it('writes minimal lengths', () => {
-    expect(Buffer.from(tlv(TAG.octetString, new Uint8Array(127))).subarray(0, 2).toString('hex')).toBe('047f');
-    expect(Buffer.from(tlv(TAG.octetString, new Uint8Array(128))).subarray(0, 3).toString('hex')).toBe('048180');
-    expect(Buffer.from(tlv(TAG.octetString, new Uint8Array(256))).subarray(0, 4).toString('hex')).toBe('04820100');
+    expect(
+      Buffer.from(tlv(TAG.octetString, new Uint8Array(127)))
+        .subarray(0, 2)
+        .toString('hex'),
+    ).toBe('047f');
+    expect(
+      Buffer.from(tlv(TAG.octetString, new Uint8Array(128)))
+        .subarray(0, 3)
+        .toString('hex'),
+    ).toBe('048180');
+    expect(
+      Buffer.from(tlv(TAG.octetString, new Uint8Array(256)))
+        .subarray(0, 4)
+        .toString('hex'),
+    ).toBe('04820100');
   });
 
   it('writes minimal INTEGERs', () => {
@@ -216,9 +241,12 @@ function generate(rnd: () => number, depth: number): Gen {
       const v = Math.floor(rnd() * 2 ** bits) * (rnd() < 0.3 ? -1 : 1);
       return { kind: 'int', value: Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, v)) || 0 };
     }
-    case 1: return { kind: 'enum', value: pick(300) };
-    case 2: return { kind: 'bool', value: rnd() < 0.5 };
-    case 3: return { kind: 'null' };
+    case 1:
+      return { kind: 'enum', value: pick(300) };
+    case 2:
+      return { kind: 'bool', value: rnd() < 0.5 };
+    case 3:
+      return { kind: 'null' };
     case 4: {
       const first = pick(3);
       const arcs = [first, first < 2 ? pick(40) : pick(2000)];
@@ -229,16 +257,19 @@ function generate(rnd: () => number, depth: number): Gen {
       const len = rnd() < 0.1 ? 128 + pick(400) : pick(130);
       return { kind: 'octets', value: Uint8Array.from({ length: len }, () => pick(256)) };
     }
-    case 6: return { kind: 'utf8', value: Array.from({ length: pick(40) }, () => String.fromCharCode(0x20 + pick(95))).join('') };
+    case 6:
+      return { kind: 'utf8', value: Array.from({ length: pick(40) }, () => String.fromCharCode(0x20 + pick(95))).join('') };
     case 7: {
       const ms = Date.UTC(1950, 0, 1) + Math.floor(rnd() * (Date.UTC(2100, 0, 1) - Date.UTC(1950, 0, 1)));
       return { kind: 'time', value: new Date(rnd() < 0.5 ? ms - (ms % 1000) : ms) };
     }
-    case 8: case 9: {
+    case 8:
+    case 9: {
       const items = Array.from({ length: pick(6) }, () => generate(rnd, depth + 1));
       return { kind: k === 8 ? 'seq' : 'set', items };
     }
-    default: return { kind: 'ctx', n: pick(4), item: generate(rnd, depth + 1) };
+    default:
+      return { kind: 'ctx', n: pick(4), item: generate(rnd, depth + 1) };
   }
 }
 
@@ -250,53 +281,91 @@ function timeText(d: Date): string {
 
 function toAsn1js(g: Gen): asn1js.AsnType {
   switch (g.kind) {
-    case 'int': return new asn1js.Integer({ value: g.value });
-    case 'enum': return new asn1js.Enumerated({ value: g.value });
-    case 'bool': return new asn1js.Boolean({ value: g.value });
-    case 'null': return new asn1js.Null();
-    case 'oid': return new asn1js.ObjectIdentifier({ value: g.value });
-    case 'octets': return new asn1js.OctetString({ valueHex: g.value });
-    case 'utf8': return new asn1js.Utf8String({ value: g.value });
+    case 'int':
+      return new asn1js.Integer({ value: g.value });
+    case 'enum':
+      return new asn1js.Enumerated({ value: g.value });
+    case 'bool':
+      return new asn1js.Boolean({ value: g.value });
+    case 'null':
+      return new asn1js.Null();
+    case 'oid':
+      return new asn1js.ObjectIdentifier({ value: g.value });
+    case 'octets':
+      return new asn1js.OctetString({ valueHex: g.value });
+    case 'utf8':
+      return new asn1js.Utf8String({ value: g.value });
     // asn1js writes the fraction as it likes; give it the DER text directly.
-    case 'time': return new asn1js.GeneralizedTime({ valueHex: ascii(timeText(g.value)) } as never);
-    case 'seq': return new asn1js.Sequence({ value: g.items.map(toAsn1js) });
-    case 'set': return new asn1js.Set({ value: g.items.map(toAsn1js) });
-    case 'ctx': return new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: g.n }, value: [toAsn1js(g.item)] });
+    case 'time':
+      return new asn1js.GeneralizedTime({ valueHex: ascii(timeText(g.value)) } as never);
+    case 'seq':
+      return new asn1js.Sequence({ value: g.items.map(toAsn1js) });
+    case 'set':
+      return new asn1js.Set({ value: g.items.map(toAsn1js) });
+    case 'ctx':
+      return new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: g.n }, value: [toAsn1js(g.item)] });
   }
 }
 
 /** The same structure with der.ts's writer. */
 function toDer(g: Gen): Uint8Array {
   switch (g.kind) {
-    case 'int': case 'enum': {
+    case 'int':
+    case 'enum': {
       const tag = g.kind === 'int' ? TAG.integer : TAG.enumerated;
       const body = new Uint8Array(new asn1js.Integer({ value: g.value }).toBER(false)).subarray(2); // two's complement, minimal
       return tlv(tag, body);
     }
-    case 'bool': return tlv(TAG.boolean, Uint8Array.of(g.value ? 0xff : 0));
-    case 'null': return tlv(TAG.null, new Uint8Array(0));
-    case 'oid': return oid(g.value);
-    case 'octets': return tlv(TAG.octetString, g.value);
-    case 'utf8': return tlv(TAG.utf8String, ascii(g.value));
-    case 'time': return tlv(TAG.generalizedTime, ascii(timeText(g.value)));
-    case 'seq': return tlv(TAG.sequence, ...g.items.map(toDer), new Uint8Array(0));
-    case 'set': return tlv(TAG.set, ...g.items.map(toDer), new Uint8Array(0));
-    case 'ctx': return tlv(0xa0 | g.n, toDer(g.item));
+    case 'bool':
+      return tlv(TAG.boolean, Uint8Array.of(g.value ? 0xff : 0));
+    case 'null':
+      return tlv(TAG.null, new Uint8Array(0));
+    case 'oid':
+      return oid(g.value);
+    case 'octets':
+      return tlv(TAG.octetString, g.value);
+    case 'utf8':
+      return tlv(TAG.utf8String, ascii(g.value));
+    case 'time':
+      return tlv(TAG.generalizedTime, ascii(timeText(g.value)));
+    case 'seq':
+      return tlv(TAG.sequence, ...g.items.map(toDer), new Uint8Array(0));
+    case 'set':
+      return tlv(TAG.set, ...g.items.map(toDer), new Uint8Array(0));
+    case 'ctx':
+      return tlv(0xa0 | g.n, toDer(g.item));
   }
 }
 
 /** Reads `t` with der.ts and checks it against the generated value. */
 function checkWithDerTs(t: ReturnType<typeof readDer>, g: Gen): void {
   switch (g.kind) {
-    case 'int': expect([t.tag, smallIntOf(t)]).toEqual([TAG.integer, g.value]); break;
-    case 'enum': expect([t.tag, smallIntOf(t)]).toEqual([TAG.enumerated, g.value]); break;
-    case 'bool': expect(booleanOf(t)).toBe(g.value); break;
-    case 'null': expect([t.tag, t.end - t.body]).toEqual([TAG.null, 0]); break;
-    case 'oid': expect(oidOf(t)).toBe(g.value); break;
-    case 'octets': expect([t.tag, Buffer.from(contentOf(t))]).toEqual([TAG.octetString, Buffer.from(g.value)]); break;
-    case 'utf8': expect([t.tag, Buffer.from(contentOf(t)).toString('latin1')]).toEqual([TAG.utf8String, g.value]); break;
-    case 'time': expect(timeOf(t).getTime()).toBe(g.value.getTime()); break;
-    case 'seq': case 'set': {
+    case 'int':
+      expect([t.tag, smallIntOf(t)]).toEqual([TAG.integer, g.value]);
+      break;
+    case 'enum':
+      expect([t.tag, smallIntOf(t)]).toEqual([TAG.enumerated, g.value]);
+      break;
+    case 'bool':
+      expect(booleanOf(t)).toBe(g.value);
+      break;
+    case 'null':
+      expect([t.tag, t.end - t.body]).toEqual([TAG.null, 0]);
+      break;
+    case 'oid':
+      expect(oidOf(t)).toBe(g.value);
+      break;
+    case 'octets':
+      expect([t.tag, Buffer.from(contentOf(t))]).toEqual([TAG.octetString, Buffer.from(g.value)]);
+      break;
+    case 'utf8':
+      expect([t.tag, Buffer.from(contentOf(t)).toString('latin1')]).toEqual([TAG.utf8String, g.value]);
+      break;
+    case 'time':
+      expect(timeOf(t).getTime()).toBe(g.value.getTime());
+      break;
+    case 'seq':
+    case 'set': {
       expect(t.tag).toBe(g.kind === 'seq' ? TAG.sequence : TAG.set);
       const kids = childrenOf(t);
       expect(kids.length).toBe(g.items.length);
@@ -317,15 +386,33 @@ function checkWithDerTs(t: ReturnType<typeof readDer>, g: Gen): void {
 function checkWithAsn1js(a: asn1js.AsnType, g: Gen): void {
   switch (g.kind) {
     // toBigInt, not valueBlock.valueDec: asn1js gives 0 as valueDec for some four-octet negatives (ff41ac2d).
-    case 'int': expect((a as asn1js.Integer).toBigInt()).toBe(BigInt(g.value)); break;
-    case 'enum': expect(a).toBeInstanceOf(asn1js.Enumerated); expect((a as asn1js.Enumerated).toBigInt()).toBe(BigInt(g.value)); break;
-    case 'bool': expect((a as asn1js.Boolean).getValue()).toBe(g.value); break;
-    case 'null': expect(a).toBeInstanceOf(asn1js.Null); break;
-    case 'oid': expect((a as asn1js.ObjectIdentifier).getValue()).toBe(g.value); break;
-    case 'octets': expect(Buffer.from((a as asn1js.OctetString).getValue())).toEqual(Buffer.from(g.value)); break;
-    case 'utf8': expect((a as asn1js.Utf8String).getValue()).toBe(g.value); break;
-    case 'time': expect((a as asn1js.GeneralizedTime).toDate().getTime()).toBe(g.value.getTime()); break;
-    case 'seq': case 'set': {
+    case 'int':
+      expect((a as asn1js.Integer).toBigInt()).toBe(BigInt(g.value));
+      break;
+    case 'enum':
+      expect(a).toBeInstanceOf(asn1js.Enumerated);
+      expect((a as asn1js.Enumerated).toBigInt()).toBe(BigInt(g.value));
+      break;
+    case 'bool':
+      expect((a as asn1js.Boolean).getValue()).toBe(g.value);
+      break;
+    case 'null':
+      expect(a).toBeInstanceOf(asn1js.Null);
+      break;
+    case 'oid':
+      expect((a as asn1js.ObjectIdentifier).getValue()).toBe(g.value);
+      break;
+    case 'octets':
+      expect(Buffer.from((a as asn1js.OctetString).getValue())).toEqual(Buffer.from(g.value));
+      break;
+    case 'utf8':
+      expect((a as asn1js.Utf8String).getValue()).toBe(g.value);
+      break;
+    case 'time':
+      expect((a as asn1js.GeneralizedTime).toDate().getTime()).toBe(g.value.getTime());
+      break;
+    case 'seq':
+    case 'set': {
       expect(a).toBeInstanceOf(g.kind === 'seq' ? asn1js.Sequence : asn1js.Set);
       const kids = (a as asn1js.Sequence).valueBlock.value;
       expect(kids.length).toBe(g.items.length);

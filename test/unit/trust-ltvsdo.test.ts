@@ -4,22 +4,29 @@ import { parseXml, type XNode } from '../../src/soap/xml';
 
 const input = (): LtvSdoInput => ({
   id: 'sdo-1',
-  nativeSignatureXml: '<?xml version="1.0"?><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="sig"><ds:SignatureValue>AAA=</ds:SignatureValue></ds:Signature>',
+  nativeSignatureXml:
+    '<?xml version="1.0"?><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="sig"><ds:SignatureValue>AAA=</ds:SignatureValue></ds:Signature>',
   signer: { name: 'Ann <Berg> & Co', pid: '9208-2002-2-1', nationalId: '0101801234', nationality: 'DK', kind: 'POCES' },
   trustedTime: { time: new Date('2026-11-28T10:00:00Z'), tokenDer: new Uint8Array([1, 2, 3]), source: 'segl TSA' },
   validation: {
-    certificates: [new Uint8Array([4]), new Uint8Array([5])], ocspResponses: [new Uint8Array([6])], indication: 'TOTAL-PASSED',
+    certificates: [new Uint8Array([4]), new Uint8Array([5])],
+    ocspResponses: [new Uint8Array([6])],
+    indication: 'TOTAL-PASSED',
     verifiedAt: new Date('2026-11-28T10:00:01Z'),
     checks: [{ name: 'core-validation', ok: true, detail: 'references and signature value', at: new Date('2026-11-28T10:00:01Z') }],
   },
-  creationContext: { client: describeUserAgent('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36'), server: { operatingSystem: 'linux 6', runtime: 'node v20', components: [{ name: 'segl', version: '0.1.0' }] } },
+  creationContext: {
+    client: describeUserAgent('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36'),
+    server: { operatingSystem: 'linux 6', runtime: 'node v20', components: [{ name: 'segl', version: '0.1.0' }] },
+  },
   verificationContext: { server: { operatingSystem: 'linux 6', runtime: 'node v20', components: [{ name: 'xadesjs', version: '2.6.8' }] } },
   externalContext: 'client-reference: "ref-1"',
   auditTrail: [{ time: new Date('2026-11-28T09:59:00Z'), type: 'pdf-shown', text: 'document d1 shown' }],
 });
 
 const child = (n: XNode, name: string): XNode | undefined => n.children.find((c) => c.local === name);
-const path = (n: XNode, ...names: string[]): XNode | undefined => names.reduce<XNode | undefined>((acc, k) => (acc ? child(acc, k) : undefined), n);
+const path = (n: XNode, ...names: string[]): XNode | undefined =>
+  names.reduce<XNode | undefined>((acc, k) => (acc ? child(acc, k) : undefined), n);
 
 test('the package is well-formed and holds every element the policy lists', () => {
   const root = parseXml(buildLtvSdo(input()));
@@ -49,7 +56,13 @@ test('no CPR element where none was collected', () => {
 });
 
 test('User-Agent strings name the OS and browser', () => {
-  expect(describeUserAgent('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 Edg/120.0')).toMatchObject({ operatingSystem: 'Windows NT 10.0', browser: 'Edge/120.0' });
-  expect(describeUserAgent('Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15')).toMatchObject({ operatingSystem: 'Mac OS X 14.1', browser: 'Safari/17.1' });
+  expect(
+    describeUserAgent(
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 Edg/120.0',
+    ),
+  ).toMatchObject({ operatingSystem: 'Windows NT 10.0', browser: 'Edge/120.0' });
+  expect(
+    describeUserAgent('Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15'),
+  ).toMatchObject({ operatingSystem: 'Mac OS X 14.1', browser: 'Safari/17.1' });
   expect(describeUserAgent(undefined)).toEqual({});
 });

@@ -9,16 +9,23 @@ import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { checkOcspResponse, ocspGetPath, respondOcsp, OcspError, type CertStatus, type OcspResponderOptions } from '../../src/trust/ocsp';
 import {
-  checkOcspResponse, ocspGetPath, respondOcsp, OcspError, type CertStatus, type OcspResponderOptions,
-} from '../../src/trust/ocsp';
-import {
-  readTimestampResponse, readTimestampToken, requestTimestamp, respondTimestamp, verifyTimestampToken, type TsaOptions,
+  readTimestampResponse,
+  readTimestampToken,
+  requestTimestamp,
+  respondTimestamp,
+  verifyTimestampToken,
+  type TsaOptions,
 } from '../../src/trust/tsa';
 import { makeTestCa, type TestCa } from '../support/testca';
 import { readBody } from '../support/http';
 
-interface Run { code: number; out: string; stdout: string }
+interface Run {
+  code: number;
+  out: string;
+  stdout: string;
+}
 
 /** Runs openssl without throwing on a non-zero exit; `out` is stdout and stderr together. */
 function openssl(args: string[], cwd: string): Promise<Run> {
@@ -45,7 +52,6 @@ let url: string;
 let ocspOpts: OcspResponderOptions;
 let tsaOpts: TsaOptions;
 
-
 beforeAll(async () => {
   [ca, other] = await Promise.all([makeTestCa(), makeTestCa('Other')]);
   statuses = new Map();
@@ -65,7 +71,11 @@ beforeAll(async () => {
       if (req.method === 'POST' && req.headers['content-type'] === 'application/ocsp-request') {
         der = await readBody(req);
       } else if (req.method === 'GET') {
-        try { der = ocspGetPath(req.url ?? ''); } catch { der = new Uint8Array(); }
+        try {
+          der = ocspGetPath(req.url ?? '');
+        } catch {
+          der = new Uint8Array();
+        }
       } else {
         res.writeHead(405).end();
         return;
@@ -135,7 +145,10 @@ describe('OCSP responder through openssl ocsp over HTTP', () => {
 
   test('SHA-256 CertIDs are matched too', async () => {
     statuses.set(ca.ee.serial, { status: 'revoked', revokedAt: REVOKED_AT, reason: 'superseded' });
-    const r = await openssl(['ocsp', '-issuer', 'ca.pem', '-sha256', '-cert', 'ee.pem', '-url', url, '-CAfile', 'ca.pem', '-resp_text'], ca.dir);
+    const r = await openssl(
+      ['ocsp', '-issuer', 'ca.pem', '-sha256', '-cert', 'ee.pem', '-url', url, '-CAfile', 'ca.pem', '-resp_text'],
+      ca.dir,
+    );
     expect(r.out).toContain('Hash Algorithm: sha256');
     expect(r.out).toContain('Response verify OK');
     expect(r.out).toMatch(/ee\.pem: revoked/);
@@ -144,7 +157,10 @@ describe('OCSP responder through openssl ocsp over HTTP', () => {
 
   test('a CertID naming another issuer is answered unknown', async () => {
     statuses.set(other.ee.serial, { status: 'good' }); // so only the issuer match can make it unknown
-    const r = await openssl(['ocsp', '-issuer', join(other.dir, 'ca.pem'), '-cert', join(other.dir, 'ee.pem'), '-url', url, '-noverify', '-resp_text'], ca.dir);
+    const r = await openssl(
+      ['ocsp', '-issuer', join(other.dir, 'ca.pem'), '-cert', join(other.dir, 'ee.pem'), '-url', url, '-noverify', '-resp_text'],
+      ca.dir,
+    );
     expect(r.out).toMatch(/Cert Status: unknown/);
     expect(r.out).not.toMatch(/Cert Status: good/);
   });
@@ -165,15 +181,15 @@ describe('OCSP responder through openssl ocsp over HTTP', () => {
     const req = await openssl(['ocsp', '-issuer', 'ca.pem', '-cert', 'ee.pem', '-no_nonce', '-reqout', 'get-req.der'], ca.dir);
     expect(req.code).toBe(0);
     const der = await readFile(join(ca.dir, 'get-req.der'));
-    const forms = [
-      encodeURIComponent(der.toString('base64')),
-      der.toString('base64url'),
-    ];
+    const forms = [encodeURIComponent(der.toString('base64')), der.toString('base64url')];
     for (const form of forms) {
       const resp = await fetch(`${url}${form}`);
       expect(resp.headers.get('content-type')).toBe('application/ocsp-response');
       await writeFile(join(ca.dir, 'get-resp.der'), new Uint8Array(await resp.arrayBuffer()));
-      const r = await openssl(['ocsp', '-respin', 'get-resp.der', '-CAfile', 'ca.pem', '-issuer', 'ca.pem', '-cert', 'ee.pem', '-no_nonce'], ca.dir);
+      const r = await openssl(
+        ['ocsp', '-respin', 'get-resp.der', '-CAfile', 'ca.pem', '-issuer', 'ca.pem', '-cert', 'ee.pem', '-no_nonce'],
+        ca.dir,
+      );
       expect(r.out).toContain('Response verify OK');
       expect(r.out).toMatch(/ee\.pem: good/);
     }
@@ -189,7 +205,9 @@ describe('OCSP responder through openssl ocsp over HTTP', () => {
 
   test('garbage is answered malformedRequest, not an error', async () => {
     const resp = await fetch(url, {
-      method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: new Uint8Array([0x30, 0x03, 1, 2, 3, 4]),
+      method: 'POST',
+      headers: { 'content-type': 'application/ocsp-request' },
+      body: new Uint8Array([0x30, 0x03, 1, 2, 3, 4]),
     });
     const bytes = new Uint8Array(await resp.arrayBuffer());
     expect(resp.status).toBe(200);
@@ -254,7 +272,8 @@ describe('checkOcspResponse', () => {
     const nonce = (asn1js.fromBER(ext.extnValue.valueBlock.valueHexView).result as asn1js.OctetString).valueBlock.valueHexView;
     const resp = await respondOcsp(req, ocspOpts);
     await expect(checkOcspResponse(resp, { issuer: ca.root.certificate, serialHex: ca.ee.serial, nonce })).resolves.toBeTruthy();
-    const wrong = new Uint8Array(nonce); wrong[0] ^= 1;
+    const wrong = new Uint8Array(nonce);
+    wrong[0] ^= 1;
     await expect(checkOcspResponse(resp, { issuer: ca.root.certificate, serialHex: ca.ee.serial, nonce: wrong })).rejects.toThrow(/nonce/);
   });
 
@@ -272,48 +291,76 @@ describe('checkOcspResponse', () => {
   test('a responder without id-kp-OCSPSigning is refused unless trusted locally', async () => {
     const req = await opensslRequest(ca.dir, 'ca.pem', 'ee.pem');
     const resp = await respondOcsp(req, { ...ocspOpts, responder: ca.ee2 });
-    await expect(checkOcspResponse(resp, { issuer: ca.root.certificate, serialHex: ca.ee.serial }))
-      .rejects.toThrow(/authorised responder/);
-    const ok = await checkOcspResponse(resp, { issuer: ca.root.certificate, serialHex: ca.ee.serial, responderTrust: [ca.ee2.certificate] });
+    await expect(checkOcspResponse(resp, { issuer: ca.root.certificate, serialHex: ca.ee.serial })).rejects.toThrow(/authorised responder/);
+    const ok = await checkOcspResponse(resp, {
+      issuer: ca.root.certificate,
+      serialHex: ca.ee.serial,
+      responderTrust: [ca.ee2.certificate],
+    });
     expect(ok.status).toEqual({ status: 'good' });
   });
 
   test("another CA's OCSP responder is refused", async () => {
     const req = await opensslRequest(ca.dir, 'ca.pem', 'ee.pem');
     const resp = await respondOcsp(req, { ...ocspOpts, responder: other.ocsp });
-    await expect(checkOcspResponse(resp, { issuer: ca.root.certificate, serialHex: ca.ee.serial }))
-      .rejects.toThrow(/authorised responder/);
+    await expect(checkOcspResponse(resp, { issuer: ca.root.certificate, serialHex: ca.ee.serial })).rejects.toThrow(/authorised responder/);
   });
 
   test('a response for another serial, and error responses, are refused', async () => {
     const resp = await respondOcsp(await opensslRequest(ca.dir, 'ca.pem', 'ee.pem'), ocspOpts);
     await expect(checkOcspResponse(resp, { issuer: ca.root.certificate, serialHex: ca.ee2.serial })).rejects.toThrow(/no status/);
     const malformed = await respondOcsp(new Uint8Array([1, 2, 3]), ocspOpts);
-    await expect(checkOcspResponse(malformed, { issuer: ca.root.certificate, serialHex: ca.ee.serial })).rejects.toThrow(/malformedRequest/);
+    await expect(checkOcspResponse(malformed, { issuer: ca.root.certificate, serialHex: ca.ee.serial })).rejects.toThrow(
+      /malformedRequest/,
+    );
   });
 
-  test('several responders (one per issuing CA): the one of the CA the request names signs; another CA\'s CertID in it is unknown', async () => {
-    const otherOpts: OcspResponderOptions = { responder: other.ocsp, issuer: other.root.certificate, lookup: async () => ({ status: 'good' }) };
+  test("several responders (one per issuing CA): the one of the CA the request names signs; another CA's CertID in it is unknown", async () => {
+    const otherOpts: OcspResponderOptions = {
+      responder: other.ocsp,
+      issuer: other.root.certificate,
+      lookup: async () => ({ status: 'good' }),
+    };
     const both = [ocspOpts, otherOpts];
-    const mine = await checkOcspResponse(await respondOcsp(await opensslRequest(ca.dir, 'ca.pem', 'ee.pem'), both),
-      { issuer: ca.root.certificate, serialHex: ca.ee.serial });
+    const mine = await checkOcspResponse(await respondOcsp(await opensslRequest(ca.dir, 'ca.pem', 'ee.pem'), both), {
+      issuer: ca.root.certificate,
+      serialHex: ca.ee.serial,
+    });
     expect(mine.status).toEqual({ status: 'good' });
     expect(mine.responder.equal(ca.ocsp.certificate)).toBe(true);
-    const theirs = await checkOcspResponse(await respondOcsp(await opensslRequest(other.dir, 'ca.pem', 'ee.pem'), both),
-      { issuer: other.root.certificate, serialHex: other.ee.serial });
+    const theirs = await checkOcspResponse(await respondOcsp(await opensslRequest(other.dir, 'ca.pem', 'ee.pem'), both), {
+      issuer: other.root.certificate,
+      serialHex: other.ee.serial,
+    });
     expect(theirs.status).toEqual({ status: 'good' });
     expect(theirs.responder.equal(other.ocsp.certificate)).toBe(true);
     // One request naming both CAs, the other CA first: its responder signs, and says nothing about ca's certificate.
-    const mixed = await respondOcsp(await opensslRequest(ca.dir, join(other.dir, 'ca.pem'), join(other.dir, 'ee.pem'), ['-issuer', 'ca.pem', '-cert', 'ee.pem']), both);
-    await expect(checkOcspResponse(mixed, { issuer: ca.root.certificate, serialHex: ca.ee.serial })).rejects.toThrow(/authorised responder/);
-    const unvouched = await checkOcspResponse(mixed, { issuer: ca.root.certificate, serialHex: ca.ee.serial, responderTrust: [other.ocsp.certificate] });
+    const mixed = await respondOcsp(
+      await opensslRequest(ca.dir, join(other.dir, 'ca.pem'), join(other.dir, 'ee.pem'), ['-issuer', 'ca.pem', '-cert', 'ee.pem']),
+      both,
+    );
+    await expect(checkOcspResponse(mixed, { issuer: ca.root.certificate, serialHex: ca.ee.serial })).rejects.toThrow(
+      /authorised responder/,
+    );
+    const unvouched = await checkOcspResponse(mixed, {
+      issuer: ca.root.certificate,
+      serialHex: ca.ee.serial,
+      responderTrust: [other.ocsp.certificate],
+    });
     expect(unvouched.status).toEqual({ status: 'unknown' });
-    expect((await checkOcspResponse(mixed, { issuer: other.root.certificate, serialHex: other.ee.serial })).status).toEqual({ status: 'good' });
+    expect((await checkOcspResponse(mixed, { issuer: other.root.certificate, serialHex: other.ee.serial })).status).toEqual({
+      status: 'good',
+    });
   });
 
   test('a failing lookup gives internalError', async () => {
     const req = await opensslRequest(ca.dir, 'ca.pem', 'ee.pem');
-    const resp = await respondOcsp(req, { ...ocspOpts, lookup: async () => { throw new Error('db down'); } });
+    const resp = await respondOcsp(req, {
+      ...ocspOpts,
+      lookup: async () => {
+        throw new Error('db down');
+      },
+    });
     expect([...resp]).toEqual([0x30, 0x03, 0x0a, 0x01, 0x02]);
   });
 });
@@ -323,7 +370,11 @@ describe('checkOcspResponse', () => {
 const DATA = 'segl time-stamped document\n';
 
 /** `openssl ts -query` for data.txt in ca.dir with `args`, answered by respondTimestamp into `name`.tsr. */
-async function tsRoundTrip(name: string, args: string[], opts: TsaOptions = tsaOpts): Promise<{ resp: Uint8Array; tsq: string; tsr: string }> {
+async function tsRoundTrip(
+  name: string,
+  args: string[],
+  opts: TsaOptions = tsaOpts,
+): Promise<{ resp: Uint8Array; tsq: string; tsr: string }> {
   await writeFile(join(ca.dir, 'data.txt'), DATA);
   const tsq = `${name}.tsq`;
   const tsr = `${name}.tsr`;
@@ -430,8 +481,9 @@ describe('TSA token contents and client helpers', () => {
     const ess = attrs[2].values[0] as asn1js.Sequence;
     const certId = ((ess.valueBlock.value[0] as asn1js.Sequence).valueBlock.value[0] as asn1js.Sequence).valueBlock.value;
     expect(certId[0]).toBeInstanceOf(asn1js.OctetString); // hashAlgorithm omitted: SHA-256 is the DEFAULT
-    expect(Buffer.from((certId[0] as asn1js.OctetString).valueBlock.valueHexView))
-      .toEqual(createHash('sha256').update(new Uint8Array(ca.tsa.certificate.rawData)).digest());
+    expect(Buffer.from((certId[0] as asn1js.OctetString).valueBlock.valueHexView)).toEqual(
+      createHash('sha256').update(new Uint8Array(ca.tsa.certificate.rawData)).digest(),
+    );
   });
 
   test('requestTimestamp makes a request openssl reads and verifies against', async () => {

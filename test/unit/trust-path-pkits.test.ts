@@ -52,9 +52,12 @@ async function issue(spec: CertSpec): Promise<{ cert: x509.X509Certificate; keys
   if (spec.ca !== false) {
     extensions.push(new x509.BasicConstraintsExtension(isCa, isCa ? spec.pathLength : undefined, spec.caCritical ?? true));
   }
-  const ku = spec.keyUsage === undefined
-    ? (isCa ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign : x509.KeyUsageFlags.digitalSignature)
-    : spec.keyUsage;
+  const ku =
+    spec.keyUsage === undefined
+      ? isCa
+        ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign
+        : x509.KeyUsageFlags.digitalSignature
+      : spec.keyUsage;
   if (ku !== null) extensions.push(new x509.KeyUsagesExtension(ku, spec.keyUsageCritical ?? true));
   extensions.push(await x509.SubjectKeyIdentifierExtension.create(own.publicKey as never));
   extensions.push(...(spec.extra ?? []));
@@ -170,18 +173,26 @@ describe('PKITS 4.2 validity periods', () => {
 
 describe('PKITS 4.3 name chaining', () => {
   it('4.3.1 Invalid Name Chaining EE Test1: the issuer name does not match any CA', async () => {
-    const leaf = (await issue({
-      ca: 'ee', subject: 'CN=Invalid Name Chaining EE Test1', issuer: { name: good.name, keys: good.keys },
-      issuerName: 'CN=Wrong CA Name,O=Test Certificates 2011,C=US',
-    })).cert;
+    const leaf = (
+      await issue({
+        ca: 'ee',
+        subject: 'CN=Invalid Name Chaining EE Test1',
+        issuer: { name: good.name, keys: good.keys },
+        issuerName: 'CN=Wrong CA Name,O=Test Certificates 2011,C=US',
+      })
+    ).cert;
     expectFail(await validate(leaf, root, [good]), 'NO_CERTIFICATE_CHAIN_FOUND');
   });
 
   it('4.3.2 Invalid Name Chaining Order Test2: same RDNs in another order', async () => {
-    const leaf = (await issue({
-      ca: 'ee', subject: 'CN=Invalid Name Chaining Order EE', issuer: { name: good.name, keys: good.keys },
-      issuerName: 'C=US,O=Test Certificates 2011,CN=Good CA',
-    })).cert;
+    const leaf = (
+      await issue({
+        ca: 'ee',
+        subject: 'CN=Invalid Name Chaining Order EE',
+        issuer: { name: good.name, keys: good.keys },
+        issuerName: 'C=US,O=Test Certificates 2011,CN=Good CA',
+      })
+    ).cert;
     expectFail(await validate(leaf, root, [good]), 'NO_CERTIFICATE_CHAIN_FOUND');
   });
 
@@ -195,9 +206,14 @@ describe('PKITS 4.5 self-issued certificates (key rollover)', () => {
     const oldCa = await ca('CN=Basic Self-Issued CA,O=Test Certificates 2011,C=US', root);
     const newKeys = await keys();
     // the new key certified by the old key: issuer and subject are the same name (self-issued, RFC 5280 §6.1)
-    const newWithOld = (await issue({
-      ca: true, subject: oldCa.name, keys: newKeys, issuer: { name: oldCa.name, keys: oldCa.keys },
-    })).cert;
+    const newWithOld = (
+      await issue({
+        ca: true,
+        subject: oldCa.name,
+        keys: newKeys,
+        issuer: { name: oldCa.name, keys: oldCa.keys },
+      })
+    ).cert;
     const newCa: Ca = { name: oldCa.name, keys: newKeys, cert: newWithOld };
     const leaf = await ee('CN=Valid Basic Self-Issued Old With New EE', newCa);
     const r = await validate(leaf, root, [oldCa, newCa]);
@@ -219,7 +235,8 @@ describe('PKITS 4.6 basic constraints', () => {
 
   it('4.6.3 Invalid cA False Test3 (not critical)', async () => {
     const c = await ca('CN=basicConstraints Not Critical cA False CA,O=Test Certificates 2011,C=US', root, {
-      ca: 'ee', caCritical: false,
+      ca: 'ee',
+      caCritical: false,
     });
     expectFail(await validate(await ee('CN=cA False EE 3', c), root, [c]), 'CHAIN_CONSTRAINTS_FAILURE', /not a CA/);
   });
@@ -266,7 +283,7 @@ describe('PKITS 4.6 basic constraints', () => {
     expectFail(await validate(leaf, root, [c0, selfCa, sub]), 'CHAIN_CONSTRAINTS_FAILURE', /pathLenConstraint 0/);
   });
 
-  it('policy: the trust anchor\'s own pathLenConstraint is honoured (RFC 5937 §2)', async () => {
+  it("policy: the trust anchor's own pathLenConstraint is honoured (RFC 5937 §2)", async () => {
     const anchor0 = await ca('CN=pathLen0 Anchor,O=Test Certificates 2011,C=US', undefined, { pathLength: 0 });
     const sub = await ca('CN=Under pathLen0 Anchor CA,O=Test Certificates 2011,C=US', anchor0);
     expectFail(await validate(await ee('CN=Under pathLen0 Anchor EE', sub), anchor0, [sub]), 'CHAIN_CONSTRAINTS_FAILURE', /trust anchor/);
@@ -284,7 +301,8 @@ describe('PKITS 4.7 key usage', () => {
 
   it('4.7.2 Invalid keyUsage Not Critical keyCertSign False Test2', async () => {
     const c = await ca('CN=keyUsage Not Critical keyCertSign False CA,O=Test Certificates 2011,C=US', root, {
-      keyUsage: x509.KeyUsageFlags.cRLSign, keyUsageCritical: false,
+      keyUsage: x509.KeyUsageFlags.cRLSign,
+      keyUsageCritical: false,
     });
     expectFail(await validate(await ee('CN=keyCertSign False EE 2', c), root, [c]), 'CHAIN_CONSTRAINTS_FAILURE', /keyCertSign/);
   });
@@ -332,7 +350,10 @@ describe('PKITS 4.16 private certificate extensions', () => {
 
   it('an unknown critical extension on an intermediate (RFC 5280 §6.1.4 (o))', async () => {
     const c = await ca('CN=Unknown Critical CA,O=Test Certificates 2011,C=US', root, { extra: [unknown(true)] });
-    expectFail(await validate(await ee('CN=Under Unknown Critical CA EE', c), root, [c]), 'CHAIN_CONSTRAINTS_FAILURE',
-      /intermediate CA certificate .*unrecognised critical/);
+    expectFail(
+      await validate(await ee('CN=Under Unknown Critical CA EE', c), root, [c]),
+      'CHAIN_CONSTRAINTS_FAILURE',
+      /intermediate CA certificate .*unrecognised critical/,
+    );
   });
 });

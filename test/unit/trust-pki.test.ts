@@ -7,8 +7,19 @@ import * as path from 'node:path';
 import { crypto, generateKeys, type CryptoKeyPair } from '../../src/trust/crypto';
 import * as x509 from '@peculiar/x509';
 import {
-  certificateKind, createCrl, createTestPki, cvrOf, issuePersonCertificate, MOCES_POLICY, pidOf,
-  POCES_POLICY, ridOf, serialHex, toPem, type PkiUrls, type TestPki,
+  certificateKind,
+  createCrl,
+  createTestPki,
+  cvrOf,
+  issuePersonCertificate,
+  MOCES_POLICY,
+  pidOf,
+  POCES_POLICY,
+  ridOf,
+  serialHex,
+  toPem,
+  type PkiUrls,
+  type TestPki,
 } from '../../src/testca/pki';
 import { loadOrCreateTestPki } from '../../src/testca/store';
 
@@ -23,7 +34,11 @@ const urls: PkiUrls = {
   serviceCaIssuers: 'http://segl.test:8080/pki/service-ca.pem',
 };
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs openssl without throwing on a non-zero exit: the tests look at the code and the output. */
 function openssl(...args: string[]): Promise<Run> {
@@ -53,22 +68,42 @@ beforeAll(async () => {
   pki = await createTestPki({ urls });
   personKeys = await generateKeys();
   poces = await issuePersonCertificate(pki.personCa, {
-    kind: 'POCES', commonName: 'Anne Test Jensen', pid: '9208-2002-2-123456789012',
-    email: 'anne@example.test', publicKey: personKeys.publicKey, urls,
+    kind: 'POCES',
+    commonName: 'Anne Test Jensen',
+    pid: '9208-2002-2-123456789012',
+    email: 'anne@example.test',
+    publicKey: personKeys.publicKey,
+    urls,
   });
   moces = await issuePersonCertificate(pki.personCa, {
-    kind: 'MOCES', commonName: 'Bent Ansat', pid: '9208-2002-2-999999999999', cvr: '12345678', rid: '4711',
-    organisation: 'Testfirma ApS', publicKey: personKeys.publicKey, urls,
+    kind: 'MOCES',
+    commonName: 'Bent Ansat',
+    pid: '9208-2002-2-999999999999',
+    cvr: '12345678',
+    rid: '4711',
+    organisation: 'Testfirma ApS',
+    publicKey: personKeys.publicKey,
+    urls,
   });
   third = await issuePersonCertificate(pki.personCa, {
-    kind: 'POCES', commonName: 'Carl Tredje', pid: '9208-2002-2-333333333333', publicKey: personKeys.publicKey, urls,
+    kind: 'POCES',
+    commonName: 'Carl Tredje',
+    pid: '9208-2002-2-333333333333',
+    publicKey: personKeys.publicKey,
+    urls,
   });
   await writeCert('root.pem', pki.root.certificate);
   await writeCert('personca.pem', pki.personCa.certificate);
   await writeCert('serviceca.pem', pki.serviceCa.certificate);
   await fs.writeFile(file('chain.pem'), pki.root.certificate.toString('pem') + '\n' + pki.personCa.certificate.toString('pem') + '\n');
   for (const [n, c] of Object.entries({
-    seal: pki.seal.certificate, ocsp: pki.ocsp.certificate, tsa: pki.tsa.certificate, serviceocsp: pki.serviceOcsp.certificate, poces, moces, third,
+    seal: pki.seal.certificate,
+    ocsp: pki.ocsp.certificate,
+    tsa: pki.tsa.certificate,
+    serviceocsp: pki.serviceOcsp.certificate,
+    poces,
+    moces,
+    third,
   })) {
     await writeCert(`${n}.pem`, c);
   }
@@ -106,15 +141,18 @@ function extensionBlock(out: string, header: string): string {
 
 describe('test hierarchy', () => {
   it.each(['ocsp.pem', 'poces.pem', 'moces.pem', 'personca.pem'])(
-    'openssl verifies %s up to the root through the person CA', async (leaf) => {
+    'openssl verifies %s up to the root through the person CA',
+    async (leaf) => {
       const r = await verify(leaf);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(': OK');
-    });
+    },
+  );
 
   it.each(['seal.pem', 'tsa.pem', 'serviceocsp.pem', 'serviceca.pem'])(
-    'openssl verifies %s up to the root through the service CA, and not through the person CA', async (leaf) => {
+    'openssl verifies %s up to the root through the service CA, and not through the person CA',
+    async (leaf) => {
       const r = await verifyService(leaf);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
@@ -124,7 +162,8 @@ describe('test hierarchy', () => {
         expect(viaPersonCa.code).not.toBe(0);
         expect(viaPersonCa.stdout + viaPersonCa.stderr).toMatch(/unable to get local issuer certificate/);
       }
-    });
+    },
+  );
 
   it('people and the platform have separate issuing CAs under one root', () => {
     expect(pki.seal.certificate.issuer).toBe(pki.serviceCa.certificate.subject);
@@ -216,12 +255,15 @@ describe('test hierarchy', () => {
 
   it('validity periods are 20/10/3/2/5 years (issuing CAs 10, responders 2)', () => {
     const years = (c: x509.X509Certificate): number => c.notAfter.getUTCFullYear() - c.notBefore.getUTCFullYear();
-    expect([pki.root, pki.personCa, pki.seal, pki.ocsp, pki.tsa, pki.serviceCa, pki.serviceOcsp].map((i) => years(i.certificate)))
-      .toEqual([20, 10, 3, 2, 5, 10, 2]);
+    expect([pki.root, pki.personCa, pki.seal, pki.ocsp, pki.tsa, pki.serviceCa, pki.serviceOcsp].map((i) => years(i.certificate))).toEqual([
+      20, 10, 3, 2, 5, 10, 2,
+    ]);
   });
 
   it('serials are random positive 16-byte integers, canonical hex without leading zeros', async () => {
-    const serials = [pki.root, pki.personCa, pki.seal, pki.ocsp, pki.tsa, pki.serviceCa, pki.serviceOcsp].map((i) => serialHex(i.certificate));
+    const serials = [pki.root, pki.personCa, pki.seal, pki.ocsp, pki.tsa, pki.serviceCa, pki.serviceOcsp].map((i) =>
+      serialHex(i.certificate),
+    );
     expect(new Set(serials).size).toBe(7);
     for (const s of serials) expect(s).toMatch(/^[4-7][0-9a-f]{31}$/);
     const r = await openssl('x509', '-in', file('seal.pem'), '-noout', '-serial');
@@ -241,7 +283,9 @@ describe('test hierarchy', () => {
 describe('person certificates', () => {
   it('POCES: OCES subject with PID in a multi-valued RDN, policy, AIA, CRL DP, email', async () => {
     const out = await text('poces.pem');
-    expect(out).toMatch(/Subject: (CN = Anne Test Jensen \+ serialNumber = PID:9208-2002-2-123456789012|serialNumber = PID:9208-2002-2-123456789012 \+ CN = Anne Test Jensen), C = DK/);
+    expect(out).toMatch(
+      /Subject: (CN = Anne Test Jensen \+ serialNumber = PID:9208-2002-2-123456789012|serialNumber = PID:9208-2002-2-123456789012 \+ CN = Anne Test Jensen), C = DK/,
+    );
     expect(extensionBlock(out, 'X509v3 Certificate Policies')).toContain(`Policy: ${POCES_POLICY}`);
     expect(extensionBlock(out, 'X509v3 Certificate Policies')).not.toContain(MOCES_POLICY);
     expect(out).toMatch(/X509v3 Key Usage: critical\s+Digital Signature, Non Repudiation/);
@@ -254,7 +298,9 @@ describe('person certificates', () => {
 
   it('MOCES: CVR-RID serialNumber, organisation, MOCES policy, no SAN without email', async () => {
     const out = await text('moces.pem');
-    expect(out).toMatch(/Subject: (CN = Bent Ansat \+ serialNumber = CVR:12345678-RID:4711|serialNumber = CVR:12345678-RID:4711 \+ CN = Bent Ansat), O = Testfirma ApS, C = DK/);
+    expect(out).toMatch(
+      /Subject: (CN = Bent Ansat \+ serialNumber = CVR:12345678-RID:4711|serialNumber = CVR:12345678-RID:4711 \+ CN = Bent Ansat), O = Testfirma ApS, C = DK/,
+    );
     expect(extensionBlock(out, 'X509v3 Certificate Policies')).toContain(`Policy: ${MOCES_POLICY}`);
     expect(out).not.toContain('Subject Alternative Name');
   });
@@ -264,7 +310,8 @@ describe('person certificates', () => {
     const order = async (name: string): Promise<string> => {
       const r = await openssl('asn1parse', '-in', file(name));
       expect(r.code).toBe(0);
-      const subject = r.stdout.split('\n')
+      const subject = r.stdout
+        .split('\n')
         .map((l) => /OBJECT\s+:(commonName|serialNumber|organizationName|countryName)/.exec(l)?.[1])
         .filter((n): n is string => !!n)
         .slice(3); // the first three are the issuer's
@@ -272,8 +319,11 @@ describe('person certificates', () => {
     };
     expect(await order('poces.pem')).toBe('commonName,serialNumber,countryName');
     const long = await issuePersonCertificate(pki.personCa, {
-      kind: 'POCES', commonName: 'Anne-Sofie Margrethe Christiansen-Vestergaard Test', pid: '1',
-      publicKey: personKeys.publicKey, urls,
+      kind: 'POCES',
+      commonName: 'Anne-Sofie Margrethe Christiansen-Vestergaard Test',
+      pid: '1',
+      publicKey: personKeys.publicKey,
+      urls,
     });
     await writeCert('long.pem', long);
     expect(await order('long.pem')).toBe('serialNumber,commonName,countryName');
@@ -301,14 +351,23 @@ describe('person certificates', () => {
   it('rejects malformed MOCES / POCES requests', async () => {
     const base = { commonName: 'X', pid: '1', publicKey: personKeys.publicKey, urls };
     await expect(issuePersonCertificate(pki.personCa, { ...base, kind: 'MOCES', rid: '1', organisation: 'O' })).rejects.toThrow(/cvr/);
-    await expect(issuePersonCertificate(pki.personCa, { ...base, kind: 'MOCES', cvr: '12345678', organisation: 'O' })).rejects.toThrow(/rid/);
-    await expect(issuePersonCertificate(pki.personCa, { ...base, kind: 'MOCES', cvr: '12345678', rid: '1' })).rejects.toThrow(/organisation/);
+    await expect(issuePersonCertificate(pki.personCa, { ...base, kind: 'MOCES', cvr: '12345678', organisation: 'O' })).rejects.toThrow(
+      /rid/,
+    );
+    await expect(issuePersonCertificate(pki.personCa, { ...base, kind: 'MOCES', cvr: '12345678', rid: '1' })).rejects.toThrow(
+      /organisation/,
+    );
     await expect(issuePersonCertificate(pki.personCa, { ...base, kind: 'POCES', pid: 'a,b' })).rejects.toThrow(/PID/);
   });
 
   it('a person certificate never outlives its CA', async () => {
     const c = await issuePersonCertificate(pki.personCa, {
-      kind: 'POCES', commonName: 'Long Lived', pid: '1', publicKey: personKeys.publicKey, urls, years: 50,
+      kind: 'POCES',
+      commonName: 'Long Lived',
+      pid: '1',
+      publicKey: personKeys.publicKey,
+      urls,
+      years: 50,
     });
     expect(c.notAfter.getTime()).toBe(pki.personCa.certificate.notAfter.getTime());
   });
@@ -319,10 +378,14 @@ describe('CRL', () => {
 
   beforeAll(async () => {
     const now = new Date();
-    const crl = await createCrl(pki.personCa, [
-      { serialHex: serialHex(poces), revokedAt: new Date(now.getTime() - 60_000), reason: 'keyCompromise' },
-      { serialHex: serialHex(moces), revokedAt: new Date(now.getTime() - 60_000), reason: 'certificateHold' },
-    ], { thisUpdate: new Date(now.getTime() - 30_000), nextUpdate: new Date(now.getTime() + 86_400_000), crlNumber: 7 });
+    const crl = await createCrl(
+      pki.personCa,
+      [
+        { serialHex: serialHex(poces), revokedAt: new Date(now.getTime() - 60_000), reason: 'keyCompromise' },
+        { serialHex: serialHex(moces), revokedAt: new Date(now.getTime() - 60_000), reason: 'certificateHold' },
+      ],
+      { thisUpdate: new Date(now.getTime() - 30_000), nextUpdate: new Date(now.getTime() + 86_400_000), crlNumber: 7 },
+    );
     await fs.writeFile(file('crl.pem'), toPem(crl, 'X509 CRL'));
     await fs.writeFile(file('root-crl.pem'), toPem(await createCrl(pki.root, [], { crlNumber: 1 }), 'X509 CRL'));
     const r = await openssl('crl', '-in', file('crl.pem'), '-noout', '-text');
@@ -352,8 +415,17 @@ describe('CRL', () => {
   });
 
   it('-crl_check_all passes with the root CRL too (root CRL is well-formed and signed by the root)', async () => {
-    const r = await openssl('verify', '-crl_check_all', '-CRLfile', file('crl.pem'), '-CRLfile', file('root-crl.pem'),
-      '-CAfile', file('chain.pem'), file('third.pem'));
+    const r = await openssl(
+      'verify',
+      '-crl_check_all',
+      '-CRLfile',
+      file('crl.pem'),
+      '-CRLfile',
+      file('root-crl.pem'),
+      '-CAfile',
+      file('chain.pem'),
+      file('third.pem'),
+    );
     expect(r.stdout + r.stderr).toContain(': OK');
     expect(r.code).toBe(0);
   });
@@ -376,14 +448,17 @@ describe('CRL', () => {
   });
 
   it('unspecified omits the reason code; removeFromCRL is refused', async () => {
-    const der = await createCrl(pki.personCa, [{ serialHex: serialHex(third), revokedAt: new Date(), reason: 'unspecified' }], { crlNumber: 8 });
+    const der = await createCrl(pki.personCa, [{ serialHex: serialHex(third), revokedAt: new Date(), reason: 'unspecified' }], {
+      crlNumber: 8,
+    });
     const crl = new x509.X509Crl(der);
     expect(crl.findRevoked(third)?.reason).toBeUndefined();
     await fs.writeFile(file('crl-unspec.pem'), toPem(der, 'X509 CRL'));
     const r = await openssl('verify', '-crl_check', '-CRLfile', file('crl-unspec.pem'), '-CAfile', file('chain.pem'), file('third.pem'));
     expect(r.stdout + r.stderr).toMatch(/error 23 at 0 depth lookup: certificate revoked/);
-    await expect(createCrl(pki.personCa, [{ serialHex: 'ab', revokedAt: new Date(), reason: 'removeFromCRL' }], { crlNumber: 9 }))
-      .rejects.toThrow(/delta/);
+    await expect(
+      createCrl(pki.personCa, [{ serialHex: 'ab', revokedAt: new Date(), reason: 'removeFromCRL' }], { crlNumber: 9 }),
+    ).rejects.toThrow(/delta/);
   });
 });
 
@@ -396,9 +471,23 @@ describe('pkistore', () => {
     const store = path.join(dir, 'data', 'pki');
     const first = await loadOrCreateTestPki(store, secret, urls);
     const files = (await fs.readdir(store)).sort();
-    expect(files).toEqual(['ocsp.key.json', 'ocsp.pem', 'personca.key.json', 'personca.pem', 'pki.json', 'root.key.json',
-      'root.pem', 'seal.key.json', 'seal.pem', 'serviceca.key.json', 'serviceca.pem', 'serviceocsp.key.json', 'serviceocsp.pem',
-      'tsa.key.json', 'tsa.pem']);
+    expect(files).toEqual([
+      'ocsp.key.json',
+      'ocsp.pem',
+      'personca.key.json',
+      'personca.pem',
+      'pki.json',
+      'root.key.json',
+      'root.pem',
+      'seal.key.json',
+      'seal.pem',
+      'serviceca.key.json',
+      'serviceca.pem',
+      'serviceocsp.key.json',
+      'serviceocsp.pem',
+      'tsa.key.json',
+      'tsa.pem',
+    ]);
 
     const again = await loadOrCreateTestPki(store, secret, { ocsp: 'http://elsewhere/ocsp', crl: 'http://elsewhere/crl' });
     expect(again.urls).toEqual(urls);
@@ -412,11 +501,21 @@ describe('pkistore', () => {
     }
     // The stored certificates are what openssl sees, and the reloaded CA key still issues valid certificates.
     const leaf = await issuePersonCertificate(again.personCa, {
-      kind: 'POCES', commonName: 'After Restart', pid: '42', publicKey: personKeys.publicKey, urls,
+      kind: 'POCES',
+      commonName: 'After Restart',
+      pid: '42',
+      publicKey: personKeys.publicKey,
+      urls,
     });
     await fs.writeFile(path.join(store, '..', 'leaf.pem'), leaf.toString('pem'));
-    const r = await openssl('verify', '-CAfile', path.join(store, 'root.pem'), '-untrusted', path.join(store, 'personca.pem'),
-      path.join(store, '..', 'leaf.pem'));
+    const r = await openssl(
+      'verify',
+      '-CAfile',
+      path.join(store, 'root.pem'),
+      '-untrusted',
+      path.join(store, 'personca.pem'),
+      path.join(store, '..', 'leaf.pem'),
+    );
     expect(r.code).toBe(0);
   });
 
@@ -503,32 +602,54 @@ describe('pkistore', () => {
       const store = await copyV1('upgrade');
       const oldSealKey = await fs.readFile(path.join(store, 'seal.key.json'), 'utf8');
       const up = await loadOrCreateTestPki(store, v1Secret, urls);
-      for (const [role, f] of [['root', 'root.pem'], ['personCa', 'personca.pem'], ['ocsp', 'ocsp.pem']] as const) {
+      for (const [role, f] of [
+        ['root', 'root.pem'],
+        ['personCa', 'personca.pem'],
+        ['ocsp', 'ocsp.pem'],
+      ] as const) {
         expect(der(up[role].certificate)).toBe(der(new x509.X509Certificate(await pem(f))));
       }
       expect(up.serviceCa.certificate.subject).toBe('CN=segl test Service CA, O=segl test, C=DK');
       expect(up.serviceCa.certificate.issuer).toBe(up.root.certificate.subject);
-      for (const role of ['seal', 'tsa', 'serviceOcsp'] as const) expect(up[role].certificate.issuer).toBe(up.serviceCa.certificate.subject);
+      for (const role of ['seal', 'tsa', 'serviceOcsp'] as const)
+        expect(up[role].certificate.issuer).toBe(up.serviceCa.certificate.subject);
       expect(der(up.seal.certificate)).not.toBe(der(new x509.X509Certificate(await pem('seal.pem'))));
       // The old seal and TSA are kept as retired certificates; their keys are gone (overwritten by the new ones).
-      expect(up.retired.map(der).sort()).toEqual([der(new x509.X509Certificate(await pem('seal.pem'))), der(new x509.X509Certificate(await pem('tsa.pem')))].sort());
+      expect(up.retired.map(der).sort()).toEqual(
+        [der(new x509.X509Certificate(await pem('seal.pem'))), der(new x509.X509Certificate(await pem('tsa.pem')))].sort(),
+      );
       expect(await fs.readFile(path.join(store, 'seal.key.json'), 'utf8')).not.toBe(oldSealKey);
-      expect((await fs.readdir(path.join(store, 'retired'))).sort()).toEqual([
-        `seal-${serialHex(new x509.X509Certificate(await pem('seal.pem')))}.pem`, `tsa-${serialHex(new x509.X509Certificate(await pem('tsa.pem')))}.pem`,
-      ].sort());
+      expect((await fs.readdir(path.join(store, 'retired'))).sort()).toEqual(
+        [
+          `seal-${serialHex(new x509.X509Certificate(await pem('seal.pem')))}.pem`,
+          `tsa-${serialHex(new x509.X509Certificate(await pem('tsa.pem')))}.pem`,
+        ].sort(),
+      );
       expect((await fs.readdir(store)).filter((f) => f.startsWith('.'))).toEqual([]);
       // The certificates already issued keep their URLs; the service CA's are added from the caller's.
       const m = await manifestOf(store);
       expect(m.version).toBe(2);
-      expect(m.urls).toMatchObject({ ocsp: 'http://127.0.0.1:8080/pki/ocsp', crl: 'http://127.0.0.1:8080/pki/crl', serviceCrl: urls.serviceCrl });
+      expect(m.urls).toMatchObject({
+        ocsp: 'http://127.0.0.1:8080/pki/ocsp',
+        crl: 'http://127.0.0.1:8080/pki/crl',
+        serviceCrl: urls.serviceCrl,
+      });
       // The new seal chains to the old root through the service CA (openssl) and its key signs.
       await fs.writeFile(path.join(store, '..', 'chain-check.pem'), up.seal.certificate.toString('pem'));
-      const r = await openssl('verify', '-CAfile', path.join(fixture, 'root.pem'), '-untrusted', path.join(store, 'serviceca.pem'),
-        path.join(store, '..', 'chain-check.pem'));
+      const r = await openssl(
+        'verify',
+        '-CAfile',
+        path.join(fixture, 'root.pem'),
+        '-untrusted',
+        path.join(store, 'serviceca.pem'),
+        path.join(store, '..', 'chain-check.pem'),
+      );
       expect(r.stdout).toContain(': OK');
       const data = new TextEncoder().encode('sealed after the upgrade');
       const sig = await crypto.subtle.sign('RSASSA-PKCS1-v1_5', up.seal.keys.privateKey, data);
-      expect(await crypto.subtle.verify('RSASSA-PKCS1-v1_5', (await up.seal.certificate.publicKey.export()) as never, sig, data)).toBe(true);
+      expect(await crypto.subtle.verify('RSASSA-PKCS1-v1_5', (await up.seal.certificate.publicKey.export()) as never, sig, data)).toBe(
+        true,
+      );
       // Loading again upgrades nothing more.
       const again = await loadOrCreateTestPki(store, v1Secret, urls);
       expect(der(again.seal.certificate)).toBe(der(up.seal.certificate));
@@ -567,8 +688,10 @@ describe('pkistore', () => {
       const store = await copyV1('upgrade-crash-late');
       const stage = path.join(store, '.upgrade');
       await fs.mkdir(path.join(stage, 'retired'), { recursive: true });
-      for (const f of ['serviceca', 'serviceocsp', 'seal', 'tsa'].flatMap((r) => [`${r}.pem`, `${r}.key.json`])) await fs.copyFile(path.join(done, f), path.join(stage, f));
-      for (const f of await fs.readdir(path.join(done, 'retired'))) await fs.copyFile(path.join(done, 'retired', f), path.join(stage, 'retired', f));
+      for (const f of ['serviceca', 'serviceocsp', 'seal', 'tsa'].flatMap((r) => [`${r}.pem`, `${r}.key.json`]))
+        await fs.copyFile(path.join(done, f), path.join(stage, f));
+      for (const f of await fs.readdir(path.join(done, 'retired')))
+        await fs.copyFile(path.join(done, 'retired', f), path.join(stage, 'retired', f));
       await fs.copyFile(path.join(done, 'pki.json'), path.join(stage, 'pki.json'));
       // The crash came after the first renames: the service CA is in place, the old seal not yet replaced.
       await fs.rename(path.join(stage, 'serviceca.pem'), path.join(store, 'serviceca.pem'));

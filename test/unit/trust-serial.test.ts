@@ -21,7 +21,11 @@ describe('normalizeSerialHex', () => {
   it('gives the same text for a certificate whose serial needs the 00 sign octet and for its bare value', async () => {
     const keys = await generateKeys();
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: '008f0102', name: 'CN=serial', keys, notBefore: new Date(), notAfter: new Date(Date.now() + 60_000),
+      serialNumber: '008f0102',
+      name: 'CN=serial',
+      keys,
+      notBefore: new Date(),
+      notAfter: new Date(Date.now() + 60_000),
     });
     expect(normalizeSerialHex(cert.serialNumber)).toBe('8f0102');
     expect(normalizeSerialHex('8F:01:02')).toBe(normalizeSerialHex(cert.serialNumber));

@@ -44,21 +44,34 @@ function saxesDump(text: string): string {
   p.on('attribute', (a) => {
     if (a.prefix === 'xmlns' || a.name === 'xmlns') relative ||= a.value !== '' && !/^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"`]*$/.test(a.value);
   });
-  p.on('xmldecl', (d) => { if (d.version !== '1.0') throw new Error('1.1'); });
-  p.on('doctype', () => { throw new Error('doctype'); });
-  p.on('processinginstruction', (pi) => { top().push(`P${pi.target}|${pi.body}`); });
+  p.on('xmldecl', (d) => {
+    if (d.version !== '1.0') throw new Error('1.1');
+  });
+  p.on('doctype', () => {
+    throw new Error('doctype');
+  });
+  p.on('processinginstruction', (pi) => {
+    top().push(`P${pi.target}|${pi.body}`);
+  });
   p.on('opentag', (tag: SaxesTagNS) => {
     if (++depth > MAX_DEPTH) throw new Error('depth');
-    const attrs = Object.values(tag.attributes).filter((a) => a.uri !== XMLNS_NS)
-      .map((a) => `A${a.uri}|${a.local}|${a.prefix}|${a.value}`).sort();
+    const attrs = Object.values(tag.attributes)
+      .filter((a) => a.uri !== XMLNS_NS)
+      .map((a) => `A${a.uri}|${a.local}|${a.prefix}|${a.value}`)
+      .sort();
     const el: Dump = [`E${tag.uri}|${tag.local}|${tag.prefix}`, ...attrs];
     top().push(el);
     stack.push(el);
   });
-  p.on('closetag', () => { depth--; stack.pop(); });
+  p.on('closetag', () => {
+    depth--;
+    stack.pop();
+  });
   p.on('text', addText);
   p.on('cdata', addText);
-  p.on('error', (e) => { throw e; });
+  p.on('error', (e) => {
+    throw e;
+  });
   try {
     p.write(text).close();
   } catch {
@@ -124,9 +137,15 @@ function xmllintC14n(xml: string): string {
 const VALID: Array<[string, string]> = [
   ['line ends and attribute-value normalisation', '<r a="x\ty\nz\r\nw\rv" b="&#x9;&#xA;&#xD;">a\r\nb\rc\n\u0085\u2028d\r\r\n</r>'],
   ['declaration variants, single quotes, spaces around =', "<?xml version='1.0' standalone='yes' ?><r a = 'x' b\n=\n\"y\" ></r >"],
-  ['references of every kind', '<r a="&amp;&lt;&gt;&quot;&apos;&#65;&#x1F600;&#0000066;">&amp;&lt;&gt;&quot;&apos;&#65;&#x1F600;&#x00043;</r>'],
+  [
+    'references of every kind',
+    '<r a="&amp;&lt;&gt;&quot;&apos;&#65;&#x1F600;&#0000066;">&amp;&lt;&gt;&quot;&apos;&#65;&#x1F600;&#x00043;</r>',
+  ],
   ['names with dots, dashes, digits, non-ASCII', '<é-r.1 xmlns:ñ_2="urn:n"><ñ_2:x·y ñ_2:a.b-c="1" _z="2"/></é-r.1>'],
-  ['the xml prefix declared as it must be, xml:* attributes', '<r xmlns:xml="http://www.w3.org/XML/1998/namespace" xml:space="preserve" xml:lang="en"><s xml:id="a"/></r>'],
+  [
+    'the xml prefix declared as it must be, xml:* attributes',
+    '<r xmlns:xml="http://www.w3.org/XML/1998/namespace" xml:space="preserve" xml:lang="en"><s xml:id="a"/></r>',
+  ],
   ['a PI whose target only starts with xml', '<?xml-stylesheet href="a"?><r/>'],
   ['a byte order mark', '\uFEFF<r>x</r>'],
   ['"]]" and ">" in text', '<r>a ]] b > c ]]&gt;</r>'],
@@ -211,22 +230,42 @@ beforeAll(async () => {
   const urls = { ocsp: 'http://segl.test/ocsp', crl: 'http://segl.test/crl', caIssuers: 'http://segl.test/ca' };
   const pki = await createTestPki({ urls });
   const keys = await generateKeys();
-  const certificate = await issuePersonCertificate(pki.personCa, { commonName: 'Test "Person" <&>', pid: '9208-2002-2-1', kind: 'POCES', publicKey: keys.publicKey, urls });
+  const certificate = await issuePersonCertificate(pki.personCa, {
+    commonName: 'Test "Person" <&>',
+    pid: '9208-2002-2-1',
+    kind: 'POCES',
+    publicKey: keys.publicKey,
+    urls,
+  });
   native = await createNativeSignature({
-    signer: { certificate, keys }, signText: 'Sign <this> & "that"\r\nnext line\u2028 😀',
+    signer: { certificate, keys },
+    signText: 'Sign <this> & "that"\r\nnext line\u2028 😀',
     documents: [{ id: 'doc "1" <&>\t', description: 'PDF', mimeType: 'application/pdf', bytes: Buffer.from('%PDF-1.4') }],
   });
   const pkg = buildLtvSdo({
-    id: 'ltvsdo-1', nativeSignatureXml: native, signer: { name: 'Test' },
+    id: 'ltvsdo-1',
+    nativeSignatureXml: native,
+    signer: { name: 'Test' },
     trustedTime: { time: new Date(), tokenDer: new Uint8Array([1, 2, 3]), source: 'TSA' },
-    validation: { certificates: [new Uint8Array(certificate.rawData)], ocspResponses: [], indication: 'TOTAL-PASSED', verifiedAt: new Date(), checks: [] },
+    validation: {
+      certificates: [new Uint8Array(certificate.rawData)],
+      ocspResponses: [],
+      indication: 'TOTAL-PASSED',
+      verifiedAt: new Date(),
+      checks: [],
+    },
     creationContext: { server: { operatingSystem: 'L', runtime: 'N', components: [] } },
     verificationContext: { server: { operatingSystem: 'L', runtime: 'N', components: [] } },
-    externalContext: 'ref\t&\r', auditTrail: [{ time: new Date(), type: 'pdf-shown', text: 'shown <&> "x"' }],
+    externalContext: 'ref\t&\r',
+    auditTrail: [{ time: new Date(), type: 'pdf-shown', text: 'shown <&> "x"' }],
   });
   sealed = await createSeal({
-    packageXml: pkg, canonical: true, seal: pki.seal, chain: [pki.serviceCa.certificate, pki.root.certificate],
-    revocationValues: { ocspResponses: [] }, policy: { oid: '1.2.3.4', description: 'test policy' },
+    packageXml: pkg,
+    canonical: true,
+    seal: pki.seal,
+    chain: [pki.serviceCa.certificate, pki.root.certificate],
+    revocationValues: { ocspResponses: [] },
+    policy: { oid: '1.2.3.4', description: 'test policy' },
   });
 });
 
@@ -240,7 +279,7 @@ describe('parseStrict', () => {
     expect(c14n).toBe(canonicalise(parseXml(xml.replace(/^\uFEFF/, '')))); // xmldom refuses a BOM in a string
   });
 
-  test('segl\'s native signature and sealed package: same tree as saxes, same canonical form as libxml2 and xmldom', async () => {
+  test("segl's native signature and sealed package: same tree as saxes, same canonical form as libxml2 and xmldom", async () => {
     for (const xml of [native, sealed]) {
       expect(strictDump(xml)).toBe(saxesDump(xml));
       const c14n = canonicalise(parseStrict(xml));
@@ -278,8 +317,48 @@ describe('parseStrict', () => {
       t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
       return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     };
-    const pieces = ['<', '>', '/', '&', ';', '"', "'", '=', ':', '!', '?', '-', '[', ']', ' ', '\n', '\r', '\t', 'x', '#', 'xmlns', 'xmlns:p="urn:p"',
-      'p:', '&amp;', '&#x41;', '&#0;', '<!--', '-->', '<![CDATA[', ']]>', '<?pi ', '?>', '</', '/>', '<!DOCTYPE', '\u0000', '\uFFFE', '\uD800', 'é', '😀'];
+    const pieces = [
+      '<',
+      '>',
+      '/',
+      '&',
+      ';',
+      '"',
+      "'",
+      '=',
+      ':',
+      '!',
+      '?',
+      '-',
+      '[',
+      ']',
+      ' ',
+      '\n',
+      '\r',
+      '\t',
+      'x',
+      '#',
+      'xmlns',
+      'xmlns:p="urn:p"',
+      'p:',
+      '&amp;',
+      '&#x41;',
+      '&#0;',
+      '<!--',
+      '-->',
+      '<![CDATA[',
+      ']]>',
+      '<?pi ',
+      '?>',
+      '</',
+      '/>',
+      '<!DOCTYPE',
+      '\u0000',
+      '\uFFFE',
+      '\uD800',
+      'é',
+      '😀',
+    ];
     const sources = [native, sealed.slice(0, 6000) + sealed.slice(-2000), ...VALID.map(([, x]) => x)];
     let accepted = 0;
     let stricter = 0;

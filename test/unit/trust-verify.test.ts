@@ -17,14 +17,21 @@ import { normalizeSerialHex } from '../../src/trust/x509/serial';
 import { validatePath } from '../../src/trust/x509/path';
 import { createTestPki, issuePersonCertificate, toPem, type Issuer, type PkiUrls, type TestPki } from '../../src/testca/pki';
 import {
-  ocspRevocationChecker, verifyXmlSignature, type RevocationChecker, type VerificationReport, type VerifyOptions,
+  ocspRevocationChecker,
+  verifyXmlSignature,
+  type RevocationChecker,
+  type VerificationReport,
+  type VerifyOptions,
 } from '../../src/trust/verify';
 import { readBody } from '../support/http';
 
 const DAY = 24 * 3600_000;
 const SIGN_TEXT = 'I agree to pay 100 DKK';
 
-interface Run { code: number; out: string }
+interface Run {
+  code: number;
+  out: string;
+}
 
 function run(cmd: string, args: string[], cwd: string): Promise<Run> {
   return new Promise((resolve) => {
@@ -42,7 +49,6 @@ function close(server: http.Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-
 const b64 = (cert: x509.X509Certificate): string => Buffer.from(cert.rawData).toString('base64');
 const serialOf = (cert: x509.X509Certificate): string => normalizeSerialHex(cert.serialNumber);
 
@@ -55,7 +61,10 @@ let other: TestPki;
 const statuses = new Map<string, CertStatus>();
 let ocspRequests = 0;
 
-interface Signer { certificate: x509.X509Certificate; keys: CryptoKeyPair }
+interface Signer {
+  certificate: x509.X509Certificate;
+  keys: CryptoKeyPair;
+}
 let signer: Signer;
 let foreignSigner: Signer;
 let offlineSigner: Signer;
@@ -65,8 +74,12 @@ let xadesSigned: string;
 async function person(ca: Issuer, cn: string, u: PkiUrls): Promise<Signer> {
   const keys = await generateKeys();
   const certificate = await issuePersonCertificate(ca, {
-    commonName: cn, pid: `9208-2002-2-${Math.floor(Math.random() * 1e12)}`, kind: 'POCES',
-    publicKey: keys.publicKey, urls: u, now: new Date(Date.now() - 2 * DAY),
+    commonName: cn,
+    pid: `9208-2002-2-${Math.floor(Math.random() * 1e12)}`,
+    kind: 'POCES',
+    publicKey: keys.publicKey,
+    urls: u,
+    now: new Date(Date.now() - 2 * DAY),
   });
   return { certificate, keys };
 }
@@ -76,7 +89,9 @@ async function signWithXmlsec(s: Signer, name: string): Promise<string> {
   const pkcs8 = await crypto.subtle.exportKey('pkcs8', s.keys.privateKey);
   await writeFile(join(dir, `${name}.key.pem`), toPem(pkcs8, 'PRIVATE KEY'));
   await writeFile(join(dir, `${name}.cert.pem`), s.certificate.toString('pem'));
-  await writeFile(join(dir, `${name}.tmpl.xml`), `<?xml version="1.0" encoding="UTF-8"?>
+  await writeFile(
+    join(dir, `${name}.tmpl.xml`),
+    `<?xml version="1.0" encoding="UTF-8"?>
 <Signature xmlns="http://www.w3.org/2000/09/xmldsig#">
   <SignedInfo>
     <CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>
@@ -91,9 +106,13 @@ async function signWithXmlsec(s: Signer, name: string): Promise<string> {
   <KeyInfo><X509Data><X509Certificate/></X509Data></KeyInfo>
   <Object Id="obj-1"><SignText xmlns="urn:segl:test">${SIGN_TEXT}</SignText></Object>
 </Signature>
-`);
-  const r = await run('xmlsec1', ['--sign', '--privkey-pem', `${name}.key.pem,${name}.cert.pem`,
-    '--output', `${name}.signed.xml`, `${name}.tmpl.xml`], dir);
+`,
+  );
+  const r = await run(
+    'xmlsec1',
+    ['--sign', '--privkey-pem', `${name}.key.pem,${name}.cert.pem`, '--output', `${name}.signed.xml`, `${name}.tmpl.xml`],
+    dir,
+  );
   if (r.code !== 0) throw new Error(`xmlsec1 --sign failed: ${r.out}`);
   return readFile(join(dir, `${name}.signed.xml`), 'utf8');
 }
@@ -102,12 +121,17 @@ async function signWithXmlsec(s: Signer, name: string): Promise<string> {
 async function signWithXades(s: Signer, sigCertV2: x509.X509Certificate = s.certificate): Promise<string> {
   const doc = new DOMParser().parseFromString(`<Document xmlns="urn:segl:test"><SignText>${SIGN_TEXT}</SignText></Document>`, 'text/xml');
   const sx = new xadesjs.SignedXml();
-  await sx.Sign({ name: 'RSASSA-PKCS1-v1_5' } as never, s.keys.privateKey as never, doc as never, {
-    references: [{ uri: '', hash: 'SHA-256', transforms: ['enveloped', 'exc-c14n'] }],
-    x509: [b64(s.certificate)],
-    signingCertificateV2: b64(sigCertV2),
-    signingTime: { value: new Date() },
-  } as never);
+  await sx.Sign(
+    { name: 'RSASSA-PKCS1-v1_5' } as never,
+    s.keys.privateKey as never,
+    doc as never,
+    {
+      references: [{ uri: '', hash: 'SHA-256', transforms: ['enveloped', 'exc-c14n'] }],
+      x509: [b64(s.certificate)],
+      signingCertificateV2: b64(sigCertV2),
+      signingTime: { value: new Date() },
+    } as never,
+  );
   doc.documentElement!.appendChild(sx.GetXml() as never);
   return new XMLSerializer().serializeToString(doc);
 }
@@ -163,13 +187,19 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'segl-verify-'));
   server = http.createServer((req, res) => {
     void (async () => {
-      if (req.method !== 'POST' || req.url !== '/ocsp') { res.writeHead(404).end(); return; }
+      if (req.method !== 'POST' || req.url !== '/ocsp') {
+        res.writeHead(404).end();
+        return;
+      }
       ocspRequests++;
       const der = await readBody(req);
-      const out = Buffer.from(await respondOcsp(der, {
-        responder: pki.ocsp, issuer: pki.personCa.certificate,
-        lookup: async (serial) => statuses.get(serial) ?? { status: 'good' },
-      }));
+      const out = Buffer.from(
+        await respondOcsp(der, {
+          responder: pki.ocsp,
+          issuer: pki.personCa.certificate,
+          lookup: async (serial) => statuses.get(serial) ?? { status: 'good' },
+        }),
+      );
       res.writeHead(200, { 'content-type': 'application/ocsp-response', 'content-length': out.length }).end(out);
     })();
   });
@@ -180,10 +210,7 @@ beforeAll(async () => {
   const downPort = await listen(gone);
   await close(gone);
   const past = new Date(Date.now() - 2 * DAY);
-  [pki, other] = await Promise.all([
-    createTestPki({ urls, now: past }),
-    createTestPki({ name: 'Other', urls, now: past }),
-  ]);
+  [pki, other] = await Promise.all([createTestPki({ urls, now: past }), createTestPki({ name: 'Other', urls, now: past })]);
   [signer, foreignSigner, offlineSigner] = await Promise.all([
     person(pki.personCa, 'Signe Signer', urls),
     person(other.personCa, 'Foreign Signer', urls),
@@ -226,12 +253,15 @@ describe.each([
     expectAllChecksOk(r);
     expect(r.signer?.equal(signer.certificate)).toBe(true);
     expect(r.chain?.map((c) => c.subject)).toEqual([
-      signer.certificate.subject, pki.personCa.certificate.subject, pki.root.certificate.subject,
+      signer.certificate.subject,
+      pki.personCa.certificate.subject,
+      pki.root.certificate.subject,
     ]);
     expect(r.revocation).toHaveLength(1);
     expect(r.revocation?.[0]).toMatchObject({ source: 'ocsp', status: { status: 'good' } });
     const checked = await checkOcspResponse(r.revocation![0].responseDer!, {
-      issuer: pki.personCa.certificate, serialHex: serialOf(signer.certificate),
+      issuer: pki.personCa.certificate,
+      serialHex: serialOf(signer.certificate),
     });
     expect(checked.status).toEqual({ status: 'good' });
     expect(ocspRequests).toBe(1);
@@ -283,7 +313,10 @@ describe('signing certificate and trust', () => {
     const r = await verifyXmlSignature(xadesSigned, options({ intermediates: [] }));
     expect(r).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'NO_CERTIFICATE_CHAIN_FOUND' });
     // The same signature with the CA certificate added to KeyInfo/X509Data builds the path.
-    const withCa = xadesSigned.replace(/(<ds:X509Certificate>)/, `<ds:X509Certificate>${b64(pki.personCa.certificate)}</ds:X509Certificate>$1`);
+    const withCa = xadesSigned.replace(
+      /(<ds:X509Certificate>)/,
+      `<ds:X509Certificate>${b64(pki.personCa.certificate)}</ds:X509Certificate>$1`,
+    );
     const r2 = await verifyXmlSignature(withCa, options({ intermediates: [] }));
     expect(r2.indication).toBe('TOTAL-PASSED');
     expect(r2.signer?.equal(signer.certificate)).toBe(true);
@@ -298,7 +331,10 @@ describe('signing certificate and trust', () => {
   });
 
   test('a swapped KeyInfo certificate does not verify the SignatureValue (XMLDSig) → SIG_CRYPTO_FAILURE', async () => {
-    const swapped = xmlsecSigned.replace(/<X509Certificate>[^<]+<\/X509Certificate>/, `<X509Certificate>${b64(offlineSigner.certificate)}</X509Certificate>`);
+    const swapped = xmlsecSigned.replace(
+      /<X509Certificate>[^<]+<\/X509Certificate>/,
+      `<X509Certificate>${b64(offlineSigner.certificate)}</X509Certificate>`,
+    );
     expect(swapped).not.toBe(xmlsecSigned);
     const r = await verifyXmlSignature(swapped, options());
     expect(r).toMatchObject({ indication: 'TOTAL-FAILED', subIndication: 'SIG_CRYPTO_FAILURE' });
@@ -313,7 +349,11 @@ describe('signing certificate and trust', () => {
 
 describe('revocation', () => {
   test('held (certificateHold) → INDETERMINATE TRY_LATER with the hold in the message', async () => {
-    statuses.set(serialOf(signer.certificate), { status: 'revoked', revokedAt: new Date(Date.now() - 3600_000), reason: 'certificateHold' });
+    statuses.set(serialOf(signer.certificate), {
+      status: 'revoked',
+      revokedAt: new Date(Date.now() - 3600_000),
+      reason: 'certificateHold',
+    });
     const r = await verifyXmlSignature(xadesSigned, options());
     expect(r).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'TRY_LATER' });
     expect(r.message).toMatch(/certificateHold/);
@@ -347,9 +387,12 @@ describe('revocation', () => {
   test('an OCSP answer from a responder the CA did not authorise is not believed → TRY_LATER', async () => {
     // Forges "good" with the other PKI's responder key.
     const forging = ocspRevocationChecker({
-      fetch: async (_url, der) => respondOcsp(der, {
-        responder: other.ocsp, issuer: pki.personCa.certificate, lookup: async () => ({ status: 'good' }),
-      }),
+      fetch: async (_url, der) =>
+        respondOcsp(der, {
+          responder: other.ocsp,
+          issuer: pki.personCa.certificate,
+          lookup: async () => ({ status: 'good' }),
+        }),
     });
     const r = await verifyXmlSignature(xadesSigned, options({ revocation: forging }));
     expect(r).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'TRY_LATER' });
@@ -367,7 +410,14 @@ describe('revocation', () => {
   });
 
   test('a throwing revocation callback gives TRY_LATER, not a crash', async () => {
-    const r = await verifyXmlSignature(xadesSigned, options({ revocation: async () => { throw new Error('boom'); } }));
+    const r = await verifyXmlSignature(
+      xadesSigned,
+      options({
+        revocation: async () => {
+          throw new Error('boom');
+        },
+      }),
+    );
     expect(r).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'TRY_LATER' });
     expect(r.message).toContain('boom');
   });
@@ -395,7 +445,10 @@ describe('format', () => {
     ['not well-formed', '<a><b></a>'],
     ['no Signature', '<Document><SignText>hi</SignText></Document>'],
     ['a DTD', '<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>'],
-    ['a Signature without SignedInfo', '<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignatureValue>AA==</SignatureValue></Signature>'],
+    [
+      'a Signature without SignedInfo',
+      '<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignatureValue>AA==</SignatureValue></Signature>',
+    ],
   ];
   test.each(bad)('%s → TOTAL-FAILED FORMAT_FAILURE', async (_n, xml) => {
     const r = await verifyXmlSignature(xml, options());
@@ -458,7 +511,10 @@ interface MkCert {
 async function mkCert(p: MkCert): Promise<Signer> {
   const ext: x509.Extension[] = [
     new x509.BasicConstraintsExtension(!!p.ca, p.pathLen, true),
-    new x509.KeyUsagesExtension(p.ku ?? (p.ca ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign : x509.KeyUsageFlags.digitalSignature), true),
+    new x509.KeyUsagesExtension(
+      p.ku ?? (p.ca ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign : x509.KeyUsageFlags.digitalSignature),
+      true,
+    ),
     await x509.SubjectKeyIdentifierExtension.create(p.keys.publicKey as never),
     ...(p.extra ?? []),
   ];
@@ -494,9 +550,18 @@ describe('validatePath', () => {
   });
 
   test('valid chain: seal → service CA → root (the person CA is not on it)', async () => {
-    const r = await validatePath(pki.seal.certificate, { anchors, intermediates: [pki.personCa.certificate, pki.serviceCa.certificate], at: now });
+    const r = await validatePath(pki.seal.certificate, {
+      anchors,
+      intermediates: [pki.personCa.certificate, pki.serviceCa.certificate],
+      at: now,
+    });
     expect(r.ok).toBe(true);
-    if (r.ok) expect(r.chain.map((c) => c.subject)).toEqual([pki.seal.certificate.subject, pki.serviceCa.certificate.subject, root.certificate.subject]);
+    if (r.ok)
+      expect(r.chain.map((c) => c.subject)).toEqual([
+        pki.seal.certificate.subject,
+        pki.serviceCa.certificate.subject,
+        root.certificate.subject,
+      ]);
     const viaPersonCa = await validatePath(pki.seal.certificate, { anchors, intermediates: [pki.personCa.certificate], at: now });
     expect(viaPersonCa).toMatchObject({ ok: false, subIndication: 'NO_CERTIFICATE_CHAIN_FOUND' });
   });
@@ -504,7 +569,11 @@ describe('validatePath', () => {
   test('no path: missing intermediate, foreign root, forged issuer name → NO_CERTIFICATE_CHAIN_FOUND', async () => {
     const missing = await validatePath(pki.seal.certificate, { anchors, intermediates: [], at: now });
     expect(missing).toMatchObject({ ok: false, subIndication: 'NO_CERTIFICATE_CHAIN_FOUND' });
-    const foreign = await validatePath(other.seal.certificate, { anchors, intermediates: [pki.serviceCa.certificate, other.serviceCa.certificate], at: now });
+    const foreign = await validatePath(other.seal.certificate, {
+      anchors,
+      intermediates: [pki.serviceCa.certificate, other.serviceCa.certificate],
+      at: now,
+    });
     expect(foreign).toMatchObject({ ok: false, subIndication: 'NO_CERTIFICATE_CHAIN_FOUND' });
     // Issuer name and AKI of the person CA, but signed by the other PKI's person CA key.
     const forged = await mkCert({ cn: 'Forged', keys: k1, issuer: { certificate: pki.personCa.certificate, keys: other.personCa.keys } });
@@ -514,10 +583,21 @@ describe('validatePath', () => {
   });
 
   test('expired intermediate → OUT_OF_BOUNDS_NO_POE (valid when validated inside its lifetime)', async () => {
-    const inter = await mkCert({ cn: 'Old CA', keys: k1, issuer: root, ca: true,
-      notBefore: new Date(now.getTime() - 40 * DAY), notAfter: new Date(now.getTime() - 10 * DAY) });
-    const leaf = await mkCert({ cn: 'Leaf of old CA', keys: k2, issuer: inter,
-      notBefore: new Date(now.getTime() - 30 * DAY), notAfter: new Date(now.getTime() + 30 * DAY) });
+    const inter = await mkCert({
+      cn: 'Old CA',
+      keys: k1,
+      issuer: root,
+      ca: true,
+      notBefore: new Date(now.getTime() - 40 * DAY),
+      notAfter: new Date(now.getTime() - 10 * DAY),
+    });
+    const leaf = await mkCert({
+      cn: 'Leaf of old CA',
+      keys: k2,
+      issuer: inter,
+      notBefore: new Date(now.getTime() - 30 * DAY),
+      notAfter: new Date(now.getTime() + 30 * DAY),
+    });
     const r = await validatePath(leaf.certificate, { anchors, intermediates: [inter.certificate], at: now });
     expect(r).toMatchObject({ ok: false, subIndication: 'OUT_OF_BOUNDS_NO_POE' });
     if (!r.ok) expect(r.message).toContain('Old CA');
@@ -528,7 +608,11 @@ describe('validatePath', () => {
   });
 
   test('leaf not yet valid at the validation time → NOT_YET_VALID', async () => {
-    const r = await validatePath(pki.seal.certificate, { anchors, intermediates: [pki.serviceCa.certificate], at: new Date(now.getTime() - 10 * DAY) });
+    const r = await validatePath(pki.seal.certificate, {
+      anchors,
+      intermediates: [pki.serviceCa.certificate],
+      at: new Date(now.getTime() - 10 * DAY),
+    });
     expect(r).toMatchObject({ ok: false, subIndication: 'NOT_YET_VALID' });
   });
 
@@ -561,10 +645,22 @@ describe('validatePath', () => {
   });
 
   test('unrecognised critical extension → CHAIN_CONSTRAINTS_FAILURE; non-critical is ignored', async () => {
-    const crit = await mkCert({ cn: 'Critical', keys: k1, issuer: pki.personCa, extra: [new x509.Extension('1.2.3.4.5', true, new Uint8Array([5, 0]))] });
+    const crit = await mkCert({
+      cn: 'Critical',
+      keys: k1,
+      issuer: pki.personCa,
+      extra: [new x509.Extension('1.2.3.4.5', true, new Uint8Array([5, 0]))],
+    });
     const r = await validatePath(crit.certificate, { anchors, intermediates: [pki.personCa.certificate], at: now });
     expect(r).toMatchObject({ ok: false, subIndication: 'CHAIN_CONSTRAINTS_FAILURE' });
-    const soft = await mkCert({ cn: 'Not critical', keys: k1, issuer: pki.personCa, extra: [new x509.Extension('1.2.3.4.5', false, new Uint8Array([5, 0]))] });
-    expect(await validatePath(soft.certificate, { anchors, intermediates: [pki.personCa.certificate], at: now })).toMatchObject({ ok: true });
+    const soft = await mkCert({
+      cn: 'Not critical',
+      keys: k1,
+      issuer: pki.personCa,
+      extra: [new x509.Extension('1.2.3.4.5', false, new Uint8Array([5, 0]))],
+    });
+    expect(await validatePath(soft.certificate, { anchors, intermediates: [pki.personCa.certificate], at: now })).toMatchObject({
+      ok: true,
+    });
   });
 });

@@ -14,8 +14,16 @@ import { SignedXml as XmlCryptoSignedXml } from 'xml-crypto';
 import { respondOcsp } from '../../src/trust/ocsp';
 import { createCrl, createTestPki, issuePersonCertificate, type Issuer, type PkiUrls, type TestPki } from '../../src/testca/pki';
 import {
-  ALG, createNativeSignature, createSeal, LTV_SDO_MIME_TYPE, parseSignature, POLICY_DIGEST_OF_DESCRIPTION,
-  PROOF_OF_APPROVAL_OID, SIGNPROPERTIES_NS, verifySignatureCore, type DocumentToSign,
+  ALG,
+  createNativeSignature,
+  createSeal,
+  LTV_SDO_MIME_TYPE,
+  parseSignature,
+  POLICY_DIGEST_OF_DESCRIPTION,
+  PROOF_OF_APPROVAL_OID,
+  SIGNPROPERTIES_NS,
+  verifySignatureCore,
+  type DocumentToSign,
 } from '../../src/trust/xades';
 import { NS } from '../../src/trust/xml/dom';
 import { makePdf } from '../support/pdf';
@@ -33,7 +41,10 @@ const SIGN_TEXT = 'Jeg, Test Person, godkender låneaftalen og de vedlagte vilk�
 const TEXT_DOC = 'Vilkår for lån nr. 42\n\n1. Renten er 3,5 % <fast>.\n2. "Æ" & \'ø\' skal stå som de står.\n';
 const SIGNING_TIME = new Date('2026-11-28T10:11:12.345Z');
 
-interface Run { code: number; out: string }
+interface Run {
+  code: number;
+  out: string;
+}
 
 /** Runs a tool without throwing on a non-zero exit; `out` is stdout and stderr together. */
 function run(cmd: string, args: string[], cwd?: string): Promise<Run> {
@@ -55,7 +66,11 @@ beforeAll(async () => {
   pki = await createTestPki({ urls });
   const keys = await generateKeys();
   const certificate = await issuePersonCertificate(pki.personCa, {
-    commonName: 'Test Person', pid: '9208-2002-2-123456789012', kind: 'POCES', publicKey: keys.publicKey, urls,
+    commonName: 'Test Person',
+    pid: '9208-2002-2-123456789012',
+    kind: 'POCES',
+    publicKey: keys.publicKey,
+    urls,
   });
   person = { certificate, keys };
   dir = await mkdtemp(join(tmpdir(), 'segl-xades-'));
@@ -81,8 +96,15 @@ async function xmlsec(xml: string, nodeId?: string): Promise<Run> {
   const file = join(dir, `doc-${++fileNo}.xml`);
   await writeFile(file, xml);
   return run('xmlsec1', [
-    '--verify', '--trusted-pem', join(dir, 'root.pem'), '--untrusted-pem', join(dir, 'personca.pem'), '--untrusted-pem', join(dir, 'serviceca.pem'),
-    ...(nodeId ? ['--id-attr:Id', `${NS.ds}:Signature`, '--node-id', nodeId] : []), file,
+    '--verify',
+    '--trusted-pem',
+    join(dir, 'root.pem'),
+    '--untrusted-pem',
+    join(dir, 'personca.pem'),
+    '--untrusted-pem',
+    join(dir, 'serviceca.pem'),
+    ...(nodeId ? ['--id-attr:Id', `${NS.ds}:Signature`, '--node-id', nodeId] : []),
+    file,
   ]);
 }
 
@@ -139,7 +161,12 @@ const sha256 = (b: Uint8Array | string): Buffer => createHash('sha256').update(b
 
 function documents(): DocumentToSign[] {
   return [
-    { id: 'terms', description: 'Lånevilkår (text)', mimeType: 'text/plain; charset=utf-8', bytes: new Uint8Array(Buffer.from(TEXT_DOC, 'utf8')) },
+    {
+      id: 'terms',
+      description: 'Lånevilkår (text)',
+      mimeType: 'text/plain; charset=utf-8',
+      bytes: new Uint8Array(Buffer.from(TEXT_DOC, 'utf8')),
+    },
     { id: 'agreement', description: 'Loan agreement 42 (PDF)', mimeType: 'application/pdf', bytes: new Uint8Array(pdf) },
   ];
 }
@@ -175,7 +202,8 @@ describe('native signature (enveloping XAdES-BES)', () => {
     const doc = new DOMParser().parseFromString(sig, 'text/xml');
     const root = doc.documentElement!;
     expect([root.namespaceURI, root.localName]).toEqual([NS.ds, 'Signature']);
-    const byName = (ns: string, n: string) => Array.from({ length: doc.getElementsByTagNameNS(ns, n).length }, (_, i) => doc.getElementsByTagNameNS(ns, n).item(i)!);
+    const byName = (ns: string, n: string) =>
+      Array.from({ length: doc.getElementsByTagNameNS(ns, n).length }, (_, i) => doc.getElementsByTagNameNS(ns, n).item(i)!);
     expect(byName(NS.ds, 'CanonicalizationMethod')[0].getAttribute('Algorithm')).toBe(ALG.excC14n);
     expect(byName(NS.ds, 'SignatureMethod')[0].getAttribute('Algorithm')).toBe(ALG.rsaSha256);
     const refs = byName(NS.ds, 'Reference');
@@ -229,7 +257,9 @@ describe('native signature (enveloping XAdES-BES)', () => {
     const p = parseSignature(sig);
     expect(p.signingTime?.toISOString()).toBe(SIGNING_TIME.toISOString());
     expect(Buffer.from(p.signerCertificate!.rawData).equals(Buffer.from(person.certificate.rawData))).toBe(true);
-    expect(p.signingCertificateDigests).toEqual([{ algorithm: ALG.sha256, digest: new Uint8Array(sha256(new Uint8Array(person.certificate.rawData))) }]);
+    expect(p.signingCertificateDigests).toEqual([
+      { algorithm: ALG.sha256, digest: new Uint8Array(sha256(new Uint8Array(person.certificate.rawData))) },
+    ]);
     expect(p.commitmentTypes).toEqual([`urn:oid:${PROOF_OF_APPROVAL_OID}`]);
     const objectRef = p.references.find((r) => r.type === 'http://www.w3.org/2000/09/xmldsig#Object')!;
     expect(p.dataObjectFormats).toEqual([expect.objectContaining({ objectReference: `#${objectRef.id}`, mimeType: 'text/xml' })]);
@@ -238,7 +268,13 @@ describe('native signature (enveloping XAdES-BES)', () => {
     const sp = p.signProperties!;
     expect(sp.signText).toBe(SIGN_TEXT);
     const [text, agreement] = sp.documents;
-    expect(agreement).toMatchObject({ id: 'agreement', mimeType: 'application/pdf', carriedAs: 'attachedpdf', size: pdf.length, digestMatches: true });
+    expect(agreement).toMatchObject({
+      id: 'agreement',
+      mimeType: 'application/pdf',
+      carriedAs: 'attachedpdf',
+      size: pdf.length,
+      digestMatches: true,
+    });
     expect(Buffer.from(agreement.bytes).equals(pdf)).toBe(true);
     expect(Buffer.from(agreement.digest).equals(sha256(pdf))).toBe(true);
     expect(text).toMatchObject({ id: 'terms', description: 'Lånevilkår (text)', carriedAs: 'attachedtext', digestMatches: true });
@@ -252,8 +288,14 @@ describe('native signature (enveloping XAdES-BES)', () => {
     ['one letter of the sign text', (xml) => flipAt(xml, insideElement(xml, 'sp:SignText'))],
     ['one base64 character of the attached PDF', (xml) => flipAt(xml, insideElement(xml, 'sp:attachedpdf'))],
     ['one character of the text document', (xml) => flipAt(xml, insideElement(xml, 'sp:attachedtext'))],
-    ['the stated digest of the PDF', (xml) => flipAt(xml, xml.indexOf('>', xml.indexOf('<sp:DigestValue', xml.indexOf('DocumentId="agreement"'))) + 5)],
-    ['the signing time (a signed property)', (xml) => xml.replace(/(<xades:SigningTime>\d{4})/, (m) => m.slice(0, -1) + String((Number(m.slice(-1)) + 1) % 10))],
+    [
+      'the stated digest of the PDF',
+      (xml) => flipAt(xml, xml.indexOf('>', xml.indexOf('<sp:DigestValue', xml.indexOf('DocumentId="agreement"'))) + 5),
+    ],
+    [
+      'the signing time (a signed property)',
+      (xml) => xml.replace(/(<xades:SigningTime>\d{4})/, (m) => m.slice(0, -1) + String((Number(m.slice(-1)) + 1) % 10)),
+    ],
   ];
 
   it.each(tamperings)('changing %s breaks it for xmlsec1, xml-crypto and xadesjs', async (_what, tamper) => {
@@ -286,7 +328,10 @@ describe('native signature (enveloping XAdES-BES)', () => {
     const p = parseSignature(bundle);
     expect(p.references.filter((r) => r.type === 'http://www.w3.org/2000/09/xmldsig#Object')).toHaveLength(1);
     expect(p.signProperties!.documents.map((d) => [d.id, d.carriedAs, d.digestMatches])).toEqual([
-      ['terms', 'attachedtext', true], ['agreement', 'attachedpdf', true], ['annex', 'attachedpdf', true], ['data', 'attacheddata', true],
+      ['terms', 'attachedtext', true],
+      ['agreement', 'attachedpdf', true],
+      ['annex', 'attachedpdf', true],
+      ['data', 'attacheddata', true],
     ]);
     expect(Buffer.from(p.signProperties!.documents[3].bytes)).toEqual(Buffer.from([0, 1, 2, 255]));
     expectXmlsecOk(await xmlsec(bundle));
@@ -330,8 +375,10 @@ describe('native signature (enveloping XAdES-BES)', () => {
     const v0 = process.hrtime.bigint();
     const results = await Promise.all(out.map((x) => verifySignatureCore(x)));
     const vSeconds = Number(process.hrtime.bigint() - v0) / 1e9;
-    console.log(`[xades] ${n} native signatures in ${seconds.toFixed(2)} s: ${(n / seconds).toFixed(1)} signatures/s; `
-      + `core validation ${(n / vSeconds).toFixed(1)}/s`);
+    console.log(
+      `[xades] ${n} native signatures in ${seconds.toFixed(2)} s: ${(n / seconds).toFixed(1)} signatures/s; ` +
+        `core validation ${(n / vSeconds).toFixed(1)}/s`,
+    );
     expect(results.every((r) => r.valid)).toBe(true);
   });
 });
@@ -351,7 +398,11 @@ describe('seal over an LTV-SDO package (enveloped XAdES, no time-stamp)', () => 
     const r = await run('openssl', ['ocsp', '-issuer', 'serviceca.pem', '-cert', 'seal.pem', '-reqout', 'req.der', '-no_nonce'], dir);
     expect(r.code).toBe(0);
     const req = await readFile(join(dir, 'req.der'));
-    ocspDer = await respondOcsp(req, { responder: pki.serviceOcsp, issuer: pki.serviceCa.certificate, lookup: async () => ({ status: 'good' }) });
+    ocspDer = await respondOcsp(req, {
+      responder: pki.serviceOcsp,
+      issuer: pki.serviceCa.certificate,
+      lookup: async () => ({ status: 'good' }),
+    });
     crlDer = new Uint8Array(await createCrl(pki.serviceCa, [], { crlNumber: 1 }));
     // The native signature is a direct child of the root on purpose: the enveloped-signature
     // transform must remove only the seal (XMLDSig §6.6.4), not every ds:Signature child.
@@ -411,7 +462,9 @@ describe('seal over an LTV-SDO package (enveloped XAdES, no time-stamp)', () => 
   it('signed properties: SigningTime, SigningCertificateV2, SignaturePolicyIdentifier with the OID, DataObjectFormat', () => {
     const p = parseSignature(sealed);
     expect(p.signingTime).toBeInstanceOf(Date);
-    expect(p.signingCertificateDigests).toEqual([{ algorithm: ALG.sha256, digest: new Uint8Array(sha256(new Uint8Array(pki.seal.certificate.rawData))) }]);
+    expect(p.signingCertificateDigests).toEqual([
+      { algorithm: ALG.sha256, digest: new Uint8Array(sha256(new Uint8Array(pki.seal.certificate.rawData))) },
+    ]);
     expect(p.policy).toEqual({
       identifier: `urn:oid:${POLICY_OID}`,
       oid: POLICY_OID,
@@ -420,10 +473,12 @@ describe('seal over an LTV-SDO package (enveloped XAdES, no time-stamp)', () => 
       digestAlgorithm: ALG.sha256,
       digest: new Uint8Array(sha256(POLICY_DESCRIPTION)),
     });
-    expect(p.references).toEqual(expect.arrayContaining([
-      expect.objectContaining({ uri: '', transforms: [ALG.enveloped, ALG.excC14n] }),
-      expect.objectContaining({ type: 'http://uri.etsi.org/01903#SignedProperties', transforms: [ALG.excC14n] }),
-    ]));
+    expect(p.references).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ uri: '', transforms: [ALG.enveloped, ALG.excC14n] }),
+        expect.objectContaining({ type: 'http://uri.etsi.org/01903#SignedProperties', transforms: [ALG.excC14n] }),
+      ]),
+    );
     expect(p.dataObjectFormats).toEqual([expect.objectContaining({ mimeType: LTV_SDO_MIME_TYPE })]);
     expect(Buffer.from(p.signerCertificate!.rawData).equals(Buffer.from(pki.seal.certificate.rawData))).toBe(true);
   });
@@ -431,8 +486,9 @@ describe('seal over an LTV-SDO package (enveloped XAdES, no time-stamp)', () => 
   it('unsigned properties: CertificateValues hold the chain, RevocationValues the OCSP response; no time-stamp', async () => {
     const p = parseSignature(sealed);
     expect(p.certificateValues.map((c) => c.subject)).toEqual([pki.serviceCa.certificate.subject, pki.root.certificate.subject]);
-    expect(p.certificateValues.map((c) => Buffer.from(c.rawData).toString('hex')))
-      .toEqual([pki.serviceCa.certificate, pki.root.certificate].map((c) => Buffer.from(c.rawData).toString('hex')));
+    expect(p.certificateValues.map((c) => Buffer.from(c.rawData).toString('hex'))).toEqual(
+      [pki.serviceCa.certificate, pki.root.certificate].map((c) => Buffer.from(c.rawData).toString('hex')),
+    );
     expect(p.ocspResponses).toHaveLength(1);
     expect(Buffer.from(p.ocspResponses[0]).equals(Buffer.from(ocspDer))).toBe(true);
     expect(p.crls).toHaveLength(0);
@@ -440,10 +496,23 @@ describe('seal over an LTV-SDO package (enveloped XAdES, no time-stamp)', () => 
     expect(sealed).not.toMatch(/TimeStamp/);
     // The embedded OCSP response says what it should, by openssl.
     await writeFile(join(dir, 'embedded-ocsp.der'), p.ocspResponses[0]);
-    const r = await run('openssl', [
-      'ocsp', '-respin', 'embedded-ocsp.der', '-issuer', 'serviceca.pem', '-cert', 'seal.pem',
-      '-CAfile', 'root.pem', '-verify_other', 'serviceca.pem',
-    ], dir);
+    const r = await run(
+      'openssl',
+      [
+        'ocsp',
+        '-respin',
+        'embedded-ocsp.der',
+        '-issuer',
+        'serviceca.pem',
+        '-cert',
+        'seal.pem',
+        '-CAfile',
+        'root.pem',
+        '-verify_other',
+        'serviceca.pem',
+      ],
+      dir,
+    );
     expect(r.out).toMatch(/Response verify OK/);
     expect(r.out).toMatch(/seal\.pem: good/);
   });
@@ -488,8 +557,10 @@ describe('seal over an LTV-SDO package (enveloped XAdES, no time-stamp)', () => 
   it('keeps an XML declaration and a leading comment of the package, and still verifies', async () => {
     const withDecl = await createSeal({
       packageXml: `<?xml version="1.0" encoding="UTF-8"?>\n<!-- LTV-SDO -->\n${packageXml}`,
-      seal: pki.seal, chain: [pki.serviceCa.certificate, pki.root.certificate],
-      revocationValues: { ocspResponses: [ocspDer] }, policy: { oid: POLICY_OID, description: POLICY_DESCRIPTION },
+      seal: pki.seal,
+      chain: [pki.serviceCa.certificate, pki.root.certificate],
+      revocationValues: { ocspResponses: [ocspDer] },
+      policy: { oid: POLICY_OID, description: POLICY_DESCRIPTION },
     });
     expect(withDecl.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<!-- LTV-SDO -->\n<LtvSdo')).toBe(true);
     const id = parseSignature(withDecl).id;
@@ -505,8 +576,11 @@ describe('seal over an LTV-SDO package (enveloped XAdES, no time-stamp)', () => 
   ])('seals packages of other shapes (the first two go through the DOM, not text splicing): %s', async (_what, make) => {
     const pkg = make(packageXml);
     const out = await createSeal({
-      packageXml: pkg, seal: pki.seal, chain: [pki.serviceCa.certificate, pki.root.certificate],
-      revocationValues: { ocspResponses: [ocspDer] }, policy: { oid: POLICY_OID, description: POLICY_DESCRIPTION },
+      packageXml: pkg,
+      seal: pki.seal,
+      chain: [pki.serviceCa.certificate, pki.root.certificate],
+      revocationValues: { ocspResponses: [ocspDer] },
+      policy: { oid: POLICY_OID, description: POLICY_DESCRIPTION },
     });
     const id = parseSignature(out).id;
     expect(id).toMatch(/^seal-/);
@@ -517,11 +591,16 @@ describe('seal over an LTV-SDO package (enveloped XAdES, no time-stamp)', () => 
 
   it('refuses a package with a DOCTYPE, a processing instruction outside the root, and a bad policy OID', async () => {
     const base = {
-      packageXml, seal: pki.seal, chain: [pki.serviceCa.certificate, pki.root.certificate],
-      revocationValues: { ocspResponses: [ocspDer] }, policy: { oid: POLICY_OID, description: POLICY_DESCRIPTION },
+      packageXml,
+      seal: pki.seal,
+      chain: [pki.serviceCa.certificate, pki.root.certificate],
+      revocationValues: { ocspResponses: [ocspDer] },
+      policy: { oid: POLICY_OID, description: POLICY_DESCRIPTION },
     };
     await expect(createSeal({ ...base, packageXml: `<!DOCTYPE LtvSdo [<!ENTITY x "y">]>${packageXml}` })).rejects.toThrow(/DOCTYPE/);
-    await expect(createSeal({ ...base, packageXml: `<?xml-stylesheet href="a.xsl"?>${packageXml}` })).rejects.toThrow(/processing instruction/);
+    await expect(createSeal({ ...base, packageXml: `<?xml-stylesheet href="a.xsl"?>${packageXml}` })).rejects.toThrow(
+      /processing instruction/,
+    );
     await expect(createSeal({ ...base, policy: { oid: 'not-an-oid', description: 'x' } })).rejects.toThrow(/OID/);
   });
 
@@ -530,13 +609,20 @@ describe('seal over an LTV-SDO package (enveloped XAdES, no time-stamp)', () => 
     const t0 = process.hrtime.bigint();
     const out: string[] = [];
     for (let i = 0; i < n; i++) {
-      out.push(await createSeal({
-        packageXml, seal: pki.seal, chain: [pki.serviceCa.certificate, pki.root.certificate],
-        revocationValues: { ocspResponses: [ocspDer] }, policy: { oid: POLICY_OID, description: POLICY_DESCRIPTION },
-      }));
+      out.push(
+        await createSeal({
+          packageXml,
+          seal: pki.seal,
+          chain: [pki.serviceCa.certificate, pki.root.certificate],
+          revocationValues: { ocspResponses: [ocspDer] },
+          policy: { oid: POLICY_OID, description: POLICY_DESCRIPTION },
+        }),
+      );
     }
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    console.log(`[xades] ${n} seals over a ${packageXml.length}-character package in ${seconds.toFixed(2)} s: ${(n / seconds).toFixed(1)} seals/s`);
+    console.log(
+      `[xades] ${n} seals over a ${packageXml.length}-character package in ${seconds.toFixed(2)} s: ${(n / seconds).toFixed(1)} seals/s`,
+    );
     expect((await verifySignatureCore(out[n - 1])).valid).toBe(true);
   });
 });

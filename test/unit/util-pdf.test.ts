@@ -48,7 +48,12 @@ describe('pdfDocument / textPdf', () => {
     expect(s).toContain('/Kids [3 0 R 5 0 R 7 0 R] /Count 3');
     expect(s.match(/\/Font << \/F1 9 0 R >>/g)).toHaveLength(3);
     expect(s).toMatch(/9 0 obj\n<< \/Type \/Font/);
-    for (const [n, word] of [[4, 'one'], [6, 'two'], [8, 'three']] as const) expect(s).toMatch(new RegExp(`${n} 0 obj\\n<< /Length \\d+ >>\\nstream\\n[^\\n]*\\(${word}\\)`));
+    for (const [n, word] of [
+      [4, 'one'],
+      [6, 'two'],
+      [8, 'three'],
+    ] as const)
+      expect(s).toMatch(new RegExp(`${n} 0 obj\\n<< /Length \\d+ >>\\nstream\\n[^\\n]*\\(${word}\\)`));
   });
 
   test('stream /Length is the byte length of the content', () => {
@@ -93,7 +98,9 @@ describe('pdfHead + pdfTail (for writers that stream a large object between them
   });
 
   test('a wrong offset would be caught by the reader above', () => {
-    const pdf = textPdf([['x']]).toString('latin1').replace(/startxref\n(\d+)/, (_, n) => `startxref\n${Number(n) + 1}`);
+    const pdf = textPdf([['x']])
+      .toString('latin1')
+      .replace(/startxref\n(\d+)/, (_, n) => `startxref\n${Number(n) + 1}`);
     expect(() => readXref(Buffer.from(pdf, 'latin1'))).toThrow();
   });
 });

@@ -2,14 +2,74 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { sequenceDigitFor } from '../cprnumber';
 
-const FIRST = ['Anne', 'Mette', 'Kirsten', 'Hanne', 'Helle', 'Sofie', 'Ida', 'Emma', 'Freja', 'Karen',
-  'Peter', 'Jens', 'Lars', 'Michael', 'Henrik', 'Søren', 'Niels', 'Mads', 'Frederik', 'Rasmus'];
-const LAST = ['Nielsen', 'Jensen', 'Hansen', 'Pedersen', 'Andersen', 'Christensen', 'Larsen', 'Sørensen', 'Rasmussen',
-  'Jørgensen', 'Petersen', 'Madsen', 'Kristensen', 'Olsen', 'Thomsen', 'Poulsen', 'Møller', 'Mortensen'];
-const STREETS = ['Vestergade', 'Østergade', 'Nørregade', 'Søndergade', 'Strandvejen', 'Algade', 'Kirkevej', 'Skovvej',
-  'Møllevej', 'Bredgade', 'Havnegade', 'Torvet'];
-const TOWNS: Array<[string, string]> = [['1050', 'København K'], ['2100', 'København Ø'], ['5000', 'Odense C'], ['8000', 'Aarhus C'],
-  ['9000', 'Aalborg'], ['6700', 'Esbjerg'], ['7100', 'Vejle'], ['4000', 'Roskilde'], ['8900', 'Randers'], ['3000', 'Helsingør']];
+const FIRST = [
+  'Anne',
+  'Mette',
+  'Kirsten',
+  'Hanne',
+  'Helle',
+  'Sofie',
+  'Ida',
+  'Emma',
+  'Freja',
+  'Karen',
+  'Peter',
+  'Jens',
+  'Lars',
+  'Michael',
+  'Henrik',
+  'Søren',
+  'Niels',
+  'Mads',
+  'Frederik',
+  'Rasmus',
+];
+const LAST = [
+  'Nielsen',
+  'Jensen',
+  'Hansen',
+  'Pedersen',
+  'Andersen',
+  'Christensen',
+  'Larsen',
+  'Sørensen',
+  'Rasmussen',
+  'Jørgensen',
+  'Petersen',
+  'Madsen',
+  'Kristensen',
+  'Olsen',
+  'Thomsen',
+  'Poulsen',
+  'Møller',
+  'Mortensen',
+];
+const STREETS = [
+  'Vestergade',
+  'Østergade',
+  'Nørregade',
+  'Søndergade',
+  'Strandvejen',
+  'Algade',
+  'Kirkevej',
+  'Skovvej',
+  'Møllevej',
+  'Bredgade',
+  'Havnegade',
+  'Torvet',
+];
+const TOWNS: Array<[string, string]> = [
+  ['1050', 'København K'],
+  ['2100', 'København Ø'],
+  ['5000', 'Odense C'],
+  ['8000', 'Aarhus C'],
+  ['9000', 'Aalborg'],
+  ['6700', 'Esbjerg'],
+  ['7100', 'Vejle'],
+  ['4000', 'Roskilde'],
+  ['8900', 'Randers'],
+  ['3000', 'Helsingør'],
+];
 
 export interface TestUserDraft {
   alias: string;
@@ -36,7 +96,12 @@ export function randomCpr(now: Date = new Date()): string {
 
 /** Lower-case ASCII for aliases (æ→ae, ø→oe, å→aa). */
 function asciiName(s: string): string {
-  return s.toLowerCase().replace(/æ/g, 'ae').replace(/ø/g, 'oe').replace(/å/g, 'aa').replace(/[^a-z]/g, '');
+  return s
+    .toLowerCase()
+    .replace(/æ/g, 'ae')
+    .replace(/ø/g, 'oe')
+    .replace(/å/g, 'aa')
+    .replace(/[^a-z]/g, '');
 }
 
 export function autofill(now: Date = new Date()): TestUserDraft {

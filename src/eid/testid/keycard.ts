@@ -11,7 +11,10 @@ export const KEY_CARD_SIZE = 148;
 /** a new card is issued when this many unused codes (or fewer) are left */
 export const KEY_CARD_RENEW_AT = 20;
 
-export interface KeyPair { keyNumber: string; code: string }
+export interface KeyPair {
+  keyNumber: string;
+  code: string;
+}
 
 /** What a key-card view shows. */
 export interface KeyCardView {

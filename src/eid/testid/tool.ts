@@ -15,7 +15,13 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../core/ports';
 import { KEY_CARD_RENEW_AT } from './keycard';
 import {
-  MAX_FAILURES, TestIdError, type CertificateState, type LogType, type TestIdEnvironment, type TestUser, type TestUserDraft,
+  MAX_FAILURES,
+  TestIdError,
+  type CertificateState,
+  type LogType,
+  type TestIdEnvironment,
+  type TestUser,
+  type TestUserDraft,
 } from './users';
 import { pickLanguage, t, type Lang, type TextKey } from '../../portal/i18n';
 import { h, page } from '../../portal/layout';
@@ -53,11 +59,19 @@ const FIELDS: Array<{ name: Field; label: TextKey; hint?: TextKey; max: number; 
 ];
 
 const LOG_TEXT: Record<LogType, TextKey> = {
-  'created': 'testid.log.created', 'card-issued': 'testid.log.card-issued', 'login-ok': 'testid.log.login-ok',
-  'login-failed': 'testid.log.login-failed', 'password-wrong': 'testid.log.password-wrong', 'code-used': 'testid.log.code-used',
-  'code-wrong': 'testid.log.code-wrong', 'user-locked': 'testid.log.user-locked', 'user-unlocked': 'testid.log.user-unlocked',
-  'signing-authorised': 'testid.log.signing-authorised', 'signing-failed': 'testid.log.signing-failed',
-  'certificate-revoked': 'testid.log.certificate-revoked', 'certificate-locked': 'testid.log.certificate-locked',
+  created: 'testid.log.created',
+  'card-issued': 'testid.log.card-issued',
+  'login-ok': 'testid.log.login-ok',
+  'login-failed': 'testid.log.login-failed',
+  'password-wrong': 'testid.log.password-wrong',
+  'code-used': 'testid.log.code-used',
+  'code-wrong': 'testid.log.code-wrong',
+  'user-locked': 'testid.log.user-locked',
+  'user-unlocked': 'testid.log.user-unlocked',
+  'signing-authorised': 'testid.log.signing-authorised',
+  'signing-failed': 'testid.log.signing-failed',
+  'certificate-revoked': 'testid.log.certificate-revoked',
+  'certificate-locked': 'testid.log.certificate-locked',
   'certificate-unlocked': 'testid.log.certificate-unlocked',
 };
 
@@ -70,7 +84,10 @@ const CERT_TEXT: Record<CertificateState, { text: TextKey; cls: 'ok' | 'warn' | 
 
 /** Notices after an action's redirect (`?done=`). */
 const DONE: Record<string, TextKey> = {
-  created: 'testid.done.created', revoke: 'testid.done.revoke', lock: 'testid.done.lock', unlock: 'testid.done.unlock',
+  created: 'testid.done.created',
+  revoke: 'testid.done.revoke',
+  lock: 'testid.done.lock',
+  unlock: 'testid.done.unlock',
   'unlock-user': 'testid.done.unlockUser',
 };
 
@@ -79,7 +96,8 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const sentence = (s: string) => (s ? s[0]!.toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.') : s);
 const cprText = (cpr: string) => (/^\d{10}$/.test(cpr) ? `${cpr.slice(0, 6)}-${cpr.slice(6)}` : cpr);
 /** An unambiguous time: ISO date and time in UTC, machine-readable in `datetime`. */
-const time = (iso: string) => `<time datetime="${h(iso)}"><span>${h(iso.slice(0, 10))}</span> <span>${h(iso.slice(11, 19))} UTC</span></time>`;
+const time = (iso: string) =>
+  `<time datetime="${h(iso)}"><span>${h(iso.slice(0, 10))}</span> <span>${h(iso.slice(11, 19))} UTC</span></time>`;
 
 /** Which field a message of TestIdEnvironment.problem() is about (for showing it next to that field). */
 function fieldOf(message: string, draft: Partial<TestUserDraft>): Field | undefined {
@@ -94,20 +112,30 @@ function fieldOf(message: string, draft: Partial<TestUserDraft>): Field | undefi
 /** The signed double-submit CSRF token (see the file's head). */
 class Csrf {
   private readonly key: Buffer;
-  constructor(secret: string, private readonly secure: boolean) {
+  constructor(
+    secret: string,
+    private readonly secure: boolean,
+  ) {
     this.key = createHmac('sha256', secret).update('segl testid csrf v1').digest();
   }
 
   /** The nonce in the request's cookie, if it has the right shape. */
   nonce(req: express.Request): string | undefined {
-    const raw = (req.headers.cookie ?? '').split(';').map((c) => c.trim()).find((c) => c.startsWith(`${CSRF_COOKIE}=`));
+    const raw = (req.headers.cookie ?? '')
+      .split(';')
+      .map((c) => c.trim())
+      .find((c) => c.startsWith(`${CSRF_COOKIE}=`));
     const v = raw?.slice(CSRF_COOKIE.length + 1);
     return v && /^[A-Za-z0-9_-]{24}$/.test(v) ? v : undefined;
   }
 
-  fresh(): string { return randomBytes(18).toString('base64url'); }
+  fresh(): string {
+    return randomBytes(18).toString('base64url');
+  }
 
-  token(nonce: string): string { return createHmac('sha256', this.key).update(nonce).digest('base64url'); }
+  token(nonce: string): string {
+    return createHmac('sha256', this.key).update(nonce).digest('base64url');
+  }
 
   cookie(nonce: string): string {
     return `${CSRF_COOKIE}=${nonce}; Path=${TESTID_BASE}/; HttpOnly; SameSite=Lax${this.secure ? '; Secure' : ''}`;
@@ -124,7 +152,11 @@ class Csrf {
 }
 
 /** One request's page context: language and the CSRF token for its forms. */
-interface Ctx { lang: Lang; token: string; setCookie?: string }
+interface Ctx {
+  lang: Lang;
+  token: string;
+  setCookie?: string;
+}
 
 interface HomeState {
   draft?: Partial<TestUserDraft>;
@@ -150,13 +182,22 @@ export function testIdToolRoutes(d: TestIdToolDeps): express.Router {
     if (c.setCookie) res.append('set-cookie', c.setCookie);
     res.type('html').send(page({ lang: c.lang, title, main, service: t(c.lang, 'testid.name') }));
   };
-  const redirect = (res: express.Response, to: string) => { res.status(303).set(HEADERS).location(to).end(); };
+  const redirect = (res: express.Response, to: string) => {
+    res.status(303).set(HEADERS).location(to).end();
+  };
   const hidden = (c: Ctx) => `<input type="hidden" name="csrf" value="${h(c.token)}">`;
-  const back = (c: Ctx, href = `${TESTID_BASE}/`, text = t(c.lang, 'testid.back')) => `<p class="crumbs"><a href="${h(href)}">${h(text)}</a></p>`;
+  const back = (c: Ctx, href = `${TESTID_BASE}/`, text = t(c.lang, 'testid.back')) =>
+    `<p class="crumbs"><a href="${h(href)}">${h(text)}</a></p>`;
 
   const notFound = (res: express.Response, c: Ctx) => {
     const title = t(c.lang, 'testid.notfound.title');
-    send(res, 404, c, title, `${back(c)}<h1 class="status warn">${h(title)}</h1><p class="lead">${h(t(c.lang, 'testid.notfound.body'))}</p>`);
+    send(
+      res,
+      404,
+      c,
+      title,
+      `${back(c)}<h1 class="status warn">${h(title)}</h1><p class="lead">${h(t(c.lang, 'testid.notfound.body'))}</p>`,
+    );
   };
   /** A POST without a valid CSRF token: nothing is done. `alias` names the page to go back to. */
   const forbidden = (res: express.Response, c: Ctx, alias?: string) => {
@@ -165,18 +206,26 @@ export function testIdToolRoutes(d: TestIdToolDeps): express.Router {
     send(res, 403, c, title, `<h1 class="status warn">${h(title)}</h1><p class="lead">${h(t(c.lang, 'testid.csrf.body'))}</p>${link}`);
   };
 
-  const guard = (handler: (req: express.Request, res: express.Response) => Promise<void>): express.RequestHandler => async (req, res) => {
-    try {
-      await handler(req, res);
-    } catch (e) {
-      const ref = randomBytes(4).toString('hex');
-      d.log.error({ err: e, ref }, 'test-user tool page failed');
-      if (res.headersSent) return;
-      const c = ctx(req);
-      const title = t(c.lang, 'error.title');
-      send(res, 500, c, title, `<h1 class="status warn">${h(title)}</h1><p class="lead">${h(t(c.lang, 'testid.error.body', { ref }))}</p>${back(c)}`);
-    }
-  };
+  const guard =
+    (handler: (req: express.Request, res: express.Response) => Promise<void>): express.RequestHandler =>
+    async (req, res) => {
+      try {
+        await handler(req, res);
+      } catch (e) {
+        const ref = randomBytes(4).toString('hex');
+        d.log.error({ err: e, ref }, 'test-user tool page failed');
+        if (res.headersSent) return;
+        const c = ctx(req);
+        const title = t(c.lang, 'error.title');
+        send(
+          res,
+          500,
+          c,
+          title,
+          `<h1 class="status warn">${h(title)}</h1><p class="lead">${h(t(c.lang, 'testid.error.body', { ref }))}</p>${back(c)}`,
+        );
+      }
+    };
 
   // -------------------------------------------------------------------------------------------
   // Home: what the test eID is, create a user (with Autofill), find a user
@@ -185,94 +234,134 @@ export function testIdToolRoutes(d: TestIdToolDeps): express.Router {
   function field(c: Ctx, f: (typeof FIELDS)[number], value: string, error?: string): string {
     const id = `f-${f.name}`;
     const described = [f.hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
-    return `<div class="field"><label for="${id}">${h(t(c.lang, f.label))}</label>`
-      + (f.hint ? `<span class="hint" id="${id}-hint">${h(t(c.lang, f.hint))}</span>` : '')
-      + `<input type="text" id="${id}" name="${f.name}" value="${h(value)}" maxlength="${f.max}" autocomplete="${f.autocomplete}" spellcheck="false" required`
-      + `${f.inputmode ? ` inputmode="${f.inputmode}"` : ''}${described ? ` aria-describedby="${described}"` : ''}${error ? ' aria-invalid="true"' : ''}>`
-      + (error ? `<span class="field-error" id="${id}-error">${h(error)}</span>` : '')
-      + '</div>';
+    return (
+      `<div class="field"><label for="${id}">${h(t(c.lang, f.label))}</label>` +
+      (f.hint ? `<span class="hint" id="${id}-hint">${h(t(c.lang, f.hint))}</span>` : '') +
+      `<input type="text" id="${id}" name="${f.name}" value="${h(value)}" maxlength="${f.max}" autocomplete="${f.autocomplete}" spellcheck="false" required` +
+      `${f.inputmode ? ` inputmode="${f.inputmode}"` : ''}${described ? ` aria-describedby="${described}"` : ''}${error ? ' aria-invalid="true"' : ''}>` +
+      (error ? `<span class="field-error" id="${id}-error">${h(error)}</span>` : '') +
+      '</div>'
+    );
   }
 
   function home(c: Ctx, s: HomeState = {}): string {
     const draft = s.draft ?? {};
     const value = (n: Field) => (n === 'cpr' ? cprText(str(draft.cpr)) : str(draft[n]));
     const errorFor = (n: Field) => (s.error && s.error.field === n ? s.error.message : undefined);
-    const f = (n: Field) => field(c, FIELDS.find((x) => x.name === n)!, value(n), errorFor(n));
+    const f = (n: Field) =>
+      field(
+        c,
+        FIELDS.find((x) => x.name === n)!,
+        value(n),
+        errorFor(n),
+      );
     const summary = s.error
-      ? `<div class="errors" role="alert"><h3>${h(t(c.lang, 'testid.create.failed'))}</h3><p>`
-        + (s.error.field ? `<a href="#f-${s.error.field}">${h(s.error.message)}</a>` : h(s.error.message)) + '</p></div>'
+      ? `<div class="errors" role="alert"><h3>${h(t(c.lang, 'testid.create.failed'))}</h3><p>` +
+        (s.error.field ? `<a href="#f-${s.error.field}">${h(s.error.message)}</a>` : h(s.error.message)) +
+        '</p></div>'
       : '';
     const filled = s.autofilled ? `<p class="status info" role="status">${h(t(c.lang, 'testid.create.autofilled'))}</p>` : '';
     const findId = 'f-find';
     const findError = s.find?.error ? `<span class="field-error" id="${findId}-error">${h(s.find.error)}</span>` : '';
-    return `<h1>${h(t(c.lang, 'testid.home.title'))}</h1>`
-      + `<p class="lead">${h(t(c.lang, 'testid.home.lead'))}</p><p>${h(t(c.lang, 'testid.home.how'))}</p>`
-      + `<h2 id="create">${h(t(c.lang, 'testid.create.title'))}</h2>${summary}${filled}`
-      + `<p class="hint">${h(t(c.lang, 'testid.create.hint'))}</p>`
-      + `<form method="post" action="${TESTID_BASE}/users" aria-labelledby="create">${hidden(c)}`
-      + `<div class="fields">${f('firstName')}${f('lastName')}</div>${f('cpr')}${f('address')}<div class="fields">${f('alias')}${f('password')}</div>`
+    return (
+      `<h1>${h(t(c.lang, 'testid.home.title'))}</h1>` +
+      `<p class="lead">${h(t(c.lang, 'testid.home.lead'))}</p><p>${h(t(c.lang, 'testid.home.how'))}</p>` +
+      `<h2 id="create">${h(t(c.lang, 'testid.create.title'))}</h2>${summary}${filled}` +
+      `<p class="hint">${h(t(c.lang, 'testid.create.hint'))}</p>` +
+      `<form method="post" action="${TESTID_BASE}/users" aria-labelledby="create">${hidden(c)}` +
+      `<div class="fields">${f('firstName')}${f('lastName')}</div>${f('cpr')}${f('address')}<div class="fields">${f('alias')}${f('password')}</div>` +
       // "Create" first: Enter in a field submits the form's first button
-      + `<div class="actions"><button class="button" name="do" value="create">${h(t(c.lang, 'testid.create.submit'))}</button>`
-      + `<button class="button secondary" name="do" value="autofill" formnovalidate>${h(t(c.lang, 'testid.create.autofill'))}</button></div></form>`
-      + `<h2 id="find">${h(t(c.lang, 'testid.find.title'))}</h2>`
-      + `<form method="get" action="${TESTID_BASE}/find" class="find" aria-labelledby="find"><div class="field"><label for="${findId}">${h(t(c.lang, 'testid.find.label'))}</label>`
-      + `<input type="text" id="${findId}" name="user" value="${h(s.find?.value ?? '')}" maxlength="40" autocomplete="off" spellcheck="false" required`
-      + `${findError ? ` aria-invalid="true" aria-describedby="${findId}-error"` : ''}>${findError}</div>`
-      + `<button class="button secondary">${h(t(c.lang, 'testid.find.submit'))}</button></form>`;
+      `<div class="actions"><button class="button" name="do" value="create">${h(t(c.lang, 'testid.create.submit'))}</button>` +
+      `<button class="button secondary" name="do" value="autofill" formnovalidate>${h(t(c.lang, 'testid.create.autofill'))}</button></div></form>` +
+      `<h2 id="find">${h(t(c.lang, 'testid.find.title'))}</h2>` +
+      `<form method="get" action="${TESTID_BASE}/find" class="find" aria-labelledby="find"><div class="field"><label for="${findId}">${h(t(c.lang, 'testid.find.label'))}</label>` +
+      `<input type="text" id="${findId}" name="user" value="${h(s.find?.value ?? '')}" maxlength="40" autocomplete="off" spellcheck="false" required` +
+      `${findError ? ` aria-invalid="true" aria-describedby="${findId}-error"` : ''}>${findError}</div>` +
+      `<button class="button secondary">${h(t(c.lang, 'testid.find.submit'))}</button></form>`
+    );
   }
 
   r.get(TESTID_BASE, (req, res, next) => {
     // /testid → /testid/ (the CSRF cookie's path, and relative links)
-    if (req.path === TESTID_BASE) { res.redirect(301, `${TESTID_BASE}/`); return; }
+    if (req.path === TESTID_BASE) {
+      res.redirect(301, `${TESTID_BASE}/`);
+      return;
+    }
     next();
   });
 
-  r.get(`${TESTID_BASE}/`, guard(async (req, res) => {
-    const c = ctx(req);
-    send(res, 200, c, t(c.lang, 'testid.home.title'), home(c));
-  }));
+  r.get(
+    `${TESTID_BASE}/`,
+    guard(async (req, res) => {
+      const c = ctx(req);
+      send(res, 200, c, t(c.lang, 'testid.home.title'), home(c));
+    }),
+  );
 
-  r.get(`${TESTID_BASE}/find`, guard(async (req, res) => {
-    const c = ctx(req);
-    const q = str(req.query.user).trim().slice(0, 40);
-    if (!q) { redirect(res, `${TESTID_BASE}/#find`); return; }
-    const u = await d.testid.user(q);
-    if (u) { redirect(res, userPath(u.alias)); return; }
-    send(res, 404, c, t(c.lang, 'testid.home.title'), home(c, { find: { value: q, error: t(c.lang, 'testid.find.none') } }));
-  }));
+  r.get(
+    `${TESTID_BASE}/find`,
+    guard(async (req, res) => {
+      const c = ctx(req);
+      const q = str(req.query.user).trim().slice(0, 40);
+      if (!q) {
+        redirect(res, `${TESTID_BASE}/#find`);
+        return;
+      }
+      const u = await d.testid.user(q);
+      if (u) {
+        redirect(res, userPath(u.alias));
+        return;
+      }
+      send(res, 404, c, t(c.lang, 'testid.home.title'), home(c, { find: { value: q, error: t(c.lang, 'testid.find.none') } }));
+    }),
+  );
 
-  r.post(`${TESTID_BASE}/users`, form, guard(async (req, res) => {
-    const c = ctx(req);
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    if (!csrf.valid(req, body.csrf)) { forbidden(res, c); return; }
-    const title = t(c.lang, 'testid.home.title');
-    if (body.do === 'autofill') {
-      send(res, 200, c, title, home(c, { draft: d.testid.autofill(), autofilled: true }));
-      return;
-    }
-    const draft: TestUserDraft = {
-      firstName: str(body.firstName).trim(), lastName: str(body.lastName).trim(), cpr: str(body.cpr).trim(),
-      address: str(body.address).trim(), alias: str(body.alias).trim().toLowerCase(), password: str(body.password),
-    };
-    const bad = d.testid.problem(draft);
-    if (bad) {
-      send(res, 400, c, title, home(c, { draft, error: { message: sentence(bad), field: fieldOf(bad, draft) } }));
-      return;
-    }
-    let user: TestUser;
-    try {
-      user = await d.testid.createUser(draft);
-    } catch (e) {
-      if (!(e instanceof TestIdError)) throw e;
-      const error = e.code === 'alias-taken' ? { message: t(c.lang, 'testid.error.aliasTaken'), field: 'alias' as const }
-        : e.code === 'cpr-taken' ? { message: t(c.lang, 'testid.error.cprTaken'), field: 'cpr' as const }
-          : { message: sentence(e.message), field: fieldOf(e.message, draft) };
-      send(res, 400, c, title, home(c, { draft, error }));
-      return;
-    }
-    d.log.info({ alias: user.alias, pid: user.pid }, 'test user created');
-    redirect(res, `${userPath(user.alias)}?done=created`);
-  }));
+  r.post(
+    `${TESTID_BASE}/users`,
+    form,
+    guard(async (req, res) => {
+      const c = ctx(req);
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      if (!csrf.valid(req, body.csrf)) {
+        forbidden(res, c);
+        return;
+      }
+      const title = t(c.lang, 'testid.home.title');
+      if (body.do === 'autofill') {
+        send(res, 200, c, title, home(c, { draft: d.testid.autofill(), autofilled: true }));
+        return;
+      }
+      const draft: TestUserDraft = {
+        firstName: str(body.firstName).trim(),
+        lastName: str(body.lastName).trim(),
+        cpr: str(body.cpr).trim(),
+        address: str(body.address).trim(),
+        alias: str(body.alias).trim().toLowerCase(),
+        password: str(body.password),
+      };
+      const bad = d.testid.problem(draft);
+      if (bad) {
+        send(res, 400, c, title, home(c, { draft, error: { message: sentence(bad), field: fieldOf(bad, draft) } }));
+        return;
+      }
+      let user: TestUser;
+      try {
+        user = await d.testid.createUser(draft);
+      } catch (e) {
+        if (!(e instanceof TestIdError)) throw e;
+        const error =
+          e.code === 'alias-taken'
+            ? { message: t(c.lang, 'testid.error.aliasTaken'), field: 'alias' as const }
+            : e.code === 'cpr-taken'
+              ? { message: t(c.lang, 'testid.error.cprTaken'), field: 'cpr' as const }
+              : { message: sentence(e.message), field: fieldOf(e.message, draft) };
+        send(res, 400, c, title, home(c, { draft, error }));
+        return;
+      }
+      d.log.info({ alias: user.alias, pid: user.pid }, 'test user created');
+      redirect(res, `${userPath(user.alias)}?done=created`);
+    }),
+  );
 
   // -------------------------------------------------------------------------------------------
   // One user: overview, key card, certificate and lock actions
@@ -282,10 +371,16 @@ export function testIdToolRoutes(d: TestIdToolDeps): express.Router {
   async function resolveUser(req: express.Request, res: express.Response, c: Ctx, suffix = ''): Promise<TestUser | undefined> {
     const id = str(req.params.alias);
     const u = id ? await d.testid.user(id) : null;
-    if (!u) { notFound(res, c); return undefined; }
+    if (!u) {
+      notFound(res, c);
+      return undefined;
+    }
     if (u.alias !== id) {
       // a CPR number or PID in the path: the bookmarkable address is the alias's
-      if (req.method === 'GET') { redirect(res, `${userPath(u.alias)}${suffix}`); return undefined; }
+      if (req.method === 'GET') {
+        redirect(res, `${userPath(u.alias)}${suffix}`);
+        return undefined;
+      }
     }
     return u;
   }
@@ -302,88 +397,143 @@ export function testIdToolRoutes(d: TestIdToolDeps): express.Router {
       state === 'locked' ? action('certificate', 'unlock', 'testid.cert.unlock') : '',
       state === 'good' || state === 'locked' ? action('certificate', 'revoke', 'testid.cert.revoke', 'danger') : '',
     ].join('');
-    const dl = (rows: Array<[TextKey, string]>) => `<dl class="facts">${rows.map(([k, v]) => `<dt>${h(t(c.lang, k))}</dt><dd>${v}</dd>`).join('')}</dl>`;
+    const dl = (rows: Array<[TextKey, string]>) =>
+      `<dl class="facts">${rows.map(([k, v]) => `<dt>${h(t(c.lang, k))}</dt><dd>${v}</dd>`).join('')}</dl>`;
     const lockText = u.locked
-      ? t(c.lang, 'testid.login.locked', { n: u.failedAttempts, time: u.lockedAt ? `${u.lockedAt.slice(0, 10)} ${u.lockedAt.slice(11, 19)} UTC` : '' })
+      ? t(c.lang, 'testid.login.locked', {
+          n: u.failedAttempts,
+          time: u.lockedAt ? `${u.lockedAt.slice(0, 10)} ${u.lockedAt.slice(11, 19)} UTC` : '',
+        })
       : t(c.lang, 'testid.login.open', { n: u.failedAttempts, max: MAX_FAILURES });
-    const rows = log.map((e) => `<tr><td>${time(e.time)}</td><td>${h(LOG_TEXT[e.type] ? t(c.lang, LOG_TEXT[e.type]) : e.type)}</td><td>${h(e.detail ?? '')}</td></tr>`).join('');
+    const rows = log
+      .map(
+        (e) =>
+          `<tr><td>${time(e.time)}</td><td>${h(LOG_TEXT[e.type] ? t(c.lang, LOG_TEXT[e.type]) : e.type)}</td><td>${h(e.detail ?? '')}</td></tr>`,
+      )
+      .join('');
     const table = log.length
-      ? `<table class="data" aria-labelledby="log"><thead><tr><th scope="col">${h(t(c.lang, 'testid.log.time'))}</th><th scope="col">${h(t(c.lang, 'testid.log.event'))}</th>`
-        + `<th scope="col">${h(t(c.lang, 'testid.log.detail'))}</th></tr></thead><tbody>${rows}</tbody></table>`
+      ? `<table class="data" aria-labelledby="log"><thead><tr><th scope="col">${h(t(c.lang, 'testid.log.time'))}</th><th scope="col">${h(t(c.lang, 'testid.log.event'))}</th>` +
+        `<th scope="col">${h(t(c.lang, 'testid.log.detail'))}</th></tr></thead><tbody>${rows}</tbody></table>`
       : `<p>${h(t(c.lang, 'testid.log.empty'))}</p>`;
-    return `${back(c)}${notice}<h1>${h(u.name)}</h1><p class="lead">${h(t(c.lang, 'testid.user.lead'))}</p>`
-      + `<h2>${h(t(c.lang, 'testid.user.details'))}</h2>`
-      + dl([
-        ['testid.field.alias', h(u.alias)], ['testid.field.cpr', h(cprText(u.cpr))], ['testid.user.pid', h(u.pid)],
-        ['testid.field.address', h(u.address)], ['testid.user.created', time(u.createdAt)],
-      ])
-      + `<p><a class="button secondary" href="${h(`${base}/keycard`)}">${h(t(c.lang, 'testid.card.link'))}</a></p>`
-      + `<h2>${h(t(c.lang, 'testid.cert.title'))}</h2>`
-      + `<p class="status ${cert.cls}" id="certificate-status">${h(t(c.lang, 'testid.cert.status'))}: ${h(t(c.lang, cert.text))}</p>`
-      + dl([
-        ['testid.cert.serial', h(u.certificate.serial)], ['testid.cert.subject', h(u.certificate.subject)],
+    return (
+      `${back(c)}${notice}<h1>${h(u.name)}</h1><p class="lead">${h(t(c.lang, 'testid.user.lead'))}</p>` +
+      `<h2>${h(t(c.lang, 'testid.user.details'))}</h2>` +
+      dl([
+        ['testid.field.alias', h(u.alias)],
+        ['testid.field.cpr', h(cprText(u.cpr))],
+        ['testid.user.pid', h(u.pid)],
+        ['testid.field.address', h(u.address)],
+        ['testid.user.created', time(u.createdAt)],
+      ]) +
+      `<p><a class="button secondary" href="${h(`${base}/keycard`)}">${h(t(c.lang, 'testid.card.link'))}</a></p>` +
+      `<h2>${h(t(c.lang, 'testid.cert.title'))}</h2>` +
+      `<p class="status ${cert.cls}" id="certificate-status">${h(t(c.lang, 'testid.cert.status'))}: ${h(t(c.lang, cert.text))}</p>` +
+      dl([
+        ['testid.cert.serial', h(u.certificate.serial)],
+        ['testid.cert.subject', h(u.certificate.subject)],
         ['testid.cert.validUntil', `${time(u.certificate.notAfter)}${expired ? ` (${h(t(c.lang, 'testid.cert.expired'))})` : ''}`],
-      ])
-      + `<p>${h(t(c.lang, 'testid.cert.explain'))}</p>${certActions ? `<div class="actions">${certActions}</div>` : ''}`
-      + `<h2>${h(t(c.lang, 'testid.login.title'))}</h2><p class="status ${u.locked ? 'warn' : 'ok'}" id="user-status">${h(lockText)}</p>`
-      + (u.locked ? `<div class="actions">${action('unlock', 'unlock', 'testid.login.unlock', '')}</div>` : '')
-      + `<h2 id="log">${h(t(c.lang, 'testid.log.title'))}</h2><p class="hint">${h(t(c.lang, 'testid.log.caption'))}</p>${table}`;
+      ]) +
+      `<p>${h(t(c.lang, 'testid.cert.explain'))}</p>${certActions ? `<div class="actions">${certActions}</div>` : ''}` +
+      `<h2>${h(t(c.lang, 'testid.login.title'))}</h2><p class="status ${u.locked ? 'warn' : 'ok'}" id="user-status">${h(lockText)}</p>` +
+      (u.locked ? `<div class="actions">${action('unlock', 'unlock', 'testid.login.unlock', '')}</div>` : '') +
+      `<h2 id="log">${h(t(c.lang, 'testid.log.title'))}</h2><p class="hint">${h(t(c.lang, 'testid.log.caption'))}</p>${table}`
+    );
   }
 
-  r.get(`${TESTID_BASE}/users/:alias`, guard(async (req, res) => {
-    const c = ctx(req);
-    const u = await resolveUser(req, res, c);
-    if (!u) return;
-    const done = DONE[str(req.query.done)];
-    const notice = done ? `<p class="status ok" role="status">${h(t(c.lang, done))}</p>` : '';
-    send(res, 200, c, u.name, await overview(c, u, notice));
-  }));
+  r.get(
+    `${TESTID_BASE}/users/:alias`,
+    guard(async (req, res) => {
+      const c = ctx(req);
+      const u = await resolveUser(req, res, c);
+      if (!u) return;
+      const done = DONE[str(req.query.done)];
+      const notice = done ? `<p class="status ok" role="status">${h(t(c.lang, done))}</p>` : '';
+      send(res, 200, c, u.name, await overview(c, u, notice));
+    }),
+  );
 
-  r.get(`${TESTID_BASE}/users/:alias/keycard`, guard(async (req, res) => {
-    const c = ctx(req);
-    const u = await resolveUser(req, res, c, '/keycard');
-    if (!u) return;
-    const cards = await d.testid.keyCards(u.alias);
-    const body = cards.map((card) => {
-      const headId = `card-${card.cardId}`;
-      const parts = 4;
-      const size = Math.ceil(card.codes.length / parts) || 1;
-      const tables: string[] = [];
-      for (let i = 0; i < card.codes.length; i += size) {
-        const chunk = card.codes.slice(i, i + size);
-        const caption = t(c.lang, 'testid.card.part', { id: card.cardId, from: chunk[0]!.keyNumber, to: chunk[chunk.length - 1]!.keyNumber });
-        tables.push(`<table class="keys"><caption class="sr">${h(caption)}</caption><thead><tr><th scope="col">${h(t(c.lang, 'testid.card.key'))}</th>`
-          + `<th scope="col">${h(t(c.lang, 'testid.card.code'))}</th></tr></thead><tbody>`
-          + chunk.map((k) => `<tr${k.used ? ' class="used"' : ''}><th scope="row">${h(k.keyNumber)}</th><td><span class="code">${h(k.code)}</span>`
-            + `${k.used ? `<span class="sr"> (${h(t(c.lang, 'testid.card.used'))})</span><span aria-hidden="true"> ✓</span>` : ''}</td></tr>`).join('')
-          + '</tbody></table>');
-      }
-      return `<section class="keycard" aria-labelledby="${headId}"><h2 id="${headId}">${h(t(c.lang, 'testid.card.heading', { id: card.cardId }))}</h2>`
-        + `<p class="keycard-meta"><span class="tag${card.inUse ? ' done' : ''}">${h(t(c.lang, card.inUse ? 'testid.card.inUse' : 'testid.card.next'))}</span>`
-        + `<span>${h(t(c.lang, 'testid.card.remaining', { n: card.remaining, total: card.codes.length }))}</span>`
-        + `<span>${t(c.lang, 'testid.card.issued', { time: '\u0000' }).split('\u0000').map(h).join(time(card.createdAt))}</span></p>`
-        + `<div class="keygrid">${tables.join('')}</div></section>`;
-    }).join('');
-    const title = t(c.lang, 'testid.card.title');
-    send(res, 200, c, `${title} · ${u.name}`, `${back(c, userPath(u.alias), t(c.lang, 'testid.card.back', { name: u.name }))}`
-      + `<h1>${h(title)}</h1><p class="lead">${h(t(c.lang, 'testid.card.lead', { name: u.name, alias: u.alias, n: KEY_CARD_RENEW_AT }))}</p>`
-      + `<p class="noprint">${h(t(c.lang, 'testid.card.print'))}</p>${body || `<p>${h(t(c.lang, 'testid.card.none'))}</p>`}`);
-  }));
+  r.get(
+    `${TESTID_BASE}/users/:alias/keycard`,
+    guard(async (req, res) => {
+      const c = ctx(req);
+      const u = await resolveUser(req, res, c, '/keycard');
+      if (!u) return;
+      const cards = await d.testid.keyCards(u.alias);
+      const body = cards
+        .map((card) => {
+          const headId = `card-${card.cardId}`;
+          const parts = 4;
+          const size = Math.ceil(card.codes.length / parts) || 1;
+          const tables: string[] = [];
+          for (let i = 0; i < card.codes.length; i += size) {
+            const chunk = card.codes.slice(i, i + size);
+            const caption = t(c.lang, 'testid.card.part', {
+              id: card.cardId,
+              from: chunk[0]!.keyNumber,
+              to: chunk[chunk.length - 1]!.keyNumber,
+            });
+            tables.push(
+              `<table class="keys"><caption class="sr">${h(caption)}</caption><thead><tr><th scope="col">${h(t(c.lang, 'testid.card.key'))}</th>` +
+                `<th scope="col">${h(t(c.lang, 'testid.card.code'))}</th></tr></thead><tbody>` +
+                chunk
+                  .map(
+                    (k) =>
+                      `<tr${k.used ? ' class="used"' : ''}><th scope="row">${h(k.keyNumber)}</th><td><span class="code">${h(k.code)}</span>` +
+                      `${k.used ? `<span class="sr"> (${h(t(c.lang, 'testid.card.used'))})</span><span aria-hidden="true"> ✓</span>` : ''}</td></tr>`,
+                  )
+                  .join('') +
+                '</tbody></table>',
+            );
+          }
+          return (
+            `<section class="keycard" aria-labelledby="${headId}"><h2 id="${headId}">${h(t(c.lang, 'testid.card.heading', { id: card.cardId }))}</h2>` +
+            `<p class="keycard-meta"><span class="tag${card.inUse ? ' done' : ''}">${h(t(c.lang, card.inUse ? 'testid.card.inUse' : 'testid.card.next'))}</span>` +
+            `<span>${h(t(c.lang, 'testid.card.remaining', { n: card.remaining, total: card.codes.length }))}</span>` +
+            `<span>${t(c.lang, 'testid.card.issued', { time: '\u0000' }).split('\u0000').map(h).join(time(card.createdAt))}</span></p>` +
+            `<div class="keygrid">${tables.join('')}</div></section>`
+          );
+        })
+        .join('');
+      const title = t(c.lang, 'testid.card.title');
+      send(
+        res,
+        200,
+        c,
+        `${title} · ${u.name}`,
+        `${back(c, userPath(u.alias), t(c.lang, 'testid.card.back', { name: u.name }))}` +
+          `<h1>${h(title)}</h1><p class="lead">${h(t(c.lang, 'testid.card.lead', { name: u.name, alias: u.alias, n: KEY_CARD_RENEW_AT }))}</p>` +
+          `<p class="noprint">${h(t(c.lang, 'testid.card.print'))}</p>${body || `<p>${h(t(c.lang, 'testid.card.none'))}</p>`}`,
+      );
+    }),
+  );
 
   /** A POST about one user: 403 (nothing done) without a valid CSRF token, 404 for an unknown user. */
-  const userPost = (path: string, handler: (res: express.Response, c: Ctx, u: TestUser, body: Record<string, unknown>) => Promise<void>) => {
-    r.post(`${TESTID_BASE}/users/:alias/${path}`, form, guard(async (req, res) => {
-      const c = ctx(req);
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      if (!csrf.valid(req, body.csrf)) { forbidden(res, c, str(req.params.alias)); return; }
-      const u = await resolveUser(req, res, c);
-      if (u) await handler(res, c, u, body);
-    }));
+  const userPost = (
+    path: string,
+    handler: (res: express.Response, c: Ctx, u: TestUser, body: Record<string, unknown>) => Promise<void>,
+  ) => {
+    r.post(
+      `${TESTID_BASE}/users/:alias/${path}`,
+      form,
+      guard(async (req, res) => {
+        const c = ctx(req);
+        const body = (req.body ?? {}) as Record<string, unknown>;
+        if (!csrf.valid(req, body.csrf)) {
+          forbidden(res, c, str(req.params.alias));
+          return;
+        }
+        const u = await resolveUser(req, res, c);
+        if (u) await handler(res, c, u, body);
+      }),
+    );
   };
 
   userPost('certificate', async (res, c, u, body) => {
     const action = body.do;
-    if (action !== 'revoke' && action !== 'lock' && action !== 'unlock') { redirect(res, userPath(u.alias)); return; }
+    if (action !== 'revoke' && action !== 'lock' && action !== 'unlock') {
+      redirect(res, userPath(u.alias));
+      return;
+    }
     try {
       await d.testid.certificateAction(u.alias, action);
     } catch (e) {
@@ -405,12 +555,25 @@ export function testIdToolRoutes(d: TestIdToolDeps): express.Router {
   // that changes nothing, never a 500.
   r.use((err: unknown, req: express.Request, res: express.Response, next: express.NextFunction) => {
     const status = clientErrorStatus(err);
-    if (!status || res.headersSent) { next(err); return; }
+    if (!status || res.headersSent) {
+      next(err);
+      return;
+    }
     const c = ctx(req);
-    const [title, body]: [TextKey, TextKey] = status === 413 ? ['form.tooLarge.title', 'form.tooLarge.body']
-      : req.method === 'POST' ? ['form.bad.title', 'form.bad.body'] : ['testid.notfound.title', 'request.bad.body'];
+    const [title, body]: [TextKey, TextKey] =
+      status === 413
+        ? ['form.tooLarge.title', 'form.tooLarge.body']
+        : req.method === 'POST'
+          ? ['form.bad.title', 'form.bad.body']
+          : ['testid.notfound.title', 'request.bad.body'];
     if (status === 413) res.set('connection', 'close'); // the rest of an oversized body is not read
-    send(res, status, c, t(c.lang, title), `<h1 class="status warn">${h(t(c.lang, title))}</h1><p class="lead">${h(t(c.lang, body))}</p>${back(c)}`);
+    send(
+      res,
+      status,
+      c,
+      t(c.lang, title),
+      `<h1 class="status warn">${h(t(c.lang, title))}</h1><p class="lead">${h(t(c.lang, body))}</p>${back(c)}`,
+    );
   });
 
   return r;

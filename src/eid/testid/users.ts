@@ -35,7 +35,10 @@ const RSA_IMPORT = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
 
 /** Bad input to createUser and the tool's actions: `code` for the program, `message` for the person. */
 export class TestIdError extends Error {
-  constructor(readonly code: 'invalid' | 'alias-taken' | 'cpr-taken' | 'unknown-user' | 'certificate', message: string) {
+  constructor(
+    readonly code: 'invalid' | 'alias-taken' | 'cpr-taken' | 'unknown-user' | 'certificate',
+    message: string,
+  ) {
     super(message);
     this.name = 'TestIdError';
   }
@@ -61,11 +64,16 @@ export interface TestUser {
 }
 
 /** A key-card challenge: "enter the code for key number …" */
-export interface Challenge { challengeId: string; cardId: string; keyNumber: string; expiresAt: string; purpose: ChallengePurpose }
+export interface Challenge {
+  challengeId: string;
+  cardId: string;
+  keyNumber: string;
+  expiresAt: string;
+  purpose: ChallengePurpose;
+}
 
 export type FailureReason =
-  | 'unknown-user' | 'wrong-password' | 'user-locked' | 'wrong-code'
-  | 'challenge-unknown' | 'challenge-expired' | 'challenge-used';
+  'unknown-user' | 'wrong-password' | 'user-locked' | 'wrong-code' | 'challenge-unknown' | 'challenge-expired' | 'challenge-used';
 
 export interface Failure {
   ok: false;
@@ -78,7 +86,14 @@ export interface Failure {
   next?: Challenge;
 }
 
-export interface Authenticated { ok: true; userId: number; alias: string; pid: string; name: string; certificateSerial: string }
+export interface Authenticated {
+  ok: true;
+  userId: number;
+  alias: string;
+  pid: string;
+  name: string;
+  certificateSerial: string;
+}
 
 export interface SigningAuthorised extends Authenticated {
   /** the signer for SigningPipeline.sign (src/pki/signing.ts) / createNativeSignature */
@@ -89,10 +104,26 @@ export interface SigningAuthorised extends Authenticated {
   certificateStatus: CertificateState;
 }
 
-export interface LogEntry { time: string; type: LogType; detail?: string }
+export interface LogEntry {
+  time: string;
+  type: LogType;
+  detail?: string;
+}
 export type LogType =
-  | 'created' | 'card-issued' | 'login-ok' | 'login-failed' | 'password-wrong' | 'code-used' | 'code-wrong' | 'user-locked'
-  | 'user-unlocked' | 'signing-authorised' | 'signing-failed' | 'certificate-revoked' | 'certificate-locked' | 'certificate-unlocked';
+  | 'created'
+  | 'card-issued'
+  | 'login-ok'
+  | 'login-failed'
+  | 'password-wrong'
+  | 'code-used'
+  | 'code-wrong'
+  | 'user-locked'
+  | 'user-unlocked'
+  | 'signing-authorised'
+  | 'signing-failed'
+  | 'certificate-revoked'
+  | 'certificate-locked'
+  | 'certificate-unlocked';
 
 export interface TestIdDeps {
   db: DataSource;
@@ -137,11 +168,17 @@ export class TestIdEnvironment {
     this.ttlMs = deps.challengeTtlMs ?? CHALLENGE_TTL_MS;
   }
 
-  private now(): string { return this.clock.now().toISOString(); }
-  private cprMac(cpr: string): string { return mac(this.macKey, `cpr:${cpr}`); }
+  private now(): string {
+    return this.clock.now().toISOString();
+  }
+  private cprMac(cpr: string): string {
+    return mac(this.macKey, `cpr:${cpr}`);
+  }
 
   /** Valid random test data for the "Autofill" button. */
-  autofill(): TestUserDraft { return autofill(this.clock.now()); }
+  autofill(): TestUserDraft {
+    return autofill(this.clock.now());
+  }
 
   // -------------------------------------------------------------------------------------------
   // Users
@@ -187,8 +224,19 @@ export class TestIdEnvironment {
     const id = await this.store.tx(async (t) => {
       await taken(t);
       const userId = await t.insertUser({
-        alias: d.alias, passwordHash, firstName, lastName, cprMac, cpr: seal(this.dataKey, cpr, cprAad(pid)),
-        address: d.address.trim(), pid, certSerial: serialHex(cert), certPem: cert.toString('pem'), privateKey, createdAt: now, updatedAt: now,
+        alias: d.alias,
+        passwordHash,
+        firstName,
+        lastName,
+        cprMac,
+        cpr: seal(this.dataKey, cpr, cprAad(pid)),
+        address: d.address.trim(),
+        pid,
+        certSerial: serialHex(cert),
+        certPem: cert.toString('pem'),
+        privateKey,
+        createdAt: now,
+        updatedAt: now,
       });
       await t.insertCard(userId, card, now);
       await t.log(userId, now, 'created', `PID ${pid}, certificate ${serialHex(cert)}`);
@@ -203,9 +251,19 @@ export class TestIdEnvironment {
     const cpr = open(this.dataKey, u.cpr, cprAad(u.pid));
     if (cpr === undefined) throw new Error(`test user ${u.alias}: the CPR number cannot be decrypted (was SEGL_SECRET changed?)`);
     return {
-      id: u.id, alias: u.alias, firstName: u.firstName, lastName: u.lastName, name: `${u.firstName} ${u.lastName}`, cpr, address: u.address,
-      pid: u.pid, certificate: { serial: u.certSerial, pem: u.certPem, subject: cert.subject, notAfter: cert.notAfter.toISOString() },
-      locked: !!u.lockedAt, lockedAt: u.lockedAt, failedAttempts: u.failedAttempts, createdAt: u.createdAt,
+      id: u.id,
+      alias: u.alias,
+      firstName: u.firstName,
+      lastName: u.lastName,
+      name: `${u.firstName} ${u.lastName}`,
+      cpr,
+      address: u.address,
+      pid: u.pid,
+      certificate: { serial: u.certSerial, pem: u.certPem, subject: cert.subject, notAfter: cert.notAfter.toISOString() },
+      locked: !!u.lockedAt,
+      lockedAt: u.lockedAt,
+      failedAttempts: u.failedAttempts,
+      createdAt: u.createdAt,
     };
   }
 
@@ -267,8 +325,15 @@ export class TestIdEnvironment {
       for (const [i, c] of cards.entries()) {
         const used = await t.usedCodes(c.id);
         out.push({
-          cardId: c.id, createdAt: c.createdAt, inUse: i === 0, remaining: c.unused,
-          codes: openKeyCard(c.id, c.codes, this.dataKey).map((k) => ({ ...k, used: used.has(k.keyNumber), ...(used.has(k.keyNumber) ? { usedAt: used.get(k.keyNumber) } : {}) })),
+          cardId: c.id,
+          createdAt: c.createdAt,
+          inUse: i === 0,
+          remaining: c.unused,
+          codes: openKeyCard(c.id, c.codes, this.dataKey).map((k) => ({
+            ...k,
+            used: used.has(k.keyNumber),
+            ...(used.has(k.keyNumber) ? { usedAt: used.get(k.keyNumber) } : {}),
+          })),
         });
       }
       return out;
@@ -284,10 +349,21 @@ export class TestIdEnvironment {
     }
     const numbers = await t.unusedKeyNumbers(card.id);
     const c: Challenge = {
-      challengeId: randomBytes(24).toString('base64url'), cardId: card.id, keyNumber: numbers[randomInt(numbers.length)]!,
-      expiresAt: new Date(now.getTime() + this.ttlMs).toISOString(), purpose,
+      challengeId: randomBytes(24).toString('base64url'),
+      cardId: card.id,
+      keyNumber: numbers[randomInt(numbers.length)]!,
+      expiresAt: new Date(now.getTime() + this.ttlMs).toISOString(),
+      purpose,
     };
-    await t.insertChallenge({ id: c.challengeId, userId, purpose, cardId: c.cardId, keyNumber: c.keyNumber, createdAt: now.toISOString(), expiresAt: c.expiresAt });
+    await t.insertChallenge({
+      id: c.challengeId,
+      userId,
+      purpose,
+      cardId: c.cardId,
+      keyNumber: c.keyNumber,
+      createdAt: now.toISOString(),
+      expiresAt: c.expiresAt,
+    });
     return c;
   }
 
@@ -302,8 +378,14 @@ export class TestIdEnvironment {
   // -------------------------------------------------------------------------------------------
 
   /** Counts a failure (and locks at MAX_FAILURES); the failure to return. */
-  private async failed(t: TestUserTx, u: TestUserRow, reason: 'wrong-password' | 'wrong-code', type: LogType, detail: string,
-    retry?: ChallengePurpose): Promise<Failure> {
+  private async failed(
+    t: TestUserTx,
+    u: TestUserRow,
+    reason: 'wrong-password' | 'wrong-code',
+    type: LogType,
+    detail: string,
+    retry?: ChallengePurpose,
+  ): Promise<Failure> {
     const now = this.clock.now();
     const { failed, locked } = await t.recordFailure(u.id, MAX_FAILURES, now.toISOString());
     await t.log(u.id, now.toISOString(), type, `${detail} (${failed} in a row)`);
@@ -323,7 +405,7 @@ export class TestIdEnvironment {
       return fail('unknown-user');
     }
     if (u.lockedAt) return fail('user-locked');
-    if (typeof password === 'string' && await verifyPassword(password, u.passwordHash)) return u;
+    if (typeof password === 'string' && (await verifyPassword(password, u.passwordHash))) return u;
     return this.store.tx(async (t) => this.failed(t, u, 'wrong-password', 'password-wrong', what));
   }
 
@@ -360,7 +442,11 @@ export class TestIdEnvironment {
       const u = (await t.byId(c.userId))!;
       if (u.lockedAt) return fail('user-locked');
       const stored = await t.code(c.cardId, c.keyNumber);
-      if (!stored || stored.usedAt || !codeMatches(this.macKey, c.cardId, c.keyNumber, typeof code === 'string' ? code.trim() : '', stored.codeMac)) {
+      if (
+        !stored ||
+        stored.usedAt ||
+        !codeMatches(this.macKey, c.cardId, c.keyNumber, typeof code === 'string' ? code.trim() : '', stored.codeMac)
+      ) {
         return this.failed(t, u, 'wrong-code', 'code-wrong', `key card ${c.cardId}, key ${c.keyNumber}`, purpose);
       }
       if (!(await t.useCode(c.cardId, c.keyNumber, c.id, now.toISOString()))) return fail('challenge-used');
@@ -415,8 +501,10 @@ export class TestIdEnvironment {
     const status = await this.certificateStatus(r.certSerial, ca);
     await this.store.tx((t) => t.log(r.id, this.now(), 'signing-authorised', `certificate ${r.certSerial} (${status})`));
     return {
-      ...authenticated(r), identity: { certificate, keys: { privateKey, publicKey } },
-      chain: [ca.pki.personCa.certificate, ca.pki.root.certificate], certificateStatus: status,
+      ...authenticated(r),
+      identity: { certificate, keys: { privateKey, publicKey } },
+      chain: [ca.pki.personCa.certificate, ca.pki.root.certificate],
+      certificateStatus: status,
     };
   }
 
@@ -466,7 +554,12 @@ function authenticated(u: TestUserRow): Authenticated {
 }
 
 /** The environment on a running segl (Runtime from src/runtime.ts). */
-export function testIdFromRuntime(rt: { db: DataSource; ca: () => Promise<TestCa>; config: { secret?: string }; clock: Clock }): TestIdEnvironment {
+export function testIdFromRuntime(rt: {
+  db: DataSource;
+  ca: () => Promise<TestCa>;
+  config: { secret?: string };
+  clock: Clock;
+}): TestIdEnvironment {
   if (!rt.config.secret) throw new Error('the test eID needs SEGL_SECRET (Runtime.config.secret)');
   return new TestIdEnvironment({ db: rt.db, ca: rt.ca, secret: rt.config.secret, clock: rt.clock });
 }

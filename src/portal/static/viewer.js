@@ -6,8 +6,11 @@ const box = document.getElementById('pdf');
 if (box) {
   const label = box.dataset.pageLabel || 'Page {n} of {total}';
   const doc = await pdfjs.getDocument({
-    url: box.dataset.src, isEvalSupported: false,
-    standardFontDataUrl: '/portal/static/pdfjs/standard_fonts/', cMapUrl: '/portal/static/pdfjs/cmaps/', wasmUrl: '/portal/static/pdfjs/wasm/',
+    url: box.dataset.src,
+    isEvalSupported: false,
+    standardFontDataUrl: '/portal/static/pdfjs/standard_fonts/',
+    cMapUrl: '/portal/static/pdfjs/cmaps/',
+    wasmUrl: '/portal/static/pdfjs/wasm/',
   }).promise;
   for (let n = 1; n <= doc.numPages; n++) {
     const p = await doc.getPage(n);

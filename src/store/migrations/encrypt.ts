@@ -20,18 +20,30 @@ export async function encryptLegacyRows(ds: DataSource, k: AtRest, now = new Dat
   let changed = 0;
 
   // Webhook secrets: `whsec_…` in clear.
-  const services = await db.tx((q) => q.all<{ name: string; webhook_secret: string }>("SELECT name, webhook_secret FROM service WHERE webhook_secret LIKE 'whsec%'"));
+  const services = await db.tx((q) =>
+    q.all<{ name: string; webhook_secret: string }>("SELECT name, webhook_secret FROM service WHERE webhook_secret LIKE 'whsec%'"),
+  );
   for (const s of services) {
-    await db.tx((q) => q.run('UPDATE service SET webhook_secret = ? WHERE name = ? AND webhook_secret = ?', [k.sealWebhookSecret(s.name, s.webhook_secret), s.name, s.webhook_secret]));
+    await db.tx((q) =>
+      q.run('UPDATE service SET webhook_secret = ? WHERE name = ? AND webhook_secret = ?', [
+        k.sealWebhookSecret(s.name, s.webhook_secret),
+        s.name,
+        s.webhook_secret,
+      ]),
+    );
     changed++;
   }
 
   // Task rows: the national-id column (and its MAC), and a task's own subject in its body.
   for (let after = { r: '', t: '' }; ;) {
-    const rows = await db.tx((q) => q.all<{ request_id: string; task_id: string; subject_national_id: string | null; body: string }>(
-      `SELECT request_id, task_id, subject_national_id, body FROM task
+    const rows = await db.tx((q) =>
+      q.all<{ request_id: string; task_id: string; subject_national_id: string | null; body: string }>(
+        `SELECT request_id, task_id, subject_national_id, body FROM task
         WHERE (request_id > ? OR (request_id = ? AND task_id > ?)) AND (subject_national_id IS NOT NULL OR body LIKE '%"nationalId"%')
-        ORDER BY request_id, task_id LIMIT ${BATCH}`, [after.r, after.r, after.t]));
+        ORDER BY request_id, task_id LIMIT ${BATCH}`,
+        [after.r, after.r, after.t],
+      ),
+    );
     if (!rows.length) break;
     await db.tx(async (q) => {
       for (const r of rows) {
@@ -40,12 +52,17 @@ export async function encryptLegacyRows(ds: DataSource, k: AtRest, now = new Dat
         const sealNid = nid !== null && !AtRest.isSealed(nid);
         const sealBody = task.subject?.nationalId !== undefined && !AtRest.isSealed(task.subject.nationalId);
         if (!sealNid && !sealBody) continue;
-        await q.run('UPDATE task SET subject_national_id = ?, subject_national_id_mac = ?, body = ? WHERE request_id = ? AND task_id = ? AND body = ?', [
-          sealNid ? k.sealNationalId(`${r.request_id}/${r.task_id}`, nid) : nid,
-          nid === null ? null : k.nationalIdMac(sealNid ? nid : k.openNationalId(`${r.request_id}/${r.task_id}`, nid)),
-          sealBody ? JSON.stringify(k.sealTaskBody(r.request_id, task)) : r.body,
-          r.request_id, r.task_id, r.body,
-        ]);
+        await q.run(
+          'UPDATE task SET subject_national_id = ?, subject_national_id_mac = ?, body = ? WHERE request_id = ? AND task_id = ? AND body = ?',
+          [
+            sealNid ? k.sealNationalId(`${r.request_id}/${r.task_id}`, nid) : nid,
+            nid === null ? null : k.nationalIdMac(sealNid ? nid : k.openNationalId(`${r.request_id}/${r.task_id}`, nid)),
+            sealBody ? JSON.stringify(k.sealTaskBody(r.request_id, task)) : r.body,
+            r.request_id,
+            r.task_id,
+            r.body,
+          ],
+        );
         changed++;
       }
     });
@@ -55,8 +72,12 @@ export async function encryptLegacyRows(ds: DataSource, k: AtRest, now = new Dat
 
   // Request bodies: the subjects' national ids.
   for (let after = ''; ;) {
-    const rows = await db.tx((q) => q.all<{ id: string; body: string }>(
-      `SELECT id, body FROM request WHERE id > ? AND body LIKE '%"nationalId"%' ORDER BY id LIMIT ${BATCH}`, [after]));
+    const rows = await db.tx((q) =>
+      q.all<{ id: string; body: string }>(
+        `SELECT id, body FROM request WHERE id > ? AND body LIKE '%"nationalId"%' ORDER BY id LIMIT ${BATCH}`,
+        [after],
+      ),
+    );
     if (!rows.length) break;
     await db.tx(async (q) => {
       for (const r of rows) {
@@ -64,7 +85,11 @@ export async function encryptLegacyRows(ds: DataSource, k: AtRest, now = new Dat
         if (!body.subject?.some((s) => s.nationalId !== undefined && !AtRest.isSealed(s.nationalId))) continue;
         // sealRequestBody seals every subject; one already sealed (a row half-done by hand) is opened first
         const plain = k.openRequestBody(r.id, body);
-        await q.run('UPDATE request SET body = ? WHERE id = ? AND body = ?', [JSON.stringify(k.sealRequestBody(r.id, plain)), r.id, r.body]);
+        await q.run('UPDATE request SET body = ? WHERE id = ? AND body = ?', [
+          JSON.stringify(k.sealRequestBody(r.id, plain)),
+          r.id,
+          r.body,
+        ]);
         changed++;
       }
     });

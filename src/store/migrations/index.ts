@@ -2,14 +2,30 @@
 // with its driver's dialect.
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import {
-  profileSql, ARCHIVE_INDEXES, ARCHIVE_TABLES, archiveSql, CERTIFICATE_TABLES, certificateSql, INIT_TABLES, resultSql, initSql, OUTBOX_DOWN, outboxSql, POSTGRES, SDS_INDEXES, SDS_TABLES, sdsSql, SQLITE, TEST_EID_DOWN, testEidSql, type Dialect,
+  profileSql,
+  ARCHIVE_INDEXES,
+  ARCHIVE_TABLES,
+  archiveSql,
+  CERTIFICATE_TABLES,
+  certificateSql,
+  INIT_TABLES,
+  resultSql,
+  initSql,
+  OUTBOX_DOWN,
+  outboxSql,
+  POSTGRES,
+  SDS_INDEXES,
+  SDS_TABLES,
+  sdsSql,
+  SQLITE,
+  TEST_EID_DOWN,
+  testEidSql,
+  type Dialect,
 } from './tables';
 import { portalSessionSql } from './tables';
 import { AT_REST_DOWN, atRestSql } from './tables';
 
-function migration(
-  name: string, dialect: Dialect, up: (d: Dialect) => string[], down: string[],
-): new () => MigrationInterface {
+function migration(name: string, dialect: Dialect, up: (d: Dialect) => string[], down: string[]): new () => MigrationInterface {
   return class implements MigrationInterface {
     name = name;
     async up(q: QueryRunner): Promise<void> {
@@ -22,12 +38,28 @@ function migration(
 }
 
 const all = (d: Dialect) => [
-  migration('Init1764316800000', d, initSql, INIT_TABLES.map((t) => `DROP TABLE ${t}`)),
+  migration(
+    'Init1764316800000',
+    d,
+    initSql,
+    INIT_TABLES.map((t) => `DROP TABLE ${t}`),
+  ),
   migration('Sds1764403200000', d, sdsSql, [...SDS_INDEXES.map((i) => `DROP INDEX ${i}`), ...SDS_TABLES.map((t) => `DROP TABLE ${t}`)]),
-  migration('Archive1764489600000', d, archiveSql, [...ARCHIVE_INDEXES.map((i) => `DROP INDEX ${i}`), ...ARCHIVE_TABLES.map((t) => `DROP TABLE ${t}`)]),
-  migration('Certificates1764576000000', d, certificateSql, CERTIFICATE_TABLES.map((t) => `DROP TABLE ${t}`)),
-  migration('Results1764662400000', d, resultSql, ['DROP INDEX task_document_result_blob',
-    'ALTER TABLE task_document DROP COLUMN result_sha256', 'ALTER TABLE task_document DROP COLUMN result_blob_key']),
+  migration('Archive1764489600000', d, archiveSql, [
+    ...ARCHIVE_INDEXES.map((i) => `DROP INDEX ${i}`),
+    ...ARCHIVE_TABLES.map((t) => `DROP TABLE ${t}`),
+  ]),
+  migration(
+    'Certificates1764576000000',
+    d,
+    certificateSql,
+    CERTIFICATE_TABLES.map((t) => `DROP TABLE ${t}`),
+  ),
+  migration('Results1764662400000', d, resultSql, [
+    'DROP INDEX task_document_result_blob',
+    'ALTER TABLE task_document DROP COLUMN result_sha256',
+    'ALTER TABLE task_document DROP COLUMN result_blob_key',
+  ]),
   migration('Outbox1764748800000', d, outboxSql, OUTBOX_DOWN),
   migration('TestEid1764835200000', d, testEidSql, TEST_EID_DOWN),
   migration('Profiles1764921600000', d, profileSql, ['DROP TABLE portal_profile']),

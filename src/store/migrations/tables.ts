@@ -1,5 +1,10 @@
 // The first schema, written once for both drivers: only the id, boolean and text types differ.
-export interface Dialect { serial: string; bool: string; text: string; falseValue: string }
+export interface Dialect {
+  serial: string;
+  bool: string;
+  text: string;
+  falseValue: string;
+}
 
 export const SQLITE: Dialect = { serial: 'integer PRIMARY KEY AUTOINCREMENT', bool: 'boolean', text: 'text', falseValue: '0' };
 export const POSTGRES: Dialect = { serial: 'serial PRIMARY KEY', bool: 'boolean', text: 'text', falseValue: 'false' };
@@ -115,8 +120,14 @@ export function outboxSql(d: Dialect): string[] {
   ];
 }
 export const OUTBOX_DOWN = [
-  'DROP INDEX cpr_number_last_used', 'DROP TABLE cpr_number', 'ALTER TABLE service DROP COLUMN webhook_secret',
-  'ALTER TABLE service DROP COLUMN callback_allow', 'DROP INDEX task_open_expires', 'DROP INDEX outbox_request', 'DROP INDEX outbox_status_due', 'DROP TABLE outbox',
+  'DROP INDEX cpr_number_last_used',
+  'DROP TABLE cpr_number',
+  'ALTER TABLE service DROP COLUMN webhook_secret',
+  'ALTER TABLE service DROP COLUMN callback_allow',
+  'DROP INDEX task_open_expires',
+  'DROP INDEX outbox_request',
+  'DROP INDEX outbox_status_due',
+  'DROP TABLE outbox',
 ];
 
 /**
@@ -153,11 +164,19 @@ export function testEidSql(d: Dialect): string[] {
   ];
 }
 export const TEST_EID_DOWN = [
-  'DROP INDEX cpr_number_last_used', 'DROP TABLE cpr_number',
+  'DROP INDEX cpr_number_last_used',
+  'DROP TABLE cpr_number',
   `CREATE TABLE cpr_number (pid ${v(64)} PRIMARY KEY, cpr ${v(16)} NOT NULL, created_at ${T} NOT NULL, last_used_at ${T} NOT NULL)`,
   'CREATE INDEX cpr_number_last_used ON cpr_number (last_used_at)',
-  'DROP TABLE pidcpr_mode', 'DROP INDEX testid_log_user', 'DROP TABLE testid_log', 'DROP INDEX testid_challenge_expires',
-  'DROP TABLE testid_challenge', 'DROP TABLE key_code', 'DROP INDEX key_card_user', 'DROP TABLE key_card', 'DROP TABLE test_user',
+  'DROP TABLE pidcpr_mode',
+  'DROP INDEX testid_log_user',
+  'DROP TABLE testid_log',
+  'DROP INDEX testid_challenge_expires',
+  'DROP TABLE testid_challenge',
+  'DROP TABLE key_code',
+  'DROP INDEX key_card_user',
+  'DROP TABLE key_card',
+  'DROP TABLE test_user',
 ];
 
 /** The portal's graphical profiles per service: colours, logo and text overrides, chosen by `profile`. */
@@ -187,11 +206,14 @@ export function atRestSql(d: Dialect): string[] {
   return [
     `ALTER TABLE task ADD COLUMN subject_national_id_mac ${v(64)}`,
     `CREATE INDEX task_national_id_mac ON task (service_id, subject_national_id_mac)`,
-    ...(d === POSTGRES ? [
-      'ALTER TABLE task ALTER COLUMN subject_national_id TYPE text',
-      'ALTER TABLE service ALTER COLUMN webhook_secret TYPE text',
-    ] : []),
+    ...(d === POSTGRES
+      ? ['ALTER TABLE task ALTER COLUMN subject_national_id TYPE text', 'ALTER TABLE service ALTER COLUMN webhook_secret TYPE text']
+      : []),
     `CREATE TABLE data_migration (name ${v(64)} PRIMARY KEY, done_at ${T} NOT NULL)`,
   ];
 }
-export const AT_REST_DOWN = ['DROP TABLE data_migration', 'DROP INDEX task_national_id_mac', 'ALTER TABLE task DROP COLUMN subject_national_id_mac'];
+export const AT_REST_DOWN = [
+  'DROP TABLE data_migration',
+  'DROP INDEX task_national_id_mac',
+  'ALTER TABLE task DROP COLUMN subject_national_id_mac',
+];

@@ -12,8 +12,17 @@ export class DerError extends Error {
 
 /** Tag octets (X.690 §8.1.2) used by OCSP and RFC 3161. */
 export const TAG = {
-  boolean: 0x01, integer: 0x02, bitString: 0x03, octetString: 0x04, null: 0x05, oid: 0x06, enumerated: 0x0a,
-  utf8String: 0x0c, generalizedTime: 0x18, sequence: 0x30, set: 0x31,
+  boolean: 0x01,
+  integer: 0x02,
+  bitString: 0x03,
+  octetString: 0x04,
+  null: 0x05,
+  oid: 0x06,
+  enumerated: 0x0a,
+  utf8String: 0x0c,
+  generalizedTime: 0x18,
+  sequence: 0x30,
+  set: 0x31,
 } as const;
 
 /** One TLV inside `buf`: its tag octet, and where its contents start and end. */
@@ -125,8 +134,15 @@ export function timeOf(t: Tlv): Date {
   d.setUTCFullYear(y, mo - 1, day); // not Date.UTC, which maps years 0-99 to 1900-1999
   d.setUTCHours(h, mi, sec, ms);
   if (
-    Number.isNaN(d.getTime()) || mo < 1 || mo > 12 || d.getUTCMonth() !== mo - 1 || d.getUTCDate() !== day ||
-    h > 23 || d.getUTCHours() !== h || mi > 59 || sec > 59
+    Number.isNaN(d.getTime()) ||
+    mo < 1 ||
+    mo > 12 ||
+    d.getUTCMonth() !== mo - 1 ||
+    d.getUTCDate() !== day ||
+    h > 23 ||
+    d.getUTCHours() !== h ||
+    mi > 59 ||
+    sec > 59
   ) {
     throw new DerError(`invalid GeneralizedTime ${s}`);
   }
@@ -197,6 +213,9 @@ export function unsignedInteger(magnitude: Uint8Array): Uint8Array {
 
 /** GeneralizedTime in whole seconds, UTC (the form NSS and openssl accept). */
 export function generalizedTime(d: Date): Uint8Array {
-  const s = d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:T]/g, '');
+  const s = d
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/[-:T]/g, '');
   return tlv(TAG.generalizedTime, Buffer.from(s, 'latin1'));
 }

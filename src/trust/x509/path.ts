@@ -20,11 +20,7 @@ import '../crypto';
 import * as x509 from '@peculiar/x509';
 import { certificateHash, signatureVerifiedBy } from './cache';
 
-export type PathSubIndication =
-  | 'NO_CERTIFICATE_CHAIN_FOUND'
-  | 'OUT_OF_BOUNDS_NO_POE'
-  | 'NOT_YET_VALID'
-  | 'CHAIN_CONSTRAINTS_FAILURE';
+export type PathSubIndication = 'NO_CERTIFICATE_CHAIN_FOUND' | 'OUT_OF_BOUNDS_NO_POE' | 'NOT_YET_VALID' | 'CHAIN_CONSTRAINTS_FAILURE';
 
 export type PathResult =
   | { ok: true; chain: x509.X509Certificate[] }
@@ -130,8 +126,7 @@ async function issues(parent: x509.X509Certificate, child: x509.X509Certificate)
  */
 async function buildPaths(leaf: x509.X509Certificate, opts: PathOptions): Promise<x509.X509Certificate[][]> {
   const anchors = opts.anchors;
-  const pool = opts.intermediates.filter((c, i, all) =>
-    !anchors.some((a) => sameCert(a, c)) && all.findIndex((d) => sameCert(d, c)) === i);
+  const pool = opts.intermediates.filter((c, i, all) => !anchors.some((a) => sameCert(a, c)) && all.findIndex((d) => sameCert(d, c)) === i);
   const found: x509.X509Certificate[][] = [];
   if (anchors.some((a) => sameCert(a, leaf))) return [[leaf]];
 

@@ -22,8 +22,13 @@ export async function readPkcs12(der: Uint8Array, passphrase: string): Promise<K
   const bags = (type: string) => p12.getBags({ bagType: type })[type] ?? [];
   const keyBag = [...bags(forge.pki.oids.pkcs8ShroudedKeyBag!), ...bags(forge.pki.oids.keyBag!)][0];
   if (!keyBag?.key) throw new Error('the PKCS#12 file holds no private key');
-  const certs = bags(forge.pki.oids.certBag!).flatMap((b) => (b.cert ? [new x509.X509Certificate(Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(b.cert)).getBytes(), 'binary'))] : []));
-  const pkcs8 = Buffer.from(forge.asn1.toDer(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(keyBag.key as forge.pki.rsa.PrivateKey))).getBytes(), 'binary');
+  const certs = bags(forge.pki.oids.certBag!).flatMap((b) =>
+    b.cert ? [new x509.X509Certificate(Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(b.cert)).getBytes(), 'binary'))] : [],
+  );
+  const pkcs8 = Buffer.from(
+    forge.asn1.toDer(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(keyBag.key as forge.pki.rsa.PrivateKey))).getBytes(),
+    'binary',
+  );
   const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
   const privateKey = await crypto.subtle.importKey('pkcs8', pkcs8, alg, true, ['sign']);
   // The certificate whose public key matches the private key is the leaf.
@@ -37,5 +42,7 @@ export async function readPkcs12(der: Uint8Array, passphrase: string): Promise<K
 /** The public half of an RSA private key (WebCrypto cannot derive it directly: go through JWK). */
 async function publicFromPrivate(key: CryptoKeyPair['privateKey']) {
   const jwk = await crypto.subtle.exportKey('jwk', key);
-  return crypto.subtle.importKey('jwk', { kty: jwk.kty, n: jwk.n, e: jwk.e }, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, true, ['verify']);
+  return crypto.subtle.importKey('jwk', { kty: jwk.kty, n: jwk.n, e: jwk.e }, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, true, [
+    'verify',
+  ]);
 }

@@ -88,7 +88,7 @@ export function serializeXml(node: Node): string {
   let out = serializer.serializeToString(node);
   if (!FRAGILE_LINE_CHARS.test(out)) return out;
   const walk = (n: Node): void => {
-    for (let c = n.firstChild; c; ) {
+    for (let c = n.firstChild; c;) {
       const next = c.nextSibling;
       if (c.nodeType === 4 && FRAGILE_LINE_CHARS.test(c.nodeValue ?? '')) {
         const doc = c.ownerDocument;
@@ -118,7 +118,9 @@ export function isXmlText(s: string): boolean {
 /** Escapes character data (XML 1.0 §2.4); CR, NEL, LS and PS become references so they survive re-parsing. */
 export function escapeText(s: string): string {
   return s
-    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
     .replace(/[\r\u0085\u2028\u2029]/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 

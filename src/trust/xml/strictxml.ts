@@ -77,7 +77,10 @@ export class SProcessingInstruction {
   readonly nodeType = 7;
   readonly firstChild = null;
   nextSibling: SNode | null = null;
-  constructor(readonly nodeName: string, readonly nodeValue: string) {}
+  constructor(
+    readonly nodeName: string,
+    readonly nodeValue: string,
+  ) {}
 }
 
 export class SElement {
@@ -146,8 +149,9 @@ function append(parent: SElement | SDocument, n: SNode): void {
 
 /** XML 1.0 §2.2 Char (after line-end normalisation CR is gone, so it is not listed). */
 const NOT_CHAR = /[^\t\n\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
-const NC_START = 'A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D'
-  + '\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
+const NC_START =
+  'A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D' +
+  '\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
 const NC_CHAR = `${NC_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
 const NCNAME = `[${NC_START}][${NC_CHAR}]*`;
 /** A QName (prefix, local part) at the position; a following name character means it was not one. */
@@ -156,7 +160,8 @@ const PI_TARGET = new RegExp(`(${NCNAME})(?![${NC_CHAR}:])`, 'uy');
 const SPACE = /[ \t\n]*/y;
 const EQ = /[ \t\n]*=[ \t\n]*/y;
 const END_TAG_TAIL = /[ \t\n]*>/y;
-const XML_DECL = /<\?xml[ \t\n]+version[ \t\n]*=[ \t\n]*(?:"1\.0"|'1\.0')(?:[ \t\n]+encoding[ \t\n]*=[ \t\n]*(?:"[A-Za-z][\w.-]*"|'[A-Za-z][\w.-]*'))?(?:[ \t\n]+standalone[ \t\n]*=[ \t\n]*(?:"(?:yes|no)"|'(?:yes|no)'))?[ \t\n]*\?>/y;
+const XML_DECL =
+  /<\?xml[ \t\n]+version[ \t\n]*=[ \t\n]*(?:"1\.0"|'1\.0')(?:[ \t\n]+encoding[ \t\n]*=[ \t\n]*(?:"[A-Za-z][\w.-]*"|'[A-Za-z][\w.-]*'))?(?:[ \t\n]+standalone[ \t\n]*=[ \t\n]*(?:"(?:yes|no)"|'(?:yes|no)'))?[ \t\n]*\?>/y;
 const REFERENCE = /&(?:(amp|lt|gt|quot|apos)|#([0-9]+)|#x([0-9a-fA-F]+));/y;
 const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 const ONLY_SPACE = /^[ \t\n]*$/;
@@ -164,7 +169,14 @@ const ONLY_SPACE = /^[ \t\n]*$/;
 const ABSOLUTE_URI = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"`]*$/;
 
 function isChar(cp: number): boolean {
-  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+  return (
+    cp === 0x9 ||
+    cp === 0xa ||
+    cp === 0xd ||
+    (cp >= 0x20 && cp <= 0xd7ff) ||
+    (cp >= 0xe000 && cp <= 0xfffd) ||
+    (cp >= 0x10000 && cp <= 0x10ffff)
+  );
 }
 
 interface OpenElement {
@@ -197,7 +209,11 @@ export function parseStrict(input: string): SDocument {
     while (amp >= 0) {
       REFERENCE.lastIndex = amp;
       const m = REFERENCE.exec(s);
-      if (!m) fail('"&" that does not start a character reference or one of &amp; &lt; &gt; &quot; &apos; (no other entity exists without a DTD)', at + amp);
+      if (!m)
+        fail(
+          '"&" that does not start a character reference or one of &amp; &lt; &gt; &quot; &apos; (no other entity exists without a DTD)',
+          at + amp,
+        );
       let ch: string;
       if (m![1]) {
         ch = PREDEFINED[m![1]]!;
