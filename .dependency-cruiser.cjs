@@ -48,13 +48,6 @@ module.exports = {
       to: { path: '^src/eid/' },
     },
     {
-      name: 'src-not-workers',
-      comment: 'workers/ are process entry points built on src/; the product code must not depend back on them.',
-      severity: 'error',
-      from: { path: '^src/' },
-      to: { path: '^workers/' },
-    },
-    {
       name: 'src-not-tests',
       comment: 'Product code must not import test or bench helpers (they are not in the build or the image).',
       severity: 'error',
@@ -86,7 +79,7 @@ module.exports = {
     },
   ],
   options: {
-    // Orphans are knip's job (knip.json); here only the import graph of src/ and workers/.
+    // Orphans are knip's job (knip.json); here only the import graph of src/.
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '^(dist|coverage|test/fixtures)/' },
     tsPreCompilationDeps: true,

@@ -55,8 +55,8 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   {
-    // Tests, benches, workers and scripts: no size limits (those are set for src only) and `any` allowed for fixtures and mocks.
-    files: ['test/**/*.ts', 'bench/**/*.ts', 'workers/**/*.ts', 'scripts/**'],
+    // Tests, benches and scripts: no size limits (those are set for src only) and `any` allowed for fixtures and mocks.
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
 );

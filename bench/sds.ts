@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { checkPdfFile } from '../src/sds/content';
+import { checkPdfFile } from '../src/content/pdf';
 import { runTransferInChild } from './child';
 import type { Goal } from './report';
 import { FILE_BASELINE_DOWNLOAD, FILE_BASELINE_UPLOAD, PASSWORD, SERVICE, startFileBaseline, startSegl, type BenchServer } from './servers';

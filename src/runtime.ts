@@ -54,7 +54,7 @@ import { ProfileRepository } from './store/profiles';
 import { PortalSessionRepository } from './store/portalsessions';
 import type { NotifyDeps } from './notify/delivery';
 import type { Resolver } from './notify/allowlist';
-import { runTimer, TIMER_JOBS, type TimerJob } from '../workers/timers';
+import { runTimer, TIMER_JOBS, type TimerJob } from './queue/jobs/timers';
 
 export const WSDL_DIR = path.join(packageRoot(), 'wsdl');
 

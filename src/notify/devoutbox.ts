@@ -7,7 +7,7 @@
 import { open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import express from 'express';
-import { esc } from '../soap/xml';
+import { escapeHtml as esc } from '../util/escape';
 import { OUTBOX_EML_NAME } from './email';
 import { OUTBOX_SMS_NAME } from './sms';
 

@@ -12,7 +12,7 @@ import type { DocumentService } from '../core/documentservice';
 import { NotFoundError, StateError } from '../core/errors';
 import { missingUploads, redirectUrl, unreadMandatory, type PortalTask } from '../core/portal';
 import { receiveUpload } from './upload';
-import { setTenantDownloadHeaders } from '../sds/download';
+import { setTenantDownloadHeaders } from '../content/download';
 import type { Clock, ServiceAccount } from '../core/ports';
 import type { BlobStore } from '../store/blobs';
 import type { ServiceRepository } from '../store/services';

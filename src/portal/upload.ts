@@ -2,7 +2,7 @@
 // streamed into a pending blob with the size limit, then the content checks SDS uploads get.
 import busboy from 'busboy';
 import type express from 'express';
-import { checkContent, isSupported, parseMediaType } from '../sds/content';
+import { checkContent, isSupported, parseMediaType } from '../content/check';
 import { BlobTooLarge, type BlobStore, type PendingBlob } from '../store/blobs';
 
 export type Received =

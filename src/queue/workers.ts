@@ -2,10 +2,10 @@
 // and the timers' job schedulers. `segl worker` runs this alone; `segl start` beside the API.
 import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { callbackSend } from '../../workers/callback';
-import { emailSend } from '../../workers/email';
-import { smsSend } from '../../workers/sms';
-import { runTimer, TIMER_JOBS, type TimerDeps, type TimerJob } from '../../workers/timers';
+import { callbackSend } from './jobs/callback';
+import { emailSend } from './jobs/email';
+import { smsSend } from './jobs/sms';
+import { runTimer, TIMER_JOBS, type TimerDeps, type TimerJob } from './jobs/timers';
 import { runDelivery, type NotifyDeps, type Send } from '../notify/delivery';
 import { connection, QUEUE, type DeliveryJob, type Queues } from './queues';
 

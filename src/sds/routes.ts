@@ -13,8 +13,10 @@ import { BlobTooLarge, type BlobStore } from '../store/blobs';
 import type { SdsRepository } from '../store/sds';
 import type { ArchiveRepository } from '../store/archive';
 import type { ServiceRepository } from '../store/services';
-import { setTenantDownloadHeaders, TENANT_BASE_HEADERS } from './download';
-import { checkPdfFile, checkXmlFile, isSupported, parseMediaType, SUPPORTED_TYPES, TextValidator, type ContentProblem } from './content';
+import { setTenantDownloadHeaders, TENANT_BASE_HEADERS } from '../content/download';
+import { checkPdfFile } from '../content/pdf';
+import { checkXmlFile, TextValidator } from '../content/text';
+import { isSupported, parseMediaType, SUPPORTED_TYPES, type ContentProblem } from '../content/check';
 import { parseBasicAuth } from '../util/basicauth';
 
 export interface SdsDeps {

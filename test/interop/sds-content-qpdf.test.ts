@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkPdfFile, type ContentProblem } from '../../src/sds/content';
+import { checkPdfFile } from '../../src/content/pdf';
+import { type ContentProblem } from '../../src/content/check';
 import { appendUpdate, writePdf } from '../support/handpdf';
 
 let dir: string;

@@ -1,7 +1,7 @@
 // src/core/mediatype.ts: one list of stored types for SDS and provided-documents, the charsets the
 // text check decodes, and the canonical form every download serves.
 import { mediaTypeProblem, normalMediaType, SUPPORTED_CHARSETS as CORE_CHARSETS } from '../../src/core/mediatype';
-import { SUPPORTED_CHARSETS as DECODED } from '../../src/sds/content';
+import { SUPPORTED_CHARSETS as DECODED } from '../../src/content/text';
 
 describe('media types of tenant documents', () => {
   test('the charsets core accepts are exactly those the SDS text check decodes', () => {

@@ -4,17 +4,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-  checkContent,
-  checkPdfFile,
-  checkTextFile,
-  checkXmlFile,
-  isSupported,
-  parseMediaType,
-  SUPPORTED_TYPES,
-  TextValidator,
-  type ContentProblem,
-} from '../../src/sds/content';
+import { checkContent, isSupported, parseMediaType, SUPPORTED_TYPES, type ContentProblem } from '../../src/content/check';
+import { checkPdfFile } from '../../src/content/pdf';
+import { checkTextFile, checkXmlFile, TextValidator } from '../../src/content/text';
 import { appendUpdate, writePdf } from '../support/handpdf';
 
 let dir: string;

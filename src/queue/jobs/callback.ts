@@ -1,12 +1,12 @@
 // URL callbacks: GET the recipient with requestId and taskId appended, signed (Standard Webhooks
 // headers over the URL), to an allowlisted address only, redirects not followed; 2xx is delivery.
 import { isIP } from 'node:net';
-import { callbackUrl } from '../src/core/outbox';
-import { checkDestination, parseAllowPatterns, type AllowPattern } from '../src/notify/allowlist';
-import { callOnce } from '../src/notify/callback';
-import { PermanentDeliveryError } from '../src/notify/errors';
-import type { NotifyDeps, Send } from '../src/notify/delivery';
-import { signWebhook } from '../src/notify/signature';
+import { callbackUrl } from '../../core/outbox';
+import { checkDestination, parseAllowPatterns, type AllowPattern } from '../../notify/allowlist';
+import { callOnce } from '../../notify/callback';
+import { PermanentDeliveryError } from '../../notify/errors';
+import type { NotifyDeps, Send } from '../../notify/delivery';
+import { signWebhook } from '../../notify/signature';
 
 type Pinned = Awaited<ReturnType<typeof checkDestination>>;
 

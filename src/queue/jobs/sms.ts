@@ -1,5 +1,5 @@
 // SMS notifications to an E.164 number through the configured HTTP gateway, or the dev outbox.
-import type { NotifyDeps, Send } from '../src/notify/delivery';
+import type { NotifyDeps, Send } from '../../notify/delivery';
 
 export function smsSend(deps: NotifyDeps): Send {
   return async (w, _attempt, expand) => {

@@ -1,6 +1,6 @@
 // E-mail notifications: sender → From (the deployment's SEGL_MAIL_FROM when absent), header → Subject,
 // message → body; placeholders filled in. SMTP when configured, otherwise the dev outbox directory.
-import type { NotifyDeps, Send } from '../src/notify/delivery';
+import type { NotifyDeps, Send } from '../../notify/delivery';
 
 export function emailSend(deps: NotifyDeps): Send {
   return async (w, _attempt, expand) => {

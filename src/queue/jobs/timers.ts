@@ -2,10 +2,10 @@
 // expired notifications), requests past days-until-deletion are deleted, SDS uploads past their
 // TTL go, blobs no row names (older than a day) are swept, and CPR numbers unused for 3 months are
 // deleted nightly.
-import type { DocumentService } from '../src/core/documentservice';
-import type { Clock } from '../src/core/ports';
-import type { CprRepository } from '../src/store/cpr';
-import type { SdsRepository } from '../src/store/sds';
+import type { DocumentService } from '../../core/documentservice';
+import type { Clock } from '../../core/ports';
+import type { CprRepository } from '../../store/cpr';
+import type { SdsRepository } from '../../store/sds';
 
 export const TIMER_JOBS = {
   expire: { every: 60_000 },
