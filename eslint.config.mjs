@@ -50,6 +50,39 @@ export default tseslint.config(
     },
   },
   {
+    // Not split yet: issue 11 stays open until these are cut by role (trust/verify.ts and xades.ts by role, core/documentservice.ts
+    // by actor, store/documents.ts by port, portal/routes.ts and the test eID's mountEid/tool by page, runtime/main by step).
+    // Warnings, so that `npm test` stays usable meanwhile; the list may only shrink. Remove it when the last one is split.
+    files: [
+      'src/core/documentservice.ts',
+      'src/store/documents.ts',
+      'src/trust/verify.ts',
+      'src/trust/xades.ts',
+      'src/portal/routes.ts',
+      'src/eid/testid/tool.ts',
+      'src/eid/testid/steps.ts',
+      'src/runtime.ts',
+      'src/main.ts',
+      'src/config.ts',
+      'src/signing/pipeline.ts',
+      'src/trust/xml/strictxml.ts',
+      'src/testca/routes.ts',
+      'src/portal/upload.ts',
+      'src/sds/routes.ts',
+      'src/soap/endpoint.ts',
+      'src/store/migrations/encrypt.ts',
+    ],
+    rules: {
+      'max-lines': ['warn', { max: 500, skipBlankLines: true, skipComments: true }],
+      'max-lines-per-function': ['warn', { max: 80, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
+    // The portal's browser script (the PDF viewer) runs in the page, not in Node.
+    files: ['src/portal/static/**/*.js'],
+    languageOptions: { sourceType: 'module', globals: { ...globals.browser } },
+  },
+  {
     // The CLI entry points talk to the operator on stdout/stderr.
     files: ['src/main.ts', 'src/demo.ts'],
     rules: { 'no-console': 'off' },

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { TestIdEnvironment, TestUser } from './eid/testid/users';
 import { textPdf } from './util/pdf';
 import { SEGL_VERSION } from './version';
+import { escapeXml } from './util/escape';
 
 export const DEMO_USERS = ['demo-signer', 'demo-cosigner'] as const;
 
@@ -136,7 +137,6 @@ export function readInstanceInfo(dataDir: string): InstanceInfo {
 
 /** The base64 of `b` in lines of 76 characters (the XML stays readable in logs and debuggers). */
 const b64 = (b: Buffer) => b.toString('base64').replace(/.{76}/g, '$&\n');
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** The createRequest call of the demo: a PDF and a text to sign, the buyer after the seller (depends-on). */
 export function demoRequestEnvelope(service: string, password: string, users: DemoUserInfo[]): string {
@@ -149,7 +149,7 @@ export function demoRequestEnvelope(service: string, password: string, users: De
   const terms = Buffer.from('Delivery within 14 days. Payment on delivery.\n');
   const subjects = users.map(
     (u, i) =>
-      `<subject id="s${i + 1}"><national-id>${esc(u.cpr)}</national-id><first-name>${esc(u.firstName)}</first-name><last-name>${esc(u.lastName)}</last-name></subject>`,
+      `<subject id="s${i + 1}"><national-id>${escapeXml(u.cpr)}</national-id><first-name>${escapeXml(u.firstName)}</first-name><last-name>${escapeXml(u.lastName)}</last-name></subject>`,
   );
   const tasks = users.map(
     (_u, i) =>
@@ -161,7 +161,7 @@ export function demoRequestEnvelope(service: string, password: string, users: De
   );
   return (
     '<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><s:Body>' +
-    `<create-request-request xmlns="https://id.signicat.com/definitions/wsdl/Document-v3"><service>${esc(service)}</service><password>${esc(password)}</password>` +
+    `<create-request-request xmlns="https://id.signicat.com/definitions/wsdl/Document-v3"><service>${escapeXml(service)}</service><password>${escapeXml(password)}</password>` +
     `<request><language>en</language>${subjects.join('')}` +
     `<document xsi:type="provided-document" id="agreement" mime-type="application/pdf"><data>${b64(pdf)}</data><description>Purchase agreement</description></document>` +
     `<document xsi:type="provided-document" id="terms" mime-type="text/plain"><data>${b64(terms)}</data><description>Terms of sale</description></document>` +

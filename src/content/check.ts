@@ -1,23 +1,11 @@
 // Content checks for uploads (SDS and the portal), by media type; the checks live in pdf.ts and text.ts.
-// The bytes are already on disk (a temp file of up to 100 MB) when these run; nothing here holds a whole upload in memory. Each check answers with a
-// ContentProblem the HTTP adapter turns into a 4xx with a user-readable message, or null when the
-// content is acceptable.
+// The bytes are already on disk (a temp file of up to 100 MB) when these run; nothing here holds a whole upload
+// in memory. Each check answers with a ContentProblem (problem.ts) the HTTP adapter turns into a 4xx with a
+// user-readable message, or null when the content is acceptable.
 import { isSupported, parseMediaType, SUPPORTED_TYPES, type MediaType } from '../core/mediatype';
 import { checkPdfFile } from './pdf';
+import { problem, type ContentProblem } from './problem';
 import { checkTextFile, checkXmlFile } from './text';
-
-export type ContentProblemCode =
-  'unsupported-type' | 'not-pdf' | 'truncated' | 'corrupt' | 'encrypted' | 'bad-text' | 'unsupported-charset' | 'bad-xml';
-
-/** Why an upload's content was refused. `offset` is the byte position of the fault when known. */
-export interface ContentProblem {
-  code: ContentProblemCode;
-  message: string;
-  offset?: number;
-}
-
-export const problem = (code: ContentProblemCode, message: string, offset?: number): ContentProblem =>
-  offset === undefined ? { code, message } : { code, message, offset };
 
 // ---------------------------------------------------------------------------------------------
 // Media types

@@ -1,7 +1,7 @@
 // PDF content checks (ISO 32000-1 §7.5: header, trailer, cross-reference): a file that a reader can open, not
 // truncated, not encrypted. Bounded reads at an offset; the whole file is never held in memory.
 import { open, type FileHandle } from 'node:fs/promises';
-import { problem, type ContentProblem } from './check';
+import { problem, type ContentProblem } from './problem';
 // ---------------------------------------------------------------------------------------------
 // File access: bounded reads at an offset, never the whole file
 // ---------------------------------------------------------------------------------------------
@@ -43,7 +43,6 @@ const isPdfWs = (b: number): boolean => b === 0x00 || b === 0x09 || b === 0x0a |
 const isPdfDelim = (b: number): boolean =>
   b === 0x28 || b === 0x29 || b === 0x3c || b === 0x3e || b === 0x5b || b === 0x5d || b === 0x7b || b === 0x7d || b === 0x2f || b === 0x25;
 const isPdfRegular = (b: number): boolean => !isPdfWs(b) && !isPdfDelim(b);
-const isDigit = (b: number): boolean => b >= 0x30 && b <= 0x39;
 
 function skipPdfWs(buf: Buffer, i: number): number {
   while (i < buf.length) {

@@ -5,7 +5,7 @@ import { open } from 'node:fs/promises';
 import { isAscii } from 'node:buffer';
 import { TextDecoder } from 'node:util';
 import { readAt, lat } from './pdf';
-import { problem, type ContentProblem } from './check';
+import { problem, type ContentProblem } from './problem';
 // ---------------------------------------------------------------------------------------------
 // Text (RFC 2046 §4.1.2 charset parameter; WHATWG Encoding Standard decoders)
 // ---------------------------------------------------------------------------------------------

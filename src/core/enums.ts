@@ -71,4 +71,3 @@ export const DOCUMENT_KINDS = [
   'result-document',
   'packaging-result-document',
 ] as const;
-export type DocumentKind = (typeof DOCUMENT_KINDS)[number];

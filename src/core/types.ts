@@ -3,7 +3,6 @@
 // back to the element the caller wrote without a lookup table.
 import type {
   DocumentActionType,
-  DocumentKind,
   EventType,
   LogicalOperator,
   NotificationType,
@@ -84,7 +83,6 @@ export interface PackagingResultDocument extends DocumentBase {
   refPackagingTaskId: string;
 }
 export type Document = SdsDocument | ProvidedDocument | UploadDocument | ArchiveDocument | ResultDocument | PackagingResultDocument;
-export type { DocumentKind };
 
 export interface DocumentAction {
   type: DocumentActionType;

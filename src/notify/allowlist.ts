@@ -73,7 +73,10 @@ const SPECIAL = (() => {
   return b;
 })();
 
-/** IPv4-mapped IPv6 (::ffff:a.b.c.d) is judged as the IPv4 address it carries (BlockList would map every IPv4 address into a ::ffff:0:0/96 rule). */
+/**
+ * IPv4-mapped IPv6 (::ffff:a.b.c.d) is judged as the IPv4 address it carries
+ * (BlockList would map every IPv4 address into a ::ffff:0:0/96 rule).
+ */
 function unmapped(address: string): { address: string; family: 4 | 6 } {
   const m = /^(?:0{0,4}:){0,5}:?ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (m) return { address: m[1]!, family: 4 };

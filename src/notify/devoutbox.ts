@@ -106,7 +106,10 @@ interface ParsedMail {
   body: string;
 }
 
-/** Headers (unfolded, names in lower case, first occurrence wins) and the decoded text body of a single-part or the first part of a multipart mail. */
+/**
+ * Headers (unfolded, names in lower case, first occurrence wins) and the decoded text body of a single-part or the
+ * first part of a multipart mail.
+ */
 export function parseEml(raw: Buffer, depth = 0): ParsedMail {
   const text = raw.toString('latin1'); // byte-preserving; bodies are decoded by their charset below
   const split = /\r?\n\r?\n/.exec(text);

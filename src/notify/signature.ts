@@ -2,7 +2,8 @@
 // keyed with the base64 part of a `whsec_` secret, over `{id}.{timestamp}.{content}`, sent as
 // `webhook-signature: v1,<base64>`. segl's callbacks are GETs without a body, so the content signed
 // is the full request URL (with requestId and taskId) instead.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { equalSecret } from '../util/bytes';
 
 function key(secret: string): Buffer {
   return Buffer.from(secret.startsWith('whsec_') ? secret.slice(6) : secret, 'base64');
@@ -29,6 +30,6 @@ export function verifyWebhook(
   const expected = Buffer.from(signWebhook(secret, headers.id, ts, content));
   return headers.signature.split(' ').some((s) => {
     const got = Buffer.from(s);
-    return got.length === expected.length && timingSafeEqual(got, expected);
+    return equalSecret(got, expected);
   });
 }

@@ -32,9 +32,15 @@ export interface HttpSmsOptions {
   /** gateway URL; for GET it may hold the placeholders `${to}`, `${from}`, `${text}` (URL-encoded when filled in) */
   url: string;
   method?: 'POST' | 'GET';
-  /** POST body with the placeholders; default by content type: JSON `{"to":"${to}","from":"${from}","text":"${text}"}`, form `to=${to}&from=${from}&text=${text}` */
+  /**
+   * POST body with the placeholders; default by content type:
+   * JSON `{"to":"${to}","from":"${from}","text":"${text}"}`, form `to=${to}&from=${from}&text=${text}`
+   */
   bodyTemplate?: string;
-  /** default application/json (values JSON-escaped); application/x-www-form-urlencoded URL-encodes them; anything else inserts them as they are */
+  /**
+   * default application/json (values JSON-escaped); application/x-www-form-urlencoded URL-encodes them;
+   * anything else inserts them as they are
+   */
   contentType?: string;
   /** the Authorization header value, e.g. `Bearer …` or `Basic …`; never shown in errors */
   authorization?: string;

@@ -16,7 +16,8 @@ import type { ServiceRepository } from '../store/services';
 import { setTenantDownloadHeaders, TENANT_BASE_HEADERS } from '../content/download';
 import { checkPdfFile } from '../content/pdf';
 import { checkXmlFile, TextValidator } from '../content/text';
-import { isSupported, parseMediaType, SUPPORTED_TYPES, type ContentProblem } from '../content/check';
+import { isSupported, parseMediaType, SUPPORTED_TYPES } from '../content/check';
+import type { ContentProblem } from '../content/problem';
 import { parseBasicAuth } from '../util/basicauth';
 
 export interface SdsDeps {

@@ -56,6 +56,7 @@ export type SignOutcome =
 /** Versions of the components that make and check signatures (for the contexts in the package). */
 function versionOf(pkg: string): string {
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a computed package path, read once at start
     return (require(`${pkg}/package.json`) as { version: string }).version;
   } catch {
     return 'unknown';

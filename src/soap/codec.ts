@@ -4,8 +4,9 @@
 // Encoding always writes schema order, which strict clients (JAXB, WCF, zeep) rely on.
 import { Buffer } from 'node:buffer';
 import { parseXsDateTime } from '../core/datetime';
-import { esc, XSI, type XNode } from './xml';
+import { XSI, type XNode } from './xml';
 import type { Builtin, ComplexType, ElementDecl, Schema, TypeRef } from './schema';
+import { escapeXml } from '../util/escape';
 
 /** A rule broken at a path in the caller's message; becomes a Client fault. */
 export class DecodeError extends Error {
@@ -147,7 +148,7 @@ export class Codec {
     const b = this.builtinOf(t)!.base;
     if (b === 'base64Binary' && v instanceof Uint8Array) return Buffer.from(v).toString('base64');
     if (b === 'boolean') return v ? 'true' : 'false';
-    return esc(String(v));
+    return escapeXml(String(v));
   }
 
   private encodeComplex(out: string[], name: string, type: ComplexType, value: Record<string, unknown>, xsiType?: string): void {
@@ -187,7 +188,7 @@ export class Codec {
     if (!type) throw new Error(`encode: unknown element ${name}`);
     const out: string[] = [];
     this.encodeComplex(out, name, type, value);
-    const ns = esc(this.schema.targetNamespace);
+    const ns = escapeXml(this.schema.targetNamespace);
     // Declare the namespaces on the root element (default, tns for xsi:type values, xsi).
     out[1] = `${name} xmlns="${ns}" xmlns:tns="${ns}" xmlns:xsi="${XSI}"`;
     return out.join('');

@@ -1,5 +1,6 @@
 // SOAP 1.1 envelopes (W3C Note 2000-05-08): reading requests, writing responses and faults.
-import { esc, parseXml, XmlError, type XmlLimits, type XNode } from './xml';
+import { parseXml, XmlError, type XmlLimits, type XNode } from './xml';
+import { escapeXml } from '../util/escape';
 
 export const SOAP11 = 'http://schemas.xmlsoap.org/soap/envelope/';
 export const SOAP12 = 'http://www.w3.org/2003/05/soap-envelope';
@@ -71,6 +72,6 @@ export function envelope(payload: string | null): string {
 export function faultEnvelope(f: SoapFault): string {
   return (
     `${ENV_OPEN}<soap:Body><soap:Fault><faultcode>soap:${f.code}</faultcode>` +
-    `<faultstring>${esc(f.faultstring)}</faultstring></soap:Fault></soap:Body></soap:Envelope>`
+    `<faultstring>${escapeXml(f.faultstring)}</faultstring></soap:Fault></soap:Body></soap:Envelope>`
   );
 }

@@ -195,10 +195,3 @@ export function scanXml(
   b.close();
   return { stopped, complete: true };
 }
-
-const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' };
-
-/** Escapes text or an attribute value (quotes and CR too, so values survive round trips). */
-export function esc(s: string): string {
-  return /[&<>"'\r]/.test(s) ? s.replace(/[&<>"'\r]/g, (c) => ESC[c]!) : s;
-}

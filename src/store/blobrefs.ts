@@ -37,10 +37,6 @@ export async function blobsInUse(q: Sql, keys: readonly string[]): Promise<Set<s
   return used;
 }
 
-export async function blobInUse(q: Sql, key: string): Promise<boolean> {
-  return (await blobsInUse(q, [key])).has(key);
-}
-
 /** Deletes each blob that no row names any more. */
 export async function dropUnusedBlobs(q: Sql, blobs: BlobStore, keys: Iterable<string>): Promise<void> {
   const list = [...new Set(keys)];

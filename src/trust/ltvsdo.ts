@@ -5,7 +5,6 @@
 import { el, raw, render, type XChild, type XEl } from './xml/c14n';
 
 export const LTVSDO_NS = 'urn:segl:ltvsdo:1';
-export const LTVSDO_MIME = 'application/x-ltv-sdo';
 
 export interface ContextDescription {
   client?: { userAgent?: string; operatingSystem?: string; browser?: string; ip?: string };

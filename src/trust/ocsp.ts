@@ -1,7 +1,7 @@
 // OCSP (RFC 6960): a responder for segl's own CA and the checker segl's verifier uses.
 // Interop notes (stack-notes §Q4/§Q5): responderID must be byKey with SHA-1 (openssl cannot find the
 // signer otherwise) and every time is written in whole seconds (NSS rejects fractional seconds).
-import { crypto, type CryptoKeyPair } from './crypto';
+import { crypto } from './crypto';
 import type { SigningIdentity } from './sources';
 import { normalizeSerialHex } from './x509/serial';
 import * as x509 from '@peculiar/x509';
@@ -24,6 +24,7 @@ import {
   tlv,
   type Tlv,
 } from './asn1/der';
+import { equalBytes } from '../util/bytes';
 
 /** Same shape as pki.ts's Issuer; declared here so this module stands alone. */
 
@@ -123,10 +124,6 @@ const MAX_NONCE_OCTETS = 128;
 
 export function toBytes(der: ArrayBuffer | Uint8Array): Uint8Array {
   return der instanceof Uint8Array ? der : new Uint8Array(der);
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && a.every((v, i) => v === b[i]);
 }
 
 function hex(bytes: Uint8Array): string {

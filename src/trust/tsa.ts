@@ -9,7 +9,7 @@
 //   SHA-1 collisions are practical (SHAttered 2017, chosen-prefix 2020), so a SHA-1 token could be
 //   replayed onto a second document; segl has no legacy clients that need it.
 // - Default serials are 126 random bits: unique across restarts and replicas without shared state.
-import { crypto, type CryptoKeyPair } from './crypto';
+import { crypto } from './crypto';
 import type { SigningIdentity } from './sources';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
@@ -34,6 +34,7 @@ import {
 } from './asn1/der';
 import { parseDer, wholeSeconds } from './ocsp';
 import { normalizeSerialHex } from './x509/serial';
+import { equalBytes } from '../util/bytes';
 
 /** Same shape as pki.ts's Issuer; declared here so this module stands alone. */
 
@@ -110,10 +111,6 @@ const HASHES: Record<string, { name: HashName; length: number }> = {
 
 async function digest(alg: HashName | 'SHA-1', data: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest(alg, data));
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && a.every((v, i) => v === b[i]);
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {

@@ -30,6 +30,7 @@ import { normalizeSerialHex } from './x509/serial';
 import { validatePath } from './x509/path';
 import { parseStrict, StrictXmlError, type SDocument } from './xml/strictxml';
 import { parseXml as parseStrictXml, useXades, XmlParseError, xpath } from './xml/dom';
+import { equalBytes } from '../util/bytes';
 
 /** id-pkix-ocsp-nonce (RFC 6960 §4.4.1). */
 const OCSP_NONCE = '1.3.6.1.5.5.7.48.1.2';
@@ -192,10 +193,6 @@ function base64Bytes(s: string): Uint8Array<ArrayBuffer> {
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && a.every((v, i) => v === b[i]);
 }
 
 const SEAL_XPATH = '/*/ds:Signature';

@@ -13,7 +13,7 @@
 // correction in SeglSignedXml: xmldsigjs's enveloped-signature transform removes every ds:Signature
 // that is a child of the signed root, not only the enclosing one (XMLDSig 1.1 §6.6.4), which breaks a
 // seal over a package that holds another signature at that level. verify.ts has its own validator.
-import { crypto, type CryptoKey, type CryptoKeyPair } from './crypto';
+import { crypto, type CryptoKey } from './crypto';
 import type { SigningIdentity } from './sources';
 import { createHash } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
@@ -60,8 +60,6 @@ const OBJECT_TYPE = 'http://www.w3.org/2000/09/xmldsig#Object';
 const SIGNED_PROPERTIES_TYPE = 'http://uri.etsi.org/01903#SignedProperties';
 const SIGN_ALGORITHM = { name: 'RSASSA-PKCS1-v1_5', hash: { name: 'SHA-256' } };
 
-/** A certificate with the key pair it certifies. */
-
 // ---------------------------------------------------------------------------------------------
 // xadesjs (reading only) with the enveloped-signature correction described at the top
 // ---------------------------------------------------------------------------------------------
@@ -70,6 +68,7 @@ const SIGN_ALGORITHM = { name: 'RSASSA-PKCS1-v1_5', hash: { name: 'SHA-256' } };
 // tsconfig does not load.
 class SeglSignedXml extends xadesjs.SignedXml {
   /** XMLDSig 1.1 §6.6.4: the enveloped-signature transform removes only the Signature containing it. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- DOM-lib types, not loaded (see above)
   protected override ApplyTransforms(transforms: any, input: any): any {
     const rest = new xmldsigjs.Transforms();
     let enveloped = false;
@@ -433,7 +432,8 @@ const OID = /^[0-2](\.(0|[1-9][0-9]*))+$/;
  * C14N) appended as the last child of the package root. Signed properties: SigningTime (§5.2.1),
  * SigningCertificateV2 (§5.2.2), SignaturePolicyIdentifier (§5.2.9, explicit SignaturePolicyId with
  * description; the digest defaults to SHA-256 over the UTF-8 description, which a
- * DocumentationReference POLICY_DIGEST_OF_DESCRIPTION then states) and DataObjectFormat (§5.2.4). Unsigned properties: CertificateValues (§5.5.1) holding
+ * DocumentationReference POLICY_DIGEST_OF_DESCRIPTION then states) and DataObjectFormat (§5.2.4).
+ * Unsigned properties: CertificateValues (§5.5.1) holding
  * `chain` and RevocationValues (§5.5.2) holding the OCSP responses (and CRLs). Returns the package.
  */
 export async function createSeal(input: SealInput): Promise<string> {

@@ -3,6 +3,7 @@
 // password and a fresh code → redirect with the ids → getStatus completed → the sealed LTV-SDO that
 // xmlsec1 verifies. Then the refusals: revoked and locked certificates, a national-id that is not the
 // signer's, three signers where C waits for A and B.
+import * as nodeFs from 'node:fs';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -153,7 +154,7 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
   beforeAll(async () => {
     s = await startServer('sqlite');
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-    require('node:fs').mkdirSync(SHOTS, { recursive: true });
+    nodeFs.mkdirSync(SHOTS, { recursive: true });
     await Promise.all(['anna', 'bent', 'carl', 'revoked-rita', 'locked-lars'].map(newUser));
   });
   afterAll(async () => {

@@ -1,6 +1,7 @@
 // The signer's task URL in headless Chromium (Debian's, driven by playwright-core): every state has a
 // readable, translated page that passes axe-core, fits 360 px and starts with a skip link; artifacts
 // log in once within 30 s for their own task only. Screenshots go to test-artifacts/portal/.
+import * as nodeOs from 'node:os';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -562,7 +563,7 @@ describe('uploads in the wizard (sqlite, Chromium)', () => {
     await tab.getByRole('button', { name: 'Confirm and send in' }).click();
     expect(await tab.locator('[role=alert]').innerText()).toBe('Upload these documents before you send in: Payslip');
     // a damaged PDF is refused with the reason, nothing stored
-    const dir = mkdtempSync(path.join(require('node:os').tmpdir(), 'segl-up-'));
+    const dir = mkdtempSync(path.join(nodeOs.tmpdir(), 'segl-up-'));
     writeFileSync(path.join(dir, 'bad.pdf'), '%PDF-1.7\nthis is not a pdf');
     await tab.getByLabel('Choose a file for Payslip').setInputFiles(path.join(dir, 'bad.pdf'));
     await tab.getByRole('button', { name: 'Upload' }).click();

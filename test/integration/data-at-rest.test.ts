@@ -8,7 +8,6 @@
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ServiceAccount } from '../../src/core/ports';
 import { verifyWebhook } from '../../src/notify/signature';
 import { startRuntime } from '../../src/runtime';
 import { ENCRYPT_AT_REST } from '../../src/store/migrations/encrypt';

@@ -114,7 +114,7 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
                   ? async () => {
                       throw new Error('disk full');
                     }
-                  : (t[k] as Function).bind(t),
+                  : (t[k] as (...a: unknown[]) => unknown).bind(t),
             }),
           ),
         ),
@@ -146,7 +146,7 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
                   ? async () => {
                       throw new Error('boom');
                     }
-                  : (t[k] as Function).bind(t),
+                  : (t[k] as (...a: unknown[]) => unknown).bind(t),
             }),
           ),
         );

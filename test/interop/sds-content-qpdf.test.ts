@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkPdfFile } from '../../src/content/pdf';
-import { type ContentProblem } from '../../src/content/check';
+import type { ContentProblem } from '../../src/content/problem';
 import { appendUpdate, writePdf } from '../support/handpdf';
 
 let dir: string;

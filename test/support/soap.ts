@@ -12,7 +12,6 @@ export const NS = 'https://id.signicat.com/definitions/wsdl/Document-v3';
 export const REPO = path.resolve(__dirname, '..', '..');
 export const REFERENCE_DIR = path.join(REPO, 'test', 'fixtures', 'reference', 'signicat');
 export const REFERENCE_WSDL = path.join(REFERENCE_DIR, 'documentservice-v3.wsdl');
-export const SEGL_WSDL = path.join(REPO, 'wsdl', 'documentservice-v3.wsdl');
 
 const run = promisify(execFile);
 

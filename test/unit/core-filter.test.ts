@@ -1,6 +1,5 @@
 // Unit tests of src/core/filter.ts: compileFilter, compilePage and the reference semantics in `matches`.
 import type { LogicalOperator, TaskFilterField } from '../../src/core/enums';
-import { ValidationError, type Violation } from '../../src/core/errors';
 import { compileFilter, compilePage, fieldKind, matches, MAX_PAGE, type Criterion } from '../../src/core/filter';
 import type { TaskFilter, TaskFilterCriteria } from '../../src/core/types';
 import { violationsOf } from '../support/violations';

@@ -1,5 +1,5 @@
 // Unit tests of src/core/validate.ts: one rejected and one accepted case for every rule.
-import { ValidationError, type Violation } from '../../src/core/errors';
+import { ValidationError } from '../../src/core/errors';
 import type { Document, DocumentAction, Notification, PackagingTask, ProvidedDocument, SigningRequest, Task } from '../../src/core/types';
 import {
   idList,

@@ -1,5 +1,6 @@
 // Pure parts of notifications: which deliveries a trigger plans (and their stable ids), placeholders,
 // callback URLs, retry schedules, the callback allowlist and the webhook signature.
+import * as nodeCrypto from 'node:crypto';
 import {
   callbackUrl,
   DEFAULT_RETRY_SCHEDULE,
@@ -306,7 +307,7 @@ describe('webhook signature (Standard Webhooks scheme)', () => {
   test('known answer: HMAC-SHA256 over id.timestamp.content with the decoded secret', () => {
     // computed independently: printf 'msg_1.1700000000.https://x/cb' | openssl dgst -sha256 -hmac 0123456789abcdef0123456789abcdef -binary | base64
     expect(signWebhook(secret, 'msg_1', 1_700_000_000, 'https://x/cb')).toBe(
-      `v1,${require('node:crypto').createHmac('sha256', '0123456789abcdef0123456789abcdef').update('msg_1.1700000000.https://x/cb').digest('base64')}`,
+      `v1,${nodeCrypto.createHmac('sha256', '0123456789abcdef0123456789abcdef').update('msg_1.1700000000.https://x/cb').digest('base64')}`,
     );
   });
   test('verification: right content passes; changed content, id, old timestamps and a wrong secret fail', () => {

@@ -4,7 +4,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkContent, isSupported, parseMediaType, SUPPORTED_TYPES, type ContentProblem } from '../../src/content/check';
+import { checkContent, isSupported, parseMediaType, SUPPORTED_TYPES } from '../../src/content/check';
+import type { ContentProblem } from '../../src/content/problem';
 import { checkPdfFile } from '../../src/content/pdf';
 import { checkTextFile, checkXmlFile, TextValidator } from '../../src/content/text';
 import { appendUpdate, writePdf } from '../support/handpdf';

@@ -87,7 +87,8 @@ afterAll(async () => {
 
 /**
  * xmlsec1 with path validation to the test root (`--trusted-pem`); the person CA (the signer's issuer)
- * and the service CA (the seal's) are supplied as untrusted intermediates. Reference URIs (`#signproperties-…`, `#…-signedprops`) resolve without any
+ * and the service CA (the seal's) are supplied as untrusted intermediates.
+ * Reference URIs (`#signproperties-…`, `#…-signedprops`) resolve without any
  * `--id-attr` option. `nodeId` picks the signature in a document with several (without it xmlsec1
  * takes the first ds:Signature): `--node-id` looks the Id up before verification starts, so the
  * Signature's Id must be declared with `--id-attr:Id <ds-namespace>:Signature`.

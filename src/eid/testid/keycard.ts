@@ -3,9 +3,10 @@
 // answer needs no decryption. A challenge names a random unused key number; a correct code is used
 // up. When 20 or fewer unused codes are left over all the user's cards, a new card is issued; the old
 // one stays valid until its last code is used (challenges draw from the oldest card first).
-import { randomInt, timingSafeEqual } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { mac, open, seal } from '../../util/secretbox';
 import type { NewKeyCard } from '../../store/testusers';
+import { equalSecret } from '../../util/bytes';
 
 export const KEY_CARD_SIZE = 148;
 /** a new card is issued when this many unused codes (or fewer) are left */
@@ -58,5 +59,5 @@ export function codeMatches(macKey: Buffer, cardId: string, keyNumber: string, c
   if (!/^\d{6}$/.test(code)) return false;
   const a = Buffer.from(codeMac(macKey, cardId, { keyNumber, code }), 'hex');
   const b = Buffer.from(storedMac, 'hex');
-  return a.length === b.length && timingSafeEqual(a, b);
+  return equalSecret(a, b);
 }

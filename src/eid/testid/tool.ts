@@ -9,7 +9,7 @@
 // HMAC-SHA256(key, nonce) with a key derived from SEGL_SECRET. A POST is accepted only when its
 // token is the MAC of the cookie it came with, so another site can neither read the token nor mint
 // one for a cookie it planted (it lacks the secret). No server-side state: any instance answers.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import express from 'express';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/ports';
@@ -26,6 +26,7 @@ import {
 import { pickLanguage, t, type Lang, type TextKey } from '../../portal/i18n';
 import { h, page } from '../../portal/layout';
 import { clientErrorStatus } from '../../portal/forms';
+import { equalSecret } from '../../util/bytes';
 
 export interface TestIdToolDeps {
   testid: TestIdEnvironment;
@@ -147,7 +148,7 @@ class Csrf {
     if (!nonce || typeof token !== 'string') return false;
     const want = Buffer.from(this.token(nonce));
     const got = Buffer.from(token);
-    return want.length === got.length && timingSafeEqual(want, got);
+    return equalSecret(want, got);
   }
 }
 

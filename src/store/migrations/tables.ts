@@ -52,7 +52,7 @@ export function initSql(d: Dialect): string[] {
 export const INIT_TABLES = ['user_session', 'notification', 'artifact', 'event', 'document', 'task_document', 'task', 'request', 'service'];
 
 /** Session Data Storage: documents uploaded over REST, until they expire. */
-export function sdsSql(d: Dialect): string[] {
+export function sdsSql(_d: Dialect): string[] {
   return [
     `CREATE TABLE sds_document (id ${v(64)} PRIMARY KEY, service_id integer NOT NULL REFERENCES service(id),
       mime_type ${v(255)} NOT NULL, size bigint NOT NULL, sha256 ${v(64)} NOT NULL, blob_key ${v(64)} NOT NULL,

@@ -8,11 +8,14 @@ import * as xadesjs from 'xadesjs';
 
 import { crypto } from '../crypto';
 
-/** The little of `xpath` segl uses. Its typings pull lib "dom" into the whole program (which compiles without DOM types), so it is loaded untyped. */
+/**
+ * The little of `xpath` segl uses. Its typings pull lib "dom" into the whole program (which compiles without DOM types),
+ * so it is loaded untyped.
+ */
 export interface XPathModule {
   useNamespaces(ns: Record<string, string>): (expr: string, node: unknown) => unknown;
 }
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- untyped on purpose: see the comment above
 export const xpath = require('xpath') as XPathModule;
 
 export type { Document, Element, Node };
@@ -113,20 +116,6 @@ const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 /** True when every character of `s` may appear in an XML 1.0 document. */
 export function isXmlText(s: string): boolean {
   return !NOT_XML_CHAR.test(s);
-}
-
-/** Escapes character data (XML 1.0 §2.4); CR, NEL, LS and PS become references so they survive re-parsing. */
-export function escapeText(s: string): string {
-  return s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/[\r\u0085\u2028\u2029]/g, (ch) => `&#${ch.charCodeAt(0)};`);
-}
-
-/** Escapes an attribute value for double quotes, keeping TAB/LF/CR through attribute-value normalisation (§3.3.3). */
-export function escapeAttr(s: string): string {
-  return escapeText(s).replace(/"/g, '&quot;').replace(/\t/g, '&#9;').replace(/\n/g, '&#10;');
 }
 
 /** Element children of `parent`, optionally only those with the given namespace and local name. */

@@ -155,7 +155,9 @@ const NC_START =
 const NC_CHAR = `${NC_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
 const NCNAME = `[${NC_START}][${NC_CHAR}]*`;
 /** A QName (prefix, local part) at the position; a following name character means it was not one. */
+// eslint-disable-next-line no-misleading-character-class -- XML 1.0 §2.3 NameChar includes the combining marks U+0300-036F
 const QNAME = new RegExp(`(${NCNAME})(?::(${NCNAME}))?(?![${NC_CHAR}:])`, 'uy');
+// eslint-disable-next-line no-misleading-character-class -- as for QNAME: the XML NameChar production
 const PI_TARGET = new RegExp(`(${NCNAME})(?![${NC_CHAR}:])`, 'uy');
 const SPACE = /[ \t\n]*/y;
 const EQ = /[ \t\n]*=[ \t\n]*/y;
