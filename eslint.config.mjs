@@ -56,8 +56,8 @@ export default tseslint.config(
     files: [
       'src/core/documentservice.ts',
       'src/store/documents.ts',
-      'src/trust/verify.ts',
-      'src/trust/xades.ts',
+      'src/trust/validation/verify.ts',
+      'src/trust/xades/xades.ts',
       'src/portal/routes.ts',
       'src/eid/testid/tool.ts',
       'src/eid/testid/steps.ts',

@@ -4,9 +4,9 @@
 import * as x509 from '@peculiar/x509';
 import { parseXml } from '../soap/xml';
 import type { XNode } from '../soap/xml';
-import { checkOcspResponse } from '../trust/ocsp';
+import { checkOcspResponse } from '../trust/ocsp/ocsp';
 import { normalizeSerialHex } from '../trust/x509/serial';
-import { verifyXmlSignature, type Indication, type RevocationChecker, type VerificationReport } from '../trust/verify';
+import { verifyXmlSignature, type Indication, type RevocationChecker, type VerificationReport } from '../trust/validation/verify';
 
 const DS = 'http://www.w3.org/2000/09/xmldsig#';
 

@@ -5,7 +5,8 @@ import path from 'node:path';
 import * as x509 from '@peculiar/x509';
 import type { Config } from '../config';
 import { readPkcs12 } from '../trust/x509/pkcs12';
-import { ocspRevocationChecker, postOcsp, type RevocationChecker } from '../trust/verify';
+import { ocspRevocationChecker, type RevocationChecker } from '../trust/validation/verify';
+import { postOcsp } from './online';
 import type { SigningIdentity } from '../trust/sources';
 import type { TestCa } from '../testca/testca';
 

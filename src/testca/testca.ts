@@ -12,8 +12,8 @@ import type { Clock } from '../core/ports';
 import type { CertificateRecord, CertificateRepository } from '../store/certificates';
 import { createCrl, issuePersonCertificate, pidOf, serialHex, type CrlReason, type PersonKind, type PkiUrls, type TestPki } from './pki';
 import { loadOrCreateTestPki, type StoredTestPki } from './store';
-import { respondOcsp, type CertStatus, type RevocationReason } from '../trust/ocsp';
-import { respondTimestamp } from '../trust/tsa';
+import { respondOcsp, type CertStatus, type RevocationReason } from '../trust/ocsp/ocsp';
+import { respondTimestamp } from '../trust/tsp/tsp';
 import type { CryptoKey } from '../trust/crypto';
 
 /** segl's TSA policy (a test OID under the same private arc as the test certificate policies). */

@@ -13,8 +13,8 @@ import {
   type TestUser,
 } from '../../src/eid/testid/users';
 import { CprRepository } from '../../src/store/cpr';
-import { ocspRevocationChecker, verifyXmlSignature } from '../../src/trust/verify';
-import { createNativeSignature } from '../../src/trust/xades';
+import { ocspRevocationChecker, verifyXmlSignature } from '../../src/trust/validation/verify';
+import { createNativeSignature } from '../../src/trust/xades/xades';
 import { databases, startServer, type TestServer } from '../support/server';
 
 const isFailure = (x: unknown): x is Failure => (x as Failure).ok === false;

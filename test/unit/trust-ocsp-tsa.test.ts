@@ -9,7 +9,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { checkOcspResponse, ocspGetPath, respondOcsp, OcspError, type CertStatus, type OcspResponderOptions } from '../../src/trust/ocsp';
+import {
+  checkOcspResponse,
+  ocspGetPath,
+  respondOcsp,
+  OcspError,
+  type CertStatus,
+  type OcspResponderOptions,
+} from '../../src/trust/ocsp/ocsp';
 import {
   readTimestampResponse,
   readTimestampToken,
@@ -17,7 +24,7 @@ import {
   respondTimestamp,
   verifyTimestampToken,
   type TsaOptions,
-} from '../../src/trust/tsa';
+} from '../../src/trust/tsp/tsp';
 import { makeTestCa, type TestCa } from '../support/testca';
 import { readBody } from '../support/http';
 

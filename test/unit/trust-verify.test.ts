@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as xadesjs from 'xadesjs';
-import { checkOcspResponse, respondOcsp, type CertStatus } from '../../src/trust/ocsp';
+import { checkOcspResponse, respondOcsp, type CertStatus } from '../../src/trust/ocsp/ocsp';
 import { normalizeSerialHex } from '../../src/trust/x509/serial';
 import { validatePath } from '../../src/trust/x509/path';
 import { createTestPki, issuePersonCertificate, toPem, type Issuer, type PkiUrls, type TestPki } from '../../src/testca/pki';
@@ -22,8 +22,9 @@ import {
   type RevocationChecker,
   type VerificationReport,
   type VerifyOptions,
-} from '../../src/trust/verify';
+} from '../../src/trust/validation/verify';
 import { readBody } from '../support/http';
+import { postOcsp } from '../../src/signing/online';
 
 const DAY = 24 * 3600_000;
 const SIGN_TEXT = 'I agree to pay 100 DKK';
@@ -144,7 +145,7 @@ async function xmlsecVerify(xml: string, name: string): Promise<Run> {
   return run('xmlsec1', ['--verify', '--trusted-pem', 'root.pem', '--untrusted-pem', 'ca.pem', `${name}.verify.xml`], dir);
 }
 
-const checker = (): RevocationChecker => ocspRevocationChecker();
+const checker = (): RevocationChecker => ocspRevocationChecker({ fetch: postOcsp });
 
 function options(extra: Partial<VerifyOptions> = {}): VerifyOptions {
   return {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as xadesjs from 'xadesjs';
 import { SignedXml as XmlCryptoSignedXml } from 'xml-crypto';
-import { respondOcsp } from '../../src/trust/ocsp';
+import { respondOcsp } from '../../src/trust/ocsp/ocsp';
 import { createCrl, createTestPki, issuePersonCertificate, type Issuer, type PkiUrls, type TestPki } from '../../src/testca/pki';
 import {
   ALG,
@@ -24,7 +24,7 @@ import {
   SIGNPROPERTIES_NS,
   verifySignatureCore,
   type DocumentToSign,
-} from '../../src/trust/xades';
+} from '../../src/trust/xades/xades';
 import { NS } from '../../src/trust/xml/dom';
 import { makePdf } from '../support/pdf';
 

@@ -16,21 +16,21 @@
 // walks the references itself with xadesjs's own digest code and checks the SignatureValue separately,
 // with the public key of the identified signing certificate only (never a stray KeyInfo KeyValue).
 // Nothing here throws on bad input: every failure becomes a report.
-import { crypto } from './crypto';
+import { crypto } from '../crypto';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
 import * as xadesjs from 'xadesjs';
 import type * as xmldom from '@xmldom/xmldom';
 import { createHash } from 'node:crypto';
-import { certificateFromDer, verificationKey } from './x509/cache';
-import { canonicalise, type C14nNode } from './xml/c14n';
-import { oid, TAG, tlv } from './asn1/der';
-import { certIdFor, checkOcspResponse, type CertStatus } from './ocsp';
-import { normalizeSerialHex } from './x509/serial';
-import { validatePath } from './x509/path';
-import { parseStrict, StrictXmlError, type SDocument } from './xml/strictxml';
-import { parseXml as parseStrictXml, useXades, XmlParseError, xpath } from './xml/dom';
-import { equalBytes } from '../util/bytes';
+import { certificateFromDer, verificationKey } from '../x509/cache';
+import { canonicalise, type C14nNode } from '../xml/c14n';
+import { oid, TAG, tlv } from '../asn1/der';
+import { certIdFor, checkOcspResponse, type CertStatus } from '../ocsp/ocsp';
+import { normalizeSerialHex } from '../x509/serial';
+import { validatePath } from '../x509/path';
+import { parseStrict, StrictXmlError, type SDocument } from '../xml/strictxml';
+import { parseXml as parseStrictXml, useXades, XmlParseError, xpath } from '../xml/dom';
+import { equalBytes } from '../../util/bytes';
 
 /** id-pkix-ocsp-nonce (RFC 6960 §4.4.1). */
 const OCSP_NONCE = '1.3.6.1.5.5.7.48.1.2';
@@ -908,8 +908,11 @@ async function verifyInner(xml: string, opts: VerifyOptions, checks: Check[]): P
 // OCSP revocation checker (RFC 6960)
 
 export interface OcspCheckerOptions {
-  /** POSTs a DER OCSPRequest to `url` and returns the DER body; default: Node's fetch, 10 s timeout. */
-  fetch?: (url: string, der: Uint8Array) => Promise<Uint8Array>;
+  /**
+   * POSTs a DER OCSPRequest to `url` and returns the DER body. The transport is the product's (src/signing/online.ts
+   * over HTTP, or the test CA in process): trust/ does no I/O.
+   */
+  fetch: (url: string, der: Uint8Array) => Promise<Uint8Array>;
   /** Locally trusted OCSP responder certificates (RFC 6960 §4.2.2.2 case 1). */
   responderTrust?: x509.X509Certificate[];
   /** Clock for the freshness check; default now. */
@@ -918,18 +921,6 @@ export interface OcspCheckerOptions {
   skewMinutes?: number;
   /** Maximum age of a response without nextUpdate, minutes; default 60 * 24. */
   maxAgeMinutes?: number;
-}
-
-/** POST per RFC 6960 §A.1 with Node's fetch. */
-export async function postOcsp(url: string, der: Uint8Array, timeoutMs = 10_000): Promise<Uint8Array> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/ocsp-request', accept: 'application/ocsp-response' },
-    body: new Uint8Array(der),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  if (!res.ok) throw new Error(`OCSP responder ${url} answered HTTP ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
 }
 
 /** The first http(s) OCSP URL in the certificate's AuthorityInfoAccess (RFC 5280 §4.2.2.1). */
@@ -959,13 +950,13 @@ export async function buildOcspRequest(
 
 /**
  * A RevocationChecker that asks the OCSP responder named in each certificate's AIA: builds the
- * request, POSTs it, checks the answer with checkOcspResponse (signature, authorised responder, nonce,
+ * request, hands it to the given transport, checks the answer with checkOcspResponse (signature, authorised responder, nonce,
  * the certificate's entry) and its freshness. Anything that goes wrong (no URL, network error,
  * unverifiable or stale response) is an `unknown` status with the reason in `detail`, which the
  * verifier reports as INDETERMINATE TRY_LATER.
  */
-export function ocspRevocationChecker(o: OcspCheckerOptions = {}): RevocationChecker {
-  const post = o.fetch ?? ((url: string, der: Uint8Array) => postOcsp(url, der));
+export function ocspRevocationChecker(o: OcspCheckerOptions): RevocationChecker {
+  const post = o.fetch;
   const skewMs = (o.skewMinutes ?? 5) * 60_000;
   const maxAgeMs = (o.maxAgeMinutes ?? 60 * 24) * 60_000;
   return async (cert, issuer) => {

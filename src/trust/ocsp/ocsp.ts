@@ -1,13 +1,13 @@
 // OCSP (RFC 6960): a responder for segl's own CA and the checker segl's verifier uses.
 // Interop notes (stack-notes §Q4/§Q5): responderID must be byKey with SHA-1 (openssl cannot find the
 // signer otherwise) and every time is written in whole seconds (NSS rejects fractional seconds).
-import { crypto } from './crypto';
-import type { SigningIdentity } from './sources';
-import { normalizeSerialHex } from './x509/serial';
+import { crypto } from '../crypto';
+import type { SigningIdentity } from '../sources';
+import { normalizeSerialHex } from '../x509/serial';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { certificateFromDer, certificateHash, pkijsCertificate, signatureVerifiedBy, verificationKey } from './x509/cache';
+import { certificateFromDer, certificateHash, pkijsCertificate, signatureVerifiedBy, verificationKey } from '../x509/cache';
 import {
   childrenOf,
   contentOf,
@@ -23,8 +23,8 @@ import {
   timeOf,
   tlv,
   type Tlv,
-} from './asn1/der';
-import { equalBytes } from '../util/bytes';
+} from '../asn1/der';
+import { equalBytes } from '../../util/bytes';
 
 /** Same shape as pki.ts's Issuer; declared here so this module stands alone. */
 

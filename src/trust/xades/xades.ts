@@ -13,13 +13,13 @@
 // correction in SeglSignedXml: xmldsigjs's enveloped-signature transform removes every ds:Signature
 // that is a child of the signed root, not only the enclosing one (XMLDSig 1.1 §6.6.4), which breaks a
 // seal over a package that holds another signature at that level. verify.ts has its own validator.
-import { crypto, type CryptoKey } from './crypto';
-import type { SigningIdentity } from './sources';
+import { crypto, type CryptoKey } from '../crypto';
+import type { SigningIdentity } from '../sources';
 import { createHash } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import * as xadesjs from 'xadesjs';
 import * as xmldsigjs from 'xmldsigjs';
-import { canonicalise, el, render, type XChild, type XEl } from './xml/c14n';
+import { canonicalise, el, render, type XChild, type XEl } from '../xml/c14n';
 import {
   base64Bytes,
   childElement,
@@ -34,7 +34,7 @@ import {
   FRAGILE_LINE_CHARS,
   type Document,
   type Element,
-} from './xml/dom';
+} from '../xml/dom';
 useXades();
 
 // ---------------------------------------------------------------------------------------------

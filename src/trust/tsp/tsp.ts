@@ -9,12 +9,12 @@
 //   SHA-1 collisions are practical (SHAttered 2017, chosen-prefix 2020), so a SHA-1 token could be
 //   replayed onto a second document; segl has no legacy clients that need it.
 // - Default serials are 126 random bits: unique across restarts and replicas without shared state.
-import { crypto } from './crypto';
-import type { SigningIdentity } from './sources';
+import { crypto } from '../crypto';
+import type { SigningIdentity } from '../sources';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { pkijsCertificate } from './x509/cache';
+import { pkijsCertificate } from '../x509/cache';
 import {
   childrenOf,
   contentOf,
@@ -31,10 +31,10 @@ import {
   tlv,
   unsignedInteger,
   type Tlv,
-} from './asn1/der';
-import { parseDer, wholeSeconds } from './ocsp';
-import { normalizeSerialHex } from './x509/serial';
-import { equalBytes } from '../util/bytes';
+} from '../asn1/der';
+import { parseDer, wholeSeconds } from '../ocsp/ocsp';
+import { normalizeSerialHex } from '../x509/serial';
+import { equalBytes } from '../../util/bytes';
 
 /** Same shape as pki.ts's Issuer; declared here so this module stands alone. */
 
