@@ -524,7 +524,7 @@ export function portalDoc(
           parallelRun: m.parallel,
           authoriseScrypts: {
             ...m.kdf,
-            what: "authoriseSigning checks the password (src/store/services.ts verifyPassword: scrypt N=2^14, r=8) and then decrypts the user's private key (src/eid/secretbox.ts open: AES-256-GCM under an HKDF key from SEGL_SECRET); each timed alone here, 10 times, one at a time, after the runs",
+            what: "authoriseSigning checks the password (src/store/services.ts verifyPassword: scrypt N=2^14, r=8) and then decrypts the user's private key (src/util/secretbox.ts open: AES-256-GCM under an HKDF key from SEGL_SECRET); each timed alone here, 10 times, one at a time, after the runs",
           },
           baseline: {
             pipelineP50MsSameRequests: m.sequential.pipeline.p50Ms,

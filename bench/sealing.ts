@@ -26,30 +26,31 @@ export const RSA_SIGNS_FROM_CODE: ReadonlyArray<{ key: string; what: string; whe
     key: 'signer',
     what: 'the native XAdES signature',
     where:
-      'src/pki/signing.ts sign → src/trust/xades.ts createNativeSignature → xadesSignature (crypto.subtle.sign over the canonical SignedInfo)',
+      'src/signing/pipeline.ts sign → src/trust/xades/xades.ts createNativeSignature → xadesSignature (crypto.subtle.sign over the canonical SignedInfo)',
   },
   {
     key: 'ocsp',
     what: 'the OCSP response for the signer certificate (initial verification)',
     where:
-      'src/pki/signing.ts prefetchRevocation (asked when sign() starts, used by verify(native)) → src/trust/verify.ts ocspRevocationChecker → TestCa.ocsp → src/trust/ocsp.ts respondOcsp (crypto.subtle.sign over the DER ResponseData)',
+      'src/signing/pipeline.ts prefetchRevocation (asked when sign() starts, used by verify(native)) → src/trust/validation/verify.ts ocspRevocationChecker → TestCa.ocsp → src/trust/ocsp/ocsp.ts respondOcsp (crypto.subtle.sign over the DER ResponseData)',
   },
   {
     key: 'tsa',
     what: 'the RFC 3161 time-stamp token',
     where:
-      'src/pki/signing.ts trustedTime (requested while the native signature is verified) → TestCa.timestamp → src/trust/tsa.ts buildToken (SignedData.sign)',
+      'src/signing/pipeline.ts trustedTime (requested while the native signature is verified) → TestCa.timestamp → src/trust/tsp/tsp.ts buildToken (SignedData.sign)',
   },
   {
     key: 'ocsp',
     what: "the OCSP response for the seal certificate, embedded in the seal's RevocationValues",
     where:
-      'src/pki/signing.ts sealOcspP = this.trust.revocation(seal.certificate, sealChain[0]) (asked when sign() starts) → respondOcsp (also used to verify the seal)',
+      'src/signing/pipeline.ts sealOcspP = this.trust.revocation(seal.certificate, sealChain[0]) (asked when sign() starts) → respondOcsp (also used to verify the seal)',
   },
   {
     key: 'seal',
     what: 'the seal over the LTV-SDO',
-    where: 'src/pki/signing.ts → src/trust/xades.ts createSeal → xadesSignature (crypto.subtle.sign over the canonical SignedInfo)',
+    where:
+      'src/signing/pipeline.ts → src/trust/xades/xades.ts createSeal → xadesSignature (crypto.subtle.sign over the canonical SignedInfo)',
   },
 ];
 

@@ -1,6 +1,6 @@
 // Media types of tenant documents: which segl stores, and how a declared one is checked. One list
 // for SDS uploads and provided-documents, so nothing is accepted that could not be served safely.
-// Pure: the SDS adapter (sds/content.ts) re-exports the parser and adds the byte-level checks.
+// Pure: the SDS adapter (content/) re-exports the parser and adds the byte-level checks.
 
 /** A parsed Content-Type: the lower-case `type/subtype` and the lower-case charset parameter if any. */
 export interface MediaType {
@@ -109,7 +109,7 @@ export function isSupported(type: string): boolean {
   return SUPPORTED_TYPES.includes(type.trim().toLowerCase());
 }
 
-/** Charset names (IANA, lower-case, aliases included) the text check understands; sds/content.ts decodes them. */
+/** Charset names (IANA, lower-case, aliases included) the text check understands; content/ decodes them. */
 export const SUPPORTED_CHARSETS: readonly string[] = Object.freeze([
   'utf-8',
   'utf8',

@@ -3,7 +3,6 @@
 // withdrawn/expired/completed/rejected, waiting for others, log in, the documents. A valid artifact
 // logs the browser in for that task once; the URL is then reloaded without it. Nothing is final
 // until "Send in"; "Start over", "Postpone" and "Decline" are always there.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import express from 'express';
@@ -24,6 +23,8 @@ import type { PortalSessionRepository } from '../store/portalsessions';
 import { mountAssets } from './assets';
 import { mountEid, type EidDeps } from '../eid/testid/steps';
 import { clientErrorStatus } from './forms';
+import { newErrorReference } from '../core/ids';
+import { equalSecret } from '../util/bytes';
 
 export interface PortalDeps {
   services: ServiceRepository;
@@ -127,7 +128,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
   };
   /** The 500 page: a reference to quote, the details only in the log. */
   function failed(res: express.Response, e: unknown, lang: LangLike): void {
-    const ref = randomBytes(4).toString('hex');
+    const ref = newErrorReference();
     d.log.error({ err: e, ref }, 'portal page failed');
     const title = t(lang, 'error.title');
     if (!res.headersSent) {
@@ -373,7 +374,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
   const csrfOk = (c: Ctx, form: Record<string, unknown>) => {
     const got = typeof form.csrf === 'string' ? Buffer.from(form.csrf) : Buffer.alloc(0);
     const want = Buffer.from(c.session.csrf);
-    return got.length === want.length && timingSafeEqual(got, want);
+    return equalSecret(got, want);
   };
   const eid = d.eid
     ? mountEid(r, {

@@ -1,6 +1,6 @@
 // Values segl must read back but nobody with a copy of the database should: services' webhook
 // signing secrets and the national ids of request subjects. Each is sealed with AES-256-GCM
-// (src/eid/secretbox.ts) under its own HKDF key from SEGL_SECRET, bound by additional data to the
+// (src/util/secretbox.ts) under its own HKDF key from SEGL_SECRET, bound by additional data to the
 // row it belongs to (a value moved to another service or request does not open). Remembered CPR
 // numbers (src/store/cpr.ts) work the same way with their own key.
 //

@@ -254,7 +254,7 @@ describe('the service CA (SQLite)', () => {
 });
 
 describe('an installation whose DATA_DIR/pki was made before the service CA (SQLite)', () => {
-  // Written by segl's pkistore before the service CA existed, with this SEGL_SECRET.
+  // Written by segl's test CA store (src/testca/store.ts) before the service CA existed, with this SEGL_SECRET.
   const fixture = path.join(__dirname, '..', 'fixtures', 'pki-v1');
   const secret = 'segl-v1-fixture-Kq8vT3nZr6Wp2yLm9Xc4Hb7J';
   let s: TestServer;

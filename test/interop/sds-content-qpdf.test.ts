@@ -1,4 +1,4 @@
-// src/sds/content.ts against PDFs made by an outside tool (qpdf, installed by scripts/system-deps.js): the
+// src/content/ against PDFs made by an outside tool (qpdf, installed by scripts/system-deps.js): the
 // hand-written fixtures of test/unit/sds-content.test.ts pass qpdf --check, and qpdf-made encrypted, xref-stream
 // and linearized copies are accepted or refused as they should be.
 import { execFileSync } from 'node:child_process';

@@ -1,4 +1,4 @@
-// Unit tests of src/sds/content.ts: media types, the PDF structure check on hand-written PDFs, streaming charset
+// Unit tests of src/content/: media types, the PDF structure check on hand-written PDFs, streaming charset
 // validation, the XML gate. The qpdf-made copies (encrypted, xref-stream, linearized) are in
 // test/interop/sds-content-qpdf.test.ts.
 import * as fs from 'node:fs';

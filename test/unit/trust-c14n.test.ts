@@ -1,4 +1,4 @@
-// src/trust/c14n.ts: exclusive C14N of a parsed DOM (what the verifier digests) and the canonical
+// src/trust/xml/c14n.ts: exclusive C14N of a parsed DOM (what the verifier digests) and the canonical
 // writer (what the signer digests without parsing), each checked against two independent
 // implementations: libxml2 (`xmllint --exc-c14n`, the C14N xmlsec1 uses) and xmldsigjs.
 import { generateKeys } from '../../src/trust/crypto';

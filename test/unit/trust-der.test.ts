@@ -1,4 +1,4 @@
-// Direct tests of src/trust/der.ts: the X.690 DER rules it enforces (each refusal names its clause) and a
+// Direct tests of src/trust/asn1/der.ts: the X.690 DER rules it enforces (each refusal names its clause) and a
 // differential check against asn1js on generated DER, both ways (asn1js → der.ts, der.ts writer → asn1js).
 import * as asn1js from 'asn1js';
 import {

@@ -1,4 +1,4 @@
-// src/trust/ocsp.ts and src/trust/tsa.ts against openssl 3 (`openssl ocsp` over HTTP, `openssl ts`)
+// src/trust/ocsp/ocsp.ts and src/trust/tsp/tsp.ts against openssl 3 (`openssl ocsp` over HTTP, `openssl ts`)
 // and against our own checkers.
 import '../../src/trust/crypto';
 import * as asn1js from 'asn1js';

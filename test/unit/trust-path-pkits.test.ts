@@ -1,4 +1,4 @@
-// A slice of NIST PKITS (Public Key Interoperability Test Suite, 2011) for src/trust/path.ts, RFC 5280 §6.
+// A slice of NIST PKITS (Public Key Interoperability Test Suite, 2011) for src/trust/x509/path.ts, RFC 5280 §6.
 // The PKITS certificates are not used: each case builds its chain here with @peculiar/x509 (ECDSA P-256, so
 // that generation is fast), shaped like the PKITS case whose section number it carries. Cases PKITS has no
 // number for (trust anchor expiry, anchor pathLenConstraint) name the path.ts policy they check.

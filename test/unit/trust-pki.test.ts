@@ -462,7 +462,7 @@ describe('CRL', () => {
   });
 });
 
-describe('pkistore', () => {
+describe('test CA store (src/testca/store.ts)', () => {
   const secret = 'correct horse battery staple, 32+ characters long';
   const fingerprint = async (c: x509.X509Certificate): Promise<string> => Buffer.from(await c.getThumbprint('SHA-256')).toString('hex');
   const roles = ['root', 'personCa', 'seal', 'ocsp', 'tsa', 'serviceCa', 'serviceOcsp'] as const;
@@ -578,7 +578,7 @@ describe('pkistore', () => {
   });
 
   describe('a directory made before the service CA (layout version 1)', () => {
-    // test/fixtures/pki-v1 was written by segl's pkistore before the service CA existed (seal and TSA
+    // test/fixtures/pki-v1 was written by segl's test CA store (src/testca/store.ts) before the service CA existed (seal and TSA
     // issued by the person CA), with this secret.
     const v1Secret = 'segl-v1-fixture-Kq8vT3nZr6Wp2yLm9Xc4Hb7J';
     const fixture = path.join(__dirname, '..', 'fixtures', 'pki-v1');

@@ -1,4 +1,4 @@
-// src/trust/strictxml.ts, the verifier's own strict XML parser, against independent parsers:
+// src/trust/xml/strictxml.ts, the verifier's own strict XML parser, against independent parsers:
 // - saxes 6 (a conforming XML 1.0 + Namespaces parser) turned into the same kind of tree by a few
 //   lines below: on valid, malformed and hostile documents and on thousands of randomly damaged copies
 //   of real segl signatures, both must accept the same documents and build the same trees;

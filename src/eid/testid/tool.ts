@@ -27,6 +27,7 @@ import { pickLanguage, t, type Lang, type TextKey } from '../../portal/i18n';
 import { h, page } from '../../portal/layout';
 import { clientErrorStatus } from '../../portal/forms';
 import { equalSecret } from '../../util/bytes';
+import { newErrorReference } from '../../core/ids';
 
 export interface TestIdToolDeps {
   testid: TestIdEnvironment;
@@ -213,7 +214,7 @@ export function testIdToolRoutes(d: TestIdToolDeps): express.Router {
       try {
         await handler(req, res);
       } catch (e) {
-        const ref = randomBytes(4).toString('hex');
+        const ref = newErrorReference();
         d.log.error({ err: e, ref }, 'test-user tool page failed');
         if (res.headersSent) return;
         const c = ctx(req);

@@ -96,7 +96,7 @@ export interface Authenticated {
 }
 
 export interface SigningAuthorised extends Authenticated {
-  /** the signer for SigningPipeline.sign (src/pki/signing.ts) / createNativeSignature */
+  /** the signer for SigningPipeline.sign (src/signing/pipeline.ts) / createNativeSignature */
   identity: SigningIdentity;
   /** the issuing CA's and the root's certificates */
   chain: x509.X509Certificate[];
