@@ -26,7 +26,7 @@
 // adjacent text merged: C14N writes both as text) and 7 processing instructions; comments are dropped
 // (every C14N segl uses is without comments), and so is the XML declaration.
 //
-// test/unit/trust-strictxml.test.ts checks it against saxes (a conforming parser) on valid,
+// test/interop/trust-strictxml.test.ts checks it against saxes (a conforming parser) on valid,
 // malformed and randomly damaged documents, and its canonical forms against libxml2.
 
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
