@@ -48,6 +48,7 @@ import { emailSenderFrom, type EmailSender } from './notify/email';
 import { smsSenderFrom, type SmsSender } from './notify/sms';
 import { portalRoutes } from './portal/routes';
 import { testIdToolRoutes } from './eid/testid/tool';
+import { testIdMethod } from './eid/testid/steps';
 import { TestIdEnvironment } from './eid/testid/users';
 import { PidCprService } from './eid/pidcpr';
 import { ProfileRepository } from './store/profiles';
@@ -457,6 +458,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
         }),
       );
     }
+    const eidRegistry = defaultRegistry(cfg.testEid);
     app.use(
       portalRoutes({
         services,
@@ -469,8 +471,8 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
         maxUploadBytes: cfg.sdsLimit,
         production: cfg.mode === 'production',
         log,
-        methodName: (m) => (({ nemid: 'NemID (test)', 'nemid-sign': 'NemID signing (test)' }) as Record<string, string>)[m] ?? m,
-        eid: rt.testid ? { testid: rt.testid, pidcpr: rt.pidcpr, signing: () => rt.signing() } : undefined,
+        methodName: (m) => eidRegistry.label(m),
+        eidMethods: rt.testid ? [testIdMethod({ testid: rt.testid, pidcpr: rt.pidcpr, signing: () => rt.signing() })] : [],
       }),
     );
     if (rt.testid) app.use(testIdToolRoutes({ testid: rt.testid, secret: cfg.secret!, production: cfg.mode === 'production', log, clock }));

@@ -7,12 +7,30 @@ export interface EidMethodInfo {
   /** what the method can do for a task */
   use: 'authentication' | 'signature';
   description: string;
+  /** the name signers see */
+  label: string;
+}
+
+/**
+ * One identity method as the portal runs it: the task method names it serves and its pages. The router, the
+ * portal's kit and its page context are the portal's types (src/portal/kit.ts binds them), so that a new method
+ * (OIDC, SAML) is one object handed to the registry and needs no edit in the portal.
+ */
+export interface EidMethod<Router = unknown, Kit = unknown, Ctx = unknown> {
+  readonly methods: readonly EidMethodInfo[];
+  /** Mounts the method's pages; answers the login form for a task method it serves ('' for the others). */
+  mount(router: Router, kit: Kit): { loginForm(c: Ctx, method: string): string };
 }
 
 /** The NemID-style test environment (preprod only: production refuses SEGL_TEST_EID=1). */
 export const TESTID_METHODS: EidMethodInfo[] = [
-  { name: 'nemid', use: 'authentication', description: 'segl test eID: user id, password and key-card code' },
-  { name: 'nemid-sign', use: 'signature', description: 'segl test eID signing with the central test key' },
+  { name: 'nemid', use: 'authentication', description: 'segl test eID: user id, password and key-card code', label: 'NemID (test)' },
+  {
+    name: 'nemid-sign',
+    use: 'signature',
+    description: 'segl test eID signing with the central test key',
+    label: 'NemID signing (test)',
+  },
 ];
 
 export class EidRegistry {
@@ -24,6 +42,11 @@ export class EidRegistry {
 
   list(): EidMethodInfo[] {
     return [...this.methods.values()];
+  }
+
+  /** The name signers see for a task method (the method name itself when unknown). */
+  label(name: string): string {
+    return this.methods.get(name)?.label ?? name;
   }
 
   validationContext(): ValidationContext {

@@ -12,19 +12,19 @@ import { NotFoundError, StateError } from '../core/errors';
 import { missingUploads, redirectUrl, unreadMandatory, type PortalTask } from '../core/portal';
 import { receiveUpload } from './upload';
 import { setTenantDownloadHeaders } from '../content/download';
-import type { Clock, ServiceAccount } from '../core/ports';
+import type { Clock } from '../core/ports';
 import type { BlobStore } from '../store/blobs';
 import type { ServiceRepository } from '../store/services';
 import { isTextKey, pickLanguage, t, tn, type LangLike, type TextKey } from './i18n';
 import { h, page, profileCss, type PageLook } from './layout';
 import type { ProfileRepository } from '../store/profiles';
-import { PortalSessions, taskKey, type PortalSession, type TaskLogin } from './session';
+import { PortalSessions, taskKey, type PortalSession } from './session';
 import type { PortalSessionRepository } from '../store/portalsessions';
 import { mountAssets } from './assets';
-import { mountEid, type EidDeps } from '../eid/testid/steps';
 import { clientErrorStatus } from './forms';
 import { newErrorReference } from '../core/ids';
 import { equalSecret } from '../util/bytes';
+import type { Ctx, Kit, PortalEidMethod } from './kit';
 
 export interface PortalDeps {
   services: ServiceRepository;
@@ -40,8 +40,8 @@ export interface PortalDeps {
   maxUploadBytes: number;
   /** graphical profiles per service (colours, logo, texts) */
   profiles?: ProfileRepository;
-  /** the test eID (nemid / nemid-sign), PID-CPR and the signing pipeline; absent: no eID pages */
-  eid?: Omit<EidDeps, 'kit'>;
+  /** the eID methods whose pages the portal runs (the registry's); none: tasks only list their methods */
+  eidMethods: readonly PortalEidMethod[];
   /** where sessions live (the cookie holds only their id) */
   sessions: PortalSessionRepository;
 }
@@ -84,18 +84,6 @@ function message(
 }
 
 /** What one request to a task URL resolved to. */
-export interface Ctx {
-  svc: ServiceAccount;
-  pt: PortalTask;
-  lang: LangLike;
-  /** the graphical profile's stylesheet, logo and name */
-  look?: PageLook;
-  session: PortalSession;
-  login?: TaskLogin;
-  now: number;
-  base: string;
-  query: string;
-}
 
 export function portalRoutes(d: PortalDeps): express.Router {
   const r = express.Router();
@@ -349,7 +337,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
   }
 
   function loginPage(c: Ctx, notice = ''): string {
-    const forms = eid ? c.pt.authentication.map((m) => eid.loginForm(c, m)).filter(Boolean) : [];
+    const forms = c.pt.authentication.flatMap((m) => eidForms.map((e) => e.loginForm(c, m))).filter(Boolean);
     const methods = forms.length
       ? forms.join('')
       : `<ul>${c.pt.authentication.map((m) => `<li>${h(t(c.lang, 'login.with', { method: d.methodName(m) }))}</li>`).join('')}</ul>`;
@@ -376,29 +364,25 @@ export function portalRoutes(d: PortalDeps): express.Router {
     const want = Buffer.from(c.session.csrf);
     return equalSecret(got, want);
   };
-  const eid = d.eid
-    ? mountEid(r, {
-        ...d.eid,
-        kit: {
-          resolve,
-          ids,
-          guard,
-          csrfOk,
-          csrfRefused,
-          loggedIn,
-          loginPage,
-          message,
-          methodName: d.methodName,
-          documents: d.documents,
-          blobs: d.blobs,
-          redirect,
-          send: (res, status, c, title, main) =>
-            send(res, status, page({ lang: c.lang, title, main, service: c.svc.name, look: c.look }), c.session, c.now),
-          rotate: (c) => sessions.rotate(c.session),
-          refuseUnready,
-        },
-      })
-    : undefined;
+  const kit: Kit = {
+    resolve,
+    ids,
+    guard,
+    csrfOk,
+    csrfRefused,
+    loggedIn,
+    loginPage,
+    message,
+    methodName: d.methodName,
+    documents: d.documents,
+    blobs: d.blobs,
+    redirect,
+    send: (res, status, c, title, main) =>
+      send(res, status, page({ lang: c.lang, title, main, service: c.svc.name, look: c.look }), c.session, c.now),
+    rotate: (c) => sessions.rotate(c.session),
+    refuseUnready,
+  };
+  const eidForms = d.eidMethods.map((m) => m.mount(r, kit));
 
   r.get(
     '/std/docaction/:service',
@@ -651,7 +635,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
           )
             return;
           if (toSign.length > 0) {
-            // Signing needs the signer's eID signature (nemid-sign): that step is the test eID's.
+            // Signing needs the signer's eID signature: the sign step is the eID method's (src/eid/testid/steps.ts).
             redirect(res, c, `${c.base}/sign?${c.query}&${toSign.map((x) => `document_id=${encodeURIComponent(x.id)}`).join('&')}`);
             return;
           }

@@ -3,42 +3,19 @@
 // a national-id; sign with password and a fresh key-card code (`nemid-sign`), after which the
 // central key makes the native signature and the pipeline verifies, packages and seals it.
 import express from 'express';
-import type { DocumentService } from '../../core/documentservice';
 import type { PortalTask } from '../../core/portal';
 import { redirectUrl } from '../../core/portal';
 import type { AuditEntry } from '../../trust/ltvsdo';
 import type { Challenge, Failure, TestIdEnvironment } from './users';
 import type { PidCprService } from '../pidcpr';
 import type { SigningPipeline } from '../../signing/pipeline';
-import type { BlobStore } from '../../store/blobs';
 import { t, type LangLike, type TextKey } from '../../portal/i18n';
 import { h } from '../../portal/layout';
 import { taskKey } from '../../portal/session';
-import type { Ctx } from '../../portal/routes';
-
-/** What routes.ts lends the eID pages. */
-export interface Kit {
-  resolve(req: express.Request, res: express.Response, ids: { requestId: string; taskId: string }): Promise<Ctx | undefined>;
-  ids(req: express.Request): { requestId: string; taskId: string };
-  guard(handler: (req: express.Request, res: express.Response) => Promise<void>): express.RequestHandler;
-  csrfOk(c: Ctx, form: Record<string, unknown>): boolean;
-  csrfRefused(c: Ctx): { title: string; main: string };
-  loggedIn(c: Ctx): boolean;
-  loginPage(c: Ctx, notice?: string): string;
-  message(lang: LangLike, title: TextKey, body: TextKey, cls: 'ok' | 'warn' | 'info', extra?: string): { title: string; main: string };
-  methodName(method: string): string;
-  send(res: express.Response, status: number, c: Ctx, title: string, main: string): void;
-  redirect(res: express.Response, c: Ctx, location: string): void;
-  /** a new session id at login (see session.ts) */
-  rotate(c: Ctx): void;
-  /** answers with the wizard and returns true while documents of this act are unread or uploads missing */
-  refuseUnready(res: express.Response, c: Ctx, docIds: readonly string[]): boolean;
-  documents: DocumentService;
-  blobs: BlobStore;
-}
+import type { Ctx, Kit, PortalEidMethod } from '../../portal/kit';
+import { TESTID_METHODS } from '../registry';
 
 export interface EidDeps {
-  kit: Kit;
   testid: TestIdEnvironment;
   pidcpr: PidCprService;
   signing: () => Promise<SigningPipeline>;
@@ -70,8 +47,12 @@ function failureText(lang: LangLike, f: Failure): string {
 }
 
 /** Registers the eID routes on `r`; returns the login form renderer the task page uses. */
-export function mountEid(r: express.Router, d: EidDeps): { loginForm(c: Ctx, method: string): string } {
-  const { kit } = d;
+/** The test eID as the portal runs it: `nemid` (login) and `nemid-sign` (signing). */
+export function testIdMethod(d: EidDeps): PortalEidMethod {
+  return { methods: TESTID_METHODS, mount: (r, kit) => mountEid(r, kit, d) };
+}
+
+function mountEid(r: express.Router, kit: Kit, d: EidDeps): { loginForm(c: Ctx, method: string): string } {
   const action = (c: Ctx, step: string) => `${c.base}/${step}?${c.query}`;
   const hidden = (c: Ctx, fields: Record<string, string | string[]> = {}) =>
     `<input type="hidden" name="csrf" value="${h(c.session.csrf)}">` +

@@ -1,0 +1,49 @@
+// What the portal shares with the eID methods it runs: the page context of one task, the kit of helpers
+// routes.ts lends a method's pages, and the EidMethod interface bound to those types.
+import type express from 'express';
+import type { DocumentService } from '../core/documentservice';
+import type { PortalTask } from '../core/portal';
+import type { ServiceAccount } from '../core/ports';
+import type { EidMethod } from '../eid/registry';
+import type { BlobStore } from '../store/blobs';
+import type { LangLike, TextKey } from './i18n';
+import type { PageLook } from './layout';
+import type { PortalSession, TaskLogin } from './session';
+
+/** One request to a task's pages: the service, the task as the portal sees it, the language and the session. */
+export interface Ctx {
+  svc: ServiceAccount;
+  pt: PortalTask;
+  lang: LangLike;
+  /** the graphical profile's stylesheet, logo and name */
+  look?: PageLook;
+  session: PortalSession;
+  login?: TaskLogin;
+  now: number;
+  base: string;
+  query: string;
+}
+
+/** What the portal lends an eID method's pages (routes.ts builds it). */
+export interface Kit {
+  resolve(req: express.Request, res: express.Response, ids: { requestId: string; taskId: string }): Promise<Ctx | undefined>;
+  ids(req: express.Request): { requestId: string; taskId: string };
+  guard(handler: (req: express.Request, res: express.Response) => Promise<void>): express.RequestHandler;
+  csrfOk(c: Ctx, form: Record<string, unknown>): boolean;
+  csrfRefused(c: Ctx): { title: string; main: string };
+  loggedIn(c: Ctx): boolean;
+  loginPage(c: Ctx, notice?: string): string;
+  message(lang: LangLike, title: TextKey, body: TextKey, cls: 'ok' | 'warn' | 'info', extra?: string): { title: string; main: string };
+  methodName(method: string): string;
+  send(res: express.Response, status: number, c: Ctx, title: string, main: string): void;
+  redirect(res: express.Response, c: Ctx, location: string): void;
+  /** a new session id at login (see session.ts) */
+  rotate(c: Ctx): void;
+  /** answers with the wizard and returns true while documents of this act are unread or uploads missing */
+  refuseUnready(res: express.Response, c: Ctx, docIds: readonly string[]): boolean;
+  documents: DocumentService;
+  blobs: BlobStore;
+}
+
+/** An eID method as the portal runs it. */
+export type PortalEidMethod = EidMethod<express.Router, Kit, Ctx>;
