@@ -56,10 +56,8 @@ module.exports = {
     },
     {
       name: 'no-circular',
-      comment:
-        'Import cycles in src make load order matter and hide layering mistakes. A warning while the re-cut removes the ' +
-        'existing ones (see /work/notes/tooling-report.md); raise to error once the count is zero.',
-      severity: 'warn',
+      comment: 'Import cycles in src make load order matter and hide layering mistakes.',
+      severity: 'error',
       from: { path: '^src/' },
       to: { circular: true },
     },

@@ -18,7 +18,6 @@ import type {
   DocumentTx,
   EventRow,
   NewRequest,
-  NotificationRow,
   RequestRow,
   SdsEntry,
   ServiceAccount,
@@ -37,6 +36,7 @@ import type {
   TaskStatusInfo,
   UserSession,
 } from './types';
+import type { NotificationRow } from './outbox';
 
 /** Where documents can be fetched; the URL layout belongs to the HTTP adapter. */
 export interface DocumentUris {

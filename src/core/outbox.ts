@@ -2,7 +2,7 @@
 // the transaction of the state change and store the result as outbox rows.
 import { createHash } from 'node:crypto';
 import type { NotificationType, TaskStatus } from './enums';
-import type { NotificationRow } from './ports';
+import type { Notification } from './types';
 import { compileSchedule, fireTime } from './schedule';
 
 export type DeliveryStatus = 'pending' | 'queued' | 'delivered' | 'cancelled' | 'dead';
@@ -38,6 +38,15 @@ export type Trigger =
 
 export function deliveryId(parts: readonly string[]): string {
   return `d${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 40)}`;
+}
+
+/** A notification of a request or task as stored: the outbox plans deliveries from these. */
+export interface NotificationRow {
+  requestId: string;
+  scope: string;
+  notificationId: string;
+  disabled: boolean;
+  body: Notification;
 }
 
 function matches(n: NotificationRow, t: Trigger): Array<{ index: number; state: TaskStatus; taskId?: string }> {

@@ -1,9 +1,9 @@
 // What the DocumentService use cases need from storage. store/ implements it (TypeORM); core only
 // describes it, so the use cases stay free of I/O libraries.
 import type { TaskStatus } from './enums';
-import type { OutboxRow } from './outbox';
+import type { NotificationRow, OutboxRow } from './outbox';
 import type { CompiledFilter, Page } from './filter';
-import type { Document, HistoryEvent, Notification, SigningRequest, Task, TaskInfo, UserSession } from './types';
+import type { Document, HistoryEvent, SigningRequest, Task, TaskInfo, UserSession } from './types';
 
 export interface ServiceAccount {
   id: number;
@@ -79,14 +79,6 @@ export interface ArtifactRow {
 }
 
 /** scope: '' for request level, the task id for a task, `packaging:<id>` for a packaging task. */
-export interface NotificationRow {
-  requestId: string;
-  scope: string;
-  notificationId: string;
-  disabled: boolean;
-  body: Notification;
-}
-
 export interface UserSessionRow {
   id: string;
   serviceId: number;

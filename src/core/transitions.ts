@@ -2,7 +2,8 @@
 // new status, its event, reminders of the old state cancelled, the new deliveries in the outbox.
 import type { TaskStatus } from './enums';
 import { planDeliveries, type OutboxRow } from './outbox';
-import type { DocumentTx, EventRow, NotificationRow, TaskRow } from './ports';
+import type { DocumentTx, EventRow, TaskRow } from './ports';
+import type { NotificationRow } from './outbox';
 import { move, requestCompleted } from './status';
 
 const iso = (d: Date) => d.toISOString();

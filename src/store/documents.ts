@@ -10,7 +10,6 @@ import type {
   DocumentTx,
   EventRow,
   NewRequest,
-  NotificationRow,
   RequestRow,
   SdsEntry,
   TaskDocumentRow,
@@ -27,6 +26,7 @@ import type { TaskInfo } from '../core/types';
 import type { DataSource } from 'typeorm';
 import { insertSql, sqlDatabase, type Driver, type Param, type Sql, type SqlDatabase } from './sql';
 import { AtRest, filterByNationalId, nationalIdCriteria } from './atrest';
+import type { NotificationRow } from '../core/outbox';
 
 type DbRow = Record<string, unknown>;
 const u = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (v as T));

@@ -4,7 +4,8 @@
 import type { TaskStatus } from '../../src/core/enums';
 import { StateError } from '../../src/core/errors';
 import type { OutboxRow } from '../../src/core/outbox';
-import type { DocumentTx, EventRow, NotificationRow, TaskRow } from '../../src/core/ports';
+import type { DocumentTx, EventRow, TaskRow } from '../../src/core/ports';
+import type { NotificationRow } from '../../src/core/outbox';
 import { moveTask, OutboxWrites, planAdded, planCreated, planReached } from '../../src/core/transitions';
 import type { Schedule } from '../../src/core/types';
 

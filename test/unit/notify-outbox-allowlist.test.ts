@@ -9,7 +9,7 @@ import {
   parseRetrySchedule,
   planDeliveries,
 } from '../../src/core/outbox';
-import type { NotificationRow } from '../../src/core/ports';
+import type { NotificationRow } from '../../src/core/outbox';
 import { checkDestination, isSpecialAddress, parseAllowPattern, parseAllowPatterns } from '../../src/notify/allowlist';
 import { signWebhook, verifyWebhook } from '../../src/notify/signature';
 
