@@ -56,6 +56,7 @@ import { PortalSessionRepository } from './store/portalsessions';
 import type { NotifyDeps } from './notify/delivery';
 import type { Resolver } from './notify/allowlist';
 import { runTimer, TIMER_JOBS, type TimerJob } from './queue/jobs/timers';
+import { SdsUploads } from './core/sds';
 
 export const WSDL_DIR = path.join(packageRoot(), 'wsdl');
 
@@ -487,7 +488,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
         log,
         publicUrl: () => rt.url!,
         maxBytes: cfg.sdsLimit,
-        ttlDays: cfg.sdsTtlDays,
+        uploads: new SdsUploads({ store: sds, clock, ttlDays: cfg.sdsTtlDays }),
       }),
     );
     app.use((_req, res) => {

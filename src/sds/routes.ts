@@ -6,10 +6,9 @@ import rangeParser from 'range-parser';
 import type { Logger } from 'pino';
 import type { DocumentService } from '../core/documentservice';
 import { NotFoundError } from '../core/errors';
-import { newSignicatId } from '../core/ids';
 import type { ServiceAccount } from '../core/ports';
 import { pause, type LoginThrottle } from '../core/ratelimit';
-import { BlobTooLarge, type BlobStore } from '../store/blobs';
+import { BlobTooLarge, type BlobStore, type PendingBlob } from '../store/blobs';
 import type { SdsRepository } from '../store/sds';
 import type { ArchiveRepository } from '../store/archive';
 import type { ServiceRepository } from '../store/services';
@@ -19,6 +18,7 @@ import { checkXmlFile, TextValidator } from '../content/text';
 import { isSupported, parseMediaType, SUPPORTED_TYPES } from '../content/check';
 import type { ContentProblem } from '../content/problem';
 import { parseBasicAuth } from '../util/basicauth';
+import type { SdsUploads } from '../core/sds';
 
 export interface SdsDeps {
   services: ServiceRepository;
@@ -31,10 +31,9 @@ export interface SdsDeps {
   /** base URL for Location headers */
   publicUrl: () => string;
   maxBytes: number;
-  ttlDays: number;
+  /** SDS uploads and deletes, through core with the clock */
+  uploads: SdsUploads<PendingBlob>;
 }
-
-const DAY_MS = 86_400_000;
 
 function fail(res: Response, status: number, message: string, headers: Record<string, string> = {}): void {
   res.status(status).set(headers).type('text/plain; charset=utf-8').send(`${message}\n`);
@@ -184,23 +183,8 @@ export function sdsRoutes(d: SdsDeps): Router {
       fail(res, received.problem.code === 'unsupported-charset' ? 415 : 422, received.problem.message);
       return;
     }
-    const now = new Date();
-    const id = newSignicatId(now);
     const mimeType = media.charset ? `${media.type};charset=${media.charset}` : media.type;
-    await d.sds.insert(
-      {
-        id,
-        serviceId: req.service!.id,
-        mimeType,
-        size: received.pending.size,
-        sha256: received.pending.sha256,
-        blobKey: received.pending.key,
-        createdAt: now.toISOString(),
-        lastUsedAt: now.toISOString(),
-        expiresAt: new Date(now.getTime() + d.ttlDays * DAY_MS).toISOString(),
-      },
-      received.pending,
-    );
+    const { id } = await d.uploads.add(req.service!.id, mimeType, received.pending);
     const location = `${d.publicUrl()}/doc/${encodeURIComponent(req.service!.name)}/sds/${id}`;
     res.status(201).set({ Location: location }).type('text/plain; charset=ISO-8859-1').send(id);
   });
@@ -213,7 +197,8 @@ export function sdsRoutes(d: SdsDeps): Router {
   });
 
   r.delete('/doc/:service/sds/:id', auth, async (req: Authed, res) => {
-    if (!(await d.sds.delete(req.service!.id, String(req.params.id)))) return fail(res, 404, `no SDS document "${String(req.params.id)}"`);
+    if (!(await d.uploads.remove(req.service!.id, String(req.params.id))))
+      return fail(res, 404, `no SDS document "${String(req.params.id)}"`);
     res.status(204).end();
   });
 

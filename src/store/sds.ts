@@ -3,18 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { BlobStore, PendingBlob } from './blobs';
 import { chunks, dropUnusedBlobs, sweepOrphanBlobs, SWEEP_GRACE_MS } from './blobrefs';
 import { sqlDatabase, type Sql, type SqlDatabase } from './sql';
-
-export interface SdsRow {
-  id: string;
-  serviceId: number;
-  mimeType: string;
-  size: number;
-  sha256: string;
-  blobKey: string;
-  createdAt: string;
-  lastUsedAt: string;
-  expiresAt: string;
-}
+import type { SdsPort, SdsRow } from '../core/sds';
 
 type DbRow = Record<string, unknown>;
 const toRow = (r: DbRow): SdsRow => ({
@@ -59,7 +48,7 @@ export const sdsQueries = {
  * the row that references it (or the last one that did), so an upload and a delete of identical
  * bytes cannot interleave into a row without a file.
  */
-export class SdsRepository {
+export class SdsRepository implements SdsPort<PendingBlob> {
   private readonly db: SqlDatabase;
   constructor(
     ds: DataSource,

@@ -34,6 +34,29 @@ describe.each(databases())('SDS on %s', (db) => {
     await s.stop();
   });
 
+  test("an upload takes its id date and expiry from segl's clock (the test clock reaches SDS)", async () => {
+    const t = await startServer(db, { SEGL_TEST_CLOCK: '1', SEGL_SDS_TTL_DAYS: '3' });
+    try {
+      const moved = t.rt.clock.advance(400 * 86_400_000);
+      const up = await fetch(`${t.url}/doc/demo/sds`, {
+        method: 'POST',
+        headers: { authorization: basic('demo', t.demoPassword), 'content-type': 'text/plain' },
+        body: 'clocked',
+      });
+      expect(up.status).toBe(201);
+      const id = await up.text();
+      const d = moved;
+      const ddmmyyyy = [d.getUTCDate(), d.getUTCMonth() + 1].map((n) => String(n).padStart(2, '0')).join('') + d.getUTCFullYear();
+      expect(id.slice(0, 8)).toBe(ddmmyyyy);
+      const demo = await t.rt.services.find('demo');
+      const row = await t.rt.sds.get(demo!.id, id);
+      expect(Date.parse(row!.createdAt)).toBeGreaterThanOrEqual(moved.getTime());
+      expect(Date.parse(row!.expiresAt) - Date.parse(row!.createdAt)).toBe(3 * 86_400_000);
+    } finally {
+      await t.stop();
+    }
+  });
+
   test('text round trip: 201 with id and Location, then the same bytes, type, length and ETag', async () => {
     const text = 'Jeg bekræfter – 签名 ✓\n';
     const up = await upload(text, 'text/plain;charset=utf-8');
