@@ -355,7 +355,7 @@ function mountEid(r: express.Router, kit: Kit, d: EidDeps): { loginForm(c: Ctx, 
       await failedPage('sign.locked', "signing refused: the signer's certificate is on hold (locked)");
       return;
     }
-    const now = new Date();
+    const now = new Date(c.now); // segl's clock at this request, so the test clock reaches the audit trail
     const viewed = new Set(c.login?.viewed ?? []);
     const audit: AuditEntry[] = [
       ...c.pt.documents
