@@ -56,7 +56,7 @@ export default tseslint.config(
     files: [
       'src/core/documentservice.ts',
       'src/store/documents.ts',
-      'src/trust/validation/verify.ts',
+      'src/trust/validation/process.ts',
       'src/trust/xades/xades.ts',
       'src/portal/routes.ts',
       'src/eid/testid/tool.ts',

@@ -6,7 +6,8 @@ import { parseXml } from '../soap/xml';
 import type { XNode } from '../soap/xml';
 import { checkOcspResponse } from '../trust/ocsp/ocsp';
 import { normalizeSerialHex } from '../trust/x509/serial';
-import { verifyXmlSignature, type Indication, type RevocationChecker, type VerificationReport } from '../trust/validation/verify';
+import { verifyXmlSignature } from '../trust/validation/process';
+import { type Indication, type RevocationChecker, type VerificationReport } from '../trust/validation/report';
 
 const DS = 'http://www.w3.org/2000/09/xmldsig#';
 

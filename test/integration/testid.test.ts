@@ -13,7 +13,8 @@ import {
   type TestUser,
 } from '../../src/eid/testid/users';
 import { CprRepository } from '../../src/store/cpr';
-import { ocspRevocationChecker, verifyXmlSignature } from '../../src/trust/validation/verify';
+import { ocspRevocationChecker } from '../../src/trust/validation/revocation';
+import { verifyXmlSignature } from '../../src/trust/validation/process';
 import { createNativeSignature } from '../../src/trust/xades/xades';
 import { databases, startServer, type TestServer } from '../support/server';
 

@@ -11,7 +11,8 @@ import { canonicalise, el, raw, render } from '../../src/trust/xml/c14n';
 import { buildLtvSdo } from '../../src/trust/ltvsdo';
 import { createTestPki, issuePersonCertificate } from '../../src/testca/pki';
 import { parseStrict } from '../../src/trust/xml/strictxml';
-import { verifyXmlSignature, type VerifyOptions } from '../../src/trust/validation/verify';
+import { verifyXmlSignature } from '../../src/trust/validation/process';
+import { type VerifyOptions } from '../../src/trust/validation/report';
 import { createNativeSignature, createSeal } from '../../src/trust/xades/xades';
 import { childElement, descendants, NS, parseXml, useXades, type Element } from '../../src/trust/xml/dom';
 

@@ -16,13 +16,9 @@ import { checkOcspResponse, respondOcsp, type CertStatus } from '../../src/trust
 import { normalizeSerialHex } from '../../src/trust/x509/serial';
 import { validatePath } from '../../src/trust/x509/path';
 import { createTestPki, issuePersonCertificate, toPem, type Issuer, type PkiUrls, type TestPki } from '../../src/testca/pki';
-import {
-  ocspRevocationChecker,
-  verifyXmlSignature,
-  type RevocationChecker,
-  type VerificationReport,
-  type VerifyOptions,
-} from '../../src/trust/validation/verify';
+import { ocspRevocationChecker } from '../../src/trust/validation/revocation';
+import { verifyXmlSignature } from '../../src/trust/validation/process';
+import { type RevocationChecker, type VerificationReport, type VerifyOptions } from '../../src/trust/validation/report';
 import { readBody } from '../support/http';
 import { postOcsp } from '../../src/signing/online';
 

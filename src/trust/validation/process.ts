@@ -1,0 +1,308 @@
+// Verification of one XMLDSig / XAdES signature, reported the ETSI EN 319 102-1 way: an indication
+// (TOTAL-PASSED / INDETERMINATE / TOTAL-FAILED, §5.1.3) with a sub-indication (Table 5, §5.1.3) and
+// the checks done on the way. The steps follow the basic building blocks of §5.2:
+//
+//   format checking (§5.2.2)               exactly one ds:Signature (or the one signatureXPath selects)
+//   identification of the signing cert (§5.2.3)  KeyInfo X509Certificate; if XAdES SigningCertificateV2
+//                                          (or v1 SigningCertificate) is present its CertDigest must match
+//   cryptographic verification (§5.2.7)    XMLDSig core validation (reference digests, then SignatureValue)
+//   X.509 certificate validation (§5.2.6)  path.ts at `at` (default: now), then revocation via a callback
+//
+// The claimed SigningTime of XAdES is reported but not used as validation time: it is the signer's
+// own claim, not a proof of existence (§5.3 validates basic signatures at the current time). A caller
+// holding a trusted time (a time-stamp, the TSA time in an LTV-SDO) passes it as `at`.
+//
+// xadesjs `Verify()` throws on a bad digest and mixes the two cryptographic failures, so this module
+// walks the references itself with xadesjs's own digest code and checks the SignatureValue separately,
+// with the public key of the identified signing certificate only (never a stray KeyInfo KeyValue).
+// Nothing here throws on bad input: every failure becomes a report.
+// The validation process
+import * as x509 from '@peculiar/x509';
+import { normalizeSerialHex } from '../x509/serial';
+import { validatePath } from '../x509/path';
+import { useXades } from '../xml/dom';
+import {
+  FormatError,
+  ExcC14nCore,
+  type CoreCheck,
+  selectSignatureDirect,
+  parseXml,
+  type ReferenceResult,
+  errorText,
+  loadWithXadesjs,
+  type AnyDoc,
+  selectSignature,
+  parseDocument,
+  type El,
+} from './xmldsig';
+import type {
+  VerificationReport,
+  Check,
+  CheckName,
+  VerifyOptions,
+  RevocationChecker,
+  RevocationRecord,
+  Indication,
+  SubIndication,
+} from './report';
+import { readXades, refMatches, type XadesInfo, leafMost, keyInfoCertificates } from './signer';
+
+function report(
+  indication: Indication,
+  subIndication: SubIndication | undefined,
+  message: string,
+  rest: Omit<VerificationReport, 'indication' | 'subIndication' | 'message' | 'checks'>,
+  checks: Check[],
+): VerificationReport {
+  return { indication, ...(subIndication ? { subIndication } : {}), message, ...rest, checks };
+}
+
+function check(name: CheckName, ok: boolean, detail: string): Check {
+  return { name, ok, detail, at: new Date() };
+}
+
+/** EN 319 102-1: what a certificate-path failure means for the signature. */
+const PATH_INDICATION: Record<string, Indication> = {
+  NO_CERTIFICATE_CHAIN_FOUND: 'INDETERMINATE',
+  OUT_OF_BOUNDS_NO_POE: 'INDETERMINATE',
+  CHAIN_CONSTRAINTS_FAILURE: 'INDETERMINATE',
+  // §5.2.6/§5.5: a certificate not yet valid at the validation time cannot have made the signature.
+  NOT_YET_VALID: 'TOTAL-FAILED',
+};
+
+async function askRevocation(
+  revocation: RevocationChecker,
+  cert: x509.X509Certificate,
+  issuer: x509.X509Certificate,
+): Promise<RevocationRecord> {
+  const base = { subject: cert.subject, serialHex: normalizeSerialHex(cert.serialNumber) };
+  try {
+    const a = await revocation(cert, issuer);
+    if (!a || !a.status || !['good', 'revoked', 'unknown'].includes(a.status.status)) {
+      return { ...base, status: { status: 'unknown' }, source: a?.source ?? 'ocsp', detail: 'revocation checker gave no status' };
+    }
+    return { ...base, ...a };
+  } catch (e) {
+    return { ...base, status: { status: 'unknown' }, source: 'ocsp', detail: `revocation checker failed: ${errorText(e)}` };
+  }
+}
+
+/**
+ * Verifies the XMLDSig/XAdES signature in `xml` (see the top of this file). Never throws: any failure,
+ * including unparsable input, comes back as a report.
+ */
+export async function verifyXmlSignature(xml: string, opts: VerifyOptions): Promise<VerificationReport> {
+  const checks: Check[] = [];
+  try {
+    return await verifyInner(xml, opts, checks);
+  } catch (e) {
+    if (e instanceof FormatError) return report('TOTAL-FAILED', 'FORMAT_FAILURE', e.message, {}, checks);
+    return report('INDETERMINATE', 'GENERIC', `verification could not be completed: ${errorText(e)}`, {}, checks);
+  }
+}
+
+async function verifyInner(xml: string, opts: VerifyOptions, checks: Check[]): Promise<VerificationReport> {
+  useXades();
+  const at = opts.at ?? new Date();
+
+  // 1. Format checking (§5.2.2).
+  if (typeof xml !== 'string') throw new FormatError('input is not a string');
+  // Every document is read by the strict parser first: what it refuses is a format failure. segl's own
+  // profile (exclusive C14N throughout, RSA PKCS#1 v1.5) is validated directly on that tree; any other
+  // shape, and a signatureXPath other than SEAL_XPATH, are read again with xmldom for
+  // xadesjs / XPath, exactly as before.
+  const tree = parseDocument(xml);
+  const direct = selectSignatureDirect(tree, opts.signatureXPath);
+  let sig: El;
+  let xades: XadesInfo | undefined;
+  let core: CoreCheck;
+  const directXades = direct && readXades(direct);
+  const directCore = direct && ExcC14nCore.plan(tree, direct);
+  if (direct && directCore) {
+    sig = direct;
+    xades = directXades;
+    core = directCore;
+  } else {
+    const doc = parseXml(xml);
+    sig = selectSignature(doc, opts.signatureXPath);
+    xades = readXades(sig);
+    core = ExcC14nCore.plan(doc as unknown as AnyDoc, sig) ?? loadWithXadesjs(doc, sig);
+  }
+  const signingTime = xades?.signingTime;
+
+  // 2. Identification of the signing certificate (§5.2.3).
+  const keyInfoCerts = keyInfoCertificates(sig);
+  let signer: x509.X509Certificate | undefined;
+  if (!keyInfoCerts.length) {
+    checks.push(check('signing-certificate-reference', false, 'no X509Certificate in ds:KeyInfo'));
+    return report(
+      'INDETERMINATE',
+      'NO_SIGNING_CERTIFICATE_FOUND',
+      'the signature carries no signing certificate (ds:KeyInfo/ds:X509Data/ds:X509Certificate)',
+      { signingTime },
+      checks,
+    );
+  }
+  if (xades?.refs.length) {
+    const matching = keyInfoCerts.filter((c) => xades.refs.some((r) => refMatches(r, c) === null));
+    if (!matching.length) {
+      const why = xades.refs.map((r) => `${r.property}: ${keyInfoCerts.map((c) => refMatches(r, c)).join('; ')}`).join(' | ');
+      checks.push(
+        check('signing-certificate-reference', false, `no ds:KeyInfo certificate matches the signed certificate reference (${why})`),
+      );
+      return report(
+        'INDETERMINATE',
+        'NO_SIGNING_CERTIFICATE_FOUND',
+        `the XAdES signing certificate reference does not designate any certificate in ds:KeyInfo (${why})`,
+        { signingTime },
+        checks,
+      );
+    }
+    signer = leafMost(matching);
+    const prop = xades.refs.find((r) => refMatches(r, signer as x509.X509Certificate) === null)?.property;
+    checks.push(check('signing-certificate-reference', true, `${prop} CertDigest matches ${signer.subject}`));
+  } else {
+    signer = leafMost(keyInfoCerts);
+    checks.push(
+      check(
+        'signing-certificate-reference',
+        true,
+        `${xades ? 'XAdES without a signing certificate reference' : 'plain XMLDSig (no XAdES signing certificate reference)'}; signer taken from ds:KeyInfo: ${signer.subject}`,
+      ),
+    );
+  }
+  const identified = { signer, signingTime };
+
+  // 3. Cryptographic verification (§5.2.7): references first (HASH_FAILURE), then SignatureValue.
+  let refs: ReferenceResult[];
+  try {
+    refs = await core.checkReferences();
+  } catch (e) {
+    throw new FormatError(`references could not be processed: ${errorText(e)}`);
+  }
+  const unresolved = refs.filter((r) => r.error);
+  const notFound = unresolved.filter((r) => /Cannot get object by reference/i.test(r.error as string));
+  if (notFound.length) {
+    const detail = notFound.map((r) => `${r.uri}: ${r.error}`).join('; ');
+    checks.push(check('core-validation', false, `signed data not found: ${detail}`));
+    return report('INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `signed data object(s) not found: ${detail}`, identified, checks);
+  }
+  if (unresolved.length) {
+    const detail = unresolved.map((r) => `${r.uri}: ${r.error}`).join('; ');
+    checks.push(check('core-validation', false, `reference processing failed: ${detail}`));
+    return report('TOTAL-FAILED', 'FORMAT_FAILURE', `reference(s) could not be processed: ${detail}`, identified, checks);
+  }
+  const badDigests = refs.filter((r) => !r.ok);
+  if (badDigests.length) {
+    const detail = `digest mismatch for reference(s) ${badDigests.map((r) => r.uri || '""').join(', ')}`;
+    checks.push(check('core-validation', false, detail));
+    return report('TOTAL-FAILED', 'HASH_FAILURE', `the signed data was changed after signing: ${detail}`, identified, checks);
+  }
+  let sigOk = false;
+  let sigError = '';
+  try {
+    sigOk = await core.checkSignatureValue(signer);
+  } catch (e) {
+    sigError = `: ${errorText(e)}`;
+  }
+  if (!sigOk) {
+    const detail = `${refs.length} reference digest(s) match but ds:SignatureValue does not verify with the key of ${signer.subject}${sigError}`;
+    checks.push(check('core-validation', false, detail));
+    return report('TOTAL-FAILED', 'SIG_CRYPTO_FAILURE', detail, identified, checks);
+  }
+  checks.push(
+    check(
+      'core-validation',
+      true,
+      `${refs.length} reference digest(s) and ds:SignatureValue verified (${core instanceof ExcC14nCore ? 'segl exclusive C14N' : 'xadesjs'})`,
+    ),
+  );
+
+  // 4. X.509 certificate validation (§5.2.6): the path, at `at`.
+  const extra = keyInfoCerts.filter((c) => c !== signer);
+  const path = await validatePath(signer, { anchors: opts.anchors, intermediates: [...(opts.intermediates ?? []), ...extra], at });
+  if (!path.ok) {
+    checks.push(check('path-validation', false, path.message));
+    return report(
+      PATH_INDICATION[path.subIndication],
+      path.subIndication,
+      `certificate path validation at ${at.toISOString()} failed: ${path.message}`,
+      { ...identified, ...(path.chain ? { chain: path.chain } : {}) },
+      checks,
+    );
+  }
+  const chain = path.chain;
+  checks.push(
+    check(
+      'path-validation',
+      true,
+      `path of ${chain.length} certificate(s) to trust anchor ${chain[chain.length - 1].subject}, valid at ${at.toISOString()}`,
+    ),
+  );
+
+  // 5. Revocation (§5.2.5/§5.2.6): the signer, and the intermediate CAs if asked. The anchor is trusted as such.
+  const withChain = { ...identified, chain };
+  if (chain.length < 2) {
+    checks.push(check('revocation', true, 'the signing certificate is itself a trust anchor; no revocation check'));
+    return report(
+      'TOTAL-PASSED',
+      undefined,
+      'signature valid; signing certificate is a trust anchor',
+      { ...withChain, revocation: [] },
+      checks,
+    );
+  }
+  const subjects = opts.checkCaRevocation ? chain.slice(0, -1) : [signer];
+  const records: RevocationRecord[] = [];
+  for (const cert of subjects) {
+    const i = chain.indexOf(cert);
+    records.push(await askRevocation(opts.revocation, cert, chain[i + 1]));
+  }
+  const full = { ...withChain, revocation: records };
+  const describe = (r: RevocationRecord, i: number): string => `${i === 0 ? 'signing certificate' : 'CA certificate'} ${r.subject}`;
+
+  for (const [i, r] of records.entries()) {
+    const s = r.status;
+    const who = describe(r, i);
+    if (s.status === 'revoked' && s.reason === 'certificateHold') {
+      // A held certificate is SUSPENDED, not revoked (RFC 5280 §5.3.1 certificateHold): the hold may be
+      // released ("removeFromCRL"), after which the certificate is good again, so the answer is not
+      // final. EN 319 102-1 gives no sub-indication for suspension; TRY_LATER says "ask again".
+      const detail = `${who} is on hold (certificateHold, suspended since ${s.revokedAt.toISOString()}) according to ${r.source}`;
+      checks.push(check('revocation', false, detail));
+      return report(
+        'INDETERMINATE',
+        'TRY_LATER',
+        `${detail}; the certificate is suspended, not revoked: validate again later`,
+        full,
+        checks,
+      );
+    }
+    if (s.status === 'revoked') {
+      const reason = s.reason ?? 'unspecified';
+      const detail = `${who} was revoked at ${s.revokedAt.toISOString()} (reason ${reason}) according to ${r.source}`;
+      checks.push(check('revocation', false, detail));
+      if (i > 0) return report('INDETERMINATE', 'REVOKED_CA_NO_POE', detail, full, checks);
+      if (s.revokedAt <= at) return report('TOTAL-FAILED', 'REVOKED', detail, full, checks);
+      // Revoked after the validation time: only proof that the signature existed before the
+      // revocation (a time-stamp, §5.5/§5.6) could save it, and basic validation has none.
+      return report('INDETERMINATE', 'REVOKED_NO_POE', `${detail}, after the validation time ${at.toISOString()}`, full, checks);
+    }
+    if (s.status !== 'good') {
+      const detail = `status of ${who} is unknown (${r.source}${r.detail ? `: ${r.detail}` : ''})`;
+      checks.push(check('revocation', false, detail));
+      return report('INDETERMINATE', 'TRY_LATER', `${detail}; revocation status could not be established, try later`, full, checks);
+    }
+  }
+  const detail = records.map((r, i) => `${describe(r, i)} good (${r.source})`).join('; ');
+  checks.push(check('revocation', true, detail));
+  return report(
+    'TOTAL-PASSED',
+    undefined,
+    `signature valid: core validation passed, path to ${chain[chain.length - 1].subject}, ${detail}`,
+    full,
+    checks,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------

@@ -1,0 +1,86 @@
+// The validation report of one signature, the ETSI EN 319 102-1 way: indication, sub-indication (§5.1.3) and the
+// checks done on the way; and the revocation callback the process asks.
+import * as x509 from '@peculiar/x509';
+import { type CertStatus } from '../ocsp/ocsp';
+// ---------------------------------------------------------------------------------------------
+// Types
+
+export type Indication = 'TOTAL-PASSED' | 'INDETERMINATE' | 'TOTAL-FAILED';
+
+/** EN 319 102-1 §5.1.3 sub-indications this verifier produces. */
+export type SubIndication =
+  | 'FORMAT_FAILURE'
+  | 'HASH_FAILURE'
+  | 'SIG_CRYPTO_FAILURE'
+  | 'SIGNED_DATA_NOT_FOUND'
+  | 'NO_SIGNING_CERTIFICATE_FOUND'
+  | 'NO_CERTIFICATE_CHAIN_FOUND'
+  | 'OUT_OF_BOUNDS_NO_POE'
+  | 'NOT_YET_VALID'
+  | 'CHAIN_CONSTRAINTS_FAILURE'
+  | 'REVOKED'
+  | 'REVOKED_NO_POE'
+  | 'REVOKED_CA_NO_POE'
+  | 'TRY_LATER'
+  | 'GENERIC';
+
+export type CheckName = 'core-validation' | 'path-validation' | 'revocation' | 'signing-certificate-reference';
+
+export interface Check {
+  name: CheckName;
+  ok: boolean;
+  detail: string;
+  /** When the check was made. */
+  at: Date;
+}
+
+export type RevocationSource = 'ocsp' | 'crl' | 'embedded';
+
+/** What a revocation callback answers for one certificate. */
+export interface RevocationAnswer {
+  status: CertStatus;
+  /** The evidence (a DER OCSPResponse or CRL) to keep with the signature. */
+  responseDer?: Uint8Array;
+  source: RevocationSource;
+  /** Why the status is what it is (e.g. why it is unknown). */
+  detail?: string;
+}
+
+/** One revocation check as recorded in the report. */
+export interface RevocationRecord extends RevocationAnswer {
+  /** Subject DN of the certificate checked. */
+  subject: string;
+  /** Its serial, canonical hex. */
+  serialHex: string;
+}
+
+export type RevocationChecker = (cert: x509.X509Certificate, issuer: x509.X509Certificate) => Promise<RevocationAnswer>;
+
+export interface VerifyOptions {
+  anchors: x509.X509Certificate[];
+  intermediates?: x509.X509Certificate[];
+  /** Validation time (a trusted time if you have one); default now. */
+  at?: Date;
+  revocation: RevocationChecker;
+  /** Also ask `revocation` about the intermediate CA certificates of the path (default false). */
+  checkCaRevocation?: boolean;
+  /**
+   * XPath (prefixes ds, xades, xades141) selecting the ds:Signature to verify when the document holds
+   * more than one; it must select exactly one ds:Signature element.
+   */
+  signatureXPath?: string;
+}
+
+export interface VerificationReport {
+  indication: Indication;
+  subIndication?: SubIndication;
+  message: string;
+  signer?: x509.X509Certificate;
+  chain?: x509.X509Certificate[];
+  /** Claimed signing time (XAdES SigningTime), if present. */
+  signingTime?: Date;
+  revocation?: RevocationRecord[];
+  checks: Check[];
+}
+
+// ---------------------------------------------------------------------------------------------
