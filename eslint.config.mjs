@@ -57,7 +57,6 @@ export default tseslint.config(
       'src/core/documentservice.ts',
       'src/store/documents.ts',
       'src/trust/validation/process.ts',
-      'src/trust/xades/xades.ts',
       'src/portal/routes.ts',
       'src/eid/testid/tool.ts',
       'src/eid/testid/steps.ts',

@@ -15,7 +15,7 @@ import {
 import { CprRepository } from '../../src/store/cpr';
 import { ocspRevocationChecker } from '../../src/trust/validation/revocation';
 import { verifyXmlSignature } from '../../src/trust/validation/process';
-import { createNativeSignature } from '../../src/trust/xades/xades';
+import { createNativeSignature } from '../../src/trust/xades/native';
 import { databases, startServer, type TestServer } from '../support/server';
 
 const isFailure = (x: unknown): x is Failure => (x as Failure).ok === false;

@@ -13,7 +13,8 @@ import { createTestPki, issuePersonCertificate } from '../../src/testca/pki';
 import { parseStrict } from '../../src/trust/xml/strictxml';
 import { verifyXmlSignature } from '../../src/trust/validation/process';
 import { type VerifyOptions } from '../../src/trust/validation/report';
-import { createNativeSignature, createSeal } from '../../src/trust/xades/xades';
+import { createNativeSignature } from '../../src/trust/xades/native';
+import { createSeal } from '../../src/trust/xades/seal';
 import { childElement, descendants, NS, parseXml, useXades, type Element } from '../../src/trust/xml/dom';
 
 useXades();

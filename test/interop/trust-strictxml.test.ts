@@ -10,7 +10,8 @@ import { generateKeys } from '../../src/trust/crypto';
 import { buildLtvSdo } from '../../src/trust/ltvsdo';
 import { createTestPki, issuePersonCertificate } from '../../src/testca/pki';
 import { MAX_DEPTH, parseStrict, StrictXmlError, type SDocument, type SElement } from '../../src/trust/xml/strictxml';
-import { createNativeSignature, createSeal } from '../../src/trust/xades/xades';
+import { createNativeSignature } from '../../src/trust/xades/native';
+import { createSeal } from '../../src/trust/xades/seal';
 import { parseXml } from '../../src/trust/xml/dom';
 
 jest.setTimeout(120_000);

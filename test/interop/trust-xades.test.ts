@@ -13,18 +13,10 @@ import * as xadesjs from 'xadesjs';
 import { SignedXml as XmlCryptoSignedXml } from 'xml-crypto';
 import { respondOcsp } from '../../src/trust/ocsp/ocsp';
 import { createCrl, createTestPki, issuePersonCertificate, type Issuer, type PkiUrls, type TestPki } from '../../src/testca/pki';
-import {
-  ALG,
-  createNativeSignature,
-  createSeal,
-  LTV_SDO_MIME_TYPE,
-  parseSignature,
-  POLICY_DIGEST_OF_DESCRIPTION,
-  PROOF_OF_APPROVAL_OID,
-  SIGNPROPERTIES_NS,
-  verifySignatureCore,
-  type DocumentToSign,
-} from '../../src/trust/xades/xades';
+import { ALG, LTV_SDO_MIME_TYPE, PROOF_OF_APPROVAL_OID, SIGNPROPERTIES_NS } from '../../src/trust/xades/signature';
+import { createNativeSignature, type DocumentToSign } from '../../src/trust/xades/native';
+import { createSeal, POLICY_DIGEST_OF_DESCRIPTION } from '../../src/trust/xades/seal';
+import { parseSignature, verifySignatureCore } from '../support/xades-read';
 import { NS } from '../../src/trust/xml/dom';
 import { makePdf } from '../support/pdf';
 
