@@ -4,7 +4,7 @@
 import * as x509 from '@peculiar/x509';
 import { parseXml } from '../soap/xml';
 import type { XNode } from '../soap/xml';
-import { checkOcspResponse } from '../trust/ocsp/ocsp';
+import { checkOcspResponse } from '../trust/ocsp/response';
 import { normalizeSerialHex } from '../trust/x509/serial';
 import { verifyXmlSignature } from '../trust/validation/process';
 import { type Indication, type RevocationChecker, type VerificationReport } from '../trust/validation/report';

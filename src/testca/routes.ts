@@ -1,6 +1,6 @@
 // The public trust endpoints (fixed paths): certificates, CRLs, OCSP (GET and POST) and the TSA.
 import { Router, raw, type NextFunction, type Request, type Response } from 'express';
-import { ocspGetPath } from '../trust/ocsp/ocsp';
+import { ocspGetPath } from '../trust/ocsp/responder';
 import type { TestCa } from './testca';
 
 /** OCSP and time-stamp requests are a few hundred bytes; 64 KB is generous. */

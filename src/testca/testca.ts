@@ -12,7 +12,8 @@ import type { Clock } from '../core/ports';
 import type { CertificateRecord, CertificateRepository } from '../store/certificates';
 import { createCrl, issuePersonCertificate, pidOf, serialHex, type CrlReason, type PersonKind, type PkiUrls, type TestPki } from './pki';
 import { loadOrCreateTestPki, type StoredTestPki } from './store';
-import { respondOcsp, type CertStatus, type RevocationReason } from '../trust/ocsp/ocsp';
+import { respondOcsp } from '../trust/ocsp/responder';
+import { type CertStatus, type RevocationReason } from '../trust/ocsp/certid';
 import { respondTimestamp } from '../trust/tsp/tsp';
 import type { CryptoKey } from '../trust/crypto';
 

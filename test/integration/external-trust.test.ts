@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { loadConfig } from '../../src/config';
 import { crypto, generateKeys } from '../../src/trust/crypto';
 import { createTestPki, toPem, type TestPki } from '../../src/testca/pki';
-import { respondOcsp } from '../../src/trust/ocsp/ocsp';
+import { respondOcsp } from '../../src/trust/ocsp/responder';
 import { readTimestampToken, respondTimestamp } from '../../src/trust/tsp/tsp';
 import { readBody } from '../support/http';
 import { startServer, type TestServer } from '../support/server';

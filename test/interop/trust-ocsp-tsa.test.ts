@@ -9,14 +9,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import {
-  checkOcspResponse,
-  ocspGetPath,
-  respondOcsp,
-  OcspError,
-  type CertStatus,
-  type OcspResponderOptions,
-} from '../../src/trust/ocsp/ocsp';
+import { checkOcspResponse } from '../../src/trust/ocsp/response';
+import { ocspGetPath, respondOcsp } from '../../src/trust/ocsp/responder';
+import { OcspError, type CertStatus, type OcspResponderOptions } from '../../src/trust/ocsp/certid';
 import {
   readTimestampResponse,
   readTimestampToken,

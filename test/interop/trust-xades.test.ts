@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as xadesjs from 'xadesjs';
 import { SignedXml as XmlCryptoSignedXml } from 'xml-crypto';
-import { respondOcsp } from '../../src/trust/ocsp/ocsp';
+import { respondOcsp } from '../../src/trust/ocsp/responder';
 import { createCrl, createTestPki, issuePersonCertificate, type Issuer, type PkiUrls, type TestPki } from '../../src/testca/pki';
 import { ALG, LTV_SDO_MIME_TYPE, PROOF_OF_APPROVAL_OID, SIGNPROPERTIES_NS } from '../../src/trust/xades/signature';
 import { createNativeSignature, type DocumentToSign } from '../../src/trust/xades/native';

@@ -32,7 +32,7 @@ import {
   unsignedInteger,
   type Tlv,
 } from '../asn1/der';
-import { parseDer, wholeSeconds } from '../ocsp/ocsp';
+import { parseDer, wholeSeconds } from '../ocsp/certid';
 import { normalizeSerialHex } from '../x509/serial';
 import { equalBytes } from '../../util/bytes';
 

@@ -1,7 +1,7 @@
 // The validation report of one signature, the ETSI EN 319 102-1 way: indication, sub-indication (§5.1.3) and the
 // checks done on the way; and the revocation callback the process asks.
 import * as x509 from '@peculiar/x509';
-import { type CertStatus } from '../ocsp/ocsp';
+import { type CertStatus } from '../ocsp/certid';
 // ---------------------------------------------------------------------------------------------
 // Types
 

@@ -3,7 +3,8 @@
 import { crypto } from '../crypto';
 import * as x509 from '@peculiar/x509';
 import { oid, TAG, tlv } from '../asn1/der';
-import { certIdFor, checkOcspResponse } from '../ocsp/ocsp';
+import { certIdFor } from '../ocsp/certid';
+import { checkOcspResponse } from '../ocsp/response';
 import { normalizeSerialHex } from '../x509/serial';
 import type { RevocationAnswer, RevocationChecker } from './report';
 import { errorText } from './xmldsig';
