@@ -6,7 +6,7 @@
 // It starts its own segl runtime (SQLite, temp DATA_DIR, LOG_LEVEL silent, REDIS_URL from the
 // environment or a private redis-server), creates the requests over SOAP first (one small PDF each),
 // warms up, then calls sign() back to back for `seconds`. Every RSA private-key operation goes through
-// Node's WebCrypto (src/trust/xades/xades.ts and pkijs both use it, see src/trust/crypto.ts), so SubtleCrypto.sign is
+// Node's WebCrypto (src/trust/xades/signature.ts and pkijs both use it, see src/trust/crypto.ts), so SubtleCrypto.sign is
 // wrapped to count them per package and by key. An optional CPU profile (node:inspector, the same V8
 // profile `node --cpu-prof` writes) is taken in a separate run after the measured one, so its
 // overhead does not touch the figures.

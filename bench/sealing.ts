@@ -26,19 +26,19 @@ export const RSA_SIGNS_FROM_CODE: ReadonlyArray<{ key: string; what: string; whe
     key: 'signer',
     what: 'the native XAdES signature',
     where:
-      'src/signing/pipeline.ts sign → src/trust/xades/xades.ts createNativeSignature → xadesSignature (crypto.subtle.sign over the canonical SignedInfo)',
+      'src/signing/pipeline.ts sign → src/trust/xades/native.ts createNativeSignature → src/trust/xades/signature.ts xadesSignature (crypto.subtle.sign over the canonical SignedInfo)',
   },
   {
     key: 'ocsp',
     what: 'the OCSP response for the signer certificate (initial verification)',
     where:
-      'src/signing/pipeline.ts prefetchRevocation (asked when sign() starts, used by verify(native)) → src/trust/validation/verify.ts ocspRevocationChecker → TestCa.ocsp → src/trust/ocsp/ocsp.ts respondOcsp (crypto.subtle.sign over the DER ResponseData)',
+      'src/signing/pipeline.ts prefetchRevocation (asked when sign() starts, used by verify(native)) → src/trust/validation/revocation.ts ocspRevocationChecker → TestCa.ocsp → src/trust/ocsp/responder.ts respondOcsp (crypto.subtle.sign over the DER ResponseData)',
   },
   {
     key: 'tsa',
     what: 'the RFC 3161 time-stamp token',
     where:
-      'src/signing/pipeline.ts trustedTime (requested while the native signature is verified) → TestCa.timestamp → src/trust/tsp/tsp.ts buildToken (SignedData.sign)',
+      'src/signing/pipeline.ts trustedTime (requested while the native signature is verified) → TestCa.timestamp → src/trust/tsp/responder.ts buildToken (SignedData.sign)',
   },
   {
     key: 'ocsp',
@@ -50,7 +50,7 @@ export const RSA_SIGNS_FROM_CODE: ReadonlyArray<{ key: string; what: string; whe
     key: 'seal',
     what: 'the seal over the LTV-SDO',
     where:
-      'src/signing/pipeline.ts → src/trust/xades/xades.ts createSeal → xadesSignature (crypto.subtle.sign over the canonical SignedInfo)',
+      'src/signing/pipeline.ts → src/trust/xades/seal.ts createSeal → src/trust/xades/signature.ts xadesSignature (crypto.subtle.sign over the canonical SignedInfo)',
   },
 ];
 

@@ -14,7 +14,7 @@ import { createCrl, issuePersonCertificate, pidOf, serialHex, type CrlReason, ty
 import { loadOrCreateTestPki, type StoredTestPki } from './store';
 import { respondOcsp } from '../trust/ocsp/responder';
 import { type CertStatus, type RevocationReason } from '../trust/ocsp/certid';
-import { respondTimestamp } from '../trust/tsp/tsp';
+import { respondTimestamp } from '../trust/tsp/responder';
 import type { CryptoKey } from '../trust/crypto';
 
 /** segl's TSA policy (a test OID under the same private arc as the test certificate policies). */

@@ -1,4 +1,4 @@
-// src/trust/ocsp/ocsp.ts and src/trust/tsp/tsp.ts against openssl 3 (`openssl ocsp` over HTTP, `openssl ts`)
+// src/trust/ocsp/ and src/trust/tsp/ against openssl 3 (`openssl ocsp` over HTTP, `openssl ts`)
 // and against our own checkers.
 import '../../src/trust/crypto';
 import * as asn1js from 'asn1js';
@@ -12,14 +12,10 @@ import { join } from 'node:path';
 import { checkOcspResponse } from '../../src/trust/ocsp/response';
 import { ocspGetPath, respondOcsp } from '../../src/trust/ocsp/responder';
 import { OcspError, type CertStatus, type OcspResponderOptions } from '../../src/trust/ocsp/certid';
-import {
-  readTimestampResponse,
-  readTimestampToken,
-  requestTimestamp,
-  respondTimestamp,
-  verifyTimestampToken,
-  type TsaOptions,
-} from '../../src/trust/tsp/tsp';
+import { readTimestampResponse, readTimestampToken, verifyTimestampToken } from '../../src/trust/tsp/token';
+import { requestTimestamp } from '../../src/trust/tsp/request';
+import { respondTimestamp } from '../../src/trust/tsp/responder';
+import { type TsaOptions } from '../../src/trust/tsp/common';
 import { makeTestCa, type TestCa } from '../support/testca';
 import { readBody } from '../support/http';
 

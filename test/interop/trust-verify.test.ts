@@ -1,4 +1,4 @@
-// src/trust/validation/verify.ts and src/trust/x509/path.ts: ETSI EN 319 102-1 style verification of XMLDSig / XAdES
+// src/trust/validation/ and src/trust/x509/path.ts: ETSI EN 319 102-1 style verification of XMLDSig / XAdES
 // signatures made independently of segl's signer (xmlsec1, and xadesjs called directly), against a
 // test PKI whose OCSP responder runs in this test on a local HTTP server with statuses we control.
 import '../../src/trust/crypto';

@@ -1,4 +1,4 @@
-// src/trust/xades/xades.ts: the native (enveloping XAdES-BES) signature and the platform seal (enveloped
+// src/trust/xades/: the native (enveloping XAdES-BES) signature and the platform seal (enveloped
 // XAdES over a whole LTV-SDO package), checked by three independent verifiers: xmlsec1 1.2.37
 // (libxml2 + OpenSSL, with path validation to the test root), xml-crypto 6.3.2 and xadesjs itself.
 import { generateKeys } from '../../src/trust/crypto';
