@@ -320,7 +320,7 @@ async function throughput(ctx: Ctx, s: Segl, rx: ReceiverHandle, label: string, 
   for (let i = 0; i < chunks.length; i += 8) {
     await Promise.all(
       chunks.slice(i, i + 8).map((n) =>
-        rt.documents.createRequest(
+        rt.documents.requests.createRequest(
           svc,
           Array.from({ length: n }, () => request(`${rx.base}/cb`)),
         ),
@@ -450,7 +450,7 @@ async function latency(ctx: Ctx, s: Segl, rx: ReceiverHandle, label: string, opt
     if (wait > 0) await sleep(wait);
     sent[i] = now();
     inflight.push(
-      rt.documents.createRequest(svc, [request(`${rx.base}/lat?seq=${i}`)]).then(() => {
+      rt.documents.requests.createRequest(svc, [request(`${rx.base}/lat?seq=${i}`)]).then(() => {
         committed[i] = now();
       }),
     );

@@ -317,7 +317,7 @@ async function confirm(b: Bench, p: Prepared): Promise<Timed> {
   const want = redirectUrl(COMPLETE_URL, p.requestId, 't1');
   if (a.status !== 303 || a.location !== want)
     throw new Error(`sign/confirm for ${p.requestId}: HTTP ${a.status} ${a.location ?? ''}: ${text(a.html)}`);
-  const st = await b.rt.documents.getStatus(b.svc, [p.requestId]);
+  const st = await b.rt.documents.requests.getStatus(b.svc, [p.requestId]);
   const bad = st.filter((x) => x.taskStatus !== 'completed' || !x.documentStatus?.length || x.documentStatus.some((d) => !d.resultUri));
   if (!st.length || bad.length)
     throw new Error(`after sign/confirm, ${p.requestId} is not completed with result-uris: ${JSON.stringify(st)}`);

@@ -1,11 +1,12 @@
-// The sealing worker: segl's signing pipeline (SigningPipeline.sign: native XAdES signature → initial
-// verification with OCSP → RFC 3161 token → LTV-SDO → seal → seal verified → stored result) run
+// The sealing worker: core's signTask with segl's signing pipeline (the stored original read →
+// SigningPipeline.sign: native XAdES signature → initial verification with OCSP → RFC 3161 token →
+// LTV-SDO → seal → seal verified → core stores the result and completes the task) run
 // sequentially on one core. Run as a child process (`node dist/bench/seal.js`, a SealSpec as JSON on
 // stdin, a SealResult as JSON on stdout), so nothing else shares its event loop.
 //
 // It starts its own segl runtime (SQLite, temp DATA_DIR, LOG_LEVEL silent, REDIS_URL from the
 // environment or a private redis-server), creates the requests over SOAP first (one small PDF each),
-// warms up, then calls sign() back to back for `seconds`. Every RSA private-key operation goes through
+// warms up, then calls signTask() back to back for `seconds`. Every RSA private-key operation goes through
 // Node's WebCrypto (src/trust/xades/signature.ts and pkijs both use it, see src/trust/crypto.ts), so SubtleCrypto.sign is
 // wrapped to count them per package and by key. An optional CPU profile (node:inspector, the same V8
 // profile `node --cpu-prof` writes) is taken in a separate run after the measured one, so its
@@ -16,7 +17,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config';
-import type { SignAct } from '../src/signing/pipeline';
 import { startRuntime, type Runtime } from '../src/runtime';
 import { crypto, generateKeys, type CryptoKey } from '../src/trust/crypto';
 import { createSigningRequestEnvelope, ENDPOINT_PATH, expectResponse, firstText, post } from './envelopes';
@@ -320,18 +320,16 @@ export async function runSeal(spec: SealSpec): Promise<SealResult> {
     createMs += performance.now() - t;
   };
 
-  const act = (requestId: string): SignAct => ({
-    svc,
-    requestId,
-    taskId: 't1',
+  // The portal's path: core's signTask reads the stored original, the pipeline signs, verifies and
+  // seals, and core stores the package as the document's result.
+  const input = {
+    documentIds: ['doc1'],
     signer,
-    signText: 'I approve the bench contract.',
-    documents: [{ id: 'doc1', description: 'Bench contract', mimeType: 'application/pdf', bytes: pdf }],
-    audit: [{ time: new Date(), type: 'pdf-shown', text: 'doc1 shown to the signer' }],
+    audit: [{ type: 'pdf-shown', text: 'doc1 shown to the signer' }],
+    defaultSignText: 'I approve the bench contract.',
     userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36',
     clientIp: '127.0.0.1',
-    externalContext: 'client-reference: bench',
-  });
+  };
   const failures: string[] = [];
   /** One package; returns its wall ms, the RSA signs it made and the sealed package's size (0 when it failed). */
   const signOne = async (): Promise<{ ms: number; rsa: number; bytes: number }> => {
@@ -340,13 +338,10 @@ export async function runSeal(spec: SealSpec): Promise<SealResult> {
     const t = performance.now();
     let bytes = 0;
     try {
-      const out = await pipeline.sign(act(requestId));
-      if (!out.ok)
-        failures.push(
-          `sign() refused at ${out.stage}: ${out.report.indication} ${out.report.subIndication ?? ''} ${out.report.message}`.trim(),
-        );
-      else if (out.resultUris.length !== 1) failures.push(`sign() gave ${out.resultUris.length} result URIs, expected 1`);
-      else bytes = Buffer.byteLength(out.packageXml);
+      const out = await runtime.documents.signer.signTask(svc, requestId, 't1', input, pipeline);
+      if (!out.ok) failures.push(`signTask() refused at ${out.stage}: ${out.reason}`);
+      else if (out.resultUris.length !== 1) failures.push(`signTask() gave ${out.resultUris.length} result URIs, expected 1`);
+      else bytes = out.packages[0]!.byteLength;
     } catch (e) {
       failures.push(`sign() threw: ${(e as Error).message ?? String(e)}`);
     }

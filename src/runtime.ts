@@ -9,7 +9,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
-import { DocumentService } from './core/documentservice';
+import { documentUseCases, type DocumentUseCases } from './core/documents';
+import { ArchiveUseCases } from './core/archive';
 import { newErrorReference } from './core/ids';
 import type { Clock } from './core/ports';
 import { defaultRegistry } from './eid/registry';
@@ -67,7 +68,7 @@ export interface Runtime {
   redis: Redis;
   redisHandle: RedisHandle;
   services: ServiceRepository;
-  documents: DocumentService;
+  documents: DocumentUseCases;
   sds: SdsRepository;
   archive: ArchiveRepository;
   /** the test CA, OCSP and TSA; created (or loaded from DATA_DIR/pki) on first use */
@@ -233,7 +234,7 @@ function orderUri(base: string, ...parts: string[]): string {
   return [base, 'doc', parts[0]!, 'order', ...parts.slice(1)].map((p, i) => (i === 0 ? p : encodeURIComponent(p))).join('/');
 }
 
-/** The DocumentService use cases on this database and blob store. */
+/** The document use cases (integrator, signer, timers) on this database and blob store. */
 export function documentService(
   cfg: Config,
   db: DataSource,
@@ -241,12 +242,13 @@ export function documentService(
   clock: Clock,
   baseUrl: () => string,
   onOutbox?: () => void,
-): DocumentService {
-  return new DocumentService({
+): DocumentUseCases {
+  return documentUseCases({
     onOutbox,
     store: new SqlDocumentStore(db, blobs, new AtRest(ensureSecret(cfg))),
     blobs,
     clock,
+    sds: new SdsRepository(db, blobs),
     methods: defaultRegistry(cfg.testEid).validationContext(),
     sdsTtlDays: cfg.sdsTtlDays,
     uris: {
@@ -262,10 +264,10 @@ export function documentService(
  */
 export async function purge(cfg: Config, db: DataSource, clock: Clock): Promise<{ sds: number; requests: number; blobs: number }> {
   const blobs = blobStore(cfg);
-  const repo = new SdsRepository(db, blobs);
-  const sds = await repo.purgeExpired(clock.now().toISOString());
-  const requests = await documentService(cfg, db, blobs, clock, () => cfg.publicUrl).purgeDueRequests();
-  return { sds, requests, blobs: await repo.sweepOrphans() };
+  const { housekeeping } = documentService(cfg, db, blobs, clock, () => cfg.publicUrl);
+  const sds = await housekeeping.purgeExpiredSds();
+  const requests = await housekeeping.purgeDueRequests();
+  return { sds, requests, blobs: await new SdsRepository(db, blobs).sweepOrphans() };
 }
 
 export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Runtime> {
@@ -334,7 +336,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     runTimers: async () => {
       const out: Record<string, number> = {};
       for (const name of Object.keys(TIMER_JOBS) as TimerJob[])
-        Object.assign(out, await runTimer({ documents: rt.documents, sds, cpr, clock, testid: rt.testid }, name));
+        Object.assign(out, await runTimer({ housekeeping: rt.documents.housekeeping, sds, cpr, clock, testid: rt.testid }, name));
       await relay.round();
       return out;
     },
@@ -351,10 +353,9 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
           trustPromise = undefined;
           throw e;
         })),
-        rt.documents,
-        blobs,
+        clock.now.bind(clock),
       ),
-    documents: undefined as unknown as DocumentService,
+    documents: undefined as unknown as DocumentUseCases,
     startWorkers: async () => undefined,
     // Bounded (src/ops/shutdown.ts): at most 9.1 s in all, even with Redis dead or frozen; throws
     // naming the steps that did not finish. The workers get the most: running jobs may finish (4 s).
@@ -411,7 +412,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
         wsdlFile: path.join(WSDL_DIR, 'documentservice-v3.wsdl'),
         publicUrl,
         operations: DOCUMENT_OPERATIONS,
-        context: rt.documents,
+        context: rt.documents.requests,
         authenticate: (s, p) => services.authenticate(s, p),
         bodyLimit: cfg.bodyLimit,
         limiter,
@@ -436,7 +437,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
         limiter,
         log,
         context: {
-          archive,
+          archive: new ArchiveUseCases({ store: archive }),
           blobs,
           maxInlineBytes: Math.min(cfg.bodyLimit, 50 * 1024 * 1024),
           downloadUrl: (svc, id) => `${rt.url}/doc/${encodeURIComponent(svc)}/archive/${id}`,
@@ -463,7 +464,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     app.use(
       portalRoutes({
         services,
-        documents: rt.documents,
+        documents: rt.documents.signer,
         blobs,
         clock,
         secret: cfg.secret!,
@@ -483,7 +484,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
         sds,
         archive,
         blobs,
-        documents: rt.documents,
+        documents: rt.documents.requests,
         limiter,
         log,
         publicUrl: () => rt.url!,
@@ -510,7 +511,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     const deps: NotifyDeps = {
       outbox,
       services,
-      documents: rt.documents,
+      documents: rt.documents.requests,
       clock,
       log,
       config: cfg.notify,
@@ -521,10 +522,16 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
       metrics,
       resolve: opts.resolve,
     };
-    rt.workers = new WorkerHost(redisHandle!.url, queues, { ...deps, sds, cpr, testid: rt.testid }, log, {
-      concurrency: cfg.notify.concurrency,
-      lockMs: cfg.notify.jobLockMs,
-    });
+    rt.workers = new WorkerHost(
+      redisHandle!.url,
+      queues,
+      { ...deps, housekeeping: rt.documents.housekeeping, sds, cpr, testid: rt.testid },
+      log,
+      {
+        concurrency: cfg.notify.concurrency,
+        lockMs: cfg.notify.jobLockMs,
+      },
+    );
     await rt.workers.start();
   };
   if (opts.worker) await rt.startWorkers();

@@ -95,22 +95,68 @@ export interface NewRequest {
   events: EventRow[];
 }
 
-/** One unit of work; every method runs inside the transaction that `DocumentStore.tx` opened. */
-export interface DocumentTx {
-  insertRequests(list: NewRequest[]): Promise<void>;
+// The port is split by who needs it: every use case reads requests and moves tasks; the integrator's
+// request service, the signer's actions and the timers each add their own writes. A use case is typed
+// with the part it needs (see core/usecase.ts), so a signer action cannot call insertRequests.
+
+/** Reads every use case makes; every method runs inside the transaction that `TxStore.tx` opened. */
+export interface RequestReads {
   getRequest(serviceId: number, requestId: string): Promise<RequestRow | null>;
   getTasks(requestId: string): Promise<TaskRow[]>;
   getTaskDocuments(requestIds: string[]): Promise<TaskDocumentRow[]>;
+  /** The stored bytes of one of a request's documents. */
+  getDocument(requestId: string, documentId: string): Promise<DocumentRow | null>;
+  events(requestId: string, taskId: string): Promise<EventRow[]>;
+  notifications(requestId: string, scope: string): Promise<NotificationRow[]>;
+  /** Every notification of a request, all scopes. */
+  allNotifications(requestId: string): Promise<NotificationRow[]>;
+  getResult(requestId: string, taskId: string, documentId: string): Promise<{ blobKey: string; sha256: string } | null>;
+}
+
+/** What a task transition writes (core/transitions.ts): the status, its event, reminders cancelled, deliveries queued. */
+export interface TransitionWrites {
+  setTaskStatus(requestId: string, taskId: string, status: TaskStatus, now: string): Promise<void>;
+  insertEvents(events: EventRow[]): Promise<void>;
+  /** Cancels the not-yet-due deliveries about a task (all of the request's when taskId is undefined). */
+  cancelReminders(requestId: string, taskId: string | undefined, now: string): Promise<void>;
+  /** Adds deliveries to the outbox; a delivery id already there is left as it is. */
+  insertOutbox(rows: OutboxRow[]): Promise<void>;
+  /** Deletes each of these blobs that no row names (after a refused or failed write). */
+  releaseBlobs(keys: string[]): Promise<void>;
+}
+
+/** The integrator's writes and searches (core/requests.ts, the 16 DocumentService operations). */
+export interface RequestWrites {
+  insertRequests(list: NewRequest[]): Promise<void>;
   /** Marks requests deleted; returns the ids that were live before. */
   deleteRequests(serviceId: number, requestIds: string[], now: string): Promise<string[]>;
   insertTask(task: TaskRow, docs: TaskDocumentRow[], documents: DocumentRow[]): Promise<void>;
-  setTaskStatus(requestId: string, taskId: string, status: TaskStatus, now: string): Promise<void>;
   setClientStatus(requestId: string, taskId: string, clientStatus: string, now: string): Promise<void>;
-  insertEvents(events: EventRow[]): Promise<void>;
-  events(requestId: string, taskId: string): Promise<EventRow[]>;
   insertArtifact(a: ArtifactRow): Promise<void>;
-  /** Deletes each of these blobs that no row names (after a refused or failed write). */
-  releaseBlobs(keys: string[]): Promise<void>;
+  insertNotification(n: NotificationRow): Promise<void>;
+  disableNotifications(requestId: string, scope: string, ids: string[]): Promise<void>;
+  /** Cancels the undelivered deliveries of these notifications (disableNotification). */
+  cancelDeliveries(requestId: string, scope: string, notificationIds: string[], now: string): Promise<void>;
+  findTasks(serviceId: number, filter: CompiledFilter, page: Page): Promise<TaskInfo[]>;
+  countTasks(serviceId: number, filter: CompiledFilter): Promise<number>;
+  /** Which of these (request, task) pairs exist for the service. */
+  existingTasks(serviceId: number, pairs: Array<{ requestId: string; taskId: string }>): Promise<Set<string>>;
+  insertUserSession(s: UserSessionRow): Promise<void>;
+  /** SDS entries of this service by id (others' ids are simply absent). */
+  sdsDocuments(serviceId: number, ids: string[]): Promise<Map<string, SdsEntry>>;
+  /** A request now uses these SDS entries: they live until `expiresAt`. */
+  touchSds(ids: string[], now: string, expiresAt: string): Promise<void>;
+  /** Archive entries of this service by id. */
+  archiveDocuments(serviceId: number, ids: string[]): Promise<Map<string, ArchiveEntry>>;
+  /** Copies documents into the archive (same blobs). */
+  insertArchive(
+    serviceId: number,
+    entries: Array<ArchiveEntry & { createdAt: string; requestId: string; documentId: string }>,
+  ): Promise<void>;
+}
+
+/** The signer's writes (core/signer.ts): uploads, single-sign-on artifacts, signed results. */
+export interface SignerWrites {
   /** The bytes a signer uploaded for an upload-document (document-action type upload); a replaced upload's blob goes when unused. */
   setDocumentBytes(
     requestId: string,
@@ -119,43 +165,20 @@ export interface DocumentTx {
   ): Promise<void>;
   /** Marks an unused, unexpired artifact of this task used; false when there is none such. */
   useArtifact(hash: string, requestId: string, taskId: string, now: string): Promise<boolean>;
-  notifications(requestId: string, scope: string): Promise<NotificationRow[]>;
-  insertNotification(n: NotificationRow): Promise<void>;
-  disableNotifications(requestId: string, scope: string, ids: string[]): Promise<void>;
-  findTasks(serviceId: number, filter: CompiledFilter, page: Page): Promise<TaskInfo[]>;
-  countTasks(serviceId: number, filter: CompiledFilter): Promise<number>;
-  /** Which of these (request, task) pairs exist for the service. */
-  existingTasks(serviceId: number, pairs: Array<{ requestId: string; taskId: string }>): Promise<Set<string>>;
-  insertUserSession(s: UserSessionRow): Promise<void>;
-  /** The stored bytes of one of a request's documents. */
-  getDocument(requestId: string, documentId: string): Promise<DocumentRow | null>;
-  /** SDS entries of this service by id (others' ids are simply absent). */
-  sdsDocuments(serviceId: number, ids: string[]): Promise<Map<string, SdsEntry>>;
-  /** A request now uses these SDS entries: they live until `expiresAt`. */
-  touchSds(ids: string[], now: string, expiresAt: string): Promise<void>;
   /** Records a document's signed result (the sealed LTV-SDO) and where getStatus points for it. */
   setResult(requestId: string, taskId: string, documentId: string, r: { blobKey: string; sha256: string; uri: string }): Promise<void>;
-  getResult(requestId: string, taskId: string, documentId: string): Promise<{ blobKey: string; sha256: string } | null>;
+}
+
+/** What the timers find due (core/housekeeping.ts). */
+export interface HousekeepingReads {
   /** Live requests whose days-until-deletion has run out by `now`, oldest first. */
   requestsDue(now: string, limit: number): Promise<Array<{ id: string; serviceId: number }>>;
-  /** Archive entries of this service by id. */
-  archiveDocuments(serviceId: number, ids: string[]): Promise<Map<string, ArchiveEntry>>;
-  /** Copies documents into the archive (same blobs). */
-  insertArchive(
-    serviceId: number,
-    entries: Array<ArchiveEntry & { createdAt: string; requestId: string; documentId: string }>,
-  ): Promise<void>;
-  /** Adds deliveries to the outbox; a delivery id already there is left as it is. */
-  insertOutbox(rows: OutboxRow[]): Promise<void>;
-  /** Cancels the not-yet-due deliveries about a task (all of the request's when taskId is undefined). */
-  cancelReminders(requestId: string, taskId: string | undefined, now: string): Promise<void>;
-  /** Cancels the undelivered deliveries of these notifications (disableNotification). */
-  cancelDeliveries(requestId: string, scope: string, notificationIds: string[], now: string): Promise<void>;
-  /** Every notification of a request, all scopes. */
-  allNotifications(requestId: string): Promise<NotificationRow[]>;
   /** Open tasks of live requests whose days-to-live ran out by `now`, oldest first. */
   tasksDue(now: string, limit: number): Promise<Array<{ requestId: string; taskId: string; serviceId: number }>>;
 }
+
+/** Every part together: what store/ implements. */
+export interface DocumentTx extends RequestReads, TransitionWrites, RequestWrites, SignerWrites, HousekeepingReads {}
 
 /** A document in the archive. */
 export interface ArchiveEntry {
@@ -175,14 +198,22 @@ export interface SdsEntry {
   blobKey: string;
 }
 
-export interface DocumentStore {
-  tx<T>(work: (tx: DocumentTx) => Promise<T>): Promise<T>;
+/** Opens one transaction and runs `work` in it; `Tx` is the part of the port the caller may use. */
+export interface TxStore<Tx> {
+  tx<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
 }
+
+export type DocumentStore = TxStore<DocumentTx>;
 
 /** Stores bytes; returns a key (filesystem now, S3-compatible later). */
 export interface BlobSink {
   /** `created`: this call wrote the blob (it did not exist), so a refusal may take it back. */
   putBytes(bytes: Uint8Array): Promise<{ key: string; sha256: string; size: number; created?: boolean }>;
+}
+
+/** Reads bytes back by key (the documents a signer signs). */
+export interface BlobSource {
+  getBytes(key: string): Promise<Uint8Array>;
 }
 
 export interface Clock {

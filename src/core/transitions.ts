@@ -2,7 +2,7 @@
 // new status, its event, reminders of the old state cancelled, the new deliveries in the outbox.
 import type { TaskStatus } from './enums';
 import { planDeliveries, type OutboxRow } from './outbox';
-import type { DocumentTx, EventRow, TaskRow } from './ports';
+import type { EventRow, RequestReads, TaskRow, TransitionWrites } from './ports';
 import type { NotificationRow } from './outbox';
 import { move, requestCompleted } from './status';
 
@@ -33,7 +33,7 @@ function eventFor(requestId: string, task: TaskRow, to: TaskStatus, at: string, 
 /** Counts what a unit of work put into the outbox, so the adapter can wake the relay after commit. */
 export class OutboxWrites {
   count = 0;
-  async insert(tx: DocumentTx, rows: OutboxRow[]): Promise<void> {
+  async insert(tx: TransitionWrites, rows: OutboxRow[]): Promise<void> {
     if (!rows.length) return;
     await tx.insertOutbox(rows);
     this.count += rows.length;
@@ -46,7 +46,7 @@ export class OutboxWrites {
  * schedules for this state, and its completion when this was the last task to complete.
  */
 export async function moveTask(
-  tx: DocumentTx,
+  tx: TransitionWrites & Pick<RequestReads, 'allNotifications'>,
   out: OutboxWrites,
   task: TaskRow,
   tasks: TaskRow[],

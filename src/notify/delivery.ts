@@ -2,7 +2,7 @@
 // send, and settle the row (delivered / retry later / dead-lettered). Workers differ only in `send`.
 import type { Logger } from 'pino';
 import type { NotifyConfig } from '../config';
-import type { DocumentService } from '../core/documentservice';
+import type { RequestService } from '../core/requests';
 import { expandPlaceholders } from '../core/outbox';
 import type { Clock, ServiceAccount } from '../core/ports';
 import type { Metrics } from '../ops/metrics';
@@ -17,7 +17,7 @@ import { PermanentDeliveryError } from './errors';
 export interface NotifyDeps {
   outbox: OutboxRepository;
   services: ServiceRepository;
-  documents: DocumentService;
+  documents: Pick<RequestService, 'createArtifact'>;
   clock: Clock;
   log: Logger;
   config: NotifyConfig;

@@ -1,7 +1,7 @@
 // What the portal shares with the eID methods it runs: the page context of one task, the kit of helpers
 // routes.ts lends a method's pages, and the EidMethod interface bound to those types.
 import type express from 'express';
-import type { DocumentService } from '../core/documentservice';
+import type { SignerActions } from '../core/signer';
 import type { PortalTask } from '../core/portal';
 import type { ServiceAccount } from '../core/ports';
 import type { EidMethod } from '../eid/registry';
@@ -41,7 +41,7 @@ export interface Kit {
   rotate(c: Ctx): void;
   /** answers with the wizard and returns true while documents of this act are unread or uploads missing */
   refuseUnready(res: express.Response, c: Ctx, docIds: readonly string[]): boolean;
-  documents: DocumentService;
+  documents: SignerActions;
   blobs: BlobStore;
 }
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import express from 'express';
 import type { Logger } from 'pino';
-import type { DocumentService } from '../core/documentservice';
+import type { SignerActions } from '../core/signer';
 import { NotFoundError, StateError } from '../core/errors';
 import { missingUploads, redirectUrl, unreadMandatory, type PortalTask } from '../core/portal';
 import { receiveUpload } from './upload';
@@ -28,7 +28,7 @@ import type { Ctx, Kit, PortalEidMethod } from './kit';
 
 export interface PortalDeps {
   services: ServiceRepository;
-  documents: DocumentService;
+  documents: SignerActions;
   blobs: BlobStore;
   clock: Clock;
   secret: string;

@@ -4,7 +4,7 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import rangeParser from 'range-parser';
 import type { Logger } from 'pino';
-import type { DocumentService } from '../core/documentservice';
+import type { RequestService } from '../core/requests';
 import { NotFoundError } from '../core/errors';
 import type { ServiceAccount } from '../core/ports';
 import { pause, type LoginThrottle } from '../core/ratelimit';
@@ -25,7 +25,7 @@ export interface SdsDeps {
   sds: SdsRepository;
   archive: ArchiveRepository;
   blobs: BlobStore;
-  documents: DocumentService;
+  documents: Pick<RequestService, 'resultDocument' | 'originalDocument'>;
   limiter: LoginThrottle;
   log: Logger;
   /** base URL for Location headers */

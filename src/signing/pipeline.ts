@@ -1,7 +1,8 @@
 // One signature, end to end, as the packaging policy orders it: the signer's native signature →
 // initial verification (core, path, OCSP) → only if it passes: trusted time, the LTV-SDO, the seal
-// → the seal verified at once → stored as the result of each signed document. A failure leaves no
-// package and an `error` event in the task's history.
+// → the seal verified at once. It is core's SignatureMaker: core's signTask (src/core/signer.ts)
+// reads the documents, stores the package as the result of each signed document, and records a
+// refusal as an `error` event in the task's history. A failure leaves no package.
 //
 // Requests that do not depend on each other overlap (their RSA signatures run on libuv's thread pool
 // while this thread works): the OCSP questions for the signer and the seal certificates go out when
@@ -11,10 +12,8 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import type * as x509 from '@peculiar/x509';
-import type { DocumentService } from '../core/documentservice';
-import type { ServiceAccount } from '../core/ports';
-import type { BlobStore } from '../store/blobs';
-import { buildLtvSdo, describeUserAgent, type AuditEntry, type ContextDescription } from '../trust/ltvsdo';
+import type { SignatureAct, SignatureMaker } from '../core/signer';
+import { buildLtvSdo, describeUserAgent, type ContextDescription } from '../trust/ltvsdo';
 import { certificateKind, pidOf } from '../testca/pki';
 import { readTimestampResponse, readTimestampTime } from '../trust/tsp/token';
 import { requestTimestamp } from '../trust/tsp/request';
@@ -35,26 +34,13 @@ export const SEAL_POLICY = {
     'values it needs and no time-stamp.',
 };
 
-export interface SignAct {
-  svc: ServiceAccount;
-  requestId: string;
-  taskId: string;
-  signer: SigningIdentity;
-  signText: string;
-  documents: Array<{ id: string; description: string; mimeType: string; bytes: Uint8Array }>;
-  /** what the portal saw and did before the signature (document shown …) */
-  audit: AuditEntry[];
-  userAgent?: string;
-  clientIp?: string;
-  /** the signer's CPR, only where collected and allowed (PID-CPR) */
-  nationalId?: string;
-  /** free text from the request, e.g. its client-reference */
-  externalContext?: string;
-}
+/** One act: core's SignatureAct with the test eID's (or any PKCS#12) signing identity. */
+export type SignAct = SignatureAct<SigningIdentity>;
 
+/** Core's SignatureOutcome, with the package as text and the verification report for whoever wants them. */
 export type SignOutcome =
-  | { ok: true; resultUris: string[]; packageXml: string; report: VerificationReport }
-  | { ok: false; stage: 'initial-verification' | 'seal-verification'; report: VerificationReport };
+  | { ok: true; bytes: Uint8Array; note: string; packageXml: string; report: VerificationReport }
+  | { ok: false; stage: 'initial-verification' | 'seal-verification'; reason: string; report: VerificationReport };
 
 /** Versions of the components that make and check signatures (for the contexts in the package). */
 function versionOf(pkg: string): string {
@@ -96,11 +82,9 @@ function sameDer(a: x509.X509Certificate, b: x509.X509Certificate): boolean {
   return a === b || Buffer.from(a.rawData).equals(Buffer.from(b.rawData));
 }
 
-export class SigningPipeline {
+export class SigningPipeline implements SignatureMaker<SigningIdentity> {
   constructor(
     private readonly trust: TrustSetup,
-    private readonly documents: DocumentService,
-    private readonly blobs: BlobStore,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -162,13 +146,8 @@ export class SigningPipeline {
       audit.push({ time: c.at, type: `${c.name}-${c.ok ? 'succeeded' : 'failed'}`, text: c.detail });
     }
     if (report.indication !== 'TOTAL-PASSED') {
-      await this.documents.recordError(
-        act.svc,
-        act.requestId,
-        act.taskId,
-        `signature refused by the initial verification: ${report.indication}${report.subIndication ? ` ${report.subIndication}` : ''}: ${report.message}`,
-      );
-      return { ok: false, stage: 'initial-verification', report };
+      const reason = `signature refused by the initial verification: ${report.indication}${report.subIndication ? ` ${report.subIndication}` : ''}: ${report.message}`;
+      return { ok: false, stage: 'initial-verification', reason, report };
     }
     if (act.nationalId)
       audit.push({ time: this.now(), type: 'cpr-verified', text: "the signer's CPR was collected and matched to the PID" });
@@ -217,19 +196,9 @@ export class SigningPipeline {
         : this.trust.revocation(c, issuer),
     );
     if (sealReport.indication !== 'TOTAL-PASSED') {
-      await this.documents.recordError(
-        act.svc,
-        act.requestId,
-        act.taskId,
-        `the seal did not verify: ${sealReport.indication} ${sealReport.subIndication ?? ''}: ${sealReport.message}`,
-      );
-      return { ok: false, stage: 'seal-verification', report: sealReport };
+      const reason = `the seal did not verify: ${sealReport.indication} ${sealReport.subIndication ?? ''}: ${sealReport.message}`;
+      return { ok: false, stage: 'seal-verification', reason, report: sealReport };
     }
-    const blob = await this.blobs.putBytes(Buffer.from(sealed, 'utf8'));
-    const resultUris: string[] = [];
-    for (const d of act.documents) {
-      resultUris.push(await this.documents.recordResult(act.svc, act.requestId, act.taskId, d.id, blob, `sealed LTV-SDO ${blob.sha256}`));
-    }
-    return { ok: true, resultUris, packageXml: sealed, report };
+    return { ok: true, bytes: Buffer.from(sealed, 'utf8'), note: 'sealed LTV-SDO', packageXml: sealed, report };
   }
 }

@@ -1,12 +1,11 @@
 // ArchiveService v3 over SOAP (segl's design of the interface; wsdl/archiveservice-v3.wsdl).
-import type { ArchiveRepository } from '../store/archive';
+import type { ArchiveUseCases } from '../core/archive';
 import type { BlobStore } from '../store/blobs';
-import { NotFoundError, ValidationError } from '../core/errors';
-import { idList } from '../core/validate';
+import { ValidationError } from '../core/errors';
 import type { SoapOperation } from './endpoint';
 
 export interface ArchiveContext {
-  archive: ArchiveRepository;
+  archive: ArchiveUseCases;
   blobs: BlobStore;
   /** larger documents are only served over HTTP (base64 in XML would need 4/3 of it in memory) */
   maxInlineBytes: number;
@@ -24,8 +23,7 @@ export const ARCHIVE_OPERATIONS: Record<string, SoapOperation<ArchiveContext>> =
     run: async (ctx, svc, i) => {
       checkVersion(i.version);
       const id = i.archiveId as string;
-      const e = await ctx.archive.get(svc.id, id);
-      if (!e) throw new NotFoundError('archive-id', `no archived document "${id}" exists for service ${svc.name}`);
+      const e = await ctx.archive.get(svc, id);
       if (e.size > ctx.maxInlineBytes) {
         throw new ValidationError([
           {
@@ -42,7 +40,7 @@ export const ARCHIVE_OPERATIONS: Record<string, SoapOperation<ArchiveContext>> =
     response: 'remove-document-response',
     run: async (ctx, svc, i) => {
       checkVersion(i.version);
-      return { archiveId: await ctx.archive.remove(svc.id, idList(i.archiveId as string[], 'archive-id')) };
+      return { archiveId: await ctx.archive.remove(svc, i.archiveId as string[]) };
     },
   },
 };

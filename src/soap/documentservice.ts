@@ -1,11 +1,11 @@
 // DocumentService v3 over SOAP: request element → use case → response element. The decoded
 // objects already have the core's shape (camelCase of the wire names), so this file only routes.
-import type { DocumentService } from '../core/documentservice';
+import type { RequestService } from '../core/requests';
 import type { SoapOperation } from './endpoint';
 import type { Notification, SigningRequest, Task, TaskFilter, UserSession } from '../core/types';
 
 /** response null marks the void operations (empty soap:Body). */
-type Operation = SoapOperation<DocumentService>;
+type Operation = SoapOperation<RequestService>;
 
 const s = (v: unknown): string => v as string;
 const list = (v: unknown): string[] => (v as string[] | undefined) ?? [];

@@ -86,7 +86,7 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
   const taskUrl = (requestId: string, taskId: string) => `${s.url}/std/docaction/demo?request_id=${requestId}&task_id=${taskId}`;
   const status = async (requestId: string) =>
     Object.fromEntries(
-      (await s.rt.documents.getStatus((await s.rt.services.find('demo'))!, [requestId])).map((x) => [x.taskId, x.taskStatus]),
+      (await s.rt.documents.requests.getStatus((await s.rt.services.find('demo'))!, [requestId])).map((x) => [x.taskId, x.taskStatus]),
     );
 
   /** Login with alias + password + key-card code, the CPR when asked, then reading both documents. */
@@ -223,7 +223,7 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
       ]).catch((e) => e);
       expect(`${r.stdout}${r.stderr}`).toMatch(/^OK$/m);
     }
-    const h = (await s.rt.documents.getRequestHistory((await s.rt.services.find('demo'))!, requestId, 't1')).map((e) => e.event);
+    const h = (await s.rt.documents.requests.getRequestHistory((await s.rt.services.find('demo'))!, requestId, 't1')).map((e) => e.event);
     for (const e of ['task-started', 'user-authenticated', 'document-viewed', 'document-signed', 'task-completed']) expect(h).toContain(e);
   });
 
@@ -240,7 +240,7 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
       expect(await tab.locator('main').innerText()).toContain(`Your certificate ${text === 'revoked' ? 'has been revoked' : 'is locked'}`);
       await axe(`refused-${text}`);
       expect(await status(requestId)).toEqual({ t1: 'created' });
-      const h = await s.rt.documents.getRequestHistory((await s.rt.services.find('demo'))!, requestId, 't1');
+      const h = await s.rt.documents.requests.getRequestHistory((await s.rt.services.find('demo'))!, requestId, 't1');
       expect(h.find((e) => e.event === 'error')!.data).toContain(text === 'revoked' ? 'revoked' : 'on hold');
     }
   });
@@ -254,7 +254,7 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     expect(await tab.locator('h1').innerText()).toBe('You cannot sign this task');
     expect(await tab.locator('main').innerText()).toContain('The task is meant for another person.');
     await axe('refused-national-id');
-    const h = await s.rt.documents.getRequestHistory((await s.rt.services.find('demo'))!, requestId, 't1');
+    const h = await s.rt.documents.requests.getRequestHistory((await s.rt.services.find('demo'))!, requestId, 't1');
     expect(h.some((e) => e.event === 'user-authentication-cancelled' && /national-id mismatch/.test(e.data ?? ''))).toBe(true);
     // and typing someone else's CPR (Anna's) does not pass as Bent either
     await tab.goto(taskUrl(requestId, 't1'));
@@ -292,7 +292,7 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     await tab.waitForSelector(SIGNED, { timeout: 30_000 });
     expect(await tab.locator('main').innerText()).toContain('Thank you. The documents are signed and sent in.');
     await axe('signed');
-    const st = (await s.rt.documents.getStatus((await s.rt.services.find('demo'))!, [optional]))[0]!;
+    const st = (await s.rt.documents.requests.getStatus((await s.rt.services.find('demo'))!, [optional]))[0]!;
     expect([st.taskStatus, st.documentStatus!.map((d) => [d.id, d.resultUri !== undefined])]).toEqual([
       'completed',
       [
@@ -314,7 +314,7 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     await loginAndRead(separate, 't1', 'carl');
     await signIn('carl');
     await tab.waitForSelector(SIGNED, { timeout: 30_000 });
-    const uris = (await s.rt.documents.getStatus((await s.rt.services.find('demo'))!, [separate]))[0]!.documentStatus!.map(
+    const uris = (await s.rt.documents.requests.getStatus((await s.rt.services.find('demo'))!, [separate]))[0]!.documentStatus!.map(
       (d) => d.resultUri!,
     );
     const auth = { authorization: `Basic ${Buffer.from(`demo:${s.demoPassword}`).toString('base64')}` };
@@ -344,7 +344,7 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     const requestId = /<request-id>([^<]+)</.exec(r.text)![1]!;
     await logIn(`${s.url}/std/docaction/kommune?request_id=${requestId}&task_id=t1`, 'bent');
     expect(await tab.locator('h1').innerText()).toBe('Documents to sign'); // no CPR question
-    const h = await s.rt.documents.getRequestHistory((await s.rt.services.find('kommune'))!, requestId, 't1');
+    const h = await s.rt.documents.requests.getRequestHistory((await s.rt.services.find('kommune'))!, requestId, 't1');
     expect(h.some((e) => e.event === 'user-authenticated')).toBe(true);
   });
 

@@ -126,17 +126,17 @@ describe('task URL pages (sqlite, Chromium)', () => {
       s,
       `${doc('a', 'Contract')}<task id="done">${act('sign', 'a')}</task><task id="no">${act('sign', 'a')}</task><task id="gone">${act('sign', 'a')}</task><task id="late"><days-to-live>1</days-to-live>${act('sign', 'a')}</task>`,
     );
-    await s.rt.documents.completeTask(account, many.requestId, 'done');
-    await s.rt.documents.rejectTask(account, many.requestId, 'no');
-    await s.rt.documents.disableTask(account, many.requestId, 'gone');
+    await s.rt.documents.signer.completeTask(account, many.requestId, 'done');
+    await s.rt.documents.signer.rejectTask(account, many.requestId, 'no');
+    await s.rt.documents.requests.disableTask(account, many.requestId, 'gone');
     await visit(url(many.requestId, 'done'), { status: 200, heading: 'This task is completed', shot: 'closed-completed' });
     await visit(url(many.requestId, 'no'), { status: 200, heading: 'This task was declined', shot: 'closed-rejected' });
     await visit(url(many.requestId, 'gone'), { status: 410, heading: 'This task has been withdrawn', shot: 'closed-withdrawn' });
     s.rt.clock.advance(86_400_000 + 1000);
-    await s.rt.documents.expireDueTasks();
+    await s.rt.documents.housekeeping.expireDueTasks();
     await visit(url(many.requestId, 'late'), { status: 410, heading: 'This task has expired', shot: 'closed-expired' });
     const deleted = await create(s, `${doc('a', 'Contract')}<task id="t1">${act('sign', 'a')}</task>`);
-    await s.rt.documents.deleteRequest(account, [deleted.requestId]);
+    await s.rt.documents.requests.deleteRequest(account, [deleted.requestId]);
     await visit(url(deleted.requestId, 't1'), { status: 410, heading: 'This task has been withdrawn', shot: 'closed-deleted' });
   });
 
@@ -151,11 +151,11 @@ describe('task URL pages (sqlite, Chromium)', () => {
     // no promise of a message segl has no way to send (the task has no notification)
     expect(text).toContain('Others must sign before you. Open this link again later: it works as soon as it is your turn.');
     expect(text).not.toMatch(/let you know|\(s\)/);
-    await s.rt.documents.completeTask(account, requestId, 'A');
+    await s.rt.documents.signer.completeTask(account, requestId, 'A');
     expect(await visit(url(requestId, 'C'), { status: 200, heading: 'Waiting for others', shot: 'waiting-1' })).toContain(
       '1 signature is still missing before yours.',
     );
-    await s.rt.documents.completeTask(account, requestId, 'B');
+    await s.rt.documents.signer.completeTask(account, requestId, 'B');
     await visit(url(requestId, 'C'), { status: 200, heading: 'Documents to sign', shot: 'waiting-done' });
   });
 
@@ -289,10 +289,10 @@ describe('task URL pages (sqlite, Chromium)', () => {
     expect(again).toContain('valid only once');
     // a fresh artifact for another task of the request does not open this one
     const two = await create(s, `${doc('a', 'Loan agreement')}${task('t1')}${task('t2')}`);
-    const forT2 = await s.rt.documents.createArtifact((await s.rt.services.find('demo'))!, two.requestId, 't2');
+    const forT2 = await s.rt.documents.requests.createArtifact((await s.rt.services.find('demo'))!, two.requestId, 't2');
     await visit(url(two.requestId, 't1', `&artifact=${forT2}`), { status: 200, heading: 'Log in to continue', shot: 'artifact-foreign' });
     // and one older than 30 s is refused
-    const late = await s.rt.documents.createArtifact((await s.rt.services.find('demo'))!, two.requestId, 't2');
+    const late = await s.rt.documents.requests.createArtifact((await s.rt.services.find('demo'))!, two.requestId, 't2');
     s.rt.clock.advance(31_000);
     await visit(url(two.requestId, 't2', `&artifact=${late}`), { status: 200, heading: 'Log in to continue', shot: 'artifact-expired' });
     await other.close();
@@ -341,27 +341,38 @@ describe('signing a waiting task is refused by the API too (sqlite)', () => {
     await s.stop();
   });
 
-  test('completeTask and recordResult refuse a task whose depends-on-task is not completed', async () => {
+  test('completeTask and signTask refuse a task whose depends-on-task is not completed', async () => {
     const account = (await s.rt.services.find('demo'))!;
     const { requestId } = await create(
       s,
       `${doc('a', 'Contract')}<task id="A">${act('sign', 'a')}</task><task id="C">${act('sign', 'a')}<depends-on-task>A</depends-on-task></task>`,
     );
-    await expect(s.rt.documents.completeTask(account, requestId, 'C')).rejects.toThrow(
+    await expect(s.rt.documents.signer.completeTask(account, requestId, 'C')).rejects.toThrow(
       `task-id: task-id "C" of request-id "${requestId}" waits for "A" to complete first`,
     );
-    await expect(s.rt.documents.recordResult(account, requestId, 'C', 'a', { key: 'k', sha256: 'x'.repeat(64) }, 'test')).rejects.toThrow(
-      'waits for "A" to complete first',
-    );
+    let made = 0;
+    const maker = {
+      sign: async () => {
+        made++;
+        return { ok: true as const, bytes: new Uint8Array([1]), note: 'test' };
+      },
+    };
+    const input = { documentIds: ['a'], signer: {}, audit: [], defaultSignText: 'I agree' };
+    await expect(s.rt.documents.signer.signTask(account, requestId, 'C', input, maker)).rejects.toThrow('waits for "A" to complete first');
+    expect(made).toBe(0); // refused before any signature is made
     expect(
-      (await s.rt.documents.getStatus(account, [requestId])).map((x) => [x.taskId, x.taskStatus, x.documentStatus?.[0]?.resultUri]),
+      (await s.rt.documents.requests.getStatus(account, [requestId])).map((x) => [
+        x.taskId,
+        x.taskStatus,
+        x.documentStatus?.[0]?.resultUri,
+      ]),
     ).toEqual([
       ['A', 'created', undefined],
       ['C', 'created', undefined],
     ]);
-    await s.rt.documents.completeTask(account, requestId, 'A');
-    await s.rt.documents.completeTask(account, requestId, 'C');
-    await expect(s.rt.documents.completeTask(account, requestId, 'C')).rejects.toThrow('is completed');
+    await s.rt.documents.signer.completeTask(account, requestId, 'A');
+    await s.rt.documents.signer.completeTask(account, requestId, 'C');
+    await expect(s.rt.documents.signer.completeTask(account, requestId, 'C')).rejects.toThrow('is completed');
   });
 });
 
@@ -395,11 +406,11 @@ describe('the signing wizard (sqlite, Chromium)', () => {
 
   const taskUrl = (requestId: string, taskId = 't1') => `${s.url}/std/docaction/demo?request_id=${requestId}&task_id=${taskId}`;
   const history = async (requestId: string, taskId = 't1') =>
-    (await s.rt.documents.getRequestHistory((await s.rt.services.find('demo'))!, requestId, taskId)).map(
+    (await s.rt.documents.requests.getRequestHistory((await s.rt.services.find('demo'))!, requestId, taskId)).map(
       (e) => `${e.event}${e.data ? `:${e.data}` : ''}`,
     );
   const status = async (requestId: string) =>
-    (await s.rt.documents.getStatus((await s.rt.services.find('demo'))!, [requestId]))[0]!.taskStatus;
+    (await s.rt.documents.requests.getStatus((await s.rt.services.find('demo'))!, [requestId]))[0]!.taskStatus;
 
   test('documents must be read before Send in; a PDF is drawn by pdf.js; view-only tasks complete and redirect with the ids', async () => {
     const done = `${s.url}/healthz?r=\${requestId}&t=%24%7BtaskId%7D`;
@@ -584,12 +595,12 @@ describe('uploads in the wizard (sqlite, Chromium)', () => {
     await tab.goto(url);
     expect(await tab.locator('h1').innerText()).toBe('This task is completed');
     const account = (await s.rt.services.find('demo'))!;
-    const st = await s.rt.documents.getStatus(account, [requestId]);
+    const st = await s.rt.documents.requests.getStatus(account, [requestId]);
     expect(st[0]!.taskStatus).toBe('completed');
     const original = st[0]!.documentStatus!.find((x) => x.id === 'u')!.originalUri!;
     const got = await fetch(original, { headers: { authorization: `Basic ${Buffer.from(`demo:${s.demoPassword}`).toString('base64')}` } });
     expect([got.status, got.headers.get('content-type'), await got.text()]).toEqual([200, 'text/plain', 'Salary: 42 000 DKK']);
-    const h = await s.rt.documents.getRequestHistory(account, requestId, 't1');
+    const h = await s.rt.documents.requests.getRequestHistory(account, requestId, 't1');
     expect(h.filter((e) => e.event === 'document-uploaded').map((e) => e.data)).toEqual([
       expect.stringMatching(/^u: text\/plain, 18 bytes, sha256 [0-9a-f]{64}$/),
     ]);

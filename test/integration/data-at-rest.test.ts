@@ -5,6 +5,7 @@
 // keys derived from SEGL_SECRET): the raw rows do not show them, while getStatus, findTasks by
 // national id and signed callbacks work as before; rows written in clear by older versions are
 // encrypted at the next start.
+import { signTask } from '../support/sign';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -95,24 +96,16 @@ describe('file modes under DATA_DIR (SQLite, private Redis files, blobs, PKI, ou
     const certificate = await (
       await s.rt.ca()
     ).issuePerson({ commonName: 'Ann Berg', pid: '9208-2002-2-123456789012', publicKey: keys.publicKey });
-    const out = await (
-      await s.rt.signing()
-    ).sign({
+    const out = await signTask(
+      s.rt,
       svc,
-      requestId: requestId!,
-      taskId: 't1',
-      signer: { certificate, keys },
-      signText: 'I agree',
-      documents: [
-        { id: 'loan', description: 'loan', mimeType: 'application/pdf', bytes: pdf },
-        { id: 'terms', description: 'terms', mimeType: 'text/plain', bytes: Buffer.from('Terms') },
-      ],
-      audit: [],
-      userAgent: 'test',
-      clientIp: '127.0.0.1',
-      nationalId: CPR,
-      externalContext: 'x',
-    });
+      requestId!,
+      { certificate, keys },
+      {
+        documentIds: ['loan', 'terms'],
+        act: { signText: 'I agree', userAgent: 'test', clientIp: '127.0.0.1', externalContext: 'x' },
+      },
+    );
     expect(out.ok).toBe(true);
     await eventually(
       async () => readdirSync(path.join(s.dataDir, 'outbox', 'mail'), { withFileTypes: true }).some((e) => e.isFile()) || null,
@@ -169,8 +162,11 @@ describe.each(databases())('webhook secrets and national ids encrypted at rest o
   ) => {
     const svc = (await s.rt.services.find('demo'))!;
     const filter = { criteria: criteria.map((c) => ({ field: 'subject-national-id' as const, ...c })) };
-    const tasks = await s.rt.documents.findTasks(svc, filter, 0, 100, sortField, ascending);
-    return { tasks: tasks.map((t) => `${t.taskId}:${t.subjectNationalId ?? '-'}`), count: await s.rt.documents.getTaskCount(svc, filter) };
+    const tasks = await s.rt.documents.requests.findTasks(svc, filter, 0, 100, sortField, ascending);
+    return {
+      tasks: tasks.map((t) => `${t.taskId}:${t.subjectNationalId ?? '-'}`),
+      count: await s.rt.documents.requests.getTaskCount(svc, filter),
+    };
   };
 
   beforeAll(async () => {
@@ -218,9 +214,9 @@ describe.each(databases())('webhook secrets and national ids encrypted at rest o
 
   test('getStatus, the portal view and findTasks by national id work as before', async () => {
     const svc = (await s.rt.services.find('demo'))!;
-    expect((await s.rt.documents.getStatus(svc, [requestId])).map((t) => t.taskId)).toEqual(['a', 'b', 'c']);
-    expect((await s.rt.documents.portalTask(svc, requestId, 'a')).nationalId).toBe(CPR);
-    expect((await s.rt.documents.portalTask(svc, requestId, 'b')).nationalId).toBe(CPR2);
+    expect((await s.rt.documents.requests.getStatus(svc, [requestId])).map((t) => t.taskId)).toEqual(['a', 'b', 'c']);
+    expect((await s.rt.documents.signer.portalTask(svc, requestId, 'a')).nationalId).toBe(CPR);
+    expect((await s.rt.documents.signer.portalTask(svc, requestId, 'b')).nationalId).toBe(CPR2);
     expect(await find([{ operator: 'equals', value: CPR }])).toEqual({ tasks: [`a:${CPR}`], count: 1 });
     expect(await find([{ operator: 'equals', value: CPR2, caseSensitive: false }])).toEqual({ tasks: [`b:${CPR2}`], count: 1 });
     expect(await find([{ operator: 'contains', value: '0280' }])).toEqual({ tasks: [`b:${CPR2}`], count: 1 });
@@ -299,8 +295,8 @@ describe.each(databases())('webhook secrets and national ids encrypted at rest o
     expect(await raw('SELECT * FROM data_migration')).toContain(ENCRYPT_AT_REST);
     expect((await rt.services.settings('demo')).webhookSecret).toBe(plainSecret); // the receivers' secret did not change
     const svc = (await rt.services.find('demo'))!;
-    expect((await rt.documents.portalTask(svc, requestId, 'a')).nationalId).toBe(CPR);
-    expect((await rt.documents.portalTask(svc, requestId, 'b')).nationalId).toBe(CPR2);
+    expect((await rt.documents.signer.portalTask(svc, requestId, 'a')).nationalId).toBe(CPR);
+    expect((await rt.documents.signer.portalTask(svc, requestId, 'b')).nationalId).toBe(CPR2);
     expect(await find([{ operator: 'equals', value: CPR }])).toEqual({ tasks: [`a:${CPR}`], count: 1 });
     expect(await find([{ operator: 'equals', value: CPR2 }])).toEqual({ tasks: [`b:${CPR2}`], count: 1 });
   }

@@ -2,6 +2,7 @@
 // openssl, an external RFC 3161 TSA over HTTP and a directory of trust anchors. The package is
 // sealed by the external key (xmlsec1 trusts only the external root for it) and time-stamped by
 // the external TSA; the signer still comes from the test eID's CA.
+import { signTask } from '../support/sign';
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -102,17 +103,7 @@ describe('external trust services (SQLite)', () => {
     const certificate = await (
       await s.rt.ca()
     ).issuePerson({ commonName: 'Eve External', pid: '9208-2002-2-000000000001', publicKey: keys.publicKey });
-    const out = await (
-      await s.rt.signing()
-    ).sign({
-      svc: (await s.rt.services.find('demo'))!,
-      requestId,
-      taskId: 't1',
-      signer: { certificate, keys },
-      signText: 'I agree.',
-      documents: [{ id: 'd', description: 'd', mimeType: 'text/plain', bytes: Buffer.from('external') }],
-      audit: [],
-    });
+    const out = await signTask(s.rt, (await s.rt.services.find('demo'))!, requestId, { certificate, keys }, { documentIds: ['d'] });
     expect(out.ok).toBe(true);
     if (!out.ok) return;
     expect(tsaCalls).toBe(1);

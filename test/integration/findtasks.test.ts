@@ -119,14 +119,14 @@ describe.each(databases())('findTasks semantics on %s', (db) => {
     svc = (await s.rt.services.find('demo'))!;
     // Another service's tasks must never show up.
     const other = await s.rt.services.create('other', 'other-password-1');
-    await s.rt.documents.createRequest(other, [request(0)]);
+    await s.rt.documents.requests.createRequest(other, [request(0)]);
     for (let i = 0; i < 8; i++) {
-      const { requestIds } = await s.rt.documents.createRequest(svc, [request(i)]);
+      const { requestIds } = await s.rt.documents.requests.createRequest(svc, [request(i)]);
       authType.set(`${requestIds[0]}/a${i}`, 'nemid');
       authType.set(`${requestIds[0]}/b${i}`, 'nemid-sign');
       if (i % 4 === 1) authType.set(`${requestIds[0]}/c${i}`, '');
-      if (i % 3 === 0) await s.rt.documents.setClientStatus(svc, requestIds[0]!, `a${i}`, i % 2 ? 'Reminded' : 'reminded-twice');
-      if (i === 5) await s.rt.documents.disableTask(svc, requestIds[0]!, `b${i}`);
+      if (i % 3 === 0) await s.rt.documents.requests.setClientStatus(svc, requestIds[0]!, `a${i}`, i % 2 ? 'Reminded' : 'reminded-twice');
+      if (i === 5) await s.rt.documents.requests.disableTask(svc, requestIds[0]!, `b${i}`);
       await sleep(5); // distinct created times
     }
     all = await find('', '<from-index>0</from-index><to-index>1000</to-index>');

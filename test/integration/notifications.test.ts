@@ -66,7 +66,7 @@ async function svc(s: TestServer, name = 'demo'): Promise<ServiceAccount> {
 }
 
 async function history(s: TestServer, requestId: string, taskId: string, name = 'demo') {
-  return s.rt.documents.getRequestHistory(await svc(s, name), requestId, taskId);
+  return s.rt.documents.requests.getRequestHistory(await svc(s, name), requestId, taskId);
 }
 
 describe.each(databases())('callbacks on %s', (db) => {
@@ -203,10 +203,10 @@ describe.each(databases())('callbacks on %s', (db) => {
   test('request-level notifications fire when the whole request completes, without a taskId', async () => {
     const requestId = await createRequest(s, task('a', '') + task('b', ''), notification('URL', 'done', `${rx.base}/done`, 'x'));
     const account = await svc(s);
-    await s.rt.documents.completeTask(account, requestId, 'a');
+    await s.rt.documents.signer.completeTask(account, requestId, 'a');
     await new Promise((r) => setTimeout(r, 400));
     expect(rx.calls.filter((c) => c.url.pathname === '/done')).toHaveLength(0);
-    await s.rt.documents.completeTask(account, requestId, 'b');
+    await s.rt.documents.signer.completeTask(account, requestId, 'b');
     const [call] = await rx.waitDelivered(1);
     expect(call!.url.pathname).toBe('/done');
     expect(call!.url.searchParams.get('requestId')).toBe(requestId);
@@ -221,9 +221,9 @@ describe.each(databases())('callbacks on %s', (db) => {
       task('a', on('completed', 'completed')) + task('b', on('rejected', 'rejected')) + task('c', on('deleted', 'deleted')),
     );
     const account = await svc(s);
-    await s.rt.documents.completeTask(account, requestId, 'a');
-    await s.rt.documents.rejectTask(account, requestId, 'b', 'no thanks');
-    await s.rt.documents.disableTask(account, requestId, 'c');
+    await s.rt.documents.signer.completeTask(account, requestId, 'a');
+    await s.rt.documents.signer.rejectTask(account, requestId, 'b', 'no thanks');
+    await s.rt.documents.requests.disableTask(account, requestId, 'c');
     const calls = await rx.waitDelivered(3);
     expect(calls.map((c) => `${c.url.pathname}:${c.url.searchParams.get('taskId')}`).sort()).toEqual([
       '/completed:a',
@@ -516,7 +516,7 @@ describe('schedules, reminders and expiry with the test clock (sqlite)', () => {
     const t0 = s.rt.clock.now().getTime();
     const open = await createRequest(s, task('t1', reminder('remind-open')));
     const done = await createRequest(s, task('t1', reminder('remind-done')));
-    await s.rt.documents.completeTask(await svc(s), done, 't1');
+    await s.rt.documents.signer.completeTask(await svc(s), done, 't1');
     const [row] = await s.rt.outbox.log({ requestId: open });
     expect(localTime(row!.dueAt, 'Europe/Oslo')).toBe('09:00');
     const due = Date.parse(row!.dueAt);
@@ -547,7 +547,7 @@ describe('schedules, reminders and expiry with the test clock (sqlite)', () => {
   test('days-to-live runs out: the task expires and its expired notification is sent', async () => {
     const onExpired = notification('URL', 'exp', `${rx.base}/expired`, 'x', { schedule: ['<state-is>expired</state-is>'] });
     const requestId = await createRequest(s, task('t1', onExpired, 1));
-    const st = async () => (await s.rt.documents.getStatus(await svc(s), [requestId]))[0]!.taskStatus;
+    const st = async () => (await s.rt.documents.requests.getStatus(await svc(s), [requestId]))[0]!.taskStatus;
     expect(await st()).toBe('created');
     const r = await advance('1d');
     expect(r.expired).toBeGreaterThanOrEqual(1);
@@ -569,7 +569,7 @@ describe('schedules, reminders and expiry with the test clock (sqlite)', () => {
     rx.calls.length = 0;
     const r = await advance('1d'); // one day after expiry: deleted
     expect(r).toMatchObject({ requests: 1 });
-    expect((await s.rt.documents.getStatus(await svc(s), [requestId]))[0]!.taskStatus).toBe('deleted');
+    expect((await s.rt.documents.requests.getStatus(await svc(s), [requestId]))[0]!.taskStatus).toBe('deleted');
     const [call] = await rx.waitDelivered(1, 5000);
     expect(call!.url.pathname).toBe('/deleted');
     // a CPR number used 60 days from now survives the purge at day 93; the other goes
@@ -586,7 +586,7 @@ describe('schedules, reminders and expiry with the test clock (sqlite)', () => {
       s,
       task('t1', notification('URL', 'nag', `${rx.base}/nag`, 'x', { schedule: ['<state-is>created</state-is><wait hours="5"/>'] })),
     );
-    await s.rt.documents.disableNotification(await svc(s), requestId, 't1', ['nag']);
+    await s.rt.documents.requests.disableNotification(await svc(s), requestId, 't1', ['nag']);
     expect((await s.rt.outbox.log({ requestId }))[0]).toMatchObject({ status: 'cancelled', lastError: 'notification disabled' });
     await advance('6h');
     await settle();

@@ -218,7 +218,7 @@ describe('operator contract', () => {
       expect(await rt.services.find('demo')).toBeNull();
       const svc = await rt.services.create('bank', 'bank-password-1');
       await expect(
-        rt.documents.createRequest(svc, [
+        rt.documents.requests.createRequest(svc, [
           {
             document: [{ kind: 'provided-document', id: 'd', mimeType: 'text/plain', description: 'd' }],
             task: [{ id: 't', documentAction: [{ type: 'sign', documentRef: 'd' }], authentication: { method: ['nemid'] } }],

@@ -35,13 +35,13 @@ describe.each(databases())('portal use cases on %s', (db) => {
       `<document xsi:type="provided-document" id="a" mime-type="text/plain"><description>A</description><data>QQ==</data></document>${task('t1')}${task('t2')}`,
     );
     const svc = await account();
-    expect(await s.rt.documents.redeemArtifact(svc, requestId, 't2', artifact!)).toBe(false); // bound to t1
+    expect(await s.rt.documents.signer.redeemArtifact(svc, requestId, 't2', artifact!)).toBe(false); // bound to t1
     const [first, second] = await Promise.all([
-      s.rt.documents.redeemArtifact(svc, requestId, 't1', artifact!),
-      s.rt.documents.redeemArtifact(svc, requestId, 't1', artifact!),
+      s.rt.documents.signer.redeemArtifact(svc, requestId, 't1', artifact!),
+      s.rt.documents.signer.redeemArtifact(svc, requestId, 't1', artifact!),
     ]);
     expect([first, second].sort()).toEqual([false, true]); // once, even when two arrive together
-    expect(await s.rt.documents.redeemArtifact(svc, requestId, 't1', 'x'.repeat(32))).toBe(false);
+    expect(await s.rt.documents.signer.redeemArtifact(svc, requestId, 't1', 'x'.repeat(32))).toBe(false);
   });
 
   test('an upload lands on the request with its event; portalTask reports it; task-started is written once', async () => {
@@ -49,28 +49,33 @@ describe.each(databases())('portal use cases on %s', (db) => {
       '<document xsi:type="upload-document" id="u"><description>Payslip</description></document><task id="t1"><document-action type="upload"><document-ref>u</document-ref></document-action></task>',
     );
     const svc = await account();
-    expect((await s.rt.documents.portalTask(svc, requestId, 't1')).documents[0]).toMatchObject({
+    expect((await s.rt.documents.signer.portalTask(svc, requestId, 't1')).documents[0]).toMatchObject({
       id: 'u',
       action: 'upload',
       uploaded: false,
     });
     const blob = await s.rt.blobs.putBytes(new TextEncoder().encode('Salary'));
-    await s.rt.documents.recordUpload(svc, requestId, 't1', 'u', blob, 'text/plain');
-    expect((await s.rt.documents.portalTask(svc, requestId, 't1')).documents[0]).toMatchObject({ uploaded: true, mimeType: 'text/plain' });
-    const row = await s.rt.documents.originalDocument(svc, requestId, 't1', 'u');
+    await s.rt.documents.signer.recordUpload(svc, requestId, 't1', 'u', blob, 'text/plain');
+    expect((await s.rt.documents.signer.portalTask(svc, requestId, 't1')).documents[0]).toMatchObject({
+      uploaded: true,
+      mimeType: 'text/plain',
+    });
+    const row = await s.rt.documents.signer.originalDocument(svc, requestId, 't1', 'u');
     expect([row.blobKey, row.mimeType, row.size]).toEqual([blob.key, 'text/plain', 6]);
-    await expect(s.rt.documents.recordUpload(svc, requestId, 't1', 'nope', blob, 'text/plain')).rejects.toThrow(
+    await expect(s.rt.documents.signer.recordUpload(svc, requestId, 't1', 'nope', blob, 'text/plain')).rejects.toThrow(
       'task "t1" has no upload action for document "nope"',
     );
-    for (let i = 0; i < 3; i++) await s.rt.documents.recordPortalEvent(svc, requestId, 't1', 'task-started', undefined, true);
-    const events = (await s.rt.documents.getRequestHistory(svc, requestId, 't1')).map((e) => e.event);
+    for (let i = 0; i < 3; i++) await s.rt.documents.signer.recordPortalEvent(svc, requestId, 't1', 'task-started', undefined, true);
+    const events = (await s.rt.documents.requests.getRequestHistory(svc, requestId, 't1')).map((e) => e.event);
     expect(events.filter((e) => e === 'task-started')).toHaveLength(1);
     expect(events).toContain('document-uploaded');
   });
 
   const history = async (requestId: string) =>
-    (await s.rt.documents.getRequestHistory(await account(), requestId, 't1')).map((e) => `${e.event}${e.data ? `:${e.data}` : ''}`);
-  const taskStatus = async (requestId: string) => (await s.rt.documents.getStatus(await account(), [requestId]))[0]!.taskStatus;
+    (await s.rt.documents.requests.getRequestHistory(await account(), requestId, 't1')).map(
+      (e) => `${e.event}${e.data ? `:${e.data}` : ''}`,
+    );
+  const taskStatus = async (requestId: string) => (await s.rt.documents.requests.getStatus(await account(), [requestId]))[0]!.taskStatus;
   const text = (id: string, description: string, body: string) =>
     `<document xsi:type="provided-document" id="${id}" mime-type="text/plain"><description>${description}</description><data>${Buffer.from(body).toString('base64')}</data></document>`;
 
@@ -295,7 +300,7 @@ describe.each(databases())('portal use cases on %s', (db) => {
     }
     const none = await b.raw(upload, `csrf=${b.csrf}`, { 'content-type': 'application/x-www-form-urlencoded' });
     expect([none.status, mainText(none.text)]).toEqual([422, expect.stringContaining('Choose a file to upload first.')]);
-    expect((await s.rt.documents.portalTask(await account(), up.requestId, 't1')).documents[0]!.uploaded).toBe(false);
+    expect((await s.rt.documents.signer.portalTask(await account(), up.requestId, 't1')).documents[0]!.uploaded).toBe(false);
     const bad = await b.get('/std/docaction/%E0%A4%A?request_id=x&task_id=y');
     expect([bad.status, mainText(bad.text)]).toEqual([400, expect.stringContaining('This address could not be read')]);
     expect(await taskStatus(requestId)).toBe('created');

@@ -91,7 +91,7 @@ describe('a 64 MB text document in the portal (sqlite)', () => {
     const htmls = await Promise.all(pages.map((p) => p.text()));
     const pagesMs = performance.now() - t0;
     const history = async () =>
-      (await s.rt.documents.getRequestHistory((await s.rt.services.find('demo'))!, requestId, 't1')).map((e) => e.event);
+      (await s.rt.documents.requests.getRequestHistory((await s.rt.services.find('demo'))!, requestId, 't1')).map((e) => e.event);
     expect(await history()).not.toContain('document-viewed'); // a part of it on the page is not reading it
     // a download given up after its first bytes is not reading it either
     const abort = new AbortController();

@@ -80,7 +80,7 @@ describe('production start refusals (built CLI)', () => {
       expect((await fetch(`${rt.url}/pki/root.pem`)).status).toBe(404);
       const svc = await rt.services.create('bank', 'bank-password-1');
       await expect(
-        rt.documents.createRequest(svc, [
+        rt.documents.requests.createRequest(svc, [
           {
             document: [{ kind: 'provided-document', id: 'd', mimeType: 'text/plain', description: 'd' }],
             task: [{ id: 't', documentAction: [{ type: 'sign', documentRef: 'd' }], signature: [{ method: [{ value: 'nemid-sign' }] }] }],

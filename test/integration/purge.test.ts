@@ -63,7 +63,7 @@ describe.each(databases())('purge on %s', (db) => {
     expect(existsSync(blob(idle))).toBe(false);
     expect(existsSync(blob(used))).toBe(false);
     expect((await fetch(`${s.url}/doc/demo/sds/${idleId}`, { headers: { authorization: auth } })).status).toBe(404);
-    const st = await s.rt.documents.getStatus((await s.rt.services.find('demo'))!, [requestId]);
+    const st = await s.rt.documents.requests.getStatus((await s.rt.services.find('demo'))!, [requestId]);
     expect(st[0]!.taskStatus).toBe('deleted');
     expect(await purgeAt(new Date(Date.now() + 4 * DAY))).toBe('purged 0 SDS document(s) and 0 request(s); swept 0 unreferenced blob(s)\n');
   });

@@ -2,6 +2,7 @@
 // the same root as the person CA, with its own OCSP responder and CRL; outside tools (openssl, xmlsec1)
 // check all of it against a real segl. An installation whose DATA_DIR/pki was made before the service
 // CA existed (test/fixtures/pki-v1, written by that segl) is upgraded on start and keeps working.
+import { signTask } from '../support/sign';
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -43,18 +44,8 @@ async function sealedPackage(s: TestServer): Promise<string> {
     await s.rt.ca()
   ).issuePerson({ commonName: 'Sara Service', pid: '9208-2002-2-000000000042', publicKey: keys.publicKey });
   const svc = (await s.rt.services.find('demo')) as ServiceAccount;
-  const out = await (
-    await s.rt.signing()
-  ).sign({
-    svc,
-    requestId,
-    taskId: 't1',
-    signer: { certificate, keys },
-    signText: 'I agree.',
-    documents: [{ id: 'd', description: 'd', mimeType: 'text/plain', bytes: doc }],
-    audit: [],
-  });
-  if (!out.ok) throw new Error(`signing failed: ${out.report.indication} ${out.report.subIndication ?? ''} ${out.report.message}`);
+  const out = await signTask(s.rt, svc, requestId, { certificate, keys }, { documentIds: ['d'] });
+  if (!out.ok) throw new Error(`signing failed at ${out.stage}: ${out.reason}`);
   return out.packageXml;
 }
 

@@ -1,6 +1,7 @@
 // One signature end to end: native XAdES signature by a test-CA certificate → initial verification
 // with OCSP → LTV-SDO → seal → result-uri. Outside checks: xmlsec1 verifies the seal and the native
 // signature; one flipped byte fails them and `segl verify`. Revoked and locked signers get no package.
+import { signTask } from '../support/sign';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -57,22 +58,16 @@ describe('signing and the sealed LTV-SDO (SQLite)', () => {
   }
 
   async function sign(requestId: string, who: Awaited<ReturnType<typeof signer>>) {
-    const pipeline = await s.rt.signing();
-    return pipeline.sign({
-      svc,
-      requestId,
-      taskId: 't1',
-      signer: who,
-      signText: 'I approve the loan agreement and its terms.',
-      documents: [
-        { id: 'loan', description: 'Loan agreement', mimeType: 'application/pdf', bytes: pdf },
-        { id: 'terms', description: 'Terms', mimeType: 'text/plain', bytes: Buffer.from(text) },
-      ],
-      audit: [{ time: new Date(), type: 'pdf-shown', text: 'loan shown to the signer' }],
-      userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36',
-      clientIp: '127.0.0.1',
-      nationalId: '0101801234',
-      externalContext: 'client-reference: case-42',
+    return signTask(s.rt, svc, requestId, who, {
+      documentIds: ['loan', 'terms'],
+      audit: [{ type: 'pdf-shown', text: 'loan shown to the signer' }],
+      act: {
+        signText: 'I approve the loan agreement and its terms.',
+        userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36',
+        clientIp: '127.0.0.1',
+        nationalId: '0101801234',
+        externalContext: 'client-reference: case-42',
+      },
     });
   }
 
@@ -216,7 +211,7 @@ describe('signing and the sealed LTV-SDO (SQLite)', () => {
       expect(out.ok).toBe(false);
       if (out.ok) return;
       expect(out.stage).toBe('initial-verification');
-      expect(`${out.report.indication} ${out.report.subIndication} ${out.report.message}`).toContain(expected);
+      expect(out.reason).toContain(expected);
       const st = await post(
         s.endpoint,
         envelope(

@@ -1,7 +1,7 @@
 // Services are tenants: one service's requests are invisible to every other. And a refused or
 // failed createRequest writes nothing: validation happens first, and the writes share one transaction.
 import { ValidationError } from '../../src/core/errors';
-import { DocumentService } from '../../src/core/documentservice';
+import { RequestService } from '../../src/core/requests';
 import type { DocumentStore, DocumentTx, ServiceAccount } from '../../src/core/ports';
 import type { SigningRequest } from '../../src/core/types';
 import { SqlDocumentStore } from '../../src/store/documents';
@@ -33,7 +33,7 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
     s = await startServer(db);
     demo = (await s.rt.services.find('demo'))!;
     other = await s.rt.services.create('other', 'other-password-1');
-    theirs = (await s.rt.documents.createRequest(other, [valid('theirs')])).requestIds[0]!;
+    theirs = (await s.rt.documents.requests.createRequest(other, [valid('theirs')])).requestIds[0]!;
   });
   afterAll(async () => {
     await s.stop();
@@ -79,13 +79,13 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
     expect(f.text).not.toContain('<task ');
     const c = await asDemo(`<get-task-count-request xmlns="${NS}"><X>${crit}</get-task-count-request>`);
     expect(c.text).toContain('<count>0</count>');
-    expect(await s.rt.documents.getTaskCount(other, { criteria: [{ field: 'request-id', value: theirs }] })).toBe(1);
+    expect(await s.rt.documents.requests.getTaskCount(other, { criteria: [{ field: 'request-id', value: theirs }] })).toBe(1);
   });
 
   test("deleteRequest of another service's request deletes nothing", async () => {
     const d = await asDemo(`<delete-request-request xmlns="${NS}"><X><request-id>${theirs}</request-id></delete-request-request>`);
     expect(d.text).toContain('<deleted>0</deleted>');
-    const st = await s.rt.documents.getStatus(other, [theirs]);
+    const st = await s.rt.documents.requests.getStatus(other, [theirs]);
     expect(st[0]!.taskStatus).toBe('created');
   });
 
@@ -93,8 +93,8 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
     const before = await counts(s);
     const bad = valid('bad');
     bad.task[0]!.dependsOnTask = ['t1'];
-    await expect(s.rt.documents.createRequest(demo, [valid('good'), bad])).rejects.toThrow(ValidationError);
-    await expect(s.rt.documents.createRequest(demo, [valid('good'), bad])).rejects.toThrow(
+    await expect(s.rt.documents.requests.createRequest(demo, [valid('good'), bad])).rejects.toThrow(ValidationError);
+    await expect(s.rt.documents.requests.createRequest(demo, [valid('good'), bad])).rejects.toThrow(
       'request[1]/task[0]/depends-on-task[0]: task "t1" cannot depend on itself',
     );
     expect(await counts(s)).toEqual(before);
@@ -119,12 +119,13 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
           ),
         ),
     };
-    const ds = new DocumentService({
+    const ds = new RequestService({
       store: failing,
       blobs: new FsBlobStore(`${s.dataDir}/blobs`),
       clock: { now: () => new Date() },
       methods: { authenticationMethods: new Set(['nemid']), signatureMethods: new Set() },
       uris: { original: () => 'x', result: () => 'y' },
+      sdsTtlDays: 30,
     });
     await expect(ds.createRequest(demo, [valid('a'), valid('b')])).rejects.toThrow('disk full');
     expect(await counts(s)).toEqual(before);
@@ -152,12 +153,13 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
         );
       },
     };
-    const ds = new DocumentService({
+    const ds = new RequestService({
       store: failing,
       blobs: new FsBlobStore(`${s.dataDir}/blobs`),
       clock: { now: () => new Date() },
       methods: { authenticationMethods: new Set(['nemid']), signatureMethods: new Set() },
       uris: { original: () => 'x', result: () => 'y' },
+      sdsTtlDays: 30,
     });
     const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => ds.createRequest(demo, [valid(`c${i}`)])));
     expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.message)).toEqual(['boom']);
@@ -166,6 +168,6 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
     expect(after.task - before.task).toBe(9);
     expect(after.artifact - before.artifact).toBe(9);
     const ok = results.filter((r): r is PromiseFulfilledResult<{ requestIds: string[] }> => r.status === 'fulfilled');
-    for (const r of ok) expect((await s.rt.documents.getStatus(demo, r.value.requestIds))[0]!.taskStatus).toBe('created');
+    for (const r of ok) expect((await s.rt.documents.requests.getStatus(demo, r.value.requestIds))[0]!.taskStatus).toBe('created');
   });
 });

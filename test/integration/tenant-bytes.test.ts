@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { DocumentService, type DocumentServiceDeps } from '../../src/core/documentservice';
-import type { DocumentStore, DocumentTx } from '../../src/core/ports';
+import { RequestService, type RequestServiceDeps } from '../../src/core/requests';
+import type { DocumentTx } from '../../src/core/ports';
 import type { Document } from '../../src/core/types';
 import { databases, startServer, type TestServer } from '../support/server';
 import { envelope, faultString, NS, post } from '../support/soap';
@@ -240,18 +240,18 @@ describe.each(databases())('tenant bytes on %s', (db) => {
 
     test('a failure inside the write transaction (createRequest, addTask) takes back the bytes written for it', async () => {
       // The real service and store, with one write made to fail the way a lost connection would.
-      const deps = (s.rt.documents as unknown as { d: DocumentServiceDeps }).d;
-      const failAt = (name: keyof DocumentTx): DocumentStore => ({
+      const deps = (s.rt.documents.requests as unknown as { d: RequestServiceDeps }).d;
+      const failAt = (name: keyof DocumentTx): RequestServiceDeps['store'] => ({
         tx: (work) =>
           deps.store.tx((tx) =>
             work(
               new Proxy(tx, {
-                get: (t, k: keyof DocumentTx) =>
+                get: (t, k) =>
                   k === name
                     ? async () => {
                         throw new Error('boom');
                       }
-                    : (t[k] as (...a: unknown[]) => unknown).bind(t),
+                    : (Reflect.get(t, k) as (...a: unknown[]) => unknown).bind(t),
               }),
             ),
           ),
@@ -267,12 +267,12 @@ describe.each(databases())('tenant bytes on %s', (db) => {
       const { requestId } = await create(provided('d', 'text/plain', Buffer.from('base')), viewTask('t', 'd'));
       const before = blobFiles(s.dataDir);
       await expect(
-        new DocumentService({ ...deps, store: failAt('insertRequests') }).createRequest(svc, [
+        new RequestService({ ...deps, store: failAt('insertRequests') }).createRequest(svc, [
           { document: [doc('a')], task: [{ id: 't', documentAction: [{ type: 'view', documentRef: 'a' }] }] },
         ]),
       ).rejects.toThrow('boom');
       await expect(
-        new DocumentService({ ...deps, store: failAt('insertTask') }).addTask(svc, requestId!, {
+        new RequestService({ ...deps, store: failAt('insertTask') }).addTask(svc, requestId!, {
           id: 't2',
           documentAction: [{ type: 'view', document: doc('b') }],
         }),
@@ -288,15 +288,15 @@ describe.each(databases())('tenant bytes on %s', (db) => {
       );
       const before = blobFiles(s.dataDir);
       const first = await s.rt.blobs.putBytes(Buffer.from(`first upload ${Date.now()}`));
-      await s.rt.documents.recordUpload(svc, requestId!, 't', 'u', first, 'text/plain');
+      await s.rt.documents.signer.recordUpload(svc, requestId!, 't', 'u', first, 'text/plain');
       const second = await s.rt.blobs.putBytes(Buffer.from(`second upload ${Date.now()}`));
-      await s.rt.documents.recordUpload(svc, requestId!, 't', 'u', second, 'text/plain');
+      await s.rt.documents.signer.recordUpload(svc, requestId!, 't', 'u', second, 'text/plain');
       expect(await s.rt.blobs.stat(first.key)).toBeNull();
       expect(await s.rt.blobs.stat(second.key)).not.toBeNull();
       // an upload refused (the request is deleted meanwhile) takes its file back
-      expect(await s.rt.documents.deleteRequest(svc, [requestId!])).toBe(1);
+      expect(await s.rt.documents.requests.deleteRequest(svc, [requestId!])).toBe(1);
       const late = await s.rt.blobs.putBytes(Buffer.from(`late upload ${Date.now()}`));
-      await expect(s.rt.documents.recordUpload(svc, requestId!, 't', 'u', late, 'text/plain')).rejects.toThrow(/is withdrawn/);
+      await expect(s.rt.documents.signer.recordUpload(svc, requestId!, 't', 'u', late, 'text/plain')).rejects.toThrow(/is withdrawn/);
       expect(await s.rt.blobs.stat(late.key)).toBeNull();
       expect(blobFiles(s.dataDir)).toEqual(before);
     });

@@ -5,7 +5,6 @@
 import express from 'express';
 import type { PortalTask } from '../../core/portal';
 import { redirectUrl } from '../../core/portal';
-import type { AuditEntry } from '../../trust/ltvsdo';
 import type { Challenge, Failure, TestIdEnvironment } from './users';
 import type { PidCprService } from '../pidcpr';
 import type { SigningPipeline } from '../../signing/pipeline';
@@ -355,56 +354,39 @@ function mountEid(r: express.Router, kit: Kit, d: EidDeps): { loginForm(c: Ctx, 
       await failedPage('sign.locked', "signing refused: the signer's certificate is on hold (locked)");
       return;
     }
-    const now = new Date(c.now); // segl's clock at this request, so the test clock reaches the audit trail
+    // What happened before the signature, for the package's audit trail (core stamps it with its clock).
     const viewed = new Set(c.login?.viewed ?? []);
-    const audit: AuditEntry[] = [
+    const audit = [
       ...c.pt.documents
         .filter((x) => viewed.has(x.id))
         .map((x) => ({
-          time: now,
           type: x.mimeType === 'application/pdf' ? 'pdf-shown' : 'document-shown',
           text: `${x.description ?? x.id} shown to the signer`,
         })),
       {
-        time: now,
         type: 'user-authenticated',
         text: `${c.login?.method ?? 'none'} login; signature authorised with ${SIGN} (password and key-card code)`,
       },
-      ...(c.pt.nationalId ? [{ time: now, type: 'cpr-verified', text: 'CPR number collected and matched to the PID (PID-CPR)' }] : []),
+      ...(c.pt.nationalId ? [{ type: 'cpr-verified', text: 'CPR number collected and matched to the PID (PID-CPR)' }] : []),
     ];
-    const load = async (id: string) => {
-      const row = await kit.documents.originalDocument(c.svc, c.pt.requestId, c.pt.taskId, id);
-      return {
-        id,
-        description: docs.find((x) => x.id === id)!.description ?? id,
-        mimeType: row.mimeType ?? 'text/plain',
-        bytes: new Uint8Array(await kit.blobs.getBytes(row.blobKey!)),
-      };
-    };
-    const acts = c.pt.bundle ? [docs] : docs.map((x) => [x]);
-    const pipeline = await d.signing();
-    for (const group of acts) {
-      const outcome = await pipeline.sign({
-        svc: c.svc,
-        requestId: c.pt.requestId,
-        taskId: c.pt.taskId,
+    const outcome = await kit.documents.signTask(
+      c.svc,
+      c.pt.requestId,
+      c.pt.taskId,
+      {
+        documentIds: docs.map((x) => x.id),
         signer: auth.identity,
-        signText: c.pt.signText ?? t(c.lang, 'sign.defaultText'),
-        documents: await Promise.all(group.map((x) => load(x.id))),
         audit,
+        defaultSignText: t(c.lang, 'sign.defaultText'),
         userAgent: req.headers['user-agent'],
         clientIp: req.ip,
-        nationalId: c.pt.nationalId,
-        externalContext: c.pt.clientReference,
-      });
-      if (!outcome.ok) {
-        refused(res, c, 409, 'sign.failed');
-        return;
-      }
+      },
+      await d.signing(),
+    );
+    if (!outcome.ok) {
+      refused(res, c, 409, 'sign.failed');
+      return;
     }
-    // skipped optional documents leave the task open after the signatures: it is done now
-    const after = await kit.documents.portalTask(c.svc, c.pt.requestId, c.pt.taskId);
-    if (after.status === 'created') await kit.documents.completeTask(c.svc, c.pt.requestId, c.pt.taskId);
     if (c.pt.redirects.complete) {
       kit.redirect(res, c, redirectUrl(c.pt.redirects.complete, c.pt.requestId, c.pt.taskId));
       return;

@@ -2,7 +2,7 @@
 // expired notifications), requests past days-until-deletion are deleted, SDS uploads past their
 // TTL go, blobs no row names (older than a day) are swept, and CPR numbers unused for 3 months are
 // deleted nightly.
-import type { DocumentService } from '../../core/documentservice';
+import type { Housekeeping } from '../../core/housekeeping';
 import type { Clock } from '../../core/ports';
 import type { CprRepository } from '../../store/cpr';
 import type { SdsRepository } from '../../store/sds';
@@ -17,7 +17,7 @@ export type TimerJob = keyof typeof TIMER_JOBS;
 export const CPR_UNUSED_DAYS = 92;
 
 export interface TimerDeps {
-  documents: DocumentService;
+  housekeeping: Housekeeping;
   sds: SdsRepository;
   cpr: CprRepository;
   clock: Clock;
@@ -38,11 +38,11 @@ export async function runTimer(deps: TimerDeps, name: TimerJob): Promise<Record<
   };
   switch (name) {
     case 'expire':
-      return { expired: await drain(() => deps.documents.expireDueTasks(500)) };
+      return { expired: await drain(() => deps.housekeeping.expireDueTasks(500)) };
     case 'purge':
       return {
-        requests: await drain(() => deps.documents.purgeDueRequests(500)),
-        sds: await deps.sds.purgeExpired(deps.clock.now().toISOString()),
+        requests: await drain(() => deps.housekeeping.purgeDueRequests(500)),
+        sds: await deps.housekeeping.purgeExpiredSds(),
         challenges: deps.testid ? await deps.testid.purgeChallenges() : 0,
         // last: what the purges above released is gone already; this finds what nothing names
         blobs: await deps.sds.sweepOrphans(),
