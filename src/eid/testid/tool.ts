@@ -4,51 +4,32 @@
 // its bookmarkable overview (CPR, PID, certificate status with revoke / lock / unlock, the user's
 // lock after wrong attempts, the transaction log) and its printable key card(s).
 //
-// CSRF: a signed double-submit token. The browser gets a random nonce in an HttpOnly,
-// SameSite=Lax cookie limited to /testid/ (Secure in production); every form carries
-// HMAC-SHA256(key, nonce) with a key derived from SEGL_SECRET. A POST is accepted only when its
-// token is the MAC of the cookie it came with, so another site can neither read the token nor mint
-// one for a cookie it planted (it lacks the secret). No server-side state: any instance answers.
-import { createHmac, randomBytes } from 'node:crypto';
+// What the pages share is in tool/shell.ts and tool/requests.ts, the CSRF protection (a signed
+// double-submit token, no server-side state) in tool/csrf.ts.
 import express from 'express';
-import type { Logger } from 'pino';
-import type { Clock } from '../../core/ports';
 import { KEY_CARD_RENEW_AT } from './keycard';
+import { MAX_FAILURES, TestIdError, type CertificateState, type LogType, type TestUser, type TestUserDraft } from './users';
+import { t, type TextKey } from '../../portal/i18n';
+import { h } from '../../portal/layout';
+import { CSRF_COOKIE } from './tool/csrf';
+import { clientErrorPage, toolFor } from './tool/requests';
 import {
-  MAX_FAILURES,
-  TestIdError,
-  type CertificateState,
-  type LogType,
-  type TestIdEnvironment,
-  type TestUser,
-  type TestUserDraft,
-} from './users';
-import { pickLanguage, t, type Lang, type TextKey } from '../../portal/i18n';
-import { h, page } from '../../portal/layout';
-import { clientErrorStatus } from '../../portal/forms';
-import { equalSecret } from '../../util/bytes';
-import { newErrorReference } from '../../core/ids';
+  back,
+  cprText,
+  hidden,
+  notFound,
+  redirect,
+  send,
+  sentence,
+  str,
+  time,
+  TESTID_BASE,
+  userPath,
+  type Ctx,
+  type TestIdToolDeps,
+} from './tool/shell';
 
-export interface TestIdToolDeps {
-  testid: TestIdEnvironment;
-  /** SEGL_SECRET: keys the CSRF tokens */
-  secret: string;
-  /** Secure cookies */
-  production: boolean;
-  log: Logger;
-  clock: Clock;
-}
-
-export const TESTID_BASE = '/testid';
-export const CSRF_COOKIE = 'segl_testid';
-
-const HEADERS = {
-  'content-security-policy': "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  // key cards and CPR numbers: never from a cache
-  'cache-control': 'no-store',
-};
+export { CSRF_COOKIE, TESTID_BASE, type TestIdToolDeps };
 
 type Field = 'firstName' | 'lastName' | 'cpr' | 'address' | 'alias' | 'password';
 const FIELDS: Array<{ name: Field; label: TextKey; hint?: TextKey; max: number; autocomplete: string; inputmode?: string }> = [
@@ -93,14 +74,6 @@ const DONE: Record<string, TextKey> = {
   'unlock-user': 'testid.done.unlockUser',
 };
 
-const userPath = (alias: string) => `${TESTID_BASE}/users/${encodeURIComponent(alias)}`;
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-const sentence = (s: string) => (s ? s[0]!.toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.') : s);
-const cprText = (cpr: string) => (/^\d{10}$/.test(cpr) ? `${cpr.slice(0, 6)}-${cpr.slice(6)}` : cpr);
-/** An unambiguous time: ISO date and time in UTC, machine-readable in `datetime`. */
-const time = (iso: string) =>
-  `<time datetime="${h(iso)}"><span>${h(iso.slice(0, 10))}</span> <span>${h(iso.slice(11, 19))} UTC</span></time>`;
-
 /** Which field a message of TestIdEnvironment.problem() is about (for showing it next to that field). */
 function fieldOf(message: string, draft: Partial<TestUserDraft>): Field | undefined {
   if (/^the alias/.test(message)) return 'alias';
@@ -109,55 +82,6 @@ function fieldOf(message: string, draft: Partial<TestUserDraft>): Field | undefi
   if (/CPR/.test(message)) return 'cpr';
   if (/^the address/.test(message)) return 'address';
   return undefined;
-}
-
-/** The signed double-submit CSRF token (see the file's head). */
-class Csrf {
-  private readonly key: Buffer;
-  constructor(
-    secret: string,
-    private readonly secure: boolean,
-  ) {
-    this.key = createHmac('sha256', secret).update('segl testid csrf v1').digest();
-  }
-
-  /** The nonce in the request's cookie, if it has the right shape. */
-  nonce(req: express.Request): string | undefined {
-    const raw = (req.headers.cookie ?? '')
-      .split(';')
-      .map((c) => c.trim())
-      .find((c) => c.startsWith(`${CSRF_COOKIE}=`));
-    const v = raw?.slice(CSRF_COOKIE.length + 1);
-    return v && /^[A-Za-z0-9_-]{24}$/.test(v) ? v : undefined;
-  }
-
-  fresh(): string {
-    return randomBytes(18).toString('base64url');
-  }
-
-  token(nonce: string): string {
-    return createHmac('sha256', this.key).update(nonce).digest('base64url');
-  }
-
-  cookie(nonce: string): string {
-    return `${CSRF_COOKIE}=${nonce}; Path=${TESTID_BASE}/; HttpOnly; SameSite=Lax${this.secure ? '; Secure' : ''}`;
-  }
-
-  /** Whether the form's token is the MAC of the request's cookie. */
-  valid(req: express.Request, token: unknown): boolean {
-    const nonce = this.nonce(req);
-    if (!nonce || typeof token !== 'string') return false;
-    const want = Buffer.from(this.token(nonce));
-    const got = Buffer.from(token);
-    return equalSecret(want, got);
-  }
-}
-
-/** One request's page context: language and the CSRF token for its forms. */
-interface Ctx {
-  lang: Lang;
-  token: string;
-  setCookie?: string;
 }
 
 interface HomeState {
@@ -169,65 +93,7 @@ interface HomeState {
 
 export function testIdToolRoutes(d: TestIdToolDeps): express.Router {
   const r = express.Router();
-  const csrf = new Csrf(d.secret, d.production);
-  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
-
-  const ctx = (req: express.Request): Ctx => {
-    const lang = pickLanguage(undefined, req.headers['accept-language']);
-    const had = csrf.nonce(req);
-    const nonce = had ?? csrf.fresh();
-    return { lang, token: csrf.token(nonce), ...(had ? {} : { setCookie: csrf.cookie(nonce) }) };
-  };
-
-  const send = (res: express.Response, status: number, c: Ctx, title: string, main: string) => {
-    res.status(status).set(HEADERS);
-    if (c.setCookie) res.append('set-cookie', c.setCookie);
-    res.type('html').send(page({ lang: c.lang, title, main, service: t(c.lang, 'testid.name') }));
-  };
-  const redirect = (res: express.Response, to: string) => {
-    res.status(303).set(HEADERS).location(to).end();
-  };
-  const hidden = (c: Ctx) => `<input type="hidden" name="csrf" value="${h(c.token)}">`;
-  const back = (c: Ctx, href = `${TESTID_BASE}/`, text = t(c.lang, 'testid.back')) =>
-    `<p class="crumbs"><a href="${h(href)}">${h(text)}</a></p>`;
-
-  const notFound = (res: express.Response, c: Ctx) => {
-    const title = t(c.lang, 'testid.notfound.title');
-    send(
-      res,
-      404,
-      c,
-      title,
-      `${back(c)}<h1 class="status warn">${h(title)}</h1><p class="lead">${h(t(c.lang, 'testid.notfound.body'))}</p>`,
-    );
-  };
-  /** A POST without a valid CSRF token: nothing is done. `alias` names the page to go back to. */
-  const forbidden = (res: express.Response, c: Ctx, alias?: string) => {
-    const title = t(c.lang, 'csrf.title');
-    const link = alias ? back(c, userPath(alias), t(c.lang, 'testid.card.back', { name: alias })) : back(c);
-    send(res, 403, c, title, `<h1 class="status warn">${h(title)}</h1><p class="lead">${h(t(c.lang, 'testid.csrf.body'))}</p>${link}`);
-  };
-
-  const guard =
-    (handler: (req: express.Request, res: express.Response) => Promise<void>): express.RequestHandler =>
-    async (req, res) => {
-      try {
-        await handler(req, res);
-      } catch (e) {
-        const ref = newErrorReference();
-        d.log.error({ err: e, ref }, 'test-user tool page failed');
-        if (res.headersSent) return;
-        const c = ctx(req);
-        const title = t(c.lang, 'error.title');
-        send(
-          res,
-          500,
-          c,
-          title,
-          `<h1 class="status warn">${h(title)}</h1><p class="lead">${h(t(c.lang, 'testid.error.body', { ref }))}</p>${back(c)}`,
-        );
-      }
-    };
+  const tool = toolFor(d);
 
   // -------------------------------------------------------------------------------------------
   // Home: what the test eID is, create a user (with Autofill), find a user
@@ -294,16 +160,16 @@ export function testIdToolRoutes(d: TestIdToolDeps): express.Router {
 
   r.get(
     `${TESTID_BASE}/`,
-    guard(async (req, res) => {
-      const c = ctx(req);
+    tool.guard(async (req, res) => {
+      const c = tool.ctx(req);
       send(res, 200, c, t(c.lang, 'testid.home.title'), home(c));
     }),
   );
 
   r.get(
     `${TESTID_BASE}/find`,
-    guard(async (req, res) => {
-      const c = ctx(req);
+    tool.guard(async (req, res) => {
+      const c = tool.ctx(req);
       const q = str(req.query.user).trim().slice(0, 40);
       if (!q) {
         redirect(res, `${TESTID_BASE}/#find`);
@@ -320,14 +186,11 @@ export function testIdToolRoutes(d: TestIdToolDeps): express.Router {
 
   r.post(
     `${TESTID_BASE}/users`,
-    form,
-    guard(async (req, res) => {
-      const c = ctx(req);
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      if (!csrf.valid(req, body.csrf)) {
-        forbidden(res, c);
-        return;
-      }
+    tool.form,
+    tool.guard(async (req, res) => {
+      const c = tool.ctx(req);
+      const body = tool.checkedForm(req, res, c);
+      if (!body) return;
       const title = t(c.lang, 'testid.home.title');
       if (body.do === 'autofill') {
         send(res, 200, c, title, home(c, { draft: d.testid.autofill(), autofilled: true }));
@@ -444,8 +307,8 @@ export function testIdToolRoutes(d: TestIdToolDeps): express.Router {
 
   r.get(
     `${TESTID_BASE}/users/:alias`,
-    guard(async (req, res) => {
-      const c = ctx(req);
+    tool.guard(async (req, res) => {
+      const c = tool.ctx(req);
       const u = await resolveUser(req, res, c);
       if (!u) return;
       const done = DONE[str(req.query.done)];
@@ -456,8 +319,8 @@ export function testIdToolRoutes(d: TestIdToolDeps): express.Router {
 
   r.get(
     `${TESTID_BASE}/users/:alias/keycard`,
-    guard(async (req, res) => {
-      const c = ctx(req);
+    tool.guard(async (req, res) => {
+      const c = tool.ctx(req);
       const u = await resolveUser(req, res, c, '/keycard');
       if (!u) return;
       const cards = await d.testid.keyCards(u.alias);
@@ -516,14 +379,11 @@ export function testIdToolRoutes(d: TestIdToolDeps): express.Router {
   ) => {
     r.post(
       `${TESTID_BASE}/users/:alias/${path}`,
-      form,
-      guard(async (req, res) => {
-        const c = ctx(req);
-        const body = (req.body ?? {}) as Record<string, unknown>;
-        if (!csrf.valid(req, body.csrf)) {
-          forbidden(res, c, str(req.params.alias));
-          return;
-        }
+      tool.form,
+      tool.guard(async (req, res) => {
+        const c = tool.ctx(req);
+        const body = tool.checkedForm(req, res, c, str(req.params.alias));
+        if (!body) return;
         const u = await resolveUser(req, res, c);
         if (u) await handler(res, c, u, body);
       }),
@@ -553,30 +413,7 @@ export function testIdToolRoutes(d: TestIdToolDeps): express.Router {
     redirect(res, `${userPath(u.alias)}?done=unlock-user`);
   });
 
-  // A form the body parser refused, or a path that does not decode (see forms.ts): a translated page
-  // that changes nothing, never a 500.
-  r.use((err: unknown, req: express.Request, res: express.Response, next: express.NextFunction) => {
-    const status = clientErrorStatus(err);
-    if (!status || res.headersSent) {
-      next(err);
-      return;
-    }
-    const c = ctx(req);
-    const [title, body]: [TextKey, TextKey] =
-      status === 413
-        ? ['form.tooLarge.title', 'form.tooLarge.body']
-        : req.method === 'POST'
-          ? ['form.bad.title', 'form.bad.body']
-          : ['testid.notfound.title', 'request.bad.body'];
-    if (status === 413) res.set('connection', 'close'); // the rest of an oversized body is not read
-    send(
-      res,
-      status,
-      c,
-      t(c.lang, title),
-      `<h1 class="status warn">${h(t(c.lang, title))}</h1><p class="lead">${h(t(c.lang, body))}</p>${back(c)}`,
-    );
-  });
+  r.use(clientErrorPage(tool));
 
   return r;
 }
