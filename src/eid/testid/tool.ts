@@ -4,14 +4,15 @@
 // its bookmarkable overview (CPR, PID, certificate status with revoke / lock / unlock, the user's
 // lock after wrong attempts, the transaction log) and its printable key card(s).
 //
-// What the pages share is in tool/shell.ts and tool/requests.ts, the CSRF protection (a signed
-// double-submit token, no server-side state) in tool/csrf.ts.
+// The home page is in tool/home.ts; what the pages share in tool/shell.ts and tool/requests.ts,
+// and the CSRF protection (a signed double-submit token, no server-side state) in tool/csrf.ts.
 import express from 'express';
 import { KEY_CARD_RENEW_AT } from './keycard';
-import { MAX_FAILURES, TestIdError, type CertificateState, type LogType, type TestUser, type TestUserDraft } from './users';
+import { MAX_FAILURES, TestIdError, type CertificateState, type LogType, type TestUser } from './users';
 import { t, type TextKey } from '../../portal/i18n';
 import { h } from '../../portal/layout';
 import { CSRF_COOKIE } from './tool/csrf';
+import { createUser, findUser, homePage } from './tool/home';
 import { clientErrorPage, toolFor } from './tool/requests';
 import {
   back,
@@ -30,16 +31,6 @@ import {
 } from './tool/shell';
 
 export { CSRF_COOKIE, TESTID_BASE, type TestIdToolDeps };
-
-type Field = 'firstName' | 'lastName' | 'cpr' | 'address' | 'alias' | 'password';
-const FIELDS: Array<{ name: Field; label: TextKey; hint?: TextKey; max: number; autocomplete: string; inputmode?: string }> = [
-  { name: 'firstName', label: 'testid.field.firstName', max: 100, autocomplete: 'off' },
-  { name: 'lastName', label: 'testid.field.lastName', max: 100, autocomplete: 'off' },
-  { name: 'cpr', label: 'testid.field.cpr', hint: 'testid.field.cprHint', max: 11, autocomplete: 'off', inputmode: 'numeric' },
-  { name: 'address', label: 'testid.field.address', max: 500, autocomplete: 'off' },
-  { name: 'alias', label: 'testid.field.alias', hint: 'testid.field.aliasHint', max: 32, autocomplete: 'off' },
-  { name: 'password', label: 'testid.field.password', hint: 'testid.field.passwordHint', max: 200, autocomplete: 'off' },
-];
 
 const LOG_TEXT: Record<LogType, TextKey> = {
   created: 'testid.log.created',
@@ -74,159 +65,24 @@ const DONE: Record<string, TextKey> = {
   'unlock-user': 'testid.done.unlockUser',
 };
 
-/** Which field a message of TestIdEnvironment.problem() is about (for showing it next to that field). */
-function fieldOf(message: string, draft: Partial<TestUserDraft>): Field | undefined {
-  if (/^the alias/.test(message)) return 'alias';
-  if (/^the password/.test(message)) return 'password';
-  if (/^first and last name|^the name/.test(message)) return draft.firstName?.trim() ? 'lastName' : 'firstName';
-  if (/CPR/.test(message)) return 'cpr';
-  if (/^the address/.test(message)) return 'address';
-  return undefined;
-}
-
-interface HomeState {
-  draft?: Partial<TestUserDraft>;
-  error?: { message: string; field?: Field };
-  autofilled?: boolean;
-  find?: { value: string; error?: string };
-}
+/** /testid → /testid/ (the CSRF cookie's path, and relative links) */
+const withSlash: express.RequestHandler = (req, res, next) => {
+  if (req.path === TESTID_BASE) {
+    res.redirect(301, `${TESTID_BASE}/`);
+    return;
+  }
+  next();
+};
 
 export function testIdToolRoutes(d: TestIdToolDeps): express.Router {
   const r = express.Router();
   const tool = toolFor(d);
 
-  // -------------------------------------------------------------------------------------------
+  r.get(TESTID_BASE, withSlash);
   // Home: what the test eID is, create a user (with Autofill), find a user
-  // -------------------------------------------------------------------------------------------
-
-  function field(c: Ctx, f: (typeof FIELDS)[number], value: string, error?: string): string {
-    const id = `f-${f.name}`;
-    const described = [f.hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
-    return (
-      `<div class="field"><label for="${id}">${h(t(c.lang, f.label))}</label>` +
-      (f.hint ? `<span class="hint" id="${id}-hint">${h(t(c.lang, f.hint))}</span>` : '') +
-      `<input type="text" id="${id}" name="${f.name}" value="${h(value)}" maxlength="${f.max}" autocomplete="${f.autocomplete}" spellcheck="false" required` +
-      `${f.inputmode ? ` inputmode="${f.inputmode}"` : ''}${described ? ` aria-describedby="${described}"` : ''}${error ? ' aria-invalid="true"' : ''}>` +
-      (error ? `<span class="field-error" id="${id}-error">${h(error)}</span>` : '') +
-      '</div>'
-    );
-  }
-
-  function home(c: Ctx, s: HomeState = {}): string {
-    const draft = s.draft ?? {};
-    const value = (n: Field) => (n === 'cpr' ? cprText(str(draft.cpr)) : str(draft[n]));
-    const errorFor = (n: Field) => (s.error && s.error.field === n ? s.error.message : undefined);
-    const f = (n: Field) =>
-      field(
-        c,
-        FIELDS.find((x) => x.name === n)!,
-        value(n),
-        errorFor(n),
-      );
-    const summary = s.error
-      ? `<div class="errors" role="alert"><h3>${h(t(c.lang, 'testid.create.failed'))}</h3><p>` +
-        (s.error.field ? `<a href="#f-${s.error.field}">${h(s.error.message)}</a>` : h(s.error.message)) +
-        '</p></div>'
-      : '';
-    const filled = s.autofilled ? `<p class="status info" role="status">${h(t(c.lang, 'testid.create.autofilled'))}</p>` : '';
-    const findId = 'f-find';
-    const findError = s.find?.error ? `<span class="field-error" id="${findId}-error">${h(s.find.error)}</span>` : '';
-    return (
-      `<h1>${h(t(c.lang, 'testid.home.title'))}</h1>` +
-      `<p class="lead">${h(t(c.lang, 'testid.home.lead'))}</p><p>${h(t(c.lang, 'testid.home.how'))}</p>` +
-      `<h2 id="create">${h(t(c.lang, 'testid.create.title'))}</h2>${summary}${filled}` +
-      `<p class="hint">${h(t(c.lang, 'testid.create.hint'))}</p>` +
-      `<form method="post" action="${TESTID_BASE}/users" aria-labelledby="create">${hidden(c)}` +
-      `<div class="fields">${f('firstName')}${f('lastName')}</div>${f('cpr')}${f('address')}<div class="fields">${f('alias')}${f('password')}</div>` +
-      // "Create" first: Enter in a field submits the form's first button
-      `<div class="actions"><button class="button" name="do" value="create">${h(t(c.lang, 'testid.create.submit'))}</button>` +
-      `<button class="button secondary" name="do" value="autofill" formnovalidate>${h(t(c.lang, 'testid.create.autofill'))}</button></div></form>` +
-      `<h2 id="find">${h(t(c.lang, 'testid.find.title'))}</h2>` +
-      `<form method="get" action="${TESTID_BASE}/find" class="find" aria-labelledby="find"><div class="field"><label for="${findId}">${h(t(c.lang, 'testid.find.label'))}</label>` +
-      `<input type="text" id="${findId}" name="user" value="${h(s.find?.value ?? '')}" maxlength="40" autocomplete="off" spellcheck="false" required` +
-      `${findError ? ` aria-invalid="true" aria-describedby="${findId}-error"` : ''}>${findError}</div>` +
-      `<button class="button secondary">${h(t(c.lang, 'testid.find.submit'))}</button></form>`
-    );
-  }
-
-  r.get(TESTID_BASE, (req, res, next) => {
-    // /testid → /testid/ (the CSRF cookie's path, and relative links)
-    if (req.path === TESTID_BASE) {
-      res.redirect(301, `${TESTID_BASE}/`);
-      return;
-    }
-    next();
-  });
-
-  r.get(
-    `${TESTID_BASE}/`,
-    tool.guard(async (req, res) => {
-      const c = tool.ctx(req);
-      send(res, 200, c, t(c.lang, 'testid.home.title'), home(c));
-    }),
-  );
-
-  r.get(
-    `${TESTID_BASE}/find`,
-    tool.guard(async (req, res) => {
-      const c = tool.ctx(req);
-      const q = str(req.query.user).trim().slice(0, 40);
-      if (!q) {
-        redirect(res, `${TESTID_BASE}/#find`);
-        return;
-      }
-      const u = await d.testid.user(q);
-      if (u) {
-        redirect(res, userPath(u.alias));
-        return;
-      }
-      send(res, 404, c, t(c.lang, 'testid.home.title'), home(c, { find: { value: q, error: t(c.lang, 'testid.find.none') } }));
-    }),
-  );
-
-  r.post(
-    `${TESTID_BASE}/users`,
-    tool.form,
-    tool.guard(async (req, res) => {
-      const c = tool.ctx(req);
-      const body = tool.checkedForm(req, res, c);
-      if (!body) return;
-      const title = t(c.lang, 'testid.home.title');
-      if (body.do === 'autofill') {
-        send(res, 200, c, title, home(c, { draft: d.testid.autofill(), autofilled: true }));
-        return;
-      }
-      const draft: TestUserDraft = {
-        firstName: str(body.firstName).trim(),
-        lastName: str(body.lastName).trim(),
-        cpr: str(body.cpr).trim(),
-        address: str(body.address).trim(),
-        alias: str(body.alias).trim().toLowerCase(),
-        password: str(body.password),
-      };
-      const bad = d.testid.problem(draft);
-      if (bad) {
-        send(res, 400, c, title, home(c, { draft, error: { message: sentence(bad), field: fieldOf(bad, draft) } }));
-        return;
-      }
-      let user: TestUser;
-      try {
-        user = await d.testid.createUser(draft);
-      } catch (e) {
-        if (!(e instanceof TestIdError)) throw e;
-        const error =
-          e.code === 'alias-taken'
-            ? { message: t(c.lang, 'testid.error.aliasTaken'), field: 'alias' as const }
-            : e.code === 'cpr-taken'
-              ? { message: t(c.lang, 'testid.error.cprTaken'), field: 'cpr' as const }
-              : { message: sentence(e.message), field: fieldOf(e.message, draft) };
-        send(res, 400, c, title, home(c, { draft, error }));
-        return;
-      }
-      d.log.info({ alias: user.alias, pid: user.pid }, 'test user created');
-      redirect(res, `${userPath(user.alias)}?done=created`);
-    }),
-  );
+  r.get(`${TESTID_BASE}/`, tool.guard(homePage(tool)));
+  r.get(`${TESTID_BASE}/find`, tool.guard(findUser(tool)));
+  r.post(`${TESTID_BASE}/users`, tool.form, tool.guard(createUser(tool)));
 
   // -------------------------------------------------------------------------------------------
   // One user: overview, key card, certificate and lock actions
