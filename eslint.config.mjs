@@ -54,22 +54,14 @@ export default tseslint.config(
     // by actor, store/documents.ts by port, portal/routes.ts and the test eID's mountEid/tool by page, runtime/main by step).
     // Warnings, so that `npm test` stays usable meanwhile; the list may only shrink. Remove it when the last one is split.
     files: [
-      'src/core/documentservice.ts',
       'src/store/documents.ts',
       'src/trust/validation/process.ts',
       'src/portal/routes.ts',
-      'src/eid/testid/tool.ts',
       'src/eid/testid/steps.ts',
-      'src/runtime.ts',
-      'src/main.ts',
-      'src/config.ts',
-      'src/signing/pipeline.ts',
       'src/trust/xml/strictxml.ts',
-      'src/testca/routes.ts',
       'src/portal/upload.ts',
       'src/sds/routes.ts',
       'src/soap/endpoint.ts',
-      'src/store/migrations/encrypt.ts',
     ],
     rules: {
       'max-lines': ['warn', { max: 500, skipBlankLines: true, skipComments: true }],

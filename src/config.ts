@@ -264,16 +264,44 @@ function secretProblems(e: { SEGL_SECRET?: string; SEGL_ADMIN_PASSWORD?: string;
   return out;
 }
 
+type ParsedEnv = z.infer<typeof Env>;
+
 /** Reads and checks the environment. Throws ConfigError listing every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const e = parseEnv(env);
+  const cfg = configFrom(e);
+  if (cfg.notify.testClock && cfg.mode === 'production')
+    throw new ConfigError('SEGL_TEST_CLOCK is for preprod only; production refuses a movable clock');
+  const missingTrust = missingTrustServices(cfg);
+  const secrets = secretProblems(e, cfg.mode === 'production');
+  if (cfg.mode === 'production') {
+    const problems = productionProblems(e, cfg, missingTrust, secrets);
+    if (problems.length) throw new ConfigError(`production mode refuses to start:\n  ${problems.join('\n  ')}`);
+    return cfg;
+  }
+  if (secrets.length) throw new ConfigError(`refusing to start:\n  ${secrets.join('\n  ')}`);
+  if (!cfg.testCa) {
+    if (missingTrust.length) throw new ConfigError(`SEGL_TEST_CA=0 needs external trust services: set ${missingTrust.join(', ')}`);
+    if (cfg.testEid)
+      throw new ConfigError('the test eID (SEGL_TEST_EID) issues its certificates from the test CA: it needs SEGL_TEST_CA on');
+  }
+  return cfg;
+}
+
+/** The variables' syntax (empty counts as unset); a ConfigError lists every bad one. */
+function parseEnv(env: NodeJS.ProcessEnv): ParsedEnv {
   const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = Env.safeParse(clean);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
-  const e = parsed.data;
-  const cfg: Config = {
+  return parsed.data;
+}
+
+/** The parsed variables as a Config, with the defaults that depend on the mode. */
+function configFrom(e: ParsedEnv): Config {
+  return {
     port: e.PORT,
     host: e.HOST,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
@@ -294,68 +322,68 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     trustedProxies: e.SEGL_TRUSTED_PROXIES ?? [],
     cprKey: e.SEGL_CPR_KEY ? Buffer.from(e.SEGL_CPR_KEY, 'base64') : undefined,
-    notify: {
-      callbackAllow: e.SEGL_CALLBACK_ALLOW ?? [],
-      retrySchedule: e.SEGL_CALLBACK_RETRY_SCHEDULE ?? DEFAULT_RETRY_SCHEDULE,
-      callbackTimeoutMs: e.SEGL_CALLBACK_TIMEOUT ?? 10_000,
-      smtpUrl: e.SMTP_URL,
-      mailFrom: e.SEGL_MAIL_FROM ?? 'segl <no-reply@localhost>',
-      sms: {
-        url: e.SEGL_SMS_URL,
-        method: e.SEGL_SMS_METHOD,
-        bodyTemplate: e.SEGL_SMS_BODY,
-        contentType: e.SEGL_SMS_CONTENT_TYPE,
-        authorization: e.SEGL_SMS_AUTHORIZATION,
-        from: e.SEGL_SMS_FROM,
-      },
-      adminPassword: e.SEGL_ADMIN_PASSWORD,
-      testClock: e.SEGL_TEST_CLOCK ?? false,
-      concurrency: e.SEGL_WORKER_CONCURRENCY,
-      relayIntervalMs: e.SEGL_RELAY_INTERVAL,
-      relayLeaseMs: e.SEGL_RELAY_LEASE,
-      jobLockMs: e.SEGL_JOB_LOCK,
-      queuePrefix: e.SEGL_QUEUE_PREFIX,
-    },
+    notify: notifyConfigFrom(e),
   };
-  if (cfg.notify.testClock && cfg.mode === 'production')
-    throw new ConfigError('SEGL_TEST_CLOCK is for preprod only; production refuses a movable clock');
-  const missingTrust = [
+}
+
+/** The notification section: callbacks, mail, SMS, admin, the workers and the relay. */
+function notifyConfigFrom(e: ParsedEnv): NotifyConfig {
+  return {
+    callbackAllow: e.SEGL_CALLBACK_ALLOW ?? [],
+    retrySchedule: e.SEGL_CALLBACK_RETRY_SCHEDULE ?? DEFAULT_RETRY_SCHEDULE,
+    callbackTimeoutMs: e.SEGL_CALLBACK_TIMEOUT ?? 10_000,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.SEGL_MAIL_FROM ?? 'segl <no-reply@localhost>',
+    sms: {
+      url: e.SEGL_SMS_URL,
+      method: e.SEGL_SMS_METHOD,
+      bodyTemplate: e.SEGL_SMS_BODY,
+      contentType: e.SEGL_SMS_CONTENT_TYPE,
+      authorization: e.SEGL_SMS_AUTHORIZATION,
+      from: e.SEGL_SMS_FROM,
+    },
+    adminPassword: e.SEGL_ADMIN_PASSWORD,
+    testClock: e.SEGL_TEST_CLOCK ?? false,
+    concurrency: e.SEGL_WORKER_CONCURRENCY,
+    relayIntervalMs: e.SEGL_RELAY_INTERVAL,
+    relayLeaseMs: e.SEGL_RELAY_LEASE,
+    jobLockMs: e.SEGL_JOB_LOCK,
+    queuePrefix: e.SEGL_QUEUE_PREFIX,
+  };
+}
+
+/** The external trust services (seal, TSA, anchors) not configured; what replaces the test CA. */
+function missingTrustServices(cfg: Config): string[] {
+  return [
     !cfg.sealP12 && 'SEGL_SEAL_P12 (the seal key)',
     !cfg.tsaUrl && 'SEGL_TSA_URL (a time-stamping authority)',
     !cfg.trustAnchorsDir && 'SEGL_TRUST_ANCHORS (trust anchors)',
-  ].filter(Boolean);
-  const secrets = secretProblems(e, cfg.mode === 'production');
-  if (cfg.mode === 'production') {
-    // Production uses no test parts. A test identity can be minted by anyone at /testid/, and the
-    // test PKI is a self-made root: a production seal, time-stamp or trust anchor from it would
-    // vouch for what nobody checked. Refused outright rather than warned about (a warning scrolls
-    // away); testing belongs on a preprod instance.
-    const problems: string[] = [];
-    if (e.SEGL_TEST_EID) {
-      problems.push(
-        'SEGL_TEST_EID=1: the test eID lets anyone create a test user with any CPR and sign as that person; production never offers it (use a preprod instance for testing)',
-      );
-    }
-    if (e.SEGL_TEST_CA) {
-      problems.push(
-        'SEGL_TEST_CA=1: the test CA is a self-made root; production seals, time-stamps and trusts with real trust services only (SEGL_SEAL_P12, SEGL_TSA_URL, SEGL_TRUST_ANCHORS)',
-      );
-    } else if (missingTrust.length) {
-      problems.push(`production needs external trust services (the test CA is for preprod only): set ${missingTrust.join(', ')}`);
-    }
-    if (!cfg.secret) problems.push('SEGL_SECRET must be set (32+ random characters; make one with `openssl rand -base64 32`)');
-    if (cfg.demoPassword) problems.push('SEGL_DEMO_PASSWORD must not be set: there is no demo service in production');
-    problems.push(...secrets);
-    if (problems.length) throw new ConfigError(`production mode refuses to start:\n  ${problems.join('\n  ')}`);
-    return cfg;
+  ].filter((x): x is string => Boolean(x));
+}
+
+/** Everything production refuses, in the order the operator reads it: test parts, trust services, secrets. */
+function productionProblems(e: ParsedEnv, cfg: Config, missingTrust: string[], secrets: string[]): string[] {
+  // Production uses no test parts. A test identity can be minted by anyone at /testid/, and the
+  // test PKI is a self-made root: a production seal, time-stamp or trust anchor from it would
+  // vouch for what nobody checked. Refused outright rather than warned about (a warning scrolls
+  // away); testing belongs on a preprod instance.
+  const problems: string[] = [];
+  if (e.SEGL_TEST_EID) {
+    problems.push(
+      'SEGL_TEST_EID=1: the test eID lets anyone create a test user with any CPR and sign as that person; production never offers it (use a preprod instance for testing)',
+    );
   }
-  if (secrets.length) throw new ConfigError(`refusing to start:\n  ${secrets.join('\n  ')}`);
-  if (!cfg.testCa) {
-    if (missingTrust.length) throw new ConfigError(`SEGL_TEST_CA=0 needs external trust services: set ${missingTrust.join(', ')}`);
-    if (cfg.testEid)
-      throw new ConfigError('the test eID (SEGL_TEST_EID) issues its certificates from the test CA: it needs SEGL_TEST_CA on');
+  if (e.SEGL_TEST_CA) {
+    problems.push(
+      'SEGL_TEST_CA=1: the test CA is a self-made root; production seals, time-stamps and trusts with real trust services only (SEGL_SEAL_P12, SEGL_TSA_URL, SEGL_TRUST_ANCHORS)',
+    );
+  } else if (missingTrust.length) {
+    problems.push(`production needs external trust services (the test CA is for preprod only): set ${missingTrust.join(', ')}`);
   }
-  return cfg;
+  if (!cfg.secret) problems.push('SEGL_SECRET must be set (32+ random characters; make one with `openssl rand -base64 32`)');
+  if (cfg.demoPassword) problems.push('SEGL_DEMO_PASSWORD must not be set: there is no demo service in production');
+  problems.push(...secrets);
+  return problems;
 }
 
 /** What is safe to print: everything but secrets and credentials inside URLs. */

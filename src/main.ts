@@ -137,6 +137,18 @@ async function withServices<T>(f: (s: ServiceRepository, db: DataSource) => Prom
 
 export function cli(): Command {
   const program = new Command('segl').description('self-hostable document signing, DocumentService v3 compatible').showHelpAfterError();
+  runCommands(program);
+  serviceCommands(program);
+  profileCommands(program);
+  deliveriesCommand(program);
+  demoCommand(program);
+  verifyCommand(program);
+  purgeCommand(program);
+  return program;
+}
+
+/** `segl start | api | worker`: the running instance, in one process or split by role. */
+function runCommands(program: Command): void {
   program
     .command('start')
     .description('API, portal and workers in one process')
@@ -149,6 +161,10 @@ export function cli(): Command {
     .command('worker')
     .description('the queue workers only')
     .action(() => run('worker'));
+}
+
+/** `segl service …`: the tenants, their passwords and their notification settings. */
+function serviceCommands(program: Command): void {
   const service = program.command('service').description('manage services (tenants)');
   service
     .command('create <name>')
@@ -182,6 +198,11 @@ export function cli(): Command {
       await withServices((r) => r.delete(name));
       process.stdout.write(`deleted service ${name}\n`);
     });
+  serviceSettingsCommands(service);
+}
+
+/** `segl service set | show`: a service's callback allowlist, webhook secret and PID-CPR mode. */
+function serviceSettingsCommands(service: Command): void {
   service
     .command('set <name>')
     .description("change a service's notification and PID-CPR settings")
@@ -220,6 +241,21 @@ export function cli(): Command {
         `service:         ${s.name}\ncallback-allow:  ${s.callbackAllow.join(',') || '(none; SEGL_CALLBACK_ALLOW applies)'}\nwebhook secret:  ${s.webhookSecret}\n`,
       );
     });
+}
+
+/** The options of `segl profile set`. */
+interface ProfileOptions {
+  brand?: string;
+  brandInk?: string;
+  ink?: string;
+  logo?: string;
+  logoAlt?: string;
+  displayName?: string;
+  text?: string[];
+}
+
+/** `segl profile set`: a service's graphical profile for the portal. */
+function profileCommands(program: Command): void {
   const profile = program.command('profile').description("the portal's graphical profiles of a service (colours, logo, texts)");
   profile
     .command('set <service> <name>')
@@ -231,66 +267,73 @@ export function cli(): Command {
     .option('--logo-alt <text>', "the logo's text alternative (required with --logo)")
     .option('--display-name <text>', "the name shown in the header instead of the service's")
     .option('--text <lang:key=text...>', 'override a text, e.g. da:task.title="Underskriv aftalen" (repeatable)')
-    .action(
-      async (
-        service: string,
-        name: string,
-        o: {
-          brand?: string;
-          brandInk?: string;
-          ink?: string;
-          logo?: string;
-          logoAlt?: string;
-          displayName?: string;
-          text?: string[];
-        },
-      ) => {
-        const { isTextKey, LANGUAGES } = await import('./portal/i18n');
-        const { ProfileRepository } = await import('./store/profiles');
-        const texts: Record<string, Record<string, string>> = {};
-        for (const raw of o.text ?? []) {
-          const m = /^([a-z]{2}):([a-zA-Z0-9.-]+)=(.*)$/s.exec(raw);
-          if (!m || !(LANGUAGES as readonly string[]).includes(m[1]!) || !isTextKey(m[2]!)) {
-            throw new Error(
-              `--text "${raw}": must be LANG:KEY=TEXT with LANG one of ${LANGUAGES.join(', ')} and KEY a text of the portal (src/portal/i18n.ts)`,
-            );
-          }
-          (texts[m[1]!] ??= {})[m[2]!] = m[3]!;
-        }
-        let logo;
-        if (o.logo) {
-          if (!o.logoAlt) throw new Error("--logo needs --logo-alt (the logo's text alternative)");
-          const ext = path.extname(o.logo).toLowerCase();
-          const mimeType = ({ '.png': 'image/png', '.svg': 'image/svg+xml', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg' } as const)[
-            ext as '.png'
-          ];
-          if (!mimeType) throw new Error('--logo must be a .png, .svg, .jpg or .jpeg file');
-          const bytes = readFileSync(o.logo);
-          if (bytes.length > 256 * 1024) throw new Error('--logo must be at most 256 KiB');
-          logo = { mimeType, base64: bytes.toString('base64'), alt: o.logoAlt };
-        }
-        const cfg = config();
-        const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
-        try {
-          const svc = await new ServiceRepository(db, new AtRest(ensureSecret(cfg))).find(service);
-          if (!svc) throw new Error(`no service "${service}"`);
-          await new ProfileRepository(db).set(
-            svc.id,
-            name,
-            {
-              colours: { brand: o.brand, brandInk: o.brandInk, ink: o.ink },
-              logo,
-              displayName: o.displayName,
-              texts,
-            },
-            new Date().toISOString(),
-          );
-          process.stdout.write(`profile ${name} of ${service} saved\n`);
-        } finally {
-          await db.destroy();
-        }
+    .action(async (service: string, name: string, o: ProfileOptions) => {
+      const texts = await profileTexts(o.text ?? []);
+      const logo = o.logo ? profileLogo(o.logo, o.logoAlt) : undefined;
+      await saveProfile(service, name, o, logo, texts);
+    });
+}
+
+/** `--text LANG:KEY=TEXT` overrides, checked against the portal's languages and text keys. */
+async function profileTexts(raws: string[]): Promise<Record<string, Record<string, string>>> {
+  const { isTextKey, LANGUAGES } = await import('./portal/i18n');
+  const texts: Record<string, Record<string, string>> = {};
+  for (const raw of raws) {
+    const m = /^([a-z]{2}):([a-zA-Z0-9.-]+)=(.*)$/s.exec(raw);
+    if (!m || !(LANGUAGES as readonly string[]).includes(m[1]!) || !isTextKey(m[2]!)) {
+      throw new Error(
+        `--text "${raw}": must be LANG:KEY=TEXT with LANG one of ${LANGUAGES.join(', ')} and KEY a text of the portal (src/portal/i18n.ts)`,
+      );
+    }
+    (texts[m[1]!] ??= {})[m[2]!] = m[3]!;
+  }
+  return texts;
+}
+
+/** The `--logo` file (PNG, SVG or JPEG, at most 256 KiB) with its required text alternative. */
+function profileLogo(file: string, alt: string | undefined) {
+  if (!alt) throw new Error("--logo needs --logo-alt (the logo's text alternative)");
+  const ext = path.extname(file).toLowerCase();
+  const mimeType = ({ '.png': 'image/png', '.svg': 'image/svg+xml', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg' } as const)[ext as '.png'];
+  if (!mimeType) throw new Error('--logo must be a .png, .svg, .jpg or .jpeg file');
+  const bytes = readFileSync(file);
+  if (bytes.length > 256 * 1024) throw new Error('--logo must be at most 256 KiB');
+  return { mimeType, base64: bytes.toString('base64'), alt };
+}
+
+/** Stores the profile for the named service (which must exist). */
+async function saveProfile(
+  service: string,
+  name: string,
+  o: ProfileOptions,
+  logo: ReturnType<typeof profileLogo> | undefined,
+  texts: Record<string, Record<string, string>>,
+): Promise<void> {
+  const { ProfileRepository } = await import('./store/profiles');
+  const cfg = config();
+  const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
+  try {
+    const svc = await new ServiceRepository(db, new AtRest(ensureSecret(cfg))).find(service);
+    if (!svc) throw new Error(`no service "${service}"`);
+    await new ProfileRepository(db).set(
+      svc.id,
+      name,
+      {
+        colours: { brand: o.brand, brandInk: o.brandInk, ink: o.ink },
+        logo,
+        displayName: o.displayName,
+        texts,
       },
+      new Date().toISOString(),
     );
+    process.stdout.write(`profile ${name} of ${service} saved\n`);
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** `segl deliveries`: the delivery log, newest first. */
+function deliveriesCommand(program: Command): void {
   program
     .command('deliveries')
     .description('the delivery log: notifications and their outcome, newest first')
@@ -319,6 +362,10 @@ export function cli(): Command {
         await db.destroy();
       }
     });
+}
+
+/** `segl demo`: a sample two-signer request on the running instance. */
+function demoCommand(program: Command): void {
   program
     .command('demo')
     .description('create a sample two-signer request on the running segl (preprod, test eID) and print both task URLs')
@@ -334,19 +381,7 @@ export function cli(): Command {
           `\`segl demo\` needs a segl in preprod mode with the test eID on; the one at ${info.url} runs in ${info.mode} mode${info.testEid ? '' : ' without the test eID'}`,
         );
       }
-      const passwordFile = path.join(dataDir, 'demo-password.txt');
-      const password =
-        o.password ??
-        (o.service !== 'demo'
-          ? undefined
-          : process.env.SEGL_DEMO_PASSWORD || (existsSync(passwordFile) ? readFileSync(passwordFile, 'utf8').trim() : undefined));
-      if (!password) {
-        throw new Error(
-          o.service === 'demo'
-            ? `the demo service's password is not in ${passwordFile} (SEGL_DEMO_PASSWORD set it at start?): give it with --password`
-            : `give the password of service "${o.service}" with --password`,
-        );
-      }
+      const password = demoServicePassword(dataDir, o);
       const users = readDemoUsers(dataDir);
       const made = await createDemoRequest(info, o.service, password, users);
       process.stdout.write(`created request ${made.requestId}\n`);
@@ -358,6 +393,28 @@ export function cli(): Command {
       }
       process.stdout.write('  the buyer can sign once the seller has signed.\n');
     });
+}
+
+/** The service's password for `segl demo`: --password, or for the demo service SEGL_DEMO_PASSWORD or DATA_DIR/demo-password.txt. */
+function demoServicePassword(dataDir: string, o: { service: string; password?: string }): string {
+  const passwordFile = path.join(dataDir, 'demo-password.txt');
+  const password =
+    o.password ??
+    (o.service !== 'demo'
+      ? undefined
+      : process.env.SEGL_DEMO_PASSWORD || (existsSync(passwordFile) ? readFileSync(passwordFile, 'utf8').trim() : undefined));
+  if (!password) {
+    throw new Error(
+      o.service === 'demo'
+        ? `the demo service's password is not in ${passwordFile} (SEGL_DEMO_PASSWORD set it at start?): give it with --password`
+        : `give the password of service "${o.service}" with --password`,
+    );
+  }
+  return password;
+}
+
+/** `segl verify`: offline verification of an LTV-SDO. */
+function verifyCommand(program: Command): void {
   program
     .command('verify <file>')
     .description('verify an LTV-SDO offline: the seal and the native signature')
@@ -372,6 +429,10 @@ export function cli(): Command {
       process.stdout.write(describe(result));
       process.exitCode = result.indication === 'TOTAL-PASSED' ? 0 : 1;
     });
+}
+
+/** `segl purge`: housekeeping now (expired SDS uploads, requests past deletion, orphan blobs). */
+function purgeCommand(program: Command): void {
   program
     .command('purge')
     .description('remove expired SDS uploads and requests past days-until-deletion')
@@ -392,7 +453,6 @@ export function cli(): Command {
         await db.destroy();
       }
     });
-  return program;
 }
 
 if (require.main === module) {

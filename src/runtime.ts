@@ -1,25 +1,18 @@
-// Wiring: database, Redis, blob store, services and the HTTP surface. main.ts (the CLI) and the
+// Wiring: database, Redis, blob store, services and the HTTP surface (built in app.ts). main.ts (the CLI) and the
 // tests start segl through here, so both run exactly the same composition.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import path from 'node:path';
-import express from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { documentUseCases, type DocumentUseCases } from './core/documents';
-import { ArchiveUseCases } from './core/archive';
-import { newErrorReference } from './core/ids';
 import type { Clock } from './core/ports';
 import { defaultRegistry } from './eid/registry';
 import { createLogger } from './log';
-import { packageRoot } from './version';
 import { ensureRedis, redisClient, type RedisHandle } from './queue/redis';
-import { DOCUMENT_OPERATIONS } from './soap/documentservice';
-import { soapEndpoint } from './soap/endpoint';
-import { LoginThrottle } from './core/ratelimit';
 import { FsBlobStore, type BlobStore } from './store/blobs';
 import { runShutdown } from './ops/shutdown';
 import { secureDataDir } from './store/datadir';
@@ -27,13 +20,10 @@ import { AtRest } from './store/atrest';
 import { encryptLegacyRows } from './store/migrations/encrypt';
 import { SdsRepository } from './store/sds';
 import { ArchiveRepository } from './store/archive';
-import { ARCHIVE_OPERATIONS } from './soap/archiveservice';
 import { TestCa } from './testca/testca';
 import { SigningPipeline } from './signing/pipeline';
 import { buildTrust, type TrustSetup } from './signing/trust';
-import { pkiRoutes } from './testca/routes';
 import { CertificateRepository } from './store/certificates';
-import { sdsRoutes } from './sds/routes';
 import { openDatabase } from './store/datasource';
 import { SqlDocumentStore } from './store/documents';
 import { ServiceRepository } from './store/services';
@@ -44,22 +34,16 @@ import { OutboxRelay } from './queue/relay';
 import { WorkerHost } from './queue/workers';
 import { AdjustableClock } from './ops/clock';
 import { Metrics } from './ops/metrics';
-import { adminRoutes } from './ops/admin';
 import { emailSenderFrom, type EmailSender } from './notify/email';
 import { smsSenderFrom, type SmsSender } from './notify/sms';
-import { portalRoutes } from './portal/routes';
-import { testIdToolRoutes } from './eid/testid/tool';
-import { testIdMethod } from './eid/testid/steps';
 import { TestIdEnvironment } from './eid/testid/users';
 import { PidCprService } from './eid/pidcpr';
-import { ProfileRepository } from './store/profiles';
-import { PortalSessionRepository } from './store/portalsessions';
 import type { NotifyDeps } from './notify/delivery';
 import type { Resolver } from './notify/allowlist';
 import { runTimer, TIMER_JOBS, type TimerJob } from './queue/jobs/timers';
-import { SdsUploads } from './core/sds';
+import { startHttp } from './app';
 
-export const WSDL_DIR = path.join(packageRoot(), 'wsdl');
+export { WSDL_DIR } from './app';
 
 export interface Runtime {
   config: Config;
@@ -156,75 +140,6 @@ export function ensureSecret(cfg: Config): string {
   return secret;
 }
 
-export function healthRoutes(rt: Pick<Runtime, 'db' | 'redis'> & { redisHandle?: Pick<RedisHandle, 'down'> }): express.Router {
-  const r = express.Router();
-  r.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  r.get('/readyz', async (_req, res) => {
-    const check = async (f: () => Promise<unknown>) => {
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([
-          f(),
-          new Promise((_, rej) => {
-            timer = setTimeout(() => rej(new Error('timeout')), 2000);
-          }),
-        ]);
-        return 'ok';
-      } catch (e) {
-        return `down: ${(e as Error).message}`;
-      } finally {
-        clearTimeout(timer);
-      }
-    };
-    const [database, redis] = await Promise.all([
-      check(() => rt.db.query('SELECT 1')),
-      check(async () => {
-        const down = rt.redisHandle?.down(); // the private server is being restarted: say so
-        if (down) throw new Error(down);
-        return rt.redis.ping();
-      }),
-    ]);
-    const ok = database === 'ok' && redis === 'ok';
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', database, redis });
-  });
-  return r;
-}
-
-/**
- * `Expect: 100-continue` (RFC 9110 §10.1.1): Node answers 100 at once unless the server listens for
- * 'checkContinue'. Here the request goes to the app without it, and `100 Continue` is written only
- * when a handler starts reading the body, so authentication and size checks (401, 413, 429) answer
- * before the client sends a byte of it; a request answered without reading never gets a 100.
- */
-function deferContinue(server: Server): void {
-  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    const read = req._read;
-    req._read = function (this: IncomingMessage, n: number) {
-      req._read = read;
-      if (!res.headersSent && !res.writableEnded) res.writeContinue();
-      return read.call(this, n);
-    };
-    server.emit('request', req, res);
-  });
-}
-
-/** A router built on its first request (the test PKI costs a second or two to create). */
-function lazyRouter(build: () => Promise<express.Router>): express.RequestHandler {
-  let router: Promise<express.Router> | undefined;
-  return (req, res, next) => {
-    if (!req.path.startsWith('/pki/')) {
-      next();
-      return;
-    }
-    (router ??= build().catch((e) => {
-      router = undefined;
-      throw e;
-    })).then((r) => r(req, res, next), next);
-  };
-}
-
 export function blobStore(cfg: Config): BlobStore {
   return new FsBlobStore(path.join(cfg.dataDir, 'blobs'));
 }
@@ -270,6 +185,20 @@ export async function purge(cfg: Config, db: DataSource, clock: Clock): Promise<
   return { sds, requests, blobs: await new SdsRepository(db, blobs).sweepOrphans() };
 }
 
+/** Whether close() has begun: the restart handler stops retrying once it has. */
+interface Lifecycle {
+  closing: boolean;
+}
+
+/** What openStores opened: the database with the services on it, and Redis. */
+interface OpenStores {
+  db: DataSource;
+  services: ServiceRepository;
+  redisHandle: RedisHandle;
+  redis: Redis;
+}
+
+/** Starts segl step by step: stores and Redis, the assembled runtime, the demo service, HTTP, workers, the relay. */
 export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Runtime> {
   const log = opts.log ?? createLogger(cfg.logLevel);
   // loadConfig refuses these; a Config built another way must not slip a test identity or the
@@ -278,11 +207,23 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     throw new Error('production mode refuses the test eID and the test CA (see SEGL_TEST_EID, SEGL_TEST_CA)');
   secureDataDir(cfg.dataDir); // umask 0077, DATA_DIR 0700, older entries closed (src/store/datadir.ts)
   cfg.secret = ensureSecret(cfg);
+  const life: Lifecycle = { closing: false };
+  const rt = assembleRuntime(cfg, log, await openStores(cfg, log), life);
+  if (cfg.mode === 'preprod') rt.demo = await ensureDemo(cfg, rt.services);
+  if (opts.http) await startHttp(rt);
+  rt.startWorkers = () => startWorkers(rt, opts.resolve);
+  if (opts.worker) await rt.startWorkers();
+  resumeAfterRedisRestart(rt, life);
+  rt.relay.start();
+  return rt;
+}
+
+/** The database (migrated, legacy rows sealed) and Redis; on a failure what was opened is closed again. */
+async function openStores(cfg: Config, log: Logger): Promise<OpenStores> {
   const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
-  const atRest = new AtRest(cfg.secret);
+  const atRest = new AtRest(cfg.secret!);
   const services = new ServiceRepository(db, atRest);
   let redisHandle: RedisHandle | undefined;
-  let redis: Redis | undefined;
   try {
     const sealed = await encryptLegacyRows(db, atRest); // rows earlier versions stored in clear
     if (sealed) log.info({ rows: sealed }, 'webhook secrets and national ids stored in clear are now encrypted');
@@ -290,13 +231,18 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
       throw new Error('production mode refuses to start while the demo service exists: remove it with `npx segl service delete demo`');
     }
     redisHandle = await ensureRedis(cfg.redisUrl, cfg.dataDir, log);
-    redis = redisClient(redisHandle.url);
+    const redis = redisClient(redisHandle.url);
     redis.on('error', (e) => log.warn({ err: e.message }, 'redis connection problem'));
+    return { db, services, redisHandle, redis };
   } catch (e) {
     await redisHandle?.stop();
     await db.destroy();
     throw e;
   }
+}
+
+/** The stores, queues, relay, senders, test eID, PID-CPR and use cases on the open database and Redis. */
+function assembleRuntime(cfg: Config, log: Logger, { db, services, redisHandle, redis }: OpenStores, life: Lifecycle): Runtime {
   const blobs = blobStore(cfg);
   const sds = new SdsRepository(db, blobs);
   const archive = new ArchiveRepository(db, blobs);
@@ -309,9 +255,6 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
   const outboxDir = path.join(cfg.dataDir, 'outbox');
   const email = emailSenderFrom({ smtpUrl: cfg.notify.smtpUrl, outboxDir: path.join(outboxDir, 'mail') });
   const sms = smsSenderFrom({ ...cfg.notify.sms, outboxDir: path.join(outboxDir, 'sms') });
-  let closing = false;
-  let caPromise: Promise<TestCa> | undefined;
-  let trustPromise: Promise<TrustSetup> | undefined;
   const rt: Runtime = {
     config: cfg,
     log,
@@ -333,54 +276,12 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     adminPassword: ensureAdminPassword(cfg),
     testid: cfg.testEid ? new TestIdEnvironment({ db, ca: () => rt.ca(), secret: cfg.secret!, clock }) : undefined,
     pidcpr: undefined as unknown as PidCprService,
-    runTimers: async () => {
-      const out: Record<string, number> = {};
-      for (const name of Object.keys(TIMER_JOBS) as TimerJob[])
-        Object.assign(out, await runTimer({ housekeeping: rt.documents.housekeeping, sds, cpr, clock, testid: rt.testid }, name));
-      await relay.round();
-      return out;
-    },
-    ca: () =>
-      (caPromise ??= TestCa.open(cfg.dataDir, cfg.secret!, rt.url ?? cfg.publicUrl, new CertificateRepository(db), {
-        now: () => new Date(),
-      }).catch((e) => {
-        caPromise = undefined;
-        throw e;
-      })),
-    signing: async () =>
-      new SigningPipeline(
-        await (trustPromise ??= buildTrust(cfg, cfg.testCa ? await rt.ca() : undefined).catch((e) => {
-          trustPromise = undefined;
-          throw e;
-        })),
-        clock.now.bind(clock),
-      ),
+    runTimers: () => runTimersNow(rt),
+    ca: testCaOnce(cfg, db, () => rt.url),
+    signing: signingOnce(cfg, () => rt),
     documents: undefined as unknown as DocumentUseCases,
     startWorkers: async () => undefined,
-    // Bounded (src/ops/shutdown.ts): at most 9.1 s in all, even with Redis dead or frozen; throws
-    // naming the steps that did not finish. The workers get the most: running jobs may finish (4 s).
-    close: async () => {
-      closing = true;
-      await runShutdown([
-        { name: 'outbox relay', ms: 500, run: () => relay.stop() },
-        { name: 'queue workers', ms: 5000, run: () => rt.workers?.close(4000) },
-        { name: 'queues', ms: 500, run: () => queues.close() },
-        { name: 'mail and SMS senders', ms: 500, run: () => Promise.all([email.close(), sms.close()]).catch(() => undefined) },
-        {
-          name: 'HTTP server',
-          ms: 500,
-          run: () =>
-            rt.server &&
-            new Promise<void>((resolve) => {
-              rt.server!.closeAllConnections?.();
-              rt.server!.close(() => resolve());
-            }),
-        },
-        { name: 'redis connection', ms: 100, run: () => rt.redis.disconnect() },
-        { name: 'private redis-server', ms: 1500, run: () => redisHandle!.stop() },
-        { name: 'database', ms: 500, run: () => db.destroy() },
-      ]);
-    },
+    close: () => closeRuntime(rt, life),
   };
   rt.pidcpr = new PidCprService({
     db,
@@ -397,164 +298,124 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     () => rt.url ?? cfg.publicUrl,
     () => relay.kick(),
   );
-  if (cfg.mode === 'preprod') rt.demo = await ensureDemo(cfg, services);
+  return rt;
+}
 
-  if (opts.http) {
-    const app = express();
-    app.disable('x-powered-by');
-    // X-Forwarded-For only from the configured proxies (SEGL_TRUSTED_PROXIES); otherwise the socket's address is the source.
-    app.set('trust proxy', cfg.trustedProxies.length ? cfg.trustedProxies : false);
-    app.use(healthRoutes(rt));
-    const limiter = new LoginThrottle();
-    const mount = (publicUrl: string) =>
-      soapEndpoint({
-        path: '/ws/documentservice-v3',
-        wsdlFile: path.join(WSDL_DIR, 'documentservice-v3.wsdl'),
-        publicUrl,
-        operations: DOCUMENT_OPERATIONS,
-        context: rt.documents.requests,
-        authenticate: (s, p) => services.authenticate(s, p),
-        bodyLimit: cfg.bodyLimit,
-        limiter,
-        log,
-      });
-    const server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(cfg.port, cfg.host, () => resolve(s));
-      s.once('error', reject);
-    });
-    const port = (server.address() as { port: number }).port;
-    // With PORT=0 (tests, side-by-side runs) the real port replaces the configured one.
-    rt.url = cfg.port === 0 ? cfg.publicUrl.replace(/:\d+$/, `:${port}`).replace(/^(https?:\/\/[^/:]+)$/, `$1:${port}`) : cfg.publicUrl;
-    app.use(mount(rt.url));
-    app.use(
-      soapEndpoint({
-        path: '/ws/archiveservice-v3',
-        wsdlFile: path.join(WSDL_DIR, 'archiveservice-v3.wsdl'),
-        publicUrl: rt.url,
-        operations: ARCHIVE_OPERATIONS,
-        authenticate: (s, p) => services.authenticate(s, p),
-        bodyLimit: cfg.bodyLimit,
-        limiter,
-        log,
-        context: {
-          archive: new ArchiveUseCases({ store: archive }),
-          blobs,
-          maxInlineBytes: Math.min(cfg.bodyLimit, 50 * 1024 * 1024),
-          downloadUrl: (svc, id) => `${rt.url}/doc/${encodeURIComponent(svc)}/archive/${id}`,
-        },
-      }),
+/** The test CA, OCSP and TSA, opened (or created in DATA_DIR/pki) on first use; tried again after a failure. */
+function testCaOnce(cfg: Config, db: DataSource, url: () => string | undefined): () => Promise<TestCa> {
+  let caPromise: Promise<TestCa> | undefined;
+  return () =>
+    (caPromise ??= TestCa.open(cfg.dataDir, cfg.secret!, url() ?? cfg.publicUrl, new CertificateRepository(db), {
+      now: () => new Date(),
+    }).catch((e) => {
+      caPromise = undefined;
+      throw e;
+    }));
+}
+
+/** A signing pipeline on the trust (test CA or external) built on first use; tried again after a failure. */
+function signingOnce(cfg: Config, rt: () => Pick<Runtime, 'ca'>): () => Promise<SigningPipeline> {
+  let trustPromise: Promise<TrustSetup> | undefined;
+  return async () =>
+    new SigningPipeline(
+      await (trustPromise ??= buildTrust(cfg, cfg.testCa ? await rt().ca() : undefined).catch((e) => {
+        trustPromise = undefined;
+        throw e;
+      })),
     );
-    if (cfg.testCa) app.use(lazyRouter(async () => pkiRoutes(await rt.ca())));
-    if (rt.adminPassword) {
-      app.use(
-        adminRoutes({
-          password: rt.adminPassword,
-          queues,
-          outbox,
-          metrics,
-          clock,
-          afterClockMove: () => rt.runTimers(),
-          publicUrl: () => rt.url ?? cfg.publicUrl,
-          // preprod: every tenant's mails and SMS (with live task links), so behind the admin login
-          devOutbox: cfg.mode === 'preprod' ? { mailDir: path.join(outboxDir, 'mail'), smsDir: path.join(outboxDir, 'sms') } : undefined,
-        }),
-      );
-    }
-    const eidRegistry = defaultRegistry(cfg.testEid);
-    app.use(
-      portalRoutes({
-        services,
-        documents: rt.documents.signer,
-        blobs,
-        clock,
-        secret: cfg.secret!,
-        profiles: new ProfileRepository(db),
-        sessions: new PortalSessionRepository(db),
-        maxUploadBytes: cfg.sdsLimit,
-        production: cfg.mode === 'production',
-        log,
-        methodName: (m) => eidRegistry.label(m),
-        eidMethods: rt.testid ? [testIdMethod({ testid: rt.testid, pidcpr: rt.pidcpr, signing: () => rt.signing() })] : [],
-      }),
+}
+
+/** The timer jobs (expiry, purge, CPR) now, then a relay round: what the test clock does after moving. */
+async function runTimersNow(rt: Runtime): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const name of Object.keys(TIMER_JOBS) as TimerJob[])
+    Object.assign(
+      out,
+      await runTimer({ housekeeping: rt.documents.housekeeping, sds: rt.sds, cpr: rt.cpr, clock: rt.clock, testid: rt.testid }, name),
     );
-    if (rt.testid) app.use(testIdToolRoutes({ testid: rt.testid, secret: cfg.secret!, production: cfg.mode === 'production', log, clock }));
-    app.use(
-      sdsRoutes({
-        services,
-        sds,
-        archive,
-        blobs,
-        documents: rt.documents.requests,
-        limiter,
-        log,
-        publicUrl: () => rt.url!,
-        maxBytes: cfg.sdsLimit,
-        uploads: new SdsUploads({ store: sds, clock, ttlDays: cfg.sdsTtlDays }),
-      }),
-    );
-    app.use((_req, res) => {
-      res.status(404).type('text/plain').send('not found\n');
-    });
-    // Last resort: log the error with a reference; the client gets the reference, never a stack.
-    app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-      const ref = newErrorReference();
-      log.error({ err, ref }, 'request failed');
-      if (!res.headersSent) res.status(500).type('text/plain').send(`internal error (reference ${ref})\n`);
-      else res.destroy();
-    });
-    server.keepAliveTimeout = 65_000;
-    deferContinue(server);
-    rt.server = server;
-  }
-  rt.startWorkers = async () => {
-    if (rt.workers) return;
-    const deps: NotifyDeps = {
-      outbox,
-      services,
-      documents: rt.documents.requests,
-      clock,
-      log,
-      config: cfg.notify,
-      production: cfg.mode === 'production',
-      publicUrl: () => rt.url ?? cfg.publicUrl,
-      email,
-      sms,
-      metrics,
-      resolve: opts.resolve,
-    };
-    rt.workers = new WorkerHost(
-      redisHandle!.url,
-      queues,
-      { ...deps, housekeeping: rt.documents.housekeeping, sds, cpr, testid: rt.testid },
-      log,
-      {
-        concurrency: cfg.notify.concurrency,
-        lockMs: cfg.notify.jobLockMs,
-      },
-    );
-    await rt.workers.start();
+  await rt.relay.round();
+  return out;
+}
+
+/** The queue workers in this process (once): deliveries (callback, e-mail, SMS) and the timers. */
+async function startWorkers(rt: Runtime, resolve: Resolver | undefined): Promise<void> {
+  if (rt.workers) return;
+  const cfg = rt.config;
+  const deps: NotifyDeps = {
+    outbox: rt.outbox,
+    services: rt.services,
+    documents: rt.documents.requests,
+    clock: rt.clock,
+    log: rt.log,
+    config: cfg.notify,
+    production: cfg.mode === 'production',
+    publicUrl: () => rt.url ?? cfg.publicUrl,
+    email: rt.email,
+    sms: rt.sms,
+    metrics: rt.metrics,
+    resolve,
   };
-  if (opts.worker) await rt.startWorkers();
-  // After the private redis-server was restarted (empty): the timers' schedulers again, and every
-  // queued delivery checked for its lost job at once rather than after the lease.
-  redisHandle.onRestart(
+  rt.workers = new WorkerHost(
+    rt.redisHandle.url,
+    rt.queues,
+    { ...deps, housekeeping: rt.documents.housekeeping, sds: rt.sds, cpr: rt.cpr, testid: rt.testid },
+    rt.log,
+    {
+      concurrency: cfg.notify.concurrency,
+      lockMs: cfg.notify.jobLockMs,
+    },
+  );
+  await rt.workers.start();
+}
+
+/**
+ * After the private redis-server was restarted (empty): the timers' schedulers again, and every
+ * queued delivery checked for its lost job at once rather than after the lease.
+ */
+function resumeAfterRedisRestart(rt: Runtime, life: Lifecycle): void {
+  rt.redisHandle.onRestart(
     () =>
       void (async () => {
         let last: unknown;
-        for (let i = 0; i < 20 && !closing; i++) {
+        for (let i = 0; i < 20 && !life.closing; i++) {
           // the queues' connections come back on their own schedule
           try {
             await rt.workers?.ensureSchedulers();
-            relay.start();
+            rt.relay.start();
             return;
           } catch (e) {
             last = e;
             await new Promise((r) => setTimeout(r, 500));
           }
         }
-        if (!closing) log.error({ err: (last as Error)?.message }, 'timers and relay not resumed after the redis restart');
+        if (!life.closing) rt.log.error({ err: (last as Error)?.message }, 'timers and relay not resumed after the redis restart');
       })(),
   );
-  relay.start();
-  return rt;
+}
+
+/**
+ * Bounded (src/ops/shutdown.ts): at most 9.1 s in all, even with Redis dead or frozen; throws
+ * naming the steps that did not finish. The workers get the most: running jobs may finish (4 s).
+ */
+async function closeRuntime(rt: Runtime, life: Lifecycle): Promise<void> {
+  life.closing = true;
+  await runShutdown([
+    { name: 'outbox relay', ms: 500, run: () => rt.relay.stop() },
+    { name: 'queue workers', ms: 5000, run: () => rt.workers?.close(4000) },
+    { name: 'queues', ms: 500, run: () => rt.queues.close() },
+    { name: 'mail and SMS senders', ms: 500, run: () => Promise.all([rt.email.close(), rt.sms.close()]).catch(() => undefined) },
+    {
+      name: 'HTTP server',
+      ms: 500,
+      run: () =>
+        rt.server &&
+        new Promise<void>((resolve) => {
+          rt.server!.closeAllConnections?.();
+          rt.server!.close(() => resolve());
+        }),
+    },
+    { name: 'redis connection', ms: 100, run: () => rt.redis.disconnect() },
+    { name: 'private redis-server', ms: 1500, run: () => rt.redisHandle.stop() },
+    { name: 'database', ms: 500, run: () => rt.db.destroy() },
+  ]);
 }

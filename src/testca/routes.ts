@@ -27,8 +27,51 @@ export function isDerSequence(b: Uint8Array): boolean {
 
 const pem = (res: Response, text: string) => res.type('application/x-pem-file').send(text.endsWith('\n') ? text : `${text}\n`);
 
-export function pkiRoutes(ca: TestCa): Router {
-  const r = Router();
+/** The request bodies' parser: any media type (checked before), raw bytes, bounded. */
+const parse = raw({ type: () => true, limit: PKI_BODY_LIMIT });
+
+/**
+ * The raw body of an OCSP or time-stamp request, which must be one DER SEQUENCE. The body parser's
+ * own errors (too large, a broken gzip, an unknown Content-Encoding) are the client's: 413 or 400
+ * with a message, never the 500 of the application's error handler.
+ */
+const body = (kind: string) => (req: Request, res: Response, next: NextFunction) =>
+  parse(req, res, (err?: unknown) => {
+    if (!err) {
+      const b = req.body instanceof Buffer ? req.body : Buffer.alloc(0);
+      if (!isDerSequence(b)) {
+        refuse(res, 400, `the body is not a DER-encoded ${kind} (one ASN.1 SEQUENCE)`);
+        return;
+      }
+      next();
+      return;
+    }
+    const e = err as { status?: number; type?: string; message?: string };
+    if (e.type === 'entity.too.large') refuse(res, 413, `the ${kind} is larger than ${PKI_BODY_LIMIT} bytes`);
+    else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
+      refuse(res, e.status, `the ${kind} could not be read: ${e.message ?? 'bad request'}`);
+    else next(err);
+  });
+
+/** Sends a DER answer of the protocol's media type. */
+const answer = async (res: Response, der: Uint8Array, type: string) => {
+  res.type(type).send(Buffer.from(der));
+};
+
+/** Only the protocol's own request media type goes on to the body parser; anything else is 415 (the body is drained). */
+const requireType = (type: string) => (req: Request, res: Response, next: NextFunction) => {
+  if (req.headers['content-type'] === type) {
+    next();
+    return;
+  }
+  req.resume();
+  refuse(res, 415, `Content-Type must be ${type}`);
+};
+const ocspType = requireType('application/ocsp-request');
+const tsaType = requireType('application/timestamp-query');
+
+/** The certificates and CRLs of the test PKI, as PEM and DER files at fixed paths. */
+function certificateRoutes(r: Router, ca: TestCa): void {
   r.get('/pki/root.pem', (_req, res) => pem(res, ca.pem('root')));
   r.get('/pki/ca.pem', (_req, res) => pem(res, ca.pem('personCa')));
   r.get('/pki/seal.pem', (_req, res) => pem(res, ca.pem('seal')));
@@ -46,47 +89,13 @@ export function pkiRoutes(ca: TestCa): Router {
   r.get('/pki/service.crl', async (_req, res) => {
     res.type('application/pkix-crl').send(Buffer.from(await ca.serviceCrl()));
   });
+}
 
-  const parse = raw({ type: () => true, limit: PKI_BODY_LIMIT });
-  // The body parser's own errors (too large, a broken gzip, an unknown Content-Encoding) are the
-  // client's: 413 or 400 with a message, never the 500 of the application's error handler.
-  const body = (kind: string) => (req: Request, res: Response, next: NextFunction) =>
-    parse(req, res, (err?: unknown) => {
-      if (!err) {
-        const b = req.body instanceof Buffer ? req.body : Buffer.alloc(0);
-        if (!isDerSequence(b)) {
-          refuse(res, 400, `the body is not a DER-encoded ${kind} (one ASN.1 SEQUENCE)`);
-          return;
-        }
-        next();
-        return;
-      }
-      const e = err as { status?: number; type?: string; message?: string };
-      if (e.type === 'entity.too.large') refuse(res, 413, `the ${kind} is larger than ${PKI_BODY_LIMIT} bytes`);
-      else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
-        refuse(res, e.status, `the ${kind} could not be read: ${e.message ?? 'bad request'}`);
-      else next(err);
-    });
-  const answer = async (res: Response, der: Uint8Array, type: string) => {
-    res.type(type).send(Buffer.from(der));
-  };
+/** The /pki router: the files above, then the OCSP responder and the TSA. */
+export function pkiRoutes(ca: TestCa): Router {
+  const r = Router();
+  certificateRoutes(r, ca);
   // RFC 6960 Appendix A.1: POST with the DER request, or GET with it base64- and URL-encoded in the path.
-  const ocspType = (req: Request, res: Response, next: NextFunction) => {
-    if (req.headers['content-type'] === 'application/ocsp-request') {
-      next();
-      return;
-    }
-    req.resume();
-    refuse(res, 415, 'Content-Type must be application/ocsp-request');
-  };
-  const tsaType = (req: Request, res: Response, next: NextFunction) => {
-    if (req.headers['content-type'] === 'application/timestamp-query') {
-      next();
-      return;
-    }
-    req.resume();
-    refuse(res, 415, 'Content-Type must be application/timestamp-query');
-  };
   r.post('/pki/ocsp', ocspType, body('OCSPRequest'), async (req: Request, res) => {
     await answer(res, await ca.ocsp(new Uint8Array(req.body as Buffer)), 'application/ocsp-response');
   });

@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import type { RequestBody } from '../../core/ports';
 import type { Task } from '../../core/types';
 import { AtRest } from '../atrest';
-import { sqlDatabase } from '../sql';
+import { sqlDatabase, type SqlDatabase } from '../sql';
 
 export const ENCRYPT_AT_REST = 'encrypt-at-rest-v1';
 const BATCH = 500;
@@ -18,8 +18,20 @@ export async function encryptLegacyRows(ds: DataSource, k: AtRest, now = new Dat
   const [done] = await db.tx((q) => q.all('SELECT name FROM data_migration WHERE name = ?', [ENCRYPT_AT_REST]));
   if (done) return 0;
   let changed = 0;
+  changed += await sealWebhookSecrets(db, k);
+  changed += await sealTaskRows(db, k);
+  changed += await sealRequestBodies(db, k);
+  await db.tx(async (q) => {
+    if (!(await q.all('SELECT name FROM data_migration WHERE name = ?', [ENCRYPT_AT_REST])).length) {
+      await q.run('INSERT INTO data_migration (name, done_at) VALUES (?, ?)', [ENCRYPT_AT_REST, now.toISOString()]);
+    }
+  });
+  return changed;
+}
 
-  // Webhook secrets: `whsec_…` in clear.
+/** Webhook secrets: `whsec_…` in clear. */
+async function sealWebhookSecrets(db: SqlDatabase, k: AtRest): Promise<number> {
+  let changed = 0;
   const services = await db.tx((q) =>
     q.all<{ name: string; webhook_secret: string }>("SELECT name, webhook_secret FROM service WHERE webhook_secret LIKE 'whsec%'"),
   );
@@ -33,8 +45,12 @@ export async function encryptLegacyRows(ds: DataSource, k: AtRest, now = new Dat
     );
     changed++;
   }
+  return changed;
+}
 
-  // Task rows: the national-id column (and its MAC), and a task's own subject in its body.
+/** Task rows: the national-id column (and its MAC), and a task's own subject in its body. */
+async function sealTaskRows(db: SqlDatabase, k: AtRest): Promise<number> {
+  let changed = 0;
   for (let after = { r: '', t: '' }; ;) {
     const rows = await db.tx((q) =>
       q.all<{ request_id: string; task_id: string; subject_national_id: string | null; body: string }>(
@@ -69,8 +85,12 @@ export async function encryptLegacyRows(ds: DataSource, k: AtRest, now = new Dat
     const last = rows[rows.length - 1]!;
     after = { r: last.request_id, t: last.task_id };
   }
+  return changed;
+}
 
-  // Request bodies: the subjects' national ids.
+/** Request bodies: the subjects' national ids. */
+async function sealRequestBodies(db: SqlDatabase, k: AtRest): Promise<number> {
+  let changed = 0;
   for (let after = ''; ;) {
     const rows = await db.tx((q) =>
       q.all<{ id: string; body: string }>(
@@ -95,11 +115,5 @@ export async function encryptLegacyRows(ds: DataSource, k: AtRest, now = new Dat
     });
     after = rows[rows.length - 1]!.id;
   }
-
-  await db.tx(async (q) => {
-    if (!(await q.all('SELECT name FROM data_migration WHERE name = ?', [ENCRYPT_AT_REST])).length) {
-      await q.run('INSERT INTO data_migration (name, done_at) VALUES (?, ?)', [ENCRYPT_AT_REST, now.toISOString()]);
-    }
-  });
   return changed;
 }

@@ -1,0 +1,274 @@
+// The HTTP surface of a running segl: the express app, its routes in the order they are tried, and the
+// server with its `Expect: 100-continue` handling. runtime.ts starts it when the process serves HTTP.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import path from 'node:path';
+import express from 'express';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import type { Config } from './config';
+import type { DocumentUseCases } from './core/documents';
+import { ArchiveUseCases } from './core/archive';
+import { newErrorReference } from './core/ids';
+import { LoginThrottle } from './core/ratelimit';
+import { SdsUploads } from './core/sds';
+import { defaultRegistry } from './eid/registry';
+import type { PidCprService } from './eid/pidcpr';
+import { testIdToolRoutes } from './eid/testid/tool';
+import { testIdMethod } from './eid/testid/steps';
+import type { TestIdEnvironment } from './eid/testid/users';
+import { adminRoutes } from './ops/admin';
+import type { AdjustableClock } from './ops/clock';
+import type { Metrics } from './ops/metrics';
+import { portalRoutes } from './portal/routes';
+import type { Queues } from './queue/queues';
+import type { RedisHandle } from './queue/redis';
+import { sdsRoutes } from './sds/routes';
+import type { SigningPipeline } from './signing/pipeline';
+import { ARCHIVE_OPERATIONS } from './soap/archiveservice';
+import { DOCUMENT_OPERATIONS } from './soap/documentservice';
+import { soapEndpoint } from './soap/endpoint';
+import type { ArchiveRepository } from './store/archive';
+import type { BlobStore } from './store/blobs';
+import type { OutboxRepository } from './store/outbox';
+import { PortalSessionRepository } from './store/portalsessions';
+import { ProfileRepository } from './store/profiles';
+import type { SdsRepository } from './store/sds';
+import type { ServiceRepository } from './store/services';
+import { pkiRoutes } from './testca/routes';
+import type { TestCa } from './testca/testca';
+import { packageRoot } from './version';
+
+export const WSDL_DIR = path.join(packageRoot(), 'wsdl');
+
+/** What the HTTP surface uses of the running instance: runtime.ts's Runtime, named here without an import cycle. */
+interface HttpRuntime {
+  config: Config;
+  log: Logger;
+  db: DataSource;
+  redis: Redis;
+  redisHandle: RedisHandle;
+  services: ServiceRepository;
+  documents: DocumentUseCases;
+  sds: SdsRepository;
+  archive: ArchiveRepository;
+  blobs: BlobStore;
+  clock: AdjustableClock;
+  outbox: OutboxRepository;
+  queues: Queues;
+  metrics: Metrics;
+  adminPassword?: string;
+  testid?: TestIdEnvironment;
+  pidcpr: PidCprService;
+  ca(): Promise<TestCa>;
+  signing(): Promise<SigningPipeline>;
+  runTimers(): Promise<Record<string, number>>;
+  /** set here once the server listens */
+  server?: Server;
+  /** set here once the server listens: PUBLIC_URL, with the real port when PORT=0 */
+  url?: string;
+}
+
+export function healthRoutes(rt: { db: DataSource; redis: Redis; redisHandle?: Pick<RedisHandle, 'down'> }): express.Router {
+  const r = express.Router();
+  r.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  r.get('/readyz', async (_req, res) => {
+    const check = async (f: () => Promise<unknown>) => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          f(),
+          new Promise((_, rej) => {
+            timer = setTimeout(() => rej(new Error('timeout')), 2000);
+          }),
+        ]);
+        return 'ok';
+      } catch (e) {
+        return `down: ${(e as Error).message}`;
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    const [database, redis] = await Promise.all([
+      check(() => rt.db.query('SELECT 1')),
+      check(async () => {
+        const down = rt.redisHandle?.down(); // the private server is being restarted: say so
+        if (down) throw new Error(down);
+        return rt.redis.ping();
+      }),
+    ]);
+    const ok = database === 'ok' && redis === 'ok';
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', database, redis });
+  });
+  return r;
+}
+
+/**
+ * `Expect: 100-continue` (RFC 9110 §10.1.1): Node answers 100 at once unless the server listens for
+ * 'checkContinue'. Here the request goes to the app without it, and `100 Continue` is written only
+ * when a handler starts reading the body, so authentication and size checks (401, 413, 429) answer
+ * before the client sends a byte of it; a request answered without reading never gets a 100.
+ */
+function deferContinue(server: Server): void {
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    const read = req._read;
+    req._read = function (this: IncomingMessage, n: number) {
+      req._read = read;
+      if (!res.headersSent && !res.writableEnded) res.writeContinue();
+      return read.call(this, n);
+    };
+    server.emit('request', req, res);
+  });
+}
+
+/** A router built on its first request (the test PKI costs a second or two to create). */
+function lazyRouter(build: () => Promise<express.Router>): express.RequestHandler {
+  let router: Promise<express.Router> | undefined;
+  return (req, res, next) => {
+    if (!req.path.startsWith('/pki/')) {
+      next();
+      return;
+    }
+    (router ??= build().catch((e) => {
+      router = undefined;
+      throw e;
+    })).then((r) => r(req, res, next), next);
+  };
+}
+
+/** The app listening on HOST:PORT, then its routes (the SOAP endpoints need the real URL); sets rt.url and rt.server. */
+export async function startHttp(rt: HttpRuntime): Promise<void> {
+  const cfg = rt.config;
+  const app = express();
+  app.disable('x-powered-by');
+  // X-Forwarded-For only from the configured proxies (SEGL_TRUSTED_PROXIES); otherwise the socket's address is the source.
+  app.set('trust proxy', cfg.trustedProxies.length ? cfg.trustedProxies : false);
+  app.use(healthRoutes(rt));
+  const limiter = new LoginThrottle();
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(cfg.port, cfg.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  const port = (server.address() as { port: number }).port;
+  // With PORT=0 (tests, side-by-side runs) the real port replaces the configured one.
+  rt.url = cfg.port === 0 ? cfg.publicUrl.replace(/:\d+$/, `:${port}`).replace(/^(https?:\/\/[^/:]+)$/, `$1:${port}`) : cfg.publicUrl;
+  mountSoap(app, rt, rt.url, limiter);
+  if (cfg.testCa) app.use(lazyRouter(async () => pkiRoutes(await rt.ca())));
+  if (rt.adminPassword) app.use(adminRouter(rt, rt.adminPassword));
+  app.use(portalRouter(rt));
+  if (rt.testid)
+    app.use(
+      testIdToolRoutes({ testid: rt.testid, secret: cfg.secret!, production: cfg.mode === 'production', log: rt.log, clock: rt.clock }),
+    );
+  app.use(sdsRouter(rt, limiter));
+  mountFallbacks(app, rt.log);
+  server.keepAliveTimeout = 65_000;
+  deferContinue(server);
+  rt.server = server;
+}
+
+/** The two SOAP services, DocumentService v3 and ArchiveService v3, with their WSDLs on the public URL. */
+function mountSoap(app: express.Express, rt: HttpRuntime, url: string, limiter: LoginThrottle): void {
+  const cfg = rt.config;
+  app.use(
+    soapEndpoint({
+      path: '/ws/documentservice-v3',
+      wsdlFile: path.join(WSDL_DIR, 'documentservice-v3.wsdl'),
+      publicUrl: url,
+      operations: DOCUMENT_OPERATIONS,
+      context: rt.documents.requests,
+      authenticate: (s, p) => rt.services.authenticate(s, p),
+      bodyLimit: cfg.bodyLimit,
+      limiter,
+      log: rt.log,
+    }),
+  );
+  app.use(
+    soapEndpoint({
+      path: '/ws/archiveservice-v3',
+      wsdlFile: path.join(WSDL_DIR, 'archiveservice-v3.wsdl'),
+      publicUrl: url,
+      operations: ARCHIVE_OPERATIONS,
+      authenticate: (s, p) => rt.services.authenticate(s, p),
+      bodyLimit: cfg.bodyLimit,
+      limiter,
+      log: rt.log,
+      context: {
+        archive: new ArchiveUseCases({ store: rt.archive }),
+        blobs: rt.blobs,
+        maxInlineBytes: Math.min(cfg.bodyLimit, 50 * 1024 * 1024),
+        downloadUrl: (svc, id) => `${rt.url}/doc/${encodeURIComponent(svc)}/archive/${id}`,
+      },
+    }),
+  );
+}
+
+/** /admin and /metrics behind the admin password; in preprod also the development outbox. */
+function adminRouter(rt: HttpRuntime, password: string): express.Router {
+  const cfg = rt.config;
+  const outboxDir = path.join(cfg.dataDir, 'outbox');
+  return adminRoutes({
+    password,
+    queues: rt.queues,
+    outbox: rt.outbox,
+    metrics: rt.metrics,
+    clock: rt.clock,
+    afterClockMove: () => rt.runTimers(),
+    publicUrl: () => rt.url ?? cfg.publicUrl,
+    // preprod: every tenant's mails and SMS (with live task links), so behind the admin login
+    devOutbox: cfg.mode === 'preprod' ? { mailDir: path.join(outboxDir, 'mail'), smsDir: path.join(outboxDir, 'sms') } : undefined,
+  });
+}
+
+/** The signer portal, with the test eID's steps when it is on. */
+function portalRouter(rt: HttpRuntime): express.Router {
+  const cfg = rt.config;
+  const eidRegistry = defaultRegistry(cfg.testEid);
+  return portalRoutes({
+    services: rt.services,
+    documents: rt.documents.signer,
+    blobs: rt.blobs,
+    clock: rt.clock,
+    secret: cfg.secret!,
+    profiles: new ProfileRepository(rt.db),
+    sessions: new PortalSessionRepository(rt.db),
+    maxUploadBytes: cfg.sdsLimit,
+    production: cfg.mode === 'production',
+    log: rt.log,
+    methodName: (m) => eidRegistry.label(m),
+    eidMethods: rt.testid ? [testIdMethod({ testid: rt.testid, pidcpr: rt.pidcpr, signing: () => rt.signing() })] : [],
+  });
+}
+
+/** SDS uploads and the `/doc/{service}/…` downloads. */
+function sdsRouter(rt: HttpRuntime, limiter: LoginThrottle): express.Router {
+  const cfg = rt.config;
+  return sdsRoutes({
+    services: rt.services,
+    sds: rt.sds,
+    archive: rt.archive,
+    blobs: rt.blobs,
+    documents: rt.documents.requests,
+    limiter,
+    log: rt.log,
+    publicUrl: () => rt.url!,
+    maxBytes: cfg.sdsLimit,
+    uploads: new SdsUploads({ store: rt.sds, clock: rt.clock, ttlDays: cfg.sdsTtlDays }),
+  });
+}
+
+/** What no route took: 404; and the last-resort error handler. */
+function mountFallbacks(app: express.Express, log: Logger): void {
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send('not found\n');
+  });
+  // Last resort: log the error with a reference; the client gets the reference, never a stack.
+  app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const ref = newErrorReference();
+    log.error({ err, ref }, 'request failed');
+    if (!res.headersSent) res.status(500).type('text/plain').send(`internal error (reference ${ref})\n`);
+    else res.destroy();
+  });
+}
