@@ -1,7 +1,8 @@
-// The DocumentService port in plain SQL on the TypeORM connection (store/sql.ts): one transaction
-// per use case, multi-row inserts, no read-back after writes. Rows map to the core's records here.
-import type { Criterion, CompiledFilter, Page } from '../core/filter';
-import type { TaskFilterField, TaskStatus } from '../core/enums';
+// core's document port (core/ports.ts: DocumentTx, every part of it) in plain SQL on the TypeORM
+// connection (store/sql.ts): one transaction per use case, multi-row inserts, no read-back after
+// writes. Row mapping is in taskrows.ts, the task-filter SQL in taskfilter.ts.
+import type { CompiledFilter, Page } from '../core/filter';
+import type { TaskStatus } from '../core/enums';
 import type {
   ArchiveEntry,
   ArtifactRow,
@@ -24,240 +25,25 @@ import { chunks, dropUnusedBlobs } from './blobrefs';
 import { sdsQueries } from './sds';
 import type { TaskInfo } from '../core/types';
 import type { DataSource } from 'typeorm';
-import { insertSql, sqlDatabase, type Driver, type Param, type Sql, type SqlDatabase } from './sql';
+import { insertSql, sqlDatabase, type Param, type Sql, type SqlDatabase } from './sql';
 import { AtRest, filterByNationalId, nationalIdCriteria } from './atrest';
+import {
+  DbRow,
+  str,
+  num,
+  REQUEST_COLS,
+  TASK_COLS,
+  TASK_DOC_COLS,
+  DOC_COLS,
+  EVENT_COLS,
+  ARTIFACT_COLS,
+  NOTIFICATION_COLS,
+  taskValues,
+  toInfo,
+  toTaskRow,
+} from './taskrows';
+import { SORT_COLUMN, where } from './taskfilter';
 import type { NotificationRow } from '../core/outbox';
-
-type DbRow = Record<string, unknown>;
-const u = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (v as T));
-const str = (v: unknown): string | undefined => u<string>(v);
-const num = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
-
-const REQUEST_COLS = [
-  'id',
-  'service_id',
-  'created_at',
-  'updated_at',
-  'deleted',
-  'client_reference',
-  'account',
-  'delete_after',
-  'body',
-] as const;
-const TASK_COLS = [
-  'request_id',
-  'task_id',
-  'service_id',
-  'ordinal',
-  'status',
-  'client_status',
-  'created_at',
-  'updated_at',
-  'expires_at',
-  'body',
-  'uid',
-  'document_id',
-  'archive_id',
-  'account',
-  'language',
-  'document_description',
-  'mime_type',
-  'subject_first_name',
-  'subject_last_name',
-  'subject_email',
-  'subject_national_id',
-  'subject_mobile',
-  'authentication_type',
-  'signer',
-  'sender_unique_id',
-  'client_reference',
-  'days_to_live',
-  'subject_national_id_mac',
-] as const;
-const TASK_DOC_COLS = [
-  'request_id',
-  'task_id',
-  'document_id',
-  'ordinal',
-  'action_type',
-  'description',
-  'mime_type',
-  'archive_id',
-  'result_uri',
-] as const;
-const DOC_COLS = ['request_id', 'document_id', 'kind', 'mime_type', 'description', 'blob_key', 'sha256', 'size'] as const;
-const EVENT_COLS = ['request_id', 'task_id', 'type', 'time', 'data'] as const;
-const ARTIFACT_COLS = ['hash', 'request_id', 'task_id', 'user_session_id', 'expires_at', 'used_at'] as const;
-const NOTIFICATION_COLS = ['request_id', 'scope', 'notification_id', 'disabled', 'body'] as const;
-
-/** The national id is stored sealed, with its lookup MAC (store/atrest.ts). */
-function taskValues(t: TaskRow, serviceId: number, k: AtRest): Param[] {
-  const i = t.info;
-  const nid = i.subjectNationalId;
-  return [
-    t.requestId,
-    t.taskId,
-    serviceId,
-    t.ordinal,
-    t.status,
-    t.clientStatus,
-    t.createdAt,
-    t.updatedAt,
-    t.expiresAt,
-    JSON.stringify(k.sealTaskBody(t.requestId, t.body)),
-    i.id,
-    i.documentId,
-    i.archiveId,
-    i.account,
-    i.language,
-    i.documentDescription,
-    i.mimeType,
-    i.subjectFirstName,
-    i.subjectLastName,
-    i.subjectEmail,
-    nid === undefined ? undefined : k.sealNationalId(`${t.requestId}/${t.taskId}`, nid),
-    i.subjectMobile,
-    i.authenticationType,
-    i.signer,
-    i.senderUniqueId,
-    i.clientReference,
-    i.daysToLive,
-    nid === undefined ? undefined : k.nationalIdMac(nid),
-  ];
-}
-
-function toInfo(r: DbRow, k: AtRest): TaskInfo {
-  const nid = str(r.subject_national_id);
-  return {
-    id: r.uid as string,
-    requestId: r.request_id as string,
-    taskId: r.task_id as string,
-    documentId: str(r.document_id),
-    archiveId: str(r.archive_id),
-    account: str(r.account),
-    language: str(r.language),
-    taskStatus: r.status as TaskStatus,
-    documentDescription: str(r.document_description),
-    mimeType: str(r.mime_type),
-    subjectFirstName: str(r.subject_first_name),
-    subjectLastName: str(r.subject_last_name),
-    subjectEmail: str(r.subject_email),
-    subjectNationalId: nid === undefined ? undefined : k.openNationalId(`${r.request_id as string}/${r.task_id as string}`, nid),
-    subjectMobile: str(r.subject_mobile),
-    created: r.created_at as string,
-    lastUpdated: r.updated_at as string,
-    signer: str(r.signer),
-    senderUniqueId: str(r.sender_unique_id),
-    clientReference: str(r.client_reference),
-    clientStatus: str(r.client_status),
-    daysToLive: num(r.days_to_live),
-    authenticationType: str(r.authentication_type),
-  };
-}
-
-function toTaskRow(r: DbRow, k: AtRest): TaskRow {
-  return {
-    requestId: r.request_id as string,
-    taskId: r.task_id as string,
-    ordinal: Number(r.ordinal),
-    status: r.status as TaskStatus,
-    clientStatus: str(r.client_status),
-    createdAt: r.created_at as string,
-    updatedAt: r.updated_at as string,
-    expiresAt: r.expires_at as string,
-    body: k.openTaskBody(r.request_id as string, JSON.parse(r.body as string)),
-    info: toInfo(r, k),
-  };
-}
-
-/** task-filter-field → column; the document fields match any document of the task (d.*). */
-const COLUMN: Record<TaskFilterField, string> = {
-  id: 't.uid',
-  'request-id': 't.request_id',
-  'task-id': 't.task_id',
-  'document-id': 'd.document_id',
-  'archive-id': 'd.archive_id',
-  account: 't.account',
-  language: 't.language',
-  'task-state': 't.status',
-  'document-description': 'd.description',
-  'mime-type': 'd.mime_type',
-  'subject-first-name': 't.subject_first_name',
-  'subject-last-name': 't.subject_last_name',
-  'subject-email': 't.subject_email',
-  'subject-national-id': 't.subject_national_id',
-  'subject-mobile': 't.subject_mobile',
-  'authentication-type': 't.authentication_type',
-  created: 't.created_at',
-  'last-updated': 't.updated_at',
-  signer: 't.signer',
-  'sender-unique-id': 't.sender_unique_id',
-  'client-reference': 't.client_reference',
-  'client-status': 't.client_status',
-  'days-to-live': 't.days_to_live',
-};
-const SORT_COLUMN: Record<TaskFilterField, string> = {
-  ...COLUMN,
-  'document-id': 't.document_id',
-  'archive-id': 't.archive_id',
-  'document-description': 't.document_description',
-  'mime-type': 't.mime_type',
-};
-
-/** The SQL for one criterion; semantics as core/filter.ts `matches` (NULL only satisfies not-equals). */
-function condition(driver: Driver, c: Criterion, params: Param[]): string {
-  let col = COLUMN[c.field];
-  let val = '?';
-  if (c.kind === 'string' && !c.caseSensitive) {
-    col = `LOWER(${col})`;
-    val = 'LOWER(?)';
-  }
-  params.push(c.value);
-  let sql: string;
-  switch (c.operator) {
-    case 'equals':
-      sql = `${col} = ${val}`;
-      break;
-    case 'not-equals':
-      sql = COLUMN[c.field].startsWith('d.') ? `${col} = ${val}` : `(${col} IS NULL OR ${col} <> ${val})`;
-      break;
-    case 'contains':
-      sql = driver === 'postgres' ? `strpos(${col}, ${val}) > 0` : `instr(${col}, ${val}) > 0`;
-      break;
-    case 'less-than':
-      sql = `${col} < ${val}`;
-      break;
-    case 'greater-than':
-      sql = `${col} > ${val}`;
-      break;
-  }
-  if (!COLUMN[c.field].startsWith('d.')) return sql;
-  // A document field: some document of the task matches (not-equals: no document equals).
-  const exists = `EXISTS (SELECT 1 FROM task_document d WHERE d.request_id = t.request_id AND d.task_id = t.task_id AND ${sql})`;
-  return c.operator === 'not-equals' ? `NOT ${exists}` : exists;
-}
-
-function where(driver: Driver, serviceId: number, f: CompiledFilter, params: Param[], k: AtRest): string {
-  const parts = ['t.service_id = ?'];
-  params.push(serviceId);
-  for (const c of f.criteria) {
-    if (c.field !== 'subject-national-id') parts.push(condition(driver, c, params));
-    // sealed column: equals narrows by the lookup MAC; every national-id criterion is then checked in memory
-    else if (c.operator === 'equals') {
-      parts.push('t.subject_national_id_mac = ?');
-      params.push(k.nationalIdMac(String(c.value)));
-    }
-  }
-  if (f.fromDate) {
-    parts.push('t.created_at >= ?');
-    params.push(f.fromDate);
-  }
-  if (f.toDate) {
-    parts.push('t.created_at <= ?');
-    params.push(f.toDate);
-  }
-  return parts.join(' AND ');
-}
 
 const inList = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
