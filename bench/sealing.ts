@@ -32,7 +32,7 @@ export const RSA_SIGNS_FROM_CODE: ReadonlyArray<{ key: string; what: string; whe
     key: 'ocsp',
     what: 'the OCSP response for the signer certificate (initial verification)',
     where:
-      'src/signing/pipeline.ts prefetchRevocation (asked when sign() starts, used by verify(native)) → src/trust/validation/revocation.ts ocspRevocationChecker → TestCa.ocsp → src/trust/ocsp/responder.ts respondOcsp (crypto.subtle.sign over the DER ResponseData)',
+      'src/signing/pipeline.ts prefetchRevocation (asked when sign() starts, used by verify(native)) → src/trust/validation/revocation.ts ocspRevocationSource → TestCa.ocsp → src/trust/ocsp/responder.ts respondOcsp (crypto.subtle.sign over the DER ResponseData)',
   },
   {
     key: 'tsa',

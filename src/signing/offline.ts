@@ -7,7 +7,8 @@ import type { XNode } from '../soap/xml';
 import { checkOcspResponse } from '../trust/ocsp/response';
 import { normalizeSerialHex } from '../trust/x509/serial';
 import { verifyXmlSignature } from '../trust/validation/process';
-import { type Indication, type RevocationChecker, type VerificationReport } from '../trust/validation/report';
+import { type Indication, type VerificationReport } from '../trust/validation/report';
+import type { RevocationSource } from '../trust/sources';
 
 const DS = 'http://www.w3.org/2000/09/xmldsig#';
 
@@ -20,7 +21,7 @@ function all(n: XNode, local: string, out: XNode[] = []): XNode[] {
 }
 
 /** Answers revocation questions from the package's own OCSP responses (offline). */
-function embedded(responses: Uint8Array[]): RevocationChecker {
+function embedded(responses: Uint8Array[]): RevocationSource {
   return async (cert, issuer) => {
     const serialHex = normalizeSerialHex(cert.serialNumber);
     for (const der of responses) {

@@ -18,7 +18,8 @@ import { certificateKind, pidOf } from '../testca/pki';
 import { readTimestampResponse, readTimestampTime } from '../trust/tsp/token';
 import { requestTimestamp } from '../trust/tsp/request';
 import { verifyXmlSignature } from '../trust/validation/process';
-import { type RevocationChecker, type VerificationReport } from '../trust/validation/report';
+import { type VerificationReport } from '../trust/validation/report';
+import type { RevocationSource } from '../trust/sources';
 import { createNativeSignature } from '../trust/xades/native';
 import { createSeal } from '../trust/xades/seal';
 import type { SigningIdentity } from '../trust/sources';
@@ -88,7 +89,7 @@ export class SigningPipeline implements SignatureMaker<SigningIdentity> {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  private verify(xml: string, signatureXPath?: string, revocation: RevocationChecker = this.trust.revocation): Promise<VerificationReport> {
+  private verify(xml: string, signatureXPath?: string, revocation: RevocationSource = this.trust.revocation): Promise<VerificationReport> {
     const t = this.trust;
     return verifyXmlSignature(xml, { anchors: t.anchors, intermediates: t.intermediates, revocation, at: this.now(), signatureXPath });
   }
@@ -113,7 +114,7 @@ export class SigningPipeline implements SignatureMaker<SigningIdentity> {
    * made (the certificate is known before it signs anything). The verification uses it only when the
    * path it validated has exactly that certificate and issuer; otherwise it asks afresh.
    */
-  private prefetchRevocation(cert: x509.X509Certificate): RevocationChecker {
+  private prefetchRevocation(cert: x509.X509Certificate): RevocationSource {
     const t = this.trust;
     const issuer = [...t.intermediates, ...t.anchors].find((c) => c.subject === cert.issuer && c.subject !== cert.subject);
     if (!issuer) return t.revocation;

@@ -13,7 +13,7 @@ import type { CertificateRecord, CertificateRepository } from '../store/certific
 import { createCrl, issuePersonCertificate, pidOf, serialHex, type CrlReason, type PersonKind, type PkiUrls, type TestPki } from './pki';
 import { loadOrCreateTestPki, type StoredTestPki } from './store';
 import { respondOcsp } from '../trust/ocsp/responder';
-import { type CertStatus, type RevocationReason } from '../trust/ocsp/certid';
+import type { CertStatus, RevocationReason } from '../trust/sources';
 import { respondTimestamp } from '../trust/tsp/responder';
 import type { CryptoKey } from '../trust/crypto';
 

@@ -1,5 +1,13 @@
 // What the standards code is given from outside (in the manner of EU DSS's sources and pyHanko's signers):
 // the product (src/signing, src/testca) supplies implementations, trust/ only uses the types.
+//
+//   RevocationSource  the status of one certificate: online OCSP over a given transport
+//                     (validation/revocation.ts ocspRevocationSource; src/signing/online.ts posts),
+//                     in-process (the test CA's responder, src/signing/trust.ts), embedded (a
+//                     package's own OCSP values, src/signing/offline.ts)
+//   TimestampSource   RFC 3161 tokens: over HTTP (src/signing/trust.ts httpTimestamps) or in-process
+//                     (the test CA's TSA)
+//   SigningKeySource  the platform's seal key and chain: PKCS#12 (x509/pkcs12.ts) or the test CA
 import type * as x509 from '@peculiar/x509';
 import type { CryptoKeyPair } from './crypto';
 
@@ -10,4 +18,45 @@ import type { CryptoKeyPair } from './crypto';
 export interface SigningIdentity {
   certificate: x509.X509Certificate;
   keys: CryptoKeyPair;
+}
+
+/** CRLReason names, RFC 5280 §5.3.1 (value 7 is unused there). */
+export type RevocationReason =
+  | 'unspecified'
+  | 'keyCompromise'
+  | 'cACompromise'
+  | 'affiliationChanged'
+  | 'superseded'
+  | 'cessationOfOperation'
+  | 'certificateHold'
+  | 'removeFromCRL'
+  | 'privilegeWithdrawn'
+  | 'aACompromise';
+
+/** RFC 6960 §4.2.1 CertStatus, as a revocation source answers it. */
+export type CertStatus = { status: 'good' } | { status: 'revoked'; revokedAt: Date; reason?: RevocationReason } | { status: 'unknown' };
+
+/** Where a revocation answer came from. */
+export type RevocationKind = 'ocsp' | 'crl' | 'embedded';
+
+/** What a revocation source answers for one certificate. */
+export interface RevocationAnswer {
+  status: CertStatus;
+  /** The evidence (a DER OCSPResponse or CRL) to keep with the signature. */
+  responseDer?: Uint8Array;
+  source: RevocationKind;
+  /** Why the status is what it is (e.g. why it is unknown). */
+  detail?: string;
+}
+
+/** The revocation status of `cert`, issued by `issuer` (EU DSS RevocationSource; pyHanko's revocation fetchers). */
+export type RevocationSource = (cert: x509.X509Certificate, issuer: x509.X509Certificate) => Promise<RevocationAnswer>;
+
+/** RFC 3161 §3.4: a DER TimeStampReq in, a DER TimeStampResp out (EU DSS TSPSource; pyHanko TimeStamper). */
+export type TimestampSource = (request: Uint8Array) => Promise<Uint8Array>;
+
+/** A signing key with the chain of certificates above it (EU DSS SignatureTokenConnection; pyHanko Signer). */
+export interface SigningKeySource {
+  /** the identity that signs, and its issuing CA(s) up to the root, for CertificateValues */
+  signingKey(): Promise<{ identity: SigningIdentity; chain: x509.X509Certificate[] }>;
 }

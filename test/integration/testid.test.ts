@@ -13,7 +13,7 @@ import {
   type TestUser,
 } from '../../src/eid/testid/users';
 import { CprRepository } from '../../src/store/cpr';
-import { ocspRevocationChecker } from '../../src/trust/validation/revocation';
+import { ocspRevocationSource } from '../../src/trust/validation/revocation';
 import { verifyXmlSignature } from '../../src/trust/validation/process';
 import { createNativeSignature } from '../../src/trust/xades/native';
 import { databases, startServer, type TestServer } from '../support/server';
@@ -199,7 +199,7 @@ describe.each(databases())('test eID environment on %s', (db) => {
     });
 
     // the key signs, and the signature passes verification with a live OCSP answer
-    const revocation = ocspRevocationChecker({ fetch: (_url, der) => ca.ocsp(der) });
+    const revocation = ocspRevocationSource({ fetch: (_url, der) => ca.ocsp(der) });
     const signAndVerify = async (identity: typeof auth.identity) => {
       const xml = await createNativeSignature({
         signer: identity,

@@ -14,13 +14,14 @@ import { join } from 'node:path';
 import * as xadesjs from 'xadesjs';
 import { checkOcspResponse } from '../../src/trust/ocsp/response';
 import { respondOcsp } from '../../src/trust/ocsp/responder';
-import { type CertStatus } from '../../src/trust/ocsp/certid';
+import type { CertStatus } from '../../src/trust/sources';
 import { normalizeSerialHex } from '../../src/trust/x509/serial';
 import { validatePath } from '../../src/trust/x509/path';
 import { createTestPki, issuePersonCertificate, toPem, type Issuer, type PkiUrls, type TestPki } from '../../src/testca/pki';
-import { ocspRevocationChecker } from '../../src/trust/validation/revocation';
+import { ocspRevocationSource } from '../../src/trust/validation/revocation';
 import { verifyXmlSignature } from '../../src/trust/validation/process';
-import { type RevocationChecker, type VerificationReport, type VerifyOptions } from '../../src/trust/validation/report';
+import { type VerificationReport, type VerifyOptions } from '../../src/trust/validation/report';
+import type { RevocationSource } from '../../src/trust/sources';
 import { readBody } from '../support/http';
 import { postOcsp } from '../../src/signing/online';
 
@@ -143,7 +144,7 @@ async function xmlsecVerify(xml: string, name: string): Promise<Run> {
   return run('xmlsec1', ['--verify', '--trusted-pem', 'root.pem', '--untrusted-pem', 'ca.pem', `${name}.verify.xml`], dir);
 }
 
-const checker = (): RevocationChecker => ocspRevocationChecker({ fetch: postOcsp });
+const checker = (): RevocationSource => ocspRevocationSource({ fetch: postOcsp });
 
 function options(extra: Partial<VerifyOptions> = {}): VerifyOptions {
   return {
@@ -385,7 +386,7 @@ describe('revocation', () => {
 
   test('an OCSP answer from a responder the CA did not authorise is not believed → TRY_LATER', async () => {
     // Forges "good" with the other PKI's responder key.
-    const forging = ocspRevocationChecker({
+    const forging = ocspRevocationSource({
       fetch: async (_url, der) =>
         respondOcsp(der, {
           responder: other.ocsp,
@@ -402,7 +403,7 @@ describe('revocation', () => {
     const first = await verifyXmlSignature(xadesSigned, options());
     expect(first.indication).toBe('TOTAL-PASSED');
     const old = first.revocation![0].responseDer!;
-    const replaying = ocspRevocationChecker({ fetch: async () => old });
+    const replaying = ocspRevocationSource({ fetch: async () => old });
     const r = await verifyXmlSignature(xadesSigned, options({ revocation: replaying }));
     expect(r).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'TRY_LATER' });
     expect(r.revocation?.[0].detail).toMatch(/nonce/);
@@ -423,7 +424,7 @@ describe('revocation', () => {
 
   test('checkCaRevocation asks about the CA too; a revoked CA → INDETERMINATE REVOKED_CA_NO_POE', async () => {
     const asked: Array<[string, string]> = [];
-    const cb: RevocationChecker = async (cert, issuer) => {
+    const cb: RevocationSource = async (cert, issuer) => {
       asked.push([cert.subject, issuer.subject]);
       return cert.equal(pki.personCa.certificate)
         ? { status: { status: 'revoked', revokedAt: new Date(Date.now() - 60_000), reason: 'cACompromise' }, source: 'crl' }

@@ -2,28 +2,13 @@
 // Interop notes (stack-notes §Q4/§Q5): responderID must be byKey with SHA-1 (openssl cannot find the
 // signer otherwise) and every time is written in whole seconds (NSS rejects fractional seconds).
 import { crypto } from '../crypto';
-import type { SigningIdentity } from '../sources';
+import type { CertStatus, RevocationReason, SigningIdentity } from '../sources';
 import { normalizeSerialHex } from '../x509/serial';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
 import { pkijsCertificate } from '../x509/cache';
 import { childrenOf, contentOf, DerError, encodingOf, expectTag, oid, oidOf, readDer, TAG, tlv, type Tlv } from '../asn1/der';
 import { equalBytes } from '../../util/bytes';
-
-/** CRLReason names, RFC 5280 §5.3.1 (value 7 is unused there). */
-export type RevocationReason =
-  | 'unspecified'
-  | 'keyCompromise'
-  | 'cACompromise'
-  | 'affiliationChanged'
-  | 'superseded'
-  | 'cessationOfOperation'
-  | 'certificateHold'
-  | 'removeFromCRL'
-  | 'privilegeWithdrawn'
-  | 'aACompromise';
-
-export type CertStatus = { status: 'good' } | { status: 'revoked'; revokedAt: Date; reason?: RevocationReason } | { status: 'unknown' };
 
 export interface OcspResponderOptions {
   responder: SigningIdentity;

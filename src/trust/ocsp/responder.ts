@@ -14,10 +14,10 @@ import {
   nonceOctets,
   OcspResponseStatus,
   REASON_CODE,
-  type CertStatus,
   certIdNamesIssuer,
   wholeSeconds,
 } from './certid';
+import type { CertStatus } from '../sources';
 // ---------------------------------------------------------------------------------------------
 // Responder
 

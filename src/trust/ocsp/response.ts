@@ -20,11 +20,11 @@ import {
   responderKeyHash,
   toPkijsCert,
   nonceOctets,
-  type CertStatus,
   OcspResponseStatus,
   OcspError,
   certIdNamesIssuer,
 } from './certid';
+import type { CertStatus } from '../sources';
 import { RSA_WITH } from './responder';
 // ---------------------------------------------------------------------------------------------
 // Checker

@@ -35,16 +35,8 @@ import {
   parseDocument,
   type El,
 } from './xmldsig';
-import type {
-  VerificationReport,
-  Check,
-  CheckName,
-  VerifyOptions,
-  RevocationChecker,
-  RevocationRecord,
-  Indication,
-  SubIndication,
-} from './report';
+import type { VerificationReport, Check, CheckName, VerifyOptions, RevocationRecord, Indication, SubIndication } from './report';
+import type { RevocationSource } from '../sources';
 import { readXades, refMatches, type XadesInfo, leafMost, keyInfoCertificates } from './signer';
 
 function report(
@@ -71,7 +63,7 @@ const PATH_INDICATION: Record<string, Indication> = {
 };
 
 async function askRevocation(
-  revocation: RevocationChecker,
+  revocation: RevocationSource,
   cert: x509.X509Certificate,
   issuer: x509.X509Certificate,
 ): Promise<RevocationRecord> {

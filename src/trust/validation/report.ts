@@ -1,7 +1,7 @@
 // The validation report of one signature, the ETSI EN 319 102-1 way: indication, sub-indication (§5.1.3) and the
-// checks done on the way; and the revocation callback the process asks.
+// checks done on the way.
 import * as x509 from '@peculiar/x509';
-import { type CertStatus } from '../ocsp/certid';
+import type { RevocationAnswer, RevocationSource } from '../sources';
 // ---------------------------------------------------------------------------------------------
 // Types
 
@@ -34,18 +34,6 @@ export interface Check {
   at: Date;
 }
 
-export type RevocationSource = 'ocsp' | 'crl' | 'embedded';
-
-/** What a revocation callback answers for one certificate. */
-export interface RevocationAnswer {
-  status: CertStatus;
-  /** The evidence (a DER OCSPResponse or CRL) to keep with the signature. */
-  responseDer?: Uint8Array;
-  source: RevocationSource;
-  /** Why the status is what it is (e.g. why it is unknown). */
-  detail?: string;
-}
-
 /** One revocation check as recorded in the report. */
 export interface RevocationRecord extends RevocationAnswer {
   /** Subject DN of the certificate checked. */
@@ -54,14 +42,12 @@ export interface RevocationRecord extends RevocationAnswer {
   serialHex: string;
 }
 
-export type RevocationChecker = (cert: x509.X509Certificate, issuer: x509.X509Certificate) => Promise<RevocationAnswer>;
-
 export interface VerifyOptions {
   anchors: x509.X509Certificate[];
   intermediates?: x509.X509Certificate[];
   /** Validation time (a trusted time if you have one); default now. */
   at?: Date;
-  revocation: RevocationChecker;
+  revocation: RevocationSource;
   /** Also ask `revocation` about the intermediate CA certificates of the path (default false). */
   checkCaRevocation?: boolean;
   /**

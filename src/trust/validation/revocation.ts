@@ -6,7 +6,7 @@ import { oid, TAG, tlv } from '../asn1/der';
 import { certIdFor } from '../ocsp/certid';
 import { checkOcspResponse } from '../ocsp/response';
 import { normalizeSerialHex } from '../x509/serial';
-import type { RevocationAnswer, RevocationChecker } from './report';
+import type { RevocationAnswer, RevocationSource } from '../sources';
 import { errorText } from './xmldsig';
 /** id-pkix-ocsp-nonce (RFC 6960 §4.4.1). */
 const OCSP_NONCE = '1.3.6.1.5.5.7.48.1.2';
@@ -54,13 +54,13 @@ export async function buildOcspRequest(
 }
 
 /**
- * A RevocationChecker that asks the OCSP responder named in each certificate's AIA: builds the
+ * A RevocationSource that asks the OCSP responder named in each certificate's AIA: builds the
  * request, hands it to the given transport, checks the answer with checkOcspResponse (signature, authorised responder, nonce,
  * the certificate's entry) and its freshness. Anything that goes wrong (no URL, network error,
  * unverifiable or stale response) is an `unknown` status with the reason in `detail`, which the
  * verifier reports as INDETERMINATE TRY_LATER.
  */
-export function ocspRevocationChecker(o: OcspCheckerOptions): RevocationChecker {
+export function ocspRevocationSource(o: OcspCheckerOptions): RevocationSource {
   const post = o.fetch;
   const skewMs = (o.skewMinutes ?? 5) * 60_000;
   const maxAgeMs = (o.maxAgeMinutes ?? 60 * 24) * 60_000;
