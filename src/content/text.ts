@@ -6,6 +6,7 @@ import { isAscii } from 'node:buffer';
 import { TextDecoder } from 'node:util';
 import { readAt, lat } from './pdf';
 import { problem, type ContentProblem } from './problem';
+import { CHARSET_ALIASES, type CharsetName } from '../core/mediatype';
 // ---------------------------------------------------------------------------------------------
 // Text (RFC 2046 §4.1.2 charset parameter; WHATWG Encoding Standard decoders)
 // ---------------------------------------------------------------------------------------------
@@ -16,46 +17,23 @@ type Charset =
   | { kind: 'ascii'; name: string }
   | { kind: 'any'; name: string };
 
-/** Charset names and IANA aliases (IANA Character Sets registry) segl validates, lower-case. */
-const CHARSETS = new Map<string, Charset>();
-const alias = (cs: Charset, ...names: string[]): void => {
-  for (const n of names) CHARSETS.set(n, cs);
+/** How each charset of core's list (core/mediatype.ts CHARSET_ALIASES) is checked. */
+const DECODERS: Record<CharsetName, Charset> = {
+  'UTF-8': { kind: 'decode', encoding: 'utf-8', name: 'UTF-8' },
+  'UTF-16LE': { kind: 'decode', encoding: 'utf-16le', name: 'UTF-16LE' },
+  'UTF-16BE': { kind: 'decode', encoding: 'utf-16be', name: 'UTF-16BE' },
+  'UTF-16': { kind: 'utf-16-bom', name: 'UTF-16' },
+  'US-ASCII': { kind: 'ascii', name: 'US-ASCII' },
+  'ISO-8859-1': { kind: 'any', name: 'ISO-8859-1' },
+  'windows-1252': { kind: 'any', name: 'windows-1252' },
 };
-alias({ kind: 'decode', encoding: 'utf-8', name: 'UTF-8' }, 'utf-8', 'utf8', 'csutf8', 'unicode-1-1-utf-8');
-alias({ kind: 'decode', encoding: 'utf-16le', name: 'UTF-16LE' }, 'utf-16le', 'csutf16le');
-alias({ kind: 'decode', encoding: 'utf-16be', name: 'UTF-16BE' }, 'utf-16be', 'csutf16be');
-alias({ kind: 'utf-16-bom', name: 'UTF-16' }, 'utf-16', 'csutf16');
-alias(
-  { kind: 'ascii', name: 'US-ASCII' },
-  'us-ascii',
-  'ascii',
-  'us',
-  'ansi_x3.4-1968',
-  'ansi_x3.4-1986',
-  'iso-ir-6',
-  'iso_646.irv:1991',
-  'iso646-us',
-  'ibm367',
-  'cp367',
-  'csascii',
-);
-alias(
-  { kind: 'any', name: 'ISO-8859-1' },
-  'iso-8859-1',
-  'iso8859-1',
-  'iso_8859-1',
-  'iso_8859-1:1987',
-  'latin1',
-  'l1',
-  'iso-ir-100',
-  'ibm819',
-  'cp819',
-  'csisolatin1',
-);
-alias({ kind: 'any', name: 'windows-1252' }, 'windows-1252', 'cp1252', 'x-cp1252', 'cswindows1252');
 
-/** Lower-case charset names TextValidator understands (aliases included). */
-export const SUPPORTED_CHARSETS: readonly string[] = Object.freeze([...CHARSETS.keys()]);
+/** Every lower-case name and alias → its check. */
+const CHARSETS = new Map<string, Charset>(
+  (Object.entries(CHARSET_ALIASES) as Array<[CharsetName, readonly string[]]>).flatMap(([name, aliases]) =>
+    aliases.map((a): [string, Charset] => [a, DECODERS[name]]),
+  ),
+);
 
 /**
  * Streaming check that text bytes are valid in the declared charset (RFC 2046 §4.1.2; RFC 6657

@@ -109,44 +109,47 @@ export function isSupported(type: string): boolean {
   return SUPPORTED_TYPES.includes(type.trim().toLowerCase());
 }
 
-/** Charset names (IANA, lower-case, aliases included) the text check understands; content/ decodes them. */
-export const SUPPORTED_CHARSETS: readonly string[] = Object.freeze([
-  'utf-8',
-  'utf8',
-  'csutf8',
-  'unicode-1-1-utf-8',
-  'utf-16le',
-  'csutf16le',
-  'utf-16be',
-  'csutf16be',
-  'utf-16',
-  'csutf16',
-  'us-ascii',
-  'ascii',
-  'us',
-  'ansi_x3.4-1968',
-  'ansi_x3.4-1986',
-  'iso-ir-6',
-  'iso_646.irv:1991',
-  'iso646-us',
-  'ibm367',
-  'cp367',
-  'csascii',
-  'iso-8859-1',
-  'iso8859-1',
-  'iso_8859-1',
-  'iso_8859-1:1987',
-  'latin1',
-  'l1',
-  'iso-ir-100',
-  'ibm819',
-  'cp819',
-  'csisolatin1',
-  'windows-1252',
-  'cp1252',
-  'x-cp1252',
-  'cswindows1252',
-]);
+/**
+ * The charsets segl checks, by the name it reports, each with its lower-case names and IANA aliases
+ * (IANA Character Sets registry). The one list: content/text.ts picks a decoder per entry.
+ */
+export const CHARSET_ALIASES = {
+  'UTF-8': ['utf-8', 'utf8', 'csutf8', 'unicode-1-1-utf-8'],
+  'UTF-16LE': ['utf-16le', 'csutf16le'],
+  'UTF-16BE': ['utf-16be', 'csutf16be'],
+  'UTF-16': ['utf-16', 'csutf16'],
+  'US-ASCII': [
+    'us-ascii',
+    'ascii',
+    'us',
+    'ansi_x3.4-1968',
+    'ansi_x3.4-1986',
+    'iso-ir-6',
+    'iso_646.irv:1991',
+    'iso646-us',
+    'ibm367',
+    'cp367',
+    'csascii',
+  ],
+  'ISO-8859-1': [
+    'iso-8859-1',
+    'iso8859-1',
+    'iso_8859-1',
+    'iso_8859-1:1987',
+    'latin1',
+    'l1',
+    'iso-ir-100',
+    'ibm819',
+    'cp819',
+    'csisolatin1',
+  ],
+  'windows-1252': ['windows-1252', 'cp1252', 'x-cp1252', 'cswindows1252'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type CharsetName = keyof typeof CHARSET_ALIASES;
+
+/** Charset names (lower-case, aliases included) the text check understands. */
+const SUPPORTED_CHARSETS: readonly string[] = Object.freeze(Object.values(CHARSET_ALIASES).flat());
 
 const TEXT_TYPES = new Set(['text/plain', 'application/xml', 'text/xml']);
 

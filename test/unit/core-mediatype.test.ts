@@ -1,11 +1,21 @@
 // src/core/mediatype.ts: one list of stored types for SDS and provided-documents, the charsets the
 // text check decodes, and the canonical form every download serves.
-import { mediaTypeProblem, normalMediaType, SUPPORTED_CHARSETS as CORE_CHARSETS } from '../../src/core/mediatype';
-import { SUPPORTED_CHARSETS as DECODED } from '../../src/content/text';
+import { CHARSET_ALIASES, mediaTypeProblem, normalMediaType } from '../../src/core/mediatype';
+import { TextValidator } from '../../src/content/text';
 
 describe('media types of tenant documents', () => {
-  test('the charsets core accepts are exactly those the SDS text check decodes', () => {
-    expect([...CORE_CHARSETS].sort()).toEqual([...DECODED].sort());
+  test('every charset name core accepts is one the text check decodes, and a name it refuses is refused there too', () => {
+    const names = Object.values(CHARSET_ALIASES).flat();
+    expect(names.length).toBeGreaterThan(30);
+    for (const name of names) {
+      expect(mediaTypeProblem(`text/plain;charset=${name}`)).toBeNull();
+      const v = new TextValidator(name);
+      expect(v.problem).toBeNull();
+    }
+    for (const name of ['koi8-r', 'utf-7', 'shift_jis']) {
+      expect(mediaTypeProblem(`text/plain;charset=${name}`)).toMatch(/is not supported/);
+      expect(new TextValidator(name).problem?.code).toBe('unsupported-charset');
+    }
   });
 
   test('stored types are served in a canonical form that is always a valid header value', () => {
