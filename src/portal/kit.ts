@@ -1,6 +1,8 @@
 // What the portal shares with the eID methods it runs: the page context of one task, the kit of helpers
-// routes.ts lends a method's pages, and the EidMethod interface bound to those types.
+// routes.ts lends a method's pages, and the EidMethod interface bound to those types; and the wider
+// kit the portal's own pages (pages/*.ts) get.
 import type express from 'express';
+import type { Logger } from 'pino';
 import type { SignerActions } from '../core/signer';
 import type { PortalTask } from '../core/portal';
 import type { ServiceAccount } from '../core/ports';
@@ -8,7 +10,7 @@ import type { EidMethod } from '../eid/registry';
 import type { BlobStore } from '../store/blobs';
 import type { LangLike, TextKey } from './i18n';
 import type { PageLook } from './layout';
-import type { PortalSession, TaskLogin } from './session';
+import type { PortalSession, PortalSessions, TaskLogin } from './session';
 
 /** One request to a task's pages: the service, the task as the portal sees it, the language and the session. */
 export interface Ctx {
@@ -43,6 +45,17 @@ export interface Kit {
   refuseUnready(res: express.Response, c: Ctx, docIds: readonly string[]): boolean;
   documents: SignerActions;
   blobs: BlobStore;
+}
+
+/** What the portal's own pages get (routes.ts builds it): the Kit and what only they use. */
+export interface PageKit extends Kit {
+  /** the 404 page (an unknown task, a document the signer may not see) */
+  notFound(res: express.Response, lang: LangLike): void;
+  /** the session store behind the cookie */
+  sessions: PortalSessions;
+  log: Logger;
+  /** largest upload a signer may send (SEGL_SDS_LIMIT) */
+  maxUploadBytes: number;
 }
 
 /** An eID method as the portal runs it. */

@@ -1,5 +1,6 @@
 // A signer's upload (document-action type upload): multipart/form-data read with busboy, the file
 // streamed into a pending blob with the size limit, then the content checks SDS uploads get.
+import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import type express from 'express';
 import { checkContent, isSupported, parseMediaType } from '../content/check';
@@ -56,33 +57,13 @@ export function receiveUpload(
         work = Promise.resolve({ kind: 'csrf' });
         return;
       }
-      const declared = parseMediaType(info.mimeType)?.type;
-      const ext = /\.([a-z0-9]+)$/i.exec(info.filename ?? '')?.[1]?.toLowerCase();
-      // browsers send application/octet-stream for unknown types: the extension decides then
-      const type = declared && declared !== 'application/octet-stream' ? declared : ext ? BY_EXTENSION[ext] : undefined;
-      if (!type || !['application/pdf', 'text/plain'].includes(type) || !isSupported(type)) {
+      const type = fileType(info);
+      if (!type) {
         stream.resume();
         work = Promise.resolve({ kind: 'type' });
         return;
       }
-      work = (async (): Promise<Received> => {
-        try {
-          const pending = await blobs.putStream(stream, { maxBytes });
-          if (pending.size === 0) {
-            await pending.discard();
-            return { kind: 'none' };
-          }
-          const problem = await checkContent(pending.tmpPath, parseMediaType(type === 'text/plain' ? 'text/plain; charset=utf-8' : type)!);
-          if (problem) {
-            await pending.discard();
-            return { kind: 'bad', message: problem.message };
-          }
-          return { kind: 'ok', pending, mimeType: type };
-        } catch (e) {
-          if (e instanceof BlobTooLarge) return { kind: 'too-large' };
-          return { kind: 'bad', message: (e as Error).message };
-        }
-      })();
+      work = storeChecked(blobs, stream, maxBytes, type);
       // Over the limit the file stream is gone: stop parsing, drain the rest of the body, answer now.
       void work.then((r) => {
         if (r.kind === 'too-large') {
@@ -102,4 +83,33 @@ export function receiveUpload(
     });
     req.pipe(bb);
   });
+}
+
+/** The file's type as the portal takes it (PDF or text), or undefined for any other. */
+function fileType(info: busboy.FileInfo): string | undefined {
+  const declared = parseMediaType(info.mimeType)?.type;
+  const ext = /\.([a-z0-9]+)$/i.exec(info.filename ?? '')?.[1]?.toLowerCase();
+  // browsers send application/octet-stream for unknown types: the extension decides then
+  const type = declared && declared !== 'application/octet-stream' ? declared : ext ? BY_EXTENSION[ext] : undefined;
+  return !type || !['application/pdf', 'text/plain'].includes(type) || !isSupported(type) ? undefined : type;
+}
+
+/** The file streamed into a pending blob (at most `maxBytes`), then through the content checks of its type. */
+async function storeChecked(blobs: BlobStore, stream: Readable, maxBytes: number, type: string): Promise<Received> {
+  try {
+    const pending = await blobs.putStream(stream, { maxBytes });
+    if (pending.size === 0) {
+      await pending.discard();
+      return { kind: 'none' };
+    }
+    const problem = await checkContent(pending.tmpPath, parseMediaType(type === 'text/plain' ? 'text/plain; charset=utf-8' : type)!);
+    if (problem) {
+      await pending.discard();
+      return { kind: 'bad', message: problem.message };
+    }
+    return { kind: 'ok', pending, mimeType: type };
+  } catch (e) {
+    if (e instanceof BlobTooLarge) return { kind: 'too-large' };
+    return { kind: 'bad', message: (e as Error).message };
+  }
 }

@@ -1,0 +1,148 @@
+// One document of the task: a page showing it (a text inline up to INLINE_TEXT_MAX, a PDF drawn by
+// pdf.js, a download link as the fallback and the accessible alternative) and the raw bytes,
+// streamed. A document counts as read only once it has really been delivered: a text shown whole on
+// this page; a PDF or a longer text when its raw bytes have all been sent (not merely the page).
+import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import express from 'express';
+import { setTenantDownloadHeaders } from '../../content/download';
+import type { BlobStore } from '../../store/blobs';
+import { SECURITY_HEADERS } from '../answer';
+import { t } from '../i18n';
+import { h } from '../layout';
+import { taskKey } from '../session';
+import { viewable } from '../task';
+import type { Ctx, PageKit } from '../kit';
+
+/**
+ * The most of a text document shown inline (bytes). A longer one shows its beginning with a note and
+ * counts as read only once the signer has downloaded it whole: the page never holds a whole large
+ * document in memory, and the event loop never escapes megabytes of text at once.
+ */
+export const INLINE_TEXT_MAX = 1024 * 1024;
+
+const PDFJS_DIR = path.dirname(require.resolve('pdfjs-dist/package.json'));
+
+/** pdf.js from node_modules (the PDF viewer's library): only the parts a browser needs. */
+export function mountPdfjs(r: express.Router): void {
+  for (const dir of ['build', 'standard_fonts', 'cmaps', 'wasm', 'iccs']) {
+    r.use(`/portal/static/pdfjs/${dir}`, express.static(path.join(PDFJS_DIR, dir), { maxAge: '1d', index: false, dotfiles: 'deny' }));
+  }
+}
+
+export function mountDocument(r: express.Router, d: PageKit): void {
+  /** The document reached the signer: the wizard's progress (in the stored session) and document-viewed. */
+  const delivered = async (c: Ctx, docId: string) => {
+    await d.sessions.markViewed(c.session, taskKey(c.pt.requestId, c.pt.taskId), docId, c.now, { method: 'none', at: c.now });
+    await d.documents.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'document-viewed', docId);
+  };
+  r.get('/std/docaction/:service/document', d.guard(documentPage(d, delivered)));
+  r.get('/std/docaction/:service/document/raw', d.guard(documentRaw(d, delivered)));
+}
+
+type Delivered = (c: Ctx, docId: string) => Promise<void>;
+
+/** The page showing one document. */
+function documentPage(d: PageKit, delivered: Delivered) {
+  return async (req: express.Request, res: express.Response) => {
+    const c = await d.resolve(req, res, d.ids(req));
+    if (!c) return;
+    const doc = viewable(c, req);
+    if (!doc) {
+      d.notFound(res, c.lang);
+      return;
+    }
+    const { requestId, taskId } = d.ids(req);
+    const raw = `${c.base}/document/raw?${c.query}&document_id=${encodeURIComponent(doc.id)}`;
+    const row = await d.documents.originalDocument(c.svc, requestId, taskId, doc.id);
+    let body: string;
+    if (row.mimeType === 'application/pdf') {
+      body = `<div id="pdf" class="pdf" data-src="${h(raw)}" data-page-label="${h(t(c.lang, 'doc.page'))}"></div><script type="module" src="/portal/static/viewer.js"></script>`;
+    } else {
+      const size = (await d.blobs.stat(row.blobKey!))?.size ?? 0;
+      const whole = size <= INLINE_TEXT_MAX;
+      const text = await textHead(d.blobs, row.blobKey!, Math.min(size, INLINE_TEXT_MAX), whole);
+      const note = whole
+        ? ''
+        : `<p class="status info" role="status">${h(t(c.lang, 'doc.truncated', { shown: megabytes(INLINE_TEXT_MAX), size: megabytes(size) }))}</p>` +
+          `<p><a href="${h(raw)}" download>${h(t(c.lang, 'doc.downloadWhole'))}</a></p>`;
+      body = `${note}<pre class="text">${h(text)}</pre>`;
+      if (whole) await delivered(c, doc.id);
+    }
+    const title = doc.description ?? doc.id;
+    d.send(
+      res,
+      200,
+      c,
+      title,
+      `<p><a href="${h(`${c.base}?${c.query}`)}">${h(t(c.lang, 'doc.back'))}</a></p><h1>${h(title)}</h1>${body}` +
+        `<p><a href="${h(raw)}" download>${h(t(c.lang, 'doc.download'))}</a></p>`,
+    );
+  };
+}
+
+/** The document's bytes, streamed. */
+function documentRaw(d: PageKit, delivered: Delivered) {
+  return async (req: express.Request, res: express.Response) => {
+    const c = await d.resolve(req, res, d.ids(req));
+    if (!c) return;
+    const doc = viewable(c, req);
+    if (!doc) {
+      d.notFound(res, c.lang);
+      return;
+    }
+    const { requestId, taskId } = d.ids(req);
+    const row = await d.documents.originalDocument(c.svc, requestId, taskId, doc.id);
+    const cookie = await d.sessions.save(c.session, c.now);
+    res.status(200).set(SECURITY_HEADERS).append('set-cookie', cookie);
+    setTenantDownloadHeaders(res, row.mimeType, doc.id); // attachment unless PDF or text, sandbox CSP, nosniff
+    // Streamed chunk by chunk (never the whole document in memory). The response ends only after the
+    // delivery is recorded, so a browser that has the whole document finds it counted as read; one
+    // that went away before the end has not read it.
+    const src = d.blobs.get(row.blobKey!);
+    let whole = true;
+    try {
+      for await (const chunk of src as AsyncIterable<Buffer>) {
+        if (res.destroyed) {
+          whole = false;
+          break;
+        }
+        if (!res.write(chunk)) await drained(res);
+      }
+    } catch (e) {
+      d.log.warn({ err: e }, 'portal document stream failed');
+      res.destroy();
+      return;
+    } finally {
+      src.destroy();
+    }
+    if (!whole || res.destroyed) return;
+    // HEAD asks for nothing: it delivers nothing
+    if (req.method === 'GET') await delivered(c, doc.id);
+    res.end();
+  };
+}
+
+/** The first `bytes` of a UTF-8 text blob, read as a stream; a character cut at the end is left out unless it is the whole text. */
+async function textHead(blobs: BlobStore, key: string, bytes: number, whole: boolean): Promise<string> {
+  if (bytes <= 0) return '';
+  const decoder = new StringDecoder('utf8');
+  let text = '';
+  for await (const chunk of blobs.get(key, { start: 0, end: bytes - 1 }) as AsyncIterable<Buffer>) text += decoder.write(chunk);
+  return whole ? text + decoder.end() : text;
+}
+
+const megabytes = (n: number) => `${Math.max(1, Math.round(n / 1048576))} MB`;
+
+/** Until the response can take more (or has closed). */
+function drained(res: express.Response): Promise<void> {
+  return new Promise((go) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      go();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
