@@ -142,6 +142,9 @@ async function serveBlob(
   stream.pipe(res);
 }
 
+type AuthHandler = ReturnType<typeof basicAuth>;
+
+/** The router: SDS upload/get/delete and the /doc downloads, all behind HTTP Basic for the service in the path. */
 export function sdsRoutes(d: SdsDeps): Router {
   const r = Router();
   const auth = basicAuth(d);
@@ -150,44 +153,22 @@ export function sdsRoutes(d: SdsDeps): Router {
     res.set(TENANT_BASE_HEADERS);
     next();
   });
-
-  r.post(['/doc/:service/sds', '/doc/:service/sds/'], auth, async (req: Authed, res) => {
-    const media = parseMediaType(req.headers['content-type']);
-    if (!media || !isSupported(media.type)) {
-      fail(res, 415, `Content-Type "${req.headers['content-type'] ?? ''}" is not accepted; use one of ${SUPPORTED_TYPES.join(', ')}`);
-      req.resume();
-      return;
-    }
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > d.maxBytes) {
-      fail(res, 413, `the document has ${declared} bytes; the limit is ${d.maxBytes}`, { Connection: 'close' });
-      req.resume();
-      return;
-    }
-    let received;
-    try {
-      received = await receive(d, req, media.type, media.charset);
-    } catch (e) {
-      if (e instanceof BlobTooLarge) {
-        fail(res, 413, `the document exceeds the limit of ${d.maxBytes} bytes`, { Connection: 'close' });
-        req.resume();
-        return;
-      }
-      // The client went away mid-upload: the temporary file is already gone.
-      d.log.info({ err: (e as Error).message, service: req.service!.name }, 'sds upload aborted');
-      if (!res.headersSent && !req.destroyed) fail(res, 400, 'the upload did not complete');
-      return;
-    }
-    if (received.problem) {
-      await received.pending.discard();
-      fail(res, received.problem.code === 'unsupported-charset' ? 415 : 422, received.problem.message);
-      return;
-    }
-    const mimeType = media.charset ? `${media.type};charset=${media.charset}` : media.type;
-    const { id } = await d.uploads.add(req.service!.id, mimeType, received.pending);
-    const location = `${d.publicUrl()}/doc/${encodeURIComponent(req.service!.name)}/sds/${id}`;
-    res.status(201).set({ Location: location }).type('text/plain; charset=ISO-8859-1').send(id);
+  sdsDocumentRoutes(r, d, auth);
+  downloadRoutes(r, d, auth);
+  // What the router refuses before a handler runs (a path segment that is not valid
+  // percent-encoding: "Failed to decode param") is the client's mistake: its 4xx with a message.
+  r.use('/doc', (err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const e = err as { status?: number; message?: string };
+    if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && !res.headersSent)
+      fail(res, e.status, `the request could not be read: ${e.message ?? 'bad request'}`);
+    else next(err);
   });
+  return r;
+}
+
+/** Session Data Storage: upload (POST …/sds), get and delete (…/sds/{id}). */
+function sdsDocumentRoutes(r: Router, d: SdsDeps, auth: AuthHandler): void {
+  r.post(['/doc/:service/sds', '/doc/:service/sds/'], auth, (req: Authed, res) => uploadSds(d, req, res));
 
   r.get('/doc/:service/sds/:id', auth, async (req: Authed, res) => {
     const row = await d.sds.get(req.service!.id, String(req.params.id));
@@ -201,7 +182,49 @@ export function sdsRoutes(d: SdsDeps): Router {
       return fail(res, 404, `no SDS document "${String(req.params.id)}"`);
     res.status(204).end();
   });
+}
 
+/** POST …/sds: type and declared size first, then the body checked on the way in; 201 with the new id. */
+async function uploadSds(d: SdsDeps, req: Authed, res: Response): Promise<void> {
+  const media = parseMediaType(req.headers['content-type']);
+  if (!media || !isSupported(media.type)) {
+    fail(res, 415, `Content-Type "${req.headers['content-type'] ?? ''}" is not accepted; use one of ${SUPPORTED_TYPES.join(', ')}`);
+    req.resume();
+    return;
+  }
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > d.maxBytes) {
+    fail(res, 413, `the document has ${declared} bytes; the limit is ${d.maxBytes}`, { Connection: 'close' });
+    req.resume();
+    return;
+  }
+  let received;
+  try {
+    received = await receive(d, req, media.type, media.charset);
+  } catch (e) {
+    if (e instanceof BlobTooLarge) {
+      fail(res, 413, `the document exceeds the limit of ${d.maxBytes} bytes`, { Connection: 'close' });
+      req.resume();
+      return;
+    }
+    // The client went away mid-upload: the temporary file is already gone.
+    d.log.info({ err: (e as Error).message, service: req.service!.name }, 'sds upload aborted');
+    if (!res.headersSent && !req.destroyed) fail(res, 400, 'the upload did not complete');
+    return;
+  }
+  if (received.problem) {
+    await received.pending.discard();
+    fail(res, received.problem.code === 'unsupported-charset' ? 415 : 422, received.problem.message);
+    return;
+  }
+  const mimeType = media.charset ? `${media.type};charset=${media.charset}` : media.type;
+  const { id } = await d.uploads.add(req.service!.id, mimeType, received.pending);
+  const location = `${d.publicUrl()}/doc/${encodeURIComponent(req.service!.name)}/sds/${id}`;
+  res.status(201).set({ Location: location }).type('text/plain; charset=ISO-8859-1').send(id);
+}
+
+/** Downloads of documents kept elsewhere: archived ones, and an order's originals and LTV-SDOs. */
+function downloadRoutes(r: Router, d: SdsDeps, auth: AuthHandler): void {
   r.get('/doc/:service/archive/:id', auth, async (req: Authed, res) => {
     const e = await d.archive.get(req.service!.id, String(req.params.id));
     if (!e) return fail(res, 404, `no archived document "${String(req.params.id)}"`);
@@ -230,13 +253,4 @@ export function sdsRoutes(d: SdsDeps): Router {
       throw e;
     }
   });
-  // What the router refuses before a handler runs (a path segment that is not valid
-  // percent-encoding: "Failed to decode param") is the client's mistake: its 4xx with a message.
-  r.use('/doc', (err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    const e = err as { status?: number; message?: string };
-    if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && !res.headersSent)
-      fail(res, e.status, `the request could not be read: ${e.message ?? 'bad request'}`);
-    else next(err);
-  });
-  return r;
 }

@@ -16,7 +16,7 @@ import { newErrorReference } from '../core/ids';
 import type { ServiceAccount } from '../core/ports';
 import { Codec, DecodeError } from './codec';
 import { envelope, envelopeOperation, faultEnvelope, readEnvelope, SoapFault } from './envelope';
-import { loadSchema } from './schema';
+import { loadSchema, type Schema } from './schema';
 import { DEFAULT_XML_LIMITS, parseXmlAsync, scanXml, XmlError, type XmlLimits } from './xml';
 import { pause, type LoginThrottle } from '../core/ratelimit';
 import { parseBasicAuth } from '../util/basicauth';
@@ -195,120 +195,180 @@ function toFault(e: unknown): SoapFault | undefined {
   return undefined;
 }
 
+/** The WSDL of one endpoint, read once: the schema its calls are decoded and encoded with. */
+interface Wsdl {
+  schema: Schema;
+  codec: Codec;
+  /** the WSDL text as served, with the public URL in it */
+  served: string;
+}
+
+/** What one call has established so far: for its log lines, and for the throttle when it fails. */
+interface CallState {
+  source: string;
+  opName: string;
+  service: string | undefined;
+  /** whether a password check ran (it counts itself against the source) */
+  checked: boolean;
+}
+
+/** The router of one endpoint: GET serves the WSDL, POST takes calls. */
 export function soapEndpoint<Ctx>(o: SoapEndpointOptions<Ctx>): Router {
-  const wsdl = readFileSync(o.wsdlFile, 'utf8');
-  const schema = loadSchema(wsdl);
-  const codec = new Codec(schema);
-  const served = wsdl.replace('{{PUBLIC_URL}}', o.publicUrl.replace(/\/$/, ''));
+  const text = readFileSync(o.wsdlFile, 'utf8');
+  const schema = loadSchema(text);
+  const wsdl: Wsdl = { schema, codec: new Codec(schema), served: text.replace('{{PUBLIC_URL}}', o.publicUrl.replace(/\/$/, '')) };
   const router = Router();
-
-  router.get(o.path, (req, res) => {
-    if ('wsdl' in req.query || 'WSDL' in req.query) {
-      res.type('text/xml; charset=utf-8').send(served);
-      return;
-    }
-    res.type('text/plain').send(`segl SOAP 1.1 endpoint. POST envelopes here; the WSDL is at ${o.publicUrl}${o.path}?wsdl\n`);
-  });
-
-  /** One throttled password check; refused (too many failures) and wrong ones are faults. */
-  const login = async (source: string, c: Credentials, status = 500): Promise<ServiceAccount> => {
-    const attempt = o.limiter.admit(source, c.service);
-    if (!attempt.ok) {
-      throw new Throttled(Math.ceil(attempt.retryAfterMs / 1000), source);
-    }
-    let svc: ServiceAccount | null;
-    try {
-      await pause(attempt.waitMs);
-      svc = await o.authenticate(c.service, c.password);
-    } catch (e) {
-      attempt.cancel();
-      throw e;
-    }
-    if (!svc) {
-      attempt.fail();
-      if (status !== 500) throw new SoapFault('Client', 'service, password: service or password is wrong (HTTP Basic)', status);
-      throw new AuthError();
-    }
-    attempt.succeed();
-    return svc;
-  };
-
-  router.post(o.path, async (req, res) => {
-    const started = process.hrtime.bigint();
-    let opName = 'unknown';
-    let service: string | undefined;
-    const source = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-    let checked = false;
-    try {
-      // Before the body is read (and before `100 Continue` goes out): the declared size, then HTTP Basic.
-      const declared = Number(req.headers['content-length']);
-      if (Number.isFinite(declared) && declared > o.bodyLimit) throw new TooLarge();
-      const basic = basicCredentials(req);
-      checked = !!basic;
-      if (basic) await login(source, basic, 401);
-      const text = decodeText(await readBody(req, o.bodyLimit));
-      const creds = findCredentials(text);
-      if (!creds) {
-        if (text.length > PRELOGIN_CHARS) {
-          throw new SoapFault(
-            'Client',
-            `service, password: not found within the first ${PRELOGIN_CHARS / 1024} KiB; send them first in the operation element, as the WSDL orders them`,
-          );
-        }
-        // A small body: parse it under the pre-login limits for the precise fault (it has no credentials).
-        const op = readEnvelope(text, PRELOGIN_LIMITS);
-        codec.decodeRoot(op);
-        throw new SoapFault('Client', 'service, password: are required in the operation element');
-      }
-      service = creds.service;
-      checked = true;
-      const svc = await login(source, creds);
-      let root;
-      try {
-        root = await parseXmlAsync(text, DEFAULT_XML_LIMITS);
-      } catch (e) {
-        throw e instanceof XmlError ? notXml(e) : e;
-      }
-      const op = envelopeOperation(root);
-      if (op.uri !== schema.targetNamespace) {
-        throw new SoapFault('Client', `${op.local}: namespace "${op.uri}" is not ${schema.targetNamespace}`);
-      }
-      const operation = o.operations[op.local];
-      if (!operation) throw new SoapFault('Client', `${op.local}: not an operation of this service`);
-      opName = operation.name;
-      const input = codec.decodeRoot(op) as Record<string, unknown> & { service: string; password: string };
-      if (input.service !== creds.service || input.password !== creds.password) {
-        throw new SoapFault('Client', 'service, password: must appear once each, as direct children of the operation element');
-      }
-      const out = await operation.run(o.context, svc, input);
-      const payload = operation.response === null ? null : codec.encodeRoot(operation.response, out ?? {});
-      send(res, 200, envelope(payload));
-      o.log.debug({ op: opName, service, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'soap call');
-    } catch (e) {
-      // A call refused before any password check still counts against its source (checks count themselves).
-      if (!checked) o.limiter.refused(source);
-      if (e instanceof TooLarge) {
-        const f = new SoapFault('Client', `the request body exceeds the limit of ${o.bodyLimit} bytes`, 413);
-        res.setHeader('Connection', 'close');
-        send(res, f.httpStatus, faultEnvelope(f));
-        if (!req.readableEnded) req.resume();
-        return;
-      }
-      let fault = toFault(e);
-      if (!fault) {
-        const ref = newErrorReference();
-        o.log.error({ err: e, op: opName, service, ref }, 'soap call failed');
-        fault = new SoapFault('Server', `internal error (reference ${ref})`);
-      } else {
-        o.log.info({ op: opName, service, fault: fault.faultstring }, 'soap fault');
-      }
-      if (e instanceof Throttled) res.setHeader('Retry-After', String(e.retryAfterS));
-      if (fault.httpStatus === 401) {
-        res.setHeader('WWW-Authenticate', 'Basic realm="segl", charset="UTF-8"');
-        res.setHeader('Connection', 'close'); // the body was not read
-      }
-      send(res, fault.httpStatus, faultEnvelope(fault));
-    }
-  });
+  router.get(o.path, (req, res) => serveWsdl(o, wsdl, req, res));
+  router.post(o.path, (req, res) => handleCall(o, wsdl, req, res));
   return router;
+}
+
+/** GET: the WSDL at ?wsdl, otherwise a line saying what this URL is. */
+function serveWsdl<Ctx>(o: SoapEndpointOptions<Ctx>, wsdl: Wsdl, req: Request, res: Response): void {
+  if ('wsdl' in req.query || 'WSDL' in req.query) {
+    res.type('text/xml; charset=utf-8').send(wsdl.served);
+    return;
+  }
+  res.type('text/plain').send(`segl SOAP 1.1 endpoint. POST envelopes here; the WSDL is at ${o.publicUrl}${o.path}?wsdl\n`);
+}
+
+/** POST: one SOAP call, from the request body to the response envelope or the fault. */
+async function handleCall<Ctx>(o: SoapEndpointOptions<Ctx>, wsdl: Wsdl, req: Request, res: Response): Promise<void> {
+  const started = process.hrtime.bigint();
+  const call: CallState = {
+    source: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+    opName: 'unknown',
+    service: undefined,
+    checked: false,
+  };
+  try {
+    const text = await readRequest(o, req, call);
+    const { creds, svc } = await loginFromBody(o, wsdl, text, call);
+    const payload = await dispatch(o, wsdl, text, creds, svc, call);
+    send(res, 200, envelope(payload));
+    o.log.debug({ op: call.opName, service: call.service, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'soap call');
+  } catch (e) {
+    sendFault(o, req, res, e, call);
+  }
+}
+
+/**
+ * The body, bounded and decoded. Before it is read (and before `100 Continue` goes out): the declared
+ * size, then HTTP Basic if sent.
+ */
+async function readRequest<Ctx>(o: SoapEndpointOptions<Ctx>, req: Request, call: CallState): Promise<string> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > o.bodyLimit) throw new TooLarge();
+  const basic = basicCredentials(req);
+  call.checked = !!basic;
+  if (basic) await login(o, call.source, basic, 401);
+  return decodeText(await readBody(req, o.bodyLimit));
+}
+
+/** The service/password elements from the start of the body, checked; a fault when they are missing. */
+async function loginFromBody<Ctx>(
+  o: SoapEndpointOptions<Ctx>,
+  wsdl: Wsdl,
+  text: string,
+  call: CallState,
+): Promise<{ creds: Credentials; svc: ServiceAccount }> {
+  const creds = findCredentials(text);
+  if (!creds) {
+    if (text.length > PRELOGIN_CHARS) {
+      throw new SoapFault(
+        'Client',
+        `service, password: not found within the first ${PRELOGIN_CHARS / 1024} KiB; send them first in the operation element, as the WSDL orders them`,
+      );
+    }
+    // A small body: parse it under the pre-login limits for the precise fault (it has no credentials).
+    const op = readEnvelope(text, PRELOGIN_LIMITS);
+    wsdl.codec.decodeRoot(op);
+    throw new SoapFault('Client', 'service, password: are required in the operation element');
+  }
+  call.service = creds.service;
+  call.checked = true;
+  return { creds, svc: await login(o, call.source, creds) };
+}
+
+/** One throttled password check; refused (too many failures) and wrong ones are faults. */
+async function login<Ctx>(o: SoapEndpointOptions<Ctx>, source: string, c: Credentials, status = 500): Promise<ServiceAccount> {
+  const attempt = o.limiter.admit(source, c.service);
+  if (!attempt.ok) {
+    throw new Throttled(Math.ceil(attempt.retryAfterMs / 1000), source);
+  }
+  let svc: ServiceAccount | null;
+  try {
+    await pause(attempt.waitMs);
+    svc = await o.authenticate(c.service, c.password);
+  } catch (e) {
+    attempt.cancel();
+    throw e;
+  }
+  if (!svc) {
+    attempt.fail();
+    if (status !== 500) throw new SoapFault('Client', 'service, password: service or password is wrong (HTTP Basic)', status);
+    throw new AuthError();
+  }
+  attempt.succeed();
+  return svc;
+}
+
+/**
+ * The full parse (for a caller who logged in), the operation by its element, the input decoded and
+ * run; the response payload (null for an empty Body).
+ */
+async function dispatch<Ctx>(
+  o: SoapEndpointOptions<Ctx>,
+  { schema, codec }: Wsdl,
+  text: string,
+  creds: Credentials,
+  svc: ServiceAccount,
+  call: CallState,
+): Promise<string | null> {
+  let root;
+  try {
+    root = await parseXmlAsync(text, DEFAULT_XML_LIMITS);
+  } catch (e) {
+    throw e instanceof XmlError ? notXml(e) : e;
+  }
+  const op = envelopeOperation(root);
+  if (op.uri !== schema.targetNamespace) {
+    throw new SoapFault('Client', `${op.local}: namespace "${op.uri}" is not ${schema.targetNamespace}`);
+  }
+  const operation = o.operations[op.local];
+  if (!operation) throw new SoapFault('Client', `${op.local}: not an operation of this service`);
+  call.opName = operation.name;
+  const input = codec.decodeRoot(op) as Record<string, unknown> & { service: string; password: string };
+  if (input.service !== creds.service || input.password !== creds.password) {
+    throw new SoapFault('Client', 'service, password: must appear once each, as direct children of the operation element');
+  }
+  const out = await operation.run(o.context, svc, input);
+  return operation.response === null ? null : codec.encodeRoot(operation.response, out ?? {});
+}
+
+/** Any failure of a call as its fault: 413 for a body too large, Client faults, Server with a logged reference. */
+function sendFault<Ctx>(o: SoapEndpointOptions<Ctx>, req: Request, res: Response, e: unknown, call: CallState): void {
+  // A call refused before any password check still counts against its source (checks count themselves).
+  if (!call.checked) o.limiter.refused(call.source);
+  if (e instanceof TooLarge) {
+    const f = new SoapFault('Client', `the request body exceeds the limit of ${o.bodyLimit} bytes`, 413);
+    res.setHeader('Connection', 'close');
+    send(res, f.httpStatus, faultEnvelope(f));
+    if (!req.readableEnded) req.resume();
+    return;
+  }
+  let fault = toFault(e);
+  if (!fault) {
+    const ref = newErrorReference();
+    o.log.error({ err: e, op: call.opName, service: call.service, ref }, 'soap call failed');
+    fault = new SoapFault('Server', `internal error (reference ${ref})`);
+  } else {
+    o.log.info({ op: call.opName, service: call.service, fault: fault.faultstring }, 'soap fault');
+  }
+  if (e instanceof Throttled) res.setHeader('Retry-After', String(e.retryAfterS));
+  if (fault.httpStatus === 401) {
+    res.setHeader('WWW-Authenticate', 'Basic realm="segl", charset="UTF-8"');
+    res.setHeader('Connection', 'close'); // the body was not read
+  }
+  send(res, fault.httpStatus, faultEnvelope(fault));
 }

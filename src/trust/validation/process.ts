@@ -2,11 +2,17 @@
 // (TOTAL-PASSED / INDETERMINATE / TOTAL-FAILED, §5.1.3) with a sub-indication (Table 5, §5.1.3) and
 // the checks done on the way. The steps follow the basic building blocks of §5.2:
 //
+//   validation context init. (§5.2.4)      the validation time `at` (default: now), the caller's anchors,
+//                                          intermediates and revocation callback
 //   format checking (§5.2.2)               exactly one ds:Signature (or the one signatureXPath selects)
 //   identification of the signing cert (§5.2.3)  KeyInfo X509Certificate; if XAdES SigningCertificateV2
 //                                          (or v1 SigningCertificate) is present its CertDigest must match
 //   cryptographic verification (§5.2.7)    XMLDSig core validation (reference digests, then SignatureValue)
 //   X.509 certificate validation (§5.2.6)  path.ts at `at` (default: now), then revocation via a callback
+//
+// Signature acceptance validation (§5.2.8) is not a step here: no signature validation policy
+// constrains algorithms or attributes beyond what the steps above check. Nor is past-signature
+// validation (§5.6): the LTV-SDO callers pass the trusted time they hold as `at` (below).
 //
 // The claimed SigningTime of XAdES is reported but not used as validation time: it is the signer's
 // own claim, not a proof of existence (§5.3 validates basic signatures at the current time). A caller
@@ -93,11 +99,61 @@ export async function verifyXmlSignature(xml: string, opts: VerifyOptions): Prom
   }
 }
 
+/**
+ * The process of the top of this file: one function per building block of §5.2, in the order this
+ * verifier has always run them (cryptographic verification before the certificate path, so a changed
+ * document is reported as such whatever its certificates). Each block either hands its result on or
+ * ends the validation with its report.
+ */
 async function verifyInner(xml: string, opts: VerifyOptions, checks: Check[]): Promise<VerificationReport> {
   useXades();
-  const at = opts.at ?? new Date();
+  const ctx = initValidationContext(opts, checks);
+  const { sig, xades, core } = checkFormat(xml, opts);
+  const signingTime = xades?.signingTime;
+  const keyInfoCerts = keyInfoCertificates(sig);
+  const signer = identifySigningCertificate(keyInfoCerts, xades, signingTime, checks);
+  if (ended(signer)) return signer;
+  const identified = { signer, signingTime };
+  const cryptoFailure = await verifyCryptographically(core, identified, checks);
+  if (cryptoFailure) return cryptoFailure;
+  const chain = await validateCertificatePath(ctx, keyInfoCerts, identified);
+  if (ended(chain)) return chain;
+  return checkRevocation(ctx, { ...identified, chain });
+}
 
-  // 1. Format checking (§5.2.2).
+/** Whether a building block ended the validation with its report instead of handing a result on. */
+function ended<T extends object>(r: T | VerificationReport): r is VerificationReport {
+  return 'indication' in r;
+}
+
+/**
+ * Validation context initialisation (§5.2.4), as far as this basic validation has one: the validation
+ * time (`at`, default now) and the caller's trust anchors, intermediates and revocation checker
+ * (`opts`), with the list of checks the report carries. No signature validation policy is applied.
+ */
+interface ValidationContext {
+  opts: VerifyOptions;
+  at: Date;
+  checks: Check[];
+}
+
+/** §5.2.4 for this process: fixes the validation time once, before any other block runs. */
+function initValidationContext(opts: VerifyOptions, checks: Check[]): ValidationContext {
+  return { opts, at: opts.at ?? new Date(), checks };
+}
+
+/** What format checking hands on: the signature, its XAdES properties if any, and how to check it. */
+interface Formatted {
+  sig: El;
+  xades: XadesInfo | undefined;
+  core: CoreCheck;
+}
+
+/**
+ * Format checking (§5.2.2): exactly one ds:Signature (or the one signatureXPath selects), read in a
+ * shape this verifier can process. Throws FormatError (TOTAL-FAILED/FORMAT_FAILURE) otherwise.
+ */
+function checkFormat(xml: string, opts: VerifyOptions): Formatted {
   if (typeof xml !== 'string') throw new FormatError('input is not a string');
   // Every document is read by the strict parser first: what it refuses is a format failure. segl's own
   // profile (exclusive C14N throughout, RSA PKCS#1 v1.5) is validated directly on that tree; any other
@@ -105,26 +161,26 @@ async function verifyInner(xml: string, opts: VerifyOptions, checks: Check[]): P
   // xadesjs / XPath, exactly as before.
   const tree = parseDocument(xml);
   const direct = selectSignatureDirect(tree, opts.signatureXPath);
-  let sig: El;
-  let xades: XadesInfo | undefined;
-  let core: CoreCheck;
   const directXades = direct && readXades(direct);
   const directCore = direct && ExcC14nCore.plan(tree, direct);
-  if (direct && directCore) {
-    sig = direct;
-    xades = directXades;
-    core = directCore;
-  } else {
-    const doc = parseXml(xml);
-    sig = selectSignature(doc, opts.signatureXPath);
-    xades = readXades(sig);
-    core = ExcC14nCore.plan(doc as unknown as AnyDoc, sig) ?? loadWithXadesjs(doc, sig);
-  }
-  const signingTime = xades?.signingTime;
+  if (direct && directCore) return { sig: direct, xades: directXades, core: directCore };
+  const doc = parseXml(xml);
+  const sig = selectSignature(doc, opts.signatureXPath);
+  const xades = readXades(sig);
+  return { sig, xades, core: ExcC14nCore.plan(doc as unknown as AnyDoc, sig) ?? loadWithXadesjs(doc, sig) };
+}
 
-  // 2. Identification of the signing certificate (§5.2.3).
-  const keyInfoCerts = keyInfoCertificates(sig);
-  let signer: x509.X509Certificate | undefined;
+/**
+ * Identification of the signing certificate (§5.2.3): a ds:KeyInfo X509Certificate; if XAdES
+ * SigningCertificateV2 (or v1 SigningCertificate) is present, one whose CertDigest matches it.
+ * Returns the signer, or the INDETERMINATE/NO_SIGNING_CERTIFICATE_FOUND report.
+ */
+function identifySigningCertificate(
+  keyInfoCerts: x509.X509Certificate[],
+  xades: XadesInfo | undefined,
+  signingTime: Date | undefined,
+  checks: Check[],
+): x509.X509Certificate | VerificationReport {
   if (!keyInfoCerts.length) {
     checks.push(check('signing-certificate-reference', false, 'no X509Certificate in ds:KeyInfo'));
     return report(
@@ -150,46 +206,43 @@ async function verifyInner(xml: string, opts: VerifyOptions, checks: Check[]): P
         checks,
       );
     }
-    signer = leafMost(matching);
-    const prop = xades.refs.find((r) => refMatches(r, signer as x509.X509Certificate) === null)?.property;
+    const signer = leafMost(matching);
+    const prop = xades.refs.find((r) => refMatches(r, signer) === null)?.property;
     checks.push(check('signing-certificate-reference', true, `${prop} CertDigest matches ${signer.subject}`));
-  } else {
-    signer = leafMost(keyInfoCerts);
-    checks.push(
-      check(
-        'signing-certificate-reference',
-        true,
-        `${xades ? 'XAdES without a signing certificate reference' : 'plain XMLDSig (no XAdES signing certificate reference)'}; signer taken from ds:KeyInfo: ${signer.subject}`,
-      ),
-    );
+    return signer;
   }
-  const identified = { signer, signingTime };
+  const signer = leafMost(keyInfoCerts);
+  checks.push(
+    check(
+      'signing-certificate-reference',
+      true,
+      `${xades ? 'XAdES without a signing certificate reference' : 'plain XMLDSig (no XAdES signing certificate reference)'}; signer taken from ds:KeyInfo: ${signer.subject}`,
+    ),
+  );
+  return signer;
+}
 
-  // 3. Cryptographic verification (§5.2.7): references first (HASH_FAILURE), then SignatureValue.
+/** The identified signer and the claimed signing time, which every later report carries. */
+interface Identified {
+  signer: x509.X509Certificate;
+  signingTime: Date | undefined;
+}
+
+/**
+ * Cryptographic verification (§5.2.7): the references first (SIGNED_DATA_NOT_FOUND, FORMAT_FAILURE,
+ * HASH_FAILURE), then the SignatureValue with the signer's key (SIG_CRYPTO_FAILURE). Returns the
+ * failure report, or undefined when both verify.
+ */
+async function verifyCryptographically(core: CoreCheck, identified: Identified, checks: Check[]): Promise<VerificationReport | undefined> {
   let refs: ReferenceResult[];
   try {
     refs = await core.checkReferences();
   } catch (e) {
     throw new FormatError(`references could not be processed: ${errorText(e)}`);
   }
-  const unresolved = refs.filter((r) => r.error);
-  const notFound = unresolved.filter((r) => /Cannot get object by reference/i.test(r.error as string));
-  if (notFound.length) {
-    const detail = notFound.map((r) => `${r.uri}: ${r.error}`).join('; ');
-    checks.push(check('core-validation', false, `signed data not found: ${detail}`));
-    return report('INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `signed data object(s) not found: ${detail}`, identified, checks);
-  }
-  if (unresolved.length) {
-    const detail = unresolved.map((r) => `${r.uri}: ${r.error}`).join('; ');
-    checks.push(check('core-validation', false, `reference processing failed: ${detail}`));
-    return report('TOTAL-FAILED', 'FORMAT_FAILURE', `reference(s) could not be processed: ${detail}`, identified, checks);
-  }
-  const badDigests = refs.filter((r) => !r.ok);
-  if (badDigests.length) {
-    const detail = `digest mismatch for reference(s) ${badDigests.map((r) => r.uri || '""').join(', ')}`;
-    checks.push(check('core-validation', false, detail));
-    return report('TOTAL-FAILED', 'HASH_FAILURE', `the signed data was changed after signing: ${detail}`, identified, checks);
-  }
+  const failed = referenceFailure(refs, identified, checks);
+  if (failed) return failed;
+  const { signer } = identified;
   let sigOk = false;
   let sigError = '';
   try {
@@ -209,10 +262,48 @@ async function verifyInner(xml: string, opts: VerifyOptions, checks: Check[]): P
       `${refs.length} reference digest(s) and ds:SignatureValue verified (${core instanceof ExcC14nCore ? 'segl exclusive C14N' : 'xadesjs'})`,
     ),
   );
+  return undefined;
+}
 
-  // 4. X.509 certificate validation (§5.2.6): the path, at `at`.
-  const extra = keyInfoCerts.filter((c) => c !== signer);
-  const path = await validatePath(signer, { anchors: opts.anchors, intermediates: [...(opts.intermediates ?? []), ...extra], at });
+/** §5.2.7, the references' part: what an unresolved or changed reference means, or undefined if all match. */
+function referenceFailure(refs: ReferenceResult[], identified: Identified, checks: Check[]): VerificationReport | undefined {
+  const unresolved = refs.filter((r) => r.error);
+  const notFound = unresolved.filter((r) => /Cannot get object by reference/i.test(r.error as string));
+  if (notFound.length) {
+    const detail = notFound.map((r) => `${r.uri}: ${r.error}`).join('; ');
+    checks.push(check('core-validation', false, `signed data not found: ${detail}`));
+    return report('INDETERMINATE', 'SIGNED_DATA_NOT_FOUND', `signed data object(s) not found: ${detail}`, identified, checks);
+  }
+  if (unresolved.length) {
+    const detail = unresolved.map((r) => `${r.uri}: ${r.error}`).join('; ');
+    checks.push(check('core-validation', false, `reference processing failed: ${detail}`));
+    return report('TOTAL-FAILED', 'FORMAT_FAILURE', `reference(s) could not be processed: ${detail}`, identified, checks);
+  }
+  const badDigests = refs.filter((r) => !r.ok);
+  if (badDigests.length) {
+    const detail = `digest mismatch for reference(s) ${badDigests.map((r) => r.uri || '""').join(', ')}`;
+    checks.push(check('core-validation', false, detail));
+    return report('TOTAL-FAILED', 'HASH_FAILURE', `the signed data was changed after signing: ${detail}`, identified, checks);
+  }
+  return undefined;
+}
+
+/**
+ * X.509 certificate validation (§5.2.6), the path part: path.ts at the validation time, with the
+ * other ds:KeyInfo certificates as extra intermediates. Returns the chain (signer first, anchor
+ * last), or the report of the path failure (PATH_INDICATION).
+ */
+async function validateCertificatePath(
+  { opts, at, checks }: ValidationContext,
+  keyInfoCerts: x509.X509Certificate[],
+  identified: Identified,
+): Promise<x509.X509Certificate[] | VerificationReport> {
+  const extra = keyInfoCerts.filter((c) => c !== identified.signer);
+  const path = await validatePath(identified.signer, {
+    anchors: opts.anchors,
+    intermediates: [...(opts.intermediates ?? []), ...extra],
+    at,
+  });
   if (!path.ok) {
     checks.push(check('path-validation', false, path.message));
     return report(
@@ -231,9 +322,20 @@ async function verifyInner(xml: string, opts: VerifyOptions, checks: Check[]): P
       `path of ${chain.length} certificate(s) to trust anchor ${chain[chain.length - 1].subject}, valid at ${at.toISOString()}`,
     ),
   );
+  return chain;
+}
 
-  // 5. Revocation (§5.2.5/§5.2.6): the signer, and the intermediate CAs if asked. The anchor is trusted as such.
-  const withChain = { ...identified, chain };
+/** What the revocation part reports on: the signer, the claimed signing time and the validated chain. */
+interface WithChain extends Identified {
+  chain: x509.X509Certificate[];
+}
+
+/**
+ * Revocation (§5.2.5/§5.2.6): the signer, and the intermediate CAs if asked. The anchor is trusted as
+ * such. Gives the final report: TOTAL-PASSED only when every certificate asked about is good.
+ */
+async function checkRevocation({ opts, at, checks }: ValidationContext, withChain: WithChain): Promise<VerificationReport> {
+  const { chain, signer } = withChain;
   if (chain.length < 2) {
     checks.push(check('revocation', true, 'the signing certificate is itself a trust anchor; no revocation check'));
     return report(
@@ -251,42 +353,11 @@ async function verifyInner(xml: string, opts: VerifyOptions, checks: Check[]): P
     records.push(await askRevocation(opts.revocation, cert, chain[i + 1]));
   }
   const full = { ...withChain, revocation: records };
-  const describe = (r: RevocationRecord, i: number): string => `${i === 0 ? 'signing certificate' : 'CA certificate'} ${r.subject}`;
-
   for (const [i, r] of records.entries()) {
-    const s = r.status;
-    const who = describe(r, i);
-    if (s.status === 'revoked' && s.reason === 'certificateHold') {
-      // A held certificate is SUSPENDED, not revoked (RFC 5280 §5.3.1 certificateHold): the hold may be
-      // released ("removeFromCRL"), after which the certificate is good again, so the answer is not
-      // final. EN 319 102-1 gives no sub-indication for suspension; TRY_LATER says "ask again".
-      const detail = `${who} is on hold (certificateHold, suspended since ${s.revokedAt.toISOString()}) according to ${r.source}`;
-      checks.push(check('revocation', false, detail));
-      return report(
-        'INDETERMINATE',
-        'TRY_LATER',
-        `${detail}; the certificate is suspended, not revoked: validate again later`,
-        full,
-        checks,
-      );
-    }
-    if (s.status === 'revoked') {
-      const reason = s.reason ?? 'unspecified';
-      const detail = `${who} was revoked at ${s.revokedAt.toISOString()} (reason ${reason}) according to ${r.source}`;
-      checks.push(check('revocation', false, detail));
-      if (i > 0) return report('INDETERMINATE', 'REVOKED_CA_NO_POE', detail, full, checks);
-      if (s.revokedAt <= at) return report('TOTAL-FAILED', 'REVOKED', detail, full, checks);
-      // Revoked after the validation time: only proof that the signature existed before the
-      // revocation (a time-stamp, §5.5/§5.6) could save it, and basic validation has none.
-      return report('INDETERMINATE', 'REVOKED_NO_POE', `${detail}, after the validation time ${at.toISOString()}`, full, checks);
-    }
-    if (s.status !== 'good') {
-      const detail = `status of ${who} is unknown (${r.source}${r.detail ? `: ${r.detail}` : ''})`;
-      checks.push(check('revocation', false, detail));
-      return report('INDETERMINATE', 'TRY_LATER', `${detail}; revocation status could not be established, try later`, full, checks);
-    }
+    const failed = revocationFailure(r, i, at, full, checks);
+    if (failed) return failed;
   }
-  const detail = records.map((r, i) => `${describe(r, i)} good (${r.source})`).join('; ');
+  const detail = records.map((r, i) => `${describeRevocationSubject(r, i)} good (${r.source})`).join('; ');
   checks.push(check('revocation', true, detail));
   return report(
     'TOTAL-PASSED',
@@ -295,6 +366,47 @@ async function verifyInner(xml: string, opts: VerifyOptions, checks: Check[]): P
     full,
     checks,
   );
+}
+
+/** Names the certificate of the i-th revocation record in details (the signer is asked about first). */
+function describeRevocationSubject(r: RevocationRecord, i: number): string {
+  return `${i === 0 ? 'signing certificate' : 'CA certificate'} ${r.subject}`;
+}
+
+/** What one certificate's revocation status means for the signature: a report, or undefined if good. */
+function revocationFailure(
+  r: RevocationRecord,
+  i: number,
+  at: Date,
+  full: WithChain & { revocation: RevocationRecord[] },
+  checks: Check[],
+): VerificationReport | undefined {
+  const s = r.status;
+  const who = describeRevocationSubject(r, i);
+  if (s.status === 'revoked' && s.reason === 'certificateHold') {
+    // A held certificate is SUSPENDED, not revoked (RFC 5280 §5.3.1 certificateHold): the hold may be
+    // released ("removeFromCRL"), after which the certificate is good again, so the answer is not
+    // final. EN 319 102-1 gives no sub-indication for suspension; TRY_LATER says "ask again".
+    const detail = `${who} is on hold (certificateHold, suspended since ${s.revokedAt.toISOString()}) according to ${r.source}`;
+    checks.push(check('revocation', false, detail));
+    return report('INDETERMINATE', 'TRY_LATER', `${detail}; the certificate is suspended, not revoked: validate again later`, full, checks);
+  }
+  if (s.status === 'revoked') {
+    const reason = s.reason ?? 'unspecified';
+    const detail = `${who} was revoked at ${s.revokedAt.toISOString()} (reason ${reason}) according to ${r.source}`;
+    checks.push(check('revocation', false, detail));
+    if (i > 0) return report('INDETERMINATE', 'REVOKED_CA_NO_POE', detail, full, checks);
+    if (s.revokedAt <= at) return report('TOTAL-FAILED', 'REVOKED', detail, full, checks);
+    // Revoked after the validation time: only proof that the signature existed before the
+    // revocation (a time-stamp, §5.5/§5.6) could save it, and basic validation has none.
+    return report('INDETERMINATE', 'REVOKED_NO_POE', `${detail}, after the validation time ${at.toISOString()}`, full, checks);
+  }
+  if (s.status !== 'good') {
+    const detail = `status of ${who} is unknown (${r.source}${r.detail ? `: ${r.detail}` : ''})`;
+    checks.push(check('revocation', false, detail));
+    return report('INDETERMINATE', 'TRY_LATER', `${detail}; revocation status could not be established, try later`, full, checks);
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -187,23 +187,158 @@ interface OpenElement {
   scope: Map<string, string>;
 }
 
+/** An attribute as read from the tag, before namespaces: qname, prefix, local, value. */
+type RawAttr = [string, string, string, string];
+
 /**
  * Parses a complete document (see the top of this file). `text` is the decoded document (a leading
  * byte order mark is skipped). Throws StrictXmlError, with the line, on anything refused.
  */
 export function parseStrict(input: string): SDocument {
-  let text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
-  if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
-  let pos = 0;
-  const fail = (message: string, at = pos): never => {
-    const line = text.slice(0, at).split('\n').length;
-    throw new StrictXmlError(`line ${line}: ${message}`);
-  };
-  const bad = NOT_CHAR.exec(text);
-  if (bad) fail(`character U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML 1.0`, bad.index);
+  return new StrictParser(input).document();
+}
 
-  /** Replaces the references in character data or an attribute value (§4.1, §4.6). */
-  const decode = (s: string, at: number): string => {
+/**
+ * One parse: the normalised text, the position in it, and the open elements with their namespace
+ * scopes. One method per production of XML 1.0 (5th ed.; numbers in brackets), so nothing is
+ * allocated per character or per element beyond the tree itself.
+ */
+class StrictParser {
+  private readonly text: string;
+  private pos = 0;
+  private readonly doc = new SDocument();
+  private readonly stack: OpenElement[] = [];
+  private scope = new Map<string, string>([['', '']]);
+  private parent: SElement | SDocument = this.doc;
+
+  constructor(input: string) {
+    let text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+    if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
+    this.text = text;
+  }
+
+  /** Refuses the document, naming the line of `at`. */
+  private fail(message: string, at = this.pos): never {
+    const line = this.text.slice(0, at).split('\n').length;
+    throw new StrictXmlError(`line ${line}: ${message}`);
+  }
+
+  /** document [1]: the characters (Char [2]), the XML declaration, then content up to the end. */
+  document(): SDocument {
+    const bad = NOT_CHAR.exec(this.text);
+    if (bad)
+      this.fail(`character U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML 1.0`, bad.index);
+    this.xmlDecl();
+    this.content();
+    if (this.stack.length) this.fail(`<${this.stack[this.stack.length - 1]!.el.nodeName}> is not closed`);
+    if (!this.doc.documentElement) this.fail('no root element');
+    return this.doc;
+  }
+
+  /** XMLDecl [23] (with VersionInfo [24], EncodingDecl [80], SDDecl [32]): version 1.0 only. */
+  private xmlDecl(): void {
+    const text = this.text;
+    if (text.startsWith('<?xml') && /[ \t\n?]/.test(text[5] ?? '')) {
+      XML_DECL.lastIndex = 0;
+      if (!XML_DECL.exec(text)) this.fail('malformed XML declaration, or a version other than 1.0');
+      this.pos = XML_DECL.lastIndex;
+    }
+  }
+
+  /** prolog [22], element [39], content [43], Misc [27]: text up to the next '<', then the markup there. */
+  private content(): void {
+    const text = this.text;
+    const n = text.length;
+    while (this.pos < n) {
+      const lt = text.indexOf('<', this.pos);
+      const end = lt < 0 ? n : lt;
+      if (end > this.pos) {
+        this.charData(end);
+        continue;
+      }
+      const c = text.charCodeAt(this.pos + 1);
+      if (c === 0x2f) this.endTag();
+      else if (c === 0x3f) this.processingInstruction();
+      else if (c === 0x21) this.markupDeclaration();
+      else this.startTag();
+    }
+  }
+
+  /** CharData [14] with references (content [43]) up to `end`; outside the root only whitespace (S [3]). */
+  private charData(end: number): void {
+    const t = this.text.slice(this.pos, end);
+    const cdataEnd = t.indexOf(']]>');
+    if (cdataEnd >= 0) this.fail('"]]>" in character data', this.pos + cdataEnd);
+    this.addText(this.parent === this.doc ? t : this.decode(t, this.pos));
+    this.pos = end;
+  }
+
+  /** '<!' at pos: Comment [15], CDSect [18], or a doctypedecl [28], which is refused. */
+  private markupDeclaration(): void {
+    const text = this.text;
+    if (text.startsWith('<!--', this.pos)) {
+      this.comment();
+    } else if (text.startsWith('<![CDATA[', this.pos)) {
+      this.cdSect();
+    } else if (text.startsWith('<!DOCTYPE', this.pos)) {
+      this.fail('a DOCTYPE is not allowed');
+    } else {
+      this.fail('"<!" that starts neither a comment nor a CDATA section');
+    }
+  }
+
+  /** Comment [15] at pos: checked and dropped. */
+  private comment(): void {
+    const dashes = this.text.indexOf('--', this.pos + 4);
+    if (dashes < 0) this.fail('unterminated comment');
+    if (this.text.charCodeAt(dashes + 2) !== 0x3e) this.fail('"--" inside a comment');
+    this.pos = dashes + 3;
+  }
+
+  /** CDSect [18] at pos: its text joins the adjacent text (C14N writes both as text). */
+  private cdSect(): void {
+    if (this.parent === this.doc) this.fail('a CDATA section outside the root element');
+    const close = this.text.indexOf(']]>', this.pos + 9);
+    if (close < 0) this.fail('unterminated CDATA section');
+    this.addText(this.text.slice(this.pos + 9, close));
+    this.pos = close + 3;
+  }
+
+  /** PI [16] at pos, with PITarget [17] (the XML declaration was handled before). */
+  private processingInstruction(): void {
+    const text = this.text;
+    PI_TARGET.lastIndex = this.pos + 2;
+    const m = PI_TARGET.exec(text);
+    if (!m) this.fail('malformed processing instruction target (a name without a colon)');
+    const target = m![1]!;
+    if (/^xml$/i.test(target)) this.fail('an XML declaration is allowed only at the very start of the document');
+    const end = text.indexOf('?>', PI_TARGET.lastIndex);
+    if (end < 0) this.fail('unterminated processing instruction');
+    let data = '';
+    if (end > PI_TARGET.lastIndex) {
+      SPACE.lastIndex = PI_TARGET.lastIndex;
+      SPACE.exec(text);
+      if (SPACE.lastIndex === PI_TARGET.lastIndex) this.fail('whitespace must separate a processing instruction target from its data');
+      data = text.slice(SPACE.lastIndex, end);
+    }
+    append(this.parent, new SProcessingInstruction(target, data));
+    this.pos = end + 2;
+  }
+
+  /** Appends text to the open element, merged with a text node before it; outside the root only whitespace. */
+  private addText(t: string): void {
+    const parent = this.parent;
+    if (parent === this.doc) {
+      if (!ONLY_SPACE.test(t)) this.fail('text outside the root element');
+      return;
+    }
+    const last = parent.lastChild;
+    if (last && last.nodeType === 3) last.nodeValue += t;
+    else append(parent, new SText(t));
+  }
+
+  /** Replaces the references (Reference [67], CharRef [66]) in character data or an attribute value (§4.1, §4.6). */
+  private decode(s: string, at: number): string {
     let amp = s.indexOf('&');
     if (amp < 0) return s;
     let out = '';
@@ -212,7 +347,7 @@ export function parseStrict(input: string): SDocument {
       REFERENCE.lastIndex = amp;
       const m = REFERENCE.exec(s);
       if (!m)
-        fail(
+        this.fail(
           '"&" that does not start a character reference or one of &amp; &lt; &gt; &quot; &apos; (no other entity exists without a DTD)',
           at + amp,
         );
@@ -221,7 +356,7 @@ export function parseStrict(input: string): SDocument {
         ch = PREDEFINED[m![1]]!;
       } else {
         const cp = m![2] ? parseInt(m![2], 10) : parseInt(m![3]!, 16);
-        if (!isChar(cp)) fail(`character reference ${m![0]} is not an XML 1.0 character`, at + amp);
+        if (!isChar(cp)) this.fail(`character reference ${m![0]} is not an XML 1.0 character`, at + amp);
         ch = String.fromCodePoint(cp);
       }
       out += s.slice(last, amp) + ch;
@@ -229,192 +364,138 @@ export function parseStrict(input: string): SDocument {
       amp = s.indexOf('&', last);
     }
     return out + s.slice(last);
-  };
+  }
 
-  /** A QName at pos: [qname, prefix, local]; pos moves past it. */
-  const qname = (what: string): [string, string, string] => {
-    QNAME.lastIndex = pos;
-    const m = QNAME.exec(text);
-    if (!m) fail(`malformed ${what} name (a QName: NCName or prefix:NCName)`);
-    pos = QNAME.lastIndex;
+  /** A QName (Namespaces 1.0 [7]) at pos: [qname, prefix, local]; pos moves past it. */
+  private qname(what: string): [string, string, string] {
+    QNAME.lastIndex = this.pos;
+    const m = QNAME.exec(this.text);
+    if (!m) this.fail(`malformed ${what} name (a QName: NCName or prefix:NCName)`);
+    this.pos = QNAME.lastIndex;
     return m![2] === undefined ? [m![1]!, '', m![1]!] : [m![0], m![1]!, m![2]];
-  };
+  }
 
-  const doc = new SDocument();
-  const stack: OpenElement[] = [];
-  let scope = new Map<string, string>([['', '']]);
-  let parent: SElement | SDocument = doc;
-
-  /** '<?' at pos: a processing instruction (the XML declaration was handled before). */
-  const processingInstruction = (): void => {
-    PI_TARGET.lastIndex = pos + 2;
-    const m = PI_TARGET.exec(text);
-    if (!m) fail('malformed processing instruction target (a name without a colon)');
-    const target = m![1]!;
-    if (/^xml$/i.test(target)) fail('an XML declaration is allowed only at the very start of the document');
-    const end = text.indexOf('?>', PI_TARGET.lastIndex);
-    if (end < 0) fail('unterminated processing instruction');
-    let data = '';
-    if (end > PI_TARGET.lastIndex) {
-      SPACE.lastIndex = PI_TARGET.lastIndex;
-      SPACE.exec(text);
-      if (SPACE.lastIndex === PI_TARGET.lastIndex) fail('whitespace must separate a processing instruction target from its data');
-      data = text.slice(SPACE.lastIndex, end);
-    }
-    append(parent, new SProcessingInstruction(target, data));
-    pos = end + 2;
-  };
-
-  /** '<!--' at pos: a comment, checked and dropped. */
-  const comment = (): void => {
-    const dashes = text.indexOf('--', pos + 4);
-    if (dashes < 0) fail('unterminated comment');
-    if (text.charCodeAt(dashes + 2) !== 0x3e) fail('"--" inside a comment');
-    pos = dashes + 3;
-  };
-
-  /** '<' + name at pos: a start tag or an empty-element tag. */
-  const startTag = (): void => {
-    pos++;
-    const [name, prefix, local] = qname('element');
-    const raw: Array<[string, string, string, string]> = []; // qname, prefix, local, value
-    for (;;) {
-      const before = pos;
-      SPACE.lastIndex = pos;
-      SPACE.exec(text);
-      pos = SPACE.lastIndex;
-      const c = text.charCodeAt(pos);
-      if (c === 0x3e || (c === 0x2f && text.charCodeAt(pos + 1) === 0x3e)) break;
-      if (pos === before) fail(`whitespace or the end of the tag expected in <${name}>`);
-      const [aname, aprefix, alocal] = qname('attribute');
-      EQ.lastIndex = pos;
-      if (!EQ.exec(text)) fail(`"=" expected after attribute ${aname}`);
-      pos = EQ.lastIndex;
-      const quote = text[pos];
-      if (quote !== '"' && quote !== "'") fail(`attribute ${aname} value is not quoted`);
-      const end = text.indexOf(quote!, pos + 1);
-      if (end < 0) fail(`unterminated value of attribute ${aname}`);
-      let value = text.slice(pos + 1, end);
-      if (value.includes('<')) fail(`"<" in the value of attribute ${aname}`, pos + 1 + value.indexOf('<'));
-      // §3.3.3: each literal whitespace character becomes a space; references are replaced after.
-      if (/[\t\n]/.test(value)) value = value.replace(/[\t\n]/g, ' ');
-      value = decode(value, pos + 1);
-      for (const r of raw) if (r[0] === aname) fail(`duplicate attribute ${aname} on <${name}>`);
-      if (raw.length >= MAX_ATTRIBUTES) fail(`more than ${MAX_ATTRIBUTES} attributes on <${name}>`);
-      raw.push([aname, aprefix, alocal, value]);
-      pos = end + 1;
-    }
-    const empty = text.charCodeAt(pos) === 0x2f;
-    pos += empty ? 2 : 1;
+  /** STag [40] or EmptyElemTag [44] at pos ('<' + name): the element, opened unless empty. */
+  private startTag(): void {
+    this.pos++;
+    const [name, prefix, local] = this.qname('element');
+    const raw = this.attributes(name);
+    const empty = this.text.charCodeAt(this.pos) === 0x2f;
+    this.pos += empty ? 2 : 1;
 
     // Namespace declarations first (Namespaces 1.0 §3), then the names they bind.
-    let inScope = scope;
-    const attrs: SAttr[] = [];
-    for (const [aname, aprefix, alocal, value] of raw) {
-      const declared = aname === 'xmlns' ? '' : aprefix === 'xmlns' ? alocal : undefined;
-      if (declared === undefined) continue;
-      if (declared === 'xmlns') fail('the xmlns prefix must not be declared');
-      if (declared === 'xml' ? value !== XML_NS : value === XML_NS) fail(`only the xml prefix may be bound to ${XML_NS}, and only to it`);
-      if (value === XMLNS_NS) fail(`${XMLNS_NS} must not be declared`);
-      if (declared !== '' && value === '') fail(`xmlns:${declared}="" (XML 1.0 namespaces cannot undeclare a prefix)`);
-      // C14N 1.0 §2: canonicalisation must fail on a relative namespace URI (libxml2 does; also on one with spaces).
-      if (value !== '' && !ABSOLUTE_URI.test(value)) fail(`namespace name ${JSON.stringify(value)} is not an absolute URI`);
-      if (inScope === scope) inScope = new Map(scope);
-      inScope.set(declared, value);
-    }
-    const resolve = (p: string, what: string): string => {
-      if (p === 'xml') return XML_NS;
-      if (p === 'xmlns') fail(`the xmlns prefix cannot name ${what}`);
-      const uri = inScope.get(p);
-      if (uri === undefined) fail(`prefix ${p} of ${what} is not bound`);
-      return uri!;
-    };
-    const uri = prefix ? resolve(prefix, `<${name}>`) : inScope.get('')!;
-    for (const [aname, aprefix, alocal, value] of raw) {
-      if (aname === 'xmlns' || aprefix === 'xmlns') continue;
-      const auri = aprefix ? resolve(aprefix, `attribute ${aname}`) : '';
-      if (auri && attrs.some((a) => a.namespaceURI === auri && a.localName === alocal)) {
-        fail(`attributes ${aname} and another with the same namespace and local name on <${name}>`);
-      }
-      attrs.push({ name: aname, prefix: aprefix || null, localName: alocal, namespaceURI: auri || null, value });
-    }
-    if (parent === doc && doc.documentElement) fail('content after the root element');
+    const inScope = this.declareNamespaces(raw);
+    const uri = prefix ? this.resolve(inScope, prefix, `<${name}>`) : inScope.get('')!;
+    const attrs = this.bindAttributes(raw, name, inScope);
+    const parent = this.parent;
+    if (parent === this.doc && this.doc.documentElement) this.fail('content after the root element');
     const el = new SElement(name, prefix || null, local, uri || null, attrs.length ? new SAttrList(attrs) : NO_ATTRS);
     el.parentNode = parent;
     append(parent, el);
-    if (parent === doc) doc.documentElement = el;
+    if (parent === this.doc) this.doc.documentElement = el;
     if (!empty) {
-      if (stack.length >= MAX_DEPTH) fail(`elements nested deeper than ${MAX_DEPTH}`);
-      stack.push({ el, scope });
-      scope = inScope;
-      parent = el;
+      if (this.stack.length >= MAX_DEPTH) this.fail(`elements nested deeper than ${MAX_DEPTH}`);
+      this.stack.push({ el, scope: this.scope });
+      this.scope = inScope;
+      this.parent = el;
     }
-  };
-
-  /** '</' at pos. */
-  const endTag = (): void => {
-    pos += 2;
-    const [name] = qname('end tag');
-    END_TAG_TAIL.lastIndex = pos;
-    if (!END_TAG_TAIL.exec(text)) fail(`">" expected to end </${name}`);
-    pos = END_TAG_TAIL.lastIndex;
-    const open = stack.pop();
-    if (!open || open.el.nodeName !== name) fail(open ? `</${name}> ends <${open.el.nodeName}>` : `</${name}> without a start tag`);
-    scope = open!.scope;
-    parent = open!.el.parentNode!;
-  };
-
-  const addText = (t: string): void => {
-    if (parent === doc) {
-      if (!ONLY_SPACE.test(t)) fail('text outside the root element');
-      return;
-    }
-    const last = parent.lastChild;
-    if (last && last.nodeType === 3) last.nodeValue += t;
-    else append(parent, new SText(t));
-  };
-
-  if (text.startsWith('<?xml') && /[ \t\n?]/.test(text[5] ?? '')) {
-    XML_DECL.lastIndex = 0;
-    if (!XML_DECL.exec(text)) fail('malformed XML declaration, or a version other than 1.0');
-    pos = XML_DECL.lastIndex;
   }
-  const n = text.length;
-  while (pos < n) {
-    const lt = text.indexOf('<', pos);
-    const end = lt < 0 ? n : lt;
-    if (end > pos) {
-      const t = text.slice(pos, end);
-      const cdataEnd = t.indexOf(']]>');
-      if (cdataEnd >= 0) fail('"]]>" in character data', pos + cdataEnd);
-      addText(parent === doc ? t : decode(t, pos));
-      pos = end;
-      continue;
+
+  /** The (S Attribute)* S? of STag [40] / EmptyElemTag [44] for <name>; pos stops at '>' or '/>'. */
+  private attributes(name: string): RawAttr[] {
+    const text = this.text;
+    const raw: RawAttr[] = [];
+    for (;;) {
+      const before = this.pos;
+      SPACE.lastIndex = this.pos;
+      SPACE.exec(text);
+      this.pos = SPACE.lastIndex;
+      const c = text.charCodeAt(this.pos);
+      if (c === 0x3e || (c === 0x2f && text.charCodeAt(this.pos + 1) === 0x3e)) return raw;
+      if (this.pos === before) this.fail(`whitespace or the end of the tag expected in <${name}>`);
+      this.attribute(name, raw);
     }
-    const c = text.charCodeAt(pos + 1);
-    if (c === 0x2f) {
-      endTag();
-    } else if (c === 0x3f) {
-      processingInstruction();
-    } else if (c === 0x21) {
-      if (text.startsWith('<!--', pos)) {
-        comment();
-      } else if (text.startsWith('<![CDATA[', pos)) {
-        if (parent === doc) fail('a CDATA section outside the root element');
-        const close = text.indexOf(']]>', pos + 9);
-        if (close < 0) fail('unterminated CDATA section');
-        addText(text.slice(pos + 9, close));
-        pos = close + 3;
-      } else if (text.startsWith('<!DOCTYPE', pos)) {
-        fail('a DOCTYPE is not allowed');
-      } else {
-        fail('"<!" that starts neither a comment nor a CDATA section');
+  }
+
+  /** Attribute [41] (Eq [25], AttValue [10]) at pos, its value normalised (§3.3.3) and decoded, added to `raw`. */
+  private attribute(name: string, raw: RawAttr[]): void {
+    const text = this.text;
+    const [aname, aprefix, alocal] = this.qname('attribute');
+    EQ.lastIndex = this.pos;
+    if (!EQ.exec(text)) this.fail(`"=" expected after attribute ${aname}`);
+    this.pos = EQ.lastIndex;
+    const quote = text[this.pos];
+    if (quote !== '"' && quote !== "'") this.fail(`attribute ${aname} value is not quoted`);
+    const end = text.indexOf(quote!, this.pos + 1);
+    if (end < 0) this.fail(`unterminated value of attribute ${aname}`);
+    let value = text.slice(this.pos + 1, end);
+    if (value.includes('<')) this.fail(`"<" in the value of attribute ${aname}`, this.pos + 1 + value.indexOf('<'));
+    // §3.3.3: each literal whitespace character becomes a space; references are replaced after.
+    if (/[\t\n]/.test(value)) value = value.replace(/[\t\n]/g, ' ');
+    value = this.decode(value, this.pos + 1);
+    for (const r of raw) if (r[0] === aname) this.fail(`duplicate attribute ${aname} on <${name}>`);
+    if (raw.length >= MAX_ATTRIBUTES) this.fail(`more than ${MAX_ATTRIBUTES} attributes on <${name}>`);
+    raw.push([aname, aprefix, alocal, value]);
+    this.pos = end + 1;
+  }
+
+  /** Namespaces 1.0 §3 (NSAttName [1]): the scope of the new element, a copy only if it declares something. */
+  private declareNamespaces(raw: RawAttr[]): Map<string, string> {
+    const scope = this.scope;
+    let inScope = scope;
+    for (const [aname, aprefix, alocal, value] of raw) {
+      const declared = aname === 'xmlns' ? '' : aprefix === 'xmlns' ? alocal : undefined;
+      if (declared === undefined) continue;
+      if (declared === 'xmlns') this.fail('the xmlns prefix must not be declared');
+      if (declared === 'xml' ? value !== XML_NS : value === XML_NS)
+        this.fail(`only the xml prefix may be bound to ${XML_NS}, and only to it`);
+      if (value === XMLNS_NS) this.fail(`${XMLNS_NS} must not be declared`);
+      if (declared !== '' && value === '') this.fail(`xmlns:${declared}="" (XML 1.0 namespaces cannot undeclare a prefix)`);
+      // C14N 1.0 §2: canonicalisation must fail on a relative namespace URI (libxml2 does; also on one with spaces).
+      if (value !== '' && !ABSOLUTE_URI.test(value)) this.fail(`namespace name ${JSON.stringify(value)} is not an absolute URI`);
+      if (inScope === scope) inScope = new Map(scope);
+      inScope.set(declared, value);
+    }
+    return inScope;
+  }
+
+  /** The namespace URI of a prefix in scope (Namespaces 1.0 §3, §5); xml is always bound, xmlns never usable. */
+  private resolve(inScope: Map<string, string>, p: string, what: string): string {
+    if (p === 'xml') return XML_NS;
+    if (p === 'xmlns') this.fail(`the xmlns prefix cannot name ${what}`);
+    const uri = inScope.get(p);
+    if (uri === undefined) this.fail(`prefix ${p} of ${what} is not bound`);
+    return uri!;
+  }
+
+  /** The attributes other than namespace declarations, with their namespaces; unique by expanded name (§6.3). */
+  private bindAttributes(raw: RawAttr[], name: string, inScope: Map<string, string>): SAttr[] {
+    const attrs: SAttr[] = [];
+    for (const [aname, aprefix, alocal, value] of raw) {
+      if (aname === 'xmlns' || aprefix === 'xmlns') continue;
+      const auri = aprefix ? this.resolve(inScope, aprefix, `attribute ${aname}`) : '';
+      if (auri) {
+        for (const a of attrs) {
+          if (a.namespaceURI === auri && a.localName === alocal) {
+            this.fail(`attributes ${aname} and another with the same namespace and local name on <${name}>`);
+          }
+        }
       }
-    } else {
-      startTag();
+      attrs.push({ name: aname, prefix: aprefix || null, localName: alocal, namespaceURI: auri || null, value });
     }
+    return attrs;
   }
-  if (stack.length) fail(`<${stack[stack.length - 1]!.el.nodeName}> is not closed`);
-  if (!doc.documentElement) fail('no root element');
-  return doc;
+
+  /** ETag [42] at pos: closes the open element of the same name. */
+  private endTag(): void {
+    this.pos += 2;
+    const [name] = this.qname('end tag');
+    END_TAG_TAIL.lastIndex = this.pos;
+    if (!END_TAG_TAIL.exec(this.text)) this.fail(`">" expected to end </${name}`);
+    this.pos = END_TAG_TAIL.lastIndex;
+    const open = this.stack.pop();
+    if (!open || open.el.nodeName !== name) this.fail(open ? `</${name}> ends <${open.el.nodeName}>` : `</${name}> without a start tag`);
+    this.scope = open!.scope;
+    this.parent = open!.el.parentNode!;
+  }
 }
