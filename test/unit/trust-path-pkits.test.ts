@@ -2,10 +2,16 @@
 // The PKITS certificates are not used: each case builds its chain here with @peculiar/x509 (ECDSA P-256, so
 // that generation is fast), shaped like the PKITS case whose section number it carries. Cases PKITS has no
 // number for (trust anchor expiry, anchor pathLenConstraint) name the path.ts policy they check.
+//
+// Sections covered: 4.1-4.3, 4.5-4.7, 4.16; 4.8-4.13 as far as path.ts goes: it processes no policies and no name
+// constraints and accepts any policy (no initial policy set, RFC 5280 §6.1.1 (c)), so the policy and name-constraint
+// extensions RFC 5280 requires to be critical make a path fail closed, which these cases pin down. Not covered, by
+// design: 4.4, 4.14 and 4.15 (CRLs, distribution points, delta CRLs): path.ts checks no revocation; segl asks OCSP
+// (src/trust/validation/revocation.ts, tested in test/interop/trust-ocsp-tsa.test.ts and trust-verify.test.ts).
 import '../../src/trust/crypto';
 import * as x509 from '@peculiar/x509';
 import { webcrypto } from 'node:crypto';
-import { TAG, tlv } from '../../src/trust/asn1/der';
+import { oid, TAG, tlv } from '../../src/trust/asn1/der';
 import { validatePath, type PathResult } from '../../src/trust/x509/path';
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
@@ -315,6 +321,60 @@ describe('PKITS 4.7 key usage', () => {
   it('RFC 5280 §6.1.4 (n): a CA without keyUsage may sign', async () => {
     const c = await ca('CN=No keyUsage CA,O=Test Certificates 2011,C=US', root, { keyUsage: null });
     expectOk(await validate(await ee('CN=No keyUsage CA EE', c), root, [c]), 3);
+  });
+});
+
+const TEST_POLICY_1 = '2.16.840.1.101.3.2.1.48.1';
+const TEST_POLICY_2 = '2.16.840.1.101.3.2.1.48.2';
+
+/** policyConstraints (RFC 5280 §4.2.1.11, MUST be critical): requireExplicitPolicy [0], inhibitPolicyMapping [1]. */
+function policyConstraints(require?: number, inhibit?: number): x509.Extension {
+  const parts = [
+    ...(require === undefined ? [] : [tlv(0x80, Uint8Array.of(require))]),
+    ...(inhibit === undefined ? [] : [tlv(0x81, Uint8Array.of(inhibit))]),
+  ];
+  return new x509.Extension('2.5.29.36', true, tlv(TAG.sequence, ...parts));
+}
+
+describe('PKITS 4.8-4.12 certificate policies (path.ts processes none: any policy is accepted, policy constraints fail closed)', () => {
+  it('4.8.1 Valid All Certificates Same Policy Test1', async () => {
+    const policy = (critical: boolean) => new x509.CertificatePolicyExtension([TEST_POLICY_1], critical);
+    const c = await ca('CN=Policies P12 CA,O=Test Certificates 2011,C=US', root, { extra: [policy(false)] });
+    expectOk(await validate(await ee('CN=Valid All Certificates Same Policy EE', c, { extra: [policy(false)] }), root, [c]), 3);
+  });
+
+  it('4.8.x a critical certificatePolicies is recognised: any policy is acceptable without an initial policy set', async () => {
+    const c = await ca('CN=Critical Policy CA,O=Test Certificates 2011,C=US', root, {
+      extra: [new x509.CertificatePolicyExtension([TEST_POLICY_1], true)],
+    });
+    const leaf = await ee('CN=Critical Policy EE', c, { extra: [new x509.CertificatePolicyExtension([TEST_POLICY_2], true)] });
+    expectOk(await validate(leaf, root, [c]), 3);
+  });
+
+  it('4.9.1 Valid RequireExplicitPolicy Test1 is refused: policyConstraints is not processed (fail closed)', async () => {
+    const c = await ca('CN=requireExplicitPolicy10 CA,O=Test Certificates 2011,C=US', root, { extra: [policyConstraints(10)] });
+    expectFail(await validate(await ee('CN=Valid RequireExplicitPolicy EE', c), root, [c]), 'CHAIN_CONSTRAINTS_FAILURE', /2\.5\.29\.36/);
+  });
+
+  it('4.10.1 Valid Policy Mapping Test1 is refused: a critical policyMappings is not processed (fail closed)', async () => {
+    const mapping = tlv(TAG.sequence, tlv(TAG.sequence, oid(TEST_POLICY_1), oid(TEST_POLICY_2)));
+    const c = await ca('CN=Mapping 1to2 CA,O=Test Certificates 2011,C=US', root, {
+      extra: [new x509.Extension('2.5.29.33', true, mapping), new x509.CertificatePolicyExtension([TEST_POLICY_1], false)],
+    });
+    const leaf = await ee('CN=Valid Policy Mapping EE', c, { extra: [new x509.CertificatePolicyExtension([TEST_POLICY_2], false)] });
+    expectFail(await validate(leaf, root, [c]), 'CHAIN_CONSTRAINTS_FAILURE', /2\.5\.29\.33/);
+  });
+
+  it('4.11.1 Invalid inhibitPolicyMapping Test1 is refused', async () => {
+    const c = await ca('CN=inhibitPolicyMapping0 CA,O=Test Certificates 2011,C=US', root, { extra: [policyConstraints(undefined, 0)] });
+    expectFail(await validate(await ee('CN=Invalid inhibitPolicyMapping EE', c), root, [c]), 'CHAIN_CONSTRAINTS_FAILURE', /2\.5\.29\.36/);
+  });
+
+  it('4.12.1 Invalid inhibitAnyPolicy Test1 is refused: inhibitAnyPolicy (MUST be critical) is not processed', async () => {
+    const c = await ca('CN=inhibitAnyPolicy0 CA,O=Test Certificates 2011,C=US', root, {
+      extra: [new x509.Extension('2.5.29.54', true, tlv(TAG.integer, Uint8Array.of(0)))],
+    });
+    expectFail(await validate(await ee('CN=Invalid inhibitAnyPolicy EE', c), root, [c]), 'CHAIN_CONSTRAINTS_FAILURE', /2\.5\.29\.54/);
   });
 });
 
