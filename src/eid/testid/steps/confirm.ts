@@ -1,0 +1,144 @@
+// The last signing step (`nemid-sign`): the password and key-card code release the test eID's
+// central key; the signer is checked against the login and the task, the certificate against its
+// status, and then core's signTask signs with the pipeline, which verifies, packages and seals.
+import type express from 'express';
+import type { PortalDocument } from '../../../core/portal';
+import { redirectUrl } from '../../../core/portal';
+import { t, type TextKey } from '../../../portal/i18n';
+import type { Ctx } from '../../../portal/kit';
+import type { SigningAuthorised } from '../users';
+import { SIGN, list, str, type Steps } from './shared';
+import { alert, codeForm, failureText, passwordField, signPage, signable } from './views';
+import { methodOk } from './sign';
+
+/** The password and the code checked; on failure the sign page again (a wrong code asks for the next one). */
+async function authorise(
+  s: Steps,
+  c: Ctx,
+  body: Record<string, unknown>,
+  docIds: string[],
+  res: express.Response,
+): Promise<SigningAuthorised | undefined> {
+  const auth = await s.d.testid.authoriseSigning(str(body.user), str(body.password), str(body.challenge), str(body.code));
+  if (auth.ok) return auth;
+  const inner =
+    auth.next && auth.reason === 'wrong-code'
+      ? codeForm(
+          c,
+          'sign/confirm',
+          auth.next,
+          { document_id: docIds, user: str(body.user) },
+          alert(failureText(c.lang, auth)),
+          passwordField(c),
+        )
+      : alert(failureText(c.lang, auth));
+  s.kit.send(res, 401, c, t(c.lang, 'sign.title'), signPage(s.kit, c, docIds, inner));
+  return undefined;
+}
+
+/** Another person than the one who logged in or the task names, or a certificate that may not sign: recorded and refused. */
+async function signerRefused(s: Steps, c: Ctx, res: express.Response, auth: SigningAuthorised): Promise<boolean> {
+  if (c.login?.pid && c.login.pid !== auth.pid) {
+    await s.refuse(c, res, 'refused.otherSigner', 'signed with another NemID than the one that logged in');
+    return true;
+  }
+  if (c.pt.nationalId && (await s.d.testid.cprOfPid(auth.pid)) !== c.pt.nationalId.replace(/-/g, '')) {
+    await s.refuse(c, res, 'refused.nationalId', "the signer is not the task's subject (national-id mismatch)");
+    return true;
+  }
+  const failedPage = async (key: TextKey, why: string) => {
+    await s.kit.documents.recordError(c.svc, c.pt.requestId, c.pt.taskId, why);
+    s.refused(res, c, 409, key);
+  };
+  if (auth.certificateStatus === 'revoked') {
+    await failedPage('sign.revoked', "signing refused: the signer's certificate is revoked");
+    return true;
+  }
+  if (auth.certificateStatus === 'locked') {
+    await failedPage('sign.locked', "signing refused: the signer's certificate is on hold (locked)");
+    return true;
+  }
+  return false;
+}
+
+/** What happened before the signature, for the package's audit trail (core stamps it with its clock). */
+function signingAudit(c: Ctx): { type: string; text: string }[] {
+  const viewed = new Set(c.login?.viewed ?? []);
+  return [
+    ...c.pt.documents
+      .filter((x) => viewed.has(x.id))
+      .map((x) => ({
+        type: x.mimeType === 'application/pdf' ? 'pdf-shown' : 'document-shown',
+        text: `${x.description ?? x.id} shown to the signer`,
+      })),
+    {
+      type: 'user-authenticated',
+      text: `${c.login?.method ?? 'none'} login; signature authorised with ${SIGN} (password and key-card code)`,
+    },
+    ...(c.pt.nationalId ? [{ type: 'cpr-verified', text: 'CPR number collected and matched to the PID (PID-CPR)' }] : []),
+  ];
+}
+
+/** Core signs the documents with the pipeline; then the task's complete redirect or the "signed" page. */
+async function signDocuments(
+  s: Steps,
+  c: Ctx,
+  req: express.Request,
+  res: express.Response,
+  docs: PortalDocument[],
+  auth: SigningAuthorised,
+): Promise<void> {
+  const { kit } = s;
+  const outcome = await kit.documents.signTask(
+    c.svc,
+    c.pt.requestId,
+    c.pt.taskId,
+    {
+      documentIds: docs.map((x) => x.id),
+      signer: auth.identity,
+      audit: signingAudit(c),
+      defaultSignText: t(c.lang, 'sign.defaultText'),
+      userAgent: req.headers['user-agent'],
+      clientIp: req.ip,
+    },
+    await s.d.signing(),
+  );
+  if (!outcome.ok) {
+    s.refused(res, c, 409, 'sign.failed');
+    return;
+  }
+  if (c.pt.redirects.complete) {
+    kit.redirect(res, c, redirectUrl(c.pt.redirects.complete, c.pt.requestId, c.pt.taskId));
+    return;
+  }
+  const m = kit.message(c.lang, 'done.signed.title', 'done.signed.body', 'ok');
+  kit.send(res, 200, c, m.title, m.main);
+}
+
+/** POST sign/confirm: cancel, or the code; then the central key signs and the pipeline verifies, packages and seals. */
+export function mountConfirm(s: Steps): void {
+  const { kit } = s;
+  s.post('sign/confirm', async (c, body, req, res) => {
+    const docIds = list(body.document_id);
+    const docs = signable(c, docIds);
+    if (!kit.loggedIn(c) || !docs.length) {
+      s.toTask(res, c);
+      return;
+    }
+    if (body.do === 'cancel') {
+      await kit.documents.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'document-sign-cancelled', docIds.join(', '));
+      s.toTask(res, c);
+      return;
+    }
+    // every document of this act delivered to this signer first, whatever the page did (checked again
+    // here: a POST may come straight to this step)
+    if (kit.refuseUnready(res, c, docIds)) return;
+    if (!methodOk(c.pt)) {
+      s.refused(res, c, 200, 'sign.unavailable');
+      return;
+    }
+    const auth = await authorise(s, c, body, docIds, res);
+    if (!auth || (await signerRefused(s, c, res, auth))) return;
+    await signDocuments(s, c, req, res, docs, auth);
+  });
+}

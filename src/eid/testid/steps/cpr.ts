@@ -1,0 +1,53 @@
+// The CPR step after login, when PID-CPR asks the signer: the CPR number typed (optionally stored
+// with PID-CPR), matched to the PID and then to the task's national-id.
+import { t } from '../../../portal/i18n';
+import { h } from '../../../portal/layout';
+import type { Ctx } from '../../../portal/kit';
+import { LOGIN, str, type Steps } from './shared';
+import { action, alert, hidden } from './views';
+
+const cprForm = (c: Ctx, notice = '') =>
+  `${notice}<h1>${h(t(c.lang, 'cpr.title'))}</h1><p class="lead">${h(t(c.lang, 'cpr.body'))}</p>` +
+  `<form method="post" action="${h(action(c, 'cpr'))}">${hidden(c)}<label for="cpr">${h(t(c.lang, 'cpr.label'))}</label>` +
+  `<input type="text" id="cpr" name="cpr" inputmode="numeric" autocomplete="off" required maxlength="11">` +
+  `<p class="choice"><input type="checkbox" id="store" name="store" value="1"> <label for="store" class="inline">${h(t(c.lang, 'cpr.store'))}</label></p>` +
+  `<div class="actions"><button class="button">${h(t(c.lang, 'login.next'))}</button></div></form>`;
+
+/** GET and POST cpr: only while the login waits for it, else the task page. */
+export function mountCpr(s: Steps): void {
+  const { r, kit, d } = s;
+
+  r.get(
+    '/std/docaction/:service/cpr',
+    kit.guard(async (req, res) => {
+      const c = await kit.resolve(req, res, kit.ids(req));
+      if (!c) return;
+      if (c.login?.pending !== 'cpr') {
+        s.toTask(res, c);
+        return;
+      }
+      kit.send(res, 200, c, t(c.lang, 'cpr.title'), cprForm(c));
+    }),
+  );
+
+  s.post('cpr', async (c, body, _req, res) => {
+    const login = c.login;
+    if (login?.pending !== 'cpr' || !login.pid) {
+      s.toTask(res, c);
+      return;
+    }
+    const typed = str(body.cpr);
+    const matched = await d.pidcpr.match(c.svc, login.pid, typed, { store: body.store === '1' });
+    if (!matched.ok) {
+      kit.send(res, 400, c, t(c.lang, 'cpr.title'), cprForm(c, alert(matched.message)));
+      return;
+    }
+    if (matched.cpr !== c.pt.nationalId!.replace(/-/g, '')) {
+      await s.refuse(c, res, 'refused.nationalId', "the person who logged in is not the task's subject (national-id mismatch)");
+      return;
+    }
+    delete login.pending;
+    await kit.documents.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authenticated', `${LOGIN}, CPR verified by PID-CPR`);
+    s.toTask(res, c);
+  });
+}

@@ -1,0 +1,96 @@
+// The login step (`nemid`): user id and password, then a key-card code; after it a new session id,
+// the CPR check when the task names a national-id (asking for the CPR number in cpr.ts when PID-CPR
+// needs it), and back to the task page.
+import type express from 'express';
+import { t } from '../../../portal/i18n';
+import { h } from '../../../portal/layout';
+import { taskKey } from '../../../portal/session';
+import type { Ctx, Kit } from '../../../portal/kit';
+import type { Failure } from '../users';
+import { LOGIN, str, type Steps } from './shared';
+import { action, alert, codeForm, failureText, hidden } from './views';
+
+/** The first login form on the task page: user id and password. */
+export function loginForm(kit: Kit, c: Ctx, method: string): string {
+  if (method !== LOGIN) return '';
+  return (
+    `<h2>${h(t(c.lang, 'login.with', { method: kit.methodName(method) }))}</h2><form method="post" action="${h(action(c, 'login'))}">${hidden(c)}` +
+    `<label for="user">${h(t(c.lang, 'login.userId'))}</label><input type="text" id="user" name="user" autocomplete="username" required>` +
+    `<label for="password">${h(t(c.lang, 'login.password'))}</label><input type="password" id="password" name="password" autocomplete="current-password" required>` +
+    `<div class="actions"><button class="button">${h(t(c.lang, 'login.next'))}</button></div></form>`
+  );
+}
+
+/**
+ * After the eID: a new session id (an id planted before the login is worth nothing now), the CPR
+ * check when the task names a national-id, then the task page. What was read carries over only for
+ * the same person; `userId` is what they typed, shown again when they sign.
+ */
+async function afterLogin(s: Steps, c: Ctx, res: express.Response, pid: string, userId: string): Promise<void> {
+  const { kit, d } = s;
+  const key = taskKey(c.pt.requestId, c.pt.taskId);
+  const before = c.session.tasks[key];
+  kit.rotate(c);
+  c.session.tasks[key] = {
+    method: LOGIN,
+    pid,
+    userId: userId.slice(0, 64),
+    at: c.now,
+    viewed: before?.pid === pid ? before.viewed : undefined,
+  };
+  if (c.pt.nationalId) {
+    const begun = await d.pidcpr.begin(c.svc, pid);
+    if (!begun.ok && begun.reason === 'ask-user') {
+      c.session.tasks[key]!.pending = 'cpr';
+      kit.redirect(res, c, action(c, 'cpr'));
+      return;
+    }
+    if (!begun.ok || begun.cpr !== c.pt.nationalId.replace(/-/g, '')) {
+      await s.refuse(c, res, 'refused.nationalId', "the person who logged in is not the task's subject (national-id mismatch)");
+      return;
+    }
+  }
+  await kit.documents.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authenticated', LOGIN);
+  s.toTask(res, c);
+}
+
+/** POST login and login/code: password first, then the key-card code (a wrong code asks for the next one). */
+export function mountLogin(s: Steps): void {
+  const { kit, d } = s;
+
+  s.post('login', async (c, body, _req, res) => {
+    if (!c.pt.authentication.includes(LOGIN)) {
+      kit.send(res, 400, c, t(c.lang, 'login.title'), kit.loginPage(c));
+      return;
+    }
+    const started = await d.testid.startLogin(str(body.user), str(body.password));
+    if (!started || 'ok' in started) {
+      kit.send(res, 401, c, t(c.lang, 'login.title'), kit.loginPage(c, alert(failureText(c.lang, started as Failure))));
+      return;
+    }
+    kit.send(res, 200, c, t(c.lang, 'code.title'), codeForm(c, 'login/code', started, { user: str(body.user) }));
+  });
+
+  s.post('login/code', async (c, body, _req, res) => {
+    if (body.do === 'cancel') {
+      await s.cancelled(c, res, 'the signer cancelled the key-card step');
+      return;
+    }
+    const answered = await d.testid.answer(str(body.challenge), str(body.code));
+    if (answered.ok) {
+      await afterLogin(s, c, res, answered.pid, str(body.user));
+      return;
+    }
+    if (answered.next && answered.reason === 'wrong-code') {
+      kit.send(
+        res,
+        401,
+        c,
+        t(c.lang, 'code.title'),
+        codeForm(c, 'login/code', answered.next, { user: str(body.user) }, alert(failureText(c.lang, answered))),
+      );
+      return;
+    }
+    kit.send(res, 401, c, t(c.lang, 'login.title'), kit.loginPage(c, alert(failureText(c.lang, answered))));
+  });
+}

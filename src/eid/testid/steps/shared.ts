@@ -1,0 +1,82 @@
+// What the test eID's portal steps share: the method names, the eID's dependencies, the form parser
+// and field readers, and the step context mountEid builds once (a POST step with its CSRF check, the
+// refusal page, the cancel and refuse answers that record why).
+import express from 'express';
+import type { TestIdEnvironment } from '../users';
+import type { PidCprService } from '../../pidcpr';
+import type { SigningPipeline } from '../../../signing/pipeline';
+import type { TextKey } from '../../../portal/i18n';
+import { taskKey } from '../../../portal/session';
+import type { Ctx, Kit } from '../../../portal/kit';
+
+export interface EidDeps {
+  testid: TestIdEnvironment;
+  pidcpr: PidCprService;
+  signing: () => Promise<SigningPipeline>;
+}
+
+export const LOGIN = 'nemid';
+export const SIGN = 'nemid-sign';
+const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 });
+export const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
+export const list = (v: unknown): string[] => ([] as unknown[]).concat(v ?? []).filter((x): x is string => typeof x === 'string');
+
+type PostHandler = (c: Ctx, body: Record<string, unknown>, req: express.Request, res: express.Response) => Promise<void>;
+
+/** What every step is given: the router, the portal's kit, the eID's dependencies and the shared answers. */
+export interface Steps {
+  r: express.Router;
+  kit: Kit;
+  d: EidDeps;
+  /** A POST step: resolved task, CSRF checked (else the task page again). */
+  post(path: string, handler: PostHandler): void;
+  /** "You cannot sign this task" and why. */
+  refused(res: express.Response, c: Ctx, status: number, why: TextKey): void;
+  /** The signer cancelled the eID: recorded, back to the task page. */
+  cancelled(c: Ctx, res: express.Response, why: string): Promise<void>;
+  /** Not this signer: recorded, the task's login forgotten, refused. */
+  refuse(c: Ctx, res: express.Response, body: TextKey, event: string): Promise<void>;
+  /** Back to the task page. */
+  toTask(res: express.Response, c: Ctx): void;
+}
+
+/** The step context for one router: built once by mountEid, handed to each step. */
+export function stepsFor(r: express.Router, kit: Kit, d: EidDeps): Steps {
+  const toTask = (res: express.Response, c: Ctx) => kit.redirect(res, c, `${c.base}?${c.query}`);
+
+  const post = (path: string, handler: PostHandler) =>
+    r.post(
+      `/std/docaction/:service/${path}`,
+      form,
+      kit.guard(async (req, res) => {
+        const c = await kit.resolve(req, res, kit.ids(req));
+        if (!c) return;
+        // (no body, or not a form: nothing was parsed, and the CSRF check refuses it)
+        const body = (req.body ?? {}) as Record<string, unknown>;
+        if (!kit.csrfOk(c, body)) {
+          const m = kit.csrfRefused(c);
+          kit.send(res, 403, c, m.title, m.main);
+          return;
+        }
+        await handler(c, body, req, res);
+      }),
+    );
+
+  const refused = (res: express.Response, c: Ctx, status: number, why: TextKey) => {
+    const m = kit.message(c.lang, 'refused.title', why, 'warn');
+    kit.send(res, status, c, m.title, m.main);
+  };
+
+  const cancelled = async (c: Ctx, res: express.Response, why: string) => {
+    await kit.documents.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authentication-cancelled', why);
+    toTask(res, c);
+  };
+
+  const refuse = async (c: Ctx, res: express.Response, body: TextKey, event: string) => {
+    await kit.documents.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authentication-cancelled', event);
+    delete c.session.tasks[taskKey(c.pt.requestId, c.pt.taskId)];
+    refused(res, c, 403, body);
+  };
+
+  return { r, kit, d, post, refused, cancelled, refuse, toTask };
+}
