@@ -228,7 +228,7 @@ function portalRouter(rt: HttpRuntime): express.Router {
   const eidRegistry = defaultRegistry(cfg.testEid);
   return portalRoutes({
     services: rt.services,
-    documents: rt.documents.signer,
+    signer: rt.documents.signer,
     blobs: rt.blobs,
     clock: rt.clock,
     secret: cfg.secret!,

@@ -43,7 +43,8 @@ export interface Kit {
   rotate(c: Ctx): void;
   /** answers with the wizard and returns true while documents of this act are unread or uploads missing */
   refuseUnready(res: express.Response, c: Ctx, docIds: readonly string[]): boolean;
-  documents: SignerActions;
+  /** the signer's use cases (core/signer.ts) */
+  signer: SignerActions;
   blobs: BlobStore;
 }
 

@@ -29,7 +29,8 @@ import type { PageKit, PortalEidMethod } from './kit';
 
 export interface PortalDeps {
   services: ServiceRepository;
-  documents: SignerActions;
+  /** the signer's use cases (core/signer.ts) */
+  signer: SignerActions;
   blobs: BlobStore;
   clock: Clock;
   secret: string;
@@ -87,7 +88,7 @@ function portalKit(d: PortalDeps, sessions: PortalSessions, eidForms: readonly L
     loginPage: (c, notice) => loginPage(c, eidForms, d.methodName, notice),
     message,
     methodName: d.methodName,
-    documents: d.documents,
+    signer: d.signer,
     blobs: d.blobs,
     redirect,
     send: kitSend,

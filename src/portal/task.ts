@@ -29,7 +29,7 @@ export const ids = (req: express.Request) => {
 };
 
 /** What resolving a task needs of the portal's dependencies. */
-interface ResolveDeps extends Pick<Kit, 'documents'> {
+interface ResolveDeps extends Pick<Kit, 'signer'> {
   services: ServiceRepository;
   profiles?: ProfileRepository;
   clock: Clock;
@@ -64,7 +64,7 @@ export function taskResolver(d: ResolveDeps, sessions: PortalSessions, a: Pick<A
     }
     let pt: PortalTask;
     try {
-      pt = await d.documents.portalTask(svc, ids.requestId, ids.taskId);
+      pt = await d.signer.portalTask(svc, ids.requestId, ids.taskId);
     } catch (e) {
       if (e instanceof NotFoundError) {
         notFound(res, pickLanguage(undefined, accept));

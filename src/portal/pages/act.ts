@@ -72,7 +72,7 @@ export function mountAct(r: express.Router, d: PageKit): void {
 async function decline(d: PageKit, a: Act): Promise<void> {
   const { c, form, requestId, taskId, go, shell } = a;
   const reason = typeof form.reason === 'string' ? form.reason.trim().slice(0, 1000) : '';
-  await d.documents.rejectTask(c.svc, requestId, taskId, reason ? `declined by the signer: ${reason}` : 'declined by the signer');
+  await d.signer.rejectTask(c.svc, requestId, taskId, reason ? `declined by the signer: ${reason}` : 'declined by the signer');
   go(c.pt.redirects.cancel, () => {
     const m = d.message(c.lang, 'closed.rejected.title', 'closed.rejected.body', 'warn');
     shell(200, m.title, m.main);
@@ -99,7 +99,7 @@ async function sendIn(d: PageKit, a: Act): Promise<void> {
   }
   let done: 'done.sent' | 'closed.completed' = 'done.sent';
   try {
-    await d.documents.completeTask(c.svc, requestId, taskId);
+    await d.signer.completeTask(c.svc, requestId, taskId);
   } catch (e) {
     if (!(e instanceof StateError)) throw e;
     done = 'closed.completed';

@@ -34,7 +34,7 @@ export function mountDocument(r: express.Router, d: PageKit): void {
   /** The document reached the signer: the wizard's progress (in the stored session) and document-viewed. */
   const delivered = async (c: Ctx, docId: string) => {
     await d.sessions.markViewed(c.session, taskKey(c.pt.requestId, c.pt.taskId), docId, c.now, { method: 'none', at: c.now });
-    await d.documents.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'document-viewed', docId);
+    await d.signer.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'document-viewed', docId);
   };
   r.get('/std/docaction/:service/document', d.guard(documentPage(d, delivered)));
   r.get('/std/docaction/:service/document/raw', d.guard(documentRaw(d, delivered)));
@@ -54,7 +54,7 @@ function documentPage(d: PageKit, delivered: Delivered) {
     }
     const { requestId, taskId } = d.ids(req);
     const raw = `${c.base}/document/raw?${c.query}&document_id=${encodeURIComponent(doc.id)}`;
-    const row = await d.documents.originalDocument(c.svc, requestId, taskId, doc.id);
+    const row = await d.signer.originalDocument(c.svc, requestId, taskId, doc.id);
     let body: string;
     if (row.mimeType === 'application/pdf') {
       body = `<div id="pdf" class="pdf" data-src="${h(raw)}" data-page-label="${h(t(c.lang, 'doc.page'))}"></div><script type="module" src="/portal/static/viewer.js"></script>`;
@@ -92,7 +92,7 @@ function documentRaw(d: PageKit, delivered: Delivered) {
       return;
     }
     const { requestId, taskId } = d.ids(req);
-    const row = await d.documents.originalDocument(c.svc, requestId, taskId, doc.id);
+    const row = await d.signer.originalDocument(c.svc, requestId, taskId, doc.id);
     const cookie = await d.sessions.save(c.session, c.now);
     res.status(200).set(SECURITY_HEADERS).append('set-cookie', cookie);
     setTenantDownloadHeaders(res, row.mimeType, doc.id); // attachment unless PDF or text, sandbox CSP, nosniff

@@ -18,10 +18,10 @@ export function mountTaskUrl(r: express.Router, d: PageKit): void {
       const artifact = typeof req.query.artifact === 'string' ? req.query.artifact : undefined;
       let notice = '';
       if (artifact !== undefined) {
-        if (c.pt.artifactAllowed && (await d.documents.redeemArtifact(c.svc, requestId, taskId, artifact))) {
+        if (c.pt.artifactAllowed && (await d.signer.redeemArtifact(c.svc, requestId, taskId, artifact))) {
           d.rotate(c);
           c.session.tasks[taskKey(requestId, taskId)] = { method: 'artifact', at: c.now };
-          await d.documents.recordPortalEvent(c.svc, requestId, taskId, 'user-authenticated', 'single sign-on artifact');
+          await d.signer.recordPortalEvent(c.svc, requestId, taskId, 'user-authenticated', 'single sign-on artifact');
           // Reload without the artifact, so it is not left in history or bookmarks.
           d.redirect(res, c, `${c.base}?${c.query}`);
           return;
@@ -32,7 +32,7 @@ export function mountTaskUrl(r: express.Router, d: PageKit): void {
         d.send(res, 200, c, t(c.lang, 'login.title'), d.loginPage(c, notice));
         return;
       }
-      await d.documents.recordPortalEvent(c.svc, requestId, taskId, 'task-started', undefined, true);
+      await d.signer.recordPortalEvent(c.svc, requestId, taskId, 'task-started', undefined, true);
       d.send(res, 200, c, c.pt.dialog?.title ?? t(c.lang, 'task.title'), wizard(c));
     }),
   );

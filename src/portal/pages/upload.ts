@@ -47,7 +47,7 @@ export function mountUpload(r: express.Router, d: PageKit): void {
       }
       try {
         await got.pending.commit();
-        await d.documents.recordUpload(c.svc, requestId, taskId, doc.id, got.pending, got.mimeType);
+        await d.signer.recordUpload(c.svc, requestId, taskId, doc.id, got.pending, got.mimeType);
       } catch (e) {
         await got.pending.discard().catch(() => undefined);
         throw e;

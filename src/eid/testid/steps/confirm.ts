@@ -47,7 +47,7 @@ async function signerRefused(s: Steps, c: Ctx, res: express.Response, auth: Sign
     return true;
   }
   const failedPage = async (key: TextKey, why: string) => {
-    await s.kit.documents.recordError(c.svc, c.pt.requestId, c.pt.taskId, why);
+    await s.kit.signer.recordError(c.svc, c.pt.requestId, c.pt.taskId, why);
     s.refused(res, c, 409, key);
   };
   if (auth.certificateStatus === 'revoked') {
@@ -89,7 +89,7 @@ async function signDocuments(
   auth: SigningAuthorised,
 ): Promise<void> {
   const { kit } = s;
-  const outcome = await kit.documents.signTask(
+  const outcome = await kit.signer.signTask(
     c.svc,
     c.pt.requestId,
     c.pt.taskId,
@@ -126,7 +126,7 @@ export function mountConfirm(s: Steps): void {
       return;
     }
     if (body.do === 'cancel') {
-      await kit.documents.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'document-sign-cancelled', docIds.join(', '));
+      await kit.signer.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'document-sign-cancelled', docIds.join(', '));
       s.toTask(res, c);
       return;
     }

@@ -47,7 +47,7 @@ export function mountCpr(s: Steps): void {
       return;
     }
     delete login.pending;
-    await kit.documents.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authenticated', `${LOGIN}, CPR verified by PID-CPR`);
+    await kit.signer.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authenticated', `${LOGIN}, CPR verified by PID-CPR`);
     s.toTask(res, c);
   });
 }

@@ -50,7 +50,7 @@ async function afterLogin(s: Steps, c: Ctx, res: express.Response, pid: string, 
       return;
     }
   }
-  await kit.documents.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authenticated', LOGIN);
+  await kit.signer.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authenticated', LOGIN);
   s.toTask(res, c);
 }
 

@@ -68,12 +68,12 @@ export function stepsFor(r: express.Router, kit: Kit, d: EidDeps): Steps {
   };
 
   const cancelled = async (c: Ctx, res: express.Response, why: string) => {
-    await kit.documents.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authentication-cancelled', why);
+    await kit.signer.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authentication-cancelled', why);
     toTask(res, c);
   };
 
   const refuse = async (c: Ctx, res: express.Response, body: TextKey, event: string) => {
-    await kit.documents.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authentication-cancelled', event);
+    await kit.signer.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authentication-cancelled', event);
     delete c.session.tasks[taskKey(c.pt.requestId, c.pt.taskId)];
     refused(res, c, 403, body);
   };
