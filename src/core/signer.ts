@@ -76,19 +76,28 @@ export interface SignTaskInput<Signer> {
 
 export type SignTaskOutcome = { ok: true; resultUris: string[]; packages: Uint8Array[] } | { ok: false; stage: string; reason: string };
 
+/** One act of a signTask: the documents signed together, with their stored rows. */
+interface Act {
+  group: PortalDocument[];
+  rows: DocumentRow[];
+}
+
 export class SignerActions extends UseCase<Tx, SignerDeps> {
   /** The task behind a portal task URL; NotFound for unknown ids and other services' requests alike. */
-  async portalTask(svc: ServiceAccount, requestId: string, taskId: string, open = false): Promise<PortalTask> {
-    return this.d.store.tx(async (tx) => {
-      const { request, task, tasks } = await this.liveTask(tx, svc, requestId, taskId);
-      if (open) mustBeOpen(request, task, tasks);
-      const docs = await tx.getTaskDocuments([requestId]);
-      const uploaded = new Set<string>();
-      for (const d of docs.filter((x) => x.taskId === taskId && x.actionType === 'upload')) {
-        if ((await tx.getDocument(requestId, d.documentId))?.blobKey) uploaded.add(d.documentId);
-      }
-      return portalTask(request, task, tasks, docs, uploaded);
-    });
+  async portalTask(svc: ServiceAccount, requestId: string, taskId: string): Promise<PortalTask> {
+    return this.d.store.tx((tx) => this.readPortalTask(tx, svc, requestId, taskId, false));
+  }
+
+  /** The task as the signer sees it, read in `tx`; with `open`, a closed or waiting task is refused. */
+  private async readPortalTask(tx: Tx, svc: ServiceAccount, requestId: string, taskId: string, open: boolean): Promise<PortalTask> {
+    const { request, task, tasks } = await this.liveTask(tx, svc, requestId, taskId);
+    if (open) mustBeOpen(request, task, tasks);
+    const docs = await tx.getTaskDocuments([requestId]);
+    const uploaded = new Set<string>();
+    for (const d of docs.filter((x) => x.taskId === taskId && x.actionType === 'upload')) {
+      if ((await tx.getDocument(requestId, d.documentId))?.blobKey) uploaded.add(d.documentId);
+    }
+    return portalTask(request, task, tasks, docs, uploaded);
   }
 
   /**
@@ -192,8 +201,8 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
    * Signs the chosen documents of an open task (a closed or waiting task is refused before anything
    * is signed): one act for all of them (task/@bundle, the default) or one per document. Each act's
    * package is stored and recorded as the result of its documents; a refusal records an `error`
-   * event and stops. A task still open afterwards (optional documents
-   * skipped) is completed.
+   * event and stops. The task is read and the originals found in one transaction; each act's
+   * results are recorded in one more, which completes the task after the last act.
    */
   async signTask<S>(
     svc: ServiceAccount,
@@ -202,20 +211,29 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
     input: SignTaskInput<S>,
     maker: SignatureMaker<S>,
   ): Promise<SignTaskOutcome> {
-    const pt = await this.portalTask(svc, requestId, taskId, true);
-    const docs = pt.documents.filter((x) => input.documentIds.includes(x.id) && x.action === 'sign' && !x.signed);
-    if (!docs.length) throw new StateError('document-id', `${taskPath(requestId, taskId)} has none of these documents left to sign`);
+    const { pt, acts } = await this.d.store.tx(async (tx) => {
+      const pt = await this.readPortalTask(tx, svc, requestId, taskId, true);
+      const docs = pt.documents.filter((x) => input.documentIds.includes(x.id) && x.action === 'sign' && !x.signed);
+      if (!docs.length) throw new StateError('document-id', `${taskPath(requestId, taskId)} has none of these documents left to sign`);
+      const acts: Act[] = [];
+      for (const group of pt.bundle ? [docs] : docs.map((x) => [x])) {
+        const rows: DocumentRow[] = [];
+        for (const x of group) rows.push(await readOriginal(tx, svc, requestId, taskId, x.id));
+        acts.push({ group, rows });
+      }
+      return { pt, acts };
+    });
     const now = this.now();
     const audit = input.audit.map((a) => ({ time: now, ...a }));
     const resultUris: string[] = [];
     const packages: Uint8Array[] = [];
-    for (const group of pt.bundle ? [docs] : docs.map((x) => [x])) {
+    for (const [i, act] of acts.entries()) {
       const outcome = await maker.sign({
         requestId,
         taskId,
         signer: input.signer,
         signText: pt.signText ?? input.defaultSignText,
-        documents: await this.documentsToSign(svc, pt, group),
+        documents: await this.documentsToSign(act),
         audit,
         userAgent: input.userAgent,
         clientIp: input.clientIp,
@@ -226,25 +244,18 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
         await this.recordError(svc, requestId, taskId, outcome.reason);
         return outcome;
       }
-      resultUris.push(...(await this.recordResults(svc, requestId, taskId, group, outcome)));
+      resultUris.push(...(await this.recordResults(svc, requestId, taskId, act.group, outcome, i === acts.length - 1)));
       packages.push(outcome.bytes);
     }
-    const after = await this.portalTask(svc, requestId, taskId);
-    if (after.status === 'created') await this.completeTask(svc, requestId, taskId);
     return { ok: true, resultUris, packages };
   }
 
   /** The originals of one act, bytes read from the blob store. */
-  private async documentsToSign(svc: ServiceAccount, pt: PortalTask, group: PortalDocument[]): Promise<DocumentToSign[]> {
-    const rows = await this.d.store.tx(async (tx) => {
-      const out: DocumentRow[] = [];
-      for (const x of group) out.push(await readOriginal(tx, svc, pt.requestId, pt.taskId, x.id));
-      return out;
-    });
+  private documentsToSign(act: Act): Promise<DocumentToSign[]> {
     return Promise.all(
-      rows.map(async (row, i) => ({
+      act.rows.map(async (row, i) => ({
         id: row.documentId,
-        description: group[i]!.description ?? row.documentId,
+        description: act.group[i]!.description ?? row.documentId,
         mimeType: row.mimeType ?? 'text/plain',
         bytes: new Uint8Array(await this.d.blobs.getBytes(row.blobKey!)),
       })),
@@ -252,8 +263,9 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
   }
 
   /**
-   * Stores a package and records it as the result of each document of its act (document-signed events);
-   * the task completes when every document it signs has its result.
+   * Stores a package and records it as the result of each document of its act (document-signed
+   * events). The task completes when every document it signs has its result, or after the last act
+   * (optional documents the signer skipped leave nothing else to do).
    */
   private async recordResults(
     svc: ServiceAccount,
@@ -261,6 +273,7 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
     taskId: string,
     group: PortalDocument[],
     outcome: { bytes: Uint8Array; note: string },
+    last: boolean,
   ): Promise<string[]> {
     const now = this.now();
     const n = iso(now);
@@ -279,9 +292,9 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
           ]);
           uris.push(uri);
         }
-        const signs = (await tx.getTaskDocuments([requestId])).filter((d) => d.taskId === taskId && d.actionType === 'sign');
         const done = new Set(group.map((d) => d.id));
-        if (signs.every((d) => done.has(d.documentId) || d.resultUri !== undefined) && task.status === 'created')
+        const signs = (await tx.getTaskDocuments([requestId])).filter((d) => d.taskId === taskId && d.actionType === 'sign');
+        if (last || signs.every((d) => done.has(d.documentId) || d.resultUri !== undefined))
           await moveTask(tx, out, task, tasks, 'completed', now);
         return uris;
       });

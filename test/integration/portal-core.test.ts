@@ -44,6 +44,66 @@ describe.each(databases())('portal use cases on %s', (db) => {
     expect(await s.rt.documents.signer.redeemArtifact(svc, requestId, 't1', 'x'.repeat(32))).toBe(false);
   });
 
+  test('signTask: one act per document without bundle, results and events recorded, the task completed after the last act even with an optional document skipped; a refusal records an error and stores nothing', async () => {
+    const doc = (id: string) =>
+      `<document xsi:type="provided-document" id="${id}" mime-type="text/plain"><description>${id.toUpperCase()}</description><data>${Buffer.from(`text ${id}`).toString('base64')}</data></document>`;
+    const act = (id: string, optional = false) =>
+      `<document-action type="sign"${optional ? ' optional="true"' : ''}><document-ref>${id}</document-ref></document-action>`;
+    const { requestId } = await create(
+      `${doc('a')}${doc('b')}${doc('c')}<task id="t1" bundle="false">${act('a')}${act('b')}${act('c', true)}</task>`,
+    );
+    const svc = await account();
+    const seen: Array<{ ids: string[]; bytes: string[]; audit: string[] }> = [];
+    const maker = {
+      sign: async (a: { documents: Array<{ id: string; bytes: Uint8Array }>; audit: Array<{ type: string }> }) => {
+        seen.push({
+          ids: a.documents.map((d) => d.id),
+          bytes: a.documents.map((d) => Buffer.from(d.bytes).toString()),
+          audit: a.audit.map((x) => x.type),
+        });
+        return { ok: true as const, bytes: Buffer.from(`package of ${a.documents.map((d) => d.id).join('+')}`), note: 'test package' };
+      },
+    };
+    const input = { documentIds: ['a', 'b'], signer: {}, audit: [{ type: 'pdf-shown', text: 'shown' }], defaultSignText: 'I agree.' };
+    const out = await s.rt.documents.signer.signTask(svc, requestId, 't1', input, maker);
+    expect(out.ok).toBe(true);
+    expect(seen).toEqual([
+      { ids: ['a'], bytes: ['text a'], audit: ['pdf-shown'] },
+      { ids: ['b'], bytes: ['text b'], audit: ['pdf-shown'] },
+    ]);
+    const st = await s.rt.documents.requests.getStatus(svc, [requestId]);
+    expect(st[0]!.taskStatus).toBe('completed');
+    expect(st[0]!.documentStatus!.map((d) => [d.id, d.resultUri !== undefined])).toEqual([
+      ['a', true],
+      ['b', true],
+      ['c', false],
+    ]);
+    const events = (await s.rt.documents.requests.getRequestHistory(svc, requestId, 't1')).map((e) => `${e.event} ${e.data ?? ''}`);
+    expect(events.filter((e) => e.startsWith('document-signed'))).toHaveLength(2);
+    expect(events.some((e) => e.startsWith('document-signed a: test package '))).toBe(true);
+    const r = await s.rt.documents.requests.resultDocument(svc, requestId, 't1', 'b');
+    expect(Buffer.from(await s.rt.blobs.getBytes(r.blobKey)).toString()).toBe('package of b');
+    // signed already: nothing left, refused before the maker is asked
+    await expect(s.rt.documents.signer.signTask(svc, requestId, 't1', input, maker)).rejects.toThrow(/is completed/);
+    expect(seen).toHaveLength(2);
+
+    const other = (await create(`${doc('x')}<task id="t1">${act('x')}</task>`)).requestId;
+    const refused = await s.rt.documents.signer.signTask(
+      svc,
+      other,
+      't1',
+      { ...input, documentIds: ['x'] },
+      {
+        sign: async () => ({ ok: false as const, stage: 'initial-verification', reason: 'signature refused by the test' }),
+      },
+    );
+    expect(refused).toEqual({ ok: false, stage: 'initial-verification', reason: 'signature refused by the test' });
+    const after = await s.rt.documents.requests.getStatus(svc, [other]);
+    expect([after[0]!.taskStatus, after[0]!.documentStatus![0]!.resultUri]).toEqual(['created', undefined]);
+    const history = await s.rt.documents.requests.getRequestHistory(svc, other, 't1');
+    expect(history.map((e) => [e.event, e.data])).toContainEqual(['error', 'signature refused by the test']);
+  });
+
   test('an upload lands on the request with its event; portalTask reports it; task-started is written once', async () => {
     const { requestId } = await create(
       '<document xsi:type="upload-document" id="u"><description>Payslip</description></document><task id="t1"><document-action type="upload"><document-ref>u</document-ref></document-action></task>',
