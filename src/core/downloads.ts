@@ -15,7 +15,11 @@ export async function readOriginal(
   if (!r) throw new NotFoundError('request', `no request "${requestId}"`);
   const acts = (await tx.getTaskDocuments([requestId])).some((d) => d.taskId === taskId && d.documentId === documentId);
   if (!acts) throw new NotFoundError('document', `task "${taskId}" of request "${requestId}" has no document "${documentId}"`);
-  const row = await tx.getDocument(requestId, documentId);
+  return withBytes(await tx.getDocument(requestId, documentId), documentId);
+}
+
+/** A document row that has stored bytes; NotFound says why not (an upload not made yet, a kind without bytes). */
+export function withBytes(row: DocumentRow | null, documentId: string): DocumentRow {
   if (!row?.blobKey) {
     throw new NotFoundError(
       'document',

@@ -8,7 +8,7 @@ import type { TaskStatus } from './enums';
 import { NotFoundError, StateError } from './errors';
 import { moveTask } from './transitions';
 import { portalTask, type PortalDocument, type PortalTask } from './portal';
-import { readOriginal } from './downloads';
+import { readOriginal, withBytes } from './downloads';
 import { iso, mustBeOpen, taskPath, UseCase, type BaseTx, type UseCaseDeps } from './usecase';
 import type { BlobSource, DocumentRow, ServiceAccount, SignerWrites } from './ports';
 import type { HistoryEvent } from './types';
@@ -218,7 +218,8 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
       const acts: Act[] = [];
       for (const group of pt.bundle ? [docs] : docs.map((x) => [x])) {
         const rows: DocumentRow[] = [];
-        for (const x of group) rows.push(await readOriginal(tx, svc, requestId, taskId, x.id));
+        // the documents are the task's own (pt.documents): only their bytes are left to find
+        for (const x of group) rows.push(withBytes(await tx.getDocument(requestId, x.id), x.id));
         acts.push({ group, rows });
       }
       return { pt, acts };
