@@ -1,4 +1,4 @@
-// The sealing phase: segl's whole signing pipeline (SigningPipeline.sign) run sequentially on one core
+// The sealing phase: segl's whole signing path (core's signTask with SigningPipeline.sign as its maker) run sequentially on one core
 // in a child process (bench/seal.js), against what one core can do with RSA-2048 alone
 // (`openssl speed -seconds 3 rsa2048`, single-threaded without -multi). Each package costs a fixed
 // number of RSA private-key operations, so RSA signs/s ÷ signs per package is the ceiling a pipeline
@@ -163,7 +163,7 @@ export async function measureSealing(ctx: SealingContext, o: { seconds: number; 
   }
 
   ctx.log(
-    `sealing: SigningPipeline.sign in a child process: ${SEAL_WARMUP} warm-up packages, ${o.seconds} s sequential` +
+    `sealing: signTask (core, SigningPipeline.sign as its maker) in a child process: ${SEAL_WARMUP} warm-up packages, ${o.seconds} s sequential` +
       `${o.profileSeconds > 0 ? `, then ${o.profileSeconds} s profiled` : ''}…`,
   );
   const spec: SealSpec = {
@@ -248,7 +248,7 @@ export function sealingDoc(
       : null;
   return {
     operation:
-      "SigningPipeline.sign: native XAdES signature → initial verification with OCSP (segl's own responder, in process) → RFC 3161 token → LTV-SDO → seal → seal verified → stored result",
+      "core signTask (the task and its stored original read) → SigningPipeline.sign: native XAdES signature → initial verification with OCSP (segl's own responder, in process) → RFC 3161 token → LTV-SDO → seal → seal verified → core stores the result and completes the task",
     database: 'sqlite',
     ...(instead ? { outcome: instead } : {}),
     setup:
