@@ -70,12 +70,17 @@ export function wizard(c: Ctx, notice = ''): string {
 }
 
 /** The task page before login: the eID methods' forms (or just their names) and the documents, not yet openable. */
-export function loginPage(c: Ctx, eidForms: readonly LoginForm[], methodName: (method: string) => string, notice = ''): string {
+export function loginPage(
+  c: Ctx,
+  eidForms: readonly LoginForm[],
+  methodName: (method: string) => string,
+  notice: string | Html = '',
+): string {
   const forms = c.pt.authentication.flatMap((m) => eidForms.map((e) => e.loginForm(c, m))).filter(Boolean);
   const methods = forms.length
     ? raw(forms.join(''))
     : html`<ul>${c.pt.authentication.map((m) => html`<li>${t(c.lang, 'login.with', { method: methodName(m) })}</li>`)}</ul>`;
-  const login = html`${raw(notice)}<h1>${t(c.lang, 'login.title')}</h1><p class="lead">${t(c.lang, 'login.body')}</p>${methods}${documentList(c, false)}`;
+  const login = html`${raw(String(notice))}<h1>${t(c.lang, 'login.title')}</h1><p class="lead">${t(c.lang, 'login.body')}</p>${methods}${documentList(c, false)}`;
   return login.value;
 }
 
