@@ -59,10 +59,10 @@ export interface Tool {
 }
 
 /** A whole page of the tool: its headers, the CSRF cookie if the request came without one, the layout. */
-export function send(res: express.Response, status: number, c: Ctx, title: string, main: string | Html): void {
+export function send(res: express.Response, status: number, c: Ctx, title: string, main: Html): void {
   res.status(status).set(HEADERS);
   if (c.setCookie) res.append('set-cookie', c.setCookie);
-  res.type('html').send(page({ lang: c.lang, title, main: String(main), service: t(c.lang, 'testid.name') }));
+  res.type('html').send(page({ lang: c.lang, title, main: main.value, service: t(c.lang, 'testid.name') }));
 }
 
 export function redirect(res: express.Response, to: string): void {
