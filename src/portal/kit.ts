@@ -33,10 +33,10 @@ export interface Kit {
   ids(req: express.Request): { requestId: string; taskId: string };
   guard(handler: (req: express.Request, res: express.Response) => Promise<void>): express.RequestHandler;
   csrfOk(c: Ctx, form: Record<string, unknown>): boolean;
-  csrfRefused(c: Ctx): { title: string; main: string };
+  csrfRefused(c: Ctx): { title: string; main: Html };
   loggedIn(c: Ctx): boolean;
   loginPage(c: Ctx, notice?: string | Html): string;
-  message(lang: LangLike, title: TextKey, body: TextKey, cls: 'ok' | 'warn' | 'info', extra?: string): { title: string; main: string };
+  message(lang: LangLike, title: TextKey, body: TextKey, cls: 'ok' | 'warn' | 'info', extra?: string | Html): { title: string; main: Html };
   methodName(method: string): string;
   /** `main`: the page's content, markup (an Html, or a string already escaped) */
   send(res: express.Response, status: number, c: Ctx, title: string, main: string | Html): void;

@@ -3,6 +3,7 @@
 import { codeOf, t, type LangLike } from './i18n';
 import type { PortalProfile } from '../store/profiles';
 import { escapeHtml } from '../util/escape';
+import type { Html } from './html';
 
 /** HTML-escapes text for element content and attribute values (older views; new ones use html`` from ./html). */
 export function h(s: string | number | undefined): string {
@@ -28,8 +29,8 @@ export function profileCss(p: PortalProfile): string {
 export interface PageOptions {
   lang: LangLike;
   title: string;
-  /** the page's main content, already escaped HTML */
-  main: string;
+  /** the page's main content: markup (an Html, or a string of already escaped HTML) */
+  main: string | Html;
   /** the service whose task this is (shown in the header) */
   service?: string;
   look?: PageLook;
