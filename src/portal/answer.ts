@@ -4,7 +4,8 @@ import type express from 'express';
 import type { Logger } from 'pino';
 import { newErrorReference } from '../core/ids';
 import { pickLanguage, t, type LangLike, type TextKey } from './i18n';
-import { h, page } from './layout';
+import { html, raw, type Html } from './html';
+import { page } from './layout';
 import type { PortalSession, PortalSessions } from './session';
 import type { Ctx } from './kit';
 
@@ -17,16 +18,16 @@ export const SECURITY_HEADERS = {
   'cache-control': 'no-store',
 };
 
-/** A status page: a title and one paragraph of text (and what `extra` adds). */
+/** A status page: a title and one paragraph of text (and what `extra` adds: markup, a string only if segl built it). */
 export function message(
   lang: LangLike,
   titleKey: TextKey,
   bodyKey: TextKey,
   cls: 'ok' | 'warn' | 'info',
-  extra = '',
-): { title: string; main: string } {
+  extra: string | Html = '',
+): { title: string; main: Html } {
   const title = t(lang, titleKey);
-  return { title, main: `<h1 class="status ${cls}">${h(title)}</h1><p class="lead">${h(t(lang, bodyKey))}</p>${extra}` };
+  return { title, main: html`<h1 class="status ${cls}">${title}</h1><p class="lead">${t(lang, bodyKey)}</p>${raw(String(extra))}` };
 }
 
 /** The ways a page answers, bound to the session store (for the cookie) and the log (for the 500 page). */
@@ -73,7 +74,7 @@ export function answers(sessions: PortalSessions, log: Logger): Answers {
         .status(500)
         .set(SECURITY_HEADERS)
         .type('html')
-        .send(page({ lang, title, main: `<h1>${h(title)}</h1><p class="lead">${h(t(lang, 'error.body', { ref }))}</p>` }));
+        .send(page({ lang, title, main: html`<h1>${title}</h1><p class="lead">${t(lang, 'error.body', { ref })}</p>` }));
     } else res.destroy();
   }
   const notFound = (res: express.Response, lang: LangLike) =>

@@ -9,6 +9,7 @@ import type { ServiceAccount } from '../core/ports';
 import type { EidMethod } from '../eid/registry';
 import type { BlobStore } from '../store/blobs';
 import type { LangLike, TextKey } from './i18n';
+import type { Html } from './html';
 import type { PageLook } from './layout';
 import type { PortalSession, PortalSessions, TaskLogin } from './session';
 
@@ -32,12 +33,13 @@ export interface Kit {
   ids(req: express.Request): { requestId: string; taskId: string };
   guard(handler: (req: express.Request, res: express.Response) => Promise<void>): express.RequestHandler;
   csrfOk(c: Ctx, form: Record<string, unknown>): boolean;
-  csrfRefused(c: Ctx): { title: string; main: string };
+  csrfRefused(c: Ctx): { title: string; main: Html };
   loggedIn(c: Ctx): boolean;
-  loginPage(c: Ctx, notice?: string): string;
-  message(lang: LangLike, title: TextKey, body: TextKey, cls: 'ok' | 'warn' | 'info', extra?: string): { title: string; main: string };
+  loginPage(c: Ctx, notice?: string | Html): string;
+  message(lang: LangLike, title: TextKey, body: TextKey, cls: 'ok' | 'warn' | 'info', extra?: string | Html): { title: string; main: Html };
   methodName(method: string): string;
-  send(res: express.Response, status: number, c: Ctx, title: string, main: string): void;
+  /** `main`: the page's content, markup (an Html, or a string already escaped) */
+  send(res: express.Response, status: number, c: Ctx, title: string, main: string | Html): void;
   redirect(res: express.Response, c: Ctx, location: string): void;
   /** a new session id at login (see session.ts) */
   rotate(c: Ctx): void;

@@ -3,6 +3,7 @@
 import { codeOf, t, type LangLike } from './i18n';
 import type { PortalProfile } from '../store/profiles';
 import { escapeHtml } from '../util/escape';
+import { html, raw, type Html } from './html';
 
 /** HTML-escapes text for element content and attribute values (older views; new ones use html`` from ./html). */
 export function h(s: string | number | undefined): string {
@@ -28,30 +29,36 @@ export function profileCss(p: PortalProfile): string {
 export interface PageOptions {
   lang: LangLike;
   title: string;
-  /** the page's main content, already escaped HTML */
-  main: string;
+  /** the page's main content: markup (an Html, or a string of already escaped HTML) */
+  main: string | Html;
   /** the service whose task this is (shown in the header) */
   service?: string;
   look?: PageLook;
 }
 
 export function page(o: PageOptions): string {
-  return `<!doctype html>
+  const name = t(o.lang, 'app.name');
+  const shown = o.look?.displayName ?? o.service;
+  const stylesheet = o.look && html`\n<link rel="stylesheet" href="${o.look.css}">`;
+  const logo = o.look?.logo && html`<img class="logo" src="${o.look.logo.src}" alt="${o.look.logo.alt}">`;
+  const service = shown && html`<span class="service">· ${shown}</span>`;
+  // main: a string is already escaped HTML (segl's own markup), an Html is inserted as it is
+  return html`<!doctype html>
 <html lang="${codeOf(o.lang)}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${h(o.title)} · ${h(t(o.lang, 'app.name'))}</title>
-<link rel="stylesheet" href="/portal/static/portal.css">${o.look ? `\n<link rel="stylesheet" href="${h(o.look.css)}">` : ''}
+<title>${o.title} · ${name}</title>
+<link rel="stylesheet" href="/portal/static/portal.css">${stylesheet}
 </head>
 <body>
-<a class="skip" href="#main">${h(t(o.lang, 'skip'))}</a>
-<header class="bar"><div class="inner">${o.look?.logo ? `<img class="logo" src="${h(o.look.logo.src)}" alt="${h(o.look.logo.alt)}">` : ''}<span class="brand">${h(t(o.lang, 'app.name'))}</span>${(o.look?.displayName ?? o.service) ? `<span class="service">· ${h(o.look?.displayName ?? o.service)}</span>` : ''}</div></header>
+<a class="skip" href="#main">${t(o.lang, 'skip')}</a>
+<header class="bar"><div class="inner">${logo}<span class="brand">${name}</span>${service}</div></header>
 <main id="main" tabindex="-1"><div class="card">
-${o.main}
+${raw(String(o.main))}
 </div></main>
-<footer><div class="inner">${h(t(o.lang, 'footer'))}</div></footer>
+<footer><div class="inner">${t(o.lang, 'footer')}</div></footer>
 </body>
 </html>
-`;
+`.value;
 }

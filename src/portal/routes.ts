@@ -71,7 +71,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
 function portalKit(d: PortalDeps, sessions: PortalSessions, eidForms: readonly LoginForm[]): PageKit {
   const { send, redirect, failed, notFound } = answers(sessions, d.log);
   const kitSend: PageKit['send'] = (res, status, c, title, main) =>
-    send(res, status, page({ lang: c.lang, title, main, service: c.svc.name, look: c.look }), c.session, c.now);
+    send(res, status, page({ lang: c.lang, title, main: String(main), service: c.svc.name, look: c.look }), c.session, c.now);
   return {
     resolve: taskResolver(d, sessions, { send, notFound }),
     ids,

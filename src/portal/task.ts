@@ -10,7 +10,8 @@ import type { ServiceRepository } from '../store/services';
 import { equalSecret } from '../util/bytes';
 import { message, type Answers } from './answer';
 import { isTextKey, pickLanguage, t, tn, type LangLike, type TextKey } from './i18n';
-import { h, page, type PageLook } from './layout';
+import { html } from './html';
+import { page, type PageLook } from './layout';
 import { taskKey, type PortalSessions } from './session';
 import type { Ctx, Kit } from './kit';
 
@@ -88,7 +89,7 @@ export function taskResolver(d: ResolveDeps, sessions: PortalSessions, a: Pick<A
         'waiting.title',
         'waiting.body',
         'info',
-        `<p>${h(tn(lang, 'waiting.count', pt.access.waitingFor.length))}</p>`,
+        html`<p>${tn(lang, 'waiting.count', pt.access.waitingFor.length)}</p>`,
       );
       send(res, 200, page({ lang, service: svc.name, look, ...m }));
       return undefined;
@@ -116,4 +117,4 @@ export const csrfOk = (c: Ctx, form: Record<string, unknown>) => {
 
 /** The answer to a POST without this session's CSRF token: nothing changed, go back. */
 export const csrfRefused = (c: Ctx) =>
-  message(c.lang, 'csrf.title', 'csrf.body', 'warn', `<p><a href="${h(`${c.base}?${c.query}`)}">${h(t(c.lang, 'doc.back'))}</a></p>`);
+  message(c.lang, 'csrf.title', 'csrf.body', 'warn', html`<p><a href="${`${c.base}?${c.query}`}">${t(c.lang, 'doc.back')}</a></p>`);

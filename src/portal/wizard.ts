@@ -47,7 +47,7 @@ function uploadForm(c: Ctx, docId: string, name: string): Html {
 const csrfField = (c: Ctx) => html`<input type="hidden" name="csrf" value="${c.session.csrf}">`;
 
 /** The task page once logged in; `notice` (markup: an alert, a status) goes above the title. */
-export function wizard(c: Ctx, notice = ''): string {
+export function wizard(c: Ctx, notice: string | Html = ''): string {
   const title = c.pt.dialog?.title ?? t(c.lang, 'task.title');
   const intro = c.pt.dialog?.message ? html`<p class="lead">${c.pt.dialog.message}</p>` : '';
   const who = c.login ? html`<p class="status ok" role="status">${t(c.lang, 'session.ok')}</p>` : '';
@@ -65,17 +65,22 @@ export function wizard(c: Ctx, notice = ''): string {
     'decline',
     html`<label for="reason">${t(c.lang, 'wizard.declineReason')}</label><textarea id="reason" name="reason" rows="2" maxlength="1000"></textarea><div class="actions">${button('button secondary', 'decline', 'wizard.decline')}</div>`,
   );
-  const task = html`${who}${raw(notice)}<h1>${title}</h1>${intro}<p>${t(c.lang, 'wizard.readFirst')}</p>${documentList(c, true)}<div class="actions">${actions}</div><h2>${t(c.lang, 'wizard.declineTitle')}</h2>${decline}`;
+  const task = html`${who}${raw(String(notice))}<h1>${title}</h1>${intro}<p>${t(c.lang, 'wizard.readFirst')}</p>${documentList(c, true)}<div class="actions">${actions}</div><h2>${t(c.lang, 'wizard.declineTitle')}</h2>${decline}`;
   return task.value;
 }
 
 /** The task page before login: the eID methods' forms (or just their names) and the documents, not yet openable. */
-export function loginPage(c: Ctx, eidForms: readonly LoginForm[], methodName: (method: string) => string, notice = ''): string {
+export function loginPage(
+  c: Ctx,
+  eidForms: readonly LoginForm[],
+  methodName: (method: string) => string,
+  notice: string | Html = '',
+): string {
   const forms = c.pt.authentication.flatMap((m) => eidForms.map((e) => e.loginForm(c, m))).filter(Boolean);
   const methods = forms.length
     ? raw(forms.join(''))
     : html`<ul>${c.pt.authentication.map((m) => html`<li>${t(c.lang, 'login.with', { method: methodName(m) })}</li>`)}</ul>`;
-  const login = html`${raw(notice)}<h1>${t(c.lang, 'login.title')}</h1><p class="lead">${t(c.lang, 'login.body')}</p>${methods}${documentList(c, false)}`;
+  const login = html`${raw(String(notice))}<h1>${t(c.lang, 'login.title')}</h1><p class="lead">${t(c.lang, 'login.body')}</p>${methods}${documentList(c, false)}`;
   return login.value;
 }
 

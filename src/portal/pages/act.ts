@@ -8,6 +8,7 @@ import { t } from '../i18n';
 import { taskKey } from '../session';
 import { wizard } from '../wizard';
 import type { Ctx, PageKit } from '../kit';
+import type { Html } from '../html';
 
 /** One posted act: the task, the form's fields, and the two ways it answers. */
 interface Act {
@@ -19,7 +20,7 @@ interface Act {
   /** the service's redirect when it gave one, else the page `fallback` sends */
   go: (template: string | undefined, fallback: () => void) => void;
   /** a page of the task */
-  shell: (status: number, title: string, main: string) => void;
+  shell: (status: number, title: string, main: string | Html) => void;
 }
 
 export function mountAct(r: express.Router, d: PageKit): void {
@@ -32,7 +33,7 @@ export function mountAct(r: express.Router, d: PageKit): void {
       const { requestId, taskId } = d.ids(req);
       // (no body, or not a form: nothing was parsed, and the CSRF check below refuses it)
       const form = (req.body ?? {}) as Act['form'];
-      const shell = (status: number, title: string, main: string) => d.send(res, status, c, title, main);
+      const shell = (status: number, title: string, main: string | Html) => d.send(res, status, c, title, main);
       if (!d.csrfOk(c, form) || !d.loggedIn(c)) {
         const m = d.csrfRefused(c);
         shell(403, m.title, m.main);

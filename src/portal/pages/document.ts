@@ -9,7 +9,7 @@ import { setTenantDownloadHeaders } from '../../content/download';
 import type { BlobStore } from '../../store/blobs';
 import { SECURITY_HEADERS } from '../answer';
 import { t } from '../i18n';
-import { h } from '../layout';
+import { html, type Html } from '../html';
 import { taskKey } from '../session';
 import { viewable } from '../task';
 import type { Ctx, PageKit } from '../kit';
@@ -55,29 +55,23 @@ function documentPage(d: PageKit, delivered: Delivered) {
     const { requestId, taskId } = d.ids(req);
     const raw = `${c.base}/document/raw?${c.query}&document_id=${encodeURIComponent(doc.id)}`;
     const row = await d.signer.originalDocument(c.svc, requestId, taskId, doc.id);
-    let body: string;
+    let body: Html;
     if (row.mimeType === 'application/pdf') {
-      body = `<div id="pdf" class="pdf" data-src="${h(raw)}" data-page-label="${h(t(c.lang, 'doc.page'))}"></div><script type="module" src="/portal/static/viewer.js"></script>`;
+      body = html`<div id="pdf" class="pdf" data-src="${raw}" data-page-label="${t(c.lang, 'doc.page')}"></div><script type="module" src="/portal/static/viewer.js"></script>`;
     } else {
       const size = (await d.blobs.stat(row.blobKey!))?.size ?? 0;
       const whole = size <= INLINE_TEXT_MAX;
       const text = await textHead(d.blobs, row.blobKey!, Math.min(size, INLINE_TEXT_MAX), whole);
-      const note = whole
-        ? ''
-        : `<p class="status info" role="status">${h(t(c.lang, 'doc.truncated', { shown: megabytes(INLINE_TEXT_MAX), size: megabytes(size) }))}</p>` +
-          `<p><a href="${h(raw)}" download>${h(t(c.lang, 'doc.downloadWhole'))}</a></p>`;
-      body = `${note}<pre class="text">${h(text)}</pre>`;
+      const note =
+        !whole &&
+        html`<p class="status info" role="status">${t(c.lang, 'doc.truncated', { shown: megabytes(INLINE_TEXT_MAX), size: megabytes(size) })}</p><p><a href="${raw}" download>${t(c.lang, 'doc.downloadWhole')}</a></p>`;
+      body = html`${note}<pre class="text">${text}</pre>`;
       if (whole) await delivered(c, doc.id);
     }
     const title = doc.description ?? doc.id;
-    d.send(
-      res,
-      200,
-      c,
-      title,
-      `<p><a href="${h(`${c.base}?${c.query}`)}">${h(t(c.lang, 'doc.back'))}</a></p><h1>${h(title)}</h1>${body}` +
-        `<p><a href="${h(raw)}" download>${h(t(c.lang, 'doc.download'))}</a></p>`,
-    );
+    const back = html`<p><a href="${`${c.base}?${c.query}`}">${t(c.lang, 'doc.back')}</a></p>`;
+    const download = html`<p><a href="${raw}" download>${t(c.lang, 'doc.download')}</a></p>`;
+    d.send(res, 200, c, title, html`${back}<h1>${title}</h1>${body}${download}`);
   };
 }
 

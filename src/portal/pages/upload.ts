@@ -2,7 +2,7 @@
 // blob store through the same content checks as SDS uploads (../upload.ts), then back to the wizard.
 import type express from 'express';
 import { t, type LangLike } from '../i18n';
-import { h } from '../layout';
+import { html, type Html } from '../html';
 import { receiveUpload, type Received } from '../upload';
 import { csrfOk } from '../task';
 import { wizard } from '../wizard';
@@ -20,7 +20,7 @@ export function mountUpload(r: express.Router, d: PageKit): void {
       const { requestId, taskId } = d.ids(req);
       const docId = typeof req.query.document_id === 'string' ? req.query.document_id : '';
       const doc = c.pt.documents.find((x) => x.id === docId && x.action === 'upload');
-      const shell = (status: number, main: string) => d.send(res, status, c, t(c.lang, 'task.title'), main);
+      const shell = (status: number, main: string | Html) => d.send(res, status, c, t(c.lang, 'task.title'), main);
       if (!doc || !d.loggedIn(c)) {
         req.resume();
         d.notFound(res, c.lang);
@@ -32,16 +32,13 @@ export function mountUpload(r: express.Router, d: PageKit): void {
         return;
       }
       if (got.kind === 'malformed') {
-        shell(
-          400,
-          wizard(c, `<p class="status warn" role="alert">${h(t(c.lang, 'form.bad.title'))}. ${h(t(c.lang, 'form.bad.body'))}</p>`),
-        );
+        shell(400, wizard(c, html`<p class="status warn" role="alert">${t(c.lang, 'form.bad.title')}. ${t(c.lang, 'form.bad.body')}</p>`));
         return;
       }
       if (got.kind !== 'ok') {
         shell(
           got.kind === 'too-large' ? 413 : got.kind === 'type' ? 415 : 422,
-          wizard(c, `<p class="status warn" role="alert">${h(refusal(c.lang, got, d.maxUploadBytes))}</p>`),
+          wizard(c, html`<p class="status warn" role="alert">${refusal(c.lang, got, d.maxUploadBytes)}</p>`),
         );
         return;
       }

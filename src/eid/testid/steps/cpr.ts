@@ -1,17 +1,16 @@
 // The CPR step after login, when PID-CPR asks the signer: the CPR number typed (optionally stored
 // with PID-CPR), matched to the PID and then to the task's national-id.
 import { t } from '../../../portal/i18n';
-import { h } from '../../../portal/layout';
+import { html, type Html } from '../../../portal/html';
 import type { Ctx } from '../../../portal/kit';
 import { LOGIN, str, type Steps } from './shared';
 import { action, alert, hidden } from './views';
 
-const cprForm = (c: Ctx, notice = '') =>
-  `${notice}<h1>${h(t(c.lang, 'cpr.title'))}</h1><p class="lead">${h(t(c.lang, 'cpr.body'))}</p>` +
-  `<form method="post" action="${h(action(c, 'cpr'))}">${hidden(c)}<label for="cpr">${h(t(c.lang, 'cpr.label'))}</label>` +
-  `<input type="text" id="cpr" name="cpr" inputmode="numeric" autocomplete="off" required maxlength="11">` +
-  `<p class="choice"><input type="checkbox" id="store" name="store" value="1"> <label for="store" class="inline">${h(t(c.lang, 'cpr.store'))}</label></p>` +
-  `<div class="actions"><button class="button">${h(t(c.lang, 'login.next'))}</button></div></form>`;
+const cprForm = (c: Ctx, notice?: Html) => {
+  const store = html`<p class="choice"><input type="checkbox" id="store" name="store" value="1"> <label for="store" class="inline">${t(c.lang, 'cpr.store')}</label></p>`;
+  const fields = html`<label for="cpr">${t(c.lang, 'cpr.label')}</label><input type="text" id="cpr" name="cpr" inputmode="numeric" autocomplete="off" required maxlength="11">${store}`;
+  return html`${notice}<h1>${t(c.lang, 'cpr.title')}</h1><p class="lead">${t(c.lang, 'cpr.body')}</p><form method="post" action="${action(c, 'cpr')}">${hidden(c)}${fields}<div class="actions"><button class="button">${t(c.lang, 'login.next')}</button></div></form>`;
+};
 
 /** GET and POST cpr: only while the login waits for it, else the task page. */
 export function mountCpr(s: Steps): void {

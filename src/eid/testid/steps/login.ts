@@ -3,22 +3,19 @@
 // needs it), and back to the task page.
 import type express from 'express';
 import { t } from '../../../portal/i18n';
-import { h } from '../../../portal/layout';
+import { html } from '../../../portal/html';
 import { taskKey } from '../../../portal/session';
 import type { Ctx, Kit } from '../../../portal/kit';
 import type { Failure } from '../users';
 import { LOGIN, str, type Steps } from './shared';
-import { action, alert, codeForm, failureText, hidden } from './views';
+import { action, alert, codeForm, failureText, hidden, passwordField } from './views';
 
 /** The first login form on the task page: user id and password. */
 export function loginForm(kit: Kit, c: Ctx, method: string): string {
   if (method !== LOGIN) return '';
-  return (
-    `<h2>${h(t(c.lang, 'login.with', { method: kit.methodName(method) }))}</h2><form method="post" action="${h(action(c, 'login'))}">${hidden(c)}` +
-    `<label for="user">${h(t(c.lang, 'login.userId'))}</label><input type="text" id="user" name="user" autocomplete="username" required>` +
-    `<label for="password">${h(t(c.lang, 'login.password'))}</label><input type="password" id="password" name="password" autocomplete="current-password" required>` +
-    `<div class="actions"><button class="button">${h(t(c.lang, 'login.next'))}</button></div></form>`
-  );
+  const user = html`<label for="user">${t(c.lang, 'login.userId')}</label><input type="text" id="user" name="user" autocomplete="username" required>`;
+  const form = html`<form method="post" action="${action(c, 'login')}">${hidden(c)}${user}${passwordField(c)}<div class="actions"><button class="button">${t(c.lang, 'login.next')}</button></div></form>`;
+  return html`<h2>${t(c.lang, 'login.with', { method: kit.methodName(method) })}</h2>${form}`.value;
 }
 
 /**

@@ -3,7 +3,7 @@
 // (confirm.ts takes that answer).
 import type { PortalTask } from '../../../core/portal';
 import { t } from '../../../portal/i18n';
-import { h } from '../../../portal/layout';
+import { html } from '../../../portal/html';
 import { LOGIN, SIGN, list, str, type Steps } from './shared';
 import { action, alert, codeForm, failureText, hidden, passwordField, signPage, signable } from './views';
 
@@ -30,10 +30,8 @@ function mountSignPage(s: Steps): void {
         s.refused(res, c, 200, 'sign.unavailable');
         return;
       }
-      const inner =
-        `<form method="post" action="${h(action(c, 'sign/start'))}">${hidden(c, { document_id: docIds })}` +
-        `<label for="user">${h(t(c.lang, 'login.userId'))}</label><input type="text" id="user" name="user" autocomplete="username" required value="${h(c.login?.userId ?? '')}">` +
-        `<div class="actions"><button class="button">${h(t(c.lang, 'login.next'))}</button></div></form>`;
+      const user = html`<label for="user">${t(c.lang, 'login.userId')}</label><input type="text" id="user" name="user" autocomplete="username" required value="${c.login?.userId ?? ''}">`;
+      const inner = html`<form method="post" action="${action(c, 'sign/start')}">${hidden(c, { document_id: docIds })}${user}<div class="actions"><button class="button">${t(c.lang, 'login.next')}</button></div></form>`;
       kit.send(res, 200, c, t(c.lang, 'sign.title'), signPage(kit, c, docIds, inner));
     }),
   );
@@ -62,7 +60,7 @@ export function mountSign(s: Steps): void {
       200,
       c,
       t(c.lang, 'sign.title'),
-      signPage(kit, c, docIds, codeForm(c, 'sign/confirm', ch, { document_id: docIds, user: str(body.user) }, '', passwordField(c))),
+      signPage(kit, c, docIds, codeForm(c, 'sign/confirm', ch, { document_id: docIds, user: str(body.user) }, undefined, passwordField(c))),
     );
   });
 }

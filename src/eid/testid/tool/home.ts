@@ -2,7 +2,7 @@
 // JavaScript), find a user by alias, CPR number or PID.
 import { TestIdError, type TestUser, type TestUserDraft } from '../users';
 import { t, type TextKey } from '../../../portal/i18n';
-import { h } from '../../../portal/layout';
+import { html, type Html } from '../../../portal/html';
 import { cprText, hidden, redirect, send, sentence, str, TESTID_BASE, userPath, type Ctx, type Handler, type Tool } from './shell';
 
 type Field = 'firstName' | 'lastName' | 'cpr' | 'address' | 'alias' | 'password';
@@ -33,21 +33,35 @@ interface HomeState {
 }
 
 /** One labelled input of the create form, with its hint and error tied to it for screen readers. */
-function field(c: Ctx, f: (typeof FIELDS)[number], value: string, error?: string): string {
+function field(c: Ctx, f: (typeof FIELDS)[number], value: string, error?: string): Html {
   const id = `f-${f.name}`;
   const described = [f.hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
-  return (
-    `<div class="field"><label for="${id}">${h(t(c.lang, f.label))}</label>` +
-    (f.hint ? `<span class="hint" id="${id}-hint">${h(t(c.lang, f.hint))}</span>` : '') +
-    `<input type="text" id="${id}" name="${f.name}" value="${h(value)}" maxlength="${f.max}" autocomplete="${f.autocomplete}" spellcheck="false" required` +
-    `${f.inputmode ? ` inputmode="${f.inputmode}"` : ''}${described ? ` aria-describedby="${described}"` : ''}${error ? ' aria-invalid="true"' : ''}>` +
-    (error ? `<span class="field-error" id="${id}-error">${h(error)}</span>` : '') +
-    '</div>'
-  );
+  const hint = f.hint && html`<span class="hint" id="${id}-hint">${t(c.lang, f.hint)}</span>`;
+  const attrs = html`${f.inputmode && html` inputmode="${f.inputmode}"`}${described && html` aria-describedby="${described}"`}${error && html` aria-invalid="true"`}`;
+  const input = html`<input type="text" id="${id}" name="${f.name}" value="${value}" maxlength="${f.max}" autocomplete="${f.autocomplete}" spellcheck="false" required${attrs}>`;
+  return html`<div class="field"><label for="${id}">${t(c.lang, f.label)}</label>${hint}${input}${error && html`<span class="field-error" id="${id}-error">${error}</span>`}</div>`;
+}
+
+/** The create form: the draft's fields (with its errors), "Create" and "Autofill". */
+function createForm(c: Ctx, f: (n: Field) => Html): Html {
+  const fields = html`<div class="fields">${f('firstName')}${f('lastName')}</div>${f('cpr')}${f('address')}<div class="fields">${f('alias')}${f('password')}</div>`;
+  // "Create" first: Enter in a field submits the form's first button
+  const actions = html`<div class="actions"><button class="button" name="do" value="create">${t(c.lang, 'testid.create.submit')}</button><button class="button secondary" name="do" value="autofill" formnovalidate>${t(c.lang, 'testid.create.autofill')}</button></div>`;
+  return html`<form method="post" action="${TESTID_BASE}/users" aria-labelledby="create">${hidden(c)}${fields}${actions}</form>`;
+}
+
+/** The find form: alias, CPR number or PID, with "no such user" tied to the field. */
+function findForm(c: Ctx, find: HomeState['find']): Html {
+  const findId = 'f-find';
+  const findError = find?.error && html`<span class="field-error" id="${findId}-error">${find.error}</span>`;
+  const input = html`<input type="text" id="${findId}" name="user" value="${find?.value ?? ''}" maxlength="40" autocomplete="off" spellcheck="false" required${
+    findError && html` aria-invalid="true" aria-describedby="${findId}-error"`
+  }>`;
+  return html`<form method="get" action="${TESTID_BASE}/find" class="find" aria-labelledby="find"><div class="field"><label for="${findId}">${t(c.lang, 'testid.find.label')}</label>${input}${findError}</div><button class="button secondary">${t(c.lang, 'testid.find.submit')}</button></form>`;
 }
 
 /** The home page's main: the create form (with the draft, its error or the Autofill notice) and the find form. */
-function home(c: Ctx, s: HomeState = {}): string {
+function home(c: Ctx, s: HomeState = {}): Html {
   const draft = s.draft ?? {};
   const value = (n: Field) => (n === 'cpr' ? cprText(str(draft.cpr)) : str(draft[n]));
   const errorFor = (n: Field) => (s.error && s.error.field === n ? s.error.message : undefined);
@@ -58,30 +72,14 @@ function home(c: Ctx, s: HomeState = {}): string {
       value(n),
       errorFor(n),
     );
-  const summary = s.error
-    ? `<div class="errors" role="alert"><h3>${h(t(c.lang, 'testid.create.failed'))}</h3><p>` +
-      (s.error.field ? `<a href="#f-${s.error.field}">${h(s.error.message)}</a>` : h(s.error.message)) +
-      '</p></div>'
-    : '';
-  const filled = s.autofilled ? `<p class="status info" role="status">${h(t(c.lang, 'testid.create.autofilled'))}</p>` : '';
-  const findId = 'f-find';
-  const findError = s.find?.error ? `<span class="field-error" id="${findId}-error">${h(s.find.error)}</span>` : '';
-  return (
-    `<h1>${h(t(c.lang, 'testid.home.title'))}</h1>` +
-    `<p class="lead">${h(t(c.lang, 'testid.home.lead'))}</p><p>${h(t(c.lang, 'testid.home.how'))}</p>` +
-    `<h2 id="create">${h(t(c.lang, 'testid.create.title'))}</h2>${summary}${filled}` +
-    `<p class="hint">${h(t(c.lang, 'testid.create.hint'))}</p>` +
-    `<form method="post" action="${TESTID_BASE}/users" aria-labelledby="create">${hidden(c)}` +
-    `<div class="fields">${f('firstName')}${f('lastName')}</div>${f('cpr')}${f('address')}<div class="fields">${f('alias')}${f('password')}</div>` +
-    // "Create" first: Enter in a field submits the form's first button
-    `<div class="actions"><button class="button" name="do" value="create">${h(t(c.lang, 'testid.create.submit'))}</button>` +
-    `<button class="button secondary" name="do" value="autofill" formnovalidate>${h(t(c.lang, 'testid.create.autofill'))}</button></div></form>` +
-    `<h2 id="find">${h(t(c.lang, 'testid.find.title'))}</h2>` +
-    `<form method="get" action="${TESTID_BASE}/find" class="find" aria-labelledby="find"><div class="field"><label for="${findId}">${h(t(c.lang, 'testid.find.label'))}</label>` +
-    `<input type="text" id="${findId}" name="user" value="${h(s.find?.value ?? '')}" maxlength="40" autocomplete="off" spellcheck="false" required` +
-    `${findError ? ` aria-invalid="true" aria-describedby="${findId}-error"` : ''}>${findError}</div>` +
-    `<button class="button secondary">${h(t(c.lang, 'testid.find.submit'))}</button></form>`
-  );
+  const summary =
+    s.error &&
+    html`<div class="errors" role="alert"><h3>${t(c.lang, 'testid.create.failed')}</h3><p>${
+      s.error.field ? html`<a href="#f-${s.error.field}">${s.error.message}</a>` : s.error.message
+    }</p></div>`;
+  const filled = s.autofilled && html`<p class="status info" role="status">${t(c.lang, 'testid.create.autofilled')}</p>`;
+  const intro = html`<h1>${t(c.lang, 'testid.home.title')}</h1><p class="lead">${t(c.lang, 'testid.home.lead')}</p><p>${t(c.lang, 'testid.home.how')}</p>`;
+  return html`${intro}<h2 id="create">${t(c.lang, 'testid.create.title')}</h2>${summary}${filled}<p class="hint">${t(c.lang, 'testid.create.hint')}</p>${createForm(c, f)}<h2 id="find">${t(c.lang, 'testid.find.title')}</h2>${findForm(c, s.find)}`;
 }
 
 /** GET /testid/: the home page, empty. */

@@ -2,45 +2,37 @@
 // in four tables so that it prints like the paper card.
 import { KEY_CARD_RENEW_AT, type KeyCardView } from '../keycard';
 import { t } from '../../../portal/i18n';
-import { h } from '../../../portal/layout';
+import { html, join, type Html } from '../../../portal/html';
 import { back, send, time, userPath, type Ctx, type Handler, type Tool } from './shell';
 import { resolveUser } from './user';
 
 /** One table of a card: the pairs from `chunk`'s first key number to its last. */
-function keyTable(c: Ctx, card: KeyCardView, chunk: KeyCardView['codes']): string {
+function keyTable(c: Ctx, card: KeyCardView, chunk: KeyCardView['codes']): Html {
   const caption = t(c.lang, 'testid.card.part', {
     id: card.cardId,
     from: chunk[0]!.keyNumber,
     to: chunk[chunk.length - 1]!.keyNumber,
   });
-  return (
-    `<table class="keys"><caption class="sr">${h(caption)}</caption><thead><tr><th scope="col">${h(t(c.lang, 'testid.card.key'))}</th>` +
-    `<th scope="col">${h(t(c.lang, 'testid.card.code'))}</th></tr></thead><tbody>` +
-    chunk
-      .map(
-        (k) =>
-          `<tr${k.used ? ' class="used"' : ''}><th scope="row">${h(k.keyNumber)}</th><td><span class="code">${h(k.code)}</span>` +
-          `${k.used ? `<span class="sr"> (${h(t(c.lang, 'testid.card.used'))})</span><span aria-hidden="true"> ✓</span>` : ''}</td></tr>`,
-      )
-      .join('') +
-    '</tbody></table>'
+  const rows = chunk.map(
+    (k) =>
+      html`<tr${k.used && html` class="used"`}><th scope="row">${k.keyNumber}</th><td><span class="code">${k.code}</span>${
+        k.used && html`<span class="sr"> (${t(c.lang, 'testid.card.used')})</span><span aria-hidden="true"> ✓</span>`
+      }</td></tr>`,
   );
+  return html`<table class="keys"><caption class="sr">${caption}</caption><thead><tr><th scope="col">${t(c.lang, 'testid.card.key')}</th><th scope="col">${t(c.lang, 'testid.card.code')}</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 /** One card: its heading, whether it is in use, how many codes remain, when it was issued, its tables. */
-function cardSection(c: Ctx, card: KeyCardView): string {
+function cardSection(c: Ctx, card: KeyCardView): Html {
   const headId = `card-${card.cardId}`;
   const parts = 4;
   const size = Math.ceil(card.codes.length / parts) || 1;
-  const tables: string[] = [];
+  const tables: Html[] = [];
   for (let i = 0; i < card.codes.length; i += size) tables.push(keyTable(c, card, card.codes.slice(i, i + size)));
-  return (
-    `<section class="keycard" aria-labelledby="${headId}"><h2 id="${headId}">${h(t(c.lang, 'testid.card.heading', { id: card.cardId }))}</h2>` +
-    `<p class="keycard-meta"><span class="tag${card.inUse ? ' done' : ''}">${h(t(c.lang, card.inUse ? 'testid.card.inUse' : 'testid.card.next'))}</span>` +
-    `<span>${h(t(c.lang, 'testid.card.remaining', { n: card.remaining, total: card.codes.length }))}</span>` +
-    `<span>${t(c.lang, 'testid.card.issued', { time: '\u0000' }).split('\u0000').map(h).join(time(card.createdAt))}</span></p>` +
-    `<div class="keygrid">${tables.join('')}</div></section>`
-  );
+  // the issue time as a <time> inside the translated sentence
+  const issued = join(t(c.lang, 'testid.card.issued', { time: '\u0000' }).split('\u0000'), time(card.createdAt));
+  const meta = html`<p class="keycard-meta"><span class="tag${card.inUse ? ' done' : ''}">${t(c.lang, card.inUse ? 'testid.card.inUse' : 'testid.card.next')}</span><span>${t(c.lang, 'testid.card.remaining', { n: card.remaining, total: card.codes.length })}</span><span>${issued}</span></p>`;
+  return html`<section class="keycard" aria-labelledby="${headId}"><h2 id="${headId}">${t(c.lang, 'testid.card.heading', { id: card.cardId })}</h2>${meta}<div class="keygrid">${tables}</div></section>`;
 }
 
 /** GET /testid/users/:alias/keycard: the user's valid cards (or a sentence saying there are none). */
@@ -50,16 +42,17 @@ export function keyCardPage(tool: Tool): Handler {
     const u = await resolveUser(tool, req, res, c, '/keycard');
     if (!u) return;
     const cards = await tool.d.testid.keyCards(u.alias);
-    const body = cards.map((card) => cardSection(c, card)).join('');
+    const body = cards.map((card) => cardSection(c, card));
     const title = t(c.lang, 'testid.card.title');
+    const lead = html`<p class="lead">${t(c.lang, 'testid.card.lead', { name: u.name, alias: u.alias, n: KEY_CARD_RENEW_AT })}</p>`;
+    const none = html`<p>${t(c.lang, 'testid.card.none')}</p>`;
+    const crumbs = back(c, userPath(u.alias), t(c.lang, 'testid.card.back', { name: u.name }));
     send(
       res,
       200,
       c,
       `${title} · ${u.name}`,
-      `${back(c, userPath(u.alias), t(c.lang, 'testid.card.back', { name: u.name }))}` +
-        `<h1>${h(title)}</h1><p class="lead">${h(t(c.lang, 'testid.card.lead', { name: u.name, alias: u.alias, n: KEY_CARD_RENEW_AT }))}</p>` +
-        `<p class="noprint">${h(t(c.lang, 'testid.card.print'))}</p>${body || `<p>${h(t(c.lang, 'testid.card.none'))}</p>`}`,
+      html`${crumbs}<h1>${title}</h1>${lead}<p class="noprint">${t(c.lang, 'testid.card.print')}</p>${body.length ? body : none}`,
     );
   };
 }

@@ -3,7 +3,7 @@
 // threw, 400 / 404 / 413 for a request express refused).
 import express from 'express';
 import { pickLanguage, t, type TextKey } from '../../../portal/i18n';
-import { h } from '../../../portal/layout';
+import { html } from '../../../portal/html';
 import { clientErrorStatus } from '../../../portal/forms';
 import { newErrorReference } from '../../../core/ids';
 import { Csrf } from './csrf';
@@ -46,7 +46,7 @@ export function toolFor(d: TestIdToolDeps): Tool {
           500,
           c,
           title,
-          `<h1 class="status warn">${h(title)}</h1><p class="lead">${h(t(c.lang, 'testid.error.body', { ref }))}</p>${back(c)}`,
+          html`<h1 class="status warn">${title}</h1><p class="lead">${t(c.lang, 'testid.error.body', { ref })}</p>${back(c)}`,
         );
       }
     };
@@ -76,7 +76,7 @@ export function clientErrorPage(tool: Tool): express.ErrorRequestHandler {
       status,
       c,
       t(c.lang, title),
-      `<h1 class="status warn">${h(t(c.lang, title))}</h1><p class="lead">${h(t(c.lang, body))}</p>${back(c)}`,
+      html`<h1 class="status warn">${t(c.lang, title)}</h1><p class="lead">${t(c.lang, body)}</p>${back(c)}`,
     );
   };
 }

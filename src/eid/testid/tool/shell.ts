@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../../core/ports';
 import type { TestIdEnvironment } from '../users';
 import { t, type Lang } from '../../../portal/i18n';
-import { h, page } from '../../../portal/layout';
+import { html, type Html } from '../../../portal/html';
+import { page } from '../../../portal/layout';
 
 export interface TestIdToolDeps {
   testid: TestIdEnvironment;
@@ -32,8 +33,8 @@ export const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 export const sentence = (s: string) => (s ? s[0]!.toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.') : s);
 export const cprText = (cpr: string) => (/^\d{10}$/.test(cpr) ? `${cpr.slice(0, 6)}-${cpr.slice(6)}` : cpr);
 /** An unambiguous time: ISO date and time in UTC, machine-readable in `datetime`. */
-export const time = (iso: string) =>
-  `<time datetime="${h(iso)}"><span>${h(iso.slice(0, 10))}</span> <span>${h(iso.slice(11, 19))} UTC</span></time>`;
+export const time = (iso: string): Html =>
+  html`<time datetime="${iso}"><span>${iso.slice(0, 10)}</span> <span>${iso.slice(11, 19)} UTC</span></time>`;
 
 /** One request's page context: language and the CSRF token for its forms. */
 export interface Ctx {
@@ -58,28 +59,28 @@ export interface Tool {
 }
 
 /** A whole page of the tool: its headers, the CSRF cookie if the request came without one, the layout. */
-export function send(res: express.Response, status: number, c: Ctx, title: string, main: string): void {
+export function send(res: express.Response, status: number, c: Ctx, title: string, main: Html): void {
   res.status(status).set(HEADERS);
   if (c.setCookie) res.append('set-cookie', c.setCookie);
-  res.type('html').send(page({ lang: c.lang, title, main, service: t(c.lang, 'testid.name') }));
+  res.type('html').send(page({ lang: c.lang, title, main: main.value, service: t(c.lang, 'testid.name') }));
 }
 
 export function redirect(res: express.Response, to: string): void {
   res.status(303).set(HEADERS).location(to).end();
 }
 
-export const hidden = (c: Ctx) => `<input type="hidden" name="csrf" value="${h(c.token)}">`;
-export const back = (c: Ctx, href = `${TESTID_BASE}/`, text = t(c.lang, 'testid.back')) =>
-  `<p class="crumbs"><a href="${h(href)}">${h(text)}</a></p>`;
+export const hidden = (c: Ctx): Html => html`<input type="hidden" name="csrf" value="${c.token}">`;
+export const back = (c: Ctx, href = `${TESTID_BASE}/`, text = t(c.lang, 'testid.back')): Html =>
+  html`<p class="crumbs"><a href="${href}">${text}</a></p>`;
 
 export function notFound(res: express.Response, c: Ctx): void {
   const title = t(c.lang, 'testid.notfound.title');
-  send(res, 404, c, title, `${back(c)}<h1 class="status warn">${h(title)}</h1><p class="lead">${h(t(c.lang, 'testid.notfound.body'))}</p>`);
+  send(res, 404, c, title, html`${back(c)}<h1 class="status warn">${title}</h1><p class="lead">${t(c.lang, 'testid.notfound.body')}</p>`);
 }
 
 /** A POST without a valid CSRF token: nothing is done. `alias` names the page to go back to. */
 export function forbidden(res: express.Response, c: Ctx, alias?: string): void {
   const title = t(c.lang, 'csrf.title');
   const link = alias ? back(c, userPath(alias), t(c.lang, 'testid.card.back', { name: alias })) : back(c);
-  send(res, 403, c, title, `<h1 class="status warn">${h(title)}</h1><p class="lead">${h(t(c.lang, 'testid.csrf.body'))}</p>${link}`);
+  send(res, 403, c, title, html`<h1 class="status warn">${title}</h1><p class="lead">${t(c.lang, 'testid.csrf.body')}</p>${link}`);
 }

@@ -3,7 +3,7 @@
 import type express from 'express';
 import { MAX_FAILURES, TestIdError, type CertificateState, type LogEntry, type LogType, type TestUser } from '../users';
 import { t, type TextKey } from '../../../portal/i18n';
-import { h } from '../../../portal/layout';
+import { html, type Html } from '../../../portal/html';
 import { back, cprText, hidden, notFound, redirect, send, sentence, str, time, userPath, type Ctx, type Handler, type Tool } from './shell';
 
 const LOG_TEXT: Record<LogType, TextKey> = {
@@ -64,29 +64,27 @@ export async function resolveUser(
 }
 
 /** A one-button form that POSTs `do=value` to one of the user's actions. */
-function actionForm(c: Ctx, u: TestUser, path: string, value: string, label: TextKey, cls = 'secondary'): string {
-  return `<form method="post" action="${h(`${userPath(u.alias)}/${path}`)}">${hidden(c)}<button class="button ${cls}" name="do" value="${value}">${h(t(c.lang, label))}</button></form>`;
+function actionForm(c: Ctx, u: TestUser, path: string, value: string, label: TextKey, cls = 'secondary'): Html {
+  return html`<form method="post" action="${`${userPath(u.alias)}/${path}`}">${hidden(c)}<button class="button ${cls}" name="do" value="${value}">${t(c.lang, label)}</button></form>`;
 }
 
-const facts = (c: Ctx, rows: Array<[TextKey, string]>) =>
-  `<dl class="facts">${rows.map(([k, v]) => `<dt>${h(t(c.lang, k))}</dt><dd>${v}</dd>`).join('')}</dl>`;
+const facts = (c: Ctx, rows: Array<[TextKey, string | Html]>) =>
+  html`<dl class="facts">${rows.map(([k, v]) => html`<dt>${t(c.lang, k)}</dt><dd>${v}</dd>`)}</dl>`;
 
 /** The transaction log as a table (or a sentence saying it is empty). */
-function logTable(c: Ctx, log: LogEntry[]): string {
-  const rows = log
-    .map(
-      (e) =>
-        `<tr><td>${time(e.time)}</td><td>${h(LOG_TEXT[e.type] ? t(c.lang, LOG_TEXT[e.type]) : e.type)}</td><td>${h(e.detail ?? '')}</td></tr>`,
-    )
-    .join('');
+function logTable(c: Ctx, log: LogEntry[]): Html {
+  const rows = log.map(
+    (e) =>
+      html`<tr><td>${time(e.time)}</td><td>${LOG_TEXT[e.type] ? t(c.lang, LOG_TEXT[e.type]) : e.type}</td><td>${e.detail ?? ''}</td></tr>`,
+  );
+  const head = html`<thead><tr><th scope="col">${t(c.lang, 'testid.log.time')}</th><th scope="col">${t(c.lang, 'testid.log.event')}</th><th scope="col">${t(c.lang, 'testid.log.detail')}</th></tr></thead>`;
   return log.length
-    ? `<table class="data" aria-labelledby="log"><thead><tr><th scope="col">${h(t(c.lang, 'testid.log.time'))}</th><th scope="col">${h(t(c.lang, 'testid.log.event'))}</th>` +
-        `<th scope="col">${h(t(c.lang, 'testid.log.detail'))}</th></tr></thead><tbody>${rows}</tbody></table>`
-    : `<p>${h(t(c.lang, 'testid.log.empty'))}</p>`;
+    ? html`<table class="data" aria-labelledby="log">${head}<tbody>${rows}</tbody></table>`
+    : html`<p>${t(c.lang, 'testid.log.empty')}</p>`;
 }
 
 /** The certificate section: its status, facts and the actions its state allows. */
-function certificateSection(tool: Tool, c: Ctx, u: TestUser, state: CertificateState): string {
+function certificateSection(tool: Tool, c: Ctx, u: TestUser, state: CertificateState): Html {
   const cert = CERT_TEXT[state];
   const expired = new Date(u.certificate.notAfter).getTime() < tool.d.clock.now().getTime();
   const action = (value: string, label: TextKey, cls?: string) => actionForm(c, u, 'certificate', value, label, cls);
@@ -94,51 +92,45 @@ function certificateSection(tool: Tool, c: Ctx, u: TestUser, state: CertificateS
     state === 'good' ? action('lock', 'testid.cert.lock') : '',
     state === 'locked' ? action('unlock', 'testid.cert.unlock') : '',
     state === 'good' || state === 'locked' ? action('revoke', 'testid.cert.revoke', 'danger') : '',
-  ].join('');
-  return (
-    `<h2>${h(t(c.lang, 'testid.cert.title'))}</h2>` +
-    `<p class="status ${cert.cls}" id="certificate-status">${h(t(c.lang, 'testid.cert.status'))}: ${h(t(c.lang, cert.text))}</p>` +
-    facts(c, [
-      ['testid.cert.serial', h(u.certificate.serial)],
-      ['testid.cert.subject', h(u.certificate.subject)],
-      ['testid.cert.validUntil', `${time(u.certificate.notAfter)}${expired ? ` (${h(t(c.lang, 'testid.cert.expired'))})` : ''}`],
-    ]) +
-    `<p>${h(t(c.lang, 'testid.cert.explain'))}</p>${certActions ? `<div class="actions">${certActions}</div>` : ''}`
-  );
+  ].filter(Boolean);
+  const status = html`<p class="status ${cert.cls}" id="certificate-status">${t(c.lang, 'testid.cert.status')}: ${t(c.lang, cert.text)}</p>`;
+  const validUntil = html`${time(u.certificate.notAfter)}${expired && html` (${t(c.lang, 'testid.cert.expired')})`}`;
+  const rows = facts(c, [
+    ['testid.cert.serial', u.certificate.serial],
+    ['testid.cert.subject', u.certificate.subject],
+    ['testid.cert.validUntil', validUntil],
+  ]);
+  return html`<h2>${t(c.lang, 'testid.cert.title')}</h2>${status}${rows}<p>${t(c.lang, 'testid.cert.explain')}</p>${
+    certActions.length > 0 && html`<div class="actions">${certActions}</div>`
+  }`;
 }
 
 /** The login section: the user's lock after wrong attempts, and "unlock" when locked. */
-function loginSection(c: Ctx, u: TestUser): string {
+function loginSection(c: Ctx, u: TestUser): Html {
   const lockText = u.locked
     ? t(c.lang, 'testid.login.locked', {
         n: u.failedAttempts,
         time: u.lockedAt ? `${u.lockedAt.slice(0, 10)} ${u.lockedAt.slice(11, 19)} UTC` : '',
       })
     : t(c.lang, 'testid.login.open', { n: u.failedAttempts, max: MAX_FAILURES });
-  return (
-    `<h2>${h(t(c.lang, 'testid.login.title'))}</h2><p class="status ${u.locked ? 'warn' : 'ok'}" id="user-status">${h(lockText)}</p>` +
-    (u.locked ? `<div class="actions">${actionForm(c, u, 'unlock', 'unlock', 'testid.login.unlock', '')}</div>` : '')
-  );
+  return html`<h2>${t(c.lang, 'testid.login.title')}</h2><p class="status ${u.locked ? 'warn' : 'ok'}" id="user-status">${lockText}</p>${
+    u.locked && html`<div class="actions">${actionForm(c, u, 'unlock', 'unlock', 'testid.login.unlock', '')}</div>`
+  }`;
 }
 
 /** The overview's main, with `notice` (an action's outcome) above the heading. */
-async function overview(tool: Tool, c: Ctx, u: TestUser, notice = ''): Promise<string> {
-  const [state, log] = await Promise.all([tool.d.testid.certificateState(u.alias), tool.d.testid.log(u.alias, 200)]);
-  return (
-    `${back(c)}${notice}<h1>${h(u.name)}</h1><p class="lead">${h(t(c.lang, 'testid.user.lead'))}</p>` +
-    `<h2>${h(t(c.lang, 'testid.user.details'))}</h2>` +
-    facts(c, [
-      ['testid.field.alias', h(u.alias)],
-      ['testid.field.cpr', h(cprText(u.cpr))],
-      ['testid.user.pid', h(u.pid)],
-      ['testid.field.address', h(u.address)],
-      ['testid.user.created', time(u.createdAt)],
-    ]) +
-    `<p><a class="button secondary" href="${h(`${userPath(u.alias)}/keycard`)}">${h(t(c.lang, 'testid.card.link'))}</a></p>` +
-    certificateSection(tool, c, u, state) +
-    loginSection(c, u) +
-    `<h2 id="log">${h(t(c.lang, 'testid.log.title'))}</h2><p class="hint">${h(t(c.lang, 'testid.log.caption'))}</p>${logTable(c, log)}`
-  );
+async function overview(tool: Tool, c: Ctx, u: TestUser, notice?: Html): Promise<Html> {
+  const [state, entries] = await Promise.all([tool.d.testid.certificateState(u.alias), tool.d.testid.log(u.alias, 200)]);
+  const details = facts(c, [
+    ['testid.field.alias', u.alias],
+    ['testid.field.cpr', cprText(u.cpr)],
+    ['testid.user.pid', u.pid],
+    ['testid.field.address', u.address],
+    ['testid.user.created', time(u.createdAt)],
+  ]);
+  const card = html`<p><a class="button secondary" href="${`${userPath(u.alias)}/keycard`}">${t(c.lang, 'testid.card.link')}</a></p>`;
+  const log = html`<h2 id="log">${t(c.lang, 'testid.log.title')}</h2><p class="hint">${t(c.lang, 'testid.log.caption')}</p>${logTable(c, entries)}`;
+  return html`${back(c)}${notice}<h1>${u.name}</h1><p class="lead">${t(c.lang, 'testid.user.lead')}</p><h2>${t(c.lang, 'testid.user.details')}</h2>${details}${card}${certificateSection(tool, c, u, state)}${loginSection(c, u)}${log}`;
 }
 
 /** GET /testid/users/:alias: the overview, with the notice of the action that led here (`?done=`). */
@@ -148,7 +140,7 @@ export function userPage(tool: Tool): Handler {
     const u = await resolveUser(tool, req, res, c);
     if (!u) return;
     const done = DONE[str(req.query.done)];
-    const notice = done ? `<p class="status ok" role="status">${h(t(c.lang, done))}</p>` : '';
+    const notice = done ? html`<p class="status ok" role="status">${t(c.lang, done)}</p>` : undefined;
     send(res, 200, c, u.name, await overview(tool, c, u, notice));
   };
 }
@@ -179,7 +171,7 @@ export function changeCertificate(tool: Tool): UserAction {
       await tool.d.testid.certificateAction(u.alias, action);
     } catch (e) {
       if (!(e instanceof TestIdError)) throw e;
-      const notice = `<p class="status warn" role="alert">${h(t(c.lang, 'testid.action.failed', { message: sentence(e.message) }))}</p>`;
+      const notice = html`<p class="status warn" role="alert">${t(c.lang, 'testid.action.failed', { message: sentence(e.message) })}</p>`;
       send(res, 409, c, u.name, await overview(tool, c, u, notice));
       return;
     }
