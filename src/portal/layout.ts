@@ -2,13 +2,7 @@
 // focus styles, 360 px and up), colours from CSS variables so graphical profiles can restyle it.
 import { codeOf, t, type LangLike } from './i18n';
 import type { PortalProfile } from '../store/profiles';
-import { escapeHtml } from '../util/escape';
 import { html, raw, type Html } from './html';
-
-/** HTML-escapes text for element content and attribute values (older views; new ones use html`` from ./html). */
-export function h(s: string | number | undefined): string {
-  return escapeHtml(s);
-}
 
 /** A graphical profile as a page shows it. */
 export interface PageLook {

@@ -338,6 +338,11 @@ describe.each(databases())('portal use cases on %s', (db) => {
       ]);
       expect([name, r.text]).not.toEqual([name, expect.stringMatching(/\bat .+\.(ts|js):\d+|Error:/)]);
     }
+    // the refused page leads back to the task, its URL escaped as an attribute value
+    const tooLarge = await b.raw(act, `do=decline&csrf=${b.csrf}&reason=${'x'.repeat(100_000)}`, { 'content-type': form });
+    expect(tooLarge.text).toContain(
+      `<p><a href="/std/docaction/demo?request_id=${requestId}&amp;task_id=t1">Back to the documents</a></p>`,
+    );
     // an upload that is not a readable multipart/form-data body
     const up = await create(
       '<document xsi:type="upload-document" id="u"><description>Payslip</description></document><task id="t1"><document-action type="upload"><document-ref>u</document-ref></document-action></task>',

@@ -4,7 +4,8 @@ import type express from 'express';
 import { message, SECURITY_HEADERS } from '../answer';
 import { clientErrorStatus } from '../forms';
 import { pickLanguage, t, type TextKey } from '../i18n';
-import { h, page } from '../layout';
+import { page } from '../layout';
+import { html } from '../html';
 import { ids } from '../task';
 
 export function mountRefusedForms(r: express.Router): void {
@@ -19,7 +20,7 @@ export function mountRefusedForms(r: express.Router): void {
     const service = typeof req.params.service === 'string' ? req.params.service : /^\/std\/docaction\/([^/]+)/.exec(req.path)?.[1];
     const back =
       requestId && taskId && service
-        ? `<p><a href="${h(`/std/docaction/${encodeURIComponent(service)}?${new URLSearchParams({ request_id: requestId, task_id: taskId })}`)}">${h(t(lang, 'doc.back'))}</a></p>`
+        ? html`<p><a href="${`/std/docaction/${encodeURIComponent(service)}?${new URLSearchParams({ request_id: requestId, task_id: taskId })}`}">${t(lang, 'doc.back')}</a></p>`
         : '';
     const [title, body]: [TextKey, TextKey] =
       status === 413

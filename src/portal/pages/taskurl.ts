@@ -3,7 +3,7 @@
 // page, or the wizard once logged in.
 import type express from 'express';
 import { t } from '../i18n';
-import { h } from '../layout';
+import { html, type Html } from '../html';
 import { taskKey } from '../session';
 import { wizard } from '../wizard';
 import type { PageKit } from '../kit';
@@ -16,7 +16,7 @@ export function mountTaskUrl(r: express.Router, d: PageKit): void {
       if (!c) return;
       const { requestId, taskId } = d.ids(req);
       const artifact = typeof req.query.artifact === 'string' ? req.query.artifact : undefined;
-      let notice = '';
+      let notice: Html | string = '';
       if (artifact !== undefined) {
         if (c.pt.artifactAllowed && (await d.signer.redeemArtifact(c.svc, requestId, taskId, artifact))) {
           d.rotate(c);
@@ -26,7 +26,7 @@ export function mountTaskUrl(r: express.Router, d: PageKit): void {
           d.redirect(res, c, `${c.base}?${c.query}`);
           return;
         }
-        notice = `<p class="status warn" role="alert">${h(t(c.lang, 'artifact.used'))}</p>`;
+        notice = html`<p class="status warn" role="alert">${t(c.lang, 'artifact.used')}</p>`;
       }
       if (!d.loggedIn(c)) {
         d.send(res, 200, c, t(c.lang, 'login.title'), d.loginPage(c, notice));
