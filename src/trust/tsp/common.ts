@@ -92,11 +92,6 @@ export async function digest(alg: HashName | 'SHA-1', data: Uint8Array): Promise
   return new Uint8Array(await crypto.subtle.digest(alg, data));
 }
 
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return a.length - b.length;
-}
-
 /** A positive DER INTEGER from hex (a 00 octet is prepended when the top bit is set). */
 export function positiveIntegerDer(hexValue: string): Uint8Array {
   const bytes = Buffer.from(normalizeSerialHex(hexValue), 'hex');

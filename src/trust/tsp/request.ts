@@ -1,7 +1,7 @@
 // The client's time-stamp request (RFC 3161 §2.4.1): creation only.
 import { TAG, tlv } from '../asn1/der';
 import { bigintHex, positiveIntegerDer } from './common';
-import { SHA256_ALG } from './responder';
+import { SHA256_ALG } from '../cms/signeddata';
 // ---------------------------------------------------------------------------------------------
 // Client side
 

@@ -21,19 +21,9 @@ import {
 } from '../asn1/der';
 import { wholeSeconds } from '../ocsp/certid';
 import { normalizeSerialHex } from '../x509/serial';
-import {
-  OID,
-  PkiStatus,
-  type TsaFailure,
-  digest,
-  HASHES,
-  positiveIntegerDer,
-  bigintHex,
-  compareBytes,
-  FAILURE_BITS,
-  type TsaOptions,
-} from './common';
+import { OID, PkiStatus, type TsaFailure, HASHES, positiveIntegerDer, bigintHex, FAILURE_BITS, type TsaOptions } from './common';
 import { toU8 } from './token';
+import { createSignedData } from '../cms/signeddata';
 // ---------------------------------------------------------------------------------------------
 // Responder
 
@@ -117,25 +107,16 @@ function parseTimestampRequest(der: ArrayBuffer | Uint8Array, policyOid: string)
   return out as VettedRequest;
 }
 
-/** The TBSCertificate parts a token names: serialNumber INTEGER, issuer and subject Name (their DER encodings). */
-interface CertParts {
-  serial: Uint8Array;
-  issuer: Uint8Array;
-  subject: Uint8Array;
-}
-const certParts = new WeakMap<x509.X509Certificate, CertParts>();
-function partsOf(cert: x509.X509Certificate): CertParts {
-  let p = certParts.get(cert);
+/** The certificate's subject Name (DER), which a token names as its tsa. */
+const subjects = new WeakMap<x509.X509Certificate, Uint8Array>();
+function subjectOf(cert: x509.X509Certificate): Uint8Array {
+  let p = subjects.get(cert);
   if (!p) {
     const [tbs] = childrenOf(readDer(new Uint8Array(cert.rawData)));
     const f = childrenOf(expectTag(tbs, TAG.sequence, 'TBSCertificate'));
     const i = f[0]?.tag === 0xa0 ? 1 : 0; // [0] version
-    p = {
-      serial: encodingOf(expectTag(f[i], TAG.integer, 'serialNumber')),
-      issuer: encodingOf(expectTag(f[i + 2], TAG.sequence, 'issuer')),
-      subject: encodingOf(expectTag(f[i + 4], TAG.sequence, 'subject')),
-    };
-    certParts.set(cert, p);
+    p = encodingOf(expectTag(f[i + 4], TAG.sequence, 'subject'));
+    subjects.set(cert, p);
   }
   return p;
 }
@@ -151,29 +132,15 @@ function serialNumber(o: TsaOptions): Uint8Array {
   return positiveIntegerDer(typeof s === 'bigint' ? bigintHex(s) : s);
 }
 
-const NULL_PARAMS = tlv(TAG.null);
-export const SHA256_ALG = tlv(TAG.sequence, oid(OID.sha256), NULL_PARAMS);
-const SHA256_WITH_RSA = tlv(TAG.sequence, oid('1.2.840.113549.1.1.11'), NULL_PARAMS);
-
-function derSet(members: Uint8Array[]): Uint8Array {
-  return tlv(TAG.set, ...[...members].sort(compareBytes));
-}
-
 /**
  * RFC 3161 §2.4.2 TimeStampToken for a vetted request, written in DER (der.ts): a CMS SignedData
- * (RFC 5652 §5, version 3) over the TSTInfo (genTime in whole seconds, accuracy, the imprint and
+ * (RFC 5652 §5, version 3; cms/signeddata.ts) over the TSTInfo (genTime in whole seconds, accuracy, the imprint and
  * nonce echoed, tsa = our subject as a directoryName), signed attributes contentType, messageDigest
  * and ESS signing-certificate-v2 (RFC 5816/RFC 5035: SHA-256 certHash, the DEFAULT so no
  * hashAlgorithm, with IssuerSerial), RSASSA-PKCS1-v1_5 SHA-256 by the TSA key; the TSA certificate
  * only if the request set certReq.
  */
 async function buildToken(req: VettedRequest, o: TsaOptions): Promise<Uint8Array> {
-  const key = o.tsa.keys.privateKey;
-  const keyAlg = key.algorithm as { name?: string; hash?: { name?: string } };
-  if (keyAlg.name !== 'RSASSA-PKCS1-v1_5' || keyAlg.hash?.name !== 'SHA-256')
-    throw new Error('the TSA key must be an RSASSA-PKCS1-v1_5 SHA-256 key');
-  const certDer = new Uint8Array(o.tsa.certificate.rawData);
-  const cert = partsOf(o.tsa.certificate);
   const accuracy = o.accuracySeconds ?? 1;
   const tst = tlv(
     TAG.sequence,
@@ -184,40 +151,15 @@ async function buildToken(req: VettedRequest, o: TsaOptions): Promise<Uint8Array
     generalizedTime(wholeSeconds((o.now ?? (() => new Date()))())),
     ...(accuracy > 0 ? [tlv(TAG.sequence, unsignedInteger(Buffer.from(normalizeSerialHex(bigintHex(BigInt(accuracy))), 'hex')))] : []),
     ...(req.nonce ? [req.nonce] : []),
-    tlv(0xa0, tlv(0xa4, cert.subject)),
+    tlv(0xa0, tlv(0xa4, subjectOf(o.tsa.certificate))),
   );
-  const attribute = (type: string, value: Uint8Array): Uint8Array => tlv(TAG.sequence, oid(type), tlv(TAG.set, value));
-  const issuerSerial = tlv(TAG.sequence, tlv(TAG.sequence, tlv(0xa4, cert.issuer)), cert.serial);
-  const attrs = derSet([
-    attribute(OID.contentType, oid(OID.tstInfo)),
-    attribute(OID.messageDigest, tlv(TAG.octetString, await digest('SHA-256', tst))),
-    attribute(
-      OID.signingCertificateV2,
-      tlv(TAG.sequence, tlv(TAG.sequence, tlv(TAG.sequence, tlv(TAG.octetString, await digest('SHA-256', certDer)), issuerSerial))),
-    ),
-  ]);
-  // RFC 5652 §5.4: the signature covers the DER SET OF attributes; the SignerInfo carries them as [0] IMPLICIT.
-  const signature = new Uint8Array(await crypto.subtle.sign({ name: 'RSASSA-PKCS1-v1_5' }, key, attrs));
-  const signedAttrs = new Uint8Array(attrs);
-  signedAttrs[0] = 0xa0;
-  const signerInfo = tlv(
-    TAG.sequence,
-    tlv(TAG.integer, Uint8Array.of(1)),
-    tlv(TAG.sequence, cert.issuer, cert.serial),
-    SHA256_ALG,
-    signedAttrs,
-    SHA256_WITH_RSA,
-    tlv(TAG.octetString, signature),
-  );
-  const signedData = tlv(
-    TAG.sequence,
-    tlv(TAG.integer, Uint8Array.of(3)),
-    tlv(TAG.set, SHA256_ALG),
-    tlv(TAG.sequence, oid(OID.tstInfo), tlv(0xa0, tlv(TAG.octetString, tst))),
-    ...(req.certReq ? [tlv(0xa0, certDer)] : []),
-    tlv(TAG.set, signerInfo),
-  );
-  return tlv(TAG.sequence, oid(OID.signedData), tlv(0xa0, signedData));
+  return createSignedData({
+    signer: o.tsa,
+    contentType: OID.tstInfo,
+    content: tst,
+    encapsulate: true,
+    certificates: req.certReq ? [new Uint8Array(o.tsa.certificate.rawData)] : [],
+  });
 }
 
 /**
