@@ -20,6 +20,29 @@ function openssl(args: string[], cwd: string): Promise<{ code: number; out: stri
   });
 }
 
+/** `openssl cms -verify` of a detached signature file over a data file, both in the CA's directory. */
+const cmsVerify = (sig: string, data: string) =>
+  openssl(
+    [
+      'cms',
+      '-verify',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      sig,
+      '-content',
+      data,
+      '-CAfile',
+      'ca.pem',
+      '-purpose',
+      'any',
+      '-out',
+      '/dev/null',
+    ],
+    ca.dir,
+  );
+
 /** ContentInfo → SignedData → the one SignerInfo's fields. */
 function signerInfoOf(cms: Uint8Array): Tlv[] {
   const [, explicit] = childrenOf(readDer(cms));
@@ -44,33 +67,12 @@ describe('PAdES CMS (ETSI EN 319 142-1 §6.3) checked by openssl', () => {
   test('B-B: openssl verifies the detached signature; signing-certificate-v2, no signing-time, no eContent, the chain carried', async () => {
     const cms = await createPadesCms({ signer: ca.ee, chain: [ca.root.certificate], signedBytes });
     await writeFile(join(ca.dir, 'bb.der'), cms);
-    const verify = (data: string) =>
-      openssl(
-        [
-          'cms',
-          '-verify',
-          '-binary',
-          '-inform',
-          'DER',
-          '-in',
-          'bb.der',
-          '-content',
-          data,
-          '-CAfile',
-          'ca.pem',
-          '-purpose',
-          'any',
-          '-out',
-          '/dev/null',
-        ],
-        ca.dir,
-      );
-    const ok = await verify('data.bin');
+    const ok = await cmsVerify('bb.der', 'data.bin');
     expect([ok.code, ok.out]).toEqual([0, expect.stringContaining('Verification successful')]);
     const flipped = Buffer.from(signedBytes);
     flipped[3]! ^= 0x01;
     await writeFile(join(ca.dir, 'flipped.bin'), flipped);
-    const bad = await verify('flipped.bin');
+    const bad = await cmsVerify('bb.der', 'flipped.bin');
     expect(bad.code).not.toBe(0);
     expect(bad.out).toMatch(/digest failure|Verification failure/);
 
@@ -89,26 +91,7 @@ describe('PAdES CMS (ETSI EN 319 142-1 §6.3) checked by openssl', () => {
     const timestamps = (req: Uint8Array) => respondTimestamp(req, { tsa: ca.tsa, policyOid: POLICY });
     const cms = await createPadesCms({ signer: ca.ee, chain: [ca.root.certificate], signedBytes, timestamps });
     await writeFile(join(ca.dir, 'bt.der'), cms);
-    const ok = await openssl(
-      [
-        'cms',
-        '-verify',
-        '-binary',
-        '-inform',
-        'DER',
-        '-in',
-        'bt.der',
-        '-content',
-        'data.bin',
-        '-CAfile',
-        'ca.pem',
-        '-purpose',
-        'any',
-        '-out',
-        '/dev/null',
-      ],
-      ca.dir,
-    );
+    const ok = await cmsVerify('bt.der', 'data.bin');
     expect([ok.code, ok.out]).toEqual([0, expect.stringContaining('Verification successful')]);
     expect((await openssl(['cms', '-cmsout', '-print', '-inform', 'DER', '-in', 'bt.der'], ca.dir)).out).toMatch(
       /id-smime-aa-timeStampToken/,

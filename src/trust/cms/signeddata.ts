@@ -24,13 +24,14 @@ const NULL_PARAMS = tlv(TAG.null);
 export const SHA256_ALG = tlv(TAG.sequence, oid(CMS_OID.sha256), NULL_PARAMS);
 const SHA256_WITH_RSA = tlv(TAG.sequence, oid('1.2.840.113549.1.1.11'), NULL_PARAMS);
 
-/** The TBSCertificate parts a SignerInfo names: serialNumber INTEGER and issuer Name (their DER encodings). */
+/** The TBSCertificate parts CMS structures name: serialNumber INTEGER, issuer and subject Name (their DER encodings). */
 interface CertParts {
   serial: Uint8Array;
   issuer: Uint8Array;
+  subject: Uint8Array;
 }
 const certParts = new WeakMap<x509.X509Certificate, CertParts>();
-function partsOf(cert: x509.X509Certificate): CertParts {
+export function partsOf(cert: x509.X509Certificate): CertParts {
   let p = certParts.get(cert);
   if (!p) {
     const [tbs] = childrenOf(readDer(new Uint8Array(cert.rawData)));
@@ -39,6 +40,7 @@ function partsOf(cert: x509.X509Certificate): CertParts {
     p = {
       serial: encodingOf(expectTag(f[i], TAG.integer, 'serialNumber')),
       issuer: encodingOf(expectTag(f[i + 2], TAG.sequence, 'issuer')),
+      subject: encodingOf(expectTag(f[i + 4], TAG.sequence, 'subject')),
     };
     certParts.set(cert, p);
   }

@@ -1,6 +1,5 @@
 // segl's time-stamping authority (RFC 3161 §2.4): creation of time-stamp responses and tokens.
 import { crypto } from '../crypto';
-import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import {
@@ -23,7 +22,7 @@ import { wholeSeconds } from '../ocsp/certid';
 import { normalizeSerialHex } from '../x509/serial';
 import { OID, PkiStatus, type TsaFailure, HASHES, positiveIntegerDer, bigintHex, FAILURE_BITS, type TsaOptions } from './common';
 import { toU8 } from './token';
-import { createSignedData } from '../cms/signeddata';
+import { createSignedData, partsOf } from '../cms/signeddata';
 // ---------------------------------------------------------------------------------------------
 // Responder
 
@@ -107,20 +106,6 @@ function parseTimestampRequest(der: ArrayBuffer | Uint8Array, policyOid: string)
   return out as VettedRequest;
 }
 
-/** The certificate's subject Name (DER), which a token names as its tsa. */
-const subjects = new WeakMap<x509.X509Certificate, Uint8Array>();
-function subjectOf(cert: x509.X509Certificate): Uint8Array {
-  let p = subjects.get(cert);
-  if (!p) {
-    const [tbs] = childrenOf(readDer(new Uint8Array(cert.rawData)));
-    const f = childrenOf(expectTag(tbs, TAG.sequence, 'TBSCertificate'));
-    const i = f[0]?.tag === 0xa0 ? 1 : 0; // [0] version
-    p = encodingOf(expectTag(f[i + 4], TAG.sequence, 'subject'));
-    subjects.set(cert, p);
-  }
-  return p;
-}
-
 /** RFC 3161 §2.4.2: serialNumber unique per TSA; 126 random bits with the top bits fixed so DER stays minimal. */
 function serialNumber(o: TsaOptions): Uint8Array {
   const s = o.serial?.();
@@ -151,7 +136,7 @@ async function buildToken(req: VettedRequest, o: TsaOptions): Promise<Uint8Array
     generalizedTime(wholeSeconds((o.now ?? (() => new Date()))())),
     ...(accuracy > 0 ? [tlv(TAG.sequence, unsignedInteger(Buffer.from(normalizeSerialHex(bigintHex(BigInt(accuracy))), 'hex')))] : []),
     ...(req.nonce ? [req.nonce] : []),
-    tlv(0xa0, tlv(0xa4, subjectOf(o.tsa.certificate))),
+    tlv(0xa0, tlv(0xa4, partsOf(o.tsa.certificate).subject)),
   );
   return createSignedData({
     signer: o.tsa,
