@@ -15,8 +15,7 @@ import type * as x509 from '@peculiar/x509';
 import type { SignatureAct, SignatureMaker } from '../core/signer';
 import { buildLtvSdo, describeUserAgent, type ContextDescription } from '../trust/ltvsdo';
 import { certificateKind, pidOf } from '../testca/pki';
-import { readTimestampResponse, readTimestampTime } from '../trust/tsp/token';
-import { requestTimestamp } from '../trust/tsp/request';
+import { timestampFor } from '../trust/tsp/request';
 import { verifyXmlSignature } from '../trust/validation/process';
 import { type VerificationReport } from '../trust/validation/report';
 import type { RevocationSource } from '../trust/sources';
@@ -77,8 +76,6 @@ function serverContext(withVerification: boolean): ContextDescription['server'] 
   return { operatingSystem: `${os.type()} ${os.release()} ${os.arch()}`, runtime: `Node.js ${process.version}`, components };
 }
 
-const SHA256_OID = '2.16.840.1.101.3.4.2.1';
-
 function sameDer(a: x509.X509Certificate, b: x509.X509Certificate): boolean {
   return a === b || Buffer.from(a.rawData).equals(Buffer.from(b.rawData));
 }
@@ -101,12 +98,8 @@ export class SigningPipeline implements SignatureMaker<SigningIdentity> {
     const digest = createHash('sha256')
       .update(Buffer.from(value.replace(/\s+/g, ''), 'base64'))
       .digest();
-    const resp = readTimestampResponse(await this.trust.timestamp(requestTimestamp(digest, { hashAlgorithm: 'SHA-256', certReq: true })));
-    if (!resp.token) throw new Error(`the TSA refused: ${resp.statusText.join('; ') || resp.status}`);
-    const tst = readTimestampTime(resp.token);
-    if (tst.hashAlgorithm !== SHA256_OID || !digest.equals(tst.hashedMessage))
-      throw new Error('the TSA answered for another message imprint');
-    return { time: tst.genTime, tokenDer: resp.token };
+    const { token, genTime } = await timestampFor(digest, this.trust.timestamp);
+    return { time: genTime, tokenDer: token };
   }
 
   /**

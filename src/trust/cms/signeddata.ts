@@ -53,7 +53,7 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 }
 
 /** X.690 §11.6: a DER SET OF, its members in ascending order of their encodings. */
-export function derSet(members: Uint8Array[]): Uint8Array {
+function derSet(members: Uint8Array[]): Uint8Array {
   return tlv(TAG.set, ...[...members].sort(compareBytes));
 }
 

@@ -11,9 +11,7 @@ import type * as x509 from '@peculiar/x509';
 import { crypto } from '../crypto';
 import { attribute, CMS_OID, createSignedData } from '../cms/signeddata';
 import type { SigningIdentity, TimestampSource } from '../sources';
-import { requestTimestamp } from '../tsp/request';
-import { readTimestampResponse, readTimestampTime } from '../tsp/token';
-import { equalBytes } from '../../util/bytes';
+import { timestampFor } from '../tsp/request';
 
 export interface PadesCmsInput {
   signer: SigningIdentity;
@@ -25,15 +23,10 @@ export interface PadesCmsInput {
   timestamps?: TimestampSource;
 }
 
-/** An RFC 3161 token over `signatureValue` (its SHA-256), checked to answer for that imprint. */
+/** An RFC 3161 token over `signatureValue` (its SHA-256). */
 async function signatureTimestamp(signatureValue: Uint8Array, source: TimestampSource): Promise<Uint8Array> {
   const imprint = new Uint8Array(await crypto.subtle.digest('SHA-256', signatureValue));
-  const response = readTimestampResponse(await source(requestTimestamp(imprint, { hashAlgorithm: 'SHA-256', certReq: true })));
-  if (!response.token) throw new Error(`the TSA refused: ${response.statusText.join('; ') || `status ${response.status}`}`);
-  const answered = readTimestampTime(response.token);
-  if (answered.hashAlgorithm !== CMS_OID.sha256 || !equalBytes(answered.hashedMessage, imprint))
-    throw new Error('the TSA answered for another message imprint');
-  return response.token;
+  return (await timestampFor(imprint, source)).token;
 }
 
 /** The DER ContentInfo that goes, hex-encoded, into the signature dictionary's /Contents. */
