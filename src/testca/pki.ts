@@ -20,6 +20,7 @@ import { crypto, generateKeys, SIGNING_ALGORITHM, type CryptoKey, type CryptoKey
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
 import { normalizeSerialHex } from '../trust/x509/serial';
+import type { RevocationReason } from '../trust/sources';
 
 /** A certificate together with the key pair it certifies (the key signs what the certificate vouches for). */
 export interface Issuer {
@@ -468,23 +469,10 @@ export function certificateKind(cert: x509.X509Certificate): PersonKind | 'other
 // CRLs
 // ---------------------------------------------------------------------------------------------
 
-/** CRLReason names (RFC 5280 §5.3.1). */
-export type CrlReason =
-  | 'unspecified'
-  | 'keyCompromise'
-  | 'cACompromise'
-  | 'affiliationChanged'
-  | 'superseded'
-  | 'cessationOfOperation'
-  | 'certificateHold'
-  | 'removeFromCRL'
-  | 'privilegeWithdrawn'
-  | 'aACompromise';
-
 export interface CrlEntry {
   serialHex: string;
   revokedAt: Date;
-  reason: CrlReason;
+  reason: RevocationReason;
   /** Invalidity date (RFC 5280 §5.3.2), e.g. when a key was known to be compromised. */
   invalidAt?: Date;
 }

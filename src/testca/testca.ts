@@ -10,7 +10,7 @@ import path from 'node:path';
 import type * as x509 from '@peculiar/x509';
 import type { Clock } from '../core/ports';
 import type { CertificateRecord, CertificateRepository } from '../store/certificates';
-import { createCrl, issuePersonCertificate, pidOf, serialHex, type CrlReason, type PersonKind, type PkiUrls, type TestPki } from './pki';
+import { createCrl, issuePersonCertificate, pidOf, serialHex, type PersonKind, type PkiUrls, type TestPki } from './pki';
 import { loadOrCreateTestPki, type StoredTestPki } from './store';
 import { respondOcsp } from '../trust/ocsp/responder';
 import type { CertStatus, RevocationReason } from '../trust/sources';
@@ -76,7 +76,7 @@ export class TestCa {
     return cert;
   }
 
-  revoke(serial: string, reason: CrlReason = 'keyCompromise'): Promise<CertificateRecord | null> {
+  revoke(serial: string, reason: RevocationReason = 'keyCompromise'): Promise<CertificateRecord | null> {
     return this.certs.setState(serial, 'revoked', reason, this.clock.now().toISOString());
   }
 
@@ -131,7 +131,7 @@ export class TestCa {
     const entries = (await this.certs.listRevoked()).map((r) => ({
       serialHex: r.serial,
       revokedAt: new Date(r.revokedAt!),
-      reason: (r.status === 'hold' ? 'certificateHold' : (r.reason ?? 'unspecified')) as CrlReason,
+      reason: (r.status === 'hold' ? 'certificateHold' : (r.reason ?? 'unspecified')) as RevocationReason,
     }));
     return createCrl(this.pki.personCa, entries, { thisUpdate: now, crlNumber: Math.floor(now.getTime() / 1000) });
   }
