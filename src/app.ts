@@ -41,8 +41,8 @@ import { packageRoot } from './version';
 
 export const WSDL_DIR = path.join(packageRoot(), 'wsdl');
 
-/** What the HTTP surface uses of the running instance: runtime.ts's Runtime, named here without an import cycle. */
-interface HttpRuntime {
+/** What the HTTP surface uses of the running instance; runtime.ts's Runtime extends it (so no import cycle). */
+export interface HttpRuntime {
   config: Config;
   log: Logger;
   db: DataSource;
@@ -53,15 +53,22 @@ interface HttpRuntime {
   sds: SdsRepository;
   archive: ArchiveRepository;
   blobs: BlobStore;
+  /** segl's clock (movable forward in preprod with SEGL_TEST_CLOCK=1) */
   clock: AdjustableClock;
   outbox: OutboxRepository;
   queues: Queues;
   metrics: Metrics;
+  /** the /admin and /metrics password (user admin), when they are on */
   adminPassword?: string;
+  /** the test eID environment (test users, key cards, nemid / nemid-sign); only when SEGL_TEST_EID is on */
   testid?: TestIdEnvironment;
+  /** PID-CPR: match (the user types the CPR) or lookup (public services) */
   pidcpr: PidCprService;
+  /** the test CA, OCSP and TSA; created (or loaded from DATA_DIR/pki) on first use */
   ca(): Promise<TestCa>;
+  /** the signing pipeline (core's SignatureMaker) on the configured trust */
   signing(): Promise<SigningPipeline>;
+  /** runs the timer jobs (expiry, purge, CPR) now, then a relay round; what the test clock does after moving */
   runTimers(): Promise<Record<string, number>>;
   /** set here once the server listens */
   server?: Server;

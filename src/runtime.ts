@@ -2,7 +2,6 @@
 // tests start segl through here, so both run exactly the same composition.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -41,48 +40,19 @@ import { PidCprService } from './eid/pidcpr';
 import type { NotifyDeps } from './notify/delivery';
 import type { Resolver } from './notify/allowlist';
 import { runTimer, TIMER_JOBS, type TimerJob } from './queue/jobs/timers';
-import { startHttp } from './app';
+import { startHttp, type HttpRuntime } from './app';
 
 export { WSDL_DIR } from './app';
 
-export interface Runtime {
-  config: Config;
-  log: Logger;
-  db: DataSource;
-  redis: Redis;
-  redisHandle: RedisHandle;
-  services: ServiceRepository;
-  documents: DocumentUseCases;
-  sds: SdsRepository;
-  archive: ArchiveRepository;
-  /** the test CA, OCSP and TSA; created (or loaded from DATA_DIR/pki) on first use */
-  ca(): Promise<TestCa>;
-  /** native signature → verification → LTV-SDO → seal → stored result */
-  signing(): Promise<SigningPipeline>;
-  /** the test eID environment (test users, key cards, nemid / nemid-sign); only when SEGL_TEST_EID is on */
-  testid?: TestIdEnvironment;
-  /** PID-CPR: match (the user types the CPR) or lookup (public services) */
-  pidcpr: PidCprService;
-  blobs: BlobStore;
-  /** segl's clock (movable forward in preprod with SEGL_TEST_CLOCK=1) */
-  clock: AdjustableClock;
-  outbox: OutboxRepository;
+/** The running instance: what the HTTP surface uses (app.ts) and what only the process itself needs. */
+export interface Runtime extends HttpRuntime {
   cpr: CprRepository;
-  queues: Queues;
   relay: OutboxRelay;
   workers?: WorkerHost;
   /** starts the queue workers in this process (once) */
   startWorkers(): Promise<void>;
-  metrics: Metrics;
   email: EmailSender;
   sms: SmsSender;
-  /** the /admin and /metrics password (user admin), when they are on */
-  adminPassword?: string;
-  /** runs the timer jobs (expiry, purge, CPR) now, then a relay round; what the test clock does after moving */
-  runTimers(): Promise<Record<string, number>>;
-  server?: Server;
-  /** the base URL the HTTP server answers on (PUBLIC_URL, with the real port when PORT=0) */
-  url?: string;
   demo?: { name: string; password: string; created: boolean };
   close(): Promise<void>;
 }
