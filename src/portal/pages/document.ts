@@ -42,19 +42,27 @@ export function mountDocument(r: express.Router, d: PageKit): void {
 
 type Delivered = (c: Ctx, docId: string) => Promise<void>;
 
+/** The task, one of its documents the signer may open, and the document's stored row; a 404 page (undefined) otherwise. */
+async function openDocument(d: PageKit, req: express.Request, res: express.Response) {
+  const c = await d.resolve(req, res, d.ids(req));
+  if (!c) return undefined;
+  const doc = viewable(c, req);
+  if (!doc) {
+    d.notFound(res, c.lang);
+    return undefined;
+  }
+  const { requestId, taskId } = d.ids(req);
+  const row = await d.signer.originalDocument(c.svc, requestId, taskId, doc.id);
+  return { c, doc, row };
+}
+
 /** The page showing one document. */
 function documentPage(d: PageKit, delivered: Delivered) {
   return async (req: express.Request, res: express.Response) => {
-    const c = await d.resolve(req, res, d.ids(req));
-    if (!c) return;
-    const doc = viewable(c, req);
-    if (!doc) {
-      d.notFound(res, c.lang);
-      return;
-    }
-    const { requestId, taskId } = d.ids(req);
+    const open = await openDocument(d, req, res);
+    if (!open) return;
+    const { c, doc, row } = open;
     const raw = `${c.base}/document/raw?${c.query}&document_id=${encodeURIComponent(doc.id)}`;
-    const row = await d.signer.originalDocument(c.svc, requestId, taskId, doc.id);
     let body: Html;
     if (row.mimeType === 'application/pdf') {
       body = html`<div id="pdf" class="pdf" data-src="${raw}" data-page-label="${t(c.lang, 'doc.page')}"></div><script type="module" src="/portal/static/viewer.js"></script>`;
@@ -78,15 +86,9 @@ function documentPage(d: PageKit, delivered: Delivered) {
 /** The document's bytes, streamed. */
 function documentRaw(d: PageKit, delivered: Delivered) {
   return async (req: express.Request, res: express.Response) => {
-    const c = await d.resolve(req, res, d.ids(req));
-    if (!c) return;
-    const doc = viewable(c, req);
-    if (!doc) {
-      d.notFound(res, c.lang);
-      return;
-    }
-    const { requestId, taskId } = d.ids(req);
-    const row = await d.signer.originalDocument(c.svc, requestId, taskId, doc.id);
+    const open = await openDocument(d, req, res);
+    if (!open) return;
+    const { c, doc, row } = open;
     const cookie = await d.sessions.save(c.session, c.now);
     res.status(200).set(SECURITY_HEADERS).append('set-cookie', cookie);
     setTenantDownloadHeaders(res, row.mimeType, doc.id); // attachment unless PDF or text, sandbox CSP, nosniff
