@@ -1,7 +1,6 @@
 // src/trust/xml/c14n.ts: exclusive C14N of a parsed DOM (what the verifier digests) and the canonical
 // writer (what the signer digests without parsing), each checked against two independent
 // implementations: libxml2 (`xmllint --exc-c14n`, the C14N xmlsec1 uses) and xmldsigjs.
-import { generateKeys } from '../../src/trust/crypto';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,7 +8,7 @@ import { join } from 'node:path';
 import * as xmldsigjs from 'xmldsigjs';
 import { canonicalise, el, raw, render } from '../../src/trust/xml/c14n';
 import { buildLtvSdo } from '../../src/trust/ltvsdo';
-import { createTestPki, issuePersonCertificate } from '../../src/testca/pki';
+import { pkiWithPerson } from '../support/person';
 import { parseStrict } from '../../src/trust/xml/strictxml';
 import { verifyXmlSignature } from '../../src/trust/validation/process';
 import { type VerifyOptions } from '../../src/trust/validation/report';
@@ -154,18 +153,10 @@ describe('render (writing): the text written is its own canonical form', () => {
   });
 
   test('the native signature, its signed parts and an LTV-SDO around it are canonical as written', async () => {
-    const urls = { ocsp: 'http://segl.test/ocsp', crl: 'http://segl.test/crl', caIssuers: 'http://segl.test/ca' };
-    const pki = await createTestPki({ urls });
-    const keys = await generateKeys();
-    const certificate = await issuePersonCertificate(pki.personCa, {
-      commonName: 'Test "Person" <&>',
-      pid: '9208-2002-2-1',
-      kind: 'POCES',
-      publicKey: keys.publicKey,
-      urls,
-    });
+    const { signer } = await pkiWithPerson('Test "Person" <&>', '9208-2002-2-1');
+    const { certificate } = signer;
     const native = await createNativeSignature({
-      signer: { certificate, keys },
+      signer,
       signText: 'Sign <this> & "that"\r\nnext line\u2028',
       documents: [
         { id: 'doc "1" <&>\t', description: 'PDF', mimeType: 'application/pdf', bytes: Buffer.from('%PDF-1.4') },
@@ -216,18 +207,9 @@ describe('verifyXmlSignature on a sealed LTV-SDO: validated directly (exclusive 
   const nativeOpts = (): VerifyOptions => ({ ...opts, signatureXPath: "/*/*[local-name()='SignedDataObject']/ds:Signature" });
 
   beforeAll(async () => {
-    const urls = { ocsp: 'http://segl.test/ocsp', crl: 'http://segl.test/crl', caIssuers: 'http://segl.test/ca' };
-    const pki = await createTestPki({ urls });
-    const keys = await generateKeys();
-    const certificate = await issuePersonCertificate(pki.personCa, {
-      commonName: 'Signer',
-      pid: '9208-2002-2-2',
-      kind: 'POCES',
-      publicKey: keys.publicKey,
-      urls,
-    });
+    const { pki, signer } = await pkiWithPerson('Signer', '9208-2002-2-2');
     const native = await createNativeSignature({
-      signer: { certificate, keys },
+      signer,
       signText: 'I agree to pay 100 DKK',
       documents: [{ id: 'doc1', description: 'PDF', mimeType: 'application/pdf', bytes: Buffer.from('%PDF-1.4 contract') }],
     });

@@ -6,9 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { canonicalise } from '../../src/trust/xml/c14n';
-import { generateKeys } from '../../src/trust/crypto';
 import { buildLtvSdo } from '../../src/trust/ltvsdo';
-import { createTestPki, issuePersonCertificate } from '../../src/testca/pki';
+import { pkiWithPerson } from '../support/person';
 import { MAX_DEPTH, parseStrict, StrictXmlError, type SDocument, type SElement } from '../../src/trust/xml/strictxml';
 import { createNativeSignature } from '../../src/trust/xades/native';
 import { createSeal } from '../../src/trust/xades/seal';
@@ -228,18 +227,10 @@ let native: string;
 let sealed: string;
 
 beforeAll(async () => {
-  const urls = { ocsp: 'http://segl.test/ocsp', crl: 'http://segl.test/crl', caIssuers: 'http://segl.test/ca' };
-  const pki = await createTestPki({ urls });
-  const keys = await generateKeys();
-  const certificate = await issuePersonCertificate(pki.personCa, {
-    commonName: 'Test "Person" <&>',
-    pid: '9208-2002-2-1',
-    kind: 'POCES',
-    publicKey: keys.publicKey,
-    urls,
-  });
+  const { pki, signer } = await pkiWithPerson('Test "Person" <&>', '9208-2002-2-1');
+  const { certificate } = signer;
   native = await createNativeSignature({
-    signer: { certificate, keys },
+    signer,
     signText: 'Sign <this> & "that"\r\nnext line\u2028 😀',
     documents: [{ id: 'doc "1" <&>\t', description: 'PDF', mimeType: 'application/pdf', bytes: Buffer.from('%PDF-1.4') }],
   });
