@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { documentUseCases, type DocumentUseCases } from './core/documents';
+import type { DocumentUris } from './core/usecase';
 import type { Clock } from './core/ports';
 import { defaultRegistry } from './eid/registry';
 import { createLogger } from './log';
@@ -40,6 +41,10 @@ import { PidCprService } from './eid/pidcpr';
 import type { NotifyDeps } from './notify/delivery';
 import type { Resolver } from './notify/allowlist';
 import { runTimer, TIMER_JOBS, type TimerJob } from './queue/jobs/timers';
+import type { PackageMaker } from './core/packagemaker';
+import { PackagingRuns } from './core/packagingrun';
+import { PackagingJobs } from './store/packagingtasks';
+import { PACKAGING_ATTEMPTS } from './queue/queues';
 import { startHttp, type HttpRuntime } from './app';
 
 export { WSDL_DIR } from './app';
@@ -47,6 +52,8 @@ export { WSDL_DIR } from './app';
 /** The running instance: what the HTTP surface uses (app.ts) and what only the process itself needs. */
 export interface Runtime extends HttpRuntime {
   cpr: CprRepository;
+  /** packaging tasks' job (core/packagingrun.ts), run by the segl-packaging workers */
+  packaging: PackagingRuns;
   relay: OutboxRelay;
   workers?: WorkerHost;
   /** starts the queue workers in this process (once) */
@@ -63,7 +70,18 @@ export interface StartOptions {
   log?: Logger;
   /** name resolution for callback destinations (tests map names to local receivers) */
   resolve?: Resolver;
+  /** the PAdES builder packaging tasks use; PADES_NOT_BUILT when absent */
+  packageMaker?: PackageMaker;
 }
+
+/**
+ * INTERIM: the PackageMaker until the PAdES builder (verify every SDO, compose, seal B-LTA) is wired
+ * here. It makes nothing: every packaging run answers internal-error, so a packaging task is tried
+ * PACKAGING_ATTEMPTS times and then fails with this message. No PDF is ever faked.
+ */
+export const PADES_NOT_BUILT: PackageMaker = {
+  make: async () => ({ ok: false, code: 'internal-error', message: 'PAdES packaging is not built yet' }),
+};
 
 /** SEGL_ADMIN_PASSWORD, or in preprod one generated once and kept in DATA_DIR/admin-password.txt; production without one has no /admin. */
 function ensureAdminPassword(cfg: Config): string | undefined {
@@ -136,11 +154,17 @@ export function documentService(
     sds: new SdsRepository(db, blobs),
     methods: defaultRegistry(cfg.testEid).validationContext(),
     sdsTtlDays: cfg.sdsTtlDays,
-    uris: {
-      original: (svc, req, task, doc) => orderUri(baseUrl(), svc, req, task, doc, 'original'),
-      result: (svc, req, task, doc) => orderUri(baseUrl(), svc, req, task, doc, 'sdo'),
-    },
+    uris: documentUris(baseUrl),
   });
+}
+
+/** The URLs of documents: an order's originals and results, SDS and the archive (`/doc/{service}/{sds|archive}/{id}`). */
+function documentUris(baseUrl: () => string): DocumentUris {
+  return {
+    original: (svc, req, task, doc) => orderUri(baseUrl(), svc, req, task, doc, 'original'),
+    result: (svc, req, task, doc) => orderUri(baseUrl(), svc, req, task, doc, 'sdo'),
+    stored: (svc, kind, id) => [baseUrl(), 'doc', svc, kind, id].map((p, i) => (i === 0 ? p : encodeURIComponent(p))).join('/'),
+  };
 }
 
 /**
@@ -178,7 +202,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
   secureDataDir(cfg.dataDir); // umask 0077, DATA_DIR 0700, older entries closed (src/store/datadir.ts)
   cfg.secret = ensureSecret(cfg);
   const life: Lifecycle = { closing: false };
-  const rt = assembleRuntime(cfg, log, await openStores(cfg, log), life);
+  const rt = assembleRuntime(cfg, log, await openStores(cfg, log), life, opts.packageMaker ?? PADES_NOT_BUILT);
   if (cfg.mode === 'preprod') rt.demo = await ensureDemo(cfg, rt.services);
   if (opts.http) await startHttp(rt);
   rt.startWorkers = () => startWorkers(rt, opts.resolve);
@@ -212,7 +236,13 @@ async function openStores(cfg: Config, log: Logger): Promise<OpenStores> {
 }
 
 /** The stores, queues, relay, senders, test eID, PID-CPR and use cases on the open database and Redis. */
-function assembleRuntime(cfg: Config, log: Logger, { db, services, redisHandle, redis }: OpenStores, life: Lifecycle): Runtime {
+function assembleRuntime(
+  cfg: Config,
+  log: Logger,
+  { db, services, redisHandle, redis }: OpenStores,
+  life: Lifecycle,
+  maker: PackageMaker,
+): Runtime {
   const blobs = blobStore(cfg);
   const sds = new SdsRepository(db, blobs);
   const archive = new ArchiveRepository(db, blobs);
@@ -221,7 +251,8 @@ function assembleRuntime(cfg: Config, log: Logger, { db, services, redisHandle, 
   const cpr = new CprRepository(db, { key: cfg.cprKey, secret: cfg.secret! });
   const queues = new Queues(redisHandle.url, cfg.notify.queuePrefix);
   const metrics = new Metrics({ outbox, queues });
-  const relay = new OutboxRelay(outbox, queues, clock, log, { intervalMs: cfg.notify.relayIntervalMs, leaseMs: cfg.notify.relayLeaseMs });
+  const relayOpts = { intervalMs: cfg.notify.relayIntervalMs, leaseMs: cfg.notify.relayLeaseMs };
+  const relay = new OutboxRelay(outbox, queues, clock, log, relayOpts, new PackagingJobs(db));
   const outboxDir = path.join(cfg.dataDir, 'outbox');
   const email = emailSenderFrom({ smtpUrl: cfg.notify.smtpUrl, outboxDir: path.join(outboxDir, 'mail') });
   const sms = smsSenderFrom({ ...cfg.notify.sms, outboxDir: path.join(outboxDir, 'sms') });
@@ -250,6 +281,7 @@ function assembleRuntime(cfg: Config, log: Logger, { db, services, redisHandle, 
     ca: testCaOnce(cfg, db, () => rt.url),
     signing: signingOnce(cfg, () => rt),
     documents: undefined as unknown as DocumentUseCases,
+    packaging: undefined as unknown as PackagingRuns,
     startWorkers: async () => undefined,
     close: () => closeRuntime(rt, life),
   };
@@ -268,7 +300,38 @@ function assembleRuntime(cfg: Config, log: Logger, { db, services, redisHandle, 
     () => rt.url ?? cfg.publicUrl,
     () => relay.kick(),
   );
+  rt.packaging = packagingRuns(
+    cfg,
+    db,
+    blobs,
+    clock,
+    () => rt.url ?? cfg.publicUrl,
+    maker,
+    () => relay.kick(),
+  );
   return rt;
+}
+
+/** The packaging job's use case on the document store, with the maker the composition chose. */
+function packagingRuns(
+  cfg: Config,
+  db: DataSource,
+  blobs: BlobStore,
+  clock: Clock,
+  baseUrl: () => string,
+  maker: PackageMaker,
+  onOutbox: () => void,
+): PackagingRuns {
+  return new PackagingRuns({
+    store: new SqlDocumentStore(db, blobs, new AtRest(ensureSecret(cfg))),
+    blobs,
+    clock,
+    uris: documentUris(baseUrl),
+    onOutbox,
+    maker,
+    sdsTtlDays: cfg.sdsTtlDays,
+    maxAttempts: PACKAGING_ATTEMPTS,
+  });
 }
 
 /** The test CA, OCSP and TSA, opened (or created in DATA_DIR/pki) on first use; tried again after a failure. */
@@ -328,7 +391,7 @@ async function startWorkers(rt: Runtime, resolve: Resolver | undefined): Promise
   rt.workers = new WorkerHost(
     rt.redisHandle.url,
     rt.queues,
-    { ...deps, housekeeping: rt.documents.housekeeping, sds: rt.sds, cpr: rt.cpr, testid: rt.testid },
+    { ...deps, housekeeping: rt.documents.housekeeping, sds: rt.sds, cpr: rt.cpr, testid: rt.testid, packaging: rt.packaging },
     rt.log,
     {
       concurrency: cfg.notify.concurrency,

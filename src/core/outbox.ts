@@ -28,13 +28,16 @@ export interface OutboxRow {
  * - `request-created`, `request-completed`: the request was created / all its live tasks are completed
  *   (request-level notifications without a schedule fire at completion);
  * - `request-task`: one of the request's tasks reached `state` (request-level schedules with that state-is,
- *   other than created/completed, which belong to the request as a whole).
+ *   other than created/completed, which belong to the request as a whole);
+ * - `packaging`: packaging task `packagingTaskId` ended, `completed` or `failed` (its packaging-notifications,
+ *   scope `packaging:<id>`: those without a schedule on either end, schedules whose state-is is that state).
  */
 export type Trigger =
   | { kind: 'task'; taskId: string; state: TaskStatus }
   | { kind: 'request-created' }
   | { kind: 'request-completed' }
-  | { kind: 'request-task'; taskId: string; state: TaskStatus };
+  | { kind: 'request-task'; taskId: string; state: TaskStatus }
+  | { kind: 'packaging'; packagingTaskId: string; state: 'completed' | 'failed' };
 
 export function deliveryId(parts: readonly string[]): string {
   return `d${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 40)}`;
@@ -53,6 +56,14 @@ function matches(n: NotificationRow, t: Trigger): Array<{ index: number; state: 
   if (n.disabled) return [];
   const schedules = n.body.schedule ?? [];
   const out: Array<{ index: number; state: TaskStatus; taskId?: string }> = [];
+  if (t.kind === 'packaging') {
+    if (n.scope !== `packaging:${t.packagingTaskId}`) return [];
+    if (!schedules.length) out.push({ index: -1, state: t.state });
+    schedules.forEach((s, i) => {
+      if (s.stateIs === t.state) out.push({ index: i, state: t.state });
+    });
+    return out;
+  }
   if (t.kind === 'task') {
     if (n.scope !== t.taskId) return [];
     if (!schedules.length && t.state === 'created') out.push({ index: -1, state: 'created', taskId: t.taskId });

@@ -5,6 +5,7 @@ import { ARTIFACT_TTL_MS, hashArtifact, newArtifact, newSignicatId } from './ids
 import { DEFAULT_DAYS_TO_LIVE } from './status';
 import { ValidationError } from './errors';
 import { planReached, type OutboxWrites } from './transitions';
+import { failPackagingTasks, packagingRows } from './packagingtasks';
 import { DAY_MS, iso, type BaseTx } from './usecase';
 import type {
   ArchiveEntry,
@@ -224,7 +225,8 @@ export async function archiveOriginals(
 
 /**
  * Deletes live requests of a service: their tasks become deleted (the deleted notifications fire,
- * pending reminders are cancelled). Returns the ids that were live.
+ * pending reminders are cancelled), their packaging tasks that had not ended fail. Returns the ids
+ * that were live.
  */
 export async function deleteLive(
   tx: Pick<RequestWrites, 'deleteRequests'> & BaseTx,
@@ -246,6 +248,7 @@ export async function deleteLive(
       .filter((t) => t.status !== 'deleted')
       .flatMap((t) => planReached(notifications, t.taskId, 'deleted', now));
     await out.insert(tx, rows);
+    await failPackagingTasks(tx, out, id, now, async () => notifications);
   }
   return deleted;
 }
@@ -296,7 +299,8 @@ export async function planRequest(
     ),
   ];
   // Packaging tasks are implied by request-created: the 2018 packaging-task-created value would
-  // break clients generated from the 2017 WSDL for no new information.
+  // break clients generated from the 2017 WSDL for no new information. Their state lives in rows of
+  // their own (core/packagingtasks.ts).
   const events: EventRow[] = [{ requestId: id, event: 'request-created', eventTime: n, data: r.clientReference }];
   const plan: NewRequest = {
     request,
@@ -305,6 +309,7 @@ export async function planRequest(
     documents,
     notifications,
     events,
+    packagingTasks: packagingRows(id, svc.id, body, n),
   };
   return { plan, stored, artifactTask: tasks.find((t) => t.authentication?.artifact === true)?.id };
 }

@@ -1,6 +1,7 @@
 // What the signer portal asks of a task (reference §4.5; issue 6): may this task be worked on now,
 // and what does the signer see. Pure decisions; the DocumentService reads the rows.
-import type { TaskStatus } from './enums';
+import type { PackagingTaskStatus, TaskStatus } from './enums';
+import { packagesShownBy } from './packagingtasks';
 import type { RequestRow, TaskDocumentRow, TaskRow } from './ports';
 import type { Dialog } from './types';
 
@@ -8,13 +9,29 @@ import type { Dialog } from './types';
 export type TaskAccess =
   { kind: 'open' } | { kind: 'waiting'; waitingFor: string[] } | { kind: 'closed'; status: Exclude<TaskStatus, 'created'> | 'withdrawn' };
 
-/** depends-on-task must all be completed before a task opens; closed tasks stay closed. */
-export function taskAccess(request: RequestRow, task: TaskRow, tasks: readonly TaskRow[]): TaskAccess {
+/**
+ * depends-on-task must all be completed before a task opens; closed tasks stay closed. A task that
+ * shows a package (a packaging-result-document) also waits until that packaging task has
+ * completed (`packages`: the request's packaging tasks by id): before, there is nothing to show, so
+ * the task is not yet available, and it stays so if the packaging task failed (waitingFor names it
+ * as `packaging-task <id>`).
+ */
+export function taskAccess(
+  request: RequestRow,
+  task: TaskRow,
+  tasks: readonly TaskRow[],
+  packages: ReadonlyMap<string, PackagingTaskStatus> = new Map(),
+): TaskAccess {
   if (request.deleted) return { kind: 'closed', status: 'withdrawn' };
   if (task.status === 'deleted') return { kind: 'closed', status: 'withdrawn' };
   if (task.status !== 'created') return { kind: 'closed', status: task.status };
   const status = new Map(tasks.map((t) => [t.taskId, t.status]));
-  const waitingFor = (task.body.dependsOnTask ?? []).filter((id) => status.get(id) !== 'completed');
+  const waitingFor = [
+    ...(task.body.dependsOnTask ?? []).filter((id) => status.get(id) !== 'completed'),
+    ...packagesShownBy(request.body, task.body)
+      .filter((id) => packages.get(id) !== 'completed')
+      .map((id) => `packaging-task ${id}`),
+  ];
   return waitingFor.length ? { kind: 'waiting', waitingFor } : { kind: 'open' };
 }
 
@@ -63,6 +80,7 @@ export function portalTask(
   tasks: readonly TaskRow[],
   docs: readonly TaskDocumentRow[],
   uploaded: ReadonlySet<string> = new Set(),
+  packages?: ReadonlyMap<string, PackagingTaskStatus>,
 ): PortalTask {
   const t = task.body;
   const subject = t.subject ?? (t.subjectRef ? request.body.subject?.find((s) => s.id === t.subjectRef) : undefined);
@@ -70,7 +88,7 @@ export function portalTask(
     requestId: request.id,
     taskId: task.taskId,
     status: task.status,
-    access: taskAccess(request, task, tasks),
+    access: taskAccess(request, task, tasks, packages),
     dialog: t.dialog,
     language: t.language ?? request.body.language,
     profile: t.profile ?? request.body.profile,

@@ -1,9 +1,9 @@
 // What the DocumentService use cases need from storage. store/ implements it (TypeORM); core only
 // describes it, so the use cases stay free of I/O libraries.
-import type { TaskStatus } from './enums';
+import type { PackagingTaskStatus, TaskStatus } from './enums';
 import type { NotificationRow, OutboxRow } from './outbox';
 import type { CompiledFilter, Page } from './filter';
-import type { Document, HistoryEvent, SigningRequest, Task, TaskInfo, UserSession } from './types';
+import type { Document, HistoryEvent, PackagingTaskDocument, SigningRequest, Task, TaskInfo, UserSession } from './types';
 
 export interface ServiceAccount {
   id: number;
@@ -86,6 +86,40 @@ export interface UserSessionRow {
   body: UserSession;
 }
 
+/**
+ * Where a packaging task's job is: `waiting` for the tasks it names, `pending` (due: the relay moves
+ * it into the segl-packaging queue), `queued` (a job exists), `done` (completed or failed).
+ */
+export type PackagingJobState = 'waiting' | 'pending' | 'queued' | 'done';
+
+/** The package a packaging task made: an SDS document or an archive entry, and its blob. */
+export interface PackagingResult {
+  kind: 'sds' | 'archive';
+  id: string;
+  blobKey: string;
+  sha256: string;
+}
+
+/** A packaging task's durable state (table packaging_task), one row per request/packaging-task. */
+export interface PackagingTaskRow {
+  requestId: string;
+  packagingTaskId: string;
+  serviceId: number;
+  method: string;
+  sendToArchive: boolean;
+  /** its packaging-task-documents, in the order written */
+  documents: PackagingTaskDocument[];
+  status: PackagingTaskStatus;
+  job: PackagingJobState;
+  /** runs of the packaging job begun so far */
+  attempts: number;
+  result?: PackagingResult;
+  error?: { code: string; message: string };
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+}
+
 export interface NewRequest {
   request: RequestRow;
   tasks: TaskRow[];
@@ -93,6 +127,7 @@ export interface NewRequest {
   documents: DocumentRow[];
   notifications: NotificationRow[];
   events: EventRow[];
+  packagingTasks: PackagingTaskRow[];
 }
 
 // The port is split by who needs it: every use case reads requests and moves tasks; the integrator's
@@ -111,6 +146,8 @@ export interface RequestReads {
   /** Every notification of a request, all scopes. */
   allNotifications(requestId: string): Promise<NotificationRow[]>;
   getResult(requestId: string, taskId: string, documentId: string): Promise<{ blobKey: string; sha256: string } | null>;
+  /** The request's packaging tasks (none for requests stored before packaging existed). */
+  packagingTasks(requestId: string): Promise<PackagingTaskRow[]>;
 }
 
 /** What a task transition writes (core/transitions.ts): the status, its event, reminders cancelled, deliveries queued. */
@@ -123,6 +160,10 @@ export interface TransitionWrites {
   insertOutbox(rows: OutboxRow[]): Promise<void>;
   /** Deletes each of these blobs that no row names (after a refused or failed write). */
   releaseBlobs(keys: string[]): Promise<void>;
+  /** A packaging task whose tasks are all completed becomes due (waiting → pending); false if it was not waiting. */
+  startPackaging(requestId: string, packagingTaskId: string, now: string): Promise<boolean>;
+  /** A packaging task still `created` becomes `failed` for good; false if it had ended already. */
+  failPackaging(requestId: string, packagingTaskId: string, error: { code: string; message: string }, now: string): Promise<boolean>;
 }
 
 /** The integrator's writes and searches (core/requests.ts, the 16 DocumentService operations). */
@@ -169,6 +210,18 @@ export interface SignerWrites {
   setResult(requestId: string, taskId: string, documentId: string, r: { blobKey: string; sha256: string; uri: string }): Promise<void>;
 }
 
+/** What the packaging job writes (core/packagingrun.ts). */
+export interface PackagingWrites {
+  /** The packaging task with its service's name, read for a run of its job; null when unknown. */
+  packagingJob(requestId: string, packagingTaskId: string): Promise<{ row: PackagingTaskRow; serviceName: string } | null>;
+  /** One more run of the job begins (the count survives lost jobs); returns the count. */
+  countPackagingAttempt(requestId: string, packagingTaskId: string, now: string): Promise<number>;
+  /** The package is made: a still `created` packaging task becomes `completed`; false if it had ended already. */
+  completePackaging(requestId: string, packagingTaskId: string, result: PackagingResult, now: string): Promise<boolean>;
+  /** Keeps a document in Session Data Storage (as an upload would). */
+  insertSds(serviceId: number, entry: SdsEntry & { createdAt: string; expiresAt: string }): Promise<void>;
+}
+
 /** What the timers find due (core/housekeeping.ts). */
 export interface HousekeepingReads {
   /** Live requests whose days-until-deletion has run out by `now`, oldest first. */
@@ -178,7 +231,7 @@ export interface HousekeepingReads {
 }
 
 /** Every part together: what store/ implements. */
-export interface DocumentTx extends RequestReads, TransitionWrites, RequestWrites, SignerWrites, HousekeepingReads {}
+export interface DocumentTx extends RequestReads, TransitionWrites, RequestWrites, SignerWrites, HousekeepingReads, PackagingWrites {}
 
 /** A document in the archive. */
 export interface ArchiveEntry {

@@ -20,6 +20,7 @@ import {
 } from './planning';
 import { iso, taskPath, UseCase, type BaseTx, type UseCaseDeps } from './usecase';
 import { readOriginal, readResult } from './downloads';
+import { packagingStatus } from './packagingtasks';
 import type { DocumentRow, RequestRow, RequestWrites, ServiceAccount } from './ports';
 import type {
   Document,
@@ -325,16 +326,18 @@ export class RequestService extends UseCase<Tx, RequestServiceDeps> {
     });
   }
 
-  /** getPackagingTaskStatus: one entry per packaging task of each request. */
+  /**
+   * getPackagingTaskStatus: one entry per packaging task of each request, its real status; a
+   * completed one names its package (core/packagingtasks.ts packagingStatus).
+   */
   async getPackagingTaskStatus(svc: ServiceAccount, ids: string[]): Promise<PackagingTaskStatusInfo[]> {
     const requestIds = idList(ids, 'request-id');
     return this.d.store.tx(async (tx) => {
       const out: PackagingTaskStatusInfo[] = [];
       for (const id of requestIds) {
         const r = await this.live(tx, svc, id);
-        for (const p of r.body.packagingTask ?? []) {
-          out.push({ requestId: id, packagingTaskId: p.packagingTaskId, packagingTaskStatus: 'created', packagingDocumentStatus: [] });
-        }
+        if (!r.body.packagingTask?.length) continue;
+        out.push(...packagingStatus(id, r.body, await tx.packagingTasks(id), (kind, x) => this.d.uris.stored(svc.name, kind, x)));
       }
       if (out.length === 0) throw new NotFoundError('request-id', 'none of these requests has a packaging-task');
       return out;

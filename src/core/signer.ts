@@ -3,17 +3,17 @@
 // uploads, declining, completing, and signing itself as one use case (`signTask`): the documents are
 // read, the signature is made, verified, packaged and sealed by a `SignatureMaker` (src/signing), and
 // each result is recorded with this clock, so the test clock reaches the audit trail too.
-import { hashArtifact } from './ids';
+import { hashArtifact, newSignicatId } from './ids';
 import type { TaskStatus } from './enums';
 import { NotFoundError, StateError } from './errors';
 import { moveTask } from './transitions';
 import { portalTask, type PortalDocument, type PortalTask } from './portal';
-import { readOriginal, withBytes } from './downloads';
+import { documentBytes, readOriginal } from './downloads';
 import { iso, mustBeOpen, taskPath, UseCase, type BaseTx, type UseCaseDeps } from './usecase';
-import type { BlobSource, DocumentRow, ServiceAccount, SignerWrites } from './ports';
+import type { BlobSource, DocumentRow, RequestRow, RequestWrites, ServiceAccount, SignerWrites } from './ports';
 import type { HistoryEvent } from './types';
 
-type Tx = BaseTx & SignerWrites;
+type Tx = BaseTx & SignerWrites & Pick<RequestWrites, 'insertArchive'>;
 
 export interface SignerDeps extends UseCaseDeps<Tx> {
   blobs: UseCaseDeps<Tx>['blobs'] & BlobSource;
@@ -85,19 +85,25 @@ interface Act {
 export class SignerActions extends UseCase<Tx, SignerDeps> {
   /** The task behind a portal task URL; NotFound for unknown ids and other services' requests alike. */
   async portalTask(svc: ServiceAccount, requestId: string, taskId: string): Promise<PortalTask> {
-    return this.d.store.tx((tx) => this.readPortalTask(tx, svc, requestId, taskId, false));
+    return this.d.store.tx(async (tx) => (await this.readPortalTask(tx, svc, requestId, taskId, false)).pt);
   }
 
   /** The task as the signer sees it, read in `tx`; with `open`, a closed or waiting task is refused. */
-  private async readPortalTask(tx: Tx, svc: ServiceAccount, requestId: string, taskId: string, open: boolean): Promise<PortalTask> {
-    const { request, task, tasks } = await this.liveTask(tx, svc, requestId, taskId);
-    if (open) mustBeOpen(request, task, tasks);
+  private async readPortalTask(
+    tx: Tx,
+    svc: ServiceAccount,
+    requestId: string,
+    taskId: string,
+    open: boolean,
+  ): Promise<{ pt: PortalTask; request: RequestRow }> {
+    const { request, task, tasks, packages } = await this.liveTask(tx, svc, requestId, taskId);
+    if (open) mustBeOpen(request, task, tasks, packages);
     const docs = await tx.getTaskDocuments([requestId]);
     const uploaded = new Set<string>();
     for (const d of docs.filter((x) => x.taskId === taskId && x.actionType === 'upload')) {
       if ((await tx.getDocument(requestId, d.documentId))?.blobKey) uploaded.add(d.documentId);
     }
-    return portalTask(request, task, tasks, docs, uploaded);
+    return { pt: portalTask(request, task, tasks, docs, uploaded, packages), request };
   }
 
   /**
@@ -148,8 +154,8 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
     await this.releasingOnFailure(async (written) => {
       written.push(blob.key);
       await this.d.store.tx(async (tx) => {
-        const { request, task, tasks } = await this.liveTask(tx, svc, requestId, taskId);
-        mustBeOpen(request, task, tasks);
+        const { request, task, tasks, packages } = await this.liveTask(tx, svc, requestId, taskId);
+        mustBeOpen(request, task, tasks, packages);
         const action = (await tx.getTaskDocuments([requestId])).find(
           (d) => d.taskId === taskId && d.documentId === documentId && d.actionType === 'upload',
         );
@@ -181,9 +187,9 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
   private async moveTo(svc: ServiceAccount, requestId: string, taskId: string, to: TaskStatus, note?: string): Promise<void> {
     const now = this.now();
     await this.write(async (tx, out) => {
-      const { request, task, tasks } = await this.liveTask(tx, svc, requestId, taskId);
+      const { request, task, tasks, packages } = await this.liveTask(tx, svc, requestId, taskId);
       if (request.deleted) throw new StateError('request-id', `request "${requestId}" is deleted`);
-      if (to === 'completed') mustBeOpen(request, task, tasks);
+      if (to === 'completed') mustBeOpen(request, task, tasks, packages);
       await moveTask(tx, out, task, tasks, to, now, note);
     });
   }
@@ -212,14 +218,14 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
     maker: SignatureMaker<S>,
   ): Promise<SignTaskOutcome> {
     const { pt, acts } = await this.d.store.tx(async (tx) => {
-      const pt = await this.readPortalTask(tx, svc, requestId, taskId, true);
+      const { pt, request } = await this.readPortalTask(tx, svc, requestId, taskId, true);
       const docs = pt.documents.filter((x) => input.documentIds.includes(x.id) && x.action === 'sign' && !x.signed);
       if (!docs.length) throw new StateError('document-id', `${taskPath(requestId, taskId)} has none of these documents left to sign`);
       const acts: Act[] = [];
       for (const group of pt.bundle ? [docs] : docs.map((x) => [x])) {
         const rows: DocumentRow[] = [];
         // the documents are the task's own (pt.documents): only their bytes are left to find
-        for (const x of group) rows.push(withBytes(await tx.getDocument(requestId, x.id), x.id));
+        for (const x of group) rows.push(await documentBytes(tx, request, await tx.getDocument(requestId, x.id), x.id));
         acts.push({ group, rows });
       }
       return { pt, acts };
@@ -265,8 +271,11 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
 
   /**
    * Stores a package and records it as the result of each document of its act (document-signed
-   * events). The task completes when every document it signs has its result, or after the last act
-   * (optional documents the signer skipped leave nothing else to do).
+   * events). A document whose action says `send-result-to-archive="true"` also gets an archive entry
+   * for the package (same blob, `application/x-ltv-sdo`), and its result-uri is then the archive's
+   * (`/doc/{service}/archive/{id}`, reference §3.5). The task completes when every document it signs
+   * has its result, or after the last act (optional documents the signer skipped leave nothing else
+   * to do).
    */
   private async recordResults(
     svc: ServiceAccount,
@@ -282,11 +291,20 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
       const blob = await this.d.blobs.putBytes(outcome.bytes);
       if (blob.created !== false) written.push(blob.key);
       return this.write(async (tx, out) => {
-        const { request, task, tasks } = await this.liveTask(tx, svc, requestId, taskId);
-        mustBeOpen(request, task, tasks);
+        const { request, task, tasks, packages } = await this.liveTask(tx, svc, requestId, taskId);
+        mustBeOpen(request, task, tasks, packages);
         const uris: string[] = [];
         for (const d of group) {
-          const uri = this.d.uris.result(svc.name, requestId, taskId, d.id);
+          const toArchive = task.body.documentAction.some(
+            (a) => (a.documentRef ?? a.document?.id) === d.id && a.sendResultToArchive === true,
+          );
+          let uri = this.d.uris.result(svc.name, requestId, taskId, d.id);
+          if (toArchive) {
+            const id = newSignicatId(now);
+            const entry = { id, mimeType: 'application/x-ltv-sdo', size: blob.size, sha256: blob.sha256, blobKey: blob.key };
+            await tx.insertArchive(svc.id, [{ ...entry, createdAt: n, requestId, documentId: d.id }]);
+            uri = this.d.uris.stored(svc.name, 'archive', id);
+          }
           await tx.setResult(requestId, taskId, d.id, { blobKey: blob.key, sha256: blob.sha256, uri });
           await tx.insertEvents([
             { requestId, taskId, event: 'document-signed', eventTime: n, data: `${d.id}: ${outcome.note} ${blob.sha256}` },

@@ -5,6 +5,7 @@ import { planDeliveries, type OutboxRow } from './outbox';
 import type { EventRow, RequestReads, TaskRow, TransitionWrites } from './ports';
 import type { NotificationRow } from './outbox';
 import { move, requestCompleted } from './status';
+import { advancePackaging } from './packagingtasks';
 
 const iso = (d: Date) => d.toISOString();
 
@@ -43,10 +44,12 @@ export class OutboxWrites {
 /**
  * Moves `task` (one of `tasks`, the request's tasks as read in this transaction) to `to`. Throws
  * StateError when the state machine forbids it. Request-level deliveries follow: the request's own
- * schedules for this state, and its completion when this was the last task to complete.
+ * schedules for this state, and its completion when this was the last task to complete. Packaging
+ * tasks of the request whose tasks are now all completed become due; those naming a task that
+ * ended otherwise fail (core/packagingtasks.ts).
  */
 export async function moveTask(
-  tx: TransitionWrites & Pick<RequestReads, 'allNotifications'>,
+  tx: TransitionWrites & Pick<RequestReads, 'allNotifications' | 'packagingTasks'>,
   out: OutboxWrites,
   task: TaskRow,
   tasks: TaskRow[],
@@ -72,6 +75,14 @@ export async function moveTask(
   }
   task.status = to;
   await out.insert(tx, rows);
+  await advancePackaging(
+    tx,
+    out,
+    task.requestId,
+    tasks.map((t) => ({ taskId: t.taskId, status: t.taskId === task.taskId ? to : t.status })),
+    at,
+    async () => all,
+  );
 }
 
 /** A task reached `state`: its own notifications for that state, and the request's schedules for it. */

@@ -4,13 +4,19 @@
 import { NotFoundError, StateError } from './errors';
 import { taskAccess } from './portal';
 import { OutboxWrites } from './transitions';
+import type { PackagingTaskStatus } from './enums';
 import type { BlobSink, Clock, RequestReads, RequestRow, ServiceAccount, TaskRow, TransitionWrites, TxStore } from './ports';
 
 /** Where documents can be fetched; the URL layout belongs to the HTTP adapter. */
 export interface DocumentUris {
   original(service: string, requestId: string, taskId: string, documentId: string): string;
   result(service: string, requestId: string, taskId: string, documentId: string): string;
+  /** a document kept in Session Data Storage (`sds`) or in the archive (`archive`) */
+  stored(service: string, kind: 'sds' | 'archive', id: string): string;
 }
+
+/** The status of each packaging task of a request, by packaging-task-id (what a task showing a package waits for). */
+export type PackageStates = ReadonlyMap<string, PackagingTaskStatus>;
 
 /** What a use case is built on; `Tx` is the part of the store's port it may use. */
 export interface UseCaseDeps<Tx> {
@@ -32,9 +38,12 @@ export function taskPath(requestId: string, taskId: string): string {
   return `task-id "${taskId}" of request-id "${requestId}"`;
 }
 
-/** A task is signed or completed only when open: not closed, and every depends-on-task completed. */
-export function mustBeOpen(request: RequestRow, task: TaskRow, tasks: TaskRow[]): void {
-  const access = taskAccess(request, task, tasks);
+/**
+ * A task is signed or completed only when open: not closed, every depends-on-task completed, and
+ * every package it shows made (`packages`, see core/portal.ts taskAccess).
+ */
+export function mustBeOpen(request: RequestRow, task: TaskRow, tasks: TaskRow[], packages?: PackageStates): void {
+  const access = taskAccess(request, task, tasks, packages);
   if (access.kind === 'waiting') {
     throw new StateError(
       'task-id',
@@ -81,17 +90,23 @@ export abstract class UseCase<Tx extends BaseTx, D extends UseCaseDeps<Tx> = Use
     return r;
   }
 
-  /** The request, one of its tasks and all its tasks (for depends-on), as read in this transaction. */
+  /**
+   * The request, one of its tasks, all its tasks (for depends-on) and its packaging tasks' states
+   * (read only when the request has packaging tasks), as read in this transaction.
+   */
   protected async liveTask(
     tx: Tx,
     svc: ServiceAccount,
     requestId: string,
     taskId: string,
-  ): Promise<{ request: RequestRow; task: TaskRow; tasks: TaskRow[] }> {
+  ): Promise<{ request: RequestRow; task: TaskRow; tasks: TaskRow[]; packages: PackageStates }> {
     const request = await this.live(tx, svc, requestId);
     const tasks = await tx.getTasks(requestId);
     const task = tasks.find((t) => t.taskId === taskId);
     if (!task) throw new NotFoundError('task-id', `request "${requestId}" has no task "${taskId}"`);
-    return { request, task, tasks };
+    const packages = request.body.packagingTask?.length
+      ? new Map((await tx.packagingTasks(requestId)).map((p) => [p.packagingTaskId, p.status]))
+      : new Map<string, PackagingTaskStatus>();
+    return { request, task, tasks, packages };
   }
 }

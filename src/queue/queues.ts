@@ -1,11 +1,14 @@
-// BullMQ queues: one per job kind. Jobs carry only the delivery id and the attempt they are for;
-// the outbox row is the truth, so a job that is lost is re-queued and one that runs twice is harmless.
+// BullMQ queues: one per job kind. Jobs carry only the delivery id and the attempt they are for (or,
+// for packaging, the packaging task they are for); the outbox row (the packaging_task row) is the
+// truth, so a job that is lost is re-queued and one that runs twice is harmless.
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { NotificationType } from '../core/enums';
 
 export const QUEUE = { URL: 'segl-callback', EMAIL: 'segl-email', SMS: 'segl-sms', TIMERS: 'segl-timers' } as const;
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
 export const CHANNEL_QUEUE: Record<NotificationType, QueueName> = { URL: QUEUE.URL, EMAIL: QUEUE.EMAIL, SMS: QUEUE.SMS };
+/** Packaging jobs (src/queue/jobs/packaging.ts): one per packaging task, id stable per request and packaging task. */
+export const PACKAGING_QUEUE = 'segl-packaging';
 
 export interface DeliveryJob {
   deliveryId: string;
@@ -14,6 +17,19 @@ export interface DeliveryJob {
 
 /** One job per delivery attempt: a retry is a new job, a duplicate of the same attempt is refused by BullMQ. */
 export const jobId = (j: DeliveryJob): string => `${j.deliveryId}-${j.attempts}`;
+
+/** A packaging job names its packaging task; the job id is core's packageId (a duplicate add does nothing). */
+export interface PackagingJob {
+  requestId: string;
+  packagingTaskId: string;
+}
+
+/**
+ * A packaging run that failed internally (a thrown maker or store error) is tried again after 1, 2,
+ * 4, 8 s; the fifth run is the last (core's PackagingRuns then fails the packaging task for good).
+ */
+export const PACKAGING_ATTEMPTS = 5;
+const PACKAGING_JOB_OPTIONS = { attempts: PACKAGING_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 } } as const;
 
 /** ioredis options for BullMQ from a redis:// URL (workers need maxRetriesPerRequest: null). */
 export function connection(url: string, forWorker: boolean): ConnectionOptions {
@@ -33,6 +49,7 @@ export function connection(url: string, forWorker: boolean): ConnectionOptions {
 
 export class Queues {
   readonly byName: Record<QueueName, Queue<DeliveryJob>>;
+  readonly packaging: Queue<PackagingJob>;
   constructor(
     redisUrl: string,
     readonly prefix = 'segl',
@@ -56,11 +73,15 @@ export class Queues {
       [QUEUE.SMS]: new Queue<DeliveryJob>(QUEUE.SMS, opts),
       [QUEUE.TIMERS]: new Queue<DeliveryJob>(QUEUE.TIMERS, opts),
     } as Record<QueueName, Queue<DeliveryJob>>;
-    for (const q of Object.values(this.byName)) q.on('error', () => undefined); // reported through the relay's own failures
+    this.packaging = new Queue<PackagingJob>(PACKAGING_QUEUE, {
+      ...opts,
+      defaultJobOptions: { removeOnComplete: true, removeOnFail: true, ...PACKAGING_JOB_OPTIONS },
+    });
+    for (const q of this.all()) q.on('error', () => undefined); // reported through the relay's own failures
   }
 
-  all(): Array<Queue<DeliveryJob>> {
-    return Object.values(this.byName);
+  all(): Queue[] {
+    return [...Object.values(this.byName), this.packaging];
   }
 
   async close(): Promise<void> {

@@ -1,10 +1,14 @@
 // The outbox relay: moves due deliveries from the database into BullMQ and marks them queued. It
 // is woken after each commit that wrote outbox rows and also polls (other processes write too, and
 // reminders fall due with time). Queued rows whose job vanished (Redis flushed, restarted without
-// persistence) are queued again after a lease; on start every queued row is checked at once.
+// persistence) are queued again after a lease; on start every queued row is checked at once. The
+// packaging jobs' outbox (packaging_task rows made due when their last task completed) is moved into
+// segl-packaging the same way, one job per packaging task.
 import type { Logger } from 'pino';
+import { packageId } from '../core/packagingtasks';
 import type { Clock } from '../core/ports';
 import type { Claimed, OutboxRepository } from '../store/outbox';
+import type { PackagingJobKey, PackagingJobs } from '../store/packagingtasks';
 import { CHANNEL_QUEUE, jobId, type Queues } from './queues';
 
 export interface RelayOptions {
@@ -30,6 +34,7 @@ export class OutboxRelay {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly opts: RelayOptions,
+    private readonly packaging?: PackagingJobs,
   ) {}
 
   start(): void {
@@ -75,6 +80,7 @@ export class OutboxRelay {
         this.again = false;
         const began = Date.now();
         while ((await this.moveDue()) === (this.opts.batch ?? 500));
+        while ((await this.movePackaging()) === (this.opts.batch ?? 500));
         if (Date.now() - this.lastRedrive >= Math.min(this.opts.leaseMs, 5000)) await this.redrive(began);
       } while (this.again && !this.stopped);
     } catch (e) {
@@ -119,6 +125,42 @@ export class OutboxRelay {
     return rows.length;
   }
 
+  /** Packaging jobs made due are added to segl-packaging (job id = core's packageId: a duplicate add does nothing). */
+  private async enqueuePackaging(list: PackagingJobKey[]): Promise<void> {
+    await this.queues.packaging.addBulk(
+      list.map((k) => ({ name: 'package', data: k, opts: { jobId: packageId(k.requestId, k.packagingTaskId) } })),
+    );
+  }
+
+  private async movePackaging(): Promise<number> {
+    if (!this.packaging) return 0;
+    const rows = await this.packaging.claimDue(new Date().toISOString(), this.opts.batch ?? 500);
+    if (!rows.length) return 0;
+    try {
+      await this.enqueuePackaging(rows);
+      this.stats.queued += rows.length;
+    } catch (e) {
+      await this.packaging.release(rows);
+      throw e;
+    }
+    return rows.length;
+  }
+
+  /** Queued packaging jobs older than `before` whose job is gone from Redis are added again. */
+  private async redrivePackaging(before: string): Promise<void> {
+    if (!this.packaging) return;
+    const stale = await this.packaging.staleQueued(before, 1000);
+    if (!stale.length) return;
+    const lost: PackagingJobKey[] = [];
+    for (const k of stale) if (!(await this.queues.packaging.getJob(packageId(k.requestId, k.packagingTaskId)))) lost.push(k);
+    if (lost.length) {
+      await this.enqueuePackaging(lost);
+      this.stats.redriven += lost.length;
+      this.log.warn({ count: lost.length }, 'outbox relay: re-queued packaging jobs that were lost');
+    }
+    await this.packaging.touchQueued(stale, new Date().toISOString());
+  }
+
   /**
    * Queued rows older than the lease: if their job is gone from Redis, queue it again. The first
    * round after start checks every row queued before it began (not those it has just queued itself).
@@ -127,6 +169,7 @@ export class OutboxRelay {
     const first = this.lastRedrive === 0;
     this.lastRedrive = Date.now();
     const before = new Date(first ? roundBegan : Date.now() - this.opts.leaseMs).toISOString();
+    await this.redrivePackaging(before);
     const stale = await this.outbox.staleQueued(before, 1000);
     if (!stale.length) return;
     const lost: Claimed[] = [];

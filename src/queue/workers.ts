@@ -6,8 +6,9 @@ import { callbackSend } from './jobs/callback';
 import { emailSend } from './jobs/email';
 import { smsSend } from './jobs/sms';
 import { runTimer, TIMER_JOBS, type TimerDeps, type TimerJob } from './jobs/timers';
+import { runPackagingJob, type PackagingJobDeps } from './jobs/packaging';
 import { runDelivery, type NotifyDeps, type Send } from '../notify/delivery';
-import { connection, QUEUE, type DeliveryJob, type Queues } from './queues';
+import { connection, PACKAGING_QUEUE, QUEUE, type DeliveryJob, type PackagingJob, type Queues } from './queues';
 
 export interface WorkerOptions {
   concurrency: number;
@@ -22,7 +23,7 @@ export class WorkerHost {
   constructor(
     private readonly redisUrl: string,
     private readonly queues: Queues,
-    private readonly deps: NotifyDeps & TimerDeps,
+    private readonly deps: NotifyDeps & TimerDeps & PackagingJobDeps,
     private readonly log: Logger,
     private readonly opts: WorkerOptions,
   ) {}
@@ -60,6 +61,12 @@ export class WorkerHost {
       const result = await runTimer(this.deps, job.name as TimerJob);
       if (Object.values(result).some((n) => n > 0)) this.log.info({ timer: job.name, ...result }, 'timer job changed state');
       return result;
+    });
+    // Packaging is CPU-heavy (verifying SDOs, sealing): two at a time per process.
+    this.worker(PACKAGING_QUEUE, 2, async (job: Job<PackagingJob>) => {
+      const outcome = await runPackagingJob(this.deps, job);
+      if (outcome !== 'skipped') this.log.info({ ...job.data, outcome }, 'packaging job ended');
+      return outcome;
     });
     await this.ensureSchedulers();
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));

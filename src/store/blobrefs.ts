@@ -10,6 +10,7 @@ const REFERRERS: Array<[table: string, column: string]> = [
   ['document', 'blob_key'],
   ['archive_document', 'blob_key'],
   ['task_document', 'result_blob_key'],
+  ['packaging_task', 'result_blob_key'],
 ];
 
 /** Keys per IN list: far below SQLite's and PostgreSQL's bound-parameter limits. */

@@ -43,16 +43,19 @@ import {
   toTaskRow,
 } from './taskrows';
 import { SORT_COLUMN, where } from './taskfilter';
+import { PackagingTx } from './packagingtasks';
 import type { NotificationRow } from '../core/outbox';
 
 const inList = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
-class Tx implements DocumentTx {
+class Tx extends PackagingTx implements DocumentTx {
   constructor(
-    private readonly q: Sql,
+    q: Sql,
     private readonly blobs: BlobStore,
     private readonly k: AtRest,
-  ) {}
+  ) {
+    super(q);
+  }
 
   private async insert(table: string, cols: readonly string[], rows: Param[][]): Promise<void> {
     if (rows.length) await this.q.run(insertSql(table, cols, rows.length), rows.flat());
@@ -82,6 +85,7 @@ class Tx implements DocumentTx {
       await this.insertDocs(n.taskDocuments, n.documents);
       await this.insertNotifications(n.notifications);
       await this.insertEvents(n.events);
+      await this.insertPackagingTasks(n.packagingTasks);
     }
   }
 
@@ -185,8 +189,16 @@ class Tx implements DocumentTx {
           part,
         )),
       );
+      // Packages made by packaging tasks: their SDS or archive copies keep the bytes while they live.
+      held.push(
+        ...(await this.q.all<{ blob_key: string }>(
+          `SELECT result_blob_key AS blob_key FROM packaging_task WHERE result_blob_key IS NOT NULL AND request_id IN (${inList(part.length)})`,
+          part,
+        )),
+      );
       await this.q.run(`UPDATE document SET blob_key = NULL WHERE request_id IN (${inList(part.length)})`, part);
       await this.q.run(`UPDATE task_document SET result_blob_key = NULL WHERE request_id IN (${inList(part.length)})`, part);
+      await this.q.run(`UPDATE packaging_task SET result_blob_key = NULL WHERE request_id IN (${inList(part.length)})`, part);
     }
     await dropUnusedBlobs(
       this.q,

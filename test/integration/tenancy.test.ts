@@ -124,7 +124,7 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
       blobs: new FsBlobStore(`${s.dataDir}/blobs`),
       clock: { now: () => new Date() },
       methods: { authenticationMethods: new Set(['nemid']), signatureMethods: new Set() },
-      uris: { original: () => 'x', result: () => 'y' },
+      uris: { original: () => 'x', result: () => 'y', stored: () => 'z' },
       sdsTtlDays: 30,
     });
     await expect(ds.createRequest(demo, [valid('a'), valid('b')])).rejects.toThrow('disk full');
@@ -158,7 +158,7 @@ describe.each(databases())('tenancy and atomicity on %s', (db) => {
       blobs: new FsBlobStore(`${s.dataDir}/blobs`),
       clock: { now: () => new Date() },
       methods: { authenticationMethods: new Set(['nemid']), signatureMethods: new Set() },
-      uris: { original: () => 'x', result: () => 'y' },
+      uris: { original: () => 'x', result: () => 'y', stored: () => 'z' },
       sdsTtlDays: 30,
     });
     const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => ds.createRequest(demo, [valid(`c${i}`)])));

@@ -60,6 +60,8 @@ function fakeTx(notifications: NotificationRow[] = []) {
       calls.push(['allNotifications', []]);
       return notifications;
     },
+    // the request has no packaging tasks (those are core-packaging.test.ts's)
+    packagingTasks: async () => [],
   };
   return { tx: tx as unknown as DocumentTx, calls, events, outbox };
 }

@@ -217,3 +217,24 @@ export const AT_REST_DOWN = [
   'DROP INDEX task_national_id_mac',
   'ALTER TABLE task DROP COLUMN subject_national_id_mac',
 ];
+
+/**
+ * Packaging tasks (reference packagingservice-v4 §2): one row per request/packaging-task with its
+ * status (created → completed | failed), the job's state (`job`: waiting for its tasks, pending for
+ * the relay, queued in segl-packaging, done), the runs begun, the package made (an SDS or archive id
+ * and its blob, counted as a blob reference) or the error. The row doubles as the job's outbox: it
+ * becomes `pending` in the transaction that completes the last task it names.
+ */
+export function packagingSql(d: Dialect): string[] {
+  return [
+    `CREATE TABLE packaging_task (request_id ${v(64)} NOT NULL REFERENCES request(id), packaging_task_id ${v(128)} NOT NULL,
+      service_id integer NOT NULL, method ${v(255)} NOT NULL, send_to_archive ${d.bool} NOT NULL DEFAULT ${d.falseValue},
+      documents ${d.text} NOT NULL, status ${v(16)} NOT NULL, job ${v(8)} NOT NULL, attempts integer NOT NULL DEFAULT 0,
+      result_kind ${v(8)}, result_id ${v(64)}, result_blob_key ${v(64)}, result_sha256 ${v(64)}, error_code ${v(64)},
+      error_message ${d.text}, created_at ${T} NOT NULL, updated_at ${T} NOT NULL, queued_at ${T}, finished_at ${T},
+      PRIMARY KEY (request_id, packaging_task_id))`,
+    `CREATE INDEX packaging_task_job ON packaging_task (job, updated_at)`,
+    `CREATE INDEX packaging_task_result_blob ON packaging_task (result_blob_key)`,
+  ];
+}
+export const PACKAGING_DOWN = ['DROP INDEX packaging_task_result_blob', 'DROP INDEX packaging_task_job', 'DROP TABLE packaging_task'];
