@@ -11,7 +11,10 @@
 import { createHash } from 'node:crypto';
 import * as soap from 'soap';
 import type { PackageMaker } from '../../src/core/packagemaker';
-import { PackagingRuns } from '../../src/core/packagingrun';
+import { PackagingRetry, PackagingRuns } from '../../src/core/packagingrun';
+import { runPackagingJob } from '../../src/queue/jobs/packaging';
+import { PACKAGING_ATTEMPTS } from '../../src/queue/queues';
+import { PADES_NOT_BUILT } from '../../src/runtime';
 import type { DocumentStore, DocumentTx } from '../../src/core/ports';
 import { AtRest } from '../../src/store/atrest';
 import { SqlDocumentStore } from '../../src/store/documents';
@@ -352,5 +355,48 @@ describe.each(databases())('packaging tasks on %s', (db) => {
     expect(await row(requestId)).toMatchObject({ status: 'completed', attempts: 2, result_blob_key: key });
     expect(await packageRows()).toBe(before + 1);
     expect(await runs.run(requestId, 'p1')).toBe('skipped');
+  }, 60_000);
+  test('the runtime’s interim maker: each run is retried, and the queue’s last attempt fails the task with its message', async () => {
+    const requestId = await createRequest({ method: 'by-hand' });
+    await sql("UPDATE packaging_task SET job = 'done' WHERE request_id = ?", [requestId]); // run by hand below, not by the worker
+    await sign(requestId, 't1', 'd1');
+    await sign(requestId, 't2', 'd2');
+    const runs = new PackagingRuns({
+      store: new SqlDocumentStore(s.rt.db, s.rt.blobs, new AtRest(s.rt.config.secret!)),
+      blobs: s.rt.blobs,
+      clock: s.rt.clock,
+      uris: { original: () => '', result: () => '', stored: () => '' },
+      maker: PADES_NOT_BUILT,
+      sdsTtlDays: 30,
+      maxAttempts: PACKAGING_ATTEMPTS,
+    });
+    const job = (attemptsMade: number) => ({
+      data: { requestId, packagingTaskId: 'p1' },
+      attemptsMade,
+      opts: { attempts: PACKAGING_ATTEMPTS },
+    });
+    const first = runPackagingJob({ packaging: runs }, job(0));
+    await expect(first).rejects.toBeInstanceOf(PackagingRetry);
+    await expect(first).rejects.toThrow('PAdES packaging is not built yet (attempt 1); will be retried');
+    expect(await row(requestId)).toMatchObject({ status: 'created', attempts: 1 });
+    expect(await runPackagingJob({ packaging: runs }, job(PACKAGING_ATTEMPTS - 1))).toBe('failed');
+    expect(await row(requestId)).toMatchObject({
+      status: 'failed',
+      error_code: 'internal-error',
+      error_message: 'PAdES packaging is not built yet (attempt 2); no attempts left',
+    });
+    expect((await status(requestId)).packagingTaskStatus).toBe('failed');
+  }, 60_000);
+  test('a queued packaging job lost from Redis is queued again by the relay after the lease', async () => {
+    const requestId = await createRequest();
+    await sql("UPDATE packaging_task SET job = 'done' WHERE request_id = ?", [requestId]); // keep it from the relay while signing
+    await sign(requestId, 't1', 'd1');
+    await sign(requestId, 't2', 'd2');
+    // As if the relay had queued it long ago and Redis had lost the job since.
+    await sql("UPDATE packaging_task SET job = 'queued', queued_at = ? WHERE request_id = ?", ['2000-01-01T00:00:00.000Z', requestId]);
+    expect(await s.rt.queues.packaging.getJob(packageId(requestId, 'p1'))).toBeUndefined();
+    const done = await ended(requestId);
+    expect(done.packagingTaskStatus).toBe('completed');
+    expect(t.calls.filter((c) => c.packageId === packageId(requestId, 'p1'))).toHaveLength(1);
   }, 60_000);
 });
