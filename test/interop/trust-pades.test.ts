@@ -27,7 +27,7 @@ import { createPades } from '../../src/trust/pades/pades';
 import { PlaceholderTooSmallError } from '../../src/trust/pades/placeholder';
 import { signPdf } from '../../src/trust/pades/sign';
 import { readSignatures } from '../../src/trust/pades/signatures';
-import { collectValidationData } from '../../src/trust/pades/validationdata';
+import { collectValidationData, ValidationDataError } from '../../src/trust/pades/validationdata';
 import type { RevocationSource, TimestampSource } from '../../src/trust/sources';
 import { respondTimestamp } from '../../src/trust/tsp/responder';
 import { ocspRevocationSource } from '../../src/trust/validation/revocation';
@@ -194,7 +194,10 @@ describe('PAdES B-LTA (ETSI EN 319 142-1) checked by qpdf, pdfsig and openssl', 
       location: 'København',
     });
     const ms = Math.round(performance.now() - t0);
-    process.stdout.write(`PAdES B-LTA of a 2-page PDF: ${base.byteLength} → ${sealed.byteLength} bytes in ${ms} ms\n`);
+    const sz = rawSignatures(sealed)
+      .map((x) => `${x.der.length}/${x.contents.length}`)
+      .join(', ');
+    process.stdout.write(`PAdES B-LTA of a 2-page PDF: ${base.byteLength} → ${sealed.byteLength} bytes in ${ms} ms; DER/reserved ${sz}\n`);
     await writeFile(join(dir, 'lta.pdf'), sealed);
   }, 60_000);
 
@@ -400,5 +403,30 @@ describe('signPdf and createPades at the other levels, on other inputs', () => {
     expect(dss['/Certs']).toHaveLength(5);
     expect((await pdfsig('lt.pdf')).out).toContain('Signature is Valid.');
     await expect(createPades(await makePdf(), { level: 'B-LT', signer: pki.seal, chain, timestamps })).rejects.toThrow(/RevocationSource/);
+  });
+  test('collectValidationData refuses a revoked TSA certificate, and a TSA path the pool cannot complete', async () => {
+    const bt = await signPdf(await makePdf(), { signer: pki.seal, chain, timestamps });
+    const [sig] = await readSignatures(bt);
+    const tsaSerial = serial(pki.tsa.certificate);
+    const revokedTsa = ocspRevocationSource({
+      fetch: async (_url, der) =>
+        respondOcsp(der, [
+          {
+            responder: pki.serviceOcsp,
+            issuer: pki.serviceCa.certificate,
+            lookup: async (s) =>
+              s === tsaSerial ? { status: 'revoked', revokedAt: new Date(), reason: 'keyCompromise' } : { status: 'good' },
+          },
+          { responder: pki.root, issuer: pki.root.certificate, lookup: async () => ({ status: 'good' }) },
+        ]),
+    });
+    const revoked = collectValidationData(sig!.der, { certificatePool: chain, revocation: revokedTsa });
+    await expect(revoked).rejects.toBeInstanceOf(ValidationDataError);
+    await expect(revoked).rejects.toThrow(/CN=segl test TSA.* is revoked/);
+    // the seal's path comes from its CMS; the TSA's token carries only the TSA certificate, so its issuer must be in the pool
+    await expect(collectValidationData(sig!.der, { certificatePool: [], revocation })).rejects.toThrow(/no issuer of .*segl test TSA/);
+    const ok = await collectValidationData(sig!.der, { certificatePool: chain, revocation });
+    expect(ok.certificates).toHaveLength(5);
+    expect(ok.ocsps).toHaveLength(3);
   });
 });

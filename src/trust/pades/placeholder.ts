@@ -42,7 +42,7 @@ export function setPlaceholders(sig: PDFDict, size: number): void {
 }
 
 /** Bytes a CMS needs beyond its certificates: the SignedData frame, signed attributes and an RSA-4096 signature. */
-const CMS_OVERHEAD = 3072;
+const CMS_OVERHEAD = 2048;
 /** Default room for one RFC 3161 token (a TSA certificate, or a short chain, and its signature). */
 export const TOKEN_RESERVE = 8192;
 
