@@ -9,19 +9,14 @@ import path from 'node:path';
 import { PDFDocument } from '@cantoo/pdf-lib';
 import * as fontkit from '@cantoo/fontkit';
 import { SigningPipeline } from '../../src/signing/pipeline';
-import type { TrustSetup } from '../../src/signing/trust';
-import { createTestPki, issuePersonCertificate, type TestPki } from '../../src/testca/pki';
-import { TSA_POLICY } from '../../src/testca/testca';
-import { generateKeys } from '../../src/trust/crypto';
-import { respondOcsp } from '../../src/trust/ocsp/responder';
-import { respondTimestamp } from '../../src/trust/tsp/responder';
-import { ocspRevocationSource } from '../../src/trust/validation/revocation';
+import { createTestPki, type TestPki } from '../../src/testca/pki';
 import { composePackage } from '../../src/packaging/compose';
 import { readLtvSdo, LtvSdoFormatError, type LtvSdoSummary } from '../../src/packaging/sdo';
 import { TEMPLATE_FIELDS } from '../../src/packaging/template';
 import { PACKAGE_LANGUAGES } from '../../src/packaging/texts';
 import { TemplateError, UnreadableOriginalError, type PackageContent } from '../../src/packaging/types';
 import { TEST_URLS } from '../support/person';
+import { sealedSdo, trustFor } from '../support/sdo';
 
 function tool(cmd: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
@@ -70,52 +65,22 @@ const termsText = [
 ].join('\n');
 const SIGN_TEXT = 'Jeg godkender låneaftalen og vilkårene (Åse Øvergård & Jürgen Šebestík).';
 
-async function trustFor(pki: TestPki): Promise<TrustSetup> {
-  const good = async () => ({ status: 'good' as const });
-  return {
-    seal: pki.seal,
-    sealChain: [pki.serviceCa.certificate, pki.root.certificate],
-    anchors: [pki.root.certificate],
-    intermediates: [pki.personCa.certificate, pki.serviceCa.certificate],
-    timestamp: (req) => respondTimestamp(req, { tsa: pki.tsa, policyOid: TSA_POLICY }),
-    revocation: ocspRevocationSource({
-      fetch: (_url, der) =>
-        respondOcsp(der, [
-          { responder: pki.ocsp, issuer: pki.personCa.certificate, lookup: good },
-          { responder: pki.serviceOcsp, issuer: pki.serviceCa.certificate, lookup: good },
-        ]),
-    }),
-  };
-}
-
 let pki: TestPki;
 const sdoBytes: Uint8Array[] = [];
 let sdos: LtvSdoSummary[];
 
-async function sealedSdo(pipeline: SigningPipeline, name: string, pid: string, nationalId: string): Promise<Uint8Array> {
-  const keys = await generateKeys();
-  const certificate = await issuePersonCertificate(pki.personCa, {
-    commonName: name,
+const sealedSdoOf = (pipeline: SigningPipeline, name: string, pid: string, nationalId: string) =>
+  sealedSdo(pki, pipeline, {
+    name,
     pid,
-    kind: 'POCES',
-    publicKey: keys.publicKey,
-    urls: TEST_URLS,
-  });
-  const out = await pipeline.sign({
-    requestId: 'req-1',
+    nationalId,
     taskId: `task-${pid.slice(-1)}`,
-    signer: { certificate, keys },
     signText: SIGN_TEXT,
     documents: [
       { id: 'loan', description: 'Låneaftale', mimeType: 'application/pdf', bytes: loanPdf },
       { id: 'terms', description: 'Vilkår', mimeType: 'text/plain;charset=utf-8', bytes: new Uint8Array(Buffer.from(termsText)) },
     ],
-    audit: [],
-    nationalId,
   });
-  if (!out.ok) throw new Error(`${out.stage}: ${out.reason}`);
-  return out.bytes;
-}
 
 const CREATED = new Date('2025-03-01T12:00:00Z');
 
@@ -160,9 +125,9 @@ function contentFrom(options: PackageContent['options'] = {}, language: PackageC
 beforeAll(async () => {
   pki = await createTestPki({ urls: TEST_URLS });
   loanPdf = await makeLoanPdf();
-  const pipeline = new SigningPipeline(await trustFor(pki));
-  sdoBytes.push(await sealedSdo(pipeline, 'Åse Øvergård', '9208-2002-2-111111111111', '0102031234'));
-  sdoBytes.push(await sealedSdo(pipeline, 'Jürgen Šebestík', '9208-2002-2-222222222222', '1112139876'));
+  const pipeline = new SigningPipeline(trustFor(pki));
+  sdoBytes.push(await sealedSdoOf(pipeline, 'Åse Øvergård', '9208-2002-2-111111111111', '0102031234'));
+  sdoBytes.push(await sealedSdoOf(pipeline, 'Jürgen Šebestík', '9208-2002-2-222222222222', '1112139876'));
   sdos = sdoBytes.map(readLtvSdo);
 }, 120_000);
 
