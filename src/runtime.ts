@@ -9,6 +9,7 @@ import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { documentUseCases, type DocumentUseCases } from './core/documents';
 import type { Clock } from './core/ports';
+import { PackagingUseCases, type PackageMaker } from './core/packaging';
 import { defaultRegistry } from './eid/registry';
 import { createLogger } from './log';
 import { ensureRedis, redisClient, type RedisHandle } from './queue/redis';
@@ -63,6 +64,8 @@ export interface StartOptions {
   log?: Logger;
   /** name resolution for callback destinations (tests map names to local receivers) */
   resolve?: Resolver;
+  /** the PAdES maker behind create-package; interimPackageMaker() when not given (tests give their own) */
+  packageMaker?: PackageMaker;
 }
 
 /** SEGL_ADMIN_PASSWORD, or in preprod one generated once and kept in DATA_DIR/admin-password.txt; production without one has no /admin. */
@@ -144,6 +147,33 @@ export function documentService(
 }
 
 /**
+ * INTERIM, to be replaced at merge by the real PAdES maker (src/packaging/): until it lands every
+ * create-package is answered with this `internal-error`. The one place the maker is chosen.
+ */
+export function interimPackageMaker(): PackageMaker {
+  return { make: async () => ({ ok: false, code: 'internal-error', message: 'PAdES packaging is not built yet' }) };
+}
+
+/** PackagingService v4 create-package on this database and blob store, with `maker` making the PAdES. */
+function packagingService(
+  cfg: Config,
+  db: DataSource,
+  blobs: BlobStore,
+  clock: Clock,
+  baseUrl: () => string,
+  maker: PackageMaker,
+): PackagingUseCases {
+  return new PackagingUseCases({
+    store: new SqlDocumentStore(db, blobs, new AtRest(ensureSecret(cfg))),
+    blobs,
+    clock,
+    maker,
+    publicUrl: baseUrl,
+    sdsTtlDays: cfg.sdsTtlDays,
+  });
+}
+
+/**
  * Housekeeping (`segl purge`; a nightly job once the workers exist): SDS uploads past their TTL
  * and requests past days-until-deletion go, with the blobs nothing else uses.
  */
@@ -178,7 +208,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
   secureDataDir(cfg.dataDir); // umask 0077, DATA_DIR 0700, older entries closed (src/store/datadir.ts)
   cfg.secret = ensureSecret(cfg);
   const life: Lifecycle = { closing: false };
-  const rt = assembleRuntime(cfg, log, await openStores(cfg, log), life);
+  const rt = assembleRuntime(cfg, log, await openStores(cfg, log), life, opts.packageMaker ?? interimPackageMaker());
   if (cfg.mode === 'preprod') rt.demo = await ensureDemo(cfg, rt.services);
   if (opts.http) await startHttp(rt);
   rt.startWorkers = () => startWorkers(rt, opts.resolve);
@@ -212,7 +242,13 @@ async function openStores(cfg: Config, log: Logger): Promise<OpenStores> {
 }
 
 /** The stores, queues, relay, senders, test eID, PID-CPR and use cases on the open database and Redis. */
-function assembleRuntime(cfg: Config, log: Logger, { db, services, redisHandle, redis }: OpenStores, life: Lifecycle): Runtime {
+function assembleRuntime(
+  cfg: Config,
+  log: Logger,
+  { db, services, redisHandle, redis }: OpenStores,
+  life: Lifecycle,
+  maker: PackageMaker,
+): Runtime {
   const blobs = blobStore(cfg);
   const sds = new SdsRepository(db, blobs);
   const archive = new ArchiveRepository(db, blobs);
@@ -250,6 +286,7 @@ function assembleRuntime(cfg: Config, log: Logger, { db, services, redisHandle, 
     ca: testCaOnce(cfg, db, () => rt.url),
     signing: signingOnce(cfg, () => rt),
     documents: undefined as unknown as DocumentUseCases,
+    packaging: packagingService(cfg, db, blobs, clock, () => rt.url ?? cfg.publicUrl, maker),
     startWorkers: async () => undefined,
     close: () => closeRuntime(rt, life),
   };

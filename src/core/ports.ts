@@ -148,11 +148,13 @@ export interface RequestWrites {
   touchSds(ids: string[], now: string, expiresAt: string): Promise<void>;
   /** Archive entries of this service by id. */
   archiveDocuments(serviceId: number, ids: string[]): Promise<Map<string, ArchiveEntry>>;
-  /** Copies documents into the archive (same blobs). */
+  /** Copies documents into the archive (same blobs); a package made here has no source request. */
   insertArchive(
     serviceId: number,
-    entries: Array<ArchiveEntry & { createdAt: string; requestId: string; documentId: string }>,
+    entries: Array<ArchiveEntry & { createdAt: string; requestId?: string; documentId?: string }>,
   ): Promise<void>;
+  /** A new SDS entry whose blob is already stored (a package made here, core/packaging.ts). */
+  insertSds(entry: NewSdsEntry): Promise<void>;
 }
 
 /** The signer's writes (core/signer.ts): uploads, single-sign-on artifacts, signed results. */
@@ -196,6 +198,13 @@ export interface SdsEntry {
   size: number;
   sha256: string;
   blobKey: string;
+}
+
+/** An SDS entry as written: whose it is, and until when it lives. Times are ISO 8601 UTC. */
+export interface NewSdsEntry extends SdsEntry {
+  serviceId: number;
+  createdAt: string;
+  expiresAt: string;
 }
 
 /** Opens one transaction and runs `work` in it; `Tx` is the part of the port the caller may use. */

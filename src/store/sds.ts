@@ -31,6 +31,12 @@ export const sdsQueries = {
       );
     return new Map(rows.map((r) => [r.id as string, toRow(r)]));
   },
+  async insert(q: Sql, r: Omit<SdsRow, 'lastUsedAt'> & { lastUsedAt?: string }): Promise<void> {
+    await q.run(
+      'INSERT INTO sds_document (id, service_id, mime_type, size, sha256, blob_key, created_at, last_used_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [r.id, r.serviceId, r.mimeType, r.size, r.sha256, r.blobKey, r.createdAt, r.lastUsedAt ?? r.createdAt, r.expiresAt],
+    );
+  },
   /** A request used these documents: they live another TTL from now. */
   async touch(q: Sql, ids: string[], now: string, expiresAt: string): Promise<void> {
     for (const part of chunks(ids)) {
@@ -60,10 +66,7 @@ export class SdsRepository implements SdsPort<PendingBlob> {
   /** Records the entry and moves its checked upload into place, together. */
   async insert(r: SdsRow, upload: PendingBlob): Promise<void> {
     await this.db.tx(async (q) => {
-      await q.run(
-        'INSERT INTO sds_document (id, service_id, mime_type, size, sha256, blob_key, created_at, last_used_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        [r.id, r.serviceId, r.mimeType, r.size, r.sha256, r.blobKey, r.createdAt, r.lastUsedAt, r.expiresAt],
-      );
+      await sdsQueries.insert(q, r);
       await upload.commit();
     });
   }

@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { loadConfig } from '../../src/config';
 import { startRuntime, type Runtime } from '../../src/runtime';
 import type { Resolver } from '../../src/notify/allowlist';
+import type { PackageMaker } from '../../src/core/packaging';
 
 export type DbKind = 'sqlite' | 'postgres';
 
@@ -73,6 +74,8 @@ export interface ServerOptions {
   resolve?: Resolver;
   /** fills the fresh DATA_DIR before segl starts (e.g. a test PKI made by an older segl) */
   seed?: (dataDir: string) => void | Promise<void>;
+  /** the PAdES maker behind create-package (default: the runtime's own) */
+  packageMaker?: PackageMaker;
 }
 
 export async function startServer(db: DbKind = 'sqlite', env: Record<string, string> = {}, opts: ServerOptions = {}): Promise<TestServer> {
@@ -95,7 +98,7 @@ export async function startServer(db: DbKind = 'sqlite', env: Record<string, str
     SEGL_QUEUE_PREFIX: `segl-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     ...env,
   });
-  const rt = await startRuntime(cfg, { http: true, worker: opts.worker ?? false, resolve: opts.resolve });
+  const rt = await startRuntime(cfg, { http: true, worker: opts.worker ?? false, resolve: opts.resolve, packageMaker: opts.packageMaker });
   return {
     rt,
     url: rt.url!,
