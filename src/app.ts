@@ -10,6 +10,7 @@ import type { Config } from './config';
 import type { DocumentUseCases } from './core/documents';
 import { ArchiveUseCases } from './core/archive';
 import { newErrorReference } from './core/ids';
+import type { PackagingUseCases } from './core/packaging';
 import { LoginThrottle } from './core/ratelimit';
 import { SdsUploads } from './core/sds';
 import { defaultRegistry } from './eid/registry';
@@ -27,6 +28,7 @@ import { sdsRoutes } from './sds/routes';
 import type { SigningPipeline } from './signing/pipeline';
 import { ARCHIVE_OPERATIONS } from './soap/archiveservice';
 import { DOCUMENT_OPERATIONS } from './soap/documentservice';
+import { PACKAGING_OPERATIONS } from './soap/packagingservice';
 import { soapEndpoint } from './soap/endpoint';
 import type { ArchiveRepository } from './store/archive';
 import type { BlobStore } from './store/blobs';
@@ -50,6 +52,8 @@ export interface HttpRuntime {
   redisHandle: RedisHandle;
   services: ServiceRepository;
   documents: DocumentUseCases;
+  /** PackagingService v4 create-package, on the PackageMaker the runtime chose */
+  packaging: PackagingUseCases;
   sds: SdsRepository;
   archive: ArchiveRepository;
   blobs: BlobStore;
@@ -176,7 +180,7 @@ export async function startHttp(rt: HttpRuntime): Promise<void> {
   rt.server = server;
 }
 
-/** The two SOAP services, DocumentService v3 and ArchiveService v3, with their WSDLs on the public URL. */
+/** The SOAP services, DocumentService v3, ArchiveService v3 and PackagingService v4, with their WSDLs on the public URL. */
 function mountSoap(app: express.Express, rt: HttpRuntime, url: string, limiter: LoginThrottle): void {
   const cfg = rt.config;
   app.use(
@@ -208,6 +212,19 @@ function mountSoap(app: express.Express, rt: HttpRuntime, url: string, limiter: 
         maxInlineBytes: Math.min(cfg.bodyLimit, 50 * 1024 * 1024),
         downloadUrl: (svc, id) => `${rt.url}/doc/${encodeURIComponent(svc)}/archive/${id}`,
       },
+    }),
+  );
+  app.use(
+    soapEndpoint({
+      path: '/ws/packagingservice-v4',
+      wsdlFile: path.join(WSDL_DIR, 'packagingservice-v4.wsdl'),
+      publicUrl: url,
+      operations: PACKAGING_OPERATIONS,
+      context: { packaging: rt.packaging, log: rt.log },
+      authenticate: (s, p) => rt.services.authenticate(s, p),
+      bodyLimit: cfg.bodyLimit,
+      limiter,
+      log: rt.log,
     }),
   );
 }

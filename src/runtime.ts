@@ -10,6 +10,7 @@ import type { Config } from './config';
 import { documentUseCases, type DocumentUseCases } from './core/documents';
 import type { DocumentUris } from './core/usecase';
 import type { Clock } from './core/ports';
+import { PackagingUseCases, type PackageMaker } from './core/packaging';
 import { defaultRegistry } from './eid/registry';
 import { createLogger } from './log';
 import { ensureRedis, redisClient, type RedisHandle } from './queue/redis';
@@ -41,7 +42,6 @@ import { PidCprService } from './eid/pidcpr';
 import type { NotifyDeps } from './notify/delivery';
 import type { Resolver } from './notify/allowlist';
 import { runTimer, TIMER_JOBS, type TimerJob } from './queue/jobs/timers';
-import type { PackageMaker } from './core/packagemaker';
 import { PackagingRuns } from './core/packagingrun';
 import { PackagingJobs } from './store/packagingtasks';
 import { PACKAGING_ATTEMPTS } from './queue/queues';
@@ -53,7 +53,7 @@ export { WSDL_DIR } from './app';
 export interface Runtime extends HttpRuntime {
   cpr: CprRepository;
   /** packaging tasks' job (core/packagingrun.ts), run by the segl-packaging workers */
-  packaging: PackagingRuns;
+  packagingTasks: PackagingRuns;
   relay: OutboxRelay;
   workers?: WorkerHost;
   /** starts the queue workers in this process (once) */
@@ -70,18 +70,12 @@ export interface StartOptions {
   log?: Logger;
   /** name resolution for callback destinations (tests map names to local receivers) */
   resolve?: Resolver;
-  /** the PAdES builder packaging tasks use; PADES_NOT_BUILT when absent */
+  /**
+   * the PAdES maker behind create-package and the packaging tasks' jobs; interimPackageMaker() when
+   * not given (tests give their own)
+   */
   packageMaker?: PackageMaker;
 }
-
-/**
- * INTERIM: the PackageMaker until the PAdES builder (verify every SDO, compose, seal B-LTA) is wired
- * here. It makes nothing: every packaging run answers internal-error, so a packaging task is tried
- * PACKAGING_ATTEMPTS times and then fails with this message. No PDF is ever faked.
- */
-export const PADES_NOT_BUILT: PackageMaker = {
-  make: async () => ({ ok: false, code: 'internal-error', message: 'PAdES packaging is not built yet' }),
-};
 
 /** SEGL_ADMIN_PASSWORD, or in preprod one generated once and kept in DATA_DIR/admin-password.txt; production without one has no /admin. */
 function ensureAdminPassword(cfg: Config): string | undefined {
@@ -168,6 +162,34 @@ function documentUris(baseUrl: () => string): DocumentUris {
 }
 
 /**
+ * INTERIM, to be replaced at merge by the real PAdES maker (src/packaging/): until it lands every
+ * create-package is answered with this `internal-error`, and every packaging task's job is retried
+ * (PACKAGING_ATTEMPTS runs) and then fails with it. The one place the maker is chosen; no PDF is faked.
+ */
+export function interimPackageMaker(): PackageMaker {
+  return { make: async () => ({ ok: false, code: 'internal-error', message: 'PAdES packaging is not built yet' }) };
+}
+
+/** PackagingService v4 create-package on this database and blob store, with `maker` making the PAdES. */
+function packagingService(
+  cfg: Config,
+  db: DataSource,
+  blobs: BlobStore,
+  clock: Clock,
+  baseUrl: () => string,
+  maker: PackageMaker,
+): PackagingUseCases {
+  return new PackagingUseCases({
+    store: new SqlDocumentStore(db, blobs, new AtRest(ensureSecret(cfg))),
+    blobs,
+    clock,
+    maker,
+    publicUrl: baseUrl,
+    sdsTtlDays: cfg.sdsTtlDays,
+  });
+}
+
+/**
  * Housekeeping (`segl purge`; a nightly job once the workers exist): SDS uploads past their TTL
  * and requests past days-until-deletion go, with the blobs nothing else uses.
  */
@@ -202,7 +224,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
   secureDataDir(cfg.dataDir); // umask 0077, DATA_DIR 0700, older entries closed (src/store/datadir.ts)
   cfg.secret = ensureSecret(cfg);
   const life: Lifecycle = { closing: false };
-  const rt = assembleRuntime(cfg, log, await openStores(cfg, log), life, opts.packageMaker ?? PADES_NOT_BUILT);
+  const rt = assembleRuntime(cfg, log, await openStores(cfg, log), life, opts.packageMaker ?? interimPackageMaker());
   if (cfg.mode === 'preprod') rt.demo = await ensureDemo(cfg, rt.services);
   if (opts.http) await startHttp(rt);
   rt.startWorkers = () => startWorkers(rt, opts.resolve);
@@ -281,7 +303,8 @@ function assembleRuntime(
     ca: testCaOnce(cfg, db, () => rt.url),
     signing: signingOnce(cfg, () => rt),
     documents: undefined as unknown as DocumentUseCases,
-    packaging: undefined as unknown as PackagingRuns,
+    packaging: packagingService(cfg, db, blobs, clock, () => rt.url ?? cfg.publicUrl, maker),
+    packagingTasks: undefined as unknown as PackagingRuns,
     startWorkers: async () => undefined,
     close: () => closeRuntime(rt, life),
   };
@@ -300,7 +323,7 @@ function assembleRuntime(
     () => rt.url ?? cfg.publicUrl,
     () => relay.kick(),
   );
-  rt.packaging = packagingRuns(
+  rt.packagingTasks = packagingRuns(
     cfg,
     db,
     blobs,
@@ -391,7 +414,7 @@ async function startWorkers(rt: Runtime, resolve: Resolver | undefined): Promise
   rt.workers = new WorkerHost(
     rt.redisHandle.url,
     rt.queues,
-    { ...deps, housekeeping: rt.documents.housekeeping, sds: rt.sds, cpr: rt.cpr, testid: rt.testid, packaging: rt.packaging },
+    { ...deps, housekeeping: rt.documents.housekeeping, sds: rt.sds, cpr: rt.cpr, testid: rt.testid, packagingTasks: rt.packagingTasks },
     rt.log,
     {
       concurrency: cfg.notify.concurrency,

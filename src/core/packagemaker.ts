@@ -1,15 +1,16 @@
-// The PAdES builder as core sees it: one call per packaging task, every sealed LTV-SDO of the task
-// in, one PDF (or a refusal) out. The real maker (verifies every SDO, composes the package, seals it
-// B-LTA) lives outside core; the packaging job (core/packagingrun.ts) only calls it.
+// The port through which core asks for a PAdES package (PackagingService v4's create-package and the
+// packaging tasks of a request). The maker verifies every SDO and refuses a package made of anything
+// that does not verify; it composes and seals; it stores nothing — core keeps the result.
 
-/** One SDO to package. `ref` names where it came from, e.g. `order:{request}/{task}/{document}`. */
+/** One SDO to package: its bytes (an LTV-SDO) and, for sdo-extended, the original supplied beside it. */
 export interface PackageSource {
+  /** how the caller named it, for messages (e.g. `order:REQ/task1/doc1`, `sds:ID`) */
   ref: string;
   sdo: Uint8Array;
   original?: { bytes: Uint8Array; mimeType: string };
 }
 
-/** The package, or why not: `internal-error` is worth another try, any other code is a refusal. */
+/** A PDF, or a refusal with a code from docs/packaging.md's table (`internal-error` = retry may help). */
 export type PackageOutcome = { ok: true; pdf: Uint8Array } | { ok: false; code: string; message: string };
 
 export interface PackageMaker {

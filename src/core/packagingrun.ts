@@ -15,7 +15,7 @@ import { applyPackagingSteps, packageId, planPackagingEnd } from './packagingtas
 import type { BlobSink, BlobSource, PackagingResult, PackagingTaskRow, PackagingWrites, RequestWrites } from './ports';
 import { DAY_MS, iso, UseCase, type BaseTx, type UseCaseDeps } from './usecase';
 
-type Tx = BaseTx & PackagingWrites & Pick<RequestWrites, 'insertArchive'>;
+type Tx = BaseTx & PackagingWrites & Pick<RequestWrites, 'insertArchive' | 'insertSds'>;
 
 export interface PackagingRunDeps extends UseCaseDeps<Tx> {
   blobs: BlobSink & BlobSource;
@@ -128,7 +128,11 @@ export class PackagingRuns extends UseCase<Tx, PackagingRunDeps> {
           if (result.kind === 'archive') {
             await tx.insertArchive(row.serviceId, [{ ...entry, requestId: row.requestId, documentId: row.packagingTaskId }]);
           } else {
-            await tx.insertSds(row.serviceId, { ...entry, expiresAt: iso(new Date(now.getTime() + this.d.sdsTtlDays * DAY_MS)) });
+            await tx.insertSds({
+              ...entry,
+              serviceId: row.serviceId,
+              expiresAt: iso(new Date(now.getTime() + this.d.sdsTtlDays * DAY_MS)),
+            });
           }
           await out.insert(tx, planPackagingEnd(await tx.allNotifications(row.requestId), row.packagingTaskId, 'completed', now));
         });

@@ -189,11 +189,13 @@ export interface RequestWrites {
   touchSds(ids: string[], now: string, expiresAt: string): Promise<void>;
   /** Archive entries of this service by id. */
   archiveDocuments(serviceId: number, ids: string[]): Promise<Map<string, ArchiveEntry>>;
-  /** Copies documents into the archive (same blobs). */
+  /** Copies documents into the archive (same blobs); a package made here has no source request. */
   insertArchive(
     serviceId: number,
-    entries: Array<ArchiveEntry & { createdAt: string; requestId: string; documentId: string }>,
+    entries: Array<ArchiveEntry & { createdAt: string; requestId?: string; documentId?: string }>,
   ): Promise<void>;
+  /** A new SDS entry whose blob is already stored (a package made here, core/packaging.ts). */
+  insertSds(entry: NewSdsEntry): Promise<void>;
 }
 
 /** The signer's writes (core/signer.ts): uploads, single-sign-on artifacts, signed results. */
@@ -218,8 +220,6 @@ export interface PackagingWrites {
   countPackagingAttempt(requestId: string, packagingTaskId: string, now: string): Promise<number>;
   /** The package is made: a still `created` packaging task becomes `completed`; false if it had ended already. */
   completePackaging(requestId: string, packagingTaskId: string, result: PackagingResult, now: string): Promise<boolean>;
-  /** Keeps a document in Session Data Storage (as an upload would). */
-  insertSds(serviceId: number, entry: SdsEntry & { createdAt: string; expiresAt: string }): Promise<void>;
 }
 
 /** What the timers find due (core/housekeeping.ts). */
@@ -249,6 +249,13 @@ export interface SdsEntry {
   size: number;
   sha256: string;
   blobKey: string;
+}
+
+/** An SDS entry as written: whose it is, and until when it lives. Times are ISO 8601 UTC. */
+export interface NewSdsEntry extends SdsEntry {
+  serviceId: number;
+  createdAt: string;
+  expiresAt: string;
 }
 
 /** Opens one transaction and runs `work` in it; `Tx` is the part of the port the caller may use. */

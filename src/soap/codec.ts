@@ -90,18 +90,21 @@ export class Codec {
       const n = (counts.get(decl.name) ?? 0) + 1;
       counts.set(decl.name, n);
       if (n > decl.max) throw new DecodeError(sub(path, decl.name), `may occur at most ${decl.max} time(s)`);
-      const p = sub(path, decl.max > 1 ? `${decl.name}[${n - 1}]` : decl.name);
+      // A repeated choice's items are numbered by their place in the one list that keeps them.
+      const at = decl.choice ? ((out[decl.choice] as unknown[] | undefined)?.length ?? 0) : n - 1;
+      const p = sub(path, decl.max > 1 ? `${decl.name}[${at}]` : decl.name);
       if (child.nil) {
         if (!decl.nillable && decl.min > 0) throw new DecodeError(p, 'is required and cannot be nil');
         continue;
       }
       const value = this.decodeElement(child, decl, p);
       if (value === undefined) continue;
-      if (decl.max > 1) ((out[decl.key] ??= []) as unknown[]).push(value);
+      if (decl.choice) ((out[decl.choice] ??= []) as unknown[]).push({ [decl.key]: value });
+      else if (decl.max > 1) ((out[decl.key] ??= []) as unknown[]).push(value);
       else out[decl.key] = value;
     }
     for (const e of type.elements) {
-      if (out[e.key] !== undefined) continue;
+      if (out[e.key] !== undefined || e.choice) continue;
       if (e.default !== undefined) out[e.key] = this.scalar(e.default, e.type, sub(path, e.name));
       else if (e.min > 0) throw new DecodeError(sub(path, e.name), 'is required');
     }
@@ -160,13 +163,30 @@ export class Codec {
     }
     const body: string[] = [];
     if (type.simpleContent && value.value !== undefined) body.push(this.encodeScalar(value.value, type.simpleContent));
+    const choices = new Set<string>();
     for (const e of type.elements) {
+      if (e.choice) {
+        if (!choices.has(e.choice)) this.encodeChoice(body, type, e.choice, value[e.choice]);
+        choices.add(e.choice);
+        continue;
+      }
       const v = value[e.key];
       if (v === undefined || v === null) continue;
       for (const item of e.max > 1 && Array.isArray(v) ? v : [v]) this.encodeElement(body, e, item);
     }
     if (body.length) out.push('>', ...body, '</', name, '>');
     else out.push('/>');
+  }
+
+  /** A repeated choice from its list, in list order: each item names its element by its one key. */
+  private encodeChoice(out: string[], type: ComplexType, choice: string, list: unknown): void {
+    if (!Array.isArray(list)) return;
+    const decls = type.elements.filter((e) => e.choice === choice);
+    for (const item of list as Array<Record<string, unknown>>) {
+      const e = decls.find((d) => item[d.key] !== undefined && item[d.key] !== null);
+      if (!e) throw new Error(`encode: an item of ${choice} has none of ${decls.map((d) => d.key).join(', ')}`);
+      this.encodeElement(out, e, item[e.key]);
+    }
   }
 
   private encodeElement(out: string[], e: ElementDecl, v: unknown): void {

@@ -29,6 +29,11 @@ export interface SoapOperation<Ctx> {
     svc: ServiceAccount,
     input: Record<string, unknown> & { service: string; password: string },
   ) => Promise<Record<string, unknown> | null>;
+  /**
+   * For a service whose response carries its own error (PackagingService's `error`): the response
+   * to a request that breaks the schema, instead of a Client fault. Called after login only.
+   */
+  invalid?: (problem: string) => Record<string, unknown>;
 }
 
 export interface SoapEndpointOptions<Ctx> {
@@ -338,7 +343,15 @@ async function dispatch<Ctx>(
   const operation = o.operations[op.local];
   if (!operation) throw new SoapFault('Client', `${op.local}: not an operation of this service`);
   call.opName = operation.name;
-  const input = codec.decodeRoot(op) as Record<string, unknown> & { service: string; password: string };
+  let input: Record<string, unknown> & { service: string; password: string };
+  try {
+    input = codec.decodeRoot(op) as typeof input;
+  } catch (e) {
+    if (e instanceof DecodeError && operation.invalid && operation.response) {
+      return codec.encodeRoot(operation.response, operation.invalid(e.message));
+    }
+    throw e;
+  }
   if (input.service !== creds.service || input.password !== creds.password) {
     throw new SoapFault('Client', 'service, password: must appear once each, as direct children of the operation element');
   }

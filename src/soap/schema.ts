@@ -19,6 +19,11 @@ export interface ElementDecl {
   max: number;
   nillable: boolean;
   default?: string;
+  /**
+   * Set on the elements of a repeated xsd:choice (maxOccurs > 1): the key of the one list that
+   * holds them in document order, each item `{ [element key]: value }` (JAXB's `getAOrB()`).
+   */
+  choice?: string;
 }
 export interface AttributeDecl {
   name: string;
@@ -79,18 +84,39 @@ function readAttributes(parent: XNode, tns: string): AttributeDecl[] {
   }));
 }
 
-function readSequence(parent: XNode, tns: string): ElementDecl[] {
-  const seq = kid(parent, 'sequence');
-  if (!seq) return [];
-  return kids(seq, 'element').map((e) => ({
+const occurs = (v: string | undefined, absent: number): number => (v === 'unbounded' ? Infinity : v === undefined ? absent : Number(v));
+
+function readElement(e: XNode, tns: string): ElementDecl {
+  return {
     name: e.attrs.name!,
     key: camel(e.attrs.name!),
     type: typeRef(e, e.attrs.type!, tns),
-    min: e.attrs.minOccurs === undefined ? 1 : Number(e.attrs.minOccurs),
-    max: e.attrs.maxOccurs === 'unbounded' ? Infinity : e.attrs.maxOccurs === undefined ? 1 : Number(e.attrs.maxOccurs),
+    min: occurs(e.attrs.minOccurs, 1),
+    max: occurs(e.attrs.maxOccurs, 1),
     nillable: e.attrs.nillable === 'true',
     ...(e.attrs.default !== undefined ? { default: e.attrs.default } : {}),
-  }));
+  };
+}
+
+/**
+ * The elements of an xsd:sequence in order. An xsd:choice inside it contributes its elements, each
+ * optional; a repeated choice also names the list that keeps them in document order (`choice`).
+ */
+function readSequence(parent: XNode, tns: string): ElementDecl[] {
+  const seq = kid(parent, 'sequence');
+  if (!seq) return [];
+  const out: ElementDecl[] = [];
+  for (const n of seq.children) {
+    if (n.uri !== XSD) continue;
+    if (n.local === 'element') out.push(readElement(n, tns));
+    else if (n.local === 'choice') {
+      const max = occurs(n.attrs.maxOccurs, 1);
+      const items = kids(n, 'element').map((e) => readElement(e, tns));
+      const choice = max > 1 ? items.map((e, i) => (i ? e.key[0]!.toUpperCase() + e.key.slice(1) : e.key)).join('Or') : undefined;
+      for (const e of items) out.push({ ...e, min: 0, max: e.max * max, ...(choice ? { choice } : {}) });
+    } else if (n.local !== 'annotation') throw new Error(`schema: xsd:${n.local} inside xsd:sequence is not supported`);
+  }
+  return out;
 }
 
 function readComplex(name: string, ct: XNode, tns: string): ComplexType & { rawBase?: string } {
@@ -158,7 +184,7 @@ export function loadSchema(wsdlText: string): Schema {
   for (const [name, t] of elements) globals.set(name, flatten(t));
   // Attribute and element keys share one object: a clash would lose data, so refuse it here.
   for (const t of [...complexTypes.values(), ...globals.values()]) {
-    const keys = new Set(t.elements.map((e) => e.key));
+    const keys = new Set(t.elements.flatMap((e) => (e.choice ? [e.key, e.choice] : [e.key])));
     for (const a of t.attributes) if (keys.has(a.key)) throw new Error(`schema: ${t.name} has element and attribute ${a.name}`);
   }
   return { targetNamespace: tns, elements: globals, complexTypes, simpleTypes, subtypes };

@@ -11,6 +11,7 @@ import type {
   DocumentTx,
   EventRow,
   NewRequest,
+  NewSdsEntry,
   RequestRow,
   SdsEntry,
   TaskDocumentRow,
@@ -422,9 +423,13 @@ class Tx extends PackagingTx implements DocumentTx {
 
   async insertArchive(
     serviceId: number,
-    entries: Array<ArchiveEntry & { createdAt: string; requestId: string; documentId: string }>,
+    entries: Array<ArchiveEntry & { createdAt: string; requestId?: string; documentId?: string }>,
   ): Promise<void> {
     await archiveQueries.insert(this.q, serviceId, entries);
+  }
+
+  async insertSds(e: NewSdsEntry): Promise<void> {
+    await sdsQueries.insert(this.q, e);
   }
 
   async insertOutbox(rows: OutboxRow[]): Promise<void> {

@@ -4,8 +4,7 @@
 // state change is a conditional UPDATE, so a duplicate run or a late failure changes nothing.
 import type { DataSource } from 'typeorm';
 import type { PackagingTaskStatus } from '../core/enums';
-import type { PackagingJobState, PackagingResult, PackagingTaskRow, SdsEntry } from '../core/ports';
-import { sdsQueries } from './sds';
+import type { PackagingJobState, PackagingResult, PackagingTaskRow } from '../core/ports';
 import { insertSql, sqlDatabase, type Param, type Sql, type SqlDatabase } from './sql';
 import { str, type DbRow } from './taskrows';
 
@@ -108,10 +107,6 @@ export abstract class PackagingTx {
       result_sha256 = ?, updated_at = ?, finished_at = ? WHERE ${KEY} AND status = 'created' RETURNING status`;
     const params = [result.kind, result.id, result.blobKey, result.sha256, now, now, requestId, packagingTaskId];
     return (await updated(this.q, sql, params)).length > 0;
-  }
-
-  async insertSds(serviceId: number, e: SdsEntry & { createdAt: string; expiresAt: string }): Promise<void> {
-    await sdsQueries.insert(this.q, { ...e, serviceId, lastUsedAt: e.createdAt });
   }
 }
 

@@ -31,11 +31,10 @@ export const sdsQueries = {
       );
     return new Map(rows.map((r) => [r.id as string, toRow(r)]));
   },
-  /** A new entry (an upload, or a package the packaging job made). */
-  async insert(q: Sql, r: SdsRow): Promise<void> {
+  async insert(q: Sql, r: Omit<SdsRow, 'lastUsedAt'> & { lastUsedAt?: string }): Promise<void> {
     await q.run(
       'INSERT INTO sds_document (id, service_id, mime_type, size, sha256, blob_key, created_at, last_used_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [r.id, r.serviceId, r.mimeType, r.size, r.sha256, r.blobKey, r.createdAt, r.lastUsedAt, r.expiresAt],
+      [r.id, r.serviceId, r.mimeType, r.size, r.sha256, r.blobKey, r.createdAt, r.lastUsedAt ?? r.createdAt, r.expiresAt],
     );
   },
   /** A request used these documents: they live another TTL from now. */

@@ -14,7 +14,7 @@ import type { PackageMaker } from '../../src/core/packagemaker';
 import { PackagingRetry, PackagingRuns } from '../../src/core/packagingrun';
 import { runPackagingJob } from '../../src/queue/jobs/packaging';
 import { PACKAGING_ATTEMPTS } from '../../src/queue/queues';
-import { PADES_NOT_BUILT } from '../../src/runtime';
+import { interimPackageMaker } from '../../src/runtime';
 import type { DocumentStore, DocumentTx } from '../../src/core/ports';
 import { AtRest } from '../../src/store/atrest';
 import { SqlDocumentStore } from '../../src/store/documents';
@@ -209,8 +209,8 @@ describe.each(databases())('packaging tasks on %s', (db) => {
 
     // The job run again (by hand, twice) finds the task completed: nothing new is made or stored.
     const packages = await packageRows();
-    expect(await s.rt.packaging.run(requestId, 'p1')).toBe('skipped');
-    expect(await s.rt.packaging.run(requestId, 'p1', { lastAttempt: true })).toBe('skipped');
+    expect(await s.rt.packagingTasks.run(requestId, 'p1')).toBe('skipped');
+    expect(await s.rt.packagingTasks.run(requestId, 'p1', { lastAttempt: true })).toBe('skipped');
     await s.rt.queues.packaging.add('package', { requestId, packagingTaskId: 'p1' }, { jobId: pid });
     await new Promise((r) => setTimeout(r, 500));
     expect(await packageRows()).toBe(packages);
@@ -366,7 +366,7 @@ describe.each(databases())('packaging tasks on %s', (db) => {
       blobs: s.rt.blobs,
       clock: s.rt.clock,
       uris: { original: () => '', result: () => '', stored: () => '' },
-      maker: PADES_NOT_BUILT,
+      maker: interimPackageMaker(),
       sdsTtlDays: 30,
       maxAttempts: PACKAGING_ATTEMPTS,
     });
@@ -375,11 +375,11 @@ describe.each(databases())('packaging tasks on %s', (db) => {
       attemptsMade,
       opts: { attempts: PACKAGING_ATTEMPTS },
     });
-    const first = runPackagingJob({ packaging: runs }, job(0));
+    const first = runPackagingJob({ packagingTasks: runs }, job(0));
     await expect(first).rejects.toBeInstanceOf(PackagingRetry);
     await expect(first).rejects.toThrow('PAdES packaging is not built yet (attempt 1); will be retried');
     expect(await row(requestId)).toMatchObject({ status: 'created', attempts: 1 });
-    expect(await runPackagingJob({ packaging: runs }, job(PACKAGING_ATTEMPTS - 1))).toBe('failed');
+    expect(await runPackagingJob({ packagingTasks: runs }, job(PACKAGING_ATTEMPTS - 1))).toBe('failed');
     expect(await row(requestId)).toMatchObject({
       status: 'failed',
       error_code: 'internal-error',

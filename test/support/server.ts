@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import { loadConfig } from '../../src/config';
 import { startRuntime, type Runtime } from '../../src/runtime';
 import type { Resolver } from '../../src/notify/allowlist';
-import type { PackageMaker } from '../../src/core/packagemaker';
+import type { PackageMaker } from '../../src/core/packaging';
 
 export type DbKind = 'sqlite' | 'postgres';
 
@@ -74,7 +74,7 @@ export interface ServerOptions {
   resolve?: Resolver;
   /** fills the fresh DATA_DIR before segl starts (e.g. a test PKI made by an older segl) */
   seed?: (dataDir: string) => void | Promise<void>;
-  /** the PAdES builder packaging tasks call (the runtime's interim one when absent) */
+  /** the PAdES maker behind create-package (default: the runtime's own) */
   packageMaker?: PackageMaker;
 }
 

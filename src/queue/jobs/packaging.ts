@@ -7,7 +7,7 @@ import type { PackagingRunOutcome, PackagingRuns } from '../../core/packagingrun
 import type { PackagingJob } from '../queues';
 
 export interface PackagingJobDeps {
-  packaging: PackagingRuns;
+  packagingTasks: PackagingRuns;
 }
 
 export function runPackagingJob(
@@ -15,5 +15,5 @@ export function runPackagingJob(
   job: Pick<Job<PackagingJob>, 'data' | 'attemptsMade' | 'opts'>,
 ): Promise<PackagingRunOutcome> {
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-  return deps.packaging.run(job.data.requestId, job.data.packagingTaskId, { lastAttempt });
+  return deps.packagingTasks.run(job.data.requestId, job.data.packagingTaskId, { lastAttempt });
 }

@@ -1,0 +1,236 @@
+// The PDF a PAdES package seals (reference/packagingservice-v4.md §3, "proposed segl PAdES"): a cover
+// (built in, or a service's template), the original documents (PDF pages copied as they are, text laid
+// out in DejaVu Sans), each distinct sign text, and as embedded files (/EmbeddedFiles, /AF with
+// /AFRelationship, PDF/A-3 §6.8) the evidence and a machine-readable package.json. The result is
+// unsigned and written without object streams, so the seal can follow as incremental updates.
+// Deterministic: the same content gives the same bytes (fixed /ID, dates, producer, font tags).
+import { createHash } from 'node:crypto';
+import { AFRelationship, EncryptedPDFError, PDFDocument, PDFHexString } from '@cantoo/pdf-lib';
+import { parseMediaType } from '../core/mediatype';
+import { SEGL_VERSION } from '../version';
+import { insertCover } from './cover';
+import { embedFonts, type Fonts } from './fonts';
+import { addLink } from './layout';
+import { fillTemplate, loadTemplate, templateValues } from './template';
+import { addTextPages, decodeText } from './text';
+import { PACKAGE_LANGUAGES, textsFor, type PackageTexts } from './texts';
+import {
+  PackageInputError,
+  UnreadableOriginalError,
+  type AfRelationship,
+  type ComposedPackage,
+  type PackageContent,
+  type PackageDocument,
+  type PackageSection,
+} from './types';
+import { packageValues } from './values';
+
+const MANIFEST_NAME = 'package.json';
+const AF: Record<AfRelationship, AFRelationship> = {
+  Source: AFRelationship.Source,
+  Data: AFRelationship.Data,
+  Alternative: AFRelationship.Alternative,
+  Supplement: AFRelationship.Supplement,
+  Unspecified: AFRelationship.Unspecified,
+};
+// RFC 9110 media type without parameters or with simple ones: what an embedded file's /Subtype names.
+const MIME = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\s*;.*)?$/;
+
+const bad = (message: string): never => {
+  throw new PackageInputError(message);
+};
+
+/** Checks what the PDF cannot show honestly; returns each document's SHA-256 (hex) by id. */
+function validate(c: PackageContent): Map<string, string> {
+  if (!c.packageId?.trim()) bad('packageId is empty');
+  if (!c.serviceName?.trim()) bad('serviceName is empty');
+  if (!(c.createdAt instanceof Date) || Number.isNaN(c.createdAt.getTime())) bad('createdAt is not a valid Date');
+  if (!PACKAGE_LANGUAGES.includes(c.language)) bad(`language must be one of ${PACKAGE_LANGUAGES.join(', ')}`);
+  if (c.verificationUrl !== undefined && !/^https?:\/\/[\x21-\x7e]+$/.test(c.verificationUrl))
+    bad('verificationUrl must be an http(s) URL of printable ASCII');
+  if (!c.documents.length) bad('a package needs at least one document');
+  const sha = new Map<string, string>();
+  for (const d of c.documents) {
+    if (!d.id || sha.has(d.id)) bad(`document id ${JSON.stringify(d.id)} is empty or appears twice`);
+    if (!(d.bytes instanceof Uint8Array)) bad(`document ${JSON.stringify(d.id)}: bytes must be a Uint8Array`);
+    const hex = createHash('sha256').update(d.bytes).digest('hex');
+    if (d.sha256 !== undefined && d.sha256.toLowerCase() !== hex)
+      bad(`document ${JSON.stringify(d.id)}: its bytes do not match its sha256`);
+    sha.set(d.id, hex);
+  }
+  for (const s of c.signers) {
+    if (!s.name?.trim()) bad('a signer has no name');
+    if (!(s.signedAt instanceof Date) || Number.isNaN(s.signedAt.getTime())) bad(`signer ${s.name}: signedAt is not a valid Date`);
+    const unknown = s.documentIds.filter((id) => !sha.has(id));
+    if (unknown.length) bad(`signer ${s.name}: unknown document(s) ${unknown.join(', ')}`);
+  }
+  const names = new Set([MANIFEST_NAME]);
+  for (const a of c.attachments) {
+    if (!a.name || names.has(a.name)) bad(`attachment name ${JSON.stringify(a.name)} is empty, reserved or appears twice`);
+    names.add(a.name);
+    if (!MIME.test(a.mimeType)) bad(`attachment ${a.name}: bad media type ${JSON.stringify(a.mimeType)}`);
+    if (a.afRelationship !== undefined && !AF[a.afRelationship]) bad(`attachment ${a.name}: bad AFRelationship ${a.afRelationship}`);
+  }
+  return sha;
+}
+
+type Kind = 'pdf' | 'text' | 'other';
+
+function kindOf(mimeType: string): Kind {
+  const type = parseMediaType(mimeType)?.type ?? '';
+  if (type === 'application/pdf' || type === 'application/x-pades') return 'pdf';
+  if (type.startsWith('text/') || type === 'application/xml' || type.endsWith('+xml')) return 'text';
+  return 'other';
+}
+
+/** A PDF original as pdf-lib reads it; UnreadableOriginalError names the document. */
+async function loadOriginal(d: PackageDocument): Promise<PDFDocument> {
+  let src: PDFDocument;
+  try {
+    src = await PDFDocument.load(d.bytes, { updateMetadata: false });
+  } catch (e) {
+    if (e instanceof EncryptedPDFError)
+      throw new UnreadableOriginalError(d.id, 'encrypted', 'PDF encryption (ISO 32000-1 §7.6) is not packaged');
+    throw new UnreadableOriginalError(d.id, 'unreadable', e instanceof Error ? e.message : String(e));
+  }
+  if (src.getPageCount() === 0) throw new UnreadableOriginalError(d.id, 'unreadable', 'it has no pages');
+  return src;
+}
+
+async function copyOriginal(doc: PDFDocument, d: PackageDocument): Promise<number> {
+  const src = await loadOriginal(d);
+  try {
+    const pages = await doc.copyPages(src, src.getPageIndices());
+    for (const p of pages) doc.addPage(p);
+    return pages.length;
+  } catch (e) {
+    throw new UnreadableOriginalError(d.id, 'unreadable', e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** The originals, then each distinct sign text; page indexes counted from the first of them. */
+async function addBody(
+  doc: PDFDocument,
+  fonts: Fonts,
+  c: PackageContent,
+  t: PackageTexts,
+  sha: Map<string, string>,
+): Promise<PackageSection[]> {
+  const sections: PackageSection[] = [];
+  let next = 0;
+  const push = (kind: PackageSection['kind'], count: number, documentId?: string): void => {
+    sections.push({ kind, documentId, firstPageIndex: next, pageCount: count });
+    next += count;
+  };
+  for (const d of c.documents) {
+    const kind = kindOf(d.mimeType);
+    if (kind === 'pdf') {
+      push('document', await copyOriginal(doc, d), d.id);
+      continue;
+    }
+    const section = {
+      heading: `${t.document}: ${d.description?.trim() || d.id}`,
+      detail: `${d.id} · ${d.mimeType} · SHA-256 ${sha.get(d.id)}`,
+      body: kind === 'text' ? decodeText(d.bytes, d.mimeType) : t.notShown,
+      continued: t.continued,
+    };
+    push('document', addTextPages(doc, fonts, section), d.id);
+  }
+  const texts = new Map<string, string[]>();
+  for (const s of c.signers) {
+    if (s.signText?.trim()) texts.set(s.signText, [...(texts.get(s.signText) ?? []), s.name]);
+  }
+  for (const [body, names] of texts) {
+    push(
+      'sign-text',
+      addTextPages(doc, fonts, { heading: t.signText, detail: `${t.approvedBy}: ${names.join(', ')}`, body, continued: t.continued }),
+    );
+  }
+  return sections;
+}
+
+const shifted = (body: PackageSection[], cover: number): PackageSection[] => [
+  { kind: 'cover', firstPageIndex: 0, pageCount: cover },
+  ...body.map((s) => ({ ...s, firstPageIndex: s.firstPageIndex + cover })),
+];
+
+/** The cover: the template filled, or the built-in one. Returns the seal box and the sections. */
+async function addCover(
+  doc: PDFDocument,
+  fonts: Fonts,
+  c: PackageContent,
+  t: PackageTexts,
+  body: PackageSection[],
+  sha: Map<string, string>,
+): Promise<Pick<ComposedPackage, 'sealAppearance' | 'sections'>> {
+  const template = c.options?.template;
+  if (!template) {
+    const cover = insertCover(doc, fonts, t, (k) => packageValues(c, shifted(body, k), sha));
+    return { sealAppearance: { pageIndex: 0, rect: cover.sealRect }, sections: shifted(body, cover.pageCount) };
+  }
+  const tpl = await loadTemplate(template);
+  const sections = shifted(body, tpl.getPageCount());
+  const filled = await fillTemplate(tpl, templateValues(packageValues(c, sections, sha)));
+  const pages = await doc.copyPages(filled.doc, filled.doc.getPageIndices());
+  pages.forEach((p, i) => doc.insertPage(i, p));
+  for (const l of filled.links) addLink(doc, doc.getPage(l.pageIndex), l.rect, c.verificationUrl!);
+  return { sealAppearance: { pageIndex: filled.sealBox.pageIndex, rect: filled.sealBox.rect }, sections };
+}
+
+async function addAttachments(doc: PDFDocument, c: PackageContent): Promise<void> {
+  const json = JSON.stringify(c.manifest, null, 2);
+  if (typeof json !== 'string') bad('the manifest is not JSON-serialisable');
+  const files = [
+    ...c.attachments,
+    {
+      name: MANIFEST_NAME,
+      mimeType: 'application/json',
+      bytes: new Uint8Array(Buffer.from(`${json}\n`, 'utf8')),
+      description: 'segl package manifest',
+      afRelationship: 'Data' as const,
+    },
+  ];
+  for (const f of files) {
+    await doc.attach(f.bytes, f.name, {
+      mimeType: f.mimeType,
+      description: f.description,
+      afRelationship: AF[f.afRelationship ?? 'Unspecified'],
+      creationDate: c.createdAt,
+      modificationDate: c.createdAt,
+    });
+  }
+}
+
+/** Document information (ISO 32000-1 §14.3.3) and the file identifier (§14.4), all from the content. */
+function setMetadata(doc: PDFDocument, c: PackageContent, t: PackageTexts): void {
+  doc.setTitle(`${t.title} – ${c.packageId}`);
+  doc.setLanguage(c.language);
+  doc.setCreator('segl packaging');
+  doc.setProducer(`segl ${SEGL_VERSION} (@cantoo/pdf-lib)`);
+  doc.setCreationDate(c.createdAt);
+  doc.setModificationDate(c.createdAt);
+  const id = createHash('sha256').update(`segl-package\u0000${c.packageId}\u0000${c.createdAt.toISOString()}`).digest('hex').slice(0, 32);
+  const hex = PDFHexString.of(id);
+  doc.context.trailerInfo.ID = doc.context.obj([hex, hex]);
+}
+
+/**
+ * Composes the unsigned package PDF. Throws PackageInputError for content it cannot show,
+ * UnreadableOriginalError for a PDF original that is encrypted or unreadable, TemplateError for a
+ * template it cannot fill.
+ */
+export async function composePackage(content: PackageContent): Promise<ComposedPackage> {
+  const sha = validate(content);
+  const t = textsFor(content.language);
+  const doc = await PDFDocument.create({ updateMetadata: false });
+  const fonts = await embedFonts(doc, 'SEGLC');
+  const body = await addBody(doc, fonts, content, t, sha);
+  const { sealAppearance, sections } = await addCover(doc, fonts, content, t, body, sha);
+  await addAttachments(doc, content);
+  setMetadata(doc, content, t);
+  // PDF/A-3b (ISO 19005-3): XMP with pdfaid part 3 / conformance B mirroring the Info dictionary,
+  // an sRGB OutputIntent (pdf-lib's bundled ICC profile), PDF 1.7 header; /ID is already set.
+  if (content.options?.pdfa) doc.convertToPDFA({ conformance: '3B' });
+  const pdf = await doc.save({ useObjectStreams: false, addDefaultPage: false, updateFieldAppearances: false });
+  return { pdf, pageCount: doc.getPageCount(), sealAppearance, sections };
+}

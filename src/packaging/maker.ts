@@ -1,0 +1,180 @@
+// core's PackageMaker: one PAdES from one or more LTV-SDOs. Each SDO is read and verified offline
+// (src/signing/offline.ts: its seal and native signature, with the values it carries) and the package
+// is refused if any of them does not verify; then the PDF is composed (src/packaging/compose.ts) and
+// sealed once by the platform as PAdES B-LTA (src/trust/pades): signature with a signature
+// time-stamp, a DSS with the seal's and the TSA's validation data, a document time-stamp.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { PackageMaker, PackageOutcome, PackageSource } from '../core/packagemaker';
+import { verifyLtvSdo } from '../signing/offline';
+import type { TrustSetup } from '../signing/trust';
+import { createPades } from '../trust/pades/pades';
+import { composePackage } from './compose';
+import { formatTime } from './format';
+import { LtvSdoFormatError, readLtvSdo, type LtvSdoSummary } from './sdo';
+import type { PackageLanguage } from './texts';
+import { PackageInputError, TemplateError, UnreadableOriginalError, type PackageContent, type PackageDocument } from './types';
+
+/** What a packaging method decides (src/core/packagingmethod.ts resolves a service's named methods). */
+export interface MethodSettings {
+  language: PackageLanguage;
+  maskNationalId: boolean;
+  pdfa: boolean;
+  template?: Uint8Array;
+}
+
+/** The built-in method `pades`: the built-in cover in English, national ids masked, no PDF/A. */
+export const BUILTIN_PADES: MethodSettings = { language: 'en', maskNationalId: true, pdfa: false };
+
+export interface PadesMakerOptions {
+  trust: TrustSetup;
+  /** where the cover's verification link points */
+  verificationUrl: string;
+  /** a service's packaging method by name; undefined = unknown (default: only `pades`) */
+  methods?: (serviceId: number, name: string) => Promise<MethodSettings | undefined>;
+}
+
+const refuse = (code: string, message: string): PackageOutcome => ({ ok: false, code, message });
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const attachmentName = (i: number, ref: string) => `${i + 1}-${ref.replace(/[^\w.-]+/g, '-').slice(0, 80)}.ltvsdo.xml`;
+
+let fontBytes: Uint8Array | undefined;
+const sealFont = () => (fontBytes ??= new Uint8Array(readFileSync(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf'))));
+
+interface ReadSdo {
+  source: PackageSource;
+  summary: LtvSdoSummary;
+}
+
+export class PadesMaker implements PackageMaker {
+  constructor(private readonly o: PadesMakerOptions) {}
+
+  private async method(serviceId: number, name: string): Promise<MethodSettings | undefined> {
+    if (this.o.methods) return this.o.methods(serviceId, name);
+    return name === 'pades' ? BUILTIN_PADES : undefined;
+  }
+
+  /** Reads and verifies every SDO; the first that is not one, or does not verify, refuses the package. */
+  private async readAll(sources: PackageSource[]): Promise<ReadSdo[] | PackageOutcome> {
+    const out: ReadSdo[] = [];
+    for (const source of sources) {
+      let summary: LtvSdoSummary;
+      try {
+        summary = readLtvSdo(source.sdo);
+      } catch (e) {
+        if (e instanceof LtvSdoFormatError) return refuse('not-an-sdo', `${source.ref}: ${e.message}`);
+        throw e;
+      }
+      const result = await verifyLtvSdo(Buffer.from(source.sdo).toString('utf8'), this.o.trust.anchors);
+      if (result.indication !== 'TOTAL-PASSED') {
+        const worst = [result.seal, result.native].find((r) => r && r.indication !== 'TOTAL-PASSED');
+        const why = worst ? `${worst.indication}${worst.subIndication ? ` ${worst.subIndication}` : ''}: ${worst.message}` : 'no native signature';
+        return refuse('sdo-invalid', `${source.ref}: the LTV-SDO does not verify (${why})`);
+      }
+      if (source.original && !summary.documents.some((d) => d.sha256 === sha256(source.original!.bytes)))
+        return refuse('original-mismatch', `${source.ref}: the supplementary original is none of the documents this SDO signed`);
+      out.push({ source, summary });
+    }
+    return out;
+  }
+
+  private content(input: Parameters<PackageMaker['make']>[0], sdos: ReadSdo[], m: MethodSettings): PackageContent {
+    const documents = new Map<string, PackageDocument>();
+    for (const { summary } of sdos)
+      for (const d of summary.documents) {
+        const key = `${d.id}\u0000${d.sha256}`;
+        if (!documents.has(key)) documents.set(key, { id: d.id, description: d.description, mimeType: d.mimeType, bytes: d.bytes, sha256: d.sha256 });
+      }
+    // Two different documents under one id (two orders) keep both, the later one renamed.
+    const docs = [...documents.values()].map((d, i, all) => (all.findIndex((x) => x.id === d.id) === i ? d : { ...d, id: `${d.id} (${i + 1})` }));
+    const idOf = (id: string, hash: string) => docs.find((d) => d.sha256 === hash && (d.id === id || d.id.startsWith(`${id} (`)))!.id;
+    const seal = this.o.trust.seal.certificate;
+    return {
+      packageId: input.packageId,
+      serviceName: input.serviceName,
+      createdAt: input.now,
+      language: m.language,
+      verificationUrl: this.o.verificationUrl,
+      documents: docs,
+      signers: sdos.map(({ summary: s }) => ({
+        name: s.signer.name,
+        nationalId: s.signer.nationalId,
+        nationality: s.signer.nationality,
+        method: s.signer.certificateKind,
+        pid: s.signer.pid,
+        signedAt: s.trustedSigningTime,
+        certSubject: s.signerCertificate.subject,
+        certIssuer: s.signerCertificate.issuer,
+        indication: s.initialVerification.indication,
+        documentIds: s.documents.map((d) => idOf(d.id, d.sha256)),
+        signText: s.signText,
+      })),
+      seal: { subject: seal.subject, issuer: seal.issuer },
+      attachments: sdos.map(({ source }, i) => ({
+        name: attachmentName(i, source.ref),
+        mimeType: 'application/x-ltv-sdo',
+        bytes: source.sdo,
+        description: `LTV-SDO ${source.ref}`,
+        afRelationship: 'Source' as const,
+      })),
+      manifest: manifest(input, sdos, docs),
+      options: { pdfa: m.pdfa, maskNationalId: m.maskNationalId, template: m.template },
+    };
+  }
+
+  async make(input: Parameters<PackageMaker['make']>[0]): Promise<PackageOutcome> {
+    if (input.sources.length === 0) return refuse('invalid-request', 'a package needs at least one SDO');
+    const m = await this.method(input.serviceId, input.method);
+    if (!m) return refuse('unknown-packaging-method', `packaging-method "${input.method}" is not defined for service ${input.serviceName}`);
+    const sdos = await this.readAll(input.sources);
+    if (!Array.isArray(sdos)) return sdos;
+    let composed;
+    try {
+      composed = await composePackage(this.content(input, sdos, m));
+    } catch (e) {
+      if (e instanceof UnreadableOriginalError) return refuse('unreadable-original', e.message);
+      if (e instanceof TemplateError) return refuse('template-error', e.message);
+      if (e instanceof PackageInputError) return refuse('invalid-request', e.message);
+      throw e;
+    }
+    const t = this.o.trust;
+    const pdf = await createPades(composed.pdf, {
+      level: 'B-LTA',
+      signer: t.seal,
+      chain: t.sealChain,
+      certificatePool: [...t.intermediates, ...t.anchors],
+      timestamps: t.timestamp,
+      revocation: t.revocation,
+      time: input.now,
+      fieldName: 'segl-seal',
+      name: t.seal.certificate.subjectName.getField('CN')[0] ?? t.seal.certificate.subject,
+      appearance: {
+        ...composed.sealAppearance,
+        font: sealFont(),
+        lines: [`Sealed by ${t.seal.certificate.subjectName.getField('CN')[0] ?? 'segl'}`, formatTime(input.now), 'PAdES baseline B-LTA'],
+      },
+    });
+    return { ok: true, pdf };
+  }
+}
+
+/** package.json: what the package holds, for machines. */
+function manifest(input: Parameters<PackageMaker['make']>[0], sdos: ReadSdo[], docs: PackageDocument[]): unknown {
+  return {
+    format: 'segl-package/1',
+    packageId: input.packageId,
+    service: input.serviceName,
+    method: input.method,
+    createdAt: input.now.toISOString(),
+    documents: docs.map((d) => ({ id: d.id, description: d.description, mimeType: d.mimeType, sha256: d.sha256 })),
+    signatures: sdos.map(({ source, summary }, i) => ({
+      ref: source.ref,
+      attachment: attachmentName(i, source.ref),
+      sha256: sha256(source.sdo),
+      signer: summary.signer.name,
+      signedAt: summary.trustedSigningTime.toISOString(),
+      indication: summary.initialVerification.indication,
+      documents: summary.documents.map((d) => ({ id: d.id, sha256: d.sha256 })),
+    })),
+  };
+}

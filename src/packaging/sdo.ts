@@ -1,0 +1,157 @@
+// Reading what a package's cover needs from one sealed LTV-SDO (docs/ltvsdo.md): the documents and
+// sign text from the native signature's SignProperties, the signer description, the trusted signing
+// time, the initial verification's indication, and the signer's and the seal's certificates. This
+// reads; it does not verify: run the LTV-SDO through segl's verifier (signing/offline.ts
+// verifyLtvSdo) before packaging it. Each document's bytes are checked against the digest and size
+// SignProperties gives for them.
+import { createHash } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+import { parseXml, XmlError, type XNode } from '../soap/xml';
+import { LTVSDO_NS } from '../trust/ltvsdo';
+import { ALG, SIGNPROPERTIES_NS } from '../trust/xades/signature';
+
+const DS = 'http://www.w3.org/2000/09/xmldsig#';
+
+export interface SdoDocument {
+  /** the DocumentId in the signing order */
+  id: string;
+  description?: string;
+  mimeType: string;
+  bytes: Uint8Array;
+  /** lower-case hex SHA-256 of `bytes` (equal to SignProperties' DigestValue) */
+  sha256: string;
+}
+
+export interface LtvSdoSummary {
+  /** the LtvSdo element's Id */
+  id: string;
+  documents: SdoDocument[];
+  signText: string;
+  signer: { name: string; pid?: string; nationalId?: string; nationality?: string; certificateKind?: string };
+  trustedSigningTime: Date;
+  signerCertificate: { subject: string; issuer: string };
+  initialVerification: { indication: string; subIndication?: string };
+  seal: { subject: string; issuer: string };
+}
+
+/** The bytes are not a readable LTV-SDO of segl's format. */
+export class LtvSdoFormatError extends Error {
+  constructor(message: string) {
+    super(`not an LTV-SDO: ${message}`);
+    this.name = 'LtvSdoFormatError';
+  }
+}
+
+const fail = (message: string): never => {
+  throw new LtvSdoFormatError(message);
+};
+
+function child(n: XNode, local: string, uri: string): XNode | undefined {
+  return n.children.find((c) => c.local === local && c.uri === uri);
+}
+
+function need(n: XNode | undefined, local: string, uri: string, where: string): XNode {
+  return (n && child(n, local, uri)) ?? fail(`no ${local} in ${where}`);
+}
+
+function optText(n: XNode, local: string): string | undefined {
+  const c = child(n, local, LTVSDO_NS);
+  return c ? c.text : undefined;
+}
+
+function base64(text: string, what: string): Uint8Array {
+  const compact = text.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 !== 0) fail(`${what} is not base64`);
+  return new Uint8Array(Buffer.from(compact, 'base64'));
+}
+
+/** Subject and issuer of the certificate in a ds:Signature's KeyInfo. */
+function certificateOf(sig: XNode, what: string): { subject: string; issuer: string } {
+  const data = need(need(sig, 'KeyInfo', DS, what), 'X509Data', DS, `${what} KeyInfo`);
+  const der = base64(need(data, 'X509Certificate', DS, `${what} X509Data`).text, `${what} certificate`);
+  try {
+    const cert = new x509.X509Certificate(der);
+    return { subject: cert.subject, issuer: cert.issuer };
+  } catch {
+    return fail(`${what} certificate is not an X.509 certificate`);
+  }
+}
+
+const ATTACHED = ['attachedpdf', 'attachedtext', 'attacheddata'];
+
+function document(d: XNode, n: number): SdoDocument {
+  const where = `document ${n}`;
+  const id = d.attrs.DocumentId ?? fail(`${where} has no DocumentId`);
+  const mimeType = need(d, 'MimeType', SIGNPROPERTIES_NS, where).text;
+  const content = d.children.find((c) => c.uri === SIGNPROPERTIES_NS && ATTACHED.includes(c.local)) ?? fail(`${where} has no content`);
+  const bytes =
+    content.attrs.Encoding === 'base64' ? base64(content.text, `${where} content`) : new Uint8Array(Buffer.from(content.text, 'utf8'));
+  const digest = need(d, 'DigestValue', SIGNPROPERTIES_NS, where);
+  if (digest.attrs.Algorithm !== ALG.sha256) fail(`${where}: digest algorithm ${digest.attrs.Algorithm ?? '(none)'} is not SHA-256`);
+  const sha = createHash('sha256').update(bytes).digest();
+  if (!sha.equals(Buffer.from(base64(digest.text, `${where} digest`))))
+    fail(`document ${JSON.stringify(id)}: its bytes do not match its digest`);
+  const size = child(d, 'Size', SIGNPROPERTIES_NS)?.text;
+  if (size !== undefined && size !== String(bytes.length)) fail(`document ${JSON.stringify(id)}: ${bytes.length} bytes, Size says ${size}`);
+  const description = child(d, 'Description', SIGNPROPERTIES_NS)?.text;
+  return { id, description: description || undefined, mimeType, bytes, sha256: sha.toString('hex') };
+}
+
+function signProperties(native: XNode): XNode {
+  for (const o of native.children.filter((c) => c.uri === DS && c.local === 'Object')) {
+    const sp = child(o, 'SignProperties', SIGNPROPERTIES_NS);
+    if (sp) return sp;
+  }
+  return fail('the native signature has no SignProperties');
+}
+
+function parse(bytes: Uint8Array): XNode {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return fail('not UTF-8');
+  }
+  try {
+    return parseXml(text, { maxDepth: 64, maxElements: 1_000_000, maxAttributes: 64 });
+  } catch (e) {
+    if (e instanceof XmlError) return fail(`not well-formed XML: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Reads one sealed LTV-SDO; LtvSdoFormatError for anything else. */
+export function readLtvSdo(bytes: Uint8Array): LtvSdoSummary {
+  const root = parse(bytes);
+  if (root.uri !== LTVSDO_NS || root.local !== 'LtvSdo') fail(`the root element is {${root.uri}}${root.local}, not {${LTVSDO_NS}}LtvSdo`);
+  const native = need(need(root, 'SignedDataObject', LTVSDO_NS, 'LtvSdo'), 'Signature', DS, 'SignedDataObject');
+  const sp = signProperties(native);
+  const docs = need(sp, 'Documents', SIGNPROPERTIES_NS, 'SignProperties').children.filter(
+    (c) => c.uri === SIGNPROPERTIES_NS && c.local === 'Document',
+  );
+  if (!docs.length) fail('SignProperties lists no documents');
+  const sd = need(root, 'SignerDescription', LTVSDO_NS, 'LtvSdo');
+  const time = new Date(need(need(root, 'TrustedSigningTime', LTVSDO_NS, 'LtvSdo'), 'Time', LTVSDO_NS, 'TrustedSigningTime').text);
+  if (Number.isNaN(time.getTime())) fail('TrustedSigningTime/Time is not a time');
+  const iv = need(need(root, 'ValidationData', LTVSDO_NS, 'LtvSdo'), 'InitialVerification', LTVSDO_NS, 'ValidationData');
+  const seal = child(root, 'Signature', DS) ?? fail('the LTV-SDO has no seal (ds:Signature child of the root)');
+  return {
+    id: root.attrs.Id ?? '',
+    documents: docs.map((d, i) => document(d, i + 1)),
+    signText: need(sp, 'SignText', SIGNPROPERTIES_NS, 'SignProperties').text,
+    signer: {
+      name: optText(sd, 'SignerName') ?? fail('no SignerName'),
+      pid: optText(sd, 'SignerPid'),
+      nationalId: optText(sd, 'SignerNationalId'),
+      nationality: optText(sd, 'SignerNationality'),
+      certificateKind: optText(sd, 'CertificateKind'),
+    },
+    trustedSigningTime: time,
+    signerCertificate: certificateOf(native, 'the native signature'),
+    initialVerification: {
+      indication: iv.attrs.Indication ?? fail('InitialVerification has no Indication'),
+      subIndication: iv.attrs.SubIndication,
+    },
+    seal: certificateOf(seal, 'the seal'),
+  };
+}

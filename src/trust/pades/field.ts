@@ -1,0 +1,129 @@
+// The PDF objects around a signature: the incremental update that carries them (ISO 32000-1 §7.5.6), and the
+// signature field with its widget annotation (§12.7.4.5, §12.5.6.19) in the document's interactive form
+// (§12.7.2), written with @cantoo/pdf-lib at the object level.
+//
+// What is changed, and nothing else: the catalog (a new /AcroForm, or none), the /AcroForm dictionary (its
+// /Fields and /SigFlags), the /Annots of the one page the widget sits on, and new objects. pdf-lib's page-level
+// helpers are avoided on purpose: PDFPage.addAnnot "normalises" the page, wrapping its content streams in q/Q,
+// which would add content changes to a signing update.
+//
+// Not implemented: signature fields nested under a non-terminal field (the new field is always top-level);
+// filling an existing empty signature field (a new one is always added); locking (/Lock, FieldMDP) and
+// certification (/Perms /DocMDP).
+import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFString, type PDFRef } from '@cantoo/pdf-lib';
+
+/** A document opened for one incremental update, and where that update will start. */
+export interface Increment {
+  doc: PDFDocument;
+  /** byte length of the input, the first byte of the update */
+  start: number;
+}
+
+/** Opens `pdf` for an incremental update; the document's Info dictionary and metadata are left as they are. */
+export async function openIncrement(pdf: Uint8Array): Promise<Increment> {
+  const doc = await PDFDocument.load(pdf, { forIncrementalUpdate: true, updateMetadata: false });
+  return { doc, start: pdf.byteLength };
+}
+
+/** The input followed by one incremental update with every changed or new object (classic xref section). */
+export function commitIncrement(inc: Increment): Promise<Uint8Array> {
+  return inc.doc.commit({ useObjectStreams: false });
+}
+
+/** ISO 32000-1 §7.9.2.2 text string: UTF-16BE with its byte order mark, written as a hex string (no escaping). */
+export const textString = (s: string): PDFHexString => PDFHexString.fromText(s);
+
+/** ISO 32000-1 §7.9.4 date, in UTC (`D:YYYYMMDDHHmmSSZ`). */
+export const pdfDate = (d: Date): PDFString => PDFString.fromDate(d);
+
+/** The document's interactive form dictionary (§12.7.2), created in the catalog when absent. */
+function acroFormOf(doc: PDFDocument): PDFDict {
+  const existing = doc.catalog.lookupMaybe(PDFName.of('AcroForm'), PDFDict);
+  if (existing) return existing;
+  const form = doc.context.obj({ Fields: [] });
+  doc.catalog.set(PDFName.of('AcroForm'), doc.context.register(form));
+  return form;
+}
+
+/** The /Fields array of an interactive form, created when absent. */
+function fieldsOf(form: PDFDict): PDFArray {
+  const existing = form.lookupMaybe(PDFName.of('Fields'), PDFArray);
+  if (existing) return existing;
+  const fields = form.context.obj([]);
+  form.set(PDFName.of('Fields'), fields);
+  return fields;
+}
+
+/** The partial names (/T, §12.7.3.2) of the top-level fields. */
+function topLevelNames(fields: PDFArray): Set<string> {
+  const names = new Set<string>();
+  for (let i = 0; i < fields.size(); i++) {
+    const t = fields.lookupMaybe(i, PDFDict)?.lookup(PDFName.of('T'));
+    if (t instanceof PDFString || t instanceof PDFHexString) names.add(t.decodeText());
+  }
+  return names;
+}
+
+/** `wanted`, refused when taken (§12.7.3.2: fully qualified names are unique), or the first free `<prefix>N`. */
+function fieldName(fields: PDFArray, wanted: string | undefined, prefix: string): string {
+  const taken = topLevelNames(fields);
+  if (wanted !== undefined) {
+    if (!wanted || wanted.includes('.')) throw new RangeError(`a field name must be non-empty and without '.': ${JSON.stringify(wanted)}`);
+    if (taken.has(wanted)) throw new RangeError(`the document already has a field named ${JSON.stringify(wanted)}`);
+    return wanted;
+  }
+  let n = 1;
+  while (taken.has(`${prefix}${n}`)) n++;
+  return `${prefix}${n}`;
+}
+
+/** Appends `annot` to the page's /Annots (§12.5.2 via Table 30), creating the array when absent. */
+function addToPage(doc: PDFDocument, page: PDFDict, annot: PDFRef): void {
+  const annots = page.lookupMaybe(PDFName.of('Annots'), PDFArray);
+  if (annots) annots.push(annot);
+  else page.set(PDFName.of('Annots'), doc.context.obj([annot]));
+}
+
+export interface FieldOptions {
+  /** /T of the new field; default the first free `<prefix>N` */
+  name?: string;
+  prefix: string;
+  /** 0-based page of the widget; default 0 */
+  pageIndex?: number;
+  /** the widget's /Rect [x1 y1 x2 y2] in default user space; default [0 0 0 0] (invisible, §12.7.4.5 NOTE) */
+  rect?: [number, number, number, number];
+  /** the widget's normal appearance (§12.5.5), a form XObject */
+  appearance?: PDFRef;
+}
+
+/**
+ * Adds a top-level signature field whose value is the signature dictionary `sig` (§12.7.4.5, Table 232: /FT /Sig,
+ * /V), merged with its widget annotation (§12.5.6.19; §12.7.3.1 allows one dictionary for both), flags Print and
+ * Locked (§12.5.3: 4 + 128), on the page's /Annots, and sets /SigFlags 3 (SignaturesExist | AppendOnly, §12.7.2
+ * Table 219). Returns the field's name.
+ */
+export function addSignatureField(doc: PDFDocument, sig: PDFRef, o: FieldOptions): string {
+  const form = acroFormOf(doc);
+  const fields = fieldsOf(form);
+  const name = fieldName(fields, o.name, o.prefix);
+  const pages = doc.getPages();
+  const pageIndex = o.pageIndex ?? 0;
+  const page = pages[pageIndex];
+  if (!page) throw new RangeError(`no page ${pageIndex} (the document has ${pages.length})`);
+  const widget = doc.context.obj({
+    Type: 'Annot',
+    Subtype: 'Widget',
+    FT: 'Sig',
+    T: textString(name),
+    V: sig,
+    F: 132,
+    Rect: o.rect ?? [0, 0, 0, 0],
+    P: page.ref,
+    ...(o.appearance ? { AP: { N: o.appearance } } : {}),
+  });
+  const ref = doc.context.register(widget);
+  fields.push(ref);
+  form.set(PDFName.of('SigFlags'), PDFNumber.of(3));
+  addToPage(doc, page.node, ref);
+  return name;
+}

@@ -1,0 +1,56 @@
+// A PAdES baseline signature at a chosen level (ETSI EN 319 142-1 §6: B-B, B-T, B-LT, B-LTA), the steps composed:
+//   B-B    sign.ts: signature dictionary + CMS (signing-certificate-v2, no signing-time), /M the claimed time;
+//   B-T    the same CMS with a signature time-stamp (§6.3: id-aa-signatureTimeStampToken);
+//   B-LT   then a DSS (dss.ts) with the validation data of the signer's chain AND of the signature time-stamp's TSA
+//          chain (validationdata.ts), with a VRI entry for the signature;
+//   B-LTA  then a document time-stamp (doctimestamp.ts) over all of it (§6.3: covers the LT data).
+// Each step is its own incremental update (ISO 32000-1 §7.5.6), so the signature stays valid and covers everything
+// but the later DSS and document time-stamp ("not total document signed" is expected, reference §6.3).
+// Not implemented: validation data for the document time-stamp's own TSA in a further DSS, and later renewal
+// (another DSS + document time-stamp before the last one ages); both are addDss/addDocumentTimestamp calls again.
+import type * as x509 from '@peculiar/x509';
+import type { RevocationSource, TimestampSource } from '../sources';
+import { addDocumentTimestamp } from './doctimestamp';
+import { addDss } from './dss';
+import { signPdf, type SignPdfOptions } from './sign';
+import { readSignatures } from './signatures';
+import { collectValidationData } from './validationdata';
+
+export type PadesLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
+
+export interface PadesOptions extends Omit<SignPdfOptions, 'timestamps'> {
+  level: PadesLevel;
+  /** required from B-T: the signature time-stamp's, and for B-LTA the document time-stamp's, source */
+  timestamps?: TimestampSource;
+  /** required from B-LT: evidence of the status of each certificate on the signer's and the TSA's paths */
+  revocation?: RevocationSource;
+  /** from B-LT: certificates to build those paths from (issuing CAs and roots of both chains); default `chain` */
+  certificatePool?: x509.X509Certificate[];
+  /** the document time-stamp's field name (B-LTA); default `DocTimeStampN` */
+  documentTimestampField?: string;
+}
+
+const RANK: Record<PadesLevel, number> = { 'B-B': 0, 'B-T': 1, 'B-LT': 2, 'B-LTA': 3 };
+
+/** The newest signature of `pdf` (the one just made): its padded /Contents and its CMS. */
+async function newestSignature(pdf: Uint8Array): Promise<{ contents: Uint8Array; der: Uint8Array }> {
+  const sig = (await readSignatures(pdf)).filter((s) => s.type === 'Sig').pop();
+  if (!sig) throw new Error('the signed PDF has no signature to collect validation data for');
+  return sig;
+}
+
+/** Seals `pdf` as a PAdES baseline signature of level `o.level` and returns the whole file. */
+export async function createPades(pdf: Uint8Array, o: PadesOptions): Promise<Uint8Array> {
+  const rank = RANK[o.level];
+  if (rank === undefined) throw new RangeError(`unknown PAdES level ${String(o.level)}`);
+  const { level: _level, timestamps, revocation, certificatePool, documentTimestampField, ...signOptions } = o;
+  if (rank >= RANK['B-T'] && !timestamps) throw new RangeError(`${o.level} needs a TimestampSource (EN 319 142-1 §6.3, B-T)`);
+  if (rank >= RANK['B-LT'] && !revocation) throw new RangeError(`${o.level} needs a RevocationSource (EN 319 142-1 §6.3, B-LT)`);
+  let out = await signPdf(pdf, { ...signOptions, ...(rank >= RANK['B-T'] ? { timestamps } : {}) });
+  if (rank < RANK['B-LT']) return out;
+  const sig = await newestSignature(out);
+  const data = await collectValidationData(sig.der, { certificatePool: certificatePool ?? o.chain, revocation: revocation! });
+  out = await addDss(out, [{ contents: sig.contents, data }]);
+  if (rank < RANK['B-LTA']) return out;
+  return addDocumentTimestamp(out, timestamps!, { fieldName: documentTimestampField });
+}
