@@ -24,6 +24,7 @@ import { ArchiveRepository } from './store/archive';
 import { TestCa } from './testca/testca';
 import { SigningPipeline } from './signing/pipeline';
 import { buildTrust, type TrustSetup } from './signing/trust';
+import { PadesMaker } from './packaging/maker';
 import { CertificateRepository } from './store/certificates';
 import { openDatabase } from './store/datasource';
 import { SqlDocumentStore } from './store/documents';
@@ -70,10 +71,7 @@ export interface StartOptions {
   log?: Logger;
   /** name resolution for callback destinations (tests map names to local receivers) */
   resolve?: Resolver;
-  /**
-   * the PAdES maker behind create-package and the packaging tasks' jobs; interimPackageMaker() when
-   * not given (tests give their own)
-   */
+  /** the PAdES maker behind create-package and the packaging tasks' jobs; src/packaging/maker.ts's PadesMaker when not given */
   packageMaker?: PackageMaker;
 }
 
@@ -161,15 +159,6 @@ function documentUris(baseUrl: () => string): DocumentUris {
   };
 }
 
-/**
- * INTERIM, to be replaced at merge by the real PAdES maker (src/packaging/): until it lands every
- * create-package is answered with this `internal-error`, and every packaging task's job is retried
- * (PACKAGING_ATTEMPTS runs) and then fails with it. The one place the maker is chosen; no PDF is faked.
- */
-export function interimPackageMaker(): PackageMaker {
-  return { make: async () => ({ ok: false, code: 'internal-error', message: 'PAdES packaging is not built yet' }) };
-}
-
 /** PackagingService v4 create-package on this database and blob store, with `maker` making the PAdES. */
 function packagingService(
   cfg: Config,
@@ -224,7 +213,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
   secureDataDir(cfg.dataDir); // umask 0077, DATA_DIR 0700, older entries closed (src/store/datadir.ts)
   cfg.secret = ensureSecret(cfg);
   const life: Lifecycle = { closing: false };
-  const rt = assembleRuntime(cfg, log, await openStores(cfg, log), life, opts.packageMaker ?? interimPackageMaker());
+  const rt = assembleRuntime(cfg, log, await openStores(cfg, log), life, opts.packageMaker);
   if (cfg.mode === 'preprod') rt.demo = await ensureDemo(cfg, rt.services);
   if (opts.http) await startHttp(rt);
   rt.startWorkers = () => startWorkers(rt, opts.resolve);
@@ -263,8 +252,10 @@ function assembleRuntime(
   log: Logger,
   { db, services, redisHandle, redis }: OpenStores,
   life: Lifecycle,
-  maker: PackageMaker,
+  givenMaker: PackageMaker | undefined,
 ): Runtime {
+  const trust = trustOnce(cfg, () => rt);
+  const maker = givenMaker ?? padesMakerOn(trust, () => rt.url ?? cfg.publicUrl);
   const blobs = blobStore(cfg);
   const sds = new SdsRepository(db, blobs);
   const archive = new ArchiveRepository(db, blobs);
@@ -301,7 +292,7 @@ function assembleRuntime(
     pidcpr: undefined as unknown as PidCprService,
     runTimers: () => runTimersNow(rt),
     ca: testCaOnce(cfg, db, () => rt.url),
-    signing: signingOnce(cfg, () => rt),
+    signing: async () => new SigningPipeline(await trust()),
     documents: undefined as unknown as DocumentUseCases,
     packaging: packagingService(cfg, db, blobs, clock, () => rt.url ?? cfg.publicUrl, maker),
     packagingTasks: undefined as unknown as PackagingRuns,
@@ -369,16 +360,19 @@ function testCaOnce(cfg: Config, db: DataSource, url: () => string | undefined):
     }));
 }
 
-/** A signing pipeline on the trust (test CA or external) built on first use; tried again after a failure. */
-function signingOnce(cfg: Config, rt: () => Pick<Runtime, 'ca'>): () => Promise<SigningPipeline> {
+/** The trust (test CA or external) built on first use; tried again after a failure. */
+function trustOnce(cfg: Config, rt: () => Pick<Runtime, 'ca'>): () => Promise<TrustSetup> {
   let trustPromise: Promise<TrustSetup> | undefined;
   return async () =>
-    new SigningPipeline(
-      await (trustPromise ??= buildTrust(cfg, cfg.testCa ? await rt().ca() : undefined).catch((e) => {
-        trustPromise = undefined;
-        throw e;
-      })),
-    );
+    (trustPromise ??= buildTrust(cfg, cfg.testCa ? await rt().ca() : undefined).catch((e) => {
+      trustPromise = undefined;
+      throw e;
+    }));
+}
+
+/** The PAdES maker (src/packaging/maker.ts) on that trust, with the service's packaging methods. */
+function padesMakerOn(trust: () => Promise<TrustSetup>, baseUrl: () => string): PackageMaker {
+  return { make: async (input) => new PadesMaker({ trust: await trust(), verificationUrl: `${baseUrl()}/verify` }).make(input) };
 }
 
 /** The timer jobs (expiry, purge, CPR) now, then a relay round: what the test clock does after moving. */

@@ -13,24 +13,8 @@ import { LIMITS } from './validate';
 // ---------------------------------------------------------------------------------------------
 // The maker port (the PAdES itself is built elsewhere; this is its whole contract)
 
-/** One SDO to package: where it came from (its URL on this instance), its bytes, and the original when supplied separately. */
-export interface PackageSource {
-  ref: string;
-  sdo: Uint8Array;
-  original?: { bytes: Uint8Array; mimeType: string };
-}
-export type PackageOutcome = { ok: true; pdf: Uint8Array } | { ok: false; code: string; message: string };
-/** Verifies every SDO (refusing a tampered one), composes and seals one PAdES. */
-export interface PackageMaker {
-  make(input: {
-    serviceId: number;
-    serviceName: string;
-    method: string;
-    packageId: string;
-    sources: PackageSource[];
-    now: Date;
-  }): Promise<PackageOutcome>;
-}
+export type { PackageMaker, PackageOutcome, PackageSource } from './packagemaker';
+import type { PackageMaker, PackageSource } from './packagemaker';
 
 // ---------------------------------------------------------------------------------------------
 // Input and output (the decoded create-package-request: camelCase of the wire names)

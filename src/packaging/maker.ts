@@ -36,7 +36,12 @@ export interface PadesMakerOptions {
 
 const refuse = (code: string, message: string): PackageOutcome => ({ ok: false, code, message });
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const attachmentName = (i: number, ref: string) => `${i + 1}-${ref.replace(/[^\w.-]+/g, '-').slice(0, 80)}.ltvsdo.xml`;
+/** `3-order-REQ-task1-doc1-sdo.ltvsdo.xml` for the third SDO, named by its URL on this instance (or any ref). */
+const attachmentName = (i: number, ref: string) =>
+  `${i + 1}-${ref
+    .replace(/^.*?\/doc\/[^/]+\//, '')
+    .replace(/[^\w.-]+/g, '-')
+    .slice(0, 80)}.ltvsdo.xml`;
 
 let fontBytes: Uint8Array | undefined;
 const sealFont = () => (fontBytes ??= new Uint8Array(readFileSync(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf'))));
@@ -68,7 +73,9 @@ export class PadesMaker implements PackageMaker {
       const result = await verifyLtvSdo(Buffer.from(source.sdo).toString('utf8'), this.o.trust.anchors);
       if (result.indication !== 'TOTAL-PASSED') {
         const worst = [result.seal, result.native].find((r) => r && r.indication !== 'TOTAL-PASSED');
-        const why = worst ? `${worst.indication}${worst.subIndication ? ` ${worst.subIndication}` : ''}: ${worst.message}` : 'no native signature';
+        const why = worst
+          ? `${worst.indication}${worst.subIndication ? ` ${worst.subIndication}` : ''}: ${worst.message}`
+          : 'no native signature';
         return refuse('sdo-invalid', `${source.ref}: the LTV-SDO does not verify (${why})`);
       }
       if (source.original && !summary.documents.some((d) => d.sha256 === sha256(source.original!.bytes)))
@@ -83,10 +90,13 @@ export class PadesMaker implements PackageMaker {
     for (const { summary } of sdos)
       for (const d of summary.documents) {
         const key = `${d.id}\u0000${d.sha256}`;
-        if (!documents.has(key)) documents.set(key, { id: d.id, description: d.description, mimeType: d.mimeType, bytes: d.bytes, sha256: d.sha256 });
+        if (!documents.has(key))
+          documents.set(key, { id: d.id, description: d.description, mimeType: d.mimeType, bytes: d.bytes, sha256: d.sha256 });
       }
     // Two different documents under one id (two orders) keep both, the later one renamed.
-    const docs = [...documents.values()].map((d, i, all) => (all.findIndex((x) => x.id === d.id) === i ? d : { ...d, id: `${d.id} (${i + 1})` }));
+    const docs = [...documents.values()].map((d, i, all) =>
+      all.findIndex((x) => x.id === d.id) === i ? d : { ...d, id: `${d.id} (${i + 1})` },
+    );
     const idOf = (id: string, hash: string) => docs.find((d) => d.sha256 === hash && (d.id === id || d.id.startsWith(`${id} (`)))!.id;
     const seal = this.o.trust.seal.certificate;
     return {

@@ -111,10 +111,21 @@ export class TestCa {
     return own.includes(serial) ? { status: 'good' } : { status: 'unknown' };
   }
 
-  /** RFC 6960 answer for the person CA's or the service CA's certificates, by the CA the request names. */
+  /** The status the root reports for what it issued: the two issuing CAs are good, anything else unknown. */
+  async rootStatus(serial: string): Promise<CertStatus> {
+    const own = [this.pki.personCa, this.pki.serviceCa].map((i) => serialHex(i.certificate));
+    return own.includes(serial) ? { status: 'good' } : { status: 'unknown' };
+  }
+
+  /**
+   * RFC 6960 answer for the person CA's or the service CA's certificates, by the CA the request names;
+   * for the issuing CAs themselves the root answers with its own key (§4.2.2.2: the CA that issued the
+   * certificate may sign), so a PAdES DSS can hold evidence for every certificate of its paths.
+   */
   ocsp(requestDer: Uint8Array): Promise<Uint8Array> {
     const now = () => this.clock.now();
     return respondOcsp(requestDer, [
+      { responder: this.pki.root, issuer: this.pki.root.certificate, lookup: (s) => this.rootStatus(s), now },
       { responder: this.pki.ocsp, issuer: this.pki.personCa.certificate, lookup: (s) => this.status(s), now },
       { responder: this.pki.serviceOcsp, issuer: this.pki.serviceCa.certificate, lookup: (s) => this.serviceStatus(s), now },
     ]);

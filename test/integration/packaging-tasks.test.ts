@@ -14,7 +14,6 @@ import type { PackageMaker } from '../../src/core/packagemaker';
 import { PackagingRetry, PackagingRuns } from '../../src/core/packagingrun';
 import { runPackagingJob } from '../../src/queue/jobs/packaging';
 import { PACKAGING_ATTEMPTS } from '../../src/queue/queues';
-import { interimPackageMaker } from '../../src/runtime';
 import type { DocumentStore, DocumentTx } from '../../src/core/ports';
 import { AtRest } from '../../src/store/atrest';
 import { SqlDocumentStore } from '../../src/store/documents';
@@ -356,7 +355,7 @@ describe.each(databases())('packaging tasks on %s', (db) => {
     expect(await packageRows()).toBe(before + 1);
     expect(await runs.run(requestId, 'p1')).toBe('skipped');
   }, 60_000);
-  test('the runtime’s interim maker: each run is retried, and the queue’s last attempt fails the task with its message', async () => {
+  test('a maker failing on every run: each run is retried, and the queue’s last attempt fails the task with its message', async () => {
     const requestId = await createRequest({ method: 'by-hand' });
     await sql("UPDATE packaging_task SET job = 'done' WHERE request_id = ?", [requestId]); // run by hand below, not by the worker
     await sign(requestId, 't1', 'd1');
@@ -366,7 +365,8 @@ describe.each(databases())('packaging tasks on %s', (db) => {
       blobs: s.rt.blobs,
       clock: s.rt.clock,
       uris: { original: () => '', result: () => '', stored: () => '' },
-      maker: interimPackageMaker(),
+      // TEST-LOCAL: a maker that answers internal-error every time (worth a retry, never a package)
+      maker: { make: async () => ({ ok: false, code: 'internal-error', message: 'test maker: the TSA is away' }) },
       sdsTtlDays: 30,
       maxAttempts: PACKAGING_ATTEMPTS,
     });
@@ -377,13 +377,13 @@ describe.each(databases())('packaging tasks on %s', (db) => {
     });
     const first = runPackagingJob({ packagingTasks: runs }, job(0));
     await expect(first).rejects.toBeInstanceOf(PackagingRetry);
-    await expect(first).rejects.toThrow('PAdES packaging is not built yet (attempt 1); will be retried');
+    await expect(first).rejects.toThrow('test maker: the TSA is away (attempt 1); will be retried');
     expect(await row(requestId)).toMatchObject({ status: 'created', attempts: 1 });
     expect(await runPackagingJob({ packagingTasks: runs }, job(PACKAGING_ATTEMPTS - 1))).toBe('failed');
     expect(await row(requestId)).toMatchObject({
       status: 'failed',
       error_code: 'internal-error',
-      error_message: 'PAdES packaging is not built yet (attempt 2); no attempts left',
+      error_message: 'test maker: the TSA is away (attempt 2); no attempts left',
     });
     expect((await status(requestId)).packagingTaskStatus).toBe('failed');
   }, 60_000);

@@ -1,7 +1,8 @@
 // segl's PackagingService v4 WSDL against Signicat's (the fixture): the same contract, compared
 // structurally (every element, attribute, QName and cardinality; only documentation and the address
-// may differ) and as python-zeep reads both; served with this instance's address. And the runtime as
-// wired today (interimPackageMaker): both generated clients get its error, and nothing is stored.
+// may differ) and as python-zeep reads both; served with this instance's address. And the runtime's
+// own maker (src/packaging/maker.ts) refusing an XML that is not an LTV-SDO: both generated clients
+// get its error, and nothing is stored.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -141,14 +142,16 @@ describe.each(databases())('the served PackagingService v4 with the runtime as w
     expect(describeWsdl(text)).toEqual(describeWsdl(reference));
   });
 
-  test("node-soap (from the reference WSDL and from the served one) and zeep all get the interim maker's error; nothing is stored", async () => {
+  test("node-soap (from the reference WSDL and from the served one) and zeep all get the maker's not-an-sdo error; nothing is stored", async () => {
     requireZeep();
     const before = await stored();
     const args = { sdo: [{ 'sds-document-id': { id: sdsId } }] };
     const auth = { service: 'demo', password: s.demoPassword };
     const fromReference = await (await nodeSoapClient(endpoint(), auth))(args);
     if ('fault' in fromReference) throw new Error(fromReference.fault);
-    expect(fromReference.result).toEqual({ error: { code: 'internal-error', message: 'PAdES packaging is not built yet' } });
+    expect(fromReference.result).toEqual({
+      error: { code: 'not-an-sdo', message: expect.stringMatching(/\/doc\/demo\/sds\/.*not an LTV-SDO/) },
+    });
     expect(await packagingSchemaErrors(bodyPayload(fromReference.raw)!)).toBe('');
 
     const served = await soap.createClientAsync(`${endpoint()}?wsdl`);
@@ -178,7 +181,7 @@ describe.each(databases())('the served PackagingService v4 with the runtime as w
         _value_1: [{ sdo: { 'sds-document-id': { id: sdsId } } }],
       },
     ]);
-    expect(z).toEqual({ id: null, error: { code: 'internal-error', message: 'PAdES packaging is not built yet' } });
+    expect(z).toEqual({ id: null, error: fromReference.result.error });
     expect(await stored()).toEqual(before);
   });
 });

@@ -7,7 +7,6 @@
 // pdffonts for the visible signature's embedded font. The ByteRange, /Contents and DSS are read back here by
 // hand and with qpdf, not with the code under test.
 import '../../src/trust/crypto';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -19,7 +18,7 @@ import fontkit from '@cantoo/fontkit';
 import { PDFDocument } from '@cantoo/pdf-lib';
 import * as x509 from '@peculiar/x509';
 import * as pkijs from 'pkijs';
-import { childrenOf, contentOf, encodingOf, readDer, readTlv, TAG } from '../../src/trust/asn1/der';
+import { childrenOf, contentOf, encodingOf, readDer, TAG } from '../../src/trust/asn1/der';
 import { ocspGetPath, respondOcsp } from '../../src/trust/ocsp/responder';
 import { addDocumentTimestamp } from '../../src/trust/pades/doctimestamp';
 import { addDss, vriKey } from '../../src/trust/pades/dss';
@@ -35,19 +34,9 @@ import { normalizeSerialHex } from '../../src/trust/x509/serial';
 import { createTestPki, type TestPki } from '../../src/testca/pki';
 import { postOcsp } from '../../src/signing/online';
 import { readBody } from '../support/http';
+import { covered, rawSignatures, run as runTool, type Run } from '../support/pades';
 
-interface Run {
-  code: number;
-  out: string;
-}
-
-function run(cmd: string, args: string[], cwd = dir): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: `${stdout}\n${stderr}` });
-    });
-  });
-}
+const run = (cmd: string, args: string[], cwd = dir): Promise<Run> => runTool(cmd, args, cwd);
 
 const DEJAVU = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
 const POLICY = '1.3.6.1.4.1.99999.2.1';
@@ -69,29 +58,6 @@ async function makePdf(form = false): Promise<Uint8Array> {
   if (form) doc.getForm().createTextField('buyer').addToPage(doc.getPage(0), { x: 50, y: 600, width: 200, height: 20 });
   return doc.save({ useObjectStreams: form });
 }
-
-/** One signature as read by hand: ByteRange, the /Contents bytes (padded), the DER inside, and its kind. */
-interface RawSig {
-  range: number[];
-  contents: Buffer;
-  der: Buffer;
-  docTimestamp: boolean;
-}
-
-function rawSignatures(pdf: Uint8Array): RawSig[] {
-  const text = Buffer.from(pdf).toString('latin1');
-  const out: RawSig[] = [];
-  for (const m of text.matchAll(/\/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]/g)) {
-    const range = m.slice(1, 5).map(Number);
-    const contents = Buffer.from(text.slice(range[1]! + 1, range[2]! - 1), 'hex');
-    const obj = text.slice(text.lastIndexOf(' obj', m.index), text.indexOf('endobj', m.index));
-    out.push({ range, contents, der: contents.subarray(0, readTlv(contents, 0).end), docTimestamp: obj.includes('/ETSI.RFC3161') });
-  }
-  return out;
-}
-
-const covered = (pdf: Uint8Array, r: number[]): Buffer =>
-  Buffer.concat([Buffer.from(pdf.subarray(r[0], r[0]! + r[1]!)), Buffer.from(pdf.subarray(r[2], r[2]! + r[3]!))]);
 
 /** The signature time-stamp token and SignatureValue of a CMS (RFC 5652 SignerInfo, unsigned attribute). */
 function signatureTimestampOf(cms: Uint8Array): { signatureValue: Uint8Array; token: Uint8Array } {

@@ -42,10 +42,24 @@ export interface SdoDocumentInput {
 export async function sealedSdo(
   pki: TestPki,
   pipeline: SigningPipeline,
-  o: { name: string; pid: string; nationalId?: string; taskId: string; signText: string; documents: SdoDocumentInput[]; requestId?: string },
+  o: {
+    name: string;
+    pid: string;
+    nationalId?: string;
+    taskId: string;
+    signText: string;
+    documents: SdoDocumentInput[];
+    requestId?: string;
+  },
 ): Promise<Uint8Array> {
   const keys = await generateKeys();
-  const certificate = await issuePersonCertificate(pki.personCa, { commonName: o.name, pid: o.pid, kind: 'POCES', publicKey: keys.publicKey, urls: TEST_URLS });
+  const certificate = await issuePersonCertificate(pki.personCa, {
+    commonName: o.name,
+    pid: o.pid,
+    kind: 'POCES',
+    publicKey: keys.publicKey,
+    urls: TEST_URLS,
+  });
   const out = await pipeline.sign({
     requestId: o.requestId ?? 'req-1',
     taskId: o.taskId,

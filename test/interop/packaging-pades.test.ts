@@ -1,0 +1,277 @@
+// create-package end to end with segl's own maker (src/packaging/maker.ts) on a running segl (HTTP,
+// SQLite, blob store, its test CA answering OCSP at /pki/ocsp and time-stamps): two people sign two
+// documents, a generated client (node-soap, from Signicat's WSDL) packages their four LTV-SDOs into
+// ONE PAdES, and outside tools check what comes back from /doc/demo/sds/{id}:
+// qpdf --check; pdfsig with an NSS database trusting the test root (pdfsig asks the live OCSP
+// responder); openssl cms -verify over the ByteRange bytes and cms -cmsout -print for the attributes;
+// openssl ts -verify for the document time-stamp; pdfdetach for the attached LTV-SDOs, each equal to
+// the order's result and verified by xmlsec1; pdftotext for the cover and a Nordic-letter text.
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import type { ServiceAccount } from '../../src/core/ports';
+import { generateKeys } from '../../src/trust/crypto';
+import { blobFiles } from '../support/blobs';
+import { nodeSoapClient, type Call, type PackageAnswer } from '../support/packaging';
+import { covered, pdfsigTrusting, rawSignatures, run, type Run } from '../support/pades';
+import { makePdf } from '../support/pdf';
+import { startServer, type TestServer } from '../support/server';
+import { signTask } from '../support/sign';
+import { envelope, NS, post } from '../support/soap';
+
+jest.setTimeout(180_000);
+
+const NORDIC = 'Blåbærsyltetøy og smörgåsbord i Jyväskylä: ÆØÅ æøå ÄÖ äö šž.';
+let s: TestServer;
+let demo: ServiceAccount;
+let call: Call;
+let dir: string;
+let pdfsig: (file: string) => Promise<Run>;
+let requestId: string;
+const sdos = new Map<string, Buffer>();
+let pkg: { id: string; type: string | null; bytes: Buffer; file: string };
+
+const auth = () => ({ authorization: `Basic ${Buffer.from(`demo:${s.demoPassword}`).toString('base64')}` });
+async function download(pathname: string): Promise<{ status: number; type: string | null; bytes: Buffer }> {
+  const r = await fetch(`${s.url}${pathname}`, { headers: auth() });
+  return { status: r.status, type: r.headers.get('content-type'), bytes: Buffer.from(await r.arrayBuffer()) };
+}
+const order = (task: string, doc: string) => ({
+  'order-document-id': { 'request-id': requestId, 'task-id': task, 'document-id': doc, type: 'result' },
+});
+async function createPackage(sdo: unknown[]): Promise<PackageAnswer> {
+  const r = await call({ sdo });
+  if ('fault' in r) throw new Error(r.fault);
+  return r.result;
+}
+const at = (name: string) => join(dir, name);
+const stored = async () => ({ blobs: blobFiles(s.dataDir), sds: (await s.rt.db.query('SELECT COUNT(*) AS n FROM sds_document'))[0].n });
+
+async function createRequest(): Promise<string> {
+  const doc = (id: string, type: string, bytes: Buffer) =>
+    `<document xsi:type="provided-document" id="${id}" mime-type="${type}"><data>${bytes.toString('base64')}</data><description>${id}</description></document>`;
+  const task = (id: string) =>
+    `<task id="${id}">${['loan', 'terms'].map((d) => `<document-action type="sign"><document-ref>${d}</document-ref></document-action>`).join('')}</task>`;
+  const body =
+    doc('loan', 'application/pdf', makePdf({ text: 'Loan agreement 42' })) +
+    doc('terms', 'text/plain;charset=utf-8', Buffer.from(`Vilkår\n${NORDIC}\n`)) +
+    task('t1') +
+    task('t2');
+  const r = await post(
+    s.endpoint,
+    envelope(
+      `<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>${body}</request></create-request-request>`,
+    ),
+  );
+  const m = /<request-id>([^<]+)</.exec(r.text);
+  if (!m) throw new Error(`createRequest failed: ${r.text}`);
+  return m[1]!;
+}
+
+async function sign(task: string, commonName: string, pid: string): Promise<void> {
+  const keys = await generateKeys();
+  const certificate = await (await s.rt.ca()).issuePerson({ commonName, pid, publicKey: keys.publicKey });
+  const out = await signTask(s.rt, demo, requestId, { certificate, keys }, { taskId: task, documentIds: ['loan', 'terms'] });
+  if (!out.ok) throw new Error(`signing ${task} failed: ${JSON.stringify(out)}`);
+  for (const d of ['loan', 'terms']) sdos.set(`${task}/${d}`, (await download(`/doc/demo/order/${requestId}/${task}/${d}/sdo`)).bytes);
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'segl-pkg-pades-'));
+  s = await startServer('sqlite');
+  demo = (await s.rt.services.find('demo'))!;
+  call = await nodeSoapClient(`${s.url}/ws/packagingservice-v4`, { service: 'demo', password: s.demoPassword });
+  const ca = await s.rt.ca();
+  await writeFile(at('root.pem'), ca.pem('root'));
+  await writeFile(at('chain.pem'), [ca.pem('serviceCa'), ca.pem('tsa')].join('\n'));
+  pdfsig = await pdfsigTrusting(dir, ca.pem('root'));
+  requestId = await createRequest();
+  await sign('t1', 'Åse Øvergård', '9208-2002-2-111111111111');
+  await sign('t2', 'Jürgen Šebestík', '9208-2002-2-222222222222');
+  const answer = await createPackage([order('t1', 'loan'), order('t1', 'terms'), order('t2', 'loan'), order('t2', 'terms')]);
+  expect(answer.error).toBeUndefined();
+  const got = await download(`/doc/demo/sds/${answer.id}`);
+  pkg = { id: answer.id!, type: got.type, bytes: got.bytes, file: at('package.pdf') };
+  await writeFile(pkg.file, pkg.bytes);
+});
+
+afterAll(async () => {
+  await s?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('one PAdES from four LTV-SDOs, checked by outside tools', () => {
+  test('downloads as application/x-pades, a PDF that qpdf finds clean', async () => {
+    expect(pkg.type).toMatch(/^application\/x-pades/);
+    expect(pkg.bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    const q = await run('qpdf', ['--check', pkg.file]);
+    expect(q.out).toMatch(/No syntax or stream encoding errors found/);
+    expect(q.code).toBe(0);
+  });
+
+  test("pdfsig: the platform seal is valid and its certificate trusted under segl's test root", async () => {
+    const r = await pdfsig(pkg.file);
+    const seal = r.out.split(/^Signature #\d+:/m).find((x) => x.includes('segl-seal'))!;
+    expect(seal).toBeDefined();
+    expect(seal).toMatch(/Signature Type: ETSI\.CAdES\.detached/);
+    expect(seal).toMatch(/Signature Validation: Signature is Valid\./);
+    expect(seal).toMatch(/Certificate Validation: Certificate is Trusted\./);
+  });
+
+  test('openssl: the seal CMS verifies over its ByteRange, has signing-certificate-v2 and no signing-time; the document time-stamp verifies', async () => {
+    const sigs = rawSignatures(pkg.bytes);
+    expect(sigs.map((x) => x.docTimestamp)).toEqual([false, true]);
+    const [seal, docTs] = sigs as [(typeof sigs)[0], (typeof sigs)[0]];
+    expect(seal.range[0]).toBe(0);
+    await writeFile(at('seal.der'), seal.der);
+    await writeFile(at('seal.bin'), covered(pkg.bytes, seal.range));
+    const v = await run(
+      'openssl',
+      [
+        'cms',
+        '-verify',
+        '-binary',
+        '-inform',
+        'DER',
+        '-in',
+        'seal.der',
+        '-content',
+        'seal.bin',
+        '-CAfile',
+        'root.pem',
+        '-purpose',
+        'any',
+        '-out',
+        '/dev/null',
+      ],
+      dir,
+    );
+    expect(v.out).toMatch(/CMS Verification successful/);
+    const printed = (await run('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', 'seal.der'], dir)).out;
+    expect(printed).toMatch(/signingCertificateV2/);
+    expect(printed).not.toMatch(/signingTime/);
+    await writeFile(at('docts.der'), docTs.der);
+    const digest = createHash('sha256').update(covered(pkg.bytes, docTs.range)).digest('hex');
+    const t = await run(
+      'openssl',
+      ['ts', '-verify', '-digest', digest, '-in', 'docts.der', '-token_in', '-CAfile', 'root.pem', '-untrusted', 'chain.pem'],
+      dir,
+    );
+    expect(t.out).toMatch(/Verification: OK/);
+    // The document time-stamp's range ends at the end of the file: it is the last revision.
+    expect(docTs.range[2]! + docTs.range[3]!).toBe(pkg.bytes.length);
+  });
+
+  test('pdfdetach: the four LTV-SDOs (equal to the order results, each verified by xmlsec1) and package.json', async () => {
+    const list = (await run('pdfdetach', ['-list', pkg.file])).out;
+    expect(list).toMatch(/^5 embedded files/m);
+    const out = at('detached');
+    await run('mkdir', ['-p', out]);
+    expect((await run('pdfdetach', ['-saveall', '-o', out, pkg.file])).code).toBe(0);
+    const files = (await readdir(out)).sort();
+    expect(files.filter((f) => f.endsWith('.ltvsdo.xml'))).toHaveLength(4);
+    for (const [key, bytes] of sdos) {
+      const name = files.find((f) => f.includes(`${key.replace('/', '-')}-sdo`))!;
+      expect(name).toBeDefined();
+      const attached = await readFile(join(out, name));
+      expect(attached.equals(bytes)).toBe(true);
+      const sealId = [...attached.toString('utf8').matchAll(/<ds:Signature[^>]*\sId="([^"]+)"/g)].pop()![1]!;
+      const x = await run('xmlsec1', [
+        '--verify',
+        '--trusted-pem',
+        at('root.pem'),
+        '--untrusted-pem',
+        at('chain.pem'),
+        '--id-attr:Id',
+        'http://www.w3.org/2000/09/xmldsig#:Signature',
+        '--node-id',
+        sealId,
+        join(out, name),
+      ]);
+      expect(x.out).toMatch(/^OK$/m);
+    }
+    const manifest = JSON.parse(await readFile(join(out, 'package.json'), 'utf8'));
+    expect(manifest.packageId).toBe(pkg.id);
+    expect(manifest.signatures).toHaveLength(4);
+  });
+
+  test("pdftotext: each signer's name on the cover and the Nordic text document's words", async () => {
+    const text = (await run('pdftotext', ['-enc', 'UTF-8', pkg.file, '-'])).out;
+    expect(text).toContain('Åse Øvergård');
+    expect(text).toContain('Jürgen Šebestík');
+    expect(text).toContain('Blåbærsyltetøy');
+    expect(text).toContain('Jyväskylä');
+    expect(text).toContain('Loan agreement 42');
+  });
+
+  test('one flipped byte inside the signed range: pdfsig and openssl both refuse it', async () => {
+    const seal = rawSignatures(pkg.bytes)[0]!;
+    const bad = Buffer.from(pkg.bytes);
+    const i = bad.indexOf('Loan agreement 42') > 0 ? bad.indexOf('%PDF') + 12 : 10;
+    expect(i).toBeLessThan(seal.range[1]!);
+    bad[i] ^= 0x01;
+    await writeFile(at('bad.pdf'), bad);
+    const r = await pdfsig(at('bad.pdf'));
+    expect(r.out.split(/^Signature #\d+:/m).find((x) => x.includes('segl-seal'))).not.toMatch(/Signature is Valid/);
+    await writeFile(at('bad.bin'), covered(bad, seal.range));
+    const v = await run(
+      'openssl',
+      [
+        'cms',
+        '-verify',
+        '-binary',
+        '-inform',
+        'DER',
+        '-in',
+        'seal.der',
+        '-content',
+        'bad.bin',
+        '-CAfile',
+        'root.pem',
+        '-purpose',
+        'any',
+        '-out',
+        '/dev/null',
+      ],
+      dir,
+    );
+    expect(v.code).not.toBe(0);
+  });
+});
+
+describe('refusals answer error and store nothing', () => {
+  async function upload(type: string, bytes: Buffer): Promise<string> {
+    const r = await fetch(`${s.url}/doc/demo/sds`, { method: 'POST', headers: { ...auth(), 'content-type': type }, body: bytes });
+    expect(r.status).toBe(201);
+    return r.text();
+  }
+
+  test('a tampered LTV-SDO (one letter of the signer name) is sdo-invalid', async () => {
+    const good = sdos.get('t1/loan')!.toString('utf8');
+    const tampered = Buffer.from(good.replace('Åse Øvergård</', 'Åse Øvergårt</'));
+    expect(tampered.equals(sdos.get('t1/loan')!)).toBe(false);
+    const id = await upload('application/x-ltv-sdo', tampered);
+    const before = await stored();
+    const a = await createPackage([order('t2', 'loan'), { 'sds-document-id': { id } }]);
+    expect(a.error?.code).toBe('sdo-invalid');
+    expect(a.error?.message).toMatch(/does not verify/);
+    expect(await stored()).toEqual(before);
+  });
+
+  test('a PDF where an SDO is expected is not-an-sdo; no SDO at all is refused', async () => {
+    const id = await upload('application/pdf', makePdf({ text: 'not an SDO' }));
+    const before = await stored();
+    expect((await createPackage([{ 'sds-document-id': { id } }])).error?.code).toBe('not-an-sdo');
+    expect((await createPackage([])).error?.code).toBe('invalid-request');
+    expect(await stored()).toEqual(before);
+  });
+
+  test('an unknown packaging method is refused', async () => {
+    const r = await post(
+      `${s.url}/ws/packagingservice-v4`,
+      `<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><create-package-request xmlns="https://id.signicat.com/definitions/wsdl/Packaging-v4"><version>4</version><service>demo</service><password>${s.demoPassword}</password><validation-policy>ltvsdo-validator</validation-policy><packaging-method>no-such-method</packaging-method><send-result-to-archive>false</send-result-to-archive><sdo><order-document-id><request-id>${requestId}</request-id><task-id>t1</task-id><document-id>loan</document-id><type>result</type></order-document-id></sdo></create-package-request></soap:Body></soap:Envelope>`,
+    );
+    expect(r.text).toMatch(/<(\w+:)?code>unknown-packaging-method</);
+  });
+});
