@@ -259,6 +259,7 @@ function portalRouter(rt: HttpRuntime): express.Router {
     profiles: new ProfileRepository(rt.db),
     sessions: new PortalSessionRepository(rt.db),
     maxUploadBytes: cfg.sdsLimit,
+    rootCertificateUrl: cfg.testCa ? '/pki/root.pem' : undefined,
     production: cfg.mode === 'production',
     log: rt.log,
     methodName: (m) => eidRegistry.label(m),

@@ -25,6 +25,7 @@ import { mountProfiles } from './pages/profile';
 import { mountRefusedForms } from './pages/refused';
 import { mountTaskUrl } from './pages/taskurl';
 import { mountUpload } from './pages/upload';
+import { mountVerify } from './pages/verify';
 import type { PageKit, PortalEidMethod } from './kit';
 
 export interface PortalDeps {
@@ -46,6 +47,8 @@ export interface PortalDeps {
   eidMethods: readonly PortalEidMethod[];
   /** where sessions live (the cookie holds only their id) */
   sessions: PortalSessionRepository;
+  /** where this instance serves the root its seal chains to (the test CA's), linked from /verify */
+  rootCertificateUrl?: string;
 }
 
 /** The portal's routes, in this order: its static files and profiles, the eID methods' steps, the wizard's pages. */
@@ -63,6 +66,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
   mountDocument(r, kit);
   mountUpload(r, kit);
   mountAct(r, kit);
+  mountVerify(r, { rootUrl: d.rootCertificateUrl });
   mountRefusedForms(r);
   return r;
 }

@@ -240,6 +240,23 @@ describe('one PAdES from four LTV-SDOs, checked by outside tools', () => {
   });
 });
 
+describe("the cover's verification link", () => {
+  test('points at /verify, a translated page that links the root certificate the seal chains to', async () => {
+    const text = (await run('pdftotext', ['-enc', 'UTF-8', pkg.file, '-'])).out;
+    expect(text).toContain(`${s.url}/verify`);
+    const da = await fetch(`${s.url}/verify`, { headers: { 'accept-language': 'da' } });
+    expect(da.status).toBe(200);
+    const page = await da.text();
+    expect(page).toContain('<html lang="da"');
+    expect(page).toContain('Sådan kontrollerer du en signeret PDF fra segl');
+    const href = /<a href="([^"]+)">Hent platformens rodcertifikat</.exec(page)![1]!;
+    const root = await (await fetch(`${s.url}${href}`)).text();
+    expect(root.trim()).toBe((await s.rt.ca()).pem('root').trim());
+    const fi = await (await fetch(`${s.url}/verify?lang=fi`)).text();
+    expect(fi).toContain('Näin tarkistat');
+  });
+});
+
 describe('refusals answer error and store nothing', () => {
   async function upload(type: string, bytes: Buffer): Promise<string> {
     const r = await fetch(`${s.url}/doc/demo/sds`, { method: 'POST', headers: { ...auth(), 'content-type': type }, body: bytes });

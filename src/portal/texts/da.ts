@@ -105,4 +105,11 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
   'form.bad.body': 'Intet er gemt eller ændret. Gå tilbage, genindlæs siden, og prøv igen.',
   'request.bad.title': 'Adressen kunne ikke læses',
   'request.bad.body': 'Linket kan være beskadiget. Åbn linket fra din besked igen, eller kontakt afsenderen.',
+  'verify.title': 'Sådan kontrollerer du en signeret PDF fra segl',
+  'verify.body':
+    'PDF’en, du kom fra, har et segl: platformens elektroniske signatur over hele filen. Det viser, at intet i PDF’en er ændret, siden den blev forseglet. Hver underskrivers egen elektroniske signatur er vedhæftet PDF’en som bevis (en LTV-SDO-fil).',
+  'verify.reader':
+    'Åbn PDF’en i et PDF-program, og se i signaturpanelet. Programmet stoler på seglet, når det stoler på det rodcertifikat, seglet bygger på; indtil da kan det kalde underskriveren ukendt, selv om filen er uændret.',
+  'verify.tools': 'Sådan kontrollerer du selv seglet, dets tidsstempler og alle vedhæftede signaturer:',
+  'verify.root': 'Hent platformens rodcertifikat',
 };

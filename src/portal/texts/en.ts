@@ -103,6 +103,13 @@ export const PORTAL_EN = {
   'form.bad.body': 'Nothing was saved or changed. Go back, reload the page and try again.',
   'request.bad.title': 'This address could not be read',
   'request.bad.body': 'The link may be damaged. Open the link from your message again, or contact the sender.',
+  'verify.title': 'Checking a signed PDF from segl',
+  'verify.body':
+    'The PDF you came from carries a seal: the platform’s electronic signature over the whole file. It shows that nothing in the PDF has changed since it was sealed. Each signer’s own electronic signature is attached to the PDF as evidence (an LTV-SDO file).',
+  'verify.reader':
+    'Open the PDF in a PDF reader and look at its signature panel. The reader trusts the seal once it trusts the root certificate the seal chains to; until then it may call the signer unknown, even though the file is intact.',
+  'verify.tools': 'To check it yourself, with the seal, its time-stamps and every attached signature:',
+  'verify.root': 'Download the root certificate of this platform',
 } as const;
 
 export type PortalTextKey = keyof typeof PORTAL_EN;

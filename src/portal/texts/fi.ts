@@ -106,4 +106,11 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'form.bad.body': 'Mitään ei tallennettu eikä muutettu. Palaa takaisin, lataa sivu uudelleen ja yritä uudelleen.',
   'request.bad.title': 'Osoitetta ei voitu lukea',
   'request.bad.body': 'Linkki voi olla vioittunut. Avaa viestisi linkki uudelleen tai ota yhteyttä lähettäjään.',
+  'verify.title': 'Näin tarkistat segl-palvelun allekirjoittaman PDF:n',
+  'verify.body':
+    'PDF-tiedostossa, josta tulit, on sinetti: alustan sähköinen allekirjoitus koko tiedoston yli. Se osoittaa, ettei PDF:ään ole tehty muutoksia sinetöinnin jälkeen. Jokaisen allekirjoittajan oma sähköinen allekirjoitus on liitetty PDF:ään todisteeksi (LTV-SDO-tiedosto).',
+  'verify.reader':
+    'Avaa PDF PDF-ohjelmassa ja katso sen allekirjoituspaneelia. Ohjelma luottaa sinettiin, kun se luottaa juurivarmenteeseen, johon sinetti perustuu; siihen asti se voi kutsua allekirjoittajaa tuntemattomaksi, vaikka tiedosto on muuttumaton.',
+  'verify.tools': 'Näin tarkistat itse sinetin, sen aikaleimat ja kaikki liitetyt allekirjoitukset:',
+  'verify.root': 'Lataa alustan juurivarmenne',
 };

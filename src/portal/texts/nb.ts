@@ -105,4 +105,11 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'form.bad.body': 'Ingenting er lagret eller endret. Gå tilbake, last inn siden på nytt og prøv igjen.',
   'request.bad.title': 'Adressen kunne ikke leses',
   'request.bad.body': 'Lenken kan være skadet. Åpne lenken fra meldingen din igjen, eller kontakt avsenderen.',
+  'verify.title': 'Slik kontrollerer du en signert PDF fra segl',
+  'verify.body':
+    'PDF-en du kom fra, har et segl: plattformens elektroniske signatur over hele filen. Det viser at ingenting i PDF-en er endret siden den ble forseglet. Hver signatars egen elektroniske signatur er vedlagt PDF-en som bevis (en LTV-SDO-fil).',
+  'verify.reader':
+    'Åpne PDF-en i et PDF-program og se i signaturpanelet. Programmet stoler på seglet når det stoler på rotsertifikatet seglet bygger på; inntil da kan det kalle signataren ukjent, selv om filen er uendret.',
+  'verify.tools': 'Slik kontrollerer du selv seglet, tidsstemplene og alle vedlagte signaturer:',
+  'verify.root': 'Last ned plattformens rotsertifikat',
 };

@@ -105,4 +105,11 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
   'form.bad.body': 'Inget har sparats eller ändrats. Gå tillbaka, ladda om sidan och försök igen.',
   'request.bad.title': 'Adressen kunde inte läsas',
   'request.bad.body': 'Länken kan vara skadad. Öppna länken från ditt meddelande igen, eller kontakta avsändaren.',
+  'verify.title': 'Så kontrollerar du en signerad PDF från segl',
+  'verify.body':
+    'PDF-filen du kom från har en försegling: plattformens elektroniska underskrift över hela filen. Den visar att ingenting i PDF-filen har ändrats sedan den förseglades. Varje undertecknares egen elektroniska underskrift är bifogad som bevis (en LTV-SDO-fil).',
+  'verify.reader':
+    'Öppna PDF-filen i ett PDF-program och titta i signaturpanelen. Programmet litar på förseglingen när det litar på rotcertifikatet som förseglingen bygger på; fram till dess kan det kalla undertecknaren okänd, även om filen är oförändrad.',
+  'verify.tools': 'Så kontrollerar du själv förseglingen, dess tidsstämplar och alla bifogade underskrifter:',
+  'verify.root': 'Hämta plattformens rotcertifikat',
 };
