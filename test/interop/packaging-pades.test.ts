@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import type { ServiceAccount } from '../../src/core/ports';
 import { generateKeys } from '../../src/trust/crypto';
 import { blobFiles } from '../support/blobs';
-import { nodeSoapClient, type Call, type PackageAnswer } from '../support/packaging';
+import { nodeSoapClient, requireZeep, zeepCalls, type Call, type PackageAnswer } from '../support/packaging';
 import { covered, pdfsigTrusting, rawSignatures, run, type Run } from '../support/pades';
 import { makePdf } from '../support/pdf';
 import { startServer, type TestServer } from '../support/server';
@@ -237,6 +237,32 @@ describe('one PAdES from four LTV-SDOs, checked by outside tools', () => {
       dir,
     );
     expect(v.code).not.toBe(0);
+  });
+});
+
+describe("python-zeep (from Signicat's WSDL) makes a package too", () => {
+  test('uri-document-ids of the two results (what getStatus answers) give one sealed PAdES, downloaded into the archive', async () => {
+    requireZeep();
+    const uri = (task: string) => `${s.url}/doc/demo/order/${requestId}/${task}/loan/sdo`;
+    const [z] = await zeepCalls(`${s.url}/ws/packagingservice-v4`, [
+      {
+        version: '4',
+        service: 'demo',
+        password: s.demoPassword,
+        'validation-policy': 'ltvsdo-validator',
+        'packaging-method': 'pades',
+        'send-result-to-archive': true,
+        _value_1: [{ sdo: { 'uri-document-id': uri('t1') } }, { sdo: { 'uri-document-id': uri('t2') } }],
+      },
+    ]);
+    if (!z || 'fault' in z) throw new Error(JSON.stringify(z));
+    expect(z.error).toBeNull();
+    const got = await download(`/doc/demo/archive/${z.id}`);
+    expect(got.status).toBe(200);
+    await writeFile(at('zeep.pdf'), got.bytes);
+    const seal = (await pdfsig(at('zeep.pdf'))).out.split(/^Signature #\d+:/m).find((x) => x.includes('segl-seal'))!;
+    expect(seal).toMatch(/Signature is Valid/);
+    expect((await run('pdfdetach', ['-list', at('zeep.pdf')])).out).toMatch(/^3 embedded files/m);
   });
 });
 
