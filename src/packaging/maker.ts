@@ -11,7 +11,7 @@ import type { TrustSetup } from '../signing/trust';
 import { createPades } from '../trust/pades/pades';
 import { composePackage } from './compose';
 import { formatTime } from './format';
-import { LtvSdoFormatError, readLtvSdo, type LtvSdoSummary } from './sdo';
+import { LtvSdoFormatError, readLtvSdo, signerOf, type LtvSdoSummary } from './sdo';
 import type { PackageLanguage } from './texts';
 import { PackageInputError, TemplateError, UnreadableOriginalError, type PackageContent, type PackageDocument } from './types';
 
@@ -106,19 +106,12 @@ export class PadesMaker implements PackageMaker {
       language: m.language,
       verificationUrl: this.o.verificationUrl,
       documents: docs,
-      signers: sdos.map(({ summary: s }) => ({
-        name: s.signer.name,
-        nationalId: s.signer.nationalId,
-        nationality: s.signer.nationality,
-        method: s.signer.certificateKind,
-        pid: s.signer.pid,
-        signedAt: s.trustedSigningTime,
-        certSubject: s.signerCertificate.subject,
-        certIssuer: s.signerCertificate.issuer,
-        indication: s.initialVerification.indication,
-        documentIds: s.documents.map((d) => idOf(d.id, d.sha256)),
-        signText: s.signText,
-      })),
+      signers: sdos.map(({ summary: s }) =>
+        signerOf(
+          s,
+          s.documents.map((d) => idOf(d.id, d.sha256)),
+        ),
+      ),
       seal: { subject: seal.subject, issuer: seal.issuer },
       attachments: sdos.map(({ source }, i) => ({
         name: attachmentName(i, source.ref),

@@ -9,6 +9,7 @@ import * as x509 from '@peculiar/x509';
 import { parseXml, XmlError, type XNode } from '../soap/xml';
 import { LTVSDO_NS } from '../trust/ltvsdo';
 import { ALG, SIGNPROPERTIES_NS } from '../trust/xades/signature';
+import type { PackageSigner } from './types';
 
 const DS = 'http://www.w3.org/2000/09/xmldsig#';
 
@@ -118,6 +119,23 @@ function parse(bytes: Uint8Array): XNode {
     if (e instanceof XmlError) return fail(`not well-formed XML: ${e.message}`);
     throw e;
   }
+}
+
+/** How the cover describes the signature an LTV-SDO holds (documentIds: its documents' ids in the package). */
+export function signerOf(s: LtvSdoSummary, documentIds: string[] = s.documents.map((d) => d.id)): PackageSigner {
+  return {
+    name: s.signer.name,
+    nationalId: s.signer.nationalId,
+    nationality: s.signer.nationality,
+    method: s.signer.certificateKind,
+    pid: s.signer.pid,
+    signedAt: s.trustedSigningTime,
+    certSubject: s.signerCertificate.subject,
+    certIssuer: s.signerCertificate.issuer,
+    indication: s.initialVerification.indication,
+    documentIds,
+    signText: s.signText,
+  };
 }
 
 /** Reads one sealed LTV-SDO; LtvSdoFormatError for anything else. */

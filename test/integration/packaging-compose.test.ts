@@ -11,7 +11,7 @@ import * as fontkit from '@cantoo/fontkit';
 import { SigningPipeline } from '../../src/signing/pipeline';
 import { createTestPki, type TestPki } from '../../src/testca/pki';
 import { composePackage } from '../../src/packaging/compose';
-import { readLtvSdo, LtvSdoFormatError, type LtvSdoSummary } from '../../src/packaging/sdo';
+import { readLtvSdo, LtvSdoFormatError, signerOf, type LtvSdoSummary } from '../../src/packaging/sdo';
 import { TEMPLATE_FIELDS } from '../../src/packaging/template';
 import { PACKAGE_LANGUAGES } from '../../src/packaging/texts';
 import { TemplateError, UnreadableOriginalError, type PackageContent } from '../../src/packaging/types';
@@ -96,19 +96,7 @@ function contentFrom(options: PackageContent['options'] = {}, language: PackageC
     requestId: 'req-1',
     clientReference: 'case-42',
     documents: docs.map((d) => ({ ...d, externalReference: `ext-${d.id}` })),
-    signers: sdos.map((s) => ({
-      name: s.signer.name,
-      nationalId: s.signer.nationalId,
-      nationality: s.signer.nationality,
-      method: s.signer.certificateKind,
-      pid: s.signer.pid,
-      signedAt: s.trustedSigningTime,
-      certSubject: s.signerCertificate.subject,
-      certIssuer: s.signerCertificate.issuer,
-      indication: s.initialVerification.indication,
-      documentIds: s.documents.map((d) => d.id),
-      signText: s.signText,
-    })),
+    signers: sdos.map((s) => signerOf(s)),
     seal: sdos[0]!.seal,
     attachments: sdoBytes.map((b, i) => ({
       name: `doc-task-${i + 1}.ltvsdo.xml`,

@@ -14,11 +14,11 @@ import type { ServiceAccount } from '../../src/core/ports';
 import { generateKeys } from '../../src/trust/crypto';
 import { blobFiles } from '../support/blobs';
 import { nodeSoapClient, requireZeep, zeepCalls, type Call, type PackageAnswer } from '../support/packaging';
-import { covered, pdfsigTrusting, rawSignatures, run, type Run } from '../support/pades';
+import { cmsVerify, covered, pdfsigTrusting, rawSignatures, run, type Run } from '../support/pades';
 import { makePdf } from '../support/pdf';
 import { startServer, type TestServer } from '../support/server';
 import { signTask } from '../support/sign';
-import { envelope, NS, post } from '../support/soap';
+import { createRequestXml, post } from '../support/soap';
 
 jest.setTimeout(180_000);
 
@@ -58,15 +58,7 @@ async function createRequest(): Promise<string> {
     doc('terms', 'text/plain;charset=utf-8', Buffer.from(`Vilkår\n${NORDIC}\n`)) +
     task('t1') +
     task('t2');
-  const r = await post(
-    s.endpoint,
-    envelope(
-      `<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>${body}</request></create-request-request>`,
-    ),
-  );
-  const m = /<request-id>([^<]+)</.exec(r.text);
-  if (!m) throw new Error(`createRequest failed: ${r.text}`);
-  return m[1]!;
+  return createRequestXml(s.endpoint, 'demo', s.demoPassword, body);
 }
 
 async function sign(task: string, commonName: string, pid: string): Promise<void> {
@@ -126,27 +118,7 @@ describe('one PAdES from four LTV-SDOs, checked by outside tools', () => {
     expect(seal.range[0]).toBe(0);
     await writeFile(at('seal.der'), seal.der);
     await writeFile(at('seal.bin'), covered(pkg.bytes, seal.range));
-    const v = await run(
-      'openssl',
-      [
-        'cms',
-        '-verify',
-        '-binary',
-        '-inform',
-        'DER',
-        '-in',
-        'seal.der',
-        '-content',
-        'seal.bin',
-        '-CAfile',
-        'root.pem',
-        '-purpose',
-        'any',
-        '-out',
-        '/dev/null',
-      ],
-      dir,
-    );
+    const v = await cmsVerify(dir, 'seal.der', 'seal.bin');
     expect(v.out).toMatch(/CMS Verification successful/);
     const printed = (await run('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', 'seal.der'], dir)).out;
     expect(printed).toMatch(/signingCertificateV2/);
@@ -215,27 +187,7 @@ describe('one PAdES from four LTV-SDOs, checked by outside tools', () => {
     const r = await pdfsig(at('bad.pdf'));
     expect(r.out.split(/^Signature #\d+:/m).find((x) => x.includes('segl-seal'))).not.toMatch(/Signature is Valid/);
     await writeFile(at('bad.bin'), covered(bad, seal.range));
-    const v = await run(
-      'openssl',
-      [
-        'cms',
-        '-verify',
-        '-binary',
-        '-inform',
-        'DER',
-        '-in',
-        'seal.der',
-        '-content',
-        'bad.bin',
-        '-CAfile',
-        'root.pem',
-        '-purpose',
-        'any',
-        '-out',
-        '/dev/null',
-      ],
-      dir,
-    );
+    const v = await cmsVerify(dir, 'seal.der', 'bad.bin');
     expect(v.code).not.toBe(0);
   });
 });

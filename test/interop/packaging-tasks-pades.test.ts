@@ -12,7 +12,7 @@ import { pdfsigTrusting, run, type Run } from '../support/pades';
 import { eventually } from '../support/receiver';
 import { startServer, type TestServer } from '../support/server';
 import { signTask } from '../support/sign';
-import { envelope, NS, post } from '../support/soap';
+import { createRequestXml } from '../support/soap';
 
 jest.setTimeout(180_000);
 
@@ -39,15 +39,7 @@ async function createRequest(): Promise<string> {
     '<task id="t3"><document-action type="view"><document-ref>pr1</document-ref></document-action></task>' +
     '<packaging-task packaging-task-id="p1" method="pades">' +
     '<packaging-task-document task-id="t1" document-id="d1"/><packaging-task-document task-id="t2" document-id="d2"/></packaging-task>';
-  const r = await post(
-    s.endpoint,
-    envelope(
-      `<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>${body}</request></create-request-request>`,
-    ),
-  );
-  const m = /<request-id>([^<]+)</.exec(r.text);
-  if (!m) throw new Error(`createRequest failed: ${r.text}`);
-  return m[1]!;
+  return createRequestXml(s.endpoint, 'demo', s.demoPassword, body);
 }
 
 async function sign(requestId: string, task: string, doc: string, commonName: string, pid: string): Promise<void> {

@@ -57,3 +57,27 @@ export async function pdfsigTrusting(dir: string, rootPem: string): Promise<(fil
   }
   return (file) => run('pdfsig', ['-nssdir', `sql:${nss}`, file], dir);
 }
+
+/** `openssl cms -verify` of a detached CMS file over a data file (both in `dir`), to `root.pem` in `dir`. */
+export const cmsVerify = (dir: string, sigFile: string, dataFile: string): Promise<Run> =>
+  run(
+    'openssl',
+    [
+      'cms',
+      '-verify',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      sigFile,
+      '-content',
+      dataFile,
+      '-CAfile',
+      'root.pem',
+      '-purpose',
+      'any',
+      '-out',
+      '/dev/null',
+    ],
+    dir,
+  );

@@ -76,3 +76,16 @@ export async function xmllintErrors(payload: string, schemaFile = referenceXsd()
     return err.stderr ?? String(e);
   }
 }
+
+/** createRequest with the `<request>` body given as XML; the request id, or an error with the answer. */
+export async function createRequestXml(endpoint: string, service: string, password: string, requestBody: string): Promise<string> {
+  const r = await post(
+    endpoint,
+    envelope(
+      `<create-request-request xmlns="${NS}"><service>${service}</service><password>${password}</password><request>${requestBody}</request></create-request-request>`,
+    ),
+  );
+  const m = /<request-id>([^<]+)</.exec(r.text);
+  if (!m) throw new Error(`createRequest failed: ${r.text}`);
+  return m[1]!;
+}
