@@ -153,7 +153,7 @@ class Judge {
     if (!ref || !(now instanceof PDFDict) || !this.touched.has(key(ref))) return;
     const bad = differingKeys(was, now).filter((k) => !keys.includes(k));
     if (bad.length) this.refused.push(`${what} changed its ${bad.map((k) => `/${k}`).join(', ')}`);
-    else this.settled.add(key(ref));
+    this.settled.add(key(ref));
     if (!grow) return;
     const old = refList(was?.lookupMaybe(N(grow.key), PDFArray));
     const cur = refList(now.lookupMaybe(N(grow.key), PDFArray));
