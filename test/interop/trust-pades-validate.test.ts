@@ -333,6 +333,22 @@ describe('validatePades on createPades output', () => {
     expect(r.signatures[0]!.signingTime).toBeInstanceOf(Date);
   }, 60_000);
 
+  test('a second signature (B-LT over a B-LT) is a later change the first one allows; both TOTAL-PASSED, pdfsig agrees', async () => {
+    const twice = await seal('B-LT', await seal('B-LT'));
+    const r = await validate(twice);
+    expect(r.signatures.map((s) => [s.fieldName, s.indication, s.level!.level])).toEqual([
+      ['Signature1', 'TOTAL-PASSED', 'B-LT'],
+      ['Signature2', 'TOTAL-PASSED', 'B-LT'],
+    ]);
+    expect(r.signatures[0]!.laterChanges).toEqual([
+      expect.stringMatching(/^revision 3: the Document Security Store/),
+      expect.stringMatching(/^revision 4: a signature field/),
+      expect.stringMatching(/^revision 5: the Document Security Store/),
+    ]);
+    const poppler = await pdfsig(await save(twice));
+    expect(poppler.out.match(/Signature is Valid\./g)).toHaveLength(2);
+  }, 60_000);
+
   test('a PDF without signatures is INDETERMINATE; bytes that are not a PDF are TOTAL-FAILED FORMAT_FAILURE', async () => {
     const none = await validate(await makePdf());
     expect([none.indication, none.subIndication]).toEqual(['INDETERMINATE', 'SIGNED_DATA_NOT_FOUND']);
