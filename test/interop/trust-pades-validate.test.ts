@@ -349,6 +349,20 @@ describe('validatePades on createPades output', () => {
     expect(poppler.out.match(/Signature is Valid\./g)).toHaveLength(2);
   }, 60_000);
 
+  test('an original with object streams, a cross-reference stream and a form field: B-LTA TOTAL-PASSED; qpdf and pdfsig agree', async () => {
+    const doc = await PDFDocument.create();
+    doc.addPage([595, 842]);
+    doc.getForm().createTextField('buyer').addToPage(doc.getPage(0), { x: 50, y: 600, width: 200, height: 20 });
+    const base = await doc.save({ useObjectStreams: true });
+    expect(Buffer.from(base).includes('/XRef')).toBe(true);
+    const sealed = await seal('B-LTA', base);
+    const r = await validate(sealed);
+    expect([r.indication, r.revisions, r.signatures[0]!.level!.level]).toEqual(['TOTAL-PASSED', 4, 'B-LTA']);
+    const qpdf = await run('qpdf', ['--check', await save(sealed)]);
+    expect(qpdf.out).toContain('No syntax or stream encoding errors found');
+    expect((await pdfsig(`f${n}.pdf`)).out.split(/Signature #\d+:/)[1]).toContain('Signature is Valid.');
+  }, 60_000);
+
   test('a PDF without signatures is INDETERMINATE; bytes that are not a PDF are TOTAL-FAILED FORMAT_FAILURE', async () => {
     const none = await validate(await makePdf());
     expect([none.indication, none.subIndication]).toEqual(['INDETERMINATE', 'SIGNED_DATA_NOT_FOUND']);
