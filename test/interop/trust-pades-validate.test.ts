@@ -26,7 +26,7 @@ import { respondTimestamp } from '../../src/trust/tsp/responder';
 import { validatePades, type PadesReport } from '../../src/trust/validation/pades';
 import { ocspRevocationSource } from '../../src/trust/validation/revocation';
 import { normalizeSerialHex } from '../../src/trust/x509/serial';
-import { createTestPki, toPem, type TestPki } from '../../src/testca/pki';
+import { createCrl, createTestPki, toPem, type TestPki } from '../../src/testca/pki';
 import { TEST_URLS } from '../support/person';
 
 interface Run {
@@ -349,10 +349,13 @@ describe('validatePades on createPades output', () => {
     expect(poppler.out.match(/Signature is Valid\./g)).toHaveLength(2);
   }, 60_000);
 
-  test('an original with object streams, a cross-reference stream and a form field: B-LTA TOTAL-PASSED; qpdf and pdfsig agree', async () => {
+  test('an original with object streams, a cross-reference stream, a form field and an indirect /Annots: B-LTA TOTAL-PASSED; qpdf and pdfsig agree', async () => {
     const doc = await PDFDocument.create();
     doc.addPage([595, 842]);
     doc.getForm().createTextField('buyer').addToPage(doc.getPage(0), { x: 50, y: 600, width: 200, height: 20 });
+    // the page's /Annots as an object of its own: the seal's widget is appended to that array, not to the page
+    const page = doc.getPage(0).node;
+    page.set(PDFName.of('Annots'), doc.context.register(page.lookup(PDFName.of('Annots'))!));
     const base = await doc.save({ useObjectStreams: true });
     expect(Buffer.from(base).includes('/XRef')).toBe(true);
     const sealed = await seal('B-LTA', base);
@@ -361,6 +364,49 @@ describe('validatePades on createPades output', () => {
     const qpdf = await run('qpdf', ['--check', await save(sealed)]);
     expect(qpdf.out).toContain('No syntax or stream encoding errors found');
     expect((await pdfsig(`f${n}.pdf`)).out.split(/Signature #\d+:/)[1]).toContain('Signature is Valid.');
+  }, 60_000);
+
+  test('revocation from CRLs in the DSS: good CRLs pass; a CRL listing the seal as revoked before signing is TOTAL-FAILED REVOKED, as openssl says', async () => {
+    const crlSource =
+      (revokedSeal: boolean): RevocationSource =>
+      async (cert, issuer) => {
+        const ca = issuer.equal(pki.root.certificate) ? pki.root : pki.serviceCa;
+        const entries =
+          revokedSeal && cert.equal(pki.seal.certificate)
+            ? [{ serialHex: cert.serialNumber, revokedAt: new Date(Date.now() - 3600_000), reason: 'keyCompromise' as const }]
+            : [];
+        const der = new Uint8Array(await createCrl(ca, entries, { crlNumber: 1 }));
+        return { status: { status: 'good' }, source: 'crl', responseDer: der };
+      };
+    const make = (revokedSeal: boolean) =>
+      makePdf().then((p) =>
+        createPades(p, { level: 'B-LTA', signer: pki.seal, chain, certificatePool: chain, timestamps, revocation: crlSource(revokedSeal) }),
+      );
+    const good = await validate(await make(false));
+    expect([good.indication, good.signatures[0]!.level!.level]).toEqual(['TOTAL-PASSED', 'B-LTA']);
+    expect(good.signatures[0]!.revocation!.map((x) => x.source)).toEqual(['crl', 'crl']);
+    const revoked = await make(true);
+    const r = await validate(revoked);
+    expect([r.indication, r.subIndication]).toEqual(['TOTAL-FAILED', 'REVOKED']);
+    expect(r.signatures[0]!.message).toMatch(/certificate CN=segl test Seal.* was revoked at/);
+    // openssl, given the same CRL from the DSS, refuses the seal certificate
+    const [sig] = (await readSignatures(revoked)).filter((x) => x.type === 'Sig');
+    const data = await collectValidationData(sig!.der, { certificatePool: chain, revocation: crlSource(true) });
+    await writeFile(join(dir, 'crls.pem'), data.crls.map((c) => toPem(c, 'X509 CRL')).join(''));
+    await writeFile(join(dir, 'seal.pem'), pki.seal.certificate.toString('pem'));
+    await writeFile(join(dir, 'service-ca.pem'), pki.serviceCa.certificate.toString('pem'));
+    const v = await run('openssl', [
+      'verify',
+      '-crl_check_all',
+      '-CRLfile',
+      'crls.pem',
+      '-CAfile',
+      'root.pem',
+      '-untrusted',
+      'service-ca.pem',
+      'seal.pem',
+    ]);
+    expect(v.out).toMatch(/certificate revoked/);
   }, 60_000);
 
   test('a PDF without signatures is INDETERMINATE; bytes that are not a PDF are TOTAL-FAILED FORMAT_FAILURE', async () => {

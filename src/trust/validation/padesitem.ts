@@ -8,7 +8,7 @@
 //   cryptographic verification (§5.2.7)    cms/verify.ts over the ByteRange bytes (signature) or tsp/token.ts over
 //                                     the SignatureValue or the ByteRange bytes (time-stamps, RFC 3161 §2.4.2)
 //   X.509 certificate validation (§5.2.6)  x509/path.ts at the time proven for the item (its POE: the earliest
-//                                     time-stamp over it that verifies; else the validation time), and every
+//                                     time-stamp over it that is TOTAL-PASSED; else the validation time), and every
 //                                     certificate of the path but the anchor not revoked at that time, answered only
 //                                     by the DSS and the CMS (pdfevidence.ts): no answer is INDETERMINATE TRY_LATER
 // The report is report.ts's VerificationReport, with the time-stamps of a signature nested in it.
@@ -263,7 +263,7 @@ export async function validateSignatureCms(
   const value = new Uint8Array(opened.signerInfo.signature.valueBlock.valueHexView);
   for (const token of unsignedAttributeValues(opened.signerInfo, CMS_OID.signatureTimeStampToken))
     facts.timestamps.push(await validateTimestamp(token, value, 'signature-time-stamp', ctx, docPoe ?? ctx.at));
-  const at = earliest([...facts.timestamps.filter((t) => t.intact).map((t) => t.genTime), docPoe]) ?? ctx.at;
+  const at = earliest([...facts.timestamps.filter((t) => t.indication === 'TOTAL-PASSED').map((t) => t.genTime), docPoe]) ?? ctx.at;
   facts.validatedAt = at;
   const times = { pathAt: at, statusAt: at };
   const status = await certificateValidation(signer, opened.certificates, withCms(ctx.evidence, opened), ctx, times, checks);

@@ -139,46 +139,55 @@ class Judge {
   }
 
   /**
-   * A dictionary (`now`, held at `ref` after the update; `was` before it) that may change only in `keys`, and, when
-   * given, whose array `grow.key` may only gain entries from `grow.may`, appended.
+   * A dictionary (`now` after the update, `was` before it; held at `ref`, or direct in a touched parent) that may
+   * change only in `keys`, and, when given, whose array `grow.key` (direct, or an object of its own) may only gain
+   * entries from `grow.may`, appended.
    */
   private restricted(
-    ref: PDFRef | undefined,
-    was: PDFDict | undefined,
+    held: { ref?: PDFRef; now?: PDFDict; was?: PDFDict; parentTouched?: boolean },
     what: string,
     keys: string[],
     grow?: { key: string; may: Set<string> },
   ): void {
-    const now = ref ? this.after.context.lookup(ref) : undefined;
-    if (!ref || !(now instanceof PDFDict) || !this.touched.has(key(ref))) return;
-    const bad = differingKeys(was, now).filter((k) => !keys.includes(k));
-    if (bad.length) this.refused.push(`${what} changed its ${bad.map((k) => `/${k}`).join(', ')}`);
-    this.settled.add(key(ref));
+    const { ref, now, was } = held;
+    if (!now) return;
+    if (ref ? this.touched.has(key(ref)) : held.parentTouched) {
+      const bad = differingKeys(was, now).filter((k) => !keys.includes(k));
+      if (bad.length) this.refused.push(`${what} changed its ${bad.map((k) => `/${k}`).join(', ')}`);
+      if (ref) this.settled.add(key(ref));
+    }
     if (!grow) return;
     const old = refList(was?.lookupMaybe(N(grow.key), PDFArray));
     const cur = refList(now.lookupMaybe(N(grow.key), PDFArray));
+    if (old.length === cur.length && old.every((r, i) => cur[i] === r)) return;
     const ok = old.every((r, i) => cur[i] === r) && cur.slice(old.length).every((r) => grow.may.has(r.replace(/ R$/, '')));
     if (!ok) this.refused.push(`${what}'s /${grow.key} lost entries or gained ones that are not new signature fields`);
-    const held = now.get(N(grow.key));
-    if (ok && held instanceof PDFRef) this.settled.add(key(held));
+    const array = now.get(N(grow.key));
+    if (ok && array instanceof PDFRef) this.settled.add(key(array));
   }
 
   /** The catalog, the interactive form and the pages (see the top of this file). */
   structure(): void {
     const root = this.after.context.trailerInfo.Root;
-    this.restricted(root instanceof PDFRef ? root : undefined, catalogOf(this.before), 'the catalog', ['DSS', 'AcroForm', 'Metadata']);
-    const form = catalogOf(this.after)?.get(N('AcroForm'));
+    const rootRef = root instanceof PDFRef ? root : undefined;
+    const catalog = { now: catalogOf(this.after), was: catalogOf(this.before) };
+    this.restricted({ ...(rootRef ? { ref: rootRef } : {}), ...catalog }, 'the catalog', ['DSS', 'AcroForm', 'Metadata']);
+    const form = catalog.now?.get(N('AcroForm'));
     const fields = new Set(refList(acroFormOf(this.after)?.lookupMaybe(N('Fields'), PDFArray)).map((r) => r.replace(/ R$/, '')));
-    this.restricted(form instanceof PDFRef ? form : undefined, acroFormOf(this.before), 'the interactive form', ['Fields', 'SigFlags'], {
-      key: 'Fields',
-      may: fields,
-    });
+    this.restricted(
+      {
+        ...(form instanceof PDFRef ? { ref: form } : { parentTouched: !rootRef || this.touched.has(key(rootRef)) }),
+        now: acroFormOf(this.after),
+        was: acroFormOf(this.before),
+      },
+      'the interactive form',
+      ['Fields', 'SigFlags'],
+      { key: 'Fields', may: fields },
+    );
     this.after.getPages().forEach((page, i) => {
       const was = this.before.context.lookup(page.ref);
-      this.restricted(page.ref, was instanceof PDFDict ? was : undefined, `page ${i + 1}`, ['Annots'], {
-        key: 'Annots',
-        may: this.newWidgets,
-      });
+      const held = { ref: page.ref, now: page.node, ...(was instanceof PDFDict ? { was } : {}) };
+      this.restricted(held, `page ${i + 1}`, ['Annots'], { key: 'Annots', may: this.newWidgets });
     });
   }
 
