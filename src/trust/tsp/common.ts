@@ -106,4 +106,3 @@ export function bigintHex(v: bigint): string {
 export function integerHex(i: asn1js.Integer): string {
   return normalizeSerialHex(Buffer.from(i.valueBlock.valueHexView).toString('hex'));
 }
-
