@@ -413,19 +413,27 @@ function demoServicePassword(dataDir: string, o: { service: string; password?: s
   return password;
 }
 
-/** `segl verify`: offline verification of an LTV-SDO. */
+/** `segl verify`: offline verification of an LTV-SDO, or of a PAdES file and the LTV-SDOs attached to it. */
 function verifyCommand(program: Command): void {
   program
     .command('verify <file>')
-    .description('verify an LTV-SDO offline: the seal and the native signature')
+    .description('verify offline an LTV-SDO (the seal and the native signature) or a PAdES PDF (its signatures and attached LTV-SDOs)')
     .option('--anchor <pem>', 'trust anchor certificate (default: DATA_DIR/pki/root.pem)')
     .action(async (file: string, o: { anchor?: string }) => {
       const x509 = await import('@peculiar/x509');
       await import('./trust/crypto');
-      const { verifyLtvSdo, describe } = await import('./signing/offline');
       const anchorFile = o.anchor ?? path.join(config().dataDir, 'pki', 'root.pem');
       const anchors = [new x509.X509Certificate(readFileSync(anchorFile, 'utf8'))];
-      const result = await verifyLtvSdo(readFileSync(file, 'utf8'), anchors);
+      const bytes = readFileSync(file);
+      if (bytes.subarray(0, 5).toString('latin1') === '%PDF-') {
+        const { verifyPadesFile, describePades } = await import('./signing/offlinepdf');
+        const result = await verifyPadesFile(new Uint8Array(bytes), anchors);
+        process.stdout.write(describePades(result));
+        process.exitCode = result.indication === 'TOTAL-PASSED' ? 0 : 1;
+        return;
+      }
+      const { verifyLtvSdo, describe } = await import('./signing/offline');
+      const result = await verifyLtvSdo(bytes.toString('utf8'), anchors);
       process.stdout.write(describe(result));
       process.exitCode = result.indication === 'TOTAL-PASSED' ? 0 : 1;
     });

@@ -1,10 +1,11 @@
 // The signatures already in a PDF, as the later PAdES steps need them (creation side: the DSS is keyed by a
-// signature's /Contents, and its validation data is read from that signature's CMS). Reads the interactive
-// form's signature fields (ISO 32000-1 §12.7.4.5) and their signature dictionaries (§12.8.1) with pdf-lib;
-// checks nothing about the signatures themselves (that is validation's work).
+// signature's /Contents, and its validation data is read from that signature's CMS) and as validation reads
+// them (validation/pades.ts). Reads the interactive form's signature fields (ISO 32000-1 §12.7.4.5) and their
+// signature dictionaries (§12.8.1) with pdf-lib; checks nothing about the signatures themselves (that is
+// validation's work).
 // Not implemented: signature dictionaries not reachable from /AcroForm /Fields (e.g. only in a page's /Annots);
 // a CMS encoded with an indefinite length (BER) in /Contents.
-import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFString } from '@cantoo/pdf-lib';
+import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFRef, PDFString } from '@cantoo/pdf-lib';
 import { readTlv } from '../asn1/der';
 
 export interface PdfSignature {
@@ -18,6 +19,10 @@ export interface PdfSignature {
   contents: Uint8Array;
   /** the DER value at the start of /Contents (a CMS ContentInfo, or an RFC 3161 TimeStampToken) */
   der: Uint8Array;
+  /** the signature dictionary's object (absent when the field's /V is a direct dictionary) */
+  ref?: PDFRef;
+  /** the signature dictionary, for its other entries (/M, /Filter, /Reason, …) */
+  dict: PDFDict;
 }
 
 const nameOf = (d: PDFDict, key: string): string => d.lookupMaybe(PDFName.of(key), PDFName)?.decodeText() ?? '';
@@ -27,7 +32,7 @@ function partialName(field: PDFDict): string | undefined {
   return t instanceof PDFString || t instanceof PDFHexString ? t.decodeText() : undefined;
 }
 
-function readSignatureDict(v: PDFDict, fieldName: string): PdfSignature | undefined {
+function readSignatureDict(v: PDFDict, ref: PDFRef | undefined, fieldName: string): PdfSignature | undefined {
   const contents = v.lookup(PDFName.of('Contents'));
   const range = v.lookupMaybe(PDFName.of('ByteRange'), PDFArray);
   if (!(contents instanceof PDFHexString) || !range) return undefined;
@@ -40,6 +45,8 @@ function readSignatureDict(v: PDFDict, fieldName: string): PdfSignature | undefi
     byteRange: range.asArray().map((n) => (n instanceof PDFNumber ? n.asNumber() : Number.NaN)),
     contents: bytes,
     der: first ? bytes.subarray(0, first.end) : new Uint8Array(0),
+    ...(ref ? { ref } : {}),
+    dict: v,
   };
 }
 
@@ -51,7 +58,8 @@ function walk(field: PDFDict, parent: string | undefined, out: PdfSignature[], d
   const ft = field.lookupMaybe(PDFName.of('FT'), PDFName)?.decodeText();
   const v = field.lookupMaybe(PDFName.of('V'), PDFDict);
   if (ft === 'Sig' && v) {
-    const sig = readSignatureDict(v, name);
+    const ref = field.get(PDFName.of('V'));
+    const sig = readSignatureDict(v, ref instanceof PDFRef ? ref : undefined, name);
     if (sig) out.push(sig);
   }
   const kids = field.lookupMaybe(PDFName.of('Kids'), PDFArray);
@@ -63,7 +71,11 @@ function walk(field: PDFDict, parent: string | undefined, out: PdfSignature[], d
 
 /** The signatures and document time-stamps of `pdf`, oldest first (by where their ByteRange ends). */
 export async function readSignatures(pdf: Uint8Array): Promise<PdfSignature[]> {
-  const doc = await PDFDocument.load(pdf, { updateMetadata: false });
+  return signaturesOf(await PDFDocument.load(pdf, { updateMetadata: false }));
+}
+
+/** The signatures and document time-stamps of a loaded document, oldest first (by where their ByteRange ends). */
+export function signaturesOf(doc: PDFDocument): PdfSignature[] {
   const fields = doc.catalog.lookupMaybe(PDFName.of('AcroForm'), PDFDict)?.lookupMaybe(PDFName.of('Fields'), PDFArray);
   const out: PdfSignature[] = [];
   for (let i = 0; fields && i < fields.size(); i++) {

@@ -13,7 +13,6 @@ import { crypto } from '../crypto';
 import type { SigningIdentity } from '../sources';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
-import { pkijsCertificate } from '../x509/cache';
 import { unsignedInteger } from '../asn1/der';
 import { normalizeSerialHex } from '../x509/serial';
 
@@ -107,6 +106,3 @@ export function bigintHex(v: bigint): string {
 export function integerHex(i: asn1js.Integer): string {
   return normalizeSerialHex(Buffer.from(i.valueBlock.valueHexView).toString('hex'));
 }
-
-/** Parsed once per certificate object (cache.ts). */
-export const certToPkijs = pkijsCertificate;

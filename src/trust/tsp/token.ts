@@ -4,16 +4,15 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { childrenOf, contentOf, encodingOf, expectTag, oidOf, readDer, smallIntOf, TAG, timeOf, type Tlv } from '../asn1/der';
 import { parseDer } from '../ocsp/certid';
+import { openSignedData, signerIdentifies, verifySignerInfo } from '../cms/verify';
 import { equalBytes } from '../../util/bytes';
 import {
   OID,
-  type HashName,
   type TimestampTokenInfo,
   integerHex,
   type TsaFailure,
   HASHES,
   digest,
-  certToPkijs,
   FAILURE_BITS,
   type TimestampResponseInfo,
 } from './common';
@@ -124,78 +123,50 @@ function isTsaCertificate(cert: x509.X509Certificate): boolean {
   return !!eku && eku.critical && eku.usages.length === 1 && String(eku.usages[0]) === OID.kpTimeStamping;
 }
 
-function attribute(si: pkijs.SignerInfo, type: string): asn1js.BaseBlock | undefined {
-  const found = si.signedAttrs?.attributes.filter((a) => a.type === type) ?? [];
-  return found.length === 1 && found[0].values.length === 1 ? found[0].values[0] : undefined;
-}
-
-/** RFC 5035 §5.4 / RFC 5816: the first ESSCertID(v2) must hash the TSA certificate. */
-async function essNamesCertificate(si: pkijs.SignerInfo, certDer: Uint8Array): Promise<boolean> {
-  const v2 = attribute(si, OID.signingCertificateV2);
-  const v1 = v2 ? undefined : attribute(si, OID.signingCertificate);
-  const outer = v2 ?? v1;
-  if (!(outer instanceof asn1js.Sequence)) return false;
-  const certs = outer.valueBlock.value[0];
-  if (!(certs instanceof asn1js.Sequence)) return false;
-  const first = certs.valueBlock.value[0];
-  if (!(first instanceof asn1js.Sequence)) return false;
-  let fields = first.valueBlock.value;
-  let alg: HashName | 'SHA-1' = v2 ? 'SHA-256' : 'SHA-1';
-  if (v2 && fields[0] instanceof asn1js.Sequence) {
-    const h = HASHES[new pkijs.AlgorithmIdentifier({ schema: fields[0] }).algorithmId];
-    if (!h) return false;
-    alg = h.name;
-    fields = fields.slice(1);
-  }
-  const certHash = fields[0];
-  return certHash instanceof asn1js.OctetString && equalBytes(certHash.valueBlock.valueHexView, await digest(alg, certDer));
-}
-
-function signerIsCertificate(si: pkijs.SignerInfo, cert: pkijs.Certificate): boolean {
-  const sid = si.sid as unknown;
-  if (!(sid instanceof pkijs.IssuerAndSerialNumber)) return false;
-  return sid.issuer.isEqual(cert.issuer) && sid.serialNumber.isEqual(cert.serialNumber);
-}
+export type TokenCheck =
+  { ok: true; genTime: Date } | { ok: false; failure: 'FORMAT_FAILURE' | 'HASH_FAILURE' | 'SIG_CRYPTO_FAILURE'; reason: string };
 
 /**
  * Verifies a TimeStampToken (RFC 3161 §2.4.2, RFC 5652 §5.4/§5.6) for `data` against `tsaCert`,
- * taken as trusted (chain building is the caller's): one signer, which is `tsaCert`; contentType and
- * messageDigest attributes right; ESS signing-certificate(-v2) naming `tsaCert`; the signature;
- * the imprint equals the hash of `data`; `tsaCert` is a TSA certificate (§2.3) valid at genTime.
- * SHA-1 imprints and digests are refused, as when issuing. Returns false rather than throwing.
+ * taken as trusted (chain building is the caller's): one signer, which is `tsaCert`; its SignerInfo
+ * verified by cms/verify.ts (contentType and messageDigest attributes, the signature, ESS
+ * signing-certificate(-v2) naming `tsaCert`); `tsaCert` is a TSA certificate (§2.3) valid at genTime;
+ * the imprint equals the hash of `data` (else HASH_FAILURE). SHA-1 imprints and digests are refused, as
+ * when issuing. Never throws.
  */
+export async function checkTimestampToken(
+  tokenDer: ArrayBuffer | Uint8Array,
+  data: Uint8Array,
+  tsaCert: x509.X509Certificate,
+): Promise<TokenCheck> {
+  const format = (reason: string): TokenCheck => ({ ok: false, failure: 'FORMAT_FAILURE', reason });
+  try {
+    const opened = openSignedData(toU8(tokenDer));
+    if (opened.eContentType !== OID.tstInfo || !opened.eContent) return format('the token does not hold a TSTInfo');
+    if (!isTsaCertificate(tsaCert))
+      return format(`${tsaCert.subject} is not a TSA certificate (RFC 3161 §2.3: one critical EKU timeStamping)`);
+    if (!signerIdentifies(opened.signerInfo, tsaCert)) return format(`the token is not signed by ${tsaCert.subject}`);
+    const tst = new pkijs.TSTInfo({ schema: parseDer(opened.eContent) });
+    if (tst.genTime < tsaCert.notBefore || tst.genTime > tsaCert.notAfter)
+      return format(`genTime ${tst.genTime.toISOString()} is outside the validity of ${tsaCert.subject}`);
+    const si = await verifySignerInfo(opened, opened.eContent, tsaCert);
+    if (!si.ok) return si;
+    if (!si.ess.ok) return format(si.ess.reason);
+    const imprintAlg = HASHES[tst.messageImprint.hashAlgorithm.algorithmId];
+    if (!imprintAlg) return format(`unsupported imprint algorithm ${tst.messageImprint.hashAlgorithm.algorithmId}`);
+    if (!equalBytes(tst.messageImprint.hashedMessage.valueBlock.valueHexView, await digest(imprintAlg.name, data)))
+      return { ok: false, failure: 'HASH_FAILURE', reason: 'the message imprint is not the hash of the time-stamped data' };
+    return { ok: true, genTime: tst.genTime };
+  } catch (e) {
+    return format(`unreadable token: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** checkTimestampToken, as a yes or no. */
 export async function verifyTimestampToken(
   tokenDer: ArrayBuffer | Uint8Array,
   data: Uint8Array,
   tsaCert: x509.X509Certificate,
 ): Promise<boolean> {
-  try {
-    const { signed, tstDer, tst } = openToken(tokenDer);
-    const cert = certToPkijs(tsaCert);
-    if (signed.signerInfos.length !== 1 || !isTsaCertificate(tsaCert)) return false;
-    const si = signed.signerInfos[0];
-    if (!si.signedAttrs || !signerIsCertificate(si, cert)) return false;
-    if (tst.genTime < tsaCert.notBefore || tst.genTime > tsaCert.notAfter) return false;
-
-    const digestAlg = HASHES[si.digestAlgorithm.algorithmId];
-    const ct = attribute(si, OID.contentType);
-    const md = attribute(si, OID.messageDigest);
-    if (!digestAlg || !(ct instanceof asn1js.ObjectIdentifier) || ct.getValue() !== OID.tstInfo) return false;
-    if (!(md instanceof asn1js.OctetString) || !equalBytes(md.valueBlock.valueHexView, await digest(digestAlg.name, tstDer))) return false;
-    if (!(await essNamesCertificate(si, new Uint8Array(tsaCert.rawData)))) return false;
-
-    // RFC 5652 §5.4: the signature covers the signed attributes re-tagged as a SET OF (0x31).
-    const signedAttrs = new Uint8Array(si.signedAttrs.encodedValue.slice(0));
-    signedAttrs[0] = 0x31;
-    const sigOk = await pkijs
-      .getCrypto(true)
-      .verifyWithPublicKey(signedAttrs, si.signature, cert.subjectPublicKeyInfo, si.signatureAlgorithm, digestAlg.name);
-    if (!sigOk) return false;
-
-    const imprintAlg = HASHES[tst.messageImprint.hashAlgorithm.algorithmId];
-    if (!imprintAlg) return false;
-    return equalBytes(tst.messageImprint.hashedMessage.valueBlock.valueHexView, await digest(imprintAlg.name, data));
-  } catch {
-    return false;
-  }
+  return (await checkTimestampToken(tokenDer, data, tsaCert)).ok;
 }

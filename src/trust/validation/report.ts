@@ -24,7 +24,16 @@ export type SubIndication =
   | 'TRY_LATER'
   | 'GENERIC';
 
-export type CheckName = 'core-validation' | 'path-validation' | 'revocation' | 'signing-certificate-reference';
+export type CheckName =
+  | 'core-validation'
+  | 'path-validation'
+  | 'revocation'
+  | 'signing-certificate-reference'
+  // PAdES (validation/pades.ts)
+  | 'byte-range'
+  | 'time-stamp'
+  | 'modification'
+  | 'baseline-level';
 
 export interface Check {
   name: CheckName;
