@@ -11,17 +11,13 @@ import path from 'node:path';
 import { PDFDocument, StandardFonts } from '@cantoo/pdf-lib';
 import { SigningPipeline } from '../../src/signing/pipeline';
 import type { TrustSetup } from '../../src/signing/trust';
-import { createTestPki, issuePersonCertificate, type TestPki } from '../../src/testca/pki';
-import { TSA_POLICY } from '../../src/testca/testca';
-import { generateKeys } from '../../src/trust/crypto';
-import { respondOcsp } from '../../src/trust/ocsp/responder';
+import { createTestPki, type TestPki } from '../../src/testca/pki';
 import { createPades } from '../../src/trust/pades/pades';
-import { respondTimestamp } from '../../src/trust/tsp/responder';
-import { ocspRevocationSource } from '../../src/trust/validation/revocation';
 import { composePackage } from '../../src/packaging/compose';
 import { readLtvSdo } from '../../src/packaging/sdo';
 import type { PackageContent } from '../../src/packaging/types';
 import { TEST_URLS } from '../support/person';
+import { sealedSdo, trustFor } from '../support/sdo';
 import { REPO } from '../support/soap';
 
 function tool(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
@@ -41,45 +37,14 @@ let pki: TestPki;
 let trust: TrustSetup;
 const sdos: Uint8Array[] = [];
 
-function trustFor(p: TestPki): TrustSetup {
-  const good = async () => ({ status: 'good' as const });
-  return {
-    seal: p.seal,
-    sealChain: [p.serviceCa.certificate, p.root.certificate],
-    anchors: [p.root.certificate],
-    intermediates: [p.personCa.certificate, p.serviceCa.certificate],
-    timestamp: (req) => respondTimestamp(req, { tsa: p.tsa, policyOid: TSA_POLICY }),
-    revocation: ocspRevocationSource({
-      fetch: (_url, der) =>
-        respondOcsp(der, [
-          { responder: p.ocsp, issuer: p.personCa.certificate, lookup: good },
-          { responder: p.serviceOcsp, issuer: p.serviceCa.certificate, lookup: good },
-          { responder: p.root, issuer: p.root.certificate, lookup: good },
-        ]),
-    }),
-  };
-}
-
-async function sealedSdo(pipeline: SigningPipeline, name: string, pid: string, doc: Uint8Array): Promise<Uint8Array> {
-  const keys = await generateKeys();
-  const certificate = await issuePersonCertificate(pki.personCa, {
-    commonName: name,
+const sealedSdoOf = (pipeline: SigningPipeline, name: string, pid: string, doc: Uint8Array) =>
+  sealedSdo(pki, pipeline, {
+    name,
     pid,
-    kind: 'POCES',
-    publicKey: keys.publicKey,
-    urls: TEST_URLS,
-  });
-  const out = await pipeline.sign({
-    requestId: 'req-1',
     taskId: `task-${pid.slice(-1)}`,
-    signer: { certificate, keys },
     signText: 'I approve the loan agreement.',
     documents: [{ id: 'loan', description: 'Loan agreement', mimeType: 'application/pdf', bytes: doc }],
-    audit: [],
   });
-  if (!out.ok) throw new Error(`${out.stage}: ${out.reason}`);
-  return out.bytes;
-}
 
 /** The package of `attached` (the LTV-SDOs as bytes), described from the genuine ones, sealed B-LTA. */
 async function sealedPackage(attached: Uint8Array[]): Promise<Uint8Array> {
@@ -130,8 +95,8 @@ beforeAll(async () => {
   loan.addPage().drawText('Loan agreement', { x: 72, y: 700, size: 20, font: await loan.embedFont(StandardFonts.Helvetica) });
   const pipeline = new SigningPipeline(trust);
   const loanPdf = await loan.save();
-  sdos.push(await sealedSdo(pipeline, 'Ada Lovelace', '9208-2002-2-111111111111', loanPdf));
-  sdos.push(await sealedSdo(pipeline, 'Alan Turing', '9208-2002-2-222222222222', loanPdf));
+  sdos.push(await sealedSdoOf(pipeline, 'Ada Lovelace', '9208-2002-2-111111111111', loanPdf));
+  sdos.push(await sealedSdoOf(pipeline, 'Alan Turing', '9208-2002-2-222222222222', loanPdf));
 }, 120_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -18,7 +18,7 @@ import { cmsVerify, covered, pdfsigTrusting, rawSignatures, run, type Run } from
 import { makePdf } from '../support/pdf';
 import { startServer, type TestServer } from '../support/server';
 import { signTask } from '../support/sign';
-import { createRequestXml, post } from '../support/soap';
+import { createRequestXml, post, REPO } from '../support/soap';
 
 jest.setTimeout(180_000);
 
@@ -46,6 +46,8 @@ async function createPackage(sdo: unknown[]): Promise<PackageAnswer> {
   return r.result;
 }
 const at = (name: string) => join(dir, name);
+/** The built CLI (bin/segl.js → dist/), as an integrator runs it, with the test root as its anchor. */
+const seglVerify = (file: string) => run(process.execPath, [join(REPO, 'bin', 'segl.js'), 'verify', file, '--anchor', at('root.pem')], dir);
 const stored = async () => ({ blobs: blobFiles(s.dataDir), sds: (await s.rt.db.query('SELECT COUNT(*) AS n FROM sds_document'))[0].n });
 
 async function createRequest(): Promise<string> {
@@ -177,7 +179,15 @@ describe('one PAdES from four LTV-SDOs, checked by outside tools', () => {
     expect(text).toContain('Loan agreement 42');
   });
 
-  test('one flipped byte inside the signed range: pdfsig and openssl both refuse it', async () => {
+  test('segl verify: the seal B-LTA, the document time-stamp and the four attached LTV-SDOs, all TOTAL-PASSED', async () => {
+    const r = await seglVerify(pkg.file);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^TOTAL-PASSED \(PAdES: TOTAL-PASSED; \d+ revision\(s\); 4 LTV-SDO attachment\(s\)/);
+    expect(r.out).toMatch(/^signature "segl-seal" \(ETSI\.CAdES\.detached\): TOTAL-PASSED, level B-LTA/m);
+    expect(r.out.match(/^attachment .*\.ltvsdo\.xml: TOTAL-PASSED$/gm)).toHaveLength(4);
+  });
+
+  test('one flipped byte inside the signed range: pdfsig, openssl and segl verify all refuse it', async () => {
     const seal = rawSignatures(pkg.bytes)[0]!;
     const bad = Buffer.from(pkg.bytes);
     const i = bad.indexOf('Loan agreement 42') > 0 ? bad.indexOf('%PDF') + 12 : 10;
@@ -189,6 +199,9 @@ describe('one PAdES from four LTV-SDOs, checked by outside tools', () => {
     await writeFile(at('bad.bin'), covered(bad, seal.range));
     const v = await cmsVerify(dir, 'seal.der', 'bad.bin');
     expect(v.code).not.toBe(0);
+    const segl = await seglVerify(at('bad.pdf'));
+    expect(segl.code).toBe(1);
+    expect(segl.out).toMatch(/^signature "segl-seal" .*TOTAL-FAILED HASH_FAILURE/m);
   });
 });
 
