@@ -7,14 +7,16 @@ import type { Dialog } from './types';
 
 /** Why a task URL cannot be worked on, or that it can. */
 export type TaskAccess =
-  { kind: 'open' } | { kind: 'waiting'; waitingFor: string[] } | { kind: 'closed'; status: Exclude<TaskStatus, 'created'> | 'withdrawn' };
+  | { kind: 'open' }
+  | { kind: 'waiting'; waitingFor: string[]; failedPackages?: string[] }
+  | { kind: 'closed'; status: Exclude<TaskStatus, 'created'> | 'withdrawn' };
 
 /**
  * depends-on-task must all be completed before a task opens; closed tasks stay closed. A task that
  * shows a package (a packaging-result-document) also waits until that packaging task has
  * completed (`packages`: the request's packaging tasks by id): before, there is nothing to show, so
  * the task is not yet available, and it stays so if the packaging task failed (waitingFor names it
- * as `packaging-task <id>`).
+ * as `packaging-task <id>`; `failedPackages` lists the failed ones, whose package will never come).
  */
 export function taskAccess(
   request: RequestRow,
@@ -26,13 +28,14 @@ export function taskAccess(
   if (task.status === 'deleted') return { kind: 'closed', status: 'withdrawn' };
   if (task.status !== 'created') return { kind: 'closed', status: task.status };
   const status = new Map(tasks.map((t) => [t.taskId, t.status]));
+  const shown = packagesShownBy(request.body, task.body);
   const waitingFor = [
     ...(task.body.dependsOnTask ?? []).filter((id) => status.get(id) !== 'completed'),
-    ...packagesShownBy(request.body, task.body)
-      .filter((id) => packages.get(id) !== 'completed')
-      .map((id) => `packaging-task ${id}`),
+    ...shown.filter((id) => packages.get(id) !== 'completed').map((id) => `packaging-task ${id}`),
   ];
-  return waitingFor.length ? { kind: 'waiting', waitingFor } : { kind: 'open' };
+  const failedPackages = shown.filter((id) => packages.get(id) === 'failed');
+  if (!waitingFor.length) return { kind: 'open' };
+  return failedPackages.length ? { kind: 'waiting', waitingFor, failedPackages } : { kind: 'waiting', waitingFor };
 }
 
 export interface PortalDocument {
@@ -48,6 +51,8 @@ export interface PortalDocument {
   /** an upload action whose file has arrived */
   uploaded: boolean;
   dialog?: Dialog;
+  /** a packaging-result-document: the packaging task whose package (one PAdES) it is */
+  packagingTaskId?: string;
 }
 
 /** The task as the signer sees it. */
@@ -84,6 +89,7 @@ export function portalTask(
 ): PortalTask {
   const t = task.body;
   const subject = t.subject ?? (t.subjectRef ? request.body.subject?.find((s) => s.id === t.subjectRef) : undefined);
+  const byId = new Map((request.body.document ?? []).map((d) => [d.id, d]));
   return {
     requestId: request.id,
     taskId: task.taskId,
@@ -99,6 +105,7 @@ export function portalTask(
       .sort((a, b) => a.ordinal - b.ordinal)
       .map((d) => {
         const a = t.documentAction.find((x) => (x.documentRef ?? x.document?.id) === d.documentId);
+        const doc = a?.document ?? (a?.documentRef !== undefined ? byId.get(a.documentRef) : undefined);
         return {
           id: d.documentId,
           description: d.description,
@@ -109,6 +116,7 @@ export function portalTask(
           optional: a?.optional === true,
           dialog: a?.dialog,
           uploaded: uploaded.has(d.documentId),
+          packagingTaskId: doc?.kind === 'packaging-result-document' ? doc.refPackagingTaskId : undefined,
         };
       }),
     nationalId: subject?.nationalId,

@@ -13,8 +13,8 @@ import {
   planPackagingEnd,
   planRequestDeleted,
 } from '../../src/core/packagingtasks';
-import { taskAccess } from '../../src/core/portal';
-import type { PackagingTaskRow, RequestBody, RequestRow, TaskRow } from '../../src/core/ports';
+import { portalTask, taskAccess } from '../../src/core/portal';
+import type { PackagingTaskRow, RequestBody, RequestRow, TaskDocumentRow, TaskRow } from '../../src/core/ports';
 import type { Schedule, Task } from '../../src/core/types';
 
 const AT = new Date('2026-12-01T10:00:00.000Z');
@@ -167,7 +167,25 @@ describe('a task showing a package', () => {
     expect(taskAccess(request, row(viewer), [], new Map([['p1', 'failed']]))).toEqual({
       kind: 'waiting',
       waitingFor: ['packaging-task p1'],
+      failedPackages: ['p1'],
     });
     expect(taskAccess(request, row(viewer), [], new Map([['p1', 'completed']]))).toEqual({ kind: 'open' });
+  });
+
+  test('the portal knows a packaging-result-document (by ref and inline) by its packaging task', () => {
+    const docRow = (taskId: string, documentId: string): TaskDocumentRow => ({
+      requestId: 'r1',
+      taskId,
+      documentId,
+      ordinal: 0,
+      actionType: 'view',
+    });
+    const docs = [docRow('t3', 'pr1'), docRow('t4', 'x')];
+    expect(portalTask(request, row(viewer), [], docs).documents.map((d) => [d.id, d.packagingTaskId])).toEqual([['pr1', 'p1']]);
+    expect(portalTask(request, row(inline), [], docs).documents.map((d) => [d.id, d.packagingTaskId])).toEqual([['x', 'p2']]);
+    const plain: Task = { id: 't1', documentAction: [{ type: 'sign', documentRef: 'd1' }] };
+    expect(
+      portalTask(request, row(plain), [], [{ ...docRow('t1', 'd1'), actionType: 'sign' }]).documents[0]!.packagingTaskId,
+    ).toBeUndefined();
   });
 });
