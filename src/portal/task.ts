@@ -3,7 +3,7 @@
 // makes on it: logged in, the session's CSRF token, a document the signer may see.
 import type express from 'express';
 import { NotFoundError } from '../core/errors';
-import type { PortalTask } from '../core/portal';
+import type { PortalDocument, PortalTask, TaskAccess } from '../core/portal';
 import type { Clock, ServiceAccount } from '../core/ports';
 import type { ProfileRepository } from '../store/profiles';
 import type { ServiceRepository } from '../store/services';
@@ -52,6 +52,27 @@ function lookOf(svc: ServiceAccount, chosen: Awaited<ReturnType<ProfileRepositor
     : undefined;
 }
 
+/** How core's waitingFor names a package not made yet (core/portal.ts taskAccess): `packaging-task <id>`. */
+const PACKAGE_WAIT = 'packaging-task ';
+
+/**
+ * The page of a task that cannot be worked on yet. A package that failed will never come: the page
+ * says so (contact the sender) instead of asking to wait. Others who must sign first are counted
+ * (signatures, not packages); a package still to be made after them gets its own line. A task
+ * waiting only for its package says that the signed PDF has not been made yet.
+ */
+function waitingMessage(lang: LangLike, access: Extract<TaskAccess, { kind: 'waiting' }>) {
+  if (access.failedPackages?.length) return message(lang, 'package.failed.title', 'package.failed.body', 'warn');
+  const tasks = access.waitingFor.filter((x) => !x.startsWith(PACKAGE_WAIT));
+  if (!tasks.length) return message(lang, 'package.waiting.title', 'package.waiting.body', 'info');
+  const after = tasks.length < access.waitingFor.length ? html`<p>${t(lang, 'package.waiting.after')}</p>` : '';
+  return message(lang, 'waiting.title', 'waiting.body', 'info', html`<p>${tn(lang, 'waiting.count', tasks.length)}</p>${after}`);
+}
+
+/** What the signer sees a document called: its description; a package, by what it is; else its id. */
+export const docName = (lang: LangLike, doc: PortalDocument): string =>
+  doc.description ?? (doc.packagingTaskId !== undefined ? t(lang, 'package.name') : doc.id);
+
 /** Kit.resolve: resolves service, task and session; answers itself (and returns undefined) when the task cannot be worked on. */
 export function taskResolver(d: ResolveDeps, sessions: PortalSessions, a: Pick<Answers, 'send' | 'notFound'>): Kit['resolve'] {
   const { send, notFound } = a;
@@ -84,14 +105,7 @@ export function taskResolver(d: ResolveDeps, sessions: PortalSessions, a: Pick<A
       return undefined;
     }
     if (pt.access.kind === 'waiting') {
-      const m = message(
-        lang,
-        'waiting.title',
-        'waiting.body',
-        'info',
-        html`<p>${tn(lang, 'waiting.count', pt.access.waitingFor.length)}</p>`,
-      );
-      send(res, 200, page({ lang, service: svc.name, look, ...m }));
+      send(res, 200, page({ lang, service: svc.name, look, ...waitingMessage(lang, pt.access) }));
       return undefined;
     }
     const session = await sessions.load(req.headers.cookie, now);

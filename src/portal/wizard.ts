@@ -3,7 +3,7 @@
 import { missingUploads, unreadMandatory } from '../core/portal';
 import { t, type TextKey } from './i18n';
 import { html, join, raw, type Html } from './html';
-import { loggedIn } from './task';
+import { docName, loggedIn } from './task';
 import type { Ctx } from './kit';
 
 /** An eID method's login form for one of the task's methods ('' when it is not that method's). */
@@ -14,7 +14,7 @@ function documentList(c: Ctx, withChoices: boolean): Html {
   const viewed = new Set(c.login?.viewed ?? []);
   const kind = (a: string): TextKey => (a === 'sign' ? 'task.sign' : a === 'upload' ? 'task.upload' : 'task.view');
   const items = c.pt.documents.map((doc) => {
-    const name = doc.description ?? doc.id;
+    const name = docName(c.lang, doc);
     const viewable = doc.action !== 'upload' || doc.uploaded;
     const open =
       loggedIn(c) && viewable
@@ -98,7 +98,7 @@ const unready = (c: Ctx, docIds: readonly string[]) => {
 export function unreadyAlerts(c: Ctx, docIds: readonly string[]): string | undefined {
   const { unread, missing } = unready(c, docIds);
   if (!unread.length && !missing.length) return undefined;
-  const names = (xs: typeof unread) => xs.map((x) => x.description ?? x.id).join(', ');
+  const names = (xs: typeof unread) => xs.map((x) => docName(c.lang, x)).join(', ');
   const alerts = [
     unread.length ? t(c.lang, 'wizard.mustRead', { list: names(unread) }) : '',
     missing.length ? t(c.lang, 'upload.missing', { list: names(missing) }) : '',

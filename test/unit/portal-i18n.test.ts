@@ -40,6 +40,12 @@ describe('portal texts', () => {
       'request.bad.title',
       'request.bad.body',
       'upload.none',
+      'package.name',
+      'package.waiting.title',
+      'package.waiting.body',
+      'package.waiting.after',
+      'package.failed.title',
+      'package.failed.body',
     ] as const;
     const untranslated = (['da', 'nb', 'sv', 'fi'] as const).flatMap((l) =>
       keys.filter((k) => !TEXTS[l][k] || TEXTS[l][k] === TEXTS.en[k]).map((k) => `${l} ${k}`),

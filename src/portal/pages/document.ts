@@ -11,7 +11,7 @@ import { SECURITY_HEADERS } from '../answer';
 import { t } from '../i18n';
 import { html, type Html } from '../html';
 import { taskKey } from '../session';
-import { viewable } from '../task';
+import { docName, viewable } from '../task';
 import type { Ctx, PageKit } from '../kit';
 
 /**
@@ -76,7 +76,7 @@ function documentPage(d: PageKit, delivered: Delivered) {
       body = html`${note}<pre class="text">${text}</pre>`;
       if (whole) await delivered(c, doc.id);
     }
-    const title = doc.description ?? doc.id;
+    const title = docName(c.lang, doc);
     const back = html`<p><a href="${`${c.base}?${c.query}`}">${t(c.lang, 'doc.back')}</a></p>`;
     const download = html`<p><a href="${raw}" download>${t(c.lang, 'doc.download')}</a></p>`;
     d.send(res, 200, c, title, html`${back}<h1>${title}</h1>${body}${download}`);

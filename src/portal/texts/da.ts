@@ -26,6 +26,14 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
   'waiting.body': 'Andre skal underskrive før dig. Åbn linket igen senere: det virker, så snart det er din tur.',
   'waiting.count.one': 'Der mangler stadig {n} underskrift før din.',
   'waiting.count.other': 'Der mangler stadig {n} underskrifter før din.',
+  'package.name': 'Underskrevet PDF med alle underskrifter',
+  'package.waiting.title': 'Dit dokument er ikke klar endnu',
+  'package.waiting.body':
+    'Du skal se én underskrevet PDF med dokumenterne og alle deres underskrifter. Den laves, når alle underskrifter er på plads, og den er ikke lavet endnu. Åbn linket igen senere: det virker, så snart PDF’en er klar.',
+  'package.waiting.after': 'Derefter laves den underskrevne PDF med alle underskrifter til dig.',
+  'package.failed.title': 'Den underskrevne PDF kunne ikke laves',
+  'package.failed.body':
+    'Dokumenterne kunne ikke samles i den underskrevne PDF, du skulle se, så der er intet at gøre her. Kontakt afsenderen.',
   'task.title': 'Dokumenter til underskrift',
   'task.documents': 'Dokumenter',
   'task.sign': 'Skal underskrives',

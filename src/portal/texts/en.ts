@@ -24,6 +24,14 @@ export const PORTAL_EN = {
   'waiting.body': 'Others must sign before you. Open this link again later: it works as soon as it is your turn.',
   'waiting.count.one': '{n} signature is still missing before yours.',
   'waiting.count.other': '{n} signatures are still missing before yours.',
+  'package.name': 'Signed PDF with all signatures',
+  'package.waiting.title': 'Your document is not ready yet',
+  'package.waiting.body':
+    'You are to see one signed PDF that holds the documents and all their signatures. It is made once every signature is in, and it has not been made yet. Open this link again later: it works as soon as the PDF is ready.',
+  'package.waiting.after': 'After that, the signed PDF with all signatures is made for you.',
+  'package.failed.title': 'The signed PDF could not be made',
+  'package.failed.body':
+    'The documents could not be put together into the signed PDF you were to see, so there is nothing to do here. Contact the sender.',
   'task.title': 'Documents to sign',
   'task.documents': 'Documents',
   'task.sign': 'To sign',

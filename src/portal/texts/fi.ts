@@ -26,6 +26,14 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'waiting.body': 'Muiden on allekirjoitettava ennen sinua. Avaa linkki myöhemmin uudelleen: se toimii heti, kun on sinun vuorosi.',
   'waiting.count.one': 'Ennen sinua puuttuu vielä {n} allekirjoitus.',
   'waiting.count.other': 'Ennen sinua puuttuu vielä {n} allekirjoitusta.',
+  'package.name': 'Allekirjoitettu PDF kaikkine allekirjoituksineen',
+  'package.waiting.title': 'Asiakirjasi ei ole vielä valmis',
+  'package.waiting.body':
+    'Näet yhden allekirjoitetun PDF-tiedoston, jossa ovat asiakirjat ja kaikki niiden allekirjoitukset. Se tehdään, kun kaikki allekirjoitukset on saatu, eikä sitä ole vielä tehty. Avaa linkki myöhemmin uudelleen: se toimii heti, kun PDF on valmis.',
+  'package.waiting.after': 'Sen jälkeen sinulle tehdään allekirjoitettu PDF kaikkine allekirjoituksineen.',
+  'package.failed.title': 'Allekirjoitettua PDF-tiedostoa ei voitu tehdä',
+  'package.failed.body':
+    'Asiakirjoja ei voitu koota allekirjoitetuksi PDF-tiedostoksi, joka sinun piti nähdä, joten täällä ei ole tehtävää. Ota yhteyttä lähettäjään.',
   'task.title': 'Allekirjoitettavat asiakirjat',
   'task.documents': 'Asiakirjat',
   'task.sign': 'Allekirjoitettava',

@@ -26,6 +26,14 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'waiting.body': 'Andre må signere før deg. Åpne lenken igjen senere: den virker så snart det er din tur.',
   'waiting.count.one': 'Det mangler fortsatt {n} signatur før din.',
   'waiting.count.other': 'Det mangler fortsatt {n} signaturer før din.',
+  'package.name': 'Signert PDF med alle signaturer',
+  'package.waiting.title': 'Dokumentet ditt er ikke klart ennå',
+  'package.waiting.body':
+    'Du skal se én signert PDF med dokumentene og alle signaturene deres. Den lages når alle signaturene er på plass, og den er ikke laget ennå. Åpne lenken igjen senere: den virker så snart PDF-en er klar.',
+  'package.waiting.after': 'Deretter lages den signerte PDF-en med alle signaturer til deg.',
+  'package.failed.title': 'Den signerte PDF-en kunne ikke lages',
+  'package.failed.body':
+    'Dokumentene kunne ikke samles i den signerte PDF-en du skulle se, så det er ingenting å gjøre her. Kontakt avsenderen.',
   'task.title': 'Dokumenter til signering',
   'task.documents': 'Dokumenter',
   'task.sign': 'Skal signeres',

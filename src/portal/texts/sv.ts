@@ -26,6 +26,14 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
   'waiting.body': 'Andra måste signera före dig. Öppna länken igen senare: den fungerar så snart det är din tur.',
   'waiting.count.one': '{n} signatur saknas fortfarande före din.',
   'waiting.count.other': '{n} signaturer saknas fortfarande före din.',
+  'package.name': 'Signerad PDF med alla signaturer',
+  'package.waiting.title': 'Ditt dokument är inte klart ännu',
+  'package.waiting.body':
+    'Du ska få se en signerad PDF med dokumenten och alla deras signaturer. Den skapas när alla signaturer är på plats, och den har inte skapats ännu. Öppna länken igen senare: den fungerar så snart PDF:en är klar.',
+  'package.waiting.after': 'Därefter skapas den signerade PDF:en med alla signaturer åt dig.',
+  'package.failed.title': 'Den signerade PDF:en kunde inte skapas',
+  'package.failed.body':
+    'Dokumenten kunde inte sammanställas till den signerade PDF du skulle se, så det finns inget att göra här. Kontakta avsändaren.',
   'task.title': 'Dokument att signera',
   'task.documents': 'Dokument',
   'task.sign': 'Ska signeras',
