@@ -193,6 +193,8 @@ export function table(o: {
   deliveries?: string[];
   /** the portal phase's lines (bench/portal.ts portalLines) */
   portal?: string[];
+  /** the packaging phase's lines (bench/pkgreport.ts packagingLines) */
+  packaging?: string[];
   notes?: string[];
   goals: Goal[];
   problems: string[];
@@ -234,6 +236,7 @@ export function table(o: {
   if (o.sealing) lines.push('', ...sealingLines(o.sealing));
   if (o.deliveries) lines.push('', ...o.deliveries);
   if (o.portal) lines.push('', ...o.portal);
+  if (o.packaging) lines.push('', ...o.packaging);
   lines.push('', 'Targets (reported, not enforced)');
   for (const g of o.goals)
     lines.push(

@@ -6,8 +6,9 @@
 // And URL callback deliveries (outbox → relay → BullMQ → workers → a receiver in a child process)
 // against autocannon at the same receiver (bench/deliveries.ts). And the portal's final "Sign" (nemid-sign
 // confirmation → signed, sealed, task completed) driven over HTTP like a browser (bench/portal.ts).
-// Results: bench/results/{createrequest,getstatus,sds,sealing,deliveries,portal,summary}.json.
-// BENCH_ONLY=deliveries,sds (phase names: createrequest, getstatus, sds, sealing, deliveries, portal) runs only those.
+// And PAdES B-LTA packaging (PadesMaker.make) against qpdf, 3× its input's memory and the RSA ceiling (bench/packaging.ts).
+// Results: bench/results/{createrequest,getstatus,sds,sealing,deliveries,portal,packaging,summary}.json.
+// BENCH_ONLY=deliveries,sds (phases: createrequest, getstatus, sds, sealing, deliveries, portal, packaging) runs only those.
 // Exit 0 even when a target is missed; 1 only when something broke (faults, non-2xx, errors, crashes).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,8 +25,12 @@ import {
 import { countElements, createRequestEnvelope, expectResponse, firstText, getStatusEnvelope, post, SOAP_HEADERS } from './envelopes';
 import type { LoadSpec } from './load';
 import { measurePortal, portalDoc, portalGoals, portalLines, stopPortalSegl, type PortalOptions } from './portal';
-import { cpuBusy, environment, isMeasured, measured, table, type Goal, type Outcome, type SdsTable } from './report';
-import { isSide, measureSds, removeSdsTemp, SDS_RUNS, SDS_TARGET, sdsGoals, sdsRatios } from './sds';
+import { measurePackaging, packagingOptions, removePackagingTemp } from './packaging';
+import { killPackChildren } from './pkgchild';
+import { packagingDoc, packagingGoals, packagingLines, packagingNotes } from './pkgreport';
+import { cpuBusy, environment, isMeasured, measured, table, type Goal, type Outcome } from './report';
+import { measureSds, removeSdsTemp, sdsGoals } from './sds';
+import { sdsDocOf, sdsTableOf } from './sdsdoc';
 import { isSeal, measureSealing, sealingDoc, sealingGoals, sealingTable } from './sealing';
 import { PASSWORD, PG_URL, postgresAnswers, SERVICE, startEcho, startSegl, type BenchServer } from './servers';
 
@@ -53,8 +58,10 @@ const SEAL_PROFILE_SECONDS = intEnv('BENCH_SEAL_PROFILE_SECONDS', 3, 0);
 const DELIVERIES = intEnv('BENCH_DELIVERIES', 10_000, 0);
 /** timed portal Sign acts per run (sequential, and again in parallel waves); 0 skips the portal phase */
 const PORTAL_OPTS: PortalOptions = { count: intEnv('BENCH_PORTAL', 60, 0), parallel: intEnv('BENCH_PORTAL_PARALLEL', 4, 0) };
+/** the packaging phase (bench/packaging.ts): BENCH_PACKAGING_REPS=0 skips it */
+const PACKAGING_OPTS = packagingOptions(intEnv);
 const RESULTS = path.resolve(__dirname, '..', '..', 'bench', 'results');
-const PHASES = ['createrequest', 'getstatus', 'sds', 'sealing', 'deliveries', 'portal'] as const;
+const PHASES = ['createrequest', 'getstatus', 'sds', 'sealing', 'deliveries', 'portal', 'packaging'] as const;
 const ONLY = (process.env.BENCH_ONLY ?? '')
   .split(',')
   .map((x) => x.trim().toLowerCase())
@@ -278,6 +285,11 @@ async function main(): Promise<void> {
     !wanted('portal') ? NOT_WANTED : PORTAL_OPTS.count === 0 ? 'skipped: BENCH_PORTAL=0' : undefined,
     () => measurePortal({ log, problems }, PORTAL_OPTS),
   );
+  const { value: packaging, instead: packagingInstead } = await optionalPhase(
+    'packaging',
+    !wanted('packaging') ? NOT_WANTED : PACKAGING_OPTS.reps === 0 ? 'skipped: BENCH_PACKAGING_REPS=0' : undefined,
+    () => measurePackaging({ log, problems }, PACKAGING_OPTS),
+  );
   /** the sealing phase's per-package p50 of this run, beside the portal's */
   const sealingP50 = isSeal(sealing?.segl) ? sealing.segl.measured.p50Ms : null;
 
@@ -318,13 +330,22 @@ async function main(): Promise<void> {
   const sealingGoalList: Goal[] = sealingGoals(sealing);
   const deliveriesGoalList: Goal[] = deliveriesGoals(deliveries);
   const portalGoalList: Goal[] = portalGoals(portal);
-  const allGoals = [...createGoals, ...statusGoals, ...sdsGoalList, ...sealingGoalList, ...deliveriesGoalList, ...portalGoalList];
+  const packagingGoalList: Goal[] = packagingGoals(packaging);
+  const allGoals = [
+    ...createGoals,
+    ...statusGoals,
+    ...sdsGoalList,
+    ...sealingGoalList,
+    ...deliveriesGoalList,
+    ...portalGoalList,
+    ...packagingGoalList,
+  ];
 
   const cpuBusyAfterPercent = await cpuBusy();
   const notes: string[] = [];
   const busy = Math.max(Number(env.cpuBusyBeforeStartPercent), cpuBusyAfterPercent);
   if (busy > 20) notes.push(`the machine was ${busy}% busy with other work before/after the run: figures are pessimistic and noisy`);
-  notes.push(...(sealing?.notes ?? []));
+  notes.push(...(sealing?.notes ?? []), ...packagingNotes(packaging));
   const common = {
     ...env,
     cpuBusyAfterRunPercent: cpuBusyAfterPercent,
@@ -354,47 +375,7 @@ async function main(): Promise<void> {
     paced: statusPaced,
     goals: statusGoals,
   };
-  const sdsRatio = sdsRatios(sds);
-  const sdsDoc = {
-    ...env,
-    cpuBusyAfterRunPercent: cpuBusyAfterPercent,
-    operation: 'SDS upload + download',
-    database: 'sqlite',
-    requestedMiB: SDS_MB,
-    ...(sdsInstead ? { outcome: sdsInstead } : {}),
-    transport:
-      'HTTP/1.1 on 127.0.0.1, one fresh connection per transfer; segl: POST /doc/demo/sds (Basic auth, Content-Type application/pdf) then GET /doc/demo/sds/{id}',
-    client:
-      'bench/transfer.js in a child node process: fs.createReadStream → http.request with Content-Length; the download is SHA-256-hashed and discarded',
-    units: 'MB = 2^20 bytes; MB/s = bytes ÷ 2^20 ÷ wall seconds',
-    timing: {
-      upload: 'from the first byte handed to the request until the 201 status line arrives',
-      download: 'from the request until the last byte of the body',
-    },
-    runsPerDirection: SDS_RUNS,
-    reported: `best (highest MB/s) of ${SDS_RUNS} runs per direction, for segl and the baseline separately; each run is an upload then a download of that upload; every run is listed under runs`,
-    ...(sds
-      ? {
-          file: sds.file,
-          segl: sds.segl,
-          baseline: {
-            ...(isSide(sds.baseline) ? sds.baseline : { outcome: sds.baseline }),
-            description:
-              "bare node http.createServer in the bench process: POST body → stream.pipeline → fs.createWriteStream in a temp dir (like segl's DATA_DIR), 201 with the id; GET → fs.createReadStream with Content-Length. No auth, hashing, checks or database.",
-          },
-          ratios: sdsRatio,
-          serverRss: sds.rss
-            ? {
-                ...sds.rss,
-                what: 'process.memoryUsage().rss of the bench process (where segl runs) sampled every 50 ms during all segl uploads and downloads; growthMb = peak − RSS just before the first upload (after global.gc() when available)',
-              }
-            : null,
-          sha256AllMatch: sds.sha256AllMatch,
-        }
-      : {}),
-    targets: { ratio: `>= ${SDS_TARGET.ratio} (upload and download separately)`, rssGrowthMb: `< ${SDS_TARGET.rssGrowthMb}` },
-    goals: sdsGoalList,
-  };
+  const sdsDoc = sdsDocOf(env, cpuBusyAfterPercent, sds, sdsInstead, SDS_MB, sdsGoalList);
   const sealingJson = {
     ...env,
     cpuBusyAfterRunPercent: cpuBusyAfterPercent,
@@ -410,6 +391,11 @@ async function main(): Promise<void> {
     cpuBusyAfterRunPercent: cpuBusyAfterPercent,
     ...portalDoc(portal, portalInstead, PORTAL_OPTS, sealingP50),
   };
+  const packagingJson = {
+    ...env,
+    cpuBusyAfterRunPercent: cpuBusyAfterPercent,
+    ...packagingDoc(packaging, packagingInstead, PACKAGING_OPTS),
+  };
   const ok = problems.length === 0;
   writeFileSync(path.join(RESULTS, 'createrequest.json'), `${JSON.stringify(createDoc, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'getstatus.json'), `${JSON.stringify(statusDoc, null, 2)}\n`);
@@ -417,6 +403,7 @@ async function main(): Promise<void> {
   writeFileSync(path.join(RESULTS, 'sealing.json'), `${JSON.stringify(sealingJson, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'deliveries.json'), `${JSON.stringify(deliveriesJson, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'portal.json'), `${JSON.stringify(portalJson, null, 2)}\n`);
+  writeFileSync(path.join(RESULTS, 'packaging.json'), `${JSON.stringify(packagingJson, null, 2)}\n`);
   writeFileSync(
     path.join(RESULTS, 'summary.json'),
     `${JSON.stringify(
@@ -431,6 +418,7 @@ async function main(): Promise<void> {
         sealing: sealingJson,
         deliveries: deliveriesJson,
         portal: portalJson,
+        packaging: packagingJson,
         goals: allGoals,
         allGoalsMet: allGoals.every((g) => g.pass !== false),
       },
@@ -438,21 +426,7 @@ async function main(): Promise<void> {
       2,
     )}\n`,
   );
-  const sdsTable: SdsTable = {
-    ...(sdsInstead ? { instead: sdsInstead } : {}),
-    mib: sds?.file.mib ?? SDS_MB,
-    runs: SDS_RUNS,
-    segl: !sds ? { failed: '-' } : isSide(sds.segl) ? { upload: sds.segl.upload.mbPerSec, download: sds.segl.download.mbPerSec } : sds.segl,
-    baseline: !sds
-      ? { failed: '-' }
-      : isSide(sds.baseline)
-        ? { upload: sds.baseline.upload.mbPerSec, download: sds.baseline.download.mbPerSec }
-        : sds.baseline,
-    ratios: sdsRatio,
-    rssGrowthMb: sds?.rss && isSide(sds.segl) ? sds.rss.growthMb : null,
-    gcAvailable: sds?.rss ? sds.rss.gcAvailable : null,
-    sha256AllMatch: sds?.sha256AllMatch ?? null,
-  };
+  const sdsTable = sdsTableOf(sds, sdsInstead, SDS_MB);
 
   const rows: Array<{ name: string; outcome: Outcome | undefined }> = [
     { name: 'segl SQLite', outcome: sqlite },
@@ -480,10 +454,11 @@ async function main(): Promise<void> {
       sealing: sealingTable(sealing, sealingInstead, SEAL_SECONDS),
       deliveries: deliveriesLines(deliveries, deliveriesInstead, DELIVERY_OPTS),
       portal: portalLines(portal, portalInstead, PORTAL_OPTS, sealingP50),
+      packaging: packagingLines(packaging, packagingInstead),
       goals: allGoals,
       notes,
       problems,
-    })}\n\nResults: ${path.relative(process.cwd(), RESULTS) || RESULTS}/{createrequest,getstatus,sds,sealing,deliveries,portal,summary}.json\n`,
+    })}\n\nResults: ${path.relative(process.cwd(), RESULTS) || RESULTS}/{createrequest,getstatus,sds,sealing,deliveries,portal,packaging,summary}.json\n`,
   );
   process.exitCode = ok ? 0 : 1;
 }
@@ -495,10 +470,12 @@ async function interrupted(signal: NodeJS.Signals): Promise<void> {
   log(`${signal}: stopping load and servers…`);
   killLoadChildren();
   killReceivers();
+  killPackChildren();
   await Promise.allSettled([...live].map((s) => s.stop()));
   await stopDeliverySegl();
   await stopPortalSegl();
   removeSdsTemp();
+  removePackagingTemp();
   process.exit(130);
 }
 process.once('SIGINT', (s) => void interrupted(s));
@@ -508,9 +485,11 @@ main().catch(async (e: unknown) => {
   log(`crashed: ${(e as Error).stack ?? String(e)}`);
   killLoadChildren();
   killReceivers();
+  killPackChildren();
   await Promise.allSettled([...live].map((s) => s.stop()));
   await stopDeliverySegl();
   await stopPortalSegl();
   removeSdsTemp();
+  removePackagingTemp();
   process.exitCode = 1;
 });
