@@ -24,6 +24,7 @@ import {
 } from './tables';
 import { portalSessionSql } from './tables';
 import { AT_REST_DOWN, atRestSql } from './tables';
+import { packagingMethodSql } from './tables';
 
 function migration(name: string, dialect: Dialect, up: (d: Dialect) => string[], down: string[]): new () => MigrationInterface {
   return class implements MigrationInterface {
@@ -65,6 +66,7 @@ const all = (d: Dialect) => [
   migration('Profiles1764921600000', d, profileSql, ['DROP TABLE portal_profile']),
   migration('PortalSessions1765010000000', d, portalSessionSql, ['DROP INDEX portal_session_expires', 'DROP TABLE portal_session']),
   migration('AtRest1765100000000', d, atRestSql, AT_REST_DOWN),
+  migration('PackagingMethods1765300000000', d, packagingMethodSql, ['DROP TABLE packaging_method']),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);
