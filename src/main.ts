@@ -12,6 +12,7 @@ import type { DataSource } from 'typeorm';
 import { OutboxRepository } from './store/outbox';
 import { parseAllowPatterns } from './notify/allowlist';
 import type { DeliveryStatus } from './core/outbox';
+import { packagingCommands } from './ops/packagingcli';
 import {
   createDemoRequest,
   ensureDemoUsers,
@@ -140,6 +141,7 @@ export function cli(): Command {
   runCommands(program);
   serviceCommands(program);
   profileCommands(program);
+  packagingCommands(program, withServices);
   deliveriesCommand(program);
   demoCommand(program);
   verifyCommand(program);

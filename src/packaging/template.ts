@@ -2,7 +2,7 @@
 // dynamic fields (TEMPLATE_FIELDS). The fields are filled in DejaVu Sans, flattened into the page
 // content, and the filled pages replace the built-in cover. The `seal.box` field only marks where the
 // visible seal goes: it is removed, and its rectangle is where the seal's appearance is drawn.
-import { PDFDocument, PDFTextField, type PDFField, type PDFFont } from '@cantoo/pdf-lib';
+import { EncryptedPDFError, PDFDocument, PDFTextField, type PDFField, type PDFFont } from '@cantoo/pdf-lib';
 import { embedRegular } from './fonts';
 import { TemplateError } from './types';
 import type { PackageValues } from './values';
@@ -85,6 +85,8 @@ export async function loadTemplate(bytes: Uint8Array): Promise<PDFDocument> {
   try {
     doc = await PDFDocument.load(bytes, { updateMetadata: false });
   } catch (e) {
+    if (e instanceof EncryptedPDFError)
+      throw new TemplateError('the template PDF is encrypted (ISO 32000-1 §7.6); give an unencrypted one');
     throw new TemplateError(`the template is not a readable, unencrypted PDF: ${e instanceof Error ? e.message : String(e)}`);
   }
   if (doc.getPageCount() === 0) throw new TemplateError('the template has no pages');
@@ -131,4 +133,20 @@ export async function fillTemplate(doc: PDFDocument, values: Map<string, string>
   }
   await doc.flush();
   return { doc, sealBox, links };
+}
+
+/**
+ * Checks a template before it is stored (packaging methods): it is loaded and filled with empty
+ * values exactly as composePackage does, so whatever composePackage would refuse (unreadable or
+ * encrypted, no pages, a field that is not a package field, no `seal.box`, a form that cannot be
+ * filled or flattened) is a TemplateError here. Returns the page count and the fields' names.
+ */
+export async function checkTemplate(bytes: Uint8Array): Promise<{ pageCount: number; fields: string[] }> {
+  const doc = await loadTemplate(bytes);
+  const fields = doc
+    .getForm()
+    .getFields()
+    .map((f) => f.getName());
+  await fillTemplate(doc, new Map());
+  return { pageCount: doc.getPageCount(), fields };
 }

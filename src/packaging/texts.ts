@@ -1,8 +1,10 @@
 // The fixed words of a package's cover and section headers, in the five languages a package can be
 // made in. One record per language, every key in each (the type makes a missing one a compile error).
 
-export const PACKAGE_LANGUAGES = ['en', 'da', 'nb', 'sv', 'fi'] as const;
-export type PackageLanguage = (typeof PACKAGE_LANGUAGES)[number];
+// The language list itself is part of the packaging-method model (src/core/packagingmethod.ts).
+import { PACKAGE_LANGUAGES, type PackageLanguage } from '../core/packagingmethod';
+
+export { PACKAGE_LANGUAGES, type PackageLanguage };
 
 export interface PackageTexts {
   title: string;

@@ -25,6 +25,7 @@ import {
 import { portalSessionSql } from './tables';
 import { AT_REST_DOWN, atRestSql } from './tables';
 import { PACKAGING_DOWN, packagingSql } from './tables';
+import { packagingMethodSql } from './tables';
 
 function migration(name: string, dialect: Dialect, up: (d: Dialect) => string[], down: string[]): new () => MigrationInterface {
   return class implements MigrationInterface {
@@ -67,6 +68,7 @@ const all = (d: Dialect) => [
   migration('PortalSessions1765010000000', d, portalSessionSql, ['DROP INDEX portal_session_expires', 'DROP TABLE portal_session']),
   migration('AtRest1765100000000', d, atRestSql, AT_REST_DOWN),
   migration('PackagingTasks1765200000000', d, packagingSql, PACKAGING_DOWN),
+  migration('PackagingMethods1765300000000', d, packagingMethodSql, ['DROP TABLE packaging_method']),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);

@@ -238,3 +238,18 @@ export function packagingSql(d: Dialect): string[] {
   ];
 }
 export const PACKAGING_DOWN = ['DROP INDEX packaging_task_result_blob', 'DROP INDEX packaging_task_job', 'DROP TABLE packaging_task'];
+
+/**
+ * Packaging methods per service (PackagingService v4 `packaging-method`): language, masking, PDF/A and
+ * an optional cover template. The template's bytes are kept in the row (base64 text), as profile
+ * logos are: small operator-supplied files that live as long as the row, outside the blob store's
+ * request lifecycle (its orphan sweep deletes any blob no document row names).
+ */
+export function packagingMethodSql(d: Dialect): string[] {
+  return [
+    `CREATE TABLE packaging_method (service_id integer NOT NULL REFERENCES service(id), name ${v(40)} NOT NULL,
+      language ${v(8)} NOT NULL, mask_national_id ${d.bool} NOT NULL, pdfa ${d.bool} NOT NULL, description ${v(1024)},
+      template ${d.text}, template_sha256 ${v(64)}, template_size integer, updated_at ${T} NOT NULL,
+      PRIMARY KEY (service_id, name))`,
+  ];
+}
