@@ -25,6 +25,8 @@ import { TestCa } from './testca/testca';
 import { SigningPipeline } from './signing/pipeline';
 import { buildTrust, type TrustSetup } from './signing/trust';
 import { PadesMaker } from './packaging/maker';
+import type { PackagingMethodSource } from './core/packagingmethod';
+import { PackagingMethodRepository } from './store/packagingmethods';
 import { CertificateRepository } from './store/certificates';
 import { openDatabase } from './store/datasource';
 import { SqlDocumentStore } from './store/documents';
@@ -255,7 +257,7 @@ function assembleRuntime(
   givenMaker: PackageMaker | undefined,
 ): Runtime {
   const trust = trustOnce(cfg, () => rt);
-  const maker = givenMaker ?? padesMakerOn(trust, () => rt.url ?? cfg.publicUrl);
+  const maker = givenMaker ?? padesMakerOn(trust, () => rt.url ?? cfg.publicUrl, new PackagingMethodRepository(db));
   const blobs = blobStore(cfg);
   const sds = new SdsRepository(db, blobs);
   const archive = new ArchiveRepository(db, blobs);
@@ -371,8 +373,15 @@ function trustOnce(cfg: Config, rt: () => Pick<Runtime, 'ca'>): () => Promise<Tr
 }
 
 /** The PAdES maker (src/packaging/maker.ts) on that trust, with the service's packaging methods. */
-function padesMakerOn(trust: () => Promise<TrustSetup>, baseUrl: () => string): PackageMaker {
-  return { make: async (input) => new PadesMaker({ trust: await trust(), verificationUrl: `${baseUrl()}/verify` }).make(input) };
+function padesMakerOn(trust: () => Promise<TrustSetup>, baseUrl: () => string, methods: PackagingMethodSource): PackageMaker {
+  return {
+    make: async (input) =>
+      new PadesMaker({
+        trust: await trust(),
+        verificationUrl: `${baseUrl()}/verify`,
+        methods: (serviceId, name) => methods.resolvePackagingMethod(serviceId, name),
+      }).make(input),
+  };
 }
 
 /** The timer jobs (expiry, purge, CPR) now, then a relay round: what the test clock does after moving. */

@@ -6,25 +6,17 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { PackageMaker, PackageOutcome, PackageSource } from '../core/packagemaker';
+import { BUILT_IN_METHOD, PADES_METHOD, type ResolvedPackagingMethod } from '../core/packagingmethod';
 import { verifyLtvSdo } from '../signing/offline';
 import type { TrustSetup } from '../signing/trust';
 import { createPades } from '../trust/pades/pades';
 import { composePackage } from './compose';
 import { formatTime } from './format';
 import { LtvSdoFormatError, readLtvSdo, signerOf, type LtvSdoSummary } from './sdo';
-import type { PackageLanguage } from './texts';
 import { PackageInputError, TemplateError, UnreadableOriginalError, type PackageContent, type PackageDocument } from './types';
 
-/** What a packaging method decides (src/core/packagingmethod.ts resolves a service's named methods). */
-export interface MethodSettings {
-  language: PackageLanguage;
-  maskNationalId: boolean;
-  pdfa: boolean;
-  template?: Uint8Array;
-}
-
-/** The built-in method `pades`: the built-in cover in English, national ids masked, no PDF/A. */
-export const BUILTIN_PADES: MethodSettings = { language: 'en', maskNationalId: true, pdfa: false };
+/** What a packaging method decides (src/store/packagingmethods.ts resolves a service's named methods). */
+type MethodSettings = Omit<ResolvedPackagingMethod, 'name'>;
 
 export interface PadesMakerOptions {
   trust: TrustSetup;
@@ -56,7 +48,7 @@ export class PadesMaker implements PackageMaker {
 
   private async method(serviceId: number, name: string): Promise<MethodSettings | undefined> {
     if (this.o.methods) return this.o.methods(serviceId, name);
-    return name === 'pades' ? BUILTIN_PADES : undefined;
+    return name === BUILT_IN_METHOD ? PADES_METHOD : undefined;
   }
 
   /** Reads and verifies every SDO; the first that is not one, or does not verify, refuses the package. */

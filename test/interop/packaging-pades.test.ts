@@ -12,6 +12,10 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { ServiceAccount } from '../../src/core/ports';
 import { generateKeys } from '../../src/trust/crypto';
+import { readFileSync } from 'node:fs';
+import fontkit from '@cantoo/fontkit';
+import { PDFDocument } from '@cantoo/pdf-lib';
+import { PackagingMethodRepository } from '../../src/store/packagingmethods';
 import { blobFiles } from '../support/blobs';
 import { nodeSoapClient, requireZeep, zeepCalls, type Call, type PackageAnswer } from '../support/packaging';
 import { cmsVerify, covered, pdfsigTrusting, rawSignatures, run, type Run } from '../support/pades';
@@ -228,6 +232,38 @@ describe("python-zeep (from Signicat's WSDL) makes a package too", () => {
     const seal = (await pdfsig(at('zeep.pdf'))).out.split(/^Signature #\d+:/m).find((x) => x.includes('segl-seal'))!;
     expect(seal).toMatch(/Signature is Valid/);
     expect((await run('pdfdetach', ['-list', at('zeep.pdf')])).out).toMatch(/^3 embedded files/m);
+  });
+});
+
+describe("a service's own packaging method (segl packaging set): template cover, Danish, PDF/A-3b", () => {
+  test('create-package with it fills the template, marks PDF/A-3b, and the seal still verifies', async () => {
+    const doc = await PDFDocument.create();
+    doc.registerFontkit(fontkit);
+    const font = await doc.embedFont(readFileSync(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf')), { subset: true });
+    const page = doc.addPage([595.28, 841.89]);
+    page.drawText('Acme Bank – forside', { x: 50, y: 800, size: 14, font });
+    const form = doc.getForm();
+    ['signers.1.name', 'signers.2.name', 'package.id'].forEach((name, i) =>
+      form.createTextField(name).addToPage(page, { x: 200, y: 752 - i * 24, width: 360, height: 18 }),
+    );
+    form.createTextField('seal.box').addToPage(page, { x: 330, y: 60, width: 220, height: 80 });
+    await new PackagingMethodRepository(s.rt.db).set(
+      demo.id,
+      'acme-dk',
+      { language: 'da', maskNationalId: false, pdfa: true, template: await doc.save() },
+      new Date().toISOString(),
+    );
+    const r = await call({ 'packaging-method': 'acme-dk', sdo: [order('t1', 'loan'), order('t2', 'loan')] });
+    if ('fault' in r) throw new Error(r.fault);
+    expect(r.result.error).toBeUndefined();
+    await writeFile(at('acme.pdf'), (await download(`/doc/demo/sds/${r.result.id}`)).bytes);
+    const text = (await run('pdftotext', ['-enc', 'UTF-8', at('acme.pdf'), '-'])).out;
+    expect(text).toContain('Acme Bank – forside');
+    expect(text).toContain('Åse Øvergård');
+    expect(text).toContain('Jürgen Šebestík');
+    expect(text).toContain(r.result.id!.slice(0, 40)); // package.id: the answered id (clipped to the template's field)
+    expect((await readFile(at('acme.pdf'))).toString('latin1')).toMatch(/pdfaid:part>3<|pdfaid:part="3"/);
+    expect((await seglVerify(at('acme.pdf'))).code).toBe(0);
   });
 });
 
