@@ -54,7 +54,12 @@ export class PadesMaker implements PackageMaker {
   /** Reads and verifies every SDO; the first that is not one, or does not verify, refuses the package. */
   private async readAll(sources: PackageSource[]): Promise<ReadSdo[] | PackageOutcome> {
     const out: ReadSdo[] = [];
+    const seen = new Set<string>();
     for (const source of sources) {
+      // The same SDO named twice (two packaging-task-documents of one bundled task) is packaged once.
+      const digest = sha256(source.sdo);
+      if (seen.has(digest) && !source.original) continue;
+      seen.add(digest);
       let summary: LtvSdoSummary;
       try {
         summary = readLtvSdo(source.sdo);
