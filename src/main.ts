@@ -43,6 +43,7 @@ function banner(rt: Runtime, users: DemoUser[] = []): string {
     `segl is running (${rt.config.mode}) at ${url}`,
     `  DocumentService v3 WSDL:  ${url}/ws/documentservice-v3?wsdl`,
     `  SOAP endpoint:            ${url}/ws/documentservice-v3`,
+    `  PackagingService v4:      ${url}/ws/packagingservice-v4  (PAdES; WSDL at ?wsdl)`,
     `  health / readiness:       ${url}/healthz  ${url}/readyz`,
     ...(rt.config.testCa ? [`  test PKI (trust anchor):  ${url}/pki/root.pem  (OCSP ${url}/pki/ocsp, TSA ${url}/pki/tsa)`] : []),
     `  SDS uploads:              ${url}/doc/<service>/sds  (HTTP Basic: service and password)`,
