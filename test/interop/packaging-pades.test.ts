@@ -1,6 +1,6 @@
 // create-package end to end with segl's own maker (src/packaging/maker.ts) on a running segl (HTTP,
 // SQLite, blob store, its test CA answering OCSP at /pki/ocsp and time-stamps): two people sign two
-// documents, a generated client (node-soap, from Signicat's WSDL) packages their four LTV-SDOs into
+// documents, a generated client (node-soap, from Signicat's WSDL) names the four documents (two bundled LTV-SDOs) for
 // ONE PAdES, and outside tools check what comes back from /doc/demo/sds/{id}:
 // qpdf --check; pdfsig with an NSS database trusting the test root (pdfsig asks the live OCSP
 // responder); openssl cms -verify over the ByteRange bytes and cms -cmsout -print for the attributes;
@@ -99,7 +99,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('one PAdES from four LTV-SDOs, checked by outside tools', () => {
+describe('one PAdES from four packaging documents (two bundled LTV-SDOs), checked by outside tools', () => {
   test('downloads as application/x-pades, a PDF that qpdf finds clean', async () => {
     expect(pkg.type).toMatch(/^application\/x-pades/);
     expect(pkg.bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
@@ -141,19 +141,24 @@ describe('one PAdES from four LTV-SDOs, checked by outside tools', () => {
     expect(docTs.range[2]! + docTs.range[3]!).toBe(pkg.bytes.length);
   });
 
-  test('pdfdetach: the four LTV-SDOs (equal to the order results, each verified by xmlsec1) and package.json', async () => {
+  test("pdfdetach: each task's LTV-SDO once (it covers both of its documents; equal to the order results, verified by xmlsec1) and package.json", async () => {
+    // A task that signs two documents in one act has ONE bundled LTV-SDO: the four packaging
+    // documents name two distinct SDOs, and the package embeds each once.
+    expect(sdos.get('t1/terms')!.equals(sdos.get('t1/loan')!)).toBe(true);
+    expect(sdos.get('t2/terms')!.equals(sdos.get('t2/loan')!)).toBe(true);
+    expect(sdos.get('t1/loan')!.equals(sdos.get('t2/loan')!)).toBe(false);
     const list = (await run('pdfdetach', ['-list', pkg.file])).out;
-    expect(list).toMatch(/^5 embedded files/m);
+    expect(list).toMatch(/^3 embedded files/m);
     const out = at('detached');
     await run('mkdir', ['-p', out]);
     expect((await run('pdfdetach', ['-saveall', '-o', out, pkg.file])).code).toBe(0);
     const files = (await readdir(out)).sort();
-    expect(files.filter((f) => f.endsWith('.ltvsdo.xml'))).toHaveLength(4);
-    for (const [key, bytes] of sdos) {
-      const name = files.find((f) => f.includes(`${key.replace('/', '-')}-sdo`))!;
+    expect(files.filter((f) => f.endsWith('.ltvsdo.xml'))).toHaveLength(2);
+    for (const task of ['t1', 't2']) {
+      const name = files.find((f) => f.includes(`-${task}-loan-sdo`))!;
       expect(name).toBeDefined();
       const attached = await readFile(join(out, name));
-      expect(attached.equals(bytes)).toBe(true);
+      expect(attached.equals(sdos.get(`${task}/loan`)!)).toBe(true);
       const sealId = [...attached.toString('utf8').matchAll(/<ds:Signature[^>]*\sId="([^"]+)"/g)].pop()![1]!;
       const x = await run('xmlsec1', [
         '--verify',
@@ -171,7 +176,9 @@ describe('one PAdES from four LTV-SDOs, checked by outside tools', () => {
     }
     const manifest = JSON.parse(await readFile(join(out, 'package.json'), 'utf8'));
     expect(manifest.packageId).toBe(pkg.id);
-    expect(manifest.signatures).toHaveLength(4);
+    expect(manifest.signatures).toHaveLength(2);
+    for (const sig of manifest.signatures) expect(sig.documents.map((d: { id: string }) => d.id)).toEqual(['loan', 'terms']);
+    expect(manifest.signatures.map((sig: { signer: string }) => sig.signer)).toEqual(['Åse Øvergård', 'Jürgen Šebestík']);
   });
 
   test("pdftotext: each signer's name on the cover and the Nordic text document's words", async () => {
@@ -183,12 +190,12 @@ describe('one PAdES from four LTV-SDOs, checked by outside tools', () => {
     expect(text).toContain('Loan agreement 42');
   });
 
-  test('segl verify: the seal B-LTA, the document time-stamp and the four attached LTV-SDOs, all TOTAL-PASSED', async () => {
+  test('segl verify: the seal B-LTA, the document time-stamp and the two attached LTV-SDOs, all TOTAL-PASSED', async () => {
     const r = await seglVerify(pkg.file);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^TOTAL-PASSED \(PAdES: TOTAL-PASSED; \d+ revision\(s\); 4 LTV-SDO attachment\(s\)/);
+    expect(r.out).toMatch(/^TOTAL-PASSED \(PAdES: TOTAL-PASSED; \d+ revision\(s\); 2 LTV-SDO attachment\(s\)/);
     expect(r.out).toMatch(/^signature "segl-seal" \(ETSI\.CAdES\.detached\): TOTAL-PASSED, level B-LTA/m);
-    expect(r.out.match(/^attachment .*\.ltvsdo\.xml: TOTAL-PASSED$/gm)).toHaveLength(4);
+    expect(r.out.match(/^attachment .*\.ltvsdo\.xml: TOTAL-PASSED$/gm)).toHaveLength(2);
   });
 
   test('one flipped byte inside the signed range: pdfsig, openssl and segl verify all refuse it', async () => {
