@@ -1,7 +1,8 @@
 // Instruments for the packaging worker (bench/pack.ts), none of which changes product code:
 //   - steps: the exported functions PadesMaker.make goes through (src/packaging/maker.ts, src/trust/pades/pades.ts)
-//     are wrapped at run time on their modules' exports (the compiled CommonJS calls `(0, mod_1.fn)(…)`, so it
-//     looks the function up at each call) to time each step and, for the memory run, record memory at its ends;
+//     are wrapped at run time on their modules' exports, and IncrementalPdf.open on its class (the compiled
+//     CommonJS calls `(0, mod_1.fn)(…)`, so it looks the function up at each call) to time each step and, for the
+//     memory run, record memory at its ends;
 //   - RSA private-key operations: SubtleCrypto.prototype.sign wrapped, as bench/seal.ts does, counted by key;
 //   - memory: an RSS sampler in a worker thread (it keeps sampling while the main thread is busy in synchronous
 //     code, which a timer on the main thread would not), and Linux's peak RSS (VmHWM, /proc/self/status), reset
@@ -15,18 +16,19 @@ import * as offline from '../src/signing/offline';
 import { crypto, type CryptoKey } from '../src/trust/crypto';
 import * as doctimestamp from '../src/trust/pades/doctimestamp';
 import * as dss from '../src/trust/pades/dss';
+import * as field from '../src/trust/pades/field';
 import * as sign from '../src/trust/pades/sign';
-import * as signatures from '../src/trust/pades/signatures';
 import * as validationdata from '../src/trust/pades/validationdata';
 
 /** The steps of one make(), in order; `maker (rest)` is what is left (method, content, manifest, hashes). */
 export const STEPS = [
-  { step: 'sdo-read', module: sdo, fn: 'readLtvSdo', what: 'src/packaging/sdo.ts readLtvSdo: parse the SDO XML, decode the documents' },
+  { step: 'sdo-parse', module: sdo, fn: 'parseLtvSdo', what: 'src/packaging/sdo.ts parseLtvSdo: decode and parse the SDO XML (once)' },
+  { step: 'sdo-read', module: sdo, fn: 'readLtvSdo', what: 'src/packaging/sdo.ts readLtvSdo: the cover values, the documents decoded' },
   {
     step: 'sdo-verify',
     module: offline,
     fn: 'verifyLtvSdo',
-    what: 'src/signing/offline.ts verifyLtvSdo: the seal and the native signature, with the embedded OCSP',
+    what: 'src/signing/offline.ts verifyLtvSdo: the seal and the native signature on the same parse, with the embedded OCSP',
   },
   {
     step: 'compose',
@@ -35,16 +37,16 @@ export const STEPS = [
     what: 'src/packaging/compose.ts: cover, pages copied, attachments, save (pdf-lib)',
   },
   {
-    step: 'seal-sign',
-    module: sign,
-    fn: 'signPdf',
-    what: 'pades/sign.ts signPdf: load, field + appearance, commit, CMS with signature time-stamp',
+    step: 'seal-load',
+    module: field.IncrementalPdf,
+    fn: 'open',
+    what: 'pades/field.ts IncrementalPdf.open: the composed PDF parsed once for the three updates',
   },
   {
-    step: 'seal-read',
-    module: signatures,
-    fn: 'readSignatures',
-    what: 'pades/signatures.ts readSignatures: the signed PDF loaded again to find the CMS',
+    step: 'seal-sign',
+    module: sign,
+    fn: 'signIncrement',
+    what: 'pades/sign.ts signIncrement: field + appearance, commit, CMS with signature time-stamp (after one load)',
   },
   {
     step: 'seal-validation-data',
@@ -52,12 +54,12 @@ export const STEPS = [
     fn: 'collectValidationData',
     what: 'pades/validationdata.ts: paths and OCSP for the seal and the TSA',
   },
-  { step: 'seal-dss', module: dss, fn: 'addDss', what: 'pades/dss.ts addDss: load, DSS + VRI, commit' },
+  { step: 'seal-dss', module: dss, fn: 'addDssIncrement', what: 'pades/dss.ts addDssIncrement: DSS + VRI, commit' },
   {
     step: 'seal-doc-timestamp',
     module: doctimestamp,
-    fn: 'addDocumentTimestamp',
-    what: 'pades/doctimestamp.ts: load, field, commit, RFC 3161 token',
+    fn: 'addDocumentTimestampIncrement',
+    what: 'pades/doctimestamp.ts addDocumentTimestampIncrement: field, commit, RFC 3161 token',
   },
 ] as const;
 

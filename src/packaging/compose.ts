@@ -5,6 +5,7 @@
 // unsigned and written without object streams, so the seal can follow as incremental updates.
 // Deterministic: the same content gives the same bytes (fixed /ID, dates, producer, font tags).
 import { createHash } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
 import { AFRelationship, EncryptedPDFError, PDFDocument, PDFHexString } from '@cantoo/pdf-lib';
 import { parseMediaType } from '../core/mediatype';
 import { SEGL_VERSION } from '../version';
@@ -215,6 +216,19 @@ function setMetadata(doc: PDFDocument, c: PackageContent, t: PackageTexts): void
 }
 
 /**
+ * pdf-lib deflates the streams it is handed whole (embedded files: the LTV-SDOs) with fflate, in JavaScript; Node's
+ * zlib writes the same zlib format (RFC 1950, what /FlateDecode reads, ISO 32000-1 §7.4.4) in about half the time.
+ */
+function deflateWithZlib(doc: PDFDocument): void {
+  const { context } = doc;
+  context.flateStream = (contents, dict = {}) =>
+    context.stream(deflateSync(typeof contents === 'string' ? Buffer.from(contents, 'latin1') : contents), {
+      ...dict,
+      Filter: 'FlateDecode',
+    });
+}
+
+/**
  * Composes the unsigned package PDF. Throws PackageInputError for content it cannot show,
  * UnreadableOriginalError for a PDF original that is encrypted or unreadable, TemplateError for a
  * template it cannot fill.
@@ -223,6 +237,7 @@ export async function composePackage(content: PackageContent): Promise<ComposedP
   const sha = validate(content);
   const t = textsFor(content.language);
   const doc = await PDFDocument.create({ updateMetadata: false });
+  deflateWithZlib(doc);
   const fonts = await embedFonts(doc, 'SEGLC');
   const body = await addBody(doc, fonts, content, t, sha);
   const { sealAppearance, sections } = await addCover(doc, fonts, content, t, body, sha);

@@ -12,7 +12,7 @@ import type { TrustSetup } from '../signing/trust';
 import { createPades } from '../trust/pades/pades';
 import { composePackage } from './compose';
 import { formatTime } from './format';
-import { LtvSdoFormatError, readLtvSdo, signerOf, type LtvSdoSummary } from './sdo';
+import { LtvSdoFormatError, parseLtvSdo, readLtvSdo, signerOf, type LtvSdoSummary, type ParsedLtvSdo } from './sdo';
 import { PackageInputError, TemplateError, UnreadableOriginalError, type PackageContent, type PackageDocument } from './types';
 
 /** What a packaging method decides (src/store/packagingmethods.ts resolves a service's named methods). */
@@ -61,13 +61,15 @@ export class PadesMaker implements PackageMaker {
       if (seen.has(digest) && !source.original) continue;
       seen.add(digest);
       let summary: LtvSdoSummary;
+      let parsed: ParsedLtvSdo;
       try {
-        summary = readLtvSdo(source.sdo);
+        parsed = parseLtvSdo(source.sdo);
+        summary = readLtvSdo(parsed);
       } catch (e) {
         if (e instanceof LtvSdoFormatError) return refuse('not-an-sdo', `${source.ref}: ${e.message}`);
         throw e;
       }
-      const result = await verifyLtvSdo(Buffer.from(source.sdo).toString('utf8'), this.o.trust.anchors);
+      const result = await verifyLtvSdo(parsed.xml, this.o.trust.anchors, parsed.document);
       if (result.indication !== 'TOTAL-PASSED') {
         const worst = [result.seal, result.native].find((r) => r && r.indication !== 'TOTAL-PASSED');
         const why = worst

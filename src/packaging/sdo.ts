@@ -3,11 +3,12 @@
 // time, the initial verification's indication, and the signer's and the seal's certificates. This
 // reads; it does not verify: run the LTV-SDO through segl's verifier (signing/offline.ts
 // verifyLtvSdo) before packaging it. Each document's bytes are checked against the digest and size
-// SignProperties gives for them.
+// SignProperties gives for them. The XML is parsed once (parseLtvSdo, the strict parser the verifier
+// uses) and the same tree is handed to the verifier: a 100-page SDO is read once, not three times.
 import { createHash } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { parseXml, XmlError, type XNode } from '../soap/xml';
 import { LTVSDO_NS } from '../trust/ltvsdo';
+import { parseStrict, StrictXmlError, type SDocument, type SElement } from '../trust/xml/strictxml';
 import { ALG, SIGNPROPERTIES_NS } from '../trust/xades/signature';
 import type { PackageSigner } from './types';
 
@@ -47,17 +48,24 @@ const fail = (message: string): never => {
   throw new LtvSdoFormatError(message);
 };
 
-function child(n: XNode, local: string, uri: string): XNode | undefined {
-  return n.children.find((c) => c.local === local && c.uri === uri);
+function child(n: SElement, local: string, uri: string): SElement | undefined {
+  for (let c = n.firstChild; c; c = c.nextSibling) if (c.nodeType === 1 && c.localName === local && c.namespaceURI === uri) return c;
+  return undefined;
 }
 
-function need(n: XNode | undefined, local: string, uri: string, where: string): XNode {
+function children(n: SElement, local: string, uri: string): SElement[] {
+  const out: SElement[] = [];
+  for (let c = n.firstChild; c; c = c.nextSibling) if (c.nodeType === 1 && c.localName === local && c.namespaceURI === uri) out.push(c);
+  return out;
+}
+
+function need(n: SElement | undefined, local: string, uri: string, where: string): SElement {
   return (n && child(n, local, uri)) ?? fail(`no ${local} in ${where}`);
 }
 
-function optText(n: XNode, local: string): string | undefined {
+function optText(n: SElement, local: string): string | undefined {
   const c = child(n, local, LTVSDO_NS);
-  return c ? c.text : undefined;
+  return c ? c.textContent : undefined;
 }
 
 function base64(text: string, what: string): Uint8Array {
@@ -67,9 +75,9 @@ function base64(text: string, what: string): Uint8Array {
 }
 
 /** Subject and issuer of the certificate in a ds:Signature's KeyInfo. */
-function certificateOf(sig: XNode, what: string): { subject: string; issuer: string } {
+function certificateOf(sig: SElement, what: string): { subject: string; issuer: string } {
   const data = need(need(sig, 'KeyInfo', DS, what), 'X509Data', DS, `${what} KeyInfo`);
-  const der = base64(need(data, 'X509Certificate', DS, `${what} X509Data`).text, `${what} certificate`);
+  const der = base64(need(data, 'X509Certificate', DS, `${what} X509Data`).textContent, `${what} certificate`);
   try {
     const cert = new x509.X509Certificate(der);
     return { subject: cert.subject, issuer: cert.issuer };
@@ -80,43 +88,53 @@ function certificateOf(sig: XNode, what: string): { subject: string; issuer: str
 
 const ATTACHED = ['attachedpdf', 'attachedtext', 'attacheddata'];
 
-function document(d: XNode, n: number): SdoDocument {
+function document(d: SElement, n: number): SdoDocument {
   const where = `document ${n}`;
-  const id = d.attrs.DocumentId ?? fail(`${where} has no DocumentId`);
-  const mimeType = need(d, 'MimeType', SIGNPROPERTIES_NS, where).text;
-  const content = d.children.find((c) => c.uri === SIGNPROPERTIES_NS && ATTACHED.includes(c.local)) ?? fail(`${where} has no content`);
+  const id = d.getAttribute('DocumentId') ?? fail(`${where} has no DocumentId`);
+  const mimeType = need(d, 'MimeType', SIGNPROPERTIES_NS, where).textContent;
+  const content = ATTACHED.map((local) => child(d, local, SIGNPROPERTIES_NS)).find((c) => c) ?? fail(`${where} has no content`);
   const bytes =
-    content.attrs.Encoding === 'base64' ? base64(content.text, `${where} content`) : new Uint8Array(Buffer.from(content.text, 'utf8'));
+    content.getAttribute('Encoding') === 'base64'
+      ? base64(content.textContent, `${where} content`)
+      : new Uint8Array(Buffer.from(content.textContent, 'utf8'));
   const digest = need(d, 'DigestValue', SIGNPROPERTIES_NS, where);
-  if (digest.attrs.Algorithm !== ALG.sha256) fail(`${where}: digest algorithm ${digest.attrs.Algorithm ?? '(none)'} is not SHA-256`);
+  const algorithm = digest.getAttribute('Algorithm');
+  if (algorithm !== ALG.sha256) fail(`${where}: digest algorithm ${algorithm ?? '(none)'} is not SHA-256`);
   const sha = createHash('sha256').update(bytes).digest();
-  if (!sha.equals(Buffer.from(base64(digest.text, `${where} digest`))))
+  if (!sha.equals(Buffer.from(base64(digest.textContent, `${where} digest`))))
     fail(`document ${JSON.stringify(id)}: its bytes do not match its digest`);
-  const size = child(d, 'Size', SIGNPROPERTIES_NS)?.text;
+  const size = child(d, 'Size', SIGNPROPERTIES_NS)?.textContent;
   if (size !== undefined && size !== String(bytes.length)) fail(`document ${JSON.stringify(id)}: ${bytes.length} bytes, Size says ${size}`);
-  const description = child(d, 'Description', SIGNPROPERTIES_NS)?.text;
+  const description = child(d, 'Description', SIGNPROPERTIES_NS)?.textContent;
   return { id, description: description || undefined, mimeType, bytes, sha256: sha.toString('hex') };
 }
 
-function signProperties(native: XNode): XNode {
-  for (const o of native.children.filter((c) => c.uri === DS && c.local === 'Object')) {
+function signProperties(native: SElement): SElement {
+  for (const o of children(native, 'Object', DS)) {
     const sp = child(o, 'SignProperties', SIGNPROPERTIES_NS);
     if (sp) return sp;
   }
   return fail('the native signature has no SignProperties');
 }
 
-function parse(bytes: Uint8Array): XNode {
-  let text: string;
+/** An LTV-SDO's text and its strict parse, read once and shared by readLtvSdo and the verifier. */
+export interface ParsedLtvSdo {
+  xml: string;
+  document: SDocument;
+}
+
+/** Decodes and parses an LTV-SDO (UTF-8, well-formed, no DTD); LtvSdoFormatError otherwise. */
+export function parseLtvSdo(bytes: Uint8Array): ParsedLtvSdo {
+  let xml: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    xml = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     return fail('not UTF-8');
   }
   try {
-    return parseXml(text, { maxDepth: 64, maxElements: 1_000_000, maxAttributes: 64 });
+    return { xml, document: parseStrict(xml) };
   } catch (e) {
-    if (e instanceof XmlError) return fail(`not well-formed XML: ${e.message}`);
+    if (e instanceof StrictXmlError) return fail(`not well-formed XML: ${e.message}`);
     throw e;
   }
 }
@@ -138,25 +156,24 @@ export function signerOf(s: LtvSdoSummary, documentIds: string[] = s.documents.m
   };
 }
 
-/** Reads one sealed LTV-SDO; LtvSdoFormatError for anything else. */
-export function readLtvSdo(bytes: Uint8Array): LtvSdoSummary {
-  const root = parse(bytes);
-  if (root.uri !== LTVSDO_NS || root.local !== 'LtvSdo') fail(`the root element is {${root.uri}}${root.local}, not {${LTVSDO_NS}}LtvSdo`);
+/** Reads one sealed LTV-SDO (its bytes, or its parse from parseLtvSdo); LtvSdoFormatError for anything else. */
+export function readLtvSdo(input: Uint8Array | ParsedLtvSdo): LtvSdoSummary {
+  const root = (input instanceof Uint8Array ? parseLtvSdo(input) : input).document.documentElement ?? fail('no root element');
+  if (root.namespaceURI !== LTVSDO_NS || root.localName !== 'LtvSdo')
+    fail(`the root element is {${root.namespaceURI ?? ''}}${root.localName}, not {${LTVSDO_NS}}LtvSdo`);
   const native = need(need(root, 'SignedDataObject', LTVSDO_NS, 'LtvSdo'), 'Signature', DS, 'SignedDataObject');
   const sp = signProperties(native);
-  const docs = need(sp, 'Documents', SIGNPROPERTIES_NS, 'SignProperties').children.filter(
-    (c) => c.uri === SIGNPROPERTIES_NS && c.local === 'Document',
-  );
+  const docs = children(need(sp, 'Documents', SIGNPROPERTIES_NS, 'SignProperties'), 'Document', SIGNPROPERTIES_NS);
   if (!docs.length) fail('SignProperties lists no documents');
   const sd = need(root, 'SignerDescription', LTVSDO_NS, 'LtvSdo');
-  const time = new Date(need(need(root, 'TrustedSigningTime', LTVSDO_NS, 'LtvSdo'), 'Time', LTVSDO_NS, 'TrustedSigningTime').text);
+  const time = new Date(need(need(root, 'TrustedSigningTime', LTVSDO_NS, 'LtvSdo'), 'Time', LTVSDO_NS, 'TrustedSigningTime').textContent);
   if (Number.isNaN(time.getTime())) fail('TrustedSigningTime/Time is not a time');
   const iv = need(need(root, 'ValidationData', LTVSDO_NS, 'LtvSdo'), 'InitialVerification', LTVSDO_NS, 'ValidationData');
   const seal = child(root, 'Signature', DS) ?? fail('the LTV-SDO has no seal (ds:Signature child of the root)');
   return {
-    id: root.attrs.Id ?? '',
+    id: root.getAttribute('Id') ?? '',
     documents: docs.map((d, i) => document(d, i + 1)),
-    signText: need(sp, 'SignText', SIGNPROPERTIES_NS, 'SignProperties').text,
+    signText: need(sp, 'SignText', SIGNPROPERTIES_NS, 'SignProperties').textContent,
     signer: {
       name: optText(sd, 'SignerName') ?? fail('no SignerName'),
       pid: optText(sd, 'SignerPid'),
@@ -167,8 +184,8 @@ export function readLtvSdo(bytes: Uint8Array): LtvSdoSummary {
     trustedSigningTime: time,
     signerCertificate: certificateOf(native, 'the native signature'),
     initialVerification: {
-      indication: iv.attrs.Indication ?? fail('InitialVerification has no Indication'),
-      subIndication: iv.attrs.SubIndication,
+      indication: iv.getAttribute('Indication') ?? fail('InitialVerification has no Indication'),
+      subIndication: iv.getAttribute('SubIndication') ?? undefined,
     },
     seal: certificateOf(seal, 'the seal'),
   };

@@ -2,21 +2,29 @@
 // seal over the package, then the native signature inside it, each at the package's trusted
 // signing time, with revocation answered by the OCSP responses embedded in the package.
 import * as x509 from '@peculiar/x509';
-import { parseXml } from '../soap/xml';
-import type { XNode } from '../soap/xml';
 import { checkOcspResponse } from '../trust/ocsp/response';
 import { normalizeSerialHex } from '../trust/x509/serial';
 import { verifyXmlSignature } from '../trust/validation/process';
+import { parseDocument } from '../trust/validation/xmldsig';
+import type { SDocument, SElement } from '../trust/xml/strictxml';
 import { type Indication, type VerificationReport } from '../trust/validation/report';
 import type { RevocationSource } from '../trust/sources';
 
 const DS = 'http://www.w3.org/2000/09/xmldsig#';
 
-function all(n: XNode, local: string, out: XNode[] = []): XNode[] {
-  for (const c of n.children) {
-    if (c.local === local) out.push(c);
+/** Every descendant element with this local name (any namespace), in document order. */
+function all(n: SElement, local: string, out: SElement[] = []): SElement[] {
+  for (let c = n.firstChild; c; c = c.nextSibling) {
+    if (c.nodeType !== 1) continue;
+    if (c.localName === local) out.push(c);
     all(c, local, out);
   }
+  return out;
+}
+
+function elements(n: SElement): SElement[] {
+  const out: SElement[] = [];
+  for (let c = n.firstChild; c; c = c.nextSibling) if (c.nodeType === 1) out.push(c);
   return out;
 }
 
@@ -45,9 +53,15 @@ export interface OfflineResult {
 
 const RANK: Record<Indication, number> = { 'TOTAL-PASSED': 0, INDETERMINATE: 1, 'TOTAL-FAILED': 2 };
 
-export async function verifyLtvSdo(xml: string, anchors: x509.X509Certificate[]): Promise<OfflineResult> {
-  const root = parseXml(xml, { maxDepth: 64, maxElements: 1_000_000, maxAttributes: 64 });
-  const text = (n: XNode | undefined) => n?.text.replace(/\s+/g, '') ?? '';
+/**
+ * Verifies an LTV-SDO offline. `document` is `xml`'s strict parse when the caller has one
+ * (packaging/sdo.ts parseLtvSdo): the XML is then not parsed again. Throws FormatError when `xml`
+ * is not well-formed.
+ */
+export async function verifyLtvSdo(xml: string, anchors: x509.X509Certificate[], document?: SDocument): Promise<OfflineResult> {
+  const tree = document ?? parseDocument(xml);
+  const root = tree.documentElement!;
+  const text = (n: SElement | undefined) => n?.textContent.replace(/\s+/g, '') ?? '';
   const certs = [...all(root, 'Certificate'), ...all(root, 'EncapsulatedX509Certificate')]
     .map((n) => {
       try {
@@ -61,11 +75,11 @@ export async function verifyLtvSdo(xml: string, anchors: x509.X509Certificate[])
     (n) => new Uint8Array(Buffer.from(text(n), 'base64')),
   );
   const time = all(root, 'TrustedSigningTime')[0];
-  const at = new Date(time?.children.find((c) => c.local === 'Time')?.text ?? Date.now());
-  const opts = { anchors, intermediates: certs, revocation: embedded(ocsp), at };
+  const at = new Date((time && elements(time).find((c) => c.localName === 'Time')?.textContent) ?? Date.now());
+  const opts = { anchors, intermediates: certs, revocation: embedded(ocsp), at, document: tree };
   const seal = await verifyXmlSignature(xml, { ...opts, signatureXPath: '/*/ds:Signature' });
-  const hasNative = root.children.some(
-    (c) => c.local === 'SignedDataObject' && c.children.some((s) => s.uri === DS && s.local === 'Signature'),
+  const hasNative = elements(root).some(
+    (c) => c.localName === 'SignedDataObject' && elements(c).some((s) => s.namespaceURI === DS && s.localName === 'Signature'),
   );
   const native = hasNative
     ? await verifyXmlSignature(xml, { ...opts, signatureXPath: "/*/*[local-name()='SignedDataObject']/ds:Signature" })

@@ -35,6 +35,22 @@ export interface SignatureAppearance {
   font: Uint8Array;
 }
 
+/**
+ * fontkit whose create() is remembered per font program (the same Uint8Array handed in again): parsing a font and
+ * decoding the tables text layout reads is done once, not once per signature. Each document still embeds its own
+ * subset (pdf-lib's createSubset), so the output does not change.
+ */
+type Fontkit = Parameters<PDFDocument['registerFontkit']>[0];
+const parsedFonts = new WeakMap<Uint8Array, ReturnType<Fontkit['create']>>();
+const rememberingFontkit: Fontkit = {
+  create: (data, postscriptName) => {
+    if (postscriptName !== undefined) return fontkit.create(data, postscriptName);
+    let font = parsedFonts.get(data);
+    if (!font) parsedFonts.set(data, (font = fontkit.create(data)));
+    return font;
+  },
+};
+
 const PADDING = 4;
 const LEADING = 1.25;
 const MAX_SIZE = 10;
@@ -51,7 +67,7 @@ export async function appearanceStream(doc: PDFDocument, a: SignatureAppearance)
   const [, , width, height] = a.rect;
   if (!(width > 0 && height > 0)) throw new RangeError('a visible signature needs a positive width and height');
   if (!a.lines.length) throw new RangeError('a visible signature needs at least one line of text');
-  doc.registerFontkit(fontkit);
+  doc.registerFontkit(rememberingFontkit);
   const font = await doc.embedFont(a.font, { subset: true });
   const size = fitSize(a.lines, width, height, (l, s) => font.widthOfTextAtSize(l, s));
   const ops: PDFOperator[] = [

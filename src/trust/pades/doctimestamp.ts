@@ -7,8 +7,8 @@
 import { crypto } from '../crypto';
 import type { TimestampSource } from '../sources';
 import { timestampFor } from '../tsp/request';
-import { addSignatureField, commitIncrement, openIncrement } from './field';
-import { fillPlaceholder, setPlaceholders, TOKEN_RESERVE } from './placeholder';
+import { addSignatureField, IncrementalPdf } from './field';
+import { setPlaceholders, TOKEN_RESERVE, type FilledSignature } from './placeholder';
 
 export interface DocumentTimestampOptions {
   /** the new field's name; default the first free `DocTimeStampN` */
@@ -26,13 +26,23 @@ export async function addDocumentTimestamp(
   timestamps: TimestampSource,
   o: DocumentTimestampOptions = {},
 ): Promise<Uint8Array> {
-  const inc = await openIncrement(pdf);
-  const { doc } = inc;
+  const file = await IncrementalPdf.open(pdf);
+  await addDocumentTimestampIncrement(file, timestamps, o);
+  return file.bytes;
+}
+
+/** addDocumentTimestamp on a file already open for updates (pades.ts); returns the token and /Contents. */
+export async function addDocumentTimestampIncrement(
+  file: IncrementalPdf,
+  timestamps: TimestampSource,
+  o: DocumentTimestampOptions = {},
+): Promise<FilledSignature> {
+  const { doc } = file;
   const dict = doc.context.obj({ Type: 'DocTimeStamp', Filter: 'Adobe.PPKLite', SubFilter: 'ETSI.RFC3161' });
   setPlaceholders(dict, o.contentsSize ?? TOKEN_RESERVE + 2048);
   addSignatureField(doc, doc.context.register(dict), { name: o.fieldName, prefix: 'DocTimeStamp' });
-  const updated = await commitIncrement(inc);
-  return fillPlaceholder(updated, inc.start, async (covered) => {
+  const start = await file.commit();
+  return file.fill(start, async (covered) => {
     const imprint = new Uint8Array(await crypto.subtle.digest('SHA-256', covered));
     return (await timestampFor(imprint, timestamps)).token;
   });

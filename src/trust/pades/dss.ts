@@ -9,7 +9,7 @@
 // Not implemented: /TS in a VRI (a time-stamp of the VRI data; exclusive with /TU, §5.4.2.3); removing stale data.
 import { createHash } from 'node:crypto';
 import { decodePDFRawStream, PDFArray, PDFDict, PDFName, PDFRawStream, PDFRef, type PDFContext } from '@cantoo/pdf-lib';
-import { commitIncrement, openIncrement, pdfDate } from './field';
+import { IncrementalPdf, pdfDate } from './field';
 import type { ValidationData } from './validationdata';
 
 /** One signature's validation data, and the signature it is for. */
@@ -98,8 +98,14 @@ function addRefs(context: PDFContext, vri: PDFDict, key: string, refs: PDFRef[])
  * per signature, in a new incremental update; returns the whole file.
  */
 export async function addDss(pdf: Uint8Array, entries: DssEntry[], o: { time?: Date } = {}): Promise<Uint8Array> {
-  const inc = await openIncrement(pdf);
-  const { context, catalog } = inc.doc;
+  const file = await IncrementalPdf.open(pdf);
+  await addDssIncrement(file, entries, o);
+  return file.bytes;
+}
+
+/** addDss on a file already open for updates (pades.ts): the update is appended. */
+export async function addDssIncrement(file: IncrementalPdf, entries: DssEntry[], o: { time?: Date } = {}): Promise<void> {
+  const { context, catalog } = file.doc;
   const store = new Store(context, dssOf(context, catalog));
   const vriRoot = store.dss.lookupMaybe(PDFName.of('VRI'), PDFDict) ?? context.obj({});
   store.dss.set(PDFName.of('VRI'), vriRoot);
@@ -116,5 +122,5 @@ export async function addDss(pdf: Uint8Array, entries: DssEntry[], o: { time?: D
     vri.set(PDFName.of('TU'), pdfDate(o.time ?? new Date()));
     vriRoot.set(key, vri);
   }
-  return commitIncrement(inc);
+  await file.commit();
 }

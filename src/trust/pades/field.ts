@@ -11,6 +11,7 @@
 // filling an existing empty signature field (a new one is always added); locking (/Lock, FieldMDP) and
 // certification (/Perms /DocMDP).
 import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFString, type PDFRef } from '@cantoo/pdf-lib';
+import { fillPlaceholderInPlace, type FilledSignature } from './placeholder';
 
 /** A document opened for one incremental update, and where that update will start. */
 export interface Increment {
@@ -28,6 +29,42 @@ export async function openIncrement(pdf: Uint8Array): Promise<Increment> {
 /** The input followed by one incremental update with every changed or new object (classic xref section). */
 export function commitIncrement(inc: Increment): Promise<Uint8Array> {
   return inc.doc.commit({ useObjectStreams: false });
+}
+
+/**
+ * A PDF opened once (parsed once) for a series of incremental updates, as createPades makes them: each step changes
+ * `doc` and commits its update; a signature's placeholder is then filled in the file in place (placeholder.ts), and
+ * the next update is appended to that filled file. The objects of the document model keep their placeholder
+ * values; they are never written again, because only objects changed after a commit go into the next update.
+ */
+export class IncrementalPdf {
+  private constructor(readonly doc: PDFDocument) {}
+
+  static async open(pdf: Uint8Array): Promise<IncrementalPdf> {
+    return new IncrementalPdf(await PDFDocument.load(pdf, { forIncrementalUpdate: true, updateMetadata: false }));
+  }
+
+  /** The file as it stands: the input and every update committed (and filled) so far. */
+  get bytes(): Uint8Array {
+    const bytes = this.doc.context.pdfFileDetails.originalBytes;
+    if (!bytes) throw new Error('the document was not opened for incremental updates');
+    return bytes;
+  }
+
+  /** Appends the changes since the last commit as one update (classic xref section); returns where it starts. */
+  async commit(): Promise<number> {
+    const start = this.bytes.byteLength;
+    await this.doc.commit({ useObjectStreams: false });
+    return start;
+  }
+
+  /**
+   * Fills the signature placeholder of the update that starts at `from` with the DER `produce` makes over the
+   * ByteRange bytes (placeholder.ts fillPlaceholderInPlace), in the file this document continues from.
+   */
+  fill(from: number, produce: (covered: Uint8Array) => Promise<Uint8Array>): Promise<FilledSignature> {
+    return fillPlaceholderInPlace(this.bytes, from, produce);
+  }
 }
 
 /** ISO 32000-1 §7.9.2.2 text string: UTF-16BE with its byte order mark, written as a hex string (no escaping). */

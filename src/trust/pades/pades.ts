@@ -5,15 +5,16 @@
 //          chain (validationdata.ts), with a VRI entry for the signature;
 //   B-LTA  then a document time-stamp (doctimestamp.ts) over all of it (§6.3: covers the LT data).
 // Each step is its own incremental update (ISO 32000-1 §7.5.6), so the signature stays valid and covers everything
-// but the later DSS and document time-stamp ("not total document signed" is expected, reference §6.3).
+// but the later DSS and document time-stamp ("not total document signed" is expected, reference §6.3). The input is
+// parsed once (field.ts IncrementalPdf) and every update is appended to the same document.
 // Not implemented: validation data for the document time-stamp's own TSA in a further DSS, and later renewal
 // (another DSS + document time-stamp before the last one ages); both are addDss/addDocumentTimestamp calls again.
 import type * as x509 from '@peculiar/x509';
 import type { RevocationSource, TimestampSource } from '../sources';
-import { addDocumentTimestamp } from './doctimestamp';
-import { addDss } from './dss';
-import { signPdf, type SignPdfOptions } from './sign';
-import { readSignatures } from './signatures';
+import { addDocumentTimestampIncrement } from './doctimestamp';
+import { addDssIncrement } from './dss';
+import { IncrementalPdf } from './field';
+import { signIncrement, type SignPdfOptions } from './sign';
 import { collectValidationData } from './validationdata';
 
 export type PadesLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
@@ -32,13 +33,6 @@ export interface PadesOptions extends Omit<SignPdfOptions, 'timestamps'> {
 
 const RANK: Record<PadesLevel, number> = { 'B-B': 0, 'B-T': 1, 'B-LT': 2, 'B-LTA': 3 };
 
-/** The newest signature of `pdf` (the one just made): its padded /Contents and its CMS. */
-async function newestSignature(pdf: Uint8Array): Promise<{ contents: Uint8Array; der: Uint8Array }> {
-  const sig = (await readSignatures(pdf)).filter((s) => s.type === 'Sig').pop();
-  if (!sig) throw new Error('the signed PDF has no signature to collect validation data for');
-  return sig;
-}
-
 /** Seals `pdf` as a PAdES baseline signature of level `o.level` and returns the whole file. */
 export async function createPades(pdf: Uint8Array, o: PadesOptions): Promise<Uint8Array> {
   const rank = RANK[o.level];
@@ -46,11 +40,12 @@ export async function createPades(pdf: Uint8Array, o: PadesOptions): Promise<Uin
   const { level: _level, timestamps, revocation, certificatePool, documentTimestampField, ...signOptions } = o;
   if (rank >= RANK['B-T'] && !timestamps) throw new RangeError(`${o.level} needs a TimestampSource (EN 319 142-1 §6.3, B-T)`);
   if (rank >= RANK['B-LT'] && !revocation) throw new RangeError(`${o.level} needs a RevocationSource (EN 319 142-1 §6.3, B-LT)`);
-  let out = await signPdf(pdf, { ...signOptions, ...(rank >= RANK['B-T'] ? { timestamps } : {}) });
-  if (rank < RANK['B-LT']) return out;
-  const sig = await newestSignature(out);
+  const file = await IncrementalPdf.open(pdf);
+  const sig = await signIncrement(file, { ...signOptions, ...(rank >= RANK['B-T'] ? { timestamps } : {}) });
+  if (rank < RANK['B-LT']) return file.bytes;
   const data = await collectValidationData(sig.der, { certificatePool: certificatePool ?? o.chain, revocation: revocation! });
-  out = await addDss(out, [{ contents: sig.contents, data }]);
-  if (rank < RANK['B-LTA']) return out;
-  return addDocumentTimestamp(out, timestamps!, { fieldName: documentTimestampField });
+  await addDssIncrement(file, [{ contents: sig.contents, data }]);
+  if (rank < RANK['B-LTA']) return file.bytes;
+  await addDocumentTimestampIncrement(file, timestamps!, { fieldName: documentTimestampField });
+  return file.bytes;
 }

@@ -99,26 +99,45 @@ export function byteRangeBytes(pdf: Uint8Array, range: [number, number, number, 
   return out;
 }
 
+/** What fillPlaceholderInPlace wrote: the DER value and /Contents as stored (the DER, then zero bytes up to the reservation). */
+export interface FilledSignature {
+  der: Uint8Array;
+  /** the decoded /Contents string, zero padding included (what a DSS VRI key is computed over, dss.ts vriKey) */
+  contents: Uint8Array;
+}
+
 /**
- * Completes the signature dictionary in the incremental update of `pdf` that starts at byte `from`: patches the
- * ByteRange, asks `produce` for the DER value over the covered bytes (a CMS, ISO 32000-1 §12.8.3.3, or an RFC
- * 3161 token, ISO 32000-2 §12.8.5) and writes it into /Contents. Returns a new array; throws
- * PlaceholderTooSmallError when the value does not fit.
+ * Completes the signature dictionary in the incremental update of `pdf` that starts at byte `from`, in `pdf`
+ * itself (no byte moves): patches the ByteRange, asks `produce` for the DER value over the covered bytes (a CMS,
+ * ISO 32000-1 §12.8.3.3, or an RFC 3161 token, ISO 32000-2 §12.8.5) and writes it into /Contents. Throws
+ * PlaceholderTooSmallError when the value does not fit; `pdf` is then left with the ByteRange patched only.
  */
+export async function fillPlaceholderInPlace(
+  pdf: Uint8Array,
+  from: number,
+  produce: (covered: Uint8Array) => Promise<Uint8Array>,
+): Promise<FilledSignature> {
+  const { byteRangeAt, gapStart, gapEnd } = locate(pdf, from);
+  const range: [number, number, number, number] = [0, gapStart, gapEnd, pdf.length - gapEnd];
+  const text = `[${range.join(' ')}`;
+  if (text.length + 1 > BYTE_RANGE_PLACEHOLDER.length) throw new RangeError('the file is too large for a 10-digit ByteRange');
+  pdf.set(latin1(text.padEnd(BYTE_RANGE_PLACEHOLDER.length - 1, ' ') + ']'), byteRangeAt);
+  const der = await produce(byteRangeBytes(pdf, range));
+  const reserved = (gapEnd - gapStart - 2) / 2;
+  if (der.byteLength > reserved) throw new PlaceholderTooSmallError(der.byteLength, reserved);
+  pdf.set(latin1(Buffer.from(der).toString('hex').toUpperCase()), gapStart + 1);
+  const contents = new Uint8Array(reserved);
+  contents.set(der);
+  return { der, contents };
+}
+
+/** fillPlaceholderInPlace on a copy of `pdf`: returns the completed file, `pdf` unchanged. */
 export async function fillPlaceholder(
   pdf: Uint8Array,
   from: number,
   produce: (covered: Uint8Array) => Promise<Uint8Array>,
 ): Promise<Uint8Array> {
   const out = new Uint8Array(pdf);
-  const { byteRangeAt, gapStart, gapEnd } = locate(out, from);
-  const range: [number, number, number, number] = [0, gapStart, gapEnd, out.length - gapEnd];
-  const text = `[${range.join(' ')}`;
-  if (text.length + 1 > BYTE_RANGE_PLACEHOLDER.length) throw new RangeError('the file is too large for a 10-digit ByteRange');
-  out.set(latin1(text.padEnd(BYTE_RANGE_PLACEHOLDER.length - 1, ' ') + ']'), byteRangeAt);
-  const der = await produce(byteRangeBytes(out, range));
-  const reserved = (gapEnd - gapStart - 2) / 2;
-  if (der.byteLength > reserved) throw new PlaceholderTooSmallError(der.byteLength, reserved);
-  out.set(latin1(Buffer.from(der).toString('hex').toUpperCase()), gapStart + 1);
+  await fillPlaceholderInPlace(out, from, produce);
   return out;
 }

@@ -14,8 +14,8 @@ import { PDFName } from '@cantoo/pdf-lib';
 import type { SigningIdentity, TimestampSource } from '../sources';
 import { createPadesCms } from './cms';
 import { appearanceStream, type SignatureAppearance } from './appearance';
-import { addSignatureField, commitIncrement, openIncrement, pdfDate, textString } from './field';
-import { contentsReserve, fillPlaceholder, setPlaceholders } from './placeholder';
+import { addSignatureField, IncrementalPdf, pdfDate, textString } from './field';
+import { contentsReserve, setPlaceholders, type FilledSignature } from './placeholder';
 
 export interface SignPdfOptions {
   signer: SigningIdentity;
@@ -50,8 +50,14 @@ const OPTIONAL_TEXT = [
  * CMS outgrows the reserved /Contents, and whatever the TimestampSource throws or answers wrongly (cms.ts).
  */
 export async function signPdf(pdf: Uint8Array, o: SignPdfOptions): Promise<Uint8Array> {
-  const inc = await openIncrement(pdf);
-  const { doc } = inc;
+  const file = await IncrementalPdf.open(pdf);
+  await signIncrement(file, o);
+  return file.bytes;
+}
+
+/** signPdf on a file already open for updates (pades.ts): the update is appended; returns the CMS and /Contents. */
+export async function signIncrement(file: IncrementalPdf, o: SignPdfOptions): Promise<FilledSignature> {
+  const { doc } = file;
   const sig = doc.context.obj({
     Type: 'Sig',
     Filter: 'Adobe.PPKLite',
@@ -71,8 +77,8 @@ export async function signPdf(pdf: Uint8Array, o: SignPdfOptions): Promise<Uint8
     prefix: 'Signature',
     ...(a ? { pageIndex: a.pageIndex, rect: toCorners(a.rect), appearance: await appearanceStream(doc, a) } : {}),
   });
-  const updated = await commitIncrement(inc);
-  return fillPlaceholder(updated, inc.start, (signedBytes) =>
+  const start = await file.commit();
+  return file.fill(start, (signedBytes) =>
     createPadesCms({ signer: o.signer, chain: o.chain, signedBytes, ...(o.timestamps ? { timestamps: o.timestamps } : {}) }),
   );
 }

@@ -18,7 +18,9 @@ import * as x509 from '@peculiar/x509';
 import * as pkijs from 'pkijs';
 import { CMS_OID, partsOf } from '../cms/signeddata';
 import { equalBytes } from '../../util/bytes';
+import { childrenOf, contentOf, DerError, encodingOf, expectTag, oidOf, readDer, TAG } from '../asn1/der';
 import { parseDer } from '../ocsp/certid';
+import { BoundedCache, certificateFromDer, certificateHash, signatureVerifiedBy } from '../x509/cache';
 import type { RevocationSource } from '../sources';
 
 /** DER values for a DSS (and one VRI): certificates, OCSPResponses, CRLs. */
@@ -42,32 +44,81 @@ const OCSP_NOCHECK = '1.3.6.1.5.5.7.48.1.5';
 const keyOf = (der: Uint8Array): string => Buffer.from(der).toString('base64');
 const derOf = (c: x509.X509Certificate): Uint8Array => new Uint8Array(c.rawData);
 
+interface OpenedSignedData {
+  certificates: x509.X509Certificate[];
+  signer?: x509.X509Certificate;
+  tokens: Uint8Array[];
+}
+
+/** The certificate among `certificates` and `pool` whose issuer and serial have these encodings (RFC 5652 §5.3 sid). */
+function bySid(issuer: Uint8Array, serial: Uint8Array, certificates: x509.X509Certificate[], pool: x509.X509Certificate[]) {
+  return [...certificates, ...pool].find((c) => {
+    const p = partsOf(c);
+    return equalBytes(p.issuer, issuer) && equalBytes(p.serial, serial);
+  });
+}
+
 /**
  * A SignedData's certificates, its signer's certificate (RFC 5652 §5.3 sid, issuerAndSerialNumber: matched by the
  * DER of issuer and serial among the certificates carried, then the pool) and its signature time-stamp tokens.
+ * DER (what cms.ts and RFC 3161 TSAs write) is walked with asn1/der.ts; anything else (BER) is read with pkijs.
  */
-function openSignedData(
-  der: Uint8Array,
-  pool: x509.X509Certificate[],
-): { certificates: x509.X509Certificate[]; signer?: x509.X509Certificate; tokens: Uint8Array[] } {
+function openSignedData(der: Uint8Array, pool: x509.X509Certificate[]): OpenedSignedData {
+  try {
+    return openSignedDataDer(der, pool);
+  } catch (e) {
+    if (e instanceof DerError) return openSignedDataBer(der, pool);
+    throw e;
+  }
+}
+
+/** RFC 5652 §3 ContentInfo, §5.1 SignedData, §5.3 SignerInfo, walked as DER. */
+function openSignedDataDer(der: Uint8Array, pool: x509.X509Certificate[]): OpenedSignedData {
+  const [type, content] = childrenOf(expectTag(readDer(der), TAG.sequence, 'ContentInfo'));
+  if (oidOf(expectTag(type, TAG.oid, 'contentType')) !== CMS_OID.signedData) throw new ValidationDataError('the CMS is not SignedData');
+  const [sd] = childrenOf(expectTag(content, 0xa0, 'content'));
+  const fields = childrenOf(expectTag(sd, TAG.sequence, 'SignedData'));
+  // version, digestAlgorithms, encapContentInfo, [0] IMPLICIT certificates OPTIONAL, [1] IMPLICIT crls OPTIONAL, signerInfos
+  const certificates = (fields.find((f) => f.tag === 0xa0) ? childrenOf(fields.find((f) => f.tag === 0xa0)!) : [])
+    .filter((c) => c.tag === TAG.sequence) // other CertificateChoices (attribute certificates …) are not certificates
+    .map((c) => certificateFromDer(encodingOf(c)));
+  const infos = childrenOf(expectTag(fields[fields.length - 1], TAG.set, 'signerInfos'));
+  if (infos.length !== 1) throw new ValidationDataError('the CMS must have exactly one signer');
+  const si = childrenOf(expectTag(infos[0], TAG.sequence, 'SignerInfo'));
+  const sid = si[1];
+  let signer: x509.X509Certificate | undefined;
+  if (sid?.tag === TAG.sequence) {
+    const [issuer, serial] = childrenOf(sid);
+    signer = bySid(
+      encodingOf(expectTag(issuer, TAG.sequence, 'sid issuer')),
+      encodingOf(expectTag(serial, TAG.integer, 'sid serial')),
+      certificates,
+      pool,
+    );
+  }
+  const unsigned = si.find((f) => f.tag === 0xa1);
+  const tokens = (unsigned ? childrenOf(unsigned) : []).flatMap((attr) => {
+    const [attrType, values] = childrenOf(expectTag(attr, TAG.sequence, 'Attribute'));
+    if (oidOf(expectTag(attrType, TAG.oid, 'attrType')) !== CMS_OID.signatureTimeStampToken) return [];
+    return childrenOf(expectTag(values, TAG.set, 'attrValues')).map((v) => encodingOf(v));
+  });
+  return { certificates, ...(signer ? { signer } : {}), tokens };
+}
+
+/** openSignedData with pkijs, for BER. */
+function openSignedDataBer(der: Uint8Array, pool: x509.X509Certificate[]): OpenedSignedData {
   const info = new pkijs.ContentInfo({ schema: parseDer(der) });
   if (info.contentType !== CMS_OID.signedData) throw new ValidationDataError('the CMS is not SignedData');
   const sd = new pkijs.SignedData({ schema: info.content });
   const certificates = (sd.certificates ?? [])
     .filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate)
-    .map((c) => new x509.X509Certificate(c.toSchema().toBER()));
+    .map((c) => certificateFromDer(new Uint8Array(c.toSchema().toBER())));
   const si = sd.signerInfos[0];
   if (sd.signerInfos.length !== 1 || !si) throw new ValidationDataError('the CMS must have exactly one signer');
   const sid = si.sid as unknown;
   const signer =
     sid instanceof pkijs.IssuerAndSerialNumber
-      ? [...certificates, ...pool].find((c) => {
-          const p = partsOf(c);
-          return (
-            equalBytes(p.issuer, new Uint8Array(sid.issuer.toSchema().toBER())) &&
-            equalBytes(p.serial, new Uint8Array(sid.serialNumber.toBER()))
-          );
-        })
+      ? bySid(new Uint8Array(sid.issuer.toSchema().toBER()), new Uint8Array(sid.serialNumber.toBER()), certificates, pool)
       : undefined;
   const tokens = (si.unsignedAttrs?.attributes ?? [])
     .filter((a) => a.type === CMS_OID.signatureTimeStampToken)
@@ -75,13 +126,52 @@ function openSignedData(
   return { certificates, ...(signer ? { signer } : {}), tokens };
 }
 
-/** The certificates inside an OCSPResponse's BasicOCSPResponse (RFC 6960 §4.2.1 `certs`). */
+/**
+ * The certificates inside an OCSPResponse's BasicOCSPResponse (RFC 6960 §4.2.1 `certs`): OCSPResponse { status,
+ * [0] EXPLICIT ResponseBytes { type, OCTET STRING BasicOCSPResponse } }, BasicOCSPResponse { tbsResponseData,
+ * signatureAlgorithm, signature, [0] EXPLICIT SEQUENCE OF Certificate OPTIONAL }. The responses are DER (RFC 6960
+ * §4.2.1); what is not is read with pkijs.
+ */
 function responderCertificates(ocspDer: Uint8Array): x509.X509Certificate[] {
+  try {
+    const [, bytes] = childrenOf(expectTag(readDer(ocspDer), TAG.sequence, 'OCSPResponse'));
+    if (!bytes) return [];
+    const [, response] = childrenOf(expectTag(childrenOf(expectTag(bytes, 0xa0, 'responseBytes'))[0], TAG.sequence, 'ResponseBytes'));
+    const basic = childrenOf(
+      expectTag(readDer(contentOf(expectTag(response, TAG.octetString, 'response'))), TAG.sequence, 'BasicOCSPResponse'),
+    );
+    const certs = basic[3];
+    if (!certs) return [];
+    const [list] = childrenOf(expectTag(certs, 0xa0, 'certs'));
+    return childrenOf(expectTag(list, TAG.sequence, 'certs')).map((c) => certificateFromDer(encodingOf(c)));
+  } catch (e) {
+    if (!(e instanceof DerError)) throw e;
+  }
   const response = new pkijs.OCSPResponse({ schema: parseDer(ocspDer) });
   const bytes = response.responseBytes?.response.valueBlock.valueHexView;
   if (!bytes) return [];
   const basic = new pkijs.BasicOCSPResponse({ schema: parseDer(bytes) });
-  return (basic.certs ?? []).map((c) => new x509.X509Certificate(c.toSchema().toBER()));
+  return (basic.certs ?? []).map((c) => certificateFromDer(new Uint8Array(c.toSchema().toBER())));
+}
+
+/**
+ * The path X509ChainBuilder builds for `leaf` from `candidates`, remembered: it depends only on the certificates'
+ * bytes (names, key identifiers and signatures, nothing time-dependent), so the same leaf among the same candidates
+ * gives the same path. Keyed by the SHA-256 of every certificate involved (x509/cache.ts).
+ */
+const paths = new BoundedCache<string, Promise<x509.X509Certificate[]>>(256);
+function buildPath(leaf: x509.X509Certificate, candidates: x509.X509Certificate[]): Promise<x509.X509Certificate[]> {
+  const key = [certificateHash(leaf), ...candidates.map(certificateHash).sort()].join(' ');
+  const hit = paths.get(key);
+  if (hit) return hit;
+  const built = new x509.X509ChainBuilder({ certificates: candidates }).build(leaf, crypto as never).then((chain) => [...chain]);
+  built.catch(() => paths.delete(key));
+  return paths.set(key, built);
+}
+
+/** Self-signed (RFC 5280 §6.1: a trust anchor here): issuer equals subject and its own key verifies its signature. */
+async function selfSigned(cert: x509.X509Certificate): Promise<boolean> {
+  return cert.subject === cert.issuer && signatureVerifiedBy(cert, cert);
 }
 
 /** Accumulates certificates and evidence, each value once. */
@@ -105,9 +195,9 @@ class Collector {
 
   /** `leaf`'s path to a self-signed certificate; each certificate kept, each non-root checked for revocation. */
   async path(leaf: x509.X509Certificate, extra: x509.X509Certificate[]): Promise<void> {
-    const chain = [...(await new x509.X509ChainBuilder({ certificates: [...extra, ...this.pool] }).build(leaf, crypto as never))];
+    const chain = await buildPath(leaf, [...extra, ...this.pool]);
     const top = chain[chain.length - 1]!;
-    if (!(await top.isSelfSigned(crypto as never)))
+    if (!(await selfSigned(top)))
       throw new ValidationDataError(`no issuer of ${top.subject} (issued by ${top.issuer}) in the certificate pool`);
     for (const c of chain) this.add(this.data.certificates, derOf(c));
     for (let i = 0; i + 1 < chain.length; i++) await this.revocationOf(chain[i]!, chain[i + 1]!, extra);
@@ -128,7 +218,7 @@ class Collector {
     this.add(this.data.ocsps, answer.responseDer);
     for (const responder of responderCertificates(answer.responseDer)) {
       this.add(this.data.certificates, derOf(responder));
-      if (!responder.getExtension(OCSP_NOCHECK) && !(await responder.isSelfSigned(crypto as never))) await this.path(responder, extra);
+      if (!responder.getExtension(OCSP_NOCHECK) && !(await selfSigned(responder))) await this.path(responder, extra);
     }
   }
 }

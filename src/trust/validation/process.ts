@@ -157,9 +157,10 @@ function checkFormat(xml: string, opts: VerifyOptions): Formatted {
   if (typeof xml !== 'string') throw new FormatError('input is not a string');
   // Every document is read by the strict parser first: what it refuses is a format failure. segl's own
   // profile (exclusive C14N throughout, RSA PKCS#1 v1.5) is validated directly on that tree; any other
-  // shape, and a signatureXPath other than SEAL_XPATH, are read again with xmldom for
-  // xadesjs / XPath, exactly as before.
-  const tree = parseDocument(xml);
+  // shape, and a signatureXPath the direct path does not answer (xmldsig.ts selectSignatureDirect), are
+  // read again with xmldom for xadesjs / XPath, exactly as before. A caller that parsed `xml` already
+  // hands its tree in (opts.document) and it is not parsed twice.
+  const tree = opts.document ?? parseDocument(xml);
   const direct = selectSignatureDirect(tree, opts.signatureXPath);
   const directXades = direct && readXades(direct);
   const directCore = direct && ExcC14nCore.plan(tree, direct);

@@ -2,6 +2,7 @@
 // checks done on the way.
 import * as x509 from '@peculiar/x509';
 import type { RevocationAnswer, RevocationSource } from '../sources';
+import type { SDocument } from '../xml/strictxml';
 // ---------------------------------------------------------------------------------------------
 // Types
 
@@ -64,6 +65,11 @@ export interface VerifyOptions {
    * more than one; it must select exactly one ds:Signature element.
    */
   signatureXPath?: string;
+  /**
+   * `xml`'s parse by the strict parser (xmldsig.ts parseDocument), when the caller has it already: the
+   * document is then not parsed again. It must be the parse of exactly the `xml` passed with it.
+   */
+  document?: SDocument;
 }
 
 export interface VerificationReport {

@@ -91,6 +91,9 @@ export function errorText(e: unknown): string {
 }
 
 const SEAL_XPATH = '/*/ds:Signature';
+// The ds:Signature of one named child of the root (an LTV-SDO's native signature), as the XPath
+// root / any child with local-name() NAME / ds:Signature.
+const CHILD_XPATH = /^\/\*\/\*\[local-name\(\)='([A-Za-z_][\w.-]*)'\]\/ds:Signature$/;
 
 function exactlyOneSelected(list: unknown[]): El {
   const found = list.filter(
@@ -117,13 +120,22 @@ function theOnlySignature(found: El[]): El {
 
 /**
  * The ds:Signature to verify in the direct path's tree, for no signatureXPath (the only one in the
- * document) or the XPath that selects the root's ds:Signature children (SEAL_XPATH: the only one
- * there, e.g. a seal); undefined for any other XPath, which only xmldom's tree can answer.
+ * document), the XPath that selects the root's ds:Signature children (SEAL_XPATH: the only one
+ * there, e.g. a seal) or the one that selects them under the root's children of one local name
+ * (CHILD_XPATH: an LTV-SDO's native signature); undefined for any other XPath, which only xmldom's
+ * tree can answer.
  */
 export function selectSignatureDirect(doc: SDocument, signatureXPath?: string): El | undefined {
   const root = doc.documentElement as El;
   if (signatureXPath === SEAL_XPATH)
     return checkSignatureShape(exactlyOneSelected(elementChildren(root).filter((e) => isDs(e, 'Signature'))));
+  const named = signatureXPath && CHILD_XPATH.exec(signatureXPath);
+  if (named) {
+    const selected = elementChildren(root)
+      .filter((e) => e.localName === named[1])
+      .flatMap((e) => elementChildren(e).filter((s) => isDs(s, 'Signature')));
+    return checkSignatureShape(exactlyOneSelected(selected));
+  }
   if (signatureXPath) return undefined;
   const found: El[] = [];
   const walk = (el: El): void => {
