@@ -5,7 +5,8 @@
 // unsigned and written without object streams, so the seal can follow as incremental updates.
 // Deterministic: the same content gives the same bytes (fixed /ID, dates, producer, font tags).
 import { createHash } from 'node:crypto';
-import { deflateSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { deflate, deflateSync } from 'node:zlib';
 import { AFRelationship, EncryptedPDFError, PDFDocument, PDFHexString } from '@cantoo/pdf-lib';
 import { parseMediaType } from '../core/mediatype';
 import { SEGL_VERSION } from '../version';
@@ -36,6 +37,8 @@ const AF: Record<AfRelationship, AFRelationship> = {
 };
 // RFC 9110 media type without parameters or with simple ones: what an embedded file's /Subtype names.
 const MIME = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\s*;.*)?$/;
+
+const deflateAsync = promisify(deflate);
 
 const bad = (message: string): never => {
   throw new PackageInputError(message);
@@ -218,14 +221,46 @@ function setMetadata(doc: PDFDocument, c: PackageContent, t: PackageTexts): void
 /**
  * pdf-lib deflates the streams it is handed whole (embedded files: the LTV-SDOs) with fflate, in JavaScript; Node's
  * zlib writes the same zlib format (RFC 1950, what /FlateDecode reads, ISO 32000-1 §7.4.4) in about half the time.
+ * `ready` holds what was deflated ahead (deflateAhead), taken by identity of the bytes.
  */
-function deflateWithZlib(doc: PDFDocument): void {
+function deflateWithZlib(doc: PDFDocument, ready: Map<Uint8Array, Uint8Array>): void {
   const { context } = doc;
-  context.flateStream = (contents, dict = {}) =>
-    context.stream(deflateSync(typeof contents === 'string' ? Buffer.from(contents, 'latin1') : contents), {
-      ...dict,
-      Filter: 'FlateDecode',
-    });
+  context.flateStream = (contents, dict = {}) => {
+    const deflated =
+      (typeof contents !== 'string' && ready.get(contents)) ||
+      deflateSync(typeof contents === 'string' ? Buffer.from(contents, 'latin1') : contents);
+    return context.stream(deflated, { ...dict, Filter: 'FlateDecode' });
+  };
+}
+
+const started = new WeakMap<Uint8Array, Promise<Buffer>>();
+const deflating = (bytes: Uint8Array): Promise<Buffer> => {
+  let p = started.get(bytes);
+  if (!p) {
+    started.set(bytes, (p = deflateAsync(bytes)));
+    p.catch(() => undefined); // a failure shows where it is awaited (deflateAhead), or nowhere if never packaged
+  }
+  return p;
+};
+
+/**
+ * Starts deflating `bytes`, an attachment to be (the maker calls it as soon as it holds an LTV-SDO), on libuv's
+ * thread pool: it runs while the SDO is verified and the pages laid out; composePackage takes the result.
+ */
+export function deflateSoon(bytes: Uint8Array): void {
+  deflating(bytes);
+}
+
+/**
+ * The attachments deflated on libuv's thread pool (started here unless deflateSoon started them), so that it runs
+ * while the pages are copied and the cover laid out; the map is filled when every one is done (awaited before
+ * save, where pdf-lib embeds them).
+ */
+function deflateAhead(parts: Uint8Array[]): { ready: Map<Uint8Array, Uint8Array>; done: Promise<void> } {
+  const ready = new Map<Uint8Array, Uint8Array>();
+  const done = Promise.all(parts.map(async (p) => void ready.set(p, await deflating(p)))).then(() => undefined);
+  done.catch(() => undefined); // awaited later; a failure then falls back to deflateSync
+  return { ready, done };
 }
 
 /**
@@ -235,9 +270,10 @@ function deflateWithZlib(doc: PDFDocument): void {
  */
 export async function composePackage(content: PackageContent): Promise<ComposedPackage> {
   const sha = validate(content);
+  const ahead = deflateAhead(content.attachments.map((a) => a.bytes));
   const t = textsFor(content.language);
   const doc = await PDFDocument.create({ updateMetadata: false });
-  deflateWithZlib(doc);
+  deflateWithZlib(doc, ahead.ready);
   const fonts = await embedFonts(doc, 'SEGLC');
   const body = await addBody(doc, fonts, content, t, sha);
   const { sealAppearance, sections } = await addCover(doc, fonts, content, t, body, sha);
@@ -246,6 +282,7 @@ export async function composePackage(content: PackageContent): Promise<ComposedP
   // PDF/A-3b (ISO 19005-3): XMP with pdfaid part 3 / conformance B mirroring the Info dictionary,
   // an sRGB OutputIntent (pdf-lib's bundled ICC profile), PDF 1.7 header; /ID is already set.
   if (content.options?.pdfa) doc.convertToPDFA({ conformance: '3B' });
+  await ahead.done.catch(() => undefined);
   const pdf = await doc.save({ useObjectStreams: false, addDefaultPage: false, updateFieldAppearances: false });
   return { pdf, pageCount: doc.getPageCount(), sealAppearance, sections };
 }

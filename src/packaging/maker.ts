@@ -10,7 +10,7 @@ import { BUILT_IN_METHOD, PADES_METHOD, type ResolvedPackagingMethod } from '../
 import { verifyLtvSdo } from '../signing/offline';
 import type { TrustSetup } from '../signing/trust';
 import { createPades } from '../trust/pades/pades';
-import { composePackage } from './compose';
+import { composePackage, deflateSoon } from './compose';
 import { formatTime } from './format';
 import { LtvSdoFormatError, parseLtvSdo, readLtvSdo, signerOf, type LtvSdoSummary, type ParsedLtvSdo } from './sdo';
 import { PackageInputError, TemplateError, UnreadableOriginalError, type PackageContent, type PackageDocument } from './types';
@@ -60,6 +60,7 @@ export class PadesMaker implements PackageMaker {
       const digest = sha256(source.sdo);
       if (seen.has(digest) && !source.original) continue;
       seen.add(digest);
+      deflateSoon(source.sdo); // it will be an attachment: compressed on the thread pool while it is verified
       let summary: LtvSdoSummary;
       let parsed: ParsedLtvSdo;
       try {

@@ -3,6 +3,7 @@
 // signing time, with revocation answered by the OCSP responses embedded in the package.
 import * as x509 from '@peculiar/x509';
 import { checkOcspResponse } from '../trust/ocsp/response';
+import { certificateFromDer } from '../trust/x509/cache';
 import { normalizeSerialHex } from '../trust/x509/serial';
 import { verifyXmlSignature } from '../trust/validation/process';
 import { parseDocument } from '../trust/validation/xmldsig';
@@ -65,7 +66,7 @@ export async function verifyLtvSdo(xml: string, anchors: x509.X509Certificate[],
   const certs = [...all(root, 'Certificate'), ...all(root, 'EncapsulatedX509Certificate')]
     .map((n) => {
       try {
-        return new x509.X509Certificate(Buffer.from(text(n), 'base64'));
+        return certificateFromDer(new Uint8Array(Buffer.from(text(n), 'base64')));
       } catch {
         return undefined;
       }

@@ -295,7 +295,7 @@ describe('validatePades on createPades output', () => {
     const inc = await openIncrement(await makePdf());
     const dict = inc.doc.context.obj({ Type: 'Sig', Filter: 'Adobe.PPKLite', SubFilter: 'adbe.pkcs7.detached', M: pdfDate(new Date()) });
     setPlaceholders(dict, 8192);
-    addSignatureField(inc.doc, inc.doc.context.register(dict), { prefix: 'Signature' });
+    await addSignatureField(inc.doc, inc.doc.context.register(dict), { prefix: 'Signature' });
     const signed = await fillPlaceholder(await commitIncrement(inc), inc.start, async (covered) => {
       await writeFile(join(dir, 'adbe.bin'), covered);
       const args = [

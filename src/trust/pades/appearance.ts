@@ -22,6 +22,7 @@ import {
   type PDFOperator,
   type PDFRef,
 } from '@cantoo/pdf-lib';
+import { untracked } from './field';
 
 /** A visible signature: where it sits and what it says. */
 export interface SignatureAppearance {
@@ -86,6 +87,11 @@ export async function appearanceStream(doc: PDFDocument, a: SignatureAppearance)
     ops.push(showText(font.encodeText(line)));
   });
   ops.push(endText(), popGraphicsState());
-  const xobject = doc.context.formXObject(ops, { BBox: [0, 0, width, height], Resources: { Font: { F1: font.ref } } });
-  return doc.context.register(xobject);
+  // New objects only (the form XObject, and the font's, embedded now that every line is encoded): built without
+  // pdf-lib's change tracking (field.ts untracked).
+  return untracked(doc, async () => {
+    await font.embed();
+    const xobject = doc.context.formXObject(ops, { BBox: [0, 0, width, height], Resources: { Font: { F1: font.ref } } });
+    return doc.context.register(xobject);
+  });
 }

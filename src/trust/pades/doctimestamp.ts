@@ -7,7 +7,7 @@
 import { crypto } from '../crypto';
 import type { TimestampSource } from '../sources';
 import { timestampFor } from '../tsp/request';
-import { addSignatureField, IncrementalPdf } from './field';
+import { addSignatureField, IncrementalPdf, untracked } from './field';
 import { setPlaceholders, TOKEN_RESERVE, type FilledSignature } from './placeholder';
 
 export interface DocumentTimestampOptions {
@@ -38,9 +38,12 @@ export async function addDocumentTimestampIncrement(
   o: DocumentTimestampOptions = {},
 ): Promise<FilledSignature> {
   const { doc } = file;
-  const dict = doc.context.obj({ Type: 'DocTimeStamp', Filter: 'Adobe.PPKLite', SubFilter: 'ETSI.RFC3161' });
-  setPlaceholders(dict, o.contentsSize ?? TOKEN_RESERVE + 2048);
-  addSignatureField(doc, doc.context.register(dict), { name: o.fieldName, prefix: 'DocTimeStamp' });
+  const ref = await untracked(doc, () => {
+    const dict = doc.context.obj({ Type: 'DocTimeStamp', Filter: 'Adobe.PPKLite', SubFilter: 'ETSI.RFC3161' });
+    setPlaceholders(dict, o.contentsSize ?? TOKEN_RESERVE + 2048);
+    return doc.context.register(dict);
+  });
+  await addSignatureField(doc, ref, { name: o.fieldName, prefix: 'DocTimeStamp' });
   const start = await file.commit();
   return file.fill(start, async (covered) => {
     const imprint = new Uint8Array(await crypto.subtle.digest('SHA-256', covered));

@@ -8,8 +8,8 @@
 // not stored again), and a VRI entry for the same signature is extended the same way.
 // Not implemented: /TS in a VRI (a time-stamp of the VRI data; exclusive with /TU, §5.4.2.3); removing stale data.
 import { createHash } from 'node:crypto';
-import { decodePDFRawStream, PDFArray, PDFDict, PDFName, PDFRawStream, PDFRef, type PDFContext } from '@cantoo/pdf-lib';
-import { IncrementalPdf, pdfDate } from './field';
+import { decodePDFRawStream, PDFArray, PDFDict, PDFName, PDFRawStream, PDFRef, type PDFContext, type PDFDocument } from '@cantoo/pdf-lib';
+import { catalogRef, holderOf, IncrementalPdf, pdfDate, untracked, type MarkChanged } from './field';
 import type { ValidationData } from './validationdata';
 
 /** One signature's validation data, and the signature it is for. */
@@ -75,13 +75,17 @@ class Store {
   }
 }
 
-/** The catalog's DSS dictionary, created (indirect, /Type /DSS) when absent. */
-function dssOf(context: PDFContext, catalog: PDFDict): PDFDict {
+/** The catalog's DSS dictionary, created (indirect, /Type /DSS) when absent; and the object holding it. */
+function dssOf(doc: PDFDocument, mark: MarkChanged): { dss: PDFDict; holder: PDFRef } {
+  const { context, catalog } = doc;
+  const root = catalogRef(doc);
   const existing = catalog.lookupMaybe(PDFName.of('DSS'), PDFDict);
-  if (existing) return existing;
+  if (existing) return { dss: existing, holder: holderOf(catalog, 'DSS', root) };
   const dss = context.obj({ Type: 'DSS' });
-  catalog.set(PDFName.of('DSS'), context.register(dss));
-  return dss;
+  const ref = context.register(dss);
+  catalog.set(PDFName.of('DSS'), ref);
+  mark(root);
+  return { dss, holder: ref };
 }
 
 /** Adds `refs` to the VRI array `key` of `vri`, skipping refs it already lists. */
@@ -105,8 +109,19 @@ export async function addDss(pdf: Uint8Array, entries: DssEntry[], o: { time?: D
 
 /** addDss on a file already open for updates (pades.ts): the update is appended. */
 export async function addDssIncrement(file: IncrementalPdf, entries: DssEntry[], o: { time?: Date } = {}): Promise<void> {
-  const { context, catalog } = file.doc;
-  const store = new Store(context, dssOf(context, catalog));
+  // Built without pdf-lib's change tracking (field.ts untracked); what changes of the existing objects is the
+  // catalog (a new /DSS), the DSS dictionary (its VRI written inline) and the arrays it holds by reference.
+  await untracked(file.doc, (mark) => {
+    const { dss, holder } = dssOf(file.doc, mark);
+    fillDss(file.doc.context, dss, entries, o);
+    mark(holder);
+    for (const [, key] of KINDS) mark(holderOf(dss, key, holder));
+  });
+  await file.commit();
+}
+
+function fillDss(context: PDFContext, dss: PDFDict, entries: DssEntry[], o: { time?: Date }): void {
+  const store = new Store(context, dss);
   const vriRoot = store.dss.lookupMaybe(PDFName.of('VRI'), PDFDict) ?? context.obj({});
   store.dss.set(PDFName.of('VRI'), vriRoot);
   for (const entry of entries) {
@@ -122,5 +137,4 @@ export async function addDssIncrement(file: IncrementalPdf, entries: DssEntry[],
     vri.set(PDFName.of('TU'), pdfDate(o.time ?? new Date()));
     vriRoot.set(key, vri);
   }
-  await file.commit();
 }

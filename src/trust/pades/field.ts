@@ -10,7 +10,7 @@
 // Not implemented: signature fields nested under a non-terminal field (the new field is always top-level);
 // filling an existing empty signature field (a new one is always added); locking (/Lock, FieldMDP) and
 // certification (/Perms /DocMDP).
-import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFString, type PDFRef } from '@cantoo/pdf-lib';
+import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFRef, PDFString } from '@cantoo/pdf-lib';
 import { fillPlaceholderInPlace, type FilledSignature } from './placeholder';
 
 /** A document opened for one incremental update, and where that update will start. */
@@ -67,28 +67,67 @@ export class IncrementalPdf {
   }
 }
 
+/** Marks an existing indirect object as changed, so that the next commit writes it again. */
+export type MarkChanged = (ref: PDFRef) => void;
+
+/**
+ * Runs `edit` with pdf-lib's change tracking off, then marks the existing objects it names as changed. In an
+ * incremental update pdf-lib looks, for every value set in any dictionary or array, for the indirect object that
+ * holds it: a walk of the whole document, which finds nothing for a new object (new objects are written anyway,
+ * their numbers being new). For a 100-page document that was most of a signing step. The edits here know exactly
+ * which existing objects they change (the top of this file), and name them.
+ */
+export async function untracked<T>(doc: PDFDocument, edit: (mark: MarkChanged) => T | Promise<T>): Promise<T> {
+  const { context } = doc;
+  const snapshot = context.snapshot;
+  const changed: PDFRef[] = [];
+  context.snapshot = undefined;
+  try {
+    return await edit((ref) => changed.push(ref));
+  } finally {
+    context.snapshot = snapshot;
+    for (const ref of changed) snapshot?.markRefForSave(ref);
+  }
+}
+
+/** The indirect object to mark when the value at `dict`'s `key` changes: the value's own when it is a reference, else `holder`. */
+export function holderOf(dict: PDFDict, key: string, holder: PDFRef): PDFRef {
+  const raw = dict.get(PDFName.of(key));
+  return raw instanceof PDFRef ? raw : holder;
+}
+
+/** The catalog's reference (the trailer's /Root). */
+export function catalogRef(doc: PDFDocument): PDFRef {
+  const root = doc.context.trailerInfo.Root;
+  if (!(root instanceof PDFRef)) throw new Error('the trailer has no /Root reference');
+  return root;
+}
+
 /** ISO 32000-1 §7.9.2.2 text string: UTF-16BE with its byte order mark, written as a hex string (no escaping). */
 export const textString = (s: string): PDFHexString => PDFHexString.fromText(s);
 
 /** ISO 32000-1 §7.9.4 date, in UTC (`D:YYYYMMDDHHmmSSZ`). */
 export const pdfDate = (d: Date): PDFString => PDFString.fromDate(d);
 
-/** The document's interactive form dictionary (§12.7.2), created in the catalog when absent. */
-function acroFormOf(doc: PDFDocument): PDFDict {
+/** The document's interactive form dictionary (§12.7.2), created in the catalog when absent; and the object holding it. */
+function acroFormOf(doc: PDFDocument, mark: MarkChanged): { form: PDFDict; holder: PDFRef } {
+  const root = catalogRef(doc);
   const existing = doc.catalog.lookupMaybe(PDFName.of('AcroForm'), PDFDict);
-  if (existing) return existing;
+  if (existing) return { form: existing, holder: holderOf(doc.catalog, 'AcroForm', root) };
   const form = doc.context.obj({ Fields: [] });
-  doc.catalog.set(PDFName.of('AcroForm'), doc.context.register(form));
-  return form;
+  const ref = doc.context.register(form);
+  doc.catalog.set(PDFName.of('AcroForm'), ref);
+  mark(root);
+  return { form, holder: ref };
 }
 
-/** The /Fields array of an interactive form, created when absent. */
-function fieldsOf(form: PDFDict): PDFArray {
+/** The /Fields array of an interactive form, created when absent; and the object holding it. */
+function fieldsOf(form: PDFDict, formHolder: PDFRef): { fields: PDFArray; holder: PDFRef } {
   const existing = form.lookupMaybe(PDFName.of('Fields'), PDFArray);
-  if (existing) return existing;
+  if (existing) return { fields: existing, holder: holderOf(form, 'Fields', formHolder) };
   const fields = form.context.obj([]);
   form.set(PDFName.of('Fields'), fields);
-  return fields;
+  return { fields, holder: formHolder };
 }
 
 /** The partial names (/T, §12.7.3.2) of the top-level fields. */
@@ -115,8 +154,9 @@ function fieldName(fields: PDFArray, wanted: string | undefined, prefix: string)
 }
 
 /** Appends `annot` to the page's /Annots (§12.5.2 via Table 30), creating the array when absent. */
-function addToPage(doc: PDFDocument, page: PDFDict, annot: PDFRef): void {
+function addToPage(doc: PDFDocument, page: PDFDict, pageRef: PDFRef, annot: PDFRef, mark: MarkChanged): void {
   const annots = page.lookupMaybe(PDFName.of('Annots'), PDFArray);
+  mark(holderOf(page, 'Annots', pageRef));
   if (annots) annots.push(annot);
   else page.set(PDFName.of('Annots'), doc.context.obj([annot]));
 }
@@ -139,9 +179,13 @@ export interface FieldOptions {
  * Locked (§12.5.3: 4 + 128), on the page's /Annots, and sets /SigFlags 3 (SignaturesExist | AppendOnly, §12.7.2
  * Table 219). Returns the field's name.
  */
-export function addSignatureField(doc: PDFDocument, sig: PDFRef, o: FieldOptions): string {
-  const form = acroFormOf(doc);
-  const fields = fieldsOf(form);
+export function addSignatureField(doc: PDFDocument, sig: PDFRef, o: FieldOptions): Promise<string> {
+  return untracked(doc, (mark) => addField(doc, sig, o, mark));
+}
+
+function addField(doc: PDFDocument, sig: PDFRef, o: FieldOptions, mark: MarkChanged): string {
+  const { form, holder: formHolder } = acroFormOf(doc, mark);
+  const { fields, holder: fieldsHolder } = fieldsOf(form, formHolder);
   const name = fieldName(fields, o.name, o.prefix);
   const pages = doc.getPages();
   const pageIndex = o.pageIndex ?? 0;
@@ -161,6 +205,8 @@ export function addSignatureField(doc: PDFDocument, sig: PDFRef, o: FieldOptions
   const ref = doc.context.register(widget);
   fields.push(ref);
   form.set(PDFName.of('SigFlags'), PDFNumber.of(3));
-  addToPage(doc, page.node, ref);
+  mark(fieldsHolder);
+  mark(formHolder);
+  addToPage(doc, page.node, page.ref, ref, mark);
   return name;
 }

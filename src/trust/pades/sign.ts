@@ -14,7 +14,7 @@ import { PDFName } from '@cantoo/pdf-lib';
 import type { SigningIdentity, TimestampSource } from '../sources';
 import { createPadesCms } from './cms';
 import { appearanceStream, type SignatureAppearance } from './appearance';
-import { addSignatureField, IncrementalPdf, pdfDate, textString } from './field';
+import { addSignatureField, IncrementalPdf, pdfDate, textString, untracked } from './field';
 import { contentsReserve, setPlaceholders, type FilledSignature } from './placeholder';
 
 export interface SignPdfOptions {
@@ -58,21 +58,24 @@ export async function signPdf(pdf: Uint8Array, o: SignPdfOptions): Promise<Uint8
 /** signPdf on a file already open for updates (pades.ts): the update is appended; returns the CMS and /Contents. */
 export async function signIncrement(file: IncrementalPdf, o: SignPdfOptions): Promise<FilledSignature> {
   const { doc } = file;
-  const sig = doc.context.obj({
-    Type: 'Sig',
-    Filter: 'Adobe.PPKLite',
-    SubFilter: 'ETSI.CAdES.detached',
-    M: pdfDate(o.time ?? new Date()),
+  // A new object: built without pdf-lib's change tracking (field.ts untracked).
+  const sigRef = await untracked(doc, () => {
+    const sig = doc.context.obj({
+      Type: 'Sig',
+      Filter: 'Adobe.PPKLite',
+      SubFilter: 'ETSI.CAdES.detached',
+      M: pdfDate(o.time ?? new Date()),
+    });
+    for (const [key, pdfKey] of OPTIONAL_TEXT) {
+      const value = o[key];
+      if (value !== undefined) sig.set(PDFName.of(pdfKey), textString(value));
+    }
+    const certificates = [o.signer.certificate, ...o.chain].map((c) => new Uint8Array(c.rawData));
+    setPlaceholders(sig, o.contentsSize ?? contentsReserve(certificates, !!o.timestamps));
+    return doc.context.register(sig);
   });
-  for (const [key, pdfKey] of OPTIONAL_TEXT) {
-    const value = o[key];
-    if (value !== undefined) sig.set(PDFName.of(pdfKey), textString(value));
-  }
-  const certificates = [o.signer.certificate, ...o.chain].map((c) => new Uint8Array(c.rawData));
-  setPlaceholders(sig, o.contentsSize ?? contentsReserve(certificates, !!o.timestamps));
-  const sigRef = doc.context.register(sig);
   const a = o.appearance;
-  addSignatureField(doc, sigRef, {
+  await addSignatureField(doc, sigRef, {
     name: o.fieldName,
     prefix: 'Signature',
     ...(a ? { pageIndex: a.pageIndex, rect: toCorners(a.rect), appearance: await appearanceStream(doc, a) } : {}),
