@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import fontkit from '@cantoo/fontkit';
-import { PDFDocument } from '@cantoo/pdf-lib';
+import { PDFArray, PDFDict, PDFDocument, PDFName } from '@cantoo/pdf-lib';
 import * as x509 from '@peculiar/x509';
 import * as pkijs from 'pkijs';
 import { childrenOf, contentOf, encodingOf, readDer, TAG } from '../../src/trust/asn1/der';
@@ -355,6 +355,42 @@ describe('signPdf and createPades at the other levels, on other inputs', () => {
     expect(text).toContain('Sted: København, 2026-01-01 12:00 UTC');
     expect(rawSignatures(signed)).toHaveLength(1);
     expect(Buffer.from(signed).includes('/DSS')).toBe(false);
+  });
+
+  test("objects held by reference (/Fields, a page's /Annots, the DSS and its /Certs) are written again in each update", async () => {
+    // createPades builds its objects with pdf-lib's change tracking off and names the existing objects it changes
+    // (field.ts untracked): an array held by reference is its own object, which must go into the update too.
+    const doc = await PDFDocument.load(await makePdf(true));
+    const ctx = doc.context;
+    const form = doc.catalog.lookup(PDFName.of('AcroForm'), PDFDict);
+    form.set(PDFName.of('Fields'), ctx.register(form.lookup(PDFName.of('Fields'), PDFArray)));
+    const page = doc.getPage(0).node;
+    page.set(PDFName.of('Annots'), ctx.register(page.lookup(PDFName.of('Annots'), PDFArray)));
+    const rootCert = ctx.register(ctx.flateStream(new Uint8Array(pki.root.certificate.rawData)));
+    doc.catalog.set(PDFName.of('DSS'), ctx.register(ctx.obj({ Type: 'DSS', Certs: ctx.register(ctx.obj([rootCert])) })));
+    const base = await doc.save({ useObjectStreams: false });
+    const appearance = { pageIndex: 0, rect: [300, 700, 250, 60] as [number, number, number, number], lines: ['segl'], font };
+    const lta = await createPades(base, { level: 'B-LTA', signer: pki.seal, chain, timestamps, revocation, appearance });
+    await writeFile(join(dir, 'byref.pdf'), lta);
+    expect((await run('qpdf', ['--check', 'byref.pdf'])).out).toContain('No syntax or stream encoding errors found');
+    const objs = await qpdfObjects(join(dir, 'byref.pdf'));
+    const get = (ref: string) => objs[`obj:${ref}`];
+    const catalog = get(objs.trailer.value['/Root']).value;
+    const fieldsRef = get(catalog['/AcroForm']).value['/Fields'] as string;
+    expect(fieldsRef).toMatch(/^\d+ 0 R$/); // still an indirect array, now with both new fields
+    const fields = (get(fieldsRef).value as string[]).map((ref) => get(ref).value);
+    expect(fields.map((f) => f['/T'])).toEqual(['u:buyer', 'u:Signature1', 'u:DocTimeStamp1']);
+    const firstPage = get(fields[1]['/P']).value;
+    expect(get(firstPage['/Annots']).value).toHaveLength(3);
+    const dss = get(catalog['/DSS']).value;
+    const certs = get(dss['/Certs']).value as string[];
+    expect(certs[0]).toBe(rootCert.toString());
+    expect(certs).toHaveLength(5); // the root already there is not stored again
+    expect(Object.keys(dss['/VRI'])).toHaveLength(1);
+    const [seal, dts] = (await pdfsig('byref.pdf')).out.split(/Signature #\d+:/).slice(1);
+    expect(seal).toContain('Signature Validation: Signature is Valid.');
+    expect(dts).toContain('Signature Field Name: DocTimeStamp1'); // listed; poppler does not validate RFC 3161 ones
+    expect(dts).toContain('Total document signed');
   });
 
   test('B-B: no time-stamp and no DSS; B-LT: a DSS and no document time-stamp', async () => {
