@@ -12,7 +12,7 @@ import type { TrustSetup } from '../signing/trust';
 import { createPades } from '../trust/pades/pades';
 import { composePackage, deflateSoon } from './compose';
 import { formatTime } from './format';
-import { LtvSdoFormatError, parseLtvSdo, readLtvSdo, signerOf, type LtvSdoSummary, type ParsedLtvSdo } from './sdo';
+import { LtvSdoFormatError, parseLtvSdo, readLtvSdo, signerOf, type DecodedDocuments, type LtvSdoSummary, type ParsedLtvSdo } from './sdo';
 import { PackageInputError, TemplateError, UnreadableOriginalError, type PackageContent, type PackageDocument } from './types';
 
 /** What a packaging method decides (src/store/packagingmethods.ts resolves a service's named methods). */
@@ -41,6 +41,8 @@ const sealFont = () => (fontBytes ??= new Uint8Array(readFileSync(require.resolv
 interface ReadSdo {
   source: PackageSource;
   summary: LtvSdoSummary;
+  /** SHA-256 (hex) of the SDO's bytes */
+  sha256: string;
 }
 
 export class PadesMaker implements PackageMaker {
@@ -55,6 +57,7 @@ export class PadesMaker implements PackageMaker {
   private async readAll(sources: PackageSource[]): Promise<ReadSdo[] | PackageOutcome> {
     const out: ReadSdo[] = [];
     const seen = new Set<string>();
+    const decoded: DecodedDocuments = new Map();
     for (const source of sources) {
       // The same SDO named twice (two packaging-task-documents of one bundled task) is packaged once.
       const digest = sha256(source.sdo);
@@ -65,7 +68,7 @@ export class PadesMaker implements PackageMaker {
       let parsed: ParsedLtvSdo;
       try {
         parsed = parseLtvSdo(source.sdo);
-        summary = readLtvSdo(parsed);
+        summary = readLtvSdo(parsed, decoded);
       } catch (e) {
         if (e instanceof LtvSdoFormatError) return refuse('not-an-sdo', `${source.ref}: ${e.message}`);
         throw e;
@@ -80,7 +83,7 @@ export class PadesMaker implements PackageMaker {
       }
       if (source.original && !summary.documents.some((d) => d.sha256 === sha256(source.original!.bytes)))
         return refuse('original-mismatch', `${source.ref}: the supplementary original is none of the documents this SDO signed`);
-      out.push({ source, summary });
+      out.push({ source, summary, sha256: digest });
     }
     return out;
   }
@@ -170,10 +173,10 @@ function manifest(input: Parameters<PackageMaker['make']>[0], sdos: ReadSdo[], d
     method: input.method,
     createdAt: input.now.toISOString(),
     documents: docs.map((d) => ({ id: d.id, description: d.description, mimeType: d.mimeType, sha256: d.sha256 })),
-    signatures: sdos.map(({ source, summary }, i) => ({
+    signatures: sdos.map(({ source, summary, sha256: sdoSha }, i) => ({
       ref: source.ref,
       attachment: attachmentName(i, source.ref),
-      sha256: sha256(source.sdo),
+      sha256: sdoSha,
       signer: summary.signer.name,
       signedAt: summary.trustedSigningTime.toISOString(),
       indication: summary.initialVerification.indication,

@@ -116,7 +116,7 @@ beforeAll(async () => {
   const pipeline = new SigningPipeline(trustFor(pki));
   sdoBytes.push(await sealedSdoOf(pipeline, 'Åse Øvergård', '9208-2002-2-111111111111', '0102031234'));
   sdoBytes.push(await sealedSdoOf(pipeline, 'Jürgen Šebestík', '9208-2002-2-222222222222', '1112139876'));
-  sdos = sdoBytes.map(readLtvSdo);
+  sdos = sdoBytes.map((b) => readLtvSdo(b));
 }, 120_000);
 
 describe('readLtvSdo', () => {

@@ -48,7 +48,7 @@ const sealedSdoOf = (pipeline: SigningPipeline, name: string, pid: string, doc: 
 
 /** The package of `attached` (the LTV-SDOs as bytes), described from the genuine ones, sealed B-LTA. */
 async function sealedPackage(attached: Uint8Array[]): Promise<Uint8Array> {
-  const summaries = sdos.map(readLtvSdo);
+  const summaries = sdos.map((b) => readLtvSdo(b));
   const content: PackageContent = {
     packageId: 'pkg-verify',
     serviceName: 'demo',

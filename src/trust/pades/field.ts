@@ -51,11 +51,36 @@ export class IncrementalPdf {
     return bytes;
   }
 
-  /** Appends the changes since the last commit as one update (classic xref section); returns where it starts. */
+  /**
+   * Appends the changes since the last commit as one update (classic xref section); returns where it starts. This
+   * is pdf-lib's commit() with the snapshot handed to the writer only: while it writes, pdf-lib sets each new
+   * stream's /Length and the trailer's entries, and with a snapshot on the context it would walk the whole
+   * document for every one of them (untracked above). Nothing is left to embed by then: the steps here embed
+   * their fonts before committing (appearance.ts).
+   */
   async commit(): Promise<number> {
-    const start = this.bytes.byteLength;
-    await this.doc.commit({ useObjectStreams: false });
-    return start;
+    const { doc } = this;
+    const { context } = doc;
+    const snapshot = context.snapshot;
+    if (!snapshot) throw new Error('the document was not opened for incremental updates');
+    const before = this.bytes;
+    context.snapshot = undefined;
+    let update: Uint8Array;
+    try {
+      update = await doc.saveIncremental(snapshot, { useObjectStreams: false });
+    } finally {
+      context.snapshot = snapshot;
+    }
+    const after = new Uint8Array(before.byteLength + update.byteLength);
+    after.set(before);
+    after.set(update, before.byteLength);
+    const startxref = /startxref\s+(\d+)\s+%%EOF\s*$/.exec(Buffer.from(update.subarray(-64)).toString('latin1'));
+    if (!startxref) throw new Error('the update pdf-lib wrote has no startxref');
+    context.pdfFileDetails.originalBytes = after;
+    context.pdfFileDetails.pdfSize = after.byteLength;
+    context.pdfFileDetails.prevStartXRef = Number(startxref[1]);
+    context.snapshot = doc.takeSnapshot();
+    return before.byteLength;
   }
 
   /**
