@@ -4,7 +4,6 @@
 // same in every viewer whatever its script.
 // Not implemented: images, the Adobe layered /n0 /n2 form, text wrapping (a line too wide is scaled down with
 // the rest).
-import fontkit from '@cantoo/fontkit';
 import {
   beginText,
   endText,
@@ -23,6 +22,7 @@ import {
   type PDFRef,
 } from '@cantoo/pdf-lib';
 import { untracked } from './field';
+import { rememberingFontkit } from './fontkit';
 
 /** A visible signature: where it sits and what it says. */
 export interface SignatureAppearance {
@@ -35,22 +35,6 @@ export interface SignatureAppearance {
   /** a TrueType font program (e.g. DejaVuSans.ttf), embedded as a subset */
   font: Uint8Array;
 }
-
-/**
- * fontkit whose create() is remembered per font program (the same Uint8Array handed in again): parsing a font and
- * decoding the tables text layout reads is done once, not once per signature. Each document still embeds its own
- * subset (pdf-lib's createSubset), so the output does not change.
- */
-type Fontkit = Parameters<PDFDocument['registerFontkit']>[0];
-const parsedFonts = new WeakMap<Uint8Array, ReturnType<Fontkit['create']>>();
-const rememberingFontkit: Fontkit = {
-  create: (data, postscriptName) => {
-    if (postscriptName !== undefined) return fontkit.create(data, postscriptName);
-    let font = parsedFonts.get(data);
-    if (!font) parsedFonts.set(data, (font = fontkit.create(data)));
-    return font;
-  },
-};
 
 const PADDING = 4;
 const LEADING = 1.25;

@@ -20,7 +20,8 @@ import { CMS_OID, partsOf } from '../cms/signeddata';
 import { equalBytes } from '../../util/bytes';
 import { childrenOf, contentOf, DerError, encodingOf, expectTag, oidOf, readDer, TAG } from '../asn1/der';
 import { parseDer } from '../ocsp/certid';
-import { BoundedCache, certificateFromDer, certificateHash, signatureVerifiedBy } from '../x509/cache';
+import { BoundedCache } from '../../util/boundedcache';
+import { certificateFromDer, certificateHash, signatureVerifiedBy } from '../x509/cache';
 import type { RevocationSource } from '../sources';
 
 /** DER values for a DSS (and one VRI): certificates, OCSPResponses, CRLs. */
