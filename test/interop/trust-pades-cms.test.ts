@@ -87,6 +87,17 @@ describe('PAdES CMS (ETSI EN 319 142-1 §6.3) checked by openssl', () => {
     expect((printed.match(/d.certificate:/g) ?? []).length).toBe(2);
   });
 
+  test('signed by digest (the ByteRange hashed where it lies): openssl verifies it over the bytes; content XOR digest', async () => {
+    const signedDigest = new Uint8Array(createHash('sha256').update(signedBytes).digest());
+    const cms = await createPadesCms({ signer: ca.ee, chain: [ca.root.certificate], signedDigest });
+    await writeFile(join(ca.dir, 'bydigest.der'), cms);
+    const ok = await cmsVerify('bydigest.der', 'data.bin');
+    expect([ok.code, ok.out]).toEqual([0, expect.stringContaining('Verification successful')]);
+    await expect(createPadesCms({ signer: ca.ee, chain: [], signedBytes, signedDigest })).rejects.toThrow(/exactly one/);
+    await expect(createPadesCms({ signer: ca.ee, chain: [] })).rejects.toThrow(/exactly one/);
+    await expect(createPadesCms({ signer: ca.ee, chain: [], signedDigest: signedDigest.subarray(1) })).rejects.toThrow(/SHA-256/);
+  });
+
   test('B-T: a signature time-stamp over the SignatureValue that openssl ts verifies against the TSA', async () => {
     const timestamps = (req: Uint8Array) => respondTimestamp(req, { tsa: ca.tsa, policyOid: POLICY });
     const cms = await createPadesCms({ signer: ca.ee, chain: [ca.root.certificate], signedBytes, timestamps });

@@ -71,7 +71,9 @@ export interface SignedDataInput {
   /** eContentType (RFC 5652 §5.2): id-data for a detached PAdES signature, id-ct-TSTInfo for a token */
   contentType: string;
   /** what is signed; its SHA-256 is the messageDigest */
-  content: Uint8Array;
+  content?: Uint8Array;
+  /** for a detached signature, instead of `content`: the content's SHA-256 (the caller hashed it as a stream) */
+  contentDigest?: Uint8Array;
   /** true: the content travels inside (eContent); false: detached, only its digest is signed */
   encapsulate: boolean;
   /** DER certificates to carry in `certificates` (none: the field is left out) */
@@ -90,12 +92,17 @@ export async function createSignedData(input: SignedDataInput): Promise<Uint8Arr
   const keyAlg = key.algorithm as { name?: string; hash?: { name?: string } };
   if (keyAlg.name !== 'RSASSA-PKCS1-v1_5' || keyAlg.hash?.name !== 'SHA-256')
     throw new Error('the signing key must be an RSASSA-PKCS1-v1_5 SHA-256 key');
+  if ((input.content === undefined) === (input.contentDigest === undefined))
+    throw new Error('give the content or, for a detached signature, its digest: exactly one');
+  if (input.encapsulate && !input.content) throw new Error('an encapsulated signature needs the content');
+  if (input.contentDigest && input.contentDigest.byteLength !== 32) throw new Error('the content digest must be a SHA-256 (32 bytes)');
+  const messageDigest = input.contentDigest ?? (await sha256(input.content!));
   const cert = partsOf(input.signer.certificate);
   const certDer = new Uint8Array(input.signer.certificate.rawData);
   const issuerSerial = tlv(TAG.sequence, tlv(TAG.sequence, tlv(0xa4, cert.issuer)), cert.serial);
   const attrs = derSet([
     attribute(CMS_OID.contentType, oid(input.contentType)),
-    attribute(CMS_OID.messageDigest, tlv(TAG.octetString, await sha256(input.content))),
+    attribute(CMS_OID.messageDigest, tlv(TAG.octetString, messageDigest)),
     attribute(
       CMS_OID.signingCertificateV2,
       tlv(TAG.sequence, tlv(TAG.sequence, tlv(TAG.sequence, tlv(TAG.octetString, await sha256(certDer)), issuerSerial))),
@@ -120,7 +127,7 @@ export async function createSignedData(input: SignedDataInput): Promise<Uint8Arr
     TAG.sequence,
     tlv(TAG.integer, Uint8Array.of(isData ? 1 : 3)),
     tlv(TAG.set, SHA256_ALG),
-    tlv(TAG.sequence, oid(input.contentType), ...(input.encapsulate ? [tlv(0xa0, tlv(TAG.octetString, input.content))] : [])),
+    tlv(TAG.sequence, oid(input.contentType), ...(input.encapsulate ? [tlv(0xa0, tlv(TAG.octetString, input.content!))] : [])),
     // CertificateSet is a SET OF: DER order (X.690 §11.6)
     ...(input.certificates.length ? [tlv(0xa0, ...[...input.certificates].sort(compareBytes))] : []),
     tlv(TAG.set, signerInfo),

@@ -17,8 +17,10 @@ export interface PadesCmsInput {
   signer: SigningIdentity;
   /** the signer's issuing CA(s) up to the root */
   chain: x509.X509Certificate[];
-  /** the bytes the ByteRange covers (everything but the /Contents hex string) */
-  signedBytes: Uint8Array;
+  /** the bytes the ByteRange covers (everything but the /Contents hex string) ... */
+  signedBytes?: Uint8Array;
+  /** ... or their SHA-256, hashed where they lie (placeholder.ts fillLastPartByDigest); exactly one of the two */
+  signedDigest?: Uint8Array;
   /** B-T: where the signature time-stamp comes from; absent: B-B */
   timestamps?: TimestampSource;
 }
@@ -36,6 +38,7 @@ export function createPadesCms(input: PadesCmsInput): Promise<Uint8Array> {
     signer: input.signer,
     contentType: CMS_OID.data,
     content: input.signedBytes,
+    contentDigest: input.signedDigest,
     encapsulate: false,
     certificates: [input.signer.certificate, ...input.chain].map((c) => new Uint8Array(c.rawData)),
     unsignedAttributes: source

@@ -4,7 +4,6 @@
 // as an incremental update. Over a DSS it makes B-LTA (EN 319 142-1 §6.3: the time-stamp covers the LT data).
 // /M, /Name and the other signer entries are left out: the time and the signer are the token's (Table 263 does not
 // list them). Not implemented: other imprint hashes than SHA-256.
-import { crypto } from '../crypto';
 import type { TimestampSource } from '../sources';
 import { timestampFor } from '../tsp/request';
 import { addSignatureField, IncrementalPdf, untracked } from './field';
@@ -44,9 +43,6 @@ export async function addDocumentTimestampIncrement(
     return doc.context.register(dict);
   });
   await addSignatureField(doc, ref, { name: o.fieldName, prefix: 'DocTimeStamp' });
-  const start = await file.commit();
-  return file.fill(start, async (covered) => {
-    const imprint = new Uint8Array(await crypto.subtle.digest('SHA-256', covered));
-    return (await timestampFor(imprint, timestamps)).token;
-  });
+  await file.commit();
+  return file.fill(async (imprint) => (await timestampFor(imprint, timestamps)).token);
 }

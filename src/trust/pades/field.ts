@@ -11,7 +11,7 @@
 // filling an existing empty signature field (a new one is always added); locking (/Lock, FieldMDP) and
 // certification (/Perms /DocMDP).
 import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFRef, PDFString } from '@cantoo/pdf-lib';
-import { fillPlaceholderInPlace, type FilledSignature } from './placeholder';
+import { fillLastPartByDigest, type FilledSignature } from './placeholder';
 
 /** A document opened for one incremental update, and where that update will start. */
 export interface Increment {
@@ -38,17 +38,30 @@ export function commitIncrement(inc: Increment): Promise<Uint8Array> {
  * values; they are never written again, because only objects changed after a commit go into the next update.
  */
 export class IncrementalPdf {
-  private constructor(readonly doc: PDFDocument) {}
+  /** the file as parts: the input, then each committed update (filled in place); put together only by `bytes` */
+  private readonly parts: Uint8Array[];
 
-  static async open(pdf: Uint8Array): Promise<IncrementalPdf> {
-    return new IncrementalPdf(await PDFDocument.load(pdf, { forIncrementalUpdate: true, updateMetadata: false }));
+  private constructor(
+    readonly doc: PDFDocument,
+    input: Uint8Array,
+  ) {
+    this.parts = [input];
   }
 
-  /** The file as it stands: the input and every update committed (and filled) so far. */
+  static async open(pdf: Uint8Array): Promise<IncrementalPdf> {
+    return new IncrementalPdf(await PDFDocument.load(pdf, { forIncrementalUpdate: true, updateMetadata: false }), pdf);
+  }
+
+  /** The file as it stands: the input and every update committed (and filled) so far, in one new array. */
   get bytes(): Uint8Array {
-    const bytes = this.doc.context.pdfFileDetails.originalBytes;
-    if (!bytes) throw new Error('the document was not opened for incremental updates');
-    return bytes;
+    if (this.parts.length === 1) return this.parts[0]!;
+    const out = new Uint8Array(this.parts.reduce((n, p) => n + p.byteLength, 0));
+    let at = 0;
+    for (const p of this.parts) {
+      out.set(p, at);
+      at += p.byteLength;
+    }
+    return out;
   }
 
   /**
@@ -56,14 +69,15 @@ export class IncrementalPdf {
    * is pdf-lib's commit() with the snapshot handed to the writer only: while it writes, pdf-lib sets each new
    * stream's /Length and the trailer's entries, and with a snapshot on the context it would walk the whole
    * document for every one of them (untracked above). Nothing is left to embed by then: the steps here embed
-   * their fonts before committing (appearance.ts).
+   * their fonts before committing (appearance.ts). Unlike commit(), the file is not copied: the update is kept
+   * as a part of its own.
    */
   async commit(): Promise<number> {
     const { doc } = this;
     const { context } = doc;
     const snapshot = context.snapshot;
     if (!snapshot) throw new Error('the document was not opened for incremental updates');
-    const before = this.bytes;
+    const start = context.pdfFileDetails.pdfSize;
     context.snapshot = undefined;
     let update: Uint8Array;
     try {
@@ -71,24 +85,21 @@ export class IncrementalPdf {
     } finally {
       context.snapshot = snapshot;
     }
-    const after = new Uint8Array(before.byteLength + update.byteLength);
-    after.set(before);
-    after.set(update, before.byteLength);
     const startxref = /startxref\s+(\d+)\s+%%EOF\s*$/.exec(Buffer.from(update.subarray(-64)).toString('latin1'));
     if (!startxref) throw new Error('the update pdf-lib wrote has no startxref');
-    context.pdfFileDetails.originalBytes = after;
-    context.pdfFileDetails.pdfSize = after.byteLength;
+    this.parts.push(update);
+    context.pdfFileDetails.pdfSize = start + update.byteLength;
     context.pdfFileDetails.prevStartXRef = Number(startxref[1]);
     context.snapshot = doc.takeSnapshot();
-    return before.byteLength;
+    return start;
   }
 
   /**
-   * Fills the signature placeholder of the update that starts at `from` with the DER `produce` makes over the
-   * ByteRange bytes (placeholder.ts fillPlaceholderInPlace), in the file this document continues from.
+   * Fills the signature placeholder of the update just committed with the DER `produce` makes from the SHA-256 of
+   * the ByteRange bytes (placeholder.ts fillLastPartByDigest).
    */
-  fill(from: number, produce: (covered: Uint8Array) => Promise<Uint8Array>): Promise<FilledSignature> {
-    return fillPlaceholderInPlace(this.bytes, from, produce);
+  fill(produce: (sha256: Uint8Array) => Promise<Uint8Array>): Promise<FilledSignature> {
+    return fillLastPartByDigest(this.parts, produce);
   }
 }
 

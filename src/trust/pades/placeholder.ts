@@ -11,6 +11,7 @@
 //      (PlaceholderTooSmallError), never a truncated signature.
 // Not implemented: files of 10 GB and more (ByteRange numbers are 10 digits wide); growing the reservation and
 // trying again (the caller sizes it, see contentsReserve, or catches the error).
+import { createHash } from 'node:crypto';
 import { PDFHexString, PDFInvalidObject, PDFName, type PDFDict } from '@cantoo/pdf-lib';
 
 /** Raised when the DER of a signature or time-stamp token does not fit the /Contents reserved for it. */
@@ -106,29 +107,72 @@ export interface FilledSignature {
   contents: Uint8Array;
 }
 
+/** Patches the ByteRange in place; returns the range and the reservation. */
+function patchByteRange(pdf: Uint8Array, from: number): { range: [number, number, number, number]; gapStart: number; reserved: number } {
+  return patchByteRangeIn(pdf, from, 0, pdf.length);
+}
+
+/**
+ * patchByteRange where `part` is the tail of a file of `total` bytes that starts at byte `base` of it: the
+ * ByteRange written is the file's; `gapStart` is within `part`.
+ */
+function patchByteRangeIn(
+  part: Uint8Array,
+  from: number,
+  base: number,
+  total: number,
+): { range: [number, number, number, number]; gapStart: number; gapEnd: number; reserved: number } {
+  const pdf = part;
+  const { byteRangeAt, gapStart, gapEnd } = locate(pdf, from);
+  const range: [number, number, number, number] = [0, base + gapStart, base + gapEnd, total - base - gapEnd];
+  const text = `[${range.join(' ')}`;
+  if (text.length + 1 > BYTE_RANGE_PLACEHOLDER.length) throw new RangeError('the file is too large for a 10-digit ByteRange');
+  pdf.set(latin1(text.padEnd(BYTE_RANGE_PLACEHOLDER.length - 1, ' ') + ']'), byteRangeAt);
+  return { range, gapStart, gapEnd, reserved: (gapEnd - gapStart - 2) / 2 };
+}
+
+/** Writes `der` into the reserved /Contents (hex, zero-padded); PlaceholderTooSmallError when it does not fit. */
+function writeContents(pdf: Uint8Array, gapStart: number, reserved: number, der: Uint8Array): FilledSignature {
+  if (der.byteLength > reserved) throw new PlaceholderTooSmallError(der.byteLength, reserved);
+  pdf.set(latin1(Buffer.from(der).toString('hex').toUpperCase()), gapStart + 1);
+  const contents = new Uint8Array(reserved);
+  contents.set(der);
+  return { der, contents };
+}
+
 /**
  * Completes the signature dictionary in the incremental update of `pdf` that starts at byte `from`, in `pdf`
  * itself (no byte moves): patches the ByteRange, asks `produce` for the DER value over the covered bytes (a CMS,
  * ISO 32000-1 §12.8.3.3, or an RFC 3161 token, ISO 32000-2 §12.8.5) and writes it into /Contents. Throws
  * PlaceholderTooSmallError when the value does not fit; `pdf` is then left with the ByteRange patched only.
  */
-export async function fillPlaceholderInPlace(
+async function fillPlaceholderInPlace(
   pdf: Uint8Array,
   from: number,
   produce: (covered: Uint8Array) => Promise<Uint8Array>,
 ): Promise<FilledSignature> {
-  const { byteRangeAt, gapStart, gapEnd } = locate(pdf, from);
-  const range: [number, number, number, number] = [0, gapStart, gapEnd, pdf.length - gapEnd];
-  const text = `[${range.join(' ')}`;
-  if (text.length + 1 > BYTE_RANGE_PLACEHOLDER.length) throw new RangeError('the file is too large for a 10-digit ByteRange');
-  pdf.set(latin1(text.padEnd(BYTE_RANGE_PLACEHOLDER.length - 1, ' ') + ']'), byteRangeAt);
-  const der = await produce(byteRangeBytes(pdf, range));
-  const reserved = (gapEnd - gapStart - 2) / 2;
-  if (der.byteLength > reserved) throw new PlaceholderTooSmallError(der.byteLength, reserved);
-  pdf.set(latin1(Buffer.from(der).toString('hex').toUpperCase()), gapStart + 1);
-  const contents = new Uint8Array(reserved);
-  contents.set(der);
-  return { der, contents };
+  const { range, gapStart, reserved } = patchByteRange(pdf, from);
+  return writeContents(pdf, gapStart, reserved, await produce(byteRangeBytes(pdf, range)));
+}
+
+/**
+ * Completes the signature dictionary like fillPlaceholderInPlace, for a producer that needs only the SHA-256 of the
+ * covered bytes (a PAdES CMS, a document time-stamp's imprint), in a file held in parts (field.ts IncrementalPdf:
+ * the input, then each update): the placeholder is in the last part, which is patched in place; the digest runs
+ * over every part but the gap, so the file is never put together for it.
+ */
+export async function fillLastPartByDigest(
+  parts: Uint8Array[],
+  produce: (sha256: Uint8Array) => Promise<Uint8Array>,
+): Promise<FilledSignature> {
+  const last = parts[parts.length - 1];
+  if (!last) throw new RangeError('no parts');
+  const total = parts.reduce((n, p) => n + p.byteLength, 0);
+  const { gapStart, gapEnd, reserved } = patchByteRangeIn(last, 0, total - last.byteLength, total);
+  const hash = createHash('sha256');
+  for (const p of parts.slice(0, -1)) hash.update(p);
+  hash.update(last.subarray(0, gapStart)).update(last.subarray(gapEnd));
+  return writeContents(last, gapStart, reserved, await produce(new Uint8Array(hash.digest())));
 }
 
 /** fillPlaceholderInPlace on a copy of `pdf`: returns the completed file, `pdf` unchanged. */

@@ -80,9 +80,9 @@ export async function signIncrement(file: IncrementalPdf, o: SignPdfOptions): Pr
     prefix: 'Signature',
     ...(a ? { pageIndex: a.pageIndex, rect: toCorners(a.rect), appearance: await appearanceStream(doc, a) } : {}),
   });
-  const start = await file.commit();
-  return file.fill(start, (signedBytes) =>
-    createPadesCms({ signer: o.signer, chain: o.chain, signedBytes, ...(o.timestamps ? { timestamps: o.timestamps } : {}) }),
+  await file.commit();
+  return file.fill((signedDigest) =>
+    createPadesCms({ signer: o.signer, chain: o.chain, signedDigest, ...(o.timestamps ? { timestamps: o.timestamps } : {}) }),
   );
 }
 
