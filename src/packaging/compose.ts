@@ -218,49 +218,40 @@ function setMetadata(doc: PDFDocument, c: PackageContent, t: PackageTexts): void
   doc.context.trailerInfo.ID = doc.context.obj([hex, hex]);
 }
 
-/**
- * pdf-lib deflates the streams it is handed whole (embedded files: the LTV-SDOs) with fflate, in JavaScript; Node's
- * zlib writes the same zlib format (RFC 1950, what /FlateDecode reads, ISO 32000-1 §7.4.4) in about half the time.
- * `ready` holds what was deflated ahead (deflateAhead), taken by identity of the bytes.
- */
-function deflateWithZlib(doc: PDFDocument, ready: Map<Uint8Array, Uint8Array>): void {
-  const { context } = doc;
-  context.flateStream = (contents, dict = {}) => {
-    const deflated =
-      (typeof contents !== 'string' && ready.get(contents)) ||
-      deflateSync(typeof contents === 'string' ? Buffer.from(contents, 'latin1') : contents);
-    return context.stream(deflated, { ...dict, Filter: 'FlateDecode' });
-  };
-}
+/** Attachments deflated ahead (deflateSoon), by identity of their bytes. */
+const deflated = new WeakMap<Uint8Array, Uint8Array>();
+const deflating = new WeakMap<Uint8Array, Promise<void>>();
 
-const started = new WeakMap<Uint8Array, Promise<Buffer>>();
-const deflating = (bytes: Uint8Array): Promise<Buffer> => {
-  let p = started.get(bytes);
+/**
+ * Starts deflating `bytes`, an attachment to be, on libuv's thread pool (the maker calls it as soon as it holds an
+ * LTV-SDO, so it runs while the SDO is verified and the pages laid out); resolves when it is done. A failure is
+ * not an error here: the attachment is then deflated when pdf-lib embeds it.
+ */
+export function deflateSoon(bytes: Uint8Array): Promise<void> {
+  let p = deflating.get(bytes);
   if (!p) {
-    started.set(bytes, (p = deflateAsync(bytes)));
-    p.catch(() => undefined); // a failure shows where it is awaited (deflateAhead), or nowhere if never packaged
+    p = deflateAsync(bytes).then(
+      (d) => void deflated.set(bytes, d),
+      () => undefined,
+    );
+    deflating.set(bytes, p);
   }
   return p;
-};
-
-/**
- * Starts deflating `bytes`, an attachment to be (the maker calls it as soon as it holds an LTV-SDO), on libuv's
- * thread pool: it runs while the SDO is verified and the pages laid out; composePackage takes the result.
- */
-export function deflateSoon(bytes: Uint8Array): void {
-  deflating(bytes);
 }
 
 /**
- * The attachments deflated on libuv's thread pool (started here unless deflateSoon started them), so that it runs
- * while the pages are copied and the cover laid out; the map is filled when every one is done (awaited before
- * save, where pdf-lib embeds them).
+ * pdf-lib deflates the streams it is handed whole (embedded files: the LTV-SDOs) with fflate, in JavaScript; Node's
+ * zlib writes the same zlib format (RFC 1950, what /FlateDecode reads, ISO 32000-1 §7.4.4) in about half the time,
+ * and what deflateSoon did ahead is taken as it is.
  */
-function deflateAhead(parts: Uint8Array[]): { ready: Map<Uint8Array, Uint8Array>; done: Promise<void> } {
-  const ready = new Map<Uint8Array, Uint8Array>();
-  const done = Promise.all(parts.map(async (p) => void ready.set(p, await deflating(p)))).then(() => undefined);
-  done.catch(() => undefined); // awaited later; a failure then falls back to deflateSync
-  return { ready, done };
+function deflateWithZlib(doc: PDFDocument): void {
+  const { context } = doc;
+  context.flateStream = (contents, dict = {}) => {
+    const bytes =
+      (typeof contents !== 'string' && deflated.get(contents)) ||
+      deflateSync(typeof contents === 'string' ? Buffer.from(contents, 'latin1') : contents);
+    return context.stream(bytes, { ...dict, Filter: 'FlateDecode' });
+  };
 }
 
 /**
@@ -270,10 +261,10 @@ function deflateAhead(parts: Uint8Array[]): { ready: Map<Uint8Array, Uint8Array>
  */
 export async function composePackage(content: PackageContent): Promise<ComposedPackage> {
   const sha = validate(content);
-  const ahead = deflateAhead(content.attachments.map((a) => a.bytes));
+  const ahead = Promise.all(content.attachments.map((a) => deflateSoon(a.bytes)));
   const t = textsFor(content.language);
   const doc = await PDFDocument.create({ updateMetadata: false });
-  deflateWithZlib(doc, ahead.ready);
+  deflateWithZlib(doc);
   const fonts = await embedFonts(doc, 'SEGLC');
   const body = await addBody(doc, fonts, content, t, sha);
   const { sealAppearance, sections } = await addCover(doc, fonts, content, t, body, sha);
@@ -282,7 +273,7 @@ export async function composePackage(content: PackageContent): Promise<ComposedP
   // PDF/A-3b (ISO 19005-3): XMP with pdfaid part 3 / conformance B mirroring the Info dictionary,
   // an sRGB OutputIntent (pdf-lib's bundled ICC profile), PDF 1.7 header; /ID is already set.
   if (content.options?.pdfa) doc.convertToPDFA({ conformance: '3B' });
-  await ahead.done.catch(() => undefined);
+  await ahead; // pdf-lib embeds the attachments in save()
   const pdf = await doc.save({ useObjectStreams: false, addDefaultPage: false, updateFieldAppearances: false });
   return { pdf, pageCount: doc.getPageCount(), sealAppearance, sections };
 }

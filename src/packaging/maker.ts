@@ -63,7 +63,7 @@ export class PadesMaker implements PackageMaker {
       const digest = sha256(source.sdo);
       if (seen.has(digest) && !source.original) continue;
       seen.add(digest);
-      deflateSoon(source.sdo); // it will be an attachment: compressed on the thread pool while it is verified
+      void deflateSoon(source.sdo); // it will be an attachment: compressed on the thread pool while it is verified
       let summary: LtvSdoSummary;
       let parsed: ParsedLtvSdo;
       try {

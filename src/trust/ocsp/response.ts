@@ -190,6 +190,11 @@ function readResponseData(tbs: Tlv): ResponseData {
   }
 }
 
+/** The DER certificates a successful OCSP response carries (RFC 6960 §4.2.1 BasicOCSPResponse `certs`); OcspError otherwise. */
+export function ocspResponderCertificates(responseDer: ArrayBuffer | Uint8Array): Uint8Array[] {
+  return basicResponseOf(responseDer).certs;
+}
+
 /**
  * Verifies an OCSPResponse for one certificate of `issuer` (RFC 6960 §3.2): the signature, that the
  * signer is an authorised responder (§4.2.2.2), the nonce if asked, and returns that certificate's

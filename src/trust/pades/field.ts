@@ -65,14 +65,14 @@ export class IncrementalPdf {
   }
 
   /**
-   * Appends the changes since the last commit as one update (classic xref section); returns where it starts. This
+   * Appends the changes since the last commit as one update (classic xref section). This
    * is pdf-lib's commit() with the snapshot handed to the writer only: while it writes, pdf-lib sets each new
    * stream's /Length and the trailer's entries, and with a snapshot on the context it would walk the whole
    * document for every one of them (untracked above). Nothing is left to embed by then: the steps here embed
    * their fonts before committing (appearance.ts). Unlike commit(), the file is not copied: the update is kept
    * as a part of its own.
    */
-  async commit(): Promise<number> {
+  async commit(): Promise<void> {
     const { doc } = this;
     const { context } = doc;
     const snapshot = context.snapshot;
@@ -91,7 +91,6 @@ export class IncrementalPdf {
     context.pdfFileDetails.pdfSize = start + update.byteLength;
     context.pdfFileDetails.prevStartXRef = Number(startxref[1]);
     context.snapshot = doc.takeSnapshot();
-    return start;
   }
 
   /**

@@ -100,34 +100,28 @@ export function byteRangeBytes(pdf: Uint8Array, range: [number, number, number, 
   return out;
 }
 
-/** What fillPlaceholderInPlace wrote: the DER value and /Contents as stored (the DER, then zero bytes up to the reservation). */
+/** What a fill wrote: the DER value and /Contents as stored (the DER, then zero bytes up to the reservation). */
 export interface FilledSignature {
   der: Uint8Array;
   /** the decoded /Contents string, zero padding included (what a DSS VRI key is computed over, dss.ts vriKey) */
   contents: Uint8Array;
 }
 
-/** Patches the ByteRange in place; returns the range and the reservation. */
-function patchByteRange(pdf: Uint8Array, from: number): { range: [number, number, number, number]; gapStart: number; reserved: number } {
-  return patchByteRangeIn(pdf, from, 0, pdf.length);
-}
-
 /**
- * patchByteRange where `part` is the tail of a file of `total` bytes that starts at byte `base` of it: the
- * ByteRange written is the file's; `gapStart` is within `part`.
+ * Patches the ByteRange in place in `part`, the tail of a file of `total` bytes that starts at byte `base` of it
+ * (the whole file: base 0): the ByteRange written is the file's; `gapStart` and `gapEnd` are within `part`.
  */
-function patchByteRangeIn(
+function patchByteRange(
   part: Uint8Array,
   from: number,
   base: number,
   total: number,
 ): { range: [number, number, number, number]; gapStart: number; gapEnd: number; reserved: number } {
-  const pdf = part;
-  const { byteRangeAt, gapStart, gapEnd } = locate(pdf, from);
+  const { byteRangeAt, gapStart, gapEnd } = locate(part, from);
   const range: [number, number, number, number] = [0, base + gapStart, base + gapEnd, total - base - gapEnd];
   const text = `[${range.join(' ')}`;
   if (text.length + 1 > BYTE_RANGE_PLACEHOLDER.length) throw new RangeError('the file is too large for a 10-digit ByteRange');
-  pdf.set(latin1(text.padEnd(BYTE_RANGE_PLACEHOLDER.length - 1, ' ') + ']'), byteRangeAt);
+  part.set(latin1(text.padEnd(BYTE_RANGE_PLACEHOLDER.length - 1, ' ') + ']'), byteRangeAt);
   return { range, gapStart, gapEnd, reserved: (gapEnd - gapStart - 2) / 2 };
 }
 
@@ -141,22 +135,7 @@ function writeContents(pdf: Uint8Array, gapStart: number, reserved: number, der:
 }
 
 /**
- * Completes the signature dictionary in the incremental update of `pdf` that starts at byte `from`, in `pdf`
- * itself (no byte moves): patches the ByteRange, asks `produce` for the DER value over the covered bytes (a CMS,
- * ISO 32000-1 §12.8.3.3, or an RFC 3161 token, ISO 32000-2 §12.8.5) and writes it into /Contents. Throws
- * PlaceholderTooSmallError when the value does not fit; `pdf` is then left with the ByteRange patched only.
- */
-async function fillPlaceholderInPlace(
-  pdf: Uint8Array,
-  from: number,
-  produce: (covered: Uint8Array) => Promise<Uint8Array>,
-): Promise<FilledSignature> {
-  const { range, gapStart, reserved } = patchByteRange(pdf, from);
-  return writeContents(pdf, gapStart, reserved, await produce(byteRangeBytes(pdf, range)));
-}
-
-/**
- * Completes the signature dictionary like fillPlaceholderInPlace, for a producer that needs only the SHA-256 of the
+ * Completes the signature dictionary like fillPlaceholder, in place, for a producer that needs only the SHA-256 of the
  * covered bytes (a PAdES CMS, a document time-stamp's imprint), in a file held in parts (field.ts IncrementalPdf:
  * the input, then each update): the placeholder is in the last part, which is patched in place; the digest runs
  * over every part but the gap, so the file is never put together for it.
@@ -168,20 +147,26 @@ export async function fillLastPartByDigest(
   const last = parts[parts.length - 1];
   if (!last) throw new RangeError('no parts');
   const total = parts.reduce((n, p) => n + p.byteLength, 0);
-  const { gapStart, gapEnd, reserved } = patchByteRangeIn(last, 0, total - last.byteLength, total);
+  const { gapStart, gapEnd, reserved } = patchByteRange(last, 0, total - last.byteLength, total);
   const hash = createHash('sha256');
   for (const p of parts.slice(0, -1)) hash.update(p);
   hash.update(last.subarray(0, gapStart)).update(last.subarray(gapEnd));
   return writeContents(last, gapStart, reserved, await produce(new Uint8Array(hash.digest())));
 }
 
-/** fillPlaceholderInPlace on a copy of `pdf`: returns the completed file, `pdf` unchanged. */
+/**
+ * Completes the signature dictionary in the incremental update of `pdf` that starts at byte `from`: patches the
+ * ByteRange, asks `produce` for the DER value over the covered bytes (a CMS, ISO 32000-1 §12.8.3.3, or an RFC
+ * 3161 token, ISO 32000-2 §12.8.5) and writes it into /Contents. Returns a new array, `pdf` unchanged; throws
+ * PlaceholderTooSmallError when the value does not fit.
+ */
 export async function fillPlaceholder(
   pdf: Uint8Array,
   from: number,
   produce: (covered: Uint8Array) => Promise<Uint8Array>,
 ): Promise<Uint8Array> {
   const out = new Uint8Array(pdf);
-  await fillPlaceholderInPlace(out, from, produce);
+  const { range, gapStart, reserved } = patchByteRange(out, from, 0, out.length);
+  writeContents(out, gapStart, reserved, await produce(byteRangeBytes(out, range)));
   return out;
 }

@@ -15,11 +15,11 @@
 // signing-certificate checks (the CMS is segl's own, made by cms.ts); time-stamp tokens nested deeper than one level.
 import { crypto } from '../crypto';
 import * as x509 from '@peculiar/x509';
-import * as pkijs from 'pkijs';
 import { CMS_OID, partsOf } from '../cms/signeddata';
+import { CmsFormatError, findSignerCertificate, openSignedData as openCms, unsignedAttributeValues } from '../cms/verify';
 import { equalBytes } from '../../util/bytes';
-import { childrenOf, contentOf, DerError, encodingOf, expectTag, oidOf, readDer, TAG } from '../asn1/der';
-import { parseDer } from '../ocsp/certid';
+import { childrenOf, DerError, encodingOf, expectTag, oidOf, readDer, TAG } from '../asn1/der';
+import { ocspResponderCertificates } from '../ocsp/response';
 import { BoundedCache } from '../../util/boundedcache';
 import { certificateFromDer, certificateHash, signatureVerifiedBy } from '../x509/cache';
 import type { RevocationSource } from '../sources';
@@ -62,7 +62,8 @@ function bySid(issuer: Uint8Array, serial: Uint8Array, certificates: x509.X509Ce
 /**
  * A SignedData's certificates, its signer's certificate (RFC 5652 §5.3 sid, issuerAndSerialNumber: matched by the
  * DER of issuer and serial among the certificates carried, then the pool) and its signature time-stamp tokens.
- * DER (what cms.ts and RFC 3161 TSAs write) is walked with asn1/der.ts; anything else (BER) is read with pkijs.
+ * DER (what cms.ts and RFC 3161 TSAs write) is walked with asn1/der.ts, the hot path; anything else (BER) is read by
+ * cms/verify.ts.
  */
 function openSignedData(der: Uint8Array, pool: x509.X509Certificate[]): OpenedSignedData {
   try {
@@ -106,53 +107,23 @@ function openSignedDataDer(der: Uint8Array, pool: x509.X509Certificate[]): Opene
   return { certificates, ...(signer ? { signer } : {}), tokens };
 }
 
-/** openSignedData with pkijs, for BER. */
+/** openSignedData for BER, with the general CMS reader (cms/verify.ts). */
 function openSignedDataBer(der: Uint8Array, pool: x509.X509Certificate[]): OpenedSignedData {
-  const info = new pkijs.ContentInfo({ schema: parseDer(der) });
-  if (info.contentType !== CMS_OID.signedData) throw new ValidationDataError('the CMS is not SignedData');
-  const sd = new pkijs.SignedData({ schema: info.content });
-  const certificates = (sd.certificates ?? [])
-    .filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate)
-    .map((c) => certificateFromDer(new Uint8Array(c.toSchema().toBER())));
-  const si = sd.signerInfos[0];
-  if (sd.signerInfos.length !== 1 || !si) throw new ValidationDataError('the CMS must have exactly one signer');
-  const sid = si.sid as unknown;
-  const signer =
-    sid instanceof pkijs.IssuerAndSerialNumber
-      ? bySid(new Uint8Array(sid.issuer.toSchema().toBER()), new Uint8Array(sid.serialNumber.toBER()), certificates, pool)
-      : undefined;
-  const tokens = (si.unsignedAttrs?.attributes ?? [])
-    .filter((a) => a.type === CMS_OID.signatureTimeStampToken)
-    .flatMap((a) => a.values.map((v) => new Uint8Array(v.toBER())));
-  return { certificates, ...(signer ? { signer } : {}), tokens };
+  let opened: ReturnType<typeof openCms>;
+  try {
+    opened = openCms(der);
+  } catch (e) {
+    if (e instanceof CmsFormatError) throw new ValidationDataError(`the CMS is not a SignedData with one signer: ${e.message}`);
+    throw e;
+  }
+  const signer = findSignerCertificate(opened, pool);
+  const tokens = unsignedAttributeValues(opened.signerInfo, CMS_OID.signatureTimeStampToken);
+  return { certificates: opened.certificates, ...(signer ? { signer } : {}), tokens };
 }
 
-/**
- * The certificates inside an OCSPResponse's BasicOCSPResponse (RFC 6960 §4.2.1 `certs`): OCSPResponse { status,
- * [0] EXPLICIT ResponseBytes { type, OCTET STRING BasicOCSPResponse } }, BasicOCSPResponse { tbsResponseData,
- * signatureAlgorithm, signature, [0] EXPLICIT SEQUENCE OF Certificate OPTIONAL }. The responses are DER (RFC 6960
- * §4.2.1); what is not is read with pkijs.
- */
+/** The certificates an OCSP response carries (RFC 6960 §4.2.1 `certs`, read by ocsp/response.ts). */
 function responderCertificates(ocspDer: Uint8Array): x509.X509Certificate[] {
-  try {
-    const [, bytes] = childrenOf(expectTag(readDer(ocspDer), TAG.sequence, 'OCSPResponse'));
-    if (!bytes) return [];
-    const [, response] = childrenOf(expectTag(childrenOf(expectTag(bytes, 0xa0, 'responseBytes'))[0], TAG.sequence, 'ResponseBytes'));
-    const basic = childrenOf(
-      expectTag(readDer(contentOf(expectTag(response, TAG.octetString, 'response'))), TAG.sequence, 'BasicOCSPResponse'),
-    );
-    const certs = basic[3];
-    if (!certs) return [];
-    const [list] = childrenOf(expectTag(certs, 0xa0, 'certs'));
-    return childrenOf(expectTag(list, TAG.sequence, 'certs')).map((c) => certificateFromDer(encodingOf(c)));
-  } catch (e) {
-    if (!(e instanceof DerError)) throw e;
-  }
-  const response = new pkijs.OCSPResponse({ schema: parseDer(ocspDer) });
-  const bytes = response.responseBytes?.response.valueBlock.valueHexView;
-  if (!bytes) return [];
-  const basic = new pkijs.BasicOCSPResponse({ schema: parseDer(bytes) });
-  return (basic.certs ?? []).map((c) => certificateFromDer(new Uint8Array(c.toSchema().toBER())));
+  return ocspResponderCertificates(ocspDer).map(certificateFromDer);
 }
 
 /**
