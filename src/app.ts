@@ -78,40 +78,80 @@ export interface HttpRuntime {
   server?: Server;
   /** set here once the server listens: PUBLIC_URL, with the real port when PORT=0 */
   url?: string;
+  /** set once shutdown began: /readyz answers `draining`, responses say `Connection: close` */
+  draining?: boolean;
 }
 
-export function healthRoutes(rt: { db: DataSource; redis: Redis; redisHandle?: Pick<RedisHandle, 'down'> }): express.Router {
+/** What /healthz and /readyz look at. */
+export interface HealthTarget {
+  config: Pick<Config, 'mode' | 'tsaUrl'>;
+  db: DataSource;
+  redis: Redis;
+  redisHandle?: Pick<RedisHandle, 'down'>;
+  blobs: Pick<BlobStore, 'stat'>;
+  /** set once SIGTERM arrived: /readyz answers 503 `draining` so load balancers send nothing new */
+  draining?: boolean;
+}
+
+/** A dependency's answer within 2 s: `ok`, or `down: reason`. */
+async function within2s(f: () => Promise<unknown>): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      f(),
+      new Promise((_, rej) => {
+        timer = setTimeout(() => rej(new Error('timeout')), 2000);
+      }),
+    ]);
+    return 'ok';
+  } catch (e) {
+    return `down: ${(e as Error).message}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A content address no blob has: its stat asks the store without reading or writing anything. */
+const PROBE_KEY = '0'.repeat(64);
+
+/**
+ * Liveness, and readiness per dependency. The database, Redis and the blob store decide readiness;
+ * an external TSA is reported but does not: it is needed only when something is sealed, and an
+ * instance taken out of rotation for it would refuse SOAP calls that have nothing to do with it.
+ * The TSA is asked at most every 30 s (any HTTP answer to HEAD counts as reachable).
+ */
+export function healthRoutes(rt: HealthTarget): express.Router {
   const r = express.Router();
+  let tsa: { at: number; answer: Promise<string> } | undefined;
+  const tsaAnswer = (): Promise<string> => {
+    const url = rt.config.tsaUrl;
+    if (!url) return Promise.resolve(rt.config.mode === 'production' ? 'not configured' : 'in process (test CA)');
+    if (!tsa || Date.now() - tsa.at > 30_000)
+      tsa = { at: Date.now(), answer: within2s(() => fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(2000) })) };
+    return tsa.answer;
+  };
   r.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   r.get('/readyz', async (_req, res) => {
-    const check = async (f: () => Promise<unknown>) => {
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([
-          f(),
-          new Promise((_, rej) => {
-            timer = setTimeout(() => rej(new Error('timeout')), 2000);
-          }),
-        ]);
-        return 'ok';
-      } catch (e) {
-        return `down: ${(e as Error).message}`;
-      } finally {
-        clearTimeout(timer);
-      }
-    };
-    const [database, redis] = await Promise.all([
-      check(() => rt.db.query('SELECT 1')),
-      check(async () => {
+    const [database, redis, blobs, timestamps] = await Promise.all([
+      within2s(() => rt.db.query('SELECT 1')),
+      within2s(async () => {
         const down = rt.redisHandle?.down(); // the private server is being restarted: say so
         if (down) throw new Error(down);
         return rt.redis.ping();
       }),
+      within2s(() => rt.blobs.stat(PROBE_KEY)),
+      tsaAnswer(),
     ]);
-    const ok = database === 'ok' && redis === 'ok';
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', database, redis });
+    const ok = !rt.draining && database === 'ok' && redis === 'ok' && blobs === 'ok';
+    res.status(ok ? 200 : 503).json({
+      status: rt.draining ? 'draining' : ok ? 'ready' : 'not ready',
+      database,
+      redis,
+      blobs,
+      tsa: timestamps,
+    });
   });
   return r;
 }
@@ -157,6 +197,11 @@ export async function startHttp(rt: HttpRuntime): Promise<void> {
   // X-Forwarded-For only from the configured proxies (SEGL_TRUSTED_PROXIES); otherwise the socket's address is the source.
   app.set('trust proxy', cfg.trustedProxies.length ? cfg.trustedProxies : false);
   app.use(healthRoutes(rt));
+  // While draining, every response closes its connection: keep-alive clients reconnect elsewhere.
+  app.use((_req, res, next) => {
+    if (rt.draining) res.setHeader('Connection', 'close');
+    next();
+  });
   const limiter = new LoginThrottle();
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(cfg.port, cfg.host, () => resolve(s));

@@ -82,6 +82,12 @@ const Env = z.object({
   SEGL_RELAY_INTERVAL: duration.default(1000),
   SEGL_RELAY_LEASE: duration.default(30_000),
   SEGL_JOB_LOCK: duration.default(30_000),
+  SEGL_SHUTDOWN_GRACE: duration.default(5000),
+  SEGL_DRAIN_DELAY: z
+    .string()
+    .refine((s) => s.trim() === '0' || parseDuration(s) >= 0, 'must be 0 or a duration such as 5s')
+    .transform((s) => (s.trim() === '0' ? 0 : parseDuration(s)))
+    .default(0),
   SEGL_CPR_KEY: z
     .string()
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be base64 of 32 random bytes (openssl rand -base64 32)')
@@ -143,6 +149,10 @@ export interface Config {
   notify: NotifyConfig;
   /** AES-256-GCM key for remembered CPR numbers; derived from the secret when unset */
   cprKey?: Buffer;
+  /** after SIGTERM: how long HTTP requests in progress and running jobs get to finish */
+  shutdownGraceMs: number;
+  /** after SIGTERM: how long /readyz says `draining` while new requests are still taken (a load balancer's poll interval) */
+  drainDelayMs: number;
 }
 
 export interface NotifyConfig {
@@ -323,6 +333,8 @@ function configFrom(e: ParsedEnv): Config {
     trustedProxies: e.SEGL_TRUSTED_PROXIES ?? [],
     cprKey: e.SEGL_CPR_KEY ? Buffer.from(e.SEGL_CPR_KEY, 'base64') : undefined,
     notify: notifyConfigFrom(e),
+    shutdownGraceMs: e.SEGL_SHUTDOWN_GRACE,
+    drainDelayMs: e.SEGL_DRAIN_DELAY,
   };
 }
 

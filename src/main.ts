@@ -4,7 +4,7 @@ import { ConfigError, describeConfig, loadConfig, type Config } from './config';
 import { privateUmask } from './store/datadir';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ensureSecret, purge, startRuntime, type Runtime } from './runtime';
+import { ensureSecret, purge, shutdownBoundMs, startRuntime, type Runtime } from './runtime';
 import { AtRest } from './store/atrest';
 import { openDatabase } from './store/datasource';
 import { ServiceRepository } from './store/services';
@@ -99,8 +99,9 @@ async function run(mode: 'start' | 'api' | 'worker'): Promise<void> {
       startedAt: new Date().toISOString(),
     });
   }
-  // Shutdown is bounded: Runtime.close limits each step (9.1 s in all) and this guard ends the
-  // process at 10 s whatever happens; an incomplete shutdown or a second signal exits non-zero.
+  // Shutdown drains and is bounded: Runtime.close limits each step and this guard ends the process
+  // at shutdownBoundMs (10 s with the defaults) whatever happens; an incomplete shutdown or a second
+  // signal exits non-zero.
   let closing = false;
   const stop = async (signal: string) => {
     if (closing) {
@@ -109,10 +110,11 @@ async function run(mode: 'start' | 'api' | 'worker'): Promise<void> {
     }
     closing = true;
     rt.log.info({ signal }, 'shutting down');
+    const bound = shutdownBoundMs(cfg);
     setTimeout(() => {
-      rt.log.error('shutdown did not finish within 10 s; exiting');
+      rt.log.error(`shutdown did not finish within ${bound / 1000} s; exiting`);
       process.exit(1);
-    }, 10_000).unref();
+    }, bound).unref();
     try {
       await rt.close();
     } catch (e) {

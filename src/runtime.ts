@@ -1,6 +1,7 @@
 // Wiring: database, Redis, blob store, services and the HTTP surface (built in app.ts). main.ts (the CLI) and the
 // tests start segl through here, so both run exactly the same composition.
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
@@ -453,28 +454,53 @@ function resumeAfterRedisRestart(rt: Runtime, life: Lifecycle): void {
 }
 
 /**
- * Bounded (src/ops/shutdown.ts): at most 9.1 s in all, even with Redis dead or frozen; throws
- * naming the steps that did not finish. The workers get the most: running jobs may finish (4 s).
+ * Graceful and bounded (src/ops/shutdown.ts): /readyz says `draining` at once (and for
+ * SEGL_DRAIN_DELAY new requests are still taken, while load balancers notice); then the listener
+ * closes, idle keep-alive connections go, and requests in progress and running jobs get
+ * SEGL_SHUTDOWN_GRACE to finish before the rest is cut off (a job cut off loses its lock and is
+ * taken over elsewhere; the outbox settles each attempt once). Then the queues, Redis and the
+ * database close. At most drain delay + grace + 4.2 s in all, even with Redis dead or frozen;
+ * throws naming the steps that did not finish.
  */
 async function closeRuntime(rt: Runtime, life: Lifecycle): Promise<void> {
   life.closing = true;
+  rt.draining = true;
+  const { drainDelayMs, shutdownGraceMs: grace } = rt.config;
   await runShutdown([
+    { name: 'drain delay', ms: drainDelayMs + 50, run: () => drainDelayMs && new Promise((r) => setTimeout(r, drainDelayMs)) },
     { name: 'outbox relay', ms: 500, run: () => rt.relay.stop() },
-    { name: 'queue workers', ms: 5000, run: () => rt.workers?.close(4000) },
+    {
+      name: 'HTTP requests in progress and running jobs',
+      ms: grace + 500,
+      run: () => Promise.all([rt.server && drainHttp(rt.server, grace), rt.workers?.close(grace)]),
+    },
     { name: 'queues', ms: 500, run: () => rt.queues.close() },
     { name: 'mail and SMS senders', ms: 500, run: () => Promise.all([rt.email.close(), rt.sms.close()]).catch(() => undefined) },
-    {
-      name: 'HTTP server',
-      ms: 500,
-      run: () =>
-        rt.server &&
-        new Promise<void>((resolve) => {
-          rt.server!.closeAllConnections?.();
-          rt.server!.close(() => resolve());
-        }),
-    },
     { name: 'redis connection', ms: 100, run: () => rt.redis.disconnect() },
     { name: 'private redis-server', ms: 1500, run: () => rt.redisHandle.stop() },
     { name: 'database', ms: 500, run: () => rt.db.destroy() },
   ]);
+}
+
+/** The whole shutdown's bound (main.ts ends the process after it): the sum of closeRuntime's limits, and a little. */
+export function shutdownBoundMs(cfg: Pick<Config, 'drainDelayMs' | 'shutdownGraceMs'>): number {
+  return cfg.drainDelayMs + cfg.shutdownGraceMs + 5000;
+}
+
+/**
+ * Stops taking connections, closes idle keep-alive ones, and waits up to `graceMs` for the requests
+ * in progress (each response then closes its connection); whatever is still open after that is cut.
+ */
+function drainHttp(server: Server, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, graceMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
 }
