@@ -2,61 +2,27 @@
 // `segl start` from dist, its redis-server killed with SIGKILL → /readyz 503 naming it, then 200 once
 // it is restarted on the same port; SIGTERM while Redis is dead or frozen ends segl within 10 s and
 // leaves no redis-server behind. Runs the built CLI (bin/segl.js → dist/), like the operator tests.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { spawnSegl, type SeglProcess } from '../support/cli';
 import { eventually } from '../support/receiver';
-import { REPO } from '../support/soap';
 
 const exec = promisify(execFile);
-const BIN = path.join(REPO, 'bin', 'segl.js');
 
-interface Segl {
-  proc: ChildProcess;
-  out: () => string;
-  url: string;
+interface Segl extends SeglProcess {
   redisUrl: string;
   dir: string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
 }
 
 async function startSegl(dir = mkdtempSync(path.join(os.tmpdir(), 'segl-redis-'))): Promise<Segl> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATA_DIR: dir,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'info',
-    SEGL_DEMO_PASSWORD: 'demo-password-1',
-    SEGL_TEST_EID: '0',
-  };
-  delete env.REDIS_URL;
-  const proc = spawn(process.execPath, [BIN, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout!.setEncoding('utf8').on('data', (s: string) => {
-    out += s;
-  });
-  proc.stderr!.setEncoding('utf8').on('data', (s: string) => {
-    out += s;
-  });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => {
-    proc.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() }));
-  });
-  await eventually(
-    async () => {
-      if (proc.exitCode !== null) throw new Error(`segl start exited:\n${out}`);
-      return /segl is running/.test(out) && /private redis-server at redis:\/\/\S+/.test(out);
-    },
-    60_000,
-    'the banner',
-  );
-  // 127.0.0.1, not localhost: trying ::1 first would cost a connection attempt (250 ms), longer than the first restart back-off
-  const url = /segl is running \(preprod\) at (http:\/\/\S+)/.exec(out)![1]!.replace('//localhost:', '//127.0.0.1:');
-  const redisUrl = /private redis-server at (redis:\/\/\S+)/.exec(out)![1]!;
-  return { proc, out: () => out, url, redisUrl, dir, exit };
+  const env = { DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', SEGL_DEMO_PASSWORD: 'demo-password-1', SEGL_TEST_EID: '0' };
+  const p = await spawnSegl('start', env, /^(?=[\s\S]*segl is running)(?=[\s\S]*private redis-server at redis:\/\/\S+)/);
+  const redisUrl = /private redis-server at (redis:\/\/\S+)/.exec(p.out())![1]!;
+  return { ...p, redisUrl, dir };
 }
 
 /** The pid of the redis-server that segl (our child) started: its own child, found by parent pid. */

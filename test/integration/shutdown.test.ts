@@ -2,28 +2,20 @@
 // /readyz names each dependency (database, Redis, blob store, TSA); SIGTERM turns it to `draining`
 // at once, closes the listener after SEGL_DRAIN_DELAY, and lets an SDS upload that is still being
 // streamed finish (201) before the process exits 0; the upload is there after a restart.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSegl, type SeglProcess } from '../support/cli';
 import { eventually } from '../support/receiver';
-import { REPO } from '../support/soap';
 
-const BIN = path.join(REPO, 'bin', 'segl.js');
 const AUTH = `Basic ${Buffer.from('demo:demo-password-1').toString('base64')}`;
 
-interface Segl {
-  proc: ChildProcess;
-  out: () => string;
-  url: string;
-  exit: Promise<{ code: number | null; at: number }>;
-}
+type Segl = SeglProcess;
 
-async function startSegl(dir: string, env: Record<string, string> = {}): Promise<Segl> {
-  const full: NodeJS.ProcessEnv = {
-    ...process.env,
+const startSegl = (dir: string, env: Record<string, string> = {}): Promise<Segl> =>
+  spawnSegl('start', {
     DATA_DIR: dir,
     PORT: '0',
     HOST: '127.0.0.1',
@@ -31,26 +23,7 @@ async function startSegl(dir: string, env: Record<string, string> = {}): Promise
     SEGL_DEMO_PASSWORD: 'demo-password-1',
     SEGL_TEST_EID: '0',
     ...env,
-  };
-  delete full.REDIS_URL;
-  const proc = spawn(process.execPath, [BIN, 'start'], { env: full, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
-  proc.stderr!.setEncoding('utf8').on('data', (s: string) => (out += s));
-  const exit = new Promise<{ code: number | null; at: number }>((resolve) =>
-    proc.once('exit', (code) => resolve({ code, at: Date.now() })),
-  );
-  await eventually(
-    async () => {
-      if (proc.exitCode !== null) throw new Error(`segl start exited:\n${out}`);
-      return /segl is running/.test(out);
-    },
-    60_000,
-    'the banner',
-  );
-  const url = /segl is running \(preprod\) at (http:\/\/\S+)/.exec(out)![1]!.replace('//localhost:', '//127.0.0.1:');
-  return { proc, out: () => out, url, exit };
-}
+  });
 
 const readyz = async (url: string) => {
   const r = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5000) });
