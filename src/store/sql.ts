@@ -1,7 +1,7 @@
 // Plain SQL on the TypeORM data source's own connection, for the hot paths. Statements are written
 // once with `?` placeholders; PostgreSQL gets `$n`. On SQLite they run as cached better-sqlite3
 // prepared statements (synchronous, microseconds each) inside transactions serialised in-process.
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 
 export type Driver = 'sqlite' | 'postgres';
 export type Param = string | number | boolean | null | undefined;
@@ -126,28 +126,127 @@ export function toPg(sql: string): string {
   return out;
 }
 
-class PgSql implements Sql {
+/** What PgTx needs of a pg pool client. */
+interface PgClient {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  release(err?: Error | boolean): void;
+}
+interface PgPool {
+  connect(): Promise<PgClient>;
+}
+
+/** Bound parameters PostgreSQL takes in one statement (the wire protocol's Int16 count). */
+const PG_MAX_PARAMS = 65_535;
+/** Plain inserts (no SELECT in them, no RETURNING, no DO UPDATE) may wait for the next statement. */
+const WRITE_BEHIND = /^\s*INSERT\s+INTO\s+(\w+)/i;
+const pgValues = (params: Param[]) => params.map((p) => (p === undefined ? null : p));
+
+/**
+ * One PostgreSQL transaction with its INSERTs written behind: they wait until something needs
+ * them (a read, another kind of write, the commit) and then go together as ONE statement, each a
+ * data-modifying WITH query (PostgreSQL §7.8.4). Inserts need not see each other: the foreign keys
+ * are checked at the end of the statement, and inserts into one table that could meet each other's
+ * rows through ON CONFLICT are never put side by side. A transaction made only of inserts
+ * (createRequest: request, tasks, documents, events, outbox) costs one round trip and no
+ * BEGIN/COMMIT, since one statement is atomic by itself. Reads, updates and deletes run as they
+ * come, after a BEGIN sent on first need.
+ */
+class PgTx implements Sql {
   readonly driver = 'postgres' as const;
-  constructor(private readonly m: EntityManager) {}
-  async run(sql: string, params: Param[] = []): Promise<void> {
-    await this.m.query(
-      toPg(sql),
-      params.map((p) => (p === undefined ? null : p)),
+  private pending: Array<{ sql: string; params: Param[] }> = [];
+  private pendingParams = 0;
+  /** the tables of the inserts waiting, and whether one of those into it has ON CONFLICT */
+  private readonly pendingTables = new Map<string, boolean>();
+  private begun = false;
+  private client?: PgClient;
+  constructor(private readonly pool: PgPool) {}
+
+  private async conn(): Promise<PgClient> {
+    return (this.client ??= await this.pool.connect());
+  }
+
+  private async begin(c: PgClient): Promise<void> {
+    if (this.begun) return;
+    this.begun = true;
+    await c.query('BEGIN');
+  }
+
+  /** The inserts waiting, as one statement (several when they would pass the parameter limit: then inside BEGIN). */
+  private async flush(): Promise<void> {
+    if (!this.pending.length) return;
+    const list = this.pending;
+    this.pending = [];
+    this.pendingParams = 0;
+    this.pendingTables.clear();
+    const c = await this.conn();
+    if (list.length === 1) {
+      await c.query(toPg(list[0]!.sql), pgValues(list[0]!.params));
+      return;
+    }
+    let n = 0;
+    const parts = list.map((st, i) => `w${i} AS (${st.sql.replace(/\?/g, () => `$${++n}`)})`);
+    await c.query(
+      `WITH ${parts.join(', ')} SELECT 1`,
+      list.flatMap((st) => pgValues(st.params)),
     );
   }
+
+  async run(sql: string, params: Param[] = []): Promise<void> {
+    const table = WRITE_BEHIND.exec(sql)?.[1]?.toLowerCase();
+    if (table === undefined || /\b(SELECT|RETURNING|DO\s+UPDATE)\b/i.test(sql)) {
+      await this.all(sql, params);
+      return;
+    }
+    // Beside each other, two inserts into one table behave as in sequence only when neither has
+    // ON CONFLICT (which of the two meets the other's row first is not defined): such a pair is split.
+    const conflicts = /\bON\s+CONFLICT\b/i.test(sql);
+    const before = this.pendingTables.get(table);
+    if (this.pendingParams + params.length > PG_MAX_PARAMS || (before !== undefined && (before || conflicts))) {
+      await this.begin(await this.conn());
+      await this.flush();
+    }
+    this.pending.push({ sql, params });
+    this.pendingParams += params.length;
+    this.pendingTables.set(table, (this.pendingTables.get(table) ?? false) || conflicts);
+  }
+
   async all<T>(sql: string, params: Param[] = []): Promise<T[]> {
-    return this.m.query(
-      toPg(sql),
-      params.map((p) => (p === undefined ? null : p)),
-    );
+    const c = await this.conn();
+    await this.begin(c);
+    await this.flush();
+    return (await c.query(toPg(sql), pgValues(params))).rows as T[];
+  }
+
+  async commit(): Promise<void> {
+    await this.flush();
+    if (this.begun) await this.client!.query('COMMIT');
+  }
+
+  /** Rolls back what was begun and gives the connection back (a broken one is discarded). */
+  async end(failed: boolean): Promise<void> {
+    const c = this.client;
+    if (!c) return;
+    this.client = undefined;
+    let broken = false;
+    if (failed && this.begun) await c.query('ROLLBACK').catch(() => (broken = true));
+    c.release(broken);
   }
 }
 
 class PgDatabase implements SqlDatabase {
   readonly driver = 'postgres' as const;
-  constructor(private readonly ds: DataSource) {}
-  tx<T>(work: (q: Sql) => Promise<T>): Promise<T> {
-    return this.ds.transaction((m) => work(new PgSql(m)));
+  constructor(private readonly pool: PgPool) {}
+  async tx<T>(work: (q: Sql) => Promise<T>): Promise<T> {
+    const q = new PgTx(this.pool);
+    let failed = true;
+    try {
+      const value = await work(q);
+      await q.commit();
+      failed = false;
+      return value;
+    } finally {
+      await q.end(failed);
+    }
   }
 }
 
@@ -159,7 +258,7 @@ export function sqlDatabase(ds: DataSource): SqlDatabase {
   if (!h) {
     h =
       ds.options.type === 'postgres'
-        ? new PgDatabase(ds)
+        ? new PgDatabase((ds.driver as unknown as { master: PgPool }).master)
         : new SqliteDatabase((ds.driver as unknown as { databaseConnection: BetterSqlite }).databaseConnection);
     handles.set(ds, h);
   }
