@@ -136,7 +136,12 @@ export interface NewRequest {
 
 /** Reads every use case makes; every method runs inside the transaction that `TxStore.tx` opened. */
 export interface RequestReads {
-  getRequest(serviceId: number, requestId: string): Promise<RequestRow | null>;
+  /**
+   * `forUpdate`: the request is locked until the transaction ends, so that transactions changing its
+   * tasks run one after another and each sees the states the others left (two signers completing the
+   * last two tasks in two processes must not both find the other one still open).
+   */
+  getRequest(serviceId: number, requestId: string, forUpdate?: boolean): Promise<RequestRow | null>;
   getTasks(requestId: string): Promise<TaskRow[]>;
   getTaskDocuments(requestIds: string[]): Promise<TaskDocumentRow[]>;
   /** The stored bytes of one of a request's documents. */

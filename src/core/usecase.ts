@@ -84,15 +84,16 @@ export abstract class UseCase<Tx extends BaseTx, D extends UseCaseDeps<Tx> = Use
   }
 
   /** The service's request (deleted ones too); NotFound for unknown ids and other services' requests alike. */
-  protected async live(tx: Tx, svc: ServiceAccount, requestId: string, path = 'request-id'): Promise<RequestRow> {
-    const r = await tx.getRequest(svc.id, requestId);
+  protected async live(tx: Tx, svc: ServiceAccount, requestId: string, path = 'request-id', forUpdate = false): Promise<RequestRow> {
+    const r = await tx.getRequest(svc.id, requestId, forUpdate);
     if (!r) throw new NotFoundError(path, `no request "${requestId}" exists for service ${svc.name}`);
     return r;
   }
 
   /**
    * The request, one of its tasks, all its tasks (for depends-on) and its packaging tasks' states
-   * (read only when the request has packaging tasks), as read in this transaction.
+   * (read only when the request has packaging tasks), as read in this transaction, with the request
+   * locked until it ends: what a task may do next depends on its siblings' states.
    */
   protected async liveTask(
     tx: Tx,
@@ -100,7 +101,7 @@ export abstract class UseCase<Tx extends BaseTx, D extends UseCaseDeps<Tx> = Use
     requestId: string,
     taskId: string,
   ): Promise<{ request: RequestRow; task: TaskRow; tasks: TaskRow[]; packages: PackageStates }> {
-    const request = await this.live(tx, svc, requestId);
+    const request = await this.live(tx, svc, requestId, 'request-id', true);
     const tasks = await tx.getTasks(requestId);
     const task = tasks.find((t) => t.taskId === taskId);
     if (!task) throw new NotFoundError('task-id', `request "${requestId}" has no task "${taskId}"`);

@@ -121,8 +121,10 @@ class Tx extends PackagingTx implements DocumentTx {
     );
   }
 
-  async getRequest(serviceId: number, requestId: string): Promise<RequestRow | null> {
-    const [r] = await this.q.all('SELECT * FROM request WHERE id = ? AND service_id = ?', [requestId, serviceId]);
+  async getRequest(serviceId: number, requestId: string, forUpdate = false): Promise<RequestRow | null> {
+    // SQLite has one writer at a time (BEGIN IMMEDIATE): the lock is PostgreSQL's row lock only.
+    const lock = forUpdate && this.q.driver === 'postgres' ? ' FOR UPDATE' : '';
+    const [r] = await this.q.all(`SELECT * FROM request WHERE id = ? AND service_id = ?${lock}`, [requestId, serviceId]);
     if (!r) return null;
     return {
       id: r.id as string,
