@@ -72,14 +72,15 @@ async function taskUrl(deps: NotifyDeps, w: DeliveryWork): Promise<string | unde
 
 /**
  * One run of a delivery job (`jobId`, the rows' job_id): claims the rows still queued in it, then
- * sends each when the gate lets it and settles each on its own. A failure to claim is thrown (BullMQ
+ * sends each when the gate lets it (the gate bounds sends, not the settles after them) and settles
+ * each on its own. A failure to claim is thrown (BullMQ
  * tries the job again); a failure after the claim leaves that row sending for the relay.
  */
 export async function runDeliveryJob(deps: NotifyDeps, jobId: string, send: Send, slots: Gate): Promise<Outcome[]> {
   const claimed = await deps.outbox.claim(jobId, randomUUID(), new Date().toISOString());
   return Promise.all(
     claimed.map((w) =>
-      slots(() => deliver(deps, w, send)).catch((e: unknown) => {
+      deliver(deps, w, send, slots).catch((e: unknown) => {
         deps.log.warn(
           { deliveryId: w.deliveryId, err: (e as Error).message },
           'delivery not settled; the outbox relay queues it again after the lease',
@@ -90,8 +91,8 @@ export async function runDeliveryJob(deps: NotifyDeps, jobId: string, send: Send
   );
 }
 
-/** One claimed delivery: dropped if it no longer applies, else sent; settled under the claim. */
-async function deliver(deps: NotifyDeps, w: DeliveryWork, send: Send): Promise<Outcome> {
+/** One claimed delivery: dropped if it no longer applies, else sent (holding a slot of the gate); settled under the claim. */
+async function deliver(deps: NotifyDeps, w: DeliveryWork, send: Send, slots: Gate): Promise<Outcome> {
   const attempt = w.attempts + 1;
   // made only when something is logged at an enabled level (a child logger serialises its bindings)
   const log = (level: 'info' | 'warn') =>
@@ -118,7 +119,7 @@ async function deliver(deps: NotifyDeps, w: DeliveryWork, send: Send): Promise<O
   };
   let note: string;
   try {
-    note = await send(w, attempt, expand);
+    note = await slots(() => send(w, attempt, expand));
   } catch (e) {
     const reason = (e as Error).message;
     const schedule = deps.config.retrySchedule;
