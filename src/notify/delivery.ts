@@ -9,6 +9,7 @@ import type { RequestService } from '../core/requests';
 import { expandPlaceholders } from '../core/outbox';
 import type { Clock, ServiceAccount } from '../core/ports';
 import type { Metrics } from '../ops/metrics';
+import type { DeliveryJob } from '../queue/queues';
 import type { DeliveryWork, OutboxRepository } from '../store/outbox';
 import type { ServiceRepository } from '../store/services';
 import type { EmailSender } from './email';
@@ -70,14 +71,25 @@ async function taskUrl(deps: NotifyDeps, w: DeliveryWork): Promise<string | unde
   return `${deps.publicUrl()}/std/docaction/${encodeURIComponent(w.serviceName)}?${q}`;
 }
 
+/** The rows a job names (a job added by an earlier version named one delivery, its id `<delivery-id>-<attempts>`). */
+function deliveriesOf(data: DeliveryJob | { deliveryId?: string }): string[] {
+  if ('deliveries' in data && Array.isArray(data.deliveries)) return data.deliveries;
+  return 'deliveryId' in data && data.deliveryId ? [data.deliveryId] : [];
+}
+
 /**
  * One run of a delivery job (`jobId`, the rows' job_id): claims the rows still queued in it, then
  * sends each when the gate lets it (the gate bounds sends, not the settles after them) and settles
  * each on its own. A failure to claim is thrown (BullMQ
  * tries the job again); a failure after the claim leaves that row sending for the relay.
  */
-export async function runDeliveryJob(deps: NotifyDeps, jobId: string, send: Send, slots: Gate): Promise<Outcome[]> {
-  const claimed = await deps.outbox.claim(jobId, randomUUID(), new Date().toISOString());
+export async function runDeliveryJob(
+  deps: NotifyDeps,
+  job: { id: string; data: DeliveryJob },
+  send: Send,
+  slots: Gate,
+): Promise<Outcome[]> {
+  const claimed = await deps.outbox.claim(job.id, deliveriesOf(job.data), randomUUID(), new Date().toISOString());
   return Promise.all(
     claimed.map((w) =>
       deliver(deps, w, send, slots).catch((e: unknown) => {

@@ -12,7 +12,7 @@ export const PACKAGING_QUEUE = 'segl-packaging';
 
 /**
  * A few deliveries of one channel (the relay's batch). The job's id is the rows' job_id: a run
- * claims the rows by it, so the list is for people reading Redis; a retry goes into a new job.
+ * claims the listed rows still queued in that job; a retry or a re-queue goes into a new job.
  */
 export interface DeliveryJob {
   deliveries: string[];

@@ -8,7 +8,7 @@ import { smsSend } from './jobs/sms';
 import { runTimer, TIMER_JOBS, type TimerDeps, type TimerJob } from './jobs/timers';
 import { runPackagingJob, type PackagingJobDeps } from './jobs/packaging';
 import { gate, runDeliveryJob, type NotifyDeps, type Send } from '../notify/delivery';
-import { connection, PACKAGING_QUEUE, QUEUE, type PackagingJob, type Queues } from './queues';
+import { connection, PACKAGING_QUEUE, QUEUE, type DeliveryJob, type PackagingJob, type Queues } from './queues';
 
 export interface WorkerOptions {
   concurrency: number;
@@ -56,7 +56,7 @@ export class WorkerHost {
     // A job holds a few deliveries; the gate keeps at most `concurrency` of them in flight per queue.
     const delivery = (send: Send, slots: number) => {
       const g = gate(slots);
-      return (job: Job) => runDeliveryJob(this.deps, job.id!, send, g);
+      return (job: Job<DeliveryJob>) => runDeliveryJob(this.deps, { id: job.id!, data: job.data }, send, g);
     };
     this.worker(QUEUE.URL, this.opts.concurrency, delivery(callbackSend(this.deps), this.opts.concurrency));
     const few = Math.min(this.opts.concurrency, 8);

@@ -151,9 +151,8 @@ const loadFrom = (source: string) => `SELECT o.*, n.body AS n_body, n.disabled A
   JOIN request r ON r.id = o.request_id JOIN service s ON s.id = r.service_id
   LEFT JOIN task t ON t.request_id = o.request_id AND t.task_id = o.task_id`;
 /** A job's queued rows become its run's: status sending, the run's token, when. */
-const CLAIM_SQL = `UPDATE outbox SET status = 'sending', claim = ?, claimed_at = ?, updated_at = ? WHERE job_id = ? AND status = 'queued'`;
-/** PostgreSQL: claimed and loaded in one statement. */
-const PG_CLAIM = `WITH c AS (${CLAIM_SQL} RETURNING *) ${loadFrom('c')}`;
+const claimSql = (n: number) =>
+  `UPDATE outbox SET status = 'sending', claim = ?, claimed_at = ?, updated_at = ? WHERE delivery_id IN (${inList(n)}) AND job_id = ? AND status = 'queued'`;
 
 /** The row moves on only while the run that settles it holds its claim (a duplicate run changes nothing). */
 const SETTLE_SQL = `UPDATE outbox SET status = ?, attempts = ?, updated_at = ?, queued_at = NULL, claim = NULL, claimed_at = NULL,
@@ -331,17 +330,20 @@ export class OutboxRepository {
   }
 
   /**
-   * A job's run claims the job's rows that are still queued (status sending, `claim` its token) and
-   * gets them with all a worker needs, in one statement on PostgreSQL. A second run of the same job
-   * (BullMQ took it over while the first was still busy) finds nothing left to claim.
+   * A job's run claims the job's rows (`deliveryIds`, queued in job `jobId`) that are still queued:
+   * status sending, `claim` its token; and gets them with all a worker needs, in one statement on
+   * PostgreSQL. A second run of the same job (BullMQ took it over while the first was still busy)
+   * finds nothing left to claim.
    */
-  async claim(jobId: string, claim: string, at: string): Promise<DeliveryWork[]> {
-    const params: Param[] = [claim, at, at, jobId];
+  async claim(jobId: string, deliveryIds: string[], claim: string, at: string): Promise<DeliveryWork[]> {
+    if (!deliveryIds.length) return [];
+    const params: Param[] = [claim, at, at, ...deliveryIds, jobId];
     let rows: Row[];
-    if (this.db.driver === 'postgres') rows = await this.one(PG_CLAIM, params);
+    if (this.db.driver === 'postgres')
+      rows = await this.one(`WITH c AS (${claimSql(deliveryIds.length)} RETURNING *) ${loadFrom('c')}`, params);
     else
       rows = await this.db.tx(async (q) => {
-        const ids = (await q.all<Row>(`${CLAIM_SQL} RETURNING delivery_id`, params)).map((r) => r.delivery_id as string);
+        const ids = (await q.all<Row>(`${claimSql(deliveryIds.length)} RETURNING delivery_id`, params)).map((r) => r.delivery_id as string);
         return ids.length ? q.all<Row>(`${loadFrom('outbox')} WHERE o.delivery_id IN (${inList(ids.length)})`, ids) : [];
       });
     return rows.map((o) => this.work(o));

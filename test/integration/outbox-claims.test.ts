@@ -45,9 +45,9 @@ describe.each(databases())('outbox claims on %s', (db) => {
     const id = job!.deliveryIds[0]!;
     expect(await status(id)).toMatchObject({ status: 'queued', job_id: job!.jobId });
 
-    const [w] = await outbox.claim(job!.jobId, 'run-1', iso(0));
+    const [w] = await outbox.claim(job!.jobId, [id], 'run-1', iso(0));
     expect(w).toMatchObject({ deliveryId: id, status: 'sending', claim: 'run-1', attempts: 0 });
-    expect(await outbox.claim(job!.jobId, 'run-2', iso(0))).toEqual([]); // BullMQ ran the job again
+    expect(await outbox.claim(job!.jobId, [id], 'run-2', iso(0))).toEqual([]); // BullMQ ran the job again
     expect(await outbox.settle({ ...w!, claim: 'run-2' }, { kind: 'delivered', note: 'x' }, iso(0))).toBe(false);
     expect(await status(id)).toMatchObject({ status: 'sending', claim: 'run-1' });
 
@@ -62,7 +62,7 @@ describe.each(databases())('outbox claims on %s', (db) => {
     await s.rt.documents.requests.createRequest(svc, [request(2)]);
     const [job] = await outbox.claimDue(iso(1000), iso(0), 10, 20, jobId);
     const id = job!.deliveryIds[0]!;
-    const [w] = await outbox.claim(job!.jobId, 'run-a', iso(0));
+    const [w] = await outbox.claim(job!.jobId, [id], 'run-a', iso(0));
 
     // claimed just now: not unsettled for a sending lease that began a minute ago
     expect((await outbox.unsettled(iso(-60_000), iso(-60_000), 100)).map((r) => r.deliveryId)).not.toContain(id);
@@ -75,8 +75,8 @@ describe.each(databases())('outbox claims on %s', (db) => {
     expect(again).toMatchObject({ channel: 'URL', deliveryIds: [id] });
     expect(again!.jobId).not.toBe(job!.jobId);
     expect(await status(id)).toMatchObject({ status: 'queued', claim: null, job_id: again!.jobId });
-    expect(await outbox.claim(job!.jobId, 'run-b', iso(0))).toEqual([]);
-    const [w2] = await outbox.claim(again!.jobId, 'run-c', iso(0));
+    expect(await outbox.claim(job!.jobId, [id], 'run-b', iso(0))).toEqual([]);
+    const [w2] = await outbox.claim(again!.jobId, [id], 'run-c', iso(0));
     expect(w2).toMatchObject({ deliveryId: id, claim: 'run-c' });
     expect(await outbox.settle(w!, { kind: 'delivered', note: 'x' }, iso(0))).toBe(false); // the dead run's claim is void
     expect(await outbox.settle(w2!, { kind: 'delivered', note: 'x' }, iso(0))).toBe(true);
@@ -86,7 +86,7 @@ describe.each(databases())('outbox claims on %s', (db) => {
     await s.rt.documents.requests.createRequest(svc, [request(3), request(4), request(5)]);
     const jobsMade = await outbox.claimDue(iso(1000), iso(0), 10, 2, jobId);
     expect(jobsMade.map((j) => j.deliveryIds.length).sort()).toEqual([1, 2]); // at most two per job
-    const claimed = (await Promise.all(jobsMade.map((j) => outbox.claim(j.jobId, `run-${j.jobId}`, iso(0))))).flat();
+    const claimed = (await Promise.all(jobsMade.map((j) => outbox.claim(j.jobId, j.deliveryIds, `run-${j.jobId}`, iso(0))))).flat();
     expect(claimed).toHaveLength(3);
     const [a, b, c] = claimed;
     const answers = await Promise.all([

@@ -255,8 +255,9 @@ export function packagingMethodSql(d: Dialect): string[] {
 }
 
 /**
- * Each delivery sent once (issue 13): the job a queued row belongs to (several rows per job), and the
- * claim a worker takes before sending (status `sending`, a token per run and its time): only the
+ * Each delivery sent once (issue 13): the job a queued row belongs to (several rows per job; not
+ * indexed: a job names its rows, found by primary key, and an index would be rewritten by every
+ * status change), and the claim a worker takes before sending (status `sending`, a token per run and its time): only the
  * claim's holder settles the row, and the relay hands a claim back only after a lease with its job
  * gone. Rows queued by earlier versions keep their job's id (`<delivery-id>-<attempts>`).
  */
@@ -266,11 +267,9 @@ export function outboxClaimsSql(): string[] {
     `ALTER TABLE outbox ADD COLUMN claim ${v(36)}`,
     `ALTER TABLE outbox ADD COLUMN claimed_at ${T}`,
     `UPDATE outbox SET job_id = delivery_id || '-' || CAST(attempts AS varchar(12)) WHERE status = 'queued'`,
-    `CREATE INDEX outbox_job ON outbox (job_id)`,
   ];
 }
 export const OUTBOX_CLAIMS_DOWN = [
-  'DROP INDEX outbox_job',
   `UPDATE outbox SET status = 'queued' WHERE status = 'sending'`,
   'ALTER TABLE outbox DROP COLUMN claimed_at',
   'ALTER TABLE outbox DROP COLUMN claim',
