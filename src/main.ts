@@ -342,13 +342,13 @@ function deliveriesCommand(program: Command): void {
   program
     .command('deliveries')
     .description('the delivery log: notifications and their outcome, newest first')
-    .option('--status <status>', 'pending, queued, delivered, cancelled or dead')
+    .option('--status <status>', 'pending, queued, sending, delivered, cancelled or dead')
     .option('--request <id>', 'one request only')
     .option('--limit <n>', 'how many', '50')
     .action(async (o: { status?: string; request?: string; limit: string }) => {
       const cfg = config();
-      if (o.status && !['pending', 'queued', 'delivered', 'cancelled', 'dead'].includes(o.status)) {
-        throw new Error('--status must be pending, queued, delivered, cancelled or dead');
+      if (o.status && !['pending', 'queued', 'sending', 'delivered', 'cancelled', 'dead'].includes(o.status)) {
+        throw new Error('--status must be pending, queued, sending, delivered, cancelled or dead');
       }
       const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
       try {

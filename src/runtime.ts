@@ -35,7 +35,7 @@ import { ServiceRepository } from './store/services';
 import { OutboxRepository } from './store/outbox';
 import { CprRepository } from './store/cpr';
 import { Queues } from './queue/queues';
-import { OutboxRelay } from './queue/relay';
+import { OutboxRelay, type RelayOptions } from './queue/relay';
 import { WorkerHost } from './queue/workers';
 import { AdjustableClock } from './ops/clock';
 import { Metrics } from './ops/metrics';
@@ -267,8 +267,7 @@ function assembleRuntime(
   const cpr = new CprRepository(db, { key: cfg.cprKey, secret: cfg.secret! });
   const queues = new Queues(redisHandle.url, cfg.notify.queuePrefix);
   const metrics = new Metrics({ outbox, queues });
-  const relayOpts = { intervalMs: cfg.notify.relayIntervalMs, leaseMs: cfg.notify.relayLeaseMs };
-  const relay = new OutboxRelay(outbox, queues, clock, log, relayOpts, new PackagingJobs(db));
+  const relay = new OutboxRelay(outbox, queues, clock, log, relayOptions(cfg), new PackagingJobs(db));
   const outboxDir = path.join(cfg.dataDir, 'outbox');
   const email = emailSenderFrom({ smtpUrl: cfg.notify.smtpUrl, outboxDir: path.join(outboxDir, 'mail') });
   const sms = smsSenderFrom({ ...cfg.notify.sms, outboxDir: path.join(outboxDir, 'sms') });
@@ -327,6 +326,15 @@ function assembleRuntime(
     () => relay.kick(),
   );
   return rt;
+}
+
+/** The relay's timing: a claimed delivery is given back only after its send could have timed out (e-mail and SMS: 10 s). */
+function relayOptions(cfg: Config): RelayOptions {
+  return {
+    intervalMs: cfg.notify.relayIntervalMs,
+    leaseMs: cfg.notify.relayLeaseMs,
+    sendingLeaseMs: cfg.notify.relayLeaseMs + Math.max(cfg.notify.callbackTimeoutMs, 10_000),
+  };
 }
 
 /** The packaging job's use case on the document store, with the maker the composition chose. */

@@ -5,7 +5,7 @@ import type { NotificationType, TaskStatus } from './enums';
 import type { Notification } from './types';
 import { compileSchedule, fireTime } from './schedule';
 
-export type DeliveryStatus = 'pending' | 'queued' | 'delivered' | 'cancelled' | 'dead';
+export type DeliveryStatus = 'pending' | 'queued' | 'sending' | 'delivered' | 'cancelled' | 'dead';
 
 /** One notification to send once, at `dueAt`. `deliveryId` is stable: the same trigger plans the same id. */
 export interface OutboxRow {

@@ -1,5 +1,8 @@
-// One delivery attempt, whatever the channel: load the outbox row, drop it if it no longer applies,
-// send, and settle the row (delivered / retry later / dead-lettered). Workers differ only in `send`.
+// A delivery job, whatever the channel: claim the job's outbox rows (status sending, a token of this
+// run: a second run of the same job finds nothing to claim), then for each row on its own: drop it if
+// it no longer applies, send, and settle it (delivered / retry later / dead-lettered) under the claim.
+// Workers differ only in `send`.
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { NotifyConfig } from '../config';
 import type { RequestService } from '../core/requests';
@@ -30,7 +33,26 @@ export interface NotifyDeps {
   resolve?: Resolver;
 }
 
-export type Outcome = 'delivered' | 'retry' | 'dead' | 'cancelled' | 'stale';
+/** stale: the row had moved on (another run settled it); failed: not settled here (the relay re-queues it after the lease) */
+export type Outcome = 'delivered' | 'retry' | 'dead' | 'cancelled' | 'stale' | 'failed';
+
+/** Runs `f` when one of the `slots` is free: the deliveries in flight in this process, whatever their job. */
+export type Gate = <T>(f: () => Promise<T>) => Promise<T>;
+export function gate(slots: number): Gate {
+  let free = Math.max(1, slots);
+  const waiting: Array<() => void> = [];
+  return async (f) => {
+    if (free > 0) free--;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await f();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
 
 /** What a channel does with one delivery; returns the note for the notification-sent event. */
 export type Send = (w: DeliveryWork, attempt: number, text: Expand) => Promise<string>;
@@ -49,9 +71,40 @@ async function taskUrl(deps: NotifyDeps, w: DeliveryWork): Promise<string | unde
   return `${deps.publicUrl()}/std/docaction/${encodeURIComponent(w.serviceName)}?${q}`;
 }
 
-export async function runDelivery(deps: NotifyDeps, job: DeliveryJob, send: Send): Promise<Outcome> {
-  const w = await deps.outbox.load(job.deliveryId);
-  if (!w || w.status !== 'queued' || w.attempts !== job.attempts) return 'stale'; // settled already, or an older attempt's job
+/** The rows a job names (a job added by an earlier version named one delivery, its id `<delivery-id>-<attempts>`). */
+function deliveriesOf(data: DeliveryJob | { deliveryId?: string }): string[] {
+  if ('deliveries' in data && Array.isArray(data.deliveries)) return data.deliveries;
+  return 'deliveryId' in data && data.deliveryId ? [data.deliveryId] : [];
+}
+
+/**
+ * One run of a delivery job (`jobId`, the rows' job_id): claims the rows still queued in it, then
+ * sends each when the gate lets it (the gate bounds sends, not the settles after them) and settles
+ * each on its own. A failure to claim is thrown (BullMQ
+ * tries the job again); a failure after the claim leaves that row sending for the relay.
+ */
+export async function runDeliveryJob(
+  deps: NotifyDeps,
+  job: { id: string; data: DeliveryJob },
+  send: Send,
+  slots: Gate,
+): Promise<Outcome[]> {
+  const claimed = await deps.outbox.claim(job.id, deliveriesOf(job.data), randomUUID(), new Date().toISOString());
+  return Promise.all(
+    claimed.map((w) =>
+      deliver(deps, w, send, slots).catch((e: unknown) => {
+        deps.log.warn(
+          { deliveryId: w.deliveryId, err: (e as Error).message },
+          'delivery not settled; the outbox relay queues it again after the lease',
+        );
+        return 'failed' as const;
+      }),
+    ),
+  );
+}
+
+/** One claimed delivery: dropped if it no longer applies, else sent (holding a slot of the gate); settled under the claim. */
+async function deliver(deps: NotifyDeps, w: DeliveryWork, send: Send, slots: Gate): Promise<Outcome> {
   const attempt = w.attempts + 1;
   // made only when something is logged at an enabled level (a child logger serialises its bindings)
   const log = (level: 'info' | 'warn') =>
@@ -76,13 +129,9 @@ export async function runDelivery(deps: NotifyDeps, job: DeliveryJob, send: Send
     if (url === null && s.includes('${taskUrl}')) url = await taskUrl(deps, w);
     return expandPlaceholders(s, { taskUrl: url ?? undefined, requestId: w.requestId, taskId: w.taskId });
   };
+  let note: string;
   try {
-    const note = await send(w, attempt, expand);
-    const outcome = await settle({ kind: 'delivered', note: `${what} ${note} (delivery ${w.deliveryId}, attempt ${attempt})` });
-    if (outcome === 'delivered')
-      deps.metrics?.latency.observe({ channel: w.channel }, Math.max(0, Date.now() - Date.parse(w.dueAt)) / 1000);
-    log('info')?.info({ outcome }, 'notification delivered');
-    return outcome;
+    note = await slots(() => send(w, attempt, expand));
   } catch (e) {
     const reason = (e as Error).message;
     const schedule = deps.config.retrySchedule;
@@ -97,4 +146,9 @@ export async function runDelivery(deps: NotifyDeps, job: DeliveryJob, send: Send
     log('info')?.info({ reason, next: next.toISOString() }, 'notification attempt failed; will retry');
     return settle({ kind: 'retry', note: `attempt ${attempt}: ${reason}`, nextDueAt: next.toISOString() });
   }
+  // sent: a failure to record it is not a failed send (the row stays claimed for the relay)
+  const outcome = await settle({ kind: 'delivered', note: `${what} ${note} (delivery ${w.deliveryId}, attempt ${attempt})` });
+  if (outcome === 'delivered') deps.metrics?.latency.observe({ channel: w.channel }, Math.max(0, Date.now() - Date.parse(w.dueAt)) / 1000);
+  log('info')?.info({ outcome }, 'notification delivered');
+  return outcome;
 }

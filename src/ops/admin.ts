@@ -102,7 +102,7 @@ export function sameOriginOnly(publicUrl: () => string): express.RequestHandler 
   };
 }
 
-const STATUSES: readonly DeliveryStatus[] = ['pending', 'queued', 'delivered', 'cancelled', 'dead'];
+const STATUSES: readonly DeliveryStatus[] = ['pending', 'queued', 'sending', 'delivered', 'cancelled', 'dead'];
 
 export function adminRoutes(d: AdminDeps): express.Router {
   const r = express.Router();

@@ -1,6 +1,6 @@
-// BullMQ queues: one per job kind. Jobs carry only the delivery id and the attempt they are for (or,
-// for packaging, the packaging task they are for); the outbox row (the packaging_task row) is the
-// truth, so a job that is lost is re-queued and one that runs twice is harmless.
+// BullMQ queues: one per job kind. A delivery job names the outbox rows queued in it (or, for
+// packaging, the packaging task it is for); the outbox rows (the packaging_task row) are the truth,
+// so a job that is lost is re-queued and one that runs twice is harmless.
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { NotificationType } from '../core/enums';
 
@@ -10,13 +10,13 @@ export const CHANNEL_QUEUE: Record<NotificationType, QueueName> = { URL: QUEUE.U
 /** Packaging jobs (src/queue/jobs/packaging.ts): one per packaging task, id stable per request and packaging task. */
 export const PACKAGING_QUEUE = 'segl-packaging';
 
+/**
+ * A few deliveries of one channel (the relay's batch). The job's id is the rows' job_id: a run
+ * claims the listed rows still queued in that job; a retry or a re-queue goes into a new job.
+ */
 export interface DeliveryJob {
-  deliveryId: string;
-  attempts: number;
+  deliveries: string[];
 }
-
-/** One job per delivery attempt: a retry is a new job, a duplicate of the same attempt is refused by BullMQ. */
-export const jobId = (j: DeliveryJob): string => `${j.deliveryId}-${j.attempts}`;
 
 /** A packaging job names its packaging task; the job id is core's packageId (a duplicate add does nothing). */
 export interface PackagingJob {

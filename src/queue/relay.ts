@@ -1,21 +1,32 @@
-// The outbox relay: moves due deliveries from the database into BullMQ and marks them queued. It
-// is woken after each commit that wrote outbox rows and also polls (other processes write too, and
-// reminders fall due with time). Queued rows whose job vanished (Redis flushed, restarted without
-// persistence) are queued again after a lease; on start every queued row is checked at once. The
-// packaging jobs' outbox (packaging_task rows made due when their last task completed) is moved into
-// segl-packaging the same way, one job per packaging task.
+// The outbox relay: moves due deliveries from the database into BullMQ and marks them queued, a few
+// of one channel per job (each row names its job). It is woken after each commit that wrote outbox
+// rows and also polls (other processes write too, and reminders fall due with time). Queued rows
+// whose job vanished (Redis flushed, restarted without persistence) are queued again after a lease;
+// on start every queued row is checked at once. Rows a worker claimed (sending) are given back only
+// when their job is gone and the claim is older than the lease plus the send timeout (the worker
+// died): only those can be sent twice. The packaging jobs' outbox (packaging_task rows made due when
+// their last task completed) is moved into segl-packaging the same way, one job per packaging task.
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { packageId } from '../core/packagingtasks';
 import type { Clock } from '../core/ports';
-import type { Claimed, OutboxRepository } from '../store/outbox';
+import type { JobBatch, OutboxRepository, Unsettled } from '../store/outbox';
 import type { PackagingJobKey, PackagingJobs } from '../store/packagingtasks';
-import { CHANNEL_QUEUE, jobId, type Queues } from './queues';
+import { CHANNEL_QUEUE, type DeliveryJob, type Queues } from './queues';
 
 export interface RelayOptions {
   intervalMs: number;
   leaseMs: number;
+  /** how long a claimed (sending) row may stay unsettled before it is given back if its job is gone: more than the longest send */
+  sendingLeaseMs: number;
+  /** rows claimed per statement */
   batch?: number;
+  /** deliveries per job (default 20) */
+  perJob?: number;
 }
+
+/** A new job id (BullMQ refuses ids that look like integers: a letter first). */
+const newJobId = (): string => `j${randomBytes(12).toString('base64url')}`;
 
 export class OutboxRelay {
   private timer?: NodeJS.Timeout;
@@ -93,36 +104,35 @@ export class OutboxRelay {
     }
   }
 
-  private async enqueue(rows: Claimed[]): Promise<void> {
-    const byQueue = new Map<string, Claimed[]>();
-    for (const r of rows) {
-      const list = byQueue.get(CHANNEL_QUEUE[r.channel]);
-      if (list) list.push(r);
-      else byQueue.set(CHANNEL_QUEUE[r.channel], [r]);
+  private async enqueue(jobs: JobBatch[]): Promise<void> {
+    const byQueue = new Map<string, JobBatch[]>();
+    for (const j of jobs) {
+      const list = byQueue.get(CHANNEL_QUEUE[j.channel]);
+      if (list) list.push(j);
+      else byQueue.set(CHANNEL_QUEUE[j.channel], [j]);
     }
     await Promise.all(
       [...byQueue].map(([name, list]) =>
         this.queues.byName[name as keyof Queues['byName']].addBulk(
-          list.map((r) => {
-            const data = { deliveryId: r.deliveryId, attempts: r.attempts };
-            return { name: r.channel, data, opts: { jobId: jobId(data) } };
-          }),
+          list.map((j) => ({ name: j.channel, data: { deliveries: j.deliveryIds } satisfies DeliveryJob, opts: { jobId: j.jobId } })),
         ),
       ),
     );
   }
 
   private async moveDue(): Promise<number> {
-    const rows = await this.outbox.claimDue(this.clock.now().toISOString(), new Date().toISOString(), this.opts.batch ?? 500);
-    if (!rows.length) return 0;
+    const now = new Date().toISOString();
+    const jobs = await this.outbox.claimDue(this.clock.now().toISOString(), now, this.opts.batch ?? 500, this.opts.perJob ?? 20, newJobId);
+    if (!jobs.length) return 0;
+    const ids = jobs.flatMap((j) => j.deliveryIds);
     try {
-      await this.enqueue(rows);
-      this.stats.queued += rows.length;
+      await this.enqueue(jobs);
+      this.stats.queued += ids.length;
     } catch (e) {
-      await this.outbox.release(rows.map((r) => r.deliveryId));
+      await this.outbox.release(ids);
       throw e;
     }
-    return rows.length;
+    return ids.length;
   }
 
   /** Packaging jobs made due are added to segl-packaging (job id = core's packageId: a duplicate add does nothing). */
@@ -162,31 +172,38 @@ export class OutboxRelay {
   }
 
   /**
-   * Queued rows older than the lease: if their job is gone from Redis, queue it again. The first
-   * round after start checks every row queued before it began (not those it has just queued itself).
+   * Queued rows older than the lease, and claimed rows older than the sending lease: if their job is
+   * gone from Redis, they are queued again in new jobs. The first round after start checks every row
+   * queued before it began (not those it has just queued itself).
    */
   private async redrive(roundBegan: number): Promise<void> {
     const first = this.lastRedrive === 0;
     this.lastRedrive = Date.now();
     const before = new Date(first ? roundBegan : Date.now() - this.opts.leaseMs).toISOString();
+    const sendingBefore = new Date(Date.now() - this.opts.sendingLeaseMs).toISOString();
     await this.redrivePackaging(before);
-    const stale = await this.outbox.staleQueued(before, 1000);
+    const stale = await this.outbox.unsettled(before, sendingBefore, 1000);
     if (!stale.length) return;
-    const lost: Claimed[] = [];
+    const byJob = new Map<string | null, Unsettled[]>();
+    for (const r of stale) byJob.set(r.jobId, [...(byJob.get(r.jobId) ?? []), r]);
+    const lost: Unsettled[] = [];
+    const found: string[] = [];
     await Promise.all(
-      stale.map(async (r) => {
-        const job = await this.queues.byName[CHANNEL_QUEUE[r.channel]].getJob(jobId(r));
-        if (!job) lost.push(r);
+      [...byJob].map(async ([id, rows]) => {
+        const job = id === null ? undefined : await this.queues.byName[CHANNEL_QUEUE[rows[0]!.channel]].getJob(id);
+        if (job) found.push(...rows.map((r) => r.deliveryId));
+        else lost.push(...rows);
       }),
     );
     if (lost.length) {
-      await this.enqueue(lost);
-      this.stats.redriven += lost.length;
-      this.log.warn({ count: lost.length }, 'outbox relay: re-queued deliveries whose jobs were lost');
+      const jobs = await this.outbox.requeue(lost, sendingBefore, new Date().toISOString(), this.opts.perJob ?? 20, newJobId);
+      const count = jobs.reduce((n, j) => n + j.deliveryIds.length, 0);
+      if (count) {
+        await this.enqueue(jobs);
+        this.stats.redriven += count;
+        this.log.warn({ count }, 'outbox relay: re-queued deliveries whose jobs were lost');
+      }
     }
-    await this.outbox.touchQueued(
-      stale.map((r) => r.deliveryId),
-      new Date().toISOString(),
-    );
+    await this.outbox.touchQueued(found, new Date().toISOString());
   }
 }

@@ -7,7 +7,7 @@ import { emailSend } from './jobs/email';
 import { smsSend } from './jobs/sms';
 import { runTimer, TIMER_JOBS, type TimerDeps, type TimerJob } from './jobs/timers';
 import { runPackagingJob, type PackagingJobDeps } from './jobs/packaging';
-import { runDelivery, type NotifyDeps, type Send } from '../notify/delivery';
+import { gate, runDeliveryJob, type NotifyDeps, type Send } from '../notify/delivery';
 import { connection, PACKAGING_QUEUE, QUEUE, type DeliveryJob, type PackagingJob, type Queues } from './queues';
 
 export interface WorkerOptions {
@@ -53,10 +53,15 @@ export class WorkerHost {
   }
 
   async start(): Promise<void> {
-    const delivery = (send: Send) => (job: Job) => runDelivery(this.deps, job.data as DeliveryJob, send);
-    this.worker(QUEUE.URL, this.opts.concurrency, delivery(callbackSend(this.deps)));
-    this.worker(QUEUE.EMAIL, Math.min(this.opts.concurrency, 8), delivery(emailSend(this.deps)));
-    this.worker(QUEUE.SMS, Math.min(this.opts.concurrency, 8), delivery(smsSend(this.deps)));
+    // A job holds a few deliveries; the gate keeps at most `concurrency` of them in flight per queue.
+    const delivery = (send: Send, slots: number) => {
+      const g = gate(slots);
+      return (job: Job<DeliveryJob>) => runDeliveryJob(this.deps, { id: job.id!, data: job.data }, send, g);
+    };
+    this.worker(QUEUE.URL, this.opts.concurrency, delivery(callbackSend(this.deps), this.opts.concurrency));
+    const few = Math.min(this.opts.concurrency, 8);
+    this.worker(QUEUE.EMAIL, few, delivery(emailSend(this.deps), few));
+    this.worker(QUEUE.SMS, few, delivery(smsSend(this.deps), few));
     this.worker(QUEUE.TIMERS, 1, async (job) => {
       const result = await runTimer(this.deps, job.name as TimerJob);
       if (Object.values(result).some((n) => n > 0)) this.log.info({ timer: job.name, ...result }, 'timer job changed state');
@@ -76,15 +81,15 @@ export class WorkerHost {
   async ensureSchedulers(): Promise<void> {
     const timers = this.queues.byName[QUEUE.TIMERS];
     for (const [name, repeat] of Object.entries(TIMER_JOBS)) {
-      await timers.upsertJobScheduler(name, repeat, { name, data: { deliveryId: '', attempts: 0 } });
+      await timers.upsertJobScheduler(name, repeat, { name, data: { deliveries: [] } });
     }
   }
 
   /**
    * Takes no new jobs, gives running ones up to `graceMs` to finish, then closes. Not BullMQ's own
    * graceful close: that waits for the blocking connection and never returns when Redis is dead or
-   * the connection was reconnecting. A job cut off here loses its lock and is taken over (the outbox
-   * settles each attempt once).
+   * the connection was reconnecting. A job cut off here loses its lock and is taken over (its rows
+   * already claimed stay with the run that claimed them; the relay queues them again after the lease).
    */
   async close(graceMs = 5000): Promise<void> {
     await Promise.all(this.workers.map((w) => w.pause(true).catch(() => undefined)));

@@ -2,7 +2,6 @@
 // relay when due, and settled by the workers. It doubles as the delivery log.
 import type { DataSource } from 'typeorm';
 import type { DeliveryStatus, OutboxRow } from '../core/outbox';
-import type { EventRow } from '../core/ports';
 import type { Notification } from '../core/types';
 import type { TaskStatus } from '../core/enums';
 import { insertSql, sqlDatabase, toPg, type Param, type Sql, type SqlDatabase } from './sql';
@@ -22,6 +21,7 @@ const COLS = [
   'updated_at',
 ] as const;
 const inList = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+/** Not yet being sent (a row being sent is settled by its run, whatever happened meanwhile). */
 const OPEN = `status IN ('pending', 'queued')`;
 
 /** Statements the DocumentService transaction uses (same connection as the state change). */
@@ -68,11 +68,33 @@ export const outboxQueries = {
   },
 };
 
-/** A claimed delivery as the relay queues it. */
-export interface Claimed {
+/** Deliveries of one channel the relay puts into one job (each row settles on its own). */
+export interface JobBatch {
+  jobId: string;
+  channel: OutboxRow['channel'];
+  deliveryIds: string[];
+}
+
+/** A queued or sending row the relay checks for a lost job. */
+export interface Unsettled {
   deliveryId: string;
   channel: OutboxRow['channel'];
-  attempts: number;
+  /** the job it was queued in (null: never queued by this version) */
+  jobId: string | null;
+}
+
+/** Splits rows into jobs of at most `perJob` deliveries of one channel. */
+function batches(rows: Array<{ deliveryId: string; channel: OutboxRow['channel'] }>, perJob: number, newJobId: () => string): JobBatch[] {
+  const byChannel = new Map<OutboxRow['channel'], string[]>();
+  for (const r of rows) {
+    const list = byChannel.get(r.channel);
+    if (list) list.push(r.deliveryId);
+    else byChannel.set(r.channel, [r.deliveryId]);
+  }
+  const out: JobBatch[] = [];
+  for (const [channel, ids] of byChannel)
+    for (let i = 0; i < ids.length; i += perJob) out.push({ jobId: newJobId(), channel, deliveryIds: ids.slice(i, i + perJob) });
+  return out;
 }
 
 /** Everything a worker needs to make one delivery. */
@@ -86,6 +108,8 @@ export interface DeliveryWork {
   triggerState: TaskStatus;
   status: DeliveryStatus;
   attempts: number;
+  /** the token of the claim this run holds (only its holder settles the row) */
+  claim: string;
   notification: Notification;
   notificationDisabled: boolean;
   serviceId: number;
@@ -120,24 +144,77 @@ export interface DeliveryLogEntry {
 type Row = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
 
-const LOAD_SQL = `SELECT o.*, n.body AS n_body, n.disabled AS n_disabled, r.service_id, s.name AS service_name, s.callback_allow, s.webhook_secret,
-    t.status AS t_status, t.body AS t_body
-  FROM outbox o JOIN notification n ON n.request_id = o.request_id AND n.scope = o.scope AND n.notification_id = o.notification_id
+/** The rows of `source` (aliased o) with all a worker needs. */
+const loadFrom = (source: string) => `SELECT o.*, n.body AS n_body, n.disabled AS n_disabled, r.service_id, s.name AS service_name,
+    s.callback_allow, s.webhook_secret, t.status AS t_status, t.body AS t_body
+  FROM ${source} o JOIN notification n ON n.request_id = o.request_id AND n.scope = o.scope AND n.notification_id = o.notification_id
   JOIN request r ON r.id = o.request_id JOIN service s ON s.id = r.service_id
-  LEFT JOIN task t ON t.request_id = o.request_id AND t.task_id = o.task_id
-  WHERE o.delivery_id = ?`;
+  LEFT JOIN task t ON t.request_id = o.request_id AND t.task_id = o.task_id`;
+/** A job's queued rows become its run's: status sending, the run's token, when. */
+const claimSql = (n: number) =>
+  `UPDATE outbox SET status = 'sending', claim = ?, claimed_at = ?, updated_at = ? WHERE delivery_id IN (${inList(n)}) AND job_id = ? AND status = 'queued'`;
 
-/** The attempt's row moves on only if it is still queued for that attempt (a duplicate job changes nothing). */
-const SETTLE_SQL = `UPDATE outbox SET status = ?, attempts = ?, updated_at = ?, queued_at = NULL, last_error = ?, due_at = COALESCE(?, due_at),
-    delivered_at = ? WHERE delivery_id = ? AND status = 'queued' AND attempts = ? RETURNING delivery_id`;
+/** The row moves on only while the run that settles it holds its claim (a duplicate run changes nothing). */
+const SETTLE_SQL = `UPDATE outbox SET status = ?, attempts = ?, updated_at = ?, queued_at = NULL, claim = NULL, claimed_at = NULL,
+    last_error = ?, due_at = COALESCE(?, due_at), delivered_at = ? WHERE delivery_id = ? AND status = 'sending' AND claim = ? RETURNING request_id`;
 const EVENT_COLS = ['request_id', 'task_id', 'type', 'time', 'data'] as const;
 const INSERT_EVENT = insertSql('event', EVENT_COLS, 1);
-/** PostgreSQL: the update and, only if it applied, the event, in one statement (atomic without BEGIN … COMMIT). */
-const PG_SETTLE = {
-  withEvent: `WITH u AS (${SETTLE_SQL}), e AS (INSERT INTO event (${EVENT_COLS.join(', ')})
-    SELECT ${EVENT_COLS.map(() => 'CAST(? AS text)').join(', ')} FROM u) SELECT COUNT(*) AS n FROM u`,
-  alone: `WITH u AS (${SETTLE_SQL}) SELECT COUNT(*) AS n FROM u`,
-};
+/** One settle's values, in SETTLE_VALUES order. */
+const SETTLE_VALUES = [
+  'delivery_id varchar',
+  'claim varchar',
+  'status varchar',
+  'attempts integer',
+  'last_error text',
+  'due_at varchar',
+  'delivered_at varchar',
+  'updated_at varchar',
+  'ev_task varchar',
+  'ev_type varchar',
+  'ev_data text',
+].map((c) => c.split(' ') as [string, string]);
+/**
+ * PostgreSQL: many settles in one statement (one round trip, one commit), each row on its own
+ * terms: it moves on only while its run holds the claim, and its event is written only if it did.
+ */
+function pgSettleMany(n: number): string {
+  const row = `(${SETTLE_VALUES.map(([, type]) => `CAST(? AS ${type})`).join(', ')})`;
+  return `WITH v (${SETTLE_VALUES.map(([c]) => c).join(', ')}) AS (VALUES ${Array.from({ length: n }, () => row).join(', ')}),
+    u AS (UPDATE outbox o SET status = v.status, attempts = v.attempts, updated_at = v.updated_at, queued_at = NULL, claim = NULL,
+      claimed_at = NULL, last_error = v.last_error, due_at = COALESCE(v.due_at, o.due_at), delivered_at = v.delivered_at
+      FROM v WHERE o.delivery_id = v.delivery_id AND o.status = 'sending' AND o.claim = v.claim RETURNING o.delivery_id, o.request_id),
+    e AS (INSERT INTO event (${EVENT_COLS.join(', ')}) SELECT u.request_id, v.ev_task, v.ev_type, v.updated_at, v.ev_data
+      FROM u JOIN v ON v.delivery_id = u.delivery_id WHERE v.ev_type IS NOT NULL)
+    SELECT delivery_id FROM u`;
+}
+
+export type SettleOutcome = { kind: 'delivered' | 'dead' | 'cancelled'; note: string } | { kind: 'retry'; note: string; nextDueAt: string };
+
+/** One settle as values (SETTLE_VALUES order). */
+function settleValues(
+  w: Pick<DeliveryWork, 'deliveryId' | 'taskId' | 'scope' | 'attempts' | 'claim'>,
+  outcome: SettleOutcome,
+  now: string,
+): Param[] {
+  const taskId = w.taskId ?? (w.scope !== '' && !w.scope.startsWith('packaging:') ? w.scope : undefined);
+  const eventType = outcome.kind === 'delivered' ? 'notification-sent' : outcome.kind === 'dead' ? 'error' : null;
+  return [
+    w.deliveryId,
+    w.claim,
+    outcome.kind === 'retry' ? 'pending' : outcome.kind,
+    outcome.kind === 'cancelled' ? w.attempts : w.attempts + 1,
+    outcome.kind === 'delivered' ? null : outcome.note,
+    outcome.kind === 'retry' ? outcome.nextDueAt : null,
+    outcome.kind === 'delivered' ? now : null,
+    now,
+    taskId ?? null,
+    eventType,
+    eventType ? outcome.note : null,
+  ];
+}
+
+/** Settles waiting for the statement in progress, at most this many per statement. */
+const SETTLE_BATCH = 200;
 
 export class OutboxRepository {
   private readonly db: SqlDatabase;
@@ -159,21 +236,30 @@ export class OutboxRepository {
     return this.db.tx((q) => q.all<T>(sql, params));
   }
 
-  /** Marks up to `limit` due pending deliveries queued (claimed) and returns them. */
-  async claimDue(now: string, queuedAt: string, limit: number): Promise<Claimed[]> {
+  /**
+   * Marks up to `limit` due pending deliveries queued, in jobs of at most `perJob` deliveries of one
+   * channel named by `newJobId`, and returns the jobs to add.
+   */
+  async claimDue(now: string, queuedAt: string, limit: number, perJob: number, newJobId: () => string): Promise<JobBatch[]> {
     const lock = this.db.driver === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
-    const update = `UPDATE outbox SET status = 'queued', queued_at = ?, updated_at = ? WHERE delivery_id IN (
-         SELECT delivery_id FROM outbox WHERE status = 'pending' AND due_at <= ? ORDER BY due_at LIMIT ${Math.floor(limit)}${lock})
-       RETURNING delivery_id, channel, attempts`;
-    // PostgreSQL: inside a CTE, so the statement reports SELECT and the driver hands back the rows
-    // (SQLite has no DML in CTEs, and returns them anyway).
-    const sql = this.db.driver === 'postgres' ? `WITH claimed AS (${update}) SELECT * FROM claimed` : update;
-    const rows = await this.db.tx((q) => q.all<Row>(sql, [queuedAt, queuedAt, now]));
-    return rows.map((r) => ({
-      deliveryId: r.delivery_id as string,
-      channel: r.channel as Claimed['channel'],
-      attempts: Number(r.attempts),
-    }));
+    return this.db.tx(async (q) => {
+      const rows = await q.all<Row>(
+        `SELECT delivery_id, channel FROM outbox WHERE status = 'pending' AND due_at <= ? ORDER BY due_at LIMIT ${Math.floor(limit)}${lock}`,
+        [now],
+      );
+      const jobs = batches(
+        rows.map((r) => ({ deliveryId: r.delivery_id as string, channel: r.channel as OutboxRow['channel'] })),
+        perJob,
+        newJobId,
+      );
+      for (const j of jobs) {
+        await q.run(
+          `UPDATE outbox SET status = 'queued', job_id = ?, queued_at = ?, updated_at = ? WHERE status = 'pending' AND delivery_id IN (${inList(j.deliveryIds.length)})`,
+          [j.jobId, queuedAt, queuedAt, ...j.deliveryIds],
+        );
+      }
+      return jobs;
+    });
   }
 
   /** Queueing failed (Redis away): the deliveries go back to pending for the next round. */
@@ -181,41 +267,92 @@ export class OutboxRepository {
     if (!ids.length) return;
     await this.db.tx((q) =>
       q.run(
-        `UPDATE outbox SET status = 'pending', queued_at = NULL WHERE status = 'queued' AND delivery_id IN (${inList(ids.length)})`,
+        `UPDATE outbox SET status = 'pending', queued_at = NULL, job_id = NULL WHERE status = 'queued' AND delivery_id IN (${inList(ids.length)})`,
         ids,
       ),
     );
   }
 
-  /** Queued deliveries not settled since `before` (their job may be lost). */
-  async staleQueued(before: string, limit: number): Promise<Claimed[]> {
+  /**
+   * Rows whose job may be lost: queued and not settled since `queuedBefore`, or claimed by a run
+   * (sending) before `sendingBefore` and not settled since.
+   */
+  async unsettled(queuedBefore: string, sendingBefore: string, limit: number): Promise<Unsettled[]> {
     const rows = await this.db.tx((q) =>
       q.all<Row>(
-        `SELECT delivery_id, channel, attempts FROM outbox WHERE status = 'queued' AND queued_at < ? ORDER BY queued_at LIMIT ${Math.floor(limit)}`,
-        [before],
+        `SELECT delivery_id, channel, job_id FROM outbox WHERE (status = 'queued' AND queued_at < ?) OR (status = 'sending' AND claimed_at < ?)
+         ORDER BY queued_at LIMIT ${Math.floor(limit)}`,
+        [queuedBefore, sendingBefore],
       ),
     );
     return rows.map((r) => ({
       deliveryId: r.delivery_id as string,
-      channel: r.channel as Claimed['channel'],
-      attempts: Number(r.attempts),
+      channel: r.channel as OutboxRow['channel'],
+      jobId: str(r.job_id) ?? null,
     }));
   }
 
+  /**
+   * Rows whose job is gone are queued again in new jobs: each still queued, or claimed by a run
+   * before `sendingBefore` (that run died: its worker was killed or lost Redis). Returns the jobs
+   * with the rows that were re-queued (a row settled or claimed afresh meanwhile is left alone).
+   */
+  async requeue(rows: Unsettled[], sendingBefore: string, queuedAt: string, perJob: number, newJobId: () => string): Promise<JobBatch[]> {
+    if (!rows.length) return [];
+    return this.db.tx(async (q) => {
+      const out: JobBatch[] = [];
+      for (const j of batches(rows, perJob, newJobId)) {
+        const sql = `UPDATE outbox SET status = 'queued', job_id = ?, claim = NULL, claimed_at = NULL, queued_at = ?, updated_at = ?
+           WHERE delivery_id IN (${inList(j.deliveryIds.length)}) AND (status = 'queued' OR (status = 'sending' AND claimed_at < ?))
+           RETURNING delivery_id`;
+        const done = await q.all<Row>(this.db.driver === 'postgres' ? `WITH r AS (${sql}) SELECT * FROM r` : sql, [
+          j.jobId,
+          queuedAt,
+          queuedAt,
+          ...j.deliveryIds,
+          sendingBefore,
+        ]);
+        if (done.length) out.push({ ...j, deliveryIds: done.map((r) => r.delivery_id as string) });
+      }
+      return out;
+    });
+  }
+
+  /** Rows whose job was found are checked again a lease later. */
   async touchQueued(ids: string[], at: string): Promise<void> {
     if (!ids.length) return;
     await this.db.tx((q) =>
-      q.run(`UPDATE outbox SET queued_at = ? WHERE status = 'queued' AND delivery_id IN (${inList(ids.length)})`, [at, ...ids]),
+      q.run(`UPDATE outbox SET queued_at = ? WHERE status IN ('queued', 'sending') AND delivery_id IN (${inList(ids.length)})`, [
+        at,
+        ...ids,
+      ]),
     );
   }
 
-  /** The delivery with all a worker needs, in one statement. */
-  async load(deliveryId: string): Promise<DeliveryWork | null> {
-    const [o] = await this.one(LOAD_SQL, [deliveryId]);
-    if (!o) return null;
+  /**
+   * A job's run claims the job's rows (`deliveryIds`, queued in job `jobId`) that are still queued:
+   * status sending, `claim` its token; and gets them with all a worker needs, in one statement on
+   * PostgreSQL. A second run of the same job (BullMQ took it over while the first was still busy)
+   * finds nothing left to claim.
+   */
+  async claim(jobId: string, deliveryIds: string[], claim: string, at: string): Promise<DeliveryWork[]> {
+    if (!deliveryIds.length) return [];
+    const params: Param[] = [claim, at, at, ...deliveryIds, jobId];
+    let rows: Row[];
+    if (this.db.driver === 'postgres')
+      rows = await this.one(`WITH c AS (${claimSql(deliveryIds.length)} RETURNING *) ${loadFrom('c')}`, params);
+    else
+      rows = await this.db.tx(async (q) => {
+        const ids = (await q.all<Row>(`${claimSql(deliveryIds.length)} RETURNING delivery_id`, params)).map((r) => r.delivery_id as string);
+        return ids.length ? q.all<Row>(`${loadFrom('outbox')} WHERE o.delivery_id IN (${inList(ids.length)})`, ids) : [];
+      });
+    return rows.map((o) => this.work(o));
+  }
+
+  private work(o: Row): DeliveryWork {
     const taskBody = str(o.t_body);
     return {
-      deliveryId,
+      deliveryId: o.delivery_id as string,
       requestId: o.request_id as string,
       taskId: str(o.task_id),
       scope: o.scope as string,
@@ -224,6 +361,7 @@ export class OutboxRepository {
       triggerState: o.trigger_state as TaskStatus,
       status: o.status as DeliveryStatus,
       attempts: Number(o.attempts),
+      claim: o.claim as string,
       notification: JSON.parse(o.n_body as string),
       notificationDisabled: !!o.n_disabled,
       serviceId: Number(o.service_id),
@@ -243,47 +381,61 @@ export class OutboxRepository {
   }
 
   /**
-   * Settles one attempt. Only the attempt the job was queued for counts (a duplicate job finds the
-   * row moved on and changes nothing): returns false then.
+   * Settles one delivery of a run. Only the run holding the row's claim counts (a duplicate run
+   * finds the row moved on and changes nothing): returns false then.
    * - `delivered`: status delivered, a notification-sent event;
    * - `retry`: back to pending, due at `nextDueAt`;
    * - `dead`: dead-lettered, an `error` event;
    * - `cancelled`: no longer wanted (task left its state, notification disabled).
+   * Settles that come while a statement is in progress go together in the next one (group commit):
+   * each row still gets its own outcome and answer.
    */
-  async settle(
-    w: Pick<DeliveryWork, 'deliveryId' | 'requestId' | 'taskId' | 'scope' | 'attempts'>,
-    outcome: { kind: 'delivered' | 'dead' | 'cancelled'; note: string } | { kind: 'retry'; note: string; nextDueAt: string },
+  settle(
+    w: Pick<DeliveryWork, 'deliveryId' | 'requestId' | 'taskId' | 'scope' | 'attempts' | 'claim'>,
+    outcome: SettleOutcome,
     now: string,
   ): Promise<boolean> {
-    const attempts = outcome.kind === 'cancelled' ? w.attempts : w.attempts + 1;
-    const status: DeliveryStatus = outcome.kind === 'retry' ? 'pending' : outcome.kind;
-    const params: Param[] = [
-      status,
-      attempts,
-      now,
-      outcome.kind === 'delivered' ? null : outcome.note,
-      outcome.kind === 'retry' ? outcome.nextDueAt : null,
-      outcome.kind === 'delivered' ? now : null,
-      w.deliveryId,
-      w.attempts,
-    ];
-    const taskId = w.taskId ?? (w.scope !== '' && !w.scope.startsWith('packaging:') ? w.scope : undefined);
-    const event: EventRow | undefined =
-      outcome.kind === 'delivered'
-        ? { requestId: w.requestId, taskId, event: 'notification-sent', eventTime: now, data: outcome.note }
-        : outcome.kind === 'dead'
-          ? { requestId: w.requestId, taskId, event: 'error', eventTime: now, data: outcome.note }
-          : undefined;
-    const eventParams: Param[] = event ? [event.requestId, event.taskId, event.event, event.eventTime, event.data] : [];
+    return new Promise((resolve, reject) => {
+      this.settling.push({ id: w.deliveryId, values: settleValues(w, outcome, now), resolve, reject });
+      if (!this.flushing) void this.flushSettles();
+    });
+  }
+
+  private readonly settling: Array<{ id: string; values: Param[]; resolve: (applied: boolean) => void; reject: (e: unknown) => void }> = [];
+  private flushing = false;
+
+  private async flushSettles(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.settling.length) {
+        const batch = this.settling.splice(0, SETTLE_BATCH);
+        try {
+          const applied = await this.settleMany(batch.map((b) => b.values));
+          for (const b of batch) b.resolve(applied.has(b.id));
+        } catch (e) {
+          for (const b of batch) b.reject(e);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** The settles (settleValues each) in one statement (PostgreSQL) or one transaction (SQLite); the ids that applied. */
+  private async settleMany(list: Param[][]): Promise<Set<string>> {
     if (this.db.driver === 'postgres') {
-      const rows = await this.one<{ n: string | number }>(event ? PG_SETTLE.withEvent : PG_SETTLE.alone, [...params, ...eventParams]);
-      return Number(rows[0]?.n) > 0;
+      const rows = await this.one(pgSettleMany(list.length), list.flat());
+      return new Set(rows.map((r) => r.delivery_id as string));
     }
     return this.db.tx(async (q) => {
-      const applied = await q.all(SETTLE_SQL, params);
-      if (!applied.length) return false;
-      if (event) await q.run(INSERT_EVENT, eventParams);
-      return true;
+      const applied = new Set<string>();
+      for (const [id, claim, status, attempts, lastError, dueAt, deliveredAt, now, taskId, eventType, eventData] of list) {
+        const [done] = await q.all<Row>(SETTLE_SQL, [status, attempts, now, lastError, dueAt, deliveredAt, id, claim]);
+        if (!done) continue;
+        applied.add(id as string);
+        if (eventType) await q.run(INSERT_EVENT, [done.request_id as string, taskId, eventType, now, eventData]);
+      }
+      return applied;
     });
   }
 
@@ -331,7 +483,7 @@ export class OutboxRepository {
   /** How many deliveries are in each status (for /metrics). */
   async counts(): Promise<Record<DeliveryStatus, number>> {
     const rows = await this.db.tx((q) => q.all<Row>('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status'));
-    const out: Record<DeliveryStatus, number> = { pending: 0, queued: 0, delivered: 0, cancelled: 0, dead: 0 };
+    const out: Record<DeliveryStatus, number> = { pending: 0, queued: 0, sending: 0, delivered: 0, cancelled: 0, dead: 0 };
     for (const r of rows) out[r.status as DeliveryStatus] = Number(r.n);
     return out;
   }

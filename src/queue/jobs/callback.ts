@@ -29,6 +29,9 @@ export function callbackSend(deps: NotifyDeps): Send {
   // patterns. Names are checked (and resolved) on every call: DNS may change.
   const patternsByList = bounded<AllowPattern[]>(1000);
   const literalOk = bounded<Pinned>(10_000);
+  // opened webhook secrets by service and sealed value (opening costs an AES-GCM pass per call; a new
+  // secret is a new sealed value, so a rotated secret is never served from here)
+  const secrets = bounded<string>(1000);
   const patternsFor = (serviceList: string[]): { key: string; patterns: AllowPattern[] } => {
     const key = serviceList.join(',');
     let patterns = patternsByList.get(key);
@@ -54,9 +57,14 @@ export function callbackSend(deps: NotifyDeps): Send {
       if (cacheable) literalOk.set(destKey, pinned);
     }
     // stored sealed (store/atrest.ts): opened here, never logged
-    const secret = w.webhookSecret
-      ? deps.services.openWebhookSecret(w.serviceName, w.webhookSecret)
-      : (await deps.services.settings(w.serviceName)).webhookSecret;
+    const sealedKey = w.webhookSecret && `${w.serviceName}\n${w.webhookSecret}`;
+    let secret = sealedKey ? secrets.get(sealedKey) : undefined;
+    if (!secret) {
+      secret = w.webhookSecret
+        ? deps.services.openWebhookSecret(w.serviceName, w.webhookSecret)
+        : (await deps.services.settings(w.serviceName)).webhookSecret;
+      if (sealedKey) secrets.set(sealedKey, secret);
+    }
     const ts = Math.floor(Date.now() / 1000);
     const res = await callOnce(
       url,

@@ -253,3 +253,25 @@ export function packagingMethodSql(d: Dialect): string[] {
       PRIMARY KEY (service_id, name))`,
   ];
 }
+
+/**
+ * Each delivery sent once (issue 13): the job a queued row belongs to (several rows per job; not
+ * indexed: a job names its rows, found by primary key, and an index would be rewritten by every
+ * status change), and the claim a worker takes before sending (status `sending`, a token per run and its time): only the
+ * claim's holder settles the row, and the relay hands a claim back only after a lease with its job
+ * gone. Rows queued by earlier versions keep their job's id (`<delivery-id>-<attempts>`).
+ */
+export function outboxClaimsSql(): string[] {
+  return [
+    `ALTER TABLE outbox ADD COLUMN job_id ${v(64)}`,
+    `ALTER TABLE outbox ADD COLUMN claim ${v(36)}`,
+    `ALTER TABLE outbox ADD COLUMN claimed_at ${T}`,
+    `UPDATE outbox SET job_id = delivery_id || '-' || CAST(attempts AS varchar(12)) WHERE status = 'queued'`,
+  ];
+}
+export const OUTBOX_CLAIMS_DOWN = [
+  `UPDATE outbox SET status = 'queued' WHERE status = 'sending'`,
+  'ALTER TABLE outbox DROP COLUMN claimed_at',
+  'ALTER TABLE outbox DROP COLUMN claim',
+  'ALTER TABLE outbox DROP COLUMN job_id',
+];

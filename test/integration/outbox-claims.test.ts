@@ -1,0 +1,106 @@
+// The outbox's once-only rules, on the repository (issue 13 item 3): a job's run claims the job's
+// queued rows (a second run of the same job gets nothing), only the claim's holder settles a row,
+// the relay's re-queue leaves a freshly claimed row alone and gives back one whose claim is old, and
+// settles that go together into one statement each keep their own outcome.
+import type { ServiceAccount } from '../../src/core/ports';
+import type { SigningRequest } from '../../src/core/types';
+import type { OutboxRepository } from '../../src/store/outbox';
+import { databases, startServer, type TestServer } from '../support/server';
+
+const request = (n: number): SigningRequest => ({
+  document: [{ kind: 'provided-document', id: 'd1', mimeType: 'text/plain', description: 'x', data: Buffer.from('abc') }],
+  task: [
+    {
+      id: 't1',
+      documentAction: [{ type: 'sign', documentRef: 'd1' }],
+      notification: [{ type: 'URL', notificationId: `cb${n}`, recipient: 'http://127.0.0.1:9/cb', message: 'x' }],
+    },
+  ],
+});
+
+const iso = (msFromNow: number) => new Date(Date.now() + msFromNow).toISOString();
+
+describe.each(databases())('outbox claims on %s', (db) => {
+  let s: TestServer;
+  let outbox: OutboxRepository;
+  let svc: ServiceAccount;
+  let jobs = 0;
+  const jobId = () => `jtest${++jobs}`;
+  beforeAll(async () => {
+    s = await startServer(db, { SEGL_CALLBACK_ALLOW: '127.0.0.1' });
+    await s.rt.relay.stop(); // the test moves the rows itself
+    outbox = s.rt.outbox;
+    svc = (await s.rt.services.find('demo'))!;
+  });
+  afterAll(() => s.stop());
+
+  const status = async (id: string) =>
+    (await s.rt.db.query(`SELECT status, attempts, claim, job_id FROM outbox WHERE delivery_id = '${id}'`))[0];
+
+  test('one run claims a job; a second run of the job, and a settle under another claim, change nothing', async () => {
+    await s.rt.documents.requests.createRequest(svc, [request(1)]);
+    const [job] = await outbox.claimDue(iso(1000), iso(0), 10, 20, jobId);
+    expect(job).toMatchObject({ channel: 'URL' });
+    expect(job!.deliveryIds).toHaveLength(1);
+    const id = job!.deliveryIds[0]!;
+    expect(await status(id)).toMatchObject({ status: 'queued', job_id: job!.jobId });
+
+    const [w] = await outbox.claim(job!.jobId, [id], 'run-1', iso(0));
+    expect(w).toMatchObject({ deliveryId: id, status: 'sending', claim: 'run-1', attempts: 0 });
+    expect(await outbox.claim(job!.jobId, [id], 'run-2', iso(0))).toEqual([]); // BullMQ ran the job again
+    expect(await outbox.settle({ ...w!, claim: 'run-2' }, { kind: 'delivered', note: 'x' }, iso(0))).toBe(false);
+    expect(await status(id)).toMatchObject({ status: 'sending', claim: 'run-1' });
+
+    expect(await outbox.settle(w!, { kind: 'delivered', note: 'sent once' }, iso(0))).toBe(true);
+    expect(await status(id)).toMatchObject({ status: 'delivered', attempts: 1, claim: null });
+    expect(await outbox.settle(w!, { kind: 'delivered', note: 'again' }, iso(0))).toBe(false);
+    const events = await s.rt.db.query(`SELECT data FROM event WHERE type = 'notification-sent' AND data = 'sent once'`);
+    expect(events).toHaveLength(1);
+  });
+
+  test('re-queue: a fresh claim is left alone, an old one is given back in a new job that the old job cannot claim', async () => {
+    await s.rt.documents.requests.createRequest(svc, [request(2)]);
+    const [job] = await outbox.claimDue(iso(1000), iso(0), 10, 20, jobId);
+    const id = job!.deliveryIds[0]!;
+    const [w] = await outbox.claim(job!.jobId, [id], 'run-a', iso(0));
+
+    // claimed just now: not unsettled for a sending lease that began a minute ago
+    expect((await outbox.unsettled(iso(-60_000), iso(-60_000), 100)).map((r) => r.deliveryId)).not.toContain(id);
+    const [row] = (await outbox.unsettled(iso(-60_000), iso(60_000), 100)).filter((r) => r.deliveryId === id);
+    expect(row).toEqual({ deliveryId: id, channel: 'URL', jobId: job!.jobId });
+    expect(await outbox.requeue([row!], iso(-60_000), iso(0), 20, jobId)).toEqual([]); // the run may still be sending
+    expect(await status(id)).toMatchObject({ status: 'sending', claim: 'run-a' });
+
+    const [again] = await outbox.requeue([row!], iso(60_000), iso(0), 20, jobId); // the claim is older than the lease
+    expect(again).toMatchObject({ channel: 'URL', deliveryIds: [id] });
+    expect(again!.jobId).not.toBe(job!.jobId);
+    expect(await status(id)).toMatchObject({ status: 'queued', claim: null, job_id: again!.jobId });
+    expect(await outbox.claim(job!.jobId, [id], 'run-b', iso(0))).toEqual([]);
+    const [w2] = await outbox.claim(again!.jobId, [id], 'run-c', iso(0));
+    expect(w2).toMatchObject({ deliveryId: id, claim: 'run-c' });
+    expect(await outbox.settle(w!, { kind: 'delivered', note: 'x' }, iso(0))).toBe(false); // the dead run's claim is void
+    expect(await outbox.settle(w2!, { kind: 'delivered', note: 'x' }, iso(0))).toBe(true);
+  });
+
+  test('settles sent together each get their own outcome and answer', async () => {
+    await s.rt.documents.requests.createRequest(svc, [request(3), request(4), request(5)]);
+    const jobsMade = await outbox.claimDue(iso(1000), iso(0), 10, 2, jobId);
+    expect(jobsMade.map((j) => j.deliveryIds.length).sort()).toEqual([1, 2]); // at most two per job
+    const claimed = (await Promise.all(jobsMade.map((j) => outbox.claim(j.jobId, j.deliveryIds, `run-${j.jobId}`, iso(0))))).flat();
+    expect(claimed).toHaveLength(3);
+    const [a, b, c] = claimed;
+    const answers = await Promise.all([
+      outbox.settle(a!, { kind: 'delivered', note: 'a sent' }, iso(0)),
+      outbox.settle(b!, { kind: 'retry', note: 'attempt 1: HTTP 503', nextDueAt: iso(60_000) }, iso(0)),
+      outbox.settle({ ...c!, claim: 'not-mine' }, { kind: 'dead', note: 'c dead' }, iso(0)),
+    ]);
+    expect(answers).toEqual([true, true, false]);
+    expect(await status(a!.deliveryId)).toMatchObject({ status: 'delivered', attempts: 1 });
+    expect(await status(b!.deliveryId)).toMatchObject({ status: 'pending', attempts: 1, claim: null });
+    expect(await status(c!.deliveryId)).toMatchObject({ status: 'sending', attempts: 0 });
+    // the delivered one's event only: a retry writes none, and the settle without the claim applied nothing
+    const notes = await s.rt.db.query(`SELECT type, data FROM event WHERE data IN ('a sent', 'attempt 1: HTTP 503', 'c dead')`);
+    expect(notes).toEqual([{ type: 'notification-sent', data: 'a sent' }]);
+    expect((await outbox.counts()).sending).toBeGreaterThanOrEqual(1);
+  });
+});
