@@ -66,7 +66,7 @@ describe(`many processes, one truth: 2 × segl api + 2 × segl worker on ${db}, 
     // The observer: a segl runtime in this process on the same database and secret, for the test
     // eID's key cards and for getStatus/history (no HTTP, no workers). It makes the test PKI first,
     // so the processes find it rather than race to create it.
-    observer = await startRuntime(loadConfig(env as Record<string, string>), { http: false, worker: false });
+    observer = await startRuntime(loadConfig({ ...env, LOG_LEVEL: 'silent' } as Record<string, string>), { http: false, worker: false });
     await observer.ca();
     for (const i of [0, 1]) {
       apis[i] = await spawnSegl('api', env);
