@@ -3,13 +3,16 @@
 // reminders fall due with time). Queued rows whose job vanished (Redis flushed, restarted without
 // persistence) are queued again after a lease; on start every queued row is checked at once. The
 // packaging jobs' outbox (packaging_task rows made due when their last task completed) is moved into
-// segl-packaging the same way, one job per packaging task.
+// segl-packaging the same way, one job per packaging task; and the seal jobs' (seal_job rows, due
+// at their next attempt) into segl-seal, one job per act and attempt.
 import type { Logger } from 'pino';
 import { packageId } from '../core/packagingtasks';
 import type { Clock } from '../core/ports';
 import type { Claimed, OutboxRepository } from '../store/outbox';
 import type { PackagingJobKey, PackagingJobs } from '../store/packagingtasks';
 import { CHANNEL_QUEUE, jobId, type Queues } from './queues';
+import { sealJobId } from '../core/sealrun';
+import type { SealJobClaim, SealJobs } from '../store/sealjobs';
 
 export interface RelayOptions {
   intervalMs: number;
@@ -35,6 +38,7 @@ export class OutboxRelay {
     private readonly log: Logger,
     private readonly opts: RelayOptions,
     private readonly packaging?: PackagingJobs,
+    private readonly sealing?: SealJobs,
   ) {}
 
   start(): void {
@@ -81,6 +85,7 @@ export class OutboxRelay {
         const began = Date.now();
         while ((await this.moveDue()) === (this.opts.batch ?? 500));
         while ((await this.movePackaging()) === (this.opts.batch ?? 500));
+        while ((await this.moveSeals()) === (this.opts.batch ?? 500));
         if (Date.now() - this.lastRedrive >= Math.min(this.opts.leaseMs, 5000)) await this.redrive(began);
       } while (this.again && !this.stopped);
     } catch (e) {
@@ -161,6 +166,40 @@ export class OutboxRelay {
     await this.packaging.touchQueued(stale, new Date().toISOString());
   }
 
+  /** Seal jobs due (their first attempt, or the next after a wait of the schedule) are added to segl-seal. */
+  private async moveSeals(): Promise<number> {
+    if (!this.sealing) return 0;
+    const rows = await this.sealing.claimDue(this.clock.now().toISOString(), new Date().toISOString(), this.opts.batch ?? 500);
+    if (!rows.length) return 0;
+    try {
+      await this.enqueueSeals(rows);
+      this.stats.queued += rows.length;
+    } catch (e) {
+      await this.sealing.release(rows);
+      throw e;
+    }
+    return rows.length;
+  }
+
+  private async enqueueSeals(list: SealJobClaim[]): Promise<void> {
+    await this.queues.seal.addBulk(list.map((k) => ({ name: 'seal', data: k, opts: { jobId: sealJobId(k) } })));
+  }
+
+  /** Queued seal jobs older than `before` whose job is gone from Redis are added again. */
+  private async redriveSeals(before: string): Promise<void> {
+    if (!this.sealing) return;
+    const stale = await this.sealing.staleQueued(before, 1000);
+    if (!stale.length) return;
+    const lost: SealJobClaim[] = [];
+    for (const k of stale) if (!(await this.queues.seal.getJob(sealJobId(k)))) lost.push(k);
+    if (lost.length) {
+      await this.enqueueSeals(lost);
+      this.stats.redriven += lost.length;
+      this.log.warn({ count: lost.length }, 'outbox relay: re-queued seal jobs that were lost');
+    }
+    await this.sealing.touchQueued(stale, new Date().toISOString());
+  }
+
   /**
    * Queued rows older than the lease: if their job is gone from Redis, queue it again. The first
    * round after start checks every row queued before it began (not those it has just queued itself).
@@ -170,6 +209,7 @@ export class OutboxRelay {
     this.lastRedrive = Date.now();
     const before = new Date(first ? roundBegan : Date.now() - this.opts.leaseMs).toISOString();
     await this.redrivePackaging(before);
+    await this.redriveSeals(before);
     const stale = await this.outbox.staleQueued(before, 1000);
     if (!stale.length) return;
     const lost: Claimed[] = [];

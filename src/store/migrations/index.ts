@@ -26,6 +26,7 @@ import { portalSessionSql } from './tables';
 import { AT_REST_DOWN, atRestSql } from './tables';
 import { PACKAGING_DOWN, packagingSql } from './tables';
 import { packagingMethodSql } from './tables';
+import { SEAL_DOWN, sealSql } from './tables';
 
 function migration(name: string, dialect: Dialect, up: (d: Dialect) => string[], down: string[]): new () => MigrationInterface {
   return class implements MigrationInterface {
@@ -69,6 +70,7 @@ const all = (d: Dialect) => [
   migration('AtRest1765100000000', d, atRestSql, AT_REST_DOWN),
   migration('PackagingTasks1765200000000', d, packagingSql, PACKAGING_DOWN),
   migration('PackagingMethods1765300000000', d, packagingMethodSql, ['DROP TABLE packaging_method']),
+  migration('SealJobs1765400000000', d, sealSql, SEAL_DOWN),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);
