@@ -13,6 +13,7 @@
 // begins only for a job still queued with the attempt its BullMQ job names, and the completing write
 // applies only to a job not yet ended (a second run racing the first rolls back and takes its
 // package back).
+import { createHash } from 'node:crypto';
 import { newSignicatId } from './ids';
 import { parseRetrySchedule } from './outbox';
 import { portalTask, type PortalDocument } from './portal';
@@ -66,8 +67,12 @@ export interface SealJobData extends SealJobKey {
   attempts: number;
 }
 
-/** The job id of one attempt of a seal job (a duplicate add of the same attempt does nothing). */
-export const sealJobId = (j: SealJobData): string => `seal-${j.requestId}-${j.taskId}-${j.act}-${j.attempts}`;
+/**
+ * The job id of one attempt of a seal job (a duplicate add of the same attempt does nothing): hashed,
+ * as task ids may hold characters BullMQ refuses in ids (`:`).
+ */
+export const sealJobId = (j: SealJobData): string =>
+  `s${createHash('sha256').update(`${j.requestId}\u0000${j.taskId}\u0000${j.act}`).digest('hex').slice(0, 40)}-${j.attempts}`;
 
 /** The completing write found the job ended by another run (or the task closed) meanwhile. */
 class AlreadyEnded extends Error {}
