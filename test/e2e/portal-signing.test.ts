@@ -1,8 +1,8 @@
 // The whole signer journey in headless Chromium with the test eID: createRequest over SOAP → task URL
 // → NemID login with a key-card code → CPR matched through PID-CPR → read both documents → sign with
 // password and a fresh code → "signed, being sealed" while the worker seals → redirect with the ids →
-// getStatus completed → the sealed LTV-SDO that xmlsec1 verifies. Then the refusals: revoked and locked certificates, a national-id that is not the
-// signer's, three signers where C waits for A and B.
+// getStatus completed → the sealed LTV-SDO that xmlsec1 verifies. Then the refusals: revoked and
+// locked certificates, a national-id that is not the signer's, three signers where C waits for A and B.
 import * as nodeFs from 'node:fs';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
