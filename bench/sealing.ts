@@ -184,7 +184,7 @@ export async function measureSealing(ctx: SealingContext, o: { seconds: number; 
   const before = await opensslRun(ctx, 'before');
 
   ctx.log(
-    `sealing: signTask (core, SigningPipeline.sign as its maker) in a child process: ${SEAL_WARMUP} warm-up packages, ${o.seconds} s sequential` +
+    `sealing: signTask (core) and the seal job (SealRuns.run) in a child process: ${SEAL_WARMUP} warm-up packages, ${o.seconds} s sequential` +
       `${o.profileSeconds > 0 ? `, then ${o.profileSeconds} s profiled` : ''}…`,
   );
   const spec: SealSpec = {

@@ -292,9 +292,9 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     await signIn('carl', false, tab, cprText(users.carl!.cpr));
     // "signed, being sealed" first; the page then follows the seal job without reloading
     await tab.waitForSelector('h1:text("Signed, being sealed")', { timeout: 30_000 });
-    await tab.evaluate(() => Object.assign(window, { notReloaded: true }));
+    await tab.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
     await tab.waitForSelector(SIGNED, { timeout: 30_000 });
-    expect(await tab.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    expect(await tab.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
     expect(await tab.locator('main').innerText()).toContain('Thank you. The documents are signed and sent in.');
     await axe('signed');
     const st = (await s.rt.documents.requests.getStatus((await s.rt.services.find('demo'))!, [optional]))[0]!;

@@ -84,7 +84,7 @@ describe.each(databases())('durable sealing (%s)', (db) => {
   beforeAll(async () => {
     rx = await startReceiver();
     tsa = await startTsaSwitch();
-    s = await startServer(db, { ...FAST, SEGL_TSA_URL: tsa.url }, { worker: true });
+    s = await startServer(db, { ...FAST, SEGL_TSA_URL: tsa.url, SEGL_TEST_CLOCK: '1' }, { worker: true });
     tsa.target = `${s.url}/pki/tsa`;
     svc = (await s.rt.services.find('demo'))!;
   }, 60_000);
@@ -95,12 +95,12 @@ describe.each(databases())('durable sealing (%s)', (db) => {
   });
 
   /** A request whose task calls back at `${rx.base}/<name>` when it is completed. */
-  async function newRequest(name: string): Promise<string> {
+  async function newRequest(name: string, daysToLive?: number): Promise<string> {
     const note = `<notification type="URL" notification-id="done"><recipient>${rx.base}/${name}</recipient><message>x</message><schedule><state-is>completed</state-is></schedule></notification>`;
     const r = await post(
       s.endpoint,
       envelope(
-        `<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>${doc}<task id="t1"><document-action type="sign"><document-ref>d</document-ref></document-action>${note}</task></request></create-request-request>`,
+        `<create-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password><request>${doc}<task id="t1">${daysToLive ? `<days-to-live>${daysToLive}</days-to-live>` : ''}<document-action type="sign"><document-ref>d</document-ref></document-action>${note}</task></request></create-request-request>`,
       ),
     );
     const id = /<request-id>([^<]+)</.exec(r.text)?.[1];
@@ -236,5 +236,18 @@ describe.each(databases())('durable sealing (%s)', (db) => {
     } finally {
       await t.stop();
     }
+  }, 90_000);
+  test('a task under seal does not expire: its days-to-live run out while the TSA is away, and it is sealed and completed after', async () => {
+    const signed = await newRequest('expiry', 1);
+    const idle = await newRequest('idle', 1);
+    await tsa.off();
+    await sign(signed);
+    await eventually(async () => ((await sealRows(s.rt, signed, 't1'))[0]?.attempts ?? 0) >= 1, 20_000, 'a first seal attempt');
+    s.rt.clock.advance(2 * 86_400_000);
+    await s.rt.runTimers();
+    expect([(await status(signed)).taskStatus, (await status(idle)).taskStatus]).toEqual(['created', 'expired']);
+    await tsa.on();
+    expect((await waitSealed(s.rt, signed, 't1', { timeoutMs: 30_000 })).map((r) => r.status)).toEqual(['done']);
+    expect((await status(signed)).taskStatus).toBe('completed');
   }, 90_000);
 });
