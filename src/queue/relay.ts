@@ -191,7 +191,11 @@ export class OutboxRelay {
     const stale = await this.sealing.staleQueued(before, 1000);
     if (!stale.length) return;
     const lost: SealJobClaim[] = [];
-    for (const k of stale) if (!(await this.queues.seal.getJob(sealJobId(k)))) lost.push(k);
+    // a running job is named by the attempts counted when it was queued: its run has counted one more since
+    const present = async (k: SealJobClaim) =>
+      !!(await this.queues.seal.getJob(sealJobId(k))) ||
+      (k.attempts > 0 && !!(await this.queues.seal.getJob(sealJobId({ ...k, attempts: k.attempts - 1 }))));
+    for (const k of stale) if (!(await present(k))) lost.push(k);
     if (lost.length) {
       await this.enqueueSeals(lost);
       this.stats.redriven += lost.length;
