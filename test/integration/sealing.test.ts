@@ -250,4 +250,17 @@ describe.each(databases())('durable sealing (%s)', (db) => {
     expect((await waitSealed(s.rt, signed, 't1', { timeoutMs: 30_000 })).map((r) => r.status)).toEqual(['done']);
     expect((await status(signed)).taskStatus).toBe('completed');
   }, 90_000);
+  test('Redis losing the seal jobs loses nothing: the relay queues them again from the seal_job rows (due, or queued past the lease)', async () => {
+    const requestId = await newRequest('lost');
+    await tsa.off();
+    await sign(requestId);
+    await eventually(async () => ((await sealRows(s.rt, requestId, 't1'))[0]?.attempts ?? 0) >= 1, 20_000, 'a first seal attempt');
+    // every seal job gone from Redis (as after a flush), while the rows say pending or queued
+    await s.rt.queues.seal.obliterate({ force: true });
+    await tsa.on();
+    expect((await waitSealed(s.rt, requestId, 't1', { timeoutMs: 30_000 })).map((r) => r.status)).toEqual(['done']);
+    expect((await status(requestId)).taskStatus).toBe('completed');
+    await eventually(async () => (callsTo('lost').length === 1 ? true : null), 15_000, 'the completed callback');
+    expect(callsTo('lost')).toHaveLength(1);
+  }, 90_000);
 });
