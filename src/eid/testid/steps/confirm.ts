@@ -3,6 +3,7 @@
 // status, and then core's signTask records the act with the native signature; the seal job verifies,
 // time-stamps, packages and seals it while the signer's page shows "signed, being sealed".
 import type express from 'express';
+import { StateError } from '../../../core/errors';
 import type { PortalDocument } from '../../../core/portal';
 import { sealingMessage } from '../../../portal/pages/sealing';
 import { t, type TextKey } from '../../../portal/i18n';
@@ -90,20 +91,20 @@ async function signDocuments(
   auth: SigningAuthorised,
 ): Promise<void> {
   const { kit } = s;
-  await kit.signer.signTask(
-    c.svc,
-    c.pt.requestId,
-    c.pt.taskId,
-    {
-      documentIds: docs.map((x) => x.id),
-      signer: auth.identity,
-      audit: signingAudit(c),
-      defaultSignText: t(c.lang, 'sign.defaultText'),
-      userAgent: req.headers['user-agent'],
-      clientIp: req.ip,
-    },
-    await s.d.signing(),
-  );
+  const input = {
+    documentIds: docs.map((x) => x.id),
+    signer: auth.identity,
+    audit: signingAudit(c),
+    defaultSignText: t(c.lang, 'sign.defaultText'),
+    userAgent: req.headers['user-agent'],
+    clientIp: req.ip,
+  };
+  try {
+    await kit.signer.signTask(c.svc, c.pt.requestId, c.pt.taskId, input, await s.d.signing());
+  } catch (e) {
+    // a second Sign that raced the first (a double click): the first act is being sealed, and this page follows it
+    if (!(e instanceof StateError) || (await kit.signer.sealState(c.svc, c.pt.requestId, c.pt.taskId)) !== 'sealing') throw e;
+  }
   // the act is recorded; the seal job verifies, time-stamps and seals it, and the page follows it without reloading
   const m = sealingMessage(c.lang, { svc: c.svc, requestId: c.pt.requestId, taskId: c.pt.taskId });
   kit.send(res, 200, c, m.title, m.main);
