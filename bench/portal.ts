@@ -1,23 +1,25 @@
-// The portal phase (issue 6, "Targets"): the signer's final "Sign" in the portal — the POST that
-// sends in the nemid-sign confirmation — until its answer arrives, which is after the central key has
-// signed and the pipeline has verified, time-stamped, packaged and sealed the LTV-SDO and the task is
-// completed. Driven with Node's fetch, posting exactly the forms a browser posts (hidden inputs read
+// The portal phase (issue 6, "Targets"; issue 13: sealing moved to the worker): the signer's final
+// "Sign" in the portal — the POST that sends in the nemid-sign confirmation — until its answer
+// arrives, which is after the central key has made the native signature and the act is recorded with
+// its seal job ("signed, being sealed"). The seal job then runs in the worker (in this process, as
+// `segl start` runs it): the time until the task is completed is measured too (Sign → sealed).
+// Driven with Node's fetch, posting exactly the forms a browser posts (hidden inputs read
 // from the pages, the segl_portal cookie carried along); no browser.
 //
 // Per act, outside the timed span: task URL → NemID login (user, password) → key-card code → CPR
 // confirmed (the task names the signer's national-id) → both documents opened → Send in → the sign
-// page → sign/start. Timed: POST …/sign/confirm (password, code, challenge …) until the 303 to
-// on-task-complete has arrived. Afterwards getStatus (rt.documents) must say completed with a
-// result-uri for every document. Sequential first, then waves of P acts whose confirms are sent at
-// the same moment. SigningPipeline.sign and TestIdEnvironment.authoriseSigning are timed inside the
-// same requests (wrapped for the phase), so the figures say where a confirm's time goes.
+// page → sign/start. Timed: POST …/sign/confirm (password, code, challenge …) until the "signed, being
+// sealed" page has arrived. Afterwards getStatus (rt.documents) must say completed with a result-uri
+// for every document once the worker has sealed (polled; Sign → sealed). Sequential first (each act
+// sealed before the next), then waves of P acts whose confirms are sent at the same moment.
+// SigningPipeline.nativeSignature and TestIdEnvironment.authoriseSigning are timed inside the same
+// requests (wrapped for the phase), so the figures say where a confirm's time goes.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config';
 import type { ServiceAccount } from '../src/core/ports';
-import { redirectUrl } from '../src/core/portal';
 import { keyFromSecret, open, seal } from '../src/util/secretbox';
 import { SigningPipeline } from '../src/signing/pipeline';
 import { startRuntime, type Runtime } from '../src/runtime';
@@ -27,7 +29,7 @@ import { lineContent, pdfDocument } from '../src/util/pdf';
 import { latencySummary, lpad, num, pad, type Goal, type LatencySummary } from './report';
 import { PASSWORD, SERVICE } from './servers';
 
-export const PORTAL_TARGET = { p50Ms: 300, p99Ms: 1000 } as const;
+export const PORTAL_TARGET = { p50Ms: 300, p99Ms: 300 } as const;
 /** acts before each measured run, not counted (JIT, the trust set-up on the first signature) */
 export const PORTAL_WARMUP = 3;
 const COMPLETE_URL = 'https://client.example/done?request=${requestId}&task=${taskId}';
@@ -49,15 +51,17 @@ export interface PortalRun {
   acts: number;
   /** the timed POST …/sign/confirm, client side */
   confirm: LatencySummary;
-  /** SigningPipeline.sign inside those requests (all sign() calls of one act summed) */
+  /** SigningPipeline.nativeSignature inside those requests (all calls of one act summed) */
   pipeline: LatencySummary;
+  /** from sending the confirm until getStatus says completed with result-uris (the worker sealed), polled every 20 ms */
+  sealed: LatencySummary;
   /** TestIdEnvironment.authoriseSigning (password, code, the user's key decrypted, certificate status) */
   authorise: LatencySummary;
   /** confirm − pipeline − authorise: HTTP, the task look-ups, loading the documents, completing the task */
   rest: LatencySummary;
   /** the untimed steps before it (login, code, CPR, two documents, Send in, sign page, sign/start) */
   setup: LatencySummary;
-  /** SigningPipeline.sign calls per act (1: bundle, both documents in one package) */
+  /** SigningPipeline.nativeSignature calls per act (1: bundle, both documents in one package) */
   signCallsPerAct: number;
   /** portal p50 ÷ pipeline p50, from the same requests */
   ratioP50: number | null;
@@ -307,21 +311,26 @@ interface Timed {
   requestId: string;
   ms: number;
   setupMs: number;
+  sealedMs: number;
 }
 
-/** The timed Sign, then the checks: 303 to on-task-complete with the ids; completed; result-uris. */
+/** The timed Sign, then the checks: the "being sealed" page; then (polled) completed with result-uris once the worker sealed. */
 async function confirm(b: Bench, p: Prepared): Promise<Timed> {
   const t0 = performance.now();
   const a = await p.signer.request('POST', ...p.confirm);
   const ms = performance.now() - t0;
-  const want = redirectUrl(COMPLETE_URL, p.requestId, 't1');
-  if (a.status !== 303 || a.location !== want)
+  if (a.status !== 200 || !a.html.includes('seal-status'))
     throw new Error(`sign/confirm for ${p.requestId}: HTTP ${a.status} ${a.location ?? ''}: ${text(a.html)}`);
-  const st = await b.rt.documents.requests.getStatus(b.svc, [p.requestId]);
-  const bad = st.filter((x) => x.taskStatus !== 'completed' || !x.documentStatus?.length || x.documentStatus.some((d) => !d.resultUri));
-  if (!st.length || bad.length)
-    throw new Error(`after sign/confirm, ${p.requestId} is not completed with result-uris: ${JSON.stringify(st)}`);
-  return { requestId: p.requestId, ms, setupMs: p.setupMs };
+  const deadline = t0 + 120_000;
+  for (;;) {
+    const st = await b.rt.documents.requests.getStatus(b.svc, [p.requestId]);
+    const bad = st.filter((x) => x.taskStatus !== 'completed' || !x.documentStatus?.length || x.documentStatus.some((d) => !d.resultUri));
+    if (st.length && !bad.length) break;
+    if (performance.now() > deadline || st.some((x) => x.taskStatus !== 'created' && x.taskStatus !== 'completed'))
+      throw new Error(`after sign/confirm, ${p.requestId} was not sealed (completed with result-uris): ${JSON.stringify(st)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { requestId: p.requestId, ms, setupMs: p.setupMs, sealedMs: performance.now() - t0 };
 }
 
 function summarise(b: Bench, timed: Timed[], wallMs: number): PortalRun {
@@ -335,6 +344,7 @@ function summarise(b: Bench, timed: Timed[], wallMs: number): PortalRun {
     acts: rows.length,
     confirm: confirmS,
     pipeline,
+    sealed: latencySummary(rows.map((r) => r.sealedMs)),
     authorise: latencySummary(rows.map((r) => r.authoriseMs)),
     rest: latencySummary(rows.map((r) => r.rest)),
     setup: latencySummary(rows.map((r) => r.setupMs)),
@@ -359,7 +369,7 @@ export async function measurePortal(ctx: Ctx, o: PortalOptions): Promise<PortalM
         SEGL_MODE: 'preprod',
         ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
       }),
-      { http: true, worker: false },
+      { http: true, worker: true },
     );
   } catch (e) {
     rmSync(dataDir, { recursive: true, force: true });
@@ -372,12 +382,12 @@ export async function measurePortal(ctx: Ctx, o: PortalOptions): Promise<PortalM
   const at = (id: string) => inside.get(id) ?? inside.set(id, { pipelineMs: 0, signCalls: 0, authoriseMs: 0 }).get(id)!;
   // authoriseSigning does not name the request: the confirm in flight for that challenge does.
   const byChallenge = new Map<string, string>();
-  const sign = Object.getOwnPropertyDescriptor(SigningPipeline.prototype, 'sign')!;
+  const sign = Object.getOwnPropertyDescriptor(SigningPipeline.prototype, 'nativeSignature')!;
   const authorise = testid.authoriseSigning;
-  SigningPipeline.prototype.sign = async function timedSign(this: SigningPipeline, act) {
+  SigningPipeline.prototype.nativeSignature = async function timedSign(this: SigningPipeline, act) {
     const t0 = performance.now();
     try {
-      return await (sign.value as SigningPipeline['sign']).call(this, act);
+      return await (sign.value as SigningPipeline['nativeSignature']).call(this, act);
     } finally {
       const i = at(act.requestId);
       i.pipelineMs += performance.now() - t0;
@@ -430,7 +440,8 @@ export async function measurePortal(ctx: Ctx, o: PortalOptions): Promise<PortalM
     const sequential = summarise(b, seq, wall);
     ctx.log(
       `portal: sequential: p50 ${num(sequential.confirm.p50Ms)} ms, p99 ${num(sequential.confirm.p99Ms)} ms, max ${num(sequential.confirm.maxMs)} ms; ` +
-        `pipeline p50 ${num(sequential.pipeline.p50Ms)} ms (ratio ${num(sequential.ratioP50, 2)})`,
+        `native signature p50 ${num(sequential.pipeline.p50Ms)} ms (ratio ${num(sequential.ratioP50, 2)}); ` +
+        `Sign → sealed p50 ${num(sequential.sealed.p50Ms)} ms, p99 ${num(sequential.sealed.p99Ms)} ms`,
     );
 
     let parallel: PortalRun | { skipped: string } = { skipped: `skipped: BENCH_PORTAL_PARALLEL=${o.parallel}` };
@@ -477,8 +488,8 @@ export function portalGoals(m: PortalMeasurement | undefined): Goal[] {
   const s = m?.sequential.confirm;
   const p = m && isPortalRun(m.parallel) ? m.parallel.confirm : undefined;
   return [
-    goal('portal Sign → sealed p50 ms', PORTAL_TARGET.p50Ms, s?.p50Ms ?? null),
-    goal('portal Sign → sealed p99 ms', PORTAL_TARGET.p99Ms, s?.p99Ms ?? null),
+    goal('portal Sign → response p50 ms', PORTAL_TARGET.p50Ms, s?.p50Ms ?? null),
+    goal('portal Sign → response p99 ms', PORTAL_TARGET.p99Ms, s?.p99Ms ?? null),
     ...(p
       ? [
           goal(`portal p50 ms, ${m!.parallelN} at once (info)`, PORTAL_TARGET.p50Ms, p.p50Ms),
@@ -497,7 +508,7 @@ export function portalDoc(
 ): Record<string, unknown> {
   return {
     operation:
-      'portal "Sign" (nemid-sign confirmation, the Send in of the signature): POST /std/docaction/{service}/sign/confirm → central key signs → pipeline verifies (OCSP), time-stamps, packages and seals the LTV-SDO → task completed → 303 to on-task-complete',
+      'portal "Sign" (nemid-sign confirmation, the Send in of the signature): POST /std/docaction/{service}/sign/confirm → central key makes the native signature → the act and its seal job recorded → 200 "signed, being sealed"; the worker (same process) then verifies (OCSP), time-stamps, packages and seals the LTV-SDO and completes the task (Sign → sealed, polled)',
     database: 'sqlite',
     ...(instead ? { outcome: instead } : {}),
     client:
@@ -511,7 +522,7 @@ export function portalDoc(
     checked:
       'the 303 goes to on-task-complete with the ids replaced; then rt.documents.getStatus says completed with a result-uri for every document',
     inside:
-      'SigningPipeline.prototype.sign and testid.authoriseSigning are wrapped for the phase and timed per request; rest = confirm − pipeline − authorise',
+      'SigningPipeline.prototype.nativeSignature and testid.authoriseSigning are wrapped for the phase and timed per request; rest = confirm − pipeline − authorise',
     warmupActs: PORTAL_WARMUP,
     count: o.count,
     parallel: o.parallel,
@@ -546,7 +557,7 @@ export function portalLines(
   o: PortalOptions,
   sealingP50Ms: number | null,
 ): string[] {
-  const head = `Portal Sign (sign/confirm) → completed + sealed, SQLite, ${o.count} acts`;
+  const head = `Portal Sign (sign/confirm) → "being sealed", SQLite, ${o.count} acts`;
   if (instead || !m) return [head, `  ${instead ?? '-'}`];
   const lines = [`${pad(head, 58)}${lpad('p50 ms', 9)}${lpad('p90 ms', 9)}${lpad('p99 ms', 9)}${lpad('max ms', 9)}${lpad('n', 5)}`];
   const row = (name: string, l: LatencySummary): void => {
@@ -556,9 +567,10 @@ export function portalLines(
   };
   const run = (label: string, r: PortalRun): void => {
     row(`${label}: HTTP confirm (the target)`, r.confirm);
-    row('  of which SigningPipeline.sign', r.pipeline);
+    row('  of which SigningPipeline.nativeSignature', r.pipeline);
     row('  of which authoriseSigning (password, code, key)', r.authorise);
-    row('  rest (HTTP, task look-ups, documents, complete)', r.rest);
+    row('  rest (HTTP, task look-ups, documents, seal job)', r.rest);
+    row('  Sign → sealed by the worker (info)', r.sealed);
   };
   run('sequential', m.sequential);
   if (isPortalRun(m.parallel)) run(`${o.parallel} at once`, m.parallel);
@@ -567,7 +579,7 @@ export function portalLines(
   row('  private-key unwrap (HKDF key, AES-GCM)', m.kdf.keyUnwrap);
   lines.push(`  ${pad('untimed steps before it (login … sign/start), sequential', 56)}${lpad(num(m.sequential.setup.p50Ms), 9)}`);
   lines.push(
-    `  ratio portal p50 ÷ pipeline p50 (same requests): ${num(m.sequential.ratioP50, 2)}` +
+    `  ratio portal p50 ÷ native signature p50 (same requests): ${num(m.sequential.ratioP50, 2)}` +
       `${sealingP50Ms ? `; ÷ sealing phase p50 (${num(sealingP50Ms)} ms): ${num(m.sequential.confirm.p50Ms / sealingP50Ms, 2)}` : ''}`,
   );
   return lines;

@@ -153,7 +153,7 @@ export interface SealingTable {
 }
 
 function sealingLines(t: SealingTable): string[] {
-  const head = `Sealing: signTask (core + SigningPipeline.sign), 1 core, SQLite, ${t.seconds} s sequential`;
+  const head = `Sealing: signTask + seal job (SealRuns.run), 1 core, SQLite, ${t.seconds} s sequential`;
   if (t.instead) return [head, `  ${t.instead}`];
   const lines = [`${pad(head, 60)}${lpad('pkg/s', 9)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}`];
   const s = t.segl;

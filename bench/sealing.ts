@@ -1,11 +1,12 @@
-// The sealing phase: segl's whole signing path (core's signTask with SigningPipeline.sign as its maker) run sequentially on one core
+// The sealing phase: segl's whole signing path (core's signTask, then the seal job as the worker runs it) sequentially on one core
 // in a child process (bench/seal.js), against what one core can do with RSA-2048 alone
-// (`openssl speed -seconds 3 rsa2048`, single-threaded without -multi). Each package costs a fixed
+// (`openssl speed -seconds 3 rsa2048`, single-threaded without -multi, run before and after the worker;
+// the higher is used, and a busy machine is warned about). Each package costs a fixed
 // number of RSA private-key operations, so RSA signs/s ÷ signs per package is the ceiling a pipeline
 // doing nothing but its signatures would reach; ratio = packages/s ÷ that ceiling.
 import { spawn } from 'node:child_process';
 import { runSealInChild } from './child';
-import type { Goal, SealingTable } from './report';
+import { cpuBusy, type Goal, type SealingTable } from './report';
 import type { SealResult, SealSpec } from './seal';
 import { PASSWORD, SERVICE } from './servers';
 
@@ -130,7 +131,15 @@ export async function opensslSpeed(seconds = OPENSSL_SECONDS): Promise<OpensslSp
 }
 
 export interface SealingMeasurement {
+  /** the higher of the two openssl runs (before and after the worker): the quieter core's figure */
   baseline: OpensslOutcome;
+  /** both openssl runs and the machine's load beside them */
+  baselines: {
+    before: OpensslOutcome;
+    after: OpensslOutcome;
+    used: 'before' | 'after' | null;
+    busyPercent: { before: number; after: number };
+  };
   segl: SealOutcome;
   rsaSignsPerPackage: number | null;
   /** openssl RSA signs/s ÷ RSA signs per package */
@@ -147,23 +156,35 @@ export interface SealingContext {
 
 const round = (x: number, d = 3): number => Number(x.toFixed(d));
 
-/** The whole phase: openssl first, then the worker; a failed side is recorded, not thrown. */
-export async function measureSealing(ctx: SealingContext, o: { seconds: number; profileSeconds: number }): Promise<SealingMeasurement> {
-  const notes: string[] = [];
-  ctx.log(`sealing: openssl speed -seconds ${OPENSSL_SECONDS} rsa2048 (one thread)…`);
-  let baseline: OpensslOutcome;
+/** One openssl baseline run, with how busy the machine was just before it; a failure is recorded, not thrown. */
+async function opensslRun(ctx: SealingContext, when: 'before' | 'after'): Promise<{ speed: OpensslOutcome; busy: number }> {
+  const busy = await cpuBusy();
+  ctx.log(`sealing: openssl speed -seconds ${OPENSSL_SECONDS} rsa2048 (one thread), ${when} the worker; machine ${busy}% busy…`);
   try {
-    baseline = await opensslSpeed();
-    ctx.log(`sealing: openssl ${baseline.version}: ${baseline.signPerSec} RSA-2048 signs/s`);
+    const speed = await opensslSpeed();
+    ctx.log(`sealing: openssl ${speed.version}: ${speed.signPerSec} RSA-2048 signs/s (${when})`);
+    return { speed, busy };
   } catch (e) {
     const msg = ((e as Error).message ?? String(e)).split('\n')[0]!;
-    baseline = { failed: msg };
-    notes.push(`sealing: no openssl baseline (${msg}), so no ratio`);
-    ctx.log(`sealing: openssl baseline FAILED: ${msg}`);
+    ctx.log(`sealing: openssl baseline ${when} FAILED: ${msg}`);
+    return { speed: { failed: msg }, busy };
   }
+}
+
+/** A machine this busy (other work, % of all cores) or openssl runs this far apart make the ratio doubtful. */
+const BUSY_PERCENT = 20;
+const OPENSSL_SPREAD = 0.1;
+
+/**
+ * The whole phase: openssl, the worker, openssl again; the higher openssl figure is the baseline (the
+ * crypto limit on a quiet core), and a busy machine is warned about. A failed side is recorded, not thrown.
+ */
+export async function measureSealing(ctx: SealingContext, o: { seconds: number; profileSeconds: number }): Promise<SealingMeasurement> {
+  const notes: string[] = [];
+  const before = await opensslRun(ctx, 'before');
 
   ctx.log(
-    `sealing: signTask (core, SigningPipeline.sign as its maker) in a child process: ${SEAL_WARMUP} warm-up packages, ${o.seconds} s sequential` +
+    `sealing: signTask (core) and the seal job (SealRuns.run) in a child process: ${SEAL_WARMUP} warm-up packages, ${o.seconds} s sequential` +
       `${o.profileSeconds > 0 ? `, then ${o.profileSeconds} s profiled` : ''}…`,
   );
   const spec: SealSpec = {
@@ -183,6 +204,32 @@ export async function measureSealing(ctx: SealingContext, o: { seconds: number; 
     ctx.problems.push(msg.startsWith('sealing') ? msg : `sealing: ${msg}`);
     ctx.log(`sealing FAILED: ${(e as Error).message ?? msg}`);
     segl = { failed: msg };
+  }
+
+  const after = await opensslRun(ctx, 'after');
+  const runs = { before: before.speed, after: after.speed };
+  const used =
+    isOpenssl(runs.before) && (!isOpenssl(runs.after) || runs.before.signPerSec >= runs.after.signPerSec)
+      ? 'before'
+      : isOpenssl(runs.after)
+        ? 'after'
+        : null;
+  const baseline: OpensslOutcome = used ? runs[used] : before.speed;
+  if (!used) notes.push(`sealing: no openssl baseline (${'failed' in before.speed ? before.speed.failed : '?'}), so no ratio`);
+  const busy = Math.max(before.busy, after.busy);
+  if (busy > BUSY_PERCENT) {
+    const w = `WARNING: the machine was ${busy}% busy with other work around the sealing phase: the openssl limit and the packages/s are both pessimistic and noisy`;
+    notes.push(`sealing: ${w}`);
+    ctx.log(`sealing: ${w}`);
+  }
+  if (isOpenssl(runs.before) && isOpenssl(runs.after)) {
+    const hi = Math.max(runs.before.signPerSec, runs.after.signPerSec);
+    const lo = Math.min(runs.before.signPerSec, runs.after.signPerSec);
+    if (hi > 0 && (hi - lo) / hi > OPENSSL_SPREAD) {
+      const w = `WARNING: openssl before (${runs.before.signPerSec}/s) and after (${runs.after.signPerSec}/s) differ by ${Math.round((100 * (hi - lo)) / hi)}%: the core was not quiet; the higher is used`;
+      notes.push(`sealing: ${w}`);
+      ctx.log(`sealing: ${w}`);
+    }
   }
 
   let perPackage: number | null = null;
@@ -214,6 +261,7 @@ export async function measureSealing(ctx: SealingContext, o: { seconds: number; 
   const ratio = ceiling && isSeal(segl) ? round(segl.measured.packagesPerSec / ceiling) : null;
   return {
     baseline,
+    baselines: { ...runs, used, busyPercent: { before: before.busy, after: after.busy } },
     segl,
     rsaSignsPerPackage: perPackage,
     ceilingPackagesPerSec: ceiling === null ? null : round(ceiling, 1),
@@ -248,7 +296,7 @@ export function sealingDoc(
       : null;
   return {
     operation:
-      "core signTask (the task and its stored original read) → SigningPipeline.sign: native XAdES signature → initial verification with OCSP (segl's own responder, in process) → RFC 3161 token → LTV-SDO → seal → seal verified → core stores the result and completes the task",
+      "core signTask (the task and its stored original read → SigningPipeline.nativeSignature → the act and its seal job recorded), then the seal job as the worker runs it (SealRuns.run → SigningPipeline.seal: initial verification with OCSP (segl's own responder, in process) → RFC 3161 token → LTV-SDO → seal → seal verified → the result stored and the task completed)",
     database: 'sqlite',
     ...(instead ? { outcome: instead } : {}),
     setup:
@@ -271,8 +319,13 @@ export function sealingDoc(
               }
             : segl,
           baseline: isOpenssl(m.baseline)
-            ? { ...m.baseline, threads: 1, note: 'single-threaded (no -multi); the same OpenSSL family Node links for WebCrypto' }
+            ? {
+                ...m.baseline,
+                threads: 1,
+                note: 'single-threaded (no -multi); the same OpenSSL family Node links for WebCrypto; the higher of the runs before and after the worker',
+              }
             : m.baseline,
+          baselines: m.baselines,
           rsaSignsPerPackage: {
             used: counted,
             counted: isSeal(segl)

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration, parseRetrySchedule, DEFAULT_RETRY_SCHEDULE } from './core/outbox';
+import { DEFAULT_SEAL_RETRY_SCHEDULE } from './core/sealrun';
 import { parseAllowPatterns } from './notify/allowlist';
 
 const bytes = z
@@ -61,6 +62,7 @@ const Env = z.object({
   SEGL_SEAL_P12: z.string().optional(),
   SEGL_SEAL_P12_PASSPHRASE: z.string().optional(),
   SEGL_TSA_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SEGL_SEAL_RETRY_SCHEDULE: retrySchedule.optional(),
   SEGL_TRUST_ANCHORS: z.string().optional(),
   SEGL_CALLBACK_ALLOW: allowList.optional(),
   SEGL_CALLBACK_RETRY_SCHEDULE: retrySchedule.optional(),
@@ -139,6 +141,8 @@ export interface Config {
   sealP12?: { path: string; passphrase: string };
   /** an external RFC 3161 TSA instead of segl's own */
   tsaUrl?: string;
+  /** waits between seal attempts (TSA, OCSP or blob store away); after the last the task fails */
+  sealRetrySchedule: number[];
   /** a directory of PEM trust anchors (added to the test root while the test CA is on) */
   trustAnchorsDir?: string;
   /** the test eID environment (nemid / nemid-sign): preprod only (production refuses SEGL_TEST_EID=1) */
@@ -328,6 +332,7 @@ function configFrom(e: ParsedEnv): Config {
     testCa: e.SEGL_TEST_CA ?? e.SEGL_MODE === 'preprod',
     sealP12: e.SEGL_SEAL_P12 ? { path: path.resolve(e.SEGL_SEAL_P12), passphrase: e.SEGL_SEAL_P12_PASSPHRASE ?? '' } : undefined,
     tsaUrl: e.SEGL_TSA_URL,
+    sealRetrySchedule: e.SEGL_SEAL_RETRY_SCHEDULE ?? DEFAULT_SEAL_RETRY_SCHEDULE,
     trustAnchorsDir: e.SEGL_TRUST_ANCHORS ? path.resolve(e.SEGL_TRUST_ANCHORS) : undefined,
     logLevel: e.LOG_LEVEL,
     trustedProxies: e.SEGL_TRUSTED_PROXIES ?? [],
@@ -414,6 +419,7 @@ export function describeConfig(c: Config): Record<string, unknown> {
     testCa: c.testCa,
     sealP12: c.sealP12 ? c.sealP12.path : 'test PKI',
     tsaUrl: c.tsaUrl ?? 'segl TSA',
+    sealRetrySchedule: c.sealRetrySchedule.map((ms) => `${ms / 1000}s`).join(','),
     trustAnchorsDir: c.trustAnchorsDir,
     testEid: c.testEid,
     secret: c.secret ? 'set' : 'generated (preprod)',

@@ -48,6 +48,8 @@ import type { Resolver } from './notify/allowlist';
 import { runTimer, TIMER_JOBS, type TimerJob } from './queue/jobs/timers';
 import { PackagingRuns } from './core/packagingrun';
 import { PackagingJobs } from './store/packagingtasks';
+import { SealJobs } from './store/sealjobs';
+import { SealRuns } from './core/sealrun';
 import { PACKAGING_ATTEMPTS } from './queue/queues';
 import { startHttp, type HttpRuntime } from './app';
 
@@ -58,6 +60,8 @@ export interface Runtime extends HttpRuntime {
   cpr: CprRepository;
   /** packaging tasks' job (core/packagingrun.ts), run by the segl-packaging workers */
   packagingTasks: PackagingRuns;
+  /** the seal job (core/sealrun.ts), run by the segl-seal workers */
+  sealing: SealRuns;
   relay: OutboxRelay;
   workers?: WorkerHost;
   /** starts the queue workers in this process (once) */
@@ -267,7 +271,7 @@ function assembleRuntime(
   const cpr = new CprRepository(db, { key: cfg.cprKey, secret: cfg.secret! });
   const queues = new Queues(redisHandle.url, cfg.notify.queuePrefix);
   const metrics = new Metrics({ outbox, queues });
-  const relay = new OutboxRelay(outbox, queues, clock, log, relayOptions(cfg), new PackagingJobs(db));
+  const relay = new OutboxRelay(outbox, queues, clock, log, relayOptions(cfg), new PackagingJobs(db), new SealJobs(db));
   const outboxDir = path.join(cfg.dataDir, 'outbox');
   const email = emailSenderFrom({ smtpUrl: cfg.notify.smtpUrl, outboxDir: path.join(outboxDir, 'mail') });
   const sms = smsSenderFrom({ ...cfg.notify.sms, outboxDir: path.join(outboxDir, 'sms') });
@@ -298,6 +302,7 @@ function assembleRuntime(
     documents: undefined as unknown as DocumentUseCases,
     packaging: packagingService(cfg, db, blobs, clock, () => rt.url ?? cfg.publicUrl, maker),
     packagingTasks: undefined as unknown as PackagingRuns,
+    sealing: undefined as unknown as SealRuns,
     startWorkers: async () => undefined,
     close: () => closeRuntime(rt, life),
   };
@@ -308,23 +313,11 @@ function assembleRuntime(
     secret: cfg.secret!,
     register: { cprOfPid: async (pid) => (rt.testid ? rt.testid.cprOfPid(pid) : undefined) },
   });
-  rt.documents = documentService(
-    cfg,
-    db,
-    blobs,
-    clock,
-    () => rt.url ?? cfg.publicUrl,
-    () => relay.kick(),
-  );
-  rt.packagingTasks = packagingRuns(
-    cfg,
-    db,
-    blobs,
-    clock,
-    () => rt.url ?? cfg.publicUrl,
-    maker,
-    () => relay.kick(),
-  );
+  const url = () => rt.url ?? cfg.publicUrl;
+  const kick = () => relay.kick();
+  rt.documents = documentService(cfg, db, blobs, clock, url, kick);
+  rt.packagingTasks = packagingRuns(cfg, db, blobs, clock, url, maker, kick);
+  rt.sealing = sealRuns(cfg, db, blobs, clock, url, rt, kick);
   return rt;
 }
 
@@ -335,6 +328,27 @@ function relayOptions(cfg: Config): RelayOptions {
     leaseMs: cfg.notify.relayLeaseMs,
     sendingLeaseMs: cfg.notify.relayLeaseMs + Math.max(cfg.notify.callbackTimeoutMs, 10_000),
   };
+}
+
+/** The seal job's use case (core/sealrun.ts) on the document store, sealing with the runtime's pipeline. */
+function sealRuns(
+  cfg: Config,
+  db: DataSource,
+  blobs: BlobStore,
+  clock: Clock,
+  baseUrl: () => string,
+  rt: Pick<Runtime, 'signing'>,
+  onOutbox: () => void,
+): SealRuns {
+  return new SealRuns({
+    store: new SqlDocumentStore(db, blobs, new AtRest(ensureSecret(cfg))),
+    blobs,
+    clock,
+    uris: documentUris(baseUrl),
+    onOutbox,
+    maker: () => rt.signing(),
+    retrySchedule: cfg.sealRetrySchedule,
+  });
 }
 
 /** The packaging job's use case on the document store, with the maker the composition chose. */
@@ -426,7 +440,15 @@ async function startWorkers(rt: Runtime, resolve: Resolver | undefined): Promise
   rt.workers = new WorkerHost(
     rt.redisHandle.url,
     rt.queues,
-    { ...deps, housekeeping: rt.documents.housekeeping, sds: rt.sds, cpr: rt.cpr, testid: rt.testid, packagingTasks: rt.packagingTasks },
+    {
+      ...deps,
+      housekeeping: rt.documents.housekeeping,
+      sds: rt.sds,
+      cpr: rt.cpr,
+      testid: rt.testid,
+      packagingTasks: rt.packagingTasks,
+      sealing: rt.sealing,
+    },
     rt.log,
     {
       concurrency: cfg.notify.concurrency,

@@ -77,6 +77,10 @@ export interface PortalTask {
   /** eID methods for the signature (signature/method and authentication-based-signature/method) */
   signatureMethods: string[];
   clientReference?: string;
+  /** the signer has signed and the package is being sealed (a seal job is pending): nothing more may be done here */
+  sealing?: boolean;
+  /** the last seal job was refused (its initial verification failed): the task is open again */
+  sealRefused?: boolean;
 }
 
 export function portalTask(

@@ -227,6 +227,59 @@ export interface PackagingWrites {
   completePackaging(requestId: string, packagingTaskId: string, result: PackagingResult, now: string): Promise<boolean>;
 }
 
+/** A seal job's state: due for the relay, in the queue, or ended (the package stored, or given up). */
+export type SealJobStatus = 'pending' | 'queued' | 'done' | 'failed';
+
+/** What the package needs besides the native signature, kept with the seal job (no CPR: it is read from the task). */
+export interface SealContext {
+  /** the portal's audit trail up to the signature, times as ISO 8601 */
+  audit: Array<{ time: string; type: string; text: string }>;
+  userAgent?: string;
+  clientIp?: string;
+}
+
+/** One act of signing waiting for (or done with) its seal: the row is the seal job's outbox (core/sealrun.ts). */
+export interface SealJobRow {
+  requestId: string;
+  taskId: string;
+  /** the act's number within its signTask (0 …): one package per act */
+  act: number;
+  serviceId: number;
+  documentIds: string[];
+  /** the signer's native XAdES, until the sealed package is stored */
+  nativeXml?: string;
+  context: SealContext;
+  status: SealJobStatus;
+  attempts: number;
+  dueAt: string;
+  error?: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+}
+
+/** A seal job's key. */
+export interface SealJobKey {
+  requestId: string;
+  taskId: string;
+  act: number;
+}
+
+/** What signing writes for the seal job and what the job itself reads and writes (core/signer.ts, core/sealrun.ts). */
+export interface SealWrites {
+  insertSealJobs(rows: SealJobRow[]): Promise<void>;
+  /** The task's seal jobs (without their native signature), by act. */
+  sealJobs(requestId: string, taskId: string): Promise<SealJobRow[]>;
+  /** One seal job with its native signature and its service's name; null when unknown. */
+  sealJob(key: SealJobKey): Promise<{ row: SealJobRow; serviceName: string } | null>;
+  /** A queued job's run begins: its attempts counted, if it is still queued with `attempts` runs; false otherwise. */
+  beginSealRun(key: SealJobKey, attempts: number, now: string): Promise<boolean>;
+  /** The job ends (done or failed) and forgets its native signature; false when it had ended already. */
+  endSealJob(key: SealJobKey, status: 'done' | 'failed', error: string | undefined, now: string): Promise<boolean>;
+  /** A queued job is due again at `dueAt` (pending for the relay); false when it is no longer queued. */
+  retrySealJob(key: SealJobKey, dueAt: string, error: string, now: string): Promise<boolean>;
+}
+
 /** What the timers find due (core/housekeeping.ts). */
 export interface HousekeepingReads {
   /** Live requests whose days-until-deletion has run out by `now`, oldest first. */
@@ -236,7 +289,8 @@ export interface HousekeepingReads {
 }
 
 /** Every part together: what store/ implements. */
-export interface DocumentTx extends RequestReads, TransitionWrites, RequestWrites, SignerWrites, HousekeepingReads, PackagingWrites {}
+export interface DocumentTx
+  extends RequestReads, TransitionWrites, RequestWrites, SignerWrites, HousekeepingReads, PackagingWrites, SealWrites {}
 
 /** A document in the archive. */
 export interface ArchiveEntry {

@@ -1,19 +1,30 @@
 // The signer's side: what the portal and the eID methods do to a task. Reading the task as the
 // signer sees it, redeeming a single-sign-on artifact, recording what happened in the portal,
-// uploads, declining, completing, and signing itself as one use case (`signTask`): the documents are
-// read, the signature is made, verified, packaged and sealed by a `SignatureMaker` (src/signing), and
-// each result is recorded with this clock, so the test clock reaches the audit trail too.
-import { hashArtifact, newSignicatId } from './ids';
+// uploads, declining, completing, and the signer's act itself (`signTask`): the documents are read,
+// the native signature made by a `SignatureMaker` (src/signing) and the act recorded with its seal
+// job, which the worker runs (core/sealrun.ts: verified, time-stamped, packaged, sealed, stored,
+// the task completed). Everything is stamped with this clock, so the test clock reaches the audit trail too.
+import { hashArtifact } from './ids';
 import type { TaskStatus } from './enums';
 import { NotFoundError, StateError } from './errors';
 import { moveTask } from './transitions';
 import { portalTask, type PortalDocument, type PortalTask } from './portal';
 import { documentBytes, readOriginal } from './downloads';
 import { iso, mustBeOpen, taskPath, UseCase, type BaseTx, type UseCaseDeps } from './usecase';
-import type { BlobSource, DocumentRow, RequestRow, RequestWrites, ServiceAccount, SignerWrites } from './ports';
+import type {
+  BlobSource,
+  DocumentRow,
+  RequestRow,
+  RequestWrites,
+  SealJobKey,
+  SealJobRow,
+  SealWrites,
+  ServiceAccount,
+  SignerWrites,
+} from './ports';
 import type { HistoryEvent } from './types';
 
-type Tx = BaseTx & SignerWrites & Pick<RequestWrites, 'insertArchive'>;
+type Tx = BaseTx & SignerWrites & SealWrites & Pick<RequestWrites, 'insertArchive'>;
 
 export interface SignerDeps extends UseCaseDeps<Tx> {
   blobs: UseCaseDeps<Tx>['blobs'] & BlobSource;
@@ -34,32 +45,21 @@ export interface AuditEntry {
   text: string;
 }
 
-/** One act of signing as the maker receives it: these documents, by this signer, with what happened before. */
+/** One act of signing as the maker receives it: these documents, by this signer, under this sign text. */
 export interface SignatureAct<Signer> {
   requestId: string;
   taskId: string;
   signer: Signer;
   signText: string;
   documents: DocumentToSign[];
-  /** what the portal saw and did before the signature (document shown, user authenticated …) */
-  audit: AuditEntry[];
-  userAgent?: string;
-  clientIp?: string;
-  /** the signer's CPR, only where collected and allowed (PID-CPR) */
-  nationalId?: string;
-  /** free text from the request, e.g. its client-reference */
-  externalContext?: string;
 }
 
 /**
- * What the maker answers: the sealed package and what it is ("sealed LTV-SDO"), or the stage that
- * refused and why (for the task's history).
+ * Makes the signer's native signature (src/signing/pipeline.ts) in the signer's request; `Signer` is
+ * the eID's signing identity. Verifying, time-stamping and sealing it is the seal job's (core/sealrun.ts).
  */
-export type SignatureOutcome = { ok: true; bytes: Uint8Array; note: string } | { ok: false; stage: string; reason: string };
-
-/** Makes the signer's signature and the sealed package (src/signing/pipeline.ts); `Signer` is the eID's signing identity. */
 export interface SignatureMaker<Signer> {
-  sign(act: SignatureAct<Signer>): Promise<SignatureOutcome>;
+  nativeSignature(act: SignatureAct<Signer>): Promise<string>;
 }
 
 /** The signer's act as an eID method hands it over once the signer authorised it. */
@@ -74,13 +74,22 @@ export interface SignTaskInput<Signer> {
   clientIp?: string;
 }
 
-export type SignTaskOutcome = { ok: true; resultUris: string[]; packages: Uint8Array[] } | { ok: false; stage: string; reason: string };
+/** The act is recorded: one seal job per act, sealed by the worker (core/sealrun.ts). */
+export interface SignTaskOutcome {
+  ok: true;
+  sealJobs: SealJobKey[];
+}
+
+/** Where a task's sealing stands, as the portal's status route tells the signer's page. */
+export type SealState = 'sealing' | 'refused' | 'open' | 'completed' | 'closed';
 
 /** One act of a signTask: the documents signed together, with their stored rows. */
 interface Act {
   group: PortalDocument[];
   rows: DocumentRow[];
 }
+
+const sealing = (jobs: readonly SealJobRow[]) => jobs.some((j) => j.status === 'pending' || j.status === 'queued');
 
 export class SignerActions extends UseCase<Tx, SignerDeps> {
   /** The task behind a portal task URL; NotFound for unknown ids and other services' requests alike. */
@@ -98,12 +107,33 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
   ): Promise<{ pt: PortalTask; request: RequestRow }> {
     const { request, task, tasks, packages } = await this.liveTask(tx, svc, requestId, taskId);
     if (open) mustBeOpen(request, task, tasks, packages);
+    const jobs = await tx.sealJobs(requestId, taskId);
+    if (open) this.notSealing(jobs, requestId, taskId);
     const docs = await tx.getTaskDocuments([requestId]);
     const uploaded = new Set<string>();
     for (const d of docs.filter((x) => x.taskId === taskId && x.actionType === 'upload')) {
       if ((await tx.getDocument(requestId, d.documentId))?.blobKey) uploaded.add(d.documentId);
     }
-    return { pt: portalTask(request, task, tasks, docs, uploaded, packages), request };
+    const pt = portalTask(request, task, tasks, docs, uploaded, packages);
+    pt.sealing = sealing(jobs);
+    pt.sealRefused = !pt.sealing && task.status === 'created' && jobs.at(-1)?.status === 'failed';
+    return { pt, request };
+  }
+
+  /** A task whose signature is being sealed takes nothing more from the signer. */
+  private notSealing(jobs: readonly SealJobRow[], requestId: string, taskId: string): void {
+    if (sealing(jobs)) throw new StateError('task-id', `${taskPath(requestId, taskId)} is signed and being sealed`);
+  }
+
+  /** Where the task's sealing stands (the portal's page asks while it waits). */
+  async sealState(svc: ServiceAccount, requestId: string, taskId: string): Promise<SealState> {
+    return this.d.store.tx(async (tx) => {
+      const { pt } = await this.readPortalTask(tx, svc, requestId, taskId, false);
+      if (pt.sealing) return 'sealing';
+      if (pt.status === 'completed') return 'completed';
+      if (pt.status !== 'created') return 'closed';
+      return pt.sealRefused ? 'refused' : 'open';
+    });
   }
 
   /**
@@ -156,6 +186,7 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
       await this.d.store.tx(async (tx) => {
         const { request, task, tasks, packages } = await this.liveTask(tx, svc, requestId, taskId);
         mustBeOpen(request, task, tasks, packages);
+        this.notSealing(await tx.sealJobs(requestId, taskId), requestId, taskId);
         const action = (await tx.getTaskDocuments([requestId])).find(
           (d) => d.taskId === taskId && d.documentId === documentId && d.actionType === 'upload',
         );
@@ -190,6 +221,7 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
       const { request, task, tasks, packages } = await this.liveTask(tx, svc, requestId, taskId);
       if (request.deleted) throw new StateError('request-id', `request "${requestId}" is deleted`);
       if (to === 'completed') mustBeOpen(request, task, tasks, packages);
+      this.notSealing(await tx.sealJobs(requestId, taskId), requestId, taskId);
       await moveTask(tx, out, task, tasks, to, now, note);
     });
   }
@@ -204,11 +236,13 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
   }
 
   /**
-   * Signs the chosen documents of an open task (a closed or waiting task is refused before anything
-   * is signed): one act for all of them (task/@bundle, the default) or one per document. Each act's
-   * package is stored and recorded as the result of its documents; a refusal records an `error`
-   * event and stops. The task is read and the originals found in one transaction; each act's
-   * results are recorded in one more, which completes the task after the last act.
+   * The signer signs the chosen documents of an open task (a closed, waiting or sealing task is
+   * refused before anything is signed): one act for all of them (task/@bundle, the default) or one
+   * per document. Here, in the signer's request, only the native signature of each act is made; the
+   * acts are recorded in ONE transaction — a `document-signed` event per document and a seal job per
+   * act (the native signature and what the package's audit trail needs) — and the task stays
+   * `created` until the seal job (core/sealrun.ts) has verified, time-stamped, packaged and sealed
+   * every act and stored the packages: that completes it.
    */
   async signTask<S>(
     svc: ServiceAccount,
@@ -231,30 +265,61 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
       return { pt, acts };
     });
     const now = this.now();
-    const audit = input.audit.map((a) => ({ time: now, ...a }));
-    const resultUris: string[] = [];
-    const packages: Uint8Array[] = [];
-    for (const [i, act] of acts.entries()) {
-      const outcome = await maker.sign({
-        requestId,
-        taskId,
-        signer: input.signer,
-        signText: pt.signText ?? input.defaultSignText,
-        documents: await this.documentsToSign(act),
-        audit,
+    const audit = input.audit.map((a) => ({ time: iso(now), ...a }));
+    const natives: string[] = [];
+    for (const act of acts) {
+      natives.push(
+        await maker.nativeSignature({
+          requestId,
+          taskId,
+          signer: input.signer,
+          signText: pt.signText ?? input.defaultSignText,
+          documents: await this.documentsToSign(act),
+        }),
+      );
+    }
+    const n = iso(this.now());
+    const rows: SealJobRow[] = acts.map((act, i) => ({
+      requestId,
+      taskId,
+      act: 0,
+      serviceId: svc.id,
+      documentIds: act.group.map((d) => d.id),
+      nativeXml: natives[i]!,
+      context: {
+        audit: [...audit, { time: n, type: 'signature-created', text: `native signature over ${act.group.map((d) => d.id).join(', ')}` }],
         userAgent: input.userAgent,
         clientIp: input.clientIp,
-        nationalId: pt.nationalId,
-        externalContext: pt.clientReference,
-      });
-      if (!outcome.ok) {
-        await this.recordError(svc, requestId, taskId, outcome.reason);
-        return outcome;
-      }
-      resultUris.push(...(await this.recordResults(svc, requestId, taskId, act.group, outcome, i === acts.length - 1)));
-      packages.push(outcome.bytes);
-    }
-    return { ok: true, resultUris, packages };
+      },
+      status: 'pending',
+      attempts: 0,
+      dueAt: n,
+      createdAt: n,
+      updatedAt: n,
+    }));
+    await this.write(async (tx, out) => {
+      const { request, task, tasks, packages } = await this.liveTask(tx, svc, requestId, taskId);
+      // checked again: the task may have closed, or another Sign been recorded, while the signatures were made
+      mustBeOpen(request, task, tasks, packages);
+      const before = await tx.sealJobs(requestId, taskId);
+      this.notSealing(before, requestId, taskId);
+      const first = (before.at(-1)?.act ?? -1) + 1;
+      rows.forEach((r, i) => (r.act = first + i));
+      await tx.insertSealJobs(rows);
+      await tx.insertEvents(
+        acts.flatMap((act) =>
+          act.group.map((d) => ({
+            requestId,
+            taskId,
+            event: 'document-signed' as const,
+            eventTime: n,
+            data: `${d.id}: signed by the signer (native XAdES); being sealed`,
+          })),
+        ),
+      );
+      out.count += rows.length; // wakes the relay for the seal jobs
+    });
+    return { ok: true, sealJobs: rows.map((r) => ({ requestId, taskId, act: r.act })) };
   }
 
   /** The originals of one act, bytes read from the blob store. */
@@ -267,57 +332,6 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
         bytes: new Uint8Array(await this.d.blobs.getBytes(row.blobKey!)),
       })),
     );
-  }
-
-  /**
-   * Stores a package and records it as the result of each document of its act (document-signed
-   * events). A document whose action says `send-result-to-archive="true"` also gets an archive entry
-   * for the package (same blob, `application/x-ltv-sdo`), and its result-uri is then the archive's
-   * (`/doc/{service}/archive/{id}`, reference §3.5). The task completes when every document it signs
-   * has its result, or after the last act (optional documents the signer skipped leave nothing else
-   * to do).
-   */
-  private async recordResults(
-    svc: ServiceAccount,
-    requestId: string,
-    taskId: string,
-    group: PortalDocument[],
-    outcome: { bytes: Uint8Array; note: string },
-    last: boolean,
-  ): Promise<string[]> {
-    const now = this.now();
-    const n = iso(now);
-    return this.releasingOnFailure(async (written) => {
-      const blob = await this.d.blobs.putBytes(outcome.bytes);
-      if (blob.created !== false) written.push(blob.key);
-      return this.write(async (tx, out) => {
-        const { request, task, tasks, packages } = await this.liveTask(tx, svc, requestId, taskId);
-        mustBeOpen(request, task, tasks, packages);
-        const uris: string[] = [];
-        for (const d of group) {
-          const toArchive = task.body.documentAction.some(
-            (a) => (a.documentRef ?? a.document?.id) === d.id && a.sendResultToArchive === true,
-          );
-          let uri = this.d.uris.result(svc.name, requestId, taskId, d.id);
-          if (toArchive) {
-            const id = newSignicatId(now);
-            const entry = { id, mimeType: 'application/x-ltv-sdo', size: blob.size, sha256: blob.sha256, blobKey: blob.key };
-            await tx.insertArchive(svc.id, [{ ...entry, createdAt: n, requestId, documentId: d.id }]);
-            uri = this.d.uris.stored(svc.name, 'archive', id);
-          }
-          await tx.setResult(requestId, taskId, d.id, { blobKey: blob.key, sha256: blob.sha256, uri });
-          await tx.insertEvents([
-            { requestId, taskId, event: 'document-signed', eventTime: n, data: `${d.id}: ${outcome.note} ${blob.sha256}` },
-          ]);
-          uris.push(uri);
-        }
-        const done = new Set(group.map((d) => d.id));
-        const signs = (await tx.getTaskDocuments([requestId])).filter((d) => d.taskId === taskId && d.actionType === 'sign');
-        if (last || signs.every((d) => done.has(d.documentId) || d.resultUri !== undefined))
-          await moveTask(tx, out, task, tasks, 'completed', now);
-        return uris;
-      });
-    });
   }
 
   /** The bytes of one of the task's documents (shown to the signer). */

@@ -15,13 +15,18 @@ const load = (name: string): string => readFileSync(path.join(STATIC_DIR, name),
 export const PORTAL_CSS: string = load('portal.css');
 /** The document page's script: pdf.js draws each page of the PDF on a canvas. */
 export const PDF_VIEWER_JS: string = load('viewer.js');
+/** The "signed, being sealed" page's script: asks how the sealing stands and shows the outcome in place. */
+const SEALING_JS: string = load('sealing.js');
 
-/** Serves /portal/static/portal.css and /portal/static/viewer.js (headers as before: an hour's cache, nosniff). */
+/** Serves /portal/static/portal.css, viewer.js and sealing.js (headers as before: an hour's cache, nosniff). */
 export function mountAssets(r: express.Router): void {
   r.get('/portal/static/portal.css', (_req, res) => {
     res.set({ 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' }).type('text/css').send(PORTAL_CSS);
   });
   r.get('/portal/static/viewer.js', (_req, res) => {
     res.set({ 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' }).type('text/javascript').send(PDF_VIEWER_JS);
+  });
+  r.get('/portal/static/sealing.js', (_req, res) => {
+    res.set({ 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' }).type('text/javascript').send(SEALING_JS);
   });
 }

@@ -26,6 +26,7 @@ import { mountRefusedForms } from './pages/refused';
 import { mountTaskUrl } from './pages/taskurl';
 import { mountUpload } from './pages/upload';
 import { mountVerify } from './pages/verify';
+import { mountSealStatus } from './pages/sealing';
 import type { PageKit, PortalEidMethod } from './kit';
 
 export interface PortalDeps {
@@ -62,6 +63,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
   const eidForms: LoginForm[] = [];
   const kit = portalKit(d, sessions, eidForms);
   eidForms.push(...d.eidMethods.map((m) => m.mount(r, kit)));
+  mountSealStatus(r, kit, d.services);
   mountTaskUrl(r, kit);
   mountDocument(r, kit);
   mountUpload(r, kit);

@@ -14,6 +14,7 @@ import { html } from './html';
 import { page, type PageLook } from './layout';
 import { taskKey, type PortalSessions } from './session';
 import type { Ctx, Kit } from './kit';
+import { sealingMessage } from './pages/sealing';
 
 const CLOSED: Record<string, { title: TextKey; body: TextKey; status: number; cls: 'ok' | 'warn' }> = {
   withdrawn: { title: 'closed.withdrawn.title', body: 'closed.withdrawn.body', status: 410, cls: 'warn' },
@@ -99,6 +100,11 @@ export function taskResolver(d: ResolveDeps, sessions: PortalSessions, a: Pick<A
     const texts = Object.fromEntries(Object.entries(chosen?.profile.texts?.[code] ?? {}).filter(([k]) => isTextKey(k)));
     const lang: LangLike = { code, texts };
     const look = lookOf(svc, chosen);
+    if (pt.sealing) {
+      const m = sealingMessage(lang, { svc, requestId: ids.requestId, taskId: ids.taskId });
+      send(res, 200, page({ lang, service: svc.name, look, ...m }));
+      return undefined;
+    }
     if (pt.access.kind === 'closed') {
       const c = CLOSED[pt.access.status]!;
       send(res, c.status, page({ lang, service: svc.name, look, ...message(lang, c.title, c.body, c.cls) }));

@@ -3,6 +3,7 @@
 // so a job that is lost is re-queued and one that runs twice is harmless.
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { NotificationType } from '../core/enums';
+import type { SealJobData } from '../core/sealrun';
 
 export const QUEUE = { URL: 'segl-callback', EMAIL: 'segl-email', SMS: 'segl-sms', TIMERS: 'segl-timers' } as const;
 export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
@@ -31,6 +32,9 @@ export interface PackagingJob {
 export const PACKAGING_ATTEMPTS = 5;
 const PACKAGING_JOB_OPTIONS = { attempts: PACKAGING_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 } } as const;
 
+/** Seal jobs (src/queue/jobs/seal.ts): one per act of signing and attempt (core/sealrun.ts's sealJobId). */
+export const SEAL_QUEUE = 'segl-seal';
+
 /** ioredis options for BullMQ from a redis:// URL (workers need maxRetriesPerRequest: null). */
 export function connection(url: string, forWorker: boolean): ConnectionOptions {
   const u = new URL(url);
@@ -50,6 +54,8 @@ export function connection(url: string, forWorker: boolean): ConnectionOptions {
 export class Queues {
   readonly byName: Record<QueueName, Queue<DeliveryJob>>;
   readonly packaging: Queue<PackagingJob>;
+  /** seal jobs: the seal_job row is the truth and schedules the retries, so BullMQ's own attempts only cover store trouble */
+  readonly seal: Queue<SealJobData>;
   constructor(
     redisUrl: string,
     readonly prefix = 'segl',
@@ -77,11 +83,12 @@ export class Queues {
       ...opts,
       defaultJobOptions: { removeOnComplete: true, removeOnFail: true, ...PACKAGING_JOB_OPTIONS },
     });
+    this.seal = new Queue<SealJobData>(SEAL_QUEUE, opts);
     for (const q of this.all()) q.on('error', () => undefined); // reported through the relay's own failures
   }
 
   all(): Queue[] {
-    return [...Object.values(this.byName), this.packaging];
+    return [...Object.values(this.byName), this.packaging, this.seal];
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,9 @@
 // on start every queued row is checked at once. Rows a worker claimed (sending) are given back only
 // when their job is gone and the claim is older than the lease plus the send timeout (the worker
 // died): only those can be sent twice. The packaging jobs' outbox (packaging_task rows made due when
-// their last task completed) is moved into segl-packaging the same way, one job per packaging task.
+// their last task completed) is moved into segl-packaging the same way, one job per packaging task;
+// and the seal jobs' (seal_job rows, due at their next attempt) into segl-seal, one job per act and
+// attempt.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { packageId } from '../core/packagingtasks';
@@ -13,6 +15,8 @@ import type { Clock } from '../core/ports';
 import type { JobBatch, OutboxRepository, Unsettled } from '../store/outbox';
 import type { PackagingJobKey, PackagingJobs } from '../store/packagingtasks';
 import { CHANNEL_QUEUE, type DeliveryJob, type Queues } from './queues';
+import { sealJobId } from '../core/sealrun';
+import type { SealJobClaim, SealJobs } from '../store/sealjobs';
 
 export interface RelayOptions {
   intervalMs: number;
@@ -46,6 +50,7 @@ export class OutboxRelay {
     private readonly log: Logger,
     private readonly opts: RelayOptions,
     private readonly packaging?: PackagingJobs,
+    private readonly sealing?: SealJobs,
   ) {}
 
   start(): void {
@@ -92,6 +97,7 @@ export class OutboxRelay {
         const began = Date.now();
         while ((await this.moveDue()) === (this.opts.batch ?? 500));
         while ((await this.movePackaging()) === (this.opts.batch ?? 500));
+        while ((await this.moveSeals()) === (this.opts.batch ?? 500));
         if (Date.now() - this.lastRedrive >= Math.min(this.opts.leaseMs, 5000)) await this.redrive(began);
       } while (this.again && !this.stopped);
     } catch (e) {
@@ -171,6 +177,44 @@ export class OutboxRelay {
     await this.packaging.touchQueued(stale, new Date().toISOString());
   }
 
+  /** Seal jobs due (their first attempt, or the next after a wait of the schedule) are added to segl-seal. */
+  private async moveSeals(): Promise<number> {
+    if (!this.sealing) return 0;
+    const rows = await this.sealing.claimDue(this.clock.now().toISOString(), new Date().toISOString(), this.opts.batch ?? 500);
+    if (!rows.length) return 0;
+    try {
+      await this.enqueueSeals(rows);
+      this.stats.queued += rows.length;
+    } catch (e) {
+      await this.sealing.release(rows);
+      throw e;
+    }
+    return rows.length;
+  }
+
+  private async enqueueSeals(list: SealJobClaim[]): Promise<void> {
+    await this.queues.seal.addBulk(list.map((k) => ({ name: 'seal', data: k, opts: { jobId: sealJobId(k) } })));
+  }
+
+  /** Queued seal jobs older than `before` whose job is gone from Redis are added again. */
+  private async redriveSeals(before: string): Promise<void> {
+    if (!this.sealing) return;
+    const stale = await this.sealing.staleQueued(before, 1000);
+    if (!stale.length) return;
+    const lost: SealJobClaim[] = [];
+    // a running job is named by the attempts counted when it was queued: its run has counted one more since
+    const present = async (k: SealJobClaim) =>
+      !!(await this.queues.seal.getJob(sealJobId(k))) ||
+      (k.attempts > 0 && !!(await this.queues.seal.getJob(sealJobId({ ...k, attempts: k.attempts - 1 }))));
+    for (const k of stale) if (!(await present(k))) lost.push(k);
+    if (lost.length) {
+      await this.enqueueSeals(lost);
+      this.stats.redriven += lost.length;
+      this.log.warn({ count: lost.length }, 'outbox relay: re-queued seal jobs that were lost');
+    }
+    await this.sealing.touchQueued(stale, new Date().toISOString());
+  }
+
   /**
    * Queued rows older than the lease, and claimed rows older than the sending lease: if their job is
    * gone from Redis, they are queued again in new jobs. The first round after start checks every row
@@ -182,6 +226,7 @@ export class OutboxRelay {
     const before = new Date(first ? roundBegan : Date.now() - this.opts.leaseMs).toISOString();
     const sendingBefore = new Date(Date.now() - this.opts.sendingLeaseMs).toISOString();
     await this.redrivePackaging(before);
+    await this.redriveSeals(before);
     const stale = await this.outbox.unsettled(before, sendingBefore, 1000);
     if (!stale.length) return;
     const byJob = new Map<string | null, Unsettled[]>();

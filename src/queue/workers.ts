@@ -8,7 +8,10 @@ import { smsSend } from './jobs/sms';
 import { runTimer, TIMER_JOBS, type TimerDeps, type TimerJob } from './jobs/timers';
 import { runPackagingJob, type PackagingJobDeps } from './jobs/packaging';
 import { gate, runDeliveryJob, type NotifyDeps, type Send } from '../notify/delivery';
+import { runSealJob, type SealJobDeps } from './jobs/seal';
+import type { SealJobData } from '../core/sealrun';
 import { connection, PACKAGING_QUEUE, QUEUE, type DeliveryJob, type PackagingJob, type Queues } from './queues';
+import { SEAL_QUEUE } from './queues';
 
 export interface WorkerOptions {
   concurrency: number;
@@ -23,7 +26,7 @@ export class WorkerHost {
   constructor(
     private readonly redisUrl: string,
     private readonly queues: Queues,
-    private readonly deps: NotifyDeps & TimerDeps & PackagingJobDeps,
+    private readonly deps: NotifyDeps & TimerDeps & PackagingJobDeps & SealJobDeps,
     private readonly log: Logger,
     private readonly opts: WorkerOptions,
   ) {}
@@ -71,6 +74,12 @@ export class WorkerHost {
     this.worker(PACKAGING_QUEUE, 2, async (job: Job<PackagingJob>) => {
       const outcome = await runPackagingJob(this.deps, job);
       if (outcome !== 'skipped') this.log.info({ ...job.data, outcome }, 'packaging job ended');
+      return outcome;
+    });
+    // Sealing verifies, time-stamps and signs (CPU and trust-service round trips): four at a time per process.
+    this.worker(SEAL_QUEUE, 4, async (job: Job<SealJobData>) => {
+      const outcome = await runSealJob(this.deps, job);
+      if (outcome !== 'skipped') this.log.info({ ...job.data, outcome }, 'seal job ended');
       return outcome;
     });
     await this.ensureSchedulers();

@@ -1,18 +1,20 @@
-// One signature, end to end, as the packaging policy orders it: the signer's native signature →
-// initial verification (core, path, OCSP) → only if it passes: trusted time, the LTV-SDO, the seal
-// → the seal verified at once. It is core's SignatureMaker: core's signTask (src/core/signer.ts)
-// reads the documents, stores the package as the result of each signed document, and records a
-// refusal as an `error` event in the task's history. A failure leaves no package.
+// One signature, as the packaging policy orders it, in two parts. In the signer's request:
+// the native signature (nativeSignature). In the seal job (core/sealrun.ts, a worker, retried through
+// TSA/OCSP outages): initial verification (core, path, OCSP) → only if it passes: trusted time, the
+// LTV-SDO, the seal → the seal verified at once (seal). An answer that may change later (OCSP or TSA
+// unreachable: INDETERMINATE TRY_LATER, or a thrown network error) is marked `retry`; any other
+// failure refuses the act. `sign` runs both parts at once (fixtures and the bench).
 //
 // Requests that do not depend on each other overlap (their RSA signatures run on libuv's thread pool
-// while this thread works): the OCSP questions for the signer and the seal certificates go out when
-// sign() starts, and the time-stamp over the native SignatureValue is requested while that signature
-// is verified. Each answer is still fresh, nonce-bound and checked, and is used only if the
-// verification passes; nothing is reused from one signature to the next.
+// while this thread works): the OCSP question for the seal certificate goes out when seal() starts,
+// and the time-stamp over the native SignatureValue is requested while that signature is verified.
+// Each answer is still fresh, nonce-bound and checked, and is used only if the verification passes;
+// nothing is reused from one signature to the next.
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import type * as x509 from '@peculiar/x509';
 import type { SignatureAct, SignatureMaker } from '../core/signer';
+import type { SealAct, SealMaker } from '../core/sealrun';
 import { buildLtvSdo, describeUserAgent, type ContextDescription } from '../trust/ltvsdo';
 import { certificateKind, pidOf } from '../testca/pki';
 import { timestampFor } from '../trust/tsp/request';
@@ -34,13 +36,21 @@ export const SEAL_POLICY = {
     'values it needs and no time-stamp.',
 };
 
-/** One act: core's SignatureAct with the test eID's (or any PKCS#12) signing identity. */
-export type SignAct = SignatureAct<SigningIdentity>;
+/** One act, both parts: core's SignatureAct with the test eID's (or any PKCS#12) signing identity, and what the package says. */
+export type SignAct = SignatureAct<SigningIdentity> & Omit<SealAct, 'nativeXml' | 'requestId' | 'taskId'>;
 
-/** Core's SignatureOutcome, with the package as text and the verification report for whoever wants them. */
+/** Core's SealOutcome, with the package as text and the verification report for whoever wants them. */
 export type SignOutcome =
   | { ok: true; bytes: Uint8Array; note: string; packageXml: string; report: VerificationReport }
-  | { ok: false; stage: 'initial-verification' | 'seal-verification'; reason: string; report: VerificationReport };
+  | { ok: false; stage: 'initial-verification' | 'seal-verification'; reason: string; retry: boolean; report: VerificationReport };
+
+/**
+ * A verification that could not be completed now (revocation status unknown: responder unreachable …)
+ * may pass later. A certificate on hold is TRY_LATER too, but the signer's act is refused at once: the
+ * signer may sign again once the hold is released.
+ */
+const tryLater = (r: VerificationReport) =>
+  r.indication === 'INDETERMINATE' && r.subIndication === 'TRY_LATER' && !(r.revocation ?? []).some((x) => x.status.status === 'revoked');
 
 /** Versions of the components that make and check signatures (for the contexts in the package). */
 function versionOf(pkg: string): string {
@@ -76,11 +86,7 @@ function serverContext(withVerification: boolean): ContextDescription['server'] 
   return { operatingSystem: `${os.type()} ${os.release()} ${os.arch()}`, runtime: `Node.js ${process.version}`, components };
 }
 
-function sameDer(a: x509.X509Certificate, b: x509.X509Certificate): boolean {
-  return a === b || Buffer.from(a.rawData).equals(Buffer.from(b.rawData));
-}
-
-export class SigningPipeline implements SignatureMaker<SigningIdentity> {
+export class SigningPipeline implements SignatureMaker<SigningIdentity>, SealMaker {
   constructor(
     private readonly trust: TrustSetup,
     private readonly now: () => Date = () => new Date(),
@@ -102,46 +108,41 @@ export class SigningPipeline implements SignatureMaker<SigningIdentity> {
     return { time: genTime, tokenDer: token };
   }
 
-  /**
-   * The revocation answer for the signer certificate, asked for while the native signature is being
-   * made (the certificate is known before it signs anything). The verification uses it only when the
-   * path it validated has exactly that certificate and issuer; otherwise it asks afresh.
-   */
-  private prefetchRevocation(cert: x509.X509Certificate): RevocationSource {
-    const t = this.trust;
-    const issuer = [...t.intermediates, ...t.anchors].find((c) => c.subject === cert.issuer && c.subject !== cert.subject);
-    if (!issuer) return t.revocation;
-    const early = t.revocation(cert, issuer);
-    early.catch(() => undefined);
-    return (c, i) => (sameDer(c, cert) && sameDer(i, issuer) ? early : t.revocation(c, i));
+  /** The signer's native XAdES over the act's documents (in the signer's request: one RSA signature, no network). */
+  async nativeSignature(act: SignatureAct<SigningIdentity>): Promise<string> {
+    return createNativeSignature({ signer: act.signer, signText: act.signText, documents: act.documents, signingTime: this.now() });
   }
 
+  /** Both parts at once: the native signature, then the seal job's work on it. */
   async sign(act: SignAct): Promise<SignOutcome> {
+    const nativeXml = await this.nativeSignature(act);
+    const audit = [
+      ...act.audit,
+      { time: this.now(), type: 'signature-created', text: `native signature over ${act.documents.map((d) => d.id).join(', ')}` },
+    ];
+    return this.seal({ ...act, audit, nativeXml });
+  }
+
+  /** The seal job's part: initial verification, trusted time, the LTV-SDO, the seal, the seal verified. */
+  async seal(act: SealAct): Promise<SignOutcome> {
     const audit = [...act.audit];
+    const native = act.nativeXml;
     const { seal, sealChain } = this.trust;
     // Independent of the signature, so asked for at once; used only if the package is sealed.
     const sealOcspP = this.trust.revocation(seal.certificate, sealChain[0]!);
     sealOcspP.catch(() => undefined);
-    const signerRevocation = this.prefetchRevocation(act.signer.certificate);
-    const native = await createNativeSignature({
-      signer: act.signer,
-      signText: act.signText,
-      documents: act.documents,
-      signingTime: this.now(),
-    });
-    audit.push({ time: this.now(), type: 'signature-created', text: `native signature over ${act.documents.map((d) => d.id).join(', ')}` });
 
     // The time-stamp covers the native SignatureValue only, so it is requested while the signature is
     // verified; it goes into a package only if the verification passes.
     const timeP = this.trustedTime(native);
     timeP.catch(() => undefined);
-    const report = await this.verify(native, undefined, signerRevocation);
+    const report = await this.verify(native);
     for (const c of report.checks) {
       audit.push({ time: c.at, type: `${c.name}-${c.ok ? 'succeeded' : 'failed'}`, text: c.detail });
     }
     if (report.indication !== 'TOTAL-PASSED') {
       const reason = `signature refused by the initial verification: ${report.indication}${report.subIndication ? ` ${report.subIndication}` : ''}: ${report.message}`;
-      return { ok: false, stage: 'initial-verification', reason, report };
+      return { ok: false, stage: 'initial-verification', reason, retry: tryLater(report), report };
     }
     if (act.nationalId)
       audit.push({ time: this.now(), type: 'cpr-verified', text: "the signer's CPR was collected and matched to the PID" });
@@ -191,7 +192,7 @@ export class SigningPipeline implements SignatureMaker<SigningIdentity> {
     );
     if (sealReport.indication !== 'TOTAL-PASSED') {
       const reason = `the seal did not verify: ${sealReport.indication} ${sealReport.subIndication ?? ''}: ${sealReport.message}`;
-      return { ok: false, stage: 'seal-verification', reason, report: sealReport };
+      return { ok: false, stage: 'seal-verification', reason, retry: tryLater(sealReport), report: sealReport };
     }
     return { ok: true, bytes: Buffer.from(sealed, 'utf8'), note: 'sealed LTV-SDO', packageXml: sealed, report };
   }

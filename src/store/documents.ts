@@ -44,12 +44,12 @@ import {
   toTaskRow,
 } from './taskrows';
 import { SORT_COLUMN, where } from './taskfilter';
-import { PackagingTx } from './packagingtasks';
+import { SealTx } from './sealjobs';
 import type { NotificationRow } from '../core/outbox';
 
 const inList = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
-class Tx extends PackagingTx implements DocumentTx {
+class Tx extends SealTx implements DocumentTx {
   constructor(
     q: Sql,
     private readonly blobs: BlobStore,
@@ -459,7 +459,10 @@ class Tx extends PackagingTx implements DocumentTx {
 
   async tasksDue(now: string, limit: number): Promise<Array<{ requestId: string; taskId: string; serviceId: number }>> {
     const rows = await this.q.all<{ request_id: string; task_id: string; service_id: number }>(
-      `SELECT request_id, task_id, service_id FROM task WHERE status = 'created' AND expires_at <= ? ORDER BY expires_at LIMIT ${Math.floor(limit)}`,
+      // a task the signer signed is being sealed (core/sealrun.ts): it does not expire under its seal job
+      `SELECT request_id, task_id, service_id FROM task t WHERE status = 'created' AND expires_at <= ? AND NOT EXISTS (
+        SELECT 1 FROM seal_job j WHERE j.request_id = t.request_id AND j.task_id = t.task_id AND j.status IN ('pending', 'queued'))
+        ORDER BY expires_at LIMIT ${Math.floor(limit)}`,
       [now],
     );
     return rows.map((r) => ({ requestId: r.request_id, taskId: r.task_id, serviceId: Number(r.service_id) }));

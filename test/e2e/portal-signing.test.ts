@@ -1,8 +1,8 @@
 // The whole signer journey in headless Chromium with the test eID: createRequest over SOAP → task URL
 // → NemID login with a key-card code → CPR matched through PID-CPR → read both documents → sign with
-// password and a fresh code → redirect with the ids → getStatus completed → the sealed LTV-SDO that
-// xmlsec1 verifies. Then the refusals: revoked and locked certificates, a national-id that is not the
-// signer's, three signers where C waits for A and B.
+// password and a fresh code → "signed, being sealed" while the worker seals → redirect with the ids →
+// getStatus completed → the sealed LTV-SDO that xmlsec1 verifies. Then the refusals: revoked and
+// locked certificates, a national-id that is not the signer's, three signers where C waits for A and B.
 import * as nodeFs from 'node:fs';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -152,7 +152,8 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
   const SIGNED = 'h1:text("Your signature has been received")';
 
   beforeAll(async () => {
-    s = await startServer('sqlite');
+    // the worker in this process seals what the portal's Sign recorded (as `segl start` does)
+    s = await startServer('sqlite', { SEGL_RELAY_INTERVAL: '100ms' }, { worker: true });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     nodeFs.mkdirSync(SHOTS, { recursive: true });
     await Promise.all(['anna', 'bent', 'carl', 'revoked-rita', 'locked-lars'].map(newUser));
@@ -289,7 +290,11 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     await loginAndRead(optional, 't1', 'carl', false, tab, cprText(users.carl!.cpr));
     await tab.getByLabel('Sign this document').uncheck();
     await signIn('carl', false, tab, cprText(users.carl!.cpr));
+    // "signed, being sealed" first; the page then follows the seal job without reloading
+    await tab.waitForSelector('h1:text("Signed, being sealed")', { timeout: 30_000 });
+    await tab.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
     await tab.waitForSelector(SIGNED, { timeout: 30_000 });
+    expect(await tab.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
     expect(await tab.locator('main').innerText()).toContain('Thank you. The documents are signed and sent in.');
     await axe('signed');
     const st = (await s.rt.documents.requests.getStatus((await s.rt.services.find('demo'))!, [optional]))[0]!;

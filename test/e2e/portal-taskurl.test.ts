@@ -352,9 +352,9 @@ describe('signing a waiting task is refused by the API too (sqlite)', () => {
     );
     let made = 0;
     const maker = {
-      sign: async () => {
+      nativeSignature: async () => {
         made++;
-        return { ok: true as const, bytes: new Uint8Array([1]), note: 'test' };
+        return '<native/>';
       },
     };
     const input = { documentIds: ['a'], signer: {}, audit: [], defaultSignText: 'I agree' };

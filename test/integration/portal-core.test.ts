@@ -7,6 +7,8 @@ import { envelope, NS, post } from '../support/soap';
 import { databases, startServer, type TestServer } from '../support/server';
 import { makePdf } from '../support/pdf';
 import { mainText, PortalClient } from '../support/portalclient';
+import { waitSealed } from '../support/sign';
+import type { SealMaker } from '../../src/core/sealrun';
 
 describe.each(databases())('portal use cases on %s', (db) => {
   let s: TestServer;
@@ -44,7 +46,7 @@ describe.each(databases())('portal use cases on %s', (db) => {
     expect(await s.rt.documents.signer.redeemArtifact(svc, requestId, 't1', 'x'.repeat(32))).toBe(false);
   });
 
-  test('signTask: one act per document without bundle, results and events recorded, the task completed after the last act even with an optional document skipped; a refusal records an error and stores nothing', async () => {
+  test('signTask: one act per document without bundle, recorded with its seal job and the task left open until sealed; the seal job stores the results and completes the task after the last act even with an optional document skipped; a refusal records an error, stores nothing and opens the task again', async () => {
     const doc = (id: string) =>
       `<document xsi:type="provided-document" id="${id}" mime-type="text/plain"><description>${id.toUpperCase()}</description><data>${Buffer.from(`text ${id}`).toString('base64')}</data></document>`;
     const act = (id: string, optional = false) =>
@@ -53,23 +55,49 @@ describe.each(databases())('portal use cases on %s', (db) => {
       `${doc('a')}${doc('b')}${doc('c')}<task id="t1" bundle="false">${act('a')}${act('b')}${act('c', true)}</task>`,
     );
     const svc = await account();
-    const seen: Array<{ ids: string[]; bytes: string[]; audit: string[] }> = [];
+    const seen: Array<{ ids: string[]; bytes: string[] }> = [];
     const maker = {
-      sign: async (a: { documents: Array<{ id: string; bytes: Uint8Array }>; audit: Array<{ type: string }> }) => {
-        seen.push({
-          ids: a.documents.map((d) => d.id),
-          bytes: a.documents.map((d) => Buffer.from(d.bytes).toString()),
-          audit: a.audit.map((x) => x.type),
-        });
-        return { ok: true as const, bytes: Buffer.from(`package of ${a.documents.map((d) => d.id).join('+')}`), note: 'test package' };
+      nativeSignature: async (a: { documents: Array<{ id: string; bytes: Uint8Array }> }) => {
+        seen.push({ ids: a.documents.map((d) => d.id), bytes: a.documents.map((d) => Buffer.from(d.bytes).toString()) });
+        return `<native>${a.documents.map((d) => d.id).join('+')}</native>`;
+      },
+    };
+    const sealed: Array<{ native: string; audit: string[] }> = [];
+    const sealer: SealMaker = {
+      seal: async (a) => {
+        sealed.push({ native: a.nativeXml, audit: a.audit.map((x) => x.type) });
+        return { ok: true, bytes: Buffer.from(`package of ${a.nativeXml}`), note: 'test package' };
       },
     };
     const input = { documentIds: ['a', 'b'], signer: {}, audit: [{ type: 'pdf-shown', text: 'shown' }], defaultSignText: 'I agree.' };
     const out = await s.rt.documents.signer.signTask(svc, requestId, 't1', input, maker);
-    expect(out.ok).toBe(true);
+    expect(out.sealJobs.map((j) => j.act)).toEqual([0, 1]);
     expect(seen).toEqual([
-      { ids: ['a'], bytes: ['text a'], audit: ['pdf-shown'] },
-      { ids: ['b'], bytes: ['text b'], audit: ['pdf-shown'] },
+      { ids: ['a'], bytes: ['text a'] },
+      { ids: ['b'], bytes: ['text b'] },
+    ]);
+    // signed, not sealed yet: no result, the task open, the signer's act in the history, nothing more taken
+    const before = await s.rt.documents.requests.getStatus(svc, [requestId]);
+    expect([before[0]!.taskStatus, before[0]!.documentStatus!.map((d) => d.resultUri)]).toEqual([
+      'created',
+      [undefined, undefined, undefined],
+    ]);
+    expect((await s.rt.documents.signer.portalTask(svc, requestId, 't1')).sealing).toBe(true);
+    expect(await s.rt.documents.signer.sealState(svc, requestId, 't1')).toBe('sealing');
+    const signedEvents = (await s.rt.documents.requests.getRequestHistory(svc, requestId, 't1')).map((e) => `${e.event} ${e.data ?? ''}`);
+    expect(signedEvents).toContain('document-signed a: signed by the signer (native XAdES); being sealed');
+    await expect(s.rt.documents.signer.signTask(svc, requestId, 't1', input, maker)).rejects.toThrow(/is signed and being sealed/);
+    await expect(s.rt.documents.signer.rejectTask(svc, requestId, 't1')).rejects.toThrow(/is signed and being sealed/);
+    expect(seen).toHaveLength(2);
+
+    const rows = await waitSealed(s.rt, requestId, 't1', { maker: sealer });
+    expect(rows.map((r) => [r.act, r.status, r.attempts])).toEqual([
+      [0, 'done', 1],
+      [1, 'done', 1],
+    ]);
+    expect(sealed).toEqual([
+      { native: '<native>a</native>', audit: ['pdf-shown', 'signature-created'] },
+      { native: '<native>b</native>', audit: ['pdf-shown', 'signature-created'] },
     ]);
     const st = await s.rt.documents.requests.getStatus(svc, [requestId]);
     expect(st[0]!.taskStatus).toBe('completed');
@@ -78,30 +106,35 @@ describe.each(databases())('portal use cases on %s', (db) => {
       ['b', true],
       ['c', false],
     ]);
+    expect(await s.rt.documents.signer.sealState(svc, requestId, 't1')).toBe('completed');
     const events = (await s.rt.documents.requests.getRequestHistory(svc, requestId, 't1')).map((e) => `${e.event} ${e.data ?? ''}`);
     expect(events.filter((e) => e.startsWith('document-signed'))).toHaveLength(2);
-    expect(events.some((e) => e.startsWith('document-signed a: test package '))).toBe(true);
+    expect(events.some((e) => e.startsWith('task-completed test package '))).toBe(true);
     const r = await s.rt.documents.requests.resultDocument(svc, requestId, 't1', 'b');
-    expect(Buffer.from(await s.rt.blobs.getBytes(r.blobKey)).toString()).toBe('package of b');
+    expect(Buffer.from(await s.rt.blobs.getBytes(r.blobKey)).toString()).toBe('package of <native>b</native>');
+    // sealed already: a second run of the same job does nothing
+    expect(await s.rt.sealing.run({ requestId, taskId: 't1', act: 0, attempts: 0 }, sealer)).toBe('skipped');
+    expect(sealed).toHaveLength(2);
     // signed already: nothing left, refused before the maker is asked
     await expect(s.rt.documents.signer.signTask(svc, requestId, 't1', input, maker)).rejects.toThrow(/is completed/);
     expect(seen).toHaveLength(2);
 
     const other = (await create(`${doc('x')}<task id="t1">${act('x')}</task>`)).requestId;
-    const refused = await s.rt.documents.signer.signTask(
-      svc,
-      other,
-      't1',
-      { ...input, documentIds: ['x'] },
-      {
-        sign: async () => ({ ok: false as const, stage: 'initial-verification', reason: 'signature refused by the test' }),
-      },
-    );
-    expect(refused).toEqual({ ok: false, stage: 'initial-verification', reason: 'signature refused by the test' });
+    await s.rt.documents.signer.signTask(svc, other, 't1', { ...input, documentIds: ['x'] }, maker);
+    const refusing: SealMaker = {
+      seal: async () => ({ ok: false, stage: 'initial-verification', reason: 'signature refused by the test', retry: false }),
+    };
+    expect((await waitSealed(s.rt, other, 't1', { maker: refusing })).map((x) => x.status)).toEqual(['failed']);
     const after = await s.rt.documents.requests.getStatus(svc, [other]);
     expect([after[0]!.taskStatus, after[0]!.documentStatus![0]!.resultUri]).toEqual(['created', undefined]);
     const history = await s.rt.documents.requests.getRequestHistory(svc, other, 't1');
-    expect(history.map((e) => [e.event, e.data])).toContainEqual(['error', 'signature refused by the test']);
+    expect(history.map((e) => [e.event, e.data])).toContainEqual([
+      'error',
+      'signature not sealed at initial-verification: signature refused by the test',
+    ]);
+    expect(await s.rt.documents.signer.sealState(svc, other, 't1')).toBe('refused');
+    // open again: the signer may sign once more (a second seal job, act 1)
+    expect((await s.rt.documents.signer.signTask(svc, other, 't1', { ...input, documentIds: ['x'] }, maker)).sealJobs[0]!.act).toBe(1);
   });
 
   test('an upload lands on the request with its event; portalTask reports it; task-started is written once', async () => {
@@ -187,8 +220,21 @@ describe.each(databases())('portal use cases on %s', (db) => {
     const start = await b.post(`/std/docaction/demo/sign/start?${q}`, { ...docs, user: `una-${db}` });
     expect([start.status, mainText(start.text)]).toEqual([200, expect.stringContaining('Confirm with your password and a key-card code')]);
     const done = await b.post(`/std/docaction/demo/sign/confirm?${q}`, { ...docs, ...(await code()) });
-    expect([done.status, mainText(done.text)]).toEqual([200, expect.stringContaining('Your signature has been received')]);
+    // the act is recorded and the page says so; the task completes when the seal job has run
+    expect([done.status, mainText(done.text)]).toEqual([200, expect.stringContaining('Signed, being sealed')]);
+    expect(done.text).toContain(`data-status-url="/std/docaction/demo/seal-status?${q.replace('&', '&amp;')}"`);
+    expect(await taskStatus(requestId)).toBe('created');
+    const status = async () => {
+      const r = await fetch(`${s.url}/std/docaction/demo/seal-status?${q}`, { headers: { 'accept-language': 'da' } });
+      return [r.status, ((await r.json()) as { state: string; title: string }).state] as const;
+    };
+    expect(await status()).toEqual([200, 'sealing']);
+    // the task URL while sealing: the same page, nothing to sign
+    expect(mainText((await b.get(`/std/docaction/demo?${q}`)).text)).toContain('Signed, being sealed');
+    expect((await waitSealed(s.rt, requestId, 't1')).map((r) => r.status)).toEqual(['done']);
     expect(await taskStatus(requestId)).toBe('completed');
+    expect(await status()).toEqual([200, 'completed']);
+    expect((await fetch(`${s.url}/std/docaction/demo/seal-status?request_id=nope&task_id=t1`)).status).toBe(404);
   });
 
   test('60 documents: the session cookie stays small and signed, progress lives server-side, Start over and the 30-minute timeout still work', async () => {

@@ -16,6 +16,13 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
   'closed.completed.body': 'Du har allerede gennemført den. Der er ikke mere at gøre.',
   'done.signed.title': 'Din underskrift er modtaget',
   'done.signed.body': 'Tak. Dokumenterne er underskrevet og sendt ind. Der er ikke mere at gøre; du kan lukke siden.',
+  'sealing.title': 'Underskrevet, forsegles',
+  'sealing.body':
+    'Tak, din underskrift er registreret. Vi forsegler nu de underskrevne dokumenter; siden opdaterer sig selv, når de er klar. Du kan også lukke den: der kræves ikke mere af dig.',
+  'sealing.refused.title': 'Underskriften blev ikke godkendt',
+  'sealing.refused.body':
+    'Din underskrift kunne ikke verificeres, så intet er underskrevet. Åbn opgaven igen for at underskrive på ny, eller kontakt afsenderen.',
+  'sealing.reload': 'Tjek igen',
   'done.sent.title': 'Tak: din bekræftelse er modtaget',
   'done.sent.body': 'Opgaven er gennemført. Der er ikke mere at gøre; du kan lukke siden.',
   'closed.rejected.title': 'Opgaven blev afvist',

@@ -14,6 +14,13 @@ export const PORTAL_EN = {
   'closed.completed.body': 'You have already completed it. There is nothing more to do.',
   'done.signed.title': 'Your signature has been received',
   'done.signed.body': 'Thank you. The documents are signed and sent in. There is nothing more to do; you may close this page.',
+  'sealing.title': 'Signed, being sealed',
+  'sealing.body':
+    'Thank you, your signature is recorded. We are now sealing the signed documents; this page updates by itself when they are ready. You may also close it: nothing more is needed from you.',
+  'sealing.refused.title': 'The signature was not accepted',
+  'sealing.refused.body':
+    'Your signature could not be verified, so nothing was signed. Open the task again to sign once more, or contact the sender.',
+  'sealing.reload': 'Check again',
   'done.sent.title': 'Thank you: your confirmation has been received',
   'done.sent.body': 'The task is completed. There is nothing more to do; you may close this page.',
   'closed.rejected.title': 'This task was declined',

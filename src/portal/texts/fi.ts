@@ -16,6 +16,13 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'closed.completed.body': 'Olet jo suorittanut sen. Muuta tehtävää ei ole.',
   'done.signed.title': 'Allekirjoituksesi on vastaanotettu',
   'done.signed.body': 'Kiitos. Asiakirjat on allekirjoitettu ja lähetetty. Muuta tehtävää ei ole; voit sulkea sivun.',
+  'sealing.title': 'Allekirjoitettu, sinetöidään',
+  'sealing.body':
+    'Kiitos, allekirjoituksesi on tallennettu. Sinetöimme nyt allekirjoitetut asiakirjat; sivu päivittyy itsestään, kun ne ovat valmiit. Voit myös sulkea sen: sinulta ei tarvita muuta.',
+  'sealing.refused.title': 'Allekirjoitusta ei hyväksytty',
+  'sealing.refused.body':
+    'Allekirjoitustasi ei voitu varmentaa, joten mitään ei allekirjoitettu. Avaa tehtävä uudelleen allekirjoittaaksesi uudestaan tai ota yhteyttä lähettäjään.',
+  'sealing.reload': 'Tarkista uudelleen',
   'done.sent.title': 'Kiitos: vahvistuksesi on vastaanotettu',
   'done.sent.body': 'Tehtävä on valmis. Muuta tehtävää ei ole; voit sulkea sivun.',
   'closed.rejected.title': 'Tehtävä hylättiin',

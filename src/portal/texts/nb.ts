@@ -16,6 +16,13 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'closed.completed.body': 'Du har allerede fullført den. Det er ikke mer å gjøre.',
   'done.signed.title': 'Signaturen din er mottatt',
   'done.signed.body': 'Takk. Dokumentene er signert og sendt inn. Det er ikke mer å gjøre; du kan lukke siden.',
+  'sealing.title': 'Signert, forsegles',
+  'sealing.body':
+    'Takk, signaturen din er registrert. Vi forsegler nå de signerte dokumentene; siden oppdaterer seg selv når de er klare. Du kan også lukke den: det trengs ikke mer fra deg.',
+  'sealing.refused.title': 'Signaturen ble ikke godtatt',
+  'sealing.refused.body':
+    'Signaturen din kunne ikke verifiseres, så ingenting er signert. Åpne oppgaven igjen for å signere på nytt, eller kontakt avsenderen.',
+  'sealing.reload': 'Sjekk igjen',
   'done.sent.title': 'Takk: bekreftelsen din er mottatt',
   'done.sent.body': 'Oppgaven er fullført. Det er ikke mer å gjøre; du kan lukke siden.',
   'closed.rejected.title': 'Oppgaven ble avvist',

@@ -16,6 +16,13 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
   'closed.completed.body': 'Du har redan slutfört den. Det finns inget mer att göra.',
   'done.signed.title': 'Din signatur har tagits emot',
   'done.signed.body': 'Tack. Dokumenten är signerade och inskickade. Det finns inget mer att göra; du kan stänga sidan.',
+  'sealing.title': 'Signerat, förseglas',
+  'sealing.body':
+    'Tack, din signatur är registrerad. Vi förseglar nu de signerade dokumenten; sidan uppdateras av sig själv när de är klara. Du kan också stänga den: inget mer behövs från dig.',
+  'sealing.refused.title': 'Signaturen godtogs inte',
+  'sealing.refused.body':
+    'Din signatur kunde inte verifieras, så inget har signerats. Öppna uppgiften igen för att signera på nytt, eller kontakta avsändaren.',
+  'sealing.reload': 'Kontrollera igen',
   'done.sent.title': 'Tack: din bekräftelse har tagits emot',
   'done.sent.body': 'Uppgiften är slutförd. Det finns inget mer att göra; du kan stänga sidan.',
   'closed.rejected.title': 'Uppgiften avböjdes',

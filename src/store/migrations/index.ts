@@ -27,6 +27,7 @@ import { AT_REST_DOWN, atRestSql } from './tables';
 import { PACKAGING_DOWN, packagingSql } from './tables';
 import { packagingMethodSql } from './tables';
 import { OUTBOX_CLAIMS_DOWN, outboxClaimsSql } from './tables';
+import { SEAL_DOWN, sealSql } from './tables';
 
 function migration(name: string, dialect: Dialect, up: (d: Dialect) => string[], down: string[]): new () => MigrationInterface {
   return class implements MigrationInterface {
@@ -71,6 +72,7 @@ const all = (d: Dialect) => [
   migration('PackagingTasks1765200000000', d, packagingSql, PACKAGING_DOWN),
   migration('PackagingMethods1765300000000', d, packagingMethodSql, ['DROP TABLE packaging_method']),
   migration('OutboxClaims1765350000000', d, outboxClaimsSql, OUTBOX_CLAIMS_DOWN),
+  migration('SealJobs1765400000000', d, sealSql, SEAL_DOWN),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);

@@ -275,3 +275,22 @@ export const OUTBOX_CLAIMS_DOWN = [
   'ALTER TABLE outbox DROP COLUMN claim',
   'ALTER TABLE outbox DROP COLUMN job_id',
 ];
+
+/**
+ * Sealing as durable work (docs/ltvsdo.md): one row per act of signing, written in the transaction
+ * that records the signer's act. It keeps the native signature (`native_xml`, until the package is
+ * stored; then NULL), what the package's audit trail and contexts need (`context`, JSON), and the
+ * job's state: pending (due for the relay at `due_at`) → queued (in segl-seal) → done | failed, with
+ * the runs begun (`attempts`) and the last error. The row is the seal job's outbox.
+ */
+export function sealSql(d: Dialect): string[] {
+  return [
+    `CREATE TABLE seal_job (request_id ${v(64)} NOT NULL REFERENCES request(id), task_id ${v(128)} NOT NULL, act integer NOT NULL,
+      service_id integer NOT NULL, document_ids ${d.text} NOT NULL, native_xml ${d.text}, context ${d.text} NOT NULL,
+      status ${v(8)} NOT NULL, attempts integer NOT NULL DEFAULT 0, due_at ${T} NOT NULL, queued_at ${T}, error ${d.text},
+      created_at ${T} NOT NULL, updated_at ${T} NOT NULL, finished_at ${T},
+      PRIMARY KEY (request_id, task_id, act), FOREIGN KEY (request_id, task_id) REFERENCES task(request_id, task_id))`,
+    `CREATE INDEX seal_job_due ON seal_job (status, due_at)`,
+  ];
+}
+export const SEAL_DOWN = ['DROP INDEX seal_job_due', 'DROP TABLE seal_job'];

@@ -1,9 +1,11 @@
 // The last signing step (`nemid-sign`): the password and key-card code release the test eID's
 // central key; the signer is checked against the login and the task, the certificate against its
-// status, and then core's signTask signs with the pipeline, which verifies, packages and seals.
+// status, and then core's signTask records the act with the native signature; the seal job verifies,
+// time-stamps, packages and seals it while the signer's page shows "signed, being sealed".
 import type express from 'express';
+import { StateError } from '../../../core/errors';
 import type { PortalDocument } from '../../../core/portal';
-import { redirectUrl } from '../../../core/portal';
+import { sealingMessage } from '../../../portal/pages/sealing';
 import { t, type TextKey } from '../../../portal/i18n';
 import type { Ctx } from '../../../portal/kit';
 import type { SigningAuthorised } from '../users';
@@ -79,7 +81,7 @@ function signingAudit(c: Ctx): { type: string; text: string }[] {
   ];
 }
 
-/** Core signs the documents with the pipeline; then the task's complete redirect or the "signed" page. */
+/** Core records the act (native signature, seal job); then the "signed, being sealed" page, which follows the seal job. */
 async function signDocuments(
   s: Steps,
   c: Ctx,
@@ -89,33 +91,26 @@ async function signDocuments(
   auth: SigningAuthorised,
 ): Promise<void> {
   const { kit } = s;
-  const outcome = await kit.signer.signTask(
-    c.svc,
-    c.pt.requestId,
-    c.pt.taskId,
-    {
-      documentIds: docs.map((x) => x.id),
-      signer: auth.identity,
-      audit: signingAudit(c),
-      defaultSignText: t(c.lang, 'sign.defaultText'),
-      userAgent: req.headers['user-agent'],
-      clientIp: req.ip,
-    },
-    await s.d.signing(),
-  );
-  if (!outcome.ok) {
-    s.refused(res, c, 409, 'sign.failed');
-    return;
+  const input = {
+    documentIds: docs.map((x) => x.id),
+    signer: auth.identity,
+    audit: signingAudit(c),
+    defaultSignText: t(c.lang, 'sign.defaultText'),
+    userAgent: req.headers['user-agent'],
+    clientIp: req.ip,
+  };
+  try {
+    await kit.signer.signTask(c.svc, c.pt.requestId, c.pt.taskId, input, await s.d.signing());
+  } catch (e) {
+    // a second Sign that raced the first (a double click): the first act is being sealed, and this page follows it
+    if (!(e instanceof StateError) || (await kit.signer.sealState(c.svc, c.pt.requestId, c.pt.taskId)) !== 'sealing') throw e;
   }
-  if (c.pt.redirects.complete) {
-    kit.redirect(res, c, redirectUrl(c.pt.redirects.complete, c.pt.requestId, c.pt.taskId));
-    return;
-  }
-  const m = kit.message(c.lang, 'done.signed.title', 'done.signed.body', 'ok');
+  // the act is recorded; the seal job verifies, time-stamps and seals it, and the page follows it without reloading
+  const m = sealingMessage(c.lang, { svc: c.svc, requestId: c.pt.requestId, taskId: c.pt.taskId });
   kit.send(res, 200, c, m.title, m.main);
 }
 
-/** POST sign/confirm: cancel, or the code; then the central key signs and the pipeline verifies, packages and seals. */
+/** POST sign/confirm: cancel, or the code; then the central key signs and the act is recorded for its seal job. */
 export function mountConfirm(s: Steps): void {
   const { kit } = s;
   s.post('sign/confirm', async (c, body, req, res) => {
