@@ -28,6 +28,7 @@ import { ENDPOINT_PATH, expectResponse, firstText, NS, post, SOAP11 } from './en
 import { lineContent, pdfDocument } from '../src/util/pdf';
 import { latencySummary, lpad, num, pad, type Goal, type LatencySummary } from './report';
 import { PASSWORD, SERVICE } from './servers';
+import { BrowserLike, pageText as text, prepareSigning } from '../test/support/portalflow';
 
 export const PORTAL_TARGET = { p50Ms: 300, p99Ms: 300 } as const;
 /** acts before each measured run, not counted (JIT, the trust set-up on the first signature) */
@@ -104,102 +105,6 @@ export const isPortalRun = (r: unknown): r is PortalRun => !!r && typeof r === '
 const round = (x: number, d = 1): number => (Number.isFinite(x) ? Number(x.toFixed(d)) : x);
 
 // ---------------------------------------------------------------------------------------------
-// The browser's side: cookie, forms, redirects
-// ---------------------------------------------------------------------------------------------
-
-const unescape = (s: string): string =>
-  s.replace(/&(amp|lt|gt|quot|#39);/g, (_m, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!);
-const attr = (tag: string, name: string): string | undefined => {
-  const m = new RegExp(`\\s${name}="([^"]*)"`).exec(tag);
-  return m ? unescape(m[1]!) : undefined;
-};
-
-interface Form {
-  id?: string;
-  action: string;
-  fields: Array<[string, string]>;
-}
-
-/** The page's POST forms: action, and every input with a name and a value (hidden ones and prefilled text). */
-function formsOf(html: string): Form[] {
-  return [...html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/g)].map((m) => ({
-    id: attr(m[1]!, 'id'),
-    action: attr(m[1]!, 'action') ?? '',
-    fields: [...m[2]!.matchAll(/<input\b[^>]*>/g)].flatMap((i) => {
-      const name = attr(i[0], 'name');
-      const value = attr(i[0], 'value');
-      return name !== undefined && value !== undefined && !/type="checkbox"/.test(i[0]) ? [[name, value] as [string, string]] : [];
-    }),
-  }));
-}
-
-interface Answer {
-  status: number;
-  location?: string;
-  html: string;
-  url: string;
-}
-
-class Signer {
-  private cookie = '';
-  constructor(private readonly origin: string) {}
-
-  async request(method: 'GET' | 'POST', url: string, body?: URLSearchParams): Promise<Answer> {
-    const abs = new URL(url, this.origin).toString();
-    const res = await fetch(abs, {
-      method,
-      redirect: 'manual',
-      body,
-      headers: {
-        'accept-language': 'en',
-        'user-agent': 'segl-bench/portal (node fetch)',
-        ...(this.cookie ? { cookie: this.cookie } : {}),
-        ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-      },
-    });
-    for (const c of res.headers.getSetCookie()) if (c.startsWith('segl_portal=')) this.cookie = c.split(';')[0]!;
-    return { status: res.status, location: res.headers.get('location') ?? undefined, html: await res.text(), url: abs };
-  }
-
-  /** GET, following 303s as a browser does; the final page must be 200. */
-  async open(url: string, what: string): Promise<Answer> {
-    let a = await this.request('GET', url);
-    for (let i = 0; a.status === 303 && a.location && i < 5; i++) a = await this.request('GET', a.location);
-    if (a.status !== 200) throw new Error(`${what}: GET ${a.url} answered ${a.status}: ${text(a.html)}`);
-    return a;
-  }
-
-  /** Submits the page's form (chosen by `pick`) with its own fields plus `typed`; follows a 303. */
-  async submit(page: Answer, pick: (f: Form) => boolean, typed: Record<string, string>, what: string): Promise<Answer> {
-    const a = await this.request('POST', ...formBody(page, pick, typed, what));
-    if (a.status === 303 && a.location) return this.open(a.location, what);
-    if (a.status !== 200) throw new Error(`${what}: POST ${a.url} answered ${a.status}: ${text(a.html)}`);
-    return a;
-  }
-}
-
-function formBody(page: Answer, pick: (f: Form) => boolean, typed: Record<string, string>, what: string): [string, URLSearchParams] {
-  const f = formsOf(page.html).find(pick);
-  if (!f) throw new Error(`${what}: no such form on ${page.url}: ${text(page.html)}`);
-  const body = new URLSearchParams(f.fields);
-  for (const [k, v] of Object.entries(typed)) body.set(k, v);
-  return [new URL(f.action, page.url).toString(), body];
-}
-
-/** A page's visible text, shortened, for error messages. */
-const text = (html: string): string =>
-  html
-    .replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>/g, '')
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .slice(0, 300);
-const step =
-  (name: string) =>
-  (f: Form): boolean =>
-    new RegExp(`/${name}\\?`).test(f.action);
-
-// ---------------------------------------------------------------------------------------------
 // segl, users, requests
 // ---------------------------------------------------------------------------------------------
 
@@ -254,19 +159,9 @@ function createEnvelope(pdf: Buffer, cpr: string, ref: string): string {
   );
 }
 
-async function codeFor(b: Bench, alias: string, page: Answer, what: string): Promise<string> {
-  const n = /key number (\d+)/.exec(page.html)?.[1];
-  if (!n) throw new Error(`${what}: no key number on ${page.url}: ${text(page.html)}`);
-  for (const card of await b.rt.testid!.keyCards(alias)) {
-    const hit = card.codes.find((c) => c.keyNumber === n && !c.used);
-    if (hit) return hit.code;
-  }
-  throw new Error(`${what}: no unused code for key ${n} of ${alias}`);
-}
-
 interface Prepared {
   requestId: string;
-  signer: Signer;
+  signer: BrowserLike;
   confirm: [string, URLSearchParams];
   setupMs: number;
 }
@@ -277,33 +172,9 @@ async function prepare(b: Bench, u: User, n: number): Promise<Prepared> {
   expectResponse('portal: createRequest', created, 'create-request-response');
   const requestId = firstText(created.body, 'request-id')!;
   const t0 = performance.now();
-  const s = new Signer(b.origin);
-  const taskUrl = `/std/docaction/${SERVICE}?request_id=${encodeURIComponent(requestId)}&task_id=t1`;
-  let p = await s.open(taskUrl, 'task URL');
-  p = await s.submit(p, step('login'), { user: u.alias, password: u.password }, 'login');
-  p = await s.submit(p, step('login/code'), { code: await codeFor(b, u.alias, p, 'login code'), do: 'next' }, 'login code');
-  if (formsOf(p.html).some(step('cpr'))) p = await s.submit(p, step('cpr'), { cpr: `${u.cpr.slice(0, 6)}-${u.cpr.slice(6)}` }, 'CPR');
-  for (const doc of ['loan', 'terms']) {
-    await s.open(
-      `/std/docaction/${SERVICE}/document?request_id=${encodeURIComponent(requestId)}&task_id=t1&document_id=${doc}`,
-      `document ${doc}`,
-    );
-  }
   // a PDF counts as read when its bytes went out (what pdf.js fetches in a browser), not with its page
-  await s.open(
-    `/std/docaction/${SERVICE}/document/raw?request_id=${encodeURIComponent(requestId)}&task_id=t1&document_id=loan`,
-    'document loan (bytes)',
-  );
-  p = await s.open(taskUrl, 'wizard');
-  p = await s.submit(p, (f) => f.id === 'sendin', { do: 'sendin' }, 'Send in');
-  if (!/\/sign\?/.test(p.url)) throw new Error(`Send in: expected the sign page, got ${p.url}: ${text(p.html)}`);
-  p = await s.submit(p, step('sign/start'), {}, 'sign/start');
-  const confirm = formBody(
-    p,
-    step('sign/confirm'),
-    { password: u.password, code: await codeFor(b, u.alias, p, 'signing code'), do: 'next' },
-    'sign/confirm',
-  );
+  const task = { service: SERVICE, requestId, taskId: 't1', documents: ['loan', 'terms'], raw: ['loan'] };
+  const { browser: s, confirm } = await prepareSigning(b.origin, b.rt.testid!, u, task);
   return { requestId, signer: s, confirm, setupMs: performance.now() - t0 };
 }
 
