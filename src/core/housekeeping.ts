@@ -21,9 +21,12 @@ export class Housekeeping extends UseCase<Tx, HousekeepingDeps> {
     return this.write(async (tx, out) => {
       const due = await tx.tasksDue(iso(now), limit);
       const byRequest = new Map<string, string[]>();
+      const serviceOf = new Map(due.map((t) => [t.requestId, t.serviceId]));
       for (const t of due) byRequest.set(t.requestId, [...(byRequest.get(t.requestId) ?? []), t.taskId]);
       let n = 0;
       for (const [requestId, ids] of byRequest) {
+        // locked, then read: a signer may be completing a sibling in another process (ports.ts getRequest)
+        await tx.getRequest(serviceOf.get(requestId)!, requestId, true);
         const tasks = await tx.getTasks(requestId);
         const notifications = await tx.allNotifications(requestId);
         for (const t of tasks.filter((x) => ids.includes(x.taskId) && x.status === 'created')) {

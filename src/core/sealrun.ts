@@ -161,7 +161,8 @@ export class SealRuns extends UseCase<Tx, SealRunDeps> {
       if (blob.created !== false) written.push(blob.key);
       await this.write(async (tx, out) => {
         if (!(await tx.endSealJob(row, 'done', undefined, n))) throw new AlreadyEnded();
-        const request = await tx.getRequest(row.serviceId, row.requestId);
+        // locked: the task's siblings may be completing in other processes (ports.ts getRequest)
+        const request = await tx.getRequest(row.serviceId, row.requestId, true);
         const tasks = await tx.getTasks(row.requestId);
         const task = tasks.find((t) => t.taskId === row.taskId);
         if (!request || request.deleted || !task || task.status !== 'created') throw new AlreadyEnded();
@@ -218,6 +219,7 @@ export class SealRuns extends UseCase<Tx, SealRunDeps> {
     const n = iso(now);
     const ended = await this.write(async (tx, out) => {
       if (!(await tx.endSealJob(row, 'failed', reason.slice(0, 2000), n))) return false;
+      await tx.getRequest(row.serviceId, row.requestId, true); // locked, as above
       const tasks = await tx.getTasks(row.requestId);
       const task = tasks.find((t) => t.taskId === row.taskId);
       if (task?.status === 'created')
