@@ -12,6 +12,8 @@ import type { Spool } from './spool';
 
 const KEY = /^[0-9a-f]{64}$/;
 const CHUNK = 1024 * 1024;
+/** chunks written or read ahead at once, each on its own connection */
+const IN_FLIGHT = 3;
 const TMP_MARK = 'pg-lo:';
 
 /** SQLSTATE classes that mean the settings are wrong: authorization (28), missing database (3D), privileges (42501). */
@@ -99,26 +101,45 @@ export class PgBlobStore implements BlobStore {
       'accept an upload',
       'INSERT INTO segl_blob_upload (loid) VALUES (lo_create(0)) RETURNING loid',
     );
+    // Up to IN_FLIGHT chunks are written at once, each on its own connection (different pages of
+    // the large object, so they never conflict): the server's work spreads over its cores.
+    const flying = new Set<Promise<unknown>>();
+    let failure: unknown;
+    const send = (offset: number, data: Buffer) => {
+      const p = this.pool
+        .query('SELECT lo_put($1, $2, $3)', [loid, offset, data])
+        .catch((e: unknown) => {
+          failure ??= e;
+        })
+        .finally(() => flying.delete(p));
+      flying.add(p);
+    };
     try {
       let offset = 0;
       let buf: Buffer[] = [];
       let held = 0;
-      const flush = async () => {
-        if (!held) return;
-        const data = buf.length === 1 ? buf[0]! : Buffer.concat(buf, held);
-        await this.pool.query('SELECT lo_put($1, $2, $3)', [loid, offset, data]);
-        offset += held;
-        buf = [];
-        held = 0;
+      // Every lo_put but the last writes exactly CHUNK bytes at a multiple of CHUNK: whole pages of
+      // the large object, so two writes in flight never touch the same page.
+      const flush = async (size: number) => {
+        const all = buf.length === 1 ? buf[0]! : Buffer.concat(buf, held);
+        send(offset, all.subarray(0, size));
+        offset += size;
+        held -= size;
+        buf = held ? [all.subarray(size)] : [];
+        while (flying.size >= IN_FLIGHT) await Promise.race(flying);
+        if (failure) throw failure;
       };
       for await (const chunk of chunks) {
         buf.push(chunk);
         held += chunk.length;
-        if (held >= CHUNK) await flush();
+        while (held >= CHUNK) await flush(CHUNK);
       }
-      await flush();
+      if (held) await flush(held);
+      await Promise.all(flying);
+      if (failure) throw failure;
       return loid;
     } catch (e) {
+      await Promise.all(flying);
       await this.dropUpload(loid).catch(() => undefined); // else the sweep
       throw this.fail(e, 'accept an upload');
     }
@@ -195,14 +216,25 @@ export class PgBlobStore implements BlobStore {
   private async *chunks(key: string, range?: ByteRange): AsyncGenerator<Buffer> {
     const r = await this.row(key);
     if (!r) throw new Error(`blob ${key} is missing`);
-    let at = range?.start ?? 0;
     const end = Math.min(range ? range.end + 1 : r.size, r.size);
-    while (at < end) {
-      // bytea comes back as hex text (node-postgres parses rows as text), decoded natively
-      const [row] = await this.q<{ b: Buffer }>('read a blob', 'SELECT lo_get($1, $2, $3) AS b', [r.loid, at, Math.min(CHUNK, end - at)]);
-      const b = row!.b;
-      if (!b.length) throw new BlobStoreUnavailable(`blob ${key} ends early in PostgreSQL`);
-      at += b.length;
+    // The next IN_FLIGHT chunks are asked for ahead of the reader, each on its own connection.
+    // bytea comes back as hex text (node-postgres parses rows as text), decoded natively.
+    const ahead: Array<Promise<Buffer>> = [];
+    let next = range?.start ?? 0;
+    const ask = () => {
+      const [at, len] = [next, Math.min(CHUNK, end - next)];
+      next += len;
+      const p = this.q<{ b: Buffer }>('read a blob', 'SELECT lo_get($1, $2, $3) AS b', [r.loid, at, len]).then(([row]) => {
+        if (row?.b.length !== len) throw new BlobStoreUnavailable(`blob ${key} ends early in PostgreSQL`);
+        return row.b;
+      });
+      p.catch(() => undefined); // awaited in order below
+      ahead.push(p);
+    };
+    while (next < end && ahead.length < IN_FLIGHT) ask();
+    while (ahead.length) {
+      const b = await ahead.shift()!;
+      if (next < end) ask();
       yield b;
     }
   }
