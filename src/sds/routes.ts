@@ -105,7 +105,15 @@ async function serveBlob(
   blob: { blobKey: string; sha256: string; mimeType: string },
   name: string,
 ): Promise<void> {
-  const st = await d.blobs.stat(blob.blobKey);
+  let st;
+  try {
+    st = await d.blobs.stat(blob.blobKey);
+  } catch (e) {
+    if (!(e instanceof BlobStoreUnavailable)) throw e;
+    d.log.error({ err: e.message, blob: blob.blobKey }, 'download refused: the blob store is unavailable');
+    fail(res, 503, 'the document store is unavailable; try again later', { 'Retry-After': '30' });
+    return;
+  }
   if (!st) {
     d.log.error({ blob: blob.blobKey }, 'blob missing for a stored document');
     fail(res, 500, 'the document bytes are missing on this server');

@@ -40,8 +40,14 @@ describe('an S3 store that stops answering', () => {
   });
 
   test('uploads answer 503 with a message and store nothing; once it is back they work again', async () => {
-    expect((await upload(s, text(10))).status).toBe(201);
+    const first = await upload(s, text(10));
+    expect(first.status).toBe(201);
     await s3.pause();
+    const down0 = await fetch(`${s.url}/doc/demo/sds/${first.text}`, {
+      headers: { authorization: `Basic ${Buffer.from(`demo:${s.demoPassword}`).toString('base64')}` },
+    });
+    expect(down0.status).toBe(503);
+    expect(await down0.text()).toBe('the document store is unavailable; try again later\n');
     await expect(s.rt.blobs.ping()).rejects.toThrow(/could not answer HeadBucket/);
     const down = await upload(s, text(5000)); // ~100 KB
     expect(down.status).toBe(503);
