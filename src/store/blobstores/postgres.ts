@@ -218,16 +218,19 @@ export class PgBlobStore implements BlobStore {
     if (!r) throw new Error(`blob ${key} is missing`);
     const end = Math.min(range ? range.end + 1 : r.size, r.size);
     // The next IN_FLIGHT chunks are asked for ahead of the reader, each on its own connection.
-    // bytea comes back as hex text (node-postgres parses rows as text), decoded natively.
+    // node-postgres reads rows as text: base64 (4/3 of the bytes) travels and decodes faster than bytea's hex (2×).
     const ahead: Array<Promise<Buffer>> = [];
     let next = range?.start ?? 0;
     const ask = () => {
       const [at, len] = [next, Math.min(CHUNK, end - next)];
       next += len;
-      const p = this.q<{ b: Buffer }>('read a blob', 'SELECT lo_get($1, $2, $3) AS b', [r.loid, at, len]).then(([row]) => {
-        if (row?.b.length !== len) throw new BlobStoreUnavailable(`blob ${key} ends early in PostgreSQL`);
-        return row.b;
-      });
+      const p = this.q<{ b: string }>('read a blob', "SELECT encode(lo_get($1, $2, $3), 'base64') AS b", [r.loid, at, len]).then(
+        ([row]) => {
+          const b = Buffer.from(row?.b ?? '', 'base64'); // the line breaks PostgreSQL puts in are skipped
+          if (b.length !== len) throw new BlobStoreUnavailable(`blob ${key} ends early in PostgreSQL`);
+          return b;
+        },
+      );
       p.catch(() => undefined); // awaited in order below
       ahead.push(p);
     };
