@@ -191,6 +191,8 @@ export function table(o: {
   sealing?: SealingTable;
   /** the deliveries phase's lines (bench/deliveries.ts deliveriesLines) */
   deliveries?: string[];
+  /** the sds-blobs phase's lines (bench/sdsblobs.ts sdsBlobsLines) */
+  sdsBlobs?: string[];
   /** the portal phase's lines (bench/portal.ts portalLines) */
   portal?: string[];
   /** the packaging phase's lines (bench/pkgreport.ts packagingLines) */
@@ -234,6 +236,7 @@ export function table(o: {
   statusRow('evenly paced, 1 request every 10 ms (target)', o.status.paced);
   if (o.sds) lines.push('', ...sdsLines(o.sds));
   if (o.sealing) lines.push('', ...sealingLines(o.sealing));
+  if (o.sdsBlobs) lines.push('', ...o.sdsBlobs);
   if (o.deliveries) lines.push('', ...o.deliveries);
   if (o.portal) lines.push('', ...o.portal);
   if (o.packaging) lines.push('', ...o.packaging);

@@ -7,8 +7,8 @@
 // against autocannon at the same receiver (bench/deliveries.ts). And the portal's final "Sign" (nemid-sign
 // confirmation → signed, sealed, task completed) driven over HTTP like a browser (bench/portal.ts).
 // And PAdES B-LTA packaging (PadesMaker.make) against qpdf, 3× its input's memory and the RSA ceiling (bench/packaging.ts).
-// Results: bench/results/{createrequest,getstatus,sds,sealing,deliveries,portal,packaging,summary}.json.
-// BENCH_ONLY=deliveries,sds (phases: createrequest, getstatus, sds, sealing, deliveries, portal, packaging) runs only those.
+// Results: bench/results/{createrequest,getstatus,sds,sds-blobs,sealing,deliveries,portal,packaging,summary}.json.
+// BENCH_ONLY=deliveries,sds (phases: createrequest, getstatus, sds, sds-blobs, sealing, deliveries, portal, packaging) runs only those.
 // Exit 0 even when a target is missed; 1 only when something broke (faults, non-2xx, errors, crashes).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -31,6 +31,7 @@ import { packagingDoc, packagingGoals, packagingLines, packagingNotes } from './
 import { cpuBusy, environment, isMeasured, measured, table, type Goal, type Outcome } from './report';
 import { measureSds, removeSdsTemp, sdsGoals } from './sds';
 import { sdsDocOf, sdsTableOf } from './sdsdoc';
+import { measureSdsBlobs, sdsBlobsDoc, sdsBlobsGoals, sdsBlobsLines } from './sdsblobs';
 import { isSeal, measureSealing, sealingDoc, sealingGoals, sealingTable } from './sealing';
 import { PASSWORD, PG_URL, postgresAnswers, SERVICE, startEcho, startSegl, type BenchServer } from './servers';
 
@@ -61,7 +62,7 @@ const PORTAL_OPTS: PortalOptions = { count: intEnv('BENCH_PORTAL', 60, 0), paral
 /** the packaging phase (bench/packaging.ts): BENCH_PACKAGING_REPS=0 skips it */
 const PACKAGING_OPTS = packagingOptions(intEnv);
 const RESULTS = path.resolve(__dirname, '..', '..', 'bench', 'results');
-const PHASES = ['createrequest', 'getstatus', 'sds', 'sealing', 'deliveries', 'portal', 'packaging'] as const;
+const PHASES = ['createrequest', 'getstatus', 'sds', 'sds-blobs', 'sealing', 'deliveries', 'portal', 'packaging'] as const;
 const ONLY = (process.env.BENCH_ONLY ?? '')
   .split(',')
   .map((x) => x.trim().toLowerCase())
@@ -270,6 +271,11 @@ async function main(): Promise<void> {
     !wanted('sds') ? NOT_WANTED : SDS_MB === 0 ? 'skipped: BENCH_SDS_MB=0' : undefined,
     () => measureSds({ withServer, log, problems }, SDS_MB),
   );
+  const { value: sdsBlobs, instead: sdsBlobsInstead } = await optionalPhase(
+    'sds-blobs',
+    !wanted('sds-blobs') ? NOT_WANTED : SDS_MB === 0 ? 'skipped: BENCH_SDS_MB=0' : undefined,
+    () => measureSdsBlobs({ withServer, log, problems }, SDS_MB, pgUp),
+  );
   const { value: sealing, instead: sealingInstead } = await optionalPhase(
     'sealing',
     !wanted('sealing') ? NOT_WANTED : SEAL_SECONDS === 0 ? 'skipped: BENCH_SEAL_SECONDS=0' : undefined,
@@ -327,6 +333,7 @@ async function main(): Promise<void> {
     ),
   ];
   const sdsGoalList: Goal[] = sdsGoals(sds);
+  const sdsBlobsGoalList: Goal[] = sdsBlobsGoals(sdsBlobs);
   const sealingGoalList: Goal[] = sealingGoals(sealing);
   const deliveriesGoalList: Goal[] = deliveriesGoals(deliveries);
   const portalGoalList: Goal[] = portalGoals(portal);
@@ -335,6 +342,7 @@ async function main(): Promise<void> {
     ...createGoals,
     ...statusGoals,
     ...sdsGoalList,
+    ...sdsBlobsGoalList,
     ...sealingGoalList,
     ...deliveriesGoalList,
     ...portalGoalList,
@@ -376,6 +384,7 @@ async function main(): Promise<void> {
     goals: statusGoals,
   };
   const sdsDoc = sdsDocOf(env, cpuBusyAfterPercent, sds, sdsInstead, SDS_MB, sdsGoalList);
+  const sdsBlobsJson = { ...env, cpuBusyAfterRunPercent: cpuBusyAfterPercent, ...sdsBlobsDoc(sdsBlobs, sdsBlobsInstead, sdsBlobsGoalList) };
   const sealingJson = {
     ...env,
     cpuBusyAfterRunPercent: cpuBusyAfterPercent,
@@ -400,6 +409,7 @@ async function main(): Promise<void> {
   writeFileSync(path.join(RESULTS, 'createrequest.json'), `${JSON.stringify(createDoc, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'getstatus.json'), `${JSON.stringify(statusDoc, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'sds.json'), `${JSON.stringify(sdsDoc, null, 2)}\n`);
+  writeFileSync(path.join(RESULTS, 'sds-blobs.json'), `${JSON.stringify(sdsBlobsJson, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'sealing.json'), `${JSON.stringify(sealingJson, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'deliveries.json'), `${JSON.stringify(deliveriesJson, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, 'portal.json'), `${JSON.stringify(portalJson, null, 2)}\n`);
@@ -415,6 +425,7 @@ async function main(): Promise<void> {
         createRequest: createDoc,
         getStatus: statusDoc,
         sds: sdsDoc,
+        sdsBlobs: sdsBlobsJson,
         sealing: sealingJson,
         deliveries: deliveriesJson,
         portal: portalJson,
@@ -451,6 +462,7 @@ async function main(): Promise<void> {
       ],
       status: { rate: STATUS_RATE, connections: STATUS_CONNECTIONS, outcome: status, paced: statusPaced },
       sds: sdsTable,
+      sdsBlobs: sdsBlobsLines(sdsBlobs, sdsBlobsInstead),
       sealing: sealingTable(sealing, sealingInstead, SEAL_SECONDS),
       deliveries: deliveriesLines(deliveries, deliveriesInstead, DELIVERY_OPTS),
       portal: portalLines(portal, portalInstead, PORTAL_OPTS, sealingP50),
@@ -458,7 +470,7 @@ async function main(): Promise<void> {
       goals: allGoals,
       notes,
       problems,
-    })}\n\nResults: ${path.relative(process.cwd(), RESULTS) || RESULTS}/{createrequest,getstatus,sds,sealing,deliveries,portal,packaging,summary}.json\n`,
+    })}\n\nResults: ${path.relative(process.cwd(), RESULTS) || RESULTS}/{createrequest,getstatus,sds,sds-blobs,sealing,deliveries,portal,packaging,summary}.json\n`,
   );
   process.exitCode = ok ? 0 : 1;
 }

@@ -66,7 +66,7 @@ export async function writePdfFile(file: string, totalBytes: number): Promise<{ 
 
 const tempDirs = new Set<string>();
 
-function makeTempDir(): string {
+export function makeTempDir(): string {
   if (!tempDirs.size) process.once('exit', removeSdsTemp);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'segl-bench-sds-'));
   tempDirs.add(dir);
@@ -174,15 +174,20 @@ export interface SdsContext {
   problems: string[];
 }
 
-interface Target {
+export interface Target {
   name: string;
   uploadUrl: string;
   downloadUrl(id: string): string;
 }
 
-const AUTH = { authorization: `Basic ${Buffer.from(`${SERVICE}:${PASSWORD}`, 'utf8').toString('base64')}` };
+export const AUTH = { authorization: `Basic ${Buffer.from(`${SERVICE}:${PASSWORD}`, 'utf8').toString('base64')}` };
 
-async function oneRun(ctx: SdsContext, t: Target, run: number, file: { path: string; bytes: number; sha256: string }): Promise<SdsRun> {
+export async function oneRun(
+  ctx: SdsContext,
+  t: Target,
+  run: number,
+  file: { path: string; bytes: number; sha256: string },
+): Promise<SdsRun> {
   const headers = { ...AUTH, 'content-type': 'application/pdf' };
   const up: TransferResult = await runTransferInChild({
     title: `${t.name} upload ${run}`,
@@ -221,7 +226,7 @@ async function oneRun(ctx: SdsContext, t: Target, run: number, file: { path: str
   };
 }
 
-function best(label: string, runs: SdsRun[]): SdsSide {
+export function best(label: string, runs: SdsRun[]): SdsSide {
   const pick = (dir: 'upload' | 'download') => {
     const r = runs.reduce((a, b) => (b[dir].mbPerSec > a[dir].mbPerSec ? b : a));
     return { mbPerSec: r[dir].mbPerSec, seconds: r[dir].seconds, run: r.run };
@@ -229,7 +234,7 @@ function best(label: string, runs: SdsRun[]): SdsSide {
   return { label, upload: pick('upload'), download: pick('download'), runs };
 }
 
-async function side(ctx: SdsContext, name: string, f: () => Promise<SdsSide>): Promise<SdsSideOutcome> {
+export async function side(ctx: SdsContext, name: string, f: () => Promise<SdsSide>): Promise<SdsSideOutcome> {
   try {
     return await f();
   } catch (e) {

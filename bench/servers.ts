@@ -43,7 +43,7 @@ export async function postgresAnswers(url = PG_URL): Promise<boolean> {
 }
 
 /** A fresh database on the PG_URL server, as test/support/server.ts makes one; drop() removes it. */
-async function freshPgDatabase(): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
+export async function freshPgDatabase(): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
   const name = `segl_bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = new Client({ connectionString: PG_URL });
   await admin.connect();

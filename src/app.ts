@@ -88,7 +88,7 @@ export interface HealthTarget {
   db: DataSource;
   redis: Redis;
   redisHandle?: Pick<RedisHandle, 'down'>;
-  blobs: Pick<BlobStore, 'stat'>;
+  blobs: Pick<BlobStore, 'ping'>;
   /** set once SIGTERM arrived: /readyz answers 503 `draining` so load balancers send nothing new */
   draining?: boolean;
 }
@@ -110,9 +110,6 @@ async function within2s(f: () => Promise<unknown>): Promise<string> {
     clearTimeout(timer);
   }
 }
-
-/** A content address no blob has: its stat asks the store without reading or writing anything. */
-const PROBE_KEY = '0'.repeat(64);
 
 /**
  * Liveness, and readiness per dependency. The database, Redis and the blob store decide readiness;
@@ -141,7 +138,7 @@ export function healthRoutes(rt: HealthTarget): express.Router {
         if (down) throw new Error(down);
         return rt.redis.ping();
       }),
-      within2s(() => rt.blobs.stat(PROBE_KEY)),
+      within2s(() => rt.blobs.ping()),
       tsaAnswer(),
     ]);
     const ok = !rt.draining && database === 'ok' && redis === 'ok' && blobs === 'ok';

@@ -38,6 +38,10 @@ const allowList = z.string().transform((s, ctx) => {
   }
 });
 
+/** Where blobs live: files under DATA_DIR, PostgreSQL large objects, or S3-compatible object storage. */
+export const BLOB_KINDS = ['fs', 'postgres', 's3'] as const;
+export type BlobKind = (typeof BLOB_KINDS)[number];
+
 const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('0.0.0.0'),
@@ -118,6 +122,33 @@ const Env = z.object({
     })
     .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Blob stores (docs/operations.md, "Blob stores")
+  SEGL_BLOBS: z.enum(BLOB_KINDS).default('fs'),
+  SEGL_BLOBS_FALLBACK: z.enum(BLOB_KINDS).optional(),
+  SEGL_BLOBS_DIR: z.string().optional(),
+  SEGL_BLOBS_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional(),
+  SEGL_S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)')
+    .optional(),
+  SEGL_S3_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9!_.*'()/-]*$/, "must be letters, digits and !_.*'()/- (e.g. segl/)")
+    .optional(),
+  SEGL_S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  SEGL_S3_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, 'must be a region such as eu-north-1')
+    .optional(),
+  SEGL_S3_FORCE_PATH_STYLE: flag.optional(),
+  SEGL_S3_PART_SIZE: bytes.optional(),
+  AWS_REGION: z.string().optional(),
+  AWS_ACCESS_KEY_ID: z.string().optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().optional(),
+  AWS_SESSION_TOKEN: z.string().optional(),
 });
 
 export interface Config {
@@ -157,6 +188,69 @@ export interface Config {
   shutdownGraceMs: number;
   /** after SIGTERM: how long /readyz says `draining` while new requests are still taken (a load balancer's poll interval) */
   drainDelayMs: number;
+  blobs: BlobsConfig;
+}
+
+/** The blob stores: the one in use, an optional read-through during a migration, and each kind's settings. */
+export interface BlobsConfig {
+  kind: BlobKind;
+  /** the store being migrated away from: read when the primary lacks a blob, deleted from with it */
+  fallback?: BlobKind;
+  /** fs: the directory (DATA_DIR/blobs) */
+  dir: string;
+  /** postgres: the database holding the large objects (SEGL_BLOBS_DATABASE_URL, else DATABASE_URL) */
+  databaseUrl?: string;
+  /** s3: the bucket and how to reach it; set whenever SEGL_S3_BUCKET is */
+  s3?: {
+    bucket: string;
+    prefix: string;
+    endpoint?: string;
+    region: string;
+    forcePathStyle: boolean;
+    partSize?: number;
+    /** AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY when both are set; else the SDK's chain (profile, role) */
+    credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  };
+}
+
+/** What keeps `kind` from working with these settings, or undefined. */
+export function blobKindProblem(b: BlobsConfig, kind: BlobKind): string | undefined {
+  if (kind === 'postgres' && !b.databaseUrl)
+    return 'the postgres blob store needs a PostgreSQL database: set SEGL_BLOBS_DATABASE_URL (or DATABASE_URL to postgres://…)';
+  if (kind === 's3' && !b.s3) return 'the s3 blob store needs SEGL_S3_BUCKET (and SEGL_S3_ENDPOINT for a store other than AWS)';
+  return undefined;
+}
+
+function blobsConfigFrom(e: ParsedEnv, dataDir: string): BlobsConfig {
+  const pgMain = e.DATABASE_URL && /^postgres(ql)?:\/\//.test(e.DATABASE_URL) ? e.DATABASE_URL : undefined;
+  const keys = e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY;
+  return {
+    kind: e.SEGL_BLOBS,
+    fallback: e.SEGL_BLOBS_FALLBACK,
+    dir: path.resolve(e.SEGL_BLOBS_DIR ?? path.join(dataDir, 'blobs')),
+    databaseUrl: e.SEGL_BLOBS_DATABASE_URL ?? pgMain,
+    s3: e.SEGL_S3_BUCKET
+      ? {
+          bucket: e.SEGL_S3_BUCKET,
+          prefix: e.SEGL_S3_PREFIX ?? '',
+          endpoint: e.SEGL_S3_ENDPOINT,
+          region: e.SEGL_S3_REGION ?? e.AWS_REGION ?? 'us-east-1',
+          forcePathStyle: e.SEGL_S3_FORCE_PATH_STYLE ?? false,
+          partSize: e.SEGL_S3_PART_SIZE,
+          credentials: keys
+            ? { accessKeyId: e.AWS_ACCESS_KEY_ID!, secretAccessKey: e.AWS_SECRET_ACCESS_KEY!, sessionToken: e.AWS_SESSION_TOKEN }
+            : undefined,
+        }
+      : undefined,
+  };
+}
+
+/** The blob settings' problems: the chosen store and its fallback must be usable, and differ. */
+function blobProblems(b: BlobsConfig): string[] {
+  const out = [b.kind, ...(b.fallback ? [b.fallback] : [])].map((k) => blobKindProblem(b, k)).filter((p): p is string => !!p);
+  if (b.fallback === b.kind) out.push(`SEGL_BLOBS_FALLBACK=${b.fallback} is the store in use; name the one being migrated from`);
+  if (b.s3?.partSize !== undefined && b.s3.partSize < 5 * 1024 * 1024) out.push('SEGL_S3_PART_SIZE must be at least 5mb (the S3 minimum)');
+  return out;
 }
 
 export interface NotifyConfig {
@@ -286,6 +380,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const cfg = configFrom(e);
   if (cfg.notify.testClock && cfg.mode === 'production')
     throw new ConfigError('SEGL_TEST_CLOCK is for preprod only; production refuses a movable clock');
+  const blobs = blobProblems(cfg.blobs);
+  if (blobs.length) throw new ConfigError(`invalid blob store configuration:\n  ${blobs.join('\n  ')}`);
   const missingTrust = missingTrustServices(cfg);
   const secrets = secretProblems(e, cfg.mode === 'production');
   if (cfg.mode === 'production') {
@@ -340,6 +436,7 @@ function configFrom(e: ParsedEnv): Config {
     notify: notifyConfigFrom(e),
     shutdownGraceMs: e.SEGL_SHUTDOWN_GRACE,
     drainDelayMs: e.SEGL_DRAIN_DELAY,
+    blobs: blobsConfigFrom(e, path.resolve(e.DATA_DIR)),
   };
 }
 
@@ -431,5 +528,17 @@ export function describeConfig(c: Config): Record<string, unknown> {
     adminPassword: c.notify.adminPassword ? 'set' : 'generated (preprod) or none',
     testClock: c.notify.testClock,
     trustedProxies: c.trustedProxies.length ? c.trustedProxies : 'none',
+    blobs: describeBlobs(c.blobs),
   };
+}
+
+/** The blob store in words (bucket, endpoint, database host), without credentials. */
+function describeBlobs(b: BlobsConfig): string {
+  const one = (k: BlobKind) =>
+    k === 'fs'
+      ? `fs ${b.dir}`
+      : k === 'postgres'
+        ? `postgres ${b.databaseUrl?.replace(/\/\/([^@/]*)@/, '//***@')}`
+        : `s3 ${b.s3?.bucket}${b.s3?.prefix ? `/${b.s3.prefix}` : ''}${b.s3?.endpoint ? ` at ${b.s3.endpoint}` : ''}`;
+  return b.fallback ? `${one(b.kind)} (reading through to ${one(b.fallback)})` : one(b.kind);
 }

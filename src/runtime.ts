@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import type { Config } from './config';
+import { ConfigError, type Config } from './config';
 import { documentUseCases, type DocumentUseCases } from './core/documents';
 import type { DocumentUris } from './core/usecase';
 import type { Clock } from './core/ports';
@@ -15,7 +15,8 @@ import { PackagingUseCases, type PackageMaker } from './core/packaging';
 import { defaultRegistry } from './eid/registry';
 import { createLogger } from './log';
 import { ensureRedis, redisClient, type RedisHandle } from './queue/redis';
-import { FsBlobStore, type BlobStore } from './store/blobs';
+import { BlobStoreMisconfigured, type BlobStore } from './store/blobs';
+import { configuredBlobStore } from './store/blobstores/open';
 import { runShutdown } from './ops/shutdown';
 import { secureDataDir } from './store/datadir';
 import { AtRest } from './store/atrest';
@@ -127,8 +128,28 @@ export function ensureSecret(cfg: Config): string {
   return secret;
 }
 
+const blobStores = new WeakMap<Config, BlobStore>();
+
+/** The blob store SEGL_BLOBS names (one per Config: a PostgreSQL store holds a connection pool). */
 export function blobStore(cfg: Config): BlobStore {
-  return new FsBlobStore(path.join(cfg.dataDir, 'blobs'));
+  let store = blobStores.get(cfg);
+  if (!store) blobStores.set(cfg, (store = configuredBlobStore(cfg.blobs, cfg.dataDir)));
+  return store;
+}
+
+/**
+ * Start-up check of the blob store: settings the store refuses (credentials, bucket, database) stop
+ * the start with a configuration error; a store that does not answer is logged, and uploads answer
+ * 503 until it does.
+ */
+async function checkBlobStore(cfg: Config, log: Logger): Promise<void> {
+  const store = blobStore(cfg);
+  try {
+    await store.ping();
+  } catch (e) {
+    if (e instanceof BlobStoreMisconfigured) throw new ConfigError(`the blob store (${store.description}) refuses segl: ${e.message}`);
+    log.warn({ err: (e as Error).message, blobs: store.description }, 'the blob store does not answer; uploads answer 503 until it does');
+  }
 }
 
 /** `/doc/{service}/order/{request}/{task}/{document}/{original|sdo}` (reference §4.3). */
@@ -219,6 +240,7 @@ export async function startRuntime(cfg: Config, opts: StartOptions): Promise<Run
     throw new Error('production mode refuses the test eID and the test CA (see SEGL_TEST_EID, SEGL_TEST_CA)');
   secureDataDir(cfg.dataDir); // umask 0077, DATA_DIR 0700, older entries closed (src/store/datadir.ts)
   cfg.secret = ensureSecret(cfg);
+  await checkBlobStore(cfg, log);
   const life: Lifecycle = { closing: false };
   const rt = assembleRuntime(cfg, log, await openStores(cfg, log), life, opts.packageMaker);
   if (cfg.mode === 'preprod') rt.demo = await ensureDemo(cfg, rt.services);

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import type express from 'express';
 import { checkContent, isSupported, parseMediaType } from '../content/check';
-import { BlobTooLarge, type BlobStore, type PendingBlob } from '../store/blobs';
+import { BlobStoreUnavailable, BlobTooLarge, type BlobStore, type PendingBlob } from '../store/blobs';
 
 export type Received =
   | { kind: 'ok'; pending: PendingBlob; mimeType: string }
@@ -110,6 +110,9 @@ async function storeChecked(blobs: BlobStore, stream: Readable, maxBytes: number
     return { kind: 'ok', pending, mimeType: type };
   } catch (e) {
     if (e instanceof BlobTooLarge) return { kind: 'too-large' };
+    // The store's own message (hosts, buckets) is for the log, not for the signer; nothing was kept.
+    if (e instanceof BlobStoreUnavailable)
+      return { kind: 'bad', message: 'the document store is unavailable; nothing was stored, try again later' };
     return { kind: 'bad', message: (e as Error).message };
   }
 }

@@ -8,7 +8,7 @@ import type { RequestService } from '../core/requests';
 import { NotFoundError } from '../core/errors';
 import type { ServiceAccount } from '../core/ports';
 import { pause, type LoginThrottle } from '../core/ratelimit';
-import { BlobTooLarge, type BlobStore, type PendingBlob } from '../store/blobs';
+import { BlobStoreUnavailable, BlobTooLarge, type BlobStore, type PendingBlob } from '../store/blobs';
 import type { SdsRepository } from '../store/sds';
 import type { ArchiveRepository } from '../store/archive';
 import type { ServiceRepository } from '../store/services';
@@ -37,6 +37,14 @@ export interface SdsDeps {
 
 function fail(res: Response, status: number, message: string, headers: Record<string, string> = {}): void {
   res.status(status).set(headers).type('text/plain; charset=utf-8').send(`${message}\n`);
+}
+
+/** The blob store is down: 503, nothing kept, the details in the log (not for the client). */
+function storeDown(d: SdsDeps, req: Request, res: Response, e: BlobStoreUnavailable): void {
+  d.log.error({ err: e.message }, 'sds upload refused: the blob store is unavailable');
+  if (!res.headersSent)
+    fail(res, 503, 'the document store is unavailable; nothing was stored, try again later', { 'Retry-After': '30', Connection: 'close' });
+  req.resume();
 }
 
 type Authed = Request & { service?: ServiceAccount };
@@ -97,7 +105,15 @@ async function serveBlob(
   blob: { blobKey: string; sha256: string; mimeType: string },
   name: string,
 ): Promise<void> {
-  const st = await d.blobs.stat(blob.blobKey);
+  let st;
+  try {
+    st = await d.blobs.stat(blob.blobKey);
+  } catch (e) {
+    if (!(e instanceof BlobStoreUnavailable)) throw e;
+    d.log.error({ err: e.message, blob: blob.blobKey }, 'download refused: the blob store is unavailable');
+    fail(res, 503, 'the document store is unavailable; try again later', { 'Retry-After': '30' });
+    return;
+  }
   if (!st) {
     d.log.error({ blob: blob.blobKey }, 'blob missing for a stored document');
     fail(res, 500, 'the document bytes are missing on this server');
@@ -207,6 +223,7 @@ async function uploadSds(d: SdsDeps, req: Authed, res: Response): Promise<void> 
       req.resume();
       return;
     }
+    if (e instanceof BlobStoreUnavailable) return storeDown(d, req, res, e);
     // The client went away mid-upload: the temporary file is already gone.
     d.log.info({ err: (e as Error).message, service: req.service!.name }, 'sds upload aborted');
     if (!res.headersSent && !req.destroyed) fail(res, 400, 'the upload did not complete');
@@ -218,7 +235,14 @@ async function uploadSds(d: SdsDeps, req: Authed, res: Response): Promise<void> 
     return;
   }
   const mimeType = media.charset ? `${media.type};charset=${media.charset}` : media.type;
-  const { id } = await d.uploads.add(req.service!.id, mimeType, received.pending);
+  let id: string;
+  try {
+    ({ id } = await d.uploads.add(req.service!.id, mimeType, received.pending));
+  } catch (e) {
+    await received.pending.discard().catch(() => undefined); // the row was rolled back; the sweep takes what a dead store keeps
+    if (e instanceof BlobStoreUnavailable) return storeDown(d, req, res, e);
+    throw e;
+  }
   const location = `${d.publicUrl()}/doc/${encodeURIComponent(req.service!.name)}/sds/${id}`;
   res.status(201).set({ Location: location }).type('text/plain; charset=ISO-8859-1').send(id);
 }

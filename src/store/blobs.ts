@@ -1,9 +1,10 @@
 // Blob store: bytes by content address (SHA-256). The filesystem implementation keeps
 // blobs/<aa>/<sha256>; every write goes to a temporary file first and is renamed into place, so a
-// reader never sees half a blob. The interface is what an S3-compatible store will implement.
+// reader never sees half a blob. PostgreSQL and S3-compatible stores implement the same interface
+// (src/store/blobstores/), chosen by SEGL_BLOBS.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { access, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -27,6 +28,25 @@ export class BlobTooLarge extends Error {
   }
 }
 
+/**
+ * The store did not answer or refused to work (network down, server error, disk gone): the caller
+ * answers 503 and retries later. Nothing of the failed write is left in place.
+ */
+export class BlobStoreUnavailable extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'BlobStoreUnavailable';
+  }
+}
+
+/** The store answered, and its answer means the configuration is wrong (credentials, bucket, database). */
+export class BlobStoreMisconfigured extends BlobStoreUnavailable {
+  constructor(message: string, cause?: unknown) {
+    super(message, cause);
+    this.name = 'BlobStoreMisconfigured';
+  }
+}
+
 export interface ByteRange {
   start: number;
   end: number;
@@ -46,6 +66,10 @@ export interface BlobStore extends BlobSink {
   modified(key: string): Promise<Date | null>;
   /** Removes a temporary file `list` reported. */
   deleteTemporary(tmpPath: string): Promise<void>;
+  /** A cheap reachability check: resolves when the store works, else BlobStoreUnavailable (or BlobStoreMisconfigured). */
+  ping(): Promise<void>;
+  /** Where the blobs are, for logs and the CLI (no secrets). */
+  readonly description: string;
 }
 
 /** A blob in the store (`key`) or a temporary upload file (`tmpPath`), with its last write time. */
@@ -54,6 +78,19 @@ export type StoredBlob = { key: string; tmpPath?: undefined; modified: Date } | 
 export class FsBlobStore implements BlobStore {
   private readonly dirs = new Set<string>();
   constructor(private readonly root: string) {}
+
+  get description(): string {
+    return `filesystem ${this.root}`;
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await mkdir(this.root, { recursive: true, mode: 0o700 });
+      await access(this.root, constants.W_OK);
+    } catch (e) {
+      throw new BlobStoreUnavailable(`the blob directory ${this.root} is not writable: ${(e as Error).message}`, e);
+    }
+  }
 
   private file(key: string): string {
     if (!/^[0-9a-f]{64}$/.test(key)) throw new Error('bad blob key');
