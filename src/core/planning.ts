@@ -173,6 +173,29 @@ export async function checkStoredRefs<R extends { doc: Document; path: string }>
 }
 
 /**
+ * The bytes behind each stored reference must still be in the blob store: a blob lost there (a
+ * restore that missed it, a migration not finished) is refused here, naming the reference, rather
+ * than found missing when the signer opens the document.
+ */
+export async function checkStoredBytes<R extends { doc: Document; path: string }>(
+  blobs: BlobSink,
+  found: Awaited<ReturnType<typeof checkStoredRefs<R>>>,
+): Promise<void> {
+  const { sds, arc, sdsFound, arcFound, refOf } = found;
+  const missing: Array<{ path: string; rule: string }> = [];
+  for (const x of [...sds, ...arc]) {
+    const sdsDoc = x.doc.kind === 'sds-document';
+    const e = (sdsDoc ? sdsFound : arcFound).get(refOf(x))!;
+    if ((await blobs.stat(e.blobKey)) === null)
+      missing.push({
+        path: `${x.path}/@${sdsDoc ? 'ref-sds-id' : 'ref-archive-id'}`,
+        rule: `the bytes of ${sdsDoc ? 'SDS document' : 'archived document'} "${refOf(x)}" are missing from the blob store (sha256 ${e.sha256}); upload it again`,
+      });
+  }
+  if (missing.length) throw new ValidationError(missing.slice(0, 20));
+}
+
+/**
  * sds-documents and archive-documents must name this service's uploads and archive entries. The
  * request's document rows point at the same blobs, so deleting the SDS entry or the archive copy
  * later cannot break the request; SDS uploads used by a request live another TTL.

@@ -328,6 +328,8 @@ export type DocumentStore = TxStore<DocumentTx>;
 export interface BlobSink {
   /** `created`: this call wrote the blob (it did not exist), so a refusal may take it back. */
   putBytes(bytes: Uint8Array): Promise<{ key: string; sha256: string; size: number; created?: boolean }>;
+  /** null when the store has no blob under `key` (an unreachable store throws). */
+  stat(key: string): Promise<{ size: number } | null>;
 }
 
 /** Reads bytes back by key (the documents a signer signs). */

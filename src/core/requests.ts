@@ -8,6 +8,7 @@ import { idList, normalizeRequest, validateAddedTask, validateNotification, vali
 import {
   archiveOriginals,
   artifactFor,
+  checkStoredBytes,
   checkStoredRefs,
   deleteLive,
   documentPaths,
@@ -57,7 +58,7 @@ export class RequestService extends UseCase<Tx, RequestServiceDeps> {
         return [...(r.document ?? []), ...inline].map((doc, i) => ({ doc, path: paths[i]! }));
       })
       .filter((x) => x.doc.kind === 'sds-document' || x.doc.kind === 'archive-document');
-    if (refs.length) await this.d.store.tx((tx) => checkStoredRefs(tx, svc, refs));
+    if (refs.length) await checkStoredBytes(this.d.blobs, await this.d.store.tx((tx) => checkStoredRefs(tx, svc, refs)));
     return this.releasingOnFailure((written) => this.createChecked(svc, requests, written));
   }
 
@@ -206,14 +207,15 @@ export class RequestService extends UseCase<Tx, RequestServiceDeps> {
     // Refuse bad input before any bytes are stored (inline sds- and archive-documents must name this
     // service's uploads and archive entries, as in createRequest); store them outside the write
     // transaction; check again inside it (the request may have changed meanwhile).
-    await this.d.store.tx(async (tx) => {
+    const found = await this.d.store.tx(async (tx) => {
       await check(tx);
-      await checkStoredRefs(
+      return checkStoredRefs(
         tx,
         svc,
         inline.map((doc, i) => ({ doc, path: paths[i]! })),
       );
     });
+    await checkStoredBytes(this.d.blobs, found);
     return this.releasingOnFailure(async (written) => {
       const documents = await storeDocuments(this.d.blobs, requestId, inline, written);
       return this.write(async (tx, out) => {

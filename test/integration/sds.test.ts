@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -331,6 +331,20 @@ describe.each(databases())('SDS on %s', (db) => {
           `request[0]/document[0]/@ref-sds-id: no SDS document "${ref}" exists for service demo (upload it to /doc/demo/sds first)`,
         );
       }
+      expect(Number((await s.rt.db.query('SELECT COUNT(*) AS n FROM request'))[0].n)).toBe(before);
+    });
+
+    test('an sds-document whose bytes are gone from the blob store is a Client fault naming it, and nothing is written', async () => {
+      const body = `lost bytes ${Date.now()}`;
+      const sdsId = await (await upload(body, 'text/plain')).text();
+      const key = createHash('sha256').update(body).digest('hex');
+      rmSync(path.join(s.dataDir, 'blobs', key.slice(0, 2), key)); // an operator's restore that missed it
+      const before = Number((await s.rt.db.query('SELECT COUNT(*) AS n FROM request'))[0].n);
+      const r = await create(`<document xsi:type="sds-document" id="d1" ref-sds-id="${sdsId}"><description>x</description></document>`);
+      expect(r.status).toBe(500);
+      expect(faultString(r.text)).toBe(
+        `request[0]/document[0]/@ref-sds-id: the bytes of SDS document "${sdsId}" are missing from the blob store (sha256 ${key}); upload it again`,
+      );
       expect(Number((await s.rt.db.query('SELECT COUNT(*) AS n FROM request'))[0].n)).toBe(before);
     });
   });
