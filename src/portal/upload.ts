@@ -8,7 +8,7 @@ import { BlobStoreUnavailable, BlobTooLarge, type BlobStore, type PendingBlob } 
 
 export type Received =
   | { kind: 'ok'; pending: PendingBlob; mimeType: string }
-  | { kind: 'csrf' | 'too-large' | 'type' | 'none' }
+  | { kind: 'csrf' | 'too-large' | 'type' | 'none' | 'unavailable' }
   /** not a multipart/form-data body busboy can read (no boundary, cut off, another content type) */
   | { kind: 'malformed' }
   | { kind: 'bad'; message: string };
@@ -111,8 +111,7 @@ async function storeChecked(blobs: BlobStore, stream: Readable, maxBytes: number
   } catch (e) {
     if (e instanceof BlobTooLarge) return { kind: 'too-large' };
     // The store's own message (hosts, buckets) is for the log, not for the signer; nothing was kept.
-    if (e instanceof BlobStoreUnavailable)
-      return { kind: 'bad', message: 'the document store is unavailable; nothing was stored, try again later' };
+    if (e instanceof BlobStoreUnavailable) return { kind: 'unavailable' };
     return { kind: 'bad', message: (e as Error).message };
   }
 }

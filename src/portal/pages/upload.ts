@@ -1,5 +1,6 @@
 // A file for an upload action: multipart/form-data, the CSRF field before the file; streamed to the
 // blob store through the same content checks as SDS uploads (../upload.ts), then back to the wizard.
+import { BlobStoreUnavailable } from '../../store/blobs';
 import type express from 'express';
 import { t, type LangLike } from '../i18n';
 import { html, type Html } from '../html';
@@ -37,7 +38,7 @@ export function mountUpload(r: express.Router, d: PageKit): void {
       }
       if (got.kind !== 'ok') {
         shell(
-          got.kind === 'too-large' ? 413 : got.kind === 'type' ? 415 : 422,
+          got.kind === 'too-large' ? 413 : got.kind === 'type' ? 415 : got.kind === 'unavailable' ? 503 : 422,
           wizard(c, html`<p class="status warn" role="alert">${refusal(c.lang, got, d.maxUploadBytes)}</p>`),
         );
         return;
@@ -47,7 +48,9 @@ export function mountUpload(r: express.Router, d: PageKit): void {
         await d.signer.recordUpload(c.svc, requestId, taskId, doc.id, got.pending, got.mimeType);
       } catch (e) {
         await got.pending.discard().catch(() => undefined);
-        throw e;
+        if (!(e instanceof BlobStoreUnavailable)) throw e;
+        shell(503, wizard(c, html`<p class="status warn" role="alert">${t(c.lang, 'upload.unavailable')}</p>`));
+        return;
       }
       d.redirect(res, c, `${c.base}?${c.query}`);
     }),
@@ -64,5 +67,7 @@ function refusal(lang: LangLike, got: Exclude<Received, { kind: 'ok' }>, maxUplo
       ? t(lang, 'upload.type')
       : got.kind === 'bad'
         ? t(lang, 'upload.bad', { why: got.message })
-        : t(lang, 'upload.none');
+        : got.kind === 'unavailable'
+          ? t(lang, 'upload.unavailable')
+          : t(lang, 'upload.none');
 }

@@ -109,6 +109,7 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
   'upload.done': 'Uploadet',
   'upload.missing': 'Upload disse dokumenter, før du sender: {list}',
   'upload.tooLarge': 'Filen er for stor: højst {max}.',
+  'upload.unavailable': 'Dokumentlageret er ikke tilgængeligt lige nu. Intet blev gemt; prøv igen om et par minutter.',
   'upload.type': 'Kun PDF- og tekstfiler kan uploades.',
   'upload.bad': 'Filen kunne ikke modtages: {why}',
   'upload.none': 'Vælg først en fil at uploade.',

@@ -107,6 +107,7 @@ export const PORTAL_EN = {
   'upload.done': 'Uploaded',
   'upload.missing': 'Upload these documents before you send in: {list}',
   'upload.tooLarge': 'The file is too large: at most {max}.',
+  'upload.unavailable': 'The document store is not available right now. Nothing was saved; please try again in a few minutes.',
   'upload.type': 'Only PDF and plain text files can be uploaded.',
   'upload.bad': 'The file could not be accepted: {why}',
   'upload.none': 'Choose a file to upload first.',

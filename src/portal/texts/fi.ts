@@ -110,6 +110,8 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'upload.done': 'Lähetetty',
   'upload.missing': 'Lähetä nämä asiakirjat ennen lähettämistä: {list}',
   'upload.tooLarge': 'Tiedosto on liian suuri: enintään {max}.',
+  'upload.unavailable':
+    'Asiakirjavarasto ei ole juuri nyt käytettävissä. Mitään ei tallennettu; yritä uudelleen muutaman minuutin kuluttua.',
   'upload.type': 'Vain PDF- ja tekstitiedostoja voi lähettää.',
   'upload.bad': 'Tiedostoa ei voitu vastaanottaa: {why}',
   'upload.none': 'Valitse ensin ladattava tiedosto.',

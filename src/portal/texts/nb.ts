@@ -109,6 +109,7 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'upload.done': 'Lastet opp',
   'upload.missing': 'Last opp disse dokumentene før du sender inn: {list}',
   'upload.tooLarge': 'Filen er for stor: høyst {max}.',
+  'upload.unavailable': 'Dokumentlageret er ikke tilgjengelig akkurat nå. Ingenting ble lagret; prøv igjen om noen minutter.',
   'upload.type': 'Bare PDF- og tekstfiler kan lastes opp.',
   'upload.bad': 'Filen kunne ikke tas imot: {why}',
   'upload.none': 'Velg først en fil å laste opp.',

@@ -109,6 +109,7 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
   'upload.done': 'Uppladdat',
   'upload.missing': 'Ladda upp de här dokumenten innan du skickar: {list}',
   'upload.tooLarge': 'Filen är för stor: högst {max}.',
+  'upload.unavailable': 'Dokumentlagret är inte tillgängligt just nu. Inget sparades; försök igen om några minuter.',
   'upload.type': 'Endast PDF- och textfiler kan laddas upp.',
   'upload.bad': 'Filen kunde inte tas emot: {why}',
   'upload.none': 'Välj först en fil att ladda upp.',
