@@ -4,8 +4,9 @@
 // HTTP, spread over both APIs, with a URL callback per completed task; a third of the way in one API
 // and one worker are SIGKILLed and started again. Then: every task completed and sealed exactly
 // once, every result downloadable with the SHA-256 its row names (no blob lost), every callback
-// delivered, a delivery called twice only when its first call was already made at the kill, and no
-// row duplicated.
+// delivered, a delivery called twice only when its first call was already made at the kill, each
+// request's PAdES (a packaging task over both signatures) made once and downloadable, and no row
+// duplicated.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -109,7 +110,11 @@ describe(`many processes, one truth: 2 × segl api + 2 × segl worker on ${db}, 
       const body =
         `<document xsi:type="provided-document" id="d" mime-type="text/plain"><description>Agreement ${i}</description>` +
         `<data>${Buffer.from(`Agreement number ${i}: the parties agree.\n`).toString('base64')}</data></document>` +
-        `${task('t1', signers[0])}${task('t2', signers[1])}<client-reference>${ref}</client-reference>`;
+        `${task('t1', signers[0])}${task('t2', signers[1])}` +
+        // one PAdES of both signers' LTV-SDOs, made by a worker once both tasks are sealed
+        '<packaging-task packaging-task-id="p1" method="pades"><packaging-task-document task-id="t1" document-id="d"/>' +
+        '<packaging-task-document task-id="t2" document-id="d"/></packaging-task>' +
+        `<client-reference>${ref}</client-reference>`;
       const requestId = await createRequestXml(`${apis[i % 2]!.url}/ws/documentservice-v3`, 'demo', PASSWORD, body);
       requests.push({ ref, requestId, signers });
     }
@@ -180,6 +185,16 @@ describe(`many processes, one truth: 2 × segl api + 2 × segl worker on ${db}, 
       180_000,
       'every task completed',
     );
+    const packaged = async () =>
+      observer.documents.requests.getPackagingTaskStatus(
+        svc,
+        requests.map((r) => r.requestId),
+      );
+    await eventually(
+      async () => (await packaged()).every((p) => p.packagingTaskStatus === 'completed'),
+      180_000,
+      'every packaging task completed',
+    );
     const deliveryIds = () => new Set(rx.calls.filter((c) => c.status === 200).map((c) => String(c.headers['x-segl-delivery-id'])));
     await eventually(async () => deliveryIds().size >= jobs.length, 120_000, `${jobs.length} callbacks delivered`);
     await new Promise((r) => setTimeout(r, 3000)); // anything still to go out twice would go out now
@@ -233,6 +248,19 @@ describe(`many processes, one truth: 2 × segl api + 2 × segl worker on ${db}, 
           .update(Buffer.from(await res.arrayBuffer()))
           .digest('hex'),
       ).toBe(r.result_sha256);
+    }
+    // each request's PAdES: made once, downloadable, a PDF with both signatures' SDOs attached
+    const made = await ds.query(`SELECT COUNT(*) AS n FROM packaging_task WHERE status = 'completed' AND result_blob_key IS NOT NULL`);
+    expect(Number(made[0].n)).toBe(REQUESTS);
+    for (const [i, p] of (await packaged()).entries()) {
+      const uri = p.packagingDocumentStatus![0]!.resultUri!;
+      const res = await fetch(uri.replace(/^https?:\/\/[^/]+/, apis[i % 2]!.url), { headers: { authorization: auth } });
+      expect([res.status, res.headers.get('content-type')]).toEqual([200, 'application/x-pades']);
+      expect(
+        Buffer.from(await res.arrayBuffer())
+          .subarray(0, 5)
+          .toString(),
+      ).toBe('%PDF-');
     }
     if (retried.length) process.stdout.write(`[multiprocess] flows started again after the kill: ${retried.length}\n`);
   }, 900_000);
