@@ -3,12 +3,15 @@
 // reader never sees half a blob. PostgreSQL and S3-compatible stores implement the same interface
 // (src/store/blobstores/), chosen by SEGL_BLOBS.
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { constants, createReadStream, createWriteStream, statSync } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobSink } from '../core/ports';
+
+/** A reused blob written more recently than this is not touched again (the orphan sweep's grace is 24 h). */
+const FRESH_MS = 3_600_000;
 
 /** A streamed upload that is on disk but not yet in place: check it, then commit or discard. */
 export interface PendingBlob {
@@ -113,16 +116,18 @@ export class FsBlobStore implements BlobStore {
 
   async putBytes(bytes: Uint8Array): Promise<{ key: string; sha256: string; size: number; created: boolean }> {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    // Content-addressed: a blob that exists already holds these bytes. existsSync: a stat of a
+    // Content-addressed: a blob that exists already holds these bytes. statSync: a stat of a
     // cached inode costs microseconds, the promise API far more.
-    const created = !existsSync(this.file(sha256));
+    const st = statSync(this.file(sha256), { throwIfNoEntry: false });
+    const created = !st;
     if (created) {
       await mkdir(this.root, { recursive: true, mode: 0o700 });
       const tmp = this.tmp();
       await writeFile(tmp, bytes, { mode: 0o600 }); // documents and results: segl's user only (also without the umask)
       await this.place(tmp, sha256);
-    } else {
-      // Reused: it counts as new for the orphan sweep's grace period (its row is not committed yet).
+    } else if (Date.now() - st.mtimeMs > FRESH_MS) {
+      // Reused: it counts as new for the orphan sweep's grace period (its row is not committed yet);
+      // one written within the hour is young enough already (the grace is a day).
       const now = new Date();
       await utimes(this.file(sha256), now, now).catch(() => undefined);
     }
