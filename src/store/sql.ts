@@ -145,8 +145,9 @@ const pgValues = (params: Param[]) => params.map((p) => (p === undefined ? null 
  * One PostgreSQL transaction with its INSERTs written behind: they wait until something needs
  * them (a read, another kind of write, the commit) and then go together as ONE statement, each a
  * data-modifying WITH query (PostgreSQL §7.8.4). Inserts need not see each other: the foreign keys
- * are checked at the end of the statement, and inserts into one table that could meet each other's
- * rows through ON CONFLICT are never put side by side. A transaction made only of inserts
+ * are checked at the end of the statement, and two inserts into one table are never put side by side
+ * (which runs first is not defined: ON CONFLICT could meet the other's row, and serial ids and
+ * insertion order would no longer follow the code's order). A transaction made only of inserts
  * (createRequest: request, tasks, documents, events, outbox) costs one round trip and no
  * BEGIN/COMMIT, since one statement is atomic by itself. Reads, updates and deletes run as they
  * come, after a BEGIN sent on first need.
@@ -155,8 +156,8 @@ class PgTx implements Sql {
   readonly driver = 'postgres' as const;
   private pending: Array<{ sql: string; params: Param[] }> = [];
   private pendingParams = 0;
-  /** the tables of the inserts waiting, and whether one of those into it has ON CONFLICT */
-  private readonly pendingTables = new Map<string, boolean>();
+  /** the tables of the inserts waiting */
+  private readonly pendingTables = new Set<string>();
   private begun = false;
   private client?: PgClient;
   constructor(private readonly pool: PgPool) {}
@@ -197,17 +198,14 @@ class PgTx implements Sql {
       await this.all(sql, params);
       return;
     }
-    // Beside each other, two inserts into one table behave as in sequence only when neither has
-    // ON CONFLICT (which of the two meets the other's row first is not defined): such a pair is split.
-    const conflicts = /\bON\s+CONFLICT\b/i.test(sql);
-    const before = this.pendingTables.get(table);
-    if (this.pendingParams + params.length > PG_MAX_PARAMS || (before !== undefined && (before || conflicts))) {
+    // A second insert into a table already waiting sends what waits first: in sequence, as written.
+    if (this.pendingParams + params.length > PG_MAX_PARAMS || this.pendingTables.has(table)) {
       await this.begin(await this.conn());
       await this.flush();
     }
     this.pending.push({ sql, params });
     this.pendingParams += params.length;
-    this.pendingTables.set(table, (this.pendingTables.get(table) ?? false) || conflicts);
+    this.pendingTables.add(table);
   }
 
   async all<T>(sql: string, params: Param[] = []): Promise<T[]> {

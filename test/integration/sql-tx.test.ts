@@ -25,6 +25,7 @@ describe.each(databases())('SQL transactions on %s', (db) => {
     ds = await openDatabase({ databaseUrl: target.url, dataDir: dir });
     await ds.query('CREATE TABLE p (k INTEGER PRIMARY KEY, v TEXT)');
     await ds.query('CREATE TABLE c (k INTEGER PRIMARY KEY, p INTEGER NOT NULL REFERENCES p(k))');
+    await ds.query(`CREATE TABLE l (id ${db === 'postgres' ? 'SERIAL' : 'INTEGER'} PRIMARY KEY, v TEXT)`);
     if (db === 'postgres') {
       // record the text of what pg's clients send (the real driver and server: only noted on the way)
       const query = Client.prototype.query;
@@ -85,6 +86,16 @@ describe.each(databases())('SQL transactions on %s', (db) => {
     expect(await count('p')).toBe(2);
   });
 
+  test('two inserts into one table keep their order (serial ids follow the code)', async () => {
+    await sql.tx(async (q) => {
+      await q.run('INSERT INTO l (v) VALUES (?)', ['first']);
+      await q.run('INSERT INTO p (k, v) VALUES (?, ?)', [1, 'one']);
+      await q.run('INSERT INTO l (v) VALUES (?)', ['second']);
+      await q.run('INSERT INTO l (v) VALUES (?)', ['third']);
+    });
+    expect((await ds.query('SELECT v FROM l ORDER BY id')).map((r: { v: string }) => r.v)).toEqual(['first', 'second', 'third']);
+  });
+
   test('a read sees the inserts before it; an update after them applies to them', async () => {
     const seen = await sql.tx(async (q) => {
       await q.run('INSERT INTO p (k, v) VALUES (?, ?)', [1, 'one']);
@@ -97,7 +108,7 @@ describe.each(databases())('SQL transactions on %s', (db) => {
       [1, 'uno'],
       [2, 'two'],
     ]);
-    if (db === 'postgres') expect(mine.map((s) => s.split(' ')[0])).toEqual(['BEGIN', 'WITH', 'UPDATE', 'SELECT', 'COMMIT']);
+    if (db === 'postgres') expect(mine.map((s) => s.split(' ')[0])).toEqual(['BEGIN', 'INSERT', 'INSERT', 'UPDATE', 'SELECT', 'COMMIT']);
   });
 
   test('a failing insert rolls back the whole transaction, read or not', async () => {
