@@ -140,7 +140,7 @@ describe('operator contract', () => {
         expect((await fetch(`${p.url}/healthz`)).status).toBe(200);
         const ready = await fetch(`${p.url}/readyz`);
         expect(ready.status).toBe(200);
-        expect(await ready.json()).toEqual({ status: 'ready', database: 'ok', redis: 'ok' });
+        expect(await ready.json()).toEqual({ status: 'ready', database: 'ok', redis: 'ok', blobs: 'ok', tsa: 'in process (test CA)' });
       }
       expect(a.out()).toContain('service=demo password=demo-password-a');
       const pwB = /service=demo password=(\S+)/.exec(b.out())![1]!;
