@@ -11,7 +11,7 @@ import path from 'node:path';
 import { databases, startServer, type TestServer } from '../support/server';
 import { envelope, faultString, NS, post } from '../support/soap';
 import { makePdf } from '../support/pdf';
-import { blobFiles } from '../support/blobs';
+import { blobFiles, settledBlobFiles } from '../support/blobs';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const basic = (user: string, pw: string) => `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`;
@@ -213,7 +213,7 @@ describe.each(databases())('SDS on %s', (db) => {
   }, 60_000);
 
   test('an upload aborted mid-way leaves nothing behind', async () => {
-    const before = blobFiles(s.dataDir);
+    const before = await settledBlobFiles(s.dataDir);
     await new Promise<void>((resolve) => {
       const req = http.request(sdsUrl(), {
         method: 'POST',
@@ -227,14 +227,12 @@ describe.each(databases())('SDS on %s', (db) => {
         resolve();
       }, 200);
     });
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline && blobFiles(s.dataDir).length !== before.length) await new Promise((r) => setTimeout(r, 50));
-    expect(blobFiles(s.dataDir)).toEqual(before);
+    expect(await settledBlobFiles(s.dataDir)).toEqual(before);
     expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
   });
 
   test('unsupported types are 415; corrupt, encrypted and non-PDF bytes are refused with a reason', async () => {
-    const before = blobFiles(s.dataDir);
+    const before = await settledBlobFiles(s.dataDir);
     const octets = await upload(Buffer.from([1, 2, 3]), 'application/octet-stream');
     expect(octets.status).toBe(415);
     expect(await octets.text()).toMatch(/application\/pdf/);
