@@ -5,7 +5,7 @@
 import type { DataSource } from 'typeorm';
 import type { PackagingTaskStatus } from '../core/enums';
 import type { PackagingJobState, PackagingResult, PackagingTaskRow } from '../core/ports';
-import { insertSql, sqlDatabase, type Param, type Sql, type SqlDatabase } from './sql';
+import { insertSql, sqlDatabase, type Sql, type SqlDatabase } from './sql';
 import { str, type DbRow } from './taskrows';
 
 const COLS = [
@@ -22,11 +22,6 @@ const COLS = [
   'updated_at',
 ] as const;
 const KEY = 'request_id = ? AND packaging_task_id = ?';
-
-/** An UPDATE … RETURNING's rows on either driver (PostgreSQL hands them back only from a CTE). */
-function updated<T = DbRow>(q: Sql, update: string, params: Param[]): Promise<T[]> {
-  return q.all<T>(q.driver === 'postgres' ? `WITH u AS (${update}) SELECT * FROM u` : update, params);
-}
 
 function toRow(r: DbRow): PackagingTaskRow {
   const kind = str(r.result_kind) as PackagingResult['kind'] | undefined;
@@ -79,13 +74,13 @@ export abstract class PackagingTx {
 
   async startPackaging(requestId: string, packagingTaskId: string, now: string): Promise<boolean> {
     const sql = `UPDATE packaging_task SET job = 'pending', updated_at = ? WHERE ${KEY} AND status = 'created' AND job = 'waiting' RETURNING job`;
-    return (await updated(this.q, sql, [now, requestId, packagingTaskId])).length > 0;
+    return (await this.q.all(sql, [now, requestId, packagingTaskId])).length > 0;
   }
 
   async failPackaging(requestId: string, packagingTaskId: string, error: { code: string; message: string }, now: string): Promise<boolean> {
     const sql = `UPDATE packaging_task SET status = 'failed', job = 'done', error_code = ?, error_message = ?, updated_at = ?, finished_at = ?
       WHERE ${KEY} AND status = 'created' RETURNING status`;
-    return (await updated(this.q, sql, [error.code.slice(0, 64), error.message, now, now, requestId, packagingTaskId])).length > 0;
+    return (await this.q.all(sql, [error.code.slice(0, 64), error.message, now, now, requestId, packagingTaskId])).length > 0;
   }
 
   async packagingJob(requestId: string, packagingTaskId: string): Promise<{ row: PackagingTaskRow; serviceName: string } | null> {
@@ -98,7 +93,7 @@ export abstract class PackagingTx {
 
   async countPackagingAttempt(requestId: string, packagingTaskId: string, now: string): Promise<number> {
     const sql = `UPDATE packaging_task SET attempts = attempts + 1, updated_at = ? WHERE ${KEY} RETURNING attempts`;
-    const [r] = await updated<{ attempts: number }>(this.q, sql, [now, requestId, packagingTaskId]);
+    const [r] = await this.q.all<{ attempts: number }>(sql, [now, requestId, packagingTaskId]);
     return Number(r?.attempts ?? 0);
   }
 
@@ -106,7 +101,7 @@ export abstract class PackagingTx {
     const sql = `UPDATE packaging_task SET status = 'completed', job = 'done', result_kind = ?, result_id = ?, result_blob_key = ?,
       result_sha256 = ?, updated_at = ?, finished_at = ? WHERE ${KEY} AND status = 'created' RETURNING status`;
     const params = [result.kind, result.id, result.blobKey, result.sha256, now, now, requestId, packagingTaskId];
-    return (await updated(this.q, sql, params)).length > 0;
+    return (await this.q.all(sql, params)).length > 0;
   }
 }
 
@@ -136,7 +131,7 @@ export class PackagingJobs {
     const sql = `UPDATE packaging_task SET job = 'queued', queued_at = ? WHERE (request_id, packaging_task_id) IN (
         SELECT request_id, packaging_task_id FROM packaging_task WHERE job = 'pending' ORDER BY updated_at LIMIT ${Math.floor(limit)}${lock})
       RETURNING request_id, packaging_task_id`;
-    return keys(await this.db.tx((q) => updated(q, sql, [queuedAt])));
+    return keys(await this.db.tx((q) => q.all(sql, [queuedAt])));
   }
 
   /** Queueing failed: back to pending for the next round. */

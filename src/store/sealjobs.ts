@@ -6,7 +6,7 @@
 import type { DataSource } from 'typeorm';
 import type { SealContext, SealJobKey, SealJobRow, SealJobStatus, SealWrites } from '../core/ports';
 import { PackagingTx } from './packagingtasks';
-import { insertSql, sqlDatabase, type Param, type Sql, type SqlDatabase } from './sql';
+import { insertSql, sqlDatabase, type Param, type SqlDatabase } from './sql';
 import { str, type DbRow } from './taskrows';
 
 const COLS = [
@@ -28,11 +28,6 @@ const key = (k: SealJobKey): Param[] => [k.requestId, k.taskId, k.act];
 /** Every column but the native signature (lists need not carry megabytes). */
 const LIST_COLS =
   'request_id, task_id, act, service_id, document_ids, context, status, attempts, due_at, error, created_at, updated_at, finished_at';
-
-/** An UPDATE … RETURNING's rows on either driver (PostgreSQL hands them back only from a CTE). */
-function updated(q: Sql, update: string, params: Param[]): Promise<DbRow[]> {
-  return q.all(q.driver === 'postgres' ? `WITH u AS (${update}) SELECT * FROM u` : update, params);
-}
 
 function toRow(r: DbRow): SealJobRow {
   return {
@@ -95,19 +90,19 @@ export abstract class SealTx extends PackagingTx implements SealWrites {
 
   async beginSealRun(k: SealJobKey, attempts: number, now: string): Promise<boolean> {
     const sql = `UPDATE seal_job SET attempts = attempts + 1, updated_at = ? WHERE ${KEY} AND status = 'queued' AND attempts = ? RETURNING act`;
-    return (await updated(this.q, sql, [now, ...key(k), attempts])).length > 0;
+    return (await this.q.all(sql, [now, ...key(k), attempts])).length > 0;
   }
 
   async endSealJob(k: SealJobKey, status: 'done' | 'failed', error: string | undefined, now: string): Promise<boolean> {
     const sql = `UPDATE seal_job SET status = ?, native_xml = NULL, error = ?, updated_at = ?, finished_at = ?
       WHERE ${KEY} AND status IN ('pending', 'queued') RETURNING act`;
-    return (await updated(this.q, sql, [status, error ?? null, now, now, ...key(k)])).length > 0;
+    return (await this.q.all(sql, [status, error ?? null, now, now, ...key(k)])).length > 0;
   }
 
   async retrySealJob(k: SealJobKey, dueAt: string, error: string, now: string): Promise<boolean> {
     const sql = `UPDATE seal_job SET status = 'pending', due_at = ?, queued_at = NULL, error = ?, updated_at = ?
       WHERE ${KEY} AND status = 'queued' RETURNING act`;
-    return (await updated(this.q, sql, [dueAt, error, now, ...key(k)])).length > 0;
+    return (await this.q.all(sql, [dueAt, error, now, ...key(k)])).length > 0;
   }
 }
 
@@ -133,7 +128,7 @@ export class SealJobs {
     const sql = `UPDATE seal_job SET status = 'queued', queued_at = ? WHERE (request_id, task_id, act) IN (
         SELECT request_id, task_id, act FROM seal_job WHERE status = 'pending' AND due_at <= ? ORDER BY due_at LIMIT ${Math.floor(limit)}${lock})
       RETURNING request_id, task_id, act, attempts`;
-    return claims(await this.db.tx((q) => updated(q, sql, [queuedAt, now])));
+    return claims(await this.db.tx((q) => q.all(sql, [queuedAt, now])));
   }
 
   /** Queueing failed: back to pending for the next round. */
