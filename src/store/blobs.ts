@@ -50,6 +50,34 @@ export class BlobStoreMisconfigured extends BlobStoreUnavailable {
   }
 }
 
+/**
+ * What an upload passes through on its way to any store: it counts the bytes (over `maxBytes` it
+ * fails with BlobTooLarge), hashes them for the content address, and shows each chunk to `onChunk`.
+ */
+export class BlobMeter extends Transform {
+  private readonly hash = createHash('sha256');
+  private size = 0;
+  constructor(private readonly opts: { maxBytes: number; onChunk?: (chunk: Buffer) => void }) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: (e?: Error | null, chunk?: Buffer) => void): void {
+    this.size += chunk.length;
+    if (this.size > this.opts.maxBytes) {
+      done(new BlobTooLarge(this.opts.maxBytes));
+      return;
+    }
+    this.hash.update(chunk);
+    this.opts.onChunk?.(chunk);
+    done(null, chunk);
+  }
+
+  /** The digest and size, once the whole body went through. */
+  result(): { sha256: string; size: number } {
+    return { sha256: this.hash.digest('hex'), size: this.size };
+  }
+}
+
 export interface ByteRange {
   start: number;
   end: number;
@@ -137,27 +165,14 @@ export class FsBlobStore implements BlobStore {
   async putStream(src: Readable, opts: { maxBytes: number; onChunk?: (chunk: Buffer) => void }): Promise<PendingBlob> {
     await mkdir(this.root, { recursive: true, mode: 0o700 });
     const tmpPath = this.tmp();
-    const hash = createHash('sha256');
-    let size = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        size += chunk.length;
-        if (size > opts.maxBytes) {
-          done(new BlobTooLarge(opts.maxBytes));
-          return;
-        }
-        hash.update(chunk);
-        opts.onChunk?.(chunk);
-        done(null, chunk);
-      },
-    });
+    const meter = new BlobMeter(opts);
     try {
       await pipeline(src, meter, createWriteStream(tmpPath, { flags: 'wx', mode: 0o600 }));
     } catch (e) {
       await rm(tmpPath, { force: true });
       throw e;
     }
-    const sha256 = hash.digest('hex');
+    const { sha256, size } = meter.result();
     let settled = false;
     return {
       key: sha256,

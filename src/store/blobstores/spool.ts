@@ -2,13 +2,13 @@
 // and each chunk goes both to a local spool file (the content checks read a file) and to the remote
 // store, at the same time and with backpressure from both, so a 200 MB upload is never in memory
 // and costs the slower of the two writes, not their sum.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { PassThrough, Transform, Writable, type Readable } from 'node:stream';
+import { PassThrough, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobTooLarge } from '../blobs';
+import { BlobMeter } from '../blobs';
 
 /** What one spooled upload produced: the digest, the size, the local copy and what the remote side returned. */
 export interface Spooled<T> {
@@ -88,20 +88,7 @@ export class Spool {
   ): Promise<Spooled<T>> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const tmpPath = path.join(this.dir, `.tmp-${randomBytes(8).toString('hex')}`);
-    const hash = createHash('sha256');
-    let size = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        size += chunk.length;
-        if (size > opts.maxBytes) {
-          done(new BlobTooLarge(opts.maxBytes));
-          return;
-        }
-        hash.update(chunk);
-        opts.onChunk?.(chunk);
-        done(null, chunk);
-      },
-    });
+    const meter = new BlobMeter(opts);
     const body = new PassThrough({ highWaterMark: 1 << 20 });
     // The first failure is the cause: the limit or the client (then the remote upload is aborted
     // because of it), or the remote store (then the pipeline stops because of it).
@@ -118,7 +105,7 @@ export class Spool {
     try {
       await pipeline(src, meter, tee);
       const remote = await sending;
-      return { sha256: hash.digest('hex'), size, tmpPath, remote };
+      return { ...meter.result(), tmpPath, remote };
     } catch (e) {
       if (!body.destroyed) body.destroy(e as Error);
       await sending.catch(() => undefined);
