@@ -131,14 +131,23 @@ export class OutboxRelay {
     const jobs = await this.outbox.claimDue(this.clock.now().toISOString(), now, this.opts.batch ?? 500, this.opts.perJob ?? 20, newJobId);
     if (!jobs.length) return 0;
     const ids = jobs.flatMap((j) => j.deliveryIds);
+    return this.queueClaimed(
+      ids.length,
+      () => this.enqueue(jobs),
+      () => this.outbox.release(ids),
+    );
+  }
+
+  /** Claimed rows go into their queue; when adding fails they are given back for the next round. Returns how many. */
+  private async queueClaimed(count: number, enqueue: () => Promise<void>, release: () => Promise<void>): Promise<number> {
     try {
-      await this.enqueue(jobs);
-      this.stats.queued += ids.length;
+      await enqueue();
+      this.stats.queued += count;
     } catch (e) {
-      await this.outbox.release(ids);
+      await release();
       throw e;
     }
-    return ids.length;
+    return count;
   }
 
   /** Packaging jobs made due are added to segl-packaging (job id = core's packageId: a duplicate add does nothing). */
@@ -152,14 +161,12 @@ export class OutboxRelay {
     if (!this.packaging) return 0;
     const rows = await this.packaging.claimDue(new Date().toISOString(), this.opts.batch ?? 500);
     if (!rows.length) return 0;
-    try {
-      await this.enqueuePackaging(rows);
-      this.stats.queued += rows.length;
-    } catch (e) {
-      await this.packaging.release(rows);
-      throw e;
-    }
-    return rows.length;
+    const packaging = this.packaging;
+    return this.queueClaimed(
+      rows.length,
+      () => this.enqueuePackaging(rows),
+      () => packaging.release(rows),
+    );
   }
 
   /** Queued packaging jobs older than `before` whose job is gone from Redis are added again. */
@@ -182,14 +189,12 @@ export class OutboxRelay {
     if (!this.sealing) return 0;
     const rows = await this.sealing.claimDue(this.clock.now().toISOString(), new Date().toISOString(), this.opts.batch ?? 500);
     if (!rows.length) return 0;
-    try {
-      await this.enqueueSeals(rows);
-      this.stats.queued += rows.length;
-    } catch (e) {
-      await this.sealing.release(rows);
-      throw e;
-    }
-    return rows.length;
+    const sealing = this.sealing;
+    return this.queueClaimed(
+      rows.length,
+      () => this.enqueueSeals(rows),
+      () => sealing.release(rows),
+    );
   }
 
   private async enqueueSeals(list: SealJobClaim[]): Promise<void> {
