@@ -189,7 +189,11 @@ export function scanXml(
     if (!stopped && onClose(node, path)) stopped = true;
   };
   const end = Math.min(text.length, maxChars);
-  for (let i = 0; i < end && !stopped; i += 4096) b.write(text.slice(i, Math.min(i + 4096, end)));
+  // Small pieces first, growing: what is looked for usually comes early (the credentials before the
+  // request), and a piece is parsed whole before the callback can stop the scan.
+  for (let i = 0, step = 512; i < end && !stopped; i += step, step = Math.min(step * 2, 8192)) {
+    b.write(text.slice(i, Math.min(i + step, end)));
+  }
   if (stopped) return { stopped, complete: false };
   if (end < text.length) return { stopped, complete: false };
   b.close();
