@@ -23,6 +23,8 @@ export interface Measured extends Figures {
   duration: number;
   warmup: LoadResult['warmup'];
   autocannon?: LoadResult['autocannon'];
+  /** the server's CPU ms per answered call (server in the bench process, load in a child; createRequest) */
+  serverCpuMsPerCall?: number;
 }
 
 export type Skipped = { skipped: string };

@@ -125,7 +125,17 @@ async function measureCreate(label: string, s: BenchServer, where: 'child' | 'in
   if (countElements(sample.body, 'request-id') !== 1)
     throw new Error(`${label}: sample createRequest: expected one request-id\n${sample.body}`);
   log(`${label}: createRequest x ${CONCURRENCY} connections, ${WARMUP} s warm-up + ${SECONDS} s (${where} load)…`);
+  const cpu0 = process.cpuUsage();
   const r = measured(label, await runLoadWhere(createSpec(label, s.endpoint, body), where));
+  // The server runs in this process and the load in a child: this process's CPU time per answered call
+  // (warm-up included) is what one createRequest costs the server, a figure other load on the machine
+  // changes far less than req/s. Not with in-process load, where the load generator's CPU is in it too.
+  if (where === 'child') {
+    const used = process.cpuUsage(cpu0);
+    const calls = r.ok2xx + r.non2xx + r.warmup.ok2xx + r.warmup.non2xx;
+    if (calls > 0) r.serverCpuMsPerCall = Math.round(((used.user + used.system) / 1000 / calls) * 1000) / 1000;
+    log(`${label}: ${String(r.serverCpuMsPerCall)} ms of server CPU per call`);
+  }
   if (r.non2xx > 0) problems.push(`${label}: ${r.non2xx} non-2xx createRequest responses (${JSON.stringify(r.statusCodes)})`);
   if (r.errors > 0) problems.push(`${label}: ${r.errors} createRequest socket errors/timeouts`);
   if (r.warmup.non2xx > 0 || r.warmup.errors > 0)
