@@ -384,6 +384,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const cfg = configFrom(e);
   if (cfg.notify.testClock && cfg.mode === 'production')
     throw new ConfigError('SEGL_TEST_CLOCK is for preprod only; production refuses a movable clock');
+  if (e.SEGL_SAML_P12_PASSPHRASE && !e.SEGL_SAML_P12)
+    throw new ConfigError('SEGL_SAML_P12_PASSPHRASE is set without SEGL_SAML_P12 (the PKCS#12 file with the SAML signing key)');
   const blobs = blobProblems(cfg.blobs);
   if (blobs.length) throw new ConfigError(`invalid blob store configuration:\n  ${blobs.join('\n  ')}`);
   const missingTrust = missingTrustServices(cfg);

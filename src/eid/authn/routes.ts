@@ -76,7 +76,10 @@ export function authnRoutes(d: AuthnDeps): express.Router {
     testid: d.testid,
     pidcpr: d.pidcpr,
   });
-  mountStdMethod(r, { core, services: d.services, repo, signing: signingOnce(d), issuer: () => `${new URL(d.url()).host}/std` });
+  const signing = signingOnce(d);
+  // a production key file that cannot be read is said at start, not at the first login
+  if (d.config.samlP12) signing().catch((e: unknown) => d.log.error({ err: (e as Error).message }, 'SEGL_SAML_P12 cannot be used'));
+  mountStdMethod(r, { core, services: d.services, repo, signing, issuer: () => `${new URL(d.url()).host}/std` });
   core.mount(r);
   return r;
 }
