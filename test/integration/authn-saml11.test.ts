@@ -11,6 +11,7 @@ import { DOMParser } from '@xmldom/xmldom';
 import pino from 'pino';
 import { SignedXml } from 'xml-crypto';
 import { AuthnRepository } from '../../src/store/authn';
+import { ProfileRepository } from '../../src/store/profiles';
 import type { TestUser } from '../../src/eid/testid/users';
 import { mainText, PortalClient } from '../support/portalclient';
 import { databases, startServer, type TestServer } from '../support/server';
@@ -140,6 +141,22 @@ describe.each(databases())('SAML 1.1 authentication service (%s)', (db) => {
       expect(r.status).toBe(303);
       expect(mainText((await c.get(r.location!)).text)).toContain(heading);
     }
+  });
+
+  it('shows the login in the graphical profile id names (stylesheet, display name, its own texts)', async () => {
+    const demo = (await s.rt.services.find('demo'))!;
+    await new ProfileRepository(s.rt.db).set(
+      demo.id,
+      'corp',
+      { colours: { brand: '#123456' }, displayName: 'Corp Bank', texts: { da: { 'authn.title': 'Log ind hos Corp Bank' } } },
+      new Date().toISOString(),
+    );
+    const { c, path } = await begin(`id=nemid:corp:da&target=${encodeURIComponent(TARGET)}`);
+    const page = await c.get(path);
+    expect(page.text).toContain('href="/portal/profile/demo/corp.css"');
+    expect(page.text).toContain('Corp Bank');
+    expect(mainText(page.text)).toContain('Log ind hos Corp Bank');
+    expect(mainText(page.text)).toContain('Adgangskode');
   });
 
   it('logs in, asks the CPR (PID-CPR match) and POSTs a signed Response with the CPR to the target', async () => {
