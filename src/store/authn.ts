@@ -18,10 +18,10 @@ export class AuthnRepository {
     this.db = sqlDatabase(ds);
   }
 
-  /** The service's allowed targets (absolute URLs: origin and path prefix), in the order they were added. */
+  /** The service's allowed targets (absolute URLs: origin and path prefix), sorted. */
   async targets(serviceId: number): Promise<string[]> {
     const rows = await this.db.tx((q) =>
-      q.all<{ url: string }>('SELECT url FROM auth_target WHERE service_id = ? ORDER BY created_at, url', [serviceId]),
+      q.all<{ url: string }>('SELECT url FROM auth_target WHERE service_id = ? ORDER BY url', [serviceId]),
     );
     return rows.map((r) => r.url);
   }

@@ -14,6 +14,7 @@ import { ProfileRepository } from '../../store/profiles';
 import type { ServiceRepository } from '../../store/services';
 import type { TestCa } from '../../testca/testca';
 import { readPkcs12 } from '../../trust/x509/pkcs12';
+import { mountRefusedForms } from '../../portal/pages/refused';
 import type { PidCprService } from '../pidcpr';
 import type { TestIdEnvironment } from '../testid/users';
 import { mountStdMethod, type SamlSigning } from '../saml/std';
@@ -81,5 +82,6 @@ export function authnRoutes(d: AuthnDeps): express.Router {
   if (d.config.samlP12) signing().catch((e: unknown) => d.log.error({ err: (e as Error).message }, 'SEGL_SAML_P12 cannot be used'));
   mountStdMethod(r, { core, services: d.services, repo, signing, issuer: () => `${new URL(d.url()).host}/std` });
   core.mount(r);
+  mountRefusedForms(r); // a form the body parser refused: the portal's translated 400/413 page
   return r;
 }
