@@ -42,7 +42,7 @@ describe.each(databases())('SAML 1.1 authentication service (%s)', (db) => {
         done();
       },
     });
-    s = await startServer(db, {}, { log: pino({ level: 'debug' }, sink) });
+    s = await startServer(db, { SEGL_TEST_CLOCK: '1' }, { log: pino({ level: 'debug' }, sink) });
     const draft = { ...s.rt.testid!.autofill(), alias: 'theodora', password: 'pw-theodora-1' };
     user = { ...(await s.rt.testid!.createUser(draft)), password: draft.password };
     const demo = (await s.rt.services.find('demo'))!;
@@ -317,6 +317,17 @@ describe.each(databases())('SAML 1.1 authentication service (%s)', (db) => {
     const bad = await c.raw(`${base}/login?${q}`, '{"user":1}', { 'content-type': 'application/x-www-form-urlencoded; charset=koi8-r' });
     expect([400, 415]).toContain(bad.status);
     expect((await c.get(path)).status).toBe(200); // still open
+  });
+
+  it('a login left for more than 10 minutes answers once that it expired (Responder, expired), then has ended', async () => {
+    const { c, path } = await begin(`id=nemid&target=${encodeURIComponent(TARGET)}`);
+    s.rt.clock.advance(10 * 60_000 + 1000);
+    const late = await c.get(path);
+    expect(late.status).toBe(200);
+    expect(answer(late.text).xml).toContain('<StatusMessage>urn:signicat:error:expired; The login took too long');
+    const again = await c.get(path);
+    expect(again.status).toBe(410);
+    expect(again.text).not.toContain('SAMLResponse');
   });
 
   it('no log line carries a CPR number', () => {
