@@ -259,6 +259,17 @@ describe.each(databases())('SAML 1.1 authentication service (%s)', (db) => {
     expect(answer(done.text).xml).toContain('<StatusMessage>urn:signicat:error:user-locked; The eID is locked</StatusMessage>');
   });
 
+  it('a revoked eID certificate ends as certificate-revoked', async () => {
+    const draft = { ...s.rt.testid!.autofill(), alias: 'revoked-rita', password: 'pw-rita-1234' };
+    await s.rt.testid!.createUser(draft);
+    await s.rt.testid!.certificateAction('revoked-rita', 'revoke');
+    const { c, path } = await begin(`id=nemid&target=${encodeURIComponent(TARGET)}`);
+    const done = await eid(c, path, 'revoked-rita', 'pw-rita-1234');
+    const { xml } = answer(done.text);
+    expect(xml).toContain("<StatusMessage>urn:signicat:error:certificate-revoked; The user's eID certificate is revoked</StatusMessage>");
+    expect(xml).not.toContain('Assertion');
+  });
+
   it('a login belongs to the browser that started it, and POSTs need its CSRF token', async () => {
     const { c, path } = await begin(`id=nemid&target=${encodeURIComponent(TARGET)}`);
     const other = new PortalClient(s.url);
