@@ -9,6 +9,8 @@
 // - writing: el()/render() build elements whose serialisation IS their exclusive canonical form, in
 //   any context that binds none of their prefixes (see render), so a signer can digest the very bytes
 //   it writes without parsing them back.
+//   An apex may declare namespaces it does not use (XEl.decls): its canonical form under an
+//   InclusiveNamespaces PrefixList naming them (exc-c14n §3) keeps them, so it is still what is written.
 //
 // The rules (exc-c14n §3, C14N 1.0 §2.3): no XML declaration or DTD; comments dropped; empty elements
 // as start-end pairs; a namespace declaration is written on an element only when the element or one
@@ -186,6 +188,12 @@ export interface XEl {
   ns: string;
   attrs: Array<[string, string]>;
   children: XChild[];
+  /**
+   * Further namespace declarations (prefix, '' for the default → URI) written on the element whatever
+   * it uses: what an InclusiveNamespaces PrefixList (exc-c14n §3) keeps on a signed apex. Only for
+   * an apex whose PrefixList names each of these prefixes; elsewhere exclusive C14N drops them.
+   */
+  decls?: Array<[string, string]>;
 }
 
 /** Text (escaped on output), an element, or a canonical fragment written as is (see raw). */
@@ -239,10 +247,13 @@ function write(e: XEl, ctx: Rendered, out: string[]): void {
   const prefix = colon < 0 ? '' : e.name.slice(0, colon);
   let next = ctx;
   out.push('<', e.name);
-  if (ctx.get(prefix) !== e.ns) {
-    next = new Map(ctx);
-    next.set(prefix, e.ns);
-    out.push(prefix ? ` xmlns:${prefix}="` : ' xmlns="', c14nAttr(e.ns), '"');
+  const decls = new Map<string, string>(e.decls ?? []);
+  decls.set(prefix, e.ns);
+  for (const [p, uri] of [...decls].sort((a, b) => compareCodePoints(a[0], b[0]))) {
+    if (ctx.get(p) === uri) continue;
+    if (next === ctx) next = new Map(ctx);
+    next.set(p, uri);
+    out.push(p ? ` xmlns:${p}="` : ' xmlns="', c14nAttr(uri), '"');
   }
   for (const [k, v] of e.attrs) out.push(' ', k, '="', c14nAttr(xmlChars(v)), '"');
   out.push('>');
