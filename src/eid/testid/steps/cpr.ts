@@ -42,7 +42,7 @@ export function mountCpr(s: Steps): void {
       return;
     }
     if (matched.cpr !== c.pt.nationalId!.replace(/-/g, '')) {
-      await s.refuse(c, res, 'refused.nationalId', "the person who logged in is not the task's subject (national-id mismatch)");
+      await s.refuse(c, res, 'national-id-mismatch', "the person who logged in is not the task's subject (national-id mismatch)");
       return;
     }
     delete login.pending;

@@ -43,7 +43,7 @@ async function afterLogin(s: Steps, c: Ctx, res: express.Response, pid: string, 
       return;
     }
     if (!begun.ok || begun.cpr !== c.pt.nationalId.replace(/-/g, '')) {
-      await s.refuse(c, res, 'refused.nationalId', "the person who logged in is not the task's subject (national-id mismatch)");
+      await s.refuse(c, res, 'national-id-mismatch', "the person who logged in is not the task's subject (national-id mismatch)");
       return;
     }
   }
@@ -62,6 +62,7 @@ export function mountLogin(s: Steps): void {
     }
     const started = await d.testid.startLogin(str(body.user), str(body.password));
     if (!started || 'ok' in started) {
+      await s.failed(c, started.reason, 'login: user id and password refused');
       kit.send(res, 401, c, t(c.lang, 'login.title'), kit.loginPage(c, alert(failureText(c.lang, started as Failure))));
       return;
     }
@@ -78,6 +79,7 @@ export function mountLogin(s: Steps): void {
       await afterLogin(s, c, res, answered.pid, str(body.user));
       return;
     }
+    await s.failed(c, answered.reason, 'login: key-card code refused');
     if (answered.next && answered.reason === 'wrong-code') {
       kit.send(
         res,

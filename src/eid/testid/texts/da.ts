@@ -101,4 +101,17 @@ export const TESTID_DA: Record<TestidTextKey, string> = {
   'testid.card.none': 'Intet nøglekort har ubrugte koder. Et nyt udstedes ved næste log ind.',
   'testid.card.back': 'Tilbage til {name}',
   'testid.csrf.body': 'Af sikkerhedshensyn kunne formularen ikke sendes. Gå tilbage, genindlæs siden, og prøv igen.',
+  'eid.error.usercancel': 'Login blev afbrudt.',
+  'eid.error.unknown-user': 'Vi kender ikke dette bruger-id. Kontrollér det, og prøv igen.',
+  'eid.error.wrong-password': 'Adgangskoden er forkert.',
+  'eid.error.wrong-code': 'Koden fra nøglekortet er forkert.',
+  'eid.error.user-locked': 'Dette eID er spærret og kan ikke bruges, før spærringen er ophævet.',
+  'eid.error.certificate-revoked': 'Certifikatet til dette eID er tilbagekaldt, så det kan ikke bruges.',
+  'eid.error.wrong-person':
+    'Dette eID tilhører en anden person end den, der er bedt om. Brug det rigtige eID, eller kontakt afsenderen, hvis du mener, det er en fejl.',
+  'eid.error.expired': 'Det tog for lang tid, eller trinnet var allerede brugt. Start forfra.',
+  'eid.error.method-unavailable': 'Dette eID kan ikke bruges her lige nu. Prøv igen senere, eller vælg en anden måde at logge ind på.',
+  'eid.error.broker-refused': 'eID-udbyderen afviste login. Prøv igen, eller kontakt afsenderen.',
+  'eid.error.internal': 'Noget gik galt, så login kunne ikke gennemføres. Prøv igen om lidt.',
+  'eid.attemptsLeft': 'Forsøg tilbage: {left}.',
 };

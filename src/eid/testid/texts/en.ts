@@ -98,6 +98,19 @@ export const TESTID_EN = {
   'testid.card.none': 'No key card has unused codes. A new one is issued at the next login.',
   'testid.card.back': 'Back to {name}',
   'testid.csrf.body': 'For your security the form could not be sent. Go back, reload the page and try again.',
+  'eid.error.usercancel': 'The login was cancelled.',
+  'eid.error.unknown-user': 'We do not know this user ID. Check it and try again.',
+  'eid.error.wrong-password': 'The password is wrong.',
+  'eid.error.wrong-code': 'The code from the key card is wrong.',
+  'eid.error.user-locked': 'This eID is locked and cannot be used until it is unlocked.',
+  'eid.error.certificate-revoked': 'The certificate of this eID has been revoked, so it cannot be used.',
+  'eid.error.wrong-person':
+    'This eID belongs to another person than the one asked for. Use the right eID, or contact the sender if you think this is a mistake.',
+  'eid.error.expired': 'That took too long, or the step was already used. Start again.',
+  'eid.error.method-unavailable': 'This eID cannot be used here now. Try again later, or choose another way to log in.',
+  'eid.error.broker-refused': 'The eID provider refused the login. Try again, or contact the sender.',
+  'eid.error.internal': 'Something went wrong, so the login could not be completed. Please try again in a moment.',
+  'eid.attemptsLeft': 'Attempts left: {left}.',
 } as const;
 
 export type TestidTextKey = keyof typeof TESTID_EN;

@@ -101,4 +101,18 @@ export const TESTID_FI: Record<TestidTextKey, string> = {
   'testid.card.none': 'Millään avainkortilla ei ole käyttämättömiä koodeja. Uusi myönnetään seuraavassa kirjautumisessa.',
   'testid.card.back': 'Takaisin: {name}',
   'testid.csrf.body': 'Turvallisuussyistä lomaketta ei voitu lähettää. Palaa takaisin, lataa sivu uudelleen ja yritä uudelleen.',
+  'eid.error.usercancel': 'Kirjautuminen keskeytettiin.',
+  'eid.error.unknown-user': 'Käyttäjätunnusta ei tunneta. Tarkista se ja yritä uudelleen.',
+  'eid.error.wrong-password': 'Salasana on väärä.',
+  'eid.error.wrong-code': 'Avainkortin koodi on väärä.',
+  'eid.error.user-locked': 'Tämä eID on lukittu, eikä sitä voi käyttää ennen kuin lukitus avataan.',
+  'eid.error.certificate-revoked': 'Tämän eID:n varmenne on peruutettu, joten sitä ei voi käyttää.',
+  'eid.error.wrong-person':
+    'Tämä eID kuuluu eri henkilölle kuin pyydetylle. Käytä oikeaa eID:tä tai ota yhteyttä lähettäjään, jos kyse on mielestäsi virheestä.',
+  'eid.error.expired': 'Se kesti liian kauan, tai vaihe oli jo käytetty. Aloita alusta.',
+  'eid.error.method-unavailable':
+    'Tätä eID:tä ei voi käyttää täällä juuri nyt. Yritä myöhemmin uudelleen tai valitse toinen kirjautumistapa.',
+  'eid.error.broker-refused': 'eID-palveluntarjoaja hylkäsi kirjautumisen. Yritä uudelleen tai ota yhteyttä lähettäjään.',
+  'eid.error.internal': 'Jokin meni vikaan, joten kirjautumista ei voitu suorittaa loppuun. Yritä hetken kuluttua uudelleen.',
+  'eid.attemptsLeft': 'Yrityksiä jäljellä: {left}.',
 };

@@ -101,4 +101,17 @@ export const TESTID_NB: Record<TestidTextKey, string> = {
   'testid.card.none': 'Ingen kodekort har ubrukte koder. Et nytt utstedes ved neste innlogging.',
   'testid.card.back': 'Tilbake til {name}',
   'testid.csrf.body': 'Av sikkerhetshensyn kunne skjemaet ikke sendes. Gå tilbake, last inn siden på nytt og prøv igjen.',
+  'eid.error.usercancel': 'Innloggingen ble avbrutt.',
+  'eid.error.unknown-user': 'Vi kjenner ikke denne bruker-ID-en. Kontroller den og prøv igjen.',
+  'eid.error.wrong-password': 'Passordet er feil.',
+  'eid.error.wrong-code': 'Koden fra nøkkelkortet er feil.',
+  'eid.error.user-locked': 'Denne eID-en er sperret og kan ikke brukes før den låses opp.',
+  'eid.error.certificate-revoked': 'Sertifikatet til denne eID-en er tilbakekalt, så den kan ikke brukes.',
+  'eid.error.wrong-person':
+    'Denne eID-en tilhører en annen person enn den det ble bedt om. Bruk riktig eID, eller kontakt avsenderen hvis du mener dette er feil.',
+  'eid.error.expired': 'Det tok for lang tid, eller steget var allerede brukt. Start på nytt.',
+  'eid.error.method-unavailable': 'Denne eID-en kan ikke brukes her nå. Prøv igjen senere, eller velg en annen måte å logge inn på.',
+  'eid.error.broker-refused': 'eID-leverandøren avviste innloggingen. Prøv igjen, eller kontakt avsenderen.',
+  'eid.error.internal': 'Noe gikk galt, så innloggingen kunne ikke fullføres. Prøv igjen om litt.',
+  'eid.attemptsLeft': 'Forsøk igjen: {left}.',
 };

@@ -101,4 +101,17 @@ export const TESTID_SV: Record<TestidTextKey, string> = {
   'testid.card.none': 'Inget kodkort har oanvända koder. Ett nytt utfärdas vid nästa inloggning.',
   'testid.card.back': 'Tillbaka till {name}',
   'testid.csrf.body': 'Av säkerhetsskäl kunde formuläret inte skickas. Gå tillbaka, ladda om sidan och försök igen.',
+  'eid.error.usercancel': 'Inloggningen avbröts.',
+  'eid.error.unknown-user': 'Vi känner inte till detta användar-id. Kontrollera det och försök igen.',
+  'eid.error.wrong-password': 'Lösenordet är fel.',
+  'eid.error.wrong-code': 'Koden från nyckelkortet är fel.',
+  'eid.error.user-locked': 'Detta eID är spärrat och kan inte användas förrän spärren hävs.',
+  'eid.error.certificate-revoked': 'Certifikatet för detta eID har återkallats, så det kan inte användas.',
+  'eid.error.wrong-person':
+    'Detta eID tillhör en annan person än den som efterfrågades. Använd rätt eID, eller kontakta avsändaren om du tror att det är fel.',
+  'eid.error.expired': 'Det tog för lång tid, eller steget var redan använt. Börja om.',
+  'eid.error.method-unavailable': 'Detta eID kan inte användas här just nu. Försök igen senare eller välj ett annat sätt att logga in.',
+  'eid.error.broker-refused': 'eID-leverantören avvisade inloggningen. Försök igen eller kontakta avsändaren.',
+  'eid.error.internal': 'Något gick fel, så inloggningen kunde inte slutföras. Försök igen om en stund.',
+  'eid.attemptsLeft': 'Försök kvar: {left}.',
 };
