@@ -122,4 +122,5 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
     'Avaa PDF PDF-ohjelmassa ja katso sen allekirjoituspaneelia. Ohjelma luottaa sinettiin, kun se luottaa juurivarmenteeseen, johon sinetti perustuu; siihen asti se voi kutsua allekirjoittajaa tuntemattomaksi, vaikka tiedosto on muuttumaton.',
   'verify.tools': 'Näin tarkistat itse sinetin, sen aikaleimat ja kaikki liitetyt allekirjoitukset:',
   'verify.root': 'Lataa alustan juurivarmenne',
+  'session.employee': 'Kirjautunut organisaation {organisation} (CVR {cvr}) työntekijänä.',
 };

@@ -120,4 +120,5 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
     'Åpne PDF-en i et PDF-program og se i signaturpanelet. Programmet stoler på seglet når det stoler på rotsertifikatet seglet bygger på; inntil da kan det kalle signataren ukjent, selv om filen er uendret.',
   'verify.tools': 'Slik kontrollerer du selv seglet, tidsstemplene og alle vedlagte signaturer:',
   'verify.root': 'Last ned plattformens rotsertifikat',
+  'session.employee': 'Logget inn som ansatt i {organisation} (CVR {cvr}).',
 };

@@ -294,3 +294,22 @@ export function sealSql(d: Dialect): string[] {
   ];
 }
 export const SEAL_DOWN = ['DROP INDEX seal_job_due', 'DROP TABLE seal_job'];
+
+/**
+ * Employee (MOCES-style) test users of the test eID: the organisation's name, its CVR number and the
+ * employee's RID. NULL for personal users; one employee per CVR number and RID.
+ */
+export function testEmployeeSql(): string[] {
+  return [
+    `ALTER TABLE test_user ADD COLUMN organisation ${v(200)}`,
+    `ALTER TABLE test_user ADD COLUMN cvr ${v(8)}`,
+    `ALTER TABLE test_user ADD COLUMN rid ${v(16)}`,
+    `CREATE UNIQUE INDEX test_user_cvr_rid ON test_user (cvr, rid)`,
+  ];
+}
+export const TEST_EMPLOYEE_DOWN = [
+  'DROP INDEX test_user_cvr_rid',
+  'ALTER TABLE test_user DROP COLUMN rid',
+  'ALTER TABLE test_user DROP COLUMN cvr',
+  'ALTER TABLE test_user DROP COLUMN organisation',
+];

@@ -6,7 +6,7 @@ import { t } from '../../../portal/i18n';
 import { html } from '../../../portal/html';
 import { taskKey } from '../../../portal/session';
 import type { Ctx, Kit } from '../../../portal/kit';
-import type { Failure } from '../users';
+import type { Authenticated, Failure } from '../users';
 import { LOGIN, str, type Steps } from './shared';
 import { action, alert, codeForm, failureText, hidden, passwordField } from './views';
 
@@ -23,8 +23,9 @@ export function loginForm(kit: Kit, c: Ctx, method: string): string {
  * check when the task names a national-id, then the task page. What was read carries over only for
  * the same person; `userId` is what they typed, shown again when they sign.
  */
-async function afterLogin(s: Steps, c: Ctx, res: express.Response, pid: string, userId: string): Promise<void> {
+async function afterLogin(s: Steps, c: Ctx, res: express.Response, who: Authenticated, userId: string): Promise<void> {
   const { kit, d } = s;
+  const { pid, employee } = who;
   const key = taskKey(c.pt.requestId, c.pt.taskId);
   const before = c.session.tasks[key];
   kit.rotate(c);
@@ -34,6 +35,7 @@ async function afterLogin(s: Steps, c: Ctx, res: express.Response, pid: string, 
     userId: userId.slice(0, 64),
     at: c.now,
     viewed: before?.pid === pid ? before.viewed : undefined,
+    ...(employee ? { employee: { organisation: employee.organisation, cvr: employee.cvr, rid: employee.rid } } : {}),
   };
   if (c.pt.nationalId) {
     const begun = await d.pidcpr.begin(c.svc, pid);
@@ -47,9 +49,13 @@ async function afterLogin(s: Steps, c: Ctx, res: express.Response, pid: string, 
       return;
     }
   }
-  await kit.signer.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authenticated', LOGIN);
+  await kit.signer.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authenticated', loginEvent(employee));
   s.toTask(res, c);
 }
+
+/** What the `user-authenticated` event says: the method, and for an employee the organisation, CVR number and RID. */
+export const loginEvent = (employee?: Authenticated['employee']): string =>
+  employee ? `${LOGIN}; employee of ${employee.organisation} (CVR ${employee.cvr}, RID ${employee.rid})` : LOGIN;
 
 /** POST login and login/code: password first, then the key-card code (a wrong code asks for the next one). */
 export function mountLogin(s: Steps): void {
@@ -76,7 +82,7 @@ export function mountLogin(s: Steps): void {
     }
     const answered = await d.testid.answer(str(body.challenge), str(body.code));
     if (answered.ok) {
-      await afterLogin(s, c, res, answered.pid, str(body.user));
+      await afterLogin(s, c, res, answered, str(body.user));
       return;
     }
     await s.failed(c, answered.reason, 'login: key-card code refused');

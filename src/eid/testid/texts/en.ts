@@ -111,6 +111,25 @@ export const TESTID_EN = {
   'eid.error.broker-refused': 'The eID provider refused the login. Try again, or contact the sender.',
   'eid.error.internal': 'Something went wrong, so the login could not be completed. Please try again in a moment.',
   'eid.attemptsLeft': 'Attempts left: {left}.',
+  'testid.field.kind': 'Kind of user',
+  'testid.kind.personal': 'Personal (POCES-style certificate)',
+  'testid.kind.employee': 'Employee (MOCES-style certificate with organisation, CVR and RID)',
+  'testid.employee.legend': 'Employee users only',
+  'testid.employee.hint':
+    "The organisation, its CVR number and the employee's RID go into the certificate. Autofill fills them in when Employee is chosen.",
+  'testid.field.organisation': 'Organisation',
+  'testid.field.cvrNumber': 'CVR number',
+  'testid.field.cvrNumberHint': '8 digits that pass the modulus-11 check.',
+  'testid.field.rid': 'RID (employee number)',
+  'testid.field.ridHint': '1–16 digits, unique within the organisation.',
+  'testid.error.employeeTaken': 'An employee with this RID exists already at this CVR number. Choose another RID.',
+  'testid.error.organisation': 'The organisation name is required (at most 120 characters, without "//").',
+  'testid.error.cvr': 'The CVR number must be 8 digits, not starting with 0, and pass the modulus-11 check.',
+  'testid.error.rid': 'The RID must be 1–16 digits.',
+  'testid.user.kind': 'Kind',
+  'testid.employees.title': 'Employee users',
+  'testid.employees.caption': 'Employee users, newest first',
+  'testid.employees.none': 'There are no employee users yet.',
 } as const;
 
 export type TestidTextKey = keyof typeof TESTID_EN;
