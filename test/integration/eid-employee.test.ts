@@ -3,7 +3,7 @@
 // task (the task page and the user-authenticated event name the organisation and CVR number) and
 // signs it; the sealed LTV-SDO names organisation, CVR and RID, its signer certificate has the
 // OCES II employee subject (openssl x509 -text) and chains to the test root (openssl verify), and
-// the offline verification's description names the employee.
+// the offline verification (also `segl verify`, which needs `npm run build`) names the employee.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { TEXTS, type Lang } from '../../src/portal/i18n';
 import { describe as describeResult, verifyLtvSdo } from '../../src/signing/offline';
 import { toPem } from '../../src/testca/pki';
-import { envelope, NS, post } from '../support/soap';
+import { envelope, NS, post, REPO } from '../support/soap';
 import { startServer, type TestServer } from '../support/server';
 import { mainText } from '../support/portalclient';
 import { BrowserLike, formBody, step, type Answer } from '../support/portalflow';
@@ -207,5 +207,16 @@ describe('employee test users (sqlite)', () => {
     const offline = await verifyLtvSdo(xml, [ca.pki.root.certificate]);
     expect(offline.indication).toBe('TOTAL-PASSED');
     expect(describeResult(offline)).toContain(`signer: ${u.name}, employee of ${ORG} (CVR ${CVR}, RID 4711)`);
+    // and `segl verify` (the built CLI) prints the same
+    writeFileSync(path.join(dir, 'sdo.xml'), xml);
+    const cli = await exec(
+      process.execPath,
+      [path.join(REPO, 'bin', 'segl.js'), 'verify', path.join(dir, 'sdo.xml'), '--anchor', path.join(dir, 'root.pem')],
+      {
+        env: { ...process.env, DATA_DIR: s.dataDir, LOG_LEVEL: 'silent' },
+      },
+    );
+    expect(cli.stdout).toMatch(/^TOTAL-PASSED/);
+    expect(cli.stdout).toContain(`\nsigner: ${u.name}, employee of ${ORG} (CVR ${CVR}, RID 4711)\n`);
   });
 });
