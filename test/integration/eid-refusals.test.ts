@@ -65,6 +65,16 @@ describe.each<Lang>(['da', 'sv'])('test eID refusals in the portal (sqlite, %s)'
   const send = (b: BrowserLike, page: Answer, name: string, typed: Record<string, string>) =>
     b.request('POST', ...formBody(page, step(name), typed, name));
 
+  /** Logged in as `u`, the document read, Send in, and sign/start (as `signAs`, else the login's user id): the sign/confirm page. */
+  const toSigning = async (u: { alias: string; password: string }, requestId: string, url: string, signAs?: string) => {
+    const b = new BrowserLike(s.url);
+    let p = await send(b, await b.open(url, 'task'), 'login', { user: u.alias, password: u.password });
+    p = await b.submit(p, step('login/code'), { code: await codeFor(u.alias, p), do: 'next' }, 'code');
+    await b.open(`/std/docaction/demo/document?request_id=${requestId}&task_id=t1&document_id=terms`, 'document');
+    p = await b.submit(await b.open(url, 'wizard'), (f) => f.id === 'sendin', { do: 'sendin' }, 'Send in');
+    return { b, p: await b.submit(p, step('sign/start'), signAs ? { user: signAs } : {}, 'sign/start') };
+  };
+
   test('unknown user, wrong password (with tries left), then five wrong: locked', async () => {
     const u = await newUser('lis');
     const { requestId, url } = await task();
@@ -141,6 +151,19 @@ describe.each<Lang>(['da', 'sv'])('test eID refusals in the portal (sqlite, %s)'
     expect(mainText((await b.open(url, 'task again')).html)).toContain(TEXTS[lang]['login.title']);
   });
 
+  test('signing with another eID than the one that logged in: refused as wrong-person, with the detail', async () => {
+    const [carl, dora] = [await newUser('carl'), await newUser('dora')];
+    const { requestId, url } = await task();
+    const { b, p } = await toSigning(carl, requestId, url, dora.alias);
+    const refused = await send(b, p, 'sign/confirm', { password: dora.password, code: await codeFor(dora.alias, p), do: 'next' });
+    expect(refused.status).toBe(403);
+    expect(mainText(refused.html)).toContain(`${text('wrong-person')} ${TEXTS[lang]['refused.otherSigner']}`);
+    expect(await eventWith(requestId, 'user-authentication-cancelled', 'wrong-person')).toMatch(
+      /another NemID than the one that logged in/,
+    );
+    expect((await events(requestId)).some((e) => e.event === 'document-signed')).toBe(false);
+  });
+
   test.each([
     ['revoke', 'certificate-revoked'],
     ['lock', 'user-locked'],
@@ -148,12 +171,7 @@ describe.each<Lang>(['da', 'sv'])('test eID refusals in the portal (sqlite, %s)'
     const u = await newUser(action);
     await s.rt.testid!.certificateAction(u.alias, action);
     const { requestId, url } = await task();
-    const b = new BrowserLike(s.url);
-    let p = await send(b, await b.open(url, 'task'), 'login', { user: u.alias, password: u.password });
-    p = await b.submit(p, step('login/code'), { code: await codeFor(u.alias, p), do: 'next' }, 'code');
-    await b.open(`/std/docaction/demo/document?request_id=${requestId}&task_id=t1&document_id=terms`, 'document');
-    p = await b.submit(await b.open(url, 'wizard'), (f) => f.id === 'sendin', { do: 'sendin' }, 'Send in');
-    p = await b.submit(p, step('sign/start'), {}, 'sign/start');
+    const { b, p } = await toSigning(u, requestId, url);
     const refused = await send(b, p, 'sign/confirm', { password: u.password, code: await codeFor(u.alias, p), do: 'next' });
     expect(refused.status).toBe(409);
     expect(mainText(refused.html)).toContain(text(code));
