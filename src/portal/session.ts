@@ -21,6 +21,8 @@ export interface TaskLogin {
   pid?: string;
   /** the user id as the person typed it at login (shown again at signing) */
   userId?: string;
+  /** an employee's eID: the organisation, its CVR number (shown on the task page) and the employee's RID */
+  employee?: { organisation: string; cvr: string; rid: string };
   at: number;
   /** documents really delivered to the signer in this session (the wizard's progress; "Start over" clears it) */
   viewed?: string[];

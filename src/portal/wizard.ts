@@ -50,7 +50,8 @@ const csrfField = (c: Ctx) => html`<input type="hidden" name="csrf" value="${c.s
 export function wizard(c: Ctx, notice: string | Html = ''): string {
   const title = c.pt.dialog?.title ?? t(c.lang, 'task.title');
   const intro = c.pt.dialog?.message ? html`<p class="lead">${c.pt.dialog.message}</p>` : '';
-  const who = c.login ? html`<p class="status ok" role="status">${t(c.lang, 'session.ok')}</p>` : '';
+  const employee = c.login?.employee && html` ${t(c.lang, 'session.employee', { ...c.login.employee })}`;
+  const who = c.login ? html`<p class="status ok" role="status">${t(c.lang, 'session.ok')}${employee}</p>` : '';
   const signs = c.pt.documents.some((x) => x.action === 'sign' && !x.signed);
   const form = (id: string, inner: Html) =>
     html`<form id="${id}" method="post" action="${`${c.base}/act?${c.query}`}">${csrfField(c)}${inner}</form>`;

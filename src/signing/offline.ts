@@ -10,6 +10,7 @@ import { parseDocument } from '../trust/validation/xmldsig';
 import type { SDocument, SElement } from '../trust/xml/strictxml';
 import { type Indication, type VerificationReport } from '../trust/validation/report';
 import type { RevocationSource } from '../trust/sources';
+import { cvrOf, organisationOf, pidOf, ridOf } from '../testca/pki';
 
 const DS = 'http://www.w3.org/2000/09/xmldsig#';
 
@@ -91,6 +92,15 @@ export async function verifyLtvSdo(xml: string, anchors: x509.X509Certificate[],
   return { indication: hasNative ? worst : 'TOTAL-FAILED', seal, native, at };
 }
 
+/** Who signed, from the certificate: the name, and an employee's organisation, CVR number and RID or a person's PID. */
+function signerText(cert: x509.X509Certificate): string {
+  const name = cert.subjectName.getField('CN')[0] ?? cert.subject;
+  const cvr = cvrOf(cert);
+  if (cvr) return `${name}, employee of ${organisationOf(cert) ?? '?'} (CVR ${cvr}, RID ${ridOf(cert) ?? '?'})`;
+  const pid = pidOf(cert);
+  return pid ? `${name} (PID ${pid})` : name;
+}
+
 export function describe(r: OfflineResult): string {
   const line = (name: string, v?: VerificationReport) =>
     v
@@ -101,6 +111,7 @@ export function describe(r: OfflineResult): string {
       `${r.indication} (validated at the package's trusted signing time ${r.at.toISOString()})`,
       line('seal', r.seal),
       line('native signature', r.native),
+      ...(r.native?.signer ? [`signer: ${signerText(r.native.signer)}`] : []),
     ].join('\n') + '\n'
   );
 }

@@ -16,7 +16,7 @@ import type * as x509 from '@peculiar/x509';
 import type { SignatureAct, SignatureMaker } from '../core/signer';
 import type { SealAct, SealMaker } from '../core/sealrun';
 import { buildLtvSdo, describeUserAgent, type ContextDescription } from '../trust/ltvsdo';
-import { certificateKind, pidOf } from '../testca/pki';
+import { certificateKind, cvrOf, organisationOf, pidOf, ridOf } from '../testca/pki';
 import { timestampFor } from '../trust/tsp/request';
 import { verifyXmlSignature } from '../trust/validation/process';
 import { type VerificationReport } from '../trust/validation/report';
@@ -158,6 +158,7 @@ export class SigningPipeline implements SignatureMaker<SigningIdentity>, SealMak
         nationalId: act.nationalId,
         nationality: 'DK',
         kind: certificateKind(cert),
+        ...(cvrOf(cert) ? { organisation: organisationOf(cert), cvr: cvrOf(cert), rid: ridOf(cert) } : {}),
       },
       trustedTime: { ...time, source: 'RFC 3161 time-stamping authority' },
       validation: {

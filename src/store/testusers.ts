@@ -20,6 +20,10 @@ export interface TestUserRow {
   certPem: string;
   /** sealed PKCS#8 PEM */
   privateKey: string;
+  /** an employee (MOCES-style): the organisation's name, its CVR number and the employee's RID */
+  organisation?: string;
+  cvr?: string;
+  rid?: string;
   failedAttempts: number;
   lockedAt?: string;
   createdAt: string;
@@ -80,6 +84,9 @@ const toUser = (r: Record<string, unknown>): TestUserRow => ({
   certSerial: r.cert_serial as string,
   certPem: r.cert_pem as string,
   privateKey: r.private_key as string,
+  organisation: opt(r.organisation),
+  cvr: opt(r.cvr),
+  rid: opt(r.rid),
   failedAttempts: Number(r.failed_attempts),
   lockedAt: opt(r.locked_at),
   createdAt: r.created_at as string,
@@ -110,6 +117,9 @@ const USER_COLUMNS = [
   'cert_serial',
   'cert_pem',
   'private_key',
+  'organisation',
+  'cvr',
+  'rid',
   'failed_attempts',
   'created_at',
   'updated_at',
@@ -135,6 +145,17 @@ export class TestUserTx {
   byCprMac(mac: string): Promise<TestUserRow | null> {
     return this.user('cpr_mac', mac);
   }
+  /** The employee with this CVR number and RID. */
+  async byCvrRid(cvr: string, rid: string): Promise<TestUserRow | null> {
+    const [r] = await this.q.all('SELECT * FROM test_user WHERE cvr = ? AND rid = ?', [cvr, rid]);
+    return r ? toUser(r) : null;
+  }
+
+  /** Employee users, newest first. */
+  async employees(limit: number): Promise<TestUserRow[]> {
+    const rows = await this.q.all('SELECT * FROM test_user WHERE cvr IS NOT NULL ORDER BY id DESC LIMIT ?', [limit]);
+    return rows.map(toUser);
+  }
 
   /** Inserts a user (failed_attempts 0, unlocked); returns its id. */
   async insertUser(u: Omit<TestUserRow, 'id' | 'failedAttempts' | 'lockedAt'>): Promise<number> {
@@ -150,6 +171,9 @@ export class TestUserTx {
       u.certSerial,
       u.certPem,
       u.privateKey,
+      u.organisation ?? null,
+      u.cvr ?? null,
+      u.rid ?? null,
       0,
       u.createdAt,
       u.updatedAt,

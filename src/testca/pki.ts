@@ -366,9 +366,12 @@ const ID_PART = /^[0-9A-Za-z-]+$/;
 
 /**
  * The OCES subject DN: `CN=<name> + serialNumber=PID:<pid>, C=DK` for POCES and
- * `CN=<name> + serialNumber=CVR:<cvr>-RID:<rid>, O=<organisation>, C=DK` for MOCES. OCES predates
- * the ETSI EN 319 412-1 §5.1.3 semantics identifiers (PNODK-…), so it keeps the PID:/CVR:-RID: forms
- * in X.520 serialNumber (ETSI EN 319 412-2 §4.2.4 requires serialNumber to identify the subject).
+ * `CN=<name> + serialNumber=CVR:<cvr>-RID:<rid>, O=<organisation> // CVR:<cvr>, C=DK` for MOCES, as
+ * OCES II employee certificates were issued (the organisation name followed by ` // CVR:` and the
+ * company number). OCES predates the ETSI EN 319 412-1 §5.1.3 semantics identifiers (PNODK-…,
+ * NTRDK-… in organizationIdentifier, which MitID Erhverv's OCES3 certificates use), so it keeps the
+ * PID:/CVR:-RID: forms in X.520 serialNumber (ETSI EN 319 412-2 §4.2.4 requires serialNumber to
+ * identify the subject).
  */
 function personSubject(req: PersonCertificateRequest): JsonName {
   if (!req.commonName.trim()) throw new Error('person certificate: commonName is empty');
@@ -390,7 +393,7 @@ function personSubject(req: PersonCertificateRequest): JsonName {
       ['CN', req.commonName],
       [SERIAL_NUMBER_ATTR, `CVR:${req.cvr}-RID:${req.rid}`],
     ]),
-    { O: [req.organisation] },
+    { O: [`${req.organisation.trim()}${MOCES_O_CVR}${req.cvr}`] },
     { C: ['DK'] },
   ];
 }
@@ -418,6 +421,15 @@ export async function issuePersonCertificate(ca: Issuer, req: PersonCertificateR
     years: req.years ?? 3,
     extensions,
   });
+}
+
+/** What OCES II puts between the organisation's name and its CVR number in a MOCES subject's O. */
+const MOCES_O_CVR = ' // CVR:';
+
+/** The organisation's name from a MOCES subject's O (`<name> // CVR:<cvr>`), or undefined. */
+export function organisationOf(cert: x509.X509Certificate): string | undefined {
+  const o = cert.subjectName.getField('O')[0];
+  return o === undefined ? undefined : o.split(MOCES_O_CVR)[0]!.trim();
 }
 
 /** The subject's X.520 serialNumber values. */

@@ -21,7 +21,17 @@ export interface LtvSdoInput {
   id: string;
   /** the native signature (a ds:Signature element as XML text) */
   nativeSignatureXml: string;
-  signer: { name: string; pid?: string; nationalId?: string; nationality?: string; kind?: string };
+  /** an employee's certificate (MOCES) also names the organisation, its CVR number and the employee's RID */
+  signer: {
+    name: string;
+    pid?: string;
+    nationalId?: string;
+    nationality?: string;
+    kind?: string;
+    organisation?: string;
+    cvr?: string;
+    rid?: string;
+  };
   /** signing time from the trusted time source, with the RFC 3161 token over the native SignatureValue */
   trustedTime: { time: Date; tokenDer: Uint8Array; source: string };
   /** every certificate and OCSP response the initial verification used */
@@ -103,6 +113,9 @@ export function buildLtvSdo(p: LtvSdoInput): string {
       opt('SignerNationalId', p.signer.nationalId),
       opt('SignerNationality', p.signer.nationality),
       opt('CertificateKind', p.signer.kind),
+      opt('SignerOrganisation', p.signer.organisation),
+      opt('SignerCvr', p.signer.cvr),
+      opt('SignerRid', p.signer.rid),
     ),
     l(
       'TrustedSigningTime',

@@ -238,11 +238,15 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
       await loginAndRead(requestId, 't1', alias);
       await signIn(alias);
       expect(await tab.locator('h1').innerText()).toBe('You cannot sign this task');
-      expect(await tab.locator('main').innerText()).toContain(`Your certificate ${text === 'revoked' ? 'has been revoked' : 'is locked'}`);
+      expect(await tab.locator('main').innerText()).toContain(
+        text === 'revoked' ? 'The certificate of this eID has been revoked' : 'This eID is locked and cannot be used until it is unlocked.',
+      );
       await axe(`refused-${text}`);
       expect(await status(requestId)).toEqual({ t1: 'created' });
       const h = await s.rt.documents.requests.getRequestHistory((await s.rt.services.find('demo'))!, requestId, 't1');
-      expect(h.find((e) => e.event === 'error')!.data).toContain(text === 'revoked' ? 'revoked' : 'on hold');
+      expect(h.find((e) => e.event === 'error')!.data).toMatch(
+        text === 'revoked' ? /^eid-error=certificate-revoked: .*revoked/ : /^eid-error=user-locked: .*on hold/,
+      );
     }
   });
 
@@ -253,10 +257,12 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     await tab.getByLabel('CPR number (DDMMYY-SSSS)').fill(cprText(users.bent!.cpr));
     await tab.getByRole('button', { name: 'Next' }).click();
     expect(await tab.locator('h1').innerText()).toBe('You cannot sign this task');
-    expect(await tab.locator('main').innerText()).toContain('The task is meant for another person.');
+    expect(await tab.locator('main').innerText()).toContain('This eID belongs to another person than the one asked for.');
     await axe('refused-national-id');
     const h = await s.rt.documents.requests.getRequestHistory((await s.rt.services.find('demo'))!, requestId, 't1');
-    expect(h.some((e) => e.event === 'user-authentication-cancelled' && /national-id mismatch/.test(e.data ?? ''))).toBe(true);
+    expect(
+      h.some((e) => e.event === 'user-authentication-cancelled' && /^eid-error=wrong-person: .*national-id mismatch/.test(e.data ?? '')),
+    ).toBe(true);
     // and typing someone else's CPR (Anna's) does not pass as Bent either
     await tab.goto(taskUrl(requestId, 't1'));
     expect(await tab.locator('h1').innerText()).toBe('Log in to continue');
@@ -275,7 +281,7 @@ describe('signing in the portal with the test eID (sqlite, Chromium)', () => {
     const n = await keyNumberOnPage();
     await tab.getByLabel(`Code for key ${n}`).fill('000000' === (await codeFor('carl', n)) ? '111111' : '000000');
     await tab.getByRole('button', { name: 'Next' }).click();
-    expect(await tab.locator('[role=alert]').innerText()).toBe('The code is wrong. Attempts left: 3.');
+    expect(await tab.locator('[role=alert]').innerText()).toBe('The code from the key card is wrong. Attempts left: 3.');
     await axe('wrong-code');
   });
 

@@ -384,4 +384,45 @@ describe('test-user tool (sqlite, Chromium)', () => {
     tab = await ctx.newPage();
     await visit(`${userUrl(made.alias)}/keycard`, { status: 200, heading: 'Avainkortti', shot: 'keycard-fi' });
   });
+
+  test('an employee user: Employee + Autofill, Create; its overview and the home page list it; a bad CVR number in Danish; every page passes axe at 360 px', async () => {
+    await tab.goto(`${tool.url}/testid/`);
+    await tab.getByLabel('Employee (MOCES-style certificate with organisation, CVR and RID)').check();
+    expect(await press('Autofill')).toBe(200);
+    const value = (label: string) => tab.getByLabel(label, { exact: true }).inputValue();
+    expect(await tab.getByLabel('Employee (MOCES-style certificate with organisation, CVR and RID)').isChecked()).toBe(true);
+    const [organisation, cvr, rid, alias] = [
+      await value('Organisation'),
+      await value('CVR number'),
+      await value('RID (employee number)'),
+      await value('Alias (user ID)'),
+    ];
+    expect(cvr).toMatch(/^[1-9]\d{7}$/);
+    expect(rid).toMatch(/^\d{1,16}$/);
+    await check('home-employee-autofilled');
+    expect(await press('Create test user')).toBe(200);
+    const text = await tab.locator('main').innerText();
+    for (const v of ['Employee (MOCES-style certificate', organisation, cvr, rid, `CVR:${cvr}-RID:${rid}`, `${organisation} // CVR:${cvr}`])
+      expect(text).toContain(v);
+    await check('overview-employee');
+    await visit(`${tool.url}/testid/`, { status: 200, heading: 'Test users', shot: 'home-employees' });
+    const row = await tab.locator('table[aria-labelledby=employees] tbody tr').filter({ hasText: alias }).innerText();
+    expect(row.split('\t').map((x) => x.trim())).toEqual([expect.any(String), alias, organisation, cvr, rid]);
+
+    await ctx.close();
+    ctx = await browser.newContext({ bypassCSP: true, locale: 'da-DK' });
+    tab = await ctx.newPage();
+    await tab.goto(`${tool.url}/testid/`);
+    await tab.getByLabel('Medarbejder (certifikat som MOCES med organisation, CVR og RID)').check();
+    expect(await press('Autoudfyld')).toBe(200);
+    await tab.getByLabel('CVR-nummer', { exact: true }).fill('12345678');
+    const bad = await value('Alias (bruger-id)');
+    expect(await press('Opret testbruger')).toBe(400);
+    expect(await tab.locator('#f-cvr-error').innerText()).toBe(
+      'CVR-nummeret skal være 8 cifre, ikke begynde med 0 og bestå modulus 11-kontrollen.',
+    );
+    expect(await tab.getByLabel('CVR-nummer', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    await check('home-employee-bad-cvr-da');
+    expect(await testid.user(bad)).toBeNull();
+  });
 });

@@ -54,6 +54,45 @@ describe.each(databases())('test eID environment on %s', (db) => {
     await s?.stop();
   });
 
+  test('an employee (MOCES-style): organisation, CVR and RID in the certificate and the login; one per CVR-RID; listed; bad ones refused', async () => {
+    const draft = {
+      ...env.autofill('employee'),
+      alias: 'emil',
+      password: PASSWORD,
+      organisation: 'Testfirma ApS',
+      cvr: '20921897',
+      rid: '7',
+    };
+    const emil = await env.createUser(draft);
+    expect(emil.employee).toEqual({ organisation: 'Testfirma ApS', cvr: '20921897', rid: '7' });
+    expect(emil.certificate.subject).toContain('O=Testfirma ApS // CVR:20921897');
+    expect(emil.certificate.subject).toContain('CVR:20921897-RID:7');
+    expect(emil.certificate.subject).not.toContain('PID:');
+    expect(await (await s.rt.ca()).status(emil.certificate.serial)).toEqual({ status: 'good' });
+    for (const id of ['emil', 'CVR:20921897-RID:7', 'cvr:20921897-rid:7']) expect((await env.user(id))?.id).toBe(emil.id);
+    expect(await env.user('CVR:20921897-RID:8')).toBeNull();
+    expect((await env.employees()).map((u) => u.alias)).toEqual(['emil']);
+
+    const again = { ...env.autofill('employee'), alias: 'emil2', cvr: '20921897', rid: '7' };
+    await expect(env.createUser(again)).rejects.toMatchObject({ code: 'employee-taken' });
+    for (const [over, why] of [
+      [{ cvr: '20921898' }, /modulus-11/],
+      [{ rid: 'x7' }, /RID/],
+      [{ organisation: 'A // CVR:1' }, /organisation/],
+    ] as const) {
+      await expect(env.createUser({ ...env.autofill('employee'), alias: 'emil3', ...over })).rejects.toMatchObject({
+        code: 'invalid',
+        message: expect.stringMatching(why),
+      });
+    }
+    expect(await env.user('emil2')).toBeNull();
+    expect(await env.user('emil3')).toBeNull();
+
+    const c = await challenge('CVR:20921897-RID:7');
+    const who = await env.answer(c.challengeId, await codeFor('emil', c));
+    expect(who).toMatchObject({ ok: true, alias: 'emil', employee: { organisation: 'Testfirma ApS', cvr: '20921897', rid: '7' } });
+  });
+
   test('a user has a PID, a POCES certificate from the test CA and a key card; found by alias, CPR and PID', async () => {
     expect(ann).toMatchObject({ alias: 'ann', name: 'Ann Berg', cpr: '0101701234', locked: false, failedAttempts: 0 });
     expect(ann.pid).toMatch(/^9208-2002-2-\d{12}$/);

@@ -11,6 +11,7 @@ import {
   createCrl,
   createTestPki,
   cvrOf,
+  organisationOf,
   issuePersonCertificate,
   MOCES_POLICY,
   pidOf,
@@ -299,7 +300,7 @@ describe('person certificates', () => {
   it('MOCES: CVR-RID serialNumber, organisation, MOCES policy, no SAN without email', async () => {
     const out = await text('moces.pem');
     expect(out).toMatch(
-      /Subject: (CN = Bent Ansat \+ serialNumber = CVR:12345678-RID:4711|serialNumber = CVR:12345678-RID:4711 \+ CN = Bent Ansat), O = Testfirma ApS, C = DK/,
+      /Subject: (CN = Bent Ansat \+ serialNumber = CVR:12345678-RID:4711|serialNumber = CVR:12345678-RID:4711 \+ CN = Bent Ansat), O = Testfirma ApS \/\/ CVR:12345678, C = DK/,
     );
     expect(extensionBlock(out, 'X509v3 Certificate Policies')).toContain(`Policy: ${MOCES_POLICY}`);
     expect(out).not.toContain('Subject Alternative Name');
@@ -338,6 +339,8 @@ describe('person certificates', () => {
     expect(certificateKind(poces)).toBe('POCES');
     expect(ridOf(moces)).toBe('4711');
     expect(cvrOf(moces)).toBe('12345678');
+    expect(organisationOf(moces)).toBe('Testfirma ApS');
+    expect(organisationOf(poces)).toBeUndefined();
     expect(pidOf(moces)).toBeUndefined();
     expect(certificateKind(moces)).toBe('MOCES');
     expect(certificateKind(pki.seal.certificate)).toBe('other');

@@ -1,5 +1,6 @@
 // The test eID's pure parts: CPR numbers, autofill data, key cards, sealing.
 import { cprBirthDate, cprProblem, normaliseCpr } from '../../src/eid/cprnumber';
+import { cvrProblem, randomCvr, ridProblem } from '../../src/eid/cvrnumber';
 import { keyFromSecret, open, openWithPassphrase, seal, sealWithPassphrase } from '../../src/util/secretbox';
 import { autofill, randomCpr } from '../../src/eid/testid/autofill';
 import { codeMatches, generateKeyCard, KEY_CARD_SIZE, openKeyCard, sealKeyCard } from '../../src/eid/testid/keycard';
@@ -100,5 +101,35 @@ describe('sealing', () => {
     expect(cprKey({ env: {}, secret: 'x'.repeat(32) }).key).toEqual(keyFromSecret('x'.repeat(32), 'segl cpr_number v1'));
     expect(cprKey({ env: { SEGL_SECRET: 'y'.repeat(32) } }).source).toBe('SEGL_SECRET');
     expect(cprKey({ env: {} }).source).toBe('ephemeral');
+  });
+});
+
+describe('CVR numbers and RIDs (employee users)', () => {
+  test('modulus 11 with weights 2 7 6 5 4 3 2 1: real CVR numbers pass, a changed digit fails', () => {
+    expect(cvrProblem('34051178')).toBeUndefined(); // Digitaliseringsstyrelsen
+    expect(cvrProblem('20921897')).toBeUndefined();
+    expect(cvrProblem('34051179')).toMatch(/modulus-11/);
+    expect(cvrProblem('12345678')).toMatch(/modulus-11/);
+    expect(cvrProblem('1234567')).toMatch(/8 digits/);
+    expect(cvrProblem('3405117a')).toMatch(/8 digits/);
+    expect(cvrProblem('04051178')).toMatch(/start with 0/);
+  });
+
+  test('RIDs are 1–16 digits', () => {
+    expect(ridProblem('4711')).toBeUndefined();
+    expect(ridProblem('1234567890123456')).toBeUndefined();
+    expect(ridProblem('12345678901234567')).toMatch(/1–16 digits/);
+    expect(ridProblem('')).toMatch(/1–16 digits/);
+    expect(ridProblem('47-11')).toMatch(/1–16 digits/);
+  });
+
+  test('random CVR numbers and employee autofill are always valid', () => {
+    for (let i = 0; i < 500; i++) expect(cvrProblem(randomCvr((n) => Math.floor(Math.random() * n)))).toBeUndefined();
+    const d = autofill(NOW, 'employee');
+    expect(d.kind).toBe('employee');
+    expect(cvrProblem(d.cvr!)).toBeUndefined();
+    expect(ridProblem(d.rid!)).toBeUndefined();
+    expect(d.organisation).toMatch(/\S/);
+    expect(autofill(NOW).cvr).toBeUndefined();
   });
 });

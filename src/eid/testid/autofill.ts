@@ -1,6 +1,7 @@
 // "Autofill" for the test-user tool: plausible, valid, obviously fictitious Danish test data.
 import { randomBytes, randomInt } from 'node:crypto';
 import { sequenceDigitFor } from '../cprnumber';
+import { randomCvr } from '../cvrnumber';
 
 const FIRST = [
   'Anne',
@@ -71,7 +72,15 @@ const TOWNS: Array<[string, string]> = [
   ['3000', 'Helsingør'],
 ];
 
+const ORGANISATIONS = ['Testfirma ApS', 'Prøvehuset A/S', 'Eksempel Revision I/S', 'Nordisk Testhandel ApS', 'Demo Kommune'];
+
 export interface TestUserDraft {
+  /** a personal user (POCES-style, the default) or an employee (MOCES-style: organisation, CVR, RID) */
+  kind?: 'personal' | 'employee';
+  organisation?: string;
+  /** 8 digits (cvrnumber.ts) */
+  cvr?: string;
+  rid?: string;
   alias: string;
   password: string;
   firstName: string;
@@ -104,11 +113,18 @@ function asciiName(s: string): string {
     .replace(/[^a-z]/g, '');
 }
 
-export function autofill(now: Date = new Date()): TestUserDraft {
+/** Valid random data; for `employee` also an organisation, a valid CVR number and a RID. */
+export function autofill(now: Date = new Date(), kind: 'personal' | 'employee' = 'personal'): TestUserDraft {
   const firstName = pick(FIRST);
   const lastName = pick(LAST);
   const [zip, town] = pick(TOWNS);
+  const employee =
+    kind === 'employee'
+      ? { organisation: pick(ORGANISATIONS), cvr: randomCvr(randomInt), rid: String(randomInt(10_000, 100_000_000)) }
+      : {};
   return {
+    kind,
+    ...employee,
     alias: `${asciiName(firstName)}.${asciiName(lastName)}${randomInt(100, 10_000)}`,
     password: `Test-${randomBytes(6).toString('base64url')}`,
     firstName,

@@ -19,6 +19,7 @@ import { TestUserStore, type ChallengePurpose, type TestUserRow, type TestUserTx
 import { serialHex, toPem } from '../../testca/pki';
 import type { SigningIdentity } from '../../trust/sources';
 import { cprProblem, normaliseCpr } from '../cprnumber';
+import { cvrProblem, ridProblem } from '../cvrnumber';
 import { keyFromSecret, mac, open, openWithPassphrase, seal } from '../../util/secretbox';
 import { autofill, type TestUserDraft } from './autofill';
 import { codeMatches, generateKeyCard, KEY_CARD_RENEW_AT, openKeyCard, sealKeyCard, type KeyCardView } from './keycard';
@@ -36,7 +37,7 @@ const RSA_IMPORT = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
 /** Bad input to createUser and the tool's actions: `code` for the program, `message` for the person. */
 export class TestIdError extends Error {
   constructor(
-    readonly code: 'invalid' | 'alias-taken' | 'cpr-taken' | 'unknown-user' | 'certificate',
+    readonly code: 'invalid' | 'alias-taken' | 'cpr-taken' | 'employee-taken' | 'unknown-user' | 'certificate',
     message: string,
   ) {
     super(message);
@@ -45,6 +46,15 @@ export class TestIdError extends Error {
 }
 
 export type CertificateState = 'good' | 'revoked' | 'locked' | 'unknown';
+
+/** An employee user's organisation: its name, CVR number and the employee's RID (in the MOCES-style certificate). */
+export interface Employee {
+  organisation: string;
+  cvr: string;
+  rid: string;
+}
+/** A user id of the form the employee certificate's serialNumber has: `CVR:<cvr>-RID:<rid>`. */
+const CVR_RID = /^CVR:(\d{8})-RID:(\d{1,16})$/i;
 
 /** A test user as the tool shows it (no password, no key). */
 export interface TestUser {
@@ -56,6 +66,8 @@ export interface TestUser {
   cpr: string;
   address: string;
   pid: string;
+  /** an employee user (MOCES-style certificate); absent for a personal one (POCES-style) */
+  employee?: Employee;
   certificate: { serial: string; pem: string; subject: string; notAfter: string };
   locked: boolean;
   lockedAt?: string;
@@ -93,6 +105,8 @@ export interface Authenticated {
   pid: string;
   name: string;
   certificateSerial: string;
+  /** an employee's organisation, CVR number and RID */
+  employee?: Employee;
 }
 
 export interface SigningAuthorised extends Authenticated {
@@ -175,9 +189,9 @@ export class TestIdEnvironment {
     return mac(this.macKey, `cpr:${cpr}`);
   }
 
-  /** Valid random test data for the "Autofill" button. */
-  autofill(): TestUserDraft {
-    return autofill(this.clock.now());
+  /** Valid random test data for the "Autofill" button (an employee's with organisation, CVR and RID). */
+  autofill(kind: 'personal' | 'employee' = 'personal'): TestUserDraft {
+    return autofill(this.clock.now(), kind);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -194,7 +208,16 @@ export class TestIdEnvironment {
     const cpr = cprProblem(d.cpr ?? '', this.clock.now());
     if (cpr) return cpr;
     if (!d.address?.trim() || d.address.length > 500) return 'the address is required (at most 500 characters)';
+    if (d.kind === 'employee') return this.employeeProblem(d);
+    if (d.kind !== undefined && d.kind !== 'personal') return 'the kind must be personal or employee';
     return undefined;
+  }
+
+  private employeeProblem(d: TestUserDraft): string | undefined {
+    const organisation = typeof d.organisation === 'string' ? d.organisation.trim() : '';
+    if (!organisation || organisation.length > 120 || organisation.includes('//'))
+      return 'the organisation name is required (at most 120 characters, no "//")';
+    return cvrProblem(typeof d.cvr === 'string' ? d.cvr : '') ?? ridProblem(typeof d.rid === 'string' ? d.rid : '');
   }
 
   /** Creates a test user with a PID, a key pair, a POCES certificate and a key card. */
@@ -205,9 +228,13 @@ export class TestIdEnvironment {
     const firstName = d.firstName.trim();
     const lastName = d.lastName.trim();
     const cprMac = this.cprMac(cpr);
+    const employee: Employee | undefined =
+      d.kind === 'employee' ? { organisation: d.organisation!.trim(), cvr: d.cvr!.trim(), rid: d.rid!.trim() } : undefined;
     const taken = async (t: TestUserTx) => {
       if (await t.byAlias(d.alias)) throw new TestIdError('alias-taken', `the alias "${d.alias}" is taken`);
       if (await t.byCprMac(cprMac)) throw new TestIdError('cpr-taken', 'a test user with this CPR number exists already');
+      if (employee && (await t.byCvrRid(employee.cvr, employee.rid)))
+        throw new TestIdError('employee-taken', `an employee with RID ${employee.rid} exists already at CVR ${employee.cvr}`);
     };
     await this.store.tx(taken); // before the expensive part; checked again when inserting
     let pid = '';
@@ -216,7 +243,12 @@ export class TestIdEnvironment {
 
     const keys = await generateKeys();
     const ca = await this.deps.ca();
-    const cert = await ca.issuePerson({ commonName: `${firstName} ${lastName}`, pid, publicKey: keys.publicKey });
+    const cert = await ca.issuePerson({
+      commonName: `${firstName} ${lastName}`,
+      pid,
+      publicKey: keys.publicKey,
+      ...(employee ? { kind: 'MOCES' as const, ...employee } : {}),
+    });
     const pkcs8 = toPem(await crypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY');
     const [privateKey, passwordHash] = [seal(this.keyKey, pkcs8, keyAad(pid)), await hashPassword(d.password)];
     const card = sealKeyCard(generateKeyCard(), this.dataKey, this.macKey);
@@ -235,6 +267,7 @@ export class TestIdEnvironment {
         certSerial: serialHex(cert),
         certPem: cert.toString('pem'),
         privateKey,
+        ...employee,
         createdAt: now,
         updatedAt: now,
       });
@@ -259,6 +292,7 @@ export class TestIdEnvironment {
       cpr,
       address: u.address,
       pid: u.pid,
+      ...employeeOf(u),
       certificate: { serial: u.certSerial, pem: u.certPem, subject: cert.subject, notAfter: cert.notAfter.toISOString() },
       locked: !!u.lockedAt,
       lockedAt: u.lockedAt,
@@ -267,14 +301,24 @@ export class TestIdEnvironment {
     };
   }
 
-  /** The row for a user id as a person types it: a PID (with or without `PID:`), a CPR number, or an alias. */
+  /**
+   * The row for a user id as a person types it: a PID (with or without `PID:`), a CPR number, an
+   * employee's `CVR:<cvr>-RID:<rid>`, or an alias.
+   */
   private async row(t: TestUserTx, userId: string): Promise<TestUserRow | null> {
     const s = typeof userId === 'string' ? userId.trim() : '';
+    const employee = CVR_RID.exec(s);
+    if (employee) return t.byCvrRid(employee[1]!, employee[2]!);
     const pid = s.replace(/^PID:/i, '');
     if (PID.test(pid)) return t.byPid(pid);
     const cpr = normaliseCpr(s);
     if (cpr) return t.byCprMac(this.cprMac(cpr));
     return t.byAlias(s.toLowerCase());
+  }
+
+  /** Employee users, newest first (the tool's list). */
+  async employees(limit = 50): Promise<TestUser[]> {
+    return (await this.store.tx((t) => t.employees(limit))).map((u) => this.view(u));
   }
 
   /** Looks up a test user by alias, CPR number (with or without dash) or PID. */
@@ -549,8 +593,19 @@ export class TestIdEnvironment {
 const keyAad = (pid: string) => `segl-testid-key:v1:${pid}`;
 const cprAad = (pid: string) => `segl:test_user.cpr:${pid}`;
 
+const employeeOf = (u: TestUserRow): { employee?: Employee } =>
+  u.cvr && u.rid && u.organisation ? { employee: { organisation: u.organisation, cvr: u.cvr, rid: u.rid } } : {};
+
 function authenticated(u: TestUserRow): Authenticated {
-  return { ok: true, userId: u.id, alias: u.alias, pid: u.pid, name: `${u.firstName} ${u.lastName}`, certificateSerial: u.certSerial };
+  return {
+    ok: true,
+    userId: u.id,
+    alias: u.alias,
+    pid: u.pid,
+    name: `${u.firstName} ${u.lastName}`,
+    certificateSerial: u.certSerial,
+    ...employeeOf(u),
+  };
 }
 
 /** The environment on a running segl (Runtime from src/runtime.ts). */

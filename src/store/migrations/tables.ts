@@ -312,3 +312,22 @@ export function authnSql(d: Dialect): string[] {
   ];
 }
 export const AUTHN_DOWN = ['DROP INDEX login_transaction_expires', 'DROP TABLE login_transaction', 'DROP TABLE auth_target'];
+
+/**
+ * Employee (MOCES-style) test users of the test eID: the organisation's name, its CVR number and the
+ * employee's RID. NULL for personal users; one employee per CVR number and RID.
+ */
+export function testEmployeeSql(): string[] {
+  return [
+    `ALTER TABLE test_user ADD COLUMN organisation ${v(200)}`,
+    `ALTER TABLE test_user ADD COLUMN cvr ${v(8)}`,
+    `ALTER TABLE test_user ADD COLUMN rid ${v(16)}`,
+    `CREATE UNIQUE INDEX test_user_cvr_rid ON test_user (cvr, rid)`,
+  ];
+}
+export const TEST_EMPLOYEE_DOWN = [
+  'DROP INDEX test_user_cvr_rid',
+  'ALTER TABLE test_user DROP COLUMN rid',
+  'ALTER TABLE test_user DROP COLUMN cvr',
+  'ALTER TABLE test_user DROP COLUMN organisation',
+];

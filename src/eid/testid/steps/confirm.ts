@@ -6,7 +6,8 @@ import type express from 'express';
 import { StateError } from '../../../core/errors';
 import type { PortalDocument } from '../../../core/portal';
 import { sealingMessage } from '../../../portal/pages/sealing';
-import { t, type TextKey } from '../../../portal/i18n';
+import { t } from '../../../portal/i18n';
+import type { TestIdRefusal } from '../refusals';
 import type { Ctx } from '../../../portal/kit';
 import type { SigningAuthorised } from '../users';
 import { SIGN, list, str, type Steps } from './shared';
@@ -23,6 +24,7 @@ async function authorise(
 ): Promise<SigningAuthorised | undefined> {
   const auth = await s.d.testid.authoriseSigning(str(body.user), str(body.password), str(body.challenge), str(body.code));
   if (auth.ok) return auth;
+  await s.failed(c, auth.reason, 'signing: password or key-card code refused');
   const inner =
     auth.next && auth.reason === 'wrong-code'
       ? codeForm(
@@ -41,23 +43,23 @@ async function authorise(
 /** Another person than the one who logged in or the task names, or a certificate that may not sign: recorded and refused. */
 async function signerRefused(s: Steps, c: Ctx, res: express.Response, auth: SigningAuthorised): Promise<boolean> {
   if (c.login?.pid && c.login.pid !== auth.pid) {
-    await s.refuse(c, res, 'refused.otherSigner', 'signed with another NemID than the one that logged in');
+    await s.refuse(c, res, 'other-signer', 'signed with another NemID than the one that logged in', 'refused.otherSigner');
     return true;
   }
   if (c.pt.nationalId && (await s.d.testid.cprOfPid(auth.pid)) !== c.pt.nationalId.replace(/-/g, '')) {
-    await s.refuse(c, res, 'refused.nationalId', "the signer is not the task's subject (national-id mismatch)");
+    await s.refuse(c, res, 'national-id-mismatch', "the signer is not the task's subject (national-id mismatch)");
     return true;
   }
-  const failedPage = async (key: TextKey, why: string) => {
-    await s.kit.signer.recordError(c.svc, c.pt.requestId, c.pt.taskId, why);
-    s.refused(res, c, 409, key);
+  const failedPage = async (why: TestIdRefusal, event: string) => {
+    await s.failed(c, why, event);
+    s.refused(res, c, 409, why);
   };
   if (auth.certificateStatus === 'revoked') {
-    await failedPage('sign.revoked', "signing refused: the signer's certificate is revoked");
+    await failedPage('certificate-revoked', "signing refused: the signer's certificate is revoked");
     return true;
   }
   if (auth.certificateStatus === 'locked') {
-    await failedPage('sign.locked', "signing refused: the signer's certificate is on hold (locked)");
+    await failedPage('certificate-on-hold', "signing refused: the signer's certificate is on hold (locked)");
     return true;
   }
   return false;
@@ -129,7 +131,8 @@ export function mountConfirm(s: Steps): void {
     // here: a POST may come straight to this step)
     if (kit.refuseUnready(res, c, docIds)) return;
     if (!methodOk(c.pt)) {
-      s.refused(res, c, 200, 'sign.unavailable');
+      await s.failed(c, 'method-not-offered', 'signing: no signature method of the task is the test eID');
+      s.refused(res, c, 200, 'method-not-offered', 'sign.unavailable');
       return;
     }
     const auth = await authorise(s, c, body, docIds, res);

@@ -3,7 +3,8 @@
 import { t } from '../../../portal/i18n';
 import { html, type Html } from '../../../portal/html';
 import type { Ctx } from '../../../portal/kit';
-import { LOGIN, str, type Steps } from './shared';
+import { str, type Steps } from './shared';
+import { loginEvent } from './login';
 import { action, alert, hidden } from './views';
 
 const cprForm = (c: Ctx, notice?: Html) => {
@@ -42,11 +43,17 @@ export function mountCpr(s: Steps): void {
       return;
     }
     if (matched.cpr !== c.pt.nationalId!.replace(/-/g, '')) {
-      await s.refuse(c, res, 'refused.nationalId', "the person who logged in is not the task's subject (national-id mismatch)");
+      await s.refuse(c, res, 'national-id-mismatch', "the person who logged in is not the task's subject (national-id mismatch)");
       return;
     }
     delete login.pending;
-    await kit.signer.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authenticated', `${LOGIN}, CPR verified by PID-CPR`);
+    await kit.signer.recordPortalEvent(
+      c.svc,
+      c.pt.requestId,
+      c.pt.taskId,
+      'user-authenticated',
+      `${loginEvent(login.employee)}, CPR verified by PID-CPR`,
+    );
     s.toTask(res, c);
   });
 }

@@ -6,7 +6,7 @@ import { t } from '../../../portal/i18n';
 import { html } from '../../../portal/html';
 import { taskKey } from '../../../portal/session';
 import type { Ctx, Kit } from '../../../portal/kit';
-import type { Failure } from '../users';
+import type { Authenticated, Failure } from '../users';
 import { LOGIN, str, type Steps } from './shared';
 import { action, alert, codeForm, failureText, hidden, passwordField } from './views';
 
@@ -23,8 +23,9 @@ export function loginForm(kit: Kit, c: Ctx, method: string): string {
  * check when the task names a national-id, then the task page. What was read carries over only for
  * the same person; `userId` is what they typed, shown again when they sign.
  */
-async function afterLogin(s: Steps, c: Ctx, res: express.Response, pid: string, userId: string): Promise<void> {
+async function afterLogin(s: Steps, c: Ctx, res: express.Response, who: Authenticated, userId: string): Promise<void> {
   const { kit, d } = s;
+  const { pid, employee } = who;
   const key = taskKey(c.pt.requestId, c.pt.taskId);
   const before = c.session.tasks[key];
   kit.rotate(c);
@@ -34,6 +35,7 @@ async function afterLogin(s: Steps, c: Ctx, res: express.Response, pid: string, 
     userId: userId.slice(0, 64),
     at: c.now,
     viewed: before?.pid === pid ? before.viewed : undefined,
+    ...(employee ? { employee: { organisation: employee.organisation, cvr: employee.cvr, rid: employee.rid } } : {}),
   };
   if (c.pt.nationalId) {
     const begun = await d.pidcpr.begin(c.svc, pid);
@@ -43,13 +45,17 @@ async function afterLogin(s: Steps, c: Ctx, res: express.Response, pid: string, 
       return;
     }
     if (!begun.ok || begun.cpr !== c.pt.nationalId.replace(/-/g, '')) {
-      await s.refuse(c, res, 'refused.nationalId', "the person who logged in is not the task's subject (national-id mismatch)");
+      await s.refuse(c, res, 'national-id-mismatch', "the person who logged in is not the task's subject (national-id mismatch)");
       return;
     }
   }
-  await kit.signer.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authenticated', LOGIN);
+  await kit.signer.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authenticated', loginEvent(employee));
   s.toTask(res, c);
 }
+
+/** What the `user-authenticated` event says: the method, and for an employee the organisation, CVR number and RID. */
+export const loginEvent = (employee?: Authenticated['employee']): string =>
+  employee ? `${LOGIN}; employee of ${employee.organisation} (CVR ${employee.cvr}, RID ${employee.rid})` : LOGIN;
 
 /** POST login and login/code: password first, then the key-card code (a wrong code asks for the next one). */
 export function mountLogin(s: Steps): void {
@@ -62,6 +68,7 @@ export function mountLogin(s: Steps): void {
     }
     const started = await d.testid.startLogin(str(body.user), str(body.password));
     if (!started || 'ok' in started) {
+      await s.failed(c, started.reason, 'login: user id and password refused');
       kit.send(res, 401, c, t(c.lang, 'login.title'), kit.loginPage(c, alert(failureText(c.lang, started as Failure))));
       return;
     }
@@ -75,9 +82,10 @@ export function mountLogin(s: Steps): void {
     }
     const answered = await d.testid.answer(str(body.challenge), str(body.code));
     if (answered.ok) {
-      await afterLogin(s, c, res, answered.pid, str(body.user));
+      await afterLogin(s, c, res, answered, str(body.user));
       return;
     }
+    await s.failed(c, answered.reason, 'login: key-card code refused');
     if (answered.next && answered.reason === 'wrong-code') {
       kit.send(
         res,

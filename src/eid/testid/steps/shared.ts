@@ -5,9 +5,11 @@ import express from 'express';
 import type { TestIdEnvironment } from '../users';
 import type { PidCprService } from '../../pidcpr';
 import type { SigningPipeline } from '../../../signing/pipeline';
-import type { TextKey } from '../../../portal/i18n';
+import { t, type TextKey } from '../../../portal/i18n';
+import { html } from '../../../portal/html';
 import { taskKey } from '../../../portal/session';
 import type { Ctx, Kit } from '../../../portal/kit';
+import { errorTextKey, refusalCode, refusalEvent, type TestIdRefusal } from '../refusals';
 
 export interface EidDeps {
   testid: TestIdEnvironment;
@@ -30,12 +32,14 @@ export interface Steps {
   d: EidDeps;
   /** A POST step: resolved task, CSRF checked (else the task page again). */
   post(path: string, handler: PostHandler): void;
-  /** "You cannot sign this task" and why. */
-  refused(res: express.Response, c: Ctx, status: number, why: TextKey): void;
-  /** The signer cancelled the eID: recorded, back to the task page. */
+  /** "You cannot sign this task": the refusal's catalogue text (and a detail), status `status`. */
+  refused(res: express.Response, c: Ctx, status: number, why: TestIdRefusal, detail?: TextKey): void;
+  /** A refusal the signer may try again after: an `error` event with its code. */
+  failed(c: Ctx, why: TestIdRefusal, event: string): Promise<void>;
+  /** The signer cancelled the eID: recorded with its code, back to the task page. */
   cancelled(c: Ctx, res: express.Response, why: string): Promise<void>;
-  /** Not this signer: recorded, the task's login forgotten, refused. */
-  refuse(c: Ctx, res: express.Response, body: TextKey, event: string): Promise<void>;
+  /** Not this signer: recorded with its code, the task's login forgotten, refused. */
+  refuse(c: Ctx, res: express.Response, why: TestIdRefusal, event: string, detail?: TextKey): Promise<void>;
   /** Back to the task page. */
   toTask(res: express.Response, c: Ctx): void;
 }
@@ -62,21 +66,24 @@ export function stepsFor(r: express.Router, kit: Kit, d: EidDeps): Steps {
       }),
     );
 
-  const refused = (res: express.Response, c: Ctx, status: number, why: TextKey) => {
-    const m = kit.message(c.lang, 'refused.title', why, 'warn');
+  const refused = (res: express.Response, c: Ctx, status: number, why: TestIdRefusal, detail?: TextKey) => {
+    const m = kit.message(c.lang, 'refused.title', errorTextKey(refusalCode(why)), 'warn', detail && html`<p>${t(c.lang, detail)}</p>`);
     kit.send(res, status, c, m.title, m.main);
   };
 
+  const failed = (c: Ctx, why: TestIdRefusal, event: string) =>
+    kit.signer.recordError(c.svc, c.pt.requestId, c.pt.taskId, refusalEvent(why, event));
+
   const cancelled = async (c: Ctx, res: express.Response, why: string) => {
-    await kit.signer.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authentication-cancelled', why);
+    await kit.signer.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authentication-cancelled', refusalEvent('cancelled', why));
     toTask(res, c);
   };
 
-  const refuse = async (c: Ctx, res: express.Response, body: TextKey, event: string) => {
-    await kit.signer.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authentication-cancelled', event);
+  const refuse = async (c: Ctx, res: express.Response, why: TestIdRefusal, event: string, detail?: TextKey) => {
+    await kit.signer.recordPortalEvent(c.svc, c.pt.requestId, c.pt.taskId, 'user-authentication-cancelled', refusalEvent(why, event));
     delete c.session.tasks[taskKey(c.pt.requestId, c.pt.taskId)];
-    refused(res, c, 403, body);
+    refused(res, c, 403, why, detail);
   };
 
-  return { r, kit, d, post, refused, cancelled, refuse, toTask };
+  return { r, kit, d, post, refused, failed, cancelled, refuse, toTask };
 }

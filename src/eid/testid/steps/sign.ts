@@ -27,7 +27,8 @@ function mountSignPage(s: Steps): void {
       }
       if (kit.refuseUnready(res, c, docIds)) return;
       if (!methodOk(c.pt)) {
-        s.refused(res, c, 200, 'sign.unavailable');
+        await s.failed(c, 'method-not-offered', 'signing: no signature method of the task is the test eID');
+        s.refused(res, c, 200, 'method-not-offered', 'sign.unavailable');
         return;
       }
       const user = html`<label for="user">${t(c.lang, 'login.userId')}</label><input type="text" id="user" name="user" autocomplete="username" required value="${c.login?.userId ?? ''}">`;
@@ -52,6 +53,7 @@ export function mountSign(s: Steps): void {
     if (kit.refuseUnready(res, c, docIds)) return;
     const ch = await d.testid.signingChallenge(str(body.user));
     if ('ok' in ch) {
+      await s.failed(c, ch.reason, 'signing: user id refused');
       kit.send(res, 401, c, t(c.lang, 'sign.title'), signPage(kit, c, docIds, alert(failureText(c.lang, ch))));
       return;
     }

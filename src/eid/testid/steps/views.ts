@@ -5,6 +5,7 @@ import { html, type Html } from '../../../portal/html';
 import type { Ctx, Kit } from '../../../portal/kit';
 import type { Challenge, Failure } from '../users';
 import { SIGN } from './shared';
+import { refusalText } from '../refusals';
 
 /**
  * What a step's form needs of its page: the language, where the steps live (`base/step?query`) and the
@@ -28,20 +29,8 @@ export function alert(text: string): Html {
   return html`<p class="status warn" role="alert">${text}</p>`;
 }
 
-export function failureText(lang: LangLike, f: Failure): string {
-  switch (f.reason) {
-    case 'wrong-password':
-      return t(lang, 'fail.wrong-password', { left: f.attemptsLeft ?? 0 });
-    case 'wrong-code':
-      return t(lang, 'fail.wrong-code', { left: f.attemptsLeft ?? 0 });
-    case 'user-locked':
-      return t(lang, 'fail.user-locked');
-    case 'unknown-user':
-      return t(lang, 'fail.unknown-user');
-    default:
-      return t(lang, 'fail.challenge');
-  }
-}
+/** A failure of the environment as its catalogue text, with the tries left where they are counted. */
+export const failureText = (lang: LangLike, f: Failure): string => refusalText(lang, f.reason, f.attemptsLeft);
 
 /** The key-card step: at login the code; at signing the password and the code, under a heading that says both, and a "Sign" button. */
 export function codeForm(

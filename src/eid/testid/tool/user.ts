@@ -121,7 +121,16 @@ function loginSection(c: Ctx, u: TestUser): Html {
 /** The overview's main, with `notice` (an action's outcome) above the heading. */
 async function overview(tool: Tool, c: Ctx, u: TestUser, notice?: Html): Promise<Html> {
   const [state, entries] = await Promise.all([tool.d.testid.certificateState(u.alias), tool.d.testid.log(u.alias, 200)]);
+  const employee: Array<[TextKey, string]> = u.employee
+    ? [
+        ['testid.field.organisation', u.employee.organisation],
+        ['testid.field.cvrNumber', u.employee.cvr],
+        ['testid.field.rid', u.employee.rid],
+      ]
+    : [];
   const details = facts(c, [
+    ['testid.user.kind', t(c.lang, u.employee ? 'testid.kind.employee' : 'testid.kind.personal')],
+    ...employee,
     ['testid.field.alias', u.alias],
     ['testid.field.cpr', cprText(u.cpr)],
     ['testid.user.pid', u.pid],
