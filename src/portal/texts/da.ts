@@ -128,4 +128,8 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
     'Åbn PDF’en i et PDF-program, og se i signaturpanelet. Programmet stoler på seglet, når det stoler på det rodcertifikat, seglet bygger på; indtil da kan det kalde underskriveren ukendt, selv om filen er uændret.',
   'verify.tools': 'Sådan kontrollerer du selv seglet, dets tidsstempler og alle vedhæftede signaturer:',
   'verify.root': 'Hent platformens rodcertifikat',
+  'oidc.continue': 'Fortsæt til {method}',
+  'oidc.failed': 'Login med {method} lykkedes ikke. Du kan prøve igen.',
+  'oidc.expired': 'Login tog for lang tid eller er allerede brugt. Start forfra.',
+  'oidc.cancelled': 'Login med {method} blev afbrudt.',
 };

@@ -126,6 +126,10 @@ export const PORTAL_EN = {
     'Open the PDF in a PDF reader and look at its signature panel. The reader trusts the seal once it trusts the root certificate the seal chains to; until then it may call the signer unknown, even though the file is intact.',
   'verify.tools': 'To check it yourself, with the seal, its time-stamps and every attached signature:',
   'verify.root': 'Download the root certificate of this platform',
+  'oidc.continue': 'Continue to {method}',
+  'oidc.failed': 'The login with {method} did not succeed. You can try again.',
+  'oidc.expired': 'The login took too long or was already used. Start it again.',
+  'oidc.cancelled': 'The login with {method} was cancelled.',
 } as const;
 
 export type PortalTextKey = keyof typeof PORTAL_EN;

@@ -130,4 +130,8 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
     'Avaa PDF PDF-ohjelmassa ja katso sen allekirjoituspaneelia. Ohjelma luottaa sinettiin, kun se luottaa juurivarmenteeseen, johon sinetti perustuu; siihen asti se voi kutsua allekirjoittajaa tuntemattomaksi, vaikka tiedosto on muuttumaton.',
   'verify.tools': 'Näin tarkistat itse sinetin, sen aikaleimat ja kaikki liitetyt allekirjoitukset:',
   'verify.root': 'Lataa alustan juurivarmenne',
+  'oidc.continue': 'Jatka palveluun {method}',
+  'oidc.failed': 'Kirjautuminen palvelulla {method} epäonnistui. Voit yrittää uudelleen.',
+  'oidc.expired': 'Kirjautuminen kesti liian kauan tai se on jo käytetty. Aloita alusta.',
+  'oidc.cancelled': 'Kirjautuminen palvelulla {method} peruttiin.',
 };

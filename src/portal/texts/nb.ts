@@ -128,4 +128,8 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
     'Åpne PDF-en i et PDF-program og se i signaturpanelet. Programmet stoler på seglet når det stoler på rotsertifikatet seglet bygger på; inntil da kan det kalle signataren ukjent, selv om filen er uendret.',
   'verify.tools': 'Slik kontrollerer du selv seglet, tidsstemplene og alle vedlagte signaturer:',
   'verify.root': 'Last ned plattformens rotsertifikat',
+  'oidc.continue': 'Fortsett til {method}',
+  'oidc.failed': 'Innloggingen med {method} lyktes ikke. Du kan prøve igjen.',
+  'oidc.expired': 'Innloggingen tok for lang tid eller er allerede brukt. Start på nytt.',
+  'oidc.cancelled': 'Innloggingen med {method} ble avbrutt.',
 };

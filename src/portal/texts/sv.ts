@@ -128,4 +128,8 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
     'Öppna PDF-filen i ett PDF-program och titta i signaturpanelen. Programmet litar på förseglingen när det litar på rotcertifikatet som förseglingen bygger på; fram till dess kan det kalla undertecknaren okänd, även om filen är oförändrad.',
   'verify.tools': 'Så kontrollerar du själv förseglingen, dess tidsstämplar och alla bifogade underskrifter:',
   'verify.root': 'Hämta plattformens rotcertifikat',
+  'oidc.continue': 'Fortsätt till {method}',
+  'oidc.failed': 'Inloggningen med {method} lyckades inte. Du kan försöka igen.',
+  'oidc.expired': 'Inloggningen tog för lång tid eller har redan använts. Börja om.',
+  'oidc.cancelled': 'Inloggningen med {method} avbröts.',
 };
