@@ -76,7 +76,7 @@ describe.each(databases())('segl eid oidc (%s)', (kind) => {
     expect(await segl('eid', 'oidc', 'list', 'acme')).toEqual({
       code: 0,
       stdout:
-        'mitid\thttps://broker.example/auth/open\tsegl-client\tclient_secret_basic\topenid profile nin\turn:signicat:oidc:method:mitid\tauthentication,authentication-based-signature\n',
+        'mitid\thttps://broker.example/auth/open\tsegl-client\tclient_secret_basic\topenid profile nin\turn:signicat:oidc:method:mitid\tauthentication\n',
       stderr: '',
     });
     expect(await segl('eid', 'oidc', 'remove', 'acme', 'mitid')).toMatchObject({
@@ -128,6 +128,7 @@ describe.each(databases())('segl eid oidc (%s)', (kind) => {
     ['an unknown field', { ...good, name: 'x1', clientSecrt: 'typo' }, /Unrecognized key.*clientSecrt/],
     ['an unknown claim field', { ...good, name: 'x1', claims: { nationalID: ['nin'] } }, /claims/],
     ['an empty claim list', { ...good, name: 'x1', claims: { nationalId: [] } }, /claims\.nationalId: /],
+    ['a use not offered yet', { ...good, name: 'x1', use: ['authentication-based-signature'] }, /use\.0: /],
   ])('refuses %s with a clear message and stores nothing', async (_what, config, message) => {
     const before = await rows();
     const r = await segl('eid', 'oidc', 'add', 'acme', '--config', file('bad.json', config));

@@ -196,6 +196,9 @@ describe.each(['sqlite', 'postgres'] as const)('OIDC eID method refusals (%s)', 
     expect(r.requestId).toBeUndefined();
     expect(faultString(r.text)).toMatch(/request\[0\]\/task\[0\]\/authentication\/method\[0\]: "rogue" is not a known eID method here/);
     expect((await createOidcTask(s.endpoint, s.demoPassword, { method: 'rogue' })).requestId).toEqual(expect.any(String));
+    // not (yet) as an authentication-based signature: the task could not be signed
+    const abs = await createOidcTask(s.endpoint, s.demoPassword, { method: 'rogue', signature: 'rogue' });
+    expect(faultString(abs.text)).toMatch(/authentication-based-signature\[0\]\/method\[0\]: "rogue" is not a known eID method here/);
   });
 
   run('writes no national id to the log', () => {
