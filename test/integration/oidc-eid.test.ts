@@ -46,7 +46,9 @@ describe.each(['sqlite', 'postgres'] as const)('OIDC eID method refusals (%s)', 
     await op?.close();
   });
   beforeEach(() => {
-    if (op) op.next = {};
+    if (!op) return;
+    op.next = {};
+    op.responseIss = undefined;
   });
 
   const taskUrl = (requestId: string) => `${s.url}/std/docaction/demo?request_id=${requestId}&task_id=t1`;
@@ -129,6 +131,13 @@ describe.each(['sqlite', 'postgres'] as const)('OIDC eID method refusals (%s)', 
   run('refuses an ID token from another issuer', async () => {
     op.next = { iss: 'https://broker.example/other' };
     await refusedWith(/broker-refused: .*claim "iss"/);
+  });
+
+  run('refuses an authorization response whose RFC 9207 iss is another issuer, or missing though advertised', async () => {
+    op.responseIss = 'https://broker.example/other';
+    await refusedWith(/broker-refused: .*parameter "iss"|"iss"/);
+    op.responseIss = null;
+    await refusedWith(/broker-refused: .*parameter "iss"|"iss"/);
   });
 
   run('refuses an ID token for another audience, or for several without azp', async () => {

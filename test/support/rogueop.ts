@@ -32,6 +32,8 @@ export interface RogueOp {
   next: IdTokenShape;
   /** the discovery document's issuer (default: the real one) */
   discoveryIssuer?: string;
+  /** the RFC 9207 `iss` of the authorization response: another value, or null to leave it out (default: the issuer) */
+  responseIss?: string | null;
   /** the nonce of the last authorization request */
   lastNonce?: string;
   /** the last ID token sent */
@@ -96,7 +98,7 @@ export async function startRogueOp(o: { clientId: string; clientSecret: string; 
     const back = new URL(q.redirect_uri!);
     back.searchParams.set('code', code);
     back.searchParams.set('state', q.state!);
-    back.searchParams.set('iss', op.issuer);
+    if (op.responseIss !== null) back.searchParams.set('iss', op.responseIss ?? op.issuer);
     res.redirect(302, back.href);
   });
   app.post('/token', express.urlencoded({ extended: false }), async (req, res) => {

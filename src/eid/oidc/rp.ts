@@ -223,13 +223,15 @@ async function clientAuth(m: RpMethod): Promise<client.ClientAuth> {
  */
 function describe(e: unknown): string {
   const code = (e as { code?: unknown }).code;
-  // openid-client's error wraps oauth4webapi's, whose cause names the check
+  // openid-client's error wraps oauth4webapi's: its message and its cause name the check (never a value)
   let c: Record<string, unknown> = {};
+  let inner = '';
   for (
     let x: unknown = (e as { cause?: unknown }).cause, i = 0;
     x && typeof x === 'object' && i < 3;
     x = (x as { cause?: unknown }).cause, i++
   ) {
+    if (x instanceof Error && !inner && x.message !== (e as Error).message) inner = x.message.slice(0, 200);
     const o = x as Record<string, unknown>;
     if ('claim' in o || 'header' in o || 'parameter' in o || 'reason' in o) {
       c = o;
@@ -243,6 +245,7 @@ function describe(e: unknown): string {
     typeof header.alg === 'string' ? `alg "${header.alg.slice(0, 20)}"` : '',
     typeof header.kid === 'string' ? `kid "${header.kid.slice(0, 64)}"` : '',
     typeof c.reason === 'string' ? c.reason.slice(0, 100) : '',
+    inner,
   ].filter(Boolean);
   return `${(e as Error).message ?? String(e)}${typeof code === 'string' ? ` (${code})` : ''}${detail.length ? `: ${detail.join(', ')}` : ''}`;
 }
