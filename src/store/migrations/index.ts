@@ -74,7 +74,7 @@ const all = (d: Dialect) => [
   migration('PackagingMethods1765300000000', d, packagingMethodSql, ['DROP TABLE packaging_method']),
   migration('OutboxClaims1765350000000', d, outboxClaimsSql, OUTBOX_CLAIMS_DOWN),
   migration('SealJobs1765400000000', d, sealSql, SEAL_DOWN),
-  migration('OidcEid1765500000000', d, oidcEidSql, OIDC_EID_DOWN),
+  migration('OidcEid1765540000000', d, oidcEidSql, OIDC_EID_DOWN),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);
