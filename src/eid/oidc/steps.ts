@@ -98,11 +98,11 @@ function mountOidc(r: express.Router, kit: Kit, d: OidcDeps): { loginForm(c: Ctx
 }
 
 /** Stores the login (single use, 10 minutes, bound to this session) and sends the browser to the broker. */
-async function begin(d: OidcDeps, kit: Kit, c: Ctx, res: express.Response, m: RpMethod, nonce?: string): Promise<void> {
+async function begin(d: OidcDeps, kit: Kit, c: Ctx, res: express.Response, m: RpMethod): Promise<void> {
   const redirectUri = callbackUrl(d.publicUrl(), c.svc.name);
   let started: Awaited<ReturnType<OidcRelyingParty['begin']>>;
   try {
-    started = await d.rp.begin(m, { redirectUri, lang: codeOf(c.lang), nonce });
+    started = await d.rp.begin(m, { redirectUri, lang: codeOf(c.lang) });
   } catch (e) {
     if (!(e instanceof OidcLoginError)) throw e;
     await refused(d, kit, c, res, 'method-unavailable', e.message, 503);
