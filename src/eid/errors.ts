@@ -3,6 +3,7 @@
 // StatusMessage, as Signicat sends it), SAML 2.0 (a second-level status code) and OpenID Connect (an
 // RFC 6749 / OIDC Core error) — with the English sentence those answers carry. The translated texts
 // a person reads are the portal's `eid.error.<code>` keys (src/eid/testid/texts, five languages).
+import type { TextKey } from '../portal/i18n';
 
 export const EID_ERROR_CODES = [
   'usercancel',
@@ -55,3 +56,13 @@ export const EID_ERRORS: Record<EidErrorCode, EidError> = {
 };
 
 export const eidError = (code: EidErrorCode): EidError => EID_ERRORS[code];
+
+/** The text key of a code (every code has one in every language: test/unit/eid-errors.test.ts). */
+export const errorTextKey = (code: EidErrorCode): TextKey => `eid.error.${code}`;
+
+/**
+ * The data of the portal event an eID refusal records: the code first (`eid-error=<code>`, as the
+ * SAML 1.1 answer names it after `urn:signicat:error:`), then why in English. Never what the person
+ * typed (a user id may be a CPR number).
+ */
+export const errorEvent = (code: EidErrorCode, why: string): string => `eid-error=${code}: ${why || eidError(code).message}`;

@@ -2,8 +2,8 @@
 // (src/eid/errors.ts) each maps to: the one place that decides it. The steps (steps/*.ts) show the
 // code's translated text (`eid.error.<code>`, with the tries left where the environment counts them)
 // and record the code in the task's history.
-import { eidError, type EidErrorCode } from '../errors';
-import { t, type LangLike, type TextKey } from '../../portal/i18n';
+import { errorEvent, errorTextKey, type EidErrorCode } from '../errors';
+import { t, type LangLike } from '../../portal/i18n';
 import type { FailureReason } from './users';
 
 /** A refusal of the test eID: the environment's failures (users.ts) and what the portal steps check. */
@@ -40,9 +40,6 @@ export const REFUSAL_CODES: Record<TestIdRefusal, EidErrorCode> = {
 
 export const refusalCode = (r: TestIdRefusal): EidErrorCode => REFUSAL_CODES[r];
 
-/** The text key of a code (every code has one in every language: test/unit/eid-errors.test.ts). */
-export const errorTextKey = (code: EidErrorCode): TextKey => `eid.error.${code}`;
-
 /** The code's text in the signer's language, and the tries left when the environment counted them. */
 export function refusalText(lang: LangLike, r: TestIdRefusal, attemptsLeft?: number): string {
   const text = t(lang, errorTextKey(refusalCode(r)));
@@ -54,7 +51,4 @@ export function refusalText(lang: LangLike, r: TestIdRefusal, attemptsLeft?: num
  * answer names it after `urn:signicat:error:`), then why in English. Never the user id as typed
  * (it may be a CPR number).
  */
-export function refusalEvent(r: TestIdRefusal, why: string): string {
-  const code = refusalCode(r);
-  return `eid-error=${code}: ${why || eidError(code).message}`;
-}
+export const refusalEvent = (r: TestIdRefusal, why: string): string => errorEvent(refusalCode(r), why);

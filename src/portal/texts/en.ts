@@ -129,6 +129,10 @@ export const PORTAL_EN = {
   'authn.continue': 'Continue',
   'authn.cpr.skip': 'Continue without CPR number',
   'session.employee': 'Logged in as an employee of {organisation} (CVR {cvr}).',
+  'oidc.continue': 'Continue to {method}',
+  'oidc.failed': 'The login with {method} did not succeed. You can try again.',
+  'oidc.expired': 'The login took too long or was already used. Start it again.',
+  'oidc.cancelled': 'The login with {method} was cancelled.',
 } as const;
 
 export type PortalTextKey = keyof typeof PORTAL_EN;

@@ -133,4 +133,8 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'authn.continue': 'Jatka',
   'authn.cpr.skip': 'Jatka ilman CPR-numeroa',
   'session.employee': 'Kirjautunut organisaation {organisation} (CVR {cvr}) työntekijänä.',
+  'oidc.continue': 'Jatka palveluun {method}',
+  'oidc.failed': 'Kirjautuminen palvelulla {method} epäonnistui. Voit yrittää uudelleen.',
+  'oidc.expired': 'Kirjautuminen kesti liian kauan tai se on jo käytetty. Aloita alusta.',
+  'oidc.cancelled': 'Kirjautuminen palvelulla {method} peruttiin.',
 };

@@ -131,4 +131,8 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'authn.continue': 'Fortsett',
   'authn.cpr.skip': 'Fortsett uten CPR-nummer',
   'session.employee': 'Logget inn som ansatt i {organisation} (CVR {cvr}).',
+  'oidc.continue': 'Fortsett til {method}',
+  'oidc.failed': 'Innloggingen med {method} lyktes ikke. Du kan prøve igjen.',
+  'oidc.expired': 'Innloggingen tok for lang tid eller er allerede brukt. Start på nytt.',
+  'oidc.cancelled': 'Innloggingen med {method} ble avbrutt.',
 };

@@ -131,4 +131,8 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
   'authn.continue': 'Fortsätt',
   'authn.cpr.skip': 'Fortsätt utan CPR-nummer',
   'session.employee': 'Inloggad som anställd på {organisation} (CVR {cvr}).',
+  'oidc.continue': 'Fortsätt till {method}',
+  'oidc.failed': 'Inloggningen med {method} lyckades inte. Du kan försöka igen.',
+  'oidc.expired': 'Inloggningen tog för lång tid eller har redan använts. Börja om.',
+  'oidc.cancelled': 'Inloggningen med {method} avbröts.',
 };

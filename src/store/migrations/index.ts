@@ -30,6 +30,7 @@ import { OUTBOX_CLAIMS_DOWN, outboxClaimsSql } from './tables';
 import { SEAL_DOWN, sealSql } from './tables';
 import { AUTHN_DOWN, authnSql } from './tables';
 import { TEST_EMPLOYEE_DOWN, testEmployeeSql } from './tables';
+import { OIDC_EID_DOWN, oidcEidSql } from './tables';
 
 function migration(name: string, dialect: Dialect, up: (d: Dialect) => string[], down: string[]): new () => MigrationInterface {
   return class implements MigrationInterface {
@@ -77,6 +78,7 @@ const all = (d: Dialect) => [
   migration('SealJobs1765400000000', d, sealSql, SEAL_DOWN),
   migration('Authn1765500000000', d, authnSql, AUTHN_DOWN),
   migration('TestEmployees1765520000000', d, testEmployeeSql, TEST_EMPLOYEE_DOWN),
+  migration('OidcEid1765540000000', d, oidcEidSql, OIDC_EID_DOWN),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);

@@ -9,7 +9,8 @@ import { t, type TextKey } from '../../../portal/i18n';
 import { html } from '../../../portal/html';
 import { taskKey } from '../../../portal/session';
 import type { Ctx, Kit } from '../../../portal/kit';
-import { errorTextKey, refusalCode, refusalEvent, type TestIdRefusal } from '../refusals';
+import { errorTextKey } from '../../errors';
+import { refusalCode, refusalEvent, type TestIdRefusal } from '../refusals';
 
 export interface EidDeps {
   testid: TestIdEnvironment;
