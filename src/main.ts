@@ -15,6 +15,7 @@ import { OutboxRepository } from './store/outbox';
 import { parseAllowPatterns } from './notify/allowlist';
 import type { DeliveryStatus } from './core/outbox';
 import { packagingCommands } from './ops/packagingcli';
+import { samlCommands } from './ops/samlcli';
 import {
   createDemoRequest,
   ensureDemoUsers,
@@ -147,6 +148,7 @@ export function cli(): Command {
   serviceCommands(program);
   profileCommands(program);
   packagingCommands(program, withServices);
+  samlCommands(program, withServices);
   deliveriesCommand(program);
   demoCommand(program);
   verifyCommand(program);

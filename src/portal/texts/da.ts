@@ -128,4 +128,11 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
     'Åbn PDF’en i et PDF-program, og se i signaturpanelet. Programmet stoler på seglet, når det stoler på det rodcertifikat, seglet bygger på; indtil da kan det kalde underskriveren ukendt, selv om filen er uændret.',
   'verify.tools': 'Sådan kontrollerer du selv seglet, dets tidsstempler og alle vedhæftede signaturer:',
   'verify.root': 'Hent platformens rodcertifikat',
+  'saml2.refused.title': 'Anmodningen om login kunne ikke modtages',
+  'saml2.refused.body':
+    'Tjenesten, der sendte dig hertil, bad om et login på en måde, segl ikke kan godtage, så du er ikke sendt tilbage til den. Gå tilbage til tjenesten, og start login igen. Sker det igen, så kontakt tjenesten og oplys årsagen nedenfor.',
+  'saml2.refused.reason': 'Årsag',
+  'saml2.post.title': 'Tilbage til tjenesten',
+  'saml2.post.body': 'Du bliver sendt tilbage til tjenesten. Hvis der ikke sker noget, så tryk på knappen.',
+  'saml2.post.button': 'Fortsæt til tjenesten',
 };

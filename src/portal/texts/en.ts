@@ -126,6 +126,13 @@ export const PORTAL_EN = {
     'Open the PDF in a PDF reader and look at its signature panel. The reader trusts the seal once it trusts the root certificate the seal chains to; until then it may call the signer unknown, even though the file is intact.',
   'verify.tools': 'To check it yourself, with the seal, its time-stamps and every attached signature:',
   'verify.root': 'Download the root certificate of this platform',
+  'saml2.refused.title': 'The login request could not be accepted',
+  'saml2.refused.body':
+    'The service that sent you here asked for a login in a way segl cannot accept, so you have not been sent back to it. Go back to the service and start the login again. If it happens again, contact the service and give it the reason below.',
+  'saml2.refused.reason': 'Reason',
+  'saml2.post.title': 'Returning to the service',
+  'saml2.post.body': 'You are being sent back to the service. If nothing happens, press the button.',
+  'saml2.post.button': 'Continue to the service',
 } as const;
 
 export type PortalTextKey = keyof typeof PORTAL_EN;

@@ -130,4 +130,11 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
     'Avaa PDF PDF-ohjelmassa ja katso sen allekirjoituspaneelia. Ohjelma luottaa sinettiin, kun se luottaa juurivarmenteeseen, johon sinetti perustuu; siihen asti se voi kutsua allekirjoittajaa tuntemattomaksi, vaikka tiedosto on muuttumaton.',
   'verify.tools': 'Näin tarkistat itse sinetin, sen aikaleimat ja kaikki liitetyt allekirjoitukset:',
   'verify.root': 'Lataa alustan juurivarmenne',
+  'saml2.refused.title': 'Kirjautumispyyntöä ei voitu ottaa vastaan',
+  'saml2.refused.body':
+    'Palvelu, joka ohjasi sinut tänne, pyysi kirjautumista tavalla, jota segl ei voi hyväksyä, joten sinua ei ole ohjattu takaisin palveluun. Palaa palveluun ja aloita kirjautuminen uudelleen. Jos näin käy uudelleen, ota yhteyttä palveluun ja kerro alla oleva syy.',
+  'saml2.refused.reason': 'Syy',
+  'saml2.post.title': 'Paluu palveluun',
+  'saml2.post.body': 'Sinut ohjataan takaisin palveluun. Jos mitään ei tapahdu, paina painiketta.',
+  'saml2.post.button': 'Jatka palveluun',
 };

@@ -128,4 +128,11 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
     'Åpne PDF-en i et PDF-program og se i signaturpanelet. Programmet stoler på seglet når det stoler på rotsertifikatet seglet bygger på; inntil da kan det kalle signataren ukjent, selv om filen er uendret.',
   'verify.tools': 'Slik kontrollerer du selv seglet, tidsstemplene og alle vedlagte signaturer:',
   'verify.root': 'Last ned plattformens rotsertifikat',
+  'saml2.refused.title': 'Forespørselen om innlogging kunne ikke tas imot',
+  'saml2.refused.body':
+    'Tjenesten som sendte deg hit, ba om innlogging på en måte segl ikke kan godta, så du er ikke sendt tilbake dit. Gå tilbake til tjenesten og start innloggingen på nytt. Skjer det igjen, kontakt tjenesten og oppgi årsaken nedenfor.',
+  'saml2.refused.reason': 'Årsak',
+  'saml2.post.title': 'Tilbake til tjenesten',
+  'saml2.post.body': 'Du blir sendt tilbake til tjenesten. Hvis ingenting skjer, trykk på knappen.',
+  'saml2.post.button': 'Fortsett til tjenesten',
 };

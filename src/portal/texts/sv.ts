@@ -128,4 +128,11 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
     'Öppna PDF-filen i ett PDF-program och titta i signaturpanelen. Programmet litar på förseglingen när det litar på rotcertifikatet som förseglingen bygger på; fram till dess kan det kalla undertecknaren okänd, även om filen är oförändrad.',
   'verify.tools': 'Så kontrollerar du själv förseglingen, dess tidsstämplar och alla bifogade underskrifter:',
   'verify.root': 'Hämta plattformens rotcertifikat',
+  'saml2.refused.title': 'Begäran om inloggning kunde inte tas emot',
+  'saml2.refused.body':
+    'Tjänsten som skickade dig hit begärde en inloggning på ett sätt som segl inte kan godta, så du har inte skickats tillbaka dit. Gå tillbaka till tjänsten och börja om inloggningen. Om det händer igen, kontakta tjänsten och ange orsaken nedan.',
+  'saml2.refused.reason': 'Orsak',
+  'saml2.post.title': 'Tillbaka till tjänsten',
+  'saml2.post.body': 'Du skickas tillbaka till tjänsten. Om inget händer, tryck på knappen.',
+  'saml2.post.button': 'Fortsätt till tjänsten',
 };
