@@ -18,6 +18,7 @@ import type { PidCprService } from './eid/pidcpr';
 import { testIdToolRoutes } from './eid/testid/tool';
 import { testIdMethod } from './eid/testid/steps';
 import type { TestIdEnvironment } from './eid/testid/users';
+import { authnRoutes } from './eid/authn/routes';
 import { adminRoutes } from './ops/admin';
 import type { AdjustableClock } from './ops/clock';
 import type { Metrics } from './ops/metrics';
@@ -211,6 +212,7 @@ export async function startHttp(rt: HttpRuntime): Promise<void> {
   if (cfg.testCa) app.use(lazyRouter(async () => pkiRoutes(await rt.ca())));
   if (rt.adminPassword) app.use(adminRouter(rt, rt.adminPassword));
   app.use(portalRouter(rt));
+  app.use(authnRoutes({ ...rt, url: () => rt.url ?? cfg.publicUrl }));
   if (rt.testid)
     app.use(
       testIdToolRoutes({ testid: rt.testid, secret: cfg.secret!, production: cfg.mode === 'production', log: rt.log, clock: rt.clock }),

@@ -65,6 +65,8 @@ const Env = z.object({
   SEGL_TEST_CA: flag.optional(),
   SEGL_SEAL_P12: z.string().optional(),
   SEGL_SEAL_P12_PASSPHRASE: z.string().optional(),
+  SEGL_SAML_P12: z.string().optional(),
+  SEGL_SAML_P12_PASSPHRASE: z.string().optional(),
   SEGL_TSA_URL: z.url({ protocol: /^https?$/ }).optional(),
   SEGL_SEAL_RETRY_SCHEDULE: retrySchedule.optional(),
   SEGL_TRUST_ANCHORS: z.string().optional(),
@@ -189,6 +191,8 @@ export interface Config {
   /** after SIGTERM: how long /readyz says `draining` while new requests are still taken (a load balancer's poll interval) */
   drainDelayMs: number;
   blobs: BlobsConfig;
+  /** the authentication service's SAML signing key and certificate (PKCS#12); unset: the test PKI's in preprod, off in production */
+  samlP12?: { path: string; passphrase: string };
 }
 
 /** The blob stores: the one in use, an optional read-through during a migration, and each kind's settings. */
@@ -380,6 +384,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const cfg = configFrom(e);
   if (cfg.notify.testClock && cfg.mode === 'production')
     throw new ConfigError('SEGL_TEST_CLOCK is for preprod only; production refuses a movable clock');
+  if (e.SEGL_SAML_P12_PASSPHRASE && !e.SEGL_SAML_P12)
+    throw new ConfigError('SEGL_SAML_P12_PASSPHRASE is set without SEGL_SAML_P12 (the PKCS#12 file with the SAML signing key)');
   const blobs = blobProblems(cfg.blobs);
   if (blobs.length) throw new ConfigError(`invalid blob store configuration:\n  ${blobs.join('\n  ')}`);
   const missingTrust = missingTrustServices(cfg);
@@ -437,6 +443,7 @@ function configFrom(e: ParsedEnv): Config {
     shutdownGraceMs: e.SEGL_SHUTDOWN_GRACE,
     drainDelayMs: e.SEGL_DRAIN_DELAY,
     blobs: blobsConfigFrom(e, path.resolve(e.DATA_DIR)),
+    samlP12: e.SEGL_SAML_P12 ? { path: path.resolve(e.SEGL_SAML_P12), passphrase: e.SEGL_SAML_P12_PASSPHRASE ?? '' } : undefined,
   };
 }
 
@@ -529,6 +536,7 @@ export function describeConfig(c: Config): Record<string, unknown> {
     testClock: c.notify.testClock,
     trustedProxies: c.trustedProxies.length ? c.trustedProxies : 'none',
     blobs: describeBlobs(c.blobs),
+    samlP12: c.samlP12 ? c.samlP12.path : c.testCa ? 'test PKI' : 'off (the authentication service needs SEGL_SAML_P12)',
   };
 }
 

@@ -15,6 +15,9 @@ import { OutboxRepository } from './store/outbox';
 import { parseAllowPatterns } from './notify/allowlist';
 import type { DeliveryStatus } from './core/outbox';
 import { packagingCommands } from './ops/packagingcli';
+import { samlSigningSource } from './eid/authn/routes';
+import { authTargets, setAuthTargets } from './eid/authn/cli';
+import { SAML_CERTIFICATE_PATH } from './eid/saml/std';
 import { samlCommands } from './ops/samlcli';
 import {
   createDemoRequest,
@@ -60,6 +63,9 @@ function banner(rt: Runtime, users: DemoUser[] = []): string {
       : []),
     ...(rt.config.mode === 'preprod' && rt.adminPassword ? [`  dev outbox (mail, SMS):   ${url}/dev/outbox  (admin login)`] : []),
     ...(rt.clock.movable ? [`  test clock:               POST ${url}/admin/clock/advance?by=2d`] : []),
+    samlSigningSource(rt.config)
+      ? `  login (SAML 1.1):         ${url}/std/method/<service>?id=nemid&target=…  certificate ${url}${SAML_CERTIFICATE_PATH}`
+      : '  login (SAML 1.1):         off (production needs SEGL_SAML_P12, the SAML signing key)',
   ];
   if (rt.testid) {
     lines.push(`  test eID (NemID-style):   ${url}/testid/  (create test users, key cards, revoke/lock certificates)`);
@@ -222,11 +228,17 @@ function serviceSettingsCommands(service: Command): void {
     )
     .option('--rotate-webhook-secret', 'make a new webhook signing secret (the old one stops working)')
     .option('--pid-cpr <mode>', 'match (the user types the CPR; default) or lookup (public services only: the CPR comes from the PID)')
-    .action(async (name: string, o: { callbackAllow?: string; rotateWebhookSecret?: boolean; pidCpr?: string }) => {
-      if (o.callbackAllow === undefined && !o.rotateWebhookSecret && o.pidCpr === undefined) {
-        throw new Error('nothing to set: give --callback-allow, --rotate-webhook-secret and/or --pid-cpr');
+    .option(
+      '--auth-target <url>',
+      'a target logins may answer to (/std/method): origin and path prefix, e.g. https://app.example/auth/ (repeatable; "" clears them)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .action(async (name: string, o: { callbackAllow?: string; rotateWebhookSecret?: boolean; pidCpr?: string; authTarget?: string[] }) => {
+      if (o.callbackAllow === undefined && !o.rotateWebhookSecret && o.pidCpr === undefined && o.authTarget === undefined) {
+        throw new Error('nothing to set: give --callback-allow, --rotate-webhook-secret, --pid-cpr and/or --auth-target');
       }
       await withServices(async (r, db) => {
+        if (o.authTarget !== undefined) await setAuthTargets(r, db, name, o.authTarget);
         if (o.pidCpr !== undefined) {
           const svc = await r.find(name);
           if (!svc) throw new Error(`no service "${name}"`);
@@ -246,9 +258,9 @@ function serviceSettingsCommands(service: Command): void {
     .command('show <name>')
     .description("a service's callback allowlist and webhook signing secret")
     .action(async (name: string) => {
-      const s = await withServices((r) => r.settings(name));
+      const { s, targets } = await withServices(async (r, db) => ({ s: await r.settings(name), targets: await authTargets(r, db, name) }));
       process.stdout.write(
-        `service:         ${s.name}\ncallback-allow:  ${s.callbackAllow.join(',') || '(none; SEGL_CALLBACK_ALLOW applies)'}\nwebhook secret:  ${s.webhookSecret}\n`,
+        `service:         ${s.name}\ncallback-allow:  ${s.callbackAllow.join(',') || '(none; SEGL_CALLBACK_ALLOW applies)'}\nwebhook secret:  ${s.webhookSecret}\nauth-target:     ${targets.join(' ') || '(none: /std/method logins refused)'}\n`,
       );
     });
 }

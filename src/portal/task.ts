@@ -38,7 +38,7 @@ interface ResolveDeps extends Pick<Kit, 'signer'> {
 }
 
 /** The graphical profile's stylesheet, logo and name as the task's pages show them. */
-function lookOf(svc: ServiceAccount, chosen: Awaited<ReturnType<ProfileRepository['resolve']>>): PageLook | undefined {
+export function lookOf(svc: ServiceAccount, chosen: Awaited<ReturnType<ProfileRepository['resolve']>>): PageLook | undefined {
   return chosen
     ? {
         css: `/portal/profile/${encodeURIComponent(svc.name)}/${encodeURIComponent(chosen.name)}.css`,

@@ -130,8 +130,10 @@ export class ServiceRepository {
       if (!svc) throw new Error(`no service "${name}"`);
       const [used] = await q.all<{ n: number }>('SELECT COUNT(*) AS n FROM request WHERE service_id = ?', [svc.id]);
       if (Number(used!.n)) throw new Error(`service "${name}" has ${used!.n} request(s); it cannot be deleted`);
-      // its configuration goes with it: packaging methods (and their templates)
+      // its configuration goes with it: packaging methods (and their templates), login targets and logins
       await q.run('DELETE FROM packaging_method WHERE service_id = ?', [svc.id]);
+      await q.run('DELETE FROM auth_target WHERE service_id = ?', [svc.id]);
+      await q.run('DELETE FROM login_transaction WHERE service_id = ?', [svc.id]);
       await q.run('DELETE FROM service WHERE id = ?', [svc.id]);
     });
     this.rows.delete(name);

@@ -528,3 +528,29 @@ export async function createCrl(
   });
   return crl.rawData;
 }
+
+/**
+ * The authentication service's SAML signing certificate (issue 14), issued by the service CA like the
+ * seal but a separate key: CN `<host>/std` as Signicat's (`CN=test.signicat.com/std`), keyUsage
+ * digitalSignature (critical; it signs SAML Responses, never documents), AIA + CRL DP like the seal,
+ * 3 years.
+ */
+export async function issueSamlCertificate(
+  serviceCa: Issuer,
+  opts: { name?: string; host: string; urls: PkiUrls; now?: Date },
+): Promise<Issuer> {
+  const keys = await generateKeys();
+  const certificate = await issue({
+    issuer: serviceCa,
+    subject: dn(opts.name ?? 'segl test', `${opts.host}/std`),
+    publicKey: keys.publicKey,
+    notBefore: opts.now ?? new Date(),
+    years: 3,
+    extensions: endEntity([
+      new x509.KeyUsagesExtension(KU.digitalSignature, true),
+      new x509.CRLDistributionPointsExtension([opts.urls.serviceCrl ?? opts.urls.crl]),
+      aia(opts.urls, opts.urls.serviceCaIssuers),
+    ]),
+  });
+  return { certificate, keys };
+}

@@ -91,19 +91,19 @@ interface SealedKey {
   ciphertext: string;
 }
 
-function additionalData(role: Role): Buffer {
-  return Buffer.from(`${KEY_FORMAT}:v${VERSION}:${ROLES[role]}`);
+function additionalData(label: string): Buffer {
+  return Buffer.from(`${KEY_FORMAT}:v${VERSION}:${label}`);
 }
 
 function requireSecret(secret: string): void {
   if (typeof secret !== 'string' || secret.length === 0) throw new Error('segl test PKI: the secret is empty');
 }
 
-/** Encrypts a private key's PKCS#8 PEM for `role` (see the top of this file for the scheme). */
-async function sealKey(key: CryptoKey, role: Role, secret: string): Promise<SealedKey> {
+/** Encrypts a private key's PKCS#8 PEM for the file `label` (a role's; see the top of this file for the scheme). */
+async function sealKey(key: CryptoKey, label: string, secret: string): Promise<SealedKey> {
   const pem = toPem(await crypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
   const salt = randomBytes(16);
-  const { iv, ciphertext, tag } = gcmSeal(await scryptKey(secret, salt, SCRYPT), pem, additionalData(role));
+  const { iv, ciphertext, tag } = gcmSeal(await scryptKey(secret, salt, SCRYPT), pem, additionalData(label));
   return {
     format: KEY_FORMAT,
     version: VERSION,
@@ -116,7 +116,7 @@ async function sealKey(key: CryptoKey, role: Role, secret: string): Promise<Seal
 }
 
 /** Decrypts a key file; a wrong secret fails GCM authentication and says so. */
-async function openKey(sealed: SealedKey, role: Role, secret: string, file: string): Promise<CryptoKey> {
+async function openKey(sealed: SealedKey, label: string, secret: string, file: string): Promise<CryptoKey> {
   if (sealed.format !== KEY_FORMAT || sealed.version !== VERSION || sealed.cipher !== 'aes-256-gcm' || sealed.kdf?.name !== 'scrypt') {
     throw new Error(`segl test PKI: ${file} is not a version ${VERSION} ${KEY_FORMAT} file`);
   }
@@ -127,7 +127,7 @@ async function openKey(sealed: SealedKey, role: Role, secret: string, file: stri
     Buffer.from(sealed.iv, 'base64'),
     Buffer.from(sealed.ciphertext, 'base64'),
     Buffer.from(sealed.tag, 'base64'),
-    additionalData(role),
+    additionalData(label),
   );
   if (!plain) {
     throw new Error(
@@ -156,7 +156,7 @@ async function writeRoles(dir: string, pki: Partial<TestPki>, roles: Role[], sec
   for (const role of roles) {
     const { certificate, keys } = pki[role]!;
     await writeFile(path.join(dir, `${ROLES[role]}.pem`), certificate.toString('pem') + '\n', 0o600);
-    const sealed = await sealKey(keys.privateKey, role, secret);
+    const sealed = await sealKey(keys.privateKey, ROLES[role], secret);
     await writeFile(path.join(dir, `${ROLES[role]}.key.json`), JSON.stringify(sealed, null, 2) + '\n', 0o600);
   }
 }
@@ -207,7 +207,7 @@ async function loadRole(dir: string, role: Role, secret: string): Promise<Issuer
   const certificate = new x509.X509Certificate(await fs.readFile(path.join(dir, `${ROLES[role]}.pem`), 'utf8'));
   const keyFile = path.join(dir, `${ROLES[role]}.key.json`);
   const sealed = JSON.parse(await fs.readFile(keyFile, 'utf8')) as SealedKey;
-  const privateKey = await openKey(sealed, role, secret, keyFile);
+  const privateKey = await openKey(sealed, ROLES[role], secret, keyFile);
   const publicKey = (await certificate.publicKey.export(RSA_IMPORT as never, ['verify'] as never)) as unknown as CryptoKey;
   const issuer: Issuer = { certificate, keys: { privateKey, publicKey } };
   await assertKeyMatches(issuer, keyFile);
@@ -355,4 +355,45 @@ export async function loadOrCreateTestPki(
     return loadTestPki(dir, secret); // another process created it first
   }
   return { ...pki, urls, name, retired: [] };
+}
+
+/**
+ * A certificate and key kept beside the hierarchy under their own file names (`<label>.pem`,
+ * `<label>.key.json`, sealed as the roles' keys are), made by `make` on first use: what segl issues
+ * to itself after the PKI was created (the SAML signing certificate). Concurrent first uses are safe:
+ * the key file is written first with O_EXCL and the certificate last, so the loser reads the winner's.
+ */
+export async function loadOrCreateLeaf(dir: string, label: string, secret: string, make: () => Promise<Issuer>): Promise<Issuer> {
+  requireSecret(secret);
+  const certFile = path.join(dir, `${label}.pem`);
+  const keyFile = path.join(dir, `${label}.key.json`);
+  const load = async (): Promise<Issuer> => {
+    const certificate = new x509.X509Certificate(await fs.readFile(certFile, 'utf8'));
+    const privateKey = await openKey(JSON.parse(await fs.readFile(keyFile, 'utf8')) as SealedKey, label, secret, keyFile);
+    const publicKey = (await certificate.publicKey.export(RSA_IMPORT as never, ['verify'] as never)) as unknown as CryptoKey;
+    const issuer: Issuer = { certificate, keys: { privateKey, publicKey } };
+    await assertKeyMatches(issuer, keyFile);
+    return issuer;
+  };
+  const exists = await fs.stat(certFile).then(
+    () => true,
+    () => false,
+  );
+  if (exists) return load();
+  const made = await make();
+  const tmp = `${keyFile}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(tmp, JSON.stringify(await sealKey(made.keys.privateKey, label, secret), null, 2) + '\n', 0o600);
+  try {
+    await fs.link(tmp, keyFile); // fails if another process got there first
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    for (let i = 0; i < 40 && !(await fs.stat(certFile).catch(() => undefined)); i++) await new Promise((r) => setTimeout(r, 250));
+    return load();
+  }
+  await fs.rm(tmp, { force: true });
+  const certTmp = `${certFile}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(certTmp, made.certificate.toString('pem') + '\n', 0o600);
+  await fs.rename(certTmp, certFile);
+  return made;
 }

@@ -10,8 +10,18 @@ import path from 'node:path';
 import type * as x509 from '@peculiar/x509';
 import type { Clock } from '../core/ports';
 import type { CertificateRecord, CertificateRepository } from '../store/certificates';
-import { createCrl, issuePersonCertificate, pidOf, serialHex, type PersonKind, type PkiUrls, type TestPki } from './pki';
-import { loadOrCreateTestPki, type StoredTestPki } from './store';
+import {
+  createCrl,
+  issuePersonCertificate,
+  issueSamlCertificate,
+  pidOf,
+  serialHex,
+  type Issuer,
+  type PersonKind,
+  type PkiUrls,
+  type TestPki,
+} from './pki';
+import { loadOrCreateLeaf, loadOrCreateTestPki, type StoredTestPki } from './store';
 import { respondOcsp } from '../trust/ocsp/responder';
 import type { CertStatus, RevocationReason } from '../trust/sources';
 import { respondTimestamp } from '../trust/tsp/responder';
@@ -43,15 +53,31 @@ export interface PersonRequest {
 }
 
 export class TestCa {
+  private saml?: Promise<Issuer>;
   private constructor(
     readonly pki: StoredTestPki,
     private readonly certs: CertificateRepository,
     private readonly clock: Clock,
+    private readonly dir: string,
+    private readonly secret: string,
   ) {}
 
   static async open(dataDir: string, secret: string, baseUrl: string, certs: CertificateRepository, clock: Clock): Promise<TestCa> {
     const pki = await loadOrCreateTestPki(path.join(dataDir, 'pki'), secret, pkiUrls(baseUrl));
-    return new TestCa(pki, certs, clock);
+    return new TestCa(pki, certs, clock, path.join(dataDir, 'pki'), secret);
+  }
+
+  /**
+   * The authentication service's SAML signing certificate and key (`CN=<host>/std`, issued by the
+   * service CA on first use and kept as saml.pem / saml.key.json beside the hierarchy).
+   */
+  samlSigner(host: string): Promise<Issuer> {
+    return (this.saml ??= loadOrCreateLeaf(this.dir, 'saml', this.secret, () =>
+      issueSamlCertificate(this.pki.serviceCa, { name: this.pki.name, host, urls: this.pki.urls, now: this.clock.now() }),
+    ).catch((e) => {
+      this.saml = undefined;
+      throw e;
+    }));
   }
 
   pem(which: keyof TestPki): string {
@@ -107,7 +133,8 @@ export class TestCa {
 
   /** The status the service CA's responder reports: what the service CA issued is good, anything else unknown. */
   async serviceStatus(serial: string): Promise<CertStatus> {
-    const own = [this.pki.seal, this.pki.tsa, this.pki.serviceOcsp].map((i) => serialHex(i.certificate));
+    const saml = this.saml && (await this.saml.catch(() => undefined));
+    const own = [this.pki.seal, this.pki.tsa, this.pki.serviceOcsp, ...(saml ? [saml] : [])].map((i) => serialHex(i.certificate));
     return own.includes(serial) ? { status: 'good' } : { status: 'unknown' };
   }
 

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config';
 import { startRuntime, type Runtime } from '../../src/runtime';
 import type { Resolver } from '../../src/notify/allowlist';
 import type { PackageMaker } from '../../src/core/packaging';
+import type { Logger } from 'pino';
 
 export type DbKind = 'sqlite' | 'postgres';
 
@@ -76,6 +77,8 @@ export interface ServerOptions {
   seed?: (dataDir: string) => void | Promise<void>;
   /** the PAdES maker behind create-package (default: the runtime's own) */
   packageMaker?: PackageMaker;
+  /** the runtime's logger (default: one at LOG_LEVEL, silent) */
+  log?: Logger;
 }
 
 export async function startServer(db: DbKind = 'sqlite', env: Record<string, string> = {}, opts: ServerOptions = {}): Promise<TestServer> {
@@ -98,7 +101,13 @@ export async function startServer(db: DbKind = 'sqlite', env: Record<string, str
     SEGL_QUEUE_PREFIX: `segl-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     ...env,
   });
-  const rt = await startRuntime(cfg, { http: true, worker: opts.worker ?? false, resolve: opts.resolve, packageMaker: opts.packageMaker });
+  const rt = await startRuntime(cfg, {
+    http: true,
+    worker: opts.worker ?? false,
+    resolve: opts.resolve,
+    packageMaker: opts.packageMaker,
+    log: opts.log,
+  });
   return {
     rt,
     url: rt.url!,

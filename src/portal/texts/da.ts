@@ -128,6 +128,16 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
     'Åbn PDF’en i et PDF-program, og se i signaturpanelet. Programmet stoler på seglet, når det stoler på det rodcertifikat, seglet bygger på; indtil da kan det kalde underskriveren ukendt, selv om filen er uændret.',
   'verify.tools': 'Sådan kontrollerer du selv seglet, dets tidsstempler og alle vedhæftede signaturer:',
   'verify.root': 'Hent platformens rodcertifikat',
+  'authn.title': 'Log ind',
+  'authn.refused.title': 'Dette login kan ikke starte',
+  'authn.refused.body':
+    'Linket, der førte dig hertil, er ikke gyldigt: tjenesten, eID’et eller returadressen er ukendt eller ikke tilladt. Gå tilbage til det websted, du kom fra.',
+  'authn.ended.title': 'Dette login er afsluttet',
+  'authn.ended.body':
+    'Det tog for lang tid, det er allerede brugt, eller det blev startet i en anden browser. Gå tilbage til det websted, du kom fra, og log ind igen.',
+  'authn.returning': 'Du sendes tilbage til {site} …',
+  'authn.continue': 'Fortsæt',
+  'authn.cpr.skip': 'Fortsæt uden CPR-nummer',
   'saml2.refused.title': 'Anmodningen om login kunne ikke modtages',
   'saml2.refused.body':
     'Tjenesten, der sendte dig hertil, bad om et login på en måde, segl ikke kan godtage, så du er ikke sendt tilbage til den. Gå tilbage til tjenesten, og start login igen. Sker det igen, så kontakt tjenesten og oplys årsagen nedenfor.',

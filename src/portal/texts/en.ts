@@ -126,6 +126,16 @@ export const PORTAL_EN = {
     'Open the PDF in a PDF reader and look at its signature panel. The reader trusts the seal once it trusts the root certificate the seal chains to; until then it may call the signer unknown, even though the file is intact.',
   'verify.tools': 'To check it yourself, with the seal, its time-stamps and every attached signature:',
   'verify.root': 'Download the root certificate of this platform',
+  'authn.title': 'Log in',
+  'authn.refused.title': 'This login cannot start',
+  'authn.refused.body':
+    'The link that brought you here is not valid: the service, the eID or the return address is unknown or not allowed. Go back to the site you came from.',
+  'authn.ended.title': 'This login has ended',
+  'authn.ended.body':
+    'It took too long, it was already used, or it was started in another browser. Go back to the site you came from and log in again.',
+  'authn.returning': 'Sending you back to {site} …',
+  'authn.continue': 'Continue',
+  'authn.cpr.skip': 'Continue without CPR number',
   'saml2.refused.title': 'The login request could not be accepted',
   'saml2.refused.body':
     'The service that sent you here asked for a login in a way segl cannot accept, so you have not been sent back to it. Go back to the service and start the login again. If it happens again, contact the service and give it the reason below.',

@@ -130,6 +130,16 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
     'Avaa PDF PDF-ohjelmassa ja katso sen allekirjoituspaneelia. Ohjelma luottaa sinettiin, kun se luottaa juurivarmenteeseen, johon sinetti perustuu; siihen asti se voi kutsua allekirjoittajaa tuntemattomaksi, vaikka tiedosto on muuttumaton.',
   'verify.tools': 'Näin tarkistat itse sinetin, sen aikaleimat ja kaikki liitetyt allekirjoitukset:',
   'verify.root': 'Lataa alustan juurivarmenne',
+  'authn.title': 'Kirjaudu sisään',
+  'authn.refused.title': 'Tätä kirjautumista ei voi aloittaa',
+  'authn.refused.body':
+    'Linkki, jolla tulit tänne, ei ole kelvollinen: palvelu, sähköinen tunniste tai paluuosoite on tuntematon tai ei sallittu. Palaa sivustolle, jolta tulit.',
+  'authn.ended.title': 'Tämä kirjautuminen on päättynyt',
+  'authn.ended.body':
+    'Se kesti liian kauan, se on jo käytetty tai se aloitettiin toisessa selaimessa. Palaa sivustolle, jolta tulit, ja kirjaudu uudelleen.',
+  'authn.returning': 'Sinut ohjataan takaisin sivustolle {site} …',
+  'authn.continue': 'Jatka',
+  'authn.cpr.skip': 'Jatka ilman CPR-numeroa',
   'saml2.refused.title': 'Kirjautumispyyntöä ei voitu ottaa vastaan',
   'saml2.refused.body':
     'Palvelu, joka ohjasi sinut tänne, pyysi kirjautumista tavalla, jota segl ei voi hyväksyä, joten sinua ei ole ohjattu takaisin palveluun. Palaa palveluun ja aloita kirjautuminen uudelleen. Jos näin käy uudelleen, ota yhteyttä palveluun ja kerro alla oleva syy.',

@@ -128,6 +128,16 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
     'Åpne PDF-en i et PDF-program og se i signaturpanelet. Programmet stoler på seglet når det stoler på rotsertifikatet seglet bygger på; inntil da kan det kalle signataren ukjent, selv om filen er uendret.',
   'verify.tools': 'Slik kontrollerer du selv seglet, tidsstemplene og alle vedlagte signaturer:',
   'verify.root': 'Last ned plattformens rotsertifikat',
+  'authn.title': 'Logg inn',
+  'authn.refused.title': 'Denne innloggingen kan ikke starte',
+  'authn.refused.body':
+    'Lenken som førte deg hit, er ikke gyldig: tjenesten, eID-en eller returadressen er ukjent eller ikke tillatt. Gå tilbake til nettstedet du kom fra.',
+  'authn.ended.title': 'Denne innloggingen er avsluttet',
+  'authn.ended.body':
+    'Det tok for lang tid, den er allerede brukt, eller den ble startet i en annen nettleser. Gå tilbake til nettstedet du kom fra, og logg inn på nytt.',
+  'authn.returning': 'Du sendes tilbake til {site} …',
+  'authn.continue': 'Fortsett',
+  'authn.cpr.skip': 'Fortsett uten CPR-nummer',
   'saml2.refused.title': 'Forespørselen om innlogging kunne ikke tas imot',
   'saml2.refused.body':
     'Tjenesten som sendte deg hit, ba om innlogging på en måte segl ikke kan godta, så du er ikke sendt tilbake dit. Gå tilbake til tjenesten og start innloggingen på nytt. Skjer det igjen, kontakt tjenesten og oppgi årsaken nedenfor.',

@@ -128,6 +128,16 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
     'Öppna PDF-filen i ett PDF-program och titta i signaturpanelen. Programmet litar på förseglingen när det litar på rotcertifikatet som förseglingen bygger på; fram till dess kan det kalla undertecknaren okänd, även om filen är oförändrad.',
   'verify.tools': 'Så kontrollerar du själv förseglingen, dess tidsstämplar och alla bifogade underskrifter:',
   'verify.root': 'Hämta plattformens rotcertifikat',
+  'authn.title': 'Logga in',
+  'authn.refused.title': 'Den här inloggningen kan inte starta',
+  'authn.refused.body':
+    'Länken som ledde dig hit är inte giltig: tjänsten, e-legitimationen eller returadressen är okänd eller inte tillåten. Gå tillbaka till webbplatsen du kom från.',
+  'authn.ended.title': 'Den här inloggningen är avslutad',
+  'authn.ended.body':
+    'Det tog för lång tid, den har redan använts, eller den startades i en annan webbläsare. Gå tillbaka till webbplatsen du kom från och logga in igen.',
+  'authn.returning': 'Du skickas tillbaka till {site} …',
+  'authn.continue': 'Fortsätt',
+  'authn.cpr.skip': 'Fortsätt utan CPR-nummer',
   'saml2.refused.title': 'Begäran om inloggning kunde inte tas emot',
   'saml2.refused.body':
     'Tjänsten som skickade dig hit begärde en inloggning på ett sätt som segl inte kan godta, så du har inte skickats tillbaka dit. Gå tillbaka till tjänsten och börja om inloggningen. Om det händer igen, kontakta tjänsten och ange orsaken nedan.',

@@ -28,6 +28,7 @@ import { PACKAGING_DOWN, packagingSql } from './tables';
 import { packagingMethodSql } from './tables';
 import { OUTBOX_CLAIMS_DOWN, outboxClaimsSql } from './tables';
 import { SEAL_DOWN, sealSql } from './tables';
+import { AUTHN_DOWN, authnSql } from './tables';
 import { SAML_SP_DOWN, samlSpSql } from './tables';
 
 function migration(name: string, dialect: Dialect, up: (d: Dialect) => string[], down: string[]): new () => MigrationInterface {
@@ -74,7 +75,8 @@ const all = (d: Dialect) => [
   migration('PackagingMethods1765300000000', d, packagingMethodSql, ['DROP TABLE packaging_method']),
   migration('OutboxClaims1765350000000', d, outboxClaimsSql, OUTBOX_CLAIMS_DOWN),
   migration('SealJobs1765400000000', d, sealSql, SEAL_DOWN),
-  migration('SamlSps1765500000000', d, samlSpSql, SAML_SP_DOWN),
+  migration('Authn1765500000000', d, authnSql, AUTHN_DOWN),
+  migration('SamlSps1765600000000', d, samlSpSql, SAML_SP_DOWN),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);

@@ -296,6 +296,24 @@ export function sealSql(d: Dialect): string[] {
 export const SEAL_DOWN = ['DROP INDEX seal_job_due', 'DROP TABLE seal_job'];
 
 /**
+ * The authentication service (issue 14): per service, the targets a login may answer to (an exact
+ * origin and a path prefix, set with `segl service set --auth-target`); and the login transactions
+ * that are not tasks (src/eid/authn): keyed by the SHA-256 of their id, bound to the portal session
+ * that started them (the SHA-256 of its id), their state sealed (it holds the PID), single use
+ * (`finished_at`), and gone after `expires_at`.
+ */
+export function authnSql(d: Dialect): string[] {
+  return [
+    `CREATE TABLE auth_target (service_id integer NOT NULL REFERENCES service(id), url ${v(2048)} NOT NULL, created_at ${T} NOT NULL,
+      PRIMARY KEY (service_id, url))`,
+    `CREATE TABLE login_transaction (id_hash ${v(64)} PRIMARY KEY, service_id integer NOT NULL REFERENCES service(id),
+      session_hash ${v(64)} NOT NULL, data ${d.text} NOT NULL, created_at ${T} NOT NULL, expires_at ${T} NOT NULL, finished_at ${T})`,
+    `CREATE INDEX login_transaction_expires ON login_transaction (expires_at)`,
+  ];
+}
+export const AUTHN_DOWN = ['DROP INDEX login_transaction_expires', 'DROP TABLE login_transaction', 'DROP TABLE auth_target'];
+
+/**
  * SAML 2.0 service providers (issue 14, docs/authentication.md): one row per SP registered from its
  * metadata for a service, found by its entityID (unique: it is the AuthnRequest's Issuer). `acs` is
  * JSON (HTTP-POST AssertionConsumerService URLs with index and isDefault), `certificates` JSON

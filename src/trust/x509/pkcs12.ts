@@ -1,8 +1,9 @@
 // PKCS#12 (RFC 7292) key stores, for a production seal key and its chain. Parsed with node-forge;
 // the key is handed to WebCrypto as PKCS#8 and never written anywhere.
+// first: it loads reflect-metadata, which @peculiar/x509 needs before it loads
+import { crypto, type CryptoKeyPair } from '../crypto';
 import * as x509 from '@peculiar/x509';
 import forge from 'node-forge';
-import { crypto, type CryptoKeyPair } from '../crypto';
 
 export interface KeyStoreEntry {
   certificate: x509.X509Certificate;

@@ -9,6 +9,8 @@
 // - writing: el()/render() build elements whose serialisation IS their exclusive canonical form, in
 //   any context that binds none of their prefixes (see render), so a signer can digest the very bytes
 //   it writes without parsing them back.
+//   An apex may declare namespaces it does not use (XEl.decls): its canonical form under an
+//   InclusiveNamespaces PrefixList naming them (exc-c14n §3) keeps them, so it is still what is written.
 //
 // The rules (exc-c14n §3, C14N 1.0 §2.3): no XML declaration or DTD; comments dropped; empty elements
 // as start-end pairs; a namespace declaration is written on an element only when the element or one

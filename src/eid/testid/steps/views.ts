@@ -6,9 +6,20 @@ import type { Ctx, Kit } from '../../../portal/kit';
 import type { Challenge, Failure } from '../users';
 import { SIGN } from './shared';
 
-export const action = (c: Ctx, step: string) => `${c.base}/${step}?${c.query}`;
+/**
+ * What a step's form needs of its page: the language, where the steps live (`base/step?query`) and the
+ * session's CSRF token. A task page's Ctx is one; so is a login that is not a task (src/eid/authn).
+ */
+export interface StepView {
+  lang: LangLike;
+  base: string;
+  query: string;
+  session: { csrf: string };
+}
 
-export const hidden = (c: Ctx, fields: Record<string, string | string[]> = {}): Html =>
+export const action = (c: StepView, step: string) => `${c.base}/${step}?${c.query}`;
+
+export const hidden = (c: StepView, fields: Record<string, string | string[]> = {}): Html =>
   html`<input type="hidden" name="csrf" value="${c.session.csrf}">${Object.entries(fields).flatMap(([k, v]) =>
     ([] as string[]).concat(v).map((x) => html`<input type="hidden" name="${k}" value="${x}">`),
   )}`;
@@ -34,7 +45,7 @@ export function failureText(lang: LangLike, f: Failure): string {
 
 /** The key-card step: at login the code; at signing the password and the code, under a heading that says both, and a "Sign" button. */
 export function codeForm(
-  c: Ctx,
+  c: StepView,
   step: string,
   ch: Challenge,
   fields: Record<string, string | string[]>,
@@ -51,7 +62,7 @@ export function codeForm(
   return html`${notice}${heading}${lead}<form method="post" action="${action(c, step)}">${hidden(c, { ...fields, challenge: ch.challengeId })}${extra}${code}${buttons}</form>`;
 }
 
-export const passwordField = (c: Ctx): Html =>
+export const passwordField = (c: StepView): Html =>
   html`<label for="password">${t(c.lang, 'login.password')}</label><input type="password" id="password" name="password" autocomplete="current-password" required>`;
 
 /** Of the documents asked for, those this task still has to sign. */
