@@ -19,6 +19,8 @@
 // -384, -512), the Artifact binding, Scoping/RequestedAuthnContext (ignored: segl has one level per
 // method), Subject in the request (refused: the IdP decides who logs in), Conditions (ignored).
 import { X509Certificate as NodeX509, verify as verifyRsa } from 'node:crypto';
+// first: it loads reflect-metadata, which @peculiar/x509 needs before it loads
+import '../crypto';
 import * as x509 from '@peculiar/x509';
 import { ExcC14nCore, type El } from '../validation/xmldsig';
 import { parseStrict, StrictXmlError, type SDocument, type SElement } from '../xml/strictxml';

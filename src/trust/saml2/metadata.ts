@@ -10,6 +10,8 @@
 // Not implemented: a signature on the metadata (the operator registers the file it trusts), other
 // ACS bindings (segl answers by HTTP-POST only), encryption keys (assertions are not encrypted),
 // validUntil/cacheDuration (a registration stays until it is removed).
+// first: it loads reflect-metadata, which @peculiar/x509 needs before it loads
+import '../crypto';
 import * as x509 from '@peculiar/x509';
 import { el, type XEl } from '../xml/c14n';
 import { parseStrict, StrictXmlError, type SElement } from '../xml/strictxml';

@@ -34,9 +34,9 @@ export const REQUEST_SKEW_MS = 60_000;
 export interface Saml2IdpOptions {
   sps: SamlSpRepository;
   /** the IdP's entityID (its metadata URL) */
-  entityId: string;
+  entityId: () => string;
   /** the SSO endpoint's URL, as SPs send requests to it (Destination) */
-  ssoUrl: string;
+  ssoUrl: () => string;
   /** whether segl's metadata says WantAuthnRequestsSigned (each SP's AuthnRequestsSigned still applies) */
   wantAuthnRequestsSigned: boolean;
   signer: () => Promise<Saml2Signer>;
@@ -94,8 +94,8 @@ export class Saml2Idp {
     const signer = await this.o.signer();
     const xml = render(
       idpMetadata({
-        entityId: this.o.entityId,
-        ssoUrl: this.o.ssoUrl,
+        entityId: this.o.entityId(),
+        ssoUrl: this.o.ssoUrl(),
         certificateDer: signer.certificateDer,
         wantAuthnRequestsSigned: this.o.wantAuthnRequestsSigned,
         nameIdFormats: NAMEID_FORMATS,
@@ -115,7 +115,7 @@ export class Saml2Idp {
     if (!signed && (sp.authnRequestsSigned || this.o.wantAuthnRequestsSigned))
       throw new AuthnRequestError(`${sp.entityId} must sign its AuthnRequests (AuthnRequestsSigned / WantAuthnRequestsSigned)`);
     const now = this.o.now();
-    checkRequestWindow(req, signed, { ssoUrl: this.o.ssoUrl, now, maxAgeMs: REQUEST_MAX_AGE_MS, skewMs: REQUEST_SKEW_MS });
+    checkRequestWindow(req, signed, { ssoUrl: this.o.ssoUrl(), now, maxAgeMs: REQUEST_MAX_AGE_MS, skewMs: REQUEST_SKEW_MS });
     const acs = chooseAcs(sp, req);
     const keepUntil = new Date(req.issueInstant.getTime() + REQUEST_MAX_AGE_MS + REQUEST_SKEW_MS);
     if (!(await this.o.sps.takeRequestId(sp.id, req.id, keepUntil, now)))
@@ -188,7 +188,7 @@ export class Saml2Idp {
     const xml = await saml2Response(
       result,
       {
-        issuer: this.o.entityId,
+        issuer: this.o.entityId(),
         spEntityId: pending.spEntityId,
         acsUrl: pending.acsUrl,
         inResponseTo: pending.requestId,
