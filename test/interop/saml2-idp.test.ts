@@ -20,7 +20,8 @@ import express from 'express';
 import { SAML, type SamlConfig } from '@node-saml/node-saml';
 import type { DataSource } from 'typeorm';
 import { parseSpMetadata } from '../../src/trust/saml2/metadata';
-import { Saml2Idp } from '../../src/eid/saml/saml2/idp';
+import { Saml2Idp, type Saml2IdpOptions } from '../../src/eid/saml/saml2/idp';
+import { decodeRedirect } from '../../src/eid/saml/saml2/bindings';
 import { acsPostPage, saml2Routes, sendPage } from '../../src/eid/saml/saml2/routes';
 import type { Saml2Signer } from '../../src/eid/saml/saml2/response';
 import type { Identity } from '../../src/eid/authn/identity';
@@ -53,6 +54,7 @@ let server: Server;
 let base: string;
 let idpSigner: Saml2Signer;
 let clockOffsetMs = 0;
+let idpOptions: Saml2IdpOptions;
 /** how the next login ends (the login core's outcome) */
 let nextOutcome: { identity: Identity } | { error: EidErrorCode } = { identity: withCpr };
 let spKey: { pem: string; certPem: string };
@@ -151,14 +153,15 @@ beforeAll(async () => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  const samlIdp = new Saml2Idp({
+  idpOptions = {
     sps,
     entityId: () => `${base}/saml2/metadata`,
     ssoUrl: () => `${base}/saml2/sso`,
     wantAuthnRequestsSigned: false,
     signer: async () => idpSigner,
     now: () => new Date(Date.now() + clockOffsetMs),
-  });
+  };
+  const samlIdp = new Saml2Idp(idpOptions);
   app.use(
     saml2Routes(samlIdp, {
       send: sendPage,
@@ -312,6 +315,32 @@ describe('a login with node-saml as SP', () => {
     const eXml = Buffer.from(e.fields.SAMLResponse!, 'base64').toString('utf8');
     expect(eXml).toContain(
       '<samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Requester"><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy">',
+    );
+  });
+});
+
+describe('SP and IdP settings', () => {
+  const query = (url: string) => url.slice(url.indexOf('?') + 1);
+
+  it('WantAuthnRequestsSigned (SEGL_SAML2_SIGNED_REQUESTS): said in the metadata; an unsigned request is then refused, a signed one accepted', async () => {
+    const strict = new Saml2Idp({ ...idpOptions, wantAuthnRequestsSigned: true });
+    expect(await strict.metadata()).toContain('WantAuthnRequestsSigned="true"');
+    const unsigned = await (await sp('1')).getAuthorizeUrlAsync('', undefined, {});
+    await expect(strict.accept(decodeRedirect(query(unsigned)))).rejects.toThrow(/must sign its AuthnRequests/);
+    const signed = await (await sp('2', { privateKey: spKey.pem })).getAuthorizeUrlAsync('', undefined, {});
+    await expect(strict.accept(decodeRedirect(query(signed)))).resolves.toMatchObject({
+      login: { spEntityId: spEntity('2'), acsUrl: acsOf('2') },
+    });
+  });
+
+  it('AssertionConsumerServiceIndex: an index of the metadata is used, any other refused', async () => {
+    const request = (index: number, id: string) =>
+      `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${id}" Version="2.0" IssueInstant="${new Date().toISOString()}" AssertionConsumerServiceIndex="${index}"><saml:Issuer>${spEntity('1')}</saml:Issuer></samlp:AuthnRequest>`;
+    const enc = (xml: string) => decodeRedirect(`SAMLRequest=${encodeURIComponent(deflateRawSync(xml).toString('base64'))}`);
+    const idp = new Saml2Idp(idpOptions);
+    await expect(idp.accept(enc(request(1, '_i1')))).resolves.toMatchObject({ login: { acsUrl: acsOf('1') } });
+    await expect(idp.accept(enc(request(7, '_i2')))).rejects.toThrow(
+      /AssertionConsumerServiceIndex 7 is not an HTTP-POST ACS of https:\/\/sp1\.example\/metadata/,
     );
   });
 });
