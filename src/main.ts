@@ -66,9 +66,6 @@ function banner(rt: Runtime, users: DemoUser[] = []): string {
     samlSigningSource(rt.config)
       ? `  login (SAML 1.1):         ${url}/std/method/<service>?id=nemid&target=…  certificate ${url}${SAML_CERTIFICATE_PATH}`
       : '  login (SAML 1.1):         off (production needs SEGL_SAML_P12, the SAML signing key)',
-    ...(samlSigningSource(rt.config)
-      ? [`  login (SAML 2.0 IdP):     ${url}/saml2/metadata  (segl saml sp add <service> <metadata.xml>)`]
-      : []),
   ];
   if (rt.testid) {
     lines.push(`  test eID (NemID-style):   ${url}/testid/  (create test users, key cards, revoke/lock certificates)`);
