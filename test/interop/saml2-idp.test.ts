@@ -385,6 +385,40 @@ describe('refused requests: the error page, HTTP 400, nothing stored, no redirec
     await refused(viaRedirect(url), /signature of the request does not verify/);
   });
 
+  it('a signed POST request changed after signing, or whose signature points elsewhere', async () => {
+    const signedPost = await sp('2', { privateKey: spKey.pem, authnRequestBinding: 'HTTP-POST', skipRequestCompression: true });
+    const { action, fields } = formOf(await signedPost.getAuthorizeFormAsync(''));
+    const xml = Buffer.from(fields.SAMLRequest!, 'base64').toString('utf8');
+    const post = (changed: string) =>
+      fetch(action, { method: 'POST', body: new URLSearchParams({ SAMLRequest: Buffer.from(changed).toString('base64') }) }).then(
+        async (r) => ({
+          status: r.status,
+          page: await r.text(),
+        }),
+      );
+    const id = /ID="([^"]+)"/.exec(xml)![1]!;
+    const otherAcs = xml.replace(`AssertionConsumerServiceURL="${acsOf('2')}"`, `AssertionConsumerServiceURL="${acsOf('1')}"`);
+    expect(otherAcs).not.toBe(xml);
+    await refused(post(otherAcs), /ds:Signature of the AuthnRequest does not verify/);
+    const renamed = xml.replace(`ID="${id}"`, 'ID="_another"');
+    await refused(post(renamed), /one ds:Reference, to the samlp:AuthnRequest ID/);
+    // rsa-sha1 (node-saml's default) is not accepted, by either binding
+    const sha1Post = await sp('2', {
+      privateKey: spKey.pem,
+      authnRequestBinding: 'HTTP-POST',
+      signatureAlgorithm: 'sha1',
+      digestAlgorithm: 'sha1',
+    });
+    await refused(viaPost(await sha1Post.getAuthorizeFormAsync('')), /not of the profile segl verifies/);
+    const sha1Redirect = await sp('2', { privateKey: spKey.pem, signatureAlgorithm: 'sha1' });
+    await refused(
+      viaRedirect(await sha1Redirect.getAuthorizeUrlAsync('', undefined, {})),
+      /SigAlg http:\/\/www\.w3\.org\/2000\/09\/xmldsig#rsa-sha1 is not accepted/,
+    );
+    // the request as signed is accepted (so each refusal above is about its change)
+    expect((await post(xml)).status).toBe(200);
+  });
+
   it('a replayed request ID', async () => {
     const saml = await sp('1');
     const url = await saml.getAuthorizeUrlAsync('', undefined, {});

@@ -168,15 +168,15 @@ export function verifyRedirectSignature(sig: RedirectSignature, certificates: re
 export async function verifyEnvelopedSignature(req: AuthnRequest, certificates: readonly Uint8Array[]): Promise<boolean> {
   const sig = req.signature;
   if (!sig) return false;
+  const signedInfo = children(sig)[0];
+  const refs = signedInfo ? children(signedInfo).filter((e) => e.namespaceURI === DS_NS && e.localName === 'Reference') : [];
+  if (refs.length !== 1 || refs[0]!.getAttribute('URI') !== `#${req.id}`)
+    throw new AuthnRequestError('the ds:Signature must have one ds:Reference, to the samlp:AuthnRequest ID (core §5.4.2)');
   const core = ExcC14nCore.plan(req.doc, sig as unknown as El);
   if (!core)
     throw new AuthnRequestError(
       'the ds:Signature of samlp:AuthnRequest is not of the profile segl verifies (exc-c14n, rsa-sha256/384/512, enveloped, no PrefixList)',
     );
-  const signedInfo = children(sig)[0];
-  const refs = signedInfo ? children(signedInfo).filter((e) => e.namespaceURI === DS_NS && e.localName === 'Reference') : [];
-  if (refs.length !== 1 || refs[0]!.getAttribute('URI') !== `#${req.id}`)
-    throw new AuthnRequestError('the ds:Signature must have one ds:Reference, to the samlp:AuthnRequest ID (core §5.4.2)');
   const results = await core.checkReferences();
   if (!results.every((r) => r.ok)) return false;
   for (const der of certificates) {
