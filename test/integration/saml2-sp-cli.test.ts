@@ -172,6 +172,26 @@ describe.each(databases())('segl saml sp on %s', (kind) => {
     60_000,
   );
 
+  test('the replay cache: an AuthnRequest ID is taken once per SP; an expired entry is dropped and the ID may come again', async () => {
+    const r = await segl('saml', 'sp', 'add', 'other', file('replay.xml', spMetadata(ACS, undefined, 'https://replay.example/sp')));
+    expect(r.code).toBe(0);
+    await withDb(async (db) => {
+      const repo = new SamlSpRepository(db);
+      const sp = (await repo.byEntityId('https://replay.example/sp'))!;
+      const t0 = new Date('2026-12-07T10:00:00Z');
+      const until = new Date('2026-12-07T10:06:00Z');
+      expect(await repo.takeRequestId(sp.id, '_r1', until, t0)).toBe(true);
+      expect(await repo.takeRequestId(sp.id, '_r1', until, new Date('2026-12-07T10:05:00Z'))).toBe(false);
+      expect(await repo.takeRequestId(sp.id, '_r2', until, t0)).toBe(true);
+      // past keepUntil the entry is gone (a request that old is refused as stale before this)
+      expect(await repo.takeRequestId(sp.id, '_r1', new Date('2026-12-07T10:20:00Z'), new Date('2026-12-07T10:07:00Z'))).toBe(true);
+      // removing the SP removes its entries
+      expect(await repo.remove(sp.serviceId, sp.entityId)).toBe(true);
+      const left = await sqlDatabase(db).tx((q) => q.all('SELECT * FROM saml_request_seen WHERE sp_id = ?', [sp.id]));
+      expect(left).toEqual([]);
+    });
+  }, 60_000);
+
   test('the hand-written metadata itself is accepted (the refusals above are about what each changes)', async () => {
     const r = await segl('saml', 'sp', 'add', 'acme', file('good.xml', spMetadata(ACS)));
     expect(r).toMatchObject({ code: 0, stderr: '' });
