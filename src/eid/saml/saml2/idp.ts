@@ -106,6 +106,7 @@ export class Saml2Idp {
 
   /** Checks the request; throws AuthnRequestError (an error page, no redirect) for anything not answerable to a trusted ACS. */
   async accept(enc: EncodedRequest): Promise<Accepted> {
+    await this.o.signer(); // no request is taken that could not be answered (a key that cannot be read is a 500 here)
     const req = parseAuthnRequest(enc.xml);
     if (enc.binding === 'redirect' && req.signature)
       throw new AuthnRequestError('an HTTP-Redirect request carries its signature in the query string, not in the XML (bindings §3.4.4.1)');
