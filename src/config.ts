@@ -67,6 +67,7 @@ const Env = z.object({
   SEGL_SEAL_P12_PASSPHRASE: z.string().optional(),
   SEGL_SAML_P12: z.string().optional(),
   SEGL_SAML_P12_PASSPHRASE: z.string().optional(),
+  SEGL_SAML2_SIGNED_REQUESTS: flag.optional(),
   SEGL_TSA_URL: z.url({ protocol: /^https?$/ }).optional(),
   SEGL_SEAL_RETRY_SCHEDULE: retrySchedule.optional(),
   SEGL_TRUST_ANCHORS: z.string().optional(),
@@ -193,6 +194,8 @@ export interface Config {
   blobs: BlobsConfig;
   /** the authentication service's SAML signing key and certificate (PKCS#12); unset: the test PKI's in preprod, off in production */
   samlP12?: { path: string; passphrase: string };
+  /** the SAML 2.0 IdP's WantAuthnRequestsSigned: every SP must sign its AuthnRequests (each SP's AuthnRequestsSigned applies anyway) */
+  saml2SignedRequests: boolean;
 }
 
 /** The blob stores: the one in use, an optional read-through during a migration, and each kind's settings. */
@@ -444,6 +447,7 @@ function configFrom(e: ParsedEnv): Config {
     drainDelayMs: e.SEGL_DRAIN_DELAY,
     blobs: blobsConfigFrom(e, path.resolve(e.DATA_DIR)),
     samlP12: e.SEGL_SAML_P12 ? { path: path.resolve(e.SEGL_SAML_P12), passphrase: e.SEGL_SAML_P12_PASSPHRASE ?? '' } : undefined,
+    saml2SignedRequests: e.SEGL_SAML2_SIGNED_REQUESTS ?? false,
   };
 }
 
@@ -537,6 +541,7 @@ export function describeConfig(c: Config): Record<string, unknown> {
     trustedProxies: c.trustedProxies.length ? c.trustedProxies : 'none',
     blobs: describeBlobs(c.blobs),
     samlP12: c.samlP12 ? c.samlP12.path : c.testCa ? 'test PKI' : 'off (the authentication service needs SEGL_SAML_P12)',
+    saml2SignedRequests: c.saml2SignedRequests,
   };
 }
 

@@ -19,6 +19,7 @@ import { packagingCommands } from './ops/packagingcli';
 import { samlSigningSource } from './eid/authn/routes';
 import { authTargets, setAuthTargets } from './eid/authn/cli';
 import { SAML_CERTIFICATE_PATH } from './eid/saml/std';
+import { samlCommands } from './ops/samlcli';
 import {
   createDemoRequest,
   ensureDemoUsers,
@@ -154,6 +155,7 @@ export function cli(): Command {
   serviceCommands(program);
   profileCommands(program);
   packagingCommands(program, withServices);
+  samlCommands(program, withServices);
   deliveriesCommand(program);
   demoCommand(program);
   verifyCommand(program);

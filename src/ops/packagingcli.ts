@@ -18,6 +18,19 @@ interface SetOptions {
   description?: string;
 }
 
+/** Runs `f` with the database and the id of the named service (which must exist). */
+export function withServiceId<T>(
+  withServices: WithServices,
+  service: string,
+  f: (db: DataSource, serviceId: number) => Promise<T>,
+): Promise<T> {
+  return withServices(async (services, db) => {
+    const svc = await services.find(service);
+    if (!svc) throw new Error(`no service "${service}"`);
+    return f(db, svc.id);
+  });
+}
+
 /** Runs `f` with the repository and the id of the named service (which must exist). */
 async function withMethods<T>(
   withServices: WithServices,
@@ -25,11 +38,7 @@ async function withMethods<T>(
   f: (r: PackagingMethodRepository, serviceId: number) => Promise<T>,
 ): Promise<T> {
   const { PackagingMethodRepository } = await import('../store/packagingmethods');
-  return withServices(async (services, db) => {
-    const svc = await services.find(service);
-    if (!svc) throw new Error(`no service "${service}"`);
-    return f(new PackagingMethodRepository(db), svc.id);
-  });
+  return withServiceId(withServices, service, (db, id) => f(new PackagingMethodRepository(db), id));
 }
 
 function readTemplate(file: string): Uint8Array {

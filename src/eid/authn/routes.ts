@@ -18,6 +18,9 @@ import { mountRefusedForms } from '../../portal/pages/refused';
 import type { PidCprService } from '../pidcpr';
 import type { TestIdEnvironment } from '../testid/users';
 import { mountStdMethod, type SamlSigning } from '../saml/std';
+import { SamlSpRepository } from '../../store/samlsps';
+import { Saml2Idp } from '../saml/saml2/idp';
+import { mountSaml2 } from '../saml/saml2/routes';
 import { LoginCore } from './login';
 
 /** Where the SAML signing key comes from, or undefined when the authentication service is off. */
@@ -81,6 +84,16 @@ export function authnRoutes(d: AuthnDeps): express.Router {
   // a production key file that cannot be read is said at start, not at the first login
   if (d.config.samlP12) signing().catch((e: unknown) => d.log.error({ err: (e as Error).message }, 'SEGL_SAML_P12 cannot be used'));
   mountStdMethod(r, { core, services: d.services, repo, signing, issuer: () => `${new URL(d.url()).host}/std` });
+  // the SAML 2.0 IdP (docs/authentication.md): same core, same signing certificate
+  const idp = new Saml2Idp({
+    sps: new SamlSpRepository(d.db),
+    entityId: () => `${d.url()}/saml2/metadata`,
+    ssoUrl: () => `${d.url()}/saml2/sso`,
+    wantAuthnRequestsSigned: d.config.saml2SignedRequests,
+    signer: signing,
+    now: () => d.clock.now(),
+  });
+  mountSaml2(r, { core, services: d.services, idp });
   core.mount(r);
   mountRefusedForms(r); // a form the body parser refused: the portal's translated 400/413 page
   return r;

@@ -17,7 +17,7 @@ import { saml11Response, type Saml11Signer } from './saml11';
 
 export const SAML11_DOOR = 'saml11';
 export const SAML_CERTIFICATE_PATH = '/std/saml-certificate.pem';
-const AUTOPOST_PATH = '/std/static/autopost.js';
+export const AUTOPOST_PATH = '/std/static/autopost.js';
 /** Submits the answer's form as soon as the page has loaded (the button does it without JavaScript). */
 const AUTOPOST_JS = "document.getElementById('samlpost').submit();\n";
 

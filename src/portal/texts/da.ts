@@ -135,4 +135,11 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
   'oidc.failed': 'Login med {method} lykkedes ikke. Du kan prøve igen.',
   'oidc.expired': 'Login tog for lang tid eller er allerede brugt. Start forfra.',
   'oidc.cancelled': 'Login med {method} blev afbrudt.',
+  'saml2.refused.title': 'Anmodningen om login kunne ikke modtages',
+  'saml2.refused.body':
+    'Tjenesten, der sendte dig hertil, bad om et login på en måde, segl ikke kan godtage, så du er ikke sendt tilbage til den. Gå tilbage til tjenesten, og start login igen. Sker det igen, så kontakt tjenesten og oplys årsagen nedenfor.',
+  'saml2.refused.reason': 'Årsag',
+  'saml2.post.title': 'Tilbage til tjenesten',
+  'saml2.post.body': 'Du bliver sendt tilbage til tjenesten. Hvis der ikke sker noget, så tryk på knappen.',
+  'saml2.post.button': 'Fortsæt til tjenesten',
 };

@@ -133,6 +133,13 @@ export const PORTAL_EN = {
   'oidc.failed': 'The login with {method} did not succeed. You can try again.',
   'oidc.expired': 'The login took too long or was already used. Start it again.',
   'oidc.cancelled': 'The login with {method} was cancelled.',
+  'saml2.refused.title': 'The login request could not be accepted',
+  'saml2.refused.body':
+    'The service that sent you here asked for a login in a way segl cannot accept, so you have not been sent back to it. Go back to the service and start the login again. If it happens again, contact the service and give it the reason below.',
+  'saml2.refused.reason': 'Reason',
+  'saml2.post.title': 'Returning to the service',
+  'saml2.post.body': 'You are being sent back to the service. If nothing happens, press the button.',
+  'saml2.post.button': 'Continue to the service',
 } as const;
 
 export type PortalTextKey = keyof typeof PORTAL_EN;

@@ -137,4 +137,11 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'oidc.failed': 'Kirjautuminen palvelulla {method} epäonnistui. Voit yrittää uudelleen.',
   'oidc.expired': 'Kirjautuminen kesti liian kauan tai se on jo käytetty. Aloita alusta.',
   'oidc.cancelled': 'Kirjautuminen palvelulla {method} peruttiin.',
+  'saml2.refused.title': 'Kirjautumispyyntöä ei voitu ottaa vastaan',
+  'saml2.refused.body':
+    'Palvelu, joka ohjasi sinut tänne, pyysi kirjautumista tavalla, jota segl ei voi hyväksyä, joten sinua ei ole ohjattu takaisin palveluun. Palaa palveluun ja aloita kirjautuminen uudelleen. Jos näin käy uudelleen, ota yhteyttä palveluun ja kerro alla oleva syy.',
+  'saml2.refused.reason': 'Syy',
+  'saml2.post.title': 'Paluu palveluun',
+  'saml2.post.body': 'Sinut ohjataan takaisin palveluun. Jos mitään ei tapahdu, paina painiketta.',
+  'saml2.post.button': 'Jatka palveluun',
 };

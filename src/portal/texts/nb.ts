@@ -135,4 +135,11 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'oidc.failed': 'Innloggingen med {method} lyktes ikke. Du kan prøve igjen.',
   'oidc.expired': 'Innloggingen tok for lang tid eller er allerede brukt. Start på nytt.',
   'oidc.cancelled': 'Innloggingen med {method} ble avbrutt.',
+  'saml2.refused.title': 'Forespørselen om innlogging kunne ikke tas imot',
+  'saml2.refused.body':
+    'Tjenesten som sendte deg hit, ba om innlogging på en måte segl ikke kan godta, så du er ikke sendt tilbake dit. Gå tilbake til tjenesten og start innloggingen på nytt. Skjer det igjen, kontakt tjenesten og oppgi årsaken nedenfor.',
+  'saml2.refused.reason': 'Årsak',
+  'saml2.post.title': 'Tilbake til tjenesten',
+  'saml2.post.body': 'Du blir sendt tilbake til tjenesten. Hvis ingenting skjer, trykk på knappen.',
+  'saml2.post.button': 'Fortsett til tjenesten',
 };

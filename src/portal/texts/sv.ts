@@ -135,4 +135,11 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
   'oidc.failed': 'Inloggningen med {method} lyckades inte. Du kan försöka igen.',
   'oidc.expired': 'Inloggningen tog för lång tid eller har redan använts. Börja om.',
   'oidc.cancelled': 'Inloggningen med {method} avbröts.',
+  'saml2.refused.title': 'Begäran om inloggning kunde inte tas emot',
+  'saml2.refused.body':
+    'Tjänsten som skickade dig hit begärde en inloggning på ett sätt som segl inte kan godta, så du har inte skickats tillbaka dit. Gå tillbaka till tjänsten och börja om inloggningen. Om det händer igen, kontakta tjänsten och ange orsaken nedan.',
+  'saml2.refused.reason': 'Orsak',
+  'saml2.post.title': 'Tillbaka till tjänsten',
+  'saml2.post.body': 'Du skickas tillbaka till tjänsten. Om inget händer, tryck på knappen.',
+  'saml2.post.button': 'Fortsätt till tjänsten',
 };

@@ -31,6 +31,7 @@ import { SEAL_DOWN, sealSql } from './tables';
 import { AUTHN_DOWN, authnSql } from './tables';
 import { TEST_EMPLOYEE_DOWN, testEmployeeSql } from './tables';
 import { OIDC_EID_DOWN, oidcEidSql } from './tables';
+import { SAML_SP_DOWN, samlSpSql } from './tables';
 
 function migration(name: string, dialect: Dialect, up: (d: Dialect) => string[], down: string[]): new () => MigrationInterface {
   return class implements MigrationInterface {
@@ -79,6 +80,7 @@ const all = (d: Dialect) => [
   migration('Authn1765500000000', d, authnSql, AUTHN_DOWN),
   migration('TestEmployees1765520000000', d, testEmployeeSql, TEST_EMPLOYEE_DOWN),
   migration('OidcEid1765540000000', d, oidcEidSql, OIDC_EID_DOWN),
+  migration('SamlSps1765600000000', d, samlSpSql, SAML_SP_DOWN),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);

@@ -350,3 +350,21 @@ export function oidcEidSql(d: Dialect): string[] {
   ];
 }
 export const OIDC_EID_DOWN = ['DROP INDEX eid_oidc_login_expires', 'DROP TABLE eid_oidc_login', 'DROP TABLE eid_oidc_method'];
+
+/**
+ * SAML 2.0 service providers (issue 14, docs/authentication.md): one row per SP registered from its
+ * metadata for a service, found by its entityID (unique: it is the AuthnRequest's Issuer). `acs` is
+ * JSON (HTTP-POST AssertionConsumerService URLs with index and isDefault), `certificates` JSON
+ * (base64 DER signing certificates); the metadata itself is kept as given. `saml_request_seen` is the
+ * replay cache of AuthnRequest IDs per SP, kept until their IssueInstant can no longer be accepted.
+ */
+export function samlSpSql(d: Dialect): string[] {
+  return [
+    `CREATE TABLE saml_sp (id ${d.serial}, service_id integer NOT NULL REFERENCES service(id), entity_id ${v(1024)} NOT NULL UNIQUE,
+      acs ${d.text} NOT NULL, certificates ${d.text} NOT NULL, authn_requests_signed ${d.bool} NOT NULL,
+      want_assertions_signed ${d.bool} NOT NULL, metadata ${d.text} NOT NULL, created_at ${T} NOT NULL)`,
+    `CREATE TABLE saml_request_seen (sp_id integer NOT NULL REFERENCES saml_sp(id) ON DELETE CASCADE, request_id ${v(256)} NOT NULL,
+      expires_at ${T} NOT NULL, PRIMARY KEY (sp_id, request_id))`,
+  ];
+}
+export const SAML_SP_DOWN = ['DROP TABLE saml_request_seen', 'DROP TABLE saml_sp'];
