@@ -1,13 +1,12 @@
 // The segl command line: `segl start | api | worker | service …`. Composition lives in runtime.ts.
 import { Command } from 'commander';
 import { eidCommands } from './eid/oidc/cli';
-import { BLOB_KINDS, blobKindProblem, ConfigError, describeConfig, loadConfig, type BlobKind, type Config } from './config';
+import { ConfigError, describeConfig, loadConfig, type Config } from './config';
 import { privateUmask } from './store/datadir';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { blobStore, ensureSecret, purge, shutdownBoundMs, startRuntime, type Runtime } from './runtime';
-import { openBlobStore } from './store/blobstores/open';
-import { migrateBlobs } from './store/blobstores/migrate';
+import { ensureSecret, purge, shutdownBoundMs, startRuntime, type Runtime } from './runtime';
+import { blobsCommands } from './ops/blobscli';
 import { AtRest } from './store/atrest';
 import { openDatabase } from './store/datasource';
 import { ServiceRepository } from './store/services';
@@ -67,6 +66,9 @@ function banner(rt: Runtime, users: DemoUser[] = []): string {
     samlSigningSource(rt.config)
       ? `  login (SAML 1.1):         ${url}/std/method/<service>?id=nemid&target=…  certificate ${url}${SAML_CERTIFICATE_PATH}`
       : '  login (SAML 1.1):         off (production needs SEGL_SAML_P12, the SAML signing key)',
+    ...(samlSigningSource(rt.config)
+      ? [`  login (SAML 2.0 IdP):     metadata ${url}/saml2/metadata  (segl saml sp add <service> <metadata.xml>)`]
+      : []),
   ];
   if (rt.testid) {
     lines.push(`  test eID (NemID-style):   ${url}/testid/  (create test users, key cards, revoke/lock certificates)`);
@@ -160,7 +162,7 @@ export function cli(): Command {
   demoCommand(program);
   verifyCommand(program);
   purgeCommand(program);
-  blobsCommands(program);
+  blobsCommands(program, config);
   eidCommands(program, withServices, () => ensureSecret(config()));
   return program;
 }
@@ -460,53 +462,6 @@ function verifyCommand(program: Command): void {
       const result = await verifyLtvSdo(bytes.toString('utf8'), anchors);
       process.stdout.write(describe(result));
       process.exitCode = result.indication === 'TOTAL-PASSED' ? 0 : 1;
-    });
-}
-
-/** `segl blobs migrate --to <kind>`: copies the blobs to another store while segl keeps serving them (docs/operations.md). */
-function blobsCommands(program: Command): void {
-  const blobs = program.command('blobs').description('the blob store: documents, results and uploads by content address');
-  blobs
-    .command('migrate')
-    .description('copy every blob the target store lacks, verified by SHA-256; idempotent and resumable')
-    .requiredOption('--to <kind>', `the target store: ${BLOB_KINDS.join(', ')} (its settings from the SEGL_BLOBS_*/SEGL_S3_* variables)`)
-    .option('--parallel <n>', 'blobs copied at a time', '4')
-    .action(async (o: { to: string; parallel: string }) => {
-      const cfg = config();
-      const to = o.to as BlobKind;
-      if (!BLOB_KINDS.includes(to)) throw new Error(`--to: "${o.to}" is not one of ${BLOB_KINDS.join(', ')}`);
-      const problem = blobKindProblem(cfg.blobs, to);
-      if (problem) throw new Error(problem);
-      const { kind, fallback } = cfg.blobs;
-      if (to === kind && !fallback)
-        throw new Error(`SEGL_BLOBS is ${kind} already: to move from another store, set SEGL_BLOBS_FALLBACK to it (docs/operations.md)`);
-      // The source is what segl reads, less the target itself.
-      const source =
-        to === kind
-          ? openBlobStore(cfg.blobs, cfg.dataDir, fallback)
-          : to === fallback
-            ? openBlobStore(cfg.blobs, cfg.dataDir)
-            : blobStore(cfg);
-      const target = openBlobStore(cfg.blobs, cfg.dataDir, to);
-      await source.ping();
-      await target.ping();
-      process.stdout.write(`copying blobs from ${source.description} to ${target.description}\n`);
-      let shown = Date.now();
-      const r = await migrateBlobs(source, target, {
-        parallel: Number(o.parallel) || 4,
-        progress: (p) => {
-          if (Date.now() - shown < 5000) return;
-          shown = Date.now();
-          process.stdout.write(
-            `  ${p.copied} copied (${(p.bytes / 1048576).toFixed(1)} MB), ${p.present} already there, ${p.failed.length} failed\n`,
-          );
-        },
-      });
-      for (const f of r.failed) process.stderr.write(`segl: blob ${f.key}: ${f.reason}\n`);
-      process.stdout.write(
-        `copied ${r.copied} blob(s) (${(r.bytes / 1048576).toFixed(1)} MB); ${r.present} already in the target; ${r.failed.length} failed\n`,
-      );
-      process.exitCode = r.failed.length ? 1 : 0;
     });
 }
 
