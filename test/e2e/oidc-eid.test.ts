@@ -132,7 +132,7 @@ describe('the OIDC eID method against the test IdP (sqlite, Chromium)', () => {
       await p.getByRole('button', { name: 'Annullér' }).click();
       await p.waitForURL((u) => u.pathname.endsWith('/oidc/callback'));
       expect(await p.getByRole('alert').innerText()).toBe('Login med Broker eidhub blev afbrudt.');
-      expect(await history(requestId!)).toContainEqual(expect.stringMatching(/^user-authentication-cancelled usercancel: /));
+      expect(await history(requestId!)).toContainEqual(expect.stringMatching(/^user-authentication-cancelled eid-error=usercancel: /));
     });
   });
 
@@ -146,7 +146,7 @@ describe('the OIDC eID method against the test IdP (sqlite, Chromium)', () => {
       await p.waitForURL((u) => u.pathname.endsWith('/oidc/callback'));
       expect(await p.locator('h1').innerText()).toBe('You cannot sign this task');
       expect(await history(requestId!)).toContain(
-        'user-authentication-cancelled wrong-person: The person who logged in is not the one asked for',
+        'user-authentication-cancelled eid-error=wrong-person: The person who logged in is not the one asked for',
       );
       // the task page asks for a login again
       await p.goto(taskUrl(requestId!));

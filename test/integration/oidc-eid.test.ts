@@ -122,7 +122,7 @@ describe.each(databases())('OIDC eID method refusals (%s)', (db) => {
     const get = browser();
     await get(await toCallback(get, first));
     op.next = { nonce: op.lastNonce };
-    await refusedWith(/^user-authentication-cancelled broker-refused: .*claim "nonce"/);
+    await refusedWith(/^user-authentication-cancelled eid-error=broker-refused: .*claim "nonce"/);
   });
 
   it('refuses an ID token from another issuer', async () => {
@@ -188,7 +188,7 @@ describe.each(databases())('OIDC eID method refusals (%s)', (db) => {
       const start = await get(`${s.url}${href}`);
       expect(start.status).toBe(503);
       expect(await history(requestId)).toContainEqual(
-        expect.stringMatching(/^user-authentication-cancelled method-unavailable: .*discovery/),
+        expect.stringMatching(/^user-authentication-cancelled eid-error=method-unavailable: .*discovery/),
       );
     } finally {
       op.discoveryIssuer = undefined;
