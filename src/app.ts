@@ -17,6 +17,12 @@ import { defaultRegistry } from './eid/registry';
 import type { PidCprService } from './eid/pidcpr';
 import { testIdToolRoutes } from './eid/testid/tool';
 import { testIdMethod } from './eid/testid/steps';
+import { oidcMethod } from './eid/oidc/steps';
+import { OidcMethods } from './eid/oidc/methods';
+import { OidcRelyingParty } from './eid/oidc/rp';
+import { testIdpRoutes } from './eid/oidc/testidp/routes';
+import { OidcLoginRepository, OidcMethodRepository } from './store/oidcmethods';
+import { AtRest } from './store/atrest';
 import type { TestIdEnvironment } from './eid/testid/users';
 import { authnRoutes } from './eid/authn/routes';
 import { adminRoutes } from './ops/admin';
@@ -217,6 +223,9 @@ export async function startHttp(rt: HttpRuntime): Promise<void> {
     app.use(
       testIdToolRoutes({ testid: rt.testid, secret: cfg.secret!, production: cfg.mode === 'production', log: rt.log, clock: rt.clock }),
     );
+  // the test eID as an OpenID provider per broker dialect (preprod only: docs/oidc-eid.md)
+  if (rt.testid && cfg.mode === 'preprod')
+    app.use(testIdpRoutes({ testid: rt.testid, methods: oidcRepository(rt), publicUrl: () => rt.url!, log: rt.log }));
   app.use(sdsRouter(rt, limiter));
   mountFallbacks(app, rt.log);
   server.keepAliveTimeout = 65_000;
@@ -307,9 +316,20 @@ function portalRouter(rt: HttpRuntime): express.Router {
     production: cfg.mode === 'production',
     log: rt.log,
     methodName: (m) => eidRegistry.label(m),
-    eidMethods: rt.testid ? [testIdMethod({ testid: rt.testid, pidcpr: rt.pidcpr, signing: () => rt.signing() })] : [],
+    eidMethods: [
+      ...(rt.testid ? [testIdMethod({ testid: rt.testid, pidcpr: rt.pidcpr, signing: () => rt.signing() })] : []),
+      oidcMethod({
+        methods: new OidcMethods(oidcRepository(rt), rt.log),
+        logins: new OidcLoginRepository(rt.db, cfg.secret!),
+        rp: new OidcRelyingParty({ allowHttp: cfg.mode === 'preprod' }),
+        publicUrl: () => rt.url!,
+        log: rt.log,
+      }),
+    ],
   });
 }
+
+const oidcRepository = (rt: HttpRuntime) => new OidcMethodRepository(rt.db, new AtRest(rt.config.secret!));
 
 /** SDS uploads and the `/doc/{service}/…` downloads. */
 function sdsRouter(rt: HttpRuntime, limiter: LoginThrottle): express.Router {

@@ -1,5 +1,6 @@
 // The segl command line: `segl start | api | worker | service …`. Composition lives in runtime.ts.
 import { Command } from 'commander';
+import { eidCommands } from './eid/oidc/cli';
 import { BLOB_KINDS, blobKindProblem, ConfigError, describeConfig, loadConfig, type BlobKind, type Config } from './config';
 import { privateUmask } from './store/datadir';
 import { existsSync, readFileSync } from 'node:fs';
@@ -158,6 +159,7 @@ export function cli(): Command {
   verifyCommand(program);
   purgeCommand(program);
   blobsCommands(program);
+  eidCommands(program, withServices, () => ensureSecret(config()));
   return program;
 }
 

@@ -10,9 +10,12 @@ import type { DataSource } from 'typeorm';
 import { ConfigError, type Config } from './config';
 import { documentUseCases, type DocumentUseCases } from './core/documents';
 import type { DocumentUris } from './core/usecase';
-import type { Clock } from './core/ports';
+import type { Clock, ServiceAccount } from './core/ports';
 import { PackagingUseCases, type PackageMaker } from './core/packaging';
 import { defaultRegistry } from './eid/registry';
+import { OidcMethods } from './eid/oidc/methods';
+import { OidcMethodRepository } from './store/oidcmethods';
+import type { ValidationContext } from './core/validate';
 import { createLogger } from './log';
 import { ensureRedis, redisClient, type RedisHandle } from './queue/redis';
 import { BlobStoreMisconfigured, type BlobStore } from './store/blobs';
@@ -173,9 +176,17 @@ export function documentService(
     clock,
     sds: new SdsRepository(db, blobs),
     methods: defaultRegistry(cfg.testEid).validationContext(),
+    methodsFor: serviceMethods(cfg, db),
     sdsTtlDays: cfg.sdsTtlDays,
     uris: documentUris(baseUrl),
   });
+}
+
+/** createRequest's eID methods for one service: segl's own and the service's OIDC methods (src/eid/oidc). */
+function serviceMethods(cfg: Config, db: DataSource): (svc: ServiceAccount) => Promise<ValidationContext> {
+  const base = defaultRegistry(cfg.testEid).validationContext();
+  const methods = new OidcMethods(new OidcMethodRepository(db, new AtRest(ensureSecret(cfg))));
+  return (svc) => methods.validationContext(svc.id, base);
 }
 
 /** The URLs of documents: an order's originals and results, SDS and the archive (`/doc/{service}/{sds|archive}/{id}`). */

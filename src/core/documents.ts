@@ -1,7 +1,7 @@
 // The document use cases by actor, built on one store: the integrator's request service (the SOAP
 // operations), the signer's actions (portal and eID methods) and housekeeping (the timers).
 import { Housekeeping } from './housekeeping';
-import { RequestService } from './requests';
+import { RequestService, type RequestServiceDeps } from './requests';
 import { SignerActions } from './signer';
 import type { BlobSink, BlobSource, Clock, DocumentStore } from './ports';
 import type { DocumentUris } from './usecase';
@@ -18,6 +18,8 @@ export interface DocumentUseCaseDeps {
   blobs: BlobSink & BlobSource;
   clock: Clock;
   methods: ValidationContext;
+  /** a service's own methods (OIDC eID methods), see RequestServiceDeps */
+  methodsFor?: RequestServiceDeps['methodsFor'];
   uris: DocumentUris;
   /** how long an SDS upload lives after a request last used it (default 30 days) */
   sdsTtlDays?: number;
@@ -30,7 +32,7 @@ export interface DocumentUseCaseDeps {
 export function documentUseCases(d: DocumentUseCaseDeps): DocumentUseCases {
   const base = { store: d.store, blobs: d.blobs, clock: d.clock, uris: d.uris, onOutbox: d.onOutbox };
   return {
-    requests: new RequestService({ ...base, methods: d.methods, sdsTtlDays: d.sdsTtlDays ?? 30 }),
+    requests: new RequestService({ ...base, methods: d.methods, methodsFor: d.methodsFor, sdsTtlDays: d.sdsTtlDays ?? 30 }),
     signer: new SignerActions(base),
     housekeeping: new Housekeeping({ ...base, sds: d.sds }),
   };

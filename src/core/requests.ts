@@ -40,15 +40,21 @@ type Tx = BaseTx & RequestWrites;
 
 export interface RequestServiceDeps extends UseCaseDeps<Tx> {
   methods: ValidationContext;
+  /** the methods of one service, where services have their own (OIDC eID methods); else `methods` */
+  methodsFor?: (svc: ServiceAccount) => Promise<ValidationContext>;
   /** how long an SDS upload lives after a request last used it */
   sdsTtlDays: number;
 }
 
 export class RequestService extends UseCase<Tx, RequestServiceDeps> {
+  private methodsOf(svc: ServiceAccount): Promise<ValidationContext> {
+    return this.d.methodsFor ? this.d.methodsFor(svc) : Promise.resolve(this.d.methods);
+  }
+
   /** createRequest: one request-id per request in input order, plus an artifact when a task asks for one. */
   async createRequest(svc: ServiceAccount, requests: SigningRequest[]): Promise<{ requestIds: string[]; artifact?: string }> {
     requests.forEach(normalizeRequest);
-    validateRequests(requests, this.d.methods);
+    validateRequests(requests, await this.methodsOf(svc));
     // References to SDS and the archive are checked before any bytes are stored (and again when
     // pinned inside the write transaction: an upload may be deleted meanwhile).
     const refs = requests
@@ -196,11 +202,12 @@ export class RequestService extends UseCase<Tx, RequestServiceDeps> {
     const now = this.now();
     normalizeRequest({ task: [task] } as SigningRequest);
     const inline = task.documentAction.map((a) => a.document).filter((d): d is Document => !!d);
+    const methods = await this.methodsOf(svc);
     const check = async (tx: Tx) => {
       const r = await this.live(tx, svc, requestId);
       if (r.deleted) throw new StateError('request-id', `request "${requestId}" is deleted`);
       const tasks = await tx.getTasks(requestId);
-      validateAddedTask({ ...r.body, task: tasks.map((t) => t.body) }, task, this.d.methods);
+      validateAddedTask({ ...r.body, task: tasks.map((t) => t.body) }, task, methods);
       return { r, tasks };
     };
     const paths = task.documentAction.flatMap((a, ai) => (a.document ? [`task/document-action[${ai}]/document`] : []));

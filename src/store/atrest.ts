@@ -26,11 +26,13 @@ export class AtRest {
   private readonly webhookKey: Buffer;
   private readonly nationalIdKey: Buffer;
   private readonly nationalIdMacKey: Buffer;
+  private readonly oidcKey: Buffer;
 
   constructor(secret: string) {
     this.webhookKey = keyFromSecret(secret, 'segl service.webhook_secret v1');
     this.nationalIdKey = keyFromSecret(secret, 'segl subject national-id v1');
     this.nationalIdMacKey = keyFromSecret(secret, 'segl subject national-id mac v1');
+    this.oidcKey = keyFromSecret(secret, 'segl eid_oidc_method.secret v1');
   }
 
   static isSealed(stored: string): boolean {
@@ -50,6 +52,17 @@ export class AtRest {
         `the webhook secret of service "${service}" cannot be decrypted: was SEGL_SECRET changed? (\`segl service set ${service} --rotate-webhook-secret\` makes a new one)`,
       );
     }
+    return plain;
+  }
+
+  /** An OIDC eID method's client secret or private key (JSON), bound to its service and method. */
+  sealOidcSecret(serviceId: number, method: string, secret: string): string {
+    return seal(this.oidcKey, secret, `segl:oidc-secret:${serviceId}:${method}`);
+  }
+
+  openOidcSecret(serviceId: number, method: string, stored: string): string {
+    const plain = open(this.oidcKey, stored, `segl:oidc-secret:${serviceId}:${method}`);
+    if (plain === undefined) throw new Error(`the client secret of OIDC method "${method}" cannot be decrypted: was SEGL_SECRET changed?`);
     return plain;
   }
 

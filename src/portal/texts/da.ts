@@ -138,4 +138,8 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
   'authn.returning': 'Du sendes tilbage til {site} …',
   'authn.continue': 'Fortsæt',
   'authn.cpr.skip': 'Fortsæt uden CPR-nummer',
+  'oidc.continue': 'Fortsæt til {method}',
+  'oidc.failed': 'Login med {method} lykkedes ikke. Du kan prøve igen.',
+  'oidc.expired': 'Login tog for lang tid eller er allerede brugt. Start forfra.',
+  'oidc.cancelled': 'Login med {method} blev afbrudt.',
 };

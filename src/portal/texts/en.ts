@@ -136,6 +136,10 @@ export const PORTAL_EN = {
   'authn.returning': 'Sending you back to {site} …',
   'authn.continue': 'Continue',
   'authn.cpr.skip': 'Continue without CPR number',
+  'oidc.continue': 'Continue to {method}',
+  'oidc.failed': 'The login with {method} did not succeed. You can try again.',
+  'oidc.expired': 'The login took too long or was already used. Start it again.',
+  'oidc.cancelled': 'The login with {method} was cancelled.',
 } as const;
 
 export type PortalTextKey = keyof typeof PORTAL_EN;

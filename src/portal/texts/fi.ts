@@ -140,4 +140,8 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'authn.returning': 'Sinut ohjataan takaisin sivustolle {site} …',
   'authn.continue': 'Jatka',
   'authn.cpr.skip': 'Jatka ilman CPR-numeroa',
+  'oidc.continue': 'Jatka palveluun {method}',
+  'oidc.failed': 'Kirjautuminen palvelulla {method} epäonnistui. Voit yrittää uudelleen.',
+  'oidc.expired': 'Kirjautuminen kesti liian kauan tai se on jo käytetty. Aloita alusta.',
+  'oidc.cancelled': 'Kirjautuminen palvelulla {method} peruttiin.',
 };

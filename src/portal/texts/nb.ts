@@ -138,4 +138,8 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'authn.returning': 'Du sendes tilbake til {site} …',
   'authn.continue': 'Fortsett',
   'authn.cpr.skip': 'Fortsett uten CPR-nummer',
+  'oidc.continue': 'Fortsett til {method}',
+  'oidc.failed': 'Innloggingen med {method} lyktes ikke. Du kan prøve igjen.',
+  'oidc.expired': 'Innloggingen tok for lang tid eller er allerede brukt. Start på nytt.',
+  'oidc.cancelled': 'Innloggingen med {method} ble avbrutt.',
 };

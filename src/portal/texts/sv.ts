@@ -138,4 +138,8 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
   'authn.returning': 'Du skickas tillbaka till {site} …',
   'authn.continue': 'Fortsätt',
   'authn.cpr.skip': 'Fortsätt utan CPR-nummer',
+  'oidc.continue': 'Fortsätt till {method}',
+  'oidc.failed': 'Inloggningen med {method} lyckades inte. Du kan försöka igen.',
+  'oidc.expired': 'Inloggningen tog för lång tid eller har redan använts. Börja om.',
+  'oidc.cancelled': 'Inloggningen med {method} avbröts.',
 };

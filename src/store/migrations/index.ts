@@ -29,6 +29,7 @@ import { packagingMethodSql } from './tables';
 import { OUTBOX_CLAIMS_DOWN, outboxClaimsSql } from './tables';
 import { SEAL_DOWN, sealSql } from './tables';
 import { AUTHN_DOWN, authnSql } from './tables';
+import { OIDC_EID_DOWN, oidcEidSql } from './tables';
 
 function migration(name: string, dialect: Dialect, up: (d: Dialect) => string[], down: string[]): new () => MigrationInterface {
   return class implements MigrationInterface {
@@ -75,6 +76,7 @@ const all = (d: Dialect) => [
   migration('OutboxClaims1765350000000', d, outboxClaimsSql, OUTBOX_CLAIMS_DOWN),
   migration('SealJobs1765400000000', d, sealSql, SEAL_DOWN),
   migration('Authn1765500000000', d, authnSql, AUTHN_DOWN),
+  migration('OidcEid1765510000000', d, oidcEidSql, OIDC_EID_DOWN),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);

@@ -312,3 +312,20 @@ export function authnSql(d: Dialect): string[] {
   ];
 }
 export const AUTHN_DOWN = ['DROP INDEX login_transaction_expires', 'DROP TABLE login_transaction', 'DROP TABLE auth_target'];
+ * OpenID Connect eID methods per service (issue 14 part 4, docs/oidc-eid.md): the method's JSON
+ * config without its secrets, and the client secret or private key sealed (store/atrest.ts) in
+ * `secret`. `eid_oidc_login` keeps each login begun at a broker (state, nonce, PKCE verifier, sealed
+ * in `data`) until its callback takes it once, or it expires (10 minutes); keyed by the SHA-256 of
+ * the state, bound to the SHA-256 of the portal session id.
+ */
+export function oidcEidSql(d: Dialect): string[] {
+  return [
+    `CREATE TABLE eid_oidc_method (service_id integer NOT NULL REFERENCES service(id), name ${v(40)} NOT NULL,
+      config ${d.text} NOT NULL, secret ${d.text}, created_at ${T} NOT NULL, updated_at ${T} NOT NULL,
+      PRIMARY KEY (service_id, name))`,
+    `CREATE TABLE eid_oidc_login (state_hash ${v(64)} PRIMARY KEY, session_hash ${v(64)} NOT NULL,
+      service_id integer NOT NULL, data ${d.text} NOT NULL, expires_at ${T} NOT NULL)`,
+    `CREATE INDEX eid_oidc_login_expires ON eid_oidc_login (expires_at)`,
+  ];
+}
+export const OIDC_EID_DOWN = ['DROP INDEX eid_oidc_login_expires', 'DROP TABLE eid_oidc_login', 'DROP TABLE eid_oidc_method'];

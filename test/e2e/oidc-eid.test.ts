@@ -1,0 +1,135 @@
+// The generic OIDC eID method end to end in headless Chromium, against segl's own test IdP
+// (/testidp/{dialect}, oidc-provider running the test eID): for each broker dialect's claim set a
+// task whose subject is the test user logs in (the national id read from nin, signicat.national_id
+// in userinfo, cprNumberIdentifier or ssn); another person is refused as `wrong-person`; and no
+// national id reaches the log.
+import { Writable } from 'node:stream';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import pino from 'pino';
+import type { TestUser } from '../../src/eid/testid/users';
+import { DIALECT, DIALECTS, personnummerOf, type DialectName } from '../../src/eid/oidc/testidp/dialects';
+import { addOidcMethod, createOidcTask } from '../support/oidc';
+import { keyCardCode } from '../support/portalflow';
+import { startServer, type TestServer } from '../support/server';
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+describe('the OIDC eID method against the test IdP (sqlite, Chromium)', () => {
+  let s: TestServer;
+  let browser: Browser;
+  const logLines: string[] = [];
+  const users: Record<string, TestUser & { password: string }> = {};
+
+  const newUser = async (alias: string) => {
+    const password = `pw-${alias}-123`;
+    users[alias] = { ...(await s.rt.testid!.createUser({ ...s.rt.testid!.autofill(), alias, password })), password };
+  };
+  const history = async (requestId: string) =>
+    (await s.rt.documents.requests.getRequestHistory((await s.rt.services.find('demo'))!, requestId, 't1')).map(
+      (e) => `${e.event} ${e.data ?? ''}`,
+    );
+  const taskUrl = (requestId: string) => `${s.url}/std/docaction/demo?request_id=${requestId}&task_id=t1`;
+
+  /** At the task URL: the link to the broker, then the test IdP's user id + password and key-card code. */
+  async function brokerLogin(p: Page, requestId: string, label: string, alias: string): Promise<void> {
+    await p.goto(taskUrl(requestId));
+    await p.getByRole('link', { name: `Continue to ${label}` }).click();
+    await p.getByLabel('User ID (alias, CPR or PID)').fill(alias);
+    await p.getByLabel('Password').fill(users[alias]!.password);
+    await p.getByRole('button', { name: 'Next' }).click();
+    const code = await keyCardCode(s.rt.testid!, alias, { status: 200, html: await p.content(), url: p.url() }, 'test IdP');
+    await p.getByLabel(/^Code for key/).fill(code);
+    await p.getByRole('button', { name: 'Next' }).click();
+  }
+
+  beforeAll(async () => {
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        done();
+      },
+    });
+    // every line the runtime logs is kept, to look for national ids
+    s = await startServer('sqlite', {}, { log: pino({ level: 'debug' }, sink) });
+    for (const dialect of DIALECTS) {
+      await addOidcMethod(s.rt, 'demo', {
+        name: `broker-${dialect}`,
+        label: `Broker ${dialect}`,
+        issuer: `${s.url}/testidp/${dialect}`,
+        clientId: `segl-${dialect}`,
+        clientAuth: 'client_secret_basic',
+        clientSecret: `secret-of-${dialect}-0123456789`,
+        scope: DIALECT[dialect].example.scope,
+        acrValues: DIALECT[dialect].example.acrValues,
+      });
+    }
+    await newUser('anna');
+    await newUser('bodil');
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await s?.stop();
+  });
+
+  const subjectOf = (dialect: DialectName, u: TestUser) =>
+    dialect === 'idura-sebankid' ? personnummerOf(u.cpr) : `${u.cpr.slice(0, 6)}-${u.cpr.slice(6)}`;
+
+  it.each(DIALECTS)('logs in through the %s dialect and records the login', async (dialect) => {
+    const anna = users.anna!;
+    const { requestId, text } = await createOidcTask(s.endpoint, s.demoPassword, {
+      method: `broker-${dialect}`,
+      nationalId: subjectOf(dialect, anna),
+    });
+    expect([requestId, text]).toEqual([expect.any(String), expect.anything()]);
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    try {
+      await brokerLogin(p, requestId!, `Broker ${dialect}`, 'anna');
+      await p.waitForURL((u) => u.pathname === '/std/docaction/demo' && u.searchParams.get('request_id') === requestId);
+      expect(await p.locator('main').innerText()).toContain('You are logged in for this task.');
+      expect(await history(requestId!)).toContain(
+        `user-authenticated broker-${dialect} (OpenID Connect, acr ${DIALECT[dialect].example.acrValues[0]})`,
+      );
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('refuses another person than the task names (wrong-person), and records why', async () => {
+    const { requestId } = await createOidcTask(s.endpoint, s.demoPassword, {
+      method: 'broker-eidhub',
+      nationalId: subjectOf('eidhub', users.anna!),
+    });
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    try {
+      await brokerLogin(p, requestId!, 'Broker eidhub', 'bodil');
+      await p.waitForURL((u) => u.pathname.endsWith('/oidc/callback'));
+      expect(await p.locator('h1').innerText()).toBe('You cannot sign this task');
+      expect(await history(requestId!)).toContain(
+        'user-authentication-cancelled wrong-person: The person who logged in is not the one asked for',
+      );
+      // the task page asks for a login again
+      await p.goto(taskUrl(requestId!));
+      expect(await p.locator('h1').innerText()).toBe('Log in to continue');
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('writes no national id to the log', () => {
+    expect(logLines.length).toBeGreaterThan(0);
+    for (const u of Object.values(users)) {
+      const ids = [u.cpr, `${u.cpr.slice(0, 6)}-${u.cpr.slice(6)}`, personnummerOf(u.cpr)];
+      expect(logLines.filter((l) => ids.some((id) => l.includes(id)))).toEqual([]);
+    }
+  });
+});
