@@ -312,6 +312,8 @@ export function authnSql(d: Dialect): string[] {
   ];
 }
 export const AUTHN_DOWN = ['DROP INDEX login_transaction_expires', 'DROP TABLE login_transaction', 'DROP TABLE auth_target'];
+
+/**
  * OpenID Connect eID methods per service (issue 14 part 4, docs/oidc-eid.md): the method's JSON
  * config without its secrets, and the client secret or private key sealed (store/atrest.ts) in
  * `secret`. `eid_oidc_login` keeps each login begun at a broker (state, nonce, PKCE verifier, sealed
