@@ -67,6 +67,8 @@ const Env = z.object({
   SEGL_SEAL_P12_PASSPHRASE: z.string().optional(),
   SEGL_SAML_P12: z.string().optional(),
   SEGL_SAML_P12_PASSPHRASE: z.string().optional(),
+  SEGL_OIDC_P12: z.string().optional(),
+  SEGL_OIDC_P12_PASSPHRASE: z.string().optional(),
   SEGL_TSA_URL: z.url({ protocol: /^https?$/ }).optional(),
   SEGL_SEAL_RETRY_SCHEDULE: retrySchedule.optional(),
   SEGL_TRUST_ANCHORS: z.string().optional(),
@@ -193,6 +195,8 @@ export interface Config {
   blobs: BlobsConfig;
   /** the authentication service's SAML signing key and certificate (PKCS#12); unset: the test PKI's in preprod, off in production */
   samlP12?: { path: string; passphrase: string };
+  /** the OpenID provider's ID-token signing key (PKCS#12, RSA); unset: the test PKI's in preprod, off in production */
+  oidcP12?: { path: string; passphrase: string };
 }
 
 /** The blob stores: the one in use, an optional read-through during a migration, and each kind's settings. */
@@ -386,6 +390,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('SEGL_TEST_CLOCK is for preprod only; production refuses a movable clock');
   if (e.SEGL_SAML_P12_PASSPHRASE && !e.SEGL_SAML_P12)
     throw new ConfigError('SEGL_SAML_P12_PASSPHRASE is set without SEGL_SAML_P12 (the PKCS#12 file with the SAML signing key)');
+  if (e.SEGL_OIDC_P12_PASSPHRASE && !e.SEGL_OIDC_P12)
+    throw new ConfigError('SEGL_OIDC_P12_PASSPHRASE is set without SEGL_OIDC_P12 (the PKCS#12 file with the OpenID provider signing key)');
   const blobs = blobProblems(cfg.blobs);
   if (blobs.length) throw new ConfigError(`invalid blob store configuration:\n  ${blobs.join('\n  ')}`);
   const missingTrust = missingTrustServices(cfg);
@@ -444,6 +450,7 @@ function configFrom(e: ParsedEnv): Config {
     drainDelayMs: e.SEGL_DRAIN_DELAY,
     blobs: blobsConfigFrom(e, path.resolve(e.DATA_DIR)),
     samlP12: e.SEGL_SAML_P12 ? { path: path.resolve(e.SEGL_SAML_P12), passphrase: e.SEGL_SAML_P12_PASSPHRASE ?? '' } : undefined,
+    oidcP12: e.SEGL_OIDC_P12 ? { path: path.resolve(e.SEGL_OIDC_P12), passphrase: e.SEGL_OIDC_P12_PASSPHRASE ?? '' } : undefined,
   };
 }
 
@@ -537,6 +544,7 @@ export function describeConfig(c: Config): Record<string, unknown> {
     trustedProxies: c.trustedProxies.length ? c.trustedProxies : 'none',
     blobs: describeBlobs(c.blobs),
     samlP12: c.samlP12 ? c.samlP12.path : c.testCa ? 'test PKI' : 'off (the authentication service needs SEGL_SAML_P12)',
+    oidcP12: c.oidcP12 ? c.oidcP12.path : c.testCa ? 'test PKI' : 'off (the OpenID provider needs SEGL_OIDC_P12)',
   };
 }
 

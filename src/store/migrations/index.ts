@@ -21,6 +21,8 @@ import {
   TEST_EID_DOWN,
   testEidSql,
   type Dialect,
+  oidcOpSql,
+  OIDC_OP_DOWN,
 } from './tables';
 import { portalSessionSql } from './tables';
 import { AT_REST_DOWN, atRestSql } from './tables';
@@ -77,6 +79,7 @@ const all = (d: Dialect) => [
   migration('SealJobs1765400000000', d, sealSql, SEAL_DOWN),
   migration('Authn1765500000000', d, authnSql, AUTHN_DOWN),
   migration('OidcEid1765510000000', d, oidcEidSql, OIDC_EID_DOWN),
+  migration('OidcOp1765520000000', d, oidcOpSql, OIDC_OP_DOWN),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);
