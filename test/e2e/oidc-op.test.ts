@@ -353,6 +353,22 @@ describe(`segl's OpenID provider with openid-client and Chromium (${DB})`, () =>
     );
   });
 
+  it('acr_values of a method segl does not run: temporarily_unavailable at the redirect_uri; ui_locales sets the language', async () => {
+    const ctx = await browser.newContext();
+    const tab = await ctx.newPage();
+    const none = await authorization({ acr_values: 'urn:signicat:oidc:method:sbid' });
+    await tab.goto(none.href.href);
+    await tab.waitForURL(`${rpUrl}/cb?**`);
+    const back = new URL(tab.url());
+    expect(back.searchParams.get('error')).toBe('temporarily_unavailable');
+    expect(back.searchParams.get('error_description')).toBe('The eID method is not available now');
+    const da = await authorization({ ui_locales: 'da' });
+    await tab.goto(da.href.href);
+    expect(tab.url()).toContain(`${url}/std/login/demo?tx=`);
+    expect(await tab.locator('html').getAttribute('lang')).toBe('da');
+    await ctx.close();
+  });
+
   it('no log line carries the national id', () => {
     expect(logLines.length).toBeGreaterThan(0);
     expect(logLines.filter((l) => l.includes(user.cpr))).toEqual([]);

@@ -1,7 +1,10 @@
 // The OpenID provider's storage on segl's database (SQLite and PostgreSQL): clients with their
 // secrets sealed at rest; oidc-provider's entries sealed, found by id and uid until they expire,
-// consumed exactly once however many callers race, revoked by grant, and purged once expired.
+// consumed exactly once however many callers race, revoked by grant, and purged once expired; and
+// `segl oidc client add | list | remove` (the secret printed once, bad redirect URIs refused).
 import { randomBytes } from 'node:crypto';
+import { Command } from 'commander';
+import { opCommands } from '../../src/eid/op/cli';
 import { OidcOpRepository } from '../../src/store/oidcop';
 import { databases, startServer, type TestServer } from '../support/server';
 
@@ -95,5 +98,66 @@ describe.each(databases())('OIDC provider storage (%s)', (db) => {
     await raw('UPDATE oidc_op_entry SET payload = ? WHERE model = ? AND id = ?', [sealed, 'Grant', 'gx']);
     expect(await repo.find('Grant', 'gx', at(0))).toBeUndefined();
     expect(await repo.find('Session', 's1', at(0))).toEqual({ payload: '{"a":1}' });
+  });
+
+  /** `segl oidc client …` in this process: what it printed, or the error it ended with. */
+  async function segl(...args: string[]): Promise<{ out: string; error?: string }> {
+    const program = new Command().exitOverride();
+    opCommands(
+      program,
+      (f) => f(s.rt.services, s.rt.db),
+      () => s.rt.config.secret!,
+    );
+    let out = '';
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out += String(chunk);
+      return true;
+    });
+    try {
+      await program.parseAsync(['oidc', 'client', ...args], { from: 'user' });
+      return { out };
+    } catch (e) {
+      return { out, error: (e as Error).message };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('segl oidc client add | list | remove', async () => {
+    const added = await segl(
+      'add',
+      'demo',
+      '--redirect-uri',
+      'https://app.example/cb',
+      '--redirect-uri',
+      'http://127.0.0.1:9/cb',
+      '--name',
+      'Shop',
+    );
+    expect(added.error).toBeUndefined();
+    const id = /^client_id (\S+)$/m.exec(added.out)![1]!;
+    const secret = /^client_secret (\S+)$/m.exec(added.out)![1]!;
+    expect(id).toMatch(/^demo-[A-Za-z0-9_-]{12}$/);
+    expect(await repo.findClient(id)).toMatchObject({ name: 'Shop', secret, public: false, tokenAuth: 'client_secret_basic' });
+    const pub = await segl('add', 'demo', '--public', '--redirect-uri', 'http://localhost:8765/cb');
+    expect(pub.out).not.toContain('client_secret');
+    const listed = await segl('list', 'demo');
+    expect(listed.out).toContain(`${id}\tShop\tclient_secret_basic\thttps://app.example/cb http://127.0.0.1:9/cb`);
+    expect(listed.out).toContain('\tpublic\t');
+    expect(listed.out).not.toContain(secret);
+    expect(await segl('remove', 'demo', id)).toMatchObject({ out: `OIDC client ${id} of demo removed\n` });
+    expect((await segl('remove', 'demo', id)).error).toMatch(/has no OIDC client/);
+  });
+
+  it('segl oidc client add refuses bad input and stores nothing', async () => {
+    const before = (await repo.clients(serviceId)).length;
+    expect((await segl('add', 'demo')).error).toMatch(/at least one --redirect-uri/);
+    expect((await segl('add', 'demo', '--redirect-uri', 'http://app.example/cb')).error).toMatch(/must be https/);
+    expect((await segl('add', 'demo', '--redirect-uri', 'https://app.example/cb#x')).error).toMatch(/fragment/);
+    expect((await segl('add', 'demo', '--redirect-uri', 'https://app.example/cb', '--token-auth', 'private_key_jwt')).error).toMatch(
+      /--token-auth must be/,
+    );
+    expect((await segl('add', 'nosuch', '--redirect-uri', 'https://app.example/cb')).error).toMatch(/no service "nosuch"/);
+    expect((await repo.clients(serviceId)).length).toBe(before);
   });
 });

@@ -130,6 +130,7 @@ export function authnRoutes(d: AuthnDeps): express.Router {
       signing,
       publicUrl: d.url,
       secret: d.config.secret!,
+      behindProxy: d.config.trustedProxies.length > 0,
       clock: d.clock,
       log: d.log,
     });

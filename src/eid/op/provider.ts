@@ -71,6 +71,8 @@ export interface OpDeps {
   /** the instance's public URL (the issuer is `${url}/oidc`) */
   publicUrl: () => string;
   secret: string;
+  /** SEGL_TRUSTED_PROXIES is set (a TLS-terminating proxy in front) */
+  behindProxy: boolean;
   clock: Clock;
   log: Logger;
 }
@@ -239,7 +241,8 @@ function providerOnce(d: OpDeps): () => Promise<Provider> {
         renderError,
       },
     });
-    provider.proxy = true;
+    // X-Forwarded-Proto/Host are believed only where segl is configured to run behind a proxy
+    provider.proxy = d.behindProxy;
     return provider;
   };
   return () =>
