@@ -43,6 +43,8 @@ export interface ValidationContext {
   authenticationMethods: ReadonlySet<string>;
   /** eID method names allowed in signature. */
   signatureMethods: ReadonlySet<string>;
+  /** eID method names allowed in authentication-based-signature, where they differ from authenticationMethods */
+  authenticationBasedSignatureMethods?: ReadonlySet<string>;
 }
 
 type Path = string;
@@ -324,7 +326,12 @@ function checkTask(c: Checker, t: Task, idx: RequestIndex, ctx: ValidationContex
   });
   (t.authenticationBasedSignature ?? []).forEach((s, i) => {
     checkDialog(c, s.dialog, at(at(path, 'authentication-based-signature', i), 'dialog'));
-    checkMethods(c, s.method, ctx.authenticationMethods, at(path, 'authentication-based-signature', i));
+    checkMethods(
+      c,
+      s.method,
+      ctx.authenticationBasedSignatureMethods ?? ctx.authenticationMethods,
+      at(path, 'authentication-based-signature', i),
+    );
   });
 }
 

@@ -3,6 +3,7 @@
 // task whose subject is the test user logs in (the national id read from nin, signicat.national_id
 // in userinfo, cprNumberIdentifier or ssn); another person is refused as `wrong-person`; and no
 // national id reaches the log.
+import { generateKeyPairSync } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import pino from 'pino';
@@ -28,6 +29,16 @@ describe('the OIDC eID method against the test IdP (sqlite, Chromium)', () => {
       (e) => `${e.event} ${e.data ?? ''}`,
     );
   const taskUrl = (requestId: string) => `${s.url}/std/docaction/demo?request_id=${requestId}&task_id=t1`;
+
+  /** `f` in a page of a fresh browser context (no cookies), closed after. */
+  async function inNewBrowser(f: (p: Page) => Promise<void>): Promise<void> {
+    const ctx = await browser.newContext();
+    try {
+      await f(await ctx.newPage());
+    } finally {
+      await ctx.close();
+    }
+  }
 
   /** At the task URL: the link to the broker, then the test IdP's user id + password and key-card code. */
   async function brokerLogin(p: Page, requestId: string, label: string, alias: string): Promise<void> {
@@ -62,6 +73,18 @@ describe('the OIDC eID method against the test IdP (sqlite, Chromium)', () => {
         acrValues: DIALECT[dialect].example.acrValues,
       });
     }
+    // one client authenticating with private_key_jwt (an EC key; the test IdP knows its public half from this config)
+    await addOidcMethod(s.rt, 'demo', {
+      name: 'broker-pkjwt',
+      label: 'Broker with a client key',
+      issuer: `${s.url}/testidp/eidhub`,
+      clientId: 'segl-eidhub-pkjwt',
+      clientAuth: 'private_key_jwt',
+      privateKeyPem: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      privateKeyKid: 'segl-key-1',
+      scope: DIALECT.eidhub.example.scope,
+      acrValues: DIALECT.eidhub.example.acrValues,
+    });
     await newUser('anna');
     await newUser('bodil');
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
@@ -74,25 +97,35 @@ describe('the OIDC eID method against the test IdP (sqlite, Chromium)', () => {
   const subjectOf = (dialect: DialectName, u: TestUser) =>
     dialect === 'idura-sebankid' ? personnummerOf(u.cpr) : `${u.cpr.slice(0, 6)}-${u.cpr.slice(6)}`;
 
-  it.each(DIALECTS)('logs in through the %s dialect and records the login', async (dialect) => {
+  // each dialect with a client secret, and eidhub once more with a client authenticating by private_key_jwt
+  const logins: Array<[DialectName, string, string]> = [
+    ...DIALECTS.map((d): [DialectName, string, string] => [d, `broker-${d}`, `Broker ${d}`]),
+    ['eidhub', 'broker-pkjwt', 'Broker with a client key'],
+  ];
+  it.each(logins)('logs in through the %s dialect (%s) and records the login', async (dialect, method, label) => {
     const anna = users.anna!;
-    const { requestId, text } = await createOidcTask(s.endpoint, s.demoPassword, {
-      method: `broker-${dialect}`,
-      nationalId: subjectOf(dialect, anna),
-    });
+    const { requestId, text } = await createOidcTask(s.endpoint, s.demoPassword, { method, nationalId: subjectOf(dialect, anna) });
     expect([requestId, text]).toEqual([expect.any(String), expect.anything()]);
-    const ctx = await browser.newContext();
-    const p = await ctx.newPage();
-    try {
-      await brokerLogin(p, requestId!, `Broker ${dialect}`, 'anna');
+    await inNewBrowser(async (p) => {
+      await brokerLogin(p, requestId!, label, 'anna');
       await p.waitForURL((u) => u.pathname === '/std/docaction/demo' && u.searchParams.get('request_id') === requestId);
       expect(await p.locator('main').innerText()).toContain('You are logged in for this task.');
-      expect(await history(requestId!)).toContain(
-        `user-authenticated broker-${dialect} (OpenID Connect, acr ${DIALECT[dialect].example.acrValues[0]})`,
-      );
-    } finally {
-      await ctx.close();
-    }
+      expect(await history(requestId!)).toContain(`user-authenticated ${method} (OpenID Connect, acr ${DIALECT[dialect].acrValues[0]})`);
+    });
+  });
+
+  it('takes a cancel at the IdP back to the login page, in the task language, and records it', async () => {
+    const { requestId } = await createOidcTask(s.endpoint, s.demoPassword, { method: 'broker-eidhub', language: 'da' });
+    await inNewBrowser(async (p) => {
+      await p.goto(taskUrl(requestId!));
+      await p.getByRole('link', { name: 'Fortsæt til Broker eidhub' }).click();
+      // ui_locales=da: the IdP's page speaks Danish too
+      expect(await p.locator('html').getAttribute('lang')).toBe('da');
+      await p.getByRole('button', { name: 'Annullér' }).click();
+      await p.waitForURL((u) => u.pathname.endsWith('/oidc/callback'));
+      expect(await p.getByRole('alert').innerText()).toBe('Login med Broker eidhub blev afbrudt.');
+      expect(await history(requestId!)).toContainEqual(expect.stringMatching(/^user-authentication-cancelled usercancel: /));
+    });
   });
 
   it('refuses another person than the task names (wrong-person), and records why', async () => {
@@ -100,9 +133,7 @@ describe('the OIDC eID method against the test IdP (sqlite, Chromium)', () => {
       method: 'broker-eidhub',
       nationalId: subjectOf('eidhub', users.anna!),
     });
-    const ctx = await browser.newContext();
-    const p = await ctx.newPage();
-    try {
+    await inNewBrowser(async (p) => {
       await brokerLogin(p, requestId!, 'Broker eidhub', 'bodil');
       await p.waitForURL((u) => u.pathname.endsWith('/oidc/callback'));
       expect(await p.locator('h1').innerText()).toBe('You cannot sign this task');
@@ -112,9 +143,7 @@ describe('the OIDC eID method against the test IdP (sqlite, Chromium)', () => {
       // the task page asks for a login again
       await p.goto(taskUrl(requestId!));
       expect(await p.locator('h1').innerText()).toBe('Log in to continue');
-    } finally {
-      await ctx.close();
-    }
+    });
   });
 
   it('writes no national id to the log', () => {

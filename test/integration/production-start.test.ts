@@ -78,6 +78,8 @@ describe('production start refusals (built CLI)', () => {
       expect(rt.testid).toBeUndefined();
       expect((await fetch(`${rt.url}/testid/`)).status).toBe(404);
       expect((await fetch(`${rt.url}/pki/root.pem`)).status).toBe(404);
+      // the test IdP (docs/oidc-eid.md) is preprod only
+      expect((await fetch(`${rt.url}/testidp/eidhub/.well-known/openid-configuration`)).status).toBe(404);
       const svc = await rt.services.create('bank', 'bank-password-1');
       await expect(
         rt.documents.requests.createRequest(svc, [

@@ -20,7 +20,7 @@ export async function addOidcMethod(rt: Runtime, service: string, config: Record
 export async function createOidcTask(
   endpoint: string,
   password: string,
-  o: { method: string; nationalId?: string; taskId?: string; signature?: string; service?: string },
+  o: { method: string; nationalId?: string; taskId?: string; signature?: string; service?: string; language?: string },
 ): Promise<{ requestId?: string; text: string }> {
   const doc = `<document xsi:type="provided-document" id="terms" mime-type="text/plain"><description>Terms</description><data>${Buffer.from('Interest 3 %').toString('base64')}</data></document>`;
   const task =
@@ -29,6 +29,7 @@ export async function createOidcTask(
     '<document-action type="sign"><document-ref>terms</document-ref></document-action>' +
     `<authentication><method>${o.method}</method></authentication>` +
     (o.signature ? `<authentication-based-signature><method>${o.signature}</method></authentication-based-signature>` : '') +
+    (o.language ? `<language>${o.language}</language>` : '') +
     '</task>';
   const r = await post(
     endpoint,

@@ -30,10 +30,11 @@ const schema = z
   .object({
     name: z.string().regex(METHOD_NAME, 'lower-case letters, digits and -, 2 to 40, starting with a letter'),
     label: z.string().min(1).max(80).optional(),
+    // what tasks may use it for; authentication-based-signature comes with the signing evidence (docs/oidc-eid.md)
     use: z
-      .array(z.enum(['authentication', 'authentication-based-signature']))
+      .array(z.enum(['authentication']))
       .min(1)
-      .default(['authentication', 'authentication-based-signature']),
+      .default(['authentication']),
     issuer: z.url({ protocol: /^https?$/ }),
     clientId: z.string().min(1).max(255),
     clientAuth: z.enum(['client_secret_basic', 'private_key_jwt']),

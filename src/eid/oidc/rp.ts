@@ -6,7 +6,8 @@
 //                 signing step computes), `acr_values`, `ui_locales`, `prompt=login`.
 //   callback    — `state` (RFC 6749 §10.12), RFC 9207 `iss` when the broker advertises
 //                 authorization_response_iss_parameter_supported (both by openid-client).
-//   ID token    — signature by a key of the broker's JWKS (refetched once when the kid is unknown and
+//   ID token    — signature by a key of the broker's JWKS (openid-client's non-repudiation checks,
+//                 on although OIDC Core §3.1.3.7 item 6 lets TLS stand in for it) (refetched once when the kid is unknown and
 //                 the keys are 60 s old or more: oauth4webapi's rate limit), `alg` among the configured
 //                 ones (never none/HS*), `iss`, `aud`/`azp`, `exp`/`iat` with 60 s tolerance, `nonce`
 //                 (OIDC Core §3.1.3.7, by openid-client); `acr` among the configured acr_values (§3.1.3.7
@@ -107,7 +108,9 @@ export class OidcRelyingParty {
     try {
       cfg = await client.discovery(new URL(c.issuer), c.clientId, metadata, await clientAuth(m), {
         [client.customFetch]: recording,
-        execute: this.o.allowHttp ? [client.allowInsecureRequests] : [],
+        // the ID token's signature is checked against the JWKS (openid-client's non-repudiation checks: the
+        // token is evidence of an authentication-based signature, where TLS to the token endpoint alone is not)
+        execute: [client.enableNonRepudiationChecks, ...(this.o.allowHttp ? [client.allowInsecureRequests] : [])],
         timeout: 10,
       });
     } catch (e) {
@@ -213,8 +216,36 @@ async function clientAuth(m: RpMethod): Promise<client.ClientAuth> {
   return client.PrivateKeyJwt({ key: webKey, kid: m.config.privateKeyKid });
 }
 
-/** An error's message and code, without its cause (which may hold the token or the claims). */
+/**
+ * An error's message and code and, from its cause, only what names the check (the claim, the
+ * parameter, the header's alg and kid, a reason): never the claims themselves, which may hold a
+ * national id.
+ */
 function describe(e: unknown): string {
   const code = (e as { code?: unknown }).code;
-  return `${(e as Error).message ?? String(e)}${typeof code === 'string' ? ` (${code})` : ''}`;
+  // openid-client's error wraps oauth4webapi's: its message and its cause name the check (never a value)
+  let c: Record<string, unknown> = {};
+  let inner = '';
+  for (
+    let x: unknown = (e as { cause?: unknown }).cause, i = 0;
+    x && typeof x === 'object' && i < 3;
+    x = (x as { cause?: unknown }).cause, i++
+  ) {
+    if (x instanceof Error && !inner && x.message !== (e as Error).message) inner = x.message.slice(0, 200);
+    const o = x as Record<string, unknown>;
+    if ('claim' in o || 'header' in o || 'parameter' in o || 'reason' in o) {
+      c = o;
+      break;
+    }
+  }
+  const header = c.header && typeof c.header === 'object' ? (c.header as Record<string, unknown>) : {};
+  const detail = [
+    typeof c.claim === 'string' ? `claim "${c.claim}"` : '',
+    typeof c.parameter === 'string' ? `parameter "${c.parameter}"` : '',
+    typeof header.alg === 'string' ? `alg "${header.alg.slice(0, 20)}"` : '',
+    typeof header.kid === 'string' ? `kid "${header.kid.slice(0, 64)}"` : '',
+    typeof c.reason === 'string' ? c.reason.slice(0, 100) : '',
+    inner,
+  ].filter(Boolean);
+  return `${(e as Error).message ?? String(e)}${typeof code === 'string' ? ` (${code})` : ''}${detail.length ? `: ${detail.join(', ')}` : ''}`;
 }

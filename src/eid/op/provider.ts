@@ -16,14 +16,7 @@
 import { createHash, createHmac, KeyObject, randomBytes } from 'node:crypto';
 import express from 'express';
 import type { Logger } from 'pino';
-import Provider, {
-  errors,
-  interactionPolicy,
-  type Adapter,
-  type AdapterPayload,
-  type ClientMetadata,
-  type KoaContextWithOIDC,
-} from 'oidc-provider';
+import type { Adapter, AdapterPayload, ClientMetadata, KoaContextWithOIDC, default as Provider } from 'oidc-provider';
 import type { Clock } from '../../core/ports';
 import { SECURITY_HEADERS } from '../../portal/answer';
 import { html } from '../../portal/html';
@@ -77,6 +70,7 @@ export interface OpDeps {
   log: Logger;
 }
 
+type OidcProviderModule = typeof import('oidc-provider');
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** oidc-provider's storage of one model on segl's database. */
@@ -84,6 +78,7 @@ class DbAdapter implements Adapter {
   constructor(
     private readonly model: string,
     private readonly d: OpDeps,
+    private readonly invalidGrant: (message: string) => Error,
   ) {}
   private now() {
     return this.d.clock.now().getTime();
@@ -118,7 +113,7 @@ class DbAdapter implements Adapter {
     if (await this.d.repo.consume(this.model, id, iso(this.now()))) return;
     const p = await this.find(id);
     if (p?.grantId) await this.d.repo.revokeByGrantId(p.grantId);
-    throw new errors.InvalidGrant('authorization code already consumed');
+    throw this.invalidGrant('authorization code already consumed');
   }
   async destroy(id: string): Promise<void> {
     await this.d.repo.destroy(this.model, id);
@@ -180,7 +175,7 @@ function signingJwk(s: OpSigning): Record<string, unknown> {
 }
 
 /** Every authorization needs its own login (no single sign-on: what a login released belongs to one service). */
-function policy() {
+function policy({ interactionPolicy }: OidcProviderModule) {
   const p = interactionPolicy.base();
   p.get('login')!.checks.push(
     new interactionPolicy.Check('segl_login_per_authorization', 'each authorization needs a login', (ctx: KoaContextWithOIDC) =>
@@ -204,10 +199,12 @@ function renderError(ctx: KoaContextWithOIDC, out: { error?: unknown; error_desc
 function providerOnce(d: OpDeps): () => Promise<Provider> {
   let p: Promise<Provider> | undefined;
   const make = async () => {
+    // loaded on first use (as the test IdP's): oidc-provider warns on load that it wants Node 22
+    const lib = await import('oidc-provider');
     const jwk = signingJwk(await d.signing());
     const issuer = `${d.publicUrl()}${OP_PATH}`;
     const methods = d.core.methods();
-    const provider = oidcProvider({
+    const provider = await oidcProvider({
       issuer,
       keys: [jwk],
       clients: (id) => clientMetadata(d, id),
@@ -231,12 +228,12 @@ function providerOnce(d: OpDeps): () => Promise<Provider> {
       acrValues: methods.map((m) => `${ACR_PREFIX}${m}`),
       interactionUrl: (uid) => `${OP_PATH}/interaction/${uid}`,
       log: d.log,
-      adapter: (model) => new DbAdapter(model, d),
+      adapter: (model) => new DbAdapter(model, d, (m) => new lib.errors.InvalidGrant(m)),
       cookieKeys: [keyFromSecret(d.secret, 'segl oidc provider cookies v1').toString('base64url')],
       configure: {
         clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
         features: { devInteractions: { enabled: false }, rpInitiatedLogout: { enabled: false } },
-        interactions: { url: (_ctx, interaction) => `${OP_PATH}/interaction/${interaction.uid}`, policy: policy() },
+        interactions: { url: (_ctx, interaction) => `${OP_PATH}/interaction/${interaction.uid}`, policy: policy(lib) },
         ttl: TTL,
         renderError,
       },

@@ -78,8 +78,8 @@ const all = (d: Dialect) => [
   migration('OutboxClaims1765350000000', d, outboxClaimsSql, OUTBOX_CLAIMS_DOWN),
   migration('SealJobs1765400000000', d, sealSql, SEAL_DOWN),
   migration('Authn1765500000000', d, authnSql, AUTHN_DOWN),
-  migration('OidcEid1765510000000', d, oidcEidSql, OIDC_EID_DOWN),
-  migration('OidcOp1765520000000', d, oidcOpSql, OIDC_OP_DOWN),
+  migration('OidcEid1765540000000', d, oidcEidSql, OIDC_EID_DOWN),
+  migration('OidcOp1765550000000', d, oidcOpSql, OIDC_OP_DOWN),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);

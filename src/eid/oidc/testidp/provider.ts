@@ -125,8 +125,10 @@ export function newSigningKey(): Record<string, unknown> {
  * the scopes' claims, consent granted by the login itself (a first-party login), the interaction
  * (login) pages outside it at `interactionUrl`.
  */
-export function oidcProvider(o: ProviderOptions): Provider {
-  const provider = new Provider(o.issuer, {
+export async function oidcProvider(o: ProviderOptions): Promise<Provider> {
+  // loaded on first use: oidc-provider warns on load that it wants Node 22 (it runs on segl's Node 20.19+)
+  const { Provider: OidcProvider } = await import('oidc-provider');
+  const provider = new OidcProvider(o.issuer, {
     adapter: (name: string) => (name === 'Client' ? new ClientStore(o.clients) : (o.adapter ?? ((m) => new MemoryStore(m)))(name)),
     jwks: { keys: (o.keys ?? [newSigningKey()]) as never },
     findAccount: o.findAccount,

@@ -67,10 +67,10 @@ const alert = (text: string) => html`<p class="status warn" role="alert">${text}
 const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
 
 /** The login page of one dialect's provider. */
-function mountInteraction(r: express.Router, dialect: DialectName, provider: () => Provider, d: TestIdpDeps): void {
+function mountInteraction(r: express.Router, dialect: DialectName, provider: () => Promise<Provider>, d: TestIdpDeps): void {
   const path = `/testidp/${dialect}/interaction/:uid`;
   const details = async (req: express.Request, res: express.Response) => {
-    const i = await provider().interactionDetails(req, res);
+    const i = await (await provider()).interactionDetails(req, res);
     const lang = pickLanguage(String(i.params.ui_locales ?? '').split(' ')[0], req.headers['accept-language']);
     return { i, lang, action: `/testidp/${dialect}/interaction/${i.uid}` };
   };
@@ -87,7 +87,9 @@ function mountInteraction(r: express.Router, dialect: DialectName, provider: () 
       const { i, lang, action } = await details(req, res);
       const body = (req.body ?? {}) as Record<string, unknown>;
       if (body.do === 'cancel') {
-        await provider().interactionFinished(req, res, { error: 'access_denied', error_description: 'End-User aborted interaction' });
+        await (
+          await provider()
+        ).interactionFinished(req, res, { error: 'access_denied', error_description: 'End-User aborted interaction' });
         return;
       }
       if (body.do === 'code') {
@@ -101,7 +103,9 @@ function mountInteraction(r: express.Router, dialect: DialectName, provider: () 
         }
         const asked = String(i.params.acr_values ?? '').split(' ');
         const acr = DIALECT[dialect].acrValues.find((a) => asked.includes(a)) ?? DIALECT[dialect].acrValues[0]!;
-        await provider().interactionFinished(
+        await (
+          await provider()
+        ).interactionFinished(
           req,
           res,
           { login: { accountId: answered.pid, acr, amr: ['pwd', 'otp'] } },
@@ -125,7 +129,7 @@ function mountInteraction(r: express.Router, dialect: DialectName, provider: () 
 export function testIdpRoutes(d: TestIdpDeps): express.Router {
   const r = express.Router();
   for (const dialect of DIALECTS) {
-    let made: Provider | undefined;
+    let made: Promise<Provider> | undefined;
     const provider = () =>
       (made ??= oidcProvider({
         issuer: testIdpIssuer(d.publicUrl(), dialect),
@@ -144,8 +148,10 @@ export function testIdpRoutes(d: TestIdpDeps): express.Router {
         log: d.log,
       }));
     mountInteraction(r, dialect, provider, d);
-    const callback = (req: express.Request, res: express.Response) => provider().callback()(req, res);
-    r.use(`/testidp/${dialect}`, callback);
+    let callback: ReturnType<Provider['callback']> | undefined;
+    r.use(`/testidp/${dialect}`, (req, res, next) => {
+      provider().then((p) => (callback ??= p.callback())(req, res), next);
+    });
   }
   return r;
 }
