@@ -18,10 +18,10 @@ export class AuthnRepository {
     this.db = sqlDatabase(ds);
   }
 
-  /** The service's allowed targets (absolute URLs: origin and path prefix), in the order they were added. */
+  /** The service's allowed targets (absolute URLs: origin and path prefix), sorted. */
   async targets(serviceId: number): Promise<string[]> {
     const rows = await this.db.tx((q) =>
-      q.all<{ url: string }>('SELECT url FROM auth_target WHERE service_id = ? ORDER BY created_at, url', [serviceId]),
+      q.all<{ url: string }>('SELECT url FROM auth_target WHERE service_id = ? ORDER BY url', [serviceId]),
     );
     return rows.map((r) => r.url);
   }
@@ -45,12 +45,12 @@ export class AuthnRepository {
     });
   }
 
-  /** The transaction, while it has not expired at `now` (finished ones too: the caller refuses them). */
-  async get(idHash: string, now: string): Promise<LoginTransactionRow | undefined> {
+  /** The transaction (expired ones too, until swept an hour after expiry: the caller decides). */
+  async get(idHash: string): Promise<LoginTransactionRow | undefined> {
     const [r] = await this.db.tx((q) =>
       q.all<{ service_id: number; session_hash: string; data: string; expires_at: string; finished_at: string | null }>(
-        'SELECT service_id, session_hash, data, expires_at, finished_at FROM login_transaction WHERE id_hash = ? AND expires_at > ?',
-        [idHash, now],
+        'SELECT service_id, session_hash, data, expires_at, finished_at FROM login_transaction WHERE id_hash = ?',
+        [idHash],
       ),
     );
     return r
@@ -75,23 +75,25 @@ export class AuthnRepository {
     return rows.length === 1;
   }
 
-  /** Finishes an open transaction: true for exactly one caller (single use), false when finished or gone. */
-  async finish(idHash: string, now: string): Promise<boolean> {
+  /**
+   * Finishes a transaction not finished yet: true for exactly one caller (single use), false when
+   * finished or gone. An expired one may be finished only to answer that it expired (`expired`).
+   */
+  async finish(idHash: string, now: string, expired = false): Promise<boolean> {
     const rows = await this.db.tx((q) =>
-      q.all('UPDATE login_transaction SET finished_at = ? WHERE id_hash = ? AND finished_at IS NULL AND expires_at > ? RETURNING id_hash', [
-        now,
-        idHash,
-        now,
-      ]),
+      q.all(
+        `UPDATE login_transaction SET finished_at = ? WHERE id_hash = ? AND finished_at IS NULL AND expires_at ${expired ? '<=' : '>'} ? RETURNING id_hash`,
+        [now, idHash, now],
+      ),
     );
     return rows.length === 1;
   }
 
-  /** At most once a minute per process: expired transactions go. */
+  /** At most once a minute per process: transactions expired an hour ago go (until then an expired login can still say so). */
   private async sweep(q: { run(sql: string, p?: Array<string | number>): Promise<void> }, now: string): Promise<void> {
     const t = Date.parse(now);
     if (t - this.sweptAt < 60_000 && t >= this.sweptAt) return;
     this.sweptAt = t;
-    await q.run('DELETE FROM login_transaction WHERE expires_at <= ?', [now]);
+    await q.run('DELETE FROM login_transaction WHERE expires_at <= ?', [new Date(t - 3_600_000).toISOString()]);
   }
 }

@@ -6,6 +6,7 @@
 // checks Status = Success, the 30 s Conditions window, Recipient = its own URL, exactly one
 // Assertion, and keeps a replay cache of ResponseIDs. With JavaScript on the answer goes by itself;
 // with JavaScript off the person presses the button.
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { DOMParser } from '@xmldom/xmldom';
 import express from 'express';
@@ -16,6 +17,15 @@ import { startServer, type TestServer } from '../support/server';
 
 jest.setTimeout(180_000);
 
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+/** No axe-core violations on the page (the portal's pages are held to this too). */
+async function axe(tab: Page, name: string): Promise<void> {
+  await tab.evaluate(AXE);
+  const violations = await tab.evaluate<string[]>(
+    "axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => v.id))",
+  );
+  expect([name, violations]).toEqual([name, []]);
+}
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -138,8 +148,9 @@ describe('a relying party logs in with segl’s SAML 1.1 service (Chromium)', ()
   };
 
   /** From the relying party's link through the test eID; returns at the CPR step. */
-  async function logIn(tab: Page): Promise<void> {
+  async function logIn(tab: Page, checkA11y = true): Promise<void> {
     await tab.goto(`${s.url}/std/method/demo?id=nemid::en&target=${encodeURIComponent(`${rpUrl}/auth/verify`)}`);
+    if (checkA11y) await axe(tab, 'login');
     await tab.fill('#user', alias);
     await tab.fill('#password', password);
     await tab.click('button[value=next]');
@@ -147,6 +158,7 @@ describe('a relying party logs in with segl’s SAML 1.1 service (Chromium)', ()
     await tab.fill('#code', await codeFor(keyNumber));
     await tab.click('button[value=next]');
     await tab.locator('#cpr').waitFor();
+    if (checkA11y) await axe(tab, 'cpr');
   }
 
   it('with JavaScript on: the Response goes to the relying party by itself and is accepted; a replay is refused', async () => {
@@ -176,7 +188,7 @@ describe('a relying party logs in with segl’s SAML 1.1 service (Chromium)', ()
   it('with JavaScript off: the page shows a button that POSTs the Response', async () => {
     const ctx = await browser.newContext({ javaScriptEnabled: false });
     const tab = await ctx.newPage();
-    await logIn(tab);
+    await logIn(tab, false); // (axe needs JavaScript)
     await tab.click('button[value=skip]');
     const button = tab.locator('#samlpost button');
     await button.waitFor();

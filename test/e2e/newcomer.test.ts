@@ -51,6 +51,9 @@ describe('first run (sqlite, the CLI as a newcomer runs it)', () => {
   test('the banner shows the portal pieces and two ready test users; `segl demo` prints task URLs that work', async () => {
     const url = /segl is running \(preprod\) at (http:\/\/\S+)/.exec(out)![1]!;
     expect(out).toContain(`test eID (NemID-style):   ${url}/testid/`);
+    expect(out).toContain(
+      `login (SAML 1.1):         ${url}/std/method/<service>?id=nemid&target=…  certificate ${url}/std/saml-certificate.pem`,
+    );
     const users = [...out.matchAll(/test user: +(\S+) \/ (\S+) +key card (\S+) +\(CPR (\d{6}-\d{4})\)/g)].map((m) => ({
       alias: m[1]!,
       password: m[2]!,

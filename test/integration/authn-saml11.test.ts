@@ -5,7 +5,10 @@
 // the CPR is released (lookup for a public service; typed and matched, or skipped); cancel, a locked
 // user and a wrong person end as Responder answers with their codes; a transaction answers once and
 // only in the browser that started it; no log line carries a CPR.
+import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
 import { DOMParser } from '@xmldom/xmldom';
 import pino from 'pino';
@@ -15,6 +18,9 @@ import { ProfileRepository } from '../../src/store/profiles';
 import type { TestUser } from '../../src/eid/testid/users';
 import { mainText, PortalClient } from '../support/portalclient';
 import { databases, startServer, type TestServer } from '../support/server';
+import { REPO } from '../support/soap';
+
+const exec = promisify(execFile);
 
 jest.setTimeout(120_000);
 
@@ -36,7 +42,7 @@ describe.each(databases())('SAML 1.1 authentication service (%s)', (db) => {
         done();
       },
     });
-    s = await startServer(db, {}, { log: pino({ level: 'debug' }, sink) });
+    s = await startServer(db, { SEGL_TEST_CLOCK: '1' }, { log: pino({ level: 'debug' }, sink) });
     const draft = { ...s.rt.testid!.autofill(), alias: 'theodora', password: 'pw-theodora-1' };
     user = { ...(await s.rt.testid!.createUser(draft)), password: draft.password };
     const demo = (await s.rt.services.find('demo'))!;
@@ -253,6 +259,17 @@ describe.each(databases())('SAML 1.1 authentication service (%s)', (db) => {
     expect(answer(done.text).xml).toContain('<StatusMessage>urn:signicat:error:user-locked; The eID is locked</StatusMessage>');
   });
 
+  it('a revoked eID certificate ends as certificate-revoked', async () => {
+    const draft = { ...s.rt.testid!.autofill(), alias: 'revoked-rita', password: 'pw-rita-1234' };
+    await s.rt.testid!.createUser(draft);
+    await s.rt.testid!.certificateAction('revoked-rita', 'revoke');
+    const { c, path } = await begin(`id=nemid&target=${encodeURIComponent(TARGET)}`);
+    const done = await eid(c, path, 'revoked-rita', 'pw-rita-1234');
+    const { xml } = answer(done.text);
+    expect(xml).toContain("<StatusMessage>urn:signicat:error:certificate-revoked; The user's eID certificate is revoked</StatusMessage>");
+    expect(xml).not.toContain('Assertion');
+  });
+
   it('a login belongs to the browser that started it, and POSTs need its CSRF token', async () => {
     const { c, path } = await begin(`id=nemid&target=${encodeURIComponent(TARGET)}`);
     const other = new PortalClient(s.url);
@@ -262,6 +279,66 @@ describe.each(databases())('SAML 1.1 authentication service (%s)', (db) => {
     const forged = await c.post(`${base}/login?${q}`, { csrf: 'x'.repeat(43), do: 'cancel' });
     expect(forged.status).toBe(403);
     expect((await c.get(path)).status).toBe(200); // still open
+  });
+
+  it('`segl service set --auth-target` sets the allowlist (each entry checked), `segl service show` lists it', async () => {
+    const env = {
+      ...process.env,
+      DATA_DIR: s.dataDir,
+      LOG_LEVEL: 'silent',
+      ...(s.rt.config.databaseUrl ? { DATABASE_URL: s.rt.config.databaseUrl } : {}),
+    };
+    const cli = (...args: string[]) => exec(process.execPath, [path.join(REPO, 'bin', 'segl.js'), ...args], { env });
+    await s.rt.services.create('shop', 'shop-password-1');
+    await expect(cli('service', 'set', 'shop', '--auth-target', 'https://ok@shop.example/cb')).rejects.toMatchObject({
+      stderr: expect.stringContaining('carries user info'),
+    });
+    await expect(cli('service', 'set', 'shop', '--auth-target', 'https://shop.example/cb?x=1')).rejects.toMatchObject({
+      stderr: expect.stringContaining('without a query'),
+    });
+    const set = await cli(
+      'service',
+      'set',
+      'shop',
+      '--auth-target',
+      'https://Shop.example:443/cb',
+      '--auth-target',
+      'http://127.0.0.1:9/x/',
+    );
+    expect(set.stdout).toBe('auth targets of shop: https://shop.example/cb http://127.0.0.1:9/x/\n');
+    expect((await cli('service', 'show', 'shop')).stdout).toContain('auth-target:     http://127.0.0.1:9/x/ https://shop.example/cb\n');
+    const ok = await fetch(`${s.url}/std/method/shop?id=nemid&target=${encodeURIComponent('https://shop.example/cb/done')}`, {
+      redirect: 'manual',
+    });
+    expect(ok.status).toBe(303);
+    expect((await cli('service', 'set', 'shop', '--auth-target', '')).stdout).toBe('auth targets of shop: (none)\n');
+    const none = await fetch(`${s.url}/std/method/shop?id=nemid&target=${encodeURIComponent('https://shop.example/cb/done')}`, {
+      redirect: 'manual',
+    });
+    expect(none.status).toBe(400);
+  });
+
+  it('an oversized or malformed form changes nothing and gets a translated page', async () => {
+    const { c, path } = await begin(`id=nemid&target=${encodeURIComponent(TARGET)}`);
+    const [base, q] = path.split('?');
+    const big = await c.raw(`${base}/login?${q}`, `csrf=${c.csrf}&user=${'x'.repeat(40_000)}`, {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    expect(big.status).toBe(413);
+    const bad = await c.raw(`${base}/login?${q}`, '{"user":1}', { 'content-type': 'application/x-www-form-urlencoded; charset=koi8-r' });
+    expect([400, 415]).toContain(bad.status);
+    expect((await c.get(path)).status).toBe(200); // still open
+  });
+
+  it('a login left for more than 10 minutes answers once that it expired (Responder, expired), then has ended', async () => {
+    const { c, path } = await begin(`id=nemid&target=${encodeURIComponent(TARGET)}`);
+    s.rt.clock.advance(10 * 60_000 + 1000);
+    const late = await c.get(path);
+    expect(late.status).toBe(200);
+    expect(answer(late.text).xml).toContain('<StatusMessage>urn:signicat:error:expired; The login took too long');
+    const again = await c.get(path);
+    expect(again.status).toBe(410);
+    expect(again.text).not.toContain('SAMLResponse');
   });
 
   it('no log line carries a CPR number', () => {

@@ -181,7 +181,10 @@ export class LoginCore {
     };
   }
 
-  /** The open transaction of the request (`?tx=`) in this browser; else the "ended" page and undefined. */
+  /**
+   * The open transaction of the request (`?tx=`) in this browser. Otherwise undefined, answered: an
+   * expired one by its front door (`expired`, once), any other by the "ended" page.
+   */
   private async resolve(req: express.Request, res: express.Response): Promise<LoginCtx | undefined> {
     const now = this.d.clock.now();
     const accept = pickLanguage(undefined, req.headers['accept-language']);
@@ -189,12 +192,12 @@ export class LoginCore {
     const svc = await this.d.services.find(String(req.params.service));
     const session = await this.sessions.load(req.headers.cookie, now.getTime());
     const loaded = svc ? await this.tx.load(id, session.id, now) : ({ kind: 'unknown' } as const);
-    if (!svc || loaded.kind !== 'open' || loaded.serviceId !== svc.id) {
+    if (!svc || (loaded.kind !== 'open' && loaded.kind !== 'expired') || loaded.serviceId !== svc.id) {
       await this.refuse(res, loaded.kind === 'unknown' ? 404 : 410, accept, 'ended');
       return undefined;
     }
     const { lang, look } = await this.look(svc, loaded.state.profile, loaded.state.lang);
-    return {
+    const c: LoginCtx = {
       id,
       svc,
       state: loaded.state,
@@ -205,6 +208,9 @@ export class LoginCore {
       base: `/std/login/${encodeURIComponent(svc.name)}`,
       query: `tx=${id}`,
     };
+    if (loaded.kind === 'open') return c;
+    await this.finish(res, c, { ok: false, error: 'expired' }, true); // the front door hears that it expired, once
+    return undefined;
   }
 
   /** A POST step: an open transaction of this browser and the session's CSRF token, else nothing changes. */
@@ -322,9 +328,9 @@ export class LoginCore {
   }
 
   /** Ends the transaction (once) and lets its front door answer. */
-  private async finish(res: express.Response, c: LoginCtx, outcome: LoginOutcome): Promise<void> {
+  private async finish(res: express.Response, c: LoginCtx, outcome: LoginOutcome, expired = false): Promise<void> {
     const door = this.doors.get(c.state.door);
-    if (!door || !(await this.tx.finish(c.id, c.now))) return this.refuse(res, 410, c.lang, 'ended', c.look);
+    if (!door || !(await this.tx.finish(c.id, c.now, expired))) return this.refuse(res, 410, c.lang, 'ended', c.look);
     const result: EidErrorCode | 'ok' = outcome.ok ? 'ok' : outcome.error;
     this.d.log.info(
       { service: c.svc.name, door: door.name, method: c.state.method, result, released: outcome.ok ? !!outcome.identity.cpr : undefined },

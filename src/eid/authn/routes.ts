@@ -14,6 +14,7 @@ import { ProfileRepository } from '../../store/profiles';
 import type { ServiceRepository } from '../../store/services';
 import type { TestCa } from '../../testca/testca';
 import { readPkcs12 } from '../../trust/x509/pkcs12';
+import { mountRefusedForms } from '../../portal/pages/refused';
 import type { PidCprService } from '../pidcpr';
 import type { TestIdEnvironment } from '../testid/users';
 import { mountStdMethod, SAML_CERTIFICATE_PATH, type SamlSigning } from '../saml/std';
@@ -136,5 +137,6 @@ export function authnRoutes(d: AuthnDeps): express.Router {
     });
   }
   core.mount(r);
+  mountRefusedForms(r); // a form the body parser refused: the portal's translated 400/413 page
   return r;
 }

@@ -3,7 +3,8 @@
 // table resumes nobody's login), bound to the portal session that started it (the SHA-256 of the
 // session id, moved along when the id changes at login), its state sealed with AES-256-GCM under a
 // key from SEGL_SECRET bound to the row (it holds the PID), valid for LOGIN_TTL_MS, and single use:
-// finish() succeeds once, and a finished transaction is refused by every page.
+// finish() succeeds once, and a finished transaction is refused by every page. One that expired
+// unfinished is answered once more, in the browser that started it, to say that it expired.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Lang } from '../../portal/i18n';
 import type { AuthnRepository } from '../../store/authn';
@@ -30,7 +31,8 @@ export interface LoginState {
 }
 
 export type Loaded =
-  { kind: 'open'; serviceId: number; state: LoginState } | { kind: 'unknown' | 'finished' | 'other-browser'; serviceId?: number };
+  | { kind: 'open' | 'expired'; serviceId: number; state: LoginState }
+  | { kind: 'unknown' | 'finished' | 'other-browser'; serviceId?: number };
 
 const hash = (s: string) => createHash('sha256').update(s).digest('hex');
 const ID = /^[A-Za-z0-9_-]{32}$/;
@@ -65,13 +67,14 @@ export class LoginTransactions {
   async load(id: string, sessionId: string, now: Date): Promise<Loaded> {
     if (!ID.test(id)) return { kind: 'unknown' };
     const idHash = hash(id);
-    const row = await this.repo.get(idHash, now.toISOString());
+    const row = await this.repo.get(idHash);
     if (!row) return { kind: 'unknown' };
     if (row.finishedAt) return { kind: 'finished', serviceId: row.serviceId };
     if (row.sessionHash !== hash(sessionId)) return { kind: 'other-browser', serviceId: row.serviceId };
     const data = open(this.key, row.data, idHash);
     if (data === undefined) return { kind: 'unknown' };
-    return { kind: 'open', serviceId: row.serviceId, state: JSON.parse(data) as LoginState };
+    const kind = row.expiresAt > now.toISOString() ? 'open' : 'expired';
+    return { kind, serviceId: row.serviceId, state: JSON.parse(data) as LoginState };
   }
 
   /** Stores the new state (and the session id, which changes at login); false when no longer open. */
@@ -80,8 +83,8 @@ export class LoginTransactions {
     return this.repo.update(idHash, seal(this.key, JSON.stringify(state), idHash), hash(sessionId), now.toISOString());
   }
 
-  /** Ends it: true for exactly one caller. */
-  finish(id: string, now: Date): Promise<boolean> {
-    return this.repo.finish(hash(id), now.toISOString());
+  /** Ends it: true for exactly one caller; `expired`: ends an expired one, to answer that it expired. */
+  finish(id: string, now: Date, expired = false): Promise<boolean> {
+    return this.repo.finish(hash(id), now.toISOString(), expired);
   }
 }

@@ -93,6 +93,7 @@ async function start(d: StdMethodDeps, req: express.Request, res: express.Respon
   if (!svc || !parsed || !d.core.methods().includes(parsed.method) || typeof q.target !== 'string') return refused();
   const target = allowedTarget(q.target, await d.repo.targets(svc.id));
   if (!target) return refused();
+  await d.signing(); // no login starts that could not be answered (a key that cannot be read is a 500 here)
   await d.core.start(req, res, {
     service: svc,
     method: parsed.method,
