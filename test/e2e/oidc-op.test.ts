@@ -6,7 +6,9 @@
 // only when released); `sub` is stable per service. A second runtime on the same database redeems a
 // code only once between the two. Refusals: an unregistered redirect_uri (an error page, nothing
 // redirected), missing PKCE, a wrong client secret, a wrong code_verifier, a code replayed (which
-// revokes what it issued), cancel (access_denied at the redirect_uri); no national id in any log line.
+// revokes what it issued), cancel and a wrong person (access_denied at the redirect_uri), a method
+// segl does not run (temporarily_unavailable); with JavaScript off a link carries the answer; no
+// national id in any log line.
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -351,6 +353,47 @@ describe(`segl's OpenID provider with openid-client and Chromium (${DB})`, () =>
         error: 'access_denied',
       },
     );
+  });
+
+  it('with JavaScript off: the answer page has a link back to the provider, which sends the code', async () => {
+    const a = await authorization();
+    const ctx = await browser.newContext({ javaScriptEnabled: false });
+    const tab = await ctx.newPage();
+    await tab.goto(a.href.href);
+    await eid(tab);
+    await tab.click('button[value=skip]');
+    const link = tab.locator('a#oidc-continue');
+    await link.waitFor();
+    expect(tab.url()).toContain(`${url}/std/login/demo/cpr`);
+    await link.click();
+    await tab.waitForURL(`${rpUrl}/cb?**`);
+    const back = new URL(tab.url());
+    await ctx.close();
+    const tokens = await oidc.authorizationCodeGrant(config, back, {
+      pkceCodeVerifier: a.verifier,
+      expectedNonce: a.nonce,
+      expectedState: a.state,
+    });
+    expect(tokens.claims()!.sub).toBe(firstSub);
+  });
+
+  it("another person's CPR number three times: access_denied (wrong-person) at the redirect_uri", async () => {
+    const someone = rt.testid!.autofill().cpr;
+    const a = await authorization();
+    const ctx = await browser.newContext();
+    const tab = await ctx.newPage();
+    await tab.goto(a.href.href);
+    await eid(tab);
+    for (let i = 0; i < 3; i++) {
+      await tab.locator('#cpr').fill(someone);
+      await tab.click('button[value=next]');
+    }
+    await tab.waitForURL(`${rpUrl}/cb?**`);
+    const back = new URL(tab.url());
+    await ctx.close();
+    expect(back.searchParams.get('error')).toBe('access_denied');
+    expect(back.searchParams.get('error_description')).toBe('The person who logged in is not the one asked for');
+    expect(back.searchParams.get('code')).toBeNull();
   });
 
   it('acr_values of a method segl does not run: temporarily_unavailable at the redirect_uri; ui_locales sets the language', async () => {
