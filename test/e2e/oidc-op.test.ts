@@ -157,22 +157,31 @@ describe(`segl's OpenID provider with openid-client and Chromium (${DB})`, () =>
   }
 
   /** Chromium from the authorization URL through the test eID; `cpr`: type it, or go on without. Returns the callback URL. */
-  async function login(href: URL, cpr: 'type' | 'skip'): Promise<URL> {
-    const ctx = await browser.newContext();
-    const tab = await ctx.newPage();
-    await tab.goto(href.href);
-    await eid(tab);
-    await tab.locator('#cpr').waitFor();
-    if (cpr === 'type') {
-      await tab.fill('#cpr', user.cpr);
-      await tab.click('button[value=next]');
-    } else await tab.click('button[value=skip]');
-    await tab.waitForURL(`${rpUrl}/cb?**`, { timeout: 15_000 }).catch(async (e: Error) => {
-      throw new Error(`${e.message}\nat ${tab.url()}: ${await tab.locator('body').innerText()}`);
+  function login(href: URL, cpr: 'type' | 'skip'): Promise<URL> {
+    return browse(href, async (tab) => {
+      await eid(tab);
+      await tab.locator('#cpr').waitFor();
+      if (cpr === 'type') {
+        await tab.fill('#cpr', user.cpr);
+        await tab.click('button[value=next]');
+      } else await tab.click('button[value=skip]');
     });
-    const back = new URL(tab.url());
-    await ctx.close();
-    return back;
+  }
+
+  /** A fresh browser at `href`, `act` in it, until it is back at the relying party: that URL. */
+  async function browse(href: URL, act: (tab: Page) => Promise<void>, javaScriptEnabled = true): Promise<URL> {
+    const ctx = await browser.newContext({ javaScriptEnabled });
+    const tab = await ctx.newPage();
+    try {
+      await tab.goto(href.href);
+      await act(tab);
+      await tab.waitForURL(`${rpUrl}/cb?**`, { timeout: 15_000 }).catch(async (e: Error) => {
+        throw new Error(`${e.message}\nat ${tab.url()}: ${await tab.locator('body').innerText()}`);
+      });
+      return new URL(tab.url());
+    } finally {
+      await ctx.close();
+    }
   }
 
   async function eid(tab: Page): Promise<void> {
@@ -338,13 +347,7 @@ describe(`segl's OpenID provider with openid-client and Chromium (${DB})`, () =>
 
   it('cancel: access_denied with the eID catalogue message at the redirect_uri', async () => {
     const a = await authorization();
-    const ctx = await browser.newContext();
-    const tab = await ctx.newPage();
-    await tab.goto(a.href.href);
-    await tab.click('button[value=cancel]');
-    await tab.waitForURL(`${rpUrl}/cb?**`);
-    const back = new URL(tab.url());
-    await ctx.close();
+    const back = await browse(a.href, (tab) => tab.click('button[value=cancel]'));
     expect(back.searchParams.get('error')).toBe('access_denied');
     expect(back.searchParams.get('error_description')).toBe('The process was aborted by the end user');
     expect(back.searchParams.get('state')).toBe(a.state);
@@ -357,18 +360,18 @@ describe(`segl's OpenID provider with openid-client and Chromium (${DB})`, () =>
 
   it('with JavaScript off: the answer page has a link back to the provider, which sends the code', async () => {
     const a = await authorization();
-    const ctx = await browser.newContext({ javaScriptEnabled: false });
-    const tab = await ctx.newPage();
-    await tab.goto(a.href.href);
-    await eid(tab);
-    await tab.click('button[value=skip]');
-    const link = tab.locator('a#oidc-continue');
-    await link.waitFor();
-    expect(tab.url()).toContain(`${url}/std/login/demo/cpr`);
-    await link.click();
-    await tab.waitForURL(`${rpUrl}/cb?**`);
-    const back = new URL(tab.url());
-    await ctx.close();
+    const back = await browse(
+      a.href,
+      async (tab) => {
+        await eid(tab);
+        await tab.click('button[value=skip]');
+        const link = tab.locator('a#oidc-continue');
+        await link.waitFor();
+        expect(tab.url()).toContain(`${url}/std/login/demo/cpr`);
+        await link.click();
+      },
+      false,
+    );
     const tokens = await oidc.authorizationCodeGrant(config, back, {
       pkceCodeVerifier: a.verifier,
       expectedNonce: a.nonce,
@@ -380,32 +383,26 @@ describe(`segl's OpenID provider with openid-client and Chromium (${DB})`, () =>
   it("another person's CPR number three times: access_denied (wrong-person) at the redirect_uri", async () => {
     const someone = rt.testid!.autofill().cpr;
     const a = await authorization();
-    const ctx = await browser.newContext();
-    const tab = await ctx.newPage();
-    await tab.goto(a.href.href);
-    await eid(tab);
-    for (let i = 0; i < 3; i++) {
-      await tab.locator('#cpr').fill(someone);
-      await tab.click('button[value=next]');
-    }
-    await tab.waitForURL(`${rpUrl}/cb?**`);
-    const back = new URL(tab.url());
-    await ctx.close();
+    const back = await browse(a.href, async (tab) => {
+      await eid(tab);
+      for (let i = 0; i < 3; i++) {
+        await tab.locator('#cpr').fill(someone);
+        await tab.click('button[value=next]');
+      }
+    });
     expect(back.searchParams.get('error')).toBe('access_denied');
     expect(back.searchParams.get('error_description')).toBe('The person who logged in is not the one asked for');
     expect(back.searchParams.get('code')).toBeNull();
   });
 
   it('acr_values of a method segl does not run: temporarily_unavailable at the redirect_uri; ui_locales sets the language', async () => {
-    const ctx = await browser.newContext();
-    const tab = await ctx.newPage();
     const none = await authorization({ acr_values: 'urn:signicat:oidc:method:sbid' });
-    await tab.goto(none.href.href);
-    await tab.waitForURL(`${rpUrl}/cb?**`);
-    const back = new URL(tab.url());
+    const back = await browse(none.href, async () => undefined);
     expect(back.searchParams.get('error')).toBe('temporarily_unavailable');
     expect(back.searchParams.get('error_description')).toBe('The eID method is not available now');
     const da = await authorization({ ui_locales: 'da' });
+    const ctx = await browser.newContext();
+    const tab = await ctx.newPage();
     await tab.goto(da.href.href);
     expect(tab.url()).toContain(`${url}/std/login/demo?tx=`);
     expect(await tab.locator('html').getAttribute('lang')).toBe('da');
