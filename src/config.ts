@@ -68,6 +68,8 @@ const Env = z.object({
   SEGL_SAML_P12: z.string().optional(),
   SEGL_SAML_P12_PASSPHRASE: z.string().optional(),
   SEGL_SAML2_SIGNED_REQUESTS: flag.optional(),
+  SEGL_OIDC_P12: z.string().optional(),
+  SEGL_OIDC_P12_PASSPHRASE: z.string().optional(),
   SEGL_TSA_URL: z.url({ protocol: /^https?$/ }).optional(),
   SEGL_SEAL_RETRY_SCHEDULE: retrySchedule.optional(),
   SEGL_TRUST_ANCHORS: z.string().optional(),
@@ -196,6 +198,8 @@ export interface Config {
   samlP12?: { path: string; passphrase: string };
   /** the SAML 2.0 IdP's WantAuthnRequestsSigned: every SP must sign its AuthnRequests (each SP's AuthnRequestsSigned applies anyway) */
   saml2SignedRequests: boolean;
+  /** the OpenID provider's ID-token signing key (PKCS#12, RSA); unset: the test PKI's in preprod, off in production */
+  oidcP12?: { path: string; passphrase: string };
 }
 
 /** The blob stores: the one in use, an optional read-through during a migration, and each kind's settings. */
@@ -389,6 +393,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('SEGL_TEST_CLOCK is for preprod only; production refuses a movable clock');
   if (e.SEGL_SAML_P12_PASSPHRASE && !e.SEGL_SAML_P12)
     throw new ConfigError('SEGL_SAML_P12_PASSPHRASE is set without SEGL_SAML_P12 (the PKCS#12 file with the SAML signing key)');
+  if (e.SEGL_OIDC_P12_PASSPHRASE && !e.SEGL_OIDC_P12)
+    throw new ConfigError('SEGL_OIDC_P12_PASSPHRASE is set without SEGL_OIDC_P12 (the PKCS#12 file with the OpenID provider signing key)');
   const blobs = blobProblems(cfg.blobs);
   if (blobs.length) throw new ConfigError(`invalid blob store configuration:\n  ${blobs.join('\n  ')}`);
   const missingTrust = missingTrustServices(cfg);
@@ -448,6 +454,7 @@ function configFrom(e: ParsedEnv): Config {
     blobs: blobsConfigFrom(e, path.resolve(e.DATA_DIR)),
     samlP12: e.SEGL_SAML_P12 ? { path: path.resolve(e.SEGL_SAML_P12), passphrase: e.SEGL_SAML_P12_PASSPHRASE ?? '' } : undefined,
     saml2SignedRequests: e.SEGL_SAML2_SIGNED_REQUESTS ?? false,
+    oidcP12: e.SEGL_OIDC_P12 ? { path: path.resolve(e.SEGL_OIDC_P12), passphrase: e.SEGL_OIDC_P12_PASSPHRASE ?? '' } : undefined,
   };
 }
 
@@ -542,6 +549,7 @@ export function describeConfig(c: Config): Record<string, unknown> {
     blobs: describeBlobs(c.blobs),
     samlP12: c.samlP12 ? c.samlP12.path : c.testCa ? 'test PKI' : 'off (the authentication service needs SEGL_SAML_P12)',
     saml2SignedRequests: c.saml2SignedRequests,
+    oidcP12: c.oidcP12 ? c.oidcP12.path : c.testCa ? 'test PKI' : 'off (the OpenID provider needs SEGL_OIDC_P12)',
   };
 }
 

@@ -15,9 +15,9 @@ import { OutboxRepository } from './store/outbox';
 import { parseAllowPatterns } from './notify/allowlist';
 import type { DeliveryStatus } from './core/outbox';
 import { packagingCommands } from './ops/packagingcli';
-import { samlSigningSource } from './eid/authn/routes';
+import { loginBanner } from './eid/authn/routes';
+import { opCommands } from './eid/op/cli';
 import { authTargets, setAuthTargets } from './eid/authn/cli';
-import { SAML_CERTIFICATE_PATH } from './eid/saml/std';
 import { samlCommands } from './ops/samlcli';
 import {
   createDemoRequest,
@@ -63,12 +63,7 @@ function banner(rt: Runtime, users: DemoUser[] = []): string {
       : []),
     ...(rt.config.mode === 'preprod' && rt.adminPassword ? [`  dev outbox (mail, SMS):   ${url}/dev/outbox  (admin login)`] : []),
     ...(rt.clock.movable ? [`  test clock:               POST ${url}/admin/clock/advance?by=2d`] : []),
-    samlSigningSource(rt.config)
-      ? `  login (SAML 1.1):         ${url}/std/method/<service>?id=nemid&target=…  certificate ${url}${SAML_CERTIFICATE_PATH}`
-      : '  login (SAML 1.1):         off (production needs SEGL_SAML_P12, the SAML signing key)',
-    ...(samlSigningSource(rt.config)
-      ? [`  login (SAML 2.0 IdP):     metadata ${url}/saml2/metadata  (segl saml sp add <service> <metadata.xml>)`]
-      : []),
+    ...loginBanner(rt.config, url),
   ];
   if (rt.testid) {
     lines.push(`  test eID (NemID-style):   ${url}/testid/  (create test users, key cards, revoke/lock certificates)`);
@@ -164,6 +159,7 @@ export function cli(): Command {
   purgeCommand(program);
   blobsCommands(program, config);
   eidCommands(program, withServices, () => ensureSecret(config()));
+  opCommands(program, withServices, () => ensureSecret(config()));
   return program;
 }
 

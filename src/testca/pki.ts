@@ -549,12 +549,18 @@ export async function createCrl(
  */
 export async function issueSamlCertificate(
   serviceCa: Issuer,
-  opts: { name?: string; host: string; urls: PkiUrls; now?: Date },
+  opts: {
+    name?: string;
+    host: string;
+    urls: PkiUrls;
+    now?: Date;
+    /** the CN's path: `/std` (SAML), `/oidc` (the OpenID provider) */ path?: string;
+  },
 ): Promise<Issuer> {
   const keys = await generateKeys();
   const certificate = await issue({
     issuer: serviceCa,
-    subject: dn(opts.name ?? 'segl test', `${opts.host}/std`),
+    subject: dn(opts.name ?? 'segl test', `${opts.host}${opts.path ?? '/std'}`),
     publicKey: keys.publicKey,
     notBefore: opts.now ?? new Date(),
     years: 3,

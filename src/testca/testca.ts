@@ -54,6 +54,7 @@ export interface PersonRequest {
 
 export class TestCa {
   private saml?: Promise<Issuer>;
+  private oidc?: Promise<Issuer>;
   private constructor(
     readonly pki: StoredTestPki,
     private readonly certs: CertificateRepository,
@@ -76,6 +77,19 @@ export class TestCa {
       issueSamlCertificate(this.pki.serviceCa, { name: this.pki.name, host, urls: this.pki.urls, now: this.clock.now() }),
     ).catch((e) => {
       this.saml = undefined;
+      throw e;
+    }));
+  }
+
+  /**
+   * The OpenID provider's ID-token signing certificate and key (`CN=<host>/oidc`, RS256, issued by
+   * the service CA on first use and kept as oidc.pem / oidc.key.json beside the hierarchy).
+   */
+  oidcSigner(host: string): Promise<Issuer> {
+    return (this.oidc ??= loadOrCreateLeaf(this.dir, 'oidc', this.secret, () =>
+      issueSamlCertificate(this.pki.serviceCa, { name: this.pki.name, host, urls: this.pki.urls, now: this.clock.now(), path: '/oidc' }),
+    ).catch((e) => {
+      this.oidc = undefined;
       throw e;
     }));
   }
@@ -134,7 +148,9 @@ export class TestCa {
   /** The status the service CA's responder reports: what the service CA issued is good, anything else unknown. */
   async serviceStatus(serial: string): Promise<CertStatus> {
     const saml = this.saml && (await this.saml.catch(() => undefined));
-    const own = [this.pki.seal, this.pki.tsa, this.pki.serviceOcsp, ...(saml ? [saml] : [])].map((i) => serialHex(i.certificate));
+    const oidc = this.oidc && (await this.oidc.catch(() => undefined));
+    const leaves = [saml, oidc].filter((i): i is Issuer => i !== undefined);
+    const own = [this.pki.seal, this.pki.tsa, this.pki.serviceOcsp, ...leaves].map((i) => serialHex(i.certificate));
     return own.includes(serial) ? { status: 'good' } : { status: 'unknown' };
   }
 

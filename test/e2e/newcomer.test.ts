@@ -55,6 +55,7 @@ describe('first run (sqlite, the CLI as a newcomer runs it)', () => {
       `login (SAML 1.1):         ${url}/std/method/<service>?id=nemid&target=…  certificate ${url}/std/saml-certificate.pem`,
     );
     expect(out).toContain(`login (SAML 2.0 IdP):     metadata ${url}/saml2/metadata  (segl saml sp add <service> <metadata.xml>)`);
+    expect(out).toContain(`login (OpenID Connect):   ${url}/oidc/.well-known/openid-configuration  (clients: segl oidc client add)`);
     const users = [...out.matchAll(/test user: +(\S+) \/ (\S+) +key card (\S+) +\(CPR (\d{6}-\d{4})\)/g)].map((m) => ({
       alias: m[1]!,
       password: m[2]!,

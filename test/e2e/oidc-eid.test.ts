@@ -11,16 +11,8 @@ import type { TestUser } from '../../src/eid/testid/users';
 import { DIALECT, DIALECTS, personnummerOf, type DialectName } from '../../src/eid/oidc/testidp/dialects';
 import { addOidcMethod, createOidcTask } from '../support/oidc';
 import { keyCardCode } from '../support/portalflow';
+import { CHROMIUM_ARGS } from '../support/chromium';
 import { startServer, type TestServer } from '../support/server';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 describe('the OIDC eID method against the test IdP (sqlite, Chromium)', () => {
   let s: TestServer;

@@ -78,11 +78,13 @@ describe('production start refusals (built CLI)', () => {
       expect(rt.testid).toBeUndefined();
       expect((await fetch(`${rt.url}/testid/`)).status).toBe(404);
       expect((await fetch(`${rt.url}/pki/root.pem`)).status).toBe(404);
+      // the test IdP (docs/oidc-eid.md) is preprod only
+      expect((await fetch(`${rt.url}/testidp/eidhub/.well-known/openid-configuration`)).status).toBe(404);
       // without SEGL_SAML_P12 the authentication service is off (the start banner says so)
       expect((await fetch(`${rt.url}/std/saml-certificate.pem`)).status).toBe(404);
       expect((await fetch(`${rt.url}/std/method/demo?id=nemid&target=https%3A%2F%2Fa.example%2F`)).status).toBe(404);
-      // the test IdP (docs/oidc-eid.md) is preprod only
-      expect((await fetch(`${rt.url}/testidp/eidhub/.well-known/openid-configuration`)).status).toBe(404);
+      // without SEGL_OIDC_P12 the OpenID provider is off too
+      expect((await fetch(`${rt.url}/oidc/.well-known/openid-configuration`)).status).toBe(404);
       const svc = await rt.services.create('bank', 'bank-password-1');
       await expect(
         rt.documents.requests.createRequest(svc, [

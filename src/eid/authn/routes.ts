@@ -17,11 +17,13 @@ import { readPkcs12 } from '../../trust/x509/pkcs12';
 import { mountRefusedForms } from '../../portal/pages/refused';
 import type { PidCprService } from '../pidcpr';
 import type { TestIdEnvironment } from '../testid/users';
-import { mountStdMethod, type SamlSigning } from '../saml/std';
+import { mountStdMethod, SAML_CERTIFICATE_PATH, type SamlSigning } from '../saml/std';
 import { SamlSpRepository } from '../../store/samlsps';
 import { Saml2Idp } from '../saml/saml2/idp';
 import { mountSaml2 } from '../saml/saml2/routes';
 import { LoginCore } from './login';
+import { mountOidcProvider, type OpSigning } from '../op/provider';
+import { OidcOpRepository } from '../../store/oidcop';
 
 /** Where the SAML signing key comes from, or undefined when the authentication service is off. */
 export function samlSigningSource(cfg: Pick<Config, 'samlP12' | 'testCa'>): 'SEGL_SAML_P12' | 'test PKI' | undefined {
@@ -40,6 +42,42 @@ export interface AuthnDeps {
   ca(): Promise<TestCa>;
   /** the public URL (with the real port) */
   url(): string;
+}
+
+/** The start banner's lines for the SAML 1.1 service and the OpenID provider. */
+export function loginBanner(cfg: Pick<Config, 'samlP12' | 'oidcP12' | 'testCa'>, url: string): string[] {
+  return [
+    samlSigningSource(cfg)
+      ? `  login (SAML 1.1):         ${url}/std/method/<service>?id=nemid&target=…  certificate ${url}${SAML_CERTIFICATE_PATH}`
+      : '  login (SAML 1.1):         off (production needs SEGL_SAML_P12, the SAML signing key)',
+    ...(samlSigningSource(cfg)
+      ? [`  login (SAML 2.0 IdP):     metadata ${url}/saml2/metadata  (segl saml sp add <service> <metadata.xml>)`]
+      : []),
+    oidcSigningSource(cfg)
+      ? `  login (OpenID Connect):   ${url}/oidc/.well-known/openid-configuration  (clients: segl oidc client add)`
+      : '  login (OpenID Connect):   off (production needs SEGL_OIDC_P12, the ID-token signing key)',
+  ];
+}
+
+/** Where the OpenID provider's signing key comes from, or undefined when the provider is off. */
+export function oidcSigningSource(cfg: Pick<Config, 'oidcP12' | 'testCa'>): 'SEGL_OIDC_P12' | 'test PKI' | undefined {
+  if (cfg.oidcP12) return 'SEGL_OIDC_P12';
+  return cfg.testCa ? 'test PKI' : undefined;
+}
+
+/** The OpenID provider's signing key and certificate, loaded once (tried again after a failure). */
+function oidcSigningOnce(d: AuthnDeps): () => Promise<OpSigning> {
+  let p: Promise<OpSigning> | undefined;
+  const load = async (): Promise<OpSigning> => {
+    const p12 = d.config.oidcP12;
+    const entry = p12 ? await readPkcs12(await readFile(p12.path), p12.passphrase) : await (await d.ca()).oidcSigner(new URL(d.url()).host);
+    return { privateKey: entry.keys.privateKey, certificateDer: new Uint8Array(entry.certificate.rawData) };
+  };
+  return () =>
+    (p ??= load().catch((e) => {
+      p = undefined;
+      throw e;
+    }));
 }
 
 /** The signing key and certificate, loaded once (tried again after a failure). */
@@ -66,7 +104,9 @@ function signingOnce(d: AuthnDeps): () => Promise<SamlSigning> {
 /** The login pages and /std/method, or an empty router when the authentication service is off. */
 export function authnRoutes(d: AuthnDeps): express.Router {
   const r = express.Router();
-  if (!samlSigningSource(d.config)) return r;
+  const saml = !!samlSigningSource(d.config);
+  const oidc = !!oidcSigningSource(d.config);
+  if (!saml && !oidc) return r;
   const repo = new AuthnRepository(d.db);
   const core = new LoginCore({
     services: d.services,
@@ -80,20 +120,38 @@ export function authnRoutes(d: AuthnDeps): express.Router {
     testid: d.testid,
     pidcpr: d.pidcpr,
   });
-  const signing = signingOnce(d);
-  // a production key file that cannot be read is said at start, not at the first login
-  if (d.config.samlP12) signing().catch((e: unknown) => d.log.error({ err: (e as Error).message }, 'SEGL_SAML_P12 cannot be used'));
-  mountStdMethod(r, { core, services: d.services, repo, signing, issuer: () => `${new URL(d.url()).host}/std` });
-  // the SAML 2.0 IdP (docs/authentication.md): same core, same signing certificate
-  const idp = new Saml2Idp({
-    sps: new SamlSpRepository(d.db),
-    entityId: () => `${d.url()}/saml2/metadata`,
-    ssoUrl: () => `${d.url()}/saml2/sso`,
-    wantAuthnRequestsSigned: d.config.saml2SignedRequests,
-    signer: signing,
-    now: () => d.clock.now(),
-  });
-  mountSaml2(r, { core, services: d.services, idp });
+  if (saml) {
+    const signing = signingOnce(d);
+    // a production key file that cannot be read is said at start, not at the first login
+    if (d.config.samlP12) signing().catch((e: unknown) => d.log.error({ err: (e as Error).message }, 'SEGL_SAML_P12 cannot be used'));
+    mountStdMethod(r, { core, services: d.services, repo, signing, issuer: () => `${new URL(d.url()).host}/std` });
+    // the SAML 2.0 IdP (docs/authentication.md): same core, same signing certificate
+    const idp = new Saml2Idp({
+      sps: new SamlSpRepository(d.db),
+      entityId: () => `${d.url()}/saml2/metadata`,
+      ssoUrl: () => `${d.url()}/saml2/sso`,
+      wantAuthnRequestsSigned: d.config.saml2SignedRequests,
+      signer: signing,
+      now: () => d.clock.now(),
+    });
+    mountSaml2(r, { core, services: d.services, idp });
+  }
+  if (oidc) {
+    const signing = oidcSigningOnce(d);
+    if (d.config.oidcP12) signing().catch((e: unknown) => d.log.error({ err: (e as Error).message }, 'SEGL_OIDC_P12 cannot be used'));
+    const opRepo = new OidcOpRepository(d.db, d.config.secret!);
+    mountOidcProvider(r, {
+      core,
+      repo: opRepo,
+      services: d.services,
+      signing,
+      publicUrl: d.url,
+      secret: d.config.secret!,
+      behindProxy: d.config.trustedProxies.length > 0,
+      clock: d.clock,
+      log: d.log,
+    });
+  }
   core.mount(r);
   mountRefusedForms(r); // a form the body parser refused: the portal's translated 400/413 page
   return r;

@@ -21,6 +21,8 @@ import {
   TEST_EID_DOWN,
   testEidSql,
   type Dialect,
+  oidcOpSql,
+  OIDC_OP_DOWN,
 } from './tables';
 import { portalSessionSql } from './tables';
 import { AT_REST_DOWN, atRestSql } from './tables';
@@ -80,6 +82,7 @@ const all = (d: Dialect) => [
   migration('Authn1765500000000', d, authnSql, AUTHN_DOWN),
   migration('TestEmployees1765520000000', d, testEmployeeSql, TEST_EMPLOYEE_DOWN),
   migration('OidcEid1765540000000', d, oidcEidSql, OIDC_EID_DOWN),
+  migration('OidcOp1765550000000', d, oidcOpSql, OIDC_OP_DOWN),
   migration('SamlSps1765600000000', d, samlSpSql, SAML_SP_DOWN),
 ];
 

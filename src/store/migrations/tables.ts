@@ -368,3 +368,30 @@ export function samlSpSql(d: Dialect): string[] {
   ];
 }
 export const SAML_SP_DOWN = ['DROP TABLE saml_request_seen', 'DROP TABLE saml_sp'];
+
+/**
+ * segl's OpenID provider for integrators (issue 14 part 3, src/eid/op): its clients, one or more per
+ * service (`segl oidc client add`), the secret sealed under SEGL_SECRET; and oidc-provider's storage
+ * (interactions, sessions, grants, authorization codes, access tokens, the logins' identities), one
+ * row per model and id, the payload sealed, shared by every api process: `consumed_at` is set once
+ * (a code redeemed twice is refused whichever process sees it), and rows past `expires_at` go.
+ */
+export function oidcOpSql(d: Dialect): string[] {
+  return [
+    `CREATE TABLE oidc_op_client (client_id ${v(64)} PRIMARY KEY, service_id integer NOT NULL REFERENCES service(id),
+      name ${v(200)} NOT NULL, redirect_uris ${d.text} NOT NULL, public ${d.bool} NOT NULL, token_auth ${v(32)} NOT NULL,
+      secret ${d.text}, created_at ${T} NOT NULL)`,
+    `CREATE TABLE oidc_op_entry (model ${v(40)} NOT NULL, id ${v(255)} NOT NULL, payload ${d.text} NOT NULL, grant_id ${v(255)},
+      uid ${v(255)}, expires_at ${T} NOT NULL, consumed_at ${T}, PRIMARY KEY (model, id))`,
+    `CREATE INDEX oidc_op_entry_expires ON oidc_op_entry (expires_at)`,
+    `CREATE INDEX oidc_op_entry_grant ON oidc_op_entry (grant_id)`,
+    `CREATE INDEX oidc_op_entry_uid ON oidc_op_entry (model, uid)`,
+  ];
+}
+export const OIDC_OP_DOWN = [
+  'DROP INDEX oidc_op_entry_uid',
+  'DROP INDEX oidc_op_entry_grant',
+  'DROP INDEX oidc_op_entry_expires',
+  'DROP TABLE oidc_op_entry',
+  'DROP TABLE oidc_op_client',
+];

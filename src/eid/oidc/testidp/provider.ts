@@ -33,6 +33,14 @@ export interface ProviderOptions {
   /** the path under the issuer's origin where an interaction (login) page lives, by uid */
   interactionUrl: (uid: string) => string;
   log: Logger;
+  /** the storage of every model but Client (default: this process's memory) */
+  adapter?: (model: string) => Adapter;
+  /** the keys that sign the provider's cookies (default: random per process; several processes must share them) */
+  cookieKeys?: string[];
+  /** called with each grant a login makes, once it is saved */
+  onGrant?: (ctx: KoaContextWithOIDC, grantId: string) => Promise<void>;
+  /** more or other settings (segl's own provider: client authentication, ttl, policy, errors) */
+  configure?: Partial<Configuration>;
 }
 
 /** oidc-provider's storage, in this process's memory (with the TTL the provider gives each entry). */
@@ -121,7 +129,7 @@ export async function oidcProvider(o: ProviderOptions): Promise<Provider> {
   // loaded on first use: oidc-provider warns on load that it wants Node 22 (it runs on segl's Node 20.19+)
   const { Provider: OidcProvider } = await import('oidc-provider');
   const provider = new OidcProvider(o.issuer, {
-    adapter: (name: string) => (name === 'Client' ? new ClientStore(o.clients) : new MemoryStore(name)),
+    adapter: (name: string) => (name === 'Client' ? new ClientStore(o.clients) : (o.adapter ?? ((m) => new MemoryStore(m)))(name)),
     jwks: { keys: (o.keys ?? [newSigningKey()]) as never },
     findAccount: o.findAccount,
     claims: { ...o.scopes, openid: ['sub', ...(o.scopes.openid ?? [])] },
@@ -130,14 +138,15 @@ export async function oidcProvider(o: ProviderOptions): Promise<Provider> {
     conformIdTokenClaims: false,
     responseTypes: ['code'],
     pkce: { required: () => true },
-    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    cookies: { keys: o.cookieKeys ?? [randomBytes(32).toString('base64url')] },
     features: { devInteractions: { enabled: false } },
     interactions: { url: (_ctx: KoaContextWithOIDC, interaction) => o.interactionUrl(interaction.uid) },
     // the login is the consent (a broker asks none for a login the relying party started)
     loadExistingGrant: async (ctx: KoaContextWithOIDC) => {
       const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.session!.accountId! });
       grant.addOIDCScope(String(ctx.oidc.params!.scope ?? 'openid'));
-      await grant.save();
+      const grantId = await grant.save();
+      await o.onGrant?.(ctx, grantId);
       return grant;
     },
     ttl: { AccessToken: 300, AuthorizationCode: 60, IdToken: 300, Interaction: 600, Session: 600, Grant: 600 },
@@ -145,6 +154,7 @@ export async function oidcProvider(o: ProviderOptions): Promise<Provider> {
       ctx.type = 'text/plain';
       ctx.body = `${String(out.error)}: ${String(out.error_description ?? '')}\n`;
     },
+    ...o.configure,
   });
   provider.on('server_error', (_ctx, err) => o.log.error({ err: err.message }, 'test IdP: server error'));
   return provider;
