@@ -14,6 +14,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { SignedXml } from 'xml-crypto';
 import { AuthnRepository } from '../../src/store/authn';
 import { startServer, type TestServer } from '../support/server';
+import { CHROMIUM_ARGS } from '../support/chromium';
 
 jest.setTimeout(180_000);
 
@@ -26,14 +27,6 @@ async function axe(tab: Page, name: string): Promise<void> {
   );
   expect([name, violations]).toEqual([name, []]);
 }
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-sync',
-  '--no-first-run',
-];
 const P = 'urn:oasis:names:tc:SAML:1.0:protocol';
 const A = 'urn:oasis:names:tc:SAML:1.0:assertion';
 const DS = 'http://www.w3.org/2000/09/xmldsig#';

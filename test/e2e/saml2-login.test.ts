@@ -13,7 +13,8 @@ import { SAML, type SamlConfig } from '@node-saml/node-saml';
 import { parseSpMetadata } from '../../src/trust/saml2/metadata';
 import { SamlSpRepository } from '../../src/store/samlsps';
 import { startServer, type TestServer } from '../support/server';
-import { CHROMIUM_ARGS, idpCertOf, keyAndCert, nodeSamlConfig, PERSISTENT, testIdSteps } from '../support/saml2sp';
+import { CHROMIUM_ARGS } from '../support/chromium';
+import { idpCertOf, keyAndCert, nodeSamlConfig, PERSISTENT, testIdSteps } from '../support/saml2sp';
 
 jest.setTimeout(180_000);
 

@@ -7,14 +7,6 @@ import * as x509 from '@peculiar/x509';
 import type { TestIdEnvironment } from '../../src/eid/testid/users';
 
 export const PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 /** node-saml's options for an SP at `acs` with entityID `entityId`, sending to `sso`, strict about everything it checks. */
 export function nodeSamlConfig(entityId: string, acs: string, sso: string, extra: Partial<SamlConfig> = {}): SamlConfig {

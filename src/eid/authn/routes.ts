@@ -13,7 +13,7 @@ import { PortalSessionRepository } from '../../store/portalsessions';
 import { ProfileRepository } from '../../store/profiles';
 import type { ServiceRepository } from '../../store/services';
 import type { TestCa } from '../../testca/testca';
-import { readPkcs12 } from '../../trust/x509/pkcs12';
+import { readPkcs12, type KeyStoreEntry } from '../../trust/x509/pkcs12';
 import { mountRefusedForms } from '../../portal/pages/refused';
 import type { PidCprService } from '../pidcpr';
 import type { TestIdEnvironment } from '../testid/users';
@@ -25,10 +25,29 @@ import { LoginCore } from './login';
 import { mountOidcProvider, type OpSigning } from '../op/provider';
 import { OidcOpRepository } from '../../store/oidcop';
 
+type P12 = Config['samlP12'];
+/** what both a PKCS#12 entry and a test PKI issuer carry */
+type SigningKey = Pick<KeyStoreEntry, 'certificate' | 'keys'>;
+
+/** Where a signing key comes from: its PKCS#12 setting, else the test PKI, else nowhere (that service is off). */
+const keySource = <N extends string>(p12: P12, testCa: boolean, setting: N): N | 'test PKI' | undefined =>
+  p12 ? setting : testCa ? 'test PKI' : undefined;
+
 /** Where the SAML signing key comes from, or undefined when the authentication service is off. */
-export function samlSigningSource(cfg: Pick<Config, 'samlP12' | 'testCa'>): 'SEGL_SAML_P12' | 'test PKI' | undefined {
-  if (cfg.samlP12) return 'SEGL_SAML_P12';
-  return cfg.testCa ? 'test PKI' : undefined;
+export const samlSigningSource = (cfg: Pick<Config, 'samlP12' | 'testCa'>) => keySource(cfg.samlP12, cfg.testCa, 'SEGL_SAML_P12');
+
+/** Where the OpenID provider's signing key comes from, or undefined when the provider is off. */
+export const oidcSigningSource = (cfg: Pick<Config, 'oidcP12' | 'testCa'>) => keySource(cfg.oidcP12, cfg.testCa, 'SEGL_OIDC_P12');
+
+/** A signing key and its certificate from the PKCS#12 when set, else from the test PKI; loaded once (tried again after a failure). */
+function keyOnce(p12: P12, fromTestCa: () => Promise<SigningKey>): () => Promise<SigningKey> {
+  let p: Promise<SigningKey> | undefined;
+  const load = async () => (p12 ? readPkcs12(await readFile(p12.path), p12.passphrase) : fromTestCa());
+  return () =>
+    (p ??= load().catch((e) => {
+      p = undefined;
+      throw e;
+    }));
 }
 
 export interface AuthnDeps {
@@ -59,48 +78,6 @@ export function loginBanner(cfg: Pick<Config, 'samlP12' | 'oidcP12' | 'testCa'>,
   ];
 }
 
-/** Where the OpenID provider's signing key comes from, or undefined when the provider is off. */
-export function oidcSigningSource(cfg: Pick<Config, 'oidcP12' | 'testCa'>): 'SEGL_OIDC_P12' | 'test PKI' | undefined {
-  if (cfg.oidcP12) return 'SEGL_OIDC_P12';
-  return cfg.testCa ? 'test PKI' : undefined;
-}
-
-/** The OpenID provider's signing key and certificate, loaded once (tried again after a failure). */
-function oidcSigningOnce(d: AuthnDeps): () => Promise<OpSigning> {
-  let p: Promise<OpSigning> | undefined;
-  const load = async (): Promise<OpSigning> => {
-    const p12 = d.config.oidcP12;
-    const entry = p12 ? await readPkcs12(await readFile(p12.path), p12.passphrase) : await (await d.ca()).oidcSigner(new URL(d.url()).host);
-    return { privateKey: entry.keys.privateKey, certificateDer: new Uint8Array(entry.certificate.rawData) };
-  };
-  return () =>
-    (p ??= load().catch((e) => {
-      p = undefined;
-      throw e;
-    }));
-}
-
-/** The signing key and certificate, loaded once (tried again after a failure). */
-function signingOnce(d: AuthnDeps): () => Promise<SamlSigning> {
-  const cfg = d.config;
-  let p: Promise<SamlSigning> | undefined;
-  const load = async (): Promise<SamlSigning> => {
-    const entry = cfg.samlP12
-      ? await readPkcs12(await readFile(cfg.samlP12.path), cfg.samlP12.passphrase)
-      : await (await d.ca()).samlSigner(new URL(d.url()).host);
-    return {
-      key: entry.keys.privateKey,
-      certificateDer: new Uint8Array(entry.certificate.rawData),
-      certificatePem: entry.certificate.toString('pem'),
-    };
-  };
-  return () =>
-    (p ??= load().catch((e) => {
-      p = undefined;
-      throw e;
-    }));
-}
-
 /** The login pages and /std/method, or an empty router when the authentication service is off. */
 export function authnRoutes(d: AuthnDeps): express.Router {
   const r = express.Router();
@@ -121,7 +98,15 @@ export function authnRoutes(d: AuthnDeps): express.Router {
     pidcpr: d.pidcpr,
   });
   if (saml) {
-    const signing = signingOnce(d);
+    const key = keyOnce(d.config.samlP12, async () => (await d.ca()).samlSigner(new URL(d.url()).host));
+    const signing = async (): Promise<SamlSigning> => {
+      const e = await key();
+      return {
+        key: e.keys.privateKey,
+        certificateDer: new Uint8Array(e.certificate.rawData),
+        certificatePem: e.certificate.toString('pem'),
+      };
+    };
     // a production key file that cannot be read is said at start, not at the first login
     if (d.config.samlP12) signing().catch((e: unknown) => d.log.error({ err: (e as Error).message }, 'SEGL_SAML_P12 cannot be used'));
     mountStdMethod(r, { core, services: d.services, repo, signing, issuer: () => `${new URL(d.url()).host}/std` });
@@ -137,7 +122,11 @@ export function authnRoutes(d: AuthnDeps): express.Router {
     mountSaml2(r, { core, services: d.services, idp });
   }
   if (oidc) {
-    const signing = oidcSigningOnce(d);
+    const key = keyOnce(d.config.oidcP12, async () => (await d.ca()).oidcSigner(new URL(d.url()).host));
+    const signing = async (): Promise<OpSigning> => {
+      const e = await key();
+      return { privateKey: e.keys.privateKey, certificateDer: new Uint8Array(e.certificate.rawData) };
+    };
     if (d.config.oidcP12) signing().catch((e: unknown) => d.log.error({ err: (e as Error).message }, 'SEGL_OIDC_P12 cannot be used'));
     const opRepo = new OidcOpRepository(d.db, d.config.secret!);
     mountOidcProvider(r, {
