@@ -20,6 +20,14 @@ export interface StoredOidcMethod {
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/**
+ * Bumped by every put and remove in this process: a reader's short-lived cache of a service's method
+ * names (eid/oidc/methods.ts) is dropped at once when the CLI or a test changes them in-process;
+ * another process's change reaches it when the cache entry expires.
+ */
+let generation = 0;
+export const oidcMethodGeneration = (): number => generation;
+
 export class OidcMethodRepository {
   private readonly db: SqlDatabase;
   constructor(
@@ -38,6 +46,14 @@ export class OidcMethodRepository {
          ON CONFLICT (service_id, name) DO UPDATE SET config = excluded.config, secret = excluded.secret, updated_at = excluded.updated_at`,
         [serviceId, name, config, sealed, now, now],
       ),
+    );
+    generation++;
+  }
+
+  /** The service's methods' names and public config JSON, without opening any secret (createRequest's check). */
+  async configs(serviceId: number): Promise<Array<{ name: string; config: string }>> {
+    return this.db.tx((q) =>
+      q.all<{ name: string; config: string }>('SELECT name, config FROM eid_oidc_method WHERE service_id = ? ORDER BY name', [serviceId]),
     );
   }
 
@@ -89,6 +105,7 @@ export class OidcMethodRepository {
     const gone = await this.db.tx((q) =>
       q.all('DELETE FROM eid_oidc_method WHERE service_id = ? AND name = ? RETURNING name', [serviceId, name]),
     );
+    generation++;
     return gone.length > 0;
   }
 }

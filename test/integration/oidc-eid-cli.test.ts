@@ -128,7 +128,7 @@ describe.each(databases())('segl eid oidc (%s)', (kind) => {
     ['an unknown field', { ...good, name: 'x1', clientSecrt: 'typo' }, /Unrecognized key.*clientSecrt/],
     ['an unknown claim field', { ...good, name: 'x1', claims: { nationalID: ['nin'] } }, /claims/],
     ['an empty claim list', { ...good, name: 'x1', claims: { nationalId: [] } }, /claims\.nationalId: /],
-    ['a use not offered yet', { ...good, name: 'x1', use: ['authentication-based-signature'] }, /use\.0: /],
+    ['a use segl does not offer', { ...good, name: 'x1', use: ['authentication', 'signature'] }, /use\.1: /],
   ])('refuses %s with a clear message and stores nothing', async (_what, config, message) => {
     const before = await rows();
     const r = await segl('eid', 'oidc', 'add', 'acme', '--config', file('bad.json', config));

@@ -202,9 +202,20 @@ describe.each(databases())('OIDC eID method refusals (%s)', (db) => {
     expect(r.requestId).toBeUndefined();
     expect(faultString(r.text)).toMatch(/request\[0\]\/task\[0\]\/authentication\/method\[0\]: "rogue" is not a known eID method here/);
     expect((await createOidcTask(s.endpoint, s.demoPassword, { method: 'rogue' })).requestId).toEqual(expect.any(String));
-    // not (yet) as an authentication-based signature: the task could not be signed
+    // not as an authentication-based signature while its config's use does not say so: the task could not be signed
     const abs = await createOidcTask(s.endpoint, s.demoPassword, { method: 'rogue', signature: 'rogue' });
     expect(faultString(abs.text)).toMatch(/authentication-based-signature\[0\]\/method\[0\]: "rogue" is not a known eID method here/);
+    // once it does, at once (createRequest's short cache of the names is dropped by a change in this process)
+    await addOidcMethod(s.rt, 'demo', {
+      name: 'rogue',
+      issuer: op.issuer,
+      clientAuth: 'client_secret_basic',
+      ...CLIENT,
+      use: ['authentication', 'authentication-based-signature'],
+    });
+    expect((await createOidcTask(s.endpoint, s.demoPassword, { method: 'rogue', signature: 'rogue' })).requestId).toEqual(
+      expect.any(String),
+    );
   });
 
   it('writes no national id to the log', () => {

@@ -23,6 +23,10 @@ export const DEFAULT_CLAIMS: Record<ClaimField, string[]> = {
   birthdate: ['birthdate'],
 };
 
+/** What a task may name a method in: `authentication`, and `authentication-based-signature` (signing evidence in the LTV-SDO). */
+export const OIDC_USES = ['authentication', 'authentication-based-signature'] as const;
+export type OidcUse = (typeof OIDC_USES)[number];
+
 const METHOD_NAME = /^[a-z][a-z0-9-]{1,39}$/;
 const claimName = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'a claim name: letters, digits and _ . : - (at most 100)');
 
@@ -30,11 +34,8 @@ const schema = z
   .object({
     name: z.string().regex(METHOD_NAME, 'lower-case letters, digits and -, 2 to 40, starting with a letter'),
     label: z.string().min(1).max(80).optional(),
-    // what tasks may use it for; authentication-based-signature comes with the signing evidence (docs/oidc-eid.md)
-    use: z
-      .array(z.enum(['authentication']))
-      .min(1)
-      .default(['authentication']),
+    // what tasks may use it for: login, and signing by a login whose ID token commits to what is signed (docs/oidc-eid.md)
+    use: z.array(z.enum(OIDC_USES)).min(1).default(['authentication']),
     issuer: z.url({ protocol: /^https?$/ }),
     clientId: z.string().min(1).max(255),
     clientAuth: z.enum(['client_secret_basic', 'private_key_jwt']),
