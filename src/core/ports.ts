@@ -236,6 +236,32 @@ export interface SealContext {
   audit: Array<{ time: string; type: string; text: string }>;
   userAgent?: string;
   clientIp?: string;
+  /** an authentication-based signature: who the eID vouched for, and the eID's answer that commits to the act */
+  authentication?: AuthenticationEvidence;
+}
+
+/**
+ * An authentication-based signature's evidence (docs/oidc-eid.md): the person as the eID's answer names
+ * them, and that answer as received — an OpenID Connect ID token whose nonce commits to the task, the sign
+ * text and the documents' digests, with the broker's JWKS and discovery document as fetched — so that the
+ * LTV-SDO can be rechecked without the broker (segl verify).
+ */
+export interface AuthenticationEvidence {
+  protocol: 'openid-connect';
+  /** the task's method name (the service's OIDC method) */
+  method: string;
+  signer: { name: string; pid?: string; nationalId?: string; nationality?: string };
+  issuer: string;
+  clientId: string;
+  /** compact JWS, as received from the token endpoint */
+  idToken: string;
+  /** the bytes as fetched, base64 */
+  jwks: string;
+  discovery: string;
+  /** userinfo's JSON, base64, when a claim came from it (not signed by the broker) */
+  userinfo?: string;
+  /** what the nonce is computed from (trust/oidc/nonce.ts) */
+  nonceInputs: { taskId: string; signText: string; documents: ReadonlyArray<{ id: string; sha256: string }> };
 }
 
 /** One act of signing waiting for (or done with) its seal: the row is the seal job's outbox (core/sealrun.ts). */

@@ -17,7 +17,17 @@ import { createHash } from 'node:crypto';
 import { newSignicatId } from './ids';
 import { parseRetrySchedule } from './outbox';
 import { portalTask, type PortalDocument } from './portal';
-import type { BlobSink, BlobSource, RequestWrites, SealJobKey, SealJobRow, SealWrites, ServiceAccount, SignerWrites } from './ports';
+import type {
+  AuthenticationEvidence,
+  BlobSink,
+  BlobSource,
+  RequestWrites,
+  SealJobKey,
+  SealJobRow,
+  SealWrites,
+  ServiceAccount,
+  SignerWrites,
+} from './ports';
 import { moveTask } from './transitions';
 import { iso, UseCase, type BaseTx, type UseCaseDeps } from './usecase';
 import type { AuditEntry } from './signer';
@@ -40,6 +50,8 @@ export interface SealAct {
   nationalId?: string;
   /** free text from the request, e.g. its client-reference */
   externalContext?: string;
+  /** an authentication-based signature: the signer as the eID named them, and the eID's answer as evidence */
+  authentication?: AuthenticationEvidence;
 }
 
 /**
@@ -141,6 +153,7 @@ export class SealRuns extends UseCase<Tx, SealRunDeps> {
         clientIp: c.clientIp,
         nationalId: pt.nationalId,
         externalContext: pt.clientReference,
+        authentication: c.authentication,
       };
       return { row, svc, group, act, attempts: job.attempts + 1 };
     });

@@ -12,6 +12,7 @@ import { portalTask, type PortalDocument, type PortalTask } from './portal';
 import { documentBytes, readOriginal } from './downloads';
 import { iso, mustBeOpen, taskPath, UseCase, type BaseTx, type UseCaseDeps } from './usecase';
 import type {
+  AuthenticationEvidence,
   BlobSource,
   DocumentRow,
   RequestRow,
@@ -72,6 +73,8 @@ export interface SignTaskInput<Signer> {
   defaultSignText: string;
   userAgent?: string;
   clientIp?: string;
+  /** an authentication-based signature's evidence, carried to the seal job and into the package */
+  authentication?: AuthenticationEvidence;
 }
 
 /** The act is recorded: one seal job per act, sealed by the worker (core/sealrun.ts). */
@@ -290,6 +293,7 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
         audit: [...audit, { time: n, type: 'signature-created', text: `native signature over ${act.group.map((d) => d.id).join(', ')}` }],
         userAgent: input.userAgent,
         clientIp: input.clientIp,
+        ...(input.authentication ? { authentication: input.authentication } : {}),
       },
       status: 'pending',
       attempts: 0,

@@ -11,6 +11,8 @@ import type { SDocument, SElement } from '../trust/xml/strictxml';
 import { type Indication, type VerificationReport } from '../trust/validation/report';
 import type { RevocationSource } from '../trust/sources';
 import { cvrOf, organisationOf, pidOf, ridOf } from '../testca/pki';
+import { checkAuthenticationEvidence } from './evidence';
+import type { EvidenceResult } from '../trust/oidc/verify';
 
 const DS = 'http://www.w3.org/2000/09/xmldsig#';
 
@@ -50,6 +52,8 @@ export interface OfflineResult {
   indication: Indication;
   seal: VerificationReport;
   native?: VerificationReport;
+  /** an authentication-based signature's OpenID Connect evidence, rechecked (signing/evidence.ts) */
+  authentication?: EvidenceResult;
   at: Date;
 }
 
@@ -86,10 +90,11 @@ export async function verifyLtvSdo(xml: string, anchors: x509.X509Certificate[],
   const native = hasNative
     ? await verifyXmlSignature(xml, { ...opts, signatureXPath: "/*/*[local-name()='SignedDataObject']/ds:Signature" })
     : undefined;
-  const worst = [seal, native]
-    .filter((r): r is VerificationReport => !!r)
+  const authentication = await checkAuthenticationEvidence(root, at);
+  const worst = [seal, native, authentication && { indication: authentication.ok ? 'TOTAL-PASSED' : 'TOTAL-FAILED' }]
+    .filter((r): r is { indication: Indication } => !!r)
     .reduce<Indication>((w, r) => (RANK[r.indication] > RANK[w] ? r.indication : w), 'TOTAL-PASSED');
-  return { indication: hasNative ? worst : 'TOTAL-FAILED', seal, native, at };
+  return { indication: hasNative ? worst : 'TOTAL-FAILED', seal, native, authentication, at };
 }
 
 /** Who signed, from the certificate: the name, and an employee's organisation, CVR number and RID or a person's PID. */
@@ -111,7 +116,20 @@ export function describe(r: OfflineResult): string {
       `${r.indication} (validated at the package's trusted signing time ${r.at.toISOString()})`,
       line('seal', r.seal),
       line('native signature', r.native),
-      ...(r.native?.signer ? [`signer: ${signerText(r.native.signer)}`] : []),
+      ...(r.authentication
+        ? [
+            `authentication evidence (OpenID Connect): ${r.authentication.ok ? 'PASSED' : 'FAILED'}`,
+            ...r.authentication.checks.map((c) => `  ${c.ok ? 'ok' : 'FAILED'} ${c.name}: ${c.detail}`),
+            ...(r.authentication.claims
+              ? [
+                  `signer, as the broker's ID token names them: ${String(r.authentication.claims.name ?? '?')} (sub ${String(r.authentication.claims.sub)})`,
+                ]
+              : []),
+            `certificate: the platform's (an authentication-based signature), ${r.native?.signer ? signerText(r.native.signer) : '?'}`,
+          ]
+        : r.native?.signer
+          ? [`signer: ${signerText(r.native.signer)}`]
+          : []),
     ].join('\n') + '\n'
   );
 }

@@ -14,6 +14,8 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import type * as x509 from '@peculiar/x509';
 import type { SignatureAct, SignatureMaker } from '../core/signer';
+import type { AuthenticationEvidence } from '../core/ports';
+import { normaliseSignText } from '../trust/oidc/nonce';
 import type { SealAct, SealMaker } from '../core/sealrun';
 import { buildLtvSdo, describeUserAgent, type ContextDescription } from '../trust/ltvsdo';
 import { certificateKind, cvrOf, organisationOf, pidOf, ridOf } from '../testca/pki';
@@ -113,6 +115,28 @@ export class SigningPipeline implements SignatureMaker<SigningIdentity>, SealMak
     return createNativeSignature({ signer: act.signer, signText: act.signText, documents: act.documents, signingTime: this.now() });
   }
 
+  /**
+   * The native signature of an authentication-based act (docs/oidc-eid.md): no signer key exists, so the
+   * platform signs the act with its seal key, after checking that the act is the one the eID's answer
+   * committed to — the same task, sign text and document digests as the nonce's inputs. The person is
+   * named by the evidence the package carries (seal()), not by this certificate.
+   */
+  authenticationBased(): SignatureMaker<AuthenticationEvidence> {
+    return {
+      nativeSignature: async (act) => {
+        const n = act.signer.nonceInputs;
+        const digests = new Map(n.documents.map((d) => [d.id, d.sha256]));
+        const same =
+          n.taskId === act.taskId &&
+          normaliseSignText(n.signText) === normaliseSignText(act.signText) &&
+          act.documents.every((d) => digests.get(d.id) === createHash('sha256').update(d.bytes).digest('base64'));
+        if (!same) throw new Error('the act is not the one the eID answer committed to (task, sign text or document digests differ)');
+        const { signText, documents } = act;
+        return createNativeSignature({ signer: this.trust.seal, signText, documents, signingTime: this.now() });
+      },
+    };
+  }
+
   /** Both parts at once: the native signature, then the seal job's work on it. */
   async sign(act: SignAct): Promise<SignOutcome> {
     const nativeXml = await this.nativeSignature(act);
@@ -144,22 +168,27 @@ export class SigningPipeline implements SignatureMaker<SigningIdentity>, SealMak
       const reason = `signature refused by the initial verification: ${report.indication}${report.subIndication ? ` ${report.subIndication}` : ''}: ${report.message}`;
       return { ok: false, stage: 'initial-verification', reason, retry: tryLater(report), report };
     }
-    if (act.nationalId)
+    if (act.nationalId && !act.authentication)
       audit.push({ time: this.now(), type: 'cpr-verified', text: "the signer's CPR was collected and matched to the PID" });
 
     const time = await timeP;
     const cert = report.signer as x509.X509Certificate;
+    const auth = act.authentication;
     const packageXml = buildLtvSdo({
       id: `ltvsdo-${act.requestId}-${act.taskId}`.replace(/[^\w.-]/g, '_'),
       nativeSignatureXml: native,
-      signer: {
-        name: cert.subjectName.getField('CN')[0] ?? cert.subject,
-        pid: pidOf(cert),
-        nationalId: act.nationalId,
-        nationality: 'DK',
-        kind: certificateKind(cert),
-        ...(cvrOf(cert) ? { organisation: organisationOf(cert), cvr: cvrOf(cert), rid: ridOf(cert) } : {}),
-      },
+      // an authentication-based signature names the person the eID vouched for; the certificate is the platform's
+      signer: auth
+        ? { ...auth.signer, kind: `oidc:${auth.method}` }
+        : {
+            name: cert.subjectName.getField('CN')[0] ?? cert.subject,
+            pid: pidOf(cert),
+            nationalId: act.nationalId,
+            nationality: 'DK',
+            kind: certificateKind(cert),
+            ...(cvrOf(cert) ? { organisation: organisationOf(cert), cvr: cvrOf(cert), rid: ridOf(cert) } : {}),
+          },
+      authentication: auth,
       trustedTime: { ...time, source: 'RFC 3161 time-stamping authority' },
       validation: {
         certificates: (report.chain ?? []).map((c) => new Uint8Array(c.rawData)),

@@ -53,9 +53,9 @@ class Tx extends SealTx implements DocumentTx {
   constructor(
     q: Sql,
     private readonly blobs: BlobStore,
-    private readonly k: AtRest,
+    k: AtRest,
   ) {
-    super(q);
+    super(q, k);
   }
 
   private async insert(table: string, cols: readonly string[], rows: Param[][]): Promise<void> {

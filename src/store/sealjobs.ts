@@ -6,7 +6,8 @@
 import type { DataSource } from 'typeorm';
 import type { SealContext, SealJobKey, SealJobRow, SealJobStatus, SealWrites } from '../core/ports';
 import { PackagingTx } from './packagingtasks';
-import { insertSql, sqlDatabase, type Param, type SqlDatabase } from './sql';
+import type { AtRest } from './atrest';
+import { insertSql, sqlDatabase, type Param, type Sql, type SqlDatabase } from './sql';
 import { str, type DbRow } from './taskrows';
 
 const COLS = [
@@ -29,15 +30,29 @@ const key = (k: SealJobKey): Param[] => [k.requestId, k.taskId, k.act];
 const LIST_COLS =
   'request_id, task_id, act, service_id, document_ids, context, status, attempts, due_at, error, created_at, updated_at, finished_at';
 
-function toRow(r: DbRow): SealJobRow {
+/**
+ * The context as stored: an authentication-based signature's evidence (it holds the broker's ID token, and
+ * so the signer's national id) sealed under the national-id key, bound to its request and task.
+ */
+function storedContext(j: SealJobRow, k: AtRest): string {
+  const { authentication, ...rest } = j.context;
+  if (!authentication) return JSON.stringify(rest);
+  return JSON.stringify({ ...rest, authenticationSealed: k.sealNationalId(evidenceWhere(j), JSON.stringify(authentication)) });
+}
+
+const evidenceWhere = (k: SealJobKey) => `seal-job:${k.requestId}/${k.taskId}/${k.act}`;
+
+function toRow(r: DbRow, k: AtRest): SealJobRow {
+  const key = { requestId: r.request_id as string, taskId: r.task_id as string, act: Number(r.act) };
+  const { authenticationSealed, ...context } = JSON.parse(r.context as string) as SealContext & { authenticationSealed?: string };
+  if (authenticationSealed)
+    context.authentication = JSON.parse(k.openNationalId(evidenceWhere(key), authenticationSealed)) as SealContext['authentication'];
   return {
-    requestId: r.request_id as string,
-    taskId: r.task_id as string,
-    act: Number(r.act),
+    ...key,
     serviceId: Number(r.service_id),
     documentIds: JSON.parse(r.document_ids as string) as string[],
     nativeXml: str(r.native_xml),
-    context: JSON.parse(r.context as string) as SealContext,
+    context,
     status: r.status as SealJobStatus,
     attempts: Number(r.attempts),
     dueAt: r.due_at as string,
@@ -50,6 +65,13 @@ function toRow(r: DbRow): SealJobRow {
 
 /** core's SealWrites on one transaction's connection (with the packaging ports below it). */
 export abstract class SealTx extends PackagingTx implements SealWrites {
+  constructor(
+    q: Sql,
+    protected readonly k: AtRest,
+  ) {
+    super(q);
+  }
+
   async insertSealJobs(rows: SealJobRow[]): Promise<void> {
     if (!rows.length) return;
     await this.q.run(
@@ -61,7 +83,7 @@ export abstract class SealTx extends PackagingTx implements SealWrites {
         j.serviceId,
         JSON.stringify(j.documentIds),
         j.nativeXml ?? null,
-        JSON.stringify(j.context),
+        storedContext(j, this.k),
         j.status,
         j.attempts,
         j.dueAt,
@@ -76,7 +98,7 @@ export abstract class SealTx extends PackagingTx implements SealWrites {
       requestId,
       taskId,
     ]);
-    return rows.map(toRow);
+    return rows.map((r) => toRow(r, this.k));
   }
 
   async sealJob(k: SealJobKey): Promise<{ row: SealJobRow; serviceName: string } | null> {
@@ -85,7 +107,7 @@ export abstract class SealTx extends PackagingTx implements SealWrites {
         WHERE j.request_id = ? AND j.task_id = ? AND j.act = ?`,
       key(k),
     );
-    return r ? { row: toRow(r), serviceName: r.service_name as string } : null;
+    return r ? { row: toRow(r, this.k), serviceName: r.service_name as string } : null;
   }
 
   async beginSealRun(k: SealJobKey, attempts: number, now: string): Promise<boolean> {

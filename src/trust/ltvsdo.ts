@@ -47,6 +47,45 @@ export interface LtvSdoInput {
   verificationContext: ContextDescription;
   externalContext?: string;
   auditTrail: AuditEntry[];
+  /** an authentication-based signature: the eID's answer that names the signer and commits to the act */
+  authentication?: AuthenticationEvidenceInput;
+}
+
+/**
+ * An OpenID Connect login as evidence (docs/ltvsdo.md): the ID token as received, the broker's JWKS and
+ * discovery document as fetched (bytes, base64), userinfo when a claim came from it (unsigned), and the
+ * inputs of the nonce (trust/oidc/nonce.ts) the ID token carries.
+ */
+export interface AuthenticationEvidenceInput {
+  protocol: 'openid-connect';
+  method: string;
+  issuer: string;
+  clientId: string;
+  idToken: string;
+  jwks: string;
+  discovery: string;
+  userinfo?: string;
+  nonceInputs: { taskId: string; signText: string; documents: ReadonlyArray<{ id: string; sha256: string }> };
+}
+
+function evidence(a: AuthenticationEvidenceInput): XEl {
+  const n = a.nonceInputs;
+  return l(
+    'AuthenticationEvidence',
+    { Protocol: a.protocol, Method: a.method },
+    l('Issuer', null, a.issuer),
+    l('ClientId', null, a.clientId),
+    l('IdToken', null, a.idToken),
+    l('Jwks', null, a.jwks),
+    l('DiscoveryDocument', null, a.discovery),
+    opt('UserInfo', a.userinfo),
+    l(
+      'NonceInputs',
+      { TaskId: n.taskId },
+      l('SignText', null, n.signText),
+      ...n.documents.map((d) => l('Document', { Id: d.id, Sha256: d.sha256 })),
+    ),
+  );
 }
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
@@ -117,6 +156,7 @@ export function buildLtvSdo(p: LtvSdoInput): string {
       opt('SignerCvr', p.signer.cvr),
       opt('SignerRid', p.signer.rid),
     ),
+    p.authentication && evidence(p.authentication),
     l(
       'TrustedSigningTime',
       { Source: p.trustedTime.source },
