@@ -316,15 +316,17 @@ function portalRouter(rt: HttpRuntime): express.Router {
     production: cfg.mode === 'production',
     log: rt.log,
     methodName: (m) => eidRegistry.label(m),
+    // the OIDC method first: its sign page answers the tasks that sign with it and passes the others on
     eidMethods: [
-      ...(rt.testid ? [testIdMethod({ testid: rt.testid, pidcpr: rt.pidcpr, signing: () => rt.signing() })] : []),
       oidcMethod({
         methods: new OidcMethods(oidcRepository(rt), rt.log),
         logins: new OidcLoginRepository(rt.db, cfg.secret!),
         rp: new OidcRelyingParty({ allowHttp: cfg.mode === 'preprod' }),
         publicUrl: () => rt.url!,
+        signing: () => rt.signing(),
         log: rt.log,
       }),
+      ...(rt.testid ? [testIdMethod({ testid: rt.testid, pidcpr: rt.pidcpr, signing: () => rt.signing() })] : []),
     ],
   });
 }

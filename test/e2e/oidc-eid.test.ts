@@ -4,20 +4,18 @@
 // in userinfo, cprNumberIdentifier or ssn); another person is refused as `wrong-person`; and no
 // national id reaches the log.
 import { generateKeyPairSync } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import pino from 'pino';
 import type { TestUser } from '../../src/eid/testid/users';
 import { DIALECT, DIALECTS, personnummerOf, type DialectName } from '../../src/eid/oidc/testidp/dialects';
-import { addOidcMethod, createOidcTask } from '../support/oidc';
-import { keyCardCode } from '../support/portalflow';
-import { CHROMIUM_ARGS } from '../support/chromium';
+import { capturedLog } from '../support/p12';
+import { addOidcMethod, atTestIdp, createOidcTask, testIdpMethod } from '../support/oidc';
+import { CHROMIUM_ARGS, inNewContext } from '../support/chromium';
 import { startServer, type TestServer } from '../support/server';
 
 describe('the OIDC eID method against the test IdP (sqlite, Chromium)', () => {
   let s: TestServer;
   let browser: Browser;
-  const logLines: string[] = [];
+  let logLines: string[] = [];
   const users: Record<string, TestUser & { password: string }> = {};
 
   const newUser = async (alias: string) => {
@@ -30,48 +28,22 @@ describe('the OIDC eID method against the test IdP (sqlite, Chromium)', () => {
     );
   const taskUrl = (requestId: string) => `${s.url}/std/docaction/demo?request_id=${requestId}&task_id=t1`;
 
-  /** `f` in a page of a fresh browser context (no cookies), closed after. */
-  async function inNewBrowser(f: (p: Page) => Promise<void>): Promise<void> {
-    const ctx = await browser.newContext();
-    try {
-      await f(await ctx.newPage());
-    } finally {
-      await ctx.close();
-    }
-  }
+  const inNewBrowser = (f: (p: Page) => Promise<void>) => inNewContext(browser, f);
 
   /** At the task URL: the link to the broker, then the test IdP's user id + password and key-card code. */
   async function brokerLogin(p: Page, requestId: string, label: string, alias: string): Promise<void> {
     await p.goto(taskUrl(requestId));
     await p.getByRole('link', { name: `Continue to ${label}` }).click();
-    await p.getByLabel('User ID (alias, CPR or PID)').fill(alias);
-    await p.getByLabel('Password').fill(users[alias]!.password);
-    await p.getByRole('button', { name: 'Next' }).click();
-    const code = await keyCardCode(s.rt.testid!, alias, { status: 200, html: await p.content(), url: p.url() }, 'test IdP');
-    await p.getByLabel(/^Code for key/).fill(code);
-    await p.getByRole('button', { name: 'Next' }).click();
+    await atTestIdp(p, s.rt.testid!, alias, users[alias]!.password);
   }
 
   beforeAll(async () => {
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-        done();
-      },
-    });
+    const captured = capturedLog('debug');
+    logLines = captured.lines;
     // every line the runtime logs is kept, to look for national ids
-    s = await startServer('sqlite', {}, { log: pino({ level: 'debug' }, sink) });
+    s = await startServer('sqlite', {}, { log: captured.log });
     for (const dialect of DIALECTS) {
-      await addOidcMethod(s.rt, 'demo', {
-        name: `broker-${dialect}`,
-        label: `Broker ${dialect}`,
-        issuer: `${s.url}/testidp/${dialect}`,
-        clientId: `segl-${dialect}`,
-        clientAuth: 'client_secret_basic',
-        clientSecret: `secret-of-${dialect}-0123456789`,
-        scope: DIALECT[dialect].example.scope,
-        acrValues: DIALECT[dialect].example.acrValues,
-      });
+      await addOidcMethod(s.rt, 'demo', testIdpMethod(s.url, dialect, { name: `broker-${dialect}`, label: `Broker ${dialect}` }));
     }
     // one client authenticating with private_key_jwt (an EC key; the test IdP knows its public half from this config)
     await addOidcMethod(s.rt, 'demo', {

@@ -1,5 +1,5 @@
 // Headless Chromium (the system's /usr/bin/chromium through playwright-core) for the e2e tests.
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM_ARGS = [
   '--headless',
@@ -12,4 +12,14 @@ export const CHROMIUM_ARGS = [
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+/** `f` in a page of a fresh browser context (no cookies), closed after. */
+export async function inNewContext(browser: Browser, f: (p: Page) => Promise<void>): Promise<void> {
+  const ctx = await browser.newContext();
+  try {
+    await f(await ctx.newPage());
+  } finally {
+    await ctx.close();
+  }
 }

@@ -5,6 +5,10 @@ import { parseOidcMethodConfig } from '../../src/eid/oidc/config';
 import { splitSecret } from '../../src/eid/oidc/methods';
 import { OidcMethodRepository } from '../../src/store/oidcmethods';
 import { AtRest } from '../../src/store/atrest';
+import type { Page } from 'playwright-core';
+import type { TestIdEnvironment } from '../../src/eid/testid/users';
+import { DIALECT, type DialectName } from '../../src/eid/oidc/testidp/dialects';
+import { keyCardCode } from './portalflow';
 import { envelope, NS, post } from './soap';
 
 /** Stores the method (config as JSON) for `service`, as `segl eid oidc add` does. */
@@ -38,4 +42,31 @@ export async function createOidcTask(
     ),
   );
   return { requestId: /<request-id>([^<]+)</.exec(r.text)?.[1], text: r.text };
+}
+
+/** At the test IdP's login page (segl's test eID as a broker): user id, password, then a key-card code. */
+export async function atTestIdp(p: Page, testid: TestIdEnvironment, alias: string, password: string): Promise<void> {
+  await p.getByLabel('User ID (alias, CPR or PID)').fill(alias);
+  await p.getByLabel('Password').fill(password);
+  await p.getByRole('button', { name: 'Next' }).click();
+  const code = await keyCardCode(testid, alias, { status: 200, html: await p.content(), url: p.url() }, 'test IdP');
+  await p.getByLabel(/^Code for key/).fill(code);
+  await p.getByRole('button', { name: 'Next' }).click();
+}
+
+/** A method config for the test IdP's `dialect` at `url` (the IdP knows its clients from the stored methods). */
+export function testIdpMethod(
+  url: string,
+  dialect: DialectName,
+  o: { name: string; label: string; use?: string[] },
+): Record<string, unknown> {
+  return {
+    ...o,
+    issuer: `${url}/testidp/${dialect}`,
+    clientId: `segl-${dialect}`,
+    clientAuth: 'client_secret_basic',
+    clientSecret: `secret-of-${dialect}-0123456789`,
+    scope: DIALECT[dialect].example.scope,
+    acrValues: DIALECT[dialect].example.acrValues,
+  };
 }

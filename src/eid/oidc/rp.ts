@@ -18,6 +18,7 @@
 // PAR, `max_age`/`auth_time` (prompt=login asks for a fresh login instead).
 import { createPrivateKey } from 'node:crypto';
 import * as client from 'openid-client';
+import type { EidErrorCode } from '../errors';
 import { DEFAULT_CLAIMS, mappedClaim, type ClaimField, type OidcMethodConfig } from './config';
 
 /** A method as the RP runs it: its checked config and its secret part. */
@@ -57,6 +58,11 @@ export class OidcLoginError extends Error {
   ) {
     super(message);
     this.name = 'OidcLoginError';
+  }
+
+  /** The eID error catalogue's code for this refusal (src/eid/errors.ts). */
+  get code(): EidErrorCode {
+    return this.kind === 'cancelled' ? 'usercancel' : this.kind === 'unavailable' ? 'method-unavailable' : 'broker-refused';
   }
 }
 

@@ -7,35 +7,17 @@
 // gets a new session id, an event, and the task page.
 import { createHash } from 'node:crypto';
 import type express from 'express';
-import type { Logger } from 'pino';
 import { SECURITY_HEADERS } from '../../portal/answer';
 import { html } from '../../portal/html';
 import { codeOf, pickLanguage, t } from '../../portal/i18n';
 import type { Ctx, Kit, PortalEidMethod } from '../../portal/kit';
 import { page } from '../../portal/layout';
 import { taskKey } from '../../portal/session';
-import type { OidcLoginRepository } from '../../store/oidcmethods';
 import { eidError, errorEvent, errorTextKey, type EidErrorCode } from '../errors';
 import { normaliseNationalId } from './config';
-import type { OidcMethods } from './methods';
-import { OidcLoginError, type BegunLogin, type OidcRelyingParty, type RpLogin, type RpMethod } from './rp';
-
-export interface OidcDeps {
-  methods: OidcMethods;
-  logins: OidcLoginRepository;
-  rp: OidcRelyingParty;
-  /** where the broker sends the browser back: PUBLIC_URL (the real port when PORT=0) */
-  publicUrl: () => string;
-  log: Logger;
-}
-
-/** What a login keeps between the broker and the callback (sealed in eid_oidc_login). */
-interface Pending {
-  requestId: string;
-  taskId: string;
-  method: string;
-  begun: BegunLogin;
-}
+import type { BeginLogin, OidcDeps, Pending } from './deps';
+import { OidcLoginError, type OidcRelyingParty, type RpLogin, type RpMethod } from './rp';
+import { finishSigning, mountSigning } from './signing';
 
 const LOGIN_TTL_MS = 10 * 60_000;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -85,6 +67,8 @@ function mountOidc(r: express.Router, kit: Kit, d: OidcDeps): { loginForm(c: Ctx
     }),
   );
 
+  mountSigning(r, kit, d, (...a) => begin(d, ...a));
+
   return {
     loginForm: (c, method) => {
       const m = find(c, method);
@@ -98,17 +82,17 @@ function mountOidc(r: express.Router, kit: Kit, d: OidcDeps): { loginForm(c: Ctx
 }
 
 /** Stores the login (single use, 10 minutes, bound to this session) and sends the browser to the broker. */
-async function begin(d: OidcDeps, kit: Kit, c: Ctx, res: express.Response, m: RpMethod): Promise<void> {
+async function begin(d: OidcDeps, ...[kit, c, res, m, o]: Parameters<BeginLogin>): Promise<void> {
   const redirectUri = callbackUrl(d.publicUrl(), c.svc.name);
   let started: Awaited<ReturnType<OidcRelyingParty['begin']>>;
   try {
-    started = await d.rp.begin(m, { redirectUri, lang: codeOf(c.lang) });
+    started = await d.rp.begin(m, { redirectUri, lang: codeOf(c.lang), nonce: o?.nonce });
   } catch (e) {
     if (!(e instanceof OidcLoginError)) throw e;
     await refused(d, kit, c, res, 'method-unavailable', e.message, 503);
     return;
   }
-  const pending: Pending = { requestId: c.pt.requestId, taskId: c.pt.taskId, method: m.config.name, begun: started.begun };
+  const pending: Pending = { requestId: c.pt.requestId, taskId: c.pt.taskId, method: m.config.name, begun: started.begun, sign: o?.sign };
   await d.logins.begin(
     started.begun.state,
     c.session.id,
@@ -153,13 +137,16 @@ async function callback(d: OidcDeps, kit: Kit, req: express.Request, res: expres
     await refused(d, kit, c, res, 'method-unavailable', `the OIDC method ${p.method} is no longer configured`, 503);
     return;
   }
+  if (p.sign) {
+    await finishSigning(d, kit, c, req, res, m, { ...p, sign: p.sign });
+    return;
+  }
   let login: RpLogin;
   try {
     login = await d.rp.finish(m, new URL(req.originalUrl, 'http://callback.invalid'), p.begun);
   } catch (e) {
     if (!(e instanceof OidcLoginError)) throw e;
-    const code: EidErrorCode = e.kind === 'cancelled' ? 'usercancel' : e.kind === 'unavailable' ? 'method-unavailable' : 'broker-refused';
-    await refused(d, kit, c, res, code, e.message, e.kind === 'cancelled' ? 200 : 401, m);
+    await refused(d, kit, c, res, e.code, e.message, e.kind === 'cancelled' ? 200 : 401, m);
     return;
   }
   await loggedIn(d, kit, c, res, m, login);

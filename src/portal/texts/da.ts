@@ -135,6 +135,10 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
   'oidc.failed': 'Login med {method} lykkedes ikke. Du kan prøve igen.',
   'oidc.expired': 'Login tog for lang tid eller er allerede brugt. Start forfra.',
   'oidc.cancelled': 'Login med {method} blev afbrudt.',
+  'oidc.signLead':
+    'Du underskriver ved at logge ind med {method}. Login bekræfter underskriftsteksten og dokumenterne ovenfor og intet andet.',
+  'oidc.signCancelled': 'Underskriften blev afbrudt. Intet blev underskrevet.',
+  'oidc.signFailed': 'Login til underskrift lykkedes ikke, så intet blev underskrevet. Du kan prøve igen.',
   'saml2.refused.title': 'Anmodningen om login kunne ikke modtages',
   'saml2.refused.body':
     'Tjenesten, der sendte dig hertil, bad om et login på en måde, segl ikke kan godtage, så du er ikke sendt tilbage til den. Gå tilbage til tjenesten, og start login igen. Sker det igen, så kontakt tjenesten og oplys årsagen nedenfor.',

@@ -133,6 +133,9 @@ export const PORTAL_EN = {
   'oidc.failed': 'The login with {method} did not succeed. You can try again.',
   'oidc.expired': 'The login took too long or was already used. Start it again.',
   'oidc.cancelled': 'The login with {method} was cancelled.',
+  'oidc.signLead': 'You sign by logging in with {method}. The login confirms the sign text and the documents above, and nothing else.',
+  'oidc.signCancelled': 'Signing was cancelled. Nothing was signed.',
+  'oidc.signFailed': 'The signing login did not succeed, so nothing was signed. You can try again.',
   'saml2.refused.title': 'The login request could not be accepted',
   'saml2.refused.body':
     'The service that sent you here asked for a login in a way segl cannot accept, so you have not been sent back to it. Go back to the service and start the login again. If it happens again, contact the service and give it the reason below.',

@@ -137,6 +137,10 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'oidc.failed': 'Kirjautuminen palvelulla {method} epäonnistui. Voit yrittää uudelleen.',
   'oidc.expired': 'Kirjautuminen kesti liian kauan tai se on jo käytetty. Aloita alusta.',
   'oidc.cancelled': 'Kirjautuminen palvelulla {method} peruttiin.',
+  'oidc.signLead':
+    'Allekirjoitat kirjautumalla palvelulla {method}. Kirjautuminen vahvistaa yllä olevan allekirjoitustekstin ja asiakirjat, ei mitään muuta.',
+  'oidc.signCancelled': 'Allekirjoitus peruttiin. Mitään ei allekirjoitettu.',
+  'oidc.signFailed': 'Allekirjoituksen kirjautuminen epäonnistui, joten mitään ei allekirjoitettu. Voit yrittää uudelleen.',
   'saml2.refused.title': 'Kirjautumispyyntöä ei voitu ottaa vastaan',
   'saml2.refused.body':
     'Palvelu, joka ohjasi sinut tänne, pyysi kirjautumista tavalla, jota segl ei voi hyväksyä, joten sinua ei ole ohjattu takaisin palveluun. Palaa palveluun ja aloita kirjautuminen uudelleen. Jos näin käy uudelleen, ota yhteyttä palveluun ja kerro alla oleva syy.',

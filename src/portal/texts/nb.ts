@@ -135,6 +135,10 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'oidc.failed': 'Innloggingen med {method} lyktes ikke. Du kan prøve igjen.',
   'oidc.expired': 'Innloggingen tok for lang tid eller er allerede brukt. Start på nytt.',
   'oidc.cancelled': 'Innloggingen med {method} ble avbrutt.',
+  'oidc.signLead':
+    'Du signerer ved å logge inn med {method}. Innloggingen bekrefter signeringsteksten og dokumentene over, og ingenting annet.',
+  'oidc.signCancelled': 'Signeringen ble avbrutt. Ingenting ble signert.',
+  'oidc.signFailed': 'Innloggingen for signering lyktes ikke, så ingenting ble signert. Du kan prøve igjen.',
   'saml2.refused.title': 'Forespørselen om innlogging kunne ikke tas imot',
   'saml2.refused.body':
     'Tjenesten som sendte deg hit, ba om innlogging på en måte segl ikke kan godta, så du er ikke sendt tilbake dit. Gå tilbake til tjenesten og start innloggingen på nytt. Skjer det igjen, kontakt tjenesten og oppgi årsaken nedenfor.',

@@ -135,6 +135,10 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
   'oidc.failed': 'Inloggningen med {method} lyckades inte. Du kan försöka igen.',
   'oidc.expired': 'Inloggningen tog för lång tid eller har redan använts. Börja om.',
   'oidc.cancelled': 'Inloggningen med {method} avbröts.',
+  'oidc.signLead':
+    'Du signerar genom att logga in med {method}. Inloggningen bekräftar signeringstexten och dokumenten ovan, och inget annat.',
+  'oidc.signCancelled': 'Signeringen avbröts. Inget signerades.',
+  'oidc.signFailed': 'Inloggningen för signering lyckades inte, så inget signerades. Du kan försöka igen.',
   'saml2.refused.title': 'Begäran om inloggning kunde inte tas emot',
   'saml2.refused.body':
     'Tjänsten som skickade dig hit begärde en inloggning på ett sätt som segl inte kan godta, så du har inte skickats tillbaka dit. Gå tillbaka till tjänsten och börja om inloggningen. Om det händer igen, kontakta tjänsten och ange orsaken nedan.',

@@ -101,6 +101,15 @@ function mountInteraction(r: express.Router, dialect: DialectName, provider: () 
           else send(res, 401, lang, t(lang, 'login.title'), userForm(lang, action, notice));
           return;
         }
+        // another person than the IdP session's (a shared browser; the wrong person at signing): the old
+        // session ends here, so the login is simply the new person's (oidc-provider would otherwise run its
+        // logout-confirm round trip, which this demo's pages do not offer)
+        if (i.session?.accountId && i.session.accountId !== answered.pid) {
+          const p = await provider();
+          await (await p.Session.findByUid(i.session.uid))?.destroy();
+          delete i.session;
+          await i.save(Math.max(1, (i.exp ?? 0) - Math.floor(Date.now() / 1000)));
+        }
         const asked = String(i.params.acr_values ?? '').split(' ');
         const acr = DIALECT[dialect].acrValues.find((a) => asked.includes(a)) ?? DIALECT[dialect].acrValues[0]!;
         await (

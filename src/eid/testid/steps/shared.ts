@@ -1,13 +1,14 @@
 // What the test eID's portal steps share: the method names, the eID's dependencies, the form parser
 // and field readers, and the step context mountEid builds once (a POST step with its CSRF check, the
 // refusal page, the cancel and refuse answers that record why).
-import express from 'express';
+import type express from 'express';
 import type { TestIdEnvironment } from '../users';
 import type { PidCprService } from '../../pidcpr';
 import type { SigningPipeline } from '../../../signing/pipeline';
 import { t, type TextKey } from '../../../portal/i18n';
 import { html } from '../../../portal/html';
 import { taskKey } from '../../../portal/session';
+import { formPost, type FormStep } from '../../../portal/formpost';
 import type { Ctx, Kit } from '../../../portal/kit';
 import { errorTextKey } from '../../errors';
 import { refusalCode, refusalEvent, type TestIdRefusal } from '../refusals';
@@ -20,11 +21,8 @@ export interface EidDeps {
 
 export const LOGIN = 'nemid';
 export const SIGN = 'nemid-sign';
-const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 });
 export const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
 export const list = (v: unknown): string[] => ([] as unknown[]).concat(v ?? []).filter((x): x is string => typeof x === 'string');
-
-type PostHandler = (c: Ctx, body: Record<string, unknown>, req: express.Request, res: express.Response) => Promise<void>;
 
 /** What every step is given: the router, the portal's kit, the eID's dependencies and the shared answers. */
 export interface Steps {
@@ -32,7 +30,7 @@ export interface Steps {
   kit: Kit;
   d: EidDeps;
   /** A POST step: resolved task, CSRF checked (else the task page again). */
-  post(path: string, handler: PostHandler): void;
+  post(path: string, handler: FormStep): void;
   /** "You cannot sign this task": the refusal's catalogue text (and a detail), status `status`. */
   refused(res: express.Response, c: Ctx, status: number, why: TestIdRefusal, detail?: TextKey): void;
   /** A refusal the signer may try again after: an `error` event with its code. */
@@ -49,23 +47,7 @@ export interface Steps {
 export function stepsFor(r: express.Router, kit: Kit, d: EidDeps): Steps {
   const toTask = (res: express.Response, c: Ctx) => kit.redirect(res, c, `${c.base}?${c.query}`);
 
-  const post = (path: string, handler: PostHandler) =>
-    r.post(
-      `/std/docaction/:service/${path}`,
-      form,
-      kit.guard(async (req, res) => {
-        const c = await kit.resolve(req, res, kit.ids(req));
-        if (!c) return;
-        // (no body, or not a form: nothing was parsed, and the CSRF check refuses it)
-        const body = (req.body ?? {}) as Record<string, unknown>;
-        if (!kit.csrfOk(c, body)) {
-          const m = kit.csrfRefused(c);
-          kit.send(res, 403, c, m.title, m.main);
-          return;
-        }
-        await handler(c, body, req, res);
-      }),
-    );
+  const post = (path: string, handler: FormStep) => formPost(r, kit, `/std/docaction/:service/${path}`, handler);
 
   const refused = (res: express.Response, c: Ctx, status: number, why: TestIdRefusal, detail?: TextKey) => {
     const m = kit.message(c.lang, 'refused.title', errorTextKey(refusalCode(why)), 'warn', detail && html`<p>${t(c.lang, detail)}</p>`);
