@@ -15,6 +15,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { TestUser } from '../../src/eid/testid/users';
 import { checkAuthenticationEvidence } from '../../src/signing/evidence';
 import { describe as describeResult, verifyLtvSdo } from '../../src/signing/offline';
+import { verifyPadesFile } from '../../src/signing/offlinepdf';
+import { nodeSoapClient } from '../support/packaging';
 import { parseDocument } from '../../src/trust/validation/xmldsig';
 import { signingNonce } from '../../src/trust/oidc/nonce';
 import { capturedLog } from '../support/p12';
@@ -74,6 +76,29 @@ describe('authentication-based signature with an OIDC eID method (sqlite, Chromi
     const svc = (await s.rt.services.find('demo'))!;
     const doc = await s.rt.documents.requests.resultDocument(svc, requestId, 't1', 'terms');
     return Buffer.from(await s.rt.blobs.getBytes(doc.blobKey)).toString('utf8');
+  }
+
+  /**
+   * PackagingService v4 makes a PAdES of the OIDC-signed task (its real maker): the cover names the person as the
+   * broker did and the method, and the PAdES verifies with its attached LTV-SDO, evidence and all (pdftotext, segl).
+   */
+  async function packagedAsPades(requestId: string, name: string): Promise<void> {
+    const call = await nodeSoapClient(`${s.url}/ws/packagingservice-v4`, { service: 'demo', password: s.demoPassword });
+    const r = await call({ sdo: [{ 'order-document-id': { 'request-id': requestId, 'task-id': 't1', 'document-id': 'terms' } }] });
+    if ('fault' in r) throw new Error(r.fault);
+    expect(r.result.error).toBeUndefined();
+    const got = await fetch(`${s.url}/doc/demo/sds/${r.result.id!}`, {
+      headers: { authorization: `Basic ${Buffer.from(`demo:${s.demoPassword}`).toString('base64')}` },
+    });
+    expect([got.status, got.headers.get('content-type')]).toEqual([200, 'application/x-pades']);
+    const pdf = new Uint8Array(await got.arrayBuffer());
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'segl-oidc-pades-'));
+    writeFileSync(path.join(dir, 'p.pdf'), pdf);
+    const text = (await exec('pdftotext', ['-enc', 'UTF-8', path.join(dir, 'p.pdf'), '-'])).stdout;
+    expect(text).toContain(name);
+    expect(text).toContain('oidc:mitid');
+    const v = await verifyPadesFile(pdf, [(await s.rt.ca()).pki.root.certificate]);
+    expect([v.indication, v.attachments.map((a) => a.indication)]).toEqual(['TOTAL-PASSED', ['TOTAL-PASSED']]);
   }
 
   beforeAll(async () => {
@@ -138,6 +163,7 @@ describe('authentication-based signature with an OIDC eID method (sqlite, Chromi
     const sha = createHash('sha256').update('Interest 3 %').digest('base64');
     expect(claims.nonce).toBe(signingNonce({ taskId: 't1', signText, documents: [{ id: 'terms', sha256: sha }] }));
     expect(describeResult(offline)).toContain('authentication evidence (OpenID Connect): PASSED');
+    if (dialect === 'eidhub') await packagedAsPades(requestId, anna.name);
     expect(await history(requestId)).toContainEqual(expect.stringMatching(/^document-signed terms: signed by the signer/));
   });
 
