@@ -5,6 +5,7 @@
 // The register here is the test eID's (each test user's PID and CPR). After a match the user may let
 // segl store the CPR (src/store/cpr.ts: AES-256-GCM at rest, key SEGL_CPR_KEY or HKDF of SEGL_SECRET)
 // so the step is skipped next time; numbers unused for 3 months are purged by the nightly timer.
+import type { TextKey } from '../portal/i18n';
 import type { DataSource } from 'typeorm';
 import type { Clock, ServiceAccount } from '../core/ports';
 import { CprRepository } from '../store/cpr';
@@ -38,6 +39,9 @@ const MESSAGES = {
   'unknown-pid': 'No CPR number is registered for this PID.',
   'not-public': 'CPR lookup is only for public services; this service must ask the user (match).',
 } as const;
+
+/** The portal's translated text for a refusal (`message` stays the English detail for logs and the test tool). */
+export const pidCprTextKey = (reason: Exclude<PidCprOutcome, { ok: true }>['reason']): TextKey => `cpr.error.${reason}`;
 
 const no = (reason: Exclude<PidCprOutcome, { ok: true }>['reason'], message?: string): PidCprOutcome => ({
   ok: false,

@@ -25,6 +25,7 @@ describe('a SAML 2.0 login with node-saml as SP (Chromium)', () => {
   let browser: Browser;
   const password = 'pw-saml2user-1';
   let alias = '';
+  let firstNameId = '';
   const results: Array<{ ok: boolean; profile?: Record<string, unknown>; error?: string; relayState?: string }> = [];
   const sps: Record<string, SAML> = {};
 
@@ -96,12 +97,16 @@ describe('a SAML 2.0 login with node-saml as SP (Chromium)', () => {
     await tab.click('button[value=next]');
     await tab.waitForURL(`${spUrl}/redirect/acs`);
     expect(await tab.locator('h1').innerText()).toBe(`Welcome ${user.name}`);
-    expect(await tab.locator('#nameid').innerText()).toBe(user.pid);
+    // the persistent NameID: pairwise for this SP, never the PID (another SP gets another: below)
+    const nameId = await tab.locator('#nameid').innerText();
+    expect(nameId).toMatch(/^[\w-]{43}$/);
+    expect(nameId).not.toBe(user.pid);
+    firstNameId = nameId;
     expect(results.at(-1)).toMatchObject({
       ok: true,
       relayState: 'state-1',
       profile: {
-        nameID: user.pid,
+        nameID: nameId,
         nameIDFormat: PERSISTENT,
         'national-identity': user.cpr,
         'national-identity-country': 'DK',
@@ -123,7 +128,10 @@ describe('a SAML 2.0 login with node-saml as SP (Chromium)', () => {
     const user = (await s.rt.testid!.user(alias))!;
     expect(await tab.locator('h1').innerText()).toBe(`Welcome ${user.name}`);
     const last = results.at(-1)!;
-    expect(last).toMatchObject({ ok: true, relayState: 'state-2', profile: { nameID: user.pid, 'common-name': user.name } });
+    expect(last).toMatchObject({ ok: true, relayState: 'state-2', profile: { 'common-name': user.name } });
+    // another SP (its own entityID): another pairwise NameID for the same person
+    expect(last.profile!.nameID).toMatch(/^[\w-]{43}$/);
+    expect([firstNameId, user.pid]).not.toContain(last.profile!.nameID);
     expect(last.profile!['national-identity']).toBeFalsy();
     expect(Object.keys(last.profile!)).toContain('national-identity');
     await ctx.close();

@@ -78,7 +78,7 @@ describe.each(databases())('SAML 1.1 authentication service (%s)', (db) => {
     const [base, q] = path.split('?');
     const r1 = await c.post(`${base}/login?${q}`, { user: alias, password });
     expect(r1.status).toBe(200);
-    const keyNumber = /key number (\d+)/.exec(mainText(r1.text))![1]!;
+    const keyNumber = /(?:key number|nøgle nummer) (\d+)/.exec(mainText(r1.text))![1]!;
     const challenge = /name="challenge" value="([^"]+)"/.exec(r1.text)![1]!;
     return c.post(`${base}/login/code?${q}`, { challenge, code: await codeFor(alias, keyNumber), user: alias });
   }
@@ -173,6 +173,7 @@ describe.each(databases())('SAML 1.1 authentication service (%s)', (db) => {
     const [base, q] = path.split('?');
     const wrong = await c.post(`${base}/cpr?${q}`, { cpr: '0101701234', do: 'next' });
     expect(wrong.status).toBe(400);
+    expect(mainText(wrong.text)).toContain('The CPR number does not belong to the person who logged in. Check it and try again.');
     const done = await c.post(`${base}/cpr?${q}`, { cpr: `${user.cpr.slice(0, 6)}-${user.cpr.slice(6)}`, do: 'next' });
     expect(done.status).toBe(200);
     expect(done.res.headers.get('content-security-policy')).toContain("form-action 'self' https://rp.example");
@@ -237,11 +238,20 @@ describe.each(databases())('SAML 1.1 authentication service (%s)', (db) => {
     expect(xml).not.toContain('Assertion');
   });
 
-  it('three wrong CPR numbers end as wrong-person', async () => {
-    const { c, path } = await begin(`id=nemid&target=${encodeURIComponent(TARGET)}`);
+  it('three wrong CPR numbers end as wrong-person; each refusal is said in the login language (Danish here)', async () => {
+    const { c, path } = await begin(`id=nemid::da&target=${encodeURIComponent(TARGET)}`);
     await eid(c, path);
     const [base, q] = path.split('?');
-    for (let i = 0; i < 2; i++) expect((await c.post(`${base}/cpr?${q}`, { cpr: '0101701234', do: 'next' })).status).toBe(400);
+    // not a CPR number at all: said, and not counted as a try
+    const malformed = await c.post(`${base}/cpr?${q}`, { cpr: '12345', do: 'next' });
+    expect([malformed.status, mainText(malformed.text)]).toEqual([400, expect.stringContaining('Det er ikke et CPR-nummer: 10 cifre')]);
+    for (let i = 0; i < 2; i++) {
+      const r = await c.post(`${base}/cpr?${q}`, { cpr: '0101701234', do: 'next' });
+      expect([r.status, mainText(r.text)]).toEqual([
+        400,
+        expect.stringContaining('CPR-nummeret hører ikke til den person, der loggede ind.'),
+      ]);
+    }
     const done = await c.post(`${base}/cpr?${q}`, { cpr: '0101701234', do: 'next' });
     expect(answer(done.text).xml).toContain('<StatusMessage>urn:signicat:error:wrong-person; ');
   });

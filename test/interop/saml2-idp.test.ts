@@ -23,7 +23,7 @@ import { parseSpMetadata } from '../../src/trust/saml2/metadata';
 import { Saml2Idp, type Saml2IdpOptions } from '../../src/eid/saml/saml2/idp';
 import { decodeRedirect } from '../../src/eid/saml/saml2/bindings';
 import { acsPostPage, saml2Routes, sendPage } from '../../src/eid/saml/saml2/routes';
-import type { Saml2Signer } from '../../src/eid/saml/saml2/response';
+import { persistentNameId, type Saml2Signer } from '../../src/eid/saml/saml2/response';
 import type { Identity } from '../../src/eid/authn/identity';
 import type { EidErrorCode } from '../../src/eid/errors';
 import { openDatabase } from '../../src/store/datasource';
@@ -160,6 +160,7 @@ beforeAll(async () => {
     wantAuthnRequestsSigned: false,
     signer: async () => idpSigner,
     now: () => new Date(Date.now() + clockOffsetMs),
+    persistentId: (spEntityId, pid) => persistentNameId('a-test-secret-of-enough-length-1234567890', spEntityId, pid),
   };
   const samlIdp = new Saml2Idp(idpOptions);
   app.use(
@@ -204,6 +205,8 @@ describe('metadata', () => {
   });
 });
 
+const nameIds: Record<string, Set<string>> = {};
+
 describe('a login with node-saml as SP', () => {
   const cases: Array<[string, string, 'HTTP-Redirect' | 'HTTP-POST']> = [
     ['unsigned, HTTP-Redirect', '1', 'HTTP-Redirect'],
@@ -235,9 +238,11 @@ describe('a login with node-saml as SP', () => {
       expect(answer.page).toMatch(/<button class="button" type="submit">/);
       const xml = Buffer.from(fields.SAMLResponse!, 'base64').toString('utf8');
       const { profile } = await saml.validatePostResponseAsync({ SAMLResponse: fields.SAMLResponse! });
+      // the persistent NameID is pairwise: opaque, never the PID, one value per SP (checked across the cases below)
+      expect(profile!.nameID).toMatch(/^[\w-]{43}$/);
+      (nameIds[n] ??= new Set()).add(profile!.nameID);
       expect(profile).toMatchObject({
         issuer: `${base}/saml2/metadata`,
-        nameID: withCpr.pid,
         nameIDFormat: PERSISTENT,
         'national-identity': '0707580210',
         'national-identity-country': 'DK',
@@ -268,7 +273,11 @@ describe('a login with node-saml as SP', () => {
     const { fields } = formOf(answer.page);
     expect(fields.RelayState).toBe(undefined);
     const { profile } = await saml.validatePostResponseAsync({ SAMLResponse: fields.SAMLResponse! });
-    expect(profile).toMatchObject({ nameID: withCpr.pid, 'common-name': 'Theodora Mathiesen' });
+    expect(profile).toMatchObject({ nameID: [...nameIds['1']!][0], 'common-name': 'Theodora Mathiesen' });
+    // the same person: one NameID at SP 1 over every login, another at SP 2, neither the PID
+    expect([nameIds['1']!.size, nameIds['2']!.size]).toEqual([1, 1]);
+    expect([...nameIds['1']!][0]).not.toBe([...nameIds['2']!][0]);
+    expect([...nameIds['1']!, ...nameIds['2']!]).not.toContain(withCpr.pid);
     // node-saml reads an empty AttributeValue as undefined: the attributes are there, blank
     expect(Object.keys(profile!)).toEqual(expect.arrayContaining(['national-identity', 'national-identity-country']));
     const xml = Buffer.from(fields.SAMLResponse!, 'base64').toString('utf8');

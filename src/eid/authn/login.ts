@@ -29,7 +29,7 @@ import type { ProfileRepository } from '../../store/profiles';
 import type { ServiceRepository } from '../../store/services';
 import { cprBirthDate } from '../cprnumber';
 import type { EidErrorCode } from '../errors';
-import type { PidCprService } from '../pidcpr';
+import { pidCprTextKey, type PidCprService } from '../pidcpr';
 import { LOGIN } from '../testid/steps/shared';
 import { alert, codeForm, failureText, hidden, passwordField, type StepView } from '../testid/steps/views';
 import type { Failure, TestIdEnvironment } from '../testid/users';
@@ -305,7 +305,7 @@ export class LoginCore {
       if (c.state.cprTries >= MAX_CPR_TRIES) return this.finish(res, c, { ok: false, error: 'wrong-person' });
       if (!(await this.tx.save(c.id, c.session.id, c.state, c.now))) return this.refuse(res, 410, c.lang, 'ended', c.look);
     }
-    await this.show(res, 400, c, t(c.lang, 'cpr.title'), cprForm(c, alert(matched.message)));
+    await this.show(res, 400, c, t(c.lang, 'cpr.title'), cprForm(c, alert(t(c.lang, pidCprTextKey(matched.reason)))));
   }
 
   /** The Identity of the test user with the login's PID; the CPR only when PID-CPR released it. */

@@ -21,6 +21,7 @@ import { mountStdMethod, SAML_CERTIFICATE_PATH, type SamlSigning } from '../saml
 import { SamlSpRepository } from '../../store/samlsps';
 import { Saml2Idp } from '../saml/saml2/idp';
 import { mountSaml2 } from '../saml/saml2/routes';
+import { persistentNameId } from '../saml/saml2/response';
 import { LoginCore } from './login';
 import { mountOidcProvider, type OpSigning } from '../op/provider';
 import { OidcOpRepository } from '../../store/oidcop';
@@ -118,6 +119,7 @@ export function authnRoutes(d: AuthnDeps): express.Router {
       wantAuthnRequestsSigned: d.config.saml2SignedRequests,
       signer: signing,
       now: () => d.clock.now(),
+      persistentId: (sp, pid) => persistentNameId(d.config.secret!, sp, pid),
     });
     mountSaml2(r, { core, services: d.services, idp });
   }

@@ -41,6 +41,8 @@ export interface Saml2IdpOptions {
   wantAuthnRequestsSigned: boolean;
   signer: () => Promise<Saml2Signer>;
   now: () => Date;
+  /** the persistent NameID of a person (PID) at an SP (entityID): pairwise, see persistentNameId */
+  persistentId: (spEntityId: string, pid: string) => string;
 }
 
 /** An accepted request, waiting for its login; what the answer needs (kept in the login's state). */
@@ -180,7 +182,12 @@ export class Saml2Idp {
                 message: 'the national id is not released to this service, so it cannot be the NameID',
               },
             }
-          : { ok: true, identity: outcome.identity, nameIdFormat: pending.nameIdFormat };
+          : {
+              ok: true,
+              identity: outcome.identity,
+              nameIdFormat: pending.nameIdFormat,
+              persistentId: this.o.persistentId(pending.spEntityId, outcome.identity.pid),
+            };
     } else if ('error' in outcome) {
       result = { ok: false, eidError: outcome.error };
     } else {

@@ -2,7 +2,7 @@
 // §2.3.3 Assertion; saml-profiles-2.0-os §4.1.4.2 Web Browser SSO): a samlp:Response with Issuer,
 // InResponseTo, Destination = the ACS, and on success one saml:Assertion with
 //
-// - Issuer, Subject with the NameID (persistent: the method's PID; or the national id in the
+// - Issuer, Subject with the NameID (persistent: pairwise per SP, persistentNameId; or the national id in the
 //   `…:nameid-format:fnr` format when the SP asked for it and PID-CPR released it) and a bearer
 //   SubjectConfirmation whose SubjectConfirmationData carries InResponseTo, Recipient (the ACS) and
 //   NotOnOrAfter (profiles §4.1.4.2);
@@ -18,6 +18,8 @@
 // (trust/xmldsig/enveloped.ts), the ds:Signature right after the Issuer as the schema orders it.
 // Errors: a signed Response with no Assertion, the top-level status (Responder, or Requester for a
 // request segl cannot satisfy) and the second-level status from the eID error catalogue.
+import { createHmac } from 'node:crypto';
+import { keyFromSecret } from '../../../util/secretbox';
 import { el, raw, render, type XEl } from '../../../trust/xml/c14n';
 import { signEnveloped } from '../../../trust/xmldsig/enveloped';
 import { SAML2_ASSERTION, SAML2_PROTOCOL } from '../../../trust/saml2/metadata';
@@ -27,6 +29,16 @@ import { eidError, type EidErrorCode } from '../../errors';
 import { samlId } from '../saml11';
 
 export const NAMEID_PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
+
+/**
+ * The persistent NameID of a person at one SP (saml-core-2.0-os §8.3.7: an opaque identifier that the
+ * IdP and that SP share, so SPs cannot link a person by it): an HMAC of the SP's entityID and the PID
+ * under a key from SEGL_SECRET — the same at that SP for every login, another at every other SP, and
+ * new if SEGL_SECRET changes. The PID itself (one value for every service) is never the NameID.
+ */
+export function persistentNameId(secret: string, spEntityId: string, pid: string): string {
+  return createHmac('sha256', keyFromSecret(secret, 'segl saml2 persistent nameid v1')).update(`${spEntityId}\0${pid}`).digest('base64url');
+}
 export const NAMEID_UNSPECIFIED = 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified';
 /** The national id as NameID, in the format Signicat's SAML 1.1 NameIdentifier uses for it. */
 export const NAMEID_NATIONAL_ID = 'urn:kantega:ksi:3.0:nameid-format:fnr';
@@ -64,7 +76,7 @@ export interface Saml2Audience {
 
 /** The outcome to answer: an identity (with the NameID format chosen), or an error status. */
 export type Saml2Outcome =
-  | { ok: true; identity: Identity; nameIdFormat: typeof NAMEID_PERSISTENT | typeof NAMEID_NATIONAL_ID }
+  | { ok: true; identity: Identity; nameIdFormat: typeof NAMEID_PERSISTENT | typeof NAMEID_NATIONAL_ID; persistentId: string }
   | { ok: false; eidError: EidErrorCode }
   | { ok: false; status: { top: 'Requester' | 'Responder'; second: string; message: string } };
 
@@ -81,7 +93,7 @@ function attribute(name: string, value: string | undefined): XEl {
 }
 
 /** The Assertion (unsigned), canonical as written. */
-function assertion(id: Identity, nameIdFormat: string, o: Saml2Audience): XEl {
+function assertion(id: Identity, nameIdFormat: string, persistentId: string, o: Saml2Audience): XEl {
   const instant = o.now.toISOString();
   const until = new Date(o.now.getTime() + SAML2_ASSERTION_LIFETIME_MS).toISOString();
   const nationalId = nameIdFormat === NAMEID_NATIONAL_ID ? id.cpr : undefined;
@@ -92,7 +104,7 @@ function assertion(id: Identity, nameIdFormat: string, o: Saml2Audience): XEl {
     a(
       'Subject',
       null,
-      a('NameID', { Format: nameIdFormat, SPNameQualifier: o.spEntityId }, nationalId ?? id.pid),
+      a('NameID', { Format: nameIdFormat, SPNameQualifier: o.spEntityId }, nationalId ?? persistentId),
       a(
         'SubjectConfirmation',
         { Method: BEARER },
@@ -135,7 +147,7 @@ function status(outcome: Saml2Outcome): XEl {
 export async function saml2Response(outcome: Saml2Outcome, o: Saml2Audience, signer: Saml2Signer): Promise<string> {
   let signedAssertion: { raw: string } | undefined;
   if (outcome.ok) {
-    const assertionEl = assertion(outcome.identity, outcome.nameIdFormat, o);
+    const assertionEl = assertion(outcome.identity, outcome.nameIdFormat, outcome.persistentId, o);
     const text = o.wantAssertionsSigned
       ? await signEnveloped({ root: assertionEl, idAttribute: 'ID', position: 1, key: signer.key, certificateDer: signer.certificateDer })
       : render(assertionEl);

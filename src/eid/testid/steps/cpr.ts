@@ -1,6 +1,7 @@
 // The CPR step after login, when PID-CPR asks the signer: the CPR number typed (optionally stored
 // with PID-CPR), matched to the PID and then to the task's national-id.
 import { t } from '../../../portal/i18n';
+import { pidCprTextKey } from '../../pidcpr';
 import { html, type Html } from '../../../portal/html';
 import type { Ctx } from '../../../portal/kit';
 import { str, type Steps } from './shared';
@@ -39,7 +40,7 @@ export function mountCpr(s: Steps): void {
     const typed = str(body.cpr);
     const matched = await d.pidcpr.match(c.svc, login.pid, typed, { store: body.store === '1' });
     if (!matched.ok) {
-      kit.send(res, 400, c, t(c.lang, 'cpr.title'), cprForm(c, alert(matched.message)));
+      kit.send(res, 400, c, t(c.lang, 'cpr.title'), cprForm(c, alert(t(c.lang, pidCprTextKey(matched.reason)))));
       return;
     }
     if (matched.cpr !== c.pt.nationalId!.replace(/-/g, '')) {
