@@ -28,7 +28,9 @@ import { authnRoutes } from './eid/authn/routes';
 import { adminRoutes } from './ops/admin';
 import type { AdjustableClock } from './ops/clock';
 import type { Metrics } from './ops/metrics';
+import type { X509Certificate } from '@peculiar/x509';
 import { portalRoutes } from './portal/routes';
+import { viewerRoutes } from './portal/viewer/routes';
 import type { Queues } from './queue/queues';
 import type { RedisHandle } from './queue/redis';
 import { sdsRoutes } from './sds/routes';
@@ -79,6 +81,8 @@ export interface HttpRuntime {
   ca(): Promise<TestCa>;
   /** the signing pipeline (core's SignatureMaker) on the configured trust */
   signing(): Promise<SigningPipeline>;
+  /** the trust anchors signatures are verified against (the test root and/or SEGL_TRUST_ANCHORS): the viewer's */
+  trustAnchors(): Promise<X509Certificate[]>;
   /** runs the timer jobs (expiry, purge, CPR) now, then a relay round; what the test clock does after moving */
   runTimers(): Promise<Record<string, number>>;
   /** set here once the server listens */
@@ -218,6 +222,7 @@ export async function startHttp(rt: HttpRuntime): Promise<void> {
   if (cfg.testCa) app.use(lazyRouter(async () => pkiRoutes(await rt.ca())));
   if (rt.adminPassword) app.use(adminRouter(rt, rt.adminPassword));
   app.use(portalRouter(rt));
+  app.use(viewerRoutes({ anchors: () => rt.trustAnchors(), maxBytes: cfg.sdsLimit, log: rt.log }));
   app.use(authnRoutes({ ...rt, url: () => rt.url ?? cfg.publicUrl }));
   if (rt.testid)
     app.use(

@@ -332,6 +332,7 @@ function assembleRuntime(
     runTimers: () => runTimersNow(rt),
     ca: testCaOnce(cfg, db, () => rt.url),
     signing: async () => new SigningPipeline(await trust()),
+    trustAnchors: async () => (await trust()).anchors,
     documents: undefined as unknown as DocumentUseCases,
     packaging: packagingService(cfg, db, blobs, clock, () => rt.url ?? cfg.publicUrl, maker),
     packagingTasks: undefined as unknown as PackagingRuns,

@@ -16,6 +16,8 @@ const RANK: Record<Indication, number> = { 'TOTAL-PASSED': 0, INDETERMINATE: 1, 
 /** One attached LTV-SDO and its verification (or why it could not be read). */
 export interface AttachedSdoResult {
   name: string;
+  /** the attachment's bytes (the viewer reads what it signed) */
+  data: Uint8Array;
   indication: Indication;
   result?: OfflineResult;
   error?: string;
@@ -58,9 +60,9 @@ export async function verifyPadesFile(
   for (const a of await attachedSdos(sealedPrefix(pdf, pades))) {
     try {
       const result = await verifyLtvSdo(Buffer.from(a.data).toString('utf8'), anchors);
-      attachments.push({ name: a.name, indication: result.indication, result });
+      attachments.push({ name: a.name, data: a.data, indication: result.indication, result });
     } catch (e) {
-      attachments.push({ name: a.name, indication: 'TOTAL-FAILED', error: e instanceof Error ? e.message : String(e) });
+      attachments.push({ name: a.name, data: a.data, indication: 'TOTAL-FAILED', error: e instanceof Error ? e.message : String(e) });
     }
   }
   const indication = [pades.indication, ...attachments.map((a) => a.indication)].reduce((w, i) => (RANK[i] > RANK[w] ? i : w));
