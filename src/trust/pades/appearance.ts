@@ -22,7 +22,7 @@ import {
   type PDFRef,
 } from '@cantoo/pdf-lib';
 import { untracked } from './field';
-import { rememberingFontkit } from './fontkit';
+import { primeSubset, useRememberingFontkit } from './fontkit';
 
 /** A visible signature: where it sits and what it says. */
 export interface SignatureAppearance {
@@ -52,8 +52,9 @@ export async function appearanceStream(doc: PDFDocument, a: SignatureAppearance)
   const [, , width, height] = a.rect;
   if (!(width > 0 && height > 0)) throw new RangeError('a visible signature needs a positive width and height');
   if (!a.lines.length) throw new RangeError('a visible signature needs at least one line of text');
-  doc.registerFontkit(rememberingFontkit);
+  useRememberingFontkit(doc);
   const font = await doc.embedFont(a.font, { subset: true });
+  primeSubset(font);
   const size = fitSize(a.lines, width, height, (l, s) => font.widthOfTextAtSize(l, s));
   const ops: PDFOperator[] = [
     pushGraphicsState(),
