@@ -8,13 +8,13 @@
 import { PDFName, rgb, type PDFDocument, type PDFFont, type PDFPage, type RGB } from '@cantoo/pdf-lib';
 
 /**
- * A number as a PDF real (§7.3.3): at most 3 decimals, never exponential notation. Beyond ±32767 (Annex C.2's
+ * A number as a PDF real (§7.3.3): at most 3 decimals, never exponential notation (a non-zero value rounded to
+ * 3 decimals is at least 0.001, and JavaScript writes exponents below 1e-6 only). Beyond ±32767 (Annex C.2's
  * practical limit for coordinates, far outside any page segl draws) it is refused.
  */
 export function pdfNumber(x: number): string {
   if (!(Math.abs(x) <= 32767)) throw new RangeError(`not a coordinate or size a page can hold: ${x}`);
-  const s = (Math.round(x * 1000) / 1000).toFixed(3).replace(/\.?0+$/, '');
-  return s === '-0' ? '0' : s;
+  return String(Math.round(x * 1000) / 1000 || 0);
 }
 
 const color = (c: RGB, op: 'rg' | 'RG'): string => `${pdfNumber(c.red)} ${pdfNumber(c.green)} ${pdfNumber(c.blue)} ${op}`;
