@@ -24,6 +24,10 @@ interface Subset {
 const LAYOUTS_PER_FONT = 4096;
 /** Distinct subset programs each font remembers (primed subsets make one of them the usual one). */
 const PROGRAMS_PER_FONT = 16;
+/** Distinct ToUnicode CMaps remembered deflated, for all fonts. */
+const CMAPS = 64;
+/** How pdf-lib's ToUnicode CMap of an embedded font (ISO 32000-1 §9.10.3, its createCmap template) begins. */
+const CMAP_START = '/CIDInit /ProcSet findresource begin\n';
 
 /**
  * The letters every subset starts with, in this order (primeSubset): printable ASCII, the letters of the Nordic
@@ -49,6 +53,8 @@ const parsed = new WeakMap<Uint8Array, Created>();
 /** Subset programs written by a remembering subset (so they are taken again), and their deflated bytes. */
 const programs = new WeakSet<Uint8Array>();
 const deflatedPrograms = new WeakMap<Uint8Array, Uint8Array>();
+/** ToUnicode CMaps deflated, by their text: a primed subset's CMap is the same text in every document. */
+const deflatedCmaps = new BoundedCache<string, Uint8Array>(CMAPS);
 
 /**
  * Makes `font.layout(text)` remember its glyph run per string. pdf-lib reads a run (its glyphs for encoding and
@@ -112,9 +118,10 @@ export const rememberingFontkit: Fontkit = {
 const prepared = new WeakSet<PDFDocument>();
 
 /**
- * Registers rememberingFontkit with `doc`, and makes its context deflate a remembered subset program once per
- * process: the same program gets the same FlateDecode bytes (zlib, RFC 1950, what ISO 32000-1 §7.4.4 reads) in
- * every document. Every other stream goes through the context's own flateStream.
+ * Registers rememberingFontkit with `doc`, and makes its context deflate a remembered subset program, and a
+ * subset's ToUnicode CMap, once per process: the same program or CMap text gets the same FlateDecode bytes (zlib,
+ * RFC 1950, what ISO 32000-1 §7.4.4 reads) in every document. Every other stream goes through the context's own
+ * flateStream.
  */
 export function useRememberingFontkit(doc: PDFDocument): void {
   doc.registerFontkit(rememberingFontkit);
@@ -123,9 +130,15 @@ export function useRememberingFontkit(doc: PDFDocument): void {
   const { context } = doc;
   const inner = context.flateStream.bind(context);
   context.flateStream = (contents, dict = {}) => {
-    if (typeof contents === 'string' || !programs.has(contents)) return inner(contents, dict);
-    let bytes = deflatedPrograms.get(contents);
-    if (!bytes) deflatedPrograms.set(contents, (bytes = deflateSync(contents)));
+    let bytes: Uint8Array | undefined;
+    if (typeof contents === 'string') {
+      if (!contents.startsWith(CMAP_START)) return inner(contents, dict);
+      bytes = deflatedCmaps.get(contents) ?? deflatedCmaps.set(contents, deflateSync(Buffer.from(contents, 'latin1')));
+    } else {
+      if (!programs.has(contents)) return inner(contents, dict);
+      bytes = deflatedPrograms.get(contents);
+      if (!bytes) deflatedPrograms.set(contents, (bytes = deflateSync(contents)));
+    }
     return context.stream(bytes, { ...dict, Filter: 'FlateDecode' });
   };
 }
