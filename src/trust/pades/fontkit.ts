@@ -5,9 +5,8 @@
 // small package. Each document still embeds a subset of its own (ISO 32000-1 §9.6.4, §9.9): pdf-lib's subset
 // embedder runs for every document, and only the bytes of a subset program already written for the same glyphs
 // in the same order are taken again.
-import { deflateSync } from 'node:zlib';
 import fontkit from '@cantoo/fontkit';
-import type { PDFDocument, PDFFont } from '@cantoo/pdf-lib';
+import { PDFRawStream, type PDFDocument, type PDFFont } from '@cantoo/pdf-lib';
 import { BoundedCache } from '../../util/boundedcache';
 
 type Fontkit = Parameters<PDFDocument['registerFontkit']>[0];
@@ -119,9 +118,9 @@ const prepared = new WeakSet<PDFDocument>();
 
 /**
  * Registers rememberingFontkit with `doc`, and makes its context deflate a remembered subset program, and a
- * subset's ToUnicode CMap, once per process: the same program or CMap text gets the same FlateDecode bytes (zlib,
- * RFC 1950, what ISO 32000-1 §7.4.4 reads) in every document. Every other stream goes through the context's own
- * flateStream.
+ * subset's ToUnicode CMap, once per process: the first document to embed one deflates it with its own flateStream,
+ * and every later one takes the same FlateDecode bytes (ISO 32000-1 §7.4.4). Every other stream goes through the
+ * context's own flateStream.
  */
 export function useRememberingFontkit(doc: PDFDocument): void {
   doc.registerFontkit(rememberingFontkit);
@@ -130,16 +129,17 @@ export function useRememberingFontkit(doc: PDFDocument): void {
   const { context } = doc;
   const inner = context.flateStream.bind(context);
   context.flateStream = (contents, dict = {}) => {
-    let bytes: Uint8Array | undefined;
+    const known =
+      typeof contents === 'string'
+        ? contents.startsWith(CMAP_START) && deflatedCmaps.get(contents)
+        : programs.has(contents) && deflatedPrograms.get(contents);
+    if (known) return context.stream(known, { ...dict, Filter: 'FlateDecode' });
+    const stream = inner(contents, dict);
+    if (!(stream instanceof PDFRawStream)) return stream;
     if (typeof contents === 'string') {
-      if (!contents.startsWith(CMAP_START)) return inner(contents, dict);
-      bytes = deflatedCmaps.get(contents) ?? deflatedCmaps.set(contents, deflateSync(Buffer.from(contents, 'latin1')));
-    } else {
-      if (!programs.has(contents)) return inner(contents, dict);
-      bytes = deflatedPrograms.get(contents);
-      if (!bytes) deflatedPrograms.set(contents, (bytes = deflateSync(contents)));
-    }
-    return context.stream(bytes, { ...dict, Filter: 'FlateDecode' });
+      if (contents.startsWith(CMAP_START)) deflatedCmaps.set(contents, stream.contents);
+    } else if (programs.has(contents)) deflatedPrograms.set(contents, stream.contents);
+    return stream;
   };
 }
 
