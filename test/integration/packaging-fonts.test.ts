@@ -10,6 +10,7 @@ import fontkit from '@cantoo/fontkit';
 import { PDFDocument, PDFName, PDFRawStream, rgb } from '@cantoo/pdf-lib';
 import { embedFonts } from '../../src/packaging/fonts';
 import { PageContent, pdfNumber } from '../../src/packaging/pagecontent';
+import { appearanceStream } from '../../src/trust/pades/appearance';
 import { rememberingFontkit, SUBSET_BASE, SUBSET_LIGATURES } from '../../src/trust/pades/fontkit';
 
 const FONTS = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'].map(
@@ -128,6 +129,29 @@ describe('subset programs remembered per process', () => {
       // embedded, subset, with ToUnicode
       for (const line of fonts) expect(line).toMatch(/CID TrueType\s+Identity-H\s+yes\s+yes\s+yes\s+\d+\s+\d+$/);
     }
+  });
+
+  test("a seal appearance's subset starts with the digits: the same words at another time are the same program", async () => {
+    const sealed = async (lines: string[]): Promise<Buffer> => {
+      const doc = await PDFDocument.create({ updateMetadata: false });
+      doc.addPage([300, 300]);
+      await appearanceStream(doc, { pageIndex: 0, rect: [10, 10, 200, 60], lines, font: FONTS[0]! });
+      const programs = await programsOf(await doc.save({ useObjectStreams: false }));
+      expect(programs.size).toBe(1);
+      return [...programs.values()][0]!;
+    };
+    const at = (time: string, who = 'segl test Seal'): string[] => [`Sealed by ${who}`, time, 'PAdES baseline B-LTA'];
+    const first = await sealed(at('2026-12-07 04:16:00 UTC'));
+    expect((await sealed(at('2031-05-29 23:59:58 UTC'))).equals(first)).toBe(true);
+    expect((await sealed(at('2026-12-07 04:16:00 UTC', 'Acme Seal'))).equals(first)).toBe(false);
+    // what fontkit writes afresh for the same glyphs in the same order: the digits, then each line's new letters
+    const fresh = fontkit.create(FONTS[0]!) as unknown as {
+      createSubset(): { includeGlyph(g: number): number; encode(): Uint8Array };
+      layout(s: string): { glyphs: Array<{ id: number }> };
+    };
+    const subset = fresh.createSubset();
+    for (const l of ['0123456789', ...at('2031-05-29 23:59:58 UTC')]) for (const g of fresh.layout(l).glyphs) subset.includeGlyph(g.id);
+    expect(Buffer.from(subset.encode()).equals(first)).toBe(true);
   });
 });
 

@@ -143,13 +143,15 @@ export function useRememberingFontkit(doc: PDFDocument): void {
   };
 }
 
+/** What a signature appearance's subset starts with (appearance.ts): its lines are usually fixed words and a time. */
+export const APPEARANCE_BASE = '0123456789';
+
 /**
- * Starts a just-embedded subset font with SUBSET_BASE and SUBSET_LIGATURES (see there), before any other text is
- * encoded in it: strings shaped once per process (their layout is remembered). No two neighbours in SUBSET_BASE
- * form a ligature, so each character brings its own glyph (test/integration/packaging-fonts.test.ts checks it
- * against the font's cmap).
+ * Starts a just-embedded subset font with `texts` (by default SUBSET_BASE and SUBSET_LIGATURES, see there), before
+ * any other text is encoded in it: strings shaped once per process (their layout is remembered). No two neighbours
+ * in SUBSET_BASE form a ligature, so each character brings its own glyph (test/integration/packaging-fonts.test.ts
+ * checks it against the font's cmap).
  */
-export function primeSubset(font: PDFFont): void {
-  font.encodeText(SUBSET_BASE);
-  font.encodeText(SUBSET_LIGATURES);
+export function primeSubset(font: PDFFont, texts: readonly string[] = [SUBSET_BASE, SUBSET_LIGATURES]): void {
+  for (const t of texts) font.encodeText(t);
 }
