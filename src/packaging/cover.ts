@@ -1,9 +1,10 @@
 // The built-in cover: title and package facts beside an empty framed box kept for the visible seal,
 // then the documents, the signers, the platform seal and the verification link, flowing onto as
 // many pages as they need. Inserted before the originals.
-import { rgb, type PDFDocument, type PDFPage } from '@cantoo/pdf-lib';
+import { rgb, type PDFDocument } from '@cantoo/pdf-lib';
 import type { Fonts } from './fonts';
 import { drawBlocks, paginate, type Block, type Measured, type Row } from './layout';
+import { PageContent } from './pagecontent';
 import { GREY, PAGE, wrap } from './text';
 import type { PackageTexts } from './texts';
 import type { PackageValues } from './values';
@@ -85,29 +86,31 @@ function header(v: PackageValues, t: PackageTexts, fonts: Fonts, width: number):
   return { title, meta, height: Math.max(textHeight, BOX.caption + 4 + BOX.height) + 14 };
 }
 
-function drawFirstHeader(page: PDFPage, fonts: Fonts, h: Header, t: PackageTexts): [number, number, number, number] {
+const BOX_BORDER = rgb(0.45, 0.45, 0.45);
+
+function drawFirstHeader(ink: PageContent, fonts: Fonts, h: Header, t: PackageTexts): [number, number, number, number] {
   const { margin, width, height } = PAGE;
   let y = height - margin;
-  for (const l of h.title) page.drawText(l, { x: margin, y: (y -= TITLE.leading) + 4, size: TITLE.size, font: fonts.bold });
+  for (const l of h.title) ink.text(l, { x: margin, y: (y -= TITLE.leading) + 4, size: TITLE.size, font: fonts.bold });
   y -= 6;
-  for (const l of h.meta) page.drawText(l, { x: margin, y: (y -= META.leading) + 2.5, size: META.size, font: fonts.regular });
+  for (const l of h.meta) ink.text(l, { x: margin, y: (y -= META.leading) + 2.5, size: META.size, font: fonts.regular });
   const boxX = width - margin - BOX.width;
   const top = height - margin;
-  page.drawText(t.sealBox, { x: boxX, y: top - BOX.caption, size: BOX.caption, font: fonts.regular, color: GREY });
+  ink.text(t.sealBox, { x: boxX, y: top - BOX.caption, size: BOX.caption, font: fonts.regular, color: GREY });
   const rect: [number, number, number, number] = [boxX, top - BOX.caption - 4 - BOX.height, BOX.width, BOX.height];
-  page.drawRectangle({ x: rect[0], y: rect[1], width: rect[2], height: rect[3], borderColor: rgb(0.45, 0.45, 0.45), borderWidth: 0.75 });
+  ink.rect({ x: rect[0], y: rect[1], width: rect[2], height: rect[3], border: BOX_BORDER, borderWidth: 0.75 });
   const ruleY = height - margin - h.height + 6;
-  page.drawLine({ start: { x: margin, y: ruleY }, end: { x: width - margin, y: ruleY }, thickness: 0.5, color: GREY });
+  ink.line({ start: { x: margin, y: ruleY }, end: { x: width - margin, y: ruleY }, thickness: 0.5, color: GREY });
   return rect;
 }
 
-function drawContinuedHeader(page: PDFPage, fonts: Fonts, v: PackageValues, t: PackageTexts): void {
+function drawContinuedHeader(ink: PageContent, fonts: Fonts, v: PackageValues, t: PackageTexts): void {
   const { margin, width, height } = PAGE;
   const text = `${t.title} ${t.continued} · ${t.package} ${v.packageId}`;
   const line = wrap(text, fonts.regular, 8, width - 2 * margin)[0] ?? '';
-  page.drawText(line, { x: margin, y: height - margin - 8, size: 8, font: fonts.regular, color: GREY });
+  ink.text(line, { x: margin, y: height - margin - 8, size: 8, font: fonts.regular, color: GREY });
   const y = height - margin - CONTINUED_HEADER + 8;
-  page.drawLine({ start: { x: margin, y }, end: { x: width - margin, y }, thickness: 0.5, color: GREY });
+  ink.line({ start: { x: margin, y }, end: { x: width - margin, y }, thickness: 0.5, color: GREY });
 }
 
 export interface CoverResult {
@@ -142,10 +145,12 @@ export function insertCover(
   let sealRect: [number, number, number, number] = [0, 0, 0, 0];
   pages.forEach((content, i) => {
     const page = doc.insertPage(i, [width, height]);
-    if (i === 0) sealRect = drawFirstHeader(page, fonts, h, t);
-    else drawContinuedHeader(page, fonts, v, t);
+    const ink = new PageContent(doc, page);
+    if (i === 0) sealRect = drawFirstHeader(ink, fonts, h, t);
+    else drawContinuedHeader(ink, fonts, v, t);
     const top = height - margin - (i === 0 ? h.height : CONTINUED_HEADER);
-    drawBlocks(doc, page, fonts, content, margin, top, contentWidth);
+    drawBlocks(doc, page, ink, fonts, content, margin, top, contentWidth);
+    ink.finish();
   });
   return { pageCount: pages.length, sealRect };
 }

@@ -1,10 +1,11 @@
 // The one font family of a package: DejaVu Sans (regular and bold), embedded as subsets, so every
 // letter segl's languages use (æøå, äö, šž …) renders in any reader and PDF/A's "fonts embedded"
 // holds. Both files come from the dejavu-fonts-ttf package and are read once per process, and parsed once
-// (trust/pades/fontkit.ts, which also remembers the layout of each string drawn).
+// (trust/pades/fontkit.ts, which also remembers the layout of each string drawn, and the subset programs: each
+// subset starts with the same common letters, so the usual program is written and deflated once per process).
 import { readFileSync } from 'node:fs';
 import type { PDFDocument, PDFFont } from '@cantoo/pdf-lib';
-import { rememberingFontkit } from '../trust/pades/fontkit';
+import { primeSubset, useRememberingFontkit } from '../trust/pades/fontkit';
 
 export interface Fonts {
   regular: PDFFont;
@@ -24,14 +25,19 @@ function fontBytes(which: 'regular' | 'bold'): Uint8Array {
  * readers and pdffonts see them as subsets and the bytes stay the same from run to run.
  */
 export async function embedFonts(doc: PDFDocument, tag: string): Promise<Fonts> {
-  doc.registerFontkit(rememberingFontkit);
-  const regular = await doc.embedFont(fontBytes('regular'), { subset: true, customName: `${tag}A+DejaVuSans` });
-  const bold = await doc.embedFont(fontBytes('bold'), { subset: true, customName: `${tag}B+DejaVuSans-Bold` });
+  const regular = await embedRegular(doc, tag);
+  const bold = await embedSubset(doc, fontBytes('bold'), `${tag}B+DejaVuSans-Bold`);
   return { regular, bold };
 }
 
 /** The regular face alone (template filling). */
 export function embedRegular(doc: PDFDocument, tag: string): Promise<PDFFont> {
-  doc.registerFontkit(rememberingFontkit);
-  return doc.embedFont(fontBytes('regular'), { subset: true, customName: `${tag}A+DejaVuSans` });
+  return embedSubset(doc, fontBytes('regular'), `${tag}A+DejaVuSans`);
+}
+
+async function embedSubset(doc: PDFDocument, bytes: Uint8Array, customName: string): Promise<PDFFont> {
+  useRememberingFontkit(doc);
+  const font = await doc.embedFont(bytes, { subset: true, customName });
+  primeSubset(font);
+  return font;
 }

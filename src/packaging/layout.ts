@@ -4,6 +4,7 @@
 // rows only when it is taller than a page.
 import { PDFString, rgb, type PDFDocument, type PDFFont, type PDFPage } from '@cantoo/pdf-lib';
 import type { Fonts } from './fonts';
+import type { PageContent } from './pagecontent';
 import { GREY, wrap } from './text';
 
 export interface Row {
@@ -141,25 +142,26 @@ export function addLink(doc: PDFDocument, page: PDFPage, rect: [number, number, 
   page.node.addAnnot(doc.context.register(annot));
 }
 
-function drawCard(page: PDFPage, fonts: Fonts, m: Extract<Measured, { kind: 'card' }>, x: number, top: number, width: number): void {
+function drawCard(ink: PageContent, fonts: Fonts, m: Extract<Measured, { kind: 'card' }>, x: number, top: number, width: number): void {
   let y = top;
   for (const r of m.rows) {
     const bottom = y - r.height;
-    page.drawRectangle({ x, y: bottom, width: C.labelWidth, height: r.height, color: LABEL_FILL });
-    page.drawRectangle({ x, y: bottom, width, height: r.height, borderColor: LINE, borderWidth: 0.5 });
-    page.drawLine({ start: { x: x + C.labelWidth, y }, end: { x: x + C.labelWidth, y: bottom }, thickness: 0.5, color: LINE });
+    ink.rect({ x, y: bottom, width: C.labelWidth, height: r.height, fill: LABEL_FILL });
+    ink.rect({ x, y: bottom, width, height: r.height, border: LINE, borderWidth: 0.5 });
+    ink.line({ start: { x: x + C.labelWidth, y }, end: { x: x + C.labelWidth, y: bottom }, thickness: 0.5, color: LINE });
     const text = (lines: string[], font: PDFFont, tx: number): void =>
-      lines.forEach((l, k) => page.drawText(l, { x: tx, y: y - C.pad - (k + 1) * C.leading + 2.5, size: C.size, font }));
+      lines.forEach((l, k) => ink.text(l, { x: tx, y: y - C.pad - (k + 1) * C.leading + 2.5, size: C.size, font }));
     text(r.label, fonts.bold, x + C.pad);
     text(r.value, fonts.regular, x + C.labelWidth + 2 * C.pad);
     y = bottom;
   }
 }
 
-/** Draws one page's blocks from `top` down; returns where it stopped. */
+/** Draws one page's blocks from `top` down (into `ink`, the page's content); returns where it stopped. */
 export function drawBlocks(
   doc: PDFDocument,
   page: PDFPage,
+  ink: PageContent,
   fonts: Fonts,
   blocks: Measured[],
   x: number,
@@ -170,18 +172,18 @@ export function drawBlocks(
   for (const m of blocks) {
     if (m.kind === 'heading') {
       y -= H.before;
-      for (const l of m.lines) page.drawText(l, { x, y: (y -= H.leading) + 3.5, size: H.size, font: fonts.bold });
+      for (const l of m.lines) ink.text(l, { x, y: (y -= H.leading) + 3.5, size: H.size, font: fonts.bold });
       y -= H.after;
     } else if (m.kind === 'para') {
       const s = m.small ? SMALL : P;
       for (const l of m.lines) {
         y -= s.leading;
-        page.drawText(l, { x, y: y + 3, size: s.size, font: fonts.regular, color: m.link ? LINK : m.small ? GREY : undefined });
+        ink.text(l, { x, y: y + 3, size: s.size, font: fonts.regular, color: m.link ? LINK : m.small ? GREY : undefined });
         if (m.link) addLink(doc, page, [x, y + 1, fonts.regular.widthOfTextAtSize(l, s.size), s.leading], m.link);
       }
       y -= P.after;
     } else {
-      drawCard(page, fonts, m, x, y, width);
+      drawCard(ink, fonts, m, x, y, width);
       y -= m.height;
     }
   }

@@ -6,8 +6,8 @@
 // SignProperties gives for them. The XML is parsed once (parseLtvSdo, the strict parser the verifier
 // uses) and the same tree is handed to the verifier: a 100-page SDO is read once, not three times.
 import { createHash } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
 import { LTVSDO_NS } from '../trust/ltvsdo';
+import { certificateFromDer } from '../trust/x509/cache';
 import { parseStrict, StrictXmlError, type SDocument, type SElement } from '../trust/xml/strictxml';
 import { ALG, SIGNPROPERTIES_NS } from '../trust/xades/signature';
 import type { PackageSigner } from './types';
@@ -95,7 +95,7 @@ function certificateOf(sig: SElement, what: string): { subject: string; issuer: 
   const data = need(need(sig, 'KeyInfo', DS, what), 'X509Data', DS, `${what} KeyInfo`);
   const der = base64(need(data, 'X509Certificate', DS, `${what} X509Data`).textContent, `${what} certificate`);
   try {
-    const cert = new x509.X509Certificate(der);
+    const cert = certificateFromDer(der); // parsed once per process: verifyLtvSdo reads the same certificates
     return { subject: cert.subject, issuer: cert.issuer };
   } catch {
     return fail(`${what} certificate is not an X.509 certificate`);

@@ -1,8 +1,9 @@
 // Text as pages: decoding a text original by its declared charset, cleaning it for display, wrapping
 // it to a width in a font, and laying it out page by page with a header naming what it is.
-import { rgb, type PDFDocument, type PDFFont, type PDFPage } from '@cantoo/pdf-lib';
+import { rgb, type PDFDocument, type PDFFont } from '@cantoo/pdf-lib';
 import { CHARSET_ALIASES, parseMediaType, type CharsetName } from '../core/mediatype';
 import type { Fonts } from './fonts';
+import { PageContent } from './pagecontent';
 
 /** A4 portrait in points, and the margin every generated page keeps. */
 export const PAGE: { width: number; height: number; margin: number } = { width: 595.28, height: 841.89, margin: 48 };
@@ -128,22 +129,22 @@ export interface TextSection {
 
 const BODY = { size: 10, leading: 13.5 };
 
-function pageHeader(page: PDFPage, fonts: Fonts, s: TextSection, first: boolean, width: number): number {
+function pageHeader(ink: PageContent, fonts: Fonts, s: TextSection, first: boolean, width: number): number {
   const { margin, height } = PAGE;
   let y = height - margin;
   const title = first ? s.heading : `${s.heading} ${s.continued}`;
   for (const line of wrap(title, fonts.bold, 12, width)) {
     y -= 14;
-    page.drawText(line, { x: margin, y, size: 12, font: fonts.bold });
+    ink.text(line, { x: margin, y, size: 12, font: fonts.bold });
   }
   if (s.detail) {
     for (const line of wrap(s.detail, fonts.regular, 8, width)) {
       y -= 10;
-      page.drawText(line, { x: margin, y, size: 8, font: fonts.regular, color: GREY });
+      ink.text(line, { x: margin, y, size: 8, font: fonts.regular, color: GREY });
     }
   }
   y -= 6;
-  page.drawLine({ start: { x: margin, y }, end: { x: margin + width, y }, thickness: 0.5, color: GREY });
+  ink.line({ start: { x: margin, y }, end: { x: margin + width, y }, thickness: 0.5, color: GREY });
   return y - 8;
 }
 
@@ -155,14 +156,15 @@ export function addTextPages(doc: PDFDocument, fonts: Fonts, s: TextSection): nu
   let count = 0;
   let i = 0;
   do {
-    const page = doc.addPage([pageWidth, height]);
-    let y = pageHeader(page, fonts, s, count === 0, width);
+    const ink = new PageContent(doc, doc.addPage([pageWidth, height]));
+    let y = pageHeader(ink, fonts, s, count === 0, width);
     count++;
     while (i < lines.length && y - BODY.leading >= margin) {
       y -= BODY.leading;
       const line = lines[i++]!;
-      if (line) page.drawText(line, { x: margin, y, size: BODY.size, font: fonts.regular });
+      if (line) ink.text(line, { x: margin, y, size: BODY.size, font: fonts.regular });
     }
+    ink.finish();
   } while (i < lines.length);
   return count;
 }

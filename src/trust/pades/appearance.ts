@@ -22,7 +22,7 @@ import {
   type PDFRef,
 } from '@cantoo/pdf-lib';
 import { untracked } from './field';
-import { rememberingFontkit } from './fontkit';
+import { APPEARANCE_BASE, primeSubset, useRememberingFontkit } from './fontkit';
 
 /** A visible signature: where it sits and what it says. */
 export interface SignatureAppearance {
@@ -52,8 +52,11 @@ export async function appearanceStream(doc: PDFDocument, a: SignatureAppearance)
   const [, , width, height] = a.rect;
   if (!(width > 0 && height > 0)) throw new RangeError('a visible signature needs a positive width and height');
   if (!a.lines.length) throw new RangeError('a visible signature needs at least one line of text');
-  doc.registerFontkit(rememberingFontkit);
+  useRememberingFontkit(doc);
   const font = await doc.embedFont(a.font, { subset: true });
+  // The digits first: then the glyphs come in the same order whenever the words are the same, whatever the time,
+  // and the subset program is written once per process (fontkit.ts), at the cost of the digits the time lacks.
+  primeSubset(font, [APPEARANCE_BASE]);
   const size = fitSize(a.lines, width, height, (l, s) => font.widthOfTextAtSize(l, s));
   const ops: PDFOperator[] = [
     pushGraphicsState(),

@@ -98,11 +98,28 @@ function describe(cert: x509.X509Certificate): string {
   return `"${cert.subject}" (serial ${cert.serialNumber})`;
 }
 
+const keyIdsOf = new WeakMap<x509.X509Certificate, { aki?: string; ski?: string }>();
+/**
+ * A certificate's AKI keyIdentifier and SKI, lower case, read once per certificate object (@peculiar/x509 decodes
+ * its extensions again on every call).
+ */
+function keyIds(cert: x509.X509Certificate): { aki?: string; ski?: string } {
+  let ids = keyIdsOf.get(cert);
+  if (!ids) {
+    ids = {
+      aki: cert.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId?.toLowerCase(),
+      ski: cert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId?.toLowerCase(),
+    };
+    keyIdsOf.set(cert, ids);
+  }
+  return ids;
+}
+
 /** AKI keyIdentifier vs SKI: only a hint, so an absent value never excludes a candidate. */
 function keyIdsCompatible(child: x509.X509Certificate, parent: x509.X509Certificate): boolean {
-  const aki = child.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;
-  const ski = parent.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
-  return !aki || !ski || aki.toLowerCase() === ski.toLowerCase();
+  const aki = keyIds(child).aki;
+  const ski = keyIds(parent).ski;
+  return !aki || !ski || aki === ski;
 }
 
 /**
