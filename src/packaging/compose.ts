@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { deflate, deflateSync } from 'node:zlib';
-import { AFRelationship, EncryptedPDFError, PDFDocument, PDFHexString } from '@cantoo/pdf-lib';
+import { AFRelationship, EncryptedPDFError, PDFDocument, PDFHexString, PDFWriter, type PDFContext } from '@cantoo/pdf-lib';
+import '../trust/pades/sharedbytes';
 import { parseMediaType } from '../core/mediatype';
 import { SEGL_VERSION } from '../version';
 import { insertCover } from './cover';
@@ -274,6 +275,67 @@ export async function composePackage(content: PackageContent): Promise<ComposedP
   // an sRGB OutputIntent (pdf-lib's bundled ICC profile), PDF 1.7 header; /ID is already set.
   if (content.options?.pdfa) doc.convertToPDFA({ conformance: '3B' });
   await ahead; // pdf-lib embeds the attachments in save()
-  const pdf = await doc.save({ useObjectStreams: false, addDefaultPage: false, updateFieldAppearances: false });
+  let pdf: Uint8Array;
+  try {
+    pdf = await withRoom(doc.context, SEAL_ROOM, () =>
+      doc.save({ useObjectStreams: false, addDefaultPage: false, updateFieldAppearances: false }),
+    );
+  } finally {
+    // embedded by now (or never): the compressed copies are not kept for as long as the caller keeps the SDOs
+    for (const a of content.attachments) {
+      deflated.delete(a.bytes);
+      deflating.delete(a.bytes);
+    }
+  }
   return { pdf, pageCount: doc.getPageCount(), sealAppearance, sections };
+}
+
+/**
+ * Room left after the composed file in its buffer (ComposedPackage.pdf): the PAdES seal's three incremental
+ * updates (field.ts IncrementalPdf, appendInPlace) are written there, so the sealed package is the same buffer and
+ * never a second copy of a file of up to hundreds of MB. Pages of it that are never written are never touched, so
+ * they take no memory (a large zeroed buffer is fresh pages from the kernel).
+ */
+const SEAL_ROOM = 1 << 20;
+
+/**
+ * Runs `save`, pdf-lib's save of the document of `context`, with its writer allocating `room` bytes more than the
+ * file needs; the file is returned as a view of that buffer. pdf-lib sizes the file first and writes it into one
+ * new buffer (PDFWriter.computeBufferSize, then serializeToBuffer): that size is raised, for this context only
+ * (roomFor), so a save of another document meanwhile is not changed.
+ */
+async function withRoom(context: PDFContext, room: number, save: () => Promise<Uint8Array>): Promise<Uint8Array> {
+  installRoomyWriters();
+  const sized = { room, used: -1 };
+  roomFor.set(context, sized);
+  try {
+    const out = await save();
+    return sized.used >= 0 && out.byteLength === sized.used + room ? out.subarray(0, sized.used) : out;
+  } finally {
+    roomFor.delete(context);
+  }
+}
+
+const roomFor = new WeakMap<PDFContext, { room: number; used: number }>();
+let roomyInstalled = false;
+
+/** Wraps PDFWriter.forContext once: a writer for a context in roomFor sizes its buffer with the room added. */
+function installRoomyWriters(): void {
+  if (roomyInstalled) return;
+  roomyInstalled = true;
+  type Sizing = { computeBufferSize(incremental: boolean): Promise<{ size: number }> };
+  const original = PDFWriter.forContext;
+  PDFWriter.forContext = (ctx, objectsPerTick) => {
+    const writer = original(ctx, objectsPerTick);
+    const sized = roomFor.get(ctx);
+    if (!sized) return writer;
+    const sizing = writer as unknown as Sizing;
+    const compute = sizing.computeBufferSize.bind(writer);
+    sizing.computeBufferSize = async (incremental) => {
+      const info = await compute(incremental);
+      sized.used = info.size;
+      return { ...info, size: info.size + sized.room };
+    };
+    return writer;
+  };
 }
