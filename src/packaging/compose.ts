@@ -231,7 +231,10 @@ const deflating = new WeakMap<Uint8Array, Promise<void>>();
 export function deflateSoon(bytes: Uint8Array): Promise<void> {
   let p = deflating.get(bytes);
   if (!p) {
-    p = deflateAsync(bytes).then(
+    // One output chunk larger than zlib's bound for the input: by default zlib writes 16 KiB chunks and concatenates
+    // them at the end, so a 70 MB SDO was held twice over, and the freed chunks stayed in the process (malloc's
+    // heap does not give scattered small blocks back); pages of the chunk never written take no memory.
+    p = deflateAsync(bytes, { chunkSize: bytes.byteLength + (bytes.byteLength >> 8) + 1024 }).then(
       (d) => void deflated.set(bytes, d),
       () => undefined,
     );

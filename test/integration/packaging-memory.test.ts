@@ -68,26 +68,22 @@ const qpdfCheck = async (name: string, pdf: Uint8Array) => {
 
 test("an SDO's multi-MB document decodes to its bytes, also with line breaks in the base64", () => {
   const xml = Buffer.from(sdo).toString('utf8');
-  const content = /(<[^>]*attachedpdf[^>]*>)([A-Za-z0-9+/=]+)(<)/.exec(xml);
-  expect(content).toBeTruthy();
-  const base64 = content![2]!;
+  // the attachedpdf element's text, found by hand (a regular expression over 4 MB of it can overflow the stack)
+  const open = xml.indexOf('>', xml.indexOf('attachedpdf')) + 1;
+  const close = xml.indexOf('<', open);
+  const base64 = xml.slice(open, close);
+  expect(/^[A-Za-z0-9+/]+=*$/.test(base64.slice(0, 1000) + base64.slice(-1000))).toBe(true);
   expect(base64.length).toBeGreaterThan(3 << 20); // several 1 MiB slices
   expect(base64.endsWith('==')).toBe(true);
   const read = (text: string) => readLtvSdo(parseLtvSdo(new Uint8Array(Buffer.from(text, 'utf8'))));
   expect(Buffer.from(read(xml).documents[0]!.bytes).equals(big)).toBe(true);
   // xs:base64Binary allows whitespace: lines of 76 characters (RFC 2045) and CRLF, decoded to the same bytes
   const wrapped = base64.replace(/.{76}/g, '$&\r\n');
-  const folded = xml.slice(0, content!.index) + content![1] + wrapped + xml.slice(content!.index + content![0].length - 1);
+  const folded = xml.slice(0, open) + wrapped + xml.slice(close);
   expect(folded.length).toBeGreaterThan(xml.length);
   expect(Buffer.from(read(folded).documents[0]!.bytes).equals(big)).toBe(true);
   // one character out of the alphabet anywhere is refused, not skipped
-  const bad =
-    xml.slice(0, content!.index) +
-    content![1] +
-    base64.slice(0, 2_500_000) +
-    '*' +
-    base64.slice(2_500_001) +
-    xml.slice(content!.index + content![0].length - 1);
+  const bad = xml.slice(0, open) + base64.slice(0, 2_500_000) + '*' + base64.slice(2_500_001) + xml.slice(close);
   expect(() => read(bad)).toThrow(/is not base64/);
 });
 
