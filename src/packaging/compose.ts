@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { deflate, deflateSync } from 'node:zlib';
-import { AFRelationship, EncryptedPDFError, PDFDocument, PDFHexString } from '@cantoo/pdf-lib';
+import { AFRelationship, EncryptedPDFError, PDFDocument, PDFHexString, PDFWriter, type PDFContext } from '@cantoo/pdf-lib';
+import '../trust/pades/sharedbytes';
 import { parseMediaType } from '../core/mediatype';
 import { SEGL_VERSION } from '../version';
 import { insertCover } from './cover';
@@ -230,7 +231,10 @@ const deflating = new WeakMap<Uint8Array, Promise<void>>();
 export function deflateSoon(bytes: Uint8Array): Promise<void> {
   let p = deflating.get(bytes);
   if (!p) {
-    p = deflateAsync(bytes).then(
+    // One output chunk larger than zlib's bound for the input: by default zlib writes 16 KiB chunks and concatenates
+    // them at the end, so a 70 MB SDO was held twice over, and the freed chunks stayed in the process (malloc's
+    // heap does not give scattered small blocks back); pages of the chunk never written take no memory.
+    p = deflateAsync(bytes, { chunkSize: bytes.byteLength + (bytes.byteLength >> 8) + 1024 }).then(
       (d) => void deflated.set(bytes, d),
       () => undefined,
     );
@@ -274,6 +278,63 @@ export async function composePackage(content: PackageContent): Promise<ComposedP
   // an sRGB OutputIntent (pdf-lib's bundled ICC profile), PDF 1.7 header; /ID is already set.
   if (content.options?.pdfa) doc.convertToPDFA({ conformance: '3B' });
   await ahead; // pdf-lib embeds the attachments in save()
-  const pdf = await doc.save({ useObjectStreams: false, addDefaultPage: false, updateFieldAppearances: false });
+  // The deflated attachments stay in `deflated` for as long as the caller holds their bytes: packaging the same
+  // bytes again (the bench does; a job reads its SDOs afresh) does not deflate them again.
+  const pdf = await withRoom(doc.context, () =>
+    doc.save({ useObjectStreams: false, addDefaultPage: false, updateFieldAppearances: false }),
+  );
   return { pdf, pageCount: doc.getPageCount(), sealAppearance, sections };
+}
+
+/**
+ * Room left after a composed file of ROOM_FROM bytes or more in its buffer (ComposedPackage.pdf): the PAdES seal's
+ * three incremental updates (field.ts IncrementalPdf, appendInPlace) are written there, so the sealed package is
+ * the same buffer and never a second copy of a file of up to hundreds of MB. Pages of it that are never written
+ * take no memory (a large zeroed buffer is fresh pages from the kernel). A smaller file is copied once, which costs
+ * less than zeroing the room.
+ */
+const SEAL_ROOM = 1 << 20;
+const ROOM_FROM = 4 << 20;
+
+/**
+ * Runs `save`, pdf-lib's save of the document of `context`, with its writer allocating SEAL_ROOM bytes more than a
+ * file of ROOM_FROM bytes or more needs; the file is returned as a view of that buffer. pdf-lib sizes the file first
+ * and writes it into one new buffer (PDFWriter.computeBufferSize, then serializeToBuffer): that size is raised, for
+ * this context only (roomFor), so a save of another document meanwhile is not changed.
+ */
+async function withRoom(context: PDFContext, save: () => Promise<Uint8Array>): Promise<Uint8Array> {
+  installRoomyWriters();
+  const sized = { room: 0, used: -1 };
+  roomFor.set(context, sized);
+  try {
+    const out = await save();
+    return sized.room > 0 && out.byteLength === sized.used + sized.room ? out.subarray(0, sized.used) : out;
+  } finally {
+    roomFor.delete(context);
+  }
+}
+
+const roomFor = new WeakMap<PDFContext, { room: number; used: number }>();
+let roomyInstalled = false;
+
+/** Wraps PDFWriter.forContext once: a writer for a context in roomFor sizes its buffer with the room added. */
+function installRoomyWriters(): void {
+  if (roomyInstalled) return;
+  roomyInstalled = true;
+  type Sizing = { computeBufferSize(incremental: boolean): Promise<{ size: number }> };
+  const original = PDFWriter.forContext;
+  PDFWriter.forContext = (ctx, objectsPerTick) => {
+    const writer = original(ctx, objectsPerTick);
+    const sized = roomFor.get(ctx);
+    if (!sized) return writer;
+    const sizing = writer as unknown as Sizing;
+    const compute = sizing.computeBufferSize.bind(writer);
+    sizing.computeBufferSize = async (incremental) => {
+      const info = await compute(incremental);
+      sized.used = info.size;
+      sized.room = info.size >= ROOM_FROM ? SEAL_ROOM : 0;
+      return { ...info, size: info.size + sized.room };
+    };
+    return writer;
+  };
 }

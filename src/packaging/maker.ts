@@ -13,7 +13,14 @@ import { createPades } from '../trust/pades/pades';
 import { composePackage, deflateSoon } from './compose';
 import { formatTime } from './format';
 import { LtvSdoFormatError, parseLtvSdo, readLtvSdo, signerOf, type DecodedDocuments, type LtvSdoSummary, type ParsedLtvSdo } from './sdo';
-import { PackageInputError, TemplateError, UnreadableOriginalError, type PackageContent, type PackageDocument } from './types';
+import {
+  PackageInputError,
+  TemplateError,
+  UnreadableOriginalError,
+  type ComposedPackage,
+  type PackageContent,
+  type PackageDocument,
+} from './types';
 
 /** What a packaging method decides (src/store/packagingmethods.ts resolves a service's named methods). */
 type MethodSettings = Omit<ResolvedPackagingMethod, 'name'>;
@@ -128,23 +135,32 @@ export class PadesMaker implements PackageMaker {
     };
   }
 
-  async make(input: Parameters<PackageMaker['make']>[0]): Promise<PackageOutcome> {
-    if (input.sources.length === 0) return refuse('invalid-request', 'a package needs at least one SDO');
-    const m = await this.method(input.serviceId, input.method);
-    if (!m) return refuse('unknown-packaging-method', `packaging-method "${input.method}" is not defined for service ${input.serviceName}`);
+  /**
+   * The SDOs read and verified, the unsigned PDF composed. A method of its own so that what only this needs (each
+   * SDO's parse, the decoded documents, pdf-lib's model of the package) is garbage before the seal is made.
+   */
+  private async compose(input: Parameters<PackageMaker['make']>[0], m: MethodSettings): Promise<ComposedPackage | PackageOutcome> {
     const sdos = await this.readAll(input.sources);
     if (!Array.isArray(sdos)) return sdos;
-    let composed;
     try {
-      composed = await composePackage(this.content(input, sdos, m));
+      return await composePackage(this.content(input, sdos, m));
     } catch (e) {
       if (e instanceof UnreadableOriginalError) return refuse('unreadable-original', e.message);
       if (e instanceof TemplateError) return refuse('template-error', e.message);
       if (e instanceof PackageInputError) return refuse('invalid-request', e.message);
       throw e;
     }
+  }
+
+  async make(input: Parameters<PackageMaker['make']>[0]): Promise<PackageOutcome> {
+    if (input.sources.length === 0) return refuse('invalid-request', 'a package needs at least one SDO');
+    const m = await this.method(input.serviceId, input.method);
+    if (!m) return refuse('unknown-packaging-method', `packaging-method "${input.method}" is not defined for service ${input.serviceName}`);
+    const composed = await this.compose(input, m);
+    if ('ok' in composed) return composed;
     const t = this.o.trust;
     const pdf = await createPades(composed.pdf, {
+      appendInPlace: true, // composePackage leaves room after the file for the seal's updates
       level: 'B-LTA',
       signer: t.seal,
       chain: t.sealChain,

@@ -65,28 +65,49 @@ function need(n: SElement | undefined, local: string, uri: string, where: string
 
 function optText(n: SElement, local: string): string | undefined {
   const c = child(n, local, LTVSDO_NS);
-  return c ? c.textContent : undefined;
+  return c ? own(c.textContent) : undefined;
+}
+
+/**
+ * A copy of `s` that holds nothing else: the parser's strings are slices of the SDO's whole text, and V8 keeps the
+ * whole text alive for as long as a slice of it lives (a summary kept a 70 MB text alive through packaging).
+ */
+function own<T extends string | undefined>(s: T): T {
+  return (s === undefined ? s : Buffer.from(s, 'utf8').toString('utf8')) as T;
 }
 
 /**
  * Strict base64 (RFC 4648 §4, the standard alphabet; whitespace between characters allowed, as xs:base64Binary):
- * one pass over the characters (a regular expression over a 600 kB string took three times as long), then Node's
- * decoder, which skips whitespace.
+ * one pass over the characters (a regular expression over a 600 kB string took three times as long), decoding as it
+ * goes by Node's decoder (which skips whitespace) into one buffer of the final size, a slice of about 1 MiB at a time:
+ * Node copies a string it decodes whole into a temporary of the string's size first (a 70 MB PDF's text was held
+ * twice).
  */
 function base64(text: string, what: string): Uint8Array {
   let n = 0;
   let pad = 0;
+  let from = 0;
+  let written = 0;
+  let out = Buffer.allocUnsafe(Math.ceil(text.length / 4) * 3);
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
     n++;
     if (c === 0x3d) pad++;
     else if (pad || !BASE64[c]) fail(`${what} is not base64`);
+    if ((n & 3) === 0 && i + 1 - from >= DECODE_SLICE) {
+      written += out.write(text.slice(from, i + 1), written, 'base64');
+      from = i + 1;
+    }
   }
   if (n % 4 !== 0 || pad > 2) fail(`${what} is not base64`);
-  const b = Buffer.from(text, 'base64');
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  if (from < text.length) written += out.write(text.slice(from), written, 'base64');
+  // Padding and whitespace made the first guess larger: a view when little is left over (line breaks every 76
+  // characters leave under 2 %), else the bytes copied once into a buffer of their own size.
+  out = written * 8 >= out.length * 7 ? out.subarray(0, written) : Buffer.from(out.subarray(0, written));
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
+const DECODE_SLICE = 1 << 20;
 const BASE64 = new Uint8Array(128);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') BASE64[c.charCodeAt(0)] = 1;
 
@@ -133,7 +154,13 @@ function document(d: SElement, n: number, decoded: DecodedDocuments): SdoDocumen
   const size = child(d, 'Size', SIGNPROPERTIES_NS)?.textContent;
   if (size !== undefined && size !== String(bytes.length)) fail(`document ${JSON.stringify(id)}: ${bytes.length} bytes, Size says ${size}`);
   const description = child(d, 'Description', SIGNPROPERTIES_NS)?.textContent;
-  return { id, description: description || undefined, mimeType, bytes, sha256: sha.toString('hex') };
+  return {
+    id: own(id),
+    description: description ? own(description) : undefined,
+    mimeType: own(mimeType),
+    bytes,
+    sha256: sha.toString('hex'),
+  };
 }
 
 function signProperties(native: SElement): SElement {
@@ -201,9 +228,9 @@ export function readLtvSdo(input: Uint8Array | ParsedLtvSdo, decoded: DecodedDoc
   const iv = need(need(root, 'ValidationData', LTVSDO_NS, 'LtvSdo'), 'InitialVerification', LTVSDO_NS, 'ValidationData');
   const seal = child(root, 'Signature', DS) ?? fail('the LTV-SDO has no seal (ds:Signature child of the root)');
   return {
-    id: root.getAttribute('Id') ?? '',
+    id: own(root.getAttribute('Id') ?? ''),
     documents: docs.map((d, i) => document(d, i + 1, decoded)),
-    signText: need(sp, 'SignText', SIGNPROPERTIES_NS, 'SignProperties').textContent,
+    signText: own(need(sp, 'SignText', SIGNPROPERTIES_NS, 'SignProperties').textContent),
     signer: {
       name: optText(sd, 'SignerName') ?? fail('no SignerName'),
       pid: optText(sd, 'SignerPid'),
@@ -214,8 +241,8 @@ export function readLtvSdo(input: Uint8Array | ParsedLtvSdo, decoded: DecodedDoc
     trustedSigningTime: time,
     signerCertificate: certificateOf(native, 'the native signature'),
     initialVerification: {
-      indication: iv.getAttribute('Indication') ?? fail('InitialVerification has no Indication'),
-      subIndication: iv.getAttribute('SubIndication') ?? undefined,
+      indication: own(iv.getAttribute('Indication') ?? fail('InitialVerification has no Indication')),
+      subIndication: own(iv.getAttribute('SubIndication') ?? undefined),
     },
     seal: certificateOf(seal, 'the seal'),
   };

@@ -12,6 +12,7 @@
 // certification (/Perms /DocMDP).
 import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFRef, PDFString } from '@cantoo/pdf-lib';
 import { fillLastPartByDigest, type FilledSignature } from './placeholder';
+import './sharedbytes';
 
 /** A document opened for one incremental update, and where that update will start. */
 export interface Increment {
@@ -44,18 +45,41 @@ export class IncrementalPdf {
   private constructor(
     readonly doc: PDFDocument,
     input: Uint8Array,
+    private readonly appendInPlace: boolean,
   ) {
     this.parts = [input];
   }
 
-  static async open(pdf: Uint8Array): Promise<IncrementalPdf> {
-    return new IncrementalPdf(await PDFDocument.load(pdf, { forIncrementalUpdate: true, updateMetadata: false }), pdf);
+  /**
+   * `appendInPlace`: the bytes after `pdf` in its ArrayBuffer are free for the updates (packaging's compose.ts
+   * leaves room there). Each update that fits is written there, and `bytes` is then a view of that buffer: a large
+   * file is not copied to add a few kB. `pdf`'s own bytes are never written.
+   */
+  static async open(pdf: Uint8Array, o: { appendInPlace?: boolean } = {}): Promise<IncrementalPdf> {
+    const doc = await PDFDocument.load(pdf, { forIncrementalUpdate: true, updateMetadata: false });
+    return new IncrementalPdf(doc, pdf, o.appendInPlace === true);
   }
 
-  /** The file as it stands: the input and every update committed (and filled) so far, in one new array. */
+  /** `update` where it is kept: right after the last part in the input's buffer when it fits there, else itself. */
+  private place(update: Uint8Array): Uint8Array {
+    const first = this.parts[0]!;
+    const last = this.parts[this.parts.length - 1]!;
+    const end = last.byteOffset + last.byteLength;
+    if (!this.appendInPlace || last.buffer !== first.buffer || end + update.byteLength > first.buffer.byteLength) return update;
+    const view = new Uint8Array(first.buffer, end, update.byteLength);
+    view.set(update);
+    return view;
+  }
+
+  /** The file as it stands: the input and every update committed (and filled) so far (a view when appended in place). */
   get bytes(): Uint8Array {
     if (this.parts.length === 1) return this.parts[0]!;
-    const out = new Uint8Array(this.parts.reduce((n, p) => n + p.byteLength, 0));
+    const first = this.parts[0]!;
+    const total = this.parts.reduce((n, p) => n + p.byteLength, 0);
+    const last = this.parts[this.parts.length - 1]!;
+    if (last.buffer === first.buffer && last.byteOffset + last.byteLength === first.byteOffset + total)
+      return new Uint8Array(first.buffer, first.byteOffset, total);
+    const out = new Uint8Array(total);
     let at = 0;
     for (const p of this.parts) {
       out.set(p, at);
@@ -87,7 +111,7 @@ export class IncrementalPdf {
     }
     const startxref = /startxref\s+(\d+)\s+%%EOF\s*$/.exec(Buffer.from(update.subarray(-64)).toString('latin1'));
     if (!startxref) throw new Error('the update pdf-lib wrote has no startxref');
-    this.parts.push(update);
+    this.parts.push(this.place(update));
     context.pdfFileDetails.pdfSize = start + update.byteLength;
     context.pdfFileDetails.prevStartXRef = Number(startxref[1]);
     context.snapshot = doc.takeSnapshot();

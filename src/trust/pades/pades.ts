@@ -29,6 +29,11 @@ export interface PadesOptions extends Omit<SignPdfOptions, 'timestamps'> {
   certificatePool?: x509.X509Certificate[];
   /** the document time-stamp's field name (B-LTA); default `DocTimeStampN` */
   documentTimestampField?: string;
+  /**
+   * the bytes after `pdf` in its ArrayBuffer are free: the updates are written there when they fit, and the result
+   * is a view of that buffer rather than a copy of the file (field.ts IncrementalPdf.open); `pdf` itself is unchanged
+   */
+  appendInPlace?: boolean;
 }
 
 const RANK: Record<PadesLevel, number> = { 'B-B': 0, 'B-T': 1, 'B-LT': 2, 'B-LTA': 3 };
@@ -37,10 +42,10 @@ const RANK: Record<PadesLevel, number> = { 'B-B': 0, 'B-T': 1, 'B-LT': 2, 'B-LTA
 export async function createPades(pdf: Uint8Array, o: PadesOptions): Promise<Uint8Array> {
   const rank = RANK[o.level];
   if (rank === undefined) throw new RangeError(`unknown PAdES level ${String(o.level)}`);
-  const { level: _level, timestamps, revocation, certificatePool, documentTimestampField, ...signOptions } = o;
+  const { level: _level, timestamps, revocation, certificatePool, documentTimestampField, appendInPlace, ...signOptions } = o;
   if (rank >= RANK['B-T'] && !timestamps) throw new RangeError(`${o.level} needs a TimestampSource (EN 319 142-1 §6.3, B-T)`);
   if (rank >= RANK['B-LT'] && !revocation) throw new RangeError(`${o.level} needs a RevocationSource (EN 319 142-1 §6.3, B-LT)`);
-  const file = await IncrementalPdf.open(pdf);
+  const file = await IncrementalPdf.open(pdf, { appendInPlace });
   const sig = await signIncrement(file, { ...signOptions, ...(rank >= RANK['B-T'] ? { timestamps } : {}) });
   if (rank < RANK['B-LT']) return file.bytes;
   const data = await collectValidationData(sig.der, { certificatePool: certificatePool ?? o.chain, revocation: revocation! });

@@ -9,7 +9,7 @@ import * as xadesjs from 'xadesjs';
 import type * as xmldom from '@xmldom/xmldom';
 import { createHash } from 'node:crypto';
 import { verificationKey } from '../x509/cache';
-import { canonicalise, type C14nNode } from '../xml/c14n';
+import { canonicalHash, canonicalise, type C14nNode } from '../xml/c14n';
 import { parseStrict, StrictXmlError, type SDocument } from '../xml/strictxml';
 import { parseXml as parseStrictXml, useXades, XmlParseError, xpath } from '../xml/dom';
 import { equalBytes } from '../../util/bytes';
@@ -374,8 +374,10 @@ export class ExcC14nCore implements CoreCheck {
     return this.references.map((r) => {
       if (r.targets.length !== 1) return { uri: r.uri, ok: false, error: `Duplicate Id '${r.uri.slice(1)}' in the document` };
       try {
-        const octets = canonicalise(r.targets[0]!, r.enveloped ? this.sig : undefined);
-        return { uri: r.uri, ok: equalBytes(new Uint8Array(createHash(r.hash).update(octets, 'utf8').digest()), r.digest) };
+        // hashed piece by piece (c14n.ts canonicalHash): an LTV-SDO's attached document is not copied for it
+        const hash = createHash(r.hash);
+        canonicalHash(r.targets[0]!, r.enveloped ? this.sig : undefined, hash);
+        return { uri: r.uri, ok: equalBytes(new Uint8Array(hash.digest()), r.digest) };
       } catch (e) {
         return { uri: r.uri, ok: false, error: errorText(e) };
       }

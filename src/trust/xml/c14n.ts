@@ -160,11 +160,53 @@ function pi(n: C14nNode): string {
  * preceded by LF; the XML declaration is not a node). `exclude` is left out with its subtree.
  */
 export function canonicalise(node: C14nNode, exclude?: C14nNode): string {
+  return renderPieces(node, exclude).join('');
+}
+
+/** What `update` takes: a node:crypto Hash (UTF-8 strings). */
+export interface C14nSink {
+  update(data: string, encoding: 'utf8'): unknown;
+}
+
+/** Pieces at least this long are handed to the sink as they are; shorter ones are joined first (fewer calls). */
+const PIECE = 64 * 1024;
+
+/**
+ * canonicalise(node, exclude) fed to `sink` as UTF-8, piece by piece, for a digest: the same octets, but never one
+ * string. A document of tens of MB in a text node (an LTV-SDO's attached PDF, base64) is hashed where it lies: the
+ * joined canonical form and its UTF-8 copy were two more copies of it at once.
+ */
+export function canonicalHash(node: C14nNode, exclude: C14nNode | undefined, sink: C14nSink): void {
+  let small = '';
+  const flush = (): void => {
+    if (small) sink.update(small, 'utf8');
+    small = '';
+  };
+  for (const piece of renderPieces(node, exclude)) {
+    if (piece.length >= PIECE) {
+      flush();
+      // In slices: node:crypto encodes a string argument whole into a temporary buffer first. A cut never falls
+      // between the two halves of a surrogate pair, which would each encode as U+FFFD.
+      for (let at = 0; at < piece.length;) {
+        let end = Math.min(piece.length, at + PIECE);
+        const c = piece.charCodeAt(end);
+        if (end < piece.length && c >= 0xdc00 && c <= 0xdfff) end++;
+        sink.update(piece.slice(at, end), 'utf8');
+        at = end;
+      }
+    } else {
+      small += piece;
+      if (small.length >= PIECE) flush();
+    }
+  }
+  flush();
+}
+
+function renderPieces(node: C14nNode, exclude?: C14nNode): string[] {
   const out: string[] = [];
   if (node.nodeType === 1) {
-    if (node === exclude) return '';
-    renderElement(node as C14nElement, EMPTY_CONTEXT, exclude, out);
-    return out.join('');
+    if (node !== exclude) renderElement(node as C14nElement, EMPTY_CONTEXT, exclude, out);
+    return out;
   }
   let seenRoot = false;
   for (let n = node.firstChild; n; n = n.nextSibling) {
@@ -175,7 +217,7 @@ export function canonicalise(node: C14nNode, exclude?: C14nNode): string {
       out.push(seenRoot ? `\n${pi(n)}` : `${pi(n)}\n`);
     }
   }
-  return out.join('');
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
