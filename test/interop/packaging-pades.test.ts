@@ -286,6 +286,8 @@ describe("the cover's verification link", () => {
     const href = /<a href="([^"]+)">Hent platformens rodcertifikat</.exec(page)![1]!;
     const root = await (await fetch(`${s.url}${href}`)).text();
     expect(root.trim()).toBe((await s.rt.ca()).pem('root').trim());
+    // the cover's link lands where the file can be checked in the browser: the viewer, in the reader's language
+    expect(page).toContain('<a class="button" href="/viewer?lang=da">Kontrollér filen her i din browser: upload den til fremviseren</a>');
     const fi = await (await fetch(`${s.url}/verify?lang=fi`)).text();
     expect(fi).toContain('Näin tarkistat');
   });

@@ -125,6 +125,7 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
     'Åbn PDF’en i et PDF-program, og se i signaturpanelet. Programmet stoler på seglet, når det stoler på det rodcertifikat, seglet bygger på; indtil da kan det kalde underskriveren ukendt, selv om filen er uændret.',
   'verify.tools': 'Sådan kontrollerer du selv seglet, dets tidsstempler og alle vedhæftede signaturer:',
   'verify.root': 'Hent platformens rodcertifikat',
+  'verify.viewer': 'Kontrollér filen her i din browser: upload den til fremviseren',
   'authn.title': 'Log ind',
   'authn.refused.title': 'Dette login kan ikke starte',
   'authn.refused.body':

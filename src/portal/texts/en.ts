@@ -123,6 +123,7 @@ export const PORTAL_EN = {
     'Open the PDF in a PDF reader and look at its signature panel. The reader trusts the seal once it trusts the root certificate the seal chains to; until then it may call the signer unknown, even though the file is intact.',
   'verify.tools': 'To check it yourself, with the seal, its time-stamps and every attached signature:',
   'verify.root': 'Download the root certificate of this platform',
+  'verify.viewer': 'Check the file here, in your browser: upload it to the viewer',
   'authn.title': 'Log in',
   'authn.refused.title': 'This login cannot start',
   'authn.refused.body':

@@ -127,6 +127,7 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
     'Avaa PDF PDF-ohjelmassa ja katso sen allekirjoituspaneelia. Ohjelma luottaa sinettiin, kun se luottaa juurivarmenteeseen, johon sinetti perustuu; siihen asti se voi kutsua allekirjoittajaa tuntemattomaksi, vaikka tiedosto on muuttumaton.',
   'verify.tools': 'Näin tarkistat itse sinetin, sen aikaleimat ja kaikki liitetyt allekirjoitukset:',
   'verify.root': 'Lataa alustan juurivarmenne',
+  'verify.viewer': 'Tarkista tiedosto täällä selaimessasi: lataa se katselimeen',
   'authn.title': 'Kirjaudu sisään',
   'authn.refused.title': 'Tätä kirjautumista ei voi aloittaa',
   'authn.refused.body':

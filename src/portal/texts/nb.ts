@@ -125,6 +125,7 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
     'Åpne PDF-en i et PDF-program og se i signaturpanelet. Programmet stoler på seglet når det stoler på rotsertifikatet seglet bygger på; inntil da kan det kalle signataren ukjent, selv om filen er uendret.',
   'verify.tools': 'Slik kontrollerer du selv seglet, tidsstemplene og alle vedlagte signaturer:',
   'verify.root': 'Last ned plattformens rotsertifikat',
+  'verify.viewer': 'Kontroller filen her i nettleseren: last den opp til visningen',
   'authn.title': 'Logg inn',
   'authn.refused.title': 'Denne innloggingen kan ikke starte',
   'authn.refused.body':

@@ -125,6 +125,7 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
     'Öppna PDF-filen i ett PDF-program och titta i signaturpanelen. Programmet litar på förseglingen när det litar på rotcertifikatet som förseglingen bygger på; fram till dess kan det kalla undertecknaren okänd, även om filen är oförändrad.',
   'verify.tools': 'Så kontrollerar du själv förseglingen, dess tidsstämplar och alla bifogade underskrifter:',
   'verify.root': 'Hämta plattformens rotcertifikat',
+  'verify.viewer': 'Kontrollera filen här i webbläsaren: ladda upp den till visaren',
   'authn.title': 'Logga in',
   'authn.refused.title': 'Den här inloggningen kan inte starta',
   'authn.refused.body':
