@@ -24,6 +24,8 @@ import { startServer, type TestServer } from '../support/server';
 
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const LIMIT = 2 * 1024 * 1024;
+/** each checked page as a picture (test-artifacts/ is not committed; docs/img/viewer-*.png are copies) */
+const SHOTS = path.join(__dirname, '..', '..', 'test-artifacts', 'viewer');
 
 describe('the viewer (sqlite, Chromium)', () => {
   let s: TestServer;
@@ -39,6 +41,7 @@ describe('the viewer (sqlite, Chromium)', () => {
       "axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => v.id))",
     );
     expect([name, violations]).toEqual([name, []]);
+    await p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
   };
 
   /** The file uploaded through the form; the result page's h1 and main text. */
@@ -58,6 +61,7 @@ describe('the viewer (sqlite, Chromium)', () => {
 
   beforeAll(async () => {
     mkdirSync(dir, { recursive: true });
+    mkdirSync(SHOTS, { recursive: true });
     s = await startServer('sqlite', { SEGL_SDS_LIMIT: String(LIMIT) });
     const svc = (await s.rt.services.find('demo'))!;
     const pdf = makePdf({ text: 'Loan agreement 4711' });

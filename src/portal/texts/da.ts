@@ -192,4 +192,9 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
   'viewer.nothingKept': 'Intet fra denne fil blev gemt.',
   'viewer.ok': 'bestået',
   'viewer.failed': 'fejlet',
+  'viewer.limit': 'Højst {mb} MB.',
+  'viewer.signature': 'Underskrift',
+  'viewer.col.time': 'Tidspunkt',
+  'viewer.col.event': 'Hændelse',
+  'viewer.col.text': 'Detaljer',
 };

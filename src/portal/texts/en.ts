@@ -189,6 +189,11 @@ export const PORTAL_EN = {
   'viewer.nothingKept': 'Nothing from this file was kept.',
   'viewer.ok': 'passed',
   'viewer.failed': 'failed',
+  'viewer.limit': 'At most {mb} MB.',
+  'viewer.signature': 'Signature',
+  'viewer.col.time': 'Time',
+  'viewer.col.event': 'Event',
+  'viewer.col.text': 'Details',
 } as const;
 
 export type PortalTextKey = keyof typeof PORTAL_EN;

@@ -194,4 +194,9 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'viewer.nothingKept': 'Tiedostosta ei säilytetty mitään.',
   'viewer.ok': 'hyväksytty',
   'viewer.failed': 'hylätty',
+  'viewer.limit': 'Enintään {mb} Mt.',
+  'viewer.signature': 'Allekirjoitus',
+  'viewer.col.time': 'Aika',
+  'viewer.col.event': 'Tapahtuma',
+  'viewer.col.text': 'Tiedot',
 };

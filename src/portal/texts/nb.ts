@@ -192,4 +192,9 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'viewer.nothingKept': 'Ingenting fra denne filen ble lagret.',
   'viewer.ok': 'bestått',
   'viewer.failed': 'feilet',
+  'viewer.limit': 'Høyst {mb} MB.',
+  'viewer.signature': 'Signatur',
+  'viewer.col.time': 'Tidspunkt',
+  'viewer.col.event': 'Hendelse',
+  'viewer.col.text': 'Detaljer',
 };

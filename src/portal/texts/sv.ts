@@ -192,4 +192,9 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
   'viewer.nothingKept': 'Inget från den här filen sparades.',
   'viewer.ok': 'godkänd',
   'viewer.failed': 'underkänd',
+  'viewer.limit': 'Högst {mb} MB.',
+  'viewer.signature': 'Signatur',
+  'viewer.col.time': 'Tid',
+  'viewer.col.event': 'Händelse',
+  'viewer.col.text': 'Detaljer',
 };

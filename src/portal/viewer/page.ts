@@ -15,7 +15,7 @@ const SUB_TEXTS = ['HASH_FAILURE', 'SIG_CRYPTO_FAILURE', 'FORMAT_FAILURE', 'NO_C
 
 /** The upload form (no JavaScript needed); `notice` above it (why the last upload was refused). */
 export function uploadForm(lang: LangLike, maxMb: number): Html {
-  return html`<form method="post" action="/viewer?lang=${codeOf(lang)}" enctype="multipart/form-data"><label for="file">${t(lang, 'viewer.file')}</label><input type="file" id="file" name="file" accept=".xml,.pdf,application/pdf,application/xml,application/x-ltv-sdo" required><p class="hint">${t(lang, 'viewer.tooLarge', { mb: String(maxMb) })}</p><div class="actions"><button class="button">${t(lang, 'viewer.check')}</button></div></form>`;
+  return html`<form method="post" action="/viewer?lang=${codeOf(lang)}" enctype="multipart/form-data"><label for="file">${t(lang, 'viewer.file')}</label><input type="file" id="file" name="file" accept=".xml,.pdf,application/pdf,application/xml,application/x-ltv-sdo" required><p class="hint">${t(lang, 'viewer.limit', { mb: String(maxMb) })}</p><div class="actions"><button class="button">${t(lang, 'viewer.check')}</button></div></form>`;
 }
 
 export function uploadPage(lang: LangLike, maxMb: number, notice?: string): ViewerPage {
@@ -67,7 +67,7 @@ function sdoSection(lang: LangLike, s: SdoView, title: string): Html {
       )}</ul>`
     : '';
   const audit = s.audit.length
-    ? html`<h3>${t(lang, 'viewer.audit')}</h3><table class="data"><thead><tr><th scope="col">Time</th><th scope="col">Type</th><th scope="col">Text</th></tr></thead><tbody>${s.audit.map(
+    ? html`<h3>${t(lang, 'viewer.audit')}</h3><table class="data"><thead><tr><th scope="col">${t(lang, 'viewer.col.time')}</th><th scope="col">${t(lang, 'viewer.col.event')}</th><th scope="col">${t(lang, 'viewer.col.text')}</th></tr></thead><tbody>${s.audit.map(
         (a) => html`<tr><td>${a.time}</td><td>${a.type}</td><td>${a.text}</td></tr>`,
       )}</tbody></table>`
     : '';
@@ -96,7 +96,7 @@ export function reportPage(lang: LangLike, r: ViewerReport, maxMb: number): View
       }<ul>${r.pades.items.map((i) => padesItem(lang, i))}</ul></section>`
     : '';
   const sdos = join(
-    r.sdos.map((s) => sdoSection(lang, s, s.name ? t(lang, 'viewer.attached', { name: s.name }) : t(lang, 'viewer.signer'))),
+    r.sdos.map((s) => sdoSection(lang, s, s.name ? t(lang, 'viewer.attached', { name: s.name }) : t(lang, 'viewer.signature'))),
   );
   const main = html`${verdict(lang, r, 'h1')}${untrusted}<p class="hint">${r.kind === 'pades' ? 'PAdES' : 'LTV-SDO'}, ${String(r.size)} bytes, SHA-256 ${r.sha256}. ${t(
     lang,
