@@ -222,7 +222,14 @@ export async function startHttp(rt: HttpRuntime): Promise<void> {
   if (cfg.testCa) app.use(lazyRouter(async () => pkiRoutes(await rt.ca())));
   if (rt.adminPassword) app.use(adminRouter(rt, rt.adminPassword));
   app.use(portalRouter(rt));
-  app.use(viewerRoutes({ anchors: () => rt.trustAnchors(), maxBytes: cfg.sdsLimit, log: rt.log }));
+  app.use(
+    viewerRoutes({
+      anchors: () => rt.trustAnchors(),
+      maxBytes: cfg.sdsLimit,
+      log: rt.log,
+      results: { store: rt.redis, prefix: cfg.notify.queuePrefix, publicUrl: () => rt.url ?? cfg.publicUrl },
+    }),
+  );
   app.use(authnRoutes({ ...rt, url: () => rt.url ?? cfg.publicUrl }));
   if (rt.testid)
     app.use(

@@ -4,9 +4,11 @@
 // another root is INDETERMINATE "no trusted root"; a PAdES with a page appended after sealing says
 // "modified after signing"; bad input (not a signature file, too large, no file) gets a clear answer;
 // and nothing is kept (no blob, no temporary file).
+import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { PDFDocument } from '@cantoo/pdf-lib';
 import type { Browser, Page } from 'playwright-core';
 import { SigningPipeline } from '../../src/signing/pipeline';
@@ -22,6 +24,7 @@ import { signTask } from '../support/sign';
 import { envelope, NS, post } from '../support/soap';
 import { startServer, type TestServer } from '../support/server';
 
+const exec = promisify(execFile);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const LIMIT = 2 * 1024 * 1024;
 /** each checked page as a picture (test-artifacts/ is not committed; docs/img/viewer-*.png are copies) */
@@ -121,6 +124,13 @@ describe('the viewer (sqlite, Chromium)', () => {
       expect(r.text).toContain('signature-created');
       expect(r.text).toContain('Nothing from this file was kept.');
       await axe(p, 'viewer-sdo');
+      // the validation report as XML, handed over in the page itself (nothing kept): well-formed for xmllint
+      const href = (await p.locator('a[download="validation-report.xml"]').getAttribute('href'))!;
+      const xml = Buffer.from(href.replace(/^data:application\/xml;base64,/, ''), 'base64').toString('utf8');
+      writeFileSync(path.join(dir, 'report.xml'), xml);
+      await exec('xmllint', ['--noout', path.join(dir, 'report.xml')]);
+      expect(xml).toContain('<MainIndication>urn:etsi:019102:mainindication:total-passed</MainIndication>');
+      expect(xml).toContain('<Signer>Åse Viewer</Signer>');
     });
     expect(blobFiles(s.dataDir)).toEqual(blobsBefore);
     expect(readdirSync(os.tmpdir()).filter((f) => f.startsWith('segl-viewer-'))).toEqual([]);
@@ -183,5 +193,36 @@ describe('the viewer (sqlite, Chromium)', () => {
     expect(await api('<not-an-sdo/>')).toMatchObject({ status: 422, json: { error: 'bad' } });
     expect(await api('')).toMatchObject({ status: 400, json: { error: 'none' } });
     expect(await api(new Uint8Array(LIMIT + 1))).toMatchObject({ status: 413, json: { error: 'tooLarge' } });
+  });
+
+  it('the integrators’ flow: POST the file, open the answered URL for 10 minutes (the report kept, never the file)', async () => {
+    const form = new FormData();
+    form.append('localfile', new Blob([new Uint8Array(pades)], { type: 'application/pdf' }), 'package.pdf');
+    const r = await fetch(`${s.url}/viewer/parser`, { method: 'POST', body: form });
+    expect(r.status).toBe(201);
+    const { url, expiresAt } = (await r.json()) as { url: string; expiresAt: string };
+    expect(url).toMatch(new RegExp(`^${s.url}/viewer/r/[\\w-]{32}$`));
+    expect(new Date(expiresAt).getTime() - Date.now()).toBeGreaterThan(590_000);
+    const id = url.split('/').pop()!;
+    const ttl = await s.rt.redis.ttl(`${s.rt.config.notify.queuePrefix}:viewer:${id}`);
+    expect(ttl).toBeGreaterThan(590);
+    expect(ttl).toBeLessThanOrEqual(600);
+    await inNewContext(browser, async (p) => {
+      await p.goto(url);
+      expect(await p.locator('h1').innerText()).toBe('The signatures are valid');
+      expect(await p.locator('main').innerText()).toContain('Level reached: B-LTA');
+      const xml = await (await fetch(`${url}/report.xml`)).text();
+      expect(xml).toContain('<SignatureValidationProcessID>urn:etsi:019102:validationprocess:LTA</SignatureValidationProcessID>');
+      const gone = await p.goto(`${s.url}/viewer/r/${'A'.repeat(32)}`);
+      expect(gone!.status()).toBe(404);
+      expect(await p.getByRole('alert').innerText()).toBe(
+        'This result is no longer available: results are kept for 10 minutes. Check the file again.',
+      );
+    });
+    const refused = new FormData();
+    refused.append('localfile', new Blob(['not a signature']), 'x.txt');
+    expect((await fetch(`${s.url}/viewer/parser`, { method: 'POST', body: refused })).status).toBe(422);
+    const xmlApi = await fetch(`${s.url}/viewer/api?format=xml`, { method: 'POST', body: new Uint8Array(sdo) });
+    expect([xmlApi.status, xmlApi.headers.get('content-type')]).toEqual([200, 'application/xml; charset=utf-8']);
   });
 });

@@ -192,6 +192,8 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
   'viewer.nothingKept': 'Intet fra denne fil blev gemt.',
   'viewer.ok': 'bestået',
   'viewer.failed': 'fejlet',
+  'viewer.reportXml': 'Hent valideringsrapporten (XML, ETSI TS 119 102-2-navne)',
+  'viewer.expired': 'Dette resultat er ikke længere tilgængeligt: resultater gemmes i 10 minutter. Kontrollér filen igen.',
   'viewer.limit': 'Højst {mb} MB.',
   'viewer.signature': 'Underskrift',
   'viewer.col.time': 'Tidspunkt',

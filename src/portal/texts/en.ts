@@ -189,6 +189,8 @@ export const PORTAL_EN = {
   'viewer.nothingKept': 'Nothing from this file was kept.',
   'viewer.ok': 'passed',
   'viewer.failed': 'failed',
+  'viewer.reportXml': 'Download the validation report (XML, ETSI TS 119 102-2 names)',
+  'viewer.expired': 'This result is no longer available: results are kept for 10 minutes. Check the file again.',
   'viewer.limit': 'At most {mb} MB.',
   'viewer.signature': 'Signature',
   'viewer.col.time': 'Time',

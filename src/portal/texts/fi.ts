@@ -194,6 +194,8 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'viewer.nothingKept': 'Tiedostosta ei säilytetty mitään.',
   'viewer.ok': 'hyväksytty',
   'viewer.failed': 'hylätty',
+  'viewer.reportXml': 'Lataa validointiraportti (XML, ETSI TS 119 102-2 -nimet)',
+  'viewer.expired': 'Tulos ei ole enää saatavilla: tuloksia säilytetään 10 minuuttia. Tarkista tiedosto uudelleen.',
   'viewer.limit': 'Enintään {mb} Mt.',
   'viewer.signature': 'Allekirjoitus',
   'viewer.col.time': 'Aika',

@@ -192,6 +192,8 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'viewer.nothingKept': 'Ingenting fra denne filen ble lagret.',
   'viewer.ok': 'bestått',
   'viewer.failed': 'feilet',
+  'viewer.reportXml': 'Last ned valideringsrapporten (XML, ETSI TS 119 102-2-navn)',
+  'viewer.expired': 'Resultatet er ikke lenger tilgjengelig: resultater lagres i 10 minutter. Kontroller filen på nytt.',
   'viewer.limit': 'Høyst {mb} MB.',
   'viewer.signature': 'Signatur',
   'viewer.col.time': 'Tidspunkt',

@@ -192,6 +192,8 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
   'viewer.nothingKept': 'Inget från den här filen sparades.',
   'viewer.ok': 'godkänd',
   'viewer.failed': 'underkänd',
+  'viewer.reportXml': 'Hämta valideringsrapporten (XML, ETSI TS 119 102-2-namn)',
+  'viewer.expired': 'Resultatet finns inte längre: resultat sparas i 10 minuter. Kontrollera filen igen.',
   'viewer.limit': 'Högst {mb} MB.',
   'viewer.signature': 'Signatur',
   'viewer.col.time': 'Tid',

@@ -85,7 +85,8 @@ function padesItem(lang: LangLike, i: PadesItemView): Html {
   }</li>`;
 }
 
-export function reportPage(lang: LangLike, r: ViewerReport, maxMb: number): ViewerPage {
+/** `reportHref`: where the report's XML (etsi.ts) downloads from: a data: URL, or the stored result's. */
+export function reportPage(lang: LangLike, r: ViewerReport, maxMb: number, reportHref: string): ViewerPage {
   const title = t(lang, `viewer.result.${r.indication}` as TextKey);
   const untrusted = r.untrustedRoot ? html`<p class="status warn">${t(lang, 'viewer.untrusted')}</p>` : '';
   const pades = r.pades
@@ -101,6 +102,6 @@ export function reportPage(lang: LangLike, r: ViewerReport, maxMb: number): View
   const main = html`${verdict(lang, r, 'h1')}${untrusted}<p class="hint">${r.kind === 'pades' ? 'PAdES' : 'LTV-SDO'}, ${String(r.size)} bytes, SHA-256 ${r.sha256}. ${t(
     lang,
     'viewer.nothingKept',
-  )}</p>${pades}${sdos}<h2>${t(lang, 'viewer.another')}</h2>${uploadForm(lang, maxMb)}`;
+  )}</p><p class="actions"><a class="button secondary" download="validation-report.xml" href="${reportHref}">${t(lang, 'viewer.reportXml')}</a></p>${pades}${sdos}<h2>${t(lang, 'viewer.another')}</h2>${uploadForm(lang, maxMb)}`;
   return { title, main };
 }

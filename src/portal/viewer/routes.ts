@@ -4,6 +4,7 @@
 // POST /viewer/api (the file as the body) answers the report as JSON. The upload is spooled to a
 // private temporary file for the content checks and removed when the answer is sent: nothing is kept.
 import { createWriteStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,9 +18,18 @@ import { SECURITY_HEADERS } from '../answer';
 import { pickLanguage, t, type Lang } from '../i18n';
 import { page } from '../layout';
 import { reportPage, uploadPage, type ViewerPage } from './page';
+import { etsiValidationReport } from './etsi';
 import { viewerReport, type ViewerReport } from './report';
 
+/** Where a Nets-style result is kept for its 10 minutes (Redis: SET with EX). */
+export interface ResultStore {
+  set(key: string, value: string, ex: 'EX', seconds: number): Promise<unknown>;
+  get(key: string): Promise<string | null>;
+}
+
 export interface ViewerDeps {
+  /** the integrators' flow (POST a file, get a URL valid RESULT_TTL_S): its results, and the public URL they are under */
+  results?: { store: ResultStore; prefix: string; publicUrl: () => string };
   /** segl's trust anchors and the configured ones (signing/trust.ts) */
   anchors: () => Promise<x509.X509Certificate[]>;
   /** the largest file accepted (SEGL_SDS_LIMIT, as SDS) */
@@ -99,6 +109,21 @@ async function contentProblem(file: string): Promise<string | undefined> {
   return p?.message;
 }
 
+/** How long a result of the integrators' flow can be opened (the Nets E-Signing validator's ten minutes). */
+export const RESULT_TTL_S = 600;
+const RESULT_ID = /^[A-Za-z0-9_-]{32}$/;
+const dataUrl = (xml: string) => `data:application/xml;base64,${Buffer.from(xml, 'utf8').toString('base64')}`;
+
+/** A temporary directory for one upload, removed whatever happens. */
+async function withTempDir<T>(f: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'segl-viewer-'));
+  try {
+    return await f(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 const langOf = (req: express.Request): Lang =>
   pickLanguage(typeof req.query.lang === 'string' ? req.query.lang : undefined, req.headers['accept-language']);
 
@@ -112,20 +137,8 @@ export function viewerRoutes(d: ViewerDeps): express.Router {
       .type('html')
       .send(page({ lang, title: p.title, main: String(p.main) }));
 
-  /** A temporary directory for one upload, removed whatever happens. */
-  const withDir = async <T>(f: (dir: string) => Promise<T>): Promise<T> => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'segl-viewer-'));
-    try {
-      return await f(dir);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  };
-
   /** The received file checked and verified; a refusal as a status and a text key otherwise. */
-  const check = async (
-    got: Received,
-  ): Promise<{ report: ViewerReport } | { status: number; key: 'viewer.tooLarge' | 'viewer.none' | 'viewer.bad'; detail?: string }> => {
+  const check: Check = async (got) => {
     if (got.kind === 'too-large') return { status: 413, key: 'viewer.tooLarge' };
     if (got.kind !== 'ok') return { status: 400, key: got.kind === 'none' ? 'viewer.none' : 'viewer.bad' };
     const problem = await contentProblem(got.file);
@@ -140,10 +153,10 @@ export function viewerRoutes(d: ViewerDeps): express.Router {
 
   r.post('/viewer', (req, res, next) => {
     const lang = langOf(req);
-    withDir(async (dir) => {
+    withTempDir(async (dir) => {
       const out = await check(await receiveForm(req, dir, d.maxBytes));
       if ('report' in out) {
-        send(res, 200, lang, reportPage(lang, out.report, mb));
+        send(res, 200, lang, reportPage(lang, out.report, mb, dataUrl(etsiValidationReport(out.report))));
         return;
       }
       const text = t(lang, out.key, { mb: String(mb) });
@@ -151,14 +164,17 @@ export function viewerRoutes(d: ViewerDeps): express.Router {
     }).catch(next);
   });
 
+  if (d.results) mountResults(r, d.results, check, mb, d.maxBytes, send);
+
   r.post('/viewer/api', (req, res, next) => {
-    withDir(async (dir) => {
+    withTempDir(async (dir) => {
       const file = path.join(dir, 'upload');
       const { size, tooLarge } = await spool(req, file, d.maxBytes);
       const got: Received = tooLarge ? { kind: 'too-large' } : size ? { kind: 'ok', file, size } : { kind: 'none' };
       const out = await check(got);
       if ('report' in out) {
-        res.status(200).json(out.report);
+        if (req.query.format === 'xml') res.status(200).type('application/xml').send(etsiValidationReport(out.report));
+        else res.status(200).json(out.report);
         return;
       }
       const message = `${t('en', out.key, { mb: String(mb) })}${out.detail ? ` (${out.detail})` : ''}`;
@@ -166,4 +182,69 @@ export function viewerRoutes(d: ViewerDeps): express.Router {
     }).catch(next);
   });
   return r;
+}
+
+type Check = (
+  got: Received,
+) => Promise<{ report: ViewerReport } | { status: number; key: 'viewer.tooLarge' | 'viewer.none' | 'viewer.bad'; detail?: string }>;
+
+/**
+ * The integrators' flow, as the Nets E-Signing validator offers it (reference viewer-forms-inksign.md §1.1):
+ * POST /viewer/parser with the file as a multipart part (Nets names it `localfile`; any name is taken) answers
+ * `{ url, expiresAt }`: the report page at /viewer/r/{id}, openable for RESULT_TTL_S, and its XML at
+ * /viewer/r/{id}/report.xml. Only the report is kept (in Redis, with the expiry), never the file.
+ */
+function mountResults(
+  r: express.Router,
+  d: NonNullable<ViewerDeps['results']>,
+  check: Check,
+  mb: number,
+  maxBytes: number,
+  send: (res: express.Response, status: number, lang: Lang, p: ViewerPage) => void,
+): void {
+  const key = (id: string) => `${d.prefix}:viewer:${id}`;
+  r.post('/viewer/parser', (req, res, next) => {
+    withTempDir(async (dir) => {
+      const out = await check(await receiveForm(req, dir, maxBytes));
+      if (!('report' in out)) {
+        res.status(out.status).json({
+          error: out.key.replace('viewer.', ''),
+          message: `${t('en', out.key, { mb: String(mb) })}${out.detail ? ` (${out.detail})` : ''}`,
+        });
+        return;
+      }
+      const id = randomBytes(24).toString('base64url');
+      await d.store.set(key(id), JSON.stringify(out.report), 'EX', RESULT_TTL_S);
+      res.status(201).json({ url: `${d.publicUrl()}/viewer/r/${id}`, expiresAt: new Date(Date.now() + RESULT_TTL_S * 1000).toISOString() });
+    }).catch(next);
+  });
+  const stored = async (req: express.Request): Promise<ViewerReport | undefined> => {
+    const id = String(req.params.id);
+    if (!RESULT_ID.test(id)) return undefined;
+    const text = await d.store.get(key(id));
+    return text ? (JSON.parse(text) as ViewerReport) : undefined;
+  };
+  r.get('/viewer/r/:id', (req, res, next) => {
+    const lang = langOf(req);
+    stored(req).then((report) => {
+      if (report) send(res, 200, lang, reportPage(lang, report, mb, `/viewer/r/${String(req.params.id)}/report.xml`));
+      else send(res, 404, lang, uploadPage(lang, mb, t(lang, 'viewer.expired')));
+    }, next);
+  });
+  r.get('/viewer/r/:id/report.xml', (req, res, next) => {
+    stored(req).then((report) => {
+      if (report)
+        res
+          .status(200)
+          .set(SECURITY_HEADERS)
+          .type('application/xml')
+          .attachment('validation-report.xml')
+          .send(etsiValidationReport(report));
+      else
+        res
+          .status(404)
+          .type('text/plain')
+          .send(`${t('en', 'viewer.expired')}\n`);
+    }, next);
+  });
 }
