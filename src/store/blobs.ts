@@ -3,7 +3,7 @@
 // reader never sees half a blob. PostgreSQL and S3-compatible stores implement the same interface
 // (src/store/blobstores/), chosen by SEGL_BLOBS.
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, createReadStream, createWriteStream, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { constants, createReadStream, createWriteStream, statSync } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -12,13 +12,6 @@ import type { BlobSink } from '../core/ports';
 
 /** A reused blob written more recently than this is not touched again (the orphan sweep's grace is 24 h). */
 const FRESH_MS = 3_600_000;
-/**
- * Blobs up to this size (a signed package, a small document) are written and read with the
- * synchronous calls: each promise call is a libuv thread-pool round trip (open, write, close, rename:
- * four of them), which costs far more than the few page-cache microseconds of the calls themselves.
- * Larger blobs keep the promise API, so the event loop never waits on a long read or write.
- */
-const SMALL_BLOB_BYTES = 64 * 1024;
 
 /** A streamed upload that is on disk but not yet in place: check it, then commit or discard. */
 export interface PendingBlob {
@@ -149,36 +142,18 @@ export class FsBlobStore implements BlobStore {
     await rename(tmp, target);
   }
 
-  /** A new blob's bytes into place: written to a temporary file, then renamed to its key. */
-  private async write(bytes: Uint8Array, key: string): Promise<void> {
-    const target = this.file(key);
-    if (bytes.byteLength <= SMALL_BLOB_BYTES && this.dirs.has(path.dirname(target))) {
-      const tmp = this.tmp();
-      try {
-        writeFileSync(tmp, bytes, { mode: 0o600 });
-        renameSync(tmp, target);
-        return;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-        // a directory was removed under the store: made again below
-        this.dirs.clear();
-        rmSync(tmp, { force: true });
-      }
-    }
-    await mkdir(this.root, { recursive: true, mode: 0o700 });
-    const tmp = this.tmp();
-    await writeFile(tmp, bytes, { mode: 0o600 }); // documents and results: segl's user only (also without the umask)
-    await this.place(tmp, key);
-  }
-
   async putBytes(bytes: Uint8Array): Promise<{ key: string; sha256: string; size: number; created: boolean }> {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     // Content-addressed: a blob that exists already holds these bytes. statSync: a stat of a
     // cached inode costs microseconds, the promise API far more.
     const st = statSync(this.file(sha256), { throwIfNoEntry: false });
     const created = !st;
-    if (created) await this.write(bytes, sha256);
-    else if (Date.now() - st.mtimeMs > FRESH_MS) {
+    if (created) {
+      await mkdir(this.root, { recursive: true, mode: 0o700 });
+      const tmp = this.tmp();
+      await writeFile(tmp, bytes, { mode: 0o600 }); // documents and results: segl's user only (also without the umask)
+      await this.place(tmp, sha256);
+    } else if (Date.now() - st.mtimeMs > FRESH_MS) {
       // Reused: it counts as new for the orphan sweep's grace period (its row is not committed yet);
       // one written within the hour is young enough already (the grace is a day).
       const now = new Date();
@@ -230,10 +205,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async getBytes(key: string): Promise<Buffer> {
-    const file = this.file(key);
-    const st = statSync(file, { throwIfNoEntry: false });
-    if (st && st.size <= SMALL_BLOB_BYTES) return readFileSync(file);
-    return readFile(file);
+    return readFile(this.file(key));
   }
 
   async delete(key: string): Promise<void> {
