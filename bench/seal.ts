@@ -12,7 +12,7 @@
 // wrapped to count them per package and by key. An optional CPU profile (node:inspector, the same V8
 // profile `node --cpu-prof` writes) is taken in a separate run after the measured one, so its
 // overhead does not touch the figures.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -464,6 +464,9 @@ export async function runSeal(spec: SealSpec): Promise<SealResult> {
       const { profile: p } = await session.post('Profiler.stop');
       await session.post('Profiler.disable');
       const root = path.resolve(__dirname, '..', '..');
+      // the whole profile beside the results, for DevTools or a closer reading than the summary below
+      mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
+      writeFileSync(path.join(root, 'bench', 'results', 'sealing.cpuprofile.json'), JSON.stringify(p));
       profile = {
         method:
           'node:inspector Profiler (the V8 CPU profile `node --cpu-prof` writes), started after the measured run so its overhead is not in the figures; self time of each sample = time until the next sample',

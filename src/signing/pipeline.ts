@@ -7,7 +7,8 @@
 //
 // Requests that do not depend on each other overlap (their RSA signatures run on libuv's thread pool
 // while this thread works): the OCSP question for the seal certificate goes out when seal() starts,
-// and the time-stamp over the native SignatureValue is requested while that signature is verified.
+// and the time-stamp over the native SignatureValue is requested while that signature is verified;
+// so is the OCSP answer for the signer's certificate, once the signature names it (prefetchRevocation).
 // Each answer is still fresh, nonce-bound and checked, and is used only if the verification passes;
 // nothing is reused from one signature to the next.
 import { createHash } from 'node:crypto';
@@ -96,7 +97,16 @@ export class SigningPipeline implements SignatureMaker<SigningIdentity>, SealMak
 
   private verify(xml: string, signatureXPath?: string, revocation: RevocationSource = this.trust.revocation): Promise<VerificationReport> {
     const t = this.trust;
-    return verifyXmlSignature(xml, { anchors: t.anchors, intermediates: t.intermediates, revocation, at: this.now(), signatureXPath });
+    // The signer's OCSP question goes out while the signature value and path are checked (used only if they pass).
+    const prefetchRevocation = revocation === t.revocation;
+    return verifyXmlSignature(xml, {
+      anchors: t.anchors,
+      intermediates: t.intermediates,
+      revocation,
+      at: this.now(),
+      signatureXPath,
+      prefetchRevocation,
+    });
   }
 
   /** An RFC 3161 token over the native signature's SignatureValue (the signing time from a trusted source). */

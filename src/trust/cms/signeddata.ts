@@ -3,7 +3,7 @@
 // signing-certificate-v2 (RFC 5035 §5.4, SHA-256 certHash with IssuerSerial), and no signing-time. Both segl's
 // time-stamp tokens (RFC 3161 §2.4.2, encapsulated TSTInfo) and PAdES signatures (ETSI EN 319 142-1 §6.3,
 // detached over the ByteRange) are this. Written in DER with asn1/der.ts; creation only.
-import { crypto } from '../crypto';
+import { crypto, digestBytes } from '../crypto';
 import type * as x509 from '@peculiar/x509';
 import { childrenOf, encodingOf, expectTag, oid, readDer, TAG, tlv } from '../asn1/der';
 import type { SigningIdentity } from '../sources';
@@ -62,8 +62,8 @@ export function attribute(type: string, value: Uint8Array): Uint8Array {
   return tlv(TAG.sequence, oid(type), tlv(TAG.set, value));
 }
 
-async function sha256(data: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', data));
+function sha256(data: Uint8Array): Promise<Uint8Array> {
+  return digestBytes('SHA-256', data);
 }
 
 export interface SignedDataInput {

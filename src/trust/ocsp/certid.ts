@@ -1,7 +1,7 @@
 // OCSP (RFC 6960): a responder for segl's own CA and the checker segl's verifier uses.
 // Interop notes (stack-notes §Q4/§Q5): responderID must be byKey with SHA-1 (openssl cannot find the
 // signer otherwise) and every time is written in whole seconds (NSS rejects fractional seconds).
-import { crypto } from '../crypto';
+import { digestBytes } from '../crypto';
 import type { CertStatus, RevocationReason, SigningIdentity } from '../sources';
 import { normalizeSerialHex } from '../x509/serial';
 import * as x509 from '@peculiar/x509';
@@ -99,8 +99,8 @@ function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex');
 }
 
-async function digest(alg: HashName, data: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest(alg, data));
+function digest(alg: HashName, data: Uint8Array): Promise<Uint8Array> {
+  return digestBytes(alg, data);
 }
 
 /** NSS rejects fractional seconds in OCSP times (stack-notes §Q4), so every time is truncated. */

@@ -9,7 +9,7 @@
 //   SHA-1 collisions are practical (SHAttered 2017, chosen-prefix 2020), so a SHA-1 token could be
 //   replayed onto a second document; segl has no legacy clients that need it.
 // - Default serials are 126 random bits: unique across restarts and replicas without shared state.
-import { crypto } from '../crypto';
+import { digestBytes } from '../crypto';
 import type { SigningIdentity } from '../sources';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
@@ -87,8 +87,8 @@ export const HASHES: Record<string, { name: HashName; length: number }> = {
   '2.16.840.1.101.3.4.2.3': { name: 'SHA-512', length: 64 },
 };
 
-export async function digest(alg: HashName | 'SHA-1', data: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest(alg, data));
+export function digest(alg: HashName | 'SHA-1', data: Uint8Array): Promise<Uint8Array> {
+  return digestBytes(alg, data);
 }
 
 /** A positive DER INTEGER from hex (a 00 octet is prepended when the top bit is set). */

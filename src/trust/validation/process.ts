@@ -114,11 +114,39 @@ async function verifyInner(xml: string, opts: VerifyOptions, checks: Check[]): P
   const signer = identifySigningCertificate(keyInfoCerts, xades, signingTime, checks);
   if (ended(signer)) return signer;
   const identified = { signer, signingTime };
+  const early = opts.prefetchRevocation ? prefetchRevocation(opts, keyInfoCerts, signer) : undefined;
   const cryptoFailure = await verifyCryptographically(core, identified, checks);
   if (cryptoFailure) return cryptoFailure;
   const chain = await validateCertificatePath(ctx, keyInfoCerts, identified);
   if (ended(chain)) return chain;
-  return checkRevocation(ctx, { ...identified, chain });
+  return checkRevocation(ctx, { ...identified, chain }, early);
+}
+
+/** The signer's revocation status asked for early (VerifyOptions.prefetchRevocation), with the issuer it was asked with. */
+interface EarlyRevocation {
+  issuer: x509.X509Certificate;
+  answer: Promise<RevocationRecord>;
+}
+
+/**
+ * Asks about the signer with the one certificate (of the caller's intermediates and anchors and of
+ * ds:KeyInfo) named as its issuer; none when that is not exactly one certificate (the path decides).
+ */
+function prefetchRevocation(
+  opts: VerifyOptions,
+  keyInfoCerts: x509.X509Certificate[],
+  signer: x509.X509Certificate,
+): EarlyRevocation | undefined {
+  const issuers = [...(opts.intermediates ?? []), ...opts.anchors, ...keyInfoCerts].filter(
+    (c) => c !== signer && c.subject === signer.issuer,
+  );
+  const issuer = issuers[0];
+  if (!issuer || issuers.some((c) => !sameCertificate(c, issuer))) return undefined;
+  return { issuer, answer: askRevocation(opts.revocation, signer, issuer) };
+}
+
+function sameCertificate(a: x509.X509Certificate, b: x509.X509Certificate): boolean {
+  return a === b || Buffer.from(a.rawData).equals(Buffer.from(b.rawData));
 }
 
 /** Whether a building block ended the validation with its report instead of handing a result on. */
@@ -335,7 +363,11 @@ interface WithChain extends Identified {
  * Revocation (§5.2.5/§5.2.6): the signer, and the intermediate CAs if asked. The anchor is trusted as
  * such. Gives the final report: TOTAL-PASSED only when every certificate asked about is good.
  */
-async function checkRevocation({ opts, at, checks }: ValidationContext, withChain: WithChain): Promise<VerificationReport> {
+async function checkRevocation(
+  { opts, at, checks }: ValidationContext,
+  withChain: WithChain,
+  early?: EarlyRevocation,
+): Promise<VerificationReport> {
   const { chain, signer } = withChain;
   if (chain.length < 2) {
     checks.push(check('revocation', true, 'the signing certificate is itself a trust anchor; no revocation check'));
@@ -351,7 +383,10 @@ async function checkRevocation({ opts, at, checks }: ValidationContext, withChai
   const records: RevocationRecord[] = [];
   for (const cert of subjects) {
     const i = chain.indexOf(cert);
-    records.push(await askRevocation(opts.revocation, cert, chain[i + 1]));
+    const issuer = chain[i + 1];
+    // the early answer only for the same question: this signer with the issuer the path chose
+    const asked = i === 0 && early && sameCertificate(early.issuer, issuer) ? early.answer : askRevocation(opts.revocation, cert, issuer);
+    records.push(await asked);
   }
   const full = { ...withChain, revocation: records };
   for (const [i, r] of records.entries()) {

@@ -70,6 +70,12 @@ export interface VerifyOptions {
    * document is then not parsed again. It must be the parse of exactly the `xml` passed with it.
    */
   document?: SDocument;
+  /**
+   * Ask `revocation` about the signing certificate as soon as it is identified, while the signature
+   * value and the path are checked (default false). The answer is used only if those pass, and only
+   * for the issuer the path ends up with; a signature refused earlier has cost one needless question.
+   */
+  prefetchRevocation?: boolean;
 }
 
 export interface VerificationReport {
