@@ -593,7 +593,7 @@ export function deliveriesDoc(
     setup: {
       segl: 'startRuntime in the bench process (no HTTP; createRequest through rt.documents), workers in-process, LOG_LEVEL silent, SEGL_CALLBACK_ALLOW=127.0.0.1',
       workerConcurrency: opts.concurrency,
-      jobs: 'the relay puts up to 20 deliveries of one channel in a BullMQ job; a worker claims them in one statement, sends at most workerConcurrency at a time and settles each on its own (grouped statements)',
+      jobs: 'the relay puts up to 50 deliveries of one channel in a BullMQ job; a worker claims them in one statement, sends at most workerConcurrency at a time and settles each on its own (grouped statements)',
       redis: process.env.REDIS_URL ? 'REDIS_URL' : 'a private redis-server per runtime',
       receiver:
         'bench/receiver.js in a child node process: node http.createServer, 200 "ok" to every GET, notes delivery id, URL and arrival time',

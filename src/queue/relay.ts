@@ -25,9 +25,15 @@ export interface RelayOptions {
   sendingLeaseMs: number;
   /** rows claimed per statement */
   batch?: number;
-  /** deliveries per job (default 20) */
+  /** deliveries per job (default DELIVERIES_PER_JOB) */
   perJob?: number;
 }
+
+/**
+ * Deliveries per BullMQ job: each job costs a claim statement and a few Redis calls (add, fetch,
+ * complete), shared by its deliveries; the worker's gate, not the job, bounds the calls in flight.
+ */
+export const DELIVERIES_PER_JOB = 50;
 
 /** A new job id (BullMQ refuses ids that look like integers: a letter first). */
 const newJobId = (): string => `j${randomBytes(12).toString('base64url')}`;
@@ -128,7 +134,13 @@ export class OutboxRelay {
 
   private async moveDue(): Promise<number> {
     const now = new Date().toISOString();
-    const jobs = await this.outbox.claimDue(this.clock.now().toISOString(), now, this.opts.batch ?? 500, this.opts.perJob ?? 20, newJobId);
+    const jobs = await this.outbox.claimDue(
+      this.clock.now().toISOString(),
+      now,
+      this.opts.batch ?? 500,
+      this.opts.perJob ?? DELIVERIES_PER_JOB,
+      newJobId,
+    );
     if (!jobs.length) return 0;
     const ids = jobs.flatMap((j) => j.deliveryIds);
     return this.queueClaimed(
@@ -246,7 +258,13 @@ export class OutboxRelay {
       }),
     );
     if (lost.length) {
-      const jobs = await this.outbox.requeue(lost, sendingBefore, new Date().toISOString(), this.opts.perJob ?? 20, newJobId);
+      const jobs = await this.outbox.requeue(
+        lost,
+        sendingBefore,
+        new Date().toISOString(),
+        this.opts.perJob ?? DELIVERIES_PER_JOB,
+        newJobId,
+      );
       const count = jobs.reduce((n, j) => n + j.deliveryIds.length, 0);
       if (count) {
         await this.enqueue(jobs);

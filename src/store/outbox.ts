@@ -21,6 +21,14 @@ const COLS = [
   'updated_at',
 ] as const;
 const inList = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+/**
+ * The status column where rows are picked by delivery id. SQLite (without ANALYZE statistics) would
+ * otherwise walk the (status, due_at) index through every row of that status for each statement,
+ * which made a job's claim cost grow with the backlog; a unary + keeps the term off any index
+ * (https://sqlite.org/optoverview.html, "Disqualifying WHERE clause terms"), so the primary key is
+ * used. PostgreSQL has statistics (and no unary + on text).
+ */
+const byId = (driver: string) => (driver === 'sqlite' ? '+status' : 'status');
 /** Not yet being sent (a row being sent is settled by its run, whatever happened meanwhile). */
 const OPEN = `status IN ('pending', 'queued')`;
 
@@ -151,8 +159,8 @@ const loadFrom = (source: string) => `SELECT o.*, n.body AS n_body, n.disabled A
   JOIN request r ON r.id = o.request_id JOIN service s ON s.id = r.service_id
   LEFT JOIN task t ON t.request_id = o.request_id AND t.task_id = o.task_id`;
 /** A job's queued rows become its run's: status sending, the run's token, when. */
-const claimSql = (n: number) =>
-  `UPDATE outbox SET status = 'sending', claim = ?, claimed_at = ?, updated_at = ? WHERE delivery_id IN (${inList(n)}) AND job_id = ? AND status = 'queued'`;
+const claimSql = (n: number, driver: string) =>
+  `UPDATE outbox SET status = 'sending', claim = ?, claimed_at = ?, updated_at = ? WHERE delivery_id IN (${inList(n)}) AND job_id = ? AND ${byId(driver)} = 'queued'`;
 
 /** The row moves on only while the run that settles it holds its claim (a duplicate run changes nothing). */
 const SETTLE_SQL = `UPDATE outbox SET status = ?, attempts = ?, updated_at = ?, queued_at = NULL, claim = NULL, claimed_at = NULL,
@@ -214,7 +222,13 @@ function settleValues(
 }
 
 /** Settles waiting for the statement in progress, at most this many per statement. */
-const SETTLE_BATCH = 200;
+const SETTLE_BATCH = 500;
+/**
+ * Settle statements in progress at once on PostgreSQL (each on its own pooled connection; their rows
+ * are distinct). One at a time fell behind the sends: a job ends only when its rows are settled, so a
+ * settle queue stalls the jobs and then the sends. SQLite has one writer: one at a time there.
+ */
+const PG_SETTLERS = 2;
 
 export class OutboxRepository {
   private readonly db: SqlDatabase;
@@ -241,10 +255,10 @@ export class OutboxRepository {
    * channel named by `newJobId`, and returns the jobs to add.
    */
   async claimDue(now: string, queuedAt: string, limit: number, perJob: number, newJobId: () => string): Promise<JobBatch[]> {
-    const lock = this.db.driver === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+    if (this.db.driver === 'postgres') return this.claimDuePg(now, queuedAt, limit, perJob, newJobId());
     return this.db.tx(async (q) => {
       const rows = await q.all<Row>(
-        `SELECT delivery_id, channel FROM outbox WHERE status = 'pending' AND due_at <= ? ORDER BY due_at LIMIT ${Math.floor(limit)}${lock}`,
+        `SELECT delivery_id, channel FROM outbox WHERE status = 'pending' AND due_at <= ? ORDER BY due_at LIMIT ${Math.floor(limit)}`,
         [now],
       );
       const jobs = batches(
@@ -254,7 +268,7 @@ export class OutboxRepository {
       );
       for (const j of jobs) {
         await q.run(
-          `UPDATE outbox SET status = 'queued', job_id = ?, queued_at = ?, updated_at = ? WHERE status = 'pending' AND delivery_id IN (${inList(j.deliveryIds.length)})`,
+          `UPDATE outbox SET status = 'queued', job_id = ?, queued_at = ?, updated_at = ? WHERE +status = 'pending' AND delivery_id IN (${inList(j.deliveryIds.length)})`,
           [j.jobId, queuedAt, queuedAt, ...j.deliveryIds],
         );
       }
@@ -262,12 +276,41 @@ export class OutboxRepository {
     });
   }
 
+  /**
+   * PostgreSQL: the same in one statement (one round trip, no BEGIN … COMMIT: the relay's claim was
+   * 2 + jobs round trips, and on a busy server those, not the sends, limited the deliveries per
+   * second). The rows are locked as they are picked (SKIP LOCKED: another relay takes others) and
+   * numbered per channel; each run of `perJob` of one channel becomes job `<prefix>.<channel>.<n>`.
+   * (The UPDATE is wrapped in a SELECT: TypeORM answers a bare UPDATE … RETURNING with [rows, count].)
+   */
+  private async claimDuePg(now: string, queuedAt: string, limit: number, perJob: number, prefix: string): Promise<JobBatch[]> {
+    const rows = await this.one(
+      `WITH due AS (SELECT delivery_id, channel, due_at FROM outbox WHERE status = 'pending' AND due_at <= ?
+          ORDER BY due_at LIMIT ${Math.floor(limit)} FOR UPDATE SKIP LOCKED),
+        part AS (SELECT delivery_id, channel, due_at,
+          (row_number() OVER (PARTITION BY channel ORDER BY due_at, delivery_id) - 1) / ${Math.max(1, Math.floor(perJob))} AS n FROM due),
+        q AS (UPDATE outbox o SET status = 'queued', job_id = CONCAT(CAST(? AS varchar), '.', part.channel, '.', part.n), queued_at = ?,
+          updated_at = ? FROM part WHERE o.delivery_id = part.delivery_id RETURNING o.delivery_id, o.channel, o.job_id, part.due_at, part.n)
+       SELECT * FROM q`,
+      [now, prefix, queuedAt, queuedAt],
+    );
+    rows.sort((a, b) => String(a.due_at).localeCompare(String(b.due_at)) || Number(a.n) - Number(b.n));
+    const jobs = new Map<string, JobBatch>();
+    for (const r of rows) {
+      const jobId = r.job_id as string;
+      const job = jobs.get(jobId);
+      if (job) job.deliveryIds.push(r.delivery_id as string);
+      else jobs.set(jobId, { jobId, channel: r.channel as OutboxRow['channel'], deliveryIds: [r.delivery_id as string] });
+    }
+    return [...jobs.values()];
+  }
+
   /** Queueing failed (Redis away): the deliveries go back to pending for the next round. */
   async release(ids: string[]): Promise<void> {
     if (!ids.length) return;
     await this.db.tx((q) =>
       q.run(
-        `UPDATE outbox SET status = 'pending', queued_at = NULL, job_id = NULL WHERE status = 'queued' AND delivery_id IN (${inList(ids.length)})`,
+        `UPDATE outbox SET status = 'pending', queued_at = NULL, job_id = NULL WHERE ${byId(this.db.driver)} = 'queued' AND delivery_id IN (${inList(ids.length)})`,
         ids,
       ),
     );
@@ -303,7 +346,7 @@ export class OutboxRepository {
       const out: JobBatch[] = [];
       for (const j of batches(rows, perJob, newJobId)) {
         const sql = `UPDATE outbox SET status = 'queued', job_id = ?, claim = NULL, claimed_at = NULL, queued_at = ?, updated_at = ?
-           WHERE delivery_id IN (${inList(j.deliveryIds.length)}) AND (status = 'queued' OR (status = 'sending' AND claimed_at < ?))
+           WHERE delivery_id IN (${inList(j.deliveryIds.length)}) AND (${byId(this.db.driver)} = 'queued' OR (${byId(this.db.driver)} = 'sending' AND claimed_at < ?))
            RETURNING delivery_id`;
         const done = await q.all<Row>(this.db.driver === 'postgres' ? `WITH r AS (${sql}) SELECT * FROM r` : sql, [
           j.jobId,
@@ -322,10 +365,10 @@ export class OutboxRepository {
   async touchQueued(ids: string[], at: string): Promise<void> {
     if (!ids.length) return;
     await this.db.tx((q) =>
-      q.run(`UPDATE outbox SET queued_at = ? WHERE status IN ('queued', 'sending') AND delivery_id IN (${inList(ids.length)})`, [
-        at,
-        ...ids,
-      ]),
+      q.run(
+        `UPDATE outbox SET queued_at = ? WHERE ${byId(this.db.driver)} IN ('queued', 'sending') AND delivery_id IN (${inList(ids.length)})`,
+        [at, ...ids],
+      ),
     );
   }
 
@@ -340,10 +383,12 @@ export class OutboxRepository {
     const params: Param[] = [claim, at, at, ...deliveryIds, jobId];
     let rows: Row[];
     if (this.db.driver === 'postgres')
-      rows = await this.one(`WITH c AS (${claimSql(deliveryIds.length)} RETURNING *) ${loadFrom('c')}`, params);
+      rows = await this.one(`WITH c AS (${claimSql(deliveryIds.length, 'postgres')} RETURNING *) ${loadFrom('c')}`, params);
     else
       rows = await this.db.tx(async (q) => {
-        const ids = (await q.all<Row>(`${claimSql(deliveryIds.length)} RETURNING delivery_id`, params)).map((r) => r.delivery_id as string);
+        const ids = (await q.all<Row>(`${claimSql(deliveryIds.length, 'sqlite')} RETURNING delivery_id`, params)).map(
+          (r) => r.delivery_id as string,
+        );
         return ids.length ? q.all<Row>(`${loadFrom('outbox')} WHERE o.delivery_id IN (${inList(ids.length)})`, ids) : [];
       });
     return rows.map((o) => this.work(o));
@@ -397,15 +442,15 @@ export class OutboxRepository {
   ): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.settling.push({ id: w.deliveryId, values: settleValues(w, outcome, now), resolve, reject });
-      if (!this.flushing) void this.flushSettles();
+      if (this.flushing < (this.db.driver === 'postgres' ? PG_SETTLERS : 1)) void this.flushSettles();
     });
   }
 
   private readonly settling: Array<{ id: string; values: Param[]; resolve: (applied: boolean) => void; reject: (e: unknown) => void }> = [];
-  private flushing = false;
+  private flushing = 0;
 
   private async flushSettles(): Promise<void> {
-    this.flushing = true;
+    this.flushing++;
     try {
       while (this.settling.length) {
         const batch = this.settling.splice(0, SETTLE_BATCH);
@@ -417,7 +462,7 @@ export class OutboxRepository {
         }
       }
     } finally {
-      this.flushing = false;
+      this.flushing--;
     }
   }
 

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { callOnce } from '../../src/notify/callback';
+import { callOnce, RESPONSE_BODY_LIMIT } from '../../src/notify/callback';
 import { eventually, startReceiver, type Receiver } from '../support/receiver';
 import { startServer, type TestServer } from '../support/server';
 import { envelope, NS, post } from '../support/soap';
@@ -174,5 +174,54 @@ describe('callOnce: the connection goes to the approved address, whatever the ke
       /self[- ]signed/,
     );
     expect(sni).toEqual(['tls.test']);
+  });
+  test('a redirect is answered, not followed: the other address is never called', async () => {
+    const hits: string[] = [];
+    const target = await listen(
+      http.createServer((_q, r) => {
+        hits.push('target');
+        r.end('ok');
+      }),
+      '127.0.0.1',
+    );
+    const port = await listen(
+      http.createServer((_q, r) => {
+        r.writeHead(302, { location: `http://127.0.0.1:${target}/elsewhere` }).end();
+      }),
+      '127.0.0.1',
+    );
+    const res = await callOnce(new URL(`http://hop.test:${port}/cb`), {}, { address: '127.0.0.1', family: 4 }, 5000);
+    expect(res).toMatchObject({ status: 302, location: `http://127.0.0.1:${target}/elsewhere` });
+    expect(hits).toEqual([]);
+  });
+
+  test('a body past RESPONSE_BODY_LIMIT is not read to its end; one that never ends is cut off by the timeout', async () => {
+    const chunk = Buffer.alloc(16 * 1024, 'x');
+    let written = 0;
+    const port = await listen(
+      http.createServer((q, r) => {
+        r.writeHead(200, { 'content-type': 'text/plain' }); // chunked, no length: the client must count
+        if (q.url === '/slow') {
+          r.write('a little, then nothing');
+          return;
+        }
+        const more = () => {
+          while (written < 64 * 1024 * 1024 && !r.destroyed) {
+            written += chunk.length;
+            if (!r.write(chunk)) return r.once('drain', more);
+          }
+          r.end();
+        };
+        more();
+      }),
+      '127.0.0.1',
+    );
+    const res = await callOnce(new URL(`http://big.test:${port}/cb`), {}, { address: '127.0.0.1', family: 4 }, 10_000);
+    expect(res.status).toBe(200);
+    expect(written).toBeLessThan(16 * 1024 * 1024); // the connection was closed long before 64 MiB
+    expect(RESPONSE_BODY_LIMIT).toBeLessThanOrEqual(1024 * 1024);
+    await expect(callOnce(new URL(`http://big.test:${port}/slow`), {}, { address: '127.0.0.1', family: 4 }, 300)).rejects.toThrow(
+      'no 2xx answer within 300 ms',
+    );
   });
 });

@@ -103,4 +103,29 @@ describe.each(databases())('outbox claims on %s', (db) => {
     expect(notes).toEqual([{ type: 'notification-sent', data: 'a sent' }]);
     expect((await outbox.counts()).sending).toBeGreaterThanOrEqual(1);
   });
+  test('the relay claim: due rows in jobs of at most perJob, each row naming its job; two relays at once never take the same row', async () => {
+    await s.rt.documents.requests.createRequest(
+      svc,
+      Array.from({ length: 7 }, (_, i) => request(10 + i)),
+    );
+    const made = await outbox.claimDue(iso(1000), iso(0), 100, 3, jobId);
+    expect(made.map((j) => j.deliveryIds.length)).toEqual([3, 3, 1]);
+    expect(new Set(made.map((j) => j.jobId)).size).toBe(3);
+    for (const j of made) {
+      expect(j.channel).toBe('URL');
+      for (const id of j.deliveryIds) expect(await status(id)).toMatchObject({ status: 'queued', job_id: j.jobId });
+    }
+    expect(await outbox.claimDue(iso(1000), iso(0), 100, 3, jobId)).toEqual([]); // nothing pending is left
+
+    for (const from of [100, 120])
+      await s.rt.documents.requests.createRequest(
+        svc,
+        Array.from({ length: 20 }, (_, i) => request(from + i)),
+      );
+    const [a, b] = await Promise.all([1, 2].map(() => outbox.claimDue(iso(1000), iso(0), 25, 4, jobId)));
+    const ids = [...a!, ...b!].flatMap((j) => j.deliveryIds);
+    expect(ids).toHaveLength(40);
+    expect(new Set(ids).size).toBe(40);
+    expect([...a!, ...b!].every((j) => j.deliveryIds.length <= 4)).toBe(true);
+  });
 });
