@@ -25,6 +25,9 @@ import { OidcLoginRepository, OidcMethodRepository } from './store/oidcmethods';
 import { AtRest } from './store/atrest';
 import type { TestIdEnvironment } from './eid/testid/users';
 import { authnRoutes } from './eid/authn/routes';
+import { consoleRoutes } from './console/routes';
+import { ConsoleSessions } from './console/session';
+import { ConsoleQueries } from './store/consolequeries';
 import { adminRoutes } from './ops/admin';
 import type { AdjustableClock } from './ops/clock';
 import type { Metrics } from './ops/metrics';
@@ -222,6 +225,7 @@ export async function startHttp(rt: HttpRuntime): Promise<void> {
   if (cfg.testCa) app.use(lazyRouter(async () => pkiRoutes(await rt.ca())));
   if (rt.adminPassword) app.use(adminRouter(rt, rt.adminPassword));
   app.use(portalRouter(rt));
+  app.use(consoleRouter(rt, limiter));
   app.use(
     viewerRoutes({
       anchors: () => rt.trustAnchors(),
@@ -340,6 +344,21 @@ function portalRouter(rt: HttpRuntime): express.Router {
       }),
       ...(rt.testid ? [testIdMethod({ testid: rt.testid, pidcpr: rt.pidcpr, signing: () => rt.signing() })] : []),
     ],
+  });
+}
+
+/** The back-office console at /console (docs/console.md): the service's own login, under the SOAP API's throttle. */
+function consoleRouter(rt: HttpRuntime, limiter: LoginThrottle): express.Router {
+  return consoleRoutes({
+    services: rt.services,
+    limiter,
+    sessions: new ConsoleSessions(rt.redis, rt.config.notify.queuePrefix),
+    requests: rt.documents.requests,
+    queries: new ConsoleQueries(rt.db),
+    outbox: rt.outbox,
+    blobs: rt.blobs,
+    https: rt.config.publicUrl.startsWith('https:'),
+    log: rt.log,
   });
 }
 

@@ -1,0 +1,171 @@
+// The console's pages, in the portal's look (layout.ts page(), html``): login, the requests list and a
+// request's page. Plain forms and links, no script: they work with any browser a back office has.
+import { TASK_STATUSES, type TaskStatus } from '../core/enums';
+import type { SigningRequest, Subject, Task, TaskStatusInfo } from '../core/types';
+import type { DeliveryLogEntry } from '../store/outbox';
+import type { ConsoleEvent, ConsolePackage, ConsoleRequestRow } from '../store/consolequeries';
+import { maskNationalId } from '../packaging/format';
+import { html, join, type Html } from '../portal/html';
+import { t, type Lang } from '../portal/i18n';
+import { page } from '../portal/layout';
+
+const q = (s: string) => encodeURIComponent(s);
+const status = (lang: Lang, s: string) =>
+  (TASK_STATUSES as readonly string[]).includes(s) ? t(lang, `console.status.${s as TaskStatus}`) : s;
+
+/** The bar above every page of a session: where one is, and sign out (a POST with the token). */
+function top(lang: Lang, service: string, csrf: string): Html {
+  return html`<nav class="console-nav" aria-label="${t(lang, 'console.title')}"><p><a href="/console?lang=${lang}">${t(lang, 'console.requests.title')}</a></p>
+<form method="post" action="/console/logout?lang=${lang}"><input type="hidden" name="_csrf" value="${csrf}">
+<button type="submit" class="secondary">${t(lang, 'console.logout', { service })}</button></form></nav>`;
+}
+
+export function loginPage(lang: Lang, token: string, message?: string, service = ''): string {
+  const msg = message && html`<p class="error" role="alert">${message}</p>`;
+  const main = html`<h1>${t(lang, 'console.login.title')}</h1>${msg}
+<form method="post" action="/console/login?lang=${lang}">
+<input type="hidden" name="_csrf" value="${token}">
+<p><label for="service">${t(lang, 'console.login.service')}</label><br><input id="service" name="service" autocomplete="username" required value="${service}"></p>
+<p><label for="password">${t(lang, 'console.login.password')}</label><br><input id="password" name="password" type="password" autocomplete="current-password" required></p>
+<p><button type="submit">${t(lang, 'console.login.submit')}</button></p>
+</form>`;
+  return page({ lang, title: t(lang, 'console.login.title'), main });
+}
+
+/** A short page with a message (refusals, not found), with the way back. */
+export function messagePage(lang: Lang, title: string, body: string, service?: string): string {
+  const main = html`<h1>${title}</h1><p>${body}</p><p><a href="/console?lang=${lang}">${t(lang, 'console.back')}</a></p>`;
+  return page({ lang, title, main, service });
+}
+
+export interface ListView {
+  service: string;
+  csrf: string;
+  rows: ConsoleRequestRow[];
+  total: number;
+  counts: Record<TaskStatus, number>;
+  status?: TaskStatus;
+  reference?: string;
+  pageNo: number;
+  pages: number;
+}
+
+export function listPage(lang: Lang, v: ListView): string {
+  const counts = join(TASK_STATUSES.map((s) => html`<li>${status(lang, s)}: <strong>${String(v.counts[s])}</strong></li>`));
+  const options = join([
+    html`<option value="">${t(lang, 'console.filter.any')}</option>`,
+    ...TASK_STATUSES.map((s) => html`<option value="${s}"${v.status === s ? html` selected` : ''}>${status(lang, s)}</option>`),
+  ]);
+  const rows = join(
+    v.rows.map(
+      (r) => html`<tr><td><a href="/console/requests/${q(r.id)}?lang=${lang}">${r.id}</a></td><td>${r.createdAt}</td>
+<td>${r.clientReference ?? ''}</td><td>${join(
+        r.tasks.map((x) => `${x.taskId}: ${status(lang, x.status)}`),
+        ', ',
+      )}</td></tr>`,
+    ),
+  );
+  const keep = `lang=${lang}${v.status ? `&status=${v.status}` : ''}${v.reference ? `&reference=${q(v.reference)}` : ''}`;
+  const prev = v.pageNo > 1 && html`<a href="/console?${keep}&page=${String(v.pageNo - 1)}" rel="prev">${t(lang, 'console.prev')}</a> `;
+  const next =
+    v.pageNo < v.pages && html`<a href="/console?${keep}&page=${String(v.pageNo + 1)}" rel="next">${t(lang, 'console.next')}</a>`;
+  const table = v.rows.length
+    ? html`<div class="scroll"><table><caption>${t(lang, 'console.found', { n: v.total })}</caption>
+<thead><tr><th scope="col">${t(lang, 'console.col.request')}</th><th scope="col">${t(lang, 'console.col.created')}</th>
+<th scope="col">${t(lang, 'console.col.reference')}</th><th scope="col">${t(lang, 'console.col.tasks')}</th></tr></thead>
+<tbody>${rows}</tbody></table></div>
+<nav aria-label="${t(lang, 'console.paging')}"><p>${t(lang, 'console.page', { n: v.pageNo, of: v.pages })} ${prev}${next}</p></nav>`
+    : html`<p>${t(lang, 'console.none')}</p>`;
+  const main = html`${top(lang, v.service, v.csrf)}<h1>${t(lang, 'console.requests.title')}</h1>
+<h2>${t(lang, 'console.counts')}</h2><ul class="counts">${counts}</ul>
+<form method="get" action="/console" role="search"><input type="hidden" name="lang" value="${lang}">
+<p><label for="status">${t(lang, 'console.filter.status')}</label><br><select id="status" name="status">${options}</select></p>
+<p><label for="reference">${t(lang, 'console.filter.reference')}</label><br><input id="reference" name="reference" value="${v.reference ?? ''}"></p>
+<p><button type="submit">${t(lang, 'console.filter.submit')}</button></p></form>
+<h2>${t(lang, 'console.list')}</h2>${table}`;
+  return page({ lang, title: t(lang, 'console.requests.title'), main, service: v.service });
+}
+
+export interface RequestView {
+  service: string;
+  csrf: string;
+  requestId: string;
+  request: SigningRequest;
+  statuses: TaskStatusInfo[];
+  history: ConsoleEvent[];
+  deliveries: DeliveryLogEntry[];
+  packages: ConsolePackage[];
+  notice?: string;
+}
+
+function subjectOf(r: SigningRequest, task: Task): Subject | undefined {
+  return task.subject ?? r.subject?.find((s) => s.id === task.subjectRef);
+}
+
+function taskBlock(lang: Lang, v: RequestView, task: Task): Html {
+  const st = v.statuses.find((s) => s.taskId === task.id);
+  const who = subjectOf(v.request, task);
+  const name = [who?.firstName, who?.lastName].filter(Boolean).join(' ');
+  const base = `/console/requests/${q(v.requestId)}/tasks/${q(task.id)}/documents`;
+  const docs = join(
+    (st?.documentStatus ?? []).map(
+      (d) =>
+        html`<li>${d.id}: <a href="${base}/${q(d.id)}/original">${t(lang, 'console.original')}</a>${
+          d.resultUri ? html` · <a href="${base}/${q(d.id)}/result">${t(lang, 'console.result')}</a>` : ''
+        }</li>`,
+    ),
+  );
+  const deps = task.dependsOnTask?.length
+    ? t(lang, 'console.dependsOn', { list: task.dependsOnTask.join(', ') })
+    : t(lang, 'console.noDepends');
+  return html`<li><h3>${t(lang, 'console.task', { id: task.id })}: ${status(lang, st?.taskStatus ?? '')}</h3>
+<dl><dt>${t(lang, 'console.signer')}</dt><dd>${name || '—'}${who?.nationalId ? html` (${t(lang, 'console.nationalId')} ${maskNationalId(who.nationalId)})` : ''}</dd>
+<dt>${t(lang, 'console.order')}</dt><dd>${deps}</dd></dl>
+<h4>${t(lang, 'console.documents')}</h4><ul>${docs}</ul></li>`;
+}
+
+export function requestPage(lang: Lang, v: RequestView): string {
+  const id = v.requestId;
+  const tasks = join(v.request.task.map((task) => taskBlock(lang, v, task)));
+  const packages = v.packages.length
+    ? html`<h2>${t(lang, 'console.packages')}</h2><ul>${join(
+        v.packages.map(
+          (p) =>
+            html`<li>${p.packagingTaskId}: ${p.status}${
+              p.blobKey
+                ? html` · <a href="/console/requests/${q(id)}/packages/${q(p.packagingTaskId)}">${t(lang, 'console.download')}</a>`
+                : ''
+            }</li>`,
+        ),
+      )}</ul>`
+    : '';
+  const history = join(
+    v.history.map((e) => html`<tr><td>${e.eventTime}</td><td>${e.taskId ?? ''}</td><td>${e.event}</td><td>${e.data ?? ''}</td></tr>`),
+  );
+  const deliveries = v.deliveries.length
+    ? html`<div class="scroll"><table><caption>${t(lang, 'console.notifications')}</caption><thead><tr>
+<th scope="col">${t(lang, 'console.col.notification')}</th><th scope="col">${t(lang, 'console.col.channel')}</th>
+<th scope="col">${t(lang, 'console.col.status')}</th><th scope="col">${t(lang, 'console.col.attempts')}</th>
+<th scope="col">${t(lang, 'console.col.response')}</th></tr></thead><tbody>${join(
+        v.deliveries.map(
+          (d) => html`<tr><td>${d.notificationId}${d.taskId ? ` (${d.taskId})` : ''} · ${d.triggerState}</td><td>${d.channel}</td>
+<td>${d.status}</td><td>${String(d.attempts)}</td><td>${d.lastError ?? (d.deliveredAt ? t(lang, 'console.deliveredAt', { at: d.deliveredAt }) : '')}</td></tr>`,
+        ),
+      )}</tbody></table></div>`
+    : html`<p>${t(lang, 'console.noNotifications')}</p>`;
+  const open = v.statuses.some((s) => s.taskStatus === 'created');
+  const withdraw = open
+    ? html`<h2>${t(lang, 'console.withdraw')}</h2><p>${t(lang, 'console.withdraw.hint')}</p>
+<form method="post" action="/console/requests/${q(id)}/withdraw?lang=${lang}"><input type="hidden" name="_csrf" value="${v.csrf}">
+<button type="submit" class="danger">${t(lang, 'console.withdraw')}</button></form>`
+    : '';
+  const notice = v.notice && html`<p class="notice" role="status">${v.notice}</p>`;
+  const main = html`${top(lang, v.service, v.csrf)}<h1>${t(lang, 'console.request.title', { id })}</h1>${notice}
+${v.request.clientReference ? html`<p>${t(lang, 'console.col.reference')}: ${v.request.clientReference}</p>` : ''}
+<h2>${t(lang, 'console.tasks')}</h2><ol class="tasks">${tasks}</ol>${packages}
+<h2 id="history">${t(lang, 'console.history')}</h2><div class="scroll"><table><caption>${t(lang, 'console.history')}</caption>
+<thead><tr><th scope="col">${t(lang, 'console.col.time')}</th><th scope="col">${t(lang, 'console.col.task')}</th>
+<th scope="col">${t(lang, 'console.col.event')}</th><th scope="col">${t(lang, 'console.col.details')}</th></tr></thead><tbody>${history}</tbody></table></div>
+<h2>${t(lang, 'console.notifications')}</h2>${deliveries}${withdraw}`;
+  return page({ lang, title: t(lang, 'console.request.title', { id }), main, service: v.service });
+}

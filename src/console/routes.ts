@@ -1,0 +1,263 @@
+// The back-office console at /console (issue 15, part 2): a service logs in with its own name and
+// password (the check and the throttle the SOAP API uses), then reads its requests and withdraws one.
+// Every read goes through core's use cases or the service-scoped queries of store/consolequeries.ts,
+// each given the session's service: another tenant's request id answers 404 like one that does not exist.
+// Not in this slice (docs/console.md): operator accounts and roles, TOTP, editing requests.
+import { randomBytes } from 'node:crypto';
+import express from 'express';
+import type { Logger } from 'pino';
+import { TASK_STATUSES, type TaskStatus } from '../core/enums';
+import { NotFoundError } from '../core/errors';
+import type { RequestService } from '../core/requests';
+import { pause, type LoginThrottle } from '../core/ratelimit';
+import type { BlobStore } from '../store/blobs';
+import type { ConsoleQueries } from '../store/consolequeries';
+import type { OutboxRepository } from '../store/outbox';
+import type { ServiceRepository } from '../store/services';
+import { setTenantDownloadHeaders } from '../content/download';
+import { pickLanguage, t, type Lang } from '../portal/i18n';
+import { listPage, loginPage, messagePage, requestPage } from './pages';
+import { cookieValue, COOKIE, csrfMatches, type ConsoleSession, type ConsoleSessions } from './session';
+
+export interface ConsoleDeps {
+  services: Pick<ServiceRepository, 'authenticate'>;
+  limiter: LoginThrottle;
+  sessions: ConsoleSessions;
+  requests: RequestService;
+  queries: ConsoleQueries;
+  outbox: Pick<OutboxRepository, 'log'>;
+  blobs: BlobStore;
+  /** whether segl is reached over https (PUBLIC_URL): the cookies get Secure */
+  https: boolean;
+  log: Logger;
+}
+
+const PER_PAGE = 25;
+/** The login form's token before there is a session (double submit: cookie and field must match). */
+const PRE = 'segl_console_login';
+const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 20 });
+
+type Authed = express.Request & { session?: ConsoleSession; lang?: Lang };
+
+export function consoleRoutes(d: ConsoleDeps): express.Router {
+  const r = express.Router();
+  const cookie = (name: string, value: string, maxAgeS?: number) =>
+    `${name}=${value}; Path=/console; HttpOnly; SameSite=Strict${d.https ? '; Secure' : ''}${maxAgeS === undefined ? '' : `; Max-Age=${maxAgeS}`}`;
+  const langOf = (req: express.Request): Lang =>
+    pickLanguage(typeof req.query.lang === 'string' ? req.query.lang : undefined, req.headers['accept-language']);
+  const send = (res: express.Response, code: number, body: string) =>
+    res
+      .status(code)
+      .set({ 'Cache-Control': 'no-store', 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'same-origin' })
+      .type('html')
+      .send(body);
+  const showLogin = (req: express.Request, res: express.Response, code = 200, message?: string, service = '') => {
+    const token = randomBytes(24).toString('base64url');
+    res.append('Set-Cookie', cookie(PRE, token));
+    send(res, code, loginPage(langOf(req), token, message, service));
+  };
+
+  /** The session, or the login page (an ended session says so). */
+  const session: express.RequestHandler = (req: Authed, res, next) => {
+    const id = cookieValue(req.headers.cookie, COOKIE);
+    d.sessions.use(id).then((s) => {
+      req.lang = langOf(req);
+      if (!s) {
+        if (id) res.append('Set-Cookie', cookie(COOKIE, '', 0));
+        if (req.method !== 'GET')
+          return send(res, 403, messagePage(req.lang, t(req.lang, 'console.expired'), t(req.lang, 'console.unchanged')));
+        return showLogin(req, res, 200, id ? t(req.lang, 'console.expired') : undefined);
+      }
+      req.session = s;
+      next();
+    }, next);
+  };
+  /** POSTs of a session carry its CSRF token, else they are refused and change nothing. */
+  const csrf: express.RequestHandler = (req: Authed, res, next) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (csrfMatches(req.session!.csrf, body._csrf)) return next();
+    send(res, 403, messagePage(req.lang!, t(req.lang!, 'console.csrf'), t(req.lang!, 'console.unchanged'), req.session!.service));
+  };
+  const guard =
+    (f: (req: Authed, res: express.Response) => Promise<void>): express.RequestHandler =>
+    (req, res, next) => {
+      f(req, res).catch((e: unknown) => {
+        const a = req as Authed;
+        if (e instanceof NotFoundError)
+          return send(
+            res,
+            404,
+            messagePage(a.lang!, t(a.lang!, 'console.notfound'), t(a.lang!, 'console.notfound.body'), a.session?.service),
+          );
+        next(e);
+      });
+    };
+
+  r.post(
+    '/console/login',
+    form,
+    guard((req, res) => login(d, req, res, showLogin, cookie)),
+  );
+  r.post(
+    '/console/logout',
+    form,
+    session,
+    csrf,
+    guard(async (req, res) => {
+      await d.sessions.close(cookieValue(req.headers.cookie, COOKIE));
+      res.append('Set-Cookie', cookie(COOKIE, '', 0));
+      res.redirect(303, `/console?lang=${req.lang}`);
+    }),
+  );
+  r.get(
+    '/console',
+    session,
+    guard((req, res) => list(d, req, res, send)),
+  );
+  r.get(
+    '/console/requests/:id',
+    session,
+    guard((req, res) => show(d, req, res, send)),
+  );
+  r.post(
+    '/console/requests/:id/withdraw',
+    form,
+    session,
+    csrf,
+    guard(async (req, res) => {
+      const id = String(req.params.id);
+      const svc = account(req.session!);
+      await d.requests.getStatus(svc, [id]); // 404 for another tenant's id, before anything is written
+      await d.requests.deleteRequest(svc, [id]);
+      d.log.info({ service: svc.name, requestId: id }, 'request withdrawn from the console');
+      res.redirect(303, `/console/requests/${encodeURIComponent(id)}?lang=${req.lang}&done=withdrawn#history`);
+    }),
+  );
+  r.get(
+    '/console/requests/:id/tasks/:task/documents/:doc/:kind',
+    session,
+    guard((req, res) => download(d, req, res)),
+  );
+  r.get(
+    '/console/requests/:id/packages/:pkg',
+    session,
+    guard(async (req, res) => {
+      const pkg = (await d.queries.packages(req.session!.serviceId, String(req.params.id))).find(
+        (p) => p.packagingTaskId === req.params.pkg,
+      );
+      if (!pkg?.blobKey) throw new NotFoundError('packaging-task-id', 'no package');
+      setTenantDownloadHeaders(res, 'application/pdf', `${pkg.packagingTaskId}.pdf`);
+      res.set('Cache-Control', 'private, no-store');
+      d.blobs.get(pkg.blobKey).pipe(res);
+    }),
+  );
+  return r;
+}
+
+const account = (s: ConsoleSession) => ({ id: s.serviceId, name: s.service, public: s.isPublic });
+
+async function login(
+  d: ConsoleDeps,
+  req: Authed,
+  res: express.Response,
+  showLogin: (req: express.Request, res: express.Response, code?: number, message?: string, service?: string) => void,
+  cookie: (name: string, value: string, maxAgeS?: number) => string,
+): Promise<void> {
+  const lang = pickLanguage(typeof req.query.lang === 'string' ? req.query.lang : undefined, req.headers['accept-language']);
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const pre = cookieValue(req.headers.cookie, PRE);
+  if (!pre || !csrfMatches(pre, body._csrf)) return showLogin(req, res, 403, t(lang, 'console.csrf'));
+  const service = typeof body.service === 'string' ? body.service.trim().slice(0, 64) : '';
+  const password = typeof body.password === 'string' ? body.password : '';
+  const source = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+  const attempt = d.limiter.admit(source, service);
+  if (!attempt.ok) {
+    res.set('Retry-After', String(Math.ceil(attempt.retryAfterMs / 1000)));
+    return showLogin(req, res, 429, t(lang, 'console.login.throttled', { s: Math.ceil(attempt.retryAfterMs / 1000) }), service);
+  }
+  await pause(attempt.waitMs);
+  let svc;
+  try {
+    svc = service && password ? await d.services.authenticate(service, password) : null;
+  } catch (e) {
+    attempt.cancel();
+    throw e;
+  }
+  if (!svc) {
+    attempt.fail();
+    d.log.info({ service, source }, 'console login refused');
+    return showLogin(req, res, 401, t(lang, 'console.login.bad'), service);
+  }
+  attempt.succeed();
+  const id = await d.sessions.open({ serviceId: svc.id, service: svc.name, isPublic: svc.public });
+  res.append('Set-Cookie', cookie(COOKIE, id));
+  res.append('Set-Cookie', cookie(PRE, '', 0));
+  res.redirect(303, `/console?lang=${lang}`);
+}
+
+type Send = (res: express.Response, code: number, body: string) => void;
+
+async function list(d: ConsoleDeps, req: Authed, res: express.Response, send: Send): Promise<void> {
+  const s = req.session!;
+  const raw = typeof req.query.status === 'string' ? req.query.status : '';
+  const status = (TASK_STATUSES as readonly string[]).includes(raw) ? (raw as TaskStatus) : undefined;
+  const reference = typeof req.query.reference === 'string' ? req.query.reference.trim().slice(0, 1024) : '';
+  const asked = Number(req.query.page);
+  const pageNo = Number.isInteger(asked) && asked > 0 ? asked : 1;
+  const [found, counts] = await Promise.all([
+    d.queries.requests(s.serviceId, { status, clientReference: reference || undefined, offset: (pageNo - 1) * PER_PAGE, limit: PER_PAGE }),
+    d.queries.taskCounts(s.serviceId),
+  ]);
+  const pages = Math.max(1, Math.ceil(found.total / PER_PAGE));
+  send(
+    res,
+    200,
+    listPage(req.lang!, {
+      service: s.service,
+      csrf: s.csrf,
+      rows: found.rows,
+      total: found.total,
+      counts,
+      status,
+      reference,
+      pageNo,
+      pages,
+    }),
+  );
+}
+
+async function show(d: ConsoleDeps, req: Authed, res: express.Response, send: Send): Promise<void> {
+  const s = req.session!;
+  const svc = account(s);
+  const id = String(req.params.id);
+  const statuses = await d.requests.getStatus(svc, [id]);
+  const [request, history, deliveries, packages] = await Promise.all([
+    d.requests.getRequest(svc, id),
+    d.queries.history(s.serviceId, id),
+    d.outbox.log({ requestId: id, service: s.service, limit: 500 }),
+    d.queries.packages(s.serviceId, id),
+  ]);
+  const notice = req.query.done === 'withdrawn' ? t(req.lang!, 'console.withdrawn') : undefined;
+  send(
+    res,
+    200,
+    requestPage(req.lang!, { service: s.service, csrf: s.csrf, requestId: id, request, statuses, history, deliveries, packages, notice }),
+  );
+}
+
+async function download(d: ConsoleDeps, req: Authed, res: express.Response): Promise<void> {
+  const svc = account(req.session!);
+  const { id, task, doc, kind } = req.params as Record<string, string>;
+  let blob: { blobKey: string; mimeType: string; name: string };
+  if (kind === 'result') {
+    const r = await d.requests.resultDocument(svc, id!, task!, doc!);
+    blob = { blobKey: r.blobKey, mimeType: 'application/x-ltv-sdo', name: `${doc}-ltvsdo` };
+  } else if (kind === 'original') {
+    const r = await d.requests.originalDocument(svc, id!, task!, doc!);
+    if (!r.blobKey) throw new NotFoundError('document-id', 'no stored bytes');
+    blob = { blobKey: r.blobKey, mimeType: r.mimeType ?? 'application/octet-stream', name: doc! };
+  } else throw new NotFoundError('kind', 'use original or result');
+  setTenantDownloadHeaders(res, blob.mimeType, blob.name);
+  res.set('Cache-Control', 'private, no-store');
+  d.blobs.get(blob.blobKey).pipe(res);
+}

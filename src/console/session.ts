@@ -1,0 +1,70 @@
+// The console's server-side session. The browser holds only a random id in an HttpOnly, SameSite=Strict
+// cookie (Secure when segl is reached over https); Redis holds what the id stands for, under the
+// SHA-256 of the id (a dump of Redis gives no usable cookie). Idle expiry is Redis' own TTL, renewed on
+// every request: a session unused for IDLE_MS is gone. The CSRF token is per session and required on
+// every POST (compared in constant time). Sessions are not durable state: if Redis loses them, the
+// clerk logs in again (DESIGN.md: the database is the truth, Redis carries work).
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/** A session unused this long ends (OWASP Session Management: 15–30 min idle for business applications). */
+export const IDLE_MS = 30 * 60_000;
+export const COOKIE = 'segl_console';
+
+export interface ConsoleSession {
+  serviceId: number;
+  service: string;
+  isPublic: boolean;
+  csrf: string;
+}
+
+export class ConsoleSessions {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly idleMs = IDLE_MS,
+  ) {}
+
+  private key(id: string): string {
+    return `${this.prefix}:console:session:${createHash('sha256').update(id).digest('hex')}`;
+  }
+
+  /** A new session for the service; the id for the cookie. */
+  async open(s: Omit<ConsoleSession, 'csrf'>): Promise<string> {
+    const id = randomBytes(32).toString('base64url');
+    const body: ConsoleSession = { ...s, csrf: randomBytes(32).toString('base64url') };
+    await this.redis.set(this.key(id), JSON.stringify(body), 'PX', this.idleMs);
+    return id;
+  }
+
+  /** The session behind the cookie's id, its idle time restarted; undefined when unknown or expired. */
+  async use(id: string | undefined): Promise<ConsoleSession | undefined> {
+    if (!id || !/^[A-Za-z0-9_-]{43}$/.test(id)) return undefined;
+    const k = this.key(id);
+    const v = await this.redis.get(k);
+    if (!v) return undefined;
+    await this.redis.pexpire(k, this.idleMs);
+    return JSON.parse(v) as ConsoleSession;
+  }
+
+  async close(id: string | undefined): Promise<void> {
+    if (id && /^[A-Za-z0-9_-]{43}$/.test(id)) await this.redis.del(this.key(id));
+  }
+}
+
+/** Whether a posted token is the session's (constant time). */
+export function csrfMatches(expected: string, given: unknown): boolean {
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The value of one cookie from a Cookie header. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
+  }
+  return undefined;
+}
