@@ -17,7 +17,7 @@ const status = (lang: Lang, s: string) =>
 function top(lang: Lang, service: string, csrf: string): Html {
   return html`<nav class="console-nav" aria-label="${t(lang, 'console.title')}"><p><a href="/console?lang=${lang}">${t(lang, 'console.requests.title')}</a></p>
 <form method="post" action="/console/logout?lang=${lang}"><input type="hidden" name="_csrf" value="${csrf}">
-<button type="submit" class="secondary">${t(lang, 'console.logout', { service })}</button></form></nav>`;
+<button type="submit" class="button secondary">${t(lang, 'console.logout', { service })}</button></form></nav>`;
 }
 
 export function loginPage(lang: Lang, token: string, message?: string, service = ''): string {
@@ -25,9 +25,9 @@ export function loginPage(lang: Lang, token: string, message?: string, service =
   const main = html`<h1>${t(lang, 'console.login.title')}</h1>${msg}
 <form method="post" action="/console/login?lang=${lang}">
 <input type="hidden" name="_csrf" value="${token}">
-<p><label for="service">${t(lang, 'console.login.service')}</label><br><input id="service" name="service" autocomplete="username" required value="${service}"></p>
+<p><label for="service">${t(lang, 'console.login.service')}</label><br><input id="service" name="service" type="text" autocomplete="username" required value="${service}"></p>
 <p><label for="password">${t(lang, 'console.login.password')}</label><br><input id="password" name="password" type="password" autocomplete="current-password" required></p>
-<p><button type="submit">${t(lang, 'console.login.submit')}</button></p>
+<p><button type="submit" class="button">${t(lang, 'console.login.submit')}</button></p>
 </form>`;
   return page({ lang, title: t(lang, 'console.login.title'), main });
 }
@@ -70,7 +70,7 @@ export function listPage(lang: Lang, v: ListView): string {
   const next =
     v.pageNo < v.pages && html`<a href="/console?${keep}&page=${String(v.pageNo + 1)}" rel="next">${t(lang, 'console.next')}</a>`;
   const table = v.rows.length
-    ? html`<div class="scroll"><table><caption>${t(lang, 'console.found', { n: v.total })}</caption>
+    ? html`<div><table class="data"><caption>${t(lang, 'console.found', { n: v.total })}</caption>
 <thead><tr><th scope="col">${t(lang, 'console.col.request')}</th><th scope="col">${t(lang, 'console.col.created')}</th>
 <th scope="col">${t(lang, 'console.col.reference')}</th><th scope="col">${t(lang, 'console.col.tasks')}</th></tr></thead>
 <tbody>${rows}</tbody></table></div>
@@ -80,8 +80,8 @@ export function listPage(lang: Lang, v: ListView): string {
 <h2>${t(lang, 'console.counts')}</h2><ul class="counts">${counts}</ul>
 <form method="get" action="/console" role="search"><input type="hidden" name="lang" value="${lang}">
 <p><label for="status">${t(lang, 'console.filter.status')}</label><br><select id="status" name="status">${options}</select></p>
-<p><label for="reference">${t(lang, 'console.filter.reference')}</label><br><input id="reference" name="reference" value="${v.reference ?? ''}"></p>
-<p><button type="submit">${t(lang, 'console.filter.submit')}</button></p></form>
+<p><label for="reference">${t(lang, 'console.filter.reference')}</label><br><input id="reference" name="reference" type="text" value="${v.reference ?? ''}"></p>
+<p><button type="submit" class="button">${t(lang, 'console.filter.submit')}</button></p></form>
 <h2>${t(lang, 'console.list')}</h2>${table}`;
   return page({ lang, title: t(lang, 'console.requests.title'), main, service: v.service });
 }
@@ -119,7 +119,7 @@ function taskBlock(lang: Lang, v: RequestView, task: Task): Html {
     ? t(lang, 'console.dependsOn', { list: task.dependsOnTask.join(', ') })
     : t(lang, 'console.noDepends');
   return html`<li><h3>${t(lang, 'console.task', { id: task.id })}: ${status(lang, st?.taskStatus ?? '')}</h3>
-<dl><dt>${t(lang, 'console.signer')}</dt><dd>${name || '—'}${who?.nationalId ? html` (${t(lang, 'console.nationalId')} ${maskNationalId(who.nationalId)})` : ''}</dd>
+<dl class="facts"><dt>${t(lang, 'console.signer')}</dt><dd>${name || '—'}${who?.nationalId ? html` (${t(lang, 'console.nationalId')} ${maskNationalId(who.nationalId)})` : ''}</dd>
 <dt>${t(lang, 'console.order')}</dt><dd>${deps}</dd></dl>
 <h4>${t(lang, 'console.documents')}</h4><ul>${docs}</ul></li>`;
 }
@@ -143,7 +143,7 @@ export function requestPage(lang: Lang, v: RequestView): string {
     v.history.map((e) => html`<tr><td>${e.eventTime}</td><td>${e.taskId ?? ''}</td><td>${e.event}</td><td>${e.data ?? ''}</td></tr>`),
   );
   const deliveries = v.deliveries.length
-    ? html`<div class="scroll"><table><caption>${t(lang, 'console.notifications')}</caption><thead><tr>
+    ? html`<div><table class="data"><caption>${t(lang, 'console.notifications')}</caption><thead><tr>
 <th scope="col">${t(lang, 'console.col.notification')}</th><th scope="col">${t(lang, 'console.col.channel')}</th>
 <th scope="col">${t(lang, 'console.col.status')}</th><th scope="col">${t(lang, 'console.col.attempts')}</th>
 <th scope="col">${t(lang, 'console.col.response')}</th></tr></thead><tbody>${join(
@@ -157,13 +157,13 @@ export function requestPage(lang: Lang, v: RequestView): string {
   const withdraw = open
     ? html`<h2>${t(lang, 'console.withdraw')}</h2><p>${t(lang, 'console.withdraw.hint')}</p>
 <form method="post" action="/console/requests/${q(id)}/withdraw?lang=${lang}"><input type="hidden" name="_csrf" value="${v.csrf}">
-<button type="submit" class="danger">${t(lang, 'console.withdraw')}</button></form>`
+<button type="submit" class="button danger">${t(lang, 'console.withdraw')}</button></form>`
     : '';
   const notice = v.notice && html`<p class="notice" role="status">${v.notice}</p>`;
   const main = html`${top(lang, v.service, v.csrf)}<h1>${t(lang, 'console.request.title', { id })}</h1>${notice}
 ${v.request.clientReference ? html`<p>${t(lang, 'console.col.reference')}: ${v.request.clientReference}</p>` : ''}
 <h2>${t(lang, 'console.tasks')}</h2><ol class="tasks">${tasks}</ol>${packages}
-<h2 id="history">${t(lang, 'console.history')}</h2><div class="scroll"><table><caption>${t(lang, 'console.history')}</caption>
+<h2 id="history">${t(lang, 'console.history')}</h2><div><table class="data"><caption>${t(lang, 'console.history')}</caption>
 <thead><tr><th scope="col">${t(lang, 'console.col.time')}</th><th scope="col">${t(lang, 'console.col.task')}</th>
 <th scope="col">${t(lang, 'console.col.event')}</th><th scope="col">${t(lang, 'console.col.details')}</th></tr></thead><tbody>${history}</tbody></table></div>
 <h2>${t(lang, 'console.notifications')}</h2>${deliveries}${withdraw}`;

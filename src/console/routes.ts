@@ -39,8 +39,8 @@ const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit:
 
 type Authed = express.Request & { session?: ConsoleSession; lang?: Lang };
 
-export function consoleRoutes(d: ConsoleDeps): express.Router {
-  const r = express.Router();
+/** What every console route shares: cookies, answers, the session and CSRF checks, errors as pages. */
+function web(d: ConsoleDeps) {
   const cookie = (name: string, value: string, maxAgeS?: number) =>
     `${name}=${value}; Path=/console; HttpOnly; SameSite=Strict${d.https ? '; Secure' : ''}${maxAgeS === undefined ? '' : `; Max-Age=${maxAgeS}`}`;
   const langOf = (req: express.Request): Lang =>
@@ -93,6 +93,12 @@ export function consoleRoutes(d: ConsoleDeps): express.Router {
       });
     };
 
+  return { cookie, send, showLogin, session, csrf, guard };
+}
+
+export function consoleRoutes(d: ConsoleDeps): express.Router {
+  const r = express.Router();
+  const { cookie, send, showLogin, session, csrf, guard } = web(d);
   r.post(
     '/console/login',
     form,
@@ -124,14 +130,7 @@ export function consoleRoutes(d: ConsoleDeps): express.Router {
     form,
     session,
     csrf,
-    guard(async (req, res) => {
-      const id = String(req.params.id);
-      const svc = account(req.session!);
-      await d.requests.getStatus(svc, [id]); // 404 for another tenant's id, before anything is written
-      await d.requests.deleteRequest(svc, [id]);
-      d.log.info({ service: svc.name, requestId: id }, 'request withdrawn from the console');
-      res.redirect(303, `/console/requests/${encodeURIComponent(id)}?lang=${req.lang}&done=withdrawn#history`);
-    }),
+    guard((req, res) => withdraw(d, req, res)),
   );
   r.get(
     '/console/requests/:id/tasks/:task/documents/:doc/:kind',
@@ -141,15 +140,7 @@ export function consoleRoutes(d: ConsoleDeps): express.Router {
   r.get(
     '/console/requests/:id/packages/:pkg',
     session,
-    guard(async (req, res) => {
-      const pkg = (await d.queries.packages(req.session!.serviceId, String(req.params.id))).find(
-        (p) => p.packagingTaskId === req.params.pkg,
-      );
-      if (!pkg?.blobKey) throw new NotFoundError('packaging-task-id', 'no package');
-      setTenantDownloadHeaders(res, 'application/pdf', `${pkg.packagingTaskId}.pdf`);
-      res.set('Cache-Control', 'private, no-store');
-      d.blobs.get(pkg.blobKey).pipe(res);
-    }),
+    guard((req, res) => packageDownload(d, req, res)),
   );
   return r;
 }
@@ -260,4 +251,21 @@ async function download(d: ConsoleDeps, req: Authed, res: express.Response): Pro
   setTenantDownloadHeaders(res, blob.mimeType, blob.name);
   res.set('Cache-Control', 'private, no-store');
   d.blobs.get(blob.blobKey).pipe(res);
+}
+
+async function withdraw(d: ConsoleDeps, req: Authed, res: express.Response): Promise<void> {
+  const id = String(req.params.id);
+  const svc = account(req.session!);
+  await d.requests.getStatus(svc, [id]); // 404 for another tenant's id, before anything is written
+  await d.requests.deleteRequest(svc, [id]);
+  d.log.info({ service: svc.name, requestId: id }, 'request withdrawn from the console');
+  res.redirect(303, `/console/requests/${encodeURIComponent(id)}?lang=${req.lang}&done=withdrawn#history`);
+}
+
+async function packageDownload(d: ConsoleDeps, req: Authed, res: express.Response): Promise<void> {
+  const pkg = (await d.queries.packages(req.session!.serviceId, String(req.params.id))).find((p) => p.packagingTaskId === req.params.pkg);
+  if (!pkg?.blobKey) throw new NotFoundError('packaging-task-id', 'no package');
+  setTenantDownloadHeaders(res, 'application/pdf', `${pkg.packagingTaskId}.pdf`);
+  res.set('Cache-Control', 'private, no-store');
+  d.blobs.get(pkg.blobKey).pipe(res);
 }

@@ -47,17 +47,15 @@ export class ConsoleQueries {
 
   /** The service's requests, newest first, with the total that match (for paging). */
   async requests(serviceId: number, f: ConsoleListFilter): Promise<{ rows: ConsoleRequestRow[]; total: number }> {
-    const where = ['r.service_id = ?'];
-    const params: Param[] = [serviceId];
-    if (f.clientReference) {
-      where.push('r.client_reference = ?');
-      params.push(f.clientReference);
-    }
-    if (f.status) {
-      where.push('EXISTS (SELECT 1 FROM task t WHERE t.request_id = r.id AND t.status = ?)');
-      params.push(f.status);
-    }
-    const cond = where.join(' AND ');
+    // each criterion with its value; the ones not asked for drop out
+    const asked: Array<[string, Param]> = [
+      ['r.service_id = ?', serviceId],
+      ['r.client_reference = ?', f.clientReference],
+      ['EXISTS (SELECT 1 FROM task t WHERE t.request_id = r.id AND t.status = ?)', f.status],
+    ];
+    const criteria = asked.filter(([, v]) => v !== undefined && v !== '');
+    const cond = criteria.map(([sql]) => sql).join(' AND ');
+    const params = criteria.map(([, v]) => v);
     const limit = Math.min(Math.max(1, Math.floor(f.limit)), 200);
     const offset = Math.max(0, Math.floor(f.offset));
     return this.db.tx(async (q) => {

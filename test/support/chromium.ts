@@ -1,4 +1,5 @@
 // Headless Chromium (the system's /usr/bin/chromium through playwright-core) for the e2e tests.
+import { readFileSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM_ARGS = [
@@ -22,4 +23,12 @@ export async function inNewContext(browser: Browser, f: (p: Page) => Promise<voi
   } finally {
     await ctx.close();
   }
+}
+
+const AXE_SOURCE = () => readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/** The ids of the axe-core rules the page violates (axe injected into the page first). */
+export async function axeViolations(p: Page): Promise<string[]> {
+  await p.evaluate(AXE_SOURCE());
+  return p.evaluate<string[]>("axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => v.id))");
 }
