@@ -130,7 +130,7 @@ export function consoleRoutes(d: ConsoleDeps): express.Router {
     form,
     session,
     csrf,
-    guard((req, res) => withdraw(d, req, res)),
+    guard((req, res) => withdraw(d, req, res, send)),
   );
   r.get(
     '/console/requests/:id/tasks/:task/documents/:doc/:kind',
@@ -253,10 +253,19 @@ async function download(d: ConsoleDeps, req: Authed, res: express.Response): Pro
   d.blobs.get(blob.blobKey).pipe(res);
 }
 
-async function withdraw(d: ConsoleDeps, req: Authed, res: express.Response): Promise<void> {
+/**
+ * Withdraw = SOAP deleteRequest (core's use case). Only a request with an open task is withdrawn from
+ * here: the button is shown for those, and a POST for another request (completed, already withdrawn)
+ * is refused with 409 and changes nothing, rather than deleting a finished request's documents by a click.
+ */
+async function withdraw(d: ConsoleDeps, req: Authed, res: express.Response, send: Send): Promise<void> {
   const id = String(req.params.id);
   const svc = account(req.session!);
-  await d.requests.getStatus(svc, [id]); // 404 for another tenant's id, before anything is written
+  const statuses = await d.requests.getStatus(svc, [id]); // 404 for another tenant's id, before anything is written
+  if (!statuses.some((x) => x.taskStatus === 'created')) {
+    send(res, 409, messagePage(req.lang!, t(req.lang!, 'console.nothingOpen'), t(req.lang!, 'console.unchanged'), svc.name));
+    return;
+  }
   await d.requests.deleteRequest(svc, [id]);
   d.log.info({ service: svc.name, requestId: id }, 'request withdrawn from the console');
   res.redirect(303, `/console/requests/${encodeURIComponent(id)}?lang=${req.lang}&done=withdrawn#history`);

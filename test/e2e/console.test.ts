@@ -27,7 +27,7 @@ describe('the back-office console (sqlite, Chromium)', () => {
     expect([name, await axeViolations(p)]).toEqual([name, []]);
     // 360 px up: nothing wider than the window
     await p.setViewportSize({ width: 360, height: 740 });
-    expect([name, await p.evaluate(() => document.documentElement.scrollWidth)]).toEqual([name, 360]);
+    expect([name, await p.evaluate<number>('document.documentElement.scrollWidth')]).toEqual([name, 360]);
     await p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
   };
 
@@ -186,6 +186,14 @@ describe('the back-office console (sqlite, Chromium)', () => {
       expect(await statuses(openId)).toEqual(['deleted', 'deleted']);
       expect(await p.locator('#history + div').innerText()).toMatch(/document-deleted\s+request deleted/);
       await axe(p, 'request-withdrawn-sv');
+      // again (the button is gone; a replayed POST): refused, nothing changes
+      const token = await p.locator('input[name=_csrf]').first().inputValue();
+      const again = await p.request.post(`${s.url}/console/requests/${openId}/withdraw?lang=en`, { form: { _csrf: token } });
+      expect([again.status(), await again.text()]).toEqual([409, expect.stringContaining('Nothing to withdraw')]);
+      const signed = await p.request.post(`${s.url}/console/requests/${signedId}/withdraw?lang=en`, { form: { _csrf: token } });
+      // t2 of the signed request is still open, so it may be withdrawn; like SOAP deleteRequest, every task becomes deleted
+      expect(signed.status()).toBe(200);
+      expect(await statuses(signedId)).toEqual(['deleted', 'deleted']);
       await Promise.all([p.waitForNavigation(), p.locator('nav form button').click()]);
       expect(await p.locator('h1').innerText()).toBe('Logga in i back office');
       await p.goto(`${s.url}/console/requests/${signedId}?lang=en`);

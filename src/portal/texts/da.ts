@@ -253,7 +253,8 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
   'console.deliveredAt': 'leveret {at}',
   'console.noNotifications': 'Ingen notifikationer.',
   'console.withdraw': 'Træk anmodningen tilbage',
-  'console.withdraw.hint': 'Åbne opgaver trækkes tilbage: ingen kan længere underskrive dem. Det kan ikke fortrydes.',
+  'console.withdraw.hint':
+    'Alle anmodningens opgaver trækkes tilbage, også de underskrevne (som deleteRequest via SOAP gør): ingen kan længere underskrive. Det kan ikke fortrydes.',
   'console.request.title': 'Anmodning {id}',
   'console.col.time': 'Tidspunkt',
   'console.col.task': 'Opgave',
@@ -264,6 +265,7 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
   'console.expired': 'Din session er udløbet. Log ind igen.',
   'console.unchanged': 'Intet blev ændret.',
   'console.csrf': 'Formularen blev ikke sendt fra denne side. Genindlæs siden, og prøv igen.',
+  'console.nothingOpen': 'Intet at trække tilbage: anmodningen har ingen åben opgave.',
   'console.notfound': 'Anmodningen findes ikke',
   'console.notfound.body': 'Denne tjeneste har ingen sådan anmodning.',
 };

@@ -250,7 +250,8 @@ export const PORTAL_EN = {
   'console.deliveredAt': 'delivered {at}',
   'console.noNotifications': 'No notifications.',
   'console.withdraw': 'Withdraw the request',
-  'console.withdraw.hint': 'Open tasks are withdrawn: nobody can sign them any more. This cannot be undone.',
+  'console.withdraw.hint':
+    'Every task of the request becomes withdrawn, signed ones too (as deleteRequest over SOAP does): nobody can sign it any more. This cannot be undone.',
   'console.request.title': 'Request {id}',
   'console.col.time': 'Time',
   'console.col.task': 'Task',
@@ -261,6 +262,7 @@ export const PORTAL_EN = {
   'console.expired': 'Your session has ended. Sign in again.',
   'console.unchanged': 'Nothing was changed.',
   'console.csrf': 'The form was not sent from this page. Reload the page and try again.',
+  'console.nothingOpen': 'Nothing to withdraw: the request has no open task.',
   'console.notfound': 'Request not found',
   'console.notfound.body': 'There is no such request for this service.',
 } as const;

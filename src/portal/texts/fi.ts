@@ -255,7 +255,8 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'console.deliveredAt': 'toimitettu {at}',
   'console.noNotifications': 'Ei ilmoituksia.',
   'console.withdraw': 'Peru pyyntö',
-  'console.withdraw.hint': 'Avoimet tehtävät perutaan: kukaan ei voi enää allekirjoittaa niitä. Tätä ei voi perua.',
+  'console.withdraw.hint':
+    'Kaikki pyynnön tehtävät perutaan, myös allekirjoitetut (kuten deleteRequest SOAPin kautta tekee): kukaan ei voi enää allekirjoittaa. Tätä ei voi perua.',
   'console.request.title': 'Pyyntö {id}',
   'console.col.time': 'Aika',
   'console.col.task': 'Tehtävä',
@@ -266,6 +267,7 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'console.expired': 'Istuntosi on päättynyt. Kirjaudu uudelleen.',
   'console.unchanged': 'Mitään ei muutettu.',
   'console.csrf': 'Lomaketta ei lähetetty tältä sivulta. Lataa sivu uudelleen ja yritä uudelleen.',
+  'console.nothingOpen': 'Ei peruttavaa: pyynnöllä ei ole avoimia tehtäviä.',
   'console.notfound': 'Pyyntöä ei löytynyt',
   'console.notfound.body': 'Tällä palvelulla ei ole tällaista pyyntöä.',
 };

@@ -253,7 +253,8 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'console.deliveredAt': 'levert {at}',
   'console.noNotifications': 'Ingen varsler.',
   'console.withdraw': 'Trekk tilbake forespørselen',
-  'console.withdraw.hint': 'Åpne oppgaver trekkes tilbake: ingen kan signere dem lenger. Dette kan ikke angres.',
+  'console.withdraw.hint':
+    'Alle oppgavene i forespørselen trekkes tilbake, også de signerte (som deleteRequest over SOAP gjør): ingen kan signere lenger. Dette kan ikke angres.',
   'console.request.title': 'Forespørsel {id}',
   'console.col.time': 'Tid',
   'console.col.task': 'Oppgave',
@@ -264,6 +265,7 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'console.expired': 'Økten er avsluttet. Logg inn igjen.',
   'console.unchanged': 'Ingenting ble endret.',
   'console.csrf': 'Skjemaet ble ikke sendt fra denne siden. Last inn siden på nytt og prøv igjen.',
+  'console.nothingOpen': 'Ingenting å trekke tilbake: forespørselen har ingen åpen oppgave.',
   'console.notfound': 'Fant ikke forespørselen',
   'console.notfound.body': 'Denne tjenesten har ingen slik forespørsel.',
 };

@@ -253,7 +253,8 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
   'console.deliveredAt': 'levererad {at}',
   'console.noNotifications': 'Inga aviseringar.',
   'console.withdraw': 'Återkalla förfrågan',
-  'console.withdraw.hint': 'Öppna uppgifter återkallas: ingen kan längre signera dem. Det går inte att ångra.',
+  'console.withdraw.hint':
+    'Alla förfrågans uppgifter återkallas, även de signerade (som deleteRequest via SOAP gör): ingen kan längre signera. Det går inte att ångra.',
   'console.request.title': 'Förfrågan {id}',
   'console.col.time': 'Tid',
   'console.col.task': 'Uppgift',
@@ -264,6 +265,7 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
   'console.expired': 'Din session har upphört. Logga in igen.',
   'console.unchanged': 'Inget ändrades.',
   'console.csrf': 'Formuläret skickades inte från den här sidan. Ladda om sidan och försök igen.',
+  'console.nothingOpen': 'Inget att återkalla: förfrågan har ingen öppen uppgift.',
   'console.notfound': 'Förfrågan hittades inte',
   'console.notfound.body': 'Tjänsten har ingen sådan förfrågan.',
 };
