@@ -37,6 +37,14 @@ const PER_PAGE = 25;
 const PRE = 'segl_console_login';
 const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 20 });
 
+/** The pages run no script and are framed by nobody; request ids in URLs stay on this site. */
+const HEADERS = {
+  'Content-Security-Policy': "default-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'same-origin',
+  'Cache-Control': 'no-store',
+};
+
 type Authed = express.Request & { session?: ConsoleSession; lang?: Lang };
 
 /** What every console route shares: cookies, answers, the session and CSRF checks, errors as pages. */
@@ -45,12 +53,7 @@ function web(d: ConsoleDeps) {
     `${name}=${value}; Path=/console; HttpOnly; SameSite=Strict${d.https ? '; Secure' : ''}${maxAgeS === undefined ? '' : `; Max-Age=${maxAgeS}`}`;
   const langOf = (req: express.Request): Lang =>
     pickLanguage(typeof req.query.lang === 'string' ? req.query.lang : undefined, req.headers['accept-language']);
-  const send = (res: express.Response, code: number, body: string) =>
-    res
-      .status(code)
-      .set({ 'Cache-Control': 'no-store', 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'same-origin' })
-      .type('html')
-      .send(body);
+  const send = (res: express.Response, code: number, body: string) => res.status(code).set(HEADERS).type('html').send(body);
   const showLogin = (req: express.Request, res: express.Response, code = 200, message?: string, service = '') => {
     const token = randomBytes(24).toString('base64url');
     res.append('Set-Cookie', cookie(PRE, token));

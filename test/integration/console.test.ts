@@ -74,6 +74,7 @@ describe.each(databases())('console queries and session (%s)', (db) => {
   test('over https the cookies are Secure, HttpOnly and SameSite=Strict', async () => {
     const r = await fetch(`${local}/console`);
     const cookie = r.headers.get('set-cookie')!;
+    expect(r.headers.get('content-security-policy')).toContain("script-src 'none'");
     expect(cookie).toMatch(/^segl_console_login=[\w-]+; Path=\/console; HttpOnly; SameSite=Strict; Secure$/);
   });
 });
