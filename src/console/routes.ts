@@ -253,7 +253,18 @@ async function download(d: ConsoleDeps, req: Authed, res: express.Response): Pro
   } else throw new NotFoundError('kind', 'use original or result');
   setTenantDownloadHeaders(res, blob.mimeType, blob.name);
   res.set('Cache-Control', 'private, no-store');
-  d.blobs.get(blob.blobKey).pipe(res);
+  sendBlob(d, res, blob.blobKey);
+}
+
+/** Streams a stored blob; a store that fails mid-way ends the response (logged) instead of an unhandled error. */
+function sendBlob(d: ConsoleDeps, res: express.Response, blobKey: string): void {
+  const stream = d.blobs.get(blobKey);
+  stream.on('error', (e: Error) => {
+    d.log.error({ err: e.message, blob: blobKey }, 'console: blob read failed');
+    res.destroy(e);
+  });
+  res.on('close', () => stream.destroy());
+  stream.pipe(res);
 }
 
 /**
@@ -279,5 +290,5 @@ async function packageDownload(d: ConsoleDeps, req: Authed, res: express.Respons
   if (!pkg?.blobKey) throw new NotFoundError('packaging-task-id', 'no package');
   setTenantDownloadHeaders(res, 'application/pdf', `${pkg.packagingTaskId}.pdf`);
   res.set('Cache-Control', 'private, no-store');
-  d.blobs.get(pkg.blobKey).pipe(res);
+  sendBlob(d, res, pkg.blobKey);
 }

@@ -1,8 +1,11 @@
 // The console's parts below the browser, on each database: the service-scoped queries of
 // store/consolequeries.ts (another service's rows never come back), the session's idle expiry in Redis
 // (renewed by use, gone after the idle time), and the Secure flag on the cookies when PUBLIC_URL is https.
+import { createHash } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
 import { ConsoleSessions } from '../../src/console/session';
 import { ConsoleQueries } from '../../src/store/consolequeries';
+import { blobFiles } from '../support/blobs';
 import { envelope, NS, post } from '../support/soap';
 import { databases, startServer, type TestServer } from '../support/server';
 
@@ -76,5 +79,19 @@ describe.each(databases())('console queries and session (%s)', (db) => {
     const cookie = r.headers.get('set-cookie')!;
     expect(r.headers.get('content-security-policy')).toContain("script-src 'none'");
     expect(cookie).toMatch(/^segl_console_login=[\w-]+; Path=\/console; HttpOnly; SameSite=Strict; Secure$/);
+  });
+
+  test('a download whose blob store fails mid-way ends that response and nothing else (the server answers on)', async () => {
+    const demo = (await s.rt.services.find('demo'))!;
+    const sessions = new ConsoleSessions(s.rt.redis, s.rt.config.notify.queuePrefix);
+    const id = await sessions.open({ serviceId: demo.id, service: 'demo', isPublic: false });
+    const url = `${local}/console/requests/${ids['a-1']!}/tasks/t1/documents/d/original`;
+    const get = () => fetch(url, { headers: { cookie: `segl_console=${id}` } }).then(async (r) => [r.status, await r.text()]);
+    expect(await get()).toEqual([200, 'x']);
+    // the document's blob is gone from the store (a disk fault): the response breaks off, and is logged
+    const sha = createHash('sha256').update('x').digest('hex');
+    for (const f of blobFiles(s.dataDir).filter((b) => b.endsWith(sha))) unlinkSync(f);
+    await expect(get()).rejects.toThrow();
+    expect((await fetch(`${local}/healthz`)).status).toBe(200);
   });
 });
