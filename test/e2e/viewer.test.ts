@@ -123,6 +123,9 @@ describe('the viewer (sqlite, Chromium)', () => {
       expect(r.text).toContain('Loan agreement');
       expect(r.text).toContain('signature-created');
       expect(r.text).toContain('Nothing from this file was kept.');
+      // the signed PDF drawn by pdf.js from the page itself (nothing fetched: the viewer keeps nothing)
+      await p.waitForSelector('[data-pdf-from][data-pages="1"] canvas');
+      expect(await p.locator('[data-pdf-from] canvas').getAttribute('aria-label')).toBe('Page 1 of 1');
       await axe(p, 'viewer-sdo');
       // the validation report as XML, handed over in the page itself (nothing kept): well-formed for xmllint
       const href = (await p.locator('a[download="validation-report.xml"]').getAttribute('href'))!;
@@ -184,6 +187,8 @@ describe('the viewer (sqlite, Chromium)', () => {
     const ok = await api(new Uint8Array(sdo));
     expect(ok.status).toBe(200);
     expect(ok.json).toMatchObject({ kind: 'ltv-sdo', indication: 'TOTAL-PASSED', sdos: [{ signer: { name: 'Åse Viewer' } }] });
+    // the JSON names each document (type, size, SHA-256) but does not carry its bytes
+    expect(JSON.stringify(ok.json)).not.toContain('"pdf"');
     const pdfOk = await api(new Uint8Array(pades));
     expect(pdfOk.json).toMatchObject({
       kind: 'pades',

@@ -47,6 +47,13 @@ function verdict(
 
 const fact = (label: string, value: string | undefined): Html | '' => (value ? html`<dt>${label}</dt><dd>${value}</dd>` : '');
 
+/** A signed PDF drawn by pdf.js from a data block in the page (static/viewer.js); nothing is fetched. */
+function pdfView(lang: LangLike, d: SdoView['documents'][number], s: SdoView): Html | '' {
+  if (d.pdf === undefined) return '';
+  const id = `pdf-${(s.name ?? 'sdo').replace(/[^\w-]/g, '_')}-${d.id.replace(/[^\w-]/g, '_')}`;
+  return html`<div class="pdf" data-pdf-from="${id}" data-page-label="${t(lang, 'doc.page')}"></div><script type="application/octet-stream" id="${id}">${d.pdf}</script>`;
+}
+
 function sdoSection(lang: LangLike, s: SdoView, title: string): Html {
   const facts = html`<dl class="facts">${fact(t(lang, 'viewer.signer'), s.signer?.name)}${fact(t(lang, 'viewer.method'), s.signer?.method)}${fact(
     t(lang, 'viewer.signedAt'),
@@ -58,7 +65,7 @@ function sdoSection(lang: LangLike, s: SdoView, title: string): Html {
         (d) =>
           html`<li><span class="name">${d.description ?? d.id}</span> <span class="hint">${d.mimeType}, ${String(d.size)} bytes, SHA-256 ${d.sha256}</span>${
             d.text === undefined ? '' : html`<pre class="text">${d.text}</pre>`
-          }</li>`,
+          }${pdfView(lang, d, s)}</li>`,
       )}</ul>`
     : '';
   const checks = s.checks.length
@@ -99,9 +106,11 @@ export function reportPage(lang: LangLike, r: ViewerReport, maxMb: number, repor
   const sdos = join(
     r.sdos.map((s) => sdoSection(lang, s, s.name ? t(lang, 'viewer.attached', { name: s.name }) : t(lang, 'viewer.signature'))),
   );
+  const drawn = r.sdos.some((s) => s.documents.some((d) => d.pdf !== undefined));
+  const script = drawn ? html`<script type="module" src="/portal/static/viewer.js"></script>` : '';
   const main = html`${verdict(lang, r, 'h1')}${untrusted}<p class="hint">${r.kind === 'pades' ? 'PAdES' : 'LTV-SDO'}, ${String(r.size)} bytes, SHA-256 ${r.sha256}. ${t(
     lang,
     'viewer.nothingKept',
-  )}</p><p class="actions"><a class="button secondary" download="validation-report.xml" href="${reportHref}">${t(lang, 'viewer.reportXml')}</a></p>${pades}${sdos}<h2>${t(lang, 'viewer.another')}</h2>${uploadForm(lang, maxMb)}`;
+  )}</p><p class="actions"><a class="button secondary" download="validation-report.xml" href="${reportHref}">${t(lang, 'viewer.reportXml')}</a></p>${pades}${sdos}<h2>${t(lang, 'viewer.another')}</h2>${uploadForm(lang, maxMb)}${script}`;
   return { title, main };
 }

@@ -27,6 +27,8 @@ export interface ViewerDocument {
   sha256: string;
   /** a text document's content (shown inline), at most TEXT_LIMIT characters */
   text?: string;
+  /** a PDF's bytes, base64, at most PDF_LIMIT bytes: drawn in the report page, left out of the JSON (viewerJson) */
+  pdf?: string;
 }
 
 /** One LTV-SDO: its verdict, who signed what and when, and its audit trail. */
@@ -77,6 +79,10 @@ export interface ViewerReport {
 }
 
 export const TEXT_LIMIT = 200_000;
+export const PDF_LIMIT = 10 * 1024 * 1024;
+
+/** The report as the API answers and the integrators' flow keeps it: without the PDFs' bytes. */
+export const viewerJson = (r: ViewerReport): string => JSON.stringify(r, (k, v: unknown) => (k === 'pdf' ? undefined : v));
 const RANK: Record<Indication, number> = { 'TOTAL-PASSED': 0, INDETERMINATE: 1, 'TOTAL-FAILED': 2 };
 
 /** The file as the viewer sees it: `%PDF-` is a PAdES, anything else an LTV-SDO. */
@@ -179,6 +185,7 @@ async function sdoView(bytes: Uint8Array, anchors: x509.X509Certificate[], given
       size: d.bytes.length,
       sha256: d.sha256,
       ...(d.mimeType.startsWith('text/') ? { text: Buffer.from(d.bytes).toString('utf8').slice(0, TEXT_LIMIT) } : {}),
+      ...(d.mimeType === 'application/pdf' && d.bytes.length <= PDF_LIMIT ? { pdf: Buffer.from(d.bytes).toString('base64') } : {}),
     }));
   } catch (e) {
     if (!(e instanceof LtvSdoFormatError)) throw e;

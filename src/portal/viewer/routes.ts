@@ -19,7 +19,7 @@ import { pickLanguage, t, type Lang } from '../i18n';
 import { page } from '../layout';
 import { reportPage, uploadPage, type ViewerPage } from './page';
 import { etsiValidationReport } from './etsi';
-import { viewerReport, type ViewerReport } from './report';
+import { viewerJson, viewerReport, type ViewerReport } from './report';
 
 /** Where a Nets-style result is kept for its 10 minutes (Redis: SET with EX). */
 export interface ResultStore {
@@ -174,7 +174,7 @@ export function viewerRoutes(d: ViewerDeps): express.Router {
       const out = await check(got);
       if ('report' in out) {
         if (req.query.format === 'xml') res.status(200).type('application/xml').send(etsiValidationReport(out.report));
-        else res.status(200).json(out.report);
+        else res.status(200).type('application/json').send(viewerJson(out.report));
         return;
       }
       const message = `${t('en', out.key, { mb: String(mb) })}${out.detail ? ` (${out.detail})` : ''}`;
@@ -214,7 +214,7 @@ function mountResults(
         return;
       }
       const id = randomBytes(24).toString('base64url');
-      await d.store.set(key(id), JSON.stringify(out.report), 'EX', RESULT_TTL_S);
+      await d.store.set(key(id), viewerJson(out.report), 'EX', RESULT_TTL_S);
       res.status(201).json({ url: `${d.publicUrl()}/viewer/r/${id}`, expiresAt: new Date(Date.now() + RESULT_TTL_S * 1000).toISOString() });
     }).catch(next);
   });
