@@ -5,18 +5,16 @@
 import { createHash } from 'node:crypto';
 import { LTVSDO_NS } from '../trust/ltvsdo';
 import { verifyIdTokenEvidence, type EvidenceResult } from '../trust/oidc/verify';
+import { child, childElements } from '../trust/validation/xmldsig';
 import type { SElement } from '../trust/xml/strictxml';
 import { SIGNPROPERTIES_NS } from '../trust/xades/signature';
 
 const DS = 'http://www.w3.org/2000/09/xmldsig#';
 const ATTACHED = ['attachedpdf', 'attachedtext', 'attacheddata'];
 
-function kids(n: SElement, local: string, ns: string): SElement[] {
-  const out: SElement[] = [];
-  for (let c = n.firstChild; c; c = c.nextSibling) if (c.nodeType === 1 && c.localName === local && c.namespaceURI === ns) out.push(c);
-  return out;
-}
-const kid = (n: SElement | undefined, local: string, ns: string): SElement | undefined => (n ? kids(n, local, ns)[0] : undefined);
+// the strict parse's elements, read with the XMLDSig validator's child helpers (namespace first)
+const kids = (n: SElement, local: string, ns: string): SElement[] => childElements(n, ns, local) as SElement[];
+const kid = (n: SElement | undefined, local: string, ns: string): SElement | undefined => child(n, ns, local) as SElement | undefined;
 
 /** The sign text and documents of the native signature's SignProperties (undefined when it has none). */
 function signedAct(root: SElement): { signText: string; documents: Array<{ id: string; sha256: string }> } | undefined {

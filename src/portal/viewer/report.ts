@@ -11,6 +11,7 @@ import { verifyLtvSdo, type OfflineResult } from '../../signing/offline';
 import { verifyPadesFile } from '../../signing/offlinepdf';
 import { LTVSDO_NS } from '../../trust/ltvsdo';
 import type { Indication, SubIndication, VerificationReport } from '../../trust/validation/report';
+import { childElements } from '../../trust/validation/xmldsig';
 import type { SElement } from '../../trust/xml/strictxml';
 
 export interface ViewerCheck {
@@ -217,12 +218,11 @@ const reportChecks = (what: string, r?: VerificationReport): ViewerCheck[] =>
 
 /** The package's AuditTrail entries, as written. */
 function auditTrail(root: SElement): SdoView['audit'] {
-  const out: SdoView['audit'] = [];
-  for (let c = root.firstChild; c; c = c.nextSibling) {
-    if (c.nodeType !== 1 || c.localName !== 'AuditTrail' || c.namespaceURI !== LTVSDO_NS) continue;
-    for (let e = c.firstChild; e; e = e.nextSibling)
-      if (e.nodeType === 1 && e.localName === 'Entry')
-        out.push({ time: e.getAttribute('Time') ?? '', type: e.getAttribute('Type') ?? '', text: e.textContent });
-  }
-  return out;
+  return (childElements(root, LTVSDO_NS, 'AuditTrail') as SElement[]).flatMap((c) =>
+    (childElements(c, LTVSDO_NS, 'Entry') as SElement[]).map((e) => ({
+      time: e.getAttribute('Time') ?? '',
+      type: e.getAttribute('Type') ?? '',
+      text: e.textContent,
+    })),
+  );
 }

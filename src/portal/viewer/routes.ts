@@ -102,9 +102,8 @@ function receiveForm(req: express.Request, dir: string, max: number): Promise<Re
 }
 
 /** The content check SDS makes, for the type the bytes say they are (%PDF- or XML). */
-async function contentProblem(file: string): Promise<string | undefined> {
-  const head = (await readFile(file)).subarray(0, 5).toString('latin1');
-  const type = head === '%PDF-' ? 'application/pdf' : 'application/x-ltv-sdo';
+async function contentProblem(file: string, bytes: Uint8Array): Promise<string | undefined> {
+  const type = Buffer.from(bytes.subarray(0, 5)).toString('latin1') === '%PDF-' ? 'application/pdf' : 'application/x-ltv-sdo';
   const p = await checkContent(file, parseMediaType(type)!);
   return p?.message;
 }
@@ -141,9 +140,11 @@ export function viewerRoutes(d: ViewerDeps): express.Router {
   const check: Check = async (got) => {
     if (got.kind === 'too-large') return { status: 413, key: 'viewer.tooLarge' };
     if (got.kind !== 'ok') return { status: 400, key: got.kind === 'none' ? 'viewer.none' : 'viewer.bad' };
-    const problem = await contentProblem(got.file);
+    // read once: the type the content check applies is the one the bytes say (%PDF- or XML)
+    const bytes = new Uint8Array(await readFile(got.file));
+    const problem = await contentProblem(got.file, bytes);
     if (problem) return { status: 422, key: 'viewer.bad', detail: problem };
-    const report = await viewerReport(new Uint8Array(await readFile(got.file)), await d.anchors());
+    const report = await viewerReport(bytes, await d.anchors());
     if (report.sdos.every((s) => s.unreadable) && report.kind === 'ltv-sdo')
       return { status: 422, key: 'viewer.bad', detail: report.message };
     return { report };
