@@ -81,6 +81,11 @@ function web(d: ConsoleDeps) {
     if (csrfMatches(req.session!.csrf, body._csrf)) return next();
     send(res, 403, messagePage(req.lang!, t(req.lang!, 'console.csrf'), t(req.lang!, 'console.unchanged'), req.session!.service));
   };
+  /** Actions need the manager role; a viewer is refused (403) and nothing changes. */
+  const manager: express.RequestHandler = (req: Authed, res, next) => {
+    if (req.session!.role === 'manager') return next();
+    send(res, 403, messagePage(req.lang!, t(req.lang!, 'console.forbidden'), t(req.lang!, 'console.unchanged'), req.session!.service));
+  };
   const guard =
     (f: (req: Authed, res: express.Response) => Promise<void>): express.RequestHandler =>
     (req, res, next) => {
@@ -96,12 +101,12 @@ function web(d: ConsoleDeps) {
       });
     };
 
-  return { cookie, send, showLogin, session, csrf, guard };
+  return { cookie, send, showLogin, session, csrf, manager, guard };
 }
 
 export function consoleRoutes(d: ConsoleDeps): express.Router {
   const r = express.Router();
-  const { cookie, send, showLogin, session, csrf, guard } = web(d);
+  const { cookie, send, showLogin, session, csrf, manager, guard } = web(d);
   r.post(
     '/console/login',
     form,
@@ -133,6 +138,7 @@ export function consoleRoutes(d: ConsoleDeps): express.Router {
     form,
     session,
     csrf,
+    manager,
     guard((req, res) => withdraw(d, req, res, send)),
   );
   r.get(
@@ -183,7 +189,7 @@ async function login(
     return showLogin(req, res, 401, t(lang, 'console.login.bad'), service);
   }
   attempt.succeed();
-  const id = await d.sessions.open({ serviceId: svc.id, service: svc.name, isPublic: svc.public });
+  const id = await d.sessions.open({ serviceId: svc.id, service: svc.name, isPublic: svc.public, role: 'manager', actor: svc.name });
   res.append('Set-Cookie', cookie(COOKIE, id));
   res.append('Set-Cookie', cookie(PRE, '', 0));
   res.redirect(303, `/console?lang=${lang}`);
@@ -281,7 +287,7 @@ async function withdraw(d: ConsoleDeps, req: Authed, res: express.Response, send
     return;
   }
   await d.requests.deleteRequest(svc, [id]);
-  d.log.info({ service: svc.name, requestId: id }, 'request withdrawn from the console');
+  d.log.info({ service: svc.name, actor: req.session!.actor, requestId: id }, 'request withdrawn from the console');
   res.redirect(303, `/console/requests/${encodeURIComponent(id)}?lang=${req.lang}&done=withdrawn#history`);
 }
 

@@ -11,10 +11,17 @@ import type { Redis } from 'ioredis';
 export const IDLE_MS = 30 * 60_000;
 export const COOKIE = 'segl_console';
 
+/** What a session may do: a viewer reads; a manager also acts (withdraw, resend, settings, …). */
+export type ConsoleRole = 'viewer' | 'manager';
+
 export interface ConsoleSession {
   serviceId: number;
   service: string;
   isPublic: boolean;
+  /** A login with the service's own credentials is a manager. */
+  role: ConsoleRole;
+  /** Who is logged in, as the request history and the logs name them (the service name for a service login). */
+  actor: string;
   csrf: string;
 }
 

@@ -64,7 +64,7 @@ describe.each(databases())('console queries and session (%s)', (db) => {
 
   test('a session lasts while used and ends after the idle time', async () => {
     const sessions = new ConsoleSessions(s.rt.redis, s.rt.config.notify.queuePrefix, 1_000);
-    const id = await sessions.open({ serviceId: 1, service: 'demo', isPublic: false });
+    const id = await sessions.open({ serviceId: 1, service: 'demo', isPublic: false, role: 'manager', actor: 'demo' });
     for (let i = 0; i < 3; i++) {
       await sleep(600);
       expect((await sessions.use(id))?.service).toBe('demo');
@@ -84,7 +84,7 @@ describe.each(databases())('console queries and session (%s)', (db) => {
   test('a download whose blob store fails mid-way ends that response and nothing else (the server answers on)', async () => {
     const demo = (await s.rt.services.find('demo'))!;
     const sessions = new ConsoleSessions(s.rt.redis, s.rt.config.notify.queuePrefix);
-    const id = await sessions.open({ serviceId: demo.id, service: 'demo', isPublic: false });
+    const id = await sessions.open({ serviceId: demo.id, service: 'demo', isPublic: false, role: 'manager', actor: 'demo' });
     const url = `${local}/console/requests/${ids['a-1']!}/tasks/t1/documents/d/original`;
     const get = () => fetch(url, { headers: { cookie: `segl_console=${id}` } }).then(async (r) => [r.status, await r.text()]);
     expect(await get()).toEqual([200, 'x']);

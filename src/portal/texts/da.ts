@@ -264,6 +264,7 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
   'console.withdrawn': 'Anmodningen er trukket tilbage.',
   'console.expired': 'Din session er udløbet. Log ind igen.',
   'console.unchanged': 'Intet blev ændret.',
+  'console.forbidden': 'Din rolle må læse tjenestens anmodninger, men ikke ændre dem.',
   'console.csrf': 'Formularen blev ikke sendt fra denne side. Genindlæs siden, og prøv igen.',
   'console.nothingOpen': 'Intet at trække tilbage: anmodningen har ingen åben opgave.',
   'console.notfound': 'Anmodningen findes ikke',

@@ -261,6 +261,7 @@ export const PORTAL_EN = {
   'console.withdrawn': 'The request was withdrawn.',
   'console.expired': 'Your session has ended. Sign in again.',
   'console.unchanged': 'Nothing was changed.',
+  'console.forbidden': "Your role may read this service's requests but not change them.",
   'console.csrf': 'The form was not sent from this page. Reload the page and try again.',
   'console.nothingOpen': 'Nothing to withdraw: the request has no open task.',
   'console.notfound': 'Request not found',

@@ -266,6 +266,7 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'console.withdrawn': 'Pyyntö peruttiin.',
   'console.expired': 'Istuntosi on päättynyt. Kirjaudu uudelleen.',
   'console.unchanged': 'Mitään ei muutettu.',
+  'console.forbidden': 'Roolisi voi lukea palvelun pyyntöjä mutta ei muuttaa niitä.',
   'console.csrf': 'Lomaketta ei lähetetty tältä sivulta. Lataa sivu uudelleen ja yritä uudelleen.',
   'console.nothingOpen': 'Ei peruttavaa: pyynnöllä ei ole avoimia tehtäviä.',
   'console.notfound': 'Pyyntöä ei löytynyt',

@@ -264,6 +264,7 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'console.withdrawn': 'Forespørselen ble trukket tilbake.',
   'console.expired': 'Økten er avsluttet. Logg inn igjen.',
   'console.unchanged': 'Ingenting ble endret.',
+  'console.forbidden': 'Rollen din kan lese tjenestens forespørsler, men ikke endre dem.',
   'console.csrf': 'Skjemaet ble ikke sendt fra denne siden. Last inn siden på nytt og prøv igjen.',
   'console.nothingOpen': 'Ingenting å trekke tilbake: forespørselen har ingen åpen oppgave.',
   'console.notfound': 'Fant ikke forespørselen',

@@ -264,6 +264,7 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
   'console.withdrawn': 'Förfrågan har återkallats.',
   'console.expired': 'Din session har upphört. Logga in igen.',
   'console.unchanged': 'Inget ändrades.',
+  'console.forbidden': 'Din roll får läsa tjänstens förfrågningar men inte ändra dem.',
   'console.csrf': 'Formuläret skickades inte från den här sidan. Ladda om sidan och försök igen.',
   'console.nothingOpen': 'Inget att återkalla: förfrågan har ingen öppen uppgift.',
   'console.notfound': 'Förfrågan hittades inte',
