@@ -29,6 +29,7 @@ COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --from=build --chown=node:node /app/bin ./bin
 COPY --from=build --chown=node:node /app/wsdl ./wsdl
+COPY --from=build --chown=node:node /app/openapi ./openapi
 COPY --from=build --chown=node:node /app/src/portal/static ./src/portal/static
 # DATA_DIR holds documents, signed results and the database: the node user's alone (segl also
 # sets umask 0077 and closes the modes of what it finds there at start).

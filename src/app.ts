@@ -26,6 +26,8 @@ import { AtRest } from './store/atrest';
 import type { TestIdEnvironment } from './eid/testid/users';
 import { authnRoutes } from './eid/authn/routes';
 import { consoleRoutes } from './console/routes';
+import { eventFeedRoutes } from './api/events';
+import { ApiTokenRepository, EventFeedRepository } from './store/eventfeed';
 import { ConsoleSessions } from './console/session';
 import { ConsoleQueries } from './store/consolequeries';
 import { adminRoutes } from './ops/admin';
@@ -242,6 +244,17 @@ export async function startHttp(rt: HttpRuntime): Promise<void> {
   // the test eID as an OpenID provider per broker dialect (preprod only: docs/oidc-eid.md)
   if (rt.testid && cfg.mode === 'preprod')
     app.use(testIdpRoutes({ testid: rt.testid, methods: oidcRepository(rt), publicUrl: () => rt.url!, log: rt.log }));
+  app.use(
+    eventFeedRoutes({
+      feed: new EventFeedRepository(rt.db),
+      tokens: new ApiTokenRepository(rt.db),
+      services: rt.services,
+      limiter,
+      openapiFile: path.join(packageRoot(), 'openapi', 'segl-api-v1.json'),
+      log: rt.log,
+      draining: () => !!rt.draining,
+    }),
+  );
   app.use(sdsRouter(rt, limiter));
   mountFallbacks(app, rt.log);
   server.keepAliveTimeout = 65_000;

@@ -19,6 +19,7 @@ import { loginBanner } from './eid/authn/routes';
 import { opCommands } from './eid/op/cli';
 import { authTargets, setAuthTargets } from './eid/authn/cli';
 import { samlCommands } from './ops/samlcli';
+import { apiTokenCommands } from './ops/apitokencli';
 import {
   createDemoRequest,
   ensureDemoUsers,
@@ -53,6 +54,7 @@ function banner(rt: Runtime, users: DemoUser[] = []): string {
     `  health / readiness:       ${url}/healthz  ${url}/readyz`,
     ...(rt.config.testCa ? [`  test PKI (trust anchor):  ${url}/pki/root.pem  (OCSP ${url}/pki/ocsp, TSA ${url}/pki/tsa)`] : []),
     `  SDS uploads:              ${url}/doc/<service>/sds  (HTTP Basic: service and password)`,
+    `  event feed:               ${url}/api/v1/services/<service>/events  (OpenAPI ${url}/api/v1/openapi.json)`,
     `  data:                     ${rt.config.dataDir}${rt.config.databaseUrl ? '' : ' (SQLite segl.sqlite)'}`,
     `  redis:                    ${rt.redisHandle.private ? `private redis-server at ${rt.redisHandle.url}` : 'REDIS_URL'}`,
     ...(rt.adminPassword
@@ -153,6 +155,7 @@ export function cli(): Command {
   profileCommands(program);
   packagingCommands(program, withServices);
   samlCommands(program, withServices);
+  apiTokenCommands(program, withServices);
   deliveriesCommand(program);
   demoCommand(program);
   verifyCommand(program);

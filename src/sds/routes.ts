@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { RequestService } from '../core/requests';
 import { NotFoundError } from '../core/errors';
 import type { ServiceAccount } from '../core/ports';
-import { pause, type LoginThrottle } from '../core/ratelimit';
+import type { LoginThrottle } from '../core/ratelimit';
 import { BlobStoreUnavailable, BlobTooLarge, type BlobStore, type PendingBlob } from '../store/blobs';
 import type { SdsRepository } from '../store/sds';
 import type { ArchiveRepository } from '../store/archive';
@@ -17,7 +17,7 @@ import { checkPdfFile } from '../content/pdf';
 import { checkXmlFile, TextValidator } from '../content/text';
 import { isSupported, parseMediaType, SUPPORTED_TYPES } from '../content/check';
 import type { ContentProblem } from '../content/problem';
-import { parseBasicAuth } from '../util/basicauth';
+import { basicLogin } from '../core/basiclogin';
 import type { SdsUploads } from '../core/sds';
 
 export interface SdsDeps {
@@ -52,36 +52,11 @@ type Authed = Request & { service?: ServiceAccount };
 /** RFC 7617 Basic credentials; the user must be the service named in the path. */
 function basicAuth(d: SdsDeps) {
   return async (req: Authed, res: Response, next: NextFunction): Promise<void> => {
-    const source = req.ip ?? 'unknown';
-    const challenge = { 'WWW-Authenticate': 'Basic realm="segl", charset="UTF-8"' };
-    const creds = parseBasicAuth(req.headers.authorization);
-    if (!creds?.colon) {
-      fail(res, 401, 'HTTP Basic authentication with the service name and password is required', challenge);
-      return;
-    }
-    const user = creds.user;
-    // Throttled per (address, account) and per address; a right password is slowed, never refused for others' failures.
-    const attempt = d.limiter.admit(source, user);
-    if (!attempt.ok) {
-      const s = Math.ceil(attempt.retryAfterMs / 1000);
-      fail(res, 429, `too many failed logins from ${source}; try again in ${s} s`, { 'Retry-After': String(s) });
-      return;
-    }
-    let svc: ServiceAccount | null;
-    try {
-      await pause(attempt.waitMs);
-      svc = user === req.params.service ? await d.services.authenticate(user, creds.password) : null;
-    } catch (e) {
-      attempt.cancel();
-      throw e;
-    }
-    if (svc) attempt.succeed();
-    else attempt.fail();
-    if (!svc) {
-      fail(res, 401, `service or password is wrong (the user must be the service in the path, "${String(req.params.service)}")`, challenge);
-      return;
-    }
-    req.service = svc;
+    const login = await basicLogin(req.headers.authorization, String(req.params.service), req.ip ?? 'unknown', d.limiter, (n, p) =>
+      d.services.authenticate(n, p),
+    );
+    if (!login.ok) return fail(res, login.status, login.message, login.headers);
+    req.service = login.service;
     next();
   };
 }

@@ -165,7 +165,8 @@ const claimSql = (n: number, driver: string) =>
 /** The row moves on only while the run that settles it holds its claim (a duplicate run changes nothing). */
 const SETTLE_SQL = `UPDATE outbox SET status = ?, attempts = ?, updated_at = ?, queued_at = NULL, claim = NULL, claimed_at = NULL,
     last_error = ?, due_at = COALESCE(?, due_at), delivered_at = ? WHERE delivery_id = ? AND status = 'sending' AND claim = ? RETURNING request_id`;
-const EVENT_COLS = ['request_id', 'task_id', 'type', 'time', 'data'] as const;
+/** A delivery's event names the delivery (the event feed hands the id to integrators). */
+const EVENT_COLS = ['request_id', 'task_id', 'type', 'time', 'data', 'delivery_id'] as const;
 const INSERT_EVENT = insertSql('event', EVENT_COLS, 1);
 /** One settle's values, in SETTLE_VALUES order. */
 const SETTLE_VALUES = [
@@ -191,7 +192,7 @@ function pgSettleMany(n: number): string {
     u AS (UPDATE outbox o SET status = v.status, attempts = v.attempts, updated_at = v.updated_at, queued_at = NULL, claim = NULL,
       claimed_at = NULL, last_error = v.last_error, due_at = COALESCE(v.due_at, o.due_at), delivered_at = v.delivered_at
       FROM v WHERE o.delivery_id = v.delivery_id AND o.status = 'sending' AND o.claim = v.claim RETURNING o.delivery_id, o.request_id),
-    e AS (INSERT INTO event (${EVENT_COLS.join(', ')}) SELECT u.request_id, v.ev_task, v.ev_type, v.updated_at, v.ev_data
+    e AS (INSERT INTO event (${EVENT_COLS.join(', ')}) SELECT u.request_id, v.ev_task, v.ev_type, v.updated_at, v.ev_data, u.delivery_id
       FROM u JOIN v ON v.delivery_id = u.delivery_id WHERE v.ev_type IS NOT NULL)
     SELECT delivery_id FROM u`;
 }
@@ -478,7 +479,7 @@ export class OutboxRepository {
         const [done] = await q.all<Row>(SETTLE_SQL, [status, attempts, now, lastError, dueAt, deliveredAt, id, claim]);
         if (!done) continue;
         applied.add(id as string);
-        if (eventType) await q.run(INSERT_EVENT, [done.request_id as string, taskId, eventType, now, eventData]);
+        if (eventType) await q.run(INSERT_EVENT, [done.request_id as string, taskId, eventType, now, eventData, id]);
       }
       return applied;
     });
