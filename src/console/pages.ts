@@ -8,6 +8,7 @@ import { maskNationalId } from '../packaging/format';
 import { html, join, type Html } from '../portal/html';
 import { t, type Lang } from '../portal/i18n';
 import { page } from '../portal/layout';
+import { dependencyGraph } from './graph';
 
 const q = (s: string) => encodeURIComponent(s);
 const status = (lang: Lang, s: string) =>
@@ -124,6 +125,15 @@ function taskBlock(lang: Lang, v: RequestView, task: Task): Html {
 <h4>${t(lang, 'console.documents')}</h4><ul>${docs}</ul></li>`;
 }
 
+/** The depends-on graph as a drawing (src/console/graph.ts), for a request of two tasks or more. */
+function graph(lang: Lang, v: RequestView): Html | '' {
+  const tasks = v.request.task.map((task) => {
+    const s = v.statuses.find((x) => x.taskId === task.id)?.taskStatus ?? '';
+    return { id: task.id, dependsOn: task.dependsOnTask ?? [], status: s, statusText: status(lang, s) };
+  });
+  return dependencyGraph(tasks, t(lang, 'console.graph'), (task, list) => t(lang, 'console.waitsFor', { task, list }));
+}
+
 export function requestPage(lang: Lang, v: RequestView): string {
   const id = v.requestId;
   const tasks = join(v.request.task.map((task) => taskBlock(lang, v, task)));
@@ -162,7 +172,7 @@ export function requestPage(lang: Lang, v: RequestView): string {
   const notice = v.notice && html`<p class="notice" role="status">${v.notice}</p>`;
   const main = html`${top(lang, v.service, v.csrf)}<h1>${t(lang, 'console.request.title', { id })}</h1>${notice}
 ${v.request.clientReference ? html`<p>${t(lang, 'console.col.reference')}: ${v.request.clientReference}</p>` : ''}
-<h2>${t(lang, 'console.tasks')}</h2><ol class="tasks">${tasks}</ol>${packages}
+<h2>${t(lang, 'console.tasks')}</h2>${graph(lang, v)}<ol class="tasks">${tasks}</ol>${packages}
 <h2 id="history">${t(lang, 'console.history')}</h2><div><table class="data"><caption>${t(lang, 'console.history')}</caption>
 <thead><tr><th scope="col">${t(lang, 'console.col.time')}</th><th scope="col">${t(lang, 'console.col.task')}</th>
 <th scope="col">${t(lang, 'console.col.event')}</th><th scope="col">${t(lang, 'console.col.details')}</th></tr></thead><tbody>${history}</tbody></table></div>

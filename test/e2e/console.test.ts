@@ -142,6 +142,12 @@ describe('the back-office console (sqlite, Chromium)', () => {
       expect(page).toContain('Åse Berg (national id 010190-****)');
       expect(page).not.toContain('0101901234');
       expect(page).toContain('Waits for: t1');
+      // the depends-on graph as a drawing: an image named by its title, t2's box right of t1's, the order in words
+      const graph = p.getByRole('img', { name: 'Order of signing' });
+      expect(await graph.locator('desc').textContent()).toBe('t2 waits for t1');
+      const box = async (id: string) => (await graph.locator('g', { hasText: id }).locator('rect').boundingBox())!;
+      expect((await box('t2')).x).toBeGreaterThan((await box('t1')).x + (await box('t1')).width);
+      expect(await graph.locator('g', { hasText: 't1' }).locator('title').textContent()).toBe('t1: Completed');
       expect(page).toMatch(/task-completed/);
       expect(page).toContain('cb');
       await axe(p, 'request-signed');

@@ -236,6 +236,8 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
   'console.result': 'underskrevet resultat (LTV-SDO)',
   'console.dependsOn': 'Venter på: {list}',
   'console.noDepends': 'Venter ikke på andre opgaver',
+  'console.graph': 'Rækkefølgen for underskrift',
+  'console.waitsFor': '{task} venter på {list}',
   'console.task': 'Opgave {id}',
   'console.tasks': 'Opgaver',
   'console.signer': 'Underskriver',

@@ -233,6 +233,8 @@ export const PORTAL_EN = {
   'console.result': 'signed result (LTV-SDO)',
   'console.dependsOn': 'Waits for: {list}',
   'console.noDepends': 'Waits for no other task',
+  'console.graph': 'Order of signing',
+  'console.waitsFor': '{task} waits for {list}',
   'console.task': 'Task {id}',
   'console.tasks': 'Tasks',
   'console.signer': 'Signer',

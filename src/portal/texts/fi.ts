@@ -238,6 +238,8 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'console.result': 'allekirjoitettu tulos (LTV-SDO)',
   'console.dependsOn': 'Odottaa: {list}',
   'console.noDepends': 'Ei odota muita tehtäviä',
+  'console.graph': 'Allekirjoitusjärjestys',
+  'console.waitsFor': '{task} odottaa tehtäviä {list}',
   'console.task': 'Tehtävä {id}',
   'console.tasks': 'Tehtävät',
   'console.signer': 'Allekirjoittaja',

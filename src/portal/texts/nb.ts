@@ -236,6 +236,8 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'console.result': 'signert resultat (LTV-SDO)',
   'console.dependsOn': 'Venter på: {list}',
   'console.noDepends': 'Venter ikke på andre oppgaver',
+  'console.graph': 'Rekkefølgen for signering',
+  'console.waitsFor': '{task} venter på {list}',
   'console.task': 'Oppgave {id}',
   'console.tasks': 'Oppgaver',
   'console.signer': 'Signatar',

@@ -236,6 +236,8 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
   'console.result': 'signerat resultat (LTV-SDO)',
   'console.dependsOn': 'Väntar på: {list}',
   'console.noDepends': 'Väntar inte på andra uppgifter',
+  'console.graph': 'Ordning för underskrift',
+  'console.waitsFor': '{task} väntar på {list}',
   'console.task': 'Uppgift {id}',
   'console.tasks': 'Uppgifter',
   'console.signer': 'Undertecknare',
