@@ -12,6 +12,7 @@ import type { Clock } from '../core/ports';
 import type { CertificateRecord, CertificateRepository } from '../store/certificates';
 import {
   createCrl,
+  issueOrganisationSealCertificate,
   issuePersonCertificate,
   issueSamlCertificate,
   pidOf,
@@ -116,6 +117,27 @@ export class TestCa {
     return cert;
   }
 
+  /**
+   * An organisation's seal certificate (VOCES-like) from the service CA for `publicKey`, recorded so
+   * the service CA's responder answers for it (good until revoked).
+   */
+  async issueOrganisationSeal(req: { organisation: string; cvr: string; publicKey: CryptoKey }): Promise<x509.X509Certificate> {
+    const now = this.clock.now();
+    const cert = await issueOrganisationSealCertificate(this.pki.serviceCa, { ...req, urls: this.pki.urls, now });
+    await this.certs.insert({
+      serial: serialHex(cert),
+      kind: 'VOCES',
+      subject: cert.subject,
+      pid: undefined,
+      status: 'good',
+      notBefore: cert.notBefore.toISOString(),
+      notAfter: cert.notAfter.toISOString(),
+      createdAt: now.toISOString(),
+      pem: cert.toString('pem'),
+    });
+    return cert;
+  }
+
   revoke(serial: string, reason: RevocationReason = 'keyCompromise'): Promise<CertificateRecord | null> {
     return this.certs.setState(serial, 'revoked', reason, this.clock.now().toISOString());
   }
@@ -151,7 +173,12 @@ export class TestCa {
     const oidc = this.oidc && (await this.oidc.catch(() => undefined));
     const leaves = [saml, oidc].filter((i): i is Issuer => i !== undefined);
     const own = [this.pki.seal, this.pki.tsa, this.pki.serviceOcsp, ...leaves].map((i) => serialHex(i.certificate));
-    return own.includes(serial) ? { status: 'good' } : { status: 'unknown' };
+    if (own.includes(serial)) return { status: 'good' };
+    // organisations' seals, as recorded (revocable like a person's certificate)
+    const rec = await this.certs.get(serial);
+    if (rec?.kind !== 'VOCES') return { status: 'unknown' };
+    if (rec.status === 'good') return { status: 'good' };
+    return { status: 'revoked', revokedAt: new Date(rec.revokedAt!), reason: (rec.reason ?? 'unspecified') as RevocationReason };
   }
 
   /** The status the root reports for what it issued: the two issuing CAs are good, anything else unknown. */
