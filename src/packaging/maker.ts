@@ -96,7 +96,12 @@ export class PadesMaker implements PackageMaker {
     return out;
   }
 
-  private content(input: Parameters<PackageMaker['make']>[0], sdos: ReadSdo[], m: MethodSettings, seal: x509.X509Certificate): PackageContent {
+  private content(
+    input: Parameters<PackageMaker['make']>[0],
+    sdos: ReadSdo[],
+    m: MethodSettings,
+    seal: x509.X509Certificate,
+  ): PackageContent {
     const documents = new Map<string, PackageDocument>();
     for (const { summary } of sdos)
       for (const d of summary.documents) {

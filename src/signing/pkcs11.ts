@@ -65,7 +65,21 @@ export function pkcs11Signer(ref: Pkcs11KeyRef, certificate: x509.X509Certificat
         const output = path.join(dir, 'sig');
         await writeFile(input, data, { mode: 0o600 });
         await run(
-          [...base(ref), '--login', '--pin', `env:${CHILD_PIN}`, '--sign', '--mechanism', 'SHA256-RSA-PKCS', '--label', ref.key, '--input-file', input, '--output-file', output],
+          [
+            ...base(ref),
+            '--login',
+            '--pin',
+            `env:${CHILD_PIN}`,
+            '--sign',
+            '--mechanism',
+            'SHA256-RSA-PKCS',
+            '--label',
+            ref.key,
+            '--input-file',
+            input,
+            '--output-file',
+            output,
+          ],
           { [CHILD_PIN]: pin },
         ).catch((e: Error) => {
           throw new Pkcs11Error(`token "${ref.token}" did not sign with key "${ref.key}": ${e.message}`);

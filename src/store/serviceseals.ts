@@ -45,15 +45,10 @@ export class ServiceSealRepository {
     const pkcs11 = s.pkcs11 ? JSON.stringify(s.pkcs11) : null;
     await this.db.tx(async (q) => {
       await q.run('DELETE FROM service_seal WHERE service_id = ?', [s.serviceId]);
-      await q.run('INSERT INTO service_seal (service_id, source, certificate, chain, secret, pkcs11, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
-        s.serviceId,
-        s.source,
-        s.certificate,
-        s.chain,
-        secret,
-        pkcs11,
-        s.createdAt,
-      ]);
+      await q.run(
+        'INSERT INTO service_seal (service_id, source, certificate, chain, secret, pkcs11, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [s.serviceId, s.source, s.certificate, s.chain, secret, pkcs11, s.createdAt],
+      );
     });
   }
 
@@ -73,6 +68,8 @@ export class ServiceSealRepository {
 
   /** Removes the service's seal (its packages are sealed by the platform again); false when it had none. */
   async remove(serviceId: number): Promise<boolean> {
-    return this.db.tx(async (q) => (await q.all('DELETE FROM service_seal WHERE service_id = ? RETURNING service_id', [serviceId])).length > 0);
+    return this.db.tx(
+      async (q) => (await q.all('DELETE FROM service_seal WHERE service_id = ? RETURNING service_id', [serviceId])).length > 0,
+    );
   }
 }

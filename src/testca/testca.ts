@@ -99,13 +99,11 @@ export class TestCa {
     return this.pki[which].certificate.toString('pem');
   }
 
-  /** A personal (POCES) or employee (MOCES) certificate for a test user, recorded as good. */
-  async issuePerson(req: PersonRequest): Promise<x509.X509Certificate> {
-    const now = this.clock.now();
-    const cert = await issuePersonCertificate(this.pki.personCa, { ...req, kind: req.kind ?? 'POCES', urls: this.pki.urls, now });
+  /** Records a certificate issued now as good: the responders answer for it from then on. */
+  private async record(cert: x509.X509Certificate, kind: string, now: Date): Promise<x509.X509Certificate> {
     await this.certs.insert({
       serial: serialHex(cert),
-      kind: req.kind ?? 'POCES',
+      kind,
       subject: cert.subject,
       pid: pidOf(cert),
       status: 'good',
@@ -117,25 +115,20 @@ export class TestCa {
     return cert;
   }
 
+  /** A personal (POCES) or employee (MOCES) certificate for a test user, recorded as good. */
+  async issuePerson(req: PersonRequest): Promise<x509.X509Certificate> {
+    const now = this.clock.now();
+    const cert = await issuePersonCertificate(this.pki.personCa, { ...req, kind: req.kind ?? 'POCES', urls: this.pki.urls, now });
+    return this.record(cert, req.kind ?? 'POCES', now);
+  }
+
   /**
    * An organisation's seal certificate (VOCES-like) from the service CA for `publicKey`, recorded so
    * the service CA's responder answers for it (good until revoked).
    */
   async issueOrganisationSeal(req: { organisation: string; cvr: string; publicKey: CryptoKey }): Promise<x509.X509Certificate> {
     const now = this.clock.now();
-    const cert = await issueOrganisationSealCertificate(this.pki.serviceCa, { ...req, urls: this.pki.urls, now });
-    await this.certs.insert({
-      serial: serialHex(cert),
-      kind: 'VOCES',
-      subject: cert.subject,
-      pid: undefined,
-      status: 'good',
-      notBefore: cert.notBefore.toISOString(),
-      notAfter: cert.notAfter.toISOString(),
-      createdAt: now.toISOString(),
-      pem: cert.toString('pem'),
-    });
-    return cert;
+    return this.record(await issueOrganisationSealCertificate(this.pki.serviceCa, { ...req, urls: this.pki.urls, now }), 'VOCES', now);
   }
 
   revoke(serial: string, reason: RevocationReason = 'keyCompromise'): Promise<CertificateRecord | null> {
