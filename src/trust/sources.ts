@@ -55,6 +55,22 @@ export type RevocationSource = (cert: x509.X509Certificate, issuer: x509.X509Cer
 /** RFC 3161 §3.4: a DER TimeStampReq in, a DER TimeStampResp out (EU DSS TSPSource; pyHanko TimeStamper). */
 export type TimestampSource = (request: Uint8Array) => Promise<Uint8Array>;
 
+/**
+ * RSASSA-PKCS1-v1_5 with SHA-256 (RFC 8017 §8.2) over `data`: what every signature segl makes needs of
+ * a key. A key in this process signs with WebCrypto; a key in a PKCS#11 token (an HSM) never leaves it
+ * and the token signs (src/signing/pkcs11.ts).
+ */
+export type RawSigner = (data: Uint8Array) => Promise<Uint8Array>;
+
+/** A certificate and the means to sign with its key, wherever the key is (pyHanko's Signer, EU DSS's token). */
+export interface Signer {
+  certificate: x509.X509Certificate;
+  sign: RawSigner;
+}
+
+/** Either: a key pair in this process, or a signer whose key may be elsewhere. */
+export type SignerLike = SigningIdentity | Signer;
+
 /** A signing key with the chain of certificates above it (EU DSS SignatureTokenConnection; pyHanko Signer). */
 export interface SigningKeySource {
   /** the identity that signs, and its issuing CA(s) up to the root, for CertificateValues */

@@ -1,5 +1,6 @@
 // The signer's native XAdES signature (ETSI EN 319 132-1, enveloping, baseline B-B): creation only.
 import type { SigningIdentity } from '../sources';
+import { asSigner } from '../signer';
 import { el, render, type XChild, type XEl } from '../xml/c14n';
 import { isXmlText, FRAGILE_LINE_CHARS } from '../xml/dom';
 import {
@@ -169,7 +170,7 @@ export async function createNativeSignature(input: NativeSignatureInput): Promis
   );
   return xadesSignature({
     sigId,
-    key: input.signer.keys.privateKey,
+    sign: asSigner(input.signer).sign,
     certificateDer: der,
     signedProperties,
     objects: [object],
