@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type * as x509 from '@peculiar/x509';
 import type { Pkcs11KeyRef } from '../store/serviceseals';
-import type { Signer } from '../trust/sources';
+import type { Signer, SigningKeySource } from '../trust/sources';
 
 const TOOL = 'pkcs11-tool';
 const CHILD_PIN = 'SEGL_PKCS11_PIN';
@@ -51,6 +51,11 @@ export function pkcs11PublicKey(ref: Pkcs11KeyRef): Promise<Uint8Array> {
     });
     return new Uint8Array(await readFile(out));
   });
+}
+
+/** SigningKeySource of a key in a token, with its certificate and chain as stored. */
+export function pkcs11KeySource(ref: Pkcs11KeyRef, certificate: x509.X509Certificate, chain: x509.X509Certificate[]): SigningKeySource {
+  return { signingKey: async () => ({ signer: pkcs11Signer(ref, certificate), chain }) };
 }
 
 /** Signs with the token's private key; the PIN is read from `ref.pinEnv` each time. */

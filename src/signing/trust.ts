@@ -10,11 +10,11 @@ import { readPkcs12 } from '../trust/x509/pkcs12';
 import { ocspRevocationSource } from '../trust/validation/revocation';
 import type { RevocationSource } from '../trust/sources';
 import { postOcsp } from './online';
-import type { Signer, SigningIdentity, SigningKeySource, TimestampSource } from '../trust/sources';
+import type { Signer, SignerLike, SigningKeySource, TimestampSource } from '../trust/sources';
 import { crypto, SIGNING_ALGORITHM } from '../trust/crypto';
 import { asSigner, keySigner } from '../trust/signer';
 import type { ServiceSeal } from '../store/serviceseals';
-import { pkcs11Signer } from './pkcs11';
+import { pkcs11KeySource } from './pkcs11';
 import type { TestCa } from '../testca/testca';
 
 /** Who seals a service's packages, and the seal certificate's issuing CA(s) up to the root. */
@@ -30,7 +30,7 @@ export type ServiceSealLookup = (serviceId: number) => Promise<ServiceSeal | und
 
 export interface TrustSetup {
   /** the platform's seal: the services without one of their own, and authentication-based native signatures */
-  seal: SigningIdentity;
+  seal: SignerLike;
   /** the seal certificate's issuing CA(s) and root, for CertificateValues */
   sealChain: x509.X509Certificate[];
   anchors: x509.X509Certificate[];
@@ -66,19 +66,29 @@ function httpTimestamps(url: string): TimestampSource {
   };
 }
 
-/** SigningKeySource from a PKCS#12 file (SEGL_SEAL_P12): the key, its certificate and the chain in the file. */
-function pkcs12Key(file: string, passphrase: string): SigningKeySource {
+/** SigningKeySource of a PKCS#12 (SEGL_SEAL_P12, or a service's imported one): its key, certificate and chain. */
+function pkcs12Key(bytes: () => Uint8Array, passphrase: string): SigningKeySource {
   return {
     signingKey: async () => {
-      const entry = await readPkcs12(readFileSync(file), passphrase);
-      return { identity: { certificate: entry.certificate, keys: entry.keys }, chain: entry.chain };
+      const entry = await readPkcs12(bytes(), passphrase);
+      return { signer: keySigner(entry.certificate, entry.keys.privateKey), chain: entry.chain };
     },
   };
 }
 
 /** SigningKeySource of the test CA: its seal, issued by the service CA under the test root. */
 function testCaKey(ca: TestCa): SigningKeySource {
-  return { signingKey: async () => ({ identity: ca.pki.seal, chain: [ca.pki.serviceCa.certificate, ca.pki.root.certificate] }) };
+  return { signingKey: async () => ({ signer: asSigner(ca.pki.seal), chain: [ca.pki.serviceCa.certificate, ca.pki.root.certificate] }) };
+}
+
+/** SigningKeySource of a PKCS#8 key kept sealed in the database (a service's seal from the test CA). */
+function pkcs8Key(pkcs8: Uint8Array, certificate: x509.X509Certificate, chain: x509.X509Certificate[]): SigningKeySource {
+  return {
+    signingKey: async () => {
+      const key = await crypto.subtle.importKey('pkcs8', pkcs8, SIGNING_ALGORITHM, false, ['sign']);
+      return { signer: keySigner(certificate, key), chain };
+    },
+  };
 }
 
 /**
@@ -89,18 +99,18 @@ function revocationSource(ca: TestCa | undefined): RevocationSource {
   return ocspRevocationSource({ fetch: async (url, der) => (ca && url === ca.pki.urls.ocsp ? ca.ocsp(der) : postOcsp(url, der)) });
 }
 
-/** The signer of a stored service seal: its key opened here, or its token's. */
-export async function serviceSealKey(s: ServiceSeal): Promise<SealKey> {
+/** The key source of a stored service seal: its key sealed here (PKCS#8 or PKCS#12), or its token's. */
+export function serviceSealSource(s: ServiceSeal): SigningKeySource {
   const certificate = new x509.X509Certificate(s.certificate);
   const chain = pems(s.chain);
-  if (s.source === 'pkcs11') return { signer: pkcs11Signer(s.pkcs11!, certificate), chain, own: true };
+  if (s.source === 'pkcs11') return pkcs11KeySource(s.pkcs11!, certificate, chain);
   const secret = JSON.parse(s.secret!) as { pkcs8?: string; p12?: string; passphrase?: string };
-  if (s.source === 'pkcs12') {
-    const entry = await readPkcs12(Buffer.from(secret.p12!, 'base64'), secret.passphrase ?? '');
-    return { signer: keySigner(entry.certificate, entry.keys.privateKey), chain, own: true };
-  }
-  const key = await crypto.subtle.importKey('pkcs8', Buffer.from(secret.pkcs8!, 'base64'), SIGNING_ALGORITHM, false, ['sign']);
-  return { signer: keySigner(certificate, key), chain, own: true };
+  if (s.source === 'pkcs12') return pkcs12Key(() => Buffer.from(secret.p12!, 'base64'), secret.passphrase ?? '');
+  return pkcs8Key(Buffer.from(secret.pkcs8!, 'base64'), certificate, chain);
+}
+
+async function serviceSealKey(s: ServiceSeal): Promise<SealKey> {
+  return { ...(await serviceSealSource(s).signingKey()), own: true };
 }
 
 /** How long a service's seal is kept opened: a replaced or removed seal is used at most this long after. */
@@ -126,9 +136,10 @@ export function withSeals(t: Omit<TrustSetup, 'sealFor'>, seals?: ServiceSealLoo
 
 export async function buildTrust(cfg: Config, ca: TestCa | undefined, seals?: ServiceSealLookup): Promise<TrustSetup> {
   const anchors = [...(ca ? [ca.pki.root.certificate] : []), ...(cfg.trustAnchorsDir ? pemCertificates(cfg.trustAnchorsDir) : [])];
-  const keySource = cfg.sealP12 ? pkcs12Key(cfg.sealP12.path, cfg.sealP12.passphrase) : ca ? testCaKey(ca) : undefined;
+  const p12 = cfg.sealP12;
+  const keySource = p12 ? pkcs12Key(() => readFileSync(p12.path), p12.passphrase) : ca ? testCaKey(ca) : undefined;
   if (!keySource) throw new Error('no seal key: configure SEGL_SEAL_P12 or keep the test CA on');
-  const { identity: seal, chain: sealChain } = await keySource.signingKey();
+  const { signer: seal, chain: sealChain } = await keySource.signingKey();
   // The test CA's two issuing CAs (people sign under the one, the seal and the TSA under the other).
   const intermediates = [...(ca ? [ca.pki.personCa.certificate, ca.pki.serviceCa.certificate] : []), ...sealChain];
   // TimestampSource: a configured TSA over HTTP, else the test CA's in process.

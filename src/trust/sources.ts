@@ -7,7 +7,8 @@
 //                     package's own OCSP values, src/signing/offline.ts)
 //   TimestampSource   RFC 3161 tokens: over HTTP (src/signing/trust.ts httpTimestamps) or in-process
 //                     (the test CA's TSA)
-//   SigningKeySource  the platform's seal key and chain: PKCS#12 (x509/pkcs12.ts) or the test CA
+//   SigningKeySource  a seal key and its chain: PKCS#12 (x509/pkcs12.ts), the test CA, a key sealed in
+//                     the database, or a PKCS#11 token (src/signing/trust.ts, src/signing/pkcs11.ts)
 import type * as x509 from '@peculiar/x509';
 import type { CryptoKeyPair } from './crypto';
 
@@ -73,6 +74,6 @@ export type SignerLike = SigningIdentity | Signer;
 
 /** A signing key with the chain of certificates above it (EU DSS SignatureTokenConnection; pyHanko Signer). */
 export interface SigningKeySource {
-  /** the identity that signs, and its issuing CA(s) up to the root, for CertificateValues */
-  signingKey(): Promise<{ identity: SigningIdentity; chain: x509.X509Certificate[] }>;
+  /** who signs (the key here or in its token), and the certificate's issuing CA(s) up to the root, for CertificateValues */
+  signingKey(): Promise<{ signer: Signer; chain: x509.X509Certificate[] }>;
 }
