@@ -1,8 +1,9 @@
 // The back-office console at /console (issue 15, part 2): a service logs in with its own name and
-// password (the check and the throttle the SOAP API uses), then reads its requests and withdraws one.
+// password (the check and the throttle the SOAP API uses), then reads its requests and withdraws one
+// (the other manager actions are in actions.ts; each is recorded in console_audit).
 // Every read goes through core's use cases or the service-scoped queries of store/consolequeries.ts,
 // each given the session's service: another tenant's request id answers 404 like one that does not exist.
-// Not in this slice (docs/console.md): operator accounts and roles, TOTP, editing requests.
+// Not in this slice (docs/console.md): operator accounts, TOTP, editing requests.
 import { randomBytes } from 'node:crypto';
 import express from 'express';
 import type { Logger } from 'pino';
