@@ -3,12 +3,14 @@
 import { TASK_STATUSES, type TaskStatus } from '../core/enums';
 import type { SigningRequest, Subject, Task, TaskStatusInfo } from '../core/types';
 import type { DeliveryLogEntry } from '../store/outbox';
+import type { ConsoleAuditEntry } from '../store/consoleaudit';
 import type { ConsoleEvent, ConsolePackage, ConsoleRequestRow } from '../store/consolequeries';
 import { maskNationalId } from '../packaging/format';
 import { html, join, type Html } from '../portal/html';
 import { t, type Lang } from '../portal/i18n';
 import { page } from '../portal/layout';
 import { dependencyGraph } from './graph';
+import { deliveryActions, operatorLinks, requestActions, timelineRows } from './actionviews';
 
 const q = (s: string) => encodeURIComponent(s);
 const status = (lang: Lang, s: string) =>
@@ -49,6 +51,8 @@ export interface ListView {
   reference?: string;
   pageNo: number;
   pages: number;
+  /** link to the operators' pages under /admin */
+  operatorLinks?: boolean;
 }
 
 export function listPage(lang: Lang, v: ListView): string {
@@ -83,7 +87,7 @@ export function listPage(lang: Lang, v: ListView): string {
 <p><label for="status">${t(lang, 'console.filter.status')}</label><br><select id="status" name="status">${options}</select></p>
 <p><label for="reference">${t(lang, 'console.filter.reference')}</label><br><input id="reference" name="reference" type="text" value="${v.reference ?? ''}"></p>
 <p><button type="submit" class="button">${t(lang, 'console.filter.submit')}</button></p></form>
-<h2>${t(lang, 'console.list')}</h2>${table}`;
+<h2>${t(lang, 'console.list')}</h2>${table}${v.operatorLinks && operatorLinks(lang)}`;
   return page({ lang, title: t(lang, 'console.requests.title'), main, service: v.service });
 }
 
@@ -97,6 +101,12 @@ export interface RequestView {
   deliveries: DeliveryLogEntry[];
   packages: ConsolePackage[];
   notice?: string;
+  /** the console actions on the request (merged into the timeline) */
+  audit: ConsoleAuditEntry[];
+  /** the session may act: the action forms are shown */
+  manager: boolean;
+  /** today (YYYY-MM-DD): the earliest expiry date offered */
+  today: string;
 }
 
 function subjectOf(r: SigningRequest, task: Task): Subject | undefined {
@@ -149,17 +159,16 @@ export function requestPage(lang: Lang, v: RequestView): string {
         ),
       )}</ul>`
     : '';
-  const history = join(
-    v.history.map((e) => html`<tr><td>${e.eventTime}</td><td>${e.taskId ?? ''}</td><td>${e.event}</td><td>${e.data ?? ''}</td></tr>`),
-  );
+  const history = timelineRows(lang, v.history, v.audit);
+  const acts = { requestId: id, csrf: v.csrf, manager: v.manager };
   const deliveries = v.deliveries.length
     ? html`<div><table class="data"><caption>${t(lang, 'console.notifications')}</caption><thead><tr>
 <th scope="col">${t(lang, 'console.col.notification')}</th><th scope="col">${t(lang, 'console.col.channel')}</th>
 <th scope="col">${t(lang, 'console.col.status')}</th><th scope="col">${t(lang, 'console.col.attempts')}</th>
-<th scope="col">${t(lang, 'console.col.response')}</th></tr></thead><tbody>${join(
+<th scope="col">${t(lang, 'console.col.response')}</th>${v.manager && html`<th scope="col">${t(lang, 'console.actions')}</th>`}</tr></thead><tbody>${join(
         v.deliveries.map(
           (d) => html`<tr><td>${d.notificationId}${d.taskId ? ` (${d.taskId})` : ''} · ${d.triggerState}</td><td>${d.channel}</td>
-<td>${d.status}</td><td>${String(d.attempts)}</td><td>${d.lastError ?? (d.deliveredAt ? t(lang, 'console.deliveredAt', { at: d.deliveredAt }) : '')}</td></tr>`,
+<td>${d.status}</td><td>${String(d.attempts)}</td><td>${d.lastError ?? (d.deliveredAt ? t(lang, 'console.deliveredAt', { at: d.deliveredAt }) : '')}</td>${v.manager && deliveryActions(lang, acts, d)}</tr>`,
         ),
       )}</tbody></table></div>`
     : html`<p>${t(lang, 'console.noNotifications')}</p>`;
@@ -176,6 +185,6 @@ ${v.request.clientReference ? html`<p>${t(lang, 'console.col.reference')}: ${v.r
 <h2 id="history">${t(lang, 'console.history')}</h2><div><table class="data"><caption>${t(lang, 'console.history')}</caption>
 <thead><tr><th scope="col">${t(lang, 'console.col.time')}</th><th scope="col">${t(lang, 'console.col.task')}</th>
 <th scope="col">${t(lang, 'console.col.event')}</th><th scope="col">${t(lang, 'console.col.details')}</th></tr></thead><tbody>${history}</tbody></table></div>
-<h2>${t(lang, 'console.notifications')}</h2>${deliveries}${withdraw}`;
+<h2>${t(lang, 'console.notifications')}</h2>${deliveries}${withdraw}${requestActions(lang, acts, v.statuses, v.today)}`;
   return page({ lang, title: t(lang, 'console.request.title', { id }), main, service: v.service });
 }
