@@ -50,6 +50,9 @@ import type { BlobStore } from './store/blobs';
 import type { OutboxRepository } from './store/outbox';
 import { PortalSessionRepository } from './store/portalsessions';
 import { ProfileRepository } from './store/profiles';
+import { SamlSpRepository } from './store/samlsps';
+import { OidcOpRepository } from './store/oidcop';
+import { PackagingMethodRepository } from './store/packagingmethods';
 import type { SdsRepository } from './store/sds';
 import type { ServiceRepository } from './store/services';
 import { pkiRoutes } from './testca/routes';
@@ -372,6 +375,13 @@ function consoleRouter(rt: HttpRuntime, limiter: LoginThrottle): express.Router 
     audit: new ConsoleAuditRepository(rt.db, rt.clock),
     clock: rt.clock,
     operatorLinks: !!rt.adminPassword,
+    settings: {
+      services: rt.services,
+      profiles: new ProfileRepository(rt.db),
+      samlSps: new SamlSpRepository(rt.db),
+      oidcClients: new OidcOpRepository(rt.db, rt.config.secret!),
+      packagingMethods: new PackagingMethodRepository(rt.db),
+    },
     outbox: rt.outbox,
     blobs: rt.blobs,
     https: rt.config.publicUrl.startsWith('https:'),

@@ -11,7 +11,8 @@ import { DAY_MS } from '../core/usecase';
 import { LIMITS } from '../core/validate';
 import { insertSql, sqlDatabase, type Sql, type SqlDatabase } from './sql';
 
-export type ConsoleAction = 'withdraw' | 'delete' | 'resend' | 'redrive' | 'extend-expiry';
+/** `settings`: a change to the service's settings (request id empty) */
+export type ConsoleAction = 'withdraw' | 'delete' | 'resend' | 'redrive' | 'extend-expiry' | 'settings';
 
 export interface ConsoleAuditEntry {
   id: number;
