@@ -237,7 +237,8 @@ export async function startHttp(rt: HttpRuntime): Promise<void> {
       anchors: () => rt.trustAnchors(),
       maxBytes: cfg.sdsLimit,
       log: rt.log,
-      results: { store: rt.redis, prefix: cfg.notify.queuePrefix, publicUrl: () => rt.url ?? cfg.publicUrl },
+      results: { store: rt.redis, prefix: cfg.notify.queuePrefix },
+      publicUrl: () => rt.url ?? cfg.publicUrl,
     }),
   );
   app.use(authnRoutes({ ...rt, url: () => rt.url ?? cfg.publicUrl }));
