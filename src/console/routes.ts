@@ -20,6 +20,7 @@ import { setTenantDownloadHeaders } from '../content/download';
 import { pickLanguage, t, type Lang } from '../portal/i18n';
 import { listPage, loginPage, messagePage, requestPage } from './pages';
 import { actionRoutes } from './actions';
+import { taskSearchRoute } from './tasks';
 import { settingsRoutes, type SettingsDeps } from './settings';
 import { cookieValue, COOKIE, csrfMatches, type ConsoleSession, type ConsoleSessions } from './session';
 
@@ -163,6 +164,7 @@ export function consoleRoutes(d: ConsoleDeps): express.Router {
     guard((req, res) => packageDownload(d, req, res)),
   );
   actionRoutes(r, d, { send, session, csrf, manager, guard }, form);
+  taskSearchRoute(r, d.requests, { send, session, guard });
   if (d.settings)
     settingsRoutes(r, { ...d.settings, audit: d.audit, clock: d.clock, log: d.log }, { send, session, csrf, manager, guard }, form);
   return r;

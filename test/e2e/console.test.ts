@@ -210,6 +210,10 @@ describe('the back-office console (sqlite, Chromium)', () => {
       );
       await axe(p, 'profile-preview-da');
       expect(await s.rt.db.query('SELECT name FROM portal_profile')).toEqual([]);
+      // the task search, a criterion chosen and sorted
+      await p.goto(`${s.url}/console/tasks?lang=da&f0=task-id&o0=equals&v0=t1&sort=created&dir=desc`);
+      expect(await p.locator('caption').innerText()).toMatch(/^\d+ opgaver fundet$/);
+      await axe(p, 'tasks-da');
     });
   }, 120_000);
 
