@@ -10,13 +10,15 @@ import { TASK_STATUSES, type TaskStatus } from '../core/enums';
 import { NotFoundError } from '../core/errors';
 import type { RequestService } from '../core/requests';
 import { pause, type LoginThrottle } from '../core/ratelimit';
-import type { BlobStore } from '../store/blobs';
+import type { BlobStore, PendingBlob } from '../store/blobs';
+import type { SdsUploads } from '../core/sds';
 import type { ConsoleQueries } from '../store/consolequeries';
 import type { OutboxRepository } from '../store/outbox';
 import type { ServiceRepository } from '../store/services';
 import { setTenantDownloadHeaders } from '../content/download';
 import { pickLanguage, t, type Lang } from '../portal/i18n';
 import { listPage, loginPage, messagePage, requestPage } from './pages';
+import { sendRoutes } from './send';
 import { cookieValue, COOKIE, csrfMatches, type ConsoleSession, type ConsoleSessions } from './session';
 
 export interface ConsoleDeps {
@@ -27,6 +29,10 @@ export interface ConsoleDeps {
   queries: ConsoleQueries;
   outbox: Pick<OutboxRepository, 'log'>;
   blobs: BlobStore;
+  /** sending for signature (send.ts): SDS uploads of the form's PDFs, their size limit, the portal's URL for messages */
+  uploads: SdsUploads<PendingBlob>;
+  maxBytes: number;
+  publicUrl: () => string;
   /** whether segl is reached over https (PUBLIC_URL): the cookies get Secure */
   https: boolean;
   log: Logger;
@@ -45,10 +51,10 @@ const HEADERS = {
   'Cache-Control': 'no-store',
 };
 
-type Authed = express.Request & { session?: ConsoleSession; lang?: Lang };
+export type Authed = express.Request & { session?: ConsoleSession; lang?: Lang };
 
 /** What every console route shares: cookies, answers, the session and CSRF checks, errors as pages. */
-function web(d: ConsoleDeps) {
+export function web(d: ConsoleDeps) {
   const cookie = (name: string, value: string, maxAgeS?: number) =>
     `${name}=${value}; Path=/console; HttpOnly; SameSite=Strict${d.https ? '; Secure' : ''}${maxAgeS === undefined ? '' : `; Max-Age=${maxAgeS}`}`;
   const langOf = (req: express.Request): Lang =>
@@ -106,7 +112,8 @@ function web(d: ConsoleDeps) {
 
 export function consoleRoutes(d: ConsoleDeps): express.Router {
   const r = express.Router();
-  const { cookie, send, showLogin, session, csrf, manager, guard } = web(d);
+  const w = web(d);
+  const { cookie, send, showLogin, session, csrf, manager, guard } = w;
   r.post(
     '/console/login',
     form,
@@ -151,6 +158,7 @@ export function consoleRoutes(d: ConsoleDeps): express.Router {
     session,
     guard((req, res) => packageDownload(d, req, res)),
   );
+  sendRoutes(r, d, w);
   return r;
 }
 
@@ -222,6 +230,7 @@ async function list(d: ConsoleDeps, req: Authed, res: express.Response, send: Se
       reference,
       pageNo,
       pages,
+      manager: s.role === 'manager',
     }),
   );
 }
@@ -237,7 +246,9 @@ async function show(d: ConsoleDeps, req: Authed, res: express.Response, send: Se
     d.outbox.log({ requestId: id, service: s.service, limit: 500 }),
     d.queries.packages(s.serviceId, id),
   ]);
-  const notice = req.query.done === 'withdrawn' ? t(req.lang!, 'console.withdrawn') : undefined;
+  const done = { withdrawn: 'console.withdrawn', sent: 'console.sent' } as const;
+  const key = typeof req.query.done === 'string' ? done[req.query.done as keyof typeof done] : undefined;
+  const notice = key && t(req.lang!, key);
   send(
     res,
     200,
