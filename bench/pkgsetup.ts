@@ -18,7 +18,7 @@ import {
 } from '@cantoo/pdf-lib';
 import * as fontkit from '@cantoo/fontkit';
 import { SigningPipeline } from '../src/signing/pipeline';
-import type { TrustSetup } from '../src/signing/trust';
+import { withSeals, type TrustSetup } from '../src/signing/trust';
 import { createTestPki, issuePersonCertificate, type TestPki } from '../src/testca/pki';
 import { loadTestPki, saveTestPki } from '../src/testca/store';
 import { TSA_POLICY } from '../src/testca/testca';
@@ -34,7 +34,7 @@ const PKI_SECRET = 'segl-bench-packaging';
 /** The test PKI as a TrustSetup: every certificate good, the TSA and the OCSP responders in process. */
 export function trustFor(pki: TestPki): TrustSetup {
   const good = async () => ({ status: 'good' as const });
-  return {
+  return withSeals({
     seal: pki.seal,
     sealChain: [pki.serviceCa.certificate, pki.root.certificate],
     anchors: [pki.root.certificate],
@@ -48,7 +48,7 @@ export function trustFor(pki: TestPki): TrustSetup {
           { responder: pki.root, issuer: pki.root.certificate, lookup: good },
         ]),
     }),
-  };
+  });
 }
 
 export async function newPki(dir: string): Promise<TestPki> {

@@ -30,6 +30,7 @@ import { eventFeedRoutes } from './api/events';
 import { ApiTokenRepository, EventFeedRepository } from './store/eventfeed';
 import { ConsoleSessions } from './console/session';
 import { ConsoleQueries } from './store/consolequeries';
+import { ConsoleAuditRepository } from './store/consoleaudit';
 import { adminRoutes } from './ops/admin';
 import type { AdjustableClock } from './ops/clock';
 import type { Metrics } from './ops/metrics';
@@ -368,6 +369,9 @@ function consoleRouter(rt: HttpRuntime, limiter: LoginThrottle): express.Router 
     sessions: new ConsoleSessions(rt.redis, rt.config.notify.queuePrefix),
     requests: rt.documents.requests,
     queries: new ConsoleQueries(rt.db),
+    audit: new ConsoleAuditRepository(rt.db, rt.clock),
+    clock: rt.clock,
+    operatorLinks: !!rt.adminPassword,
     outbox: rt.outbox,
     blobs: rt.blobs,
     uploads: new SdsUploads({ store: rt.sds, clock: rt.clock, ttlDays: rt.config.sdsTtlDays }),

@@ -19,6 +19,7 @@ import { loginBanner } from './eid/authn/routes';
 import { opCommands } from './eid/op/cli';
 import { authTargets, setAuthTargets } from './eid/authn/cli';
 import { samlCommands } from './ops/samlcli';
+import { sealCommands } from './ops/sealcli';
 import { apiTokenCommands } from './ops/apitokencli';
 import {
   createDemoRequest,
@@ -155,6 +156,7 @@ export function cli(): Command {
   profileCommands(program);
   packagingCommands(program, withServices);
   samlCommands(program, withServices);
+  sealCommands(program, withServices, config);
   apiTokenCommands(program, withServices);
   deliveriesCommand(program);
   demoCommand(program);

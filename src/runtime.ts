@@ -28,7 +28,8 @@ import { SdsRepository } from './store/sds';
 import { ArchiveRepository } from './store/archive';
 import { TestCa } from './testca/testca';
 import { SigningPipeline } from './signing/pipeline';
-import { buildTrust, type TrustSetup } from './signing/trust';
+import { buildTrust, type ServiceSealLookup, type TrustSetup } from './signing/trust';
+import { ServiceSealRepository } from './store/serviceseals';
 import { PadesMaker } from './packaging/maker';
 import type { PackagingMethodSource } from './core/packagingmethod';
 import { PackagingMethodRepository } from './store/packagingmethods';
@@ -294,7 +295,12 @@ function assembleRuntime(
   life: Lifecycle,
   givenMaker: PackageMaker | undefined,
 ): Runtime {
-  const trust = trustOnce(cfg, () => rt);
+  const serviceSeals = new ServiceSealRepository(db, new AtRest(ensureSecret(cfg)));
+  const trust = trustOnce(
+    cfg,
+    () => rt,
+    (id) => serviceSeals.get(id),
+  );
   const maker = givenMaker ?? padesMakerOn(trust, () => rt.url ?? cfg.publicUrl, new PackagingMethodRepository(db));
   const blobs = blobStore(cfg);
   const sds = new SdsRepository(db, blobs);
@@ -420,10 +426,10 @@ function testCaOnce(cfg: Config, db: DataSource, url: () => string | undefined):
 }
 
 /** The trust (test CA or external) built on first use; tried again after a failure. */
-function trustOnce(cfg: Config, rt: () => Pick<Runtime, 'ca'>): () => Promise<TrustSetup> {
+function trustOnce(cfg: Config, rt: () => Pick<Runtime, 'ca'>, seals: ServiceSealLookup): () => Promise<TrustSetup> {
   let trustPromise: Promise<TrustSetup> | undefined;
   return async () =>
-    (trustPromise ??= buildTrust(cfg, cfg.testCa ? await rt().ca() : undefined).catch((e) => {
+    (trustPromise ??= buildTrust(cfg, cfg.testCa ? await rt().ca() : undefined, seals).catch((e) => {
       trustPromise = undefined;
       throw e;
     }));

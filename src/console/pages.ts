@@ -3,11 +3,14 @@
 import { TASK_STATUSES, type TaskStatus } from '../core/enums';
 import type { SigningRequest, Subject, Task, TaskStatusInfo } from '../core/types';
 import type { DeliveryLogEntry } from '../store/outbox';
+import type { ConsoleAuditEntry } from '../store/consoleaudit';
 import type { ConsoleEvent, ConsolePackage, ConsoleRequestRow } from '../store/consolequeries';
 import { maskNationalId } from '../packaging/format';
 import { html, join, type Html } from '../portal/html';
 import { t, type Lang } from '../portal/i18n';
 import { page } from '../portal/layout';
+import { dependencyGraph } from './graph';
+import { deliveryActions, operatorLinks, requestActions, timelineRows } from './actionviews';
 
 const q = (s: string) => encodeURIComponent(s);
 const status = (lang: Lang, s: string) =>
@@ -50,6 +53,8 @@ export interface ListView {
   pages: number;
   /** a manager may send for signature from here */
   manager?: boolean;
+  /** link to the operators' pages under /admin */
+  operatorLinks?: boolean;
 }
 
 export function listPage(lang: Lang, v: ListView): string {
@@ -85,7 +90,7 @@ ${v.manager ? html`<p><a class="button" href="/console/send?lang=${lang}">${t(la
 <p><label for="status">${t(lang, 'console.filter.status')}</label><br><select id="status" name="status">${options}</select></p>
 <p><label for="reference">${t(lang, 'console.filter.reference')}</label><br><input id="reference" name="reference" type="text" value="${v.reference ?? ''}"></p>
 <p><button type="submit" class="button">${t(lang, 'console.filter.submit')}</button></p></form>
-<h2>${t(lang, 'console.list')}</h2>${table}`;
+<h2>${t(lang, 'console.list')}</h2>${table}${v.operatorLinks && operatorLinks(lang)}`;
   return page({ lang, title: t(lang, 'console.requests.title'), main, service: v.service });
 }
 
@@ -99,6 +104,12 @@ export interface RequestView {
   deliveries: DeliveryLogEntry[];
   packages: ConsolePackage[];
   notice?: string;
+  /** the console actions on the request (merged into the timeline) */
+  audit: ConsoleAuditEntry[];
+  /** the session may act: the action forms are shown */
+  manager: boolean;
+  /** today (YYYY-MM-DD): the earliest expiry date offered */
+  today: string;
 }
 
 function subjectOf(r: SigningRequest, task: Task): Subject | undefined {
@@ -127,6 +138,15 @@ function taskBlock(lang: Lang, v: RequestView, task: Task): Html {
 <h4>${t(lang, 'console.documents')}</h4><ul>${docs}</ul></li>`;
 }
 
+/** The depends-on graph as a drawing (src/console/graph.ts), for a request of two tasks or more. */
+function graph(lang: Lang, v: RequestView): Html | '' {
+  const tasks = v.request.task.map((task) => {
+    const s = v.statuses.find((x) => x.taskId === task.id)?.taskStatus ?? '';
+    return { id: task.id, dependsOn: task.dependsOnTask ?? [], status: s, statusText: status(lang, s) };
+  });
+  return dependencyGraph(tasks, t(lang, 'console.graph'), (task, list) => t(lang, 'console.waitsFor', { task, list }));
+}
+
 export function requestPage(lang: Lang, v: RequestView): string {
   const id = v.requestId;
   const tasks = join(v.request.task.map((task) => taskBlock(lang, v, task)));
@@ -142,17 +162,16 @@ export function requestPage(lang: Lang, v: RequestView): string {
         ),
       )}</ul>`
     : '';
-  const history = join(
-    v.history.map((e) => html`<tr><td>${e.eventTime}</td><td>${e.taskId ?? ''}</td><td>${e.event}</td><td>${e.data ?? ''}</td></tr>`),
-  );
+  const history = timelineRows(lang, v.history, v.audit);
+  const acts = { requestId: id, csrf: v.csrf, manager: v.manager };
   const deliveries = v.deliveries.length
     ? html`<div><table class="data"><caption>${t(lang, 'console.notifications')}</caption><thead><tr>
 <th scope="col">${t(lang, 'console.col.notification')}</th><th scope="col">${t(lang, 'console.col.channel')}</th>
 <th scope="col">${t(lang, 'console.col.status')}</th><th scope="col">${t(lang, 'console.col.attempts')}</th>
-<th scope="col">${t(lang, 'console.col.response')}</th></tr></thead><tbody>${join(
+<th scope="col">${t(lang, 'console.col.response')}</th>${v.manager && html`<th scope="col">${t(lang, 'console.actions')}</th>`}</tr></thead><tbody>${join(
         v.deliveries.map(
           (d) => html`<tr><td>${d.notificationId}${d.taskId ? ` (${d.taskId})` : ''} · ${d.triggerState}</td><td>${d.channel}</td>
-<td>${d.status}</td><td>${String(d.attempts)}</td><td>${d.lastError ?? (d.deliveredAt ? t(lang, 'console.deliveredAt', { at: d.deliveredAt }) : '')}</td></tr>`,
+<td>${d.status}</td><td>${String(d.attempts)}</td><td>${d.lastError ?? (d.deliveredAt ? t(lang, 'console.deliveredAt', { at: d.deliveredAt }) : '')}</td>${v.manager && deliveryActions(lang, acts, d)}</tr>`,
         ),
       )}</tbody></table></div>`
     : html`<p>${t(lang, 'console.noNotifications')}</p>`;
@@ -166,10 +185,10 @@ export function requestPage(lang: Lang, v: RequestView): string {
   const main = html`${top(lang, v.service, v.csrf)}<h1>${t(lang, 'console.request.title', { id })}</h1>${notice}
 ${v.request.clientReference ? html`<p>${t(lang, 'console.col.reference')}: ${v.request.clientReference}</p>` : ''}
 ${v.request.sender ? html`<p>${t(lang, 'console.sentBy', { who: v.request.sender.uniqueId })}</p>` : ''}
-<h2>${t(lang, 'console.tasks')}</h2><ol class="tasks">${tasks}</ol>${packages}
+<h2>${t(lang, 'console.tasks')}</h2>${graph(lang, v)}<ol class="tasks">${tasks}</ol>${packages}
 <h2 id="history">${t(lang, 'console.history')}</h2><div><table class="data"><caption>${t(lang, 'console.history')}</caption>
 <thead><tr><th scope="col">${t(lang, 'console.col.time')}</th><th scope="col">${t(lang, 'console.col.task')}</th>
 <th scope="col">${t(lang, 'console.col.event')}</th><th scope="col">${t(lang, 'console.col.details')}</th></tr></thead><tbody>${history}</tbody></table></div>
-<h2>${t(lang, 'console.notifications')}</h2>${deliveries}${withdraw}`;
+<h2>${t(lang, 'console.notifications')}</h2>${deliveries}${withdraw}${requestActions(lang, acts, v.statuses, v.today)}`;
   return page({ lang, title: t(lang, 'console.request.title', { id }), main, service: v.service });
 }

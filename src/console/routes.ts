@@ -1,8 +1,9 @@
 // The back-office console at /console (issue 15, part 2): a service logs in with its own name and
-// password (the check and the throttle the SOAP API uses), then reads its requests and withdraws one.
+// password (the check and the throttle the SOAP API uses), then reads its requests and withdraws one
+// (the other manager actions are in actions.ts; each is recorded in console_audit).
 // Every read goes through core's use cases or the service-scoped queries of store/consolequeries.ts,
 // each given the session's service: another tenant's request id answers 404 like one that does not exist.
-// Not in this slice (docs/console.md): operator accounts and roles, TOTP, editing requests.
+// Not in this slice (docs/console.md): operator accounts, TOTP, editing requests.
 import { randomBytes } from 'node:crypto';
 import express from 'express';
 import type { Logger } from 'pino';
@@ -12,6 +13,7 @@ import type { RequestService } from '../core/requests';
 import { pause, type LoginThrottle } from '../core/ratelimit';
 import type { BlobStore, PendingBlob } from '../store/blobs';
 import type { SdsUploads } from '../core/sds';
+import type { ConsoleAuditRepository } from '../store/consoleaudit';
 import type { ConsoleQueries } from '../store/consolequeries';
 import type { OutboxRepository } from '../store/outbox';
 import type { ServiceRepository } from '../store/services';
@@ -19,6 +21,7 @@ import { setTenantDownloadHeaders } from '../content/download';
 import { pickLanguage, t, type Lang } from '../portal/i18n';
 import { listPage, loginPage, messagePage, requestPage } from './pages';
 import { sendRoutes } from './send';
+import { actionRoutes } from './actions';
 import { cookieValue, COOKIE, csrfMatches, type ConsoleSession, type ConsoleSessions } from './session';
 
 export interface ConsoleDeps {
@@ -33,6 +36,11 @@ export interface ConsoleDeps {
   uploads: SdsUploads<PendingBlob>;
   maxBytes: number;
   publicUrl: () => string;
+  /** the console actions and their audit log (actions.ts) */
+  audit: ConsoleAuditRepository;
+  clock: { now(): Date };
+  /** /admin is on (ADMIN_PASSWORD): the pages link to Bull Board and /metrics */
+  operatorLinks?: boolean;
   /** whether segl is reached over https (PUBLIC_URL): the cookies get Secure */
   https: boolean;
   log: Logger;
@@ -159,6 +167,7 @@ export function consoleRoutes(d: ConsoleDeps): express.Router {
     guard((req, res) => packageDownload(d, req, res)),
   );
   sendRoutes(r, d, w);
+  actionRoutes(r, d, { send, session, csrf, manager, guard }, form);
   return r;
 }
 
@@ -226,6 +235,7 @@ async function list(d: ConsoleDeps, req: Authed, res: express.Response, send: Se
       rows: found.rows,
       total: found.total,
       counts,
+      operatorLinks: d.operatorLinks,
       status,
       reference,
       pageNo,
@@ -240,19 +250,33 @@ async function show(d: ConsoleDeps, req: Authed, res: express.Response, send: Se
   const svc = account(s);
   const id = String(req.params.id);
   const statuses = await d.requests.getStatus(svc, [id]);
-  const [request, history, deliveries, packages] = await Promise.all([
+  const [request, history, deliveries, packages, audit] = await Promise.all([
     d.requests.getRequest(svc, id),
     d.queries.history(s.serviceId, id),
     d.outbox.log({ requestId: id, service: s.service, limit: 500 }),
     d.queries.packages(s.serviceId, id),
+    d.audit.list(s.serviceId, id),
   ]);
-  const done = { withdrawn: 'console.withdrawn', sent: 'console.sent' } as const;
-  const key = typeof req.query.done === 'string' ? done[req.query.done as keyof typeof done] : undefined;
-  const notice = key && t(req.lang!, key);
+  const done = (['withdrawn', 'resent', 'redriven', 'extended', 'deleted', 'sent'] as const).find((x) => x === req.query.done);
+  const notice =
+    done && t(req.lang!, done === 'withdrawn' ? 'console.withdrawn' : done === 'sent' ? 'console.sent' : `console.done.${done}`);
   send(
     res,
     200,
-    requestPage(req.lang!, { service: s.service, csrf: s.csrf, requestId: id, request, statuses, history, deliveries, packages, notice }),
+    requestPage(req.lang!, {
+      service: s.service,
+      csrf: s.csrf,
+      requestId: id,
+      request,
+      statuses,
+      history,
+      deliveries,
+      packages,
+      notice,
+      audit,
+      manager: s.role === 'manager',
+      today: d.clock.now().toISOString().slice(0, 10),
+    }),
   );
 }
 
@@ -297,7 +321,14 @@ async function withdraw(d: ConsoleDeps, req: Authed, res: express.Response, send
     send(res, 409, messagePage(req.lang!, t(req.lang!, 'console.nothingOpen'), t(req.lang!, 'console.unchanged'), svc.name));
     return;
   }
+  const open = statuses.filter((x) => x.taskStatus === 'created').map((x) => x.taskId);
   await d.requests.deleteRequest(svc, [id]);
+  await d.audit.record(
+    { serviceId: svc.id, actor: req.session!.actor },
+    id,
+    'withdraw',
+    `request withdrawn (open tasks: ${open.join(', ')})`,
+  );
   d.log.info({ service: svc.name, actor: req.session!.actor, requestId: id }, 'request withdrawn from the console');
   res.redirect(303, `/console/requests/${encodeURIComponent(id)}?lang=${req.lang}&done=withdrawn#history`);
 }

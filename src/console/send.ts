@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import type { RequestService } from '../core/requests';
 import type { SdsUploads } from '../core/sds';
 import type { BlobStore, PendingBlob } from '../store/blobs';
+import type { ConsoleAuditRepository } from '../store/consoleaudit';
 import { top } from './pages';
 import { blankSigner, sendPage, type MethodOption, type SendInput, type SignerInput } from './sendpage';
 import { csrfMatches, type ConsoleSession } from './session';
@@ -33,6 +34,7 @@ export interface SendDeps {
   maxBytes: number;
   publicUrl: () => string;
   log: Logger;
+  audit: Pick<ConsoleAuditRepository, 'record'>;
 }
 type ConsoleDeps = SendDeps;
 type Authed = express.Request & { session?: ConsoleSession; lang?: Lang };
@@ -405,6 +407,8 @@ function sendIt(d: ConsoleDeps, w: Web) {
       d.log.info({ service: svc.name, actor: s.actor, violations: refused.violations }, 'console send refused by createRequest');
       return show(d, w, req, res, 422, input, shown, true);
     }
+    const detail = `${built.request.task.length} signer(s), ${input.order}; ${kept.map((k) => k.name).join(', ')}`;
+    await d.audit.record({ serviceId: svc.id, actor: s.actor }, requestId!, 'send', detail.slice(0, 1000));
     d.log.info({ service: svc.name, actor: s.actor, requestId, tasks: built.request.task.length }, 'request sent from the console');
     res.redirect(303, `/console/requests/${encodeURIComponent(requestId!)}?lang=${lang}&done=sent`);
   };

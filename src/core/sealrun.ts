@@ -39,6 +39,8 @@ export const DEFAULT_SEAL_RETRY_SCHEDULE = parseRetrySchedule('5s,15s,30s,1m,2m,
 
 /** What the seal maker gets: the signer's native signature and what the package says about the act. */
 export interface SealAct {
+  /** the service whose package this is: sealed with its own seal when it has one */
+  serviceId?: number;
   requestId: string;
   taskId: string;
   nativeXml: string;
@@ -145,6 +147,7 @@ export class SealRuns extends UseCase<Tx, SealRunDeps> {
       const group = row.documentIds.map((id) => pt.documents.find((d) => d.id === id)).filter((d): d is PortalDocument => !!d);
       const c = row.context;
       const act: SealAct = {
+        serviceId: row.serviceId,
         requestId: row.requestId,
         taskId: row.taskId,
         nativeXml: row.nativeXml!,

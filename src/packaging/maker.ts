@@ -5,6 +5,7 @@
 // time-stamp, a DSS with the seal's and the TSA's validation data, a document time-stamp.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type * as x509 from '@peculiar/x509';
 import type { PackageMaker, PackageOutcome, PackageSource } from '../core/packagemaker';
 import { BUILT_IN_METHOD, PADES_METHOD, type ResolvedPackagingMethod } from '../core/packagingmethod';
 import { verifyLtvSdo } from '../signing/offline';
@@ -95,7 +96,12 @@ export class PadesMaker implements PackageMaker {
     return out;
   }
 
-  private content(input: Parameters<PackageMaker['make']>[0], sdos: ReadSdo[], m: MethodSettings): PackageContent {
+  private content(
+    input: Parameters<PackageMaker['make']>[0],
+    sdos: ReadSdo[],
+    m: MethodSettings,
+    seal: x509.X509Certificate,
+  ): PackageContent {
     const documents = new Map<string, PackageDocument>();
     for (const { summary } of sdos)
       for (const d of summary.documents) {
@@ -108,7 +114,6 @@ export class PadesMaker implements PackageMaker {
       all.findIndex((x) => x.id === d.id) === i ? d : { ...d, id: `${d.id} (${i + 1})` },
     );
     const idOf = (id: string, hash: string) => docs.find((d) => d.sha256 === hash && (d.id === id || d.id.startsWith(`${id} (`)))!.id;
-    const seal = this.o.trust.seal.certificate;
     return {
       packageId: input.packageId,
       serviceName: input.serviceName,
@@ -139,11 +144,15 @@ export class PadesMaker implements PackageMaker {
    * The SDOs read and verified, the unsigned PDF composed. A method of its own so that what only this needs (each
    * SDO's parse, the decoded documents, pdf-lib's model of the package) is garbage before the seal is made.
    */
-  private async compose(input: Parameters<PackageMaker['make']>[0], m: MethodSettings): Promise<ComposedPackage | PackageOutcome> {
+  private async compose(
+    input: Parameters<PackageMaker['make']>[0],
+    m: MethodSettings,
+    seal: x509.X509Certificate,
+  ): Promise<ComposedPackage | PackageOutcome> {
     const sdos = await this.readAll(input.sources);
     if (!Array.isArray(sdos)) return sdos;
     try {
-      return await composePackage(this.content(input, sdos, m));
+      return await composePackage(this.content(input, sdos, m, seal));
     } catch (e) {
       if (e instanceof UnreadableOriginalError) return refuse('unreadable-original', e.message);
       if (e instanceof TemplateError) return refuse('template-error', e.message);
@@ -156,24 +165,26 @@ export class PadesMaker implements PackageMaker {
     if (input.sources.length === 0) return refuse('invalid-request', 'a package needs at least one SDO');
     const m = await this.method(input.serviceId, input.method);
     if (!m) return refuse('unknown-packaging-method', `packaging-method "${input.method}" is not defined for service ${input.serviceName}`);
-    const composed = await this.compose(input, m);
-    if ('ok' in composed) return composed;
     const t = this.o.trust;
+    const { signer, chain, own } = await t.sealFor(input.serviceId);
+    const composed = await this.compose(input, m, signer.certificate);
+    if ('ok' in composed) return composed;
+    const sealName = signer.certificate.subjectName.getField('CN')[0] ?? signer.certificate.subject;
     const pdf = await createPades(composed.pdf, {
       appendInPlace: true, // composePackage leaves room after the file for the seal's updates
       level: 'B-LTA',
-      signer: t.seal,
-      chain: t.sealChain,
+      signer,
+      chain,
       certificatePool: [...t.intermediates, ...t.anchors],
       timestamps: t.timestamp,
       revocation: t.revocation,
       time: input.now,
       fieldName: 'segl-seal',
-      name: t.seal.certificate.subjectName.getField('CN')[0] ?? t.seal.certificate.subject,
+      name: sealName,
       appearance: {
         ...composed.sealAppearance,
         font: sealFont(),
-        lines: [`Sealed by ${t.seal.certificate.subjectName.getField('CN')[0] ?? 'segl'}`, formatTime(input.now), 'PAdES baseline B-LTA'],
+        lines: [`Sealed by ${own ? `${sealName} via segl` : sealName}`, formatTime(input.now), 'PAdES baseline B-LTA'],
       },
     });
     return { ok: true, pdf };

@@ -161,7 +161,7 @@ export class SigningPipeline implements SignatureMaker<SigningIdentity>, SealMak
   async seal(act: SealAct): Promise<SignOutcome> {
     const audit = [...act.audit];
     const native = act.nativeXml;
-    const { seal, sealChain } = this.trust;
+    const { signer: seal, chain: sealChain } = await this.trust.sealFor(act.serviceId);
     // Independent of the signature, so asked for at once; used only if the package is sealed.
     const sealOcspP = this.trust.revocation(seal.certificate, sealChain[0]!);
     sealOcspP.catch(() => undefined);

@@ -27,12 +27,14 @@ export class AtRest {
   private readonly nationalIdKey: Buffer;
   private readonly nationalIdMacKey: Buffer;
   private readonly oidcKey: Buffer;
+  private readonly sealKeyKey: Buffer;
 
   constructor(secret: string) {
     this.webhookKey = keyFromSecret(secret, 'segl service.webhook_secret v1');
     this.nationalIdKey = keyFromSecret(secret, 'segl subject national-id v1');
     this.nationalIdMacKey = keyFromSecret(secret, 'segl subject national-id mac v1');
     this.oidcKey = keyFromSecret(secret, 'segl eid_oidc_method.secret v1');
+    this.sealKeyKey = keyFromSecret(secret, 'segl service_seal.secret v1');
   }
 
   static isSealed(stored: string): boolean {
@@ -63,6 +65,17 @@ export class AtRest {
   openOidcSecret(serviceId: number, method: string, stored: string): string {
     const plain = open(this.oidcKey, stored, `segl:oidc-secret:${serviceId}:${method}`);
     if (plain === undefined) throw new Error(`the client secret of OIDC method "${method}" cannot be decrypted: was SEGL_SECRET changed?`);
+    return plain;
+  }
+
+  /** A service's own seal key (PKCS#8 or PKCS#12 with its passphrase, as JSON), bound to the service. */
+  sealSealKey(serviceId: number, secret: string): string {
+    return seal(this.sealKeyKey, secret, `segl:service-seal:${serviceId}`);
+  }
+
+  openSealKey(serviceId: number, stored: string): string {
+    const plain = open(this.sealKeyKey, stored, `segl:service-seal:${serviceId}`);
+    if (plain === undefined) throw new Error(`the seal key of service ${serviceId} cannot be decrypted: was SEGL_SECRET changed?`);
     return plain;
   }
 

@@ -134,6 +134,7 @@ export class ServiceRepository {
       await q.run('DELETE FROM packaging_method WHERE service_id = ?', [svc.id]);
       await q.run('DELETE FROM auth_target WHERE service_id = ?', [svc.id]);
       await q.run('DELETE FROM login_transaction WHERE service_id = ?', [svc.id]);
+      await q.run('DELETE FROM service_seal WHERE service_id = ?', [svc.id]);
       await q.run('DELETE FROM api_token WHERE service_id = ?', [svc.id]);
       await q.run('DELETE FROM service WHERE id = ?', [svc.id]);
     });

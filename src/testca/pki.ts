@@ -68,6 +68,8 @@ export type ServiceBranch = Pick<TestPki, 'serviceCa' | 'serviceOcsp' | 'seal' |
  */
 export const POCES_POLICY = '1.3.6.1.4.1.99999.1.1';
 export const MOCES_POLICY = '1.3.6.1.4.1.99999.1.2';
+/** The test CA's organisation seal policy (VOCES-like: a company's certificate for seals, not a person's). */
+export const VOCES_POLICY = '1.3.6.1.4.1.99999.1.3';
 
 /** id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1). */
 export const OCSP_NOCHECK_OID = '1.3.6.1.5.5.7.48.1.5';
@@ -455,10 +457,10 @@ export function ridOf(cert: x509.X509Certificate): string | undefined {
   return undefined;
 }
 
-/** CVR from `serialNumber=CVR:<cvr>-RID:<rid>` (MOCES), or undefined. */
+/** CVR from `serialNumber=CVR:<cvr>-RID:<rid>` (MOCES) or `CVR:<cvr>-UID:<uid>` (VOCES), or undefined. */
 export function cvrOf(cert: x509.X509Certificate): string | undefined {
   for (const v of subjectSerialNumbers(cert)) {
-    const m = /^CVR:(\d+)-RID:.+$/.exec(v);
+    const m = /^CVR:(\d+)-(?:RID|UID):.+$/.exec(v);
     if (m) return m[1];
   }
   return undefined;
@@ -571,4 +573,49 @@ export async function issueSamlCertificate(
     ]),
   });
   return { certificate, keys };
+}
+
+export interface OrganisationSealRequest {
+  /** the organisation's name, as its register has it */
+  organisation: string;
+  /** 8-digit Danish company number */
+  cvr: string;
+  publicKey: CryptoKey;
+  urls: PkiUrls;
+  now?: Date;
+}
+
+/**
+ * An organisation's seal certificate (VOCES-like, issued by the service CA): subject
+ * `CN=<organisation> + serialNumber=CVR:<cvr>-UID:<random>, O=<organisation> // CVR:<cvr>, C=DK` (the OCES
+ * VOCES form; the UID tells two seals of one company apart), keyUsage digitalSignature+nonRepudiation
+ * (critical), VOCES_POLICY, AIA + CRL DP like the platform seal, 3 years. The key may be anywhere: the
+ * caller gives the public key (of a key pair made here, or of a key in an HSM).
+ */
+export async function issueOrganisationSealCertificate(serviceCa: Issuer, req: OrganisationSealRequest): Promise<x509.X509Certificate> {
+  const organisation = req.organisation.trim();
+  if (!organisation || organisation.length > 64 || [...organisation].some((c) => c.charCodeAt(0) < 0x20))
+    throw new Error('organisation seal: the organisation name must be 1 to 64 printable characters');
+  if (!/^\d{8}$/.test(req.cvr)) throw new Error('organisation seal: the CVR number must be 8 digits');
+  const uid = Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString('hex');
+  return issue({
+    issuer: serviceCa,
+    subject: [
+      multiValuedRdn([
+        ['CN', organisation],
+        [SERIAL_NUMBER_ATTR, `CVR:${req.cvr}-UID:${uid}`],
+      ]),
+      { O: [`${organisation}${MOCES_O_CVR}${req.cvr}`] },
+      { C: ['DK'] },
+    ],
+    publicKey: req.publicKey,
+    notBefore: req.now ?? new Date(),
+    years: 3,
+    extensions: endEntity([
+      new x509.KeyUsagesExtension(KU.digitalSignature | KU.nonRepudiation, true),
+      new x509.CertificatePolicyExtension([VOCES_POLICY]),
+      new x509.CRLDistributionPointsExtension([req.urls.serviceCrl ?? req.urls.crl]),
+      aia(req.urls, req.urls.serviceCaIssuers),
+    ]),
+  });
 }

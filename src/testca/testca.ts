@@ -12,6 +12,7 @@ import type { Clock } from '../core/ports';
 import type { CertificateRecord, CertificateRepository } from '../store/certificates';
 import {
   createCrl,
+  issueOrganisationSealCertificate,
   issuePersonCertificate,
   issueSamlCertificate,
   pidOf,
@@ -98,13 +99,11 @@ export class TestCa {
     return this.pki[which].certificate.toString('pem');
   }
 
-  /** A personal (POCES) or employee (MOCES) certificate for a test user, recorded as good. */
-  async issuePerson(req: PersonRequest): Promise<x509.X509Certificate> {
-    const now = this.clock.now();
-    const cert = await issuePersonCertificate(this.pki.personCa, { ...req, kind: req.kind ?? 'POCES', urls: this.pki.urls, now });
+  /** Records a certificate issued now as good: the responders answer for it from then on. */
+  private async record(cert: x509.X509Certificate, kind: string, now: Date): Promise<x509.X509Certificate> {
     await this.certs.insert({
       serial: serialHex(cert),
-      kind: req.kind ?? 'POCES',
+      kind,
       subject: cert.subject,
       pid: pidOf(cert),
       status: 'good',
@@ -114,6 +113,22 @@ export class TestCa {
       pem: cert.toString('pem'),
     });
     return cert;
+  }
+
+  /** A personal (POCES) or employee (MOCES) certificate for a test user, recorded as good. */
+  async issuePerson(req: PersonRequest): Promise<x509.X509Certificate> {
+    const now = this.clock.now();
+    const cert = await issuePersonCertificate(this.pki.personCa, { ...req, kind: req.kind ?? 'POCES', urls: this.pki.urls, now });
+    return this.record(cert, req.kind ?? 'POCES', now);
+  }
+
+  /**
+   * An organisation's seal certificate (VOCES-like) from the service CA for `publicKey`, recorded so
+   * the service CA's responder answers for it (good until revoked).
+   */
+  async issueOrganisationSeal(req: { organisation: string; cvr: string; publicKey: CryptoKey }): Promise<x509.X509Certificate> {
+    const now = this.clock.now();
+    return this.record(await issueOrganisationSealCertificate(this.pki.serviceCa, { ...req, urls: this.pki.urls, now }), 'VOCES', now);
   }
 
   revoke(serial: string, reason: RevocationReason = 'keyCompromise'): Promise<CertificateRecord | null> {
@@ -151,7 +166,12 @@ export class TestCa {
     const oidc = this.oidc && (await this.oidc.catch(() => undefined));
     const leaves = [saml, oidc].filter((i): i is Issuer => i !== undefined);
     const own = [this.pki.seal, this.pki.tsa, this.pki.serviceOcsp, ...leaves].map((i) => serialHex(i.certificate));
-    return own.includes(serial) ? { status: 'good' } : { status: 'unknown' };
+    if (own.includes(serial)) return { status: 'good' };
+    // organisations' seals, as recorded (revocable like a person's certificate)
+    const rec = await this.certs.get(serial);
+    if (rec?.kind !== 'VOCES') return { status: 'unknown' };
+    if (rec.status === 'good') return { status: 'good' };
+    return { status: 'revoked', revokedAt: new Date(rec.revokedAt!), reason: (rec.reason ?? 'unspecified') as RevocationReason };
   }
 
   /** The status the root reports for what it issued: the two issuing CAs are good, anything else unknown. */

@@ -7,7 +7,8 @@
 //                     package's own OCSP values, src/signing/offline.ts)
 //   TimestampSource   RFC 3161 tokens: over HTTP (src/signing/trust.ts httpTimestamps) or in-process
 //                     (the test CA's TSA)
-//   SigningKeySource  the platform's seal key and chain: PKCS#12 (x509/pkcs12.ts) or the test CA
+//   SigningKeySource  a seal key and its chain: PKCS#12 (x509/pkcs12.ts), the test CA, a key sealed in
+//                     the database, or a PKCS#11 token (src/signing/trust.ts, src/signing/pkcs11.ts)
 import type * as x509 from '@peculiar/x509';
 import type { CryptoKeyPair } from './crypto';
 
@@ -55,8 +56,24 @@ export type RevocationSource = (cert: x509.X509Certificate, issuer: x509.X509Cer
 /** RFC 3161 §3.4: a DER TimeStampReq in, a DER TimeStampResp out (EU DSS TSPSource; pyHanko TimeStamper). */
 export type TimestampSource = (request: Uint8Array) => Promise<Uint8Array>;
 
+/**
+ * RSASSA-PKCS1-v1_5 with SHA-256 (RFC 8017 §8.2) over `data`: what every signature segl makes needs of
+ * a key. A key in this process signs with WebCrypto; a key in a PKCS#11 token (an HSM) never leaves it
+ * and the token signs (src/signing/pkcs11.ts).
+ */
+export type RawSigner = (data: Uint8Array) => Promise<Uint8Array>;
+
+/** A certificate and the means to sign with its key, wherever the key is (pyHanko's Signer, EU DSS's token). */
+export interface Signer {
+  certificate: x509.X509Certificate;
+  sign: RawSigner;
+}
+
+/** Either: a key pair in this process, or a signer whose key may be elsewhere. */
+export type SignerLike = SigningIdentity | Signer;
+
 /** A signing key with the chain of certificates above it (EU DSS SignatureTokenConnection; pyHanko Signer). */
 export interface SigningKeySource {
-  /** the identity that signs, and its issuing CA(s) up to the root, for CertificateValues */
-  signingKey(): Promise<{ identity: SigningIdentity; chain: x509.X509Certificate[] }>;
+  /** who signs (the key here or in its token), and the certificate's issuing CA(s) up to the root, for CertificateValues */
+  signingKey(): Promise<{ signer: Signer; chain: x509.X509Certificate[] }>;
 }

@@ -98,6 +98,7 @@ describe('console: send for signature from the browser (sqlite, Chromium)', () =
       expect(main).toContain('Waits for: t1');
       expect(main).toContain('Sent by demo');
       expect(main).toContain('email-t1');
+      expect(await p.locator('#history + div').innerText()).toContain('Sent for signature');
       await axe(p, 'sent');
       expect(await statuses(requestId)).toEqual(['created', 'created']);
 

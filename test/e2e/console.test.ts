@@ -2,7 +2,8 @@
 // its SOAP name and password (bad ones get a translated page and are throttled), lists the request it
 // made over SOAP with the counts by state, opens it after a signature (the result downloads in the
 // session, the history shows the signing), withdraws it (in the history), cannot see another service's
-// request (404, direct URL), and a POST without the CSRF token is refused and changes nothing.
+// request (404, direct URL), and a POST without the CSRF token is refused and changes nothing; a manager
+// extends an open request's expiry (a console action in the timeline).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -142,6 +143,12 @@ describe('the back-office console (sqlite, Chromium)', () => {
       expect(page).toContain('Åse Berg (national id 010190-****)');
       expect(page).not.toContain('0101901234');
       expect(page).toContain('Waits for: t1');
+      // the depends-on graph as a drawing: an image named by its title, t2's box right of t1's, the order in words
+      const graph = p.getByRole('img', { name: 'Order of signing' });
+      expect(await graph.locator('desc').textContent()).toBe('t2 waits for t1');
+      const box = async (id: string) => (await graph.locator('g', { hasText: id }).locator('rect').boundingBox())!;
+      expect((await box('t2')).x).toBeGreaterThan((await box('t1')).x + (await box('t1')).width);
+      expect(await graph.locator('g', { hasText: 't1' }).locator('title').textContent()).toBe('t1: Completed');
       expect(page).toMatch(/task-completed/);
       expect(page).toContain('cb');
       await axe(p, 'request-signed');
@@ -173,6 +180,18 @@ describe('the back-office console (sqlite, Chromium)', () => {
       expect((await p.request.post(`${s.url}/console/requests/${otherId}/withdraw`, { form: { _csrf: token } })).status()).toBe(404);
       const other = (await s.rt.services.find('other'))!;
       expect((await s.rt.documents.requests.getStatus(other, [otherId])).map((x) => x.taskStatus)).toEqual(['created', 'created']);
+    });
+  }, 120_000);
+
+  test('a manager extends the expiry from the request page; the timeline shows it as a console action', async () => {
+    await inNewContext(browser, async (p) => {
+      await login(p, 'demo', s.demoPassword, 'fi');
+      await p.goto(`${s.url}/console/requests/${openId}?lang=fi`);
+      await p.fill('#until', new Date(Date.now() + 90 * 86_400_000).toISOString().slice(0, 10));
+      await Promise.all([p.waitForNavigation(), p.getByRole('button', { name: 'Pidennä', exact: true }).click()]);
+      expect(await p.locator('[role=status]').innerText()).toBe('Avoimet tehtävät vanhenevat nyt myöhemmin.');
+      expect(await p.locator('#history + div').innerText()).toMatch(/Voimassaoloa pidennetty\s+taustatoimistossa, demo/);
+      await axe(p, 'request-extended-fi');
     });
   }, 120_000);
 

@@ -3,6 +3,7 @@
 // and every refusal — no file, not a PDF, a PDF that is not one, too large, a bad e-mail, an unknown method, a
 // viewer, no CSRF token — is a readable 4xx page with nothing created (no request, no SDS upload left behind).
 import { ConsoleSessions } from '../../src/console/session';
+import { ConsoleAuditRepository } from '../../src/store/consoleaudit';
 import { ConsoleQueries } from '../../src/store/consolequeries';
 import { makePdf } from '../support/pdf';
 import { envelope, NS, post } from '../support/soap';
@@ -134,6 +135,18 @@ describe.each(databases())('console: send for signature (%s)', (db) => {
     expect(shown).toContain('The request was sent for signature.');
     expect(shown).toContain('Sent by demo');
     expect(shown).toContain('email-t1');
+    // the audit log names who sent it; findTasks finds it by the sender
+    const demo = (await s.rt.services.find('demo'))!;
+    const audit = await new ConsoleAuditRepository(s.rt.db).list(demo.id, id);
+    expect(audit.map((a) => [a.action, a.actor, a.detail])).toEqual([['send', 'demo', '2 signer(s), sequential; loan']]);
+    expect(shown).toContain('Sent for signature');
+    const found = await s.rt.documents.requests.findTasks(demo, { criteria: [{ field: 'sender-unique-id', value: 'demo' }] });
+    expect(found.map((x) => [x.requestId, x.taskId])).toEqual(
+      expect.arrayContaining([
+        [id, 't1'],
+        [id, 't2'],
+      ]),
+    );
     expect(await total()).toBe(1);
   }, 60_000);
 

@@ -5,18 +5,13 @@
 // the OpenAPI document checked by swagger-parser against what the feed really answers, and on
 // PostgreSQL an event whose transaction commits after a later one's (a naive id cursor loses it).
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { ApiTokenRepository } from '../../src/store/eventfeed';
 import { parseExpiry } from '../../src/ops/apitokencli';
 import { eventually, startReceiver, type Receiver } from '../support/receiver';
 import { databases, startServer, type TestServer } from '../support/server';
-import { createRequestXml, REPO } from '../support/soap';
-
-const exec = promisify(execFile);
-const BIN = path.join(REPO, 'bin', 'segl.js');
+import { createRequestXml } from '../support/soap';
+import { runSegl } from '../support/cli';
 
 interface FeedEvent {
   cursor: string;
@@ -338,14 +333,7 @@ describe.each(databases())('event feed (%s)', (db) => {
       LOG_LEVEL: 'warn',
       ...(s.rt.config.databaseUrl ? { DATABASE_URL: s.rt.config.databaseUrl } : {}),
     };
-    const segl = async (...args: string[]) => {
-      try {
-        const r = await exec(process.execPath, [BIN, ...args], { env, timeout: 60_000, encoding: 'utf8' });
-        return { code: 0, stdout: r.stdout, stderr: r.stderr };
-      } catch (e) {
-        return e as { code: number; stdout: string; stderr: string };
-      }
-    };
+    const segl = (...args: string[]) => runSegl(env, ...args);
     const added = await segl('api-token', 'add', 'demo', 'from the CLI', '--expires', '30d');
     expect(added.code).toBe(0);
     const [, id, token] = /token (tok_[0-9a-f]{16}) for demo \(from the CLI\), expires \S+:\n(segl_\S+)\n/.exec(added.stdout)!;

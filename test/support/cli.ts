@@ -1,6 +1,6 @@
 // A segl process from the built CLI (bin/segl.js → dist/), its output collected, its exit awaited.
 // Tests that need the real process model (signals, several processes, the private redis-server) use it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { eventually } from './receiver';
 import { REPO } from './soap';
@@ -47,4 +47,13 @@ export async function spawnSegl(
   );
   const banner = /segl is running \(\w+\) at (http:\/\/\S+)/.exec(out)?.[1];
   return { proc, out: () => out, url: banner?.replace('//localhost:', '//127.0.0.1:') ?? '', exit };
+}
+
+/** `segl <args>` run to its end with exactly `env`: its exit code and output (a failure is an answer, not a throw). */
+export async function runSegl(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env, timeout: 120_000, encoding: 'utf8' }, (e, stdout, stderr) =>
+      resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr }),
+    );
+  });
 }

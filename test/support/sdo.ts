@@ -2,7 +2,7 @@
 // verification with OCSP → RFC 3161 time → LTV-SDO → seal) on the built-in test PKI, OCSP and
 // time-stamps answered in process.
 import { SigningPipeline } from '../../src/signing/pipeline';
-import type { TrustSetup } from '../../src/signing/trust';
+import { withSeals, type TrustSetup } from '../../src/signing/trust';
 import { issuePersonCertificate, type TestPki } from '../../src/testca/pki';
 import { TSA_POLICY } from '../../src/testca/testca';
 import { generateKeys } from '../../src/trust/crypto';
@@ -14,7 +14,7 @@ import { TEST_URLS } from './person';
 /** The test PKI as a TrustSetup: every certificate good, the TSA and both OCSP responders in process. */
 export function trustFor(pki: TestPki): TrustSetup {
   const good = async () => ({ status: 'good' as const });
-  return {
+  return withSeals({
     seal: pki.seal,
     sealChain: [pki.serviceCa.certificate, pki.root.certificate],
     anchors: [pki.root.certificate],
@@ -28,7 +28,7 @@ export function trustFor(pki: TestPki): TrustSetup {
           { responder: pki.root, issuer: pki.root.certificate, lookup: good },
         ]),
     }),
-  };
+  });
 }
 
 export interface SdoDocumentInput {

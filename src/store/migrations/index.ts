@@ -34,7 +34,9 @@ import { AUTHN_DOWN, authnSql } from './tables';
 import { TEST_EMPLOYEE_DOWN, testEmployeeSql } from './tables';
 import { OIDC_EID_DOWN, oidcEidSql } from './tables';
 import { SAML_SP_DOWN, samlSpSql } from './tables';
+import { serviceSealSql } from './serviceseals';
 import { feedDown, feedSql } from './feed';
+import { CONSOLE_AUDIT_DOWN, consoleAuditSql } from './consoleaudit';
 
 function migration(name: string, dialect: Dialect, up: (d: Dialect) => string[], down: string[]): new () => MigrationInterface {
   return class implements MigrationInterface {
@@ -85,7 +87,9 @@ const all = (d: Dialect) => [
   migration('OidcEid1765540000000', d, oidcEidSql, OIDC_EID_DOWN),
   migration('OidcOp1765550000000', d, oidcOpSql, OIDC_OP_DOWN),
   migration('SamlSps1765600000000', d, samlSpSql, SAML_SP_DOWN),
+  migration('ConsoleAudit1765700000000', d, consoleAuditSql, CONSOLE_AUDIT_DOWN),
   migration('EventFeed1765720000000', d, feedSql, feedDown(d)),
+  migration('ServiceSeals1765770000000', d, serviceSealSql, ['DROP TABLE service_seal']),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);

@@ -3,10 +3,11 @@
 // signing-certificate-v2 (RFC 5035 §5.4, SHA-256 certHash with IssuerSerial), and no signing-time. Both segl's
 // time-stamp tokens (RFC 3161 §2.4.2, encapsulated TSTInfo) and PAdES signatures (ETSI EN 319 142-1 §6.3,
 // detached over the ByteRange) are this. Written in DER with asn1/der.ts; creation only.
-import { crypto, digestBytes } from '../crypto';
+import { digestBytes } from '../crypto';
 import type * as x509 from '@peculiar/x509';
 import { childrenOf, encodingOf, expectTag, oid, readDer, TAG, tlv } from '../asn1/der';
-import type { SigningIdentity } from '../sources';
+import type { SignerLike } from '../sources';
+import { asSigner } from '../signer';
 
 export const CMS_OID = {
   signedData: '1.2.840.113549.1.7.2',
@@ -67,7 +68,7 @@ function sha256(data: Uint8Array): Promise<Uint8Array> {
 }
 
 export interface SignedDataInput {
-  signer: SigningIdentity;
+  signer: SignerLike;
   /** eContentType (RFC 5652 §5.2): id-data for a detached PAdES signature, id-ct-TSTInfo for a token */
   contentType: string;
   /** what is signed; its SHA-256 is the messageDigest */
@@ -88,10 +89,7 @@ export interface SignedDataInput {
  * signed attributes (§5.4), which the SignerInfo carries as [0] IMPLICIT.
  */
 export async function createSignedData(input: SignedDataInput): Promise<Uint8Array> {
-  const key = input.signer.keys.privateKey;
-  const keyAlg = key.algorithm as { name?: string; hash?: { name?: string } };
-  if (keyAlg.name !== 'RSASSA-PKCS1-v1_5' || keyAlg.hash?.name !== 'SHA-256')
-    throw new Error('the signing key must be an RSASSA-PKCS1-v1_5 SHA-256 key');
+  const signer = asSigner(input.signer);
   if ((input.content === undefined) === (input.contentDigest === undefined))
     throw new Error('give the content or, for a detached signature, its digest: exactly one');
   if (input.encapsulate && !input.content) throw new Error('an encapsulated signature needs the content');
@@ -108,7 +106,7 @@ export async function createSignedData(input: SignedDataInput): Promise<Uint8Arr
       tlv(TAG.sequence, tlv(TAG.sequence, tlv(TAG.sequence, tlv(TAG.octetString, await sha256(certDer)), issuerSerial))),
     ),
   ]);
-  const signature = new Uint8Array(await crypto.subtle.sign({ name: 'RSASSA-PKCS1-v1_5' }, key, attrs));
+  const signature = await signer.sign(attrs);
   const signedAttrs = new Uint8Array(attrs);
   signedAttrs[0] = 0xa0;
   const unsigned = input.unsignedAttributes ? await input.unsignedAttributes(signature) : [];

@@ -10,11 +10,11 @@
 import type * as x509 from '@peculiar/x509';
 import { crypto } from '../crypto';
 import { attribute, CMS_OID, createSignedData } from '../cms/signeddata';
-import type { SigningIdentity, TimestampSource } from '../sources';
+import type { SignerLike, TimestampSource } from '../sources';
 import { timestampFor } from '../tsp/request';
 
 export interface PadesCmsInput {
-  signer: SigningIdentity;
+  signer: SignerLike;
   /** the signer's issuing CA(s) up to the root */
   chain: x509.X509Certificate[];
   /** the bytes the ByteRange covers (everything but the /Contents hex string) ... */

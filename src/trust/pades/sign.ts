@@ -11,14 +11,14 @@
 // 142-1 §6.3 (d), (m): cms.ts writes neither, so /Reason is allowed); /Prop_Build; DocMDP certification signatures.
 import type * as x509 from '@peculiar/x509';
 import { PDFName } from '@cantoo/pdf-lib';
-import type { SigningIdentity, TimestampSource } from '../sources';
+import type { SignerLike, TimestampSource } from '../sources';
 import { createPadesCms } from './cms';
 import { appearanceStream, type SignatureAppearance } from './appearance';
 import { addSignatureField, IncrementalPdf, pdfDate, textString, untracked } from './field';
 import { contentsReserve, setPlaceholders, type FilledSignature } from './placeholder';
 
 export interface SignPdfOptions {
-  signer: SigningIdentity;
+  signer: SignerLike;
   /** the signer's issuing CA(s) up to the root, carried in SignedData.certificates (EN 319 142-1 §6.3 (a)) */
   chain: x509.X509Certificate[];
   /** B-T: the signature time-stamp's source; absent: B-B */

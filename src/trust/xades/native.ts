@@ -1,5 +1,6 @@
 // The signer's native XAdES signature (ETSI EN 319 132-1, enveloping, baseline B-B): creation only.
-import type { SigningIdentity } from '../sources';
+import type { SignerLike } from '../sources';
+import { asSigner } from '../signer';
 import { el, render, type XChild, type XEl } from '../xml/c14n';
 import { isXmlText, FRAGILE_LINE_CHARS } from '../xml/dom';
 import {
@@ -30,7 +31,7 @@ export interface DocumentToSign {
 }
 
 export interface NativeSignatureInput {
-  signer: SigningIdentity;
+  signer: SignerLike;
   /** The commitment text shown to the signer. Line ends are normalised to LF. */
   signText: string;
   /** One or more documents; several make one signature over one bundle. */
@@ -169,7 +170,7 @@ export async function createNativeSignature(input: NativeSignatureInput): Promis
   );
   return xadesSignature({
     sigId,
-    key: input.signer.keys.privateKey,
+    sign: asSigner(input.signer).sign,
     certificateDer: der,
     signedProperties,
     objects: [object],

@@ -1,6 +1,7 @@
 // The platform seal over a whole LTV-SDO package (XAdES enveloped, B-B plus CertificateValues and RevocationValues):
 // creation only.
-import type { SigningIdentity } from '../sources';
+import type { SignerLike } from '../sources';
+import { asSigner } from '../signer';
 import * as x509 from '@peculiar/x509';
 import { canonicalise } from '../xml/c14n';
 import { parseXml, serializeXml, type Document, type Element } from '../xml/dom';
@@ -36,7 +37,8 @@ export interface SealInput {
    * without parsing them. Claiming it for other text makes a seal that does not verify.
    */
   canonical?: boolean;
-  seal: SigningIdentity;
+  /** who seals: a key pair here, or a signer whose key stays in its token */
+  seal: SignerLike;
   /** The seal certificate's issuing CA and the root (put into CertificateValues). */
   chain: x509.X509Certificate[];
   /** DER OCSPResponses (and CRLs) for the seal's chain (put into RevocationValues). */
@@ -133,7 +135,7 @@ export async function createSeal(input: SealInput): Promise<string> {
       : undefined;
   const signature = await xadesSignature({
     sigId,
-    key: input.seal.keys.privateKey,
+    sign: asSigner(input.seal).sign,
     certificateDer: der,
     signedProperties,
     unsignedProperties,

@@ -12,7 +12,8 @@
 // ---------------------------------------------------------------------------------------------
 // Identifiers
 // ---------------------------------------------------------------------------------------------
-import { crypto, type CryptoKey } from '../crypto';
+import { crypto } from '../crypto';
+import type { RawSigner } from '../sources';
 import { createHash } from 'node:crypto';
 import { el, render, type XChild, type XEl } from '../xml/c14n';
 import { isXmlText, NS } from '../xml/dom';
@@ -97,12 +98,6 @@ interface ReferenceSpec {
 }
 
 /** The RSASSA-PKCS1-v1_5 SHA-256 key SignatureMethod rsa-sha256 promises (WebCrypto takes the hash from the key). */
-function requireRsaSha256(key: CryptoKey): void {
-  const alg = key.algorithm as { name?: string; hash?: { name?: string } };
-  if (alg.name !== 'RSASSA-PKCS1-v1_5' || alg.hash?.name !== 'SHA-256' || key.type !== 'private') {
-    throw new Error('the signing key must be an RSASSA-PKCS1-v1_5 SHA-256 private key');
-  }
-}
 
 /**
  * A XAdES ds:Signature (XMLDSig 1.1 §4, EN 319 132-1 §4.3): SignedInfo with `references` plus the
@@ -112,14 +107,14 @@ function requireRsaSha256(key: CryptoKey): void {
  */
 export async function xadesSignature(o: {
   sigId: string;
-  key: CryptoKey;
+  /** signs the canonical SignedInfo (RSASSA-PKCS1-v1_5 SHA-256, as SignatureMethod says) */
+  sign: RawSigner;
   certificateDer: Uint8Array;
   references: ReferenceSpec[];
   signedProperties: XEl;
   unsignedProperties?: XEl;
   objects?: XEl[];
 }): Promise<string> {
-  requireRsaSha256(o.key);
   const references: ReferenceSpec[] = [
     ...o.references,
     {
@@ -143,7 +138,7 @@ export async function xadesSignature(o: {
       ),
     ),
   );
-  const value = await crypto.subtle.sign(SIGN_ALGORITHM, o.key, Buffer.from(render(signedInfo), 'utf8'));
+  const value = await o.sign(Buffer.from(render(signedInfo), 'utf8'));
   return render(
     ds(
       'Signature',
