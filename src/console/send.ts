@@ -408,7 +408,12 @@ function sendIt(d: ConsoleDeps, w: Web) {
       return show(d, w, req, res, 422, input, shown, true);
     }
     const detail = `${built.request.task.length} signer(s), ${input.order}; ${kept.map((k) => k.name).join(', ')}`;
-    await d.audit.record({ serviceId: svc.id, actor: s.actor }, requestId!, 'send', detail.slice(0, 1000));
+    // the request is made: a failed audit write is logged loudly, not shown to the clerk as a failed send
+    await d.audit
+      .record({ serviceId: svc.id, actor: s.actor }, requestId!, 'send', detail.slice(0, 1000))
+      .catch((e: unknown) =>
+        d.log.error({ err: (e as Error).message, requestId, actor: s.actor }, 'console: the audit row of a send failed'),
+      );
     d.log.info({ service: svc.name, actor: s.actor, requestId, tasks: built.request.task.length }, 'request sent from the console');
     res.redirect(303, `/console/requests/${encodeURIComponent(requestId!)}?lang=${lang}&done=sent`);
   };

@@ -73,11 +73,11 @@ ${field(v, k('mobile'), t(lang, 'console.send.mobile'), s.mobile, 'tel', html` a
 }
 
 function radio(name: string, value: string, checked: boolean, label: string): Html {
-  return html`<input type="radio" id="${name}-${value}" name="${name}" value="${value}"${checked ? html` checked` : ''}> <label for="${name}-${value}">${label}</label><br>`;
+  return html`<input type="radio" id="${name}-${value}" name="${name}" value="${value}"${checked ? html` checked` : ''}> <label class="inline" for="${name}-${value}">${label}</label><br>`;
 }
 
 function check(name: string, checked: boolean, label: string): Html {
-  return html`<input type="checkbox" id="${name}" name="${name}" value="on"${checked ? html` checked` : ''}> <label for="${name}">${label}</label><br>`;
+  return html`<input type="checkbox" id="${name}" name="${name}" value="on"${checked ? html` checked` : ''}> <label class="inline" for="${name}">${label}</label><br>`;
 }
 
 export function sendPage(lang: Lang, v: SendView, top: Html): string {
