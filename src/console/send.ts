@@ -22,8 +22,8 @@ import { top } from './pages';
 import { blankSigner, sendPage, type MethodOption, type SendInput, type SignerInput } from './sendpage';
 import { csrfMatches, type ConsoleSession } from './session';
 
-export const MAX_FILES = 10;
-export const MAX_SIGNERS = 20;
+const MAX_FILES = 10;
+const MAX_SIGNERS = 20;
 const FIRST_ROWS = 2;
 
 /** What sending needs of the console (routes.ts's ConsoleDeps has all of it). */
@@ -36,7 +36,6 @@ export interface SendDeps {
   log: Logger;
   audit: Pick<ConsoleAuditRepository, 'record'>;
 }
-type ConsoleDeps = SendDeps;
 type Authed = express.Request & { session?: ConsoleSession; lang?: Lang };
 /** routes.ts web()'s middlewares and answers this file uses */
 interface Web {
@@ -59,7 +58,7 @@ export function methodOptions(lang: Lang, ctx: ValidationContext): MethodOption[
   return [...sig, ...abs];
 }
 
-export function sendRoutes(r: express.Router, d: ConsoleDeps, w: Web): void {
+export function sendRoutes(r: express.Router, d: SendDeps, w: Web): void {
   r.get(
     '/console/send',
     w.session,
@@ -84,7 +83,7 @@ const account = (req: Authed): ServiceAccount => ({
 });
 
 async function show(
-  d: ConsoleDeps,
+  d: SendDeps,
   w: Web,
   req: Authed,
   res: express.Response,
@@ -105,7 +104,7 @@ async function show(
  * checks. A file is only stored when the session's CSRF token came before it and the form is not just asking
  * for another row; the csrf middleware after this one refuses the rest.
  */
-function receive(d: ConsoleDeps): express.RequestHandler {
+function receive(d: SendDeps): express.RequestHandler {
   return (req: WithUploads, res, next) => {
     const parsed: Parsed = { fields: {}, files: [], tooMany: false, malformed: false, chosen: false };
     const work: Array<Promise<void>> = [];
@@ -274,7 +273,7 @@ interface Built {
 
 /** The form as the request a SOAP createRequest would carry. */
 function build(
-  d: ConsoleDeps,
+  d: SendDeps,
   svc: ServiceAccount,
   ctx: ValidationContext,
   actor: string,
@@ -346,11 +345,11 @@ function build(
 }
 
 /** The signer's task URL for a message sent from another task's notification (${requestId} is filled in then). */
-const taskLink = (d: ConsoleDeps, svc: ServiceAccount, taskId: string) =>
+const taskLink = (d: SendDeps, svc: ServiceAccount, taskId: string) =>
   `${d.publicUrl()}/std/docaction/${encodeURIComponent(svc.name)}?request_id=\${requestId}&task_id=${taskId}`;
 
 /** POST /console/send: the form checked, the PDFs kept as SDS uploads, createRequest, the SDS rows removed again. */
-function sendIt(d: ConsoleDeps, w: Web) {
+function sendIt(d: SendDeps, w: Web) {
   return async (req: WithUploads, res: express.Response): Promise<void> => {
     const lang = req.lang!;
     const p = req.uploads!;
