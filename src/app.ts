@@ -50,6 +50,9 @@ import type { BlobStore } from './store/blobs';
 import type { OutboxRepository } from './store/outbox';
 import { PortalSessionRepository } from './store/portalsessions';
 import { ProfileRepository } from './store/profiles';
+import { SamlSpRepository } from './store/samlsps';
+import { OidcOpRepository } from './store/oidcop';
+import { PackagingMethodRepository } from './store/packagingmethods';
 import type { SdsRepository } from './store/sds';
 import type { ServiceRepository } from './store/services';
 import { pkiRoutes } from './testca/routes';
@@ -234,7 +237,8 @@ export async function startHttp(rt: HttpRuntime): Promise<void> {
       anchors: () => rt.trustAnchors(),
       maxBytes: cfg.sdsLimit,
       log: rt.log,
-      results: { store: rt.redis, prefix: cfg.notify.queuePrefix, publicUrl: () => rt.url ?? cfg.publicUrl },
+      results: { store: rt.redis, prefix: cfg.notify.queuePrefix },
+      publicUrl: () => rt.url ?? cfg.publicUrl,
     }),
   );
   app.use(authnRoutes({ ...rt, url: () => rt.url ?? cfg.publicUrl }));
@@ -372,6 +376,13 @@ function consoleRouter(rt: HttpRuntime, limiter: LoginThrottle): express.Router 
     audit: new ConsoleAuditRepository(rt.db, rt.clock),
     clock: rt.clock,
     operatorLinks: !!rt.adminPassword,
+    settings: {
+      services: rt.services,
+      profiles: new ProfileRepository(rt.db),
+      samlSps: new SamlSpRepository(rt.db),
+      oidcClients: new OidcOpRepository(rt.db, rt.config.secret!),
+      packagingMethods: new PackagingMethodRepository(rt.db),
+    },
     outbox: rt.outbox,
     blobs: rt.blobs,
     uploads: new SdsUploads({ store: rt.sds, clock: rt.clock, ttlDays: rt.config.sdsTtlDays }),

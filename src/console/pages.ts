@@ -18,7 +18,7 @@ const status = (lang: Lang, s: string) =>
 
 /** The bar above every page of a session: where one is, and sign out (a POST with the token). */
 export function top(lang: Lang, service: string, csrf: string): Html {
-  return html`<nav class="console-nav" aria-label="${t(lang, 'console.title')}"><p><a href="/console?lang=${lang}">${t(lang, 'console.requests.title')}</a></p>
+  return html`<nav class="console-nav" aria-label="${t(lang, 'console.title')}"><p><a href="/console?lang=${lang}">${t(lang, 'console.requests.title')}</a> · <a href="/console/settings?lang=${lang}">${t(lang, 'console.settings.title')}</a></p>
 <form method="post" action="/console/logout?lang=${lang}"><input type="hidden" name="_csrf" value="${csrf}">
 <button type="submit" class="button secondary">${t(lang, 'console.logout', { service })}</button></form></nav>`;
 }

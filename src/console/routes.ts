@@ -22,6 +22,7 @@ import { pickLanguage, t, type Lang } from '../portal/i18n';
 import { listPage, loginPage, messagePage, requestPage } from './pages';
 import { sendRoutes } from './send';
 import { actionRoutes } from './actions';
+import { settingsRoutes, type SettingsDeps } from './settings';
 import { cookieValue, COOKIE, csrfMatches, type ConsoleSession, type ConsoleSessions } from './session';
 
 export interface ConsoleDeps {
@@ -39,6 +40,8 @@ export interface ConsoleDeps {
   /** the console actions and their audit log (actions.ts) */
   audit: ConsoleAuditRepository;
   clock: { now(): Date };
+  /** the settings pages' stores (settings.ts); without them there are no settings pages */
+  settings?: Omit<SettingsDeps, 'audit' | 'clock' | 'log'>;
   /** /admin is on (ADMIN_PASSWORD): the pages link to Bull Board and /metrics */
   operatorLinks?: boolean;
   /** whether segl is reached over https (PUBLIC_URL): the cookies get Secure */
@@ -168,6 +171,8 @@ export function consoleRoutes(d: ConsoleDeps): express.Router {
   );
   sendRoutes(r, d, w);
   actionRoutes(r, d, { send, session, csrf, manager, guard }, form);
+  if (d.settings)
+    settingsRoutes(r, { ...d.settings, audit: d.audit, clock: d.clock, log: d.log }, { send, session, csrf, manager, guard }, form);
   return r;
 }
 

@@ -195,6 +195,24 @@ describe('the back-office console (sqlite, Chromium)', () => {
     });
   }, 120_000);
 
+  test('settings: every section, and a profile previewed in its colours before it is saved (Danish)', async () => {
+    await inNewContext(browser, async (p) => {
+      await login(p, 'demo', s.demoPassword, 'da');
+      await p.goto(`${s.url}/console/settings?lang=da`);
+      expect(await p.locator('h1').innerText()).toBe('Indstillinger');
+      await axe(p, 'settings-da');
+      await Promise.all([p.waitForNavigation(), p.getByRole('button', { name: 'Rediger profil' }).click()]);
+      await p.getByLabel('Brandfarve (#rgb eller #rrggbb)').fill('#0b6e4f');
+      await p.getByLabel('Tekst på brandfarven').fill('#ffffff');
+      await Promise.all([p.waitForNavigation(), p.getByRole('button', { name: 'Forhåndsvisning' }).click()]);
+      expect(await p.evaluate<string>("getComputedStyle(document.querySelector('.preview header.bar')).backgroundColor")).toBe(
+        'rgb(11, 110, 79)',
+      );
+      await axe(p, 'profile-preview-da');
+      expect(await s.rt.db.query('SELECT name FROM portal_profile')).toEqual([]);
+    });
+  }, 120_000);
+
   test('withdraw from the request page lands in its history; logout ends the session', async () => {
     await inNewContext(browser, async (p) => {
       await login(p, 'demo', s.demoPassword, 'sv');

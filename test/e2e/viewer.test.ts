@@ -57,6 +57,15 @@ describe('the viewer (sqlite, Chromium)', () => {
     return { h1: await p.locator('h1').innerText(), text: await p.locator('main').innerText(), status: res!.status() };
   }
 
+  /** The PDF report of the page open in `p` (a data: link), checked by qpdf; its text (pdftotext). */
+  async function pdfReport(p: Page, name: string): Promise<string> {
+    const href = (await p.locator('a[download="validation-report.pdf"]').getAttribute('href'))!;
+    const file = path.join(dir, name);
+    writeFileSync(file, Buffer.from(href.replace(/^data:application\/pdf;base64,/, ''), 'base64'));
+    await exec('qpdf', ['--check', file]);
+    return (await exec('pdftotext', ['-enc', 'UTF-8', file, '-'])).stdout.replace(/\s+/g, ' ');
+  }
+
   const api = async (body: Uint8Array | string) => {
     const r = await fetch(`${s.url}/viewer/api`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body });
     return { status: r.status, json: (await r.json()) as Record<string, unknown> };
@@ -147,12 +156,21 @@ describe('the viewer (sqlite, Chromium)', () => {
       expect(r.text).toMatch(/Attached signature: .*\.xml/);
       expect(r.text).toContain('Åse Viewer');
       await axe(p, 'viewer-pades');
+      // the PDF report: the level, the revisions check, the attached LTV-SDO's signer
+      const report = await pdfReport(p, 'pades-report.pdf');
+      expect(report).toContain('The signatures are valid (TOTAL-PASSED)');
+      expect(report).toMatch(/The PDF has \d+ revisions\. Nothing was changed after signing that a signature does not allow\./);
+      expect(report).toMatch(/Level B-LTA/);
+      expect(report).toContain('Åse Viewer');
       const doc = await PDFDocument.load(pades, { forIncrementalUpdate: true, updateMetadata: false });
       doc.addPage([595, 842]);
       const changed = Buffer.from(await doc.commit({ useObjectStreams: false }));
       const m = await upload(p, changed, 'changed.pdf');
       expect(m.h1).toBe('The signatures are not valid');
       expect(m.text).toMatch(/The PDF was modified after signing in a way a signature does not allow: .*\(\/Pages\) changed/);
+      expect(await pdfReport(p, 'changed-report.pdf')).toMatch(
+        /The PDF was modified after signing in a way a signature does not allow: .*\(\/Pages\) changed/,
+      );
     });
   });
 

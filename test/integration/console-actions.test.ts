@@ -6,12 +6,12 @@
 // changing nothing: a viewer session (403), a POST without the CSRF token (403), another service's
 // request (404), a delivery that is not dead (409), a past or too distant date (400), a closed request (409).
 import { SMTPServer } from 'smtp-server';
-import { ConsoleSessions } from '../../src/console/session';
 import { ConsoleAuditRepository } from '../../src/store/consoleaudit';
 import { sqlDatabase } from '../../src/store/sql';
 import { eventually, startReceiver } from '../support/receiver';
 import { envelope, NS, post } from '../support/soap';
 import { databases, startServer, type TestServer } from '../support/server';
+import { consoleLogins } from '../support/console';
 
 const FAST = {
   SEGL_CALLBACK_RETRY_SCHEDULE: '200ms,200ms,200ms',
@@ -91,11 +91,7 @@ describe.each(databases())('console actions (%s)', (db) => {
     audit = new ConsoleAuditRepository(s.rt.db);
     const demo = (await s.rt.services.find('demo'))!;
     demoId = demo.id;
-    const sessions = new ConsoleSessions(s.rt.redis, s.rt.config.notify.queuePrefix);
-    for (const role of ['manager', 'viewer'] as const) {
-      const id = await sessions.open({ serviceId: demo.id, service: 'demo', isPublic: false, role, actor: `clerk-${role}` });
-      as[role] = { cookie: `segl_console=${id}`, csrf: (await sessions.use(id))!.csrf };
-    }
+    Object.assign(as, await consoleLogins(s));
   }, 60_000);
   afterAll(async () => {
     await s?.stop();

@@ -25,7 +25,7 @@ export function uploadPage(lang: LangLike, maxMb: number, notice?: string): View
 }
 
 /** The plain-language reason of a sub-indication. */
-function reason(lang: LangLike, sub: string | undefined): string {
+export function reason(lang: LangLike, sub: string | undefined): string {
   return t(lang, (SUB_TEXTS.includes(sub ?? '') ? `viewer.sub.${sub}` : 'viewer.sub.other') as TextKey);
 }
 
@@ -92,8 +92,8 @@ function padesItem(lang: LangLike, i: PadesItemView): Html {
   }</li>`;
 }
 
-/** `reportHref`: where the report's XML (etsi.ts) downloads from: a data: URL, or the stored result's. */
-export function reportPage(lang: LangLike, r: ViewerReport, maxMb: number, reportHref: string): ViewerPage {
+/** `hrefs`: where the report's XML (etsi.ts) and PDF (reportpdf.ts) download from: data: URLs, or the stored result's. */
+export function reportPage(lang: LangLike, r: ViewerReport, maxMb: number, hrefs: { xml: string; pdf: string }): ViewerPage {
   const title = t(lang, `viewer.result.${r.indication}` as TextKey);
   const untrusted = r.untrustedRoot ? html`<p class="status warn">${t(lang, 'viewer.untrusted')}</p>` : '';
   const pades = r.pades
@@ -111,6 +111,6 @@ export function reportPage(lang: LangLike, r: ViewerReport, maxMb: number, repor
   const main = html`${verdict(lang, r, 'h1')}${untrusted}<p class="hint">${r.kind === 'pades' ? 'PAdES' : 'LTV-SDO'}, ${String(r.size)} bytes, SHA-256 ${r.sha256}. ${t(
     lang,
     'viewer.nothingKept',
-  )}</p><p class="actions"><a class="button secondary" download="validation-report.xml" href="${reportHref}">${t(lang, 'viewer.reportXml')}</a></p>${pades}${sdos}<h2>${t(lang, 'viewer.another')}</h2>${uploadForm(lang, maxMb)}${script}`;
+  )}</p><p class="actions"><a class="button secondary" download="validation-report.pdf" href="${hrefs.pdf}">${t(lang, 'viewer.reportPdf')}</a> <a class="button secondary" download="validation-report.xml" href="${hrefs.xml}">${t(lang, 'viewer.reportXml')}</a></p>${pades}${sdos}<h2>${t(lang, 'viewer.another')}</h2>${uploadForm(lang, maxMb)}${script}`;
   return { title, main };
 }

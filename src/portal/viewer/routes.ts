@@ -1,7 +1,8 @@
 // `/viewer` (public, no account): anyone checks a signed file from segl — an LTV-SDO or a PAdES — with
 // the same size limit and content checks as SDS (src/content), against the platform's trust anchors.
 // GET /viewer is the form; POST /viewer (multipart/form-data, field `file`) answers the report page;
-// POST /viewer/api (the file as the body) answers the report as JSON. The upload is spooled to a
+// POST /viewer/api (the file as the body) answers the report as JSON (?format=xml: the ETSI-shaped XML, etsi.ts;
+// ?format=pdf: the PDF, reportpdf.ts). The report page hands both reports over inside itself. The upload is spooled to a
 // private temporary file for the content checks and removed when the answer is sent: nothing is kept.
 import { createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +20,7 @@ import { pickLanguage, t, type Lang } from '../i18n';
 import { page } from '../layout';
 import { reportPage, uploadPage, type ViewerPage } from './page';
 import { etsiValidationReport } from './etsi';
+import { validationReportPdf } from './reportpdf';
 import { viewerJson, viewerReport, type ViewerReport } from './report';
 
 /** Where a Nets-style result is kept for its 10 minutes (Redis: SET with EX). */
@@ -28,8 +30,10 @@ export interface ResultStore {
 }
 
 export interface ViewerDeps {
-  /** the integrators' flow (POST a file, get a URL valid RESULT_TTL_S): its results, and the public URL they are under */
-  results?: { store: ResultStore; prefix: string; publicUrl: () => string };
+  /** the integrators' flow (POST a file, get a URL valid RESULT_TTL_S): where its results are kept */
+  results?: { store: ResultStore; prefix: string };
+  /** where this segl answers: the integrators' URLs and the PDF report's footer */
+  publicUrl: () => string;
   /** segl's trust anchors and the configured ones (signing/trust.ts) */
   anchors: () => Promise<x509.X509Certificate[]>;
   /** the largest file accepted (SEGL_SDS_LIMIT, as SDS) */
@@ -37,7 +41,8 @@ export interface ViewerDeps {
   log: Logger;
 }
 
-type Received = { kind: 'ok'; file: string; size: number } | { kind: 'too-large' | 'none' | 'malformed' };
+/** `name`: the file name a form gave (only ever printed in the PDF report, never kept) */
+type Received = { kind: 'ok'; file: string; size: number; name?: string } | { kind: 'too-large' | 'none' | 'malformed' };
 
 /** How much more than the limit is read (and dropped) so a browser gets the answer page; beyond it the connection closes. */
 const DRAIN_BYTES = 8 * 1024 * 1024;
@@ -83,16 +88,17 @@ function receiveForm(req: express.Request, dir: string, max: number): Promise<Re
   return new Promise((resolve) => {
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: req.headers, limits: { files: 1, fields: 10, fieldSize: 1024 } });
+      bb = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { files: 1, fields: 10, fieldSize: 1024 } });
     } catch {
       resolve({ kind: 'malformed' });
       return;
     }
     let work: Promise<Received> | undefined;
-    bb.on('file', (_name, stream) => {
+    bb.on('file', (_name, stream, info) => {
       const file = path.join(dir, 'upload');
+      const name = fileName(info.filename);
       work = spool(stream, file, max).then(({ size, tooLarge }): Received =>
-        tooLarge ? { kind: 'too-large' } : size ? { kind: 'ok', file, size } : { kind: 'none' },
+        tooLarge ? { kind: 'too-large' } : size ? { kind: 'ok', file, size, name } : { kind: 'none' },
       );
     });
     bb.on('error', () => resolve({ kind: 'malformed' }));
@@ -111,7 +117,17 @@ async function contentProblem(file: string, bytes: Uint8Array): Promise<string |
 /** How long a result of the integrators' flow can be opened (the Nets E-Signing validator's ten minutes). */
 export const RESULT_TTL_S = 600;
 const RESULT_ID = /^[A-Za-z0-9_-]{32}$/;
-const dataUrl = (xml: string) => `data:application/xml;base64,${Buffer.from(xml, 'utf8').toString('base64')}`;
+const dataUrl = (type: string, bytes: Uint8Array | string) => `data:${type};base64,${Buffer.from(bytes).toString('base64')}`;
+
+/** A file name as a form or `?name=` gives it: the last path segment, without control characters, at most 200 characters. */
+function fileName(raw: unknown): string | undefined {
+  if (typeof raw !== 'string') return undefined;
+  const name = [...(raw.split(/[\\/]/).pop() ?? '')]
+    .filter((c) => !/[\p{Cc}\p{Cf}]/u.test(c))
+    .join('')
+    .trim();
+  return name ? name.slice(0, 200) : undefined;
+}
 
 /** A temporary directory for one upload, removed whatever happens. */
 async function withTempDir<T>(f: (dir: string) => Promise<T>): Promise<T> {
@@ -129,6 +145,8 @@ const langOf = (req: express.Request): Lang =>
 export function viewerRoutes(d: ViewerDeps): express.Router {
   const r = express.Router();
   const mb = Math.floor(d.maxBytes / (1024 * 1024));
+  const pdfOf = async (report: ViewerReport, lang: Lang, name?: string) =>
+    validationReportPdf(report, { lang, fileName: name, anchors: await d.anchors(), url: d.publicUrl() });
   const send = (res: express.Response, status: number, lang: Lang, p: ViewerPage) =>
     res
       .status(status)
@@ -147,7 +165,7 @@ export function viewerRoutes(d: ViewerDeps): express.Router {
     const report = await viewerReport(bytes, await d.anchors());
     if (report.sdos.every((s) => s.unreadable) && report.kind === 'ltv-sdo')
       return { status: 422, key: 'viewer.bad', detail: report.message };
-    return { report };
+    return { report, name: got.name };
   };
 
   r.get('/viewer', (req, res) => send(res, 200, langOf(req), uploadPage(langOf(req), mb)));
@@ -157,7 +175,11 @@ export function viewerRoutes(d: ViewerDeps): express.Router {
     withTempDir(async (dir) => {
       const out = await check(await receiveForm(req, dir, d.maxBytes));
       if ('report' in out) {
-        send(res, 200, lang, reportPage(lang, out.report, mb, dataUrl(etsiValidationReport(out.report))));
+        const hrefs = {
+          xml: dataUrl('application/xml', etsiValidationReport(out.report)),
+          pdf: dataUrl('application/pdf', await pdfOf(out.report, lang, out.name)),
+        };
+        send(res, 200, lang, reportPage(lang, out.report, mb, hrefs));
         return;
       }
       const text = t(lang, out.key, { mb: String(mb) });
@@ -165,7 +187,7 @@ export function viewerRoutes(d: ViewerDeps): express.Router {
     }).catch(next);
   });
 
-  if (d.results) mountResults(r, d.results, check, mb, d.maxBytes, send);
+  if (d.results) mountResults(r, { ...d.results, publicUrl: d.publicUrl, pdfOf }, check, mb, d.maxBytes, send);
 
   r.post('/viewer/api', (req, res, next) => {
     withTempDir(async (dir) => {
@@ -175,6 +197,12 @@ export function viewerRoutes(d: ViewerDeps): express.Router {
       const out = await check(got);
       if ('report' in out) {
         if (req.query.format === 'xml') res.status(200).type('application/xml').send(etsiValidationReport(out.report));
+        else if (req.query.format === 'pdf')
+          res
+            .status(200)
+            .type('application/pdf')
+            .attachment('validation-report.pdf')
+            .send(Buffer.from(await pdfOf(out.report, langOf(req), fileName(req.query.name))));
         else res.status(200).type('application/json').send(viewerJson(out.report));
         return;
       }
@@ -187,17 +215,23 @@ export function viewerRoutes(d: ViewerDeps): express.Router {
 
 type Check = (
   got: Received,
-) => Promise<{ report: ViewerReport } | { status: number; key: 'viewer.tooLarge' | 'viewer.none' | 'viewer.bad'; detail?: string }>;
+) => Promise<
+  { report: ViewerReport; name?: string } | { status: number; key: 'viewer.tooLarge' | 'viewer.none' | 'viewer.bad'; detail?: string }
+>;
 
 /**
  * The integrators' flow, as the Nets E-Signing validator offers it (reference viewer-forms-inksign.md §1.1):
  * POST /viewer/parser with the file as a multipart part (Nets names it `localfile`; any name is taken) answers
- * `{ url, expiresAt }`: the report page at /viewer/r/{id}, openable for RESULT_TTL_S, and its XML at
- * /viewer/r/{id}/report.xml. Only the report is kept (in Redis, with the expiry), never the file.
+ * `{ url, expiresAt }`: the report page at /viewer/r/{id}, openable for RESULT_TTL_S, its XML at
+ * /viewer/r/{id}/report.xml and its PDF at /viewer/r/{id}/report.pdf (made again from the kept report, in the
+ * language asked for). Only the report is kept (in Redis, with the expiry), never the file nor its name.
  */
 function mountResults(
   r: express.Router,
-  d: NonNullable<ViewerDeps['results']>,
+  d: NonNullable<ViewerDeps['results']> & {
+    publicUrl: () => string;
+    pdfOf: (report: ViewerReport, lang: Lang) => Promise<Uint8Array>;
+  },
   check: Check,
   mb: number,
   maxBytes: number,
@@ -228,7 +262,8 @@ function mountResults(
   r.get('/viewer/r/:id', (req, res, next) => {
     const lang = langOf(req);
     stored(req).then((report) => {
-      if (report) send(res, 200, lang, reportPage(lang, report, mb, `/viewer/r/${String(req.params.id)}/report.xml`));
+      const base = `/viewer/r/${String(req.params.id)}`;
+      if (report) send(res, 200, lang, reportPage(lang, report, mb, { xml: `${base}/report.xml`, pdf: `${base}/report.pdf?lang=${lang}` }));
       else send(res, 404, lang, uploadPage(lang, mb, t(lang, 'viewer.expired')));
     }, next);
   });
@@ -247,5 +282,23 @@ function mountResults(
           .type('text/plain')
           .send(`${t('en', 'viewer.expired')}\n`);
     }, next);
+  });
+  r.get('/viewer/r/:id/report.pdf', (req, res, next) => {
+    stored(req)
+      .then(async (report) => {
+        if (report)
+          res
+            .status(200)
+            .set(SECURITY_HEADERS)
+            .type('application/pdf')
+            .attachment('validation-report.pdf')
+            .send(Buffer.from(await d.pdfOf(report, langOf(req))));
+        else
+          res
+            .status(404)
+            .type('text/plain')
+            .send(`${t('en', 'viewer.expired')}\n`);
+      })
+      .catch(next);
   });
 }
