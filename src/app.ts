@@ -385,6 +385,9 @@ function consoleRouter(rt: HttpRuntime, limiter: LoginThrottle): express.Router 
     },
     outbox: rt.outbox,
     blobs: rt.blobs,
+    uploads: new SdsUploads({ store: rt.sds, clock: rt.clock, ttlDays: rt.config.sdsTtlDays }),
+    maxBytes: rt.config.sdsLimit,
+    publicUrl: () => rt.url ?? rt.config.publicUrl,
     https: rt.config.publicUrl.startsWith('https:'),
     log: rt.log,
   });

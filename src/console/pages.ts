@@ -17,8 +17,8 @@ const status = (lang: Lang, s: string) =>
   (TASK_STATUSES as readonly string[]).includes(s) ? t(lang, `console.status.${s as TaskStatus}`) : s;
 
 /** The bar above every page of a session: where one is, and sign out (a POST with the token). */
-function top(lang: Lang, service: string, csrf: string): Html {
-  return html`<nav class="console-nav" aria-label="${t(lang, 'console.title')}"><p> <a href="/console?lang=${lang}">${t(lang, 'console.requests.title')}</a> · <a href="/console/tasks?lang=${lang}">${t(lang, 'console.tasks.link')}</a> · <a href="/console/settings?lang=${lang}">${t(lang, 'console.settings.title')}</a></p>
+export function top(lang: Lang, service: string, csrf: string): Html {
+  return html`<nav class="console-nav" aria-label="${t(lang, 'console.title')}"><p><a href="/console?lang=${lang}">${t(lang, 'console.requests.title')}</a> · <a href="/console/tasks?lang=${lang}">${t(lang, 'console.tasks.link')}</a> · <a href="/console/settings?lang=${lang}">${t(lang, 'console.settings.title')}</a></p>
 <form method="post" action="/console/logout?lang=${lang}"><input type="hidden" name="_csrf" value="${csrf}">
 <button type="submit" class="button secondary">${t(lang, 'console.logout', { service })}</button></form></nav>`;
 }
@@ -51,6 +51,8 @@ export interface ListView {
   reference?: string;
   pageNo: number;
   pages: number;
+  /** a manager may send for signature from here */
+  manager?: boolean;
   /** link to the operators' pages under /admin */
   operatorLinks?: boolean;
 }
@@ -82,6 +84,7 @@ export function listPage(lang: Lang, v: ListView): string {
 <nav aria-label="${t(lang, 'console.paging')}"><p>${t(lang, 'console.page', { n: v.pageNo, of: v.pages })} ${prev}${next}</p></nav>`
     : html`<p>${t(lang, 'console.none')}</p>`;
   const main = html`${top(lang, v.service, v.csrf)}<h1>${t(lang, 'console.requests.title')}</h1>
+${v.manager ? html`<p><a class="button" href="/console/send?lang=${lang}">${t(lang, 'console.send.title')}</a></p>` : ''}
 <h2>${t(lang, 'console.counts')}</h2><ul class="counts">${counts}</ul>
 <form method="get" action="/console" role="search"><input type="hidden" name="lang" value="${lang}">
 <p><label for="status">${t(lang, 'console.filter.status')}</label><br><select id="status" name="status">${options}</select></p>
@@ -181,6 +184,7 @@ export function requestPage(lang: Lang, v: RequestView): string {
   const notice = v.notice && html`<p class="notice" role="status">${v.notice}</p>`;
   const main = html`${top(lang, v.service, v.csrf)}<h1>${t(lang, 'console.request.title', { id })}</h1>${notice}
 ${v.request.clientReference ? html`<p>${t(lang, 'console.col.reference')}: ${v.request.clientReference}</p>` : ''}
+${v.request.sender ? html`<p>${t(lang, 'console.sentBy', { who: v.request.sender.uniqueId })}</p>` : ''}
 <h2>${t(lang, 'console.tasks')}</h2>${graph(lang, v)}<ol class="tasks">${tasks}</ol>${packages}
 <h2 id="history">${t(lang, 'console.history')}</h2><div><table class="data"><caption>${t(lang, 'console.history')}</caption>
 <thead><tr><th scope="col">${t(lang, 'console.col.time')}</th><th scope="col">${t(lang, 'console.col.task')}</th>

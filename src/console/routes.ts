@@ -11,7 +11,8 @@ import { TASK_STATUSES, type TaskStatus } from '../core/enums';
 import { NotFoundError } from '../core/errors';
 import type { RequestService } from '../core/requests';
 import { pause, type LoginThrottle } from '../core/ratelimit';
-import type { BlobStore } from '../store/blobs';
+import type { BlobStore, PendingBlob } from '../store/blobs';
+import type { SdsUploads } from '../core/sds';
 import type { ConsoleAuditRepository } from '../store/consoleaudit';
 import type { ConsoleQueries } from '../store/consolequeries';
 import type { OutboxRepository } from '../store/outbox';
@@ -19,6 +20,7 @@ import type { ServiceRepository } from '../store/services';
 import { setTenantDownloadHeaders } from '../content/download';
 import { pickLanguage, t, type Lang } from '../portal/i18n';
 import { listPage, loginPage, messagePage, requestPage } from './pages';
+import { sendRoutes } from './send';
 import { actionRoutes } from './actions';
 import { taskSearchRoute } from './tasks';
 import { settingsRoutes, type SettingsDeps } from './settings';
@@ -32,6 +34,10 @@ export interface ConsoleDeps {
   queries: ConsoleQueries;
   outbox: Pick<OutboxRepository, 'log'>;
   blobs: BlobStore;
+  /** sending for signature (send.ts): SDS uploads of the form's PDFs, their size limit, the portal's URL for messages */
+  uploads: SdsUploads<PendingBlob>;
+  maxBytes: number;
+  publicUrl: () => string;
   /** the console actions and their audit log (actions.ts) */
   audit: ConsoleAuditRepository;
   clock: { now(): Date };
@@ -57,10 +63,10 @@ const HEADERS = {
   'Cache-Control': 'no-store',
 };
 
-type Authed = express.Request & { session?: ConsoleSession; lang?: Lang };
+export type Authed = express.Request & { session?: ConsoleSession; lang?: Lang };
 
 /** What every console route shares: cookies, answers, the session and CSRF checks, errors as pages. */
-function web(d: ConsoleDeps) {
+export function web(d: ConsoleDeps) {
   const cookie = (name: string, value: string, maxAgeS?: number) =>
     `${name}=${value}; Path=/console; HttpOnly; SameSite=Strict${d.https ? '; Secure' : ''}${maxAgeS === undefined ? '' : `; Max-Age=${maxAgeS}`}`;
   const langOf = (req: express.Request): Lang =>
@@ -118,7 +124,8 @@ function web(d: ConsoleDeps) {
 
 export function consoleRoutes(d: ConsoleDeps): express.Router {
   const r = express.Router();
-  const { cookie, send, showLogin, session, csrf, manager, guard } = web(d);
+  const w = web(d);
+  const { cookie, send, showLogin, session, csrf, manager, guard } = w;
   r.post(
     '/console/login',
     form,
@@ -163,6 +170,7 @@ export function consoleRoutes(d: ConsoleDeps): express.Router {
     session,
     guard((req, res) => packageDownload(d, req, res)),
   );
+  sendRoutes(r, d, w);
   actionRoutes(r, d, { send, session, csrf, manager, guard }, form);
   taskSearchRoute(r, d.requests, { send, session, guard });
   if (d.settings)
@@ -239,6 +247,7 @@ async function list(d: ConsoleDeps, req: Authed, res: express.Response, send: Se
       reference,
       pageNo,
       pages,
+      manager: s.role === 'manager',
     }),
   );
 }
@@ -255,8 +264,9 @@ async function show(d: ConsoleDeps, req: Authed, res: express.Response, send: Se
     d.queries.packages(s.serviceId, id),
     d.audit.list(s.serviceId, id),
   ]);
-  const done = (['withdrawn', 'resent', 'redriven', 'extended', 'deleted'] as const).find((x) => x === req.query.done);
-  const notice = done && t(req.lang!, done === 'withdrawn' ? 'console.withdrawn' : `console.done.${done}`);
+  const done = (['withdrawn', 'resent', 'redriven', 'extended', 'deleted', 'sent'] as const).find((x) => x === req.query.done);
+  const notice =
+    done && t(req.lang!, done === 'withdrawn' ? 'console.withdrawn' : done === 'sent' ? 'console.sent' : `console.done.${done}`);
   send(
     res,
     200,

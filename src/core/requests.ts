@@ -47,7 +47,8 @@ export interface RequestServiceDeps extends UseCaseDeps<Tx> {
 }
 
 export class RequestService extends UseCase<Tx, RequestServiceDeps> {
-  private methodsOf(svc: ServiceAccount): Promise<ValidationContext> {
+  /** The eID method names this service's requests may name (what createRequest checks against; the console's choices). */
+  methodsOf(svc: ServiceAccount): Promise<ValidationContext> {
     return this.d.methodsFor ? this.d.methodsFor(svc) : Promise.resolve(this.d.methods);
   }
 

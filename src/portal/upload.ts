@@ -95,7 +95,7 @@ function fileType(info: busboy.FileInfo): string | undefined {
 }
 
 /** The file streamed into a pending blob (at most `maxBytes`), then through the content checks of its type. */
-async function storeChecked(blobs: BlobStore, stream: Readable, maxBytes: number, type: string): Promise<Received> {
+export async function storeChecked(blobs: BlobStore, stream: Readable, maxBytes: number, type: string): Promise<Received> {
   try {
     const pending = await blobs.putStream(stream, { maxBytes });
     if (pending.size === 0) {

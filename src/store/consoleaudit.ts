@@ -11,8 +11,8 @@ import { DAY_MS } from '../core/usecase';
 import { LIMITS } from '../core/validate';
 import { insertSql, sqlDatabase, type Sql, type SqlDatabase } from './sql';
 
-/** `settings`: a change to the service's settings (request id empty) */
-export type ConsoleAction = 'withdraw' | 'delete' | 'resend' | 'redrive' | 'extend-expiry' | 'settings';
+/** `settings`: a change to the service's settings (request id empty); `send`: a request sent for signature */
+export type ConsoleAction = 'withdraw' | 'delete' | 'resend' | 'redrive' | 'extend-expiry' | 'settings' | 'send';
 
 export interface ConsoleAuditEntry {
   id: number;
