@@ -269,4 +269,10 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
   'console.nothingOpen': 'Intet at trække tilbage: anmodningen har ingen åben opgave.',
   'console.notfound': 'Anmodningen findes ikke',
   'console.notfound.body': 'Denne tjeneste har ingen sådan anmodning.',
+  'embed.cookies.title': 'Siden kan ikke bruges inde på det andet websted',
+  'embed.cookies.body':
+    'Din browser lader ikke siden holde dig logget ind, mens den vises inde på et andet websted. Åbn den i sit eget vindue for at fortsætte; intet er underskrevet.',
+  'embed.cookies.open': 'Åbn i eget vindue',
+  'embed.next.title': 'Fortsætter…',
+  'embed.next.link': 'Fortsæt',
 };

@@ -266,6 +266,12 @@ export const PORTAL_EN = {
   'console.nothingOpen': 'Nothing to withdraw: the request has no open task.',
   'console.notfound': 'Request not found',
   'console.notfound.body': 'There is no such request for this service.',
+  'embed.cookies.title': 'This page cannot work inside the other site',
+  'embed.cookies.body':
+    'Your browser does not let this page keep you signed in while it is shown inside another site. Open it in its own window to continue; nothing has been signed.',
+  'embed.cookies.open': 'Open in its own window',
+  'embed.next.title': 'Continuing…',
+  'embed.next.link': 'Continue',
 } as const;
 
 export type PortalTextKey = keyof typeof PORTAL_EN;

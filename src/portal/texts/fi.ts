@@ -271,4 +271,10 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'console.nothingOpen': 'Ei peruttavaa: pyynnöllä ei ole avoimia tehtäviä.',
   'console.notfound': 'Pyyntöä ei löytynyt',
   'console.notfound.body': 'Tällä palvelulla ei ole tällaista pyyntöä.',
+  'embed.cookies.title': 'Sivua ei voi käyttää toisen sivuston sisällä',
+  'embed.cookies.body':
+    'Selaimesi ei anna tämän sivun pitää sinua kirjautuneena, kun se näytetään toisen sivuston sisällä. Avaa se omassa ikkunassaan jatkaaksesi; mitään ei ole allekirjoitettu.',
+  'embed.cookies.open': 'Avaa omassa ikkunassa',
+  'embed.next.title': 'Jatketaan…',
+  'embed.next.link': 'Jatka',
 };

@@ -269,4 +269,10 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'console.nothingOpen': 'Ingenting å trekke tilbake: forespørselen har ingen åpen oppgave.',
   'console.notfound': 'Fant ikke forespørselen',
   'console.notfound.body': 'Denne tjenesten har ingen slik forespørsel.',
+  'embed.cookies.title': 'Siden kan ikke brukes inne på det andre nettstedet',
+  'embed.cookies.body':
+    'Nettleseren din lar ikke siden holde deg innlogget mens den vises inne på et annet nettsted. Åpne den i et eget vindu for å fortsette; ingenting er signert.',
+  'embed.cookies.open': 'Åpne i eget vindu',
+  'embed.next.title': 'Fortsetter…',
+  'embed.next.link': 'Fortsett',
 };

@@ -269,4 +269,10 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
   'console.nothingOpen': 'Inget att återkalla: förfrågan har ingen öppen uppgift.',
   'console.notfound': 'Förfrågan hittades inte',
   'console.notfound.body': 'Tjänsten har ingen sådan förfrågan.',
+  'embed.cookies.title': 'Sidan kan inte användas inne på den andra webbplatsen',
+  'embed.cookies.body':
+    'Din webbläsare låter inte sidan hålla dig inloggad medan den visas inne på en annan webbplats. Öppna den i ett eget fönster för att fortsätta; inget har skrivits under.',
+  'embed.cookies.open': 'Öppna i eget fönster',
+  'embed.next.title': 'Fortsätter…',
+  'embed.next.link': 'Fortsätt',
 };
