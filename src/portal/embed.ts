@@ -55,7 +55,7 @@ export function frameOriginList(given: readonly string[]): string[] {
 }
 
 /** The events a page announces (besides `loaded`, which every page sends). */
-export type EmbedState = 'authenticated' | 'signed' | 'declined' | 'postponed' | 'error';
+export type EmbedState = 'authenticated' | 'declined' | 'postponed' | 'error';
 
 /** What a response of an embeddable service's task pages knows about its frame (res.locals.seglEmbed). */
 interface Embed {

@@ -15,7 +15,6 @@ import { page, type PageLook } from './layout';
 import { taskKey, type PortalSessions } from './session';
 import type { Ctx, Kit } from './kit';
 import { sealingMessage } from './pages/sealing';
-import { announce } from './embed';
 
 const CLOSED: Record<string, { title: TextKey; body: TextKey; status: number; cls: 'ok' | 'warn' }> = {
   withdrawn: { title: 'closed.withdrawn.title', body: 'closed.withdrawn.body', status: 410, cls: 'warn' },
@@ -103,7 +102,6 @@ export function taskResolver(d: ResolveDeps, sessions: PortalSessions, a: Pick<A
     const look = lookOf(svc, chosen);
     if (pt.sealing) {
       const m = sealingMessage(lang, { svc, requestId: ids.requestId, taskId: ids.taskId });
-      announce(res, 'signed');
       send(res, 200, page({ lang, service: svc.name, look, ...m }));
       return undefined;
     }

@@ -1,7 +1,7 @@
 // In the integrator's frame (src/portal/embed.ts, docs/embedding.md): posts this page's events to the
 // parent window, only to the one allowed origin the task URL named (`parent`, kept for the next pages of
 // this frame), never to '*'. Every page sends `loaded`; a page may also announce authenticated, signed,
-// declined, postponed or error (each once per task and frame, error every time).
+// declined, postponed or error, and the sealing page signed (each once per task and frame, error every time).
 (function () {
   'use strict';
   var box = document.getElementById('segl-embed');
@@ -45,14 +45,17 @@
     window.parent.postMessage(m, parent);
   }
   post('loaded', { title: document.title });
-  var state = attr('state');
-  if (state) {
+  var states = [attr('state')];
+  // "Signed, being sealed" (portal/pages/sealing.ts), whichever eID method showed it
+  if (document.getElementById('seal-status')) states.push('signed');
+  states.forEach(function (state) {
+    if (!state) return;
     var key = 'segl.sent.' + requestId + '/' + taskId + '/' + state;
     if (state === 'error' || !get(key)) {
       post(state, { code: attr('code'), reference: attr('reference') });
       put(key, '1');
     }
-  }
+  });
   var next = document.getElementById('segl-next');
   if (next) window.location.replace(next.href);
 })();
