@@ -104,12 +104,13 @@ export function withEmbed(res: express.Response, pageHtml: string): string {
 }
 
 /**
- * In the frame, a redirect that ends the portal's part (declined or postponed, to the service's URL) is a
- * short page instead: its script posts the event, then goes on (a link does without script).
+ * For an embeddable service, a redirect that ends the portal's part (declined or postponed, to the service's
+ * URL) is a short page instead: in a frame its script posts the event first, then it goes on (a link does
+ * without script). (Whether the page is framed, and by whom, only the browser knows: the POST has no `parent`.)
  */
 export function interstitial(res: express.Response, lang: LangLike, location: string): string | undefined {
   const e = embedOf(res);
-  if (!e?.parent || (e.state !== 'declined' && e.state !== 'postponed')) return undefined;
+  if (!e || (e.state !== 'declined' && e.state !== 'postponed')) return undefined;
   const title = t(lang, 'embed.next.title');
   const main = html`<h1>${title}</h1><p><a id="segl-next" href="${location}">${t(lang, 'embed.next.link')}</a></p>`;
   return withEmbed(res, page({ lang, title, main }));

@@ -150,6 +150,47 @@ describe('the portal in an iframe on the integrator’s page (sqlite, Chromium)'
     expect(st!.taskStatus).toBe('completed');
   }, 120_000);
 
+  test("declined, through the service's cancel URL (the event first, then the URL), and postponed", async () => {
+    const doc = `<document xsi:type="provided-document" id="terms" mime-type="text/plain"><description>Terms</description><data>eA==</data></document>`;
+    const cancelUrl = `http://localhost:${allowed.port}/declined`;
+    const plain = (extra: string) =>
+      `<task id="t1"><document-action type="sign"><document-ref>terms</document-ref></document-action>${extra}</task>`;
+    const declined = await createRequestXml(
+      s.endpoint,
+      'shop',
+      'shop-password-1',
+      doc + plain(`<on-task-cancel>${cancelUrl}</on-task-cancel>`),
+    );
+    const postponed = await createRequestXml(s.endpoint, 'shop', 'shop-password-1', doc + plain(''));
+    const types = async (p: Page) => (await events(p)).map((e) => e.type).filter((x) => x !== 'loaded');
+    await inPage(async (p) => {
+      await p.goto(
+        `http://localhost:${allowed.port}/?task=${encodeURIComponent(`${s.url}/std/docaction/shop?request_id=${declined}&task_id=t1`)}`,
+      );
+      const f = await portalFrame(p);
+      await f.getByRole('button', { name: 'Decline' }).click();
+      await p.waitForFunction('window.events.some((e) => e.type === "declined")');
+      // the cancel URL is on the parent's origin: the parent can read where its frame went
+      await p.waitForFunction(
+        `(() => { try { return document.querySelector('iframe').contentWindow.location.href === ${JSON.stringify(cancelUrl)}; } catch (e) { return false; } })()`,
+      );
+      expect(await types(p)).toEqual(['authenticated', 'declined']);
+    });
+    await inPage(async (p) => {
+      await p.goto(
+        `http://localhost:${allowed.port}/?task=${encodeURIComponent(`${s.url}/std/docaction/shop?request_id=${postponed}&task_id=t1`)}`,
+      );
+      const f = await portalFrame(p);
+      await f.getByRole('button', { name: 'Postpone' }).click();
+      await p.waitForFunction('window.events.some((e) => e.type === "postponed")');
+      expect(await f.locator('h1').innerText()).toBe('You can come back later');
+      expect(await types(p)).toEqual(['authenticated', 'postponed']);
+    });
+    const status = async (id: string) =>
+      (await s.rt.documents.requests.getStatus((await s.rt.services.find('shop'))!, [id]))[0]!.taskStatus;
+    expect([await status(declined), await status(postponed)]).toEqual(['rejected', 'created']);
+  }, 60_000);
+
   test('an allowed origin on another site without cookies: a clear page that opens the task in a top-level window', async () => {
     const { url } = await task();
     await inPage(async (p) => {
