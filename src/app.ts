@@ -348,6 +348,7 @@ function portalRouter(rt: HttpRuntime): express.Router {
     maxUploadBytes: cfg.sdsLimit,
     rootCertificateUrl: cfg.testCa ? '/pki/root.pem' : undefined,
     production: cfg.mode === 'production',
+    https: cfg.publicUrl.startsWith('https:'),
     log: rt.log,
     methodName: (m) => eidRegistry.label(m),
     // the OIDC method first: its sign page answers the tasks that sign with it and passes the others on

@@ -21,6 +21,7 @@ import { authTargets, setAuthTargets } from './eid/authn/cli';
 import { samlCommands } from './ops/samlcli';
 import { sealCommands } from './ops/sealcli';
 import { apiTokenCommands } from './ops/apitokencli';
+import { frameOriginList } from './portal/embed';
 import {
   createDemoRequest,
   ensureDemoUsers,
@@ -238,10 +239,16 @@ function serviceSettingsCommands(service: Command): void {
       'a target logins may answer to (/std/method): origin and path prefix, e.g. https://app.example/auth/ (repeatable; "" clears them)',
       (v: string, prev: string[] = []) => [...prev, v],
     )
-    .action(async (name: string, o: { callbackAllow?: string; rotateWebhookSecret?: boolean; pidCpr?: string; authTarget?: string[] }) => {
-      if (o.callbackAllow === undefined && !o.rotateWebhookSecret && o.pidCpr === undefined && o.authTarget === undefined) {
-        throw new Error('nothing to set: give --callback-allow, --rotate-webhook-secret, --pid-cpr and/or --auth-target');
+    .option(
+      '--frame-origin <origin>',
+      'an origin that may show the portal in a frame: https://host[:port] exactly (repeatable; "" clears them; docs/embedding.md)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .action(async (name: string, o: ServiceSetOptions) => {
+      if (Object.values(o).every((v) => v === undefined || v === false)) {
+        throw new Error('nothing to set: give --callback-allow, --rotate-webhook-secret, --pid-cpr, --auth-target and/or --frame-origin');
       }
+      const frames = o.frameOrigin && frameOriginList(o.frameOrigin); // checked before anything is written
       await withServices(async (r, db) => {
         if (o.authTarget !== undefined) await setAuthTargets(r, db, name, o.authTarget);
         if (o.pidCpr !== undefined) {
@@ -257,17 +264,32 @@ function serviceSettingsCommands(service: Command): void {
           process.stdout.write(`callback allowlist of ${name}: ${patterns.join(',') || '(empty)'}\n`);
         }
         if (o.rotateWebhookSecret) process.stdout.write(`new webhook secret of ${name}: ${await r.rotateWebhookSecret(name)}\n`);
+        if (frames) await r.setFrameOrigins(name, frames);
+        if (frames) process.stdout.write(`frame origins of ${name}: ${frames.join(' ') || '(none)'}\n`);
       });
     });
   service
     .command('show <name>')
     .description("a service's callback allowlist and webhook signing secret")
     .action(async (name: string) => {
-      const { s, targets } = await withServices(async (r, db) => ({ s: await r.settings(name), targets: await authTargets(r, db, name) }));
+      const { s, targets, frames } = await withServices(async (r, db) => ({
+        s: await r.settings(name),
+        targets: await authTargets(r, db, name),
+        frames: await r.frameOrigins(name),
+      }));
       process.stdout.write(
-        `service:         ${s.name}\ncallback-allow:  ${s.callbackAllow.join(',') || '(none; SEGL_CALLBACK_ALLOW applies)'}\nwebhook secret:  ${s.webhookSecret}\nauth-target:     ${targets.join(' ') || '(none: /std/method logins refused)'}\n`,
+        `service:         ${s.name}\ncallback-allow:  ${s.callbackAllow.join(',') || '(none; SEGL_CALLBACK_ALLOW applies)'}\nwebhook secret:  ${s.webhookSecret}\nauth-target:     ${targets.join(' ') || '(none: /std/method logins refused)'}\nframe-origin:    ${frames.join(' ') || '(none: the portal may not be framed)'}\n`,
       );
     });
+}
+
+/** The options of `segl service set`. */
+interface ServiceSetOptions {
+  callbackAllow?: string;
+  rotateWebhookSecret?: boolean;
+  pidCpr?: string;
+  authTarget?: string[];
+  frameOrigin?: string[];
 }
 
 /** The options of `segl profile set`. */

@@ -8,6 +8,7 @@ import { html, raw, type Html } from './html';
 import { page } from './layout';
 import type { PortalSession, PortalSessions } from './session';
 import type { Ctx } from './kit';
+import { announce, crossSiteCookie, framed, interstitial, withEmbed } from './embed';
 
 export const SECURITY_HEADERS = {
   'content-security-policy':
@@ -46,7 +47,7 @@ export function answers(sessions: PortalSessions, log: Logger): Answers {
       return;
     }
     void sessions
-      .save(session, now!)
+      .save(session, now!, crossSiteCookie(res))
       .then((cookie) => {
         if (res.headersSent) return; // (an error page went out meanwhile)
         res.append('set-cookie', cookie);
@@ -56,12 +57,14 @@ export function answers(sessions: PortalSessions, log: Logger): Answers {
   };
   const send = (res: express.Response, status: number, html: string, session?: PortalSession, now?: number) => {
     withSession(res, session, now, () => {
-      res.status(status).set(SECURITY_HEADERS).type('html').send(html);
+      res.status(status).set(framed(res, SECURITY_HEADERS)).type('html').send(withEmbed(res, html));
     });
   };
   const redirect = (res: express.Response, c: Ctx, location: string) => {
     withSession(res, c.session, c.now, () => {
-      res.status(303).set(SECURITY_HEADERS).location(location).end();
+      const next = interstitial(res, c.lang, location); // in a frame: the event first (embed.ts)
+      if (next) res.status(200).set(framed(res, SECURITY_HEADERS)).type('html').send(next);
+      else res.status(303).set(framed(res, SECURITY_HEADERS)).location(location).end();
     });
   };
   /** The 500 page: a reference to quote, the details only in the log. */
@@ -70,14 +73,18 @@ export function answers(sessions: PortalSessions, log: Logger): Answers {
     log.error({ err: e, ref }, 'portal page failed');
     const title = t(lang, 'error.title');
     if (!res.headersSent) {
+      announce(res, 'error', { code: 'internal', reference: ref });
+      const main = html`<h1>${title}</h1><p class="lead">${t(lang, 'error.body', { ref })}</p>`;
       res
         .status(500)
-        .set(SECURITY_HEADERS)
+        .set(framed(res, SECURITY_HEADERS))
         .type('html')
-        .send(page({ lang, title, main: html`<h1>${title}</h1><p class="lead">${t(lang, 'error.body', { ref })}</p>` }));
+        .send(withEmbed(res, page({ lang, title, main })));
     } else res.destroy();
   }
-  const notFound = (res: express.Response, lang: LangLike) =>
+  const notFound = (res: express.Response, lang: LangLike) => {
+    announce(res, 'error', { code: 'not-found' });
     send(res, 404, page({ lang, ...message(lang, 'notfound.title', 'notfound.body', 'warn') }));
+  };
   return { send, redirect, failed, notFound };
 }

@@ -28,6 +28,7 @@ import { mountUpload } from './pages/upload';
 import { mountVerify } from './pages/verify';
 import { mountSealStatus } from './pages/sealing';
 import type { PageKit, PortalEidMethod } from './kit';
+import { announce, mountEmbed } from './embed';
 
 export interface PortalDeps {
   services: ServiceRepository;
@@ -50,6 +51,8 @@ export interface PortalDeps {
   sessions: PortalSessionRepository;
   /** where this instance serves the root its seal chains to (the test CA's), linked from /verify */
   rootCertificateUrl?: string;
+  /** PUBLIC_URL is https (the cookie of an embeddable service may then be SameSite=None: embed.ts) */
+  https?: boolean;
 }
 
 /** The portal's routes, in this order: its static files and profiles, the eID methods' steps, the wizard's pages. */
@@ -58,6 +61,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
   const sessions = new PortalSessions(d.sessions, d.secret, d.production);
   mountAssets(r);
   mountProfiles(r, d);
+  mountEmbed(r, { services: d.services, https: d.https ?? false, send: answers(sessions, d.log).send });
   mountPdfjs(r);
   // the eID methods' login forms, for the login page (filled once they are mounted with the kit)
   const eidForms: LoginForm[] = [];
@@ -76,8 +80,10 @@ export function portalRoutes(d: PortalDeps): express.Router {
 /** The kit the eID methods and the portal's own pages share (see kit.ts). */
 function portalKit(d: PortalDeps, sessions: PortalSessions, eidForms: readonly LoginForm[]): PageKit {
   const { send, redirect, failed, notFound } = answers(sessions, d.log);
-  const kitSend: PageKit['send'] = (res, status, c, title, main) =>
+  const kitSend: PageKit['send'] = (res, status, c, title, main) => {
+    if (loggedIn(c)) announce(res, 'authenticated');
     send(res, status, page({ lang: c.lang, title, main: String(main), service: c.svc.name, look: c.look }), c.session, c.now);
+  };
   return {
     resolve: taskResolver(d, sessions, { send, notFound }),
     ids,

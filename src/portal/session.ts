@@ -114,8 +114,11 @@ export class PortalSessions {
     this.loaded.set(s, { fromCookie: false, replaces });
   }
 
-  /** Stores what changed (or only renews the expiry) and returns the Set-Cookie value. */
-  async save(s: PortalSession, now: number): Promise<string> {
+  /**
+   * Stores what changed (or only renews the expiry) and returns the Set-Cookie value. `crossSite`: the
+   * page may be framed by another site over https (portal/embed.ts), so the cookie is SameSite=None; Secure; Partitioned.
+   */
+  async save(s: PortalSession, now: number, crossSite = false): Promise<string> {
     const l = this.loaded.get(s) ?? { fromCookie: false };
     bound(s);
     const data = JSON.stringify(s.tasks);
@@ -127,7 +130,8 @@ export class PortalSessions {
     } else if (l.stored !== undefined) {
       await this.repo.touch(PortalSessions.hash(s.id), exp, iso(now));
     }
-    return `${SESSION_COOKIE}=${s.id}.${this.mac('id', s.id)}; Path=/std/; HttpOnly; SameSite=Lax; Max-Age=${SESSION_TTL_MS / 1000}${this.secure ? '; Secure' : ''}`;
+    const site = crossSite ? 'SameSite=None; Secure; Partitioned' : `SameSite=Lax${this.secure ? '; Secure' : ''}`;
+    return `${SESSION_COOKIE}=${s.id}.${this.mac('id', s.id)}; Path=/std/; HttpOnly; ${site}; Max-Age=${SESSION_TTL_MS / 1000}`;
   }
 
   /**

@@ -43,6 +43,7 @@ interface ServiceRow {
   created_at: string;
   callback_allow: string | null;
   webhook_secret: string | null;
+  frame_origins?: string | null;
 }
 
 /** A Standard-Webhooks style signing secret: `whsec_` + base64 of 24 random bytes. */
@@ -191,6 +192,24 @@ export class ServiceRepository {
         name,
       ]);
     });
+  }
+
+  /** The origins that may frame the service's task pages (src/portal/embed.ts), from the row cache (a change shows within ROW_MS). */
+  async frameOrigins(name: string): Promise<string[]> {
+    return ((await this.row(name, true))?.frame_origins ?? '').split(' ').filter(Boolean);
+  }
+
+  /** Replaces the frame-origin allowlist; each origin is checked by the caller (portal/embed.ts frameOriginList). */
+  async setFrameOrigins(name: string, origins: string[]): Promise<void> {
+    await this.db.tx(async (q) => {
+      if (!(await q.all('SELECT id FROM service WHERE name = ?', [name])).length) throw new Error(`no service "${name}"`);
+      await q.run('UPDATE service SET frame_origins = ?, updated_at = ? WHERE name = ?', [
+        origins.join(' ') || null,
+        new Date().toISOString(),
+        name,
+      ]);
+    });
+    this.rows.delete(name);
   }
 
   /** A new webhook secret (the old one stops working at once). */

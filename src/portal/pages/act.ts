@@ -9,6 +9,7 @@ import { taskKey } from '../session';
 import { wizard } from '../wizard';
 import type { Ctx, PageKit } from '../kit';
 import type { Html } from '../html';
+import { announce } from '../embed';
 
 /** One posted act: the task, the form's fields, and the two ways it answers. */
 interface Act {
@@ -51,6 +52,7 @@ export function mountAct(r: express.Router, d: PageKit): void {
           return;
         }
         case 'postpone':
+          announce(res, 'postponed');
           go(c.pt.redirects.postpone, () => {
             const m = d.message(c.lang, 'postponed.title', 'postponed.body', 'info');
             shell(200, m.title, m.main);
@@ -74,6 +76,7 @@ async function decline(d: PageKit, a: Act): Promise<void> {
   const { c, form, requestId, taskId, go, shell } = a;
   const reason = typeof form.reason === 'string' ? form.reason.trim().slice(0, 1000) : '';
   await d.signer.rejectTask(c.svc, requestId, taskId, reason ? `declined by the signer: ${reason}` : 'declined by the signer');
+  announce(a.res, 'declined');
   go(c.pt.redirects.cancel, () => {
     const m = d.message(c.lang, 'closed.rejected.title', 'closed.rejected.body', 'warn');
     shell(200, m.title, m.main);

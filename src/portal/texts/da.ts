@@ -440,4 +440,10 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
   'console.operators.hint': 'Jobkøerne og målingerne ligger under /admin: de kræver driftens /admin-login, ikke tjenestens.',
   'console.operators.queues': 'Jobkøer (Bull Board)',
   'console.operators.metrics': 'Målinger (Prometheus)',
+  'embed.cookies.title': 'Siden kan ikke bruges inde på det andet websted',
+  'embed.cookies.body':
+    'Din browser lader ikke siden holde dig logget ind, mens den vises inde på et andet websted. Åbn den i sit eget vindue for at fortsætte; intet er underskrevet.',
+  'embed.cookies.open': 'Åbn i eget vindue',
+  'embed.next.title': 'Fortsætter…',
+  'embed.next.link': 'Fortsæt',
 };

@@ -439,6 +439,12 @@ export const PORTAL_EN = {
     "The job queues and the metrics are under /admin: they ask for the operator's /admin credentials, not the service's.",
   'console.operators.queues': 'Job queues (Bull Board)',
   'console.operators.metrics': 'Metrics (Prometheus)',
+  'embed.cookies.title': 'This page cannot work inside the other site',
+  'embed.cookies.body':
+    'Your browser does not let this page keep you signed in while it is shown inside another site. Open it in its own window to continue; nothing has been signed.',
+  'embed.cookies.open': 'Open in its own window',
+  'embed.next.title': 'Continuing…',
+  'embed.next.link': 'Continue',
 } as const;
 
 export type PortalTextKey = keyof typeof PORTAL_EN;

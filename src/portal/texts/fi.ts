@@ -445,4 +445,10 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'console.operators.hint': 'Työjonot ja mittarit ovat osoitteessa /admin: ne vaativat ylläpidon /admin-tunnukset, eivät palvelun.',
   'console.operators.queues': 'Työjonot (Bull Board)',
   'console.operators.metrics': 'Mittarit (Prometheus)',
+  'embed.cookies.title': 'Sivua ei voi käyttää toisen sivuston sisällä',
+  'embed.cookies.body':
+    'Selaimesi ei anna tämän sivun pitää sinua kirjautuneena, kun se näytetään toisen sivuston sisällä. Avaa se omassa ikkunassaan jatkaaksesi; mitään ei ole allekirjoitettu.',
+  'embed.cookies.open': 'Avaa omassa ikkunassa',
+  'embed.next.title': 'Jatketaan…',
+  'embed.next.link': 'Jatka',
 };

@@ -441,4 +441,10 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'console.operators.hint': 'Jobbkøene og målingene ligger under /admin: de krever driftens /admin-pålogging, ikke tjenestens.',
   'console.operators.queues': 'Jobbkøer (Bull Board)',
   'console.operators.metrics': 'Målinger (Prometheus)',
+  'embed.cookies.title': 'Siden kan ikke brukes inne på det andre nettstedet',
+  'embed.cookies.body':
+    'Nettleseren din lar ikke siden holde deg innlogget mens den vises inne på et annet nettsted. Åpne den i et eget vindu for å fortsette; ingenting er signert.',
+  'embed.cookies.open': 'Åpne i eget vindu',
+  'embed.next.title': 'Fortsetter…',
+  'embed.next.link': 'Fortsett',
 };

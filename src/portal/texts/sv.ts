@@ -441,4 +441,10 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
   'console.operators.hint': 'Jobbköerna och mätvärdena finns under /admin: de kräver driftens /admin-inloggning, inte tjänstens.',
   'console.operators.queues': 'Jobbköer (Bull Board)',
   'console.operators.metrics': 'Mätvärden (Prometheus)',
+  'embed.cookies.title': 'Sidan kan inte användas inne på den andra webbplatsen',
+  'embed.cookies.body':
+    'Din webbläsare låter inte sidan hålla dig inloggad medan den visas inne på en annan webbplats. Öppna den i ett eget fönster för att fortsätta; inget har skrivits under.',
+  'embed.cookies.open': 'Öppna i eget fönster',
+  'embed.next.title': 'Fortsätter…',
+  'embed.next.link': 'Fortsätt',
 };
