@@ -4,7 +4,7 @@
 // a task naming another; each task is read and signed through its own pages; the dependent task
 // becomes signable in the same visit once its dependency completes; every request's history is its
 // own. A stale, reused or foreign artifact, another service's session: a translated page, nothing written.
-import { envelope, NS, post } from '../support/soap';
+import { createRequestXml } from '../support/soap';
 import { databases, startServer, type TestServer } from '../support/server';
 import { mainText } from '../support/portalclient';
 import { BrowserLike, formsOf, keyCardCode, step, type Answer } from '../support/portalflow';
@@ -34,17 +34,7 @@ describe.each(databases())('user sessions on %s', (db) => {
     `${o.dependsOn ? `<depends-on-task>${o.dependsOn}</depends-on-task>` : ''}<on-task-complete>https://shop.example/done?r=\${requestId}&amp;t=\${taskId}</on-task-complete>` +
     `<document-action type="sign"><document-ref>${docId}</document-ref></document-action>` +
     '<authentication><method>nemid</method></authentication><signature><method>nemid-sign</method></signature></task>';
-  const create = async (inner: string, service = 'demo', password = s.demoPassword) => {
-    const r = await post(
-      s.endpoint,
-      envelope(
-        `<create-request-request xmlns="${NS}"><service>${service}</service><password>${password}</password><request>${inner}</request></create-request-request>`,
-      ),
-    );
-    const requestId = /<request-id>([^<]+)</.exec(r.text)?.[1];
-    if (!requestId) throw new Error(r.text);
-    return requestId;
-  };
+  const create = (inner: string, service = 'demo', password = s.demoPassword) => createRequestXml(s.endpoint, service, password, inner);
   const history = async (requestId: string, taskId: string) =>
     (await s.rt.documents.requests.getRequestHistory(await svc(), requestId, taskId)).map((e) => `${e.event}: ${e.data ?? ''}`);
   const sessionUrl = (id: string, artifact?: string) =>

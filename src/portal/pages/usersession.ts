@@ -24,24 +24,19 @@ const CLOSED_TITLE: Record<string, TextKey> = {
   failed: 'closed.failed.title',
 };
 
+const STATE_TEXT: Record<Exclude<EntryState, 'completed' | 'closed'>, TextKey> = {
+  ready: 'usersession.ready',
+  login: 'usersession.login',
+  waiting: 'usersession.waiting',
+  sealing: 'usersession.sealing',
+  mismatch: 'usersession.mismatch',
+  gone: 'usersession.gone',
+};
+
 function stateText(lang: LangLike, e: ShownEntry): string {
   const pt = e.entry.task;
-  switch (e.state) {
-    case 'ready':
-      return t(lang, 'usersession.ready');
-    case 'login':
-      return t(lang, 'usersession.login');
-    case 'waiting':
-      return t(lang, 'usersession.waiting');
-    case 'sealing':
-      return t(lang, 'usersession.sealing');
-    case 'mismatch':
-      return t(lang, 'usersession.mismatch');
-    case 'gone':
-      return t(lang, 'usersession.gone');
-    default:
-      return pt?.access.kind === 'closed' ? t(lang, CLOSED_TITLE[pt.access.status] ?? 'closed.failed.title') : t(lang, 'usersession.gone');
-  }
+  if (e.state !== 'completed' && e.state !== 'closed') return t(lang, STATE_TEXT[e.state]);
+  return pt?.access.kind === 'closed' ? t(lang, CLOSED_TITLE[pt.access.status] ?? 'closed.failed.title') : t(lang, 'usersession.gone');
 }
 
 /** What the signer sees a task called: the session's description, the task's dialog title, or its ids. */
