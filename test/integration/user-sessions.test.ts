@@ -41,7 +41,7 @@ describe.each(databases())('user sessions on %s', (db) => {
     `/std/docaction/demo/session?session_id=${id}${artifact !== undefined ? `&artifact=${artifact}` : ''}`;
   /** The rows of the session page: each task's name and state text. */
   const rows = (page: Answer) =>
-    [...page.html.matchAll(/<li><span class="name">([^<]*)<\/span><span class="[^"]*"[^>]*>([^<]*)<\/span>/g)].map(
+    [...page.html.matchAll(/<li><span class="name">([^<]*)<\/span> <span class="[^"]*"[^>]*>([^<]*)<\/span>/g)].map(
       (m) => `${m[1]}: ${m[2]}`,
     );
   /** Every event of these requests' tasks, and the stored portal sessions: what a refusal must leave as it was. */

@@ -52,7 +52,7 @@ export function sessionPage(lang: LangLike, shown: readonly ShownEntry[]): Html 
     const link = x.href ? html`<a class="button" href="${x.href}">${t(lang, 'usersession.open')}<span class="sr"> ${name}</span></a>` : '';
     const cls = x.state === 'mismatch' ? 'status warn' : `tag${done ? ' done' : ''}`;
     const role = x.state === 'mismatch' ? html` role="alert"` : '';
-    return html`<li><span class="name">${name}</span><span class="${cls}"${role}>${stateText(lang, x)}</span>${
+    return html`<li><span class="name">${name}</span> <span class="${cls}"${role}>${stateText(lang, x)}</span>${
       docs.length ? html`<ul>${docs}</ul>` : ''
     }${link}</li>`;
   });
