@@ -213,6 +213,10 @@ export interface SignerWrites {
   ): Promise<void>;
   /** Marks an unused, unexpired artifact of this task used; false when there is none such. */
   useArtifact(hash: string, requestId: string, taskId: string, now: string): Promise<boolean>;
+  /** Marks an unused, unexpired artifact of this user session used; false when there is none such. */
+  useSessionArtifact(hash: string, userSessionId: string, now: string): Promise<boolean>;
+  /** A user session of this service (createUserSession); null when unknown or another service's. */
+  userSession(serviceId: number, id: string): Promise<UserSessionRow | null>;
   /** Records a document's signed result (the sealed LTV-SDO) and where getStatus points for it. */
   setResult(requestId: string, taskId: string, documentId: string, r: { blobKey: string; sha256: string; uri: string }): Promise<void>;
 }

@@ -23,7 +23,8 @@ import type {
   ServiceAccount,
   SignerWrites,
 } from './ports';
-import type { HistoryEvent } from './types';
+import type { HistoryEvent, UserSession } from './types';
+import { sessionOrder, type SessionEntry } from './usersession';
 
 type Tx = BaseTx & SignerWrites & SealWrites & Pick<RequestWrites, 'insertArchive'>;
 
@@ -107,7 +108,7 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
     requestId: string,
     taskId: string,
     open: boolean,
-  ): Promise<{ pt: PortalTask; request: RequestRow }> {
+  ): Promise<{ pt: PortalTask; request: RequestRow; dependsOn?: string[] }> {
     const { request, task, tasks, packages } = await this.liveTask(tx, svc, requestId, taskId);
     if (open) mustBeOpen(request, task, tasks, packages);
     const jobs = await tx.sealJobs(requestId, taskId);
@@ -120,7 +121,7 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
     const pt = portalTask(request, task, tasks, docs, uploaded, packages);
     pt.sealing = sealing(jobs);
     pt.sealRefused = !pt.sealing && task.status === 'created' && jobs.at(-1)?.status === 'failed';
-    return { pt, request };
+    return { pt, request, dependsOn: task.body.dependsOnTask };
   }
 
   /** A task whose signature is being sealed takes nothing more from the signer. */
@@ -149,6 +150,39 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
       const { request } = await this.liveTask(tx, svc, requestId, taskId);
       if (request.deleted) return false;
       return tx.useArtifact(hashArtifact(artifact), requestId, taskId, now);
+    });
+  }
+
+  /** Redeems a user session's artifact: valid once, within its 30 s, for a session of this service. */
+  async redeemSessionArtifact(svc: ServiceAccount, sessionId: string, artifact: string): Promise<boolean> {
+    const now = iso(this.now());
+    return this.d.store.tx(async (tx) => {
+      if (!(await tx.userSession(svc.id, sessionId))) return false;
+      return tx.useSessionArtifact(hashArtifact(artifact), sessionId, now);
+    });
+  }
+
+  /**
+   * The tasks of a user session in the order the signer works on them (core/usersession.ts), each as
+   * the signer sees it now; a task gone since (its request deleted and purged) has none. NotFound
+   * for an unknown session or another service's.
+   */
+  async userSessionTasks(svc: ServiceAccount, sessionId: string): Promise<{ session: UserSession; entries: SessionEntry[] }> {
+    return this.d.store.tx(async (tx) => {
+      const row = await tx.userSession(svc.id, sessionId);
+      if (!row) throw new NotFoundError('user-session-id', `no user session "${sessionId}"`);
+      const read = [];
+      for (const st of row.body.sessionTask) {
+        try {
+          const { pt, dependsOn } = await this.readPortalTask(tx, svc, st.requestId, st.taskId, false);
+          read.push({ ...st, task: pt as PortalTask | undefined, dependsOn });
+        } catch (e) {
+          if (!(e instanceof NotFoundError)) throw e;
+          read.push({ ...st, task: undefined, dependsOn: undefined });
+        }
+      }
+      const entries: SessionEntry[] = sessionOrder(read).map((x) => ({ ...x, dependsOn: undefined }));
+      return { session: row.body, entries };
     });
   }
 

@@ -27,6 +27,7 @@ import { mountTaskUrl } from './pages/taskurl';
 import { mountUpload } from './pages/upload';
 import { mountVerify } from './pages/verify';
 import { mountSealStatus } from './pages/sealing';
+import { mountUserSession } from './usersession';
 import type { PageKit, PortalEidMethod } from './kit';
 import { announce, mountEmbed } from './embed';
 
@@ -69,6 +70,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
   eidForms.push(...d.eidMethods.map((m) => m.mount(r, kit)));
   mountSealStatus(r, kit, d.services);
   mountTaskUrl(r, kit);
+  mountUserSession(r, d, sessions);
   mountDocument(r, kit);
   mountUpload(r, kit);
   mountAct(r, kit);

@@ -299,6 +299,27 @@ class Tx extends SealTx implements DocumentTx {
     return true;
   }
 
+  async useSessionArtifact(hash: string, userSessionId: string, now: string): Promise<boolean> {
+    const lock = this.q.driver === 'postgres' ? ' FOR UPDATE' : '';
+    const [row] = await this.q.all(
+      `SELECT hash FROM artifact WHERE hash = ? AND user_session_id = ? AND used_at IS NULL AND expires_at > ?${lock}`,
+      [hash, userSessionId, now],
+    );
+    if (!row) return false;
+    await this.q.run('UPDATE artifact SET used_at = ? WHERE hash = ?', [now, hash]);
+    return true;
+  }
+
+  async userSession(serviceId: number, id: string): Promise<UserSessionRow | null> {
+    const [r] = await this.q.all<{ id: string; service_id: number; created_at: string; body: string }>(
+      'SELECT * FROM user_session WHERE id = ? AND service_id = ?',
+      [id, serviceId],
+    );
+    return r
+      ? { id: r.id, serviceId: Number(r.service_id), createdAt: String(r.created_at), body: JSON.parse(r.body) as UserSessionRow['body'] }
+      : null;
+  }
+
   async notifications(requestId: string, scope: string): Promise<NotificationRow[]> {
     const rows = await this.q.all('SELECT * FROM notification WHERE request_id = ? AND scope = ?', [requestId, scope]);
     return rows.map((n) => ({

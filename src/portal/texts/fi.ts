@@ -451,4 +451,20 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'embed.cookies.open': 'Avaa omassa ikkunassa',
   'embed.next.title': 'Jatketaan…',
   'embed.next.link': 'Jatka',
+  'usersession.title': 'Allekirjoitettavat tehtäväsi',
+  'usersession.body':
+    'Tehtävät tulevat yhdeltä tai useammalta lähettäjältä. Avaa kukin tehtävä, lue sen asiakirjat ja allekirjoita. Toista tehtävää odottava tehtävä avautuu, kun toinen on valmis.',
+  'usersession.expired.title': 'Linkkiä ei voi enää käyttää',
+  'usersession.expired.body':
+    'Allekirjoitusistuntosi linkki on voimassa vain kerran ja vain hetken. Palaa palveluun ja avaa asiakirjasi sieltä uudelleen.',
+  'usersession.waiting': 'Odottaa aiempaa tehtävää',
+  'usersession.open': 'Avaa',
+  'usersession.ready': 'Valmis: olet kirjautunut sisään',
+  'usersession.login': 'Kirjaudu sisään avataksesi',
+  'usersession.mismatch':
+    'Sisäänkirjautunut henkilö ei ole tämän tehtävän allekirjoittaja, joten sitä ei voi allekirjoittaa tällä kirjautumisella.',
+  'usersession.gone': 'Ei enää saatavilla',
+  'usersession.sealing': 'Allekirjoitettu, sinetöidään',
+  'usersession.count.one': '{n} tehtävä on vielä avoinna.',
+  'usersession.count.other': '{n} tehtävää on vielä avoinna.',
 };
