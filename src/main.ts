@@ -21,6 +21,7 @@ import { authTargets, setAuthTargets } from './eid/authn/cli';
 import { samlCommands } from './ops/samlcli';
 import { sealCommands } from './ops/sealcli';
 import { apiTokenCommands } from './ops/apitokencli';
+import { consoleUserCommands } from './ops/consoleusercli';
 import {
   createDemoRequest,
   ensureDemoUsers,
@@ -158,6 +159,7 @@ export function cli(): Command {
   samlCommands(program, withServices);
   sealCommands(program, withServices, config);
   apiTokenCommands(program, withServices);
+  consoleUserCommands(program, withServices);
   deliveriesCommand(program);
   demoCommand(program);
   verifyCommand(program);

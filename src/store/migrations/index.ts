@@ -36,6 +36,7 @@ import { OIDC_EID_DOWN, oidcEidSql } from './tables';
 import { SAML_SP_DOWN, samlSpSql } from './tables';
 import { serviceSealSql } from './serviceseals';
 import { feedDown, feedSql } from './feed';
+import { CONSOLE_ACCOUNT_DOWN, consoleAccountSql } from './consoleaccounts';
 
 function migration(name: string, dialect: Dialect, up: (d: Dialect) => string[], down: string[]): new () => MigrationInterface {
   return class implements MigrationInterface {
@@ -88,6 +89,7 @@ const all = (d: Dialect) => [
   migration('SamlSps1765600000000', d, samlSpSql, SAML_SP_DOWN),
   migration('EventFeed1765720000000', d, feedSql, feedDown(d)),
   migration('ServiceSeals1765770000000', d, serviceSealSql, ['DROP TABLE service_seal']),
+  migration('ConsoleAccounts1765710000000', d, consoleAccountSql, CONSOLE_ACCOUNT_DOWN),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);
