@@ -97,7 +97,8 @@ export function enrolPage(lang: Lang, v: { csrf: string; service: string; uri: s
   const main = html`${top(lang, v.service, v.csrf)}<h1>${t(lang, 'console.totp.enrolTitle')}</h1>${error(v.message)}
 <p>${t(lang, 'console.totp.enrolHint')}</p>
 <dl class="facts"><dt>${t(lang, 'console.totp.secret')}</dt><dd><code class="secret">${grouped}</code></dd>
-<dt>${t(lang, 'console.totp.uri')}</dt><dd><a href="${v.uri}"><code class="uri">${v.uri}</code></a></dd></dl>
+</dl><p><label for="uri">${t(lang, 'console.totp.uri')}</label><br><input id="uri" type="text" readonly value="${v.uri}"></p>
+<p><a href="${v.uri}">${t(lang, 'console.totp.open')}</a></p>
 <form method="post" action="/console/account/totp?lang=${lang}">${hidden(v.csrf)}<input type="hidden" name="action" value="confirm">
 <p><label for="code">${t(lang, 'console.code.label')}</label><br><input id="code" name="code" type="text" inputmode="numeric" maxlength="7" autocomplete="one-time-code" required></p>
 <p><button type="submit" class="button">${t(lang, 'console.totp.confirm')}</button></p></form>`;

@@ -313,6 +313,7 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
     'Tilføj denne nøgle i en godkendelsesapp (TOTP: SHA-1, 6 cifre, 30 sekunder) ved at indtaste nøglen eller åbne linket, og indtast så den kode, appen viser. Den anden faktor er først slået til, når en kode er bekræftet her.',
   'console.totp.secret': 'Nøgle (base32)',
   'console.totp.uri': 'Link til godkendelsesapps (otpauth)',
+  'console.totp.open': 'Åbn i en godkendelsesapp',
   'console.totp.confirm': 'Bekræft og slå til',
   'console.done.totp-on': 'Den anden faktor er slået til.',
   'console.done.totp-off': 'Den anden faktor er slået fra.',

@@ -309,6 +309,7 @@ export const PORTAL_EN = {
     'Add this key to an authenticator app (TOTP: SHA-1, 6 digits, 30 seconds), by typing the key or opening the link, then enter the code it shows. The second factor is on only once a code is confirmed here.',
   'console.totp.secret': 'Key (base32)',
   'console.totp.uri': 'Link for authenticator apps (otpauth)',
+  'console.totp.open': 'Open in an authenticator app',
   'console.totp.confirm': 'Confirm and turn on',
   'console.done.totp-on': 'The second factor is on.',
   'console.done.totp-off': 'The second factor is off.',

@@ -315,6 +315,7 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
     'Lisää tämä avain todennussovellukseen (TOTP: SHA-1, 6 numeroa, 30 sekuntia) kirjoittamalla avain tai avaamalla linkki, ja syötä sitten sovelluksen näyttämä koodi. Toinen tunnistustekijä on käytössä vasta, kun koodi on vahvistettu tässä.',
   'console.totp.secret': 'Avain (base32)',
   'console.totp.uri': 'Linkki todennussovelluksille (otpauth)',
+  'console.totp.open': 'Avaa todennussovelluksessa',
   'console.totp.confirm': 'Vahvista ja ota käyttöön',
   'console.done.totp-on': 'Toinen tunnistustekijä on käytössä.',
   'console.done.totp-off': 'Toinen tunnistustekijä on poistettu käytöstä.',

@@ -312,6 +312,7 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
     'Legg denne nøkkelen inn i en autentiseringsapp (TOTP: SHA-1, 6 sifre, 30 sekunder) ved å skrive inn nøkkelen eller åpne lenken, og skriv så inn koden appen viser. Den andre faktoren er først på når en kode er bekreftet her.',
   'console.totp.secret': 'Nøkkel (base32)',
   'console.totp.uri': 'Lenke for autentiseringsapper (otpauth)',
+  'console.totp.open': 'Åpne i en autentiseringsapp',
   'console.totp.confirm': 'Bekreft og slå på',
   'console.done.totp-on': 'Den andre faktoren er slått på.',
   'console.done.totp-off': 'Den andre faktoren er slått av.',

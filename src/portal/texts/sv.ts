@@ -312,6 +312,7 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
     'Lägg till den här nyckeln i en autentiseringsapp (TOTP: SHA-1, 6 siffror, 30 sekunder) genom att skriva in nyckeln eller öppna länken, och ange sedan koden som appen visar. Den andra faktorn är på först när en kod har bekräftats här.',
   'console.totp.secret': 'Nyckel (base32)',
   'console.totp.uri': 'Länk för autentiseringsappar (otpauth)',
+  'console.totp.open': 'Öppna i en autentiseringsapp',
   'console.totp.confirm': 'Bekräfta och slå på',
   'console.done.totp-on': 'Den andra faktorn är på.',
   'console.done.totp-off': 'Den andra faktorn är av.',
