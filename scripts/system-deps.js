@@ -42,6 +42,8 @@ const DEPS = [
   // test/integration/service-seals.test.ts: a seal key in a PKCS#11 token (SoftHSM2), signed through OpenSC's pkcs11-tool
   ['softhsm2-util', 'softhsm2', () => onPath('softhsm2-util') && fs.existsSync('/usr/lib/softhsm/libsofthsm2.so')],
   ['pkcs11-tool', 'opensc', () => onPath('pkcs11-tool')],
+  // test/unit/util-totp.test.ts: the console's TOTP codes checked against oath-toolkit's
+  ['oathtool', 'oathtool', () => onPath('oathtool')],
   // test/interop/compose.test.ts validates docker-compose.yml; the `docker compose`
   // v2 plugin also satisfies it, Debian bookworm only ships v1 `docker-compose`.
   ['docker-compose', 'docker-compose', () => onPath('docker-compose') || (onPath('docker') && runsOk('docker', ['compose', 'version']))],

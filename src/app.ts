@@ -29,6 +29,8 @@ import { consoleRoutes } from './console/routes';
 import { eventFeedRoutes } from './api/events';
 import { ApiTokenRepository, EventFeedRepository } from './store/eventfeed';
 import { ConsoleSessions } from './console/session';
+import { accountCheck, PendingLogins } from './console/accounts';
+import { ConsoleAccountRepository } from './store/consoleaccounts';
 import { ConsoleQueries } from './store/consolequeries';
 import { ConsoleAuditRepository } from './store/consoleaudit';
 import { adminRoutes } from './ops/admin';
@@ -368,10 +370,14 @@ function portalRouter(rt: HttpRuntime): express.Router {
 
 /** The back-office console at /console (docs/console.md): the service's own login, under the SOAP API's throttle. */
 function consoleRouter(rt: HttpRuntime, limiter: LoginThrottle): express.Router {
+  const accounts = new ConsoleAccountRepository(rt.db, rt.config.secret);
   return consoleRoutes({
     services: rt.services,
     limiter,
-    sessions: new ConsoleSessions(rt.redis, rt.config.notify.queuePrefix),
+    sessions: new ConsoleSessions(rt.redis, rt.config.notify.queuePrefix, undefined, accountCheck(accounts)),
+    accounts,
+    pending: new PendingLogins(rt.redis, rt.config.notify.queuePrefix),
+    operatorPassword: rt.adminPassword,
     requests: rt.documents.requests,
     queries: new ConsoleQueries(rt.db),
     audit: new ConsoleAuditRepository(rt.db, rt.clock),

@@ -22,6 +22,7 @@ import { samlCommands } from './ops/samlcli';
 import { sealCommands } from './ops/sealcli';
 import { apiTokenCommands } from './ops/apitokencli';
 import { frameOriginList } from './portal/embed';
+import { consoleUserCommands } from './ops/consoleusercli';
 import {
   createDemoRequest,
   ensureDemoUsers,
@@ -159,6 +160,7 @@ export function cli(): Command {
   samlCommands(program, withServices);
   sealCommands(program, withServices, config);
   apiTokenCommands(program, withServices);
+  consoleUserCommands(program, withServices);
   deliveriesCommand(program);
   demoCommand(program);
   verifyCommand(program);

@@ -16,22 +16,25 @@ const q = (s: string) => encodeURIComponent(s);
 const status = (lang: Lang, s: string) =>
   (TASK_STATUSES as readonly string[]).includes(s) ? t(lang, `console.status.${s as TaskStatus}`) : s;
 
-/** The bar above every page of a session: where one is, and sign out (a POST with the token). */
+/** The bar above every page of a session: where one is, the account page, and sign out (a POST with the token). */
 export function top(lang: Lang, service: string, csrf: string): Html {
-  return html`<nav class="console-nav" aria-label="${t(lang, 'console.title')}"><p><a href="/console?lang=${lang}">${t(lang, 'console.requests.title')}</a> · <a href="/console/tasks?lang=${lang}">${t(lang, 'console.tasks.link')}</a> · <a href="/console/settings?lang=${lang}">${t(lang, 'console.settings.title')}</a></p>
+  return html`<nav class="console-nav" aria-label="${t(lang, 'console.title')}"><p><a href="/console?lang=${lang}">${t(lang, 'console.requests.title')}</a> · <a href="/console/tasks?lang=${lang}">${t(lang, 'console.tasks.link')}</a> · <a href="/console/settings?lang=${lang}">${t(lang, 'console.settings.title')}</a>
+· <a href="/console/account?lang=${lang}">${t(lang, 'console.account.link')}</a></p>
 <form method="post" action="/console/logout?lang=${lang}"><input type="hidden" name="_csrf" value="${csrf}">
 <button type="submit" class="button secondary">${t(lang, 'console.logout', { service })}</button></form></nav>`;
 }
 
-export function loginPage(lang: Lang, token: string, message?: string, service = ''): string {
+export function loginPage(lang: Lang, token: string, message?: string, service = '', user = ''): string {
   const msg = message && html`<p class="error" role="alert">${message}</p>`;
   const main = html`<h1>${t(lang, 'console.login.title')}</h1>${msg}
 <form method="post" action="/console/login?lang=${lang}">
 <input type="hidden" name="_csrf" value="${token}">
 <p><label for="service">${t(lang, 'console.login.service')}</label><br><input id="service" name="service" type="text" autocomplete="username" required value="${service}"></p>
+<p><label for="username">${t(lang, 'console.login.username')}</label><br><input id="username" name="username" type="text" autocomplete="off" value="${user}"></p>
 <p><label for="password">${t(lang, 'console.login.password')}</label><br><input id="password" name="password" type="password" autocomplete="current-password" required></p>
 <p><button type="submit" class="button">${t(lang, 'console.login.submit')}</button></p>
-</form>`;
+</form>
+<p><a href="/console/operator?lang=${lang}">${t(lang, 'console.login.operator')}</a></p>`;
   return page({ lang, title: t(lang, 'console.login.title'), main });
 }
 

@@ -1,19 +1,20 @@
-// The back-office console at /console (issue 15, part 2): a service logs in with its own name and
-// password (the check and the throttle the SOAP API uses), then reads its requests and withdraws one
-// (the other manager actions are in actions.ts; each is recorded in console_audit).
+// The back-office console at /console (issue 15, part 2): a service, one of its console accounts or an
+// operator signs in (accounts.ts: the throttle the SOAP API uses, an optional TOTP code), then reads
+// the service's requests and, as a manager, acts on them (actions.ts, send.ts; each recorded in
+// console_audit) and changes its settings (settings.ts).
 // Every read goes through core's use cases or the service-scoped queries of store/consolequeries.ts,
 // each given the session's service: another tenant's request id answers 404 like one that does not exist.
-// Not in this slice (docs/console.md): operator accounts, TOTP, editing requests.
 import { randomBytes } from 'node:crypto';
 import express from 'express';
 import type { Logger } from 'pino';
 import { TASK_STATUSES, type TaskStatus } from '../core/enums';
 import { NotFoundError } from '../core/errors';
 import type { RequestService } from '../core/requests';
-import { pause, type LoginThrottle } from '../core/ratelimit';
+import type { LoginThrottle } from '../core/ratelimit';
 import type { BlobStore, PendingBlob } from '../store/blobs';
 import type { SdsUploads } from '../core/sds';
 import type { ConsoleAuditRepository } from '../store/consoleaudit';
+import type { ConsoleAccountRepository } from '../store/consoleaccounts';
 import type { ConsoleQueries } from '../store/consolequeries';
 import type { OutboxRepository } from '../store/outbox';
 import type { ServiceRepository } from '../store/services';
@@ -24,12 +25,19 @@ import { sendRoutes } from './send';
 import { actionRoutes } from './actions';
 import { taskSearchRoute } from './tasks';
 import { settingsRoutes, type SettingsDeps } from './settings';
+import { accountRoutes, PRE, type PendingLogins } from './accounts';
 import { cookieValue, COOKIE, csrfMatches, type ConsoleSession, type ConsoleSessions } from './session';
 
 export interface ConsoleDeps {
-  services: Pick<ServiceRepository, 'authenticate'>;
+  services: Pick<ServiceRepository, 'authenticate' | 'find' | 'list' | 'setPassword'>;
   limiter: LoginThrottle;
   sessions: ConsoleSessions;
+  /** console accounts and second factors (accounts.ts) */
+  accounts: ConsoleAccountRepository;
+  /** sign-ins waiting for their TOTP code */
+  pending: PendingLogins;
+  /** the /admin password: operators sign in with it (absent: no operator sign-in) */
+  operatorPassword?: string;
   requests: RequestService;
   queries: ConsoleQueries;
   outbox: Pick<OutboxRepository, 'log'>;
@@ -51,8 +59,6 @@ export interface ConsoleDeps {
 }
 
 const PER_PAGE = 25;
-/** The login form's token before there is a session (double submit: cookie and field must match). */
-const PRE = 'segl_console_login';
 const form = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 20 });
 
 /** The pages run no script and are framed by nobody; request ids in URLs stay on this site. */
@@ -72,10 +78,10 @@ export function web(d: ConsoleDeps) {
   const langOf = (req: express.Request): Lang =>
     pickLanguage(typeof req.query.lang === 'string' ? req.query.lang : undefined, req.headers['accept-language']);
   const send = (res: express.Response, code: number, body: string) => res.status(code).set(HEADERS).type('html').send(body);
-  const showLogin = (req: express.Request, res: express.Response, code = 200, message?: string, service = '') => {
+  const showLogin = (req: express.Request, res: express.Response, code = 200, message?: string, service = '', user = '') => {
     const token = randomBytes(24).toString('base64url');
     res.append('Set-Cookie', cookie(PRE, token));
-    send(res, code, loginPage(langOf(req), token, message, service));
+    send(res, code, loginPage(langOf(req), token, message, service, user));
   };
 
   /** The session, or the login page (an ended session says so). */
@@ -90,6 +96,9 @@ export function web(d: ConsoleDeps) {
         return showLogin(req, res, 200, id ? t(req.lang, 'console.expired') : undefined);
       }
       req.session = s;
+      // an operator who has not picked a service yet: the picker first
+      if (s.operator && !s.serviceId && req.method === 'GET' && req.path !== '/console/services' && req.path !== '/console/account')
+        return res.redirect(303, `/console/services?lang=${req.lang}`);
       next();
     }, next);
   };
@@ -126,11 +135,6 @@ export function consoleRoutes(d: ConsoleDeps): express.Router {
   const r = express.Router();
   const w = web(d);
   const { cookie, send, showLogin, session, csrf, manager, guard } = w;
-  r.post(
-    '/console/login',
-    form,
-    guard((req, res) => login(d, req, res, showLogin, cookie)),
-  );
   r.post(
     '/console/logout',
     form,
@@ -175,49 +179,11 @@ export function consoleRoutes(d: ConsoleDeps): express.Router {
   taskSearchRoute(r, d.requests, { send, session, guard });
   if (d.settings)
     settingsRoutes(r, { ...d.settings, audit: d.audit, clock: d.clock, log: d.log }, { send, session, csrf, manager, guard }, form);
+  accountRoutes(r, d, { cookie, send, showLogin, session, csrf, manager, guard }, form);
   return r;
 }
 
 const account = (s: ConsoleSession) => ({ id: s.serviceId, name: s.service, public: s.isPublic });
-
-async function login(
-  d: ConsoleDeps,
-  req: Authed,
-  res: express.Response,
-  showLogin: (req: express.Request, res: express.Response, code?: number, message?: string, service?: string) => void,
-  cookie: (name: string, value: string, maxAgeS?: number) => string,
-): Promise<void> {
-  const lang = pickLanguage(typeof req.query.lang === 'string' ? req.query.lang : undefined, req.headers['accept-language']);
-  const body = (req.body ?? {}) as Record<string, unknown>;
-  const pre = cookieValue(req.headers.cookie, PRE);
-  if (!pre || !csrfMatches(pre, body._csrf)) return showLogin(req, res, 403, t(lang, 'console.csrf'));
-  const service = typeof body.service === 'string' ? body.service.trim().slice(0, 64) : '';
-  const password = typeof body.password === 'string' ? body.password : '';
-  const source = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-  const attempt = d.limiter.admit(source, service);
-  if (!attempt.ok) {
-    res.set('Retry-After', String(Math.ceil(attempt.retryAfterMs / 1000)));
-    return showLogin(req, res, 429, t(lang, 'console.login.throttled', { s: Math.ceil(attempt.retryAfterMs / 1000) }), service);
-  }
-  await pause(attempt.waitMs);
-  let svc;
-  try {
-    svc = service && password ? await d.services.authenticate(service, password) : null;
-  } catch (e) {
-    attempt.cancel();
-    throw e;
-  }
-  if (!svc) {
-    attempt.fail();
-    d.log.info({ service, source }, 'console login refused');
-    return showLogin(req, res, 401, t(lang, 'console.login.bad'), service);
-  }
-  attempt.succeed();
-  const id = await d.sessions.open({ serviceId: svc.id, service: svc.name, isPublic: svc.public, role: 'manager', actor: svc.name });
-  res.append('Set-Cookie', cookie(COOKIE, id));
-  res.append('Set-Cookie', cookie(PRE, '', 0));
-  res.redirect(303, `/console?lang=${lang}`);
-}
 
 type Send = (res: express.Response, code: number, body: string) => void;
 

@@ -10,22 +10,27 @@ import { TESTID_DA } from '../eid/testid/texts/da';
 import { TESTID_NB } from '../eid/testid/texts/nb';
 import { TESTID_SV } from '../eid/testid/texts/sv';
 import { TESTID_FI } from '../eid/testid/texts/fi';
+import { CONSOLE_EN } from '../console/texts/en';
+import { CONSOLE_DA } from '../console/texts/da';
+import { CONSOLE_NB } from '../console/texts/nb';
+import { CONSOLE_SV } from '../console/texts/sv';
+import { CONSOLE_FI } from '../console/texts/fi';
 
 export const LANGUAGES = ['en', 'da', 'nb', 'sv', 'fi'] as const;
 export type Lang = (typeof LANGUAGES)[number];
 
 // The texts themselves live one module per language: the portal's in ./texts/, the test eID's beside it in
-// src/eid/testid/texts/. English defines the key set; the other languages are typed by it.
-const EN = { ...PORTAL_EN, ...TESTID_EN } as const;
+// src/eid/testid/texts/, the back office's in src/console/texts/. English defines the key set; the other languages are typed by it.
+const EN = { ...PORTAL_EN, ...TESTID_EN, ...CONSOLE_EN } as const;
 export type TextKey = keyof typeof EN;
 type Texts = Record<TextKey, string>;
 
 export const TEXTS: Record<Lang, Texts> = {
   en: EN,
-  da: { ...PORTAL_DA, ...TESTID_DA },
-  nb: { ...PORTAL_NB, ...TESTID_NB },
-  sv: { ...PORTAL_SV, ...TESTID_SV },
-  fi: { ...PORTAL_FI, ...TESTID_FI },
+  da: { ...PORTAL_DA, ...TESTID_DA, ...CONSOLE_DA },
+  nb: { ...PORTAL_NB, ...TESTID_NB, ...CONSOLE_NB },
+  sv: { ...PORTAL_SV, ...TESTID_SV, ...CONSOLE_SV },
+  fi: { ...PORTAL_FI, ...TESTID_FI, ...CONSOLE_FI },
 };
 
 const ALIASES: Record<string, Lang> = { no: 'nb', nn: 'nb', 'nb-no': 'nb', 'da-dk': 'da', 'sv-se': 'sv', 'fi-fi': 'fi' };

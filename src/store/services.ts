@@ -34,6 +34,8 @@ export async function verifyPassword(password: string, stored: string): Promise<
 }
 
 export const SERVICE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+/** The shortest service password `segl service` and the console accept. */
+export const MIN_SERVICE_PASSWORD = 8;
 
 interface ServiceRow {
   id: number;
@@ -96,7 +98,7 @@ export class ServiceRepository {
 
   async create(name: string, password: string, isPublic = false): Promise<ServiceAccount> {
     if (!SERVICE_NAME.test(name)) throw new Error(`service name "${name}" must match ${SERVICE_NAME}`);
-    if (password.length < 8) throw new Error('the password must have at least 8 characters');
+    if (password.length < MIN_SERVICE_PASSWORD) throw new Error(`the password must have at least ${MIN_SERVICE_PASSWORD} characters`);
     const hash = await hashPassword(password);
     const now = new Date().toISOString();
     return this.db.tx(async (q) => {
@@ -116,7 +118,7 @@ export class ServiceRepository {
   }
 
   async setPassword(name: string, password: string): Promise<void> {
-    if (password.length < 8) throw new Error('the password must have at least 8 characters');
+    if (password.length < MIN_SERVICE_PASSWORD) throw new Error(`the password must have at least ${MIN_SERVICE_PASSWORD} characters`);
     const hash = await hashPassword(password);
     await this.db.tx(async (q) => {
       if (!(await q.all('SELECT id FROM service WHERE name = ?', [name])).length) throw new Error(`no service "${name}"`);
@@ -137,6 +139,8 @@ export class ServiceRepository {
       await q.run('DELETE FROM login_transaction WHERE service_id = ?', [svc.id]);
       await q.run('DELETE FROM service_seal WHERE service_id = ?', [svc.id]);
       await q.run('DELETE FROM api_token WHERE service_id = ?', [svc.id]);
+      await q.run('DELETE FROM console_account WHERE service_id = ?', [svc.id]);
+      await q.run('DELETE FROM console_service_totp WHERE service_id = ?', [svc.id]);
       await q.run('DELETE FROM service WHERE id = ?', [svc.id]);
     });
     this.rows.delete(name);

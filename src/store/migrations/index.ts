@@ -38,6 +38,7 @@ import { serviceSealSql } from './serviceseals';
 import { feedDown, feedSql } from './feed';
 import { CONSOLE_AUDIT_DOWN, consoleAuditSql } from './consoleaudit';
 import { EMBEDDING_DOWN, embeddingSql } from './embedding';
+import { CONSOLE_ACCOUNT_DOWN, consoleAccountSql } from './consoleaccounts';
 
 function migration(name: string, dialect: Dialect, up: (d: Dialect) => string[], down: string[]): new () => MigrationInterface {
   return class implements MigrationInterface {
@@ -89,6 +90,7 @@ const all = (d: Dialect) => [
   migration('OidcOp1765550000000', d, oidcOpSql, OIDC_OP_DOWN),
   migration('SamlSps1765600000000', d, samlSpSql, SAML_SP_DOWN),
   migration('ConsoleAudit1765700000000', d, consoleAuditSql, CONSOLE_AUDIT_DOWN),
+  migration('ConsoleAccounts1765710000000', d, consoleAccountSql, CONSOLE_ACCOUNT_DOWN),
   migration('EventFeed1765720000000', d, feedSql, feedDown(d)),
   migration('Embedding1765730000000', d, embeddingSql, EMBEDDING_DOWN),
   migration('ServiceSeals1765770000000', d, serviceSealSql, ['DROP TABLE service_seal']),
