@@ -21,6 +21,7 @@ import { csrfOk, csrfRefused, ids, loggedIn, taskResolver } from './task';
 import { loginPage, unreadyAlerts, wizard, type LoginForm } from './wizard';
 import { mountAct } from './pages/act';
 import { mountDocument, mountPdfjs } from './pages/document';
+import { mountForm } from './pages/form';
 import { mountProfiles } from './pages/profile';
 import { mountRefusedForms } from './pages/refused';
 import { mountTaskUrl } from './pages/taskurl';
@@ -66,6 +67,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
   mountSealStatus(r, kit, d.services);
   mountTaskUrl(r, kit);
   mountDocument(r, kit);
+  mountForm(r, kit);
   mountUpload(r, kit);
   mountAct(r, kit);
   mountVerify(r, { rootUrl: d.rootCertificateUrl });

@@ -269,4 +269,13 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
   'console.nothingOpen': 'Intet at trække tilbage: anmodningen har ingen åben opgave.',
   'console.notfound': 'Anmodningen findes ikke',
   'console.notfound.body': 'Denne tjeneste har ingen sådan anmodning.',
+  'form.title': 'Udfyld formularen',
+  'form.lead': 'Dine svar sættes ind i dokumentet, og det udfyldte dokument er det, du underskriver.',
+  'form.save': 'Sæt svarene ind i dokumentet',
+  'form.saved': 'Dine svar står i dokumentet ovenfor. Du kan ændre dem, indtil du underskriver.',
+  'form.required': '(skal udfyldes)',
+  'form.none': '(ingen)',
+  'form.mustFill': 'Udfyld formularen i disse dokumenter, før du sender: {list}',
+  'form.refused.title': 'Svarene kunne ikke bruges',
+  'form.refused.body': 'Disse felter kan ikke tage det givne svar: {list}. Intet blev gemt. Gå tilbage til dokumentet og ret dem.',
 };

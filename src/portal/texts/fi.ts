@@ -271,4 +271,13 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'console.nothingOpen': 'Ei peruttavaa: pyynnöllä ei ole avoimia tehtäviä.',
   'console.notfound': 'Pyyntöä ei löytynyt',
   'console.notfound.body': 'Tällä palvelulla ei ole tällaista pyyntöä.',
+  'form.title': 'Täytä lomake',
+  'form.lead': 'Vastauksesi lisätään asiakirjaan, ja allekirjoitat tämän täytetyn asiakirjan.',
+  'form.save': 'Lisää vastaukset asiakirjaan',
+  'form.saved': 'Vastauksesi ovat yllä näkyvässä asiakirjassa. Voit muuttaa niitä ennen allekirjoittamista.',
+  'form.required': '(pakollinen)',
+  'form.none': '(ei mitään)',
+  'form.mustFill': 'Täytä näiden asiakirjojen lomake ennen lähettämistä: {list}',
+  'form.refused.title': 'Vastauksia ei voitu käyttää',
+  'form.refused.body': 'Nämä kentät eivät hyväksy annettua vastausta: {list}. Mitään ei tallennettu. Palaa asiakirjaan ja korjaa ne.',
 };

@@ -269,4 +269,13 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'console.nothingOpen': 'Ingenting å trekke tilbake: forespørselen har ingen åpen oppgave.',
   'console.notfound': 'Fant ikke forespørselen',
   'console.notfound.body': 'Denne tjenesten har ingen slik forespørsel.',
+  'form.title': 'Fyll ut skjemaet',
+  'form.lead': 'Svarene dine settes inn i dokumentet, og det utfylte dokumentet er det du signerer.',
+  'form.save': 'Sett svarene inn i dokumentet',
+  'form.saved': 'Svarene dine står i dokumentet ovenfor. Du kan endre dem til du signerer.',
+  'form.required': '(må fylles ut)',
+  'form.none': '(ingen)',
+  'form.mustFill': 'Fyll ut skjemaet i disse dokumentene før du sender inn: {list}',
+  'form.refused.title': 'Svarene kunne ikke brukes',
+  'form.refused.body': 'Disse feltene tar ikke imot svaret som ble gitt: {list}. Ingenting ble lagret. Gå tilbake til dokumentet og rett dem.',
 };

@@ -269,4 +269,13 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
   'console.nothingOpen': 'Inget att återkalla: förfrågan har ingen öppen uppgift.',
   'console.notfound': 'Förfrågan hittades inte',
   'console.notfound.body': 'Tjänsten har ingen sådan förfrågan.',
+  'form.title': 'Fyll i formuläret',
+  'form.lead': 'Dina svar förs in i dokumentet, och det ifyllda dokumentet är det du skriver under.',
+  'form.save': 'För in svaren i dokumentet',
+  'form.saved': 'Dina svar står i dokumentet ovan. Du kan ändra dem tills du skriver under.',
+  'form.required': '(obligatoriskt)',
+  'form.none': '(inget)',
+  'form.mustFill': 'Fyll i formuläret i de här dokumenten innan du skickar: {list}',
+  'form.refused.title': 'Svaren kunde inte användas',
+  'form.refused.body': 'De här fälten tar inte emot det givna svaret: {list}. Inget sparades. Gå tillbaka till dokumentet och rätta dem.',
 };

@@ -1,5 +1,6 @@
 // One migration list per driver (column types are not portable). Each class runs the shared SQL
 // with its driver's dialect.
+import { FORMS_DOWN, formsSql } from './forms';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import {
   profileSql,
@@ -86,6 +87,7 @@ const all = (d: Dialect) => [
   migration('OidcOp1765550000000', d, oidcOpSql, OIDC_OP_DOWN),
   migration('SamlSps1765600000000', d, samlSpSql, SAML_SP_DOWN),
   migration('EventFeed1765720000000', d, feedSql, feedDown(d)),
+  migration('Forms1765750000000', d, formsSql, FORMS_DOWN),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);
