@@ -277,5 +277,6 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'form.none': '(ingen)',
   'form.mustFill': 'Fyll ut skjemaet i disse dokumentene før du sender inn: {list}',
   'form.refused.title': 'Svarene kunne ikke brukes',
-  'form.refused.body': 'Disse feltene tar ikke imot svaret som ble gitt: {list}. Ingenting ble lagret. Gå tilbake til dokumentet og rett dem.',
+  'form.refused.body':
+    'Disse feltene tar ikke imot svaret som ble gitt: {list}. Ingenting ble lagret. Gå tilbake til dokumentet og rett dem.',
 };
