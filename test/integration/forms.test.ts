@@ -110,6 +110,18 @@ describe.each(databases())('interactive forms at createRequest (%s)', (db) => {
     expect(name.widgets[0]).toMatchObject({ page: 0, x: 49.5, y: 699.5, width: 301, height: 25 });
     expect(fields[3]!.options).toEqual(['red', 'blue']);
     expect(fields[6]!.readOnly).toBe(true);
+    // getRequest over SOAP answers the form as sent (the field list is segl's own, not on the wire)
+    const got = await post(
+      s.endpoint,
+      envelope(
+        `<get-request-request xmlns="${NS}"><service>demo</service><password>${s.demoPassword}</password>` +
+          `<request-id>${requestId}</request-id></get-request-request>`,
+      ),
+    );
+    const payload = bodyPayload(got.text)!;
+    expect(await xmllintErrors(payload)).toBe('');
+    expect(payload).toContain('<form id="interactive"><input-param name="ref" value="Kunde 4711 Æble"/>');
+    expect(payload).not.toContain('widgets');
   });
 
   const refused: Array<[string, () => Promise<string>, RegExp]> = [
