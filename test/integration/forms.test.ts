@@ -216,10 +216,12 @@ describe.each(databases())('an interactive form filled in the portal and signed 
     p = await b.open(docUrl, 'document');
     // labelled inputs: the tooltip as label, max length, required, read-only, export values
     expect(p.html).toMatch(
-      /<label for="ff-0">Full name <span class="hint">\(required\)<\/span><\/label><input type="text" id="ff-0" name="field:name" maxlength="40" required/,
+      /<label for="ff-0">Full name <span class="hint">\(required\)<\/span><\/label><input type="text" id="ff-0" name="field:name" form="docform" data-widget="0,49.5,699.5,301,25" maxlength="40" required/,
     );
-    expect(p.html).toMatch(/<input type="text" id="ff-6" name="field:ref" readonly value="Kunde 4711">/);
-    expect(p.html).toContain('<input type="checkbox" id="ff-2" name="field:agree" value="Yes">');
+    expect(p.html).toMatch(/<input type="text" id="ff-6" name="field:ref" form="docform" data-widget="[^"]+" readonly value="Kunde 4711">/);
+    expect(p.html).toContain(
+      '<input type="checkbox" id="ff-2" name="field:agree" form="docform" data-widget="0,49.5,559.5,17,17" value="Yes">',
+    );
     expect(p.html).toContain('<legend>colour</legend>');
     expect(p.html).toContain('<option value="Malmö">Malmö</option>');
     const good = {

@@ -6,7 +6,7 @@
 import type express from 'express';
 import { ValidationError } from '../../core/errors';
 import type { PortalDocument } from '../../core/portal';
-import type { FormField } from '../../core/types';
+import type { FormField, FormWidget } from '../../core/types';
 import { formPost } from '../formpost';
 import { html, join, type Html } from '../html';
 import { t, type LangLike } from '../i18n';
@@ -16,13 +16,17 @@ import type { Ctx, PageKit } from '../kit';
 /** Field inputs are named `field:<the PDF field's full name>`; nothing else of the body is a field. */
 const PREFIX = 'field:';
 
+/** Where the control goes over the pdf.js page (viewer.js): page index and the widget's rectangle in PDF points. */
+const at = (w: FormWidget | undefined): Html =>
+  w ? html` form="docform" data-widget="${[w.page, w.x, w.y, w.width, w.height].join(',')}"` : html` form="docform"`;
+
 function input(lang: LangLike, f: FormField, i: number): Html {
   const id = `ff-${i}`;
   const name = PREFIX + f.name;
   const need = f.required && !f.readOnly;
   const label = html`<label for="${id}">${f.label}${need ? html` <span class="hint">${t(lang, 'form.required')}</span>` : ''}</label>`;
   if (f.kind === 'text') {
-    const attrs = html`id="${id}" name="${name}"${f.maxLength !== undefined ? html` maxlength="${f.maxLength}"` : ''}${need ? html` required aria-required="true"` : ''}${f.readOnly ? html` readonly` : ''}`;
+    const attrs = html`id="${id}" name="${name}"${at(f.widgets[0])}${f.maxLength !== undefined ? html` maxlength="${f.maxLength}"` : ''}${need ? html` required aria-required="true"` : ''}${f.readOnly ? html` readonly` : ''}`;
     const control = f.multiline
       ? html`<textarea ${attrs} rows="4">${f.value}</textarea>`
       : html`<input type="text" ${attrs} value="${f.value}">`;
@@ -30,12 +34,12 @@ function input(lang: LangLike, f: FormField, i: number): Html {
   }
   if (f.kind === 'checkbox') {
     const on = f.options[0] ?? 'Yes';
-    return html`<div class="field check"><input type="checkbox" id="${id}" name="${name}" value="${on}"${f.value === on ? html` checked` : ''}${f.readOnly ? html` disabled` : ''}${need ? html` required` : ''}>${label}</div>`;
+    return html`<div class="field check"><input type="checkbox" id="${id}" name="${name}"${at(f.widgets[0])} value="${on}"${f.value === on ? html` checked` : ''}${f.readOnly ? html` disabled` : ''}${need ? html` required` : ''}>${label}</div>`;
   }
   if (f.kind === 'radio') {
     const radios = f.options.map(
       (o, j) =>
-        html`<div class="check"><input type="radio" id="${`${id}-${j}`}" name="${name}" value="${o}"${f.value === o ? html` checked` : ''}${f.readOnly ? html` disabled` : ''}${need ? html` required` : ''}><label for="${`${id}-${j}`}">${o}</label></div>`,
+        html`<div class="check"><input type="radio" id="${`${id}-${j}`}" name="${name}"${at(f.widgets[j])} value="${o}"${f.value === o ? html` checked` : ''}${f.readOnly ? html` disabled` : ''}${need ? html` required` : ''}><label for="${`${id}-${j}`}">${o}</label></div>`,
     );
     return html`<fieldset class="field"><legend>${f.label}${need ? html` <span class="hint">${t(lang, 'form.required')}</span>` : ''}</legend>${radios}</fieldset>`;
   }
@@ -44,7 +48,7 @@ function input(lang: LangLike, f: FormField, i: number): Html {
     ...f.options.map((o) => html`<option value="${o}"${f.value === o ? html` selected` : ''}>${o}</option>`),
   ];
   const size = f.kind === 'list' ? html` size="${Math.min(6, options.length)}"` : '';
-  return html`<div class="field">${label}<select id="${id}" name="${name}"${size}${f.readOnly ? html` disabled` : ''}${need ? html` required` : ''}>${options}</select></div>`;
+  return html`<div class="field">${label}<select id="${id}" name="${name}"${at(f.widgets[0])}${size}${f.readOnly ? html` disabled` : ''}${need ? html` required` : ''}>${options}</select></div>`;
 }
 
 /** The form section of a document page (nothing for a document without an interactive form, or one already signed). */
