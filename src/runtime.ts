@@ -1,5 +1,6 @@
 // Wiring: database, Redis, blob store, services and the HTTP surface (built in app.ts). main.ts (the CLI) and the
 // tests start segl through here, so both run exactly the same composition.
+import { pdfForms } from './packaging/forms';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -180,6 +181,7 @@ export function documentService(
     methodsFor: serviceMethods(cfg, db),
     sdsTtlDays: cfg.sdsTtlDays,
     uris: documentUris(baseUrl),
+    pdfForms,
   });
 }
 

@@ -6,6 +6,7 @@ import { SignerActions } from './signer';
 import type { BlobSink, BlobSource, Clock, DocumentStore } from './ports';
 import type { DocumentUris } from './usecase';
 import type { ValidationContext } from './validate';
+import type { PdfForms } from './forms';
 
 export interface DocumentUseCases {
   requests: RequestService;
@@ -23,6 +24,8 @@ export interface DocumentUseCaseDeps {
   uris: DocumentUris;
   /** how long an SDS upload lives after a request last used it (default 30 days) */
   sdsTtlDays?: number;
+  /** interactive PDF forms (packaging/forms.ts) */
+  pdfForms?: PdfForms;
   /** SDS uploads, for their time to live */
   sds: { purgeExpired(now: string): Promise<number> };
   /** called after a commit that put deliveries into the outbox (wakes the relay) */
@@ -32,8 +35,14 @@ export interface DocumentUseCaseDeps {
 export function documentUseCases(d: DocumentUseCaseDeps): DocumentUseCases {
   const base = { store: d.store, blobs: d.blobs, clock: d.clock, uris: d.uris, onOutbox: d.onOutbox };
   return {
-    requests: new RequestService({ ...base, methods: d.methods, methodsFor: d.methodsFor, sdsTtlDays: d.sdsTtlDays ?? 30 }),
-    signer: new SignerActions(base),
+    requests: new RequestService({
+      ...base,
+      methods: d.methods,
+      methodsFor: d.methodsFor,
+      sdsTtlDays: d.sdsTtlDays ?? 30,
+      pdfForms: d.pdfForms,
+    }),
+    signer: new SignerActions({ ...base, pdfForms: d.pdfForms }),
     housekeeping: new Housekeeping({ ...base, sds: d.sds }),
   };
 }

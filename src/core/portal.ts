@@ -3,7 +3,7 @@
 import type { PackagingTaskStatus, TaskStatus } from './enums';
 import { packagesShownBy } from './packagingtasks';
 import type { RequestRow, TaskDocumentRow, TaskRow } from './ports';
-import type { Dialog } from './types';
+import type { Dialog, FormField } from './types';
 
 /** Why a task URL cannot be worked on, or that it can. */
 export type TaskAccess =
@@ -53,6 +53,10 @@ export interface PortalDocument {
   dialog?: Dialog;
   /** a packaging-result-document: the packaging task whose package (one PAdES) it is */
   packagingTaskId?: string;
+  /** an interactive form (core/forms.ts): its fields, with the signer's values once filled */
+  form?: FormField[];
+  /** the signer has filled the form: the document's bytes are the merged, flattened PDF */
+  formFilled?: boolean;
 }
 
 /** The task as the signer sees it. */
@@ -121,6 +125,7 @@ export function portalTask(
           dialog: a?.dialog,
           uploaded: uploaded.has(d.documentId),
           packagingTaskId: doc?.kind === 'packaging-result-document' ? doc.refPackagingTaskId : undefined,
+          form: doc?.form?.fields,
         };
       }),
     nationalId: subject?.nationalId,

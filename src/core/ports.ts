@@ -3,7 +3,7 @@
 import type { PackagingTaskStatus, TaskStatus } from './enums';
 import type { NotificationRow, OutboxRow } from './outbox';
 import type { CompiledFilter, Page } from './filter';
-import type { Document, HistoryEvent, PackagingTaskDocument, SigningRequest, Task, TaskInfo, UserSession } from './types';
+import type { Document, FormField, HistoryEvent, PackagingTaskDocument, SigningRequest, Task, TaskInfo, UserSession } from './types';
 
 export interface ServiceAccount {
   id: number;
@@ -63,6 +63,10 @@ export interface DocumentRow {
   blobKey?: string;
   sha256?: string;
   size?: number;
+  /** an interactive form once filled: the original's blob (blobKey is then the merged PDF) */
+  formOriginalBlobKey?: string;
+  /** an interactive form once filled: its fields with the signer's values */
+  formFields?: FormField[];
 }
 
 export interface EventRow extends HistoryEvent {
@@ -210,6 +214,18 @@ export interface SignerWrites {
     requestId: string,
     documentId: string,
     b: { blobKey: string; sha256: string; size: number; mimeType: string },
+  ): Promise<void>;
+  /**
+   * An interactive form filled by the signer: the merged PDF becomes the document's bytes, the original
+   * is kept as form_original_blob_key, the fields with their values as form_fields; an earlier merged
+   * PDF goes when unused.
+   */
+  setFormFilled(
+    requestId: string,
+    documentId: string,
+    merged: { blobKey: string; sha256: string; size: number },
+    originalBlobKey: string,
+    fields: FormField[],
   ): Promise<void>;
   /** Marks an unused, unexpired artifact of this task used; false when there is none such. */
   useArtifact(hash: string, requestId: string, taskId: string, now: string): Promise<boolean>;

@@ -21,10 +21,12 @@ import {
 } from './planning';
 import { iso, taskPath, UseCase, type BaseTx, type UseCaseDeps } from './usecase';
 import { readOriginal, readResult } from './downloads';
+import { checkFormSigners, formFieldsOf, formOutput, readForms, type PdfForms } from './forms';
 import { packagingStatus } from './packagingtasks';
-import type { DocumentRow, RequestRow, RequestWrites, ServiceAccount } from './ports';
+import type { DocumentRow, RequestRow, RequestWrites, ServiceAccount, TaskDocumentRow } from './ports';
 import type {
   Document,
+  FormParam,
   HistoryEvent,
   Notification,
   PackagingTaskStatusInfo,
@@ -44,6 +46,8 @@ export interface RequestServiceDeps extends UseCaseDeps<Tx> {
   methodsFor?: (svc: ServiceAccount) => Promise<ValidationContext>;
   /** how long an SDS upload lives after a request last used it */
   sdsTtlDays: number;
+  /** reads and fills interactive PDF forms (packaging/forms.ts); without it a form document is refused */
+  pdfForms?: PdfForms;
 }
 
 export class RequestService extends UseCase<Tx, RequestServiceDeps> {
@@ -56,6 +60,7 @@ export class RequestService extends UseCase<Tx, RequestServiceDeps> {
   async createRequest(svc: ServiceAccount, requests: SigningRequest[]): Promise<{ requestIds: string[]; artifact?: string }> {
     requests.forEach(normalizeRequest);
     validateRequests(requests, await this.methodsOf(svc));
+    await readForms(requests, this.d.pdfForms);
     // References to SDS and the archive are checked before any bytes are stored (and again when
     // pinned inside the write transaction: an upload may be deleted meanwhile).
     const refs = requests
@@ -209,9 +214,11 @@ export class RequestService extends UseCase<Tx, RequestServiceDeps> {
       if (r.deleted) throw new StateError('request-id', `request "${requestId}" is deleted`);
       const tasks = await tx.getTasks(requestId);
       validateAddedTask({ ...r.body, task: tasks.map((t) => t.body) }, task, methods);
+      checkFormSigners({ ...r.body, task: [...tasks.map((t) => t.body), task] }, 'request');
       return { r, tasks };
     };
     const paths = task.documentAction.flatMap((a, ai) => (a.document ? [`task/document-action[${ai}]/document`] : []));
+    await readForms([{ task: [task] } as SigningRequest], this.d.pdfForms);
     // Refuse bad input before any bytes are stored (inline sds- and archive-documents must name this
     // service's uploads and archive entries, as in createRequest); store them outside the write
     // transaction; check again inside it (the request may have changed meanwhile).
@@ -284,16 +291,26 @@ export class RequestService extends UseCase<Tx, RequestServiceDeps> {
             taskStatus: t.status,
             clientReference: r.clientReference,
             clientStatus: t.clientStatus,
-            documentStatus: mine.map((d) => ({
-              id: d.documentId,
-              originalUri: this.d.uris.original(svc.name, r.id, t.taskId, d.documentId),
-              resultUri: d.resultUri,
-            })),
+            documentStatus: await Promise.all(
+              mine.map(async (d) => ({
+                id: d.documentId,
+                originalUri: this.d.uris.original(svc.name, r.id, t.taskId, d.documentId),
+                resultUri: d.resultUri,
+                ...(await this.formOutput(tx, r, t.body, d)),
+              })),
+            ),
           });
         }
       }
       return out;
     });
+  }
+
+  /** getStatus's form-output-param: an interactive form's fields and values, once its document is signed. */
+  private async formOutput(tx: Tx, r: RequestRow, t: Task, d: TaskDocumentRow): Promise<{ formOutputParam?: FormParam[] }> {
+    if (!d.resultUri || !formFieldsOf(r.body.document, [t], d.documentId)) return {};
+    const fields = (await tx.getDocument(r.id, d.documentId))?.formFields;
+    return fields ? { formOutputParam: formOutput(fields) } : {};
   }
 
   async setClientStatus(svc: ServiceAccount, requestId: string, taskId: string, clientStatus: string): Promise<void> {

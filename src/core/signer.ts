@@ -10,6 +10,7 @@ import { NotFoundError, StateError } from './errors';
 import { moveTask } from './transitions';
 import { portalTask, type PortalDocument, type PortalTask } from './portal';
 import { documentBytes, readOriginal } from './downloads';
+import { applyValues, formFieldsOf, type PdfForms } from './forms';
 import { iso, mustBeOpen, taskPath, UseCase, type BaseTx, type UseCaseDeps } from './usecase';
 import type {
   AuthenticationEvidence,
@@ -30,6 +31,8 @@ type Tx = BaseTx & SignerWrites & SealWrites & Pick<RequestWrites, 'insertArchiv
 
 export interface SignerDeps extends UseCaseDeps<Tx> {
   blobs: UseCaseDeps<Tx>['blobs'] & BlobSource;
+  /** fills interactive forms (packaging/forms.ts) */
+  pdfForms?: PdfForms;
 }
 
 /** A document handed to the signature maker, bytes and all. */
@@ -119,6 +122,10 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
       if ((await tx.getDocument(requestId, d.documentId))?.blobKey) uploaded.add(d.documentId);
     }
     const pt = portalTask(request, task, tasks, docs, uploaded, packages);
+    for (const d of pt.documents.filter((x) => x.form)) {
+      const filled = (await tx.getDocument(requestId, d.id))?.formFields;
+      if (filled) Object.assign(d, { form: filled, formFilled: true });
+    }
     pt.sealing = sealing(jobs);
     pt.sealRefused = !pt.sealing && task.status === 'created' && jobs.at(-1)?.status === 'failed';
     return { pt, request, dependsOn: task.body.dependsOnTask };
@@ -242,6 +249,44 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
     });
   }
 
+  /**
+   * The signer's values for an interactive form (core/forms.ts): checked against the fields (else a
+   * ValidationError, nothing written), filled into a copy of the ORIGINAL PDF that is flattened, and that
+   * merged PDF becomes the document's bytes, the one signed. Filling again starts from the original.
+   */
+  async fillForm(
+    svc: ServiceAccount,
+    requestId: string,
+    taskId: string,
+    documentId: string,
+    values: ReadonlyMap<string, string>,
+  ): Promise<void> {
+    const { doc, row, fields } = await this.d.store.tx(async (tx) => {
+      const { pt, request } = await this.readPortalTask(tx, svc, requestId, taskId, true);
+      const doc = pt.documents.find((x) => x.id === documentId && x.action === 'sign' && !x.signed);
+      const fields = formFieldsOf(
+        request.body.document,
+        (await tx.getTasks(requestId)).map((t) => t.body),
+        documentId,
+      );
+      if (!doc || !fields) throw new NotFoundError('document-id', `${taskPath(requestId, taskId)} has no form "${documentId}" to fill`);
+      return { doc, row: (await tx.getDocument(requestId, documentId))!, fields };
+    });
+    const filled = applyValues(fields, values);
+    const original = row.formOriginalBlobKey ?? row.blobKey!;
+    const merged = await this.d.pdfForms!.fill(new Uint8Array(await this.d.blobs.getBytes(original)), filled);
+    await this.releasingOnFailure(async (written) => {
+      const put = await this.d.blobs.putBytes(merged);
+      if (put.created !== false) written.push(put.key);
+      await this.d.store.tx(async (tx) => {
+        const { request, task, tasks, packages } = await this.liveTask(tx, svc, requestId, taskId);
+        mustBeOpen(request, task, tasks, packages);
+        this.notSealing(await tx.sealJobs(requestId, taskId), requestId, taskId);
+        await tx.setFormFilled(requestId, doc.id, { blobKey: put.key, sha256: put.sha256, size: put.size }, original, filled);
+      });
+    });
+  }
+
   /** The signer finished a task (all its documents signed or, for view-only tasks, read). */
   async completeTask(svc: ServiceAccount, requestId: string, taskId: string): Promise<void> {
     await this.moveTo(svc, requestId, taskId, 'completed');
@@ -292,6 +337,8 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
       const { pt, request } = await this.readPortalTask(tx, svc, requestId, taskId, true);
       const docs = pt.documents.filter((x) => input.documentIds.includes(x.id) && x.action === 'sign' && !x.signed);
       if (!docs.length) throw new StateError('document-id', `${taskPath(requestId, taskId)} has none of these documents left to sign`);
+      const unfilled = docs.find((x) => x.form && !x.formFilled);
+      if (unfilled) throw new StateError('document-id', `the form of document "${unfilled.id}" is not filled in yet`);
       const acts: Act[] = [];
       for (const group of pt.bundle ? [docs] : docs.map((x) => [x])) {
         const rows: DocumentRow[] = [];

@@ -26,6 +26,35 @@ export interface FormParam {
 export interface Form {
   id: string;
   inputParam?: FormParam[];
+  /** segl: an interactive form's AcroForm fields as read at createRequest (core/forms.ts), not on the wire */
+  fields?: FormField[];
+}
+
+export type FormFieldKind = 'text' | 'checkbox' | 'radio' | 'combo' | 'list';
+
+/** Where a field's widget sits: page index from 0, rectangle in PDF points from the page's lower left. */
+export interface FormWidget {
+  page: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** One AcroForm field as the signer sees it. `value` is the current (prefilled) value; "" for none. */
+export interface FormField {
+  name: string;
+  kind: FormFieldKind;
+  /** the field's tooltip (/TU), the label shown to people; the name when it has none */
+  label: string;
+  readOnly: boolean;
+  required: boolean;
+  maxLength?: number;
+  multiline?: boolean;
+  /** radio, combo and list: the export values; checkbox: its one export value (the "on" state) */
+  options: string[];
+  value: string;
+  widgets: FormWidget[];
 }
 
 export interface Subject {

@@ -69,7 +69,7 @@ export interface Place {
 }
 
 /** Where a field's widgets sit: page index and rectangle. */
-function places(doc: PDFDocument, field: PDFField): Place[] {
+export function places(doc: PDFDocument, field: PDFField): Place[] {
   const pages = doc.getPages();
   return field.acroField.getWidgets().flatMap((w) => {
     const ref = doc.context.getObjectRef(w.dict);

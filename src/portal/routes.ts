@@ -21,6 +21,7 @@ import { csrfOk, csrfRefused, ids, loggedIn, taskResolver } from './task';
 import { loginPage, unreadyAlerts, wizard, type LoginForm } from './wizard';
 import { mountAct } from './pages/act';
 import { mountDocument, mountPdfjs } from './pages/document';
+import { mountForm } from './pages/form';
 import { mountProfiles } from './pages/profile';
 import { mountRefusedForms } from './pages/refused';
 import { mountTaskUrl } from './pages/taskurl';
@@ -72,6 +73,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
   mountTaskUrl(r, kit);
   mountUserSession(r, d, sessions);
   mountDocument(r, kit);
+  mountForm(r, kit);
   mountUpload(r, kit);
   mountAct(r, kit);
   mountVerify(r, { rootUrl: d.rootCertificateUrl });

@@ -92,17 +92,19 @@ export function loginPage(
  */
 const unready = (c: Ctx, docIds: readonly string[]) => {
   const skipped = new Set(c.pt.documents.filter((x) => x.optional && x.action === 'sign' && !docIds.includes(x.id)).map((x) => x.id));
-  return { unread: unreadMandatory(c.pt, new Set(c.login?.viewed ?? []), skipped), missing: missingUploads(c.pt) };
+  const unfilled = c.pt.documents.filter((x) => x.form && !x.formFilled && !x.signed && x.action === 'sign' && !skipped.has(x.id));
+  return { unread: unreadMandatory(c.pt, new Set(c.login?.viewed ?? []), skipped), missing: missingUploads(c.pt), unfilled };
 };
 
 /** The alerts the wizard shows when the signer may not go on yet with `docIds`; undefined when they may. */
 export function unreadyAlerts(c: Ctx, docIds: readonly string[]): string | undefined {
-  const { unread, missing } = unready(c, docIds);
-  if (!unread.length && !missing.length) return undefined;
+  const { unread, missing, unfilled } = unready(c, docIds);
+  if (!unread.length && !missing.length && !unfilled.length) return undefined;
   const names = (xs: typeof unread) => xs.map((x) => docName(c.lang, x)).join(', ');
   const alerts = [
     unread.length ? t(c.lang, 'wizard.mustRead', { list: names(unread) }) : '',
     missing.length ? t(c.lang, 'upload.missing', { list: names(missing) }) : '',
+    unfilled.length ? t(c.lang, 'form.mustFill', { list: names(unfilled) }) : '',
   ].filter(Boolean);
   return join(alerts.map((x) => html`<p class="status warn" role="alert">${x}</p>`)).value;
 }

@@ -232,7 +232,7 @@ function downloadRoutes(r: Router, d: SdsDeps, auth: AuthHandler): void {
 
   r.get('/doc/:service/order/:requestId/:taskId/:documentId/:kind', auth, async (req: Authed, res) => {
     const { requestId, taskId, documentId, kind } = req.params as Record<string, string>;
-    if (kind !== 'original' && kind !== 'sdo') return fail(res, 404, 'use …/original or …/sdo');
+    if (kind !== 'original' && kind !== 'sdo' && kind !== 'merged') return fail(res, 404, 'use …/original, …/merged or …/sdo');
     try {
       if (kind === 'sdo') {
         const r = await d.documents.resultDocument(req.service!, requestId!, taskId!, documentId!);
@@ -240,13 +240,13 @@ function downloadRoutes(r: Router, d: SdsDeps, auth: AuthHandler): void {
         return;
       }
       const row = await d.documents.originalDocument(req.service!, requestId!, taskId!, documentId!);
-      await serveBlob(
-        d,
-        req,
-        res,
-        { blobKey: row.blobKey!, sha256: row.sha256!, mimeType: row.mimeType ?? 'application/octet-stream' },
-        documentId!,
-      );
+      // an interactive form once filled: its bytes are the merged PDF (…/merged), the original is kept
+      // beside it (blobs are content-addressed: the key is the SHA-256)
+      const original = row.formOriginalBlobKey;
+      if (kind === 'merged' && !original) return fail(res, 404, `document "${documentId}" is not a filled interactive form`);
+      const blob =
+        kind === 'original' && original ? { blobKey: original, sha256: original } : { blobKey: row.blobKey!, sha256: row.sha256! };
+      await serveBlob(d, req, res, { ...blob, mimeType: row.mimeType ?? 'application/octet-stream' }, documentId!);
     } catch (e) {
       if (e instanceof NotFoundError) return fail(res, 404, e.message);
       throw e;

@@ -8,6 +8,7 @@ import type { Sql, SqlDatabase } from './sql';
 const REFERRERS: Array<[table: string, column: string]> = [
   ['sds_document', 'blob_key'],
   ['document', 'blob_key'],
+  ['document', 'form_original_blob_key'],
   ['archive_document', 'blob_key'],
   ['task_document', 'result_blob_key'],
   ['packaging_task', 'result_blob_key'],

@@ -24,6 +24,7 @@ import type { OutboxRow } from '../core/outbox';
 import type { BlobStore } from './blobs';
 import { chunks, dropUnusedBlobs } from './blobrefs';
 import { sdsQueries } from './sds';
+import { formColumns, setFormFilled } from './forms';
 import type { TaskInfo } from '../core/types';
 import type { DataSource } from 'typeorm';
 import { insertSql, sqlDatabase, type Param, type Sql, type SqlDatabase } from './sql';
@@ -182,8 +183,9 @@ class Tx extends SealTx implements DocumentTx {
       // The request's documents go; archive copies (and SDS uploads still alive) keep their blobs.
       held.push(
         ...(await this.q.all<{ blob_key: string }>(
-          `SELECT blob_key FROM document WHERE blob_key IS NOT NULL AND request_id IN (${inList(part.length)})`,
-          part,
+          `SELECT blob_key FROM document WHERE blob_key IS NOT NULL AND request_id IN (${inList(part.length)}) UNION ALL
+            SELECT form_original_blob_key FROM document WHERE form_original_blob_key IS NOT NULL AND request_id IN (${inList(part.length)})`,
+          [...part, ...part],
         )),
       );
       held.push(
@@ -199,7 +201,10 @@ class Tx extends SealTx implements DocumentTx {
           part,
         )),
       );
-      await this.q.run(`UPDATE document SET blob_key = NULL WHERE request_id IN (${inList(part.length)})`, part);
+      await this.q.run(
+        `UPDATE document SET blob_key = NULL, form_original_blob_key = NULL WHERE request_id IN (${inList(part.length)})`,
+        part,
+      );
       await this.q.run(`UPDATE task_document SET result_blob_key = NULL WHERE request_id IN (${inList(part.length)})`, part);
       await this.q.run(`UPDATE packaging_task SET result_blob_key = NULL WHERE request_id IN (${inList(part.length)})`, part);
     }
@@ -401,7 +406,12 @@ class Tx extends SealTx implements DocumentTx {
       blobKey: str(d.blob_key),
       sha256: str(d.sha256),
       size: num(d.size),
+      ...formColumns(d),
     };
+  }
+
+  setFormFilled(...a: Parameters<import('../core/ports').SignerWrites['setFormFilled']>): Promise<void> {
+    return setFormFilled(this.q, this.blobs, ...a);
   }
 
   async sdsDocuments(serviceId: number, ids: string[]): Promise<Map<string, SdsEntry>> {

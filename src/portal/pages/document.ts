@@ -13,6 +13,7 @@ import { html, type Html } from '../html';
 import { taskKey } from '../session';
 import { docName, viewable } from '../task';
 import type { Ctx, PageKit } from '../kit';
+import { formSection } from './form';
 
 /**
  * The most of a text document shown inline (bytes). A longer one shows its beginning with a note and
@@ -79,7 +80,7 @@ function documentPage(d: PageKit, delivered: Delivered) {
     const title = docName(c.lang, doc);
     const back = html`<p><a href="${`${c.base}?${c.query}`}">${t(c.lang, 'doc.back')}</a></p>`;
     const download = html`<p><a href="${raw}" download>${t(c.lang, 'doc.download')}</a></p>`;
-    d.send(res, 200, c, title, html`${back}<h1>${title}</h1>${body}${download}`);
+    d.send(res, 200, c, title, html`${back}<h1>${title}</h1>${body}${download}${formSection(c, doc)}`);
   };
 }
 

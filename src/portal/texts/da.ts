@@ -241,4 +241,14 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
   'usersession.sealing': 'Underskrevet, forsegles',
   'usersession.count.one': '{n} opgave er stadig åben.',
   'usersession.count.other': '{n} opgaver er stadig åbne.',
+  // the back-office console (src/console, docs/console.md)
+  'form.title': 'Udfyld formularen',
+  'form.lead': 'Dine svar sættes ind i dokumentet, og det udfyldte dokument er det, du underskriver.',
+  'form.save': 'Sæt svarene ind i dokumentet',
+  'form.saved': 'Dine svar står i dokumentet ovenfor. Du kan ændre dem, indtil du underskriver.',
+  'form.required': '(skal udfyldes)',
+  'form.none': '(ingen)',
+  'form.mustFill': 'Udfyld formularen i disse dokumenter, før du sender: {list}',
+  'form.refused.title': 'Svarene kunne ikke bruges',
+  'form.refused.body': 'Disse felter kan ikke tage det givne svar: {list}. Intet blev gemt. Gå tilbage til dokumentet og ret dem.',
 };

@@ -237,6 +237,16 @@ export const PORTAL_EN = {
   'usersession.sealing': 'Signed, being sealed',
   'usersession.count.one': '{n} task is still open.',
   'usersession.count.other': '{n} tasks are still open.',
+  // the back-office console (src/console, docs/console.md)
+  'form.title': 'Fill in the form',
+  'form.lead': 'Your answers are put into the document, and that filled-in document is what you sign.',
+  'form.save': 'Put the answers into the document',
+  'form.saved': 'Your answers are in the document shown above. You can change them until you sign.',
+  'form.required': '(required)',
+  'form.none': '(none)',
+  'form.mustFill': 'Fill in the form of these documents before you send in: {list}',
+  'form.refused.title': 'The answers could not be used',
+  'form.refused.body': 'These fields do not take the answer given: {list}. Nothing was saved. Go back to the document and correct them.',
 } as const;
 
 export type PortalTextKey = keyof typeof PORTAL_EN;

@@ -243,4 +243,14 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'usersession.sealing': 'Allekirjoitettu, sinetöidään',
   'usersession.count.one': '{n} tehtävä on vielä avoinna.',
   'usersession.count.other': '{n} tehtävää on vielä avoinna.',
+  // the back-office console (src/console, docs/console.md)
+  'form.title': 'Täytä lomake',
+  'form.lead': 'Vastauksesi lisätään asiakirjaan, ja allekirjoitat tämän täytetyn asiakirjan.',
+  'form.save': 'Lisää vastaukset asiakirjaan',
+  'form.saved': 'Vastauksesi ovat yllä näkyvässä asiakirjassa. Voit muuttaa niitä ennen allekirjoittamista.',
+  'form.required': '(pakollinen)',
+  'form.none': '(ei mitään)',
+  'form.mustFill': 'Täytä näiden asiakirjojen lomake ennen lähettämistä: {list}',
+  'form.refused.title': 'Vastauksia ei voitu käyttää',
+  'form.refused.body': 'Nämä kentät eivät hyväksy annettua vastausta: {list}. Mitään ei tallennettu. Palaa asiakirjaan ja korjaa ne.',
 };

@@ -241,4 +241,15 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'usersession.sealing': 'Signert, forsegles',
   'usersession.count.one': '{n} oppgave er fortsatt åpen.',
   'usersession.count.other': '{n} oppgaver er fortsatt åpne.',
+  // the back-office console (src/console, docs/console.md)
+  'form.title': 'Fyll ut skjemaet',
+  'form.lead': 'Svarene dine settes inn i dokumentet, og det utfylte dokumentet er det du signerer.',
+  'form.save': 'Sett svarene inn i dokumentet',
+  'form.saved': 'Svarene dine står i dokumentet ovenfor. Du kan endre dem til du signerer.',
+  'form.required': '(må fylles ut)',
+  'form.none': '(ingen)',
+  'form.mustFill': 'Fyll ut skjemaet i disse dokumentene før du sender inn: {list}',
+  'form.refused.title': 'Svarene kunne ikke brukes',
+  'form.refused.body':
+    'Disse feltene tar ikke imot svaret som ble gitt: {list}. Ingenting ble lagret. Gå tilbake til dokumentet og rett dem.',
 };

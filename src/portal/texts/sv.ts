@@ -241,4 +241,14 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
   'usersession.sealing': 'Signerad, förseglas',
   'usersession.count.one': '{n} uppgift är fortfarande öppen.',
   'usersession.count.other': '{n} uppgifter är fortfarande öppna.',
+  // the back-office console (src/console, docs/console.md)
+  'form.title': 'Fyll i formuläret',
+  'form.lead': 'Dina svar förs in i dokumentet, och det ifyllda dokumentet är det du skriver under.',
+  'form.save': 'För in svaren i dokumentet',
+  'form.saved': 'Dina svar står i dokumentet ovan. Du kan ändra dem tills du skriver under.',
+  'form.required': '(obligatoriskt)',
+  'form.none': '(inget)',
+  'form.mustFill': 'Fyll i formuläret i de här dokumenten innan du skickar: {list}',
+  'form.refused.title': 'Svaren kunde inte användas',
+  'form.refused.body': 'De här fälten tar inte emot det givna svaret: {list}. Inget sparades. Gå tillbaka till dokumentet och rätta dem.',
 };

@@ -1,5 +1,6 @@
 // One migration list per driver (column types are not portable). Each class runs the shared SQL
 // with its driver's dialect.
+import { FORMS_DOWN, formsSql } from './forms';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import {
   profileSql,
@@ -93,6 +94,7 @@ const all = (d: Dialect) => [
   migration('ConsoleAccounts1765710000000', d, consoleAccountSql, CONSOLE_ACCOUNT_DOWN),
   migration('EventFeed1765720000000', d, feedSql, feedDown(d)),
   migration('Embedding1765730000000', d, embeddingSql, EMBEDDING_DOWN),
+  migration('Forms1765750000000', d, formsSql, FORMS_DOWN),
   migration('ServiceSeals1765770000000', d, serviceSealSql, ['DROP TABLE service_seal']),
 ];
 
