@@ -20,6 +20,7 @@ import { opCommands } from './eid/op/cli';
 import { authTargets, setAuthTargets } from './eid/authn/cli';
 import { samlCommands } from './ops/samlcli';
 import { apiTokenCommands } from './ops/apitokencli';
+import { auditCommands } from './ops/auditcli';
 import {
   createDemoRequest,
   ensureDemoUsers,
@@ -156,6 +157,7 @@ export function cli(): Command {
   packagingCommands(program, withServices);
   samlCommands(program, withServices);
   apiTokenCommands(program, withServices);
+  auditCommands(program, withServices, () => config().dataDir);
   deliveriesCommand(program);
   demoCommand(program);
   verifyCommand(program);

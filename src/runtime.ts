@@ -56,12 +56,16 @@ import { SealJobs } from './store/sealjobs';
 import { SealRuns } from './core/sealrun';
 import { PACKAGING_ATTEMPTS } from './queue/queues';
 import { startHttp, type HttpRuntime } from './app';
+import { AuditChainRepository } from './store/auditchain';
+import { timestampFor } from './trust/tsp/request';
 
 export { WSDL_DIR } from './app';
 
 /** The running instance: what the HTTP surface uses (app.ts) and what only the process itself needs. */
 export interface Runtime extends HttpRuntime {
   cpr: CprRepository;
+  /** the history's daily anchors (docs/audit.md), run by the `anchor` timer */
+  audit: { anchorDue(): Promise<number> };
   /** packaging tasks' job (core/packagingrun.ts), run by the segl-packaging workers */
   packagingTasks: PackagingRuns;
   /** the seal job (core/sealrun.ts), run by the segl-seal workers */
@@ -332,6 +336,7 @@ function assembleRuntime(
     runTimers: () => runTimersNow(rt),
     ca: testCaOnce(cfg, db, () => rt.url),
     signing: async () => new SigningPipeline(await trust()),
+    audit: auditAnchors(db, clock, trust),
     trustAnchors: async () => (await trust()).anchors,
     documents: undefined as unknown as DocumentUseCases,
     packaging: packagingService(cfg, db, blobs, clock, () => rt.url ?? cfg.publicUrl, maker),
@@ -419,6 +424,17 @@ function testCaOnce(cfg: Config, db: DataSource, url: () => string | undefined):
     }));
 }
 
+/** The daily anchors of the history (store/auditchain.ts), time-stamped by the configured TSA. */
+function auditAnchors(db: DataSource, clock: Clock, trust: () => Promise<TrustSetup>): Runtime['audit'] {
+  const repo = new AuditChainRepository(db);
+  return {
+    anchorDue: async () => {
+      const tsa = (await trust()).timestamp;
+      return repo.anchorDue(clock.now(), async (imprint) => (await timestampFor(imprint, tsa)).token);
+    },
+  };
+}
+
 /** The trust (test CA or external) built on first use; tried again after a failure. */
 function trustOnce(cfg: Config, rt: () => Pick<Runtime, 'ca'>): () => Promise<TrustSetup> {
   let trustPromise: Promise<TrustSetup> | undefined;
@@ -447,7 +463,10 @@ async function runTimersNow(rt: Runtime): Promise<Record<string, number>> {
   for (const name of Object.keys(TIMER_JOBS) as TimerJob[])
     Object.assign(
       out,
-      await runTimer({ housekeeping: rt.documents.housekeeping, sds: rt.sds, cpr: rt.cpr, clock: rt.clock, testid: rt.testid }, name),
+      await runTimer(
+        { housekeeping: rt.documents.housekeeping, sds: rt.sds, cpr: rt.cpr, clock: rt.clock, testid: rt.testid, audit: rt.audit },
+        name,
+      ),
     );
   await rt.relay.round();
   return out;
@@ -480,6 +499,7 @@ async function startWorkers(rt: Runtime, resolve: Resolver | undefined): Promise
       sds: rt.sds,
       cpr: rt.cpr,
       testid: rt.testid,
+      audit: rt.audit,
       packagingTasks: rt.packagingTasks,
       sealing: rt.sealing,
     },

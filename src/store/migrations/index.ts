@@ -35,6 +35,7 @@ import { TEST_EMPLOYEE_DOWN, testEmployeeSql } from './tables';
 import { OIDC_EID_DOWN, oidcEidSql } from './tables';
 import { SAML_SP_DOWN, samlSpSql } from './tables';
 import { feedDown, feedSql } from './feed';
+import { auditChainMigration } from './auditchain';
 
 function migration(name: string, dialect: Dialect, up: (d: Dialect) => string[], down: string[]): new () => MigrationInterface {
   return class implements MigrationInterface {
@@ -86,6 +87,7 @@ const all = (d: Dialect) => [
   migration('OidcOp1765550000000', d, oidcOpSql, OIDC_OP_DOWN),
   migration('SamlSps1765600000000', d, samlSpSql, SAML_SP_DOWN),
   migration('EventFeed1765720000000', d, feedSql, feedDown(d)),
+  auditChainMigration(d),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);
