@@ -429,8 +429,9 @@ function auditAnchors(db: DataSource, clock: Clock, trust: () => Promise<TrustSe
   const repo = new AuditChainRepository(db);
   return {
     anchorDue: async () => {
-      const tsa = (await trust()).timestamp;
-      return repo.anchorDue(clock.now(), async (imprint) => (await timestampFor(imprint, tsa)).token);
+      const t = await trust();
+      const certificates = t.intermediates.map((c) => new Uint8Array(c.rawData));
+      return repo.anchorDue(clock.now(), { timestamp: async (imprint) => (await timestampFor(imprint, t.timestamp)).token, certificates });
     },
   };
 }

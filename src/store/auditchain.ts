@@ -112,6 +112,8 @@ export interface AnchorRow {
   root: string;
   leaves: Leaf[];
   token: string;
+  /** certificates (base64 DER) that may lead from the TSA's to a trust anchor: the issuing CAs segl knew */
+  certificates: string[];
 }
 
 type Row = Record<string, unknown>;
@@ -139,9 +141,16 @@ const toAnchor = (r: Row): AnchorRow => ({
   root: r.root as string,
   leaves: (JSON.parse(r.leaves as string) as Array<[string, number, string]>).map(([requestId, seq, hash]) => ({ requestId, seq, hash })),
   token: r.tsa_token as string,
+  certificates: JSON.parse(r.certificates as string) as string[],
 });
 
 const DAY_MS = 86_400_000;
+
+/** The TSA an anchor asks: a token over a SHA-256 imprint, and the CA certificates that lead to its root. */
+export interface AnchorTsa {
+  timestamp(imprint: Uint8Array): Promise<Uint8Array>;
+  certificates: Uint8Array[];
+}
 
 export class AuditChainRepository {
   private readonly db: SqlDatabase;
@@ -155,7 +164,7 @@ export class AuditChainRepository {
    * token over the anchor's imprint). Idempotent: a service with an anchor of that day, or with nothing
    * to anchor, is left alone. Returns how many anchors were made.
    */
-  async anchorDue(now: Date, timestamp: (imprint: Uint8Array) => Promise<Uint8Array>): Promise<number> {
+  async anchorDue(now: Date, tsa: AnchorTsa): Promise<number> {
     const cutoff = new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS);
     const day = new Date(cutoff.getTime() - DAY_MS).toISOString().slice(0, 10);
     const services = await this.db.tx((q) =>
@@ -167,7 +176,7 @@ export class AuditChainRepository {
       ),
     );
     let made = 0;
-    for (const { service_id } of services) if (await this.anchorService(Number(service_id), day, cutoff, now, timestamp)) made++;
+    for (const { service_id } of services) if (await this.anchorService(Number(service_id), day, cutoff, now, tsa)) made++;
     return made;
   }
 
@@ -177,7 +186,7 @@ export class AuditChainRepository {
     day: string,
     cutoff: Date,
     now: Date,
-    timestamp: (imprint: Uint8Array) => Promise<Uint8Array>,
+    tsa: AnchorTsa,
   ): Promise<boolean> {
     const rows = await this.db.tx((q) =>
       q.all<{ id: number; request_id: string; seq: number; hash: string }>(
@@ -189,11 +198,11 @@ export class AuditChainRepository {
     if (!rows.length) return false;
     const leaves: Leaf[] = rows.map((r) => ({ requestId: r.request_id, seq: Number(r.seq), hash: r.hash })).sort(compareLeaves);
     const root = merkleRoot(leaves.map((l) => l.hash));
-    const token = await timestamp(anchorImprint({ serviceId, day, leafCount: leaves.length, root }));
+    const token = await tsa.timestamp(anchorImprint({ serviceId, day, leafCount: leaves.length, root }));
     return this.db.tx(async (q) => {
       const [a] = await q.all<{ id: number }>(
-        `INSERT INTO audit_anchor (service_id, day, cutoff, created_at, leaf_count, root, leaves, tsa_token)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (service_id, day) DO NOTHING RETURNING id`,
+        `INSERT INTO audit_anchor (service_id, day, cutoff, created_at, leaf_count, root, leaves, tsa_token, certificates)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (service_id, day) DO NOTHING RETURNING id`,
         [
           serviceId,
           day,
@@ -203,6 +212,7 @@ export class AuditChainRepository {
           root,
           JSON.stringify(leaves.map((l) => [l.requestId, l.seq, l.hash])),
           Buffer.from(token).toString('base64'),
+          JSON.stringify(tsa.certificates.map((c) => Buffer.from(c).toString('base64'))),
         ],
       );
       if (!a) return false; // another worker anchored that day meanwhile

@@ -23,7 +23,7 @@ function upSql(d: Dialect): { columns: string[]; after: string[] } {
       'CREATE INDEX event_unanchored ON event (time) WHERE anchor_id IS NULL',
       `CREATE TABLE audit_anchor (id ${d.serial}, service_id integer NOT NULL REFERENCES service(id), day varchar(10) NOT NULL,
         cutoff ${T} NOT NULL, created_at ${T} NOT NULL, leaf_count integer NOT NULL, root varchar(64) NOT NULL,
-        leaves ${d.text} NOT NULL, tsa_token ${d.text} NOT NULL, UNIQUE (service_id, day))`,
+        leaves ${d.text} NOT NULL, tsa_token ${d.text} NOT NULL, certificates ${d.text} NOT NULL, UNIQUE (service_id, day))`,
     ],
   };
 }
