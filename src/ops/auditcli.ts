@@ -12,7 +12,15 @@ const FORMAT = 'segl-audit-export/1';
 
 /** An anchor as exported: all its leaves, or (one request) that request's leaves with their audit paths. */
 function exportAnchor(a: AnchorRow, requestId: string | undefined) {
-  const base = { id: a.id, day: a.day, cutoff: a.cutoff, leafCount: a.leafCount, root: a.root, token: a.token, certificates: a.certificates };
+  const base = {
+    id: a.id,
+    day: a.day,
+    cutoff: a.cutoff,
+    leafCount: a.leafCount,
+    root: a.root,
+    token: a.token,
+    certificates: a.certificates,
+  };
   if (requestId === undefined) return { ...base, complete: true, leaves: a.leaves };
   const sorted = [...a.leaves].sort(compareLeaves);
   const hashes = sorted.map((l) => l.hash);

@@ -147,7 +147,11 @@ function checkChain(
     report({ kind, requestId, seq, message: `(${requestId}, ${seq}) ${message}` });
   };
   for (const e of events.filter((x) => x.seq === null || x.hash === null || x.prevHash === null))
-    report({ kind: 'inserted', requestId, message: `event id ${e.id} (${e.type} at ${e.time}) has no place in the chain: written around it` });
+    report({
+      kind: 'inserted',
+      requestId,
+      message: `event id ${e.id} (${e.type} at ${e.time}) has no place in the chain: written around it`,
+    });
   const chained = events.filter((x) => x.seq !== null && x.hash !== null && x.prevHash !== null);
   // the stored order (getRequestHistory's, by id) must be the chain's
   let highest = 0;
@@ -242,8 +246,8 @@ export function describeAudit(v: AuditVerdict): string {
     const since = v.problems.some((p) => p.requestId === r.requestId)
       ? '; NOT intact, see below'
       : a
-      ? `; complete and unchanged since anchor ${a.anchor} of ${a.day} (through seq ${a.seq})${r.head && r.head.seq > a.seq ? `, seq ${a.seq + 1}–${r.head.seq} chained, not yet anchored` : ''}`
-      : '; not yet anchored (chained only)';
+        ? `; complete and unchanged since anchor ${a.anchor} of ${a.day} (through seq ${a.seq})${r.head && r.head.seq > a.seq ? `, seq ${a.seq + 1}–${r.head.seq} chained, not yet anchored` : ''}`
+        : '; not yet anchored (chained only)';
     lines.push(`  request ${r.requestId}: ${r.events} event(s), ${head}${since}`);
   }
   for (const p of v.problems) lines.push(`  ${p.kind.toUpperCase()}: ${p.message}`);

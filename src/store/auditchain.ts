@@ -181,13 +181,7 @@ export class AuditChainRepository {
   }
 
   /** One service's anchor of `day`: the leaves read, the token asked for outside any transaction, then all written. */
-  private async anchorService(
-    serviceId: number,
-    day: string,
-    cutoff: Date,
-    now: Date,
-    tsa: AnchorTsa,
-  ): Promise<boolean> {
+  private async anchorService(serviceId: number, day: string, cutoff: Date, now: Date, tsa: AnchorTsa): Promise<boolean> {
     const rows = await this.db.tx((q) =>
       q.all<{ id: number; request_id: string; seq: number; hash: string }>(
         `SELECT e.id, e.request_id, e.seq, e.hash FROM event e JOIN request r ON r.id = e.request_id

@@ -478,7 +478,10 @@ export class OutboxRepository {
       return this.db.tx(async (q) => {
         const rows = await q.all<Row>(pgSettleMany(list.length), list.flat());
         const done = rows.filter((r) => r.ev_type);
-        await appendEvents(q, done.map((r) => event(r.request_id, str(r.ev_task), str(r.ev_type), str(r.updated_at), str(r.ev_data), str(r.delivery_id))));
+        await appendEvents(
+          q,
+          done.map((r) => event(r.request_id, str(r.ev_task), str(r.ev_type), str(r.updated_at), str(r.ev_data), str(r.delivery_id))),
+        );
         return new Set(rows.map((r) => r.delivery_id as string));
       });
     return this.db.tx(async (q) => {

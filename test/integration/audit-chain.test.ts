@@ -114,7 +114,9 @@ describe.each(databases())('tamper-evident history (%s)', (db) => {
     signed = await create();
     await append(signed, 2);
     const keys = await generateKeys();
-    const certificate = await (await s.rt.ca()).issuePerson({ commonName: 'Ada Lovelace', pid: '9208-2002-2-123456789012', publicKey: keys.publicKey });
+    const certificate = await (
+      await s.rt.ca()
+    ).issuePerson({ commonName: 'Ada Lovelace', pid: '9208-2002-2-123456789012', publicKey: keys.publicKey });
     const done = await signTask(s.rt, svc, signed, { certificate, keys }, { documentIds: ['d'] });
     if (!done.ok) throw new Error(done.reason);
     packageXml = done.packageXml;
@@ -159,7 +161,10 @@ describe.each(databases())('tamper-evident history (%s)', (db) => {
     const ok = await exec('openssl', args);
     expect(ok.stdout).toMatch(/Verification: OK/);
     // another statement (one leaf less) is not what the TSA stamped
-    writeFileSync(path.join(dir, 'statement'), anchorStatement({ serviceId: svc.id, day: a.day, leafCount: a.leafCount - 1, root: a.root }));
+    writeFileSync(
+      path.join(dir, 'statement'),
+      anchorStatement({ serviceId: svc.id, day: a.day, leafCount: a.leafCount - 1, root: a.root }),
+    );
     const no = await exec('openssl', args).catch((e: { stdout: string; stderr: string }) => e);
     expect(`${no.stdout}${no.stderr}`).toMatch(/Verification: FAILED/);
   }, 120_000);
@@ -170,7 +175,9 @@ describe.each(databases())('tamper-evident history (%s)', (db) => {
     const r = await segl('audit', 'verify', file, '--anchor', path.join(dir, 'root.pem'));
     expect(r.stdout).toMatch(/the history is complete and unchanged/);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`request ${signed}: .*complete and unchanged since anchor \\d+ of \\d{4}-\\d{2}-\\d{2} \\(through seq \\d+\\), seq`));
+    expect(r.stdout).toMatch(
+      new RegExp(`request ${signed}: .*complete and unchanged since anchor \\d+ of \\d{4}-\\d{2}-\\d{2} \\(through seq \\d+\\), seq`),
+    );
     const one = await exportFile('one.json', '--request', tampered.edit);
     const parsed = JSON.parse(readFileSync(one, 'utf8')) as AuditExport;
     expect(parsed.events.every((e) => e.requestId === tampered.edit)).toBe(true);

@@ -81,7 +81,9 @@ async function chainExisting(q: QueryRunner, pg: boolean): Promise<void> {
           WHERE e.id = v.id`,
         values.flat(),
       );
-    } else for (const [id, seq, prev, hash] of values) await q.query('UPDATE event SET seq = ?, prev_hash = ?, hash = ? WHERE id = ?', [seq, prev, hash, id]);
+    } else
+      for (const [id, seq, prev, hash] of values)
+        await q.query('UPDATE event SET seq = ?, prev_hash = ?, hash = ? WHERE id = ?', [seq, prev, hash, id]);
     const last = rows[rows.length - 1]!;
     after = { requestId: last.request_id as string, id: Number(last.id) };
   }
