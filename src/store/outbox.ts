@@ -189,7 +189,7 @@ function pgSettleMany(n: number): string {
   return `WITH v (${SETTLE_VALUES.map(([c]) => c).join(', ')}) AS (VALUES ${Array.from({ length: n }, () => row).join(', ')}),
     u AS (UPDATE outbox o SET status = v.status, attempts = v.attempts, updated_at = v.updated_at, queued_at = NULL, claim = NULL,
       claimed_at = NULL, last_error = v.last_error, due_at = COALESCE(v.due_at, o.due_at), delivered_at = v.delivered_at
-      FROM v WHERE o.delivery_id = v.delivery_id AND o.status = 'sending' AND o.claim = v.claim RETURNING o.delivery_id, o.request_id),
+      FROM v WHERE o.delivery_id = v.delivery_id AND o.status = 'sending' AND o.claim = v.claim RETURNING o.delivery_id, o.request_id)
     SELECT u.delivery_id, u.request_id, v.ev_task, v.ev_type, v.ev_data, v.updated_at FROM u JOIN v ON v.delivery_id = u.delivery_id`;
 }
 

@@ -18,6 +18,8 @@ import { anchorStatement, eventHash } from '../../src/util/hashchain';
 import { verifyAuditExport, type AuditExport, type Problem } from '../../src/signing/auditverify';
 import { auditExport } from '../../src/ops/auditcli';
 import { TIMER_JOBS } from '../../src/queue/jobs/timers';
+import { auditChainMigration } from '../../src/store/migrations/auditchain';
+import { POSTGRES, SQLITE } from '../../src/store/migrations/tables';
 import { signTask } from '../support/sign';
 import { databases, startServer, type TestServer } from '../support/server';
 import { createRequestXml, REPO } from '../support/soap';
@@ -264,5 +266,30 @@ describe.each(databases())('tamper-evident history (%s)', (db) => {
     const v = await verifyAuditExport(auditExport(svc, events, anchors, id, new Date()) as AuditExport, [root]);
     expect(v.problems).toEqual([]);
     expect(v.requests[0]!.head!.seq).toBe(base + 48);
+  }, 60_000);
+
+  test('the migration chains the events written before it: the same hashes as the writer, an export that verifies', async () => {
+    const before = await chain(signed);
+    const q = s.rt.db.createQueryRunner();
+    const migration = new (auditChainMigration(pg ? POSTGRES : SQLITE))();
+    try {
+      await migration.down(q);
+      const cols = await sql('SELECT * FROM event WHERE request_id = ?', [signed]);
+      expect(cols.length).toBe(before.length);
+      expect(Object.keys(cols[0]!)).not.toContain('hash');
+      await migration.up(q);
+    } finally {
+      await q.release();
+    }
+    const after = await chain(signed);
+    expect(after.map((r) => [r.seq, r.prev_hash, r.hash])).toEqual(before.map((r) => [r.seq, r.prev_hash, r.hash]));
+    const { events, anchors } = await new AuditChainRepository(s.rt.db).export(svc.id);
+    expect(anchors).toEqual([]);
+    const v = await verifyAuditExport(auditExport(svc, events, anchors, undefined, new Date()) as AuditExport, [root]);
+    expect(v.problems).toEqual([]);
+    expect(v.requests.length).toBeGreaterThanOrEqual(6);
+    // and the writer carries on from the migrated head
+    await append(signed, 1);
+    expect((await chain(signed)).at(-1)!.prev_hash).toBe(after.at(-1)!.hash);
   }, 60_000);
 });
