@@ -9,22 +9,13 @@ import { certificateFromDer } from '../trust/x509/cache';
 import { openSignedData } from '../trust/cms/verify';
 import { checkTimestampToken } from '../trust/tsp/token';
 import { validatePath } from '../trust/x509/path';
+import type { ExportedEvent } from '../store/auditchain';
 import { anchorStatement, eventHash, GENESIS, merkleRoot, rootFromPath, type ChainedEvent } from '../util/hashchain';
 
 export const EXPORT_FORMAT = 'segl-audit-export/1';
 
-export interface ExportEvent {
-  id: number;
-  requestId: string;
-  seq: number | null;
-  taskId: string | null;
-  type: string;
-  time: string;
-  data: string | null;
-  deliveryId: string | null;
-  prevHash: string | null;
-  hash: string | null;
-}
+/** An event as exported: the columns its hash covers and its stored chain columns. */
+export type ExportEvent = ExportedEvent;
 
 export interface ExportLeaf {
   requestId: string;
