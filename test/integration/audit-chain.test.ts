@@ -268,6 +268,37 @@ describe.each(databases())('tamper-evident history (%s)', (db) => {
     expect(v.requests[0]!.head!.seq).toBe(base + 48);
   }, 60_000);
 
+  test("a packaging task's PAdES carries the chain head in its signed package.json", async () => {
+    const id = await createRequestXml(
+      s.endpoint,
+      'demo',
+      s.demoPassword,
+      `<document xsi:type="provided-document" id="d" mime-type="text/plain"><data>eA==</data><description>d</description></document>` +
+        `<task id="t1"><document-action type="sign"><document-ref>d</document-ref></document-action></task>` +
+        `<packaging-task packaging-task-id="p1" method="pades"><packaging-task-document task-id="t1" document-id="d"/></packaging-task>`,
+    );
+    const keys = await generateKeys();
+    const certificate = await (
+      await s.rt.ca()
+    ).issuePerson({ commonName: 'Ann Berg', pid: '9208-2002-2-123456789012', publicKey: keys.publicKey });
+    const done = await signTask(s.rt, svc, id, { certificate, keys }, { documentIds: ['d'] });
+    if (!done.ok) throw new Error(done.reason);
+    const head = (await chain(id)).at(-1)!;
+    expect(await s.rt.packagingTasks.run(id, 'p1')).toBe('completed');
+    const [row] = await sql('SELECT result_blob_key FROM packaging_task WHERE request_id = ?', [id]);
+    const file = path.join(dir, 'package.pdf');
+    writeFileSync(file, await s.rt.blobs.getBytes(row!.result_blob_key as string));
+    const out = path.join(dir, 'detached');
+    rmSync(out, { recursive: true, force: true });
+    await exec('mkdir', ['-p', out]);
+    await exec('pdfdetach', ['-saveall', '-o', out, file]);
+    const manifest = JSON.parse(readFileSync(path.join(out, 'package.json'), 'utf8')) as { history?: unknown };
+    expect(manifest.history).toEqual({ requestId: id, seq: Number(head.seq), hash: head.hash, algorithm: 'segl-event/1' });
+    const verified = await segl('verify', file, '--anchor', path.join(dir, 'root.pem'));
+    expect(verified.stdout).toMatch(/TOTAL-PASSED/);
+    expect(verified.code).toBe(0);
+  }, 120_000);
+
   test('the migration chains the events written before it: the same hashes as the writer, an export that verifies', async () => {
     const before = await chain(signed);
     const q = s.rt.db.createQueryRunner();
