@@ -56,7 +56,7 @@ import { SealJobs } from './store/sealjobs';
 import { SealRuns } from './core/sealrun';
 import { PACKAGING_ATTEMPTS } from './queue/queues';
 import { startHttp, type HttpRuntime } from './app';
-import { AuditChainRepository } from './store/auditchain';
+import { dailyAnchors, type AnchorTsa } from './store/auditchain';
 import { timestampFor } from './trust/tsp/request';
 
 export { WSDL_DIR } from './app';
@@ -336,7 +336,7 @@ function assembleRuntime(
     runTimers: () => runTimersNow(rt),
     ca: testCaOnce(cfg, db, () => rt.url),
     signing: async () => new SigningPipeline(await trust()),
-    audit: auditAnchors(db, clock, trust, log),
+    audit: dailyAnchors(db, clock, () => anchorTsa(trust), log),
     trustAnchors: async () => (await trust()).anchors,
     documents: undefined as unknown as DocumentUseCases,
     packaging: packagingService(cfg, db, blobs, clock, () => rt.url ?? cfg.publicUrl, maker),
@@ -424,25 +424,11 @@ function testCaOnce(cfg: Config, db: DataSource, url: () => string | undefined):
     }));
 }
 
-/**
- * The daily anchors of the history (store/auditchain.ts), time-stamped by the configured TSA. A TSA that
- * does not answer costs no event its anchor: the next run covers every event not yet anchored.
- */
-function auditAnchors(db: DataSource, clock: Clock, trust: () => Promise<TrustSetup>, log: Logger): Runtime['audit'] {
-  const repo = new AuditChainRepository(db);
-  return {
-    anchorDue: async () => {
-      try {
-        const t = await trust();
-        const certificates = t.intermediates.map((c) => new Uint8Array(c.rawData));
-        const timestamp = async (imprint: Uint8Array) => (await timestampFor(imprint, t.timestamp)).token;
-        return await repo.anchorDue(clock.now(), { timestamp, certificates });
-      } catch (e) {
-        log.warn({ err: (e as Error).message }, 'the history anchor was not made (the next run covers these events)');
-        return 0;
-      }
-    },
-  };
+/** The TSA of the history's daily anchors (docs/audit.md): the configured one, and the CAs that lead to its root. */
+async function anchorTsa(trust: () => Promise<TrustSetup>): Promise<AnchorTsa> {
+  const t = await trust();
+  const certificates = t.intermediates.map((c) => new Uint8Array(c.rawData));
+  return { timestamp: async (imprint) => (await timestampFor(imprint, t.timestamp)).token, certificates };
 }
 
 /** The trust (test CA or external) built on first use; tried again after a failure. */
