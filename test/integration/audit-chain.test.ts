@@ -64,6 +64,16 @@ describe.each(databases())('tamper-evident history (%s)', (db) => {
       `<document xsi:type="provided-document" id="d" mime-type="text/plain"><data>${Buffer.from('Terms: 3 %.\n').toString('base64')}</data>` +
         `<description>d</description></document><task id="t1"><document-action type="sign"><document-ref>d</document-ref></document-action></task>`,
     );
+  /** task t1 of a request signed and sealed (the seal job run here) by a new test-CA person */
+  const signAs = async (name: string, requestId: string) => {
+    const keys = await generateKeys();
+    const certificate = await (
+      await s.rt.ca()
+    ).issuePerson({ commonName: name, pid: '9208-2002-2-123456789012', publicKey: keys.publicKey });
+    const done = await signTask(s.rt, svc, requestId, { certificate, keys }, { documentIds: ['d'] });
+    if (!done.ok) throw new Error(done.reason);
+    return done;
+  };
   /** events appended through the one writer, each in a transaction of its own */
   const append = async (requestId: string, n: number) => {
     for (let i = 0; i < n; i++)
@@ -115,12 +125,7 @@ describe.each(databases())('tamper-evident history (%s)', (db) => {
   test('a signed request: its events chained by seq, the sealed LTV-SDO carries the chain head, xmlsec1 verifies it', async () => {
     signed = await create();
     await append(signed, 2);
-    const keys = await generateKeys();
-    const certificate = await (
-      await s.rt.ca()
-    ).issuePerson({ commonName: 'Ada Lovelace', pid: '9208-2002-2-123456789012', publicKey: keys.publicKey });
-    const done = await signTask(s.rt, svc, signed, { certificate, keys }, { documentIds: ['d'] });
-    if (!done.ok) throw new Error(done.reason);
+    const done = await signAs('Ada Lovelace', signed);
     packageXml = done.packageXml;
     const rows = await chain(signed);
     expect(rows.map((r) => Number(r.seq))).toEqual(rows.map((_, i) => i + 1));
@@ -277,12 +282,7 @@ describe.each(databases())('tamper-evident history (%s)', (db) => {
         `<task id="t1"><document-action type="sign"><document-ref>d</document-ref></document-action></task>` +
         `<packaging-task packaging-task-id="p1" method="pades"><packaging-task-document task-id="t1" document-id="d"/></packaging-task>`,
     );
-    const keys = await generateKeys();
-    const certificate = await (
-      await s.rt.ca()
-    ).issuePerson({ commonName: 'Ann Berg', pid: '9208-2002-2-123456789012', publicKey: keys.publicKey });
-    const done = await signTask(s.rt, svc, id, { certificate, keys }, { documentIds: ['d'] });
-    if (!done.ok) throw new Error(done.reason);
+    await signAs('Ann Berg', id);
     const head = (await chain(id)).at(-1)!;
     expect(await s.rt.packagingTasks.run(id, 'p1')).toBe('completed');
     const [row] = await sql('SELECT result_blob_key FROM packaging_task WHERE request_id = ?', [id]);
