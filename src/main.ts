@@ -23,6 +23,7 @@ import { sealCommands } from './ops/sealcli';
 import { apiTokenCommands } from './ops/apitokencli';
 import { frameOriginList } from './portal/embed';
 import { consoleUserCommands } from './ops/consoleusercli';
+import { auditCommands } from './ops/auditcli';
 import {
   createDemoRequest,
   ensureDemoUsers,
@@ -161,6 +162,7 @@ export function cli(): Command {
   sealCommands(program, withServices, config);
   apiTokenCommands(program, withServices);
   consoleUserCommands(program, withServices);
+  auditCommands(program, withServices, () => config().dataDir);
   deliveriesCommand(program);
   demoCommand(program);
   verifyCommand(program);

@@ -58,12 +58,16 @@ import { SealJobs } from './store/sealjobs';
 import { SealRuns } from './core/sealrun';
 import { PACKAGING_ATTEMPTS } from './queue/queues';
 import { startHttp, type HttpRuntime } from './app';
+import { dailyAnchors, type AnchorTsa } from './store/auditchain';
+import { timestampFor } from './trust/tsp/request';
 
 export { WSDL_DIR } from './app';
 
 /** The running instance: what the HTTP surface uses (app.ts) and what only the process itself needs. */
 export interface Runtime extends HttpRuntime {
   cpr: CprRepository;
+  /** the history's daily anchors (docs/audit.md), run by the `anchor` timer */
+  audit: { anchorDue(): Promise<number> };
   /** packaging tasks' job (core/packagingrun.ts), run by the segl-packaging workers */
   packagingTasks: PackagingRuns;
   /** the seal job (core/sealrun.ts), run by the segl-seal workers */
@@ -340,6 +344,7 @@ function assembleRuntime(
     runTimers: () => runTimersNow(rt),
     ca: testCaOnce(cfg, db, () => rt.url),
     signing: async () => new SigningPipeline(await trust()),
+    audit: dailyAnchors(db, clock, () => anchorTsa(trust), log),
     trustAnchors: async () => (await trust()).anchors,
     documents: undefined as unknown as DocumentUseCases,
     packaging: packagingService(cfg, db, blobs, clock, () => rt.url ?? cfg.publicUrl, maker),
@@ -427,6 +432,13 @@ function testCaOnce(cfg: Config, db: DataSource, url: () => string | undefined):
     }));
 }
 
+/** The TSA of the history's daily anchors (docs/audit.md): the configured one, and the CAs that lead to its root. */
+async function anchorTsa(trust: () => Promise<TrustSetup>): Promise<AnchorTsa> {
+  const t = await trust();
+  const certificates = t.intermediates.map((c) => new Uint8Array(c.rawData));
+  return { timestamp: async (imprint) => (await timestampFor(imprint, t.timestamp)).token, certificates };
+}
+
 /** The trust (test CA or external) built on first use; tried again after a failure. */
 function trustOnce(cfg: Config, rt: () => Pick<Runtime, 'ca'>, seals: ServiceSealLookup): () => Promise<TrustSetup> {
   let trustPromise: Promise<TrustSetup> | undefined;
@@ -455,7 +467,10 @@ async function runTimersNow(rt: Runtime): Promise<Record<string, number>> {
   for (const name of Object.keys(TIMER_JOBS) as TimerJob[])
     Object.assign(
       out,
-      await runTimer({ housekeeping: rt.documents.housekeeping, sds: rt.sds, cpr: rt.cpr, clock: rt.clock, testid: rt.testid }, name),
+      await runTimer(
+        { housekeeping: rt.documents.housekeeping, sds: rt.sds, cpr: rt.cpr, clock: rt.clock, testid: rt.testid, audit: rt.audit },
+        name,
+      ),
     );
   await rt.relay.round();
   return out;
@@ -488,6 +503,7 @@ async function startWorkers(rt: Runtime, resolve: Resolver | undefined): Promise
       sds: rt.sds,
       cpr: rt.cpr,
       testid: rt.testid,
+      audit: rt.audit,
       packagingTasks: rt.packagingTasks,
       sealing: rt.sealing,
     },

@@ -21,5 +21,7 @@ export interface PackageMaker {
     packageId: string;
     sources: PackageSource[];
     now: Date;
+    /** a packaging task's request: the head of its history chain (docs/audit.md), written into package.json */
+    historyHead?: { requestId: string; seq: number; hash: string };
   }): Promise<PackageOutcome>;
 }

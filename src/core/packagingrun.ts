@@ -12,10 +12,10 @@
 import { newSignicatId } from './ids';
 import type { PackageMaker, PackageOutcome } from './packagemaker';
 import { applyPackagingSteps, packageId, planPackagingEnd } from './packagingtasks';
-import type { BlobSink, BlobSource, PackagingResult, PackagingTaskRow, PackagingWrites, RequestWrites } from './ports';
+import type { BlobSink, BlobSource, PackagingResult, PackagingTaskRow, PackagingWrites, RequestWrites, SealWrites } from './ports';
 import { DAY_MS, iso, UseCase, type BaseTx, type UseCaseDeps } from './usecase';
 
-type Tx = BaseTx & PackagingWrites & Pick<RequestWrites, 'insertArchive' | 'insertSds'>;
+type Tx = BaseTx & PackagingWrites & Pick<RequestWrites, 'insertArchive' | 'insertSds'> & Pick<SealWrites, 'historyHead'>;
 
 export interface PackagingRunDeps extends UseCaseDeps<Tx> {
   blobs: BlobSink & BlobSource;
@@ -43,6 +43,8 @@ interface Work {
   attempts: number;
   sources: Array<{ ref: string; blobKey: string }>;
   missing: string[];
+  /** the head of the request's history chain when the run began (docs/audit.md) */
+  historyHead?: { seq: number; hash: string };
 }
 
 export class PackagingRuns extends UseCase<Tx, PackagingRunDeps> {
@@ -82,7 +84,7 @@ export class PackagingRuns extends UseCase<Tx, PackagingRunDeps> {
         else missing.push(`document "${d.documentId}" of task "${d.taskId}"`);
       }
       const attempts = await tx.countPackagingAttempt(requestId, packagingTaskId, n);
-      return { row: job.row, serviceName: job.serviceName, attempts, sources, missing };
+      return { row: job.row, serviceName: job.serviceName, attempts, sources, missing, historyHead: await tx.historyHead(requestId) };
     });
   }
 
@@ -97,6 +99,7 @@ export class PackagingRuns extends UseCase<Tx, PackagingRunDeps> {
       packageId: packageId(work.row.requestId, work.row.packagingTaskId),
       sources,
       now: this.now(),
+      historyHead: work.historyHead && { requestId: work.row.requestId, ...work.historyHead },
     });
   }
 

@@ -324,6 +324,8 @@ export interface SealWrites {
   endSealJob(key: SealJobKey, status: 'done' | 'failed', error: string | undefined, now: string): Promise<boolean>;
   /** A queued job is due again at `dueAt` (pending for the relay); false when it is no longer queued. */
   retrySealJob(key: SealJobKey, dueAt: string, error: string, now: string): Promise<boolean>;
+  /** The head of the request's history chain (docs/audit.md): its last event's seq and hash; undefined before any. */
+  historyHead(requestId: string): Promise<{ seq: number; hash: string } | undefined>;
 }
 
 /** What the timers find due (core/housekeeping.ts). */

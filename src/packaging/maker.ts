@@ -12,6 +12,7 @@ import { verifyLtvSdo } from '../signing/offline';
 import type { TrustSetup } from '../signing/trust';
 import { createPades } from '../trust/pades/pades';
 import { composePackage, deflateSoon } from './compose';
+import { EVENT_HASH_VERSION } from '../util/hashchain';
 import { formatTime } from './format';
 import { LtvSdoFormatError, parseLtvSdo, readLtvSdo, signerOf, type DecodedDocuments, type LtvSdoSummary, type ParsedLtvSdo } from './sdo';
 import {
@@ -199,6 +200,7 @@ function manifest(input: Parameters<PackageMaker['make']>[0], sdos: ReadSdo[], d
     service: input.serviceName,
     method: input.method,
     createdAt: input.now.toISOString(),
+    ...(input.historyHead ? { history: { ...input.historyHead, algorithm: EVENT_HASH_VERSION } } : {}),
     documents: docs.map((d) => ({ id: d.id, description: d.description, mimeType: d.mimeType, sha256: d.sha256 })),
     signatures: sdos.map(({ source, summary, sha256: sdoSha }, i) => ({
       ref: source.ref,

@@ -29,6 +29,7 @@ import { createSeal } from '../trust/xades/seal';
 import type { SigningIdentity } from '../trust/sources';
 import type { TrustSetup } from './trust';
 import { SEGL_VERSION } from '../version';
+import { EVENT_HASH_VERSION } from '../util/hashchain';
 
 /** segl's seal policy (a test OID, like the certificate policies). */
 export const SEAL_POLICY = {
@@ -212,6 +213,7 @@ export class SigningPipeline implements SignatureMaker<SigningIdentity>, SealMak
       verificationContext: { server: serverContext(true) },
       externalContext: act.externalContext,
       auditTrail: audit,
+      historyHead: act.historyHead && { requestId: act.requestId, ...act.historyHead, algorithm: EVENT_HASH_VERSION },
     });
     // The seal carries its own chain and the OCSP answer for the seal certificate.
     const sealOcsp = await sealOcspP;

@@ -37,7 +37,6 @@ import {
   TASK_COLS,
   TASK_DOC_COLS,
   DOC_COLS,
-  EVENT_COLS,
   ARTIFACT_COLS,
   NOTIFICATION_COLS,
   taskValues,
@@ -46,8 +45,10 @@ import {
 } from './taskrows';
 import { SORT_COLUMN, where } from './taskfilter';
 import { SealTx } from './sealjobs';
+import { appendEvents, type NewEvent } from './auditchain';
 import type { NotificationRow } from '../core/outbox';
 
+const newEvent = (e: EventRow): NewEvent => ({ requestId: e.requestId, taskId: e.taskId, type: e.event, time: e.eventTime, data: e.data });
 const inList = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
 class Tx extends SealTx implements DocumentTx {
@@ -86,7 +87,7 @@ class Tx extends SealTx implements DocumentTx {
       );
       await this.insertDocs(n.taskDocuments, n.documents);
       await this.insertNotifications(n.notifications);
-      await this.insertEvents(n.events);
+      await appendEvents(this.q, n.events.map(newEvent), new Map([[r.id, r.serviceId]]));
       await this.insertPackagingTasks(n.packagingTasks);
     }
   }
@@ -242,11 +243,7 @@ class Tx extends SealTx implements DocumentTx {
   }
 
   async insertEvents(events: EventRow[]): Promise<void> {
-    await this.insert(
-      'event',
-      EVENT_COLS,
-      events.map((e) => [e.requestId, e.taskId, e.event, e.eventTime, e.data]),
-    );
+    await appendEvents(this.q, events.map(newEvent));
   }
 
   async events(requestId: string, taskId: string): Promise<EventRow[]> {

@@ -5,6 +5,7 @@ import type { DeliveryStatus, OutboxRow } from '../core/outbox';
 import type { Notification } from '../core/types';
 import type { TaskStatus } from '../core/enums';
 import { insertSql, sqlDatabase, toPg, type Param, type Sql, type SqlDatabase } from './sql';
+import { appendEvents, type NewEvent } from './auditchain';
 
 const COLS = [
   'delivery_id',
@@ -165,9 +166,6 @@ const claimSql = (n: number, driver: string) =>
 /** The row moves on only while the run that settles it holds its claim (a duplicate run changes nothing). */
 const SETTLE_SQL = `UPDATE outbox SET status = ?, attempts = ?, updated_at = ?, queued_at = NULL, claim = NULL, claimed_at = NULL,
     last_error = ?, due_at = COALESCE(?, due_at), delivered_at = ? WHERE delivery_id = ? AND status = 'sending' AND claim = ? RETURNING request_id`;
-/** A delivery's event names the delivery (the event feed hands the id to integrators). */
-const EVENT_COLS = ['request_id', 'task_id', 'type', 'time', 'data', 'delivery_id'] as const;
-const INSERT_EVENT = insertSql('event', EVENT_COLS, 1);
 /** One settle's values, in SETTLE_VALUES order. */
 const SETTLE_VALUES = [
   'delivery_id varchar',
@@ -183,18 +181,16 @@ const SETTLE_VALUES = [
   'ev_data text',
 ].map((c) => c.split(' ') as [string, string]);
 /**
- * PostgreSQL: many settles in one statement (one round trip, one commit), each row on its own
- * terms: it moves on only while its run holds the claim, and its event is written only if it did.
+ * PostgreSQL: many settles in one statement, each row on its own terms: it moves on only while its run
+ * holds the claim, and only then is its event (returned here) appended to the history by appendEvents.
  */
 function pgSettleMany(n: number): string {
   const row = `(${SETTLE_VALUES.map(([, type]) => `CAST(? AS ${type})`).join(', ')})`;
   return `WITH v (${SETTLE_VALUES.map(([c]) => c).join(', ')}) AS (VALUES ${Array.from({ length: n }, () => row).join(', ')}),
     u AS (UPDATE outbox o SET status = v.status, attempts = v.attempts, updated_at = v.updated_at, queued_at = NULL, claim = NULL,
       claimed_at = NULL, last_error = v.last_error, due_at = COALESCE(v.due_at, o.due_at), delivered_at = v.delivered_at
-      FROM v WHERE o.delivery_id = v.delivery_id AND o.status = 'sending' AND o.claim = v.claim RETURNING o.delivery_id, o.request_id),
-    e AS (INSERT INTO event (${EVENT_COLS.join(', ')}) SELECT u.request_id, v.ev_task, v.ev_type, v.updated_at, v.ev_data, u.delivery_id
-      FROM u JOIN v ON v.delivery_id = u.delivery_id WHERE v.ev_type IS NOT NULL)
-    SELECT delivery_id FROM u`;
+      FROM v WHERE o.delivery_id = v.delivery_id AND o.status = 'sending' AND o.claim = v.claim RETURNING o.delivery_id, o.request_id)
+    SELECT u.delivery_id, u.request_id, v.ev_task, v.ev_type, v.ev_data, v.updated_at FROM u JOIN v ON v.delivery_id = u.delivery_id`;
 }
 
 export type SettleOutcome = { kind: 'delivered' | 'dead' | 'cancelled'; note: string } | { kind: 'retry'; note: string; nextDueAt: string };
@@ -469,18 +465,35 @@ export class OutboxRepository {
 
   /** The settles (settleValues each) in one statement (PostgreSQL) or one transaction (SQLite); the ids that applied. */
   private async settleMany(list: Param[][]): Promise<Set<string>> {
-    if (this.db.driver === 'postgres') {
-      const rows = await this.one(pgSettleMany(list.length), list.flat());
-      return new Set(rows.map((r) => r.delivery_id as string));
-    }
+    // A delivery's event names the delivery (the event feed hands the id to integrators).
+    const event = (requestId: unknown, taskId: Param, type: Param, time: Param, data: Param, id: Param): NewEvent => ({
+      requestId: requestId as string,
+      taskId: str(taskId),
+      type: type as string,
+      time: time as string,
+      data: str(data),
+      deliveryId: id as string,
+    });
+    if (this.db.driver === 'postgres')
+      return this.db.tx(async (q) => {
+        const rows = await q.all<Row>(pgSettleMany(list.length), list.flat());
+        const done = rows.filter((r) => r.ev_type);
+        await appendEvents(
+          q,
+          done.map((r) => event(r.request_id, str(r.ev_task), str(r.ev_type), str(r.updated_at), str(r.ev_data), str(r.delivery_id))),
+        );
+        return new Set(rows.map((r) => r.delivery_id as string));
+      });
     return this.db.tx(async (q) => {
       const applied = new Set<string>();
+      const events: NewEvent[] = [];
       for (const [id, claim, status, attempts, lastError, dueAt, deliveredAt, now, taskId, eventType, eventData] of list) {
         const [done] = await q.all<Row>(SETTLE_SQL, [status, attempts, now, lastError, dueAt, deliveredAt, id, claim]);
         if (!done) continue;
         applied.add(id as string);
-        if (eventType) await q.run(INSERT_EVENT, [done.request_id as string, taskId, eventType, now, eventData, id]);
+        if (eventType) events.push(event(done.request_id, taskId, eventType, now, eventData, id));
       }
+      await appendEvents(q, events);
       return applied;
     });
   }

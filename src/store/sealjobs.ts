@@ -9,6 +9,7 @@ import { PackagingTx } from './packagingtasks';
 import type { AtRest } from './atrest';
 import { insertSql, sqlDatabase, type Param, type Sql, type SqlDatabase } from './sql';
 import { str, type DbRow } from './taskrows';
+import { chainHead, type ChainHead } from './auditchain';
 
 const COLS = [
   'request_id',
@@ -125,6 +126,10 @@ export abstract class SealTx extends PackagingTx implements SealWrites {
     const sql = `UPDATE seal_job SET status = 'pending', due_at = ?, queued_at = NULL, error = ?, updated_at = ?
       WHERE ${KEY} AND status = 'queued' RETURNING act`;
     return (await this.q.all(sql, [dueAt, error, now, ...key(k)])).length > 0;
+  }
+
+  historyHead(requestId: string): Promise<ChainHead | undefined> {
+    return chainHead(this.q, requestId);
   }
 }
 

@@ -47,6 +47,11 @@ export interface LtvSdoInput {
   verificationContext: ContextDescription;
   externalContext?: string;
   auditTrail: AuditEntry[];
+  /**
+   * the head of the request's tamper-evident history when the package was made (docs/audit.md): the
+   * last event's number within the request and its hash
+   */
+  historyHead?: { requestId: string; seq: number; hash: string; algorithm: string };
   /** an authentication-based signature: the eID's answer that names the signer and commits to the act */
   authentication?: AuthenticationEvidenceInput;
 }
@@ -177,7 +182,18 @@ export function buildLtvSdo(p: LtvSdoInput): string {
     context('SignatureCreationContext', p.creationContext),
     context('VerificationContext', p.verificationContext),
     opt('ExternalContext', p.externalContext),
-    l('AuditTrail', null, ...p.auditTrail.map((a) => l('Entry', { Time: t(a.time), Type: a.type }, a.text))),
+    l(
+      'AuditTrail',
+      null,
+      p.historyHead &&
+        l('HistoryChainHead', {
+          RequestId: p.historyHead.requestId,
+          Seq: String(p.historyHead.seq),
+          Hash: p.historyHead.hash,
+          Algorithm: p.historyHead.algorithm,
+        }),
+      ...p.auditTrail.map((a) => l('Entry', { Time: t(a.time), Type: a.type }, a.text)),
+    ),
   );
   return `<?xml version="1.0" encoding="UTF-8"?>${render(root)}`;
 }

@@ -1,7 +1,7 @@
 // Timed state changes, run by BullMQ job schedulers: tasks past days-to-live expire (with their
 // expired notifications), requests past days-until-deletion are deleted, SDS uploads past their
-// TTL go, blobs no row names (older than a day) are swept, and CPR numbers unused for 3 months are
-// deleted nightly.
+// TTL go, blobs no row names (older than a day) are swept, CPR numbers unused for 3 months are
+// deleted nightly, and each service's history of the day before is anchored (docs/audit.md).
 import type { Housekeeping } from '../../core/housekeeping';
 import type { Clock } from '../../core/ports';
 import type { CprRepository } from '../../store/cpr';
@@ -11,6 +11,8 @@ export const TIMER_JOBS = {
   expire: { every: 60_000 },
   purge: { every: 3_600_000 },
   cpr: { pattern: '0 3 * * *', tz: 'UTC' },
+  /** the history's daily anchors (docs/audit.md), just after midnight UTC */
+  anchor: { pattern: '5 0 * * *', tz: 'UTC' },
 } as const;
 export type TimerJob = keyof typeof TIMER_JOBS;
 
@@ -23,6 +25,8 @@ export interface TimerDeps {
   clock: Clock;
   /** the test eID, whose expired key-card challenges go with the hourly purge */
   testid?: { purgeChallenges(): Promise<number> };
+  /** the history's daily anchors (store/auditchain.ts): makes those due, returns how many */
+  audit?: { anchorDue(): Promise<number> };
 }
 
 /** Runs one timer job until nothing is left to do; returns what it changed. */
@@ -47,6 +51,8 @@ export async function runTimer(deps: TimerDeps, name: TimerJob): Promise<Record<
         // last: what the purges above released is gone already; this finds what nothing names
         blobs: await deps.sds.sweepOrphans(),
       };
+    case 'anchor':
+      return { anchors: deps.audit ? await deps.audit.anchorDue() : 0 };
     case 'cpr':
       return {
         cpr: await deps.cpr.purgeUnused(new Date(deps.clock.now().getTime() - CPR_UNUSED_DAYS * 86_400_000).toISOString()),

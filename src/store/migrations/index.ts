@@ -40,6 +40,7 @@ import { feedDown, feedSql } from './feed';
 import { CONSOLE_AUDIT_DOWN, consoleAuditSql } from './consoleaudit';
 import { EMBEDDING_DOWN, embeddingSql } from './embedding';
 import { CONSOLE_ACCOUNT_DOWN, consoleAccountSql } from './consoleaccounts';
+import { auditChainMigration } from './auditchain';
 
 function migration(name: string, dialect: Dialect, up: (d: Dialect) => string[], down: string[]): new () => MigrationInterface {
   return class implements MigrationInterface {
@@ -94,6 +95,7 @@ const all = (d: Dialect) => [
   migration('ConsoleAccounts1765710000000', d, consoleAccountSql, CONSOLE_ACCOUNT_DOWN),
   migration('EventFeed1765720000000', d, feedSql, feedDown(d)),
   migration('Embedding1765730000000', d, embeddingSql, EMBEDDING_DOWN),
+  auditChainMigration(d),
   migration('Forms1765750000000', d, formsSql, FORMS_DOWN),
   migration('ServiceSeals1765770000000', d, serviceSealSql, ['DROP TABLE service_seal']),
 ];
