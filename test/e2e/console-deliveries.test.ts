@@ -5,9 +5,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { SMTPServer } from 'smtp-server';
 import { axeViolations, inNewContext, launchChromium } from '../support/chromium';
 import { eventually, startReceiver, type Receiver } from '../support/receiver';
+import { startSmtpSink, type SmtpSink } from '../support/smtp';
 import { createRequestXml } from '../support/soap';
 import { startServer, type TestServer } from '../support/server';
 
@@ -16,9 +16,8 @@ const SHOTS = path.join(__dirname, '..', '..', 'test-artifacts', 'console');
 describe('console delivery actions (sqlite, Chromium)', () => {
   let s: TestServer;
   let browser: Browser;
-  let smtp: SMTPServer;
+  let smtp: SmtpSink;
   let rx: Receiver;
-  const mails: string[] = [];
 
   const axe = async (p: Page, name: string) => {
     expect([name, await axeViolations(p)]).toEqual([name, []]);
@@ -29,20 +28,7 @@ describe('console delivery actions (sqlite, Chromium)', () => {
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, _session, cb) {
-        let raw = '';
-        stream.setEncoding('utf8');
-        stream.on('data', (c: string) => (raw += c));
-        stream.on('end', () => {
-          mails.push(raw);
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+    smtp = await startSmtpSink();
     rx = await startReceiver();
     s = await startServer(
       'sqlite',
@@ -52,7 +38,7 @@ describe('console delivery actions (sqlite, Chromium)', () => {
         SEGL_RELAY_LEASE: '1s',
         SEGL_JOB_LOCK: '2s',
         SEGL_CALLBACK_ALLOW: '127.0.0.1',
-        SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as { port: number }).port}`,
+        SMTP_URL: smtp.url,
       },
       { worker: true },
     );
@@ -62,7 +48,7 @@ describe('console delivery actions (sqlite, Chromium)', () => {
     await browser?.close();
     await s?.stop();
     await rx.close();
-    await new Promise<void>((r) => smtp.close(() => r()));
+    await smtp.close();
   });
 
   test('a dead-lettered callback is delivered again, and an e-mail sent again, from the request page', async () => {
@@ -81,7 +67,7 @@ describe('console delivery actions (sqlite, Chromium)', () => {
       20_000,
       'the dead letter',
     );
-    await eventually(async () => mails.length === 1, 10_000, 'the first mail');
+    await eventually(async () => smtp.mails.length === 1, 10_000, 'the first mail');
     rx.answer = () => 200; // back up
     await inNewContext(browser, async (p) => {
       await p.goto(`${s.url}/console?lang=en`);
@@ -100,7 +86,7 @@ describe('console delivery actions (sqlite, Chromium)', () => {
       );
       await Promise.all([p.waitForNavigation(), p.getByRole('button', { name: 'Send again' }).first().click()]);
       expect(await p.locator('[role=status]').innerText()).toBe('The notification is queued to be sent again.');
-      await eventually(async () => mails.length === 2, 15_000, 'the second mail');
+      await eventually(async () => smtp.mails.length === 2, 15_000, 'the second mail');
       await p.goto(`${s.url}/console/requests/${requestId}?lang=en`);
       const history = await p.locator('#history + div').innerText();
       expect(history).toMatch(/in the console by demo/);

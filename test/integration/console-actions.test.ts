@@ -5,10 +5,10 @@
 // each recorded in console_audit with the actor and shown in the request's timeline. Refused and
 // changing nothing: a viewer session (403), a POST without the CSRF token (403), another service's
 // request (404), a delivery that is not dead (409), a past or too distant date (400), a closed request (409).
-import { SMTPServer } from 'smtp-server';
 import { ConsoleAuditRepository } from '../../src/store/consoleaudit';
 import { sqlDatabase } from '../../src/store/sql';
 import { eventually, startReceiver } from '../support/receiver';
+import { startSmtpSink, type SmtpSink } from '../support/smtp';
 import { envelope, NS, post } from '../support/soap';
 import { databases, startServer, type TestServer } from '../support/server';
 import { consoleLogins } from '../support/console';
@@ -25,8 +25,9 @@ const day = (offsetDays: number) => new Date(Date.now() + offsetDays * DAY).toIS
 
 describe.each(databases())('console actions (%s)', (db) => {
   let s: TestServer;
-  let smtp: SMTPServer;
-  const mails: string[] = [];
+  let smtp: SmtpSink;
+  /** the mails received, quoted-printable soft line breaks undone */
+  const mails = () => smtp.mails.map((m) => m.replace(/=\r?\n/g, ''));
   let audit: ConsoleAuditRepository;
   let demoId: number;
   /** cookies and CSRF tokens of a manager and a viewer session of demo */
@@ -71,22 +72,8 @@ describe.each(databases())('console actions (%s)', (db) => {
   const actions = async (requestId: string) => (await audit.list(demoId, requestId)).map((a) => [a.action, a.actor, a.taskId ?? null]);
 
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, _session, cb) {
-        let raw = '';
-        stream.setEncoding('utf8');
-        stream.on('data', (c: string) => (raw += c));
-        stream.on('end', () => {
-          mails.push(raw.replace(/=\r?\n/g, ''));
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
-    const port = (smtp.server.address() as { port: number }).port;
-    s = await startServer(db, { ...FAST, SMTP_URL: `smtp://127.0.0.1:${port}` }, { worker: true });
+    smtp = await startSmtpSink();
+    s = await startServer(db, { ...FAST, SMTP_URL: smtp.url }, { worker: true });
     await s.rt.services.create('other', 'other-password-1');
     audit = new ConsoleAuditRepository(s.rt.db);
     const demo = (await s.rt.services.find('demo'))!;
@@ -95,12 +82,12 @@ describe.each(databases())('console actions (%s)', (db) => {
   }, 60_000);
   afterAll(async () => {
     await s?.stop();
-    await new Promise<void>((r) => smtp.close(() => r()));
+    await smtp.close();
   });
 
   test('send again: a new e-mail delivery through the outbox, a second mail, audited and in the timeline', async () => {
     const id = await create(task('t1', note('EMAIL', 'mail', 'signer@example.com')));
-    await eventually(async () => mails.filter((m) => m.includes(id)).length === 1, 10_000, 'the first mail');
+    await eventually(async () => mails().filter((m) => m.includes(id)).length === 1, 10_000, 'the first mail');
     const [first] = await eventually(async () => {
       const d = await deliveries(id);
       return d[0]?.status === 'delivered' ? d : null;
@@ -113,7 +100,7 @@ describe.each(databases())('console actions (%s)', (db) => {
     expect(await deliveries(id)).toHaveLength(1);
     const r = await act('manager', `${id}/deliveries/${first!.deliveryId}/resend`);
     expect([r.status, r.location]).toEqual([303, `/console/requests/${id}?lang=en&done=resent#history`]);
-    await eventually(async () => mails.filter((m) => m.includes(id)).length === 2, 10_000, 'the second mail');
+    await eventually(async () => mails().filter((m) => m.includes(id)).length === 2, 10_000, 'the second mail');
     const after = await eventually(async () => {
       const d = await deliveries(id);
       return d.length === 2 && d.every((x) => x.status === 'delivered') ? d : null;
