@@ -12,22 +12,24 @@ import { t, type Lang } from '../portal/i18n';
 import { profileCss } from '../portal/layout';
 import type { ConsoleAuditRepository } from '../store/consoleaudit';
 import type { OidcOpRepository } from '../store/oidcop';
-import type { PackagingMethodRepository } from '../store/packagingmethods';
+import { PackagingMethodError, type PackagingMethodRepository } from '../store/packagingmethods';
 import { COLOUR, PROFILE_NAME, type PortalProfile, type ProfileRepository } from '../store/profiles';
 import type { SamlSpRepository } from '../store/samlsps';
 import type { ServiceRepository } from '../store/services';
 import { MAX_METADATA_BYTES, MetadataError, parseSpMetadata } from '../trust/saml2/metadata';
 import type { WebParts } from './actions';
+import { Refusal, setMethod, templateForm } from './packagingsettings';
 import { messagePage } from './pages';
 import type { ConsoleSession } from './session';
-import { profilePage, rotatedPage, settingsPage, type ProfileForm } from './settingspages';
+import { clientAddedPage, profilePage, rotatedPage, settingsPage, type ProfileForm } from './settingspages';
+import { newOpClient } from '../eid/op/newclient';
 
 export interface SettingsDeps {
   services: Pick<ServiceRepository, 'settings' | 'setCallbackAllow' | 'rotateWebhookSecret'>;
   profiles: Pick<ProfileRepository, 'list' | 'get' | 'set'>;
   samlSps: Pick<SamlSpRepository, 'list' | 'add' | 'remove'>;
-  oidcClients: Pick<OidcOpRepository, 'clients' | 'removeClient'>;
-  packagingMethods: Pick<PackagingMethodRepository, 'list'>;
+  oidcClients: Pick<OidcOpRepository, 'clients' | 'removeClient' | 'addClient'>;
+  packagingMethods: Pick<PackagingMethodRepository, 'list' | 'set' | 'template' | 'remove'>;
   audit: Pick<ConsoleAuditRepository, 'record'>;
   clock: { now(): Date };
   log: Logger;
@@ -77,7 +79,7 @@ export function settingsRoutes(r: express.Router, d: SettingsDeps, w: WebParts, 
     (req, res, next) => {
       const a = req as Authed;
       f(a, res).catch((e: unknown) => {
-        if (!(e instanceof Refused)) return next(e);
+        if (!(e instanceof Refused || e instanceof Refusal)) return next(e);
         const lang = a.lang!;
         w.send(
           res,
@@ -250,7 +252,7 @@ function providerRoutes(
   );
   /** A removal by one form field: refused (nothing changed) when this service has no such entry. */
   const removal = (
-    what: 'saml' | 'oidc',
+    what: 'saml' | 'oidc' | 'packaging',
     field: string,
     max: number,
     label: string,
@@ -271,4 +273,50 @@ function providerRoutes(
     );
   removal('saml', 'entityId', 1024, 'SAML service provider', (sid, id) => d.samlSps.remove(sid, id));
   removal('oidc', 'clientId', 128, 'OpenID client', (sid, id) => d.oidcClients.removeClient(sid, id));
+  oidcAddRoute(r, d, w, form, change, audit);
+  removal('packaging', 'name', 64, 'packaging method', (sid, id) =>
+    d.packagingMethods.remove(sid, id).catch((e: unknown) => {
+      throw e instanceof PackagingMethodError ? new Refused(`name: ${e.message}`) : e;
+    }),
+  );
+  r.post(
+    '/console/settings/packaging',
+    templateForm,
+    w.session,
+    w.csrf,
+    w.manager,
+    change(async (req, res) => {
+      await audit(req, await setMethod(d.packagingMethods, req.session!.serviceId, req));
+      done(req, res, 'packaging', 'packaging');
+    }),
+  );
+}
+
+/** An OpenID client registered from the console: its id and (public clients aside) its secret shown once. */
+function oidcAddRoute(r: express.Router, d: SettingsDeps, w: WebParts, form: express.RequestHandler, change: Change, audit: Audit): void {
+  r.post(
+    '/console/settings/oidc',
+    form,
+    w.session,
+    w.csrf,
+    w.manager,
+    change(async (req, res) => {
+      const kind = text(req, 'kind', 32);
+      const redirectUris = text(req, 'redirectUris', 4000).split(/\s+/).filter(Boolean);
+      let c;
+      try {
+        c = newOpClient(req.session!.service, {
+          redirectUris,
+          public: kind === 'public',
+          tokenAuth: kind === 'client_secret_post' ? 'client_secret_post' : 'client_secret_basic',
+          name: text(req, 'name', 200),
+        });
+      } catch (e) {
+        throw new Refused(`redirectUris: ${(e as Error).message.replace(/--redirect-uri /g, '')}`);
+      }
+      await d.oidcClients.addClient({ ...c, serviceId: req.session!.serviceId });
+      await audit(req, `OpenID client ${c.clientId} registered (${c.public ? 'public' : c.tokenAuth})`);
+      w.send(res, 200, clientAddedPage(req.lang!, req.session!.service, c.clientId, c.secret));
+    }),
+  );
 }

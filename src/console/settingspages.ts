@@ -1,5 +1,6 @@
 // The console's settings pages (src/console/settings.ts): one page of sections, a profile's editor with
 // its preview, and the page that shows a rotated webhook secret once. Plain forms, no script.
+import { PACKAGE_LANGUAGES } from '../core/packagingmethod';
 import type { PackagingMethodInfo } from '../store/packagingmethods';
 import type { OpClient } from '../store/oidcop';
 import type { SamlSp } from '../store/samlsps';
@@ -78,19 +79,41 @@ function oidc(lang: Lang, v: SettingsView): Html {
   const table = v.clients.length
     ? html`<div><table class="data"><caption>${t(lang, 'console.settings.oidc')}</caption><thead><tr><th scope="col">client_id</th><th scope="col">${t(lang, 'console.settings.name')}</th><th scope="col">redirect_uri</th><th scope="col">${t(lang, 'console.settings.action')}</th></tr></thead><tbody>${rows}</tbody></table></div>`
     : html`<p>${t(lang, 'console.settings.none')}</p>`;
-  return html`<h2 id="oidc">${t(lang, 'console.settings.oidc')}</h2>${table}<p>${t(lang, 'console.settings.oidcHint')}</p>`;
+  return html`<h2 id="oidc">${t(lang, 'console.settings.oidc')}</h2>${table}
+<form method="post" action="/console/settings/oidc?lang=${lang}">${token(v.csrf)}
+<p><label for="client-name">${t(lang, 'console.settings.name')}</label><br><input id="client-name" name="name" type="text"></p>
+<p><label for="client-uris">${t(lang, 'console.settings.redirectUris')}</label><br><textarea id="client-uris" name="redirectUris" rows="3" cols="40" required></textarea></p>
+<p><label for="client-kind">${t(lang, 'console.settings.clientKind')}</label><br><select id="client-kind" name="kind">
+<option value="client_secret_basic">client_secret_basic</option><option value="client_secret_post">client_secret_post</option><option value="public">${t(lang, 'console.settings.publicClient')}</option></select></p>
+<p><button type="submit" class="button">${t(lang, 'console.settings.register')}</button></p></form>`;
 }
 
 function packaging(lang: Lang, v: SettingsView): Html {
   const rows = join(
     v.methods.map(
       (m) =>
-        html`<tr><td>${m.name}</td><td>${m.language}</td><td>${m.maskNationalId ? '✓' : '—'}</td><td>${m.pdfa ? 'PDF/A-3b' : '—'}</td><td>${m.template ? `${m.template.size} B` : '—'}</td></tr>`,
+        html`<tr><td>${m.name}</td><td>${m.language}</td><td>${m.maskNationalId ? '✓' : '—'}</td><td>${m.pdfa ? 'PDF/A-3b' : '—'}</td><td>${m.template ? `${m.template.size} B` : '—'}</td><td>${
+          m.builtIn
+            ? ''
+            : html`<form method="post" action="/console/settings/packaging/remove?lang=${lang}">${token(v.csrf)}<input type="hidden" name="name" value="${m.name}">
+<button type="submit" class="button secondary">${t(lang, 'console.settings.remove')}</button></form>`
+        }</td></tr>`,
     ),
   );
+  const langs = join(PACKAGE_LANGUAGES.map((l) => html`<option value="${l}">${l}</option>`));
   return html`<h2 id="packaging">${t(lang, 'console.settings.packaging')}</h2><div><table class="data"><caption>${t(lang, 'console.settings.packaging')}</caption>
-<thead><tr><th scope="col">${t(lang, 'console.settings.name')}</th><th scope="col">${t(lang, 'console.settings.language')}</th><th scope="col">${t(lang, 'console.settings.mask')}</th><th scope="col">PDF/A</th><th scope="col">${t(lang, 'console.settings.template')}</th></tr></thead>
-<tbody>${rows}</tbody></table></div><p>${t(lang, 'console.settings.packagingHint')}</p>`;
+<thead><tr><th scope="col">${t(lang, 'console.settings.name')}</th><th scope="col">${t(lang, 'console.settings.language')}</th><th scope="col">${t(lang, 'console.settings.mask')}</th><th scope="col">PDF/A</th><th scope="col">${t(lang, 'console.settings.template')}</th><th scope="col">${t(lang, 'console.settings.action')}</th></tr></thead>
+<tbody>${rows}</tbody></table></div>
+<h3>${t(lang, 'console.settings.setMethod')}</h3><p>${t(lang, 'console.settings.packagingHint')}</p>
+<form method="post" action="/console/settings/packaging?lang=${lang}" enctype="multipart/form-data">${token(v.csrf)}
+<p><label for="method-name">${t(lang, 'console.settings.methodName')}</label><br><input id="method-name" name="name" type="text" required pattern="[a-z0-9][a-z0-9._\-]{0,63}"></p>
+<p><label for="method-language">${t(lang, 'console.settings.language')}</label><br><select id="method-language" name="language">${langs}</select></p>
+<p><input id="method-mask" name="mask" type="checkbox" value="yes" checked> <label for="method-mask">${t(lang, 'console.settings.mask')}</label></p>
+<p><input id="method-pdfa" name="pdfa" type="checkbox" value="yes"> <label for="method-pdfa">PDF/A-3b</label></p>
+<p><label for="method-description">${t(lang, 'console.settings.description')}</label><br><input id="method-description" name="description" type="text"></p>
+<p><label for="method-template">${t(lang, 'console.settings.templateFile')}</label><br><input id="method-template" name="template" type="file" accept="application/pdf"></p>
+<p><input id="method-remove-template" name="removeTemplate" type="checkbox" value="yes"> <label for="method-remove-template">${t(lang, 'console.settings.removeTemplate')}</label></p>
+<p><button type="submit" class="button">${t(lang, 'console.settings.save')}</button></p></form>`;
 }
 
 export function settingsPage(lang: Lang, v: SettingsView): string {
@@ -129,6 +152,13 @@ ${field('displayName', t(lang, 'console.settings.displayName'))}${field('brand',
     service: v.service,
     look: v.preview ? { css } : undefined,
   });
+}
+
+export function clientAddedPage(lang: Lang, service: string, clientId: string, secret?: string): string {
+  const main = html`${nav(lang)}<h1>${t(lang, 'console.settings.clientAdded')}</h1>
+<dl class="facts"><dt>client_id</dt><dd><code>${clientId}</code></dd>${secret ? html`<dt>client_secret</dt><dd><code>${secret}</code></dd>` : ''}</dl>
+${secret ? html`<p>${t(lang, 'console.settings.secretOnce')}</p>` : ''}<p><a href="/console/settings?lang=${lang}#oidc">${t(lang, 'console.back')}</a></p>`;
+  return page({ lang, title: t(lang, 'console.settings.clientAdded'), main, service });
 }
 
 export function rotatedPage(lang: Lang, service: string, secret: string): string {

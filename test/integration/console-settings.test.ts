@@ -4,6 +4,8 @@
 // a SAML service provider registered from pasted metadata and removed, an OpenID client removed; each
 // recorded in console_audit. Refused and changing nothing: a viewer (403), no CSRF token (403), bad input (400).
 import { OidcOpRepository } from '../../src/store/oidcop';
+import { PackagingMethodRepository } from '../../src/store/packagingmethods';
+import { makeTemplate } from '../support/packaging';
 import { databases, startServer, type TestServer } from '../support/server';
 import { consoleLogins } from '../support/console';
 
@@ -147,6 +149,86 @@ describe.each(databases())('console settings (%s)', (db) => {
     expect(await repo.findClient('demo-web')).toBeUndefined();
   });
 
+  test('an OpenID client registered from the console: its secret shown once and sealed at rest; bad redirect URIs refused', async () => {
+    const repo = new OidcOpRepository(s.rt.db, s.rt.config.secret!);
+    const before = (await repo.clients(demoId)).length;
+    const bad = await post('manager', '/oidc', { name: 'web', redirectUris: 'http://app.example/cb', kind: 'client_secret_basic' });
+    expect([bad.status, bad.text.includes('http://app.example/cb: must be https')]).toEqual([400, true]);
+    expect((await post('manager', '/oidc', { name: 'web', redirectUris: '', kind: 'public' })).status).toBe(400);
+    expect((await repo.clients(demoId)).length).toBe(before);
+    const ok = await post('manager', '/oidc', {
+      name: 'Web shop',
+      redirectUris: 'https://shop.example/cb\nhttp://127.0.0.1:8080/cb',
+      kind: 'client_secret_post',
+    });
+    expect(ok.status).toBe(200);
+    const clientId = /<dt>client_id<\/dt><dd><code>([^<]+)</.exec(ok.text)![1]!;
+    const secret = /<dt>client_secret<\/dt><dd><code>([^<]+)</.exec(ok.text)![1]!;
+    expect(await repo.findClient(clientId)).toMatchObject({
+      name: 'Web shop',
+      tokenAuth: 'client_secret_post',
+      secret,
+      redirectUris: ['https://shop.example/cb', 'http://127.0.0.1:8080/cb'],
+    });
+    expect(JSON.stringify(await s.rt.db.query('SELECT * FROM oidc_op_client'))).not.toContain(secret);
+    expect((await get('/console/settings?lang=en')).text).not.toContain(secret);
+    const pub = await post('manager', '/oidc', { redirectUris: 'https://spa.example/cb', kind: 'public' });
+    expect(pub.text).not.toContain('client_secret');
+    expect((await post('manager', '/oidc/remove', { clientId })).status).toBe(303);
+  });
+
+  test('a packaging method with a cover template uploaded from the browser; kept when not sent again; bad ones refused', async () => {
+    const template = await makeTemplate(['package.id', 'service.name']);
+    const multipart = async (fields: Record<string, string>, file?: Uint8Array) => {
+      const form = new FormData();
+      form.set('_csrf', as.manager.csrf);
+      for (const [k, v] of Object.entries(fields)) form.set(k, v);
+      if (file) form.set('template', new Blob([file], { type: 'application/pdf' }), 'cover.pdf');
+      const r = await fetch(`${s.url}/console/settings/packaging?lang=en`, {
+        method: 'POST',
+        headers: { cookie: as.manager.cookie },
+        body: form,
+        redirect: 'manual',
+      });
+      return { status: r.status, location: r.headers.get('location'), text: await r.text() };
+    };
+    const methods = new PackagingMethodRepository(s.rt.db);
+    const ok = await multipart({ name: 'bank', language: 'da', mask: 'yes', pdfa: 'yes', description: 'Lån' }, template);
+    expect([ok.status, ok.location]).toEqual([303, '/console/settings?lang=en&done=packaging#packaging']);
+    const stored = (await methods.list(demoId)).find((m) => m.name === 'bank')!;
+    expect(stored).toMatchObject({
+      language: 'da',
+      maskNationalId: true,
+      pdfa: true,
+      description: 'Lån',
+      template: { size: template.byteLength },
+    });
+    // saved again without a file: the template stays; with removeTemplate: the built-in cover
+    await multipart({ name: 'bank', language: 'sv', mask: 'yes' });
+    expect((await methods.list(demoId)).find((m) => m.name === 'bank')).toMatchObject({
+      language: 'sv',
+      pdfa: false,
+      template: { size: template.byteLength },
+    });
+    // refused, nothing changed: a template without seal.box, a bad name, a language segl has not, no token, a viewer
+    const before = JSON.stringify(await methods.list(demoId));
+    const noBox = await multipart({ name: 'bank' }, await makeTemplate(['package.id'], false));
+    expect([noBox.status, /packaging method &quot;bank&quot;: .*seal\.box/.test(noBox.text)]).toEqual([400, true]);
+    expect((await multipart({ name: 'Bad Name' })).status).toBe(400);
+    expect((await multipart({ name: 'bank', language: 'xx' })).status).toBe(400);
+    const form = new FormData();
+    form.set('name', 'sneaky');
+    expect(
+      (await fetch(`${s.url}/console/settings/packaging`, { method: 'POST', headers: { cookie: as.manager.cookie }, body: form })).status,
+    ).toBe(403);
+    expect(JSON.stringify(await methods.list(demoId))).toBe(before);
+    expect((await post('manager', '/packaging/remove', { name: 'pades' })).status).toBe(400);
+    await multipart({ name: 'bank', removeTemplate: 'yes' });
+    expect((await methods.list(demoId)).find((m) => m.name === 'bank')!.template).toBeUndefined();
+    expect((await post('manager', '/packaging/remove', { name: 'bank' })).status).toBe(303);
+    expect((await methods.list(demoId)).map((m) => m.name)).toEqual(['pades']);
+  });
+
   test('every change is in the audit log with the actor', async () => {
     const rows = await audited();
     expect(rows.map((r) => r[0])).toEqual(Array(rows.length).fill('settings'));
@@ -158,6 +240,13 @@ describe.each(databases())('console settings (%s)', (db) => {
       'SAML service provider https://sp.example/meta registered',
       'SAML service provider https://sp.example/meta removed',
       'OpenID client demo-web removed',
+      expect.stringMatching(/^OpenID client demo-[\w-]+ registered \(client_secret_post\)$/),
+      expect.stringMatching(/^OpenID client demo-[\w-]+ registered \(public\)$/),
+      expect.stringMatching(/^OpenID client demo-[\w-]+ removed$/),
+      expect.stringMatching(/^packaging method bank saved \(da, masked, PDF\/A, template \d+ bytes\)$/),
+      expect.stringMatching(/^packaging method bank saved \(sv, masked, no PDF\/A, template \d+ bytes\)$/),
+      'packaging method bank saved (en, unmasked, no PDF/A, built-in cover)',
+      'packaging method bank removed',
     ]);
   });
 });

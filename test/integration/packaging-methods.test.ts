@@ -9,8 +9,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import * as fontkit from '@cantoo/fontkit';
-import { PDFDocument } from '@cantoo/pdf-lib';
 import { PADES_METHOD, type ResolvedPackagingMethod } from '../../src/core/packagingmethod';
 import { composePackage } from '../../src/packaging/compose';
 import type { PackageContent } from '../../src/packaging/types';
@@ -19,6 +17,7 @@ import { PackagingMethodRepository } from '../../src/store/packagingmethods';
 import { sqlDatabase } from '../../src/store/sql';
 import { databases, freshPgDatabase } from '../support/server';
 import { REPO } from '../support/soap';
+import { makeTemplate } from '../support/packaging';
 
 const exec = promisify(execFile);
 const BIN = path.join(REPO, 'bin', 'segl.js');
@@ -32,19 +31,6 @@ async function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promis
     const err = e as { code: number; stdout: string; stderr: string };
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
   }
-}
-
-/** A template as a form designer makes one: a label, text fields named after package fields, seal.box. */
-async function makeTemplate(fields: string[], box = true): Promise<Uint8Array> {
-  const doc = await PDFDocument.create();
-  doc.registerFontkit(fontkit);
-  const font = await doc.embedFont(readFileSync(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf')), { subset: true });
-  const page = doc.addPage([595.28, 841.89]);
-  page.drawText('Acme forside – Ærø', { x: 50, y: 800, size: 14, font });
-  const form = doc.getForm();
-  fields.forEach((name, i) => form.createTextField(name).addToPage(page, { x: 200, y: 752 - i * 24, width: 360, height: 18 }));
-  if (box) form.createTextField('seal.box').addToPage(page, { x: 330, y: 60, width: 220, height: 80 });
-  return doc.save();
 }
 
 /** Package content built directly (no signing): one text document, one signer with a national id. */

@@ -5,6 +5,8 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import * as fontkit from '@cantoo/fontkit';
+import { PDFDocument } from '@cantoo/pdf-lib';
 import * as soap from 'soap';
 import { REFERENCE_DIR, xmllintErrors } from './soap';
 
@@ -70,4 +72,17 @@ export function packagingSchemaErrors(payload: string): Promise<string> {
     xsd = file;
   }
   return xmllintErrors(payload, xsd);
+}
+
+/** A template as a form designer makes one: a label, text fields named after package fields, seal.box. */
+export async function makeTemplate(fields: string[], box = true): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  doc.registerFontkit(fontkit);
+  const font = await doc.embedFont(readFileSync(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf')), { subset: true });
+  const page = doc.addPage([595.28, 841.89]);
+  page.drawText('Acme forside – Ærø', { x: 50, y: 800, size: 14, font });
+  const form = doc.getForm();
+  fields.forEach((name, i) => form.createTextField(name).addToPage(page, { x: 200, y: 752 - i * 24, width: 360, height: 18 }));
+  if (box) form.createTextField('seal.box').addToPage(page, { x: 330, y: 60, width: 220, height: 80 });
+  return doc.save();
 }

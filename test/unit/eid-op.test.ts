@@ -4,7 +4,7 @@
 import { describeConfig, loadConfig } from '../../src/config';
 import { oidcSigningSource } from '../../src/eid/authn/routes';
 import type { Identity } from '../../src/eid/authn/identity';
-import { redirectUriProblem } from '../../src/eid/op/cli';
+import { redirectUriProblem } from '../../src/eid/op/newclient';
 import { methodOf, opClaims, pairwiseSub } from '../../src/eid/op/provider';
 import { productionEnv } from '../support/production';
 

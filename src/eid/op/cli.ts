@@ -2,27 +2,10 @@
 // belonging to one service. `add` prints the client id and, once, the secret (sealed at rest; never
 // shown again). Redirect URIs are checked here (RFC 6749 §3.1.2: absolute, no fragment; https, or
 // http on a loopback host as RFC 8252 §7.3 allows) and matched exactly by the provider.
-import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import type { WithServices } from '../../ops/packagingcli';
 import { OidcOpRepository, type OpClient } from '../../store/oidcop';
-
-const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
-
-/** A redirect URI as registered, or why it cannot be. */
-export function redirectUriProblem(uri: string): string | undefined {
-  let u: URL;
-  try {
-    u = new URL(uri);
-  } catch {
-    return `--redirect-uri ${uri}: not an absolute URL`;
-  }
-  if (u.hash || uri.includes('#')) return `--redirect-uri ${uri}: must not have a fragment (RFC 6749 §3.1.2)`;
-  if (u.username || u.password) return `--redirect-uri ${uri}: must not carry a user or password`;
-  if (u.protocol === 'https:') return undefined;
-  if (u.protocol === 'http:' && LOOPBACK.has(u.hostname)) return undefined;
-  return `--redirect-uri ${uri}: must be https (http only on a loopback host)`;
-}
+import { newOpClient } from './newclient';
 
 const line = (c: OpClient) => [c.clientId, c.name, c.public ? 'public' : c.tokenAuth, c.redirectUris.join(' '), c.createdAt].join('\t');
 
@@ -49,23 +32,7 @@ export function opCommands(program: Command, withServices: WithServices, secret:
     .option('--token-auth <method>', 'client_secret_basic (default) or client_secret_post', 'client_secret_basic')
     .option('--name <name>', 'a name shown in lists')
     .action(async (service: string, o: { redirectUri: string[]; public?: boolean; tokenAuth: string; name?: string }) => {
-      if (!o.redirectUri.length) throw new Error('at least one --redirect-uri is needed');
-      const problem = o.redirectUri.map(redirectUriProblem).find(Boolean);
-      if (problem) throw new Error(problem);
-      if (o.tokenAuth !== 'client_secret_basic' && o.tokenAuth !== 'client_secret_post')
-        throw new Error(`--token-auth must be client_secret_basic or client_secret_post, not ${JSON.stringify(o.tokenAuth)}`);
-      const c: Omit<OpClient, 'serviceName' | 'serviceId'> = {
-        clientId: `${service
-          .toLowerCase()
-          .replace(/[^a-z0-9]+/g, '-')
-          .slice(0, 32)}-${randomBytes(9).toString('base64url')}`,
-        name: o.name ?? service,
-        redirectUris: [...new Set(o.redirectUri)],
-        public: !!o.public,
-        tokenAuth: o.tokenAuth,
-        ...(o.public ? {} : { secret: randomBytes(32).toString('base64url') }),
-        createdAt: new Date().toISOString(),
-      };
+      const c = newOpClient(service, { redirectUris: o.redirectUri, public: o.public, tokenAuth: o.tokenAuth, name: o.name });
       await withRepo(service, (r, serviceId) => r.addClient({ ...c, serviceId }));
       process.stdout.write(`client_id ${c.clientId}\n`);
       if (c.secret) process.stdout.write(`client_secret ${c.secret}\n(the secret is shown only now)\n`);
