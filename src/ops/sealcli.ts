@@ -11,6 +11,7 @@ import type { Pkcs11KeyRef, ServiceSeal, ServiceSealRepository } from '../store/
 import type { Signer } from '../trust/sources';
 import { crypto, SIGNING_ALGORITHM } from '../trust/crypto';
 import { withServiceId, type WithServices } from './packagingcli';
+import { pems } from '../signing/trust';
 
 interface SealContext {
   seals: ServiceSealRepository;
@@ -181,13 +182,7 @@ function pkcs11Command(seal: Command, withServices: WithServices, config: () => 
           let chain: x509.X509Certificate[];
           if (o.certificate) {
             certificate = new x509.X509Certificate(readFile(o.certificate, 'certificate').toString('utf8'));
-            chain = o.chain
-              ? (
-                  readFile(o.chain, 'chain')
-                    .toString('utf8')
-                    .match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []
-                ).map((p) => new x509.X509Certificate(p))
-              : [];
+            chain = o.chain ? pems(readFile(o.chain, 'chain').toString('utf8')) : [];
             if (!Buffer.from(certificate.publicKey.rawData).equals(Buffer.from(spki)))
               throw new Error(`the certificate's public key is not the token's key "${o.key}"`);
           } else {

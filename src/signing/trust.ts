@@ -42,7 +42,7 @@ export interface TrustSetup {
 }
 
 /** Every certificate in a PEM text. */
-const pems = (text: string): x509.X509Certificate[] =>
+export const pems = (text: string): x509.X509Certificate[] =>
   (text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((p) => new x509.X509Certificate(p));
 
 /** Every certificate in the PEM files of a directory. */

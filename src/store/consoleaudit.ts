@@ -9,7 +9,7 @@ import { NotFoundError, StateError, ValidationError } from '../core/errors';
 import { deliveryId } from '../core/outbox';
 import { DAY_MS } from '../core/usecase';
 import { LIMITS } from '../core/validate';
-import { insertSql, sqlDatabase, type Sql, type SqlDatabase } from './sql';
+import { insertSql, sqlDatabase, type Sql, type SqlDatabase, optionalString } from './sql';
 
 /** `settings`: a change to the service's settings (request id empty); `send`: a request sent for signature */
 export type ConsoleAction = 'withdraw' | 'delete' | 'resend' | 'redrive' | 'extend-expiry' | 'settings' | 'send';
@@ -31,7 +31,7 @@ export interface Actor {
 }
 
 type Row = Record<string, unknown>;
-const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
+const str = optionalString;
 const AUDIT_COLS = ['service_id', 'request_id', 'task_id', 'actor', 'action', 'detail', 'time'] as const;
 /** Only e-mail and SMS are resent: a callback that failed is re-driven instead (the integrator's endpoint, not a person). */
 const RESENDABLE = new Set(['EMAIL', 'SMS']);

@@ -3,7 +3,7 @@
 // console session can never read another tenant's rows (issue 15, tenant isolation).
 import type { DataSource } from 'typeorm';
 import { TASK_STATUSES, type TaskStatus } from '../core/enums';
-import { sqlDatabase, type Param, type SqlDatabase } from './sql';
+import { sqlDatabase, type Param, type SqlDatabase, optionalString } from './sql';
 
 export interface ConsoleRequestRow {
   id: string;
@@ -37,7 +37,7 @@ export interface ConsolePackage {
 }
 
 type Row = Record<string, unknown>;
-const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
+const str = optionalString;
 
 export class ConsoleQueries {
   private readonly db: SqlDatabase;

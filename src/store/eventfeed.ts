@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { EventType } from '../core/enums';
 import type { ServiceAccount } from '../core/ports';
-import { sqlDatabase, type SqlDatabase } from './sql';
+import { optionalString, sqlDatabase, type SqlDatabase } from './sql';
 
 export interface FeedEvent {
   cursor: string;
@@ -138,7 +138,7 @@ export class ApiTokenRepository {
         service === undefined ? [] : [service],
       ),
     );
-    const opt = (v: unknown) => (v === null || v === undefined ? undefined : String(v));
+    const opt = optionalString;
     return rows.map((r) => ({
       id: r.id as string,
       service: r.service as string,

@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { DeliveryStatus, OutboxRow } from '../core/outbox';
 import type { Notification } from '../core/types';
 import type { TaskStatus } from '../core/enums';
-import { insertSql, sqlDatabase, toPg, type Param, type Sql, type SqlDatabase } from './sql';
+import { insertSql, sqlDatabase, toPg, type Param, type Sql, type SqlDatabase, optionalString } from './sql';
 import { appendEvents, type NewEvent } from './auditchain';
 
 const COLS = [
@@ -151,7 +151,7 @@ export interface DeliveryLogEntry {
 }
 
 type Row = Record<string, unknown>;
-const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
+const str = optionalString;
 
 /** The rows of `source` (aliased o) with all a worker needs. */
 const loadFrom = (source: string) => `SELECT o.*, n.body AS n_body, n.disabled AS n_disabled, r.service_id, s.name AS service_name,

@@ -6,6 +6,9 @@ import type { DataSource } from 'typeorm';
 export type Driver = 'sqlite' | 'postgres';
 export type Param = string | number | boolean | null | undefined;
 
+/** A nullable column's value as text: NULL (or a missing column) is undefined. */
+export const optionalString = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
+
 export interface Sql {
   readonly driver: Driver;
   run(sql: string, params?: Param[]): Promise<void>;

@@ -3,7 +3,7 @@
 // every rule live in src/eid/testid; this file only reads and writes rows. Work that must be atomic
 // runs in one `tx` (no slow work inside: on SQLite a transaction holds the only write lock).
 import type { DataSource } from 'typeorm';
-import { insertSql, sqlDatabase, type Sql, type SqlDatabase } from './sql';
+import { insertSql, sqlDatabase, type Sql, type SqlDatabase, optionalString } from './sql';
 
 export interface TestUserRow {
   id: number;
@@ -69,7 +69,7 @@ export interface LogRow {
   detail?: string;
 }
 
-const opt = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
+const opt = optionalString;
 
 const toUser = (r: Record<string, unknown>): TestUserRow => ({
   id: Number(r.id),
