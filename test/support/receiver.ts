@@ -7,6 +7,8 @@ export interface Call {
   headers: http.IncomingHttpHeaders;
   at: number;
   status: number;
+  /** the caller's TCP port (tells which process made the call: see test/support/sockets.ts) */
+  remotePort?: number;
 }
 
 export interface Receiver {
@@ -25,7 +27,7 @@ export async function startReceiver(port = 0): Promise<Receiver> {
   const hanging = new Set<http.ServerResponse>();
   const waiters: Array<() => void> = [];
   const server = http.createServer((req, res) => {
-    const call = { url: new URL(req.url!, 'http://x'), headers: req.headers, at: Date.now() };
+    const call = { url: new URL(req.url!, 'http://x'), headers: req.headers, at: Date.now(), remotePort: req.socket.remotePort };
     const a = r.answer(call);
     if (a === 'hang') {
       hanging.add(res);
