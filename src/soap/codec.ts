@@ -6,7 +6,7 @@ import { Buffer } from 'node:buffer';
 import { parseXsDateTime } from '../core/datetime';
 import { XSI, type XNode } from './xml';
 import type { Builtin, ComplexType, ElementDecl, Schema, TypeRef } from './schema';
-import { escapeXml } from '../util/escape';
+import { escapeXml, escapeXmlAttribute } from '../util/escape';
 
 /** A rule broken at a path in the caller's message; becomes a Client fault. */
 export class DecodeError extends Error {
@@ -147,11 +147,11 @@ export class Codec {
     return this.decodeComplex(node, type, '');
   }
 
-  private encodeScalar(v: unknown, t: TypeRef): string {
+  private encodeScalar(v: unknown, t: TypeRef, attribute = false): string {
     const b = this.builtinOf(t)!.base;
     if (b === 'base64Binary' && v instanceof Uint8Array) return Buffer.from(v).toString('base64');
     if (b === 'boolean') return v ? 'true' : 'false';
-    return escapeXml(String(v));
+    return attribute ? escapeXmlAttribute(String(v)) : escapeXml(String(v));
   }
 
   private encodeComplex(out: string[], name: string, type: ComplexType, value: Record<string, unknown>, xsiType?: string): void {
@@ -159,7 +159,7 @@ export class Codec {
     if (xsiType) out.push(' xsi:type="tns:', xsiType, '"');
     for (const a of type.attributes) {
       const v = value[a.key];
-      if (v !== undefined && v !== null) out.push(' ', a.name, '="', this.encodeScalar(v, a.type), '"');
+      if (v !== undefined && v !== null) out.push(' ', a.name, '="', this.encodeScalar(v, a.type, true), '"');
     }
     const body: string[] = [];
     if (type.simpleContent && value.value !== undefined) body.push(this.encodeScalar(value.value, type.simpleContent));

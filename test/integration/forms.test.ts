@@ -3,17 +3,20 @@
 // and values a field cannot take are refused with a Client fault and nothing stored. On both databases.
 import { PDFDocument } from '@cantoo/pdf-lib';
 import { formPdf } from '../support/formpdf';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bodyPayload, createRequestXml, envelope, faultString, NS, post, xmllintErrors } from '../support/soap';
+import { bodyPayload, createRequestXml, envelope, faultString, NS, post, REFERENCE_WSDL, xmllintErrors } from '../support/soap';
 import { BrowserLike, formBody, formsOf, keyCardCode, pageText, step, type Form } from '../support/portalflow';
 import { waitSealed } from '../support/sign';
 import { databases, startServer, type TestServer } from '../support/server';
 import { blobFiles } from '../support/blobs';
 
+const ZEEP = path.join(__dirname, 'forms_zeep.py');
+const run = promisify(execFile);
 /** Runs a system tool (poppler-utils, qpdf); a non-zero exit throws. */
 const tool = (cmd: string, args: string[]): string => execFileSync(cmd, args).toString('utf8');
 
@@ -243,8 +246,12 @@ describe.each(databases())('an interactive form filled in the portal and signed 
     );
     const payload = bodyPayload(st.text)!;
     expect(await xmllintErrors(payload)).toBe('');
-    const out = [...payload.matchAll(/<form-output-param name="([^"]*)" value="([^"]*)"\/>/g)].map((m) => [m[1], m[2]]);
-    expect(out).toEqual([
+    // (a line break in an attribute value is written as &#10;: a literal one would be read as a space, XML 1.0 §3.3.3)
+    const out = [...payload.matchAll(/<form-output-param name="([^"]*)" value="([^"]*)"\/>/g)].map((m) => [
+      m[1],
+      m[2]!.replace(/&#10;/g, '\n'),
+    ]);
+    const expected = [
       ['name', 'Æble Øst Åse'],
       ['note', 'Første linje\nanden linje'],
       ['agree', 'Yes'],
@@ -252,7 +259,14 @@ describe.each(databases())('an interactive form filled in the portal and signed 
       ['city', 'Malmö'],
       ['size', 'M'],
       ['ref', 'Kunde 4711'],
-    ]);
+    ];
+    expect(out).toEqual(expected);
+    // and as a client generated from Signicat's own WSDL reads them (python-zeep, strict)
+    // (asynchronously: the server answering it runs in this process)
+    const zeep = JSON.parse(
+      (await run('/usr/bin/python3', [ZEEP, REFERENCE_WSDL, s.endpoint, 'demo', s.demoPassword, requestId], { timeout: 60_000 })).stdout,
+    ) as Array<{ task: string; document: string; params: string[][] }>;
+    expect(zeep).toEqual([{ task: 't1', document: 'f1', params: expected }]);
 
     // the original (with its form), the merged PDF and the result can all be downloaded
     const get = async (kind: string) => {
