@@ -5,6 +5,7 @@
 // (-nocert: the CMS over its ByteRange), openssl ts -verify of each document time-stamp over its ByteRange bytes
 // (-attime: at the time the next time-stamp proves, and now). Bad input is refused before the TSA is asked.
 import '../../src/trust/crypto';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { PDFDocument, StandardFonts } from '@cantoo/pdf-lib';
 import type * as x509 from '@peculiar/x509';
 import type { OcspResponderOptions } from '../../src/trust/ocsp/certid';
 import { respondOcsp } from '../../src/trust/ocsp/responder';
+import { addDss } from '../../src/trust/pades/dss';
 import { createPades, type PadesLevel } from '../../src/trust/pades/pades';
 import { renewPades, RenewalError, type RenewalDeps, type RenewalResult } from '../../src/trust/pades/renew';
 import { ALGORITHM_ENDS, renewalDue } from '../../src/trust/pades/renewaldue';
@@ -19,7 +21,8 @@ import type { RevocationSource, SigningIdentity, TimestampSource } from '../../s
 import { respondTimestamp } from '../../src/trust/tsp/responder';
 import { validatePades } from '../../src/trust/validation/pades';
 import { ocspRevocationSource } from '../../src/trust/validation/revocation';
-import { createServiceBranch, createTestPki, type ServiceBranch, type TestPki } from '../../src/testca/pki';
+import { createCrl, createServiceBranch, createTestPki, type ServiceBranch, type TestPki } from '../../src/testca/pki';
+import { BIN } from '../support/cli';
 import { covered, rawSignatures, run } from '../support/pades';
 import { TEST_URLS } from '../support/person';
 
@@ -167,6 +170,30 @@ describe('renewPades', () => {
     expect(r.updates.flatMap((u) => u.refused)).toEqual([]);
   });
 
+  test("segl verify (the built CLI): each document time-stamp valid at the next one's time; the unrenewed file is not", async () => {
+    await writeFile(join(dir, 'renewed.pdf'), renewed.pdf);
+    await writeFile(join(dir, 'lta.pdf'), lta);
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dir, LOG_LEVEL: 'silent' };
+    const verify = (f: string): Promise<{ code: number; out: string }> =>
+      new Promise((resolve) => {
+        const args = [BIN, 'verify', join(dir, f), '--anchor', join(dir, 'root.pem')];
+        execFile(process.execPath, args, { env, encoding: 'utf8' }, (e, stdout, stderr) =>
+          resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out: `${stdout}${stderr}` }),
+        );
+      });
+    const r = await verify('renewed.pdf');
+    expect([r.code, r.out]).toEqual([0, expect.stringMatching(/^TOTAL-PASSED \(PAdES: TOTAL-PASSED; 6 revision\(s\)/)]);
+    const line = (field: string) => r.out.split('\n').find((l) => l.startsWith(`document time-stamp "${field}"`));
+    expect(line('DocTimeStamp1')).toContain(
+      `TOTAL-PASSED — time-stamp of ${T0.toISOString()} by ${pki.tsa.certificate.subject}: valid at ${T1.toISOString()}`,
+    );
+    expect(line('DocTimeStamp2')).toContain(
+      `TOTAL-PASSED — time-stamp of ${T1.toISOString()} by ${second.tsa.certificate.subject}: valid at `,
+    );
+    const old = await verify('lta.pdf');
+    expect([old.code, old.out]).toEqual([1, expect.stringMatching(/^INDETERMINATE \(PAdES: INDETERMINATE OUT_OF_BOUNDS_NO_POE;/)]);
+  });
+
   test('renewing twice adds two revisions each time; each renewal covers the time-stamp before it', async () => {
     const t = new Date(T1.getTime() + 30 * 86_400_000);
     const again = await renewPades(renewed.pdf, deps(t));
@@ -178,6 +205,35 @@ describe('renewPades', () => {
     expect((await run('qpdf', ['--check', file], dir)).code).toBe(0);
     expect(await tsVerify(again.pdf, 2, second.serviceCa.certificate, NOW)).toContain('Verification: OK');
   }, 60_000);
+});
+
+describe("validation: each time-stamp's TSA not revoked before the time the next one proves", () => {
+  /** `pdf` with a later DSS update holding a CRL of the first service CA that revokes the first TSA at `revokedAt`. */
+  const withTsaRevoked = async (pdf: Uint8Array, revokedAt: Date): Promise<Uint8Array> => {
+    const entry = { serialHex: pki.tsa.certificate.serialNumber, revokedAt, reason: 'keyCompromise' as const };
+    const crl = new Uint8Array(await createCrl(pki.serviceCa, [entry], { crlNumber: 7, thisUpdate: revokedAt }));
+    return addDss(pdf, [{ data: { certificates: [], ocsps: [], crls: [crl] } }], { time: NOW });
+  };
+
+  test('revoked after the renewal: the renewed file stays TOTAL-PASSED', async () => {
+    const r = await validate(await withTsaRevoked(renewed.pdf, new Date(T1.getTime() + 86_400_000)), NOW);
+    expect([r.indication, r.revisions]).toEqual(['TOTAL-PASSED', 7]);
+    expect(r.documentTimestamps[0]!.laterChanges).toContainEqual(expect.stringMatching(/^revision 7: .*Document Security Store/));
+  });
+
+  test('revoked between its genTime and the renewal: INDETERMINATE REVOKED_NO_POE', async () => {
+    const r = await validate(await withTsaRevoked(renewed.pdf, new Date(T0.getTime() + YEAR)), NOW);
+    const [first, last] = r.documentTimestamps;
+    expect([first!.indication, first!.subIndication, last!.indication]).toEqual(['INDETERMINATE', 'REVOKED_NO_POE', 'TOTAL-PASSED']);
+    expect(first!.message).toMatch(/was revoked at .* after genTime .* but before the token's POE/);
+    expect(r.indication).toBe('INDETERMINATE');
+  });
+
+  test('revoked before its genTime: TOTAL-FAILED REVOKED', async () => {
+    const r = await validate(await withTsaRevoked(renewed.pdf, new Date(T0.getTime() - 86_400_000)), NOW);
+    expect([r.documentTimestamps[0]!.indication, r.documentTimestamps[0]!.subIndication]).toEqual(['TOTAL-FAILED', 'REVOKED']);
+    expect(r.indication).toBe('TOTAL-FAILED');
+  });
 });
 
 describe('renewalDue', () => {

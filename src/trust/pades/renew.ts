@@ -11,8 +11,9 @@
 //      which is then dropped;
 //   2. a document time-stamp (doctimestamp.ts: /Type /DocTimeStamp, /SubFilter /ETSI.RFC3161, RFC 3161 token over the
 //      ByteRange bytes) over the whole file, DSS included (§6.3 B-LTA requirement: the time-stamp covers the LT data).
-// Each renewal is a POE (proof of existence, EN 319 102-1 §5.6.2.3 and Annex C) of everything before it, so the
-// chain of document time-stamps lets each earlier one be validated at the time of the next (validation/pades.ts).
+// Each renewal is a POE (proof of existence; EN 319 102-1 §5.6, the POE a time-stamp gives) of everything before
+// it, so the chain of document time-stamps lets each earlier one be validated at the time of the next
+// (validation/pades.ts).
 // The input must be a PAdES whose last revision is a document time-stamp (B-LTA): a truncated file, a PDF without
 // signatures, a file ending with another update, or a newest time-stamp that does not hold over its bytes is a
 // RenewalError and nothing is produced. Outside sources (TSA, revocation, the clock) come in through sources.ts.

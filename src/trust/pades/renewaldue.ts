@@ -1,6 +1,6 @@
 // When a PAdES B-LTA needs renewal (renew.ts): the newest document time-stamp proves the file only as long as it
-// can itself be validated (ETSI EN 319 102-1 §5.6.2.4-5.6.2.5: a time-stamp's TSA certificate valid at the time of
-// validation or of a later POE, and its algorithms still reliable). Its end is the earliest of:
+// can itself be validated (ETSI EN 319 102-1 §5.6, past signature validation of a time-stamp: its TSA certificate
+// valid at the time of validation or of a later POE, and its algorithms still reliable). Its end is the earliest of:
 //   - the notAfter of its TSA's certificate and of each CA certificate above it (RFC 5280 §6.1.3 (a)(2): every
 //     certificate of the path valid at the validation time), the path found by name among the token's, the DSS's and
 //     the caller's certificates;
