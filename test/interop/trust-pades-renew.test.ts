@@ -242,7 +242,7 @@ describe('renewalDue', () => {
   test("the newest time-stamp's TSA certificate ends first: due two years before it", async () => {
     const tsaEnd = pki.tsa.certificate.notAfter;
     const early = await renewalDue(lta, new Date(T0.getTime() + YEAR), margin);
-    expect(early).toMatchObject({ due: false, endsAt: tsaEnd, dueAt: new Date(tsaEnd.getTime() - margin) });
+    expect(early).toMatchObject({ due: false, endsAt: tsaEnd, cause: 'certificate', dueAt: new Date(tsaEnd.getTime() - margin) });
     expect(early.reason).toMatch(/^certificate CN=segl test TSA.* expires at /);
     expect(early.newest).toEqual({ fieldName: 'DocTimeStamp1', genTime: T0, tsa: pki.tsa.certificate.subject });
     expect((await renewalDue(lta, new Date(T0.getTime() + 3.5 * YEAR), margin)).due).toBe(true);
@@ -257,7 +257,12 @@ describe('renewalDue', () => {
     const sha256End = new Date(T0.getTime() + 2 * YEAR);
     const ends = { ...ALGORITHM_ENDS, hashes: { ...ALGORITHM_ENDS.hashes, 'SHA-256': sha256End } };
     const r = await renewalDue(lta, new Date(T0.getTime() + 0.5 * YEAR), margin, { algorithmEnds: ends });
-    expect([r.due, r.endsAt, r.reason]).toEqual([true, sha256End, expect.stringMatching(/^message imprint: SHA-256 at /)]);
+    expect([r.due, r.endsAt, r.cause, r.reason]).toEqual([
+      true,
+      sha256End,
+      'algorithm',
+      expect.stringMatching(/^message imprint: SHA-256 at /),
+    ]);
   });
 });
 

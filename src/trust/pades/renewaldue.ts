@@ -71,6 +71,11 @@ export interface RenewalDue {
   dueAt: Date;
   /** when the newest document time-stamp stops being provable, and what ends then */
   endsAt: Date;
+  /**
+   * what ends first: a certificate (a renewal with a TSA certificate of later notAfter helps) or an algorithm (only a
+   * TSA with stronger algorithms helps: renewing with the same one leaves the file due)
+   */
+  cause: 'certificate' | 'algorithm';
   reason: string;
   newest: { fieldName: string; genTime: Date; tsa: string };
 }
@@ -78,6 +83,7 @@ export interface RenewalDue {
 interface End {
   at: Date;
   what: string;
+  cause?: 'certificate';
 }
 
 const EPOCH = new Date(0);
@@ -131,7 +137,7 @@ export async function renewalDue(
   const f = await readRenewable(pdf, pool);
   const opened = openSignedData(f.newest.der);
   const path = pathOf(f.tsa, [...opened.certificates, ...f.dssCertificates, ...pool]);
-  const ends: End[] = path.map((c) => ({ at: c.notAfter, what: `certificate ${c.subject} expires` }));
+  const ends: End[] = path.map((c) => ({ at: c.notAfter, what: `certificate ${c.subject} expires`, cause: 'certificate' }));
   const imprint = readTimestampTime(f.newest.der).hashAlgorithm;
   for (const e of [
     hashEnd(HASH_OIDS[imprint], 'message imprint', t),
@@ -148,6 +154,7 @@ export async function renewalDue(
     due: now >= dueAt,
     dueAt,
     endsAt: first.at,
+    cause: first.cause ?? 'algorithm',
     reason: `${first.what} at ${first.at.toISOString()}`,
     newest: { fieldName: f.newest.fieldName, genTime: f.genTime, tsa: f.tsa.subject },
   };
