@@ -13,6 +13,7 @@ import { SigningPipeline } from '../../src/signing/pipeline';
 import type { TrustSetup } from '../../src/signing/trust';
 import { createTestPki, type TestPki } from '../../src/testca/pki';
 import { createPades } from '../../src/trust/pades/pades';
+import { renewPades } from '../../src/trust/pades/renew';
 import { composePackage } from '../../src/packaging/compose';
 import { readLtvSdo } from '../../src/packaging/sdo';
 import type { PackageContent } from '../../src/packaging/types';
@@ -119,6 +120,22 @@ describe('segl verify FILE.pdf', () => {
       expect(r.out).toMatch(new RegExp(`^attachment ${name}: TOTAL-PASSED$`, 'm'));
     expect(r.out).toMatch(/^ {4}seal: TOTAL-PASSED/m);
     expect(r.out).toMatch(/^ {4}native signature: TOTAL-PASSED/m);
+  }, 120_000);
+
+  test('a sealed package renewed (trust/pades/renew.ts): exit 0, 6 revisions, both LTV-SDOs still TOTAL-PASSED', async () => {
+    const good = new Uint8Array(readFileSync(path.join(dir, 'good.pdf')));
+    const renewal = { timestamps: trust.timestamp, revocation: trust.revocation, certificatePool: trust.sealChain };
+    writeFileSync(path.join(dir, 'renewed.pdf'), (await renewPades(good, renewal)).pdf);
+    expect((await tool('qpdf', ['--check', path.join(dir, 'renewed.pdf')])).code).toBe(0);
+    const r = await verify('renewed.pdf');
+    expect([r.code, r.out]).toEqual([
+      0,
+      expect.stringMatching(/^TOTAL-PASSED \(PAdES: TOTAL-PASSED; 6 revision\(s\); 2 LTV-SDO attachment\(s\)/),
+    ]);
+    expect(r.out).toMatch(/^document time-stamp "DocTimeStamp2" \(ETSI\.RFC3161\): TOTAL-PASSED/m);
+    expect(r.out).toMatch(/^ {4}later: revision 6: .*document time-stamp field/m);
+    for (const name of ['loan-task-1.ltvsdo.xml', 'loan-task-2.ltvsdo.xml'])
+      expect(r.out).toMatch(new RegExp(`^attachment ${name}: TOTAL-PASSED$`, 'm'));
   }, 120_000);
 
   test('an LTV-SDO tampered with before sealing: the PAdES holds, the attachment does not; exit 1 names it', async () => {

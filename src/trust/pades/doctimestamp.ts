@@ -30,19 +30,19 @@ export async function addDocumentTimestamp(
   return file.bytes;
 }
 
-/** addDocumentTimestamp on a file already open for updates (pades.ts); returns the token and /Contents. */
+/** addDocumentTimestamp on a file already open for updates (pades.ts); returns the token, /Contents and the field's name. */
 export async function addDocumentTimestampIncrement(
   file: IncrementalPdf,
   timestamps: TimestampSource,
   o: DocumentTimestampOptions = {},
-): Promise<FilledSignature> {
+): Promise<FilledSignature & { fieldName: string }> {
   const { doc } = file;
   const ref = await untracked(doc, () => {
     const dict = doc.context.obj({ Type: 'DocTimeStamp', Filter: 'Adobe.PPKLite', SubFilter: 'ETSI.RFC3161' });
     setPlaceholders(dict, o.contentsSize ?? TOKEN_RESERVE + 2048);
     return doc.context.register(dict);
   });
-  await addSignatureField(doc, ref, { name: o.fieldName, prefix: 'DocTimeStamp' });
+  const fieldName = await addSignatureField(doc, ref, { name: o.fieldName, prefix: 'DocTimeStamp' });
   await file.commit();
-  return file.fill(async (imprint) => (await timestampFor(imprint, timestamps)).token);
+  return { ...(await file.fill(async (imprint) => (await timestampFor(imprint, timestamps)).token)), fieldName };
 }

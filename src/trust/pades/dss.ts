@@ -12,10 +12,10 @@ import { decodePDFRawStream, PDFArray, PDFDict, PDFName, PDFRawStream, PDFRef, t
 import { catalogRef, holderOf, IncrementalPdf, pdfDate, untracked, type MarkChanged } from './field';
 import type { ValidationData } from './validationdata';
 
-/** One signature's validation data, and the signature it is for. */
+/** One signature's validation data, and the signature it is for (none: the values go into the DSS's arrays only, no VRI). */
 export interface DssEntry {
   /** the signature's /Contents bytes as stored in the file, zero padding included (signatures.ts PdfSignature.contents) */
-  contents: Uint8Array;
+  contents?: Uint8Array;
   data: ValidationData;
 }
 
@@ -125,6 +125,10 @@ function fillDss(context: PDFContext, dss: PDFDict, entries: DssEntry[], o: { ti
   const vriRoot = store.dss.lookupMaybe(PDFName.of('VRI'), PDFDict) ?? context.obj({});
   store.dss.set(PDFName.of('VRI'), vriRoot);
   for (const entry of entries) {
+    if (!entry.contents) {
+      for (const [field, dssKey] of KINDS) for (const der of entry.data[field]) store.refFor(dssKey, der);
+      continue;
+    }
     const key = PDFName.of(vriKey(entry.contents));
     const vri = vriRoot.lookupMaybe(key, PDFDict) ?? context.obj({});
     for (const [field, dssKey, vriKeyName] of KINDS)

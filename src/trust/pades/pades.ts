@@ -7,8 +7,9 @@
 // Each step is its own incremental update (ISO 32000-1 §7.5.6), so the signature stays valid and covers everything
 // but the later DSS and document time-stamp ("not total document signed" is expected, reference §6.3). The input is
 // parsed once (field.ts IncrementalPdf) and every update is appended to the same document.
-// Not implemented: validation data for the document time-stamp's own TSA in a further DSS, and later renewal
-// (another DSS + document time-stamp before the last one ages); both are addDss/addDocumentTimestamp calls again.
+// One TimestampSource makes both time-stamps, so the document time-stamp's TSA data is normally the signature
+// time-stamp's, already in the DSS (not checked). Later renewal (another DSS + document time-stamp before the last
+// one ages) is renew.ts.
 import type * as x509 from '@peculiar/x509';
 import type { RevocationSource, TimestampSource } from '../sources';
 import { addDocumentTimestampIncrement } from './doctimestamp';

@@ -3,7 +3,12 @@
 //   1. structure: the revisions (pdfrevisions.ts, ISO 32000-1 §7.5.6) and each ByteRange (§12.8.1): a ByteRange
 //      that is not sane is TOTAL-FAILED FORMAT_FAILURE (the signature is refused, whatever its CMS says);
 //   2. each document time-stamp (ISO 32000-2 §12.8.5, /SubFilter ETSI.RFC3161), newest first, its TSA validated at
-//      the time of the next document time-stamp over it (else the validation time) (padesitem.ts);
+//      the time of the next document time-stamp over it that is TOTAL-PASSED (else the validation time), and not
+//      revoked before that time (padesitem.ts): the chain of B-LTA renewals (pades/renew.ts), each time-stamp a POE
+//      of the ones before it, as EN 319 102-1 §5.6 (validation with long-term availability of validation material)
+//      uses time-stamps. Not implemented of §5.6: cryptographic constraints at the POE (an algorithm's end is known
+//      only to pades/renewaldue.ts, not checked here), freshness of the revocation data against the POE, POEs of
+//      the validation data itself (a DSS value counts whenever it was added), and evidence records;
 //   3. each signature (/SubFilter ETSI.CAdES.detached or adbe.pkcs7.detached): its CMS over the ByteRange bytes,
 //      its signature time-stamps over the SignatureValue, and its signer's path and revocation at the earliest time
 //      a time-stamp over it proves (padesitem.ts), then its baseline level (padeslevel.ts);

@@ -102,6 +102,8 @@ async function revocationOf(
 interface Times {
   pathAt: Date;
   statusAt: Date;
+  /** a time-stamp's genTime: a leaf revoked after it but not after `statusAt` lacks a POE before its revocation */
+  madeAt?: Date;
 }
 
 /** §5.2.6 for `leaf`: the path at `t.pathAt`, and every certificate on it but the anchor not revoked at `t.statusAt`. */
@@ -139,8 +141,13 @@ async function certificateValidation(
   for (const [i, r] of records.entries()) {
     const who = `${i === 0 ? 'certificate' : 'CA certificate'} ${r.subject}`;
     if (r.status.status === 'revoked') {
-      const detail = `${who} was revoked at ${r.status.revokedAt.toISOString()} (${r.detail ?? r.source})`;
+      // EN 319 102-1 §5.6, past signature validation: revoked after the token was made, but before any POE of it
+      // (the next time-stamp's time, or the validation time): the token might have been made later with the key.
+      const noPoe = i === 0 && t.madeAt !== undefined && r.status.revokedAt > t.madeAt;
+      const when = noPoe ? `, after genTime ${t.madeAt!.toISOString()} but before the token's POE ${t.statusAt.toISOString()}` : '';
+      const detail = `${who} was revoked at ${r.status.revokedAt.toISOString()}${when} (${r.detail ?? r.source})`;
       check(checks, 'revocation', false, detail);
+      if (noPoe) return report('INDETERMINATE', 'REVOKED_NO_POE', detail, checks, rest);
       return report(i === 0 ? 'TOTAL-FAILED' : 'INDETERMINATE', i === 0 ? 'REVOKED' : 'REVOKED_CA_NO_POE', detail, checks, rest);
     }
     if (r.status.status !== 'good') {
@@ -196,9 +203,10 @@ export async function validateTimestamp(
     return ts(report('TOTAL-FAILED', r.failure, `the time-stamp does not hold: ${r.reason}`, checks, { signer: tsa }), false);
   }
   check(checks, 'time-stamp', true, `token of ${tsa.subject} over the data, genTime ${r.genTime.toISOString()}`);
-  // RFC 3161 §2.4.2 / EN 319 102-1 §5.4: the TSA's certificate valid at the time proven for the token, not
-  // revoked when the token was made.
-  const times = { pathAt: poe, statusAt: r.genTime };
+  // RFC 3161 §2.4.2 / EN 319 102-1 §5.4 and §5.6 (past signature validation building block): the TSA's certificate valid at the
+  // time proven for the token (its POE), and not revoked before that POE: revoked at or before genTime is
+  // TOTAL-FAILED REVOKED, revoked between genTime and the POE is INDETERMINATE REVOKED_NO_POE.
+  const times = { pathAt: poe, statusAt: poe, madeAt: r.genTime };
   const status = await certificateValidation(tsa, opened.certificates, withCms(ctx.evidence, opened), ctx, times, checks);
   return ts({ ...status, message: `time-stamp of ${r.genTime.toISOString()} by ${tsa.subject}: ${status.message}` }, true, r.genTime);
 }
