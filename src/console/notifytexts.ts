@@ -105,24 +105,20 @@ export function notifyTextRoutes(
     w.manager,
     change(async (req, res) => {
       const tpl = formTemplate(req);
-      if (field(req, 'action', 16) === 'preview') {
-        // a text that breaks a rule is shown again with the rule, not previewed (nothing is saved either way)
-        let error: string | undefined;
-        try {
-          checkTemplate(tpl);
-        } catch (e) {
-          if (!(e instanceof NotifyTextError)) throw e;
-          error = e.message;
-        }
+      // a text that breaks a rule comes back in the editor with the rule (nothing saved), whichever button was pressed
+      let error: string | undefined;
+      try {
+        checkTemplate(tpl);
+      } catch (e) {
+        if (!(e instanceof NotifyTextError)) throw e;
+        error = e.message;
+      }
+      if (error || field(req, 'action', 16) === 'preview') {
         const preview = error ? undefined : previewTemplate(tpl, req.session!.service, d.publicUrl());
         w.send(res, error ? 400 : 200, textEditorPage(req.lang!, { ...view(req), template: tpl, preview, error }));
         return;
       }
-      try {
-        await d.repo.set(req.session!.serviceId, tpl, new Date().toISOString());
-      } catch (e) {
-        throw e instanceof NotifyTextError ? new Refusal(`notification text "${tpl.name}": ${e.message}`) : e;
-      }
+      await d.repo.set(req.session!.serviceId, tpl, new Date().toISOString());
       await audit(
         req,
         `notification text ${tpl.name} saved (${tpl.channel}, ${Object.keys(tpl.texts).join(', ')}; default ${tpl.defaultLanguage})`,

@@ -190,6 +190,28 @@ describe.each(databases())('notification texts on %s', (db) => {
     const crossed = await create(doc + task('t1', 'da', smsTo('s', '+4512345678', 'template:welcome')));
     expect(faultString(crossed.text)).toBe('request[0]/task[0]/notification[0]/message: notification text "welcome" is for EMAIL, not SMS');
     expect(await requestCount()).toBe(before);
+    // addNotification and addTask check the same way, and add nothing
+    const demo = (await s.rt.services.find('demo'))!;
+    const requestId = await created(doc + task('t1', undefined, ''));
+    const requests = s.rt.documents.requests;
+    await expect(
+      requests.addNotification(demo, requestId, 't1', {
+        notificationId: 'x',
+        type: 'SMS',
+        recipient: '+4512345678',
+        message: 'template:nope',
+      }),
+    ).rejects.toThrow('notification/message: "template:nope" names no notification text of this service');
+    await expect(
+      requests.addTask(demo, requestId, {
+        id: 't2',
+        documentAction: [{ type: 'sign', documentRef: 'd' }],
+        notification: [{ notificationId: 'y', type: 'EMAIL', recipient: 'a@example.com', message: 'template:nope' }],
+      } as Parameters<typeof requests.addTask>[2]),
+    ).rejects.toThrow('task/notification[0]/message: "template:nope" names no notification text of this service');
+    expect((await requests.getRequest(demo, requestId)).task.map((t) => t.id)).toEqual(['t1']);
+    const rows = await s.rt.db.query(`SELECT COUNT(*) AS n FROM notification WHERE request_id = '${requestId}'`);
+    expect(Number(rows[0].n)).toBe(0);
   }, 30_000);
 
   test('segl notify-text remove; a removed text is refused at createRequest', async () => {
