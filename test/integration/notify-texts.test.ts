@@ -4,6 +4,7 @@
 // directory, in the task's language, else the request's, else the text's default; refusals change nothing.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { NotifyTextRepository } from '../../src/store/notifytexts';
 import { runSegl } from '../support/cli';
 import { eventually } from '../support/receiver';
 import { databases, startServer, type TestServer } from '../support/server';
@@ -224,4 +225,32 @@ describe.each(databases())('notification texts on %s', (db) => {
       /^request\[0\]\/task\[0\]\/notification\[0\]\/message: "template:reminder" names no notification text/,
     );
   }, 30_000);
+
+  test('texts are read at send time: an edited text sends the new wording, a removed one is dead-lettered with the reason', async () => {
+    const repo = new NotifyTextRepository(s.rt.db);
+    const demo = (await s.rt.services.find('demo'))!;
+    const sms = (name: string, body: string) =>
+      repo.set(demo.id, { name, channel: 'SMS', defaultLanguage: 'en', texts: { en: { body } } }, new Date().toISOString());
+    await sms('edited', 'old wording ${taskId}');
+    await sms('gone', 'never sent');
+    const onCompleted = (id: string, to: string, name: string) =>
+      `<notification type="SMS" notification-id="${id}"><recipient>${to}</recipient><message>template:${name}</message><schedule><state-is>completed</state-is></schedule></notification>`;
+    const requestId = await created(
+      doc + task('t1', undefined, onCompleted('a', '+4511111111', 'edited') + onCompleted('b', '+4522222222', 'gone')),
+    );
+    await sms('edited', 'new wording ${taskId} (${language})');
+    expect(await repo.remove(demo.id, 'gone')).toBe(true);
+    await s.rt.documents.signer.completeTask(demo, requestId, 't1');
+    const sent = await eventually(async () => smsTexts().find((x) => x.to === '+4511111111'), 20_000, 'the edited SMS');
+    expect(sent.text).toBe('new wording t1 (en)');
+    const dead = await eventually(
+      async () => (await s.rt.outbox.log({ requestId })).find((d) => d.notificationId === 'b' && d.status === 'dead'),
+      20_000,
+      'the dead letter',
+    );
+    expect(dead.lastError).toMatch(
+      /^SMS notification "b" not delivered: service "demo" has no notification text "gone" \(any more\) \(delivery \w+, 1 attempt, not retried\)$/,
+    );
+    expect(smsTexts().some((x) => x.to === '+4522222222')).toBe(false);
+  }, 60_000);
 });
