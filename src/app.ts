@@ -55,6 +55,7 @@ import { ProfileRepository } from './store/profiles';
 import { SamlSpRepository } from './store/samlsps';
 import { OidcOpRepository } from './store/oidcop';
 import { PackagingMethodRepository } from './store/packagingmethods';
+import { NotifyTextRepository } from './store/notifytexts';
 import type { SdsRepository } from './store/sds';
 import type { ServiceRepository } from './store/services';
 import { pkiRoutes } from './testca/routes';
@@ -389,6 +390,7 @@ function consoleRouter(rt: HttpRuntime, limiter: LoginThrottle): express.Router 
       samlSps: new SamlSpRepository(rt.db),
       oidcClients: new OidcOpRepository(rt.db, rt.config.secret!),
       packagingMethods: new PackagingMethodRepository(rt.db),
+      notifyTexts: { repo: new NotifyTextRepository(rt.db), publicUrl: () => rt.url ?? rt.config.publicUrl },
     },
     outbox: rt.outbox,
     blobs: rt.blobs,

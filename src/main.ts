@@ -15,6 +15,7 @@ import { OutboxRepository } from './store/outbox';
 import { parseAllowPatterns } from './notify/allowlist';
 import type { DeliveryStatus } from './core/outbox';
 import { packagingCommands } from './ops/packagingcli';
+import { notifyTextCommands } from './ops/notifytextcli';
 import { loginBanner } from './eid/authn/routes';
 import { opCommands } from './eid/op/cli';
 import { authTargets, setAuthTargets } from './eid/authn/cli';
@@ -158,6 +159,7 @@ export function cli(): Command {
   serviceCommands(program);
   profileCommands(program);
   packagingCommands(program, withServices);
+  notifyTextCommands(program, withServices, () => config().publicUrl);
   samlCommands(program, withServices);
   sealCommands(program, withServices, config);
   apiTokenCommands(program, withServices);

@@ -40,7 +40,7 @@ import { SqlDocumentStore } from './store/documents';
 import { ServiceRepository } from './store/services';
 import { OutboxRepository } from './store/outbox';
 import { CprRepository } from './store/cpr';
-import { Queues } from './queue/queues';
+import { PACKAGING_ATTEMPTS, Queues } from './queue/queues';
 import { OutboxRelay, type RelayOptions } from './queue/relay';
 import { WorkerHost } from './queue/workers';
 import { AdjustableClock } from './ops/clock';
@@ -50,13 +50,13 @@ import { smsSenderFrom, type SmsSender } from './notify/sms';
 import { TestIdEnvironment } from './eid/testid/users';
 import { PidCprService } from './eid/pidcpr';
 import type { NotifyDeps } from './notify/delivery';
+import { NotifyTextRepository, notifyTextNames } from './store/notifytexts';
 import type { Resolver } from './notify/allowlist';
 import { runTimer, TIMER_JOBS, type TimerJob } from './queue/jobs/timers';
 import { PackagingRuns } from './core/packagingrun';
 import { PackagingJobs } from './store/packagingtasks';
 import { SealJobs } from './store/sealjobs';
 import { SealRuns } from './core/sealrun';
-import { PACKAGING_ATTEMPTS } from './queue/queues';
 import { startHttp, type HttpRuntime } from './app';
 import { dailyAnchors, type AnchorTsa } from './store/auditchain';
 import { timestampFor } from './trust/tsp/request';
@@ -186,6 +186,7 @@ export function documentService(
     sdsTtlDays: cfg.sdsTtlDays,
     uris: documentUris(baseUrl),
     pdfForms,
+    templateNames: notifyTextNames(db),
   });
 }
 
@@ -279,9 +280,8 @@ async function openStores(cfg: Config, log: Logger): Promise<OpenStores> {
   try {
     const sealed = await encryptLegacyRows(db, atRest); // rows earlier versions stored in clear
     if (sealed) log.info({ rows: sealed }, 'webhook secrets and national ids stored in clear are now encrypted');
-    if (cfg.mode === 'production' && (await services.find('demo'))) {
+    if (cfg.mode === 'production' && (await services.find('demo')))
       throw new Error('production mode refuses to start while the demo service exists: remove it with `npx segl service delete demo`');
-    }
     redisHandle = await ensureRedis(cfg.redisUrl, cfg.dataDir, log);
     const redis = redisClient(redisHandle.url);
     redis.on('error', (e) => log.warn({ err: e.message }, 'redis connection problem'));
@@ -493,6 +493,7 @@ async function startWorkers(rt: Runtime, resolve: Resolver | undefined): Promise
     sms: rt.sms,
     metrics: rt.metrics,
     resolve,
+    texts: new NotifyTextRepository(rt.db),
   };
   rt.workers = new WorkerHost(
     rt.redisHandle.url,

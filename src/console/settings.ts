@@ -23,6 +23,7 @@ import { messagePage } from './pages';
 import type { ConsoleSession } from './session';
 import { clientAddedPage, profilePage, rotatedPage, settingsPage, type ProfileForm } from './settingspages';
 import { newOpClient } from '../eid/op/newclient';
+import { notifyTextRoutes, type NotifyTextDeps } from './notifytexts';
 
 export interface SettingsDeps {
   services: Pick<ServiceRepository, 'settings' | 'setCallbackAllow' | 'rotateWebhookSecret'>;
@@ -30,6 +31,8 @@ export interface SettingsDeps {
   samlSps: Pick<SamlSpRepository, 'list' | 'add' | 'remove'>;
   oidcClients: Pick<OidcOpRepository, 'clients' | 'removeClient' | 'addClient'>;
   packagingMethods: Pick<PackagingMethodRepository, 'list' | 'set' | 'template' | 'remove'>;
+  /** the notification texts (console/notifytexts.ts); without them there is no texts page */
+  notifyTexts?: NotifyTextDeps;
   audit: Pick<ConsoleAuditRepository, 'record'>;
   clock: { now(): Date };
   log: Logger;
@@ -143,6 +146,7 @@ export function settingsRoutes(r: express.Router, d: SettingsDeps, w: WebParts, 
     }),
   );
   profileRoutes(r, d, w, form, change, audit);
+  if (d.notifyTexts) notifyTextRoutes(r, d.notifyTexts, w, change, audit, form);
   providerRoutes(r, d, w, form, change, audit, done);
 }
 

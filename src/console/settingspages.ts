@@ -118,7 +118,7 @@ function packaging(lang: Lang, v: SettingsView): Html {
 
 export function settingsPage(lang: Lang, v: SettingsView): string {
   const notice = v.notice && html`<p class="notice" role="status">${t(lang, 'console.settings.saved')}</p>`;
-  const main = html`${nav(lang)}<h1>${t(lang, 'console.settings.title')}</h1>${notice}${callbacks(lang, v)}${profiles(lang, v)}${saml(lang, v)}${oidc(lang, v)}${packaging(lang, v)}`;
+  const main = html`${nav(lang)}<h1>${t(lang, 'console.settings.title')}</h1>${notice}<p><a href="/console/settings/texts?lang=${lang}">${t(lang, 'console.texts.link')}</a></p>${callbacks(lang, v)}${profiles(lang, v)}${saml(lang, v)}${oidc(lang, v)}${packaging(lang, v)}`;
   return page({ lang, title: t(lang, 'console.settings.title'), main, service: v.service });
 }
 

@@ -26,6 +26,8 @@ export interface DocumentUseCaseDeps {
   sdsTtlDays?: number;
   /** interactive PDF forms (packaging/forms.ts) */
   pdfForms?: PdfForms;
+  /** the names of a service's notification texts, see RequestServiceDeps */
+  templateNames?: RequestServiceDeps['templateNames'];
   /** SDS uploads, for their time to live */
   sds: { purgeExpired(now: string): Promise<number> };
   /** called after a commit that put deliveries into the outbox (wakes the relay) */
@@ -41,6 +43,7 @@ export function documentUseCases(d: DocumentUseCaseDeps): DocumentUseCases {
       methodsFor: d.methodsFor,
       sdsTtlDays: d.sdsTtlDays ?? 30,
       pdfForms: d.pdfForms,
+      templateNames: d.templateNames,
     }),
     signer: new SignerActions({ ...base, pdfForms: d.pdfForms }),
     housekeeping: new Housekeeping({ ...base, sds: d.sds }),

@@ -23,6 +23,7 @@ import { iso, taskPath, UseCase, type BaseTx, type UseCaseDeps } from './usecase
 import { readOriginal, readResult } from './downloads';
 import { checkFormSigners, formFieldsOf, formOutput, readForms, type PdfForms } from './forms';
 import { packagingStatus } from './packagingtasks';
+import { checkTemplateRefs, namesTemplate, notificationsOf, type TemplateNames } from './notifytexts';
 import type { DocumentRow, RequestRow, RequestWrites, ServiceAccount, TaskDocumentRow } from './ports';
 import type {
   Document,
@@ -48,6 +49,8 @@ export interface RequestServiceDeps extends UseCaseDeps<Tx> {
   sdsTtlDays: number;
   /** reads and fills interactive PDF forms (packaging/forms.ts); without it a form document is refused */
   pdfForms?: PdfForms;
+  /** the names of a service's notification texts (core/notifytexts.ts); without it `template:NAME` is a message like any other */
+  templateNames?: (svc: ServiceAccount) => Promise<TemplateNames>;
 }
 
 export class RequestService extends UseCase<Tx, RequestServiceDeps> {
@@ -56,10 +59,16 @@ export class RequestService extends UseCase<Tx, RequestServiceDeps> {
     return this.d.methodsFor ? this.d.methodsFor(svc) : Promise.resolve(this.d.methods);
   }
 
+  /** Refuses notifications that name a notification text the service does not have (or of another channel). */
+  private async checkTemplates(svc: ServiceAccount, list: ReturnType<typeof notificationsOf>): Promise<void> {
+    if (this.d.templateNames && namesTemplate(list)) checkTemplateRefs(list, await this.d.templateNames(svc));
+  }
+
   /** createRequest: one request-id per request in input order, plus an artifact when a task asks for one. */
   async createRequest(svc: ServiceAccount, requests: SigningRequest[]): Promise<{ requestIds: string[]; artifact?: string }> {
     requests.forEach(normalizeRequest);
     validateRequests(requests, await this.methodsOf(svc));
+    await this.checkTemplates(svc, notificationsOf(requests));
     await readForms(requests, this.d.pdfForms);
     // References to SDS and the archive are checked before any bytes are stored (and again when
     // pinned inside the write transaction: an upload may be deleted meanwhile).
@@ -149,6 +158,7 @@ export class RequestService extends UseCase<Tx, RequestServiceDeps> {
   }
 
   async addNotification(svc: ServiceAccount, requestId: string, taskId: string | undefined, n: Notification): Promise<void> {
+    await this.checkTemplates(svc, [{ n, path: 'notification' }]);
     await this.write(async (tx, out) => {
       const r = await this.scopeOf(tx, svc, requestId, taskId);
       if (r.deleted) throw new StateError('request-id', `request "${requestId}" is deleted`);
@@ -209,6 +219,10 @@ export class RequestService extends UseCase<Tx, RequestServiceDeps> {
     normalizeRequest({ task: [task] } as SigningRequest);
     const inline = task.documentAction.map((a) => a.document).filter((d): d is Document => !!d);
     const methods = await this.methodsOf(svc);
+    await this.checkTemplates(
+      svc,
+      (task.notification ?? []).map((n, i) => ({ n, path: `task/notification[${i}]` })),
+    );
     const check = async (tx: Tx) => {
       const r = await this.live(tx, svc, requestId);
       if (r.deleted) throw new StateError('request-id', `request "${requestId}" is deleted`);

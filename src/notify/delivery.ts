@@ -12,10 +12,12 @@ import type { Metrics } from '../ops/metrics';
 import type { DeliveryJob } from '../queue/queues';
 import type { DeliveryWork, OutboxRepository } from '../store/outbox';
 import type { ServiceRepository } from '../store/services';
+import type { NotifyTextSource } from '../store/notifytexts';
 import type { EmailSender } from './email';
 import type { SmsSender } from './sms';
 import type { Resolver } from './allowlist';
 import { PermanentDeliveryError } from './errors';
+import { withTemplate } from './texts';
 
 export interface NotifyDeps {
   outbox: OutboxRepository;
@@ -31,6 +33,8 @@ export interface NotifyDeps {
   metrics?: Metrics;
   /** DNS for callback destinations (tests point names at local receivers) */
   resolve?: Resolver;
+  /** the services' notification texts (a message `template:NAME`); without it every message is sent as written */
+  texts?: NotifyTextSource;
 }
 
 /** stale: the row had moved on (another run settled it); failed: not settled here (the relay re-queues it after the lease) */
@@ -131,7 +135,10 @@ async function deliver(deps: NotifyDeps, w: DeliveryWork, send: Send, slots: Gat
   };
   let note: string;
   try {
-    note = await slots(() => send(w, attempt, expand));
+    note = await slots(async () => {
+      const t = await withTemplate(deps.texts, w);
+      return (await send(t.work, attempt, expand)) + t.note;
+    });
   } catch (e) {
     const reason = (e as Error).message;
     const schedule = deps.config.retrySchedule;

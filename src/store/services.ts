@@ -138,6 +138,7 @@ export class ServiceRepository {
       await q.run('DELETE FROM auth_target WHERE service_id = ?', [svc.id]);
       await q.run('DELETE FROM login_transaction WHERE service_id = ?', [svc.id]);
       await q.run('DELETE FROM service_seal WHERE service_id = ?', [svc.id]);
+      await q.run('DELETE FROM notify_text WHERE service_id = ?', [svc.id]);
       await q.run('DELETE FROM api_token WHERE service_id = ?', [svc.id]);
       await q.run('DELETE FROM console_account WHERE service_id = ?', [svc.id]);
       await q.run('DELETE FROM console_service_totp WHERE service_id = ?', [svc.id]);

@@ -289,6 +289,23 @@ export const CONSOLE_EN = {
   'console.password.mismatch': 'The two new passwords differ.',
   'console.password.short': 'The new password must have at least {n} characters.',
   'console.password.wrong': 'The current password is wrong.',
+  'console.texts.link': 'Notification texts (e-mail and SMS)',
+  'console.texts.title': 'Notification texts',
+  'console.texts.hint':
+    "E-mail and SMS texts in several languages. A notification uses one when its message is exactly template:NAME; it is sent in the task's language, else the request's, else the default language, else English. Placeholders: {placeholders}.",
+  'console.texts.none': 'No notification texts yet.',
+  'console.texts.channel': 'Channel',
+  'console.texts.default': 'Default language',
+  'console.texts.languages': 'Languages',
+  'console.texts.edit': 'Edit',
+  'console.texts.new': 'New or existing text',
+  'console.texts.open': 'Open the editor',
+  'console.texts.editTitle': 'Notification text {name}',
+  'console.texts.subject': 'Subject',
+  'console.texts.body': 'Text',
+  'console.texts.emptyHint': 'Leave a language empty if it has no text of its own; the default language is used instead.',
+  'console.texts.description': 'What the text is for (optional)',
+  'console.texts.previewHint': 'Each language as it would be sent, with sample values filled in. Nothing is saved yet.',
 } as const;
 
 export type ConsoleTextKey = keyof typeof CONSOLE_EN;

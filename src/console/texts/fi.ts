@@ -291,4 +291,22 @@ export const CONSOLE_FI: Record<ConsoleTextKey, string> = {
   'console.password.mismatch': 'Uudet salasanat eivät täsmää.',
   'console.password.short': 'Uudessa salasanassa on oltava vähintään {n} merkkiä.',
   'console.password.wrong': 'Nykyinen salasana on väärä.',
+  'console.texts.link': 'Ilmoitustekstit (sähköposti ja tekstiviesti)',
+  'console.texts.title': 'Ilmoitustekstit',
+  'console.texts.hint':
+    'Sähköposti- ja tekstiviestitekstit useilla kielillä. Ilmoitus käyttää tekstiä, kun sen viesti on tarkalleen template:NIMI; se lähetetään tehtävän kielellä, muuten pyynnön, muuten oletuskielellä, muuten englanniksi. Paikkamerkit: {placeholders}.',
+  'console.texts.none': 'Ei vielä ilmoitustekstejä.',
+  'console.texts.channel': 'Kanava',
+  'console.texts.default': 'Oletuskieli',
+  'console.texts.languages': 'Kielet',
+  'console.texts.edit': 'Muokkaa',
+  'console.texts.new': 'Uusi tai olemassa oleva teksti',
+  'console.texts.open': 'Avaa muokkaus',
+  'console.texts.editTitle': 'Ilmoitusteksti {name}',
+  'console.texts.subject': 'Aihe',
+  'console.texts.body': 'Teksti',
+  'console.texts.emptyHint': 'Jätä kieli tyhjäksi, jos sillä ei ole omaa tekstiä; silloin käytetään oletuskieltä.',
+  'console.texts.description': 'Mihin tekstiä käytetään (valinnainen)',
+  'console.texts.previewHint':
+    'Jokainen kieli sellaisena kuin se lähetettäisiin, esimerkkiarvot täytettyinä. Mitään ei ole vielä tallennettu.',
 };
