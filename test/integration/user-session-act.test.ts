@@ -12,6 +12,7 @@ import { BrowserLike, formBody, formsOf, keyCardCode, step, type Answer } from '
 import { waitSealed } from '../support/sign';
 import {
   expectAllSigned,
+  fourTasks,
   historyLines,
   newSessionUser,
   sessionRows,
@@ -70,14 +71,7 @@ describe.each(databases())('one act over a user session on %s', (db) => {
     const { userSessionId, artifact } = await s.rt.documents.requests.createUserSession(await svc(), {
       language: 'en',
       onSessionComplete: 'https://shop.example/session/done',
-      sessionTask: (
-        [
-          [r1, 't1', 'Loan'],
-          [r2, 't1', 'Terms'],
-          [r3, 'a', 'Deed'],
-          [r3, 'b', 'Annex'],
-        ] as const
-      ).map(([requestId, taskId, description], i) => ({ requestId, taskId, order: i + 1, description })),
+      sessionTask: fourTasks({ r1, r2, r3 }),
     });
     const b = new BrowserLike(s.url);
     let p = await b.open(sessionUrl(userSessionId, artifact), 'session artifact');

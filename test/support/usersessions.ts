@@ -61,3 +61,14 @@ export async function expectAllSigned(s: TestServer, r: { r1: string; r2: string
   ]);
   for (const x of status) expect(x.documentStatus?.every((d) => d.resultUri)).toBe(true);
 }
+
+/** The session's tasks over threeRequests, in this order: Loan, Terms, Deed, Annex. */
+export const fourTasks = (r: { r1: string; r2: string; r3: string }) =>
+  (
+    [
+      [r.r1, 't1', 'Loan'],
+      [r.r2, 't1', 'Terms'],
+      [r.r3, 'a', 'Deed'],
+      [r.r3, 'b', 'Annex'],
+    ] as const
+  ).map(([requestId, taskId, description], i) => ({ requestId, taskId, order: i + 1, description }));
