@@ -34,7 +34,7 @@ export function message(
 /** The ways a page answers, bound to the session store (for the cookie) and the log (for the 500 page). */
 export interface Answers {
   send(res: express.Response, status: number, html: string, session?: PortalSession, now?: number): void;
-  redirect(res: express.Response, c: Ctx, location: string): void;
+  redirect(res: express.Response, c: Pick<Ctx, 'session' | 'now' | 'lang'>, location: string): void;
   failed(res: express.Response, e: unknown, lang: LangLike): void;
   notFound(res: express.Response, lang: LangLike): void;
 }
@@ -60,7 +60,7 @@ export function answers(sessions: PortalSessions, log: Logger): Answers {
       res.status(status).set(framed(res, SECURITY_HEADERS)).type('html').send(withEmbed(res, html));
     });
   };
-  const redirect = (res: express.Response, c: Ctx, location: string) => {
+  const redirect = (res: express.Response, c: Pick<Ctx, 'session' | 'now' | 'lang'>, location: string) => {
     withSession(res, c.session, c.now, () => {
       const next = interstitial(res, c.lang, location); // in a frame: the event first (embed.ts)
       if (next) res.status(200).set(framed(res, SECURITY_HEADERS)).type('html').send(next);

@@ -12,6 +12,8 @@ import type { LangLike, TextKey } from './i18n';
 import type { Html } from './html';
 import type { PageLook } from './layout';
 import type { PortalSession, PortalSessions, TaskLogin } from './session';
+import type { UserSession } from '../core/types';
+import type { SessionEntry } from '../core/usersession';
 
 /** One request to a task's pages: the service, the task as the portal sees it, the language and the session. */
 export interface Ctx {
@@ -25,6 +27,43 @@ export interface Ctx {
   now: number;
   base: string;
   query: string;
+}
+
+/** One task row of a user session's page (usersession.ts): its state and, for an open task, its page context. */
+export interface SessionRow {
+  entry: SessionEntry;
+  state: 'ready' | 'login' | 'waiting' | 'sealing' | 'mismatch' | 'gone' | 'completed' | 'closed';
+  /** the task's own page (open tasks only) */
+  href?: string;
+  /** the task's page context (ready tasks only: logged in, or asking no login) */
+  c?: Ctx;
+}
+
+/** One request to a user session's pages (`…/session…?session_id=`): the session, its rows, this browser's portal session. */
+export interface SessionCtx {
+  svc: ServiceAccount;
+  lang: LangLike;
+  look?: PageLook;
+  session: PortalSession;
+  now: number;
+  /** the user session's id */
+  id: string;
+  /** `/std/docaction/{service}/session` and `session_id=…`: the session's steps are `${base}/{step}?${query}` */
+  base: string;
+  query: string;
+  user: UserSession;
+  rows: SessionRow[];
+}
+
+/** What the portal lends an eID method that signs the ready tasks of a user session in one act (usersession.ts builds it). */
+export interface SessionKit {
+  /** the session this browser holds (else the refusal page was sent, and undefined) */
+  resolve(req: express.Request, res: express.Response): Promise<SessionCtx | undefined>;
+  csrfOk(sc: SessionCtx, form: Record<string, unknown>): boolean;
+  send(res: express.Response, status: number, sc: SessionCtx, title: string, main: string | Html): void;
+  redirect(res: express.Response, sc: SessionCtx, location: string): void;
+  /** an eID method offers the act for the tasks `signs` accepts (the session page shows the act's button only then) */
+  offer(signs: (pt: PortalTask) => boolean): void;
 }
 
 /** What the portal lends an eID method's pages (routes.ts builds it). */
@@ -48,6 +87,8 @@ export interface Kit {
   /** the signer's use cases (core/signer.ts) */
   signer: SignerActions;
   blobs: BlobStore;
+  /** the user session's pages (one act over several tasks) */
+  userSession: SessionKit;
 }
 
 /** What the portal's own pages get (routes.ts builds it): the Kit and what only they use. */

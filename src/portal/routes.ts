@@ -28,8 +28,9 @@ import { mountTaskUrl } from './pages/taskurl';
 import { mountUpload } from './pages/upload';
 import { mountVerify } from './pages/verify';
 import { mountSealStatus } from './pages/sealing';
-import { mountUserSession } from './usersession';
-import type { PageKit, PortalEidMethod } from './kit';
+import { mountUserSession, userSessionKit } from './usersession';
+import type { PortalTask } from '../core/portal';
+import type { PageKit, PortalEidMethod, SessionKit } from './kit';
 import { announce, mountEmbed } from './embed';
 
 export interface PortalDeps {
@@ -67,11 +68,14 @@ export function portalRoutes(d: PortalDeps): express.Router {
   mountPdfjs(r);
   // the eID methods' login forms, for the login page (filled once they are mounted with the kit)
   const eidForms: LoginForm[] = [];
-  const kit = portalKit(d, sessions, eidForms);
+  // the eID methods that sign a user session's ready tasks in one act (SessionKit.offer)
+  const offers: Array<(pt: PortalTask) => boolean> = [];
+  const userSession = userSessionKit(d, sessions, offers);
+  const kit = portalKit(d, sessions, eidForms, userSession);
   eidForms.push(...d.eidMethods.map((m) => m.mount(r, kit)));
   mountSealStatus(r, kit, d.services);
   mountTaskUrl(r, kit);
-  mountUserSession(r, d, sessions);
+  mountUserSession(r, d, sessions, userSession, offers);
   mountDocument(r, kit);
   mountForm(r, kit);
   mountUpload(r, kit);
@@ -82,7 +86,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
 }
 
 /** The kit the eID methods and the portal's own pages share (see kit.ts). */
-function portalKit(d: PortalDeps, sessions: PortalSessions, eidForms: readonly LoginForm[]): PageKit {
+function portalKit(d: PortalDeps, sessions: PortalSessions, eidForms: readonly LoginForm[], userSession: SessionKit): PageKit {
   const { send, redirect, failed, notFound } = answers(sessions, d.log);
   const kitSend: PageKit['send'] = (res, status, c, title, main) => {
     if (loggedIn(c)) announce(res, 'authenticated');
@@ -106,6 +110,7 @@ function portalKit(d: PortalDeps, sessions: PortalSessions, eidForms: readonly L
     methodName: d.methodName,
     signer: d.signer,
     blobs: d.blobs,
+    userSession,
     redirect,
     send: kitSend,
     rotate: (c) => sessions.rotate(c.session),

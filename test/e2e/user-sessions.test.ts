@@ -5,7 +5,8 @@
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import { axeViolations, launchChromium } from '../support/chromium';
+import { launchChromium } from '../support/chromium';
+import { checkPage, keyNumberOn, testIdLogin, unusedCode } from '../support/sessionpages';
 import { createRequestXml, REPO } from '../support/soap';
 import { startServer, type TestServer } from '../support/server';
 
@@ -34,23 +35,10 @@ describe('user session page (sqlite, Chromium)', () => {
     `<document-action type="sign"><document-ref>${docId}</document-ref></document-action>` +
     '<authentication><method>nemid</method></authentication><signature><method>nemid-sign</method></signature></task>';
   const create = (inner: string) => createRequestXml(s.endpoint, 'demo', s.demoPassword, inner);
-  const codeFor = async (keyNumber: string) => {
-    for (const card of await s.rt.testid!.keyCards(u.alias)) {
-      const hit = card.codes.find((c) => c.keyNumber === keyNumber && !c.used);
-      if (hit) return hit.code;
-    }
-    throw new Error(`no unused code ${keyNumber}`);
-  };
-  const keyNumber = async (p: Page) => /key number (\d+)/.exec(await p.locator('main').innerText())![1]!;
+  const codeFor = (n: string) => unusedCode(s, u.alias, n);
+  const keyNumber = keyNumberOn;
 
-  /** axe, the 360 px fit and a screenshot of the page as it is. */
-  async function check(p: Page, name: string): Promise<void> {
-    expect([name, await axeViolations(p)]).toEqual([name, []]);
-    await p.setViewportSize({ width: 360, height: 740 });
-    expect([name, await p.evaluate<boolean>('document.documentElement.scrollWidth <= 360')]).toEqual([name, true]);
-    await p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-    await p.setViewportSize({ width: 1024, height: 768 });
-  }
+  const check = (p: Page, name: string) => checkPage(p, name, path.join(SHOTS, `${name}.png`));
 
   /** On a task's page, logged in: open its document, back, Sign and send in, the signing code: "Signed, being sealed". */
   async function sign(p: Page, docName: string): Promise<void> {
@@ -89,16 +77,7 @@ describe('user session page (sqlite, Chromium)', () => {
       expect(await p.locator('h1').innerText()).toBe('Your tasks to sign');
       await check(p, '01-session');
       await p.getByRole('link', { name: 'Open Loan' }).click();
-      await p.getByLabel('User ID (alias, CPR or PID)').fill(u.alias);
-      await p.getByLabel('Password').fill(u.password);
-      await p.getByRole('button', { name: 'Next' }).click();
-      const n = await keyNumber(p);
-      await p.getByLabel(`Code for key ${n}`).fill(await codeFor(n));
-      await p.getByRole('button', { name: 'Next' }).click();
-      if ((await p.locator('h1').innerText()) === 'Confirm your CPR number') {
-        await p.getByLabel('CPR number (DDMMYY-SSSS)').fill(`${u.cpr.slice(0, 6)}-${u.cpr.slice(6)}`);
-        await p.getByRole('button', { name: 'Next' }).click();
-      }
+      await testIdLogin(s, p, u);
       await sign(p, 'Loan agreement');
       await p.goto(sessionUrl);
       const text = await p.locator('main').innerText();

@@ -7,8 +7,18 @@
 import { createRequestXml } from '../support/soap';
 import { databases, startServer, type TestServer } from '../support/server';
 import { mainText } from '../support/portalclient';
-import { BrowserLike, formsOf, keyCardCode, step, type Answer } from '../support/portalflow';
+import { BrowserLike, formsOf, keyCardCode, step } from '../support/portalflow';
 import { waitSealed } from '../support/sign';
+import {
+  expectAllSigned,
+  historyLines,
+  newSessionUser,
+  sessionRows,
+  sessionUrl,
+  signingTask,
+  textDoc,
+  threeRequests,
+} from '../support/usersessions';
 import type { AdjustableClock } from '../../src/ops/clock';
 
 describe.each(databases())('user sessions on %s', (db) => {
@@ -23,27 +33,12 @@ describe.each(databases())('user sessions on %s', (db) => {
   });
 
   const svc = async () => (await s.rt.services.find('demo'))!;
-  const newUser = async () => {
-    const draft = { ...s.rt.testid!.autofill(), alias: `us-${db}-${++n}`, password: `pw-session-${n}-123456` };
-    return { ...(await s.rt.testid!.createUser(draft)), password: draft.password };
-  };
-  const doc = (id: string, text: string) =>
-    `<document xsi:type="provided-document" id="${id}" mime-type="text/plain"><description>${text}</description><data>${Buffer.from(`${text} text`).toString('base64')}</data></document>`;
-  const task = (id: string, docId: string, o: { nationalId?: string; dependsOn?: string } = {}) =>
-    `<task id="${id}">${o.nationalId ? `<subject><national-id>${o.nationalId}</national-id></subject>` : ''}<language>en</language>` +
-    `${o.dependsOn ? `<depends-on-task>${o.dependsOn}</depends-on-task>` : ''}<on-task-complete>https://shop.example/done?r=\${requestId}&amp;t=\${taskId}</on-task-complete>` +
-    `<document-action type="sign"><document-ref>${docId}</document-ref></document-action>` +
-    '<authentication><method>nemid</method></authentication><signature><method>nemid-sign</method></signature></task>';
+  const newUser = async () => newSessionUser(s, `us-${db}`, ++n);
+  const doc = textDoc;
+  const task = signingTask;
   const create = (inner: string, service = 'demo', password = s.demoPassword) => createRequestXml(s.endpoint, service, password, inner);
-  const history = async (requestId: string, taskId: string) =>
-    (await s.rt.documents.requests.getRequestHistory(await svc(), requestId, taskId)).map((e) => `${e.event}: ${e.data ?? ''}`);
-  const sessionUrl = (id: string, artifact?: string) =>
-    `/std/docaction/demo/session?session_id=${id}${artifact !== undefined ? `&artifact=${artifact}` : ''}`;
-  /** The rows of the session page: each task's name and state text. */
-  const rows = (page: Answer) =>
-    [...page.html.matchAll(/<li><span class="name">([^<]*)<\/span> <span class="[^"]*"[^>]*>([^<]*)<\/span>/g)].map(
-      (m) => `${m[1]}: ${m[2]}`,
-    );
+  const history = (requestId: string, taskId: string) => historyLines(s, requestId, taskId);
+  const rows = sessionRows;
   /** Every event of these requests' tasks, and the stored portal sessions: what a refusal must leave as it was. */
   const snapshot = async (tasks: Array<[string, string]>) => {
     const events = await Promise.all(tasks.map(([r, t]) => history(r, t)));
@@ -73,11 +68,7 @@ describe.each(databases())('user sessions on %s', (db) => {
   test('one login for three requests in depends-on order; each task signed on its own pages; the dependent task opens in the same visit; histories separate', async () => {
     const u = await newUser();
     const other = await newUser();
-    const r1 = await create(`${doc('loan', 'Loan agreement')}${task('t1', 'loan', { nationalId: u.cpr })}`);
-    const r2 = await create(`${doc('terms', 'Account terms')}${task('t1', 'terms')}`);
-    const r3 = await create(
-      `${doc('deed', 'Deed')}${doc('annex', 'Annex')}${task('a', 'deed', { nationalId: u.cpr })}${task('b', 'annex', { nationalId: u.cpr, dependsOn: 'a' })}`,
-    );
+    const { r1, r2, r3 } = await threeRequests(create, u.cpr);
     const r4 = await create(`${doc('gift', 'Gift letter')}${task('t1', 'gift', { nationalId: other.cpr })}`);
     const { userSessionId, artifact } = await s.rt.documents.requests.createUserSession(await svc(), {
       language: 'en',
@@ -138,14 +129,7 @@ describe.each(databases())('user sessions on %s', (db) => {
     ]);
     await signOnTaskPage(b, u, r3, 'b', 'annex');
 
-    const status = await s.rt.documents.requests.getStatus(await svc(), [r1, r2, r3]);
-    expect(status.map((x) => `${x.requestId}/${x.taskId}: ${x.taskStatus}`)).toEqual([
-      `${r1}/t1: completed`,
-      `${r2}/t1: completed`,
-      `${r3}/a: completed`,
-      `${r3}/b: completed`,
-    ]);
-    for (const x of status) expect(x.documentStatus?.every((d) => d.resultUri)).toBe(true);
+    await expectAllSigned(s, { r1, r2, r3 });
     // each request's history is its own: its document, its login, its signature, its completion
     for (const [r, tid, docId] of [
       [r1, 't1', 'loan'],

@@ -14,6 +14,7 @@ import { mountCpr } from './steps/cpr';
 import { loginForm, mountLogin } from './steps/login';
 import { stepsFor, type EidDeps } from './steps/shared';
 import { mountSign } from './steps/sign';
+import { mountSessionSign } from './steps/session';
 
 export type { EidDeps };
 
@@ -29,5 +30,6 @@ function mountEid(r: express.Router, kit: Kit, d: EidDeps): { loginForm(c: Ctx, 
   mountCpr(s);
   mountSign(s);
   mountConfirm(s);
+  mountSessionSign(s);
   return { loginForm: (c, method) => loginForm(kit, c, method) };
 }

@@ -78,7 +78,10 @@ function documentPage(d: PageKit, delivered: Delivered) {
       if (whole) await delivered(c, doc.id);
     }
     const title = docName(c.lang, doc);
-    const back = html`<p><a href="${`${c.base}?${c.query}`}">${t(c.lang, 'doc.back')}</a></p>`;
+    // opened from a user session's page (pages/usersession.ts): back to that page
+    const sid = typeof req.query.session_id === 'string' ? req.query.session_id : undefined;
+    const backTo = sid ? `${c.base}/session?${new URLSearchParams({ session_id: sid }).toString()}` : `${c.base}?${c.query}`;
+    const back = html`<p><a href="${backTo}">${t(c.lang, sid ? 'usersession.back' : 'doc.back')}</a></p>`;
     const download = html`<p><a href="${raw}" download>${t(c.lang, 'doc.download')}</a></p>`;
     d.send(res, 200, c, title, html`${back}<h1>${title}</h1>${body}${download}${formSection(c, doc)}`);
   };

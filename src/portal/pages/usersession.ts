@@ -1,20 +1,17 @@
 // The user session's page as HTML: every task of the session in the order the signer works on them
 // (core/usersession.ts sessionOrder), each with where it stands — open (logged in or still to log in),
 // waiting for an earlier task, being sealed, signed, closed, or not for this person — and a link to
-// the task's own page, where its documents are read and signed exactly as from a task URL.
+// the task's own page. A ready task lists its documents, each to open (the task's document page,
+// which records it as read) with its read state; the act's form signs every ready task an eID method
+// offers in one go; "Postpone" and "Leave without signing" end the visit.
+import type { PortalTask } from '../../core/portal';
 import type { SessionEntry } from '../../core/usersession';
 import { t, tn, type LangLike, type TextKey } from '../i18n';
 import { html, type Html } from '../html';
+import { docName } from '../task';
+import type { SessionCtx, SessionRow } from '../kit';
 
-/** One row's state as the page shows it. */
-export type EntryState = 'ready' | 'login' | 'waiting' | 'sealing' | 'mismatch' | 'gone' | 'completed' | 'closed';
-
-export interface ShownEntry {
-  entry: SessionEntry;
-  state: EntryState;
-  /** the task's own page (open tasks only) */
-  href?: string;
-}
+export type EntryState = SessionRow['state'];
 
 const CLOSED_TITLE: Record<string, TextKey> = {
   withdrawn: 'closed.withdrawn.title',
@@ -33,32 +30,65 @@ const STATE_TEXT: Record<Exclude<EntryState, 'completed' | 'closed'>, TextKey> =
   gone: 'usersession.gone',
 };
 
-function stateText(lang: LangLike, e: ShownEntry): string {
+/** What a row's state reads as. */
+export function stateText(lang: LangLike, e: Pick<SessionRow, 'entry' | 'state'>): string {
   const pt = e.entry.task;
   if (e.state !== 'completed' && e.state !== 'closed') return t(lang, STATE_TEXT[e.state]);
   return pt?.access.kind === 'closed' ? t(lang, CLOSED_TITLE[pt.access.status] ?? 'closed.failed.title') : t(lang, 'usersession.gone');
 }
 
 /** What the signer sees a task called: the session's description, the task's dialog title, or its ids. */
-const entryName = (e: SessionEntry) => e.description ?? e.task?.dialog?.title ?? `${e.requestId} / ${e.taskId}`;
+export const entryName = (e: SessionEntry) => e.description ?? e.task?.dialog?.title ?? `${e.requestId} / ${e.taskId}`;
 
-/** The session page's content. */
-export function sessionPage(lang: LangLike, shown: readonly ShownEntry[]): Html {
-  const open = shown.filter((x) => ['ready', 'login', 'waiting', 'sealing'].includes(x.state)).length;
-  const items = shown.map((x) => {
+/** A ready task's documents: each to open on the task's document page (back to this page), read or not. */
+function readyDocuments(sc: SessionCtx, x: SessionRow): Html[] {
+  const c = x.c!;
+  const viewed = new Set(c.login?.viewed ?? []);
+  return c.pt.documents.map((d) => {
+    const name = docName(sc.lang, d);
+    if (d.action === 'upload' && !d.uploaded) return html`<li>${name}</li>`;
+    const href = `${c.base}/document?${c.query}&document_id=${encodeURIComponent(d.id)}&${sc.query}`;
+    const read = d.action !== 'upload' && !d.signed;
+    const tag = read
+      ? html` <span class="tag${viewed.has(d.id) ? ' done' : ''}">${t(sc.lang, viewed.has(d.id) ? 'doc.read' : 'doc.unread')}</span>`
+      : '';
+    return html`<li><a href="${href}">${name}</a>${tag}</li>`;
+  });
+}
+
+const csrf = (sc: SessionCtx) => html`<input type="hidden" name="csrf" value="${sc.session.csrf}">`;
+
+/** The act (every ready task an eID method signs in one go) and the buttons that end the visit. */
+function actions(sc: SessionCtx, signsInAct: (pt: PortalTask) => boolean): Html {
+  const act = sc.rows.filter((x) => x.state === 'ready' && x.c && signsInAct(x.c.pt));
+  const tasks = act.map((x) => html`<input type="hidden" name="task" value="${`${x.entry.requestId}/${x.entry.taskId}`}">`);
+  const sign = act.length
+    ? html`<h2>${t(sc.lang, 'usersession.actTitle')}</h2><p>${t(sc.lang, 'usersession.actBody')}</p><form id="signall" method="post" action="${`${sc.base}/sign?${sc.query}`}">${csrf(sc)}${tasks}<div class="actions"><button class="button">${t(sc.lang, 'usersession.signAll')}</button></div></form>`
+    : '';
+  const leave = html`<form id="leave" method="post" action="${`${sc.base}/act?${sc.query}`}">${csrf(sc)}<div class="actions"><button class="button secondary" name="do" value="postpone">${t(sc.lang, 'wizard.postpone')}</button><button class="button secondary" name="do" value="cancel">${t(sc.lang, 'usersession.cancel')}</button></div></form>`;
+  return html`${sign}${leave}`;
+}
+
+/** The session page's content; `notice` (markup: an alert) goes under the title. */
+export function sessionPage(sc: SessionCtx, signsInAct: (pt: PortalTask) => boolean, notice: Html | string = ''): Html {
+  const { lang } = sc;
+  const open = sc.rows.filter((x) => ['ready', 'login', 'waiting', 'sealing'].includes(x.state)).length;
+  const items = sc.rows.map((x) => {
     const name = entryName(x.entry);
-    const docs = (x.entry.task?.documents ?? []).map((d) => html`<li>${d.description ?? d.id}</li>`);
+    const docs = x.c ? readyDocuments(sc, x) : (x.entry.task?.documents ?? []).map((d) => html`<li>${d.description ?? d.id}</li>`);
     const done = x.state === 'completed' || x.state === 'sealing';
-    const link = x.href ? html`<a class="button" href="${x.href}">${t(lang, 'usersession.open')}<span class="sr"> ${name}</span></a>` : '';
+    const link = x.href
+      ? html`<a class="button secondary" href="${x.href}">${t(lang, 'usersession.open')}<span class="sr"> ${name}</span></a>`
+      : '';
     const cls = x.state === 'mismatch' ? 'status warn' : `tag${done ? ' done' : ''}`;
     const role = x.state === 'mismatch' ? html` role="alert"` : '';
     return html`<li><span class="name">${name}</span> <span class="${cls}"${role}>${stateText(lang, x)}</span>${
       docs.length ? html`<ul>${docs}</ul>` : ''
     }${link}</li>`;
   });
-  return html`<h1>${t(lang, 'usersession.title')}</h1><p class="lead">${t(lang, 'usersession.body')}</p><p role="status">${tn(
+  return html`<h1>${t(lang, 'usersession.title')}</h1>${notice}<p class="lead">${t(lang, 'usersession.body')}</p><p role="status">${tn(
     lang,
     'usersession.count',
     open,
-  )}</p><ol class="docs">${items}</ol>`;
+  )}</p><ol class="docs">${items}</ol>${actions(sc, signsInAct)}`;
 }

@@ -243,6 +243,26 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'usersession.sealing': 'Allekirjoitettu, sinetöidään',
   'usersession.count.one': '{n} tehtävä on vielä avoinna.',
   'usersession.count.other': '{n} tehtävää on vielä avoinna.',
+  'usersession.actTitle': 'Allekirjoita kerralla',
+  'usersession.actBody':
+    'Avaa ja lue ensin kaikki valmiiden tehtävien asiakirjat. Allekirjoita ne sitten kaikki yhdellä allekirjoituksella tai avaa tehtävä allekirjoittaaksesi sen erikseen.',
+  'usersession.signAll': 'Allekirjoita kaikki valmiit tehtävät',
+  'usersession.cancel': 'Poistu allekirjoittamatta',
+  'usersession.back': 'Takaisin tehtäviisi',
+  'usersession.signTitle': 'Allekirjoita nämä tehtävät',
+  'usersession.cancelled.title': 'Poistuit allekirjoittamatta',
+  'usersession.cancelled.body': 'Mitään ei allekirjoitettu. Tehtäväsi pysyvät avoinna, ja voit palata niihin palvelun kautta.',
+  'usersession.foreign.title': 'Tehtävä ei kuulu istuntoosi',
+  'usersession.foreign.body': 'Mitään ei allekirjoitettu. Palaa tehtäviisi ja allekirjoita sieltä.',
+  'usersession.sent.title': 'Nämä tehtävät on jo lähetetty',
+  'usersession.sent.body': 'Allekirjoituksesi vastaanotettiin jo aiemmin. Mitään ei allekirjoitettu kahdesti.',
+  'usersession.notReady.title': 'Kaikkia tehtäviä ei voi allekirjoittaa nyt',
+  'usersession.notReady.body':
+    'Mitään ei allekirjoitettu. Jokaisen alla olevan tehtävän kohdalla kerrotaan syy; palaa tehtäviisi ja yritä uudelleen.',
+  'usersession.done.title': 'Allekirjoituksesi on vastaanotettu',
+  'usersession.done.body':
+    'Jokainen allekirjoitettu tehtävä sinetöidään nyt, ja se näkyy allekirjoitettuna tehtäväluettelossasi. Tehtävän kohdalla, jota ei voitu allekirjoittaa, kerrotaan syy.',
+  'usersession.notSigned': 'Ei allekirjoitettu: {reason}',
   // the back-office console (src/console, docs/console.md)
   'form.title': 'Täytä lomake',
   'form.lead': 'Vastauksesi lisätään asiakirjaan, ja allekirjoitat tämän täytetyn asiakirjan.',

@@ -66,7 +66,7 @@ async function signerRefused(s: Steps, c: Ctx, res: express.Response, auth: Sign
 }
 
 /** What happened before the signature, for the package's audit trail (core stamps it with its clock). */
-function signingAudit(c: Ctx): { type: string; text: string }[] {
+export function signingAudit(c: Ctx): { type: string; text: string }[] {
   const viewed = new Set(c.login?.viewed ?? []);
   return [
     ...c.pt.documents
