@@ -1,6 +1,7 @@
 // Preservation of an archived LTV-SDO (docs/ltvsdo.md "Archive time-stamps and renewal"): when its evidence is due,
 // and its renewal — the validation data of the newest time-stamp fetched fresh, then a new archive time-stamp
 // (trust/xades/archive.ts) — verified at once (signing/offline.ts) before anyone stores it.
+import '../trust/crypto';
 import * as x509 from '@peculiar/x509';
 import { addArchiveTimeStamp, type ValidationData } from '../trust/xades/archive';
 import { readTimestampToken } from '../trust/tsp/token';

@@ -11,17 +11,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { SigningPipeline } from '../../src/signing/pipeline';
 import { verifyLtvSdo } from '../../src/signing/offline';
-import { preservationDue, renewLtvSdo, PRESERVATION_DEFAULT_MARGIN_MS, type RenewalTrust } from '../../src/signing/preserve';
+import { preservationDue, renewLtvSdo, PRESERVATION_DEFAULT_MARGIN_MS } from '../../src/signing/preserve';
 import { createServiceBranch, createTestPki, type ServiceBranch, type TestPki } from '../../src/testca/pki';
-import { TSA_POLICY } from '../../src/testca/testca';
-import { respondOcsp } from '../../src/trust/ocsp/responder';
-import { respondTimestamp } from '../../src/trust/tsp/responder';
-import { ocspRevocationSource } from '../../src/trust/validation/revocation';
 import { parseDocument } from '../../src/trust/validation/xmldsig';
 import { archiveTimeStampInputBytes, kids, unsignedSignatureProperties } from '../../src/trust/xades/archivedata';
 import { sealOf } from '../../src/trust/xades/archive';
 import { BIN } from '../support/cli';
 import { TEST_URLS } from '../support/person';
+import { trustAt } from '../support/preserve';
 import { sealedSdo, trustFor } from '../support/sdo';
 import { xmlsecEachSignature } from '../support/xmlsec';
 
@@ -33,26 +30,6 @@ let dir: string;
 let pki: TestPki;
 let sealed: string;
 let t0: Date;
-
-/** What a TSA and OCSP answer at `at`, with the TSA certificate of `branch`. */
-export function trustAt(p: TestPki, branch: ServiceBranch, at: Date): RenewalTrust {
-  const good = async () => ({ status: 'good' as const });
-  const now = () => at;
-  return {
-    timestamp: (req) => respondTimestamp(req, { tsa: branch.tsa, policyOid: TSA_POLICY, now }),
-    revocation: ocspRevocationSource({
-      now,
-      fetch: (_url, der) =>
-        respondOcsp(der, [
-          { responder: p.serviceOcsp, issuer: p.serviceCa.certificate, lookup: good, now },
-          { responder: branch.serviceOcsp, issuer: branch.serviceCa.certificate, lookup: good, now },
-          { responder: p.root, issuer: p.root.certificate, lookup: good, now },
-        ]),
-    }),
-    anchors: [p.root.certificate],
-    intermediates: [p.serviceCa.certificate, branch.serviceCa.certificate],
-  };
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'segl-preserve-'));

@@ -36,6 +36,7 @@ import { TEST_EMPLOYEE_DOWN, testEmployeeSql } from './tables';
 import { OIDC_EID_DOWN, oidcEidSql } from './tables';
 import { SAML_SP_DOWN, samlSpSql } from './tables';
 import { serviceSealSql } from './serviceseals';
+import { PRESERVATION_DOWN, preservationSql } from './preservation';
 import { feedDown, feedSql } from './feed';
 import { CONSOLE_AUDIT_DOWN, consoleAuditSql } from './consoleaudit';
 import { EMBEDDING_DOWN, embeddingSql } from './embedding';
@@ -98,6 +99,7 @@ const all = (d: Dialect) => [
   auditChainMigration(d),
   migration('Forms1765750000000', d, formsSql, FORMS_DOWN),
   migration('ServiceSeals1765770000000', d, serviceSealSql, ['DROP TABLE service_seal']),
+  migration('Preservation1765800000000', d, preservationSql, PRESERVATION_DOWN),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);
