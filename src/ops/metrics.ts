@@ -30,7 +30,7 @@ export class Metrics {
     if (preservation) {
       new Gauge({
         name: 'segl_archive_preservation',
-        help: 'Archived evidence (LTV-SDOs, PDFs): renewals made, documents renewed, due now, last renewal attempt failed',
+        help: 'Archived evidence (LTV-SDOs, PDFs): renewals made, documents renewed, due now (or not looked at yet), last renewal attempt failed',
         labelNames: ['state'],
         registers: [this.registry],
         async collect() {

@@ -65,15 +65,16 @@ export interface OfflineResult {
 const RANK: Record<Indication, number> = { 'TOTAL-PASSED': 0, INDETERMINATE: 1, 'TOTAL-FAILED': 2 };
 
 /**
- * Verifies an LTV-SDO offline. `document` is `xml`'s strict parse when the caller has one
- * (packaging/sdo.ts parseLtvSdo): the XML is then not parsed again. Throws FormatError when `xml`
- * is not well-formed.
+ * Verifies an LTV-SDO offline; `options.now` is the validation time of its newest time-stamp (default now), and
+ * `options.intermediates` CA certificates the caller knows besides those the package carries (a TSA's CA).
+ * `document` is `xml`'s strict parse when the caller has one (packaging/sdo.ts parseLtvSdo): the XML is then
+ * not parsed again. Throws FormatError when `xml` is not well-formed.
  */
 export async function verifyLtvSdo(
   xml: string,
   anchors: x509.X509Certificate[],
   document?: SDocument,
-  options: { now?: Date } = {},
+  options: { now?: Date; intermediates?: x509.X509Certificate[] } = {},
 ): Promise<OfflineResult> {
   const tree = document ?? parseDocument(xml);
   const root = tree.documentElement!;
@@ -104,7 +105,7 @@ export async function verifyLtvSdo(
     : undefined;
   const authentication = await checkAuthenticationEvidence(root, at);
   const now = options.now ?? new Date();
-  const timeStamps = await timeStampChain(tree, { anchors, certs, ocsp: ownOcsp, now });
+  const timeStamps = await timeStampChain(tree, { anchors, certs: [...certs, ...(options.intermediates ?? [])], ocsp: ownOcsp, now });
   const worst = [seal, native, timeStamps, authentication && { indication: authentication.ok ? 'TOTAL-PASSED' : 'TOTAL-FAILED' }]
     .filter((r): r is { indication: Indication } => !!r)
     .reduce<Indication>((w, r) => (RANK[r.indication] > RANK[w] ? r.indication : w), 'TOTAL-PASSED');

@@ -139,4 +139,19 @@ describe.each(databases())('preservation job on %s', (kind) => {
     expect(r.preservation_due).toBe(new Date(t1.getTime() + 86_400_000).toISOString());
     expect(await repo.counts(t1)).toMatchObject({ renewals: 1, preserved: 1, failing: 1 });
   }, 60_000);
+
+  test('a renewal that would not push the due time out (the same RSA-2048 TSA after 2028) is not stored', async () => {
+    const kept1 = await row('kept-1');
+    now = new Date(new Date(kept1.preservation_due as string).getTime() + 86_400_000);
+    const trust = async () => trustAt(pki, branch2, now);
+    // kept-2 (its TSA refused earlier) is renewed now; kept-1's next renewal would end as soon as the last one
+    const run = await preserveDue(deps(trust));
+    expect([run, (await row('kept-2')).preservation_note]).toEqual([{ renewed: 1, scheduled: 0, failed: 1 }, null]);
+    const r = await row('kept-1');
+    expect(r.blob_key).toBe(kept1.blob_key);
+    expect(Number(r.preservation_count)).toBe(1);
+    expect(r.preservation_note).toMatch(/would not push the due time/);
+    expect(r.preservation_due).toBe(new Date(now.getTime() + 30 * 86_400_000).toISOString());
+    expect(Number((await row('kept-2')).preservation_count)).toBe(1);
+  }, 60_000);
 });

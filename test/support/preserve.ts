@@ -17,7 +17,13 @@ export function trustAt(p: TestPki, branch: ServiceBranch, at: Date): RenewalTru
       now,
       fetch: (_url, der) =>
         respondOcsp(der, [
-          { responder: p.serviceOcsp, issuer: p.serviceCa.certificate, lookup: good, now },
+          // the delegated responder's certificate lasts 2 years; past it the CA answers itself (RFC 6960 §4.2.2.2)
+          {
+            responder: p.serviceOcsp.certificate.notAfter > at ? p.serviceOcsp : p.serviceCa,
+            issuer: p.serviceCa.certificate,
+            lookup: good,
+            now,
+          },
           { responder: branch.serviceOcsp, issuer: branch.serviceCa.certificate, lookup: good, now },
           { responder: p.root, issuer: p.root.certificate, lookup: good, now },
         ]),

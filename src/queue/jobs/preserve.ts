@@ -3,8 +3,9 @@
 // default 730) before its newest time-stamp's TSA certificate or algorithm, or before the first renewal the seal's
 // certificate, ends — gets fresh validation data and a new archive time-stamp (signing/preserve.ts), verified before
 // it is stored as a new blob; the row moves onto it in one transaction (store/preservation.ts). Documents not due
-// are given their due time; one that cannot be renewed now (TSA or OCSP away, a result that does not verify, or a
-// renewal that would not push the due time out) is tried again a day later, with the reason in preservation_note.
+// are given their due time; one that cannot be renewed now (TSA or OCSP away, a result that does not verify) is tried
+// again a day later, and one whose renewal would not push the due time out (the TSA's own certificate or algorithm
+// ends as soon) 30 days later, each with the reason in preservation_note.
 //
 // Idempotent: a document renewed is due again only years later, so a second run finds nothing; two workers renewing
 // the same version at once store one result (the second write finds the row changed and drops its blob).
@@ -60,7 +61,7 @@ async function renewOne(d: PreservationDeps, row: PreservationRow, now: Date): P
   const nextDue = await dueOf(next);
   if (nextDue <= due) {
     const why = `a renewal now would not push the due time (${due.toISOString()}) out: the TSA's certificate or algorithm ends as soon`;
-    await d.repo.schedule(row, new Date(now.getTime() + DAY_MS), why);
+    await d.repo.schedule(row, new Date(now.getTime() + 30 * DAY_MS), why);
     return 'failed';
   }
   const stored = await d.repo.renewed(row, next, now, new Date(Math.max(nextDue.getTime(), now.getTime() + DAY_MS)));

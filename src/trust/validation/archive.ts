@@ -191,13 +191,10 @@ async function validateStamp(s: Stamp, at: Date, newest: boolean, i: TimeStampCh
   const tok = await validateToken(s);
   if (!tok.ok) return { ...base, ...tok.r };
   const stamp = { ...base, genTime: tok.genTime, tsa: tok.tsa.subject };
-  if (tok.genTime > at)
-    return {
-      ...stamp,
-      indication: 'INDETERMINATE',
-      subIndication: 'GENERIC',
-      detail: `genTime is after the next time-stamp (${at.toISOString()})`,
-    };
+  if (tok.genTime > at) {
+    const detail = `genTime is after ${newest ? 'the validation time' : 'the next time-stamp'} (${at.toISOString()})`;
+    return { ...stamp, indication: 'INDETERMINATE', subIndication: 'GENERIC', detail };
+  }
   const path = await validatePath(tok.tsa, { anchors: i.anchors, intermediates: s.certs, at });
   if (!path.ok)
     return {
