@@ -19,11 +19,12 @@ import { openDatabase } from '../../src/store/datasource';
 import { PreservationRepository } from '../../src/store/preservation';
 import { ServiceRepository } from '../../src/store/services';
 import { sqlDatabase } from '../../src/store/sql';
+import { generateKeys } from '../../src/trust/crypto';
 import { createServiceBranch, createTestPki, type ServiceBranch, type TestPki } from '../../src/testca/pki';
 import { TEST_URLS } from '../support/person';
 import { trustAt } from '../support/preserve';
 import { sealedSdo, trustFor } from '../support/sdo';
-import { databases, freshPgDatabase } from '../support/server';
+import { databases, freshPgDatabase, startServer, type TestServer } from '../support/server';
 
 const YEAR = 365.25 * 86_400_000;
 let pki: TestPki;
@@ -154,4 +155,39 @@ describe.each(databases())('preservation job on %s', (kind) => {
     expect(r.preservation_due).toBe(new Date(now.getTime() + 30 * 86_400_000).toISOString());
     expect(Number((await row('kept-2')).preservation_count)).toBe(1);
   }, 60_000);
+});
+
+describe('preservation in the runtime (SQLite)', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startServer('sqlite');
+  }, 120_000);
+  afterAll(() => s.stop());
+
+  test('the preserve timer gives an archived LTV-SDO its due time; /metrics counts it', async () => {
+    const ca = await s.rt.ca();
+    const keys = await generateKeys();
+    const pid = '9208-2002-2-333333333333';
+    const certificate = await ca.issuePerson({ commonName: 'Runtime Person', pid, publicKey: keys.publicKey });
+    const doc = { id: 'd1', description: 'Deed', mimeType: 'text/plain', bytes: Buffer.from('runtime') };
+    const act = { requestId: 'req-rt', taskId: 't1', signer: { certificate, keys }, signText: 'kept', documents: [doc], audit: [] };
+    const out = await (await s.rt.signing()).sign(act);
+    if (!out.ok) throw new Error(out.reason);
+    const bytes = out.bytes;
+    const q = sqlDatabase(s.rt.db);
+    const [svc] = await q.tx((t) => t.all<{ id: number }>('SELECT id FROM service ORDER BY id LIMIT 1'));
+    const blob = await s.rt.blobs.putBytes(bytes);
+    const entry = { id: 'rt-kept', mimeType: 'application/x-ltv-sdo', size: blob.size, sha256: blob.sha256, blobKey: blob.key };
+    await q.tx((t) => archiveQueries.insert(t, Number(svc!.id), [{ ...entry, createdAt: new Date().toISOString() }]));
+    const auth = `Basic ${Buffer.from(`admin:${s.rt.adminPassword}`).toString('base64')}`;
+    const metrics = async () => (await fetch(`${s.url}/metrics`, { headers: { authorization: auth } })).text();
+    expect(await metrics()).toMatch(/^segl_archive_preservation\{state="due"\} 1$/m);
+    expect((await s.rt.runTimers()).preserved).toBe(0);
+    const [row] = await q.tx((t) => t.all<Record<string, unknown>>("SELECT * FROM archive_document WHERE id = 'rt-kept'"));
+    const sealCert = ca.pki.seal.certificate.notAfter.getTime();
+    expect(row!.preservation_due).toBe(
+      new Date(Math.min(sealCert, Date.parse('2030-12-31T23:59:59Z')) - PRESERVATION_DEFAULT_MARGIN_MS).toISOString(),
+    );
+    expect(await metrics()).toMatch(/^segl_archive_preservation\{state="due"\} 0$/m);
+  }, 120_000);
 });
