@@ -61,6 +61,7 @@ const Env = z.object({
   SEGL_BODY_LIMIT: bytes.default(20 * 1024 * 1024),
   SEGL_SDS_LIMIT: bytes.default(100 * 1024 * 1024),
   SEGL_SDS_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  SEGL_PRESERVATION_MARGIN_DAYS: z.coerce.number().int().min(1).max(7300).default(730),
   SEGL_TEST_EID: flag.optional(),
   SEGL_TEST_CA: flag.optional(),
   SEGL_SEAL_P12: z.string().optional(),
@@ -179,6 +180,8 @@ export interface Config {
   tsaUrl?: string;
   /** waits between seal attempts (TSA, OCSP or blob store away); after the last the task fails */
   sealRetrySchedule: number[];
+  /** archived evidence is renewed this many days before its newest time-stamp's certificate or algorithm ends (docs/ltvsdo.md) */
+  preservationMarginDays: number;
   /** a directory of PEM trust anchors (added to the test root while the test CA is on) */
   trustAnchorsDir?: string;
   /** the test eID environment (nemid / nemid-sign): preprod only (production refuses SEGL_TEST_EID=1) */
@@ -444,6 +447,7 @@ function configFrom(e: ParsedEnv): Config {
     sealP12: e.SEGL_SEAL_P12 ? { path: path.resolve(e.SEGL_SEAL_P12), passphrase: e.SEGL_SEAL_P12_PASSPHRASE ?? '' } : undefined,
     tsaUrl: e.SEGL_TSA_URL,
     sealRetrySchedule: e.SEGL_SEAL_RETRY_SCHEDULE ?? DEFAULT_SEAL_RETRY_SCHEDULE,
+    preservationMarginDays: e.SEGL_PRESERVATION_MARGIN_DAYS,
     trustAnchorsDir: e.SEGL_TRUST_ANCHORS ? path.resolve(e.SEGL_TRUST_ANCHORS) : undefined,
     logLevel: e.LOG_LEVEL,
     trustedProxies: e.SEGL_TRUSTED_PROXIES ?? [],
@@ -535,6 +539,7 @@ export function describeConfig(c: Config): Record<string, unknown> {
     sealP12: c.sealP12 ? c.sealP12.path : 'test PKI',
     tsaUrl: c.tsaUrl ?? 'segl TSA',
     sealRetrySchedule: c.sealRetrySchedule.map((ms) => `${ms / 1000}s`).join(','),
+    preservationMarginDays: c.preservationMarginDays,
     trustAnchorsDir: c.trustAnchorsDir,
     testEid: c.testEid,
     secret: c.secret ? 'set' : 'generated (preprod)',

@@ -474,7 +474,10 @@ function verifyCommand(program: Command): void {
     .command('verify <file>')
     .description('verify offline an LTV-SDO (the seal and the native signature) or a PAdES PDF (its signatures and attached LTV-SDOs)')
     .option('--anchor <pem>', 'trust anchor certificate (default: DATA_DIR/pki/root.pem)')
-    .action(async (file: string, o: { anchor?: string }) => {
+    .option('--at <dateTime>', "validation time of an LTV-SDO's newest time-stamp (default: now)")
+    .action(async (file: string, o: { anchor?: string; at?: string }) => {
+      const now = o.at === undefined ? undefined : new Date(o.at);
+      if (now && Number.isNaN(now.getTime())) throw new Error(`--at: "${o.at}" is not a date and time`);
       const x509 = await import('@peculiar/x509');
       await import('./trust/crypto');
       const anchorFile = o.anchor ?? path.join(config().dataDir, 'pki', 'root.pem');
@@ -488,7 +491,7 @@ function verifyCommand(program: Command): void {
         return;
       }
       const { verifyLtvSdo, describe } = await import('./signing/offline');
-      const result = await verifyLtvSdo(bytes.toString('utf8'), anchors);
+      const result = await verifyLtvSdo(bytes.toString('utf8'), anchors, undefined, { now });
       process.stdout.write(describe(result));
       process.exitCode = result.indication === 'TOTAL-PASSED' ? 0 : 1;
     });

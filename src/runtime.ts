@@ -52,7 +52,7 @@ import { PidCprService } from './eid/pidcpr';
 import type { NotifyDeps } from './notify/delivery';
 import { NotifyTextRepository, notifyTextNames } from './store/notifytexts';
 import type { Resolver } from './notify/allowlist';
-import { runTimer, TIMER_JOBS, type TimerJob } from './queue/jobs/timers';
+import { runTimer, TIMER_JOBS, type TimerDeps, type TimerJob } from './queue/jobs/timers';
 import { PackagingRuns } from './core/packagingrun';
 import { PackagingJobs } from './store/packagingtasks';
 import { SealJobs } from './store/sealjobs';
@@ -60,6 +60,7 @@ import { SealRuns } from './core/sealrun';
 import { startHttp, type HttpRuntime } from './app';
 import { dailyAnchors, type AnchorTsa } from './store/auditchain';
 import { timestampFor } from './trust/tsp/request';
+import { preservationOn, type Preservation } from './ops/preservation';
 
 export { WSDL_DIR } from './app';
 
@@ -68,6 +69,8 @@ export interface Runtime extends HttpRuntime {
   cpr: CprRepository;
   /** the history's daily anchors (docs/audit.md), run by the `anchor` timer */
   audit: { anchorDue(): Promise<number> };
+  /** preservation of archived evidence (queue/jobs/preserve.ts, docs/ltvsdo.md), run by the `preserve` timer */
+  preservation: Preservation;
   /** packaging tasks' job (core/packagingrun.ts), run by the segl-packaging workers */
   packagingTasks: PackagingRuns;
   /** the seal job (core/sealrun.ts), run by the segl-seal workers */
@@ -315,7 +318,8 @@ function assembleRuntime(
   const outbox = new OutboxRepository(db);
   const cpr = new CprRepository(db, { key: cfg.cprKey, secret: cfg.secret! });
   const queues = new Queues(redisHandle.url, cfg.notify.queuePrefix);
-  const metrics = new Metrics({ outbox, queues });
+  const preservation = preservationOn(db, blobs, clock, cfg, trust, log);
+  const metrics = new Metrics({ outbox, queues, preservation });
   const relay = new OutboxRelay(outbox, queues, clock, log, relayOptions(cfg), new PackagingJobs(db), new SealJobs(db));
   const outboxDir = path.join(cfg.dataDir, 'outbox');
   const email = emailSenderFrom({ smtpUrl: cfg.notify.smtpUrl, outboxDir: path.join(outboxDir, 'mail') });
@@ -345,6 +349,7 @@ function assembleRuntime(
     ca: testCaOnce(cfg, db, () => rt.url),
     signing: async () => new SigningPipeline(await trust()),
     audit: dailyAnchors(db, clock, () => anchorTsa(trust), log),
+    preservation,
     trustAnchors: async () => (await trust()).anchors,
     documents: undefined as unknown as DocumentUseCases,
     packaging: packagingService(cfg, db, blobs, clock, () => rt.url ?? cfg.publicUrl, maker),
@@ -461,17 +466,15 @@ function padesMakerOn(trust: () => Promise<TrustSetup>, baseUrl: () => string, m
   };
 }
 
+/** What the timer jobs (timers.ts) work on. */
+const timerDeps = ({ documents, sds, cpr, clock, testid, audit, preservation }: Runtime): TimerDeps => {
+  return { housekeeping: documents.housekeeping, sds, cpr, clock, testid, audit, preservation };
+};
+
 /** The timer jobs (expiry, purge, CPR) now, then a relay round: what the test clock does after moving. */
 async function runTimersNow(rt: Runtime): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const name of Object.keys(TIMER_JOBS) as TimerJob[])
-    Object.assign(
-      out,
-      await runTimer(
-        { housekeeping: rt.documents.housekeeping, sds: rt.sds, cpr: rt.cpr, clock: rt.clock, testid: rt.testid, audit: rt.audit },
-        name,
-      ),
-    );
+  for (const name of Object.keys(TIMER_JOBS) as TimerJob[]) Object.assign(out, await runTimer(timerDeps(rt), name));
   await rt.relay.round();
   return out;
 }
@@ -500,11 +503,7 @@ async function startWorkers(rt: Runtime, resolve: Resolver | undefined): Promise
     rt.queues,
     {
       ...deps,
-      housekeeping: rt.documents.housekeeping,
-      sds: rt.sds,
-      cpr: rt.cpr,
-      testid: rt.testid,
-      audit: rt.audit,
+      ...timerDeps(rt),
       packagingTasks: rt.packagingTasks,
       sealing: rt.sealing,
     },

@@ -1,15 +1,17 @@
-// Prometheus metrics (prom-client): deliveries by channel and outcome, retries, dead letters,
+// Prometheus metrics (prom-client): deliveries by channel and outcome, retries, dead letters, archived evidence
+// preservation (store/preservation.ts counts),
 // time from due to delivered, queue depth and the outbox by status (read when scraped).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { OutboxRepository } from '../store/outbox';
 import type { Queues } from '../queue/queues';
+import type { PreservationCounts } from '../store/preservation';
 
 export class Metrics {
   readonly registry = new Registry();
   readonly deliveries: Counter<'channel' | 'outcome'>;
   readonly latency: Histogram<'channel'>;
 
-  constructor(sources: { outbox?: OutboxRepository; queues?: Queues }) {
+  constructor(sources: { outbox?: OutboxRepository; queues?: Queues; preservation?: { counts(): Promise<PreservationCounts> } }) {
     collectDefaultMetrics({ register: this.registry, prefix: 'segl_process_' });
     this.deliveries = new Counter({
       name: 'segl_deliveries_total',
@@ -24,7 +26,18 @@ export class Metrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 120, 600, 3600, 86400],
       registers: [this.registry],
     });
-    const { outbox, queues } = sources;
+    const { outbox, queues, preservation } = sources;
+    if (preservation) {
+      new Gauge({
+        name: 'segl_archive_preservation',
+        help: 'Archived evidence (LTV-SDOs, PDFs): renewals made, documents renewed, due now (or not looked at yet), last renewal attempt failed',
+        labelNames: ['state'],
+        registers: [this.registry],
+        async collect() {
+          for (const [state, n] of Object.entries(await preservation.counts())) this.set({ state }, n);
+        },
+      });
+    }
     if (queues) {
       new Gauge({
         name: 'segl_queue_jobs',

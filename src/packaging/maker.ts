@@ -82,9 +82,9 @@ export class PadesMaker implements PackageMaker {
         if (e instanceof LtvSdoFormatError) return refuse('not-an-sdo', `${source.ref}: ${e.message}`);
         throw e;
       }
-      const result = await verifyLtvSdo(parsed.xml, this.o.trust.anchors, parsed.document);
+      const result = await verifyLtvSdo(parsed.xml, this.o.trust.anchors, parsed.document, { intermediates: this.o.trust.intermediates });
       if (result.indication !== 'TOTAL-PASSED') {
-        const worst = [result.seal, result.native].find((r) => r && r.indication !== 'TOTAL-PASSED');
+        const worst = [result.seal, result.native, result.timeStamps].find((r) => r && r.indication !== 'TOTAL-PASSED');
         const why = worst
           ? `${worst.indication}${worst.subIndication ? ` ${worst.subIndication}` : ''}: ${worst.message}`
           : 'no native signature';

@@ -13,6 +13,7 @@ import type { RevocationSource } from '../trust/sources';
 import { cvrOf, organisationOf, pidOf, ridOf } from '../testca/pki';
 import { checkAuthenticationEvidence } from './evidence';
 import type { EvidenceResult } from '../trust/oidc/verify';
+import { validateTimeStampChain, type TimeStampChainReport } from '../trust/validation/archive';
 
 const DS = 'http://www.w3.org/2000/09/xmldsig#';
 
@@ -54,17 +55,27 @@ export interface OfflineResult {
   native?: VerificationReport;
   /** an authentication-based signature's OpenID Connect evidence, rechecked (signing/evidence.ts) */
   authentication?: EvidenceResult;
+  /** the signature time-stamp and the archive time-stamps after it, each at its own time (docs/ltvsdo.md) */
+  timeStamps: TimeStampChainReport;
   at: Date;
+  /** the validation time of the newest time-stamp */
+  now: Date;
 }
 
 const RANK: Record<Indication, number> = { 'TOTAL-PASSED': 0, INDETERMINATE: 1, 'TOTAL-FAILED': 2 };
 
 /**
- * Verifies an LTV-SDO offline. `document` is `xml`'s strict parse when the caller has one
- * (packaging/sdo.ts parseLtvSdo): the XML is then not parsed again. Throws FormatError when `xml`
- * is not well-formed.
+ * Verifies an LTV-SDO offline; `options.now` is the validation time of its newest time-stamp (default now), and
+ * `options.intermediates` CA certificates the caller knows besides those the package carries (a TSA's CA).
+ * `document` is `xml`'s strict parse when the caller has one (packaging/sdo.ts parseLtvSdo): the XML is then
+ * not parsed again. Throws FormatError when `xml` is not well-formed.
  */
-export async function verifyLtvSdo(xml: string, anchors: x509.X509Certificate[], document?: SDocument): Promise<OfflineResult> {
+export async function verifyLtvSdo(
+  xml: string,
+  anchors: x509.X509Certificate[],
+  document?: SDocument,
+  options: { now?: Date; intermediates?: x509.X509Certificate[] } = {},
+): Promise<OfflineResult> {
   const tree = document ?? parseDocument(xml);
   const root = tree.documentElement!;
   const text = (n: SElement | undefined) => n?.textContent.replace(/\s+/g, '') ?? '';
@@ -77,9 +88,11 @@ export async function verifyLtvSdo(xml: string, anchors: x509.X509Certificate[],
       }
     })
     .filter((c): c is x509.X509Certificate => !!c);
-  const ocsp = [...all(root, 'OcspResponse'), ...all(root, 'EncapsulatedOCSPValue')].map(
-    (n) => new Uint8Array(Buffer.from(text(n), 'base64')),
-  );
+  const renewed = new Set(all(root, 'TimeStampValidationData').flatMap((v) => all(v, 'EncapsulatedOCSPValue')));
+  const ocspNodes = [...all(root, 'OcspResponse'), ...all(root, 'EncapsulatedOCSPValue')];
+  const ocsp = ocspNodes.map((n) => new Uint8Array(Buffer.from(text(n), 'base64')));
+  // the package's own OCSP responses (what the oldest archive time-stamp covers), without those renewals added
+  const ownOcsp = ocsp.filter((_, i) => !renewed.has(ocspNodes[i]!));
   const time = all(root, 'TrustedSigningTime')[0];
   const at = new Date((time && elements(time).find((c) => c.localName === 'Time')?.textContent) ?? Date.now());
   const opts = { anchors, intermediates: certs, revocation: embedded(ocsp), at, document: tree };
@@ -91,10 +104,41 @@ export async function verifyLtvSdo(xml: string, anchors: x509.X509Certificate[],
     ? await verifyXmlSignature(xml, { ...opts, signatureXPath: "/*/*[local-name()='SignedDataObject']/ds:Signature" })
     : undefined;
   const authentication = await checkAuthenticationEvidence(root, at);
-  const worst = [seal, native, authentication && { indication: authentication.ok ? 'TOTAL-PASSED' : 'TOTAL-FAILED' }]
+  const now = options.now ?? new Date();
+  const timeStamps = await timeStampChain(tree, { anchors, certs: [...certs, ...(options.intermediates ?? [])], ocsp: ownOcsp, now });
+  const worst = [seal, native, timeStamps, authentication && { indication: authentication.ok ? 'TOTAL-PASSED' : 'TOTAL-FAILED' }]
     .filter((r): r is { indication: Indication } => !!r)
     .reduce<Indication>((w, r) => (RANK[r.indication] > RANK[w] ? r.indication : w), 'TOTAL-PASSED');
-  return { indication: hasNative ? worst : 'TOTAL-FAILED', seal, native, authentication, at };
+  return { indication: hasNative ? worst : 'TOTAL-FAILED', seal, native, authentication, timeStamps, at, now };
+}
+
+/**
+ * The package's time-stamps (trust/validation/archive.ts): the TrustedSigningTime token over the native
+ * SignatureValue, then the seal's archive time-stamps. A package without that token has no chain to validate.
+ */
+async function timeStampChain(
+  tree: SDocument,
+  o: { anchors: x509.X509Certificate[]; certs: x509.X509Certificate[]; ocsp: Uint8Array[]; now: Date },
+): Promise<TimeStampChainReport> {
+  const root = tree.documentElement!;
+  const kids = elements(root);
+  const token = kids.find((c) => c.localName === 'TrustedSigningTime');
+  const tokenText = token && elements(token).find((c) => c.localName === 'TimeStampToken')?.textContent;
+  const native = kids.find((c) => c.localName === 'SignedDataObject');
+  const value = native && all(native, 'SignatureValue')[0]?.textContent;
+  const seal = kids[kids.length - 1];
+  if (!tokenText || !value || !seal || seal.namespaceURI !== DS || seal.localName !== 'Signature')
+    return { indication: 'INDETERMINATE', subIndication: 'GENERIC', message: 'the package carries no signature time-stamp', stamps: [] };
+  const b = (s: string) => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'base64'));
+  return validateTimeStampChain({
+    doc: tree,
+    signature: seal,
+    signatureTimeStamp: { token: b(tokenText), data: b(value) },
+    anchors: o.anchors,
+    certificates: o.certs,
+    ocspResponses: o.ocsp,
+    now: o.now,
+  });
 }
 
 /** Who signed, from the certificate: the name, and an employee's organisation, CVR number and RID or a person's PID. */
@@ -116,6 +160,12 @@ export function describe(r: OfflineResult): string {
       `${r.indication} (validated at the package's trusted signing time ${r.at.toISOString()})`,
       line('seal', r.seal),
       line('native signature', r.native),
+      `time-stamps: ${r.timeStamps.indication}${r.timeStamps.subIndication ? ` ${r.timeStamps.subIndication}` : ''} — ${r.timeStamps.message}`,
+      ...r.timeStamps.stamps.map(
+        (s) =>
+          `  ${s.kind} ${s.genTime?.toISOString() ?? '?'} (${s.tsa ?? '?'}) at ${s.validatedAt.toISOString()}: ` +
+          `${s.indication}${s.subIndication ? ` ${s.subIndication}` : ''} — ${s.detail}`,
+      ),
       ...(r.authentication
         ? [
             `authentication evidence (OpenID Connect): ${r.authentication.ok ? 'PASSED' : 'FAILED'}`,

@@ -1,7 +1,8 @@
 // Timed state changes, run by BullMQ job schedulers: tasks past days-to-live expire (with their
 // expired notifications), requests past days-until-deletion are deleted, SDS uploads past their
 // TTL go, blobs no row names (older than a day) are swept, CPR numbers unused for 3 months are
-// deleted nightly, and each service's history of the day before is anchored (docs/audit.md).
+// deleted nightly, each service's history of the day before is anchored (docs/audit.md), and archived
+// evidence due for renewal gets a new archive time-stamp (preserve.ts, docs/ltvsdo.md).
 import type { Housekeeping } from '../../core/housekeeping';
 import type { Clock } from '../../core/ports';
 import type { CprRepository } from '../../store/cpr';
@@ -13,6 +14,8 @@ export const TIMER_JOBS = {
   cpr: { pattern: '0 3 * * *', tz: 'UTC' },
   /** the history's daily anchors (docs/audit.md), just after midnight UTC */
   anchor: { pattern: '5 0 * * *', tz: 'UTC' },
+  /** archived evidence renewed before it ages out (preserve.ts, docs/ltvsdo.md) */
+  preserve: { pattern: '30 1 * * *', tz: 'UTC' },
 } as const;
 export type TimerJob = keyof typeof TIMER_JOBS;
 
@@ -27,6 +30,8 @@ export interface TimerDeps {
   testid?: { purgeChallenges(): Promise<number> };
   /** the history's daily anchors (store/auditchain.ts): makes those due, returns how many */
   audit?: { anchorDue(): Promise<number> };
+  /** preservation of archived evidence (preserve.ts): renews what is due, returns how many were renewed */
+  preservation?: { renewDue(): Promise<number> };
 }
 
 /** Runs one timer job until nothing is left to do; returns what it changed. */
@@ -53,6 +58,8 @@ export async function runTimer(deps: TimerDeps, name: TimerJob): Promise<Record<
       };
     case 'anchor':
       return { anchors: deps.audit ? await deps.audit.anchorDue() : 0 };
+    case 'preserve':
+      return { preserved: deps.preservation ? await deps.preservation.renewDue() : 0 };
     case 'cpr':
       return {
         cpr: await deps.cpr.purgeUnused(new Date(deps.clock.now().getTime() - CPR_UNUSED_DAYS * 86_400_000).toISOString()),

@@ -37,6 +37,7 @@ import { OIDC_EID_DOWN, oidcEidSql } from './tables';
 import { SAML_SP_DOWN, samlSpSql } from './tables';
 import { serviceSealSql } from './serviceseals';
 import { notifyTextSql } from './notifytexts';
+import { PRESERVATION_DOWN, preservationSql } from './preservation';
 import { feedDown, feedSql } from './feed';
 import { CONSOLE_AUDIT_DOWN, consoleAuditSql } from './consoleaudit';
 import { EMBEDDING_DOWN, embeddingSql } from './embedding';
@@ -100,6 +101,7 @@ const all = (d: Dialect) => [
   migration('Forms1765750000000', d, formsSql, FORMS_DOWN),
   migration('ServiceSeals1765770000000', d, serviceSealSql, ['DROP TABLE service_seal']),
   migration('NotifyTexts1765780000000', d, notifyTextSql, ['DROP TABLE notify_text']),
+  migration('Preservation1765800000000', d, preservationSql, PRESERVATION_DOWN),
 ];
 
 export const SQLITE_MIGRATIONS = all(SQLITE);
