@@ -7,7 +7,7 @@ import type { BlobStore } from './blobs';
 import { dropUnusedBlobs } from './blobrefs';
 import { sqlDatabase, type SqlDatabase } from './sql';
 
-export const PRESERVED_TYPES = ['application/x-ltv-sdo', 'application/pdf'] as const;
+export const PRESERVED_TYPES = ['application/x-ltv-sdo', 'application/x-pades', 'application/pdf'] as const;
 
 export interface PreservationRow {
   id: string;
@@ -102,7 +102,7 @@ export class PreservationRepository {
             SUM(CASE WHEN preservation_count > 0 THEN 1 ELSE 0 END) AS preserved,
             SUM(CASE WHEN preservation_due IS NULL OR preservation_due <= ? THEN 1 ELSE 0 END) AS due,
             SUM(CASE WHEN preservation_note IS NOT NULL THEN 1 ELSE 0 END) AS failing
-          FROM archive_document WHERE mime_type IN (?, ?)`,
+          FROM archive_document WHERE mime_type IN (?, ?, ?)`,
         [now.toISOString(), ...PRESERVED_TYPES],
       ),
     );

@@ -46,7 +46,7 @@ type Outcome = keyof PreservationRun;
 
 async function renewOne(d: PreservationDeps, row: PreservationRow, now: Date): Promise<Outcome> {
   const bytes = await d.repo.read(row);
-  const pdf = row.mimeType === 'application/pdf';
+  const pdf = row.mimeType === 'application/pdf' || row.mimeType === 'application/x-pades';
   if (pdf && !d.pades) return 'scheduled';
   const dueOf = (b: Uint8Array): Date | Promise<Date> =>
     pdf ? d.pades!.due(b, d.marginMs) : preservationDue(Buffer.from(b).toString('utf8'), d.marginMs);
