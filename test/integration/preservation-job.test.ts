@@ -3,28 +3,22 @@
 // transaction, the old blob gone, count / time / next due / previous SHA-256 recorded), not renewed again by a
 // second run, and counted for /metrics; a TSA that refuses leaves the document as it was, with the reason noted.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { DataSource } from 'typeorm';
 import { Metrics } from '../../src/ops/metrics';
 import { preserveDue, type PreservationDeps } from '../../src/queue/jobs/preserve';
 import { verifyLtvSdo } from '../../src/signing/offline';
 import { SigningPipeline } from '../../src/signing/pipeline';
 import { PRESERVATION_DEFAULT_MARGIN_MS } from '../../src/signing/preserve';
 import { archiveQueries } from '../../src/store/archive';
-import { AtRest } from '../../src/store/atrest';
 import { FsBlobStore } from '../../src/store/blobs';
-import { openDatabase } from '../../src/store/datasource';
 import { PreservationRepository } from '../../src/store/preservation';
-import { ServiceRepository } from '../../src/store/services';
 import { sqlDatabase } from '../../src/store/sql';
 import { generateKeys } from '../../src/trust/crypto';
 import { createServiceBranch, createTestPki, type ServiceBranch, type TestPki } from '../../src/testca/pki';
 import { TEST_URLS } from '../support/person';
 import { trustAt } from '../support/preserve';
 import { sealedSdo, trustFor } from '../support/sdo';
-import { databases, freshPgDatabase, startServer, type TestServer } from '../support/server';
+import { archiveFixture, type ArchiveFixture } from '../support/archivedb';
+import { databases, startServer, type TestServer } from '../support/server';
 
 const YEAR = 365.25 * 86_400_000;
 let pki: TestPki;
@@ -44,40 +38,24 @@ beforeAll(async () => {
 }, 60_000);
 
 describe.each(databases())('preservation job on %s', (kind) => {
-  let dir: string;
-  let db: DataSource;
-  let drop: (() => Promise<void>) | undefined;
+  let a: ArchiveFixture;
   let blobs: FsBlobStore;
   let repo: PreservationRepository;
-  let serviceId: number;
   let now = new Date();
   const log = { warn: jest.fn() };
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'segl-preservation-'));
-    const pg = kind === 'postgres' ? await freshPgDatabase() : undefined;
-    drop = pg?.drop;
-    db = await openDatabase(pg ? { databaseUrl: pg.url, dataDir: dir } : { dataDir: dir });
-    blobs = new FsBlobStore(path.join(dir, 'blobs'));
-    repo = new PreservationRepository(db, blobs);
-    serviceId = (await new ServiceRepository(db, new AtRest('a-test-secret-of-enough-length-1234567890')).create('keeper', 'password-123'))
-      .id;
+    a = await archiveFixture(kind);
+    blobs = a.blobs;
+    repo = new PreservationRepository(a.db, blobs);
   }, 60_000);
 
   afterAll(async () => {
-    await db.destroy();
-    await drop?.();
-    rmSync(dir, { recursive: true, force: true });
+    await a?.close();
   });
 
-  async function archive(id: string): Promise<void> {
-    const blob = await blobs.putBytes(sdo);
-    const entry = { id, mimeType: 'application/x-ltv-sdo', size: blob.size, sha256: blob.sha256, blobKey: blob.key };
-    await sqlDatabase(db).tx((q) => archiveQueries.insert(q, serviceId, [{ ...entry, createdAt: t0.toISOString() }]));
-  }
-
-  const row = async (id: string) =>
-    (await sqlDatabase(db).tx((q) => q.all<Record<string, unknown>>('SELECT * FROM archive_document WHERE id = ?', [id])))[0]!;
+  const archive = (id: string) => a.archive(id, sdo, 'application/x-ltv-sdo', t0);
+  const row = (id: string) => a.row(id);
 
   const deps = (trust: PreservationDeps['trust']): PreservationDeps => ({
     repo,

@@ -5,27 +5,18 @@
 // version is TOTAL-PASSED where the file as sealed is INDETERMINATE. An unsigned PDF in the archive is not renewed:
 // its row keeps its bytes and says why.
 import '../../src/trust/crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { PDFDocument, StandardFonts } from '@cantoo/pdf-lib';
-import type { DataSource } from 'typeorm';
 import { padesRenewer } from '../../src/ops/preservation';
 import { preserveDue, type PreservationDeps } from '../../src/queue/jobs/preserve';
 import { PRESERVATION_DEFAULT_MARGIN_MS } from '../../src/signing/preserve';
-import { archiveQueries } from '../../src/store/archive';
-import { AtRest } from '../../src/store/atrest';
-import { FsBlobStore } from '../../src/store/blobs';
-import { openDatabase } from '../../src/store/datasource';
 import { PreservationRepository } from '../../src/store/preservation';
-import { ServiceRepository } from '../../src/store/services';
-import { sqlDatabase } from '../../src/store/sql';
 import { createServiceBranch, createTestPki, type ServiceBranch, type TestPki } from '../../src/testca/pki';
 import { createPades } from '../../src/trust/pades/pades';
 import { validatePades } from '../../src/trust/validation/pades';
 import { TEST_URLS } from '../support/person';
 import { trustAt } from '../support/preserve';
-import { databases, freshPgDatabase } from '../support/server';
+import { archiveFixture, type ArchiveFixture } from '../support/archivedb';
+import { databases } from '../support/server';
 
 const YEAR = 365.25 * 86_400_000;
 const NOW = new Date();
@@ -56,46 +47,26 @@ beforeAll(async () => {
 }, 120_000);
 
 describe.each(databases())('preservation of archived PAdES on %s', (kind) => {
-  let dir: string;
-  let db: DataSource;
-  let drop: (() => Promise<void>) | undefined;
-  let blobs: FsBlobStore;
-  let serviceId: number;
+  let a: ArchiveFixture;
   let now = T1;
   const log = { warn: jest.fn() };
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'segl-preservation-pades-'));
-    const pg = kind === 'postgres' ? await freshPgDatabase() : undefined;
-    drop = pg?.drop;
-    db = await openDatabase(pg ? { databaseUrl: pg.url, dataDir: dir } : { dataDir: dir });
-    blobs = new FsBlobStore(path.join(dir, 'blobs'));
-    serviceId = (await new ServiceRepository(db, new AtRest('a-test-secret-of-enough-length-1234567890')).create('keeper', 'password-123'))
-      .id;
+    a = await archiveFixture(kind);
   }, 60_000);
 
   afterAll(async () => {
-    await db.destroy();
-    await drop?.();
-    rmSync(dir, { recursive: true, force: true });
+    await a?.close();
   });
 
-  async function archive(id: string, bytes: Uint8Array, mimeType: string): Promise<void> {
-    const blob = await blobs.putBytes(bytes);
-    const entry = { id, mimeType, size: blob.size, sha256: blob.sha256, blobKey: blob.key };
-    await sqlDatabase(db).tx((q) => archiveQueries.insert(q, serviceId, [{ ...entry, createdAt: T0.toISOString() }]));
-  }
-  const row = async (id: string) =>
-    (await sqlDatabase(db).tx((q) => q.all<Record<string, unknown>>('SELECT * FROM archive_document WHERE id = ?', [id])))[0]!;
-
   test('a B-LTA is renewed once before its TSA certificate ends and stays provable after; an unsigned PDF is left as it is', async () => {
-    await archive('pades-1', lta, 'application/x-pades');
-    await archive('plain-1', plain, 'application/pdf');
-    const plainSha = (await row('plain-1')).sha256;
+    await a.archive('pades-1', lta, 'application/x-pades', T0);
+    await a.archive('plain-1', plain, 'application/pdf', T0);
+    const plainSha = (await a.row('plain-1')).sha256;
     const trust = async () => trustAt(pki, second, now);
     const clock = { now: () => now };
     const deps: PreservationDeps = {
-      repo: new PreservationRepository(db, blobs),
+      repo: new PreservationRepository(a.db, a.blobs),
       clock,
       marginMs: PRESERVATION_DEFAULT_MARGIN_MS,
       trust,
@@ -106,12 +77,12 @@ describe.each(databases())('preservation of archived PAdES on %s', (kind) => {
     expect(await preserveDue(deps)).toEqual({ renewed: 1, scheduled: 0, failed: 1 });
     expect(await preserveDue(deps)).toEqual({ renewed: 0, scheduled: 0, failed: 0 });
 
-    const r = await row('pades-1');
+    const r = await a.row('pades-1');
     expect(Number(r.preservation_count)).toBe(1);
     expect(r.preserved_at).toBe(T1.toISOString());
     // next due: the second TSA's certificate (5 years from T1) less the margin
     expect(r.preservation_due).toBe(new Date(second.tsa.certificate.notAfter.getTime() - PRESERVATION_DEFAULT_MARGIN_MS).toISOString());
-    const bytes = await blobs.getBytes(r.blob_key as string);
+    const bytes = await a.blobs.getBytes(r.blob_key as string);
     expect(Buffer.from(bytes.subarray(0, lta.length)).equals(Buffer.from(lta))).toBe(true);
 
     const anchors = [pki.root.certificate];
@@ -120,12 +91,12 @@ describe.each(databases())('preservation of archived PAdES on %s', (kind) => {
     const kept = await validatePades(bytes, { anchors, at: NOW });
     expect([kept.indication, kept.documentTimestamps.length]).toEqual(['TOTAL-PASSED', 2]);
 
-    const p = await row('plain-1');
+    const p = await a.row('plain-1');
     expect([Number(p.preservation_count), p.sha256, p.preservation_note]).toEqual([
       0,
       plainSha,
       expect.stringMatching(/signature|time-stamp/i),
     ]);
-    expect(Buffer.from(await blobs.getBytes(p.blob_key as string)).equals(Buffer.from(plain))).toBe(true);
+    expect(Buffer.from(await a.blobs.getBytes(p.blob_key as string)).equals(Buffer.from(plain))).toBe(true);
   }, 120_000);
 });
