@@ -5,6 +5,7 @@
 // the PNG and the device inside its signed SignProperties, xmlsec1 verifies both signatures, and a changed
 // stroke breaks them.
 import { createHash } from 'node:crypto';
+import { verifyLtvSdo } from '../../src/signing/offline';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { waitSealed } from '../support/sign';
 import { databases, startServer, type TestServer } from '../support/server';
 import { xmlsecEachSignature } from '../support/xmlsec';
 import { testPng, testStrokes } from '../support/inkpng';
+import * as x509 from '@peculiar/x509';
 
 describe.each(databases())('InkSign: a handwritten signature after the test eID (%s)', (db) => {
   let s: TestServer;
@@ -89,6 +91,17 @@ describe.each(databases())('InkSign: a handwritten signature after the test eID 
     await refused({ png: 'A'.repeat(720 * 1024) }, 'The drawing is too large.');
     await refused({ png: 'A'.repeat(1200 * 1024) }, 'The drawing is too large.'); // over the body limit
 
+    // straight to the key-card step without a drawing: the pad again, nothing written
+    const [inkUrl, inkBody] = formBody(pad, step('sign/ink'), {}, 'pad');
+    const direct = new URLSearchParams({ csrf: inkBody.get('csrf')!, document_id: 'd1', user: u.alias, password: u.password });
+    for (const [k, v] of Object.entries({ challenge: 'x', code: '000000', do: 'next' })) direct.set(k, v);
+    const early = await b.request('POST', inkUrl.replace('/sign/ink?', '/sign/confirm?'), direct);
+    expect([early.status, pageText(early.html)]).toEqual([
+      400,
+      expect.stringContaining('Draw your signature in the box before you go on.'),
+    ]);
+    expect(await state()).toEqual(before);
+
     // accepted: the code form follows, and Sign completes the task
     p = await b.submit(pad, step('sign/ink'), { ...good, do: 'next' }, 'drawing');
     const confirm = formBody(
@@ -106,6 +119,8 @@ describe.each(databases())('InkSign: a handwritten signature after the test eID 
     const doc = await s.rt.documents.requests.resultDocument(svc, requestId, 't1', 'd1');
     const xml = Buffer.from(await s.rt.blobs.getBytes(doc.blobKey)).toString('utf8');
     await expectDrawingSigned(xml, good);
+    // segl's own offline verifier (segl verify) accepts the package with the drawing
+    expect((await verifyLtvSdo(xml, [new x509.X509Certificate(pem.root!)])).indication).toBe('TOTAL-PASSED');
   });
 
   /** The package carries the drawing in the native signature's SignProperties; xmlsec1 verifies it; a changed stroke fails. */
