@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequestXml } from '../support/soap';
-import { BrowserLike, formBody, keyCardCode, pageText, step } from '../support/portalflow';
+import { BrowserLike, formBody, formsOf, keyCardCode, pageText, step } from '../support/portalflow';
+import { newSessionUser, sessionUrl, signingTask, textDoc } from '../support/usersessions';
 import { waitSealed } from '../support/sign';
 import { databases, startServer, type TestServer } from '../support/server';
 import { xmlsecEachSignature } from '../support/xmlsec';
@@ -121,6 +122,38 @@ describe.each(databases())('InkSign: a handwritten signature after the test eID 
     await expectDrawingSigned(xml, good);
     // segl's own offline verifier (segl verify) accepts the package with the drawing
     expect((await verifyLtvSdo(xml, [new x509.X509Certificate(pem.root!)])).indication).toBe('TOTAL-PASSED');
+  });
+
+  test("a user session's one act leaves a handwritten task out (no pad there): not offered, refused when named, nothing written", async () => {
+    const u = await newSessionUser(s, `inksession-${db}`, 1);
+    const create = (inner: string) => createRequestXml(s.endpoint, 'demo', s.demoPassword, inner);
+    const r1 = await create(`${textDoc('loan', 'Loan agreement')}${signingTask('t1', 'loan')}`);
+    const r2 = await create(
+      `${textDoc('deed', 'Deed')}${signingTask('t1', 'deed').replace('<method>nemid-sign', '<method handwritten="true">nemid-sign')}`,
+    );
+    const svc = (await s.rt.services.find('demo'))!;
+    const sessionTask = [
+      { requestId: r1, taskId: 't1', order: 1, description: 'Loan' },
+      { requestId: r2, taskId: 't1', order: 2, description: 'Deed' },
+    ];
+    const { userSessionId, artifact } = await s.rt.documents.requests.createUserSession(svc, { language: 'en', sessionTask });
+    const b = new BrowserLike(s.url);
+    let p = await b.open(sessionUrl(userSessionId, artifact), 'session');
+    const link = new RegExp(`href="([^"]*request_id=${r1}[^"]*)"`).exec(p.html)![1]!.replace(/&amp;/g, '&');
+    let t = await b.open(link, 'task page');
+    t = await b.submit(t, step('login'), { user: u.alias, password: u.password }, 'login');
+    await b.submit(t, step('login/code'), { code: await keyCardCode(s.rt.testid!, u.alias, t, 'login code'), do: 'next' }, 'code');
+    p = await b.open(sessionUrl(userSessionId), 'session');
+    for (const m of p.html.matchAll(/href="([^"]*\/document\?[^"]*)"/g)) await b.open(m[1]!.replace(/&amp;/g, '&'), 'document');
+    p = await b.open(sessionUrl(userSessionId), 'session');
+    const signall = formsOf(p.html).find((f) => f.id === 'signall');
+    expect(signall?.fields.filter(([k]) => k === 'task').map(([, v]) => v)).toEqual([`${r1}/t1`]);
+    const before = await state();
+    const [url, body] = formBody(p, (f) => f.id === 'signall', {}, 'sign all');
+    body.append('task', `${r2}/t1`);
+    const a = await b.request('POST', url, body);
+    expect([a.status, pageText(a.html)]).toEqual([409, expect.stringContaining('Deed')]);
+    expect(await state()).toEqual(before);
   });
 
   /** The package carries the drawing in the native signature's SignProperties; xmlsec1 verifies it; a changed stroke fails. */

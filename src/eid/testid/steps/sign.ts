@@ -15,6 +15,9 @@ import { action, alert, codeForm, failureText, hidden, passwordField, signPage, 
 export const methodOk = (pt: PortalTask) =>
   pt.signatureMethods.length === 0 || pt.signatureMethods.includes(SIGN) || pt.signatureMethods.includes(LOGIN);
 
+/** A user session's one act over several tasks offers no drawing pad: a handwritten task is signed on its own. */
+export const sessionMethodOk = (pt: PortalTask) => methodOk(pt) && !handwritten(pt);
+
 /** GET sign: the documents and the user id form; only when logged in with something left to sign. */
 function mountSignPage(s: Steps): void {
   const { r, kit } = s;
