@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequestXml } from '../support/soap';
-import { BrowserLike, formBody, formsOf, keyCardCode, pageText, step } from '../support/portalflow';
+import { BrowserLike, formBody, formsOf, keyCardCode, pageText, step, type Answer } from '../support/portalflow';
 import { newSessionUser, sessionUrl, signingTask, textDoc } from '../support/usersessions';
 import { waitSealed } from '../support/sign';
 import { databases, startServer, type TestServer } from '../support/server';
@@ -40,24 +40,47 @@ describe.each(databases())('InkSign: a handwritten signature after the test eID 
     seals: (await rows('SELECT COUNT(*) AS n FROM seal_job'))[0]!.n,
   });
 
-  test('the pad follows the user id; bad drawings get 400 and nothing written; a drawn task completes and the LTV-SDO signs the drawing', async () => {
+  /** A new handwritten task (in `language`), logged in with `u`, its document read, Send in, the user id: the pad. */
+  async function padFor(u: { alias: string; password: string }, language = 'en') {
     const testid = s.rt.testid!;
-    const u = { ...testid.autofill(), alias: `ink-${db}`, password: `ink-password-${db}` };
-    await testid.createUser(u);
     const request =
       `<document xsi:type="provided-document" id="d1" mime-type="text/plain"><description>Lease</description><data>${Buffer.from('Lease: 3 years.\n').toString('base64')}</data></document>` +
-      `<task id="t1"><document-action type="sign"><document-ref>d1</document-ref></document-action>` +
+      `<task id="t1"><language>${language}</language><document-action type="sign"><document-ref>d1</document-ref></document-action>` +
       '<authentication><method>nemid</method></authentication><signature><method handwritten="true">nemid-sign</method></signature></task>';
     const requestId = await createRequestXml(s.endpoint, 'demo', s.demoPassword, request);
     const q = `request_id=${requestId}&task_id=t1`;
     const b = new BrowserLike(s.url, 'Mozilla/5.0 (Linux; Android 14) segl-ink-test');
+    // (the key number as the English page says it, for keyCardCode)
+    const code = async (p: Answer) => keyCardCode(testid, u.alias, { ...p, html: p.html.replace(/nøgle nummer/g, 'key number') }, 'code');
     let p = await b.open(`/std/docaction/demo?${q}`, 'task URL');
     p = await b.submit(p, step('login'), { user: u.alias, password: u.password }, 'login');
-    p = await b.submit(p, step('login/code'), { code: await keyCardCode(testid, u.alias, p, 'login code'), do: 'next' }, 'login code');
+    p = await b.submit(p, step('login/code'), { code: await code(p), do: 'next' }, 'login code');
     await b.open(`/std/docaction/demo/document?${q}&document_id=d1`, 'document');
     p = await b.open(`/std/docaction/demo?${q}`, 'wizard');
     p = await b.submit(p, (f) => f.id === 'sendin', { do: 'sendin' }, 'Send in');
-    const pad = await b.submit(p, step('sign/start'), {}, 'sign/start');
+    return { b, requestId, pad: await b.submit(p, step('sign/start'), {}, 'sign/start') };
+  }
+
+  test('in Danish: the pad and its refusals', async () => {
+    const u = { ...s.rt.testid!.autofill(), alias: `ink-da-${db}`, password: `ink-da-password-${db}` };
+    await s.rt.testid!.createUser(u);
+    const { b, pad } = await padFor(u, 'da');
+    expect(pageText(pad.html)).toContain('Tegn din underskrift');
+    expect(pad.html).toContain('aria-label="Felt til tegning af underskrift"');
+    const before = await state();
+    const a = await b.request(
+      'POST',
+      ...formBody(pad, step('sign/ink'), { strokes: '[]', png: '', pointer: 'touch', screen: '360x740', do: 'next' }, 'empty'),
+    );
+    expect([a.status, pageText(a.html)]).toEqual([400, expect.stringContaining('Tegn din underskrift i feltet, før du går videre.')]);
+    expect(await state()).toEqual(before);
+  });
+
+  test('the pad follows the user id; bad drawings get 400 and nothing written; a drawn task completes and the LTV-SDO signs the drawing', async () => {
+    const testid = s.rt.testid!;
+    const u = { ...testid.autofill(), alias: `ink-${db}`, password: `ink-password-${db}` };
+    await testid.createUser(u);
+    const { b, pad, requestId } = await padFor(u);
     // the pad: label, instructions, the canvas and its script (no code form yet)
     expect(pageText(pad.html)).toContain('Draw your signature');
     expect(pad.html).toMatch(/<canvas id="ink-pad" role="img" aria-label="Signature drawing box" aria-describedby="ink-help">/);
@@ -104,7 +127,7 @@ describe.each(databases())('InkSign: a handwritten signature after the test eID 
     expect(await state()).toEqual(before);
 
     // accepted: the code form follows, and Sign completes the task
-    p = await b.submit(pad, step('sign/ink'), { ...good, do: 'next' }, 'drawing');
+    const p = await b.submit(pad, step('sign/ink'), { ...good, do: 'next' }, 'drawing');
     const confirm = formBody(
       p,
       step('sign/confirm'),
