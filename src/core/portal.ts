@@ -80,6 +80,8 @@ export interface PortalTask {
   redirects: { complete?: string; cancel?: string; postpone?: string };
   /** eID methods for the signature (signature/method and authentication-based-signature/method) */
   signatureMethods: string[];
+  /** the signature methods marked handwritten="true" (InkSign: a drawing after the eID) */
+  handwrittenMethods: string[];
   clientReference?: string;
   /** the signer has signed and the package is being sealed (a seal job is pending): nothing more may be done here */
   sealing?: boolean;
@@ -133,6 +135,7 @@ export function portalTask(
     signText: t.signText,
     redirects: { complete: t.onTaskComplete, cancel: t.onTaskCancel, postpone: t.onTaskPostpone },
     signatureMethods: [...(t.signature ?? []), ...(t.authenticationBasedSignature ?? [])].flatMap((x) => x.method.map((m) => m.value)),
+    handwrittenMethods: (t.signature ?? []).flatMap((x) => x.method.filter((m) => m.handwritten).map((m) => m.value)),
     clientReference: request.clientReference,
   };
 }

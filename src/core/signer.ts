@@ -43,6 +43,19 @@ export interface DocumentToSign {
   bytes: Uint8Array;
 }
 
+/**
+ * A handwritten signature drawn in the portal (InkSign, `method/@handwritten`), already checked by the
+ * portal (src/portal/ink.ts): the strokes (coordinates normalised to 0..1 of the pad, time offsets in ms
+ * from the first point, pressure 0..1 when the device gave it), the pad rendered as PNG, and the device.
+ */
+export interface Handwriting {
+  strokes: Array<{ pointerType: string; points: Array<{ x: number; y: number; t: number; p?: number }> }>;
+  png: Uint8Array;
+  width: number;
+  height: number;
+  device: { userAgent: string; pointerType: string; screen: string };
+}
+
 /** One line of the package's audit trail. */
 export interface AuditEntry {
   time: Date;
@@ -57,6 +70,8 @@ export interface SignatureAct<Signer> {
   signer: Signer;
   signText: string;
   documents: DocumentToSign[];
+  /** the signer's drawing, signed with the documents (InkSign) */
+  handwriting?: Handwriting;
 }
 
 /**
@@ -79,6 +94,8 @@ export interface SignTaskInput<Signer> {
   clientIp?: string;
   /** an authentication-based signature's evidence, carried to the seal job and into the package */
   authentication?: AuthenticationEvidence;
+  /** the signer's drawing, when the task's signature method is handwritten */
+  handwriting?: Handwriting;
 }
 
 /** The act is recorded: one seal job per act, sealed by the worker (core/sealrun.ts). */
@@ -359,6 +376,7 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
           signer: input.signer,
           signText: pt.signText ?? input.defaultSignText,
           documents: await this.documentsToSign(act),
+          ...(input.handwriting ? { handwriting: input.handwriting } : {}),
         }),
       );
     }

@@ -17,6 +17,8 @@ export const PORTAL_CSS: string = load('portal.css');
 export const PDF_VIEWER_JS: string = load('viewer.js');
 /** The "signed, being sealed" page's script: asks how the sealing stands and shows the outcome in place. */
 const SEALING_JS: string = load('sealing.js');
+/** The InkSign drawing pad's script (src/portal/ink.ts): Pointer Events on a canvas, strokes kept normalised. */
+const INKPAD_JS: string = load('inkpad.js');
 
 /** Serves /portal/static/portal.css, viewer.js and sealing.js (headers as before: an hour's cache, nosniff). */
 export function mountAssets(r: express.Router): void {
@@ -28,5 +30,8 @@ export function mountAssets(r: express.Router): void {
   });
   r.get('/portal/static/sealing.js', (_req, res) => {
     res.set({ 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' }).type('text/javascript').send(SEALING_JS);
+  });
+  r.get('/portal/static/inkpad.js', (_req, res) => {
+    res.set({ 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' }).type('text/javascript').send(INKPAD_JS);
   });
 }

@@ -12,6 +12,8 @@ import { keyFromSecret, open, seal } from '../util/secretbox';
 import type { PortalSessionRepository } from '../store/portalsessions';
 
 export const SESSION_COOKIE = 'segl_portal';
+import type { StoredInk } from './ink';
+
 export const SESSION_TTL_MS = 30 * 60_000;
 /** Tasks one session remembers (the oldest login goes first): bounds a row whatever a browser does. */
 export const SESSION_MAX_TASKS = 20;
@@ -28,6 +30,8 @@ export interface TaskLogin {
   viewed?: string[];
   /** logged in, but a step is still missing (the CPR check) */
   pending?: 'cpr';
+  /** the drawing of a handwritten signature, checked, until the eID's last step signs it (InkSign: src/portal/ink.ts) */
+  ink?: StoredInk;
 }
 export interface PortalSession {
   id: string;

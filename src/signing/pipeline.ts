@@ -123,7 +123,13 @@ export class SigningPipeline implements SignatureMaker<SigningIdentity>, SealMak
 
   /** The signer's native XAdES over the act's documents (in the signer's request: one RSA signature, no network). */
   async nativeSignature(act: SignatureAct<SigningIdentity>): Promise<string> {
-    return createNativeSignature({ signer: act.signer, signText: act.signText, documents: act.documents, signingTime: this.now() });
+    return createNativeSignature({
+      signer: act.signer,
+      signText: act.signText,
+      documents: act.documents,
+      signingTime: this.now(),
+      handwriting: act.handwriting,
+    });
   }
 
   /**

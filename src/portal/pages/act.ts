@@ -47,7 +47,7 @@ export function mountAct(r: express.Router, d: PageKit): void {
       };
       switch (form.do) {
         case 'restart': {
-          if (c.session.tasks[key]) c.session.tasks[key] = { ...c.session.tasks[key]!, viewed: [] };
+          if (c.session.tasks[key]) c.session.tasks[key] = { ...c.session.tasks[key]!, viewed: [], ink: undefined };
           d.redirect(res, c, `${c.base}?${c.query}`);
           return;
         }

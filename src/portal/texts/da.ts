@@ -270,4 +270,15 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
   'form.mustFill': 'Udfyld formularen i disse dokumenter, før du sender: {list}',
   'form.refused.title': 'Svarene kunne ikke bruges',
   'form.refused.body': 'Disse felter kan ikke tage det givne svar: {list}. Intet blev gemt. Gå tilbage til dokumentet og ret dem.',
+  'ink.title': 'Tegn din underskrift',
+  'ink.help':
+    'Tegn din underskrift i feltet med en finger, en pen eller musen. Feltet kræver et pegeredskab; alt andet på siden kan bruges med tastaturet. Din tegning, hvordan den blev tegnet, og din enhed underskrives sammen med dokumenterne.',
+  'ink.pad': 'Felt til tegning af underskrift',
+  'ink.undo': 'Fortryd sidste streg',
+  'ink.clear': 'Ryd',
+  'ink.next': 'Næste',
+  'ink.empty': 'Tegn din underskrift i feltet, før du går videre.',
+  'ink.tooLarge': 'Tegningen er for stor. Ryd den, og tegn den igen med færre streger.',
+  'ink.invalid': 'Tegningen kunne ikke bruges. Ryd den, og tegn den igen.',
+  'ink.noScript': 'Tegning kræver JavaScript, som er slået fra i denne browser.',
 };

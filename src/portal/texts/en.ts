@@ -266,6 +266,17 @@ export const PORTAL_EN = {
   'form.mustFill': 'Fill in the form of these documents before you send in: {list}',
   'form.refused.title': 'The answers could not be used',
   'form.refused.body': 'These fields do not take the answer given: {list}. Nothing was saved. Go back to the document and correct them.',
+  'ink.title': 'Draw your signature',
+  'ink.help':
+    'Draw your signature in the box with a finger, a pen or the mouse. The box needs a pointer; everything else on this page works with the keyboard. Your drawing, how it was drawn and your device are signed with the documents.',
+  'ink.pad': 'Signature drawing box',
+  'ink.undo': 'Undo last stroke',
+  'ink.clear': 'Clear',
+  'ink.next': 'Next',
+  'ink.empty': 'Draw your signature in the box before you go on.',
+  'ink.tooLarge': 'The drawing is too large. Clear it and draw it again with fewer strokes.',
+  'ink.invalid': 'The drawing could not be used. Clear it and draw it again.',
+  'ink.noScript': 'Drawing needs JavaScript, which is turned off in this browser.',
 } as const;
 
 export type PortalTextKey = keyof typeof PORTAL_EN;

@@ -273,4 +273,15 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'form.mustFill': 'Täytä näiden asiakirjojen lomake ennen lähettämistä: {list}',
   'form.refused.title': 'Vastauksia ei voitu käyttää',
   'form.refused.body': 'Nämä kentät eivät hyväksy annettua vastausta: {list}. Mitään ei tallennettu. Palaa asiakirjaan ja korjaa ne.',
+  'ink.title': 'Piirrä allekirjoituksesi',
+  'ink.help':
+    'Piirrä allekirjoituksesi ruutuun sormella, kynällä tai hiirellä. Ruutu vaatii osoitinlaitteen; kaikkea muuta sivulla voi käyttää näppäimistöllä. Piirroksesi, sen piirtotapa ja laitteesi allekirjoitetaan asiakirjojen kanssa.',
+  'ink.pad': 'Allekirjoituksen piirtoruutu',
+  'ink.undo': 'Kumoa viimeinen veto',
+  'ink.clear': 'Tyhjennä',
+  'ink.next': 'Seuraava',
+  'ink.empty': 'Piirrä allekirjoituksesi ruutuun ennen kuin jatkat.',
+  'ink.tooLarge': 'Piirros on liian suuri. Tyhjennä ruutu ja piirrä uudelleen vähemmillä vedoilla.',
+  'ink.invalid': 'Piirrosta ei voitu käyttää. Tyhjennä ruutu ja piirrä uudelleen.',
+  'ink.noScript': 'Piirtäminen vaatii JavaScriptin, joka on poistettu käytöstä tässä selaimessa.',
 };

@@ -271,4 +271,15 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'form.refused.title': 'Svarene kunne ikke brukes',
   'form.refused.body':
     'Disse feltene tar ikke imot svaret som ble gitt: {list}. Ingenting ble lagret. Gå tilbake til dokumentet og rett dem.',
+  'ink.title': 'Tegn signaturen din',
+  'ink.help':
+    'Tegn signaturen din i feltet med en finger, en penn eller musen. Feltet krever en peker; alt annet på siden kan brukes med tastaturet. Tegningen, hvordan den ble tegnet, og enheten din signeres sammen med dokumentene.',
+  'ink.pad': 'Felt for å tegne signaturen',
+  'ink.undo': 'Angre siste strek',
+  'ink.clear': 'Tøm',
+  'ink.next': 'Neste',
+  'ink.empty': 'Tegn signaturen din i feltet før du går videre.',
+  'ink.tooLarge': 'Tegningen er for stor. Tøm feltet og tegn den på nytt med færre streker.',
+  'ink.invalid': 'Tegningen kunne ikke brukes. Tøm feltet og tegn den på nytt.',
+  'ink.noScript': 'Tegning krever JavaScript, som er slått av i denne nettleseren.',
 };

@@ -270,4 +270,15 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
   'form.mustFill': 'Fyll i formuläret i de här dokumenten innan du skickar: {list}',
   'form.refused.title': 'Svaren kunde inte användas',
   'form.refused.body': 'De här fälten tar inte emot det givna svaret: {list}. Inget sparades. Gå tillbaka till dokumentet och rätta dem.',
+  'ink.title': 'Rita din namnteckning',
+  'ink.help':
+    'Rita din namnteckning i rutan med ett finger, en penna eller musen. Rutan kräver ett pekdon; allt annat på sidan kan användas med tangentbordet. Din teckning, hur den ritades och din enhet signeras tillsammans med dokumenten.',
+  'ink.pad': 'Ruta för att rita namnteckningen',
+  'ink.undo': 'Ångra senaste strecket',
+  'ink.clear': 'Rensa',
+  'ink.next': 'Nästa',
+  'ink.empty': 'Rita din namnteckning i rutan innan du går vidare.',
+  'ink.tooLarge': 'Teckningen är för stor. Rensa och rita den igen med färre streck.',
+  'ink.invalid': 'Teckningen kunde inte användas. Rensa och rita den igen.',
+  'ink.noScript': 'Att rita kräver JavaScript, som är avstängt i den här webbläsaren.',
 };

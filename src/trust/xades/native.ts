@@ -37,6 +37,17 @@ export interface NativeSignatureInput {
   /** One or more documents; several make one signature over one bundle. */
   documents: DocumentToSign[];
   signingTime?: Date;
+  /** a drawn signature (InkSign), carried in SignProperties after the documents */
+  handwriting?: HandwritingInput;
+}
+
+/** The drawing as the portal checked it: normalised strokes, the rendered PNG and the device. */
+export interface HandwritingInput {
+  strokes: ReadonlyArray<{ pointerType: string; points: ReadonlyArray<{ x: number; y: number; t: number; p?: number }> }>;
+  png: Uint8Array;
+  width: number;
+  height: number;
+  device: { userAgent: string; pointerType: string; screen: string };
 }
 
 /** How a document's bytes sit in SignProperties. */
@@ -118,6 +129,44 @@ function signPropertiesObject(objectId: string, input: NativeSignatureInput): XE
       sp('SignText', { Format: 'text/plain' }, signText),
       sp('Commitment', { Type: `urn:oid:${PROOF_OF_APPROVAL_OID}` }, COMMITMENT_STATEMENT),
       sp('Documents', { Count: String(docs.length) }, ...docs),
+      ...(input.handwriting ? [handwritingElement(input.handwriting, sp)] : []),
+    ),
+  );
+}
+
+const num = (v: number) => String(Math.round(v * 10000) / 10000);
+
+/**
+ * sp:Handwriting (docs/ltvsdo.md): the device, each stroke as `x,y,t[,p]` points separated by spaces
+ * (x, y normalised to 0..1 of the pad, t in ms from the stroke set's first point, p the pressure 0..1),
+ * and the rendered PNG with its digest. Inside SignProperties, so the native signature's reference covers it.
+ */
+function handwritingElement(
+  h: HandwritingInput,
+  sp: (l: string, a: Record<string, string | undefined> | null, ...c: XChild[]) => XEl,
+): XEl {
+  const device = sp(
+    'Device',
+    { PointerType: requireXmlText(h.device.pointerType, 'pointer type'), Screen: requireXmlText(h.device.screen, 'screen') },
+    sp('UserAgent', null, requireXmlText(h.device.userAgent, 'user agent')),
+  );
+  const strokes = h.strokes.map((s, i) =>
+    sp(
+      'Stroke',
+      { Index: String(i + 1), PointerType: s.pointerType },
+      s.points.map((p) => [num(p.x), num(p.y), String(Math.round(p.t)), ...(p.p === undefined ? [] : [num(p.p)])].join(',')).join(' '),
+    ),
+  );
+  return sp(
+    'Handwriting',
+    { Version: '1' },
+    device,
+    sp('Strokes', { Count: String(strokes.length), Coordinates: 'normalised' }, ...strokes),
+    sp(
+      'Image',
+      { MimeType: 'image/png', Width: String(h.width), Height: String(h.height), Encoding: 'base64' },
+      sp('DigestValue', { Algorithm: ALG.sha256 }, b64(sha256(h.png))),
+      sp('Data', null, b64(h.png)),
     ),
   );
 }

@@ -13,6 +13,8 @@ import type { SigningAuthorised } from '../users';
 import { SIGN, list, str, type Steps } from './shared';
 import { alert, codeForm, failureText, passwordField, signPage, signable } from './views';
 import { methodOk } from './sign';
+import { handwritten, sendPad } from './ink';
+import { loadInk } from '../../../portal/ink';
 
 /** The password and the code checked; on failure the sign page again (a wrong code asks for the next one). */
 async function authorise(
@@ -80,6 +82,14 @@ export function signingAudit(c: Ctx): { type: string; text: string }[] {
       text: `${c.login?.method ?? 'none'} login; signature authorised with ${SIGN} (password and key-card code)`,
     },
     ...(c.pt.nationalId ? [{ type: 'cpr-verified', text: 'CPR number collected and matched to the PID (PID-CPR)' }] : []),
+    ...(c.login?.ink
+      ? [
+          {
+            type: 'handwriting-drawn',
+            text: `signature drawn with ${c.login.ink.device.pointerType} (${c.login.ink.strokes.length} strokes)`,
+          },
+        ]
+      : []),
   ];
 }
 
@@ -100,6 +110,7 @@ async function signDocuments(
     defaultSignText: t(c.lang, 'sign.defaultText'),
     userAgent: req.headers['user-agent'],
     clientIp: req.ip,
+    ...(c.login?.ink ? { handwriting: loadInk(c.login.ink) } : {}),
   };
   try {
     await kit.signer.signTask(c.svc, c.pt.requestId, c.pt.taskId, input, await s.d.signing());
@@ -107,6 +118,7 @@ async function signDocuments(
     // a second Sign that raced the first (a double click): the first act is being sealed, and this page follows it
     if (!(e instanceof StateError) || (await kit.signer.sealState(c.svc, c.pt.requestId, c.pt.taskId)) !== 'sealing') throw e;
   }
+  if (c.login) delete c.login.ink;
   // the act is recorded; the seal job verifies, time-stamps and seals it, and the page follows it without reloading
   const m = sealingMessage(c.lang, { svc: c.svc, requestId: c.pt.requestId, taskId: c.pt.taskId });
   kit.send(res, 200, c, m.title, m.main);
@@ -133,6 +145,11 @@ export function mountConfirm(s: Steps): void {
     if (!methodOk(c.pt)) {
       await s.failed(c, 'method-not-offered', 'signing: no signature method of the task is the test eID');
       s.refused(res, c, 200, 'method-not-offered', 'sign.unavailable');
+      return;
+    }
+    // a handwritten method: the drawing first (sign/ink keeps it in the session)
+    if (handwritten(c.pt) && !c.login?.ink) {
+      sendPad(s, c, res, docIds, str(body.user), 'ink.empty');
       return;
     }
     const auth = await authorise(s, c, body, docIds, res);

@@ -22,7 +22,7 @@ import { refusalCode, refusalEvent, type TestIdRefusal } from '../refusals';
 import type { SigningAuthorised } from '../users';
 import { signingAudit } from './confirm';
 import { str, type Steps } from './shared';
-import { methodOk } from './sign';
+import { sessionMethodOk } from './sign';
 import { planAct, type ActTask } from './sessionplan';
 import { alert, codeForm, failureText, hidden, passwordField, type StepView } from './views';
 import { entryName } from '../../../portal/pages/usersession';
@@ -51,7 +51,7 @@ function refusedAct(s: Steps, sc: SessionCtx, res: express.Response, plan: Extra
       plan.status,
       sc,
       t(sc.lang, 'usersession.title'),
-      sessionPage(sc, methodOk, html`<div role="alert">${plan.unread}</div>`),
+      sessionPage(sc, sessionMethodOk, html`<div role="alert">${plan.unread}</div>`),
     );
     return;
   }
@@ -146,7 +146,7 @@ async function outcome(s: Steps, sc: SessionCtx, res: express.Response, lines: H
 export function mountSessionSign(s: Steps): void {
   const { d } = s;
   const kit = s.kit.userSession;
-  kit.offer(methodOk);
+  kit.offer(sessionMethodOk);
 
   post(s, 'sign', async (sc, tasks, keys, _body, _req, res) => {
     const user = html`<label for="user">${t(sc.lang, 'login.userId')}</label><input type="text" id="user" name="user" autocomplete="username" required value="${tasks.find((x) => x.c.login?.userId)?.c.login?.userId ?? ''}">`;

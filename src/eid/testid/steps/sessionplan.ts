@@ -11,7 +11,7 @@ import type { Ctx, SessionCtx, SessionRow } from '../../../portal/kit';
 import { entryName, stateText } from '../../../portal/pages/usersession';
 import { unreadyAlerts } from '../../../portal/wizard';
 import { list } from './shared';
-import { methodOk } from './sign';
+import { sessionMethodOk } from './sign';
 
 /** One task of the act: its row, page context and the documents it signs. */
 export interface ActTask {
@@ -40,7 +40,7 @@ export function planAct(sc: SessionCtx, body: Record<string, unknown>): ActPlan 
     return { ok: false, status: 409, title: 'usersession.sent.title', body: 'usersession.sent.body' };
   const why = (r: SessionRow): string | undefined => {
     if (r.state !== 'ready' || !r.c) return stateText(sc.lang, r);
-    if (!methodOk(r.c.pt)) return t(sc.lang, 'sign.unavailable');
+    if (!sessionMethodOk(r.c.pt)) return t(sc.lang, 'sign.unavailable');
     if (!toSign(r.c.pt).length) return t(sc.lang, 'usersession.sealing');
     return undefined;
   };

@@ -1,0 +1,134 @@
+// InkSign (issue 16 part 2, `method/@handwritten`): the drawing pad's form and the server's check of what it
+// sends. The pad (static/inkpad.js) posts the strokes as JSON (coordinates normalised to 0..1 of the pad,
+// time offsets in ms, pressure 0..1 when the device gives it), the pad rendered as a PNG (base64) and the
+// device (pointer type, screen size; the user agent is the request's). Everything is checked here before
+// anything is kept: bounded sizes and counts, a real PNG whose image data decodes to its stated dimensions,
+// and at least one stroke. Refusals name a translated text key.
+import { inflateSync } from 'node:zlib';
+import type { Handwriting } from '../core/signer';
+import { t, type TextKey } from './i18n';
+import { html, type Html } from './html';
+
+/** Largest drawing accepted: the PNG's bytes and the strokes' JSON together. */
+export const INK_MAX_BYTES = 512 * 1024;
+/** The form body's parser limit (base64 and URL encoding of INK_MAX_BYTES, with room). */
+export const INK_BODY_LIMIT = '1mb';
+export const INK_MAX_STROKES = 200;
+export const INK_MAX_POINTS = 10_000;
+export const INK_MAX_SIDE = 2000;
+const MAX_TIME_MS = 60 * 60_000;
+const POINTER_TYPES = new Set(['mouse', 'touch', 'pen']);
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const SCREEN = /^[1-9][0-9]{0,4}x[1-9][0-9]{0,4}$/;
+
+export type InkCheck = { ok: true; ink: Handwriting } | { ok: false; why: Extract<TextKey, `ink.${string}`> };
+
+const unit = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1;
+
+/** The strokes' JSON as the pad sends it, checked point by point; undefined when any part is off. */
+function parseStrokes(json: string): Handwriting['strokes'] | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(raw) || raw.length > INK_MAX_STROKES) return undefined;
+  let total = 0;
+  const strokes: Handwriting['strokes'] = [];
+  for (const s of raw as unknown[]) {
+    const { pointerType, points } = (s ?? {}) as { pointerType?: unknown; points?: unknown };
+    if (typeof pointerType !== 'string' || !POINTER_TYPES.has(pointerType) || !Array.isArray(points) || !points.length) return undefined;
+    total += points.length;
+    if (total > INK_MAX_POINTS) return undefined;
+    const out: Handwriting['strokes'][number]['points'] = [];
+    for (const p of points as unknown[]) {
+      if (!Array.isArray(p) || p.length < 3 || p.length > 4) return undefined;
+      const [x, y, tm, pr] = p as unknown[];
+      if (!unit(x) || !unit(y) || typeof tm !== 'number' || !Number.isInteger(tm) || tm < 0 || tm > MAX_TIME_MS) return undefined;
+      if (pr !== undefined && !unit(pr)) return undefined;
+      out.push(pr === undefined ? { x, y, t: tm } : { x, y, t: tm, p: pr });
+    }
+    strokes.push({ pointerType, points: out });
+  }
+  return strokes;
+}
+
+const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/** The PNG's dimensions when it is one: signature, IHDR first, IDAT decoding to exactly its rows, IEND last. */
+export function pngSize(png: Buffer): { width: number; height: number } | undefined {
+  if (png.length < 57 || !png.subarray(0, 8).equals(PNG_SIGNATURE)) return undefined;
+  let at = 8;
+  let ihdr: Buffer | undefined;
+  const idat: Buffer[] = [];
+  let ended = false;
+  while (at + 12 <= png.length && !ended) {
+    const len = png.readUInt32BE(at);
+    const type = png.toString('latin1', at + 4, at + 8);
+    if (at + 12 + len > png.length) return undefined;
+    const data = png.subarray(at + 8, at + 8 + len);
+    if (at === 8 && type !== 'IHDR') return undefined;
+    if (type === 'IHDR') ihdr = data;
+    else if (type === 'IDAT') idat.push(data);
+    else if (type === 'IEND') ended = true;
+    at += 12 + len;
+  }
+  if (!ended || at !== png.length || !ihdr || ihdr.length !== 13 || !idat.length) return undefined;
+  const width = ihdr.readUInt32BE(0);
+  const height = ihdr.readUInt32BE(4);
+  const [depth, colour, , , interlace] = [ihdr[8]!, ihdr[9]!, ihdr[10], ihdr[11], ihdr[12]];
+  const channels = CHANNELS[colour];
+  if (!width || !height || width > INK_MAX_SIDE || height > INK_MAX_SIDE || !channels || interlace !== 0) return undefined;
+  if (![1, 2, 4, 8, 16].includes(depth)) return undefined;
+  const rowBytes = 1 + Math.ceil((width * channels * depth) / 8);
+  try {
+    // bounded: inflating stops at the size the dimensions allow, one byte over is an error
+    const rows = inflateSync(Buffer.concat(idat), { maxOutputLength: rowBytes * height + 1 });
+    return rows.length === rowBytes * height ? { width, height } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pad's form fields and the request's user agent, checked; the drawing or why it is refused. */
+export function checkInk(body: Record<string, unknown>, userAgent: string | undefined): InkCheck {
+  const field = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : '');
+  const strokesJson = field('strokes');
+  const png64 = field('png');
+  if (!strokesJson || strokesJson === '[]') return { ok: false, why: 'ink.empty' };
+  if (strokesJson.length + (png64.length * 3) / 4 > INK_MAX_BYTES) return { ok: false, why: 'ink.tooLarge' };
+  const strokes = parseStrokes(strokesJson);
+  if (!strokes) return { ok: false, why: 'ink.invalid' };
+  if (!strokes.length) return { ok: false, why: 'ink.empty' };
+  if (!B64.test(png64)) return { ok: false, why: 'ink.invalid' };
+  const png = Buffer.from(png64, 'base64');
+  const size = pngSize(png);
+  const pointerType = field('pointer');
+  const screen = field('screen');
+  if (!size || !POINTER_TYPES.has(pointerType) || !SCREEN.test(screen)) return { ok: false, why: 'ink.invalid' };
+  const ua = (userAgent ?? '').replace(/[^\x20-\x7e]/g, '?').slice(0, 512) || 'unknown';
+  return { ok: true, ink: { strokes, png: new Uint8Array(png), ...size, device: { userAgent: ua, pointerType, screen } } };
+}
+
+/** The drawing as the session keeps it between the pad and the eID's last step (JSON: the PNG as base64). */
+export type StoredInk = Omit<Handwriting, 'png'> & { png: string };
+export const storeInk = (h: Handwriting): StoredInk => ({ ...h, png: Buffer.from(h.png).toString('base64') });
+export const loadInk = (s: StoredInk): Handwriting => ({ ...s, png: new Uint8Array(Buffer.from(s.png, 'base64')) });
+
+/** What the pad page needs of its page: language, the form's action and hidden fields. */
+export interface InkView {
+  lang: Parameters<typeof t>[0];
+  action: string;
+  hidden: Html;
+}
+
+/** The drawing pad: label and instructions, the canvas, Undo / Clear (buttons), Next and Cancel; the script draws. */
+export function inkPad(v: InkView, notice?: Html): Html {
+  const l = v.lang;
+  const buttons = html`<div class="actions"><button type="button" class="button secondary" id="ink-undo">${t(l, 'ink.undo')}</button><button type="button" class="button secondary" id="ink-clear">${t(l, 'ink.clear')}</button></div>`;
+  const fields = html`<input type="hidden" name="strokes" id="ink-strokes" value=""><input type="hidden" name="png" id="ink-png" value=""><input type="hidden" name="pointer" id="ink-pointer" value=""><input type="hidden" name="screen" id="ink-screen" value="">`;
+  const next = html`<div class="actions"><button class="button" name="do" value="next">${t(l, 'ink.next')}</button><button class="button secondary" name="do" value="cancel" formnovalidate>${t(l, 'login.cancel')}</button></div>`;
+  return html`${notice}<h3 id="ink-title">${t(l, 'ink.title')}</h3><p id="ink-help">${t(l, 'ink.help')}</p><noscript><p class="status warn">${t(l, 'ink.noScript')}</p></noscript><form method="post" id="ink-form" action="${v.action}">${v.hidden}${fields}<div class="inkpad"><canvas id="ink-pad" role="img" aria-label="${t(l, 'ink.pad')}" aria-describedby="ink-help"></canvas></div>${buttons}${next}</form><script src="/portal/static/inkpad.js" defer></script>`;
+}
