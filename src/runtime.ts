@@ -346,7 +346,7 @@ function assembleRuntime(
     testid: cfg.testEid ? new TestIdEnvironment({ db, ca: () => rt.ca(), secret: cfg.secret!, clock }) : undefined,
     pidcpr: undefined as unknown as PidCprService,
     runTimers: () => runTimersNow(rt),
-    ca: testCaOnce(cfg, db, () => rt.url),
+    ca: testCaOnce(cfg, db, () => rt.url, clock),
     signing: async () => new SigningPipeline(await trust()),
     audit: dailyAnchors(db, clock, () => anchorTsa(trust), log),
     preservation,
@@ -425,16 +425,20 @@ function packagingRuns(
   });
 }
 
-/** The test CA, OCSP and TSA, opened (or created in DATA_DIR/pki) on first use; tried again after a failure. */
-function testCaOnce(cfg: Config, db: DataSource, url: () => string | undefined): () => Promise<TestCa> {
+/**
+ * The test CA, OCSP and TSA, opened (or created in DATA_DIR/pki) on first use; tried again after a failure. On segl's
+ * clock (real time unless the preprod test clock moved it): TSA genTime, OCSP thisUpdate and the key rollover.
+ */
+function testCaOnce(cfg: Config, db: DataSource, url: () => string | undefined, clock: AdjustableClock): () => Promise<TestCa> {
   let caPromise: Promise<TestCa> | undefined;
+  const margin = cfg.preservationMarginDays * 86_400_000;
   return () =>
-    (caPromise ??= TestCa.open(cfg.dataDir, cfg.secret!, url() ?? cfg.publicUrl, new CertificateRepository(db), {
-      now: () => new Date(),
-    }).catch((e) => {
-      caPromise = undefined;
-      throw e;
-    }));
+    (caPromise ??= TestCa.open(cfg.dataDir, cfg.secret!, url() ?? cfg.publicUrl, new CertificateRepository(db), clock, margin).catch(
+      (e) => {
+        caPromise = undefined;
+        throw e;
+      },
+    ));
 }
 
 /** The TSA of the history's daily anchors (docs/audit.md): the configured one, and the CAs that lead to its root. */
@@ -445,10 +449,10 @@ async function anchorTsa(trust: () => Promise<TrustSetup>): Promise<AnchorTsa> {
 }
 
 /** The trust (test CA or external) built on first use; tried again after a failure. */
-function trustOnce(cfg: Config, rt: () => Pick<Runtime, 'ca'>, seals: ServiceSealLookup): () => Promise<TrustSetup> {
+function trustOnce(cfg: Config, rt: () => Pick<Runtime, 'ca' | 'clock'>, seals: ServiceSealLookup): () => Promise<TrustSetup> {
   let trustPromise: Promise<TrustSetup> | undefined;
   return async () =>
-    (trustPromise ??= buildTrust(cfg, cfg.testCa ? await rt().ca() : undefined, seals).catch((e) => {
+    (trustPromise ??= buildTrust(cfg, cfg.testCa ? await rt().ca() : undefined, seals, rt().clock).catch((e) => {
       trustPromise = undefined;
       throw e;
     }));
