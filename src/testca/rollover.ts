@@ -55,9 +55,17 @@ export function rolloverDue(cert: x509.X509Certificate, now: Date, marginMs: num
 const generateRsa3072 = (): Promise<CryptoKeyPair> =>
   crypto.subtle.generateKey({ ...SIGNING_ALGORITHM, modulusLength: 3072 }, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
 
-/** A fresh certificate of `role` issued at `now` by its CA, stored as the next generation. */
-async function issueRolled(pki: StoredTestPki, role: RolledRole, now: Date): Promise<Issuer> {
+/**
+ * How far a rolled certificate's notBefore is set back from the moment it is issued: the common allowance for clock
+ * skew (public CAs backdate by an hour), and what lets a run that took its validation time just before the rollover
+ * (queue/jobs/preserve.ts validates a whole renewal at the time the run started) validate the new certificate then.
+ */
+const BACKDATE_MS = 3_600_000;
+
+/** A fresh certificate of `role` issued at `at` by its CA (valid from BACKDATE_MS before), stored as the next generation. */
+async function issueRolled(pki: StoredTestPki, role: RolledRole, at: Date): Promise<Issuer> {
   const keys = await generateRsa3072();
+  const now = new Date(at.getTime() - BACKDATE_MS);
   const name = pki.name;
   if (role === 'tsa') return issueTsaCertificate(pki.serviceCa, keys, { name, urls: pki.urls, now });
   if (role === 'serviceOcsp') return issueOcspResponder(pki.serviceCa, keys, { name, commonName: `${name} Service OCSP Responder`, now });
