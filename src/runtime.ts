@@ -310,11 +310,11 @@ function assembleRuntime(
     () => rt,
     (id) => serviceSeals.get(id),
   );
-  const maker = givenMaker ?? padesMakerOn(trust, () => rt.url ?? cfg.publicUrl, new PackagingMethodRepository(db));
+  const clock = new AdjustableClock(cfg.mode === 'preprod' && cfg.notify.testClock);
+  const maker = givenMaker ?? padesMakerOn(trust, () => rt.url ?? cfg.publicUrl, new PackagingMethodRepository(db), clock);
   const blobs = blobStore(cfg);
   const sds = new SdsRepository(db, blobs);
   const archive = new ArchiveRepository(db, blobs);
-  const clock = new AdjustableClock(cfg.mode === 'preprod' && cfg.notify.testClock);
   const outbox = new OutboxRepository(db);
   const cpr = new CprRepository(db, { key: cfg.cprKey, secret: cfg.secret! });
   const queues = new Queues(redisHandle.url, cfg.notify.queuePrefix);
@@ -347,7 +347,7 @@ function assembleRuntime(
     pidcpr: undefined as unknown as PidCprService,
     runTimers: () => runTimersNow(rt),
     ca: testCaOnce(cfg, db, () => rt.url, clock),
-    signing: async () => new SigningPipeline(await trust()),
+    signing: async () => new SigningPipeline(await trust(), () => clock.now()),
     audit: dailyAnchors(db, clock, () => anchorTsa(trust), log),
     preservation,
     trustAnchors: async () => (await trust()).anchors,
@@ -425,10 +425,7 @@ function packagingRuns(
   });
 }
 
-/**
- * The test CA, OCSP and TSA, opened (or created in DATA_DIR/pki) on first use; tried again after a failure. On segl's
- * clock (real time unless the preprod test clock moved it): TSA genTime, OCSP thisUpdate and the key rollover.
- */
+/** The test CA, OCSP and TSA on segl's clock (genTime, thisUpdate, key rollover), opened on first use; tried again after a failure. */
 function testCaOnce(cfg: Config, db: DataSource, url: () => string | undefined, clock: AdjustableClock): () => Promise<TestCa> {
   let caPromise: Promise<TestCa> | undefined;
   const margin = cfg.preservationMarginDays * 86_400_000;
@@ -459,13 +456,14 @@ function trustOnce(cfg: Config, rt: () => Pick<Runtime, 'ca' | 'clock'>, seals: 
 }
 
 /** The PAdES maker (src/packaging/maker.ts) on that trust, with the service's packaging methods. */
-function padesMakerOn(trust: () => Promise<TrustSetup>, baseUrl: () => string, methods: PackagingMethodSource): PackageMaker {
+function padesMakerOn(trust: () => Promise<TrustSetup>, url: () => string, methods: PackagingMethodSource, clock: Clock): PackageMaker {
   return {
     make: async (input) =>
       new PadesMaker({
         trust: await trust(),
-        verificationUrl: `${baseUrl()}/verify`,
+        verificationUrl: `${url()}/verify`,
         methods: (serviceId, name) => methods.resolvePackagingMethod(serviceId, name),
+        now: () => clock.now(),
       }).make(input),
   };
 }
