@@ -474,7 +474,7 @@ function verifyCommand(program: Command): void {
     .command('verify <file>')
     .description('verify offline an LTV-SDO (the seal and the native signature) or a PAdES PDF (its signatures and attached LTV-SDOs)')
     .option('--anchor <pem>', 'trust anchor certificate (default: DATA_DIR/pki/root.pem)')
-    .option('--at <dateTime>', "validation time of an LTV-SDO's newest time-stamp (default: now)")
+    .option('--at <dateTime>', "validation time of an LTV-SDO's newest time-stamp, or of a PDF and its attached LTV-SDOs (default: now)")
     .action(async (file: string, o: { anchor?: string; at?: string }) => {
       const now = o.at === undefined ? undefined : new Date(o.at);
       if (now && Number.isNaN(now.getTime())) throw new Error(`--at: "${o.at}" is not a date and time`);
@@ -485,7 +485,7 @@ function verifyCommand(program: Command): void {
       const bytes = readFileSync(file);
       if (bytes.subarray(0, 5).toString('latin1') === '%PDF-') {
         const { verifyPadesFile, describePades } = await import('./signing/offlinepdf');
-        const result = await verifyPadesFile(new Uint8Array(bytes), anchors);
+        const result = await verifyPadesFile(new Uint8Array(bytes), anchors, now ? { at: now } : {});
         process.stdout.write(describePades(result));
         process.exitCode = result.indication === 'TOTAL-PASSED' ? 0 : 1;
         return;

@@ -310,11 +310,11 @@ function assembleRuntime(
     () => rt,
     (id) => serviceSeals.get(id),
   );
-  const maker = givenMaker ?? padesMakerOn(trust, () => rt.url ?? cfg.publicUrl, new PackagingMethodRepository(db));
+  const clock = new AdjustableClock(cfg.mode === 'preprod' && cfg.notify.testClock);
+  const maker = givenMaker ?? padesMakerOn(trust, () => rt.url ?? cfg.publicUrl, new PackagingMethodRepository(db), clock);
   const blobs = blobStore(cfg);
   const sds = new SdsRepository(db, blobs);
   const archive = new ArchiveRepository(db, blobs);
-  const clock = new AdjustableClock(cfg.mode === 'preprod' && cfg.notify.testClock);
   const outbox = new OutboxRepository(db);
   const cpr = new CprRepository(db, { key: cfg.cprKey, secret: cfg.secret! });
   const queues = new Queues(redisHandle.url, cfg.notify.queuePrefix);
@@ -346,8 +346,8 @@ function assembleRuntime(
     testid: cfg.testEid ? new TestIdEnvironment({ db, ca: () => rt.ca(), secret: cfg.secret!, clock }) : undefined,
     pidcpr: undefined as unknown as PidCprService,
     runTimers: () => runTimersNow(rt),
-    ca: testCaOnce(cfg, db, () => rt.url),
-    signing: async () => new SigningPipeline(await trust()),
+    ca: testCaOnce(cfg, db, () => rt.url, clock),
+    signing: async () => new SigningPipeline(await trust(), () => clock.now()),
     audit: dailyAnchors(db, clock, () => anchorTsa(trust), log),
     preservation,
     trustAnchors: async () => (await trust()).anchors,
@@ -425,16 +425,17 @@ function packagingRuns(
   });
 }
 
-/** The test CA, OCSP and TSA, opened (or created in DATA_DIR/pki) on first use; tried again after a failure. */
-function testCaOnce(cfg: Config, db: DataSource, url: () => string | undefined): () => Promise<TestCa> {
+/** The test CA, OCSP and TSA on segl's clock (genTime, thisUpdate, key rollover), opened on first use; tried again after a failure. */
+function testCaOnce(cfg: Config, db: DataSource, url: () => string | undefined, clock: AdjustableClock): () => Promise<TestCa> {
   let caPromise: Promise<TestCa> | undefined;
+  const margin = cfg.preservationMarginDays * 86_400_000;
   return () =>
-    (caPromise ??= TestCa.open(cfg.dataDir, cfg.secret!, url() ?? cfg.publicUrl, new CertificateRepository(db), {
-      now: () => new Date(),
-    }).catch((e) => {
-      caPromise = undefined;
-      throw e;
-    }));
+    (caPromise ??= TestCa.open(cfg.dataDir, cfg.secret!, url() ?? cfg.publicUrl, new CertificateRepository(db), clock, margin).catch(
+      (e) => {
+        caPromise = undefined;
+        throw e;
+      },
+    ));
 }
 
 /** The TSA of the history's daily anchors (docs/audit.md): the configured one, and the CAs that lead to its root. */
@@ -445,23 +446,24 @@ async function anchorTsa(trust: () => Promise<TrustSetup>): Promise<AnchorTsa> {
 }
 
 /** The trust (test CA or external) built on first use; tried again after a failure. */
-function trustOnce(cfg: Config, rt: () => Pick<Runtime, 'ca'>, seals: ServiceSealLookup): () => Promise<TrustSetup> {
+function trustOnce(cfg: Config, rt: () => Pick<Runtime, 'ca' | 'clock'>, seals: ServiceSealLookup): () => Promise<TrustSetup> {
   let trustPromise: Promise<TrustSetup> | undefined;
   return async () =>
-    (trustPromise ??= buildTrust(cfg, cfg.testCa ? await rt().ca() : undefined, seals).catch((e) => {
+    (trustPromise ??= buildTrust(cfg, cfg.testCa ? await rt().ca() : undefined, seals, rt().clock).catch((e) => {
       trustPromise = undefined;
       throw e;
     }));
 }
 
 /** The PAdES maker (src/packaging/maker.ts) on that trust, with the service's packaging methods. */
-function padesMakerOn(trust: () => Promise<TrustSetup>, baseUrl: () => string, methods: PackagingMethodSource): PackageMaker {
+function padesMakerOn(trust: () => Promise<TrustSetup>, url: () => string, methods: PackagingMethodSource, clock: Clock): PackageMaker {
   return {
     make: async (input) =>
       new PadesMaker({
         trust: await trust(),
-        verificationUrl: `${baseUrl()}/verify`,
+        verificationUrl: `${url()}/verify`,
         methods: (serviceId, name) => methods.resolvePackagingMethod(serviceId, name),
+        now: () => clock.now(),
       }).make(input),
   };
 }

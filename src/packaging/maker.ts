@@ -33,6 +33,8 @@ export interface PadesMakerOptions {
   verificationUrl: string;
   /** a service's packaging method by name; undefined = unknown (default: only `pades`) */
   methods?: (serviceId: number, name: string) => Promise<MethodSettings | undefined>;
+  /** the time the SDOs are verified at (default now): segl's clock, which the preprod test clock moves */
+  now?: () => Date;
 }
 
 const refuse = (code: string, message: string): PackageOutcome => ({ ok: false, code, message });
@@ -82,7 +84,10 @@ export class PadesMaker implements PackageMaker {
         if (e instanceof LtvSdoFormatError) return refuse('not-an-sdo', `${source.ref}: ${e.message}`);
         throw e;
       }
-      const result = await verifyLtvSdo(parsed.xml, this.o.trust.anchors, parsed.document, { intermediates: this.o.trust.intermediates });
+      const result = await verifyLtvSdo(parsed.xml, this.o.trust.anchors, parsed.document, {
+        intermediates: this.o.trust.intermediates,
+        ...(this.o.now ? { now: this.o.now() } : {}),
+      });
       if (result.indication !== 'TOTAL-PASSED') {
         const worst = [result.seal, result.native, result.timeStamps].find((r) => r && r.indication !== 'TOTAL-PASSED');
         const why = worst

@@ -59,7 +59,7 @@ export async function verifyPadesFile(
   const attachments: AttachedSdoResult[] = [];
   for (const a of await attachedSdos(sealedPrefix(pdf, pades))) {
     try {
-      const result = await verifyLtvSdo(Buffer.from(a.data).toString('utf8'), anchors);
+      const result = await verifyLtvSdo(Buffer.from(a.data).toString('utf8'), anchors, undefined, o.at ? { now: o.at } : {});
       attachments.push({ name: a.name, data: a.data, indication: result.indication, result });
     } catch (e) {
       attachments.push({ name: a.name, data: a.data, indication: 'TOTAL-FAILED', error: e instanceof Error ? e.message : String(e) });

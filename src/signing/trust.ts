@@ -16,6 +16,7 @@ import { asSigner, keySigner } from '../trust/signer';
 import type { ServiceSeal } from '../store/serviceseals';
 import { pkcs11KeySource } from './pkcs11';
 import type { TestCa } from '../testca/testca';
+import type { Clock } from '../core/ports';
 
 /** Who seals a service's packages, and the seal certificate's issuing CA(s) up to the root. */
 export interface SealKey {
@@ -95,8 +96,11 @@ function pkcs8Key(pkcs8: Uint8Array, certificate: x509.X509Certificate, chain: x
  * RevocationSource: segl's own responder answers in process (the same bytes /pki/ocsp sends); others
  * online over HTTP (src/signing/online.ts).
  */
-function revocationSource(ca: TestCa | undefined): RevocationSource {
-  return ocspRevocationSource({ fetch: async (url, der) => (ca && url === ca.pki.urls.ocsp ? ca.ocsp(der) : postOcsp(url, der)) });
+function revocationSource(ca: TestCa | undefined, clock: Clock | undefined): RevocationSource {
+  return ocspRevocationSource({
+    fetch: async (url, der) => (ca && url === ca.pki.urls.ocsp ? ca.ocsp(der) : postOcsp(url, der)),
+    ...(clock ? { now: () => clock.now() } : {}),
+  });
 }
 
 /** The key source of a stored service seal: its key sealed here (PKCS#8 or PKCS#12), or its token's. */
@@ -134,7 +138,8 @@ export function withSeals(t: Omit<TrustSetup, 'sealFor'>, seals?: ServiceSealLoo
   return { ...t, sealFor: sealsFor({ signer: asSigner(t.seal), chain: t.sealChain, own: false }, seals) };
 }
 
-export async function buildTrust(cfg: Config, ca: TestCa | undefined, seals?: ServiceSealLookup): Promise<TrustSetup> {
+/** `clock`: the time OCSP answers are checked fresh against — segl's (the preprod test clock moves it), else real time. */
+export async function buildTrust(cfg: Config, ca: TestCa | undefined, seals?: ServiceSealLookup, clock?: Clock): Promise<TrustSetup> {
   const anchors = [...(ca ? [ca.pki.root.certificate] : []), ...(cfg.trustAnchorsDir ? pemCertificates(cfg.trustAnchorsDir) : [])];
   const p12 = cfg.sealP12;
   const keySource = p12 ? pkcs12Key(() => readFileSync(p12.path), p12.passphrase) : ca ? testCaKey(ca) : undefined;
@@ -148,5 +153,5 @@ export async function buildTrust(cfg: Config, ca: TestCa | undefined, seals?: Se
     : ca
       ? (req) => ca.timestamp(req)
       : () => Promise.reject(new Error('no TSA: configure SEGL_TSA_URL'));
-  return withSeals({ seal, sealChain, anchors, intermediates, timestamp, revocation: revocationSource(ca) }, seals);
+  return withSeals({ seal, sealChain, anchors, intermediates, timestamp, revocation: revocationSource(ca, clock) }, seals);
 }

@@ -268,10 +268,7 @@ export async function createServiceBranch(root: Issuer, opts: { name?: string; u
   const now = opts.now ?? new Date();
   const [caKeys, ocspKeys, sealKeys, tsaKeys] = await Promise.all([generateKeys(), generateKeys(), generateKeys(), generateKeys()]);
   const serviceCa = await issuingCa(root, caKeys, dn(name, `${name} Service CA`), urls, now);
-  const revocation = (): x509.Extension[] => [
-    new x509.CRLDistributionPointsExtension([urls.serviceCrl ?? urls.crl]),
-    aia(urls, urls.serviceCaIssuers),
-  ];
+  const revocation = (): x509.Extension[] => serviceRevocation(urls);
   const [serviceOcsp, seal, tsa] = await Promise.all([
     ocspResponder(serviceCa, ocspKeys, dn(name, `${name} Service OCSP Responder`), now),
     issue({
@@ -282,20 +279,41 @@ export async function createServiceBranch(root: Issuer, opts: { name?: string; u
       years: 3,
       extensions: endEntity([new x509.KeyUsagesExtension(KU.digitalSignature | KU.nonRepudiation, true), ...revocation()]),
     }),
-    issue({
-      issuer: serviceCa,
-      subject: dn(name, `${name} TSA`),
-      publicKey: tsaKeys.publicKey,
-      notBefore: now,
-      years: 5,
-      extensions: endEntity([
-        new x509.KeyUsagesExtension(KU.digitalSignature | KU.nonRepudiation, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.timeStamping], true),
-        ...revocation(),
-      ]),
-    }),
+    issueTsaCertificate(serviceCa, tsaKeys, { name, urls, now }),
   ]);
-  return { serviceCa, serviceOcsp, seal: { certificate: seal, keys: sealKeys }, tsa: { certificate: tsa, keys: tsaKeys } };
+  return { serviceCa, serviceOcsp, seal: { certificate: seal, keys: sealKeys }, tsa };
+}
+
+/** The service CA's revocation pointers in what it issues: CRL DP at its CRL, AIA (OCSP, caIssuers = the service CA). */
+const serviceRevocation = (urls: PkiUrls): x509.Extension[] => [
+  new x509.CRLDistributionPointsExtension([urls.serviceCrl ?? urls.crl]),
+  aia(urls, urls.serviceCaIssuers),
+];
+
+/** A TSA certificate for `keys` under the service CA (the shape createServiceBranch describes), 5 years from `now`. */
+export async function issueTsaCertificate(
+  serviceCa: Issuer,
+  keys: CryptoKeyPair,
+  o: { name: string; urls: PkiUrls; now: Date },
+): Promise<Issuer> {
+  const certificate = await issue({
+    issuer: serviceCa,
+    subject: dn(o.name, `${o.name} TSA`),
+    publicKey: keys.publicKey,
+    notBefore: o.now,
+    years: 5,
+    extensions: endEntity([
+      new x509.KeyUsagesExtension(KU.digitalSignature | KU.nonRepudiation, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.timeStamping], true),
+      ...serviceRevocation(o.urls),
+    ]),
+  });
+  return { certificate, keys };
+}
+
+/** A delegated OCSP responder certificate of `ca` for `keys` (see ocspResponder), named `commonName`, 2 years from `now`. */
+export function issueOcspResponder(ca: Issuer, keys: CryptoKeyPair, o: { name: string; commonName: string; now: Date }): Promise<Issuer> {
+  return ocspResponder(ca, keys, dn(o.name, o.commonName), o.now);
 }
 
 /**

@@ -6,6 +6,7 @@
 //   <role>.pem             certificate (0644)   role = root | personca | ocsp | serviceca | serviceocsp | seal | tsa
 //   <role>.key.json        encrypted PKCS#8 key (0600)
 //   retired/<role>-<serial>.pem   certificates segl no longer signs with (their keys are gone)
+//   rolled/<role>-<n>.pem, .key.json  TSA and OCSP responder certificates issued by key rollover (rollover.ts)
 //
 // Version 1 (before the service CA) had root, personca, ocsp, seal and tsa, with the seal and the TSA
 // issued by the person CA. Loading a version 1 directory upgrades it in place (upgradeV1): the root,

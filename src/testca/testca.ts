@@ -23,6 +23,7 @@ import {
   type TestPki,
 } from './pki';
 import { loadOrCreateLeaf, loadOrCreateTestPki, type StoredTestPki } from './store';
+import { applyRolled, rollOverDue } from './rollover';
 import { respondOcsp } from '../trust/ocsp/responder';
 import type { CertStatus, RevocationReason } from '../trust/sources';
 import { respondTimestamp } from '../trust/tsp/responder';
@@ -53,20 +54,47 @@ export interface PersonRequest {
   publicKey: CryptoKey;
 }
 
+/** How long before its end the TSA certificate or an OCSP responder's is replaced (testca/rollover.ts): 730 days. */
+const ROLLOVER_MARGIN_MS = 730 * 86_400_000;
+
 export class TestCa {
   private saml?: Promise<Issuer>;
   private oidc?: Promise<Issuer>;
+  private rolling?: Promise<unknown>;
   private constructor(
     readonly pki: StoredTestPki,
     private readonly certs: CertificateRepository,
     private readonly clock: Clock,
     private readonly dir: string,
     private readonly secret: string,
+    private readonly rolloverMarginMs: number,
   ) {}
 
-  static async open(dataDir: string, secret: string, baseUrl: string, certs: CertificateRepository, clock: Clock): Promise<TestCa> {
-    const pki = await loadOrCreateTestPki(path.join(dataDir, 'pki'), secret, pkiUrls(baseUrl));
-    return new TestCa(pki, certs, clock, path.join(dataDir, 'pki'), secret);
+  /** `rolloverMarginMs`: how long before its end a TSA or OCSP responder certificate is replaced (rollover.ts). */
+  static async open(
+    dataDir: string,
+    secret: string,
+    baseUrl: string,
+    certs: CertificateRepository,
+    clock: Clock,
+    rolloverMarginMs = ROLLOVER_MARGIN_MS,
+  ): Promise<TestCa> {
+    const dir = path.join(dataDir, 'pki');
+    const pki = await loadOrCreateTestPki(dir, secret, pkiUrls(baseUrl));
+    await applyRolled(pki, dir, secret);
+    return new TestCa(pki, certs, clock, dir, secret, rolloverMarginMs);
+  }
+
+  /** The TSA and OCSP responder certificates current at the clock's time: those near their end replaced first (rollover.ts). */
+  private async current(): Promise<void> {
+    while (this.rolling) await this.rolling;
+    const roll = rollOverDue(this.pki, this.dir, this.secret, this.clock.now(), this.rolloverMarginMs);
+    this.rolling = roll;
+    try {
+      await roll;
+    } finally {
+      this.rolling = undefined;
+    }
   }
 
   /**
@@ -165,7 +193,8 @@ export class TestCa {
     const saml = this.saml && (await this.saml.catch(() => undefined));
     const oidc = this.oidc && (await this.oidc.catch(() => undefined));
     const leaves = [saml, oidc].filter((i): i is Issuer => i !== undefined);
-    const own = [this.pki.seal, this.pki.tsa, this.pki.serviceOcsp, ...leaves].map((i) => serialHex(i.certificate));
+    const retired = this.pki.retired.filter((c) => c.issuer === this.pki.serviceCa.certificate.subject);
+    const own = [...[this.pki.seal, this.pki.tsa, this.pki.serviceOcsp, ...leaves].map((i) => i.certificate), ...retired].map(serialHex);
     if (own.includes(serial)) return { status: 'good' };
     // organisations' seals, as recorded (revocable like a person's certificate)
     const rec = await this.certs.get(serial);
@@ -185,7 +214,8 @@ export class TestCa {
    * for the issuing CAs themselves the root answers with its own key (§4.2.2.2: the CA that issued the
    * certificate may sign), so a PAdES DSS can hold evidence for every certificate of its paths.
    */
-  ocsp(requestDer: Uint8Array): Promise<Uint8Array> {
+  async ocsp(requestDer: Uint8Array): Promise<Uint8Array> {
+    await this.current();
     const now = () => this.clock.now();
     return respondOcsp(requestDer, [
       { responder: this.pki.root, issuer: this.pki.root.certificate, lookup: (s) => this.rootStatus(s), now },
@@ -195,7 +225,8 @@ export class TestCa {
   }
 
   /** RFC 3161 answer. */
-  timestamp(requestDer: Uint8Array): Promise<Uint8Array> {
+  async timestamp(requestDer: Uint8Array): Promise<Uint8Array> {
+    await this.current();
     return respondTimestamp(requestDer, { tsa: this.pki.tsa, policyOid: TSA_POLICY, now: () => this.clock.now() });
   }
 
