@@ -98,9 +98,9 @@ async function tsaValidationData(token: Uint8Array, trust: RenewalTrust, now: Da
 }
 
 /**
- * The package with fresh validation data for its newest time-stamp and a new archive time-stamp, verified
- * (the whole chain TOTAL-PASSED at `now`). Throws when the TSA's chain cannot be built, a status is not
- * good, or the result does not verify: nothing is to be stored then.
+ * The package with fresh validation data for its newest time-stamp and a new archive time-stamp, verified: the
+ * whole chain TOTAL-PASSED at `now`, or at the new time-stamp's genTime when later. Throws when the TSA's chain
+ * cannot be built, a status is not good, or the result does not verify: nothing is to be stored then.
  */
 export async function renewLtvSdo(xml: string, trust: RenewalTrust, now: Date): Promise<{ xml: string; genTime: Date }> {
   const renewed = await addArchiveTimeStamp({
@@ -109,7 +109,10 @@ export async function renewLtvSdo(xml: string, trust: RenewalTrust, now: Date): 
     validationData: await tsaValidationData(newestToken(xml).token, trust, now),
     validationDataFor: (token) => tsaValidationData(token, trust, now),
   });
-  const check = await verifyLtvSdo(renewed.xml, trust.anchors, undefined, { now });
+  // verified at the later of `now` and the new token's genTime: the TSA answered after `now` was taken, and a
+  // genTime in the next whole second would otherwise be "after the validation time"
+  const at = renewed.genTime > now ? renewed.genTime : now;
+  const check = await verifyLtvSdo(renewed.xml, trust.anchors, undefined, { now: at });
   if (check.indication !== 'TOTAL-PASSED') {
     const t = check.timeStamps;
     throw new Error(

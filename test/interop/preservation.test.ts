@@ -105,6 +105,13 @@ describe('preservation of an LTV-SDO by archive time-stamps', () => {
     expect(preservationDue(renewed, PRESERVATION_DEFAULT_MARGIN_MS).getTime()).toBeGreaterThan(t1.getTime());
   });
 
+  test("a TSA answering in the next second after the run took its time: the renewal is verified at the token's genTime", async () => {
+    // the run's time is taken before the TSA is asked; a genTime (whole seconds) after it is not "in the future"
+    const asked = new Date(Math.floor(t1.getTime() / 1000) * 1000 + 999);
+    const r = await renewLtvSdo(sealed, trustAt(pki, branch2, new Date(asked.getTime() + 1)), asked);
+    expect(r.genTime.getTime()).toBeGreaterThan(asked.getTime());
+  });
+
   test('a changed validation data element under the archive time-stamp: TOTAL-FAILED HASH_FAILURE', async () => {
     const tampered = renewed.replace(
       /(<xades:EncapsulatedOCSPValue>)([A-Za-z0-9+/]{8})/,
