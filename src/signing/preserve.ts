@@ -10,22 +10,19 @@ import type { RevocationSource, TimestampSource } from '../trust/sources';
 import { parseDocument } from '../trust/validation/xmldsig';
 import type { SElement } from '../trust/xml/strictxml';
 import { verifyLtvSdo } from './offline';
+import { ALGORITHM_ENDS, keyEnd } from '../trust/pades/renewaldue';
 
 const DAY_MS = 86_400_000;
 const DS = 'http://www.w3.org/2000/09/xmldsig#';
 const XADES141 = 'http://uri.etsi.org/01903/v1.4.1#';
 
 /**
- * Until when an RSA key of this size with SHA-256 is taken to hold: NIST SP 800-57 Part 1 Rev. 5 §5.6.3 Table 4
- * (112-bit security strength, i.e. RSA 2048, acceptable through 2030; 128 bits, RSA 3072 and up, beyond that,
- * no end known today). SHA-256 as the imprint and digest (128 bits of collision resistance) is not the weaker part.
+ * Until when the certificate's key is taken to hold: the key-size row of the one algorithm table
+ * (trust/pades/renewaldue.ts ALGORITHM_ENDS, NIST SP 800-57 Part 1 Rev. 5 §5.6.3: RSA-2048 through 2030, RSA-3072 and
+ * up and the NIST curves with no end known). SHA-256 as the imprint and digest is not the weaker part.
  */
 export function algorithmEnd(cert: x509.X509Certificate): Date | undefined {
-  const alg = cert.publicKey.algorithm as { name?: string; modulusLength?: number };
-  const bits = alg.modulusLength ?? 0;
-  if (alg.name !== 'RSASSA-PKCS1-v1_5' && alg.name !== 'RSA-PSS') return undefined;
-  if (bits < 2048) return new Date('2013-12-31T23:59:59Z'); // SP 800-131A: below 112 bits disallowed after 2013
-  return bits < 3072 ? new Date('2030-12-31T23:59:59Z') : undefined;
+  return keyEnd(cert, ALGORITHM_ENDS)?.at;
 }
 
 function elementsOf(n: SElement): SElement[] {

@@ -80,7 +80,7 @@ export interface RenewalDue {
   newest: { fieldName: string; genTime: Date; tsa: string };
 }
 
-interface End {
+export interface End {
   at: Date;
   what: string;
   cause?: 'certificate';
@@ -94,8 +94,8 @@ function hashEnd(name: string | undefined, where: string, t: AlgorithmEnds): End
   return at ? { at, what: `${where}: ${name}` } : undefined;
 }
 
-/** The end of a certificate's public key (RSA by size, EC by curve). */
-function keyEnd(cert: x509.X509Certificate, t: AlgorithmEnds): End | undefined {
+/** The end of a certificate's public key (RSA by size, EC by curve; an unknown type ends at once). */
+export function keyEnd(cert: x509.X509Certificate, t: AlgorithmEnds): End | undefined {
   const key = new NodeCertificate(Buffer.from(cert.rawData)).publicKey;
   const d = key.asymmetricKeyDetails ?? {};
   if (key.asymmetricKeyType === 'rsa' && d.modulusLength) {
