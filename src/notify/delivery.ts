@@ -1,7 +1,8 @@
 // A delivery job, whatever the channel: claim the job's outbox rows (status sending, a token of this
-// run: a second run of the same job finds nothing to claim), then for each row on its own: drop it if
-// it no longer applies, send, and settle it (delivered / retry later / dead-lettered) under the claim.
-// Workers differ only in `send`.
+// run: a second run of the same job finds nothing to claim), hold them while they wait for a send slot
+// (claimhold.ts: a row the relay gave back meanwhile is not sent), then for each row on its own: drop
+// it if it no longer applies, send, and settle it (delivered / retry later / dead-lettered) under the
+// claim. Workers differ only in `send`.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { NotifyConfig } from '../config';
@@ -18,6 +19,7 @@ import type { SmsSender } from './sms';
 import type { Resolver } from './allowlist';
 import { PermanentDeliveryError } from './errors';
 import { withTemplate } from './texts';
+import { holdClaim, type ClaimHold } from './claimhold';
 
 export interface NotifyDeps {
   outbox: OutboxRepository;
@@ -93,22 +95,40 @@ export async function runDeliveryJob(
   send: Send,
   slots: Gate,
 ): Promise<Outcome[]> {
-  const claimed = await deps.outbox.claim(job.id, deliveriesOf(job.data), randomUUID(), new Date().toISOString());
-  return Promise.all(
-    claimed.map((w) =>
-      deliver(deps, w, send, slots).catch((e: unknown) => {
-        deps.log.warn(
-          { deliveryId: w.deliveryId, err: (e as Error).message },
-          'delivery not settled; the outbox relay queues it again after the lease',
-        );
-        return 'failed' as const;
-      }),
-    ),
+  const token = randomUUID();
+  const claimed = await deps.outbox.claim(job.id, deliveriesOf(job.data), token, new Date().toISOString());
+  deps.log.debug({ jobId: job.id, claim: token, deliveryIds: claimed.map((w) => w.deliveryId) }, 'delivery job claimed its rows');
+  const hold = holdClaim(
+    deps.outbox,
+    claimed.map((w) => w.deliveryId),
+    token,
+    deps.config.relayLeaseMs,
+    deps.log,
   );
+  try {
+    return await Promise.all(
+      claimed.map((w) =>
+        deliver(deps, w, send, slots, hold)
+          .catch((e: unknown) => {
+            deps.log.warn(
+              { deliveryId: w.deliveryId, err: (e as Error).message },
+              'delivery not settled; the outbox relay queues it again after the lease',
+            );
+            return 'failed' as const;
+          })
+          .finally(() => hold.release(w.deliveryId)),
+      ),
+    );
+  } finally {
+    hold.end();
+  }
 }
 
+/** The run lost the row before sending it (the relay gave it to another job): nothing was sent, nothing is settled. */
+class LostClaim extends Error {}
+
 /** One claimed delivery: dropped if it no longer applies, else sent (holding a slot of the gate); settled under the claim. */
-async function deliver(deps: NotifyDeps, w: DeliveryWork, send: Send, slots: Gate): Promise<Outcome> {
+async function deliver(deps: NotifyDeps, w: DeliveryWork, send: Send, slots: Gate, hold: ClaimHold): Promise<Outcome> {
   const attempt = w.attempts + 1;
   // made only when something is logged at an enabled level (a child logger serialises its bindings)
   const log = (level: 'info' | 'warn') =>
@@ -136,10 +156,15 @@ async function deliver(deps: NotifyDeps, w: DeliveryWork, send: Send, slots: Gat
   let note: string;
   try {
     note = await slots(async () => {
+      if (!(await hold.confirm(w.deliveryId))) throw new LostClaim();
       const t = await withTemplate(deps.texts, w);
       return (await send(t.work, attempt, expand)) + t.note;
     });
   } catch (e) {
+    if (e instanceof LostClaim) {
+      log('warn')?.warn('the relay gave this delivery to another job while it waited for a send slot; not sent here');
+      return 'stale';
+    }
     const reason = (e as Error).message;
     const schedule = deps.config.retrySchedule;
     if (isPermanent(e) || attempt > schedule.length) {

@@ -270,6 +270,10 @@ export class OutboxRelay {
         await this.enqueue(jobs);
         this.stats.redriven += count;
         this.log.warn({ count }, 'outbox relay: re-queued deliveries whose jobs were lost');
+        this.log.debug(
+          { jobs: jobs.map((j) => ({ jobId: j.jobId, deliveryIds: j.deliveryIds })) },
+          'outbox relay: the re-queued deliveries',
+        );
       }
     }
     await this.outbox.touchQueued(found, new Date().toISOString());

@@ -183,13 +183,17 @@ const SETTLE_VALUES = [
 /**
  * PostgreSQL: many settles in one statement, each row on its own terms: it moves on only while its run
  * holds the claim, and only then is its event (returned here) appended to the history by appendEvents.
+ * The rows are locked in id order first, as `hold` locks them (a run renews its claim while another
+ * of its rows settles: two statements taking the same rows in different orders deadlock).
  */
 function pgSettleMany(n: number): string {
   const row = `(${SETTLE_VALUES.map(([, type]) => `CAST(? AS ${type})`).join(', ')})`;
   return `WITH v (${SETTLE_VALUES.map(([c]) => c).join(', ')}) AS (VALUES ${Array.from({ length: n }, () => row).join(', ')}),
+    l AS MATERIALIZED (SELECT delivery_id FROM outbox WHERE delivery_id IN (SELECT delivery_id FROM v) ORDER BY delivery_id FOR UPDATE),
     u AS (UPDATE outbox o SET status = v.status, attempts = v.attempts, updated_at = v.updated_at, queued_at = NULL, claim = NULL,
       claimed_at = NULL, last_error = v.last_error, due_at = COALESCE(v.due_at, o.due_at), delivered_at = v.delivered_at
-      FROM v WHERE o.delivery_id = v.delivery_id AND o.status = 'sending' AND o.claim = v.claim RETURNING o.delivery_id, o.request_id)
+      FROM v JOIN l ON l.delivery_id = v.delivery_id WHERE o.delivery_id = v.delivery_id AND o.status = 'sending' AND o.claim = v.claim
+      RETURNING o.delivery_id, o.request_id)
     SELECT u.delivery_id, u.request_id, v.ev_task, v.ev_type, v.ev_data, v.updated_at FROM u JOIN v ON v.delivery_id = u.delivery_id`;
 }
 
@@ -216,6 +220,22 @@ function settleValues(
     eventType,
     eventType ? outcome.note : null,
   ];
+}
+
+/**
+ * A settle records a send that happened: a transaction PostgreSQL aborted (deadlock, serialization)
+ * is tried again rather than left for the relay, which would send the delivery a second time.
+ */
+async function retryTransient<T>(f: () => Promise<T>, tries = 4): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await f();
+    } catch (e) {
+      const code = (e as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (e as { code?: string }).code;
+      if (i >= tries || (code !== '40P01' && code !== '40001')) throw e;
+      await new Promise((r) => setTimeout(r, 20 * i + Math.floor(Math.random() * 30)));
+    }
+  }
 }
 
 /** Settles waiting for the statement in progress, at most this many per statement. */
@@ -391,6 +411,24 @@ export class OutboxRepository {
     return rows.map((o) => this.work(o));
   }
 
+  /**
+   * The run holding `claim` says it is still alive: the claim time of its rows still sending under
+   * that claim moves to `at`, so the relay does not give them to another run while they wait for a
+   * send slot. Returns the rows it still holds (a row the relay gave back is no longer this run's).
+   */
+  async hold(deliveryIds: string[], claim: string, at: string): Promise<string[]> {
+    if (!deliveryIds.length) return [];
+    const which = `delivery_id IN (${inList(deliveryIds.length)}) AND status = 'sending' AND claim = ?`;
+    if (this.db.driver === 'sqlite')
+      return (await this.one(`UPDATE outbox SET claimed_at = ? WHERE ${which} RETURNING delivery_id`, [at, ...deliveryIds, claim])).map(
+        (r) => r.delivery_id as string,
+      );
+    // PostgreSQL: the rows locked in id order, as a settle locks them (see pgSettleMany)
+    const sql = `WITH l AS MATERIALIZED (SELECT delivery_id FROM outbox WHERE ${which} ORDER BY delivery_id FOR UPDATE),
+      h AS (UPDATE outbox o SET claimed_at = ? FROM l WHERE o.delivery_id = l.delivery_id RETURNING o.delivery_id) SELECT delivery_id FROM h`;
+    return (await this.one(sql, [...deliveryIds, claim, at])).map((r) => r.delivery_id as string);
+  }
+
   private work(o: Row): DeliveryWork {
     const taskBody = str(o.t_body);
     return {
@@ -452,7 +490,7 @@ export class OutboxRepository {
       while (this.settling.length) {
         const batch = this.settling.splice(0, SETTLE_BATCH);
         try {
-          const applied = await this.settleMany(batch.map((b) => b.values));
+          const applied = await retryTransient(() => this.settleMany(batch.map((b) => b.values)));
           for (const b of batch) b.resolve(applied.has(b.id));
         } catch (e) {
           for (const b of batch) b.reject(e);

@@ -114,7 +114,7 @@ describe(`each delivery sent once: segl api + segl worker on ${DB}, worker kille
       DATA_DIR: dataDir,
       PORT: '0',
       HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'debug', // a repeat is told from the processes' own lines (below)
       SEGL_DEMO_PASSWORD: 'demo-password-1',
       SEGL_TEST_EID: '0',
       SEGL_CALLBACK_ALLOW: '127.0.0.1',
@@ -186,6 +186,22 @@ describe(`each delivery sent once: segl api + segl worker on ${DB}, worker kille
         `called before the kill and again after it (in flight, excused): ${inFlight}\n`,
     );
     expect(after.length).toBeGreaterThan(0); // the restarted worker did deliver some
+    if (repeatedAfter.length) {
+      const procs = { api: api!, 'worker 1 (killed)': first, 'worker 2 (paused)': paused, 'worker 3': workers[2]! };
+      for (const id of repeatedAfter.slice(0, 3)) {
+        const times = rx.calls
+          .get(id)!
+          .map((t) => `${t - restartAt} ms`)
+          .join(', ');
+        process.stdout.write(`[deliveries-once] ${id} called at ${times} after the restart; the processes say:\n`);
+        for (const [name, p] of Object.entries(procs))
+          for (const line of p
+            .out()
+            .split('\n')
+            .filter((l) => l.includes(id)))
+            process.stdout.write(`  ${name}: ${line.slice(0, 400)}\n`);
+      }
+    }
     expect(repeatedAfter.map((id) => `${id} called ${rx.calls.get(id)!.length} times`)).toEqual([]);
   });
 });

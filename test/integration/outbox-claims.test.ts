@@ -1,7 +1,10 @@
 // The outbox's once-only rules, on the repository (issue 13 item 3): a job's run claims the job's
 // queued rows (a second run of the same job gets nothing), only the claim's holder settles a row,
 // the relay's re-queue leaves a freshly claimed row alone and gives back one whose claim is old, and
-// settles that go together into one statement each keep their own outcome.
+// settles that go together into one statement each keep their own outcome; a run whose rows wait for
+// a send slot keeps them (its claim is renewed), and does not send a row the relay gave back meanwhile.
+import type { NotifyDeps, Send } from '../../src/notify/delivery';
+import { runDeliveryJob } from '../../src/notify/delivery';
 import type { ServiceAccount } from '../../src/core/ports';
 import type { SigningRequest } from '../../src/core/types';
 import type { OutboxRepository } from '../../src/store/outbox';
@@ -128,4 +131,92 @@ describe.each(databases())('outbox claims on %s', (db) => {
     expect(new Set(ids).size).toBe(40);
     expect([...a!, ...b!].every((j) => j.deliveryIds.length <= 4)).toBe(true);
   });
+
+  test('a run holds the rows waiting for a send slot; a row given back meanwhile is not sent by it', async () => {
+    await s.rt.documents.requests.createRequest(svc, [request(200), request(201), request(202)]);
+    const [job] = await outbox.claimDue(iso(1000), iso(0), 10, 10, jobId);
+    expect(job!.deliveryIds).toHaveLength(3);
+    const leaseMs = 300;
+    const deps = {
+      outbox,
+      log: s.rt.log,
+      clock: s.rt.clock,
+      config: { ...s.rt.config.notify, relayLeaseMs: leaseMs, retrySchedule: [60_000] },
+    } as unknown as NotifyDeps; // the rest of NotifyDeps is used by the channels' send, replaced here
+    const calls: string[] = [];
+    const send: Send = async (w) => {
+      calls.push(w.deliveryId);
+      return 'sent';
+    };
+    // one send slot at first; the other two rows wait until the gate opens
+    let open!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    let entered = 0;
+    const gate = async <T>(f: () => Promise<T>): Promise<T> => {
+      if (entered++ > 0) await opened;
+      return f();
+    };
+    const claimedAt = Date.now();
+    const run = runDeliveryJob(deps, { id: job!.jobId, data: { deliveries: job!.deliveryIds } as never }, send, gate);
+    await new Promise((r) => setTimeout(r, 4 * leaseMs));
+    expect(calls).toHaveLength(1);
+    const sent = calls[0]!;
+    const [kept, lost] = job!.deliveryIds.filter((id) => id !== sent) as [string, string];
+    // 4 leases after the claim, the waiting rows' claim time is recent: a relay finds nothing to give back
+    const renewed = await s.rt.db.query(`SELECT delivery_id, claimed_at FROM outbox WHERE delivery_id IN ('${kept}', '${lost}')`);
+    for (const r of renewed as Array<{ claimed_at: string }>) expect(Date.parse(r.claimed_at)).toBeGreaterThan(claimedAt + 2 * leaseMs);
+    const stale = (await outbox.unsettled(iso(-60_000), iso(-2 * leaseMs), 100)).map((r) => r.deliveryId);
+    expect(stale).not.toContain(kept);
+    // the relay gives `lost` back anyway (as it would after a pause longer than the sending lease)
+    const [row] = (await outbox.unsettled(iso(-60_000), iso(60_000), 100)).filter((r) => r.deliveryId === lost);
+    const [requeued] = await outbox.requeue([row!], iso(60_000), iso(0), 10, jobId);
+    expect(requeued!.deliveryIds).toEqual([lost]);
+    await new Promise((r) => setTimeout(r, leaseMs)); // the run's next renewals find it no longer holds `lost`
+    open();
+    const outcomes = await run;
+    expect(calls.sort()).toEqual([kept, sent].sort()); // `lost` was not sent by this run
+    expect(outcomes.filter((o) => o === 'stale')).toHaveLength(1);
+    expect(await status(kept)).toMatchObject({ status: 'delivered' });
+    expect(await status(lost)).toMatchObject({ status: 'queued', claim: null, job_id: requeued!.jobId });
+  });
+
+  if (db === 'postgres')
+    test('a settle PostgreSQL aborts as a deadlock victim is tried again: the send is recorded, not left to be repeated', async () => {
+      await s.rt.documents.requests.createRequest(svc, [300, 301, 302, 303].map(request));
+      const [job] = await outbox.claimDue(iso(1000), iso(0), 10, 10, jobId);
+      const ids = [...job!.deliveryIds].sort();
+      const works = await outbox.claim(job!.jobId, ids, 'run-d', iso(0));
+      const byId = new Map(works.map((w) => [w.deliveryId, w]));
+      const [a, b, e, f] = ids as [string, string, string, string];
+      const other = s.rt.db.createQueryRunner();
+      await other.connect();
+      try {
+        await other.query(`SET deadlock_timeout = '30s'`); // the settle's side (1 s) finds the deadlock, and is its victim
+        await other.startTransaction();
+        await other.query(`UPDATE outbox SET updated_at = updated_at WHERE delivery_id = $1`, [b]);
+        // e and f occupy both settle statements; a and b wait, then go together in one (locking a, then waiting for b)
+        const settled = Promise.all(
+          [e, f, a, b].map((id) => outbox.settle(byId.get(id)!, { kind: 'delivered', note: `sent ${id}` }, iso(0))),
+        );
+        const waiting = async () =>
+          Number(
+            (
+              await other.query(
+                `SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+              )
+            )[0].n,
+          );
+        for (let i = 0; i < 100 && (await waiting()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+        expect(await waiting()).toBe(1);
+        await other.query(`UPDATE outbox SET updated_at = updated_at WHERE delivery_id = $1`, [a]); // a cycle: the settle is aborted
+        await other.commitTransaction();
+        expect(await settled).toEqual([true, true, true, true]);
+      } finally {
+        if (other.isTransactionActive) await other.rollbackTransaction();
+        await other.release();
+      }
+      for (const id of ids) expect(await status(id)).toMatchObject({ status: 'delivered', attempts: 1 });
+      const logged = await s.rt.db.query(`SELECT data FROM event WHERE type = 'notification-sent' AND data LIKE 'sent d%' ORDER BY data`);
+      expect(logged.map((r: { data: string }) => r.data)).toEqual(ids.map((id) => `sent ${id}`));
+    });
 });
