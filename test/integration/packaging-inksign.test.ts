@@ -10,7 +10,7 @@ import { generateKeys } from '../../src/trust/crypto'; // first: it loads reflec
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inflateSync } from 'node:zlib';
+import { crc32, deflateSync, inflateSync } from 'node:zlib';
 import type { ServiceAccount } from '../../src/core/ports';
 import { HANDWRITING_LIMITS, LtvSdoFormatError, readLtvSdo } from '../../src/packaging/sdo';
 import { PackagingMethodRepository } from '../../src/store/packagingmethods';
@@ -33,46 +33,92 @@ const textDocument = (id: string, text: string) =>
   `<document xsi:type="provided-document" id="${id}" mime-type="text/plain"><description>${id}</description>` +
   `<data>${Buffer.from(text).toString('base64')}</data></document>`;
 
-/** The pixels of an 8-bit PNG without interlace (PNG §9 filters undone), as RGB: what the signed drawing shows. */
-function pngRgb(png: Buffer): { width: number; height: number; rgb: Buffer } {
+/**
+ * A PNG as the pad's canvas makes one (src/portal/static/inkpad.js, toDataURL): 8-bit RGBA, transparent where
+ * nothing is drawn, a dark curve with half-transparent edges; rows with PNG §9 filters 1 to 4 in turn.
+ */
+function canvasPng(width: number, height: number): Buffer {
+  const stride = width * 4;
+  const pixels = Buffer.alloc(height * stride); // transparent black
+  for (let x = 0; x < width; x++) {
+    const y0 = Math.round(height / 2 + (height / 3) * Math.sin((x / width) * 2 * Math.PI));
+    for (const [dy, alpha] of [
+      [-2, 96],
+      [-1, 255],
+      [0, 255],
+      [1, 255],
+      [2, 96],
+    ] as const) {
+      if (y0 + dy < 0 || y0 + dy >= height) continue;
+      pixels.set([17, 17, 17 + (x % 7), alpha], (y0 + dy) * stride + x * 4);
+    }
+  }
+  const raw = Buffer.alloc(height * (stride + 1));
+  for (let y = 0; y < height; y++) {
+    const kind = 1 + (y % 4);
+    raw[y * (stride + 1)] = kind;
+    for (let i = 0; i < stride; i++) {
+      const at = (dy: number, di: number) => (y + dy >= 0 && i + di >= 0 ? pixels[(y + dy) * stride + i + di]! : 0);
+      const [a, b, c] = [at(0, -4), at(-1, 0), at(-1, -4)];
+      raw[y * (stride + 1) + 1 + i] = (pixels[y * stride + i]! - [0, a, b, (a + b) >> 1, paeth(a, b, c)][kind]!) & 0xff;
+    }
+  }
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const n = Buffer.alloc(8);
+    n.writeUInt32BE(data.length, 0);
+    n.writeUInt32BE(crc32(body), 4);
+    return Buffer.concat([n.subarray(0, 4), body, n.subarray(4)]);
+  };
+  const ihdr = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 8, 6, 0, 0, 0]);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+function paeth(a: number, b: number, c: number): number {
+  const p = a + b - c;
+  return Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+}
+
+/** The colour and alpha samples of an 8-bit RGBA PNG without interlace (PNG §9 filters undone). */
+function pngPixels(png: Buffer): { width: number; height: number; rgb: Buffer; alpha: Buffer } {
   const width = png.readUInt32BE(16);
   const height = png.readUInt32BE(20);
-  const channels = ({ 0: 1, 2: 3, 4: 2, 6: 4 } as Record<number, number>)[png[25]!]!;
-  expect([png[24], png[28], channels]).toEqual([8, 0, expect.any(Number)]);
+  expect([png[24], png[25], png[28]]).toEqual([8, 6, 0]);
   const idat: Buffer[] = [];
-  for (let at = 8; at < png.length;) {
-    const len = png.readUInt32BE(at);
-    if (png.toString('latin1', at + 4, at + 8) === 'IDAT') idat.push(png.subarray(at + 8, at + 8 + len));
-    at += 12 + len;
-  }
+  for (let at = 8; at < png.length; at += 12 + png.readUInt32BE(at))
+    if (png.toString('latin1', at + 4, at + 8) === 'IDAT') idat.push(png.subarray(at + 8, at + 8 + png.readUInt32BE(at)));
   const data = inflateSync(Buffer.concat(idat));
-  const stride = width * channels;
-  const out = Buffer.alloc(width * height * 3);
+  const stride = width * 4;
+  const rgb = Buffer.alloc(width * height * 3);
+  const alpha = Buffer.alloc(width * height);
   let prior = Buffer.alloc(stride);
   for (let y = 0; y < height; y++) {
     const kind = data[y * (stride + 1)]!;
     const row = Buffer.from(data.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1)));
     for (let i = 0; i < stride; i++) {
-      const a = i >= channels ? row[i - channels]! : 0;
-      const b = prior[i]!;
-      const c = i >= channels ? prior[i - channels]! : 0;
-      const p = a + b - c;
-      const paeth =
-        Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
-      row[i] = (row[i]! + [0, a, b, (a + b) >> 1, paeth][kind]!) & 0xff;
+      const [a, b, c] = [i >= 4 ? row[i - 4]! : 0, prior[i]!, i >= 4 ? prior[i - 4]! : 0];
+      row[i] = (row[i]! + [0, a, b, (a + b) >> 1, paeth(a, b, c)][kind]!) & 0xff;
     }
-    for (let x = 0; x < width; x++) for (let k = 0; k < 3; k++) out[(y * width + x) * 3 + k] = row[x * channels + (channels < 3 ? 0 : k)]!;
+    for (let x = 0; x < width; x++) {
+      row.copy(rgb, (y * width + x) * 3, x * 4, x * 4 + 3);
+      alpha[y * width + x] = row[x * 4 + 3]!;
+    }
     prior = row;
   }
-  return { width, height, rgb: out };
+  return { width, height, rgb, alpha };
 }
 
-/** A binary PPM (P6, maxval 255) as pdfimages writes an RGB image. */
-function ppm(bytes: Buffer): { width: number; height: number; rgb: Buffer } {
-  const m = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(bytes.toString('latin1', 0, 40))!;
+/** A binary PPM (P6) or PGM (P5), maxval 255, as pdfimages writes an image. */
+function pnm(bytes: Buffer): { kind: string; width: number; height: number; samples: Buffer } {
+  const m = /^(P[56])\s+(\d+)\s+(\d+)\s+255\s/.exec(bytes.toString('latin1', 0, 40));
   expect(m).not.toBeNull();
-  return { width: Number(m[1]), height: Number(m[2]), rgb: bytes.subarray(m[0].length) };
+  return { kind: m![1]!, width: Number(m![2]), height: Number(m![3]), samples: bytes.subarray(m![0].length) };
 }
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** `pdfimages -list` rows: page, type, width, height, color, object number. */
 async function imageList(file: string): Promise<Array<{ page: number; type: string; width: number; height: number; color: string }>> {
@@ -92,7 +138,7 @@ describe.each(databases())('InkSign: the drawing on the PAdES cover (%s)', (db) 
   let call: Call;
   let dir: string;
   let pdfsig: (file: string) => Promise<Run>;
-  const png = testPng(750, 300);
+  const png = canvasPng(750, 300);
   let inkRequest: string;
   let plainRequest: string;
   let inkSdo: Buffer;
@@ -170,25 +216,34 @@ describe.each(databases())('InkSign: the drawing on the PAdES cover (%s)', (db) 
     return t.out.split('\f').map((x) => x.replace(/\s+/g, ' '));
   }
 
+  /** The drawing as pdfimages sees it: an RGB image 750×300 and its greyscale SMask (the canvas's transparency). */
+  const DRAWING = [
+    { type: 'image', width: 750, height: 300, color: 'rgb' },
+    { type: 'smask', width: 750, height: 300, color: 'gray' },
+  ];
+
   test('the drawing is on the cover page in the signer block, its pixels the signed PNG, with the caption; the plain signer has none', async () => {
     const file = await pades('both.pdf', [order(inkRequest, 'd1'), order(plainRequest, 'p1')]);
     const pages = await checked(file);
     const images = await imageList(file);
-    // one image: the drawing (a greyscale PNG without transparency, so no SMask), 750×300 pixels, RGB as pdf-lib embeds it
-    expect(images).toEqual([{ page: expect.any(Number), type: 'image', width: 750, height: 300, color: 'rgb' }]);
+    expect(images).toEqual(DRAWING.map((d) => ({ ...d, page: images[0]!.page })));
     const onPage = pages[images[0]!.page - 1]!;
     expect(onPage).toContain('Signed documents'); // a cover page (the title, or "Signed documents (continued)")
     expect(onPage).toContain(CAPTION.en);
     expect(pages.join(' ').split(CAPTION.en)).toHaveLength(2); // once: the plain signer's block has no drawing
-    // the pixels pdfimages extracts (a PPM) are the signed PNG's
-    const out = join(dir, 'both-img');
-    expect((await run('pdfimages', [file, out])).code).toBe(0);
-    const files = (await readdir(dir)).filter((f) => f.startsWith('both-img'));
-    expect(files).toEqual(['both-img-000.ppm']);
-    const got = ppm(await readFile(join(dir, files[0]!)));
-    const want = pngRgb(png);
-    expect({ width: got.width, height: got.height }).toEqual({ width: 750, height: 300 });
-    expect(createHash('sha256').update(got.rgb).digest('hex')).toBe(createHash('sha256').update(want.rgb).digest('hex'));
+    // the samples pdfimages extracts (PPM colour, PGM SMask) are the signed PNG's colour and alpha
+    expect((await run('pdfimages', [file, join(dir, 'both-img')])).code).toBe(0);
+    const files = (await readdir(dir)).filter((f) => f.startsWith('both-img')).sort();
+    expect(files).toEqual(['both-img-000.ppm', 'both-img-001.ppm']); // (poppler writes the greyscale SMask as RGB too)
+    const [colour, mask] = await Promise.all(files.map(async (f) => pnm(await readFile(join(dir, f)))));
+    const want = pngPixels(png);
+    expect([colour, mask].map((x) => [x!.kind, x!.width, x!.height])).toEqual([
+      ['P6', 750, 300],
+      ['P6', 750, 300],
+    ]);
+    const grey = Buffer.from([...want.alpha].flatMap((a) => [a, a, a]));
+    expect([sha(colour!.samples), sha(mask!.samples)]).toEqual([sha(want.rgb), sha(grey)]);
+    expect(new Set(want.alpha).size).toBe(3); // (the test drawing has transparent, half and opaque pixels)
   });
 
   test('a package of a task signed without a drawing has no image and no caption', async () => {
@@ -209,7 +264,7 @@ describe.each(databases())('InkSign: the drawing on the PAdES cover (%s)', (db) 
     const file = await pades('da.pdf', [order(inkRequest, 'd1')], 'ink-da');
     const pages = await checked(file);
     const images = await imageList(file);
-    expect(images).toEqual([{ page: 1, type: 'image', width: 750, height: 300, color: 'rgb' }]);
+    expect(images).toEqual(DRAWING.map((d) => ({ ...d, page: 1 })));
     expect(pages[0]).toContain(CAPTION.da);
     expect(pages[0]).not.toContain(CAPTION.en);
   });
