@@ -290,7 +290,22 @@ describe.each(databases())('InkSign: the drawing on the PAdES cover (%s)', (db) 
     expect(() => readLtvSdo(withPng(testPng(pixels + 1, 10), pixels + 1, 10))).toThrow(
       new LtvSdoFormatError(`the handwriting image is ${pixels + 1}×10, over ${pixels}×${pixels}`),
     );
-    expect(() => readLtvSdo(withPng(testPng(40, 20), 41, 20))).toThrow(LtvSdoFormatError);
+    expect(() => readLtvSdo(withPng(testPng(40, 20), 41, 20))).toThrow(
+      new LtvSdoFormatError('the handwriting image is 40×20, its Width and Height say otherwise'),
+    );
+    // a text too long to be a drawing within the limit is refused before it is decoded (here: whitespace around a small PNG)
+    const padded = Buffer.from(withPng(testPng(40, 20), 40, 20))
+      .toString('utf8')
+      .replace('<sp:Data>', `<sp:Data>${' '.repeat(3 * pngBytes)}`);
+    expect(() => readLtvSdo(new Uint8Array(Buffer.from(padded)))).toThrow(
+      new LtvSdoFormatError(`the handwriting image is larger than ${pngBytes} bytes`),
+    );
+    const otherDigest = Buffer.from(withPng(testPng(40, 20), 40, 20))
+      .toString('utf8')
+      .replace(createHash('sha256').update(testPng(40, 20)).digest('base64'), createHash('sha256').update('x').digest('base64'));
+    expect(() => readLtvSdo(new Uint8Array(Buffer.from(otherDigest)))).toThrow(
+      new LtvSdoFormatError('the handwriting image does not match its digest'),
+    );
     expect(() => readLtvSdo(withPng(Buffer.from('GIF89a, not a PNG at all')))).toThrow(
       new LtvSdoFormatError('the handwriting image is not a PNG'),
     );
