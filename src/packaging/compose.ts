@@ -11,7 +11,7 @@ import { AFRelationship, EncryptedPDFError, PDFDocument, PDFHexString, PDFWriter
 import '../trust/pades/sharedbytes';
 import { parseMediaType } from '../core/mediatype';
 import { SEGL_VERSION } from '../version';
-import { insertCover } from './cover';
+import { embedDrawings, insertCover } from './cover';
 import { embedFonts, type Fonts } from './fonts';
 import { addLink } from './layout';
 import { fillTemplate, loadTemplate, templateValues } from './template';
@@ -170,7 +170,8 @@ async function addCover(
 ): Promise<Pick<ComposedPackage, 'sealAppearance' | 'sections'>> {
   const template = c.options?.template;
   if (!template) {
-    const cover = insertCover(doc, fonts, t, (k) => packageValues(c, shifted(body, k), sha));
+    const drawings = await embedDrawings(doc, c.signers);
+    const cover = insertCover(doc, fonts, t, (k) => packageValues(c, shifted(body, k), sha), drawings);
     return { sealAppearance: { pageIndex: 0, rect: cover.sealRect }, sections: shifted(body, cover.pageCount) };
   }
   const tpl = await loadTemplate(template);

@@ -1,12 +1,14 @@
 // The built-in cover: title and package facts beside an empty framed box kept for the visible seal,
 // then the documents, the signers, the platform seal and the verification link, flowing onto as
-// many pages as they need. Inserted before the originals.
+// many pages as they need. Inserted before the originals. A signer who drew a signature (InkSign) has
+// the drawing in their block, scaled into a box, captioned as part of the signed evidence.
 import { rgb, type PDFDocument } from '@cantoo/pdf-lib';
 import type { Fonts } from './fonts';
-import { drawBlocks, paginate, type Block, type Measured, type Row } from './layout';
+import { drawBlocks, paginate, type Block, type Measured, type Row, type RowImage } from './layout';
 import { PageContent } from './pagecontent';
 import { GREY, PAGE, wrap } from './text';
 import type { PackageTexts } from './texts';
+import { PackageInputError, type PackageSigner } from './types';
 import type { PackageValues } from './values';
 
 const TITLE = { size: 16, leading: 20 };
@@ -19,7 +21,32 @@ function row(label: string, value: string): Row {
   return { label, value };
 }
 
-function blocks(v: PackageValues, t: PackageTexts): Block[] {
+/** The box a drawing is scaled into, keeping its aspect ratio: 60 mm × 20 mm in points. */
+const DRAWING = { width: (60 * 72) / 25.4, height: (20 * 72) / 25.4 };
+
+/**
+ * Embeds each signer's drawing (PNG, ISO 32000-1 §8.9.5 image XObject with an SMask for its transparency) and
+ * gives the size it is drawn at on the cover; by signer, undefined for one without a drawing. PackageInputError
+ * for a PNG pdf-lib cannot read.
+ */
+export async function embedDrawings(doc: PDFDocument, signers: PackageSigner[]): Promise<Array<RowImage | undefined>> {
+  const out: Array<RowImage | undefined> = [];
+  for (const s of signers) {
+    const h = s.handwriting;
+    if (!h) {
+      out.push(undefined);
+      continue;
+    }
+    const image = await doc.embedPng(h.png).catch((e: unknown) => {
+      throw new PackageInputError(`signer ${s.name}: the handwritten signature is not a readable PNG (${(e as Error).message})`);
+    });
+    const scale = Math.min(DRAWING.width / image.width, DRAWING.height / image.height);
+    out.push({ image, width: image.width * scale, height: image.height * scale });
+  }
+  return out;
+}
+
+function blocks(v: PackageValues, t: PackageTexts, drawings: ReadonlyArray<RowImage | undefined>): Block[] {
   const out: Block[] = [
     { kind: 'para', text: t.intro },
     { kind: 'heading', text: t.documents },
@@ -37,7 +64,7 @@ function blocks(v: PackageValues, t: PackageTexts): Block[] {
     });
   }
   out.push({ kind: 'heading', text: t.signers });
-  for (const s of v.signers) {
+  v.signers.forEach((s, i) => {
     const rows = [row(t.name, s.name)];
     if (s.nationalId) rows.push(row(t.nationalId, s.nationalId));
     rows.push(row(t.nationality, s.nationality), row(t.method, s.method));
@@ -49,8 +76,10 @@ function blocks(v: PackageValues, t: PackageTexts): Block[] {
       row(t.indication, s.indication),
       row(t.signedDocuments, s.documents),
     );
+    const drawing = drawings[i];
+    if (drawing) rows.push({ label: t.handwriting, value: '', image: drawing });
     out.push({ kind: 'card', rows });
-  }
+  });
   out.push(
     { kind: 'heading', text: t.seal },
     { kind: 'card', rows: [row(t.sealSubject, v.seal.subject), row(t.sealIssuer, v.seal.issuer), row(t.packagedAt, v.createdAt)] },
@@ -121,13 +150,14 @@ export interface CoverResult {
 /**
  * Inserts the cover pages at the front of `doc`. `valuesFor(n)` gives the values for a cover of n
  * pages (the documents' page numbers follow the cover); the layout is repeated until the count it
- * assumed is the count it needs.
+ * assumed is the count it needs. `drawings`: embedDrawings' answer for the same signers.
  */
 export function insertCover(
   doc: PDFDocument,
   fonts: Fonts,
   t: PackageTexts,
   valuesFor: (coverPages: number) => PackageValues,
+  drawings: ReadonlyArray<RowImage | undefined> = [],
 ): CoverResult {
   const { margin, width, height } = PAGE;
   const contentWidth = width - 2 * margin;
@@ -136,7 +166,7 @@ export function insertCover(
   let h = header(v, t, fonts, contentWidth);
   let pages: Measured[][] = [];
   for (let round = 0; round < 5; round++) {
-    pages = paginate(blocks(v, t), fonts, contentWidth, height - 2 * margin - h.height, height - 2 * margin - CONTINUED_HEADER);
+    pages = paginate(blocks(v, t, drawings), fonts, contentWidth, height - 2 * margin - h.height, height - 2 * margin - CONTINUED_HEADER);
     if (pages.length === assumed) break;
     assumed = pages.length;
     v = valuesFor(assumed);

@@ -1,15 +1,24 @@
 // A small flow layout for generated pages: headings, paragraphs (optionally a link) and two-column
 // label/value tables ("cards"), measured first and then placed page by page. A heading stays with
 // what follows it; a card moves whole to the next page when it fits there, and is split between
-// rows only when it is taller than a page.
-import { PDFString, rgb, type PDFDocument, type PDFFont, type PDFPage } from '@cantoo/pdf-lib';
+// rows only when it is taller than a page. A card's row may show an embedded image in its value column.
+import { PDFString, rgb, type PDFDocument, type PDFFont, type PDFImage, type PDFPage } from '@cantoo/pdf-lib';
 import type { Fonts } from './fonts';
 import type { PageContent } from './pagecontent';
 import { GREY, wrap } from './text';
 
+/** An embedded image and the size it is drawn at, in points. */
+export interface RowImage {
+  image: PDFImage;
+  width: number;
+  height: number;
+}
+
 export interface Row {
   label: string;
   value: string;
+  /** shown in the value column instead of `value` */
+  image?: RowImage;
 }
 
 export type Block =
@@ -26,6 +35,7 @@ const LINK = rgb(0.05, 0.2, 0.6);
 interface MeasuredRow {
   label: string[];
   value: string[];
+  image?: RowImage;
   height: number;
 }
 
@@ -62,6 +72,7 @@ function measure(b: Block, fonts: Fonts, width: number): Measured[] {
   const valueWidth = width - C.labelWidth - 4 * C.pad;
   const rows = b.rows.flatMap((r) => {
     const label = wrap(r.label, fonts.bold, C.size, C.labelWidth - 2 * C.pad);
+    if (r.image) return [{ label, value: [], image: r.image, height: Math.max(label.length * C.leading, r.image.height) + 2 * C.pad }];
     const value = chunks(wrap(r.value || '—', fonts.regular, C.size, valueWidth), MAX_LINES);
     // a long value continues in rows of its own, the label on the first only
     return value.map((v, k) => {
@@ -153,6 +164,13 @@ function drawCard(ink: PageContent, fonts: Fonts, m: Extract<Measured, { kind: '
       lines.forEach((l, k) => ink.text(l, { x: tx, y: y - C.pad - (k + 1) * C.leading + 2.5, size: C.size, font }));
     text(r.label, fonts.bold, x + C.pad);
     text(r.value, fonts.regular, x + C.labelWidth + 2 * C.pad);
+    if (r.image)
+      ink.image(r.image.image, {
+        x: x + C.labelWidth + 2 * C.pad,
+        y: y - C.pad - r.image.height,
+        width: r.image.width,
+        height: r.image.height,
+      });
     y = bottom;
   }
 }

@@ -3,9 +3,9 @@
 // the package embedded. pdf-lib's page.drawText/drawRectangle build an object per operator and operand, and its
 // page content is deflated in JavaScript; for a cover's few hundred operations that was a large part of a small
 // package's cost. Here each operation is one string, and the stream is deflated by the context's flateStream
-// (node:zlib in a package, compose.ts). Not implemented: anything the generated pages do not draw (images,
-// curves, rotation, opacity, clipping).
-import { PDFName, rgb, type PDFDocument, type PDFFont, type PDFPage, type RGB } from '@cantoo/pdf-lib';
+// (node:zlib in a package, compose.ts), and images the document already embedded (a signer's drawing) placed by
+// their XObject. Not implemented: anything the generated pages do not draw (curves, rotation, opacity, clipping).
+import { PDFName, rgb, type PDFDocument, type PDFFont, type PDFImage, type PDFPage, type RGB } from '@cantoo/pdf-lib';
 
 /**
  * A number as a PDF real (§7.3.3): at most 3 decimals, never exponential notation (a non-zero value rounded to
@@ -48,6 +48,7 @@ export interface TextOptions {
 export class PageContent {
   private readonly ops: string[] = [];
   private readonly fontKeys = new Map<PDFFont, string>();
+  private readonly imageKeys = new Map<PDFImage, string>();
 
   constructor(
     private readonly doc: PDFDocument,
@@ -86,6 +87,20 @@ export class PageContent {
     this.ops.push(
       `${color(o.color, 'RG')} ${pdfNumber(o.thickness)} w ${pdfNumber(a.x)} ${pdfNumber(a.y)} m ${pdfNumber(b.x)} ${pdfNumber(b.y)} l S`,
     );
+  }
+
+  /**
+   * An embedded image scaled to the rectangle (§8.9.5 image XObjects: drawn into the unit square, so the matrix set
+   * by cm, §8.3.4, scales it to width × height at x, y), inside q … Q.
+   */
+  image(img: PDFImage, o: { x: number; y: number; width: number; height: number }): void {
+    let key = this.imageKeys.get(img);
+    if (!key) {
+      key = `Im${this.imageKeys.size + 1}`;
+      this.imageKeys.set(img, key);
+      this.page.node.setXObject(PDFName.of(key), img.ref);
+    }
+    this.ops.push(`q ${pdfNumber(o.width)} 0 0 ${pdfNumber(o.height)} ${pdfNumber(o.x)} ${pdfNumber(o.y)} cm /${key} Do Q`);
   }
 
   /** Adds the operations to the page as one content stream, inside q … Q so they leave the graphics state as found. */

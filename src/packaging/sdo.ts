@@ -1,6 +1,7 @@
 // Reading what a package's cover needs from one sealed LTV-SDO (docs/ltvsdo.md): the documents and
 // sign text from the native signature's SignProperties, the signer description, the trusted signing
-// time, the initial verification's indication, and the signer's and the seal's certificates. This
+// time, the initial verification's indication, the signer's and the seal's certificates, and the
+// signer's drawing (sp:Handwriting's PNG) when there is one. This
 // reads; it does not verify: run the LTV-SDO through segl's verifier (signing/offline.ts
 // verifyLtvSdo) before packaging it. Each document's bytes are checked against the digest and size
 // SignProperties gives for them. The XML is parsed once (parseLtvSdo, the strict parser the verifier
@@ -34,6 +35,16 @@ export interface LtvSdoSummary {
   signerCertificate: { subject: string; issuer: string };
   initialVerification: { indication: string; subIndication?: string };
   seal: { subject: string; issuer: string };
+  /** the signer's drawing (InkSign, sp:Handwriting's Image), when the native signature carries one */
+  handwriting?: SdoHandwriting;
+}
+
+/** A drawn signature's rendered PNG, as signed (its own bytes, not a view of the SDO's text). */
+export interface SdoHandwriting {
+  png: Uint8Array;
+  /** in pixels, from the PNG's IHDR (equal to the Image element's Width and Height) */
+  width: number;
+  height: number;
 }
 
 /** The bytes are not a readable LTV-SDO of segl's format. */
@@ -171,6 +182,47 @@ function signProperties(native: SElement): SElement {
   return fail('the native signature has no SignProperties');
 }
 
+/** The portal's limits for a drawing (src/portal/ink.ts): the PNG's bytes and its width and height in pixels. */
+export const HANDWRITING_LIMITS = { pngBytes: 512 * 1024, pixels: 2000 };
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/**
+ * The drawing in SignProperties' sp:Handwriting (docs/ltvsdo.md), if there is one: its Image's PNG, checked against
+ * the Image's SHA-256 DigestValue, its IHDR (PNG §11.2.2) against Width and Height, and against the portal's limits;
+ * a larger one is refused before it is decoded whole.
+ */
+function handwriting(sp: SElement): SdoHandwriting | undefined {
+  const hw = child(sp, 'Handwriting', SIGNPROPERTIES_NS);
+  if (!hw) return undefined;
+  const image = need(hw, 'Image', SIGNPROPERTIES_NS, 'Handwriting');
+  if (image.getAttribute('MimeType') !== 'image/png' || image.getAttribute('Encoding') !== 'base64')
+    fail('the handwriting image is not a base64 image/png');
+  const text = need(image, 'Data', SIGNPROPERTIES_NS, 'Handwriting/Image').textContent;
+  const { pngBytes, pixels } = HANDWRITING_LIMITS;
+  // base64 is 4 characters per 3 bytes; twice that leaves room for any whitespace a line-wrapped text has
+  if (text.length > Math.ceil(pngBytes / 3) * 8) fail(`the handwriting image is larger than ${pngBytes} bytes`);
+  const png = new Uint8Array(base64(text, 'the handwriting image')); // a copy of its own size
+  if (png.length > pngBytes) fail(`the handwriting image is larger than ${pngBytes} bytes`);
+  const digest = need(image, 'DigestValue', SIGNPROPERTIES_NS, 'Handwriting/Image');
+  if (digest.getAttribute('Algorithm') !== ALG.sha256) fail('the handwriting image digest is not SHA-256');
+  if (
+    !createHash('sha256')
+      .update(png)
+      .digest()
+      .equals(Buffer.from(base64(digest.textContent, 'the handwriting image digest')))
+  )
+    fail('the handwriting image does not match its digest');
+  const head = Buffer.from(png.buffer, png.byteOffset, Math.min(png.length, 24));
+  if (head.length < 24 || !head.subarray(0, 8).equals(PNG_SIGNATURE) || head.toString('latin1', 12, 16) !== 'IHDR')
+    fail('the handwriting image is not a PNG');
+  const width = head.readUInt32BE(16);
+  const height = head.readUInt32BE(20);
+  if (!width || !height || width > pixels || height > pixels) fail(`the handwriting image is ${width}×${height}, over ${pixels}×${pixels}`);
+  if (image.getAttribute('Width') !== String(width) || image.getAttribute('Height') !== String(height))
+    fail(`the handwriting image is ${width}×${height}, its Width and Height say otherwise`);
+  return { png, width, height };
+}
+
 /** An LTV-SDO's text and its strict parse, read once and shared by readLtvSdo and the verifier. */
 export interface ParsedLtvSdo {
   xml: string;
@@ -207,6 +259,7 @@ export function signerOf(s: LtvSdoSummary, documentIds: string[] = s.documents.m
     indication: s.initialVerification.indication,
     documentIds,
     signText: s.signText,
+    handwriting: s.handwriting,
   };
 }
 
@@ -245,5 +298,6 @@ export function readLtvSdo(input: Uint8Array | ParsedLtvSdo, decoded: DecodedDoc
       subIndication: own(iv.getAttribute('SubIndication') ?? undefined),
     },
     seal: certificateOf(seal, 'the seal'),
+    handwriting: handwriting(sp),
   };
 }

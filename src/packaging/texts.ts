@@ -31,6 +31,7 @@ export interface PackageTexts {
   certIssuer: string;
   indication: string;
   signedDocuments: string;
+  handwriting: string;
   seal: string;
   sealSubject: string;
   sealIssuer: string;
@@ -72,6 +73,7 @@ const en: PackageTexts = {
   certIssuer: 'Certificate issuer',
   indication: 'Initial verification',
   signedDocuments: 'Documents signed',
+  handwriting: 'Handwritten signature, part of the signed evidence',
   seal: 'Platform seal',
   sealSubject: 'Seal certificate',
   sealIssuer: 'Issuer',
@@ -113,6 +115,7 @@ const da: PackageTexts = {
   certIssuer: 'Certifikatudsteder',
   indication: 'Indledende verifikation',
   signedDocuments: 'Underskrevne dokumenter',
+  handwriting: 'Håndskrevet underskrift, en del af det underskrevne bevis',
   seal: 'Platformens segl',
   sealSubject: 'Seglcertifikat',
   sealIssuer: 'Udsteder',
@@ -154,6 +157,7 @@ const nb: PackageTexts = {
   certIssuer: 'Sertifikatutsteder',
   indication: 'Innledende verifisering',
   signedDocuments: 'Signerte dokumenter',
+  handwriting: 'Håndskrevet signatur, en del av det signerte beviset',
   seal: 'Plattformens segl',
   sealSubject: 'Seglsertifikat',
   sealIssuer: 'Utsteder',
@@ -195,6 +199,7 @@ const sv: PackageTexts = {
   certIssuer: 'Certifikatutfärdare',
   indication: 'Inledande verifiering',
   signedDocuments: 'Undertecknade dokument',
+  handwriting: 'Handskriven underskrift, en del av det undertecknade beviset',
   seal: 'Plattformens sigill',
   sealSubject: 'Sigillcertifikat',
   sealIssuer: 'Utfärdare',
@@ -236,6 +241,7 @@ const fi: PackageTexts = {
   certIssuer: 'Varmenteen myöntäjä',
   indication: 'Alkutarkistus',
   signedDocuments: 'Allekirjoitetut asiakirjat',
+  handwriting: 'Käsin piirretty allekirjoitus, osa allekirjoitettua todistetta',
   seal: 'Alustan sinetti',
   sealSubject: 'Sinettivarmenne',
   sealIssuer: 'Myöntäjä',

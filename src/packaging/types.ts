@@ -33,6 +33,8 @@ export interface PackageSigner {
   documentIds: string[];
   /** the sign text the signer approved; laid out as its own section (identical texts once) */
   signText?: string;
+  /** the signer's drawing (InkSign) as signed: a PNG and its size in pixels; drawn in the signer's block on the built-in cover */
+  handwriting?: { png: Uint8Array; width: number; height: number };
 }
 
 /** PDF/A-3 §6.8 associated-file relationships (ISO 32000-2 Table 43). */

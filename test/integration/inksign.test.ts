@@ -10,12 +10,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequestXml } from '../support/soap';
-import { BrowserLike, formBody, formsOf, keyCardCode, pageText, step, type Answer } from '../support/portalflow';
+import { BrowserLike, formBody, formsOf, keyCardCode, pageText, step } from '../support/portalflow';
 import { newSessionUser, sessionUrl, signingTask, textDoc } from '../support/usersessions';
 import { waitSealed } from '../support/sign';
 import { databases, startServer, type TestServer } from '../support/server';
 import { xmlsecEachSignature } from '../support/xmlsec';
 import { testPng, testStrokes } from '../support/inkpng';
+import { inkPad } from '../support/inkflow';
 import * as x509 from '@peculiar/x509';
 
 describe.each(databases())('InkSign: a handwritten signature after the test eID (%s)', (db) => {
@@ -41,25 +42,7 @@ describe.each(databases())('InkSign: a handwritten signature after the test eID 
   });
 
   /** A new handwritten task (in `language`), logged in with `u`, its document read, Send in, the user id: the pad. */
-  async function padFor(u: { alias: string; password: string }, language = 'en') {
-    const testid = s.rt.testid!;
-    const request =
-      `<document xsi:type="provided-document" id="d1" mime-type="text/plain"><description>Lease</description><data>${Buffer.from('Lease: 3 years.\n').toString('base64')}</data></document>` +
-      `<task id="t1"><language>${language}</language><document-action type="sign"><document-ref>d1</document-ref></document-action>` +
-      '<authentication><method>nemid</method></authentication><signature><method handwritten="true">nemid-sign</method></signature></task>';
-    const requestId = await createRequestXml(s.endpoint, 'demo', s.demoPassword, request);
-    const q = `request_id=${requestId}&task_id=t1`;
-    const b = new BrowserLike(s.url, 'Mozilla/5.0 (Linux; Android 14) segl-ink-test');
-    // (the key number as the English page says it, for keyCardCode)
-    const code = async (p: Answer) => keyCardCode(testid, u.alias, { ...p, html: p.html.replace(/nøgle nummer/g, 'key number') }, 'code');
-    let p = await b.open(`/std/docaction/demo?${q}`, 'task URL');
-    p = await b.submit(p, step('login'), { user: u.alias, password: u.password }, 'login');
-    p = await b.submit(p, step('login/code'), { code: await code(p), do: 'next' }, 'login code');
-    await b.open(`/std/docaction/demo/document?${q}&document_id=d1`, 'document');
-    p = await b.open(`/std/docaction/demo?${q}`, 'wizard');
-    p = await b.submit(p, (f) => f.id === 'sendin', { do: 'sendin' }, 'Send in');
-    return { b, requestId, pad: await b.submit(p, step('sign/start'), {}, 'sign/start') };
-  }
+  const padFor = (u: { alias: string; password: string }, language = 'en') => inkPad(s, u, language);
 
   test('in Danish: the pad and its refusals', async () => {
     const u = { ...s.rt.testid!.autofill(), alias: `ink-da-${db}`, password: `ink-da-password-${db}` };
