@@ -14,6 +14,7 @@ import { cvrOf, organisationOf, pidOf, ridOf } from '../testca/pki';
 import { checkAuthenticationEvidence } from './evidence';
 import type { EvidenceResult } from '../trust/oidc/verify';
 import { validateTimeStampChain, type TimeStampChainReport } from '../trust/validation/archive';
+import type { AlgorithmEnds } from '../trust/algorithms';
 
 const DS = 'http://www.w3.org/2000/09/xmldsig#';
 
@@ -66,7 +67,8 @@ const RANK: Record<Indication, number> = { 'TOTAL-PASSED': 0, INDETERMINATE: 1, 
 
 /**
  * Verifies an LTV-SDO offline; `options.now` is the validation time of its newest time-stamp (default now), and
- * `options.intermediates` CA certificates the caller knows besides those the package carries (a TSA's CA).
+ * `options.intermediates` CA certificates the caller knows besides those the package carries (a TSA's CA), and
+ * `options.algorithmEnds` the table of algorithm ends its time-stamps are judged by (default trust/algorithms.ts).
  * `document` is `xml`'s strict parse when the caller has one (packaging/sdo.ts parseLtvSdo): the XML is then
  * not parsed again. Throws FormatError when `xml` is not well-formed.
  */
@@ -74,7 +76,7 @@ export async function verifyLtvSdo(
   xml: string,
   anchors: x509.X509Certificate[],
   document?: SDocument,
-  options: { now?: Date; intermediates?: x509.X509Certificate[] } = {},
+  options: { now?: Date; intermediates?: x509.X509Certificate[]; algorithmEnds?: AlgorithmEnds } = {},
 ): Promise<OfflineResult> {
   const tree = document ?? parseDocument(xml);
   const root = tree.documentElement!;
@@ -105,7 +107,14 @@ export async function verifyLtvSdo(
     : undefined;
   const authentication = await checkAuthenticationEvidence(root, at);
   const now = options.now ?? new Date();
-  const timeStamps = await timeStampChain(tree, { anchors, certs: [...certs, ...(options.intermediates ?? [])], ocsp: ownOcsp, now });
+  const ends = options.algorithmEnds ? { algorithmEnds: options.algorithmEnds } : {};
+  const timeStamps = await timeStampChain(tree, {
+    anchors,
+    certs: [...certs, ...(options.intermediates ?? [])],
+    ocsp: ownOcsp,
+    now,
+    ...ends,
+  });
   const worst = [seal, native, timeStamps, authentication && { indication: authentication.ok ? 'TOTAL-PASSED' : 'TOTAL-FAILED' }]
     .filter((r): r is { indication: Indication } => !!r)
     .reduce<Indication>((w, r) => (RANK[r.indication] > RANK[w] ? r.indication : w), 'TOTAL-PASSED');
@@ -118,7 +127,7 @@ export async function verifyLtvSdo(
  */
 async function timeStampChain(
   tree: SDocument,
-  o: { anchors: x509.X509Certificate[]; certs: x509.X509Certificate[]; ocsp: Uint8Array[]; now: Date },
+  o: { anchors: x509.X509Certificate[]; certs: x509.X509Certificate[]; ocsp: Uint8Array[]; now: Date; algorithmEnds?: AlgorithmEnds },
 ): Promise<TimeStampChainReport> {
   const root = tree.documentElement!;
   const kids = elements(root);
@@ -138,6 +147,7 @@ async function timeStampChain(
     certificates: o.certs,
     ocspResponses: o.ocsp,
     now: o.now,
+    ...(o.algorithmEnds ? { algorithmEnds: o.algorithmEnds } : {}),
   });
 }
 

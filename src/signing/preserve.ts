@@ -10,7 +10,7 @@ import type { RevocationSource, TimestampSource } from '../trust/sources';
 import { parseDocument } from '../trust/validation/xmldsig';
 import type { SElement } from '../trust/xml/strictxml';
 import { verifyLtvSdo } from './offline';
-import { ALGORITHM_ENDS, keyEnd } from '../trust/pades/renewaldue';
+import { ALGORITHM_ENDS, keyEnd } from '../trust/algorithms';
 
 const DAY_MS = 86_400_000;
 const DS = 'http://www.w3.org/2000/09/xmldsig#';
@@ -18,7 +18,7 @@ const XADES141 = 'http://uri.etsi.org/01903/v1.4.1#';
 
 /**
  * Until when the certificate's key is taken to hold: the key-size row of the one algorithm table
- * (trust/pades/renewaldue.ts ALGORITHM_ENDS, NIST SP 800-57 Part 1 Rev. 5 §5.6.3: RSA-2048 through 2030, RSA-3072 and
+ * (trust/algorithms.ts ALGORITHM_ENDS, NIST SP 800-57 Part 1 Rev. 5 §5.6.3: RSA-2048 through 2030, RSA-3072 and
  * up and the NIST curves with no end known). SHA-256 as the imprint and digest is not the weaker part.
  */
 export function algorithmEnd(cert: x509.X509Certificate): Date | undefined {

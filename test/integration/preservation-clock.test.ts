@@ -1,10 +1,11 @@
 // Issue 17, the proof in a running segl on its own test clock (SEGL_TEST_CLOCK=1): a task signed and sealed, its
 // LTV-SDO archived by send-result-to-archive; the clock moved inside the preservation margin of the test TSA
-// certificate's end, where the test CA rolls its TSA and OCSP responder certificates over (testca/rollover.ts) and
-// the `preserve` timer renews the archived document with an archive time-stamp from the new TSA certificate; the
-// clock moved past the first TSA certificate's end: the archived document as downloaded now is TOTAL-PASSED at the
-// clock's time, the document as first archived INDETERMINATE OUT_OF_BOUNDS_NO_POE. /metrics counts the renewal and
-// `openssl ts -verify` verifies the new archive time-stamp over its imprint input at its time. Both databases.
+// certificate's end (or of its RSA-2048 key's, whichever comes first), where the test CA rolls its TSA and OCSP
+// responder certificates over (testca/rollover.ts) and the `preserve` timer renews the archived document with an
+// archive time-stamp from the new TSA certificate; the clock moved past the first TSA certificate's end: the archived
+// document as downloaded now is TOTAL-PASSED at the clock's time, the document as first archived INDETERMINATE
+// OUT_OF_BOUNDS_NO_POE. /metrics counts the renewal and `openssl ts -verify` verifies the new archive time-stamp over
+// its imprint input at its time. Both databases.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,12 +16,13 @@ import { verifyLtvSdo } from '../../src/signing/offline';
 import { CertificateRepository } from '../../src/store/certificates';
 import { serialHex } from '../../src/testca/pki';
 import { TestCa } from '../../src/testca/testca';
+import { ALGORITHM_ENDS, keyEnd } from '../../src/trust/algorithms';
 import { generateKeys } from '../../src/trust/crypto';
 import { readTimestampToken } from '../../src/trust/tsp/token';
 import { parseDocument } from '../../src/trust/validation/xmldsig';
 import { sealOf } from '../../src/trust/xades/archive';
 import { archiveTimeStampInputBytes, kids, unsignedSignatureProperties } from '../../src/trust/xades/archivedata';
-import { BIN } from '../support/cli';
+import { seglVerifyAt } from '../support/preserve';
 import { databases, startServer, type TestServer } from '../support/server';
 import { signTask } from '../support/sign';
 import { envelope, NS, post } from '../support/soap';
@@ -98,13 +100,7 @@ describe.each(databases())('preservation on the test clock in a running segl (%s
   async function seglVerify(name: string, xml: string, at: Date): Promise<{ code: number; out: string }> {
     writeFileSync(path.join(dir, name), xml);
     writeFileSync(path.join(dir, 'root.pem'), (await s.rt.ca()).pem('root'));
-    return exec(process.execPath, [BIN, 'verify', name, '--anchor', 'root.pem', '--at', at.toISOString()], {
-      cwd: dir,
-      env: { PATH: process.env.PATH, SEGL_DATA_DIR: dir },
-    }).then(
-      (r) => ({ code: 0, out: r.stdout }),
-      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
-    );
+    return seglVerifyAt(dir, name, at);
   }
 
   test('renewed inside the margin with a rolled-over TSA: TOTAL-PASSED past the first TSA certificate, as first archived INDETERMINATE', async () => {
@@ -116,8 +112,10 @@ describe.each(databases())('preservation on the test clock in a running segl (%s
     expect((await verifyLtvSdo(asArchived, anchors, undefined, { now: s.rt.clock.now() })).indication).toBe('TOTAL-PASSED');
     expect((await s.rt.runTimers()).preserved).toBe(0); // not due yet: given its due time
 
-    // inside the margin: 30 days before the TSA certificate ends
-    const renewalTime = moveTo(new Date(tsa0.notAfter.getTime() - 30 * DAY));
+    // inside the margin: 30 days before the TSA certificate ends, or before its RSA-2048 key does (trust/algorithms.ts):
+    // renewed later, the signature time-stamp would have no POE before its algorithm's end (CRYPTO_CONSTRAINTS_FAILURE_NO_POE)
+    const tsa0End = Math.min(tsa0.notAfter.getTime(), keyEnd(tsa0, ALGORITHM_ENDS)?.at.getTime() ?? Infinity);
+    const renewalTime = moveTo(new Date(tsa0End - 30 * DAY));
     const run = (await s.rt.runTimers()).preserved;
     expect([run, await note()]).toEqual([1, null]);
     const tsa1 = ca.pki.tsa.certificate;

@@ -12,6 +12,7 @@ import { archiveQueries } from '../../src/store/archive';
 import { FsBlobStore } from '../../src/store/blobs';
 import { PreservationRepository } from '../../src/store/preservation';
 import { sqlDatabase } from '../../src/store/sql';
+import { ALGORITHM_ENDS, type AlgorithmEnds } from '../../src/trust/algorithms';
 import { generateKeys } from '../../src/trust/crypto';
 import { createServiceBranch, createTestPki, type ServiceBranch, type TestPki } from '../../src/testca/pki';
 import { TEST_URLS } from '../support/person';
@@ -90,10 +91,22 @@ describe.each(databases())('preservation job on %s', (kind) => {
     // the previous version is the renewed one's beginning: a renewal only appends to the seal's unsigned properties
     const old = Buffer.from(sdo).toString('utf8');
     expect(bytes.toString('utf8').startsWith(old.slice(0, old.lastIndexOf('</xades:UnsignedSignatureProperties>')))).toBe(true);
-    const later = await verifyLtvSdo(bytes.toString('utf8'), [pki.root.certificate], undefined, {
-      now: new Date(pki.tsa.certificate.notAfter.getTime() + 86_400_000),
-    });
-    expect(later.indication).toBe('TOTAL-PASSED');
+    // past the first TSA certificate's end the renewal is its proof of existence; but branch2's TSA key is RSA-2048,
+    // which ends 2030 (trust/algorithms.ts), before that: the archive time-stamp itself is then INDETERMINATE
+    // CRYPTO_CONSTRAINTS_FAILURE_NO_POE (hence the next renewal, with a stronger TSA, is due before 2029: see below)
+    const pastTsa = new Date(pki.tsa.certificate.notAfter.getTime() + 86_400_000);
+    const verifyAt = (algorithmEnds?: AlgorithmEnds) =>
+      verifyLtvSdo(bytes.toString('utf8'), [pki.root.certificate], undefined, {
+        now: pastTsa,
+        ...(algorithmEnds ? { algorithmEnds } : {}),
+      });
+    const later = await verifyAt();
+    expect([later.indication, later.timeStamps.stamps.map((t) => t.subIndication)]).toEqual([
+      'INDETERMINATE',
+      [undefined, 'CRYPTO_CONSTRAINTS_FAILURE_NO_POE'],
+    ]);
+    const noRsaEnd = { ...ALGORITHM_ENDS, rsa: ALGORITHM_ENDS.rsa.map((x) => (x.minBits === 2048 ? { ...x, end: null } : x)) };
+    expect((await verifyAt(noRsaEnd)).indication).toBe('TOTAL-PASSED');
     expect(await repo.counts(t1)).toEqual({ renewals: 1, preserved: 1, due: 0, failing: 0 });
     const scraped = await new Metrics({ preservation: { counts: () => repo.counts(t1) } }).registry.metrics();
     expect(scraped).toMatch(/^segl_archive_preservation\{state="renewals"\} 1$/m);

@@ -1,11 +1,15 @@
 // Trust services as they answer at a later time (for preservation tests): a second TSA certificate made then,
 // and OCSP for both service CAs (and the root's) answering with that time.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { RenewalTrust } from '../../src/signing/preserve';
-import type { ServiceBranch, TestPki } from '../../src/testca/pki';
+import { SIGNING_ALGORITHM, crypto, type CryptoKeyPair } from '../../src/trust/crypto';
+import { createServiceBranch, issueTsaCertificate, type PkiUrls, type ServiceBranch, type TestPki } from '../../src/testca/pki';
 import { TSA_POLICY } from '../../src/testca/testca';
 import { respondOcsp } from '../../src/trust/ocsp/responder';
 import { respondTimestamp } from '../../src/trust/tsp/responder';
 import { ocspRevocationSource } from '../../src/trust/validation/revocation';
+import { BIN } from './cli';
 
 /** What a TSA (with `branch`'s TSA certificate) and the OCSP responders answer at `at`. */
 export function trustAt(p: TestPki, branch: ServiceBranch, at: Date): RenewalTrust {
@@ -31,4 +35,25 @@ export function trustAt(p: TestPki, branch: ServiceBranch, at: Date): RenewalTru
     anchors: [p.root.certificate],
     intermediates: [p.serviceCa.certificate, branch.serviceCa.certificate],
   };
+}
+
+/**
+ * A service branch issued at `now` whose TSA has an RSA-3072 key (as testca/rollover.ts issues them): acceptable past
+ * 2030, when RSA-2048 ends by trust/algorithms.ts ALGORITHM_ENDS; a renewal with it protects the chain after that.
+ */
+export async function strongTsaBranch(p: TestPki, o: { name: string; urls: PkiUrls; now: Date }): Promise<ServiceBranch> {
+  const branch = await createServiceBranch(p.root, o);
+  const keys = (await crypto.subtle.generateKey({ ...SIGNING_ALGORITHM, modulusLength: 3072 }, true, ['sign', 'verify'])) as CryptoKeyPair;
+  return { ...branch, tsa: await issueTsaCertificate(branch.serviceCa, keys, o) };
+}
+
+/** `segl verify FILE --anchor root.pem --at AT` (the built CLI) in `dir`: its exit code and output. */
+export function seglVerifyAt(dir: string, file: string, at: Date): Promise<{ code: number; out: string }> {
+  return promisify(execFile)(process.execPath, [BIN, 'verify', file, '--anchor', 'root.pem', '--at', at.toISOString()], {
+    cwd: dir,
+    env: { PATH: process.env.PATH, SEGL_DATA_DIR: dir },
+  }).then(
+    (r) => ({ code: 0, out: r.stdout }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+  );
 }

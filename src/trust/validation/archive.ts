@@ -12,6 +12,9 @@
 //                                    from an OCSP response carried under that POE (xades141:TimeStampValidationData):
 //                                    none: INDETERMINATE/TRY_LATER; revoked before the POE: INDETERMINATE/REVOKED_NO_POE
 //                                    (§5.6.2.4 past certificate validation needs POE before the revocation).
+// At that same time each token's algorithms (imprint and digest hashes, the TSA's key) must still have been
+// acceptable (EN 319 102-1 §5.2.8 cryptographic constraints, §5.6.2.5; cryptoconstraints.ts): one that ended before
+// it is INDETERMINATE/CRYPTO_CONSTRAINTS_FAILURE_NO_POE, one that a later time-stamp made in time covers passes.
 //
 // Each token is checked by tsp/token.ts (RFC 3161 §2.4.2: the TSA's signature, ESS signing certificate, its
 // TSA certificate (§2.3), genTime within its validity, and the imprint over what it covers: a changed package
@@ -20,6 +23,7 @@
 // adds it), which the report says.
 import * as x509 from '@peculiar/x509';
 import { checkOcspResponse } from '../ocsp/response';
+import type { AlgorithmEnds } from '../algorithms';
 import { checkTimestampToken, readTimestampToken, readTimestampTime } from '../tsp/token';
 import { certificateFromDer } from '../x509/cache';
 import { validatePath } from '../x509/path';
@@ -27,6 +31,7 @@ import { normalizeSerialHex } from '../x509/serial';
 import { archiveTimeStampInputBytes, EXC_C14N, kids, unsignedSignatureProperties } from '../xades/archivedata';
 import { NS } from '../xml/dom';
 import type { SDocument, SElement } from '../xml/strictxml';
+import { cryptoConstraintsAt } from './cryptoconstraints';
 import type { Indication, SubIndication } from './report';
 
 /** One time-stamp of the chain, as validated. */
@@ -62,6 +67,8 @@ export interface TimeStampChainInput {
   ocspResponses: Uint8Array[];
   /** the validation time (default now) */
   now?: Date;
+  /** when each algorithm ends (default trust/algorithms.ts ALGORITHM_ENDS) */
+  algorithmEnds?: AlgorithmEnds;
 }
 
 interface Stamp {
@@ -203,10 +210,18 @@ async function validateStamp(s: Stamp, at: Date, newest: boolean, i: TimeStampCh
       subIndication: path.subIndication,
       detail: `TSA certificate path at ${at.toISOString()}: ${path.message}`,
     };
-  if (path.chain.length < 2) return { ...stamp, indication: 'TOTAL-PASSED', detail: 'TSA certificate is a trust anchor' };
-  const status = await tsaStatus(tok.tsa, path.chain[1]!, s.ocsp, at, newest);
+  const status =
+    path.chain.length < 2 ? { note: 'TSA certificate is a trust anchor' } : await tsaStatus(tok.tsa, path.chain[1]!, s.ocsp, at, newest);
   if (status.bad) return { ...stamp, ...status.bad };
-  return { ...stamp, indication: 'TOTAL-PASSED', detail: `token verified; TSA path valid at ${at.toISOString()}; ${status.note}` };
+  const element = 'its token';
+  const ends = i.algorithmEnds ? { ends: i.algorithmEnds } : {};
+  const crypto = cryptoConstraintsAt({ der: s.token, signer: tok.tsa, poe: at, element, timeStamp: true, ...ends });
+  if (crypto) return { ...stamp, ...crypto };
+  return {
+    ...stamp,
+    indication: 'TOTAL-PASSED',
+    detail: `token verified; TSA path valid and its algorithms acceptable at ${at.toISOString()}; ${status.note}`,
+  };
 }
 
 /**

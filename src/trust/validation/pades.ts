@@ -6,9 +6,9 @@
 //      the time of the next document time-stamp over it that is TOTAL-PASSED (else the validation time), and not
 //      revoked before that time (padesitem.ts): the chain of B-LTA renewals (pades/renew.ts), each time-stamp a POE
 //      of the ones before it, as EN 319 102-1 §5.6 (validation with long-term availability of validation material)
-//      uses time-stamps. Not implemented of §5.6: cryptographic constraints at the POE (an algorithm's end is known
-//      only to pades/renewaldue.ts, not checked here), freshness of the revocation data against the POE, POEs of
-//      the validation data itself (a DSS value counts whenever it was added), and evidence records;
+//      uses time-stamps, each one's algorithms acceptable at that same time (§5.2.8 cryptographic constraints, the
+//      table of trust/algorithms.ts; padesitem.ts). Not implemented of §5.6: freshness of the revocation data against
+//      the POE, POEs of the validation data itself (a DSS value counts whenever it was added), and evidence records;
 //   3. each signature (/SubFilter ETSI.CAdES.detached or adbe.pkcs7.detached): its CMS over the ByteRange bytes,
 //      its signature time-stamps over the SignatureValue, and its signer's path and revocation at the earliest time
 //      a time-stamp over it proves (padesitem.ts), then its baseline level (padeslevel.ts);
@@ -21,6 +21,7 @@
 // Revocation is answered only from the DSS and the CMSs: nothing is fetched. Not implemented: signature dictionaries
 // outside /AcroForm /Fields (signatures.ts), encrypted PDFs (refused as FORMAT_FAILURE), DocMDP certification.
 import type * as x509 from '@peculiar/x509';
+import type { AlgorithmEnds } from '../algorithms';
 import { PDFDocument, PDFName, PDFString } from '@cantoo/pdf-lib';
 import { byteRangeBytes } from '../pades/placeholder';
 import { signaturesOf, type PdfSignature } from '../pades/signatures';
@@ -36,6 +37,8 @@ export interface PadesValidationOptions {
   intermediates?: x509.X509Certificate[];
   /** the validation time; default now */
   at?: Date;
+  /** when each algorithm ends (default trust/algorithms.ts ALGORITHM_ENDS) */
+  algorithmEnds?: AlgorithmEnds;
 }
 
 /** One signature or document time-stamp of the file. */
@@ -299,6 +302,7 @@ export async function validatePades(pdf: Uint8Array, o: PadesValidationOptions):
     pool: [...(o.intermediates ?? []), ...parseCertificates(finalDss?.certificates ?? [])],
     evidence: finalDss ?? { certificates: [], ocsps: [], crls: [] },
     at,
+    ...(o.algorithmEnds ? { algorithmEnds: o.algorithmEnds } : {}),
   };
   const sigs = signaturesOf(l.docs[l.docs.length - 1]!);
   const docTs = await documentTimestamps(l, sigs, ctx);

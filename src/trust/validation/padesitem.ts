@@ -7,6 +7,9 @@
 //                                     INDETERMINATE NO_SIGNING_CERTIFICATE_FOUND (§5.2.3.4)
 //   cryptographic verification (§5.2.7)    cms/verify.ts over the ByteRange bytes (signature) or tsp/token.ts over
 //                                     the SignatureValue or the ByteRange bytes (time-stamps, RFC 3161 §2.4.2)
+//   cryptographic constraints (§5.2.8)    the digest, signature hash and key of the signature or token acceptable at
+//                                     the same time as its path (its POE; cryptoconstraints.ts): else INDETERMINATE
+//                                     CRYPTO_CONSTRAINTS_FAILURE_NO_POE
 //   X.509 certificate validation (§5.2.6)  x509/path.ts at the time proven for the item (its POE: the earliest
 //                                     time-stamp over it that is TOTAL-PASSED; else the validation time), and every
 //                                     certificate of the path but the anchor not revoked at that time, answered only
@@ -25,6 +28,8 @@ import {
 import { checkTimestampToken } from '../tsp/token';
 import { validatePath } from '../x509/path';
 import { normalizeSerialHex } from '../x509/serial';
+import type { AlgorithmEnds } from '../algorithms';
+import { cryptoConstraintsAt } from './cryptoconstraints';
 import { offlineStatus, type EvidenceValues } from './pdfevidence';
 import type { Check, CheckName, Indication, RevocationRecord, SubIndication, VerificationReport } from './report';
 
@@ -37,6 +42,8 @@ export interface ItemContext {
   evidence: EvidenceValues;
   /** the validation time */
   at: Date;
+  /** when each algorithm ends (default trust/algorithms.ts ALGORITHM_ENDS) */
+  algorithmEnds?: AlgorithmEnds;
 }
 
 /** A time-stamp token's report: who made it, when, and whether it holds over its data. */
@@ -169,6 +176,22 @@ async function certificateValidation(
   );
 }
 
+/**
+ * §5.2.8 for a signature or token that passed the rest at `poe`: its algorithms acceptable then (cryptoconstraints.ts),
+ * recorded as a check; the report unchanged, or INDETERMINATE CRYPTO_CONSTRAINTS_FAILURE_NO_POE.
+ */
+function withCryptoConstraints(
+  status: VerificationReport,
+  o: { der: Uint8Array; signer: x509.X509Certificate; poe: Date; element: string; timeStamp: boolean },
+  ctx: ItemContext,
+  checks: Check[],
+): VerificationReport {
+  if (status.indication !== 'TOTAL-PASSED') return status;
+  const bad = cryptoConstraintsAt({ ...o, ...(ctx.algorithmEnds ? { ends: ctx.algorithmEnds } : {}) });
+  check(checks, 'cryptographic-constraints', !bad, bad ? bad.detail : `algorithms acceptable at ${o.poe.toISOString()}`);
+  return bad ? { ...status, indication: bad.indication, subIndication: bad.subIndication, message: bad.detail } : status;
+}
+
 /** Validates an RFC 3161 token over `data`; its TSA's path at `poe` (a later time-stamp's time, or the validation time). */
 export async function validateTimestamp(
   token: Uint8Array,
@@ -207,7 +230,9 @@ export async function validateTimestamp(
   // time proven for the token (its POE), and not revoked before that POE: revoked at or before genTime is
   // TOTAL-FAILED REVOKED, revoked between genTime and the POE is INDETERMINATE REVOKED_NO_POE.
   const times = { pathAt: poe, statusAt: poe, madeAt: r.genTime };
-  const status = await certificateValidation(tsa, opened.certificates, withCms(ctx.evidence, opened), ctx, times, checks);
+  const valid = await certificateValidation(tsa, opened.certificates, withCms(ctx.evidence, opened), ctx, times, checks);
+  const element = `${kind} of ${r.genTime.toISOString()}`;
+  const status = withCryptoConstraints(valid, { der: token, signer: tsa, poe, element, timeStamp: true }, ctx, checks);
   return ts({ ...status, message: `time-stamp of ${r.genTime.toISOString()} by ${tsa.subject}: ${status.message}` }, true, r.genTime);
 }
 
@@ -274,6 +299,7 @@ export async function validateSignatureCms(
   const at = earliest([...facts.timestamps.filter((t) => t.indication === 'TOTAL-PASSED').map((t) => t.genTime), docPoe]) ?? ctx.at;
   facts.validatedAt = at;
   const times = { pathAt: at, statusAt: at };
-  const status = await certificateValidation(signer, opened.certificates, withCms(ctx.evidence, opened), ctx, times, checks);
+  const valid = await certificateValidation(signer, opened.certificates, withCms(ctx.evidence, opened), ctx, times, checks);
+  const status = withCryptoConstraints(valid, { der, signer, poe: at, element: 'the signature', timeStamp: false }, ctx, checks);
   return done({ ...status, ...(v.signingTime ? { signingTime: v.signingTime } : {}) });
 }

@@ -23,6 +23,7 @@ export type SubIndication =
   | 'REVOKED_NO_POE'
   | 'REVOKED_CA_NO_POE'
   | 'TRY_LATER'
+  | 'CRYPTO_CONSTRAINTS_FAILURE_NO_POE'
   | 'GENERIC';
 
 export type CheckName =
@@ -30,6 +31,7 @@ export type CheckName =
   | 'path-validation'
   | 'revocation'
   | 'signing-certificate-reference'
+  | 'cryptographic-constraints'
   // PAdES (validation/pades.ts)
   | 'byte-range'
   | 'time-stamp'
