@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 'use strict';
 // `npm test`: every suite, in two Jest workers (the CI machine has 2 cores, and most suites spend their
-// time waiting on browsers, child processes and databases: in one process the run took 46 minutes, in
-// two about 25), then, alone, the few suites whose assertions measure the machine as well as segl (the
-// time a server keeps a request waiting, a process's resident memory, leases against paused and killed
-// processes): beside another suite they measured the load. Arguments go to a single in-band run.
+// time waiting on browsers, child processes and databases: in one process Jest took 2584 s on it, in two
+// 1005 s), then, alone, the few suites whose assertions measure the machine as well as segl (the time a
+// server keeps a request waiting, a process's memory, leases against paused and killed processes):
+// beside another suite they measured the load. Arguments go to a single in-band run.
 const { spawnSync } = require('node:child_process');
 
 const ALONE = [
@@ -12,6 +12,8 @@ const ALONE = [
   'test/integration/multiprocess.test.ts', // 2 api + 2 worker processes, killed and restarted
   'test/integration/event-feed-memory.test.ts', // a child's resident memory while it streams
   'test/integration/logins.test.ts', // how long /healthz waits while large bodies parse
+  'test/integration/portal-document.test.ts', // /healthz and memory while three 64 MB documents download
+  'test/unit/sds-content.test.ts', // a 60 MB PDF checked within 500 ms and 20 MB
 ];
 
 const jest = require.resolve('jest/bin/jest');
