@@ -15,6 +15,7 @@ import busboy from 'busboy';
 import express from 'express';
 import type { Logger } from 'pino';
 import { checkContent, parseMediaType } from '../../content/check';
+import { withDecodeBudget } from '../../content/decodebudget';
 import { SECURITY_HEADERS } from '../answer';
 import { pickLanguage, t, type Lang } from '../i18n';
 import { page } from '../layout';
@@ -44,46 +45,70 @@ export interface ViewerDeps {
 /** `name`: the file name a form gave (only ever printed in the PDF report, never kept) */
 type Received = { kind: 'ok'; file: string; size: number; name?: string } | { kind: 'too-large' | 'none' | 'malformed' };
 
-/** How much more than the limit is read (and dropped) so a browser gets the answer page; beyond it the connection closes. */
+/** How much more than the limit is read (and dropped) so a client still sending gets the answer; beyond it the connection closes. */
 const DRAIN_BYTES = 8 * 1024 * 1024;
 
 /**
- * Copies `from` into `file`, at most `max` bytes. Beyond them nothing more is written and the rest is read
- * and dropped (up to DRAIN_BYTES, then `from` is destroyed), so the client, which is still sending, can read
- * the 413 instead of a reset connection.
+ * After the limit: the rest of the body read and dropped up to DRAIN_BYTES more, then the connection destroyed. The
+ * answer is sent meanwhile, so a client that is still sending (a browser) reads the 413 instead of a reset
+ * connection, and a body of any size costs no more than the limit and DRAIN_BYTES.
  */
-function spool(from: Readable, file: string, max: number): Promise<{ size: number; tooLarge: boolean }> {
+function dropRest(req: Readable): void {
+  let dropped = 0;
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DRAIN_BYTES) req.destroy();
+  });
+  req.resume();
+}
+
+/**
+ * Copies `from` into `file`, at most `max` bytes. One byte more and nothing more is written: it answers
+ * `tooLarge` at once (the answer does not wait for the rest of the body) and calls `over`, which sees to the rest.
+ */
+function spool(from: Readable, file: string, max: number, over: () => void): Promise<{ size: number; tooLarge: boolean }> {
   return new Promise((resolve, reject) => {
     const out = createWriteStream(file, { mode: 0o600 });
     let size = 0;
-    let over = false;
-    from.on('data', (chunk: Buffer) => {
+    let done = false;
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (!over && size > max) {
-        over = true;
-        out.destroy();
-      }
-      if (over) {
-        if (size > max + DRAIN_BYTES) {
-          from.destroy();
-          resolve({ size, tooLarge: true });
+      if (size <= max) {
+        if (!out.write(chunk)) {
+          from.pause();
+          out.once('drain', () => from.resume());
         }
         return;
       }
-      if (!out.write(chunk)) {
-        from.pause();
-        out.once('drain', () => from.resume());
+      done = true;
+      from.off('data', onData);
+      out.destroy();
+      over();
+      resolve({ size, tooLarge: true });
+    };
+    from.on('data', onData);
+    from.on('error', (e) => {
+      if (!done) reject(e);
+    });
+    let ended = false;
+    from.on('end', () => {
+      ended = true;
+      if (!done) out.end(() => resolve({ size, tooLarge: false }));
+    });
+    // a connection closed before the body ended (a client gone): no 'end', and not always an 'error'
+    from.on('close', () => {
+      if (!done && !ended) {
+        out.destroy();
+        reject(new Error('the upload ended before its body did'));
       }
     });
-    from.on('error', reject);
-    from.on('end', () => (over ? resolve({ size, tooLarge: true }) : out.end(() => resolve({ size, tooLarge: false }))));
     out.on('error', (e) => {
-      if (!over) reject(e);
+      if (!done) reject(e);
     });
   });
 }
 
-/** The one file part of a multipart form, spooled. */
+/** The one file part of a multipart form, spooled; a file over the limit answers at once (the rest dropped, dropRest). */
 function receiveForm(req: express.Request, dir: string, max: number): Promise<Received> {
   return new Promise((resolve) => {
     let bb: busboy.Busboy;
@@ -97,8 +122,15 @@ function receiveForm(req: express.Request, dir: string, max: number): Promise<Re
     bb.on('file', (_name, stream, info) => {
       const file = path.join(dir, 'upload');
       const name = fileName(info.filename);
-      work = spool(stream, file, max).then(({ size, tooLarge }): Received =>
+      work = spool(stream, file, max, () => {
+        req.unpipe(bb);
+        dropRest(req);
+      }).then(({ size, tooLarge }): Received =>
         tooLarge ? { kind: 'too-large' } : size ? { kind: 'ok', file, size, name } : { kind: 'none' },
+      );
+      void work.then(
+        (r) => r.kind === 'too-large' && resolve(r),
+        () => resolve({ kind: 'malformed' }),
       );
     });
     bb.on('error', () => resolve({ kind: 'malformed' }));
@@ -113,6 +145,15 @@ async function contentProblem(file: string, bytes: Uint8Array): Promise<string |
   const p = await checkContent(file, parseMediaType(type)!);
   return p?.message;
 }
+
+const MIB = 1024 * 1024;
+/**
+ * How much a PDF's streams may unpack to in all while it is checked (withDecodeBudget): four times the upload limit,
+ * at least 64 MB — room for what a real file's streams unpack to (text, XML, object streams; the base64 of PDFs in
+ * the attached LTV-SDOs far less), none for a bomb, which unpacks a thousand times its size and more.
+ */
+const DECODE_FACTOR = 4;
+const DECODE_MIN = 64 * MIB;
 
 /** How long a result of the integrators' flow can be opened (the Nets E-Signing validator's ten minutes). */
 export const RESULT_TTL_S = 600;
@@ -144,7 +185,8 @@ const langOf = (req: express.Request): Lang =>
 
 export function viewerRoutes(d: ViewerDeps): express.Router {
   const r = express.Router();
-  const mb = Math.floor(d.maxBytes / (1024 * 1024));
+  const mb = Math.floor(d.maxBytes / MIB);
+  const decodeMax = Math.max(DECODE_MIN, DECODE_FACTOR * d.maxBytes);
   const pdfOf = async (report: ViewerReport, lang: Lang, name?: string) =>
     validationReportPdf(report, { lang, fileName: name, anchors: await d.anchors(), url: d.publicUrl() });
   const send = (res: express.Response, status: number, lang: Lang, p: ViewerPage) =>
@@ -162,7 +204,15 @@ export function viewerRoutes(d: ViewerDeps): express.Router {
     const bytes = new Uint8Array(await readFile(got.file));
     const problem = await contentProblem(got.file, bytes);
     if (problem) return { status: 422, key: 'viewer.bad', detail: problem };
-    const report = await viewerReport(bytes, await d.anchors());
+    const anchors = await d.anchors();
+    const run = await withDecodeBudget(decodeMax, () => viewerReport(bytes, anchors));
+    if (!run.ok)
+      return {
+        status: 422,
+        key: 'viewer.bad',
+        detail: `its compressed streams unpack to more than ${decodeMax / MIB} MB: a compression bomb`,
+      };
+    const report = run.value;
     if (report.sdos.every((s) => s.unreadable) && report.kind === 'ltv-sdo')
       return { status: 422, key: 'viewer.bad', detail: report.message };
     return { report, name: got.name };
@@ -192,7 +242,7 @@ export function viewerRoutes(d: ViewerDeps): express.Router {
   r.post('/viewer/api', (req, res, next) => {
     withTempDir(async (dir) => {
       const file = path.join(dir, 'upload');
-      const { size, tooLarge } = await spool(req, file, d.maxBytes);
+      const { size, tooLarge } = await spool(req, file, d.maxBytes, () => dropRest(req));
       const got: Received = tooLarge ? { kind: 'too-large' } : size ? { kind: 'ok', file, size } : { kind: 'none' };
       const out = await check(got);
       if ('report' in out) {
