@@ -14,6 +14,7 @@ const ALONE = [
   'test/integration/logins.test.ts', // how long /healthz waits while large bodies parse
   'test/integration/portal-document.test.ts', // /healthz and memory while three 64 MB documents download
   'test/unit/sds-content.test.ts', // a 60 MB PDF checked within 500 ms and 20 MB
+  'test/integration/viewer-hostile.test.ts', // 1 GiB uploads refused within 10 s and 200 MB; compression bombs
 ];
 
 const jest = require.resolve('jest/bin/jest');
