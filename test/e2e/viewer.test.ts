@@ -195,12 +195,14 @@ describe('the viewer (sqlite, Chromium)', () => {
     await inNewContext(browser, async (p) => {
       const junk = await upload(p, Buffer.from('%PDF-1.7\nnot really a pdf'), 'junk.pdf');
       expect([junk.status, junk.h1]).toEqual([422, 'Check a signed file']);
+      await axe(p, 'viewer-refused');
       expect(await p.getByRole('alert').innerText()).toMatch(
         /^This file cannot be checked: it is not a signed PDF or LTV-SDO, or it is damaged\./,
       );
       const big = await upload(p, Buffer.alloc(LIMIT + 1, 0x41), 'big.xml');
       expect(big.status).toBe(413);
       expect(await p.getByRole('alert').innerText()).toBe('The file is larger than the 2 MB this viewer accepts.');
+      await axe(p, 'viewer-too-large');
     });
     const ok = await api(new Uint8Array(sdo));
     expect(ok.status).toBe(200);
@@ -234,6 +236,7 @@ describe('the viewer (sqlite, Chromium)', () => {
       await p.goto(url);
       expect(await p.locator('h1').innerText()).toBe('The signatures are valid');
       expect(await p.locator('main').innerText()).toContain('Level reached: B-LTA');
+      await axe(p, 'viewer-result-url');
       const xml = await (await fetch(`${url}/report.xml`)).text();
       expect(xml).toContain('<SignatureValidationProcessID>urn:etsi:019102:validationprocess:LTA</SignatureValidationProcessID>');
       const gone = await p.goto(`${s.url}/viewer/r/${'A'.repeat(32)}`);
@@ -241,6 +244,7 @@ describe('the viewer (sqlite, Chromium)', () => {
       expect(await p.getByRole('alert').innerText()).toBe(
         'This result is no longer available: results are kept for 10 minutes. Check the file again.',
       );
+      await axe(p, 'viewer-result-gone');
     });
     const refused = new FormData();
     refused.append('localfile', new Blob(['not a signature']), 'x.txt');
