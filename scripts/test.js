@@ -15,6 +15,7 @@ const ALONE = [
   'test/integration/portal-document.test.ts', // /healthz and memory while three 64 MB documents download
   'test/unit/sds-content.test.ts', // a 60 MB PDF checked within 500 ms and 20 MB
   'test/integration/viewer-hostile.test.ts', // 1 GiB uploads refused within 10 s and 200 MB; compression bombs
+  'test/integration/blobstores.test.ts', // 200 MB through each blob store within 120 MB of resident growth
 ];
 
 const jest = require.resolve('jest/bin/jest');
