@@ -97,14 +97,9 @@ export async function runDeliveryJob(
 ): Promise<Outcome[]> {
   const token = randomUUID();
   const claimed = await deps.outbox.claim(job.id, deliveriesOf(job.data), token, new Date().toISOString());
-  deps.log.debug({ jobId: job.id, claim: token, deliveryIds: claimed.map((w) => w.deliveryId) }, 'delivery job claimed its rows');
-  const hold = holdClaim(
-    deps.outbox,
-    claimed.map((w) => w.deliveryId),
-    token,
-    deps.config.relayLeaseMs,
-    deps.log,
-  );
+  const ids = claimed.map((w) => w.deliveryId);
+  if (deps.log.isLevelEnabled('debug')) deps.log.debug({ jobId: job.id, claim: token, deliveryIds: ids }, 'delivery job claimed its rows');
+  const hold = holdClaim(deps.outbox, ids, token, deps.config.relayLeaseMs, deps.log);
   try {
     return await Promise.all(
       claimed.map((w) =>

@@ -7,6 +7,8 @@
 // SignProperties gives for them. The XML is parsed once (parseLtvSdo, the strict parser the verifier
 // uses) and the same tree is handed to the verifier: a 100-page SDO is read once, not three times.
 import { createHash } from 'node:crypto';
+import { pngHeader } from '../content/png';
+import { HANDWRITING_LIMITS } from '../core/signer';
 import { LTVSDO_NS } from '../trust/ltvsdo';
 import { certificateFromDer } from '../trust/x509/cache';
 import { parseStrict, StrictXmlError, type SDocument, type SElement } from '../trust/xml/strictxml';
@@ -182,9 +184,7 @@ function signProperties(native: SElement): SElement {
   return fail('the native signature has no SignProperties');
 }
 
-/** The portal's limits for a drawing (src/portal/ink.ts): the PNG's bytes and its width and height in pixels. */
-export const HANDWRITING_LIMITS = { pngBytes: 512 * 1024, pixels: 2000 };
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+export { HANDWRITING_LIMITS };
 
 /**
  * The drawing in SignProperties' sp:Handwriting (docs/ltvsdo.md), if there is one: its Image's PNG, checked against
@@ -212,11 +212,7 @@ function handwriting(sp: SElement): SdoHandwriting | undefined {
       .equals(Buffer.from(base64(digest.textContent, 'the handwriting image digest')))
   )
     fail('the handwriting image does not match its digest');
-  const head = Buffer.from(png.buffer, png.byteOffset, Math.min(png.length, 24));
-  if (head.length < 24 || !head.subarray(0, 8).equals(PNG_SIGNATURE) || head.toString('latin1', 12, 16) !== 'IHDR')
-    fail('the handwriting image is not a PNG');
-  const width = head.readUInt32BE(16);
-  const height = head.readUInt32BE(20);
+  const { width, height } = pngHeader(png) ?? fail('the handwriting image is not a PNG');
   if (!width || !height || width > pixels || height > pixels) fail(`the handwriting image is ${width}×${height}, over ${pixels}×${pixels}`);
   if (image.getAttribute('Width') !== String(width) || image.getAttribute('Height') !== String(height))
     fail(`the handwriting image is ${width}×${height}, its Width and Height say otherwise`);

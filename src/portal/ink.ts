@@ -4,21 +4,20 @@
 // device (pointer type, screen size; the user agent is the request's). Everything is checked here before
 // anything is kept: bounded sizes and counts, a real PNG whose image data decodes to its stated dimensions,
 // and at least one stroke. Refusals name a translated text key.
-import { inflateSync } from 'node:zlib';
-import type { Handwriting } from '../core/signer';
+import { pngSize } from '../content/png';
+import { HANDWRITING_LIMITS, type Handwriting } from '../core/signer';
 import { t, type TextKey } from './i18n';
 import { html, type Html } from './html';
 
 /** Largest drawing accepted: the PNG's bytes and the strokes' JSON together. */
-export const INK_MAX_BYTES = 512 * 1024;
+export const INK_MAX_BYTES = HANDWRITING_LIMITS.pngBytes;
 /** The form body's parser limit (base64 and URL encoding of INK_MAX_BYTES, with room). */
 export const INK_BODY_LIMIT = '1mb';
 export const INK_MAX_STROKES = 200;
 export const INK_MAX_POINTS = 10_000;
-export const INK_MAX_SIDE = 2000;
+export const INK_MAX_SIDE = HANDWRITING_LIMITS.pixels;
 const MAX_TIME_MS = 60 * 60_000;
 const POINTER_TYPES = new Set(['mouse', 'touch', 'pen']);
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const SCREEN = /^[1-9][0-9]{0,4}x[1-9][0-9]{0,4}$/;
 
@@ -55,43 +54,6 @@ function parseStrokes(json: string): Handwriting['strokes'] | undefined {
   return strokes;
 }
 
-const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
-
-/** The PNG's dimensions when it is one: signature, IHDR first, IDAT decoding to exactly its rows, IEND last. */
-export function pngSize(png: Buffer): { width: number; height: number } | undefined {
-  if (png.length < 57 || !png.subarray(0, 8).equals(PNG_SIGNATURE)) return undefined;
-  let at = 8;
-  let ihdr: Buffer | undefined;
-  const idat: Buffer[] = [];
-  let ended = false;
-  while (at + 12 <= png.length && !ended) {
-    const len = png.readUInt32BE(at);
-    const type = png.toString('latin1', at + 4, at + 8);
-    if (at + 12 + len > png.length) return undefined;
-    const data = png.subarray(at + 8, at + 8 + len);
-    if (at === 8 && type !== 'IHDR') return undefined;
-    if (type === 'IHDR') ihdr = data;
-    else if (type === 'IDAT') idat.push(data);
-    else if (type === 'IEND') ended = true;
-    at += 12 + len;
-  }
-  if (!ended || at !== png.length || !ihdr || ihdr.length !== 13 || !idat.length) return undefined;
-  const width = ihdr.readUInt32BE(0);
-  const height = ihdr.readUInt32BE(4);
-  const [depth, colour, , , interlace] = [ihdr[8]!, ihdr[9]!, ihdr[10], ihdr[11], ihdr[12]];
-  const channels = CHANNELS[colour];
-  if (!width || !height || width > INK_MAX_SIDE || height > INK_MAX_SIDE || !channels || interlace !== 0) return undefined;
-  if (![1, 2, 4, 8, 16].includes(depth)) return undefined;
-  const rowBytes = 1 + Math.ceil((width * channels * depth) / 8);
-  try {
-    // bounded: inflating stops at the size the dimensions allow, one byte over is an error
-    const rows = inflateSync(Buffer.concat(idat), { maxOutputLength: rowBytes * height + 1 });
-    return rows.length === rowBytes * height ? { width, height } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The pad's form fields and the request's user agent, checked; the drawing or why it is refused. */
 export function checkInk(body: Record<string, unknown>, userAgent: string | undefined): InkCheck {
   const field = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : '');
@@ -104,7 +66,7 @@ export function checkInk(body: Record<string, unknown>, userAgent: string | unde
   if (!strokes.length) return { ok: false, why: 'ink.empty' };
   if (!B64.test(png64)) return { ok: false, why: 'ink.invalid' };
   const png = Buffer.from(png64, 'base64');
-  const size = pngSize(png);
+  const size = pngSize(png, INK_MAX_SIDE);
   const pointerType = field('pointer');
   const screen = field('screen');
   if (!size || !POINTER_TYPES.has(pointerType) || !SCREEN.test(screen)) return { ok: false, why: 'ink.invalid' };
