@@ -57,7 +57,7 @@ describe.each(databases())('segl eid oidc (%s)', (kind) => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'segl-oidc-cli-'));
     if (kind === 'postgres') pg = await freshPgDatabase();
     env = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dir, LOG_LEVEL: 'warn', ...(pg ? { DATABASE_URL: pg.url } : {}) };
-    expect((await segl('service', 'create', 'acme', '--password', 'password-123')).code).toBe(0);
+    expect(await segl('service', 'create', 'acme', '--password', 'password-123')).toMatchObject({ code: 0, stderr: '' });
   }, 60_000);
   afterAll(async () => {
     await pg?.drop();
@@ -79,9 +79,10 @@ describe.each(databases())('segl eid oidc (%s)', (kind) => {
         'mitid\thttps://broker.example/auth/open\tsegl-client\tclient_secret_basic\topenid profile nin\turn:signicat:oidc:method:mitid\tauthentication\n',
       stderr: '',
     });
-    expect(await segl('eid', 'oidc', 'remove', 'acme', 'mitid')).toMatchObject({
+    expect(await segl('eid', 'oidc', 'remove', 'acme', 'mitid')).toEqual({
       code: 0,
       stdout: 'OIDC eID method mitid of acme removed\n',
+      stderr: '',
     });
     expect(await rows()).toEqual([]);
   });
@@ -96,10 +97,10 @@ describe.each(databases())('segl eid oidc (%s)', (kind) => {
       privateKeyKid: 'k1',
       name: 'bankid',
     };
-    expect((await segl('eid', 'oidc', 'add', 'acme', '--config', file('pkjwt.json', cfg))).code).toBe(0);
+    expect(await segl('eid', 'oidc', 'add', 'acme', '--config', file('pkjwt.json', cfg))).toMatchObject({ code: 0, stderr: '' });
     const stored = JSON.stringify(await rows());
     expect(stored).not.toContain('PRIVATE KEY');
-    expect((await segl('eid', 'oidc', 'remove', 'acme', 'bankid')).code).toBe(0);
+    expect(await segl('eid', 'oidc', 'remove', 'acme', 'bankid')).toMatchObject({ code: 0, stderr: '' });
   });
 
   test.each([
