@@ -485,7 +485,9 @@ function verifyCommand(program: Command): void {
       const bytes = readFileSync(file);
       if (bytes.subarray(0, 5).toString('latin1') === '%PDF-') {
         const { verifyPadesFile, describePades } = await import('./signing/offlinepdf');
-        const result = await verifyPadesFile(new Uint8Array(bytes), anchors, now ? { at: now } : {});
+        const result = await verifyPadesFile(new Uint8Array(bytes), anchors, now ? { at: now } : {}).catch((e: unknown) => {
+          throw e instanceof Error && e.name === 'CompressionBombError' ? new Error(`${file}: ${e.message}`) : e;
+        });
         process.stdout.write(describePades(result));
         process.exitCode = result.indication === 'TOTAL-PASSED' ? 0 : 1;
         return;

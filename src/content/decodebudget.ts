@@ -3,17 +3,39 @@
 // in an attachment, an object stream (§7.5.7) or the DSS — stops at the bound instead of taking the process's
 // memory and time. pdf-lib decodes every filter with one class (DecodeStream, a port of pdf.js's) whose buffer
 // grows through ensureBuffer; inside withDecodeBudget that growth is counted, across every stream the check
-// decodes, and refused beyond the bound. Outside withDecodeBudget nothing changes.
+// decodes, and refused beyond the bound. Outside withDecodeBudget nothing changes. Bounds nest: a check run inside
+// another's (the viewer's around `segl verify`'s) counts against both, and stops at the first it passes.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { decodePDFRawStream, PDFContext, PDFRawStream } from '@cantoo/pdf-lib';
 
 interface Budget {
   left: number;
   exceeded: boolean;
+  /** the budget of the check this one runs inside, if any */
+  outer: Budget | undefined;
 }
 
 class DecodeBudgetExceeded extends Error {
   override name = 'DecodeBudgetExceeded';
+}
+
+const MIB = 1024 * 1024;
+const DECODE_FACTOR = 4;
+const DECODE_MIN = 64 * MIB;
+
+/**
+ * How much the streams of a PDF of `size` bytes may unpack to in all while it is read: four times its size, at least
+ * 64 MiB — room for what a real file's streams unpack to (text, XML, object streams; the base64 of PDFs in attached
+ * LTV-SDOs far less), none for a bomb, which unpacks a thousand times its size and more.
+ */
+export const decodeBoundFor = (size: number): number => Math.max(DECODE_MIN, DECODE_FACTOR * size);
+
+/** A PDF whose streams unpack beyond the bound: the message says so in words a reader of an error understands. */
+export class CompressionBombError extends Error {
+  override name = 'CompressionBombError';
+  constructor(readonly bound: number) {
+    super(`its compressed streams unpack to more than ${Math.round(bound / MIB)} MB: a compression bomb`);
+  }
 }
 
 const budgets = new AsyncLocalStorage<Budget>();
@@ -33,11 +55,12 @@ function install(): void {
       // what ensureBuffer allocates: the first power of two from minBufferLength up that holds `requested`
       let size = this.minBufferLength;
       while (size < requested) size *= 2;
-      b.left -= size - this.buffer.byteLength;
-      if (b.left < 0) {
-        b.exceeded = true;
-        throw new DecodeBudgetExceeded('the decoded streams exceed the bound');
+      let over = false;
+      for (let x: Budget | undefined = b; x; x = x.outer) {
+        x.left -= size - this.buffer.byteLength;
+        if (x.left < 0) over = x.exceeded = true;
       }
+      if (over) throw new DecodeBudgetExceeded('the decoded streams exceed the bound');
     }
     return original.call(this, requested);
   };
@@ -50,7 +73,7 @@ function install(): void {
  */
 export async function withDecodeBudget<T>(maxBytes: number, f: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false }> {
   install();
-  const b: Budget = { left: maxBytes, exceeded: false };
+  const b: Budget = { left: maxBytes, exceeded: false, outer: budgets.getStore() };
   try {
     const value = await budgets.run(b, f);
     return b.exceeded ? { ok: false } : { ok: true, value };
@@ -58,4 +81,12 @@ export async function withDecodeBudget<T>(maxBytes: number, f: () => Promise<T>)
     if (b.exceeded) return { ok: false };
     throw e;
   }
+}
+
+/** Runs `f`, which reads a PDF of `size` bytes, within decodeBoundFor(size); beyond it throws CompressionBombError. */
+export async function boundedDecode<T>(size: number, f: () => Promise<T>): Promise<T> {
+  const bound = decodeBoundFor(size);
+  const run = await withDecodeBudget(bound, f);
+  if (!run.ok) throw new CompressionBombError(bound);
+  return run.value;
 }

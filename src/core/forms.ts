@@ -79,7 +79,11 @@ export async function readForms(requests: SigningRequest[], pdfForms: PdfForms |
       const at = `${path}/form`;
       if (doc.kind !== 'provided-document' || doc.mimeType !== 'application/pdf' || !doc.data || !pdfForms)
         throw ValidationError.one(at, 'an interactive form needs a provided-document of mime-type application/pdf with its data');
-      const read = await pdfForms.read(doc.data);
+      // the reader's refusals (unreadable, a compression bomb) named at the document's data
+      const read = await pdfForms.read(doc.data).catch((e: unknown) => {
+        if (!(e instanceof ValidationError)) throw e;
+        throw ValidationError.one(`${path}/data`, `document "${doc.id}": ${e.violations.map((v) => v.rule).join('; ')}`);
+      });
       if (read.xfa)
         throw ValidationError.one(at, `document "${doc.id}" holds an XFA form; only AcroForm (interactive) forms are supported`);
       if (!read.fields.length) throw ValidationError.one(at, `document "${doc.id}" has no AcroForm fields to fill`);

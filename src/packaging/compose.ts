@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { deflate, deflateSync } from 'node:zlib';
 import { AFRelationship, EncryptedPDFError, PDFDocument, PDFHexString, PDFWriter, type PDFContext } from '@cantoo/pdf-lib';
 import '../trust/pades/sharedbytes';
+import { boundedDecode, CompressionBombError } from '../content/decodebudget';
 import { parseMediaType } from '../core/mediatype';
 import { SEGL_VERSION } from '../version';
 import { embedDrawings, insertCover } from './cover';
@@ -102,14 +103,23 @@ async function loadOriginal(d: PackageDocument): Promise<PDFDocument> {
   return src;
 }
 
+/** The original's pages copied into `doc`, read within the decode bound of its size (a compression bomb is refused). */
 async function copyOriginal(doc: PDFDocument, d: PackageDocument): Promise<number> {
-  const src = await loadOriginal(d);
+  const copy = async (): Promise<number> => {
+    const src = await loadOriginal(d);
+    try {
+      const pages = await doc.copyPages(src, src.getPageIndices());
+      for (const p of pages) doc.addPage(p);
+      return pages.length;
+    } catch (e) {
+      throw new UnreadableOriginalError(d.id, 'unreadable', e instanceof Error ? e.message : String(e));
+    }
+  };
   try {
-    const pages = await doc.copyPages(src, src.getPageIndices());
-    for (const p of pages) doc.addPage(p);
-    return pages.length;
+    return await boundedDecode(d.bytes.byteLength, copy);
   } catch (e) {
-    throw new UnreadableOriginalError(d.id, 'unreadable', e instanceof Error ? e.message : String(e));
+    if (e instanceof CompressionBombError) throw new UnreadableOriginalError(d.id, 'unreadable', e.message);
+    throw e;
   }
 }
 

@@ -14,6 +14,7 @@ import {
   PDFTextField,
   type PDFField,
 } from '@cantoo/pdf-lib';
+import { boundedDecode, CompressionBombError } from '../content/decodebudget';
 import { ValidationError } from '../core/errors';
 import { OFF, type PdfFormRead, type PdfForms } from '../core/forms';
 import type { FormField, FormFieldKind } from '../core/types';
@@ -25,6 +26,16 @@ async function load(pdf: Uint8Array): Promise<PDFDocument> {
     return await PDFDocument.load(pdf, { updateMetadata: false });
   } catch (e) {
     throw ValidationError.one('document', `the form PDF cannot be read: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** Reads the form PDF and runs `f` on it, within the decode bound of its size: a compression bomb is refused. */
+async function withPdf<T>(pdf: Uint8Array, f: (doc: PDFDocument) => Promise<T>): Promise<T> {
+  try {
+    return await boundedDecode(pdf.byteLength, async () => f(await load(pdf)));
+  } catch (e) {
+    if (e instanceof CompressionBombError) throw ValidationError.one('document', `the form PDF cannot be read: ${e.message}`);
+    throw e;
   }
 }
 
@@ -63,8 +74,9 @@ function describe(doc: PDFDocument, f: PDFField, kind: FormFieldKind): FormField
   return { ...base, options: choice.getOptions(), value: choice.getSelected()[0] ?? '' };
 }
 
-async function read(pdf: Uint8Array): Promise<PdfFormRead> {
-  const doc = await load(pdf);
+const read = (pdf: Uint8Array): Promise<PdfFormRead> => withPdf(pdf, readForm);
+
+async function readForm(doc: PDFDocument): Promise<PdfFormRead> {
   // pdf-lib's getForm() drops an XFA form (with a warning): look before
   const xfa = doc.catalog.getAcroForm()?.dict.has(PDFName.of('XFA')) ?? false;
   if (xfa) return { xfa, fields: [] };
@@ -93,8 +105,9 @@ function set(f: PDFField, v: FormField): void {
 }
 
 /** Fills the values into a copy, regenerates every appearance in DejaVu Sans and flattens the form. */
-async function fill(pdf: Uint8Array, fields: readonly FormField[]): Promise<Uint8Array> {
-  const doc = await load(pdf);
+const fill = (pdf: Uint8Array, fields: readonly FormField[]): Promise<Uint8Array> => withPdf(pdf, (doc) => fillForm(doc, fields));
+
+async function fillForm(doc: PDFDocument, fields: readonly FormField[]): Promise<Uint8Array> {
   const form = doc.getForm();
   const values = new Map(fields.map((f) => [f.name, f]));
   for (const f of form.getFields()) {

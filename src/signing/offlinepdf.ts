@@ -6,6 +6,7 @@
 // is verified is what was sealed, not what a later update may have put in; validatePades reports such updates.
 import type * as x509 from '@peculiar/x509';
 import { PDFDocument } from '@cantoo/pdf-lib';
+import { boundedDecode } from '../content/decodebudget';
 import { validatePades, type PadesItemReport, type PadesReport } from '../trust/validation/pades';
 import type { Indication, SubIndication, VerificationReport } from '../trust/validation/report';
 import { describe as describeLtvSdo, verifyLtvSdo, type OfflineResult } from './offline';
@@ -49,11 +50,20 @@ async function attachedSdos(pdf: Uint8Array): Promise<Array<{ name: string; data
   }
 }
 
-/** Verifies a PAdES file and each LTV-SDO attached to it against `anchors`, offline. */
-export async function verifyPadesFile(
+/**
+ * Verifies a PAdES file and each LTV-SDO attached to it against `anchors`, offline, within the decode bound of its
+ * size: a file whose streams unpack beyond it (a compression bomb) throws CompressionBombError, unverified.
+ */
+export const verifyPadesFile = (
   pdf: Uint8Array,
   anchors: x509.X509Certificate[],
   o: { intermediates?: x509.X509Certificate[]; at?: Date } = {},
+): Promise<OfflinePdfResult> => boundedDecode(pdf.byteLength, () => verifyUnbounded(pdf, anchors, o));
+
+async function verifyUnbounded(
+  pdf: Uint8Array,
+  anchors: x509.X509Certificate[],
+  o: { intermediates?: x509.X509Certificate[]; at?: Date },
 ): Promise<OfflinePdfResult> {
   const pades = await validatePades(pdf, { anchors, ...o });
   const attachments: AttachedSdoResult[] = [];

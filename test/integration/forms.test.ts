@@ -14,6 +14,7 @@ import { BrowserLike, formBody, formsOf, keyCardCode, pageText, step, type Form 
 import { waitSealed } from '../support/sign';
 import { databases, startServer, type TestServer } from '../support/server';
 import { blobFiles } from '../support/blobs';
+import { deflatedZeros, objectStreamBomb } from '../support/pdfbomb';
 
 const ZEEP = path.join(__dirname, 'forms_zeep.py');
 const run = promisify(execFile);
@@ -121,6 +122,12 @@ describe.each(databases())('interactive forms at createRequest (%s)', (db) => {
         `<data>${Buffer.from('hello').toString('base64')}</data></document>` +
         signTask('t1'),
       /an interactive form needs a provided-document of mime-type application\/pdf/,
+    ],
+    [
+      // 256 MiB of object stream in a few hundred bytes: refused once 64 MiB are unpacked (content/decodebudget.ts)
+      'a form PDF whose object stream unpacks to 256 MiB (a compression bomb)',
+      async () => formDoc(objectStreamBomb(await deflatedZeros(256 * 1024 * 1024))) + signTask('t1'),
+      /request\[0\]\/document\[0\]\/data: document "f1": the form PDF cannot be read: its compressed streams unpack to more than 64 MB: a compression bomb/,
     ],
   ];
   test.each(refused)('%s is refused with a Client fault, nothing stored', async (_what, request, fault) => {

@@ -17,6 +17,7 @@ import { PACKAGE_LANGUAGES } from '../../src/packaging/texts';
 import { TemplateError, UnreadableOriginalError, type PackageContent } from '../../src/packaging/types';
 import { TEST_URLS } from '../support/person';
 import { sealedSdo, trustFor } from '../support/sdo';
+import { deflatedZeros, objectStreamBomb } from '../support/pdfbomb';
 
 function tool(cmd: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
@@ -322,6 +323,22 @@ describe('composePackage', () => {
     c.documents[0] = { ...c.documents[0]!, bytes: new Uint8Array(Buffer.from('this is not a PDF')) };
     await expect(composePackage(c)).rejects.toMatchObject({ documentId: 'loan', reason: 'unreadable' });
   });
+
+  test('an original whose object stream unpacks to 1 GiB (a compression bomb) is refused at the decode bound, at once', async () => {
+    const c = contentFrom();
+    const bomb = objectStreamBomb(await deflatedZeros(1024 * 1024 * 1024));
+    c.documents[0] = { ...c.documents[0]!, bytes: new Uint8Array(bomb), sha256: undefined };
+    const rss = process.memoryUsage().rss;
+    const t0 = Date.now();
+    const e = await composePackage(c).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(UnreadableOriginalError);
+    expect(e).toMatchObject({ documentId: 'loan', reason: 'unreadable' });
+    expect((e as Error).message).toMatch(/its compressed streams unpack to more than 64 MB: a compression bomb/);
+    expect([Date.now() - t0 < 10_000, process.memoryUsage().rss - rss < 256 * 1024 * 1024]).toEqual([true, true]);
+  }, 60_000);
 });
 
 describe('template covers', () => {

@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { deflateSync } from 'node:zlib';
 import path from 'node:path';
 import { PDFDocument, StandardFonts } from '@cantoo/pdf-lib';
 import { SigningPipeline } from '../../src/signing/pipeline';
@@ -19,6 +20,7 @@ import { readLtvSdo } from '../../src/packaging/sdo';
 import type { PackageContent } from '../../src/packaging/types';
 import { TEST_URLS } from '../support/person';
 import { sealedSdo, trustFor } from '../support/sdo';
+import { attachmentPdf, deflatedZeros, objectStreamBomb } from '../support/pdfbomb';
 import { REPO } from '../support/soap';
 
 function tool(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
@@ -166,4 +168,20 @@ describe('segl verify FILE.pdf', () => {
       /^signature "Signature1" \(ETSI\.CAdES\.detached\): TOTAL-FAILED FORMAT_FAILURE, level B-LTA — modified after signing: revision 5: page 2 changed/m,
     );
   }, 60_000);
+
+  test.each([
+    ['an attached LTV-SDO', async () => attachmentPdf(deflateSync(await deflatedZeros(1024 ** 3)), '[/FlateDecode /FlateDecode]')],
+    ['an object stream', async () => objectStreamBomb(await deflatedZeros(1024 ** 3))],
+  ])(
+    'a PDF whose %s unpacks to 1 GiB: exit 1 at the decode bound, at once, naming the file',
+    async (_what, bomb) => {
+      writeFileSync(path.join(dir, 'bomb.pdf'), await bomb());
+      const t0 = Date.now();
+      const r = await verify('bomb.pdf');
+      expect(r.code).toBe(1);
+      expect(r.out).toBe(`segl: ${path.join(dir, 'bomb.pdf')}: its compressed streams unpack to more than 64 MB: a compression bomb\n`);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+    },
+    60_000,
+  );
 });

@@ -10,15 +10,14 @@
 //   file that is no signature at all: the same;
 // and after each, nothing written (no row in any table, no blob, no temporary file, no kept result in
 // Redis) and the server answering.
-import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
-import { createDeflate, deflateSync } from 'node:zlib';
-import { pdfTail } from '../../src/util/pdf';
+import { deflateSync } from 'node:zlib';
 import { LTVSDO_NS } from '../../src/trust/ltvsdo';
 import { blobFiles } from '../support/blobs';
 import { makePdf } from '../support/pdf';
+import { attachmentPdf, deflatedZeros, latin, objectStreamBomb, PAGES, rawPdf } from '../support/pdfbomb';
 import { databases, startServer, type DbKind, type TestServer } from '../support/server';
 
 const MB = 1024 * 1024;
@@ -28,50 +27,12 @@ const GIB = 1024 * MB;
 const DRAIN = 8 * MB;
 const SLACK = 32 * MB;
 
-/** zlib (RFC 1950) of `size` zero bytes, made a MiB at a time. */
-async function deflatedZeros(size: number): Promise<Buffer> {
-  const z = createDeflate({ level: 9 });
-  const out: Buffer[] = [];
-  z.on('data', (c: Buffer) => out.push(c));
-  const chunk = Buffer.alloc(MB);
-  for (let left = size; left > 0; left -= MB) if (!z.write(chunk)) await once(z, 'drain');
-  z.end();
-  await once(z, 'end');
-  return Buffer.concat(out);
-}
 let gibZ: Promise<Buffer> | undefined;
 /** deflatedZeros(1 GiB), made once */
 const zeros = () => (gibZ ??= deflatedZeros(GIB));
 
-/** A PDF of the given object bodies (object n is bodies[n-1]; 1 is the catalog), with its xref table and trailer. */
-function rawPdf(bodies: Buffer[]): Buffer {
-  const parts = [Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1')];
-  let length = parts[0]!.length;
-  const offsets: number[] = [];
-  bodies.forEach((b, i) => {
-    offsets[i + 1] = length;
-    const obj = Buffer.concat([Buffer.from(`${i + 1} 0 obj\n`, 'latin1'), b, Buffer.from('\nendobj\n', 'latin1')]);
-    parts.push(obj);
-    length += obj.length;
-  });
-  parts.push(Buffer.from(pdfTail(offsets, bodies.length, length), 'latin1'));
-  return Buffer.concat(parts);
-}
 const ENTITIES: Record<string, string> = { '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'", '&amp;': '&' };
 const unhtml = (h: string) => h.replace(/&(lt|gt|quot|#39|amp);/g, (e) => ENTITIES[e]!);
-const latin = (s: string) => Buffer.from(s, 'latin1');
-const stream = (dict: string, data: Buffer) =>
-  Buffer.concat([latin(`<< ${dict} /Length ${data.length} >>\nstream\n`), data, latin('\nendstream')]);
-const PAGES = [latin('<< /Type /Pages /Kids [3 0 R] /Count 1 >>'), latin('<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>')];
-
-/** A one-page PDF with one attachment named like segl's LTV-SDOs, its stream `data` under `filters`. */
-const attachmentPdf = (data: Buffer, filters: string) =>
-  rawPdf([
-    latin('<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [(bomb.ltvsdo.xml) 4 0 R] >> >> >>'),
-    ...PAGES,
-    latin('<< /Type /Filespec /F (bomb.ltvsdo.xml) /UF (bomb.ltvsdo.xml) /EF << /F 5 0 R >> >>'),
-    stream(`/Type /EmbeddedFile /Subtype /application#2Fx-ltv-sdo /Params << >> /Filter ${filters}`, data),
-  ]);
 
 interface Answer {
   status: number;
@@ -290,16 +251,7 @@ describe.each(databases())('the viewer against hostile uploads (%s)', (db: DbKin
       async () => attachmentPdf(deflateSync(await zeros()), '[/FlateDecode /FlateDecode]'),
       BOMB,
     ],
-    [
-      'a PDF whose object stream unpacks to 1 GiB',
-      async () =>
-        rawPdf([
-          latin('<< /Type /Catalog /Pages 2 0 R >>'),
-          ...PAGES,
-          stream('/Type /ObjStm /N 1 /First 4 /Filter [/FlateDecode /FlateDecode]', deflateSync(await zeros())),
-        ]),
-      BOMB,
-    ],
+    ['a PDF whose object stream unpacks to 1 GiB', async () => objectStreamBomb(await zeros()), BOMB],
     [
       'a PDF with an object nested 100 000 arrays deep',
       async () =>

@@ -15,7 +15,7 @@ import busboy from 'busboy';
 import express from 'express';
 import type { Logger } from 'pino';
 import { checkContent, parseMediaType } from '../../content/check';
-import { withDecodeBudget } from '../../content/decodebudget';
+import { CompressionBombError, decodeBoundFor, withDecodeBudget } from '../../content/decodebudget';
 import { SECURITY_HEADERS } from '../answer';
 import { pickLanguage, t, type Lang } from '../i18n';
 import { page } from '../layout';
@@ -147,13 +147,6 @@ async function contentProblem(file: string, bytes: Uint8Array): Promise<string |
 }
 
 const MIB = 1024 * 1024;
-/**
- * How much a PDF's streams may unpack to in all while it is checked (withDecodeBudget): four times the upload limit,
- * at least 64 MB — room for what a real file's streams unpack to (text, XML, object streams; the base64 of PDFs in
- * the attached LTV-SDOs far less), none for a bomb, which unpacks a thousand times its size and more.
- */
-const DECODE_FACTOR = 4;
-const DECODE_MIN = 64 * MIB;
 
 /** How long a result of the integrators' flow can be opened (the Nets E-Signing validator's ten minutes). */
 export const RESULT_TTL_S = 600;
@@ -186,7 +179,8 @@ const langOf = (req: express.Request): Lang =>
 export function viewerRoutes(d: ViewerDeps): express.Router {
   const r = express.Router();
   const mb = Math.floor(d.maxBytes / MIB);
-  const decodeMax = Math.max(DECODE_MIN, DECODE_FACTOR * d.maxBytes);
+  // what a PDF's streams may unpack to in all while it is checked: the bound of a file at the upload limit
+  const decodeMax = decodeBoundFor(d.maxBytes);
   const pdfOf = async (report: ViewerReport, lang: Lang, name?: string) =>
     validationReportPdf(report, { lang, fileName: name, anchors: await d.anchors(), url: d.publicUrl() });
   const send = (res: express.Response, status: number, lang: Lang, p: ViewerPage) =>
@@ -210,7 +204,7 @@ export function viewerRoutes(d: ViewerDeps): express.Router {
       return {
         status: 422,
         key: 'viewer.bad',
-        detail: `its compressed streams unpack to more than ${decodeMax / MIB} MB: a compression bomb`,
+        detail: new CompressionBombError(decodeMax).message,
       };
     const report = run.value;
     if (report.sdos.every((s) => s.unreadable) && report.kind === 'ltv-sdo')
