@@ -256,7 +256,9 @@ describe('task URL pages (sqlite, Chromium)', () => {
     const plain = await create(s, `${doc('a', 'Loan')}<task id="t1">${act('sign', 'a')}</task>`);
     await visit(url(plain.requestId, 't1'), { status: 200, heading: 'Documents to sign', shot: 'profile-none' });
     expect(await tab.locator('header img.logo').count()).toBe(0);
-  });
+    // four CLI processes (each opens the database and runs its checks) and two page visits: 60 s was too short on
+    // a loaded 2-core machine, and the next test then shared the browser tab with this one's late visits
+  }, 180_000);
 
   test('an artifact logs in once, for its own task, within 30 s; otherwise the login page explains', async () => {
     const task = (id: string) =>
