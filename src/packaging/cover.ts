@@ -33,17 +33,21 @@ export async function embedDrawings(doc: PDFDocument, signers: PackageSigner[]):
   const out: Array<RowImage | undefined> = [];
   for (const s of signers) {
     const h = s.handwriting;
-    if (!h) {
-      out.push(undefined);
-      continue;
-    }
-    const image = await doc.embedPng(h.png).catch((e: unknown) => {
-      throw new PackageInputError(`signer ${s.name}: the handwritten signature is not a readable PNG (${(e as Error).message})`);
-    });
-    const scale = Math.min(DRAWING.width / image.width, DRAWING.height / image.height);
-    out.push({ image, width: image.width * scale, height: image.height * scale });
+    out.push(
+      h &&
+        (await embedDrawing(doc, h.png).catch((e: unknown) => {
+          throw new PackageInputError(`signer ${s.name}: the handwritten signature is not a readable PNG (${(e as Error).message})`);
+        })),
+    );
   }
   return out;
+}
+
+/** One drawing embedded (a PNG pdf-lib can read) and the size it is drawn at: scaled into the 60 mm × 20 mm box. */
+export async function embedDrawing(doc: PDFDocument, png: Uint8Array): Promise<RowImage> {
+  const image = await doc.embedPng(png);
+  const scale = Math.min(DRAWING.width / image.width, DRAWING.height / image.height);
+  return { image, width: image.width * scale, height: image.height * scale };
 }
 
 function blocks(v: PackageValues, t: PackageTexts, drawings: ReadonlyArray<RowImage | undefined>): Block[] {

@@ -10,12 +10,12 @@ import { generateKeys } from '../../src/trust/crypto'; // first: it loads reflec
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32, deflateSync, inflateSync } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 import type { ServiceAccount } from '../../src/core/ports';
 import { HANDWRITING_LIMITS, LtvSdoFormatError, readLtvSdo } from '../../src/packaging/sdo';
 import { PackagingMethodRepository } from '../../src/store/packagingmethods';
 import { inkPad } from '../support/inkflow';
-import { testPng, testStrokes } from '../support/inkpng';
+import { paeth, pngSamples, pnm, testPng, testStrokes } from '../support/inkpng';
 import { nodeSoapClient, type Call } from '../support/packaging';
 import { pdfsigTrusting, run, type Run } from '../support/pades';
 import { formBody, keyCardCode, step } from '../support/portalflow';
@@ -77,45 +77,17 @@ function canvasPng(width: number, height: number): Buffer {
   return Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
 
-function paeth(a: number, b: number, c: number): number {
-  const p = a + b - c;
-  return Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
-}
-
 /** The colour and alpha samples of an 8-bit RGBA PNG without interlace (PNG §9 filters undone). */
 function pngPixels(png: Buffer): { width: number; height: number; rgb: Buffer; alpha: Buffer } {
-  const width = png.readUInt32BE(16);
-  const height = png.readUInt32BE(20);
-  expect([png[24], png[25], png[28]]).toEqual([8, 6, 0]);
-  const idat: Buffer[] = [];
-  for (let at = 8; at < png.length; at += 12 + png.readUInt32BE(at))
-    if (png.toString('latin1', at + 4, at + 8) === 'IDAT') idat.push(png.subarray(at + 8, at + 8 + png.readUInt32BE(at)));
-  const data = inflateSync(Buffer.concat(idat));
-  const stride = width * 4;
+  const { width, height, channels, samples } = pngSamples(png);
+  expect(channels).toBe(4);
   const rgb = Buffer.alloc(width * height * 3);
   const alpha = Buffer.alloc(width * height);
-  let prior = Buffer.alloc(stride);
-  for (let y = 0; y < height; y++) {
-    const kind = data[y * (stride + 1)]!;
-    const row = Buffer.from(data.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1)));
-    for (let i = 0; i < stride; i++) {
-      const [a, b, c] = [i >= 4 ? row[i - 4]! : 0, prior[i]!, i >= 4 ? prior[i - 4]! : 0];
-      row[i] = (row[i]! + [0, a, b, (a + b) >> 1, paeth(a, b, c)][kind]!) & 0xff;
-    }
-    for (let x = 0; x < width; x++) {
-      row.copy(rgb, (y * width + x) * 3, x * 4, x * 4 + 3);
-      alpha[y * width + x] = row[x * 4 + 3]!;
-    }
-    prior = row;
+  for (let i = 0; i < width * height; i++) {
+    samples.copy(rgb, i * 3, i * 4, i * 4 + 3);
+    alpha[i] = samples[i * 4 + 3]!;
   }
   return { width, height, rgb, alpha };
-}
-
-/** A binary PPM (P6) or PGM (P5), maxval 255, as pdfimages writes an image. */
-function pnm(bytes: Buffer): { kind: string; width: number; height: number; samples: Buffer } {
-  const m = /^(P[56])\s+(\d+)\s+(\d+)\s+255\s/.exec(bytes.toString('latin1', 0, 40));
-  expect(m).not.toBeNull();
-  return { kind: m![1]!, width: Number(m![2]), height: Number(m![3]), samples: bytes.subarray(m![0].length) };
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');

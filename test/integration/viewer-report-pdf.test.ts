@@ -3,10 +3,13 @@
 // flow (/viewer/r/{id}/report.pdf). A sealed LTV-SDO from a PKI whose root is a configured trust anchor
 // (SEGL_TRUST_ANCHORS) is TOTAL-PASSED; the same with one signed byte changed is TOTAL-FAILED. Each PDF passes
 // `qpdf --check`, embeds its fonts (pdffonts), and its text (pdftotext) has the indication, the signer's Nordic
-// name, the masked national id and never the whole one, the file's SHA-256 and the footer.
+// name, the masked national id and never the whole one, the file's SHA-256 and the footer. An LTV-SDO with a
+// handwritten signature (InkSign) shows the drawing as signed: on the report page (an <img> with a translated
+// alt text whose PNG is the signed one), in the JSON, and in the PDF (pdfimages lists it at its pixel size, and
+// its pixels are the signed PNG's); a report without a drawing has no image.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +17,7 @@ import { SigningPipeline } from '../../src/signing/pipeline';
 import { createTestPki, toPem } from '../../src/testca/pki';
 import { SEGL_VERSION } from '../../src/version';
 import { blobFiles } from '../support/blobs';
+import { pngSamples, pnm, testPng, testStrokes } from '../support/inkpng';
 import { TEST_URLS } from '../support/person';
 import { sealedSdo, trustFor } from '../support/sdo';
 import { startServer, type TestServer } from '../support/server';
@@ -21,12 +25,15 @@ import { startServer, type TestServer } from '../support/server';
 const exec = promisify(execFile);
 const SIGNER = 'Søren Ærø Åberg';
 const NATIONAL_ID = '0102031234';
+/** the drawing: an 8-bit greyscale PNG 300×100 with a diagonal line */
+const DRAWING = testPng(300, 100);
 
 describe('the validation report as PDF (sqlite)', () => {
   let s: TestServer;
   let dir: string;
   let sdo: Buffer;
   let flipped: Buffer;
+  let inked: Buffer;
   let rootSubject: string;
   const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -76,16 +83,17 @@ describe('the validation report as PDF (sqlite)', () => {
     mkdirSync(path.join(dir, 'anchors'));
     writeFileSync(path.join(dir, 'anchors', 'root.pem'), toPem(new Uint8Array(pki.root.certificate.rawData), 'CERTIFICATE'));
     s = await startServer('sqlite', { SEGL_TRUST_ANCHORS: path.join(dir, 'anchors') });
-    sdo = Buffer.from(
-      await sealedSdo(pki, new SigningPipeline(trustFor(pki)), {
-        name: SIGNER,
-        pid: '9208-2002-2-474747474747',
-        nationalId: NATIONAL_ID,
-        taskId: 't1',
-        signText: 'Jeg bekræfter lånet på 4711 kr.',
-        documents: [{ id: 'loan', description: 'Låneaftale', mimeType: 'text/plain', bytes: new Uint8Array(Buffer.from('Lån 4711')) }],
-      }),
-    );
+    const pipeline = new SigningPipeline(trustFor(pki));
+    const act = { name: SIGNER, pid: '9208-2002-2-474747474747', nationalId: NATIONAL_ID, signText: 'Jeg bekræfter lånet på 4711 kr.' };
+    const documents = [{ id: 'loan', description: 'Låneaftale', mimeType: 'text/plain', bytes: new Uint8Array(Buffer.from('Lån 4711')) }];
+    sdo = Buffer.from(await sealedSdo(pki, pipeline, { ...act, taskId: 't1', documents }));
+    const strokes = testStrokes(3, 20).map((st) => ({
+      pointerType: st.pointerType,
+      points: st.points.map(([x, y, t, p]) => ({ x: x!, y: y!, t: t!, p })),
+    }));
+    const device = { userAgent: 'segl-viewer-test', pointerType: 'touch', screen: '360x740' };
+    const handwriting = { strokes, png: new Uint8Array(DRAWING), width: 300, height: 100, device };
+    inked = Buffer.from(await sealedSdo(pki, pipeline, { ...act, taskId: 't2', documents, handwriting }));
     flipped = Buffer.from(sdo);
     flipped[flipped.indexOf('Låneaftale')] = 'l'.charCodeAt(0);
   }, 120_000);
@@ -156,6 +164,52 @@ describe('the validation report as PDF (sqlite)', () => {
     expect(text).not.toContain(NATIONAL_ID);
     const gone = await fetch(`${s.url}/viewer/r/${'x'.repeat(32)}/report.pdf`);
     expect(gone.status).toBe(404);
+  });
+
+  it('shows a handwritten signature as signed: on the page, in the JSON and in the PDF; none without a drawing', async () => {
+    const page = async (file: Buffer) => {
+      const form = new FormData();
+      form.append('file', new Blob([file]), 'ink.xml');
+      const r = await fetch(`${s.url}/viewer?lang=da`, { method: 'POST', body: form });
+      expect(r.status).toBe(200);
+      return r.text();
+    };
+    const img = /<img src="data:image\/png;base64,([A-Za-z0-9+/=]+)" width="(\d+)" height="(\d+)" alt="([^"]+)">/.exec(await page(inked));
+    expect(img?.slice(2)).toEqual(['300', '100', `Håndskrevet underskrift af ${SIGNER}, en del af det underskrevne bevis`]);
+    expect(Buffer.from(img![1]!, 'base64').equals(DRAWING)).toBe(true);
+    expect(await page(sdo)).not.toContain('<img src="data:image/png');
+
+    const json = async (file: Buffer) =>
+      ((await (await fetch(`${s.url}/viewer/api`, { method: 'POST', body: file })).json()) as { sdos: Array<Record<string, unknown>> })
+        .sdos[0]!;
+    expect((await json(inked)).handwriting).toEqual({ png: DRAWING.toString('base64'), width: 300, height: 100 });
+    expect(await json(sdo)).not.toHaveProperty('handwriting');
+
+    const images = async (file: Buffer, name: string) => {
+      const r = await apiPdf(file, 'lang=sv');
+      const pdf = new Uint8Array(await r.body.arrayBuffer());
+      const { text } = await inspect(pdf, name);
+      const { stdout } = await exec('pdfimages', ['-list', path.join(dir, name)]);
+      // page num type width height color comp bpc …, after the two header lines
+      const list = stdout
+        .trim()
+        .split('\n')
+        .slice(2)
+        .map((l) => l.trim().split(/\s+/).slice(2, 7));
+      return { text, list, file: path.join(dir, name) };
+    };
+    const withInk = await images(inked, 'ink.pdf');
+    expect(withInk.list).toEqual([['image', '300', '100', 'rgb', '3']]); // pdf-lib embeds a greyscale PNG as RGB
+    expect(withInk.text).toContain('Handskriven underskrift');
+    // the drawn pixels are the signed PNG's: the samples pdfimages extracts (PPM) against the PNG's grey, as RGB
+    await exec('pdfimages', [withInk.file, path.join(dir, 'ink-img')]);
+    const got = pnm(readFileSync(path.join(dir, 'ink-img-000.ppm')));
+    const grey = pngSamples(DRAWING).samples;
+    expect([got.kind, got.width, got.height]).toEqual(['P6', 300, 100]);
+    expect(got.samples.equals(Buffer.from([...grey].flatMap((v) => [v, v, v])))).toBe(true);
+    expect(new Set(grey)).toEqual(new Set([0, 255])); // the line drawn, and the paper
+    const without = await images(sdo, 'plain.pdf');
+    expect([without.list, without.text.includes('Handskriven underskrift')]).toEqual([[], false]);
   });
 
   it('answers a file it cannot check with the API’s refusal, not a PDF, and writes nothing', async () => {

@@ -1,6 +1,7 @@
 // Test drawings for InkSign (src/portal/ink.ts): a real PNG of a given size (8-bit greyscale, one IDAT) built
-// with zlib, and strokes as the pad's script sends them.
-import { deflateSync } from 'node:zlib';
+// with zlib, and strokes as the pad's script sends them; and the reading back of what an outside tool extracts
+// (a PNG's samples with its filters undone, a PNM as pdfimages writes one), to compare pixels.
+import { deflateSync, inflateSync } from 'node:zlib';
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;
@@ -44,4 +45,44 @@ export function testStrokes(n: number, per: number, pointerType = 'touch'): Arra
     pointerType,
     points: Array.from({ length: per }, (_, j) => [(j + 1) / (per + 1), (i + 1) / (n + 1), i * 1000 + j * 16, 0.4 + (j % 5) / 10]),
   }));
+}
+
+/** PNG §9.4: the Paeth predictor. */
+export function paeth(a: number, b: number, c: number): number {
+  const p = a + b - c;
+  return Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+}
+
+/** An 8-bit PNG's samples without interlace, greyscale (colour type 0) or RGBA (6), its PNG §9 filters undone. */
+export function pngSamples(png: Buffer): { width: number; height: number; channels: number; samples: Buffer } {
+  const width = png.readUInt32BE(16);
+  const height = png.readUInt32BE(20);
+  const [depth, colourType, interlace] = [png[24], png[25], png[28]];
+  const channels = colourType === 0 ? 1 : colourType === 6 ? 4 : 0;
+  if (depth !== 8 || !channels || interlace !== 0) throw new Error(`not an 8-bit greyscale or RGBA PNG without interlace`);
+  const idat: Buffer[] = [];
+  for (let at = 8; at < png.length; at += 12 + png.readUInt32BE(at))
+    if (png.toString('latin1', at + 4, at + 8) === 'IDAT') idat.push(png.subarray(at + 8, at + 8 + png.readUInt32BE(at)));
+  const data = inflateSync(Buffer.concat(idat));
+  const stride = width * channels;
+  const samples = Buffer.alloc(height * stride);
+  let prior = Buffer.alloc(stride);
+  for (let y = 0; y < height; y++) {
+    const kind = data[y * (stride + 1)]!;
+    const row = Buffer.from(data.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1)));
+    for (let i = 0; i < stride; i++) {
+      const [a, b, c] = [i >= channels ? row[i - channels]! : 0, prior[i]!, i >= channels ? prior[i - channels]! : 0];
+      row[i] = (row[i]! + [0, a, b, (a + b) >> 1, paeth(a, b, c)][kind]!) & 0xff;
+    }
+    row.copy(samples, y * stride);
+    prior = row;
+  }
+  return { width, height, channels, samples };
+}
+
+/** A binary PPM (P6) or PGM (P5), maxval 255, as pdfimages writes an image. */
+export function pnm(bytes: Buffer): { kind: string; width: number; height: number; samples: Buffer } {
+  const m = /^(P[56])\s+(\d+)\s+(\d+)\s+255\s/.exec(bytes.toString('latin1', 0, 40));
+  if (!m) throw new Error('not a binary PPM or PGM of maxval 255');
+  return { kind: m[1]!, width: Number(m[2]), height: Number(m[3]), samples: bytes.subarray(m[0].length) };
 }

@@ -1,6 +1,7 @@
 // Sealed LTV-SDOs made the real way for packaging tests: SigningPipeline (native XAdES → initial
 // verification with OCSP → RFC 3161 time → LTV-SDO → seal) on the built-in test PKI, OCSP and
 // time-stamps answered in process.
+import type { Handwriting } from '../../src/core/signer';
 import { SigningPipeline } from '../../src/signing/pipeline';
 import { withSeals, type TrustSetup } from '../../src/signing/trust';
 import { issuePersonCertificate, type TestPki } from '../../src/testca/pki';
@@ -50,6 +51,8 @@ export async function sealedSdo(
     signText: string;
     documents: SdoDocumentInput[];
     requestId?: string;
+    /** a drawing signed with the documents (InkSign) */
+    handwriting?: Handwriting;
   },
 ): Promise<Uint8Array> {
   const keys = await generateKeys();
@@ -68,6 +71,7 @@ export async function sealedSdo(
     documents: o.documents,
     audit: [],
     nationalId: o.nationalId,
+    ...(o.handwriting ? { handwriting: o.handwriting } : {}),
   });
   if (!out.ok) throw new Error(`${out.stage}: ${out.reason}`);
   return out.bytes;

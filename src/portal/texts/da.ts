@@ -178,6 +178,8 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
   'viewer.nationalId': 'Personnummer',
   'viewer.seal': 'Forseglet af',
   'viewer.signText': 'Underskriftstekst',
+  'viewer.handwriting': 'Håndskrevet underskrift',
+  'viewer.handwritingAlt': 'Håndskrevet underskrift af {name}, en del af det underskrevne bevis',
   'viewer.documents': 'Underskrevne dokumenter',
   'viewer.checks': 'Kontroller',
   'viewer.audit': 'Revisionsspor',

@@ -175,6 +175,8 @@ export const PORTAL_EN = {
   'viewer.nationalId': 'National id',
   'viewer.seal': 'Sealed by',
   'viewer.signText': 'Sign text',
+  'viewer.handwriting': 'Handwritten signature',
+  'viewer.handwritingAlt': 'Handwritten signature of {name}, part of the signed evidence',
   'viewer.documents': 'Signed documents',
   'viewer.checks': 'Checks',
   'viewer.audit': 'Audit trail',

@@ -180,6 +180,8 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'viewer.nationalId': 'Henkilötunnus',
   'viewer.seal': 'Sinetöijä',
   'viewer.signText': 'Allekirjoitusteksti',
+  'viewer.handwriting': 'Käsin piirretty allekirjoitus',
+  'viewer.handwritingAlt': 'Henkilön {name} käsin piirretty allekirjoitus, osa allekirjoitettua todistetta',
   'viewer.documents': 'Allekirjoitetut asiakirjat',
   'viewer.checks': 'Tarkistukset',
   'viewer.audit': 'Tapahtumaloki',

@@ -178,6 +178,8 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'viewer.nationalId': 'Fødselsnummer',
   'viewer.seal': 'Forseglet av',
   'viewer.signText': 'Signeringstekst',
+  'viewer.handwriting': 'Håndskrevet signatur',
+  'viewer.handwritingAlt': 'Håndskrevet signatur av {name}, en del av det signerte beviset',
   'viewer.documents': 'Signerte dokumenter',
   'viewer.checks': 'Kontroller',
   'viewer.audit': 'Revisjonsspor',

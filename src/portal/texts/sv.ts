@@ -178,6 +178,8 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
   'viewer.nationalId': 'Personnummer',
   'viewer.seal': 'Förseglad av',
   'viewer.signText': 'Signeringstext',
+  'viewer.handwriting': 'Handskriven underskrift',
+  'viewer.handwritingAlt': 'Handskriven underskrift av {name}, en del av det undertecknade beviset',
   'viewer.documents': 'Signerade dokument',
   'viewer.checks': 'Kontroller',
   'viewer.audit': 'Händelselogg',

@@ -60,6 +60,11 @@ function sdoSection(lang: LangLike, s: SdoView, title: string): Html {
     s.signedAt,
   )}${fact(t(lang, 'viewer.nationalId'), s.signer?.nationalIdMasked)}${fact('PID', s.signer?.pid)}${fact(t(lang, 'viewer.seal'), s.seal?.subject)}</dl>`;
   const signText = s.signText ? html`<h3>${t(lang, 'viewer.signText')}</h3><blockquote class="signtext">${s.signText}</blockquote>` : '';
+  const ink = s.handwriting
+    ? html`<h3>${t(lang, 'viewer.handwriting')}</h3><figure class="ink"><img src="data:image/png;base64,${s.handwriting.png}" width="${String(
+        s.handwriting.width,
+      )}" height="${String(s.handwriting.height)}" alt="${t(lang, 'viewer.handwritingAlt', { name: s.signer?.name ?? '' })}"></figure>`
+    : '';
   const docs = s.documents.length
     ? html`<h3>${t(lang, 'viewer.documents')}</h3><ul class="docs">${s.documents.map(
         (d) =>
@@ -78,7 +83,7 @@ function sdoSection(lang: LangLike, s: SdoView, title: string): Html {
         (a) => html`<tr><td>${a.time}</td><td>${a.type}</td><td>${a.text}</td></tr>`,
       )}</tbody></table>`
     : '';
-  return html`<section class="card"><h2>${title}</h2>${verdict(lang, s, 'p')}${facts}${signText}${docs}${checks}${audit}</section>`;
+  return html`<section class="card"><h2>${title}</h2>${verdict(lang, s, 'p')}${facts}${signText}${ink}${docs}${checks}${audit}</section>`;
 }
 
 function padesItem(lang: LangLike, i: PadesItemView): Html {

@@ -46,6 +46,8 @@ export interface SdoView {
   signer?: { name: string; method?: string; pid?: string; nationalIdMasked?: string; nationality?: string };
   signedAt?: string;
   signText?: string;
+  /** the signer's drawing (InkSign) as signed: its PNG, base64, checked by readLtvSdo against its digest and limits */
+  handwriting?: { png: string; width: number; height: number };
   seal?: { subject: string; issuer: string };
   documents: ViewerDocument[];
   checks: ViewerCheck[];
@@ -178,6 +180,12 @@ async function sdoView(bytes: Uint8Array, anchors: x509.X509Certificate[], given
     };
     view.signedAt = s.trustedSigningTime.toISOString();
     view.signText = s.signText;
+    if (s.handwriting)
+      view.handwriting = {
+        png: Buffer.from(s.handwriting.png).toString('base64'),
+        width: s.handwriting.width,
+        height: s.handwriting.height,
+      };
     view.seal = s.seal;
     view.documents = s.documents.map((d) => ({
       id: d.id,

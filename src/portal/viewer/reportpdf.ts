@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import { PDFDocument } from '@cantoo/pdf-lib';
 import type * as x509 from '@peculiar/x509';
 import { formatTime } from '../../packaging/format';
-import { drawBlocks, paginate, type Block, type Measured, type Row } from '../../packaging/layout';
+import { embedDrawing } from '../../packaging/cover';
+import { drawBlocks, paginate, type Block, type Measured, type Row, type RowImage } from '../../packaging/layout';
 import { embedFonts, type Fonts } from '../../packaging/fonts';
 import { PageContent } from '../../packaging/pagecontent';
 import { GREY, PAGE, wrap } from '../../packaging/text';
@@ -98,7 +99,8 @@ function padesBlocks(lang: LangLike, items: PadesItemView[]): Block[] {
   ];
 }
 
-function sdoBlocks(lang: LangLike, s: SdoView): Block[] {
+/** `drawing`: the signer's drawing embedded (embedDrawing), when the LTV-SDO holds one. */
+function sdoBlocks(lang: LangLike, s: SdoView, drawing?: RowImage): Block[] {
   const title = s.name ? t(lang, 'viewer.attached', { name: s.name }) : t(lang, 'viewer.signature');
   const out: Block[] = [
     { kind: 'heading', text: title },
@@ -115,6 +117,7 @@ function sdoBlocks(lang: LangLike, s: SdoView): Block[] {
           [t(lang, 'viewer.seal'), s.seal && `${s.seal.subject} (${t(lang, 'viewer.pdf.issuer', { issuer: s.seal.issuer })})`],
         ),
         ...verdictRows(lang, s),
+        ...(drawing ? [{ label: t(lang, 'viewer.handwriting'), value: '', image: drawing }] : []),
       ],
     },
   ];
@@ -196,7 +199,11 @@ export async function validationReportPdf(r: ViewerReport, o: ReportPdfOptions):
   const blocks: Block[] = [
     ...fileBlocks(lang, r, o.fileName),
     ...padesBlocks(lang, r.pades?.items ?? []),
-    ...r.sdos.flatMap((s) => sdoBlocks(lang, s)),
+    ...(
+      await Promise.all(
+        r.sdos.map(async (s) => sdoBlocks(lang, s, s.handwriting && (await embedDrawing(doc, Buffer.from(s.handwriting.png, 'base64'))))),
+      )
+    ).flat(),
     ...anchorBlocks(lang, o.anchors),
   ];
   const { width, height, margin } = PAGE;
