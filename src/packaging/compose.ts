@@ -15,7 +15,7 @@ import { SEGL_VERSION } from '../version';
 import { embedDrawings, insertCover } from './cover';
 import { embedFonts, type Fonts } from './fonts';
 import { addLink } from './layout';
-import { fillTemplate, loadTemplate, templateValues } from './template';
+import { fillTemplate, loadTemplate, templateValues, type FilledTemplate } from './template';
 import { addTextPages, decodeText } from './text';
 import { PACKAGE_LANGUAGES, textsFor, type PackageTexts } from './texts';
 import {
@@ -190,7 +190,20 @@ async function addCover(
   const pages = await doc.copyPages(filled.doc, filled.doc.getPageIndices());
   pages.forEach((p, i) => doc.insertPage(i, p));
   for (const l of filled.links) addLink(doc, doc.getPage(l.pageIndex), l.rect, c.verificationUrl!);
+  await drawInBoxes(doc, c.signers, filled.drawings);
   return { sealAppearance: { pageIndex: filled.sealBox.pageIndex, rect: filled.sealBox.rect }, sections };
+}
+
+/** Each signer's drawing scaled into its template box (aspect kept, at the box's lower left); a signer without one leaves it empty. */
+async function drawInBoxes(doc: PDFDocument, signers: PackageContent['signers'], boxes: FilledTemplate['drawings']): Promise<void> {
+  const drawings = await embedDrawings(doc, signers);
+  for (const { signer, place } of boxes) {
+    const d = drawings[signer - 1];
+    if (!d) continue;
+    const [x, y, width, height] = place.rect;
+    const scale = Math.min(width / d.image.width, height / d.image.height);
+    doc.getPage(place.pageIndex).drawImage(d.image, { x, y, width: d.image.width * scale, height: d.image.height * scale });
+  }
 }
 
 async function addAttachments(doc: PDFDocument, c: PackageContent): Promise<void> {

@@ -1,7 +1,8 @@
 // Template covers: a service's own PDF whose AcroForm text fields are named after the package's
 // dynamic fields (TEMPLATE_FIELDS). The fields are filled in DejaVu Sans, flattened into the page
 // content, and the filled pages replace the built-in cover. The `seal.box` field only marks where the
-// visible seal goes: it is removed, and its rectangle is where the seal's appearance is drawn.
+// visible seal goes: it is removed, and its rectangle is where the seal's appearance is drawn. A
+// `signers.N.handwriting` field likewise only marks where signer N's drawing (InkSign) goes, when there is one.
 import { EncryptedPDFError, PDFDocument, PDFTextField, type PDFField, type PDFFont } from '@cantoo/pdf-lib';
 import { embedRegular } from './fonts';
 import { TemplateError } from './types';
@@ -34,6 +35,7 @@ export const TEMPLATE_FIELDS: readonly string[] = Object.freeze([
   'signers.N.certIssuer',
   'signers.N.indication',
   'signers.N.documents',
+  'signers.N.handwriting',
   'seal.subject',
   'seal.issuer',
   'verification.url',
@@ -104,7 +106,11 @@ export interface FilledTemplate {
   sealBox: Place;
   /** where `verification.url` was shown, for link annotations */
   links: Place[];
+  /** where each signer's drawing goes (`signers.N.handwriting`, removed like `seal.box`); `signer` counts from 1 */
+  drawings: Array<{ signer: number; place: Place }>;
 }
+
+const DRAWING_FIELD = /^signers\.([1-9][0-9]{0,3})\.handwriting$/;
 
 /**
  * Fills every text field with its value (an unknown name is a TemplateError, so a misspelt field
@@ -122,7 +128,12 @@ export async function fillTemplate(doc: PDFDocument, values: Map<string, string>
   const sealBox = box && places(doc, box)[0];
   if (!box || !sealBox) throw new TemplateError('the template needs a `seal.box` field on a page (the place of the visible seal)');
   const links = fields.filter((f) => f.getName() === 'verification.url' && values.get('verification.url')).flatMap((f) => places(doc, f));
+  const drawingFields = fields.filter((f) => DRAWING_FIELD.test(f.getName()));
+  const drawings = drawingFields.flatMap((f) =>
+    places(doc, f).map((place) => ({ signer: Number(DRAWING_FIELD.exec(f.getName())![1]), place })),
+  );
   form.removeField(box);
+  for (const f of drawingFields) form.removeField(f);
   const font: PDFFont = await embedRegular(doc, 'SEGLT');
   for (const f of form.getFields()) if (f instanceof PDFTextField) setText(f, values.get(f.getName()) ?? '');
   try {
@@ -132,7 +143,7 @@ export async function fillTemplate(doc: PDFDocument, values: Map<string, string>
     throw new TemplateError(`the template's form cannot be filled: ${e instanceof Error ? e.message : String(e)}`);
   }
   await doc.flush();
-  return { doc, sealBox, links };
+  return { doc, sealBox, links, drawings };
 }
 
 /**

@@ -17,6 +17,7 @@ import { PACKAGE_LANGUAGES } from '../../src/packaging/texts';
 import { TemplateError, UnreadableOriginalError, type PackageContent } from '../../src/packaging/types';
 import { TEST_URLS } from '../support/person';
 import { sealedSdo, trustFor } from '../support/sdo';
+import { testPng } from '../support/inkpng';
 import { deflatedZeros, objectStreamBomb } from '../support/pdfbomb';
 
 function tool(cmd: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -404,6 +405,22 @@ describe('template covers', () => {
     const links = (await objectsOf(f)).filter((o) => o['/Subtype'] === '/Link');
     expect(links).toHaveLength(1);
     expect(await pages(f)).toBe(out.pageCount);
+  }, 60_000);
+
+  test('signers.N.handwriting: the drawing scaled into its box (aspect kept), nothing in a box whose signer drew none', async () => {
+    const c = contentFrom({ template: await template(['signers.1.name', 'signers.1.handwriting', 'signers.2.handwriting']) });
+    c.signers[0] = { ...c.signers[0]!, handwriting: { png: new Uint8Array(testPng(300, 100)), width: 300, height: 100 } };
+    const f = file((await composePackage(c)).pdf);
+    expect((await tool('qpdf', ['--check', f])).code).toBe(0);
+    // page num type width height color comp bpc enc interp object ID x-ppi y-ppi …: one image, on the cover, its
+    // 300 × 100 pixels drawn 57 × 19 pt (the box is 361 × 19 pt, pdf-lib having widened the 360 × 18 widget by half
+    // its border; its height bounds the drawing): 379 pixels per inch both ways
+    const list = (await tool('pdfimages', ['-list', f])).out.trim().split('\n').slice(2);
+    expect(list.map((l) => l.trim().split(/\s+/)).map((r) => [r[0], r[2], r[3], r[4], r[12], r[13]])).toEqual([
+      ['1', 'image', '300', '100', '379', '379'],
+    ]);
+    expect(JSON.parse((await tool('qpdf', ['--json', '--json-key=acroform', f])).out).acroform.fields).toEqual([]);
+    expect(await text(f, 1)).toContain('Åse Øvergård');
   }, 60_000);
 
   test('a template without seal.box, or with a field that is not a package field, is a TemplateError', async () => {
