@@ -354,6 +354,7 @@ function portalRouter(rt: HttpRuntime): express.Router {
     https: cfg.publicUrl.startsWith('https:'),
     log: rt.log,
     methodName: (m) => eidRegistry.label(m),
+    handwriting: async () => (await rt.signing()).handwritingOnly(),
     // the OIDC method first: its sign page answers the tasks that sign with it and passes the others on
     eidMethods: [
       oidcMethod({

@@ -47,11 +47,12 @@ function taskInfo(requestId: string, r: Omit<SigningRequest, 'task'>, t: Task, d
   const subject = t.subject ?? (r.subject ?? []).find((s) => s.id === t.subjectRef);
   const first = [...t.documentAction].sort((a, b) => (a.orderIndex ?? 0) - (b.orderIndex ?? 0))[0];
   const doc = first ? (first.document ?? docs.get(first.documentRef ?? '')) : undefined;
+  // (a handwriting-only method has no name: nothing to list)
   const methods = [
     ...(t.authentication?.method ?? []),
     ...(t.signature ?? []).flatMap((s) => s.method.map((m) => m.value)),
     ...(t.authenticationBasedSignature ?? []).flatMap((s) => s.method.map((m) => m.value)),
-  ];
+  ].filter((m) => m);
   return {
     id: `${requestId}/${t.id}`,
     requestId,

@@ -4,6 +4,7 @@ import type { PackagingTaskStatus, TaskStatus } from './enums';
 import { packagesShownBy } from './packagingtasks';
 import type { RequestRow, TaskDocumentRow, TaskRow } from './ports';
 import type { Dialog, FormField } from './types';
+import { handwritingOnly } from './validate';
 
 /** Why a task URL cannot be worked on, or that it can. */
 export type TaskAccess =
@@ -82,6 +83,8 @@ export interface PortalTask {
   signatureMethods: string[];
   /** the signature methods marked handwritten="true" (InkSign: a drawing after the eID) */
   handwrittenMethods: string[];
+  /** the task's signature is a drawing only (`<method handwritten="true"/>`): a simple electronic signature, no eID signs */
+  handwritingOnly: boolean;
   clientReference?: string;
   /** the signer has signed and the package is being sealed (a seal job is pending): nothing more may be done here */
   sealing?: boolean;
@@ -136,6 +139,7 @@ export function portalTask(
     redirects: { complete: t.onTaskComplete, cancel: t.onTaskCancel, postpone: t.onTaskPostpone },
     signatureMethods: [...(t.signature ?? []), ...(t.authenticationBasedSignature ?? [])].flatMap((x) => x.method.map((m) => m.value)),
     handwrittenMethods: (t.signature ?? []).flatMap((x) => x.method.filter((m) => m.handwritten).map((m) => m.value)),
+    handwritingOnly: (t.signature ?? []).some((x) => x.method.some(handwritingOnly)),
     clientReference: request.clientReference,
   };
 }

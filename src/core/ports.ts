@@ -258,6 +258,8 @@ export interface SealContext {
   clientIp?: string;
   /** an authentication-based signature: who the eID vouched for, and the eID's answer that commits to the act */
   authentication?: AuthenticationEvidence;
+  /** a handwriting-only signature (no eID): the package describes a simple electronic signature */
+  handwritingOnly?: boolean;
 }
 
 /**

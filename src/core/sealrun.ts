@@ -54,6 +54,8 @@ export interface SealAct {
   externalContext?: string;
   /** an authentication-based signature: the signer as the eID named them, and the eID's answer as evidence */
   authentication?: AuthenticationEvidence;
+  /** a handwriting-only signature: no eID, no signer certificate; a simple electronic signature (the drawing is in the native signature) */
+  handwritingOnly?: boolean;
   /** the head of the request's history chain when the run began (docs/audit.md) */
   historyHead?: { seq: number; hash: string };
 }
@@ -159,6 +161,7 @@ export class SealRuns extends UseCase<Tx, SealRunDeps> {
         nationalId: pt.nationalId,
         externalContext: pt.clientReference,
         authentication: c.authentication,
+        handwritingOnly: c.handwritingOnly,
         historyHead: await tx.historyHead(row.requestId),
       };
       return { row, svc, group, act, attempts: job.attempts + 1 };

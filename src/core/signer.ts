@@ -99,6 +99,17 @@ export interface SignTaskInput<Signer> {
   authentication?: AuthenticationEvidence;
   /** the signer's drawing, when the task's signature method is handwritten */
   handwriting?: Handwriting;
+  /** the drawing is the whole signature (`<method handwritten="true"/>`): a simple electronic signature, said so in the package */
+  handwritingOnly?: boolean;
+}
+
+/**
+ * The signer of a handwriting-only act: nobody an eID names. The platform signs the act (documents, sign text,
+ * drawing) with its own key (src/signing/pipeline.ts handwritingOnly) and the package says it is a simple
+ * electronic signature.
+ */
+export interface HandwritingOnlySigner {
+  kind: 'handwriting-only';
 }
 
 /** The act is recorded: one seal job per act, sealed by the worker (core/sealrun.ts). */
@@ -396,6 +407,7 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
         userAgent: input.userAgent,
         clientIp: input.clientIp,
         ...(input.authentication ? { authentication: input.authentication } : {}),
+        ...(input.handwritingOnly ? { handwritingOnly: true } : {}),
       },
       status: 'pending',
       attempts: 0,

@@ -177,11 +177,29 @@ function checkDocument(c: Checker, d: Document, path: Path): void {
   }
 }
 
-function checkMethods(c: Checker, methods: ReadonlyArray<string | Method> | undefined, allowed: ReadonlySet<string>, path: Path): void {
+/** A signature method with no name and handwritten="true": a handwriting-only signature (InkSign without an eID). */
+export const handwritingOnly = (m: string | Method): boolean => typeof m !== 'string' && m.handwritten === true && !m.value?.trim();
+
+/** `signature`: the list may hold a handwriting-only method (checkSignatures). */
+function checkMethods(
+  c: Checker,
+  methods: ReadonlyArray<string | Method> | undefined,
+  allowed: ReadonlySet<string>,
+  path: Path,
+  signature = false,
+): void {
   c.count(methods, LIMITS.methodsPerList, at(path, 'method'), 1);
   (methods ?? []).forEach((m, i) => {
     const name = typeof m === 'string' ? m : m.value;
     const p = at(path, 'method', i);
+    if (signature && handwritingOnly(m)) return;
+    if (typeof m !== 'string' && !name?.trim()) {
+      const why = signature
+        ? 'may be empty only with handwritten="true"'
+        : 'may be empty only in signature/method, with handwritten="true"';
+      c.fail(p, `is required: a method name ${why} (a handwriting-only signature)`);
+      return;
+    }
     if (!c.required(name, p)) return;
     if (!allowed.has(name)) {
       const known = [...allowed].sort().join(', ') || 'none are enabled';
@@ -320,10 +338,7 @@ function checkTask(c: Checker, t: Task, idx: RequestIndex, ctx: ValidationContex
     c.text(v, at(path, wire), 64);
   }
   c.text(t.signText, at(path, 'sign-text'));
-  (t.signature ?? []).forEach((s, i) => {
-    checkDialog(c, s.dialog, at(at(path, 'signature', i), 'dialog'));
-    checkMethods(c, s.method, ctx.signatureMethods, at(path, 'signature', i));
-  });
+  checkSignatures(c, t, ctx, path);
   (t.authenticationBasedSignature ?? []).forEach((s, i) => {
     checkDialog(c, s.dialog, at(at(path, 'authentication-based-signature', i), 'dialog'));
     checkMethods(
@@ -332,6 +347,25 @@ function checkTask(c: Checker, t: Task, idx: RequestIndex, ctx: ValidationContex
       ctx.authenticationBasedSignatureMethods ?? ctx.authenticationMethods,
       at(path, 'authentication-based-signature', i),
     );
+  });
+}
+
+/**
+ * signature/method: known signature methods, or one handwriting-only method (empty, handwritten="true"), which
+ * must then be the task's only signature method (docs/integrators.md "Handwritten signature (InkSign)").
+ */
+function checkSignatures(c: Checker, t: Task, ctx: ValidationContext, path: Path): void {
+  const all = (t.signature ?? []).flatMap((s) => s.method ?? []).length + (t.authenticationBasedSignature ?? []).length;
+  (t.signature ?? []).forEach((s, i) => {
+    const p = at(path, 'signature', i);
+    checkDialog(c, s.dialog, at(p, 'dialog'));
+    const only = (s.method ?? []).findIndex(handwritingOnly);
+    if (only >= 0 && all > 1)
+      c.fail(
+        at(p, 'method', only),
+        'a handwriting-only method (no name, handwritten="true") must be the only signature method of the task',
+      );
+    checkMethods(c, s.method, ctx.signatureMethods, p, true);
   });
 }
 

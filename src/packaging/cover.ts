@@ -69,17 +69,15 @@ function blocks(v: PackageValues, t: PackageTexts, drawings: ReadonlyArray<RowIm
   }
   out.push({ kind: 'heading', text: t.signers });
   v.signers.forEach((s, i) => {
-    const rows = [row(t.name, s.name)];
+    // a handwriting-only signature: nobody an eID named, no certificate of the signer; said so in the method row
+    const only = s.level === 'simple';
+    const rows = [row(t.name, only ? t.notIdentified : s.name)];
     if (s.nationalId) rows.push(row(t.nationalId, s.nationalId));
-    rows.push(row(t.nationality, s.nationality), row(t.method, s.method));
+    rows.push(row(t.nationality, s.nationality), row(t.method, only ? t.handwritingOnly : s.method));
     if (s.pid) rows.push(row(t.pid, s.pid));
-    rows.push(
-      row(t.signedAt, s.signedAt),
-      row(t.certSubject, s.certSubject),
-      row(t.certIssuer, s.certIssuer),
-      row(t.indication, s.indication),
-      row(t.signedDocuments, s.documents),
-    );
+    rows.push(row(t.signedAt, s.signedAt));
+    if (!only) rows.push(row(t.certSubject, s.certSubject), row(t.certIssuer, s.certIssuer));
+    rows.push(row(t.indication, s.indication), row(t.signedDocuments, s.documents));
     const drawing = drawings[i];
     if (drawing) rows.push({ label: t.handwriting, value: '', image: drawing });
     out.push({ kind: 'card', rows });

@@ -32,7 +32,8 @@ export interface LtvSdoSummary {
   id: string;
   documents: SdoDocument[];
   signText: string;
-  signer: { name: string; pid?: string; nationalId?: string; nationality?: string; certificateKind?: string };
+  /** level `simple`: a handwriting-only signature (SignatureLevel; no eID, the certificate is the platform's) */
+  signer: { name: string; pid?: string; nationalId?: string; nationality?: string; certificateKind?: string; level?: 'simple' };
   trustedSigningTime: Date;
   signerCertificate: { subject: string; issuer: string };
   initialVerification: { indication: string; subIndication?: string };
@@ -250,8 +251,10 @@ export function signerOf(s: LtvSdoSummary, documentIds: string[] = s.documents.m
     method: s.signer.certificateKind,
     pid: s.signer.pid,
     signedAt: s.trustedSigningTime,
-    certSubject: s.signerCertificate.subject,
-    certIssuer: s.signerCertificate.issuer,
+    // a handwriting-only signature has no certificate of the signer (the native signature's is the platform's)
+    certSubject: s.signer.level ? '' : s.signerCertificate.subject,
+    certIssuer: s.signer.level ? '' : s.signerCertificate.issuer,
+    ...(s.signer.level ? { level: s.signer.level } : {}),
     indication: s.initialVerification.indication,
     documentIds,
     signText: s.signText,
@@ -286,6 +289,7 @@ export function readLtvSdo(input: Uint8Array | ParsedLtvSdo, decoded: DecodedDoc
       nationalId: optText(sd, 'SignerNationalId'),
       nationality: optText(sd, 'SignerNationality'),
       certificateKind: optText(sd, 'CertificateKind'),
+      ...(child(sd, 'SignatureLevel', LTVSDO_NS)?.getAttribute('Level') === 'simple' ? { level: 'simple' as const } : {}),
     },
     trustedSigningTime: time,
     signerCertificate: certificateOf(native, 'the native signature'),

@@ -34,6 +34,7 @@ export const TEMPLATE_FIELDS: readonly string[] = Object.freeze([
   'signers.N.certSubject',
   'signers.N.certIssuer',
   'signers.N.indication',
+  'signers.N.level',
   'signers.N.documents',
   'signers.N.handwriting',
   'seal.subject',

@@ -32,6 +32,8 @@ export interface PackageTexts {
   indication: string;
   signedDocuments: string;
   handwriting: string;
+  handwritingOnly: string;
+  notIdentified: string;
   seal: string;
   sealSubject: string;
   sealIssuer: string;
@@ -74,6 +76,8 @@ const en: PackageTexts = {
   indication: 'Initial verification',
   signedDocuments: 'Documents signed',
   handwriting: 'Handwritten signature, part of the signed evidence',
+  handwritingOnly: 'handwritten signature only (simple electronic signature)',
+  notIdentified: 'not identified (no eID)',
   seal: 'Platform seal',
   sealSubject: 'Seal certificate',
   sealIssuer: 'Issuer',
@@ -116,6 +120,8 @@ const da: PackageTexts = {
   indication: 'Indledende verifikation',
   signedDocuments: 'Underskrevne dokumenter',
   handwriting: 'Håndskrevet underskrift, en del af det underskrevne bevis',
+  handwritingOnly: 'kun håndskrevet underskrift (simpel elektronisk signatur)',
+  notIdentified: 'ikke identificeret (intet eID)',
   seal: 'Platformens segl',
   sealSubject: 'Seglcertifikat',
   sealIssuer: 'Udsteder',
@@ -158,6 +164,8 @@ const nb: PackageTexts = {
   indication: 'Innledende verifisering',
   signedDocuments: 'Signerte dokumenter',
   handwriting: 'Håndskrevet signatur, en del av det signerte beviset',
+  handwritingOnly: 'kun håndskrevet signatur (enkel elektronisk signatur)',
+  notIdentified: 'ikke identifisert (ingen eID)',
   seal: 'Plattformens segl',
   sealSubject: 'Seglsertifikat',
   sealIssuer: 'Utsteder',
@@ -200,6 +208,8 @@ const sv: PackageTexts = {
   indication: 'Inledande verifiering',
   signedDocuments: 'Undertecknade dokument',
   handwriting: 'Handskriven underskrift, en del av det undertecknade beviset',
+  handwritingOnly: 'endast handskriven underskrift (enkel elektronisk underskrift)',
+  notIdentified: 'inte identifierad (ingen e-legitimation)',
   seal: 'Plattformens sigill',
   sealSubject: 'Sigillcertifikat',
   sealIssuer: 'Utfärdare',
@@ -242,6 +252,8 @@ const fi: PackageTexts = {
   indication: 'Alkutarkistus',
   signedDocuments: 'Allekirjoitetut asiakirjat',
   handwriting: 'Käsin piirretty allekirjoitus, osa allekirjoitettua todistetta',
+  handwritingOnly: 'vain käsin piirretty allekirjoitus (yksinkertainen sähköinen allekirjoitus)',
+  notIdentified: 'ei tunnistettu (ei sähköistä tunnistusta)',
   seal: 'Alustan sinetti',
   sealSubject: 'Sinettivarmenne',
   sealIssuer: 'Myöntäjä',

@@ -27,6 +27,8 @@ export interface PackageSigner {
   signedAt: Date;
   certSubject: string;
   certIssuer: string;
+  /** `simple`: a handwriting-only signature, a simple electronic signature (no eID, no certificate of the signer) */
+  level?: 'simple';
   /** the initial verification's indication, e.g. `TOTAL-PASSED` */
   indication: string;
   /** the ids of the documents this signature covers (each must be one of `documents`) */

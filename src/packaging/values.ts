@@ -24,6 +24,8 @@ export interface SignerValues {
   certIssuer: string;
   indication: string;
   documents: string;
+  /** `simple` for a handwriting-only signature (a simple electronic signature: no eID, no certificate of the signer), else empty */
+  level: string;
 }
 
 export interface PackageValues {
@@ -74,6 +76,7 @@ export function packageValues(c: PackageContent, sections: PackageSection[], sha
       certIssuer: s.certIssuer,
       indication: s.indication,
       documents: s.documentIds.map((id) => label.get(id) ?? id).join('; '),
+      level: s.level ?? '',
     })),
     seal: { ...c.seal },
     verificationUrl: c.verificationUrl ?? '',

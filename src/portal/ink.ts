@@ -4,6 +4,7 @@
 // device (pointer type, screen size; the user agent is the request's). Everything is checked here before
 // anything is kept: bounded sizes and counts, a real PNG whose image data decodes to its stated dimensions,
 // and at least one stroke. Refusals name a translated text key.
+import express from 'express';
 import { pngSize } from '../content/png';
 import { HANDWRITING_LIMITS, type Handwriting } from '../core/signer';
 import { t, type TextKey } from './i18n';
@@ -79,18 +80,29 @@ export type StoredInk = Omit<Handwriting, 'png'> & { png: string };
 export const storeInk = (h: Handwriting): StoredInk => ({ ...h, png: Buffer.from(h.png).toString('base64') });
 export const loadInk = (s: StoredInk): Handwriting => ({ ...s, png: new Uint8Array(Buffer.from(s.png, 'base64')) });
 
-/** What the pad page needs of its page: language, the form's action and hidden fields. */
+/** What the pad page needs of its page: language, the form's action and hidden fields; `submit`: the button's text (Next). */
 export interface InkView {
   lang: Parameters<typeof t>[0];
   action: string;
   hidden: Html;
+  submit?: TextKey;
 }
+
+const inkForm = express.urlencoded({ extended: false, limit: INK_BODY_LIMIT, parameterLimit: 200 });
+
+/**
+ * The pad's form parser. A body over the limit is read off and marked, to be answered as a refused drawing
+ * (inkTooLarge; the parser's own error page is not translated).
+ */
+export const inkBody: express.RequestHandler = (req, res, go) =>
+  inkForm(req, res, (err?: unknown) => (((req as { inkTooLarge?: boolean }).inkTooLarge = err !== undefined), go()));
+export const inkTooLarge = (req: express.Request): boolean => (req as { inkTooLarge?: boolean }).inkTooLarge === true;
 
 /** The drawing pad: label and instructions, the canvas, Undo / Clear (buttons), Next and Cancel; the script draws. */
 export function inkPad(v: InkView, notice?: Html): Html {
   const l = v.lang;
   const buttons = html`<div class="actions"><button type="button" class="button secondary" id="ink-undo">${t(l, 'ink.undo')}</button><button type="button" class="button secondary" id="ink-clear">${t(l, 'ink.clear')}</button></div>`;
   const fields = html`<input type="hidden" name="strokes" id="ink-strokes" value=""><input type="hidden" name="png" id="ink-png" value=""><input type="hidden" name="pointer" id="ink-pointer" value=""><input type="hidden" name="screen" id="ink-screen" value="">`;
-  const next = html`<div class="actions"><button class="button" name="do" value="next">${t(l, 'ink.next')}</button><button class="button secondary" name="do" value="cancel" formnovalidate>${t(l, 'login.cancel')}</button></div>`;
+  const next = html`<div class="actions"><button class="button" name="do" value="next">${t(l, v.submit ?? 'ink.next')}</button><button class="button secondary" name="do" value="cancel" formnovalidate>${t(l, 'login.cancel')}</button></div>`;
   return html`${notice}<h3 id="ink-title">${t(l, 'ink.title')}</h3><p id="ink-help">${t(l, 'ink.help')}</p><noscript><p class="status warn">${t(l, 'ink.noScript')}</p></noscript><form method="post" id="ink-form" action="${v.action}">${v.hidden}${fields}<div class="inkpad"><canvas id="ink-pad" role="img" aria-label="${t(l, 'ink.pad')}" aria-describedby="ink-help"></canvas></div>${buttons}${next}</form><script src="/portal/static/inkpad.js" defer></script>`;
 }

@@ -22,6 +22,7 @@ import { loginPage, unreadyAlerts, wizard, type LoginForm } from './wizard';
 import { mountAct } from './pages/act';
 import { mountDocument, mountPdfjs } from './pages/document';
 import { mountForm } from './pages/form';
+import { mountHandwriting, type HandwritingMaker } from './pages/handwriting';
 import { mountProfiles } from './pages/profile';
 import { mountRefusedForms } from './pages/refused';
 import { mountTaskUrl } from './pages/taskurl';
@@ -54,6 +55,8 @@ export interface PortalDeps {
   sessions: PortalSessionRepository;
   /** where this instance serves the root its seal chains to (the test CA's), linked from /verify */
   rootCertificateUrl?: string;
+  /** the platform's handwriting-only signature maker (pages/handwriting.ts); none: such tasks cannot be signed here */
+  handwriting?: HandwritingMaker;
   /** PUBLIC_URL is https (the cookie of an embeddable service may then be SameSite=None: embed.ts) */
   https?: boolean;
 }
@@ -80,6 +83,7 @@ export function portalRoutes(d: PortalDeps): express.Router {
   mountForm(r, kit);
   mountUpload(r, kit);
   mountAct(r, kit);
+  if (d.handwriting) mountHandwriting(r, kit, d.handwriting);
   mountVerify(r, { rootUrl: d.rootCertificateUrl });
   mountRefusedForms(r);
   return r;

@@ -138,3 +138,14 @@ export const csrfOk = (c: Ctx, form: Record<string, unknown>) => {
 /** The answer to a POST without this session's CSRF token: nothing changed, go back. */
 export const csrfRefused = (c: Ctx) =>
   message(c.lang, 'csrf.title', 'csrf.body', 'warn', html`<p><a href="${`${c.base}?${c.query}`}">${t(c.lang, 'doc.back')}</a></p>`);
+
+/** The documents delivered to the signer in this session, as lines of the package's audit trail (before the signature). */
+export const shownAudit = (c: Ctx): Array<{ type: string; text: string }> => {
+  const viewed = new Set(c.login?.viewed ?? []);
+  return c.pt.documents
+    .filter((x) => viewed.has(x.id))
+    .map((x) => ({
+      type: x.mimeType === 'application/pdf' ? 'pdf-shown' : 'document-shown',
+      text: `${x.description ?? x.id} shown to the signer`,
+    }));
+};

@@ -56,6 +56,11 @@ export interface OfflineResult {
   native?: VerificationReport;
   /** an authentication-based signature's OpenID Connect evidence, rechecked (signing/evidence.ts) */
   authentication?: EvidenceResult;
+  /**
+   * `simple`: the package says the signature is a handwriting-only one (SignerDescription/SignatureLevel): a simple
+   * electronic signature, whose native signature is the platform's, not a signer's certificate
+   */
+  level?: 'simple';
   /** the signature time-stamp and the archive time-stamps after it, each at its own time (docs/ltvsdo.md) */
   timeStamps: TimeStampChainReport;
   at: Date;
@@ -118,7 +123,10 @@ export async function verifyLtvSdo(
   const worst = [seal, native, timeStamps, authentication && { indication: authentication.ok ? 'TOTAL-PASSED' : 'TOTAL-FAILED' }]
     .filter((r): r is { indication: Indication } => !!r)
     .reduce<Indication>((w, r) => (RANK[r.indication] > RANK[w] ? r.indication : w), 'TOTAL-PASSED');
-  return { indication: hasNative ? worst : 'TOTAL-FAILED', seal, native, authentication, timeStamps, at, now };
+  const sd = elements(root).find((c) => c.localName === 'SignerDescription');
+  const simple = !!sd && elements(sd).some((c) => c.localName === 'SignatureLevel' && c.getAttribute('Level') === 'simple');
+  const level = simple ? { level: 'simple' as const } : {};
+  return { indication: hasNative ? worst : 'TOTAL-FAILED', seal, native, authentication, ...level, timeStamps, at, now };
 }
 
 /**
@@ -187,9 +195,14 @@ export function describe(r: OfflineResult): string {
               : []),
             `certificate: the platform's (an authentication-based signature), ${r.native?.signer ? signerText(r.native.signer) : '?'}`,
           ]
-        : r.native?.signer
-          ? [`signer: ${signerText(r.native.signer)}`]
-          : []),
+        : r.level === 'simple'
+          ? [
+              'signature level: simple electronic signature — a handwritten signature only: no eID identified the signer and no certificate of the signer signed',
+              `certificate: the platform's, over the documents, the sign text and the drawing, ${r.native?.signer ? signerText(r.native.signer) : '?'}`,
+            ]
+          : r.native?.signer
+            ? [`signer: ${signerText(r.native.signer)}`]
+            : []),
     ].join('\n') + '\n'
   );
 }

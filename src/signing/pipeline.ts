@@ -14,11 +14,11 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import type * as x509 from '@peculiar/x509';
-import type { SignatureAct, SignatureMaker } from '../core/signer';
+import type { HandwritingOnlySigner, SignatureAct, SignatureMaker } from '../core/signer';
 import type { AuthenticationEvidence } from '../core/ports';
 import { normaliseSignText } from '../trust/oidc/nonce';
 import type { SealAct, SealMaker } from '../core/sealrun';
-import { buildLtvSdo, describeUserAgent, type ContextDescription } from '../trust/ltvsdo';
+import { buildLtvSdo, describeUserAgent, HANDWRITING_ONLY_SIGNER, type ContextDescription } from '../trust/ltvsdo';
 import { certificateKind, cvrOf, organisationOf, pidOf, ridOf } from '../testca/pki';
 import { timestampFor } from '../trust/tsp/request';
 import { verifyXmlSignature } from '../trust/validation/process';
@@ -154,6 +154,21 @@ export class SigningPipeline implements SignatureMaker<SigningIdentity>, SealMak
     };
   }
 
+  /**
+   * The native signature of a handwriting-only act (`<method handwritten="true"/>`, docs/ltvsdo.md): no eID and no
+   * signer key, so the platform signs the documents, the sign text and the drawing with its seal key, as for an
+   * authentication-based act; the package says that this is a simple electronic signature (seal()).
+   */
+  handwritingOnly(): SignatureMaker<HandwritingOnlySigner> {
+    return {
+      nativeSignature: async (act) => {
+        if (!act.handwriting) throw new Error('a handwriting-only signature needs the drawing');
+        const { signText, documents, handwriting } = act;
+        return createNativeSignature({ signer: this.trust.seal, signText, documents, signingTime: this.now(), handwriting });
+      },
+    };
+  }
+
   /** Both parts at once: the native signature, then the seal job's work on it. */
   async sign(act: SignAct): Promise<SignOutcome> {
     const nativeXml = await this.nativeSignature(act);
@@ -185,7 +200,7 @@ export class SigningPipeline implements SignatureMaker<SigningIdentity>, SealMak
       const reason = `signature refused by the initial verification: ${report.indication}${report.subIndication ? ` ${report.subIndication}` : ''}: ${report.message}`;
       return { ok: false, stage: 'initial-verification', reason, retry: tryLater(report), report };
     }
-    if (act.nationalId && !act.authentication)
+    if (act.nationalId && !act.authentication && !act.handwritingOnly)
       audit.push({ time: this.now(), type: 'cpr-verified', text: "the signer's CPR was collected and matched to the PID" });
 
     const time = await timeP;
@@ -195,16 +210,19 @@ export class SigningPipeline implements SignatureMaker<SigningIdentity>, SealMak
       id: `ltvsdo-${act.requestId}-${act.taskId}`.replace(/[^\w.-]/g, '_'),
       nativeSignatureXml: native,
       // an authentication-based signature names the person the eID vouched for; the certificate is the platform's
+      // a handwriting-only signature names nobody: a simple electronic signature, the certificate is the platform's
       signer: auth
         ? { ...auth.signer, kind: `oidc:${auth.method}` }
-        : {
-            name: cert.subjectName.getField('CN')[0] ?? cert.subject,
-            pid: pidOf(cert),
-            nationalId: act.nationalId,
-            nationality: 'DK',
-            kind: certificateKind(cert),
-            ...(cvrOf(cert) ? { organisation: organisationOf(cert), cvr: cvrOf(cert), rid: ridOf(cert) } : {}),
-          },
+        : act.handwritingOnly
+          ? HANDWRITING_ONLY_SIGNER
+          : {
+              name: cert.subjectName.getField('CN')[0] ?? cert.subject,
+              pid: pidOf(cert),
+              nationalId: act.nationalId,
+              nationality: 'DK',
+              kind: certificateKind(cert),
+              ...(cvrOf(cert) ? { organisation: organisationOf(cert), cvr: cvrOf(cert), rid: ridOf(cert) } : {}),
+            },
       authentication: auth,
       trustedTime: { ...time, source: 'RFC 3161 time-stamping authority' },
       validation: {

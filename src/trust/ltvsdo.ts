@@ -6,6 +6,16 @@ import { el, raw, render, type XChild, type XEl } from './xml/c14n';
 
 export const LTVSDO_NS = 'urn:segl:ltvsdo:1';
 
+/** What a SignerDescription/SignatureLevel says, by its Level. */
+export const SIGNATURE_LEVELS = {
+  simple:
+    'simple electronic signature: a handwritten signature drawn in the portal, with no eID and no certificate of the signer; ' +
+    "the platform's certificate signs the act (documents, sign text, drawing and device) and its seal covers the package",
+} as const;
+
+/** The signer description of a handwriting-only signature (docs/ltvsdo.md): nobody identified, level `simple`. */
+export const HANDWRITING_ONLY_SIGNER = { name: 'not identified (handwritten signature only)', level: 'simple' } as const;
+
 export interface ContextDescription {
   client?: { userAgent?: string; operatingSystem?: string; browser?: string; ip?: string };
   server: { operatingSystem: string; runtime: string; components: Array<{ name: string; version: string }> };
@@ -31,6 +41,8 @@ export interface LtvSdoInput {
     organisation?: string;
     cvr?: string;
     rid?: string;
+    /** `simple`: a simple electronic signature (a handwriting-only signature: no eID, no certificate of the signer) */
+    level?: 'simple';
   };
   /** signing time from the trusted time source, with the RFC 3161 token over the native SignatureValue */
   trustedTime: { time: Date; tokenDer: Uint8Array; source: string };
@@ -160,6 +172,7 @@ export function buildLtvSdo(p: LtvSdoInput): string {
       opt('SignerOrganisation', p.signer.organisation),
       opt('SignerCvr', p.signer.cvr),
       opt('SignerRid', p.signer.rid),
+      p.signer.level && l('SignatureLevel', { Level: p.signer.level }, SIGNATURE_LEVELS[p.signer.level]),
     ),
     p.authentication && evidence(p.authentication),
     l(

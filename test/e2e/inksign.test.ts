@@ -4,11 +4,19 @@
 // 360×740 → 740×360: the first stroke is redrawn where it was drawn, relative to the pad), a second stroke,
 // Next, password and key-card code, Sign: the task completes, and the package's strokes are the ones drawn. Every
 // other step (login, key-card codes, Send in, the pad's buttons, Next, Sign) is done with the keyboard.
+// Handwriting only (`<method handwritten="true"/>`): no eID login at all; the document read, Send in, the pad
+// (axe-clean) drawn with the mouse, Sign: the task completes, the package holds the strokes, says "simple
+// electronic signature", and xmlsec1 verifies its two signatures.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import { axeViolations, launchChromium } from '../support/chromium';
 import { keyCardCode } from '../support/portalflow';
 import { createRequestXml } from '../support/soap';
 import { startServer, type TestServer } from '../support/server';
+import { xmlsecEachSignature } from '../support/xmlsec';
+import { completedPackage } from '../support/inkflow';
 
 describe('the InkSign drawing pad (sqlite, Chromium, touch)', () => {
   let s: TestServer;
@@ -118,10 +126,7 @@ describe('the InkSign drawing pad (sqlite, Chromium, touch)', () => {
     } finally {
       await ctx.close();
     }
-    const svc = (await s.rt.services.find('demo'))!;
-    expect((await s.rt.documents.requests.getStatus(svc, [requestId]))[0]!.taskStatus).toBe('completed');
-    const doc = await s.rt.documents.requests.resultDocument(svc, requestId, 't1', 'd1');
-    const xml = Buffer.from(await s.rt.blobs.getBytes(doc.blobKey)).toString('utf8');
+    const xml = await completedPackage(s, requestId);
     const strokes = [...xml.matchAll(/<sp:Stroke Index="\d+" PointerType="([a-z]+)">([^<]*)<\/sp:Stroke>/g)].map((m) => ({
       type: m[1],
       points: m[2]!.split(' ').map((x) => x.split(',').map(Number)),
@@ -136,5 +141,54 @@ describe('the InkSign drawing pad (sqlite, Chromium, touch)', () => {
     expect(one!.points[0]![3]).toBeCloseTo(0.7, 2);
     expect(xml).toMatch(/<sp:Device PointerType="touch" Screen="\d+x\d+"><sp:UserAgent>[^<]*Chrome/);
     expect(xml).toMatch(/<sp:Image Encoding="base64" Height="300" MimeType="image\/png" Width="750">/);
+  });
+
+  test('handwriting only: no eID login, the document read, drawn with the mouse, Sign: completed, the strokes sealed, xmlsec1 verifies', async () => {
+    const requestId = await createRequestXml(
+      s.endpoint,
+      'demo',
+      s.demoPassword,
+      `<document xsi:type="provided-document" id="d1" mime-type="text/plain"><description>Receipt</description><data>${Buffer.from('Received: one bicycle.\n').toString('base64')}</data></document>` +
+        '<task id="t1"><document-action type="sign"><document-ref>d1</document-ref></document-action><signature><method handwritten="true"/></signature></task>',
+    );
+    const q = `request_id=${requestId}&task_id=t1`;
+    const ctx = await browser.newContext({ viewport: { width: 800, height: 900 } });
+    try {
+      const p = await ctx.newPage();
+      await p.goto(`${s.url}/std/docaction/demo?${q}`);
+      expect(await p.locator('input[type="password"]').count()).toBe(0); // no login
+      await p.getByRole('link', { name: /Open/ }).first().click();
+      await p.waitForSelector('pre.text');
+      await p.goto(`${s.url}/std/docaction/demo?${q}`);
+      await p.getByRole('button', { name: 'Send in' }).click();
+      await p.waitForSelector('#ink-pad');
+      expect(await p.locator('h2').first().innerText()).toBe('Sign with a handwritten signature only (simple electronic signature)');
+      expect(await axeViolations(p)).toEqual([]);
+      const b = (await p.locator('#ink-pad').boundingBox())!;
+      await p.mouse.move(b.x + b.width * 0.2, b.y + b.height * 0.4);
+      await p.mouse.down();
+      for (let i = 1; i <= 10; i++) await p.mouse.move(b.x + b.width * (0.2 + 0.05 * i), b.y + b.height * (0.4 + 0.02 * i));
+      await p.mouse.up();
+      await p.getByRole('button', { name: 'Sign', exact: true }).click();
+      await p.waitForSelector('h1:text("Your signature has been received")', { timeout: 30_000 });
+    } finally {
+      await ctx.close();
+    }
+    const xml = await completedPackage(s, requestId);
+    const strokes = [...xml.matchAll(/<sp:Stroke Index="\d+" PointerType="mouse">([^<]*)<\/sp:Stroke>/g)];
+    expect(strokes).toHaveLength(1);
+    const first = strokes[0]![1]!.split(' ')[0]!.split(',').map(Number);
+    expect(first[0]).toBeCloseTo(0.2, 1);
+    expect(first[1]).toBeCloseTo(0.4, 1);
+    expect(xml).toMatch(/<SignatureLevel Level="simple">simple electronic signature/);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'segl-inkalone-e2e-'));
+    try {
+      const pem = async (n: string) => (await fetch(`${s.url}/pki/${n}.pem`)).text();
+      const outs = await xmlsecEachSignature(dir, xml, await pem('root'), [await pem('ca'), await pem('service-ca')]);
+      expect(outs).toHaveLength(2);
+      for (const out of outs) expect(out).toMatch(/^OK$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -6,40 +6,27 @@
 // stroke breaks them.
 import { createHash } from 'node:crypto';
 import { verifyLtvSdo } from '../../src/signing/offline';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { createRequestXml } from '../support/soap';
 import { BrowserLike, formBody, formsOf, keyCardCode, pageText, step } from '../support/portalflow';
 import { newSessionUser, sessionUrl, signingTask, textDoc } from '../support/usersessions';
 import { waitSealed } from '../support/sign';
-import { databases, startServer, type TestServer } from '../support/server';
+import { databases, type TestServer } from '../support/server';
 import { xmlsecEachSignature } from '../support/xmlsec';
 import { testPng, testStrokes } from '../support/inkpng';
-import { inkPad } from '../support/inkflow';
+import { inkPad, inkSuite } from '../support/inkflow';
 import * as x509 from '@peculiar/x509';
 
 describe.each(databases())('InkSign: a handwritten signature after the test eID (%s)', (db) => {
+  const suite = inkSuite(db, 'segl-ink-');
+  const pem = suite.pem;
   let s: TestServer;
   let dir: string;
-  const pem: Record<string, string> = {};
-  beforeAll(async () => {
-    s = await startServer(db);
-    dir = mkdtempSync(path.join(os.tmpdir(), 'segl-ink-'));
-    for (const n of ['root', 'ca', 'service-ca']) pem[n] = await (await fetch(`${s.url}/pki/${n}.pem`)).text();
-  });
-  afterAll(async () => {
-    await s?.stop();
-    rmSync(dir, { recursive: true, force: true });
+  beforeAll(() => {
+    s = suite.server();
+    dir = suite.dir();
   });
 
-  const rows = async (sql: string) => (await s.rt.db.query(sql, [])) as Array<Record<string, unknown>>;
-  /** what a refused drawing must leave as it was: the sessions' data, events, seal jobs */
-  const state = async () => ({
-    sessions: (await rows('SELECT data FROM portal_session ORDER BY id_hash')).map((r) => r.data),
-    events: (await rows('SELECT COUNT(*) AS n FROM event'))[0]!.n,
-    seals: (await rows('SELECT COUNT(*) AS n FROM seal_job'))[0]!.n,
-  });
+  const state = suite.state;
 
   /** A new handwritten task (in `language`), logged in with `u`, its document read, Send in, the user id: the pad. */
   const padFor = (u: { alias: string; password: string }, language = 'en') => inkPad(s, u, language);

@@ -1104,6 +1104,49 @@ describe('eID methods', () => {
     );
   });
 
+  test('an empty signature method only with handwritten="true" (handwriting only), and then as the one signature method', () => {
+    accepts((r) => {
+      t(r, 0).signature = [{ method: [{ value: '', handwritten: true }] }];
+    });
+    expectExactly(
+      check((r) => {
+        t(r, 0).signature = [{ method: [{ value: '' }] }];
+      }),
+      [
+        'request/task[0]/signature[0]/method[0]',
+        'is required: a method name may be empty only with handwritten="true" (a handwriting-only signature)',
+      ],
+    );
+    expectExactly(
+      check((r) => {
+        t(r, 0).signature = [{ method: [{ value: 'nemid-sign' }, { value: ' ', handwritten: true }] }];
+      }),
+      [
+        'request/task[0]/signature[0]/method[1]',
+        'a handwriting-only method (no name, handwritten="true") must be the only signature method of the task',
+      ],
+    );
+    expectExactly(
+      check((r) => {
+        t(r, 0).signature = [{ method: [{ value: '', handwritten: true }] }];
+        t(r, 0).authenticationBasedSignature = [{ method: [{ value: 'nemid' }] }];
+      }),
+      [
+        'request/task[0]/signature[0]/method[0]',
+        'a handwriting-only method (no name, handwritten="true") must be the only signature method of the task',
+      ],
+    );
+    expectExactly(
+      check((r) => {
+        t(r, 0).authenticationBasedSignature = [{ method: [{ value: '', handwritten: true }] }];
+      }),
+      [
+        'request/task[0]/authentication-based-signature[0]/method[0]',
+        'is required: a method name may be empty only in signature/method, with handwritten="true" (a handwriting-only signature)',
+      ],
+    );
+  });
+
   test('authentication-based-signature methods must be known authentication methods', () => {
     accepts((r) => {
       t(r, 0).authenticationBasedSignature = [{ method: [{ value: 'nemid' }] }];

@@ -97,8 +97,10 @@ async function sendIn(d: PageKit, a: Act): Promise<void> {
   )
     return;
   if (toSign.length > 0) {
-    // Signing needs the signer's eID signature: the sign step is the eID method's (src/eid/testid/steps.ts).
-    d.redirect(res, c, `${c.base}/sign?${c.query}&${toSign.map((x) => `document_id=${encodeURIComponent(x.id)}`).join('&')}`);
+    // Signing needs the signer's eID signature: the sign step is the eID method's (src/eid/testid/steps.ts);
+    // a handwriting-only task's is the drawing pad's (handwriting.ts)
+    const step = c.pt.handwritingOnly ? 'handwriting' : 'sign';
+    d.redirect(res, c, `${c.base}/${step}?${c.query}&${toSign.map((x) => `document_id=${encodeURIComponent(x.id)}`).join('&')}`);
     return;
   }
   let done: 'done.sent' | 'closed.completed' = 'done.sent';

@@ -283,4 +283,7 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
   'ink.tooLarge': 'Tegningen er for stor. Ryd den, og tegn den igen med færre streger.',
   'ink.invalid': 'Tegningen kunne ikke bruges. Ryd den, og tegn den igen.',
   'ink.noScript': 'Tegning kræver JavaScript, som er slået fra i denne browser.',
+  'ink.only': 'kun en håndskrevet underskrift (simpel elektronisk signatur)',
+  'ink.onlyHelp':
+    'Der bruges intet eID: din tegning er underskriften og gemmes med dokumenterne, tidspunktet og din enhed. Det er en simpel elektronisk signatur.',
 };

@@ -279,6 +279,9 @@ export const PORTAL_EN = {
   'ink.tooLarge': 'The drawing is too large. Clear it and draw it again with fewer strokes.',
   'ink.invalid': 'The drawing could not be used. Clear it and draw it again.',
   'ink.noScript': 'Drawing needs JavaScript, which is turned off in this browser.',
+  'ink.only': 'a handwritten signature only (simple electronic signature)',
+  'ink.onlyHelp':
+    'No eID is used: your drawing is the signature, kept with the documents, the time and your device. This is a simple electronic signature.',
 } as const;
 
 export type PortalTextKey = keyof typeof PORTAL_EN;

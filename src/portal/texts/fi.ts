@@ -286,4 +286,7 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'ink.tooLarge': 'Piirros on liian suuri. Tyhjennä ruutu ja piirrä uudelleen vähemmillä vedoilla.',
   'ink.invalid': 'Piirrosta ei voitu käyttää. Tyhjennä ruutu ja piirrä uudelleen.',
   'ink.noScript': 'Piirtäminen vaatii JavaScriptin, joka on poistettu käytöstä tässä selaimessa.',
+  'ink.only': 'vain käsin piirretty allekirjoitus (yksinkertainen sähköinen allekirjoitus)',
+  'ink.onlyHelp':
+    'Sähköistä tunnistusta ei käytetä: piirroksesi on allekirjoitus, ja se tallennetaan asiakirjojen, ajan ja laitteesi tietojen kanssa. Tämä on yksinkertainen sähköinen allekirjoitus.',
 };

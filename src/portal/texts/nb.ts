@@ -284,4 +284,7 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'ink.tooLarge': 'Tegningen er for stor. Tøm feltet og tegn den på nytt med færre streker.',
   'ink.invalid': 'Tegningen kunne ikke brukes. Tøm feltet og tegn den på nytt.',
   'ink.noScript': 'Tegning krever JavaScript, som er slått av i denne nettleseren.',
+  'ink.only': 'kun en håndskrevet signatur (enkel elektronisk signatur)',
+  'ink.onlyHelp':
+    'Ingen eID brukes: tegningen din er signaturen og lagres med dokumentene, tidspunktet og enheten din. Dette er en enkel elektronisk signatur.',
 };

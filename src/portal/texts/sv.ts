@@ -283,4 +283,7 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
   'ink.tooLarge': 'Teckningen är för stor. Rensa och rita den igen med färre streck.',
   'ink.invalid': 'Teckningen kunde inte användas. Rensa och rita den igen.',
   'ink.noScript': 'Att rita kräver JavaScript, som är avstängt i den här webbläsaren.',
+  'ink.only': 'endast en handskriven underskrift (enkel elektronisk underskrift)',
+  'ink.onlyHelp':
+    'Ingen e-legitimation används: din teckning är underskriften och sparas med dokumenten, tidpunkten och din enhet. Det är en enkel elektronisk underskrift.',
 };

@@ -173,7 +173,7 @@ async function sdoView(bytes: Uint8Array, anchors: x509.X509Certificate[], given
     const s = readLtvSdo(parsed);
     view.signer = {
       name: s.signer.name,
-      method: s.signer.certificateKind,
+      method: s.signer.level === 'simple' ? 'handwritten signature only (simple electronic signature)' : s.signer.certificateKind,
       pid: s.signer.pid,
       nationalIdMasked: s.signer.nationalId ? maskNationalId(s.signer.nationalId) : undefined,
       nationality: s.signer.nationality,

@@ -15,6 +15,7 @@ import { alert, codeForm, failureText, passwordField, signPage, signable } from 
 import { methodOk } from './sign';
 import { handwritten, sendPad } from './ink';
 import { loadInk } from '../../../portal/ink';
+import { shownAudit } from '../../../portal/task';
 
 /** The password and the code checked; on failure the sign page again (a wrong code asks for the next one). */
 async function authorise(
@@ -69,14 +70,8 @@ async function signerRefused(s: Steps, c: Ctx, res: express.Response, auth: Sign
 
 /** What happened before the signature, for the package's audit trail (core stamps it with its clock). */
 export function signingAudit(c: Ctx): { type: string; text: string }[] {
-  const viewed = new Set(c.login?.viewed ?? []);
   return [
-    ...c.pt.documents
-      .filter((x) => viewed.has(x.id))
-      .map((x) => ({
-        type: x.mimeType === 'application/pdf' ? 'pdf-shown' : 'document-shown',
-        text: `${x.description ?? x.id} shown to the signer`,
-      })),
+    ...shownAudit(c),
     {
       type: 'user-authenticated',
       text: `${c.login?.method ?? 'none'} login; signature authorised with ${SIGN} (password and key-card code)`,

@@ -6,7 +6,7 @@
 import express from 'express';
 import type { PortalTask } from '../../../core/portal';
 import { t } from '../../../portal/i18n';
-import { checkInk, INK_BODY_LIMIT, inkPad, storeInk } from '../../../portal/ink';
+import { checkInk, inkBody, inkPad, inkTooLarge, storeInk } from '../../../portal/ink';
 import type { Ctx } from '../../../portal/kit';
 import { SIGN, list, str, type Steps } from './shared';
 import { action, alert, hidden, signPage, signable } from './views';
@@ -22,15 +22,12 @@ export function sendPad(s: Steps, c: Ctx, res: express.Response, docIds: string[
   s.kit.send(res, why ? 400 : 200, c, t(c.lang, 'ink.title'), signPage(s.kit, c, docIds, pad));
 }
 
-const inkForm = express.urlencoded({ extended: false, limit: INK_BODY_LIMIT, parameterLimit: 200 });
-
 /** POST sign/ink: the drawing checked and kept, then `next` (the signing challenge); or the pad again. */
 export function mountInk(s: Steps, next: (c: Ctx, docIds: string[], user: string, res: express.Response) => Promise<void>): void {
   const { kit, r } = s;
   r.post(
     '/std/docaction/:service/sign/ink',
-    // a body over the limit is read off and answered as a refused drawing (the parser's own error page is not translated)
-    (req, res, go) => inkForm(req, res, (err?: unknown) => (((req as { inkTooLarge?: boolean }).inkTooLarge = err !== undefined), go())),
+    inkBody,
     kit.guard(async (req, res) => {
       const c = await kit.resolve(req, res, kit.ids(req));
       if (!c) return;
@@ -42,7 +39,7 @@ export function mountInk(s: Steps, next: (c: Ctx, docIds: string[], user: string
         return;
       }
       // too large: refused before the CSRF check (there is no body to check), nothing kept
-      if ((req as { inkTooLarge?: boolean }).inkTooLarge) {
+      if (inkTooLarge(req)) {
         sendPad(s, c, res, docIds, user, 'ink.tooLarge');
         return;
       }
