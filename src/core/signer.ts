@@ -43,13 +43,14 @@ export interface DocumentToSign {
   bytes: Uint8Array;
 }
 
+/** A drawing's bounds: the PNG's bytes and its width and height in pixels (the portal refuses more; packaging reads no more). */
+export const HANDWRITING_LIMITS = { pngBytes: 512 * 1024, pixels: 2000 };
+
 /**
  * A handwritten signature drawn in the portal (InkSign, `method/@handwritten`), already checked by the
  * portal (src/portal/ink.ts): the strokes (coordinates normalised to 0..1 of the pad, time offsets in ms
  * from the first point, pressure 0..1 when the device gave it), the pad rendered as PNG, and the device.
  */
-/** A drawing's bounds: the PNG's bytes and its width and height in pixels (the portal refuses more; packaging reads no more). */
-export const HANDWRITING_LIMITS = { pngBytes: 512 * 1024, pixels: 2000 };
 
 export interface Handwriting {
   strokes: Array<{ pointerType: string; points: Array<{ x: number; y: number; t: number; p?: number }> }>;
