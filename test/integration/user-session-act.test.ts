@@ -5,7 +5,7 @@
 // after it, its seal (and completion) after the dependency's, and the browser goes to
 // on-session-complete. Bad input: unread documents, a task not in the session, a task whose
 // dependency the act leaves out, another person's, a second submission, another browser: a clear
-// page, nothing written.
+// page, nothing written; a task refused at the last step takes the task depending on it with it.
 import { createRequestXml } from '../support/soap';
 import { databases, startServer, type TestServer } from '../support/server';
 import { mainText } from '../support/portalclient';
@@ -224,6 +224,40 @@ describe.each(databases())('one act over a user session on %s', (db) => {
     expect(
       (await history(r1, 't1')).filter((e) => e.startsWith('user-authentication-cancelled') && e.includes('another NemID')),
     ).toHaveLength(1);
+  });
+
+  test('a task refused at the last step takes the task depending on it with it: neither signed, nothing of the act written', async () => {
+    const u = await newUser();
+    const other = await newUser();
+    // no login asked; the first task names another person, the second (naming nobody) depends on it
+    const noLogin = (id: string, docId: string, extra: string) =>
+      `<task id="${id}">${extra}<language>en</language><document-action type="sign"><document-ref>${docId}</document-ref></document-action>` +
+      '<signature><method>nemid-sign</method></signature></task>';
+    const r = await create(
+      `${textDoc('x', 'X')}${textDoc('y', 'Y')}${noLogin('a', 'x', `<subject><national-id>${other.cpr}</national-id></subject>`)}` +
+        noLogin('b', 'y', '<depends-on-task>a</depends-on-task>'),
+    );
+    const { userSessionId, artifact } = await s.rt.documents.requests.createUserSession(await svc(), {
+      language: 'en',
+      sessionTask: [
+        { requestId: r, taskId: 'a', order: 1, description: 'First' },
+        { requestId: r, taskId: 'b', order: 2, description: 'Second' },
+      ],
+    });
+    const b = new BrowserLike(s.url);
+    let p = await b.open(sessionUrl(userSessionId, artifact), 'session');
+    expect(rows(p)).toEqual([
+      'First: Ready: you are logged in',
+      'Second: Ready: signed in the same go, right after the task it depends on',
+    ]);
+    p = await readAll(b, p);
+    expect(p.html).not.toContain('Not read yet');
+    const before = await seals();
+    const a = (await act(b, p, u)).answer;
+    expect(a.status).toBe(200);
+    expect(mainText(a.html)).toMatch(/First : Not signed: .*Second : Not signed: Waiting for an earlier task/);
+    expect(await seals()).toBe(before);
+    for (const t of ['a', 'b']) expect((await history(r, t)).some((e) => e.startsWith('document-signed'))).toBe(false);
   });
 
   test('leave without signing and postpone go to the session redirects, nothing written', async () => {
