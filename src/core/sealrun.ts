@@ -27,6 +27,7 @@ import type {
   SealWrites,
   ServiceAccount,
   SignerWrites,
+  TaskRow,
 } from './ports';
 import { moveTask } from './transitions';
 import { iso, UseCase, type BaseTx, type UseCaseDeps } from './usecase';
@@ -146,6 +147,7 @@ export class SealRuns extends UseCase<Tx, SealRunDeps> {
         await tx.endSealJob(row, 'failed', `not sealed: the task is ${request?.deleted ? 'deleted' : (task?.status ?? 'gone')}`, n);
         return null;
       }
+      if (!(await this.dependenciesDone(tx, row, task, tasks))) return null;
       if (!(await tx.beginSealRun(row, job.attempts, n))) return null;
       const pt = portalTask(request, task, tasks, await tx.getTaskDocuments([row.requestId]));
       const group = row.documentIds.map((id) => pt.documents.find((d) => d.id === id)).filter((d): d is PortalDocument => !!d);
@@ -166,6 +168,37 @@ export class SealRuns extends UseCase<Tx, SealRunDeps> {
       };
       return { row, svc, group, act, attempts: job.attempts + 1 };
     });
+  }
+
+  /**
+   * A task signed in a user session's act right after tasks it depends on (core/signer.ts signTask
+   * `signedInAct`) is sealed only once they are completed, so that their completion comes first. While
+   * one is still being sealed the job is due again (not counted as an attempt; the wait grows with the
+   * job's age, at most a minute); when one is no longer being sealed and not completed (its signature
+   * refused, the task failed or closed) the job is refused as a refused signature is (an `error` event,
+   * the task open again, waiting for it). True when the job may run now.
+   */
+  private async dependenciesDone(tx: Tx, row: SealJobRow, task: TaskRow, tasks: readonly TaskRow[]): Promise<boolean> {
+    const now = this.now();
+    const n = iso(now);
+    const open = (task.body.dependsOnTask ?? []).filter((id) => tasks.find((t) => t.taskId === id)?.status !== 'completed');
+    let waits: string | undefined;
+    for (const id of open) {
+      const jobs = await tx.sealJobs(row.requestId, id);
+      const sealing =
+        tasks.find((t) => t.taskId === id)?.status === 'created' && jobs.some((j) => j.status === 'pending' || j.status === 'queued');
+      if (!sealing) {
+        const reason = `signature not sealed: task "${id}", which this task depends on and which was signed in the same act, was not completed`;
+        if (await tx.endSealJob(row, 'failed', reason, n))
+          await tx.insertEvents([{ requestId: row.requestId, taskId: row.taskId, event: 'error', eventTime: n, data: reason }]);
+        return false;
+      }
+      waits ??= id;
+    }
+    if (waits === undefined) return true;
+    const wait = Math.min(60_000, Math.max(1_000, (now.getTime() - Date.parse(row.createdAt)) / 4));
+    await tx.retrySealJob(row, iso(new Date(now.getTime() + wait)), `waits for the seal of task "${waits}", which it depends on`, n);
+    return false;
   }
 
   /**

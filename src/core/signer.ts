@@ -102,6 +102,11 @@ export interface SignTaskInput<Signer> {
   handwriting?: Handwriting;
   /** the drawing is the whole signature (`<method handwritten="true"/>`): a simple electronic signature, said so in the package */
   handwritingOnly?: boolean;
+  /**
+   * A user session's act: tasks of this request it signed just before this one. Those still being
+   * sealed count as completed for this task's depends-on; its seal job waits for them (core/sealrun.ts).
+   */
+  signedInAct?: readonly string[];
 }
 
 /**
@@ -136,16 +141,20 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
     return this.d.store.tx(async (tx) => (await this.readPortalTask(tx, svc, requestId, taskId, false)).pt);
   }
 
-  /** The task as the signer sees it, read in `tx`; with `open`, a closed or waiting task is refused. */
+  /**
+   * The task as the signer sees it, read in `tx`; with `open`, a closed or waiting task is refused
+   * (`signedInAct`: tasks counted as completed, see mustBeOpen).
+   */
   private async readPortalTask(
     tx: Tx,
     svc: ServiceAccount,
     requestId: string,
     taskId: string,
     open: boolean,
+    signedInAct: ReadonlySet<string> = new Set(),
   ): Promise<{ pt: PortalTask; request: RequestRow; dependsOn?: string[] }> {
     const { request, task, tasks, packages } = await this.liveTask(tx, svc, requestId, taskId);
-    if (open) mustBeOpen(request, task, tasks, packages);
+    if (open) mustBeOpen(request, task, tasks, packages, signedInAct);
     const jobs = await tx.sealJobs(requestId, taskId);
     if (open) this.notSealing(jobs, requestId, taskId);
     const docs = await tx.getTaskDocuments([requestId]);
@@ -166,6 +175,13 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
   /** A task whose signature is being sealed takes nothing more from the signer. */
   private notSealing(jobs: readonly SealJobRow[], requestId: string, taskId: string): void {
     if (sealing(jobs)) throw new StateError('task-id', `${taskPath(requestId, taskId)} is signed and being sealed`);
+  }
+
+  /** Of `ids` (tasks of the request a user session's act signed before this one), those signed and being sealed. */
+  private async beingSealed(tx: Tx, requestId: string, ids: readonly string[] = []): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const id of ids) if (sealing(await tx.sealJobs(requestId, id))) out.add(id);
+    return out;
   }
 
   /** Where the task's sealing stands (the portal's page asks while it waits). */
@@ -351,10 +367,11 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
 
   /**
    * The signer signs the chosen documents of an open task (a closed, waiting or sealing task is
-   * refused before anything is signed): one act for all of them (task/@bundle, the default) or one
-   * per document. Here, in the signer's request, only the native signature of each act is made; the
-   * acts are recorded in ONE transaction — a `document-signed` event per document and a seal job per
-   * act (the native signature and what the package's audit trail needs) — and the task stays
+   * refused before anything is signed; one waiting only for tasks `input.signedInAct` names counts as
+   * open): one act for all of them (task/@bundle, the default) or one per document. Here, in the
+   * signer's request, only the native signature of each act is made; the acts are recorded in ONE
+   * transaction — a `document-signed` event per document and a seal job per act (the native
+   * signature and what the package's audit trail needs) — and the task stays
    * `created` until the seal job (core/sealrun.ts) has verified, time-stamped, packaged and sealed
    * every act and stored the packages: that completes it.
    */
@@ -366,7 +383,8 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
     maker: SignatureMaker<S>,
   ): Promise<SignTaskOutcome> {
     const { pt, acts } = await this.d.store.tx(async (tx) => {
-      const { pt, request } = await this.readPortalTask(tx, svc, requestId, taskId, true);
+      const inAct = await this.beingSealed(tx, requestId, input.signedInAct);
+      const { pt, request } = await this.readPortalTask(tx, svc, requestId, taskId, true, inAct);
       const docs = pt.documents.filter((x) => input.documentIds.includes(x.id) && x.action === 'sign' && !x.signed);
       if (!docs.length) throw new StateError('document-id', `${taskPath(requestId, taskId)} has none of these documents left to sign`);
       const unfilled = docs.find((x) => x.form && !x.formFilled);
@@ -419,7 +437,7 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
     await this.write(async (tx, out) => {
       const { request, task, tasks, packages } = await this.liveTask(tx, svc, requestId, taskId);
       // checked again: the task may have closed, or another Sign been recorded, while the signatures were made
-      mustBeOpen(request, task, tasks, packages);
+      mustBeOpen(request, task, tasks, packages, await this.beingSealed(tx, requestId, input.signedInAct));
       const before = await tx.sealJobs(requestId, taskId);
       this.notSealing(before, requestId, taskId);
       const first = (before.at(-1)?.act ?? -1) + 1;

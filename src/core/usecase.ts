@@ -40,10 +40,19 @@ export function taskPath(requestId: string, taskId: string): string {
 
 /**
  * A task is signed or completed only when open: not closed, every depends-on-task completed, and
- * every package it shows made (`packages`, see core/portal.ts taskAccess).
+ * every package it shows made (`packages`, see core/portal.ts taskAccess). `signedInAct`: tasks of the
+ * request the same act of a user session signed just before (being sealed) count as completed here;
+ * the seal job then seals the dependent only after them (core/sealrun.ts).
  */
-export function mustBeOpen(request: RequestRow, task: TaskRow, tasks: TaskRow[], packages?: PackageStates): void {
-  const access = taskAccess(request, task, tasks, packages);
+export function mustBeOpen(
+  request: RequestRow,
+  task: TaskRow,
+  tasks: TaskRow[],
+  packages?: PackageStates,
+  signedInAct: ReadonlySet<string> = new Set(),
+): void {
+  const seen = tasks.map((t) => (signedInAct.has(t.taskId) && t.status === 'created' ? { ...t, status: 'completed' as const } : t));
+  const access = taskAccess(request, task, seen, packages);
   if (access.kind === 'waiting') {
     throw new StateError(
       'task-id',

@@ -29,14 +29,20 @@ export interface Ctx {
   query: string;
 }
 
-/** One task row of a user session's page (usersession.ts): its state and, for an open task, its page context. */
+/**
+ * One task row of a user session's page (usersession.ts): its state and, for an open task, its page
+ * context. `after`: a task waiting only for tasks of its request that are ready (or `after`) in this
+ * session, logged in like a ready one: signed in one act right after them (sessionrows.ts).
+ */
 export interface SessionRow {
   entry: SessionEntry;
-  state: 'ready' | 'login' | 'waiting' | 'sealing' | 'mismatch' | 'gone' | 'completed' | 'closed';
+  state: 'ready' | 'after' | 'login' | 'waiting' | 'sealing' | 'mismatch' | 'gone' | 'completed' | 'closed';
   /** the task's own page (open tasks only) */
   href?: string;
-  /** the task's page context (ready tasks only: logged in, or asking no login) */
+  /** the task's page context (ready and `after` tasks only: logged in, or asking no login) */
   c?: Ctx;
+  /** an `after` task: the rows (`requestId/taskId`) it depends on, to be signed before it in the same act */
+  after?: string[];
 }
 
 /** One request to a user session's pages (`…/session…?session_id=`): the session, its rows, this browser's portal session. */
@@ -68,7 +74,13 @@ export interface SessionKit {
 
 /** What the portal lends an eID method's pages (routes.ts builds it). */
 export interface Kit {
-  resolve(req: express.Request, res: express.Response, ids: { requestId: string; taskId: string }): Promise<Ctx | undefined>;
+  /** `inAct`: a waiting task too, once a user session's act may sign it (its documents, to read first: pages/document.ts) */
+  resolve(
+    req: express.Request,
+    res: express.Response,
+    ids: { requestId: string; taskId: string },
+    opts?: { inAct?: boolean },
+  ): Promise<Ctx | undefined>;
   ids(req: express.Request): { requestId: string; taskId: string };
   guard(handler: (req: express.Request, res: express.Response) => Promise<void>): express.RequestHandler;
   csrfOk(c: Ctx, form: Record<string, unknown>): boolean;

@@ -10,6 +10,7 @@ import { NotFoundError } from '../core/errors';
 import type { Clock, ServiceAccount } from '../core/ports';
 import type { SignerActions } from '../core/signer';
 import { loginCarries, type SessionEntry } from '../core/usersession';
+import type { PortalTask } from '../core/portal';
 import type { UserSession } from '../core/types';
 import type { ProfileRepository } from '../store/profiles';
 import type { ServiceRepository } from '../store/services';
@@ -122,6 +123,21 @@ function sharedLogin(entries: readonly SessionEntry[], session: PortalSession): 
   return best;
 }
 
+/**
+ * A waiting task a user session's act may sign right after the tasks it waits for: when it waits only
+ * for tasks of its own request that are in this session before it (`rows`: sessionOrder puts them
+ * first) and ready there, or `after` themselves. Their keys, else undefined. Not a task waiting for a
+ * package, for a task outside the session or being sealed already (a dependency is signed in the same act).
+ */
+function afterInAct(pt: PortalTask, rows: readonly SessionRow[]): string[] | undefined {
+  if (pt.access.kind !== 'waiting') return undefined;
+  const keys = pt.access.waitingFor.map((id) => `${pt.requestId}/${id}`);
+  const ok = keys.every((k) =>
+    rows.some((r) => `${r.entry.requestId}/${r.entry.taskId}` === k && (r.state === 'ready' || r.state === 'after')),
+  );
+  return ok && keys.length ? keys : undefined;
+}
+
 /** Each task's row: the shared login carried to the open tasks it may stand for (a user-authenticated event on each). */
 async function showEntries(signer: SignerActions, h: SessionHead): Promise<SessionRow[]> {
   const { svc, session, now } = h;
@@ -134,17 +150,22 @@ async function showEntries(signer: SignerActions, h: SessionHead): Promise<Sessi
       out.push({ entry, state: 'gone' });
       continue;
     }
+    const after = pt.access.kind === 'waiting' ? afterInAct(pt, out) : undefined;
     if (pt.sealing) out.push({ entry, state: 'sealing' });
     else if (pt.access.kind === 'closed') out.push({ entry, state: pt.access.status === 'completed' ? 'completed' : 'closed' });
-    else if (pt.access.kind === 'waiting') out.push({ entry, state: 'waiting' });
+    else if (pt.access.kind === 'waiting' && !after) out.push({ entry, state: 'waiting' });
     else {
       const query = new URLSearchParams({ request_id: entry.requestId, task_id: entry.taskId }).toString();
       const href = `${taskBase}?${query}`;
       const key = taskKey(entry.requestId, entry.taskId);
       const own = session.tasks[key];
       const ctx = (): Ctx => ({ svc, pt, lang: h.lang, look: h.look, session, login: session.tasks[key], now, base: taskBase, query });
+      // (an `after` task has no link of its own: its page says it waits; only the act signs it)
+      const ready = after ? { state: 'after' as const, after, href: undefined } : { state: 'ready' as const };
       if (pt.authentication.length === 0 || (own && !own.pending)) {
-        out.push({ entry, state: 'ready', href, c: ctx() });
+        // (an `after` task asking no login: the session holds it, so that its documents open: task.ts)
+        if (after && !own) session.tasks[key] = { method: 'none', at: now };
+        out.push({ entry, href, ...ready, c: ctx() });
         continue;
       }
       const carries = shared && !own ? loginCarries(shared.entry.task!, shared.login.method, pt) : 'login';
@@ -152,7 +173,8 @@ async function showEntries(signer: SignerActions, h: SessionHead): Promise<Sessi
         out.push({ entry, state: 'mismatch' });
         continue;
       }
-      if (carries === 'ok' && shared) {
+      if (after && carries !== 'ok') out.push({ entry, state: 'waiting' });
+      else if (carries === 'ok' && shared) {
         const { method, pid, userId, employee } = shared.login;
         session.tasks[key] = { method, pid, userId, ...(employee ? { employee } : {}), at: now };
         const from = `${shared.entry.requestId}/${shared.entry.taskId}`;
@@ -163,7 +185,7 @@ async function showEntries(signer: SignerActions, h: SessionHead): Promise<Sessi
           'user-authenticated',
           `${method}; the login of user session task ${from}`,
         );
-        out.push({ entry, state: 'ready', href, c: ctx() });
+        out.push({ entry, href, ...ready, c: ctx() });
       } else out.push({ entry, state: 'login', href });
     }
   }

@@ -12,7 +12,7 @@ import { message, type Answers } from './answer';
 import { isTextKey, pickLanguage, t, tn, type LangLike, type TextKey } from './i18n';
 import { html } from './html';
 import { page, type PageLook } from './layout';
-import { taskKey, type PortalSessions } from './session';
+import { taskKey, type PortalSession, type PortalSessions, type TaskLogin } from './session';
 import type { Ctx, Kit } from './kit';
 import { sealingMessage } from './pages/sealing';
 
@@ -57,6 +57,13 @@ export function lookOf(svc: ServiceAccount, chosen: Awaited<ReturnType<ProfileRe
 const PACKAGE_WAIT = 'packaging-task ';
 
 /**
+ * A waiting task a user session's act may sign (its login was carried to it by the session page,
+ * sessionrows.ts: a task's own login pages refuse a waiting task), waiting for tasks only, no package.
+ */
+const inActWaiting = (access: Extract<TaskAccess, { kind: 'waiting' }>, login: TaskLogin | undefined) =>
+  login !== undefined && !login.pending && access.waitingFor.every((x) => !x.startsWith(PACKAGE_WAIT));
+
+/**
  * The page of a task that cannot be worked on yet. A package that failed will never come: the page
  * says so (contact the sender) instead of asking to wait. Others who must sign first are counted
  * (signatures, not packages); a package still to be made after them gets its own line. A task
@@ -77,7 +84,7 @@ export const docName = (lang: LangLike, doc: PortalDocument): string =>
 /** Kit.resolve: resolves service, task and session; answers itself (and returns undefined) when the task cannot be worked on. */
 export function taskResolver(d: ResolveDeps, sessions: PortalSessions, a: Pick<Answers, 'send' | 'notFound'>): Kit['resolve'] {
   const { send, notFound } = a;
-  return async (req, res, ids) => {
+  return async (req, res, ids, opts) => {
     const now = d.clock.now().getTime();
     const accept = req.headers['accept-language'];
     const svc = await d.services.find(String(req.params.service));
@@ -110,11 +117,15 @@ export function taskResolver(d: ResolveDeps, sessions: PortalSessions, a: Pick<A
       send(res, c.status, page({ lang, service: svc.name, look, ...message(lang, c.title, c.body, c.cls) }));
       return undefined;
     }
+    let session: PortalSession | undefined;
     if (pt.access.kind === 'waiting') {
-      send(res, 200, page({ lang, service: svc.name, look, ...waitingMessage(lang, pt.access) }));
-      return undefined;
+      session = opts?.inAct ? await sessions.load(req.headers.cookie, now) : undefined;
+      if (!session || !inActWaiting(pt.access, session.tasks[taskKey(ids.requestId, ids.taskId)])) {
+        send(res, 200, page({ lang, service: svc.name, look, ...waitingMessage(lang, pt.access) }));
+        return undefined;
+      }
     }
-    const session = await sessions.load(req.headers.cookie, now);
+    session ??= await sessions.load(req.headers.cookie, now);
     const base = `/std/docaction/${encodeURIComponent(svc.name)}`;
     const query = new URLSearchParams({ request_id: ids.requestId, task_id: ids.taskId }).toString();
     return { svc, pt, lang, look, session, login: session.tasks[taskKey(ids.requestId, ids.taskId)], now, base, query };

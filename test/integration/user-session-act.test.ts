@@ -1,15 +1,17 @@
 // One act over a user session's tasks (issue 16 part 3), both databases, over HTTP like a browser:
 // one test eID login, every document opened from the session page, "Sign all ready tasks", one
 // password and key-card code → each task its own native signature and seal job, each request's
-// history its own; the task that depends on a task signed in that act waits until its seal completes
-// (core completes a task when its seal job does), then a second act signs it and the browser goes to
-// on-session-complete. Bad input: unread documents, a task not in the session, a task waiting or of
-// another person, a second submission, another browser: a clear page, nothing written.
+// history its own; the task that depends on a task of its request is signed in the same act right
+// after it, its seal (and completion) after the dependency's, and the browser goes to
+// on-session-complete. Bad input: unread documents, a task not in the session, a task whose
+// dependency the act leaves out, another person's, a second submission, another browser: a clear
+// page, nothing written; a task refused at the last step takes the task depending on it with it.
 import { createRequestXml } from '../support/soap';
 import { databases, startServer, type TestServer } from '../support/server';
 import { mainText } from '../support/portalclient';
 import { BrowserLike, formBody, formsOf, keyCardCode, step, type Answer } from '../support/portalflow';
-import { waitSealed } from '../support/sign';
+import { sealRows, waitSealed } from '../support/sign';
+import { SealJobs } from '../../src/store/sealjobs';
 import {
   expectAllSigned,
   fourTasks,
@@ -65,7 +67,7 @@ describe.each(databases())('one act over a user session on %s', (db) => {
     return { answer: await b.request('POST', url, body), confirm: [url, body] as const };
   };
 
-  test('three requests signed in one act, the dependent task in a second act, histories and redirects per request', async () => {
+  test('three requests signed in one act, the dependent task right after its dependency, histories and redirects per request', async () => {
     const u = await newUser();
     const { r1, r2, r3 } = await threeRequests(create, u.cpr);
     const { userSessionId, artifact } = await s.rt.documents.requests.createUserSession(await svc(), {
@@ -82,10 +84,10 @@ describe.each(databases())('one act over a user session on %s', (db) => {
       'Loan: Ready: you are logged in',
       'Terms: Ready: you are logged in',
       'Deed: Ready: you are logged in',
-      'Annex: Waiting for an earlier task',
+      'Annex: Ready: signed in the same go, right after the task it depends on',
     ]);
     const signall = formsOf(p.html).find((f) => f.id === 'signall')!;
-    expect(signall.fields.filter(([k]) => k === 'task').map(([, v]) => v)).toEqual([`${r1}/t1`, `${r2}/t1`, `${r3}/a`]);
+    expect(signall.fields.filter(([k]) => k === 'task').map(([, v]) => v)).toEqual([`${r1}/t1`, `${r2}/t1`, `${r3}/a`, `${r3}/b`]);
 
     // unread documents: the act is refused, nothing written
     const tasks: Array<[string, string]> = [
@@ -100,21 +102,24 @@ describe.each(databases())('one act over a user session on %s', (db) => {
     expect(mainText(a.html)).toContain('Loan Read these documents before you send in: Loan agreement Terms');
     expect(await snapshot(tasks)).toEqual(before);
 
-    // the waiting task forged into the act: refused whole, nothing written
+    // the dependent task without the task it depends on: refused whole, nothing written
     const [actUrl, forged] = formBody(p, (f) => f.id === 'signall', {}, 'forged');
-    forged.append('task', `${r3}/b`);
+    forged.delete('task');
+    for (const k of [`${r1}/t1`, `${r3}/b`]) forged.append('task', k);
     a = await b.request('POST', actUrl, forged);
     expect(a.status).toBe(409);
     expect(mainText(a.html)).toContain('Annex : Waiting for an earlier task');
+    expect(mainText(a.html)).not.toContain('Loan :');
+    expect(await snapshot(tasks)).toEqual(before);
 
     p = await readAll(b, p);
     expect(p.html).not.toContain('Not read yet');
     const { answer, confirm } = await act(b, p, u);
-    expect(answer.status).toBe(200);
-    expect(mainText(answer.html)).toContain('Your signatures have been received');
-    expect(mainText(answer.html)).toMatch(/Loan : Signed, being sealed.*Terms : Signed, being sealed.*Deed : Signed, being sealed/);
-    // one act, three native signatures, three seal jobs
-    expect((await seals()) - before.seals).toBe(3);
+    // nothing left to sign: the session's own redirect, not a task's on-task-complete
+    expect(answer.status).toBe(303);
+    expect(answer.location).toBe('https://shop.example/session/done');
+    // one act, four native signatures, four seal jobs
+    expect((await seals()) - before.seals).toBe(4);
 
     // the same act again (a double click, the back button): refused, nothing written
     const afterAct = await snapshot(tasks);
@@ -123,17 +128,30 @@ describe.each(databases())('one act over a user session on %s', (db) => {
     expect(mainText(a.html)).toContain('These tasks have already been sent in');
     expect(await snapshot(tasks)).toEqual(afterAct);
 
-    for (const [r, t] of tasks.slice(0, 3)) await waitSealed(s.rt, r, t);
-    p = await b.open(sessionUrl(userSessionId), 'session page after the seals');
-    expect(rows(p)[3]).toBe('Annex: Ready: you are logged in');
-    p = await readAll(b, p);
-    const second = await act(b, p, u);
-    // nothing left to sign: the session's own redirect, not a task's on-task-complete
-    expect(second.answer.status).toBe(303);
-    expect(second.answer.location).toBe('https://shop.example/session/done');
-    await waitSealed(s.rt, r3, 'b');
-
+    // the annex's seal job run first: it waits for the deed's (not counted as an attempt), then seals once the deed is completed
+    await new SealJobs(s.rt.db).claimDue(s.rt.clock.now().toISOString(), new Date().toISOString(), 100);
+    expect(await s.rt.sealing.run({ requestId: r3, taskId: 'b', act: 0, attempts: 0 })).toBe('skipped');
+    expect(await sealRows(s.rt, r3, 'b')).toEqual([
+      { act: 0, status: 'pending', attempts: 0, error: 'waits for the seal of task "a", which it depends on' },
+    ]);
+    for (const [r, t] of tasks) await waitSealed(s.rt, r, t);
     await expectAllSigned(s, { r1, r2, r3 });
+    // the deed's request: each task its own events, the deed's signature and completion before the annex's
+    const deed = await history(r3, 'a');
+    const annex = await history(r3, 'b');
+    expect(deed.filter((e) => e.includes(': annex'))).toEqual([]);
+    expect(annex.filter((e) => e.includes(': deed'))).toEqual([]);
+    const at = async (taskId: string, event: string) =>
+      (await s.rt.documents.requests.getRequestHistory(await svc(), r3, taskId)).find((e) => e.event === event)!.eventTime;
+    expect((await at('a', 'document-signed')) <= (await at('b', 'document-signed'))).toBe(true);
+    expect((await at('a', 'task-completed')) < (await at('b', 'task-completed'))).toBe(true);
+    // and each task's own history in order: logged in, read, signed, completed
+    for (const h of [deed, annex]) {
+      const i = ['user-authenticated', 'document-viewed', 'document-signed', 'task-completed'].map((x) =>
+        h.findIndex((e) => e.startsWith(x)),
+      );
+      expect(i.every((x, k) => x >= 0 && (k === 0 || x > i[k - 1]!))).toBe(true);
+    }
     // each request's history: only its own task's events, its own document
     for (const [r, t, docId, others] of [
       [r1, 't1', 'loan', ['terms', 'deed', 'annex']],
@@ -206,6 +224,40 @@ describe.each(databases())('one act over a user session on %s', (db) => {
     expect(
       (await history(r1, 't1')).filter((e) => e.startsWith('user-authentication-cancelled') && e.includes('another NemID')),
     ).toHaveLength(1);
+  });
+
+  test('a task refused at the last step takes the task depending on it with it: neither signed, nothing of the act written', async () => {
+    const u = await newUser();
+    const other = await newUser();
+    // no login asked; the first task names another person, the second (naming nobody) depends on it
+    const noLogin = (id: string, docId: string, extra: string) =>
+      `<task id="${id}">${extra}<language>en</language><document-action type="sign"><document-ref>${docId}</document-ref></document-action>` +
+      '<signature><method>nemid-sign</method></signature></task>';
+    const r = await create(
+      `${textDoc('x', 'X')}${textDoc('y', 'Y')}${noLogin('a', 'x', `<subject><national-id>${other.cpr}</national-id></subject>`)}` +
+        noLogin('b', 'y', '<depends-on-task>a</depends-on-task>'),
+    );
+    const { userSessionId, artifact } = await s.rt.documents.requests.createUserSession(await svc(), {
+      language: 'en',
+      sessionTask: [
+        { requestId: r, taskId: 'a', order: 1, description: 'First' },
+        { requestId: r, taskId: 'b', order: 2, description: 'Second' },
+      ],
+    });
+    const b = new BrowserLike(s.url);
+    let p = await b.open(sessionUrl(userSessionId, artifact), 'session');
+    expect(rows(p)).toEqual([
+      'First: Ready: you are logged in',
+      'Second: Ready: signed in the same go, right after the task it depends on',
+    ]);
+    p = await readAll(b, p);
+    expect(p.html).not.toContain('Not read yet');
+    const before = await seals();
+    const a = (await act(b, p, u)).answer;
+    expect(a.status).toBe(200);
+    expect(mainText(a.html)).toMatch(/First : Not signed: .*Second : Not signed: Waiting for an earlier task/);
+    expect(await seals()).toBe(before);
+    for (const t of ['a', 'b']) expect((await history(r, t)).some((e) => e.startsWith('document-signed'))).toBe(false);
   });
 
   test('leave without signing and postpone go to the session redirects, nothing written', async () => {

@@ -108,7 +108,7 @@ describe.each(databases())('user sessions on %s', (db) => {
       'Loan: Ready: you are logged in',
       'Terms: Ready: you are logged in',
       'Deed: Ready: you are logged in',
-      'Annex: Waiting for an earlier task',
+      'Annex: Ready: signed in the same go, right after the task it depends on',
       'Gift: The person logged in is not the signer of this task, so it cannot be signed with this login.',
     ]);
     expect((await history(r2, 't1')).filter((e) => e.startsWith('user-authenticated'))).toEqual([

@@ -45,7 +45,8 @@ type Delivered = (c: Ctx, docId: string) => Promise<void>;
 
 /** The task, one of its documents the signer may open, and the document's stored row; a 404 page (undefined) otherwise. */
 async function openDocument(d: PageKit, req: express.Request, res: express.Response) {
-  const c = await d.resolve(req, res, d.ids(req));
+  // a task a user session's act signs after the tasks it depends on: its documents are read before the act
+  const c = await d.resolve(req, res, d.ids(req), { inAct: true });
   if (!c) return undefined;
   const doc = viewable(c, req);
   if (!doc) {

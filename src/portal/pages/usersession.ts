@@ -1,9 +1,10 @@
 // The user session's page as HTML: every task of the session in the order the signer works on them
 // (core/usersession.ts sessionOrder), each with where it stands — open (logged in or still to log in),
-// waiting for an earlier task, being sealed, signed, closed, or not for this person — and a link to
-// the task's own page. A ready task lists its documents, each to open (the task's document page,
-// which records it as read) with its read state; the act's form signs every ready task an eID method
-// offers in one go; "Postpone" and "Leave without signing" end the visit.
+// to sign in the act right after the earlier tasks it depends on, waiting for an earlier task, being
+// sealed, signed, closed, or not for this person — and a link to the task's own page. A ready (or
+// `after`) task lists its documents, each to open (the task's document page, which records it as
+// read) with its read state; the act's form signs every such task an eID method offers in one go;
+// "Postpone" and "Leave without signing" end the visit.
 import type { PortalTask } from '../../core/portal';
 import type { SessionEntry } from '../../core/usersession';
 import { t, tn, type LangLike, type TextKey } from '../i18n';
@@ -23,6 +24,7 @@ const CLOSED_TITLE: Record<string, TextKey> = {
 
 const STATE_TEXT: Record<Exclude<EntryState, 'completed' | 'closed'>, TextKey> = {
   ready: 'usersession.ready',
+  after: 'usersession.after',
   login: 'usersession.login',
   waiting: 'usersession.waiting',
   sealing: 'usersession.sealing',
@@ -58,9 +60,24 @@ function readyDocuments(sc: SessionCtx, x: SessionRow): Html[] {
 
 const csrf = (sc: SessionCtx) => html`<input type="hidden" name="csrf" value="${sc.session.csrf}">`;
 
-/** The act (every ready task an eID method signs in one go) and the buttons that end the visit. */
+/**
+ * The rows one act signs, in the session's order: every ready task an eID method signs in one go, and
+ * every `after` task whose tasks it depends on are in the act before it.
+ */
+function actRows(sc: SessionCtx, signsInAct: (pt: PortalTask) => boolean): SessionRow[] {
+  const act: SessionRow[] = [];
+  const keys = new Set<string>();
+  for (const x of sc.rows) {
+    if (!x.c || !signsInAct(x.c.pt) || !(x.state === 'ready' || (x.state === 'after' && x.after!.every((k) => keys.has(k))))) continue;
+    act.push(x);
+    keys.add(`${x.entry.requestId}/${x.entry.taskId}`);
+  }
+  return act;
+}
+
+/** The act (every task an eID method signs in one go: actRows) and the buttons that end the visit. */
 function actions(sc: SessionCtx, signsInAct: (pt: PortalTask) => boolean): Html {
-  const act = sc.rows.filter((x) => x.state === 'ready' && x.c && signsInAct(x.c.pt));
+  const act = actRows(sc, signsInAct);
   const tasks = act.map((x) => html`<input type="hidden" name="task" value="${`${x.entry.requestId}/${x.entry.taskId}`}">`);
   const sign = act.length
     ? html`<h2>${t(sc.lang, 'usersession.actTitle')}</h2><p>${t(sc.lang, 'usersession.actBody')}</p><form id="signall" method="post" action="${`${sc.base}/sign?${sc.query}`}">${csrf(sc)}${tasks}<div class="actions"><button class="button">${t(sc.lang, 'usersession.signAll')}</button></div></form>`
@@ -72,7 +89,7 @@ function actions(sc: SessionCtx, signsInAct: (pt: PortalTask) => boolean): Html 
 /** The session page's content; `notice` (markup: an alert) goes under the title. */
 export function sessionPage(sc: SessionCtx, signsInAct: (pt: PortalTask) => boolean, notice: Html | string = ''): Html {
   const { lang } = sc;
-  const open = sc.rows.filter((x) => ['ready', 'login', 'waiting', 'sealing'].includes(x.state)).length;
+  const open = sc.rows.filter((x) => ['ready', 'after', 'login', 'waiting', 'sealing'].includes(x.state)).length;
   const items = sc.rows.map((x) => {
     const name = entryName(x.entry);
     const docs = x.c ? readyDocuments(sc, x) : (x.entry.task?.documents ?? []).map((d) => html`<li>${d.description ?? d.id}</li>`);

@@ -229,13 +229,14 @@ export const PORTAL_DA: Record<PortalTextKey, string> = {
   'embed.next.link': 'Fortsæt',
   'usersession.title': 'Dine opgaver til underskrift',
   'usersession.body':
-    'Opgaverne kommer fra én eller flere afsendere. Åbn hver opgave, læs dens dokumenter og underskriv. En opgave, der venter på en anden, åbner, når den anden er fuldført.',
+    'Opgaverne kommer fra én eller flere afsendere. Åbn hver opgave, læs dens dokumenter og underskriv. En opgave, der venter på en anden, åbner, når den anden er fuldført, eller underskrives på én gang lige efter den.',
   'usersession.expired.title': 'Linket kan ikke længere bruges',
   'usersession.expired.body':
     'Linket til din underskriftssession gælder kun én gang og kun kort tid. Gå tilbage til tjenesten, og åbn dine dokumenter derfra igen.',
   'usersession.waiting': 'Venter på en tidligere opgave',
   'usersession.open': 'Åbn',
   'usersession.ready': 'Klar: du er logget ind',
+  'usersession.after': 'Klar: underskrives i samme omgang, lige efter den opgave, den afhænger af',
   'usersession.login': 'Log ind for at åbne',
   'usersession.mismatch':
     'Den person, der er logget ind, er ikke underskriver af denne opgave, så den kan ikke underskrives med dette login.',

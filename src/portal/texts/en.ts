@@ -226,13 +226,14 @@ export const PORTAL_EN = {
   'embed.next.link': 'Continue',
   'usersession.title': 'Your tasks to sign',
   'usersession.body':
-    'These tasks come from one or more senders. Open each one, read its documents and sign. A task that waits for another opens once that one is completed.',
+    'These tasks come from one or more senders. Open each one, read its documents and sign. A task that waits for another opens once that one is completed, or is signed in one go right after it.',
   'usersession.expired.title': 'This link can no longer be used',
   'usersession.expired.body':
     'The link to your signing session is valid only once and only for a short time. Go back to the service and open your documents from there again.',
   'usersession.waiting': 'Waiting for an earlier task',
   'usersession.open': 'Open',
   'usersession.ready': 'Ready: you are logged in',
+  'usersession.after': 'Ready: signed in the same go, right after the task it depends on',
   'usersession.login': 'Log in to open',
   'usersession.mismatch': 'The person logged in is not the signer of this task, so it cannot be signed with this login.',
   'usersession.gone': 'No longer available',

@@ -231,13 +231,14 @@ export const PORTAL_FI: Record<PortalTextKey, string> = {
   'embed.next.link': 'Jatka',
   'usersession.title': 'Allekirjoitettavat tehtäväsi',
   'usersession.body':
-    'Tehtävät tulevat yhdeltä tai useammalta lähettäjältä. Avaa kukin tehtävä, lue sen asiakirjat ja allekirjoita. Toista tehtävää odottava tehtävä avautuu, kun toinen on valmis.',
+    'Tehtävät tulevat yhdeltä tai useammalta lähettäjältä. Avaa kukin tehtävä, lue sen asiakirjat ja allekirjoita. Toista tehtävää odottava tehtävä avautuu, kun toinen on valmis, tai allekirjoitetaan kerralla heti sen jälkeen.',
   'usersession.expired.title': 'Linkkiä ei voi enää käyttää',
   'usersession.expired.body':
     'Allekirjoitusistuntosi linkki on voimassa vain kerran ja vain hetken. Palaa palveluun ja avaa asiakirjasi sieltä uudelleen.',
   'usersession.waiting': 'Odottaa aiempaa tehtävää',
   'usersession.open': 'Avaa',
   'usersession.ready': 'Valmis: olet kirjautunut sisään',
+  'usersession.after': 'Valmis: allekirjoitetaan samalla kerralla heti sen tehtävän jälkeen, josta se riippuu',
   'usersession.login': 'Kirjaudu sisään avataksesi',
   'usersession.mismatch':
     'Sisäänkirjautunut henkilö ei ole tämän tehtävän allekirjoittaja, joten sitä ei voi allekirjoittaa tällä kirjautumisella.',

@@ -229,13 +229,14 @@ export const PORTAL_NB: Record<PortalTextKey, string> = {
   'embed.next.link': 'Fortsett',
   'usersession.title': 'Dine oppgaver til signering',
   'usersession.body':
-    'Oppgavene kommer fra én eller flere avsendere. Åpne hver oppgave, les dokumentene og signer. En oppgave som venter på en annen, åpnes når den andre er fullført.',
+    'Oppgavene kommer fra én eller flere avsendere. Åpne hver oppgave, les dokumentene og signer. En oppgave som venter på en annen, åpnes når den andre er fullført, eller signeres på én gang rett etter den.',
   'usersession.expired.title': 'Lenken kan ikke lenger brukes',
   'usersession.expired.body':
     'Lenken til signeringsøkten din gjelder bare én gang og bare en kort stund. Gå tilbake til tjenesten og åpne dokumentene derfra igjen.',
   'usersession.waiting': 'Venter på en tidligere oppgave',
   'usersession.open': 'Åpne',
   'usersession.ready': 'Klar: du er logget inn',
+  'usersession.after': 'Klar: signeres i samme omgang, rett etter oppgaven den avhenger av',
   'usersession.login': 'Logg inn for å åpne',
   'usersession.mismatch':
     'Personen som er logget inn, er ikke signataren for denne oppgaven, så den kan ikke signeres med denne innloggingen.',

@@ -229,13 +229,14 @@ export const PORTAL_SV: Record<PortalTextKey, string> = {
   'embed.next.link': 'Fortsätt',
   'usersession.title': 'Dina uppgifter att signera',
   'usersession.body':
-    'Uppgifterna kommer från en eller flera avsändare. Öppna varje uppgift, läs dess dokument och signera. En uppgift som väntar på en annan öppnas när den andra är slutförd.',
+    'Uppgifterna kommer från en eller flera avsändare. Öppna varje uppgift, läs dess dokument och signera. En uppgift som väntar på en annan öppnas när den andra är slutförd, eller signeras på en gång direkt efter den.',
   'usersession.expired.title': 'Länken kan inte längre användas',
   'usersession.expired.body':
     'Länken till din signeringssession gäller bara en gång och bara en kort stund. Gå tillbaka till tjänsten och öppna dina dokument därifrån igen.',
   'usersession.waiting': 'Väntar på en tidigare uppgift',
   'usersession.open': 'Öppna',
   'usersession.ready': 'Klar: du är inloggad',
+  'usersession.after': 'Klar: signeras i samma omgång, direkt efter uppgiften den beror på',
   'usersession.login': 'Logga in för att öppna',
   'usersession.mismatch':
     'Personen som är inloggad är inte den som ska signera denna uppgift, så den kan inte signeras med denna inloggning.',

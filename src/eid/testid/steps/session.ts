@@ -5,8 +5,10 @@
 // the central key once for the act; then every task is checked as its own sign step checks it (the
 // same person as the task's login, the task's national id) and signed by core's signTask on its own:
 // its own native signature, its own seal job, its own events in its own request — exactly what
-// signing it alone does. A task whose check fails is refused (recorded in its request, its login
-// forgotten) and nothing of it is signed; the others are signed. sessionplan.ts decides which tasks
+// signing it alone does. A task waiting for tasks the act signs before it (sessionplan.ts) is signed
+// after them, naming them (signTask `signedInAct`): its seal job waits for theirs (core/sealrun.ts).
+// A task whose check fails is refused (recorded in its request, its login forgotten) and nothing of it
+// is signed, nor of a task depending on it; the others are signed. sessionplan.ts decides which tasks
 // the act may name; a refused act writes nothing. Once no task of the session is left to sign, the
 // browser goes to the session's on-session-complete (as written); the tasks' on-task-complete
 // redirects are not used by the act.
@@ -124,6 +126,7 @@ async function signOne(s: Steps, x: ActTask, auth: SigningAuthorised, req: expre
     defaultSignText: t(c.lang, 'sign.defaultText'),
     userAgent: req.headers['user-agent'],
     clientIp: req.ip,
+    signedInAct: x.after,
   };
   try {
     await s.kit.signer.signTask(c.svc, c.pt.requestId, c.pt.taskId, input, await s.d.signing());
@@ -135,7 +138,7 @@ async function signOne(s: Steps, x: ActTask, auth: SigningAuthorised, req: expre
 /** The act's outcome: to on-session-complete when no task of the session is left to sign, else each task's line. */
 async function outcome(s: Steps, sc: SessionCtx, res: express.Response, lines: Html[], anyRefused: boolean): Promise<void> {
   const kit = s.kit.userSession;
-  const left = sc.rows.some((r) => ['ready', 'login', 'waiting'].includes(r.state));
+  const left = sc.rows.some((r) => ['ready', 'after', 'login', 'waiting'].includes(r.state));
   if (!left && !anyRefused && sc.user.onSessionComplete) return void kit.redirect(res, sc, sc.user.onSessionComplete);
   const back = html`<ul class="docs">${lines}</ul><p><a class="button" href="${`${sc.base}?${sc.query}`}">${t(sc.lang, 'usersession.back')}</a></p>`;
   const m = s.kit.message(sc.lang, 'usersession.done.title', 'usersession.done.body', anyRefused ? 'warn' : 'ok', back);
@@ -193,18 +196,20 @@ export function mountSessionSign(s: Steps): void {
       const m = s.kit.message(sc.lang, 'refused.title', errorTextKey(refusalCode(why)), 'warn');
       return void kit.send(res, 409, sc, m.title, m.main);
     }
-    // every task's identity checked first (a refused one keeps nothing of the act); then each signed on its own
-    const refusals = new Map<ActTask, TestIdRefusal>();
+    // every task's identity checked first (a refused one keeps nothing of the act, nor does a task
+    // depending on it); then each signed on its own, in the act's order (a task after those it depends on)
+    const refusals = new Map<ActTask, string>();
     for (const x of tasks) {
       const why = await identityRefusal(s, x, auth);
-      if (why) refusals.set(x, why);
+      if (why) refusals.set(x, t(sc.lang, errorTextKey(refusalCode(why))));
+      else if (x.after.some((id) => tasks.some((y) => refusals.has(y) && y.c.pt.requestId === x.c.pt.requestId && y.c.pt.taskId === id)))
+        refusals.set(x, t(sc.lang, 'usersession.waiting'));
     }
     const lines: Html[] = [];
     for (const x of tasks) {
       const name = entryName(x.row.entry);
-      const why = refusals.get(x);
-      if (why) {
-        const reason = t(sc.lang, errorTextKey(refusalCode(why)));
+      const reason = refusals.get(x);
+      if (reason) {
         lines.push(
           html`<li><span class="name">${name}</span>: <span class="status warn">${t(sc.lang, 'usersession.notSigned', { reason })}</span></li>`,
         );
