@@ -398,21 +398,8 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
       }
       return { pt, acts };
     });
-    const now = this.now();
-    const audit = input.audit.map((a) => ({ time: iso(now), ...a }));
-    const natives: string[] = [];
-    for (const act of acts) {
-      natives.push(
-        await maker.nativeSignature({
-          requestId,
-          taskId,
-          signer: input.signer,
-          signText: pt.signText ?? input.defaultSignText,
-          documents: await this.documentsToSign(act),
-          ...(input.handwriting ? { handwriting: input.handwriting } : {}),
-        }),
-      );
-    }
+    const audit = input.audit.map((a) => ({ time: iso(this.now()), ...a }));
+    const natives = await this.nativeSignatures(requestId, taskId, pt.signText ?? input.defaultSignText, acts, input, maker);
     const n = iso(this.now());
     const rows: SealJobRow[] = acts.map((act, i) => ({
       requestId,
@@ -457,6 +444,24 @@ export class SignerActions extends UseCase<Tx, SignerDeps> {
       out.count += rows.length; // wakes the relay for the seal jobs
     });
     return { ok: true, sealJobs: rows.map((r) => ({ requestId, taskId, act: r.act })) };
+  }
+
+  /** Each act's native signature, in the signer's request (outside any transaction). */
+  private async nativeSignatures<S>(
+    requestId: string,
+    taskId: string,
+    signText: string,
+    acts: Act[],
+    input: SignTaskInput<S>,
+    maker: SignatureMaker<S>,
+  ): Promise<string[]> {
+    const natives: string[] = [];
+    for (const act of acts) {
+      const documents = await this.documentsToSign(act);
+      const handwriting = input.handwriting ? { handwriting: input.handwriting } : {};
+      natives.push(await maker.nativeSignature({ requestId, taskId, signer: input.signer, signText, documents, ...handwriting }));
+    }
+    return natives;
   }
 
   /** The originals of one act, bytes read from the blob store. */
