@@ -15,6 +15,7 @@ import { checkAuthenticationEvidence } from './evidence';
 import type { EvidenceResult } from '../trust/oidc/verify';
 import { validateTimeStampChain, type TimeStampChainReport } from '../trust/validation/archive';
 import type { AlgorithmEnds } from '../trust/algorithms';
+import { xmlSignatureConstraintsAt } from '../trust/validation/cryptoconstraints';
 
 const DS = 'http://www.w3.org/2000/09/xmldsig#';
 
@@ -103,11 +104,11 @@ export async function verifyLtvSdo(
   const time = all(root, 'TrustedSigningTime')[0];
   const at = new Date((time && elements(time).find((c) => c.localName === 'Time')?.textContent) ?? Date.now());
   const opts = { anchors, intermediates: certs, revocation: embedded(ocsp), at, document: tree };
-  const seal = await verifyXmlSignature(xml, { ...opts, signatureXPath: '/*/ds:Signature' });
+  const sealReport = await verifyXmlSignature(xml, { ...opts, signatureXPath: '/*/ds:Signature' });
   const hasNative = elements(root).some(
     (c) => c.localName === 'SignedDataObject' && elements(c).some((s) => s.namespaceURI === DS && s.localName === 'Signature'),
   );
-  const native = hasNative
+  const nativeReport = hasNative
     ? await verifyXmlSignature(xml, { ...opts, signatureXPath: "/*/*[local-name()='SignedDataObject']/ds:Signature" })
     : undefined;
   const authentication = await checkAuthenticationEvidence(root, at);
@@ -120,6 +121,8 @@ export async function verifyLtvSdo(
     now,
     ...ends,
   });
+  const judged = await withCryptoConstraints(root, { seal: sealReport, native: nativeReport }, timeStamps, now, options.algorithmEnds);
+  const { seal, native } = judged;
   const worst = [seal, native, timeStamps, authentication && { indication: authentication.ok ? 'TOTAL-PASSED' : 'TOTAL-FAILED' }]
     .filter((r): r is { indication: Indication } => !!r)
     .reduce<Indication>((w, r) => (RANK[r.indication] > RANK[w] ? r.indication : w), 'TOTAL-PASSED');
@@ -127,6 +130,46 @@ export async function verifyLtvSdo(
   const simple = !!sd && elements(sd).some((c) => c.localName === 'SignatureLevel' && c.getAttribute('Level') === 'simple');
   const level = simple ? { level: 'simple' as const } : {};
   return { indication: hasNative ? worst : 'TOTAL-FAILED', seal, native, authentication, ...level, timeStamps, at, now };
+}
+
+/**
+ * Cryptographic constraints (EN 319 102-1 §5.2.8, §5.6.2.5; trust/validation/cryptoconstraints.ts) on the seal and the
+ * native signature, each at its proof of existence (POE): the package's POE is the genTime of the earliest archive
+ * time-stamp that is TOTAL-PASSED (it covers the whole package: the seal, every certificate and OCSP response), else
+ * the validation time `now`; the native signature and its signing certificate (bound by its signed XAdES
+ * SigningCertificateV2) have the signature time-stamp's genTime when that passes (it covers the native
+ * SignatureValue), else the package's. The rest of each path and the OCSP responses have the package's.
+ */
+async function withCryptoConstraints(
+  root: SElement,
+  r: { seal: VerificationReport; native: VerificationReport | undefined },
+  timeStamps: TimeStampChainReport,
+  now: Date,
+  ends: AlgorithmEnds | undefined,
+): Promise<{ seal: VerificationReport; native: VerificationReport | undefined }> {
+  const passed = timeStamps.stamps.filter((s) => s.indication === 'TOTAL-PASSED' && s.genTime);
+  const archive = passed.filter((s) => s.kind === 'archive-time-stamp').map((s) => s.genTime!.getTime());
+  const poe = archive.length ? new Date(Math.min(...archive)) : now;
+  const signatureTimeStamp = passed.find((s) => s.kind === 'signature-time-stamp')?.genTime;
+  const kids = elements(root);
+  const sealEl = kids[kids.length - 1];
+  const sdo = kids.find((c) => c.localName === 'SignedDataObject');
+  const nativeEl = sdo && elements(sdo).find((c) => c.namespaceURI === DS && c.localName === 'Signature');
+  const t = ends ? { ends } : {};
+  const seal =
+    sealEl?.namespaceURI === DS && sealEl.localName === 'Signature'
+      ? await xmlSignatureConstraintsAt(r.seal, sealEl, { element: 'the seal', signaturePoe: poe, poe, ...t })
+      : r.seal;
+  const native =
+    r.native && nativeEl
+      ? await xmlSignatureConstraintsAt(r.native, nativeEl, {
+          element: 'the native signature',
+          signaturePoe: signatureTimeStamp ?? poe,
+          poe,
+          ...t,
+        })
+      : r.native;
+  return { seal, native };
 }
 
 /**

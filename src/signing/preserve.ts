@@ -59,14 +59,15 @@ function newestToken(xml: string): { token: Uint8Array; renewals: number; seal: 
 /**
  * When the package's evidence must be renewed: `margin` before the earliest end of what its newest time-stamp
  * rests on — that token's TSA certificate and its key's algorithm (algorithmEnd) — and, before the first
- * renewal, the seal's certificate too (the seal has no time-stamp of its own; the first archive time-stamp is
- * its proof of existence).
+ * renewal, the seal's certificate and its key's algorithm too (the seal has no time-stamp of its own; the first
+ * archive time-stamp is its proof of existence, which trust/validation/cryptoconstraints.ts needs before that end).
  */
 export function preservationDue(xml: string, marginMs: number): Date {
   const { token, renewals, seal } = newestToken(xml);
   const tsa = readTimestampToken(token).certificates[0];
   if (!tsa) throw new Error('the newest time-stamp carries no TSA certificate');
-  const ends = [tsa.notAfter, algorithmEnd(tsa), renewals === 0 ? seal.notAfter : undefined].filter((d): d is Date => !!d);
+  const first = renewals === 0 ? [seal.notAfter, algorithmEnd(seal)] : [];
+  const ends = [tsa.notAfter, algorithmEnd(tsa), ...first].filter((d): d is Date => !!d);
   return new Date(Math.min(...ends.map((d) => d.getTime())) - marginMs);
 }
 

@@ -16,6 +16,12 @@
 // by the CA that issued the responder, and a CRL covers only its issuer's certificates (RFC 5280 §5):
 // the person CA's responder therefore stays under the person CA. Both responders sit behind the same
 // URL (`/pki/ocsp`), which picks the one whose CA a request names.
+//
+// Key sizes: the CAs (root, person CA, service CA) have RSA-3072 keys, the end entities RSA-2048. A CA certificate
+// outlives what it signs, and every certificate it signs is judged by its key (EN 319 102-1 §5.2.8, validation/
+// cryptoconstraints.ts): an RSA-2048 CA key, acceptable only through 2030 (NIST SP 800-57 Part 1 Rev. 5 §5.6.3), would
+// leave no TSA certificate it issues, however strong its own key, acceptable after 2030 (testca/rollover.ts rolls TSA
+// certificates with RSA-3072 keys for that reason).
 import { crypto, generateKeys, SIGNING_ALGORITHM, type CryptoKey, type CryptoKeyPair } from '../trust/crypto';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
@@ -141,6 +147,11 @@ function multiValuedRdn(attrs: Array<[string, string]>): Record<string, string[]
   return rdn;
 }
 
+/** An RSA-3072 key pair (the CAs', see the top of this file). */
+export function generateRsa3072Keys(): Promise<CryptoKeyPair> {
+  return crypto.subtle.generateKey({ ...SIGNING_ALGORITHM, modulusLength: 3072 }, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
+}
+
 /** The key identifier of a certificate's SKI extension (RFC 5280 §4.2.1.2), for the AKI of what it signs. */
 async function keyIdOf(cert: x509.X509Certificate): Promise<string> {
   const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
@@ -251,7 +262,7 @@ async function ocspResponder(ca: Issuer, keys: CryptoKeyPair, subject: JsonName,
 }
 
 /**
- * The service CA under `root` and what it issues, with fresh RSA-2048 keys (also how a hierarchy made
+ * The service CA under `root` and what it issues, with fresh keys (RSA-3072 for the CA, RSA-2048 for the rest; also how a hierarchy made
  * before the service CA existed gets one: see store.ts).
  *
  * - serviceCa: issuing CA for segl's own functions, 10 years, pathLen 0, CRL DP at the root's CRL.
@@ -266,7 +277,7 @@ export async function createServiceBranch(root: Issuer, opts: { name?: string; u
   const name = opts.name ?? 'segl test';
   const { urls } = opts;
   const now = opts.now ?? new Date();
-  const [caKeys, ocspKeys, sealKeys, tsaKeys] = await Promise.all([generateKeys(), generateKeys(), generateKeys(), generateKeys()]);
+  const [caKeys, ocspKeys, sealKeys, tsaKeys] = await Promise.all([generateRsa3072Keys(), generateKeys(), generateKeys(), generateKeys()]);
   const serviceCa = await issuingCa(root, caKeys, dn(name, `${name} Service CA`), urls, now);
   const revocation = (): x509.Extension[] => serviceRevocation(urls);
   const [serviceOcsp, seal, tsa] = await Promise.all([
@@ -317,7 +328,7 @@ export function issueOcspResponder(ca: Issuer, keys: CryptoKeyPair, o: { name: s
 }
 
 /**
- * Creates the whole test hierarchy (see the top of this file) with fresh RSA-2048 keys.
+ * Creates the whole test hierarchy (see the top of this file) with fresh keys (RSA-3072 for the CAs, RSA-2048 else).
  *
  * - root: self-signed CA, 20 years; basicConstraints cA (critical, RFC 5280 §4.2.1.9), keyUsage
  *   keyCertSign+cRLSign (critical, §4.2.1.3), SKI; no AKI (optional when self-signed, §4.2.1.1). It
@@ -333,7 +344,7 @@ export async function createTestPki(opts: { name?: string; urls: PkiUrls; now?: 
   const name = opts.name ?? 'segl test';
   const { urls } = opts;
   const now = opts.now ?? new Date();
-  const [rootKeys, caKeys, ocspKeys] = await Promise.all([generateKeys(), generateKeys(), generateKeys()]);
+  const [rootKeys, caKeys, ocspKeys] = await Promise.all([generateRsa3072Keys(), generateRsa3072Keys(), generateKeys()]);
   const rootDn = dn(name, `${name} Root CA`);
   const root: Issuer = {
     keys: rootKeys,

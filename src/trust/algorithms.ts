@@ -57,6 +57,29 @@ export const SIGNATURE_HASH: Record<string, string> = {
   '1.2.840.10045.4.3.4': 'SHA-512',
 };
 
+/** XMLDSig SignatureMethod URIs (W3C XMLDSig 1.1 §6.4, RFC 6931 §2.3) and the hash each uses. */
+export const XMLDSIG_SIGNATURE_HASH: Record<string, string> = {
+  'http://www.w3.org/2000/09/xmldsig#rsa-sha1': 'SHA-1',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha224': 'SHA-224',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256': 'SHA-256',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha384': 'SHA-384',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512': 'SHA-512',
+  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1': 'SHA-1',
+  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha224': 'SHA-224',
+  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256': 'SHA-256',
+  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384': 'SHA-384',
+  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512': 'SHA-512',
+};
+
+/** XMLDSig DigestMethod URIs (W3C XMLDSig 1.1 §6.2, RFC 6931 §2.1). */
+export const XMLDSIG_DIGEST_HASH: Record<string, string> = {
+  'http://www.w3.org/2000/09/xmldsig#sha1': 'SHA-1',
+  'http://www.w3.org/2001/04/xmldsig-more#sha224': 'SHA-224',
+  'http://www.w3.org/2001/04/xmlenc#sha256': 'SHA-256',
+  'http://www.w3.org/2001/04/xmldsig-more#sha384': 'SHA-384',
+  'http://www.w3.org/2001/04/xmlenc#sha512': 'SHA-512',
+};
+
 /** An algorithm's end and what it is the end of. */
 export interface End {
   at: Date;
@@ -67,8 +90,8 @@ export interface End {
 const EPOCH = new Date(0);
 
 /** The end of hash `name` (undefined: none known; an unknown hash ends at once). */
-export function hashEnd(name: string | undefined, where: string, t: AlgorithmEnds): End | undefined {
-  if (!name || !(name in t.hashes)) return { at: EPOCH, what: `${where}: unknown hash algorithm ${name ?? ''}`.trim() };
+export function hashEnd(name: string | undefined, where: string, t: AlgorithmEnds, id?: string): End | undefined {
+  if (!name || !(name in t.hashes)) return { at: EPOCH, what: `${where}: unknown hash algorithm ${name ?? id ?? ''}`.trim() };
   const at = t.hashes[name];
   return at ? { at, what: `${where}: ${name}` } : undefined;
 }

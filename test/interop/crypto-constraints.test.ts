@@ -1,13 +1,15 @@
 // Issue 17, cryptographic constraints at each time-stamp's proof of existence (src/trust/validation/
 // cryptoconstraints.ts, ETSI EN 319 102-1 §5.2.8 / §5.6.2.5), on both shapes of chain: an LTV-SDO's signature
 // time-stamp and archive time-stamps (validation/archive.ts) and a PAdES B-LTA's document time-stamps
-// (validation/pades.ts). The test PKI's keys are RSA-2048; a renewal TSA has an RSA-3072 key (as testca/rollover.ts
-// issues them) or RSA-2048 ("weak"). Timeline: sealed at t0 (now), renewed at t1 = t0 + 1.5 years, validated at
-// V = t0 + 2.5 years, before the first TSA certificate (5 years) expires, so only the algorithms decide. With a table
-// that ends RSA-2048 at E = t0 + 2 years: as sealed and as renewed with an RSA-2048 TSA the newest time-stamp is
-// INDETERMINATE CRYPTO_CONSTRAINTS_FAILURE_NO_POE; renewed in time with RSA-3072 it passes; renewed after E (even with
-// RSA-3072) the older time-stamp's POE comes too late. With the default table (RSA-2048 through 2030) the same is
-// shown by `segl verify --at` after 2030. openssl reads the TSA keys' sizes the table is applied to.
+// (validation/pades.ts). The test PKI's end entities have RSA-2048 keys, its CAs RSA-3072 (testca/pki.ts); a renewal
+// TSA has an RSA-3072 key (as testca/rollover.ts issues them) and OCSP responder (test/support/preserve.ts) or an
+// RSA-2048 one ("weak"). The seal and the native signature are judged too, each at its own POE (signing/offline.ts).
+// Timeline: sealed at t0 (now), renewed at t1 = t0 + 1.5 years, validated at V = t0 + 2.5 years, before the first
+// TSA certificate (5 years) expires, so only the algorithms decide. With a table that ends RSA-2048 at
+// E = t0 + 2 years: as sealed and as renewed with an RSA-2048 TSA the newest time-stamp is INDETERMINATE
+// CRYPTO_CONSTRAINTS_FAILURE_NO_POE; renewed in time with RSA-3072 it passes; renewed after E (even with RSA-3072)
+// the older time-stamp's POE comes too late. With the default table (RSA-2048 through 2030) the same is shown by
+// `segl verify --at` after 2030. openssl reads the TSA keys' sizes the table is applied to.
 import '../../src/trust/crypto';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -103,7 +105,24 @@ describe('LTV-SDO: signature time-stamp and archive time-stamps', () => {
       `its token: RSA-2048 key of ${pki.tsa.certificate.subject} is acceptable only until ${E.toISOString()}, ` +
         `with no proof of existence before then (POE ${V.toISOString()})`,
     );
-    expect(r.seal.indication).toBe('TOTAL-PASSED'); // the signatures at the trusted time are not what fails
+    // the seal (an XMLDSig signature with an RSA-2048 key) has no POE but the validation time either; nor has the native
+    // signature, whose signature time-stamp fails and so proves nothing
+    expect([r.seal.indication, r.seal.subIndication, r.seal.message]).toEqual([
+      'INDETERMINATE',
+      CRYPTO,
+      `the seal: RSA-2048 key of ${pki.seal.certificate.subject} is acceptable only until ${E.toISOString()}, ` +
+        `with no proof of existence before then (POE ${V.toISOString()})`,
+    ]);
+    expect([r.native?.indication, r.native?.subIndication, r.native?.message]).toEqual([
+      'INDETERMINATE',
+      CRYPTO,
+      expect.stringMatching(/^the native signature: RSA-2048 key of CN=Long Term Person/),
+    ]);
+    const before = await verify(sealed, at(1));
+    expect([before.seal.indication, before.native?.indication]).toEqual(['TOTAL-PASSED', 'TOTAL-PASSED']);
+    expect(before.seal.checks.find((c) => c.name === 'cryptographic-constraints')?.detail).toBe(
+      `algorithms acceptable at ${at(1).toISOString()}`,
+    );
   });
 
   test('renewed before the end with an RSA-3072 TSA: TOTAL-PASSED, each time-stamp at its own time', async () => {
@@ -113,6 +132,13 @@ describe('LTV-SDO: signature time-stamp and archive time-stamps', () => {
       ['archive-time-stamp', 'TOTAL-PASSED', V.getTime()],
     ]);
     expect(r.indication).toBe('TOTAL-PASSED');
+    // the archive time-stamp is the seal's POE; the signature time-stamp the native signature's (its path and OCSP: t1)
+    const [sealCheck, nativeCheck] = [r.seal, r.native!].map((v) => v.checks.find((c) => c.name === 'cryptographic-constraints')?.detail);
+    const t0Stamp = r.timeStamps.stamps[0]!.genTime!.toISOString();
+    expect([sealCheck, nativeCheck]).toEqual([
+      `algorithms acceptable at ${r.timeStamps.stamps[1]!.genTime!.toISOString()}`,
+      `algorithms acceptable at ${t0Stamp} (path and revocation data ${r.timeStamps.stamps[1]!.genTime!.toISOString()})`,
+    ]);
   });
 
   test('renewed in time but with an RSA-2048 TSA: the archive time-stamp itself fails the constraints', async () => {

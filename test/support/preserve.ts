@@ -3,8 +3,15 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { RenewalTrust } from '../../src/signing/preserve';
-import { SIGNING_ALGORITHM, crypto, type CryptoKeyPair } from '../../src/trust/crypto';
-import { createServiceBranch, issueTsaCertificate, type PkiUrls, type ServiceBranch, type TestPki } from '../../src/testca/pki';
+import {
+  createServiceBranch,
+  generateRsa3072Keys,
+  issueOcspResponder,
+  issueTsaCertificate,
+  type PkiUrls,
+  type ServiceBranch,
+  type TestPki,
+} from '../../src/testca/pki';
 import { TSA_POLICY } from '../../src/testca/testca';
 import { respondOcsp } from '../../src/trust/ocsp/responder';
 import { respondTimestamp } from '../../src/trust/tsp/responder';
@@ -38,13 +45,20 @@ export function trustAt(p: TestPki, branch: ServiceBranch, at: Date): RenewalTru
 }
 
 /**
- * A service branch issued at `now` whose TSA has an RSA-3072 key (as testca/rollover.ts issues them): acceptable past
- * 2030, when RSA-2048 ends by trust/algorithms.ts ALGORITHM_ENDS; a renewal with it protects the chain after that.
+ * A service branch issued at `now` whose TSA and OCSP responder have RSA-3072 keys (as testca/rollover.ts issues them;
+ * its CA has one too, as every test CA has, testca/pki.ts): acceptable past 2030, when RSA-2048 ends by
+ * trust/algorithms.ts ALGORITHM_ENDS; a renewal with it protects the chain after that, the TSA's path and the OCSP
+ * response for it included (validation/cryptoconstraints.ts judges both).
  */
 export async function strongTsaBranch(p: TestPki, o: { name: string; urls: PkiUrls; now: Date }): Promise<ServiceBranch> {
   const branch = await createServiceBranch(p.root, o);
-  const keys = (await crypto.subtle.generateKey({ ...SIGNING_ALGORITHM, modulusLength: 3072 }, true, ['sign', 'verify'])) as CryptoKeyPair;
-  return { ...branch, tsa: await issueTsaCertificate(branch.serviceCa, keys, o) };
+  const [tsaKeys, ocspKeys] = await Promise.all([generateRsa3072Keys(), generateRsa3072Keys()]);
+  const commonName = `${o.name} Service OCSP Responder`;
+  return {
+    ...branch,
+    tsa: await issueTsaCertificate(branch.serviceCa, tsaKeys, o),
+    serviceOcsp: await issueOcspResponder(branch.serviceCa, ocspKeys, { name: o.name, commonName, now: o.now }),
+  };
 }
 
 /** `segl verify FILE --anchor root.pem --at AT` (the built CLI) in `dir`: its exit code and output. */

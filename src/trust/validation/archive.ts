@@ -12,9 +12,11 @@
 //                                    from an OCSP response carried under that POE (xades141:TimeStampValidationData):
 //                                    none: INDETERMINATE/TRY_LATER; revoked before the POE: INDETERMINATE/REVOKED_NO_POE
 //                                    (§5.6.2.4 past certificate validation needs POE before the revocation).
-// At that same time each token's algorithms (imprint and digest hashes, the TSA's key) must still have been
-// acceptable (EN 319 102-1 §5.2.8 cryptographic constraints, §5.6.2.5; cryptoconstraints.ts): one that ended before
-// it is INDETERMINATE/CRYPTO_CONSTRAINTS_FAILURE_NO_POE, one that a later time-stamp made in time covers passes.
+// At that same time each token's algorithms (imprint and digest hashes, the TSA's key), those of the certificates
+// of the TSA's path (the signature on each and its issuer's key) and of the OCSP response that gave the TSA's status
+// must still have been acceptable (EN 319 102-1 §5.2.8 cryptographic constraints, §5.6.2.5; cryptoconstraints.ts):
+// one that ended before it is INDETERMINATE/CRYPTO_CONSTRAINTS_FAILURE_NO_POE (CRYPTO_CONSTRAINTS_FAILURE when it was
+// made after the end), one that a later time-stamp made in time covers passes.
 //
 // Each token is checked by tsp/token.ts (RFC 3161 §2.4.2: the TSA's signature, ESS signing certificate, its
 // TSA certificate (§2.3), genTime within its validity, and the imprint over what it covers: a changed package
@@ -31,7 +33,7 @@ import { normalizeSerialHex } from '../x509/serial';
 import { archiveTimeStampInputBytes, EXC_C14N, kids, unsignedSignatureProperties } from '../xades/archivedata';
 import { NS } from '../xml/dom';
 import type { SDocument, SElement } from '../xml/strictxml';
-import { cryptoConstraintsAt } from './cryptoconstraints';
+import { cryptoConstraintsAt, supportConstraintsAt } from './cryptoconstraints';
 import type { Indication, SubIndication } from './report';
 
 /** One time-stamp of the chain, as validated. */
@@ -172,7 +174,7 @@ async function tsaStatus(
   responses: Uint8Array[],
   poe: Date,
   newest: boolean,
-): Promise<{ bad?: Pick<TimeStampResult, 'indication' | 'subIndication' | 'detail'>; note: string }> {
+): Promise<{ bad?: Pick<TimeStampResult, 'indication' | 'subIndication' | 'detail'>; note: string; used?: Uint8Array }> {
   const serialHex = normalizeSerialHex(tsa.serialNumber);
   for (const der of responses) {
     let r;
@@ -181,7 +183,7 @@ async function tsaStatus(
     } catch {
       continue;
     }
-    if (r.status.status === 'good') return { note: `TSA certificate good (OCSP produced ${r.producedAt.toISOString()})` };
+    if (r.status.status === 'good') return { note: `TSA certificate good (OCSP produced ${r.producedAt.toISOString()})`, used: der };
     if (r.status.status === 'revoked' && r.status.revokedAt < poe) {
       const detail = `TSA certificate revoked at ${r.status.revokedAt.toISOString()}, before the proof of existence at ${poe.toISOString()}`;
       return { bad: { indication: 'INDETERMINATE', subIndication: 'REVOKED_NO_POE', detail }, note: detail };
@@ -210,12 +212,16 @@ async function validateStamp(s: Stamp, at: Date, newest: boolean, i: TimeStampCh
       subIndication: path.subIndication,
       detail: `TSA certificate path at ${at.toISOString()}: ${path.message}`,
     };
-  const status =
+  const status: Awaited<ReturnType<typeof tsaStatus>> =
     path.chain.length < 2 ? { note: 'TSA certificate is a trust anchor' } : await tsaStatus(tok.tsa, path.chain[1]!, s.ocsp, at, newest);
   if (status.bad) return { ...stamp, ...status.bad };
   const element = 'its token';
   const ends = i.algorithmEnds ? { ends: i.algorithmEnds } : {};
-  const crypto = cryptoConstraintsAt({ der: s.token, signer: tok.tsa, poe: at, element, timeStamp: true, ...ends });
+  const serialHex = normalizeSerialHex(tok.tsa.serialNumber);
+  const used = status.used ? [{ der: status.used, subject: tok.tsa, issuer: path.chain[1]!, serialHex }] : [];
+  const crypto =
+    cryptoConstraintsAt({ der: s.token, signer: tok.tsa, poe: at, element, timeStamp: true, ...ends }) ??
+    (await supportConstraintsAt({ chain: path.chain, revocation: used, poe: at, ...ends }));
   if (crypto) return { ...stamp, ...crypto };
   return {
     ...stamp,

@@ -29,7 +29,7 @@ import { checkTimestampToken } from '../tsp/token';
 import { validatePath } from '../x509/path';
 import { normalizeSerialHex } from '../x509/serial';
 import type { AlgorithmEnds } from '../algorithms';
-import { cryptoConstraintsAt } from './cryptoconstraints';
+import { cryptoConstraintsAt, revocationUses, supportConstraintsAt } from './cryptoconstraints';
 import { offlineStatus, type EvidenceValues } from './pdfevidence';
 import type { Check, CheckName, Indication, RevocationRecord, SubIndication, VerificationReport } from './report';
 
@@ -177,17 +177,23 @@ async function certificateValidation(
 }
 
 /**
- * §5.2.8 for a signature or token that passed the rest at `poe`: its algorithms acceptable then (cryptoconstraints.ts),
- * recorded as a check; the report unchanged, or INDETERMINATE CRYPTO_CONSTRAINTS_FAILURE_NO_POE.
+ * §5.2.8 for a signature or token that passed the rest at `poe`: its algorithms, those of its path's certificates and of
+ * the OCSP responses and CRLs that gave their status acceptable then (cryptoconstraints.ts), recorded as a check; the
+ * report unchanged, or INDETERMINATE CRYPTO_CONSTRAINTS_FAILURE(_NO_POE). The path and revocation values are judged at
+ * the item's POE, the time they were validated at (the values a DSS or CMS carries are under the same time-stamps).
  */
-function withCryptoConstraints(
+async function withCryptoConstraints(
   status: VerificationReport,
   o: { der: Uint8Array; signer: x509.X509Certificate; poe: Date; element: string; timeStamp: boolean },
   ctx: ItemContext,
   checks: Check[],
-): VerificationReport {
+): Promise<VerificationReport> {
   if (status.indication !== 'TOTAL-PASSED') return status;
-  const bad = cryptoConstraintsAt({ ...o, ...(ctx.algorithmEnds ? { ends: ctx.algorithmEnds } : {}) });
+  const ends = ctx.algorithmEnds ? { ends: ctx.algorithmEnds } : {};
+  const chain = status.chain ?? [];
+  const bad =
+    cryptoConstraintsAt({ ...o, ...ends }) ??
+    (await supportConstraintsAt({ chain, revocation: revocationUses(chain, status.revocation ?? []), poe: o.poe, ...ends }));
   check(checks, 'cryptographic-constraints', !bad, bad ? bad.detail : `algorithms acceptable at ${o.poe.toISOString()}`);
   return bad ? { ...status, indication: bad.indication, subIndication: bad.subIndication, message: bad.detail } : status;
 }
@@ -232,7 +238,7 @@ export async function validateTimestamp(
   const times = { pathAt: poe, statusAt: poe, madeAt: r.genTime };
   const valid = await certificateValidation(tsa, opened.certificates, withCms(ctx.evidence, opened), ctx, times, checks);
   const element = `${kind} of ${r.genTime.toISOString()}`;
-  const status = withCryptoConstraints(valid, { der: token, signer: tsa, poe, element, timeStamp: true }, ctx, checks);
+  const status = await withCryptoConstraints(valid, { der: token, signer: tsa, poe, element, timeStamp: true }, ctx, checks);
   return ts({ ...status, message: `time-stamp of ${r.genTime.toISOString()} by ${tsa.subject}: ${status.message}` }, true, r.genTime);
 }
 
@@ -300,6 +306,6 @@ export async function validateSignatureCms(
   facts.validatedAt = at;
   const times = { pathAt: at, statusAt: at };
   const valid = await certificateValidation(signer, opened.certificates, withCms(ctx.evidence, opened), ctx, times, checks);
-  const status = withCryptoConstraints(valid, { der, signer, poe: at, element: 'the signature', timeStamp: false }, ctx, checks);
+  const status = await withCryptoConstraints(valid, { der, signer, poe: at, element: 'the signature', timeStamp: false }, ctx, checks);
   return done({ ...status, ...(v.signingTime ? { signingTime: v.signingTime } : {}) });
 }

@@ -11,7 +11,9 @@
 //   X.509 certificate validation (§5.2.6)  path.ts at `at` (default: now), then revocation via a callback
 //
 // Signature acceptance validation (§5.2.8) is not a step here: no signature validation policy
-// constrains algorithms or attributes beyond what the steps above check. Nor is past-signature
+// constrains attributes beyond what the steps above check, and the cryptographic constraints need a
+// proof of existence this process does not have; the LTV-SDO caller (signing/offline.ts) applies them
+// to the report afterwards (cryptoconstraints.ts xmlSignatureConstraintsAt). Nor is past-signature
 // validation (§5.6): the LTV-SDO callers pass the trusted time they hold as `at` (below).
 //
 // The claimed SigningTime of XAdES is reported but not used as validation time: it is the signer's
