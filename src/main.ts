@@ -2,10 +2,10 @@
 import { Command } from 'commander';
 import { eidCommands } from './eid/oidc/cli';
 import { ConfigError, describeConfig, loadConfig, type Config } from './config';
-import { privateUmask } from './store/datadir';
+import { ensureSecret, privateUmask } from './store/datadir';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ensureSecret, purge, shutdownBoundMs, startRuntime, type Runtime } from './runtime';
+import type { Runtime } from './runtime';
 import { blobsCommands } from './ops/blobscli';
 import { AtRest } from './store/atrest';
 import { openDatabase } from './store/datasource';
@@ -16,7 +16,6 @@ import { parseAllowPatterns } from './notify/allowlist';
 import type { DeliveryStatus } from './core/outbox';
 import { packagingCommands } from './ops/packagingcli';
 import { notifyTextCommands } from './ops/notifytextcli';
-import { loginBanner } from './eid/authn/routes';
 import { opCommands } from './eid/op/cli';
 import { authTargets, setAuthTargets } from './eid/authn/cli';
 import { samlCommands } from './ops/samlcli';
@@ -48,7 +47,7 @@ function config(): Config {
   }
 }
 
-function banner(rt: Runtime, users: DemoUser[] = []): string {
+function banner(rt: Runtime, users: DemoUser[], loginBanner: (cfg: Config, url: string) => string[]): string {
   const url = rt.url ?? rt.config.publicUrl;
   const lines = [
     '',
@@ -95,10 +94,12 @@ function banner(rt: Runtime, users: DemoUser[] = []): string {
 
 async function run(mode: 'start' | 'api' | 'worker'): Promise<void> {
   const cfg = config();
+  // the whole platform is loaded here, not at the top: the CLI's other commands start in a fraction of the time
+  const { startRuntime, shutdownBoundMs } = await import('./runtime');
   const rt = await startRuntime(cfg, { http: mode !== 'worker', worker: mode !== 'api' });
   rt.log.info({ config: describeConfig(cfg) }, `segl ${mode} started`);
   const users = rt.testid && mode !== 'worker' ? await ensureDemoUsers(rt.testid, cfg.dataDir) : [];
-  if (mode !== 'worker') process.stdout.write(banner(rt, users));
+  if (mode !== 'worker') process.stdout.write(banner(rt, users, (await import('./eid/authn/routes')).loginBanner));
   if (rt.server && rt.url) {
     // for `segl demo` and operators on this machine: where this instance answers (no secrets)
     const port = (rt.server.address() as { port: number }).port;
@@ -515,6 +516,7 @@ function purgeCommand(program: Command): void {
       }
       const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
       try {
+        const { purge } = await import('./runtime');
         const r = await purge(cfg, db, { now: () => now });
         process.stdout.write(`purged ${r.sds} SDS document(s) and ${r.requests} request(s); swept ${r.blobs} unreferenced blob(s)\n`);
       } finally {

@@ -22,7 +22,7 @@ import { ensureRedis, redisClient, type RedisHandle } from './queue/redis';
 import { BlobStoreMisconfigured, type BlobStore } from './store/blobs';
 import { configuredBlobStore } from './store/blobstores/open';
 import { runShutdown } from './ops/shutdown';
-import { secureDataDir } from './store/datadir';
+import { ensureSecret, secureDataDir } from './store/datadir';
 import { AtRest } from './store/atrest';
 import { encryptLegacyRows } from './store/migrations/encrypt';
 import { SdsRepository } from './store/sds';
@@ -127,17 +127,6 @@ async function ensureDemo(cfg: Config, services: ServiceRepository): Promise<Run
     chmodSync(file, 0o600);
   }
   return { name: 'demo', password, created: true };
-}
-
-/** SEGL_SECRET, or in preprod one generated once and kept in DATA_DIR/secret (mode 0600). The CLI uses it too. */
-export function ensureSecret(cfg: Config): string {
-  if (cfg.secret) return cfg.secret;
-  const file = path.join(cfg.dataDir, 'secret');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  secureDataDir(cfg.dataDir);
-  const secret = randomBytes(32).toString('base64url');
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-  return secret;
 }
 
 const blobStores = new WeakMap<Config, BlobStore>();

@@ -1,7 +1,6 @@
 // `segl blobs …`: the blob store's commands (moving an installation from one store to another).
 import type { Command } from 'commander';
 import { BLOB_KINDS, blobKindProblem, type BlobKind, type Config } from '../config';
-import { blobStore } from '../runtime';
 import { migrateBlobs } from '../store/blobstores/migrate';
 import { openBlobStore } from '../store/blobstores/open';
 
@@ -28,7 +27,7 @@ export function blobsCommands(program: Command, config: () => Config): void {
           ? openBlobStore(cfg.blobs, cfg.dataDir, fallback)
           : to === fallback
             ? openBlobStore(cfg.blobs, cfg.dataDir)
-            : blobStore(cfg);
+            : (await import('../runtime')).blobStore(cfg);
       const target = openBlobStore(cfg.blobs, cfg.dataDir, to);
       await source.ping();
       await target.ping();

@@ -21,7 +21,7 @@ interface SealContext {
 
 async function withSeals<T>(withServices: WithServices, cfg: Config, service: string, f: (c: SealContext) => Promise<T>): Promise<T> {
   const { ServiceSealRepository } = await import('../store/serviceseals');
-  const { ensureSecret } = await import('../runtime');
+  const { ensureSecret } = await import('../store/datadir');
   return withServiceId(withServices, service, (db, serviceId) =>
     f({ seals: new ServiceSealRepository(db, new AtRest(ensureSecret(cfg))), serviceId, db }),
   );
@@ -81,7 +81,7 @@ async function testCa(cfg: Config, db: DataSource) {
   const [{ TestCa }, { CertificateRepository }, { ensureSecret }] = await Promise.all([
     import('../testca/testca'),
     import('../store/certificates'),
-    import('../runtime'),
+    import('../store/datadir'),
   ]);
   return TestCa.open(cfg.dataDir, ensureSecret(cfg), cfg.publicUrl, new CertificateRepository(db), { now: () => new Date() });
 }

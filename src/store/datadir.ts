@@ -7,8 +7,10 @@
 // the outbox are created by code that names no mode (or by a child process), so the process umask
 // 0077 is what keeps each of them private. Existing entries are closed once per DATA_DIR (a marker
 // file records it) so that a large blob store is not walked on every start.
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Config } from '../config';
 
 /** The marker written after existing entries were closed; delete it to have segl check again. */
 export const MODES_MARKER = '.segl-modes-v1';
@@ -43,4 +45,15 @@ function closeModes(root: string): void {
       chmodSync(p, st.mode & 0o700);
     }
   }
+}
+
+/** SEGL_SECRET, or in preprod one generated once and kept in DATA_DIR/secret (mode 0600). The CLI uses it too. */
+export function ensureSecret(cfg: Pick<Config, 'secret' | 'dataDir'>): string {
+  if (cfg.secret) return cfg.secret;
+  const file = path.join(cfg.dataDir, 'secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  secureDataDir(cfg.dataDir);
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
 }
