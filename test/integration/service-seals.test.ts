@@ -138,7 +138,12 @@ describe.each(databases())('organisation seals (%s)', (db) => {
     // neither a PEM nor, decoded, a PKCS#8 key: no rsaEncryption AlgorithmIdentifier (OID 1.2.840.113549.1.1.1, DER) in
     // its bytes ("MII" in the text was a 1-in-100 chance in random ciphertext's base64url)
     expect(row!.secret).not.toContain('PRIVATE KEY');
-    const bytes = Buffer.concat(row!.secret.split('.').slice(1).map((part) => Buffer.from(part, 'base64url')));
+    const bytes = Buffer.concat(
+      row!.secret
+        .split('.')
+        .slice(1)
+        .map((part) => Buffer.from(part, 'base64url')),
+    );
     expect(bytes.length).toBeGreaterThan(1000);
     expect(bytes.includes(Buffer.from('06092a864886f70d010101', 'hex'))).toBe(false);
     // another service keeps the platform's seal
