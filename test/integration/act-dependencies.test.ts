@@ -65,9 +65,15 @@ describe.each(databases())('depends-on within one act on %s', (db) => {
     // the dependent's seal job run first: due again, the attempt not counted, nothing sealed
     await new SealJobs(s.rt.db).claimDue(s.rt.clock.now().toISOString(), new Date().toISOString(), 100);
     expect(await s.rt.sealing.run({ requestId: r, taskId: 'b', act: 0, attempts: 0 }, sealer)).toBe('skipped');
-    expect(await sealRows(s.rt, r, 'b')).toEqual([
-      { act: 0, status: 'pending', attempts: 0, error: 'waits for the seal of task "a", which it depends on' },
-    ]);
+    // due again in a second or more: pending with the reason, unless the server's relay (it runs in this test) has
+    // claimed it again since, on a slow machine (claiming clears the reason); the attempt is not counted either way
+    const [row] = await sealRows(s.rt, r, 'b');
+    expect(
+      row!.status === 'queued'
+        ? row
+        : { act: 0, status: 'pending', attempts: 0, error: 'waits for the seal of task "a", which it depends on' },
+    ).toEqual(row);
+    expect([row!.act, row!.attempts, ['pending', 'queued'].includes(row!.status)]).toEqual([0, 0, true]);
     expect(sealed).toEqual([]);
     await waitSealed(s.rt, r, 'a', { maker: sealer });
     expect((await waitSealed(s.rt, r, 'b', { maker: sealer })).map((x) => [x.status, x.attempts])).toEqual([['done', 1]]);
