@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { pngHeader } from '../content/png';
 import { HANDWRITING_LIMITS } from '../core/signer';
-import { LTVSDO_NS } from '../trust/ltvsdo';
+import { LTVSDO_NS, signatureLevelOf } from '../trust/ltvsdo';
 import { certificateFromDer } from '../trust/x509/cache';
 import { parseStrict, StrictXmlError, type SDocument, type SElement } from '../trust/xml/strictxml';
 import { ALG, SIGNPROPERTIES_NS } from '../trust/xades/signature';
@@ -279,6 +279,7 @@ export function readLtvSdo(input: Uint8Array | ParsedLtvSdo, decoded: DecodedDoc
   if (Number.isNaN(time.getTime())) fail('TrustedSigningTime/Time is not a time');
   const iv = need(need(root, 'ValidationData', LTVSDO_NS, 'LtvSdo'), 'InitialVerification', LTVSDO_NS, 'ValidationData');
   const seal = child(root, 'Signature', DS) ?? fail('the LTV-SDO has no seal (ds:Signature child of the root)');
+  const level = signatureLevelOf(sd);
   return {
     id: own(root.getAttribute('Id') ?? ''),
     documents: docs.map((d, i) => document(d, i + 1, decoded)),
@@ -289,7 +290,7 @@ export function readLtvSdo(input: Uint8Array | ParsedLtvSdo, decoded: DecodedDoc
       nationalId: optText(sd, 'SignerNationalId'),
       nationality: optText(sd, 'SignerNationality'),
       certificateKind: optText(sd, 'CertificateKind'),
-      ...(child(sd, 'SignatureLevel', LTVSDO_NS)?.getAttribute('Level') === 'simple' ? { level: 'simple' as const } : {}),
+      ...(level ? { level } : {}),
     },
     trustedSigningTime: time,
     signerCertificate: certificateOf(native, 'the native signature'),

@@ -150,7 +150,7 @@ async function showEntries(signer: SignerActions, h: SessionHead): Promise<Sessi
       out.push({ entry, state: 'gone' });
       continue;
     }
-    const after = pt.access.kind === 'waiting' ? afterInAct(pt, out) : undefined;
+    const after = afterInAct(pt, out);
     if (pt.sealing) out.push({ entry, state: 'sealing' });
     else if (pt.access.kind === 'closed') out.push({ entry, state: pt.access.status === 'completed' ? 'completed' : 'closed' });
     else if (pt.access.kind === 'waiting' && !after) out.push({ entry, state: 'waiting' });

@@ -16,6 +16,7 @@ import type { EvidenceResult } from '../trust/oidc/verify';
 import { validateTimeStampChain, type TimeStampChainReport } from '../trust/validation/archive';
 import type { AlgorithmEnds } from '../trust/algorithms';
 import { xmlSignatureConstraintsAt } from '../trust/validation/cryptoconstraints';
+import { signatureLevelOf } from '../trust/ltvsdo';
 
 const DS = 'http://www.w3.org/2000/09/xmldsig#';
 
@@ -126,9 +127,7 @@ export async function verifyLtvSdo(
   const worst = [seal, native, timeStamps, authentication && { indication: authentication.ok ? 'TOTAL-PASSED' : 'TOTAL-FAILED' }]
     .filter((r): r is { indication: Indication } => !!r)
     .reduce<Indication>((w, r) => (RANK[r.indication] > RANK[w] ? r.indication : w), 'TOTAL-PASSED');
-  const sd = elements(root).find((c) => c.localName === 'SignerDescription');
-  const simple = !!sd && elements(sd).some((c) => c.localName === 'SignatureLevel' && c.getAttribute('Level') === 'simple');
-  const level = simple ? { level: 'simple' as const } : {};
+  const level = signatureLevelOf(elements(root).find((c) => c.localName === 'SignerDescription')) ? { level: 'simple' as const } : {};
   return { indication: hasNative ? worst : 'TOTAL-FAILED', seal, native, authentication, ...level, timeStamps, at, now };
 }
 

@@ -3,6 +3,7 @@
 // xades.ts signs it (the seal) and verify.ts checks it. Element names follow what is known of
 // Signicat's LTV-SDO 1.1 (SignerDescription, SignerNationalId, SignerNationality).
 import { el, raw, render, type XChild, type XEl } from './xml/c14n';
+import type { SElement } from './xml/strictxml';
 
 export const LTVSDO_NS = 'urn:segl:ltvsdo:1';
 
@@ -12,6 +13,14 @@ export const SIGNATURE_LEVELS = {
     'simple electronic signature: a handwritten signature drawn in the portal, with no eID and no certificate of the signer; ' +
     "the platform's certificate signs the act (documents, sign text, drawing and device) and its seal covers the package",
 } as const;
+
+/** The level a package's SignerDescription states (its SignatureLevel's Level), if one segl writes: `simple`. */
+export function signatureLevelOf(signerDescription: SElement | undefined): 'simple' | undefined {
+  for (let c = signerDescription?.firstChild; c; c = c.nextSibling)
+    if (c.nodeType === 1 && c.namespaceURI === LTVSDO_NS && c.localName === 'SignatureLevel' && c.getAttribute('Level') === 'simple')
+      return 'simple';
+  return undefined;
+}
 
 /** The signer description of a handwriting-only signature (docs/ltvsdo.md): nobody identified, level `simple`. */
 export const HANDWRITING_ONLY_SIGNER = { name: 'not identified (handwritten signature only)', level: 'simple' } as const;
